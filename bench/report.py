@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Turns the loadgen JSON lines of one bench/run.sh run into the comparison
+table (stdout) and bench/results/latest.json."""
+import argparse
+import datetime
+import json
+import os
+import platform
+
+TARGETS = {  # DESIGN.md section 6
+    "small": ("ratio", 0.5, "<= 0.5 x AB"),
+    "big": ("ratio", 0.2, "<= 0.2 x AB"),
+    "idle": ("cpu", 5.0, "< 5 % core"),
+}
+TITLES = {
+    "small": "3-party rooms, 1 talker each",
+    "big": "one 20-party room, 2 talkers",
+    "idle": "idle rooms (no participants)",
+}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def fmt(v, spec=".2f", none="-"):
+    return none if v is None else format(v, spec)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("runs")
+    ap.add_argument("out")
+    ap.add_argument("--janus-pid", default="")
+    ap.add_argument("--janus-info", default="")
+    ap.add_argument("--ab-quality", type=int, default=10)
+    ap.add_argument("--ab-bitrate", type=int, default=32000)
+    ap.add_argument("--idle-target-rooms", type=int, default=5000)
+    a = ap.parse_args()
+
+    runs = [json.loads(l) for l in open(a.runs) if l.strip()]
+    by = {(r.get("label"), r.get("plugin")): r for r in runs}
+    info = {}
+    if a.janus_info and os.path.exists(a.janus_info):
+        info = json.load(open(a.janus_info))
+    base = by.get(("baseline", "audiobridge"), {})
+    base_pct = base.get("janus_cpu_pct") if base.get("ok") else None
+
+    def good(r):
+        return r is not None and r.get("ok") and r.get("janus_cpu_pct", -1) >= 0
+
+    comparisons = []
+    lines = []
+    hdr = (f"{'scenario':<31}{'plugin':<13}{'load':>16}{'CPU %core':>11}{'per part.':>11}"
+           f"{'per talker':>11}{'rx pkts/exp':>18}{'voice':>7}{'echo':>6}")
+    sep = "-" * len(hdr)
+    lines += [hdr, sep]
+    for sc in ("small", "big", "idle"):
+        sb, ab = by.get((sc, "switchboard")), by.get((sc, "audiobridge"))
+        if sb is None and ab is None:
+            continue
+        comp = {"scenario": sc, "title": TITLES[sc]}
+        first = True
+        for name, r in (("switchboard", sb), ("audiobridge", ab)):
+            title = TITLES[sc] if first else ""
+            first = False
+            if r is None:
+                lines.append(f"{title:<31}{name:<13}{'not run':>16}")
+                continue
+            if not good(r):
+                lines.append(f"{title:<31}{name:<13}{'FAILED':>16}  (see bench/results/run/{sc}-{name}.log)")
+                comp[name] = {"ok": False}
+                continue
+            pct = r["janus_cpu_pct"]
+            d = {"ok": True, "cpu_pct": pct, "window_s": r["window_s"]}
+            if r.get("idle"):
+                rooms = r["rooms_created"]
+                d.update(rooms=rooms, cpu_pct_per_1000_rooms=1000 * pct / rooms if rooms else None)
+                load = f"{rooms} rooms"
+                per = f"{d['cpu_pct_per_1000_rooms']:.3f}/1k rm" if rooms else "-"
+                lines.append(f"{title:<31}{name:<13}{load:>16}{pct:>11.2f}{per:>22}")
+            else:
+                n, t = r["participants"], r["active_participants"]
+                rx = r["rx_window_talkers"] + r["rx_window_listeners"]
+                exp = round(r["expected_rx_per_participant"] * n)
+                lrx, lv = r["room0_listener_rx"], r["room0_listener_voice_frames"]
+                trx, tv = r["room0_talker_rx"], r["room0_talker_voice_frames"]
+                voice = lv / lrx if lrx else None
+                echo = tv / trx if trx and r["talkers_per_room"] == 1 else None
+                d.update(participants=n, talkers=t, cpu_pct_per_participant=pct / n,
+                         cpu_pct_per_talker=pct / t if t else None, rx_window=rx,
+                         rx_expected=exp, participants_receiving=r["participants_receiving"],
+                         listener_voice_share=voice, talker_self_voice_share=echo)
+                load = f"{r['rooms']}x{r['per_room']} ({n})"
+                lines.append(
+                    f"{title:<31}{name:<13}{load:>16}{pct:>11.2f}{pct / n:>11.3f}"
+                    f"{fmt(d['cpu_pct_per_talker'], '.3f'):>11}{f'{rx}/{exp}':>18}"
+                    f"{fmt(voice and 100 * voice, '.0f') + '%':>7}"
+                    f"{(fmt(100 * echo, '.0f') + '%') if echo is not None else '-':>6}")
+            comp[name] = d
+        # ratio and target
+        s, b = comp.get("switchboard"), comp.get("audiobridge")
+        kind, limit, text = TARGETS[sc]
+        ratio = None
+        if s and b and s.get("ok") and b.get("ok"):
+            if sc == "idle":
+                sp, bp = s.get("cpu_pct_per_1000_rooms"), b.get("cpu_pct_per_1000_rooms")
+                ratio = sp / bp if sp is not None and bp else None
+            else:
+                sp, bp = s["cpu_pct_per_participant"], b["cpu_pct_per_participant"]
+                ratio = sp / bp if bp else None
+        comp["ratio_sb_over_ab"] = ratio
+        verdict = "n/a"
+        if kind == "ratio" and ratio is not None:
+            verdict = "PASS" if ratio <= limit else "FAIL"
+        if kind == "cpu" and s and s.get("ok"):
+            ok_rooms = s.get("rooms", 0) >= a.idle_target_rooms
+            verdict = "PASS" if s["cpu_pct"] < limit and ok_rooms else "FAIL"
+        comp["target"] = text
+        comp["verdict"] = verdict
+        rtext = f"ratio switchboard/audiobridge = {fmt(ratio, '.3f')}" + (" (per room)" if sc == "idle" else "")
+        extra = ""
+        if sc == "idle":
+            if b and b.get("ok") and b.get("cpu_pct_per_1000_rooms") is not None:
+                proj = b["cpu_pct_per_1000_rooms"] * a.idle_target_rooms / 1000
+                comp["audiobridge_projected_cpu_pct"] = proj
+                extra += f"; AudioBridge at {a.idle_target_rooms} rooms ~{proj:.0f} % core (projected)"
+            if s and s.get("ok"):
+                extra += f"; Switchboard {s['rooms']} rooms = {s['cpu_pct']:.2f} % core"
+        lines.append(f"{'':<31}=> {rtext}; target {text}: {verdict}{extra}")
+        lines.append(sep)
+        comparisons.append(comp)
+
+    nproc = os.cpu_count()
+    head = [
+        "Switchboard vs AudioBridge - one Janus process, same machine, same run",
+        f"Janus {info.get('version_string', '?')} pid {a.janus_pid}; {nproc} CPUs ({cpu_model()}); "
+        f"{datetime.datetime.now().isoformat(timespec='seconds')}",
+        f"CPU = utime+stime of the Janus process over the steady window, % of one core; "
+        f"Janus baseline with no rooms: {fmt(base_pct)} %",
+        f"Load: plain RTP Opus 20 ms (espeak-ng speech, 48 kHz mono 32 kbit/s) + RFC 6464 levels; "
+        f"AudioBridge joins with quality={a.ab_quality} bitrate={a.ab_bitrate}",
+        "rx pkts/exp: mix packets the load generator got back in the window / 50 per participant per s;",
+        "voice: room 0 non-talkers' decoded frames louder than -60 dBov; echo: same for the lone talker (own voice back)",
+        "",
+    ]
+    text = "\n".join(head + lines)
+    print(text)
+
+    doc = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "host": {"cpus": nproc, "cpu_model": cpu_model(), "kernel": platform.release()},
+        "janus": {"version": info.get("version_string"), "pid": a.janus_pid},
+        "method": "utime+stime of the Janus process from /proc/PID/stat at the start and end of the "
+                  "steady window (after warm-up); % of one core",
+        "audiobridge_join": {"quality": a.ab_quality, "bitrate": a.ab_bitrate},
+        "baseline_cpu_pct": base_pct,
+        "comparisons": comparisons,
+        "runs": runs,
+        "table": text,
+    }
+    with open(a.out, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

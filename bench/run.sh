@@ -1,0 +1,204 @@
+#!/bin/bash
+# Switchboard vs Janus's stock AudioBridge, side by side, in ONE run: the same
+# private Janus process (scripts/janus-private.sh loads both plugins), the same
+# machine, the same load (bench/loadgen: plain RTP, pre-encoded Opus speech).
+#
+#   bench/run.sh            # whole comparison, < 5 minutes
+#
+# Prints a table (CPU of the Janus process per participant for both plugins,
+# the ratio switchboard/audiobridge, packets the load generator got back) and
+# writes bench/results/latest.json. Janus is killed at the end, also on error.
+#
+# Environment (defaults in brackets):
+#   BENCH_WINDOW [15]        steady measuring window, seconds (active scenarios)
+#   BENCH_WARMUP [4]         load before the window starts, seconds
+#   BENCH_IDLE_WINDOW [10]   measuring window of the idle-room scenario
+#   BENCH_SMALL_ROOMS [20]   number of 3-party rooms
+#   BENCH_IDLE_ROOMS [5000]  idle rooms for Switchboard
+#   BENCH_AB_IDLE_ROOMS [1000] idle rooms for AudioBridge (a mixer thread per
+#                            room waking every 5 ms: 5,000 saturate a 2-core
+#                            machine and take minutes to create; the per-room
+#                            figure is measured here and projected to 5,000)
+#   BENCH_AB_QUALITY, BENCH_AB_BITRATE  AudioBridge encoder per join (default:
+#                            opus_complexity / opus_bitrate of the Switchboard
+#                            config, so both encode alike)
+#   BENCH_SCENARIOS ["small big idle"]  subset to run
+#   BENCH_JANUS_CMD          command that starts Janus in the foreground
+#                            (default scripts/janus-private.sh)
+#   SWITCHBOARD_PLUGIN_CONFIG  passed through to janus-private.sh
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+bench="$repo/bench"
+results="$bench/results"
+work="$results/run"
+mkdir -p "$results"
+rm -rf "$work"
+mkdir -p "$work"
+
+WINDOW="${BENCH_WINDOW:-15}"
+WARMUP="${BENCH_WARMUP:-4}"
+IDLE_WINDOW="${BENCH_IDLE_WINDOW:-10}"
+SMALL_ROOMS="${BENCH_SMALL_ROOMS:-20}"
+IDLE_ROOMS="${BENCH_IDLE_ROOMS:-5000}"
+AB_IDLE_ROOMS="${BENCH_AB_IDLE_ROOMS:-1000}"
+SCENARIOS="${BENCH_SCENARIOS:-small big idle}"
+JANUS_URL="http://127.0.0.1:8088/janus"
+t_start=$(date +%s)
+
+log() { printf '[bench %4ds] %s\n' "$(($(date +%s) - t_start))" "$*" >&2; }
+
+# --- encoder settings: AudioBridge joins use what Switchboard is configured with
+sb_conf="${SWITCHBOARD_PLUGIN_CONFIG:-$repo/conf/janus.plugin.switchboard.jcfg}"
+conf_val() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p" "$sb_conf" 2>/dev/null | head -1; }
+AB_QUALITY="${BENCH_AB_QUALITY:-$(conf_val opus_complexity)}"
+AB_BITRATE="${BENCH_AB_BITRATE:-$(conf_val opus_bitrate)}"
+AB_QUALITY="${AB_QUALITY:-10}"
+AB_BITRATE="${AB_BITRATE:-32000}"
+
+# --- the plugin (built only when missing: scripts/build.sh is the lead's build)
+plugin_so="${SWITCHBOARD_PLUGIN_SO:-$repo/build/plugins/switchboard/.libs/libjanus_switchboard.so}"
+if [ -z "${BENCH_JANUS_CMD:-}" ] && [ ! -f "$plugin_so" ]; then
+	log "plugin not built: running scripts/build.sh"
+	"$repo/scripts/build.sh" >&2
+fi
+
+# --- build the load generator
+log "building bench/loadgen"
+"$bench/build.sh" >/dev/null
+
+# --- speech: espeak-ng, resampled to 48 kHz mono 16-bit
+log "making speech with espeak-ng"
+espeak-ng -s 165 -w "$work/speech-raw.wav" \
+	"Good morning, thank you for calling. I would like to ask about my last invoice, \
+because the amount looks higher than usual, and I think I was charged twice for the \
+same service in March. Could you please check my account and tell me what happened? \
+I have the reference number here if you need it." 
+sox "$work/speech-raw.wav" -r 48000 -c 1 -b 16 "$work/speech.wav"
+
+# --- Janus
+for port in 8088 7088 8188; do
+	if ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
+		echo "bench: port $port is already in use (another Janus?); stop it first" >&2
+		exit 1
+	fi
+done
+janus_pid=""
+loadgen_pid=""
+cleanup() {
+	local rc=$?
+	if [ -n "$loadgen_pid" ] && kill -0 "$loadgen_pid" 2>/dev/null; then
+		kill -TERM "$loadgen_pid" 2>/dev/null || true
+		wait "$loadgen_pid" 2>/dev/null || true
+	fi
+	if [ -n "$janus_pid" ] && kill -0 "$janus_pid" 2>/dev/null; then
+		kill -TERM "$janus_pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$janus_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$janus_pid" 2>/dev/null || true
+		wait "$janus_pid" 2>/dev/null || true
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "starting Janus (log: bench/results/run/janus.log)"
+# janus-private.sh ends with `exec janus`, so $! is the Janus process itself.
+JANUS_DEBUG_LEVEL="${JANUS_DEBUG_LEVEL:-3}" SWITCHBOARD_RUN_DIR="$work/janus" \
+	${BENCH_JANUS_CMD:-"$repo/scripts/janus-private.sh"} >"$work/janus.log" 2>&1 &
+janus_pid=$!
+info=""
+for _ in $(seq 100); do
+	if ! kill -0 "$janus_pid" 2>/dev/null; then
+		echo "bench: Janus exited during start-up; last lines of its log:" >&2
+		tail -20 "$work/janus.log" >&2
+		exit 1
+	fi
+	if info="$(curl -sf --max-time 1 "$JANUS_URL/info")"; then
+		break
+	fi
+	sleep 0.2
+done
+[ -n "$info" ] || { echo "bench: Janus HTTP API did not come up" >&2; exit 1; }
+if [ "$(cat "/proc/$janus_pid/comm" 2>/dev/null)" != "janus" ]; then
+	echo "bench: pid $janus_pid is not janus ($(cat "/proc/$janus_pid/comm" 2>/dev/null))" >&2
+	exit 1
+fi
+echo "$info" >"$work/janus-info.json"
+have_plugin() { python3 -c 'import json,sys; sys.exit(0 if sys.argv[1] in json.load(open(sys.argv[2])).get("plugins",{}) else 1)' "$1" "$work/janus-info.json"; }
+sb_loaded=1
+ab_loaded=1
+have_plugin janus.plugin.switchboard || { sb_loaded=0; log "WARNING: janus.plugin.switchboard is not loaded"; }
+have_plugin janus.plugin.audiobridge || { ab_loaded=0; log "WARNING: janus.plugin.audiobridge is not loaded"; }
+log "Janus pid $janus_pid up; switchboard loaded=$sb_loaded audiobridge loaded=$ab_loaded"
+
+out="$work/runs.jsonl"
+: >"$out"
+# run_lg LABEL PLUGIN TIME-LIMIT ARGS...: one loadgen run, JSON line appended
+run_lg() {
+	local label="$1" plugin="$2" limit="$3"
+	shift 3
+	log "$label / $plugin: $*"
+	local rc=0
+	timeout -k 5 "$limit" "$bench/loadgen" --plugin "$plugin" --janus "$JANUS_URL" \
+		--cpu-pid "$janus_pid" --label "$label" --prefix "bench-$label-$plugin" \
+		--deadline "$((limit - 10))" "$@" >"$work/$label-$plugin.json" 2>"$work/$label-$plugin.log" &
+	loadgen_pid=$!
+	wait "$loadgen_pid" || rc=$?
+	loadgen_pid=""
+	if [ -s "$work/$label-$plugin.json" ]; then
+		cat "$work/$label-$plugin.json" >>"$out"
+	else
+		printf '{"label":"%s","plugin":"%s","ok":false,"errors":1,"exit":%d}\n' "$label" "$plugin" "$rc" >>"$out"
+	fi
+	if [ "$rc" != 0 ]; then
+		log "  $label / $plugin FAILED (exit $rc); its log:"
+		sed 's/^/    /' "$work/$label-$plugin.log" | tail -15 >&2
+	else
+		python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print("  Janus CPU %.1f %% of one core over %.1f s; rx %d pkts" % (d["janus_cpu_pct"], d["window_s"], d.get("rx_window_talkers",0)+d.get("rx_window_listeners",0)))' \
+			"$work/$label-$plugin.json" >&2 || true
+	fi
+	if ! kill -0 "$janus_pid" 2>/dev/null; then
+		echo "bench: Janus died during $label / $plugin; last lines of its log:" >&2
+		tail -30 "$work/janus.log" >&2
+		janus_pid=""
+		exit 1
+	fi
+	sleep 2 # let destroyed rooms' threads wind down before the next run
+}
+
+plugins=()
+[ "$sb_loaded" = 1 ] && plugins+=(switchboard)
+[ "$ab_loaded" = 1 ] && plugins+=(audiobridge)
+
+run_lg baseline audiobridge 30 --idle --rooms 0 --warmup 1 --seconds 5
+
+for sc in $SCENARIOS; do
+	for p in "${plugins[@]}"; do
+		case "$sc" in
+		small)
+			run_lg small "$p" 90 --rooms "$SMALL_ROOMS" --per-room 3 --talkers 1 \
+				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
+				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
+			;;
+		big)
+			run_lg big "$p" 90 --rooms 1 --per-room 20 --talkers 2 \
+				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
+				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
+			;;
+		idle)
+			if [ "$p" = switchboard ]; then n="$IDLE_ROOMS"; rate=1000; else n="$AB_IDLE_ROOMS"; rate=500; fi
+			run_lg idle "$p" 120 --idle --rooms "$n" --create-rate "$rate" \
+				--warmup 3 --seconds "$IDLE_WINDOW"
+			;;
+		*) echo "bench: unknown scenario $sc" >&2 ;;
+		esac
+	done
+done
+
+log "done in $(($(date +%s) - t_start)) s"
+python3 "$bench/report.py" "$out" "$results/latest.json" \
+	--janus-pid "$janus_pid" --janus-info "$work/janus-info.json" \
+	--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE" --idle-target-rooms "$IDLE_ROOMS"

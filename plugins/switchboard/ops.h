@@ -1,0 +1,43 @@
+/* The one table of operations behind every API: the Janus API (plugin.c),
+ * the Admin API's message_plugin, and later REST.  An operation takes the
+ * request body and a context saying who asks, and returns the JSON answer
+ * (an error object on failure) — never written twice. */
+#ifndef SB_OPS_H
+#define SB_OPS_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "sb.h"
+
+struct sb_session;
+
+typedef struct sb_op_ctx {
+	struct sb_session *session; /* the caller's Janus handle, or NULL */
+	bool admin;                 /* trusted (Admin API): secrets not asked */
+	json_t *jsep;               /* offer, borrowed */
+	json_t *jsep_out;           /* answer, owned by whoever made the ctx */
+} sb_op_ctx;
+
+/* Answered later with an event on the Janus API (join, configure, leave). */
+#define SB_OP_ASYNC 0x1
+/* Needs a Janus handle: refused through the Admin API. */
+#define SB_OP_SESSION 0x2
+
+typedef json_t *(*sb_op_fn)(json_t *body, sb_op_ctx *ctx);
+
+typedef struct sb_op {
+	const char *name;
+	sb_op_fn run;
+	unsigned flags;
+} sb_op;
+
+const sb_op *sb_ops_find(const char *request);
+/* Looks up body.request, checks the op may run in ctx, runs it. */
+json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
+/* {"switchboard":"event","error_code":code,"error":text} */
+json_t *sb_ops_error(sb_error code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+#endif

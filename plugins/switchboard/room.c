@@ -1,0 +1,305 @@
+#include "room.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "mixer.h"
+
+static GMutex rooms_mutex;
+static GHashTable *rooms; /* name -> sb_room* (strong) */
+static const sb_settings *settings;
+
+bool sb_room_name_valid(const char *name)
+{
+	if (!name || !*name || strlen(name) > SB_ROOM_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++) {
+		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
+			return false;
+	}
+	return true;
+}
+
+static void room_free(const janus_refcount *ref)
+{
+	sb_room *room = janus_refcount_containerof(ref, sb_room, ref);
+	if (room->mix && room->free_mix)
+		room->free_mix(room->mix);
+	g_hash_table_destroy(room->participants);
+	g_mutex_clear(&room->mutex);
+	g_free(room->name);
+	g_free(room->description);
+	g_free(room->secret);
+	g_free(room->pin);
+	g_free(room);
+}
+
+static void participant_unref_cb(gpointer data) { sb_participant_unref(data); }
+
+void sb_rooms_init(const sb_settings *s)
+{
+	settings = s;
+	rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+}
+
+void sb_rooms_deinit(void)
+{
+	GPtrArray *all = sb_rooms_list();
+	for (guint i = 0; i < all->len; i++)
+		sb_room_destroy(g_ptr_array_index(all, i));
+	g_ptr_array_unref(all);
+	g_mutex_lock(&rooms_mutex);
+	g_hash_table_destroy(rooms);
+	rooms = NULL;
+	g_mutex_unlock(&rooms_mutex);
+}
+
+sb_error sb_room_create(const sb_room_params *params, sb_room **out)
+{
+	char generated[32];
+	const char *name = params->name;
+	if (name && !sb_room_name_valid(name))
+		return SB_ERROR_INVALID_ELEMENT;
+	int rate = params->sampling_rate ? params->sampling_rate : settings->sampling_rate;
+	if (rate != 16000 && rate != 48000)
+		return SB_ERROR_INVALID_ELEMENT;
+
+	g_mutex_lock(&rooms_mutex);
+	if (!rooms) {
+		g_mutex_unlock(&rooms_mutex);
+		return SB_ERROR_UNKNOWN;
+	}
+	if ((int)g_hash_table_size(rooms) >= settings->max_rooms) {
+		g_mutex_unlock(&rooms_mutex);
+		return SB_ERROR_LIMIT;
+	}
+	if (!name) {
+		do {
+			g_snprintf(generated, sizeof(generated), "room-%08x", g_random_int());
+		} while (g_hash_table_contains(rooms, generated));
+		name = generated;
+	}
+	if (g_hash_table_contains(rooms, name)) {
+		g_mutex_unlock(&rooms_mutex);
+		return SB_ERROR_ROOM_EXISTS;
+	}
+	sb_room *room = g_new0(sb_room, 1);
+	janus_refcount_init(&room->ref, room_free);
+	room->name = g_strdup(name);
+	room->description = g_strdup(params->description ? params->description : name);
+	room->secret = g_strdup(params->secret);
+	room->pin = g_strdup(params->pin);
+	room->sampling_rate = rate;
+	room->ephemeral = params->ephemeral && !params->permanent;
+	room->permanent = params->permanent;
+	room->created_us = g_get_real_time();
+	g_mutex_init(&room->mutex);
+	room->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	                                           participant_unref_cb);
+	g_hash_table_insert(rooms, room->name, room); /* the registry's reference */
+	if (out) {
+		sb_room_ref(room);
+		*out = room;
+	}
+	g_mutex_unlock(&rooms_mutex);
+	JANUS_LOG(LOG_INFO, "[switchboard] room %s created (%d Hz%s)\n", room->name, rate,
+	          room->ephemeral ? ", ephemeral" : "");
+	return SB_OK;
+}
+
+sb_room *sb_room_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	g_mutex_lock(&rooms_mutex);
+	sb_room *room = rooms ? g_hash_table_lookup(rooms, name) : NULL;
+	if (room)
+		sb_room_ref(room);
+	g_mutex_unlock(&rooms_mutex);
+	return room;
+}
+
+GPtrArray *sb_rooms_list(void)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)sb_room_unref);
+	g_mutex_lock(&rooms_mutex);
+	if (rooms) {
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, rooms);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			sb_room_ref(value);
+			g_ptr_array_add(list, value);
+		}
+	}
+	g_mutex_unlock(&rooms_mutex);
+	return list;
+}
+
+guint sb_rooms_count(void)
+{
+	g_mutex_lock(&rooms_mutex);
+	guint n = rooms ? g_hash_table_size(rooms) : 0;
+	g_mutex_unlock(&rooms_mutex);
+	return n;
+}
+
+json_t *sb_room_event(sb_room *room, const char *type)
+{
+	json_t *ev = json_object();
+	json_object_set_new(ev, SB_EVENT_KEY, json_string(type));
+	json_object_set_new(ev, "room", json_string(room->name));
+	return ev;
+}
+
+/* Detaches a participant that is no longer in the room's table. */
+static void participant_detach(sb_room *room, sb_participant *p)
+{
+	(void)room;
+	if (g_atomic_int_compare_and_exchange(&p->removed, 0, 1)) {
+		if (p->ops && p->ops->removed)
+			p->ops->removed(p);
+		g_mutex_lock(&p->mutex);
+		sb_room *r = p->room;
+		p->room = NULL;
+		g_mutex_unlock(&p->mutex);
+		if (r)
+			sb_room_unref(r);
+	}
+}
+
+void sb_room_destroy(sb_room *room)
+{
+	if (!g_atomic_int_compare_and_exchange(&room->destroyed, 0, 1))
+		return;
+	g_mutex_lock(&rooms_mutex);
+	bool registered = rooms && g_hash_table_lookup(rooms, room->name) == room;
+	if (registered)
+		g_hash_table_remove(rooms, room->name);
+	g_mutex_unlock(&rooms_mutex);
+
+	json_t *ev = sb_room_event(room, "destroyed");
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+
+	GPtrArray *members = sb_room_participants(room);
+	g_mutex_lock(&room->mutex);
+	g_hash_table_remove_all(room->participants);
+	g_mutex_unlock(&room->mutex);
+	for (guint i = 0; i < members->len; i++)
+		participant_detach(room, g_ptr_array_index(members, i));
+	g_ptr_array_unref(members);
+	JANUS_LOG(LOG_INFO, "[switchboard] room %s destroyed\n", room->name);
+	if (registered)
+		sb_room_unref(room); /* the registry's reference */
+}
+
+sb_error sb_room_add(sb_room *room, sb_participant *p)
+{
+	g_mutex_lock(&room->mutex);
+	if (g_atomic_int_get(&room->destroyed)) {
+		g_mutex_unlock(&room->mutex);
+		return SB_ERROR_NO_SUCH_ROOM;
+	}
+	if ((int)g_hash_table_size(room->participants) >= settings->max_participants) {
+		g_mutex_unlock(&room->mutex);
+		return SB_ERROR_LIMIT;
+	}
+	while (g_hash_table_contains(room->participants, &p->id))
+		p->id++;
+	sb_participant_ref(p);
+	g_hash_table_insert(room->participants, g_memdup2(&p->id, sizeof(p->id)), p);
+	g_mutex_lock(&p->mutex);
+	sb_room_ref(room);
+	p->room = room;
+	g_mutex_unlock(&p->mutex);
+	g_mutex_unlock(&room->mutex);
+
+	json_t *ev = sb_room_event(room, "event");
+	json_t *list = json_array();
+	json_array_append_new(list, sb_participant_to_json(p));
+	json_object_set_new(ev, "participants", list);
+	sb_room_broadcast(room, ev, p);
+	json_decref(ev);
+	sb_mixer_schedule(room);
+	return SB_OK;
+}
+
+void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
+{
+	g_mutex_lock(&room->mutex);
+	bool present = g_hash_table_lookup(room->participants, &p->id) == p;
+	sb_participant_ref(p);
+	if (present)
+		g_hash_table_remove(room->participants, &p->id);
+	guint left = g_hash_table_size(room->participants);
+	g_mutex_unlock(&room->mutex);
+	if (present) {
+		participant_detach(room, p);
+		json_t *ev = sb_room_event(room, "event");
+		json_object_set_new(ev, why, json_integer((json_int_t)p->id));
+		sb_room_broadcast(room, ev, NULL);
+		json_decref(ev);
+		if (left == 0 && room->ephemeral)
+			sb_room_destroy(room);
+	}
+	sb_participant_unref(p);
+}
+
+sb_participant *sb_room_find_participant(sb_room *room, guint64 id)
+{
+	g_mutex_lock(&room->mutex);
+	sb_participant *p = g_hash_table_lookup(room->participants, &id);
+	if (p)
+		sb_participant_ref(p);
+	g_mutex_unlock(&room->mutex);
+	return p;
+}
+
+GPtrArray *sb_room_participants(sb_room *room)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)sb_participant_unref);
+	g_mutex_lock(&room->mutex);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, room->participants);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		sb_participant_ref(value);
+		g_ptr_array_add(list, value);
+	}
+	g_mutex_unlock(&room->mutex);
+	return list;
+}
+
+guint sb_room_count_participants(sb_room *room)
+{
+	g_mutex_lock(&room->mutex);
+	guint n = g_hash_table_size(room->participants);
+	g_mutex_unlock(&room->mutex);
+	return n;
+}
+
+void sb_room_broadcast(sb_room *room, json_t *event, sb_participant *except)
+{
+	GPtrArray *members = sb_room_participants(room);
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p != except && p->ops && p->ops->send_event)
+			p->ops->send_event(p, event);
+	}
+	g_ptr_array_unref(members);
+}
+
+json_t *sb_room_to_json(sb_room *room)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "room", json_string(room->name));
+	json_object_set_new(j, "description", json_string(room->description));
+	json_object_set_new(j, "num_participants", json_integer(sb_room_count_participants(room)));
+	json_object_set_new(j, "sampling_rate", json_integer(room->sampling_rate));
+	json_object_set_new(j, "pin_required", json_boolean(room->pin != NULL));
+	json_object_set_new(j, "ephemeral", json_boolean(room->ephemeral));
+	json_object_set_new(j, "permanent", json_boolean(room->permanent));
+	return j;
+}

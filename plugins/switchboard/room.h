@@ -1,0 +1,80 @@
+/* Rooms: the registry of rooms by name, their participants, and the events
+ * that tell participants who is there.  A room's audio is mixed by mixer.c;
+ * this module only keeps membership straight. */
+#ifndef SB_ROOM_H
+#define SB_ROOM_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+#include <jansson.h>
+#include <refcount.h>
+
+#include "participant.h"
+#include "sb.h"
+#include "settings.h"
+
+struct sb_room_mix;
+
+typedef struct sb_room {
+	janus_refcount ref;
+	char *name;
+	char *description;
+	char *secret;
+	char *pin;
+	int sampling_rate;
+	bool ephemeral; /* destroyed when the last participant leaves */
+	bool permanent; /* from the config file */
+	gint64 created_us;
+	GMutex mutex;             /* guards participants */
+	GHashTable *participants; /* guint64* id -> sb_participant* (strong) */
+	volatile gint destroyed;
+	volatile gint scheduled;  /* known to a mixer worker */
+	struct sb_room_mix *mix;  /* mixer worker state, freed with the room */
+	void (*free_mix)(struct sb_room_mix *mix);
+} sb_room;
+
+typedef struct sb_room_params {
+	const char *name; /* NULL: generate one */
+	const char *description;
+	const char *secret;
+	const char *pin;
+	int sampling_rate; /* 0: the configured default */
+	bool ephemeral;
+	bool permanent;
+} sb_room_params;
+
+void sb_rooms_init(const sb_settings *settings);
+/* Destroys every room (plugin shutdown). */
+void sb_rooms_deinit(void);
+
+/* Creates and registers a room; *out gets a reference when not NULL. */
+sb_error sb_room_create(const sb_room_params *params, sb_room **out);
+/* A referenced room, or NULL. */
+sb_room *sb_room_find(const char *name);
+/* Removes the room from the registry, tells and removes its participants. */
+void sb_room_destroy(sb_room *room);
+/* All rooms, each referenced; free with g_ptr_array_unref. */
+GPtrArray *sb_rooms_list(void);
+guint sb_rooms_count(void);
+
+static inline void sb_room_ref(sb_room *r) { janus_refcount_increase(&r->ref); }
+static inline void sb_room_unref(sb_room *r) { janus_refcount_decrease(&r->ref); }
+
+/* Adds a participant (the room takes a reference and announces it).
+ * Fails with SB_ERROR_LIMIT when full, SB_ERROR_NO_SUCH_ROOM if destroyed. */
+sb_error sb_room_add(sb_room *room, sb_participant *p);
+/* Removes a participant: "leaving" or "kicked" is what the others are told.
+ * An ephemeral room left empty is destroyed. */
+void sb_room_remove(sb_room *room, sb_participant *p, const char *why);
+sb_participant *sb_room_find_participant(sb_room *room, guint64 id);
+/* Participants, each referenced; free with g_ptr_array_unref. */
+GPtrArray *sb_room_participants(sb_room *room);
+guint sb_room_count_participants(sb_room *room);
+/* Sends an event (borrowed) to every participant that takes events. */
+void sb_room_broadcast(sb_room *room, json_t *event, sb_participant *except);
+/* {"switchboard":"event","room":name} to extend. */
+json_t *sb_room_event(sb_room *room, const char *type);
+json_t *sb_room_to_json(sb_room *room);
+
+#endif

@@ -1,0 +1,168 @@
+#include "settings.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <config.h> /* Janus config parser */
+#include <debug.h>
+#include <utils.h>
+
+#include "sb.h"
+
+static void room_config_free(gpointer data)
+{
+	sb_room_config *rc = data;
+	g_free(rc->name);
+	g_free(rc->description);
+	g_free(rc->secret);
+	g_free(rc->pin);
+	g_free(rc);
+}
+
+static const char *item(janus_config *jc, janus_config_category *cat, const char *name)
+{
+	janus_config_item *it = janus_config_get(jc, cat, janus_config_type_item, name);
+	return it && it->value ? it->value : NULL;
+}
+
+static int int_item(janus_config *jc, janus_config_category *cat, const char *name, int def,
+                    int min, int max)
+{
+	const char *v = item(jc, cat, name);
+	if (!v)
+		return def;
+	char *end = NULL;
+	long n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || n < min || n > max) {
+		JANUS_LOG(LOG_WARN, "[switchboard] %s = \"%s\" is not in %d..%d, using %d\n", name, v,
+		          min, max, def);
+		return def;
+	}
+	return (int)n;
+}
+
+static bool bool_item(janus_config *jc, janus_config_category *cat, const char *name, bool def)
+{
+	const char *v = item(jc, cat, name);
+	return v ? janus_is_true(v) : def;
+}
+
+static int rate_item(janus_config *jc, janus_config_category *cat, int def)
+{
+	int rate = int_item(jc, cat, "sampling_rate", def, 8000, 48000);
+	if (rate != 16000 && rate != 48000) {
+		JANUS_LOG(LOG_WARN, "[switchboard] sampling_rate %d unsupported, using %d\n", rate,
+		          def);
+		return def;
+	}
+	return rate;
+}
+
+static void parse_port_range(sb_settings *cfg, const char *range)
+{
+	unsigned lo = 0, hi = 0;
+	if (range && sscanf(range, "%u-%u", &lo, &hi) == 2 && lo > 0 && lo <= hi && hi <= 65535) {
+		cfg->rtp_port_min = (uint16_t)lo;
+		cfg->rtp_port_max = (uint16_t)hi;
+	} else if (range) {
+		JANUS_LOG(LOG_WARN, "[switchboard] rtp_port_range \"%s\" invalid, using %u-%u\n",
+		          range, cfg->rtp_port_min, cfg->rtp_port_max);
+	}
+}
+
+static void load_rooms(sb_settings *cfg, janus_config *jc)
+{
+	GList *cats = janus_config_get_categories(jc, NULL);
+	for (GList *l = cats; l; l = l->next) {
+		janus_config_category *cat = l->data;
+		if (!cat->name || strcmp(cat->name, "general") == 0)
+			continue;
+		const char *name = item(jc, cat, "room");
+		if (!name && g_str_has_prefix(cat->name, "room-"))
+			name = cat->name + 5;
+		if (!name || !sb_room_name_valid(name)) {
+			JANUS_LOG(LOG_ERR, "[switchboard] config: room \"%s\" has no valid name, skipped\n",
+			          cat->name);
+			continue;
+		}
+		sb_room_config *rc = g_new0(sb_room_config, 1);
+		rc->name = g_strdup(name);
+		rc->description = g_strdup(item(jc, cat, "description"));
+		rc->secret = g_strdup(item(jc, cat, "secret"));
+		rc->pin = g_strdup(item(jc, cat, "pin"));
+		rc->sampling_rate = rate_item(jc, cat, cfg->sampling_rate);
+		g_ptr_array_add(cfg->rooms, rc);
+	}
+	g_list_free(cats);
+}
+
+sb_settings *sb_settings_load(const char *folder)
+{
+	sb_settings *cfg = g_new0(sb_settings, 1);
+	cfg->sampling_rate = 48000;
+	cfg->mixer_threads = 0;
+	cfg->ephemeral_rooms = true;
+	cfg->auto_create = false;
+	cfg->talking_level_threshold = 45;
+	cfg->talking_window = 10;
+	cfg->silence_level = 70;
+	cfg->jitter_min_frames = 1;
+	cfg->jitter_max_frames = 10;
+	cfg->opus_complexity = 10;
+	cfg->opus_bitrate = 32000;
+	cfg->opus_fec = true;
+	cfg->rtp_ip = g_strdup("127.0.0.1");
+	cfg->rtp_port_min = 40000;
+	cfg->rtp_port_max = 40999;
+	cfg->max_participants = 64;
+	cfg->max_rooms = 10000;
+	cfg->rooms = g_ptr_array_new_with_free_func(room_config_free);
+
+	if (!folder)
+		return cfg;
+	char *path = g_strdup_printf("%s/%s.jcfg", folder, SB_PLUGIN_PACKAGE);
+	janus_config *jc = janus_config_parse(path);
+	if (!jc) {
+		JANUS_LOG(LOG_WARN, "[switchboard] no config at %s, using defaults\n", path);
+		g_free(path);
+		return cfg;
+	}
+	g_free(path);
+	janus_config_category *gen = janus_config_get(jc, NULL, janus_config_type_category, "general");
+	cfg->sampling_rate = rate_item(jc, gen, cfg->sampling_rate);
+	cfg->mixer_threads = int_item(jc, gen, "mixer_threads", 0, 0, 64);
+	cfg->ephemeral_rooms = bool_item(jc, gen, "ephemeral_rooms", cfg->ephemeral_rooms);
+	cfg->auto_create = bool_item(jc, gen, "auto_create", cfg->auto_create);
+	cfg->admin_key = g_strdup(item(jc, gen, "admin_key"));
+	cfg->talking_level_threshold = int_item(jc, gen, "talking_level_threshold", 45, 1, 127);
+	cfg->talking_window = int_item(jc, gen, "talking_window", 10, 1, 500);
+	cfg->silence_level = int_item(jc, gen, "silence_level", 70, 1, 127);
+	cfg->jitter_min_frames = int_item(jc, gen, "jitter_min_frames", 1, 0, 50);
+	cfg->jitter_max_frames = int_item(jc, gen, "jitter_max_frames", 10, 1, 100);
+	if (cfg->jitter_max_frames < cfg->jitter_min_frames)
+		cfg->jitter_max_frames = cfg->jitter_min_frames;
+	cfg->opus_complexity = int_item(jc, gen, "opus_complexity", 10, 0, 10);
+	cfg->opus_bitrate = int_item(jc, gen, "opus_bitrate", 32000, 6000, 510000);
+	cfg->opus_fec = bool_item(jc, gen, "opus_fec", cfg->opus_fec);
+	const char *ip = item(jc, gen, "rtp_ip");
+	if (ip) {
+		g_free(cfg->rtp_ip);
+		cfg->rtp_ip = g_strdup(ip);
+	}
+	parse_port_range(cfg, item(jc, gen, "rtp_port_range"));
+	cfg->max_participants = int_item(jc, gen, "max_participants", 64, 2, 1024);
+	cfg->max_rooms = int_item(jc, gen, "max_rooms", 10000, 1, 1000000);
+	load_rooms(cfg, jc);
+	janus_config_destroy(jc);
+	return cfg;
+}
+
+void sb_settings_free(sb_settings *cfg)
+{
+	if (!cfg)
+		return;
+	g_free(cfg->admin_key);
+	g_free(cfg->rtp_ip);
+	g_ptr_array_free(cfg->rooms, TRUE);
+	g_free(cfg);
+}

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Installs what Switchboard needs on Debian 12 (as root): build tools and
+# libraries, Janus, Chromium and audio tools for the tests, and the npm
+# packages of package-lock.json. Safe to run again: it skips what is there.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+
+packages=(
+	build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
+	janus janus-dev libjs-janus-gateway
+	libglib2.0-dev libjansson-dev libopus-dev libspeexdsp-dev libspandsp-dev
+	nodejs npm chromium espeak-ng sox procps iproute2
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node may come from elsewhere than Debian (a newer one is fine).
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	missing=("${missing[@]/nodejs/}")
+	missing=("${missing[@]/npm/}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -d "$repo/node_modules/playwright-core" ]; then
+	(cd "$repo" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Starts a private Janus in the foreground: our plugin + stock VideoRoom and
+# AudioBridge, stock HTTP (8088, Admin 7088) and WebSockets (8188)
+# transports, all on loopback. Needs a built tree (scripts/build.sh).
+#
+# Environment:
+#   SWITCHBOARD_RUN_DIR   where the generated config and folders go (.run)
+#   JANUS_ADMIN_SECRET    Admin API secret (default: switchboard-admin)
+#   JANUS_RTP_PORT_RANGE  WebRTC media ports (default: 20000-29999)
+#   JANUS_ICE_INTERFACES  interfaces ICE may use (default: lo)
+#   JANUS_DEBUG_LEVEL     0-7 (default 4)
+#   JANUS_HTTP_PORT, JANUS_ADMIN_PORT, JANUS_WS_PORT   (8088, 7088, 8188)
+#   SWITCHBOARD_RTP_PORT_RANGE  plain RTP participants (default from the
+#                         plugin config, 40000-40999)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+run_dir="${SWITCHBOARD_RUN_DIR:-$repo/.run}"
+plugin="${SWITCHBOARD_PLUGIN_SO:-$repo/build/plugins/switchboard/.libs/libjanus_switchboard.so}"
+stock=/usr/lib/x86_64-linux-gnu/janus
+[ -d "$stock" ] || stock="$(dirname "$(dpkg -L janus | grep -m1 '/janus/plugins/')")/.."
+
+if [ ! -f "$plugin" ]; then
+	echo "janus-private: $plugin not built; run scripts/build.sh first" >&2
+	exit 1
+fi
+
+rm -rf "$run_dir"
+mkdir -p "$run_dir"/{conf,plugins,transports,events,loggers}
+ln -s "$plugin" "$run_dir/plugins/"
+ln -s "$stock/plugins/libjanus_videoroom.so" "$run_dir/plugins/"
+ln -s "$stock/plugins/libjanus_audiobridge.so" "$run_dir/plugins/"
+ln -s "$stock/transports/libjanus_http.so" "$run_dir/transports/"
+ln -s "$stock/transports/libjanus_websockets.so" "$run_dir/transports/"
+cp "$repo"/conf/*.jcfg "$run_dir/conf/"
+if [ -n "${SWITCHBOARD_PLUGIN_CONFIG:-}" ]; then
+	cp "$SWITCHBOARD_PLUGIN_CONFIG" "$run_dir/conf/janus.plugin.switchboard.jcfg"
+fi
+# Ports can move so that several private instances (tests, benchmarks) can
+# run side by side.
+sed -i -e "s/^\(\s*port = \)8088/\1${JANUS_HTTP_PORT:-8088}/" \
+	-e "s/^\(\s*admin_port = \)7088/\1${JANUS_ADMIN_PORT:-7088}/" \
+	"$run_dir/conf/janus.transport.http.jcfg"
+sed -i -e "s/^\(\s*ws_port = \)8188/\1${JANUS_WS_PORT:-8188}/" \
+	"$run_dir/conf/janus.transport.websockets.jcfg"
+if [ -n "${SWITCHBOARD_RTP_PORT_RANGE:-}" ]; then
+	sed -i -e "s/^\(\s*rtp_port_range = \).*/\1\"$SWITCHBOARD_RTP_PORT_RANGE\"/" \
+		"$run_dir/conf/janus.plugin.switchboard.jcfg"
+fi
+sed -e "s|@RUN_DIR@|$run_dir|g" \
+	-e "s|@ADMIN_SECRET@|${JANUS_ADMIN_SECRET:-switchboard-admin}|g" \
+	-e "s|@RTP_PORT_RANGE@|${JANUS_RTP_PORT_RANGE:-20000-29999}|g" \
+	-e "s|@ICE_INTERFACES@|${JANUS_ICE_INTERFACES:-lo}|g" \
+	"$repo/conf/janus.jcfg.in" >"$run_dir/conf/janus.jcfg"
+
+exec janus -C "$run_dir/conf/janus.jcfg" -F "$run_dir/conf" \
+	-d "${JANUS_DEBUG_LEVEL:-4}" -o "$@"

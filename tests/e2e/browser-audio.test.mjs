@@ -1,0 +1,283 @@
+// Three headless Chromiums join one switchboard room through html/index.html,
+// each "speaking" a sine tone from a WAV file (Chromium's fake microphone).
+// What each page hears is measured by the page's own WebAudio analyser
+// (window.switchboardTest): mix-minus, mute and leave are checked by ear.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startJanus, repoRoot } from '../lib/janus.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
+const ROOM = `e2e-audio-${process.pid}`;
+const HEAR_TIMEOUT_MS = 15000;
+const FREQ_TOLERANCE_HZ = 25;
+const QUIET_MARGIN_DB = 20; // "does not hear X": X at least this far below what it does hear
+
+const people = {
+	A: { display: 'Alice', tone: 440 },
+	B: { display: 'Bob', tone: 880 },
+	C: { display: 'Carol', tone: 1320, muted: true },
+};
+
+let workDir;
+let janus;
+let pages; // static server process
+let pagesUrl;
+const browsers = [];
+
+// 48 kHz mono 16-bit PCM sine. 10 s holds a whole number of periods of every
+// tone used, so Chromium's looping of the file has no click.
+function writeToneWav(path, freq, seconds = 10, rate = 48000) {
+	const n = seconds * rate;
+	const buf = Buffer.alloc(44 + n * 2);
+	buf.write('RIFF', 0);
+	buf.writeUInt32LE(36 + n * 2, 4);
+	buf.write('WAVEfmt ', 8);
+	buf.writeUInt32LE(16, 16); // fmt chunk size
+	buf.writeUInt16LE(1, 20); // PCM
+	buf.writeUInt16LE(1, 22); // mono
+	buf.writeUInt32LE(rate, 24);
+	buf.writeUInt32LE(rate * 2, 28); // byte rate
+	buf.writeUInt16LE(2, 32); // block align
+	buf.writeUInt16LE(16, 34); // bits per sample
+	buf.write('data', 36);
+	buf.writeUInt32LE(n * 2, 40);
+	for (let i = 0; i < n; i++) {
+		// -6 dBFS: loud enough to count as talking, no clipping when mixed.
+		buf.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)), 44 + i * 2);
+	}
+	writeFileSync(path, buf);
+}
+
+function startStaticServer() {
+	const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'static-server.mjs')], {
+		env: { ...process.env, SWITCHBOARD_HTTP_PORT: '0' },
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error('static server did not start in 5 s')), 5000);
+		let out = '';
+		child.stdout.on('data', (d) => {
+			out += d;
+			const m = out.match(/pages on (http:\/\/\S+\/)/);
+			if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
+		});
+		child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`static server exited (${code})`)); });
+	});
+}
+
+// One browser per person: its own profile and its own fake microphone file.
+async function openBrowser(key) {
+	const person = people[key];
+	const wav = join(workDir, `tone-${person.tone}.wav`);
+	writeToneWav(wav, person.tone);
+	const browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		timeout: 30000,
+		args: [
+			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+			`--use-file-for-fake-audio-capture=${wav}`,
+			'--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+		],
+	});
+	browsers.push(browser);
+	// Bob gets a phone-sized screen: the screenshot shows the narrow layout.
+	const viewport = key === 'B' ? { width: 390, height: 760 } : { width: 900, height: 700 };
+	const context = await browser.newContext({ viewport, permissions: ['microphone'] });
+	const page = await context.newPage();
+	page.setDefaultTimeout(15000);
+	person.log = [];
+	page.on('console', (m) => person.log.push(`[${m.type()}] ${m.text()}`));
+	page.on('pageerror', (e) => person.log.push(`[pageerror] ${e.message}`));
+	person.page = page;
+	return page;
+}
+
+const probe = (key) => people[key].page.evaluate(() => {
+	const t = window.switchboardTest;
+	return { ...t.spectrum(), at: Object.fromEntries([440, 880, 1320].map((f) => [f, t.magnitudeAt(f)])) };
+});
+const state = (key) => people[key].page.evaluate(() => window.switchboardTest.state());
+const listedNames = (key) => people[key].page.$$eval('#participants .name', (els) => els.map((e) => e.textContent));
+
+// Polls `check` (which throws while not yet true) until it passes or time is up;
+// the last failure, and the page's console tail, become the test's message.
+async function eventually(key, check, timeoutMs = HEAR_TIMEOUT_MS) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			return await check();
+		} catch (e) {
+			if (Date.now() > deadline) {
+				e.message += `\n--- ${key}'s page console (last 15) ---\n${people[key].log.slice(-15).join('\n')}`;
+				throw e;
+			}
+			await new Promise((r) => setTimeout(r, 250));
+		}
+	}
+}
+
+// A negative check must hold for a while, not just once.
+async function consistently(check, forMs = 2000) {
+	const end = Date.now() + forMs;
+	while (Date.now() < end) {
+		await check();
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+async function joinThroughPage(key) {
+	const { page, display, muted } = people[key];
+	await page.goto(pagesUrl);
+	await page.fill('#room', ROOM);
+	await page.fill('#display', display);
+	if (muted) {
+		await page.click('#mute'); // before joining: joins muted
+		assert.equal(await page.getAttribute('#mute', 'aria-pressed'), 'true');
+	}
+	await page.click('#join');
+	await eventually(key, async () => {
+		const s = await state(key);
+		const error = await page.$eval('#error', (el) => (el.hidden ? '' : el.textContent.trim()));
+		assert.equal(s.phase, 'joined', `not joined yet (phase ${s.phase}) ${error}`);
+		assert.equal(s.room, ROOM);
+		assert.equal(typeof s.id, 'number');
+	});
+	assert.equal(await page.isVisible('#join-form'), false, 'the form gives way to the call');
+	assert.equal(await page.isVisible('#leave'), true);
+}
+
+function assertNear(freq, want, what) {
+	assert.ok(Math.abs(freq - want) <= FREQ_TOLERANCE_HZ, `${what}: dominant ${freq.toFixed(1)} Hz, want ${want}±${FREQ_TOLERANCE_HZ}`);
+}
+
+before(async () => {
+	workDir = mkdtempSync(join(tmpdir(), 'sb-e2e-audio-'));
+	mkdirSync(ARTIFACTS, { recursive: true });
+	janus = await startJanus();
+	const server = await startStaticServer();
+	pages = server.child;
+	pagesUrl = server.url;
+	await Promise.all(Object.keys(people).map(openBrowser));
+});
+
+after(async () => {
+	await Promise.allSettled(browsers.map((b) => b.close()));
+	if (pages && pages.exitCode === null) {
+		const exited = new Promise((r) => pages.once('exit', r));
+		pages.kill('SIGTERM');
+		await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+	}
+	if (janus) await janus.stop();
+	if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+test('three browsers join one room through the page (the first creates it)', { timeout: 60000 }, async () => {
+	await joinThroughPage('A');
+	await joinThroughPage('B');
+	await joinThroughPage('C');
+	const names = Object.values(people).map((p) => p.display).sort();
+	for (const key of Object.keys(people)) {
+		await eventually(key, async () => assert.deepEqual((await listedNames(key)).sort(), names, `${key}'s list`));
+	}
+	const ids = new Set(await Promise.all(['A', 'B', 'C'].map(async (k) => (await state(k)).id)));
+	assert.equal(ids.size, 3, 'three distinct participant ids');
+	// Everyone sees Carol as muted.
+	await eventually('A', async () => {
+		const carol = (await state('A')).participants.find((p) => p.display === 'Carol');
+		assert.equal(carol?.muted, true, `Carol as A sees her: ${JSON.stringify(carol)}`);
+	});
+});
+
+// Measured figures go to the TAP output: useful when a margin gets thin.
+const report = async (t, keys) => {
+	for (const key of keys) t.diagnostic(`${key} hears ${JSON.stringify(await probe(key), (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`);
+};
+
+test('B hears A (440 Hz) and A hears B (880 Hz)', { timeout: 40000 }, async (t) => {
+	await eventually('B', async () => {
+		const p = await probe('B');
+		assert.ok(p.level_db > -50, `B hears near silence (${p.level_db.toFixed(1)} dB)`);
+		assertNear(p.freq, 440, 'B');
+	});
+	await eventually('A', async () => {
+		const p = await probe('A');
+		assert.ok(p.level_db > -50, `A hears near silence (${p.level_db.toFixed(1)} dB)`);
+		assertNear(p.freq, 880, 'A');
+	});
+	await report(t, ['A', 'B', 'C']);
+	await people.B.page.screenshot({ path: join(ARTIFACTS, 'browser-audio-bob-phone.png'), fullPage: true });
+});
+
+test('A does not hear its own tone (mix-minus)', { timeout: 30000 }, async () => {
+	await consistently(async () => {
+		const p = await probe('A');
+		assert.ok(p.at[440] <= p.at[880] - QUIET_MARGIN_DB,
+			`A hears itself: 440 Hz at ${p.at[440].toFixed(1)} dB vs 880 Hz at ${p.at[880].toFixed(1)} dB`);
+	});
+});
+
+test('nobody hears muted C (1320 Hz)', { timeout: 30000 }, async () => {
+	await eventually('C', async () => {
+		const p = await probe('C');
+		assert.ok(p.at[440] > -60 && p.at[880] > -60, `C should hear A and B: ${JSON.stringify(p.at)}`);
+	});
+	await consistently(async () => {
+		for (const key of ['A', 'B', 'C']) {
+			const p = await probe(key);
+			const heard = key === 'A' ? p.at[880] : p.at[440];
+			assert.ok(p.at[1320] <= heard - QUIET_MARGIN_DB,
+				`${key} hears muted C: 1320 Hz at ${p.at[1320].toFixed(1)} dB vs ${heard.toFixed(1)} dB`);
+		}
+	});
+});
+
+test('talking indicators light up for the speakers', { timeout: 30000 }, async () => {
+	await eventually('C', async () => {
+		const talking = await people.C.page.$$eval('#participants li.talking .name', (els) => els.map((e) => e.textContent));
+		assert.ok(talking.includes('Alice') && talking.includes('Bob'), `C's page shows talking: ${JSON.stringify(talking)}`);
+	});
+	await people.C.page.screenshot({ path: join(ARTIFACTS, 'browser-audio-carol.png'), fullPage: true });
+});
+
+test('when C unmutes, A hears 1320 Hz appear', { timeout: 30000 }, async (t) => {
+	await people.C.page.click('#mute');
+	assert.equal(await people.C.page.getAttribute('#mute', 'aria-pressed'), 'false');
+	await eventually('A', async () => {
+		const p = await probe('A');
+		// Same loudness as Bob's 880 Hz, give or take the codec.
+		assert.ok(p.at[1320] >= p.at[880] - 10, `A: 1320 Hz at ${p.at[1320].toFixed(1)} dB vs 880 Hz at ${p.at[880].toFixed(1)} dB`);
+	});
+	await eventually('B', async () => {
+		const carol = (await state('B')).participants.find((p) => p.display === 'Carol');
+		assert.equal(carol?.muted, false, `Carol as B sees her: ${JSON.stringify(carol)}`);
+	});
+	await report(t, ['A', 'B']);
+});
+
+test('A leaves and B\'s list drops A', { timeout: 30000 }, async () => {
+	const alice = (await state('A')).id;
+	await people.A.page.click('#leave');
+	await eventually('A', async () => {
+		assert.equal((await state('A')).phase, 'idle');
+		assert.equal(await people.A.page.isVisible('#join-form'), true);
+	});
+	await eventually('B', async () => {
+		assert.deepEqual((await listedNames('B')).sort(), ['Bob', 'Carol']);
+		assert.ok(!(await state('B')).participants.some((p) => p.id === alice));
+	});
+	// And B no longer hears Alice's tone.
+	await eventually('B', async () => {
+		const p = await probe('B');
+		assert.ok(p.at[440] <= p.at[1320] - QUIET_MARGIN_DB, `B still hears A: ${JSON.stringify(p.at)}`);
+	});
+	await people.B.page.screenshot({ path: join(ARTIFACTS, 'browser-audio-after-leave.png'), fullPage: true });
+});

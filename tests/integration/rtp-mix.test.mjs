@@ -1,0 +1,142 @@
+// Plain RTP participants in a real Janus: each sends a known tone (G.711
+// mu-law) and must hear everyone else's tone but not its own (mix-minus);
+// a muted participant contributes nothing; garbage and foreign packets are
+// dropped and counted while the room keeps mixing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { startJanus, adminRequest } from '../lib/janus.mjs';
+import { mulawEncode, mulawDecode, toneFrame, toneDb, rtpPacket, parseRtp } from '../lib/audio.mjs';
+
+let janus;
+before(async () => { janus = await startJanus(); });
+after(async () => { if (janus) await janus.stop(); });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A plain RTP peer: sends a tone every 20 ms, keeps what it receives.
+class RtpPeer {
+	constructor(freq) {
+		this.freq = freq;
+		this.received = [];
+		this.ssrc = (Math.random() * 2 ** 32) >>> 0;
+		this.seq = 1000;
+		this.frame = 0;
+	}
+	async open() {
+		this.sock = dgram.createSocket('udp4');
+		this.sock.on('message', (msg) => {
+			const p = parseRtp(msg);
+			if (p && p.pt === 0) this.received.push(p);
+		});
+		await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
+		this.port = this.sock.address().port;
+	}
+	async join(room, display) {
+		const r = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: this.port, codec: 'pcmu', display });
+		assert.equal(r.switchboard, 'rtp_joined', JSON.stringify(r));
+		this.id = r.id;
+		this.remote = { ip: r.ip, port: r.port };
+		return r;
+	}
+	sendFrame() {
+		const pcm = this.freq ? toneFrame(this.freq, this.frame) : new Int16Array(160);
+		const payload = Uint8Array.from(pcm, (s) => mulawEncode(s));
+		const pkt = rtpPacket({ pt: 0, seq: this.seq++, ts: this.frame * 160, ssrc: this.ssrc, payload });
+		this.frame++;
+		this.sock.send(pkt, this.remote.port, this.remote.ip);
+	}
+	// Decoded audio of the packets received in the last `ms` milliseconds.
+	recentAudio(frames) {
+		const pkts = this.received.slice(-frames).sort((a, b) => a.seq - b.seq);
+		const out = [];
+		for (const p of pkts) for (const b of p.payload) out.push(mulawDecode(b));
+		return out;
+	}
+	close() { this.sock.close(); }
+}
+
+async function stream(peers, ms) {
+	const start = Date.now();
+	let n = 0;
+	while (Date.now() - start < ms) {
+		for (const p of peers) p.sendFrame();
+		n++;
+		const next = start + n * 20;
+		await sleep(Math.max(0, next - Date.now()));
+	}
+}
+
+test('each RTP participant hears the others, not itself; muted adds nothing', async () => {
+	const room = `rtp-${Date.now()}`;
+	await adminRequest({ request: 'create', room, sampling_rate: 16000, ephemeral: false });
+	const a = new RtpPeer(500), b = new RtpPeer(1100), c = new RtpPeer(1700);
+	for (const p of [a, b, c]) await p.open();
+	await a.join(room, 'A');
+	await b.join(room, 'B');
+	await c.join(room, 'C');
+	const listed = await adminRequest({ request: 'listparticipants', room });
+	assert.equal(listed.participants.length, 3);
+	assert.ok(listed.participants.every((p) => p.kind === 'rtp'));
+
+	await stream([a, b, c], 2000);
+	const heardA = a.recentAudio(25), heardB = b.recentAudio(25), heardC = c.recentAudio(25);
+	assert.ok(heardA.length >= 160 * 20, `A received audio (${heardA.length} samples)`);
+	// A hears B and C loudly, and its own tone at least 30 dB lower.
+	const dbA = { own: toneDb(heardA, 500), b: toneDb(heardA, 1100), c: toneDb(heardA, 1700) };
+	assert.ok(dbA.b - dbA.own > 30, `A: B ${dbA.b.toFixed(1)} dB vs own ${dbA.own.toFixed(1)} dB`);
+	assert.ok(dbA.c - dbA.own > 30, `A: C ${dbA.c.toFixed(1)} dB vs own ${dbA.own.toFixed(1)} dB`);
+	const dbB = { own: toneDb(heardB, 1100), a: toneDb(heardB, 500), c: toneDb(heardB, 1700) };
+	assert.ok(dbB.a - dbB.own > 30 && dbB.c - dbB.own > 30, `B: ${JSON.stringify(dbB)}`);
+	const dbC = { own: toneDb(heardC, 1700), a: toneDb(heardC, 500), b: toneDb(heardC, 1100) };
+	assert.ok(dbC.a - dbC.own > 30 && dbC.b - dbC.own > 30, `C: ${JSON.stringify(dbC)}`);
+
+	// Mute C: A now hears B only.
+	assert.equal((await adminRequest({ request: 'mute', room, id: c.id })).switchboard, 'success');
+	await stream([a, b, c], 1500);
+	const muted = a.recentAudio(25);
+	const dbM = { b: toneDb(muted, 1100), c: toneDb(muted, 1700) };
+	assert.ok(dbM.b - dbM.c > 30, `after mute, A: B ${dbM.b.toFixed(1)} dB, C ${dbM.c.toFixed(1)} dB`);
+
+	for (const p of [a, b, c]) p.close();
+	await adminRequest({ request: 'destroy', room });
+});
+
+test('garbage, wrong payload types and foreign sources are dropped and counted', async () => {
+	const room = `rtp-bad-${Date.now()}`;
+	await adminRequest({ request: 'create', room, sampling_rate: 16000, ephemeral: false });
+	const a = new RtpPeer(600), b = new RtpPeer(1300);
+	for (const p of [a, b]) await p.open();
+	await a.join(room, 'A');
+	await b.join(room, 'B');
+	const stranger = dgram.createSocket('udp4');
+	await new Promise((r) => stranger.bind(0, '127.0.0.1', r));
+	const before = await adminRequest({ request: 'stats' });
+
+	const start = Date.now();
+	let n = 0;
+	while (Date.now() - start < 2000) {
+		a.sendFrame();
+		b.sendFrame();
+		// From B's own socket: truncated, not-RTP and wrong-PT packets.
+		b.sock.send(Buffer.from([0x80, 0x00, 0x01]), b.remote.port, b.remote.ip);
+		b.sock.send(Buffer.from('hello, not rtp at all'), b.remote.port, b.remote.ip);
+		b.sock.send(rtpPacket({ pt: 96, seq: 1, ts: 1, ssrc: 1, payload: new Uint8Array(160) }), b.remote.port, b.remote.ip);
+		// From an address nobody joined with: a loud 1700 Hz tone into A's port.
+		const loud = Uint8Array.from(toneFrame(1700, n, 20000), (s) => mulawEncode(s));
+		stranger.send(rtpPacket({ pt: 0, seq: n, ts: n * 160, ssrc: 99, payload: loud }), a.remote.port, a.remote.ip);
+		n++;
+		await sleep(Math.max(0, start + n * 20 - Date.now()));
+	}
+	const after = await adminRequest({ request: 'stats' });
+	assert.ok(after.rtp.foreign_packets - before.rtp.foreign_packets >= n - 5, `foreign counted: ${JSON.stringify(after.rtp)}`);
+	assert.ok(after.packets.invalid - before.packets.invalid >= 2 * n - 10, `invalid counted: ${JSON.stringify(after.packets)}`);
+	assert.ok(after.packets.wrong_pt - before.packets.wrong_pt >= n - 5, `wrong pt counted: ${JSON.stringify(after.packets)}`);
+	// The room kept mixing: B still hears A, and nobody hears the stranger.
+	const heardB = b.recentAudio(25);
+	assert.ok(toneDb(heardB, 600) - toneDb(heardB, 1700) > 30, 'B hears A, not the stranger');
+	stranger.close();
+	for (const p of [a, b]) p.close();
+	await adminRequest({ request: 'destroy', room });
+	assert.equal((await adminRequest({ request: 'stats' })).rtp.open, 0, 'sockets closed with the room');
+});

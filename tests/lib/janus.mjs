@@ -1,0 +1,190 @@
+// Starts the private Janus (scripts/janus-private.sh) for a test file and
+// gives a small client for the Janus HTTP API and Admin API.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ADMIN_SECRET = 'switchboard-admin';
+// Ports follow the same variables as scripts/janus-private.sh.
+export const HTTP_PORT = Number(process.env.JANUS_HTTP_PORT || 8088);
+export const ADMIN_PORT = Number(process.env.JANUS_ADMIN_PORT || 7088);
+export const WS_PORT = Number(process.env.JANUS_WS_PORT || 8188);
+export const HTTP_URL = `http://127.0.0.1:${HTTP_PORT}/janus`;
+export const ADMIN_URL = `http://127.0.0.1:${ADMIN_PORT}/admin`;
+export const WS_URL = `ws://127.0.0.1:${WS_PORT}/`;
+export const PLUGIN = 'janus.plugin.switchboard';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let txCounter = 0;
+const tx = () => `t${process.pid}-${++txCounter}`;
+
+async function post(url, body) {
+	const res = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
+	return res.json();
+}
+
+// Starts Janus and waits until its HTTP API answers. `pluginConfig` is the
+// text of a janus.plugin.switchboard.jcfg to use instead of conf/'s.
+export async function startJanus({ pluginConfig, env = {} } = {}) {
+	const dir = mkdtempSync(join(tmpdir(), 'sb-janus-'));
+	const childEnv = { ...process.env, SWITCHBOARD_RUN_DIR: join(dir, 'run'), ...env };
+	if (pluginConfig) {
+		const file = join(dir, 'janus.plugin.switchboard.jcfg');
+		writeFileSync(file, pluginConfig);
+		childEnv.SWITCHBOARD_PLUGIN_CONFIG = file;
+	}
+	const logPath = join(dir, 'janus.log');
+	const log = createWriteStream(logPath);
+	const child = spawn(join(repoRoot, 'scripts', 'janus-private.sh'), [], {
+		env: childEnv,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let output = '';
+	const collect = (d) => {
+		output += d.toString();
+		if (output.length > 4e6) output = output.slice(-2e6);
+		log.write(d);
+	};
+	child.stdout.on('data', collect);
+	child.stderr.on('data', collect);
+	let exited = null;
+	child.on('exit', (code, signal) => { exited = { code, signal }; });
+
+	const deadline = Date.now() + 20000;
+	let lastInfo = null;
+	for (;;) {
+		if (exited) throw new Error(`janus exited early (${JSON.stringify(exited)}):\n${output.slice(-4000)}`);
+		try {
+			lastInfo = await post(HTTP_URL, { janus: 'info', transaction: tx() });
+			if (lastInfo.plugins && lastInfo.plugins[PLUGIN]) break;
+		} catch {
+			/* not listening yet */
+		}
+		if (Date.now() > deadline) {
+			child.kill('SIGKILL');
+			throw new Error(`janus did not start with ${PLUGIN} (last info: ${JSON.stringify(lastInfo)?.slice(0, 300)}):\n${output.slice(-4000)}`);
+		}
+		await sleep(200);
+	}
+	return {
+		pid: child.pid,
+		logPath,
+		output: () => output,
+		exited: () => exited,
+		async stop() {
+			if (exited) return exited;
+			child.kill('SIGINT');
+			const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+			while (!exited) await sleep(50);
+			clearTimeout(t);
+			log.end();
+			return exited;
+		},
+	};
+}
+
+// Admin API message_plugin: the plugin's synchronous requests without a session.
+export async function adminRequest(request, secret = ADMIN_SECRET) {
+	const r = await post(ADMIN_URL, {
+		janus: 'message_plugin', transaction: tx(), admin_secret: secret,
+		plugin: PLUGIN, request,
+	});
+	if (r.janus !== 'success') throw new Error(`admin error: ${JSON.stringify(r)}`);
+	return r.response;
+}
+
+// A Janus session with one handle on the plugin, over HTTP long-poll.
+export class JanusHandle {
+	static async attach(plugin = PLUGIN) {
+		const s = await post(HTTP_URL, { janus: 'create', transaction: tx() });
+		if (s.janus !== 'success') throw new Error(JSON.stringify(s));
+		const sessionId = s.data.id;
+		const h = await post(`${HTTP_URL}/${sessionId}`, { janus: 'attach', plugin, transaction: tx() });
+		if (h.janus !== 'success') throw new Error(JSON.stringify(h));
+		const handle = new JanusHandle(sessionId, h.data.id);
+		handle.#poll();
+		return handle;
+	}
+	constructor(sessionId, handleId) {
+		this.sessionId = sessionId;
+		this.handleId = handleId;
+		this.events = [];
+		this.waiters = [];
+		this.closed = false;
+	}
+	async #poll() {
+		while (!this.closed) {
+			try {
+				const res = await fetch(`${HTTP_URL}/${this.sessionId}?maxev=10&rid=${Date.now()}`);
+				const body = await res.json();
+				for (const ev of Array.isArray(body) ? body : [body]) {
+					if (ev.janus === 'keepalive') continue;
+					this.events.push(ev);
+					this.waiters = this.waiters.filter((w) => !w(ev));
+				}
+			} catch {
+				if (!this.closed) await sleep(100);
+			}
+		}
+	}
+	// Synchronous plugin request: returns the plugin's JSON answer.
+	async request(body) {
+		const r = await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, {
+			janus: 'message', transaction: tx(), body,
+		});
+		if (r.janus === 'success') return r.plugindata.data;
+		if (r.janus === 'ack') return { ack: true, transaction: r.transaction };
+		throw new Error(`janus error: ${JSON.stringify(r)}`);
+	}
+	// Asynchronous request: waits for the event carrying the same transaction.
+	async requestAsync(body, jsep, timeoutMs = 5000) {
+		const t = tx();
+		const msg = { janus: 'message', transaction: t, body };
+		if (jsep) msg.jsep = jsep;
+		const wait = this.waitFor((ev) => ev.transaction === t && ev.janus === 'event', timeoutMs);
+		const r = await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, msg);
+		if (r.janus === 'success') { wait.cancel(); return { data: r.plugindata.data }; }
+		if (r.janus !== 'ack') { wait.cancel(); throw new Error(`janus error: ${JSON.stringify(r)}`); }
+		const ev = await wait;
+		return { data: ev.plugindata.data, jsep: ev.jsep };
+	}
+	// Resolves with the first event (already received or future) matching pred.
+	waitFor(pred, timeoutMs = 5000) {
+		let cancel;
+		const p = new Promise((resolve, reject) => {
+			const found = this.events.find(pred);
+			if (found) return resolve(found);
+			const timer = setTimeout(() => {
+				this.waiters = this.waiters.filter((w) => w !== waiter);
+				reject(new Error(`timeout waiting for event; got ${JSON.stringify(this.events.slice(-5))}`));
+			}, timeoutMs);
+			const waiter = (ev) => {
+				if (!pred(ev)) return false;
+				clearTimeout(timer);
+				resolve(ev);
+				return true;
+			};
+			this.waiters.push(waiter);
+			cancel = () => { clearTimeout(timer); this.waiters = this.waiters.filter((w) => w !== waiter); };
+		});
+		p.cancel = () => cancel && cancel();
+		return p;
+	}
+	pluginEvents() {
+		return this.events.filter((e) => e.plugindata).map((e) => e.plugindata.data);
+	}
+	async detach() {
+		await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, { janus: 'detach', transaction: tx() });
+	}
+	async destroy() {
+		this.closed = true;
+		await post(`${HTTP_URL}/${this.sessionId}`, { janus: 'destroy', transaction: tx() }).catch(() => {});
+	}
+}
