@@ -38,6 +38,15 @@ if scripts/build.sh build-asan --enable-sanitizers CC=clang; then
 fi
 count_automake build-asan "unit (asan+ubsan)"
 
+echo "== fuzz targets (libFuzzer, ASan+UBSan, bounded)"
+fuzz_out=$(tests/fuzz/run.sh 2>&1)
+echo "$fuzz_out" | grep -E '^(ok|not ok)'
+p=$(echo "$fuzz_out" | grep -c '^ok ')
+f=$(echo "$fuzz_out" | grep -c '^not ok ')
+passed=$((passed + p))
+failed=$((failed + f))
+summary+=("fuzz: $p passed, $f failed")
+
 mkdir -p tests/artifacts
 for file in tests/integration/*.test.mjs tests/e2e/*.test.mjs; do
 	[ -f "$file" ] || continue

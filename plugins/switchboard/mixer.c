@@ -168,8 +168,10 @@ static bool mix_room(sb_room *room)
 	sb_mix_clear(mix->full, n);
 	for (int i = 0; i < m; i++) {
 		sb_participant *p = mix->members[i];
-		int level = sb_participant_pull(p, n);
-		if (level >= 0)
+		int level = sb_participant_pull(p, n, settings->silence_level);
+		if (level == SB_LEVEL_SILENT_SKIPPED)
+			level = 127;
+		else if (level >= 0)
 			decodes++;
 		bool contributing = level >= 0 && level < settings->silence_level &&
 		                    !g_atomic_int_get(&p->muted);

@@ -84,17 +84,26 @@ void sb_participant_incoming_rtp(sb_participant *p, const uint8_t *buf, size_t l
 	if (level < 0)
 		level = pkt.audio_level;
 	g_atomic_int_set(&p->last_level, level);
-	if (!sb_jitter_put(p->jitter, pkt.seq, pkt.timestamp, pkt.payload, pkt.payload_len))
+	if (!sb_jitter_put_level(p->jitter, pkt.seq, pkt.timestamp, pkt.payload, pkt.payload_len,
+	                         level))
 		__atomic_add_fetch(&p->stats.packets_dropped, 1, __ATOMIC_RELAXED);
 }
 
-int sb_participant_pull(sb_participant *p, int frame_samples)
+int sb_participant_pull(sb_participant *p, int frame_samples, int silence_level)
 {
 	uint8_t payload[SB_MAX_PAYLOAD];
 	size_t len = 0;
+	int level = -1;
 	int n;
-	switch (sb_jitter_get(p->jitter, payload, &len)) {
+	switch (sb_jitter_get_level(p->jitter, payload, &len, &level)) {
 	case SB_JITTER_PACKET:
+		/* The sender says this frame is silence (RFC 6464, as browsers
+		 * send): it would not be mixed, so do not pay for decoding it.
+		 * Opus decodes the next packet fine without this one. */
+		if (level >= silence_level && p->codec == SB_CODEC_OPUS) {
+			p->skipped_decodes++;
+			return SB_LEVEL_SILENT_SKIPPED;
+		}
 		n = sb_decoder_decode(p->decoder, payload, len, p->frame);
 		if (n < 0) {
 			__atomic_add_fetch(&p->stats.decode_errors, 1, __ATOMIC_RELAXED);

@@ -82,6 +82,7 @@ struct sb_participant {
 	int16_t frame[SB_MAX_FRAME_SAMPLES];
 	int level_sum, level_count;
 	bool talking;
+	uint64_t skipped_decodes;
 
 	/* Counters: updated with atomics by their single writer thread. */
 	sb_participant_stats stats;
@@ -112,8 +113,11 @@ static inline void sb_participant_unref(sb_participant *p) { janus_refcount_decr
 void sb_participant_incoming_rtp(sb_participant *p, const uint8_t *buf, size_t len, int level);
 
 /* Mixer thread: decodes the frame due now into p->frame.  Returns its level
- * (0..127, -dBov), or -1 when there is nothing to play. */
-int sb_participant_pull(sb_participant *p, int frame_samples);
+ * (0..127, -dBov), -1 when there is nothing to play, or
+ * SB_LEVEL_SILENT_SKIPPED when the packet said it is silence at or below
+ * silence_level and was not decoded (p->frame is then stale). */
+#define SB_LEVEL_SILENT_SKIPPED 128
+int sb_participant_pull(sb_participant *p, int frame_samples, int silence_level);
 
 /* Mixer thread: wraps one encoded frame in RTP and sends it. */
 void sb_participant_send_payload(sb_participant *p, const uint8_t *payload, size_t len);

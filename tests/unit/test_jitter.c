@@ -521,6 +521,27 @@ static void test_threads(void)
 	sb_jitter_free(jb);
 }
 
+/* Audio levels travel with their packets, also across reordering. */
+static void test_levels(void)
+{
+	sb_jitter *jb = sb_jitter_new(2, 10, STEP);
+	uint8_t payload[SB_MAX_PAYLOAD] = {0};
+	size_t len;
+	int level;
+	g_assert_true(sb_jitter_put_level(jb, 10, 10 * STEP, payload, 20, 30));
+	g_assert_true(sb_jitter_put_level(jb, 12, 12 * STEP, payload, 20, 127));
+	g_assert_true(sb_jitter_put_level(jb, 11, 11 * STEP, payload, 20, 45));
+	g_assert_true(sb_jitter_put(jb, 13, 13 * STEP, payload, 20));
+	const int expected[] = {30, 45, 127, -1};
+	for (int i = 0; i < 4; i++) {
+		g_assert_cmpint(sb_jitter_get_level(jb, payload, &len, &level), ==, SB_JITTER_PACKET);
+		g_assert_cmpint(level, ==, expected[i]);
+	}
+	g_assert_cmpint(sb_jitter_get_level(jb, payload, &len, &level), ==, SB_JITTER_LOST);
+	g_assert_cmpint(level, ==, -1);
+	sb_jitter_free(jb);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -539,6 +560,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/jitter/invalid", test_invalid_input);
 	g_test_add_func("/jitter/adaptive", test_adapts_to_jitter);
 	g_test_add_func("/jitter/threads", test_threads);
+	g_test_add_func("/jitter/levels", test_levels);
 
 	return g_test_run();
 }

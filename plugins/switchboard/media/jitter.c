@@ -41,6 +41,7 @@ typedef struct jitter_slot {
 	slot_state state;
 	uint16_t seq;
 	uint32_t ts;
+	int level; /* RFC 6464 level carried with the packet, -1 unknown */
 	size_t len;
 	uint8_t data[SB_MAX_PAYLOAD];
 } jitter_slot;
@@ -55,6 +56,11 @@ struct sb_jitter {
 	jitter_slot *slots;
 	/* Bumping the epoch empties every slot at once: resets stay O(1). */
 	uint32_t epoch;
+
+	/* Level of the packet being put (set by sb_jitter_put_level). */
+	int put_level;
+	/* Level of the packet last returned by get. */
+	int got_level;
 
 	/* First packet after a big jump, kept until the next one confirms it. */
 	jitter_slot probation;
@@ -190,6 +196,7 @@ static bool store(sb_jitter *jb, uint16_t seq, uint32_t ts, const uint8_t *paylo
 		jb->queued--;
 	mark_slot(jb, slot, seq, SLOT_QUEUED);
 	slot->ts = ts;
+	slot->level = jb->put_level;
 	slot->len = len;
 	memcpy(slot->data, payload, len);
 	if (jb->queued++ == 0 || seq_diff(seq, jb->highest_seq) > 0)
@@ -246,12 +253,16 @@ static bool put_far(sb_jitter *jb, uint16_t seq, uint32_t ts, const uint8_t *pay
 		jb->probation_valid = false;
 		jb->stats.reset++;
 		start_stream(jb, held->seq, held->ts);
+		int level = jb->put_level;
+		jb->put_level = held->level;
 		store(jb, held->seq, held->ts, held->data, held->len);
+		jb->put_level = level;
 		return store(jb, seq, ts, payload, len);
 	}
 	drop_probation(jb);
 	held->seq = seq;
 	held->ts = ts;
+	held->level = jb->put_level;
 	held->len = len;
 	memcpy(held->data, payload, len);
 	jb->probation_valid = true;
@@ -308,9 +319,16 @@ static bool put_locked(sb_jitter *jb, uint16_t seq, uint32_t ts, const uint8_t *
 
 bool sb_jitter_put(sb_jitter *jb, uint16_t seq, uint32_t rtp_ts, const uint8_t *payload, size_t len)
 {
+	return sb_jitter_put_level(jb, seq, rtp_ts, payload, len, -1);
+}
+
+bool sb_jitter_put_level(sb_jitter *jb, uint16_t seq, uint32_t rtp_ts, const uint8_t *payload,
+                         size_t len, int level)
+{
 	if (jb == NULL)
 		return false;
 	g_mutex_lock(&jb->lock);
+	jb->put_level = level;
 	bool queued;
 	if (payload == NULL || len == 0 || len > SB_MAX_PAYLOAD) {
 		jb->stats.invalid++;
@@ -391,6 +409,7 @@ static sb_jitter_result get_locked(sb_jitter *jb, uint8_t *payload, size_t *len)
 	if (slot_is(jb, due, jb->next_seq, SLOT_QUEUED)) {
 		memcpy(payload, due->data, due->len);
 		*len = due->len;
+		jb->got_level = due->level;
 		due->state = SLOT_PLAYED;
 		jb->queued--;
 		jb->idle_misses = 0;
@@ -430,8 +449,17 @@ sb_jitter_result sb_jitter_get(sb_jitter *jb, uint8_t *payload, size_t *len)
 	if (jb == NULL || payload == NULL || len == NULL)
 		return SB_JITTER_EMPTY;
 	g_mutex_lock(&jb->lock);
+	jb->got_level = -1;
 	sb_jitter_result result = get_locked(jb, payload, len);
 	g_mutex_unlock(&jb->lock);
+	return result;
+}
+
+sb_jitter_result sb_jitter_get_level(sb_jitter *jb, uint8_t *payload, size_t *len, int *level)
+{
+	sb_jitter_result result = sb_jitter_get(jb, payload, len);
+	/* Only the consumer thread calls get, so got_level is ours to read. */
+	*level = result == SB_JITTER_PACKET && jb ? jb->got_level : -1;
 	return result;
 }
 

@@ -40,6 +40,12 @@ void sb_jitter_free(sb_jitter *jb);
  * the packet is dropped: late, duplicate, oversized or buffer full. */
 bool sb_jitter_put(sb_jitter *jb, uint16_t seq, uint32_t rtp_ts, const uint8_t *payload, size_t len);
 
+/* The same, carrying the packet's RFC 6464 audio level (-1: unknown), which
+ * comes back from sb_jitter_get_level with the packet: the mixer can skip
+ * decoding silence. */
+bool sb_jitter_put_level(sb_jitter *jb, uint16_t seq, uint32_t rtp_ts, const uint8_t *payload,
+                         size_t len, int level);
+
 typedef enum {
 	SB_JITTER_EMPTY = 0, /* nothing to play: not started yet, or stream idle */
 	SB_JITTER_PACKET,    /* payload holds the packet due now */
@@ -52,6 +58,9 @@ typedef enum {
  * delay is reached.  After a long gap with no packets (the sender stopped,
  * e.g. DTX or a muted browser) it returns EMPTY rather than LOST forever. */
 sb_jitter_result sb_jitter_get(sb_jitter *jb, uint8_t *payload, size_t *len);
+
+/* The same; *level is the packet's level for SB_JITTER_PACKET, else -1. */
+sb_jitter_result sb_jitter_get_level(sb_jitter *jb, uint8_t *payload, size_t *len, int *level);
 
 void sb_jitter_get_stats(sb_jitter *jb, sb_jitter_stats *out);
 
