@@ -84,6 +84,8 @@ static struct {
 	enum plugin_kind plugin;
 	const char *plugin_name;
 	const char *janus_url;
+	const char *admin_url;
+	const char *admin_secret;
 	const char *speech;
 	const char *prefix;
 	const char *local_ip;
@@ -99,6 +101,8 @@ static struct {
 	.plugin = PLUGIN_SWITCHBOARD,
 	.plugin_name = "janus.plugin.switchboard",
 	.janus_url = "http://127.0.0.1:8088/janus",
+	.admin_url = "http://127.0.0.1:7088/admin",
+	.admin_secret = "switchboard-admin",
 	.prefix = "bench",
 	.local_ip = "127.0.0.1",
 	.rooms = 1, .per_room = 3, .talkers = 1,
@@ -520,6 +524,28 @@ static void janus_destroy_session(struct janus *jn)
  * and sends keep-alives, so the session never times out. */
 static atomic_bool g_poll_stop;
 static atomic_ulong g_events;
+static atomic_bool g_in_window;
+static atomic_int g_foreign_max = -1; /* most sessions of other clients seen in the window */
+static atomic_int g_foreign_checks;
+
+/* Admin API list_sessions: sessions other than ours (-1: cannot tell). */
+static int foreign_sessions(struct http *h, uint64_t ours)
+{
+	json_t *b = json_pack("{s:s,s:s,s:s}", "janus", "list_sessions", "transaction", "lgadm",
+	                      "admin_secret", opt.admin_secret);
+	json_t *r = http_req(h, opt.admin_url, b, 2);
+	json_decref(b);
+	json_t *list = json_object_get(r, "sessions");
+	int n = -1;
+	if (json_is_array(list)) {
+		n = 0;
+		for (size_t i = 0; i < json_array_size(list); i++)
+			if ((uint64_t)json_integer_value(json_array_get(list, i)) != ours)
+				n++;
+	}
+	json_decref(r);
+	return n;
+}
 
 static void *poll_thread(void *arg)
 {
@@ -533,7 +559,13 @@ static void *poll_thread(void *arg)
 	double last_ka = now_s();
 	unsigned long ka = 0;
 	while (!atomic_load(&g_poll_stop) && !g_stop) {
-		json_t *r = http_req(&h, url, NULL, 2);
+		if (atomic_load(&g_in_window) && opt.admin_url[0]) {
+			int n = foreign_sessions(&h, jn->session);
+			atomic_fetch_add(&g_foreign_checks, 1);
+			if (n > atomic_load(&g_foreign_max))
+				atomic_store(&g_foreign_max, n);
+		}
+		json_t *r = http_req(&h, url, NULL, 1);
 		if (r) {
 			atomic_fetch_add(&g_events, json_is_array(r) ? json_array_size(r) : 1);
 			json_decref(r);
@@ -857,6 +889,7 @@ struct window {
 
 static void window_begin(struct window *w)
 {
+	atomic_store(&g_in_window, true);
 	w->cpu0 = opt.cpu_pid ? proc_cpu_ticks(opt.cpu_pid) : -1;
 	w->t0 = now_s();
 	w->self0 = self_cpu_s();
@@ -864,6 +897,7 @@ static void window_begin(struct window *w)
 
 static void window_end(struct window *w)
 {
+	atomic_store(&g_in_window, false);
 	w->cpu1 = opt.cpu_pid ? proc_cpu_ticks(opt.cpu_pid) : -1;
 	w->t1 = now_s();
 	w->self1 = self_cpu_s();
@@ -884,7 +918,8 @@ static void usage(void)
 	        "               --seconds S [--warmup W] [--idle] [--speech FILE.wav]\n"
 	        "               [--janus URL] [--cpu-pid PID] [--prefix NAME] [--create-rate R]\n"
 	        "               [--local-ip IP] [--speech-level DBOV | --measured-levels]\n"
-	        "               [--ab-quality Q] [--ab-bitrate BPS] [--deadline S] [--label L] [-v]\n");
+	        "               [--ab-quality Q] [--ab-bitrate BPS] [--deadline S] [--label L] [-v]\n"
+	        "               [--admin URL|\"\"] [--admin-secret S]  (watch for other clients' sessions)\n");
 	exit(2);
 }
 
@@ -898,7 +933,7 @@ int main(int argc, char **argv)
 		{"janus", 1, 0, 'j'}, {"cpu-pid", 1, 0, 'c'}, {"prefix", 1, 0, 'x'}, {"create-rate", 1, 0, 'R'},
 		{"local-ip", 1, 0, 'l'}, {"speech-level", 1, 0, 'L'}, {"measured-levels", 0, 0, 'M'},
 		{"ab-quality", 1, 0, 'Q'}, {"ab-bitrate", 1, 0, 'B'}, {"deadline", 1, 0, 'D'},
-		{"label", 1, 0, 'b'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"label", 1, 0, 'b'}, {"admin", 1, 0, 'A'}, {"admin-secret", 1, 0, 'S'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
@@ -930,6 +965,8 @@ int main(int argc, char **argv)
 		case 'B': opt.ab_bitrate = atoi(optarg); break;
 		case 'D': opt.deadline = atof(optarg); break;
 		case 'b': label = optarg; break;
+		case 'A': opt.admin_url = optarg; break;
+		case 'S': opt.admin_secret = optarg; break;
 		case 'v': opt.verbose++; break;
 		default: usage();
 		}
@@ -1195,6 +1232,9 @@ teardown:;
 	json_object_set_new(out, "room0_listeners_hearing_voice", json_integer(voice_receiving_listeners));
 	json_object_set_new(out, "rx_other", json_integer((json_int_t)g_rx_other));
 	json_object_set_new(out, "session_events", json_integer((json_int_t)atomic_load(&g_events)));
+	/* other clients on this Janus during the window would skew its CPU */
+	json_object_set_new(out, "foreign_sessions_max", json_integer(atomic_load(&g_foreign_max)));
+	json_object_set_new(out, "foreign_session_checks", json_integer(atomic_load(&g_foreign_checks)));
 	json_object_set_new(out, "late_ticks", json_integer(late_ticks));
 	json_object_set_new(out, "max_late_ms", json_real((double)max_late_ns / 1e6));
 	json_object_set_new(out, "speech_frames", json_integer(g_speech_n));

@@ -74,6 +74,10 @@ def main():
             if r is None:
                 lines.append(f"{title:<31}{name:<13}{'not run':>16}")
                 continue
+            if r.get("skipped"):
+                lines.append(f"{title:<31}{name:<13}{'SKIPPED':>16}  ({r['skipped']})")
+                comp[name] = {"ok": False, "skipped": r["skipped"]}
+                continue
             if not good(r):
                 lines.append(f"{title:<31}{name:<13}{'FAILED':>16}  (see bench/results/run/{sc}-{name}.log)")
                 comp[name] = {"ok": False}
@@ -134,6 +138,12 @@ def main():
                 extra += f"; AudioBridge at {a.idle_target_rooms} rooms ~{proj:.0f} % core (projected)"
             if s and s.get("ok"):
                 extra += f"; Switchboard {s['rooms']} rooms = {s['cpu_pct']:.2f} % core"
+        dirty = [n for n, r in (("switchboard", sb), ("audiobridge", ab))
+                 if r is not None and r.get("foreign_sessions_max", 0) > 0]
+        if dirty:
+            comp["contaminated"] = dirty
+            extra += (f"; WARNING: other clients had sessions on this Janus during the "
+                      f"{'/'.join(dirty)} window: figures not clean, run again")
         lines.append(f"{'':<31}=> {rtext}; target {text}: {verdict}{extra}")
         lines.append(sep)
         comparisons.append(comp)

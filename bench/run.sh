@@ -23,8 +23,14 @@
 #                            opus_complexity / opus_bitrate of the Switchboard
 #                            config, so both encode alike)
 #   BENCH_SCENARIOS ["small big idle"]  subset to run
+#   BENCH_BUDGET [290]       hard limit for the whole run, seconds (runs that
+#                            would not fit are skipped and shown as such)
 #   BENCH_JANUS_CMD          command that starts Janus in the foreground
 #                            (default scripts/janus-private.sh)
+#   BENCH_JANUS_HTTP_PORT [38088], BENCH_JANUS_ADMIN_PORT [37088],
+#   BENCH_JANUS_WS_PORT [38188], BENCH_SWITCHBOARD_HTTP_PORT [38080],
+#   BENCH_SWITCHBOARD_RTP_PORT_RANGE [46000-46999], BENCH_JANUS_RTP_PORT_RANGE
+#   [47000-47999]            the bench Janus's own ports (janus-private.sh)
 #   SWITCHBOARD_PLUGIN_CONFIG  passed through to janus-private.sh
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -42,7 +48,18 @@ SMALL_ROOMS="${BENCH_SMALL_ROOMS:-20}"
 IDLE_ROOMS="${BENCH_IDLE_ROOMS:-5000}"
 AB_IDLE_ROOMS="${BENCH_AB_IDLE_ROOMS:-1000}"
 SCENARIOS="${BENCH_SCENARIOS:-small big idle}"
-JANUS_URL="http://127.0.0.1:8088/janus"
+BUDGET="${BENCH_BUDGET:-290}"
+# Ports of the bench's own Janus: away from the defaults (8088/7088/8188/8080,
+# 40000-40999) so that a dev Janus or e2e tests running on the same machine
+# neither collide with nor talk to the Janus being measured.
+export JANUS_HTTP_PORT="${BENCH_JANUS_HTTP_PORT:-38088}"
+export JANUS_ADMIN_PORT="${BENCH_JANUS_ADMIN_PORT:-37088}"
+export JANUS_WS_PORT="${BENCH_JANUS_WS_PORT:-38188}"
+export SWITCHBOARD_HTTP_PORT="${BENCH_SWITCHBOARD_HTTP_PORT:-38080}"
+export SWITCHBOARD_RTP_PORT_RANGE="${BENCH_SWITCHBOARD_RTP_PORT_RANGE:-46000-46999}"
+export JANUS_RTP_PORT_RANGE="${BENCH_JANUS_RTP_PORT_RANGE:-47000-47999}"
+JANUS_URL="http://127.0.0.1:$JANUS_HTTP_PORT/janus"
+ADMIN_URL="http://127.0.0.1:$JANUS_ADMIN_PORT/admin"
 t_start=$(date +%s)
 
 log() { printf '[bench %4ds] %s\n' "$(($(date +%s) - t_start))" "$*" >&2; }
@@ -76,9 +93,9 @@ I have the reference number here if you need it."
 sox "$work/speech-raw.wav" -r 48000 -c 1 -b 16 "$work/speech.wav"
 
 # --- Janus
-for port in 8088 7088 8188; do
+for port in "$JANUS_HTTP_PORT" "$JANUS_ADMIN_PORT" "$JANUS_WS_PORT" "$SWITCHBOARD_HTTP_PORT"; do
 	if ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
-		echo "bench: port $port is already in use (another Janus?); stop it first" >&2
+		echo "bench: port $port is already in use (another bench run?); stop it or set BENCH_*_PORT" >&2
 		exit 1
 	fi
 done
@@ -140,10 +157,19 @@ out="$work/runs.jsonl"
 run_lg() {
 	local label="$1" plugin="$2" limit="$3"
 	shift 3
+	# whole run bounded by BUDGET seconds (10 s kept for the report and cleanup)
+	local left=$((BUDGET - ($(date +%s) - t_start) - 10))
+	if [ "$left" -lt 25 ]; then
+		log "$label / $plugin: skipped, time budget of ${BUDGET} s used up"
+		printf '{"label":"%s","plugin":"%s","ok":false,"errors":1,"skipped":"time budget"}\n' "$label" "$plugin" >>"$out"
+		return 0
+	fi
+	[ "$limit" -le "$left" ] || limit="$left"
 	log "$label / $plugin: $*"
 	local rc=0
 	timeout -k 5 "$limit" "$bench/loadgen" --plugin "$plugin" --janus "$JANUS_URL" \
 		--cpu-pid "$janus_pid" --label "$label" --prefix "bench-$label-$plugin" \
+		--admin "$ADMIN_URL" --admin-secret "${JANUS_ADMIN_SECRET:-switchboard-admin}" \
 		--deadline "$((limit - 10))" "$@" >"$work/$label-$plugin.json" 2>"$work/$label-$plugin.log" &
 	loadgen_pid=$!
 	wait "$loadgen_pid" || rc=$?
@@ -157,7 +183,7 @@ run_lg() {
 		log "  $label / $plugin FAILED (exit $rc); its log:"
 		sed 's/^/    /' "$work/$label-$plugin.log" | tail -15 >&2
 	else
-		python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print("  Janus CPU %.1f %% of one core over %.1f s; rx %d pkts" % (d["janus_cpu_pct"], d["window_s"], d.get("rx_window_talkers",0)+d.get("rx_window_listeners",0)))' \
+		python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print("  Janus CPU %.1f %% of one core over %.1f s; rx %d pkts; other clients'"'"' sessions: %d" % (d["janus_cpu_pct"], d["window_s"], d.get("rx_window_talkers",0)+d.get("rx_window_listeners",0), d.get("foreign_sessions_max",-1)))' \
 			"$work/$label-$plugin.json" >&2 || true
 	fi
 	if ! kill -0 "$janus_pid" 2>/dev/null; then

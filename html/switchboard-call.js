@@ -300,7 +300,10 @@ function kickedOut() {
 function upsertParticipant(p) {
 	if (p.id === undefined) return;
 	const old = state.participants.get(p.id) || { talking: false };
-	state.participants.set(p.id, { ...old, ...p, me: p.id === state.myId });
+	const me = p.id === state.myId;
+	state.participants.set(p.id, { ...old, ...p, me });
+	// A moderator's mute/unmute of me arrives this way: the toggle follows it.
+	if (me && typeof p.muted === 'boolean') state.muted = p.muted;
 }
 
 function setTalking(id, talking) {

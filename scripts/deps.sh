@@ -9,6 +9,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
 	janus janus-dev libjs-janus-gateway
 	libglib2.0-dev libjansson-dev libopus-dev libspeexdsp-dev libspandsp-dev
+	libsoup-3.0-dev libjwt-dev
 	nodejs npm chromium espeak-ng sox procps iproute2
 )
 missing=()
@@ -27,6 +28,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ ! -d "$repo/node_modules/playwright-core" ]; then
+# npm ci again whenever package-lock.json changed since the last install.
+lock_hash="$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$repo/node_modules/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
 	(cd "$repo" && npm ci --no-audit --no-fund --loglevel=error)
+	echo "$lock_hash" >"$repo/node_modules/.lock-hash"
 fi

@@ -12,6 +12,8 @@
 #   JANUS_HTTP_PORT, JANUS_ADMIN_PORT, JANUS_WS_PORT   (8088, 7088, 8188)
 #   SWITCHBOARD_RTP_PORT_RANGE  plain RTP participants (default from the
 #                         plugin config, 40000-40999)
+#   SWITCHBOARD_HTTP_PORT REST/pages/notifications (default 8080)
+#   SWITCHBOARD_API_KEY   REST bearer key (generated and logged if unset)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 run_dir="${SWITCHBOARD_RUN_DIR:-$repo/.run}"
@@ -42,6 +44,8 @@ sed -i -e "s/^\(\s*port = \)8088/\1${JANUS_HTTP_PORT:-8088}/" \
 	"$run_dir/conf/janus.transport.http.jcfg"
 sed -i -e "s/^\(\s*ws_port = \)8188/\1${JANUS_WS_PORT:-8188}/" \
 	"$run_dir/conf/janus.transport.websockets.jcfg"
+sed -i -e "s|@REPO@|$repo|g" -e "s|@JANUS_HTTP_PORT@|${JANUS_HTTP_PORT:-8088}|g" \
+	"$run_dir/conf/janus.plugin.switchboard.jcfg"
 if [ -n "${SWITCHBOARD_RTP_PORT_RANGE:-}" ]; then
 	sed -i -e "s/^\(\s*rtp_port_range = \).*/\1\"$SWITCHBOARD_RTP_PORT_RANGE\"/" \
 		"$run_dir/conf/janus.plugin.switchboard.jcfg"

@@ -72,6 +72,20 @@ int sb_level_dbov(const int16_t *pcm, int n)
 	return db > 127.0 ? 127 : (int)lrint(db);
 }
 
+/* The only contributor other than `except`, or -1 when there are more or none. */
+static int sole_contributor(const sb_mix_member *members, int n, int except)
+{
+	int found = -1;
+	for (int i = 0; i < n; i++) {
+		if (i == except || !members[i].contributing)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = i;
+	}
+	return found;
+}
+
 int sb_mix_plan(const sb_mix_member *members, int n, sb_mix_job *jobs, int *job_of)
 {
 	int njobs = 0, contributors = 0;
@@ -96,7 +110,8 @@ int sb_mix_plan(const sb_mix_member *members, int n, sb_mix_job *jobs, int *job_
 			}
 			jobs[njobs] = (sb_mix_job){.minus = silent ? -1 : i,
 			                           .codec = members[i].codec,
-			                           .silent = silent};
+			                           .silent = silent,
+			                           .source = silent ? -1 : sole_contributor(members, n, i)};
 			job_of[i] = njobs++;
 			continue;
 		}
@@ -109,7 +124,8 @@ int sb_mix_plan(const sb_mix_member *members, int n, sb_mix_job *jobs, int *job_
 		if (found < 0) {
 			jobs[njobs] = (sb_mix_job){.minus = -1,
 			                           .codec = members[i].codec,
-			                           .silent = contributors == 0};
+			                           .silent = contributors == 0,
+			                           .source = sole_contributor(members, n, -1)};
 			found = njobs++;
 		}
 		job_of[i] = found;

@@ -41,6 +41,8 @@ typedef struct sb_mix_job {
 	int minus;  /* -1: the full mix; otherwise the member index left out */
 	int codec;
 	bool silent;/* nothing to hear: send the codec's silence frame */
+	int source; /* the mix is this one member's frame alone, or -1: its
+	               packet can be forwarded as it came, with no encoding */
 } sb_mix_job;
 
 /* Fills jobs (capacity >= n + number of codecs) and job_of[n] (-1 for members

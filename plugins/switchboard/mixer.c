@@ -164,7 +164,7 @@ static bool mix_room(sb_room *room)
 	if (count == 0)
 		return false;
 
-	uint64_t decodes = 0, encodes = 0;
+	uint64_t decodes = 0, encodes = 0, forwards = 0;
 	sb_mix_clear(mix->full, n);
 	for (int i = 0; i < m; i++) {
 		sb_participant *p = mix->members[i];
@@ -192,9 +192,16 @@ static bool mix_room(sb_room *room)
 		uint8_t payload[SB_MAX_PAYLOAD];
 		const uint8_t *out = payload;
 		int len;
+		sb_participant *source = job->source >= 0 ? mix->members[job->source] : NULL;
 		if (job->silent) {
 			out = mix->silence[job->codec];
 			len = mix->silence_len[job->codec];
+		} else if (source && (int)source->codec == job->codec && source->frame_payload_len > 0) {
+			/* One voice and the same codec: what the speaker sent is
+			 * exactly this mix, so it goes out as it came. */
+			out = source->frame_payload;
+			len = (int)source->frame_payload_len;
+			forwards++;
 		} else {
 			render_job(mix, job, n, &full_ready);
 			sb_encoder *enc;
@@ -221,6 +228,7 @@ static bool mix_room(sb_room *room)
 		sb_participant_unref(mix->members[i]);
 	__atomic_add_fetch(&stats.decodes, decodes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.encodes, encodes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&stats.forwards, forwards, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -359,6 +367,7 @@ void sb_mixer_get_stats(sb_mixer_stats *out)
 	out->skipped = __atomic_load_n(&stats.skipped, __ATOMIC_RELAXED);
 	out->encodes = __atomic_load_n(&stats.encodes, __ATOMIC_RELAXED);
 	out->decodes = __atomic_load_n(&stats.decodes, __ATOMIC_RELAXED);
+	out->forwards = __atomic_load_n(&stats.forwards, __ATOMIC_RELAXED);
 	out->rooms_active = __atomic_load_n(&stats.rooms_active, __ATOMIC_RELAXED);
 	out->workers = num_workers;
 }

@@ -18,6 +18,7 @@ typedef struct sb_mixer_stats {
 	uint64_t skipped;      /* ticks dropped to catch up after a stall */
 	uint64_t encodes;      /* frames encoded */
 	uint64_t decodes;      /* frames decoded or concealed */
+	uint64_t forwards;     /* one-voice mixes sent as the speaker's packet */
 	uint64_t rooms_active; /* rooms currently scheduled */
 	int workers;
 } sb_mixer_stats;

@@ -5,6 +5,8 @@
 
 #include <debug.h>
 
+#include "auth.h"
+#include "events.h"
 #include "media/codec.h"
 #include "mixer.h"
 #include "room.h"
@@ -88,15 +90,6 @@ static const char *str(json_t *body, const char *name)
 	return json_string_value(json_object_get(body, name));
 }
 
-static bool secure_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-	for (size_t i = 0; i < la; i++)
-		diff |= (unsigned char)a[i] ^ (unsigned char)b[lb ? i % lb : 0];
-	return diff == 0;
-}
-
 /* The room named in the body, with the secret checked when asked for. */
 static json_t *room_from_body(json_t *body, sb_op_ctx *ctx, bool need_secret, sb_room **out)
 {
@@ -109,7 +102,7 @@ static json_t *room_from_body(json_t *body, sb_op_ctx *ctx, bool need_secret, sb
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
 	if (need_secret && room->secret && !ctx->admin) {
 		const char *secret = str(body, "secret");
-		if (!secret || !secure_equal(secret, room->secret)) {
+		if (!secret || !sb_auth_equal(secret, room->secret)) {
 			sb_room_unref(room);
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong secret)");
 		}
@@ -137,14 +130,19 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	        {"sampling_rate", F_INTEGER, false, 48000, 8000},
 	        {"ephemeral", F_BOOLEAN, false, 0, 0},
 	        {"admin_key", F_STRING, false, SB_SECRET_MAX, 0},
+	        {"require_token", F_BOOLEAN, false, 0, 0},
+	        {"agent", F_BOOLEAN, false, 0, 0},
 	        {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
+	json_t *agent_config = json_object_get(body, "agent_config");
+	if (agent_config && !json_is_object(agent_config))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element type (agent_config should be an object)");
 	const sb_settings *cfg = sb_plugin_settings;
 	if (cfg->admin_key && !ctx->admin) {
 		const char *key = str(body, "admin_key");
-		if (!key || !secure_equal(key, cfg->admin_key))
+		if (!key || !sb_auth_equal(key, cfg->admin_key))
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong admin_key)");
 	}
 	const char *name = str(body, "room");
@@ -162,6 +160,9 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	        .pin = str(body, "pin"),
 	        .sampling_rate = rate,
 	        .ephemeral = eph ? json_is_true(eph) : cfg->ephemeral_rooms,
+	        .require_token = json_is_true(json_object_get(body, "require_token")),
+	        .agent = json_is_true(json_object_get(body, "agent")),
+	        .agent_config = agent_config,
 	};
 	sb_room *room = NULL;
 	sb_error rc = sb_room_create(&params, &room);
@@ -176,6 +177,8 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	json_object_set_new(r, "room", json_string(room->name));
 	json_object_set_new(r, "ephemeral", json_boolean(room->ephemeral));
 	json_object_set_new(r, "sampling_rate", json_integer(room->sampling_rate));
+	json_object_set_new(r, "require_token", json_boolean(room->require_token));
+	json_object_set_new(r, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
 	sb_room_unref(room);
 	return r;
 }
@@ -298,15 +301,39 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
 	if (room->pin && !ctx->admin) {
 		const char *pin = str(body, "pin");
-		if (!pin || !secure_equal(pin, room->pin)) {
+		if (!pin || !sb_auth_equal(pin, room->pin)) {
 			sb_room_unref(room);
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
 		}
 	}
-	sb_participant *p = sb_web_participant_new(ctx->session, str(body, "display"),
-	                                           str(body, "role"),
+	/* A token, when given, is always checked; rooms that require one
+	 * refuse joins without.  Its claims override what the client says. */
+	sb_join_claims claims = {0};
+	const char *token = str(body, "token");
+	if (token || (room->require_token && !ctx->admin)) {
+		sb_token_status ts = token ? sb_auth_token_verify(sb_plugin_settings->jwt_secret, token,
+		                                                  room->name, &claims)
+		                           : SB_TOKEN_MALFORMED;
+		if (ts != SB_TOKEN_OK) {
+			sb_room_unref(room);
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (%s)",
+			                    token ? sb_token_status_text(ts) : "this room needs a join token");
+		}
+		if (claims.role && !role_valid(claims.role)) {
+			sb_join_claims_clear(&claims);
+			sb_room_unref(room);
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (token has an unknown role)");
+		}
+	}
+	const char *display = str(body, "display");
+	if (claims.name && !display)
+		display = claims.name;
+	sb_participant *p = sb_web_participant_new(ctx->session, display,
+	                                           claims.role ? claims.role : str(body, "role"),
+	                                           claims.identity,
 	                                           json_is_true(json_object_get(body, "muted")),
 	                                           room->sampling_rate);
+	sb_join_claims_clear(&claims);
 	if (!p) {
 		sb_room_unref(room);
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Could not set up the participant's codecs");
@@ -507,7 +534,7 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 		return err;
 	if (room->pin && !ctx->admin) {
 		const char *pin = str(body, "pin");
-		if (!pin || !secure_equal(pin, room->pin)) {
+		if (!pin || !sb_auth_equal(pin, room->pin)) {
 			sb_room_unref(room);
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
 		}
@@ -557,6 +584,107 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* Turns the room's AI agent on or off (the agent module acts on it). */
+static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD, {"enable", F_BOOLEAN, true, 0, 0}, SECRET_FIELD,
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = room_from_body(body, ctx, true, &room)))
+		return err;
+	json_t *config = json_object_get(body, "config");
+	if (config && !json_is_object(config)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element type (config should be an object)");
+	}
+	bool enable = json_is_true(json_object_get(body, "enable"));
+	g_atomic_int_set(&room->agent_enabled, enable);
+	if (config) {
+		g_mutex_lock(&room->mutex);
+		json_decref(room->agent_config);
+		room->agent_config = json_deep_copy(config);
+		g_mutex_unlock(&room->mutex);
+	}
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("agent"));
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "enabled", json_boolean(enable));
+	json_t *ev = sb_room_event(room, "agent");
+	json_object_set_new(ev, "enabled", json_boolean(enable));
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	sb_events_publish("agent_toggled", json_pack("{sssb}", "room", room->name, "enabled", enable));
+	sb_room_unref(room);
+	return r;
+}
+
+/* Live sessions across rooms: every participant with its interface. */
+static json_t *op_sessions(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	static const field fields[] = {{"type", F_STRING, false, 16, 0}, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	const char *type = str(body, "type");
+	GPtrArray *rooms = sb_rooms_list();
+	json_t *list = json_array();
+	for (guint i = 0; i < rooms->len; i++) {
+		sb_room *room = g_ptr_array_index(rooms, i);
+		GPtrArray *members = sb_room_participants(room);
+		for (guint k = 0; k < members->len; k++) {
+			sb_participant *p = g_ptr_array_index(members, k);
+			const char *iface = sb_participant_interface(p);
+			if (type && strcmp(type, iface) != 0)
+				continue;
+			json_t *s = sb_participant_to_json(p);
+			json_object_set_new(s, "room", json_string(room->name));
+			json_object_set_new(s, "type", json_string(iface));
+			json_object_set_new(s, "joined", json_integer(p->joined_us / 1000));
+			json_array_append_new(list, s);
+		}
+		g_ptr_array_unref(members);
+	}
+	g_ptr_array_unref(rooms);
+	json_t *r = success();
+	json_object_set_new(r, "sessions", list);
+	return r;
+}
+
+/* Signs a join token for a room (trusted callers only). */
+static json_t *op_token(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {
+	        ROOM_FIELD,
+	        {"identity", F_STRING, false, SB_DISPLAY_MAX, 0},
+	        {"name", F_STRING, false, SB_DISPLAY_MAX, 0},
+	        {"role", F_STRING, false, 16, 0},
+	        {"ttl", F_INTEGER, false, 86400 * 30, 10},
+	        {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	if (!sb_room_name_valid(str(body, "room")))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)", SB_ROOM_NAME_MAX);
+	if (!role_valid(str(body, "role")))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid role (caller, agent or supervisor)");
+	json_t *ttl = json_object_get(body, "ttl");
+	int seconds = ttl ? (int)json_integer_value(ttl) : sb_plugin_settings->token_ttl;
+	char *token = sb_auth_token_issue(sb_plugin_settings->jwt_secret, str(body, "room"),
+	                                  str(body, "identity"), str(body, "name"),
+	                                  str(body, "role"), seconds);
+	if (!token)
+		return sb_ops_error(SB_ERROR_UNKNOWN, "Could not sign the token");
+	json_t *r = success();
+	json_object_set_new(r, "token", json_string(token));
+	json_object_set_new(r, "expires_in", json_integer(seconds));
+	g_free(token);
+	(void)ctx;
+	return r;
+}
+
 /* Plugin-wide counters: rooms, participants by kind, mixer, RTP sockets. */
 static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 {
@@ -592,7 +720,8 @@ static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 	json_object_set_new(r, "participants", kinds);
 	json_object_set_new(r, "packets", json_pack("{sIsIsIsIsI}", "in", packets_in, "out", packets_out,
 	        "invalid", invalid, "wrong_pt", wrong_pt, "dropped", dropped));
-	json_object_set_new(r, "mixer", json_pack("{sisIsIsIsIsIsI}", "workers", ms.workers,
+	json_object_set_new(r, "mixer", json_pack("{sisIsIsIsIsIsIsI}", "workers", ms.workers,
+	        "forwards", (json_int_t)ms.forwards,
 	        "ticks", (json_int_t)ms.ticks, "late_frames", (json_int_t)ms.late_frames,
 	        "skipped", (json_int_t)ms.skipped, "encodes", (json_int_t)ms.encodes,
 	        "decodes", (json_int_t)ms.decodes, "rooms_active", (json_int_t)ms.rooms_active));
@@ -617,6 +746,9 @@ static const sb_op ops[] = {
         {"mute", op_mute, 0},
         {"unmute", op_unmute, 0},
         {"rtp_join", op_rtp_join, 0},
+        {"agent", op_agent, 0},
+        {"sessions", op_sessions, 0},
+        {"token", op_token, SB_OP_ADMIN},
 };
 
 const sb_op *sb_ops_find(const char *request)
@@ -643,6 +775,9 @@ json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx)
 	if (!op)
 		return sb_ops_error(SB_ERROR_INVALID_REQUEST, "Unknown request '%.64s'",
 		                    json_string_value(request));
+	if ((op->flags & SB_OP_ADMIN) && !ctx->admin)
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "'%s' is for the Admin API and REST only",
+		                    op->name);
 	if ((op->flags & SB_OP_SESSION) && !ctx->session)
 		return sb_ops_error(SB_ERROR_INVALID_REQUEST,
 		                    "'%s' needs a Janus handle (not available here)", op->name);

@@ -25,6 +25,8 @@ typedef struct sb_op_ctx {
 #define SB_OP_ASYNC 0x1
 /* Needs a Janus handle: refused through the Admin API. */
 #define SB_OP_SESSION 0x2
+/* Trusted callers only (Admin API, REST with the API key). */
+#define SB_OP_ADMIN 0x4
 
 typedef json_t *(*sb_op_fn)(json_t *body, sb_op_ctx *ctx);
 

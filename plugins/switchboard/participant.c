@@ -28,6 +28,7 @@ static void participant_free(const janus_refcount *ref)
 	g_mutex_clear(&p->mutex);
 	g_free(p->display);
 	g_free(p->role);
+	g_free(p->identity);
 	g_free(p);
 }
 
@@ -43,6 +44,8 @@ sb_participant *sb_participant_new(const sb_participant_params *params)
 	p->kind = params->kind;
 	p->display = g_strdup(params->display);
 	p->role = g_strdup(params->role ? params->role : "caller");
+	p->identity = g_strdup(params->identity);
+	p->joined_us = g_get_real_time();
 	p->muted = params->muted ? 1 : 0;
 	p->ops = params->ops;
 	p->transport = params->transport;
@@ -95,6 +98,7 @@ int sb_participant_pull(sb_participant *p, int frame_samples, int silence_level)
 	size_t len = 0;
 	int level = -1;
 	int n;
+	p->frame_payload_len = 0;
 	switch (sb_jitter_get_level(p->jitter, payload, &len, &level)) {
 	case SB_JITTER_PACKET:
 		/* The sender says this frame is silence (RFC 6464, as browsers
@@ -108,6 +112,9 @@ int sb_participant_pull(sb_participant *p, int frame_samples, int silence_level)
 		if (n < 0) {
 			__atomic_add_fetch(&p->stats.decode_errors, 1, __ATOMIC_RELAXED);
 			n = sb_decoder_conceal(p->decoder, NULL, 0, p->frame);
+		} else {
+			memcpy(p->frame_payload, payload, len);
+			p->frame_payload_len = len;
 		}
 		break;
 	case SB_JITTER_LOST:
@@ -161,6 +168,16 @@ void sb_participant_set_display(sb_participant *p, const char *display)
 	g_mutex_unlock(&p->mutex);
 }
 
+const char *sb_participant_interface(sb_participant *p)
+{
+	switch (p->kind) {
+	case SB_KIND_WEB: return "web";
+	case SB_KIND_SIP:
+	case SB_KIND_TWILIO: return "phone";
+	default: return sb_kind_name(p->kind);
+	}
+}
+
 json_t *sb_participant_to_json(sb_participant *p)
 {
 	json_t *j = json_object();
@@ -171,6 +188,8 @@ json_t *sb_participant_to_json(sb_participant *p)
 	g_mutex_unlock(&p->mutex);
 	json_object_set_new(j, "kind", json_string(sb_kind_name(p->kind)));
 	json_object_set_new(j, "role", json_string(p->role));
+	if (p->identity)
+		json_object_set_new(j, "identity", json_string(p->identity));
 	json_object_set_new(j, "muted", json_boolean(g_atomic_int_get(&p->muted)));
 	json_object_set_new(j, "talking", json_boolean(__atomic_load_n(&p->talking, __ATOMIC_RELAXED)));
 	return j;

@@ -55,6 +55,8 @@ struct sb_participant {
 	guint64 id;
 	char *display; /* guarded by mutex */
 	char *role;
+	char *identity; /* from the join token (sub), else NULL */
+	gint64 joined_us; /* wall clock */
 	sb_kind kind;
 	GMutex mutex;
 	struct sb_room *room; /* strong reference while in a room */
@@ -80,6 +82,10 @@ struct sb_participant {
 	uint16_t out_seq;
 	uint32_t out_ts;
 	int16_t frame[SB_MAX_FRAME_SAMPLES];
+	/* The packet frame[] was decoded from, for forwarding it unchanged;
+	 * length 0 when frame[] was concealed. */
+	uint8_t frame_payload[SB_MAX_PAYLOAD];
+	size_t frame_payload_len;
 	int level_sum, level_count;
 	bool talking;
 	uint64_t skipped_decodes;
@@ -92,6 +98,7 @@ typedef struct sb_participant_params {
 	sb_kind kind;
 	const char *display;
 	const char *role;
+	const char *identity;
 	bool muted;
 	sb_codec_id codec;
 	int payload_type;
@@ -126,7 +133,9 @@ void sb_participant_send_payload(sb_participant *p, const uint8_t *payload, size
 bool sb_participant_update_talking(sb_participant *p, int level, int threshold, int window);
 
 void sb_participant_set_display(sb_participant *p, const char *display);
-/* {"id","display","kind","muted","talking"} */
+/* What /sessions calls the interface: web, phone, whatsapp, or the kind. */
+const char *sb_participant_interface(sb_participant *p);
+/* {"id","display","kind","role","muted","talking"} */
 json_t *sb_participant_to_json(sb_participant *p);
 void sb_participant_get_stats(sb_participant *p, sb_participant_stats *out);
 

@@ -9,6 +9,9 @@
 #include <plugins/plugin.h>
 #include <utils.h>
 
+#include "auth.h"
+#include "events.h"
+#include "http.h"
 #include "mixer.h"
 #include "ops.h"
 #include "room.h"
@@ -155,6 +158,16 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)sb_session_unref);
 	messages = g_async_queue_new_full((GDestroyNotify)pending_message_free);
 	sb_webrtc_init(gateway, &sb_plugin);
+	sb_events_init(gateway, &sb_plugin);
+	if (!settings->jwt_secret) {
+		/* Tokens then only outlive this process if a secret is configured. */
+		settings->jwt_secret = sb_auth_random_secret();
+	}
+	if (!settings->api_key) {
+		settings->api_key = sb_auth_random_secret();
+		JANUS_LOG(LOG_WARN, "[switchboard] no api_key configured: generated one for this run: %s\n",
+		          settings->api_key);
+	}
 	sb_rooms_init(settings);
 	if (!sb_mixer_start(settings) || !sb_rtp_endpoints_start(settings)) {
 		JANUS_LOG(LOG_FATAL, "[switchboard] could not start the mixer or RTP threads\n");
@@ -163,6 +176,11 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		return -1;
 	}
 	create_configured_rooms();
+	if (!sb_http_start(settings)) {
+		/* Rooms still work through the Janus API; REST and pages do not. */
+		JANUS_LOG(LOG_ERR, "[switchboard] REST, pages and notifications are OFF: cannot listen on %s:%d\n",
+		          settings->http_ip, settings->http_port);
+	}
 	handler_thread = g_thread_new("sb handler", handler_main, NULL);
 	g_atomic_int_set(&initialized, 1);
 	JANUS_LOG(LOG_INFO, "%s initialized (%d Hz default, RTP %s:%u-%u)\n", SB_PLUGIN_NAME,
@@ -176,6 +194,7 @@ static void sb_destroy(void)
 	if (!g_atomic_int_get(&initialized))
 		return;
 	g_atomic_int_set(&stopping, 1);
+	sb_http_stop();
 	g_async_queue_push(messages, &exit_message);
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
@@ -188,6 +207,7 @@ static void sb_destroy(void)
 	g_mutex_unlock(&sessions_mutex);
 	g_async_queue_unref(messages);
 	messages = NULL;
+	sb_events_deinit();
 	sb_plugin_settings = NULL;
 	sb_settings_free(settings);
 	settings = NULL;

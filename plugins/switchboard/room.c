@@ -4,6 +4,7 @@
 
 #include <debug.h>
 
+#include "events.h"
 #include "mixer.h"
 
 static GMutex rooms_mutex;
@@ -32,6 +33,7 @@ static void room_free(const janus_refcount *ref)
 	g_free(room->description);
 	g_free(room->secret);
 	g_free(room->pin);
+	json_decref(room->agent_config);
 	g_free(room);
 }
 
@@ -93,6 +95,9 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 	room->sampling_rate = rate;
 	room->ephemeral = params->ephemeral && !params->permanent;
 	room->permanent = params->permanent;
+	room->require_token = params->require_token || settings->require_token;
+	room->agent_enabled = params->agent ? 1 : 0;
+	room->agent_config = params->agent_config ? json_deep_copy(params->agent_config) : NULL;
 	room->created_us = g_get_real_time();
 	g_mutex_init(&room->mutex);
 	room->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
@@ -105,6 +110,7 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 	g_mutex_unlock(&rooms_mutex);
 	JANUS_LOG(LOG_INFO, "[switchboard] room %s created (%d Hz%s)\n", room->name, rate,
 	          room->ephemeral ? ", ephemeral" : "");
+	sb_events_publish("room_created", sb_room_to_json(room));
 	return SB_OK;
 }
 
@@ -187,10 +193,17 @@ void sb_room_destroy(sb_room *room)
 	g_mutex_lock(&room->mutex);
 	g_hash_table_remove_all(room->participants);
 	g_mutex_unlock(&room->mutex);
-	for (guint i = 0; i < members->len; i++)
-		participant_detach(room, g_ptr_array_index(members, i));
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		participant_detach(room, p);
+		sb_events_publish("participant_left",
+		                  json_pack("{sssossss}", "room", room->name, "participant",
+		                            sb_participant_to_json(p), "interface",
+		                            sb_participant_interface(p), "reason", "room_closed"));
+	}
 	g_ptr_array_unref(members);
 	JANUS_LOG(LOG_INFO, "[switchboard] room %s destroyed\n", room->name);
+	sb_events_publish("room_closed", json_pack("{ss}", "room", room->name));
 	if (registered)
 		sb_room_unref(room); /* the registry's reference */
 }
@@ -223,6 +236,10 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	sb_room_broadcast(room, ev, p);
 	json_decref(ev);
 	sb_mixer_schedule(room);
+	sb_events_publish("participant_joined",
+	                  json_pack("{sssoss}", "room", room->name, "participant",
+	                            sb_participant_to_json(p), "interface",
+	                            sb_participant_interface(p)));
 	return SB_OK;
 }
 
@@ -241,6 +258,10 @@ void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
 		json_object_set_new(ev, why, json_integer((json_int_t)p->id));
 		sb_room_broadcast(room, ev, NULL);
 		json_decref(ev);
+		sb_events_publish("participant_left",
+		                  json_pack("{sssossss}", "room", room->name, "participant",
+		                            sb_participant_to_json(p), "interface",
+		                            sb_participant_interface(p), "reason", why));
 		if (left == 0 && room->ephemeral)
 			sb_room_destroy(room);
 	}
@@ -301,5 +322,8 @@ json_t *sb_room_to_json(sb_room *room)
 	json_object_set_new(j, "pin_required", json_boolean(room->pin != NULL));
 	json_object_set_new(j, "ephemeral", json_boolean(room->ephemeral));
 	json_object_set_new(j, "permanent", json_boolean(room->permanent));
+	json_object_set_new(j, "require_token", json_boolean(room->require_token));
+	json_object_set_new(j, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
+	json_object_set_new(j, "created", json_integer(room->created_us / 1000));
 	return j;
 }

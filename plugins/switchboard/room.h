@@ -25,6 +25,9 @@ typedef struct sb_room {
 	int sampling_rate;
 	bool ephemeral; /* destroyed when the last participant leaves */
 	bool permanent; /* from the config file */
+	bool require_token; /* join needs a token signed for this room */
+	volatile gint agent_enabled;
+	json_t *agent_config; /* persona/provider overrides, guarded by mutex */
 	gint64 created_us;
 	GMutex mutex;             /* guards participants */
 	GHashTable *participants; /* guint64* id -> sb_participant* (strong) */
@@ -42,6 +45,9 @@ typedef struct sb_room_params {
 	int sampling_rate; /* 0: the configured default */
 	bool ephemeral;
 	bool permanent;
+	bool require_token;
+	bool agent;
+	json_t *agent_config; /* borrowed */
 } sb_room_params;
 
 void sb_rooms_init(const sb_settings *settings);

@@ -9,6 +9,9 @@
 
 #include "sb.h"
 
+static void load_general(sb_settings *cfg, janus_config *jc);
+static void load_environment(sb_settings *cfg);
+
 static void room_config_free(gpointer data)
 {
 	sb_room_config *rc = data;
@@ -75,7 +78,8 @@ static void load_rooms(sb_settings *cfg, janus_config *jc)
 	GList *cats = janus_config_get_categories(jc, NULL);
 	for (GList *l = cats; l; l = l->next) {
 		janus_config_category *cat = l->data;
-		if (!cat->name || strcmp(cat->name, "general") == 0)
+		if (!cat->name || strcmp(cat->name, "general") == 0 || strcmp(cat->name, "http") == 0 ||
+		    strcmp(cat->name, "auth") == 0)
 			continue;
 		const char *name = item(jc, cat, "room");
 		if (!name && g_str_has_prefix(cat->name, "room-"))
@@ -117,17 +121,57 @@ sb_settings *sb_settings_load(const char *folder)
 	cfg->max_participants = 64;
 	cfg->max_rooms = 10000;
 	cfg->rooms = g_ptr_array_new_with_free_func(room_config_free);
+	cfg->http_enabled = true;
+	cfg->http_ip = g_strdup("127.0.0.1");
+	cfg->http_port = 8080;
+	cfg->html_folder = g_strdup("html");
+	cfg->janus_js = g_strdup("/usr/share/javascript/janus-gateway/janus.js");
+	cfg->http_max_body = 65536;
+	cfg->token_ttl = 3600;
 
-	if (!folder)
-		return cfg;
-	char *path = g_strdup_printf("%s/%s.jcfg", folder, SB_PLUGIN_PACKAGE);
-	janus_config *jc = janus_config_parse(path);
-	if (!jc) {
-		JANUS_LOG(LOG_WARN, "[switchboard] no config at %s, using defaults\n", path);
+	if (folder) {
+		char *path = g_strdup_printf("%s/%s.jcfg", folder, SB_PLUGIN_PACKAGE);
+		janus_config *jc = janus_config_parse(path);
+		if (jc) {
+			load_general(cfg, jc);
+			load_rooms(cfg, jc);
+			janus_config_destroy(jc);
+		} else {
+			JANUS_LOG(LOG_WARN, "[switchboard] no config at %s, using defaults\n", path);
+		}
 		g_free(path);
-		return cfg;
 	}
-	g_free(path);
+	load_environment(cfg);
+	return cfg;
+}
+
+static void replace_string(char **field, const char *value)
+{
+	if (!value)
+		return;
+	g_free(*field);
+	*field = g_strdup(value);
+}
+
+static void load_environment(sb_settings *cfg)
+{
+	/* Secrets are better kept out of config files. */
+	const char *key = g_getenv("SWITCHBOARD_API_KEY");
+	if (key && *key)
+		replace_string(&cfg->api_key, key);
+	const char *secret = g_getenv("SWITCHBOARD_JWT_SECRET");
+	if (secret && *secret)
+		replace_string(&cfg->jwt_secret, secret);
+	const char *port = g_getenv("SWITCHBOARD_HTTP_PORT");
+	if (port && *port) {
+		int p = atoi(port);
+		if (p > 0 && p < 65536)
+			cfg->http_port = p;
+	}
+}
+
+static void load_general(sb_settings *cfg, janus_config *jc)
+{
 	janus_config_category *gen = janus_config_get(jc, NULL, janus_config_type_category, "general");
 	cfg->sampling_rate = rate_item(jc, gen, cfg->sampling_rate);
 	cfg->mixer_threads = int_item(jc, gen, "mixer_threads", 0, 0, 64);
@@ -152,9 +196,21 @@ sb_settings *sb_settings_load(const char *folder)
 	parse_port_range(cfg, item(jc, gen, "rtp_port_range"));
 	cfg->max_participants = int_item(jc, gen, "max_participants", 64, 2, 1024);
 	cfg->max_rooms = int_item(jc, gen, "max_rooms", 10000, 1, 1000000);
-	load_rooms(cfg, jc);
-	janus_config_destroy(jc);
-	return cfg;
+	janus_config_category *http = janus_config_get(jc, NULL, janus_config_type_category, "http");
+	cfg->http_enabled = bool_item(jc, http, "enabled", cfg->http_enabled);
+	replace_string(&cfg->http_ip, item(jc, http, "ip"));
+	cfg->http_port = int_item(jc, http, "port", cfg->http_port, 1, 65535);
+	replace_string(&cfg->http_cert, item(jc, http, "cert_pem"));
+	replace_string(&cfg->http_key, item(jc, http, "cert_key"));
+	replace_string(&cfg->html_folder, item(jc, http, "html_folder"));
+	replace_string(&cfg->janus_js, item(jc, http, "janus_js"));
+	cfg->http_max_body = int_item(jc, http, "max_body", cfg->http_max_body, 1024, 16 << 20);
+	replace_string(&cfg->api_key, item(jc, http, "api_key"));
+	replace_string(&cfg->janus_url, item(jc, http, "janus_url"));
+	janus_config_category *auth = janus_config_get(jc, NULL, janus_config_type_category, "auth");
+	replace_string(&cfg->jwt_secret, item(jc, auth, "jwt_secret"));
+	cfg->token_ttl = int_item(jc, auth, "token_ttl", cfg->token_ttl, 10, 86400 * 30);
+	cfg->require_token = bool_item(jc, auth, "require_token", cfg->require_token);
 }
 
 void sb_settings_free(sb_settings *cfg)
@@ -163,6 +219,14 @@ void sb_settings_free(sb_settings *cfg)
 		return;
 	g_free(cfg->admin_key);
 	g_free(cfg->rtp_ip);
+	g_free(cfg->http_ip);
+	g_free(cfg->http_cert);
+	g_free(cfg->http_key);
+	g_free(cfg->html_folder);
+	g_free(cfg->janus_js);
+	g_free(cfg->api_key);
+	g_free(cfg->jwt_secret);
+	g_free(cfg->janus_url);
 	g_ptr_array_free(cfg->rooms, TRUE);
 	g_free(cfg);
 }

@@ -34,6 +34,20 @@ typedef struct sb_settings {
 	uint16_t rtp_port_max;
 	int max_participants;
 	int max_rooms;
+	/* Embedded HTTP server: REST, pages, notifications. */
+	bool http_enabled;
+	char *http_ip;
+	int http_port;
+	char *http_cert; /* PEM; with http_key, serves HTTPS */
+	char *http_key;
+	char *html_folder;
+	char *janus_js;  /* Debian's janus.js, served as /janus.js */
+	int http_max_body;
+	char *api_key;   /* REST bearer key (or SWITCHBOARD_API_KEY) */
+	char *jwt_secret;/* join tokens (or SWITCHBOARD_JWT_SECRET) */
+	int token_ttl;   /* seconds */
+	bool require_token; /* every room needs a join token on `join` */
+	char *janus_url; /* what /room/join tells clients; empty: same host, 8088 */
 	GPtrArray *rooms; /* sb_room_config*, the permanent rooms */
 } sb_settings;
 

@@ -110,7 +110,7 @@ static const sb_participant_ops web_ops = {
 };
 
 sb_participant *sb_web_participant_new(sb_session *s, const char *display, const char *role,
-                                       bool muted, int sampling_rate)
+                                       const char *identity, bool muted, int sampling_rate)
 {
 	const sb_settings *cfg = sb_plugin_settings;
 	sb_session_ref(s);
@@ -118,6 +118,7 @@ sb_participant *sb_web_participant_new(sb_session *s, const char *display, const
 	        .kind = SB_KIND_WEB,
 	        .display = display,
 	        .role = role,
+	        .identity = identity,
 	        .muted = muted,
 	        .codec = SB_CODEC_OPUS,
 	        .payload_type = sb_codec_default_payload_type(SB_CODEC_OPUS),

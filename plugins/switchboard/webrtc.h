@@ -32,7 +32,7 @@ void sb_session_set_participant(sb_session *s, sb_participant *p);
 
 /* A web participant bound to this session (not yet in a room). */
 sb_participant *sb_web_participant_new(sb_session *s, const char *display, const char *role,
-                                       bool muted, int sampling_rate);
+                                       const char *identity, bool muted, int sampling_rate);
 
 /* Answers a JSEP offer for p: Opus only, audio level and mid extensions.
  * Returns the answer JSEP, or NULL with *error and error_text set. */

@@ -4,12 +4,11 @@
 // (window.switchboardTest): mix-minus, mute and leave are checked by ear.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startJanus, repoRoot } from '../lib/janus.mjs';
+import { startJanus, adminRequest, repoRoot, API_URL, HTTP_URL } from '../lib/janus.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
@@ -26,7 +25,6 @@ const people = {
 
 let workDir;
 let janus;
-let pages; // static server process
 let pagesUrl;
 const browsers = [];
 
@@ -52,23 +50,6 @@ function writeToneWav(path, freq, seconds = 10, rate = 48000) {
 		buf.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)), 44 + i * 2);
 	}
 	writeFileSync(path, buf);
-}
-
-function startStaticServer() {
-	const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'static-server.mjs')], {
-		env: { ...process.env, SWITCHBOARD_HTTP_PORT: '0' },
-		stdio: ['ignore', 'pipe', 'inherit'],
-	});
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error('static server did not start in 5 s')), 5000);
-		let out = '';
-		child.stdout.on('data', (d) => {
-			out += d;
-			const m = out.match(/pages on (http:\/\/\S+\/)/);
-			if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
-		});
-		child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`static server exited (${code})`)); });
-	});
 }
 
 // One browser per person: its own profile and its own fake microphone file.
@@ -163,19 +144,13 @@ before(async () => {
 	workDir = mkdtempSync(join(tmpdir(), 'sb-e2e-audio-'));
 	mkdirSync(ARTIFACTS, { recursive: true });
 	janus = await startJanus();
-	const server = await startStaticServer();
-	pages = server.child;
-	pagesUrl = server.url;
+	// The plugin serves the page; it is told where this test's Janus is.
+	pagesUrl = `${API_URL}/?janus=${encodeURIComponent(HTTP_URL)}`;
 	await Promise.all(Object.keys(people).map(openBrowser));
 });
 
 after(async () => {
 	await Promise.allSettled(browsers.map((b) => b.close()));
-	if (pages && pages.exitCode === null) {
-		const exited = new Promise((r) => pages.once('exit', r));
-		pages.kill('SIGTERM');
-		await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-	}
 	if (janus) await janus.stop();
 	if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
@@ -280,4 +255,54 @@ test('A leaves and B\'s list drops A', { timeout: 30000 }, async () => {
 		assert.ok(p.at[440] <= p.at[1320] - QUIET_MARGIN_DB, `B still hears A: ${JSON.stringify(p.at)}`);
 	});
 	await people.B.page.screenshot({ path: join(ARTIFACTS, 'browser-audio-after-leave.png'), fullPage: true });
+});
+
+test('an unknown room is reported, and the page offers to create it', { timeout: 30000 }, async () => {
+	const { page } = people.A; // idle again after leaving
+	const room = `${ROOM}-new`;
+	await page.fill('#room', room);
+	await page.uncheck('#create-missing');
+	await page.click('#join');
+	await page.waitForSelector('#error:not([hidden])');
+	assert.match(await page.textContent('#error-text'), /does not exist.*486/);
+	assert.equal((await state('A')).phase, 'idle');
+	await page.click('#error-create');
+	await eventually('A', async () => {
+		const s = await state('A');
+		assert.equal(s.phase, 'joined');
+		assert.equal(s.room, room);
+	});
+	assert.equal(await page.isVisible('#error'), false, 'the error goes away once joined');
+	await page.click('#leave');
+	await eventually('A', async () => assert.equal((await state('A')).phase, 'idle'));
+});
+
+test('an unreachable Janus is reported clearly', { timeout: 30000 }, async () => {
+	const { page } = people.A;
+	// Port 1 is refused at once (and Chromium refuses it as unsafe anyway).
+	const url = new URL(pagesUrl);
+	for (const [k, v] of Object.entries({ janus: 'http://127.0.0.1:1/janus', room: 'x', display: 'Alice' })) url.searchParams.set(k, v);
+	await page.goto(url.href);
+	await page.click('#join');
+	await page.waitForSelector('#error:not([hidden])');
+	assert.match(await page.textContent('#error-text'), /Cannot reach Janus at http:\/\/127\.0\.0\.1:1\/janus/);
+	assert.equal(await page.isVisible('#join-form'), true);
+});
+
+test('a kicked participant is told, and the others\' lists drop them', { timeout: 30000 }, async () => {
+	const bob = (await state('B')).id;
+	assert.deepEqual(await adminRequest({ request: 'kick', room: ROOM, id: bob }), { switchboard: 'success' });
+	await eventually('B', async () => {
+		assert.equal((await state('B')).phase, 'idle');
+		assert.match(await people.B.page.textContent('#error-text'), /removed from the room/);
+	});
+	await eventually('C', async () => assert.deepEqual(await listedNames('C'), ['Carol']));
+});
+
+test('closing the room tells whoever is still in it', { timeout: 30000 }, async () => {
+	assert.equal((await adminRequest({ request: 'destroy', room: ROOM })).switchboard, 'destroyed');
+	await eventually('C', async () => {
+		assert.equal((await state('C')).phase, 'idle');
+		assert.match(await people.C.page.textContent('#error-text'), /was closed/);
+	});
 });

@@ -15,6 +15,10 @@ export const WS_PORT = Number(process.env.JANUS_WS_PORT || 8188);
 export const HTTP_URL = `http://127.0.0.1:${HTTP_PORT}/janus`;
 export const ADMIN_URL = `http://127.0.0.1:${ADMIN_PORT}/admin`;
 export const WS_URL = `ws://127.0.0.1:${WS_PORT}/`;
+// The plugin's own HTTP server: REST, pages, notifications.
+export const API_PORT = Number(process.env.SWITCHBOARD_HTTP_PORT || 8080);
+export const API_URL = `http://127.0.0.1:${API_PORT}`;
+export const API_KEY = process.env.SWITCHBOARD_API_KEY || 'test-api-key-0123456789';
 export const PLUGIN = 'janus.plugin.switchboard';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -34,7 +38,13 @@ async function post(url, body) {
 // text of a janus.plugin.switchboard.jcfg to use instead of conf/'s.
 export async function startJanus({ pluginConfig, env = {} } = {}) {
 	const dir = mkdtempSync(join(tmpdir(), 'sb-janus-'));
-	const childEnv = { ...process.env, SWITCHBOARD_RUN_DIR: join(dir, 'run'), ...env };
+	const childEnv = {
+		...process.env,
+		SWITCHBOARD_RUN_DIR: join(dir, 'run'),
+		SWITCHBOARD_API_KEY: API_KEY,
+		SWITCHBOARD_HTTP_PORT: String(API_PORT),
+		...env,
+	};
 	if (pluginConfig) {
 		const file = join(dir, 'janus.plugin.switchboard.jcfg');
 		writeFileSync(file, pluginConfig);

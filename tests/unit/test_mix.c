@@ -119,6 +119,11 @@ static void test_plan_encode_once(void)
 	g_assert_cmpint(jobs[job_of[3]].minus, ==, 3);
 	g_assert_cmpint(jobs[job_of[11]].minus, ==, 11);
 	g_assert_cmpint(count_jobs_for(job_of, 20, job_of[3]), ==, 1);
+	/* Each talker hears only the other one: forwardable without encoding.
+	 * The others hear two voices: that one is encoded. */
+	g_assert_cmpint(jobs[job_of[3]].source, ==, 11);
+	g_assert_cmpint(jobs[job_of[11]].source, ==, 3);
+	g_assert_cmpint(jobs[full].source, ==, -1);
 }
 
 static void test_plan_codecs(void)
@@ -142,6 +147,9 @@ static void test_plan_codecs(void)
 	g_assert_cmpint(jobs[job_of[1]].minus, ==, -1);
 	/* The only talker hears nothing: the pre-encoded silence, no encode. */
 	g_assert_true(jobs[job_of[0]].silent);
+	/* Everyone else hears that one voice alone. */
+	g_assert_cmpint(jobs[job_of[1]].source, ==, 0);
+	g_assert_cmpint(jobs[job_of[2]].source, ==, 0);
 }
 
 static void test_plan_silence(void)

@@ -1,0 +1,360 @@
+#include "http.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <debug.h>
+#include <libsoup/soup.h>
+
+#include "auth.h"
+#include "notify.h"
+#include "rest.h"
+
+static const sb_settings *settings;
+static GThread *thread;
+static GMainContext *context;
+static GMainLoop *loop;
+static SoupServer *server;
+static char *html_root; /* realpath of the pages folder */
+static sb_http_stats stats;
+static GMutex start_mutex;
+static GCond start_cond;
+static int start_state; /* 0 starting, 1 up, -1 failed */
+
+GMainContext *sb_http_context(void) { return context; }
+
+json_t *sb_http_error(const char *code, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	g_vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return json_pack("{s{ssss}}", "error", "code", code, "message", text);
+}
+
+static void count_status(int status)
+{
+	__atomic_add_fetch(&stats.requests, 1, __ATOMIC_RELAXED);
+	if (status >= 500)
+		__atomic_add_fetch(&stats.responses_5xx, 1, __ATOMIC_RELAXED);
+	else if (status >= 400)
+		__atomic_add_fetch(&stats.responses_4xx, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&stats.responses_2xx, 1, __ATOMIC_RELAXED);
+}
+
+static void reply_json(SoupServerMessage *msg, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	soup_server_message_set_status(msg, (guint)status, NULL);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+	                             "Cache-Control", "no-store");
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
+	                                 strlen(text));
+	count_status(status);
+}
+
+static void reply_error(SoupServerMessage *msg, int status, const char *code, const char *text)
+{
+	json_t *e = sb_http_error(code, "%s", text);
+	reply_json(msg, status, e);
+	json_decref(e);
+}
+
+static const char *content_type_for(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+	        {".html", "text/html; charset=utf-8"},
+	        {".js", "text/javascript; charset=utf-8"},
+	        {".mjs", "text/javascript; charset=utf-8"},
+	        {".css", "text/css; charset=utf-8"},
+	        {".json", "application/json"},
+	        {".svg", "image/svg+xml"},
+	        {".png", "image/png"},
+	        {".ico", "image/x-icon"},
+	        {".wav", "audio/wav"},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+		if (g_str_has_suffix(path, types[i].ext))
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* Static pages: only regular files under html_root, no traversal. */
+static void serve_static(SoupServerMessage *msg, const char *path)
+{
+	char *file = NULL;
+	if (!strcmp(path, "/janus.js")) {
+		file = g_strdup(settings->janus_js);
+	} else if (html_root && !strstr(path, "..") && !strchr(path, '\\')) {
+		const char *rel = !strcmp(path, "/") ? "/index.html" : path;
+		char *joined = g_build_filename(html_root, rel, NULL);
+		file = realpath(joined, NULL);
+		g_free(joined);
+		size_t root_len = strlen(html_root);
+		if (file && (strncmp(file, html_root, root_len) != 0 || file[root_len] != '/')) {
+			free(file);
+			file = NULL;
+		} else if (file) {
+			char *copy = g_strdup(file);
+			free(file);
+			file = copy;
+		}
+	}
+	struct stat st;
+	char *data = NULL;
+	gsize len = 0;
+	if (!file || stat(file, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    !g_file_get_contents(file, &data, &len, NULL)) {
+		g_free(file);
+		reply_error(msg, 404, "not_found", "No such page or route");
+		return;
+	}
+	soup_server_message_set_status(msg, 200, NULL);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+	                             "Cache-Control", "no-cache");
+	soup_server_message_set_response(msg, content_type_for(file), SOUP_MEMORY_TAKE, data, len);
+	count_status(200);
+	g_free(file);
+}
+
+static bool authorized(SoupServerMessage *msg, GHashTable *query)
+{
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+	if (sb_auth_bearer_ok(soup_message_headers_get_one(h, "Authorization"), settings->api_key))
+		return true;
+	/* Browsers cannot set headers on a WebSocket: the key may ride in the
+	 * query string there. */
+	const char *q = query ? g_hash_table_lookup(query, "api_key") : NULL;
+	if (q && sb_auth_equal(q, settings->api_key))
+		return true;
+	__atomic_add_fetch(&stats.unauthorized, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *path,
+                           GHashTable *query, gpointer user_data)
+{
+	(void)srv;
+	(void)user_data;
+	const char *method = soup_server_message_get_method(msg);
+	const sb_rest_route *route = NULL;
+	char *param = NULL;
+	int match = sb_rest_match(method, path, &route, &param);
+	if (match == SB_REST_NO_ROUTE) {
+		if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+			serve_static(msg, path);
+		else
+			reply_error(msg, 404, "not_found", "No such route");
+		return;
+	}
+	if (match == SB_REST_WRONG_METHOD) {
+		reply_error(msg, 405, "method_not_allowed", "Method not allowed on this route");
+		return;
+	}
+	if (!(route->flags & SB_REST_PUBLIC) && !authorized(msg, query)) {
+		g_free(param);
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+		                             "WWW-Authenticate", "Bearer");
+		reply_error(msg, 401, "unauthorized", "Missing or wrong API key (Authorization: Bearer <key>)");
+		return;
+	}
+	json_t *body = NULL;
+	SoupMessageBody *rb = soup_server_message_get_request_body(msg);
+	if (rb && rb->length > 0) {
+		const char *ct = soup_message_headers_get_content_type(
+		        soup_server_message_get_request_headers(msg), NULL);
+		if (!ct || g_ascii_strcasecmp(ct, "application/json") != 0) {
+			g_free(param);
+			reply_error(msg, 415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
+			return;
+		}
+		json_error_t err;
+		body = json_loadb(rb->data, (size_t)rb->length, JSON_REJECT_DUPLICATES, &err);
+		if (!body || !json_is_object(body)) {
+			json_decref(body);
+			g_free(param);
+			char text[300];
+			g_snprintf(text, sizeof(text), "Malformed JSON body: %s", body ? "not an object" : err.text);
+			reply_error(msg, 400, "invalid_json", text);
+			return;
+		}
+	}
+	sb_rest_request req = {.method = method, .path = path, .param = param, .query = query,
+	                       .body = body};
+	json_t *out = NULL;
+	char *text = NULL;
+	const char *text_type = NULL;
+	int status = route->handler(&req, &out, &text, &text_type);
+	if (text) {
+		soup_server_message_set_status(msg, (guint)status, NULL);
+		soup_server_message_set_response(msg, text_type, SOUP_MEMORY_TAKE, text, strlen(text));
+		count_status(status);
+	} else {
+		if (!out)
+			out = json_object();
+		reply_json(msg, status, out);
+	}
+	json_decref(out);
+	json_decref(body);
+	g_free(param);
+}
+
+/* Runs once the headers are in: refuses big or unsized bodies before they
+ * are read, and unauthenticated WebSocket upgrades before the handshake. */
+static void early_handler(SoupServer *srv, SoupServerMessage *msg, const char *path,
+                          GHashTable *query, gpointer user_data)
+{
+	(void)srv;
+	(void)user_data;
+	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+	if (g_str_has_prefix(path, "/ws/")) {
+		if (!authorized(msg, query))
+			reply_error(msg, 401, "unauthorized", "Missing or wrong API key");
+		return;
+	}
+	SoupEncoding enc = soup_message_headers_get_encoding(h);
+	if (enc == SOUP_ENCODING_CHUNKED) {
+		reply_error(msg, 411, "length_required", "Send a Content-Length");
+		return;
+	}
+	goffset len = soup_message_headers_get_content_length(h);
+	if (enc == SOUP_ENCODING_CONTENT_LENGTH && len > settings->http_max_body) {
+		char text[128];
+		g_snprintf(text, sizeof(text), "Body larger than %d bytes", settings->http_max_body);
+		reply_error(msg, 413, "payload_too_large", text);
+	}
+}
+
+static gboolean signal_started(gpointer data)
+{
+	(void)data;
+	g_mutex_lock(&start_mutex);
+	start_state = 1;
+	g_cond_signal(&start_cond);
+	g_mutex_unlock(&start_mutex);
+	return G_SOURCE_REMOVE;
+}
+
+static gpointer http_main(gpointer data)
+{
+	(void)data;
+	g_main_context_push_thread_default(context);
+	GError *error = NULL;
+	GTlsCertificate *cert = NULL;
+	if (settings->http_cert && settings->http_key) {
+		cert = g_tls_certificate_new_from_files(settings->http_cert, settings->http_key, &error);
+		if (!cert)
+			goto failed;
+	}
+	server = soup_server_new("server-header", "switchboard", "tls-certificate", cert, NULL);
+	g_clear_object(&cert);
+	/* An early handler only runs for paths whose own entry has one, so the
+	 * WebSocket path gets it explicitly. */
+	soup_server_add_early_handler(server, NULL, early_handler, NULL, NULL);
+	soup_server_add_early_handler(server, SB_NOTIFY_PATH, early_handler, NULL, NULL);
+	soup_server_add_handler(server, NULL, handle_request, NULL, NULL);
+	sb_notify_attach(server);
+	GInetAddress *ip = g_inet_address_new_from_string(settings->http_ip);
+	if (!ip) {
+		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad http ip %s",
+		            settings->http_ip);
+		goto failed;
+	}
+	GSocketAddress *addr = g_inet_socket_address_new(ip, (guint16)settings->http_port);
+	g_object_unref(ip);
+	gboolean ok = soup_server_listen(server, addr,
+	                                 settings->http_cert ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
+	g_object_unref(addr);
+	if (!ok)
+		goto failed;
+	JANUS_LOG(LOG_INFO, "[switchboard] HTTP on %s://%s:%d/\n",
+	          settings->http_cert ? "https" : "http", settings->http_ip, settings->http_port);
+	GSource *idle = g_idle_source_new();
+	g_source_set_callback(idle, signal_started, NULL, NULL);
+	g_source_attach(idle, context);
+	g_source_unref(idle);
+	g_main_loop_run(loop);
+	sb_notify_detach();
+	soup_server_disconnect(server);
+	g_clear_object(&server);
+	g_main_context_pop_thread_default(context);
+	return NULL;
+
+failed:
+	JANUS_LOG(LOG_ERR, "[switchboard] HTTP server failed on %s:%d: %s\n", settings->http_ip,
+	          settings->http_port, error ? error->message : "?");
+	g_clear_error(&error);
+	g_clear_object(&server);
+	g_main_context_pop_thread_default(context);
+	g_mutex_lock(&start_mutex);
+	start_state = -1;
+	g_cond_signal(&start_cond);
+	g_mutex_unlock(&start_mutex);
+	return NULL;
+}
+
+bool sb_http_start(const sb_settings *s)
+{
+	settings = s;
+	if (!s->http_enabled)
+		return true;
+	html_root = s->html_folder ? realpath(s->html_folder, NULL) : NULL;
+	if (!html_root)
+		JANUS_LOG(LOG_WARN, "[switchboard] html_folder %s not found: no pages\n",
+		          s->html_folder ? s->html_folder : "(unset)");
+	context = g_main_context_new();
+	loop = g_main_loop_new(context, FALSE);
+	start_state = 0;
+	thread = g_thread_new("sb http", http_main, NULL);
+	g_mutex_lock(&start_mutex);
+	while (start_state == 0)
+		g_cond_wait(&start_cond, &start_mutex);
+	int state = start_state;
+	g_mutex_unlock(&start_mutex);
+	if (state < 0) {
+		sb_http_stop();
+		return false;
+	}
+	return true;
+}
+
+static gboolean quit_loop(gpointer data)
+{
+	(void)data;
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+void sb_http_stop(void)
+{
+	if (!thread)
+		return;
+	if (start_state > 0) {
+		GSource *s = g_idle_source_new();
+		g_source_set_callback(s, quit_loop, NULL, NULL);
+		g_source_attach(s, context);
+		g_source_unref(s);
+	}
+	g_thread_join(thread);
+	thread = NULL;
+	g_main_loop_unref(loop);
+	loop = NULL;
+	g_main_context_unref(context);
+	context = NULL;
+	free(html_root);
+	html_root = NULL;
+}
+
+void sb_http_get_stats(sb_http_stats *out)
+{
+	out->requests = __atomic_load_n(&stats.requests, __ATOMIC_RELAXED);
+	out->responses_2xx = __atomic_load_n(&stats.responses_2xx, __ATOMIC_RELAXED);
+	out->responses_4xx = __atomic_load_n(&stats.responses_4xx, __ATOMIC_RELAXED);
+	out->responses_5xx = __atomic_load_n(&stats.responses_5xx, __ATOMIC_RELAXED);
+	out->unauthorized = __atomic_load_n(&stats.unauthorized, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,368 @@
+#include "rest.h"
+
+#include <string.h>
+
+#include "http.h"
+#include "metrics.h"
+#include "ops.h"
+#include "room.h"
+#include "sb.h"
+#include "settings.h"
+
+extern const sb_settings *sb_plugin_settings;
+
+/* Runs an operation as a trusted caller (the API key was checked). */
+static json_t *run_op(json_t *request)
+{
+	sb_op_ctx ctx = {.session = NULL, .admin = true};
+	json_t *r = sb_ops_dispatch(request, &ctx);
+	json_decref(ctx.jsep_out);
+	json_decref(request);
+	return r;
+}
+
+/* An op error as an HTTP error; returns 0 when r is not an error. */
+static int op_failed(json_t *r, json_t **out)
+{
+	json_t *code = json_object_get(r, "error_code");
+	if (!code)
+		return 0;
+	int status = 500;
+	const char *name = "internal_error";
+	switch (json_integer_value(code)) {
+	case SB_ERROR_MISSING_ELEMENT:
+	case SB_ERROR_INVALID_ELEMENT:
+	case SB_ERROR_INVALID_JSON:
+	case SB_ERROR_INVALID_REQUEST:
+		status = 400, name = "invalid_request";
+		break;
+	case SB_ERROR_NO_SUCH_ROOM: status = 404, name = "room_not_found"; break;
+	case SB_ERROR_ROOM_EXISTS: status = 409, name = "room_exists"; break;
+	case SB_ERROR_UNAUTHORIZED: status = 403, name = "forbidden"; break;
+	case SB_ERROR_NO_SUCH_PARTICIPANT: status = 404, name = "participant_not_found"; break;
+	case SB_ERROR_LIMIT: status = 503, name = "limit_reached"; break;
+	default: break;
+	}
+	*out = sb_http_error(name, "%s", json_string_value(json_object_get(r, "error")));
+	return status;
+}
+
+static const char *body_string(const sb_rest_request *req, const char *name)
+{
+	return req->body ? json_string_value(json_object_get(req->body, name)) : NULL;
+}
+
+/* A field that must be a string when present: 400 otherwise. */
+static int check_string(const sb_rest_request *req, const char *name, bool required,
+                        size_t max, json_t **out)
+{
+	json_t *v = req->body ? json_object_get(req->body, name) : NULL;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		*out = sb_http_error("invalid_request", "Missing field %s", name);
+		return 400;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
+		*out = sb_http_error("invalid_request", "%s must be a string of 1 to %zu characters",
+		                     name, max);
+		return 400;
+	}
+	return 0;
+}
+
+static int check_room_name(const char *name, json_t **out)
+{
+	if (sb_room_name_valid(name))
+		return 0;
+	*out = sb_http_error("invalid_room_name",
+	                     "Room names are 1-%d characters of A-Z a-z 0-9 . _ -",
+	                     SB_ROOM_NAME_MAX);
+	return 400;
+}
+
+static json_t *janus_info(void)
+{
+	const char *url = sb_plugin_settings->janus_url;
+	return json_pack("{s:s?, s:s}", "url", url, "plugin", SB_PLUGIN_PACKAGE);
+}
+
+/* Signs a join token through the ops table. */
+static json_t *issue_token(const char *room, const char *identity, const char *name,
+                           const char *role)
+{
+	json_t *req = json_pack("{ssss}", "request", "token", "room", room);
+	if (identity)
+		json_object_set_new(req, "identity", json_string(identity));
+	if (name)
+		json_object_set_new(req, "name", json_string(name));
+	if (role)
+		json_object_set_new(req, "role", json_string(role));
+	return run_op(req);
+}
+
+static int route_health(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	(void)req, (void)text, (void)tt;
+	*out = json_pack("{sssssi}", "status", "ok", "version", SB_PLUGIN_VERSION_STRING, "rooms",
+	                 (int)sb_rooms_count());
+	return 200;
+}
+
+static int route_metrics(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	(void)req, (void)out;
+	*text = sb_metrics_prometheus();
+	*tt = "text/plain; version=0.0.4; charset=utf-8";
+	return 200;
+}
+
+static int route_room_create(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	int status;
+	if ((status = check_string(req, "roomName", true, 256, out)) ||
+	    (status = check_room_name(body_string(req, "roomName"), out)) ||
+	    (status = check_string(req, "hostIdentity", false, SB_DISPLAY_MAX, out)) ||
+	    (status = check_string(req, "hostName", false, SB_DISPLAY_MAX, out)))
+		return status;
+	json_t *agent = json_object_get(req->body, "agent");
+	if (agent && !json_is_boolean(agent) && !json_is_object(agent)) {
+		*out = sb_http_error("invalid_request", "agent must be a boolean or an object");
+		return 400;
+	}
+	json_t *require = json_object_get(req->body, "requireToken");
+	if (require && !json_is_boolean(require)) {
+		*out = sb_http_error("invalid_request", "requireToken must be a boolean");
+		return 400;
+	}
+	const char *name = body_string(req, "roomName");
+	json_t *op = json_pack("{ssss}", "request", "create", "room", name);
+	if (agent)
+		json_object_set_new(op, "agent", json_boolean(!json_is_false(agent)));
+	if (json_is_object(agent))
+		json_object_set(op, "agent_config", agent);
+	if (require)
+		json_object_set(op, "require_token", require);
+	json_t *created = run_op(op);
+	if ((status = op_failed(created, out))) {
+		json_decref(created);
+		return status;
+	}
+	const char *host = body_string(req, "hostIdentity");
+	json_t *token = issue_token(name, host, body_string(req, "hostName"), "agent");
+	sb_room *room = sb_room_find(name);
+	*out = json_pack("{s:o, s:O*, s:o}", "room", room ? sb_room_to_json(room) : json_null(),
+	                 "token", json_object_get(token, "token"), "janus", janus_info());
+	if (room)
+		sb_room_unref(room);
+	json_decref(token);
+	json_decref(created);
+	return 201;
+}
+
+static int route_room_join(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	int status;
+	if ((status = check_string(req, "roomName", true, 256, out)) ||
+	    (status = check_room_name(body_string(req, "roomName"), out)) ||
+	    (status = check_string(req, "participantIdentity", true, SB_DISPLAY_MAX, out)) ||
+	    (status = check_string(req, "participantName", false, SB_DISPLAY_MAX, out)) ||
+	    (status = check_string(req, "role", false, 16, out)))
+		return status;
+	const char *name = body_string(req, "roomName");
+	sb_room *room = sb_room_find(name);
+	if (!room) {
+		*out = sb_http_error("room_not_found", "No such room (%s)", name);
+		return 404;
+	}
+	sb_room_unref(room);
+	const char *identity = body_string(req, "participantIdentity");
+	const char *display = body_string(req, "participantName");
+	json_t *token = issue_token(name, identity, display ? display : identity,
+	                            body_string(req, "role"));
+	if ((status = op_failed(token, out))) {
+		json_decref(token);
+		return status;
+	}
+	*out = json_pack("{s:O, s:s, s:s, s:o}", "token", json_object_get(token, "token"), "room",
+	                 name, "identity", identity, "janus", janus_info());
+	json_decref(token);
+	return 200;
+}
+
+static int route_room_agent(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	int status;
+	if ((status = check_room_name(req->param, out)))
+		return status;
+	json_t *enable = req->body ? json_object_get(req->body, "enable") : NULL;
+	if (!json_is_boolean(enable)) {
+		*out = sb_http_error("invalid_request", "enable must be a boolean");
+		return 400;
+	}
+	json_t *op = json_pack("{sssssO}", "request", "agent", "room", req->param, "enable", enable);
+	json_t *config = json_object_get(req->body, "config");
+	if (config)
+		json_object_set(op, "config", config);
+	json_t *r = run_op(op);
+	if ((status = op_failed(r, out))) {
+		json_decref(r);
+		return status;
+	}
+	*out = json_pack("{sss{sO}}", "room", req->param, "agent", "enabled",
+	                 json_object_get(r, "enabled"));
+	json_decref(r);
+	return 200;
+}
+
+static int route_rooms(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)req, (void)t, (void)tt;
+	json_t *r = run_op(json_pack("{ss}", "request", "list"));
+	*out = json_pack("{sO}", "rooms", json_object_get(r, "list"));
+	json_decref(r);
+	return 200;
+}
+
+static int route_room_get(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	int status;
+	if ((status = check_room_name(req->param, out)))
+		return status;
+	json_t *r = run_op(json_pack("{ssss}", "request", "listparticipants", "room", req->param));
+	if ((status = op_failed(r, out))) {
+		json_decref(r);
+		return status;
+	}
+	sb_room *room = sb_room_find(req->param);
+	if (!room) { /* closed meanwhile */
+		json_decref(r);
+		*out = sb_http_error("room_not_found", "No such room (%s)", req->param);
+		return 404;
+	}
+	*out = sb_room_to_json(room);
+	json_object_set(*out, "participants", json_object_get(r, "participants"));
+	sb_room_unref(room);
+	json_decref(r);
+	return 200;
+}
+
+static int route_room_delete(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	int status;
+	if ((status = check_room_name(req->param, out)))
+		return status;
+	json_t *r = run_op(json_pack("{ssss}", "request", "destroy", "room", req->param));
+	if ((status = op_failed(r, out))) {
+		json_decref(r);
+		return status;
+	}
+	json_decref(r);
+	*out = json_pack("{sssb}", "room", req->param, "closed", 1);
+	return 200;
+}
+
+static int sessions(const char *type, json_t **out)
+{
+	json_t *op = json_pack("{ss}", "request", "sessions");
+	if (type)
+		json_object_set_new(op, "type", json_string(type));
+	json_t *r = run_op(op);
+	int status;
+	if ((status = op_failed(r, out))) {
+		json_decref(r);
+		return status;
+	}
+	*out = json_pack("{sO}", "sessions", json_object_get(r, "sessions"));
+	json_decref(r);
+	return 200;
+}
+
+static int route_sessions(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)req, (void)t, (void)tt;
+	return sessions(NULL, out);
+}
+
+static int route_sessions_type(const sb_rest_request *req, json_t **out, char **t,
+                               const char **tt)
+{
+	(void)t, (void)tt;
+	if (strcmp(req->param, "phone") && strcmp(req->param, "whatsapp") &&
+	    strcmp(req->param, "web")) {
+		*out = sb_http_error("invalid_request", "Session type is phone, whatsapp or web");
+		return 400;
+	}
+	return sessions(req->param, out);
+}
+
+static const sb_rest_route routes[] = {
+        {"GET", "/health", route_health, SB_REST_PUBLIC},
+        {"GET", "/metrics", route_metrics, 0},
+        {"POST", "/room/create", route_room_create, 0},
+        {"POST", "/room/join", route_room_join, 0},
+        {"POST", "/room/{}/agent", route_room_agent, 0},
+        {"GET", "/rooms", route_rooms, 0},
+        {"GET", "/rooms/{}", route_room_get, 0},
+        {"DELETE", "/rooms/{}", route_room_delete, 0},
+        {"GET", "/sessions", route_sessions, 0},
+        {"GET", "/sessions/type/{}", route_sessions_type, 0},
+};
+
+/* Compares a path with a pattern segment by segment. */
+static bool path_matches(const char *pattern, const char *path, char **param)
+{
+	*param = NULL;
+	while (*pattern && *path) {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+			if (n == 0)
+				return false;
+			g_free(*param);
+			char *raw = g_strndup(path, n);
+			*param = g_uri_unescape_string(raw, NULL);
+			g_free(raw);
+			if (!*param)
+				return false;
+			pattern += 2;
+			path += n;
+			continue;
+		}
+		if (*pattern != *path)
+			break;
+		pattern++;
+		path++;
+	}
+	/* A trailing slash is the same route. */
+	if (*pattern == '\0' && (*path == '\0' || (path[0] == '/' && path[1] == '\0')))
+		return true;
+	g_free(*param);
+	*param = NULL;
+	return false;
+}
+
+int sb_rest_match(const char *method, const char *path, const sb_rest_route **route,
+                  char **param)
+{
+	bool path_known = false;
+	for (size_t i = 0; i < G_N_ELEMENTS(routes); i++) {
+		char *p = NULL;
+		if (!path_matches(routes[i].pattern, path, &p))
+			continue;
+		bool head_for_get = !strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET");
+		if (!strcmp(routes[i].method, method) || head_for_get) {
+			*route = &routes[i];
+			*param = p;
+			return SB_REST_MATCH;
+		}
+		g_free(p);
+		path_known = true;
+	}
+	return path_known ? SB_REST_WRONG_METHOD : SB_REST_NO_ROUTE;
+}
