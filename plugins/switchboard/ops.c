@@ -584,6 +584,45 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* A chat line from a joined participant to everyone in the room. */
+static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {{"text", F_STRING, true, 2000, 0}, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	const char *text = str(body, "text");
+	if (!*text)
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element (text is empty)");
+	sb_participant *p = sb_session_participant(ctx->session);
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room (join first)");
+	sb_room *room = sb_participant_room(p);
+	if (!room) {
+		sb_participant_unref(p);
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room (join first)");
+	}
+	json_t *line = json_object();
+	json_object_set_new(line, "id", json_integer((json_int_t)p->id));
+	g_mutex_lock(&p->mutex);
+	if (p->display)
+		json_object_set_new(line, "display", json_string(p->display));
+	g_mutex_unlock(&p->mutex);
+	json_object_set_new(line, "text", json_string(text));
+	json_object_set_new(line, "timestamp", json_integer(g_get_real_time() / 1000));
+	json_t *ev = sb_room_event(room, "event");
+	json_object_set(ev, "chat", line);
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	json_t *n = json_pack("{ssso}", "room", room->name, "message", line);
+	sb_events_publish("chat_message", n);
+	json_t *r = success();
+	json_object_set_new(r, "room", json_string(room->name));
+	sb_room_unref(room);
+	sb_participant_unref(p);
+	return r;
+}
+
 /* Turns the room's AI agent on or off (the agent module acts on it). */
 static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 {
@@ -747,6 +786,7 @@ static const sb_op ops[] = {
         {"unmute", op_unmute, 0},
         {"rtp_join", op_rtp_join, 0},
         {"agent", op_agent, 0},
+        {"chat", op_chat, SB_OP_SESSION},
         {"sessions", op_sessions, 0},
         {"token", op_token, SB_OP_ADMIN},
 };
