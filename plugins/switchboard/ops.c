@@ -325,9 +325,8 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (token has an unknown role)");
 		}
 	}
-	const char *display = str(body, "display");
-	if (claims.name && !display)
-		display = claims.name;
+	/* A token's name is who the backend says joins: it wins. */
+	const char *display = claims.name ? claims.name : str(body, "display");
 	sb_participant *p = sb_web_participant_new(ctx->session, display,
 	                                           claims.role ? claims.role : str(body, "role"),
 	                                           claims.identity,
@@ -367,6 +366,8 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	if (p->display)
 		json_object_set_new(r, "display", json_string(p->display));
 	json_object_set_new(r, "participants", participants_json(room, p));
+	json_object_set_new(r, "me", sb_participant_to_json(p));
+	json_object_set_new(r, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
 	JANUS_LOG(LOG_INFO, "[switchboard] %" G_GUINT64_FORMAT " (%s) joined %s\n", p->id,
 	          p->display ? p->display : "", room->name);
 	sb_participant_unref(p);
@@ -396,6 +397,12 @@ static json_t *op_configure(json_t *body, sb_op_ctx *ctx)
 	sb_participant *p = sb_session_participant(ctx->session);
 	if (!p)
 		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room (join first)");
+	if (str(body, "display") && p->identity) {
+		/* Joined with a token: the name is the backend's, not ours. */
+		sb_participant_unref(p);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (the join token sets the display name)");
+	}
 	if (ctx->jsep) {
 		char text[256];
 		sb_error code = SB_OK;

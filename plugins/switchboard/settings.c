@@ -79,7 +79,8 @@ static void load_rooms(sb_settings *cfg, janus_config *jc)
 	for (GList *l = cats; l; l = l->next) {
 		janus_config_category *cat = l->data;
 		if (!cat->name || strcmp(cat->name, "general") == 0 || strcmp(cat->name, "http") == 0 ||
-		    strcmp(cat->name, "auth") == 0)
+		    strcmp(cat->name, "auth") == 0 || strcmp(cat->name, "agent") == 0 ||
+		    strcmp(cat->name, "providers") == 0)
 			continue;
 		const char *name = item(jc, cat, "room");
 		if (!name && g_str_has_prefix(cat->name, "room-"))
@@ -128,6 +129,8 @@ sb_settings *sb_settings_load(const char *folder)
 	cfg->janus_js = g_strdup("/usr/share/javascript/janus-gateway/janus.js");
 	cfg->http_max_body = 65536;
 	cfg->token_ttl = 3600;
+	cfg->agent = json_object();
+	cfg->providers = json_object();
 
 	if (folder) {
 		char *path = g_strdup_printf("%s/%s.jcfg", folder, SB_PLUGIN_PACKAGE);
@@ -143,6 +146,32 @@ sb_settings *sb_settings_load(const char *folder)
 	}
 	load_environment(cfg);
 	return cfg;
+}
+
+/* A config container as JSON: categories become objects, arrays arrays,
+ * items strings. */
+static json_t *container_to_json(janus_config_container *c)
+{
+	if (c->type == janus_config_type_item)
+		return json_string(c->value ? c->value : "");
+	json_t *out = c->type == janus_config_type_array ? json_array() : json_object();
+	for (GList *l = c->list; l; l = l->next) {
+		janus_config_container *child = l->data;
+		json_t *v = container_to_json(child);
+		if (json_is_array(out))
+			json_array_append_new(out, v);
+		else if (child->name)
+			json_object_set_new(out, child->name, v);
+		else
+			json_decref(v);
+	}
+	return out;
+}
+
+static json_t *section_json(janus_config *jc, const char *name)
+{
+	janus_config_category *cat = janus_config_get(jc, NULL, janus_config_type_category, name);
+	return cat ? container_to_json(cat) : json_object();
 }
 
 static void replace_string(char **field, const char *value)
@@ -211,6 +240,10 @@ static void load_general(sb_settings *cfg, janus_config *jc)
 	replace_string(&cfg->jwt_secret, item(jc, auth, "jwt_secret"));
 	cfg->token_ttl = int_item(jc, auth, "token_ttl", cfg->token_ttl, 10, 86400 * 30);
 	cfg->require_token = bool_item(jc, auth, "require_token", cfg->require_token);
+	json_decref(cfg->agent);
+	cfg->agent = section_json(jc, "agent");
+	json_decref(cfg->providers);
+	cfg->providers = section_json(jc, "providers");
 }
 
 void sb_settings_free(sb_settings *cfg)
@@ -228,5 +261,7 @@ void sb_settings_free(sb_settings *cfg)
 	g_free(cfg->jwt_secret);
 	g_free(cfg->janus_url);
 	g_ptr_array_free(cfg->rooms, TRUE);
+	json_decref(cfg->agent);
+	json_decref(cfg->providers);
 	g_free(cfg);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <glib.h>
+#include <jansson.h>
 
 typedef struct sb_room_config {
 	char *name;
@@ -49,6 +50,10 @@ typedef struct sb_settings {
 	bool require_token; /* every room needs a join token on `join` */
 	char *janus_url; /* what /room/join tells clients; empty: same host, 8088 */
 	GPtrArray *rooms; /* sb_room_config*, the permanent rooms */
+	/* The [agent] and [providers] sections as JSON objects (values of
+	 * items are strings, as the config file has them; lists are arrays). */
+	json_t *agent;
+	json_t *providers;
 } sb_settings;
 
 /* Defaults, then whatever <folder>/janus.plugin.switchboard.jcfg sets.

@@ -138,9 +138,12 @@ test('join tokens: a room that requires one refuses forged, foreign and missing 
 		assert.equal(r.data.error_code, 488, JSON.stringify(r.data));
 		assert.match(r.data.error, new RegExp(why));
 	}
-	const ok = await h.requestAsync({ request: 'join', room: name, token: mine });
+	const ok = await h.requestAsync({ request: 'join', room: name, token: mine, display: 'Not Una' });
 	assert.equal(ok.data.switchboard, 'joined', JSON.stringify(ok.data));
-	assert.equal(ok.data.display, 'Una', 'the name comes from the token');
+	assert.equal(ok.data.display, 'Una', 'the name comes from the token, whatever the client says');
+	assert.equal(ok.data.me.identity, 'u1');
+	assert.equal(ok.data.agent, false);
+	assert.equal((await h.requestAsync({ request: 'configure', display: 'Renamed' })).data.error_code, 488);
 	const sessions = await api('GET', '/sessions/type/web');
 	const s = sessions.json.sessions.find((x) => x.room === name);
 	assert.ok(s, JSON.stringify(sessions.json));
