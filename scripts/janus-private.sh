@@ -6,6 +6,8 @@
 # Environment:
 #   SWITCHBOARD_RUN_DIR   where the generated config and folders go (.run)
 #   JANUS_ADMIN_SECRET    Admin API secret (default: switchboard-admin)
+#   JANUS_API_SECRET      when set, every Janus API request must carry it
+#                         ("apisecret"; the call page takes ?apisecret=)
 #   JANUS_RTP_PORT_RANGE  WebRTC media ports (default: 20000-29999)
 #   JANUS_ICE_INTERFACES  interfaces ICE may use (default: lo)
 #   JANUS_DEBUG_LEVEL     0-7 (default 4)
@@ -55,6 +57,9 @@ sed -e "s|@RUN_DIR@|$run_dir|g" \
 	-e "s|@RTP_PORT_RANGE@|${JANUS_RTP_PORT_RANGE:-20000-29999}|g" \
 	-e "s|@ICE_INTERFACES@|${JANUS_ICE_INTERFACES:-lo}|g" \
 	"$repo/conf/janus.jcfg.in" >"$run_dir/conf/janus.jcfg"
+if [ -n "${JANUS_API_SECRET:-}" ]; then
+	sed -i "s|^\(\s*\)admin_secret = .*|&\n\1api_secret = \"$JANUS_API_SECRET\"|" "$run_dir/conf/janus.jcfg"
+fi
 
 exec janus -C "$run_dir/conf/janus.jcfg" -F "$run_dir/conf" \
 	-d "${JANUS_DEBUG_LEVEL:-4}" -o "$@"

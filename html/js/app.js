@@ -26,6 +26,7 @@ const PLUGIN = params.get('plugin') || 'janus.plugin.switchboard';
 const JANUS_URL = params.get('janus') || `http://${location.hostname || '127.0.0.1'}:8088/janus`;
 const API_URL = params.get('api') || (location.protocol.startsWith('http') ? location.origin : null);
 const TOKEN = params.get('token');
+const API_SECRET = params.get('apisecret');
 const VIDEO_ENABLED = params.get('video') !== 'off';
 const ROOM_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const claims = TOKEN ? tokenClaims(TOKEN) || {} : null;
@@ -102,7 +103,7 @@ async function join({ createIfMissing }) {
 		app.session = await connect(JANUS_URL, (cause) => {
 			fail(`Lost the connection to Janus: ${cause}`);
 			teardown();
-		});
+		}, API_SECRET);
 		await audio.attach(app.session);
 		app.phase = 'joining';
 		setStatus('Joining…', 'busy');

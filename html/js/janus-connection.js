@@ -40,11 +40,13 @@ export function initJanus(debug = false) {
 }
 
 // Opens a session. `onLost` runs if the session dies after it was up.
-export function connect(server, onLost) {
+// `apisecret` is needed only when the Janus instance sets api_secret.
+export function connect(server, onLost, apisecret) {
 	return new Promise((resolve, reject) => {
 		let up = false;
 		const session = new Janus({
 			server,
+			...(apisecret ? { apisecret } : {}),
 			// Janus gathers its own candidates and the browser's host ones
 			// reach it directly: no STUN needed (and none phoned home).
 			iceServers: [],
