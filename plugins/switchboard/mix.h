@@ -31,6 +31,9 @@ int sb_level_dbov(const int16_t *pcm, int n);
 /* Encode-once planning.  Every listener who is not contributing hears the
  * same full mix, so the full mix is encoded once per codec; a contributor
  * hears the full mix minus itself, which only it needs. */
+/* The codec id of listeners who take PCM (the AI agent). */
+#define SB_MIX_PCM 99
+
 typedef struct sb_mix_member {
 	int codec;        /* codec id of the listener's output */
 	bool contributing;/* its frame is in the full mix */

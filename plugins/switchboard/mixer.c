@@ -36,6 +36,7 @@ struct sb_room_mix {
 	int32_t full[SB_MAX_FRAME_SAMPLES];
 	int32_t minus[SB_MAX_FRAME_SAMPLES];
 	int16_t pcm[SB_MAX_FRAME_SAMPLES];
+	int16_t full_pcm[SB_MAX_FRAME_SAMPLES];
 	int16_t zeros[SB_MAX_FRAME_SAMPLES];
 };
 
@@ -118,19 +119,22 @@ static void announce_talking(sb_room *room, sb_participant *p)
 	json_decref(ev);
 }
 
-/* Produces the PCM a job stands for into mix->pcm. */
-static void render_job(struct sb_room_mix *mix, const sb_mix_job *job, int n, bool *full_ready)
+/* The PCM a job stands for: the full mix (limited once per frame, kept in
+ * full_pcm) or a mix-minus (in pcm). */
+static const int16_t *render_job(struct sb_room_mix *mix, const sb_mix_job *job, int n,
+                                 bool *full_ready)
 {
 	if (job->minus < 0) {
 		if (!*full_ready) {
-			sb_limiter_process(&mix->limiter, mix->full, mix->pcm, n);
+			sb_limiter_process(&mix->limiter, mix->full, mix->full_pcm, n);
 			*full_ready = true;
 		}
-		return;
+		return mix->full_pcm;
 	}
 	sb_participant *own = mix->members[job->minus];
 	sb_mix_minus(mix->full, own->frame, mix->minus, n);
 	sb_limiter_process(&own->limiter, mix->minus, mix->pcm, n);
+	return mix->pcm;
 }
 
 /* Mixes one 20 ms frame of one room.  Returns false once the room should
@@ -165,6 +169,8 @@ static bool mix_room(sb_room *room)
 		return false;
 
 	uint64_t decodes = 0, encodes = 0, forwards = 0;
+	int loudest_level = 128;
+	guint64 loudest = 0;
 	sb_mix_clear(mix->full, n);
 	for (int i = 0; i < m; i++) {
 		sb_participant *p = mix->members[i];
@@ -175,10 +181,17 @@ static bool mix_room(sb_room *room)
 			decodes++;
 		bool contributing = level >= 0 && level < settings->silence_level &&
 		                    !g_atomic_int_get(&p->muted);
-		if (contributing)
+		if (contributing) {
 			sb_mix_add(mix->full, p->frame, n);
-		mix->plan_in[i] = (sb_mix_member){
-		        .codec = p->codec, .contributing = contributing, .listening = true};
+			if (level < loudest_level) {
+				loudest_level = level;
+				loudest = p->id;
+			}
+		}
+		bool pcm = p->ops && p->ops->push_pcm;
+		mix->plan_in[i] = (sb_mix_member){.codec = pcm ? SB_MIX_PCM : (int)p->codec,
+		                                  .contributing = contributing,
+		                                  .listening = true};
 		int heard = g_atomic_int_get(&p->muted) ? 127 : level;
 		if (sb_participant_update_talking(p, heard, settings->talking_level_threshold,
 		                                  settings->talking_window))
@@ -193,6 +206,17 @@ static bool mix_room(sb_room *room)
 		const uint8_t *out = payload;
 		int len;
 		sb_participant *source = job->source >= 0 ? mix->members[job->source] : NULL;
+		if (job->codec == SB_MIX_PCM) {
+			/* PCM listeners (the agent) take the mix itself, no codec. */
+			const int16_t *pcm = job->silent ? mix->zeros : render_job(mix, job, n, &full_ready);
+			guint64 speaker = job->silent ? 0 : loudest;
+			if (job->minus >= 0 && mix->members[job->minus]->id == loudest)
+				speaker = 0; /* its own voice is not in its mix */
+			for (int i = 0; i < m; i++)
+				if (mix->job_of[i] == j)
+					mix->members[i]->ops->push_pcm(mix->members[i], pcm, n, speaker);
+			continue;
+		}
 		if (job->silent) {
 			out = mix->silence[job->codec];
 			len = mix->silence_len[job->codec];
@@ -203,7 +227,7 @@ static bool mix_room(sb_room *room)
 			len = (int)source->frame_payload_len;
 			forwards++;
 		} else {
-			render_job(mix, job, n, &full_ready);
+			const int16_t *pcm = render_job(mix, job, n, &full_ready);
 			sb_encoder *enc;
 			if (job->minus >= 0) {
 				enc = mix->members[job->minus]->encoder;
@@ -215,7 +239,7 @@ static bool mix_room(sb_room *room)
 				}
 				enc = mix->shared[job->codec];
 			}
-			len = enc ? sb_encoder_encode(enc, mix->pcm, payload, sizeof(payload)) : -1;
+			len = enc ? sb_encoder_encode(enc, pcm, payload, sizeof(payload)) : -1;
 			encodes++;
 		}
 		if (len <= 0)

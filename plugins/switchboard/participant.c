@@ -53,14 +53,16 @@ sb_participant *sb_participant_new(const sb_participant_params *params)
 	p->payload_type = params->payload_type;
 	p->audio_level_ext_id = params->audio_level_ext_id;
 	p->last_level = -1;
-	p->jitter = sb_jitter_new(params->jitter_min_frames, params->jitter_max_frames,
-	                          sb_codec_rtp_ts_step(params->codec));
-	p->decoder = sb_decoder_new(params->codec, params->sampling_rate);
-	p->encoder = sb_encoder_new(params->codec, params->sampling_rate, &params->encoder);
 	sb_limiter_init(&p->limiter, params->sampling_rate);
 	p->out_ssrc = g_random_int();
 	p->out_seq = (uint16_t)g_random_int();
 	p->out_ts = g_random_int();
+	if (p->ops && p->ops->pull_pcm)
+		return p; /* PCM participant: no RTP, no codecs */
+	p->jitter = sb_jitter_new(params->jitter_min_frames, params->jitter_max_frames,
+	                          sb_codec_rtp_ts_step(params->codec));
+	p->decoder = sb_decoder_new(params->codec, params->sampling_rate);
+	p->encoder = sb_encoder_new(params->codec, params->sampling_rate, &params->encoder);
 	if (!p->jitter || !p->decoder || !p->encoder) {
 		p->ops = NULL; /* the transport stays the caller's */
 		janus_refcount_decrease(&p->ref);
@@ -99,6 +101,11 @@ int sb_participant_pull(sb_participant *p, int frame_samples, int silence_level)
 	int level = -1;
 	int n;
 	p->frame_payload_len = 0;
+	if (p->ops && p->ops->pull_pcm) {
+		if (!p->ops->pull_pcm(p, p->frame, frame_samples))
+			return -1;
+		return sb_level_dbov(p->frame, frame_samples);
+	}
 	switch (sb_jitter_get_level(p->jitter, payload, &len, &level)) {
 	case SB_JITTER_PACKET:
 		/* The sender says this frame is silence (RFC 6464, as browsers

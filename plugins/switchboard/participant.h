@@ -39,6 +39,12 @@ typedef struct sb_participant_ops {
 	void (*removed)(sb_participant *p);
 	/* Frees the transport state in p->transport when p is freed. */
 	void (*free_transport)(void *transport);
+	/* PCM participants (the AI agent) instead of RTP: the mixer takes one
+	 * frame of their audio at the room's rate (false: nothing to say) and
+	 * gives them their mix-minus as PCM, with the id of the loudest
+	 * speaker in it (0: nobody).  Mixer thread; must not block. */
+	bool (*pull_pcm)(sb_participant *p, int16_t *frame, int samples);
+	void (*push_pcm)(sb_participant *p, const int16_t *mix, int samples, guint64 speaker);
 } sb_participant_ops;
 
 typedef struct sb_participant_stats {

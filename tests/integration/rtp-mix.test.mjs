@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { startJanus, adminRequest } from '../lib/janus.mjs';
-import { mulawEncode, mulawDecode, toneFrame, toneDb, rtpPacket, parseRtp } from '../lib/audio.mjs';
+import { mulawEncode, mulawDecode, alawEncode, alawDecode, toneFrame, toneDb, rtpPacket, parseRtp } from '../lib/audio.mjs';
 
 let janus;
 before(async () => { janus = await startJanus(); });
@@ -16,8 +16,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A plain RTP peer: sends a tone every 20 ms, keeps what it receives.
 class RtpPeer {
-	constructor(freq) {
+	constructor(freq, codec = 'pcmu') {
 		this.freq = freq;
+		this.codec = codec;
+		this.pt = codec === 'pcma' ? 8 : 0;
+		this.encode = codec === 'pcma' ? alawEncode : mulawEncode;
+		this.decode = codec === 'pcma' ? alawDecode : mulawDecode;
 		this.received = [];
 		this.ssrc = (Math.random() * 2 ** 32) >>> 0;
 		this.seq = 1000;
@@ -27,13 +31,13 @@ class RtpPeer {
 		this.sock = dgram.createSocket('udp4');
 		this.sock.on('message', (msg) => {
 			const p = parseRtp(msg);
-			if (p && p.pt === 0) this.received.push(p);
+			if (p && p.pt === this.pt) this.received.push(p);
 		});
 		await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
 		this.port = this.sock.address().port;
 	}
 	async join(room, display) {
-		const r = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: this.port, codec: 'pcmu', display });
+		const r = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: this.port, codec: this.codec, display });
 		assert.equal(r.switchboard, 'rtp_joined', JSON.stringify(r));
 		this.id = r.id;
 		this.remote = { ip: r.ip, port: r.port };
@@ -41,8 +45,8 @@ class RtpPeer {
 	}
 	sendFrame() {
 		const pcm = this.freq ? toneFrame(this.freq, this.frame) : new Int16Array(160);
-		const payload = Uint8Array.from(pcm, (s) => mulawEncode(s));
-		const pkt = rtpPacket({ pt: 0, seq: this.seq++, ts: this.frame * 160, ssrc: this.ssrc, payload });
+		const payload = Uint8Array.from(pcm, (s) => this.encode(s));
+		const pkt = rtpPacket({ pt: this.pt, seq: this.seq++, ts: this.frame * 160, ssrc: this.ssrc, payload });
 		this.frame++;
 		this.sock.send(pkt, this.remote.port, this.remote.ip);
 	}
@@ -50,7 +54,7 @@ class RtpPeer {
 	recentAudio(frames) {
 		const pkts = this.received.slice(-frames).sort((a, b) => a.seq - b.seq);
 		const out = [];
-		for (const p of pkts) for (const b of p.payload) out.push(mulawDecode(b));
+		for (const p of pkts) for (const b of p.payload) out.push(this.decode(b));
 		return out;
 	}
 	close() { this.sock.close(); }
@@ -99,6 +103,27 @@ test('each RTP participant hears the others, not itself; muted adds nothing', as
 	assert.ok(dbM.b - dbM.c > 30, `after mute, A: B ${dbM.b.toFixed(1)} dB, C ${dbM.c.toFixed(1)} dB`);
 
 	for (const p of [a, b, c]) p.close();
+	await adminRequest({ request: 'destroy', room });
+});
+
+test('listeners on different codecs each hear the right mix', async () => {
+	const room = `rtp-codecs-${Date.now()}`;
+	await adminRequest({ request: 'create', room, sampling_rate: 48000, ephemeral: false });
+	const talkers = [new RtpPeer(500, 'pcmu'), new RtpPeer(1100, 'pcma')];
+	const listeners = [new RtpPeer(0, 'pcmu'), new RtpPeer(0, 'pcma'), new RtpPeer(0, 'pcmu'), new RtpPeer(0, 'pcma')];
+	const all = [...talkers, ...listeners];
+	for (const p of all) await p.open();
+	for (const [i, p] of all.entries()) await p.join(room, `P${i}`);
+	await stream(all, 2000);
+	for (const [i, l] of listeners.entries()) {
+		const heard = l.recentAudio(25);
+		const db = { a: toneDb(heard, 500), b: toneDb(heard, 1100) };
+		assert.ok(db.a > -40 && db.b > -40, `listener ${i} (${l.codec}) hears both talkers: ${JSON.stringify(db)}`);
+	}
+	const [t0, t1] = talkers.map((t) => t.recentAudio(25));
+	assert.ok(toneDb(t0, 1100) - toneDb(t0, 500) > 30, 'the PCMU talker hears the PCMA one, not itself');
+	assert.ok(toneDb(t1, 500) - toneDb(t1, 1100) > 30, 'the PCMA talker hears the PCMU one, not itself');
+	for (const p of all) p.close();
 	await adminRequest({ request: 'destroy', room });
 });
 

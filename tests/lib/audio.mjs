@@ -69,3 +69,20 @@ export function parseRtp(buf) {
 		ssrc: buf.readUInt32BE(8), payload: buf.subarray(offset),
 	};
 }
+
+export function alawEncode(sample) {
+	const sign = sample >= 0 ? 0x80 : 0x00;
+	let mag = sample >= 0 ? sample : -sample - 1;
+	if (mag > 32767) mag = 32767;
+	let exponent = 7;
+	for (let mask = 0x4000; (mag & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+	const mantissa = exponent === 0 ? (mag >> 4) & 0x0f : (mag >> (exponent + 3)) & 0x0f;
+	return ((sign | (exponent << 4) | mantissa) ^ 0x55) & 0xff;
+}
+
+export function alawDecode(byte) {
+	byte ^= 0x55;
+	const sign = byte & 0x80, exponent = (byte >> 4) & 0x07, mantissa = byte & 0x0f;
+	let mag = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
+	return sign ? mag : -mag;
+}
