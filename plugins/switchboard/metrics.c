@@ -1,9 +1,13 @@
 #include "metrics.h"
 
+#include <string.h>
+
 #include <glib.h>
 #include <jansson.h>
 
+#include "agent.h"
 #include "http.h"
+#include "providers/chain.h"
 #include "notify.h"
 #include "ops.h"
 
@@ -87,5 +91,55 @@ char *sb_metrics_prometheus(void)
 	                       hs.unauthorized);
 	metric(out, "switchboard_notification_clients", "gauge", "Open /ws/notifications sockets.");
 	g_string_append_printf(out, "switchboard_notification_clients %u\n", sb_notify_clients());
+
+	sb_agent_stats as;
+	sb_agents_get_stats(&as);
+	metric(out, "switchboard_agents", "gauge", "AI agents in rooms now.");
+	g_string_append_printf(out, "switchboard_agents %" G_GUINT64_FORMAT "\n", as.agents);
+	metric(out, "switchboard_agent_turns_total", "counter", "Caller turns the agent answered.");
+	g_string_append_printf(out, "switchboard_agent_turns_total %" G_GUINT64_FORMAT "\n", as.turns);
+	metric(out, "switchboard_agent_barge_ins_total", "counter", "Answers cut off by a caller.");
+	g_string_append_printf(out, "switchboard_agent_barge_ins_total %" G_GUINT64_FORMAT "\n", as.barge_ins);
+	metric(out, "switchboard_agent_failed_turns_total", "counter",
+	       "Turns where every language model failed (the agent apologised).");
+	g_string_append_printf(out, "switchboard_agent_failed_turns_total %" G_GUINT64_FORMAT "\n",
+	                       as.provider_errors);
+	metric(out, "switchboard_agent_frames_dropped_total", "counter",
+	       "Audio frames an agent could not keep up with.");
+	g_string_append_printf(out, "switchboard_agent_frames_dropped_total %" G_GUINT64_FORMAT "\n",
+	                       as.frames_dropped);
+
+	/* Per provider: requests, failures, fallbacks, breaker state. */
+	json_t *chains = sb_chain_stats();
+	static const char *counters[] = {"requests", "successes", "failures", "timeouts", "fallbacks",
+	                                 "skipped"};
+	for (size_t c = 0; c < G_N_ELEMENTS(counters); c++) {
+		char name[96];
+		g_snprintf(name, sizeof(name), "switchboard_provider_%s_total", counters[c]);
+		metric(out, name, "counter", "Provider calls by kind and provider name.");
+		const char *kind;
+		json_t *providers;
+		json_object_foreach(chains, kind, providers) {
+			const char *provider;
+			json_t *st;
+			json_object_foreach(providers, provider, st)
+				g_string_append_printf(out, "%s{kind=\"%s\",provider=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+				                       name, kind, provider,
+				                       json_integer_value(json_object_get(st, counters[c])));
+		}
+	}
+	metric(out, "switchboard_provider_breaker_open", "gauge", "1 while a provider's circuit breaker is open.");
+	const char *kind;
+	json_t *providers;
+	json_object_foreach(chains, kind, providers) {
+		const char *provider;
+		json_t *st;
+		json_object_foreach(providers, provider, st) {
+			const char *state = json_string_value(json_object_get(st, "breaker"));
+			g_string_append_printf(out, "switchboard_provider_breaker_open{kind=\"%s\",provider=\"%s\"} %d\n",
+			                       kind, provider, state && strcmp(state, "closed") != 0);
+		}
+	}
+	json_decref(chains);
 	return g_string_free(out, FALSE);
 }

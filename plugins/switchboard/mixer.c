@@ -25,7 +25,7 @@ typedef struct mixer_worker {
 /* Per-room state, touched only by the worker that mixes the room. */
 struct sb_room_mix {
 	sb_encoder *shared[SB_CODEC_COUNT]; /* one per codec for the full mix */
-	uint8_t silence[SB_CODEC_COUNT][64];
+	uint8_t silence[SB_CODEC_COUNT][SB_MAX_PAYLOAD]; /* G.711: 160 bytes */
 	int silence_len[SB_CODEC_COUNT];
 	sb_limiter limiter;
 	int capacity;

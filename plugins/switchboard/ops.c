@@ -5,6 +5,7 @@
 
 #include <debug.h>
 
+#include "agent.h"
 #include "auth.h"
 #include "events.h"
 #include "media/codec.h"
@@ -630,6 +631,40 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* The agent speaks the given text now. */
+static json_t *op_say(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD, {"text", F_STRING, true, 4000, 0}, SECRET_FIELD,
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = room_from_body(body, ctx, true, &room)))
+		return err;
+	const char *text = str(body, "text");
+	sb_error rc = *text ? sb_agent_say(room, text) : SB_ERROR_INVALID_ELEMENT;
+	sb_room_unref(room);
+	if (rc == SB_ERROR_INVALID_ELEMENT)
+		return sb_ops_error(rc, "Invalid element (text is empty)");
+	if (rc != SB_OK)
+		return sb_ops_error(rc, "The room has no agent right now (turn it on, and have someone join)");
+	return success();
+}
+
+/* What was said in the room so far. */
+static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = room_from_body(body, ctx, false, &room)))
+		return err;
+	json_t *r = success();
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "transcript", sb_agent_transcript(room));
+	sb_room_unref(room);
+	return r;
+}
+
 /* Turns the room's AI agent on or off (the agent module acts on it). */
 static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 {
@@ -645,13 +680,13 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element type (config should be an object)");
 	}
 	bool enable = json_is_true(json_object_get(body, "enable"));
-	g_atomic_int_set(&room->agent_enabled, enable);
 	if (config) {
 		g_mutex_lock(&room->mutex);
 		json_decref(room->agent_config);
 		room->agent_config = json_deep_copy(config);
 		g_mutex_unlock(&room->mutex);
 	}
+	sb_agent_enable(room, enable);
 	json_t *r = json_object();
 	json_object_set_new(r, SB_EVENT_KEY, json_string("agent"));
 	json_object_set_new(r, "room", json_string(room->name));
@@ -794,6 +829,8 @@ static const sb_op ops[] = {
         {"rtp_join", op_rtp_join, 0},
         {"agent", op_agent, 0},
         {"chat", op_chat, SB_OP_SESSION},
+        {"say", op_say, 0},
+        {"transcript", op_transcript, 0},
         {"sessions", op_sessions, 0},
         {"token", op_token, SB_OP_ADMIN},
 };

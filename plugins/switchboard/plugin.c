@@ -9,10 +9,15 @@
 #include <plugins/plugin.h>
 #include <utils.h>
 
+#include "agent.h"
 #include "auth.h"
 #include "events.h"
 #include "http.h"
 #include "mixer.h"
+#include "providers/chain.h"
+#include "providers/embedded.h"
+#include "providers/http_client.h"
+#include "providers/ws_client.h"
 #include "ops.h"
 #include "room.h"
 #include "rtp_endpoint.h"
@@ -175,6 +180,8 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		sb_mixer_stop();
 		return -1;
 	}
+	if (!sb_agents_init(settings))
+		JANUS_LOG(LOG_ERR, "[switchboard] agent providers could not be set up: no AI agent\n");
 	create_configured_rooms();
 	if (!sb_http_start(settings)) {
 		/* Rooms still work through the Janus API; REST and pages do not. */
@@ -199,6 +206,14 @@ static void sb_destroy(void)
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
 	sb_rooms_deinit();
+	sb_agents_deinit();
+	/* Providers' threads, once no agent uses them. */
+	sb_chain_shutdown();
+	sb_ws_shutdown();
+	sb_http_shutdown();
+	sb_pocketsphinx_shutdown();
+	sb_espeak_shutdown();
+	sb_llm_local_shutdown();
 	sb_mixer_stop();
 	sb_rtp_endpoints_stop();
 	g_mutex_lock(&sessions_mutex);

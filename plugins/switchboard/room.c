@@ -10,6 +10,22 @@
 static GMutex rooms_mutex;
 static GHashTable *rooms; /* name -> sb_room* (strong) */
 static const sb_settings *settings;
+static sb_room_membership_hook membership_hook;
+
+void sb_room_set_membership_hook(sb_room_membership_hook hook) { membership_hook = hook; }
+
+guint sb_room_count_humans(sb_room *room)
+{
+	guint n = 0;
+	g_mutex_lock(&room->mutex);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, room->participants);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		n += ((sb_participant *)value)->kind != SB_KIND_AGENT;
+	g_mutex_unlock(&room->mutex);
+	return n;
+}
 
 bool sb_room_name_valid(const char *name)
 {
@@ -34,6 +50,7 @@ static void room_free(const janus_refcount *ref)
 	g_free(room->secret);
 	g_free(room->pin);
 	json_decref(room->agent_config);
+	json_decref(room->transcript);
 	g_free(room);
 }
 
@@ -98,6 +115,7 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 	room->require_token = params->require_token || settings->require_token;
 	room->agent_enabled = params->agent ? 1 : 0;
 	room->agent_config = params->agent_config ? json_deep_copy(params->agent_config) : NULL;
+	room->transcript = json_array();
 	room->created_us = g_get_real_time();
 	g_mutex_init(&room->mutex);
 	room->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
@@ -240,6 +258,8 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	                  json_pack("{sssoss}", "room", room->name, "participant",
 	                            sb_participant_to_json(p), "interface",
 	                            sb_participant_interface(p)));
+	if (membership_hook)
+		membership_hook(room, p, true, sb_room_count_humans(room));
 	return SB_OK;
 }
 
@@ -250,7 +270,6 @@ void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
 	sb_participant_ref(p);
 	if (present)
 		g_hash_table_remove(room->participants, &p->id);
-	guint left = g_hash_table_size(room->participants);
 	g_mutex_unlock(&room->mutex);
 	if (present) {
 		participant_detach(room, p);
@@ -262,7 +281,11 @@ void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
 		                  json_pack("{sssossss}", "room", room->name, "participant",
 		                            sb_participant_to_json(p), "interface",
 		                            sb_participant_interface(p), "reason", why));
-		if (left == 0 && room->ephemeral)
+		/* The agent alone does not keep a room open. */
+		guint humans = sb_room_count_humans(room);
+		if (membership_hook)
+			membership_hook(room, p, false, humans);
+		if (humans == 0 && room->ephemeral)
 			sb_room_destroy(room);
 	}
 	sb_participant_unref(p);

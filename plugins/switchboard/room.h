@@ -28,6 +28,7 @@ typedef struct sb_room {
 	bool require_token; /* join needs a token signed for this room */
 	volatile gint agent_enabled;
 	json_t *agent_config; /* persona/provider overrides, guarded by mutex */
+	json_t *transcript;   /* what was said, for the call's record; mutex */
 	gint64 created_us;
 	GMutex mutex;             /* guards participants */
 	GHashTable *participants; /* guint64* id -> sb_participant* (strong) */
@@ -82,5 +83,12 @@ void sb_room_broadcast(sb_room *room, json_t *event, sb_participant *except);
 /* {"switchboard":"event","room":name} to extend. */
 json_t *sb_room_event(sb_room *room, const char *type);
 json_t *sb_room_to_json(sb_room *room);
+/* Participants other than the AI agent. */
+guint sb_room_count_humans(sb_room *room);
+/* Called after a participant joined or left (request threads, no lock
+ * held), with the number of humans left; the agent module uses it to join
+ * rooms that want an agent and to leave rooms with nobody to talk to. */
+typedef void (*sb_room_membership_hook)(sb_room *room, sb_participant *p, bool joined, guint humans);
+void sb_room_set_membership_hook(sb_room_membership_hook hook);
 
 #endif

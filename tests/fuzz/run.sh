@@ -12,10 +12,14 @@ libs="$(pkg-config --libs glib-2.0 opus speexdsp spandsp) -lm"
 media="$repo/plugins/switchboard/media"
 status=0
 n=0
-for target in fuzz_rtp_media; do
+providers="$repo/plugins/switchboard/providers"
+sources_fuzz_rtp_media="$media/rtp.c $media/jitter.c $media/codec.c"
+sources_fuzz_sse="$providers/sse.c"
+for target in fuzz_rtp_media fuzz_sse; do
 	n=$((n + 1))
-	if ! clang $flags $inc "$repo/tests/fuzz/$target.c" "$media/rtp.c" "$media/jitter.c" \
-		"$media/codec.c" -o "$out/$target" $libs; then
+	sources_var="sources_$target"
+	# shellcheck disable=SC2086
+	if ! clang $flags $inc "$repo/tests/fuzz/$target.c" ${!sources_var} -o "$out/$target" $libs; then
 		echo "not ok $n - $target (build)"
 		status=1
 		continue

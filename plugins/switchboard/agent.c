@@ -1,0 +1,671 @@
+#include "agent.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <debug.h>
+#include <speex/speex_resampler.h>
+
+#include "agent_pipeline.h"
+#include "events.h"
+#include "media/codec.h"
+#include "providers/provider.h"
+#include "participant.h"
+#include "vad.h"
+
+#define AGENT_RATE SB_AGENT_RATE
+#define AGENT_FRAME (AGENT_RATE / 50)        /* 20 ms at 16 kHz */
+#define OUT_SECONDS 60                        /* longest answer buffered */
+#define PREROLL_FRAMES 15                     /* 300 ms before the onset */
+#define MAX_QUEUED_FRAMES 250                 /* 5 s of input backlog */
+
+typedef enum { LISTENING = 0, THINKING, SPEAKING } agent_state;
+static const char *state_names[] = {"listening", "thinking", "speaking"};
+
+typedef enum {
+	MSG_AUDIO,
+	MSG_SAY,
+	MSG_STOP,
+	MSG_PIPELINE, /* an event from a provider, see agent_pipeline.h */
+} msg_kind;
+
+typedef struct agent_msg {
+	msg_kind kind;
+	int16_t *pcm;
+	int samples;
+	guint64 speaker;
+	char *text;
+	sb_pipeline_event event;
+} agent_msg;
+
+typedef struct sb_agent {
+	sb_participant *p; /* weak: p owns us through p->transport */
+	sb_room *room;     /* strong while the thread runs */
+	GAsyncQueue *queue;
+	volatile gint stopping;
+	volatile gint queued_frames;
+	int room_rate;
+
+	/* Agent thread only. */
+	sb_pipeline *pipeline;
+	SpeexResamplerState *down;
+	sb_vad vad;
+	int16_t preroll[PREROLL_FRAMES][AGENT_FRAME];
+	int preroll_pos, preroll_len;
+	agent_state state;
+	GHashTable *speakers; /* speaker id -> frames heard in this utterance */
+	gint64 speech_end_us, reply_start_us, barge_start_us;
+	bool first_audio_sent;
+	char *name;
+	char *pending_tool; /* to do once what was said has been heard */
+	json_t *pending_args;
+
+	/* Output: 16 kHz audio to play, written by the agent thread, read by
+	 * the mixer.  Counters only grow; the ring holds OUT_SECONDS. */
+	GMutex out_mutex;
+	int16_t *ring;
+	uint64_t written, played;
+	float out_db; /* level of what was last played (for the echo guard) */
+	SpeexResamplerState *up; /* mixer thread */
+} sb_agent;
+
+static const sb_settings *settings;
+static GMutex agents_mutex;
+static GCond agents_cond;
+static int running_agents;
+static sb_agent_stats stats;
+
+static void agent_msg_free(agent_msg *m)
+{
+	if (!m)
+		return;
+	g_free(m->pcm);
+	g_free(m->text);
+	sb_pipeline_event_clear(&m->event);
+	g_free(m);
+}
+
+/* ---- output ring (agent thread writes, mixer reads) ---- */
+
+static size_t ring_capacity(void) { return (size_t)AGENT_RATE * OUT_SECONDS; }
+
+static void out_append(sb_agent *a, const int16_t *pcm, size_t n)
+{
+	g_mutex_lock(&a->out_mutex);
+	size_t cap = ring_capacity();
+	for (size_t i = 0; i < n; i++) {
+		if (a->written - a->played >= cap)
+			break; /* full: the rest of an over-long answer is dropped */
+		a->ring[a->written % cap] = pcm[i];
+		a->written++;
+	}
+	g_mutex_unlock(&a->out_mutex);
+}
+
+static void out_clear(sb_agent *a)
+{
+	g_mutex_lock(&a->out_mutex);
+	a->played = a->written;
+	g_mutex_unlock(&a->out_mutex);
+}
+
+static bool out_empty(sb_agent *a)
+{
+	g_mutex_lock(&a->out_mutex);
+	bool empty = a->played >= a->written;
+	g_mutex_unlock(&a->out_mutex);
+	return empty;
+}
+
+static bool agent_pull_pcm(sb_participant *p, int16_t *frame, int samples)
+{
+	sb_agent *a = p->transport;
+	int16_t chunk[AGENT_FRAME];
+	g_mutex_lock(&a->out_mutex);
+	uint64_t avail = a->written - a->played;
+	if (avail == 0) {
+		g_mutex_unlock(&a->out_mutex);
+		return false;
+	}
+	size_t cap = ring_capacity();
+	size_t n = avail < AGENT_FRAME ? (size_t)avail : AGENT_FRAME;
+	for (size_t i = 0; i < n; i++)
+		chunk[i] = a->ring[(a->played + i) % cap];
+	a->played += n;
+	g_mutex_unlock(&a->out_mutex);
+	for (size_t i = n; i < AGENT_FRAME; i++)
+		chunk[i] = 0;
+	a->out_db = sb_frame_dbfs(chunk, AGENT_FRAME);
+	if (a->room_rate == AGENT_RATE) {
+		memcpy(frame, chunk, sizeof(chunk));
+		return true;
+	}
+	spx_uint32_t in_len = AGENT_FRAME, out_len = (spx_uint32_t)samples;
+	speex_resampler_process_int(a->up, 0, chunk, &in_len, frame, &out_len);
+	for (int i = (int)out_len; i < samples; i++)
+		frame[i] = 0;
+	return true;
+}
+
+/* Mixer thread: our mix-minus for this frame, queued for the agent thread. */
+static void agent_push_pcm(sb_participant *p, const int16_t *mix, int samples, guint64 speaker)
+{
+	sb_agent *a = p->transport;
+	if (g_atomic_int_get(&a->stopping))
+		return;
+	if (g_atomic_int_get(&a->queued_frames) >= MAX_QUEUED_FRAMES) {
+		__atomic_add_fetch(&stats.frames_dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	agent_msg *m = g_new0(agent_msg, 1);
+	m->kind = MSG_AUDIO;
+	m->pcm = g_memdup2(mix, (gsize)samples * sizeof(int16_t));
+	m->samples = samples;
+	m->speaker = speaker;
+	g_atomic_int_inc(&a->queued_frames);
+	g_async_queue_push(a->queue, m);
+}
+
+/* ---- events to the room and the notification bus ---- */
+
+static void set_state(sb_agent *a, agent_state state, int latency_ms)
+{
+	if (a->state == state)
+		return;
+	a->state = state;
+	json_t *ev = sb_room_event(a->room, "agent");
+	json_object_set_new(ev, "state", json_string(state_names[state]));
+	json_object_set_new(ev, "id", json_integer((json_int_t)a->p->id));
+	if (latency_ms >= 0)
+		json_object_set_new(ev, "latency_ms", json_integer(latency_ms));
+	sb_room_broadcast(a->room, ev, a->p);
+	json_decref(ev);
+	json_t *n = json_pack("{ssss}", "room", a->room->name, "state", state_names[state]);
+	if (latency_ms >= 0)
+		json_object_set_new(n, "latency_ms", json_integer(latency_ms));
+	sb_events_publish("agent_state", n);
+}
+
+static void announce_action(sb_agent *a, const char *action, json_t *details)
+{
+	json_t *ev = sb_room_event(a->room, "agent");
+	json_object_set_new(ev, "action", json_string(action));
+	if (details)
+		json_object_set(ev, "details", details);
+	sb_room_broadcast(a->room, ev, a->p);
+	json_decref(ev);
+	json_t *n = json_pack("{ssss}", "room", a->room->name, "action", action);
+	if (details)
+		json_object_set(n, "details", details);
+	sb_events_publish(!strcmp(action, "transfer") ? "handoff_requested" : "agent_action", n);
+}
+
+static const char *display_of(sb_agent *a, guint64 id, char *buf, size_t len)
+{
+	sb_participant *p = id ? sb_room_find_participant(a->room, id) : NULL;
+	if (!p) {
+		g_strlcpy(buf, "caller", len);
+		return buf;
+	}
+	g_mutex_lock(&p->mutex);
+	g_strlcpy(buf, p->display ? p->display : "caller", len);
+	g_mutex_unlock(&p->mutex);
+	sb_participant_unref(p);
+	return buf;
+}
+
+/* A transcript line to the room, the bus and, when final, the record. */
+static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, const char *text,
+                       bool final)
+{
+	json_t *ev = sb_room_event(a->room, "transcript");
+	json_object_set_new(ev, "speaker", json_string(speaker));
+	json_object_set_new(ev, "speaker_id", json_integer((json_int_t)speaker_id));
+	json_object_set_new(ev, "text", json_string(text));
+	json_object_set_new(ev, "final", json_boolean(final));
+	sb_room_broadcast(a->room, ev, a->p);
+	json_decref(ev);
+	sb_events_publish("transcript", json_pack("{sssssIsssb}", "room", a->room->name, "speaker",
+	                                          speaker, "speaker_id", (json_int_t)speaker_id,
+	                                          "text", text, "final", final));
+	if (!final)
+		return;
+	json_t *line = json_pack("{sssIsssI}", "speaker", speaker, "speaker_id",
+	                         (json_int_t)speaker_id, "text", text, "timestamp",
+	                         (json_int_t)(g_get_real_time() / 1000));
+	g_mutex_lock(&a->room->mutex);
+	json_array_append_new(a->room->transcript, line);
+	g_mutex_unlock(&a->room->mutex);
+}
+
+/* ---- turns ---- */
+
+static guint64 main_speaker(sb_agent *a)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	guint64 best = 0;
+	int most = 0;
+	g_hash_table_iter_init(&it, a->speakers);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		if (GPOINTER_TO_INT(value) > most) {
+			most = GPOINTER_TO_INT(value);
+			best = *(guint64 *)key;
+		}
+	}
+	return best;
+}
+
+/* Stops talking at once: the caller has the floor. */
+static void barge_in(sb_agent *a, gint64 onset_us)
+{
+	bool audible = !out_empty(a);
+	out_clear(a);
+	char *spoken = sb_pipeline_interrupt(a->pipeline);
+	g_free(a->pending_tool); /* the caller had more to say */
+	json_decref(a->pending_args);
+	a->pending_tool = NULL;
+	a->pending_args = NULL;
+	__atomic_add_fetch(&stats.barge_ins, 1, __ATOMIC_RELAXED);
+	gint64 now = g_get_monotonic_time();
+	json_t *d = json_pack("{sbsI}", "audible", audible, "stop_ms", (json_int_t)((now - onset_us) / 1000));
+	if (spoken && *spoken)
+		json_object_set_new(d, "interrupted_reply", json_string(spoken));
+	announce_action(a, "interrupted", d);
+	json_decref(d);
+	g_free(spoken);
+	set_state(a, LISTENING, -1);
+}
+
+static void feed_stt(sb_agent *a, const int16_t *pcm)
+{
+	sb_pipeline_audio(a->pipeline, pcm, AGENT_FRAME);
+}
+
+static void on_audio(sb_agent *a, agent_msg *m)
+{
+	int16_t pcm[AGENT_FRAME];
+	if (a->room_rate == AGENT_RATE && m->samples == AGENT_FRAME) {
+		memcpy(pcm, m->pcm, sizeof(pcm));
+	} else {
+		spx_uint32_t in_len = (spx_uint32_t)m->samples, out_len = AGENT_FRAME;
+		speex_resampler_process_int(a->down, 0, m->pcm, &in_len, pcm, &out_len);
+		for (int i = (int)out_len; i < AGENT_FRAME; i++)
+			pcm[i] = 0;
+	}
+	/* The echo guard: while we talk, a caller must be louder than what an
+	 * echo of us would be. */
+	float floor_db = a->state == SPEAKING && a->out_db > -90.0f ? a->out_db - 10.0f : -INFINITY;
+	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
+	if (ev == SB_VAD_SPEECH_START) {
+		gint64 onset = g_get_monotonic_time() - (gint64)a->vad.cfg.onset_ms * 1000;
+		if (a->state != LISTENING)
+			barge_in(a, onset);
+		g_hash_table_remove_all(a->speakers);
+		/* The words began before the onset was confirmed. */
+		for (int i = 0; i < a->preroll_len; i++) {
+			int idx = (a->preroll_pos - a->preroll_len + i + PREROLL_FRAMES) % PREROLL_FRAMES;
+			feed_stt(a, a->preroll[idx]);
+		}
+	}
+	if (ev == SB_VAD_SPEECH_START || ev == SB_VAD_SPEECH || ev == SB_VAD_SPEECH_END) {
+		feed_stt(a, pcm);
+		if (m->speaker) {
+			guint64 *key = g_memdup2(&m->speaker, sizeof(m->speaker));
+			int seen = GPOINTER_TO_INT(g_hash_table_lookup(a->speakers, key));
+			g_hash_table_replace(a->speakers, key, GINT_TO_POINTER(seen + 1));
+		}
+	}
+	if (ev == SB_VAD_SPEECH_END) {
+		a->speech_end_us = g_get_monotonic_time() - (gint64)a->vad.cfg.hangover_ms * 1000;
+		sb_pipeline_end_of_speech(a->pipeline);
+	}
+	memcpy(a->preroll[a->preroll_pos], pcm, sizeof(pcm));
+	a->preroll_pos = (a->preroll_pos + 1) % PREROLL_FRAMES;
+	if (a->preroll_len < PREROLL_FRAMES)
+		a->preroll_len++;
+}
+
+static void finish_action(sb_agent *a, const char *tool, json_t *args)
+{
+	if (!tool)
+		return;
+	if (!strcmp(tool, "transfer_to_human")) {
+		announce_action(a, "transfer", args);
+	} else if (!strcmp(tool, "end_call")) {
+		announce_action(a, "end_call", args);
+		const char *how = json_string_value(json_object_get(settings->agent, "end_call"));
+		if (how && !strcmp(how, "close_room"))
+			sb_room_destroy(a->room);
+		else
+			g_atomic_int_set(&a->room->agent_enabled, 0), sb_room_remove(a->room, a->p, "leaving");
+	}
+}
+
+static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
+{
+	char who[SB_DISPLAY_MAX + 1];
+	switch (ev->type) {
+	case SB_PIPE_HEARD_PARTIAL:
+		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
+		           ev->text, false);
+		break;
+	case SB_PIPE_HEARD_FINAL:
+		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
+		           ev->text, true);
+		__atomic_add_fetch(&stats.turns, 1, __ATOMIC_RELAXED);
+		out_clear(a); /* whatever was still playing is superseded */
+		a->reply_start_us = g_get_monotonic_time();
+		a->first_audio_sent = false;
+		set_state(a, THINKING, -1);
+		break;
+	case SB_PIPE_SPEECH_AUDIO:
+		out_append(a, ev->pcm, ev->samples);
+		if (a->state != SPEAKING) {
+			/* Turn latency: the caller's last word to our first sound. */
+			int latency = -1;
+			if (a->state == THINKING && !a->first_audio_sent && a->speech_end_us > 0)
+				latency = (int)((g_get_monotonic_time() - a->speech_end_us) / 1000);
+			set_state(a, SPEAKING, latency);
+		}
+		a->first_audio_sent = true;
+		break;
+	case SB_PIPE_SAID:
+		transcript(a, a->p->id, a->name, ev->text, true);
+		break;
+	case SB_PIPE_REPLY_DONE:
+		if (ev->error)
+			__atomic_add_fetch(&stats.provider_errors, 1, __ATOMIC_RELAXED);
+		if (!a->first_audio_sent && a->state == THINKING)
+			set_state(a, LISTENING, -1); /* nothing to say (empty input) */
+		break;
+	case SB_PIPE_ACTION:
+		/* Done once what was said before it has been heard. */
+		g_free(a->pending_tool);
+		json_decref(a->pending_args);
+		a->pending_tool = g_strdup(ev->text);
+		a->pending_args = ev->json ? json_incref(ev->json) : NULL;
+		break;
+	default: /* raw events never reach the agent */
+		break;
+	}
+}
+
+static gpointer agent_main(gpointer data)
+{
+	sb_agent *a = data;
+	JANUS_LOG(LOG_INFO, "[switchboard] agent %s joined room %s\n", a->name, a->room->name);
+	const char *greeting = sb_pipeline_greeting(a->pipeline);
+	if (greeting && *greeting)
+		sb_pipeline_say(a->pipeline, greeting);
+	while (!g_atomic_int_get(&a->stopping)) {
+		agent_msg *m = g_async_queue_timeout_pop(a->queue, 20000);
+		if (m) {
+			switch (m->kind) {
+			case MSG_AUDIO:
+				g_atomic_int_add(&a->queued_frames, -1);
+				on_audio(a, m);
+				break;
+			case MSG_SAY:
+				if (a->state != LISTENING) {
+					out_clear(a);
+					g_free(sb_pipeline_interrupt(a->pipeline));
+				}
+				sb_pipeline_say(a->pipeline, m->text);
+				break;
+			case MSG_PIPELINE:
+				sb_pipeline_handle(a->pipeline, &m->event);
+				break;
+			case MSG_STOP:
+				break;
+			}
+			agent_msg_free(m);
+		}
+		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) && out_empty(a))
+			set_state(a, LISTENING, -1);
+		if (a->pending_tool && sb_pipeline_idle(a->pipeline) && out_empty(a)) {
+			char *tool = a->pending_tool;
+			json_t *args = a->pending_args;
+			a->pending_tool = NULL;
+			a->pending_args = NULL;
+			finish_action(a, tool, args);
+			g_free(tool);
+			json_decref(args);
+		}
+	}
+	sb_pipeline_free(a->pipeline); /* no more events after this */
+	a->pipeline = NULL;
+	JANUS_LOG(LOG_INFO, "[switchboard] agent left room %s\n", a->room->name);
+	sb_room_unref(a->room);
+	a->room = NULL;
+	sb_participant *p = a->p;
+	g_mutex_lock(&agents_mutex);
+	running_agents--;
+	__atomic_sub_fetch(&stats.agents, 1, __ATOMIC_RELAXED);
+	g_cond_broadcast(&agents_cond);
+	g_mutex_unlock(&agents_mutex);
+	sb_participant_unref(p); /* may free a: the last thing we do */
+	return NULL;
+}
+
+/* Agent thread: what the pipeline made of a provider event. */
+static void pipeline_emit(void *user, sb_pipeline_event *ev)
+{
+	on_pipeline(user, ev);
+}
+
+/* Provider events arrive on provider threads: hop onto the agent thread. */
+static void pipeline_post(void *user, sb_pipeline_event *ev)
+{
+	sb_agent *a = user;
+	agent_msg *m = g_new0(agent_msg, 1);
+	m->kind = MSG_PIPELINE;
+	m->event = *ev; /* takes ownership of the event's fields */
+	memset(ev, 0, sizeof(*ev));
+	g_async_queue_push(a->queue, m);
+}
+
+/* ---- participant plumbing ---- */
+
+static void agent_removed(sb_participant *p)
+{
+	sb_agent *a = p->transport;
+	g_atomic_int_set(&a->stopping, 1);
+	agent_msg *m = g_new0(agent_msg, 1);
+	m->kind = MSG_STOP;
+	g_async_queue_push(a->queue, m);
+}
+
+static void agent_free(void *transport)
+{
+	sb_agent *a = transport;
+	if (a->queue)
+		g_async_queue_unref(a->queue);
+	if (a->down)
+		speex_resampler_destroy(a->down);
+	if (a->up)
+		speex_resampler_destroy(a->up);
+	if (a->speakers)
+		g_hash_table_destroy(a->speakers);
+	g_mutex_clear(&a->out_mutex);
+	g_free(a->ring);
+	g_free(a->name);
+	g_free(a->pending_tool);
+	json_decref(a->pending_args);
+	g_free(a);
+}
+
+static const sb_participant_ops agent_ops = {
+        .send_rtp = NULL,
+        .send_event = NULL,
+        .removed = agent_removed,
+        .free_transport = agent_free,
+        .pull_pcm = agent_pull_pcm,
+        .push_pcm = agent_push_pcm,
+};
+
+static bool room_has_agent(sb_room *room)
+{
+	return sb_room_count_participants(room) > sb_room_count_humans(room);
+}
+
+static void agent_join(sb_room *room)
+{
+	if (room_has_agent(room) || g_atomic_int_get(&room->destroyed))
+		return;
+	g_mutex_lock(&room->mutex);
+	json_t *overrides = room->agent_config ? json_deep_copy(room->agent_config) : NULL;
+	g_mutex_unlock(&room->mutex);
+	json_t *config = json_deep_copy(settings->agent);
+	if (overrides)
+		json_object_update(config, overrides);
+	json_decref(overrides);
+
+	sb_agent *a = g_new0(sb_agent, 1);
+	a->queue = g_async_queue_new_full((GDestroyNotify)agent_msg_free);
+	a->room_rate = room->sampling_rate;
+	a->ring = g_new0(int16_t, ring_capacity());
+	g_mutex_init(&a->out_mutex);
+	a->speakers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	const char *name = json_string_value(json_object_get(config, "name"));
+	a->name = g_strdup(name ? name : "AI Agent");
+	int err = 0;
+	if (a->room_rate != AGENT_RATE) {
+		a->down = speex_resampler_init(1, (spx_uint32_t)a->room_rate, AGENT_RATE, 3, &err);
+		a->up = speex_resampler_init(1, AGENT_RATE, (spx_uint32_t)a->room_rate, 3, &err);
+	}
+	sb_vad_config vc = {.frame_ms = 20, .onset_ms = 100, .hangover_ms = 300,
+	                    .margin_db = 12.0f, .min_level_db = -50.0f};
+	const char *v;
+	if ((v = json_string_value(json_object_get(config, "vad_onset_ms"))))
+		vc.onset_ms = atoi(v);
+	if ((v = json_string_value(json_object_get(config, "vad_hangover_ms"))))
+		vc.hangover_ms = atoi(v);
+	sb_vad_init(&a->vad, &vc);
+	char *error = NULL;
+	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
+	json_decref(config);
+	if (!a->pipeline) {
+		JANUS_LOG(LOG_ERR, "[switchboard] agent for %s cannot start: %s\n", room->name,
+		          error ? error : "?");
+		g_free(error);
+		agent_free(a);
+		return;
+	}
+	sb_participant_params pp = {
+	        .kind = SB_KIND_AGENT,
+	        .display = a->name,
+	        .role = "agent",
+	        .sampling_rate = room->sampling_rate,
+	        .ops = &agent_ops,
+	        .transport = a,
+	};
+	sb_participant *p = sb_participant_new(&pp);
+	a->p = p;
+	if (sb_room_add(room, p) != SB_OK) {
+		sb_pipeline_free(a->pipeline);
+		a->pipeline = NULL;
+		sb_participant_unref(p); /* frees a */
+		return;
+	}
+	g_atomic_int_set(&p->media_ready, 1);
+	sb_room_ref(room);
+	a->room = room;
+	g_mutex_lock(&agents_mutex);
+	running_agents++;
+	__atomic_add_fetch(&stats.agents, 1, __ATOMIC_RELAXED);
+	g_mutex_unlock(&agents_mutex);
+	/* The thread owns our reference to p from here. */
+	GThread *t = g_thread_new("sb agent", agent_main, a);
+	g_thread_unref(t);
+}
+
+static void agent_leave(sb_room *room)
+{
+	GPtrArray *members = sb_room_participants(room);
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p->kind == SB_KIND_AGENT)
+			sb_room_remove(room, p, "leaving");
+	}
+	g_ptr_array_unref(members);
+}
+
+static void membership_changed(sb_room *room, sb_participant *p, bool joined, guint humans)
+{
+	if (p->kind == SB_KIND_AGENT)
+		return;
+	if (joined && humans > 0 && g_atomic_int_get(&room->agent_enabled))
+		agent_join(room);
+	else if (!joined && humans == 0)
+		agent_leave(room);
+}
+
+/* ---- public ---- */
+
+bool sb_agents_init(const sb_settings *s)
+{
+	settings = s;
+	sb_room_set_membership_hook(membership_changed);
+	return sb_pipelines_init(s);
+}
+
+void sb_agents_deinit(void)
+{
+	sb_room_set_membership_hook(NULL);
+	g_mutex_lock(&agents_mutex);
+	gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+	while (running_agents > 0)
+		if (!g_cond_wait_until(&agents_cond, &agents_mutex, deadline))
+			break;
+	if (running_agents > 0)
+		JANUS_LOG(LOG_ERR, "[switchboard] %d agent thread(s) did not stop\n", running_agents);
+	g_mutex_unlock(&agents_mutex);
+	sb_pipelines_deinit();
+}
+
+void sb_agent_enable(sb_room *room, bool enable)
+{
+	g_atomic_int_set(&room->agent_enabled, enable);
+	if (enable && sb_room_count_humans(room) > 0)
+		agent_join(room);
+	else if (!enable)
+		agent_leave(room);
+}
+
+sb_error sb_agent_say(sb_room *room, const char *text)
+{
+	GPtrArray *members = sb_room_participants(room);
+	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p->kind != SB_KIND_AGENT)
+			continue;
+		sb_agent *a = p->transport;
+		agent_msg *m = g_new0(agent_msg, 1);
+		m->kind = MSG_SAY;
+		m->text = g_strdup(text);
+		g_async_queue_push(a->queue, m);
+		rc = SB_OK;
+	}
+	g_ptr_array_unref(members);
+	return rc;
+}
+
+json_t *sb_agent_transcript(sb_room *room)
+{
+	g_mutex_lock(&room->mutex);
+	json_t *copy = json_deep_copy(room->transcript);
+	g_mutex_unlock(&room->mutex);
+	return copy;
+}
+
+void sb_agents_get_stats(sb_agent_stats *out)
+{
+	out->agents = __atomic_load_n(&stats.agents, __ATOMIC_RELAXED);
+	out->turns = __atomic_load_n(&stats.turns, __ATOMIC_RELAXED);
+	out->barge_ins = __atomic_load_n(&stats.barge_ins, __ATOMIC_RELAXED);
+	out->provider_errors = __atomic_load_n(&stats.provider_errors, __ATOMIC_RELAXED);
+	out->frames_dropped = __atomic_load_n(&stats.frames_dropped, __ATOMIC_RELAXED);
+}

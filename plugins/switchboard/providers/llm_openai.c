@@ -1,0 +1,361 @@
+/* LLM: OpenAI-compatible chat completions with streaming (OpenAI, Groq,
+ * Ollama, vLLM, llama.cpp server …), type "openai".
+ *
+ * POST {base_url}/chat/completions {model, stream: true, messages (system
+ * first), tools?}; the reply is an SSE stream of chat.completion.chunk
+ * objects: choices[0].delta.content is streamed as text events;
+ * choices[0].delta.tool_calls[] fragments (index, id, function.name,
+ * function.arguments pieces) are joined per index and delivered as tool
+ * events at the end; "data: [DONE]" ends the stream.  HTTP errors carry
+ * {"error": {"message"}}.  A server that ignores stream:true and answers
+ * one chat.completion object is understood too. */
+#include <string.h>
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "cloud_util.h"
+#include "http_client.h"
+#include "provider.h"
+#include "sse.h"
+
+#define MAX_ERROR_BODY (64 * 1024)
+#define MAX_RAW_BODY (256 * 1024)
+
+typedef struct tool_acc {
+	int index;
+	GString *id;
+	GString *name;
+	GString *args;
+} tool_acc;
+
+struct sb_llm_call {
+	gint ref;
+	gint released;
+	sb_llm_events ev;
+	void *user;
+	sb_http_request *req;
+	sb_sse_parser *sse;
+	GString *errbody; /* body of an HTTP error */
+	GString *raw;     /* the body while it does not look like SSE */
+	GPtrArray *tools; /* tool_acc* */
+	char *error;      /* first problem with the stream */
+	bool got_text;
+	bool got_tool;
+	bool done_marker;
+};
+
+static void tool_acc_free(gpointer p)
+{
+	tool_acc *t = p;
+	g_string_free(t->id, TRUE);
+	g_string_free(t->name, TRUE);
+	g_string_free(t->args, TRUE);
+	g_free(t);
+}
+
+static void call_unref(sb_llm_call *c)
+{
+	if (!g_atomic_int_dec_and_test(&c->ref))
+		return;
+	sb_sse_free(c->sse);
+	g_string_free(c->errbody, TRUE);
+	g_string_free(c->raw, TRUE);
+	g_ptr_array_free(c->tools, TRUE);
+	g_free(c->error);
+	g_free(c);
+}
+
+static bool alive(sb_llm_call *c)
+{
+	return !g_atomic_int_get(&c->released);
+}
+
+static void set_error(sb_llm_call *c, char *error)
+{
+	if (!c->error)
+		c->error = error;
+	else
+		g_free(error);
+}
+
+static tool_acc *tool_for(sb_llm_call *c, int index)
+{
+	for (guint i = 0; i < c->tools->len; i++) {
+		tool_acc *t = c->tools->pdata[i];
+		if (t->index == index)
+			return t;
+	}
+	tool_acc *t = g_new0(tool_acc, 1);
+	t->index = index;
+	t->id = g_string_new(NULL);
+	t->name = g_string_new(NULL);
+	t->args = g_string_new(NULL);
+	g_ptr_array_add(c->tools, t);
+	return t;
+}
+
+static void take_tool_calls(sb_llm_call *c, json_t *calls)
+{
+	size_t i;
+	json_t *tc;
+	json_array_foreach(calls, i, tc)
+	{
+		json_t *idx = json_object_get(tc, "index");
+		tool_acc *t =
+		        tool_for(c, json_is_integer(idx) ? (int)json_integer_value(idx) : (int)i);
+		json_t *id = json_object_get(tc, "id");
+		if (json_is_string(id) && t->id->len == 0)
+			g_string_assign(t->id, json_string_value(id));
+		json_t *fn = json_object_get(tc, "function");
+		json_t *name = json_object_get(fn, "name");
+		if (json_is_string(name) && t->name->len == 0)
+			g_string_assign(t->name, json_string_value(name));
+		json_t *args = json_object_get(fn, "arguments");
+		if (json_is_string(args))
+			g_string_append(t->args, json_string_value(args));
+		else if (json_is_object(args)) { /* some servers send an object */
+			char *s = json_dumps(args, JSON_COMPACT);
+			g_string_append(t->args, s);
+			free(s);
+		}
+	}
+}
+
+static void deliver_text(sb_llm_call *c, json_t *content)
+{
+	const char *s = json_is_string(content) ? json_string_value(content) : NULL;
+	if (!s || !*s)
+		return;
+	c->got_text = true;
+	if (alive(c) && c->ev.text)
+		c->ev.text(c->user, s);
+}
+
+static bool on_event(void *user, const char *event, const char *data, size_t len, const char *id)
+{
+	(void)event;
+	(void)id;
+	sb_llm_call *c = user;
+	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+		c->done_marker = true;
+		return false;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(data, len, 0, &jerr);
+	if (!json_is_object(root)) {
+		set_error(c, g_strdup_printf("bad JSON in the stream: %s", jerr.text));
+		json_decref(root);
+		return false;
+	}
+	json_t *err = json_object_get(root, "error");
+	if (err) {
+		const char *m = sb_json_error_message(root);
+		set_error(c, g_strdup_printf("stream error: %s", m ? m : "(no message)"));
+		json_decref(root);
+		return false;
+	}
+	json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
+	json_t *delta = json_object_get(choice, "delta");
+	if (json_is_object(delta)) {
+		deliver_text(c, json_object_get(delta, "content"));
+		json_t *calls = json_object_get(delta, "tool_calls");
+		if (json_is_array(calls))
+			take_tool_calls(c, calls);
+	}
+	json_decref(root);
+	return alive(c);
+}
+
+static bool on_body(void *user, long status, const char *data, size_t len)
+{
+	sb_llm_call *c = user;
+	if (status < 200 || status >= 300) {
+		if (c->errbody->len < MAX_ERROR_BODY)
+			g_string_append_len(c->errbody, data, (gssize)MIN(len, MAX_ERROR_BODY));
+		return true;
+	}
+	if (c->error || c->done_marker)
+		return true; /* ignore the rest */
+	if (sb_sse_events(c->sse) == 0 && c->raw->len < MAX_RAW_BODY)
+		g_string_append_len(c->raw, data, (gssize)MIN(len, MAX_RAW_BODY));
+	g_atomic_int_inc(&c->ref);
+	bool ok = sb_sse_feed(c->sse, data, len);
+	if (!ok && !c->error && !c->done_marker && sb_sse_error(c->sse))
+		set_error(c, g_strdup_printf("bad event stream: %s", sb_sse_error(c->sse)));
+	bool more = alive(c);
+	call_unref(c);
+	return more;
+}
+
+/* A non-streamed chat.completion: {"choices":[{"message":{content,tool_calls}}]}. */
+static void parse_whole(sb_llm_call *c)
+{
+	json_t *root = json_loadb(c->raw->str, c->raw->len, 0, NULL);
+	json_t *msg =
+	        json_object_get(json_array_get(json_object_get(root, "choices"), 0), "message");
+	if (json_is_object(msg)) {
+		deliver_text(c, json_object_get(msg, "content"));
+		json_t *calls = json_object_get(msg, "tool_calls");
+		if (json_is_array(calls))
+			take_tool_calls(c, calls);
+	} else if (c->raw->len > 0) {
+		set_error(c, g_strdup("bad reply: neither an event stream nor a chat completion"));
+	}
+	json_decref(root);
+}
+
+static void deliver_tools(sb_llm_call *c)
+{
+	for (guint i = 0; i < c->tools->len; i++) {
+		tool_acc *t = c->tools->pdata[i];
+		if (t->name->len == 0)
+			continue;
+		json_t *args =
+		        t->args->len ? json_loadb(t->args->str, t->args->len, 0, NULL) : NULL;
+		if (!json_is_object(args)) {
+			if (t->args->len)
+				g_debug("llm openai: tool %s: arguments are not a JSON object: %s",
+				        t->name->str, t->args->str);
+			json_decref(args);
+			args = json_object();
+		}
+		c->got_tool = true;
+		if (alive(c) && c->ev.tool)
+			c->ev.tool(c->user, t->name->str, args);
+		json_decref(args);
+	}
+}
+
+static void on_done(void *user, long status, const char *error)
+{
+	sb_llm_call *c = user;
+	g_atomic_int_inc(&c->ref);
+	char *err = NULL;
+	if (status != 0 && (status < 200 || status >= 300)) {
+		err = sb_http_error_text(status, c->errbody->str, c->errbody->len);
+	} else if (c->error) {
+		err = g_strdup(c->error);
+	} else if (error && !c->done_marker) {
+		err = g_strdup_printf("request failed: %s", error);
+	} else {
+		if (sb_sse_events(c->sse) == 0)
+			parse_whole(c);
+		if (c->error)
+			err = g_strdup(c->error);
+		else
+			deliver_tools(c);
+		if (!err && !c->got_text && !c->got_tool)
+			err = g_strdup("empty reply");
+	}
+	if (alive(c) && c->ev.done)
+		c->ev.done(c->user, err);
+	g_free(err);
+	call_unref(c);
+}
+
+static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *req)
+{
+	json_t *msgs = json_array();
+	if (req->system_prompt && *req->system_prompt)
+		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system", "content",
+		                                      req->system_prompt));
+	size_t i;
+	json_t *m;
+	json_array_foreach(req->messages, i, m)
+	{
+		json_t *role = json_object_get(m, "role");
+		json_t *content = json_object_get(m, "content");
+		if (json_is_string(role) && json_is_string(content))
+			json_array_append_new(
+			        msgs, json_pack("{s:O, s:O}", "role", role, "content", content));
+	}
+	json_t *body =
+	        json_pack("{s:s, s:b, s:o}", "model", cfg->model ? cfg->model : "gpt-4o-mini",
+	                  "stream", 1, "messages", msgs);
+	double d;
+	if (sb_cfg_double(cfg, "temperature", &d))
+		json_object_set_new(body, "temperature", json_real(d));
+	int max_tokens = sb_cfg_int(cfg, "max_tokens", 0);
+	if (max_tokens > 0)
+		json_object_set_new(body, "max_tokens", json_integer(max_tokens));
+	if (req->tools) {
+		json_t *tools = json_array();
+		json_t *specs = sb_llm_tool_specs();
+		json_t *spec;
+		json_array_foreach(specs, i, spec)
+		{
+			json_array_append_new(
+			        tools,
+			        json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function",
+			                  "function", "name", json_object_get(spec, "name"),
+			                  "description", json_object_get(spec, "description"),
+			                  "parameters", json_object_get(spec, "schema")));
+		}
+		json_decref(specs);
+		json_object_set_new(body, "tools", tools);
+	}
+	return body;
+}
+
+static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_request *req,
+                                 const sb_llm_events *events, void *user, char **error)
+{
+	if (!cfg || !cfg->base_url || !req || !events) {
+		if (error)
+			*error = g_strdup("openai: no base_url");
+		return NULL;
+	}
+	json_t *body = build_body(cfg, req);
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	char *url = sb_url_join(cfg->base_url, "chat/completions");
+	char *auth =
+	        cfg->api_key ? g_strdup_printf("Authorization: Bearer %s", cfg->api_key) : NULL;
+	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
+	                         auth, NULL};
+	sb_llm_call *c = g_new0(sb_llm_call, 1);
+	c->ref = 1;
+	c->ev = *events;
+	c->user = user;
+	c->sse = sb_sse_new(on_event, c);
+	c->errbody = g_string_new(NULL);
+	c->raw = g_string_new(NULL);
+	c->tools = g_ptr_array_new_with_free_func(tool_acc_free);
+	int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+	sb_http_options opt = {
+	        .method = "POST",
+	        .url = url,
+	        .headers = headers,
+	        .body = text,
+	        .body_len = strlen(text),
+	        .connect_timeout_ms = sb_cfg_int(cfg, "connect_timeout_ms", MIN(timeout, 10000)),
+	        .first_byte_timeout_ms = timeout,
+	        .total_timeout_ms = sb_cfg_int(cfg, "total_timeout_ms", 120000),
+	};
+	sb_http_callbacks cb = {.body = on_body, .done = on_done};
+	c->req = sb_http_submit(&opt, &cb, c, error);
+	free(text);
+	g_free(url);
+	g_free(auth);
+	if (!c->req) {
+		call_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void openai_release(sb_llm_call *c)
+{
+	if (!c)
+		return;
+	g_atomic_int_set(&c->released, 1);
+	sb_http_release(c->req);
+	call_unref(c);
+}
+
+const sb_llm_provider sb_llm_openai = {
+        .type = "openai",
+        .start = openai_start,
+        .release = openai_release,
+};

@@ -1,0 +1,166 @@
+// The AI agent on the embedded stack (pocketsphinx, local dialog engine,
+// espeak-ng): a browser caller whose fake microphone asks a question in
+// espeak-ng speech hears the answer from the knowledge base; a caller who
+// talks over a long answer stops the agent (barge-in).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { chromium } from 'playwright-core';
+import { startJanus, adminRequest, repoRoot, API_URL, API_PORT, API_KEY, HTTP_URL } from '../lib/janus.mjs';
+import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from '../lib/audio.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
+const KB = JSON.parse(readFileSync(join(repoRoot, 'conf', 'knowledge-base.json'), 'utf8'));
+let janus, workDir, browser;
+const events = [];
+let ws;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(what, pred, timeoutMs) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const found = pred();
+		if (found) return found;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.slice(-25))}`);
+		await sleep(50);
+	}
+}
+async function api(method, path, body) {
+	const res = await fetch(`${API_URL}${path}`, {
+		method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+		body: body ? JSON.stringify(body) : undefined,
+	});
+	return { status: res.status, json: await res.json() };
+}
+
+// espeak-ng speech as 16-bit mono WAV at `rate`, with silence around it.
+function speechWav(name, parts, rate) {
+	const out = join(workDir, `${name}.wav`);
+	const pieces = [];
+	parts.forEach((p, i) => {
+		const f = join(workDir, `${name}-${i}.wav`);
+		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)]);
+		else {
+			const raw = join(workDir, `${name}-${i}-raw.wav`);
+			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p]);
+			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f]);
+		}
+		pieces.push(f);
+	});
+	execFileSync('sox', [...pieces, out]);
+	return out;
+}
+
+before(async () => {
+	workDir = mkdtempSync(join(tmpdir(), 'sb-agent-'));
+	mkdirSync(ARTIFACTS, { recursive: true });
+	janus = await startJanus();
+	ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
+	ws.on('message', (d) => events.push({ ...JSON.parse(d.toString()), at: Date.now() }));
+	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+});
+after(async () => {
+	ws?.close();
+	await browser?.close().catch(() => {});
+	if (janus) await janus.stop();
+});
+
+test('a browser caller asks for the opening hours and hears the answer', { timeout: 120000 }, async () => {
+	const room = `agent-e2e-${process.pid}`;
+	const created = await api('POST', '/room/create', { roomName: room, agent: true });
+	assert.equal(created.status, 201, JSON.stringify(created.json));
+	// The greeting takes a few seconds: the question comes after it.
+	const wav = speechWav('hours', [9, 'What are your opening hours?', 25], 48000);
+	browser = await chromium.launch({
+		executablePath: CHROMIUM, headless: true,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+			`--use-file-for-fake-audio-capture=${wav}`, '--allow-loopback-in-peer-connection',
+			'--autoplay-policy=no-user-gesture-required'],
+	});
+	const context = await browser.newContext({ permissions: ['microphone', 'camera'] });
+	const page = await context.newPage();
+	await page.goto(`${API_URL}/?janus=${encodeURIComponent(HTTP_URL)}&video=off`);
+	await page.fill('#room', room);
+	await page.fill('#display', 'Caller');
+	await page.click('#join');
+
+	const inRoom = (e) => e.room === room;
+	await until('the agent joining', () => events.find((e) => inRoom(e) && e.type === 'participant_joined' && e.participant.kind === 'agent'), 20000);
+	const greeting = await until('the greeting', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && /thank you for calling/i.test(e.text)), 20000);
+	assert.match(greeting.text, new RegExp(KB.company.name));
+	const heard = await until('the caller\'s question', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker === 'Caller'), 40000);
+	assert.match(heard.text, /opening hours/i, `recognised: ${heard.text}`);
+	const answer = await until('the answer', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.at > heard.at && e.speaker !== 'Caller'), 20000);
+	assert.match(answer.text, /Monday to Friday/, `answer: ${answer.text}`);
+	const speaking = events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'speaking' && e.at >= heard.at && e.latency_ms !== undefined);
+	assert.ok(speaking, 'agent_state speaking with latency');
+	// The answer is audible in the browser.
+	let loudest = -200;
+	const until2 = Date.now() + 6000;
+	while (Date.now() < until2) {
+		const s = await page.evaluate(() => window.switchboardTest.spectrum());
+		loudest = Math.max(loudest, s.level_db ?? -200);
+		await sleep(100);
+	}
+	assert.ok(loudest > -70, `the caller heard the agent (loudest ${loudest} dB)`);
+	await page.screenshot({ path: join(ARTIFACTS, 'agent-call.png') });
+	const t = await adminRequest({ request: 'transcript', room });
+	assert.ok(t.transcript.some((l) => /Monday to Friday/.test(l.text)));
+	await page.click('#leave');
+	await until('the agent leaving with the last human', () => events.find((e) => inRoom(e) && e.type === 'participant_left' && e.participant.kind === 'agent'), 10000);
+});
+
+test('barge-in: a caller talking over a long answer stops the agent', { timeout: 90000 }, async () => {
+	const room = `agent-barge-${process.pid}`;
+	await api('POST', '/room/create', { roomName: room, agent: true });
+	const sock = dgram.createSocket('udp4');
+	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+	const received = [];
+	sock.on('message', (m) => { const p = parseRtp(m); if (p) received.push({ at: Date.now(), level: rms(p.payload) }); });
+	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: 'Phone caller' });
+	const speech = readFileSync(speechWav('stop', ['Wait, wait, stop please, I have a question.'], 8000)).subarray(44);
+	let seq = 0, ts = 0, talking = false, offset = 0;
+	const timer = setInterval(() => {
+		const frame = new Uint8Array(160);
+		for (let i = 0; i < 160; i++) {
+			const s = talking && offset + 2 * i + 1 < speech.length ? speech.readInt16LE(offset + 2 * i) : 0;
+			frame[i] = mulawEncode(s);
+		}
+		if (talking) offset += 320;
+		sock.send(rtpPacket({ pt: 0, seq: seq++, ts: (ts += 160), ssrc: 4242, payload: frame }), joined.port, joined.ip);
+	}, 20);
+	try {
+		const inRoom = (e) => e.room === room;
+		await until('the agent', () => events.find((e) => inRoom(e) && e.type === 'participant_joined' && e.participant.kind === 'agent'), 20000);
+		await until('the greeting to end', () => events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening'), 30000);
+		const long = 'Let me tell you everything about our company, our history, our products and our services, which will take quite a while. '.repeat(3);
+		assert.equal((await adminRequest({ request: 'say', room, text: long })).switchboard, 'success');
+		await until('the agent speaking', () => received.filter((r) => r.level > 500).length > 25, 15000);
+		talking = true;
+		const interrupted = await until('the interruption', () => events.find((e) => inRoom(e) && e.type === 'agent_action' && e.action === 'interrupted'), 5000);
+		assert.ok(interrupted.details.stop_ms <= 400, `stop time ${interrupted.details.stop_ms} ms`);
+		await sleep(1100);
+		// After the interruption the agent is silent on the line (the caller
+		// keeps talking, and the agent listens).
+		const after = received.filter((r) => r.at > interrupted.at + 150 && r.at < interrupted.at + 1000);
+		assert.ok(after.length > 10, `packets kept flowing: ${after.length}; last at ${received.at(-1)?.at - interrupted.at} ms after the interruption, total ${received.length}`);
+		assert.ok(after.every((r) => r.level < 300), `agent audio stopped: ${JSON.stringify(after.map((r) => Math.round(r.level)))}`);
+	} finally {
+		clearInterval(timer);
+		sock.close();
+	}
+});
+
+function rms(payload) {
+	let sum = 0;
+	for (const b of payload) { const s = mulawDecode(b); sum += s * s; }
+	return Math.sqrt(sum / Math.max(1, payload.length));
+}
