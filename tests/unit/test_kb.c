@@ -138,11 +138,15 @@ static GHashTable *read_dict(void)
 	g_autofree char *text = NULL;
 	g_assert_true(g_file_get_contents(MODEL_DIR "/cmudict-en-us.dict", &text, NULL, NULL));
 	GHashTable *d = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	for (char **l = lines; *l; l++) {
-		char *sp = strchr(*l, ' ');
+	/* strchr, not g_strsplit: ASan's strstr checks the whole rest of the
+	 * 3 MB text on every call (a minute instead of 50 ms). */
+	for (char *l = text, *next; l && *l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = 0;
+		char *sp = strchr(l, ' ');
 		if (sp)
-			g_hash_table_add(d, g_strndup(*l, (gsize)(sp - *l)));
+			g_hash_table_add(d, g_strndup(l, (gsize)(sp - l)));
 	}
 	return d;
 }

@@ -554,6 +554,10 @@ static void emit_sentences(sb_llm_call *c, const char *reply)
 
 static void emit_tool(sb_llm_call *c, const char *tool)
 {
+	/* Inside enter/leave from here: memory is the caller's again after
+	 * release(). */
+	if (!enter(c))
+		return;
 	json_t *args = json_object();
 	if (strcmp(tool, "transfer_to_human") == 0) {
 		g_autofree char *reason =
@@ -564,10 +568,8 @@ static void emit_tool(sb_llm_call *c, const char *tool)
 			if (json_object_get(c->memory, keys[i]))
 				json_object_set(args, keys[i], json_object_get(c->memory, keys[i]));
 	}
-	if (enter(c)) {
-		c->events.tool(c->user, tool, args);
-		leave(c);
-	}
+	c->events.tool(c->user, tool, args);
+	leave(c);
 	json_decref(args);
 }
 
@@ -670,8 +672,10 @@ void sb_llm_local_shutdown(void)
 	GThreadPool *p = pool;
 	pool = NULL;
 	g_mutex_unlock(&pool_lock);
-	if (p)
+	if (p) {
 		g_thread_pool_free(p, FALSE, TRUE); /* runs what is queued, then joins */
+		g_thread_pool_stop_unused_threads(); /* GLib keeps idle ones around */
+	}
 	g_mutex_lock(&pool_lock);
 	if (kb_cache)
 		g_hash_table_destroy(kb_cache);

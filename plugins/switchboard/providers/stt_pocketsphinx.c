@@ -448,7 +448,7 @@ struct sb_stt_stream {
 	/* the worker's own */
 	ps_decoder_t *live; /* borrowed for the utterance, for partials */
 	GArray *audio;      /* the utterance, for the final pass */
-	size_t since_partial;
+	size_t since_partial, live_samples;
 	char *last_partial;
 	guint32 dither;
 	bool failed; /* said once; the stream is then silent */
@@ -596,6 +596,17 @@ static char *fallback_decode(sb_stt_stream *s)
 	return text;
 }
 
+static void end_live(sb_stt_stream *s)
+{
+	if (!s->live)
+		return;
+	ps_end_utt(s->live);
+	/* Back to the pool between utterances: decoders follow the people
+	 * speaking, not the calls. */
+	give_back(s->m, DEC_LIVE, s->live);
+	s->live = NULL;
+}
+
 static void on_audio(sb_stt_stream *s, msg *mg)
 {
 	if (s->failed)
@@ -626,10 +637,11 @@ static void on_audio(sb_stt_stream *s, msg *mg)
 			s->live = NULL;
 			return;
 		}
-		s->since_partial = 0;
+		s->since_partial = s->live_samples = 0;
 		g_clear_pointer(&s->last_partial, g_free);
 	}
 	ps_process_raw(s->live, (const int16 *)mg->pcm, mg->samples, FALSE, FALSE);
+	s->live_samples += mg->samples;
 	s->since_partial += mg->samples;
 	if (s->since_partial >= PARTIAL_EVERY) {
 		s->since_partial = 0;
@@ -640,17 +652,10 @@ static void on_audio(sb_stt_stream *s, msg *mg)
 			emit(s, s->events.partial, hyp);
 		}
 	}
-}
-
-static void end_live(sb_stt_stream *s)
-{
-	if (!s->live)
-		return;
-	ps_end_utt(s->live);
-	/* Back to the pool between utterances: decoders follow the people
-	 * speaking, not the calls. */
-	give_back(s->m, DEC_LIVE, s->live);
-	s->live = NULL;
+	/* No end of speech for a long time (audio fed through silence): a
+	 * live search must not grow without bound, so it starts over. */
+	if (s->live_samples > MAX_UTTERANCE)
+		end_live(s);
 }
 
 static void on_end(sb_stt_stream *s)

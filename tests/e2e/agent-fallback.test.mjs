@@ -1,0 +1,105 @@
+// Provider fallback in a real agent: a language model that fails (HTTP 500
+// from a local server speaking OpenAI's API) falls through to the local
+// dialog engine; with no fallback left the agent apologises instead of going
+// silent; the failures show in /metrics.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { startJanus, adminRequest, repoRoot, API_URL, API_PORT, API_KEY } from '../lib/janus.mjs';
+import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
+
+let janus, stub, ws;
+const requests = [];
+const events = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+	stub = http.createServer((req, res) => {
+		let body = '';
+		req.on('data', (d) => { body += d; });
+		req.on('end', () => {
+			requests.push({ url: req.url, auth: req.headers.authorization, body });
+			res.writeHead(500, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ error: { message: 'the model is on fire', type: 'server_error' } }));
+		});
+	});
+	await new Promise((r) => stub.listen(0, '127.0.0.1', r));
+	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8').replace(
+		'providers: {',
+		`providers: {\n\tflaky: { type = "openai", base_url = "http://127.0.0.1:${stub.address().port}/v1", api_key = "sk-test", llm_model = "test-model" }`);
+	janus = await startJanus({ pluginConfig: conf });
+	ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
+	ws.on('message', (d) => events.push(JSON.parse(d.toString())));
+	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+});
+after(async () => {
+	ws?.close();
+	if (janus) await janus.stop();
+	stub?.close();
+});
+
+async function until(what, pred, ms) {
+	const end = Date.now() + ms;
+	for (;;) {
+		const v = pred();
+		if (v) return v;
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events.slice(-12))}`);
+		await sleep(50);
+	}
+}
+
+// A phone-like caller that asks a question once the greeting is over.
+async function call(room, llm) {
+	const r = await fetch(`${API_URL}/room/create`, {
+		method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ roomName: room, agent: { llm } }),
+	});
+	assert.equal(r.status, 201);
+	const dir = mkdtempSync(join(tmpdir(), 'sb-fallback-'));
+	execFileSync('espeak-ng', ['-v', 'en-us', '-w', join(dir, 'q.wav'), 'What are your opening hours?']);
+	execFileSync('sox', [join(dir, 'q.wav'), '-r', '8000', '-c', '1', '-b', '16', join(dir, 'q8.wav')]);
+	const pcm = readFileSync(join(dir, 'q8.wav')).subarray(44);
+	const sock = dgram.createSocket('udp4');
+	await new Promise((res) => sock.bind(0, '127.0.0.1', res));
+	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: 'Caller' });
+	let seq = 0, offset = -1;
+	const timer = setInterval(() => {
+		const f = new Uint8Array(160).fill(0xff);
+		if (offset >= 0 && offset + 320 <= pcm.length) {
+			for (let i = 0; i < 160; i++) f[i] = mulawEncode(pcm.readInt16LE(offset + 2 * i));
+			offset += 320;
+		}
+		sock.send(rtpPacket({ pt: 0, seq: seq++, ts: seq * 160, ssrc: 7, payload: f }), joined.port, joined.ip);
+	}, 20);
+	const inRoom = (e) => e.room === room;
+	await until('the greeting', () => events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening'), 30000);
+	offset = 0;
+	const heard = await until('a caller turn', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker === 'Caller'), 20000);
+	const answer = await until('the agent\'s answer', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker !== 'Caller' && e.timestamp >= heard.timestamp), 20000);
+	clearInterval(timer);
+	sock.close();
+	return answer.text;
+}
+
+test('a failing model falls through to the local dialog engine', { timeout: 90000 }, async () => {
+	const before = requests.length;
+	const answer = await call(`fallback-${process.pid}`, ['flaky', 'local']);
+	assert.ok(requests.length > before, 'the flaky provider was asked first');
+	assert.equal(requests[requests.length - 1].auth, 'Bearer sk-test');
+	assert.equal(JSON.parse(requests[requests.length - 1].body).stream, true);
+	assert.doesNotMatch(answer, /having trouble/, `answered by the local engine: ${answer}`);
+});
+
+test('with every model failing the agent apologises, and metrics show it', { timeout: 90000 }, async () => {
+	const answer = await call(`nofallback-${process.pid}`, ['flaky']);
+	assert.match(answer, /sorry, I'm having trouble/i);
+	const metrics = await (await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
+	assert.match(metrics, /switchboard_provider_failures_total\{kind="llm",provider="flaky"\} [1-9]/);
+	assert.match(metrics, /switchboard_agent_failed_turns_total [1-9]/);
+});
