@@ -98,7 +98,7 @@ test('a browser caller asks for the opening hours and hears the answer', { timeo
 	assert.match(greeting.text, new RegExp(KB.company.name));
 	const heard = await until('the caller\'s question', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker === 'Caller'), 40000);
 	assert.match(heard.text, /opening hours/i, `recognised: ${heard.text}`);
-	const answer = await until('the answer', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.at > heard.at && e.speaker !== 'Caller'), 20000);
+	const answer = await until('the answer', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.timestamp >= heard.timestamp && e.speaker !== 'Caller'), 20000);
 	assert.match(answer.text, /Monday to Friday/, `answer: ${answer.text}`);
 	const speaking = events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'speaking' && e.at >= heard.at && e.latency_ms !== undefined);
 	assert.ok(speaking, 'agent_state speaking with latency');

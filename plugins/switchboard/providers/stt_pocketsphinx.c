@@ -79,6 +79,7 @@ static GCond workers_gone;
 
 /* ---- sphinx logging: errors to GLib, chatter dropped ---- */
 
+static void sphinx_log(void *user, err_lvl_t level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static void sphinx_log(void *user, err_lvl_t level, const char *fmt, ...)
 {
 	(void)user;
@@ -340,7 +341,9 @@ static ps_decoder_t *decoder_new(model *m, dec_kind kind, char **error)
 			return NULL;
 		}
 	}
+	g_mutex_lock(&m->lock);
 	m->decoder_seconds[kind] = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+	g_mutex_unlock(&m->lock);
 	return ps;
 }
 
@@ -382,8 +385,10 @@ static void give_back(model *m, dec_kind kind, ps_decoder_t *ps)
 	g_mutex_unlock(&m->lock);
 }
 
-bool sb_pocketsphinx_preload(json_t *extra, int decoders, bool with_lm, char **error)
+bool sb_pocketsphinx_preload(json_t *extra, int decoders, bool with_lm, char **error_out)
 {
+	g_autofree char *local_error = NULL;
+	char **error = error_out ? error_out : &local_error;
 	quiet_sphinx_once();
 	model *m = model_get(extra);
 	g_autoptr(GPtrArray) got = g_ptr_array_new();
@@ -403,11 +408,13 @@ bool sb_pocketsphinx_preload(json_t *extra, int decoders, bool with_lm, char **e
 		if (ok)
 			give_back(m, DEC_LM, ps);
 	}
+	g_mutex_lock(&m->lock);
 	if (ok)
 		g_message("pocketsphinx: ready: dictionary and grammar %.3f s; one decoder: "
 		          "final %.3f s, live %.3f s, language model %.3f s",
 		          m->load_seconds, m->decoder_seconds[DEC_FINAL],
 		          m->decoder_seconds[DEC_LIVE], m->decoder_seconds[DEC_LM]);
+	g_mutex_unlock(&m->lock);
 	return ok;
 }
 
