@@ -8,7 +8,7 @@ build="${1:-build}"
 shift || true
 cd "$repo"
 if [ ! -f configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ] ||
-	[ tests/unit/media-tests.mk -nt Makefile.in ]; then
+	[ -n "$(find . -name "*.mk" -newer Makefile.in -not -path "./node_modules/*" -not -path "./build*" 2>/dev/null)" ]; then
 	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 fi
 mkdir -p "$build"

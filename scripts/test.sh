@@ -31,6 +31,16 @@ if scripts/build.sh build; then
 fi
 count_automake build "unit"
 
+echo "== slow unit tests (every knowledge-base phrase through espeak-ng and pocketsphinx)"
+slow=$(build/tests/unit/test_embedded_speech -m slow --tap 2>&1)
+echo "$slow" | grep -E '^not ok' || true
+p=$(echo "$slow" | grep -cE '^ok [0-9]+ [^#]*$')
+f=$(echo "$slow" | grep -cE '^not ok')
+[ "$p" = 0 ] && [ "$f" = 0 ] && f=1
+passed=$((passed + p))
+failed=$((failed + f))
+summary+=("unit (slow): $p passed, $f failed")
+
 echo "== unit tests under ASan+UBSan"
 if scripts/build.sh build-asan --enable-sanitizers CC=clang; then
 	(cd build-asan && ASAN_OPTIONS=detect_leaks=1 make check -j"$(nproc)" >/dev/null 2>&1)

@@ -182,6 +182,18 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 	}
 	if (!sb_agents_init(settings))
 		JANUS_LOG(LOG_ERR, "[switchboard] agent providers could not be set up: no AI agent\n");
+	/* Load the embedded speech engines now (about 0.35 s), not in the
+	 * first call's face. */
+	char *engine_error = NULL;
+	if (!sb_pocketsphinx_preload(json_object_get(settings->providers, "pocketsphinx"), 2, true,
+	                             &engine_error)) {
+		JANUS_LOG(LOG_WARN, "[switchboard] pocketsphinx: %s\n", engine_error ? engine_error : "?");
+		g_clear_pointer(&engine_error, g_free);
+	}
+	if (!sb_espeak_init(&engine_error)) {
+		JANUS_LOG(LOG_WARN, "[switchboard] espeak-ng: %s\n", engine_error ? engine_error : "?");
+		g_clear_pointer(&engine_error, g_free);
+	}
 	create_configured_rooms();
 	if (!sb_http_start(settings)) {
 		/* Rooms still work through the Janus API; REST and pages do not. */

@@ -259,10 +259,11 @@ static void add_phrases(GPtrArray *out, json_t *array)
 		g_string_replace(p, "{name}", "john", 0);
 		g_string_replace(p, "{order}", "one two three four five", 0);
 		g_autoptr(GPtrArray) w = sb_kb_words(p->str);
-		g_autofree char *orig = g_strdup(p->str);
+		g_autofree char *lower = g_ascii_strdown(p->str, -1);
 		g_ptr_array_add(w, NULL);
 		g_autofree char *spoken = g_strjoinv(" ", (char **)w->pdata);
-		if (strcmp(spoken, g_ascii_strdown(orig, -1)) == 0 && strcmp(spoken, "one two three four five"))
+		/* English phrases only, and not the bare order number */
+		if (strcmp(spoken, lower) == 0 && strcmp(spoken, "one two three four five") != 0)
 			g_ptr_array_add(out, g_strdup(spoken));
 	}
 }

@@ -5,29 +5,28 @@
 # to the top of the tree (subdir-objects).  A per-target _CFLAGS replaces
 # AM_CFLAGS, hence AM_CFLAGS in each (warnings, -std=c11, sanitizers).
 
-SB_CLOUD_DIR = plugins/switchboard/providers
 
 # Everything but the provider implementations: what the chains and the
 # CLI need.
 SB_CLOUD_CORE = \
-	$(SB_CLOUD_DIR)/provider.h \
-	$(SB_CLOUD_DIR)/cloud_util.c $(SB_CLOUD_DIR)/cloud_util.h \
-	$(SB_CLOUD_DIR)/http_client.c $(SB_CLOUD_DIR)/http_client.h \
-	$(SB_CLOUD_DIR)/ws_client.c $(SB_CLOUD_DIR)/ws_client.h \
-	$(SB_CLOUD_DIR)/sse.c $(SB_CLOUD_DIR)/sse.h \
-	$(SB_CLOUD_DIR)/config.c $(SB_CLOUD_DIR)/config.h \
-	$(SB_CLOUD_DIR)/chain.c $(SB_CLOUD_DIR)/chain.h \
-	$(SB_CLOUD_DIR)/chain_core.c $(SB_CLOUD_DIR)/chain_internal.h \
-	$(SB_CLOUD_DIR)/chain_build.c
+	plugins/switchboard/providers/provider.h \
+	plugins/switchboard/providers/cloud_util.c plugins/switchboard/providers/cloud_util.h \
+	plugins/switchboard/providers/http_client.c plugins/switchboard/providers/http_client.h \
+	plugins/switchboard/providers/ws_client.c plugins/switchboard/providers/ws_client.h \
+	plugins/switchboard/providers/sse.c plugins/switchboard/providers/sse.h \
+	plugins/switchboard/providers/config.c plugins/switchboard/providers/config.h \
+	plugins/switchboard/providers/chain.c plugins/switchboard/providers/chain.h \
+	plugins/switchboard/providers/chain_core.c plugins/switchboard/providers/chain_internal.h \
+	plugins/switchboard/providers/chain_build.c
 
 SB_CLOUD_PROVIDERS = \
-	$(SB_CLOUD_DIR)/llm_openai.c \
-	$(SB_CLOUD_DIR)/llm_anthropic.c \
-	$(SB_CLOUD_DIR)/stt_openai.c \
-	$(SB_CLOUD_DIR)/stt_deepgram.c \
-	$(SB_CLOUD_DIR)/tts_http.c $(SB_CLOUD_DIR)/tts_http.h \
-	$(SB_CLOUD_DIR)/tts_openai.c \
-	$(SB_CLOUD_DIR)/tts_elevenlabs.c
+	plugins/switchboard/providers/llm_openai.c \
+	plugins/switchboard/providers/llm_anthropic.c \
+	plugins/switchboard/providers/stt_openai.c \
+	plugins/switchboard/providers/stt_deepgram.c \
+	plugins/switchboard/providers/tts_http.c plugins/switchboard/providers/tts_http.h \
+	plugins/switchboard/providers/tts_openai.c \
+	plugins/switchboard/providers/tts_elevenlabs.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	$(SB_CLOUD_CORE) $(SB_CLOUD_PROVIDERS)
@@ -41,17 +40,17 @@ check_PROGRAMS += tests/unit/test_sse tests/unit/test_chain tests/providers/prov
 
 # The SSE parser on its own.
 tests_unit_test_sse_SOURCES = tests/unit/test_sse.c \
-	$(SB_CLOUD_DIR)/sse.c $(SB_CLOUD_DIR)/sse.h
+	plugins/switchboard/providers/sse.c plugins/switchboard/providers/sse.h
 tests_unit_test_sse_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_sse_LDADD = $(SB_TEST_LIBS)
 
 # Chains and breakers with fake in-process providers (no network).
 tests_unit_test_chain_SOURCES = tests/unit/test_chain.c \
 	tests/unit/chain_fakes.c tests/unit/chain_fakes.h \
-	$(SB_CLOUD_DIR)/chain.c $(SB_CLOUD_DIR)/chain.h \
-	$(SB_CLOUD_DIR)/chain_core.c $(SB_CLOUD_DIR)/chain_internal.h \
-	$(SB_CLOUD_DIR)/cloud_util.c $(SB_CLOUD_DIR)/cloud_util.h \
-	$(SB_CLOUD_DIR)/config.c $(SB_CLOUD_DIR)/config.h
+	plugins/switchboard/providers/chain.c plugins/switchboard/providers/chain.h \
+	plugins/switchboard/providers/chain_core.c plugins/switchboard/providers/chain_internal.h \
+	plugins/switchboard/providers/cloud_util.c plugins/switchboard/providers/cloud_util.h \
+	plugins/switchboard/providers/config.c plugins/switchboard/providers/config.h
 tests_unit_test_chain_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_chain_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 

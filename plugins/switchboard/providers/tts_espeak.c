@@ -142,7 +142,7 @@ static void set_voice(const char *voice)
 		/* "ar-EG" → "ar"; anything unknown → American English */
 		g_autofree char *primary = g_strndup(voice, strcspn(voice, "-_"));
 		if (espeak_SetVoiceByName(primary) != EE_OK) {
-			g_warning("espeak-ng: no voice \"%s\", using en-us", voice);
+			g_message("espeak-ng: no voice \"%s\", using en-us", voice);
 			espeak_SetVoiceByName("en-us");
 		}
 	}
