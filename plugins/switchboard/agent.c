@@ -8,6 +8,7 @@
 #include <speex/speex_resampler.h>
 
 #include "agent_pipeline.h"
+#include "background.h"
 #include "events.h"
 #include "media/codec.h"
 #include "providers/provider.h"
@@ -58,6 +59,7 @@ typedef struct sb_agent {
 	gint64 speech_end_us, reply_start_us, barge_start_us;
 	bool first_audio_sent;
 	char *name;
+	int onset_ms, barge_in_onset_ms;
 	char *pending_tool; /* to do once what was said has been heard */
 	json_t *pending_args;
 
@@ -297,6 +299,9 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	/* The echo guard: while we talk, a caller must be louder than what an
 	 * echo of us would be. */
 	float floor_db = a->state == SPEAKING && a->out_db > -90.0f ? a->out_db - 10.0f : -INFINITY;
+	/* Over our own voice a shorter onset stops us sooner (the echo guard
+	 * above keeps our echo out); otherwise the longer one ignores coughs. */
+	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
 	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
 	if (ev == SB_VAD_SPEECH_START) {
 		gint64 onset = g_get_monotonic_time() - (gint64)a->vad.cfg.onset_ms * 1000;
@@ -395,6 +400,7 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 static gpointer agent_main(gpointer data)
 {
 	sb_agent *a = data;
+	sb_thread_background();
 	JANUS_LOG(LOG_INFO, "[switchboard] agent %s joined room %s\n", a->name, a->room->name);
 	const char *greeting = sb_pipeline_greeting(a->pipeline);
 	if (greeting && *greeting)
@@ -543,6 +549,10 @@ static void agent_join(sb_room *room)
 	if ((v = json_string_value(json_object_get(config, "vad_hangover_ms"))))
 		vc.hangover_ms = atoi(v);
 	sb_vad_init(&a->vad, &vc);
+	a->onset_ms = vc.onset_ms;
+	a->barge_in_onset_ms = 80;
+	if ((v = json_string_value(json_object_get(config, "barge_in_onset_ms"))))
+		a->barge_in_onset_ms = atoi(v);
 	char *error = NULL;
 	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
 	json_decref(config);

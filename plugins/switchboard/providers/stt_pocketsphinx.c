@@ -35,6 +35,7 @@
 #include <sphinxbase/err.h>
 #include <sphinxbase/jsgf.h>
 
+#include "background.h"
 #include "embedded.h"
 
 #define MODEL_DIR "/usr/share/pocketsphinx/model/en-us"
@@ -691,6 +692,7 @@ static gpointer stream_worker(gpointer data)
 {
 	sb_stt_stream *s = data;
 	current_worker = s;
+	sb_thread_background();
 	for (;;) {
 		msg *mg = g_async_queue_pop(s->queue);
 		msg_kind kind = mg->kind;

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
+#include "background.h"
 #include "embedded.h"
 
 struct sb_tts_job {
@@ -179,6 +180,7 @@ static gpointer synth_thread(gpointer data)
 	/* Its own reference: shutdown clears engine.queue before joining. */
 	GAsyncQueue *queue = data;
 	on_synth_thread = true;
+	sb_thread_background();
 	/* 60 ms blocks: small enough that the first audio leaves quickly. */
 	int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 60, NULL, espeakINITIALIZE_DONT_EXIT);
 	if (rate > 0)
