@@ -10,11 +10,10 @@ import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../lib/browser.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, API_PORT, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from '../lib/audio.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const KB = JSON.parse(readFileSync(join(repoRoot, 'conf', 'knowledge-base.json'), 'utf8'));
 let janus, workDir, browser;
@@ -77,14 +76,7 @@ test('a browser caller asks for the opening hours and hears the answer', { timeo
 	assert.equal(created.status, 201, JSON.stringify(created.json));
 	// The greeting takes a few seconds: the question comes after it.
 	const wav = speechWav('hours', [9, 'What are your opening hours?', 25], 48000);
-	browser = await chromium.launch({
-		executablePath: CHROMIUM, headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-			`--use-file-for-fake-audio-capture=${wav}`, '--allow-loopback-in-peer-connection',
-			'--autoplay-policy=no-user-gesture-required'],
-	});
+	browser = await launchChromium(wav);
 	const context = await browser.newContext({ permissions: ['microphone', 'camera'] });
 	const page = await context.newPage();
 	await page.goto(`${API_URL}/?janus=${encodeURIComponent(HTTP_URL)}&video=off`);

@@ -4,13 +4,12 @@
 // (window.switchboardTest): mix-minus, mute and leave are checked by ear.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, HTTP_URL } from '../lib/janus.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const ROOM = `e2e-audio-${process.pid}`;
 const HEAR_TIMEOUT_MS = 15000;
@@ -28,47 +27,13 @@ let janus;
 let pagesUrl;
 const browsers = [];
 
-// 48 kHz mono 16-bit PCM sine. 10 s holds a whole number of periods of every
-// tone used, so Chromium's looping of the file has no click.
-function writeToneWav(path, freq, seconds = 10, rate = 48000) {
-	const n = seconds * rate;
-	const buf = Buffer.alloc(44 + n * 2);
-	buf.write('RIFF', 0);
-	buf.writeUInt32LE(36 + n * 2, 4);
-	buf.write('WAVEfmt ', 8);
-	buf.writeUInt32LE(16, 16); // fmt chunk size
-	buf.writeUInt16LE(1, 20); // PCM
-	buf.writeUInt16LE(1, 22); // mono
-	buf.writeUInt32LE(rate, 24);
-	buf.writeUInt32LE(rate * 2, 28); // byte rate
-	buf.writeUInt16LE(2, 32); // block align
-	buf.writeUInt16LE(16, 34); // bits per sample
-	buf.write('data', 36);
-	buf.writeUInt32LE(n * 2, 40);
-	for (let i = 0; i < n; i++) {
-		// -6 dBFS: loud enough to count as talking, no clipping when mixed.
-		buf.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)), 44 + i * 2);
-	}
-	writeFileSync(path, buf);
-}
 
 // One browser per person: its own profile and its own fake microphone file.
 async function openBrowser(key) {
 	const person = people[key];
 	const wav = join(workDir, `tone-${person.tone}.wav`);
 	writeToneWav(wav, person.tone);
-	const browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		timeout: 30000,
-		args: [
-			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-			`--use-file-for-fake-audio-capture=${wav}`,
-			'--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-		],
-	});
+	const browser = await launchChromium(wav);
 	browsers.push(browser);
 	// Bob gets a phone-sized screen: the screenshot shows the narrow layout.
 	const viewport = key === 'B' ? { width: 390, height: 760 } : { width: 900, height: 700 };

@@ -7,14 +7,13 @@
 // /ws/notifications client sees the browser user join and leave.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import WebSocket from 'ws';
 import { startJanus, repoRoot, API_URL, API_PORT, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const ROOM = `e2e-call-${process.pid}`;
 const SECURE_ROOM = `e2e-call-secure-${process.pid}`;
@@ -39,45 +38,13 @@ const sockets = [];
 const notifications = [];
 let realToken;
 
-// 48 kHz mono 16-bit PCM sine; 10 s hold whole periods of every tone used.
-function writeToneWav(path, freq, seconds = 10, rate = 48000) {
-	const n = seconds * rate;
-	const buf = Buffer.alloc(44 + n * 2);
-	buf.write('RIFF', 0);
-	buf.writeUInt32LE(36 + n * 2, 4);
-	buf.write('WAVEfmt ', 8);
-	buf.writeUInt32LE(16, 16);
-	buf.writeUInt16LE(1, 20);
-	buf.writeUInt16LE(1, 22);
-	buf.writeUInt32LE(rate, 24);
-	buf.writeUInt32LE(rate * 2, 28);
-	buf.writeUInt16LE(2, 32);
-	buf.writeUInt16LE(16, 34);
-	buf.write('data', 36);
-	buf.writeUInt32LE(n * 2, 40);
-	for (let i = 0; i < n; i++) {
-		buf.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)), 44 + i * 2);
-	}
-	writeFileSync(path, buf);
-}
 
 // One browser per person: own profile, own fake microphone, fake camera.
 async function openBrowser(key) {
 	const person = people[key];
 	const wav = join(workDir, `tone-${person.tone}.wav`);
 	writeToneWav(wav, person.tone);
-	const browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		timeout: 30000,
-		args: [
-			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-			`--use-file-for-fake-audio-capture=${wav}`,
-			'--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-		],
-	});
+	const browser = await launchChromium(wav);
 	browsers.push(browser);
 	const context = await browser.newContext({ viewport: person.viewport, permissions: ['microphone', 'camera'] });
 	const page = await context.newPage();

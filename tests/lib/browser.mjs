@@ -1,0 +1,43 @@
+// Headless Chromium for end-to-end tests: the start flags this machine
+// needs, a fake microphone playing a WAV file and a fake camera.
+import { writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export function launchChromium(fakeAudioWav) {
+	return chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		timeout: 30000,
+		args: [
+			'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+			`--use-file-for-fake-audio-capture=${fakeAudioWav}`,
+			'--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+		],
+	});
+}
+
+// 48 kHz mono 16-bit PCM sine at -6 dBFS. 10 s holds a whole number of
+// periods of every tone the tests use, so Chromium's looping has no click.
+export function writeToneWav(path, freq, seconds = 10, rate = 48000) {
+	const n = seconds * rate;
+	const buf = Buffer.alloc(44 + n * 2);
+	buf.write('RIFF', 0);
+	buf.writeUInt32LE(36 + n * 2, 4);
+	buf.write('WAVEfmt ', 8);
+	buf.writeUInt32LE(16, 16);
+	buf.writeUInt16LE(1, 20); // PCM
+	buf.writeUInt16LE(1, 22); // mono
+	buf.writeUInt32LE(rate, 24);
+	buf.writeUInt32LE(rate * 2, 28);
+	buf.writeUInt16LE(2, 32);
+	buf.writeUInt16LE(16, 34);
+	buf.write('data', 36);
+	buf.writeUInt32LE(n * 2, 40);
+	for (let i = 0; i < n; i++)
+		buf.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)), 44 + i * 2);
+	writeFileSync(path, buf);
+}
