@@ -70,3 +70,33 @@ export function magnitudeAt(freq) {
 	for (let i = Math.max(0, center - 2); i <= Math.min(bins.length - 1, center + 2); i++) best = Math.max(best, bins[i]);
 	return best;
 }
+
+// Records what the page hears (for tests that recognise the agent's speech):
+// start, then stop returns {rate, base64} of 16-bit mono PCM.
+let recorder = null;
+let recorded = [];
+export function startRecording() {
+	if (!source) return false;
+	recorded = [];
+	recorder = audioCtx.createScriptProcessor(4096, 1, 1);
+	recorder.onaudioprocess = (e) => recorded.push(new Float32Array(e.inputBuffer.getChannelData(0)));
+	source.connect(recorder);
+	recorder.connect(audioCtx.destination); // it only runs while connected; it outputs silence
+	return true;
+}
+
+export function stopRecording() {
+	if (!recorder) return null;
+	source?.disconnect(recorder);
+	recorder.disconnect();
+	recorder = null;
+	const total = recorded.reduce((n, c) => n + c.length, 0);
+	const pcm = new Int16Array(total);
+	let o = 0;
+	for (const chunk of recorded) for (const s of chunk) pcm[o++] = Math.max(-32768, Math.min(32767, Math.round(s * 32767)));
+	recorded = [];
+	const bytes = new Uint8Array(pcm.buffer);
+	let binary = '';
+	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	return { rate: audioCtx.sampleRate, base64: btoa(binary) };
+}

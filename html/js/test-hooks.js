@@ -1,6 +1,6 @@
 // window.switchboardTest: what the end-to-end tests read (tests/e2e/).
 // Read-only views of the page's state; nothing here changes the call.
-import { spectrum, magnitudeAt } from './audio-analyser.js';
+import { spectrum, magnitudeAt, startRecording, stopRecording } from './audio-analyser.js';
 import { tileReport } from './tiles.js';
 
 export function installTestHooks({ plugin, janusUrl, apiUrl, app, audio, video, chat }) {
@@ -10,6 +10,8 @@ export function installTestHooks({ plugin, janusUrl, apiUrl, app, audio, video, 
 		apiUrl,
 		spectrum,
 		magnitudeAt,
+		startRecording,
+		stopRecording,
 		state: () => ({
 			phase: app.phase,
 			room: audio.room,

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -88,6 +88,9 @@ test('a browser caller asks for the opening hours and hears the answer', { timeo
 	await until('the agent joining', () => events.find((e) => inRoom(e) && e.type === 'participant_joined' && e.participant.kind === 'agent'), 20000);
 	const greeting = await until('the greeting', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && /thank you for calling/i.test(e.text)), 20000);
 	assert.match(greeting.text, new RegExp(KB.company.name));
+	await until('the greeting to end', () => events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening'), 20000);
+	// From here the caller's page records what it hears: the answer.
+	assert.equal(await page.evaluate(() => window.switchboardTest.startRecording()), true);
 	const heard = await until('the caller\'s question', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker === 'Caller'), 40000);
 	assert.match(heard.text, /opening hours/i, `recognised: ${heard.text}`);
 	const answer = await until('the answer', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.timestamp >= heard.timestamp && e.speaker !== 'Caller'), 20000);
@@ -103,6 +106,11 @@ test('a browser caller asks for the opening hours and hears the answer', { timeo
 		await sleep(100);
 	}
 	assert.ok(loudest > -70, `the caller heard the agent (loudest ${loudest} dB)`);
+	// What reached the caller's ears, recognised against the agent's
+	// possible answers: it must be the opening hours.
+	const rec = await page.evaluate(() => window.switchboardTest.stopRecording());
+	const recognised = recogniseAnswer(rec);
+	assert.match(recognised, /monday to friday/, `the caller's audio recognised as: "${recognised}"`);
 	await page.screenshot({ path: join(ARTIFACTS, 'agent-call.png') });
 	const t = await adminRequest({ request: 'transcript', room });
 	assert.ok(t.transcript.some((l) => /Monday to Friday/.test(l.text)));
@@ -150,6 +158,22 @@ test('barge-in: a caller talking over a long answer stops the agent', { timeout:
 		sock.close();
 	}
 });
+
+// The recording as a 16 kHz WAV without leading/trailing silence, through
+// the embedded recogniser with a grammar of the knowledge base's answers.
+function recogniseAnswer(rec) {
+	const raw = join(workDir, 'heard.raw'), wav = join(workDir, 'heard16.wav');
+	writeFileSync(raw, Buffer.from(rec.base64, 'base64'));
+	execFileSync('sox', ['-t', 'raw', '-r', String(rec.rate), '-e', 'signed', '-b', '16', '-c', '1', raw,
+		'-r', '16000', wav, 'silence', '1', '0.05', '1%', 'reverse', 'silence', '1', '0.05', '1%', 'reverse']);
+	const en = (t) => (typeof t === 'string' ? t : t.en);
+	const fill = (s) => s.replace(/\{(\w+)\}/g, (m, k) => KB.company[k] ?? m);
+	const answers = [...KB.faqs.map((f) => fill(en(f.answer))), fill(en(KB.greeting)), fill(en(KB.fallback))];
+	const variant = { ...KB, faqs: answers.map((a, i) => ({ id: `answer${i}`, question: a, paraphrases: [], answer: 'x' })) };
+	const kbFile = join(workDir, 'answers-kb.json');
+	writeFileSync(kbFile, JSON.stringify(variant));
+	return execFileSync(join(repoRoot, 'build', 'tests', 'tools', 'recognise'), [wav, kbFile], { encoding: 'utf8' }).trim();
+}
 
 function rms(payload) {
 	let sum = 0;
