@@ -602,10 +602,26 @@ static void agent_leave(sb_room *room)
 	g_ptr_array_unref(members);
 }
 
+/* Interfaces whose calls get the agent without asking ([agent]
+ * auto_join = ["phone", "whatsapp"]). */
+static bool auto_join_for(sb_participant *p)
+{
+	json_t *list = json_object_get(settings->agent, "auto_join");
+	const char *iface = sb_participant_interface(p);
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), iface))
+			return true;
+	return false;
+}
+
 static void membership_changed(sb_room *room, sb_participant *p, bool joined, guint humans)
 {
 	if (p->kind == SB_KIND_AGENT)
 		return;
+	if (joined && auto_join_for(p))
+		g_atomic_int_set(&room->agent_enabled, 1);
 	if (joined && humans > 0 && g_atomic_int_get(&room->agent_enabled))
 		agent_join(room);
 	else if (!joined && humans == 0)
