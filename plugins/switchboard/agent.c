@@ -56,10 +56,11 @@ typedef struct sb_agent {
 	int preroll_pos, preroll_len;
 	agent_state state;
 	GHashTable *speakers; /* speaker id -> frames heard in this utterance */
-	gint64 speech_end_us, reply_start_us, barge_start_us;
+	gint64 speech_end_us;
 	bool first_audio_sent;
 	char *name;
 	int onset_ms, barge_in_onset_ms;
+	bool end_call_closes_room; /* [agent] end_call, room overrides included */
 	char *pending_tool; /* to do once what was said has been heard */
 	json_t *pending_args;
 
@@ -340,11 +341,12 @@ static void finish_action(sb_agent *a, const char *tool, json_t *args)
 		announce_action(a, "transfer", args);
 	} else if (!strcmp(tool, "end_call")) {
 		announce_action(a, "end_call", args);
-		const char *how = json_string_value(json_object_get(settings->agent, "end_call"));
-		if (how && !strcmp(how, "close_room"))
+		if (a->end_call_closes_room) {
 			sb_room_destroy(a->room);
-		else
-			g_atomic_int_set(&a->room->agent_enabled, 0), sb_room_remove(a->room, a->p, "leaving");
+		} else {
+			g_atomic_int_set(&a->room->agent_enabled, 0);
+			sb_room_remove(a->room, a->p, "leaving");
+		}
 	}
 }
 
@@ -361,7 +363,6 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		           ev->text, true);
 		__atomic_add_fetch(&stats.turns, 1, __ATOMIC_RELAXED);
 		out_clear(a); /* whatever was still playing is superseded */
-		a->reply_start_us = g_get_monotonic_time();
 		a->first_audio_sent = false;
 		set_state(a, THINKING, -1);
 		break;
@@ -551,6 +552,8 @@ static void agent_join(sb_room *room)
 	sb_vad_init(&a->vad, &vc);
 	a->onset_ms = vc.onset_ms;
 	a->barge_in_onset_ms = 80;
+	v = json_string_value(json_object_get(config, "end_call"));
+	a->end_call_closes_room = v && !strcmp(v, "close_room");
 	if ((v = json_string_value(json_object_get(config, "barge_in_onset_ms"))))
 		a->barge_in_onset_ms = atoi(v);
 	char *error = NULL;

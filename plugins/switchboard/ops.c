@@ -112,6 +112,15 @@ static json_t *room_from_body(json_t *body, sb_op_ctx *ctx, bool need_secret, sb
 	return NULL;
 }
 
+/* Joining a room with a pin needs it (trusted callers excepted). */
+static bool pin_ok(json_t *body, sb_op_ctx *ctx, sb_room *room)
+{
+	if (!room->pin || ctx->admin)
+		return true;
+	const char *pin = str(body, "pin");
+	return pin && sb_auth_equal(pin, room->pin);
+}
+
 static json_t *success(void)
 {
 	json_t *r = json_object();
@@ -300,12 +309,9 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	}
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
-	if (room->pin && !ctx->admin) {
-		const char *pin = str(body, "pin");
-		if (!pin || !sb_auth_equal(pin, room->pin)) {
-			sb_room_unref(room);
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
-		}
+	if (!pin_ok(body, ctx, room)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
 	}
 	/* A token, when given, is always checked; rooms that require one
 	 * refuse joins without.  Its claims override what the client says. */
@@ -540,12 +546,9 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	sb_room *room = NULL;
 	if (err || (err = room_from_body(body, ctx, false, &room)))
 		return err;
-	if (room->pin && !ctx->admin) {
-		const char *pin = str(body, "pin");
-		if (!pin || !sb_auth_equal(pin, room->pin)) {
-			sb_room_unref(room);
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
-		}
+	if (!pin_ok(body, ctx, room)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
 	}
 	sb_codec_id codec;
 	if (!sb_codec_from_name(str(body, "codec"), &codec)) {

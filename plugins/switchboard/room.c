@@ -178,9 +178,8 @@ json_t *sb_room_event(sb_room *room, const char *type)
 }
 
 /* Detaches a participant that is no longer in the room's table. */
-static void participant_detach(sb_room *room, sb_participant *p)
+static void participant_detach(sb_participant *p)
 {
-	(void)room;
 	if (g_atomic_int_compare_and_exchange(&p->removed, 0, 1)) {
 		if (p->ops && p->ops->removed)
 			p->ops->removed(p);
@@ -213,7 +212,7 @@ void sb_room_destroy(sb_room *room)
 	g_mutex_unlock(&room->mutex);
 	for (guint i = 0; i < members->len; i++) {
 		sb_participant *p = g_ptr_array_index(members, i);
-		participant_detach(room, p);
+		participant_detach(p);
 		sb_events_publish("participant_left",
 		                  json_pack("{sssossss}", "room", room->name, "participant",
 		                            sb_participant_to_json(p), "interface",
@@ -272,7 +271,7 @@ void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
 		g_hash_table_remove(room->participants, &p->id);
 	g_mutex_unlock(&room->mutex);
 	if (present) {
-		participant_detach(room, p);
+		participant_detach(p);
 		json_t *ev = sb_room_event(room, "event");
 		json_object_set_new(ev, why, json_integer((json_int_t)p->id));
 		sb_room_broadcast(room, ev, NULL);

@@ -10,13 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import { openNotifications } from '../lib/notifications.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, API_PORT, API_KEY } from '../lib/janus.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 
-let janus, stub, ws;
+let janus, stub, notes, events;
 const requests = [];
-const events = [];
+const until = (...a) => notes.until(...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
@@ -34,25 +34,15 @@ before(async () => {
 		'providers: {',
 		`providers: {\n\tflaky: { type = "openai", base_url = "http://127.0.0.1:${stub.address().port}/v1", api_key = "sk-test", llm_model = "test-model" }`);
 	janus = await startJanus({ pluginConfig: conf });
-	ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	ws.on('message', (d) => events.push(JSON.parse(d.toString())));
-	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+	notes = await openNotifications();
+	events = notes.events;
 });
 after(async () => {
-	ws?.close();
+	notes?.close();
 	if (janus) await janus.stop();
 	stub?.close();
 });
 
-async function until(what, pred, ms) {
-	const end = Date.now() + ms;
-	for (;;) {
-		const v = pred();
-		if (v) return v;
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events.slice(-12))}`);
-		await sleep(50);
-	}
-}
 
 // A phone-like caller that asks a question once the greeting is over.
 async function call(room, llm) {

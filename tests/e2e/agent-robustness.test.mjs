@@ -5,21 +5,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import WebSocket from 'ws';
+import { openNotifications } from '../lib/notifications.mjs';
 import { startJanus, adminRequest, API_URL, API_PORT, API_KEY } from '../lib/janus.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 
-let janus, ws;
-const events = [];
+let janus, notes, events;
+const until = (pred, ms, what) => notes.until(what, pred, ms);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 before(async () => {
 	janus = await startJanus();
-	ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	ws.on('message', (d) => events.push({ ...JSON.parse(d.toString()), at: Date.now() }));
-	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+	notes = await openNotifications();
+	events = notes.events;
 });
 after(async () => {
-	ws?.close();
+	notes?.close();
 	if (janus) await janus.stop();
 });
 
@@ -97,12 +96,3 @@ test('a non-stop, clipped caller and minutes-long silence do not break the agent
 	}
 });
 
-async function until(pred, ms, what) {
-	const end = Date.now() + ms;
-	for (;;) {
-		const v = pred();
-		if (v) return v;
-		if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events.slice(-10))}`);
-		await sleep(50);
-	}
-}

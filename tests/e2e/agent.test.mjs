@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, API_PORT, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from '../lib/audio.mjs';
@@ -17,26 +17,11 @@ import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from '../lib/audio.mjs'
 const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const KB = JSON.parse(readFileSync(join(repoRoot, 'conf', 'knowledge-base.json'), 'utf8'));
 let janus, workDir, browser;
-const events = [];
-let ws;
+let notes, events;
+const until = (...a) => notes.until(...a);
+const api = rest;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, pred, timeoutMs) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const found = pred();
-		if (found) return found;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.slice(-25))}`);
-		await sleep(50);
-	}
-}
-async function api(method, path, body) {
-	const res = await fetch(`${API_URL}${path}`, {
-		method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-		body: body ? JSON.stringify(body) : undefined,
-	});
-	return { status: res.status, json: await res.json() };
-}
 
 // espeak-ng speech as 16-bit mono WAV at `rate`, with silence around it.
 function speechWav(name, parts, rate) {
@@ -60,12 +45,11 @@ before(async () => {
 	workDir = mkdtempSync(join(tmpdir(), 'sb-agent-'));
 	mkdirSync(ARTIFACTS, { recursive: true });
 	janus = await startJanus();
-	ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	ws.on('message', (d) => events.push({ ...JSON.parse(d.toString()), at: Date.now() }));
-	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+	notes = await openNotifications();
+	events = notes.events;
 });
 after(async () => {
-	ws?.close();
+	notes?.close();
 	await browser?.close().catch(() => {});
 	if (janus) await janus.stop();
 });

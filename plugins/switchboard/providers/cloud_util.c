@@ -119,6 +119,22 @@ const char *sb_cfg_str(const sb_provider_config *cfg, const char *key)
 	return s && *s ? s : NULL;
 }
 
+sb_http_options sb_provider_stream_post(const sb_provider_config *cfg, const char *url,
+                                        const char *const *headers, const char *body)
+{
+	int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+	return (sb_http_options){
+	        .method = "POST",
+	        .url = url,
+	        .headers = headers,
+	        .body = body,
+	        .body_len = strlen(body),
+	        .connect_timeout_ms = sb_cfg_int(cfg, "connect_timeout_ms", MIN(timeout, 10000)),
+	        .first_byte_timeout_ms = timeout,
+	        .total_timeout_ms = sb_cfg_int(cfg, "total_timeout_ms", 120000),
+	};
+}
+
 char *sb_url_join(const char *base, const char *path)
 {
 	size_t n = strlen(base);

@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "http_client.h"
 #include "provider.h"
 
 /* ---- event gate ----
@@ -42,6 +43,12 @@ int sb_cfg_int(const sb_provider_config *cfg, const char *key, int def);
 bool sb_cfg_double(const sb_provider_config *cfg, const char *key, double *out);
 /* extra[key] when it is a non-empty string, else NULL. */
 const char *sb_cfg_str(const sb_provider_config *cfg, const char *key);
+
+/* A streamed POST of a provider's request: the provider's timeouts
+ * (timeout_ms until the first byte, default 10 s; connect_timeout_ms and
+ * total_timeout_ms from extra, default min(timeout, 10 s) and 120 s). */
+sb_http_options sb_provider_stream_post(const sb_provider_config *cfg, const char *url,
+                                        const char *const *headers, const char *body);
 
 /* base (without a trailing '/') + path; g_free. */
 char *sb_url_join(const char *base, const char *path);

@@ -316,17 +316,7 @@ static sb_llm_call *anthropic_start(const sb_provider_config *cfg, const sb_llm_
 	c->sse = sb_sse_new(on_event, c);
 	c->errbody = g_string_new(NULL);
 	c->blocks = g_ptr_array_new_with_free_func(block_free);
-	int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	sb_http_options opt = {
-	        .method = "POST",
-	        .url = url,
-	        .headers = headers,
-	        .body = payload,
-	        .body_len = strlen(payload),
-	        .connect_timeout_ms = sb_cfg_int(cfg, "connect_timeout_ms", MIN(timeout, 10000)),
-	        .first_byte_timeout_ms = timeout,
-	        .total_timeout_ms = sb_cfg_int(cfg, "total_timeout_ms", 120000),
-	};
+	sb_http_options opt = sb_provider_stream_post(cfg, url, headers, payload);
 	sb_http_callbacks cb = {.body = on_body, .done = on_done};
 	c->req = sb_http_submit(&opt, &cb, c, error);
 	free(payload);

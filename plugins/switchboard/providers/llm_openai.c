@@ -322,17 +322,7 @@ static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_req
 	c->errbody = g_string_new(NULL);
 	c->raw = g_string_new(NULL);
 	c->tools = g_ptr_array_new_with_free_func(tool_acc_free);
-	int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	sb_http_options opt = {
-	        .method = "POST",
-	        .url = url,
-	        .headers = headers,
-	        .body = text,
-	        .body_len = strlen(text),
-	        .connect_timeout_ms = sb_cfg_int(cfg, "connect_timeout_ms", MIN(timeout, 10000)),
-	        .first_byte_timeout_ms = timeout,
-	        .total_timeout_ms = sb_cfg_int(cfg, "total_timeout_ms", 120000),
-	};
+	sb_http_options opt = sb_provider_stream_post(cfg, url, headers, text);
 	sb_http_callbacks cb = {.body = on_body, .done = on_done};
 	c->req = sb_http_submit(&opt, &cb, c, error);
 	free(text);

@@ -159,17 +159,7 @@ sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
 		}
 		speex_resampler_skip_zeros(j->rs);
 	}
-	int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	sb_http_options opt = {
-	        .method = "POST",
-	        .url = url,
-	        .headers = headers,
-	        .body = body,
-	        .body_len = strlen(body),
-	        .connect_timeout_ms = sb_cfg_int(cfg, "connect_timeout_ms", MIN(timeout, 10000)),
-	        .first_byte_timeout_ms = timeout,
-	        .total_timeout_ms = sb_cfg_int(cfg, "total_timeout_ms", 120000),
-	};
+	sb_http_options opt = sb_provider_stream_post(cfg, url, headers, body);
 	sb_http_callbacks cb = {.body = on_body, .done = on_done};
 	j->req = sb_http_submit(&opt, &cb, j, error);
 	if (!j->req) {
