@@ -164,28 +164,54 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 		return;
 	}
 	json_t *body = NULL;
+	GHashTable *form = NULL;
 	SoupMessageBody *rb = soup_server_message_get_request_body(msg);
+	const char *ct = soup_message_headers_get_content_type(
+	        soup_server_message_get_request_headers(msg), NULL);
 	if (rb && rb->length > 0) {
-		const char *ct = soup_message_headers_get_content_type(
-		        soup_server_message_get_request_headers(msg), NULL);
-		if (!ct || g_ascii_strcasecmp(ct, "application/json") != 0) {
+		bool is_json = ct && !g_ascii_strcasecmp(ct, "application/json");
+		bool is_form = ct && !g_ascii_strcasecmp(ct, "application/x-www-form-urlencoded");
+		if (is_form && (route->flags & (SB_REST_FORM | SB_REST_RAW))) {
+			char *text = g_strndup(rb->data, (gsize)rb->length);
+			form = soup_form_decode(text);
+			g_free(text);
+		} else if (!is_json && !(route->flags & SB_REST_RAW)) {
 			g_free(param);
-			reply_error(msg, 415, "unsupported_media_type", "Send JSON (Content-Type: application/json)");
+			reply_error(msg, 415, "unsupported_media_type",
+			            (route->flags & SB_REST_FORM)
+			                    ? "Send a form (application/x-www-form-urlencoded) or JSON"
+			                    : "Send JSON (Content-Type: application/json)");
 			return;
 		}
-		json_error_t err;
-		body = json_loadb(rb->data, (size_t)rb->length, JSON_REJECT_DUPLICATES, &err);
-		if (!body || !json_is_object(body)) {
-			json_decref(body);
-			g_free(param);
-			char text[300];
-			g_snprintf(text, sizeof(text), "Malformed JSON body: %s", body ? "not an object" : err.text);
-			reply_error(msg, 400, "invalid_json", text);
-			return;
+		if (is_json) {
+			json_error_t err;
+			body = json_loadb(rb->data, (size_t)rb->length, JSON_REJECT_DUPLICATES, &err);
+			if (!body || !json_is_object(body)) {
+				json_decref(body);
+				g_free(param);
+				char text[300];
+				g_snprintf(text, sizeof(text), "Malformed JSON body: %s",
+				           body ? "not an object" : err.text);
+				reply_error(msg, 400, "invalid_json", text);
+				return;
+			}
 		}
 	}
-	sb_rest_request req = {.method = method, .path = path, .param = param, .query = query,
-	                       .body = body};
+	GUri *uri = soup_server_message_get_uri(msg);
+	sb_rest_request req = {
+	        .method = method,
+	        .path = path,
+	        .param = param,
+	        .query = query,
+	        .body = body,
+	        .raw_query = uri ? g_uri_get_query(uri) : NULL,
+	        .raw_body = rb && rb->length > 0 ? rb->data : NULL,
+	        .raw_body_len = rb ? (size_t)rb->length : 0,
+	        .content_type = ct,
+	        .form = form,
+	        .remote_ip = soup_server_message_get_remote_host(msg),
+	        .headers = soup_server_message_get_request_headers(msg),
+	};
 	json_t *out = NULL;
 	char *text = NULL;
 	const char *text_type = NULL;
@@ -201,7 +227,44 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	}
 	json_decref(out);
 	json_decref(body);
+	if (form)
+		g_hash_table_unref(form);
 	g_free(param);
+}
+
+const char *sb_rest_header(const sb_rest_request *req, const char *name)
+{
+	return req->headers ? soup_message_headers_get_one(req->headers, name) : NULL;
+}
+
+/* WebSocket routes added by modules (Twilio Media Streams, ConversationRelay). */
+#define SB_WS_ROUTES_MAX 8
+static sb_http_websocket ws_routes[SB_WS_ROUTES_MAX];
+static size_t ws_route_count;
+
+void sb_http_register_websocket(const sb_http_websocket *route)
+{
+	for (size_t i = 0; i < ws_route_count; i++)
+		if (!strcmp(ws_routes[i].path, route->path))
+			return;
+	g_assert(ws_route_count < SB_WS_ROUTES_MAX);
+	ws_routes[ws_route_count++] = *route;
+}
+
+static const sb_http_websocket *ws_route_for(const char *path)
+{
+	for (size_t i = 0; i < ws_route_count; i++)
+		if (!strcmp(ws_routes[i].path, path))
+			return &ws_routes[i];
+	return NULL;
+}
+
+static void ws_connected(SoupServer *srv, SoupServerMessage *msg, const char *path,
+                         SoupWebsocketConnection *conn, gpointer data)
+{
+	(void)srv;
+	const sb_http_websocket *route = data;
+	route->connected(conn, path, soup_server_message_get_uri(msg));
 }
 
 /* Runs once the headers are in: refuses big or unsized bodies before they
@@ -212,6 +275,24 @@ static void early_handler(SoupServer *srv, SoupServerMessage *msg, const char *p
 	(void)srv;
 	(void)user_data;
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+	const sb_http_websocket *ws = ws_route_for(path);
+	if (ws) {
+		GUri *uri = soup_server_message_get_uri(msg);
+		sb_rest_request req = {.method = soup_server_message_get_method(msg),
+		                       .path = path,
+		                       .query = query,
+		                       .raw_query = uri ? g_uri_get_query(uri) : NULL,
+		                       .remote_ip = soup_server_message_get_remote_host(msg),
+		                       .headers = h};
+		char *why = NULL;
+		int status = ws->authorize ? ws->authorize(&req, &why) : 0;
+		if (status) {
+			reply_error(msg, status, status == 401 ? "unauthorized" : "forbidden",
+			            why ? why : "WebSocket refused");
+			g_free(why);
+		}
+		return;
+	}
 	if (g_str_has_prefix(path, "/ws/")) {
 		if (!authorized(msg, query))
 			reply_error(msg, 401, "unauthorized", "Missing or wrong API key");
@@ -259,6 +340,11 @@ static gpointer http_main(gpointer data)
 	soup_server_add_early_handler(server, SB_NOTIFY_PATH, early_handler, NULL, NULL);
 	soup_server_add_handler(server, NULL, handle_request, NULL, NULL);
 	sb_notify_attach(server);
+	for (size_t i = 0; i < ws_route_count; i++) {
+		soup_server_add_early_handler(server, ws_routes[i].path, early_handler, NULL, NULL);
+		soup_server_add_websocket_handler(server, ws_routes[i].path, NULL, NULL, ws_connected,
+		                                  &ws_routes[i], NULL);
+	}
 	GInetAddress *ip = g_inet_address_new_from_string(settings->http_ip);
 	if (!ip) {
 		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad http ip %s",

@@ -13,6 +13,23 @@
 
 #include "settings.h"
 
+#include <libsoup/soup.h>
+
+struct sb_rest_request;
+
+/* A WebSocket route of a module.  authorize runs before the handshake
+ * (HTTP thread) and returns 0 to accept, else an HTTP status and a message
+ * (g_free-able) — the route's own check replaces the API key.  connected
+ * runs on the HTTP thread with the open connection (borrowed: ref it). */
+typedef struct sb_http_websocket {
+	const char *path;
+	int (*authorize)(const struct sb_rest_request *req, char **message);
+	void (*connected)(SoupWebsocketConnection *conn, const char *path, GUri *uri);
+} sb_http_websocket;
+
+/* Before sb_http_start; the route is copied. */
+void sb_http_register_websocket(const sb_http_websocket *route);
+
 bool sb_http_start(const sb_settings *settings);
 void sb_http_stop(void);
 /* The server's main context (for handing work to the HTTP thread). */

@@ -838,6 +838,27 @@ static const sb_op ops[] = {
         {"token", op_token, SB_OP_ADMIN},
 };
 
+/* Tables added by the modules (sip, twilio, transfer, store) at start-up. */
+#define SB_OPS_TABLES_MAX 16
+static struct {
+	const sb_op *ops;
+	size_t count;
+} extra_tables[SB_OPS_TABLES_MAX];
+static size_t extra_table_count;
+
+void sb_ops_register(const sb_op *table, size_t count)
+{
+	for (size_t i = 0; i < extra_table_count; i++)
+		if (extra_tables[i].ops == table)
+			return;
+	g_assert(extra_table_count < SB_OPS_TABLES_MAX);
+	extra_tables[extra_table_count].ops = table;
+	extra_tables[extra_table_count].count = count;
+	extra_table_count++;
+}
+
+void sb_ops_unregister_all(void) { extra_table_count = 0; }
+
 const sb_op *sb_ops_find(const char *request)
 {
 	if (!request)
@@ -845,6 +866,10 @@ const sb_op *sb_ops_find(const char *request)
 	for (size_t i = 0; i < G_N_ELEMENTS(ops); i++)
 		if (!strcasecmp(ops[i].name, request))
 			return &ops[i];
+	for (size_t t = 0; t < extra_table_count; t++)
+		for (size_t i = 0; i < extra_tables[t].count; i++)
+			if (!strcasecmp(extra_tables[t].ops[i].name, request))
+				return &extra_tables[t].ops[i];
 	return NULL;
 }
 

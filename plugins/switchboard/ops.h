@@ -36,6 +36,10 @@ typedef struct sb_op {
 	unsigned flags;
 } sb_op;
 
+/* Modules add their own operations (dial, transfer …) at start-up, before
+ * any request runs; the table must outlive the plugin. */
+void sb_ops_register(const sb_op *table, size_t count);
+void sb_ops_unregister_all(void);
 const sb_op *sb_ops_find(const char *request);
 /* Looks up body.request, checks the op may run in ctx, runs it. */
 json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);

@@ -19,11 +19,58 @@
 #include "providers/http_client.h"
 #include "providers/ws_client.h"
 #include "ops.h"
+#include "rest.h"
 #include "room.h"
 #include "rtp_endpoint.h"
 #include "sb.h"
 #include "settings.h"
 #include "webrtc.h"
+
+/* The feature modules (SIP bridge, Twilio, store, transfer): each registers
+ * its operations and routes in start, before the HTTP server starts, and is
+ * stopped in reverse order once HTTP is down.  finish, if set, runs after
+ * the rooms are gone (to flush what their closing produced). */
+typedef struct sb_module {
+	const char *name;
+	bool (*start)(const sb_settings *settings);
+	void (*stop)(void);
+	void (*finish)(void);
+} sb_module;
+
+static const sb_module modules[] = {
+        {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
+};
+static bool module_started[G_N_ELEMENTS(modules)];
+
+static void modules_start(const sb_settings *cfg)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(modules); i++) {
+		if (!modules[i].start)
+			continue;
+		module_started[i] = modules[i].start(cfg);
+		if (!module_started[i])
+			JANUS_LOG(LOG_ERR, "[switchboard] %s did not start: that part is OFF\n",
+			          modules[i].name);
+	}
+}
+
+static void modules_stop(void)
+{
+	for (size_t i = G_N_ELEMENTS(modules); i-- > 0;)
+		if (module_started[i] && modules[i].stop)
+			modules[i].stop();
+}
+
+static void modules_finish(void)
+{
+	for (size_t i = G_N_ELEMENTS(modules); i-- > 0;) {
+		if (module_started[i] && modules[i].finish)
+			modules[i].finish();
+		module_started[i] = false;
+	}
+	sb_ops_unregister_all();
+	sb_rest_unregister_all();
+}
 
 janus_plugin *create(void);
 static int sb_init(janus_callbacks *callback, const char *config_path);
@@ -194,6 +241,7 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		JANUS_LOG(LOG_WARN, "[switchboard] espeak-ng: %s\n", engine_error ? engine_error : "?");
 		g_clear_pointer(&engine_error, g_free);
 	}
+	modules_start(settings);
 	create_configured_rooms();
 	if (!sb_http_start(settings)) {
 		/* Rooms still work through the Janus API; REST and pages do not. */
@@ -217,7 +265,9 @@ static void sb_destroy(void)
 	g_async_queue_push(messages, &exit_message);
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
+	modules_stop();
 	sb_rooms_deinit();
+	modules_finish();
 	sb_agents_deinit();
 	/* Providers' threads, once no agent uses them. */
 	sb_chain_shutdown();

@@ -347,22 +347,45 @@ static bool path_matches(const char *pattern, const char *path, char **param)
 	return false;
 }
 
+#define SB_REST_TABLES_MAX 16
+static struct {
+	const sb_rest_route *routes;
+	size_t count;
+} tables[SB_REST_TABLES_MAX] = {{routes, G_N_ELEMENTS(routes)}};
+static size_t table_count = 1;
+
+void sb_rest_register(const sb_rest_route *table, size_t count)
+{
+	for (size_t i = 0; i < table_count; i++)
+		if (tables[i].routes == table)
+			return;
+	g_assert(table_count < SB_REST_TABLES_MAX);
+	tables[table_count].routes = table;
+	tables[table_count].count = count;
+	table_count++;
+}
+
+void sb_rest_unregister_all(void) { table_count = 1; }
+
 int sb_rest_match(const char *method, const char *path, const sb_rest_route **route,
                   char **param)
 {
 	bool path_known = false;
-	for (size_t i = 0; i < G_N_ELEMENTS(routes); i++) {
-		char *p = NULL;
-		if (!path_matches(routes[i].pattern, path, &p))
-			continue;
-		bool head_for_get = !strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET");
-		if (!strcmp(routes[i].method, method) || head_for_get) {
-			*route = &routes[i];
-			*param = p;
-			return SB_REST_MATCH;
+	for (size_t t = 0; t < table_count; t++) {
+		for (size_t i = 0; i < tables[t].count; i++) {
+			const sb_rest_route *r = &tables[t].routes[i];
+			char *p = NULL;
+			if (!path_matches(r->pattern, path, &p))
+				continue;
+			bool head_for_get = !strcmp(method, "HEAD") && !strcmp(r->method, "GET");
+			if (!strcmp(r->method, method) || head_for_get) {
+				*route = r;
+				*param = p;
+				return SB_REST_MATCH;
+			}
+			g_free(p);
+			path_known = true;
 		}
-		g_free(p);
-		path_known = true;
 	}
 	return path_known ? SB_REST_WRONG_METHOD : SB_REST_NO_ROUTE;
 }

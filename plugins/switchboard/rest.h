@@ -12,13 +12,29 @@ typedef struct sb_rest_request {
 	const char *param; /* the {name} segment of the route, decoded */
 	GHashTable *query;
 	json_t *body;      /* parsed JSON object, or NULL */
+	/* For routes that check signatures (Twilio webhooks): the query string
+	 * as received (NULL if none), the raw body, its content type, the
+	 * decoded form fields (SB_REST_FORM routes; last value wins), the
+	 * peer's address and the request headers (read with sb_rest_header). */
+	const char *raw_query;
+	const char *raw_body;
+	size_t raw_body_len;
+	const char *content_type;
+	GHashTable *form;
+	const char *remote_ip;
+	void *headers;
 } sb_rest_request;
+
+/* A request header, or NULL. */
+const char *sb_rest_header(const sb_rest_request *req, const char *name);
 
 /* Returns the HTTP status; sets *json, or *text with *text_type (g_free-able). */
 typedef int (*sb_rest_handler)(const sb_rest_request *req, json_t **json, char **text,
                                const char **text_type);
 
-#define SB_REST_PUBLIC 0x1 /* no API key needed */
+#define SB_REST_PUBLIC 0x1 /* no API key needed (the handler checks a signature) */
+#define SB_REST_FORM 0x2   /* takes application/x-www-form-urlencoded bodies too */
+#define SB_REST_RAW 0x4    /* takes any body; JSON is still parsed when it is JSON */
 
 typedef struct sb_rest_route {
 	const char *method;
@@ -26,6 +42,11 @@ typedef struct sb_rest_route {
 	sb_rest_handler handler;
 	unsigned flags;
 } sb_rest_route;
+
+/* Modules add their routes at start-up, before the server starts; the table
+ * must outlive the server.  Core routes win on a clash. */
+void sb_rest_register(const sb_rest_route *routes, size_t count);
+void sb_rest_unregister_all(void);
 
 enum { SB_REST_MATCH = 0, SB_REST_NO_ROUTE, SB_REST_WRONG_METHOD };
 int sb_rest_match(const char *method, const char *path, const sb_rest_route **route,

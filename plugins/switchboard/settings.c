@@ -131,6 +131,7 @@ sb_settings *sb_settings_load(const char *folder)
 	cfg->token_ttl = 3600;
 	cfg->agent = json_object();
 	cfg->providers = json_object();
+	cfg->sections = json_pack("{s{}}", "__empty__");
 
 	if (folder) {
 		char *path = g_strdup_printf("%s/%s.jcfg", folder, SB_PLUGIN_PACKAGE);
@@ -244,6 +245,55 @@ static void load_general(sb_settings *cfg, janus_config *jc)
 	cfg->agent = section_json(jc, "agent");
 	json_decref(cfg->providers);
 	cfg->providers = section_json(jc, "providers");
+	/* Every other section, for the modules that read their own. */
+	static const char *const module_sections[] = {"sip", "twilio", "whatsapp", "store",
+	                                              "recording", "transfer", "phone"};
+	for (size_t i = 0; i < G_N_ELEMENTS(module_sections); i++)
+		json_object_set_new(cfg->sections, module_sections[i],
+		                    section_json(jc, module_sections[i]));
+}
+
+json_t *sb_settings_section(const sb_settings *cfg, const char *name)
+{
+	if (!cfg)
+		return NULL;
+	json_t *s = json_object_get(cfg->sections, name);
+	return s ? s : json_object_get(cfg->sections, "__empty__");
+}
+
+const char *sb_section_string(json_t *section, const char *name, const char *def)
+{
+	const char *v = json_string_value(json_object_get(section, name));
+	return v && *v ? v : def;
+}
+
+long sb_section_int(json_t *section, const char *name, long def, long min, long max)
+{
+	const char *v = json_string_value(json_object_get(section, name));
+	if (!v || !*v)
+		return def;
+	char *end = NULL;
+	long n = strtol(v, &end, 10);
+	if (*end || n < min || n > max) {
+		JANUS_LOG(LOG_WARN, "[switchboard] %s = %s is not a number in %ld..%ld, using %ld\n",
+		          name, v, min, max, def);
+		return def;
+	}
+	return n;
+}
+
+bool sb_section_bool(json_t *section, const char *name, bool def)
+{
+	const char *v = json_string_value(json_object_get(section, name));
+	if (!v || !*v)
+		return def;
+	if (!g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1"))
+		return true;
+	if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0"))
+		return false;
+	JANUS_LOG(LOG_WARN, "[switchboard] %s = %s is not a boolean, using %s\n", name, v,
+	          def ? "true" : "false");
+	return def;
 }
 
 void sb_settings_free(sb_settings *cfg)
@@ -263,5 +313,6 @@ void sb_settings_free(sb_settings *cfg)
 	g_ptr_array_free(cfg->rooms, TRUE);
 	json_decref(cfg->agent);
 	json_decref(cfg->providers);
+	json_decref(cfg->sections);
 	g_free(cfg);
 }

@@ -54,7 +54,18 @@ typedef struct sb_settings {
 	 * items are strings, as the config file has them; lists are arrays). */
 	json_t *agent;
 	json_t *providers;
+	/* Module sections ([sip], [twilio], [whatsapp], [store], [recording],
+	 * [transfer], [phone]) as JSON objects of strings; read them with
+	 * sb_settings_section and the sb_section_* getters. */
+	json_t *sections;
 } sb_settings;
+
+/* The section as a JSON object (empty when absent; NULL only without cfg). */
+json_t *sb_settings_section(const sb_settings *cfg, const char *name);
+/* Typed reads of a section's items; a bad value is logged and def used. */
+const char *sb_section_string(json_t *section, const char *name, const char *def);
+long sb_section_int(json_t *section, const char *name, long def, long min, long max);
+bool sb_section_bool(json_t *section, const char *name, bool def);
 
 /* Defaults, then whatever <folder>/janus.plugin.switchboard.jcfg sets.
  * A missing file is fine; an invalid value is logged and replaced by the
