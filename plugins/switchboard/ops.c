@@ -703,7 +703,18 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
-/* Live sessions across rooms: every participant with its interface. */
+#define SB_SESSION_SOURCES_MAX 4
+static sb_session_source session_sources[SB_SESSION_SOURCES_MAX];
+static size_t session_source_count;
+
+void sb_ops_register_sessions(sb_session_source source)
+{
+	g_assert(session_source_count < SB_SESSION_SOURCES_MAX);
+	session_sources[session_source_count++] = source;
+}
+
+/* Live sessions across rooms: every participant with its interface, then
+ * what other modules hold (WhatsApp conversations). */
 static json_t *op_sessions(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
@@ -726,11 +737,15 @@ static json_t *op_sessions(json_t *body, sb_op_ctx *ctx)
 			json_object_set_new(s, "room", json_string(room->name));
 			json_object_set_new(s, "type", json_string(iface));
 			json_object_set_new(s, "joined", json_integer(p->joined_us / 1000));
+			if (p->info)
+				json_object_set(s, "info", p->info);
 			json_array_append_new(list, s);
 		}
 		g_ptr_array_unref(members);
 	}
 	g_ptr_array_unref(rooms);
+	for (size_t i = 0; i < session_source_count; i++)
+		session_sources[i](list, type);
 	json_t *r = success();
 	json_object_set_new(r, "sessions", list);
 	return r;
@@ -857,7 +872,11 @@ void sb_ops_register(const sb_op *table, size_t count)
 	extra_table_count++;
 }
 
-void sb_ops_unregister_all(void) { extra_table_count = 0; }
+void sb_ops_unregister_all(void)
+{
+	extra_table_count = 0;
+	session_source_count = 0;
+}
 
 const sb_op *sb_ops_find(const char *request)
 {

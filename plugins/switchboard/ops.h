@@ -40,6 +40,11 @@ typedef struct sb_op {
  * any request runs; the table must outlive the plugin. */
 void sb_ops_register(const sb_op *table, size_t count);
 void sb_ops_unregister_all(void);
+/* Sessions that are not room participants (WhatsApp conversations): the
+ * source appends {"type","room"?,…} objects of the given type (NULL: all)
+ * to list.  Called on request threads; must not block. */
+typedef void (*sb_session_source)(json_t *list, const char *type);
+void sb_ops_register_sessions(sb_session_source source);
 const sb_op *sb_ops_find(const char *request);
 /* Looks up body.request, checks the op may run in ctx, runs it. */
 json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);

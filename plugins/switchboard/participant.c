@@ -29,6 +29,8 @@ static void participant_free(const janus_refcount *ref)
 	g_free(p->display);
 	g_free(p->role);
 	g_free(p->identity);
+	g_free(p->interface);
+	json_decref(p->info);
 	g_free(p);
 }
 
@@ -45,6 +47,8 @@ sb_participant *sb_participant_new(const sb_participant_params *params)
 	p->display = g_strdup(params->display);
 	p->role = g_strdup(params->role ? params->role : "caller");
 	p->identity = g_strdup(params->identity);
+	p->interface = g_strdup(params->interface);
+	p->info = params->info ? json_deep_copy(params->info) : NULL;
 	p->joined_us = g_get_real_time();
 	p->muted = params->muted ? 1 : 0;
 	p->ops = params->ops;
@@ -177,6 +181,8 @@ void sb_participant_set_display(sb_participant *p, const char *display)
 
 const char *sb_participant_interface(sb_participant *p)
 {
+	if (p->interface)
+		return p->interface;
 	switch (p->kind) {
 	case SB_KIND_WEB: return "web";
 	case SB_KIND_SIP:

@@ -62,6 +62,12 @@ struct sb_participant {
 	char *display; /* guarded by mutex */
 	char *role;
 	char *identity; /* from the join token (sub), else NULL */
+	/* What /sessions calls the interface when the kind does not say it
+	 * (a Twilio call from WhatsApp is kind twilio, interface whatsapp). */
+	char *interface;
+	/* Caller ID, CallSid, X- headers …: set before the join, read-only
+	 * after, shown by /sessions as "info". */
+	json_t *info;
 	gint64 joined_us; /* wall clock */
 	sb_kind kind;
 	GMutex mutex;
@@ -105,6 +111,8 @@ typedef struct sb_participant_params {
 	const char *display;
 	const char *role;
 	const char *identity;
+	const char *interface; /* NULL: from the kind */
+	json_t *info;          /* borrowed; copied */
 	bool muted;
 	sb_codec_id codec;
 	int payload_type;
