@@ -192,6 +192,20 @@ static void participant_detach(sb_participant *p)
 	}
 }
 
+/* participant_joined / participant_left for the notification bus: the
+ * participant with its interface and call info (the store keeps both). */
+static json_t *membership_event(sb_room *room, sb_participant *p, const char *reason)
+{
+	json_t *participant = sb_participant_to_json(p);
+	if (p->info)
+		json_object_set(participant, "info", p->info);
+	json_t *ev = json_pack("{sssoss}", "room", room->name, "participant", participant,
+	                       "interface", sb_participant_interface(p));
+	if (reason)
+		json_object_set_new(ev, "reason", json_string(reason));
+	return ev;
+}
+
 void sb_room_destroy(sb_room *room)
 {
 	if (!g_atomic_int_compare_and_exchange(&room->destroyed, 0, 1))
@@ -213,10 +227,7 @@ void sb_room_destroy(sb_room *room)
 	for (guint i = 0; i < members->len; i++) {
 		sb_participant *p = g_ptr_array_index(members, i);
 		participant_detach(p);
-		sb_events_publish("participant_left",
-		                  json_pack("{sssossss}", "room", room->name, "participant",
-		                            sb_participant_to_json(p), "interface",
-		                            sb_participant_interface(p), "reason", "room_closed"));
+		sb_events_publish("participant_left", membership_event(room, p, "room_closed"));
 	}
 	g_ptr_array_unref(members);
 	JANUS_LOG(LOG_INFO, "[switchboard] room %s destroyed\n", room->name);
@@ -253,10 +264,7 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	sb_room_broadcast(room, ev, p);
 	json_decref(ev);
 	sb_mixer_schedule(room);
-	sb_events_publish("participant_joined",
-	                  json_pack("{sssoss}", "room", room->name, "participant",
-	                            sb_participant_to_json(p), "interface",
-	                            sb_participant_interface(p)));
+	sb_events_publish("participant_joined", membership_event(room, p, NULL));
 	if (membership_hook)
 		membership_hook(room, p, true, sb_room_count_humans(room));
 	return SB_OK;
@@ -276,10 +284,7 @@ void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
 		json_object_set_new(ev, why, json_integer((json_int_t)p->id));
 		sb_room_broadcast(room, ev, NULL);
 		json_decref(ev);
-		sb_events_publish("participant_left",
-		                  json_pack("{sssossss}", "room", room->name, "participant",
-		                            sb_participant_to_json(p), "interface",
-		                            sb_participant_interface(p), "reason", why));
+		sb_events_publish("participant_left", membership_event(room, p, why));
 		/* The agent alone does not keep a room open. */
 		guint humans = sb_room_count_humans(room);
 		if (membership_hook)
