@@ -12,6 +12,7 @@ packages=(
 	libsoup-3.0-dev libjwt-dev libcurl4-openssl-dev
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev
 	nodejs npm chromium espeak-ng sox procps iproute2 openssl
+	libsqlite3-dev libpq-dev postgresql
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,7 @@
 #include "notify.h"
 #include "ops.h"
 #include "providers/chain.h"
+#include "store/api.h"
 
 static void header(GString *out, const char *name, const char *type, const char *help)
 {
@@ -137,5 +138,6 @@ char *sb_metrics_prometheus(void)
 	http_metrics(out);
 	agent_metrics(out);
 	provider_metrics(out);
+	sb_store_module_metrics(out);
 	return g_string_free(out, FALSE);
 }
