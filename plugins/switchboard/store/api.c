@@ -81,7 +81,7 @@ static bool parse_time(const char *s, gint64 *ms)
 static bool word(const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > max)
+	if (n == 0 || n > max || !g_ascii_islower(s[0]))
 		return false;
 	for (const char *p = s; *p; p++)
 		if (!g_ascii_islower(*p) && *p != '_')

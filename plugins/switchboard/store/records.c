@@ -12,6 +12,7 @@ typedef struct call_state {
 	bool has_interface, answered, ai, human_agent, transferred, failed;
 	char *interface;
 	int parties;              /* participants that joined, the AI agent included */
+	int present;              /* participants in the room now */
 	GHashTable *participants; /* participant id (string) -> participant row id */
 } call_state;
 
@@ -20,6 +21,9 @@ static sb_store *store;
 static char *node;
 static unsigned subscription;
 static GHashTable *calls; /* room -> call_state */
+/* room -> id of its last ended call: the agent's last words may come just
+ * after the caller left. */
+static GHashTable *recent;
 /* Orders transcript lines of the same millisecond (wall clock in µs at
  * start, so a restarted node keeps counting up). */
 static gint64 segment_seq;
@@ -116,6 +120,7 @@ static void close_call(call_state *c, gint64 ts)
 	char *key = g_strdup_printf("%s\n%s", c->interface ? c->interface : "web", outcome);
 	gpointer n = g_hash_table_lookup(ended_counts, key);
 	g_hash_table_replace(ended_counts, key, GSIZE_TO_POINTER(GPOINTER_TO_SIZE(n) + 1));
+	g_hash_table_replace(recent, g_strdup(c->room), g_strdup(c->id));
 	g_hash_table_remove(calls, c->room);
 }
 
@@ -153,6 +158,7 @@ static void participant_joined(json_t *ev, gint64 ts)
 	g_hash_table_replace(c->participants, g_strdup(pid), row);
 	free(info_text);
 	c->parties++;
+	c->present++;
 	if (ai)
 		c->ai = true;
 	else if (role && !strcmp(role, "agent"))
@@ -197,10 +203,15 @@ static void participant_left(json_t *ev, gint64 ts)
 	g_snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
 	           json_integer_value(json_object_get(p, "id")));
 	const char *row = g_hash_table_lookup(c->participants, pid);
-	if (row)
-		sb_store_write(
-		        store, "UPDATE participants SET left_at = ?, reason = ? WHERE id = ?",
-		        json_pack("[Ios]", (json_int_t)ts, opt_string(str(ev, "reason")), row));
+	if (!row)
+		return;
+	sb_store_write(store, "UPDATE participants SET left_at = ?, reason = ? WHERE id = ?",
+	               json_pack("[Ios]", (json_int_t)ts, opt_string(str(ev, "reason")), row));
+	g_hash_table_remove(c->participants, pid);
+	/* A room left empty ends the call (a permanent room lives on, and
+	 * its next caller starts a new call). */
+	if (--c->present <= 0)
+		close_call(c, ts);
 }
 
 static void transcript(json_t *ev, gint64 ts)
@@ -208,7 +219,10 @@ static void transcript(json_t *ev, gint64 ts)
 	const char *room = str(ev, "room"), *text = str(ev, "text");
 	if (!room || !text || !json_is_true(json_object_get(ev, "final")))
 		return; /* partial results are for the live view only */
-	call_state *c = open_call(room, ts);
+	call_state *c = g_hash_table_lookup(calls, room);
+	const char *call_id = c ? c->id : g_hash_table_lookup(recent, room);
+	if (!call_id)
+		return; /* no call in that room */
 	json_t *start = json_object_get(ev, "start");
 	char *id = g_uuid_string_random();
 	sb_store_write(
@@ -216,7 +230,7 @@ static void transcript(json_t *ev, gint64 ts)
 	        "INSERT INTO transcript_segments (id, call_id, speaker, speaker_id, text, "
 	        "started, ended, final, seq) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) "
 	        "ON CONFLICT (id) DO NOTHING",
-	        json_pack("[sssOsOII]", id, c->id, str(ev, "speaker") ? str(ev, "speaker") : "",
+	        json_pack("[sssOsOII]", id, call_id, str(ev, "speaker") ? str(ev, "speaker") : "",
 	                  json_object_get(ev, "speaker_id") ? json_object_get(ev, "speaker_id")
 	                                                    : json_null(),
 	                  text, json_is_integer(start) ? start : json_null(), (json_int_t)ts,
@@ -229,7 +243,10 @@ static void agent_turn(json_t *ev, gint64 ts)
 	const char *room = str(ev, "room");
 	if (!room)
 		return;
-	call_state *c = open_call(room, ts);
+	call_state *c = g_hash_table_lookup(calls, room);
+	const char *call_id = c ? c->id : g_hash_table_lookup(recent, room);
+	if (!call_id)
+		return; /* no call in that room */
 	json_t *lat = json_object_get(ev, "latency_ms");
 	bool fallback = json_is_true(json_object_get(ev, "fallback"));
 	bool interrupted = json_is_true(json_object_get(ev, "interrupted"));
@@ -239,13 +256,14 @@ static void agent_turn(json_t *ev, gint64 ts)
 	        "INSERT INTO agent_turns (id, call_id, at, latency_ms, stt, llm, tts, fallback, "
 	        "interrupted, user_text, agent_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 	        "ON CONFLICT (id) DO NOTHING",
-	        json_pack("[ssIOooobboo]", id, c->id, (json_int_t)ts,
+	        json_pack("[ssIOooobboo]", id, call_id, (json_int_t)ts,
 	                  json_is_integer(lat) ? lat : json_null(), opt_string(str(ev, "stt")),
 	                  opt_string(str(ev, "llm")), opt_string(str(ev, "tts")), fallback,
 	                  interrupted, opt_string(str(ev, "user_text")),
 	                  opt_string(str(ev, "agent_text"))));
 	g_free(id);
-	c->ai = true;
+	if (c)
+		c->ai = true;
 	if (json_is_integer(lat) && json_integer_value(lat) >= 0) {
 		json_int_t ms = json_integer_value(lat);
 		size_t b = 0;
@@ -400,9 +418,7 @@ void sb_records_event(json_t *ev)
 		g_mutex_unlock(&mutex);
 		return;
 	}
-	if (!strcmp(type, "room_created") && str(ev, "room")) {
-		open_call(str(ev, "room"), ts);
-	} else if (!strcmp(type, "room_closed")) {
+	if (!strcmp(type, "room_closed")) {
 		call_state *c = g_hash_table_lookup(calls, str(ev, "room") ? str(ev, "room") : "");
 		if (c)
 			close_call(c, ts);
@@ -437,6 +453,7 @@ void sb_records_start(sb_store *s, const char *node_name)
 	node = g_strdup(node_name);
 	segment_seq = MAX(segment_seq, g_get_real_time());
 	calls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)call_free);
+	recent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if (!ended_counts)
 		ended_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_mutex_unlock(&mutex);
@@ -457,6 +474,7 @@ void sb_records_stop(void)
 		g_list_free(open);
 		g_hash_table_destroy(calls);
 		calls = NULL;
+		g_clear_pointer(&recent, g_hash_table_destroy);
 	}
 	store = NULL;
 	g_clear_pointer(&node, g_free);
