@@ -187,4 +187,11 @@ test('metrics and the admin route', async () => {
 	assert.ok(Array.isArray(list.json.list));
 	assert.equal((await rest('POST', '/api/admin', { request: 'destroy', room: 'no-such-room' })).status, 404);
 	assert.equal((await rest('POST', '/api/admin', {})).status, 400);
+	// Reload the knowledge base without a restart: Admin API and REST.
+	const viaAdmin = await adminRequest({ request: 'reload_kb' });
+	assert.equal(viaAdmin.switchboard, 'success', JSON.stringify(viaAdmin));
+	assert.ok(viaAdmin.intents > 0 && viaAdmin.faqs > 0);
+	const viaRest = await rest('POST', '/api/admin', { request: 'reload_kb' });
+	assert.equal(viaRest.status, 200, viaRest.text);
+	assert.equal(viaRest.json.knowledge_base, viaAdmin.knowledge_base);
 });
