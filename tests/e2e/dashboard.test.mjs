@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { rmSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
@@ -48,6 +48,7 @@ after(async () => {
 	for (const s of sockets) s.close();
 	await browser?.close().catch(() => {});
 	if (janus) await janus.stop();
+	if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('the dashboard shows live sessions, history, a call, analytics and transfers', { timeout: 60000 }, async () => {

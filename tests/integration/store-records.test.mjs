@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNotifications, rest } from '../lib/notifications.mjs';
@@ -29,6 +29,7 @@ after(async () => {
 	notes?.close();
 	await browser?.close().catch(() => {});
 	if (janus) await janus.stop();
+	if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('a browser call answered by the AI agent leaves its record and transcript', { timeout: 150000 }, async () => {
