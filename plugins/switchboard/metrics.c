@@ -12,6 +12,7 @@
 #include "providers/chain.h"
 #include "rtp_endpoint.h"
 #include "sip/sip.h"
+#include "store/api.h"
 
 static void header(GString *out, const char *name, const char *type, const char *help)
 {
@@ -181,5 +182,6 @@ char *sb_metrics_prometheus(void)
 	agent_metrics(out);
 	provider_metrics(out);
 	sip_metrics(out);
+	sb_store_module_metrics(out);
 	return g_string_free(out, FALSE);
 }

@@ -25,6 +25,7 @@
 #include "sb.h"
 #include "settings.h"
 #include "sip/sip.h"
+#include "store/api.h"
 #include "webrtc.h"
 
 /* The feature modules (SIP bridge, Twilio, store, transfer): each registers
@@ -39,6 +40,7 @@ typedef struct sb_module {
 } sb_module;
 
 static const sb_module modules[] = {
+        {"store", sb_store_module_start, sb_store_module_stop, sb_store_module_finish},
         {"the SIP bridge", sb_sip_start, sb_sip_stop, NULL},
         {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
 };
