@@ -24,6 +24,7 @@
 #include "rtp_endpoint.h"
 #include "sb.h"
 #include "settings.h"
+#include "transfer_api.h"
 #include "webrtc.h"
 
 /* The feature modules (SIP bridge, Twilio, store, transfer): each registers
@@ -38,6 +39,7 @@ typedef struct sb_module {
 } sb_module;
 
 static const sb_module modules[] = {
+        {"transfer", sb_transfer_module_start, sb_transfer_module_stop, sb_transfer_module_finish},
         {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
 };
 static bool module_started[G_N_ELEMENTS(modules)];
