@@ -5,9 +5,10 @@
 typedef struct transfer {
 	char *id;
 	sb_transfer_state state;
-	char *room;    /* the caller's */
-	char *consult; /* the private consult room, NULL once destroyed */
-	guint64 from;  /* Agent A's participant */
+	char *room;         /* the caller's */
+	char *consult;      /* the private consult room, NULL once destroyed */
+	char *consult_name; /* its name, kept for the record */
+	guint64 from;       /* Agent A's participant */
 	char *from_agent;
 	char from_home[80];
 	sb_target_kind kind;
@@ -51,6 +52,7 @@ static void transfer_free(gpointer data)
 	g_free(t->id);
 	g_free(t->room);
 	g_free(t->consult);
+	g_free(t->consult_name);
 	g_free(t->from_agent);
 	g_free(t->target);
 	g_free(t->reason);
@@ -95,8 +97,7 @@ static json_t *info_json(const transfer *t, bool with_summary)
 	if (t->to)
 		json_object_set_new(j, "to_participant", json_integer((json_int_t)t->to));
 	json_object_set_new(j, "target_kind", json_string(kind_name(t->kind)));
-	if (t->consult)
-		json_object_set_new(j, "consult_room", json_string(t->consult));
+	json_object_set_new(j, "consult_room", json_string(t->consult_name));
 	if (t->reason)
 		json_object_set_new(j, "reason", json_string(t->reason));
 	if (t->end_reason)
@@ -317,6 +318,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	t->state = SB_TRANSFER_RINGING;
 	t->room = g_strdup(req->room);
 	t->consult = g_strdup(consult);
+	t->consult_name = g_strdup(consult);
 	t->from = req->from;
 	t->from_agent = g_strdup(req->from_agent);
 	if (req->from_agent) {

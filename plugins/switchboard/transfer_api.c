@@ -245,7 +245,12 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 
 static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 {
-	(void)ctx;
+	sb_participant *me = NULL;
+	json_t *err = console_caller(ctx, &me);
+	if (err)
+		return err;
+	if (me)
+		sb_participant_unref(me);
 	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	const char *error = NULL;
 	json_t *s = sb_transfer_summary(str(body, "room"), &error);
@@ -342,6 +347,27 @@ static json_t *op_queue(json_t *body, sb_op_ctx *ctx)
 {
 	(void)body, (void)ctx;
 	json_t *r = answer("queue");
+	json_object_set_new(r, "queue", sb_queue_list());
+	return r;
+}
+
+/* A room joins the queue for a human (an IVR, a webhook, the backend). */
+static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	CHECK_STRING(body, "reason", false, 200);
+	sb_room *room = sb_room_find(str(body, "room"));
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	json_t *details = json_object();
+	json_t *s = sb_transfer_summary(room->name, NULL);
+	if (s)
+		json_object_set_new(details, "summary", s);
+	sb_queue_add(room->name, str(body, "reason") ? str(body, "reason") : "queued", details);
+	json_decref(details);
+	sb_room_unref(room);
+	json_t *r = answer("queued");
 	json_object_set_new(r, "queue", sb_queue_list());
 	return r;
 }
@@ -464,7 +490,8 @@ static json_t *op_transcript_add(json_t *body, sb_op_ctx *ctx)
 
 static const sb_op transfer_ops[] = {
         {"transfer", op_transfer, 0},
-        {"summary", op_summary, SB_OP_ADMIN},
+        {"summary", op_summary, 0},
+        {"queue_add", op_queue_add, SB_OP_ADMIN},
         {"assist", op_assist, 0},
         {"agents", op_agents, 0},
         {"agent_status", op_agent_status, 0},
@@ -619,6 +646,12 @@ static int route_queue(const sb_rest_request *req, json_t **out, char **t, const
 	return reply(run(request_from(req, "queue")), out);
 }
 
+static int route_queue_add(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "queue_add")), out);
+}
+
 static int route_queue_take(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
@@ -640,6 +673,7 @@ static const sb_rest_route transfer_routes[] = {
         {"GET", "/api/agents", route_agents, 0},
         {"POST", "/api/agents/{}", route_agents_post, 0},
         {"GET", "/api/queue", route_queue, 0},
+        {"POST", "/api/queue", route_queue_add, 0},
         {"POST", "/api/queue/take", route_queue_take, 0},
         {"POST", "/api/transcript", route_transcript, 0},
 };

@@ -136,6 +136,8 @@ static void publish(void *u, const char *type, json_t *data)
 	g_assert_nonnull(json_object_get(data, "room"));
 	g_assert_nonnull(json_object_get(data, "from"));
 	g_assert_nonnull(json_object_get(data, "to"));
+	g_assert_true(g_str_has_prefix(json_string_value(json_object_get(data, "consult_room")),
+	                               "consult-"));
 	g_assert_cmpstr(json_string_value(json_object_get(data, "target_kind")), ==, "agent");
 	if (!strcmp(type, "transfer_completed"))
 		g_assert_nonnull(json_object_get(data, "duration_ms"));
