@@ -249,7 +249,7 @@ void sb_queue_add(const char *room, const char *reason, json_t *details)
 	json_decref(q->details);
 	q->details = details ? json_deep_copy(details) : NULL;
 	g_mutex_unlock(&mutex);
-	sb_events_publish("queue_updated", json_pack("{sssss}", "room", room, "action", "added",
+	sb_events_publish("queue_updated", json_pack("{ssssss}", "room", room, "action", "added",
 	                                             "reason", reason ? reason : ""));
 }
 

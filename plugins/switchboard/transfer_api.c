@@ -8,6 +8,7 @@
 
 #include <debug.h>
 
+#include "agent.h"
 #include "events.h"
 #include "http.h"
 #include "ops.h"
@@ -409,6 +410,9 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 			r = sb_ops_error(rc, "Could not bring the agent into the call (%d)", rc);
 		} else {
 			sb_presence_set_status(agent, "busy");
+			/* The human takes over from the AI agent. */
+			if (g_atomic_int_get(&room->agent_enabled))
+				sb_agent_enable(room, false);
 			r = answer("taken");
 			json_object_set_new(r, "room", json_string(name));
 			json_object_set_new(r, "agentId", json_string(agent));
