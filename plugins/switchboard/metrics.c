@@ -10,6 +10,7 @@
 #include "notify.h"
 #include "ops.h"
 #include "providers/chain.h"
+#include "transfer.h"
 
 static void header(GString *out, const char *name, const char *type, const char *help)
 {
@@ -130,6 +131,21 @@ static void provider_metrics(GString *out)
 	json_decref(chains);
 }
 
+static void transfer_metrics(GString *out)
+{
+	sb_transfer_stats ts;
+	sb_transfers_get_stats(&ts);
+	header(out, "switchboard_transfers_total", "counter", "Warm transfers by outcome.");
+	g_string_append_printf(out,
+	                       "switchboard_transfers_total{outcome=\"started\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"completed\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"cancelled\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"failed\"} %" G_GUINT64_FORMAT "\n",
+	                       ts.started, ts.completed, ts.cancelled, ts.failed);
+	metric(out, "switchboard_transfers_active", "gauge", "Warm transfers under way.",
+	       (long long)ts.active);
+}
+
 char *sb_metrics_prometheus(void)
 {
 	GString *out = g_string_new(NULL);
@@ -137,5 +153,6 @@ char *sb_metrics_prometheus(void)
 	http_metrics(out);
 	agent_metrics(out);
 	provider_metrics(out);
+	transfer_metrics(out);
 	return g_string_free(out, FALSE);
 }

@@ -28,6 +28,7 @@ static GHashTable *transfers; /* id -> transfer* (owned) */
 static sb_transfer_env env;
 static sb_transfer_config config;
 static guint counter;
+static sb_transfer_stats stats; /* guarded by lock */
 
 const char *sb_transfer_state_name(sb_transfer_state state)
 {
@@ -216,6 +217,10 @@ static void end_back_to_caller(transfer *t, sb_transfer_state state, const char 
 	sb_transfer_state was = t->state;
 	t->state = state;
 	t->ended_ms = env.now_ms(env.user);
+	if (state == SB_TRANSFER_CANCELLED)
+		stats.cancelled++;
+	else
+		stats.failed++;
 	g_free(t->end_reason);
 	t->end_reason = g_strdup(reason);
 	if (was == SB_TRANSFER_RINGING)
@@ -238,12 +243,14 @@ static void complete(transfer *t, const char *reason)
 	sb_transfer_state was = t->state;
 	t->state = SB_TRANSFER_COMPLETED;
 	t->ended_ms = env.now_ms(env.user);
+	stats.completed++;
 	g_free(t->end_reason);
 	t->end_reason = g_strdup(reason);
 	/* B reaches the caller before A lets go: the caller is never alone. */
 	if (was == SB_TRANSFER_CONSULTING && !env.move(env.user, t->to, t->room)) {
 		t->state = was;
 		t->ended_ms = 0;
+		stats.completed--;
 		end_back_to_caller(t, SB_TRANSFER_FAILED, "target_left");
 		return;
 	}
@@ -341,6 +348,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		for (guint i = 0; i < t->held->len; i++)
 			env.set_hold(env.user, t->room, g_array_index(t->held, guint64, i), true);
 	g_hash_table_insert(transfers, t->id, t);
+	stats.started++;
 	if (!env.move(env.user, t->from, t->consult)) {
 		end_back_to_caller(t, SB_TRANSFER_FAILED, "from_unreachable");
 		g_strlcpy(error_text, "Agent A could not be moved to the consult room", len);
@@ -445,6 +453,7 @@ static void caller_gone(transfer *t)
 	sb_transfer_state was = t->state;
 	t->state = SB_TRANSFER_FAILED;
 	t->ended_ms = env.now_ms(env.user);
+	stats.failed++;
 	g_free(t->end_reason);
 	t->end_reason = g_strdup("caller_left");
 	if (was == SB_TRANSFER_RINGING)
@@ -541,6 +550,21 @@ void sb_transfers_forget_old(gint64 max_age_ms)
 			if (is_final(t) && now - t->ended_ms > max_age_ms)
 				g_hash_table_iter_remove(&it);
 		}
+	}
+	g_rec_mutex_unlock(&lock);
+}
+
+void sb_transfers_get_stats(sb_transfer_stats *out)
+{
+	g_rec_mutex_lock(&lock);
+	*out = stats;
+	out->active = 0;
+	if (transfers) {
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, transfers);
+		while (g_hash_table_iter_next(&it, NULL, &value))
+			out->active += !is_final(value);
 	}
 	g_rec_mutex_unlock(&lock);
 }

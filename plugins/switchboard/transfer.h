@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <glib.h>
 #include <jansson.h>
@@ -128,6 +129,12 @@ void sb_transfer_participant_left(const char *room, guint64 participant);
 json_t *sb_transfer_info(const char *id);
 /* Every live transfer. */
 json_t *sb_transfers_list(void);
+typedef struct sb_transfer_stats {
+	uint64_t started, completed, cancelled, failed; /* since start-up */
+	uint64_t active;                                /* live now */
+} sb_transfer_stats;
+void sb_transfers_get_stats(sb_transfer_stats *out);
+
 /* Forgets final transfers older than max_age_ms. */
 void sb_transfers_forget_old(gint64 max_age_ms);
 

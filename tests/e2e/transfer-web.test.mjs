@@ -274,4 +274,30 @@ test('the AI assist answers the agent from the knowledge base with the call in c
 	assert.equal(s.json.summary.caller.order, '12345');
 	assert.equal((await rest('POST', '/api/generate-summary', { room: 'nope' })).status, 404);
 	assert.equal((await rest('POST', '/api/chat', { room: ROOM })).status, 400);
+	// The outcomes are counted.
+	const m = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } }).then((r) => r.text());
+	assert.match(m, /switchboard_transfers_total\{outcome="completed"\} 1\n/);
+	assert.match(m, /switchboard_transfers_total\{outcome="cancelled"\} 1\n/);
+	assert.match(m, /switchboard_transfers_total\{outcome="failed"\} 1\n/);
+	assert.match(m, /switchboard_transfers_active 0\n/);
+});
+
+test('the caller hangs up mid-consult: both agents are back at their desks, nothing is left over', { timeout: 60000 }, async () => {
+	const incoming = await startTransfer('bob', 'alice');
+	await people.alice.page.click('#accept');
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), await roomOf('bob')));
+	await people.caller.page.click('#leave');
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), 'desk-bob'));
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), 'desk-alice'));
+	const failed = await eventually(null, async () => {
+		const n = busFor(incoming.transfer_id, 'transfer_failed');
+		assert.equal(n?.reason, 'caller_left');
+		return n;
+	});
+	assert.equal((await adminRequest({ request: 'exists', room: failed.consult_room })).exists, false);
+	assert.equal((await adminRequest({ request: 'exists', room: ROOM })).exists, false);
+	const agents = (await rest('GET', '/api/agents')).json.agents;
+	for (const id of ['alice', 'bob']) assert.equal(agents.find((a) => a.agentId === id).status, 'available');
+	// Bob's console was told why.
+	assert.equal((await consoleState('bob')).lastTransfer?.end_reason, 'caller_left');
 });

@@ -280,6 +280,10 @@ static void test_complete(void)
 	g_assert_cmpstr(last_bus(), ==, "transfer_accepted");
 	act(id, "complete", SB_TRANSFER_OK);
 	g_assert_cmpstr(state_of(id), ==, "completed");
+	sb_transfer_stats st;
+	sb_transfers_get_stats(&st);
+	g_assert_cmpuint(st.completed, ==, 1);
+	g_assert_cmpuint(st.active, ==, 0);
 	g_assert_cmpstr(room_of(B), ==, "call");
 	g_assert_cmpstr(room_of(A), ==, "desk-alice");
 	g_assert_cmpstr(room_of(CALLER), ==, "call");
