@@ -17,7 +17,7 @@ const API_URL = params.get('api') || location.origin;
 const $ = (id) => document.getElementById(id);
 
 const state = {
-	phase: 'signed-out', agentId: null, desk: null, presence: 'available',
+	phase: 'signed-out', agentId: null, desk: null, presence: 'available', role: 'agent', rooms: [],
 	queue: [], agents: [], transcript: [], summary: null,
 	transfer: null, // the transfer I started: {transfer_id, state, …}
 	incoming: null, // a transfer offered to me
@@ -96,6 +96,7 @@ async function signIn(ev) {
 		const r = await api('/api/agents/signin', { agentId, name, role: $('agent-role').value });
 		state.agentId = agentId;
 		state.desk = r.desk;
+		state.role = $('agent-role').value;
 		await initJanus(params.has('debug'));
 		session = await connect(JANUS_URL, (cause) => { showError(`Lost Janus: ${cause}`); signOut(); });
 		await audio.attach(session);
@@ -127,8 +128,19 @@ async function refresh() {
 	try {
 		state.queue = (await op({ request: 'queue' })).queue || [];
 		state.agents = (await op({ request: 'agents' })).agents || [];
+		if (state.role === 'supervisor') state.rooms = (await op({ request: 'list' })).list || [];
 	} catch (e) {
 		showError(e.message);
+	}
+	render();
+}
+
+// Supervisors: listen to a call (muted, unheard) or go back to the desk.
+async function listenIn(room) {
+	try {
+		await op({ request: 'listen_in', room });
+	} catch (e) {
+		showError(`Could not listen in: ${e.message}`);
 	}
 	render();
 }
@@ -231,6 +243,18 @@ function render() {
 	}));
 	$('queue-empty').hidden = state.queue.length > 0;
 
+	const supervisor = state.role === 'supervisor';
+	$('live-calls').hidden = !supervisor;
+	$('rooms').replaceChildren(...state.rooms.map((r) => {
+		const b = document.createElement('button');
+		b.textContent = r.room === audio.room ? 'Listening' : 'Listen';
+		b.dataset.room = r.room;
+		b.disabled = r.room === audio.room;
+		b.onclick = () => listenIn(r.room);
+		return li(`${r.room} (${r.num_participants})`, b);
+	}));
+	$('back-to-desk').disabled = atDesk();
+	$('transfer-panel').dataset.supervisor = supervisor;
 	$('incoming').hidden = !state.incoming;
 	if (state.incoming) {
 		$('incoming-from').textContent = `From ${state.incoming.from} — ${state.incoming.reason || 'no reason given'}`;
@@ -246,7 +270,7 @@ function render() {
 	$('summary').textContent = state.summary ? summaryText(state.summary) : 'No summary yet.';
 
 	const t = state.transfer;
-	$('transfer-panel').hidden = !onCall;
+	$('transfer-panel').hidden = !onCall || supervisor;
 	$('transfer-start').hidden = !!t;
 	$('transfer-live').hidden = !t;
 	if (t) {
@@ -290,9 +314,10 @@ $('cancel').onclick = () => state.transfer && act('cancel', state.transfer);
 $('accept').onclick = () => state.incoming && act('accept', state.incoming);
 $('decline').onclick = () => state.incoming && act('decline', state.incoming);
 $('summarise').onclick = summarise;
+$('back-to-desk').onclick = () => listenIn(state.desk);
 $('assist-form').addEventListener('submit', ask);
 
-for (const [param, id] of [['agent', 'agent-id'], ['name', 'agent-name'], ['apikey', 'api-key']])
+for (const [param, id] of [['agent', 'agent-id'], ['name', 'agent-name'], ['apikey', 'api-key'], ['role', 'agent-role']])
 	if (params.get(param)) $(id).value = params.get(param);
 
 // What the end-to-end tests read (tests/e2e/transfer-web.test.mjs).
@@ -300,7 +325,7 @@ window.consoleTest = {
 	spectrum,
 	magnitudeAt,
 	state: () => ({
-		phase: state.phase, room: audio.room, id: audio.myId, desk: state.desk,
+		phase: state.phase, room: audio.room, id: audio.myId, desk: state.desk, role: state.role, rooms: state.rooms,
 		transfer: state.transfer, incoming: state.incoming, lastTransfer: state.lastTransfer || null,
 		summary: state.summary, queue: state.queue, agents: state.agents, transcript: state.transcript,
 		assist: state.assist, errors: state.errors,

@@ -186,7 +186,8 @@ static bool mix_room(sb_room *room)
 			decodes++;
 		bool held = g_atomic_int_get(&p->on_hold);
 		bool contributing = level >= 0 && level < settings->silence_level &&
-		                    !g_atomic_int_get(&p->muted) && !held;
+		                    !g_atomic_int_get(&p->muted) && !held &&
+		                    !g_atomic_int_get(&p->listen_only);
 		if (contributing) {
 			sb_mix_add(mix->full, p->frame, n);
 			if (level < loudest_level) {

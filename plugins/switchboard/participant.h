@@ -83,6 +83,8 @@ struct sb_participant {
 	/* Set while a mixer worker mixes this participant: a participant
 	 * moved between rooms is never mixed by two workers at once. */
 	volatile gint mixing;
+	/* A silent supervisor: never mixed, whatever its mute says. */
+	volatile gint listen_only;
 
 	const sb_participant_ops *ops;
 	void *transport; /* owned, freed by ops->free_transport */

@@ -287,8 +287,10 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	while (g_hash_table_contains(room->participants, &p->id))
 		p->id++;
 	/* A supervisor listens in silently: nobody hears them. */
-	if (sb_participant_is_supervisor(p))
+	if (sb_participant_is_supervisor(p)) {
 		g_atomic_int_set(&p->muted, 1);
+		g_atomic_int_set(&p->listen_only, 1);
+	}
 	sb_participant_ref(p);
 	g_hash_table_insert(room->participants, g_memdup2(&p->id, sizeof(p->id)), p);
 	g_mutex_lock(&p->mutex);

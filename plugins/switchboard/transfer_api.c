@@ -427,6 +427,41 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* A supervisor listens in silently: their participant (muted since it
+ * joined with the supervisor role, not heard, not keeping rooms open)
+ * moves into the room, or back to their desk. */
+static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	sb_participant *me = ctx->session ? sb_session_participant(ctx->session) : NULL;
+	if (!me)
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Sign in as a supervisor first");
+	json_t *r = NULL;
+	sb_room *room = NULL;
+	if (!sb_participant_is_supervisor(me) || !g_atomic_int_get(&me->listen_only)) {
+		r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only supervisors listen in");
+	} else if (!(room = sb_room_find(str(body, "room")))) {
+		r = sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	} else {
+		char desk[80] = "";
+		if (me->identity)
+			sb_presence_desk_name(me->identity, desk, sizeof(desk));
+		if (room->hidden && strcmp(room->name, desk) != 0) {
+			r = sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                 "Private rooms cannot be listened to");
+		} else {
+			sb_error rc = sb_room_move_participant(me, room);
+			r = rc == SB_OK ? answer("listening")
+			                : sb_ops_error(rc, "Could not move there (%d)", rc);
+			if (rc == SB_OK)
+				json_object_set_new(r, "room", json_string(room->name));
+		}
+		sb_room_unref(room);
+	}
+	sb_participant_unref(me);
+	return r;
+}
+
 /* Signs an agent in: their private desk room and a join token for it. */
 static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 {
@@ -502,6 +537,7 @@ static const sb_op transfer_ops[] = {
         {"queue", op_queue, 0},
         {"queue_take", op_queue_take, 0},
         {"agent_signin", op_agent_signin, SB_OP_ADMIN},
+        {"listen_in", op_listen_in, SB_OP_SESSION},
         {"transcript_add", op_transcript_add, SB_OP_ADMIN},
 };
 

@@ -25,8 +25,10 @@ const people = {
 	caller: { tone: 440, display: 'Caller' },
 	alice: { tone: 880, display: 'Alice' },
 	bob: { tone: 1760, display: 'Bob' },
+	sue: { tone: 3000, display: 'Sue' }, // a supervisor
 };
 const TONES = [440, 880, 1760];
+const SUPERVISOR_TONE = 3000;
 
 let workDir, janus, bus;
 const browsers = [];
@@ -65,7 +67,7 @@ async function eventually(key, check, timeoutMs = WAIT_MS) {
 async function ears(key) {
 	const hook = key === 'caller' ? 'switchboardTest' : 'consoleTest';
 	return people[key].page.evaluate(([hook, freqs]) => Object.fromEntries(
-		freqs.map((f) => [f, window[hook].magnitudeAt(f)])), [hook, [...TONES, ...HOLD]]);
+		freqs.map((f) => [f, window[hook].magnitudeAt(f)])), [hook, [...TONES, ...HOLD, SUPERVISOR_TONE]]);
 }
 const holdLevel = (at) => Math.max(...HOLD.map((f) => at[f]));
 
@@ -81,10 +83,10 @@ async function assertHears(key, freq, not) {
 
 const consoleState = (key) => people[key].page.evaluate(() => window.consoleTest.state());
 
-async function signIn(key) {
+async function signIn(key, role = 'agent') {
 	const { page, display } = people[key];
 	const url = `${API_URL}/console.html?janus=${encodeURIComponent(HTTP_URL)}&apikey=${API_KEY}` +
-		`&agent=${key}&name=${display}&autosignin`;
+		`&agent=${key}&name=${display}&role=${role}&autosignin`;
 	await page.goto(url);
 	await eventually(key, async () => {
 		const s = await consoleState(key);
@@ -161,6 +163,27 @@ test('Alice takes the call from the queue: she and the caller hear each other', 
 	assert.deepEqual((await rest('GET', '/api/queue')).json.queue, []);
 	await assertHears('caller', 880, [440, 1760]);
 	await assertHears('alice', 440, [880, 1760]);
+});
+
+test('a supervisor listens in silently: hears both, heard by nobody', { timeout: 60000 }, async () => {
+	await signIn('sue', 'supervisor');
+	const { page } = people.sue;
+	await page.waitForSelector(`#rooms button[data-room="${ROOM}"]`);
+	assert.equal(await page.isVisible(`#rooms button[data-room^="desk-"]`), false, 'desks are private');
+	await page.click(`#rooms button[data-room="${ROOM}"]`);
+	await eventually('sue', async () => assert.equal(await roomOf('sue'), ROOM));
+	await eventually('sue', async () => {
+		const at = await ears('sue');
+		assert.ok(at[440] > -70 && at[880] > -70, `sue hears ${JSON.stringify(at)}`);
+	});
+	// Nobody hears her, and she does not keep the room open.
+	await assertHears('caller', 880, [SUPERVISOR_TONE]);
+	await assertHears('alice', 440, [SUPERVISOR_TONE]);
+	const me = (await adminRequest({ request: 'listparticipants', room: ROOM })).participants.find((p) => p.display === 'Sue');
+	assert.equal(me.role, 'supervisor');
+	assert.equal(me.muted, true);
+	await page.click('#back-to-desk');
+	await eventually('sue', async () => assert.equal(await roomOf('sue'), 'desk-sue'));
 });
 
 let first;
