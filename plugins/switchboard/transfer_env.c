@@ -184,7 +184,23 @@ static void env_notify(void *user, guint64 id, json_t *event)
 static void env_publish(void *user, const char *type, json_t *data)
 {
 	(void)user;
+	/* Agent A hung up before anyone took over: the caller, now alone,
+	 * waits for the next human in the queue. */
+	const char *reason = json_string_value(json_object_get(data, "reason"));
+	const char *room = json_string_value(json_object_get(data, "room"));
+	bool orphaned =
+	        !strcmp(type, "transfer_failed") && reason && room && !strcmp(reason, "from_left");
+	char *queued = orphaned ? g_strdup(room) : NULL;
 	sb_events_publish(type, data);
+	if (queued) {
+		json_t *details = json_object();
+		json_t *s = sb_transfer_summary(queued, NULL);
+		if (s)
+			json_object_set_new(details, "summary", s);
+		sb_queue_add(queued, "agent_left", details);
+		json_decref(details);
+		g_free(queued);
+	}
 }
 
 static gboolean timer_fired(gpointer data)

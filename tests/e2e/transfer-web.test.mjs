@@ -305,9 +305,28 @@ test('the AI assist answers the agent from the knowledge base with the call in c
 	assert.match(m, /switchboard_transfers_active 0\n/);
 });
 
-test('the caller hangs up mid-consult: both agents are back at their desks, nothing is left over', { timeout: 60000 }, async () => {
+test('Agent A hangs up while B rings: the caller is off hold and queued; another agent takes the call', { timeout: 90000 }, async () => {
 	const incoming = await startTransfer('bob', 'alice');
-	await people.alice.page.click('#accept');
+	await people.bob.page.click('#signout');
+	const failed = await eventually(null, async () => {
+		const n = busFor(incoming.transfer_id, 'transfer_failed');
+		assert.equal(n?.reason, 'from_left');
+		return n;
+	});
+	assert.equal((await adminRequest({ request: 'exists', room: failed.consult_room })).exists, false);
+	const call = await adminRequest({ request: 'listparticipants', room: ROOM });
+	assert.deepEqual(call.participants.map((p) => [p.display, !!p.on_hold]), [['Caller', false]]);
+	assert.equal((await consoleState('alice')).incoming, null, 'the offer is withdrawn');
+	await eventually('alice', async () => assert.ok((await consoleState('alice')).queue.some((e) => e.room === ROOM && e.reason === 'agent_left')));
+	await people.alice.page.click(`#queue button[data-room="${ROOM}"]`);
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), ROOM));
+	await assertHears('caller', 880, [440, 1760]);
+	await signIn('bob');
+});
+
+test('the caller hangs up mid-consult: both agents are back at their desks, nothing is left over', { timeout: 60000 }, async () => {
+	const incoming = await startTransfer('alice', 'bob');
+	await people.bob.page.click('#accept');
 	await eventually('alice', async () => assert.equal(await roomOf('alice'), await roomOf('bob')));
 	await people.caller.page.click('#leave');
 	await eventually('bob', async () => assert.equal(await roomOf('bob'), 'desk-bob'));
@@ -321,6 +340,7 @@ test('the caller hangs up mid-consult: both agents are back at their desks, noth
 	assert.equal((await adminRequest({ request: 'exists', room: ROOM })).exists, false);
 	const agents = (await rest('GET', '/api/agents')).json.agents;
 	for (const id of ['alice', 'bob']) assert.equal(agents.find((a) => a.agentId === id).status, 'available');
-	// Bob's console was told why.
+	// The consoles were told why.
 	assert.equal((await consoleState('bob')).lastTransfer?.end_reason, 'caller_left');
+	assert.equal((await consoleState('alice')).lastTransfer?.end_reason, 'caller_left');
 });
