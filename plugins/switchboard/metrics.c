@@ -13,6 +13,7 @@
 #include "rtp_endpoint.h"
 #include "sip/sip.h"
 #include "store/api.h"
+#include "transfer.h"
 
 static void header(GString *out, const char *name, const char *type, const char *help)
 {
@@ -172,6 +173,19 @@ static void sip_metrics(GString *out)
 	       "RTP legs moved to their real source address (symmetric RTP).", (long long)rs.latched);
 	metric(out, "switchboard_rtp_rtcp_packets_total", "counter", "RTCP packets received.",
 	       (long long)rs.rtcp_packets);
+static void transfer_metrics(GString *out)
+{
+	sb_transfer_stats ts;
+	sb_transfers_get_stats(&ts);
+	header(out, "switchboard_transfers_total", "counter", "Warm transfers by outcome.");
+	g_string_append_printf(out,
+	                       "switchboard_transfers_total{outcome=\"started\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"completed\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"cancelled\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"failed\"} %" G_GUINT64_FORMAT "\n",
+	                       ts.started, ts.completed, ts.cancelled, ts.failed);
+	metric(out, "switchboard_transfers_active", "gauge", "Warm transfers under way.",
+	       (long long)ts.active);
 }
 
 char *sb_metrics_prometheus(void)
@@ -183,5 +197,6 @@ char *sb_metrics_prometheus(void)
 	provider_metrics(out);
 	sip_metrics(out);
 	sb_store_module_metrics(out);
+	transfer_metrics(out);
 	return g_string_free(out, FALSE);
 }
