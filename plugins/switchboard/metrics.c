@@ -173,6 +173,8 @@ static void sip_metrics(GString *out)
 	       "RTP legs moved to their real source address (symmetric RTP).", (long long)rs.latched);
 	metric(out, "switchboard_rtp_rtcp_packets_total", "counter", "RTCP packets received.",
 	       (long long)rs.rtcp_packets);
+}
+
 static void transfer_metrics(GString *out)
 {
 	sb_transfer_stats ts;
