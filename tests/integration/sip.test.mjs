@@ -313,3 +313,23 @@ test('leaks: after 200 short calls, calls, rooms, RTP sockets and threads are ba
 	leg.close();
 	assert.ok((await fetch(`${API_URL}/health`)).ok);
 });
+
+test('an INVITE flood gets 503 beyond the configured rate and leaves nothing behind', async () => {
+	await sleep(1500); // the bucket refills after the leak test
+	const rooms = (await rest('GET', '/rooms')).json.rooms.length;
+	const leg = await new RtpLeg().start();
+	const calls = await Promise.all(Array.from({ length: 100 }, (_, i) => placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port,
+		headers: { 'X-Twilio-CallSid': `CAflood${String(i).padStart(26, '0')}` } })));
+	const answered = calls.filter((c) => c.res?.status === 200);
+	const refused = calls.filter((c) => c.res?.status === 503);
+	assert.ok(refused.length > 0, 'some calls were refused');
+	assert.ok(answered.length <= 61, `${answered.length} answered with a burst of 60`);
+	assert.equal(answered.length + refused.length, 100);
+	assert.ok(refused.every((c) => /^\d+$/.test(c.res.h('retry-after') || '')), 'Retry-After on every 503');
+	await Promise.all(answered.map((c) => inDialog(peer, c, 'BYE')));
+	for (const end = Date.now() + 8000; Date.now() < end; await sleep(200))
+		if ((await metric('switchboard_sip_calls')) === 0 && (await rest('GET', '/rooms')).json.rooms.length === rooms) break;
+	assert.equal(await metric('switchboard_sip_calls'), 0);
+	assert.equal((await rest('GET', '/rooms')).json.rooms.length, rooms);
+	leg.close();
+});
