@@ -271,7 +271,7 @@ test('outbound to a baresip phone that answers; hang up; REFER moves the caller 
 		const id = r.json.callSid;
 		await notes.until('answered', statusOf(id, 'answered'), 8000);
 		await a.waitFor(/Call established/);
-		const refer = await adminRequest({ request: 'sip_refer', call_id: id, uri: `sip:bob@127.0.0.1:${BARESIP_B_PORT}` });
+		const refer = await adminRequest({ request: 'transfer', action: 'blind', call_id: id, uri: `sip:bob@127.0.0.1:${BARESIP_B_PORT}` });
 		assert.equal(refer.switchboard, 'transferring', JSON.stringify(refer));
 		await b.waitFor(/Call established|incoming call/i, 10000);
 		await notes.until('transferred', statusOf(id, 'transferred'), 10000);
