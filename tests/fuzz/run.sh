@@ -15,7 +15,9 @@ n=0
 providers="$repo/plugins/switchboard/providers"
 sources_fuzz_rtp_media="$media/rtp.c $media/jitter.c $media/codec.c"
 sources_fuzz_sse="$providers/sse.c"
-for target in fuzz_rtp_media fuzz_sse; do
+sip="$repo/plugins/switchboard/sip"
+sources_fuzz_sip="$sip/sdp.c $sip/digest.c $media/dtmf.c"
+for target in fuzz_rtp_media fuzz_sse fuzz_sip; do
 	n=$((n + 1))
 	sources_var="sources_$target"
 	# shellcheck disable=SC2086
