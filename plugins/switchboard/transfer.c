@@ -328,6 +328,22 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		rc = SB_TRANSFER_E_ROOM;
 		g_strlcpy(error_text, "could not create the consult room", len);
 	}
+	/* Dial before anything else changes, so a trunk that refuses (or
+	 * none configured) leaves the call as it was.  Progress is handled on
+	 * the worker under this lock, so nothing of it can arrive before the
+	 * transfer exists. */
+	g_autofree char *call_id = NULL;
+	if (rc == SB_TRANSFER_OK && phone) {
+		char *why = NULL;
+		call_id = env.dial(env.user, consult, req->target, &why);
+		if (!call_id) {
+			rc = SB_TRANSFER_E_DIAL;
+			g_snprintf(error_text, len, "could not dial %s: %s", req->target,
+			           why ? why : "unknown error");
+			env.room_destroy(env.user, consult);
+		}
+		g_free(why);
+	}
 	if (rc != SB_TRANSFER_OK) {
 		g_rec_mutex_unlock(&lock);
 		return rc;
@@ -349,6 +365,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	t->kind = req->kind;
 	t->target = g_strdup(req->target);
 	t->to = target.participant;
+	t->call_id = g_steal_pointer(&call_id);
 	g_strlcpy(t->to_home, target.home, sizeof(t->to_home));
 	t->reason = g_strdup(req->reason);
 	t->summary = env.summary(env.user, req->room);
@@ -368,20 +385,8 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_ROOM;
 	}
-	if (phone) {
-		char *why = NULL;
-		t->call_id = env.dial(env.user, t->consult, t->target, &why);
-		if (!t->call_id) {
-			g_snprintf(error_text, len, "could not dial %s: %s", t->target,
-			           why ? why : "unknown error");
-			g_free(why);
-			end_back_to_caller(t, SB_TRANSFER_FAILED, "dial_failed");
-			g_rec_mutex_unlock(&lock);
-			return SB_TRANSFER_E_ROOM;
-		}
-	} else {
+	if (!phone)
 		env.agent_busy(env.user, t->target, "ringing");
-	}
 	/* For a phone target too: a trunk that never reports back must not
 	 * keep the caller on hold forever. */
 	env.timer_start(env.user, t->id, config.ring_timeout_ms);

@@ -112,6 +112,7 @@ typedef enum {
 	SB_TRANSFER_E_BUSY,      /* a participant is already in another transfer */
 	SB_TRANSFER_E_ROOM,      /* room or participant gone, consult room failed */
 	SB_TRANSFER_E_UNSUPPORTED,
+	SB_TRANSFER_E_DIAL, /* a phone target could not be dialled */
 } sb_transfer_error;
 
 typedef struct sb_transfer_request {

@@ -58,6 +58,8 @@ static json_t *from_machine(sb_transfer_error rc, const char *text)
 		return transfer_error(SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", text);
 	case SB_TRANSFER_E_UNSUPPORTED:
 		return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported", text);
+	case SB_TRANSFER_E_DIAL:
+		return transfer_error(SB_ERROR_INVALID_REQUEST, "dial_failed", text);
 	default:
 		return transfer_error(SB_ERROR_UNKNOWN, "internal_error", text);
 	}
@@ -588,6 +590,8 @@ static int reply(json_t *r, json_t **out)
 		status = 409;
 	} else if (!strcmp(name, "not_supported")) {
 		status = 501;
+	} else if (!strcmp(name, "dial_failed")) {
+		status = 502; /* the trunk (or its absence), not the request */
 	}
 	*out = sb_http_error(name, "%s", str(r, "error"));
 	json_decref(r);

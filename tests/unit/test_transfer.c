@@ -617,7 +617,8 @@ static void test_phone_busy_no_answer(void)
 	/* The dial itself fails: a clear error, everything as before. */
 	setup(false);
 	f.dial_fails = true;
-	g_assert_null(start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_E_ROOM));
+	g_assert_null(start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_E_DIAL));
+	g_assert_cmpuint(f.bus->len, ==, 0);
 	g_assert_cmpstr(room_of(A), ==, "call");
 	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
 	g_assert_cmpuint(consult_rooms(), ==, 0);
