@@ -173,6 +173,8 @@ static void sip_metrics(GString *out)
 	       "RTP legs moved to their real source address (symmetric RTP).", (long long)rs.latched);
 	metric(out, "switchboard_rtp_rtcp_packets_total", "counter", "RTCP packets received.",
 	       (long long)rs.rtcp_packets);
+	metric(out, "switchboard_rtp_srtp_failures_total", "counter",
+	       "SRTP packets that failed authentication (dropped).", (long long)rs.srtp_failures);
 }
 
 static void transfer_metrics(GString *out)

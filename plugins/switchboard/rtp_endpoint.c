@@ -13,6 +13,7 @@
 #include <debug.h>
 
 #include "media/dtmf.h"
+#include "media/srtp.h"
 #include "media/rtp.h"
 
 /* epoll keys: endpoint key << 1, low bit set for the RTCP socket. */
@@ -34,6 +35,7 @@ typedef struct rtp_endpoint {
 	GMutex dtmf_mutex;
 	sb_dtmf_sender sender;     /* pushed by anyone, played by the mixer */
 	volatile gint64 last_rx_us;
+	sb_srtp *srtp; /* SDES-SRTP, or NULL for plain RTP */
 	sb_participant *participant; /* weak: the participant owns us */
 } rtp_endpoint;
 
@@ -135,6 +137,12 @@ static void handle_readable(uint64_t epoll_key)
 			__atomic_add_fetch(&stats.foreign_packets, 1, __ATOMIC_RELAXED);
 			continue;
 		}
+		size_t n = (size_t)len;
+		if (ep->srtp && !sb_srtp_unprotect(ep->srtp, buf, &n)) {
+			__atomic_add_fetch(&stats.srtp_failures, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		len = (ssize_t)n;
 		__atomic_store_n(&ep->last_rx_us, g_get_monotonic_time(), __ATOMIC_RELAXED);
 		if (ep->dtmf_pt > 0 && len >= 2 && (buf[1] & 0x7f) == ep->dtmf_pt) {
 			handle_dtmf(ep, p, buf, (size_t)len);
@@ -282,6 +290,17 @@ static void endpoint_send_rtp(sb_participant *p, const uint8_t *packet, size_t l
 		len = sizeof(event);
 		__atomic_add_fetch(&stats.dtmf_out_packets, 1, __ATOMIC_RELAXED);
 	}
+	uint8_t secured[SB_RTP_HEADER_SIZE + SB_MAX_PAYLOAD + SB_SRTP_TAG_LEN];
+	if (ep->srtp) {
+		size_t n = len;
+		if (len > SB_RTP_HEADER_SIZE + SB_MAX_PAYLOAD)
+			return;
+		memcpy(secured, packet, len);
+		if (!sb_srtp_protect(ep->srtp, secured, &n))
+			return;
+		packet = secured;
+		len = n;
+	}
 	g_mutex_lock(&mutex);
 	struct sockaddr_storage remote = ep->remote;
 	socklen_t remote_len = ep->remote_len;
@@ -328,6 +347,7 @@ static void endpoint_free(void *transport)
 		close(ep->rtcp_fd);
 	}
 	g_mutex_clear(&ep->dtmf_mutex);
+	sb_srtp_free(ep->srtp);
 	g_free(ep);
 }
 
@@ -354,6 +374,14 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 	ep->dtmf_pt = params->dtmf_payload_type;
 	ep->on_dtmf = params->on_dtmf;
 	ep->on_removed = params->on_removed;
+	if (params->srtp_our_key || params->srtp_their_key) {
+		ep->srtp = sb_srtp_new(params->srtp_our_key, params->srtp_their_key);
+		if (!ep->srtp) {
+			*error = SB_ERROR_INVALID_ELEMENT;
+			endpoint_free(ep);
+			return NULL;
+		}
+	}
 	ep->user = params->user;
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ep->remote;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ep->remote;
@@ -490,6 +518,7 @@ void sb_rtp_endpoints_get_stats(sb_rtp_endpoint_stats *out)
 {
 	out->latched = __atomic_load_n(&stats.latched, __ATOMIC_RELAXED);
 	out->dtmf_in = __atomic_load_n(&stats.dtmf_in, __ATOMIC_RELAXED);
+	out->srtp_failures = __atomic_load_n(&stats.srtp_failures, __ATOMIC_RELAXED);
 	out->dtmf_out_packets = __atomic_load_n(&stats.dtmf_out_packets, __ATOMIC_RELAXED);
 	out->open = __atomic_load_n(&stats.open, __ATOMIC_RELAXED);
 	out->foreign_packets = __atomic_load_n(&stats.foreign_packets, __ATOMIC_RELAXED);

@@ -24,6 +24,8 @@ typedef struct sb_rtp_endpoint_params {
 	bool symmetric;        /* latch onto the real source (NAT) */
 	bool rtcp;             /* an RTCP socket on the odd port above RTP */
 	int dtmf_payload_type; /* telephone-event; 0: none */
+	/* SDES-SRTP keys (base64, AES_CM_128_HMAC_SHA1_80); NULL: plain RTP. */
+	const char *srtp_our_key, *srtp_their_key;
 	sb_rtp_dtmf_handler on_dtmf;
 	/* The participant left its room (kick, room closed): the owner of the
 	 * leg hangs up.  Request thread; must not block. */
@@ -69,6 +71,7 @@ typedef struct sb_rtp_endpoint_stats {
 	uint64_t latched;        /* symmetric RTP: remote moved to the real source */
 	uint64_t dtmf_in;        /* digits received as RFC 4733 events */
 	uint64_t dtmf_out_packets;
+	uint64_t srtp_failures;  /* packets that failed SRTP authentication */
 } sb_rtp_endpoint_stats;
 void sb_rtp_endpoints_get_stats(sb_rtp_endpoint_stats *out);
 

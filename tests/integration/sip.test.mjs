@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { toneDb } from '../lib/audio.mjs';
-import { SipPeer, RtpLeg, placeCall, inDialog, sdpOffer, sdpMedia, startBaresip, digestAuthorization, checkDigest } from '../lib/sip.mjs';
+import { SipPeer, RtpLeg, placeCall, inDialog, sdpOffer, sdpMedia, startBaresip, checkDigest, readWavPcm } from '../lib/sip.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TRUNK_PORT = SIP_PORT + 7;
@@ -302,6 +302,32 @@ test('outbound to a baresip phone that answers; hang up; REFER moves the caller 
 		await a.stop();
 		await b.stop();
 	}
+});
+
+test('SDES-SRTP: a baresip caller that insists on SRTP is answered with SRTP, and audio flows both ways', async () => {
+	const room = 'srtp-room';
+	assert.equal((await rest('POST', '/room/create', { roomName: room })).status, 201);
+	const other = await new RtpLeg().start();
+	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: other.port, codec: 'pcmu' });
+	const wav = join(mkdtempSync(join(tmpdir(), 'sb-srtp-')), 'tone440.wav');
+	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', wav, 'synth', '8', 'sine', '440', 'vol', '0.5']);
+	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'PCMU', wav, srtp: true, dial: `sip:${room}@127.0.0.1:${SIP_PORT}` });
+	try {
+		await phone.waitFor(/Call established/, 25000);
+		const sip = await notes.until('sip leg', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'sip'), 5000);
+		assert.equal(sip.participant.info.srtp, true);
+		await other.play('127.0.0.1', joined.port, 1000, 3000);
+		const heard = other.pcm(Math.floor(other.packets.length / 2));
+		assert.ok(toneDb(heard, 440) - toneDb(heard, 1000) > 15, 'the room hears the SRTP caller');
+	} finally {
+		await phone.stop();
+	}
+	const { rate, pcm } = readWavPcm(phone.recordings()[0]);
+	const tail = pcm.slice(Math.max(0, pcm.length - rate * 2));
+	assert.ok(toneDb(tail, 1000, rate) - toneDb(tail, 440, rate) > 15, 'the SRTP caller hears the room');
+	assert.equal(await metric('switchboard_rtp_srtp_failures_total'), 0);
+	await adminRequest({ request: 'destroy', room });
+	other.close();
 });
 
 test('leaks: after 200 short calls, calls, rooms, RTP sockets and threads are back where they were', async () => {

@@ -235,16 +235,17 @@ export function checkDigest(header, { user, password, realm, nonce, method }) {
 
 // baresip as a softphone: plays wav (16-bit mono at the codec's rate, or
 // silence) and dumps what it hears to dir/dump-*-dec.wav.
-export async function startBaresip({ port, wav, codecs = 'PCMU', autoAnswer = false, dial, user = 'caller' }) {
+export async function startBaresip({ port, wav, codecs = 'PCMU', autoAnswer = false, dial, user = 'caller', srtp = false }) {
 	const dir = mkdtempSync(join(tmpdir(), 'sb-baresip-'));
 	writeFileSync(join(dir, 'config'), [
 		'poll_method epoll', `sip_listen 127.0.0.1:${port}`,
 		'audio_player aubridge,nil', `audio_source ${wav ? `aufile,${wav}` : 'aubridge,nil'}`, 'audio_alert aubridge,nil',
 		'module_path /usr/lib/baresip/modules', 'module g711.so', 'module g722.so', 'module aufile.so',
-		'module aubridge.so', 'module sndfile.so', 'module stdio.so', 'module_app account.so', 'module_app menu.so',
+		'module aubridge.so', 'module sndfile.so', 'module stdio.so', ...(srtp ? ['module srtp.so'] : []),
+		'module_app account.so', 'module_app menu.so',
 		`snd_path ${dir}`, 'sip_trans_def udp', ''].join('\n'));
 	writeFileSync(join(dir, 'accounts'),
-		`<sip:${user}@127.0.0.1:${port}>;regint=0;audio_codecs=${codecs}${autoAnswer ? ';answermode=auto' : ''}\n`);
+		`<sip:${user}@127.0.0.1:${port}>;regint=0;audio_codecs=${codecs}${autoAnswer ? ';answermode=auto' : ''}${srtp ? ';mediaenc=srtp-mand' : ''}\n`);
 	const args = ['-f', dir];
 	if (dial) args.push('-e', `/dial ${dial}`);
 	const child = spawn('baresip', args, { stdio: ['pipe', 'pipe', 'pipe'] });

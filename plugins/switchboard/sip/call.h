@@ -42,6 +42,8 @@ typedef struct sip_call {
 	bool refer_pending;
 	char *end_reason;
 	uint64_t sdp_session, sdp_version;
+	char *crypto;      /* our a=crypto value when the media is SRTP */
+	char *their_key;   /* the peer's SRTP key (base64) */
 	sb_sdp_choice choice;
 	int reserved_fd, reserved_rtcp_fd; /* outbound: the offered socket */
 	uint16_t reserved_port;

@@ -10,6 +10,7 @@
 #include "rtp_endpoint.h"
 #include "sb.h"
 #include "media/dtmf.h"
+#include "media/srtp.h"
 
 static const sip_config *config;
 static guint64 dtmf_received, legs_ended;
@@ -192,6 +193,8 @@ static sb_participant *make_participant(sip_call *call, sb_room *room, const sb_
 	        .dtmf_payload_type = call->choice.dtmf_pt,
 	        .on_dtmf = on_rtp_dtmf,
 	        .on_removed = on_removed,
+	        .srtp_our_key = call->crypto ? call->crypto + strlen(call->crypto) - SB_SRTP_KEY_B64_LEN : NULL,
+	        .srtp_their_key = call->their_key,
 	        .reserved_fd = reserved_fd,
 	        .reserved_rtcp_fd = reserved_rtcp_fd,
 	        .reserved_port = reserved_port,
@@ -222,6 +225,27 @@ static void set_peer_hold(sip_call *call, sb_participant *p, bool hold)
 	sb_room_unref(room);
 }
 
+/* SDES: the peer's key from its a=crypto, ours answered with its tag (or
+ * offered with tag 1).  False: the crypto line is unusable. */
+static bool setup_srtp(sip_call *call, const sb_sdp *peer, bool offering)
+{
+	char our[SB_SRTP_KEY_B64_LEN + 1];
+	sb_srtp_new_key(our);
+	if (offering) {
+		call->crypto = g_strdup_printf("1 " SB_SRTP_SUITE " inline:%s", our);
+		return true;
+	}
+	int tag = 0;
+	char theirs[SB_SRTP_KEY_B64_LEN + 1];
+	if (!sb_srtp_parse_crypto(peer->crypto, &tag, theirs))
+		return false;
+	g_free(call->their_key);
+	call->their_key = g_strdup(theirs);
+	if (!call->crypto)
+		call->crypto = g_strdup_printf("%d " SB_SRTP_SUITE " inline:%s", tag, our);
+	return true;
+}
+
 /* ---- inbound ----------------------------------------------------------- */
 
 sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg_answer *answer)
@@ -235,7 +259,8 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 		return NULL;
 	}
 	sb_sdp_choice choice;
-	if (offer.secure || offer.port == 0 || !sb_sdp_choose(&offer, c->codecs, c->codec_count, &choice)) {
+	bool srtp_refused = offer.secure ? c->srtp == SIP_SRTP_OFF : c->srtp == SIP_SRTP_REQUIRED;
+	if (srtp_refused || offer.port == 0 || !sb_sdp_choose(&offer, c->codecs, c->codec_count, &choice)) {
 		answer->status = 488, answer->phrase = "Not Acceptable Here";
 		return NULL;
 	}
@@ -260,6 +285,16 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	const char *caller_name = json_string_value(json_object_get(in->info, "caller_name"));
 	call->display = g_strdup(caller_name ? caller_name : in->from_user);
 	call->info = participant_info(call, in->info);
+	if (offer.secure && !setup_srtp(call, &offer, false)) {
+		if (created)
+			drop_room_if_empty(room->name);
+		sb_room_unref(room);
+		sip_call_unref(call);
+		answer->status = 488, answer->phrase = "Not Acceptable Here";
+		return NULL;
+	}
+	if (offer.secure)
+		json_object_set_new(call->info, "srtp", json_true());
 	sb_participant *p = make_participant(call, room, &offer, call->info, 0, -1, 0);
 	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
 	if (rc != SB_OK) {
@@ -287,7 +322,8 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	                      .session_id = call->sdp_session,
 	                      .version = call->sdp_version,
 	                      .answer = &choice,
-	                      .direction = dir};
+	                      .direction = dir,
+	                      .crypto = call->crypto};
 	answer->sdp = sb_sdp_build(&local);
 	answer->status = 200;
 	if (offer.direction == SB_SDP_SENDONLY || offer.direction == SB_SDP_INACTIVE)
@@ -313,8 +349,8 @@ int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_
 		/* An offerless re-INVITE (session refresh): our current SDP. */
 		memset(&offer, 0, sizeof(offer));
 		offer.direction = call->peer_hold ? SB_SDP_SENDONLY : SB_SDP_SENDRECV;
-	} else if (!sb_sdp_parse(sdp, len, &offer, &why) || offer.secure) {
-		status = 488;
+	} else if (!sb_sdp_parse(sdp, len, &offer, &why) || offer.secure != (call->crypto != NULL)) {
+		status = 488; /* switching between RTP and SRTP mid-call is not supported */
 	} else {
 		sb_sdp_choice again;
 		sb_codec_id same[1] = {call->choice.codec};
@@ -335,7 +371,8 @@ int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_
 		                      .session_id = call->sdp_session,
 		                      .version = ++call->sdp_version,
 		                      .answer = &call->choice,
-		                      .direction = sb_sdp_answer_direction(offer.direction)};
+		                      .direction = sb_sdp_answer_direction(offer.direction),
+		                      .crypto = call->crypto};
 		*answer_sdp = sb_sdp_build(&local);
 	}
 	sb_participant_unref(p);
@@ -396,7 +433,10 @@ char *sip_leg_offer(const sip_config *c, sip_call *call)
 	call->reserved_fd = sb_rtp_socket_reserve(&call->reserved_port, &call->reserved_rtcp_fd);
 	if (call->reserved_fd < 0)
 		return NULL;
-	sb_sdp_local local = {.ip = c->media_ip,
+	if (c->srtp == SIP_SRTP_REQUIRED)
+		setup_srtp(call, NULL, true);
+	sb_sdp_local local = {.crypto = call->crypto,
+	                      .ip = c->media_ip,
 	                      .port = call->reserved_port,
 	                      .session_id = call->sdp_session,
 	                      .version = call->sdp_version,
@@ -411,7 +451,8 @@ bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 	sb_sdp answer;
 	const char *why = NULL;
 	bool ours = false;
-	if (sb_sdp_parse(sdp, len, &answer, &why) && !answer.secure &&
+	if (sb_sdp_parse(sdp, len, &answer, &why) && answer.secure == (call->crypto != NULL) &&
+	    (!answer.secure || setup_srtp(call, &answer, false)) &&
 	    sb_sdp_choose_answer(&answer, &call->choice))
 		for (int i = 0; i < config->codec_count; i++)
 			ours |= config->codecs[i] == call->choice.codec;

@@ -8,8 +8,10 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/sip/sdp.c plugins/switchboard/sip/sdp.h \
 	plugins/switchboard/sip/acl.c plugins/switchboard/sip/acl.h \
 	plugins/switchboard/sip/digest.c plugins/switchboard/sip/digest.h
-plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SOFIA_CFLAGS)
-plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS)
+plugins_switchboard_libjanus_switchboard_la_SOURCES += \
+	plugins/switchboard/media/srtp.c plugins/switchboard/media/srtp.h
+plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SOFIA_CFLAGS) $(SRTP_CFLAGS)
+plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS) $(SRTP_LIBS)
 
 check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c \

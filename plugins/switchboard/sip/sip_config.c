@@ -64,6 +64,12 @@ void sip_config_load(sip_config *c, const sb_settings *settings)
 	c->from = g_strdup(sb_section_string(s, "from", default_from));
 	g_free(default_from);
 	load_codecs(c, sb_section_string(s, "codecs", ""));
+	const char *srtp = sb_section_string(s, "srtp", "optional");
+	c->srtp = !strcmp(srtp, "required") ? SIP_SRTP_REQUIRED
+	          : !strcmp(srtp, "off")    ? SIP_SRTP_OFF
+	                                    : SIP_SRTP_OPTIONAL;
+	if (strcmp(srtp, "required") && strcmp(srtp, "off") && strcmp(srtp, "optional"))
+		JANUS_LOG(LOG_WARN, "[switchboard] [sip] srtp is off, optional or required, not %s\n", srtp);
 	const char *unknown = sb_section_string(s, "unknown_rooms", "reject");
 	c->create_unknown_rooms = !strcmp(unknown, "create");
 	if (strcmp(unknown, "create") && strcmp(unknown, "reject"))

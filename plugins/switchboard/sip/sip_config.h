@@ -22,6 +22,7 @@ typedef struct sip_config {
 	char *from;        /* our identity on outbound calls */
 	sb_codec_id codecs[SB_CODEC_COUNT];
 	int codec_count;
+	enum { SIP_SRTP_OFF, SIP_SRTP_OPTIONAL, SIP_SRTP_REQUIRED } srtp;
 	bool create_unknown_rooms; /* a request-URI naming a missing room */
 	int max_calls;
 	double calls_per_second, calls_burst;
