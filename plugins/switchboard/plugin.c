@@ -25,6 +25,7 @@
 #include "sb.h"
 #include "settings.h"
 #include "webrtc.h"
+#include "twilio/twilio.h"
 
 /* The feature modules (SIP bridge, Twilio, store, transfer): each registers
  * its operations and routes in start, before the HTTP server starts, and is
@@ -38,6 +39,7 @@ typedef struct sb_module {
 } sb_module;
 
 static const sb_module modules[] = {
+        {"twilio", sb_twilio_start, sb_twilio_stop, NULL},
         {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
 };
 static bool module_started[G_N_ELEMENTS(modules)];
