@@ -289,7 +289,7 @@ static const char *on_start(stream *s, json_t *msg)
 	}
 	const char *from = str(call, "from") ? str(call, "from") : str(custom, "from");
 	const char *to = str(call, "to") ? str(call, "to") : str(custom, "to");
-	json_t *info = json_pack("{sssssss?ss?ss?}", "call_sid", call_sid, "stream_sid", sid,
+	json_t *info = json_pack("{ssssss?ss?ss?}", "call_sid", call_sid, "stream_sid", sid,
 	                         "account_sid", str(start, "accountSid"), "from", from, "to", to);
 	json_object_set_new(info, "custom_parameters",
 	                    json_is_object(custom) ? json_deep_copy(custom) : json_object());
@@ -368,7 +368,7 @@ static void on_dtmf(stream *s, json_t *msg)
 	const char *digit = str(json_object_get(msg, "dtmf"), "digit");
 	if (!digit || strlen(digit) != 1 || !strchr("0123456789*#ABCD", digit[0]))
 		return;
-	sb_events_publish("dtmf", json_pack("{sssssss}", "room", s->room, "call_sid", s->call_sid,
+	sb_events_publish("dtmf", json_pack("{ssssssss}", "room", s->room, "call_sid", s->call_sid,
 	                                    "digit", digit, "interface", "phone"));
 }
 

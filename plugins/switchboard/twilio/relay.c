@@ -61,7 +61,7 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 		char *summary = sb_dialog_summary(r->dialog);
 		const char *reason = str(args, "reason");
 		json_t *handoff = json_pack(
-		        "{sssss?ss?ss?ss}", "reasonCode", "live-agent-handoff", "reason",
+		        "{ssssss?ss?ss?ss?}", "reasonCode", "live-agent-handoff", "reason",
 		        reason ? reason : "The caller asked for a person", "callSid", r->call_sid,
 		        "room", r->room, "from", r->from, "summary", summary);
 		char *data = json_dumps(handoff, JSON_COMPACT);

@@ -269,7 +269,7 @@ static void placed(void *user, long status, json_t *body, const char *error)
 		json_decref(call);
 		if (p->reply)
 			sb_rest_finish(p->reply, 201,
-			               json_pack("{sssssss?}", "callSid", sid, "room", p->room,
+			               json_pack("{ssssss?}", "callSid", sid, "room", p->room,
 			                         "status", st ? st : "queued"),
 			               NULL, NULL);
 	} else {
@@ -464,7 +464,7 @@ static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_MISSING_ELEMENT,
 		                    "Missing element (from, or [twilio] phone_number)");
 	sb_twilio_place_call(to, from, room, "phone", NULL);
-	return json_pack("{sssssss}", SB_EVENT_KEY, "dialing", "room", room, "to", to);
+	return json_pack("{ssssss}", SB_EVENT_KEY, "dialing", "room", room, "to", to);
 }
 
 /* hangup {room, id}: the Twilio participant's call is completed. */
