@@ -92,7 +92,7 @@ static char *twiml_for(const char *room, json_t *call)
 		g_free(room_q);
 	} else if (!strcmp(cfg->voice_mode, "relay")) {
 		char *url = public_link("/twilio/relay", NULL, true);
-		char *action = public_link("/twilio/relay/action", room, false);
+		char *action = public_link("/twilio/handoff", room, false);
 		twiml = sb_twiml_relay(url, action,
 		                       *cfg->relay_greeting ? cfg->relay_greeting : NULL,
 		                       cfg->relay_language, params);
@@ -502,7 +502,7 @@ static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
 static const sb_rest_route webhook_routes[] = {
         {"POST", "/twilio/voice", route_voice, SB_REST_PUBLIC | SB_REST_FORM},
         {"POST", "/twilio/status", route_status, SB_REST_PUBLIC | SB_REST_FORM},
-        {"POST", "/twilio/relay/action", route_relay_action, SB_REST_PUBLIC | SB_REST_FORM},
+        {"POST", "/twilio/handoff", route_relay_action, SB_REST_PUBLIC | SB_REST_FORM},
 };
 static const sb_rest_route outbound_routes[] = {
         {"POST", "/phone/call", route_phone_call, SB_REST_ASYNC},
