@@ -187,4 +187,7 @@ test('Twilio REST errors: 429 and 500 are retried, 401 is not; errors surface', 
 	assert.equal(r.json.error.twilio_status, 500);
 	assert.equal(fake.requests.length - n, 3);
 	assert.deepEqual(fake.rejected, []);
+	const metrics = (await rest('GET', '/metrics')).text;
+	assert.ok(Number(metrics.match(/^switchboard_twilio_rest_retries_total (\d+)$/m)?.[1]) >= 4, metrics);
+	assert.ok(Number(metrics.match(/^switchboard_twilio_rest_failures_total (\d+)$/m)?.[1]) >= 2);
 });

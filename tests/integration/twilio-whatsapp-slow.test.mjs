@@ -1,0 +1,62 @@
+// A WhatsApp answer slower than the webhook should wait: the webhook gets
+// an empty <Response/> at once and the answer follows through
+// Messages.json (fake Twilio API), written by a slow language model (an
+// OpenAI-compatible stub streaming after a pause).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import { startJanus } from '../lib/janus.mjs';
+import { openNotifications } from '../lib/notifications.mjs';
+import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID, FAKE_TWILIO_PORT } from '../lib/twilio.mjs';
+import { sse, openaiChunks } from './providers-lib.mjs';
+
+const LLM_PORT = FAKE_TWILIO_PORT - 1; // 28086 with the usual port set
+let janus, notes, fake, llm;
+const llmRequests = [];
+
+before(async () => {
+	fake = await startFakeTwilio();
+	llm = http.createServer((req, res) => {
+		let body = '';
+		req.on('data', (d) => { body += d; });
+		req.on('end', async () => {
+			llmRequests.push(JSON.parse(body));
+			// Slower than reply_timeout_ms, well inside first_output_timeout_ms.
+			await new Promise((r) => setTimeout(r, 1200));
+			await sse(res, openaiChunks(['Our shop ', 'opens at nine.']));
+		});
+	});
+	await new Promise((r) => llm.listen(LLM_PORT, '127.0.0.1', r));
+	let config = twilioPluginConfig({ whatsapp: { reply_timeout_ms: 200 } });
+	config = config.replace('llm = ["local"]', 'llm = ["slowllm"]');
+	config = config.replace(/^providers: \{\n/m, `providers: {\n\tslowllm: { type = "openai", base_url = "http://127.0.0.1:${LLM_PORT}/v1", api_key = "sk-test", llm_model = "slow-model" }\n`);
+	janus = await startJanus({ pluginConfig: config });
+	notes = await openNotifications();
+});
+after(async () => {
+	notes?.close();
+	if (janus) await janus.stop();
+	await fake?.close();
+	await new Promise((r) => { llm.closeAllConnections(); llm.close(r); });
+});
+
+test('a slow answer is sent through Messages.json after an empty TwiML reply', { timeout: 20000 }, async () => {
+	const waId = '14155550111';
+	const sid = `SM${crypto.randomBytes(16).toString('hex')}`;
+	const r = await postWebhook('/whatsapp/message', [['MessageSid', sid], ['AccountSid', ACCOUNT_SID], ['From', `whatsapp:+${waId}`], ['To', 'whatsapp:+14155238886'], ['Body', 'When do you open?'], ['NumMedia', '0'], ['WaId', waId]]);
+	assert.equal(r.status, 200, r.text);
+	assert.match(r.text, /<Response\/>/);
+	const sent = await notes.until('late reply', () => notes.events.find((e) => e.type === 'whatsapp_message' && e.direction === 'outbound' && e.conversation === waId), 10000);
+	assert.equal(sent.body, 'Our shop opens at nine.');
+	assert.match(sent.message_sid, /^SM/);
+	const req = fake.requests.find((q) => q.url === `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
+	assert.ok(req);
+	assert.equal(req.params.get('To'), `whatsapp:+${waId}`);
+	assert.equal(req.params.get('From'), 'whatsapp:+14155238886');
+	assert.equal(req.params.get('Body'), 'Our shop opens at nine.');
+	// The model saw the user's message with the chat system prompt.
+	const msgs = llmRequests[0].messages;
+	assert.equal(msgs.at(-1).content, 'When do you open?');
+	assert.match(msgs[0].content, /WhatsApp/);
+});
