@@ -9,7 +9,8 @@ packages=(
 	build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
 	janus janus-dev libjs-janus-gateway
 	libglib2.0-dev libjansson-dev libopus-dev libspeexdsp-dev libspandsp-dev
-	libsoup-3.0-dev libjwt-dev libcurl4-openssl-dev
+	libsoup-3.0-dev libjwt-dev libcurl4-openssl-dev libsofia-sip-ua-dev
+	baresip-core sipsak
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev
 	nodejs npm chromium espeak-ng sox procps iproute2 openssl
 )

@@ -15,6 +15,7 @@
 #   SWITCHBOARD_RTP_PORT_RANGE  plain RTP participants (default from the
 #                         plugin config, 40000-40999)
 #   SWITCHBOARD_HTTP_PORT REST/pages/notifications (default 8080)
+#   SWITCHBOARD_SIP_PORT  the SIP bridge, UDP and TCP (default 5060)
 #   SWITCHBOARD_API_KEY   REST bearer key (generated and logged if unset)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"

@@ -32,17 +32,12 @@ json_t *sb_ops_error(sb_error code, const char *fmt, ...)
 
 /* ---- request validation ---- */
 
-typedef enum { F_STRING, F_INTEGER, F_BOOLEAN } field_type;
+typedef sb_field field;
+#define F_STRING SB_F_STRING
+#define F_INTEGER SB_F_INTEGER
+#define F_BOOLEAN SB_F_BOOLEAN
 
-typedef struct field {
-	const char *name;
-	field_type type;
-	bool required;
-	json_int_t max; /* strings: max length; integers: max value */
-	json_int_t min; /* integers: min value */
-} field;
-
-static json_t *check_fields(json_t *body, const field *fields)
+json_t *sb_ops_check_fields(json_t *body, const sb_field *fields)
 {
 	for (const field *f = fields; f->name; f++) {
 		json_t *v = json_object_get(body, f->name);
@@ -82,6 +77,7 @@ static json_t *check_fields(json_t *body, const field *fields)
 	return NULL;
 }
 
+#define check_fields sb_ops_check_fields
 #define ROOM_FIELD {"room", F_STRING, true, SB_ROOM_NAME_MAX, 0}
 #define SECRET_FIELD {"secret", F_STRING, false, SB_SECRET_MAX, 0}
 #define ID_FIELD {"id", F_INTEGER, true, (json_int_t)1 << 53, 1}

@@ -46,6 +46,18 @@ void sb_ops_unregister_all(void);
 typedef void (*sb_session_source)(json_t *list, const char *type);
 void sb_ops_register_sessions(sb_session_source source);
 const sb_op *sb_ops_find(const char *request);
+
+/* Request validation shared by every module's ops: a table of fields
+ * ending with {NULL}; returns NULL or the error to answer. */
+typedef enum { SB_F_STRING, SB_F_INTEGER, SB_F_BOOLEAN } sb_field_type;
+typedef struct sb_field {
+	const char *name;
+	sb_field_type type;
+	bool required;
+	json_int_t max; /* strings: max length; integers: max value */
+	json_int_t min; /* integers: min value */
+} sb_field;
+json_t *sb_ops_check_fields(json_t *body, const sb_field *fields);
 /* Looks up body.request, checks the op may run in ctx, runs it. */
 json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
 /* {"switchboard":"event","error_code":code,"error":text} */

@@ -24,8 +24,9 @@
 #include "rtp_endpoint.h"
 #include "sb.h"
 #include "settings.h"
-#include "webrtc.h"
+#include "sip/sip.h"
 #include "twilio/twilio.h"
+#include "webrtc.h"
 
 /* The feature modules (SIP bridge, Twilio, store, transfer): each registers
  * its operations and routes in start, before the HTTP server starts, and is
@@ -39,7 +40,8 @@ typedef struct sb_module {
 } sb_module;
 
 static const sb_module modules[] = {
-        {"twilio", sb_twilio_start, sb_twilio_stop, NULL},
+        {"the SIP bridge", sb_sip_start, sb_sip_stop, NULL},
+        {"Twilio", sb_twilio_start, sb_twilio_stop, NULL},
         {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
 };
 static bool module_started[G_N_ELEMENTS(modules)];

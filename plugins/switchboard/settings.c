@@ -73,14 +73,25 @@ static void parse_port_range(sb_settings *cfg, const char *range)
 	}
 }
 
+/* Sections that are not rooms: ours, and the feature modules'. */
+static const char *const non_room_sections[] = {"general", "http", "auth", "agent", "providers",
+                                                "sip", "twilio", "whatsapp", "store",
+                                                "recording", "transfer", "phone"};
+
+static bool is_room_section(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(non_room_sections); i++)
+		if (!strcmp(name, non_room_sections[i]))
+			return false;
+	return true;
+}
+
 static void load_rooms(sb_settings *cfg, janus_config *jc)
 {
 	GList *cats = janus_config_get_categories(jc, NULL);
 	for (GList *l = cats; l; l = l->next) {
 		janus_config_category *cat = l->data;
-		if (!cat->name || strcmp(cat->name, "general") == 0 || strcmp(cat->name, "http") == 0 ||
-		    strcmp(cat->name, "auth") == 0 || strcmp(cat->name, "agent") == 0 ||
-		    strcmp(cat->name, "providers") == 0)
+		if (!cat->name || !is_room_section(cat->name))
 			continue;
 		const char *name = item(jc, cat, "room");
 		if (!name && g_str_has_prefix(cat->name, "room-"))
@@ -246,11 +257,9 @@ static void load_general(sb_settings *cfg, janus_config *jc)
 	json_decref(cfg->providers);
 	cfg->providers = section_json(jc, "providers");
 	/* Every other section, for the modules that read their own. */
-	static const char *const module_sections[] = {"sip", "twilio", "whatsapp", "store",
-	                                              "recording", "transfer", "phone"};
-	for (size_t i = 0; i < G_N_ELEMENTS(module_sections); i++)
-		json_object_set_new(cfg->sections, module_sections[i],
-		                    section_json(jc, module_sections[i]));
+	for (size_t i = 5; i < G_N_ELEMENTS(non_room_sections); i++)
+		json_object_set_new(cfg->sections, non_room_sections[i],
+		                    section_json(jc, non_room_sections[i]));
 }
 
 json_t *sb_settings_section(const sb_settings *cfg, const char *name)

@@ -18,6 +18,7 @@ export const WS_URL = `ws://127.0.0.1:${WS_PORT}/`;
 // The plugin's own HTTP server: REST, pages, notifications.
 export const API_PORT = Number(process.env.SWITCHBOARD_HTTP_PORT || 8080);
 export const API_URL = `http://127.0.0.1:${API_PORT}`;
+export const SIP_PORT = Number(process.env.SWITCHBOARD_SIP_PORT || 5060);
 export const API_KEY = process.env.SWITCHBOARD_API_KEY || 'test-api-key-0123456789';
 export const PLUGIN = 'janus.plugin.switchboard';
 
@@ -43,6 +44,7 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 		SWITCHBOARD_RUN_DIR: join(dir, 'run'),
 		SWITCHBOARD_API_KEY: API_KEY,
 		SWITCHBOARD_HTTP_PORT: String(API_PORT),
+		SWITCHBOARD_SIP_PORT: String(SIP_PORT),
 		...env,
 	};
 	if (pluginConfig) {

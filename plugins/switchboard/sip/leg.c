@@ -1,0 +1,523 @@
+#include "sip/leg.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "events.h"
+#include "ops.h"
+#include "room.h"
+#include "rtp_endpoint.h"
+#include "sb.h"
+#include "media/dtmf.h"
+
+static const sip_config *config;
+static guint64 dtmf_received, legs_ended;
+
+void sip_leg_init(const sip_config *c) { config = c; }
+void sip_leg_deinit(void) { config = NULL; }
+guint64 sip_leg_dtmf_received(void) { return __atomic_load_n(&dtmf_received, __ATOMIC_RELAXED); }
+guint64 sip_leg_ended(void) { return __atomic_load_n(&legs_ended, __ATOMIC_RELAXED); }
+
+/* ---- names ------------------------------------------------------------- */
+
+static bool looks_like_number(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	if (*s == '+')
+		s++;
+	for (; *s; s++)
+		if (!g_ascii_isdigit(*s))
+			return false;
+	return true;
+}
+
+/* A Call-ID may hold any token character; a room name may not. */
+static char *room_from_call_id(const char *call_id)
+{
+	GString *name = g_string_new("sip-");
+	for (const char *p = call_id; p && *p && name->len < SB_ROOM_NAME_MAX; p++)
+		g_string_append_c(name, g_ascii_isalnum(*p) || *p == '.' || *p == '_' || *p == '-' ? *p : '-');
+	if (name->len == 4)
+		g_string_append_printf(name, "%08x", g_random_int());
+	return g_string_free(name, FALSE);
+}
+
+static char *new_call_id(void)
+{
+	return g_strdup_printf("SIP%08x%08x", g_random_int(), g_random_int());
+}
+
+char *sip_leg_target_uri(const sip_config *c, const char *target)
+{
+	if (!target || strlen(target) > 256)
+		return NULL;
+	for (const char *p = target; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == 0x7f)
+			return NULL;
+	if (target[0] == '+' && looks_like_number(target) && strlen(target) >= 8 && strlen(target) <= 16)
+		return c->trunk ? g_strdup_printf("sip:%s@%s", target, c->trunk) : NULL;
+	if (g_str_has_prefix(target, "sip:") || g_str_has_prefix(target, "sips:")) {
+		const char *rest = strchr(target, ':') + 1;
+		return *rest ? g_strdup(target) : NULL;
+	}
+	return NULL;
+}
+
+/* ---- rooms ------------------------------------------------------------- */
+
+/* Returns the room for the call (referenced) or NULL with a SIP status. */
+static sb_room *choose_room(const sip_leg_inbound *in, bool *created, int *status)
+{
+	*created = false;
+	const char *named = NULL;
+	if (in->x_room && *in->x_room)
+		named = in->x_room;
+	else if (in->uri_user && *in->uri_user && !looks_like_number(in->uri_user))
+		named = in->uri_user;
+	char *generated = NULL;
+	if (named && !sb_room_name_valid(named)) {
+		*status = 404;
+		return NULL;
+	}
+	if (named) {
+		sb_room *room = sb_room_find(named);
+		if (room)
+			return room;
+		if (!config->create_unknown_rooms) {
+			*status = 404;
+			return NULL;
+		}
+	} else {
+		generated = in->call_sid && *in->call_sid ? g_strdup_printf("twilio-%s", in->call_sid)
+		                                          : room_from_call_id(in->call_id);
+		if (!sb_room_name_valid(generated)) {
+			g_free(generated);
+			generated = room_from_call_id(in->call_id);
+		}
+	}
+	sb_room_params params = {.name = named ? named : generated, .ephemeral = true};
+	sb_room *room = NULL;
+	sb_error rc = sb_room_create(&params, &room);
+	if (rc == SB_ERROR_ROOM_EXISTS) {
+		room = sb_room_find(params.name);
+	} else if (rc == SB_OK) {
+		*created = true;
+	}
+	g_free(generated);
+	if (!room)
+		*status = rc == SB_ERROR_LIMIT ? 503 : 500;
+	return room;
+}
+
+/* Closes a room we made for a call that never got into it. */
+static void drop_room_if_empty(const char *name)
+{
+	sb_room *room = name ? sb_room_find(name) : NULL;
+	if (!room)
+		return;
+	if (sb_room_count_participants(room) == 0 && !room->permanent)
+		sb_room_destroy(room);
+	sb_room_unref(room);
+}
+
+/* ---- media ------------------------------------------------------------- */
+
+static void announce_dtmf(sb_participant *p, char digit, const char *how)
+{
+	__atomic_add_fetch(&dtmf_received, 1, __ATOMIC_RELAXED);
+	sb_room *room = sb_participant_room(p);
+	if (!room)
+		return;
+	char text[2] = {digit, '\0'};
+	json_t *ev = sb_room_event(room, "event");
+	json_object_set_new(ev, "dtmf", json_pack("{sIssss}", "id", (json_int_t)p->id, "digit", text,
+	                                          "method", how));
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	sb_events_publish("dtmf", json_pack("{sssIssss}", "room", room->name, "participant",
+	                                    (json_int_t)p->id, "digit", text, "method", how));
+	sb_room_unref(room);
+}
+
+/* I/O thread. */
+static void on_rtp_dtmf(void *user, sb_participant *p, char digit)
+{
+	(void)user;
+	announce_dtmf(p, digit, "rfc4733");
+}
+
+/* The participant was kicked or its room closed: hang the leg up. */
+static void on_removed(void *user, sb_participant *p)
+{
+	(void)user;
+	char key[32];
+	g_snprintf(key, sizeof(key), "%" G_GUINT64_FORMAT, p->id);
+	sip_call *call = sip_calls_find(key);
+	if (!call)
+		return;
+	if (g_atomic_int_get(&call->state) == SIP_CALL_ACTIVE)
+		sip_request_hangup(call, "removed");
+	sip_call_unref(call);
+}
+
+static json_t *participant_info(sip_call *call, json_t *extra)
+{
+	json_t *info = extra ? json_deep_copy(extra) : json_object();
+	json_object_set_new(info, "call_id", json_string(call->id));
+	if (call->call_sid)
+		json_object_set_new(info, "call_sid", json_string(call->call_sid));
+	if (call->from)
+		json_object_set_new(info, "from", json_string(call->from));
+	if (call->to)
+		json_object_set_new(info, "to", json_string(call->to));
+	json_object_set_new(info, "direction", json_string(call->outbound ? "outbound" : "inbound"));
+	return info;
+}
+
+static sb_participant *make_participant(sip_call *call, sb_room *room, const sb_sdp *peer,
+                                        json_t *info, int reserved_fd, int reserved_rtcp_fd,
+                                        uint16_t reserved_port)
+{
+	const char *from = call->outbound ? call->to : call->from;
+	bool whatsapp = from && g_str_has_prefix(from, "whatsapp");
+	sb_rtp_endpoint_params params = {
+	        .kind = SB_KIND_SIP,
+	        .interface = whatsapp ? "whatsapp" : "phone",
+	        .info = info,
+	        .symmetric = true,
+	        .rtcp = !peer->rtcp_mux,
+	        .dtmf_payload_type = call->choice.dtmf_pt,
+	        .on_dtmf = on_rtp_dtmf,
+	        .on_removed = on_removed,
+	        .reserved_fd = reserved_fd,
+	        .reserved_rtcp_fd = reserved_rtcp_fd,
+	        .reserved_port = reserved_port,
+	        .remote_ip = peer->ip,
+	        .remote_port = peer->port ? peer->port : 9,
+	        .display = call->display ? call->display : (from ? from : "phone"),
+	        .codec = call->choice.codec,
+	        .payload_type = call->choice.pt,
+	        .sampling_rate = room->sampling_rate,
+	};
+	sb_error err = SB_OK;
+	return sb_rtp_endpoint_create(&params, &err);
+}
+
+static void set_peer_hold(sip_call *call, sb_participant *p, bool hold)
+{
+	if (call->peer_hold == hold)
+		return;
+	call->peer_hold = hold;
+	/* A held leg contributes nothing (its silence or music must not
+	 * reach the room); the mute op tells everyone. */
+	sb_room *room = sb_participant_room(p);
+	if (!room)
+		return;
+	json_t *req = json_pack("{sssssI}", "request", hold ? "mute" : "unmute", "room", room->name,
+	                        "id", (json_int_t)p->id);
+	sb_op_ctx ctx = {.admin = true};
+	json_decref(sb_ops_dispatch(req, &ctx));
+	json_decref(req);
+	sb_events_publish("call_hold", json_pack("{sssssb}", "call_id", call->id, "room", room->name,
+	                                         "hold", hold));
+	sb_room_unref(room);
+}
+
+/* ---- inbound ----------------------------------------------------------- */
+
+sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg_answer *answer)
+{
+	memset(answer, 0, sizeof(*answer));
+	sb_sdp offer;
+	const char *why = NULL;
+	if (!sb_sdp_parse(in->sdp, in->sdp_len, &offer, &why)) {
+		JANUS_LOG(LOG_WARN, "[switchboard] SIP INVITE refused: %s\n", why);
+		answer->status = 488, answer->phrase = "Not Acceptable Here";
+		return NULL;
+	}
+	sb_sdp_choice choice;
+	if (offer.secure || offer.port == 0 || !sb_sdp_choose(&offer, c->codecs, c->codec_count, &choice)) {
+		answer->status = 488, answer->phrase = "Not Acceptable Here";
+		return NULL;
+	}
+	bool created = false;
+	int status = 0;
+	sb_room *room = choose_room(in, &created, &status);
+	if (!room) {
+		answer->status = status;
+		answer->phrase = status == 404 ? "Not Found" : "Service Unavailable";
+		return NULL;
+	}
+	char *id = in->call_sid && *in->call_sid && strlen(in->call_sid) < 64 ? g_strdup(in->call_sid)
+	                                                                      : new_call_id();
+	sip_call *call = sip_call_new(id, false);
+	g_free(id);
+	call->call_sid = in->call_sid ? g_strndup(in->call_sid, 64) : NULL;
+	call->sip_call_id = g_strdup(in->call_id);
+	call->room = g_strdup(room->name);
+	call->from = g_strdup(in->from_user);
+	call->to = g_strdup(in->to_user);
+	call->choice = choice;
+	const char *caller_name = json_string_value(json_object_get(in->info, "caller_name"));
+	call->display = g_strdup(caller_name ? caller_name : in->from_user);
+	call->info = participant_info(call, in->info);
+	sb_participant *p = make_participant(call, room, &offer, call->info, 0, -1, 0);
+	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	if (rc != SB_OK) {
+		if (p)
+			sb_participant_unref(p);
+		if (created)
+			drop_room_if_empty(room->name);
+		sb_room_unref(room);
+		sip_call_unref(call);
+		answer->status = !p ? 503 : rc == SB_ERROR_LIMIT ? 486 : 404;
+		answer->phrase = answer->status == 486 ? "Busy Here" : answer->status == 404 ? "Not Found"
+		                                                                              : "Service Unavailable";
+		return NULL;
+	}
+	call->answered_us = g_get_monotonic_time();
+	g_atomic_int_set(&call->state, SIP_CALL_ACTIVE);
+	sip_call_set_participant(call, p);
+	sip_calls_add(call);
+	const char *ip;
+	uint16_t port;
+	sb_rtp_endpoint_local(p, &ip, &port);
+	sb_sdp_direction dir = sb_sdp_answer_direction(offer.direction);
+	sb_sdp_local local = {.ip = c->media_ip,
+	                      .port = port,
+	                      .session_id = call->sdp_session,
+	                      .version = call->sdp_version,
+	                      .answer = &choice,
+	                      .direction = dir};
+	answer->sdp = sb_sdp_build(&local);
+	answer->status = 200;
+	if (offer.direction == SB_SDP_SENDONLY || offer.direction == SB_SDP_INACTIVE)
+		set_peer_hold(call, p, true);
+	JANUS_LOG(LOG_INFO, "[switchboard] SIP call %s from %s in room %s (%s)\n", call->id,
+	          call->from ? call->from : "?", room->name, sb_codec_name(choice.codec));
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return call;
+}
+
+void sip_leg_answered(sip_call *call) { sip_call_publish_status(call, "answered", 200, NULL); }
+
+int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_sdp)
+{
+	sb_participant *p = sip_call_participant(call);
+	if (!p)
+		return 481;
+	sb_sdp offer;
+	const char *why = NULL;
+	int status = 200;
+	if (!sdp || len == 0) {
+		/* An offerless re-INVITE (session refresh): our current SDP. */
+		memset(&offer, 0, sizeof(offer));
+		offer.direction = call->peer_hold ? SB_SDP_SENDONLY : SB_SDP_SENDRECV;
+	} else if (!sb_sdp_parse(sdp, len, &offer, &why) || offer.secure) {
+		status = 488;
+	} else {
+		sb_sdp_choice again;
+		sb_codec_id same[1] = {call->choice.codec};
+		if (!sb_sdp_choose(&offer, same, 1, &again))
+			status = 488; /* changing codec mid-call is not supported */
+		else if (offer.port)
+			sb_rtp_endpoint_set_remote(p, offer.ip, offer.port);
+	}
+	if (status == 200) {
+		set_peer_hold(call, p,
+		              offer.direction == SB_SDP_SENDONLY || offer.direction == SB_SDP_INACTIVE ||
+		                      (sdp && offer.port == 0) || !strcmp(offer.ip, "0.0.0.0"));
+		const char *ip;
+		uint16_t port;
+		sb_rtp_endpoint_local(p, &ip, &port);
+		sb_sdp_local local = {.ip = config->media_ip,
+		                      .port = port,
+		                      .session_id = call->sdp_session,
+		                      .version = ++call->sdp_version,
+		                      .answer = &call->choice,
+		                      .direction = sb_sdp_answer_direction(offer.direction)};
+		*answer_sdp = sb_sdp_build(&local);
+	}
+	sb_participant_unref(p);
+	return status;
+}
+
+bool sip_leg_info_dtmf(sip_call *call, const char *content_type, const char *body, size_t len)
+{
+	char digit = sb_dtmf_from_info(content_type, body, len);
+	sb_participant *p = digit ? sip_call_participant(call) : NULL;
+	if (!p)
+		return false;
+	announce_dtmf(p, digit, "info");
+	sb_participant_unref(p);
+	return true;
+}
+
+/* ---- outbound ---------------------------------------------------------- */
+
+sip_call *sip_leg_prepare_dial(const sip_config *c, const sb_sip_dial_params *params, char **error)
+{
+	char *uri = sip_leg_target_uri(c, params->target);
+	if (!uri) {
+		*error = g_strdup(params->target && params->target[0] == '+' && !c->trunk
+		                          ? "No [sip] trunk configured for E.164 numbers"
+		                          : "The target must be an E.164 number (+14155550100) or a sip: URI");
+		return NULL;
+	}
+	g_free(uri);
+	if (params->from && !sip_leg_target_uri(c, params->from) &&
+	    !(params->from[0] == '+' && looks_like_number(params->from))) {
+		*error = g_strdup("from must be an E.164 number or a sip: URI");
+		return NULL;
+	}
+	if (!params->room || !sb_room_name_valid(params->room)) {
+		*error = g_strdup("A valid room name is needed (1-64 of A-Z a-z 0-9 . _ -)");
+		return NULL;
+	}
+	if ((int)sip_calls_count() >= c->max_calls) {
+		*error = g_strdup("Too many calls in progress");
+		return NULL;
+	}
+	char *id = new_call_id();
+	sip_call *call = sip_call_new(id, true);
+	g_free(id);
+	call->room = g_strdup(params->room);
+	call->to = g_strdup(params->target);
+	call->from = g_strdup(params->from ? params->from : c->from);
+	call->display = g_strdup(params->display ? params->display : params->target);
+	g_atomic_int_set(&call->state, SIP_CALL_DIALING);
+	sip_calls_add(call);
+	sip_call_publish_status(call, "dialing", 0, NULL);
+	return call;
+}
+
+char *sip_leg_offer(const sip_config *c, sip_call *call)
+{
+	call->reserved_fd = sb_rtp_socket_reserve(&call->reserved_port, &call->reserved_rtcp_fd);
+	if (call->reserved_fd < 0)
+		return NULL;
+	sb_sdp_local local = {.ip = c->media_ip,
+	                      .port = call->reserved_port,
+	                      .session_id = call->sdp_session,
+	                      .version = call->sdp_version,
+	                      .prefs = c->codecs,
+	                      .pref_count = c->codec_count,
+	                      .direction = SB_SDP_SENDRECV};
+	return sb_sdp_build(&local);
+}
+
+bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
+{
+	sb_sdp answer;
+	const char *why = NULL;
+	bool ours = false;
+	if (sb_sdp_parse(sdp, len, &answer, &why) && !answer.secure &&
+	    sb_sdp_choose_answer(&answer, &call->choice))
+		for (int i = 0; i < config->codec_count; i++)
+			ours |= config->codecs[i] == call->choice.codec;
+	if (!ours) {
+		sip_call_publish_status(call, "failed", 488, why ? why : "no usable codec in the answer");
+		return false;
+	}
+	bool created = false;
+	sb_room *room = sb_room_find(call->room);
+	if (!room) {
+		sb_room_params params = {.name = call->room, .ephemeral = true};
+		sb_error rc = sb_room_create(&params, &room);
+		created = rc == SB_OK;
+		if (rc == SB_ERROR_ROOM_EXISTS)
+			room = sb_room_find(call->room);
+	}
+	if (!room) {
+		sip_call_publish_status(call, "failed", 0, "the room could not be created");
+		return false;
+	}
+	json_t *info = participant_info(call, NULL);
+	int fd = call->reserved_fd, rtcp_fd = call->reserved_rtcp_fd;
+	call->reserved_fd = call->reserved_rtcp_fd = -1; /* the endpoint owns them now */
+	sb_participant *p = make_participant(call, room, &answer, info, fd, rtcp_fd,
+	                                     call->reserved_port);
+	json_decref(info);
+	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	if (rc != SB_OK) {
+		if (p)
+			sb_participant_unref(p);
+		if (created)
+			drop_room_if_empty(room->name);
+		sb_room_unref(room);
+		sip_call_publish_status(call, "failed", 0, "the room is full or gone");
+		return false;
+	}
+	call->answered_us = g_get_monotonic_time();
+	sip_call_set_participant(call, p);
+	g_atomic_int_set(&call->state, SIP_CALL_ACTIVE);
+	sip_call_publish_status(call, "answered", 200, NULL);
+	JANUS_LOG(LOG_INFO, "[switchboard] SIP call %s to %s answered, in room %s (%s)\n", call->id,
+	          call->to, room->name, sb_codec_name(call->choice.codec));
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return true;
+}
+
+/* ---- the end ----------------------------------------------------------- */
+
+void sip_leg_finish(sip_call *call, const char *outcome)
+{
+	gint before = g_atomic_int_get(&call->state);
+	if (before == SIP_CALL_ENDED)
+		return;
+	g_atomic_int_set(&call->state, SIP_CALL_ENDED);
+	sb_participant *p = sip_call_participant(call);
+	if (p) {
+		sb_room *room = sb_participant_room(p);
+		if (room) {
+			sb_room_remove(room, p, "hangup");
+			sb_room_unref(room);
+		}
+		sb_participant_unref(p);
+		sip_call_set_participant(call, NULL);
+	} else if (call->outbound) {
+		drop_room_if_empty(call->room);
+	}
+	/* Unanswered calls already told their outcome (busy, no-answer …). */
+	if (call->answered_us)
+		sip_call_publish_status(call, "completed", 0, outcome);
+	else if (!strcmp(outcome, "canceled") || !strcmp(outcome, "failed") ||
+	         !strcmp(outcome, "shutdown"))
+		sip_call_publish_status(call, outcome, 0, NULL);
+	__atomic_add_fetch(&legs_ended, 1, __ATOMIC_RELAXED);
+	sip_calls_remove(call);
+}
+
+gint64 sip_leg_media_idle_us(sip_call *call, gint64 now_us)
+{
+	sb_participant *p = sip_call_participant(call);
+	if (!p)
+		return 0;
+	gint64 last = sb_rtp_endpoint_last_rx(p);
+	sb_participant_unref(p);
+	if (call->peer_hold)
+		return 0; /* a held peer may send nothing */
+	return now_us - (last > call->answered_us ? last : call->answered_us);
+}
+
+bool sip_leg_send_dtmf(sip_call *call, const char *digits, char **error)
+{
+	if (!sb_dtmf_digits_valid(digits, SB_DTMF_QUEUE_MAX, true)) {
+		*error = g_strdup("digits: 1-32 of 0-9 * # A-D (w = pause)");
+		return false;
+	}
+	sb_participant *p = sip_call_participant(call);
+	if (!p) {
+		*error = g_strdup("The call is not answered");
+		return false;
+	}
+	bool ok = sb_rtp_endpoint_send_dtmf(p, digits);
+	sb_participant_unref(p);
+	if (!ok)
+		*error = g_strdup("The peer did not negotiate telephone-event, or too many digits are queued");
+	return ok;
+}

@@ -1,0 +1,19 @@
+# The SIP trunk bridge (sofia-sip): sources into the plugin, unit tests.
+plugins_switchboard_libjanus_switchboard_la_SOURCES += \
+	plugins/switchboard/sip/sip.c plugins/switchboard/sip/sip.h \
+	plugins/switchboard/sip/sip_config.c plugins/switchboard/sip/sip_config.h \
+	plugins/switchboard/sip/call.c plugins/switchboard/sip/call.h \
+	plugins/switchboard/sip/leg.c plugins/switchboard/sip/leg.h \
+	plugins/switchboard/sip/sip_api.c \
+	plugins/switchboard/sip/sdp.c plugins/switchboard/sip/sdp.h \
+	plugins/switchboard/sip/acl.c plugins/switchboard/sip/acl.h \
+	plugins/switchboard/sip/digest.c plugins/switchboard/sip/digest.h
+plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SOFIA_CFLAGS)
+plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS)
+
+check_PROGRAMS += tests/unit/test_sip
+tests_unit_test_sip_SOURCES = tests/unit/test_sip.c \
+	plugins/switchboard/sip/sdp.c plugins/switchboard/sip/acl.c \
+	plugins/switchboard/sip/digest.c plugins/switchboard/media/dtmf.c
+tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_sip_LDADD = $(SB_TEST_LIBS)

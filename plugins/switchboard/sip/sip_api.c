@@ -1,0 +1,255 @@
+/* The SIP bridge's operations — dial, hangup, sip_refer, dtmf, sip_calls —
+ * in the ops table (Janus API, Admin API) and their REST routes
+ * (/phone/call, /phone/end/{callSid}).  Outbound calls go through SIP when
+ * [phone] outbound is "sip" (the default); the Twilio module takes dial,
+ * hangup and the /phone routes when it is "twilio". */
+#include <string.h>
+
+#include "http.h"
+#include "ops.h"
+#include "rest.h"
+#include "sb.h"
+#include "sip/leg.h"
+
+#define TARGET_MAX 256
+
+static json_t *api_error(sb_error code, char *message)
+{
+	json_t *e = sb_ops_error(code, "%s", message);
+	g_free(message);
+	return e;
+}
+
+static const char *str(json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+/* The call named by call_id, or by the participant id in a room. */
+static char *call_key(json_t *body)
+{
+	if (str(body, "call_id"))
+		return g_strdup(str(body, "call_id"));
+	json_t *id = json_object_get(body, "id");
+	if (json_is_integer(id))
+		return g_strdup_printf("%" JSON_INTEGER_FORMAT, json_integer_value(id));
+	return NULL;
+}
+
+static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	static const sb_field fields[] = {{"room", SB_F_STRING, true, SB_ROOM_NAME_MAX, 0},
+	                                  {"uri", SB_F_STRING, false, TARGET_MAX, 0},
+	                                  {"number", SB_F_STRING, false, 20, 0},
+	                                  {"from", SB_F_STRING, false, TARGET_MAX, 0},
+	                                  {"display", SB_F_STRING, false, SB_DISPLAY_MAX, 0},
+	                                  {NULL, 0, 0, 0, 0}};
+	json_t *err = sb_ops_check_fields(body, fields);
+	if (err)
+		return err;
+	const char *target = str(body, "uri") ? str(body, "uri") : str(body, "number");
+	if (!target)
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (uri or number)");
+	sb_sip_dial_params params = {.room = str(body, "room"),
+	                             .target = target,
+	                             .from = str(body, "from"),
+	                             .display = str(body, "display")};
+	char *error = NULL;
+	char *id = sb_sip_dial(&params, &error);
+	if (!id)
+		return api_error(SB_ERROR_INVALID_ELEMENT, error);
+	json_t *r = json_pack("{sssssssss}", SB_EVENT_KEY, "dialing", "room", params.room, "call_id",
+	                      id, "to", target, "status", "dialing");
+	g_free(id);
+	return r;
+}
+
+static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	static const sb_field fields[] = {{"room", SB_F_STRING, false, SB_ROOM_NAME_MAX, 0},
+	                                  {"call_id", SB_F_STRING, false, 128, 0},
+	                                  {"id", SB_F_INTEGER, false, (json_int_t)1 << 53, 1},
+	                                  {NULL, 0, 0, 0, 0}};
+	json_t *err = sb_ops_check_fields(body, fields);
+	if (err)
+		return err;
+	char *key = call_key(body);
+	if (!key)
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
+	bool ok = sb_sip_hangup(key);
+	json_t *r = ok ? json_pack("{sssssb}", SB_EVENT_KEY, "hangingup", "call_id", key, "ok", 1)
+	               : sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT, "No such call (%s)", key);
+	g_free(key);
+	return r;
+}
+
+static json_t *op_refer(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	static const sb_field fields[] = {{"room", SB_F_STRING, false, SB_ROOM_NAME_MAX, 0},
+	                                  {"call_id", SB_F_STRING, false, 128, 0},
+	                                  {"id", SB_F_INTEGER, false, (json_int_t)1 << 53, 1},
+	                                  {"uri", SB_F_STRING, false, TARGET_MAX, 0},
+	                                  {"number", SB_F_STRING, false, 20, 0},
+	                                  {NULL, 0, 0, 0, 0}};
+	json_t *err = sb_ops_check_fields(body, fields);
+	if (err)
+		return err;
+	const char *target = str(body, "uri") ? str(body, "uri") : str(body, "number");
+	char *key = call_key(body);
+	if (!key || !target) {
+		g_free(key);
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT,
+		                    "Missing element (call_id or id, and uri or number)");
+	}
+	char *error = NULL;
+	json_t *r = sb_sip_refer(key, target, &error)
+	                    ? json_pack("{sssssss}", SB_EVENT_KEY, "transferring", "call_id", key,
+	                                "to", target)
+	                    : api_error(SB_ERROR_INVALID_ELEMENT, error);
+	g_free(key);
+	return r;
+}
+
+static json_t *op_dtmf(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	static const sb_field fields[] = {{"room", SB_F_STRING, false, SB_ROOM_NAME_MAX, 0},
+	                                  {"call_id", SB_F_STRING, false, 128, 0},
+	                                  {"id", SB_F_INTEGER, false, (json_int_t)1 << 53, 1},
+	                                  {"digits", SB_F_STRING, true, 32, 0},
+	                                  {NULL, 0, 0, 0, 0}};
+	json_t *err = sb_ops_check_fields(body, fields);
+	if (err)
+		return err;
+	char *key = call_key(body);
+	if (!key)
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
+	char *error = NULL;
+	json_t *r = sb_sip_send_dtmf(key, str(body, "digits"), &error)
+	                    ? json_pack("{sssssb}", SB_EVENT_KEY, "dtmf_sent", "digits",
+	                                str(body, "digits"), "ok", 1)
+	                    : api_error(SB_ERROR_INVALID_ELEMENT, error);
+	g_free(key);
+	return r;
+}
+
+static json_t *op_calls(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	return json_pack("{ssso}", SB_EVENT_KEY, "success", "calls", sb_sip_calls_json());
+}
+
+static const sb_op phone_ops[] = {
+        {"dial", op_dial, SB_OP_ADMIN},
+        {"hangup", op_hangup, SB_OP_ADMIN},
+};
+
+/* REFER and DTMF work whatever places outbound calls.  Dialing is for
+ * trusted callers: a browser must not make the system call numbers. */
+static const sb_op sip_ops[] = {
+        {"sip_refer", op_refer, SB_OP_ADMIN},
+        {"dtmf", op_dtmf, SB_OP_ADMIN},
+        {"sip_calls", op_calls, SB_OP_ADMIN},
+};
+
+/* ---- REST -------------------------------------------------------------- */
+
+static json_t *run_op(json_t *request)
+{
+	sb_op_ctx ctx = {.admin = true};
+	json_t *r = sb_ops_dispatch(request, &ctx);
+	json_decref(request);
+	return r;
+}
+
+static int op_status(json_t *r, json_t **out)
+{
+	json_t *code = json_object_get(r, "error_code");
+	if (!code)
+		return 0;
+	int status = json_integer_value(code) == SB_ERROR_NO_SUCH_PARTICIPANT ? 404 : 400;
+	*out = sb_http_error(status == 404 ? "call_not_found" : "invalid_request", "%s",
+	                     json_string_value(json_object_get(r, "error")));
+	return status;
+}
+
+static int route_phone_call(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	json_t *to = req->body ? json_object_get(req->body, "to") : NULL;
+	if (!json_is_string(to)) {
+		*out = sb_http_error("invalid_request", "to must be an E.164 number or a sip: URI");
+		return 400;
+	}
+	json_t *room = json_object_get(req->body, "room");
+	json_t *from = json_object_get(req->body, "from");
+	if ((room && !json_is_string(room)) || (from && !json_is_string(from))) {
+		*out = sb_http_error("invalid_request", "room and from must be strings");
+		return 400;
+	}
+	char *generated = room ? NULL : g_strdup_printf("call-%08x", g_random_int());
+	json_t *op = json_pack("{ssssss}", "request", "dial", "room",
+	                       room ? json_string_value(room) : generated,
+	                       json_string_value(to)[0] == '+' ? "number" : "uri",
+	                       json_string_value(to));
+	g_free(generated);
+	if (from)
+		json_object_set(op, "from", from);
+	json_t *r = run_op(op);
+	int status = op_status(r, out);
+	if (!status) {
+		*out = json_pack("{sOsOsOss}", "callSid", json_object_get(r, "call_id"), "room",
+		                 json_object_get(r, "room"), "to", json_object_get(r, "to"), "status",
+		                 "dialing");
+		status = 201;
+	}
+	json_decref(r);
+	return status;
+}
+
+static int route_phone_end(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	if (strlen(req->param) > 128) {
+		*out = sb_http_error("invalid_request", "callSid too long");
+		return 400;
+	}
+	json_t *r = run_op(json_pack("{ssss}", "request", "hangup", "call_id", req->param));
+	int status = op_status(r, out);
+	if (!status) {
+		*out = json_pack("{ssss}", "callSid", req->param, "status", "ending");
+		status = 200;
+	}
+	json_decref(r);
+	return status;
+}
+
+static int route_sip_calls(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)req, (void)t, (void)tt;
+	*out = json_pack("{so}", "calls", sb_sip_calls_json());
+	return 200;
+}
+
+static const sb_rest_route phone_routes[] = {
+        {"POST", "/phone/call", route_phone_call, 0},
+        {"POST", "/phone/end/{}", route_phone_end, 0},
+};
+
+static const sb_rest_route sip_routes[] = {
+        {"GET", "/sip/calls", route_sip_calls, 0},
+};
+
+void sip_api_register(const sip_config *config)
+{
+	json_t *phone = sb_settings_section(config->settings, "phone");
+	if (!strcmp(sb_section_string(phone, "outbound", "sip"), "sip")) {
+		sb_ops_register(phone_ops, G_N_ELEMENTS(phone_ops));
+		sb_rest_register(phone_routes, G_N_ELEMENTS(phone_routes));
+	}
+	sb_ops_register(sip_ops, G_N_ELEMENTS(sip_ops));
+	sb_rest_register(sip_routes, G_N_ELEMENTS(sip_routes));
+}
