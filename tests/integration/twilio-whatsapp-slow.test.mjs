@@ -1,13 +1,14 @@
 // A WhatsApp answer slower than the webhook should wait: the webhook gets
 // an empty <Response/> at once and the answer follows through
 // Messages.json (fake Twilio API), written by a slow language model (an
-// OpenAI-compatible stub streaming after a pause).
+// OpenAI-compatible stub streaming after a pause).  An idle conversation
+// ends (idle_timeout) and the next message starts a fresh one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { startJanus } from '../lib/janus.mjs';
-import { openNotifications } from '../lib/notifications.mjs';
+import { openNotifications, rest } from '../lib/notifications.mjs';
 import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID, FAKE_TWILIO_PORT } from '../lib/twilio.mjs';
 import { sse, openaiChunks } from './providers-lib.mjs';
 
@@ -28,7 +29,7 @@ before(async () => {
 		});
 	});
 	await new Promise((r) => llm.listen(LLM_PORT, '127.0.0.1', r));
-	let config = twilioPluginConfig({ whatsapp: { reply_timeout_ms: 200 } });
+	let config = twilioPluginConfig({ whatsapp: { reply_timeout_ms: 200, idle_timeout: 10 } });
 	config = config.replace('llm = ["local"]', 'llm = ["slowllm"]');
 	config = config.replace(/^providers: \{\n/m, `providers: {\n\tslowllm: { type = "openai", base_url = "http://127.0.0.1:${LLM_PORT}/v1", api_key = "sk-test", llm_model = "slow-model" }\n`);
 	janus = await startJanus({ pluginConfig: config });
@@ -59,4 +60,24 @@ test('a slow answer is sent through Messages.json after an empty TwiML reply', {
 	const msgs = llmRequests[0].messages;
 	assert.equal(msgs.at(-1).content, 'When do you open?');
 	assert.match(msgs[0].content, /WhatsApp/);
+});
+
+test('an idle conversation ends; the next message starts afresh', { timeout: 60000 }, async () => {
+	const waId = '14155550111';
+	const mine = async () => (await rest('GET', '/sessions/type/whatsapp')).json.sessions.find((x) => x.conversation === waId);
+	assert.ok(await mine(), 'the conversation of the first test is there');
+	// idle_timeout = 10 s: bounded wait for the sweep, no timing asserted.
+	const deadline = Date.now() + 45000;
+	while (await mine()) {
+		assert.ok(Date.now() < deadline, 'conversation still there after its idle timeout');
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	const n = llmRequests.length;
+	const r = await postWebhook('/whatsapp/message', [['MessageSid', `SM${crypto.randomBytes(16).toString('hex')}`], ['From', `whatsapp:+${waId}`], ['To', 'whatsapp:+14155238886'], ['Body', 'Hello again'], ['WaId', waId]]);
+	assert.equal(r.status, 200);
+	const s = await mine();
+	assert.equal(s.messages, 1);
+	await notes.until('answer', () => llmRequests.length > n, 10000);
+	// The model starts without the earlier turns.
+	assert.deepEqual(llmRequests[n].messages.filter((m) => m.role !== 'system').map((m) => m.content), ['Hello again']);
 });
