@@ -263,12 +263,20 @@ void sb_dialog_interrupt(sb_dialog *d, const char *heard)
 {
 	bool was_busy = d->current != NULL;
 	cancel(d);
-	if (was_busy || (heard && *heard)) {
-		char *marked = g_strdup_printf("%s [interrupted]", heard && *heard ? heard : "");
-		json_array_append_new(d->history, json_pack("{ssss}", "role", "assistant",
-		                                            "content", g_strstrip(marked)));
-		g_free(marked);
+	char *marked = g_strdup_printf("%s [interrupted]", heard && *heard ? heard : "");
+	g_strstrip(marked);
+	size_t n = json_array_size(d->history);
+	json_t *last = n ? json_array_get(d->history, n - 1) : NULL;
+	const char *role = json_string_value(json_object_get(last, "role"));
+	if (!was_busy && role && !strcmp(role, "assistant")) {
+		/* The answer was written in full but not heard in full: the
+		 * history keeps what the caller actually heard. */
+		json_object_set_new(last, "content", json_string(marked));
+	} else if (was_busy) {
+		json_array_append_new(d->history,
+		                      json_pack("{ssss}", "role", "assistant", "content", marked));
 	}
+	g_free(marked);
 }
 
 bool sb_dialog_busy(sb_dialog *d)

@@ -123,9 +123,20 @@ json_t *sb_twilio_op(json_t *request)
 	return r;
 }
 
+#define CALLS_MAX 20000
+
 void sb_twilio_call_remember(const char *call_sid, json_t *call)
 {
 	g_mutex_lock(&calls_mutex);
+	/* Calls whose final status never came must not pile up for ever. */
+	if (calls && g_hash_table_size(calls) >= CALLS_MAX &&
+	    !g_hash_table_contains(calls, call_sid)) {
+		JANUS_LOG(
+		        LOG_WARN,
+		        "[switchboard] twilio: %d calls without a final status: forgetting them\n",
+		        CALLS_MAX);
+		g_hash_table_remove_all(calls);
+	}
 	if (calls)
 		g_hash_table_replace(calls, g_strdup(call_sid), json_incref(call));
 	g_mutex_unlock(&calls_mutex);

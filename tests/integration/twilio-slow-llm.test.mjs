@@ -1,4 +1,6 @@
-// A WhatsApp answer slower than the webhook should wait: the webhook gets
+// With a slow language model (an OpenAI-compatible stub that streams after
+// a pause): a ConversationRelay `interrupt` stops the answer being written
+// and the history keeps what was heard; a WhatsApp answer slower than the webhook should wait: the webhook gets
 // an empty <Response/> at once and the answer follows through
 // Messages.json (fake Twilio API), written by a slow language model (an
 // OpenAI-compatible stub streaming after a pause).  An idle conversation
@@ -7,9 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { startJanus } from '../lib/janus.mjs';
+import WebSocket from 'ws';
+import { startJanus, API_PORT } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
-import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID, FAKE_TWILIO_PORT } from '../lib/twilio.mjs';
+import { postWebhook, twilioPluginConfig, twilioSignature, startFakeTwilio, ACCOUNT_SID, AUTH_TOKEN, FAKE_TWILIO_PORT } from '../lib/twilio.mjs';
 import { sse, openaiChunks } from './providers-lib.mjs';
 
 const LLM_PORT = FAKE_TWILIO_PORT - 1; // 28086 with the usual port set
@@ -80,4 +83,35 @@ test('an idle conversation ends; the next message starts afresh', { timeout: 600
 	await notes.until('answer', () => llmRequests.length > n, 10000);
 	// The model starts without the earlier turns.
 	assert.deepEqual(llmRequests[n].messages.filter((m) => m.role !== 'system').map((m) => m.content), ['Hello again']);
+});
+
+test('ConversationRelay interrupt stops the answer being written; history keeps what was heard', { timeout: 30000 }, async () => {
+	const ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/twilio/relay`, { headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/relay') } });
+	const got = [];
+	ws.on('message', (d) => got.push(JSON.parse(d.toString())));
+	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+	const sid = `CA${crypto.randomBytes(16).toString('hex')}`;
+	ws.send(JSON.stringify({ type: 'setup', callSid: sid, from: '+14155550123', to: '+14155550100', customParameters: {} }));
+	const n = llmRequests.length;
+	ws.send(JSON.stringify({ type: 'prompt', voicePrompt: 'Tell me everything.', last: true }));
+	await notes.until('model asked', () => llmRequests.length > n, 5000);
+	// The caller talks before any token came: the answer is dropped.
+	ws.send(JSON.stringify({ type: 'interrupt', utteranceUntilInterrupt: '', durationUntilInterruptMs: '0' }));
+	await new Promise((r) => setTimeout(r, 2000)); // longer than the stub's pause: its tokens would be here
+	assert.deepEqual(got.filter((m) => m.type === 'text'), []);
+	// The next turn: a full answer, which the caller cuts off after a few words.
+	ws.send(JSON.stringify({ type: 'prompt', voicePrompt: 'When do you open?', last: true }));
+	await notes.until('answer', () => got.some((m) => m.type === 'text' && m.last), 10000);
+	assert.equal(got.filter((m) => m.type === 'text').map((m) => m.token).join(''), 'Our shop opens at nine.');
+	ws.send(JSON.stringify({ type: 'interrupt', utteranceUntilInterrupt: 'Our shop', durationUntilInterruptMs: '600' }));
+	const m = llmRequests.length;
+	ws.send(JSON.stringify({ type: 'prompt', voicePrompt: 'Sorry, go on.', last: true }));
+	await notes.until('third turn', () => llmRequests.length > m, 5000);
+	const history = llmRequests[m].messages.filter((x) => x.role !== 'system').map((x) => `${x.role}: ${x.content}`);
+	assert.deepEqual(history, [
+		'user: Tell me everything.', 'assistant: [interrupted]',
+		'user: When do you open?', 'assistant: Our shop [interrupted]',
+		'user: Sorry, go on.',
+	]);
+	ws.close();
 });
