@@ -296,8 +296,11 @@ void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
 		free_reply(reply);
 		return;
 	}
-	g_main_context_invoke_full(context, G_PRIORITY_DEFAULT, finish_on_http_thread, reply,
-	                           free_reply);
+	/* Always through a source: never answered on the caller's thread. */
+	GSource *src = g_idle_source_new();
+	g_source_set_callback(src, finish_on_http_thread, reply, free_reply);
+	g_source_attach(src, context);
+	g_source_unref(src);
 }
 
 const char *sb_rest_header(const sb_rest_request *req, const char *name)

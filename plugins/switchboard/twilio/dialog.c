@@ -7,6 +7,7 @@
 #include "http.h"
 #include "providers/chain.h"
 #include "providers/kb.h"
+#include "twilio.h"
 
 #define APOLOGY "Sorry, I cannot answer right now. Please try again in a moment."
 
@@ -188,16 +189,13 @@ static gboolean hop_run(gpointer data)
 
 static void post(turn *t, const char *text, const char *error, bool done)
 {
-	GMainContext *ctx = sb_http_context();
-	if (!ctx)
-		return;
 	hop *h = g_new0(hop, 1);
 	g_atomic_ref_count_inc(&t->ref);
 	h->t = t;
 	h->text = g_strdup(text);
 	h->error = g_strdup(error);
 	h->done = done;
-	g_main_context_invoke_full(ctx, G_PRIORITY_DEFAULT, hop_run, h, hop_free);
+	sb_twilio_invoke(hop_run, h, hop_free, G_PRIORITY_DEFAULT);
 }
 
 static void on_text(void *user, const char *delta)

@@ -152,9 +152,6 @@ static void stream_send_rtp(sb_participant *p, const uint8_t *packet, size_t len
 	sb_rtp_packet rtp;
 	if (!sb_rtp_parse(packet, len, 0, &rtp) || rtp.payload_len == 0)
 		return;
-	GMainContext *ctx = sb_http_context();
-	if (!ctx)
-		return;
 	g_mutex_lock(&s->mutex);
 	if (g_queue_get_length(&s->out) >= OUT_QUEUE_MAX) {
 		/* The HTTP thread is behind: drop the oldest, never wait. */
@@ -166,8 +163,8 @@ static void stream_send_rtp(sb_participant *p, const uint8_t *packet, size_t len
 	s->flush_scheduled = true;
 	g_mutex_unlock(&s->mutex);
 	if (schedule)
-		g_main_context_invoke_full(ctx, G_PRIORITY_HIGH, flush, stream_ref(s),
-		                           (GDestroyNotify)stream_unref);
+		sb_twilio_invoke(flush, stream_ref(s), (GDestroyNotify)stream_unref,
+		                 G_PRIORITY_HIGH);
 }
 
 static void stream_removed(sb_participant *p)
@@ -223,10 +220,7 @@ static void on_event(json_t *n, void *user)
 	if (!type || strcmp(type, "agent_action") || !action || strcmp(action, "interrupted") ||
 	    !room)
 		return;
-	GMainContext *ctx = sb_http_context();
-	if (ctx)
-		g_main_context_invoke_full(ctx, G_PRIORITY_HIGH, clear_room, g_strdup(room),
-		                           g_free);
+	sb_twilio_invoke(clear_room, g_strdup(room), g_free, G_PRIORITY_HIGH);
 }
 
 /* ---- input ---- */

@@ -133,10 +133,11 @@ static void on_done(void *user, long status, const char *error)
 	j->status = error ? 0 : status;
 	j->error = g_strdup(error);
 	g_mutex_lock(&mutex);
-	GMainContext *ctx = stopping ? NULL : sb_http_context();
-	if (ctx)
-		g_main_context_invoke(ctx, finished, j);
+	bool stop = stopping;
 	g_mutex_unlock(&mutex);
+	/* When stopped the job stays in `active`, freed by the shutdown. */
+	if (!stop)
+		sb_twilio_invoke(finished, j, NULL, G_PRIORITY_DEFAULT);
 }
 
 static const sb_http_callbacks callbacks = {.body = on_body, .done = on_done};
