@@ -13,6 +13,7 @@ packages=(
 	baresip-core sipsak
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev
 	nodejs npm chromium espeak-ng sox procps iproute2 openssl
+	libsqlite3-dev libpq-dev postgresql
 )
 missing=()
 for p in "${packages[@]}"; do

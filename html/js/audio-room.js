@@ -174,6 +174,20 @@ export class AudioRoom {
 		} else if (kind === 'talking' || kind === 'stopped-talking') {
 			const p = this.participants.get(msg.id); // AudioBridge stand-in style
 			if (p) p.talking = kind === 'talking';
+		} else if (kind === 'moved') {
+			// Moved to another room by the server (a transfer, a console
+			// agent taking a call): same PeerConnection, new company.
+			this.room = msg.room;
+			if (msg.id !== undefined) this.myId = msg.id;
+			const me = { ...(this.participants.get(this.myId) || {}), id: this.myId, me: true };
+			this.participants.clear();
+			this.participants.set(this.myId, me);
+			for (const p of msg.participants || []) this.#upsert(p);
+			this.hooks.onMoved?.(msg);
+		} else if (kind === 'transfer') {
+			this.hooks.onTransfer?.(msg);
+		} else if (kind === 'transcript') {
+			this.hooks.onTranscript?.(msg);
 		} else if (kind === 'agent') {
 			if (typeof msg.enabled === 'boolean') this.agent = msg.enabled;
 		} else if (kind === 'kicked') {

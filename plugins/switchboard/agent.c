@@ -11,6 +11,7 @@
 #include "background.h"
 #include "events.h"
 #include "media/codec.h"
+#include "providers/chain.h"
 #include "providers/provider.h"
 #include "participant.h"
 #include "vad.h"
@@ -62,6 +63,10 @@ typedef struct sb_agent {
 	int onset_ms, barge_in_onset_ms;
 	bool end_call_closes_room; /* [agent] end_call, room overrides included */
 	char *pending_tool; /* to do once what was said has been heard */
+	/* The turn in progress, for its agent_turn record. */
+	char *turn_user, *chains[3];
+	int turn_latency;
+	long long turn_fallbacks;
 	json_t *pending_args;
 
 	/* Output: 16 kHz audio to play, written by the agent thread, read by
@@ -244,6 +249,36 @@ static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, con
 
 /* ---- turns ---- */
 
+static long long fallbacks_total(void)
+{
+	json_t *chains = sb_chain_stats(), *providers, *st;
+	const char *kind, *name;
+	long long n = 0;
+	json_object_foreach(chains, kind, providers)
+		json_object_foreach(providers, name, st)
+			n += json_integer_value(json_object_get(st, "fallbacks"));
+	json_decref(chains);
+	return n;
+}
+
+/* agent_turn for the call record: one per caller turn answered (or cut
+ * off).  Providers are the chains' first choices; fallback is whether any
+ * chain fell back during the turn. */
+static void turn_done(sb_agent *a, const char *agent_text, bool interrupted)
+{
+	if (!a->turn_user)
+		return;
+	json_t *n = json_pack("{sssisssssssbsbss}", "room", a->room->name, "latency_ms",
+	                      a->turn_latency, "stt", a->chains[0], "llm", a->chains[1], "tts",
+	                      a->chains[2], "fallback", fallbacks_total() > a->turn_fallbacks,
+	                      "interrupted", interrupted, "user_text", a->turn_user);
+	json_object_set_new(n, "agent_text", agent_text ? json_string(agent_text) : json_null());
+	if (a->turn_latency < 0)
+		json_object_set_new(n, "latency_ms", json_null());
+	sb_events_publish("agent_turn", n);
+	g_clear_pointer(&a->turn_user, g_free);
+}
+
 static guint64 main_speaker(sb_agent *a)
 {
 	GHashTableIter it;
@@ -275,6 +310,7 @@ static void barge_in(sb_agent *a, gint64 onset_us)
 	json_t *d = json_pack("{sbsI}", "audible", audible, "stop_ms", (json_int_t)((now - onset_us) / 1000));
 	if (spoken && *spoken)
 		json_object_set_new(d, "interrupted_reply", json_string(spoken));
+	turn_done(a, spoken, true);
 	announce_action(a, "interrupted", d);
 	json_decref(d);
 	g_free(spoken);
@@ -362,6 +398,10 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, true);
 		__atomic_add_fetch(&stats.turns, 1, __ATOMIC_RELAXED);
+		turn_done(a, NULL, true); /* an answer still pending is superseded */
+		a->turn_user = g_strdup(ev->text);
+		a->turn_latency = -1;
+		a->turn_fallbacks = fallbacks_total();
 		out_clear(a); /* whatever was still playing is superseded */
 		a->first_audio_sent = false;
 		set_state(a, THINKING, -1);
@@ -373,14 +413,18 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 			int latency = -1;
 			if (a->state == THINKING && !a->first_audio_sent && a->speech_end_us > 0)
 				latency = (int)((g_get_monotonic_time() - a->speech_end_us) / 1000);
+			if (latency >= 0 && a->turn_latency < 0)
+				a->turn_latency = latency;
 			set_state(a, SPEAKING, latency);
 		}
 		a->first_audio_sent = true;
 		break;
 	case SB_PIPE_SAID:
 		transcript(a, a->p->id, a->name, ev->text, true);
+		turn_done(a, ev->text, false);
 		break;
 	case SB_PIPE_REPLY_DONE:
+		turn_done(a, NULL, false);
 		if (ev->error)
 			__atomic_add_fetch(&stats.provider_errors, 1, __ATOMIC_RELAXED);
 		if (!a->first_audio_sent && a->state == THINKING)
@@ -500,6 +544,9 @@ static void agent_free(void *transport)
 	g_free(a->name);
 	g_free(a->pending_tool);
 	json_decref(a->pending_args);
+	g_free(a->turn_user);
+	for (int k = 0; k < 3; k++)
+		g_free(a->chains[k]);
 	g_free(a);
 }
 
@@ -537,6 +584,12 @@ static void agent_join(sb_room *room)
 	a->speakers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	const char *name = json_string_value(json_object_get(config, "name"));
 	a->name = g_strdup(name ? name : "AI Agent");
+	static const char *const chain_keys[] = {"stt", "llm", "tts"};
+	for (int k = 0; k < 3; k++) {
+		json_t *c = json_object_get(config, chain_keys[k]);
+		const char *first = json_string_value(json_is_array(c) ? json_array_get(c, 0) : c);
+		a->chains[k] = g_strdup(first ? first : "default");
+	}
 	int err = 0;
 	if (a->room_rate != AGENT_RATE) {
 		a->down = speex_resampler_init(1, (spx_uint32_t)a->room_rate, AGENT_RATE, 3, &err);

@@ -10,6 +10,10 @@
 #include "notify.h"
 #include "ops.h"
 #include "providers/chain.h"
+#include "rtp_endpoint.h"
+#include "sip/sip.h"
+#include "store/api.h"
+#include "transfer.h"
 #include "twilio/media_stream.h"
 #include "twilio/rest_client.h"
 
@@ -132,6 +136,62 @@ static void provider_metrics(GString *out)
 	json_decref(chains);
 }
 
+/* The SIP bridge: calls by fate, refusals by reason. */
+static void sip_metrics(GString *out)
+{
+	sb_sip_stats ss;
+	sb_sip_get_stats(&ss);
+	metric(out, "switchboard_sip_calls", "gauge", "SIP calls in progress.", sb_sip_calls_active());
+	static const struct {
+		const char *name, *help;
+		size_t offset;
+	} counters[] = {
+	        {"switchboard_sip_invites_total", "INVITEs received (new calls).", G_STRUCT_OFFSET(sb_sip_stats, invites)},
+	        {"switchboard_sip_answered_total", "Calls answered, both directions.", G_STRUCT_OFFSET(sb_sip_stats, answered)},
+	        {"switchboard_sip_outbound_total", "Outbound calls placed.", G_STRUCT_OFFSET(sb_sip_stats, outbound)},
+	        {"switchboard_sip_ended_total", "Call legs ended.", G_STRUCT_OFFSET(sb_sip_stats, ended)},
+	        {"switchboard_sip_rtp_timeouts_total", "Calls hung up because media stopped.", G_STRUCT_OFFSET(sb_sip_stats, rtp_timeouts)},
+	        {"switchboard_sip_refers_total", "Blind transfers (REFER) sent.", G_STRUCT_OFFSET(sb_sip_stats, refers)},
+	        {"switchboard_sip_refers_failed_total", "Blind transfers that failed.", G_STRUCT_OFFSET(sb_sip_stats, refers_failed)},
+	        {"switchboard_sip_reinvites_total", "re-INVITEs (hold, unhold, refresh).", G_STRUCT_OFFSET(sb_sip_stats, reinvites)},
+	        {"switchboard_sip_dtmf_total", "DTMF digits received (RFC 4733 and INFO).", G_STRUCT_OFFSET(sb_sip_stats, dtmf_in)},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(counters); i++)
+		metric(out, counters[i].name, "counter", counters[i].help,
+		       (long long)G_STRUCT_MEMBER(guint64, &ss, counters[i].offset));
+	header(out, "switchboard_sip_rejected_total", "counter", "INVITEs refused, by reason.");
+	g_string_append_printf(out,
+	                       "switchboard_sip_rejected_total{reason=\"acl\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"auth\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"limit\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"codec\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"room\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"other\"} %" G_GUINT64_FORMAT "\n",
+	                       ss.rejected_acl, ss.rejected_auth, ss.rejected_limit, ss.rejected_codec,
+	                       ss.rejected_room, ss.rejected_other);
+	sb_rtp_endpoint_stats rs;
+	sb_rtp_endpoints_get_stats(&rs);
+	metric(out, "switchboard_rtp_latched_total", "counter",
+	       "RTP legs moved to their real source address (symmetric RTP).", (long long)rs.latched);
+	metric(out, "switchboard_rtp_rtcp_packets_total", "counter", "RTCP packets received.",
+	       (long long)rs.rtcp_packets);
+}
+
+static void transfer_metrics(GString *out)
+{
+	sb_transfer_stats ts;
+	sb_transfers_get_stats(&ts);
+	header(out, "switchboard_transfers_total", "counter", "Warm transfers by outcome.");
+	g_string_append_printf(out,
+	                       "switchboard_transfers_total{outcome=\"started\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"completed\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"cancelled\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"failed\"} %" G_GUINT64_FORMAT "\n",
+	                       ts.started, ts.completed, ts.cancelled, ts.failed);
+	metric(out, "switchboard_transfers_active", "gauge", "Warm transfers under way.",
+	       (long long)ts.active);
+}
+
 static void twilio_metrics(GString *out)
 {
 	sb_twilio_stream_stats ts;
@@ -164,6 +224,9 @@ char *sb_metrics_prometheus(void)
 	http_metrics(out);
 	agent_metrics(out);
 	provider_metrics(out);
+	sip_metrics(out);
+	sb_store_module_metrics(out);
+	transfer_metrics(out);
 	twilio_metrics(out);
 	return g_string_free(out, FALSE);
 }

@@ -6,6 +6,7 @@
 
 #include <debug.h>
 
+#include "hold.h"
 #include "mix.h"
 #include "participant.h"
 #include "room.h"
@@ -161,6 +162,10 @@ static bool mix_room(sb_room *room)
 		sb_participant *p = value;
 		if (!g_atomic_int_get(&p->media_ready))
 			continue;
+		/* Just moved here and still being mixed by its old room's worker:
+		 * it joins this mix from the next frame. */
+		if (!g_atomic_int_compare_and_exchange(&p->mixing, 0, 1))
+			continue;
 		sb_participant_ref(p);
 		mix->members[m++] = p;
 	}
@@ -179,8 +184,10 @@ static bool mix_room(sb_room *room)
 			level = 127;
 		else if (level >= 0)
 			decodes++;
+		bool held = g_atomic_int_get(&p->on_hold);
 		bool contributing = level >= 0 && level < settings->silence_level &&
-		                    !g_atomic_int_get(&p->muted);
+		                    !g_atomic_int_get(&p->muted) && !held &&
+		                    !g_atomic_int_get(&p->listen_only);
 		if (contributing) {
 			sb_mix_add(mix->full, p->frame, n);
 			if (level < loudest_level) {
@@ -191,8 +198,8 @@ static bool mix_room(sb_room *room)
 		bool pcm = p->ops && p->ops->push_pcm;
 		mix->plan_in[i] = (sb_mix_member){.codec = pcm ? SB_MIX_PCM : (int)p->codec,
 		                                  .contributing = contributing,
-		                                  .listening = true};
-		int heard = g_atomic_int_get(&p->muted) ? 127 : level;
+		                                  .listening = !held};
+		int heard = g_atomic_int_get(&p->muted) || held ? 127 : level;
 		if (sb_participant_update_talking(p, heard, settings->talking_level_threshold,
 		                                  settings->talking_window))
 			announce_talking(room, p);
@@ -248,8 +255,28 @@ static bool mix_room(sb_room *room)
 			if (mix->job_of[i] == j)
 				sb_participant_send_payload(mix->members[i], out, (size_t)len);
 	}
-	for (int i = 0; i < m; i++)
+	/* Held participants hear the hold loop, encoded with their own
+	 * encoder (they have no mix-minus job while held). */
+	for (int i = 0; i < m; i++) {
+		sb_participant *p = mix->members[i];
+		if (!g_atomic_int_get(&p->on_hold))
+			continue;
+		if (p->ops && p->ops->push_pcm) {
+			p->ops->push_pcm(p, mix->zeros, n, 0);
+			continue;
+		}
+		uint8_t payload[SB_MAX_PAYLOAD];
+		sb_hold_audio(room->sampling_rate, &p->hold_pos, mix->pcm, n);
+		int len = p->encoder ? sb_encoder_encode(p->encoder, mix->pcm, payload, sizeof(payload))
+		                     : -1;
+		encodes++;
+		if (len > 0)
+			sb_participant_send_payload(p, payload, (size_t)len);
+	}
+	for (int i = 0; i < m; i++) {
+		g_atomic_int_set(&mix->members[i]->mixing, 0);
 		sb_participant_unref(mix->members[i]);
+	}
 	__atomic_add_fetch(&stats.decodes, decodes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.encodes, encodes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.forwards, forwards, __ATOMIC_RELAXED);

@@ -171,6 +171,11 @@ bool sb_participant_update_talking(sb_participant *p, int level, int threshold, 
 	return true;
 }
 
+bool sb_participant_set_hold(sb_participant *p, bool hold)
+{
+	return g_atomic_int_compare_and_exchange(&p->on_hold, hold ? 0 : 1, hold ? 1 : 0);
+}
+
 void sb_participant_set_display(sb_participant *p, const char *display)
 {
 	g_mutex_lock(&p->mutex);
@@ -205,6 +210,8 @@ json_t *sb_participant_to_json(sb_participant *p)
 		json_object_set_new(j, "identity", json_string(p->identity));
 	json_object_set_new(j, "muted", json_boolean(g_atomic_int_get(&p->muted)));
 	json_object_set_new(j, "talking", json_boolean(__atomic_load_n(&p->talking, __ATOMIC_RELAXED)));
+	if (g_atomic_int_get(&p->on_hold))
+		json_object_set_new(j, "on_hold", json_true());
 	return j;
 }
 

@@ -75,6 +75,16 @@ struct sb_participant {
 	volatile gint muted;
 	volatile gint media_ready; /* sending and receiving may start */
 	volatile gint removed;
+	/* On hold (transfer.c): contributes nothing to the mix and hears the
+	 * hold audio (hold.h) instead of its mix-minus.  hold_pos belongs to
+	 * the mixer thread. */
+	volatile gint on_hold;
+	size_t hold_pos;
+	/* Set while a mixer worker mixes this participant: a participant
+	 * moved between rooms is never mixed by two workers at once. */
+	volatile gint mixing;
+	/* A silent supervisor: never mixed, whatever its mute says. */
+	volatile gint listen_only;
 
 	const sb_participant_ops *ops;
 	void *transport; /* owned, freed by ops->free_transport */
@@ -149,7 +159,10 @@ bool sb_participant_update_talking(sb_participant *p, int level, int threshold, 
 void sb_participant_set_display(sb_participant *p, const char *display);
 /* What /sessions calls the interface: web, phone, whatsapp, or the kind. */
 const char *sb_participant_interface(sb_participant *p);
-/* {"id","display","kind","role","muted","talking"} */
+/* Puts the participant on hold or takes it off (any thread); false when
+ * nothing changed.  The room is told by the caller (sb_room_set_hold). */
+bool sb_participant_set_hold(sb_participant *p, bool hold);
+/* {"id","display","kind","role","muted","talking","on_hold"?} */
 json_t *sb_participant_to_json(sb_participant *p);
 void sb_participant_get_stats(sb_participant *p, sb_participant_stats *out);
 

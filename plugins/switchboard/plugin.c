@@ -25,6 +25,8 @@
 #include "sb.h"
 #include "settings.h"
 #include "sip/sip.h"
+#include "store/api.h"
+#include "transfer_api.h"
 #include "twilio/twilio.h"
 #include "webrtc.h"
 
@@ -40,7 +42,9 @@ typedef struct sb_module {
 } sb_module;
 
 static const sb_module modules[] = {
+        {"store", sb_store_module_start, sb_store_module_stop, sb_store_module_finish},
         {"the SIP bridge", sb_sip_start, sb_sip_stop, NULL},
+        {"transfer", sb_transfer_module_start, sb_transfer_module_stop, sb_transfer_module_finish},
         {"Twilio", sb_twilio_start, sb_twilio_stop, NULL},
         {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
 };

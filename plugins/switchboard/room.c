@@ -14,6 +14,36 @@ static sb_room_membership_hook membership_hook;
 
 void sb_room_set_membership_hook(sb_room_membership_hook hook) { membership_hook = hook; }
 
+#define MEMBER_LISTENERS_MAX 4
+static struct {
+	sb_room_member_listener fn;
+	void *user;
+} member_listeners[MEMBER_LISTENERS_MAX];
+static volatile gint member_listener_count;
+
+void sb_room_add_member_listener(sb_room_member_listener listener, void *user)
+{
+	gint n = g_atomic_int_get(&member_listener_count);
+	g_assert(n < MEMBER_LISTENERS_MAX);
+	member_listeners[n].fn = listener;
+	member_listeners[n].user = user;
+	g_atomic_int_set(&member_listener_count, n + 1);
+}
+
+void sb_room_remove_member_listeners(void) { g_atomic_int_set(&member_listener_count, 0); }
+
+static void tell_listeners(sb_room *room, sb_participant *p, sb_member_change change)
+{
+	gint n = g_atomic_int_get(&member_listener_count);
+	for (gint i = 0; i < n; i++)
+		member_listeners[i].fn(room, p, change, member_listeners[i].user);
+}
+
+bool sb_participant_is_supervisor(const sb_participant *p)
+{
+	return p->role && strcmp(p->role, "supervisor") == 0;
+}
+
 guint sb_room_count_humans(sb_room *room)
 {
 	guint n = 0;
@@ -22,7 +52,7 @@ guint sb_room_count_humans(sb_room *room)
 	gpointer value;
 	g_hash_table_iter_init(&it, room->participants);
 	while (g_hash_table_iter_next(&it, NULL, &value))
-		n += ((sb_participant *)value)->kind != SB_KIND_AGENT;
+		n += ((sb_participant *)value)->kind != SB_KIND_AGENT && !sb_participant_is_supervisor(value);
 	g_mutex_unlock(&room->mutex);
 	return n;
 }
@@ -64,7 +94,7 @@ void sb_rooms_init(const sb_settings *s)
 
 void sb_rooms_deinit(void)
 {
-	GPtrArray *all = sb_rooms_list();
+	GPtrArray *all = sb_rooms_list_all();
 	for (guint i = 0; i < all->len; i++)
 		sb_room_destroy(g_ptr_array_index(all, i));
 	g_ptr_array_unref(all);
@@ -113,6 +143,7 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 	room->ephemeral = params->ephemeral && !params->permanent;
 	room->permanent = params->permanent;
 	room->require_token = params->require_token || settings->require_token;
+	room->hidden = params->hidden;
 	room->agent_enabled = params->agent ? 1 : 0;
 	room->agent_config = params->agent_config ? json_deep_copy(params->agent_config) : NULL;
 	room->transcript = json_array();
@@ -144,7 +175,7 @@ sb_room *sb_room_find(const char *name)
 	return room;
 }
 
-GPtrArray *sb_rooms_list(void)
+static GPtrArray *rooms_list(bool hidden_too)
 {
 	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)sb_room_unref);
 	g_mutex_lock(&rooms_mutex);
@@ -153,6 +184,8 @@ GPtrArray *sb_rooms_list(void)
 		gpointer value;
 		g_hash_table_iter_init(&it, rooms);
 		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			if (!hidden_too && ((sb_room *)value)->hidden)
+				continue;
 			sb_room_ref(value);
 			g_ptr_array_add(list, value);
 		}
@@ -160,6 +193,9 @@ GPtrArray *sb_rooms_list(void)
 	g_mutex_unlock(&rooms_mutex);
 	return list;
 }
+
+GPtrArray *sb_rooms_list(void) { return rooms_list(false); }
+GPtrArray *sb_rooms_list_all(void) { return rooms_list(true); }
 
 guint sb_rooms_count(void)
 {
@@ -228,6 +264,7 @@ void sb_room_destroy(sb_room *room)
 		sb_participant *p = g_ptr_array_index(members, i);
 		participant_detach(p);
 		sb_events_publish("participant_left", membership_event(room, p, "room_closed"));
+		tell_listeners(room, p, SB_MEMBER_LEFT);
 	}
 	g_ptr_array_unref(members);
 	JANUS_LOG(LOG_INFO, "[switchboard] room %s destroyed\n", room->name);
@@ -249,6 +286,11 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	}
 	while (g_hash_table_contains(room->participants, &p->id))
 		p->id++;
+	/* A supervisor listens in silently: nobody hears them. */
+	if (sb_participant_is_supervisor(p)) {
+		g_atomic_int_set(&p->muted, 1);
+		g_atomic_int_set(&p->listen_only, 1);
+	}
 	sb_participant_ref(p);
 	g_hash_table_insert(room->participants, g_memdup2(&p->id, sizeof(p->id)), p);
 	g_mutex_lock(&p->mutex);
@@ -267,6 +309,7 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	sb_events_publish("participant_joined", membership_event(room, p, NULL));
 	if (membership_hook)
 		membership_hook(room, p, true, sb_room_count_humans(room));
+	tell_listeners(room, p, SB_MEMBER_JOINED);
 	return SB_OK;
 }
 
@@ -289,10 +332,116 @@ void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
 		guint humans = sb_room_count_humans(room);
 		if (membership_hook)
 			membership_hook(room, p, false, humans);
+		tell_listeners(room, p, SB_MEMBER_LEFT);
 		if (humans == 0 && room->ephemeral)
 			sb_room_destroy(room);
 	}
 	sb_participant_unref(p);
+}
+
+sb_error sb_room_move_participant(sb_participant *p, sb_room *to)
+{
+	sb_room *from = sb_participant_room(p);
+	if (!from)
+		return SB_ERROR_NOT_JOINED;
+	if (from == to) {
+		sb_room_unref(from);
+		return SB_OK;
+	}
+	if (from->sampling_rate != to->sampling_rate) {
+		/* Its codecs run at the old room's rate. */
+		sb_room_unref(from);
+		return SB_ERROR_INVALID_ELEMENT;
+	}
+	/* Both tables change under both locks (taken in address order), so the
+	 * participant is in exactly one room at every instant. */
+	sb_room *first = from < to ? from : to, *second = from < to ? to : from;
+	g_mutex_lock(&first->mutex);
+	g_mutex_lock(&second->mutex);
+	sb_error rc = SB_OK;
+	if (g_hash_table_lookup(from->participants, &p->id) != p)
+		rc = SB_ERROR_NOT_JOINED;
+	else if (g_atomic_int_get(&to->destroyed))
+		rc = SB_ERROR_NO_SUCH_ROOM;
+	else if ((int)g_hash_table_size(to->participants) >= settings->max_participants)
+		rc = SB_ERROR_LIMIT;
+	guint64 old_id = p->id;
+	if (rc == SB_OK) {
+		sb_participant_ref(p); /* the new table's */
+		g_hash_table_remove(from->participants, &p->id);
+		while (g_hash_table_contains(to->participants, &p->id))
+			p->id++;
+		g_hash_table_insert(to->participants, g_memdup2(&p->id, sizeof(p->id)), p);
+		g_mutex_lock(&p->mutex);
+		sb_room_ref(to);
+		p->room = to;
+		g_mutex_unlock(&p->mutex);
+		sb_room_unref(from); /* p's reference to its old room */
+	}
+	g_mutex_unlock(&second->mutex);
+	g_mutex_unlock(&first->mutex);
+	if (rc != SB_OK) {
+		sb_room_unref(from);
+		return rc;
+	}
+	sb_mixer_schedule(to);
+
+	json_t *ev = sb_room_event(from, "event");
+	json_object_set_new(ev, "leaving", json_integer((json_int_t)old_id));
+	sb_room_broadcast(from, ev, NULL);
+	json_decref(ev);
+	ev = sb_room_event(to, "event");
+	json_t *list = json_array();
+	json_array_append_new(list, sb_participant_to_json(p));
+	json_object_set_new(ev, "participants", list);
+	sb_room_broadcast(to, ev, p);
+	json_decref(ev);
+	if (p->ops && p->ops->send_event) {
+		ev = sb_room_event(to, "moved");
+		json_object_set_new(ev, "from", json_string(from->name));
+		json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+		list = json_array();
+		GPtrArray *members = sb_room_participants(to);
+		for (guint i = 0; i < members->len; i++)
+			if (g_ptr_array_index(members, i) != p)
+				json_array_append_new(list, sb_participant_to_json(g_ptr_array_index(members, i)));
+		g_ptr_array_unref(members);
+		json_object_set_new(ev, "participants", list);
+		p->ops->send_event(p, ev);
+		json_decref(ev);
+	}
+	json_t *left = membership_event(from, p, "moved");
+	json_object_set_new(left, "to", json_string(to->name));
+	sb_events_publish("participant_left", left);
+	json_t *joined = membership_event(to, p, NULL);
+	json_object_set_new(joined, "from", json_string(from->name));
+	sb_events_publish("participant_joined", joined);
+
+	guint humans = sb_room_count_humans(from);
+	if (membership_hook) {
+		membership_hook(from, p, false, humans);
+		membership_hook(to, p, true, sb_room_count_humans(to));
+	}
+	tell_listeners(from, p, SB_MEMBER_MOVED_OUT);
+	tell_listeners(to, p, SB_MEMBER_MOVED_IN);
+	if (humans == 0 && from->ephemeral)
+		sb_room_destroy(from);
+	sb_room_unref(from);
+	return SB_OK;
+}
+
+void sb_room_set_hold(sb_room *room, sb_participant *p, bool hold)
+{
+	if (!sb_participant_set_hold(p, hold))
+		return;
+	json_t *ev = sb_room_event(room, "event");
+	json_t *list = json_array();
+	json_array_append_new(list, sb_participant_to_json(p));
+	json_object_set_new(ev, "participants", list);
+	json_object_set_new(ev, "on_hold", json_boolean(hold));
+	json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
 }
 
 sb_participant *sb_room_find_participant(sb_room *room, guint64 id)

@@ -26,6 +26,9 @@ typedef struct sb_room {
 	bool ephemeral; /* destroyed when the last participant leaves */
 	bool permanent; /* from the config file */
 	bool require_token; /* join needs a token signed for this room */
+	/* Private (a transfer's consult room, an agent's desk): not listed by
+	 * `list`, /rooms or /sessions; reachable only by name. */
+	bool hidden;
 	volatile gint agent_enabled;
 	json_t *agent_config; /* persona/provider overrides, guarded by mutex */
 	json_t *transcript;   /* what was said, for the call's record; mutex */
@@ -48,6 +51,7 @@ typedef struct sb_room_params {
 	bool permanent;
 	bool require_token;
 	bool agent;
+	bool hidden;
 	json_t *agent_config; /* borrowed */
 } sb_room_params;
 
@@ -61,8 +65,10 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out);
 sb_room *sb_room_find(const char *name);
 /* Removes the room from the registry, tells and removes its participants. */
 void sb_room_destroy(sb_room *room);
-/* All rooms, each referenced; free with g_ptr_array_unref. */
+/* Listed rooms (hidden ones left out), each referenced; free with
+ * g_ptr_array_unref.  sb_rooms_list_all includes the hidden ones. */
 GPtrArray *sb_rooms_list(void);
+GPtrArray *sb_rooms_list_all(void);
 guint sb_rooms_count(void);
 
 static inline void sb_room_ref(sb_room *r) { janus_refcount_increase(&r->ref); }
@@ -83,12 +89,42 @@ void sb_room_broadcast(sb_room *room, json_t *event, sb_participant *except);
 /* {"switchboard":"event","room":name} to extend. */
 json_t *sb_room_event(sb_room *room, const char *type);
 json_t *sb_room_to_json(sb_room *room);
-/* Participants other than the AI agent. */
+/* Moves a participant to another room of the same sampling rate without
+ * touching its transport (a browser keeps its PeerConnection, an RTP or
+ * SIP leg its socket).  The old room is told it left ("leaving", as a
+ * leave), the new one that it joined, the participant gets
+ * {"switchboard":"moved","room","from","participants"}.  Errors:
+ * SB_ERROR_NOT_JOINED (in no room), SB_ERROR_NO_SUCH_ROOM (target
+ * destroyed), SB_ERROR_LIMIT (target full), SB_ERROR_INVALID_ELEMENT
+ * (different sampling rate).  An ephemeral room left without humans is
+ * destroyed, as on a leave. */
+sb_error sb_room_move_participant(sb_participant *p, sb_room *to);
+/* Puts a participant of the room on hold or takes it off, and tells the
+ * room (an "event" with the participant's new state). */
+void sb_room_set_hold(sb_room *room, sb_participant *p, bool hold);
+/* Participants other than the AI agent and silent supervisors: the ones
+ * that keep a room open. */
 guint sb_room_count_humans(sb_room *room);
 /* Called after a participant joined or left (request threads, no lock
  * held), with the number of humans left; the agent module uses it to join
  * rooms that want an agent and to leave rooms with nobody to talk to. */
 typedef void (*sb_room_membership_hook)(sb_room *room, sb_participant *p, bool joined, guint humans);
 void sb_room_set_membership_hook(sb_room_membership_hook hook);
+/* Finer-grained listeners for modules (transfer, presence): a move is
+ * MOVED_OUT of one room then MOVED_IN to the other, not a leave and a
+ * join; a destroyed room reports LEFT for each participant.  Called on the
+ * thread that made the change, with no room lock held. */
+typedef enum {
+	SB_MEMBER_JOINED,
+	SB_MEMBER_LEFT,
+	SB_MEMBER_MOVED_IN,
+	SB_MEMBER_MOVED_OUT,
+} sb_member_change;
+typedef void (*sb_room_member_listener)(sb_room *room, sb_participant *p, sb_member_change change,
+                                        void *user);
+void sb_room_add_member_listener(sb_room_member_listener listener, void *user);
+void sb_room_remove_member_listeners(void);
+/* A silent supervisor: joins muted, is not heard, does not keep rooms open. */
+bool sb_participant_is_supervisor(const sb_participant *p);
 
 #endif

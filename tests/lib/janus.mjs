@@ -42,6 +42,7 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 	const childEnv = {
 		...process.env,
 		SWITCHBOARD_RUN_DIR: join(dir, 'run'),
+		SWITCHBOARD_STATE_DIR: join(dir, 'state'),
 		SWITCHBOARD_API_KEY: API_KEY,
 		SWITCHBOARD_HTTP_PORT: String(API_PORT),
 		SWITCHBOARD_SIP_PORT: String(SIP_PORT),

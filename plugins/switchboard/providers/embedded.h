@@ -59,6 +59,9 @@ json_t *sb_local_summary(json_t *kb, json_t *memory, json_t *transcript);
 
 /* Waits for the dialog worker threads and frees the knowledge-base cache. */
 void sb_llm_local_shutdown(void);
+/* Forgets the knowledge bases read so far: the next answers read the
+ * files again (the reload_kb operation). */
+void sb_llm_local_forget_kb(void);
 
 /* ---- pocketsphinx (stt_pocketsphinx.c) ---- */
 

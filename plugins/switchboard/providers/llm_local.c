@@ -683,6 +683,14 @@ void sb_llm_local_shutdown(void)
 	g_mutex_unlock(&pool_lock);
 }
 
+void sb_llm_local_forget_kb(void)
+{
+	g_mutex_lock(&pool_lock);
+	if (kb_cache)
+		g_hash_table_remove_all(kb_cache);
+	g_mutex_unlock(&pool_lock);
+}
+
 const sb_llm_provider sb_llm_local = {
         .type = "local",
         .start = local_start,

@@ -215,7 +215,7 @@ static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 	g_free(answer.sdp);
 	COUNT(answered);
 	sip_leg_answered(call);
-	sip_call_unref(call); /* the registry and the handle's magic keep it */
+	/* Our reference is now the handle's magic, dropped when it ends. */
 }
 
 static void incoming_reinvite(sip_call *call, nua_handle_t *nh, const sip_t *sip)
@@ -332,13 +332,16 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		return;
 	}
 	if (status >= 300 && g_atomic_int_get(&call->state) == SIP_CALL_DIALING) {
-		const char *outcome = "failed";
-		if (status == 486 || status == 600)
-			outcome = "busy";
-		else if (status == 408 || status == 480 || status == 487)
-			outcome = call->end_reason ? call->end_reason : "no-answer";
+		char *outcome = g_strdup("failed");
+		if (status == 486 || status == 600) {
+			g_free(outcome);
+			outcome = g_strdup("busy");
+		} else if (status == 408 || status == 480 || status == 487) {
+			g_free(outcome);
+			outcome = g_strdup(call->end_reason ? call->end_reason : "no-answer");
+		}
 		g_free(call->end_reason);
-		call->end_reason = g_strdup(outcome);
+		call->end_reason = outcome;
 		g_atomic_int_set(&call->state, SIP_CALL_ENDING);
 		sip_call_publish_status(call, outcome, status, NULL);
 	}

@@ -59,7 +59,7 @@ static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 	char *id = sb_sip_dial(&params, &error);
 	if (!id)
 		return api_error(SB_ERROR_INVALID_ELEMENT, error);
-	json_t *r = json_pack("{sssssssss}", SB_EVENT_KEY, "dialing", "room", params.room, "call_id",
+	json_t *r = json_pack("{ssssssssss}", SB_EVENT_KEY, "dialing", "room", params.room, "call_id",
 	                      id, "to", target, "status", "dialing");
 	g_free(id);
 	return r;
@@ -106,7 +106,7 @@ static json_t *op_refer(json_t *body, sb_op_ctx *ctx)
 	}
 	char *error = NULL;
 	json_t *r = sb_sip_refer(key, target, &error)
-	                    ? json_pack("{sssssss}", SB_EVENT_KEY, "transferring", "call_id", key,
+	                    ? json_pack("{ssssss}", SB_EVENT_KEY, "transferring", "call_id", key,
 	                                "to", target)
 	                    : api_error(SB_ERROR_INVALID_ELEMENT, error);
 	g_free(key);

@@ -1,0 +1,336 @@
+// The agent console: sign in (a desk room of your own, joined with an agent
+// token), go available, take waiting calls, see the live transcript and the
+// AI summary, ask the AI assistant, and warm-transfer a call to another
+// agent (or a number) — or accept/decline one offered to you.  The server
+// moves your one participant between rooms (desk, call, consult), so the
+// audio connection is made once at sign-in and never renegotiated.
+// Query parameters: ?janus=URL ?api=URL ?apikey=KEY ?agent=ID&name=NAME
+// (prefill; with ?autosignin the form submits itself).
+/* global Janus */
+import { initJanus, connect } from './janus-connection.js';
+import { ensureAudioContext, spectrum, magnitudeAt } from './audio-analyser.js';
+import { AudioRoom } from './audio-room.js';
+
+const params = new URLSearchParams(location.search);
+const JANUS_URL = params.get('janus') || `http://${location.hostname || '127.0.0.1'}:8088/janus`;
+const API_URL = params.get('api') || location.origin;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+	phase: 'signed-out', agentId: null, desk: null, presence: 'available', role: 'agent', rooms: [],
+	queue: [], agents: [], transcript: [], summary: null,
+	transfer: null, // the transfer I started: {transfer_id, state, …}
+	incoming: null, // a transfer offered to me
+	assist: [], errors: [],
+};
+let session = null;
+let pollTimer = null;
+
+const audio = new AudioRoom({
+	audioElement: $('audio'),
+	hooks: {
+		onChange: () => render(),
+		onEnded: (reason) => { if (reason) showError(reason); signOut(); },
+		onError: (text) => showError(text),
+		onMoved: () => { state.transcript = []; state.summary = null; render(); refresh(); },
+		onTransfer: (msg) => onTransfer(msg),
+		onTranscript: (msg) => {
+			if (msg.final === false) return;
+			state.transcript.push({ speaker: msg.speaker, text: msg.text });
+			render();
+		},
+	},
+});
+
+function showError(text) {
+	state.errors.push(text);
+	$('error-text').textContent = text;
+	$('error').hidden = false;
+}
+
+async function api(path, body) {
+	const res = await fetch(`${API_URL}${path}`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', authorization: `Bearer ${$('api-key').value}` },
+		body: JSON.stringify(body),
+	});
+	const json = await res.json().catch(() => ({}));
+	if (!res.ok) throw new Error(json.error?.message || `HTTP ${res.status}`);
+	return json;
+}
+
+// A Switchboard request on my handle; errors become readable exceptions.
+async function op(body) {
+	const r = await audio.client.send(body);
+	if (r?.error_code) throw new Error(r.error);
+	return r;
+}
+
+const atDesk = () => audio.room && audio.room === state.desk;
+const inConsult = () => audio.room?.startsWith('consult-');
+
+function onTransfer(msg) {
+	const mine = msg.from_participant === audio.myId;
+	const offered = msg.to_participant === audio.myId && !mine;
+	if (mine) state.transfer = msg;
+	if (offered) state.incoming = ['ringing'].includes(msg.state) ? msg : null;
+	if (offered && msg.state === 'consulting') state.transfer = msg; // B sees the consult too
+	if (['completed', 'cancelled', 'failed'].includes(msg.state)) {
+		if (msg.end_reason && msg.end_reason !== 'completed') showError(`Transfer ${msg.state}: ${msg.end_reason}`);
+		if (mine || offered) state.lastTransfer = msg;
+		if (mine) state.transfer = null;
+		if (offered) { state.incoming = null; if (state.transfer?.transfer_id === msg.transfer_id) state.transfer = null; }
+	}
+	if (msg.summary) state.summary = msg.summary;
+	render();
+}
+
+async function signIn(ev) {
+	ev?.preventDefault();
+	const agentId = $('agent-id').value.trim();
+	const name = $('agent-name').value.trim();
+	ensureAudioContext();
+	try {
+		state.phase = 'signing-in';
+		render();
+		const r = await api('/api/agents/signin', { agentId, name, role: $('agent-role').value });
+		state.agentId = agentId;
+		state.desk = r.desk;
+		state.role = $('agent-role').value;
+		await initJanus(params.has('debug'));
+		session = await connect(JANUS_URL, (cause) => { showError(`Lost Janus: ${cause}`); signOut(); });
+		await audio.attach(session);
+		await audio.join({ room: r.desk, token: r.token });
+		await audio.startAudio();
+		state.phase = 'signed-in';
+		pollTimer = setInterval(refresh, 1500);
+		await refresh();
+	} catch (e) {
+		state.phase = 'signed-out';
+		showError(`Sign-in failed: ${e.message}`);
+	}
+	render();
+}
+
+async function signOut() {
+	clearInterval(pollTimer);
+	pollTimer = null;
+	await audio.leave().catch(() => {});
+	audio.close();
+	session?.destroy?.({});
+	session = null;
+	state.phase = 'signed-out';
+	render();
+}
+
+async function refresh() {
+	if (state.phase !== 'signed-in') return;
+	try {
+		state.queue = (await op({ request: 'queue' })).queue || [];
+		state.agents = (await op({ request: 'agents' })).agents || [];
+		if (state.role === 'supervisor') state.rooms = (await op({ request: 'list' })).list || [];
+	} catch (e) {
+		showError(e.message);
+	}
+	render();
+}
+
+// Supervisors: listen to a call (muted, unheard) or go back to the desk.
+async function listenIn(room) {
+	try {
+		await op({ request: 'listen_in', room });
+	} catch (e) {
+		showError(`Could not listen in: ${e.message}`);
+	}
+	render();
+}
+
+async function take(room) {
+	try {
+		const r = await op({ request: 'queue_take', room });
+		state.summary = r.summary || null;
+		state.transcript = [];
+	} catch (e) {
+		showError(`Could not take the call: ${e.message}`);
+	}
+	refresh();
+}
+
+async function startTransfer() {
+	const number = $('target-number').value.trim();
+	const agentId = $('target-agent').value;
+	const to = number ? { number } : { agentId };
+	try {
+		const r = await op({ request: 'transfer', action: 'start', room: audio.room, to, reason: $('transfer-reason').value || undefined });
+		state.transfer = r;
+		if (r.summary) state.summary = r.summary;
+	} catch (e) {
+		showError(`Transfer refused: ${e.message}`);
+	}
+	render();
+}
+
+async function act(action, t) {
+	try {
+		await op({ request: 'transfer', action, transfer_id: t.transfer_id });
+	} catch (e) {
+		showError(`${action} failed: ${e.message}`);
+	}
+	render();
+}
+
+async function summarise() {
+	try {
+		state.summary = (await op({ request: 'summary', room: audio.room })).summary;
+	} catch (e) {
+		showError(e.message);
+	}
+	render();
+}
+
+async function ask(ev) {
+	ev.preventDefault();
+	const message = $('assist-input').value.trim();
+	if (!message) return;
+	$('assist-input').value = '';
+	state.assist.push({ who: 'me', text: message });
+	render();
+	try {
+		const r = await op({ request: 'assist', room: atDesk() ? undefined : audio.room, message });
+		state.assist.push({ who: 'AI', text: r.reply });
+	} catch (e) {
+		state.assist.push({ who: 'AI', text: `(error: ${e.message})` });
+	}
+	render();
+}
+
+function summaryText(s) {
+	if (!s) return '';
+	const caller = s.caller && (s.caller.name || s.caller.order)
+		? `Caller: ${[s.caller.name, s.caller.order && `order ${s.caller.order}`].filter(Boolean).join(', ')}\n` : '';
+	return `${caller}Issue: ${s.issue || '—'}\nMood: ${s.mood || '—'}\n` +
+		`Tried: ${(s.tried || []).join(' / ') || '—'}\nNext: ${s.next_step || '—'}`;
+}
+
+function li(text, button) {
+	const el = document.createElement('li');
+	const span = document.createElement('span');
+	span.textContent = text;
+	el.append(span);
+	if (button) el.append(button);
+	return el;
+}
+
+function render() {
+	document.body.dataset.phase = state.phase;
+	const signedIn = state.phase === 'signed-in';
+	$('signin').hidden = signedIn;
+	$('console').hidden = !signedIn;
+	$('status').textContent = signedIn ? `${state.presence}` : state.phase === 'signing-in' ? 'Signing in…' : 'Signed out';
+	$('me').hidden = !signedIn;
+	$('me').textContent = state.agentId || '';
+	$('where').textContent = audio.room ? (atDesk() ? 'at my desk' : inConsult() ? 'private consult' : audio.room) : '—';
+
+	$('queue').replaceChildren(...state.queue.map((q) => {
+		const b = document.createElement('button');
+		b.textContent = 'Take';
+		b.dataset.room = q.room;
+		b.className = 'take';
+		b.disabled = !atDesk();
+		b.onclick = () => take(q.room);
+		const issue = q.details?.summary?.issue;
+		return li(`${q.room} (${q.reason}${issue ? `: ${issue}` : ''})`, b);
+	}));
+	$('queue-empty').hidden = state.queue.length > 0;
+
+	const supervisor = state.role === 'supervisor';
+	$('live-calls').hidden = !supervisor;
+	$('rooms').replaceChildren(...state.rooms.map((r) => {
+		const b = document.createElement('button');
+		b.textContent = r.room === audio.room ? 'Listening' : 'Listen';
+		b.dataset.room = r.room;
+		b.disabled = r.room === audio.room;
+		b.onclick = () => listenIn(r.room);
+		return li(`${r.room} (${r.num_participants})`, b);
+	}));
+	$('back-to-desk').disabled = atDesk();
+	$('transfer-panel').dataset.supervisor = supervisor;
+	$('incoming').hidden = !state.incoming;
+	if (state.incoming) {
+		$('incoming-from').textContent = `From ${state.incoming.from} — ${state.incoming.reason || 'no reason given'}`;
+		$('incoming-summary').textContent = summaryText(state.incoming.summary);
+	}
+
+	const onCall = !!audio.room && !atDesk();
+	$('call').hidden = !onCall;
+	$('call-room').textContent = inConsult() ? '(private consult)' : audio.room || '';
+	$('participants').replaceChildren(...[...audio.participants.values()].map((p) =>
+		li(`${p.display || p.id}${p.me ? ' (me)' : ''}${p.on_hold ? ' — on hold' : ''}${p.role ? ` [${p.role}]` : ''}`)));
+	$('transcript').replaceChildren(...state.transcript.map((l) => li(`${l.speaker}: ${l.text}`)));
+	$('summary').textContent = state.summary ? summaryText(state.summary) : 'No summary yet.';
+
+	const t = state.transfer;
+	$('transfer-panel').hidden = !onCall || supervisor;
+	$('transfer-start').hidden = !!t;
+	$('transfer-live').hidden = !t;
+	if (t) {
+		$('transfer-state').textContent = t.state;
+		$('transfer-id').textContent = t.transfer_id;
+		const startedByMe = t.from_participant === audio.myId;
+		$('complete').hidden = !startedByMe;
+		$('three-way').hidden = !startedByMe || t.state !== 'consulting';
+		$('cancel').hidden = !startedByMe;
+		$('complete').disabled = !['consulting', 'three_way'].includes(t.state);
+	}
+	const others = state.agents.filter((a) => a.agentId !== state.agentId);
+	const select = $('target-agent');
+	const chosen = select.value;
+	select.replaceChildren(...others.map((a) => {
+		const o = document.createElement('option');
+		o.value = a.agentId;
+		o.textContent = `${a.name} (${a.status})`;
+		o.disabled = a.status !== 'available';
+		return o;
+	}));
+	if (others.some((a) => a.agentId === chosen)) select.value = chosen;
+	$('assist-log').replaceChildren(...state.assist.map((l) => li(`${l.who}: ${l.text}`)));
+}
+
+$('signin').addEventListener('submit', signIn);
+$('signout').onclick = signOut;
+$('presence').onchange = async () => {
+	try {
+		await op({ request: 'agent_status', status: $('presence').value });
+		state.presence = $('presence').value;
+	} catch (e) {
+		showError(e.message);
+	}
+	render();
+};
+$('transfer').onclick = startTransfer;
+$('complete').onclick = () => state.transfer && act('complete', state.transfer);
+$('three-way').onclick = () => state.transfer && act('three_way', state.transfer);
+$('cancel').onclick = () => state.transfer && act('cancel', state.transfer);
+$('accept').onclick = () => state.incoming && act('accept', state.incoming);
+$('decline').onclick = () => state.incoming && act('decline', state.incoming);
+$('summarise').onclick = summarise;
+$('back-to-desk').onclick = () => listenIn(state.desk);
+$('assist-form').addEventListener('submit', ask);
+
+for (const [param, id] of [['agent', 'agent-id'], ['name', 'agent-name'], ['apikey', 'api-key'], ['role', 'agent-role']])
+	if (params.get(param)) $(id).value = params.get(param);
+
+// What the end-to-end tests read (tests/e2e/transfer-web.test.mjs).
+window.consoleTest = {
+	spectrum,
+	magnitudeAt,
+	state: () => ({
+		phase: state.phase, room: audio.room, id: audio.myId, desk: state.desk, role: state.role, rooms: state.rooms,
+		transfer: state.transfer, incoming: state.incoming, lastTransfer: state.lastTransfer || null,
+		summary: state.summary, queue: state.queue, agents: state.agents, transcript: state.transcript,
+		assist: state.assist, errors: state.errors,
+		participants: [...audio.participants.values()].map((p) => ({ ...p })),
+	}),
+};
+render();
+if (params.has('autosignin')) signIn();

@@ -1,0 +1,324 @@
+// The operations dashboard: live sessions from /ws/notifications, call
+// history with search, a call page (transcript, participants, agent turns,
+// transfers, recording), analytics as SVG charts, transfer history.
+// Query parameters: ?api_key=KEY (else asked once and kept for the tab),
+// ?api=URL (the Switchboard REST server; default where this page came from).
+import { barChart, hbarChart } from './dashboard-charts.js';
+
+const params = new URLSearchParams(location.search);
+const API = params.get('api') || location.origin;
+let key = params.get('api_key') || sessionStorage.getItem('sb-api-key') || '';
+const $ = (id) => document.getElementById(id);
+const state = { page: 1, limit: 25, total: 0, filters: {}, range: '7d', live: new Map() };
+
+class HttpError extends Error {
+	constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(path) {
+	const r = await fetch(`${API}${path}`, { headers: { authorization: `Bearer ${key}` }, cache: 'no-store' });
+	const text = await r.text();
+	let json = null;
+	try { json = JSON.parse(text); } catch { /* CSV or error page */ }
+	if (!r.ok) throw new HttpError(r.status, json?.error?.message || `HTTP ${r.status}`);
+	return json;
+}
+
+function showError(text) {
+	$('error').textContent = text;
+	$('error').hidden = !text;
+}
+
+function fail(e) {
+	if (e.status === 401) {
+		sessionStorage.removeItem('sb-api-key');
+		askKey('That API key was refused. Enter the right one.');
+		return;
+	}
+	showError(e.status === 503 ? `Call records are unavailable: ${e.message}` : e.message);
+}
+
+function askKey(message) {
+	$('key-form').hidden = false;
+	document.querySelector('main').hidden = true;
+	if (message) showError(message);
+	$('key-input').focus();
+}
+
+const fmtTime = (ms) => (ms ? new Date(ms).toLocaleString() : '—');
+function fmtDuration(ms) {
+	if (ms == null) return '—';
+	const s = Math.round(ms / 1000);
+	return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+}
+const text = (tag, content, className) => Object.assign(document.createElement(tag), { textContent: content ?? '', className: className || '' });
+function badge(outcome) { return text('span', outcome ? outcome.replace('_', ' ') : 'in progress', `badge ${outcome || ''}`); }
+
+// ---- tabs (the URL hash says which; #call/<id> opens a call) ----
+function route() {
+	const [tab, arg] = location.hash.slice(1).split('/');
+	const name = ['live', 'history', 'analytics', 'transfers', 'call'].includes(tab) ? tab : 'live';
+	for (const s of document.querySelectorAll('.tab')) s.hidden = s.id !== name;
+	for (const a of document.querySelectorAll('nav a')) a.classList.toggle('on', a.dataset.tab === name || (name === 'call' && a.dataset.tab === 'history'));
+	showError('');
+	if (name === 'history') loadCalls().catch(fail);
+	if (name === 'analytics') loadAnalytics().catch(fail);
+	if (name === 'transfers') loadTransfers().catch(fail);
+	if (name === 'call' && arg) loadCall(decodeURIComponent(arg)).catch(fail);
+}
+
+// ---- live sessions ----
+function renderLive() {
+	const groups = { phone: [], web: [], whatsapp: [], other: [] };
+	for (const s of state.live.values()) (groups[s.type] || groups.other).push(s);
+	const box = $('live-groups');
+	box.replaceChildren();
+	for (const [type, list] of Object.entries(groups)) {
+		if (type === 'other' && !list.length) continue;
+		const card = document.createElement('div');
+		card.className = 'card group';
+		card.dataset.interface = type;
+		const h = document.createElement('h3');
+		h.append(text('span', type === 'web' ? 'Web' : type === 'phone' ? 'Phone' : type === 'whatsapp' ? 'WhatsApp' : 'Other'), text('span', String(list.length), 'count'));
+		const ul = document.createElement('ul');
+		ul.className = 'plain';
+		if (!list.length) ul.append(text('li', 'Nobody right now', 'muted'));
+		for (const s of list) {
+			const li = text('li', `${s.display || `#${s.id}`} `);
+			li.append(text('span', `in ${s.room}${s.kind === 'agent' ? ' (AI agent)' : ''}`, 'muted'));
+			ul.append(li);
+		}
+		card.append(h, ul);
+		box.append(card);
+	}
+}
+
+async function loadSessions() {
+	const r = await api('/sessions');
+	state.live.clear();
+	for (const s of r.sessions || []) state.live.set(`${s.room}/${s.id}`, s);
+	renderLive();
+}
+
+function logEvent(e) {
+	const li = text('li', `${new Date(e.timestamp || Date.now()).toLocaleTimeString()} ${e.type.replace(/_/g, ' ')}${e.room ? ` · ${e.room}` : ''}${e.participant?.display ? ` · ${e.participant.display}` : ''}${e.text ? ` · “${e.text}”` : ''}`);
+	const list = $('live-events');
+	list.prepend(li);
+	while (list.children.length > 50) list.lastChild.remove();
+}
+
+function connectNotifications() {
+	const url = `${API.replace(/^http/, 'ws')}/ws/notifications?api_key=${encodeURIComponent(key)}`;
+	const ws = new WebSocket(url);
+	ws.onopen = () => { $('conn').textContent = 'Live'; $('conn').className = 'conn up'; loadSessions().catch(fail); };
+	ws.onclose = () => {
+		$('conn').textContent = 'Reconnecting…';
+		$('conn').className = 'conn down';
+		setTimeout(connectNotifications, 3000);
+	};
+	ws.onmessage = (m) => {
+		let e;
+		try { e = JSON.parse(m.data); } catch { return; }
+		if (e.type === 'participant_joined' && e.participant) {
+			state.live.set(`${e.room}/${e.participant.id}`, { ...e.participant, room: e.room, type: e.interface || e.participant.kind });
+		} else if (e.type === 'participant_left' && e.participant) {
+			state.live.delete(`${e.room}/${e.participant.id}`);
+		} else if (e.type === 'room_closed') {
+			for (const k of [...state.live.keys()]) if (k.startsWith(`${e.room}/`)) state.live.delete(k);
+		}
+		if (e.type !== 'transcript' || e.final) logEvent(e);
+		renderLive();
+	};
+}
+
+// ---- history ----
+function query(extra = {}) {
+	const q = new URLSearchParams();
+	for (const [k, v] of Object.entries({ ...state.filters, ...extra })) if (v) q.set(k, v);
+	return q.toString();
+}
+
+async function loadCalls() {
+	const r = await api(`/api/calls?${query({ page: state.page, limit: state.limit })}`);
+	state.total = r.total;
+	const body = $('calls-body');
+	body.replaceChildren();
+	if (!r.calls.length) {
+		const tr = document.createElement('tr');
+		const td = text('td', 'No calls match.', 'empty');
+		td.colSpan = 7;
+		tr.append(td);
+		body.append(tr);
+	}
+	for (const c of r.calls) {
+		const tr = document.createElement('tr');
+		tr.dataset.id = c.id;
+		tr.tabIndex = 0;
+		const outcome = document.createElement('td');
+		outcome.append(badge(c.outcome));
+		tr.append(text('td', fmtTime(c.started)), text('td', c.room), text('td', c.interface || '—'), text('td', c.from_addr || '—'),
+			text('td', fmtDuration(c.duration_ms)), outcome, text('td', c.human_agent || (c.ai_handled ? 'AI agent' : '—')));
+		const open = () => { location.hash = `call/${encodeURIComponent(c.id)}`; };
+		tr.addEventListener('click', open);
+		tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });
+		body.append(tr);
+	}
+	const pages = Math.max(1, Math.ceil(r.total / state.limit));
+	$('page-info').textContent = `Page ${state.page} of ${pages} · ${r.total} call${r.total === 1 ? '' : 's'}`;
+	$('prev').disabled = state.page <= 1;
+	$('next').disabled = state.page >= pages;
+	$('export-csv').href = `${API}/api/calls?${query({ format: 'csv', limit: 10000 })}`;
+}
+
+async function exportCsv(e) {
+	e.preventDefault();
+	const r = await fetch(`${API}/api/calls?${query({ format: 'csv', limit: 10000 })}`, { headers: { authorization: `Bearer ${key}` } });
+	if (!r.ok) return showError(`Export failed: HTTP ${r.status}`);
+	const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(await r.blob()), download: 'calls.csv' });
+	a.click();
+	URL.revokeObjectURL(a.href);
+}
+
+// ---- one call ----
+async function loadCall(id) {
+	const c = await api(`/api/calls/${encodeURIComponent(id)}`);
+	$('call-h').textContent = `Call in ${c.room}`;
+	const facts = $('call-facts');
+	facts.replaceChildren();
+	const add = (k, v) => { if (v === undefined || v === null || v === '') return; facts.append(text('dt', k)); const dd = document.createElement('dd'); if (v instanceof Node) dd.append(v); else dd.textContent = v; facts.append(dd); };
+	add('Outcome', badge(c.outcome));
+	add('Interface', c.interface);
+	add('Direction', c.direction);
+	add('From', c.from_addr);
+	add('To', c.to_addr);
+	add('CallSid', c.call_sid);
+	add('Started', fmtTime(c.started));
+	add('Answered', c.answered ? fmtTime(c.answered) : 'not answered');
+	add('Ended', fmtTime(c.ended));
+	add('Duration', fmtDuration(c.duration_ms));
+	add('Human agent', c.human_agent);
+	const rec = $('call-recording');
+	rec.replaceChildren();
+	if (c.recordings?.length) {
+		rec.append(text('h3', 'Recording'));
+		const audio = Object.assign(document.createElement('audio'), { controls: true, preload: 'none' });
+		audio.src = `${API}/api/calls/${encodeURIComponent(c.id)}/recording?api_key=${encodeURIComponent(key)}`;
+		rec.append(audio);
+	}
+	const tr = $('call-transcript');
+	tr.replaceChildren();
+	const agents = new Set(c.participants.filter((p) => p.kind === 'agent').map((p) => p.display));
+	if (!c.transcript.length) tr.append(text('li', 'Nothing was transcribed.', 'empty'));
+	for (const l of c.transcript) {
+		const li = document.createElement('li');
+		if (agents.has(l.speaker)) li.className = 'agent';
+		li.append(text('span', `${l.speaker} · ${new Date(l.ended).toLocaleTimeString()}`, 'who'), document.createTextNode(l.text));
+		tr.append(li);
+	}
+	const list = (id2, items, empty) => { const ul = $(id2); ul.replaceChildren(); if (!items.length) ul.append(text('li', empty, 'muted')); for (const i of items) ul.append(text('li', i)); };
+	list('call-participants', c.participants.map((p) => `${p.display || `#${p.participant_id}`} — ${p.kind}${p.role ? `, ${p.role}` : ''}; ${fmtDuration((p.left_at || c.ended || Date.now()) - p.joined)}${p.reason ? ` (${p.reason})` : ''}`), 'None');
+	list('call-turns', c.agent_turns.map((t) => `${t.latency_ms ?? '?'} ms · ${t.stt}/${t.llm}/${t.tts}${t.fallback ? ' · fallback' : ''}${t.interrupted ? ' · interrupted' : ''} — “${t.user_text}”`), 'No agent turns');
+	list('call-transfers', c.transfers.map((t) => `${t.state}: ${t.from_agent || '?'} → ${t.to_target || '?'}${t.summary ? ` — ${t.summary}` : ''}`), 'No transfers');
+}
+
+// ---- analytics ----
+function kpi(label, value) {
+	const d = document.createElement('div');
+	d.className = 'kpi';
+	d.append(text('b', value), text('span', label));
+	return d;
+}
+
+async function loadAnalytics() {
+	const a = await api(`/api/analytics?range=${state.range}`);
+	const pct = (x) => `${Math.round(x * 100)}%`;
+	$('kpis').replaceChildren(
+		kpi('calls', String(a.totals.calls)),
+		kpi('average duration', fmtDuration(a.totals.avg_duration_ms)),
+		kpi('handled by the AI', String(a.totals.ai_handled)),
+		kpi('transferred', String(a.totals.transferred)),
+		kpi('abandoned', String(a.totals.abandoned)),
+		kpi('turn latency p50 / p95', a.agent.latency_ms.count ? `${a.agent.latency_ms.p50} / ${a.agent.latency_ms.p95} ms` : '—'),
+		kpi('provider fallback rate', pct(a.agent.fallback_rate)),
+		kpi('transfer success', a.transfers.total ? pct(a.transfers.success_rate) : '—'),
+	);
+	// Every day of the range, with the empty ones.
+	const days = [];
+	const byDate = new Map(a.per_day.map((d) => [d.date, d.calls]));
+	const n = { '1d': 1, '7d': 7, '30d': 30, '90d': 90 }[state.range];
+	for (let i = n - 1; i >= 0; i--) {
+		const d = new Date(a.to - i * 86400000).toISOString().slice(0, 10);
+		days.push({ label: d.slice(5), value: byDate.get(d) || 0, title: `${d}: ${byDate.get(d) || 0} calls` });
+	}
+	barChart($('chart-days'), days);
+	const hours = Array.from({ length: 24 }, (_, h) => ({ label: String(h), value: a.per_hour.find((x) => x.hour === h)?.calls || 0 }));
+	barChart($('chart-hours'), hours);
+	hbarChart($('chart-interfaces'), a.by_interface.map((x) => ({ label: x.interface, value: x.calls })));
+	hbarChart($('chart-outcomes'), a.by_outcome.map((x) => ({ label: x.outcome, value: x.calls })),
+		{ colors: { ai_handled: '#2f6fde', transferred: '#7c4ddc', completed: '#1f9d55', abandoned: '#c93a3a', failed: '#c93a3a' } });
+	const l = a.agent.latency_ms;
+	hbarChart($('chart-latency'), l.count ? ['p50', 'p90', 'p95', 'p99'].map((p) => ({ label: p, value: l[p] })) : [], { format: (v) => `${v} ms` });
+	hbarChart($('chart-agents'), a.human_agents.map((x) => ({ label: x.agent || '?', value: x.avg_handle_ms })), { format: fmtDuration });
+}
+
+// ---- transfers ----
+async function loadTransfers() {
+	const agent = new FormData($('transfer-filter')).get('agent_id');
+	const r = await api(`/api/transfers/history?limit=100${agent ? `&agent_id=${encodeURIComponent(agent)}` : ''}`);
+	const body = $('transfers-body');
+	body.replaceChildren();
+	if (!r.transfers.length) {
+		const tr = document.createElement('tr');
+		const td = text('td', 'No transfers yet.', 'empty');
+		td.colSpan = 7;
+		tr.append(td);
+		body.append(tr);
+	}
+	for (const t of r.transfers) {
+		const tr = document.createElement('tr');
+		const took = t.completed && t.initiated ? fmtDuration(t.completed - t.initiated) : '—';
+		tr.append(text('td', fmtTime(t.initiated)), text('td', t.room || '—'), text('td', t.from_agent || '—'), text('td', t.to_target || '—'),
+			text('td', t.state), text('td', took), text('td', t.summary || t.failure || ''));
+		if (t.call_id) tr.addEventListener('click', () => { location.hash = `call/${encodeURIComponent(t.call_id)}`; });
+		body.append(tr);
+	}
+}
+
+// ---- start ----
+function start() {
+	$('key-form').hidden = true;
+	document.querySelector('main').hidden = false;
+	showError('');
+	connectNotifications();
+	route();
+}
+
+$('key-form').addEventListener('submit', (e) => {
+	e.preventDefault();
+	key = $('key-input').value.trim();
+	sessionStorage.setItem('sb-api-key', key);
+	start();
+});
+$('filters').addEventListener('submit', (e) => {
+	e.preventDefault();
+	state.filters = Object.fromEntries([...new FormData(e.target)].filter(([, v]) => v));
+	// "To" a date includes that day.
+	if (state.filters.to) state.filters.to = new Date(Date.parse(state.filters.to) + 86400000).toISOString().slice(0, 10);
+	state.page = 1;
+	if (location.hash !== '#history') location.hash = 'history';
+	else loadCalls().catch(fail);
+});
+$('export-csv').addEventListener('click', (e) => exportCsv(e).catch(fail));
+$('prev').addEventListener('click', () => { state.page--; loadCalls().catch(fail); });
+$('next').addEventListener('click', () => { state.page++; loadCalls().catch(fail); });
+$('transfer-filter').addEventListener('submit', (e) => { e.preventDefault(); loadTransfers().catch(fail); });
+for (const b of document.querySelectorAll('.ranges button')) {
+	b.addEventListener('click', () => {
+		state.range = b.dataset.range;
+		for (const o of document.querySelectorAll('.ranges button')) o.classList.toggle('on', o === b);
+		loadAnalytics().catch(fail);
+	});
+}
+window.addEventListener('hashchange', route);
+if (key) start();
+else askKey();

@@ -1,0 +1,432 @@
+/* REST routes over the records, and the store module's lifecycle. */
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <debug.h>
+
+#include "../auth.h"
+#include "../http.h"
+#include "../ops.h"
+#include "../providers/embedded.h"
+#include "../providers/kb.h"
+#include "../rest.h"
+#include "queries.h"
+#include "records.h"
+#include "store.h"
+
+static sb_store *store;
+static char *unavailable; /* why the store is off, for 503 answers */
+static const sb_settings *settings;
+
+static const char *arg(const sb_rest_request *req, const char *name)
+{
+	return req->query ? g_hash_table_lookup(req->query, name) : NULL;
+}
+
+/* 400 with a message saying what is wrong (a literal format). */
+#define bad(out, ...) (*(out) = sb_http_error("invalid_request", __VA_ARGS__), 400)
+
+static int store_off(json_t **out)
+{
+	*out = sb_http_error("store_unavailable", "Call records are off: %s",
+	                     unavailable ? unavailable : "no store");
+	return 503;
+}
+
+static int failed(json_t **out, char *error)
+{
+	JANUS_LOG(LOG_WARN, "[switchboard] store read failed: %s\n", error ? error : "?");
+	*out = sb_http_error("store_unavailable", "The call records database did not answer: %s",
+	                     error ? error : "?");
+	g_free(error);
+	return 503;
+}
+
+/* A whole number in [min, max]; false when it is anything else. */
+static bool parse_int(const char *s, long min, long max, long *out)
+{
+	if (!s || !*s || strlen(s) > 18)
+		return false;
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+	if (*end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ms since the epoch, YYYY-MM-DD (UTC midnight) or ISO 8601 with a zone. */
+static bool parse_time(const char *s, gint64 *ms)
+{
+	long v;
+	if (parse_int(s, 1, G_MAXINT64 / 2 > G_MAXLONG ? G_MAXLONG : G_MAXLONG, &v)) {
+		*ms = v;
+		return true;
+	}
+	if (!s || strlen(s) > 40)
+		return false;
+	GTimeZone *utc = g_time_zone_new_utc();
+	char *text = strlen(s) == 10 ? g_strdup_printf("%sT00:00:00Z", s) : g_strdup(s);
+	GDateTime *d = g_date_time_new_from_iso8601(text, utc);
+	g_free(text);
+	g_time_zone_unref(utc);
+	if (!d)
+		return false;
+	*ms = g_date_time_to_unix(d) * 1000 + g_date_time_get_microsecond(d) / 1000;
+	g_date_time_unref(d);
+	return true;
+}
+
+static bool word(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > max || !g_ascii_islower(s[0]))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!g_ascii_islower(*p) && *p != '_')
+			return false;
+	return true;
+}
+
+/* Free text: 1..max bytes of valid UTF-8 without control characters. */
+static bool text_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > max || !g_utf8_validate(s, (gssize)n, NULL))
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static const char *const outcomes[] = {"completed",  "transferred", "abandoned",
+                                       "ai_handled", "failed",      NULL};
+
+static int want_csv(const sb_rest_request *req, bool *csv, json_t **out)
+{
+	const char *format = arg(req, "format");
+	*csv = false;
+	if (!format || !strcmp(format, "json"))
+		return 0;
+	if (!strcmp(format, "csv")) {
+		*csv = true;
+		return 0;
+	}
+	return bad(out, "format must be json or csv, not %s", "the value given");
+}
+
+static int route_calls(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	sb_call_filter f = {.page = 1, .limit = 50};
+	const char *v;
+	long n;
+	bool csv;
+	int status;
+	if ((status = want_csv(req, &csv, out)))
+		return status;
+	if ((v = arg(req, "interface")) && !word(v, 16))
+		return bad(out, "%s must be an interface name (web, phone, whatsapp …)",
+		           "interface");
+	f.interface = v;
+	if ((v = arg(req, "from")) && !parse_time(v, &f.from_ms))
+		return bad(out,
+		           "%s must be a date (YYYY-MM-DD), an ISO 8601 time or ms since the epoch",
+		           "from");
+	if ((v = arg(req, "to")) && !parse_time(v, &f.to_ms))
+		return bad(out,
+		           "%s must be a date (YYYY-MM-DD), an ISO 8601 time or ms since the epoch",
+		           "to");
+	if (f.from_ms && f.to_ms && f.from_ms >= f.to_ms)
+		return bad(out, "%s must be before to", "from");
+	if ((v = arg(req, "outcome"))) {
+		bool known = false;
+		for (size_t i = 0; outcomes[i]; i++)
+			known |= !strcmp(v, outcomes[i]);
+		if (!known)
+			return bad(out,
+			           "%s must be completed, transferred, abandoned, ai_handled or "
+			           "failed",
+			           "outcome");
+		f.outcome = v;
+	}
+	if ((v = arg(req, "agent")) && !text_ok(v, 128))
+		return bad(out, "%s must be 1-128 characters of text", "agent");
+	f.agent = v;
+	if ((v = arg(req, "q")) && !text_ok(v, 128))
+		return bad(out, "%s must be 1-128 characters of text", "q");
+	f.search = v;
+	if ((v = arg(req, "page"))) {
+		if (!parse_int(v, 1, 1000000, &n))
+			return bad(out, "%s must be a whole number from 1", "page");
+		f.page = (int)n;
+	}
+	if ((v = arg(req, "limit"))) {
+		if (!parse_int(v, 1, G_MAXLONG, &n))
+			return bad(out, "%s must be a whole number from 1", "limit");
+		/* Big pages are capped, not refused. */
+		f.limit = (int)MIN(n, (long)(csv ? 10000 : SB_CALLS_LIMIT_MAX));
+	}
+	if (!store)
+		return store_off(out);
+	char *error = NULL;
+	json_t *r = sb_query_calls(store, &f, &error);
+	if (!r)
+		return failed(out, error);
+	if (csv) {
+		*text = sb_rows_csv(json_object_get(r, "calls"), sb_call_columns);
+		*tt = "text/csv; charset=utf-8";
+		json_decref(r);
+		return 200;
+	}
+	*out = r;
+	return 200;
+}
+
+static bool id_ok(const char *id)
+{
+	return text_ok(id, 64);
+}
+
+static int route_call(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	(void)text, (void)tt;
+	if (!id_ok(req->param)) {
+		*out = sb_http_error("not_found", "No such call");
+		return 404;
+	}
+	if (!store)
+		return store_off(out);
+	char *error = NULL;
+	json_t *call = sb_query_call(store, req->param, &error);
+	if (!call)
+		return failed(out, error);
+	if (json_is_null(call)) {
+		*out = sb_http_error("not_found", "No such call");
+		return 404;
+	}
+	*out = call;
+	return 200;
+}
+
+static int route_recording(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	(void)text, (void)tt;
+	if (!id_ok(req->param)) {
+		*out = sb_http_error("not_found", "No such call");
+		return 404;
+	}
+	if (!store)
+		return store_off(out);
+	char *error = NULL;
+	json_t *rows = sb_query_recordings(store, req->param, &error);
+	if (!rows)
+		return failed(out, error);
+	json_t *first = json_array_get(rows, 0);
+	if (!first) {
+		json_decref(rows);
+		*out = sb_http_error("not_found", "This call has no recording");
+		return 404;
+	}
+	/* The file is served by the recorder's download route. */
+	*out = json_pack("{sO}", "recordings", rows);
+	json_decref(rows);
+	return 200;
+}
+
+static int route_analytics(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	(void)text, (void)tt;
+	const char *range = arg(req, "range");
+	int days = 7;
+	if (range) {
+		if (!strcmp(range, "1d"))
+			days = 1;
+		else if (!strcmp(range, "7d"))
+			days = 7;
+		else if (!strcmp(range, "30d"))
+			days = 30;
+		else if (!strcmp(range, "90d"))
+			days = 90;
+		else
+			return bad(out, "%s must be 1d, 7d, 30d or 90d", "range");
+	}
+	if (!store)
+		return store_off(out);
+	char *error = NULL;
+	json_t *a = sb_query_analytics(store, days, g_get_real_time() / 1000, &error);
+	if (!a)
+		return failed(out, error);
+	json_object_set_new(a, "range", json_string(range ? range : "7d"));
+	*out = a;
+	return 200;
+}
+
+static int route_transfers(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	const char *agent = arg(req, "agent_id"), *v;
+	long limit = 50;
+	bool csv;
+	int status;
+	if ((status = want_csv(req, &csv, out)))
+		return status;
+	if (agent && !text_ok(agent, 128))
+		return bad(out, "%s must be 1-128 characters of text", "agent_id");
+	if ((v = arg(req, "limit"))) {
+		if (!parse_int(v, 1, G_MAXLONG, &limit))
+			return bad(out, "%s must be a whole number from 1", "limit");
+		limit = MIN(limit, (long)SB_CALLS_LIMIT_MAX);
+	}
+	if (!store)
+		return store_off(out);
+	char *error = NULL;
+	json_t *r = sb_query_transfers(store, agent, (int)limit, &error);
+	if (!r)
+		return failed(out, error);
+	if (csv) {
+		*text = sb_rows_csv(json_object_get(r, "transfers"), sb_transfer_columns);
+		*tt = "text/csv; charset=utf-8";
+		json_decref(r);
+		return 200;
+	}
+	*out = r;
+	return 200;
+}
+
+/* Any operation of the ops table, as the Admin API's message_plugin would
+ * run it: REST key, plus the admin key when one is configured. */
+static int route_admin(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	(void)text, (void)tt;
+	if (settings && settings->admin_key) {
+		const char *key = sb_rest_header(req, "X-Admin-Key");
+		if (!key || !sb_auth_equal(key, settings->admin_key)) {
+			*out = sb_http_error("forbidden",
+			                     "Admin routes need X-Admin-Key: <admin_key>");
+			return 403;
+		}
+	}
+	if (!req->body || !json_is_string(json_object_get(req->body, "request")))
+		return bad(out, "Send {\"request\": \"<operation>\", …} (%s)", "see the ops table");
+	sb_op_ctx ctx = {.session = NULL, .admin = true};
+	json_t *r = sb_ops_dispatch(req->body, &ctx);
+	json_decref(ctx.jsep_out);
+	json_t *code = json_object_get(r, "error_code");
+	if (code) {
+		int c = (int)json_integer_value(code);
+		int status = c == SB_ERROR_NO_SUCH_ROOM || c == SB_ERROR_NO_SUCH_PARTICIPANT ? 404
+		             : c == SB_ERROR_UNAUTHORIZED                                    ? 403
+		                                                                             : 400;
+		*out = sb_http_error("operation_failed", "%s",
+		                     json_string_value(json_object_get(r, "error")));
+		json_decref(r);
+		return status;
+	}
+	*out = r;
+	return 200;
+}
+
+/* reload_kb: reads and checks the agent's knowledge base again; agents
+ * that join from now on, and the dialog engine's next answers, use it. A
+ * broken file changes nothing and says what is wrong. */
+static json_t *op_reload_kb(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	const char *path = json_string_value(json_object_get(settings->agent, "knowledge_base"));
+	if (!path || !*path)
+		path = sb_kb_default_path();
+	char *error = NULL;
+	json_t *kb = sb_kb_load(path, &error);
+	if (!kb) {
+		json_t *r = sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                         "Knowledge base not reloaded: %s", error ? error : "?");
+		g_free(error);
+		return r;
+	}
+	sb_llm_local_forget_kb();
+	json_t *r = json_pack("{sssssisi}", "switchboard", "success", "knowledge_base", path,
+	                      "intents", (int)json_array_size(json_object_get(kb, "intents")),
+	                      "faqs", (int)json_array_size(json_object_get(kb, "faqs")));
+	json_decref(kb);
+	JANUS_LOG(LOG_INFO, "[switchboard] knowledge base %s reloaded\n", path);
+	return r;
+}
+
+static const sb_op ops[] = {
+        {"reload_kb", op_reload_kb, SB_OP_ADMIN},
+};
+
+static const sb_rest_route routes[] = {
+        {"GET", "/api/calls", route_calls, 0},
+        {"GET", "/api/calls/{}", route_call, 0},
+        {"GET", "/api/calls/{}/recording", route_recording, 0},
+        {"GET", "/api/analytics", route_analytics, 0},
+        {"GET", "/api/transfers/history", route_transfers, 0},
+        {"POST", "/api/admin", route_admin, 0},
+};
+
+/* [store] store: "sqlite" (path = …, default under the state directory)
+ * or a PostgreSQL URI. */
+static char *store_spec(json_t *section)
+{
+	const char *kind = sb_section_string(section, "store", "sqlite");
+	if (strcmp(kind, "sqlite") != 0)
+		return g_strdup(kind);
+	const char *path = sb_section_string(section, "path", NULL);
+	if (path && *path)
+		return g_strdup(path);
+	const char *dir = g_getenv("SWITCHBOARD_STATE_DIR");
+	if (dir && *dir)
+		return g_build_filename(dir, "switchboard.db", NULL);
+	return g_build_filename(g_get_user_state_dir(), "switchboard", "switchboard.db", NULL);
+}
+
+bool sb_store_module_start(const sb_settings *s)
+{
+	settings = s;
+	sb_rest_register(routes, G_N_ELEMENTS(routes));
+	sb_ops_register(ops, G_N_ELEMENTS(ops));
+	json_t *section = sb_settings_section(s, "store");
+	if (sb_section_bool(section, "enabled", true) == false) {
+		unavailable = g_strdup("disabled in the configuration ([store] enabled = false)");
+		return true;
+	}
+	char *spec = store_spec(section);
+	unsigned queue_max = (unsigned)sb_section_int(section, "queue_max", 10000, 10, 1000000);
+	char *error = NULL;
+	store = sb_store_open(spec, queue_max, &error);
+	if (!store) {
+		JANUS_LOG(LOG_ERR, "[switchboard] call records are OFF: %s\n", error ? error : "?");
+		unavailable = error;
+		g_free(spec);
+		return false;
+	}
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	sb_records_start(store, host);
+	/* A URI may carry a password: log the backend only. */
+	JANUS_LOG(LOG_INFO, "[switchboard] call records: %s%s%s\n", sb_store_backend_name(store),
+	          strcmp(sb_store_backend_name(store), "sqlite") ? "" : " ",
+	          strcmp(sb_store_backend_name(store), "sqlite") ? "" : spec);
+	g_free(spec);
+	return true;
+}
+
+void sb_store_module_stop(void) {}
+
+void sb_store_module_finish(void)
+{
+	/* The rooms are gone and their room_closed records queued. */
+	sb_records_stop();
+	sb_store_close(store, 5000);
+	store = NULL;
+	g_clear_pointer(&unavailable, g_free);
+}
+
+void sb_store_module_metrics(GString *out)
+{
+	sb_records_metrics(out);
+}

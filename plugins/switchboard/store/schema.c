@@ -1,0 +1,64 @@
+/* The schema, as versioned migrations applied at start-up (store.c keeps
+ * the version in schema_version).  SQL here is the common subset of SQLite
+ * and PostgreSQL: TEXT, BIGINT (times in ms since the epoch), INTEGER
+ * (0/1 for flags), DOUBLE PRECISION.  Ids are UUID strings made by the
+ * writer, so several nodes can share one PostgreSQL database.  Never edit a
+ * released migration: add the next one. */
+#include <glib.h>
+
+#include "store_backend.h"
+
+static const char *const v1[] = {
+        "CREATE TABLE IF NOT EXISTS calls ("
+        " id TEXT PRIMARY KEY, room TEXT NOT NULL, interface TEXT, direction TEXT,"
+        " from_addr TEXT, to_addr TEXT, call_sid TEXT, started BIGINT NOT NULL,"
+        " answered BIGINT, ended BIGINT, duration_ms BIGINT, outcome TEXT,"
+        " ai_handled INTEGER NOT NULL DEFAULT 0, human_agent TEXT, status TEXT, node TEXT)",
+        "CREATE INDEX IF NOT EXISTS calls_started ON calls (started)",
+        "CREATE INDEX IF NOT EXISTS calls_room ON calls (room)",
+        "CREATE INDEX IF NOT EXISTS calls_call_sid ON calls (call_sid)",
+        "CREATE TABLE IF NOT EXISTS participants ("
+        " id TEXT PRIMARY KEY, call_id TEXT NOT NULL, participant_id BIGINT, kind TEXT,"
+        " role TEXT, display TEXT, identity TEXT, interface TEXT, info TEXT,"
+        " joined BIGINT NOT NULL, left_at BIGINT, reason TEXT)",
+        "CREATE INDEX IF NOT EXISTS participants_call ON participants (call_id)",
+        "CREATE TABLE IF NOT EXISTS transcript_segments ("
+        " id TEXT PRIMARY KEY, call_id TEXT NOT NULL, speaker TEXT, speaker_id BIGINT,"
+        " text TEXT NOT NULL, started BIGINT, ended BIGINT, final INTEGER NOT NULL DEFAULT 1,"
+        " seq BIGINT NOT NULL DEFAULT 0)",
+        "CREATE INDEX IF NOT EXISTS transcript_call ON transcript_segments (call_id)",
+        "CREATE TABLE IF NOT EXISTS agent_turns ("
+        " id TEXT PRIMARY KEY, call_id TEXT NOT NULL, at BIGINT NOT NULL, latency_ms BIGINT,"
+        " stt TEXT, llm TEXT, tts TEXT, fallback INTEGER NOT NULL DEFAULT 0,"
+        " interrupted INTEGER NOT NULL DEFAULT 0, user_text TEXT, agent_text TEXT)",
+        "CREATE INDEX IF NOT EXISTS agent_turns_call ON agent_turns (call_id)",
+        "CREATE INDEX IF NOT EXISTS agent_turns_at ON agent_turns (at)",
+        "CREATE TABLE IF NOT EXISTS transfers ("
+        " transfer_id TEXT PRIMARY KEY, call_id TEXT, room TEXT, from_agent TEXT,"
+        " to_target TEXT, target_kind TEXT, consult_room TEXT, reason TEXT, summary TEXT,"
+        " state TEXT NOT NULL, initiated BIGINT, accepted BIGINT, completed BIGINT,"
+        " ended BIGINT, failure TEXT)",
+        "CREATE INDEX IF NOT EXISTS transfers_from ON transfers (from_agent)",
+        "CREATE INDEX IF NOT EXISTS transfers_initiated ON transfers (initiated)",
+        "CREATE TABLE IF NOT EXISTS whatsapp_messages ("
+        " id TEXT PRIMARY KEY, message_sid TEXT, conversation TEXT, call_id TEXT,"
+        " from_addr TEXT, to_addr TEXT, body TEXT, direction TEXT, media_count INTEGER,"
+        " at BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS whatsapp_conversation ON whatsapp_messages (conversation)",
+        "CREATE TABLE IF NOT EXISTS recordings ("
+        " id TEXT PRIMARY KEY, call_id TEXT, room TEXT NOT NULL, kind TEXT NOT NULL,"
+        " participant_id BIGINT, format TEXT NOT NULL, path TEXT NOT NULL,"
+        " started BIGINT NOT NULL, ended BIGINT, bytes BIGINT)",
+        "CREATE INDEX IF NOT EXISTS recordings_call ON recordings (call_id)",
+        NULL,
+};
+
+static const sb_store_migration migrations[] = {
+        {1, v1},
+};
+
+const sb_store_migration *sb_store_migrations(size_t *count)
+{
+	*count = G_N_ELEMENTS(migrations);
+	return migrations;
+}

@@ -1,0 +1,19 @@
+# Warm transfer (issue 8): hold audio, the state machine, its environment,
+# console agents' presence and queue, the ops and REST routes.  Included
+# from the top-level Makefile.am after check_PROGRAMS and SB_TEST_* are set.
+
+plugins_switchboard_libjanus_switchboard_la_SOURCES += \
+	plugins/switchboard/hold.c plugins/switchboard/hold.h \
+	plugins/switchboard/transfer.c plugins/switchboard/transfer.h \
+	plugins/switchboard/transfer_env.c plugins/switchboard/transfer_env.h \
+	plugins/switchboard/presence.c plugins/switchboard/presence.h \
+	plugins/switchboard/transfer_api.c plugins/switchboard/transfer_api.h
+
+# The state machine alone, with an injected fake environment (no Janus).
+check_PROGRAMS += tests/unit/test_transfer tests/unit/test_hold
+tests_unit_test_transfer_SOURCES = tests/unit/test_transfer.c plugins/switchboard/transfer.c
+tests_unit_test_transfer_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_transfer_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
+tests_unit_test_hold_SOURCES = tests/unit/test_hold.c plugins/switchboard/hold.c
+tests_unit_test_hold_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_hold_LDADD = $(SB_TEST_LIBS)

@@ -1,0 +1,820 @@
+/* The transfer module's faces: ops (Janus API, Admin API) and the REST
+ * routes over them, the console agents' presence and queue, the AI → human
+ * hand-off, and the module's start/stop.  What the ops do is in
+ * transfer.c (state machine), transfer_env.c (rooms) and presence.c. */
+#include "transfer_api.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "agent.h"
+#include "events.h"
+#include "http.h"
+#include "ops.h"
+#include "presence.h"
+#include "rest.h"
+#include "room.h"
+#include "transfer.h"
+#include "transfer_env.h"
+#include "webrtc.h"
+
+static unsigned bus_subscription;
+
+/* ---- helpers ---- */
+
+static const char *str(json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+static json_t *answer(const char *kind)
+{
+	return json_pack("{ss}", SB_EVENT_KEY, kind);
+}
+
+/* Op errors carry a transfer_error name so REST can give the right status. */
+static json_t *transfer_error(sb_error code, const char *name, const char *text)
+{
+	json_t *e = sb_ops_error(code, "%s", text);
+	json_object_set_new(e, "transfer_error", json_string(name));
+	return e;
+}
+
+static json_t *from_machine(sb_transfer_error rc, const char *text)
+{
+	switch (rc) {
+	case SB_TRANSFER_E_INVALID:
+		return transfer_error(SB_ERROR_INVALID_ELEMENT, "invalid_request", text);
+	case SB_TRANSFER_E_NOT_FOUND:
+		return transfer_error(SB_ERROR_INVALID_ELEMENT, "transfer_not_found", text);
+	case SB_TRANSFER_E_STATE:
+		return transfer_error(SB_ERROR_INVALID_REQUEST, "invalid_state", text);
+	case SB_TRANSFER_E_OFFLINE:
+		return transfer_error(SB_ERROR_INVALID_REQUEST, "agent_unavailable", text);
+	case SB_TRANSFER_E_BUSY:
+		return transfer_error(SB_ERROR_INVALID_REQUEST, "transfer_in_progress", text);
+	case SB_TRANSFER_E_ROOM:
+		return transfer_error(SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", text);
+	case SB_TRANSFER_E_UNSUPPORTED:
+		return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported", text);
+	default:
+		return transfer_error(SB_ERROR_UNKNOWN, "internal_error", text);
+	}
+}
+
+static bool string_ok(json_t *body, const char *name, bool required, size_t max)
+{
+	json_t *v = json_object_get(body, name);
+	if (!v || json_is_null(v))
+		return !required;
+	return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= max;
+}
+
+#define CHECK_STRING(body, name, required, max)                                                    \
+	do {                                                                                       \
+		if (!string_ok(body, name, required, max))                                         \
+			return sb_ops_error(                                                       \
+			        json_object_get(body, name) ? SB_ERROR_INVALID_ELEMENT             \
+			                                    : SB_ERROR_MISSING_ELEMENT,            \
+			        "%s must be a string of 1 to %d characters", name, (int)(max));    \
+	} while (0)
+
+/* Who asks through the Janus API: a console agent or supervisor (their
+ * session's participant, referenced), or the Admin API / REST (trusted). */
+static json_t *console_caller(sb_op_ctx *ctx, sb_participant **out)
+{
+	*out = NULL;
+	if (ctx->admin)
+		return NULL;
+	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED,
+		                    "Join as an agent first (a token with role agent)");
+	if (!p->role || (strcmp(p->role, "agent") && strcmp(p->role, "supervisor"))) {
+		sb_participant_unref(p);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only agents may do this");
+	}
+	*out = p;
+	return NULL;
+}
+
+/* ---- ops ---- */
+
+static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *me)
+{
+	CHECK_STRING(body, "reason", false, 500);
+	json_t *to = json_object_get(body, "to");
+	if (!json_is_object(to))
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT,
+		                    "to must be an object with agentId, number or uri");
+	sb_transfer_request req = {.reason = str(body, "reason")};
+	int targets = 0;
+	if (string_ok(to, "agentId", true, SB_AGENT_ID_MAX))
+		req.kind = SB_TARGET_AGENT, req.target = str(to, "agentId"), targets++;
+	if (string_ok(to, "number", true, 32))
+		req.kind = SB_TARGET_NUMBER, req.target = str(to, "number"), targets++;
+	if (string_ok(to, "uri", true, 256))
+		req.kind = SB_TARGET_URI, req.target = str(to, "uri"), targets++;
+	if (targets != 1)
+		return sb_ops_error(
+		        SB_ERROR_INVALID_ELEMENT,
+		        "to must have exactly one of agentId (1-%d characters), number or uri",
+		        SB_AGENT_ID_MAX);
+	if (req.kind == SB_TARGET_AGENT && !sb_presence_agent_id_valid(req.target))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid agentId (A-Z a-z 0-9 . _ -)");
+	if (req.kind == SB_TARGET_NUMBER &&
+	    !g_regex_match_simple("^\\+[1-9][0-9]{6,14}$", req.target, 0, 0))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "number must be E.164 (+ and 7 to 15 digits)");
+	if (req.kind == SB_TARGET_URI && strncmp(req.target, "sip:", 4) &&
+	    strncmp(req.target, "sips:", 5))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "uri must be a sip: or sips: URI");
+
+	/* from: a participant id, or an agent id; a console agent transfers
+	 * only their own call. */
+	json_t *from = json_object_get(body, "from");
+	g_autofree char *from_agent = NULL;
+	if (json_is_integer(from) && json_integer_value(from) > 0) {
+		req.from = (guint64)json_integer_value(from);
+	} else if (json_is_string(from) && sb_presence_agent_id_valid(json_string_value(from))) {
+		sb_agent_location a;
+		if (!sb_presence_locate(json_string_value(from), &a))
+			return transfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+			                      "from: that agent is not signed in");
+		req.from = a.participant;
+	} else if (from && !json_is_null(from)) {
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "from must be a participant id or an agent id");
+	} else if (me) {
+		req.from = me->id;
+	} else {
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (from)");
+	}
+	if (me && req.from != me->id)
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Agents transfer their own calls only");
+	from_agent = sb_presence_agent_of(req.from);
+	req.from_agent = from_agent;
+
+	g_autofree char *room_name = g_strdup(str(body, "room"));
+	if (!room_name && me) {
+		sb_room *r = sb_participant_room(me);
+		room_name = r ? g_strdup(r->name) : NULL;
+		if (r)
+			sb_room_unref(r);
+	}
+	if (!sb_room_name_valid(room_name))
+		return sb_ops_error(room_name ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+		                    "room must be a room name");
+	req.room = room_name;
+	sb_room *room = sb_room_find(room_name);
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room_name);
+	sb_room_unref(room);
+	if (req.kind == SB_TARGET_AGENT && from_agent && !strcmp(from_agent, req.target))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "An agent cannot transfer to themselves");
+
+	char text[256];
+	char *id = NULL;
+	(void)ctx;
+	sb_transfer_error rc = sb_transfer_start(&req, &id, text, sizeof(text));
+	if (rc != SB_TRANSFER_OK)
+		return from_machine(rc, text);
+	json_t *r = sb_transfer_info(id);
+	json_object_set_new(r, SB_EVENT_KEY, json_string("transfer"));
+	g_free(id);
+	return r;
+}
+
+static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "action", true, 16);
+	const char *action = str(body, "action");
+	if (!strcmp(action, "blind")) {
+		/* Cold transfer out of the system: the SIP module's REFER. */
+		const sb_op *refer = sb_ops_find("sip_refer");
+		if (!refer)
+			return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
+			                      "Blind transfer (SIP REFER) needs the SIP module, "
+			                      "which is not loaded");
+		json_t *copy = json_deep_copy(body);
+		json_object_set_new(copy, "request", json_string("sip_refer"));
+		json_t *r = sb_ops_dispatch(copy, ctx);
+		json_decref(copy);
+		return r;
+	}
+	sb_participant *me = NULL;
+	json_t *err = console_caller(ctx, &me);
+	if (err)
+		return err;
+	json_t *r;
+	if (!strcmp(action, "start")) {
+		r = op_transfer_start(body, ctx, me);
+	} else if (!string_ok(body, "transfer_id", true, 64)) {
+		r = sb_ops_error(SB_ERROR_MISSING_ELEMENT,
+		                 "transfer_id must be a string of 1 to 64 characters");
+	} else {
+		const char *id = str(body, "transfer_id");
+		json_t *info = sb_transfer_info(id);
+		bool target_side = !strcmp(action, "accept") || !strcmp(action, "decline");
+		json_int_t allowed =
+		        info ? json_integer_value(json_object_get(
+		                       info, target_side ? "to_participant" : "from_participant"))
+		             : 0;
+		char text[256];
+		if (info && me && (guint64)allowed != me->id) {
+			r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only %s may %s this transfer",
+			                 target_side ? "its target" : "the agent who started it",
+			                 action);
+		} else {
+			sb_transfer_error rc = sb_transfer_act(id, action, text, sizeof(text));
+			if (rc != SB_TRANSFER_OK) {
+				r = from_machine(rc, text);
+			} else {
+				r = sb_transfer_info(id);
+				json_object_set_new(r, SB_EVENT_KEY, json_string("transfer"));
+			}
+		}
+		json_decref(info);
+	}
+	if (me)
+		sb_participant_unref(me);
+	return r;
+}
+
+static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
+{
+	sb_participant *me = NULL;
+	json_t *err = console_caller(ctx, &me);
+	if (err)
+		return err;
+	if (me)
+		sb_participant_unref(me);
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	const char *error = NULL;
+	json_t *s = sb_transfer_summary(str(body, "room"), &error);
+	if (!s)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	json_t *r = answer("summary");
+	json_object_set_new(r, "room", json_string(str(body, "room")));
+	json_object_set_new(r, "summary", s);
+	return r;
+}
+
+static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
+{
+	sb_participant *me = NULL;
+	json_t *err = console_caller(ctx, &me);
+	if (err)
+		return err;
+	if (me)
+		sb_participant_unref(me);
+	CHECK_STRING(body, "room", false, SB_ROOM_NAME_MAX);
+	CHECK_STRING(body, "message", true, 2000);
+	const char *room = str(body, "room");
+	if (room) {
+		sb_room *r = sb_room_find(room);
+		if (!r)
+			return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
+		sb_room_unref(r);
+	}
+	json_t *summary = NULL;
+	char *reply = sb_transfer_assist(room, str(body, "message"), &summary);
+	json_t *r = answer("assist");
+	json_object_set_new(
+	        r, "reply",
+	        json_string(reply ? reply : "I have nothing on that in the knowledge base."));
+	if (summary)
+		json_object_set_new(r, "summary", summary);
+	g_free(reply);
+	return r;
+}
+
+static json_t *op_agents(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	json_t *r = answer("agents");
+	json_object_set_new(r, "agents", sb_presence_list());
+	return r;
+}
+
+/* The agent id a request is about: the caller's own, or agentId (trusted). */
+static json_t *agent_of_request(json_t *body, sb_op_ctx *ctx, char **agent_id, sb_participant **me)
+{
+	json_t *err = console_caller(ctx, me);
+	if (err)
+		return err;
+	if (*me) {
+		if (!sb_presence_agent_id_valid((*me)->identity))
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Sign in with an agent token first");
+		*agent_id = g_strdup((*me)->identity);
+		return NULL;
+	}
+	if (!sb_presence_agent_id_valid(str(body, "agentId")))
+		return sb_ops_error(json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
+		                                                     : SB_ERROR_MISSING_ELEMENT,
+		                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
+	*agent_id = g_strdup(str(body, "agentId"));
+	return NULL;
+}
+
+static json_t *op_agent_status(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "status", true, 16);
+	g_autofree char *agent = NULL;
+	sb_participant *me = NULL;
+	json_t *err = agent_of_request(body, ctx, &agent, &me);
+	if (me)
+		sb_participant_unref(me);
+	if (err)
+		return err;
+	const char *status = str(body, "status");
+	if (strcmp(status, "available") && strcmp(status, "busy") && strcmp(status, "offline"))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "status must be available, busy or offline");
+	if (!sb_presence_set_status(agent, status))
+		return transfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+		                      "That agent is not signed in");
+	json_t *r = answer("agent_status");
+	json_object_set_new(r, "agentId", json_string(agent));
+	json_object_set_new(r, "status", json_string(status));
+	return r;
+}
+
+static json_t *op_queue(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	json_t *r = answer("queue");
+	json_object_set_new(r, "queue", sb_queue_list());
+	return r;
+}
+
+/* A room joins the queue for a human (an IVR, a webhook, the backend). */
+static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	CHECK_STRING(body, "reason", false, 200);
+	sb_room *room = sb_room_find(str(body, "room"));
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	json_t *details = json_object();
+	json_t *s = sb_transfer_summary(room->name, NULL);
+	if (s)
+		json_object_set_new(details, "summary", s);
+	sb_queue_add(room->name, str(body, "reason") ? str(body, "reason") : "queued", details);
+	json_decref(details);
+	sb_room_unref(room);
+	json_t *r = answer("queued");
+	json_object_set_new(r, "queue", sb_queue_list());
+	return r;
+}
+
+/* A console agent takes a waiting call: their participant moves from the
+ * desk into the caller's room. */
+static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	g_autofree char *agent = NULL;
+	sb_participant *me = NULL;
+	json_t *err = agent_of_request(body, ctx, &agent, &me);
+	if (me)
+		sb_participant_unref(me);
+	if (err)
+		return err;
+	const char *name = str(body, "room");
+	sb_room *room = sb_room_find(name);
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	sb_agent_location where;
+	json_t *r = NULL;
+	if (!sb_presence_locate(agent, &where)) {
+		r = transfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+		                   "That agent is not signed in");
+	} else if (!sb_queue_remove(name)) {
+		r = transfer_error(SB_ERROR_INVALID_REQUEST, "not_queued",
+		                   "That call is not waiting (taken already?)");
+	} else {
+		sb_room *desk = sb_room_find(where.room);
+		sb_participant *p = desk ? sb_room_find_participant(desk, where.participant) : NULL;
+		sb_error rc = p ? sb_room_move_participant(p, room) : SB_ERROR_NO_SUCH_PARTICIPANT;
+		if (p)
+			sb_participant_unref(p);
+		if (desk)
+			sb_room_unref(desk);
+		if (rc != SB_OK) {
+			sb_queue_add(name, "take_failed", NULL);
+			r = sb_ops_error(rc, "Could not bring the agent into the call (%d)", rc);
+		} else {
+			sb_presence_set_status(agent, "busy");
+			/* The human takes over from the AI agent. */
+			if (g_atomic_int_get(&room->agent_enabled))
+				sb_agent_enable(room, false);
+			r = answer("taken");
+			json_object_set_new(r, "room", json_string(name));
+			json_object_set_new(r, "agentId", json_string(agent));
+			json_t *s = sb_transfer_summary(name, NULL);
+			if (s)
+				json_object_set_new(r, "summary", s);
+			sb_events_publish("call_assigned",
+			                  json_pack("{ssss}", "room", name, "agentId", agent));
+		}
+	}
+	sb_room_unref(room);
+	return r;
+}
+
+/* A supervisor listens in silently: their participant (muted since it
+ * joined with the supervisor role, not heard, not keeping rooms open)
+ * moves into the room, or back to their desk. */
+static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	sb_participant *me = ctx->session ? sb_session_participant(ctx->session) : NULL;
+	if (!me)
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Sign in as a supervisor first");
+	json_t *r = NULL;
+	sb_room *room = NULL;
+	if (!sb_participant_is_supervisor(me) || !g_atomic_int_get(&me->listen_only)) {
+		r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only supervisors listen in");
+	} else if (!(room = sb_room_find(str(body, "room")))) {
+		r = sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	} else {
+		char desk[80] = "";
+		if (me->identity)
+			sb_presence_desk_name(me->identity, desk, sizeof(desk));
+		if (room->hidden && strcmp(room->name, desk) != 0) {
+			r = sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                 "Private rooms cannot be listened to");
+		} else {
+			sb_error rc = sb_room_move_participant(me, room);
+			r = rc == SB_OK ? answer("listening")
+			                : sb_ops_error(rc, "Could not move there (%d)", rc);
+			if (rc == SB_OK)
+				json_object_set_new(r, "room", json_string(room->name));
+		}
+		sb_room_unref(room);
+	}
+	sb_participant_unref(me);
+	return r;
+}
+
+/* Signs an agent in: their private desk room and a join token for it. */
+static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	CHECK_STRING(body, "name", false, SB_DISPLAY_MAX);
+	const char *agent = str(body, "agentId");
+	if (!sb_presence_agent_id_valid(agent))
+		return sb_ops_error(agent ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+		                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
+	const char *role = str(body, "role") ? str(body, "role") : "agent";
+	if (strcmp(role, "agent") && strcmp(role, "supervisor"))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "role must be agent or supervisor");
+	char desk[80];
+	sb_presence_desk_name(agent, desk, sizeof(desk));
+	/* The configured default rate: the rooms the agent moves to share it. */
+	sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
+	sb_error rc = sb_room_create(&params, NULL);
+	if (rc != SB_OK && rc != SB_ERROR_ROOM_EXISTS)
+		return sb_ops_error(rc, "Could not create the desk room");
+	json_t *token_req = json_pack("{ssssssss}", "request", "token", "room", desk, "identity",
+	                              agent, "role", role);
+	if (str(body, "name"))
+		json_object_set_new(token_req, "name", json_string(str(body, "name")));
+	sb_op_ctx admin = {.admin = true};
+	json_t *t = sb_ops_dispatch(token_req, &admin);
+	json_decref(token_req);
+	if (json_object_get(t, "error_code"))
+		return t;
+	json_t *r = answer("signed_in");
+	json_object_set_new(r, "agentId", json_string(agent));
+	json_object_set_new(r, "desk", json_string(desk));
+	json_object_set(r, "token", json_object_get(t, "token"));
+	json_decref(t);
+	return r;
+}
+
+/* A transcript line from outside the agent (an external recogniser, a
+ * human's notes): recorded like the agent's own, announced the same way. */
+static json_t *op_transcript_add(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	CHECK_STRING(body, "speaker", true, SB_DISPLAY_MAX);
+	CHECK_STRING(body, "text", true, 2000);
+	sb_room *room = sb_room_find(str(body, "room"));
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	const char *speaker = str(body, "speaker"), *text = str(body, "text");
+	json_t *ev = sb_room_event(room, "transcript");
+	json_object_set_new(ev, "speaker", json_string(speaker));
+	json_object_set_new(ev, "text", json_string(text));
+	json_object_set_new(ev, "final", json_true());
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	sb_events_publish("transcript", json_pack("{sssssssb}", "room", room->name, "speaker",
+	                                          speaker, "text", text, "final", true));
+	json_t *line = json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)0,
+	                         "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
+	g_mutex_lock(&room->mutex);
+	json_array_append_new(room->transcript, line);
+	g_mutex_unlock(&room->mutex);
+	sb_room_unref(room);
+	return answer("success");
+}
+
+static const sb_op transfer_ops[] = {
+        {"transfer", op_transfer, 0},
+        {"summary", op_summary, 0},
+        {"queue_add", op_queue_add, SB_OP_ADMIN},
+        {"assist", op_assist, 0},
+        {"agents", op_agents, 0},
+        {"agent_status", op_agent_status, 0},
+        {"queue", op_queue, 0},
+        {"queue_take", op_queue_take, 0},
+        {"agent_signin", op_agent_signin, SB_OP_ADMIN},
+        {"listen_in", op_listen_in, SB_OP_SESSION},
+        {"transcript_add", op_transcript_add, SB_OP_ADMIN},
+};
+
+/* ---- REST ---- */
+
+static json_t *run(json_t *request)
+{
+	sb_op_ctx ctx = {.admin = true};
+	json_t *r = sb_ops_dispatch(request, &ctx);
+	json_decref(ctx.jsep_out);
+	json_decref(request);
+	return r;
+}
+
+static int reply(json_t *r, json_t **out)
+{
+	json_t *code = json_object_get(r, "error_code");
+	if (!code) {
+		json_object_del(r, SB_EVENT_KEY);
+		*out = r;
+		return 200;
+	}
+	const char *name = str(r, "transfer_error");
+	int status = 400;
+	if (!name) {
+		switch (json_integer_value(code)) {
+		case SB_ERROR_NO_SUCH_ROOM:
+			status = 404, name = "room_not_found";
+			break;
+		case SB_ERROR_NO_SUCH_PARTICIPANT:
+			status = 404, name = "participant_not_found";
+			break;
+		case SB_ERROR_UNAUTHORIZED:
+			status = 403, name = "forbidden";
+			break;
+		case SB_ERROR_UNKNOWN:
+			status = 500, name = "internal_error";
+			break;
+		default:
+			name = "invalid_request";
+			break;
+		}
+	} else if (!strcmp(name, "transfer_not_found") ||
+	           !strcmp(name, "room_or_participant_gone")) {
+		status = 404;
+	} else if (!strcmp(name, "invalid_state") || !strcmp(name, "agent_unavailable") ||
+	           !strcmp(name, "transfer_in_progress") || !strcmp(name, "not_queued")) {
+		status = 409;
+	} else if (!strcmp(name, "not_supported")) {
+		status = 501;
+	}
+	*out = sb_http_error(name, "%s", str(r, "error"));
+	json_decref(r);
+	return status;
+}
+
+/* The body as an op request (a copy; never trusted for "request"). */
+static json_t *request_from(const sb_rest_request *req, const char *op)
+{
+	json_t *body = json_is_object(req->body) ? json_deep_copy(req->body) : json_object();
+	json_object_set_new(body, "request", json_string(op));
+	return body;
+}
+
+static int route_transfer(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	const char *what = req->param;
+	if (!json_is_object(req->body)) {
+		*out = sb_http_error("invalid_request", "The body must be a JSON object");
+		return 400;
+	}
+	json_t *r = request_from(req, "transfer");
+	if (!strcmp(what, "initiate")) {
+		json_object_set_new(r, "action", json_string("start"));
+	} else if (!strcmp(what, "complete") || !strcmp(what, "cancel") ||
+	           !strcmp(what, "accept") || !strcmp(what, "decline") ||
+	           !strcmp(what, "three-way") || !strcmp(what, "blind")) {
+		json_object_set_new(r, "action",
+		                    json_string(!strcmp(what, "three-way") ? "three_way" : what));
+		json_t *id = json_object_get(r, "transferId");
+		if (id)
+			json_object_set(r, "transfer_id", id);
+	} else {
+		json_decref(r);
+		*out = sb_http_error("not_found", "No such transfer action");
+		return 404;
+	}
+	int status = reply(run(r), out);
+	if (status == 200) {
+		json_t *id = json_object_get(*out, "transfer_id");
+		if (id)
+			json_object_set(*out, "transferId", id);
+	}
+	return status;
+}
+
+static int route_transfers(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	if (req->param) {
+		json_t *info = sb_transfer_info(req->param);
+		if (!info) {
+			*out = sb_http_error("transfer_not_found", "No such transfer");
+			return 404;
+		}
+		*out = info;
+		return 200;
+	}
+	*out = json_pack("{so}", "transfers", sb_transfers_list());
+	return 200;
+}
+
+static int route_summary(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "summary")), out);
+}
+
+static int route_chat(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "assist")), out);
+}
+
+static int route_agents(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "agents")), out);
+}
+
+static int route_agents_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	if (!strcmp(req->param, "signin"))
+		return reply(run(request_from(req, "agent_signin")), out);
+	if (!strcmp(req->param, "status"))
+		return reply(run(request_from(req, "agent_status")), out);
+	*out = sb_http_error("not_found", "No such agents action");
+	return 404;
+}
+
+static int route_queue(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "queue")), out);
+}
+
+static int route_queue_add(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "queue_add")), out);
+}
+
+static int route_queue_take(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "queue_take")), out);
+}
+
+static int route_transcript(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return reply(run(request_from(req, "transcript_add")), out);
+}
+
+static const sb_rest_route transfer_routes[] = {
+        {"POST", "/api/transfer/{}", route_transfer, 0},
+        {"GET", "/api/transfers", route_transfers, 0},
+        {"GET", "/api/transfers/{}", route_transfers, 0},
+        {"POST", "/api/generate-summary", route_summary, 0},
+        {"POST", "/api/chat", route_chat, 0},
+        {"GET", "/api/agents", route_agents, 0},
+        {"POST", "/api/agents/{}", route_agents_post, 0},
+        {"GET", "/api/queue", route_queue, 0},
+        {"POST", "/api/queue", route_queue_add, 0},
+        {"POST", "/api/queue/take", route_queue_take, 0},
+        {"POST", "/api/transcript", route_transcript, 0},
+};
+
+/* ---- hand-off and membership ---- */
+
+typedef struct handoff {
+	char *room;
+	json_t *details;
+} handoff;
+
+static void handoff_free(gpointer data)
+{
+	handoff *h = data;
+	g_free(h->room);
+	json_decref(h->details);
+	g_free(h);
+}
+
+static gboolean handoff_run(gpointer data)
+{
+	handoff *h = data;
+	sb_room *room = sb_room_find(h->room);
+	if (room) {
+		json_t *details = h->details ? json_deep_copy(h->details) : json_object();
+		json_t *s = sb_transfer_summary(h->room, NULL);
+		if (s)
+			json_object_set_new(details, "summary", s);
+		sb_queue_add(h->room, "handoff_requested", details);
+		json_decref(details);
+		sb_room_unref(room);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Bus listener: the AI agent asked for a human (agent.c publishes
+ * handoff_requested).  Only queues: the work runs on the transfer thread. */
+static void on_bus(json_t *n, void *user)
+{
+	(void)user;
+	if (g_strcmp0(str(n, "type"), "handoff_requested") != 0 || !str(n, "room"))
+		return;
+	handoff *h = g_new0(handoff, 1);
+	h->room = g_strdup(str(n, "room"));
+	h->details = json_incref(json_object_get(n, "details"));
+	sb_transfer_env_invoke(handoff_run, h, handoff_free);
+}
+
+static void on_member(sb_room *room, sb_participant *p, sb_member_change change, void *user)
+{
+	(void)user;
+	sb_presence_member_change(room, p, change, NULL);
+	if (change != SB_MEMBER_LEFT)
+		return;
+	sb_transfer_participant_left(room->name, p->id);
+	/* An agent who hung up no longer needs their desk. */
+	if (p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity)) {
+		char desk[80];
+		sb_presence_desk_name(p->identity, desk, sizeof(desk));
+		sb_room *d = strcmp(desk, room->name) ? sb_room_find(desk) : NULL;
+		if (d && sb_room_count_participants(d) == 0)
+			sb_room_destroy(d);
+		if (d)
+			sb_room_unref(d);
+		else if (!strcmp(desk, room->name) && !g_atomic_int_get(&room->destroyed) &&
+		         sb_room_count_participants(room) == 0)
+			sb_room_destroy(room);
+	}
+}
+
+/* ---- module ---- */
+
+bool sb_transfer_module_start(const sb_settings *settings)
+{
+	json_t *section = sb_settings_section(settings, "transfer");
+	sb_transfer_config config = {
+	        .ring_timeout_ms = (int)sb_section_int(section, "ring_timeout", 30, 1, 600) * 1000,
+	        .ai_company = sb_section_bool(section, "ai_company", false),
+	};
+	const char *kb = sb_section_string(section, "knowledge_base", NULL);
+	sb_presence_init();
+	if (!sb_transfer_env_start(&config, kb))
+		return false;
+	sb_room_add_member_listener(on_member, NULL);
+	bus_subscription = sb_events_subscribe(on_bus, NULL);
+	sb_ops_register(transfer_ops, G_N_ELEMENTS(transfer_ops));
+	sb_rest_register(transfer_routes, G_N_ELEMENTS(transfer_routes));
+	JANUS_LOG(LOG_INFO, "[switchboard] transfer: ring timeout %d s, AI company %s\n",
+	          config.ring_timeout_ms / 1000, config.ai_company ? "on" : "off");
+	return true;
+}
+
+void sb_transfer_module_stop(void)
+{
+	sb_events_unsubscribe(bus_subscription);
+	bus_subscription = 0;
+}
+
+void sb_transfer_module_finish(void)
+{
+	sb_room_remove_member_listeners();
+	sb_transfer_env_stop();
+	sb_presence_deinit();
+}

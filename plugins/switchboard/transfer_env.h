@@ -1,0 +1,26 @@
+/* The real environment of the transfer state machine: see transfer_env.c. */
+#ifndef SB_TRANSFER_ENV_H
+#define SB_TRANSFER_ENV_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "transfer.h"
+
+/* Loads the knowledge base for summaries, starts the worker thread and the
+ * state machine. */
+bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path);
+void sb_transfer_env_stop(void);
+/* Runs fn on the transfer worker thread (for bus listeners, which must
+ * only queue). */
+void sb_transfer_env_invoke(GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+
+/* The call's summary from its transcript (embedded: extractive, see
+ * sb_local_summary), or NULL with *error. */
+json_t *sb_transfer_summary(const char *room, const char **error);
+/* AI assistance for a human agent: an answer to message from the
+ * knowledge base (g_free; NULL when there is none), and the call's
+ * summary for context. */
+char *sb_transfer_assist(const char *room, const char *message, json_t **summary_out);
+
+#endif

@@ -1,0 +1,346 @@
+// Warm transfer between web agents, end to end: three headless Chromiums —
+// a caller on the call page (a 440 Hz microphone), Agent A "alice" (880 Hz)
+// and Agent B "bob" (1760 Hz) on html/console.html — and a real Janus.
+// Alice takes the caller from the queue; starts a warm transfer to Bob; the
+// caller hears the hold music and not the consult; Alice and Bob hear each
+// other privately, with the AI summary of the call (fed as a transcript)
+// naming the caller's issue; complete: the caller and Bob hear each other,
+// Alice is back at her desk.  Then Bob → Alice declined and cancelled: Bob
+// is back with the caller each time.  Bad input over REST changes nothing,
+// and every flow leaves its notifications.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { startJanus, adminRequest, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
+import { openNotifications, rest } from '../lib/notifications.mjs';
+
+const ROOM = `tw-call-${process.pid}`;
+const WAIT_MS = 20000;
+const MARGIN_DB = 20;
+const HOLD = [523, 659, 784]; // plugins/switchboard/hold.c
+const people = {
+	caller: { tone: 440, display: 'Caller' },
+	alice: { tone: 880, display: 'Alice' },
+	bob: { tone: 1760, display: 'Bob' },
+	sue: { tone: 3000, display: 'Sue' }, // a supervisor
+};
+const TONES = [440, 880, 1760];
+const SUPERVISOR_TONE = 3000;
+
+let workDir, janus, bus;
+const browsers = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function openBrowser(key) {
+	const p = people[key];
+	const wav = join(workDir, `tone-${p.tone}.wav`);
+	writeToneWav(wav, p.tone);
+	const browser = await launchChromium(wav);
+	browsers.push(browser);
+	const context = await browser.newContext({ permissions: ['microphone'] });
+	p.page = await context.newPage();
+	p.page.setDefaultTimeout(15000);
+	p.log = [];
+	p.page.on('console', (m) => p.log.push(`[${m.type()}] ${m.text()}`));
+	p.page.on('pageerror', (e) => p.log.push(`[pageerror] ${e.message}`));
+}
+
+async function eventually(key, check, timeoutMs = WAIT_MS) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			return await check();
+		} catch (e) {
+			if (Date.now() > deadline) {
+				if (key) e.message += `\n--- ${key}'s console ---\n${people[key].log.slice(-15).join('\n')}`;
+				throw e;
+			}
+			await sleep(250);
+		}
+	}
+}
+
+// What a page hears: dB at each test tone and at the hold notes.
+async function ears(key) {
+	const hook = key === 'caller' ? 'switchboardTest' : 'consoleTest';
+	return people[key].page.evaluate(([hook, freqs]) => Object.fromEntries(
+		freqs.map((f) => [f, window[hook].magnitudeAt(f)])), [hook, [...TONES, ...HOLD, SUPERVISOR_TONE]]);
+}
+const holdLevel = (at) => Math.max(...HOLD.map((f) => at[f]));
+
+// key hears `freq` (above -70 dB) and every tone in `not` at least MARGIN_DB lower.
+async function assertHears(key, freq, not) {
+	await eventually(key, async () => {
+		const at = await ears(key);
+		const level = freq === 'hold' ? holdLevel(at) : at[freq];
+		assert.ok(level > -70, `${key} does not hear ${freq}: ${JSON.stringify(at)}`);
+		for (const f of not) assert.ok(at[f] <= level - MARGIN_DB, `${key} hears ${f} (want only ${freq}): ${JSON.stringify(at)}`);
+	});
+}
+
+const consoleState = (key) => people[key].page.evaluate(() => window.consoleTest.state());
+
+async function signIn(key, role = 'agent') {
+	const { page, display } = people[key];
+	const url = `${API_URL}/console.html?janus=${encodeURIComponent(HTTP_URL)}&apikey=${API_KEY}` +
+		`&agent=${key}&name=${display}&role=${role}&autosignin`;
+	await page.goto(url);
+	await eventually(key, async () => {
+		const s = await consoleState(key);
+		assert.equal(s.phase, 'signed-in', `phase ${s.phase}, errors ${JSON.stringify(s.errors)}`);
+		assert.equal(s.room, `desk-${key}`);
+	});
+}
+
+async function roomOf(key) {
+	return (await consoleState(key)).room;
+}
+
+async function startTransfer(from, to) {
+	const { page } = people[from];
+	await eventually(from, async () => {
+		const s = await consoleState(from);
+		assert.ok(s.agents.some((a) => a.agentId === to && a.status === 'available'), `${to} not available: ${JSON.stringify(s.agents)}`);
+	});
+	await page.waitForFunction((to) => [...document.querySelectorAll('#target-agent option')].some((o) => o.value === to && !o.disabled), to);
+	await page.selectOption('#target-agent', to);
+	await page.click('#transfer');
+	return eventually(to, async () => {
+		const s = await consoleState(to);
+		assert.ok(s.incoming?.state === 'ringing', `${to} sees no incoming transfer: ${JSON.stringify(s)}`);
+		return s.incoming;
+	});
+}
+
+const busFor = (id, type) => bus.events.find((e) => e.type === type && e.transfer_id === id);
+
+before(async () => {
+	workDir = mkdtempSync(join(tmpdir(), 'sb-e2e-transfer-'));
+	janus = await startJanus();
+	bus = await openNotifications();
+	await Promise.all(Object.keys(people).map(openBrowser));
+});
+
+after(async () => {
+	bus?.close();
+	await Promise.allSettled(browsers.map((b) => b.close()));
+	if (janus) await janus.stop();
+	if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+test('agents sign in at their desks; the caller joins and waits in the queue', { timeout: 90000 }, async () => {
+	await signIn('alice');
+	await signIn('bob');
+	const agents = await rest('GET', '/api/agents');
+	assert.equal(agents.status, 200);
+	for (const id of ['alice', 'bob'])
+		assert.equal(agents.json.agents.find((a) => a.agentId === id)?.status, 'available', JSON.stringify(agents.json));
+	// Desks are private: not in the public room list.
+	const rooms = await rest('GET', '/rooms');
+	assert.ok(!JSON.stringify(rooms.json).includes('desk-alice'), JSON.stringify(rooms.json));
+
+	assert.equal((await rest('POST', '/room/create', { roomName: ROOM })).status, 201);
+	const { page } = people.caller;
+	await page.goto(`${API_URL}/?janus=${encodeURIComponent(HTTP_URL)}&video=off`);
+	await page.fill('#room', ROOM);
+	await page.fill('#display', 'Caller');
+	await page.click('#join');
+	await eventually('caller', async () => assert.equal((await page.evaluate(() => window.switchboardTest.state())).phase, 'joined'));
+	// What the call was about, as a recogniser would have written it.
+	for (const text of ['my name is john', 'my order 12345 has not arrived and I am upset'])
+		assert.equal((await rest('POST', '/api/transcript', { room: ROOM, speaker: 'Caller', text })).status, 200);
+	const q = await rest('POST', '/api/queue', { room: ROOM, reason: 'asked for a human' });
+	assert.equal(q.status, 200, q.text);
+	await eventually('alice', async () => assert.ok((await consoleState('alice')).queue.some((e) => e.room === ROOM)));
+});
+
+test('Alice takes the call from the queue: she and the caller hear each other', { timeout: 60000 }, async () => {
+	await people.alice.page.click(`#queue button[data-room="${ROOM}"]`);
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), ROOM));
+	assert.deepEqual((await rest('GET', '/api/queue')).json.queue, []);
+	await assertHears('caller', 880, [440, 1760]);
+	await assertHears('alice', 440, [880, 1760]);
+});
+
+test('a supervisor listens in silently: hears both, heard by nobody', { timeout: 60000 }, async () => {
+	await signIn('sue', 'supervisor');
+	const { page } = people.sue;
+	await page.waitForSelector(`#rooms button[data-room="${ROOM}"]`);
+	assert.equal(await page.isVisible(`#rooms button[data-room^="desk-"]`), false, 'desks are private');
+	await page.click(`#rooms button[data-room="${ROOM}"]`);
+	await eventually('sue', async () => assert.equal(await roomOf('sue'), ROOM));
+	await eventually('sue', async () => {
+		const at = await ears('sue');
+		assert.ok(at[440] > -70 && at[880] > -70, `sue hears ${JSON.stringify(at)}`);
+	});
+	// Nobody hears her, and she does not keep the room open.
+	await assertHears('caller', 880, [SUPERVISOR_TONE]);
+	await assertHears('alice', 440, [SUPERVISOR_TONE]);
+	const me = (await adminRequest({ request: 'listparticipants', room: ROOM })).participants.find((p) => p.display === 'Sue');
+	assert.equal(me.role, 'supervisor');
+	assert.equal(me.muted, true);
+	await page.click('#back-to-desk');
+	await eventually('sue', async () => assert.equal(await roomOf('sue'), 'desk-sue'));
+});
+
+let first;
+test('warm transfer to Bob: hold for the caller, a private consult with the summary', { timeout: 90000 }, async () => {
+	const incoming = await startTransfer('alice', 'bob');
+	first = incoming.transfer_id;
+	assert.match(incoming.summary.issue, /order 12345/, JSON.stringify(incoming.summary));
+	assert.equal(incoming.summary.caller.name?.toLowerCase(), 'john');
+	assert.equal(incoming.summary.mood, 'negative');
+	// Alice is in the consult room; the caller hears hold music only.
+	await eventually('alice', async () => assert.match(await roomOf('alice'), /^consult-/));
+	await assertHears('caller', 'hold', TONES);
+	// Alice sees the same summary.
+	assert.match((await consoleState('alice')).summary.issue, /order 12345/);
+
+	await people.bob.page.click('#accept');
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), await roomOf('alice')));
+	await assertHears('alice', 1760, [440, 880]);
+	await assertHears('bob', 880, [440, 1760]);
+	// Still nothing of the consult reaches the caller.
+	await assertHears('caller', 'hold', TONES);
+	const call = await adminRequest({ request: 'listparticipants', room: ROOM });
+	assert.deepEqual(call.participants.map((p) => p.display), ['Caller']);
+	assert.equal(call.participants[0].on_hold, true);
+});
+
+test('complete: the caller and Bob hear each other, Alice is back at her desk', { timeout: 60000 }, async () => {
+	await people.alice.page.click('#complete');
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), 'desk-alice'));
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), ROOM));
+	await assertHears('caller', 1760, [440, 880]);
+	await assertHears('bob', 440, [880, 1760]);
+	const call = await adminRequest({ request: 'listparticipants', room: ROOM });
+	assert.deepEqual(call.participants.map((p) => p.display).sort(), ['Bob', 'Caller']);
+	assert.ok(!call.participants.some((p) => p.on_hold));
+	// The consult room is gone.
+	const all = await adminRequest({ request: 'exists', room: (busFor(first, 'transfer_initiated') || {}).consult_room || 'x' });
+	assert.equal(all.exists, false);
+	await eventually(null, async () => {
+		for (const type of ['transfer_initiated', 'transfer_accepted', 'transfer_completed']) {
+			const n = busFor(first, type);
+			assert.ok(n, `no ${type}: ${JSON.stringify(bus.events.filter((e) => e.type.startsWith('transfer')))}`);
+			assert.equal(n.room, ROOM);
+			assert.equal(n.from, 'alice');
+			assert.equal(n.to, 'bob');
+			assert.equal(n.target_kind, 'agent');
+			assert.match(n.consult_room, /^consult-/);
+		}
+		assert.ok(busFor(first, 'transfer_completed').duration_ms >= 0);
+		assert.match(busFor(first, 'transfer_initiated').summary.issue, /order 12345/);
+	});
+});
+
+test('completing twice, cancelling a completed transfer, offline targets: clear errors, nothing changes', { timeout: 30000 }, async () => {
+	let r = await rest('POST', '/api/transfer/complete', { transferId: first });
+	assert.equal(r.status, 409, r.text);
+	assert.equal(r.json.error.code, 'invalid_state');
+	r = await rest('POST', '/api/transfer/cancel', { transferId: first });
+	assert.equal(r.status, 409, r.text);
+	r = await rest('POST', '/api/transfer/cancel', { transferId: 'tr-nope' });
+	assert.equal(r.status, 404, r.text);
+	const bob = (await rest('GET', '/api/agents')).json.agents.find((a) => a.agentId === 'bob');
+	r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: bob.participant, to: { agentId: 'nobody' } });
+	assert.equal(r.status, 409, r.text);
+	assert.equal(r.json.error.code, 'agent_unavailable');
+	r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: bob.participant, to: { agentId: 'alice', number: '+15551234567' } });
+	assert.equal(r.status, 400, r.text);
+	r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: bob.participant, to: { number: '+15551234567' } });
+	assert.equal(r.status, 501, r.text); // phone targets arrive with the SIP module
+	r = await rest('POST', '/api/transfer/blind', { room: ROOM, uri: 'sip:x@example.com' });
+	assert.equal(r.status, 501, r.text);
+	r = await rest('POST', '/api/transfer/initiate', { room: 'no-such-room', from: bob.participant, to: { agentId: 'alice' } });
+	assert.equal(r.status, 404, r.text);
+	// Nothing moved.
+	assert.equal(await roomOf('bob'), ROOM);
+	assert.equal(await roomOf('alice'), 'desk-alice');
+	await assertHears('caller', 1760, [440, 880]);
+});
+
+test('Bob → Alice, declined: Bob is back with the caller', { timeout: 60000 }, async () => {
+	const incoming = await startTransfer('bob', 'alice');
+	await assertHears('caller', 'hold', TONES);
+	await people.alice.page.click('#decline');
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), ROOM));
+	await assertHears('caller', 1760, [440, 880]);
+	await assertHears('bob', 440, [880, 1760]);
+	assert.equal(await roomOf('alice'), 'desk-alice');
+	await eventually(null, async () => assert.equal(busFor(incoming.transfer_id, 'transfer_failed')?.reason, 'declined'));
+});
+
+test('Bob → Alice, accepted then cancelled: Bob is back with the caller, Alice at her desk', { timeout: 60000 }, async () => {
+	const incoming = await startTransfer('bob', 'alice');
+	await people.alice.page.click('#accept');
+	await assertHears('alice', 1760, [440, 880]);
+	await people.bob.page.click('#cancel');
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), ROOM));
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), 'desk-alice'));
+	await assertHears('caller', 1760, [440, 880]);
+	await eventually(null, async () => assert.equal(busFor(incoming.transfer_id, 'transfer_cancelled')?.reason, 'cancelled'));
+	const agents = (await rest('GET', '/api/agents')).json.agents;
+	assert.equal(agents.find((a) => a.agentId === 'alice').status, 'available');
+});
+
+test('the AI assist answers the agent from the knowledge base with the call in context', { timeout: 20000 }, async () => {
+	const r = await rest('POST', '/api/chat', { room: ROOM, message: 'what is the status of order 12345' });
+	assert.equal(r.status, 200, r.text);
+	assert.match(r.json.reply, /shipped on Monday/);
+	assert.match(r.json.summary.issue, /order 12345/);
+	const s = await rest('POST', '/api/generate-summary', { room: ROOM });
+	assert.equal(s.status, 200);
+	assert.equal(s.json.summary.caller.order, '12345');
+	assert.equal((await rest('POST', '/api/generate-summary', { room: 'nope' })).status, 404);
+	assert.equal((await rest('POST', '/api/chat', { room: ROOM })).status, 400);
+	// The outcomes are counted.
+	const m = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } }).then((r) => r.text());
+	assert.match(m, /switchboard_transfers_total\{outcome="completed"\} 1\n/);
+	assert.match(m, /switchboard_transfers_total\{outcome="cancelled"\} 1\n/);
+	assert.match(m, /switchboard_transfers_total\{outcome="failed"\} 1\n/);
+	assert.match(m, /switchboard_transfers_active 0\n/);
+});
+
+test('Agent A hangs up while B rings: the caller is off hold and queued; another agent takes the call', { timeout: 90000 }, async () => {
+	const incoming = await startTransfer('bob', 'alice');
+	await people.bob.page.click('#signout');
+	const failed = await eventually(null, async () => {
+		const n = busFor(incoming.transfer_id, 'transfer_failed');
+		assert.equal(n?.reason, 'from_left');
+		return n;
+	});
+	assert.equal((await adminRequest({ request: 'exists', room: failed.consult_room })).exists, false);
+	const call = await adminRequest({ request: 'listparticipants', room: ROOM });
+	assert.deepEqual(call.participants.map((p) => [p.display, !!p.on_hold]), [['Caller', false]]);
+	assert.equal((await consoleState('alice')).incoming, null, 'the offer is withdrawn');
+	await eventually('alice', async () => assert.ok((await consoleState('alice')).queue.some((e) => e.room === ROOM && e.reason === 'agent_left')));
+	await people.alice.page.click(`#queue button[data-room="${ROOM}"]`);
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), ROOM));
+	await assertHears('caller', 880, [440, 1760]);
+	await signIn('bob');
+});
+
+test('the caller hangs up mid-consult: both agents are back at their desks, nothing is left over', { timeout: 60000 }, async () => {
+	const incoming = await startTransfer('alice', 'bob');
+	await people.bob.page.click('#accept');
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), await roomOf('bob')));
+	await people.caller.page.click('#leave');
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), 'desk-bob'));
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), 'desk-alice'));
+	const failed = await eventually(null, async () => {
+		const n = busFor(incoming.transfer_id, 'transfer_failed');
+		assert.equal(n?.reason, 'caller_left');
+		return n;
+	});
+	assert.equal((await adminRequest({ request: 'exists', room: failed.consult_room })).exists, false);
+	assert.equal((await adminRequest({ request: 'exists', room: ROOM })).exists, false);
+	const agents = (await rest('GET', '/api/agents')).json.agents;
+	for (const id of ['alice', 'bob']) assert.equal(agents.find((a) => a.agentId === id).status, 'available');
+	// The consoles were told why.
+	assert.equal((await consoleState('bob')).lastTransfer?.end_reason, 'caller_left');
+	assert.equal((await consoleState('alice')).lastTransfer?.end_reason, 'caller_left');
+});

@@ -1,0 +1,335 @@
+// The SIP trunk bridge against real SIP on loopback: a UDP SIP peer that
+// plays Twilio's trunk (X-Twilio-* headers, digest, RFC 4733, re-INVITE),
+// baresip as a softphone, and sipsak for hostile input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL } from '../lib/janus.mjs';
+import { openNotifications, rest } from '../lib/notifications.mjs';
+import { toneDb } from '../lib/audio.mjs';
+import { SipPeer, RtpLeg, placeCall, inDialog, sdpOffer, sdpMedia, startBaresip, digestAuthorization, checkDigest } from '../lib/sip.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const TRUNK_PORT = SIP_PORT + 7;
+const BARESIP_PORT = SIP_PORT + 11;
+const BARESIP_B_PORT = SIP_PORT + 13;
+let janus, notes, peer, trunk;
+
+const trunkAuth = { user: 'switchboard', password: 'trunk-secret', realm: 'pstn.test' };
+
+before(async () => {
+	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
+		.replace(/allow = "[^"]*"/, 'allow = "127.0.0.1"')
+		.replace('#trunk = "example.pstn.twilio.com"', `trunk = "127.0.0.1:${TRUNK_PORT}"`)
+		.replace('#trunk_user = "switchboard"', `trunk_user = "${trunkAuth.user}"`)
+		.replace('#trunk_password = "change-me"', `trunk_password = "${trunkAuth.password}"`)
+		.replace('rtp_timeout = "30"', 'rtp_timeout = "3"')
+		.replace('ring_timeout = "45"', 'ring_timeout = "3"')
+		.replace('calls_per_second = "20"', 'calls_per_second = "50"')
+		.replace('calls_burst = "40"', 'calls_burst = "60"')
+		.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []');
+	assert.match(conf, /trunk = "127\.0\.0\.1/);
+	assert.match(conf, /auto_join = \[\]/);
+	janus = await startJanus({ pluginConfig: conf });
+	notes = await openNotifications();
+	peer = await new SipPeer().start();
+	trunk = await new SipPeer({ port: TRUNK_PORT }).start();
+});
+
+after(async () => {
+	notes?.close();
+	peer?.close();
+	trunk?.close();
+	if (janus) await janus.stop();
+});
+
+const statusOf = (id, status) => () => notes.events.find((e) => e.type === 'call_status' && e.call_id === id && e.status === status);
+async function metric(name) {
+	const text = (await rest('GET', '/metrics')).text;
+	const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\d+)$`, 'm').exec(text);
+	return m ? Number(m[1]) : NaN;
+}
+async function roomExists(name) { return (await rest('GET', `/rooms/${name}`)).status === 200; }
+
+test('OPTIONS is answered; garbage and a truncated INVITE change nothing', async () => {
+	const out = execFileSync('sipsak', ['-s', `sip:probe@127.0.0.1:${SIP_PORT}`, '-vv'], { encoding: 'utf8' });
+	assert.match(out, /SIP\/2\.0 200 OK/);
+	assert.match(out, /Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY/);
+	const rooms = (await rest('GET', '/rooms')).json.rooms.length;
+	const s = dgram.createSocket('udp4');
+	for (const junk of ['hello\r\n\r\n', 'INVITE sip:demo@127.0.0.1 SIP/2.0\r\nVia: nonsense\r\n\r\n', '\x00\x01\x02'.repeat(100)])
+		s.send(Buffer.from(junk), SIP_PORT, '127.0.0.1');
+	await sleep(300);
+	s.close();
+	const again = execFileSync('sipsak', ['-s', `sip:probe@127.0.0.1:${SIP_PORT}`], { encoding: 'utf8' });
+	assert.doesNotMatch(again, /error/i);
+	assert.equal((await rest('GET', '/rooms')).json.rooms.length, rooms);
+});
+
+test('a trunk call lands in twilio-<CallSid> with its caller ID and headers, and media flows both ways', async () => {
+	const callSid = `CA${'0123456789abcdef'.repeat(2)}`;
+	const leg = await new RtpLeg().start();
+	const call = await placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port,
+		headers: { 'X-Twilio-CallSid': callSid, 'X-Twilio-AccountSid': 'AC123', 'X-Customer': 'gold' } });
+	assert.equal(call.res?.status, 200, call.res?.first);
+	assert.equal(call.media.pts[0], 0, 'Twilio offers PCMU only: PCMU is answered');
+	assert.equal(call.media.dtmf, 101);
+	const room = `twilio-${callSid}`;
+	await notes.until('answered', statusOf(callSid, 'answered'), 5000);
+	assert.ok(await roomExists(room));
+	const phone = (await rest('GET', '/sessions/type/phone')).json.sessions.find((x) => x.room === room);
+	assert.ok(phone, 'the SIP caller is a phone session');
+	assert.equal(phone.kind, 'sip');
+	assert.equal(phone.info.call_sid, callSid);
+	assert.equal(phone.info.from, '+15005550006');
+	assert.equal(phone.info.headers['X-Customer'], 'gold');
+
+	// A plain RTP participant in the same room: each must hear the other.
+	const other = await new RtpLeg().start();
+	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: other.port, codec: 'pcmu' });
+	assert.equal(joined.switchboard, 'rtp_joined');
+	const { port: otherPort } = joined;
+	await Promise.all([leg.play(call.media.ip, call.media.port, 440, 1500), other.play('127.0.0.1', otherPort, 1000, 1500)]);
+	const heardBySip = leg.pcm(Math.floor(leg.packets.length / 2));
+	const heardByOther = other.pcm(Math.floor(other.packets.length / 2));
+	assert.ok(toneDb(heardBySip, 1000) - toneDb(heardBySip, 440) > 15, 'the SIP caller hears the room, not itself');
+	assert.ok(toneDb(heardByOther, 440) - toneDb(heardByOther, 1000) > 15, 'the room hears the SIP caller');
+
+	const bye = await inDialog(peer, call, 'BYE');
+	assert.equal(bye?.status, 200);
+	await notes.until('completed', statusOf(callSid, 'completed'), 5000);
+	await adminRequest({ request: 'kick', room, id: joined.id });
+	await notes.until('room closed', () => notes.events.find((e) => e.type === 'room_closed' && e.room === room), 5000);
+	leg.close();
+	other.close();
+});
+
+test('X-Room and the request-URI pick rooms; unknown rooms, bad SDP, SRTP and strangers are refused and create nothing', async () => {
+	await rest('POST', '/room/create', { roomName: 'sales-demo' });
+	const leg = await new RtpLeg().start();
+	const byUri = await placeCall(peer, { sipPort: SIP_PORT, user: 'sales-demo', rtpPort: leg.port });
+	assert.equal(byUri.res?.status, 200);
+	const byHeader = await placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port, headers: { 'X-Room': 'sales-demo' } });
+	assert.equal(byHeader.res?.status, 200);
+	const inRoom = (await rest('GET', '/rooms/sales-demo')).json.participants.filter((p) => p.kind === 'sip');
+	assert.equal(inRoom.length, 2);
+	for (const c of [byUri, byHeader]) assert.equal((await inDialog(peer, c, 'BYE'))?.status, 200);
+
+	const roomsBefore = (await rest('GET', '/rooms')).json.rooms.length;
+	const before = await metric('switchboard_sip_rejected_total{reason="codec"}');
+	const refusals = [
+		[{ user: 'no-such-room' }, 404],
+		[{ user: 'demo', codecs: [[3, 'GSM/8000']] }, 488],
+		[{ user: 'demo', sdp: 'v=0\r\nthis is not sdp\r\n' }, 488],
+		[{ user: 'demo', sdp: sdpOffer({ port: leg.port }).replace('RTP/AVP', 'RTP/SAVP') }, 488],
+	];
+	for (const [opts, status] of refusals) {
+		const c = await placeCall(peer, { sipPort: SIP_PORT, rtpPort: leg.port, ...opts });
+		assert.equal(c.res?.status, status, `${JSON.stringify(opts)} → ${c.res?.first}`);
+	}
+	assert.equal(await metric('switchboard_sip_rejected_total{reason="codec"}'), before + 3);
+	// A source outside the allow-list (a second loopback address).
+	const stranger = await new SipPeer({ ip: '127.0.0.2' }).start();
+	const c = await placeCall(stranger, { sipPort: SIP_PORT, user: 'demo', rtpPort: leg.port });
+	assert.equal(c.res?.status, 403);
+	stranger.close();
+	assert.ok(await metric('switchboard_sip_rejected_total{reason="acl"}') >= 1);
+	// sipsak sends an INVITE whose SDP is garbage: 488, nothing created.
+	const file = join(mkdtempSync(join(tmpdir(), 'sb-sipsak-')), 'invite.txt');
+	writeFileSync(file, ['INVITE sip:demo@127.0.0.1 SIP/2.0', 'Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKsipsak1',
+		'From: <sip:sipsak@127.0.0.1>;tag=s1', 'To: <sip:demo@127.0.0.1>', 'Call-ID: sipsak-bad-sdp@127.0.0.1', 'CSeq: 1 INVITE',
+		'Contact: <sip:sipsak@127.0.0.1:5999>', 'Max-Forwards: 70', 'Content-Type: application/sdp', 'Content-Length: 18', '',
+		'm=audio nonsense\r\n'].join('\r\n'));
+	let out = '';
+	try { out = execFileSync('sipsak', ['-f', file, '-s', `sip:demo@127.0.0.1:${SIP_PORT}`, '-vv'], { encoding: 'utf8', timeout: 15000 }); }
+	catch (e) { out = `${e.stdout || ''}${e.stderr || ''}`; }
+	assert.match(out, /488 Not Acceptable Here/);
+	assert.equal((await rest('GET', '/rooms')).json.rooms.length, roomsBefore, 'no room was created by refused calls');
+	assert.equal(await metric('switchboard_sip_calls'), 0);
+	leg.close();
+});
+
+test('DTMF arrives as RFC 4733 and SIP INFO, goes out as RFC 4733; hold and unhold by re-INVITE', async () => {
+	const leg = await new RtpLeg().start();
+	const call = await placeCall(peer, { sipPort: SIP_PORT, user: 'demo', rtpPort: leg.port });
+	assert.equal(call.res?.status, 200);
+	const from = notes.events.length;
+	const digit = (d, method) => () => notes.events.slice(from).find((e) => e.type === 'dtmf' && e.digit === d && e.method === method);
+	await leg.play(call.media.ip, call.media.port, 0, 200); // latch, then digits
+	await leg.sendDigit(call.media.ip, call.media.port, '5', call.media.dtmf);
+	await notes.until('dtmf 5', digit('5', 'rfc4733'), 3000);
+	const info = await inDialog(peer, call, 'INFO', { body: 'Signal=7\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' });
+	assert.equal(info?.status, 200);
+	await notes.until('dtmf 7', digit('7', 'info'), 3000);
+	assert.equal(notes.events.slice(from).filter((e) => e.type === 'dtmf').length, 2, 'one event per key press');
+
+	const sessions = (await rest('GET', '/sessions/type/phone')).json.sessions;
+	const me = sessions.find((s) => s.info?.call_id && s.room === 'demo');
+	const sent = await adminRequest({ request: 'dtmf', call_id: me.info.call_id, digits: '19#' });
+	assert.equal(sent.switchboard, 'dtmf_sent', JSON.stringify(sent));
+	const bad = await adminRequest({ request: 'dtmf', call_id: me.info.call_id, digits: '12x' });
+	assert.ok(bad.error_code);
+	const mark = leg.packets.length;
+	await leg.play(call.media.ip, call.media.port, 0, 1200);
+	const events = leg.packets.slice(mark).filter((p) => p.pt === 101);
+	const pressed = [...new Set(events.map((p) => `${p.ts}:${'0123456789*#'[p.payload[0]]}`))].map((k) => k.split(':')[1]).join('');
+	assert.equal(pressed, '19#');
+	assert.ok(events.some((p) => p.payload[1] & 0x80), 'End bit sent');
+
+	// Hold: the caller re-INVITEs with sendonly; we answer recvonly and mute the leg.
+	const hold = await inDialog(peer, call, 'INVITE', { body: sdpOffer({ port: leg.port, direction: 'sendonly', version: 2 }) });
+	assert.equal(hold?.status, 200);
+	await peer.request('ACK', hold.h('contact').replace(/[<>]/g, ''), { callId: call.callId, fromTag: call.fromTag, toTag: call.toTag, cseq: call.cseq, target: `127.0.0.1:${SIP_PORT}` });
+	assert.equal(sdpMedia(hold.body).direction, 'recvonly');
+	await notes.until('hold', () => notes.events.find((e) => e.type === 'call_hold' && e.call_id === me.info.call_id && e.hold), 3000);
+	let p = (await rest('GET', '/rooms/demo')).json.participants.find((x) => x.id === me.id);
+	assert.equal(p.muted, true);
+	const unhold = await inDialog(peer, call, 'INVITE', { body: sdpOffer({ port: leg.port, direction: 'sendrecv', version: 3 }) });
+	assert.equal(sdpMedia(unhold.body).direction, 'sendrecv');
+	p = (await rest('GET', '/rooms/demo')).json.participants.find((x) => x.id === me.id);
+	assert.equal(p.muted, false);
+	assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
+	leg.close();
+});
+
+test('a peer that vanishes without BYE is hung up when its media stops', async () => {
+	const leg = await new RtpLeg().start();
+	const callSid = 'CAvanish0000000000000000000000000';
+	const call = await placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port, headers: { 'X-Twilio-CallSid': callSid } });
+	assert.equal(call.res?.status, 200);
+	await leg.play(call.media.ip, call.media.port, 300, 400);
+	const done = await notes.until('rtp timeout', statusOf(callSid, 'completed'), 9000);
+	assert.equal(done.reason, 'rtp_timeout');
+	await notes.until('BYE', () => peer.received.find((m) => m.method === 'BYE' && m.h('call-id') === call.callId), 3000);
+	assert.equal(await roomExists(`twilio-${callSid}`), false);
+	leg.close();
+});
+
+test('outbound: a number through the trunk with digest auth; busy; no answer', async () => {
+	let challenged = 0, authorized = 0, lastInvite = null;
+	const nonce = 'trunk-nonce-1';
+	trunk.onRequest = (req) => {
+		if (req.method === 'CANCEL') {
+			trunk.respond(lastInvite, 487, { reason: 'Request Terminated', toTag: 'tt' });
+			return { status: 200 };
+		}
+		if (req.method !== 'INVITE') return { status: 200 };
+		lastInvite = req;
+		const number = /sip:(\+\d+)@/.exec(req.uri)?.[1];
+		if (number === '+14155550486') return { status: 486, reason: 'Busy Here', toTag: 'tt' };
+		if (number === '+14155550480') { trunk.respond(req, 180, { reason: 'Ringing', toTag: 'tt' }); return null; }
+		const auth = req.h('authorization');
+		if (!auth) {
+			challenged++;
+			return { status: 401, reason: 'Unauthorized', toTag: 'tt', headers: { 'WWW-Authenticate': `Digest realm="${trunkAuth.realm}", nonce="${nonce}", algorithm=MD5, qop="auth"` } };
+		}
+		if (!checkDigest(auth, { ...trunkAuth, nonce, method: 'INVITE' })) return { status: 403, reason: 'Forbidden', toTag: 'tt' };
+		authorized++;
+		const media = sdpMedia(req.body);
+		return { status: 200, toTag: 'tt', body: sdpOffer({ port: 40000 + (media.port % 1000), codecs: [[0, 'PCMU/8000']] }) };
+	};
+	const r = await rest('POST', '/phone/call', { to: '+14155550100', room: 'out-trunk' });
+	assert.equal(r.status, 201, r.text);
+	const id = r.json.callSid;
+	assert.match(id, /^SIP[0-9a-f]{16}$/, r.text);
+	await notes.until('answered', statusOf(id, 'answered'), 8000);
+	assert.equal(challenged, 1);
+	assert.equal(authorized, 1);
+	assert.match(lastInvite.uri, new RegExp(`^sip:\\+14155550100@127\\.0\\.0\\.1:${TRUNK_PORT}`));
+	const leg = (await rest('GET', '/rooms/out-trunk')).json.participants.find((p) => p.kind === 'sip');
+	assert.ok(leg, 'the answered leg is in the room');
+	const end = await rest('POST', `/phone/end/${id}`);
+	assert.equal(end.status, 200);
+	await notes.until('completed', statusOf(id, 'completed'), 5000);
+	assert.equal(await roomExists('out-trunk'), false);
+
+	const busy = await rest('POST', '/phone/call', { to: '+14155550486', room: 'out-busy' });
+	await notes.until('busy', statusOf(busy.json.callSid, 'busy'), 5000);
+	const ring = await rest('POST', '/phone/call', { to: '+14155550480', room: 'out-ring' });
+	await notes.until('ringing', statusOf(ring.json.callSid, 'ringing'), 5000);
+	await notes.until('no-answer', statusOf(ring.json.callSid, 'no-answer'), 8000).catch((e) => { throw new Error(`${e.message.slice(0, 300)} trunk got: ${trunk.received.map((m) => m.method).join(',')}`); });
+	for (const room of ['out-busy', 'out-ring']) assert.equal(await roomExists(room), false, `${room} is not left behind`);
+
+	for (const [body, why] of [[{ to: 'not a number' }, 'bad target'], [{ to: '+1415' }, 'short'], [{}, 'missing'], [{ to: 'sip:x@y', room: 'bad room!' }, 'room']]) {
+		const bad = await rest('POST', '/phone/call', body);
+		assert.equal(bad.status, 400, `${why}: ${bad.text}`);
+	}
+	assert.equal((await rest('POST', '/phone/end/CAnosuchcall')).status, 404);
+	trunk.onRequest = null;
+});
+
+test('outbound to a baresip phone that answers; hang up; REFER moves the caller to another phone', async () => {
+	const a = await startBaresip({ port: BARESIP_PORT, autoAnswer: true, user: 'alice' });
+	const b = await startBaresip({ port: BARESIP_B_PORT, autoAnswer: true, user: 'bob' });
+	try {
+		const r = await rest('POST', '/phone/call', { to: `sip:alice@127.0.0.1:${BARESIP_PORT}`, room: 'out-baresip' });
+		assert.equal(r.status, 201, r.text);
+		const id = r.json.callSid;
+		await notes.until('answered', statusOf(id, 'answered'), 8000);
+		await a.waitFor(/Call established/);
+		const refer = await adminRequest({ request: 'transfer', action: 'blind', call_id: id, uri: `sip:bob@127.0.0.1:${BARESIP_B_PORT}` });
+		assert.equal(refer.switchboard, 'transferring', JSON.stringify(refer));
+		await b.waitFor(/Call established|incoming call/i, 10000);
+		await notes.until('transferred', statusOf(id, 'transferred'), 10000);
+		await notes.until('completed', statusOf(id, 'completed'), 5000);
+		assert.equal(await roomExists('out-baresip'), false);
+	} finally {
+		await a.stop();
+		await b.stop();
+	}
+});
+
+test('leaks: after 200 short calls, calls, rooms, RTP sockets and threads are back where they were', async () => {
+	assert.match(readFileSync(`/proc/${janus.pid}/comm`, 'utf8'), /janus/);
+	const threads = () => readdirSync(`/proc/${janus.pid}/task`).length;
+	await sleep(500);
+	const base = { rooms: (await rest('GET', '/rooms')).json.rooms.length, sockets: await metric('switchboard_rtp_sockets'), threads: threads() };
+	const leg = await new RtpLeg().start();
+	let ok = 0;
+	for (let batch = 0; batch < 20; batch++) {
+		await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+			const sid = `CAleak${String(batch * 10 + i).padStart(26, '0')}`;
+			const call = await placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port, headers: { 'X-Twilio-CallSid': sid } });
+			if (call.res?.status !== 200) return;
+			await leg.play(call.media.ip, call.media.port, 500, 60);
+			if ((await inDialog(peer, call, 'BYE'))?.status === 200) ok++;
+		}));
+		await sleep(250); // 40 calls/s, under the configured 50/s
+	}
+	assert.equal(ok, 200);
+	const deadline = Date.now() + 10000;
+	let now;
+	for (;;) {
+		now = { calls: await metric('switchboard_sip_calls'), rooms: (await rest('GET', '/rooms')).json.rooms.length, sockets: await metric('switchboard_rtp_sockets'), threads: threads() };
+		if ((now.calls === 0 && now.rooms === base.rooms && now.sockets === base.sockets && now.threads <= base.threads) || Date.now() > deadline) break;
+		await sleep(250);
+	}
+	assert.deepEqual(now, { calls: 0, rooms: base.rooms, sockets: base.sockets, threads: Math.min(now.threads, base.threads) }, `before ${JSON.stringify(base)}`);
+	assert.ok(now.threads <= base.threads, `threads ${now.threads} > ${base.threads}`);
+	leg.close();
+	assert.ok((await fetch(`${API_URL}/health`)).ok);
+});
+
+test('an INVITE flood gets 503 beyond the configured rate and leaves nothing behind', async () => {
+	await sleep(1500); // the bucket refills after the leak test
+	const rooms = (await rest('GET', '/rooms')).json.rooms.length;
+	const leg = await new RtpLeg().start();
+	const calls = await Promise.all(Array.from({ length: 100 }, (_, i) => placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port,
+		headers: { 'X-Twilio-CallSid': `CAflood${String(i).padStart(26, '0')}` } })));
+	const answered = calls.filter((c) => c.res?.status === 200);
+	const refused = calls.filter((c) => c.res?.status === 503);
+	assert.ok(refused.length > 0, 'some calls were refused');
+	assert.ok(answered.length <= 61, `${answered.length} answered with a burst of 60`);
+	assert.equal(answered.length + refused.length, 100);
+	assert.ok(refused.every((c) => /^\d+$/.test(c.res.h('retry-after') || '')), 'Retry-After on every 503');
+	await Promise.all(answered.map((c) => inDialog(peer, c, 'BYE')));
+	for (const end = Date.now() + 8000; Date.now() < end; await sleep(200))
+		if ((await metric('switchboard_sip_calls')) === 0 && (await rest('GET', '/rooms')).json.rooms.length === rooms) break;
+	assert.equal(await metric('switchboard_sip_calls'), 0);
+	assert.equal((await rest('GET', '/rooms')).json.rooms.length, rooms);
+	leg.close();
+});

@@ -1,0 +1,125 @@
+// Call records on a real PostgreSQL server (Debian's postgresql, started
+// here on a private port and data directory): the store unit suite on
+// PostgreSQL; Janus started while the database is down records its calls
+// once it is up; PostgreSQL killed in the middle of a call and restarted
+// loses no record.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { openNotifications, rest } from '../lib/notifications.mjs';
+import { startJanus, adminRequest, repoRoot } from '../lib/janus.mjs';
+import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
+import { startPostgres } from '../lib/postgres.mjs';
+import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
+
+let pg, janus, notes;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => { pg = await startPostgres(); });
+after(async () => {
+	notes?.close();
+	if (janus) await janus.stop();
+	if (pg) await pg.destroy();
+});
+
+test('the store unit suite passes on PostgreSQL', () => {
+	const bin = join(repoRoot, 'build', 'tests', 'unit', 'test_store');
+	const out = execFileSync(bin, [], { env: { ...process.env, SB_TEST_PG_CONNINFO: pg.conninfo }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+	for (const name of ['migrations', 'records', 'injection']) assert.match(out, new RegExp(`^ok \\d+ /store/postgresql/${name}$`, 'm'), out);
+	assert.doesNotMatch(out, /^not ok/m);
+});
+
+// A plain RTP caller sending silence until stopped.
+async function rtpCaller(room, display) {
+	const sock = dgram.createSocket('udp4');
+	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display });
+	assert.ok(joined.port, JSON.stringify(joined));
+	let seq = 0;
+	const timer = setInterval(() => {
+		sock.send(rtpPacket({ pt: 0, seq: seq++, ts: seq * 160, ssrc: 7, payload: new Uint8Array(160).fill(mulawEncode(0)) }), joined.port, joined.ip);
+	}, 20);
+	return { id: joined.id, stop() { clearInterval(timer); sock.close(); } };
+}
+
+async function metric(name) {
+	const m = (await rest('GET', '/metrics')).text;
+	const line = m.split('\n').find((l) => l.startsWith(`${name} `));
+	return line ? Number(line.split(' ')[1]) : NaN;
+}
+
+async function waitFor(what, pred, timeoutMs = 20000) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await pred();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await sleep(200);
+	}
+}
+
+test('started while PostgreSQL is down: calls go on, records catch up', { timeout: 60000 }, async () => {
+	await pg.stop();
+	janus = await startJanus({ pluginConfig: pluginConfigWithStore(pg.conninfo) });
+	notes = await openNotifications();
+	const room = `pg-down-${process.pid}`;
+	assert.equal((await rest('POST', '/room/create', { roomName: room })).status, 201);
+	const a = await rtpCaller(room, 'Early caller');
+	await sleep(300);
+	a.stop();
+	await adminRequest({ request: 'destroy', room });
+	assert.equal(await metric('switchboard_store_connected'), 0);
+	assert.ok(await metric('switchboard_store_queue_depth') > 0);
+	const down = await rest('GET', '/api/calls');
+	assert.equal(down.status, 503, down.text);
+	await pg.start();
+	const call = await endedCall(room, 20000);
+	assert.equal(call.outcome, 'abandoned');
+	assert.equal(call.participants[0].display, 'Early caller');
+	await waitFor('the queue to drain', async () => (await metric('switchboard_store_queue_depth')) === 0);
+	assert.equal(await metric('switchboard_store_dropped_total'), 0);
+});
+
+test('PostgreSQL killed mid-call and restarted: no record lost', { timeout: 90000 }, async () => {
+	const { events, until } = notes;
+	const room = `pg-kill-${process.pid}`;
+	assert.equal((await rest('POST', '/room/create', { roomName: room, agent: true })).status, 201);
+	const caller = await rtpCaller(room, 'Caller');
+	const inRoom = (e) => e.room === room;
+	await until('the greeting', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final), 30000);
+	await waitFor('the greeting written', async () => (await metric('switchboard_store_queue_depth')) === 0);
+
+	await pg.kill();
+	// While the database is away: a line from the agent, a second caller
+	// who comes and goes, the end of the call.
+	const said = 'The database is away but this line is kept.';
+	assert.equal((await adminRequest({ request: 'say', room, text: said })).switchboard, 'success');
+	await until('the line said', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.text === said), 30000);
+	const second = await rtpCaller(room, 'Second caller');
+	await sleep(300);
+	second.stop();
+	await adminRequest({ request: 'kick', room, id: second.id });
+	caller.stop();
+	await adminRequest({ request: 'destroy', room });
+	await until('the room closed', () => events.find((e) => inRoom(e) && e.type === 'room_closed'), 10000);
+	assert.ok(await metric('switchboard_store_queue_depth') > 0, 'records wait while the database is away');
+
+	await pg.start();
+	const call = await endedCall(room, 30000);
+	await waitFor('the queue to drain', async () => (await metric('switchboard_store_queue_depth')) === 0);
+	assert.equal(call.outcome, 'ai_handled');
+	assert.equal(call.interface, 'rtp');
+	const joined = events.filter((e) => inRoom(e) && e.type === 'participant_joined');
+	assert.equal(call.participants.length, joined.length, JSON.stringify(call.participants));
+	assert.deepEqual(call.participants.map((p) => p.display).sort(), joined.map((e) => e.participant.display).sort());
+	assert.ok(call.participants.every((p) => p.left_at), 'every departure recorded');
+	const finals = events.filter((e) => inRoom(e) && e.type === 'transcript' && e.final).map((e) => e.text);
+	assert.deepEqual(call.transcript.map((l) => l.text), finals);
+	assert.ok(finals.includes(said));
+	assert.equal(await metric('switchboard_store_dropped_total'), 0);
+	assert.equal(await metric('switchboard_store_failed_total'), 0);
+	// The rows are in PostgreSQL itself.
+	assert.equal(pg.psql(`SELECT outcome FROM calls WHERE room = '${room}'`), 'ai_handled');
+});

@@ -1,0 +1,465 @@
+/* The warm-transfer state machine against a fake environment: rooms are a
+ * participant → room table, the bus a list of event types.  Every path of
+ * the issue: complete, cancel, decline, no answer, three-way, complete
+ * twice, cancel after complete, offline target, A or the caller hanging up
+ * mid-transfer — each ends in a defined state with nobody stranded and no
+ * consult room left. */
+#include <string.h>
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "transfer.h"
+
+enum { CALLER = 1, A = 2, B = 3, C = 4 };
+
+static struct fake {
+	GHashTable *where;      /* id -> room name (g_strdup) */
+	GHashTable *rooms;      /* name -> 1 */
+	GHashTable *held;       /* id -> 1 */
+	GHashTable *status;     /* agent id -> status */
+	GPtrArray *bus;         /* event types */
+	GHashTable *last_state; /* participant -> last transfer state notified */
+	char *timer;
+	bool ai_on;
+	int consults;
+	gint64 now;
+} f;
+
+#define ID(x) GSIZE_TO_POINTER((gsize)(x))
+
+static bool consult_create(void *u, const char *room, char *name, size_t len)
+{
+	(void)u;
+	if (!g_hash_table_contains(f.rooms, room))
+		return false;
+	g_snprintf(name, len, "consult-%d", ++f.consults);
+	g_hash_table_add(f.rooms, g_strdup(name));
+	return true;
+}
+static void room_destroy(void *u, const char *room)
+{
+	(void)u;
+	g_hash_table_remove(f.rooms, room);
+}
+static bool move(void *u, guint64 id, const char *to)
+{
+	(void)u;
+	if (!g_hash_table_contains(f.where, ID(id)) || !g_hash_table_contains(f.rooms, to))
+		return false;
+	g_hash_table_replace(f.where, ID(id), g_strdup(to));
+	return true;
+}
+static const char *room_of(guint64 id)
+{
+	return g_hash_table_lookup(f.where, ID(id));
+}
+static void remove_p(void *u, guint64 id, const char *room)
+{
+	(void)u;
+	if (g_strcmp0(room_of(id), room) == 0)
+		g_hash_table_remove(f.where, ID(id));
+}
+static GArray *others(void *u, const char *room, guint64 except)
+{
+	(void)u;
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(guint64));
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, f.where);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		guint64 id = GPOINTER_TO_SIZE(k);
+		if (id != except && id != B && id != C && !strcmp(v, room))
+			g_array_append_val(a, id);
+	}
+	return a;
+}
+static bool present(void *u, guint64 id, const char *room)
+{
+	(void)u;
+	return g_strcmp0(room_of(id), room) == 0;
+}
+static void set_hold(void *u, const char *room, guint64 id, bool hold)
+{
+	(void)u, (void)room;
+	if (hold)
+		g_hash_table_add(f.held, ID(id));
+	else
+		g_hash_table_remove(f.held, ID(id));
+}
+static bool ai_company(void *u, const char *room, bool on)
+{
+	(void)u, (void)room;
+	bool was = f.ai_on;
+	f.ai_on = on;
+	return was;
+}
+static bool agent_locate(void *u, const char *agent, sb_agent_location *out)
+{
+	(void)u;
+	memset(out, 0, sizeof(*out));
+	guint64 id = !strcmp(agent, "bob")     ? B
+	             : !strcmp(agent, "carol") ? C
+	             : !strcmp(agent, "alice") ? A
+	                                       : 0;
+	if (!id || !room_of(id))
+		return false;
+	out->participant = id;
+	g_strlcpy(out->room, room_of(id), sizeof(out->room));
+	g_snprintf(out->home, sizeof(out->home), "desk-%s", agent);
+	const char *st = g_hash_table_lookup(f.status, agent);
+	out->available = (!st || !strcmp(st, "available")) && !strcmp(out->room, out->home);
+	return true;
+}
+static void agent_busy(void *u, const char *agent, const char *status)
+{
+	(void)u;
+	g_hash_table_replace(f.status, g_strdup(agent), g_strdup(status));
+}
+static json_t *summary(void *u, const char *room)
+{
+	(void)u;
+	return json_pack("{ssss}", "room", room, "issue", "my order 12345 is late");
+}
+static void notify(void *u, guint64 id, json_t *ev)
+{
+	(void)u;
+	g_hash_table_replace(f.last_state, ID(id),
+	                     g_strdup(json_string_value(json_object_get(ev, "state"))));
+}
+static void publish(void *u, const char *type, json_t *data)
+{
+	(void)u;
+	g_ptr_array_add(f.bus, g_strdup(type));
+	/* Every bus event carries the documented fields. */
+	g_assert_nonnull(json_object_get(data, "transfer_id"));
+	g_assert_nonnull(json_object_get(data, "room"));
+	g_assert_nonnull(json_object_get(data, "from"));
+	g_assert_nonnull(json_object_get(data, "to"));
+	g_assert_true(g_str_has_prefix(json_string_value(json_object_get(data, "consult_room")),
+	                               "consult-"));
+	g_assert_cmpstr(json_string_value(json_object_get(data, "target_kind")), ==, "agent");
+	if (!strcmp(type, "transfer_completed"))
+		g_assert_nonnull(json_object_get(data, "duration_ms"));
+	if (!strcmp(type, "transfer_failed") || !strcmp(type, "transfer_cancelled"))
+		g_assert_nonnull(json_object_get(data, "reason"));
+	json_decref(data);
+}
+static void timer_start(void *u, const char *id, int ms)
+{
+	(void)u;
+	g_assert_cmpint(ms, ==, 5000);
+	g_free(f.timer);
+	f.timer = g_strdup(id);
+}
+static void timer_cancel(void *u, const char *id)
+{
+	(void)u;
+	if (!g_strcmp0(f.timer, id))
+		g_clear_pointer(&f.timer, g_free);
+}
+static gint64 now_ms(void *u)
+{
+	(void)u;
+	return f.now += 10;
+}
+
+static void setup(bool ai)
+{
+	memset(&f, 0, sizeof(f));
+	f.where = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	f.rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	f.held = g_hash_table_new(g_direct_hash, g_direct_equal);
+	f.status = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	f.last_state = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	f.bus = g_ptr_array_new_with_free_func(g_free);
+	for (const char *const *r =
+	             (const char *const[]){"call", "desk-alice", "desk-bob", "desk-carol", NULL};
+	     *r; r++)
+		g_hash_table_add(f.rooms, g_strdup(*r));
+	g_hash_table_insert(f.where, ID(CALLER), g_strdup("call"));
+	g_hash_table_insert(f.where, ID(A), g_strdup("call"));
+	g_hash_table_insert(f.where, ID(B), g_strdup("desk-bob"));
+	sb_transfer_env env = {.consult_create = consult_create,
+	                       .room_destroy = room_destroy,
+	                       .move = move,
+	                       .remove = remove_p,
+	                       .others = others,
+	                       .present = present,
+	                       .set_hold = set_hold,
+	                       .ai_company = ai_company,
+	                       .agent_locate = agent_locate,
+	                       .agent_busy = agent_busy,
+	                       .summary = summary,
+	                       .notify = notify,
+	                       .publish = publish,
+	                       .timer_start = timer_start,
+	                       .timer_cancel = timer_cancel,
+	                       .now_ms = now_ms};
+	sb_transfer_config config = {.ring_timeout_ms = 5000, .ai_company = ai};
+	sb_transfers_init(&env, &config);
+}
+
+static void teardown(void)
+{
+	sb_transfers_deinit();
+	g_hash_table_destroy(f.where);
+	g_hash_table_destroy(f.rooms);
+	g_hash_table_destroy(f.held);
+	g_hash_table_destroy(f.status);
+	g_hash_table_destroy(f.last_state);
+	g_ptr_array_unref(f.bus);
+	g_free(f.timer);
+}
+
+static char *start_to(const char *agent, sb_transfer_error expect)
+{
+	sb_transfer_request req = {.room = "call",
+	                           .from = A,
+	                           .from_agent = "alice",
+	                           .kind = SB_TARGET_AGENT,
+	                           .target = agent,
+	                           .reason = "billing"};
+	char *id = NULL, text[256];
+	g_assert_cmpint(sb_transfer_start(&req, &id, text, sizeof(text)), ==, expect);
+	return id;
+}
+
+static const char *state_of(const char *id)
+{
+	static char buf[32];
+	json_t *j = sb_transfer_info(id);
+	g_strlcpy(buf, json_string_value(json_object_get(j, "state")), sizeof(buf));
+	json_decref(j);
+	return buf;
+}
+
+static const char *last_bus(void)
+{
+	return g_ptr_array_index(f.bus, f.bus->len - 1);
+}
+static const char *notified(guint64 id)
+{
+	return g_hash_table_lookup(f.last_state, ID(id));
+}
+static guint consult_rooms(void)
+{
+	guint n = 0;
+	GHashTableIter it;
+	gpointer k;
+	g_hash_table_iter_init(&it, f.rooms);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		n += g_str_has_prefix(k, "consult-");
+	return n;
+}
+
+static void act(const char *id, const char *action, sb_transfer_error expect)
+{
+	char text[256] = "";
+	g_assert_cmpint(sb_transfer_act(id, action, text, sizeof(text)), ==, expect);
+	if (expect != SB_TRANSFER_OK)
+		g_assert_cmpuint(strlen(text), >, 0);
+}
+
+static void test_complete(void)
+{
+	setup(false);
+	char *id = start_to("bob", SB_TRANSFER_OK);
+	g_assert_cmpstr(state_of(id), ==, "ringing");
+	g_assert_true(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpstr(room_of(A), ==, "consult-1");
+	g_assert_cmpstr(room_of(B), ==, "desk-bob");
+	g_assert_cmpstr(notified(B), ==, "ringing");
+	g_assert_cmpstr(notified(CALLER), ==, "on_hold");
+	g_assert_cmpstr(last_bus(), ==, "transfer_initiated");
+	g_assert_nonnull(f.timer);
+	act(id, "complete", SB_TRANSFER_E_STATE); /* B has not accepted */
+	act(id, "accept", SB_TRANSFER_OK);
+	g_assert_null(f.timer);
+	g_assert_cmpstr(room_of(B), ==, "consult-1");
+	g_assert_cmpstr(last_bus(), ==, "transfer_accepted");
+	act(id, "complete", SB_TRANSFER_OK);
+	g_assert_cmpstr(state_of(id), ==, "completed");
+	sb_transfer_stats st;
+	sb_transfers_get_stats(&st);
+	g_assert_cmpuint(st.completed, ==, 1);
+	g_assert_cmpuint(st.active, ==, 0);
+	g_assert_cmpstr(room_of(B), ==, "call");
+	g_assert_cmpstr(room_of(A), ==, "desk-alice");
+	g_assert_cmpstr(room_of(CALLER), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_assert_cmpstr(last_bus(), ==, "transfer_completed");
+	g_assert_cmpstr(notified(CALLER), ==, "completed");
+	/* Bad input after the end: a clear error, nothing changes. */
+	guint events = f.bus->len;
+	act(id, "complete", SB_TRANSFER_E_STATE);
+	act(id, "cancel", SB_TRANSFER_E_STATE);
+	act(id, "dance", SB_TRANSFER_E_INVALID);
+	act("tr-nope", "cancel", SB_TRANSFER_E_NOT_FOUND);
+	g_assert_cmpuint(f.bus->len, ==, events);
+	g_assert_cmpstr(room_of(B), ==, "call");
+	g_free(id);
+	teardown();
+}
+
+static void test_cancel_and_decline(void)
+{
+	setup(false);
+	char *id = start_to("bob", SB_TRANSFER_OK);
+	act(id, "accept", SB_TRANSFER_OK);
+	act(id, "cancel", SB_TRANSFER_OK);
+	g_assert_cmpstr(state_of(id), ==, "cancelled");
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_cmpstr(room_of(B), ==, "desk-bob");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_assert_cmpstr(last_bus(), ==, "transfer_cancelled");
+	g_assert_cmpstr(g_hash_table_lookup(f.status, "bob"), ==, "available");
+	g_free(id);
+
+	id = start_to("bob", SB_TRANSFER_OK);
+	act(id, "decline", SB_TRANSFER_OK);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_cmpstr(last_bus(), ==, "transfer_failed");
+	g_assert_cmpstr(notified(CALLER), ==, "failed");
+	g_assert_null(f.timer);
+	g_free(id);
+
+	/* No answer in time. */
+	id = start_to("bob", SB_TRANSFER_OK);
+	char *timer = g_strdup(f.timer);
+	sb_transfer_timeout(timer);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	json_t *info = sb_transfer_info(id);
+	g_assert_cmpstr(json_string_value(json_object_get(info, "end_reason")), ==, "no_answer");
+	json_decref(info);
+	sb_transfer_timeout(timer); /* late duplicate: nothing */
+	g_free(timer);
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_free(id);
+	teardown();
+}
+
+static void test_three_way(void)
+{
+	setup(false);
+	char *id = start_to("bob", SB_TRANSFER_OK);
+	act(id, "three_way", SB_TRANSFER_E_STATE);
+	act(id, "accept", SB_TRANSFER_OK);
+	act(id, "three_way", SB_TRANSFER_OK);
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_cmpstr(room_of(B), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	act(id, "complete", SB_TRANSFER_OK);
+	g_assert_cmpstr(room_of(A), ==, "desk-alice");
+	g_assert_cmpstr(room_of(B), ==, "call");
+	g_free(id);
+	teardown();
+}
+
+static void test_bad_targets(void)
+{
+	setup(false);
+	g_assert_null(start_to("dave", SB_TRANSFER_E_OFFLINE)); /* not signed in */
+	g_hash_table_replace(f.status, g_strdup("bob"), g_strdup("busy"));
+	g_assert_null(start_to("bob", SB_TRANSFER_E_OFFLINE));   /* busy */
+	g_assert_null(start_to("alice", SB_TRANSFER_E_OFFLINE)); /* not at a desk */
+	g_assert_cmpuint(f.bus->len, ==, 0);
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_hash_table_replace(f.status, g_strdup("bob"), g_strdup("available"));
+	char *id = start_to("bob", SB_TRANSFER_OK);
+	/* One transfer of a call at a time. */
+	g_hash_table_insert(f.where, ID(C), g_strdup("desk-carol"));
+	g_assert_null(start_to("carol", SB_TRANSFER_E_BUSY));
+	sb_transfer_request req = {
+	        .room = "call", .kind = SB_TARGET_NUMBER, .from = A, .target = "+15551234567"};
+	char *none = NULL, text[256];
+	g_assert_cmpint(sb_transfer_start(&req, &none, text, sizeof(text)), ==,
+	                SB_TRANSFER_E_UNSUPPORTED);
+	act(id, "cancel", SB_TRANSFER_OK);
+	g_free(id);
+	teardown();
+}
+
+static void test_hang_ups(void)
+{
+	setup(false);
+	/* A hangs up while B is ringing: the caller is back off hold, told. */
+	char *id = start_to("bob", SB_TRANSFER_OK);
+	g_hash_table_remove(f.where, ID(A));
+	sb_transfer_participant_left("consult-1", A);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpstr(notified(CALLER), ==, "failed");
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_free(id);
+	teardown();
+
+	/* A hangs up after B accepted: B takes the call. */
+	setup(false);
+	id = start_to("bob", SB_TRANSFER_OK);
+	act(id, "accept", SB_TRANSFER_OK);
+	g_hash_table_remove(f.where, ID(A));
+	sb_transfer_participant_left("consult-1", A);
+	g_assert_cmpstr(state_of(id), ==, "completed");
+	g_assert_cmpstr(room_of(B), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_free(id);
+	teardown();
+
+	/* The caller hangs up mid-consult: A and B back at their desks. */
+	setup(false);
+	id = start_to("bob", SB_TRANSFER_OK);
+	act(id, "accept", SB_TRANSFER_OK);
+	g_hash_table_remove(f.where, ID(CALLER));
+	sb_transfer_participant_left("call", CALLER);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(room_of(A), ==, "desk-alice");
+	g_assert_cmpstr(room_of(B), ==, "desk-bob");
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	act(id, "complete", SB_TRANSFER_E_STATE);
+	g_free(id);
+	teardown();
+
+	/* B goes offline while ringing. */
+	setup(false);
+	id = start_to("bob", SB_TRANSFER_OK);
+	g_hash_table_remove(f.where, ID(B));
+	sb_transfer_participant_left("desk-bob", B);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_free(id);
+	teardown();
+}
+
+static void test_ai_company(void)
+{
+	setup(true);
+	char *id = start_to("bob", SB_TRANSFER_OK);
+	g_assert_true(f.ai_on);
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpstr(notified(CALLER), ==, "waiting");
+	act(id, "cancel", SB_TRANSFER_OK);
+	g_assert_false(f.ai_on); /* it was off before */
+	g_free(id);
+	teardown();
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/transfer/complete", test_complete);
+	g_test_add_func("/transfer/cancel_decline_timeout", test_cancel_and_decline);
+	g_test_add_func("/transfer/three_way", test_three_way);
+	g_test_add_func("/transfer/bad_targets", test_bad_targets);
+	g_test_add_func("/transfer/hang_ups", test_hang_ups);
+	g_test_add_func("/transfer/ai_company", test_ai_company);
+	return g_test_run();
+}
