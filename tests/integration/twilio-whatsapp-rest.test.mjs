@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startJanus } from '../lib/janus.mjs';
+import { startJanus, adminRequest } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID } from '../lib/twilio.mjs';
 
@@ -190,4 +190,22 @@ test('Twilio REST errors: 429 and 500 are retried, 401 is not; errors surface', 
 	const metrics = (await rest('GET', '/metrics')).text;
 	assert.ok(Number(metrics.match(/^switchboard_twilio_rest_retries_total (\d+)$/m)?.[1]) >= 4, metrics);
 	assert.ok(Number(metrics.match(/^switchboard_twilio_rest_failures_total (\d+)$/m)?.[1]) >= 2);
+});
+
+test('a finished outbound call closes the room made for it, unless others are still in it', { timeout: 20000 }, async () => {
+	const alone = `alone-${process.pid}`, shared = `shared-${process.pid}`;
+	const a = await rest('POST', '/phone/call', { to: '+14155550199', room: alone });
+	const b = await rest('POST', '/phone/call', { to: '+14155550198', room: shared });
+	assert.equal(a.status, 201, a.text);
+	assert.equal(b.status, 201, b.text);
+	// Someone else (a plain RTP participant) joins the shared room meanwhile.
+	const joined = await adminRequest({ request: 'rtp_join', room: shared, ip: '127.0.0.1', port: 9, codec: 'pcmu' });
+	assert.equal(joined.switchboard, 'rtp_joined', JSON.stringify(joined));
+	for (const [sid, room] of [[a.json.callSid, alone], [b.json.callSid, shared]]) {
+		const r = await postWebhook('/twilio/status', [['CallSid', sid], ['CallStatus', 'completed'], ['CallDuration', '3']], { query: `room=${room}` });
+		assert.equal(r.status, 200, r.text);
+	}
+	await notes.until('alone closed', () => notes.events.find((e) => e.type === 'room_closed' && e.room === alone), 5000);
+	assert.equal((await rest('GET', `/rooms/${alone}`)).status, 404);
+	assert.equal((await rest('GET', `/rooms/${shared}`)).status, 200);
 });

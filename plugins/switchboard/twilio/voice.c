@@ -203,11 +203,19 @@ static int route_status(const sb_rest_request *req, json_t **out, char **text, c
 	sb_twilio_publish_status(call, cs, duration);
 	const char *room = json_string_value(json_object_get(call, "room"));
 	if (in_list(cs, terminal_statuses, G_N_ELEMENTS(terminal_statuses))) {
-		/* Only a room the call got for itself is closed: a named
-		 * conference room lives on without this caller. */
+		/* The call's own room (twilio-<CallSid>) closes with it.  A room
+		 * made for the call under another name (POST /phone/call {room})
+		 * closes only when nobody else is left in it; a room that was
+		 * there before lives on without this caller. */
 		char *own = g_strdup_printf("twilio-%s", sid);
-		if (room &&
-		    (json_is_true(json_object_get(call, "created_room")) || !strcmp(room, own)))
+		bool close = room && !strcmp(room, own);
+		if (!close && room && json_is_true(json_object_get(call, "created_room"))) {
+			sb_room *r = sb_room_find(room);
+			close = r && sb_room_count_humans(r) == 0;
+			if (r)
+				sb_room_unref(r);
+		}
+		if (close)
 			json_decref(sb_twilio_op(
 			        json_pack("{ssss}", "request", "destroy", "room", room)));
 		g_free(own);
