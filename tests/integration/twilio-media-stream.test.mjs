@@ -193,3 +193,21 @@ test('bad input: binary frames, media before start, bad base64', { timeout: 3000
 	await notes.until('left', () => notes.events.find((e) => e.type === 'participant_left' && e.room === `twilio-${sid}`), 10000);
 	assert.equal(await count(), n0);
 });
+
+test('an inbound WhatsApp call is a session of type whatsapp', { timeout: 20000 }, async () => {
+	const sid = callSid();
+	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', 'whatsapp:+14155550177'], ['To', 'whatsapp:+14155238886'], ['CallStatus', 'ringing'], ['Direction', 'inbound']]);
+	assert.equal(r.status, 200, r.text);
+	const streamSid = `MZ${crypto.randomBytes(16).toString('hex')}`;
+	const s = await openStream();
+	for (const m of startMessages(sid, streamSid, `twilio-${sid}`)) s.send(m);
+	await notes.until('joined', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === `twilio-${sid}`), 10000);
+	const wa = (await rest('GET', '/sessions/type/whatsapp')).json.sessions.find((x) => x.info?.call_sid === sid);
+	assert.ok(wa);
+	assert.equal(wa.kind, 'twilio');
+	assert.equal(wa.type, 'whatsapp');
+	assert.equal(wa.info.from, 'whatsapp:+14155550177');
+	assert.equal((await rest('GET', '/sessions/type/phone')).json.sessions.some((x) => x.info?.call_sid === sid), false);
+	s.ws.close();
+	await s.closed;
+});
