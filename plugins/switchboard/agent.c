@@ -28,6 +28,7 @@ static const char *state_names[] = {"listening", "thinking", "speaking"};
 typedef enum {
 	MSG_AUDIO,
 	MSG_SAY,
+	MSG_DTMF,
 	MSG_STOP,
 	MSG_PIPELINE, /* an event from a provider, see agent_pipeline.h */
 } msg_kind;
@@ -465,6 +466,14 @@ static gpointer agent_main(gpointer data)
 				}
 				sb_pipeline_say(a->pipeline, m->text);
 				break;
+			case MSG_DTMF:
+				/* A key press is a turn of its own: it interrupts. */
+				if (a->state != LISTENING) {
+					out_clear(a);
+					g_free(sb_pipeline_interrupt(a->pipeline));
+				}
+				sb_pipeline_text(a->pipeline, m->text);
+				break;
 			case MSG_PIPELINE:
 				sb_pipeline_handle(a->pipeline, &m->event);
 				break;
@@ -716,7 +725,7 @@ void sb_agent_enable(sb_room *room, bool enable)
 		agent_leave(room);
 }
 
-sb_error sb_agent_say(sb_room *room, const char *text)
+static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
 {
 	GPtrArray *members = sb_room_participants(room);
 	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
@@ -726,13 +735,22 @@ sb_error sb_agent_say(sb_room *room, const char *text)
 			continue;
 		sb_agent *a = p->transport;
 		agent_msg *m = g_new0(agent_msg, 1);
-		m->kind = MSG_SAY;
+		m->kind = kind;
 		m->text = g_strdup(text);
 		g_async_queue_push(a->queue, m);
 		rc = SB_OK;
 	}
 	g_ptr_array_unref(members);
 	return rc;
+}
+
+sb_error sb_agent_say(sb_room *room, const char *text) { return post_text(room, MSG_SAY, text); }
+
+sb_error sb_agent_dtmf(sb_room *room, char digit)
+{
+	char text[64];
+	g_snprintf(text, sizeof(text), "(pressed %c on the keypad)", digit);
+	return post_text(room, MSG_DTMF, text);
 }
 
 json_t *sb_agent_transcript(sb_room *room)

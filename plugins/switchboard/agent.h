@@ -26,6 +26,9 @@ void sb_agents_deinit(void);
 void sb_agent_enable(sb_room *room, bool enable);
 /* Speaks text now in the room (interrupting what the agent was saying). */
 sb_error sb_agent_say(sb_room *room, const char *text);
+/* A caller pressed a key (DTMF): the agent hears it as a turn of its own.
+ * Any thread; SB_ERROR_NO_SUCH_PARTICIPANT when the room has no agent. */
+sb_error sb_agent_dtmf(sb_room *room, char digit);
 /* The call's transcript so far: [{"speaker","speaker_id","text","timestamp"}]. */
 json_t *sb_agent_transcript(sb_room *room);
 

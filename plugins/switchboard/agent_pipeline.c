@@ -385,6 +385,12 @@ static void start_answer(sb_pipeline *p, const char *heard)
 	g_free(error);
 }
 
+void sb_pipeline_text(sb_pipeline *p, const char *text)
+{
+	emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
+	start_answer(p, text);
+}
+
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 {
 	bool stale = raw->generation != 0 && raw->generation != p->generation;

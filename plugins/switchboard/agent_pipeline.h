@@ -72,6 +72,9 @@ const char *sb_pipeline_greeting(sb_pipeline *p);
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw);
 void sb_pipeline_audio(sb_pipeline *p, const int16_t *pcm, size_t samples);
 void sb_pipeline_end_of_speech(sb_pipeline *p);
+/* A caller's turn that did not come through STT (a DTMF key press):
+ * heard as is, and answered. */
+void sb_pipeline_text(sb_pipeline *p, const char *text);
 /* Speaks text (not an answer to anyone: greeting, `say`). */
 void sb_pipeline_say(sb_pipeline *p, const char *text);
 /* Cancels the answer in progress; returns its text so far (g_free), which

@@ -13,7 +13,8 @@ typedef struct transfer {
 	char from_home[80];
 	sb_target_kind kind;
 	char *target;
-	guint64 to; /* Agent B's participant, once known */
+	guint64 to;    /* Agent B's participant, once known */
+	char *call_id; /* a phone target's outbound call */
 	char to_home[80];
 	char *reason;     /* why it was started */
 	char *end_reason; /* why it ended (cancelled, declined, no_answer …) */
@@ -47,6 +48,19 @@ static bool is_final(const transfer *t)
 	return t->state >= SB_TRANSFER_COMPLETED;
 }
 
+static bool is_phone(const transfer *t)
+{
+	return t->kind != SB_TARGET_AGENT;
+}
+
+/* A failed phone transfer must not leave B's leg ringing or talking to an
+ * empty consult room. */
+static void hangup_target(transfer *t)
+{
+	if (is_phone(t) && t->call_id && env.hangup)
+		env.hangup(env.user, t->call_id);
+}
+
 static void transfer_free(gpointer data)
 {
 	transfer *t = data;
@@ -56,6 +70,7 @@ static void transfer_free(gpointer data)
 	g_free(t->consult_name);
 	g_free(t->from_agent);
 	g_free(t->target);
+	g_free(t->call_id);
 	g_free(t->reason);
 	g_free(t->end_reason);
 	json_decref(t->summary);
@@ -225,6 +240,7 @@ static void end_back_to_caller(transfer *t, sb_transfer_state state, const char 
 	t->end_reason = g_strdup(reason);
 	if (was == SB_TRANSFER_RINGING)
 		env.timer_cancel(env.user, t->id);
+	hangup_target(t);
 	const char *b_room = was == SB_TRANSFER_THREE_WAY ? t->room : t->consult;
 	if (t->to && was != SB_TRANSFER_RINGING && b_room && env.present(env.user, t->to, b_room))
 		send_home(t->to, t->to_home, NULL, b_room);
@@ -278,14 +294,10 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		g_strlcpy(error_text, "room, from and a target are required", len);
 		return SB_TRANSFER_E_INVALID;
 	}
-	if (req->kind != SB_TARGET_AGENT) {
-		/* PHONE TARGETS (round 2, with plugins/switchboard/sip/sip.h):
-		 * dial the number/URI into the consult room with sb_sip_dial(),
-		 * follow its call_status events (ringing → ring timer; answered →
-		 * read the summary aloud there with sb_agent_say, then treat as
-		 * accepted; busy/no-answer/failed → end_back_to_caller with that
-		 * reason), and on complete move the SIP leg's participant into
-		 * the caller's room with the same move as a web Agent B. */
+	/* PHONE TARGETS: B is dialled into the consult room once A is there;
+	 * answering is B's accept (sb_transfer_call_status). */
+	bool phone = req->kind != SB_TARGET_AGENT;
+	if (phone && !env.dial) {
 		g_strlcpy(error_text,
 		          "phone targets (number/uri) need the SIP trunk module, not loaded", len);
 		return SB_TRANSFER_E_UNSUPPORTED;
@@ -304,16 +316,33 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		rc = SB_TRANSFER_E_ROOM;
 		g_snprintf(error_text, len, "participant %" G_GUINT64_FORMAT " is not in room %s",
 		           req->from, req->room);
-	} else if (!env.agent_locate(env.user, req->target, &target) || !target.available) {
+	} else if (!phone &&
+	           (!env.agent_locate(env.user, req->target, &target) || !target.available)) {
 		rc = SB_TRANSFER_E_OFFLINE;
 		g_snprintf(error_text, len, "agent %s is %s", req->target,
 		           target.participant ? "not available" : "offline");
-	} else if (target.participant == req->from || involving(target.participant)) {
+	} else if (!phone && (target.participant == req->from || involving(target.participant))) {
 		rc = target.participant == req->from ? SB_TRANSFER_E_INVALID : SB_TRANSFER_E_BUSY;
 		g_snprintf(error_text, len, "agent %s cannot take this transfer", req->target);
 	} else if (!env.consult_create(env.user, req->room, consult, sizeof(consult))) {
 		rc = SB_TRANSFER_E_ROOM;
 		g_strlcpy(error_text, "could not create the consult room", len);
+	}
+	/* Dial before anything else changes, so a trunk that refuses (or
+	 * none configured) leaves the call as it was.  Progress is handled on
+	 * the worker under this lock, so nothing of it can arrive before the
+	 * transfer exists. */
+	g_autofree char *call_id = NULL;
+	if (rc == SB_TRANSFER_OK && phone) {
+		char *why = NULL;
+		call_id = env.dial(env.user, consult, req->target, &why);
+		if (!call_id) {
+			rc = SB_TRANSFER_E_DIAL;
+			g_snprintf(error_text, len, "could not dial %s: %s", req->target,
+			           why ? why : "unknown error");
+			env.room_destroy(env.user, consult);
+		}
+		g_free(why);
 	}
 	if (rc != SB_TRANSFER_OK) {
 		g_rec_mutex_unlock(&lock);
@@ -336,6 +365,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	t->kind = req->kind;
 	t->target = g_strdup(req->target);
 	t->to = target.participant;
+	t->call_id = g_steal_pointer(&call_id);
 	g_strlcpy(t->to_home, target.home, sizeof(t->to_home));
 	t->reason = g_strdup(req->reason);
 	t->summary = env.summary(env.user, req->room);
@@ -355,7 +385,10 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_ROOM;
 	}
-	env.agent_busy(env.user, t->target, "ringing");
+	if (!phone)
+		env.agent_busy(env.user, t->target, "ringing");
+	/* For a phone target too: a trunk that never reports back must not
+	 * keep the caller on hold forever. */
 	env.timer_start(env.user, t->id, config.ring_timeout_ms);
 	notify_all(t);
 	publish(t, "transfer_initiated");
@@ -377,6 +410,12 @@ sb_transfer_error sb_transfer_act(const char *id, const char *action, char *erro
 	sb_transfer_state s = t->state;
 	if (!action) {
 		rc = SB_TRANSFER_E_INVALID;
+	} else if (is_phone(t) && (!strcmp(action, "accept") || !strcmp(action, "decline"))) {
+		/* A phone target accepts by answering, declines by rejecting. */
+		g_snprintf(error_text, len, "a phone target cannot %s here (it answers or not)",
+		           action);
+		g_rec_mutex_unlock(&lock);
+		return SB_TRANSFER_E_STATE;
 	} else if (!strcmp(action, "accept") && s == SB_TRANSFER_RINGING) {
 		sb_agent_location b = {0};
 		if (!env.agent_locate(env.user, t->target, &b) || b.participant != t->to ||
@@ -435,6 +474,71 @@ void sb_transfer_timeout(const char *id)
 	g_rec_mutex_unlock(&lock);
 }
 
+static transfer *by_call(const char *call_id)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, transfers);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		transfer *t = value;
+		if (!is_final(t) && t->call_id && !strcmp(t->call_id, call_id))
+			return t;
+	}
+	return NULL;
+}
+
+/* B answered: the agent reads the summary to B (A hears it too), then A
+ * and B talk, as after a web accept. */
+static void phone_answered(transfer *t, guint64 participant)
+{
+	if (!participant || !t->consult || !env.present(env.user, participant, t->consult)) {
+		end_back_to_caller(t, SB_TRANSFER_FAILED, "target_unreachable");
+		return;
+	}
+	env.timer_cancel(env.user, t->id);
+	t->to = participant;
+	t->state = SB_TRANSFER_CONSULTING;
+	t->accepted_ms = env.now_ms(env.user);
+	const char *text = json_string_value(json_object_get(t->summary, "text"));
+	g_autofree char *speech = g_strdup_printf(
+	        "Transfer request%s%s. %s", t->reason ? ": " : "", t->reason ? t->reason : "",
+	        text && *text ? text : "No summary of the call is available.");
+	if (env.say)
+		env.say(env.user, t->consult, speech);
+	notify_all(t);
+	publish(t, "transfer_accepted");
+}
+
+void sb_transfer_call_status(const char *call_id, const char *status, guint64 participant)
+{
+	if (!call_id || !status)
+		return;
+	g_rec_mutex_lock(&lock);
+	transfer *t = transfers ? by_call(call_id) : NULL;
+	if (!t) {
+		g_rec_mutex_unlock(&lock);
+		return;
+	}
+	bool ringing = t->state == SB_TRANSFER_RINGING;
+	if (!strcmp(status, "ringing") && ringing) {
+		/* Restart the ring timer from the moment B's phone rings. */
+		env.timer_start(env.user, t->id, config.ring_timeout_ms);
+	} else if (!strcmp(status, "answered") && ringing) {
+		phone_answered(t, participant);
+	} else if (!strcmp(status, "busy") && ringing) {
+		end_back_to_caller(t, SB_TRANSFER_FAILED, "busy");
+	} else if (!strcmp(status, "no-answer") && ringing) {
+		end_back_to_caller(t, SB_TRANSFER_FAILED, "no_answer");
+	} else if (!strcmp(status, "failed") || !strcmp(status, "canceled") ||
+	           !strcmp(status, "shutdown")) {
+		end_back_to_caller(t, SB_TRANSFER_FAILED, ringing ? "call_failed" : "target_left");
+	} else if (!strcmp(status, "completed")) {
+		/* B hung up (normally reported first as B's participant leaving). */
+		end_back_to_caller(t, SB_TRANSFER_FAILED, ringing ? "call_failed" : "target_left");
+	}
+	g_rec_mutex_unlock(&lock);
+}
+
 static bool held_remove(transfer *t, guint64 p)
 {
 	for (guint i = 0; i < t->held->len; i++) {
@@ -458,6 +562,7 @@ static void caller_gone(transfer *t)
 	t->end_reason = g_strdup("caller_left");
 	if (was == SB_TRANSFER_RINGING)
 		env.timer_cancel(env.user, t->id);
+	hangup_target(t);
 	const char *where = was == SB_TRANSFER_THREE_WAY ? t->room : t->consult;
 	if (where && env.present(env.user, t->from, where))
 		send_home(t->from, t->from_home, NULL, where);

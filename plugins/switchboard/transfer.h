@@ -84,6 +84,14 @@ typedef struct sb_transfer_env {
 	void (*timer_start)(void *user, const char *transfer_id, int ms);
 	void (*timer_cancel)(void *user, const char *transfer_id);
 	gint64 (*now_ms)(void *user);
+	/* Phone targets (number/uri): dials target into room; returns the
+	 * call id (g_free), or NULL with *error (g_free).  Progress comes back
+	 * through sb_transfer_call_status. */
+	char *(*dial)(void *user, const char *room, const char *target, char **error);
+	/* Ends the call (any state); a call already gone is fine. */
+	void (*hangup)(void *user, const char *call_id);
+	/* The AI agent speaks text in room (joining it for that). */
+	void (*say)(void *user, const char *room, const char *text);
 } sb_transfer_env;
 
 typedef struct sb_transfer_config {
@@ -104,6 +112,7 @@ typedef enum {
 	SB_TRANSFER_E_BUSY,      /* a participant is already in another transfer */
 	SB_TRANSFER_E_ROOM,      /* room or participant gone, consult room failed */
 	SB_TRANSFER_E_UNSUPPORTED,
+	SB_TRANSFER_E_DIAL, /* a phone target could not be dialled */
 } sb_transfer_error;
 
 typedef struct sb_transfer_request {
@@ -122,6 +131,12 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 sb_transfer_error sb_transfer_act(const char *id, const char *action, char *error_text, size_t len);
 /* The ring timer of a transfer fired. */
 void sb_transfer_timeout(const char *id);
+/* Progress of a phone target's call (the call_status bus event, handed
+ * to the transfer worker thread): "ringing" restarts the ring timer;
+ * "answered" (participant: the SIP leg in the consult room) reads the
+ * summary aloud and is the accept; "busy", "no-answer", "failed",
+ * "canceled" end back with the caller; "completed" (B hung up) too. */
+void sb_transfer_call_status(const char *call_id, const char *status, guint64 participant);
 /* A participant left `room` for good (leave, hang-up, room closed). */
 void sb_transfer_participant_left(const char *room, guint64 participant);
 /* {"transfer_id","state","room","from","to","target_kind","consult_room",

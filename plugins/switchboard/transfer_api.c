@@ -58,6 +58,8 @@ static json_t *from_machine(sb_transfer_error rc, const char *text)
 		return transfer_error(SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", text);
 	case SB_TRANSFER_E_UNSUPPORTED:
 		return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported", text);
+	case SB_TRANSFER_E_DIAL:
+		return transfer_error(SB_ERROR_INVALID_REQUEST, "dial_failed", text);
 	default:
 		return transfer_error(SB_ERROR_UNKNOWN, "internal_error", text);
 	}
@@ -588,6 +590,8 @@ static int reply(json_t *r, json_t **out)
 		status = 409;
 	} else if (!strcmp(name, "not_supported")) {
 		status = 501;
+	} else if (!strcmp(name, "dial_failed")) {
+		status = 502; /* the trunk (or its absence), not the request */
 	}
 	*out = sb_http_error(name, "%s", str(r, "error"));
 	json_decref(r);
@@ -749,11 +753,45 @@ static gboolean handoff_run(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+typedef struct call_status {
+	char *call_id, *status, *room;
+} call_status;
+
+static void call_status_free(gpointer data)
+{
+	call_status *c = data;
+	g_free(c->call_id);
+	g_free(c->status);
+	g_free(c->room);
+	g_free(c);
+}
+
+/* A phone target's progress, on the transfer thread. */
+static gboolean call_status_run(gpointer data)
+{
+	call_status *c = data;
+	guint64 participant = !strcmp(c->status, "answered")
+	                              ? sb_transfer_env_call_participant(c->room, c->call_id)
+	                              : 0;
+	sb_transfer_call_status(c->call_id, c->status, participant);
+	return G_SOURCE_REMOVE;
+}
+
 /* Bus listener: the AI agent asked for a human (agent.c publishes
- * handoff_requested).  Only queues: the work runs on the transfer thread. */
+ * handoff_requested), or an outbound call progressed (call_status, for
+ * phone targets).  Only queues: the work runs on the transfer thread. */
 static void on_bus(json_t *n, void *user)
 {
 	(void)user;
+	if (!g_strcmp0(str(n, "type"), "call_status") && str(n, "call_id") && str(n, "status") &&
+	    !g_strcmp0(str(n, "direction"), "outbound")) {
+		call_status *c = g_new0(call_status, 1);
+		c->call_id = g_strdup(str(n, "call_id"));
+		c->status = g_strdup(str(n, "status"));
+		c->room = g_strdup(str(n, "room"));
+		sb_transfer_env_invoke(call_status_run, c, call_status_free);
+		return;
+	}
 	if (g_strcmp0(str(n, "type"), "handoff_requested") != 0 || !str(n, "room"))
 		return;
 	handoff *h = g_new0(handoff, 1);

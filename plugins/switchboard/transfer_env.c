@@ -14,6 +14,7 @@
 #include "providers/embedded.h"
 #include "providers/kb.h"
 #include "room.h"
+#include "sip/sip.h"
 
 static GMainContext *context;
 static GMainLoop *loop;
@@ -248,6 +249,54 @@ static gint64 env_now_ms(void *user)
 	return g_get_real_time() / 1000;
 }
 
+/* ---- phone targets ---- */
+
+static char *env_dial(void *user, const char *room, const char *target, char **error)
+{
+	(void)user;
+	sb_sip_dial_params params = {.room = room, .target = target};
+	return sb_sip_dial(&params, error);
+}
+
+static void env_hangup(void *user, const char *call_id)
+{
+	(void)user;
+	sb_sip_hangup(call_id); /* false: the call is already over */
+}
+
+/* The AI agent joins the consult room to read the summary to B; it stays
+ * for the consult (the room goes when the transfer ends). */
+static void env_say(void *user, const char *room_name, const char *text)
+{
+	(void)user;
+	sb_room *room = sb_room_find(room_name);
+	if (!room)
+		return;
+	sb_agent_enable(room, true);
+	if (sb_agent_say(room, text) != SB_OK)
+		JANUS_LOG(LOG_WARN, "[switchboard] transfer: no agent to read the summary in %s\n",
+		          room_name);
+	sb_room_unref(room);
+}
+
+guint64 sb_transfer_env_call_participant(const char *room_name, const char *call_id)
+{
+	sb_room *room = room_name ? sb_room_find(room_name) : NULL;
+	if (!room)
+		return 0;
+	guint64 id = 0;
+	GPtrArray *members = sb_room_participants(room);
+	for (guint i = 0; i < members->len && !id; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p->kind == SB_KIND_SIP &&
+		    !g_strcmp0(json_string_value(json_object_get(p->info, "call_id")), call_id))
+			id = p->id;
+	}
+	g_ptr_array_unref(members);
+	sb_room_unref(room);
+	return id;
+}
+
 /* ---- summary and assist ---- */
 
 json_t *sb_transfer_summary(const char *room_name, const char **error)
@@ -337,6 +386,9 @@ bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path
 	        .timer_start = env_timer_start,
 	        .timer_cancel = env_timer_cancel,
 	        .now_ms = env_now_ms,
+	        .dial = env_dial,
+	        .hangup = env_hangup,
+	        .say = env_say,
 	};
 	sb_transfers_init(&env, config);
 	return true;

@@ -15,6 +15,9 @@ void sb_transfer_env_stop(void);
  * only queue). */
 void sb_transfer_env_invoke(GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
+/* The SIP participant of call_id in room (its info "call_id"), or 0. */
+guint64 sb_transfer_env_call_participant(const char *room, const char *call_id);
+
 /* The call's summary from its transcript (embedded: extractive, see
  * sb_local_summary), or NULL with *error. */
 json_t *sb_transfer_summary(const char *room, const char **error);

@@ -252,9 +252,11 @@ test('completing twice, cancelling a completed transfer, offline targets: clear 
 	r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: bob.participant, to: { agentId: 'alice', number: '+15551234567' } });
 	assert.equal(r.status, 400, r.text);
 	r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: bob.participant, to: { number: '+15551234567' } });
-	assert.equal(r.status, 501, r.text); // phone targets arrive with the SIP module
+	assert.equal(r.status, 502, r.text); // no SIP trunk configured here: nothing dialled
+	assert.equal(r.json.error.code, 'dial_failed');
 	r = await rest('POST', '/api/transfer/blind', { room: ROOM, uri: 'sip:x@example.com' });
-	assert.equal(r.status, 501, r.text);
+	assert.equal(r.status, 400, r.text); // blind transfer (SIP REFER) needs the call to refer
+	assert.equal(r.json.error.code, 'invalid_request');
 	r = await rest('POST', '/api/transfer/initiate', { room: 'no-such-room', from: bob.participant, to: { agentId: 'alice' } });
 	assert.equal(r.status, 404, r.text);
 	// Nothing moved.

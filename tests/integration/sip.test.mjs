@@ -187,11 +187,32 @@ test('DTMF arrives as RFC 4733 and SIP INFO, goes out as RFC 4733; hold and unho
 	assert.equal(sdpMedia(hold.body).direction, 'recvonly');
 	await notes.until('hold', () => notes.events.find((e) => e.type === 'call_hold' && e.call_id === me.info.call_id && e.hold), 3000);
 	let p = (await rest('GET', '/rooms/demo')).json.participants.find((x) => x.id === me.id);
-	assert.equal(p.muted, true);
+	assert.equal(p.on_hold, true);
+	// On hold the leg hears hold audio, not the room's silence.
+	const holdMark = leg.packets.length;
+	await leg.play(call.media.ip, call.media.port, 0, 1000);
+	const holdPcm = leg.pcm(holdMark);
+	const holdRms = Math.sqrt(holdPcm.reduce((acc, v) => acc + v * v, 0) / Math.max(1, holdPcm.length));
+	assert.ok(holdRms > 200, `hold audio reached the held leg (rms ${holdRms.toFixed(0)})`);
 	const unhold = await inDialog(peer, call, 'INVITE', { body: sdpOffer({ port: leg.port, direction: 'sendrecv', version: 3 }) });
 	assert.equal(sdpMedia(unhold.body).direction, 'sendrecv');
 	p = (await rest('GET', '/rooms/demo')).json.participants.find((x) => x.id === me.id);
-	assert.equal(p.muted, false);
+	assert.ok(!p.on_hold);
+	assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
+	leg.close();
+});
+
+test('digits reach the AI agent as a turn of their own', async () => {
+	const room = 'sip-dtmf-agent';
+	assert.equal((await rest('POST', '/room/create', { roomName: room, agent: true })).status, 201);
+	const leg = await new RtpLeg().start();
+	const call = await placeCall(peer, { sipPort: SIP_PORT, user: room, rtpPort: leg.port });
+	assert.equal(call.res?.status, 200);
+	await notes.until('the agent', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'agent'), 10000);
+	await leg.play(call.media.ip, call.media.port, 0, 200);
+	await leg.sendDigit(call.media.ip, call.media.port, '4', call.media.dtmf);
+	const heard = await notes.until('the key press in the transcript', () => notes.events.find((e) => e.type === 'transcript' && e.room === room && e.final && /pressed 4/.test(e.text)), 10000);
+	await notes.until('an answer to it', () => notes.events.find((e) => e.type === 'transcript' && e.room === room && e.final && e.at >= heard.at && e.text !== heard.text), 15000);
 	assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
 	leg.close();
 });

@@ -11,7 +11,7 @@
 
 #include "transfer.h"
 
-enum { CALLER = 1, A = 2, B = 3, C = 4 };
+enum { CALLER = 1, A = 2, B = 3, C = 4, LEG = 5 };
 
 static struct fake {
 	GHashTable *where;      /* id -> room name (g_strdup) */
@@ -21,6 +21,11 @@ static struct fake {
 	GPtrArray *bus;         /* event types */
 	GHashTable *last_state; /* participant -> last transfer state notified */
 	char *timer;
+	char *dialled_room; /* the last dial: into which room */
+	char *said;         /* the last thing the agent said, and where */
+	char *said_room;
+	GPtrArray *hangups; /* call ids hung up */
+	bool dial_fails;
 	bool ai_on;
 	int consults;
 	gint64 now;
@@ -138,7 +143,8 @@ static void publish(void *u, const char *type, json_t *data)
 	g_assert_nonnull(json_object_get(data, "to"));
 	g_assert_true(g_str_has_prefix(json_string_value(json_object_get(data, "consult_room")),
 	                               "consult-"));
-	g_assert_cmpstr(json_string_value(json_object_get(data, "target_kind")), ==, "agent");
+	const char *kind = json_string_value(json_object_get(data, "target_kind"));
+	g_assert_true(!strcmp(kind, "agent") || !strcmp(kind, "number") || !strcmp(kind, "uri"));
 	if (!strcmp(type, "transfer_completed"))
 		g_assert_nonnull(json_object_get(data, "duration_ms"));
 	if (!strcmp(type, "transfer_failed") || !strcmp(type, "transfer_cancelled"))
@@ -158,6 +164,33 @@ static void timer_cancel(void *u, const char *id)
 	if (!g_strcmp0(f.timer, id))
 		g_clear_pointer(&f.timer, g_free);
 }
+static char *dial(void *u, const char *room, const char *target, char **error)
+{
+	(void)u;
+	g_assert_nonnull(target);
+	if (f.dial_fails) {
+		*error = g_strdup("no trunk");
+		return NULL;
+	}
+	g_free(f.dialled_room);
+	f.dialled_room = g_strdup(room);
+	return g_strdup("call-1");
+}
+static void hangup(void *u, const char *call_id)
+{
+	(void)u;
+	g_ptr_array_add(f.hangups, g_strdup(call_id));
+	/* The leg leaves its room, as sip_leg_finish does. */
+	g_hash_table_remove(f.where, ID(LEG));
+}
+static void say(void *u, const char *room, const char *text)
+{
+	(void)u;
+	g_free(f.said);
+	g_free(f.said_room);
+	f.said = g_strdup(text);
+	f.said_room = g_strdup(room);
+}
 static gint64 now_ms(void *u)
 {
 	(void)u;
@@ -173,6 +206,7 @@ static void setup(bool ai)
 	f.status = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	f.last_state = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	f.bus = g_ptr_array_new_with_free_func(g_free);
+	f.hangups = g_ptr_array_new_with_free_func(g_free);
 	for (const char *const *r =
 	             (const char *const[]){"call", "desk-alice", "desk-bob", "desk-carol", NULL};
 	     *r; r++)
@@ -195,7 +229,10 @@ static void setup(bool ai)
 	                       .publish = publish,
 	                       .timer_start = timer_start,
 	                       .timer_cancel = timer_cancel,
-	                       .now_ms = now_ms};
+	                       .now_ms = now_ms,
+	                       .dial = dial,
+	                       .hangup = hangup,
+	                       .say = say};
 	sb_transfer_config config = {.ring_timeout_ms = 5000, .ai_company = ai};
 	sb_transfers_init(&env, &config);
 }
@@ -209,7 +246,11 @@ static void teardown(void)
 	g_hash_table_destroy(f.status);
 	g_hash_table_destroy(f.last_state);
 	g_ptr_array_unref(f.bus);
+	g_ptr_array_unref(f.hangups);
 	g_free(f.timer);
+	g_free(f.dialled_room);
+	g_free(f.said);
+	g_free(f.said_room);
 }
 
 static char *start_to(const char *agent, sb_transfer_error expect)
@@ -381,8 +422,7 @@ static void test_bad_targets(void)
 	sb_transfer_request req = {
 	        .room = "call", .kind = SB_TARGET_NUMBER, .from = A, .target = "+15551234567"};
 	char *none = NULL, text[256];
-	g_assert_cmpint(sb_transfer_start(&req, &none, text, sizeof(text)), ==,
-	                SB_TRANSFER_E_UNSUPPORTED);
+	g_assert_cmpint(sb_transfer_start(&req, &none, text, sizeof(text)), ==, SB_TRANSFER_E_BUSY);
 	act(id, "cancel", SB_TRANSFER_OK);
 	g_free(id);
 	teardown();
@@ -452,6 +492,217 @@ static void test_ai_company(void)
 	teardown();
 }
 
+/* ---- phone targets ---- */
+
+static char *start_phone(sb_target_kind kind, const char *target, sb_transfer_error expect)
+{
+	sb_transfer_request req = {.room = "call",
+	                           .from = A,
+	                           .from_agent = "alice",
+	                           .kind = kind,
+	                           .target = target,
+	                           .reason = "billing"};
+	char *id = NULL, text[256] = "";
+	g_assert_cmpint(sb_transfer_start(&req, &id, text, sizeof(text)), ==, expect);
+	if (expect != SB_TRANSFER_OK)
+		g_assert_cmpuint(strlen(text), >, 0);
+	return id;
+}
+
+/* The trunk answered: B's leg joins the consult room, then the status. */
+static void answer(void)
+{
+	g_hash_table_insert(f.where, ID(LEG), g_strdup(f.dialled_room));
+	sb_transfer_call_status("call-1", "answered", LEG);
+}
+
+static const char *end_reason(const char *id)
+{
+	static char buf[32];
+	json_t *j = sb_transfer_info(id);
+	g_strlcpy(buf, json_string_value(json_object_get(j, "end_reason")), sizeof(buf));
+	json_decref(j);
+	return buf;
+}
+
+static void test_phone_complete(void)
+{
+	setup(false);
+	char *id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	g_assert_cmpstr(state_of(id), ==, "ringing");
+	g_assert_cmpstr(f.dialled_room, ==, "consult-1");
+	g_assert_cmpstr(room_of(A), ==, "consult-1");
+	g_assert_true(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_nonnull(f.timer);
+	g_assert_null(g_hash_table_lookup(f.status, "+15551234567")); /* no presence for numbers */
+	/* Status of another call, or a ringing: nothing changes but the timer. */
+	sb_transfer_call_status("call-other", "answered", LEG);
+	g_assert_cmpstr(state_of(id), ==, "ringing");
+	g_clear_pointer(&f.timer, g_free);
+	sb_transfer_call_status("call-1", "ringing", 0);
+	g_assert_nonnull(f.timer);
+	g_assert_cmpstr(state_of(id), ==, "ringing");
+	/* A phone accepts by answering, not by the console action. */
+	act(id, "accept", SB_TRANSFER_E_STATE);
+	act(id, "decline", SB_TRANSFER_E_STATE);
+	act(id, "complete", SB_TRANSFER_E_STATE);
+	answer();
+	g_assert_cmpstr(state_of(id), ==, "consulting");
+	g_assert_null(f.timer);
+	g_assert_cmpstr(last_bus(), ==, "transfer_accepted");
+	g_assert_cmpstr(f.said_room, ==, "consult-1");
+	g_assert_nonnull(strstr(f.said, "billing"));
+	g_assert_true(g_hash_table_contains(f.held, ID(CALLER))); /* still on hold */
+	g_assert_cmpstr(room_of(A), ==, "consult-1");
+	g_assert_cmpstr(room_of(LEG), ==, "consult-1");
+	json_t *info = sb_transfer_info(id);
+	g_assert_cmpint(json_integer_value(json_object_get(info, "to_participant")), ==, LEG);
+	g_assert_cmpstr(json_string_value(json_object_get(info, "target_kind")), ==, "number");
+	json_decref(info);
+	sb_transfer_call_status("call-1", "answered", LEG); /* duplicate: nothing */
+	g_assert_cmpstr(state_of(id), ==, "consulting");
+	act(id, "complete", SB_TRANSFER_OK);
+	g_assert_cmpstr(state_of(id), ==, "completed");
+	g_assert_cmpstr(room_of(LEG), ==, "call");
+	g_assert_cmpstr(room_of(CALLER), ==, "call");
+	g_assert_cmpstr(room_of(A), ==, "desk-alice");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_assert_cmpuint(f.hangups->len, ==, 0); /* B's leg stays up with the caller */
+	g_assert_cmpstr(last_bus(), ==, "transfer_completed");
+	/* The leg hanging up later is no longer the transfer's business. */
+	sb_transfer_call_status("call-1", "completed", 0);
+	g_assert_cmpstr(state_of(id), ==, "completed");
+	g_free(id);
+	teardown();
+}
+
+static void test_phone_busy_no_answer(void)
+{
+	const char *statuses[] = {"busy", "no-answer", "failed"};
+	const char *reasons[] = {"busy", "no_answer", "call_failed"};
+	for (guint i = 0; i < G_N_ELEMENTS(statuses); i++) {
+		setup(false);
+		char *id = start_phone(SB_TARGET_URI, "sip:bob@example.com", SB_TRANSFER_OK);
+		sb_transfer_call_status("call-1", "ringing", 0);
+		sb_transfer_call_status("call-1", statuses[i], 0);
+		g_assert_cmpstr(state_of(id), ==, "failed");
+		g_assert_cmpstr(end_reason(id), ==, reasons[i]);
+		g_assert_cmpstr(room_of(A), ==, "call");
+		g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+		g_assert_cmpstr(notified(CALLER), ==, "failed");
+		g_assert_cmpuint(consult_rooms(), ==, 0);
+		g_assert_null(f.timer);
+		g_assert_cmpstr(last_bus(), ==, "transfer_failed");
+		act(id, "complete", SB_TRANSFER_E_STATE);
+		g_free(id);
+		teardown();
+	}
+
+	/* The ring timer fires before the trunk gives up: the leg is hung up. */
+	setup(false);
+	char *id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	char *timer = g_strdup(f.timer);
+	sb_transfer_timeout(timer);
+	g_free(timer);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(end_reason(id), ==, "no_answer");
+	g_assert_cmpuint(f.hangups->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(f.hangups, 0), ==, "call-1");
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_free(id);
+	teardown();
+
+	/* The dial itself fails: a clear error, everything as before. */
+	setup(false);
+	f.dial_fails = true;
+	g_assert_null(start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_E_DIAL));
+	g_assert_cmpuint(f.bus->len, ==, 0);
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	teardown();
+}
+
+static void test_phone_cancel_and_hang_ups(void)
+{
+	/* Cancel while ringing: the call is hung up. */
+	setup(false);
+	char *id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	act(id, "cancel", SB_TRANSFER_OK);
+	g_assert_cmpstr(state_of(id), ==, "cancelled");
+	g_assert_cmpuint(f.hangups->len, ==, 1);
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_free(id);
+	teardown();
+
+	/* Cancel mid-consult: B's leg is hung up and gone, A back. */
+	setup(false);
+	id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	answer();
+	act(id, "cancel", SB_TRANSFER_OK);
+	g_assert_cmpuint(f.hangups->len, ==, 1);
+	g_assert_null(room_of(LEG));
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_free(id);
+	teardown();
+
+	/* B hangs up mid-consult: A back with the caller. */
+	setup(false);
+	id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	answer();
+	g_hash_table_remove(f.where, ID(LEG));
+	sb_transfer_participant_left("consult-1", LEG);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(end_reason(id), ==, "target_left");
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_free(id);
+	teardown();
+
+	/* A hangs up while B's phone rings: the call is hung up. */
+	setup(false);
+	id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	g_hash_table_remove(f.where, ID(A));
+	sb_transfer_participant_left("consult-1", A);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpuint(f.hangups->len, ==, 1);
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_free(id);
+	teardown();
+
+	/* A hangs up after B answered: B takes the call. */
+	setup(false);
+	id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	answer();
+	g_hash_table_remove(f.where, ID(A));
+	sb_transfer_participant_left("consult-1", A);
+	g_assert_cmpstr(state_of(id), ==, "completed");
+	g_assert_cmpstr(room_of(LEG), ==, "call");
+	g_assert_cmpuint(f.hangups->len, ==, 0);
+	g_free(id);
+	teardown();
+
+	/* The caller hangs up mid-consult: B's leg is hung up, A home. */
+	setup(false);
+	id = start_phone(SB_TARGET_NUMBER, "+15551234567", SB_TRANSFER_OK);
+	answer();
+	g_hash_table_remove(f.where, ID(CALLER));
+	sb_transfer_participant_left("call", CALLER);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(end_reason(id), ==, "caller_left");
+	g_assert_cmpuint(f.hangups->len, ==, 1);
+	g_assert_null(room_of(LEG));
+	g_assert_cmpstr(room_of(A), ==, "desk-alice");
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_free(id);
+	teardown();
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -461,5 +712,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/transfer/bad_targets", test_bad_targets);
 	g_test_add_func("/transfer/hang_ups", test_hang_ups);
 	g_test_add_func("/transfer/ai_company", test_ai_company);
+	g_test_add_func("/transfer/phone/complete", test_phone_complete);
+	g_test_add_func("/transfer/phone/busy_no_answer", test_phone_busy_no_answer);
+	g_test_add_func("/transfer/phone/cancel_hang_ups", test_phone_cancel_and_hang_ups);
 	return g_test_run();
 }

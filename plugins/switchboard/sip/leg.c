@@ -4,8 +4,8 @@
 
 #include <debug.h>
 
+#include "agent.h"
 #include "events.h"
-#include "ops.h"
 #include "room.h"
 #include "rtp_endpoint.h"
 #include "sb.h"
@@ -138,6 +138,7 @@ static void announce_dtmf(sb_participant *p, char digit, const char *how)
 	json_decref(ev);
 	sb_events_publish("dtmf", json_pack("{sssIssss}", "room", room->name, "participant",
 	                                    (json_int_t)p->id, "digit", text, "method", how));
+	sb_agent_dtmf(room, digit);
 	sb_room_unref(room);
 }
 
@@ -211,15 +212,11 @@ static void set_peer_hold(sip_call *call, sb_participant *p, bool hold)
 		return;
 	call->peer_hold = hold;
 	/* A held leg contributes nothing (its silence or music must not
-	 * reach the room); the mute op tells everyone. */
+	 * reach the room) and hears hold audio instead of the room. */
 	sb_room *room = sb_participant_room(p);
 	if (!room)
 		return;
-	json_t *req = json_pack("{sssssI}", "request", hold ? "mute" : "unmute", "room", room->name,
-	                        "id", (json_int_t)p->id);
-	sb_op_ctx ctx = {.admin = true};
-	json_decref(sb_ops_dispatch(req, &ctx));
-	json_decref(req);
+	sb_room_set_hold(room, p, hold);
 	sb_events_publish("call_hold", json_pack("{sssssb}", "call_id", call->id, "room", room->name,
 	                                         "hold", hold));
 	sb_room_unref(room);
