@@ -136,6 +136,14 @@ static bool authorized(SoupServerMessage *msg, GHashTable *query)
 	return false;
 }
 
+struct sb_rest_reply {
+	SoupServerMessage *msg;
+	int status;
+	json_t *json;
+	char *text;
+	const char *text_type;
+};
+
 static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *path,
                            GHashTable *query, gpointer user_data)
 {
@@ -215,7 +223,24 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	json_t *out = NULL;
 	char *text = NULL;
 	const char *text_type = NULL;
+	if (route->flags & SB_REST_ASYNC) {
+		req.reply = g_new0(sb_rest_reply, 1);
+		req.reply->msg = g_object_ref(msg);
+	}
 	int status = route->handler(&req, &out, &text, &text_type);
+	if (req.reply && status == 0) {
+		/* Pending: the handler owns req.reply now. */
+		soup_server_message_pause(msg);
+		json_decref(body);
+		if (form)
+			g_hash_table_unref(form);
+		g_free(param);
+		return;
+	}
+	if (req.reply) {
+		g_object_unref(req.reply->msg);
+		g_free(req.reply);
+	}
 	if (text) {
 		soup_server_message_set_status(msg, (guint)status, NULL);
 		soup_server_message_set_response(msg, text_type, SOUP_MEMORY_TAKE, text, strlen(text));
@@ -230,6 +255,52 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	if (form)
 		g_hash_table_unref(form);
 	g_free(param);
+}
+
+/* HTTP thread: sets the late answer and lets libsoup send it. */
+static gboolean finish_on_http_thread(gpointer data)
+{
+	sb_rest_reply *r = data;
+	if (r->text) {
+		soup_server_message_set_status(r->msg, (guint)r->status, NULL);
+		soup_server_message_set_response(r->msg, r->text_type, SOUP_MEMORY_TAKE, r->text,
+		                                 strlen(r->text));
+		r->text = NULL;
+		count_status(r->status);
+	} else {
+		if (!r->json)
+			r->json = json_object();
+		reply_json(r->msg, r->status, r->json);
+	}
+	soup_server_message_unpause(r->msg);
+	return G_SOURCE_REMOVE;
+}
+
+static void free_reply(gpointer data)
+{
+	sb_rest_reply *r = data;
+	json_decref(r->json);
+	g_free(r->text);
+	g_object_unref(r->msg);
+	g_free(r);
+}
+
+void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
+                    const char *text_type)
+{
+	reply->status = status;
+	reply->json = json;
+	reply->text = text;
+	reply->text_type = text_type;
+	if (!context) { /* server gone: nothing to answer */
+		free_reply(reply);
+		return;
+	}
+	/* Always through a source: never answered on the caller's thread. */
+	GSource *src = g_idle_source_new();
+	g_source_set_callback(src, finish_on_http_thread, reply, free_reply);
+	g_source_attach(src, context);
+	g_source_unref(src);
 }
 
 const char *sb_rest_header(const sb_rest_request *req, const char *name)

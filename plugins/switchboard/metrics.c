@@ -14,6 +14,8 @@
 #include "sip/sip.h"
 #include "store/api.h"
 #include "transfer.h"
+#include "twilio/media_stream.h"
+#include "twilio/rest_client.h"
 
 static void header(GString *out, const char *name, const char *type, const char *help)
 {
@@ -192,6 +194,31 @@ static void transfer_metrics(GString *out)
 	       (long long)ts.active);
 }
 
+static void twilio_metrics(GString *out)
+{
+	sb_twilio_stream_stats ts;
+	sb_twilio_streams_get_stats(&ts);
+	metric(out, "switchboard_twilio_streams", "gauge", "Twilio Media Streams sockets open.", (long long)ts.open);
+	header(out, "switchboard_twilio_stream_frames_total", "counter", "Media Streams audio frames by direction and fate.");
+	g_string_append_printf(out, "switchboard_twilio_stream_frames_total{type=\"in\"} %llu\n"
+	                            "switchboard_twilio_stream_frames_total{type=\"out\"} %llu\n"
+	                            "switchboard_twilio_stream_frames_total{type=\"dropped\"} %llu\n",
+	                       (unsigned long long)ts.frames_in, (unsigned long long)ts.frames_out,
+	                       (unsigned long long)ts.frames_dropped);
+	metric(out, "switchboard_twilio_stream_bad_messages_total", "counter",
+	       "Media Streams messages refused (binary, bad JSON or base64, out of order).", (long long)ts.bad_messages);
+	metric(out, "switchboard_twilio_stream_clears_total", "counter", "Barge-ins sent to Twilio as clear.",
+	       (long long)ts.clears);
+	sb_twilio_rest_stats rs;
+	sb_twilio_rest_get_stats(&rs);
+	metric(out, "switchboard_twilio_rest_requests_total", "counter", "Twilio REST requests sent (retries included).",
+	       (long long)rs.requests);
+	metric(out, "switchboard_twilio_rest_retries_total", "counter", "Twilio REST retries after 429/5xx or no answer.",
+	       (long long)rs.retries);
+	metric(out, "switchboard_twilio_rest_failures_total", "counter", "Twilio REST calls that failed for good.",
+	       (long long)rs.failures);
+}
+
 char *sb_metrics_prometheus(void)
 {
 	GString *out = g_string_new(NULL);
@@ -202,5 +229,6 @@ char *sb_metrics_prometheus(void)
 	sip_metrics(out);
 	sb_store_module_metrics(out);
 	transfer_metrics(out);
+	twilio_metrics(out);
 	return g_string_free(out, FALSE);
 }

@@ -27,6 +27,7 @@
 #include "sip/sip.h"
 #include "store/api.h"
 #include "transfer_api.h"
+#include "twilio/twilio.h"
 #include "webrtc.h"
 
 /* The feature modules (SIP bridge, Twilio, store, transfer): each registers
@@ -44,6 +45,7 @@ static const sb_module modules[] = {
         {"store", sb_store_module_start, sb_store_module_stop, sb_store_module_finish},
         {"the SIP bridge", sb_sip_start, sb_sip_stop, NULL},
         {"transfer", sb_transfer_module_start, sb_transfer_module_stop, sb_transfer_module_finish},
+        {"Twilio", sb_twilio_start, sb_twilio_stop, NULL},
         {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
 };
 static bool module_started[G_N_ELEMENTS(modules)];

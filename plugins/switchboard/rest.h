@@ -23,6 +23,10 @@ typedef struct sb_rest_request {
 	GHashTable *form;
 	const char *remote_ip;
 	void *headers;
+	/* SB_REST_ASYNC routes only: the pending reply.  The handler takes it
+	 * and returns 0 to answer later with sb_rest_finish (any thread, once),
+	 * or answers now as usual (then the reply is dropped). */
+	struct sb_rest_reply *reply;
 } sb_rest_request;
 
 /* A request header, or NULL. */
@@ -35,6 +39,13 @@ typedef int (*sb_rest_handler)(const sb_rest_request *req, json_t **json, char *
 #define SB_REST_PUBLIC 0x1 /* no API key needed (the handler checks a signature) */
 #define SB_REST_FORM 0x2   /* takes application/x-www-form-urlencoded bodies too */
 #define SB_REST_RAW 0x4    /* takes any body; JSON is still parsed when it is JSON */
+#define SB_REST_ASYNC 0x8  /* may answer later (req->reply, sb_rest_finish) */
+
+/* Answers a request whose handler returned 0: from any thread, exactly
+ * once; takes json, or text (g_free-able) with its static text_type. */
+typedef struct sb_rest_reply sb_rest_reply;
+void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
+                    const char *text_type);
 
 typedef struct sb_rest_route {
 	const char *method;

@@ -17,7 +17,8 @@ sources_fuzz_rtp_media="$media/rtp.c $media/jitter.c $media/codec.c"
 sources_fuzz_sse="$providers/sse.c"
 sip="$repo/plugins/switchboard/sip"
 sources_fuzz_sip="$sip/sdp.c $sip/digest.c $media/dtmf.c"
-for target in fuzz_rtp_media fuzz_sse fuzz_sip; do
+sources_fuzz_twilio="$repo/plugins/switchboard/twilio/signature.c $repo/plugins/switchboard/twilio/twiml.c $(pkg-config --cflags --libs jansson)"
+for target in fuzz_rtp_media fuzz_sse fuzz_sip fuzz_twilio; do
 	n=$((n + 1))
 	sources_var="sources_$target"
 	# shellcheck disable=SC2086

@@ -1,0 +1,25 @@
+# Twilio: signatures, TwiML, voice webhooks, Media Streams,
+# ConversationRelay, WhatsApp and the REST client.  Included from the
+# top-level Makefile.am after check_PROGRAMS and SB_TEST_CFLAGS/SB_TEST_LIBS
+# are set; paths relative to the top of the tree.
+
+plugins_switchboard_libjanus_switchboard_la_SOURCES += \
+	plugins/switchboard/twilio/signature.c plugins/switchboard/twilio/signature.h \
+	plugins/switchboard/twilio/twiml.c plugins/switchboard/twilio/twiml.h \
+	plugins/switchboard/twilio/twilio.c plugins/switchboard/twilio/twilio.h \
+	plugins/switchboard/twilio/dialog.c plugins/switchboard/twilio/dialog.h \
+	plugins/switchboard/twilio/rest_client.c plugins/switchboard/twilio/rest_client.h \
+	plugins/switchboard/twilio/voice.c plugins/switchboard/twilio/voice.h \
+	plugins/switchboard/twilio/media_stream.c plugins/switchboard/twilio/media_stream.h \
+	plugins/switchboard/twilio/relay.c plugins/switchboard/twilio/relay.h \
+	plugins/switchboard/twilio/whatsapp.c plugins/switchboard/twilio/whatsapp.h
+
+check_PROGRAMS += tests/unit/test_twilio_signature tests/unit/test_twilio_twiml
+tests_unit_test_twilio_signature_SOURCES = tests/unit/test_twilio_signature.c \
+	plugins/switchboard/twilio/signature.c
+tests_unit_test_twilio_signature_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_twilio_signature_LDADD = $(SB_TEST_LIBS)
+tests_unit_test_twilio_twiml_SOURCES = tests/unit/test_twilio_twiml.c \
+	plugins/switchboard/twilio/twiml.c
+tests_unit_test_twilio_twiml_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_twilio_twiml_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)

@@ -1,0 +1,536 @@
+#include "voice.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "http.h"
+#include "ops.h"
+#include "rest_client.h"
+#include "room.h"
+#include "signature.h"
+#include "twilio.h"
+#include "twiml.h"
+
+static const char *const terminal_statuses[] = {"completed", "busy", "failed", "no-answer",
+                                                "canceled"};
+static const char *const statuses[] = {"queued",    "initiated", "ringing", "in-progress",
+                                       "answered",  "completed", "busy",    "failed",
+                                       "no-answer", "canceled"};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(s, list[i]))
+			return true;
+	return false;
+}
+
+static int bad_request(json_t **out, const char *message)
+{
+	*out = sb_http_error("invalid_request", "%s", message);
+	return 400;
+}
+
+bool sb_twilio_ensure_room(const char *room, bool agent, bool *created, char **error)
+{
+	*created = false;
+	sb_room *r = sb_room_find(room);
+	if (r) {
+		sb_room_unref(r);
+		return true;
+	}
+	json_t *res = sb_twilio_op(
+	        json_pack("{sssssb}", "request", "create", "room", room, "agent", agent ? 1 : 0));
+	json_t *code = json_object_get(res, "error_code");
+	bool ok = !code || json_integer_value(code) == SB_ERROR_ROOM_EXISTS;
+	*created = !code;
+	if (!ok)
+		*error = g_strdup(json_string_value(json_object_get(res, "error")));
+	json_decref(res);
+	return ok;
+}
+
+static const char *interface_of(const char *from)
+{
+	return from && g_str_has_prefix(from, "whatsapp:") ? "whatsapp" : "phone";
+}
+
+/* public_url + path, with ?room=… (g_free). */
+static char *public_link(const char *path, const char *room, bool ws)
+{
+	const sb_twilio_config *cfg = sb_twilio_cfg();
+	const char *base = cfg->public_url;
+	const char *rest = base;
+	const char *scheme = "";
+	if (ws && g_str_has_prefix(base, "https://"))
+		scheme = "wss://", rest = base + 8;
+	else if (ws && g_str_has_prefix(base, "http://"))
+		scheme = "ws://", rest = base + 7;
+	char *q = room ? g_uri_escape_string(room, NULL, FALSE) : NULL;
+	char *url =
+	        g_strdup_printf("%s%s%s%s%s", scheme, rest, path, q ? "?room=" : "", q ? q : "");
+	g_free(q);
+	return url;
+}
+
+static char *twiml_for(const char *room, json_t *call)
+{
+	const sb_twilio_config *cfg = sb_twilio_cfg();
+	json_t *params = json_pack("{ss}", "room", room);
+	static const char *keys[] = {"call_sid", "from", "to"};
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (json_is_string(json_object_get(call, keys[i])))
+			json_object_set(params, keys[i], json_object_get(call, keys[i]));
+	char *twiml;
+	if (!strcmp(cfg->voice_mode, "sip")) {
+		char *room_q = g_uri_escape_string(room, NULL, FALSE);
+		char *uri = g_strdup_printf("%s%sX-Room=%s", cfg->sip_uri,
+		                            strchr(cfg->sip_uri, '?') ? "&" : "?", room_q);
+		twiml = sb_twiml_sip(uri);
+		g_free(uri);
+		g_free(room_q);
+	} else if (!strcmp(cfg->voice_mode, "relay")) {
+		char *url = public_link("/twilio/relay", NULL, true);
+		char *action = public_link("/twilio/handoff", room, false);
+		twiml = sb_twiml_relay(url, action,
+		                       *cfg->relay_greeting ? cfg->relay_greeting : NULL,
+		                       cfg->relay_language, params);
+		g_free(url);
+		g_free(action);
+	} else {
+		/* Media Streams take no query string: the room rides as a Parameter. */
+		char *url = public_link("/twilio/stream", NULL, true);
+		twiml = sb_twiml_stream(url, params);
+		g_free(url);
+	}
+	json_decref(params);
+	return twiml;
+}
+
+static int route_voice(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	int status;
+	if ((status = sb_twilio_verify(req, false, out)))
+		return status;
+	const char *sid = sb_twilio_form(req, "CallSid");
+	const char *from = sb_twilio_form(req, "From");
+	const char *to = sb_twilio_form(req, "To");
+	if (!sb_twilio_sid_valid(sid))
+		return bad_request(out, "CallSid missing or invalid");
+	if (!from || !to || strlen(from) > 256 || strlen(to) > 256)
+		return bad_request(out, "From and To are required");
+	const sb_twilio_config *cfg = sb_twilio_cfg();
+	if (!strcmp(cfg->voice_mode, "sip") && !*cfg->sip_uri) {
+		*out = sb_http_error("not_configured", "[twilio] voice_mode sip needs sip_uri");
+		return 500;
+	}
+	json_t *call = sb_twilio_call_get(sid);
+	const char *qroom = req->query ? g_hash_table_lookup(req->query, "room") : NULL;
+	char *room = g_strdup(qroom ? qroom
+	                      : call && json_is_string(json_object_get(call, "room"))
+	                              ? json_string_value(json_object_get(call, "room"))
+	                              : NULL);
+	if (!room)
+		room = g_strdup_printf("twilio-%s", sid);
+	if (!sb_room_name_valid(room)) {
+		g_free(room);
+		json_decref(call);
+		return bad_request(out, "Invalid room name");
+	}
+	bool relay = !strcmp(cfg->voice_mode, "relay");
+	bool created = false;
+	char *error = NULL;
+	if (!sb_twilio_ensure_room(room, !relay, &created, &error)) {
+		*out = sb_http_error("room_failed", "Cannot create room %s: %s", room,
+		                     error ? error : "?");
+		g_free(error);
+		g_free(room);
+		json_decref(call);
+		return 503;
+	}
+	if (!call)
+		call = json_object();
+	bool owns = created || json_is_true(json_object_get(call, "created_room"));
+	json_object_set_new(call, "call_sid", json_string(sid));
+	json_object_set_new(call, "room", json_string(room));
+	json_object_set_new(call, "from", json_string(from));
+	json_object_set_new(call, "to", json_string(to));
+	const char *direction = sb_twilio_form(req, "Direction");
+	if (direction || !json_object_get(call, "direction"))
+		json_object_set_new(call, "direction",
+		                    json_string(direction ? direction : "inbound"));
+	json_object_set_new(call, "interface", json_string(interface_of(from)));
+	json_object_set_new(call, "created_room", json_boolean(owns));
+	const char *cs = sb_twilio_form(req, "CallStatus");
+	const char *st = in_list(cs, statuses, G_N_ELEMENTS(statuses)) ? cs : "ringing";
+	json_object_set_new(call, "status", json_string(st));
+	sb_twilio_call_remember(sid, call);
+	sb_twilio_publish_status(call, st, -1);
+	JANUS_LOG(LOG_INFO, "[switchboard] twilio: call %s from %s into room %s (%s)\n", sid, from,
+	          room, cfg->voice_mode);
+	*text = twiml_for(room, call);
+	*tt = "text/xml";
+	json_decref(call);
+	g_free(room);
+	return 200;
+}
+
+static int route_status(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	int status;
+	if ((status = sb_twilio_verify(req, false, out)))
+		return status;
+	const char *sid = sb_twilio_form(req, "CallSid");
+	const char *cs = sb_twilio_form(req, "CallStatus");
+	if (!sb_twilio_sid_valid(sid))
+		return bad_request(out, "CallSid missing or invalid");
+	if (!in_list(cs, statuses, G_N_ELEMENTS(statuses)))
+		return bad_request(out, "CallStatus missing or unknown");
+	json_t *call = sb_twilio_call_get(sid);
+	if (!call) {
+		const char *from = sb_twilio_form(req, "From");
+		const char *qroom = req->query ? g_hash_table_lookup(req->query, "room") : NULL;
+		char *room = qroom && sb_room_name_valid(qroom) ? g_strdup(qroom)
+		                                                : g_strdup_printf("twilio-%s", sid);
+		call = json_pack("{ssssss?ss?ss?ss}", "call_sid", sid, "room", room, "from", from,
+		                 "to", sb_twilio_form(req, "To"), "direction",
+		                 sb_twilio_form(req, "Direction"), "interface", interface_of(from));
+		g_free(room);
+	}
+	const char *dur = sb_twilio_form(req, "CallDuration");
+	json_int_t duration = dur && *dur ? g_ascii_strtoll(dur, NULL, 10) : -1;
+	sb_twilio_publish_status(call, cs, duration);
+	const char *room = json_string_value(json_object_get(call, "room"));
+	if (in_list(cs, terminal_statuses, G_N_ELEMENTS(terminal_statuses))) {
+		/* The call's own room (twilio-<CallSid>) closes with it.  A room
+		 * made for the call under another name (POST /phone/call {room})
+		 * closes only when nobody else is left in it; a room that was
+		 * there before lives on without this caller. */
+		char *own = g_strdup_printf("twilio-%s", sid);
+		bool close = room && !strcmp(room, own);
+		if (!close && room && json_is_true(json_object_get(call, "created_room"))) {
+			sb_room *r = sb_room_find(room);
+			close = r && sb_room_count_humans(r) == 0;
+			if (r)
+				sb_room_unref(r);
+		}
+		if (close)
+			json_decref(sb_twilio_op(
+			        json_pack("{ssss}", "request", "destroy", "room", room)));
+		g_free(own);
+		sb_twilio_call_forget(sid);
+	} else if (json_object_get(call, "room")) {
+		json_object_set_new(call, "status", json_string(cs));
+		sb_twilio_call_remember(sid, call);
+	}
+	json_decref(call);
+	*text = sb_twiml_empty();
+	*tt = "text/xml";
+	return 200;
+}
+
+/* After a ConversationRelay session: handoffData says a human should take
+ * the call, which then streams into its room (where the console joins). */
+static int route_relay_action(const sb_rest_request *req, json_t **out, char **text,
+                              const char **tt)
+{
+	int status;
+	if ((status = sb_twilio_verify(req, false, out)))
+		return status;
+	const char *handoff = sb_twilio_form(req, "HandoffData");
+	const char *room = req->query ? g_hash_table_lookup(req->query, "room") : NULL;
+	*tt = "text/xml";
+	if (handoff && *handoff && room && sb_room_name_valid(room)) {
+		json_t *params = json_pack("{ssss}", "room", room, "handoff", handoff);
+		char *url = public_link("/twilio/stream", NULL, true);
+		*text = sb_twiml_stream(url, params);
+		g_free(url);
+		json_decref(params);
+	} else {
+		*text = g_strdup(
+		        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>");
+	}
+	return 200;
+}
+
+/* ---- outbound ---- */
+
+typedef struct placing {
+	sb_rest_reply *reply;
+	char *room, *to, *from, *interface;
+	bool created_room;
+} placing;
+
+static void placed(void *user, long status, json_t *body, const char *error)
+{
+	placing *p = user;
+	const char *sid = json_string_value(json_object_get(body, "sid"));
+	if (!error && sid && sb_twilio_sid_valid(sid)) {
+		const char *st = json_string_value(json_object_get(body, "status"));
+		json_t *call = json_pack("{ssssssssssssss}", "call_sid", sid, "room", p->room,
+		                         "from", p->from, "to", p->to, "direction", "outbound-api",
+		                         "interface", p->interface, "status", st ? st : "queued");
+		json_object_set_new(call, "created_room", json_boolean(p->created_room));
+		sb_twilio_call_remember(sid, call);
+		sb_twilio_publish_status(call, st ? st : "queued", -1);
+		json_decref(call);
+		if (p->reply)
+			sb_rest_finish(p->reply, 201,
+			               json_pack("{ssssss?}", "callSid", sid, "room", p->room,
+			                         "status", st ? st : "queued"),
+			               NULL, NULL);
+	} else {
+		if (p->created_room)
+			json_decref(sb_twilio_op(
+			        json_pack("{ssss}", "request", "destroy", "room", p->room)));
+		if (p->reply) {
+			json_t *e = sb_http_error("twilio_error", "%s",
+			                          error ? error : "Twilio gave no call sid");
+			json_object_set_new(json_object_get(e, "error"), "twilio_status",
+			                    json_integer(status));
+			json_t *code = json_object_get(body, "code");
+			if (json_is_integer(code))
+				json_object_set(json_object_get(e, "error"), "twilio_code", code);
+			sb_rest_finish(p->reply, 502, e, NULL, NULL);
+		}
+	}
+	g_free(p->room);
+	g_free(p->to);
+	g_free(p->from);
+	g_free(p->interface);
+	g_free(p);
+}
+
+static void add_pair(GPtrArray *pairs, const char *name, const char *value)
+{
+	g_ptr_array_add(pairs, g_strdup(name));
+	g_ptr_array_add(pairs, g_strdup(value));
+}
+
+void sb_twilio_place_call(const char *to, const char *from, const char *room, const char *interface,
+                          sb_rest_reply *reply)
+{
+	placing *p = g_new0(placing, 1);
+	p->reply = reply;
+	p->room = g_strdup(room);
+	p->to = g_strdup(to);
+	p->from = g_strdup(from);
+	p->interface = g_strdup(interface);
+	char *error = NULL;
+	if (!sb_twilio_ensure_room(room, true, &p->created_room, &error)) {
+		if (reply)
+			sb_rest_finish(reply, 503,
+			               sb_http_error("room_failed", "Cannot create room %s: %s",
+			                             room, error ? error : "?"),
+			               NULL, NULL);
+		g_free(error);
+		p->reply = NULL;
+		p->created_room = false;
+		placed(p, 0, NULL, "room");
+		return;
+	}
+	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
+	add_pair(pairs, "To", to);
+	add_pair(pairs, "From", from);
+	char *url = public_link("/twilio/voice", room, false);
+	char *cb = public_link("/twilio/status", room, false);
+	add_pair(pairs, "Url", url);
+	add_pair(pairs, "StatusCallback", cb);
+	static const char *events[] = {"initiated", "ringing", "answered", "completed"};
+	for (size_t i = 0; i < G_N_ELEMENTS(events); i++)
+		add_pair(pairs, "StatusCallbackEvent", events[i]);
+	g_free(url);
+	g_free(cb);
+	if (!sb_twilio_rest_post("/Calls.json", pairs, placed, p, &error)) {
+		placed(p, 0, NULL, error);
+		g_free(error);
+	}
+	g_ptr_array_unref(pairs);
+}
+
+/* E.164 (+ and 8-15 digits), whatsapp:+E.164, or a sip: URI. */
+static bool destination_valid(const char *to)
+{
+	if (!to || strlen(to) > 128)
+		return false;
+	const char *n = g_str_has_prefix(to, "whatsapp:") ? to + 9 : to;
+	if (g_str_has_prefix(n, "sip:"))
+		return strlen(n) > 4 && !strpbrk(n, " <>\"\r\n");
+	if (n[0] != '+')
+		return false;
+	size_t digits = strlen(n + 1);
+	if (digits < 8 || digits > 15)
+		return false;
+	for (const char *c = n + 1; *c; c++)
+		if (!g_ascii_isdigit(*c))
+			return false;
+	return true;
+}
+
+static int route_phone_call(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	const char *to = req->body ? json_string_value(json_object_get(req->body, "to")) : NULL;
+	const char *from = req->body ? json_string_value(json_object_get(req->body, "from")) : NULL;
+	const char *room = req->body ? json_string_value(json_object_get(req->body, "room")) : NULL;
+	if (!destination_valid(to))
+		return bad_request(out, "to must be an E.164 number (+14155550100) or a sip: URI");
+	const sb_twilio_config *cfg = sb_twilio_cfg();
+	const char *def_from = json_string_value(
+	        json_object_get(sb_settings_section(cfg->settings, "twilio"), "phone_number"));
+	if (!from)
+		from = def_from;
+	if (!destination_valid(from))
+		return bad_request(out, "from missing (or [twilio] phone_number) or not E.164");
+	char *own = NULL;
+	if (room && !sb_room_name_valid(room))
+		return bad_request(out, "Invalid room name");
+	if (!room) {
+		own = g_strdup_printf("call-%08x%08x", g_random_int(), g_random_int());
+		room = own;
+	}
+	sb_twilio_place_call(to, from, room, "phone", req->reply);
+	g_free(own);
+	return 0;
+}
+
+typedef struct ending {
+	sb_rest_reply *reply;
+	char *sid;
+} ending;
+
+static void ended(void *user, long status, json_t *body, const char *error)
+{
+	ending *e = user;
+	if (e->reply) {
+		if (error) {
+			json_t *err = sb_http_error("twilio_error", "%s", error);
+			json_object_set_new(json_object_get(err, "error"), "twilio_status",
+			                    json_integer(status));
+			sb_rest_finish(e->reply, status == 404 ? 404 : 502, err, NULL, NULL);
+		} else {
+			const char *st = json_string_value(json_object_get(body, "status"));
+			sb_rest_finish(e->reply, 200,
+			               json_pack("{ssss}", "callSid", e->sid, "status",
+			                         st ? st : "completed"),
+			               NULL, NULL);
+		}
+	}
+	g_free(e->sid);
+	g_free(e);
+}
+
+static bool hang_up(const char *sid, sb_rest_reply *reply, char **error)
+{
+	ending *e = g_new0(ending, 1);
+	e->reply = reply;
+	e->sid = g_strdup(sid);
+	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
+	add_pair(pairs, "Status", "completed");
+	char *path = g_strdup_printf("/Calls/%s.json", sid);
+	bool ok = sb_twilio_rest_post(path, pairs, ended, e, error);
+	g_free(path);
+	g_ptr_array_unref(pairs);
+	if (!ok) {
+		g_free(e->sid);
+		g_free(e);
+	}
+	return ok;
+}
+
+static int route_phone_end(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	if (!sb_twilio_sid_valid(req->param))
+		return bad_request(out, "Invalid call sid");
+	char *error = NULL;
+	if (!hang_up(req->param, req->reply, &error)) {
+		*out = sb_http_error("twilio_error", "%s", error);
+		g_free(error);
+		return 503;
+	}
+	return 0;
+}
+
+/* dial {room, number | uri}: answers at once; call_status events follow. */
+static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	const char *room = json_string_value(json_object_get(body, "room"));
+	const char *to = json_string_value(json_object_get(body, "number"));
+	if (!to)
+		to = json_string_value(json_object_get(body, "uri"));
+	if (!room || !sb_room_name_valid(room))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element (room)");
+	if (!destination_valid(to))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element (number: E.164, or uri)");
+	const char *from = json_string_value(json_object_get(body, "from"));
+	if (!from)
+		from = json_string_value(json_object_get(
+		        sb_settings_section(sb_twilio_cfg()->settings, "twilio"), "phone_number"));
+	if (!destination_valid(from))
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT,
+		                    "Missing element (from, or [twilio] phone_number)");
+	sb_twilio_place_call(to, from, room, "phone", NULL);
+	return json_pack("{ssssss}", SB_EVENT_KEY, "dialing", "room", room, "to", to);
+}
+
+/* hangup {room, id}: the Twilio participant's call is completed. */
+static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	const char *name = json_string_value(json_object_get(body, "room"));
+	json_t *id = json_object_get(body, "id");
+	if (!name || !json_is_integer(id))
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (room, id)");
+	sb_room *room = sb_room_find(name);
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	sb_participant *p = sb_room_find_participant(room, (guint64)json_integer_value(id));
+	sb_room_unref(room);
+	if (!p)
+		return sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT, "No such participant");
+	const char *sid = json_string_value(json_object_get(p->info, "call_sid"));
+	char *copy = g_strdup(sid);
+	sb_participant_unref(p);
+	if (!sb_twilio_sid_valid(copy)) {
+		g_free(copy);
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Not a Twilio call");
+	}
+	char *error = NULL;
+	bool ok = hang_up(copy, NULL, &error);
+	json_t *r = ok ? json_pack("{sssssI}", SB_EVENT_KEY, "hangingup", "call_sid", copy, "id",
+	                           json_integer_value(id))
+	               : sb_ops_error(SB_ERROR_UNKNOWN, "%s", error);
+	g_free(error);
+	g_free(copy);
+	return r;
+}
+
+static const sb_rest_route webhook_routes[] = {
+        {"POST", "/twilio/voice", route_voice, SB_REST_PUBLIC | SB_REST_FORM},
+        {"POST", "/twilio/status", route_status, SB_REST_PUBLIC | SB_REST_FORM},
+        {"POST", "/twilio/handoff", route_relay_action, SB_REST_PUBLIC | SB_REST_FORM},
+};
+static const sb_rest_route outbound_routes[] = {
+        {"POST", "/phone/call", route_phone_call, SB_REST_ASYNC},
+        {"POST", "/phone/end/{}", route_phone_end, SB_REST_ASYNC},
+};
+static const sb_op outbound_ops[] = {
+        {"dial", op_dial, SB_OP_ADMIN},
+        {"hangup", op_hangup, SB_OP_ADMIN},
+};
+
+void sb_twilio_voice_register(void)
+{
+	sb_rest_register(webhook_routes, G_N_ELEMENTS(webhook_routes));
+	if (sb_twilio_cfg()->outbound) {
+		sb_rest_register(outbound_routes, G_N_ELEMENTS(outbound_routes));
+		sb_ops_register(outbound_ops, G_N_ELEMENTS(outbound_ops));
+	}
+}
+
+void sb_twilio_voice_stop(void)
+{
+	sb_twilio_rest_shutdown();
+}
