@@ -313,8 +313,10 @@ test('SDES-SRTP: a baresip caller that insists on SRTP is answered with SRTP, an
 	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', wav, 'synth', '8', 'sine', '440', 'vol', '0.5']);
 	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'PCMU', wav, srtp: true, dial: `sip:${room}@127.0.0.1:${SIP_PORT}` });
 	try {
-		await phone.waitFor(/Call established/, 25000);
-		const sip = await notes.until('sip leg', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'sip'), 5000);
+		// baresip's own output is block-buffered through a pipe: the room's
+		// event says when the call is up.
+		const sip = await notes.until('sip leg', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'sip'), 25000)
+			.catch((e) => { throw new Error(`${e.message.slice(0, 200)}\nbaresip: ${phone.output().slice(-1500)}`); });
 		assert.equal(sip.participant.info.srtp, true);
 		await other.play('127.0.0.1', joined.port, 1000, 3000);
 		const heard = other.pcm(Math.floor(other.packets.length / 2));

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "media/dtmf.h"
+#include "media/srtp.h"
 #include "sip/acl.h"
 #include "sip/digest.h"
 #include "sip/sdp.h"
@@ -285,6 +286,43 @@ static void test_dtmf_info(void)
 	g_assert_cmpint(sb_dtmf_from_info("application/dtmf-relay", junk, strlen(junk)), ==, 0);
 }
 
+static void test_srtp(void)
+{
+	char a[SB_SRTP_KEY_B64_LEN + 1], b[SB_SRTP_KEY_B64_LEN + 1];
+	sb_srtp_new_key(a);
+	sb_srtp_new_key(b);
+	g_assert_cmpstr(a, !=, b);
+	sb_srtp *alice = sb_srtp_new(a, b), *bob = sb_srtp_new(b, a), *eve = sb_srtp_new(b, b);
+	g_assert_nonnull(alice);
+	g_assert_nonnull(bob);
+	uint8_t pkt[12 + 160 + SB_SRTP_TAG_LEN] = {0x80, 0, 0, 1, 0, 0, 0, 160, 0x12, 0x34, 0x56, 0x78};
+	for (int i = 12; i < 172; i++)
+		pkt[i] = (uint8_t)i;
+	uint8_t copy[sizeof(pkt)];
+	size_t len = 172;
+	g_assert_true(sb_srtp_protect(alice, pkt, &len));
+	g_assert_cmpuint(len, ==, 172 + SB_SRTP_TAG_LEN);
+	g_assert_cmpint(pkt[20], !=, 20); /* the payload is encrypted */
+	memcpy(copy, pkt, len);
+	size_t copy_len = len;
+	g_assert_true(sb_srtp_unprotect(bob, pkt, &len));
+	g_assert_cmpuint(len, ==, 172);
+	g_assert_cmpint(pkt[20], ==, 20);
+	/* The wrong key, a replay and a flipped bit are refused. */
+	g_assert_false(sb_srtp_unprotect(eve, copy, &copy_len));
+	memcpy(pkt, copy, sizeof(copy));
+	len = 172 + SB_SRTP_TAG_LEN;
+	g_assert_false(sb_srtp_unprotect(bob, pkt, &len));
+	sb_srtp_free(alice), sb_srtp_free(bob), sb_srtp_free(eve);
+	int tag = 0;
+	char key[SB_SRTP_KEY_B64_LEN + 1];
+	g_assert_true(sb_srtp_parse_crypto("2 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:32", &tag, key));
+	g_assert_cmpint(tag, ==, 2);
+	g_assert_false(sb_srtp_parse_crypto("1 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", &tag, key));
+	g_assert_false(sb_srtp_parse_crypto("1 AES_CM_128_HMAC_SHA1_80 inline:short", &tag, key));
+	g_assert_null(sb_srtp_new("not base64 at all!!", a));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -298,5 +336,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtmf/detect", test_dtmf_detect);
 	g_test_add_func("/dtmf/sender", test_dtmf_sender);
 	g_test_add_func("/dtmf/info", test_dtmf_info);
+	g_test_add_func("/sip/srtp", test_srtp);
 	return g_test_run();
 }

@@ -16,10 +16,14 @@ static gsize init_once;
 
 static bool library_ready(void)
 {
-	/* Janus initialises libsrtp too; a second srtp_init is harmless. */
-	if (g_once_init_enter(&init_once))
-		g_once_init_leave(&init_once, srtp_init() == srtp_err_status_ok ? 1 : 2);
-	return init_once == 1;
+	/* Inside Janus, libsrtp is already initialised and a second srtp_init
+	 * reports a failure (its debug modules are registered twice) although
+	 * the library is usable: srtp_create is the real test. */
+	if (g_once_init_enter(&init_once)) {
+		(void)srtp_init();
+		g_once_init_leave(&init_once, 1);
+	}
+	return true;
 }
 
 void sb_srtp_new_key(char out[SB_SRTP_KEY_B64_LEN + 1])

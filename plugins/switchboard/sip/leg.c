@@ -206,7 +206,13 @@ static sb_participant *make_participant(sip_call *call, sb_room *room, const sb_
 	        .sampling_rate = room->sampling_rate,
 	};
 	sb_error err = SB_OK;
-	return sb_rtp_endpoint_create(&params, &err);
+	sb_participant *p = sb_rtp_endpoint_create(&params, &err);
+	if (!p)
+		JANUS_LOG(LOG_WARN, "[switchboard] SIP call %s: no media endpoint (%s)\n", call->id,
+		          err == SB_ERROR_LIMIT ? "no free RTP port"
+		          : call->crypto        ? "unusable SRTP key"
+		                                : "bad address");
+	return p;
 }
 
 static void set_peer_hold(sip_call *call, sb_participant *p, bool hold)

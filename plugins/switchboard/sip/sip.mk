@@ -16,6 +16,7 @@ plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS) $(SRTP_LIBS)
 check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c \
 	plugins/switchboard/sip/sdp.c plugins/switchboard/sip/acl.c \
-	plugins/switchboard/sip/digest.c plugins/switchboard/media/dtmf.c
-tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
-tests_unit_test_sip_LDADD = $(SB_TEST_LIBS)
+	plugins/switchboard/sip/digest.c plugins/switchboard/media/dtmf.c \
+	plugins/switchboard/media/srtp.c
+tests_unit_test_sip_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(SRTP_CFLAGS)
+tests_unit_test_sip_LDADD = $(SB_TEST_LIBS) $(SRTP_LIBS)
