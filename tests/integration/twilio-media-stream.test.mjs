@@ -208,6 +208,8 @@ test('an inbound WhatsApp call is a session of type whatsapp', { timeout: 20000 
 	assert.equal(wa.type, 'whatsapp');
 	assert.equal(wa.info.from, 'whatsapp:+14155550177');
 	assert.equal((await rest('GET', '/sessions/type/phone')).json.sessions.some((x) => x.info?.call_sid === sid), false);
+	// [agent] auto_join lists whatsapp: the agent comes in by itself.
+	await notes.until('the agent', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === `twilio-${sid}` && e.participant.kind === 'agent'), 10000);
 	s.ws.close();
 	await s.closed;
 });
