@@ -89,23 +89,38 @@ test('a browser user and a SIP caller hear each other', { timeout: 90000 }, asyn
 	browser = null;
 });
 
-test('with the agent on, a SIP caller on G.722 asks a question and hears the answer', { timeout: 120000 }, async () => {
+test('a SIP caller on G.722, the AI agent and a browser user in one room: the caller asks, everyone hears the answer', { timeout: 120000 }, async () => {
 	const room = 'sip-agent';
 	assert.equal((await rest('POST', '/room/create', { roomName: room, agent: true })).status, 201);
+	// A quiet browser user listens in (its microphone plays silence).
+	browser = await launchChromium(wavOf('quiet', [10], 48000));
+	const page = await (await browser.newContext({ permissions: ['microphone', 'camera'] })).newPage();
+	await page.goto(`${API_URL}/?janus=${encodeURIComponent(HTTP_URL)}&video=off`);
+	await page.fill('#room', room);
+	await page.fill('#display', 'Listener');
+	await page.click('#join');
+	await notes.until('browser in', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'web'), 20000);
+	await notes.until('the agent in', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'agent'), 20000);
 	const wav = wavOf('question', [9, 'What are your opening hours?', 22], 16000);
 	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'G722', wav, dial: `sip:${room}@127.0.0.1:${SIP_PORT}` });
 	let answer, answeredAt;
+	let browserLoudest = -200;
 	try {
 		await phone.waitFor(/Call established/, 10000);
 		answeredAt = Date.now();
 		const inRoom = (e) => e.room === room;
 		const heard = await notes.until('the caller\'s question', () => notes.events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && /opening hours/i.test(e.text)), 40000);
 		answer = await notes.until('the answer', () => notes.events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.at >= heard.at && /Monday to Friday/.test(e.text)), 20000);
+		for (const end = Date.now() + 4000; Date.now() < end; await sleep(100))
+			browserLoudest = Math.max(browserLoudest, (await page.evaluate(() => window.switchboardTest.spectrum())).level_db ?? -200);
 		await notes.until('the answer spoken', () => notes.events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening' && e.at > answer.at), 20000);
 		await sleep(500);
 	} finally {
 		await phone.stop();
+		await browser.close();
+		browser = null;
 	}
+	assert.ok(browserLoudest > -70, `the browser user heard the answer too (loudest ${browserLoudest} dB)`);
 	// What reached the phone, from the answer on, through the recogniser
 	// with a grammar of the knowledge base's answers.
 	const [dump] = phone.recordings();
