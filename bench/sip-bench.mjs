@@ -40,7 +40,9 @@ const HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).tri
 function speechFrames(text) {
 	const raw = join(work, 'raw.wav'), out = join(work, 'speech8k.wav');
 	execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, text]);
-	execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', out, 'pad', '0', '1']);
+	// Callers talk about half the time, as in a conversation: speech, then
+	// as long again of silence.
+	execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', out, 'pad', '0', '5']);
 	const pcm = readFileSync(out).subarray(44);
 	const frames = [];
 	for (let o = 0; o + 320 <= pcm.length; o += 320) {
@@ -56,11 +58,10 @@ const cpuTicks = (pid) => {
 	return Number(f[11]) + Number(f[12]);
 };
 
-// Every caller sends one PCMU frame per 20 ms (one timer for all of them).
-function startSenders(targets, frames) {
-	const sock = dgram.createSocket('udp4');
-	sock.bind(0, '127.0.0.1');
-	sock.on('message', () => {});
+// Every caller sends one PCMU frame per 20 ms (one timer for all of them)
+// from the socket its SDP or rtp_join named, so nothing is dropped as
+// foreign and no leg needs to latch.
+function startSenders(sock, targets, frames) {
 	let tick = 0;
 	const state = targets.map((t, i) => ({ ...t, seq: i * 1000, ts: i * 160000, ssrc: 0x10000 + i }));
 	const t0 = Date.now();
@@ -78,7 +79,7 @@ function startSenders(targets, frames) {
 			await sleep(Math.max(0, wait));
 		}
 	})();
-	return { sock, stop() { stopped = true; setTimeout(() => sock.close(), 100); } };
+	return { stop() { stopped = true; } };
 }
 
 async function measure(pid, label, calls) {
@@ -114,14 +115,14 @@ const results = [];
 try {
 	const frames = speechFrames('Hello, I would like to know where my order is. It was placed last week and has not arrived.');
 	const peer = await new SipPeer().start();
-	const sink = dgram.createSocket('udp4');
+	const sink = dgram.createSocket('udp4', { recvBufferSize: 1 << 22 });
 	await new Promise((r) => sink.bind(0, '127.0.0.1', r));
 	sink.on('message', () => {});
 	const sinkPort = sink.address().port;
 
 	// 1. SIP calls, agent off.
 	let calls = await sipCalls(peer, N, 'sip', sinkPort);
-	let senders = startSenders(calls.map((c) => ({ ip: c.media.ip, port: c.media.port })), frames);
+	let senders = startSenders(sink, calls.map((c) => ({ ip: c.media.ip, port: c.media.port })), frames);
 	results.push(await measure(janus.pid, 'SIP calls (PCMU), agent off', N));
 	senders.stop();
 	await Promise.all(calls.map((c) => inDialog(peer, c, 'BYE')));
@@ -135,7 +136,7 @@ try {
 		const r = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sinkPort, codec: 'pcmu' });
 		rtp.push({ room, id: r.id, ip: r.ip, port: r.port });
 	}
-	senders = startSenders(rtp, frames);
+	senders = startSenders(sink, rtp, frames);
 	results.push(await measure(janus.pid, 'plain RTP participants (PCMU), same load', N));
 	senders.stop();
 	for (const r of rtp) await adminRequest({ request: 'destroy', room: r.room });
@@ -145,7 +146,7 @@ try {
 	calls = await sipCalls(peer, M, 'agent', sinkPort);
 	const rooms = (await adminRequest({ request: 'list' })).list.map((r) => r.room).filter((n) => n.startsWith('twilio-CAagent'));
 	for (const room of rooms) await adminRequest({ request: 'agent', room, enable: true });
-	senders = startSenders(calls.map((c) => ({ ip: c.media.ip, port: c.media.port })), frames);
+	senders = startSenders(sink, calls.map((c) => ({ ip: c.media.ip, port: c.media.port })), frames);
 	results.push(await measure(janus.pid, 'SIP calls (PCMU), AI agent on (embedded)', M));
 	senders.stop();
 	await Promise.all(calls.map((c) => inDialog(peer, c, 'BYE')));
