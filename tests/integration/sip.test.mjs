@@ -332,6 +332,35 @@ test('SDES-SRTP: a baresip caller that insists on SRTP is answered with SRTP, an
 	other.close();
 });
 
+test('a REFER the far end cannot complete is reported, and the call goes on', async () => {
+	let invite = null;
+	trunk.onRequest = (req) => {
+		if (req.method === 'INVITE') { invite = req; return { status: 200, toTag: 'tt', body: sdpOffer({ port: 40999 }) }; }
+		if (req.method !== 'REFER') return { status: 200 };
+		// Accept the REFER, then tell how the transfer went: busy.
+		setTimeout(() => trunk.request('NOTIFY', /<([^>]+)>/.exec(req.h('contact'))[1], {
+			callId: req.h('call-id'), fromTag: 'tt', to: req.h('from').replace(/;tag=.*/, ''), toTag: /tag=([^;]+)/.exec(req.h('from'))[1],
+			cseq: 10, target: `127.0.0.1:${SIP_PORT}`, contentType: 'message/sipfrag;version=2.0',
+			headers: { Event: 'refer', 'Subscription-State': 'terminated;reason=noresource' }, body: 'SIP/2.0 486 Busy Here\r\n' }), 100);
+		return { status: 202, reason: 'Accepted' };
+	};
+	const r = await rest('POST', '/phone/call', { to: '+14155550177', room: 'refer-fails' });
+	const id = r.json.callSid;
+	await notes.until('answered', statusOf(id, 'answered'), 8000);
+	assert.ok(invite);
+	const refer = await adminRequest({ request: 'sip_refer', call_id: id, number: '+14155550188' });
+	assert.equal(refer.switchboard, 'transferring', JSON.stringify(refer));
+	await notes.until('accepted', statusOf(id, 'transfer_accepted'), 5000);
+	const failed = await notes.until('failed', statusOf(id, 'transfer_failed'), 5000);
+	assert.equal(failed.sip_code, 486);
+	await sleep(300);
+	assert.ok(!notes.events.some((e) => e.type === 'call_status' && e.call_id === id && e.status === 'completed'), 'the call is still up');
+	assert.ok((await rest('GET', '/rooms/refer-fails')).json.participants.some((p) => p.kind === 'sip'));
+	assert.equal((await rest('POST', `/phone/end/${id}`)).status, 200);
+	await notes.until('completed', statusOf(id, 'completed'), 5000);
+	trunk.onRequest = null;
+});
+
 test('leaks: after 200 short calls, calls, rooms, RTP sockets and threads are back where they were', async () => {
 	assert.match(readFileSync(`/proc/${janus.pid}/comm`, 'utf8'), /janus/);
 	const threads = () => readdirSync(`/proc/${janus.pid}/task`).length;

@@ -235,7 +235,7 @@ export function checkDigest(header, { user, password, realm, nonce, method }) {
 
 // baresip as a softphone: plays wav (16-bit mono at the codec's rate, or
 // silence) and dumps what it hears to dir/dump-*-dec.wav.
-export async function startBaresip({ port, wav, codecs = 'PCMU', autoAnswer = false, dial, user = 'caller', srtp = false }) {
+export async function startBaresip({ port, wav, codecs = 'PCMU', autoAnswer = false, dial, user = 'caller', srtp = false, auth = null }) {
 	const dir = mkdtempSync(join(tmpdir(), 'sb-baresip-'));
 	writeFileSync(join(dir, 'config'), [
 		'poll_method epoll', `sip_listen 127.0.0.1:${port}`,
@@ -245,7 +245,7 @@ export async function startBaresip({ port, wav, codecs = 'PCMU', autoAnswer = fa
 		'module_app account.so', 'module_app menu.so',
 		`snd_path ${dir}`, 'sip_trans_def udp', ''].join('\n'));
 	writeFileSync(join(dir, 'accounts'),
-		`<sip:${user}@127.0.0.1:${port}>;regint=0;audio_codecs=${codecs}${autoAnswer ? ';answermode=auto' : ''}${srtp ? ';mediaenc=srtp-mand' : ''}\n`);
+		`<sip:${user}@127.0.0.1:${port}>;regint=0;audio_codecs=${codecs}${autoAnswer ? ';answermode=auto' : ''}${srtp ? ';mediaenc=srtp-mand' : ''}${auth ? `;auth_user=${auth.user};auth_pass=${auth.password}` : ''}\n`);
 	const args = ['-f', dir];
 	if (dial) args.push('-e', `/dial ${dial}`);
 	const child = spawn('baresip', args, { stdio: ['pipe', 'pipe', 'pipe'] });

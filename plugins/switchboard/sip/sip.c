@@ -138,7 +138,12 @@ static json_t *call_info(const sip_t *sip, const char *source_ip)
 		json_object_set_new(info, "caller_name", json_string(sip->sip_from->a_display));
 	if (source_ip[0])
 		json_object_set_new(info, "source", json_string(source_ip));
-	json_object_set_new(info, "transport", json_string("sip"));
+	/* How the INVITE came: udp, tcp or tls (from its top Via). */
+	const char *via = sip->sip_via && sip->sip_via->v_protocol ? sip->sip_via->v_protocol : "";
+	const char *slash = strrchr(via, '/');
+	char *transport = g_ascii_strdown(slash ? slash + 1 : "udp", -1);
+	json_object_set_new(info, "transport", json_string(transport));
+	g_free(transport);
 	return info;
 }
 
@@ -565,8 +570,11 @@ static gpointer sip_main(gpointer data)
 	}
 	tick_timer = su_timer_create(su_root_task(root), 1000);
 	su_timer_set_for_ever(tick_timer, on_tick, NULL);
-	JANUS_LOG(LOG_INFO, "[switchboard] SIP on %s:%d (UDP, TCP%s)\n", config.ip, config.port,
-	          config.cert_dir ? ", TLS" : "");
+	if (config.cert_dir)
+		JANUS_LOG(LOG_INFO, "[switchboard] SIP on %s:%d (UDP, TCP) and %d (TLS)\n", config.ip,
+		          config.port, config.tls_port);
+	else
+		JANUS_LOG(LOG_INFO, "[switchboard] SIP on %s:%d (UDP, TCP)\n", config.ip, config.port);
 	signal_start(1);
 	su_root_run(root);
 	/* nua_shutdown ended every dialog; the legs are finished. */
