@@ -85,7 +85,12 @@ test('a caller asks the AI agent for a human; a console agent gets the call with
 	await agent.waitForSelector(`#queue button[data-room="${ROOM}"]:not([disabled])`);
 	assert.match(await agent.textContent('#queue'), /handoff_requested/);
 	await agent.click(`#queue button[data-room="${ROOM}"]`);
-	for (let i = 0; i < 80 && (await state()).room !== ROOM; i++) await new Promise((r) => setTimeout(r, 250));
+	// The console moves first, then fetches the call's summary: wait for both.
+	for (let i = 0; i < 80; i++) {
+		const now = await state();
+		if (now.room === ROOM && now.summary?.caller) break;
+		await new Promise((r) => setTimeout(r, 250));
+	}
 	const s = await state();
 	assert.equal(s.room, ROOM);
 	assert.equal(s.summary?.caller?.name?.toLowerCase(), 'john', JSON.stringify(s.summary));
