@@ -32,7 +32,19 @@ const audio = new AudioRoom({
 		onChange: () => render(),
 		onEnded: (reason) => { if (reason) showError(reason); signOut(); },
 		onError: (text) => showError(text),
-		onMoved: () => { state.transcript = []; state.summary = null; render(); refresh(); },
+		// A move may arrive before or after queue_take's answer: whatever the
+		// order, a call we land in shows its summary (fetched when missing).
+		onMoved: () => {
+			state.transcript = [];
+			state.summary = null;
+			render();
+			refresh();
+			if (!audio.room.startsWith('desk-')) {
+				op({ request: 'summary', room: audio.room })
+					.then((r) => { if (!state.summary) { state.summary = r.summary; render(); } })
+					.catch(() => {}); // a consult room has no transcript of its own
+			}
+		},
 		onTransfer: (msg) => onTransfer(msg),
 		onTranscript: (msg) => {
 			if (msg.final === false) return;
