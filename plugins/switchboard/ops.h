@@ -60,6 +60,9 @@ typedef struct sb_field {
 json_t *sb_ops_check_fields(json_t *body, const sb_field *fields);
 /* Looks up body.request, checks the op may run in ctx, runs it. */
 json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
+/* Runs a request as a trusted caller (REST with the API key, a module on
+ * its own behalf); takes ownership of request. */
+json_t *sb_ops_run_trusted(json_t *request);
 /* {"switchboard":"event","error_code":code,"error":text} */
 json_t *sb_ops_error(sb_error code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

@@ -11,18 +11,8 @@
 
 extern const sb_settings *sb_plugin_settings;
 
-/* Runs an operation as a trusted caller (the API key was checked). */
-static json_t *run_op(json_t *request)
-{
-	sb_op_ctx ctx = {.session = NULL, .admin = true};
-	json_t *r = sb_ops_dispatch(request, &ctx);
-	json_decref(ctx.jsep_out);
-	json_decref(request);
-	return r;
-}
-
-/* An op error as an HTTP error; returns 0 when r is not an error. */
-static int op_failed(json_t *r, json_t **out)
+/* Routes run operations as a trusted caller: the API key was checked. */
+int sb_rest_op_failed(json_t *r, json_t **out)
 {
 	json_t *code = json_object_get(r, "error_code");
 	if (!code)
@@ -98,7 +88,7 @@ static json_t *issue_token(const char *room, const char *identity, const char *n
 		json_object_set_new(req, "name", json_string(name));
 	if (role)
 		json_object_set_new(req, "role", json_string(role));
-	return run_op(req);
+	return sb_ops_run_trusted(req);
 }
 
 static int route_health(const sb_rest_request *req, json_t **out, char **text, const char **tt)
@@ -144,8 +134,8 @@ static int route_room_create(const sb_rest_request *req, json_t **out, char **t,
 		json_object_set(op, "agent_config", agent);
 	if (require)
 		json_object_set(op, "require_token", require);
-	json_t *created = run_op(op);
-	if ((status = op_failed(created, out))) {
+	json_t *created = sb_ops_run_trusted(op);
+	if ((status = sb_rest_op_failed(created, out))) {
 		json_decref(created);
 		return status;
 	}
@@ -182,7 +172,7 @@ static int route_room_join(const sb_rest_request *req, json_t **out, char **t, c
 	const char *display = body_string(req, "participantName");
 	json_t *token = issue_token(name, identity, display ? display : identity,
 	                            body_string(req, "role"));
-	if ((status = op_failed(token, out))) {
+	if ((status = sb_rest_op_failed(token, out))) {
 		json_decref(token);
 		return status;
 	}
@@ -207,8 +197,8 @@ static int route_room_agent(const sb_rest_request *req, json_t **out, char **t, 
 	json_t *config = json_object_get(req->body, "config");
 	if (config)
 		json_object_set(op, "config", config);
-	json_t *r = run_op(op);
-	if ((status = op_failed(r, out))) {
+	json_t *r = sb_ops_run_trusted(op);
+	if ((status = sb_rest_op_failed(r, out))) {
 		json_decref(r);
 		return status;
 	}
@@ -221,7 +211,7 @@ static int route_room_agent(const sb_rest_request *req, json_t **out, char **t, 
 static int route_rooms(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)req, (void)t, (void)tt;
-	json_t *r = run_op(json_pack("{ss}", "request", "list"));
+	json_t *r = sb_ops_run_trusted(json_pack("{ss}", "request", "list"));
 	*out = json_pack("{sO}", "rooms", json_object_get(r, "list"));
 	json_decref(r);
 	return 200;
@@ -233,8 +223,8 @@ static int route_room_get(const sb_rest_request *req, json_t **out, char **t, co
 	int status;
 	if ((status = check_room_name(req->param, out)))
 		return status;
-	json_t *r = run_op(json_pack("{ssss}", "request", "listparticipants", "room", req->param));
-	if ((status = op_failed(r, out))) {
+	json_t *r = sb_ops_run_trusted(json_pack("{ssss}", "request", "listparticipants", "room", req->param));
+	if ((status = sb_rest_op_failed(r, out))) {
 		json_decref(r);
 		return status;
 	}
@@ -257,8 +247,8 @@ static int route_room_delete(const sb_rest_request *req, json_t **out, char **t,
 	int status;
 	if ((status = check_room_name(req->param, out)))
 		return status;
-	json_t *r = run_op(json_pack("{ssss}", "request", "destroy", "room", req->param));
-	if ((status = op_failed(r, out))) {
+	json_t *r = sb_ops_run_trusted(json_pack("{ssss}", "request", "destroy", "room", req->param));
+	if ((status = sb_rest_op_failed(r, out))) {
 		json_decref(r);
 		return status;
 	}
@@ -272,9 +262,9 @@ static int sessions(const char *type, json_t **out)
 	json_t *op = json_pack("{ss}", "request", "sessions");
 	if (type)
 		json_object_set_new(op, "type", json_string(type));
-	json_t *r = run_op(op);
+	json_t *r = sb_ops_run_trusted(op);
 	int status;
-	if ((status = op_failed(r, out))) {
+	if ((status = sb_rest_op_failed(r, out))) {
 		json_decref(r);
 		return status;
 	}

@@ -59,6 +59,10 @@ typedef struct sb_rest_route {
 void sb_rest_register(const sb_rest_route *routes, size_t count);
 void sb_rest_unregister_all(void);
 
+/* An op's error answer as an HTTP error: sets *out and returns the status
+ * (400, 403, 404, 409, 503 …), or 0 when r is not an error. */
+int sb_rest_op_failed(json_t *r, json_t **out);
+
 enum { SB_REST_MATCH = 0, SB_REST_NO_ROUTE, SB_REST_WRONG_METHOD };
 int sb_rest_match(const char *method, const char *path, const sb_rest_route **route,
                   char **param);

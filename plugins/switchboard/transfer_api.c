@@ -545,14 +545,6 @@ static const sb_op transfer_ops[] = {
 
 /* ---- REST ---- */
 
-static json_t *run(json_t *request)
-{
-	sb_op_ctx ctx = {.admin = true};
-	json_t *r = sb_ops_dispatch(request, &ctx);
-	json_decref(ctx.jsep_out);
-	json_decref(request);
-	return r;
-}
 
 static int reply(json_t *r, json_t **out)
 {
@@ -630,7 +622,7 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 		*out = sb_http_error("not_found", "No such transfer action");
 		return 404;
 	}
-	int status = reply(run(r), out);
+	int status = reply(sb_ops_run_trusted(r), out);
 	if (status == 200) {
 		json_t *id = json_object_get(*out, "transfer_id");
 		if (id)
@@ -658,28 +650,28 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **t, c
 static int route_summary(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(run(request_from(req, "summary")), out);
+	return reply(sb_ops_run_trusted(request_from(req, "summary")), out);
 }
 
 static int route_chat(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(run(request_from(req, "assist")), out);
+	return reply(sb_ops_run_trusted(request_from(req, "assist")), out);
 }
 
 static int route_agents(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(run(request_from(req, "agents")), out);
+	return reply(sb_ops_run_trusted(request_from(req, "agents")), out);
 }
 
 static int route_agents_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
 	if (!strcmp(req->param, "signin"))
-		return reply(run(request_from(req, "agent_signin")), out);
+		return reply(sb_ops_run_trusted(request_from(req, "agent_signin")), out);
 	if (!strcmp(req->param, "status"))
-		return reply(run(request_from(req, "agent_status")), out);
+		return reply(sb_ops_run_trusted(request_from(req, "agent_status")), out);
 	*out = sb_http_error("not_found", "No such agents action");
 	return 404;
 }
@@ -687,25 +679,25 @@ static int route_agents_post(const sb_rest_request *req, json_t **out, char **t,
 static int route_queue(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(run(request_from(req, "queue")), out);
+	return reply(sb_ops_run_trusted(request_from(req, "queue")), out);
 }
 
 static int route_queue_add(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(run(request_from(req, "queue_add")), out);
+	return reply(sb_ops_run_trusted(request_from(req, "queue_add")), out);
 }
 
 static int route_queue_take(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(run(request_from(req, "queue_take")), out);
+	return reply(sb_ops_run_trusted(request_from(req, "queue_take")), out);
 }
 
 static int route_transcript(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(run(request_from(req, "transcript_add")), out);
+	return reply(sb_ops_run_trusted(request_from(req, "transcript_add")), out);
 }
 
 static const sb_rest_route transfer_routes[] = {

@@ -22,11 +22,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sb_sdp sdp;
 		const char *why = NULL;
 		if (sb_sdp_parse(text, len, &sdp, &why)) {
-			sb_codec_id prefs[] = {SB_CODEC_G722, SB_CODEC_OPUS, SB_CODEC_PCMU, SB_CODEC_PCMA};
+			sb_codec_id prefs[] = {SB_CODEC_G722, SB_CODEC_OPUS, SB_CODEC_PCMU,
+			                       SB_CODEC_PCMA};
 			sb_sdp_choice c;
 			if (sb_sdp_choose(&sdp, prefs, 4, &c)) {
-				sb_sdp_local l = {.ip = sdp.ip, .port = sdp.port, .answer = &c,
-				                  .direction = sb_sdp_answer_direction(sdp.direction)};
+				sb_sdp_local l = {.ip = sdp.ip,
+				                  .port = sdp.port,
+				                  .answer = &c,
+				                  .direction =
+				                          sb_sdp_answer_direction(sdp.direction)};
 				g_free(sb_sdp_build(&l));
 			}
 			sb_sdp_choose_answer(&sdp, &c);
@@ -38,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sb_digest_credentials creds;
 		char *storage = NULL;
 		if (sb_digest_parse(value, &creds, &storage))
-			sb_digest_verify(&creds, "INVITE", "u", "p", "r", "secret", 1700000000, 300);
+			sb_digest_verify(&creds, "INVITE", "u", "p", "r", "secret", 1700000000,
+			                 300);
 		g_free(storage);
 		g_free(value);
 		break;

@@ -72,8 +72,12 @@ static void test_sdp_prefers_ours_and_dynamic(void)
 static void test_sdp_answer_round_trip(void)
 {
 	sb_sdp_choice choice = {.codec = SB_CODEC_PCMU, .pt = 0, .dtmf_pt = 101};
-	sb_sdp_local local = {.ip = "127.0.0.1", .port = 40000, .session_id = 7, .version = 2,
-	                      .answer = &choice, .direction = SB_SDP_SENDRECV};
+	sb_sdp_local local = {.ip = "127.0.0.1",
+	                      .port = 40000,
+	                      .session_id = 7,
+	                      .version = 2,
+	                      .answer = &choice,
+	                      .direction = SB_SDP_SENDRECV};
 	char *text = sb_sdp_build(&local);
 	sb_sdp back;
 	const char *why = NULL;
@@ -87,8 +91,12 @@ static void test_sdp_answer_round_trip(void)
 	g_free(text);
 	/* An offer lists every codec we take, with DTMF at both clocks. */
 	sb_codec_id prefs[] = {SB_CODEC_OPUS, SB_CODEC_G722, SB_CODEC_PCMU};
-	sb_sdp_local offer = {.ip = "127.0.0.1", .port = 40002, .session_id = 1, .version = 1,
-	                      .prefs = prefs, .pref_count = 3};
+	sb_sdp_local offer = {.ip = "127.0.0.1",
+	                      .port = 40002,
+	                      .session_id = 1,
+	                      .version = 1,
+	                      .prefs = prefs,
+	                      .pref_count = 3};
 	text = sb_sdp_build(&offer);
 	g_assert_nonnull(strstr(text, "m=audio 40002 RTP/AVP 111 9 0 101 126"));
 	g_assert_true(sb_sdp_parse(text, strlen(text), &back, &why));
@@ -100,10 +108,10 @@ static void test_sdp_bad_input(void)
 {
 	static const char *const bad[] = {
 	        "",
-	        "v=0\r\n",                                                  /* no audio */
-	        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=video 5000 RTP/AVP 96\r\n",   /* video only */
-	        "v=0\r\nm=audio 5000 RTP/AVP 0\r\n",                        /* no address */
-	        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n",   /* port */
+	        "v=0\r\n",                                                /* no audio */
+	        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=video 5000 RTP/AVP 96\r\n", /* video only */
+	        "v=0\r\nm=audio 5000 RTP/AVP 0\r\n",                      /* no address */
+	        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n", /* port */
 	        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 5000 UDP/TLS/RTP/SAVPF 111\r\n",
 	        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 5000 RTP/AVP 0 300\r\n", /* pt */
 	        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 5000 RTP/AVP\r\n",
@@ -123,7 +131,8 @@ static void test_sdp_bad_input(void)
 	g_assert_false(sb_sdp_parse(with_nul, sizeof(with_nul) - 1, &sdp, &why));
 	/* SRTP offers parse (the caller decides) and keep the crypto line. */
 	const char *srtp = "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 5000 RTP/SAVP 0\r\n"
-	                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+	                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+	                   "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
 	g_assert_true(sb_sdp_parse(srtp, strlen(srtp), &sdp, &why));
 	g_assert_true(sdp.secure);
 	g_assert_nonnull(strstr(sdp.crypto, "inline:"));
@@ -166,7 +175,7 @@ static void test_rate_limit(void)
 	int taken = 0;
 	for (int i = 0; i < 10; i++)
 		taken += sb_rate_limit_take(&r, t);
-	g_assert_cmpint(taken, ==, 3); /* the burst */
+	g_assert_cmpint(taken, ==, 3);                     /* the burst */
 	g_assert_true(sb_rate_limit_take(&r, t + 500000)); /* 2/s refill */
 	g_assert_false(sb_rate_limit_take(&r, t + 500000));
 	sb_rate_limit_init(&r, 0, 1);
@@ -176,8 +185,8 @@ static void test_rate_limit(void)
 
 /* The response a phone computes (RFC 2617 section 3.2.2). */
 static char *client_response(const char *user, const char *realm, const char *pass,
-                             const char *method, const char *uri, const char *nonce,
-                             const char *nc, const char *cnonce)
+                             const char *method, const char *uri, const char *nonce, const char *nc,
+                             const char *cnonce)
 {
 	char *a1 = g_strdup_printf("%s:%s:%s", user, realm, pass);
 	char *a2 = g_strdup_printf("%s:%s", method, uri);
@@ -198,19 +207,25 @@ static void test_digest(void)
 	char *nonce = g_strndup(n, (gsize)(strchr(n, '"') - n));
 	char *resp = client_response("pbx", "switchboard", "pw", "INVITE", "sip:room@127.0.0.1",
 	                             nonce, "00000001", "abc");
-	char *header = g_strdup_printf("Digest username=\"pbx\", realm=\"switchboard\", nonce=\"%s\", "
-	                               "uri=\"sip:room@127.0.0.1\", response=\"%s\", qop=auth, "
-	                               "nc=00000001, cnonce=\"abc\", algorithm=MD5",
-	                               nonce, resp);
+	char *header =
+	        g_strdup_printf("Digest username=\"pbx\", realm=\"switchboard\", nonce=\"%s\", "
+	                        "uri=\"sip:room@127.0.0.1\", response=\"%s\", qop=auth, "
+	                        "nc=00000001, cnonce=\"abc\", algorithm=MD5",
+	                        nonce, resp);
 	sb_digest_credentials creds;
 	char *storage = NULL;
 	g_assert_true(sb_digest_parse(header, &creds, &storage));
-	g_assert_true(sb_digest_verify(&creds, "INVITE", "pbx", "pw", "switchboard", secret, now + 10, 300));
+	g_assert_true(sb_digest_verify(&creds, "INVITE", "pbx", "pw", "switchboard", secret,
+	                               now + 10, 300));
 	/* Wrong password, stale nonce, another process's nonce, another user. */
-	g_assert_false(sb_digest_verify(&creds, "INVITE", "pbx", "pw2", "switchboard", secret, now, 300));
-	g_assert_false(sb_digest_verify(&creds, "INVITE", "pbx", "pw", "switchboard", secret, now + 301, 300));
-	g_assert_false(sb_digest_verify(&creds, "INVITE", "pbx", "pw", "switchboard", "other", now, 300));
-	g_assert_false(sb_digest_verify(&creds, "INVITE", "admin", "pw", "switchboard", secret, now, 300));
+	g_assert_false(
+	        sb_digest_verify(&creds, "INVITE", "pbx", "pw2", "switchboard", secret, now, 300));
+	g_assert_false(sb_digest_verify(&creds, "INVITE", "pbx", "pw", "switchboard", secret,
+	                                now + 301, 300));
+	g_assert_false(
+	        sb_digest_verify(&creds, "INVITE", "pbx", "pw", "switchboard", "other", now, 300));
+	g_assert_false(
+	        sb_digest_verify(&creds, "INVITE", "admin", "pw", "switchboard", secret, now, 300));
 	g_free(storage);
 	g_assert_false(sb_digest_parse("Digest username=\"unterminated", &creds, &storage));
 	g_free(storage);
@@ -295,7 +310,8 @@ static void test_srtp(void)
 	sb_srtp *alice = sb_srtp_new(a, b), *bob = sb_srtp_new(b, a), *eve = sb_srtp_new(b, b);
 	g_assert_nonnull(alice);
 	g_assert_nonnull(bob);
-	uint8_t pkt[12 + 160 + SB_SRTP_TAG_LEN] = {0x80, 0, 0, 1, 0, 0, 0, 160, 0x12, 0x34, 0x56, 0x78};
+	uint8_t pkt[12 + 160 + SB_SRTP_TAG_LEN] = {0x80, 0,   0,    1,    0,    0,
+	                                           0,    160, 0x12, 0x34, 0x56, 0x78};
 	for (int i = 12; i < 172; i++)
 		pkt[i] = (uint8_t)i;
 	uint8_t copy[sizeof(pkt)];
@@ -316,9 +332,14 @@ static void test_srtp(void)
 	sb_srtp_free(alice), sb_srtp_free(bob), sb_srtp_free(eve);
 	int tag = 0;
 	char key[SB_SRTP_KEY_B64_LEN + 1];
-	g_assert_true(sb_srtp_parse_crypto("2 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:32", &tag, key));
+	g_assert_true(
+	        sb_srtp_parse_crypto("2 AES_CM_128_HMAC_SHA1_80 "
+	                             "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:32",
+	                             &tag, key));
 	g_assert_cmpint(tag, ==, 2);
-	g_assert_false(sb_srtp_parse_crypto("1 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", &tag, key));
+	g_assert_false(sb_srtp_parse_crypto(
+	        "1 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", &tag,
+	        key));
 	g_assert_false(sb_srtp_parse_crypto("1 AES_CM_128_HMAC_SHA1_80 inline:short", &tag, key));
 	g_assert_null(sb_srtp_new("not base64 at all!!", a));
 }

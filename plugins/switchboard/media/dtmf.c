@@ -37,8 +37,7 @@ bool sb_dtmf_digits_valid(const char *digits, size_t max, bool allow_pause)
 	return true;
 }
 
-char sb_dtmf_detect(sb_dtmf_detector *d, uint32_t rtp_timestamp, const uint8_t *payload,
-                    size_t len)
+char sb_dtmf_detect(sb_dtmf_detector *d, uint32_t rtp_timestamp, const uint8_t *payload, size_t len)
 {
 	if (len < 4)
 		return '\0';
@@ -63,7 +62,8 @@ void sb_dtmf_sender_init(sb_dtmf_sender *s)
 bool sb_dtmf_sender_push(sb_dtmf_sender *s, const char *digits)
 {
 	size_t n = digits ? strlen(digits) : 0;
-	if (!sb_dtmf_digits_valid(digits, SB_DTMF_QUEUE_MAX, true) || s->queued + n > SB_DTMF_QUEUE_MAX)
+	if (!sb_dtmf_digits_valid(digits, SB_DTMF_QUEUE_MAX, true) ||
+	    s->queued + n > SB_DTMF_QUEUE_MAX)
 		return false;
 	memcpy(s->queue + s->queued, digits, n);
 	s->queued += n;
@@ -122,7 +122,8 @@ char sb_dtmf_from_info(const char *content_type, const char *body, size_t len)
 		while (isspace((unsigned char)*p))
 			p++;
 		char d = *p;
-		if (d && (!p[1] || isspace((unsigned char)p[1])) && sb_dtmf_event_from_digit(d) >= 0)
+		if (d && (!p[1] || isspace((unsigned char)p[1])) &&
+		    sb_dtmf_event_from_digit(d) >= 0)
 			return (char)toupper((unsigned char)d);
 		/* Some phones send the event number. */
 		char *end = NULL;

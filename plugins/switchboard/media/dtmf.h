@@ -34,10 +34,10 @@ char sb_dtmf_detect(sb_dtmf_detector *d, uint32_t rtp_timestamp, const uint8_t *
 typedef struct sb_dtmf_sender {
 	char queue[SB_DTMF_QUEUE_MAX + 1];
 	size_t queued;
-	int event;          /* playing now, -1 when idle */
-	int packets_sent;   /* of the current event */
-	int gap_frames;     /* audio frames still to send before the next digit */
-	uint32_t start_ts;  /* RTP timestamp of the current event */
+	int event;         /* playing now, -1 when idle */
+	int packets_sent;  /* of the current event */
+	int gap_frames;    /* audio frames still to send before the next digit */
+	uint32_t start_ts; /* RTP timestamp of the current event */
 } sb_dtmf_sender;
 
 void sb_dtmf_sender_init(sb_dtmf_sender *s);

@@ -70,7 +70,10 @@ void sb_acl_free(sb_acl *acl)
 	g_free(acl);
 }
 
-guint sb_acl_count(const sb_acl *acl) { return acl ? acl->entries->len : 0; }
+guint sb_acl_count(const sb_acl *acl)
+{
+	return acl ? acl->entries->len : 0;
+}
 
 static bool prefix_match(const uint8_t *a, const uint8_t *b, int bits)
 {

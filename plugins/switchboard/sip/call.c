@@ -22,7 +22,10 @@ sip_call *sip_call_new(const char *id, bool outbound)
 	return c;
 }
 
-void sip_call_ref(sip_call *c) { g_atomic_int_inc(&c->ref); }
+void sip_call_ref(sip_call *c)
+{
+	g_atomic_int_inc(&c->ref);
+}
 
 void sip_call_unref(sip_call *c)
 {
@@ -64,8 +67,9 @@ void sip_call_publish_status(sip_call *c, const char *status, int sip_code, cons
 	if (reason)
 		json_object_set_new(ev, "reason", json_string(reason));
 	if (c->answered_us && (!strcmp(status, "completed")))
-		json_object_set_new(ev, "duration",
-		                    json_integer((g_get_monotonic_time() - c->answered_us) / 1000000));
+		json_object_set_new(
+		        ev, "duration",
+		        json_integer((g_get_monotonic_time() - c->answered_us) / 1000000));
 	sb_events_publish("call_status", ev);
 }
 

@@ -31,7 +31,7 @@ typedef struct sip_call {
 	char *room;
 	char *from, *to, *display;
 	bool outbound;
-	volatile gint state; /* sip_call_state */
+	volatile gint state;            /* sip_call_state */
 	gint64 created_us, answered_us; /* monotonic */
 	json_t *info;                   /* caller ID, headers: for /sessions */
 
@@ -42,8 +42,8 @@ typedef struct sip_call {
 	bool refer_pending;
 	char *end_reason;
 	uint64_t sdp_session, sdp_version;
-	char *crypto;      /* our a=crypto value when the media is SRTP */
-	char *their_key;   /* the peer's SRTP key (base64) */
+	char *crypto;    /* our a=crypto value when the media is SRTP */
+	char *their_key; /* the peer's SRTP key (base64) */
 	sb_sdp_choice choice;
 	int reserved_fd, reserved_rtcp_fd; /* outbound: the offered socket */
 	uint16_t reserved_port;

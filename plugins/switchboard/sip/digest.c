@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *md5_hex(const char *text) { return g_compute_checksum_for_string(G_CHECKSUM_MD5, text, -1); }
+static char *md5_hex(const char *text)
+{
+	return g_compute_checksum_for_string(G_CHECKSUM_MD5, text, -1);
+}
 
 static char *nonce_for(gint64 ts, const char *secret)
 {
@@ -71,15 +74,24 @@ bool sb_digest_parse(const char *value, sb_digest_credentials *creds, char **sto
 			g_strstrip(val);
 		}
 		const char **slot = NULL;
-		if (!g_ascii_strcasecmp(name, "username")) slot = &creds->username;
-		else if (!g_ascii_strcasecmp(name, "realm")) slot = &creds->realm;
-		else if (!g_ascii_strcasecmp(name, "nonce")) slot = &creds->nonce;
-		else if (!g_ascii_strcasecmp(name, "uri")) slot = &creds->uri;
-		else if (!g_ascii_strcasecmp(name, "response")) slot = &creds->response;
-		else if (!g_ascii_strcasecmp(name, "qop")) slot = &creds->qop;
-		else if (!g_ascii_strcasecmp(name, "nc")) slot = &creds->nc;
-		else if (!g_ascii_strcasecmp(name, "cnonce")) slot = &creds->cnonce;
-		else if (!g_ascii_strcasecmp(name, "algorithm")) slot = &creds->algorithm;
+		if (!g_ascii_strcasecmp(name, "username"))
+			slot = &creds->username;
+		else if (!g_ascii_strcasecmp(name, "realm"))
+			slot = &creds->realm;
+		else if (!g_ascii_strcasecmp(name, "nonce"))
+			slot = &creds->nonce;
+		else if (!g_ascii_strcasecmp(name, "uri"))
+			slot = &creds->uri;
+		else if (!g_ascii_strcasecmp(name, "response"))
+			slot = &creds->response;
+		else if (!g_ascii_strcasecmp(name, "qop"))
+			slot = &creds->qop;
+		else if (!g_ascii_strcasecmp(name, "nc"))
+			slot = &creds->nc;
+		else if (!g_ascii_strcasecmp(name, "cnonce"))
+			slot = &creds->cnonce;
+		else if (!g_ascii_strcasecmp(name, "algorithm"))
+			slot = &creds->algorithm;
 		if (slot)
 			*slot = val;
 	}
@@ -120,7 +132,8 @@ bool sb_digest_verify(const sb_digest_credentials *c, const char *method, const 
 			g_free(a1), g_free(a2), g_free(ha1), g_free(ha2);
 			return false;
 		}
-		kd = g_strdup_printf("%s:%s:%s:%s:%s:%s", ha1, c->nonce, c->nc, c->cnonce, c->qop, ha2);
+		kd = g_strdup_printf("%s:%s:%s:%s:%s:%s", ha1, c->nonce, c->nc, c->cnonce, c->qop,
+		                     ha2);
 	} else {
 		kd = g_strdup_printf("%s:%s:%s", ha1, c->nonce, ha2);
 	}

@@ -22,8 +22,8 @@ bool sb_digest_parse(const char *value, sb_digest_credentials *creds, char **sto
 
 /* True when the response matches user/password for method, and the nonce
  * is ours and fresh (max_age_s). */
-bool sb_digest_verify(const sb_digest_credentials *creds, const char *method,
-                      const char *username, const char *password, const char *realm,
-                      const char *secret, gint64 now_s, int max_age_s);
+bool sb_digest_verify(const sb_digest_credentials *creds, const char *method, const char *username,
+                      const char *password, const char *realm, const char *secret, gint64 now_s,
+                      int max_age_s);
 
 #endif

@@ -6,19 +6,31 @@
 
 #include "agent.h"
 #include "events.h"
+#include "media/dtmf.h"
+#include "media/srtp.h"
 #include "room.h"
 #include "rtp_endpoint.h"
 #include "sb.h"
-#include "media/dtmf.h"
-#include "media/srtp.h"
 
 static const sip_config *config;
 static guint64 dtmf_received, legs_ended;
 
-void sip_leg_init(const sip_config *c) { config = c; }
-void sip_leg_deinit(void) { config = NULL; }
-guint64 sip_leg_dtmf_received(void) { return __atomic_load_n(&dtmf_received, __ATOMIC_RELAXED); }
-guint64 sip_leg_ended(void) { return __atomic_load_n(&legs_ended, __ATOMIC_RELAXED); }
+void sip_leg_init(const sip_config *c)
+{
+	config = c;
+}
+void sip_leg_deinit(void)
+{
+	config = NULL;
+}
+guint64 sip_leg_dtmf_received(void)
+{
+	return __atomic_load_n(&dtmf_received, __ATOMIC_RELAXED);
+}
+guint64 sip_leg_ended(void)
+{
+	return __atomic_load_n(&legs_ended, __ATOMIC_RELAXED);
+}
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -39,7 +51,9 @@ static char *room_from_call_id(const char *call_id)
 {
 	GString *name = g_string_new("sip-");
 	for (const char *p = call_id; p && *p && name->len < SB_ROOM_NAME_MAX; p++)
-		g_string_append_c(name, g_ascii_isalnum(*p) || *p == '.' || *p == '_' || *p == '-' ? *p : '-');
+		g_string_append_c(name, g_ascii_isalnum(*p) || *p == '.' || *p == '_' || *p == '-'
+		                                ? *p
+		                                : '-');
 	if (name->len == 4)
 		g_string_append_printf(name, "%08x", g_random_int());
 	return g_string_free(name, FALSE);
@@ -57,7 +71,8 @@ char *sip_leg_target_uri(const sip_config *c, const char *target)
 	for (const char *p = target; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == 0x7f)
 			return NULL;
-	if (target[0] == '+' && looks_like_number(target) && strlen(target) >= 8 && strlen(target) <= 16)
+	if (target[0] == '+' && looks_like_number(target) && strlen(target) >= 8 &&
+	    strlen(target) <= 16)
 		return c->trunk ? g_strdup_printf("sip:%s@%s", target, c->trunk) : NULL;
 	if (g_str_has_prefix(target, "sip:") || g_str_has_prefix(target, "sips:")) {
 		const char *rest = strchr(target, ':') + 1;
@@ -91,8 +106,9 @@ static sb_room *choose_room(const sip_leg_inbound *in, bool *created, int *statu
 			return NULL;
 		}
 	} else {
-		generated = in->call_sid && *in->call_sid ? g_strdup_printf("twilio-%s", in->call_sid)
-		                                          : room_from_call_id(in->call_id);
+		generated = in->call_sid && *in->call_sid
+		                    ? g_strdup_printf("twilio-%s", in->call_sid)
+		                    : room_from_call_id(in->call_id);
 		if (!sb_room_name_valid(generated)) {
 			g_free(generated);
 			generated = room_from_call_id(in->call_id);
@@ -133,8 +149,9 @@ static void announce_dtmf(sb_participant *p, char digit, const char *how)
 		return;
 	char text[2] = {digit, '\0'};
 	json_t *ev = sb_room_event(room, "event");
-	json_object_set_new(ev, "dtmf", json_pack("{sIssss}", "id", (json_int_t)p->id, "digit", text,
-	                                          "method", how));
+	json_object_set_new(
+	        ev, "dtmf",
+	        json_pack("{sIssss}", "id", (json_int_t)p->id, "digit", text, "method", how));
 	sb_room_broadcast(room, ev, NULL);
 	json_decref(ev);
 	sb_events_publish("dtmf", json_pack("{sssIssss}", "room", room->name, "participant",
@@ -174,7 +191,8 @@ static json_t *participant_info(sip_call *call, json_t *extra)
 		json_object_set_new(info, "from", json_string(call->from));
 	if (call->to)
 		json_object_set_new(info, "to", json_string(call->to));
-	json_object_set_new(info, "direction", json_string(call->outbound ? "outbound" : "inbound"));
+	json_object_set_new(info, "direction",
+	                    json_string(call->outbound ? "outbound" : "inbound"));
 	return info;
 }
 
@@ -193,7 +211,9 @@ static sb_participant *make_participant(sip_call *call, sb_room *room, const sb_
 	        .dtmf_payload_type = call->choice.dtmf_pt,
 	        .on_dtmf = on_rtp_dtmf,
 	        .on_removed = on_removed,
-	        .srtp_our_key = call->crypto ? call->crypto + strlen(call->crypto) - SB_SRTP_KEY_B64_LEN : NULL,
+	        .srtp_our_key = call->crypto
+	                                ? call->crypto + strlen(call->crypto) - SB_SRTP_KEY_B64_LEN
+	                                : NULL,
 	        .srtp_their_key = call->their_key,
 	        .reserved_fd = reserved_fd,
 	        .reserved_rtcp_fd = reserved_rtcp_fd,
@@ -226,8 +246,8 @@ static void set_peer_hold(sip_call *call, sb_participant *p, bool hold)
 	if (!room)
 		return;
 	sb_room_set_hold(room, p, hold);
-	sb_events_publish("call_hold", json_pack("{sssssb}", "call_id", call->id, "room", room->name,
-	                                         "hold", hold));
+	sb_events_publish("call_hold", json_pack("{sssssb}", "call_id", call->id, "room",
+	                                         room->name, "hold", hold));
 	sb_room_unref(room);
 }
 
@@ -266,7 +286,8 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	}
 	sb_sdp_choice choice;
 	bool srtp_refused = offer.secure ? c->srtp == SIP_SRTP_OFF : c->srtp == SIP_SRTP_REQUIRED;
-	if (srtp_refused || offer.port == 0 || !sb_sdp_choose(&offer, c->codecs, c->codec_count, &choice)) {
+	if (srtp_refused || offer.port == 0 ||
+	    !sb_sdp_choose(&offer, c->codecs, c->codec_count, &choice)) {
 		answer->status = 488, answer->phrase = "Not Acceptable Here";
 		return NULL;
 	}
@@ -278,8 +299,9 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 		answer->phrase = status == 404 ? "Not Found" : "Service Unavailable";
 		return NULL;
 	}
-	char *id = in->call_sid && *in->call_sid && strlen(in->call_sid) < 64 ? g_strdup(in->call_sid)
-	                                                                      : new_call_id();
+	char *id = in->call_sid && *in->call_sid && strlen(in->call_sid) < 64
+	                   ? g_strdup(in->call_sid)
+	                   : new_call_id();
 	sip_call *call = sip_call_new(id, false);
 	g_free(id);
 	call->call_sid = in->call_sid ? g_strndup(in->call_sid, 64) : NULL;
@@ -311,8 +333,9 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 		sb_room_unref(room);
 		sip_call_unref(call);
 		answer->status = !p ? 503 : rc == SB_ERROR_LIMIT ? 486 : 404;
-		answer->phrase = answer->status == 486 ? "Busy Here" : answer->status == 404 ? "Not Found"
-		                                                                              : "Service Unavailable";
+		answer->phrase = answer->status == 486   ? "Busy Here"
+		                 : answer->status == 404 ? "Not Found"
+		                                         : "Service Unavailable";
 		return NULL;
 	}
 	call->answered_us = g_get_monotonic_time();
@@ -341,7 +364,10 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	return call;
 }
 
-void sip_leg_answered(sip_call *call) { sip_call_publish_status(call, "answered", 200, NULL); }
+void sip_leg_answered(sip_call *call)
+{
+	sip_call_publish_status(call, "answered", 200, NULL);
+}
 
 int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_sdp)
 {
@@ -355,7 +381,8 @@ int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_
 		/* An offerless re-INVITE (session refresh): our current SDP. */
 		memset(&offer, 0, sizeof(offer));
 		offer.direction = call->peer_hold ? SB_SDP_SENDONLY : SB_SDP_SENDRECV;
-	} else if (!sb_sdp_parse(sdp, len, &offer, &why) || offer.secure != (call->crypto != NULL)) {
+	} else if (!sb_sdp_parse(sdp, len, &offer, &why) ||
+	           offer.secure != (call->crypto != NULL)) {
 		status = 488; /* switching between RTP and SRTP mid-call is not supported */
 	} else {
 		sb_sdp_choice again;
@@ -367,7 +394,8 @@ int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_
 	}
 	if (status == 200) {
 		set_peer_hold(call, p,
-		              offer.direction == SB_SDP_SENDONLY || offer.direction == SB_SDP_INACTIVE ||
+		              offer.direction == SB_SDP_SENDONLY ||
+		                      offer.direction == SB_SDP_INACTIVE ||
 		                      (sdp && offer.port == 0) || !strcmp(offer.ip, "0.0.0.0"));
 		const char *ip;
 		uint16_t port;
@@ -404,7 +432,8 @@ sip_call *sip_leg_prepare_dial(const sip_config *c, const sb_sip_dial_params *pa
 	if (!uri) {
 		*error = g_strdup(params->target && params->target[0] == '+' && !c->trunk
 		                          ? "No [sip] trunk configured for E.164 numbers"
-		                          : "The target must be an E.164 number (+14155550100) or a sip: URI");
+		                          : "The target must be an E.164 number (+14155550100) or "
+		                            "a sip: URI");
 		return NULL;
 	}
 	g_free(uri);
@@ -463,7 +492,8 @@ bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 		for (int i = 0; i < config->codec_count; i++)
 			ours |= config->codecs[i] == call->choice.codec;
 	if (!ours) {
-		sip_call_publish_status(call, "failed", 488, why ? why : "no usable codec in the answer");
+		sip_call_publish_status(call, "failed", 488,
+		                        why ? why : "no usable codec in the answer");
 		return false;
 	}
 	bool created = false;
@@ -482,8 +512,8 @@ bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 	json_t *info = participant_info(call, NULL);
 	int fd = call->reserved_fd, rtcp_fd = call->reserved_rtcp_fd;
 	call->reserved_fd = call->reserved_rtcp_fd = -1; /* the endpoint owns them now */
-	sb_participant *p = make_participant(call, room, &answer, info, fd, rtcp_fd,
-	                                     call->reserved_port);
+	sb_participant *p =
+	        make_participant(call, room, &answer, info, fd, rtcp_fd, call->reserved_port);
 	json_decref(info);
 	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
 	if (rc != SB_OK) {
@@ -562,6 +592,7 @@ bool sip_leg_send_dtmf(sip_call *call, const char *digits, char **error)
 	bool ok = sb_rtp_endpoint_send_dtmf(p, digits);
 	sb_participant_unref(p);
 	if (!ok)
-		*error = g_strdup("The peer did not negotiate telephone-event, or too many digits are queued");
+		*error = g_strdup("The peer did not negotiate telephone-event, or too many digits "
+		                  "are queued");
 	return ok;
 }

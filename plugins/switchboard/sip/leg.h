@@ -25,9 +25,9 @@ typedef struct sip_leg_inbound {
 } sip_leg_inbound;
 
 typedef struct sip_leg_answer {
-	int status;         /* when refused: 404, 486, 488, 503 … */
+	int status; /* when refused: 404, 486, 488, 503 … */
 	const char *phrase;
-	char *sdp;          /* when accepted (g_free) */
+	char *sdp; /* when accepted (g_free) */
 } sip_leg_answer;
 
 /* An inbound INVITE: picks or creates the room, negotiates, joins the

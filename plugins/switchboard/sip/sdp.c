@@ -16,24 +16,36 @@
 static const char *codec_sdp_name(sb_codec_id c)
 {
 	switch (c) {
-	case SB_CODEC_OPUS: return "opus";
-	case SB_CODEC_PCMU: return "PCMU";
-	case SB_CODEC_PCMA: return "PCMA";
-	case SB_CODEC_G722: return "G722";
-	default: return "?";
+	case SB_CODEC_OPUS:
+		return "opus";
+	case SB_CODEC_PCMU:
+		return "PCMU";
+	case SB_CODEC_PCMA:
+		return "PCMA";
+	case SB_CODEC_G722:
+		return "G722";
+	default:
+		return "?";
 	}
 }
 
 /* RTP clock as SDP states it (G.722 says 8000, RFC 3551). */
-static int codec_sdp_rate(sb_codec_id c) { return c == SB_CODEC_OPUS ? 48000 : 8000; }
+static int codec_sdp_rate(sb_codec_id c)
+{
+	return c == SB_CODEC_OPUS ? 48000 : 8000;
+}
 
 static int codec_static_pt(sb_codec_id c)
 {
 	switch (c) {
-	case SB_CODEC_PCMU: return 0;
-	case SB_CODEC_PCMA: return 8;
-	case SB_CODEC_G722: return 9;
-	default: return -1;
+	case SB_CODEC_PCMU:
+		return 0;
+	case SB_CODEC_PCMA:
+		return 8;
+	case SB_CODEC_G722:
+		return 9;
+	default:
+		return -1;
 	}
 }
 
@@ -49,10 +61,17 @@ static sb_sdp_format *format_for_pt(sb_sdp *s, int pt)
 static void static_defaults(sb_sdp_format *f)
 {
 	switch (f->pt) {
-	case 0: g_strlcpy(f->name, "PCMU", sizeof(f->name)), f->rate = 8000; break;
-	case 8: g_strlcpy(f->name, "PCMA", sizeof(f->name)), f->rate = 8000; break;
-	case 9: g_strlcpy(f->name, "G722", sizeof(f->name)), f->rate = 8000; break;
-	default: break;
+	case 0:
+		g_strlcpy(f->name, "PCMU", sizeof(f->name)), f->rate = 8000;
+		break;
+	case 8:
+		g_strlcpy(f->name, "PCMA", sizeof(f->name)), f->rate = 8000;
+		break;
+	case 9:
+		g_strlcpy(f->name, "G722", sizeof(f->name)), f->rate = 8000;
+		break;
+	default:
+		break;
 	}
 	f->channels = 1;
 }
@@ -169,7 +188,9 @@ bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, const char **error)
 		}
 		const char *v = line + 2;
 		switch (line[0]) {
-		case 'v': seen_version = !strcmp(v, "0"); break;
+		case 'v':
+			seen_version = !strcmp(v, "0");
+			break;
 		case 'm':
 			if (!strncmp(v, "audio ", 6)) {
 				if (seen_audio) { /* a second audio stream: we use the first */
@@ -193,7 +214,8 @@ bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, const char **error)
 			if (in_audio || !seen_audio)
 				parse_attribute(v, out);
 			break;
-		default: break;
+		default:
+			break;
 		}
 	}
 	g_free(copy);
@@ -327,9 +349,13 @@ const char *sb_sdp_direction_name(sb_sdp_direction d)
 sb_sdp_direction sb_sdp_answer_direction(sb_sdp_direction offered)
 {
 	switch (offered) {
-	case SB_SDP_SENDONLY: return SB_SDP_RECVONLY;
-	case SB_SDP_RECVONLY: return SB_SDP_SENDONLY;
-	case SB_SDP_INACTIVE: return SB_SDP_INACTIVE;
-	default: return SB_SDP_SENDRECV;
+	case SB_SDP_SENDONLY:
+		return SB_SDP_RECVONLY;
+	case SB_SDP_RECVONLY:
+		return SB_SDP_SENDONLY;
+	case SB_SDP_INACTIVE:
+		return SB_SDP_INACTIVE;
+	default:
+		return SB_SDP_SENDRECV;
 	}
 }

@@ -30,10 +30,10 @@ typedef struct sb_sdp_format {
 } sb_sdp_format;
 
 typedef struct sb_sdp {
-	char ip[64];       /* media-level c= or else session-level */
-	uint16_t port;     /* 0: audio refused/removed */
-	bool secure;       /* RTP/SAVP */
-	char crypto[128];  /* first a=crypto with AES_CM_128_HMAC_SHA1_80: "tag suite inline:key" */
+	char ip[64];      /* media-level c= or else session-level */
+	uint16_t port;    /* 0: audio refused/removed */
+	bool secure;      /* RTP/SAVP */
+	char crypto[128]; /* first a=crypto with AES_CM_128_HMAC_SHA1_80: "tag suite inline:key" */
 	sb_sdp_format formats[SB_SDP_MAX_FORMATS];
 	int format_count;
 	sb_sdp_direction direction;
@@ -46,8 +46,8 @@ bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, const char **error)
 
 typedef struct sb_sdp_choice {
 	sb_codec_id codec;
-	int pt;       /* the peer's payload type for it */
-	int dtmf_pt;  /* telephone-event at the codec's clock; 0: none */
+	int pt;      /* the peer's payload type for it */
+	int dtmf_pt; /* telephone-event at the codec's clock; 0: none */
 } sb_sdp_choice;
 
 /* The first codec of prefs (in our order) the offer also has.  False: no

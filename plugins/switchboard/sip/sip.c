@@ -162,7 +162,8 @@ static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 	peer_address(source, sizeof(source));
 	if (!sb_acl_allows(allow_list, source)) {
 		COUNT(rejected_acl);
-		JANUS_LOG(LOG_WARN, "[switchboard] SIP INVITE from %s refused: not in [sip] allow\n",
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] SIP INVITE from %s refused: not in [sip] allow\n",
 		          source[0] ? source : "?");
 		respond(nh, 403, "Forbidden", NULL);
 		return;
@@ -202,15 +203,25 @@ static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 	json_decref(info);
 	if (!call) {
 		switch (answer.status) {
-		case 488: COUNT(rejected_codec); break;
-		case 404: COUNT(rejected_room); break;
+		case 488:
+			COUNT(rejected_codec);
+			break;
+		case 404:
+			COUNT(rejected_room);
+			break;
 		case 486:
-		case 503: COUNT(rejected_limit); break;
-		default: COUNT(rejected_other); break;
+		case 503:
+			COUNT(rejected_limit);
+			break;
+		default:
+			COUNT(rejected_other);
+			break;
 		}
-		nua_respond(nh, answer.status, answer.phrase,
-		            TAG_IF(answer.status == 488, SIPTAG_HEADER_STR("Warning: 304 switchboard \"No usable codec\"")),
-		            TAG_END());
+		nua_respond(
+		        nh, answer.status, answer.phrase,
+		        TAG_IF(answer.status == 488,
+		               SIPTAG_HEADER_STR("Warning: 304 switchboard \"No usable codec\"")),
+		        TAG_END());
 		return;
 	}
 	call->nh = nh;
@@ -266,7 +277,8 @@ static void incoming_notify(sip_call *call, const sip_t *sip)
 		nua_bye(call->nh, TAG_END());
 	} else {
 		COUNT(refers_failed);
-		sip_call_publish_status(call, "transfer_failed", code, "the transfer target did not answer");
+		sip_call_publish_status(call, "transfer_failed", code,
+		                        "the transfer target did not answer");
 	}
 }
 
@@ -282,7 +294,8 @@ static void start_dial(sip_call *call)
 	}
 	char *to_uri = sip_leg_target_uri(&config, call->to);
 	char *from_uri = sip_leg_target_uri(&config, call->from);
-	call->nh = nua_handle(nua, call, SIPTAG_TO_STR(to_uri), SIPTAG_FROM_STR(from_uri), TAG_END());
+	call->nh =
+	        nua_handle(nua, call, SIPTAG_TO_STR(to_uri), SIPTAG_FROM_STR(from_uri), TAG_END());
 	sip_call_ref(call); /* the handle's magic */
 	nua_invite(call->nh, NUTAG_URL(to_uri), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 	           SIPTAG_PAYLOAD_STR(offer), TAG_END());
@@ -293,8 +306,8 @@ static void start_dial(sip_call *call)
 
 static const char *auth_realm(const sip_t *sip, const char **scheme)
 {
-	const msg_auth_t *au = sip->sip_www_authenticate ? sip->sip_www_authenticate
-	                                                 : sip->sip_proxy_authenticate;
+	const msg_auth_t *au =
+	        sip->sip_www_authenticate ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
 	if (!au)
 		return NULL;
 	*scheme = au->au_scheme;
@@ -315,8 +328,8 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		const char *realm = auth_realm(sip, &scheme);
 		if (realm) {
 			call->auth_tried = true;
-			char *auth = g_strdup_printf("%s:%s:%s:%s", scheme, realm, config.trunk_user,
-			                             config.trunk_password);
+			char *auth = g_strdup_printf("%s:%s:%s:%s", scheme, realm,
+			                             config.trunk_user, config.trunk_password);
 			nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
 			g_free(auth);
 			return;
@@ -358,7 +371,9 @@ static void run_command(command *cmd)
 {
 	sip_call *call = cmd->call;
 	switch (cmd->type) {
-	case CMD_DIAL: start_dial(call); break;
+	case CMD_DIAL:
+		start_dial(call);
+		break;
 	case CMD_HANGUP:
 		if (!call->nh) {
 			sip_leg_finish(call, "canceled");
@@ -384,7 +399,8 @@ static void run_command(command *cmd)
 			g_free(refer_to);
 		}
 		break;
-	case CMD_STOP: break;
+	case CMD_STOP:
+		break;
 	}
 }
 
@@ -446,9 +462,11 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 				c->end_reason = g_strdup("no-answer");
 			nua_cancel(c->nh, TAG_END());
 		} else if (state == SIP_CALL_ACTIVE && config.rtp_timeout > 0 &&
-		           sip_leg_media_idle_us(c, now) > (gint64)config.rtp_timeout * G_USEC_PER_SEC) {
+		           sip_leg_media_idle_us(c, now) >
+		                   (gint64)config.rtp_timeout * G_USEC_PER_SEC) {
 			COUNT(rtp_timeouts);
-			JANUS_LOG(LOG_INFO, "[switchboard] SIP call %s: no media for %d s, hanging up\n",
+			JANUS_LOG(LOG_INFO,
+			          "[switchboard] SIP call %s: no media for %d s, hanging up\n",
 			          c->id, config.rtp_timeout);
 			g_free(c->end_reason);
 			c->end_reason = g_strdup("rtp_timeout");
@@ -475,7 +493,9 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		else if (sip)
 			incoming_invite(nh, sip);
 		break;
-	case nua_r_invite: invite_response(call, nh, status, sip); break;
+	case nua_r_invite:
+		invite_response(call, nh, status, sip);
+		break;
 	case nua_i_cancel:
 		if (call && !call->end_reason)
 			call->end_reason = g_strdup("canceled");
@@ -483,11 +503,14 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	case nua_i_bye:
 		if (call) {
 			g_free(call->end_reason);
-			call->end_reason = g_strdup(call->refer_pending ? "transferred" : "completed");
+			call->end_reason =
+			        g_strdup(call->refer_pending ? "transferred" : "completed");
 			g_atomic_int_set(&call->state, SIP_CALL_ENDING);
 		}
 		break;
-	case nua_i_info: incoming_info(call, sip); break;
+	case nua_i_info:
+		incoming_info(call, sip);
+		break;
 	case nua_r_refer:
 		if (call && status >= 300) {
 			call->refer_pending = false;
@@ -497,7 +520,9 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			sip_call_publish_status(call, "transfer_accepted", status, NULL);
 		}
 		break;
-	case nua_i_notify: incoming_notify(call, sip); break;
+	case nua_i_notify:
+		incoming_notify(call, sip);
+		break;
 	case nua_i_state: {
 		int state = nua_callstate_init;
 		tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
@@ -541,12 +566,14 @@ static gpointer sip_main(gpointer data)
 	su_init();
 	root = su_root_create(NULL);
 	char *url = g_strdup_printf("sip:%s:%d", config.ip, config.port);
-	char *sips = config.cert_dir ? g_strdup_printf("sips:%s:%d", config.ip, config.tls_port) : NULL;
+	char *sips =
+	        config.cert_dir ? g_strdup_printf("sips:%s:%d", config.ip, config.tls_port) : NULL;
 	nua = root ? nua_create(root, on_event, NULL, NUTAG_URL(url),
 	                        TAG_IF(sips, NUTAG_SIPS_URL(sips)),
 	                        TAG_IF(config.cert_dir, NUTAG_CERTIFICATE_DIR(config.cert_dir)),
 	                        SIPTAG_USER_AGENT_STR(config.user_agent),
-	                        SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY"),
+	                        SIPTAG_ALLOW_STR(
+	                                "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY"),
 	                        NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 	                        NUTAG_ENABLEMESSAGE(0), NUTAG_SESSION_TIMER(config.session_timer),
 	                        NUTAG_MIN_SE(90), TAG_END())
@@ -556,8 +583,8 @@ static gpointer sip_main(gpointer data)
 	su_wait_t wait[1];
 	if (!nua || su_wait_create(wait, wake_fd, SU_WAIT_IN) != 0 ||
 	    su_root_register(root, wait, on_wake, NULL, 0) < 0) {
-		JANUS_LOG(LOG_ERR, "[switchboard] SIP: cannot listen on %s:%d (in use?)\n", config.ip,
-		          config.port);
+		JANUS_LOG(LOG_ERR, "[switchboard] SIP: cannot listen on %s:%d (in use?)\n",
+		          config.ip, config.port);
 		if (nua)
 			nua_destroy(nua);
 		nua = NULL;
@@ -571,10 +598,11 @@ static gpointer sip_main(gpointer data)
 	tick_timer = su_timer_create(su_root_task(root), 1000);
 	su_timer_set_for_ever(tick_timer, on_tick, NULL);
 	if (config.cert_dir)
-		JANUS_LOG(LOG_INFO, "[switchboard] SIP on %s:%d (UDP, TCP) and %d (TLS)\n", config.ip,
-		          config.port, config.tls_port);
+		JANUS_LOG(LOG_INFO, "[switchboard] SIP on %s:%d (UDP, TCP) and %d (TLS)\n",
+		          config.ip, config.port, config.tls_port);
 	else
-		JANUS_LOG(LOG_INFO, "[switchboard] SIP on %s:%d (UDP, TCP)\n", config.ip, config.port);
+		JANUS_LOG(LOG_INFO, "[switchboard] SIP on %s:%d (UDP, TCP)\n", config.ip,
+		          config.port);
 	signal_start(1);
 	su_root_run(root);
 	/* nua_shutdown ended every dialog; the legs are finished. */
@@ -599,13 +627,15 @@ bool sb_sip_start(const sb_settings *settings)
 	char *bad = NULL;
 	allow_list = config.allow ? sb_acl_parse(config.allow, &bad) : NULL;
 	if (config.allow && !allow_list) {
-		JANUS_LOG(LOG_ERR, "[switchboard] [sip] allow: '%s' is not an address or CIDR\n", bad);
+		JANUS_LOG(LOG_ERR, "[switchboard] [sip] allow: '%s' is not an address or CIDR\n",
+		          bad);
 		g_free(bad);
 		sip_config_clear(&config);
 		return false;
 	}
 	sb_rate_limit_init(&rate, config.calls_per_second, config.calls_burst);
-	nonce_secret = g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
+	nonce_secret =
+	        g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
 	commands = g_async_queue_new();
 	wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	sip_calls_init();
@@ -687,7 +717,10 @@ bool sb_sip_hangup(const char *key)
 	return true;
 }
 
-void sip_request_hangup(sip_call *call, const char *reason) { post(CMD_HANGUP, call, reason); }
+void sip_request_hangup(sip_call *call, const char *reason)
+{
+	post(CMD_HANGUP, call, reason);
+}
 
 bool sb_sip_refer(const char *key, const char *target, char **error)
 {
@@ -701,7 +734,8 @@ bool sb_sip_refer(const char *key, const char *target, char **error)
 	if (g_atomic_int_get(&call->state) != SIP_CALL_ACTIVE)
 		*error = g_strdup("The call is not answered");
 	else if (!(uri = sip_leg_target_uri(&config, target)))
-		*error = g_strdup("The target must be an E.164 number (+14155550100) or a sip: URI");
+		*error =
+		        g_strdup("The target must be an E.164 number (+14155550100) or a sip: URI");
 	else {
 		post(CMD_REFER, call, uri);
 		ok = true;
@@ -733,7 +767,10 @@ json_t *sb_sip_calls_json(void)
 	return list;
 }
 
-guint sb_sip_calls_active(void) { return thread ? sip_calls_count() : 0; }
+guint sb_sip_calls_active(void)
+{
+	return thread ? sip_calls_count() : 0;
+}
 
 void sb_sip_get_stats(sb_sip_stats *out)
 {

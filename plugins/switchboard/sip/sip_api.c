@@ -59,8 +59,8 @@ static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 	char *id = sb_sip_dial(&params, &error);
 	if (!id)
 		return api_error(SB_ERROR_INVALID_ELEMENT, error);
-	json_t *r = json_pack("{ssssssssss}", SB_EVENT_KEY, "dialing", "room", params.room, "call_id",
-	                      id, "to", target, "status", "dialing");
+	json_t *r = json_pack("{ssssssssss}", SB_EVENT_KEY, "dialing", "room", params.room,
+	                      "call_id", id, "to", target, "status", "dialing");
 	g_free(id);
 	return r;
 }
@@ -157,25 +157,6 @@ static const sb_op sip_ops[] = {
 
 /* ---- REST -------------------------------------------------------------- */
 
-static json_t *run_op(json_t *request)
-{
-	sb_op_ctx ctx = {.admin = true};
-	json_t *r = sb_ops_dispatch(request, &ctx);
-	json_decref(request);
-	return r;
-}
-
-static int op_status(json_t *r, json_t **out)
-{
-	json_t *code = json_object_get(r, "error_code");
-	if (!code)
-		return 0;
-	int status = json_integer_value(code) == SB_ERROR_NO_SUCH_PARTICIPANT ? 404 : 400;
-	*out = sb_http_error(status == 404 ? "call_not_found" : "invalid_request", "%s",
-	                     json_string_value(json_object_get(r, "error")));
-	return status;
-}
-
 static int route_phone_call(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
@@ -191,19 +172,18 @@ static int route_phone_call(const sb_rest_request *req, json_t **out, char **t, 
 		return 400;
 	}
 	char *generated = room ? NULL : g_strdup_printf("call-%08x", g_random_int());
-	json_t *op = json_pack("{ssssss}", "request", "dial", "room",
-	                       room ? json_string_value(room) : generated,
-	                       json_string_value(to)[0] == '+' ? "number" : "uri",
-	                       json_string_value(to));
+	json_t *op = json_pack(
+	        "{ssssss}", "request", "dial", "room", room ? json_string_value(room) : generated,
+	        json_string_value(to)[0] == '+' ? "number" : "uri", json_string_value(to));
 	g_free(generated);
 	if (from)
 		json_object_set(op, "from", from);
-	json_t *r = run_op(op);
-	int status = op_status(r, out);
+	json_t *r = sb_ops_run_trusted(op);
+	int status = sb_rest_op_failed(r, out);
 	if (!status) {
 		*out = json_pack("{sOsOsOss}", "callSid", json_object_get(r, "call_id"), "room",
-		                 json_object_get(r, "room"), "to", json_object_get(r, "to"), "status",
-		                 "dialing");
+		                 json_object_get(r, "room"), "to", json_object_get(r, "to"),
+		                 "status", "dialing");
 		status = 201;
 	}
 	json_decref(r);
@@ -217,8 +197,9 @@ static int route_phone_end(const sb_rest_request *req, json_t **out, char **t, c
 		*out = sb_http_error("invalid_request", "callSid too long");
 		return 400;
 	}
-	json_t *r = run_op(json_pack("{ssss}", "request", "hangup", "call_id", req->param));
-	int status = op_status(r, out);
+	json_t *r =
+	        sb_ops_run_trusted(json_pack("{ssss}", "request", "hangup", "call_id", req->param));
+	int status = sb_rest_op_failed(r, out);
 	if (!status) {
 		*out = json_pack("{ssss}", "callSid", req->param, "status", "ending");
 		status = 200;

@@ -7,7 +7,10 @@
 
 #include "sb.h"
 
-static char *dup_or_null(const char *v) { return v && *v ? g_strdup(v) : NULL; }
+static char *dup_or_null(const char *v)
+{
+	return v && *v ? g_strdup(v) : NULL;
+}
 
 /* "g722, pcmu" → our preference order; unknown names are logged and
  * skipped, an empty result falls back to the default. */
@@ -69,11 +72,13 @@ void sip_config_load(sip_config *c, const sb_settings *settings)
 	          : !strcmp(srtp, "off")    ? SIP_SRTP_OFF
 	                                    : SIP_SRTP_OPTIONAL;
 	if (strcmp(srtp, "required") && strcmp(srtp, "off") && strcmp(srtp, "optional"))
-		JANUS_LOG(LOG_WARN, "[switchboard] [sip] srtp is off, optional or required, not %s\n", srtp);
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] [sip] srtp is off, optional or required, not %s\n", srtp);
 	const char *unknown = sb_section_string(s, "unknown_rooms", "reject");
 	c->create_unknown_rooms = !strcmp(unknown, "create");
 	if (strcmp(unknown, "create") && strcmp(unknown, "reject"))
-		JANUS_LOG(LOG_WARN, "[switchboard] [sip] unknown_rooms is reject or create, not %s\n",
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] [sip] unknown_rooms is reject or create, not %s\n",
 		          unknown);
 	c->max_calls = (int)sb_section_int(s, "max_calls", 200, 1, 100000);
 	c->calls_per_second = (double)sb_section_int(s, "calls_per_second", 20, 0, 10000);
@@ -81,7 +86,8 @@ void sip_config_load(sip_config *c, const sb_settings *settings)
 	c->rtp_timeout = (int)sb_section_int(s, "rtp_timeout", 30, 0, 3600);
 	c->session_timer = (int)sb_section_int(s, "session_timer", 1800, 90, 86400);
 	c->ring_timeout = (int)sb_section_int(s, "ring_timeout", 45, 1, 600);
-	c->user_agent = g_strdup(sb_section_string(s, "user_agent", "Switchboard/" SB_PLUGIN_VERSION_STRING));
+	c->user_agent = g_strdup(
+	        sb_section_string(s, "user_agent", "Switchboard/" SB_PLUGIN_VERSION_STRING));
 }
 
 void sip_config_clear(sip_config *c)

@@ -11,15 +11,15 @@
 
 typedef struct sip_config {
 	bool enabled;
-	char *ip;          /* where the UA listens */
+	char *ip; /* where the UA listens */
 	int port, tls_port;
-	char *cert_dir;    /* agent.pem (+ cafile.pem): enables TLS */
-	char *media_ip;    /* the address in our SDP; default the RTP ip */
-	char *allow;       /* allow-list of sources for INVITEs; NULL: anyone */
+	char *cert_dir; /* agent.pem (+ cafile.pem): enables TLS */
+	char *media_ip; /* the address in our SDP; default the RTP ip */
+	char *allow;    /* allow-list of sources for INVITEs; NULL: anyone */
 	char *auth_user, *auth_password, *realm; /* inbound digest, optional */
-	char *trunk;       /* host for E.164 numbers: {trunk}.pstn.twilio.com */
-	char *trunk_user, *trunk_password;       /* outbound digest */
-	char *from;        /* our identity on outbound calls */
+	char *trunk;                       /* host for E.164 numbers: {trunk}.pstn.twilio.com */
+	char *trunk_user, *trunk_password; /* outbound digest */
+	char *from;                        /* our identity on outbound calls */
 	sb_codec_id codecs[SB_CODEC_COUNT];
 	int codec_count;
 	enum { SIP_SRTP_OFF, SIP_SRTP_OPTIONAL, SIP_SRTP_REQUIRED } srtp;
