@@ -11,16 +11,16 @@
 #include "background.h"
 #include "events.h"
 #include "media/codec.h"
+#include "participant.h"
 #include "providers/chain.h"
 #include "providers/provider.h"
-#include "participant.h"
 #include "vad.h"
 
 #define AGENT_RATE SB_AGENT_RATE
-#define AGENT_FRAME (AGENT_RATE / 50)        /* 20 ms at 16 kHz */
-#define OUT_SECONDS 60                        /* longest answer buffered */
-#define PREROLL_FRAMES 15                     /* 300 ms before the onset */
-#define MAX_QUEUED_FRAMES 250                 /* 5 s of input backlog */
+#define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
+#define OUT_SECONDS 60                /* longest answer buffered */
+#define PREROLL_FRAMES 15             /* 300 ms before the onset */
+#define MAX_QUEUED_FRAMES 250         /* 5 s of input backlog */
 
 typedef enum { LISTENING = 0, THINKING, SPEAKING } agent_state;
 static const char *state_names[] = {"listening", "thinking", "speaking"};
@@ -63,11 +63,10 @@ typedef struct sb_agent {
 	char *name;
 	int onset_ms, barge_in_onset_ms;
 	bool end_call_closes_room; /* [agent] end_call, room overrides included */
-	char *pending_tool; /* to do once what was said has been heard */
+	char *pending_tool;        /* to do once what was said has been heard */
 	/* The turn in progress, for its agent_turn record. */
-	char *turn_user, *chains[3];
+	char *turn_user;
 	int turn_latency;
-	long long turn_fallbacks;
 	json_t *pending_args;
 
 	/* Output: 16 kHz audio to play, written by the agent thread, read by
@@ -75,7 +74,7 @@ typedef struct sb_agent {
 	GMutex out_mutex;
 	int16_t *ring;
 	uint64_t written, played;
-	float out_db; /* level of what was last played (for the echo guard) */
+	float out_db;            /* level of what was last played (for the echo guard) */
 	SpeexResamplerState *up; /* mixer thread */
 } sb_agent;
 
@@ -97,7 +96,10 @@ static void agent_msg_free(agent_msg *m)
 
 /* ---- output ring (agent thread writes, mixer reads) ---- */
 
-static size_t ring_capacity(void) { return (size_t)AGENT_RATE * OUT_SECONDS; }
+static size_t ring_capacity(void)
+{
+	return (size_t)AGENT_RATE * OUT_SECONDS;
+}
 
 static void out_append(sb_agent *a, const int16_t *pcm, size_t n)
 {
@@ -240,9 +242,9 @@ static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, con
 	                                          "text", text, "final", final));
 	if (!final)
 		return;
-	json_t *line = json_pack("{sssIsssI}", "speaker", speaker, "speaker_id",
-	                         (json_int_t)speaker_id, "text", text, "timestamp",
-	                         (json_int_t)(g_get_real_time() / 1000));
+	json_t *line =
+	        json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)speaker_id,
+	                  "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
 	g_mutex_lock(&a->room->mutex);
 	json_array_append_new(a->room->transcript, line);
 	g_mutex_unlock(&a->room->mutex);
@@ -250,29 +252,19 @@ static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, con
 
 /* ---- turns ---- */
 
-static long long fallbacks_total(void)
-{
-	json_t *chains = sb_chain_stats(), *providers, *st;
-	const char *kind, *name;
-	long long n = 0;
-	json_object_foreach(chains, kind, providers)
-		json_object_foreach(providers, name, st)
-			n += json_integer_value(json_object_get(st, "fallbacks"));
-	json_decref(chains);
-	return n;
-}
-
 /* agent_turn for the call record: one per caller turn answered (or cut
- * off).  Providers are the chains' first choices; fallback is whether any
- * chain fell back during the turn. */
+ * off), with the providers that actually served it. */
 static void turn_done(sb_agent *a, const char *agent_text, bool interrupted)
 {
 	if (!a->turn_user)
 		return;
-	json_t *n = json_pack("{sssisssssssbsbss}", "room", a->room->name, "latency_ms",
-	                      a->turn_latency, "stt", a->chains[0], "llm", a->chains[1], "tts",
-	                      a->chains[2], "fallback", fallbacks_total() > a->turn_fallbacks,
-	                      "interrupted", interrupted, "user_text", a->turn_user);
+	json_t *n = sb_pipeline_turn_providers(a->pipeline);
+	if (!n)
+		n = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
+	json_t *turn = json_pack("{sssisbss}", "room", a->room->name, "latency_ms", a->turn_latency,
+	                         "interrupted", interrupted, "user_text", a->turn_user);
+	json_object_update(n, turn);
+	json_decref(turn);
 	json_object_set_new(n, "agent_text", agent_text ? json_string(agent_text) : json_null());
 	if (a->turn_latency < 0)
 		json_object_set_new(n, "latency_ms", json_null());
@@ -308,7 +300,8 @@ static void barge_in(sb_agent *a, gint64 onset_us)
 	a->pending_args = NULL;
 	__atomic_add_fetch(&stats.barge_ins, 1, __ATOMIC_RELAXED);
 	gint64 now = g_get_monotonic_time();
-	json_t *d = json_pack("{sbsI}", "audible", audible, "stop_ms", (json_int_t)((now - onset_us) / 1000));
+	json_t *d = json_pack("{sbsI}", "audible", audible, "stop_ms",
+	                      (json_int_t)((now - onset_us) / 1000));
 	if (spoken && *spoken)
 		json_object_set_new(d, "interrupted_reply", json_string(spoken));
 	turn_done(a, spoken, true);
@@ -348,7 +341,8 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		g_hash_table_remove_all(a->speakers);
 		/* The words began before the onset was confirmed. */
 		for (int i = 0; i < a->preroll_len; i++) {
-			int idx = (a->preroll_pos - a->preroll_len + i + PREROLL_FRAMES) % PREROLL_FRAMES;
+			int idx = (a->preroll_pos - a->preroll_len + i + PREROLL_FRAMES) %
+			          PREROLL_FRAMES;
 			feed_stt(a, a->preroll[idx]);
 		}
 	}
@@ -402,7 +396,6 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		turn_done(a, NULL, true); /* an answer still pending is superseded */
 		a->turn_user = g_strdup(ev->text);
 		a->turn_latency = -1;
-		a->turn_fallbacks = fallbacks_total();
 		out_clear(a); /* whatever was still playing is superseded */
 		a->first_audio_sent = false;
 		set_state(a, THINKING, -1);
@@ -554,8 +547,6 @@ static void agent_free(void *transport)
 	g_free(a->pending_tool);
 	json_decref(a->pending_args);
 	g_free(a->turn_user);
-	for (int k = 0; k < 3; k++)
-		g_free(a->chains[k]);
 	g_free(a);
 }
 
@@ -593,19 +584,16 @@ static void agent_join(sb_room *room)
 	a->speakers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	const char *name = json_string_value(json_object_get(config, "name"));
 	a->name = g_strdup(name ? name : "AI Agent");
-	static const char *const chain_keys[] = {"stt", "llm", "tts"};
-	for (int k = 0; k < 3; k++) {
-		json_t *c = json_object_get(config, chain_keys[k]);
-		const char *first = json_string_value(json_is_array(c) ? json_array_get(c, 0) : c);
-		a->chains[k] = g_strdup(first ? first : "default");
-	}
 	int err = 0;
 	if (a->room_rate != AGENT_RATE) {
 		a->down = speex_resampler_init(1, (spx_uint32_t)a->room_rate, AGENT_RATE, 3, &err);
 		a->up = speex_resampler_init(1, AGENT_RATE, (spx_uint32_t)a->room_rate, 3, &err);
 	}
-	sb_vad_config vc = {.frame_ms = 20, .onset_ms = 100, .hangover_ms = 300,
-	                    .margin_db = 12.0f, .min_level_db = -50.0f};
+	sb_vad_config vc = {.frame_ms = 20,
+	                    .onset_ms = 100,
+	                    .hangover_ms = 300,
+	                    .margin_db = 12.0f,
+	                    .min_level_db = -50.0f};
 	const char *v;
 	if ((v = json_string_value(json_object_get(config, "vad_onset_ms"))))
 		vc.onset_ms = atoi(v);
@@ -675,9 +663,8 @@ static bool auto_join_for(sb_participant *p)
 	const char *iface = sb_participant_interface(p);
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), iface))
-			return true;
+	json_array_foreach(list, i, v) if (json_is_string(v) &&
+	                                   !strcmp(json_string_value(v), iface)) return true;
 	return false;
 }
 
@@ -711,7 +698,8 @@ void sb_agents_deinit(void)
 		if (!g_cond_wait_until(&agents_cond, &agents_mutex, deadline))
 			break;
 	if (running_agents > 0)
-		JANUS_LOG(LOG_ERR, "[switchboard] %d agent thread(s) did not stop\n", running_agents);
+		JANUS_LOG(LOG_ERR, "[switchboard] %d agent thread(s) did not stop\n",
+		          running_agents);
 	g_mutex_unlock(&agents_mutex);
 	sb_pipelines_deinit();
 }
@@ -744,7 +732,10 @@ static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
 	return rc;
 }
 
-sb_error sb_agent_say(sb_room *room, const char *text) { return post_text(room, MSG_SAY, text); }
+sb_error sb_agent_say(sb_room *room, const char *text)
+{
+	return post_text(room, MSG_SAY, text);
+}
 
 sb_error sb_agent_dtmf(sb_room *room, char digit)
 {

@@ -10,7 +10,8 @@
 #include "providers/kb.h"
 #include "providers/provider.h"
 
-#define DEFAULT_APOLOGY "I'm sorry, I'm having trouble answering right now. Please try again in a moment."
+#define DEFAULT_APOLOGY                                                                            \
+	"I'm sorry, I'm having trouble answering right now. Please try again in a moment."
 /* A sentence longer than this is cut at the next comma, so speech starts. */
 #define SOFT_SENTENCE_LIMIT 90
 
@@ -57,6 +58,8 @@ struct sb_pipeline {
 	GString *sentence; /* text not yet sent to TTS */
 	char *tool;
 	json_t *tool_args;
+	/* Who served the current caller turn: {"stt","llm","tts","fallback"}. */
+	json_t *turn;
 };
 
 void sb_pipeline_event_clear(sb_pipeline_event *ev)
@@ -82,18 +85,42 @@ static void post(callback_ctx *ctx, sb_pipeline_event_type type, const char *tex
 	sb_pipeline_event_clear(&ev);
 }
 
-static void stt_partial(void *u, const char *text) { post(u, SB_PIPE_RAW_STT_PARTIAL, text, NULL, NULL, 0, NULL); }
-static void stt_final(void *u, const char *text) { post(u, SB_PIPE_RAW_STT_FINAL, text, NULL, NULL, 0, NULL); }
-static void stt_failed(void *u, const char *e) { post(u, SB_PIPE_RAW_STT_FAILED, NULL, e, NULL, 0, NULL); }
+static void stt_partial(void *u, const char *text)
+{
+	post(u, SB_PIPE_RAW_STT_PARTIAL, text, NULL, NULL, 0, NULL);
+}
+static void stt_final(void *u, const char *text)
+{
+	post(u, SB_PIPE_RAW_STT_FINAL, text, NULL, NULL, 0, NULL);
+}
+static void stt_failed(void *u, const char *e)
+{
+	post(u, SB_PIPE_RAW_STT_FAILED, NULL, e, NULL, 0, NULL);
+}
 static const sb_stt_events stt_events = {stt_partial, stt_final, stt_failed};
 
-static void llm_text(void *u, const char *d) { post(u, SB_PIPE_RAW_LLM_TEXT, d, NULL, NULL, 0, NULL); }
-static void llm_tool(void *u, const char *name, json_t *args) { post(u, SB_PIPE_RAW_LLM_TOOL, name, NULL, NULL, 0, args); }
-static void llm_done(void *u, const char *e) { post(u, SB_PIPE_RAW_LLM_DONE, NULL, e, NULL, 0, NULL); }
+static void llm_text(void *u, const char *d)
+{
+	post(u, SB_PIPE_RAW_LLM_TEXT, d, NULL, NULL, 0, NULL);
+}
+static void llm_tool(void *u, const char *name, json_t *args)
+{
+	post(u, SB_PIPE_RAW_LLM_TOOL, name, NULL, NULL, 0, args);
+}
+static void llm_done(void *u, const char *e)
+{
+	post(u, SB_PIPE_RAW_LLM_DONE, NULL, e, NULL, 0, NULL);
+}
 static const sb_llm_events llm_events = {llm_text, llm_tool, llm_done};
 
-static void tts_audio(void *u, const int16_t *pcm, size_t n) { post(u, SB_PIPE_RAW_TTS_AUDIO, NULL, NULL, pcm, n, NULL); }
-static void tts_done(void *u, const char *e) { post(u, SB_PIPE_RAW_TTS_DONE, NULL, e, NULL, 0, NULL); }
+static void tts_audio(void *u, const int16_t *pcm, size_t n)
+{
+	post(u, SB_PIPE_RAW_TTS_AUDIO, NULL, NULL, pcm, n, NULL);
+}
+static void tts_done(void *u, const char *e)
+{
+	post(u, SB_PIPE_RAW_TTS_DONE, NULL, e, NULL, 0, NULL);
+}
 static const sb_tts_events tts_events = {tts_audio, tts_done};
 
 static callback_ctx *new_ctx(sb_pipeline *p, unsigned generation)
@@ -148,23 +175,28 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	p->sentence = g_string_new(NULL);
 	g_queue_init(&p->sentences);
 	char *kb_error = NULL;
-	p->kb = sb_kb_load(config_string(config, "knowledge_base", sb_kb_default_path()), &kb_error);
+	p->kb = sb_kb_load(config_string(config, "knowledge_base", sb_kb_default_path()),
+	                   &kb_error);
 	if (!p->kb) {
-		JANUS_LOG(LOG_WARN, "[switchboard] agent: no knowledge base (%s)\n", kb_error ? kb_error : "?");
+		JANUS_LOG(LOG_WARN, "[switchboard] agent: no knowledge base (%s)\n",
+		          kb_error ? kb_error : "?");
 		g_free(kb_error);
 	}
 	const char *greeting = config_string(config, "greeting", NULL);
 	if (greeting)
 		p->greeting = g_strdup(greeting);
 	else if (p->kb)
-		p->greeting = sb_kb_fill(p->kb, sb_kb_text(json_object_get(p->kb, "greeting"), p->language), NULL);
+		p->greeting = sb_kb_fill(
+		        p->kb, sb_kb_text(json_object_get(p->kb, "greeting"), p->language), NULL);
 	p->apology = g_strdup(config_string(config, "apology", DEFAULT_APOLOGY));
 	char *facts = p->kb ? json_dumps(p->kb, JSON_COMPACT) : NULL;
 	p->system_prompt = g_strdup_printf(
 	        "%s\nYou are on a live voice call: answer in one to three short spoken sentences, "
-	        "no lists or markup. Use the transfer_to_human tool when the caller asks for a person, "
+	        "no lists or markup. Use the transfer_to_human tool when the caller asks for a "
+	        "person, "
 	        "and end_call after saying goodbye.%s%s",
-	        config_string(config, "persona", "You are a friendly, efficient customer service voice agent."),
+	        config_string(config, "persona",
+	                      "You are a friendly, efficient customer service voice agent."),
 	        facts ? "\nKnowledge base (JSON): " : "", facts ? facts : "");
 	free(facts);
 
@@ -200,8 +232,32 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	return p;
 }
 
+/* Remembers which provider served a step of the caller's turn (the first
+ * one to give output wins: later TTS jobs of the same answer do not
+ * overwrite it), for the turn's record. */
+static void note_provider(sb_pipeline *p, const char *key, const void *call)
+{
+	if (!call || !p->is_reply || json_is_string(json_object_get(p->turn, key)))
+		return;
+	int position = -1;
+	char *name = sb_chain_call_provider(call, &position);
+	if (name)
+		json_object_set_new(p->turn, key, json_string(name));
+	if (position > 0)
+		json_object_set_new(p->turn, "fallback", json_true());
+	g_free(name);
+}
+
+json_t *sb_pipeline_turn_providers(sb_pipeline *p)
+{
+	note_provider(p, "llm", p->llm_call);
+	note_provider(p, "tts", p->tts_job);
+	return json_deep_copy(p->turn);
+}
+
 static void release_llm(sb_pipeline *p)
 {
+	note_provider(p, "llm", p->llm_call);
 	if (p->llm_call)
 		sb_llm_chain_release(p->llm_call);
 	p->llm_call = NULL;
@@ -211,6 +267,7 @@ static void release_llm(sb_pipeline *p)
 
 static void release_tts(sb_pipeline *p)
 {
+	note_provider(p, "tts", p->tts_job);
 	if (p->tts_job)
 		sb_tts_chain_release(p->tts_job);
 	p->tts_job = NULL;
@@ -240,6 +297,7 @@ void sb_pipeline_free(sb_pipeline *p)
 	json_decref(p->memory);
 	json_decref(p->history);
 	json_decref(p->tool_args);
+	json_decref(p->turn);
 	g_free(p->tool);
 	g_free(p->llm_error);
 	g_free(p->room);
@@ -250,15 +308,22 @@ void sb_pipeline_free(sb_pipeline *p)
 	g_free(p);
 }
 
-const char *sb_pipeline_greeting(sb_pipeline *p) { return p->greeting; }
+const char *sb_pipeline_greeting(sb_pipeline *p)
+{
+	return p->greeting;
+}
 
 /* ---- speaking ---- */
 
 static void emit(sb_pipeline *p, sb_pipeline_event_type type, const char *text, const char *error,
                  int16_t *pcm, size_t samples, json_t *json)
 {
-	sb_pipeline_event ev = {.type = type, .text = (char *)text, .error = (char *)error,
-	                        .pcm = pcm, .samples = samples, .json = json};
+	sb_pipeline_event ev = {.type = type,
+	                        .text = (char *)text,
+	                        .error = (char *)error,
+	                        .pcm = pcm,
+	                        .samples = samples,
+	                        .json = json};
 	p->emit(p->user, &ev);
 }
 
@@ -270,7 +335,8 @@ static void speak_next(sb_pipeline *p)
 		p->tts_ctx = new_ctx(p, p->generation);
 		p->tts_job = sb_tts_chain_speak(p->tts, text, &tts_events, p->tts_ctx, &error);
 		if (!p->tts_job) {
-			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS failed: %s\n", error ? error : "?");
+			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS failed: %s\n",
+			          error ? error : "?");
 			g_free(p->tts_ctx);
 			p->tts_ctx = NULL;
 		}
@@ -298,7 +364,8 @@ static void split_sentences(sb_pipeline *p, bool flush)
 		for (gsize i = 0; s[i]; i++) {
 			bool end = (s[i] == '.' || s[i] == '!' || s[i] == '?' || s[i] == '\n') &&
 			           (s[i + 1] == ' ' || s[i + 1] == '\n' || s[i + 1] == '\0');
-			bool soft = i >= SOFT_SENTENCE_LIMIT && (s[i] == ',' || s[i] == ';') && s[i + 1] == ' ';
+			bool soft = i >= SOFT_SENTENCE_LIMIT && (s[i] == ',' || s[i] == ';') &&
+			            s[i + 1] == ' ';
 			if ((end && (s[i + 1] != '\0' || flush)) || soft) {
 				cut = (gssize)i + 1;
 				break;
@@ -353,13 +420,17 @@ static void finish_answer(sb_pipeline *p)
 	g_string_truncate(p->reply, 0);
 }
 
-static void start_answer(sb_pipeline *p, const char *heard)
+/* heard_by: the STT stream that heard the turn; NULL for a key press. */
+static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by)
 {
 	if (p->answering)
 		g_free(sb_pipeline_interrupt(p)); /* a new turn replaces the old answer */
 	json_array_append_new(p->history, json_pack("{ssss}", "role", "user", "content", heard));
 	p->answering = true;
 	p->is_reply = true;
+	json_decref(p->turn);
+	p->turn = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
+	note_provider(p, "stt", heard_by);
 	g_string_truncate(p->reply, 0);
 	g_string_truncate(p->sentence, 0);
 	sb_llm_request req = {
@@ -388,7 +459,7 @@ static void start_answer(sb_pipeline *p, const char *heard)
 void sb_pipeline_text(sb_pipeline *p, const char *text)
 {
 	emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
-	start_answer(p, text);
+	start_answer(p, text, NULL);
 }
 
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
@@ -403,7 +474,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		char *text = g_strstrip(g_strdup(raw->text ? raw->text : ""));
 		if (*text) {
 			emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
-			start_answer(p, text);
+			start_answer(p, text, p->stt_stream);
 		}
 		g_free(text);
 		break;
@@ -449,7 +520,8 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		if (stale)
 			break;
 		if (raw->error)
-			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS in %s: %s\n", p->room, raw->error);
+			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS in %s: %s\n", p->room,
+			          raw->error);
 		release_tts(p);
 		speak_next(p);
 		finish_answer(p);
@@ -481,7 +553,8 @@ char *sb_pipeline_interrupt(sb_pipeline *p)
 	char *said = g_strdup(p->reply->str);
 	if (p->is_reply && p->answering && p->reply->len) {
 		char *marked = g_strdup_printf("%s [interrupted by the caller]", p->reply->str);
-		json_array_append_new(p->history, json_pack("{ssss}", "role", "assistant", "content", marked));
+		json_array_append_new(p->history,
+		                      json_pack("{ssss}", "role", "assistant", "content", marked));
 		g_free(marked);
 	}
 	p->answering = false;

@@ -80,6 +80,10 @@ void sb_pipeline_say(sb_pipeline *p, const char *text);
 /* Cancels the answer in progress; returns its text so far (g_free), which
  * the history keeps, marked as interrupted. */
 char *sb_pipeline_interrupt(sb_pipeline *p);
+/* Which providers served the latest caller turn, for its record:
+ * {"stt","llm","tts": name or null, "fallback": a chain fell back}.  New
+ * reference. */
+json_t *sb_pipeline_turn_providers(sb_pipeline *p);
 /* No answer being written or spoken. */
 bool sb_pipeline_idle(sb_pipeline *p);
 

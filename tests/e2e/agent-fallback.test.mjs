@@ -72,23 +72,30 @@ async function call(room, llm) {
 	offset = 0;
 	const heard = await until('a caller turn', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker === 'Caller'), 20000);
 	const answer = await until('the agent\'s answer', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker !== 'Caller' && e.timestamp >= heard.timestamp), 20000);
+	const turn = await until('the turn\'s record', () => events.find((e) => inRoom(e) && e.type === 'agent_turn'), 20000);
 	clearInterval(timer);
 	sock.close();
-	return answer.text;
+	return { text: answer.text, turn };
 }
 
 test('a failing model falls through to the local dialog engine', { timeout: 90000 }, async () => {
 	const before = requests.length;
-	const answer = await call(`fallback-${process.pid}`, ['flaky', 'local']);
+	const { text: answer, turn } = await call(`fallback-${process.pid}`, ['flaky', 'local']);
 	assert.ok(requests.length > before, 'the flaky provider was asked first');
 	assert.equal(requests[requests.length - 1].auth, 'Bearer sk-test');
 	assert.equal(JSON.parse(requests[requests.length - 1].body).stream, true);
 	assert.doesNotMatch(answer, /having trouble/, `answered by the local engine: ${answer}`);
+	// The turn's record names the provider that answered, not the first choice.
+	assert.equal(turn.llm, 'local', JSON.stringify(turn));
+	assert.equal(turn.fallback, true, JSON.stringify(turn));
+	assert.equal(turn.stt, 'pocketsphinx', JSON.stringify(turn));
+	assert.equal(turn.tts, 'espeak-ng', JSON.stringify(turn));
 });
 
 test('with every model failing the agent apologises, and metrics show it', { timeout: 90000 }, async () => {
-	const answer = await call(`nofallback-${process.pid}`, ['flaky']);
+	const { text: answer, turn } = await call(`nofallback-${process.pid}`, ['flaky']);
 	assert.match(answer, /sorry, I'm having trouble/i);
+	assert.equal(turn.llm, null, `no model answered: ${JSON.stringify(turn)}`);
 	const metrics = await (await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
 	assert.match(metrics, /switchboard_provider_failures_total\{kind="llm",provider="flaky"\} [1-9]/);
 	assert.match(metrics, /switchboard_agent_failed_turns_total [1-9]/);

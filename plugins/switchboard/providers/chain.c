@@ -135,6 +135,7 @@ static void stt_final(void *user, const char *text)
 	else
 		sb_ccall_cancel_timer_locked(cc);
 	att->success_recorded = true;
+	cc->served = (int)att->index;
 	entry *e = sb_ccall_entry(cc, att);
 	g_mutex_unlock(&cc->lock);
 	sb_pstat_success(e->st);

@@ -93,6 +93,14 @@ sb_tts_job *sb_tts_chain_speak(sb_tts_chain *chain, const char *text, const sb_t
                                void *user, char **error);
 void sb_tts_chain_release(sb_tts_job *job);
 
+/* Which provider of its chain produced a call's output: `call` is an
+ * sb_llm_call, sb_stt_stream (the provider of the latest final) or
+ * sb_tts_job.  Returns its name (g_free; NULL before any output) and sets
+ * *position to its place in the chain: 0 is the first choice, more means
+ * the chain fell back (a provider failed or its breaker was open); -1
+ * before any output.  Any thread, until the call is released. */
+char *sb_chain_call_provider(const void *call, int *position);
+
 /* Chains from provider names, implementations from the registry
  * (sb_*_provider_find): names is a JSON array of strings or one string
  * "openai, local".  Unknown or disabled names are skipped with a log line;

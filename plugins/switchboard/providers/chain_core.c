@@ -300,6 +300,7 @@ ccall *sb_ccall_new(chain *ch, void *user)
 	sb_gate_init(&cc->gate);
 	cc->summary = g_string_new(NULL);
 	cc->user = user;
+	cc->served = -1;
 	return cc;
 }
 
@@ -579,6 +580,7 @@ void sb_ccall_success_locked(attempt *att)
 	sb_ccall_cancel_timer_locked(cc);
 	bool record = !att->success_recorded;
 	att->success_recorded = true;
+	cc->served = (int)att->index;
 	entry *e = sb_ccall_entry(cc, att);
 	g_mutex_unlock(&cc->lock);
 	if (record)
@@ -598,6 +600,8 @@ void sb_ccall_output_locked(attempt *att, bool counts)
 		att->success_recorded = true;
 		record = true;
 	}
+	if (counts)
+		cc->served = (int)att->index;
 	entry *e = sb_ccall_entry(cc, att);
 	g_mutex_unlock(&cc->lock);
 	if (record)
@@ -613,6 +617,25 @@ bool sb_ccall_event_begin(attempt *att)
 		return false;
 	}
 	return true;
+}
+
+char *sb_chain_call_provider(const void *call, int *position)
+{
+	ccall *cc = (ccall *)call;
+	char *name = NULL;
+	int served = -1;
+	if (cc) {
+		g_mutex_lock(&cc->lock);
+		served = cc->served;
+		if (served >= 0) {
+			entry *e = cc->ch->entries->pdata[served];
+			name = g_strdup(e->cfg->name ? e->cfg->name : "?");
+		}
+		g_mutex_unlock(&cc->lock);
+	}
+	if (position)
+		*position = served;
+	return name;
 }
 
 /* ---- the runner ---- */

@@ -58,6 +58,7 @@ struct ccall {
 	bool finished;
 	bool output;      /* LLM/TTS: output has started */
 	bool any_started; /* some provider's start() returned a handle */
+	int served;       /* index of the entry whose output the user got; -1: none yet */
 	GSource *timer;
 	GString *summary;
 	void *user;
