@@ -13,6 +13,7 @@
 #include "media/codec.h"
 #include "participant.h"
 #include "providers/chain.h"
+#include "providers/current.h"
 #include "providers/provider.h"
 #include "vad.h"
 
@@ -78,7 +79,6 @@ typedef struct sb_agent {
 	SpeexResamplerState *up; /* mixer thread */
 } sb_agent;
 
-static const sb_settings *settings;
 static GMutex agents_mutex;
 static GCond agents_cond;
 static int running_agents;
@@ -571,7 +571,9 @@ static void agent_join(sb_room *room)
 	g_mutex_lock(&room->mutex);
 	json_t *overrides = room->agent_config ? json_deep_copy(room->agent_config) : NULL;
 	g_mutex_unlock(&room->mutex);
-	json_t *config = json_deep_copy(settings->agent);
+	sb_provider_snapshot *now = sb_providers_current();
+	json_t *config = now ? json_deep_copy(now->agent) : json_object();
+	sb_provider_snapshot_unref(now);
 	if (overrides)
 		json_object_update(config, overrides);
 	json_decref(overrides);
@@ -659,13 +661,16 @@ static void agent_leave(sb_room *room)
  * auto_join = ["phone", "whatsapp"]). */
 static bool auto_join_for(sb_participant *p)
 {
-	json_t *list = json_object_get(settings->agent, "auto_join");
+	sb_provider_snapshot *now = sb_providers_current();
+	json_t *list = now ? json_object_get(now->agent, "auto_join") : NULL;
 	const char *iface = sb_participant_interface(p);
+	bool wanted = false;
 	size_t i;
 	json_t *v;
 	json_array_foreach(list, i, v) if (json_is_string(v) &&
-	                                   !strcmp(json_string_value(v), iface)) return true;
-	return false;
+	                                   !strcmp(json_string_value(v), iface)) wanted = true;
+	sb_provider_snapshot_unref(now);
+	return wanted;
 }
 
 static void membership_changed(sb_room *room, sb_participant *p, bool joined, guint humans)
@@ -682,11 +687,9 @@ static void membership_changed(sb_room *room, sb_participant *p, bool joined, gu
 
 /* ---- public ---- */
 
-bool sb_agents_init(const sb_settings *s)
+void sb_agents_init(void)
 {
-	settings = s;
 	sb_room_set_membership_hook(membership_changed);
-	return sb_pipelines_init(s);
 }
 
 void sb_agents_deinit(void)
@@ -701,7 +704,6 @@ void sb_agents_deinit(void)
 		JANUS_LOG(LOG_ERR, "[switchboard] %d agent thread(s) did not stop\n",
 		          running_agents);
 	g_mutex_unlock(&agents_mutex);
-	sb_pipelines_deinit();
 }
 
 void sb_agent_enable(sb_room *room, bool enable)

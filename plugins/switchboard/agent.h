@@ -18,7 +18,8 @@
 #include "sb.h"
 #include "settings.h"
 
-bool sb_agents_init(const sb_settings *settings);
+/* Agents build their providers from providers/current.h. */
+void sb_agents_init(void);
 /* Stops every agent and waits for their threads. */
 void sb_agents_deinit(void);
 

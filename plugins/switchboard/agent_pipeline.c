@@ -7,6 +7,7 @@
 
 #include "providers/chain.h"
 #include "providers/config.h"
+#include "providers/current.h"
 #include "providers/kb.h"
 #include "providers/provider.h"
 
@@ -14,9 +15,6 @@
 	"I'm sorry, I'm having trouble answering right now. Please try again in a moment."
 /* A sentence longer than this is cut at the next comma, so speech starts. */
 #define SOFT_SENTENCE_LIMIT 90
-
-static sb_provider_set *provider_set;
-static const sb_settings *settings;
 
 /* What a provider callback needs: which pipeline, which answer. */
 typedef struct callback_ctx {
@@ -133,26 +131,6 @@ static callback_ctx *new_ctx(sb_pipeline *p, unsigned generation)
 
 /* ---- providers ---- */
 
-bool sb_pipelines_init(const sb_settings *s)
-{
-	settings = s;
-	provider_set = sb_provider_set_new(s->providers);
-	return provider_set != NULL;
-}
-
-void sb_pipelines_deinit(void)
-{
-	sb_provider_set_free(provider_set);
-	provider_set = NULL;
-}
-
-/* The agent's provider names for one kind, or the embedded default. */
-static json_t *names_for(json_t *config, const char *key, const char *fallback)
-{
-	json_t *v = json_object_get(config, key);
-	return json_is_array(v) || json_is_string(v) ? json_incref(v) : json_string(fallback);
-}
-
 static const char *config_string(json_t *config, const char *key, const char *def)
 {
 	const char *v = json_string_value(json_object_get(config, key));
@@ -206,19 +184,26 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 		memset(&opt[k], 0, sizeof(opt[k]));
 		sb_chain_options_from_json(&opt[k], config, (sb_provider_kind)k);
 	}
-	json_t *names = names_for(config, "stt", "pocketsphinx");
-	p->stt = sb_stt_chain_build(provider_set, names, &opt[SB_KIND_STT], error);
+	sb_provider_snapshot *now = sb_providers_current();
+	if (!now) {
+		*error = g_strdup("providers are not set up");
+		sb_pipeline_free(p);
+		return NULL;
+	}
+	json_t *names = sb_agent_chain_names(config, "stt");
+	p->stt = sb_stt_chain_build(now->set, names, &opt[SB_KIND_STT], error);
 	json_decref(names);
 	if (p->stt) {
-		names = names_for(config, "llm", "local");
-		p->llm = sb_llm_chain_build(provider_set, names, &opt[SB_KIND_LLM], error);
+		names = sb_agent_chain_names(config, "llm");
+		p->llm = sb_llm_chain_build(now->set, names, &opt[SB_KIND_LLM], error);
 		json_decref(names);
 	}
 	if (p->llm) {
-		names = names_for(config, "tts", "espeak-ng");
-		p->tts = sb_tts_chain_build(provider_set, names, &opt[SB_KIND_TTS], error);
+		names = sb_agent_chain_names(config, "tts");
+		p->tts = sb_tts_chain_build(now->set, names, &opt[SB_KIND_TTS], error);
 		json_decref(names);
 	}
+	sb_provider_snapshot_unref(now);
 	if (!p->stt || !p->llm || !p->tts) {
 		sb_pipeline_free(p);
 		return NULL;

@@ -57,10 +57,8 @@ typedef void (*sb_pipeline_emit)(void *user, sb_pipeline_event *ev);
 
 typedef struct sb_pipeline sb_pipeline;
 
-bool sb_pipelines_init(const sb_settings *settings);
-void sb_pipelines_deinit(void);
-
-/* config: the agent's settings ([agent] merged with the room's overrides):
+/* config: the agent's settings ([agent] in force, see providers/current.h,
+ * merged with the room's overrides):
  * stt/llm/tts lists of provider names, language, voice, greeting, persona,
  * knowledge_base.  NULL with *error when no provider of a kind can start. */
 sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post post,

@@ -15,6 +15,8 @@
 #include "http.h"
 #include "mixer.h"
 #include "providers/chain.h"
+#include "providers/current.h"
+#include "reload.h"
 #include "providers/embedded.h"
 #include "providers/http_client.h"
 #include "providers/ws_client.h"
@@ -235,8 +237,10 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		sb_mixer_stop();
 		return -1;
 	}
-	if (!sb_agents_init(settings))
+	if (!sb_providers_current_init(settings->providers, settings->agent))
 		JANUS_LOG(LOG_ERR, "[switchboard] agent providers could not be set up: no AI agent\n");
+	sb_agents_init();
+	sb_reload_ops_register(settings->config_folder);
 	/* Load the embedded speech engines now (about 0.35 s), not in the
 	 * first call's face. */
 	char *engine_error = NULL;
@@ -277,6 +281,7 @@ static void sb_destroy(void)
 	sb_rooms_deinit();
 	modules_finish();
 	sb_agents_deinit();
+	sb_providers_current_deinit();
 	/* Providers' threads, once no agent uses them. */
 	sb_chain_shutdown();
 	sb_ws_shutdown();

@@ -115,6 +115,7 @@ static void load_rooms(sb_settings *cfg, janus_config *jc)
 sb_settings *sb_settings_load(const char *folder)
 {
 	sb_settings *cfg = g_new0(sb_settings, 1);
+	cfg->config_folder = g_strdup(folder);
 	cfg->sampling_rate = 48000;
 	cfg->mixer_threads = 0;
 	cfg->ephemeral_rooms = true;
@@ -309,6 +310,7 @@ void sb_settings_free(sb_settings *cfg)
 {
 	if (!cfg)
 		return;
+	g_free(cfg->config_folder);
 	g_free(cfg->admin_key);
 	g_free(cfg->rtp_ip);
 	g_free(cfg->http_ip);

@@ -58,6 +58,8 @@ typedef struct sb_settings {
 	 * [transfer], [phone]) as JSON objects of strings; read them with
 	 * sb_settings_section and the sb_section_* getters. */
 	json_t *sections;
+	/* Where the file was read from (NULL: defaults only), for reloads. */
+	char *config_folder;
 } sb_settings;
 
 /* The section as a JSON object (empty when absent; NULL only without cfg). */

@@ -1,20 +1,23 @@
 // Provider fallback in a real agent: a language model that fails (HTTP 500
 // from a local server speaking OpenAI's API) falls through to the local
 // dialog engine; with no fallback left the agent apologises instead of going
-// silent; the failures show in /metrics.
+// silent; the failures show in /metrics.  A provider config changed in the
+// file is put in force by reload_providers without a restart, and a broken
+// one changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { openNotifications } from '../lib/notifications.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, API_PORT, API_KEY } from '../lib/janus.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
+import { stub as stubServer, sse, openaiChunks } from '../integration/providers-lib.mjs';
 
-let janus, stub, notes, events;
+let janus, stub, good, notes, events, conf;
 const requests = [];
 const until = (...a) => notes.until(...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -30,7 +33,8 @@ before(async () => {
 		});
 	});
 	await new Promise((r) => stub.listen(0, '127.0.0.1', r));
-	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8').replace(
+	good = await stubServer((req, res) => sse(res, openaiChunks(['The reloaded model ', 'answers this call.'])));
+	conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8').replace(
 		'providers: {',
 		`providers: {\n\tflaky: { type = "openai", base_url = "http://127.0.0.1:${stub.address().port}/v1", api_key = "sk-test", llm_model = "test-model" }`);
 	janus = await startJanus({ pluginConfig: conf });
@@ -41,6 +45,7 @@ after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
 	stub?.close();
+	await good?.close();
 });
 
 
@@ -99,4 +104,44 @@ test('with every model failing the agent apologises, and metrics show it', { tim
 	const metrics = await (await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
 	assert.match(metrics, /switchboard_provider_failures_total\{kind="llm",provider="flaky"\} [1-9]/);
 	assert.match(metrics, /switchboard_agent_failed_turns_total [1-9]/);
+});
+
+test('reload_providers puts a changed provider config in force without a restart', { timeout: 90000 }, async () => {
+	// The config file Janus reads (the copy in its private config folder).
+	const file = join(dirname(janus.logPath), 'run', 'conf', 'janus.plugin.switchboard.jcfg');
+	const inForce = readFileSync(file, 'utf8');
+	const withFresh = inForce.replace('providers: {',
+		`providers: {\n\tfresh: { type = "openai", base_url = "${good.base}/v1", api_key = "sk-fresh", llm_model = "fresh-model" }`);
+
+	// A broken file (the agent's model list names nothing usable) changes nothing.
+	writeFileSync(file, withFresh.replace('llm = ["local"]', 'llm = ["no-such-model"]'));
+	const refused = await adminRequest({ request: 'reload_providers' });
+	assert.equal(refused.error_code, 485, JSON.stringify(refused));
+	assert.match(refused.error, /no usable llm provider/);
+	const r = await fetch(`${API_URL}/api/admin`, {
+		method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ request: 'reload_providers' }) });
+	assert.equal(r.status, 400);
+	const room = `reloaded-${process.pid}`;
+	const create = await fetch(`${API_URL}/room/create`, {
+		method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ roomName: `${room}-before`, agent: { llm: ['fresh'] } }) });
+	assert.equal(create.status, 201);
+
+	// The good file: the new provider is in force, for new calls.
+	writeFileSync(file, withFresh);
+	const done = await adminRequest({ request: 'reload_providers' });
+	assert.equal(done.switchboard, 'success', JSON.stringify(done));
+	const fresh = done.providers.find((p) => p.name === 'fresh');
+	assert.ok(fresh && fresh.enabled, JSON.stringify(done.providers));
+	assert.equal(fresh.base_url, `${good.base}/v1`);
+	assert.deepEqual(done.chains.llm, ['local']);
+	assert.ok(!JSON.stringify(done).includes('sk-fresh'), 'keys are never shown');
+	const { text, turn } = await call(room, ['fresh']);
+	assert.match(text, /reloaded model answers this call/);
+	assert.equal(turn.llm, 'fresh');
+	assert.equal(turn.fallback, false);
+	const asked = good.requests.at(-1);
+	assert.equal(asked.headers.authorization, 'Bearer sk-fresh');
+	assert.equal(JSON.parse(asked.body.toString()).model, 'fresh-model');
 });

@@ -10,8 +10,6 @@
 #include "../auth.h"
 #include "../http.h"
 #include "../ops.h"
-#include "../providers/embedded.h"
-#include "../providers/kb.h"
 #include "../rest.h"
 #include "queries.h"
 #include "records.h"
@@ -329,36 +327,6 @@ static int route_admin(const sb_rest_request *req, json_t **out, char **text, co
 	return 200;
 }
 
-/* reload_kb: reads and checks the agent's knowledge base again; agents
- * that join from now on, and the dialog engine's next answers, use it. A
- * broken file changes nothing and says what is wrong. */
-static json_t *op_reload_kb(json_t *body, sb_op_ctx *ctx)
-{
-	(void)body, (void)ctx;
-	const char *path = json_string_value(json_object_get(settings->agent, "knowledge_base"));
-	if (!path || !*path)
-		path = sb_kb_default_path();
-	char *error = NULL;
-	json_t *kb = sb_kb_load(path, &error);
-	if (!kb) {
-		json_t *r = sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                         "Knowledge base not reloaded: %s", error ? error : "?");
-		g_free(error);
-		return r;
-	}
-	sb_llm_local_forget_kb();
-	json_t *r = json_pack("{sssssisi}", "switchboard", "success", "knowledge_base", path,
-	                      "intents", (int)json_array_size(json_object_get(kb, "intents")),
-	                      "faqs", (int)json_array_size(json_object_get(kb, "faqs")));
-	json_decref(kb);
-	JANUS_LOG(LOG_INFO, "[switchboard] knowledge base %s reloaded\n", path);
-	return r;
-}
-
-static const sb_op ops[] = {
-        {"reload_kb", op_reload_kb, SB_OP_ADMIN},
-};
-
 static const sb_rest_route routes[] = {
         {"GET", "/api/calls", route_calls, 0},
         {"GET", "/api/calls/{}", route_call, 0},
@@ -388,7 +356,6 @@ bool sb_store_module_start(const sb_settings *s)
 {
 	settings = s;
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
-	sb_ops_register(ops, G_N_ELEMENTS(ops));
 	json_t *section = sb_settings_section(s, "store");
 	if (sb_section_bool(section, "enabled", true) == false) {
 		unavailable = g_strdup("disabled in the configuration ([store] enabled = false)");

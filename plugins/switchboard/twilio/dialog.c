@@ -6,16 +6,11 @@
 
 #include "http.h"
 #include "providers/chain.h"
+#include "providers/current.h"
 #include "providers/kb.h"
 #include "twilio.h"
 
 #define APOLOGY "Sorry, I cannot answer right now. Please try again in a moment."
-
-static sb_provider_set *provider_set;
-static json_t *knowledge;
-static json_t *llm_names;
-static sb_chain_options llm_options;
-static const char *persona;
 
 /* One model call; lives until its done() reached the HTTP thread or the
  * dialog let go of it. */
@@ -30,6 +25,7 @@ typedef struct turn {
 
 struct sb_dialog {
 	sb_llm_chain *chain;
+	json_t *knowledge;
 	char *system_prompt;
 	json_t *history;
 	json_t *memory;
@@ -38,36 +34,6 @@ struct sb_dialog {
 	void *user;
 };
 
-bool sb_twilio_dialogs_init(const sb_settings *s)
-{
-	provider_set = sb_provider_set_new(s->providers);
-	char *error = NULL;
-	const char *kb = json_string_value(json_object_get(s->agent, "knowledge_base"));
-	knowledge = sb_kb_load(kb && *kb ? kb : sb_kb_default_path(), &error);
-	if (!knowledge) {
-		JANUS_LOG(LOG_WARN, "[switchboard] twilio: no knowledge base (%s)\n",
-		          error ? error : "?");
-		g_free(error);
-	}
-	json_t *names = json_object_get(s->agent, "llm");
-	llm_names = json_is_array(names) || json_is_string(names) ? json_incref(names)
-	                                                          : json_string("local");
-	memset(&llm_options, 0, sizeof(llm_options));
-	sb_chain_options_from_json(&llm_options, s->agent, SB_KIND_LLM);
-	persona = json_string_value(json_object_get(s->agent, "persona"));
-	return provider_set != NULL;
-}
-
-void sb_twilio_dialogs_deinit(void)
-{
-	sb_provider_set_free(provider_set);
-	provider_set = NULL;
-	json_decref(knowledge);
-	knowledge = NULL;
-	json_decref(llm_names);
-	llm_names = NULL;
-}
-
 sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, void *user)
 {
 	sb_dialog *d = g_new0(sb_dialog, 1);
@@ -75,15 +41,32 @@ sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, vo
 	d->user = user;
 	d->history = json_array();
 	d->memory = json_object();
+	/* The provider config and knowledge base in force now (a reload
+	 * changes the next dialog, not this one). */
+	sb_provider_snapshot *now = sb_providers_current();
+	json_t *agent = now ? now->agent : NULL;
 	char *error = NULL;
-	if (provider_set)
-		d->chain = sb_llm_chain_build(provider_set, llm_names, &llm_options, &error);
+	if (now) {
+		sb_chain_options options = {0};
+		sb_chain_options_from_json(&options, agent, SB_KIND_LLM);
+		json_t *names = sb_agent_chain_names(agent, "llm");
+		d->chain = sb_llm_chain_build(now->set, names, &options, &error);
+		json_decref(names);
+	}
 	if (!d->chain) {
 		JANUS_LOG(LOG_WARN, "[switchboard] twilio: no language model (%s)\n",
 		          error ? error : "?");
+		g_clear_pointer(&error, g_free);
+	}
+	const char *kb = json_string_value(json_object_get(agent, "knowledge_base"));
+	d->knowledge = sb_kb_load(kb && *kb ? kb : sb_kb_default_path(), &error);
+	if (!d->knowledge) {
+		JANUS_LOG(LOG_WARN, "[switchboard] twilio: no knowledge base (%s)\n",
+		          error ? error : "?");
 		g_free(error);
 	}
-	char *facts = knowledge ? json_dumps(knowledge, JSON_COMPACT) : NULL;
+	const char *persona = json_string_value(json_object_get(agent, "persona"));
+	char *facts = d->knowledge ? json_dumps(d->knowledge, JSON_COMPACT) : NULL;
 	bool chat = !strcmp(channel, "chat");
 	d->system_prompt = g_strdup_printf(
 	        "%s\n%s Use the transfer_to_human tool when the user asks for a person, and "
@@ -96,6 +79,7 @@ sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, vo
 	               "sentences, "
 	               "no lists or markup.",
 	        facts ? "\nKnowledge base (JSON): " : "", facts ? facts : "");
+	sb_provider_snapshot_unref(now);
 	free(facts);
 	return d;
 }
@@ -133,6 +117,7 @@ void sb_dialog_free(sb_dialog *d)
 		sb_llm_chain_free(d->chain);
 	json_decref(d->history);
 	json_decref(d->memory);
+	json_decref(d->knowledge);
 	g_free(d->system_prompt);
 	g_free(d);
 }
@@ -236,7 +221,7 @@ void sb_dialog_ask(sb_dialog *d, const char *text)
 		        .messages = d->history,
 		        .tools = true,
 		        .memory = d->memory,
-		        .knowledge = knowledge,
+		        .knowledge = d->knowledge,
 		        .language = "en",
 		};
 		t->call = sb_llm_chain_start(d->chain, &req, &llm_events, t, &error);

@@ -12,7 +12,6 @@
 
 #include <jansson.h>
 
-#include "settings.h"
 
 typedef struct sb_dialog sb_dialog;
 
@@ -26,10 +25,8 @@ typedef struct sb_dialog_events {
 	             const char *error);
 } sb_dialog_events;
 
-bool sb_twilio_dialogs_init(const sb_settings *settings);
-void sb_twilio_dialogs_deinit(void);
-
-/* channel: "voice" (short spoken answers) or "chat" (WhatsApp). */
+/* Uses the provider config and knowledge base in force when it starts
+ * (providers/current.h).  channel: "voice" (short spoken answers) or "chat" (WhatsApp). */
 sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, void *user);
 /* Cancels any turn in progress; no event after it returns. */
 void sb_dialog_free(sb_dialog *d);

@@ -243,10 +243,6 @@ bool sb_twilio_start(const sb_settings *s)
 		          "[switchboard] twilio: no public_url: signatures cannot match\n");
 	calls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
 	replays = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	if (!sb_twilio_dialogs_init(s))
-		JANUS_LOG(LOG_WARN,
-		          "[switchboard] twilio: no language model: relay and WhatsApp answer "
-		          "with an apology\n");
 	sb_twilio_voice_register();
 	sb_twilio_streams_start();
 	sb_twilio_relay_start();
@@ -271,7 +267,6 @@ void sb_twilio_stop(void)
 	sb_twilio_relay_stop();
 	sb_twilio_streams_stop();
 	sb_twilio_voice_stop();
-	sb_twilio_dialogs_deinit();
 	g_mutex_lock(&calls_mutex);
 	g_clear_pointer(&calls, g_hash_table_destroy);
 	g_clear_pointer(&replays, g_hash_table_destroy);

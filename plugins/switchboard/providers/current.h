@@ -1,0 +1,43 @@
+/* The provider configuration in force: the [providers] and [agent]
+ * sections as read at start-up, or by the last reload.
+ *
+ * A reload replaces them as a whole.  Agents, dialogs and summaries that
+ * are already running keep the chains they built (chains copy their
+ * provider configs); whatever starts afterwards uses the new ones.  A
+ * reader takes a snapshot — a reference — for as long as it reads from it,
+ * so a reload never frees what someone is looking at. */
+#ifndef SB_PROVIDERS_CURRENT_H
+#define SB_PROVIDERS_CURRENT_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+typedef struct sb_provider_snapshot {
+	sb_provider_set *set;
+	json_t *agent;     /* the [agent] section (strings and lists, as in the file) */
+	json_t *providers; /* the [providers] section */
+} sb_provider_snapshot;
+
+/* Borrowed sections; the snapshot keeps its own references. */
+bool sb_providers_current_init(json_t *providers, json_t *agent);
+void sb_providers_current_deinit(void);
+
+/* New reference (NULL before init or after deinit). */
+sb_provider_snapshot *sb_providers_current(void);
+void sb_provider_snapshot_unref(sb_provider_snapshot *snapshot);
+
+/* The provider names of one kind ("stt", "llm", "tts") in an agent
+ * config ([agent] merged with a room's overrides): its list, or the
+ * embedded default (pocketsphinx, local, espeak-ng).  New reference. */
+json_t *sb_agent_chain_names(json_t *agent_config, const char *kind);
+
+/* Replaces the configuration when the agent's stt/llm/tts chains can all
+ * be built from the new one; otherwise changes nothing and says why
+ * (*error, g_free).  Returns what is now in force:
+ * {"providers": sb_provider_set_describe(), "chains": {"stt","llm","tts"}}. */
+json_t *sb_providers_current_replace(json_t *providers, json_t *agent, char **error);
+
+#endif

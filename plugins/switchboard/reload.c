@@ -1,0 +1,79 @@
+#include "reload.h"
+
+#include <debug.h>
+
+#include "ops.h"
+#include "providers/current.h"
+#include "providers/embedded.h"
+#include "providers/kb.h"
+#include "settings.h"
+
+static char *config_folder; /* where the plugin read its config file */
+
+/* reload_kb: reads and checks the agent's knowledge base again; agents and
+ * dialogs that start from now on, and the local model's next answers, use
+ * it.  A broken file changes nothing and says what is wrong. */
+static json_t *op_reload_kb(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	sb_provider_snapshot *now = sb_providers_current();
+	const char *configured =
+	        now ? json_string_value(json_object_get(now->agent, "knowledge_base")) : NULL;
+	char *path = g_strdup(configured && *configured ? configured : sb_kb_default_path());
+	sb_provider_snapshot_unref(now);
+	char *error = NULL;
+	json_t *kb = sb_kb_load(path, &error);
+	if (!kb) {
+		json_t *r = sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                         "Knowledge base not reloaded: %s", error ? error : "?");
+		g_free(error);
+		g_free(path);
+		return r;
+	}
+	sb_llm_local_forget_kb();
+	json_t *r = json_pack("{sssssisi}", "switchboard", "success", "knowledge_base", path,
+	                      "intents", (int)json_array_size(json_object_get(kb, "intents")),
+	                      "faqs", (int)json_array_size(json_object_get(kb, "faqs")));
+	json_decref(kb);
+	JANUS_LOG(LOG_INFO, "[switchboard] knowledge base %s reloaded\n", path);
+	g_free(path);
+	return r;
+}
+
+/* reload_providers: reads the config file again and puts its [providers]
+ * and [agent] sections in force (keys, models, base URLs, the agent's
+ * chains, persona, auto_join).  Calls in progress keep their providers.
+ * A file whose agent could not start changes nothing. */
+static json_t *op_reload_providers(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	const char *folder = config_folder;
+	sb_settings *fresh = sb_settings_load(folder);
+	if (!fresh)
+		return sb_ops_error(SB_ERROR_UNKNOWN, "Out of memory");
+	char *error = NULL;
+	json_t *now = sb_providers_current_replace(fresh->providers, fresh->agent, &error);
+	sb_settings_free(fresh);
+	if (!now) {
+		json_t *r = sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Providers not reloaded: %s",
+		                         error ? error : "?");
+		g_free(error);
+		return r;
+	}
+	JANUS_LOG(LOG_INFO, "[switchboard] provider config reloaded from %s\n",
+	          folder ? folder : "(defaults)");
+	json_object_set_new(now, "switchboard", json_string("success"));
+	return now;
+}
+
+static const sb_op ops[] = {
+        {"reload_kb", op_reload_kb, SB_OP_ADMIN},
+        {"reload_providers", op_reload_providers, SB_OP_ADMIN},
+};
+
+void sb_reload_ops_register(const char *folder)
+{
+	g_free(config_folder);
+	config_folder = g_strdup(folder);
+	sb_ops_register(ops, G_N_ELEMENTS(ops));
+}
