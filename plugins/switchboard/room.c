@@ -73,6 +73,8 @@ static void room_free(const janus_refcount *ref)
 	sb_room *room = janus_refcount_containerof(ref, sb_room, ref);
 	if (room->mix && room->free_mix)
 		room->free_mix(room->mix);
+	if (room->tap)
+		room->tap->ops->unref(room->tap);
 	g_hash_table_destroy(room->participants);
 	g_mutex_clear(&room->mutex);
 	g_free(room->name);
@@ -501,5 +503,36 @@ json_t *sb_room_to_json(sb_room *room)
 	json_object_set_new(j, "require_token", json_boolean(room->require_token));
 	json_object_set_new(j, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
 	json_object_set_new(j, "created", json_integer(room->created_us / 1000));
+	g_mutex_lock(&room->mutex);
+	if (room->tap && room->tap->ops->describe)
+		json_object_set_new(j, "recording", room->tap->ops->describe(room->tap));
+	g_mutex_unlock(&room->mutex);
 	return j;
+}
+
+bool sb_room_set_tap(sb_room *room, sb_room_tap *tap)
+{
+	g_mutex_lock(&room->mutex);
+	if (tap && room->tap) {
+		g_mutex_unlock(&room->mutex);
+		return false;
+	}
+	sb_room_tap *old = room->tap;
+	if (tap)
+		tap->ops->ref(tap);
+	room->tap = tap;
+	g_mutex_unlock(&room->mutex);
+	if (old)
+		old->ops->unref(old);
+	return true;
+}
+
+sb_room_tap *sb_room_get_tap(sb_room *room)
+{
+	g_mutex_lock(&room->mutex);
+	sb_room_tap *tap = room->tap;
+	if (tap)
+		tap->ops->ref(tap);
+	g_mutex_unlock(&room->mutex);
+	return tap;
 }
