@@ -504,8 +504,10 @@ json_t *sb_room_to_json(sb_room *room)
 	json_object_set_new(j, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
 	json_object_set_new(j, "created", json_integer(room->created_us / 1000));
 	g_mutex_lock(&room->mutex);
-	if (room->tap && room->tap->ops->describe)
-		json_object_set_new(j, "recording", room->tap->ops->describe(room->tap));
+	/* What the recorder says about itself; false when nothing records. */
+	json_object_set_new(j, "recording", room->tap && room->tap->ops->describe
+	                                            ? room->tap->ops->describe(room->tap)
+	                                            : json_false());
 	g_mutex_unlock(&room->mutex);
 	return j;
 }

@@ -241,7 +241,7 @@ static void file_sync(rec_file *f)
 
 static json_t *file_event(recording *r, rec_file *f)
 {
-	json_t *ev = json_pack("{sssssssssssI}", "room", r->room_name, "id", f->id, "recording",
+	json_t *ev = json_pack("{sssssssssssssI}", "room", r->room_name, "id", f->id, "recording",
 	                       r->id, "kind", f->participant ? "track" : "mix", "format",
 	                       sb_rec_format_name(r->format), "path", f->path, "started",
 	                       (json_int_t)f->started_ms);
@@ -468,7 +468,7 @@ sb_rec_result sb_recorder_stop(sb_room *room, json_t **out)
 		g_mutex_unlock(&mutex);
 		return SB_REC_NOT_RECORDING;
 	}
-	*out = json_pack("{sssssss}", "id", r->id, "format", sb_rec_format_name(r->format), "path",
+	*out = json_pack("{ssssssss}", "id", r->id, "format", sb_rec_format_name(r->format), "path",
 	                 r->mix->path, "state", "stopping");
 	g_hash_table_add(manual_stops, g_strdup(room->name));
 	rec_ref(&r->tap);
