@@ -113,3 +113,34 @@ test('a recordings directory that cannot be created: clear start-up error, calls
 		await janus.stop();
 	}
 });
+
+test('max_seconds stops a recording by itself', { timeout: 60000 }, async () => {
+	const janus = await startJanus({ pluginConfig: config({ max_seconds: '1', format: '"wav"' }) });
+	const notes = await openNotifications();
+	const peer = new TonePeer(440);
+	let stop;
+	try {
+		const room = `max-${process.pid}`;
+		const made = await adminRequest({ request: 'create', room, sampling_rate: 16000, ephemeral: false });
+		assert.equal(made.switchboard, 'created', JSON.stringify(made));
+		await peer.open();
+		await peer.join(room, 'caller');
+		stop = streamPeers([peer]);
+		const r = await rest('POST', `/rooms/${room}/recording`, { action: 'start' });
+		assert.equal(r.status, 201);
+		assert.equal(r.json.recording.format, 'wav');
+		const ev = await notes.until('recording_stopped', () => notes.events.find((e) => e.type === 'recording_stopped' && e.id === r.json.recording.id), 10000);
+		assert.equal(ev.reason, 'max_seconds');
+		assert.equal(ev.seconds, 1);
+		assert.equal(ev.bytes, 44 + 16000 * 2);
+		assert.equal((await rest('GET', `/rooms/${room}`)).json.recording, false);
+		// A new recording may start right away.
+		const again = await rest('POST', `/rooms/${room}/recording`, { action: 'start' });
+		assert.equal(again.status, 201);
+	} finally {
+		if (stop) await stop();
+		peer.sock && peer.close();
+		notes.close();
+		await janus.stop();
+	}
+});

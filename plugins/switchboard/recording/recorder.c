@@ -315,8 +315,14 @@ static guint drain(recording *r)
 		if (n == 0)
 			return total;
 		total += n;
+		/* max_seconds is exact: frames past it are not written. */
+		guint64 limit = config.max_seconds > 0
+		                        ? (guint64)config.max_seconds * (1000 / SB_FRAME_MS)
+		                        : G_MAXUINT64;
 		for (guint i = 0; i < n; i++) {
 			ring_slot *s = &batch[i];
+			if (s->key == 0 && r->mix->frames >= limit)
+				break;
 			if (s->key == 0) {
 				file_write(r, r->mix, s->pcm, s->samples);
 				if (++r->since_sync >= SYNC_FRAMES) {
@@ -414,11 +420,14 @@ sb_rec_result sb_recorder_start(sb_room *room, sb_rec_format format, bool tracks
 {
 	*out = NULL;
 	*message = NULL;
-	if (!g_atomic_int_get(&running)) {
+	g_mutex_lock(&mutex);
+	/* Checked under the lock: shutdown clears running under it too, so no
+	 * recording starts once the writer is on its way out. */
+	if (!g_atomic_int_get(&running) || !by_room) {
+		g_mutex_unlock(&mutex);
 		*message = g_strdup("Recording is off");
 		return SB_REC_OFF;
 	}
-	g_mutex_lock(&mutex);
 	if (g_hash_table_lookup(by_room, room->name)) {
 		g_mutex_unlock(&mutex);
 		*message = g_strdup_printf("Room %s is already being recorded", room->name);
@@ -597,6 +606,10 @@ static void on_event(json_t *ev, void *user)
 	if (!closed && !joined)
 		return;
 	g_mutex_lock(&mutex);
+	if (!by_room) {
+		g_mutex_unlock(&mutex);
+		return;
+	}
 	if (closed) {
 		recording *r = g_hash_table_lookup(by_room, room);
 		if (r)
@@ -663,10 +676,12 @@ void sb_recorder_shutdown(void)
 	if (writer)
 		g_thread_join(writer);
 	writer = NULL;
+	g_mutex_lock(&mutex);
 	g_clear_pointer(&by_room, g_hash_table_destroy);
 	g_clear_pointer(&stopping, g_ptr_array_unref);
 	g_clear_pointer(&auto_rooms, g_ptr_array_unref);
 	g_clear_pointer(&manual_stops, g_hash_table_destroy);
+	g_mutex_unlock(&mutex);
 	g_clear_pointer(&dir_real, g_free);
 	config.dir = NULL;
 }
