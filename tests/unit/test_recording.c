@@ -274,8 +274,8 @@ static void test_ogg_file(void)
 			g_assert_cmpuint(granule, ==, 0);
 			g_assert_cmpint(nseg, ==, 1); /* each header alone on its page */
 		} else {
-			/* Granule: 48 kHz samples so far, pre-skip included. */
-			g_assert_cmpuint(granule, ==, preskip + (uint64_t)packets * 960);
+			/* Granule: 48 kHz samples decoded so far (pre-skip among them). */
+			g_assert_cmpuint(granule, ==, (uint64_t)packets * 960);
 			g_assert_cmpuint(granule, >=, last_granule);
 		}
 		last_granule = granule;
@@ -285,7 +285,7 @@ static void test_ogg_file(void)
 	g_assert_true(eos);
 	g_assert_cmpint(packets, ==, frames);
 	g_assert_cmpuint(preskip, >, 0);
-	g_assert_cmpuint(last_granule, ==, preskip + (uint64_t)frames * 960);
+	g_assert_cmpuint(last_granule, ==, (uint64_t)frames * 960);
 	/* More than one audio page (about one a second), not one per packet. */
 	g_assert_cmpint(pages, >=, 2 + 3);
 	g_assert_cmpint(pages, <=, 2 + 5);
@@ -295,6 +295,43 @@ static void test_ogg_file(void)
 	g_assert_cmpfloat(tone_share(out + skip, decoded - skip, 440, 48000), <, 0.01);
 	g_free(out);
 	opus_decoder_destroy(dec);
+	g_free(data);
+	remove_with_dir(path);
+}
+
+/* Stopped before any audio: still a stream players open (one silent
+ * packet on an end-of-stream page after the two header pages). */
+static void test_ogg_empty(void)
+{
+	char *path = temp_path("empty.ogg");
+	char *error = NULL;
+	sb_ogg_opus_writer *w = sb_ogg_opus_open(path, 48000, 32000, &error);
+	g_assert_nonnull(w);
+	uint64_t bytes = sb_ogg_opus_close(w);
+	gchar *data = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+	g_assert_cmpuint(len, ==, bytes);
+	const uint8_t *u = (const uint8_t *)data;
+	size_t pos = 0;
+	int pages = 0;
+	uint64_t granule = 0;
+	uint8_t flags = 0;
+	while (pos + 27 <= len) {
+		g_assert_cmpmem(u + pos, 4, "OggS", 4);
+		flags = u[pos + 5];
+		granule = rd32(u + pos + 6) | (uint64_t)rd32(u + pos + 10) << 32;
+		int nseg = u[pos + 26];
+		size_t body = 0;
+		for (int i = 0; i < nseg; i++)
+			body += u[pos + 27 + i];
+		pos += 27 + (size_t)nseg + body;
+		pages++;
+	}
+	g_assert_cmpuint(pos, ==, len);
+	g_assert_cmpint(pages, ==, 3);
+	g_assert_true(flags & SB_OGG_EOS);
+	g_assert_cmpuint(granule, ==, 960);
 	g_free(data);
 	remove_with_dir(path);
 }
@@ -321,6 +358,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/recording/ogg/page", test_ogg_page);
 	g_test_add_func("/recording/opus/head", test_opus_head);
 	g_test_add_func("/recording/ogg/file", test_ogg_file);
+	g_test_add_func("/recording/ogg/empty", test_ogg_empty);
 	g_test_add_func("/recording/ogg/bad-input", test_ogg_bad_rate);
 	return g_test_run();
 }

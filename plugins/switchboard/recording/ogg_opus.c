@@ -21,7 +21,7 @@ struct sb_ogg_opus_writer {
 	OpusEncoder *enc;
 	int rate;
 	uint32_t serial, sequence;
-	uint64_t granule; /* of the packets written or pending, pre-skip included */
+	uint64_t granule; /* 48 kHz samples of the packets so far, pre-skip included */
 	uint64_t bytes;
 	uint8_t segments[SB_OGG_MAX_SEGMENTS];
 	int nsegments;
@@ -197,9 +197,10 @@ sb_ogg_opus_writer *sb_ogg_opus_open(const char *path, int rate, int bitrate, ch
 		g_free(w);
 		return NULL;
 	}
-	/* Header pages have granule 0; audio granules count from the
-	 * pre-skip, so the decoded length is what was recorded. */
-	w->granule = preskip;
+	/* Granules count every decoded sample, the pre-skip included (RFC
+	 * 7845 4.1): a player drops the first preskip samples and plays
+	 * granule - preskip of them. */
+	w->granule = 0;
 	return w;
 }
 
@@ -239,6 +240,11 @@ uint64_t sb_ogg_opus_close(sb_ogg_opus_writer *w)
 {
 	if (!w)
 		return 0;
+	/* Players refuse a stream without audio: one frame of silence. */
+	if (w->granule == 0) {
+		int16_t zeros[960] = {0};
+		sb_ogg_opus_write(w, zeros, w->rate / 50);
+	}
 	flush_page(w, SB_OGG_EOS);
 	uint64_t bytes = w->bytes;
 	close(w->fd);

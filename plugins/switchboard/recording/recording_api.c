@@ -38,11 +38,8 @@ static json_t *room_of(json_t *body, sb_op_ctx *ctx, sb_room **out)
 	if (!name)
 		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (room)");
 	sb_room *room = sb_room_find(name);
-	if (!room || room->hidden) {
-		if (room)
-			sb_room_unref(room);
+	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
-	}
 	if (room->secret && !ctx->admin) {
 		const char *secret = str(body, "secret");
 		if (!secret || !sb_auth_equal(secret, room->secret)) {
