@@ -261,3 +261,35 @@ test('closing the room stops its recording and finalises the file', { timeout: 3
 	const wav = parseWav((await download(`/api/calls/${callId}/recording`)).body);
 	assert.equal(wav.dataBytes, ev.bytes - 44);
 });
+
+test('the recorder is no participant: it brings no agent and keeps no room open', { timeout: 30000 }, async () => {
+	// A room that wants the agent: the agent comes for humans, not for the recorder.
+	const agentRoom = `rec-agent-${process.pid}`;
+	assert.equal((await adminRequest({ request: 'create', room: agentRoom, sampling_rate: 16000, ephemeral: false, agent: true })).switchboard, 'created');
+	const r = await rest('POST', `/rooms/${agentRoom}/recording`, { action: 'start' });
+	assert.equal(r.status, 201);
+	await sleep(1500);
+	const info = (await rest('GET', `/rooms/${agentRoom}`)).json;
+	assert.equal(info.recording.active, true);
+	assert.equal(info.num_participants, 0);
+	assert.deepEqual(info.participants, []);
+	assert.ok(!notes.events.some((e) => e.room === agentRoom && e.type === 'participant_joined'), 'nobody joined');
+	assert.equal((await rest('DELETE', `/rooms/${agentRoom}`)).status, 200);
+	await stopped(r.json.recording.id, 1);
+
+	// An ephemeral room closes when its last participant goes, recording or not.
+	const eph = `rec-eph-${process.pid}`;
+	assert.equal((await adminRequest({ request: 'create', room: eph, sampling_rate: 16000, ephemeral: true })).switchboard, 'created');
+	const peer = new TonePeer(500);
+	await peer.open();
+	await peer.join(eph, 'only');
+	const s = await rest('POST', `/rooms/${eph}/recording`, { action: 'start', tracks: true });
+	assert.equal(s.status, 201);
+	await sleep(500);
+	assert.equal((await adminRequest({ request: 'kick', room: eph, id: peer.id })).switchboard, 'success');
+	const [ev] = await stopped(s.json.recording.id, 1);
+	assert.equal(ev.reason, 'room_closed');
+	assert.equal((await rest('GET', `/rooms/${eph}`)).status, 404);
+	assert.ok(notes.events.some((e) => e.type === 'room_closed' && e.room === eph));
+	peer.close();
+});
