@@ -129,7 +129,8 @@ static void serve_file(SoupServerMessage *msg, const char *path, const char *typ
 	GError *err = NULL;
 	GMappedFile *mf = g_mapped_file_new(path, FALSE, &err);
 	if (!mf) {
-		JANUS_LOG(LOG_WARN, "[switchboard] cannot send %s: %s\n", path, err ? err->message : "?");
+		JANUS_LOG(LOG_WARN, "[switchboard] cannot send %s: %s\n", path,
+		          err ? err->message : "?");
 		g_clear_error(&err);
 		reply_error(msg, 404, "not_found", "The file is gone");
 		return;
@@ -143,7 +144,8 @@ static void serve_file(SoupServerMessage *msg, const char *path, const char *typ
 	int n = 0;
 	GBytes *body = all;
 	guint status = 200;
-	if (total > 0 && soup_message_headers_get_ranges(in, (goffset)total, &ranges, &n) && n == 1) {
+	if (total > 0 && soup_message_headers_get_ranges(in, (goffset)total, &ranges, &n) &&
+	    n == 1) {
 		goffset start = ranges[0].start, end = ranges[0].end;
 		body = g_bytes_new_from_bytes(all, (gsize)start, (gsize)(end - start + 1));
 		g_bytes_unref(all);

@@ -224,11 +224,12 @@ static void recording_metrics(GString *out)
 {
 	sb_recorder_stats rs;
 	sb_recorder_get_stats(&rs);
-	metric(out, "switchboard_recordings_active", "gauge", "Recordings running.", (long long)rs.active);
+	metric(out, "switchboard_recordings_active", "gauge", "Recordings running.",
+	       (long long)rs.active);
 	metric(out, "switchboard_recordings_started_total", "counter", "Recordings started.",
 	       (long long)rs.started);
-	metric(out, "switchboard_recording_bytes_total", "counter", "Bytes of recording files written.",
-	       (long long)rs.bytes_written);
+	metric(out, "switchboard_recording_bytes_total", "counter",
+	       "Bytes of recording files written.", (long long)rs.bytes_written);
 	metric(out, "switchboard_recording_frames_dropped_total", "counter",
 	       "Frames dropped: the recorder's writer fell behind.", (long long)rs.dropped);
 	metric(out, "switchboard_recording_write_errors_total", "counter",

@@ -288,8 +288,9 @@ static bool mix_room(sb_room *room)
 		if (g_atomic_int_get(&tap->tracks))
 			for (int i = 0; i < m; i++)
 				tap->ops->track(tap, mix->members[i]->id,
-				                mix->plan_in[i].contributing ? mix->members[i]->frame
-				                                             : mix->zeros,
+				                mix->plan_in[i].contributing
+				                        ? mix->members[i]->frame
+				                        : mix->zeros,
 				                n);
 		tap->ops->unref(tap);
 	}

@@ -505,9 +505,10 @@ json_t *sb_room_to_json(sb_room *room)
 	json_object_set_new(j, "created", json_integer(room->created_us / 1000));
 	g_mutex_lock(&room->mutex);
 	/* What the recorder says about itself; false when nothing records. */
-	json_object_set_new(j, "recording", room->tap && room->tap->ops->describe
-	                                            ? room->tap->ops->describe(room->tap)
-	                                            : json_false());
+	json_object_set_new(j, "recording",
+	                    room->tap && room->tap->ops->describe
+	                            ? room->tap->ops->describe(room->tap)
+	                            : json_false());
 	g_mutex_unlock(&room->mutex);
 	return j;
 }

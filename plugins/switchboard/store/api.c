@@ -12,8 +12,8 @@
 #include "../ops.h"
 #include "../providers/embedded.h"
 #include "../providers/kb.h"
-#include "../rest.h"
 #include "../recording/recorder.h"
+#include "../rest.h"
 #include "queries.h"
 #include "records.h"
 #include "store.h"
@@ -214,8 +214,7 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 }
 
 /* GET /api/calls/{id}/recordings: the call's recording files. */
-static int route_recordings(const sb_rest_request *req, json_t **out, char **text,
-                            const char **tt)
+static int route_recordings(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	(void)text, (void)tt;
 	if (!id_ok(req->param)) {

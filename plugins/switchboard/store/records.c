@@ -420,8 +420,8 @@ static void recording_started(json_t *ev, gint64 ts)
 	               "INSERT INTO recordings (id, call_id, room, kind, participant_id, format, "
 	               "path, started) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 	               json_pack("[ssssossI]", id, c->id, room, kind,
-	                         json_is_integer(pid) ? json_incref(pid) : json_null(), format, path,
-	                         (json_int_t)ts));
+	                         json_is_integer(pid) ? json_incref(pid) : json_null(), format,
+	                         path, (json_int_t)ts));
 }
 
 static void recording_stopped(json_t *ev, gint64 ts)
