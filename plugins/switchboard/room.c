@@ -516,26 +516,22 @@ json_t *sb_room_to_json(sb_room *room)
 bool sb_room_set_tap(sb_room *room, sb_room_tap *tap)
 {
 	g_mutex_lock(&room->mutex);
-	if (tap && room->tap) {
-		g_mutex_unlock(&room->mutex);
-		return false;
-	}
-	sb_room_tap *old = room->tap;
-	if (tap)
+	bool vacant = room->tap == NULL;
+	if (vacant) {
 		tap->ops->ref(tap);
-	room->tap = tap;
+		room->tap = tap;
+	}
 	g_mutex_unlock(&room->mutex);
-	if (old)
-		old->ops->unref(old);
-	return true;
+	return vacant;
 }
 
-sb_room_tap *sb_room_get_tap(sb_room *room)
+void sb_room_remove_tap(sb_room *room, sb_room_tap *tap)
 {
 	g_mutex_lock(&room->mutex);
-	sb_room_tap *tap = room->tap;
-	if (tap)
-		tap->ops->ref(tap);
+	bool ours = room->tap == tap;
+	if (ours)
+		room->tap = NULL;
 	g_mutex_unlock(&room->mutex);
-	return tap;
+	if (ours)
+		tap->ops->unref(tap);
 }

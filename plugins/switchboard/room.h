@@ -145,11 +145,11 @@ typedef void (*sb_room_member_listener)(sb_room *room, sb_participant *p, sb_mem
                                         void *user);
 void sb_room_add_member_listener(sb_room_member_listener listener, void *user);
 void sb_room_remove_member_listeners(void);
-/* Attaches a tap (referenced) or detaches it (NULL); false when attaching
- * to a room that already has one. */
+/* Attaches a tap (the room takes a reference); false when the room
+ * already has one. */
 bool sb_room_set_tap(sb_room *room, sb_room_tap *tap);
-/* The room's tap, referenced, or NULL. */
-sb_room_tap *sb_room_get_tap(sb_room *room);
+/* Detaches tap if it is the room's (and drops the room's reference). */
+void sb_room_remove_tap(sb_room *room, sb_room_tap *tap);
 
 /* A silent supervisor: joins muted, is not heard, does not keep rooms open. */
 bool sb_participant_is_supervisor(const sb_participant *p);

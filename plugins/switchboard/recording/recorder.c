@@ -344,11 +344,8 @@ static guint drain(recording *r)
 static void finish(recording *r)
 {
 	/* No more frames: the room forgets the tap (if not done already). */
-	sb_room_tap *current = r->room ? sb_room_get_tap(r->room) : NULL;
-	if (current == &r->tap)
-		sb_room_set_tap(r->room, NULL);
-	if (current)
-		current->ops->unref(current);
+	if (r->room)
+		sb_room_remove_tap(r->room, &r->tap);
 	g_atomic_int_set(&r->stopping, 1);
 	drain(r);
 	const char *reason = r->stop_reason ? r->stop_reason : "stopped";
@@ -485,11 +482,7 @@ sb_rec_result sb_recorder_stop(sb_room *room, json_t **out)
 	g_mutex_unlock(&mutex);
 	/* Detach now, so a new recording may start at once; the writer
 	 * finalises the files. */
-	sb_room_tap *current = sb_room_get_tap(room);
-	if (current == &r->tap)
-		sb_room_set_tap(room, NULL);
-	if (current)
-		current->ops->unref(current);
+	sb_room_remove_tap(room, &r->tap);
 	rec_unref(&r->tap);
 	return SB_REC_OK;
 }
