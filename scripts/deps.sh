@@ -12,7 +12,7 @@ packages=(
 	libsoup-3.0-dev libjwt-dev libcurl4-openssl-dev libsofia-sip-ua-dev libsrtp2-dev
 	baresip-core sipsak
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev
-	nodejs npm chromium espeak-ng sox procps iproute2 openssl
+	nodejs npm chromium espeak-ng sox opus-tools procps iproute2 openssl
 	libsqlite3-dev libpq-dev postgresql
 )
 missing=()

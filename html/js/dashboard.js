@@ -180,6 +180,51 @@ async function exportCsv(e) {
 }
 
 // ---- one call ----
+// The recording player: the file is fetched with the API key in a header
+// (never in a URL) and played from a blob URL; a call recorded with
+// tracks offers each participant's own audio too.
+let recordingUrl = null;
+function showRecording(c) {
+	const rec = $('call-recording');
+	rec.replaceChildren();
+	if (recordingUrl) URL.revokeObjectURL(recordingUrl);
+	recordingUrl = null;
+	const files = c.recordings || [];
+	if (!files.some((f) => f.kind === 'mix')) return;
+	rec.append(text('h3', 'Recording'));
+	const audio = Object.assign(document.createElement('audio'), { controls: true, preload: 'metadata', id: 'call-audio' });
+	const status = text('p', 'Loading the recording…', 'muted');
+	status.id = 'call-audio-status';
+	const names = new Map(c.participants.map((p) => [String(p.participant_id), p.display || `#${p.participant_id}`]));
+	const tracks = files.filter((f) => f.kind === 'track' && f.participant_id != null);
+	async function load(track) {
+		status.textContent = 'Loading the recording…';
+		const q = track ? `?track=${encodeURIComponent(track)}` : '';
+		try {
+			const r = await fetch(`${API}/api/calls/${encodeURIComponent(c.id)}/recording${q}`, { headers: { authorization: `Bearer ${key}` }, cache: 'no-store' });
+			if (!r.ok) throw new HttpError(r.status, (await r.json().catch(() => null))?.error?.message || `HTTP ${r.status}`);
+			const url = URL.createObjectURL(await r.blob());
+			if (recordingUrl) URL.revokeObjectURL(recordingUrl);
+			recordingUrl = url;
+			audio.src = url;
+			status.textContent = '';
+		} catch (e) {
+			status.textContent = `The recording cannot be played: ${e.message}`;
+		}
+	}
+	if (tracks.length) {
+		const select = document.createElement('select');
+		select.id = 'call-audio-track';
+		select.setAttribute('aria-label', 'What to play');
+		select.append(Object.assign(document.createElement('option'), { value: '', textContent: 'Everyone (room mix)' }));
+		for (const t of tracks) select.append(Object.assign(document.createElement('option'), { value: String(t.participant_id), textContent: `Only ${names.get(String(t.participant_id)) || `#${t.participant_id}`}` }));
+		select.addEventListener('change', () => load(select.value));
+		rec.append(select);
+	}
+	rec.append(audio, status);
+	load('');
+}
+
 async function loadCall(id) {
 	const c = await api(`/api/calls/${encodeURIComponent(id)}`);
 	$('call-h').textContent = `Call in ${c.room}`;
@@ -197,14 +242,7 @@ async function loadCall(id) {
 	add('Ended', fmtTime(c.ended));
 	add('Duration', fmtDuration(c.duration_ms));
 	add('Human agent', c.human_agent);
-	const rec = $('call-recording');
-	rec.replaceChildren();
-	if (c.recordings?.length) {
-		rec.append(text('h3', 'Recording'));
-		const audio = Object.assign(document.createElement('audio'), { controls: true, preload: 'none' });
-		audio.src = `${API}/api/calls/${encodeURIComponent(c.id)}/recording?api_key=${encodeURIComponent(key)}`;
-		rec.append(audio);
-	}
+	showRecording(c);
 	const tr = $('call-transcript');
 	tr.replaceChildren();
 	const agents = new Set(c.participants.filter((p) => p.kind === 'agent').map((p) => p.display));

@@ -122,6 +122,48 @@ static void serve_static(SoupServerMessage *msg, const char *path)
 	g_free(file);
 }
 
+/* SB_REST_FILE answers: the file mapped, not read, and one byte range when
+ * asked (an <audio> element seeks with them). */
+static void serve_file(SoupServerMessage *msg, const char *path, const char *type)
+{
+	GError *err = NULL;
+	GMappedFile *mf = g_mapped_file_new(path, FALSE, &err);
+	if (!mf) {
+		JANUS_LOG(LOG_WARN, "[switchboard] cannot send %s: %s\n", path,
+		          err ? err->message : "?");
+		g_clear_error(&err);
+		reply_error(msg, 404, "not_found", "The file is gone");
+		return;
+	}
+	GBytes *all = g_mapped_file_get_bytes(mf);
+	g_mapped_file_unref(mf);
+	gsize total = g_bytes_get_size(all);
+	SoupMessageHeaders *in = soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *out = soup_server_message_get_response_headers(msg);
+	SoupRange *ranges = NULL;
+	int n = 0;
+	GBytes *body = all;
+	guint status = 200;
+	if (total > 0 && soup_message_headers_get_ranges(in, (goffset)total, &ranges, &n) &&
+	    n == 1) {
+		goffset start = ranges[0].start, end = ranges[0].end;
+		body = g_bytes_new_from_bytes(all, (gsize)start, (gsize)(end - start + 1));
+		g_bytes_unref(all);
+		soup_message_headers_set_content_range(out, start, end, (goffset)total);
+		status = 206;
+	}
+	if (ranges)
+		soup_message_headers_free_ranges(in, ranges);
+	soup_server_message_set_status(msg, status, NULL);
+	soup_message_headers_replace(out, "Accept-Ranges", "bytes");
+	soup_message_headers_replace(out, "Cache-Control", "no-store");
+	soup_message_headers_set_content_type(out, type, NULL);
+	soup_message_headers_set_content_length(out, (goffset)g_bytes_get_size(body));
+	soup_message_body_append_bytes(soup_server_message_get_response_body(msg), body);
+	g_bytes_unref(body);
+	count_status((int)status);
+}
+
 static bool authorized(SoupServerMessage *msg, GHashTable *query)
 {
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
@@ -241,7 +283,10 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 		g_object_unref(req.reply->msg);
 		g_free(req.reply);
 	}
-	if (text) {
+	if (text && status == 200 && (route->flags & SB_REST_FILE)) {
+		serve_file(msg, text, text_type);
+		g_free(text);
+	} else if (text) {
 		soup_server_message_set_status(msg, (guint)status, NULL);
 		soup_server_message_set_response(msg, text_type, SOUP_MEMORY_TAKE, text, strlen(text));
 		count_status(status);

@@ -10,6 +10,7 @@
 #include "notify.h"
 #include "ops.h"
 #include "providers/chain.h"
+#include "recording/recorder.h"
 #include "rtp_endpoint.h"
 #include "sip/sip.h"
 #include "store/api.h"
@@ -219,6 +220,22 @@ static void twilio_metrics(GString *out)
 	       (long long)rs.failures);
 }
 
+static void recording_metrics(GString *out)
+{
+	sb_recorder_stats rs;
+	sb_recorder_get_stats(&rs);
+	metric(out, "switchboard_recordings_active", "gauge", "Recordings running.",
+	       (long long)rs.active);
+	metric(out, "switchboard_recordings_started_total", "counter", "Recordings started.",
+	       (long long)rs.started);
+	metric(out, "switchboard_recording_bytes_total", "counter",
+	       "Bytes of recording files written.", (long long)rs.bytes_written);
+	metric(out, "switchboard_recording_frames_dropped_total", "counter",
+	       "Frames dropped: the recorder's writer fell behind.", (long long)rs.dropped);
+	metric(out, "switchboard_recording_write_errors_total", "counter",
+	       "Recording files that could not be created or written.", (long long)rs.write_errors);
+}
+
 char *sb_metrics_prometheus(void)
 {
 	GString *out = g_string_new(NULL);
@@ -230,5 +247,6 @@ char *sb_metrics_prometheus(void)
 	sb_store_module_metrics(out);
 	transfer_metrics(out);
 	twilio_metrics(out);
+	recording_metrics(out);
 	return g_string_free(out, FALSE);
 }

@@ -169,9 +169,15 @@ static bool mix_room(sb_room *room)
 		sb_participant_ref(p);
 		mix->members[m++] = p;
 	}
+	sb_room_tap *tap = room->tap;
+	if (tap)
+		tap->ops->ref(tap);
 	g_mutex_unlock(&room->mutex);
-	if (count == 0)
+	if (count == 0) {
+		if (tap)
+			tap->ops->unref(tap);
 		return false;
+	}
 
 	uint64_t decodes = 0, encodes = 0, forwards = 0;
 	int loudest_level = 128;
@@ -272,6 +278,21 @@ static bool mix_room(sb_room *room)
 		encodes++;
 		if (len > 0)
 			sb_participant_send_payload(p, payload, (size_t)len);
+	}
+	/* The recorder hears the full mix, everyone included, and (when it
+	 * asks) each participant's own audio. */
+	if (tap) {
+		if (!full_ready)
+			sb_limiter_process(&mix->limiter, mix->full, mix->full_pcm, n);
+		tap->ops->frame(tap, mix->full_pcm, n);
+		if (g_atomic_int_get(&tap->tracks))
+			for (int i = 0; i < m; i++)
+				tap->ops->track(tap, mix->members[i]->id,
+				                mix->plan_in[i].contributing
+				                        ? mix->members[i]->frame
+				                        : mix->zeros,
+				                n);
+		tap->ops->unref(tap);
 	}
 	for (int i = 0; i < m; i++) {
 		g_atomic_int_set(&mix->members[i]->mixing, 0);

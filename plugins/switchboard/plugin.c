@@ -21,6 +21,7 @@
 #include "providers/http_client.h"
 #include "providers/ws_client.h"
 #include "ops.h"
+#include "recording/recording_api.h"
 #include "rest.h"
 #include "room.h"
 #include "rtp_endpoint.h"
@@ -48,6 +49,7 @@ static const sb_module modules[] = {
         {"the SIP bridge", sb_sip_start, sb_sip_stop, NULL},
         {"transfer", sb_transfer_module_start, sb_transfer_module_stop, sb_transfer_module_finish},
         {"Twilio", sb_twilio_start, sb_twilio_stop, NULL},
+        {"recording", sb_recording_module_start, sb_recording_module_stop, NULL},
         {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
 };
 static bool module_started[G_N_ELEMENTS(modules)];

@@ -40,6 +40,10 @@ typedef int (*sb_rest_handler)(const sb_rest_request *req, json_t **json, char *
 #define SB_REST_FORM 0x2   /* takes application/x-www-form-urlencoded bodies too */
 #define SB_REST_RAW 0x4    /* takes any body; JSON is still parsed when it is JSON */
 #define SB_REST_ASYNC 0x8  /* may answer later (req->reply, sb_rest_finish) */
+/* A 200 answer with *text is a file to send: *text is its path (g_free-able;
+ * the handler vouches for it), *text_type its content type.  Sent with
+ * Content-Length, Accept-Ranges and single byte ranges (206). */
+#define SB_REST_FILE 0x10
 
 /* Answers a request whose handler returned 0: from any thread, exactly
  * once; takes json, or text (g_free-able) with its static text_type. */

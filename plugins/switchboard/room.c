@@ -73,6 +73,8 @@ static void room_free(const janus_refcount *ref)
 	sb_room *room = janus_refcount_containerof(ref, sb_room, ref);
 	if (room->mix && room->free_mix)
 		room->free_mix(room->mix);
+	if (room->tap)
+		room->tap->ops->unref(room->tap);
 	g_hash_table_destroy(room->participants);
 	g_mutex_clear(&room->mutex);
 	g_free(room->name);
@@ -501,5 +503,35 @@ json_t *sb_room_to_json(sb_room *room)
 	json_object_set_new(j, "require_token", json_boolean(room->require_token));
 	json_object_set_new(j, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
 	json_object_set_new(j, "created", json_integer(room->created_us / 1000));
+	g_mutex_lock(&room->mutex);
+	/* What the recorder says about itself; false when nothing records. */
+	json_object_set_new(j, "recording",
+	                    room->tap && room->tap->ops->describe
+	                            ? room->tap->ops->describe(room->tap)
+	                            : json_false());
+	g_mutex_unlock(&room->mutex);
 	return j;
+}
+
+bool sb_room_set_tap(sb_room *room, sb_room_tap *tap)
+{
+	g_mutex_lock(&room->mutex);
+	bool vacant = room->tap == NULL;
+	if (vacant) {
+		tap->ops->ref(tap);
+		room->tap = tap;
+	}
+	g_mutex_unlock(&room->mutex);
+	return vacant;
+}
+
+void sb_room_remove_tap(sb_room *room, sb_room_tap *tap)
+{
+	g_mutex_lock(&room->mutex);
+	bool ours = room->tap == tap;
+	if (ours)
+		room->tap = NULL;
+	g_mutex_unlock(&room->mutex);
+	if (ours)
+		tap->ops->unref(tap);
 }

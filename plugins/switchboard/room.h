@@ -16,6 +16,26 @@
 
 struct sb_room_mix;
 
+/* Something that listens to a room without being a participant (the
+ * recorder): it is not in the participant table, so it is never listed,
+ * announced or counted, and never keeps a room open.  The mixer hands it
+ * the full mix (everyone, no mix-minus) of every frame and, when tracks is
+ * set, each participant's own decoded audio (silence when it said nothing).
+ * frame/track run on the mixer thread and must not block; describe runs on
+ * request threads with the room's mutex held. */
+typedef struct sb_room_tap sb_room_tap;
+typedef struct sb_room_tap_ops {
+	void (*frame)(sb_room_tap *tap, const int16_t *mix, int samples);
+	void (*track)(sb_room_tap *tap, guint64 participant, const int16_t *pcm, int samples);
+	json_t *(*describe)(sb_room_tap *tap);
+	void (*ref)(sb_room_tap *tap);
+	void (*unref)(sb_room_tap *tap);
+} sb_room_tap_ops;
+struct sb_room_tap {
+	const sb_room_tap_ops *ops;
+	volatile gint tracks; /* wants per-participant tracks */
+};
+
 typedef struct sb_room {
 	janus_refcount ref;
 	char *name;
@@ -39,6 +59,7 @@ typedef struct sb_room {
 	volatile gint scheduled;  /* known to a mixer worker */
 	struct sb_room_mix *mix;  /* mixer worker state, freed with the room */
 	void (*free_mix)(struct sb_room_mix *mix);
+	sb_room_tap *tap; /* strong, guarded by mutex; NULL: nobody listens */
 } sb_room;
 
 typedef struct sb_room_params {
@@ -124,6 +145,12 @@ typedef void (*sb_room_member_listener)(sb_room *room, sb_participant *p, sb_mem
                                         void *user);
 void sb_room_add_member_listener(sb_room_member_listener listener, void *user);
 void sb_room_remove_member_listeners(void);
+/* Attaches a tap (the room takes a reference); false when the room
+ * already has one. */
+bool sb_room_set_tap(sb_room *room, sb_room_tap *tap);
+/* Detaches tap if it is the room's (and drops the room's reference). */
+void sb_room_remove_tap(sb_room *room, sb_room_tap *tap);
+
 /* A silent supervisor: joins muted, is not heard, does not keep rooms open. */
 bool sb_participant_is_supervisor(const sb_participant *p);
 

@@ -27,7 +27,7 @@ after(async () => {
 test('the store unit suite passes on PostgreSQL', () => {
 	const bin = join(repoRoot, 'build', 'tests', 'unit', 'test_store');
 	const out = execFileSync(bin, [], { env: { ...process.env, SB_TEST_PG_CONNINFO: pg.conninfo }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-	for (const name of ['migrations', 'records', 'injection']) assert.match(out, new RegExp(`^ok \\d+ /store/postgresql/${name}$`, 'm'), out);
+	for (const name of ['migrations', 'records', 'recordings', 'injection']) assert.match(out, new RegExp(`^ok \\d+ /store/postgresql/${name}$`, 'm'), out);
 	assert.doesNotMatch(out, /^not ok/m);
 });
 

@@ -385,6 +385,59 @@ static void test_csv(void)
 	json_decref(rows);
 }
 
+/* Recording files from the recorder's events: a row per file (the mix and
+ * each track) in the room's call, sizes filled in when they stop; a
+ * recording started before anybody joined opens the call they join. */
+static void test_recordings(fixture *f, gconstpointer data)
+{
+	(void)data;
+	sb_records_start(f->store, "test-node");
+	publish("room_created", "{ss}", "room", "rec-room");
+	publish("recording_started", "{sssssssssssssI}", "room", "rec-room", "id", "rec-1",
+	        "recording", "rec-1", "kind", "mix", "format", "ogg", "path", "/r/rec-1.ogg",
+	        "started", (json_int_t)1);
+	publish("participant_joined", "{sss{sIssssss}ss}", "room", "rec-room", "participant", "id",
+	        (json_int_t)31, "display", "fay", "kind", "rtp", "role", "caller", "interface",
+	        "rtp");
+	publish("recording_started", "{sssssssssssssIsI}", "room", "rec-room", "id", "rec-2",
+	        "recording", "rec-1", "kind", "track", "format", "ogg", "path", "/r/rec-1-p31.ogg",
+	        "started", (json_int_t)2, "participant_id", (json_int_t)31);
+	publish("recording_stopped", "{sssssssIsfss}", "room", "rec-room", "id", "rec-2", "kind",
+	        "track", "bytes", (json_int_t)1234, "seconds", 1.5, "reason", "stopped");
+	publish("recording_stopped", "{sssssssIsfss}", "room", "rec-room", "id", "rec-1", "kind",
+	        "mix", "bytes", (json_int_t)5678, "seconds", 2.0, "reason", "stopped");
+	/* Incomplete events change nothing. */
+	publish("recording_started", "{ssss}", "room", "rec-room", "id", "rec-3");
+	publish("room_closed", "{ss}", "room", "rec-room");
+	sb_records_stop();
+	g_assert_true(sb_store_flush(f->store, 10000));
+	sb_store_stats st;
+	sb_store_get_stats(f->store, &st);
+	g_assert_cmpuint(st.failed, ==, 0);
+
+	char *error = NULL;
+	json_t *p = json_pack("[s]", "rec-room");
+	json_t *calls = sb_store_query(f->store, "SELECT id FROM calls WHERE room = ?", p, &error);
+	json_decref(p);
+	g_assert_null(error);
+	g_assert_cmpuint(json_array_size(calls), ==, 1);
+	const char *call_id = json_string_value(json_object_get(json_array_get(calls, 0), "id"));
+	json_t *rows = sb_query_recordings(f->store, call_id, &error);
+	g_assert_null(error);
+	g_assert_cmpuint(json_array_size(rows), ==, 2);
+	json_t *mix = json_array_get(rows, 0), *track = json_array_get(rows, 1);
+	g_assert_cmpstr(json_string_value(json_object_get(mix, "kind")), ==, "mix");
+	g_assert_cmpstr(json_string_value(json_object_get(mix, "path")), ==, "/r/rec-1.ogg");
+	g_assert_cmpint(json_integer_value(json_object_get(mix, "bytes")), ==, 5678);
+	g_assert_true(json_is_null(json_object_get(mix, "participant_id")));
+	g_assert_true(json_is_integer(json_object_get(mix, "ended")));
+	g_assert_cmpstr(json_string_value(json_object_get(track, "kind")), ==, "track");
+	g_assert_cmpint(json_integer_value(json_object_get(track, "participant_id")), ==, 31);
+	g_assert_cmpint(json_integer_value(json_object_get(track, "bytes")), ==, 1234);
+	json_decref(rows);
+	json_decref(calls);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -394,6 +447,7 @@ int main(int argc, char **argv)
 		void (*fn)(fixture *, gconstpointer);
 	} cases[] = {{"migrations", test_migrations},
 	             {"records", test_records},
+	             {"recordings", test_recordings},
 	             {"injection", test_injection}};
 	for (int pg = 0; pg <= (pg_conninfo() ? 1 : 0); pg++) {
 		for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

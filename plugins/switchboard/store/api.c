@@ -10,6 +10,7 @@
 #include "../auth.h"
 #include "../http.h"
 #include "../ops.h"
+#include "../recording/recorder.h"
 #include "../rest.h"
 #include "queries.h"
 #include "records.h"
@@ -210,7 +211,8 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 	return 200;
 }
 
-static int route_recording(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+/* GET /api/calls/{id}/recordings: the call's recording files. */
+static int route_recordings(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	(void)text, (void)tt;
 	if (!id_ok(req->param)) {
@@ -220,17 +222,69 @@ static int route_recording(const sb_rest_request *req, json_t **out, char **text
 	if (!store)
 		return store_off(out);
 	char *error = NULL;
+	json_t *call = sb_query_call(store, req->param, &error);
+	if (!call)
+		return failed(out, error);
+	bool known = !json_is_null(call);
+	json_decref(call);
+	if (!known) {
+		*out = sb_http_error("not_found", "No such call");
+		return 404;
+	}
 	json_t *rows = sb_query_recordings(store, req->param, &error);
 	if (!rows)
 		return failed(out, error);
-	json_t *first = json_array_get(rows, 0);
-	if (!first) {
-		json_decref(rows);
-		*out = sb_http_error("not_found", "This call has no recording");
+	*out = json_pack("{sssO}", "call_id", req->param, "recordings", rows);
+	json_decref(rows);
+	return 200;
+}
+
+/* GET /api/calls/{id}/recording[?track=<participant id>]: the audio file
+ * itself (the mix by default).  Only a path the store holds, inside the
+ * recordings directory, is ever sent: the query names a participant id,
+ * never a file. */
+static int route_recording(const sb_rest_request *req, json_t **out, char **text, const char **tt)
+{
+	if (!id_ok(req->param)) {
+		*out = sb_http_error("not_found", "No such call");
 		return 404;
 	}
-	/* The file is served by the recorder's download route. */
-	*out = json_pack("{sO}", "recordings", rows);
+	const char *track = arg(req, "track");
+	long pid = 0;
+	if (track && !parse_int(track, 1, G_MAXLONG, &pid)) {
+		*out = sb_http_error("not_found", "No such track (track is a participant id)");
+		return 404;
+	}
+	if (!store)
+		return store_off(out);
+	char *error = NULL;
+	json_t *rows = sb_query_recordings(store, req->param, &error);
+	if (!rows)
+		return failed(out, error);
+	json_t *found = NULL, *row;
+	size_t i;
+	json_array_foreach(rows, i, row)
+	{
+		const char *kind = json_string_value(json_object_get(row, "kind"));
+		json_t *p = json_object_get(row, "participant_id");
+		bool match = track ? kind && !strcmp(kind, "track") && json_is_integer(p) &&
+		                             json_integer_value(p) == pid
+		                   : kind && !strcmp(kind, "mix");
+		if (match) {
+			found = row;
+			break; /* newest first */
+		}
+	}
+	const char *path = found ? json_string_value(json_object_get(found, "path")) : NULL;
+	const char *format = found ? json_string_value(json_object_get(found, "format")) : NULL;
+	if (!path || !sb_recorder_path_allowed(path)) {
+		json_decref(rows);
+		*out = sb_http_error("not_found", track ? "This call has no such track"
+		                                        : "This call has no recording");
+		return 404;
+	}
+	*text = g_strdup(path);
+	*tt = format && !strcmp(format, "wav") ? "audio/wav" : "audio/ogg";
 	json_decref(rows);
 	return 200;
 }
@@ -330,7 +384,8 @@ static int route_admin(const sb_rest_request *req, json_t **out, char **text, co
 static const sb_rest_route routes[] = {
         {"GET", "/api/calls", route_calls, 0},
         {"GET", "/api/calls/{}", route_call, 0},
-        {"GET", "/api/calls/{}/recording", route_recording, 0},
+        {"GET", "/api/calls/{}/recording", route_recording, SB_REST_FILE},
+        {"GET", "/api/calls/{}/recordings", route_recordings, 0},
         {"GET", "/api/analytics", route_analytics, 0},
         {"GET", "/api/transfers/history", route_transfers, 0},
         {"POST", "/api/admin", route_admin, 0},

@@ -184,7 +184,8 @@ json_t *sb_query_recordings(sb_store *s, const char *call_id, char **error)
 	json_t *p = json_pack("[s]", call_id);
 	json_t *rows = sb_store_query(
 	        s,
-	        "SELECT id, kind, format, path, bytes FROM recordings WHERE "
+	        "SELECT id, kind, participant_id, format, path, started, ended, bytes FROM "
+	        "recordings WHERE "
 	        "call_id = ? ORDER BY CASE WHEN kind = 'mix' THEN 0 ELSE 1 END, started DESC",
 	        p, error);
 	json_decref(p);

@@ -406,6 +406,35 @@ static void transfer(const char *type, json_t *ev, gint64 ts)
 		c->transferred = true;
 }
 
+/* A recording file (the mix or one participant's track) of the room's
+ * call; a recording started before anybody joined opens the call. */
+static void recording_started(json_t *ev, gint64 ts)
+{
+	const char *room = str(ev, "room"), *id = str(ev, "id"), *kind = str(ev, "kind");
+	const char *format = str(ev, "format"), *path = str(ev, "path");
+	if (!room || !id || !kind || !format || !path)
+		return;
+	call_state *c = open_call(room, ts);
+	json_t *pid = json_object_get(ev, "participant_id");
+	sb_store_write(store,
+	               "INSERT INTO recordings (id, call_id, room, kind, participant_id, format, "
+	               "path, started) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+	               json_pack("[ssssossI]", id, c->id, room, kind,
+	                         json_is_integer(pid) ? json_incref(pid) : json_null(), format,
+	                         path, (json_int_t)ts));
+}
+
+static void recording_stopped(json_t *ev, gint64 ts)
+{
+	const char *id = str(ev, "id");
+	json_t *bytes = json_object_get(ev, "bytes");
+	if (!id)
+		return;
+	sb_store_write(store, "UPDATE recordings SET ended = ?, bytes = ? WHERE id = ?",
+	               json_pack("[Ios]", (json_int_t)ts,
+	                         json_is_integer(bytes) ? json_incref(bytes) : json_null(), id));
+}
+
 void sb_records_event(json_t *ev)
 {
 	const char *type = str(ev, "type");
@@ -434,6 +463,10 @@ void sb_records_event(json_t *ev)
 		call_status(ev, ts);
 	} else if (!strcmp(type, "whatsapp_message")) {
 		whatsapp_message(ev, ts);
+	} else if (!strcmp(type, "recording_started")) {
+		recording_started(ev, ts);
+	} else if (!strcmp(type, "recording_stopped")) {
+		recording_stopped(ev, ts);
 	} else if (g_str_has_prefix(type, "transfer_")) {
 		transfer(type, ev, ts);
 	}

@@ -1,0 +1,226 @@
+/* The recorder's faces: the start_recording / stop_recording operations
+ * (Janus API, Admin API, REST), POST /rooms/{name}/recording, the [recording]
+ * configuration and the module's lifecycle. */
+#include "recording_api.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "../auth.h"
+#include "../http.h"
+#include "../ops.h"
+#include "../rest.h"
+#include "../room.h"
+#include "recorder.h"
+
+static bool started;
+
+static const char *str(json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+/* Why an op failed, for REST's status: "already_recording" … */
+static json_t *op_error(sb_error code, const char *reason, const char *message)
+{
+	json_t *r = sb_ops_error(code, "%s", message);
+	if (reason)
+		json_object_set_new(r, "reason", json_string(reason));
+	return r;
+}
+
+/* The room of the request, with the same permission as kick or mute:
+ * trusted callers (Admin API, REST with the key) or the room's secret. */
+static json_t *room_of(json_t *body, sb_op_ctx *ctx, sb_room **out)
+{
+	const char *name = str(body, "room");
+	if (!name)
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (room)");
+	sb_room *room = sb_room_find(name);
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	if (room->secret && !ctx->admin) {
+		const char *secret = str(body, "secret");
+		if (!secret || !sb_auth_equal(secret, room->secret)) {
+			sb_room_unref(room);
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong secret)");
+		}
+	}
+	*out = room;
+	return NULL;
+}
+
+static const sb_field start_fields[] = {
+        {"room", SB_F_STRING, true, 128, 0},
+        {"secret", SB_F_STRING, false, 256, 0},
+        {"format", SB_F_STRING, false, 16, 0},
+        {"tracks", SB_F_BOOLEAN, false, 0, 0},
+        {NULL, 0, 0, 0, 0},
+};
+
+static json_t *op_start_recording(json_t *body, sb_op_ctx *ctx)
+{
+	json_t *err = sb_ops_check_fields(body, start_fields);
+	if (err)
+		return err;
+	sb_rec_format format = sb_recorder_default_format();
+	const char *fmt = str(body, "format");
+	if (fmt && !sb_rec_format_parse(fmt, &format))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element (format must be \"ogg\" or \"wav\")");
+	json_t *t = json_object_get(body, "tracks");
+	bool tracks = t ? json_is_true(t) : sb_recorder_default_tracks();
+	sb_room *room = NULL;
+	if ((err = room_of(body, ctx, &room)))
+		return err;
+	json_t *info = NULL;
+	char *message = NULL;
+	sb_rec_result res = sb_recorder_start(room, format, tracks, &info, &message);
+	json_t *r;
+	switch (res) {
+	case SB_REC_OK:
+		r = json_pack("{sssssO}", "switchboard", "success", "room", room->name, "recording",
+		              info);
+		break;
+	case SB_REC_ALREADY:
+		r = op_error(SB_ERROR_INVALID_REQUEST, "already_recording", message);
+		break;
+	case SB_REC_OFF:
+		r = op_error(SB_ERROR_INVALID_REQUEST, "recording_off", message);
+		break;
+	default:
+		r = op_error(SB_ERROR_UNKNOWN, "recording_failed", message);
+		break;
+	}
+	json_decref(info);
+	g_free(message);
+	sb_room_unref(room);
+	return r;
+}
+
+static const sb_field stop_fields[] = {
+        {"room", SB_F_STRING, true, 128, 0},
+        {"secret", SB_F_STRING, false, 256, 0},
+        {NULL, 0, 0, 0, 0},
+};
+
+static json_t *op_stop_recording(json_t *body, sb_op_ctx *ctx)
+{
+	json_t *err = sb_ops_check_fields(body, stop_fields);
+	if (err)
+		return err;
+	sb_room *room = NULL;
+	if ((err = room_of(body, ctx, &room)))
+		return err;
+	json_t *info = NULL;
+	json_t *r;
+	if (sb_recorder_stop(room, &info) == SB_REC_OK) {
+		r = json_pack("{sssssO}", "switchboard", "success", "room", room->name, "recording",
+		              info);
+	} else {
+		char *message = g_strdup_printf("Room %s is not being recorded", room->name);
+		r = op_error(SB_ERROR_INVALID_REQUEST, "not_recording", message);
+		g_free(message);
+	}
+	json_decref(info);
+	sb_room_unref(room);
+	return r;
+}
+
+static const sb_op ops[] = {
+        {"start_recording", op_start_recording, 0},
+        {"stop_recording", op_stop_recording, 0},
+};
+
+/* POST /rooms/{name}/recording {"action":"start"|"stop", "format"?, "tracks"?} */
+static int route_recording(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	const char *action = req->body ? str(req->body, "action") : NULL;
+	if (!action || (strcmp(action, "start") && strcmp(action, "stop"))) {
+		*out = sb_http_error("invalid_request", "action must be \"start\" or \"stop\"");
+		return 400;
+	}
+	bool start = !strcmp(action, "start");
+	json_t *op = json_pack("{ssss}", "request", start ? "start_recording" : "stop_recording",
+	                       "room", req->param);
+	json_t *v;
+	if (start && (v = json_object_get(req->body, "format")))
+		json_object_set(op, "format", v);
+	if (start && (v = json_object_get(req->body, "tracks")))
+		json_object_set(op, "tracks", v);
+	json_t *r = sb_ops_run_trusted(op);
+	const char *reason = str(r, "reason");
+	int status;
+	if (reason && (!strcmp(reason, "already_recording") || !strcmp(reason, "not_recording"))) {
+		*out = sb_http_error(reason, "%s", str(r, "error"));
+		status = 409;
+	} else if (reason && !strcmp(reason, "recording_off")) {
+		*out = sb_http_error(reason, "%s", str(r, "error"));
+		status = 503;
+	} else if ((status = sb_rest_op_failed(r, out)) == 0) {
+		*out = json_pack("{sssO}", "room", req->param, "recording",
+		                 json_object_get(r, "recording"));
+		status = start ? 201 : 200;
+	}
+	json_decref(r);
+	return status;
+}
+
+static const sb_rest_route routes[] = {
+        {"POST", "/rooms/{}/recording", route_recording, 0},
+};
+
+/* [recording] dir: default <state dir>/recordings, as the store's file. */
+static char *recordings_dir(json_t *section)
+{
+	const char *dir = sb_section_string(section, "dir", NULL);
+	if (dir && *dir)
+		return g_strdup(dir);
+	const char *state = g_getenv("SWITCHBOARD_STATE_DIR");
+	if (state && *state)
+		return g_build_filename(state, "recordings", NULL);
+	return g_build_filename(g_get_user_state_dir(), "switchboard", "recordings", NULL);
+}
+
+bool sb_recording_module_start(const sb_settings *settings)
+{
+	sb_ops_register(ops, G_N_ELEMENTS(ops));
+	sb_rest_register(routes, G_N_ELEMENTS(routes));
+	json_t *section = sb_settings_section(settings, "recording");
+	sb_recorder_config cfg = {
+	        .enabled = sb_section_bool(section, "enabled", false),
+	        .tracks = sb_section_bool(section, "tracks", false),
+	        .max_seconds = (int)sb_section_int(section, "max_seconds", 0, 0, 7 * 24 * 3600),
+	        .opus_bitrate = settings->opus_bitrate > 0 ? settings->opus_bitrate : 32000,
+	};
+	const char *fmt = sb_section_string(section, "format", "ogg");
+	if (!sb_rec_format_parse(fmt, &cfg.format)) {
+		JANUS_LOG(LOG_ERR,
+		          "[switchboard] [recording] format = \"%s\": use \"ogg\" or \"wav\"\n",
+		          fmt);
+		return false;
+	}
+	char *dir = recordings_dir(section);
+	cfg.dir = dir;
+	char *error = NULL;
+	started = sb_recorder_init(&cfg, &error);
+	if (!started)
+		JANUS_LOG(LOG_ERR, "[switchboard] recording is OFF: %s\n", error ? error : "?");
+	else
+		JANUS_LOG(LOG_INFO, "[switchboard] recordings: %s (%s%s)\n", dir,
+		          sb_rec_format_name(cfg.format), cfg.enabled ? ", every room" : "");
+	g_free(error);
+	g_free(dir);
+	return started;
+}
+
+void sb_recording_module_stop(void)
+{
+	/* HTTP is down; the rooms are still there: finalise every file now,
+	 * while the store can still take the rows. */
+	if (started)
+		sb_recorder_shutdown();
+	started = false;
+}
