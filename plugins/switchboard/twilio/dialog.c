@@ -6,6 +6,7 @@
 
 #include "http.h"
 #include "providers/chain.h"
+#include "providers/embedded.h"
 #include "providers/kb.h"
 #include "twilio.h"
 
@@ -308,4 +309,13 @@ char *sb_dialog_summary(sb_dialog *d)
 		g_free(who);
 	}
 	return g_string_free(s, FALSE);
+}
+
+json_t *sb_dialog_summary_of(sb_dialog *d, json_t *transcript)
+{
+	json_t *s = sb_local_summary(knowledge, d ? d->memory : NULL,
+	                             transcript ? transcript : d ? d->history : NULL);
+	if (s)
+		json_object_set_new(s, "provider", json_string("local"));
+	return s;
 }
