@@ -320,9 +320,9 @@ static void announce_played(sb_agent *a)
 {
 	unsigned chunk = sb_heard_take_played(a->heard);
 	if (chunk)
-		sb_events_publish("agent_speech", json_pack("{sssIsi}", "room", a->room->name,
-		                                            "participant", (json_int_t)a->p->id,
-		                                            "chunk", (int)chunk));
+		sb_events_publish("agent_speech",
+		                  json_pack("{sssIsi}", "room", a->room->name, "participant",
+		                            (json_int_t)a->p->id, "chunk", (int)chunk));
 	if (a->held_said && sb_heard_all(a->heard))
 		said_flush(a);
 }

@@ -12,13 +12,13 @@ typedef struct chunk {
 
 struct sb_heard {
 	GMutex mutex;
-	GArray *chunks;         /* chunk, oldest first; the current answer's and older */
-	unsigned next_id;       /* ids start at 1 */
-	unsigned answer_first;  /* first id of the current answer */
-	unsigned played;        /* last id played out (mixer) */
-	unsigned announced;     /* last id handed to sb_heard_take_played */
-	unsigned confirmed;     /* last id a listener heard */
-	unsigned stale_upto;    /* confirmations up to here come too late */
+	GArray *chunks;        /* chunk, oldest first; the current answer's and older */
+	unsigned next_id;      /* ids start at 1 */
+	unsigned answer_first; /* first id of the current answer */
+	unsigned played;       /* last id played out (mixer) */
+	unsigned announced;    /* last id handed to sb_heard_take_played */
+	unsigned confirmed;    /* last id a listener heard */
+	unsigned stale_upto;   /* confirmations up to here come too late */
 	bool active;
 };
 

@@ -267,7 +267,8 @@ void sb_queue_add_entry(const char *kind, const char *key, const char *reason, j
 	g_mutex_unlock(&mutex);
 	sb_events_publish("queue_updated",
 	                  json_pack("{ssssssss}", is_call(kind) ? "room" : "conversation", room,
-	                            "kind", kind, "action", "added", "reason", reason ? reason : ""));
+	                            "kind", kind, "action", "added", "reason",
+	                            reason ? reason : ""));
 }
 
 bool sb_queue_remove(const char *room)
@@ -287,8 +288,8 @@ bool sb_queue_remove_entry(const char *kind, const char *key)
 	g_mutex_unlock(&mutex);
 	if (q)
 		sb_events_publish("queue_updated",
-		                  json_pack("{ssssss}", is_call(kind) ? "room" : "conversation", room,
-		                            "kind", kind, "action", "removed"));
+		                  json_pack("{ssssss}", is_call(kind) ? "room" : "conversation",
+		                            room, "kind", kind, "action", "removed"));
 	return q != NULL;
 }
 
@@ -308,9 +309,9 @@ json_t *sb_queue_list(void)
 	for (GList *l = queue.head; l; l = l->next) {
 		queue_entry *q = l->data;
 		json_t *j = json_pack("{sssssssIsI}", is_call(q->kind) ? "room" : "conversation",
-		                      q->room, "kind", q->kind, "reason", q->reason ? q->reason : "",
-		                      "since", (json_int_t)q->since_ms, "waiting_ms",
-		                      (json_int_t)(now - q->since_ms));
+		                      q->room, "kind", q->kind, "reason",
+		                      q->reason ? q->reason : "", "since", (json_int_t)q->since_ms,
+		                      "waiting_ms", (json_int_t)(now - q->since_ms));
 		if (q->details)
 			json_object_set(j, "details", q->details);
 		json_array_append_new(list, j);

@@ -360,7 +360,8 @@ static void whatsapp_message(json_t *ev, gint64 ts)
 		               "ended, final, seq) "
 		               "VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT (id) DO NOTHING",
 		               json_pack("[ssssII]", seg, c->id, speaker ? speaker : "",
-		                         str(ev, "body"), (json_int_t)ts, (json_int_t)++segment_seq));
+		                         str(ev, "body"), (json_int_t)ts,
+		                         (json_int_t)++segment_seq));
 		g_free(seg);
 	}
 	sb_store_write(store, "UPDATE calls SET ended = ?, duration_ms = ? - started WHERE id = ?",
@@ -383,9 +384,10 @@ static void whatsapp_chat(const char *type, json_t *ev, gint64 ts)
 		close_call(c, ts);
 	} else if (str(ev, "agentId")) {
 		c->human_agent = true;
-		sb_store_write(store,
-		               "UPDATE calls SET human_agent = ? WHERE id = ? AND human_agent IS NULL",
-		               json_pack("[ss]", str(ev, "agentId"), c->id));
+		sb_store_write(
+		        store,
+		        "UPDATE calls SET human_agent = ? WHERE id = ? AND human_agent IS NULL",
+		        json_pack("[ss]", str(ev, "agentId"), c->id));
 	}
 }
 

@@ -314,7 +314,9 @@ char *sb_dialog_summary(sb_dialog *d)
 json_t *sb_dialog_summary_of(sb_dialog *d, json_t *transcript)
 {
 	json_t *s = sb_local_summary(knowledge, d ? d->memory : NULL,
-	                             transcript ? transcript : d ? d->history : NULL);
+	                             transcript ? transcript
+	                             : d        ? d->history
+	                                        : NULL);
 	if (s)
 		json_object_set_new(s, "provider", json_string("local"));
 	return s;

@@ -145,7 +145,8 @@ static const char *handle(relay *r, json_t *msg)
 		 * (sb_agent_dtmf): the model hears it and answers in tokens. */
 		if (!r->ended && digit[0] != 'w') {
 			char turn[64];
-			g_snprintf(turn, sizeof(turn), "The caller pressed %s on the keypad.", digit);
+			g_snprintf(turn, sizeof(turn), "The caller pressed %s on the keypad.",
+			           digit);
 			sb_dialog_ask(r->dialog, turn);
 		}
 		return NULL;

@@ -20,8 +20,8 @@
 #define MAX_BODY 1600 /* Twilio's limit for a message body */
 #define MAX_CONVERSATIONS 10000
 #define WINDOW_US (24 * G_TIME_SPAN_HOUR)
-#define CHAT_LOG_MAX 200     /* messages a conversation keeps for a human agent */
-#define QUEUE_LAST 10   /* of them shown in the console's queue */
+#define CHAT_LOG_MAX 200 /* messages a conversation keeps for a human agent */
+#define QUEUE_LAST 10    /* of them shown in the console's queue */
 #define MEDIA_ANSWER                                                                               \
 	"Thanks for sending that! I can only read text messages for now. Could you tell me in "    \
 	"words what you need?"
@@ -65,8 +65,8 @@ static void publish_message(const char *conv, const char *from, const char *to, 
 }
 
 /* Keeps a message for the human agent's view; mutex held. */
-static void log_message(conversation *c, const char *direction, const char *by,
-                        const char *agent, const char *body)
+static void log_message(conversation *c, const char *direction, const char *by, const char *agent,
+                        const char *body)
 {
 	if (!c->log)
 		c->log = json_array();
@@ -241,8 +241,8 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 		        c->key, "from", c->from, "to", c->to, "profile_name", c->profile_name,
 		        "messages", messages, "summary", sb_dialog_summary_of(c->dialog, NULL));
 		sb_events_publish("handoff_requested",
-		                  json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o}", "conversation", c->key,
-		                            "interface", "whatsapp", "from", c->from,
+		                  json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o}", "conversation",
+		                            c->key, "interface", "whatsapp", "from", c->from,
 		                            "profile_name", c->profile_name, "summary", summary,
 		                            "details", details));
 		g_free(summary);
@@ -496,11 +496,10 @@ static json_t *chat_agent(json_t *body, sb_op_ctx *ctx, char **agent)
 	if (ctx->admin) {
 		const char *id = json_string_value(json_object_get(body, "agentId"));
 		if (!sb_presence_agent_id_valid(id))
-			return sb_ops_error(json_object_get(body, "agentId")
-			                            ? SB_ERROR_INVALID_ELEMENT
-			                            : SB_ERROR_MISSING_ELEMENT,
-			                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -",
-			                    SB_AGENT_ID_MAX);
+			return sb_ops_error(
+			        json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
+			                                         : SB_ERROR_MISSING_ELEMENT,
+			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
 		*agent = g_strdup(id);
 		return NULL;
 	}
@@ -543,8 +542,8 @@ static json_t *chat_json(conversation *c, const char *answer)
 	json_t *log = c->log ? json_deep_copy(c->log) : json_array();
 	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:o}", SB_EVENT_KEY, answer,
 	                 "conversation", c->key, "from", c->from, "to", c->to, "profile_name",
-	                 c->profile_name, "state", chat_state(c), "agentId", c->agent,
-	                 "messages", log);
+	                 c->profile_name, "state", chat_state(c), "agentId", c->agent, "messages",
+	                 log);
 }
 
 static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
@@ -570,9 +569,9 @@ static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
 		sb_queue_remove_entry("whatsapp", key);
 		/* The summary, as the queue showed it, for the agent's view. */
 		json_object_set_new(r, "agentId", json_string(agent));
-		sb_events_publish("chat_assigned", json_pack("{s:s, s:s, s:s}", "conversation", key,
-		                                             "agentId", agent, "interface",
-		                                             "whatsapp"));
+		sb_events_publish("chat_assigned",
+		                  json_pack("{s:s, s:s, s:s}", "conversation", key, "agentId",
+		                            agent, "interface", "whatsapp"));
 	}
 	g_free(agent);
 	return r;
@@ -642,8 +641,8 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 			m->to = g_strdup(c->from);
 			m->text = g_strdup(text);
 			m->agent = g_strdup(agent);
-			r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply", "conversation",
-			              c->key, "to", c->from, "status", "sending");
+			r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply",
+			              "conversation", c->key, "to", c->from, "status", "sending");
 		}
 	}
 	g_mutex_unlock(&mutex);
@@ -701,8 +700,8 @@ static const sb_op chat_ops[] = {
 };
 
 /* REST: the ops as a trusted caller (agentId in the body). */
-static int chat_rest(const sb_rest_request *req, const char *op, const char *conv,
-                     int ok_status, json_t **out)
+static int chat_rest(const sb_rest_request *req, const char *op, const char *conv, int ok_status,
+                     json_t **out)
 {
 	json_t *r = json_is_object(req->body) ? json_deep_copy(req->body) : json_object();
 	json_object_set_new(r, "request", json_string(op));
@@ -804,14 +803,14 @@ static gboolean sweep(gpointer data)
 	g_mutex_unlock(&mutex);
 	for (guint i = 0; i < gone->len; i++) {
 		conversation *c = gone->pdata[i];
-		JANUS_LOG(LOG_INFO, "[switchboard] whatsapp: conversation %s ended (idle)\n", c->key);
+		JANUS_LOG(LOG_INFO, "[switchboard] whatsapp: conversation %s ended (idle)\n",
+		          c->key);
 		if (c->handed_off && !c->agent)
 			sb_queue_remove_entry("whatsapp", c->key);
 		/* The holder's console closes the chat; the store ends the record. */
-		sb_events_publish("chat_ended",
-		                  json_pack("{s:s, s:s?, s:s, s:s}", "conversation", c->key,
-		                            "agentId", c->agent, "reason", "idle", "interface",
-		                            "whatsapp"));
+		sb_events_publish("chat_ended", json_pack("{s:s, s:s?, s:s, s:s}", "conversation",
+		                                          c->key, "agentId", c->agent, "reason",
+		                                          "idle", "interface", "whatsapp"));
 	}
 	g_ptr_array_unref(gone);
 	return G_SOURCE_CONTINUE;
