@@ -13,6 +13,7 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/twilio/media_stream.c plugins/switchboard/twilio/media_stream.h \
 	plugins/switchboard/twilio/relay.c plugins/switchboard/twilio/relay.h \
 	plugins/switchboard/twilio/whatsapp.c plugins/switchboard/twilio/whatsapp.h \
+	plugins/switchboard/twilio/whatsapp_chat.c plugins/switchboard/twilio/whatsapp_chat.h \
 	plugins/switchboard/agent_heard.c plugins/switchboard/agent_heard.h
 
 # What the caller heard of the agent (Media Streams marks); used by agent.c.

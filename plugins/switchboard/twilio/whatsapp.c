@@ -1,6 +1,6 @@
 #include "whatsapp.h"
+#include "whatsapp_chat.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include <debug.h>
@@ -9,41 +9,22 @@
 #include "events.h"
 #include "http.h"
 #include "ops.h"
-#include "participant.h"
 #include "presence.h"
 #include "rest_client.h"
 #include "twilio.h"
 #include "twiml.h"
 #include "voice.h"
-#include "webrtc.h"
 
-#define MAX_BODY 1600 /* Twilio's limit for a message body */
 #define MAX_CONVERSATIONS 10000
-#define WINDOW_US (24 * G_TIME_SPAN_HOUR)
-#define CHAT_LOG_MAX 200 /* messages a conversation keeps for a human agent */
-#define QUEUE_LAST 10    /* of them shown in the console's queue */
+#define QUEUE_LAST 10 /* of them shown in the console's queue */
 #define MEDIA_ANSWER                                                                               \
 	"Thanks for sending that! I can only read text messages for now. Could you tell me in "    \
 	"words what you need?"
 
-typedef struct conversation {
-	char *key;  /* WaId or From */
-	char *from; /* whatsapp:+…, the user */
-	char *to;   /* whatsapp:+…, our number */
-	char *profile_name;
-	sb_dialog *dialog;
-	sb_rest_reply *pending; /* the webhook waiting for the answer, or NULL */
-	GSource *deadline;      /* when the webhook stops waiting */
-	/* Guarded by mutex (console ops run on other threads): */
-	bool handed_off; /* a human has the chat (queued or held): the AI is quiet */
-	char *agent;     /* the console agent holding it; NULL while queued */
-	json_t *log;     /* [{"direction","by","agentId"?,"body","at"}], last CHAT_LOG_MAX */
-	unsigned messages;
-	gint64 last_activity_us;
-} conversation;
+typedef sb_wa_conversation conversation;
 
 static GHashTable *conversations; /* key -> conversation* ; HTTP thread */
-static GMutex mutex;              /* guards conversations (sessions read it) */
+static GMutex mutex;              /* guards conversations and their human state (console ops) */
 static GHashTable *last_inbound;  /* whatsapp:+… -> gint64* (24-hour rule) */
 static GSource *sweeper;
 
@@ -65,12 +46,12 @@ static void publish_message(const char *conv, const char *from, const char *to, 
 }
 
 /* Keeps a message for the human agent's view; mutex held. */
-static void log_message(conversation *c, const char *direction, const char *by, const char *agent,
-                        const char *body)
+void sb_wa_log(conversation *c, const char *direction, const char *by, const char *agent,
+               const char *body)
 {
 	if (!c->log)
 		c->log = json_array();
-	if (json_array_size(c->log) >= CHAT_LOG_MAX)
+	if (json_array_size(c->log) >= SB_WA_LOG_MAX)
 		json_array_remove(c->log, 0);
 	json_array_append_new(c->log,
 	                      json_pack("{s:s, s:s, s:s?, s:s, s:I}", "direction", direction, "by",
@@ -155,9 +136,9 @@ static void add_pair(GPtrArray *pairs, const char *name, const char *value)
 }
 
 /* Body, or ContentSid (+ ContentVariables) for a template. */
-static bool send_message(const char *conv, const char *from, const char *to, const char *body,
-                         const char *content_sid, const char *content_vars, sb_rest_reply *reply,
-                         const char *agent, char **error)
+bool sb_wa_send(const char *conv, const char *from, const char *to, const char *body,
+                const char *content_sid, const char *content_vars, sb_rest_reply *reply,
+                const char *agent, char **error)
 {
 	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
 	add_pair(pairs, "From", from);
@@ -205,12 +186,12 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 {
 	conversation *c = user;
 	(void)args;
-	char *text = g_utf8_substring(reply, 0, MIN(g_utf8_strlen(reply, -1), MAX_BODY));
+	char *text = g_utf8_substring(reply, 0, MIN(g_utf8_strlen(reply, -1), SB_WA_MAX_BODY));
 	if (error)
 		JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: language model failed: %s\n",
 		          c->key, error);
 	g_mutex_lock(&mutex);
-	log_message(c, "outbound", "ai", NULL, text);
+	sb_wa_log(c, "outbound", "ai", NULL, text);
 	g_mutex_unlock(&mutex);
 	if (c->pending) {
 		answer_now(c, text);
@@ -218,7 +199,7 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 	} else {
 		/* The webhook already answered: the reply goes through the API. */
 		char *err = NULL;
-		if (!send_message(c->key, c->to, c->from, text, NULL, NULL, NULL, NULL, &err))
+		if (!sb_wa_send(c->key, c->to, c->from, text, NULL, NULL, NULL, NULL, &err))
 			JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: late reply not sent: %s\n",
 			          c->key, err);
 		g_free(err);
@@ -302,7 +283,7 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 	if (!whatsapp_number(from) || !to || strlen(to) > 64)
 		return bad_request(out, 400, "invalid_request",
 		                   "From must be whatsapp:+E164, To required");
-	if (body && g_utf8_strlen(body, -1) > MAX_BODY)
+	if (body && g_utf8_strlen(body, -1) > SB_WA_MAX_BODY)
 		return bad_request(out, 413, "body_too_long", "Body longer than 1600 characters");
 	if (body && !g_utf8_validate(body, -1, NULL))
 		return bad_request(out, 400, "invalid_request", "Body is not UTF-8");
@@ -331,7 +312,7 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 		c->profile_name = g_strdup(form(req, "ProfileName"));
 	c->messages++;
 	c->last_activity_us = now;
-	log_message(c, "inbound", "user", NULL, media > 0 && (!body || !*body) ? "(media)" : body);
+	sb_wa_log(c, "inbound", "user", NULL, media > 0 && (!body || !*body) ? "(media)" : body);
 	bool handed_off = c->handed_off;
 	char *holder = g_strdup(c->agent);
 	gint64 *last = g_new(gint64, 1);
@@ -359,7 +340,7 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 		        media > 0 ? MEDIA_ANSWER
 		                  : "Sorry, I did not get that. Could you type your question?";
 		g_mutex_lock(&mutex);
-		log_message(c, "outbound", "ai", NULL, reply);
+		sb_wa_log(c, "outbound", "ai", NULL, reply);
 		g_mutex_unlock(&mutex);
 		publish_message(key, to, from, reply, "outbound", NULL, 0, NULL);
 		*text = sb_twiml_message(reply);
@@ -393,7 +374,7 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 		return bad_request(out, 400, "invalid_request",
 		                   "message (or a template contentSid) is required");
 	}
-	if (message && g_utf8_strlen(message, -1) > MAX_BODY) {
+	if (message && g_utf8_strlen(message, -1) > SB_WA_MAX_BODY) {
 		g_free(to_norm);
 		return bad_request(out, 413, "body_too_long",
 		                   "message longer than 1600 characters");
@@ -409,7 +390,7 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	}
 	g_mutex_lock(&mutex);
 	gint64 *last = g_hash_table_lookup(last_inbound, to_norm);
-	bool in_window = last && g_get_monotonic_time() - *last < WINDOW_US;
+	bool in_window = last && g_get_monotonic_time() - *last < SB_WA_WINDOW_US;
 	g_mutex_unlock(&mutex);
 	if (!content_sid && !in_window) {
 		g_free(to_norm);
@@ -422,8 +403,8 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	                  : json_is_string(vars) ? g_strdup(json_string_value(vars))
 	                                         : NULL;
 	char *error = NULL;
-	bool ok = send_message(to_norm + 9, cfg->whatsapp_from, to_norm, message, content_sid,
-	                       vars_text, req->reply, NULL, &error);
+	bool ok = sb_wa_send(to_norm + 9, cfg->whatsapp_from, to_norm, message, content_sid,
+	                     vars_text, req->reply, NULL, &error);
 	/* json_dumps memory is malloc'd, g_strdup's is GLib's: both plain free here. */
 	free(vars_text);
 	g_free(to_norm);
@@ -462,291 +443,27 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 	return 0;
 }
 
-/* ---- a human agent holds the chat (console ops) ----
- *
- * handoff_requested (above) puts the chat in the console queue; an agent
- * takes it (queue_take with a conversation → chat_take), replies
- * (chat_reply: Messages.json, 24-hour rule as /whatsapp/send) and gives it
- * back to the AI (chat_release), or it ends on the idle timeout.  While
- * held, inbound messages are not answered by the AI; whatsapp_message
- * carries the holder's agentId so their console shows them.  Ops run on
- * the Janus handler thread or the HTTP thread: the conversation's human
- * state is read and changed under mutex only. */
+/* ---- for whatsapp_chat.c ---- */
 
-static json_t *chat_error(sb_error code, const char *name, const char *fmt, ...)
-        G_GNUC_PRINTF(3, 4);
-static json_t *chat_error(sb_error code, const char *name, const char *fmt, ...)
+void sb_wa_lock(void)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	json_t *e = sb_ops_error(code, "%s", text);
-	g_free(text);
-	/* transfer_api.c's REST mapping (queue_take) and ours read the name. */
-	json_object_set_new(e, "transfer_error", json_string(name));
-	return e;
-}
-
-/* Who acts: the console agent on this Janus handle, or (trusted callers)
- * the agentId in the body. */
-static json_t *chat_agent(json_t *body, sb_op_ctx *ctx, char **agent)
-{
-	*agent = NULL;
-	if (ctx->admin) {
-		const char *id = json_string_value(json_object_get(body, "agentId"));
-		if (!sb_presence_agent_id_valid(id))
-			return sb_ops_error(
-			        json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
-			                                         : SB_ERROR_MISSING_ELEMENT,
-			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
-		*agent = g_strdup(id);
-		return NULL;
-	}
-	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
-	if (!p)
-		return sb_ops_error(SB_ERROR_NOT_JOINED,
-		                    "Join as an agent first (a token with role agent)");
-	bool ok = p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity);
-	if (ok)
-		*agent = g_strdup(p->identity);
-	sb_participant_unref(p);
-	return ok ? NULL : sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only console agents hold chats");
-}
-
-/* The conversation named in body, mutex held; NULL with *err. */
-static conversation *chat_find(json_t *body, json_t **err)
-{
-	json_t *v = json_object_get(body, "conversation");
-	const char *key = json_string_value(v);
-	if (!key || !*key || strlen(key) > 80) {
-		*err = sb_ops_error(v ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
-		                    "conversation must be a string of 1 to 80 characters");
-		return NULL;
-	}
-	conversation *c = conversations ? g_hash_table_lookup(conversations, key) : NULL;
-	if (!c)
-		*err = chat_error(SB_ERROR_INVALID_ELEMENT, "conversation_not_found",
-		                  "No such WhatsApp conversation (%s)", key);
-	return c;
-}
-
-static const char *chat_state(conversation *c)
-{
-	return !c->handed_off ? "ai" : c->agent ? "held" : "queued";
-}
-
-/* {conversation, from, to, profile_name, state, agentId, messages}; mutex held. */
-static json_t *chat_json(conversation *c, const char *answer)
-{
-	json_t *log = c->log ? json_deep_copy(c->log) : json_array();
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:o}", SB_EVENT_KEY, answer,
-	                 "conversation", c->key, "from", c->from, "to", c->to, "profile_name",
-	                 c->profile_name, "state", chat_state(c), "agentId", c->agent, "messages",
-	                 log);
-}
-
-static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
-{
-	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
-	if (err)
-		return err;
 	g_mutex_lock(&mutex);
-	conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->handed_off || c->agent)) {
-		r = chat_error(SB_ERROR_INVALID_REQUEST, "not_queued",
-		               "That chat is not waiting for a human (taken already?)");
-	} else if (c) {
-		c->agent = g_strdup(agent);
-		c->last_activity_us = g_get_monotonic_time();
-		r = chat_json(c, "taken");
-	}
+}
+
+void sb_wa_unlock(void)
+{
 	g_mutex_unlock(&mutex);
-	if (c && !err && !json_object_get(r, "error_code")) {
-		const char *key = json_string_value(json_object_get(r, "conversation"));
-		sb_queue_remove_entry("whatsapp", key);
-		/* The summary, as the queue showed it, for the agent's view. */
-		json_object_set_new(r, "agentId", json_string(agent));
-		sb_events_publish("chat_assigned",
-		                  json_pack("{s:s, s:s, s:s}", "conversation", key, "agentId",
-		                            agent, "interface", "whatsapp"));
-	}
-	g_free(agent);
-	return r;
 }
 
-typedef struct chat_send {
-	char *conversation, *from, *to, *text, *agent;
-} chat_send;
-
-static void chat_send_free(gpointer data)
+conversation *sb_wa_find(const char *key)
 {
-	chat_send *m = data;
-	g_free(m->conversation);
-	g_free(m->from);
-	g_free(m->to);
-	g_free(m->text);
-	g_free(m->agent);
-	g_free(m);
+	return conversations ? g_hash_table_lookup(conversations, key) : NULL;
 }
 
-/* HTTP thread: the same path as /whatsapp/send (Messages.json). */
-static gboolean chat_send_run(gpointer data)
+bool sb_wa_in_window(const char *from)
 {
-	chat_send *m = data;
-	char *error = NULL;
-	if (!send_message(m->conversation, m->from, m->to, m->text, NULL, NULL, NULL, m->agent,
-	                  &error))
-		JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: agent reply not sent: %s\n",
-		          m->conversation, error);
-	g_free(error);
-	return G_SOURCE_REMOVE;
-}
-
-static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
-{
-	json_t *t = json_object_get(body, "text");
-	const char *text = json_string_value(t);
-	if (!text || !*text || !g_utf8_validate(text, -1, NULL))
-		return sb_ops_error(t ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
-		                    "text must be a non-empty UTF-8 string");
-	if (g_utf8_strlen(text, -1) > MAX_BODY)
-		return chat_error(SB_ERROR_INVALID_ELEMENT, "body_too_long",
-		                  "text longer than %d characters", MAX_BODY);
-	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
-	if (err)
-		return err;
-	chat_send *m = NULL;
-	g_mutex_lock(&mutex);
-	conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->agent || strcmp(c->agent, agent))) {
-		r = chat_error(SB_ERROR_INVALID_REQUEST, "chat_not_held",
-		               "That chat is not held by you (take it from the queue first)");
-	} else if (c) {
-		gint64 *last = g_hash_table_lookup(last_inbound, c->from);
-		if (!last || g_get_monotonic_time() - *last >= WINDOW_US) {
-			r = chat_error(SB_ERROR_INVALID_REQUEST, "outside_24h_window",
-			               "No message from this user in the last 24 hours: only a "
-			               "template may be sent (POST /whatsapp/send)");
-		} else {
-			log_message(c, "outbound", "agent", agent, text);
-			c->last_activity_us = g_get_monotonic_time();
-			m = g_new0(chat_send, 1);
-			m->conversation = g_strdup(c->key);
-			m->from = g_strdup(c->to);
-			m->to = g_strdup(c->from);
-			m->text = g_strdup(text);
-			m->agent = g_strdup(agent);
-			r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply",
-			              "conversation", c->key, "to", c->from, "status", "sending");
-		}
-	}
-	g_mutex_unlock(&mutex);
-	g_free(agent);
-	if (m)
-		sb_twilio_invoke(chat_send_run, m, chat_send_free, G_PRIORITY_DEFAULT);
-	return r;
-}
-
-static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
-{
-	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
-	if (err)
-		return err;
-	g_mutex_lock(&mutex);
-	conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->agent || strcmp(c->agent, agent))) {
-		r = chat_error(SB_ERROR_INVALID_REQUEST, "chat_not_held",
-		               "That chat is not held by you");
-	} else if (c) {
-		/* Back to the AI: it answers the next message again. */
-		c->handed_off = false;
-		g_clear_pointer(&c->agent, g_free);
-		c->last_activity_us = g_get_monotonic_time();
-		r = chat_json(c, "released");
-	}
-	g_mutex_unlock(&mutex);
-	if (!json_object_get(r, "error_code"))
-		sb_events_publish("chat_released",
-		                  json_pack("{s:O, s:s, s:s, s:s}", "conversation",
-		                            json_object_get(r, "conversation"), "agentId", agent,
-		                            "reason", "released", "interface", "whatsapp"));
-	g_free(agent);
-	return r;
-}
-
-static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
-{
-	(void)ctx;
-	json_t *err = NULL;
-	g_mutex_lock(&mutex);
-	conversation *c = chat_find(body, &err);
-	json_t *r = c ? chat_json(c, "chat") : err;
-	g_mutex_unlock(&mutex);
-	return r;
-}
-
-static const sb_op chat_ops[] = {
-        {"chat_take", op_chat_take, 0},
-        {"chat_reply", op_chat_reply, 0},
-        {"chat_release", op_chat_release, 0},
-        {"chat_history", op_chat, 0},
-};
-
-/* REST: the ops as a trusted caller (agentId in the body). */
-static int chat_rest(const sb_rest_request *req, const char *op, const char *conv, int ok_status,
-                     json_t **out)
-{
-	json_t *r = json_is_object(req->body) ? json_deep_copy(req->body) : json_object();
-	json_object_set_new(r, "request", json_string(op));
-	if (conv)
-		json_object_set_new(r, "conversation", json_string(conv));
-	r = sb_ops_run_trusted(r);
-	const char *name = json_string_value(json_object_get(r, "transfer_error"));
-	if (!json_object_get(r, "error_code")) {
-		json_object_del(r, SB_EVENT_KEY);
-		*out = r;
-		return ok_status;
-	}
-	int status;
-	if (!name)
-		status = sb_rest_op_failed(r, out);
-	else {
-		status = !strcmp(name, "conversation_not_found") ? 404
-		         : !strcmp(name, "outside_24h_window")   ? 422
-		         : !strcmp(name, "body_too_long")        ? 400
-		                                                 : 409;
-		*out = sb_http_error(name, "%s", json_string_value(json_object_get(r, "error")));
-	}
-	json_decref(r);
-	return status;
-}
-
-static int route_chat_get(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	return chat_rest(req, "chat_history", req->param, 200, out);
-}
-
-static int route_chat_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	const char *conv =
-	        req->body ? json_string_value(json_object_get(req->body, "conversation")) : NULL;
-	if (!strcmp(req->param, "take"))
-		return chat_rest(req, "chat_take", conv, 200, out);
-	if (!strcmp(req->param, "reply"))
-		return chat_rest(req, "chat_reply", conv, 202, out);
-	if (!strcmp(req->param, "release"))
-		return chat_rest(req, "chat_release", conv, 200, out);
-	*out = sb_http_error("not_found", "No such chat action (take, reply, release)");
-	return 404;
+	gint64 *last = last_inbound ? g_hash_table_lookup(last_inbound, from) : NULL;
+	return last && g_get_monotonic_time() - *last < SB_WA_WINDOW_US;
 }
 
 /* ---- sessions and idle conversations ---- */
@@ -768,10 +485,10 @@ static void sessions(json_t *list, const char *type)
 		conversation *c = v;
 		json_array_append_new(
 		        list,
-		        json_pack("{s:s, s:s, s:s, s:s?, s:i, s:b, s:I, s:{s:s, s:s, s:s?}}",
+		        json_pack("{s:s, s:s, s:s, s:s?, s:i, s:b, s:s?, s:I, s:{s:s, s:s, s:s?}}",
 		                  "type", "whatsapp", "conversation", c->key, "from", c->from,
 		                  "display", c->profile_name, "messages", (int)c->messages,
-		                  "handed_off", c->handed_off, "last_activity",
+		                  "handed_off", c->handed_off, "agentId", c->agent, "last_activity",
 		                  (json_int_t)((now_real - (now - c->last_activity_us)) / 1000),
 		                  "info", "from", c->from, "to", c->to, "wa_id",
 		                  digits(c->key) ? c->key : NULL));
@@ -798,7 +515,7 @@ static gboolean sweep(gpointer data)
 	}
 	g_hash_table_iter_init(&it, last_inbound);
 	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (now - *(gint64 *)v > WINDOW_US)
+		if (now - *(gint64 *)v > SB_WA_WINDOW_US)
 			g_hash_table_iter_remove(&it);
 	g_mutex_unlock(&mutex);
 	for (guint i = 0; i < gone->len; i++) {
@@ -840,8 +557,6 @@ static const sb_rest_route routes[] = {
          SB_REST_PUBLIC | SB_REST_FORM | SB_REST_ASYNC},
         {"POST", "/whatsapp/send", route_send, SB_REST_ASYNC},
         {"POST", "/whatsapp/call", route_call, SB_REST_ASYNC},
-        {"GET", "/whatsapp/chat/{}", route_chat_get, 0},
-        {"POST", "/whatsapp/chat/{}", route_chat_post, 0},
 };
 
 void sb_twilio_whatsapp_start(void)
@@ -849,7 +564,7 @@ void sb_twilio_whatsapp_start(void)
 	conversations = g_hash_table_new(g_str_hash, g_str_equal);
 	last_inbound = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
-	sb_ops_register(chat_ops, G_N_ELEMENTS(chat_ops));
+	sb_wa_chat_start();
 	sb_ops_register_sessions(sessions);
 }
 
