@@ -92,6 +92,8 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	assert.equal(r.json.state, 'held');
 	assert.equal(r.json.agentId, 'alice');
 	assert.ok(r.json.messages.some((m) => m.body === 'Anyone there?' && m.direction === 'inbound'), JSON.stringify(r.json.messages));
+	assert.equal(r.json.summary.caller.name, 'Frank');
+	assert.equal(r.json.summary.provider, 'local');
 	await notes.until('assigned', () => notes.events.find((e) => e.type === 'chat_assigned' && e.conversation === frank && e.agentId === 'alice'), 5000);
 	assert.equal((await rest('GET', '/api/queue')).json.queue.some((x) => x.conversation === frank), false);
 	// Taken twice: refused.

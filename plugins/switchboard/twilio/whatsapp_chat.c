@@ -16,14 +16,14 @@
 
 /* ---- a human agent holds the chat (console ops) ----
  *
- * handoff_requested (above) puts the chat in the console queue; an agent
+ * handoff_requested (whatsapp.c) puts the chat in the console queue; an agent
  * takes it (queue_take with a conversation → chat_take), replies
  * (chat_reply: Messages.json, 24-hour rule as /whatsapp/send) and gives it
  * back to the AI (chat_release), or it ends on the idle timeout.  While
  * held, inbound messages are not answered by the AI; whatsapp_message
  * carries the holder's agentId so their console shows them.  Ops run on
  * the Janus handler thread or the HTTP thread: the conversation's human
- * state is read and changed under mutex only. */
+ * state is read and changed under sb_wa_lock only. */
 
 static json_t *chat_error(sb_error code, const char *name, const char *fmt, ...)
         G_GNUC_PRINTF(3, 4);
@@ -66,7 +66,7 @@ static json_t *chat_agent(json_t *body, sb_op_ctx *ctx, char **agent)
 	return ok ? NULL : sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only console agents hold chats");
 }
 
-/* The conversation named in body, mutex held; NULL with *err. */
+/* The conversation named in body, locked; NULL with *err. */
 static sb_wa_conversation *chat_find(json_t *body, json_t **err)
 {
 	json_t *v = json_object_get(body, "conversation");
@@ -88,7 +88,7 @@ static const char *chat_state(sb_wa_conversation *c)
 	return !c->handed_off ? "ai" : c->agent ? "held" : "queued";
 }
 
-/* {conversation, from, to, profile_name, state, agentId, messages}; mutex held. */
+/* {conversation, from, to, profile_name, state, agentId, messages}; locked. */
 static json_t *chat_json(sb_wa_conversation *c, const char *answer)
 {
 	json_t *log = c->log ? json_deep_copy(c->log) : json_array();
@@ -119,8 +119,21 @@ static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
 	if (c && !err && !json_object_get(r, "error_code")) {
 		const char *key = json_string_value(json_object_get(r, "conversation"));
 		sb_queue_remove_entry("whatsapp", key);
-		/* The summary, as the queue showed it, for the agent's view. */
-		json_object_set_new(r, "agentId", json_string(agent));
+		/* The transfer module's kind of summary, of the whole chat. */
+		json_t *lines = json_array(), *m;
+		size_t i;
+		json_array_foreach(json_object_get(r, "messages"), i, m)
+		{
+			const char *dir = json_string_value(json_object_get(m, "direction"));
+			json_array_append_new(
+			        lines, json_pack("{s:s, s:O}", "role",
+			                         g_strcmp0(dir, "inbound") ? "assistant" : "user",
+			                         "content", json_object_get(m, "body")));
+		}
+		json_t *summary = sb_dialog_summary_of(NULL, lines);
+		json_decref(lines);
+		if (summary)
+			json_object_set_new(r, "summary", summary);
 		sb_events_publish("chat_assigned",
 		                  json_pack("{s:s, s:s, s:s}", "conversation", key, "agentId",
 		                            agent, "interface", "whatsapp"));
