@@ -111,6 +111,7 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	assert.equal(sent.headers.authorization, 'Basic ' + Buffer.from(`${ACCOUNT_SID}:test-twilio-auth-token-42`).toString('base64'));
 	const out = await notes.until('agent reply event', () => notes.events.find((e) => e.type === 'whatsapp_message' && e.conversation === frank && e.direction === 'outbound' && e.agentId === 'alice'), 5000);
 	assert.match(out.message_sid, /^SM/);
+	assert.equal(out.by, 'agent');
 
 	// Bad input: another agent, too long, unknown conversation: nothing sent.
 	n = fake.requests.length;
@@ -138,6 +139,7 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	assert.match(r.text, /<Response\/>/);
 	const fwd = await notes.until('forwarded', () => notes.events.slice(before).find((e) => e.type === 'whatsapp_message' && e.conversation === frank && e.direction === 'inbound'), 5000);
 	assert.equal(fwd.agentId, 'alice');
+	assert.equal(fwd.by, 'user');
 	assert.equal(fwd.body, 'Thanks, it is order 12345');
 	await sleep(300);
 	assert.equal(notes.events.slice(before).some((e) => e.type === 'whatsapp_message' && e.conversation === frank && e.direction === 'outbound'), false);

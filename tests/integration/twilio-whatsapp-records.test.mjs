@@ -49,6 +49,9 @@ async function conversationRecord(store) {
 		assert.equal(r.status, 202, r.text);
 		await notes.until('reply sent', () => notes.events.find((e) => e.type === 'whatsapp_message' && e.conversation === wa && e.agentId === 'dana' && e.direction === 'outbound'), 5000);
 		await postWebhook('/whatsapp/message', inbound(wa, 'Thank you Dana'));
+		// A message from the API to the same user joins the same record.
+		r = await rest('POST', '/whatsapp/send', { to: `+${wa}`, message: 'Your order has shipped.' });
+		assert.equal(r.status, 201, r.text);
 		// Idle: the conversation ends, and with it the record.
 		const ended = await notes.until('chat ended', () => notes.events.find((e) => e.type === 'chat_ended' && e.conversation === wa), 40000);
 		assert.equal(ended.agentId, 'dana');
@@ -85,14 +88,14 @@ function checkRecord({ wa, call }) {
 	assert.deepEqual(m[0], ['inbound', 'Hi, my name is Gina']);
 	assert.equal(m[1][0], 'outbound');
 	assert.match(m[1][1], /Gina/);
-	assert.deepEqual(m.slice(-2), [['outbound', 'Hello Gina, Dana here.'], ['inbound', 'Thank you Dana']]);
+	assert.deepEqual(m.slice(-3), [['outbound', 'Hello Gina, Dana here.'], ['inbound', 'Thank you Dana'], ['outbound', 'Your order has shipped.']]);
 	assert.ok(call.messages.filter((x) => x.direction === 'inbound').every((x) => /^SM/.test(x.message_sid) && x.from_addr === `whatsapp:+${wa}` && x.to_addr === OUR_NUMBER));
-	assert.match(call.messages.at(-2).message_sid, /^SM/); // Twilio's sid of the agent's reply
+	assert.match(call.messages.at(-3).message_sid, /^SM/); // Twilio's sid of the agent's reply
 	// The transcript: who wrote each line.
 	const t = call.transcript.map((x) => [x.speaker, x.text]);
 	assert.deepEqual(t[0], [`whatsapp:+${wa}`, 'Hi, my name is Gina']);
 	assert.equal(t[1][0], 'ai');
-	assert.deepEqual(t.slice(-2), [['dana', 'Hello Gina, Dana here.'], [`whatsapp:+${wa}`, 'Thank you Dana']]);
+	assert.deepEqual(t.slice(-3), [['dana', 'Hello Gina, Dana here.'], [`whatsapp:+${wa}`, 'Thank you Dana'], ['api', 'Your order has shipped.']]);
 	assert.equal(t.length, call.messages.length);
 }
 

@@ -348,11 +348,12 @@ static void whatsapp_message(json_t *ev, gint64 ts)
 	g_free(id);
 	if (str(ev, "body") && *str(ev, "body")) {
 		/* The conversation's transcript is its messages: the user by
-		 * their address, replies by the human agent who wrote them, or
-		 * the AI. */
+		 * their address, replies by the human agent who wrote them, the
+		 * AI ("ai") or the backend ("api", POST /whatsapp/send). */
 		bool out = dir && g_str_has_prefix(dir, "outbound");
 		const char *speaker = !out                 ? str(ev, "from")
 		                      : str(ev, "agentId") ? str(ev, "agentId")
+		                      : str(ev, "by")      ? str(ev, "by")
 		                                           : "ai";
 		char *seg = g_uuid_string_random();
 		sb_store_write(store,

@@ -33,16 +33,18 @@ static const char *form(const sb_rest_request *req, const char *k)
 	return sb_twilio_form(req, k);
 }
 
-/* agent: the human who wrote it (outbound) or who holds the chat
- * (inbound: forwarded to their console), or NULL. */
+/* by: who wrote it — "user", "ai", "agent" (a human) or "api" (POST
+ * /whatsapp/send); agent: the human who wrote it (outbound) or who holds
+ * the chat (inbound: forwarded to their console), or NULL. */
 static void publish_message(const char *conv, const char *from, const char *to, const char *body,
-                            const char *direction, const char *sid, int media, const char *agent)
+                            const char *direction, const char *sid, int media, const char *by,
+                            const char *agent)
 {
 	sb_events_publish("whatsapp_message",
-	                  json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?, s:i, s:s?}", "conversation",
-	                            conv, "from", from, "to", to, "body", body ? body : "",
-	                            "direction", direction, "message_sid", sid, "media_count",
-	                            media, "agentId", agent));
+	                  json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?, s:i, s:s, s:s?}",
+	                            "conversation", conv, "from", from, "to", to, "body",
+	                            body ? body : "", "direction", direction, "message_sid", sid,
+	                            "media_count", media, "by", by, "agentId", agent));
 }
 
 /* Keeps a message for the human agent's view; mutex held. */
@@ -92,6 +94,7 @@ static void conversation_free(gpointer data)
 typedef struct sending {
 	sb_rest_reply *reply; /* NULL: nobody waits */
 	char *conversation, *from, *to, *body;
+	char *by;    /* "ai", "agent", "api" */
 	char *agent; /* a human agent's reply */
 } sending;
 
@@ -100,7 +103,7 @@ static void sent(void *user, long status, json_t *body, const char *error)
 	sending *s = user;
 	const char *sid = json_string_value(json_object_get(body, "sid"));
 	if (!error)
-		publish_message(s->conversation, s->from, s->to, s->body, "outbound", sid, 0,
+		publish_message(s->conversation, s->from, s->to, s->body, "outbound", sid, 0, s->by,
 		                s->agent);
 	else if (s->agent)
 		sb_events_publish("chat_error",
@@ -125,6 +128,7 @@ static void sent(void *user, long status, json_t *body, const char *error)
 	g_free(s->from);
 	g_free(s->to);
 	g_free(s->body);
+	g_free(s->by);
 	g_free(s->agent);
 	g_free(s);
 }
@@ -138,7 +142,7 @@ static void add_pair(GPtrArray *pairs, const char *name, const char *value)
 /* Body, or ContentSid (+ ContentVariables) for a template. */
 bool sb_wa_send(const char *conv, const char *from, const char *to, const char *body,
                 const char *content_sid, const char *content_vars, sb_rest_reply *reply,
-                const char *agent, char **error)
+                const char *by, const char *agent, char **error)
 {
 	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
 	add_pair(pairs, "From", from);
@@ -156,6 +160,7 @@ bool sb_wa_send(const char *conv, const char *from, const char *to, const char *
 	s->from = g_strdup(from);
 	s->to = g_strdup(to);
 	s->body = g_strdup(content_sid ? content_sid : body);
+	s->by = g_strdup(agent ? "agent" : by ? by : "ai");
 	s->agent = g_strdup(agent);
 	bool ok = sb_twilio_rest_post("/Messages.json", pairs, sent, s, error);
 	g_ptr_array_unref(pairs);
@@ -195,11 +200,11 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 	g_mutex_unlock(&mutex);
 	if (c->pending) {
 		answer_now(c, text);
-		publish_message(c->key, c->to, c->from, text, "outbound", NULL, 0, NULL);
+		publish_message(c->key, c->to, c->from, text, "outbound", NULL, 0, "ai", NULL);
 	} else {
 		/* The webhook already answered: the reply goes through the API. */
 		char *err = NULL;
-		if (!sb_wa_send(c->key, c->to, c->from, text, NULL, NULL, NULL, NULL, &err))
+		if (!sb_wa_send(c->key, c->to, c->from, text, NULL, NULL, NULL, "ai", NULL, &err))
 			JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: late reply not sent: %s\n",
 			          c->key, err);
 		g_free(err);
@@ -323,7 +328,7 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 		g_free(last);
 	g_mutex_unlock(&mutex);
 	/* While a human holds the chat, agentId forwards it to their console. */
-	publish_message(key, from, to, body, "inbound", sid, media, holder);
+	publish_message(key, from, to, body, "inbound", sid, media, "user", holder);
 	g_free(holder);
 	*tt = "text/xml";
 	/* An answer still owed for an earlier message is given up (empty). */
@@ -342,7 +347,7 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 		g_mutex_lock(&mutex);
 		sb_wa_log(c, "outbound", "ai", NULL, reply);
 		g_mutex_unlock(&mutex);
-		publish_message(key, to, from, reply, "outbound", NULL, 0, NULL);
+		publish_message(key, to, from, reply, "outbound", NULL, 0, "ai", NULL);
 		*text = sb_twiml_message(reply);
 		return 200;
 	}
@@ -391,8 +396,21 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	g_mutex_lock(&mutex);
 	gint64 *last = g_hash_table_lookup(last_inbound, to_norm);
 	bool in_window = last && g_get_monotonic_time() - *last < SB_WA_WINDOW_US;
+	/* The user's conversation, if any, so the message joins its record
+	 * and its history (a WaId is the number's digits). */
+	conversation *c = NULL;
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, conversations);
+	while (!c && g_hash_table_iter_next(&it, NULL, &v))
+		if (!strcmp(((conversation *)v)->from, to_norm))
+			c = v;
+	char *conv = g_strdup(c ? c->key : to_norm + 10);
+	if (c && in_window && !content_sid)
+		sb_wa_log(c, "outbound", "api", NULL, message);
 	g_mutex_unlock(&mutex);
 	if (!content_sid && !in_window) {
+		g_free(conv);
 		g_free(to_norm);
 		return bad_request(
 		        out, 422, "outside_24h_window",
@@ -403,10 +421,11 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	                  : json_is_string(vars) ? g_strdup(json_string_value(vars))
 	                                         : NULL;
 	char *error = NULL;
-	bool ok = sb_wa_send(to_norm + 9, cfg->whatsapp_from, to_norm, message, content_sid,
-	                     vars_text, req->reply, NULL, &error);
+	bool ok = sb_wa_send(conv, cfg->whatsapp_from, to_norm, message, content_sid, vars_text,
+	                     req->reply, "api", NULL, &error);
 	/* json_dumps memory is malloc'd, g_strdup's is GLib's: both plain free here. */
 	free(vars_text);
+	g_free(conv);
 	g_free(to_norm);
 	if (!ok) {
 		*out = sb_http_error("twilio_error", "%s", error);

@@ -162,8 +162,8 @@ static gboolean chat_send_run(gpointer data)
 {
 	chat_send *m = data;
 	char *error = NULL;
-	if (!sb_wa_send(m->conversation, m->from, m->to, m->text, NULL, NULL, NULL, m->agent,
-	                &error))
+	if (!sb_wa_send(m->conversation, m->from, m->to, m->text, NULL, NULL, NULL, "agent",
+	                m->agent, &error))
 		JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: agent reply not sent: %s\n",
 		          m->conversation, error);
 	g_free(error);

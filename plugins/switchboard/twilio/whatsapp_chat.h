@@ -45,10 +45,11 @@ bool sb_wa_in_window(const char *from);
 /* Locked: keeps a message for the human agent's view. */
 void sb_wa_log(sb_wa_conversation *c, const char *direction, const char *by, const char *agent,
                const char *body);
-/* HTTP thread: sends through Messages.json (agent: a human's reply). */
+/* HTTP thread: sends through Messages.json; by: "ai", "api" or "agent"
+ * (agent: the human who wrote it). */
 bool sb_wa_send(const char *conv, const char *from, const char *to, const char *body,
                 const char *content_sid, const char *content_vars, sb_rest_reply *reply,
-                const char *agent, char **error);
+                const char *by, const char *agent, char **error);
 
 /* Registers the ops and routes (whatsapp.c's start). */
 void sb_wa_chat_start(void);
