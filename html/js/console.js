@@ -243,7 +243,7 @@ function render() {
 	$('me').textContent = state.agentId || '';
 	$('where').textContent = audio.room ? (atDesk() ? 'at my desk' : inConsult() ? 'private consult' : audio.room) : '—';
 
-	$('queue').replaceChildren(...state.queue.map((q) => {
+	$('queue').replaceChildren(...state.queue.filter((q) => q.room).map((q) => { // chats: console-chat.js
 		const b = document.createElement('button');
 		b.textContent = 'Take';
 		b.dataset.room = q.room;
@@ -253,7 +253,7 @@ function render() {
 		const issue = q.details?.summary?.issue;
 		return li(`${q.room} (${q.reason}${issue ? `: ${issue}` : ''})`, b);
 	}));
-	$('queue-empty').hidden = state.queue.length > 0;
+	$('queue-empty').hidden = state.queue.some((q) => q.room);
 
 	const supervisor = state.role === 'supervisor';
 	$('live-calls').hidden = !supervisor;
@@ -306,6 +306,7 @@ function render() {
 	}));
 	if (others.some((a) => a.agentId === chosen)) select.value = chosen;
 	$('assist-log').replaceChildren(...state.assist.map((l) => li(`${l.who}: ${l.text}`)));
+	document.dispatchEvent(new Event('console-render'));
 }
 
 $('signin').addEventListener('submit', signIn);
@@ -344,5 +345,6 @@ window.consoleTest = {
 		participants: [...audio.participants.values()].map((p) => ({ ...p })),
 	}),
 };
+export { op, state }; // for html/js/console-chat.js
 render();
 if (params.has('autosignin')) signIn();

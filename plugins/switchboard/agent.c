@@ -7,6 +7,7 @@
 #include <debug.h>
 #include <speex/speex_resampler.h>
 
+#include "agent_heard.h"
 #include "agent_pipeline.h"
 #include "background.h"
 #include "events.h"
@@ -32,6 +33,7 @@ typedef enum {
 	MSG_DTMF,
 	MSG_STOP,
 	MSG_PIPELINE, /* an event from a provider, see agent_pipeline.h */
+	MSG_HEARD,    /* a listener heard our speech up to chunk `samples` */
 } msg_kind;
 
 typedef struct agent_msg {
@@ -69,6 +71,10 @@ typedef struct sb_agent {
 	char *turn_user;
 	int turn_latency;
 	json_t *pending_args;
+	/* What the caller heard (agent_heard.h); the answer's transcript line
+	 * waits for it while marks are in use. */
+	sb_heard *heard;
+	char *held_said;
 
 	/* Output: 16 kHz audio to play, written by the agent thread, read by
 	 * the mixer.  Counters only grow; the ring holds OUT_SECONDS. */
@@ -119,6 +125,7 @@ static void out_clear(sb_agent *a)
 	g_mutex_lock(&a->out_mutex);
 	a->played = a->written;
 	g_mutex_unlock(&a->out_mutex);
+	sb_heard_cleared(a->heard);
 }
 
 static bool out_empty(sb_agent *a)
@@ -144,6 +151,7 @@ static bool agent_pull_pcm(sb_participant *p, int16_t *frame, int samples)
 	for (size_t i = 0; i < n; i++)
 		chunk[i] = a->ring[(a->played + i) % cap];
 	a->played += n;
+	sb_heard_played(a->heard, a->played, a->written);
 	g_mutex_unlock(&a->out_mutex);
 	for (size_t i = n; i < AGENT_FRAME; i++)
 		chunk[i] = 0;
@@ -288,12 +296,47 @@ static guint64 main_speaker(sb_agent *a)
 	return best;
 }
 
+/* The held answer line, in full: it was all heard, or a new turn began. */
+static void said_flush(sb_agent *a)
+{
+	if (!a->held_said)
+		return;
+	transcript(a, a->p->id, a->name, a->held_said, true);
+	turn_done(a, a->held_said, false);
+	g_clear_pointer(&a->held_said, g_free);
+}
+
+/* Mixer → agent thread → listeners: a chunk has been played out; a Media
+ * Stream marks it (agent_speech) and confirms it once heard. */
+static void announce_played(sb_agent *a)
+{
+	unsigned chunk = sb_heard_take_played(a->heard);
+	if (chunk)
+		sb_events_publish("agent_speech",
+		                  json_pack("{sssIsi}", "room", a->room->name, "participant",
+		                            (json_int_t)a->p->id, "chunk", (int)chunk));
+	if (a->held_said && sb_heard_all(a->heard))
+		said_flush(a);
+}
+
 /* Stops talking at once: the caller has the floor. */
 static void barge_in(sb_agent *a, gint64 onset_us)
 {
 	bool audible = !out_empty(a);
 	out_clear(a);
 	char *spoken = sb_pipeline_interrupt(a->pipeline);
+	if (sb_heard_active(a->heard)) {
+		/* A listener tells what was played: keep only that. */
+		g_free(spoken);
+		spoken = sb_heard_answer(a->heard);
+		sb_pipeline_heard(a->pipeline, spoken);
+		if (a->held_said && *spoken) {
+			char *line = g_strdup_printf("%s [interrupted]", spoken);
+			transcript(a, a->p->id, a->name, line, true);
+			g_free(line);
+		}
+		g_clear_pointer(&a->held_said, g_free);
+	}
 	g_free(a->pending_tool); /* the caller had more to say */
 	json_decref(a->pending_args);
 	a->pending_tool = NULL;
@@ -390,6 +433,8 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		           ev->text, false);
 		break;
 	case SB_PIPE_HEARD_FINAL:
+		said_flush(a);
+		sb_heard_new_answer(a->heard);
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, true);
 		__atomic_add_fetch(&stats.turns, 1, __ATOMIC_RELAXED);
@@ -414,11 +459,25 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		a->first_audio_sent = true;
 		break;
 	case SB_PIPE_SAID:
+		if (sb_heard_active(a->heard) && !sb_heard_all(a->heard)) {
+			/* Written, not yet heard: the line waits for the marks. */
+			g_free(a->held_said);
+			a->held_said = g_strdup(ev->text);
+			break;
+		}
 		transcript(a, a->p->id, a->name, ev->text, true);
 		turn_done(a, ev->text, false);
 		break;
+	case SB_PIPE_SPEECH_CHUNK: {
+		g_mutex_lock(&a->out_mutex);
+		uint64_t start = a->written;
+		g_mutex_unlock(&a->out_mutex);
+		sb_heard_chunk(a->heard, start, ev->text);
+		break;
+	}
 	case SB_PIPE_REPLY_DONE:
-		turn_done(a, NULL, false);
+		if (!a->held_said) /* else the turn ends once heard (or cut) */
+			turn_done(a, NULL, false);
 		if (ev->error)
 			__atomic_add_fetch(&stats.provider_errors, 1, __ATOMIC_RELAXED);
 		if (!a->first_audio_sent && a->state == THINKING)
@@ -442,6 +501,7 @@ static gpointer agent_main(gpointer data)
 	sb_thread_background();
 	JANUS_LOG(LOG_INFO, "[switchboard] agent %s joined room %s\n", a->name, a->room->name);
 	const char *greeting = sb_pipeline_greeting(a->pipeline);
+	sb_heard_new_answer(a->heard);
 	if (greeting && *greeting)
 		sb_pipeline_say(a->pipeline, greeting);
 	while (!g_atomic_int_get(&a->stopping)) {
@@ -457,7 +517,12 @@ static gpointer agent_main(gpointer data)
 					out_clear(a);
 					g_free(sb_pipeline_interrupt(a->pipeline));
 				}
+				said_flush(a);
+				sb_heard_new_answer(a->heard);
 				sb_pipeline_say(a->pipeline, m->text);
+				break;
+			case MSG_HEARD:
+				sb_heard_confirm(a->heard, (unsigned)m->samples);
 				break;
 			case MSG_DTMF:
 				/* A key press is a turn of its own: it interrupts. */
@@ -475,6 +540,7 @@ static gpointer agent_main(gpointer data)
 			}
 			agent_msg_free(m);
 		}
+		announce_played(a);
 		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) && out_empty(a))
 			set_state(a, LISTENING, -1);
 		if (a->pending_tool && sb_pipeline_idle(a->pipeline) && out_empty(a)) {
@@ -487,6 +553,7 @@ static gpointer agent_main(gpointer data)
 			json_decref(args);
 		}
 	}
+	said_flush(a);
 	sb_pipeline_free(a->pipeline); /* no more events after this */
 	a->pipeline = NULL;
 	JANUS_LOG(LOG_INFO, "[switchboard] agent left room %s\n", a->room->name);
@@ -546,6 +613,8 @@ static void agent_free(void *transport)
 	g_free(a->name);
 	g_free(a->pending_tool);
 	json_decref(a->pending_args);
+	sb_heard_free(a->heard);
+	g_free(a->held_said);
 	g_free(a->turn_user);
 	g_free(a);
 }
@@ -583,6 +652,7 @@ static void agent_join(sb_room *room)
 	a->room_rate = room->sampling_rate;
 	a->ring = g_new0(int16_t, ring_capacity());
 	g_mutex_init(&a->out_mutex);
+	a->heard = sb_heard_new();
 	a->speakers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	const char *name = json_string_value(json_object_get(config, "name"));
 	a->name = g_strdup(name ? name : "AI Agent");
@@ -744,6 +814,24 @@ sb_error sb_agent_dtmf(sb_room *room, char digit)
 	char text[64];
 	g_snprintf(text, sizeof(text), "(pressed %c on the keypad)", digit);
 	return post_text(room, MSG_DTMF, text);
+}
+
+sb_error sb_agent_heard(sb_room *room, unsigned chunk)
+{
+	GPtrArray *members = sb_room_participants(room);
+	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p->kind != SB_KIND_AGENT)
+			continue;
+		agent_msg *m = g_new0(agent_msg, 1);
+		m->kind = MSG_HEARD;
+		m->samples = (int)chunk;
+		g_async_queue_push(((sb_agent *)p->transport)->queue, m);
+		rc = SB_OK;
+	}
+	g_ptr_array_unref(members);
+	return rc;
 }
 
 json_t *sb_agent_transcript(sb_room *room)

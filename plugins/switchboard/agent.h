@@ -30,6 +30,10 @@ sb_error sb_agent_say(sb_room *room, const char *text);
 /* A caller pressed a key (DTMF): the agent hears it as a turn of its own.
  * Any thread; SB_ERROR_NO_SUCH_PARTICIPANT when the room has no agent. */
 sb_error sb_agent_dtmf(sb_room *room, char digit);
+/* A listener (Twilio Media Streams marks) has heard the agent's speech up
+ * to chunk (the "chunk" of an agent_speech event): on a barge-in the
+ * agent keeps only what was heard.  Any thread. */
+sb_error sb_agent_heard(sb_room *room, unsigned chunk);
 /* The call's transcript so far: [{"speaker","speaker_id","text","timestamp"}]. */
 json_t *sb_agent_transcript(sb_room *room);
 

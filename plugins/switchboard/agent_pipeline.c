@@ -319,6 +319,8 @@ static void speak_next(sb_pipeline *p)
 		char *error = NULL;
 		p->tts_ctx = new_ctx(p, p->generation);
 		p->tts_job = sb_tts_chain_speak(p->tts, text, &tts_events, p->tts_ctx, &error);
+		if (p->tts_job)
+			emit(p, SB_PIPE_SPEECH_CHUNK, text, NULL, NULL, 0, NULL);
 		if (!p->tts_job) {
 			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS failed: %s\n",
 			          error ? error : "?");
@@ -551,6 +553,17 @@ char *sb_pipeline_interrupt(sb_pipeline *p)
 	g_free(p->llm_error);
 	p->llm_error = NULL;
 	return said;
+}
+
+void sb_pipeline_heard(sb_pipeline *p, const char *heard)
+{
+	size_t n = json_array_size(p->history);
+	json_t *last = n ? json_array_get(p->history, n - 1) : NULL;
+	if (g_strcmp0(json_string_value(json_object_get(last, "role")), "assistant") != 0)
+		return;
+	char *marked = g_strdup_printf("%s [interrupted by the caller]", heard ? heard : "");
+	json_object_set_new(last, "content", json_string(g_strstrip(marked)));
+	g_free(marked);
 }
 
 bool sb_pipeline_idle(sb_pipeline *p)

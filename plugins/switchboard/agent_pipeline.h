@@ -27,6 +27,7 @@ typedef enum {
 	SB_PIPE_SAID,              /* text: the whole answer, once spoken */
 	SB_PIPE_REPLY_DONE,        /* error: NULL, or why the providers failed */
 	SB_PIPE_ACTION,            /* text: a tool (transfer_to_human, end_call); json: args */
+	SB_PIPE_SPEECH_CHUNK,      /* text: the sentence whose audio comes next */
 	/* Raw provider events (posted, then handled). */
 	SB_PIPE_RAW_STT_PARTIAL = 100,
 	SB_PIPE_RAW_STT_FINAL,
@@ -82,6 +83,9 @@ char *sb_pipeline_interrupt(sb_pipeline *p);
  * {"stt","llm","tts": name or null, "fallback": a chain fell back}.  New
  * reference. */
 json_t *sb_pipeline_turn_providers(sb_pipeline *p);
+/* The caller heard only `heard` of the last answer (Media Streams marks):
+ * the history keeps that, marked as interrupted. */
+void sb_pipeline_heard(sb_pipeline *p, const char *heard);
 /* No answer being written or spoken. */
 bool sb_pipeline_idle(sb_pipeline *p);
 

@@ -14,7 +14,8 @@ typedef struct agent_entry {
 } agent_entry;
 
 typedef struct queue_entry {
-	char *room;
+	char *kind; /* "call" (room is a room name) or a chat kind ("whatsapp") */
+	char *room; /* the room, or the chat's conversation key */
 	char *reason;
 	json_t *details;
 	gint64 since_ms;
@@ -35,6 +36,7 @@ static void agent_free(gpointer data)
 static void queue_entry_free(gpointer data)
 {
 	queue_entry *q = data;
+	g_free(q->kind);
 	g_free(q->room);
 	g_free(q->reason);
 	json_decref(q->details);
@@ -226,20 +228,34 @@ json_t *sb_presence_list(void)
 	return list;
 }
 
-static queue_entry *queue_find(const char *room)
+static queue_entry *queue_find(const char *kind, const char *room)
 {
-	for (GList *l = queue.head; l; l = l->next)
-		if (strcmp(((queue_entry *)l->data)->room, room) == 0)
-			return l->data;
+	for (GList *l = queue.head; l; l = l->next) {
+		queue_entry *q = l->data;
+		if (strcmp(q->room, room) == 0 && strcmp(q->kind, kind) == 0)
+			return q;
+	}
 	return NULL;
+}
+
+static bool is_call(const char *kind)
+{
+	return strcmp(kind, "call") == 0;
 }
 
 void sb_queue_add(const char *room, const char *reason, json_t *details)
 {
+	sb_queue_add_entry("call", room, reason, details);
+}
+
+void sb_queue_add_entry(const char *kind, const char *key, const char *reason, json_t *details)
+{
+	const char *room = key;
 	g_mutex_lock(&mutex);
-	queue_entry *q = queue_find(room);
+	queue_entry *q = queue_find(kind, room);
 	if (!q) {
 		q = g_new0(queue_entry, 1);
+		q->kind = g_strdup(kind);
 		q->room = g_strdup(room);
 		q->since_ms = g_get_real_time() / 1000;
 		g_queue_push_tail(&queue, q);
@@ -249,14 +265,22 @@ void sb_queue_add(const char *room, const char *reason, json_t *details)
 	json_decref(q->details);
 	q->details = details ? json_deep_copy(details) : NULL;
 	g_mutex_unlock(&mutex);
-	sb_events_publish("queue_updated", json_pack("{ssssss}", "room", room, "action", "added",
-	                                             "reason", reason ? reason : ""));
+	sb_events_publish("queue_updated",
+	                  json_pack("{ssssssss}", is_call(kind) ? "room" : "conversation", room,
+	                            "kind", kind, "action", "added", "reason",
+	                            reason ? reason : ""));
 }
 
 bool sb_queue_remove(const char *room)
 {
+	return sb_queue_remove_entry("call", room);
+}
+
+bool sb_queue_remove_entry(const char *kind, const char *key)
+{
+	const char *room = key;
 	g_mutex_lock(&mutex);
-	queue_entry *q = queue_find(room);
+	queue_entry *q = queue_find(kind, room);
 	if (q) {
 		g_queue_remove(&queue, q);
 		queue_entry_free(q);
@@ -264,14 +288,15 @@ bool sb_queue_remove(const char *room)
 	g_mutex_unlock(&mutex);
 	if (q)
 		sb_events_publish("queue_updated",
-		                  json_pack("{ssss}", "room", room, "action", "removed"));
+		                  json_pack("{ssssss}", is_call(kind) ? "room" : "conversation",
+		                            room, "kind", kind, "action", "removed"));
 	return q != NULL;
 }
 
 bool sb_queue_contains(const char *room)
 {
 	g_mutex_lock(&mutex);
-	bool found = queue_find(room) != NULL;
+	bool found = queue_find("call", room) != NULL;
 	g_mutex_unlock(&mutex);
 	return found;
 }
@@ -283,7 +308,8 @@ json_t *sb_queue_list(void)
 	g_mutex_lock(&mutex);
 	for (GList *l = queue.head; l; l = l->next) {
 		queue_entry *q = l->data;
-		json_t *j = json_pack("{sssssIsI}", "room", q->room, "reason",
+		json_t *j = json_pack("{sssssssIsI}", is_call(q->kind) ? "room" : "conversation",
+		                      q->room, "kind", q->kind, "reason",
 		                      q->reason ? q->reason : "", "since", (json_int_t)q->since_ms,
 		                      "waiting_ms", (json_int_t)(now - q->since_ms));
 		if (q->details)

@@ -9,7 +9,9 @@
  * available and at their desk.
  *
  * The queue holds rooms waiting for a human: a caller who asked the AI
- * agent for one (handoff_requested), or whose transfer left them alone. */
+ * agent for one (handoff_requested), or whose transfer left them alone;
+ * and chats (kind "whatsapp", keyed by conversation) handed over by the
+ * AI, which the Twilio module serves. */
 #ifndef SB_PRESENCE_H
 #define SB_PRESENCE_H
 
@@ -45,7 +47,12 @@ json_t *sb_presence_list(void);
 void sb_queue_add(const char *room, const char *reason, json_t *details);
 bool sb_queue_remove(const char *room);
 bool sb_queue_contains(const char *room);
-/* [{"room","reason","since","waiting_ms","details"?}] oldest first */
+/* The same for any kind of entry: "call" (key: a room) or a chat kind
+ * ("whatsapp", key: the conversation). */
+void sb_queue_add_entry(const char *kind, const char *key, const char *reason, json_t *details);
+bool sb_queue_remove_entry(const char *kind, const char *key);
+/* [{"kind":"call","room"|"kind":"whatsapp","conversation", "reason","since",
+ *   "waiting_ms","details"?}] oldest first */
 json_t *sb_queue_list(void);
 
 #endif

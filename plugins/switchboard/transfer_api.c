@@ -379,6 +379,14 @@ static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
  * desk into the caller's room. */
 static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 {
+	if (json_object_get(body, "conversation")) {
+		/* A chat waiting for a human: the module that owns it takes it. */
+		const sb_op *take = sb_ops_find("chat_take");
+		if (!take)
+			return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
+			                      "Chats need the Twilio module, which is not loaded");
+		return take->run(body, ctx);
+	}
 	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	g_autofree char *agent = NULL;
 	sb_participant *me = NULL;
@@ -575,10 +583,12 @@ static int reply(json_t *r, json_t **out)
 			break;
 		}
 	} else if (!strcmp(name, "transfer_not_found") ||
-	           !strcmp(name, "room_or_participant_gone")) {
+	           !strcmp(name, "room_or_participant_gone") ||
+	           !strcmp(name, "conversation_not_found")) {
 		status = 404;
 	} else if (!strcmp(name, "invalid_state") || !strcmp(name, "agent_unavailable") ||
-	           !strcmp(name, "transfer_in_progress") || !strcmp(name, "not_queued")) {
+	           !strcmp(name, "transfer_in_progress") || !strcmp(name, "not_queued") ||
+	           !strcmp(name, "chat_not_held")) {
 		status = 409;
 	} else if (!strcmp(name, "not_supported")) {
 		status = 501;
@@ -718,6 +728,7 @@ static const sb_rest_route transfer_routes[] = {
 
 typedef struct handoff {
 	char *room;
+	char *conversation; /* a chat (WhatsApp) instead of a room */
 	json_t *details;
 } handoff;
 
@@ -725,6 +736,7 @@ static void handoff_free(gpointer data)
 {
 	handoff *h = data;
 	g_free(h->room);
+	g_free(h->conversation);
 	json_decref(h->details);
 	g_free(h);
 }
@@ -732,6 +744,11 @@ static void handoff_free(gpointer data)
 static gboolean handoff_run(gpointer data)
 {
 	handoff *h = data;
+	if (h->conversation) {
+		/* The chat's module put its messages and summary in details. */
+		sb_queue_add_entry("whatsapp", h->conversation, "handoff_requested", h->details);
+		return G_SOURCE_REMOVE;
+	}
 	sb_room *room = sb_room_find(h->room);
 	if (room) {
 		json_t *details = h->details ? json_deep_copy(h->details) : json_object();
@@ -784,10 +801,14 @@ static void on_bus(json_t *n, void *user)
 		sb_transfer_env_invoke(call_status_run, c, call_status_free);
 		return;
 	}
-	if (g_strcmp0(str(n, "type"), "handoff_requested") != 0 || !str(n, "room"))
+	const char *chat = str(n, "room") ? NULL : str(n, "conversation");
+	if (g_strcmp0(str(n, "type"), "handoff_requested") != 0 || (!str(n, "room") && !chat))
+		return;
+	if (chat && g_strcmp0(str(n, "interface"), "whatsapp") != 0)
 		return;
 	handoff *h = g_new0(handoff, 1);
 	h->room = g_strdup(str(n, "room"));
+	h->conversation = g_strdup(chat);
 	h->details = json_incref(json_object_get(n, "details"));
 	sb_transfer_env_invoke(handoff_run, h, handoff_free);
 }

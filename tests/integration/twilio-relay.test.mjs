@@ -80,8 +80,13 @@ test('setup, prompts answered with streamed tokens, memory, interrupt, end with 
 	assert.match(a.tokens.map((t) => t.token).join(''), /Alice/);
 	// The caller interrupts: the session goes on.
 	r.send({ type: 'interrupt', utteranceUntilInterrupt: 'Nice to meet', durationUntilInterruptMs: '700' });
+	// A key press is a user turn for the model, answered with streamed tokens.
 	r.send({ type: 'dtmf', digit: '5' });
 	await notes.until('dtmf', () => notes.events.find((e) => e.type === 'dtmf' && e.call_sid === sid && e.digit === '5'), 5000);
+	a = await r.answer(a.next);
+	assert.ok(a.tokens.length >= 2, JSON.stringify(a.tokens));
+	assert.ok(a.tokens.at(-1).last === true && a.tokens.slice(0, -1).every((t) => t.last === false));
+	assert.ok(a.tokens.map((t) => t.token).join('').trim().length > 0);
 	r.send({ type: 'prompt', voicePrompt: 'What is my name?', lang: 'en-US', last: true });
 	a = await r.answer(a.next);
 	assert.match(a.tokens.map((t) => t.token).join(''), /Your name is Alice/);
@@ -95,6 +100,8 @@ test('setup, prompts answered with streamed tokens, memory, interrupt, end with 
 	assert.equal(data.callSid, sid);
 	assert.equal(data.room, `relay-${sid}`);
 	assert.match(data.summary, /Alice/);
+	// The key press is in the conversation as the caller's turn.
+	assert.match(data.summary, /The caller pressed 5 on the keypad/);
 	const ev = await notes.until('handoff', () => notes.events.find((e) => e.type === 'handoff_requested' && e.call_sid === sid), 5000);
 	assert.equal(ev.interface, 'phone');
 	assert.equal(ev.from, '+14155550123');

@@ -346,20 +346,50 @@ static void whatsapp_message(json_t *ev, gint64 ts)
 	                  opt_string(str(ev, "body")), opt_string(dir),
 	                  json_integer_value(json_object_get(ev, "media_count")), (json_int_t)ts));
 	g_free(id);
-	if (str(ev, "body")) {
-		/* The conversation's transcript is its messages. */
+	if (str(ev, "body") && *str(ev, "body")) {
+		/* The conversation's transcript is its messages: the user by
+		 * their address, replies by the human agent who wrote them, the
+		 * AI ("ai") or the backend ("api", POST /whatsapp/send). */
+		bool out = dir && g_str_has_prefix(dir, "outbound");
+		const char *speaker = !out                 ? str(ev, "from")
+		                      : str(ev, "agentId") ? str(ev, "agentId")
+		                      : str(ev, "by")      ? str(ev, "by")
+		                                           : "ai";
 		char *seg = g_uuid_string_random();
 		sb_store_write(store,
 		               "INSERT INTO transcript_segments (id, call_id, speaker, text, "
 		               "ended, final, seq) "
 		               "VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT (id) DO NOTHING",
-		               json_pack("[ssssII]", seg, c->id,
-		                         str(ev, "from") ? str(ev, "from") : "", str(ev, "body"),
-		                         (json_int_t)ts, (json_int_t)++segment_seq));
+		               json_pack("[ssssII]", seg, c->id, speaker ? speaker : "",
+		                         str(ev, "body"), (json_int_t)ts,
+		                         (json_int_t)++segment_seq));
 		g_free(seg);
 	}
 	sb_store_write(store, "UPDATE calls SET ended = ?, duration_ms = ? - started WHERE id = ?",
 	               json_pack("[IIs]", (json_int_t)ts, (json_int_t)ts, c->id));
+}
+
+/* A console agent took the chat (chat_assigned), or it ended (chat_ended:
+ * idle timeout): the conversation's call record says so. */
+static void whatsapp_chat(const char *type, json_t *ev, gint64 ts)
+{
+	const char *conv = str(ev, "conversation");
+	if (!conv)
+		return;
+	char *key = g_strdup_printf("whatsapp:%s", conv);
+	call_state *c = g_hash_table_lookup(calls, key);
+	g_free(key);
+	if (!c)
+		return;
+	if (!strcmp(type, "chat_ended")) {
+		close_call(c, ts);
+	} else if (str(ev, "agentId")) {
+		c->human_agent = true;
+		sb_store_write(
+		        store,
+		        "UPDATE calls SET human_agent = ? WHERE id = ? AND human_agent IS NULL",
+		        json_pack("[ss]", str(ev, "agentId"), c->id));
+	}
 }
 
 static void transfer(const char *type, json_t *ev, gint64 ts)
@@ -467,6 +497,8 @@ void sb_records_event(json_t *ev)
 		recording_started(ev, ts);
 	} else if (!strcmp(type, "recording_stopped")) {
 		recording_stopped(ev, ts);
+	} else if (!strcmp(type, "chat_assigned") || !strcmp(type, "chat_ended")) {
+		whatsapp_chat(type, ev, ts);
 	} else if (g_str_has_prefix(type, "transfer_")) {
 		transfer(type, ev, ts);
 	}

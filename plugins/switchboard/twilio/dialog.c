@@ -7,6 +7,7 @@
 #include "http.h"
 #include "providers/chain.h"
 #include "providers/current.h"
+#include "providers/embedded.h"
 #include "providers/kb.h"
 #include "twilio.h"
 
@@ -293,4 +294,15 @@ char *sb_dialog_summary(sb_dialog *d)
 		g_free(who);
 	}
 	return g_string_free(s, FALSE);
+}
+
+json_t *sb_dialog_summary_of(sb_dialog *d, json_t *transcript)
+{
+	json_t *s = sb_local_summary(d ? d->knowledge : NULL, d ? d->memory : NULL,
+	                             transcript ? transcript
+	                             : d        ? d->history
+	                                        : NULL);
+	if (s)
+		json_object_set_new(s, "provider", json_string("local"));
+	return s;
 }

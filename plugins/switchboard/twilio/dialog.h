@@ -40,5 +40,9 @@ bool sb_dialog_busy(sb_dialog *d);
 json_t *sb_dialog_history(sb_dialog *d);
 /* An extractive summary of the conversation for a human (g_free). */
 char *sb_dialog_summary(sb_dialog *d);
+/* The transfer module's summary object (sb_local_summary: caller, issue,
+ * mood, tried, next_step …) of transcript ([{"role","content"}]; NULL: the
+ * dialog's history), with the dialog's memory; a new reference. */
+json_t *sb_dialog_summary_of(sb_dialog *d, json_t *transcript);
 
 #endif

@@ -5,6 +5,7 @@
 #include <debug.h>
 #include <libsoup/soup.h>
 
+#include "agent.h"
 #include "events.h"
 #include "http.h"
 #include "media/rtp.h"
@@ -17,7 +18,6 @@
 #define MAX_PAYLOAD 1600  /* 200 ms of μ-law */
 #define OUT_QUEUE_MAX 50  /* 1 s of audio waiting for the HTTP thread */
 #define MAX_BAD_IN_A_ROW 10
-#define SILENCE_FRAMES_FOR_MARK 10 /* 200 ms of silence ends a stretch */
 
 typedef struct stream {
 	gatomicrefcount ref;
@@ -33,10 +33,10 @@ typedef struct stream {
 	GMutex mutex;
 	GQueue out; /* GBytes* */
 	bool flush_scheduled;
-	/* Marks (HTTP thread). */
-	bool in_stretch;
-	int silent_frames;
-	unsigned marks_sent;
+	/* Marks (HTTP thread): "agent-<chunk>" after each chunk of the agent's
+	 * speech; an echo means Twilio played it.  After a clear, Twilio echoes
+	 * every pending mark: those up to cleared_upto were not heard. */
+	unsigned last_mark, cleared_upto;
 } stream;
 
 static GMutex streams_mutex;
@@ -98,17 +98,12 @@ static void close_with(stream *s, gushort code, const char *why)
 		soup_websocket_connection_close(s->conn, code, why);
 }
 
-/* ---- output: mixer thread → HTTP thread ---- */
-
-static bool silent(const uint8_t *ulaw, size_t n)
+static const char *str(json_t *o, const char *k)
 {
-	/* μ-law 0xFF/0x7F are zero; small magnitudes have high bytes. */
-	int loud = 0;
-	for (size_t i = 0; i < n; i++)
-		if ((ulaw[i] & 0x7F) < 0x70)
-			loud++;
-	return loud < (int)n / 20;
+	return json_string_value(json_object_get(o, k));
 }
+
+/* ---- output: mixer thread → HTTP thread ---- */
 
 static gboolean flush(gpointer data)
 {
@@ -128,18 +123,6 @@ static gboolean flush(gpointer data)
 			                       s->stream_sid, "media", "payload", payload));
 			g_free(payload);
 			__atomic_add_fetch(&stats.frames_out, 1, __ATOMIC_RELAXED);
-			/* A mark after each stretch of speech tells us (by its echo)
-			 * when Twilio has played it. */
-			if (!silent(d, n)) {
-				s->in_stretch = true;
-				s->silent_frames = 0;
-			} else if (s->in_stretch && ++s->silent_frames >= SILENCE_FRAMES_FOR_MARK) {
-				s->in_stretch = false;
-				char name[32];
-				g_snprintf(name, sizeof(name), "agent-%u", ++s->marks_sent);
-				send_json(s, json_pack("{sssss{ss}}", "event", "mark", "streamSid",
-				                       s->stream_sid, "mark", "name", name));
-			}
 		}
 		g_bytes_unref(b);
 	}
@@ -203,12 +186,69 @@ static gboolean clear_room(gpointer data)
 		g_mutex_lock(&s->mutex);
 		g_queue_clear_full(&s->out, (GDestroyNotify)g_bytes_unref);
 		g_mutex_unlock(&s->mutex);
-		s->in_stretch = false;
+		s->cleared_upto = s->last_mark;
 		send_json(s, json_pack("{ssss}", "event", "clear", "streamSid", s->stream_sid));
 		__atomic_add_fetch(&stats.clears, 1, __ATOMIC_RELAXED);
 	}
 	g_ptr_array_unref(matches);
 	return G_SOURCE_REMOVE;
+}
+
+/* ---- marks: the agent played a chunk out (agent_speech) ---- */
+
+typedef struct chunk_played {
+	char *room;
+	unsigned chunk;
+} chunk_played;
+
+static void chunk_played_free(gpointer data)
+{
+	g_free(((chunk_played *)data)->room);
+	g_free(data);
+}
+
+/* After the audio already queued for Twilio: a mark naming the chunk. */
+static gboolean mark_room(gpointer data)
+{
+	chunk_played *c = data;
+	g_mutex_lock(&streams_mutex);
+	GPtrArray *matches = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
+	for (guint i = 0; streams && i < streams->len; i++) {
+		stream *s = streams->pdata[i];
+		if (s->room && !strcmp(s->room, c->room))
+			g_ptr_array_add(matches, stream_ref(s));
+	}
+	g_mutex_unlock(&streams_mutex);
+	for (guint i = 0; i < matches->len; i++) {
+		stream *s = matches->pdata[i];
+		if (!s->started || s->ended)
+			continue;
+		flush(s); /* the chunk's last frames go first */
+		char name[32];
+		g_snprintf(name, sizeof(name), "agent-%u", c->chunk);
+		s->last_mark = c->chunk;
+		send_json(s, json_pack("{sssss{ss}}", "event", "mark", "streamSid", s->stream_sid,
+		                       "mark", "name", name));
+	}
+	g_ptr_array_unref(matches);
+	return G_SOURCE_REMOVE;
+}
+
+/* Twilio played everything up to this mark: the agent learns it was heard. */
+static void on_mark(stream *s, json_t *msg)
+{
+	const char *name = str(json_object_get(msg, "mark"), "name");
+	char *end = NULL;
+	if (!name || !g_str_has_prefix(name, "agent-"))
+		return;
+	guint64 chunk = g_ascii_strtoull(name + 6, &end, 10);
+	if (!end || *end || chunk == 0 || chunk > s->last_mark || chunk <= s->cleared_upto)
+		return; /* not ours, or dropped by a clear */
+	sb_room *room = s->room ? sb_room_find(s->room) : NULL;
+	if (room) {
+		sb_agent_heard(room, (unsigned)chunk);
+		sb_room_unref(room);
+	}
 }
 
 static void on_event(json_t *n, void *user)
@@ -217,6 +257,13 @@ static void on_event(json_t *n, void *user)
 	const char *type = json_string_value(json_object_get(n, "type"));
 	const char *action = json_string_value(json_object_get(n, "action"));
 	const char *room = json_string_value(json_object_get(n, "room"));
+	if (type && room && !strcmp(type, "agent_speech")) {
+		chunk_played *c = g_new0(chunk_played, 1);
+		c->room = g_strdup(room);
+		c->chunk = (unsigned)json_integer_value(json_object_get(n, "chunk"));
+		sb_twilio_invoke(mark_room, c, chunk_played_free, G_PRIORITY_HIGH);
+		return;
+	}
 	if (!type || strcmp(type, "agent_action") || !action || strcmp(action, "interrupted") ||
 	    !room)
 		return;
@@ -236,11 +283,6 @@ static bool base64_valid(const char *s, size_t len)
 			return false;
 	}
 	return true;
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
 }
 
 static const char *on_start(stream *s, json_t *msg)
@@ -364,6 +406,12 @@ static void on_dtmf(stream *s, json_t *msg)
 		return;
 	sb_events_publish("dtmf", json_pack("{ssssssss}", "room", s->room, "call_sid", s->call_sid,
 	                                    "digit", digit, "interface", "phone"));
+	/* The agent hears key presses as a turn, as on SIP calls. */
+	sb_room *room = sb_room_find(s->room);
+	if (room) {
+		sb_agent_dtmf(room, digit[0]);
+		sb_room_unref(room);
+	}
 }
 
 static void on_message(SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer data)
@@ -408,7 +456,7 @@ static void on_message(SoupWebsocketConnection *conn, gint type, GBytes *message
 	} else if (!strcmp(event, "media")) {
 		problem = on_media(s, msg);
 	} else if (!strcmp(event, "mark")) {
-		/* Twilio played everything up to this mark. */
+		on_mark(s, msg);
 	} else if (!strcmp(event, "dtmf")) {
 		on_dtmf(s, msg);
 	} else if (!strcmp(event, "stop")) {

@@ -141,6 +141,14 @@ static const char *handle(relay *r, json_t *msg)
 		sb_events_publish("dtmf",
 		                  json_pack("{s:s?, s:s?, s:s, s:s}", "room", r->room, "call_sid",
 		                            r->call_sid, "digit", digit, "interface", "phone"));
+		/* A key press is a turn of its own, as for audio calls
+		 * (sb_agent_dtmf): the model hears it and answers in tokens. */
+		if (!r->ended && digit[0] != 'w') {
+			char turn[64];
+			g_snprintf(turn, sizeof(turn), "The caller pressed %s on the keypad.",
+			           digit);
+			sb_dialog_ask(r->dialog, turn);
+		}
 		return NULL;
 	}
 	if (!strcmp(type, "error")) {

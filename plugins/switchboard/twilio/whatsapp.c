@@ -1,4 +1,5 @@
 #include "whatsapp.h"
+#include "whatsapp_chat.h"
 
 #include <string.h>
 
@@ -8,33 +9,22 @@
 #include "events.h"
 #include "http.h"
 #include "ops.h"
+#include "presence.h"
 #include "rest_client.h"
 #include "twilio.h"
 #include "twiml.h"
 #include "voice.h"
 
-#define MAX_BODY 1600 /* Twilio's limit for a message body */
 #define MAX_CONVERSATIONS 10000
-#define WINDOW_US (24 * G_TIME_SPAN_HOUR)
+#define QUEUE_LAST 10 /* of them shown in the console's queue */
 #define MEDIA_ANSWER                                                                               \
 	"Thanks for sending that! I can only read text messages for now. Could you tell me in "    \
 	"words what you need?"
 
-typedef struct conversation {
-	char *key;  /* WaId or From */
-	char *from; /* whatsapp:+…, the user */
-	char *to;   /* whatsapp:+…, our number */
-	char *profile_name;
-	sb_dialog *dialog;
-	sb_rest_reply *pending; /* the webhook waiting for the answer, or NULL */
-	GSource *deadline;      /* when the webhook stops waiting */
-	bool handed_off;
-	unsigned messages;
-	gint64 last_activity_us;
-} conversation;
+typedef sb_wa_conversation conversation;
 
 static GHashTable *conversations; /* key -> conversation* ; HTTP thread */
-static GMutex mutex;              /* guards conversations (sessions read it) */
+static GMutex mutex;              /* guards conversations and their human state (console ops) */
 static GHashTable *last_inbound;  /* whatsapp:+… -> gint64* (24-hour rule) */
 static GSource *sweeper;
 
@@ -43,13 +33,41 @@ static const char *form(const sb_rest_request *req, const char *k)
 	return sb_twilio_form(req, k);
 }
 
+/* by: who wrote it — "user", "ai", "agent" (a human) or "api" (POST
+ * /whatsapp/send); agent: the human who wrote it (outbound) or who holds
+ * the chat (inbound: forwarded to their console), or NULL. */
 static void publish_message(const char *conv, const char *from, const char *to, const char *body,
-                            const char *direction, const char *sid, int media)
+                            const char *direction, const char *sid, int media, const char *by,
+                            const char *agent)
 {
 	sb_events_publish("whatsapp_message",
-	                  json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?, s:i}", "conversation", conv,
-	                            "from", from, "to", to, "body", body ? body : "", "direction",
-	                            direction, "message_sid", sid, "media_count", media));
+	                  json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s?, s:i, s:s, s:s?}",
+	                            "conversation", conv, "from", from, "to", to, "body",
+	                            body ? body : "", "direction", direction, "message_sid", sid,
+	                            "media_count", media, "by", by, "agentId", agent));
+}
+
+/* Keeps a message for the human agent's view; mutex held. */
+void sb_wa_log(conversation *c, const char *direction, const char *by, const char *agent,
+               const char *body)
+{
+	if (!c->log)
+		c->log = json_array();
+	if (json_array_size(c->log) >= SB_WA_LOG_MAX)
+		json_array_remove(c->log, 0);
+	json_array_append_new(c->log,
+	                      json_pack("{s:s, s:s, s:s?, s:s, s:I}", "direction", direction, "by",
+	                                by, "agentId", agent, "body", body ? body : "", "at",
+	                                (json_int_t)(g_get_real_time() / 1000)));
+}
+
+static json_t *last_messages(conversation *c, size_t n)
+{
+	json_t *out = json_array();
+	size_t len = c->log ? json_array_size(c->log) : 0;
+	for (size_t i = len > n ? len - n : 0; i < len; i++)
+		json_array_append_new(out, json_deep_copy(json_array_get(c->log, i)));
+	return out;
 }
 
 static void conversation_free(gpointer data)
@@ -62,6 +80,8 @@ static void conversation_free(gpointer data)
 	if (c->pending)
 		sb_rest_finish(c->pending, 200, NULL, sb_twiml_empty(), "text/xml");
 	sb_dialog_free(c->dialog);
+	json_decref(c->log);
+	g_free(c->agent);
 	g_free(c->key);
 	g_free(c->from);
 	g_free(c->to);
@@ -74,6 +94,8 @@ static void conversation_free(gpointer data)
 typedef struct sending {
 	sb_rest_reply *reply; /* NULL: nobody waits */
 	char *conversation, *from, *to, *body;
+	char *by;    /* "ai", "agent", "api" */
+	char *agent; /* a human agent's reply */
 } sending;
 
 static void sent(void *user, long status, json_t *body, const char *error)
@@ -81,7 +103,13 @@ static void sent(void *user, long status, json_t *body, const char *error)
 	sending *s = user;
 	const char *sid = json_string_value(json_object_get(body, "sid"));
 	if (!error)
-		publish_message(s->conversation, s->from, s->to, s->body, "outbound", sid, 0);
+		publish_message(s->conversation, s->from, s->to, s->body, "outbound", sid, 0, s->by,
+		                s->agent);
+	else if (s->agent)
+		sb_events_publish("chat_error",
+		                  json_pack("{s:s, s:s, s:s, s:i}", "conversation", s->conversation,
+		                            "agentId", s->agent, "error", error, "twilio_status",
+		                            (int)status));
 	if (s->reply) {
 		if (error) {
 			json_t *e = sb_http_error("twilio_error", "%s", error);
@@ -100,6 +128,8 @@ static void sent(void *user, long status, json_t *body, const char *error)
 	g_free(s->from);
 	g_free(s->to);
 	g_free(s->body);
+	g_free(s->by);
+	g_free(s->agent);
 	g_free(s);
 }
 
@@ -110,9 +140,9 @@ static void add_pair(GPtrArray *pairs, const char *name, const char *value)
 }
 
 /* Body, or ContentSid (+ ContentVariables) for a template. */
-static bool send_message(const char *conv, const char *from, const char *to, const char *body,
-                         const char *content_sid, const char *content_vars, sb_rest_reply *reply,
-                         char **error)
+bool sb_wa_send(const char *conv, const char *from, const char *to, const char *body,
+                const char *content_sid, const char *content_vars, sb_rest_reply *reply,
+                const char *by, const char *agent, char **error)
 {
 	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
 	add_pair(pairs, "From", from);
@@ -130,6 +160,8 @@ static bool send_message(const char *conv, const char *from, const char *to, con
 	s->from = g_strdup(from);
 	s->to = g_strdup(to);
 	s->body = g_strdup(content_sid ? content_sid : body);
+	s->by = g_strdup(agent ? "agent" : by ? by : "ai");
+	s->agent = g_strdup(agent);
 	bool ok = sb_twilio_rest_post("/Messages.json", pairs, sent, s, error);
 	g_ptr_array_unref(pairs);
 	if (!ok) {
@@ -159,29 +191,46 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 {
 	conversation *c = user;
 	(void)args;
-	char *text = g_utf8_substring(reply, 0, MIN(g_utf8_strlen(reply, -1), MAX_BODY));
+	char *text = g_utf8_substring(reply, 0, MIN(g_utf8_strlen(reply, -1), SB_WA_MAX_BODY));
 	if (error)
 		JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: language model failed: %s\n",
 		          c->key, error);
+	g_mutex_lock(&mutex);
+	sb_wa_log(c, "outbound", "ai", NULL, text);
+	g_mutex_unlock(&mutex);
 	if (c->pending) {
 		answer_now(c, text);
-		publish_message(c->key, c->to, c->from, text, "outbound", NULL, 0);
+		publish_message(c->key, c->to, c->from, text, "outbound", NULL, 0, "ai", NULL);
 	} else {
 		/* The webhook already answered: the reply goes through the API. */
 		char *err = NULL;
-		if (!send_message(c->key, c->to, c->from, text, NULL, NULL, NULL, &err))
+		if (!sb_wa_send(c->key, c->to, c->from, text, NULL, NULL, NULL, "ai", NULL, &err))
 			JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: late reply not sent: %s\n",
 			          c->key, err);
 		g_free(err);
 	}
 	g_free(text);
-	if (tool && !strcmp(tool, "transfer_to_human") && !c->handed_off) {
+	g_mutex_lock(&mutex);
+	bool handoff = tool && !strcmp(tool, "transfer_to_human") && !c->handed_off;
+	json_t *messages = NULL;
+	if (handoff) {
 		c->handed_off = true;
+		messages = last_messages(c, QUEUE_LAST);
+	}
+	g_mutex_unlock(&mutex);
+	if (handoff) {
+		/* The console queue shows the chat with what was said and the
+		 * transfer module's kind of summary (transfer_api.c queues it). */
 		char *summary = sb_dialog_summary(c->dialog);
+		json_t *details = json_pack(
+		        "{s:s, s:s, s:s, s:s, s:s?, s:o, s:o*}", "kind", "whatsapp", "conversation",
+		        c->key, "from", c->from, "to", c->to, "profile_name", c->profile_name,
+		        "messages", messages, "summary", sb_dialog_summary_of(c->dialog, NULL));
 		sb_events_publish("handoff_requested",
-		                  json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "conversation", c->key,
-		                            "interface", "whatsapp", "from", c->from,
-		                            "profile_name", c->profile_name, "summary", summary));
+		                  json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o}", "conversation",
+		                            c->key, "interface", "whatsapp", "from", c->from,
+		                            "profile_name", c->profile_name, "summary", summary,
+		                            "details", details));
 		g_free(summary);
 	}
 }
@@ -239,7 +288,7 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 	if (!whatsapp_number(from) || !to || strlen(to) > 64)
 		return bad_request(out, 400, "invalid_request",
 		                   "From must be whatsapp:+E164, To required");
-	if (body && g_utf8_strlen(body, -1) > MAX_BODY)
+	if (body && g_utf8_strlen(body, -1) > SB_WA_MAX_BODY)
 		return bad_request(out, 413, "body_too_long", "Body longer than 1600 characters");
 	if (body && !g_utf8_validate(body, -1, NULL))
 		return bad_request(out, 400, "invalid_request", "Body is not UTF-8");
@@ -268,6 +317,9 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 		c->profile_name = g_strdup(form(req, "ProfileName"));
 	c->messages++;
 	c->last_activity_us = now;
+	sb_wa_log(c, "inbound", "user", NULL, media > 0 && (!body || !*body) ? "(media)" : body);
+	bool handed_off = c->handed_off;
+	char *holder = g_strdup(c->agent);
 	gint64 *last = g_new(gint64, 1);
 	*last = now;
 	if (g_hash_table_size(last_inbound) < MAX_CONVERSATIONS * 4)
@@ -275,22 +327,27 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 	else
 		g_free(last);
 	g_mutex_unlock(&mutex);
-	publish_message(key, from, to, body, "inbound", sid, media);
+	/* While a human holds the chat, agentId forwards it to their console. */
+	publish_message(key, from, to, body, "inbound", sid, media, "user", holder);
+	g_free(holder);
 	*tt = "text/xml";
 	/* An answer still owed for an earlier message is given up (empty). */
 	answer_now(c, NULL);
 	const char *stripped = body ? body : "";
 	while (g_ascii_isspace(*stripped))
 		stripped++;
-	if (c->handed_off) {
-		*text = sb_twiml_empty(); /* a human has the chat now */
+	if (handed_off) {
+		*text = sb_twiml_empty(); /* a human has the chat now: the AI is quiet */
 		return 200;
 	}
 	if (!*stripped) {
 		const char *reply =
 		        media > 0 ? MEDIA_ANSWER
 		                  : "Sorry, I did not get that. Could you type your question?";
-		publish_message(key, to, from, reply, "outbound", NULL, 0);
+		g_mutex_lock(&mutex);
+		sb_wa_log(c, "outbound", "ai", NULL, reply);
+		g_mutex_unlock(&mutex);
+		publish_message(key, to, from, reply, "outbound", NULL, 0, "ai", NULL);
 		*text = sb_twiml_message(reply);
 		return 200;
 	}
@@ -322,7 +379,7 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 		return bad_request(out, 400, "invalid_request",
 		                   "message (or a template contentSid) is required");
 	}
-	if (message && g_utf8_strlen(message, -1) > MAX_BODY) {
+	if (message && g_utf8_strlen(message, -1) > SB_WA_MAX_BODY) {
 		g_free(to_norm);
 		return bad_request(out, 413, "body_too_long",
 		                   "message longer than 1600 characters");
@@ -338,9 +395,22 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	}
 	g_mutex_lock(&mutex);
 	gint64 *last = g_hash_table_lookup(last_inbound, to_norm);
-	bool in_window = last && g_get_monotonic_time() - *last < WINDOW_US;
+	bool in_window = last && g_get_monotonic_time() - *last < SB_WA_WINDOW_US;
+	/* The user's conversation, if any, so the message joins its record
+	 * and its history (a WaId is the number's digits). */
+	conversation *c = NULL;
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, conversations);
+	while (!c && g_hash_table_iter_next(&it, NULL, &v))
+		if (!strcmp(((conversation *)v)->from, to_norm))
+			c = v;
+	char *conv = g_strdup(c ? c->key : to_norm + 10);
+	if (c && in_window && !content_sid)
+		sb_wa_log(c, "outbound", "api", NULL, message);
 	g_mutex_unlock(&mutex);
 	if (!content_sid && !in_window) {
+		g_free(conv);
 		g_free(to_norm);
 		return bad_request(
 		        out, 422, "outside_24h_window",
@@ -351,10 +421,11 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	                  : json_is_string(vars) ? g_strdup(json_string_value(vars))
 	                                         : NULL;
 	char *error = NULL;
-	bool ok = send_message(to_norm + 9, cfg->whatsapp_from, to_norm, message, content_sid,
-	                       vars_text, req->reply, &error);
+	bool ok = sb_wa_send(conv, cfg->whatsapp_from, to_norm, message, content_sid, vars_text,
+	                     req->reply, "api", NULL, &error);
 	/* json_dumps memory is malloc'd, g_strdup's is GLib's: both plain free here. */
 	free(vars_text);
+	g_free(conv);
 	g_free(to_norm);
 	if (!ok) {
 		*out = sb_http_error("twilio_error", "%s", error);
@@ -391,6 +462,29 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 	return 0;
 }
 
+/* ---- for whatsapp_chat.c ---- */
+
+void sb_wa_lock(void)
+{
+	g_mutex_lock(&mutex);
+}
+
+void sb_wa_unlock(void)
+{
+	g_mutex_unlock(&mutex);
+}
+
+conversation *sb_wa_find(const char *key)
+{
+	return conversations ? g_hash_table_lookup(conversations, key) : NULL;
+}
+
+bool sb_wa_in_window(const char *from)
+{
+	gint64 *last = last_inbound ? g_hash_table_lookup(last_inbound, from) : NULL;
+	return last && g_get_monotonic_time() - *last < SB_WA_WINDOW_US;
+}
+
 /* ---- sessions and idle conversations ---- */
 
 static void sessions(json_t *list, const char *type)
@@ -410,10 +504,10 @@ static void sessions(json_t *list, const char *type)
 		conversation *c = v;
 		json_array_append_new(
 		        list,
-		        json_pack("{s:s, s:s, s:s, s:s?, s:i, s:b, s:I, s:{s:s, s:s, s:s?}}",
+		        json_pack("{s:s, s:s, s:s, s:s?, s:i, s:b, s:s?, s:I, s:{s:s, s:s, s:s?}}",
 		                  "type", "whatsapp", "conversation", c->key, "from", c->from,
 		                  "display", c->profile_name, "messages", (int)c->messages,
-		                  "handed_off", c->handed_off, "last_activity",
+		                  "handed_off", c->handed_off, "agentId", c->agent, "last_activity",
 		                  (json_int_t)((now_real - (now - c->last_activity_us)) / 1000),
 		                  "info", "from", c->from, "to", c->to, "wa_id",
 		                  digits(c->key) ? c->key : NULL));
@@ -440,12 +534,20 @@ static gboolean sweep(gpointer data)
 	}
 	g_hash_table_iter_init(&it, last_inbound);
 	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (now - *(gint64 *)v > WINDOW_US)
+		if (now - *(gint64 *)v > SB_WA_WINDOW_US)
 			g_hash_table_iter_remove(&it);
 	g_mutex_unlock(&mutex);
-	for (guint i = 0; i < gone->len; i++)
+	for (guint i = 0; i < gone->len; i++) {
+		conversation *c = gone->pdata[i];
 		JANUS_LOG(LOG_INFO, "[switchboard] whatsapp: conversation %s ended (idle)\n",
-		          ((conversation *)gone->pdata[i])->key);
+		          c->key);
+		if (c->handed_off && !c->agent)
+			sb_queue_remove_entry("whatsapp", c->key);
+		/* The holder's console closes the chat; the store ends the record. */
+		sb_events_publish("chat_ended", json_pack("{s:s, s:s?, s:s, s:s}", "conversation",
+		                                          c->key, "agentId", c->agent, "reason",
+		                                          "idle", "interface", "whatsapp"));
+	}
 	g_ptr_array_unref(gone);
 	return G_SOURCE_CONTINUE;
 }
@@ -481,6 +583,7 @@ void sb_twilio_whatsapp_start(void)
 	conversations = g_hash_table_new(g_str_hash, g_str_equal);
 	last_inbound = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
+	sb_wa_chat_start();
 	sb_ops_register_sessions(sessions);
 }
 

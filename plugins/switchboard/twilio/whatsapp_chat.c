@@ -1,0 +1,325 @@
+#include "whatsapp_chat.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <debug.h>
+
+#include "events.h"
+#include "http.h"
+#include "ops.h"
+#include "participant.h"
+#include "presence.h"
+#include "sb.h"
+#include "twilio.h"
+#include "webrtc.h"
+
+/* ---- a human agent holds the chat (console ops) ----
+ *
+ * handoff_requested (whatsapp.c) puts the chat in the console queue; an agent
+ * takes it (queue_take with a conversation → chat_take), replies
+ * (chat_reply: Messages.json, 24-hour rule as /whatsapp/send) and gives it
+ * back to the AI (chat_release), or it ends on the idle timeout.  While
+ * held, inbound messages are not answered by the AI; whatsapp_message
+ * carries the holder's agentId so their console shows them.  Ops run on
+ * the Janus handler thread or the HTTP thread: the conversation's human
+ * state is read and changed under sb_wa_lock only. */
+
+static json_t *chat_error(sb_error code, const char *name, const char *fmt, ...)
+        G_GNUC_PRINTF(3, 4);
+static json_t *chat_error(sb_error code, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	json_t *e = sb_ops_error(code, "%s", text);
+	g_free(text);
+	/* transfer_api.c's REST mapping (queue_take) and ours read the name. */
+	json_object_set_new(e, "transfer_error", json_string(name));
+	return e;
+}
+
+/* Who acts: the console agent on this Janus handle, or (trusted callers)
+ * the agentId in the body. */
+static json_t *chat_agent(json_t *body, sb_op_ctx *ctx, char **agent)
+{
+	*agent = NULL;
+	if (ctx->admin) {
+		const char *id = json_string_value(json_object_get(body, "agentId"));
+		if (!sb_presence_agent_id_valid(id))
+			return sb_ops_error(
+			        json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
+			                                         : SB_ERROR_MISSING_ELEMENT,
+			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
+		*agent = g_strdup(id);
+		return NULL;
+	}
+	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED,
+		                    "Join as an agent first (a token with role agent)");
+	bool ok = p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity);
+	if (ok)
+		*agent = g_strdup(p->identity);
+	sb_participant_unref(p);
+	return ok ? NULL : sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only console agents hold chats");
+}
+
+/* The conversation named in body, locked; NULL with *err. */
+static sb_wa_conversation *chat_find(json_t *body, json_t **err)
+{
+	json_t *v = json_object_get(body, "conversation");
+	const char *key = json_string_value(v);
+	if (!key || !*key || strlen(key) > 80) {
+		*err = sb_ops_error(v ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+		                    "conversation must be a string of 1 to 80 characters");
+		return NULL;
+	}
+	sb_wa_conversation *c = sb_wa_find(key);
+	if (!c)
+		*err = chat_error(SB_ERROR_INVALID_ELEMENT, "conversation_not_found",
+		                  "No such WhatsApp conversation (%s)", key);
+	return c;
+}
+
+static const char *chat_state(sb_wa_conversation *c)
+{
+	return !c->handed_off ? "ai" : c->agent ? "held" : "queued";
+}
+
+/* {conversation, from, to, profile_name, state, agentId, messages}; locked. */
+static json_t *chat_json(sb_wa_conversation *c, const char *answer)
+{
+	json_t *log = c->log ? json_deep_copy(c->log) : json_array();
+	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:o}", SB_EVENT_KEY, answer,
+	                 "conversation", c->key, "from", c->from, "to", c->to, "profile_name",
+	                 c->profile_name, "state", chat_state(c), "agentId", c->agent, "messages",
+	                 log);
+}
+
+static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
+{
+	char *agent = NULL;
+	json_t *err = chat_agent(body, ctx, &agent);
+	if (err)
+		return err;
+	sb_wa_lock();
+	sb_wa_conversation *c = chat_find(body, &err);
+	json_t *r = err;
+	if (c && (!c->handed_off || c->agent)) {
+		r = chat_error(SB_ERROR_INVALID_REQUEST, "not_queued",
+		               "That chat is not waiting for a human (taken already?)");
+	} else if (c) {
+		c->agent = g_strdup(agent);
+		c->last_activity_us = g_get_monotonic_time();
+		r = chat_json(c, "taken");
+	}
+	sb_wa_unlock();
+	if (c && !err && !json_object_get(r, "error_code")) {
+		const char *key = json_string_value(json_object_get(r, "conversation"));
+		sb_queue_remove_entry("whatsapp", key);
+		/* The transfer module's kind of summary, of the whole chat. */
+		json_t *lines = json_array(), *m;
+		size_t i;
+		json_array_foreach(json_object_get(r, "messages"), i, m)
+		{
+			const char *dir = json_string_value(json_object_get(m, "direction"));
+			json_array_append_new(
+			        lines, json_pack("{s:s, s:O}", "role",
+			                         g_strcmp0(dir, "inbound") ? "assistant" : "user",
+			                         "content", json_object_get(m, "body")));
+		}
+		json_t *summary = sb_dialog_summary_of(NULL, lines);
+		json_decref(lines);
+		if (summary)
+			json_object_set_new(r, "summary", summary);
+		sb_events_publish("chat_assigned",
+		                  json_pack("{s:s, s:s, s:s}", "conversation", key, "agentId",
+		                            agent, "interface", "whatsapp"));
+	}
+	g_free(agent);
+	return r;
+}
+
+typedef struct chat_send {
+	char *conversation, *from, *to, *text, *agent;
+} chat_send;
+
+static void chat_send_free(gpointer data)
+{
+	chat_send *m = data;
+	g_free(m->conversation);
+	g_free(m->from);
+	g_free(m->to);
+	g_free(m->text);
+	g_free(m->agent);
+	g_free(m);
+}
+
+/* HTTP thread: the same path as /whatsapp/send (Messages.json). */
+static gboolean chat_send_run(gpointer data)
+{
+	chat_send *m = data;
+	char *error = NULL;
+	if (!sb_wa_send(m->conversation, m->from, m->to, m->text, NULL, NULL, NULL, "agent",
+	                m->agent, &error))
+		JANUS_LOG(LOG_WARN, "[switchboard] whatsapp %s: agent reply not sent: %s\n",
+		          m->conversation, error);
+	g_free(error);
+	return G_SOURCE_REMOVE;
+}
+
+static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
+{
+	json_t *t = json_object_get(body, "text");
+	const char *text = json_string_value(t);
+	if (!text || !*text || !g_utf8_validate(text, -1, NULL))
+		return sb_ops_error(t ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+		                    "text must be a non-empty UTF-8 string");
+	if (g_utf8_strlen(text, -1) > SB_WA_MAX_BODY)
+		return chat_error(SB_ERROR_INVALID_ELEMENT, "body_too_long",
+		                  "text longer than %d characters", SB_WA_MAX_BODY);
+	char *agent = NULL;
+	json_t *err = chat_agent(body, ctx, &agent);
+	if (err)
+		return err;
+	chat_send *m = NULL;
+	sb_wa_lock();
+	sb_wa_conversation *c = chat_find(body, &err);
+	json_t *r = err;
+	if (c && (!c->agent || strcmp(c->agent, agent))) {
+		r = chat_error(SB_ERROR_INVALID_REQUEST, "chat_not_held",
+		               "That chat is not held by you (take it from the queue first)");
+	} else if (c) {
+		if (!sb_wa_in_window(c->from)) {
+			r = chat_error(SB_ERROR_INVALID_REQUEST, "outside_24h_window",
+			               "No message from this user in the last 24 hours: only a "
+			               "template may be sent (POST /whatsapp/send)");
+		} else {
+			sb_wa_log(c, "outbound", "agent", agent, text);
+			c->last_activity_us = g_get_monotonic_time();
+			m = g_new0(chat_send, 1);
+			m->conversation = g_strdup(c->key);
+			m->from = g_strdup(c->to);
+			m->to = g_strdup(c->from);
+			m->text = g_strdup(text);
+			m->agent = g_strdup(agent);
+			r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply",
+			              "conversation", c->key, "to", c->from, "status", "sending");
+		}
+	}
+	sb_wa_unlock();
+	g_free(agent);
+	if (m)
+		sb_twilio_invoke(chat_send_run, m, chat_send_free, G_PRIORITY_DEFAULT);
+	return r;
+}
+
+static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
+{
+	char *agent = NULL;
+	json_t *err = chat_agent(body, ctx, &agent);
+	if (err)
+		return err;
+	sb_wa_lock();
+	sb_wa_conversation *c = chat_find(body, &err);
+	json_t *r = err;
+	if (c && (!c->agent || strcmp(c->agent, agent))) {
+		r = chat_error(SB_ERROR_INVALID_REQUEST, "chat_not_held",
+		               "That chat is not held by you");
+	} else if (c) {
+		/* Back to the AI: it answers the next message again. */
+		c->handed_off = false;
+		g_clear_pointer(&c->agent, g_free);
+		c->last_activity_us = g_get_monotonic_time();
+		r = chat_json(c, "released");
+	}
+	sb_wa_unlock();
+	if (!json_object_get(r, "error_code"))
+		sb_events_publish("chat_released",
+		                  json_pack("{s:O, s:s, s:s, s:s}", "conversation",
+		                            json_object_get(r, "conversation"), "agentId", agent,
+		                            "reason", "released", "interface", "whatsapp"));
+	g_free(agent);
+	return r;
+}
+
+static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	json_t *err = NULL;
+	sb_wa_lock();
+	sb_wa_conversation *c = chat_find(body, &err);
+	json_t *r = c ? chat_json(c, "chat") : err;
+	sb_wa_unlock();
+	return r;
+}
+
+static const sb_op chat_ops[] = {
+        {"chat_take", op_chat_take, 0},
+        {"chat_reply", op_chat_reply, 0},
+        {"chat_release", op_chat_release, 0},
+        {"chat_history", op_chat, 0},
+};
+
+/* REST: the ops as a trusted caller (agentId in the body). */
+static int chat_rest(const sb_rest_request *req, const char *op, const char *conv, int ok_status,
+                     json_t **out)
+{
+	json_t *r = json_is_object(req->body) ? json_deep_copy(req->body) : json_object();
+	json_object_set_new(r, "request", json_string(op));
+	if (conv)
+		json_object_set_new(r, "conversation", json_string(conv));
+	r = sb_ops_run_trusted(r);
+	const char *name = json_string_value(json_object_get(r, "transfer_error"));
+	if (!json_object_get(r, "error_code")) {
+		json_object_del(r, SB_EVENT_KEY);
+		*out = r;
+		return ok_status;
+	}
+	int status;
+	if (!name)
+		status = sb_rest_op_failed(r, out);
+	else {
+		status = !strcmp(name, "conversation_not_found") ? 404
+		         : !strcmp(name, "outside_24h_window")   ? 422
+		         : !strcmp(name, "body_too_long")        ? 400
+		                                                 : 409;
+		*out = sb_http_error(name, "%s", json_string_value(json_object_get(r, "error")));
+	}
+	json_decref(r);
+	return status;
+}
+
+static int route_chat_get(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	return chat_rest(req, "chat_history", req->param, 200, out);
+}
+
+static int route_chat_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	const char *conv =
+	        req->body ? json_string_value(json_object_get(req->body, "conversation")) : NULL;
+	if (!strcmp(req->param, "take"))
+		return chat_rest(req, "chat_take", conv, 200, out);
+	if (!strcmp(req->param, "reply"))
+		return chat_rest(req, "chat_reply", conv, 202, out);
+	if (!strcmp(req->param, "release"))
+		return chat_rest(req, "chat_release", conv, 200, out);
+	*out = sb_http_error("not_found", "No such chat action (take, reply, release)");
+	return 404;
+}
+
+static const sb_rest_route chat_routes[] = {
+        {"GET", "/whatsapp/chat/{}", route_chat_get, 0},
+        {"POST", "/whatsapp/chat/{}", route_chat_post, 0},
+};
+
+void sb_wa_chat_start(void)
+{
+	sb_ops_register(chat_ops, G_N_ELEMENTS(chat_ops));
+	sb_rest_register(chat_routes, G_N_ELEMENTS(chat_routes));
+}
