@@ -193,7 +193,9 @@ async function act(action, t) {
 
 async function summarise() {
 	try {
-		state.summary = (await op({ request: 'summary', room: audio.room })).summary;
+		// REST: the summary is written by the configured language model
+		// (extractive without one), answered when it is ready.
+		state.summary = (await api('/api/generate-summary', { room: audio.room })).summary;
 	} catch (e) {
 		showError(e.message);
 	}
@@ -208,7 +210,7 @@ async function ask(ev) {
 	state.assist.push({ who: 'me', text: message });
 	render();
 	try {
-		const r = await op({ request: 'assist', room: atDesk() ? undefined : audio.room, message });
+		const r = await api('/api/chat', { room: atDesk() ? undefined : audio.room, message });
 		state.assist.push({ who: 'AI', text: r.reply });
 	} catch (e) {
 		state.assist.push({ who: 'AI', text: `(error: ${e.message})` });

@@ -17,3 +17,7 @@ tests_unit_test_transfer_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 tests_unit_test_hold_SOURCES = tests/unit/test_hold.c plugins/switchboard/hold.c
 tests_unit_test_hold_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_hold_LDADD = $(SB_TEST_LIBS)
+
+# The summary and assist answers from a cloud language model (LLM chain).
+plugins_switchboard_libjanus_switchboard_la_SOURCES += \
+	plugins/switchboard/transfer_ai.c plugins/switchboard/transfer_ai.h

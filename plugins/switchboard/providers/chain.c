@@ -289,6 +289,17 @@ void sb_llm_chain_release(sb_llm_call *call)
 		sb_ccall_release((ccall *)(void *)call);
 }
 
+const char *sb_llm_chain_provider(sb_llm_call *call)
+{
+	if (!call)
+		return NULL;
+	ccall *cc = (ccall *)(void *)call;
+	g_mutex_lock(&cc->lock);
+	entry *e = cc->cur ? sb_ccall_entry(cc, cc->cur) : NULL;
+	g_mutex_unlock(&cc->lock);
+	return e ? e->cfg->name : NULL;
+}
+
 /* ---- TTS ---- */
 
 sb_tts_chain *sb_tts_chain_new(const sb_chain_options *opt)

@@ -72,6 +72,9 @@ void sb_llm_chain_free(sb_llm_chain *chain);
 sb_llm_call *sb_llm_chain_start(sb_llm_chain *chain, const sb_llm_request *req,
                                 const sb_llm_events *events, void *user, char **error);
 void sb_llm_chain_release(sb_llm_call *call);
+/* The name of the provider the call is using (after done(NULL): the one
+ * that answered), or NULL; valid until the call is released. */
+const char *sb_llm_chain_provider(sb_llm_call *call);
 
 sb_stt_chain *sb_stt_chain_new(const sb_chain_options *opt);
 void sb_stt_chain_add(sb_stt_chain *chain, const sb_stt_provider *impl,
