@@ -22,6 +22,7 @@ const state = {
 	transfer: null, // the transfer I started: {transfer_id, state, …}
 	incoming: null, // a transfer offered to me
 	assist: [], errors: [],
+	notice: null, // what happened to me, not an error (a listened call ended)
 };
 let session = null;
 let pollTimer = null;
@@ -46,6 +47,10 @@ const audio = new AudioRoom({
 			}
 		},
 		onTransfer: (msg) => onTransfer(msg),
+		onListenEnded: (msg) => {
+			state.notice = `The call in ${msg.call} ended; you are back at your desk.`;
+			render();
+		},
 		onTranscript: (msg) => {
 			if (msg.final === false) return;
 			state.transcript.push({ speaker: msg.speaker, text: msg.text });
@@ -149,6 +154,7 @@ async function refresh() {
 
 // Supervisors: listen to a call (muted, unheard) or go back to the desk.
 async function listenIn(room) {
+	state.notice = null;
 	try {
 		await op({ request: 'listen_in', room });
 	} catch (e) {
@@ -268,6 +274,8 @@ function render() {
 		return li(`${r.room} (${r.num_participants})`, b);
 	}));
 	$('back-to-desk').disabled = atDesk();
+	$('notice').hidden = !state.notice;
+	$('notice').textContent = state.notice || '';
 	$('transfer-panel').dataset.supervisor = supervisor;
 	$('incoming').hidden = !state.incoming;
 	if (state.incoming) {
@@ -342,7 +350,7 @@ window.consoleTest = {
 		phase: state.phase, room: audio.room, id: audio.myId, desk: state.desk, role: state.role, rooms: state.rooms,
 		transfer: state.transfer, incoming: state.incoming, lastTransfer: state.lastTransfer || null,
 		summary: state.summary, queue: state.queue, agents: state.agents, transcript: state.transcript,
-		assist: state.assist, errors: state.errors,
+		assist: state.assist, errors: state.errors, notice: state.notice,
 		participants: [...audio.participants.values()].map((p) => ({ ...p })),
 	}),
 };
