@@ -37,13 +37,14 @@ const audio = new AudioRoom({
 		// order, a call we land in shows its summary (fetched when missing).
 		onMoved: () => {
 			state.transcript = [];
-			state.summary = null;
+			state.summary = inConsult() ? (state.transfer?.summary || state.incoming?.summary || null) : null;
 			render();
 			refresh();
-			if (!audio.room.startsWith('desk-')) {
-				op({ request: 'summary', room: audio.room })
-					.then((r) => { if (!state.summary) { state.summary = r.summary; render(); } })
-					.catch(() => {}); // a consult room has no transcript of its own
+			if (!audio.room.startsWith('desk-') && !inConsult()) { // a consult's summary comes with the transfer
+				const room = audio.room;
+				api('/api/generate-summary', { room })
+					.then((r) => { if (!state.summary && audio.room === room) { state.summary = r.summary; render(); } })
+					.catch(() => {}); // the call may be over already
 			}
 		},
 		onTransfer: (msg) => onTransfer(msg),
