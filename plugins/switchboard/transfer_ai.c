@@ -45,6 +45,11 @@ typedef struct job {
 	json_t *local;  /* the fallback: summary, or {"reply"} */
 	gint delivered; /* the requester got its answer */
 	bool asked;     /* a model was asked (a fallback says why) */
+	/* The answer is handed over when both start() returned and done()
+	 * came, in whichever order (done() may come from inside start()). */
+	gint steps;
+	char *error;   /* done()'s */
+	bool orphaned; /* the module stopped before start() returned */
 	sb_transfer_ai_done done;
 	void *user;
 } job;
@@ -55,6 +60,7 @@ static void job_unref(job *j)
 		return;
 	g_string_free(j->text, TRUE);
 	g_free(j->provider);
+	g_free(j->error);
 	json_decref(j->local);
 	g_free(j);
 }
@@ -134,23 +140,27 @@ static void deliver(job *j, const char *error)
 	if (!g_atomic_int_compare_and_exchange(&j->delivered, 0, 1))
 		return;
 	json_t *result = NULL;
-	if (!error && j->summary) {
+	if (!j->asked) {
+		/* No model: the fallback is the answer, nothing went wrong. */
+	} else if (!error && j->summary) {
 		result = sb_transfer_ai_parse_summary(j->text->str, j->local);
 		if (!result)
 			error = "the model's answer is not a summary";
 	} else if (!error) {
-		g_strstrip(j->text->str);
-		if (!*j->text->str)
+		g_autofree char *reply = g_strstrip(g_strdup(j->text->str));
+		if (!*reply)
 			error = "empty reply";
 		else
-			result = json_pack("{ss}", "reply", j->text->str);
+			result = json_pack("{ss}", "reply", reply);
 	}
 	if (result) {
 		json_object_set_new(result, "provider",
 		                    json_string(j->provider ? j->provider : "?"));
 	} else {
-		JANUS_LOG(LOG_WARN, "[switchboard] transfer: AI %s fell back to local (%s)\n",
-		          j->summary ? "summary" : "assist", error);
+		if (j->asked)
+			JANUS_LOG(LOG_WARN,
+			          "[switchboard] transfer: AI %s fell back to local (%s)\n",
+			          j->summary ? "summary" : "assist", error);
 		result = json_deep_copy(j->local);
 		json_object_set_new(result, "provider", json_string("local"));
 		if (j->asked)
@@ -171,20 +181,34 @@ static void on_tool(void *user, const char *name, json_t *arguments)
 	(void)user, (void)name, (void)arguments; /* no tools offered */
 }
 
+/* Both steps done: the answer, then the call and the table's reference
+ * go (unless the module stopped and took them). */
+static void finish(job *j)
+{
+	g_mutex_lock(&lock);
+	bool mine = (jobs && g_hash_table_remove(jobs, j)) || j->orphaned;
+	j->orphaned = false;
+	if (!j->error && j->call)
+		j->provider = g_strdup(sb_llm_chain_provider(j->call));
+	g_mutex_unlock(&lock);
+	deliver(j, j->error);
+	if (mine) {
+		sb_llm_chain_release(j->call); /* also allowed inside its own event */
+		job_unref(j);                  /* the table's */
+	}
+}
+
+static void step(job *j)
+{
+	if (g_atomic_int_dec_and_test(&j->steps))
+		finish(j);
+}
+
 static void on_done(void *user, const char *error)
 {
 	job *j = user;
-	g_mutex_lock(&lock);
-	bool mine = jobs && g_hash_table_remove(jobs, j);
-	/* j->call is set under the lock, so it is there by now. */
-	if (!error && j->call)
-		j->provider = g_strdup(sb_llm_chain_provider(j->call));
-	g_mutex_unlock(&lock);
-	deliver(j, error);
-	if (mine) {
-		sb_llm_chain_release(j->call); /* allowed inside its own event */
-		job_unref(j);                  /* the table's */
-	}
+	j->error = g_strdup(error);
+	step(j);
 }
 
 static const sb_llm_events events = {.text = on_text, .tool = on_tool, .done = on_done};
@@ -193,8 +217,12 @@ static void run(job *j, const char *system_prompt, const char *question)
 {
 	g_mutex_lock(&lock);
 	sb_llm_chain *c = chain;
+	if (c) {
+		g_hash_table_add(jobs, j);       /* the table holds the caller's reference */
+		g_atomic_ref_count_inc(&j->ref); /* and this function one, till it returns */
+	}
+	g_mutex_unlock(&lock);
 	if (!c) {
-		g_mutex_unlock(&lock);
 		deliver(j, NULL);
 		job_unref(j);
 		return;
@@ -202,21 +230,26 @@ static void run(job *j, const char *system_prompt, const char *question)
 	json_t *messages = json_pack("[{ssss}]", "role", "user", "content", question);
 	sb_llm_request req = {.system_prompt = system_prompt, .messages = messages};
 	char *error = NULL;
-	/* Under the lock: done() cannot look for the job before it is listed
-	 * (it takes the lock first). */
-	g_hash_table_add(jobs, j);
 	j->asked = true;
-	j->call = sb_llm_chain_start(c, &req, &events, j, &error);
-	if (!j->call)
-		g_hash_table_remove(jobs, j);
-	g_mutex_unlock(&lock);
+	g_atomic_int_set(&j->steps, 2);
+	/* Not under the lock: a provider may deliver from inside start(). */
+	sb_llm_call *call = sb_llm_chain_start(c, &req, &events, j, &error);
 	json_decref(messages);
-	if (!j->call) {
-		j->call = NULL;
+	if (!call) { /* nothing started, no event will come */
+		g_mutex_lock(&lock);
+		bool mine = (jobs && g_hash_table_remove(jobs, j)) || j->orphaned;
+		g_mutex_unlock(&lock);
 		deliver(j, error ? error : "no provider");
 		g_free(error);
-		job_unref(j); /* the table's */
+		if (mine)
+			job_unref(j);
+	} else {
+		g_mutex_lock(&lock);
+		j->call = call;
+		g_mutex_unlock(&lock);
+		step(j);
 	}
+	job_unref(j); /* this function's */
 }
 
 static job *job_new(bool summary, json_t *local, sb_transfer_ai_done done, void *user)
@@ -307,6 +340,16 @@ static void add_names(json_t *out, json_t *v)
 			json_array_append_new(out, json_string(*p));
 }
 
+void sb_transfer_ai_use_chain(sb_llm_chain *c, json_t *kb)
+{
+	g_mutex_lock(&lock);
+	knowledge = kb ? json_incref(kb) : NULL;
+	if (!jobs)
+		jobs = g_hash_table_new(NULL, NULL);
+	chain = c;
+	g_mutex_unlock(&lock);
+}
+
 bool sb_transfer_ai_init(const sb_settings *settings, json_t *kb)
 {
 	json_t *section = sb_settings_section(settings, "transfer");
@@ -317,14 +360,12 @@ bool sb_transfer_ai_init(const sb_settings *settings, json_t *kb)
 	sb_chain_options_from_json(&opt, settings->agent, SB_KIND_LLM);
 	opt.first_output_timeout_ms =
 	        (int)sb_section_int(section, "summary_timeout_ms", 8000, 500, 120000);
-	g_mutex_lock(&lock);
-	knowledge = kb ? json_incref(kb) : NULL;
-	jobs = g_hash_table_new(NULL, NULL);
+	sb_llm_chain *c = NULL;
 	if (json_array_size(names)) {
 		provider_set = sb_provider_set_new(settings->providers);
 		char *error = NULL;
-		chain = provider_set ? sb_llm_chain_build(provider_set, names, &opt, &error) : NULL;
-		if (!chain) {
+		c = provider_set ? sb_llm_chain_build(provider_set, names, &opt, &error) : NULL;
+		if (!c) {
 			JANUS_LOG(LOG_WARN,
 			          "[switchboard] transfer: no language model for summaries (%s); "
 			          "extractive only\n",
@@ -332,10 +373,10 @@ bool sb_transfer_ai_init(const sb_settings *settings, json_t *kb)
 			g_free(error);
 		}
 	}
-	g_mutex_unlock(&lock);
+	sb_transfer_ai_use_chain(c, kb);
 	char *list = json_dumps(names, JSON_COMPACT);
 	JANUS_LOG(LOG_INFO, "[switchboard] transfer: summaries by %s\n",
-	          chain ? list : "the extractive summariser");
+	          c ? list : "the extractive summariser");
 	free(list);
 	json_decref(names);
 	return true;
@@ -351,25 +392,34 @@ bool sb_transfer_ai_enabled(void)
 
 void sb_transfer_ai_deinit(void)
 {
+	GPtrArray *stop = g_ptr_array_new();
 	g_mutex_lock(&lock);
 	GHashTable *running = jobs;
 	jobs = NULL;
 	sb_llm_chain *c = chain;
 	chain = NULL;
-	g_mutex_unlock(&lock);
 	if (running) {
-		/* No callback after release: the requesters get the fallback now. */
 		GHashTableIter it;
 		gpointer key;
 		g_hash_table_iter_init(&it, running);
 		while (g_hash_table_iter_next(&it, &key, NULL)) {
 			job *j = key;
-			sb_llm_chain_release(j->call);
-			deliver(j, "shutting down");
-			job_unref(j);
+			if (j->call)
+				g_ptr_array_add(stop, j);
+			else
+				j->orphaned = true; /* start() still running: finish() lets go */
 		}
 		g_hash_table_destroy(running);
 	}
+	g_mutex_unlock(&lock);
+	for (guint i = 0; i < stop->len; i++) {
+		job *j = stop->pdata[i];
+		/* No event after release: the requester gets the fallback now. */
+		sb_llm_chain_release(j->call);
+		deliver(j, "shutting down");
+		job_unref(j); /* the table's */
+	}
+	g_ptr_array_unref(stop);
 	sb_llm_chain_free(c);
 	sb_provider_set_free(provider_set);
 	provider_set = NULL;

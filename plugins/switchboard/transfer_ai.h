@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "providers/chain.h"
 #include "settings.h"
 
 /* kb: the knowledge base for the assist prompt (borrowed; kept referenced). */
@@ -45,6 +46,10 @@ void sb_transfer_ai_summary(json_t *transcript, json_t *local, sb_transfer_ai_do
  * knowledge base's answer (may be NULL), the fallback. */
 void sb_transfer_ai_assist(const char *message, json_t *summary, const char *local_reply,
                            sb_transfer_ai_done done, void *user);
+
+/* Uses chain (taken; NULL: none) and kb (borrowed) instead of what
+ * init builds from the settings.  (Init uses it; so do the unit tests.) */
+void sb_transfer_ai_use_chain(sb_llm_chain *chain, json_t *kb);
 
 /* Parses a model's answer (JSON, possibly fenced) into a summary merged
  * over local; NULL when it is not a usable summary.  (For tests.) */
