@@ -34,7 +34,8 @@ static GMutex lock;
 static sb_provider_set *provider_set;
 static sb_llm_chain *chain; /* NULL: no cloud model, the fallback only */
 static json_t *knowledge;
-static GHashTable *jobs; /* job* -> job*, the ones with a call running */
+static GHashTable *jobs;                     /* job* -> job*, the ones with a call running */
+static guint64 answered_by_model, fell_back; /* for /metrics */
 
 typedef struct job {
 	gatomicrefcount ref;
@@ -153,6 +154,8 @@ static void deliver(job *j, const char *error)
 		else
 			result = json_pack("{ss}", "reply", reply);
 	}
+	if (j->asked)
+		__atomic_add_fetch(result ? &answered_by_model : &fell_back, 1, __ATOMIC_RELAXED);
 	if (result) {
 		json_object_set_new(result, "provider",
 		                    json_string(j->provider ? j->provider : "?"));
@@ -380,6 +383,12 @@ bool sb_transfer_ai_init(const sb_settings *settings, json_t *kb)
 	free(list);
 	json_decref(names);
 	return true;
+}
+
+void sb_transfer_ai_get_stats(uint64_t *model, uint64_t *fallback)
+{
+	*model = __atomic_load_n(&answered_by_model, __ATOMIC_RELAXED);
+	*fallback = __atomic_load_n(&fell_back, __ATOMIC_RELAXED);
 }
 
 bool sb_transfer_ai_enabled(void)

@@ -17,6 +17,7 @@
 #define SB_TRANSFER_AI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -31,6 +32,10 @@ bool sb_transfer_ai_init(const sb_settings *settings, json_t *kb);
 void sb_transfer_ai_deinit(void);
 /* Is a cloud model configured for summaries and assist? */
 bool sb_transfer_ai_enabled(void);
+
+/* Answers by a model, and fallbacks after a model was asked (for
+ * /metrics). */
+void sb_transfer_ai_get_stats(uint64_t *model, uint64_t *fallback);
 
 /* result: a new reference the callback owns. */
 typedef void (*sb_transfer_ai_done)(void *user, json_t *result);

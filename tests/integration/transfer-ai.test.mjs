@@ -16,7 +16,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startJanus, adminRequest, repoRoot, SIP_PORT } from '../lib/janus.mjs';
+import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL, API_KEY } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { SipPeer, RtpLeg, sdpOffer } from '../lib/sip.mjs';
 import { stub, sse, openaiChunks, openaiError } from './providers-lib.mjs';
@@ -239,6 +239,10 @@ test('a failing provider: the extractive summary and the knowledge base, saying 
 	assert.equal(g.json.summary.provider, 'local');
 	assert.match(g.json.summary.fallback_reason, /not a summary/);
 	mode = 'ok';
+	// Counted.
+	const m = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } }).then((r) => r.text());
+	assert.match(m, /switchboard_transfer_ai_answers_total\{by="model"\} 3\n/);
+	assert.match(m, /switchboard_transfer_ai_answers_total\{by="fallback"\} 3\n/);
 	// Recovered: the model's again.
 	await say('Caller', 'thanks');
 	assert.equal((await rest('POST', '/api/generate-summary', { room: ROOM })).json.summary.provider, 'openai');
