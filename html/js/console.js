@@ -31,7 +31,18 @@ const audio = new AudioRoom({
 	audioElement: $('audio'),
 	hooks: {
 		onChange: () => render(),
-		onEnded: (reason) => { if (reason) showError(reason); signOut(); },
+		onEnded: (reason) => {
+			// A supervisor whose listened call was closed under her (the
+			// server sends her home when the call just ends; a room destroyed
+			// outright cannot): back to the desk by signing in again.
+			if (state.role === 'supervisor' && state.phase === 'signed-in' && audio.room && audio.room !== state.desk) {
+				state.notice = `The call in ${audio.room} was closed; you are back at your desk.`;
+				signOut().then(() => signIn());
+				return;
+			}
+			if (reason) showError(reason);
+			signOut();
+		},
 		onError: (text) => showError(text),
 		// A move may arrive before or after queue_take's answer: whatever the
 		// order, a call we land in shows its summary (fetched when missing).

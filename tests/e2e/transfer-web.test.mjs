@@ -451,3 +451,20 @@ test('the caller hangs up mid-consult: both agents are back at their desks, noth
 	const rooms = (await adminRequest({ request: 'list', hidden: true })).list.map((r) => r.room).sort();
 	assert.deepEqual(rooms.filter((r) => !/^desk-/.test(r) && r !== 'demo'), [], JSON.stringify(rooms));
 });
+
+test('a supervisor listening to a room that is destroyed outright is back at her desk, signed in', { timeout: 60000 }, async () => {
+	const other = `tw-other-${process.pid}`;
+	assert.equal((await rest('POST', '/room/create', { roomName: other })).status, 201);
+	const { page } = people.sue;
+	await page.waitForSelector(`#rooms button[data-room="${other}"]`);
+	await page.click(`#rooms button[data-room="${other}"]`);
+	await eventually('sue', async () => assert.equal(await roomOf('sue'), other));
+	assert.equal((await rest('DELETE', `/rooms/${other}`)).status < 300, true);
+	await eventually('sue', async () => {
+		const s = await consoleState('sue');
+		assert.equal(s.phase, 'signed-in');
+		assert.equal(s.room, 'desk-sue');
+		assert.match(s.notice || '', new RegExp(`${other} was closed`));
+	});
+	assert.equal(await page.isVisible('#notice'), true);
+});
