@@ -395,8 +395,7 @@ static void transfer(const char *type, json_t *ev, gint64 ts)
 		                  text_of(json_object_get(ev, "to")),
 		                  opt_string(str(ev, "target_kind")),
 		                  opt_string(str(ev, "consult_room")),
-		                  opt_string(str(ev, "reason")), summary_of(ev),
-		                  (json_int_t)ts));
+		                  opt_string(str(ev, "reason")), summary_of(ev), (json_int_t)ts));
 		return;
 	}
 	const char *column = !strcmp(state, "accepted")    ? "accepted"
