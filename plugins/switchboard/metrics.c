@@ -197,10 +197,11 @@ static void transfer_metrics(GString *out)
 	sb_transfer_ai_get_stats(&model, &fallback);
 	header(out, "switchboard_transfer_ai_answers_total", "counter",
 	       "Summaries and assist answers asked of a language model, by who answered.");
-	g_string_append_printf(out,
-	                       "switchboard_transfer_ai_answers_total{by=\"model\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_transfer_ai_answers_total{by=\"fallback\"} %" G_GUINT64_FORMAT "\n",
-	                       model, fallback);
+	g_string_append_printf(
+	        out,
+	        "switchboard_transfer_ai_answers_total{by=\"model\"} %" G_GUINT64_FORMAT "\n"
+	        "switchboard_transfer_ai_answers_total{by=\"fallback\"} %" G_GUINT64_FORMAT "\n",
+	        model, fallback);
 }
 
 static void twilio_metrics(GString *out)
