@@ -24,8 +24,9 @@ static GMutex timers_mutex;
 static GHashTable *timers; /* transfer id -> GSource* (referenced) */
 static json_t *kb;         /* the agent's knowledge base, for summaries */
 static GMutex cache_mutex;
-/* room -> {"turns": transcript length, "summary"}: the model's last
- * summary of the room, good while nothing new was said. */
+/* room -> {"turns": transcript length, "created": the room's created_us,
+ * "summary"}: the model's last summary of the room, good while nothing new
+ * was said (and not for a later room of the same name). */
 static json_t *ai_cache;
 
 /* ---- participants by id ---- */
@@ -305,12 +306,14 @@ guint64 sb_transfer_env_call_participant(const char *room_name, const char *call
 /* ---- summary and assist ---- */
 
 /* The room's transcript and its extractive summary (NULL: no room). */
-static json_t *local_summary(const char *room_name, json_t **transcript_out)
+static json_t *local_summary(const char *room_name, json_t **transcript_out, gint64 *created)
 {
 	sb_room *room = room_name ? sb_room_find(room_name) : NULL;
 	if (!room)
 		return NULL;
 	json_t *transcript = sb_agent_transcript(room);
+	if (created)
+		*created = room->created_us;
 	sb_room_unref(room);
 	json_t *s = sb_local_summary(kb, NULL, transcript);
 	if (s)
@@ -325,7 +328,8 @@ static json_t *local_summary(const char *room_name, json_t **transcript_out)
 json_t *sb_transfer_summary(const char *room_name, const char **error)
 {
 	json_t *transcript = NULL;
-	json_t *s = local_summary(room_name, &transcript);
+	gint64 created = 0;
+	json_t *s = local_summary(room_name, &transcript, &created);
 	if (!s) {
 		if (error)
 			*error = "no such room";
@@ -334,8 +338,10 @@ json_t *sb_transfer_summary(const char *room_name, const char **error)
 	/* The model's summary while it is current, else the extractive one. */
 	g_mutex_lock(&cache_mutex);
 	json_t *hit = json_object_get(ai_cache, room_name);
-	if (hit && json_integer_value(json_object_get(hit, "turns")) ==
-	                   (json_int_t)json_array_size(transcript)) {
+	if (hit &&
+	    json_integer_value(json_object_get(hit, "turns")) ==
+	            (json_int_t)json_array_size(transcript) &&
+	    json_integer_value(json_object_get(hit, "created")) == (json_int_t)created) {
 		json_decref(s);
 		s = json_deep_copy(json_object_get(hit, "summary"));
 	}
@@ -347,6 +353,7 @@ json_t *sb_transfer_summary(const char *room_name, const char **error)
 typedef struct summary_job {
 	char *room;
 	size_t turns;
+	gint64 created;
 	sb_transfer_summary_done done;
 	void *user;
 } summary_job;
@@ -371,8 +378,9 @@ static void summary_written(void *user, json_t *summary)
 					json_object_del(ai_cache, name);
 			}
 			json_object_set_new(ai_cache, j->room,
-			                    json_pack("{sIsO}", "turns", (json_int_t)j->turns,
-			                              "summary", summary));
+			                    json_pack("{sIsIsO}", "turns", (json_int_t)j->turns,
+			                              "created", (json_int_t)j->created, "summary",
+			                              summary));
 		}
 		g_mutex_unlock(&cache_mutex);
 	}
@@ -384,11 +392,13 @@ static void summary_written(void *user, json_t *summary)
 bool sb_transfer_summary_async(const char *room_name, sb_transfer_summary_done done, void *user)
 {
 	json_t *transcript = NULL;
-	json_t *local = local_summary(room_name, &transcript);
+	gint64 created = 0;
+	json_t *local = local_summary(room_name, &transcript, &created);
 	if (!local)
 		return false;
 	summary_job *j = g_new0(summary_job, 1);
 	j->room = g_strdup(room_name);
+	j->created = created;
 	j->turns = json_array_size(transcript);
 	j->done = done;
 	j->user = user;
