@@ -186,6 +186,8 @@ export class AudioRoom {
 			this.hooks.onMoved?.(msg);
 		} else if (kind === 'transfer') {
 			this.hooks.onTransfer?.(msg);
+		} else if (kind === 'listen_ended') {
+			this.hooks.onListenEnded?.(msg); // a supervisor's call ended: back at the desk
 		} else if (kind === 'transcript') {
 			this.hooks.onTranscript?.(msg);
 		} else if (kind === 'agent') {

@@ -22,6 +22,7 @@ const state = {
 	transfer: null, // the transfer I started: {transfer_id, state, …}
 	incoming: null, // a transfer offered to me
 	assist: [], errors: [],
+	notice: null, // what happened to me, not an error (a listened call ended)
 };
 let session = null;
 let pollTimer = null;
@@ -30,22 +31,38 @@ const audio = new AudioRoom({
 	audioElement: $('audio'),
 	hooks: {
 		onChange: () => render(),
-		onEnded: (reason) => { if (reason) showError(reason); signOut(); },
+		onEnded: (reason) => {
+			// A supervisor whose listened call was closed under her (the
+			// server sends her home when the call just ends; a room destroyed
+			// outright cannot): back to the desk by signing in again.
+			if (state.role === 'supervisor' && state.phase === 'signed-in' && audio.room && audio.room !== state.desk) {
+				state.notice = `The call in ${audio.room} was closed; you are back at your desk.`;
+				signOut().then(() => signIn());
+				return;
+			}
+			if (reason) showError(reason);
+			signOut();
+		},
 		onError: (text) => showError(text),
 		// A move may arrive before or after queue_take's answer: whatever the
 		// order, a call we land in shows its summary (fetched when missing).
 		onMoved: () => {
 			state.transcript = [];
-			state.summary = null;
+			state.summary = inConsult() ? (state.transfer?.summary || state.incoming?.summary || null) : null;
 			render();
 			refresh();
-			if (!audio.room.startsWith('desk-')) {
-				op({ request: 'summary', room: audio.room })
-					.then((r) => { if (!state.summary) { state.summary = r.summary; render(); } })
-					.catch(() => {}); // a consult room has no transcript of its own
+			if (!audio.room.startsWith('desk-') && !inConsult()) { // a consult's summary comes with the transfer
+				const room = audio.room;
+				api('/api/generate-summary', { room })
+					.then((r) => { if (!state.summary && audio.room === room) { state.summary = r.summary; render(); } })
+					.catch(() => {}); // the call may be over already
 			}
 		},
 		onTransfer: (msg) => onTransfer(msg),
+		onListenEnded: (msg) => {
+			state.notice = `The call in ${msg.call} ended; you are back at your desk.`;
+			render();
+		},
 		onTranscript: (msg) => {
 			if (msg.final === false) return;
 			state.transcript.push({ speaker: msg.speaker, text: msg.text });
@@ -149,6 +166,7 @@ async function refresh() {
 
 // Supervisors: listen to a call (muted, unheard) or go back to the desk.
 async function listenIn(room) {
+	state.notice = null;
 	try {
 		await op({ request: 'listen_in', room });
 	} catch (e) {
@@ -193,7 +211,9 @@ async function act(action, t) {
 
 async function summarise() {
 	try {
-		state.summary = (await op({ request: 'summary', room: audio.room })).summary;
+		// REST: the summary is written by the configured language model
+		// (extractive without one), answered when it is ready.
+		state.summary = (await api('/api/generate-summary', { room: audio.room })).summary;
 	} catch (e) {
 		showError(e.message);
 	}
@@ -208,7 +228,7 @@ async function ask(ev) {
 	state.assist.push({ who: 'me', text: message });
 	render();
 	try {
-		const r = await op({ request: 'assist', room: atDesk() ? undefined : audio.room, message });
+		const r = await api('/api/chat', { room: atDesk() ? undefined : audio.room, message });
 		state.assist.push({ who: 'AI', text: r.reply });
 	} catch (e) {
 		state.assist.push({ who: 'AI', text: `(error: ${e.message})` });
@@ -266,6 +286,8 @@ function render() {
 		return li(`${r.room} (${r.num_participants})`, b);
 	}));
 	$('back-to-desk').disabled = atDesk();
+	$('notice').hidden = !state.notice;
+	$('notice').textContent = state.notice || '';
 	$('transfer-panel').dataset.supervisor = supervisor;
 	$('incoming').hidden = !state.incoming;
 	if (state.incoming) {
@@ -341,7 +363,7 @@ window.consoleTest = {
 		phase: state.phase, room: audio.room, id: audio.myId, desk: state.desk, role: state.role, rooms: state.rooms,
 		transfer: state.transfer, incoming: state.incoming, lastTransfer: state.lastTransfer || null,
 		summary: state.summary, queue: state.queue, agents: state.agents, transcript: state.transcript,
-		assist: state.assist, errors: state.errors,
+		assist: state.assist, errors: state.errors, notice: state.notice,
 		participants: [...audio.participants.values()].map((p) => ({ ...p })),
 	}),
 };

@@ -15,6 +15,7 @@
 #include "sip/sip.h"
 #include "store/api.h"
 #include "transfer.h"
+#include "transfer_ai.h"
 #include "twilio/media_stream.h"
 #include "twilio/rest_client.h"
 
@@ -193,6 +194,15 @@ static void transfer_metrics(GString *out)
 	                       ts.started, ts.completed, ts.cancelled, ts.failed);
 	metric(out, "switchboard_transfers_active", "gauge", "Warm transfers under way.",
 	       (long long)ts.active);
+	uint64_t model, fallback;
+	sb_transfer_ai_get_stats(&model, &fallback);
+	header(out, "switchboard_transfer_ai_answers_total", "counter",
+	       "Summaries and assist answers asked of a language model, by who answered.");
+	g_string_append_printf(
+	        out,
+	        "switchboard_transfer_ai_answers_total{by=\"model\"} %" G_GUINT64_FORMAT "\n"
+	        "switchboard_transfer_ai_answers_total{by=\"fallback\"} %" G_GUINT64_FORMAT "\n",
+	        model, fallback);
 }
 
 static void twilio_metrics(GString *out)

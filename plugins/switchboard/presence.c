@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <debug.h>
+
 #include "events.h"
 
 typedef struct agent_entry {
@@ -89,6 +91,39 @@ static bool is_console_agent(sb_participant *p)
 	       sb_presence_agent_id_valid(p->identity);
 }
 
+/* The last human left a call that closes when empty: supervisors
+ * listening in go back to their desks, told why ("listen_ended"), before
+ * the room goes — instead of being dropped with it. */
+static void return_supervisors(sb_room *room)
+{
+	GPtrArray *members = sb_room_participants(room);
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (!sb_participant_is_supervisor(p) || !sb_presence_agent_id_valid(p->identity))
+			continue;
+		char desk[80];
+		sb_presence_desk_name(p->identity, desk, sizeof(desk));
+		sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
+		sb_error rc = sb_room_create(&params, NULL); /* exists already, as a rule */
+		sb_room *d = rc == SB_OK || rc == SB_ERROR_ROOM_EXISTS ? sb_room_find(desk) : NULL;
+		rc = d ? sb_room_move_participant(p, d) : SB_ERROR_NO_SUCH_ROOM;
+		if (rc == SB_OK && p->ops && p->ops->send_event) {
+			json_t *ev = sb_room_event(d, "listen_ended");
+			json_object_set_new(ev, "call", json_string(room->name));
+			json_object_set_new(ev, "reason", json_string("call_ended"));
+			p->ops->send_event(p, ev);
+			json_decref(ev);
+		}
+		if (rc != SB_OK)
+			JANUS_LOG(LOG_WARN,
+			          "[switchboard] supervisor %s could not go back to %s (%d)\n",
+			          p->identity, desk, rc);
+		if (d)
+			sb_room_unref(d);
+	}
+	g_ptr_array_unref(members);
+}
+
 void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_change change,
                                void *user)
 {
@@ -96,6 +131,10 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 	/* Nobody left to wait: the call is no longer queued. */
 	if (change == SB_MEMBER_LEFT && sb_room_count_humans(room) == 0)
 		sb_queue_remove(room->name);
+	if ((change == SB_MEMBER_LEFT || change == SB_MEMBER_MOVED_OUT) &&
+	    !sb_participant_is_supervisor(p) && p->kind != SB_KIND_AGENT && room->ephemeral &&
+	    !g_atomic_int_get(&room->destroyed) && sb_room_count_humans(room) == 0)
+		return_supervisors(room);
 	if (!is_console_agent(p))
 		return;
 	agent_entry snapshot = {0};

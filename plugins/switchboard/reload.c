@@ -1,8 +1,11 @@
 #include "reload.h"
 
+#include <string.h>
+
 #include <debug.h>
 
 #include "ops.h"
+#include "providers/chain.h"
 #include "providers/current.h"
 #include "providers/embedded.h"
 #include "providers/kb.h"
@@ -40,6 +43,36 @@ static json_t *op_reload_kb(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* Whether the agent's chain of one kind can be built from the snapshot:
+ * some provider of its list is known and enabled. */
+static bool chain_buildable(sb_provider_snapshot *s, const char *kind, char **error)
+{
+	json_t *list = sb_agent_chain_names(s->agent, kind);
+	char *why = NULL;
+	bool ok = false;
+	if (!strcmp(kind, "stt")) {
+		sb_stt_chain *c = sb_stt_chain_build(s->set, list, NULL, &why);
+		ok = c != NULL;
+		if (c)
+			sb_stt_chain_free(c);
+	} else if (!strcmp(kind, "llm")) {
+		sb_llm_chain *c = sb_llm_chain_build(s->set, list, NULL, &why);
+		ok = c != NULL;
+		if (c)
+			sb_llm_chain_free(c);
+	} else {
+		sb_tts_chain *c = sb_tts_chain_build(s->set, list, NULL, &why);
+		ok = c != NULL;
+		if (c)
+			sb_tts_chain_free(c);
+	}
+	json_decref(list);
+	if (!ok)
+		*error = g_strdup_printf("no usable %s provider: %s", kind, why ? why : "?");
+	g_free(why);
+	return ok;
+}
+
 /* reload_providers: reads the config file again and puts its [providers]
  * and [agent] sections in force (keys, models, base URLs, the agent's
  * chains, persona, auto_join).  Calls in progress keep their providers.
@@ -51,19 +84,32 @@ static json_t *op_reload_providers(json_t *body, sb_op_ctx *ctx)
 	sb_settings *fresh = sb_settings_load(folder);
 	if (!fresh)
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Out of memory");
-	char *error = NULL;
-	json_t *now = sb_providers_current_replace(fresh->providers, fresh->agent, &error);
+	sb_provider_snapshot *candidate = sb_provider_snapshot_new(fresh->providers, fresh->agent);
 	sb_settings_free(fresh);
-	if (!now) {
-		json_t *r = sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Providers not reloaded: %s",
-		                         error ? error : "?");
+	if (!candidate)
+		return sb_ops_error(SB_ERROR_UNKNOWN, "Out of memory");
+	static const char *const kinds[] = {"stt", "llm", "tts"};
+	json_t *chains = json_object();
+	char *error = NULL;
+	for (size_t k = 0; k < G_N_ELEMENTS(kinds) && !error; k++)
+		if (chain_buildable(candidate, kinds[k], &error))
+			json_object_set_new(chains, kinds[k],
+			                    sb_agent_chain_names(candidate->agent, kinds[k]));
+	if (error) {
+		json_t *r =
+		        sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Providers not reloaded: %s", error);
 		g_free(error);
+		json_decref(chains);
+		sb_provider_snapshot_unref(candidate);
 		return r;
 	}
+	sb_providers_current_set(candidate);
+	json_t *r = json_pack("{sssoso}", "switchboard", "success", "providers",
+	                      sb_provider_set_describe(candidate->set), "chains", chains);
+	sb_provider_snapshot_unref(candidate);
 	JANUS_LOG(LOG_INFO, "[switchboard] provider config reloaded from %s\n",
 	          folder ? folder : "(defaults)");
-	json_object_set_new(now, "switchboard", json_string("success"));
-	return now;
+	return r;
 }
 
 static const sb_op ops[] = {

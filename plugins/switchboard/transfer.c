@@ -397,6 +397,18 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	return SB_TRANSFER_OK;
 }
 
+void sb_transfer_set_summary(const char *id, json_t *summary)
+{
+	g_rec_mutex_lock(&lock);
+	transfer *t = transfers ? find(id) : NULL;
+	if (t && !is_final(t) && json_is_object(summary)) {
+		json_decref(t->summary);
+		t->summary = json_incref(summary);
+		notify_all(t); /* the agents' consoles show the new one */
+	}
+	g_rec_mutex_unlock(&lock);
+}
+
 sb_transfer_error sb_transfer_act(const char *id, const char *action, char *error_text, size_t len)
 {
 	g_rec_mutex_lock(&lock);

@@ -129,6 +129,10 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
                                     size_t len);
 /* action: "accept", "decline", "complete", "cancel", "three_way". */
 sb_transfer_error sb_transfer_act(const char *id, const char *action, char *error_text, size_t len);
+/* A better summary arrived (the model's, written after the start): it
+ * replaces the transfer's and the agents get a transfer event with it.
+ * Ignored once the transfer is over.  summary is borrowed. */
+void sb_transfer_set_summary(const char *id, json_t *summary);
 /* The ring timer of a transfer fired. */
 void sb_transfer_timeout(const char *id);
 /* Progress of a phone target's call (the call_status bus event, handed

@@ -16,6 +16,7 @@
 #include "rest.h"
 #include "room.h"
 #include "transfer.h"
+#include "transfer_ai.h"
 #include "transfer_env.h"
 #include "webrtc.h"
 
@@ -99,6 +100,37 @@ static json_t *console_caller(sb_op_ctx *ctx, sb_participant **out)
 	}
 	*out = p;
 	return NULL;
+}
+
+/* ---- the model's summary for a transfer, after its start ---- */
+
+typedef struct summary_update {
+	char *id;
+	json_t *summary;
+} summary_update;
+
+static void summary_update_free(gpointer data)
+{
+	summary_update *u = data;
+	g_free(u->id);
+	json_decref(u->summary);
+	g_free(u);
+}
+
+static gboolean summary_update_run(gpointer data)
+{
+	summary_update *u = data;
+	sb_transfer_set_summary(u->id, u->summary);
+	return G_SOURCE_REMOVE;
+}
+
+/* On a provider thread: the machine is driven on the transfer thread. */
+static void transfer_summary_written(void *user, json_t *summary)
+{
+	summary_update *u = g_new0(summary_update, 1);
+	u->id = user;
+	u->summary = summary;
+	sb_transfer_env_invoke(summary_update_run, u, summary_update_free);
 }
 
 /* ---- ops ---- */
@@ -186,6 +218,11 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 		return from_machine(rc, text);
 	json_t *r = sb_transfer_info(id);
 	json_object_set_new(r, SB_EVENT_KEY, json_string("transfer"));
+	/* The transfer started with the summary at hand (never waiting for a
+	 * model); the model's replaces it when it comes. */
+	if (sb_transfer_ai_enabled() &&
+	    sb_transfer_summary_async(req.room, transfer_summary_written, id))
+		id = NULL; /* the callback's now */
 	g_free(id);
 	return r;
 }
@@ -657,16 +694,69 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **t, c
 	return 200;
 }
 
+/* A REST answer written by the model (transfer_ai.h), on a provider
+ * thread: {"room"?, "summary"} or {"reply", "provider", "summary"?}. */
+typedef struct ai_reply {
+	sb_rest_reply *reply;
+	json_t *answer; /* the op's answer, completed with the model's */
+} ai_reply;
+
+static void summary_answered(void *user, json_t *summary)
+{
+	ai_reply *a = user;
+	json_object_set_new(a->answer, "summary", summary);
+	sb_rest_finish(a->reply, 200, a->answer, NULL, NULL);
+	g_free(a);
+}
+
+static void assist_answered(void *user, json_t *result)
+{
+	ai_reply *a = user;
+	json_object_update(a->answer, result);
+	json_decref(result);
+	sb_rest_finish(a->reply, 200, a->answer, NULL, NULL);
+	g_free(a);
+}
+
+/* The op checks the request and gives the answer at hand; with a model
+ * configured the answer is the model's, later (SB_REST_ASYNC). */
 static int route_summary(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(sb_ops_run_trusted(request_from(req, "summary")), out);
+	json_t *r = sb_ops_run_trusted(request_from(req, "summary"));
+	if (json_object_get(r, "error_code") || !sb_transfer_ai_enabled())
+		return reply(r, out);
+	json_object_del(r, SB_EVENT_KEY);
+	json_object_del(r, "summary");
+	ai_reply *a = g_new0(ai_reply, 1);
+	a->reply = req->reply;
+	a->answer = r;
+	if (!sb_transfer_summary_async(str(r, "room"), summary_answered, a)) {
+		g_free(a);
+		json_decref(r);
+		*out = sb_http_error("room_not_found", "No such room");
+		return 404;
+	}
+	return 0;
 }
 
 static int route_chat(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return reply(sb_ops_run_trusted(request_from(req, "assist")), out);
+	json_t *r = sb_ops_run_trusted(request_from(req, "assist"));
+	if (json_object_get(r, "error_code") || !sb_transfer_ai_enabled()) {
+		if (!json_object_get(r, "error_code"))
+			json_object_set_new(r, "provider", json_string("local"));
+		return reply(r, out);
+	}
+	json_object_del(r, SB_EVENT_KEY);
+	ai_reply *a = g_new0(ai_reply, 1);
+	a->reply = req->reply;
+	a->answer = r;
+	g_autofree char *local = g_strdup(str(r, "reply"));
+	sb_transfer_ai_assist(str(req->body, "message"), json_object_get(r, "summary"), local,
+	                      assist_answered, a);
+	return 0;
 }
 
 static int route_agents(const sb_rest_request *req, json_t **out, char **t, const char **tt)
@@ -714,8 +804,8 @@ static const sb_rest_route transfer_routes[] = {
         {"POST", "/api/transfer/{}", route_transfer, 0},
         {"GET", "/api/transfers", route_transfers, 0},
         {"GET", "/api/transfers/{}", route_transfers, 0},
-        {"POST", "/api/generate-summary", route_summary, 0},
-        {"POST", "/api/chat", route_chat, 0},
+        {"POST", "/api/generate-summary", route_summary, SB_REST_ASYNC},
+        {"POST", "/api/chat", route_chat, SB_REST_ASYNC},
         {"GET", "/api/agents", route_agents, 0},
         {"POST", "/api/agents/{}", route_agents_post, 0},
         {"GET", "/api/queue", route_queue, 0},
@@ -846,7 +936,7 @@ bool sb_transfer_module_start(const sb_settings *settings)
 	};
 	const char *kb = sb_section_string(section, "knowledge_base", NULL);
 	sb_presence_init();
-	if (!sb_transfer_env_start(&config, kb))
+	if (!sb_transfer_env_start(&config, kb, settings))
 		return false;
 	sb_room_add_member_listener(on_member, NULL);
 	bus_subscription = sb_events_subscribe(on_bus, NULL);

@@ -15,6 +15,7 @@
 #include "providers/kb.h"
 #include "room.h"
 #include "sip/sip.h"
+#include "transfer_ai.h"
 
 static GMainContext *context;
 static GMainLoop *loop;
@@ -22,6 +23,11 @@ static GThread *thread;
 static GMutex timers_mutex;
 static GHashTable *timers; /* transfer id -> GSource* (referenced) */
 static json_t *kb;         /* the agent's knowledge base, for summaries */
+static GMutex cache_mutex;
+/* room -> {"turns": transcript length, "created": the room's created_us,
+ * "summary"}: the model's last summary of the room, good while nothing new
+ * was said (and not for a later room of the same name). */
+static json_t *ai_cache;
 
 /* ---- participants by id ---- */
 
@@ -299,21 +305,107 @@ guint64 sb_transfer_env_call_participant(const char *room_name, const char *call
 
 /* ---- summary and assist ---- */
 
+/* The room's transcript and its extractive summary (NULL: no room). */
+static json_t *local_summary(const char *room_name, json_t **transcript_out, gint64 *created)
+{
+	sb_room *room = room_name ? sb_room_find(room_name) : NULL;
+	if (!room)
+		return NULL;
+	json_t *transcript = sb_agent_transcript(room);
+	if (created)
+		*created = room->created_us;
+	sb_room_unref(room);
+	json_t *s = sb_local_summary(kb, NULL, transcript);
+	if (s)
+		json_object_set_new(s, "provider", json_string("local"));
+	if (transcript_out)
+		*transcript_out = transcript;
+	else
+		json_decref(transcript);
+	return s;
+}
+
 json_t *sb_transfer_summary(const char *room_name, const char **error)
 {
-	sb_room *room = sb_room_find(room_name);
-	if (!room) {
+	json_t *transcript = NULL;
+	gint64 created = 0;
+	json_t *s = local_summary(room_name, &transcript, &created);
+	if (!s) {
 		if (error)
 			*error = "no such room";
 		return NULL;
 	}
-	json_t *transcript = sb_agent_transcript(room);
-	sb_room_unref(room);
-	json_t *s = sb_local_summary(kb, NULL, transcript);
+	/* The model's summary while it is current, else the extractive one. */
+	g_mutex_lock(&cache_mutex);
+	json_t *hit = json_object_get(ai_cache, room_name);
+	if (hit &&
+	    json_integer_value(json_object_get(hit, "turns")) ==
+	            (json_int_t)json_array_size(transcript) &&
+	    json_integer_value(json_object_get(hit, "created")) == (json_int_t)created) {
+		json_decref(s);
+		s = json_deep_copy(json_object_get(hit, "summary"));
+	}
+	g_mutex_unlock(&cache_mutex);
 	json_decref(transcript);
-	if (s)
-		json_object_set_new(s, "provider", json_string("local"));
 	return s;
+}
+
+typedef struct summary_job {
+	char *room;
+	size_t turns;
+	gint64 created;
+	sb_transfer_summary_done done;
+	void *user;
+} summary_job;
+
+static void summary_written(void *user, json_t *summary)
+{
+	summary_job *j = user;
+	const char *provider = json_string_value(json_object_get(summary, "provider"));
+	if (provider && strcmp(provider, "local")) {
+		g_mutex_lock(&cache_mutex);
+		if (ai_cache) {
+			/* Forget rooms that are gone: the cache never outgrows the rooms. */
+			const char *name;
+			json_t *v;
+			void *tmp;
+			json_object_foreach_safe(ai_cache, tmp, name, v)
+			{
+				sb_room *r = sb_room_find(name);
+				if (r)
+					sb_room_unref(r);
+				else
+					json_object_del(ai_cache, name);
+			}
+			json_object_set_new(ai_cache, j->room,
+			                    json_pack("{sIsIsO}", "turns", (json_int_t)j->turns,
+			                              "created", (json_int_t)j->created, "summary",
+			                              summary));
+		}
+		g_mutex_unlock(&cache_mutex);
+	}
+	j->done(j->user, summary);
+	g_free(j->room);
+	g_free(j);
+}
+
+bool sb_transfer_summary_async(const char *room_name, sb_transfer_summary_done done, void *user)
+{
+	json_t *transcript = NULL;
+	gint64 created = 0;
+	json_t *local = local_summary(room_name, &transcript, &created);
+	if (!local)
+		return false;
+	summary_job *j = g_new0(summary_job, 1);
+	j->room = g_strdup(room_name);
+	j->created = created;
+	j->turns = json_array_size(transcript);
+	j->done = done;
+	j->user = user;
+	sb_transfer_ai_summary(transcript, local, summary_written, j);
+	json_decref(transcript);
+	json_decref(local);
+	return true;
 }
 
 char *sb_transfer_assist(const char *room_name, const char *message, json_t **summary_out)
@@ -355,7 +447,8 @@ void sb_transfer_env_invoke(GSourceFunc fn, gpointer data, GDestroyNotify destro
 		destroy(data);
 }
 
-bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path)
+bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path,
+                           const sb_settings *settings)
 {
 	char *error = NULL;
 	kb = sb_kb_load(kb_path ? kb_path : sb_kb_default_path(), &error);
@@ -365,6 +458,10 @@ bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path
 		          error ? error : "?");
 		g_free(error);
 	}
+	g_mutex_lock(&cache_mutex);
+	ai_cache = json_object();
+	g_mutex_unlock(&cache_mutex);
+	sb_transfer_ai_init(settings, kb);
 	timers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, timer_destroy);
 	context = g_main_context_new();
 	loop = g_main_loop_new(context, FALSE);
@@ -398,6 +495,9 @@ void sb_transfer_env_stop(void)
 {
 	if (!thread)
 		return;
+	/* First: a summary still being written is answered (fallback) while
+	 * the worker can still take it. */
+	sb_transfer_ai_deinit();
 	g_mutex_lock(&timers_mutex);
 	GHashTable *t = timers;
 	timers = NULL;
@@ -413,4 +513,8 @@ void sb_transfer_env_stop(void)
 	sb_transfers_deinit();
 	json_decref(kb);
 	kb = NULL;
+	g_mutex_lock(&cache_mutex);
+	json_decref(ai_cache);
+	ai_cache = NULL;
+	g_mutex_unlock(&cache_mutex);
 }

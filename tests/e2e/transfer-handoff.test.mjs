@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
-import { startJanus, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
+import { startJanus, adminRequest, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 
 const ROOM = `handoff-${process.pid}`;
 let janus, workDir, notes;
@@ -72,6 +72,10 @@ test('a caller asks the AI agent for a human; a console agent gets the call with
 	assert.ok(q, 'the room waits in GET /api/queue');
 	assert.equal(q.details.summary.caller.name?.toLowerCase(), 'john', JSON.stringify(q.details.summary));
 	assert.ok(q.details.summary.topics.includes('talk_to_human'), JSON.stringify(q.details.summary));
+	// While the caller waits for a human, the AI agent keeps them company.
+	const waiting = (await adminRequest({ request: 'listparticipants', room: ROOM })).participants;
+	assert.deepEqual(waiting.map((p) => p.kind).sort(), ['agent', 'web'], JSON.stringify(waiting));
+	assert.ok(!waiting.some((p) => p.on_hold), 'nobody on hold');
 
 	// A human signs in on the console and takes it.
 	const wav = join(workDir, 'agent.wav');

@@ -14,11 +14,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
-import { startJanus, adminRequest, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
+import { readFileSync } from 'node:fs';
+import { startJanus, adminRequest, repoRoot, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 
 const ROOM = `tw-call-${process.pid}`;
 const WAIT_MS = 20000;
+const RING_TIMEOUT_S = 12;
 const MARGIN_DB = 20;
 const HOLD = [523, 659, 784]; // plugins/switchboard/hold.c
 const people = {
@@ -119,7 +121,12 @@ const busFor = (id, type) => bus.events.find((e) => e.type === type && e.transfe
 
 before(async () => {
 	workDir = mkdtempSync(join(tmpdir(), 'sb-e2e-transfer-'));
-	janus = await startJanus();
+	// A ring timeout the no-answer test can wait for (the others accept or
+	// decline long before it).
+	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
+		.replace(/(transfer: \{[^}]*?)ring_timeout = "30"/, `$1ring_timeout = "${RING_TIMEOUT_S}"`);
+	assert.match(conf, new RegExp(`ring_timeout = "${RING_TIMEOUT_S}"`));
+	janus = await startJanus({ pluginConfig: conf });
 	bus = await openNotifications();
 	await Promise.all(Object.keys(people).map(openBrowser));
 });
@@ -289,6 +296,65 @@ test('Bob → Alice, accepted then cancelled: Bob is back with the caller, Alice
 	assert.equal(agents.find((a) => a.agentId === 'alice').status, 'available');
 });
 
+// The records of a transfer once the (asynchronous) writer has them.
+async function history(id, state) {
+	return eventually(null, async () => {
+		const h = (await rest('GET', '/api/transfers/history')).json.transfers.find((x) => x.transfer_id === id);
+		assert.equal(h?.state, state, JSON.stringify(h));
+		return h;
+	});
+}
+
+test('history: each flow left its record with timings and outcome, in the call record too', { timeout: 30000 }, async () => {
+	const declined = bus.events.find((e) => e.type === 'transfer_failed' && e.reason === 'declined');
+	const cancelled = bus.events.find((e) => e.type === 'transfer_cancelled');
+	const done = await history(first, 'completed');
+	assert.equal(done.from_agent, 'alice');
+	assert.equal(done.to_target, 'bob');
+	assert.equal(done.target_kind, 'agent');
+	assert.match(done.consult_room, /^consult-/);
+	assert.ok(done.initiated <= done.accepted && done.accepted <= done.completed, JSON.stringify(done));
+	assert.match(JSON.parse(done.summary).issue, /order 12345/);
+	const d = await history(declined.transfer_id, 'failed');
+	assert.equal(d.failure, 'declined');
+	assert.equal(d.accepted, null);
+	assert.ok(d.ended >= d.initiated);
+	const c = await history(cancelled.transfer_id, 'cancelled');
+	assert.equal(c.failure, 'cancelled');
+	assert.ok(c.initiated <= c.accepted && c.accepted <= c.ended, JSON.stringify(c));
+	// Per agent, and in the call's own record.
+	const bobs = (await rest('GET', '/api/transfers/history?agent_id=bob')).json.transfers.map((x) => x.transfer_id);
+	for (const id of [first, declined.transfer_id, cancelled.transfer_id]) assert.ok(bobs.includes(id), JSON.stringify(bobs));
+	assert.deepEqual((await rest('GET', '/api/transfers/history?agent_id=sue')).json.transfers, []);
+	const calls = (await rest('GET', `/api/calls?q=${ROOM}`)).json.calls;
+	const call = (await rest('GET', `/api/calls/${calls.find((x) => x.room === ROOM).id}`)).json;
+	assert.deepEqual(call.transfers.map((x) => x.transfer_id).sort(), [first, declined.transfer_id, cancelled.transfer_id].sort());
+	// Each transfer's notifications, in order.
+	for (const [id, types] of [[first, ['transfer_initiated', 'transfer_accepted', 'transfer_completed']],
+		[declined.transfer_id, ['transfer_initiated', 'transfer_failed']],
+		[cancelled.transfer_id, ['transfer_initiated', 'transfer_accepted', 'transfer_cancelled']]]) {
+		assert.deepEqual(bus.events.filter((e) => e.transfer_id === id && e.type.startsWith('transfer_')).map((e) => e.type), types);
+	}
+});
+
+test('Bob → Alice, nobody answers: after the ring timeout Bob is back with the caller, the offer withdrawn', { timeout: 60000 }, async () => {
+	const incoming = await startTransfer('bob', 'alice');
+	await assertHears('caller', 'hold', TONES);
+	const failed = await eventually(null, async () => {
+		const n = busFor(incoming.transfer_id, 'transfer_failed');
+		assert.equal(n?.reason, 'no_answer');
+		return n;
+	}, (RING_TIMEOUT_S + 10) * 1000);
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), ROOM));
+	await assertHears('caller', 1760, [440, 880]);
+	await eventually('alice', async () => assert.equal((await consoleState('alice')).incoming, null));
+	assert.equal(await roomOf('alice'), 'desk-alice');
+	assert.equal((await adminRequest({ request: 'exists', room: failed.consult_room })).exists, false);
+	const agents = (await rest('GET', '/api/agents')).json.agents;
+	assert.equal(agents.find((a) => a.agentId === 'alice').status, 'available');
+	assert.equal((await history(incoming.transfer_id, 'failed')).failure, 'no_answer');
+});
+
 test('the AI assist answers the agent from the knowledge base with the call in context', { timeout: 20000 }, async () => {
 	const r = await rest('POST', '/api/chat', { room: ROOM, message: 'what is the status of order 12345' });
 	assert.equal(r.status, 200, r.text);
@@ -303,7 +369,7 @@ test('the AI assist answers the agent from the knowledge base with the call in c
 	const m = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } }).then((r) => r.text());
 	assert.match(m, /switchboard_transfers_total\{outcome="completed"\} 1\n/);
 	assert.match(m, /switchboard_transfers_total\{outcome="cancelled"\} 1\n/);
-	assert.match(m, /switchboard_transfers_total\{outcome="failed"\} 1\n/);
+	assert.match(m, /switchboard_transfers_total\{outcome="failed"\} 2\n/);
 	assert.match(m, /switchboard_transfers_active 0\n/);
 });
 
@@ -326,11 +392,46 @@ test('Agent A hangs up while B rings: the caller is off hold and queued; another
 	await signIn('bob');
 });
 
-test('the caller hangs up mid-consult: both agents are back at their desks, nothing is left over', { timeout: 60000 }, async () => {
+test('Alice → Bob, three-way: Alice introduces Bob to the caller, then leaves', { timeout: 90000 }, async () => {
 	const incoming = await startTransfer('alice', 'bob');
 	await people.bob.page.click('#accept');
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), await roomOf('alice')));
+	await people.alice.page.click('#three-way');
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), ROOM));
+	await eventually('bob', async () => assert.equal(await roomOf('bob'), ROOM));
+	// All three together, the hold over.
+	await assertHears('caller', 880, [440]);
+	await assertHears('caller', 1760, [440]);
+	await assertHears('bob', 440, [1760]);
+	const call = await adminRequest({ request: 'listparticipants', room: ROOM });
+	assert.deepEqual(call.participants.map((p) => [p.display, !!p.on_hold]).sort(), [['Alice', false], ['Bob', false], ['Caller', false]]);
+	assert.equal((await rest('GET', `/api/transfers/${incoming.transfer_id}`)).json.state, 'three_way');
+	await people.alice.page.click('#complete');
+	await eventually('alice', async () => assert.equal(await roomOf('alice'), 'desk-alice'));
+	await assertHears('caller', 1760, [440, 880]);
+	assert.equal(await roomOf('bob'), ROOM);
+	await eventually(null, async () => assert.ok(busFor(incoming.transfer_id, 'transfer_completed')));
+	assert.equal((await adminRequest({ request: 'exists', room: busFor(incoming.transfer_id, 'transfer_initiated').consult_room })).exists, false);
+	const h = await history(incoming.transfer_id, 'completed');
+	assert.ok(h.accepted <= h.completed);
+});
+
+test('the caller hangs up mid-consult: both agents are back at their desks, nothing is left over', { timeout: 60000 }, async () => {
+	const incoming = await startTransfer('bob', 'alice');
+	await people.alice.page.click('#accept');
 	await eventually('alice', async () => assert.equal(await roomOf('alice'), await roomOf('bob')));
+	// A supervisor listens to the caller (on hold); the call closing sends
+	// her back to her desk, told why — not signed out.
+	await people.sue.page.click(`#rooms button[data-room="${ROOM}"]`);
+	await eventually('sue', async () => assert.equal(await roomOf('sue'), ROOM));
 	await people.caller.page.click('#leave');
+	await eventually('sue', async () => {
+		const s = await consoleState('sue');
+		assert.equal(s.room, 'desk-sue');
+		assert.equal(s.phase, 'signed-in');
+		assert.match(s.notice || '', new RegExp(`${ROOM} ended`));
+	});
+	assert.deepEqual((await consoleState('sue')).errors, []);
 	await eventually('bob', async () => assert.equal(await roomOf('bob'), 'desk-bob'));
 	await eventually('alice', async () => assert.equal(await roomOf('alice'), 'desk-alice'));
 	const failed = await eventually(null, async () => {
@@ -345,4 +446,25 @@ test('the caller hangs up mid-consult: both agents are back at their desks, noth
 	// The consoles were told why.
 	assert.equal((await consoleState('bob')).lastTransfer?.end_reason, 'caller_left');
 	assert.equal((await consoleState('alice')).lastTransfer?.end_reason, 'caller_left');
+	assert.equal((await history(incoming.transfer_id, 'failed')).failure, 'caller_left');
+	// Nothing left over: only the desks, among the hidden rooms too.
+	const rooms = (await adminRequest({ request: 'list', hidden: true })).list.map((r) => r.room).sort();
+	assert.deepEqual(rooms.filter((r) => !/^desk-/.test(r) && r !== 'demo'), [], JSON.stringify(rooms));
+});
+
+test('a supervisor listening to a room that is destroyed outright is back at her desk, signed in', { timeout: 60000 }, async () => {
+	const other = `tw-other-${process.pid}`;
+	assert.equal((await rest('POST', '/room/create', { roomName: other })).status, 201);
+	const { page } = people.sue;
+	await page.waitForSelector(`#rooms button[data-room="${other}"]`);
+	await page.click(`#rooms button[data-room="${other}"]`);
+	await eventually('sue', async () => assert.equal(await roomOf('sue'), other));
+	assert.equal((await rest('DELETE', `/rooms/${other}`)).status < 300, true);
+	await eventually('sue', async () => {
+		const s = await consoleState('sue');
+		assert.equal(s.phase, 'signed-in');
+		assert.equal(s.room, 'desk-sue');
+		assert.match(s.notice || '', new RegExp(`${other} was closed`));
+	});
+	assert.equal(await page.isVisible('#notice'), true);
 });

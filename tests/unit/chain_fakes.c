@@ -129,6 +129,15 @@ static gpointer llm_thread(gpointer p)
 		json_decref(args);
 		if (live(f))
 			f->llm.done(f->user, NULL);
+	} else if (!strncmp(w, "say:", 4)) {
+		/* The text after "say:", streamed in pieces of 7 bytes. */
+		for (const char *t = w + 4; *t && live(f); t += MIN(strlen(t), 7)) {
+			char *piece = g_strndup(t, 7);
+			f->llm.text(f->user, piece);
+			g_free(piece);
+		}
+		if (live(f))
+			f->llm.done(f->user, NULL);
 	} else {
 		char *t = g_strdup_printf("hello from %s", f->name);
 		f->llm.text(f->user, t);

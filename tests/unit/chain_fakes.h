@@ -2,7 +2,7 @@
  * thread and behaves as its config says (extra.behaviour, or an override
  * set by name): LLM "ok", "error", "hang", "empty", "tool",
  * "error_after_output", "fail_start", "sync_error" (done(error) from inside
- * start()); TTS "ok", "error", "hang",
+ * start()), "say:<text>" (streams <text>); TTS "ok", "error", "hang",
  * "no_audio", "error_after_output"; STT "ok" (a final naming the samples
  * heard at each end of speech), "silent", "fail".  release() cancels and
  * joins the thread, or from inside its own event lets it end by itself. */

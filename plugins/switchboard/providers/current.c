@@ -4,8 +4,6 @@
 
 #include <glib.h>
 
-#include "chain.h"
-
 struct snapshot_box {
 	sb_provider_snapshot snapshot; /* first: the public pointer is the box */
 	gint refs;
@@ -13,6 +11,7 @@ struct snapshot_box {
 
 static GMutex lock;
 static struct snapshot_box *current;
+static unsigned generations;
 
 static struct snapshot_box *box_new(json_t *providers, json_t *agent)
 {
@@ -41,14 +40,11 @@ void sb_provider_snapshot_unref(sb_provider_snapshot *snapshot)
 
 bool sb_providers_current_init(json_t *providers, json_t *agent)
 {
-	struct snapshot_box *b = box_new(providers, agent);
-	if (!b)
+	sb_provider_snapshot *s = sb_provider_snapshot_new(providers, agent);
+	if (!s)
 		return false;
-	g_mutex_lock(&lock);
-	struct snapshot_box *old = current;
-	current = b;
-	g_mutex_unlock(&lock);
-	sb_provider_snapshot_unref(old ? &old->snapshot : NULL);
+	sb_providers_current_set(s);
+	sb_provider_snapshot_unref(s);
 	return true;
 }
 
@@ -81,60 +77,20 @@ json_t *sb_agent_chain_names(json_t *agent_config, const char *kind)
 	                                          : "espeak-ng");
 }
 
-/* Whether the agent's chain of one kind can be built: some provider of
- * its list is known and enabled. */
-static bool chain_buildable(sb_provider_snapshot *s, const char *kind, char **error)
-{
-	json_t *list = sb_agent_chain_names(s->agent, kind);
-	char *why = NULL;
-	bool ok = false;
-	if (!strcmp(kind, "stt")) {
-		sb_stt_chain *c = sb_stt_chain_build(s->set, list, NULL, &why);
-		ok = c != NULL;
-		if (c)
-			sb_stt_chain_free(c);
-	} else if (!strcmp(kind, "llm")) {
-		sb_llm_chain *c = sb_llm_chain_build(s->set, list, NULL, &why);
-		ok = c != NULL;
-		if (c)
-			sb_llm_chain_free(c);
-	} else {
-		sb_tts_chain *c = sb_tts_chain_build(s->set, list, NULL, &why);
-		ok = c != NULL;
-		if (c)
-			sb_tts_chain_free(c);
-	}
-	json_decref(list);
-	if (!ok)
-		*error = g_strdup_printf("no usable %s provider: %s", kind, why ? why : "?");
-	g_free(why);
-	return ok;
-}
-
-json_t *sb_providers_current_replace(json_t *providers, json_t *agent, char **error)
+sb_provider_snapshot *sb_provider_snapshot_new(json_t *providers, json_t *agent)
 {
 	struct snapshot_box *b = box_new(providers, agent);
-	if (!b) {
-		*error = g_strdup("the [providers] section could not be read");
-		return NULL;
-	}
-	static const char *const kinds[] = {"stt", "llm", "tts"};
-	json_t *chains = json_object();
-	for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
-		if (!chain_buildable(&b->snapshot, kinds[k], error)) {
-			json_decref(chains);
-			sb_provider_snapshot_unref(&b->snapshot);
-			return NULL;
-		}
-		json_object_set_new(chains, kinds[k],
-		                    sb_agent_chain_names(b->snapshot.agent, kinds[k]));
-	}
-	json_t *r = json_pack("{soso}", "providers", sb_provider_set_describe(b->snapshot.set),
-	                      "chains", chains);
+	return b ? &b->snapshot : NULL;
+}
+
+void sb_providers_current_set(sb_provider_snapshot *snapshot)
+{
+	struct snapshot_box *b = (struct snapshot_box *)snapshot;
+	g_atomic_int_inc(&b->refs);
 	g_mutex_lock(&lock);
 	struct snapshot_box *old = current;
+	b->snapshot.generation = ++generations;
 	current = b;
 	g_mutex_unlock(&lock);
 	sb_provider_snapshot_unref(old ? &old->snapshot : NULL);
-	return r;
 }

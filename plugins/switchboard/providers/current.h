@@ -17,8 +17,9 @@
 
 typedef struct sb_provider_snapshot {
 	sb_provider_set *set;
-	json_t *agent;     /* the [agent] section (strings and lists, as in the file) */
-	json_t *providers; /* the [providers] section */
+	json_t *agent;       /* the [agent] section (strings and lists, as in the file) */
+	json_t *providers;   /* the [providers] section */
+	unsigned generation; /* 1 at start-up, +1 per reload: lets users rebuild */
 } sb_provider_snapshot;
 
 /* Borrowed sections; the snapshot keeps its own references. */
@@ -34,10 +35,10 @@ void sb_provider_snapshot_unref(sb_provider_snapshot *snapshot);
  * embedded default (pocketsphinx, local, espeak-ng).  New reference. */
 json_t *sb_agent_chain_names(json_t *agent_config, const char *kind);
 
-/* Replaces the configuration when the agent's stt/llm/tts chains can all
- * be built from the new one; otherwise changes nothing and says why
- * (*error, g_free).  Returns what is now in force:
- * {"providers": sb_provider_set_describe(), "chains": {"stt","llm","tts"}}. */
-json_t *sb_providers_current_replace(json_t *providers, json_t *agent, char **error);
+/* A snapshot of these sections (borrowed; copied), not in force yet: a
+ * reload checks it before putting it in force.  NULL when out of memory. */
+sb_provider_snapshot *sb_provider_snapshot_new(json_t *providers, json_t *agent);
+/* Puts the snapshot in force (takes a reference of its own). */
+void sb_providers_current_set(sb_provider_snapshot *snapshot);
 
 #endif

@@ -74,6 +74,19 @@ static json_t *opt_string(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* A transfer's summary as stored: the object (with its "provider") as
+ * JSON text, a string as it is. */
+static json_t *summary_of(json_t *ev)
+{
+	json_t *v = json_object_get(ev, "summary");
+	if (json_is_string(v))
+		return json_incref(v);
+	char *text = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_t *r = opt_string(text);
+	free(text);
+	return r;
+}
+
 static call_state *open_call(const char *room, gint64 ts)
 {
 	call_state *c = g_hash_table_lookup(calls, room);
@@ -412,8 +425,7 @@ static void transfer(const char *type, json_t *ev, gint64 ts)
 		                  text_of(json_object_get(ev, "to")),
 		                  opt_string(str(ev, "target_kind")),
 		                  opt_string(str(ev, "consult_room")),
-		                  opt_string(str(ev, "reason")), opt_string(str(ev, "summary")),
-		                  (json_int_t)ts));
+		                  opt_string(str(ev, "reason")), summary_of(ev), (json_int_t)ts));
 		return;
 	}
 	const char *column = !strcmp(state, "accepted")    ? "accepted"
@@ -426,7 +438,7 @@ static void transfer(const char *type, json_t *ev, gint64 ts)
 	        "= ?",
 	        column);
 	sb_store_write(store, sql,
-	               json_pack("[sIooos]", state, (json_int_t)ts, opt_string(str(ev, "summary")),
+	               json_pack("[sIooos]", state, (json_int_t)ts, summary_of(ev),
 	                         opt_string(strcmp(state, "failed") && strcmp(state, "cancelled")
 	                                            ? NULL
 	                                            : str(ev, "reason")),
