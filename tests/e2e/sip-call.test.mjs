@@ -12,6 +12,7 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import { toneDb } from '../lib/audio.mjs';
 import { startBaresip, readWavPcm } from '../lib/sip.mjs';
+import { endedCall } from '../lib/store.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const KB = JSON.parse(readFileSync(join(repoRoot, 'conf', 'knowledge-base.json'), 'utf8'));
@@ -137,4 +138,18 @@ test('a SIP caller on G.722, the AI agent and a browser user in one room: the ca
 	writeFileSync(kbFile, JSON.stringify({ ...KB, faqs: answers.map((a, i) => ({ id: `answer${i}`, question: a, paraphrases: [], answer: 'x' })) }));
 	const recognised = execFileSync(join(repoRoot, 'build', 'tests', 'tools', 'recognise'), [cut, kbFile], { encoding: 'utf8' }).trim();
 	assert.match(recognised, /monday to friday/, `the phone's audio recognised as: "${recognised}"`);
+
+	// The call's record holds the SIP caller, the agent and the listener,
+	// the caller's question and the answer, and the turn's providers.
+	assert.ok([200, 204, 404].includes((await rest('DELETE', `/rooms/${room}`)).status));
+	const record = await endedCall(room, 30000);
+	assert.deepEqual(record.participants.map((x) => x.kind).sort(), ['agent', 'sip', 'web'], JSON.stringify(record.participants));
+	const sipLeg = record.participants.find((x) => x.kind === 'sip');
+	const lines = record.transcript.map((l) => `${l.speaker}: ${l.text}`).join('\n');
+	assert.ok(record.transcript.some((l) => l.speaker === sipLeg.display && /opening hours/i.test(l.text)), lines);
+	assert.ok(record.transcript.some((l) => l.speaker !== sipLeg.display && /Monday to Friday/.test(l.text)), lines);
+	const turn = record.agent_turns.find((t) => /opening hours/i.test(t.user_text));
+	assert.ok(turn, JSON.stringify(record.agent_turns));
+	assert.deepEqual([turn.stt, turn.llm, turn.tts], ['pocketsphinx', 'local', 'espeak-ng']);
+	assert.equal(record.outcome, 'ai_handled');
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { toneDb } from '../lib/audio.mjs';
+import { endedCall } from '../lib/store.mjs';
 import { SipPeer, RtpLeg, placeCall, inDialog, sdpOffer, sdpMedia, startBaresip, checkDigest, readWavPcm } from '../lib/sip.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -106,6 +107,18 @@ test('a trunk call lands in twilio-<CallSid> with its caller ID and headers, and
 	await notes.until('room closed', () => notes.events.find((e) => e.type === 'room_closed' && e.room === room), 5000);
 	leg.close();
 	other.close();
+
+	// The call's record: a phone call with Twilio's identifiers and both legs.
+	const record = await endedCall(room);
+	assert.equal(record.interface, 'phone', JSON.stringify(record));
+	assert.equal(record.call_sid, callSid);
+	assert.equal(record.from_addr, '+15005550006');
+	assert.equal(record.direction, 'inbound');
+	assert.ok(record.answered >= record.started && record.ended >= record.answered, JSON.stringify(record));
+	assert.deepEqual(record.participants.map((x) => x.kind).sort(), ['rtp', 'sip']);
+	assert.ok(record.participants.every((x) => x.left_at >= x.joined), JSON.stringify(record.participants));
+	const statuses = (await rest('GET', `/api/calls?interface=phone&q=${encodeURIComponent(callSid)}`)).json;
+	assert.equal(statuses.total, 1, JSON.stringify(statuses));
 });
 
 test('X-Room and the request-URI pick rooms; unknown rooms, bad SDP, SRTP and strangers are refused and create nothing', async () => {
