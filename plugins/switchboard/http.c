@@ -22,7 +22,10 @@ static GMutex start_mutex;
 static GCond start_cond;
 static int start_state; /* 0 starting, 1 up, -1 failed */
 
-GMainContext *sb_http_context(void) { return context; }
+GMainContext *sb_http_context(void)
+{
+	return context;
+}
 
 json_t *sb_http_error(const char *code, const char *fmt, ...)
 {
@@ -49,8 +52,8 @@ static void reply_json(SoupServerMessage *msg, int status, json_t *body)
 {
 	char *text = json_dumps(body, JSON_COMPACT);
 	soup_server_message_set_status(msg, (guint)status, NULL);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-	                             "Cache-Control", "no-store");
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+	                             "no-store");
 	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
 	                                 strlen(text));
 	count_status(status);
@@ -115,8 +118,8 @@ static void serve_static(SoupServerMessage *msg, const char *path)
 		return;
 	}
 	soup_server_message_set_status(msg, 200, NULL);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-	                             "Cache-Control", "no-cache");
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+	                             "no-cache");
 	soup_server_message_set_response(msg, content_type_for(file), SOUP_MEMORY_TAKE, data, len);
 	count_status(200);
 	g_free(file);
@@ -210,7 +213,8 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 		g_free(param);
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 		                             "WWW-Authenticate", "Bearer");
-		reply_error(msg, 401, "unauthorized", "Missing or wrong API key (Authorization: Bearer <key>)");
+		reply_error(msg, 401, "unauthorized",
+		            "Missing or wrong API key (Authorization: Bearer <key>)");
 		return;
 	}
 	json_t *body = NULL;
@@ -227,15 +231,17 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 			g_free(text);
 		} else if (!is_json && !(route->flags & SB_REST_RAW)) {
 			g_free(param);
-			reply_error(msg, 415, "unsupported_media_type",
-			            (route->flags & SB_REST_FORM)
-			                    ? "Send a form (application/x-www-form-urlencoded) or JSON"
-			                    : "Send JSON (Content-Type: application/json)");
+			reply_error(
+			        msg, 415, "unsupported_media_type",
+			        (route->flags & SB_REST_FORM)
+			                ? "Send a form (application/x-www-form-urlencoded) or JSON"
+			                : "Send JSON (Content-Type: application/json)");
 			return;
 		}
 		if (is_json) {
 			json_error_t err;
-			body = json_loadb(rb->data, (size_t)rb->length, JSON_REJECT_DUPLICATES, &err);
+			body = json_loadb(rb->data, (size_t)rb->length, JSON_REJECT_DUPLICATES,
+			                  &err);
 			if (!body || !json_is_object(body)) {
 				json_decref(body);
 				g_free(param);
@@ -269,7 +275,8 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 		req.reply = g_new0(sb_rest_reply, 1);
 		req.reply->msg = g_object_ref(msg);
 	}
-	int status = route->handler(&req, &out, &text, &text_type);
+	int status = route->handler ? route->handler(&req, &out, &text, &text_type)
+	                            : sb_rest_run_op(&req, route->op, NULL, 200, &out);
 	if (req.reply && status == 0) {
 		/* Pending: the handler owns req.reply now. */
 		soup_server_message_pause(msg);
@@ -288,7 +295,8 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 		g_free(text);
 	} else if (text) {
 		soup_server_message_set_status(msg, (guint)status, NULL);
-		soup_server_message_set_response(msg, text_type, SOUP_MEMORY_TAKE, text, strlen(text));
+		soup_server_message_set_response(msg, text_type, SOUP_MEMORY_TAKE, text,
+		                                 strlen(text));
 		count_status(status);
 	} else {
 		if (!out)
@@ -422,7 +430,8 @@ static void early_handler(SoupServer *srv, SoupServerMessage *msg, const char *p
 	goffset len = soup_message_headers_get_content_length(h);
 	if (enc == SOUP_ENCODING_CONTENT_LENGTH && len > settings->http_max_body) {
 		char text[128];
-		g_snprintf(text, sizeof(text), "Body larger than %d bytes", settings->http_max_body);
+		g_snprintf(text, sizeof(text), "Body larger than %d bytes",
+		           settings->http_max_body);
 		reply_error(msg, 413, "payload_too_large", text);
 	}
 }
@@ -444,7 +453,8 @@ static gpointer http_main(gpointer data)
 	GError *error = NULL;
 	GTlsCertificate *cert = NULL;
 	if (settings->http_cert && settings->http_key) {
-		cert = g_tls_certificate_new_from_files(settings->http_cert, settings->http_key, &error);
+		cert = g_tls_certificate_new_from_files(settings->http_cert, settings->http_key,
+		                                        &error);
 		if (!cert)
 			goto failed;
 	}
@@ -458,8 +468,8 @@ static gpointer http_main(gpointer data)
 	sb_notify_attach(server);
 	for (size_t i = 0; i < ws_route_count; i++) {
 		soup_server_add_early_handler(server, ws_routes[i].path, early_handler, NULL, NULL);
-		soup_server_add_websocket_handler(server, ws_routes[i].path, NULL, NULL, ws_connected,
-		                                  &ws_routes[i], NULL);
+		soup_server_add_websocket_handler(server, ws_routes[i].path, NULL, NULL,
+		                                  ws_connected, &ws_routes[i], NULL);
 	}
 	GInetAddress *ip = g_inet_address_new_from_string(settings->http_ip);
 	if (!ip) {
@@ -469,8 +479,8 @@ static gpointer http_main(gpointer data)
 	}
 	GSocketAddress *addr = g_inet_socket_address_new(ip, (guint16)settings->http_port);
 	g_object_unref(ip);
-	gboolean ok = soup_server_listen(server, addr,
-	                                 settings->http_cert ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
+	gboolean ok = soup_server_listen(
+	        server, addr, settings->http_cert ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
 	g_object_unref(addr);
 	if (!ok)
 		goto failed;

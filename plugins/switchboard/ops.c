@@ -16,6 +16,15 @@
 
 extern const sb_settings *sb_plugin_settings;
 
+static json_t *error_answer(sb_error code, const char *text)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, SB_EVENT_KEY, json_string("event"));
+	json_object_set_new(e, "error_code", json_integer(code));
+	json_object_set_new(e, "error", json_string(text));
+	return e;
+}
+
 json_t *sb_ops_error(sb_error code, const char *fmt, ...)
 {
 	char text[512];
@@ -23,10 +32,19 @@ json_t *sb_ops_error(sb_error code, const char *fmt, ...)
 	va_start(ap, fmt);
 	g_vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	json_t *e = json_object();
-	json_object_set_new(e, SB_EVENT_KEY, json_string("event"));
-	json_object_set_new(e, "error_code", json_integer(code));
-	json_object_set_new(e, "error", json_string(text));
+	return error_answer(code, text);
+}
+
+json_t *sb_ops_error_named(sb_error code, const char *name, int http_status, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	g_vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_t *e = error_answer(code, text);
+	json_object_set_new(e, "error_name", json_string(name));
+	json_object_set_new(e, "http_status", json_integer(http_status));
 	return e;
 }
 
@@ -43,34 +61,36 @@ json_t *sb_ops_check_fields(json_t *body, const sb_field *fields)
 		json_t *v = json_object_get(body, f->name);
 		if (!v || json_is_null(v)) {
 			if (f->required)
-				return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (%s)",
-				                    f->name);
+				return sb_ops_error(SB_ERROR_MISSING_ELEMENT,
+				                    "Missing element (%s)", f->name);
 			continue;
 		}
 		switch (f->type) {
 		case F_STRING:
 			if (!json_is_string(v))
 				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-				                    "Invalid element type (%s should be a string)", f->name);
+				                    "Invalid element type (%s should be a string)",
+				                    f->name);
 			if ((json_int_t)json_string_length(v) > f->max)
 				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-				                    "Invalid element (%s longer than %lld)", f->name,
-				                    (long long)f->max);
+				                    "Invalid element (%s longer than %lld)",
+				                    f->name, (long long)f->max);
 			break;
 		case F_INTEGER:
 			if (!json_is_integer(v))
-				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-				                    "Invalid element type (%s should be an integer)",
-				                    f->name);
+				return sb_ops_error(
+				        SB_ERROR_INVALID_ELEMENT,
+				        "Invalid element type (%s should be an integer)", f->name);
 			if (json_integer_value(v) < f->min || json_integer_value(v) > f->max)
 				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-				                    "Invalid element (%s out of range %lld..%lld)", f->name,
-				                    (long long)f->min, (long long)f->max);
+				                    "Invalid element (%s out of range %lld..%lld)",
+				                    f->name, (long long)f->min, (long long)f->max);
 			break;
 		case F_BOOLEAN:
 			if (!json_is_boolean(v))
 				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-				                    "Invalid element type (%s should be a boolean)", f->name);
+				                    "Invalid element type (%s should be a boolean)",
+				                    f->name);
 			break;
 		}
 	}
@@ -78,9 +98,18 @@ json_t *sb_ops_check_fields(json_t *body, const sb_field *fields)
 }
 
 #define check_fields sb_ops_check_fields
-#define ROOM_FIELD {"room", F_STRING, true, SB_ROOM_NAME_MAX, 0}
-#define SECRET_FIELD {"secret", F_STRING, false, SB_SECRET_MAX, 0}
-#define ID_FIELD {"id", F_INTEGER, true, (json_int_t)1 << 53, 1}
+#define ROOM_FIELD                                                                                 \
+	{                                                                                          \
+		"room", F_STRING, true, SB_ROOM_NAME_MAX, 0                                        \
+	}
+#define SECRET_FIELD                                                                               \
+	{                                                                                          \
+		"secret", F_STRING, false, SB_SECRET_MAX, 0                                        \
+	}
+#define ID_FIELD                                                                                   \
+	{                                                                                          \
+		"id", F_INTEGER, true, (json_int_t)1 << 53, 1                                      \
+	}
 
 static const char *str(json_t *body, const char *name)
 {
@@ -93,7 +122,8 @@ static json_t *room_from_body(json_t *body, sb_op_ctx *ctx, bool need_secret, sb
 	const char *name = str(body, "room");
 	if (!sb_room_name_valid(name))
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)", SB_ROOM_NAME_MAX);
+		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
+		                    SB_ROOM_NAME_MAX);
 	sb_room *room = sb_room_find(name);
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
@@ -128,36 +158,39 @@ static json_t *success(void)
 
 static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {
-	        {"room", F_STRING, false, SB_ROOM_NAME_MAX, 0},
-	        {"description", F_STRING, false, SB_DESCRIPTION_MAX, 0},
-	        SECRET_FIELD,
-	        {"pin", F_STRING, false, SB_SECRET_MAX, 0},
-	        {"sampling_rate", F_INTEGER, false, 48000, 8000},
-	        {"ephemeral", F_BOOLEAN, false, 0, 0},
-	        {"admin_key", F_STRING, false, SB_SECRET_MAX, 0},
-	        {"require_token", F_BOOLEAN, false, 0, 0},
-	        {"agent", F_BOOLEAN, false, 0, 0},
-	        {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {{"room", F_STRING, false, SB_ROOM_NAME_MAX, 0},
+	                               {"description", F_STRING, false, SB_DESCRIPTION_MAX, 0},
+	                               SECRET_FIELD,
+	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {"sampling_rate", F_INTEGER, false, 48000, 8000},
+	                               {"ephemeral", F_BOOLEAN, false, 0, 0},
+	                               {"admin_key", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {"require_token", F_BOOLEAN, false, 0, 0},
+	                               {"agent", F_BOOLEAN, false, 0, 0},
+	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
 	json_t *agent_config = json_object_get(body, "agent_config");
 	if (agent_config && !json_is_object(agent_config))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element type (agent_config should be an object)");
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (agent_config should be an object)");
 	const sb_settings *cfg = sb_plugin_settings;
 	if (cfg->admin_key && !ctx->admin) {
 		const char *key = str(body, "admin_key");
 		if (!key || !sb_auth_equal(key, cfg->admin_key))
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong admin_key)");
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Unauthorized (wrong admin_key)");
 	}
 	const char *name = str(body, "room");
 	if (name && !sb_room_name_valid(name))
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)", SB_ROOM_NAME_MAX);
+		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
+		                    SB_ROOM_NAME_MAX);
 	int rate = (int)json_integer_value(json_object_get(body, "sampling_rate"));
 	if (rate && rate != 16000 && rate != 48000)
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "sampling_rate must be 16000 or 48000");
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "sampling_rate must be 16000 or 48000");
 	json_t *eph = json_object_get(body, "ephemeral");
 	sb_room_params params = {
 	        .name = name,
@@ -274,14 +307,13 @@ static bool role_valid(const char *role)
 
 static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {
-	        ROOM_FIELD,
-	        {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
-	        {"pin", F_STRING, false, SB_SECRET_MAX, 0},
-	        {"muted", F_BOOLEAN, false, 0, 0},
-	        {"role", F_STRING, false, 16, 0},
-	        {"token", F_STRING, false, 4096, 0},
-	        {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {ROOM_FIELD,
+	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {"muted", F_BOOLEAN, false, 0, 0},
+	                               {"role", F_STRING, false, 16, 0},
+	                               {"token", F_STRING, false, 4096, 0},
+	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
@@ -296,7 +328,8 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	const char *name = str(body, "room");
 	if (!sb_room_name_valid(name))
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)", SB_ROOM_NAME_MAX);
+		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
+		                    SB_ROOM_NAME_MAX);
 	sb_room *room = sb_room_find(name);
 	if (!room && sb_plugin_settings->auto_create) {
 		sb_room_params params = {.name = name, .ephemeral = true};
@@ -315,27 +348,27 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	sb_join_claims claims = {0};
 	const char *token = str(body, "token");
 	if (token || (room->require_token && !ctx->admin)) {
-		sb_token_status ts = token ? sb_auth_token_verify(sb_plugin_settings->jwt_secret, token,
-		                                                  room->name, &claims)
+		sb_token_status ts = token ? sb_auth_token_verify(sb_plugin_settings->jwt_secret,
+		                                                  token, room->name, &claims)
 		                           : SB_TOKEN_MALFORMED;
 		if (ts != SB_TOKEN_OK) {
 			sb_room_unref(room);
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (%s)",
-			                    token ? sb_token_status_text(ts) : "this room needs a join token");
+			                    token ? sb_token_status_text(ts)
+			                          : "this room needs a join token");
 		}
 		if (claims.role && !role_valid(claims.role)) {
 			sb_join_claims_clear(&claims);
 			sb_room_unref(room);
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (token has an unknown role)");
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Unauthorized (token has an unknown role)");
 		}
 	}
 	/* A token's name is who the backend says joins: it wins. */
 	const char *display = claims.name ? claims.name : str(body, "display");
-	sb_participant *p = sb_web_participant_new(ctx->session, display,
-	                                           claims.role ? claims.role : str(body, "role"),
-	                                           claims.identity,
-	                                           json_is_true(json_object_get(body, "muted")),
-	                                           room->sampling_rate);
+	sb_participant *p = sb_web_participant_new(
+	        ctx->session, display, claims.role ? claims.role : str(body, "role"),
+	        claims.identity, json_is_true(json_object_get(body, "muted")), room->sampling_rate);
 	sb_join_claims_clear(&claims);
 	if (!p) {
 		sb_room_unref(room);
@@ -391,10 +424,9 @@ static void announce_change(sb_room *room, sb_participant *p)
 
 static json_t *op_configure(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {
-	        {"muted", F_BOOLEAN, false, 0, 0},
-	        {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
-	        {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {{"muted", F_BOOLEAN, false, 0, 0},
+	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
@@ -474,7 +506,8 @@ static json_t *target_from_body(json_t *body, sb_op_ctx *ctx, sb_room **room_out
 	sb_participant *p = sb_room_find_participant(room, id);
 	if (!p) {
 		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT, "No such participant (%" G_GUINT64_FORMAT ")", id);
+		return sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT,
+		                    "No such participant (%" G_GUINT64_FORMAT ")", id);
 	}
 	*room_out = room;
 	*out = p;
@@ -511,7 +544,8 @@ static json_t *set_muted(json_t *body, sb_op_ctx *ctx, bool muted)
 	if (flag && !json_is_boolean(flag)) {
 		sb_participant_unref(p);
 		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element type (muted should be a boolean)");
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (muted should be a boolean)");
 	}
 	if (flag)
 		muted = json_is_true(flag);
@@ -524,21 +558,26 @@ static json_t *set_muted(json_t *body, sb_op_ctx *ctx, bool muted)
 	return success();
 }
 
-static json_t *op_mute(json_t *body, sb_op_ctx *ctx) { return set_muted(body, ctx, true); }
-static json_t *op_unmute(json_t *body, sb_op_ctx *ctx) { return set_muted(body, ctx, false); }
+static json_t *op_mute(json_t *body, sb_op_ctx *ctx)
+{
+	return set_muted(body, ctx, true);
+}
+static json_t *op_unmute(json_t *body, sb_op_ctx *ctx)
+{
+	return set_muted(body, ctx, false);
+}
 
 static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {
-	        ROOM_FIELD,
-	        {"ip", F_STRING, true, 64, 0},
-	        {"port", F_INTEGER, true, 65535, 1},
-	        {"codec", F_STRING, true, 16, 0},
-	        {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
-	        {"payload_type", F_INTEGER, false, 127, 0},
-	        {"audio_level_ext", F_INTEGER, false, 14, 1},
-	        {"pin", F_STRING, false, SB_SECRET_MAX, 0},
-	        {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {ROOM_FIELD,
+	                               {"ip", F_STRING, true, 64, 0},
+	                               {"port", F_INTEGER, true, 65535, 1},
+	                               {"codec", F_STRING, true, 16, 0},
+	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"payload_type", F_INTEGER, false, 127, 0},
+	                               {"audio_level_ext", F_INTEGER, false, 14, 1},
+	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
 	if (err || (err = room_from_body(body, ctx, false, &room)))
@@ -550,7 +589,8 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	sb_codec_id codec;
 	if (!sb_codec_from_name(str(body, "codec"), &codec)) {
 		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Unsupported codec (opus, pcmu, pcma, g722)");
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Unsupported codec (opus, pcmu, pcma, g722)");
 	}
 	json_t *pt = json_object_get(body, "payload_type");
 	sb_rtp_endpoint_params params = {
@@ -559,7 +599,8 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	        .display = str(body, "display"),
 	        .codec = codec,
 	        .payload_type = pt ? (int)json_integer_value(pt) : -1,
-	        .audio_level_ext_id = (int)json_integer_value(json_object_get(body, "audio_level_ext")),
+	        .audio_level_ext_id =
+	                (int)json_integer_value(json_object_get(body, "audio_level_ext")),
 	        .sampling_rate = room->sampling_rate,
 	};
 	sb_error code = SB_OK;
@@ -634,8 +675,8 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 /* The agent speaks the given text now. */
 static json_t *op_say(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {ROOM_FIELD, {"text", F_STRING, true, 4000, 0}, SECRET_FIELD,
-	                               {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {
+	        ROOM_FIELD, {"text", F_STRING, true, 4000, 0}, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
 	if (err || (err = room_from_body(body, ctx, true, &room)))
@@ -646,7 +687,8 @@ static json_t *op_say(json_t *body, sb_op_ctx *ctx)
 	if (rc == SB_ERROR_INVALID_ELEMENT)
 		return sb_ops_error(rc, "Invalid element (text is empty)");
 	if (rc != SB_OK)
-		return sb_ops_error(rc, "The room has no agent right now (turn it on, and have someone join)");
+		return sb_ops_error(
+		        rc, "The room has no agent right now (turn it on, and have someone join)");
 	return success();
 }
 
@@ -668,8 +710,8 @@ static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 /* Turns the room's AI agent on or off (the agent module acts on it). */
 static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {ROOM_FIELD, {"enable", F_BOOLEAN, true, 0, 0}, SECRET_FIELD,
-	                               {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {
+	        ROOM_FIELD, {"enable", F_BOOLEAN, true, 0, 0}, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
 	if (err || (err = room_from_body(body, ctx, true, &room)))
@@ -677,7 +719,8 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 	json_t *config = json_object_get(body, "config");
 	if (config && !json_is_object(config)) {
 		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element type (config should be an object)");
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (config should be an object)");
 	}
 	bool enable = json_is_true(json_object_get(body, "enable"));
 	if (config) {
@@ -695,7 +738,8 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 	json_object_set_new(ev, "enabled", json_boolean(enable));
 	sb_room_broadcast(room, ev, NULL);
 	json_decref(ev);
-	sb_events_publish("agent_toggled", json_pack("{sssb}", "room", room->name, "enabled", enable));
+	sb_events_publish("agent_toggled",
+	                  json_pack("{sssb}", "room", room->name, "enabled", enable));
 	sb_room_unref(room);
 	return r;
 }
@@ -751,21 +795,22 @@ static json_t *op_sessions(json_t *body, sb_op_ctx *ctx)
 /* Signs a join token for a room (trusted callers only). */
 static json_t *op_token(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {
-	        ROOM_FIELD,
-	        {"identity", F_STRING, false, SB_DISPLAY_MAX, 0},
-	        {"name", F_STRING, false, SB_DISPLAY_MAX, 0},
-	        {"role", F_STRING, false, 16, 0},
-	        {"ttl", F_INTEGER, false, 86400 * 30, 10},
-	        {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {ROOM_FIELD,
+	                               {"identity", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"name", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"role", F_STRING, false, 16, 0},
+	                               {"ttl", F_INTEGER, false, 86400 * 30, 10},
+	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
 	if (!sb_room_name_valid(str(body, "room")))
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)", SB_ROOM_NAME_MAX);
+		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
+		                    SB_ROOM_NAME_MAX);
 	if (!role_valid(str(body, "role")))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid role (caller, agent or supervisor)");
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid role (caller, agent or supervisor)");
 	json_t *ttl = json_object_get(body, "ttl");
 	int seconds = ttl ? (int)json_integer_value(ttl) : sb_plugin_settings->token_ttl;
 	char *token = sb_auth_token_issue(sb_plugin_settings->jwt_secret, str(body, "room"),
@@ -814,16 +859,21 @@ static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 	json_t *r = success();
 	json_object_set_new(r, "rooms", json_integer(rooms->len));
 	json_object_set_new(r, "participants", kinds);
-	json_object_set_new(r, "packets", json_pack("{sIsIsIsIsI}", "in", packets_in, "out", packets_out,
-	        "invalid", invalid, "wrong_pt", wrong_pt, "dropped", dropped));
-	json_object_set_new(r, "mixer", json_pack("{sisIsIsIsIsIsIsI}", "workers", ms.workers,
-	        "forwards", (json_int_t)ms.forwards,
-	        "ticks", (json_int_t)ms.ticks, "late_frames", (json_int_t)ms.late_frames,
-	        "skipped", (json_int_t)ms.skipped, "encodes", (json_int_t)ms.encodes,
-	        "decodes", (json_int_t)ms.decodes, "rooms_active", (json_int_t)ms.rooms_active));
-	json_object_set_new(r, "rtp", json_pack("{sIsIsI}", "open", (json_int_t)rs.open,
-	        "foreign_packets", (json_int_t)rs.foreign_packets,
-	        "rtcp_packets", (json_int_t)rs.rtcp_packets));
+	json_object_set_new(r, "packets",
+	                    json_pack("{sIsIsIsIsI}", "in", packets_in, "out", packets_out,
+	                              "invalid", invalid, "wrong_pt", wrong_pt, "dropped",
+	                              dropped));
+	json_object_set_new(r, "mixer",
+	                    json_pack("{sisIsIsIsIsIsIsI}", "workers", ms.workers, "forwards",
+	                              (json_int_t)ms.forwards, "ticks", (json_int_t)ms.ticks,
+	                              "late_frames", (json_int_t)ms.late_frames, "skipped",
+	                              (json_int_t)ms.skipped, "encodes", (json_int_t)ms.encodes,
+	                              "decodes", (json_int_t)ms.decodes, "rooms_active",
+	                              (json_int_t)ms.rooms_active));
+	json_object_set_new(r, "rtp",
+	                    json_pack("{sIsIsI}", "open", (json_int_t)rs.open, "foreign_packets",
+	                              (json_int_t)rs.foreign_packets, "rtcp_packets",
+	                              (json_int_t)rs.rtcp_packets));
 	g_ptr_array_unref(rooms);
 	return r;
 }
@@ -913,8 +963,8 @@ json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_INVALID_REQUEST, "Unknown request '%.64s'",
 		                    json_string_value(request));
 	if ((op->flags & SB_OP_ADMIN) && !ctx->admin)
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "'%s' is for the Admin API and REST only",
-		                    op->name);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "'%s' is for the Admin API and REST only", op->name);
 	if ((op->flags & SB_OP_SESSION) && !ctx->session)
 		return sb_ops_error(SB_ERROR_INVALID_REQUEST,
 		                    "'%s' needs a Janus handle (not available here)", op->name);

@@ -65,5 +65,10 @@ json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
 json_t *sb_ops_run_trusted(json_t *request);
 /* {"switchboard":"event","error_code":code,"error":text} */
 json_t *sb_ops_error(sb_error code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* The same with a name for programs ("invalid_state", "chat_not_held") and
+ * the HTTP status REST answers it with (sb_rest_op_failed):
+ * {…, "error_name": name, "http_status": status}. */
+json_t *sb_ops_error_named(sb_error code, const char *name, int http_status, const char *fmt,
+                           ...) G_GNUC_PRINTF(4, 5);
 
 #endif

@@ -17,6 +17,12 @@ int sb_rest_op_failed(json_t *r, json_t **out)
 	json_t *code = json_object_get(r, "error_code");
 	if (!code)
 		return 0;
+	const char *named = json_string_value(json_object_get(r, "error_name"));
+	if (named) {
+		int status = (int)json_integer_value(json_object_get(r, "http_status"));
+		*out = sb_http_error(named, "%s", json_string_value(json_object_get(r, "error")));
+		return status >= 400 && status <= 599 ? status : 400;
+	}
 	int status = 500;
 	const char *name = "internal_error";
 	switch (json_integer_value(code)) {
@@ -26,15 +32,54 @@ int sb_rest_op_failed(json_t *r, json_t **out)
 	case SB_ERROR_INVALID_REQUEST:
 		status = 400, name = "invalid_request";
 		break;
-	case SB_ERROR_NO_SUCH_ROOM: status = 404, name = "room_not_found"; break;
-	case SB_ERROR_ROOM_EXISTS: status = 409, name = "room_exists"; break;
-	case SB_ERROR_UNAUTHORIZED: status = 403, name = "forbidden"; break;
-	case SB_ERROR_NO_SUCH_PARTICIPANT: status = 404, name = "participant_not_found"; break;
-	case SB_ERROR_LIMIT: status = 503, name = "limit_reached"; break;
-	default: break;
+	case SB_ERROR_NO_SUCH_ROOM:
+		status = 404, name = "room_not_found";
+		break;
+	case SB_ERROR_ROOM_EXISTS:
+		status = 409, name = "room_exists";
+		break;
+	case SB_ERROR_UNAUTHORIZED:
+		status = 403, name = "forbidden";
+		break;
+	case SB_ERROR_NO_SUCH_PARTICIPANT:
+		status = 404, name = "participant_not_found";
+		break;
+	case SB_ERROR_LIMIT:
+		status = 503, name = "limit_reached";
+		break;
+	default:
+		break;
 	}
 	*out = sb_http_error(name, "%s", json_string_value(json_object_get(r, "error")));
 	return status;
+}
+
+int sb_rest_op_answer(json_t *r, int ok_status, json_t **out)
+{
+	int status = sb_rest_op_failed(r, out);
+	if (status) {
+		json_decref(r);
+		return status;
+	}
+	json_object_del(r, SB_EVENT_KEY);
+	*out = r;
+	return ok_status;
+}
+
+json_t *sb_rest_op_request(const sb_rest_request *req, const char *op)
+{
+	json_t *r = json_is_object(req->body) ? json_deep_copy(req->body) : json_object();
+	json_object_set_new(r, "request", json_string(op));
+	return r;
+}
+
+int sb_rest_run_op(const sb_rest_request *req, const char *op, const char *param_name,
+                   int ok_status, json_t **out)
+{
+	json_t *r = sb_rest_op_request(req, op);
+	if (param_name && req->param)
+		json_object_set_new(r, param_name, json_string(req->param));
+	return sb_rest_op_answer(sb_ops_run_trusted(r), ok_status, out);
 }
 
 static const char *body_string(const sb_rest_request *req, const char *name)
@@ -43,8 +88,8 @@ static const char *body_string(const sb_rest_request *req, const char *name)
 }
 
 /* A field that must be a string when present: 400 otherwise. */
-static int check_string(const sb_rest_request *req, const char *name, bool required,
-                        size_t max, json_t **out)
+static int check_string(const sb_rest_request *req, const char *name, bool required, size_t max,
+                        json_t **out)
 {
 	json_t *v = req->body ? json_object_get(req->body, name) : NULL;
 	if (!v || json_is_null(v)) {
@@ -54,8 +99,8 @@ static int check_string(const sb_rest_request *req, const char *name, bool requi
 		return 400;
 	}
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-		*out = sb_http_error("invalid_request", "%s must be a string of 1 to %zu characters",
-		                     name, max);
+		*out = sb_http_error("invalid_request",
+		                     "%s must be a string of 1 to %zu characters", name, max);
 		return 400;
 	}
 	return 0;
@@ -170,8 +215,8 @@ static int route_room_join(const sb_rest_request *req, json_t **out, char **t, c
 	sb_room_unref(room);
 	const char *identity = body_string(req, "participantIdentity");
 	const char *display = body_string(req, "participantName");
-	json_t *token = issue_token(name, identity, display ? display : identity,
-	                            body_string(req, "role"));
+	json_t *token =
+	        issue_token(name, identity, display ? display : identity, body_string(req, "role"));
 	if ((status = sb_rest_op_failed(token, out))) {
 		json_decref(token);
 		return status;
@@ -193,7 +238,8 @@ static int route_room_agent(const sb_rest_request *req, json_t **out, char **t, 
 		*out = sb_http_error("invalid_request", "enable must be a boolean");
 		return 400;
 	}
-	json_t *op = json_pack("{sssssO}", "request", "agent", "room", req->param, "enable", enable);
+	json_t *op =
+	        json_pack("{sssssO}", "request", "agent", "room", req->param, "enable", enable);
 	json_t *config = json_object_get(req->body, "config");
 	if (config)
 		json_object_set(op, "config", config);
@@ -223,7 +269,8 @@ static int route_room_get(const sb_rest_request *req, json_t **out, char **t, co
 	int status;
 	if ((status = check_room_name(req->param, out)))
 		return status;
-	json_t *r = sb_ops_run_trusted(json_pack("{ssss}", "request", "listparticipants", "room", req->param));
+	json_t *r = sb_ops_run_trusted(
+	        json_pack("{ssss}", "request", "listparticipants", "room", req->param));
 	if ((status = sb_rest_op_failed(r, out))) {
 		json_decref(r);
 		return status;
@@ -247,7 +294,8 @@ static int route_room_delete(const sb_rest_request *req, json_t **out, char **t,
 	int status;
 	if ((status = check_room_name(req->param, out)))
 		return status;
-	json_t *r = sb_ops_run_trusted(json_pack("{ssss}", "request", "destroy", "room", req->param));
+	json_t *r =
+	        sb_ops_run_trusted(json_pack("{ssss}", "request", "destroy", "room", req->param));
 	if ((status = sb_rest_op_failed(r, out))) {
 		json_decref(r);
 		return status;
@@ -279,8 +327,7 @@ static int route_sessions(const sb_rest_request *req, json_t **out, char **t, co
 	return sessions(NULL, out);
 }
 
-static int route_sessions_type(const sb_rest_request *req, json_t **out, char **t,
-                               const char **tt)
+static int route_sessions_type(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
 	if (strcmp(req->param, "phone") && strcmp(req->param, "whatsapp") &&
@@ -292,16 +339,16 @@ static int route_sessions_type(const sb_rest_request *req, json_t **out, char **
 }
 
 static const sb_rest_route routes[] = {
-        {"GET", "/health", route_health, SB_REST_PUBLIC},
-        {"GET", "/metrics", route_metrics, 0},
-        {"POST", "/room/create", route_room_create, 0},
-        {"POST", "/room/join", route_room_join, 0},
-        {"POST", "/room/{}/agent", route_room_agent, 0},
-        {"GET", "/rooms", route_rooms, 0},
-        {"GET", "/rooms/{}", route_room_get, 0},
-        {"DELETE", "/rooms/{}", route_room_delete, 0},
-        {"GET", "/sessions", route_sessions, 0},
-        {"GET", "/sessions/type/{}", route_sessions_type, 0},
+        {"GET", "/health", route_health, SB_REST_PUBLIC, NULL},
+        {"GET", "/metrics", route_metrics, 0, NULL},
+        {"POST", "/room/create", route_room_create, 0, NULL},
+        {"POST", "/room/join", route_room_join, 0, NULL},
+        {"POST", "/room/{}/agent", route_room_agent, 0, NULL},
+        {"GET", "/rooms", route_rooms, 0, NULL},
+        {"GET", "/rooms/{}", route_room_get, 0, NULL},
+        {"DELETE", "/rooms/{}", route_room_delete, 0, NULL},
+        {"GET", "/sessions", route_sessions, 0, NULL},
+        {"GET", "/sessions/type/{}", route_sessions_type, 0, NULL},
 };
 
 /* Compares a path with a pattern segment by segment. */
@@ -355,10 +402,12 @@ void sb_rest_register(const sb_rest_route *table, size_t count)
 	table_count++;
 }
 
-void sb_rest_unregister_all(void) { table_count = 1; }
+void sb_rest_unregister_all(void)
+{
+	table_count = 1;
+}
 
-int sb_rest_match(const char *method, const char *path, const sb_rest_route **route,
-                  char **param)
+int sb_rest_match(const char *method, const char *path, const sb_rest_route **route, char **param)
 {
 	bool path_known = false;
 	for (size_t t = 0; t < table_count; t++) {

@@ -56,6 +56,9 @@ typedef struct sb_rest_route {
 	const char *pattern; /* "{}" matches one path segment */
 	sb_rest_handler handler;
 	unsigned flags;
+	/* A route that is one operation with the body as its fields: handler
+	 * NULL, op its name (sb_rest_run_op, 200). */
+	const char *op;
 } sb_rest_route;
 
 /* Modules add their routes at start-up, before the server starts; the table
@@ -64,8 +67,21 @@ void sb_rest_register(const sb_rest_route *routes, size_t count);
 void sb_rest_unregister_all(void);
 
 /* An op's error answer as an HTTP error: sets *out and returns the status
- * (400, 403, 404, 409, 503 …), or 0 when r is not an error. */
+ * (the op's http_status and error_name when it named the error, else from
+ * its error_code: 400, 403, 404, 409, 503 …), or 0 when r is not an
+ * error.  r stays the caller's. */
 int sb_rest_op_failed(json_t *r, json_t **out);
+/* An op's answer (taken) as the route's: ok_status with the answer as the
+ * body, or the error as above. */
+int sb_rest_op_answer(json_t *r, int ok_status, json_t **out);
+/* The request's JSON body (a copy) as the fields of operation op: the body
+ * cannot pick another operation. */
+json_t *sb_rest_op_request(const sb_rest_request *req, const char *op);
+/* Runs operation op as a trusted caller with the request's JSON body as
+ * its fields (a copy: the body cannot pick another operation), plus the
+ * path's {} under param_name when given; answers as sb_rest_op_answer. */
+int sb_rest_run_op(const sb_rest_request *req, const char *op, const char *param_name,
+                   int ok_status, json_t **out);
 
 enum { SB_REST_MATCH = 0, SB_REST_NO_ROUTE, SB_REST_WRONG_METHOD };
 int sb_rest_match(const char *method, const char *path, const sb_rest_route **route,

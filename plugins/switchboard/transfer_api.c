@@ -34,12 +34,28 @@ static json_t *answer(const char *kind)
 	return json_pack("{ss}", SB_EVENT_KEY, kind);
 }
 
-/* Op errors carry a transfer_error name so REST can give the right status. */
+/* Op errors carry a name, and the HTTP status REST answers them with. */
 static json_t *transfer_error(sb_error code, const char *name, const char *text)
 {
-	json_t *e = sb_ops_error(code, "%s", text);
-	json_object_set_new(e, "transfer_error", json_string(name));
-	return e;
+	static const struct {
+		const char *name;
+		int status;
+	} statuses[] = {
+	        {"transfer_not_found", 404},
+	        {"room_or_participant_gone", 404},
+	        {"invalid_state", 409},
+	        {"agent_unavailable", 409},
+	        {"transfer_in_progress", 409},
+	        {"not_queued", 409},
+	        {"not_supported", 501},
+	        {"dial_failed", 502}, /* the trunk, not the request */
+	        {"internal_error", 500},
+	};
+	int status = 400;
+	for (size_t i = 0; i < G_N_ELEMENTS(statuses); i++)
+		if (!strcmp(statuses[i].name, name))
+			status = statuses[i].status;
+	return sb_ops_error_named(code, name, status, "%s", text);
 }
 
 static json_t *from_machine(sb_transfer_error rc, const char *text)
@@ -590,61 +606,6 @@ static const sb_op transfer_ops[] = {
 
 /* ---- REST ---- */
 
-
-static int reply(json_t *r, json_t **out)
-{
-	json_t *code = json_object_get(r, "error_code");
-	if (!code) {
-		json_object_del(r, SB_EVENT_KEY);
-		*out = r;
-		return 200;
-	}
-	const char *name = str(r, "transfer_error");
-	int status = 400;
-	if (!name) {
-		switch (json_integer_value(code)) {
-		case SB_ERROR_NO_SUCH_ROOM:
-			status = 404, name = "room_not_found";
-			break;
-		case SB_ERROR_NO_SUCH_PARTICIPANT:
-			status = 404, name = "participant_not_found";
-			break;
-		case SB_ERROR_UNAUTHORIZED:
-			status = 403, name = "forbidden";
-			break;
-		case SB_ERROR_UNKNOWN:
-			status = 500, name = "internal_error";
-			break;
-		default:
-			name = "invalid_request";
-			break;
-		}
-	} else if (!strcmp(name, "transfer_not_found") ||
-	           !strcmp(name, "room_or_participant_gone") ||
-	           !strcmp(name, "conversation_not_found")) {
-		status = 404;
-	} else if (!strcmp(name, "invalid_state") || !strcmp(name, "agent_unavailable") ||
-	           !strcmp(name, "transfer_in_progress") || !strcmp(name, "not_queued") ||
-	           !strcmp(name, "chat_not_held")) {
-		status = 409;
-	} else if (!strcmp(name, "not_supported")) {
-		status = 501;
-	} else if (!strcmp(name, "dial_failed")) {
-		status = 502; /* the trunk (or its absence), not the request */
-	}
-	*out = sb_http_error(name, "%s", str(r, "error"));
-	json_decref(r);
-	return status;
-}
-
-/* The body as an op request (a copy; never trusted for "request"). */
-static json_t *request_from(const sb_rest_request *req, const char *op)
-{
-	json_t *body = json_is_object(req->body) ? json_deep_copy(req->body) : json_object();
-	json_object_set_new(body, "request", json_string(op));
-	return body;
-}
-
 static int route_transfer(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
@@ -653,7 +614,7 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 		*out = sb_http_error("invalid_request", "The body must be a JSON object");
 		return 400;
 	}
-	json_t *r = request_from(req, "transfer");
+	json_t *r = sb_rest_op_request(req, "transfer");
 	if (!strcmp(what, "initiate")) {
 		json_object_set_new(r, "action", json_string("start"));
 	} else if (!strcmp(what, "complete") || !strcmp(what, "cancel") ||
@@ -669,7 +630,7 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 		*out = sb_http_error("not_found", "No such transfer action");
 		return 404;
 	}
-	int status = reply(sb_ops_run_trusted(r), out);
+	int status = sb_rest_op_answer(sb_ops_run_trusted(r), 200, out);
 	if (status == 200) {
 		json_t *id = json_object_get(*out, "transfer_id");
 		if (id)
@@ -723,9 +684,9 @@ static void assist_answered(void *user, json_t *result)
 static int route_summary(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	json_t *r = sb_ops_run_trusted(request_from(req, "summary"));
+	json_t *r = sb_ops_run_trusted(sb_rest_op_request(req, "summary"));
 	if (json_object_get(r, "error_code") || !sb_transfer_ai_enabled())
-		return reply(r, out);
+		return sb_rest_op_answer(r, 200, out);
 	json_object_del(r, SB_EVENT_KEY);
 	json_object_del(r, "summary");
 	ai_reply *a = g_new0(ai_reply, 1);
@@ -743,11 +704,11 @@ static int route_summary(const sb_rest_request *req, json_t **out, char **t, con
 static int route_chat(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	json_t *r = sb_ops_run_trusted(request_from(req, "assist"));
+	json_t *r = sb_ops_run_trusted(sb_rest_op_request(req, "assist"));
 	if (json_object_get(r, "error_code") || !sb_transfer_ai_enabled()) {
 		if (!json_object_get(r, "error_code"))
 			json_object_set_new(r, "provider", json_string("local"));
-		return reply(r, out);
+		return sb_rest_op_answer(r, 200, out);
 	}
 	json_object_del(r, SB_EVENT_KEY);
 	ai_reply *a = g_new0(ai_reply, 1);
@@ -759,59 +720,29 @@ static int route_chat(const sb_rest_request *req, json_t **out, char **t, const 
 	return 0;
 }
 
-static int route_agents(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	return reply(sb_ops_run_trusted(request_from(req, "agents")), out);
-}
-
 static int route_agents_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
 	if (!strcmp(req->param, "signin"))
-		return reply(sb_ops_run_trusted(request_from(req, "agent_signin")), out);
+		return sb_rest_run_op(req, "agent_signin", NULL, 200, out);
 	if (!strcmp(req->param, "status"))
-		return reply(sb_ops_run_trusted(request_from(req, "agent_status")), out);
+		return sb_rest_run_op(req, "agent_status", NULL, 200, out);
 	*out = sb_http_error("not_found", "No such agents action");
 	return 404;
 }
 
-static int route_queue(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	return reply(sb_ops_run_trusted(request_from(req, "queue")), out);
-}
-
-static int route_queue_add(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	return reply(sb_ops_run_trusted(request_from(req, "queue_add")), out);
-}
-
-static int route_queue_take(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	return reply(sb_ops_run_trusted(request_from(req, "queue_take")), out);
-}
-
-static int route_transcript(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	return reply(sb_ops_run_trusted(request_from(req, "transcript_add")), out);
-}
-
 static const sb_rest_route transfer_routes[] = {
-        {"POST", "/api/transfer/{}", route_transfer, 0},
-        {"GET", "/api/transfers", route_transfers, 0},
-        {"GET", "/api/transfers/{}", route_transfers, 0},
-        {"POST", "/api/generate-summary", route_summary, SB_REST_ASYNC},
-        {"POST", "/api/chat", route_chat, SB_REST_ASYNC},
-        {"GET", "/api/agents", route_agents, 0},
-        {"POST", "/api/agents/{}", route_agents_post, 0},
-        {"GET", "/api/queue", route_queue, 0},
-        {"POST", "/api/queue", route_queue_add, 0},
-        {"POST", "/api/queue/take", route_queue_take, 0},
-        {"POST", "/api/transcript", route_transcript, 0},
+        {"POST", "/api/transfer/{}", route_transfer, 0, NULL},
+        {"GET", "/api/transfers", route_transfers, 0, NULL},
+        {"GET", "/api/transfers/{}", route_transfers, 0, NULL},
+        {"POST", "/api/generate-summary", route_summary, SB_REST_ASYNC, NULL},
+        {"POST", "/api/chat", route_chat, SB_REST_ASYNC, NULL},
+        {"GET", "/api/agents", NULL, 0, "agents"},
+        {"POST", "/api/agents/{}", route_agents_post, 0, NULL},
+        {"GET", "/api/queue", NULL, 0, "queue"},
+        {"POST", "/api/queue", NULL, 0, "queue_add"},
+        {"POST", "/api/queue/take", NULL, 0, "queue_take"},
+        {"POST", "/api/transcript", NULL, 0, "transcript_add"},
 };
 
 /* ---- hand-off and membership ---- */

@@ -72,7 +72,7 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	const bodies = q.details.messages.map((m) => m.body);
 	assert.ok(bodies.includes('Hi, my name is Frank'), JSON.stringify(bodies));
 	assert.ok(q.details.messages.some((m) => m.direction === 'outbound' && /connecting you/i.test(m.body)));
-	assert.equal(q.details.summary.caller.name, 'Frank');
+	assert.equal(q.details.summary.caller.name, 'Frank', JSON.stringify(q.details.summary));
 	assert.match(q.details.summary.issue, /order|human/i);
 	assert.ok(q.details.summary.next_step);
 

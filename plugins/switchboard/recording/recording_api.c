@@ -21,15 +21,6 @@ static const char *str(json_t *body, const char *name)
 	return json_string_value(json_object_get(body, name));
 }
 
-/* Why an op failed, for REST's status: "already_recording" … */
-static json_t *op_error(sb_error code, const char *reason, const char *message)
-{
-	json_t *r = sb_ops_error(code, "%s", message);
-	if (reason)
-		json_object_set_new(r, "reason", json_string(reason));
-	return r;
-}
-
 /* The room of the request, with the same permission as kick or mute:
  * trusted callers (Admin API, REST with the key) or the room's secret. */
 static json_t *room_of(json_t *body, sb_op_ctx *ctx, sb_room **out)
@@ -84,13 +75,15 @@ static json_t *op_start_recording(json_t *body, sb_op_ctx *ctx)
 		              info);
 		break;
 	case SB_REC_ALREADY:
-		r = op_error(SB_ERROR_INVALID_REQUEST, "already_recording", message);
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "already_recording", 409, "%s",
+		                       message);
 		break;
 	case SB_REC_OFF:
-		r = op_error(SB_ERROR_INVALID_REQUEST, "recording_off", message);
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "recording_off", 503, "%s",
+		                       message);
 		break;
 	default:
-		r = op_error(SB_ERROR_UNKNOWN, "recording_failed", message);
+		r = sb_ops_error_named(SB_ERROR_UNKNOWN, "recording_failed", 500, "%s", message);
 		break;
 	}
 	json_decref(info);
@@ -120,7 +113,8 @@ static json_t *op_stop_recording(json_t *body, sb_op_ctx *ctx)
 		              info);
 	} else {
 		char *message = g_strdup_printf("Room %s is not being recorded", room->name);
-		r = op_error(SB_ERROR_INVALID_REQUEST, "not_recording", message);
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_recording", 409, "%s",
+		                       message);
 		g_free(message);
 	}
 	json_decref(info);
@@ -151,15 +145,8 @@ static int route_recording(const sb_rest_request *req, json_t **out, char **t, c
 	if (start && (v = json_object_get(req->body, "tracks")))
 		json_object_set(op, "tracks", v);
 	json_t *r = sb_ops_run_trusted(op);
-	const char *reason = str(r, "reason");
-	int status;
-	if (reason && (!strcmp(reason, "already_recording") || !strcmp(reason, "not_recording"))) {
-		*out = sb_http_error(reason, "%s", str(r, "error"));
-		status = 409;
-	} else if (reason && !strcmp(reason, "recording_off")) {
-		*out = sb_http_error(reason, "%s", str(r, "error"));
-		status = 503;
-	} else if ((status = sb_rest_op_failed(r, out)) == 0) {
+	int status = sb_rest_op_failed(r, out);
+	if (status == 0) {
 		*out = json_pack("{sssO}", "room", req->param, "recording",
 		                 json_object_get(r, "recording"));
 		status = start ? 201 : 200;
@@ -169,7 +156,7 @@ static int route_recording(const sb_rest_request *req, json_t **out, char **t, c
 }
 
 static const sb_rest_route routes[] = {
-        {"POST", "/rooms/{}/recording", route_recording, 0},
+        {"POST", "/rooms/{}/recording", route_recording, 0, NULL},
 };
 
 /* [recording] dir: default <state dir>/recordings, as the store's file. */

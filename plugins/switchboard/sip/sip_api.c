@@ -216,12 +216,12 @@ static int route_sip_calls(const sb_rest_request *req, json_t **out, char **t, c
 }
 
 static const sb_rest_route phone_routes[] = {
-        {"POST", "/phone/call", route_phone_call, 0},
-        {"POST", "/phone/end/{}", route_phone_end, 0},
+        {"POST", "/phone/call", route_phone_call, 0, NULL},
+        {"POST", "/phone/end/{}", route_phone_end, 0, NULL},
 };
 
 static const sb_rest_route sip_routes[] = {
-        {"GET", "/sip/calls", route_sip_calls, 0},
+        {"GET", "/sip/calls", route_sip_calls, 0, NULL},
 };
 
 void sip_api_register(const sip_config *config)

@@ -363,32 +363,17 @@ static int route_admin(const sb_rest_request *req, json_t **out, char **text, co
 	}
 	if (!req->body || !json_is_string(json_object_get(req->body, "request")))
 		return bad(out, "Send {\"request\": \"<operation>\", …} (%s)", "see the ops table");
-	sb_op_ctx ctx = {.session = NULL, .admin = true};
-	json_t *r = sb_ops_dispatch(req->body, &ctx);
-	json_decref(ctx.jsep_out);
-	json_t *code = json_object_get(r, "error_code");
-	if (code) {
-		int c = (int)json_integer_value(code);
-		int status = c == SB_ERROR_NO_SUCH_ROOM || c == SB_ERROR_NO_SUCH_PARTICIPANT ? 404
-		             : c == SB_ERROR_UNAUTHORIZED                                    ? 403
-		                                                                             : 400;
-		*out = sb_http_error("operation_failed", "%s",
-		                     json_string_value(json_object_get(r, "error")));
-		json_decref(r);
-		return status;
-	}
-	*out = r;
-	return 200;
+	return sb_rest_op_answer(sb_ops_run_trusted(json_deep_copy(req->body)), 200, out);
 }
 
 static const sb_rest_route routes[] = {
-        {"GET", "/api/calls", route_calls, 0},
-        {"GET", "/api/calls/{}", route_call, 0},
-        {"GET", "/api/calls/{}/recording", route_recording, SB_REST_FILE},
-        {"GET", "/api/calls/{}/recordings", route_recordings, 0},
-        {"GET", "/api/analytics", route_analytics, 0},
-        {"GET", "/api/transfers/history", route_transfers, 0},
-        {"POST", "/api/admin", route_admin, 0},
+        {"GET", "/api/calls", route_calls, 0, NULL},
+        {"GET", "/api/calls/{}", route_call, 0, NULL},
+        {"GET", "/api/calls/{}/recording", route_recording, SB_REST_FILE, NULL},
+        {"GET", "/api/calls/{}/recordings", route_recordings, 0, NULL},
+        {"GET", "/api/analytics", route_analytics, 0, NULL},
+        {"GET", "/api/transfers/history", route_transfers, 0, NULL},
+        {"POST", "/api/admin", route_admin, 0, NULL},
 };
 
 /* [store] store: "sqlite" (path = …, default under the state directory)

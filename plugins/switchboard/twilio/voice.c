@@ -508,13 +508,13 @@ static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_rest_route webhook_routes[] = {
-        {"POST", "/twilio/voice", route_voice, SB_REST_PUBLIC | SB_REST_FORM},
-        {"POST", "/twilio/status", route_status, SB_REST_PUBLIC | SB_REST_FORM},
-        {"POST", "/twilio/handoff", route_relay_action, SB_REST_PUBLIC | SB_REST_FORM},
+        {"POST", "/twilio/voice", route_voice, SB_REST_PUBLIC | SB_REST_FORM, NULL},
+        {"POST", "/twilio/status", route_status, SB_REST_PUBLIC | SB_REST_FORM, NULL},
+        {"POST", "/twilio/handoff", route_relay_action, SB_REST_PUBLIC | SB_REST_FORM, NULL},
 };
 static const sb_rest_route outbound_routes[] = {
-        {"POST", "/phone/call", route_phone_call, SB_REST_ASYNC},
-        {"POST", "/phone/end/{}", route_phone_end, SB_REST_ASYNC},
+        {"POST", "/phone/call", route_phone_call, SB_REST_ASYNC, NULL},
+        {"POST", "/phone/end/{}", route_phone_end, SB_REST_ASYNC, NULL},
 };
 static const sb_op outbound_ops[] = {
         {"dial", op_dial, SB_OP_ADMIN},

@@ -573,9 +573,9 @@ static int route_message_entry(const sb_rest_request *req, json_t **out, char **
 
 static const sb_rest_route routes[] = {
         {"POST", "/whatsapp/message", route_message_entry,
-         SB_REST_PUBLIC | SB_REST_FORM | SB_REST_ASYNC},
-        {"POST", "/whatsapp/send", route_send, SB_REST_ASYNC},
-        {"POST", "/whatsapp/call", route_call, SB_REST_ASYNC},
+         SB_REST_PUBLIC | SB_REST_FORM | SB_REST_ASYNC, NULL},
+        {"POST", "/whatsapp/send", route_send, SB_REST_ASYNC, NULL},
+        {"POST", "/whatsapp/call", route_call, SB_REST_ASYNC, NULL},
 };
 
 void sb_twilio_whatsapp_start(void)

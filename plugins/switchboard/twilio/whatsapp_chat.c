@@ -25,21 +25,6 @@
  * the Janus handler thread or the HTTP thread: the conversation's human
  * state is read and changed under sb_wa_lock only. */
 
-static json_t *chat_error(sb_error code, const char *name, const char *fmt, ...)
-        G_GNUC_PRINTF(3, 4);
-static json_t *chat_error(sb_error code, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	json_t *e = sb_ops_error(code, "%s", text);
-	g_free(text);
-	/* transfer_api.c's REST mapping (queue_take) and ours read the name. */
-	json_object_set_new(e, "transfer_error", json_string(name));
-	return e;
-}
-
 /* Who acts: the console agent on this Janus handle, or (trusted callers)
  * the agentId in the body. */
 static json_t *chat_agent(json_t *body, sb_op_ctx *ctx, char **agent)
@@ -78,8 +63,8 @@ static sb_wa_conversation *chat_find(json_t *body, json_t **err)
 	}
 	sb_wa_conversation *c = sb_wa_find(key);
 	if (!c)
-		*err = chat_error(SB_ERROR_INVALID_ELEMENT, "conversation_not_found",
-		                  "No such WhatsApp conversation (%s)", key);
+		*err = sb_ops_error_named(SB_ERROR_INVALID_ELEMENT, "conversation_not_found", 404,
+		                          "No such WhatsApp conversation (%s)", key);
 	return c;
 }
 
@@ -108,8 +93,8 @@ static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
 	sb_wa_conversation *c = chat_find(body, &err);
 	json_t *r = err;
 	if (c && (!c->handed_off || c->agent)) {
-		r = chat_error(SB_ERROR_INVALID_REQUEST, "not_queued",
-		               "That chat is not waiting for a human (taken already?)");
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_queued", 409,
+		                       "That chat is not waiting for a human (taken already?)");
 	} else if (c) {
 		c->agent = g_strdup(agent);
 		c->last_activity_us = g_get_monotonic_time();
@@ -178,8 +163,8 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(t ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
 		                    "text must be a non-empty UTF-8 string");
 	if (g_utf8_strlen(text, -1) > SB_WA_MAX_BODY)
-		return chat_error(SB_ERROR_INVALID_ELEMENT, "body_too_long",
-		                  "text longer than %d characters", SB_WA_MAX_BODY);
+		return sb_ops_error_named(SB_ERROR_INVALID_ELEMENT, "body_too_long", 400,
+		                          "text longer than %d characters", SB_WA_MAX_BODY);
 	char *agent = NULL;
 	json_t *err = chat_agent(body, ctx, &agent);
 	if (err)
@@ -189,13 +174,15 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 	sb_wa_conversation *c = chat_find(body, &err);
 	json_t *r = err;
 	if (c && (!c->agent || strcmp(c->agent, agent))) {
-		r = chat_error(SB_ERROR_INVALID_REQUEST, "chat_not_held",
-		               "That chat is not held by you (take it from the queue first)");
+		r = sb_ops_error_named(
+		        SB_ERROR_INVALID_REQUEST, "chat_not_held", 409,
+		        "That chat is not held by you (take it from the queue first)");
 	} else if (c) {
 		if (!sb_wa_in_window(c->from)) {
-			r = chat_error(SB_ERROR_INVALID_REQUEST, "outside_24h_window",
-			               "No message from this user in the last 24 hours: only a "
-			               "template may be sent (POST /whatsapp/send)");
+			r = sb_ops_error_named(
+			        SB_ERROR_INVALID_REQUEST, "outside_24h_window", 422,
+			        "No message from this user in the last 24 hours: only a "
+			        "template may be sent (POST /whatsapp/send)");
 		} else {
 			sb_wa_log(c, "outbound", "agent", agent, text);
 			c->last_activity_us = g_get_monotonic_time();
@@ -226,8 +213,8 @@ static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
 	sb_wa_conversation *c = chat_find(body, &err);
 	json_t *r = err;
 	if (c && (!c->agent || strcmp(c->agent, agent))) {
-		r = chat_error(SB_ERROR_INVALID_REQUEST, "chat_not_held",
-		               "That chat is not held by you");
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "chat_not_held", 409,
+		                       "That chat is not held by you");
 	} else if (c) {
 		/* Back to the AI: it answers the next message again. */
 		c->handed_off = false;
@@ -263,59 +250,29 @@ static const sb_op chat_ops[] = {
         {"chat_history", op_chat, 0},
 };
 
-/* REST: the ops as a trusted caller (agentId in the body). */
-static int chat_rest(const sb_rest_request *req, const char *op, const char *conv, int ok_status,
-                     json_t **out)
-{
-	json_t *r = json_is_object(req->body) ? json_deep_copy(req->body) : json_object();
-	json_object_set_new(r, "request", json_string(op));
-	if (conv)
-		json_object_set_new(r, "conversation", json_string(conv));
-	r = sb_ops_run_trusted(r);
-	const char *name = json_string_value(json_object_get(r, "transfer_error"));
-	if (!json_object_get(r, "error_code")) {
-		json_object_del(r, SB_EVENT_KEY);
-		*out = r;
-		return ok_status;
-	}
-	int status;
-	if (!name)
-		status = sb_rest_op_failed(r, out);
-	else {
-		status = !strcmp(name, "conversation_not_found") ? 404
-		         : !strcmp(name, "outside_24h_window")   ? 422
-		         : !strcmp(name, "body_too_long")        ? 400
-		                                                 : 409;
-		*out = sb_http_error(name, "%s", json_string_value(json_object_get(r, "error")));
-	}
-	json_decref(r);
-	return status;
-}
-
 static int route_chat_get(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	return chat_rest(req, "chat_history", req->param, 200, out);
+	return sb_rest_run_op(req, "chat_history", "conversation", 200, out);
 }
 
 static int route_chat_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	const char *conv =
-	        req->body ? json_string_value(json_object_get(req->body, "conversation")) : NULL;
+	/* REST callers are trusted: agentId in the body says who acts. */
 	if (!strcmp(req->param, "take"))
-		return chat_rest(req, "chat_take", conv, 200, out);
+		return sb_rest_run_op(req, "chat_take", NULL, 200, out);
 	if (!strcmp(req->param, "reply"))
-		return chat_rest(req, "chat_reply", conv, 202, out);
+		return sb_rest_run_op(req, "chat_reply", NULL, 202, out);
 	if (!strcmp(req->param, "release"))
-		return chat_rest(req, "chat_release", conv, 200, out);
+		return sb_rest_run_op(req, "chat_release", NULL, 200, out);
 	*out = sb_http_error("not_found", "No such chat action (take, reply, release)");
 	return 404;
 }
 
 static const sb_rest_route chat_routes[] = {
-        {"GET", "/whatsapp/chat/{}", route_chat_get, 0},
-        {"POST", "/whatsapp/chat/{}", route_chat_post, 0},
+        {"GET", "/whatsapp/chat/{}", route_chat_get, 0, NULL},
+        {"POST", "/whatsapp/chat/{}", route_chat_post, 0, NULL},
 };
 
 void sb_wa_chat_start(void)
