@@ -9,6 +9,7 @@
 
 #include "agent_heard.h"
 #include "agent_pipeline.h"
+#include "agent_voice.h"
 #include "background.h"
 #include "events.h"
 #include "media/codec.h"
@@ -20,7 +21,6 @@
 
 #define AGENT_RATE SB_AGENT_RATE
 #define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
-#define OUT_SECONDS 60                /* longest answer buffered */
 #define PREROLL_FRAMES 15             /* 300 ms before the onset */
 #define MAX_QUEUED_FRAMES 250         /* 5 s of input backlog */
 
@@ -75,14 +75,7 @@ typedef struct sb_agent {
 	 * waits for it while marks are in use. */
 	sb_heard *heard;
 	char *held_said;
-
-	/* Output: 16 kHz audio to play, written by the agent thread, read by
-	 * the mixer.  Counters only grow; the ring holds OUT_SECONDS. */
-	GMutex out_mutex;
-	int16_t *ring;
-	uint64_t written, played;
-	float out_db;            /* level of what was last played (for the echo guard) */
-	SpeexResamplerState *up; /* mixer thread */
+	sb_agent_voice *voice; /* what we say, on its way to the mixer */
 } sb_agent;
 
 static GMutex agents_mutex;
@@ -100,71 +93,10 @@ static void agent_msg_free(agent_msg *m)
 	g_free(m);
 }
 
-/* ---- output ring (agent thread writes, mixer reads) ---- */
-
-static size_t ring_capacity(void)
-{
-	return (size_t)AGENT_RATE * OUT_SECONDS;
-}
-
-static void out_append(sb_agent *a, const int16_t *pcm, size_t n)
-{
-	g_mutex_lock(&a->out_mutex);
-	size_t cap = ring_capacity();
-	for (size_t i = 0; i < n; i++) {
-		if (a->written - a->played >= cap)
-			break; /* full: the rest of an over-long answer is dropped */
-		a->ring[a->written % cap] = pcm[i];
-		a->written++;
-	}
-	g_mutex_unlock(&a->out_mutex);
-}
-
-static void out_clear(sb_agent *a)
-{
-	g_mutex_lock(&a->out_mutex);
-	a->played = a->written;
-	g_mutex_unlock(&a->out_mutex);
-	sb_heard_cleared(a->heard);
-}
-
-static bool out_empty(sb_agent *a)
-{
-	g_mutex_lock(&a->out_mutex);
-	bool empty = a->played >= a->written;
-	g_mutex_unlock(&a->out_mutex);
-	return empty;
-}
-
+/* Mixer thread: the next frame of our voice. */
 static bool agent_pull_pcm(sb_participant *p, int16_t *frame, int samples)
 {
-	sb_agent *a = p->transport;
-	int16_t chunk[AGENT_FRAME];
-	g_mutex_lock(&a->out_mutex);
-	uint64_t avail = a->written - a->played;
-	if (avail == 0) {
-		g_mutex_unlock(&a->out_mutex);
-		return false;
-	}
-	size_t cap = ring_capacity();
-	size_t n = avail < AGENT_FRAME ? (size_t)avail : AGENT_FRAME;
-	for (size_t i = 0; i < n; i++)
-		chunk[i] = a->ring[(a->played + i) % cap];
-	a->played += n;
-	sb_heard_played(a->heard, a->played, a->written);
-	g_mutex_unlock(&a->out_mutex);
-	for (size_t i = n; i < AGENT_FRAME; i++)
-		chunk[i] = 0;
-	a->out_db = sb_frame_dbfs(chunk, AGENT_FRAME);
-	if (a->room_rate == AGENT_RATE) {
-		memcpy(frame, chunk, sizeof(chunk));
-		return true;
-	}
-	spx_uint32_t in_len = AGENT_FRAME, out_len = (spx_uint32_t)samples;
-	speex_resampler_process_int(a->up, 0, chunk, &in_len, frame, &out_len);
-	for (int i = (int)out_len; i < samples; i++)
-		frame[i] = 0;
-	return true;
+	return sb_agent_voice_pull(((sb_agent *)p->transport)->voice, frame, samples);
 }
 
 /* Mixer thread: our mix-minus for this frame, queued for the agent thread. */
@@ -322,8 +254,8 @@ static void announce_played(sb_agent *a)
 /* Stops talking at once: the caller has the floor. */
 static void barge_in(sb_agent *a, gint64 onset_us)
 {
-	bool audible = !out_empty(a);
-	out_clear(a);
+	bool audible = !sb_agent_voice_empty(a->voice);
+	sb_agent_voice_clear(a->voice);
 	char *spoken = sb_pipeline_interrupt(a->pipeline);
 	if (sb_heard_active(a->heard)) {
 		/* A listener tells what was played: keep only that. */
@@ -372,7 +304,9 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	}
 	/* The echo guard: while we talk, a caller must be louder than what an
 	 * echo of us would be. */
-	float floor_db = a->state == SPEAKING && a->out_db > -90.0f ? a->out_db - 10.0f : -INFINITY;
+	float floor_db = a->state == SPEAKING && sb_agent_voice_level_db(a->voice) > -90.0f
+	                         ? sb_agent_voice_level_db(a->voice) - 10.0f
+	                         : -INFINITY;
 	/* Over our own voice a shorter onset stops us sooner (the echo guard
 	 * above keeps our echo out); otherwise the longer one ignores coughs. */
 	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
@@ -441,12 +375,12 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		turn_done(a, NULL, true); /* an answer still pending is superseded */
 		a->turn_user = g_strdup(ev->text);
 		a->turn_latency = -1;
-		out_clear(a); /* whatever was still playing is superseded */
+		sb_agent_voice_clear(a->voice); /* whatever was still playing is superseded */
 		a->first_audio_sent = false;
 		set_state(a, THINKING, -1);
 		break;
 	case SB_PIPE_SPEECH_AUDIO:
-		out_append(a, ev->pcm, ev->samples);
+		sb_agent_voice_append(a->voice, ev->pcm, ev->samples);
 		if (a->state != SPEAKING) {
 			/* Turn latency: the caller's last word to our first sound. */
 			int latency = -1;
@@ -469,10 +403,7 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		turn_done(a, ev->text, false);
 		break;
 	case SB_PIPE_SPEECH_CHUNK: {
-		g_mutex_lock(&a->out_mutex);
-		uint64_t start = a->written;
-		g_mutex_unlock(&a->out_mutex);
-		sb_heard_chunk(a->heard, start, ev->text);
+		sb_heard_chunk(a->heard, sb_agent_voice_written(a->voice), ev->text);
 		break;
 	}
 	case SB_PIPE_REPLY_DONE:
@@ -514,7 +445,7 @@ static gpointer agent_main(gpointer data)
 				break;
 			case MSG_SAY:
 				if (a->state != LISTENING) {
-					out_clear(a);
+					sb_agent_voice_clear(a->voice);
 					g_free(sb_pipeline_interrupt(a->pipeline));
 				}
 				said_flush(a);
@@ -527,7 +458,7 @@ static gpointer agent_main(gpointer data)
 			case MSG_DTMF:
 				/* A key press is a turn of its own: it interrupts. */
 				if (a->state != LISTENING) {
-					out_clear(a);
+					sb_agent_voice_clear(a->voice);
 					g_free(sb_pipeline_interrupt(a->pipeline));
 				}
 				sb_pipeline_text(a->pipeline, m->text);
@@ -541,9 +472,11 @@ static gpointer agent_main(gpointer data)
 			agent_msg_free(m);
 		}
 		announce_played(a);
-		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) && out_empty(a))
+		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) &&
+		    sb_agent_voice_empty(a->voice))
 			set_state(a, LISTENING, -1);
-		if (a->pending_tool && sb_pipeline_idle(a->pipeline) && out_empty(a)) {
+		if (a->pending_tool && sb_pipeline_idle(a->pipeline) &&
+		    sb_agent_voice_empty(a->voice)) {
 			char *tool = a->pending_tool;
 			json_t *args = a->pending_args;
 			a->pending_tool = NULL;
@@ -604,12 +537,9 @@ static void agent_free(void *transport)
 		g_async_queue_unref(a->queue);
 	if (a->down)
 		speex_resampler_destroy(a->down);
-	if (a->up)
-		speex_resampler_destroy(a->up);
 	if (a->speakers)
 		g_hash_table_destroy(a->speakers);
-	g_mutex_clear(&a->out_mutex);
-	g_free(a->ring);
+	sb_agent_voice_free(a->voice);
 	g_free(a->name);
 	g_free(a->pending_tool);
 	json_decref(a->pending_args);
@@ -650,17 +580,14 @@ static void agent_join(sb_room *room)
 	sb_agent *a = g_new0(sb_agent, 1);
 	a->queue = g_async_queue_new_full((GDestroyNotify)agent_msg_free);
 	a->room_rate = room->sampling_rate;
-	a->ring = g_new0(int16_t, ring_capacity());
-	g_mutex_init(&a->out_mutex);
 	a->heard = sb_heard_new();
+	a->voice = sb_agent_voice_new(a->room_rate, a->heard);
 	a->speakers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	const char *name = json_string_value(json_object_get(config, "name"));
 	a->name = g_strdup(name ? name : "AI Agent");
 	int err = 0;
-	if (a->room_rate != AGENT_RATE) {
+	if (a->room_rate != AGENT_RATE)
 		a->down = speex_resampler_init(1, (spx_uint32_t)a->room_rate, AGENT_RATE, 3, &err);
-		a->up = speex_resampler_init(1, AGENT_RATE, (spx_uint32_t)a->room_rate, 3, &err);
-	}
 	sb_vad_config vc = {.frame_ms = 20,
 	                    .onset_ms = 100,
 	                    .hangover_ms = 300,
