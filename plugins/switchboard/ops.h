@@ -13,6 +13,7 @@
 #include "sb.h"
 
 struct sb_session;
+struct sb_room;
 
 typedef struct sb_op_ctx {
 	struct sb_session *session; /* the caller's Janus handle, or NULL */
@@ -58,6 +59,10 @@ typedef struct sb_field {
 	json_int_t min; /* integers: min value */
 } sb_field;
 json_t *sb_ops_check_fields(json_t *body, const sb_field *fields);
+/* The room the body names (a reference for *out), with its secret checked
+ * when need_secret and the caller is not trusted; NULL, or the error to
+ * answer (bad name, no such room, wrong secret). */
+json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, bool need_secret, struct sb_room **out);
 /* Looks up body.request, checks the op may run in ctx, runs it. */
 json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
 /* Runs a request as a trusted caller (REST with the API key, a module on

@@ -21,27 +21,6 @@ static const char *str(json_t *body, const char *name)
 	return json_string_value(json_object_get(body, name));
 }
 
-/* The room of the request, with the same permission as kick or mute:
- * trusted callers (Admin API, REST with the key) or the room's secret. */
-static json_t *room_of(json_t *body, sb_op_ctx *ctx, sb_room **out)
-{
-	const char *name = str(body, "room");
-	if (!name)
-		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (room)");
-	sb_room *room = sb_room_find(name);
-	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
-	if (room->secret && !ctx->admin) {
-		const char *secret = str(body, "secret");
-		if (!secret || !sb_auth_equal(secret, room->secret)) {
-			sb_room_unref(room);
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong secret)");
-		}
-	}
-	*out = room;
-	return NULL;
-}
-
 static const sb_field start_fields[] = {
         {"room", SB_F_STRING, true, 128, 0},
         {"secret", SB_F_STRING, false, 256, 0},
@@ -63,7 +42,7 @@ static json_t *op_start_recording(json_t *body, sb_op_ctx *ctx)
 	json_t *t = json_object_get(body, "tracks");
 	bool tracks = t ? json_is_true(t) : sb_recorder_default_tracks();
 	sb_room *room = NULL;
-	if ((err = room_of(body, ctx, &room)))
+	if ((err = sb_ops_room(body, ctx, true, &room)))
 		return err;
 	json_t *info = NULL;
 	char *message = NULL;
@@ -104,7 +83,7 @@ static json_t *op_stop_recording(json_t *body, sb_op_ctx *ctx)
 	if (err)
 		return err;
 	sb_room *room = NULL;
-	if ((err = room_of(body, ctx, &room)))
+	if ((err = sb_ops_room(body, ctx, true, &room)))
 		return err;
 	json_t *info = NULL;
 	json_t *r;
