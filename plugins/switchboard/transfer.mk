@@ -7,7 +7,8 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/transfer.c plugins/switchboard/transfer.h \
 	plugins/switchboard/transfer_env.c plugins/switchboard/transfer_env.h \
 	plugins/switchboard/presence.c plugins/switchboard/presence.h \
-	plugins/switchboard/transfer_api.c plugins/switchboard/transfer_api.h
+	plugins/switchboard/transfer_api.c plugins/switchboard/transfer_api.h \
+	plugins/switchboard/transfer_ops.h plugins/switchboard/console_api.c
 
 # The state machine alone, with an injected fake environment (no Janus).
 check_PROGRAMS += tests/unit/test_transfer tests/unit/test_hold

@@ -1,7 +1,8 @@
-/* The transfer module's faces: ops (Janus API, Admin API) and the REST
- * routes over them, the console agents' presence and queue, the AI → human
- * hand-off, and the module's start/stop.  What the ops do is in
- * transfer.c (state machine), transfer_env.c (rooms) and presence.c. */
+/* The transfer module's faces: the transfer, summary and assist ops
+ * (Janus API, Admin API) and their REST routes, the AI → human hand-off
+ * into the queue, and the module's start/stop.  The console's ops are
+ * console_api.c; what the ops do is transfer.c (state machine),
+ * transfer_env.c (rooms) and presence.c. */
 #include "transfer_api.h"
 
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "transfer.h"
 #include "transfer_ai.h"
 #include "transfer_env.h"
+#include "transfer_ops.h"
 #include "webrtc.h"
 
 static unsigned bus_subscription;
@@ -29,13 +31,13 @@ static const char *str(json_t *body, const char *name)
 	return json_string_value(json_object_get(body, name));
 }
 
-static json_t *answer(const char *kind)
+json_t *sb_xfer_answer(const char *kind)
 {
 	return json_pack("{ss}", SB_EVENT_KEY, kind);
 }
 
 /* Op errors carry a name, and the HTTP status REST answers them with. */
-static json_t *transfer_error(sb_error code, const char *name, const char *text)
+json_t *sb_xfer_error(sb_error code, const char *name, const char *text)
 {
 	static const struct {
 		const char *name;
@@ -62,27 +64,27 @@ static json_t *from_machine(sb_transfer_error rc, const char *text)
 {
 	switch (rc) {
 	case SB_TRANSFER_E_INVALID:
-		return transfer_error(SB_ERROR_INVALID_ELEMENT, "invalid_request", text);
+		return sb_xfer_error(SB_ERROR_INVALID_ELEMENT, "invalid_request", text);
 	case SB_TRANSFER_E_NOT_FOUND:
-		return transfer_error(SB_ERROR_INVALID_ELEMENT, "transfer_not_found", text);
+		return sb_xfer_error(SB_ERROR_INVALID_ELEMENT, "transfer_not_found", text);
 	case SB_TRANSFER_E_STATE:
-		return transfer_error(SB_ERROR_INVALID_REQUEST, "invalid_state", text);
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "invalid_state", text);
 	case SB_TRANSFER_E_OFFLINE:
-		return transfer_error(SB_ERROR_INVALID_REQUEST, "agent_unavailable", text);
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "agent_unavailable", text);
 	case SB_TRANSFER_E_BUSY:
-		return transfer_error(SB_ERROR_INVALID_REQUEST, "transfer_in_progress", text);
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "transfer_in_progress", text);
 	case SB_TRANSFER_E_ROOM:
-		return transfer_error(SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", text);
+		return sb_xfer_error(SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", text);
 	case SB_TRANSFER_E_UNSUPPORTED:
-		return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported", text);
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported", text);
 	case SB_TRANSFER_E_DIAL:
-		return transfer_error(SB_ERROR_INVALID_REQUEST, "dial_failed", text);
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "dial_failed", text);
 	default:
-		return transfer_error(SB_ERROR_UNKNOWN, "internal_error", text);
+		return sb_xfer_error(SB_ERROR_UNKNOWN, "internal_error", text);
 	}
 }
 
-static bool string_ok(json_t *body, const char *name, bool required, size_t max)
+bool sb_xfer_string_ok(json_t *body, const char *name, bool required, size_t max)
 {
 	json_t *v = json_object_get(body, name);
 	if (!v || json_is_null(v))
@@ -90,18 +92,9 @@ static bool string_ok(json_t *body, const char *name, bool required, size_t max)
 	return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= max;
 }
 
-#define CHECK_STRING(body, name, required, max)                                                    \
-	do {                                                                                       \
-		if (!string_ok(body, name, required, max))                                         \
-			return sb_ops_error(                                                       \
-			        json_object_get(body, name) ? SB_ERROR_INVALID_ELEMENT             \
-			                                    : SB_ERROR_MISSING_ELEMENT,            \
-			        "%s must be a string of 1 to %d characters", name, (int)(max));    \
-	} while (0)
-
 /* Who asks through the Janus API: a console agent or supervisor (their
  * session's participant, referenced), or the Admin API / REST (trusted). */
-static json_t *console_caller(sb_op_ctx *ctx, sb_participant **out)
+json_t *sb_xfer_console_caller(sb_op_ctx *ctx, sb_participant **out)
 {
 	*out = NULL;
 	if (ctx->admin)
@@ -160,11 +153,11 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 		                    "to must be an object with agentId, number or uri");
 	sb_transfer_request req = {.reason = str(body, "reason")};
 	int targets = 0;
-	if (string_ok(to, "agentId", true, SB_AGENT_ID_MAX))
+	if (sb_xfer_string_ok(to, "agentId", true, SB_AGENT_ID_MAX))
 		req.kind = SB_TARGET_AGENT, req.target = str(to, "agentId"), targets++;
-	if (string_ok(to, "number", true, 32))
+	if (sb_xfer_string_ok(to, "number", true, 32))
 		req.kind = SB_TARGET_NUMBER, req.target = str(to, "number"), targets++;
-	if (string_ok(to, "uri", true, 256))
+	if (sb_xfer_string_ok(to, "uri", true, 256))
 		req.kind = SB_TARGET_URI, req.target = str(to, "uri"), targets++;
 	if (targets != 1)
 		return sb_ops_error(
@@ -191,8 +184,8 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 	} else if (json_is_string(from) && sb_presence_agent_id_valid(json_string_value(from))) {
 		sb_agent_location a;
 		if (!sb_presence_locate(json_string_value(from), &a))
-			return transfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
-			                      "from: that agent is not signed in");
+			return sb_xfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+			                     "from: that agent is not signed in");
 		req.from = a.participant;
 	} else if (from && !json_is_null(from)) {
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
@@ -251,9 +244,9 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 		/* Cold transfer out of the system: the SIP module's REFER. */
 		const sb_op *refer = sb_ops_find("sip_refer");
 		if (!refer)
-			return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
-			                      "Blind transfer (SIP REFER) needs the SIP module, "
-			                      "which is not loaded");
+			return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
+			                     "Blind transfer (SIP REFER) needs the SIP module, "
+			                     "which is not loaded");
 		json_t *copy = json_deep_copy(body);
 		json_object_set_new(copy, "request", json_string("sip_refer"));
 		json_t *r = sb_ops_dispatch(copy, ctx);
@@ -261,13 +254,13 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 		return r;
 	}
 	sb_participant *me = NULL;
-	json_t *err = console_caller(ctx, &me);
+	json_t *err = sb_xfer_console_caller(ctx, &me);
 	if (err)
 		return err;
 	json_t *r;
 	if (!strcmp(action, "start")) {
 		r = op_transfer_start(body, ctx, me);
-	} else if (!string_ok(body, "transfer_id", true, 64)) {
+	} else if (!sb_xfer_string_ok(body, "transfer_id", true, 64)) {
 		r = sb_ops_error(SB_ERROR_MISSING_ELEMENT,
 		                 "transfer_id must be a string of 1 to 64 characters");
 	} else {
@@ -302,7 +295,7 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 {
 	sb_participant *me = NULL;
-	json_t *err = console_caller(ctx, &me);
+	json_t *err = sb_xfer_console_caller(ctx, &me);
 	if (err)
 		return err;
 	if (me)
@@ -312,7 +305,7 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 	json_t *s = sb_transfer_summary(str(body, "room"), &error);
 	if (!s)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
-	json_t *r = answer("summary");
+	json_t *r = sb_xfer_answer("summary");
 	json_object_set_new(r, "room", json_string(str(body, "room")));
 	json_object_set_new(r, "summary", s);
 	return r;
@@ -321,7 +314,7 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 {
 	sb_participant *me = NULL;
-	json_t *err = console_caller(ctx, &me);
+	json_t *err = sb_xfer_console_caller(ctx, &me);
 	if (err)
 		return err;
 	if (me)
@@ -337,7 +330,7 @@ static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 	}
 	json_t *summary = NULL;
 	char *reply = sb_transfer_assist(room, str(body, "message"), &summary);
-	json_t *r = answer("assist");
+	json_t *r = sb_xfer_answer("assist");
 	json_object_set_new(
 	        r, "reply",
 	        json_string(reply ? reply : "I have nothing on that in the knowledge base."));
@@ -347,261 +340,10 @@ static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
-static json_t *op_agents(json_t *body, sb_op_ctx *ctx)
-{
-	(void)body, (void)ctx;
-	json_t *r = answer("agents");
-	json_object_set_new(r, "agents", sb_presence_list());
-	return r;
-}
-
-/* The agent id a request is about: the caller's own, or agentId (trusted). */
-static json_t *agent_of_request(json_t *body, sb_op_ctx *ctx, char **agent_id, sb_participant **me)
-{
-	json_t *err = console_caller(ctx, me);
-	if (err)
-		return err;
-	if (*me) {
-		if (!sb_presence_agent_id_valid((*me)->identity))
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
-			                    "Sign in with an agent token first");
-		*agent_id = g_strdup((*me)->identity);
-		return NULL;
-	}
-	if (!sb_presence_agent_id_valid(str(body, "agentId")))
-		return sb_ops_error(json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
-		                                                     : SB_ERROR_MISSING_ELEMENT,
-		                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
-	*agent_id = g_strdup(str(body, "agentId"));
-	return NULL;
-}
-
-static json_t *op_agent_status(json_t *body, sb_op_ctx *ctx)
-{
-	CHECK_STRING(body, "status", true, 16);
-	g_autofree char *agent = NULL;
-	sb_participant *me = NULL;
-	json_t *err = agent_of_request(body, ctx, &agent, &me);
-	if (me)
-		sb_participant_unref(me);
-	if (err)
-		return err;
-	const char *status = str(body, "status");
-	if (strcmp(status, "available") && strcmp(status, "busy") && strcmp(status, "offline"))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "status must be available, busy or offline");
-	if (!sb_presence_set_status(agent, status))
-		return transfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
-		                      "That agent is not signed in");
-	json_t *r = answer("agent_status");
-	json_object_set_new(r, "agentId", json_string(agent));
-	json_object_set_new(r, "status", json_string(status));
-	return r;
-}
-
-static json_t *op_queue(json_t *body, sb_op_ctx *ctx)
-{
-	(void)body, (void)ctx;
-	json_t *r = answer("queue");
-	json_object_set_new(r, "queue", sb_queue_list());
-	return r;
-}
-
-/* A room joins the queue for a human (an IVR, a webhook, the backend). */
-static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
-{
-	(void)ctx;
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
-	CHECK_STRING(body, "reason", false, 200);
-	sb_room *room = sb_room_find(str(body, "room"));
-	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
-	json_t *details = json_object();
-	json_t *s = sb_transfer_summary(room->name, NULL);
-	if (s)
-		json_object_set_new(details, "summary", s);
-	sb_queue_add(room->name, str(body, "reason") ? str(body, "reason") : "queued", details);
-	json_decref(details);
-	sb_room_unref(room);
-	json_t *r = answer("queued");
-	json_object_set_new(r, "queue", sb_queue_list());
-	return r;
-}
-
-/* A console agent takes a waiting call: their participant moves from the
- * desk into the caller's room. */
-static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
-{
-	if (json_object_get(body, "conversation")) {
-		/* A chat waiting for a human: the module that owns it takes it. */
-		const sb_op *take = sb_ops_find("chat_take");
-		if (!take)
-			return transfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
-			                      "Chats need the Twilio module, which is not loaded");
-		return take->run(body, ctx);
-	}
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
-	g_autofree char *agent = NULL;
-	sb_participant *me = NULL;
-	json_t *err = agent_of_request(body, ctx, &agent, &me);
-	if (me)
-		sb_participant_unref(me);
-	if (err)
-		return err;
-	const char *name = str(body, "room");
-	sb_room *room = sb_room_find(name);
-	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
-	sb_agent_location where;
-	json_t *r = NULL;
-	if (!sb_presence_locate(agent, &where)) {
-		r = transfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
-		                   "That agent is not signed in");
-	} else if (!sb_queue_remove(name)) {
-		r = transfer_error(SB_ERROR_INVALID_REQUEST, "not_queued",
-		                   "That call is not waiting (taken already?)");
-	} else {
-		sb_room *desk = sb_room_find(where.room);
-		sb_participant *p = desk ? sb_room_find_participant(desk, where.participant) : NULL;
-		sb_error rc = p ? sb_room_move_participant(p, room) : SB_ERROR_NO_SUCH_PARTICIPANT;
-		if (p)
-			sb_participant_unref(p);
-		if (desk)
-			sb_room_unref(desk);
-		if (rc != SB_OK) {
-			sb_queue_add(name, "take_failed", NULL);
-			r = sb_ops_error(rc, "Could not bring the agent into the call (%d)", rc);
-		} else {
-			sb_presence_set_status(agent, "busy");
-			/* The human takes over from the AI agent. */
-			if (g_atomic_int_get(&room->agent_enabled))
-				sb_agent_enable(room, false);
-			r = answer("taken");
-			json_object_set_new(r, "room", json_string(name));
-			json_object_set_new(r, "agentId", json_string(agent));
-			json_t *s = sb_transfer_summary(name, NULL);
-			if (s)
-				json_object_set_new(r, "summary", s);
-			sb_events_publish("call_assigned",
-			                  json_pack("{ssss}", "room", name, "agentId", agent));
-		}
-	}
-	sb_room_unref(room);
-	return r;
-}
-
-/* A supervisor listens in silently: their participant (muted since it
- * joined with the supervisor role, not heard, not keeping rooms open)
- * moves into the room, or back to their desk. */
-static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
-{
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
-	sb_participant *me = ctx->session ? sb_session_participant(ctx->session) : NULL;
-	if (!me)
-		return sb_ops_error(SB_ERROR_NOT_JOINED, "Sign in as a supervisor first");
-	json_t *r = NULL;
-	sb_room *room = NULL;
-	if (!sb_participant_is_supervisor(me) || !g_atomic_int_get(&me->listen_only)) {
-		r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only supervisors listen in");
-	} else if (!(room = sb_room_find(str(body, "room")))) {
-		r = sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
-	} else {
-		char desk[80] = "";
-		if (me->identity)
-			sb_presence_desk_name(me->identity, desk, sizeof(desk));
-		if (room->hidden && strcmp(room->name, desk) != 0) {
-			r = sb_ops_error(SB_ERROR_UNAUTHORIZED,
-			                 "Private rooms cannot be listened to");
-		} else {
-			sb_error rc = sb_room_move_participant(me, room);
-			r = rc == SB_OK ? answer("listening")
-			                : sb_ops_error(rc, "Could not move there (%d)", rc);
-			if (rc == SB_OK)
-				json_object_set_new(r, "room", json_string(room->name));
-		}
-		sb_room_unref(room);
-	}
-	sb_participant_unref(me);
-	return r;
-}
-
-/* Signs an agent in: their private desk room and a join token for it. */
-static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
-{
-	(void)ctx;
-	CHECK_STRING(body, "name", false, SB_DISPLAY_MAX);
-	const char *agent = str(body, "agentId");
-	if (!sb_presence_agent_id_valid(agent))
-		return sb_ops_error(agent ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
-		                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
-	const char *role = str(body, "role") ? str(body, "role") : "agent";
-	if (strcmp(role, "agent") && strcmp(role, "supervisor"))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "role must be agent or supervisor");
-	char desk[80];
-	sb_presence_desk_name(agent, desk, sizeof(desk));
-	/* The configured default rate: the rooms the agent moves to share it. */
-	sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
-	sb_error rc = sb_room_create(&params, NULL);
-	if (rc != SB_OK && rc != SB_ERROR_ROOM_EXISTS)
-		return sb_ops_error(rc, "Could not create the desk room");
-	json_t *token_req = json_pack("{ssssssss}", "request", "token", "room", desk, "identity",
-	                              agent, "role", role);
-	if (str(body, "name"))
-		json_object_set_new(token_req, "name", json_string(str(body, "name")));
-	sb_op_ctx admin = {.admin = true};
-	json_t *t = sb_ops_dispatch(token_req, &admin);
-	json_decref(token_req);
-	if (json_object_get(t, "error_code"))
-		return t;
-	json_t *r = answer("signed_in");
-	json_object_set_new(r, "agentId", json_string(agent));
-	json_object_set_new(r, "desk", json_string(desk));
-	json_object_set(r, "token", json_object_get(t, "token"));
-	json_decref(t);
-	return r;
-}
-
-/* A transcript line from outside the agent (an external recogniser, a
- * human's notes): recorded like the agent's own, announced the same way. */
-static json_t *op_transcript_add(json_t *body, sb_op_ctx *ctx)
-{
-	(void)ctx;
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
-	CHECK_STRING(body, "speaker", true, SB_DISPLAY_MAX);
-	CHECK_STRING(body, "text", true, 2000);
-	sb_room *room = sb_room_find(str(body, "room"));
-	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
-	const char *speaker = str(body, "speaker"), *text = str(body, "text");
-	json_t *ev = sb_room_event(room, "transcript");
-	json_object_set_new(ev, "speaker", json_string(speaker));
-	json_object_set_new(ev, "text", json_string(text));
-	json_object_set_new(ev, "final", json_true());
-	sb_room_broadcast(room, ev, NULL);
-	json_decref(ev);
-	sb_events_publish("transcript", json_pack("{sssssssb}", "room", room->name, "speaker",
-	                                          speaker, "text", text, "final", true));
-	json_t *line = json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)0,
-	                         "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
-	g_mutex_lock(&room->mutex);
-	json_array_append_new(room->transcript, line);
-	g_mutex_unlock(&room->mutex);
-	sb_room_unref(room);
-	return answer("success");
-}
-
 static const sb_op transfer_ops[] = {
         {"transfer", op_transfer, 0},
         {"summary", op_summary, 0},
-        {"queue_add", op_queue_add, SB_OP_ADMIN},
         {"assist", op_assist, 0},
-        {"agents", op_agents, 0},
-        {"agent_status", op_agent_status, 0},
-        {"queue", op_queue, 0},
-        {"queue_take", op_queue_take, 0},
-        {"agent_signin", op_agent_signin, SB_OP_ADMIN},
-        {"listen_in", op_listen_in, SB_OP_SESSION},
-        {"transcript_add", op_transcript_add, SB_OP_ADMIN},
 };
 
 /* ---- REST ---- */
@@ -720,29 +462,12 @@ static int route_chat(const sb_rest_request *req, json_t **out, char **t, const 
 	return 0;
 }
 
-static int route_agents_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	if (!strcmp(req->param, "signin"))
-		return sb_rest_run_op(req, "agent_signin", NULL, 200, out);
-	if (!strcmp(req->param, "status"))
-		return sb_rest_run_op(req, "agent_status", NULL, 200, out);
-	*out = sb_http_error("not_found", "No such agents action");
-	return 404;
-}
-
 static const sb_rest_route transfer_routes[] = {
         {"POST", "/api/transfer/{}", route_transfer, 0, NULL},
         {"GET", "/api/transfers", route_transfers, 0, NULL},
         {"GET", "/api/transfers/{}", route_transfers, 0, NULL},
         {"POST", "/api/generate-summary", route_summary, SB_REST_ASYNC, NULL},
         {"POST", "/api/chat", route_chat, SB_REST_ASYNC, NULL},
-        {"GET", "/api/agents", NULL, 0, "agents"},
-        {"POST", "/api/agents/{}", route_agents_post, 0, NULL},
-        {"GET", "/api/queue", NULL, 0, "queue"},
-        {"POST", "/api/queue", NULL, 0, "queue_add"},
-        {"POST", "/api/queue/take", NULL, 0, "queue_take"},
-        {"POST", "/api/transcript", NULL, 0, "transcript_add"},
 };
 
 /* ---- hand-off and membership ---- */
@@ -872,6 +597,7 @@ bool sb_transfer_module_start(const sb_settings *settings)
 	sb_room_add_member_listener(on_member, NULL);
 	bus_subscription = sb_events_subscribe(on_bus, NULL);
 	sb_ops_register(transfer_ops, G_N_ELEMENTS(transfer_ops));
+	sb_console_api_register();
 	sb_rest_register(transfer_routes, G_N_ELEMENTS(transfer_routes));
 	JANUS_LOG(LOG_INFO, "[switchboard] transfer: ring timeout %d s, AI company %s\n",
 	          config.ring_timeout_ms / 1000, config.ai_company ? "on" : "off");
