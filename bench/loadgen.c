@@ -89,6 +89,7 @@ static struct {
 	const char *speech;
 	const char *prefix;
 	const char *local_ip;
+	const char *record_dir; /* record every room's mix to WAV (AudioBridge: files here) */
 	int rooms, per_room, talkers;
 	double seconds, warmup, create_rate, deadline;
 	bool idle;
@@ -625,6 +626,13 @@ static int create_room(int r)
 		json_object_set_new(body, "allow_rtp_participants", json_true());
 	else
 		json_object_set_new(body, "ephemeral", json_false());
+	if (opt.record_dir && opt.plugin == PLUGIN_AUDIOBRIDGE) {
+		/* AudioBridge records the mix to WAV from its creation. */
+		char file[512];
+		snprintf(file, sizeof file, "%s/%s.wav", opt.record_dir, name);
+		json_object_set_new(body, "record", json_true());
+		json_object_set_new(body, "record_file", json_string(file));
+	}
 	json_t *a = janus_message(&g_jn, g_ctl, body, txn, sizeof txn);
 	json_t *d = plugin_data(a, "create");
 	const char *what = d ? json_string_value(json_object_get(d, opt.plugin == PLUGIN_AUDIOBRIDGE ? "audiobridge" : "switchboard")) : NULL;
@@ -635,6 +643,22 @@ static int create_room(int r)
 		free(s);
 	}
 	json_decref(a);
+	if (!rc && opt.record_dir && opt.plugin == PLUGIN_SWITCHBOARD) {
+		/* The same for Switchboard: its recorder, WAV, from now on. */
+		a = janus_message(&g_jn, g_ctl,
+		                  json_pack("{s:s,s:s,s:s}", "request", "start_recording", "room", name,
+		                            "format", "wav"),
+		                  txn, sizeof txn);
+		d = plugin_data(a, "start_recording");
+		what = d ? json_string_value(json_object_get(d, "switchboard")) : NULL;
+		if (!what || strcmp(what, "success")) {
+			char *s = json_dumps(a, JSON_COMPACT);
+			logf_("start_recording %s: unexpected answer %s", name, s);
+			free(s);
+			rc = -1;
+		}
+		json_decref(a);
+	}
 	if (!rc) {
 		g_room_created[r] = true;
 		g_rooms_created++;
@@ -919,6 +943,7 @@ static void usage(void)
 	        "               [--janus URL] [--cpu-pid PID] [--prefix NAME] [--create-rate R]\n"
 	        "               [--local-ip IP] [--speech-level DBOV | --measured-levels]\n"
 	        "               [--ab-quality Q] [--ab-bitrate BPS] [--deadline S] [--label L] [-v]\n"
+	        "               [--record DIR]  (record every room's mix to WAV)\n"
 	        "               [--admin URL|\"\"] [--admin-secret S]  (watch for other clients' sessions)\n");
 	exit(2);
 }
@@ -933,7 +958,7 @@ int main(int argc, char **argv)
 		{"janus", 1, 0, 'j'}, {"cpu-pid", 1, 0, 'c'}, {"prefix", 1, 0, 'x'}, {"create-rate", 1, 0, 'R'},
 		{"local-ip", 1, 0, 'l'}, {"speech-level", 1, 0, 'L'}, {"measured-levels", 0, 0, 'M'},
 		{"ab-quality", 1, 0, 'Q'}, {"ab-bitrate", 1, 0, 'B'}, {"deadline", 1, 0, 'D'},
-		{"label", 1, 0, 'b'}, {"admin", 1, 0, 'A'}, {"admin-secret", 1, 0, 'S'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"label", 1, 0, 'b'}, {"record", 1, 0, 'W'}, {"admin", 1, 0, 'A'}, {"admin-secret", 1, 0, 'S'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
@@ -958,6 +983,7 @@ int main(int argc, char **argv)
 		case 'c': opt.cpu_pid = atol(optarg); break;
 		case 'x': opt.prefix = optarg; break;
 		case 'R': opt.create_rate = atof(optarg); break;
+		case 'W': opt.record_dir = optarg; break;
 		case 'l': opt.local_ip = optarg; break;
 		case 'L': opt.speech_level = atoi(optarg); break;
 		case 'M': opt.measured_levels = true; break;

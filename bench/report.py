@@ -10,11 +10,13 @@ import platform
 TARGETS = {  # DESIGN.md section 6
     "small": ("ratio", 0.5, "<= 0.5 x AB"),
     "big": ("ratio", 0.2, "<= 0.2 x AB"),
+    "record": ("ratio", 0.5, "<= 0.5 x AB"),
     "idle": ("cpu", 5.0, "< 5 % core"),
 }
 TITLES = {
     "small": "3-party rooms, 1 talker each",
     "big": "one 20-party room, 2 talkers",
+    "record": "3-party rooms, mix recorded",
     "idle": "idle rooms (no participants)",
 }
 
@@ -62,7 +64,7 @@ def main():
            f"{'per talker':>11}{'rx pkts/exp':>18}{'voice':>7}{'echo':>6}")
     sep = "-" * len(hdr)
     lines += [hdr, sep]
-    for sc in ("small", "big", "idle"):
+    for sc in ("small", "big", "record", "idle"):
         sb, ab = by.get((sc, "switchboard")), by.get((sc, "audiobridge"))
         if sb is None and ab is None:
             continue
@@ -144,6 +146,17 @@ def main():
             comp["contaminated"] = dirty
             extra += (f"; WARNING: other clients had sessions on this Janus during the "
                       f"{'/'.join(dirty)} window: figures not clean, run again")
+        if sc == "record":
+            # What recording adds to the same load without it, per plugin.
+            for name in ("switchboard", "audiobridge"):
+                rec, plain = comp.get(name), None
+                for c in comparisons:
+                    if c["scenario"] == "small":
+                        plain = c.get(name)
+                if rec and rec.get("ok") and plain and plain.get("ok") and plain["cpu_pct"]:
+                    cost = rec["cpu_pct"] - plain["cpu_pct"]
+                    comp[f"{name}_recording_cost_pct"] = cost
+                    extra += f"; {name} recording adds {cost:.2f} % core"
         lines.append(f"{'':<31}=> {rtext}; target {text}: {verdict}{extra}")
         lines.append(sep)
         comparisons.append(comp)

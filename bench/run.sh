@@ -22,7 +22,9 @@
 #   BENCH_AB_QUALITY, BENCH_AB_BITRATE  AudioBridge encoder per join (default:
 #                            opus_complexity / opus_bitrate of the Switchboard
 #                            config, so both encode alike)
-#   BENCH_SCENARIOS ["small big idle"]  subset to run
+#   BENCH_SCENARIOS ["small big record idle"]  subset to run (record: the
+#                            small scenario with every room's mix recorded to
+#                            WAV by each plugin's own recorder)
 #   BENCH_BUDGET [290]       hard limit for the whole run, seconds (runs that
 #                            would not fit are skipped and shown as such)
 #   BENCH_JANUS_CMD          command that starts Janus in the foreground
@@ -47,7 +49,7 @@ IDLE_WINDOW="${BENCH_IDLE_WINDOW:-10}"
 SMALL_ROOMS="${BENCH_SMALL_ROOMS:-20}"
 IDLE_ROOMS="${BENCH_IDLE_ROOMS:-5000}"
 AB_IDLE_ROOMS="${BENCH_AB_IDLE_ROOMS:-1000}"
-SCENARIOS="${BENCH_SCENARIOS:-small big idle}"
+SCENARIOS="${BENCH_SCENARIOS:-small big record idle}"
 BUDGET="${BENCH_BUDGET:-290}"
 # Ports of the bench's own Janus: away from the defaults (8088/7088/8188/8080,
 # 40000-40999) so that a dev Janus or e2e tests running on the same machine
@@ -124,6 +126,7 @@ trap 'exit 130' INT TERM
 log "starting Janus (log: bench/results/run/janus.log)"
 # janus-private.sh ends with `exec janus`, so $! is the Janus process itself.
 JANUS_DEBUG_LEVEL="${JANUS_DEBUG_LEVEL:-3}" SWITCHBOARD_RUN_DIR="$work/janus" \
+	SWITCHBOARD_STATE_DIR="$work/state" \
 	${BENCH_JANUS_CMD:-"$repo/scripts/janus-private.sh"} >"$work/janus.log" 2>&1 &
 janus_pid=$!
 info=""
@@ -208,6 +211,14 @@ for sc in $SCENARIOS; do
 			run_lg small "$p" 90 --rooms "$SMALL_ROOMS" --per-room 3 --talkers 1 \
 				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
 				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
+			;;
+		record)
+			mkdir -p "$work/recordings-$p"
+			run_lg record "$p" 90 --rooms "$SMALL_ROOMS" --per-room 3 --talkers 1 \
+				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
+				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE" --record "$work/recordings-$p"
+			if [ "$p" = switchboard ]; then recdir="$work/state/recordings"; else recdir="$work/recordings-$p"; fi
+			log "  recordings: $(find "$recdir" -name '*.wav' 2>/dev/null | wc -l) WAV files, $(du -sh "$recdir" 2>/dev/null | cut -f1)"
 			;;
 		big)
 			run_lg big "$p" 90 --rooms 1 --per-room 20 --talkers 2 \

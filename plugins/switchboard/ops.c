@@ -210,7 +210,23 @@ static json_t *op_token(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
-/* Plugin-wide counters: rooms, participants by kind, mixer, RTP sockets. */
+#define SB_STATS_SOURCES_MAX 8
+static struct {
+	const char *name;
+	sb_stats_source source;
+} stats_sources[SB_STATS_SOURCES_MAX];
+static size_t stats_source_count;
+
+void sb_ops_register_stats(const char *name, sb_stats_source source)
+{
+	g_assert(stats_source_count < SB_STATS_SOURCES_MAX);
+	stats_sources[stats_source_count].name = name;
+	stats_sources[stats_source_count].source = source;
+	stats_source_count++;
+}
+
+/* Plugin-wide counters: rooms, participants by kind, mixer, RTP sockets,
+ * the AI agents, and what each module adds (SIP, recordings, store …). */
 static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 {
 	(void)body;
@@ -258,6 +274,15 @@ static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 	                    json_pack("{sIsIsI}", "open", (json_int_t)rs.open, "foreign_packets",
 	                              (json_int_t)rs.foreign_packets, "rtcp_packets",
 	                              (json_int_t)rs.rtcp_packets));
+	sb_agent_stats as;
+	sb_agents_get_stats(&as);
+	json_object_set_new(r, "agents",
+	                    json_pack("{sIsIsIsIsI}", "running", (json_int_t)as.agents, "turns",
+	                              (json_int_t)as.turns, "barge_ins", (json_int_t)as.barge_ins,
+	                              "failed_turns", (json_int_t)as.provider_errors,
+	                              "frames_dropped", (json_int_t)as.frames_dropped));
+	for (size_t i = 0; i < stats_source_count; i++)
+		json_object_set_new(r, stats_sources[i].name, stats_sources[i].source());
 	g_ptr_array_unref(rooms);
 	return r;
 }
@@ -296,6 +321,7 @@ void sb_ops_unregister_all(void)
 {
 	extra_table_count = 0;
 	session_source_count = 0;
+	stats_source_count = 0;
 }
 
 const sb_op *sb_ops_find(const char *request)

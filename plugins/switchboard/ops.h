@@ -47,6 +47,10 @@ void sb_ops_unregister_all(void);
 typedef void (*sb_session_source)(json_t *list, const char *type);
 void sb_ops_register_sessions(sb_session_source source);
 const sb_op *sb_ops_find(const char *request);
+/* A module's counters in the `stats` answer, under name (a new JSON
+ * object per call; request threads, must not block). */
+typedef json_t *(*sb_stats_source)(void);
+void sb_ops_register_stats(const char *name, sb_stats_source source);
 
 /* Request validation shared by every module's ops: a table of fields
  * ending with {NULL}; returns NULL or the error to answer. */

@@ -583,6 +583,19 @@ static void on_member(sb_room *room, sb_participant *p, sb_member_change change,
 
 /* ---- module ---- */
 
+static json_t *transfer_stats(void)
+{
+	sb_transfer_stats st;
+	sb_transfers_get_stats(&st);
+	uint64_t by_model = 0, fell_back = 0;
+	sb_transfer_ai_get_stats(&by_model, &fell_back);
+	return json_pack("{sIsIsIsIsIsIsI}", "active", (json_int_t)st.active, "started",
+	                 (json_int_t)st.started, "completed", (json_int_t)st.completed, "cancelled",
+	                 (json_int_t)st.cancelled, "failed", (json_int_t)st.failed,
+	                 "summaries_by_model", (json_int_t)by_model, "summaries_fell_back",
+	                 (json_int_t)fell_back);
+}
+
 bool sb_transfer_module_start(const sb_settings *settings)
 {
 	json_t *section = sb_settings_section(settings, "transfer");
@@ -597,6 +610,7 @@ bool sb_transfer_module_start(const sb_settings *settings)
 	sb_room_add_member_listener(on_member, NULL);
 	bus_subscription = sb_events_subscribe(on_bus, NULL);
 	sb_ops_register(transfer_ops, G_N_ELEMENTS(transfer_ops));
+	sb_ops_register_stats("transfers", transfer_stats);
 	sb_console_api_register();
 	sb_rest_register(transfer_routes, G_N_ELEMENTS(transfer_routes));
 	JANUS_LOG(LOG_INFO, "[switchboard] transfer: ring timeout %d s, AI company %s\n",

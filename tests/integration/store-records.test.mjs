@@ -188,6 +188,17 @@ test('metrics and the admin route', async () => {
 	assert.ok(Array.isArray(list.json.list));
 	assert.equal((await rest('POST', '/api/admin', { request: 'destroy', room: 'no-such-room' })).status, 404);
 	assert.equal((await rest('POST', '/api/admin', {})).status, 400);
+	// Plugin-wide stats: the core's counters and each module's.
+	const stats = await adminRequest({ request: 'stats' });
+	assert.ok(stats.agents.turns >= 1, JSON.stringify(stats.agents));
+	assert.equal(stats.store.on, true);
+	assert.equal(stats.store.connected, true);
+	assert.equal(stats.store.dropped, 0);
+	assert.ok(stats.store.written > 0);
+	assert.equal(stats.recordings.active, 0);
+	assert.equal(stats.transfers.active, 0);
+	assert.equal(typeof stats.sip.invites, 'number');
+	assert.deepEqual((await rest('POST', '/api/admin', { request: 'stats' })).json.store.on, true);
 	// Reload the knowledge base without a restart: Admin API and REST.
 	const viaAdmin = await adminRequest({ request: 'reload_kb' });
 	assert.equal(viaAdmin.switchboard, 'success', JSON.stringify(viaAdmin));

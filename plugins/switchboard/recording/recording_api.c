@@ -150,8 +150,19 @@ static char *recordings_dir(json_t *section)
 	return g_build_filename(g_get_user_state_dir(), "switchboard", "recordings", NULL);
 }
 
+static json_t *recording_stats(void)
+{
+	sb_recorder_stats st;
+	sb_recorder_get_stats(&st);
+	return json_pack("{sIsIsIsIsI}", "active", (json_int_t)st.active, "started",
+	                 (json_int_t)st.started, "bytes_written", (json_int_t)st.bytes_written,
+	                 "frames_dropped", (json_int_t)st.dropped, "write_errors",
+	                 (json_int_t)st.write_errors);
+}
+
 bool sb_recording_module_start(const sb_settings *settings)
 {
+	sb_ops_register_stats("recordings", recording_stats);
 	sb_ops_register(ops, G_N_ELEMENTS(ops));
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
 	json_t *section = sb_settings_section(settings, "recording");

@@ -224,8 +224,23 @@ static const sb_rest_route sip_routes[] = {
         {"GET", "/sip/calls", route_sip_calls, 0, NULL},
 };
 
+static json_t *sip_stats(void)
+{
+	sb_sip_stats st;
+	sb_sip_get_stats(&st);
+	return json_pack("{sIsIsIsIsIsIsIsIsI}", "active", (json_int_t)sb_sip_calls_active(),
+	                 "invites", (json_int_t)st.invites, "answered", (json_int_t)st.answered,
+	                 "outbound", (json_int_t)st.outbound, "ended", (json_int_t)st.ended,
+	                 "rejected",
+	                 (json_int_t)(st.rejected_acl + st.rejected_auth + st.rejected_limit +
+	                              st.rejected_codec + st.rejected_room + st.rejected_other),
+	                 "rtp_timeouts", (json_int_t)st.rtp_timeouts, "refers",
+	                 (json_int_t)st.refers, "dtmf", (json_int_t)(st.dtmf_in + st.info_dtmf));
+}
+
 void sip_api_register(const sip_config *config)
 {
+	sb_ops_register_stats("sip", sip_stats);
 	json_t *phone = sb_settings_section(config->settings, "phone");
 	if (!strcmp(sb_section_string(phone, "outbound", "sip"), "sip")) {
 		sb_ops_register(phone_ops, G_N_ELEMENTS(phone_ops));

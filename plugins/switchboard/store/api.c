@@ -392,9 +392,21 @@ static char *store_spec(json_t *section)
 	return g_build_filename(g_get_user_state_dir(), "switchboard", "switchboard.db", NULL);
 }
 
+static json_t *store_stats(void)
+{
+	if (!store)
+		return json_pack("{sbss}", "on", 0, "why", unavailable ? unavailable : "off");
+	sb_store_stats st;
+	sb_store_get_stats(store, &st);
+	return json_pack("{sbsbsIsIsIsI}", "on", 1, "connected", st.connected, "queued",
+	                 (json_int_t)st.queued, "written", (json_int_t)st.written, "failed",
+	                 (json_int_t)st.failed, "dropped", (json_int_t)st.dropped);
+}
+
 bool sb_store_module_start(const sb_settings *s)
 {
 	settings = s;
+	sb_ops_register_stats("store", store_stats);
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
 	json_t *section = sb_settings_section(s, "store");
 	if (sb_section_bool(section, "enabled", true) == false) {
