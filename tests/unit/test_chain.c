@@ -334,9 +334,13 @@ static void test_llm_fails_inside_start(void)
 	sb_llm_chain_free(c);
 }
 
+/* Long enough that a loaded machine (CI, sanitizers) never lets the
+ * cool-down end between two turns the test expects inside it. */
+#define BREAKER_COOLDOWN_MS 1500
+
 static void test_llm_breaker(void)
 {
-	sb_llm_chain *c = llm_chain(1000, 2, 300, "flaky", "error", "backup", "ok");
+	sb_llm_chain *c = llm_chain(1000, 2, BREAKER_COOLDOWN_MS, "flaky", "error", "backup", "ok");
 	for (int i = 1; i <= 2; i++) {
 		char *err = llm_turn(c, NULL, NULL);
 		g_assert_null(err);
@@ -353,14 +357,14 @@ static void test_llm_breaker(void)
 	g_assert_cmpint(fake_requests_of("flaky"), ==, 2);
 	g_assert_cmpint(stat_int("llm", "flaky", "skipped"), ==, 1);
 	/* After the cool-down: one trial, which fails: open again. */
-	g_usleep(350 * 1000);
+	g_usleep((BREAKER_COOLDOWN_MS + 100) * 1000);
 	g_assert_null(llm_turn(c, NULL, NULL));
 	g_assert_cmpint(fake_requests_of("flaky"), ==, 3);
 	g_assert_null(llm_turn(c, NULL, NULL));
 	g_assert_cmpint(fake_requests_of("flaky"), ==, 3);
 	/* It recovers: the next trial succeeds and closes the breaker. */
 	fake_set_behaviour("flaky", "ok");
-	g_usleep(350 * 1000);
+	g_usleep((BREAKER_COOLDOWN_MS + 100) * 1000);
 	g_assert_null(llm_turn(c, &text, NULL));
 	g_assert_cmpstr(text, ==, "hello from flaky");
 	g_free(text);
