@@ -33,6 +33,14 @@
  * (after --warmup seconds of load), and reported with the packet counts of
  * that window as one JSON line on stdout. Progress goes to stderr.
  *
+ * --latency: talkers send a 1 s cycle instead of speech (a 200 ms 1 kHz
+ * burst, then -60 dBov noise or silence); every listener decodes what it
+ * gets and times each burst's onset against the send time of its first
+ * packet (latency.c has the detector). The wait between ticks is then an
+ * epoll_pwait2 on the sockets so that receive times are not rounded to the
+ * 1 ms tick. The JSON gets "latency" (p50/p95/max, samples) and, for
+ * AudioBridge, the prebuffer and queue it showed over the Admin API.
+ *
  * --idle: create the rooms only (paced at --create-rate rooms/s), hold them
  * for --warmup + --seconds (CPU measured over --seconds), destroy them.
  *

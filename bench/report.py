@@ -102,7 +102,7 @@ def main():
                 load = f"{r['rooms']}x{r['per_room']} ({n})"
                 ms = f"{lat['p50_ms']:.1f}/{lat['p95_ms']:.1f}/{lat['max_ms']:.1f}"
                 lines.append(f"{title:<31}{name:<13}{load:>16}{pct:>11.2f}{'p50/p95/max ms':>22}"
-                             f"{ms:>18}{str(lat['samples']) + '/' + str(lat['expected']):>13}")
+                             f"{ms:>18}{'heard ' + str(lat['samples']) + '/' + str(lat['expected']):>17}")
                 comp[name] = d
                 continue
             if r.get("idle"):
