@@ -7,6 +7,6 @@ CC="${CC:-gcc}"
 # shellcheck disable=SC2046
 "$CC" -std=c11 -O2 -g -Wall -Wextra -Werror -pthread \
 	$(pkg-config --cflags opus jansson libcurl) \
-	-o "$here/loadgen" "$here/loadgen.c" \
+	-o "$here/loadgen" "$here/loadgen.c" "$here/latency.c" \
 	$(pkg-config --libs opus jansson libcurl) -lm
 echo "built $here/loadgen"

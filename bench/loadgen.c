@@ -33,6 +33,14 @@
  * (after --warmup seconds of load), and reported with the packet counts of
  * that window as one JSON line on stdout. Progress goes to stderr.
  *
+ * --latency: talkers send a 1 s cycle instead of speech (a 200 ms 1 kHz
+ * burst, then -60 dBov noise or silence); every listener decodes what it
+ * gets and times each burst's onset against the send time of its first
+ * packet (latency.c has the detector). The wait between ticks is then an
+ * epoll_pwait2 on the sockets so that receive times are not rounded to the
+ * 1 ms tick. The JSON gets "latency" (p50/p95/max, samples) and, for
+ * AudioBridge, the prebuffer and queue it showed over the Admin API.
+ *
  * --idle: create the rooms only (paced at --create-rate rooms/s), hold them
  * for --warmup + --seconds (CPU measured over --seconds), destroy them.
  *
@@ -65,6 +73,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 #define RATE 48000
 #define FRAME_SAMPLES 960 /* 20 ms at 48 kHz */
 #define FRAME_NS 20000000LL
@@ -94,6 +104,10 @@ static struct {
 	double seconds, warmup, create_rate, deadline;
 	bool idle;
 	bool measured_levels;
+	bool latency;  /* --latency: tone bursts, onset timed at every listener */
+	int lat_floor; /* dBov of the floor between bursts (127: digital silence) */
+	int lat_tone;  /* dBov (RMS) of the 1 kHz burst */
+	int lat_period, lat_burst; /* frames: one burst every period, burst long */
 	int speech_level; /* dBov sent with speech frames in fixed mode */
 	int ab_quality, ab_bitrate; /* AudioBridge encoder settings per join */
 	long cpu_pid;
@@ -109,6 +123,7 @@ static struct {
 	.rooms = 1, .per_room = 3, .talkers = 1,
 	.seconds = 10, .warmup = 3, .create_rate = 500, .deadline = 240,
 	.speech_level = 30,
+	.lat_floor = 60, .lat_tone = 10, .lat_period = 50, .lat_burst = 10,
 	.ab_quality = 10, .ab_bitrate = 32000,
 	.cpu_pid = 0,
 };
@@ -147,6 +162,7 @@ struct frame {
 	int len;
 	uint8_t level; /* RFC 6464 level, 0..127 (-dBov) */
 	bool voice;
+	bool burst_start; /* --latency: first loud frame of a burst */
 };
 
 static struct frame *g_speech;
@@ -245,6 +261,50 @@ static OpusEncoder *new_encoder(void)
 	return enc;
 }
 
+/* --latency: one cycle (a tone burst, then the floor) encoded into g_speech.
+ * The cycle is encoded twice with the same encoder and the second pass kept,
+ * so the encoder state at the cycle's start is the one it has when the
+ * talker loops (after the floor), as with a real microphone. */
+static int prepare_bursts(void)
+{
+	int16_t *pcm = lat_make_cycle(opt.lat_period, opt.lat_burst, opt.lat_tone, opt.lat_floor);
+	OpusEncoder *enc = pcm ? new_encoder() : NULL;
+	if (!enc) {
+		free(pcm);
+		return -1;
+	}
+	g_speech_n = opt.lat_period;
+	g_speech = calloc((size_t)g_speech_n, sizeof *g_speech);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < g_speech_n; i++) {
+			const int16_t *buf = pcm + (size_t)i * FRAME_SAMPLES;
+			struct frame *fr = &g_speech[i];
+			fr->len = opus_encode(enc, buf, FRAME_SAMPLES, fr->data, MAX_OPUS);
+			if (fr->len < 0) {
+				logf_("opus_encode: %s", opus_strerror(fr->len));
+				free(pcm);
+				opus_encoder_destroy(enc);
+				return -1;
+			}
+			uint8_t measured = frame_level(buf, FRAME_SAMPLES);
+			bool loud = i < opt.lat_burst;
+			/* the burst like speech (fixed level unless --measured-levels);
+			 * the floor always with its real level and no voice bit */
+			fr->level = loud && !opt.measured_levels ? (uint8_t)opt.speech_level : measured;
+			fr->voice = loud;
+			fr->burst_start = i == 0;
+		}
+	}
+	logf_("latency cycle: %d frames, burst %d frames of 1 kHz at -%d dBov (frame 0: %d bytes), "
+	      "floor %s (level %u, frame %d bytes)",
+	      g_speech_n, opt.lat_burst, opt.lat_tone, g_speech[0].len,
+	      opt.lat_floor >= 127 ? "digital silence" : "white noise", g_speech[g_speech_n - 1].level,
+	      g_speech[g_speech_n - 1].len);
+	free(pcm);
+	opus_encoder_destroy(enc);
+	return 0;
+}
+
 static int prepare_audio(void)
 {
 	OpusEncoder *enc = new_encoder();
@@ -264,6 +324,8 @@ static int prepare_audio(void)
 	g_silence.voice = false;
 	opus_encoder_destroy(enc);
 
+	if (opt.latency)
+		return prepare_bursts();
 	if (!opt.speech)
 		return 0; /* idle mode needs no speech */
 	size_t n = 0;
@@ -548,6 +610,8 @@ static int foreign_sessions(struct http *h, uint64_t ours)
 	return n;
 }
 
+static void ab_queue_sample(struct http *h, uint64_t session);
+
 static void *poll_thread(void *arg)
 {
 	struct janus *jn = arg;
@@ -566,6 +630,9 @@ static void *poll_thread(void *arg)
 			if (n > atomic_load(&g_foreign_max))
 				atomic_store(&g_foreign_max, n);
 		}
+		if (atomic_load(&g_in_window) && opt.latency && opt.plugin == PLUGIN_AUDIOBRIDGE &&
+		    opt.admin_url[0])
+			ab_queue_sample(&h, jn->session);
 		json_t *r = http_req(&h, url, NULL, 1);
 		if (r) {
 			atomic_fetch_add(&g_events, json_is_array(r) ? json_array_size(r) : 1);
@@ -598,7 +665,8 @@ struct part {
 	int frame; /* next speech frame */
 	uint64_t handle; /* AudioBridge: this participant's handle */
 	json_t *id; /* participant id as the plugin gave it */
-	OpusDecoder *dec; /* only for the participants of room 0 (sampled) */
+	OpusDecoder *dec; /* only for the participants of room 0 (sampled); all with --latency */
+	struct lat_listener lat; /* --latency: burst onset detector */
 	uint64_t tx, rx, rx_bytes, rx_voice;
 	uint64_t rx_w0, rx_voice_w0; /* at window start */
 	uint64_t tx_w0;
@@ -611,6 +679,49 @@ static int g_nparts;
 static bool *g_room_created;
 static int g_rooms_created;
 static int g_errors;
+static struct lat_room *g_lat_rooms; /* --latency: each room's last burst */
+static struct lat_stats g_lat;       /* --latency: samples of the window */
+
+/* --latency on AudioBridge: what its handle_info (Admin API) shows for room
+ * 0's talker, about once a second in the window: the prebuffer setting and
+ * the packets queued before the mixer (queue-in) - where its delay sits. */
+static struct {
+	int samples, prebuffer, in_min, in_max;
+	long in_sum;
+} g_abq = {.prebuffer = -1, .in_min = 1 << 30};
+
+static json_t *ab_handle_info(struct http *h, uint64_t session, uint64_t handle)
+{
+	char url[320];
+	snprintf(url, sizeof url, "%s/%" PRIu64 "/%" PRIu64, opt.admin_url, session, handle);
+	json_t *b = json_pack("{s:s,s:s,s:s}", "janus", "handle_info", "transaction", "lgq",
+	                      "admin_secret", opt.admin_secret);
+	json_t *r = http_req(h, url, b, 2);
+	json_decref(b);
+	json_t *ps = json_object_get(json_object_get(r, "info"), "plugin_specific");
+	json_incref(ps);
+	json_decref(r);
+	return ps;
+}
+
+static void ab_queue_sample(struct http *h, uint64_t session)
+{
+	if (!g_parts || !g_parts[0].handle)
+		return;
+	json_t *t = ab_handle_info(h, session, g_parts[0].handle); /* room 0's talker */
+	json_t *qi = json_object_get(t, "queue-in");
+	if (json_is_integer(qi)) {
+		int in = (int)json_integer_value(qi);
+		g_abq.samples++;
+		g_abq.in_sum += in;
+		g_abq.in_min = in < g_abq.in_min ? in : g_abq.in_min;
+		g_abq.in_max = in > g_abq.in_max ? in : g_abq.in_max;
+		json_t *pb = json_object_get(t, "prebuffer-count");
+		if (json_is_integer(pb))
+			g_abq.prebuffer = (int)json_integer_value(pb);
+	}
+	json_decref(t);
+}
 
 static void room_name(int r, char *buf, size_t n)
 {
@@ -841,6 +952,13 @@ static int rtp_payload_len(const unsigned char *b, int n)
 
 static uint64_t g_rx_other; /* RTCP or junk */
 
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 static void drain(int ep)
 {
 	struct epoll_event evs[256];
@@ -853,6 +971,7 @@ static void drain(int ep)
 				ssize_t r = recv(p->fd, buf, sizeof buf, 0);
 				if (r < 0)
 					break;
+				int64_t rx_ns = opt.latency ? mono_ns() : 0; /* before decoding */
 				int pl = rtp_payload_len(buf, (int)r);
 				if (pl < 0 || ((buf[1] & 0x7f) >= 72 && (buf[1] & 0x7f) <= 76)) {
 					g_rx_other++;
@@ -864,14 +983,46 @@ static void drain(int ep)
 					/* sampled participants: decode and check the mix is audible */
 					int16_t pcm[FRAME_SAMPLES * 6];
 					int ns = opus_decode(p->dec, buf + (r - pl), pl, pcm, FRAME_SAMPLES * 6, 0);
-					if (ns > 0 && frame_level(pcm, ns) < VOICE_DBOV)
+					int level = ns > 0 ? frame_level(pcm, ns) : 127;
+					if (ns > 0 && level < VOICE_DBOV)
 						p->rx_voice++;
+					if (ns > 0 && opt.latency && !p->talker)
+						lat_on_frame(&g_lat, &p->lat, &g_lat_rooms[p->room], level, rx_ns);
 				}
 			}
 		}
 		if (n < 256)
 			break;
 	}
+}
+
+/* Sleeps until the absolute CLOCK_MONOTONIC deadline due_ns. With --latency
+ * the wait is an epoll_pwait2 on the sockets, so a packet is read and
+ * timestamped as soon as it arrives instead of at the next 1 ms tick (up to
+ * 1 ms late); without it, a plain clock_nanosleep as before (the CPU
+ * scenarios keep their exact loop). */
+static void wait_tick(int ep, long long due_ns)
+{
+	static bool no_pwait2;
+	if (opt.latency && !no_pwait2) {
+		for (;;) {
+			long long left = due_ns - mono_ns();
+			if (left <= 0 || g_stop)
+				return;
+			struct timespec to = {.tv_sec = left / 1000000000LL, .tv_nsec = left % 1000000000LL};
+			struct epoll_event ev;
+			int n = epoll_pwait2(ep, &ev, 1, &to, NULL);
+			if (n > 0)
+				drain(ep);
+			else if (n < 0 && errno == ENOSYS) {
+				no_pwait2 = true; /* old kernel: fall back to the tick */
+				break;
+			}
+		}
+	}
+	struct timespec ts = {.tv_sec = due_ns / 1000000000LL, .tv_nsec = due_ns % 1000000000LL};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !g_stop)
+		;
 }
 
 /* ------------------------------------------------------------------ */
@@ -944,6 +1095,10 @@ static void usage(void)
 	        "               [--local-ip IP] [--speech-level DBOV | --measured-levels]\n"
 	        "               [--ab-quality Q] [--ab-bitrate BPS] [--deadline S] [--label L] [-v]\n"
 	        "               [--record DIR]  (record every room's mix to WAV)\n"
+	        "               [--latency [--latency-floor DBOV] [--latency-tone DBOV]]\n"
+	        "                 (talkers send a 200 ms 1 kHz burst every 1 s over a floor of\n"
+	        "                  -60 dBov noise, 127 = digital silence; every listener times\n"
+	        "                  the burst's onset: mouth-to-ear through the mixer)\n"
 	        "               [--admin URL|\"\"] [--admin-secret S]  (watch for other clients' sessions)\n");
 	exit(2);
 }
@@ -958,7 +1113,8 @@ int main(int argc, char **argv)
 		{"janus", 1, 0, 'j'}, {"cpu-pid", 1, 0, 'c'}, {"prefix", 1, 0, 'x'}, {"create-rate", 1, 0, 'R'},
 		{"local-ip", 1, 0, 'l'}, {"speech-level", 1, 0, 'L'}, {"measured-levels", 0, 0, 'M'},
 		{"ab-quality", 1, 0, 'Q'}, {"ab-bitrate", 1, 0, 'B'}, {"deadline", 1, 0, 'D'},
-		{"label", 1, 0, 'b'}, {"record", 1, 0, 'W'}, {"admin", 1, 0, 'A'}, {"admin-secret", 1, 0, 'S'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"label", 1, 0, 'b'}, {"record", 1, 0, 'W'}, {"admin", 1, 0, 'A'}, {"admin-secret", 1, 0, 'S'},
+		{"latency", 0, 0, 'T'}, {"latency-floor", 1, 0, 'F'}, {"latency-tone", 1, 0, 'O'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
@@ -993,14 +1149,29 @@ int main(int argc, char **argv)
 		case 'b': label = optarg; break;
 		case 'A': opt.admin_url = optarg; break;
 		case 'S': opt.admin_secret = optarg; break;
+		case 'T': opt.latency = true; break;
+		case 'F': opt.lat_floor = atoi(optarg); break;
+		case 'O': opt.lat_tone = atoi(optarg); break;
 		case 'v': opt.verbose++; break;
 		default: usage();
 		}
 	}
 	if (opt.rooms < 0 || opt.per_room < 1 || opt.talkers < 0 || opt.talkers > opt.per_room ||
 	    opt.seconds <= 0 || opt.warmup < 0 || opt.create_rate <= 0 || opt.speech_level < 0 ||
-	    opt.speech_level > 127 || (!opt.idle && !opt.speech && opt.talkers > 0))
+	    opt.speech_level > 127 || (!opt.idle && !opt.latency && !opt.speech && opt.talkers > 0))
 		usage();
+	/* one talker per room, so that every onset a listener hears is that
+	 * talker's burst; the floor must stay below the quiet threshold */
+	if (opt.latency && (opt.idle || opt.talkers != 1 || opt.per_room < 2 || opt.lat_tone < 0 ||
+	                    opt.lat_tone >= LAT_LOUD_DBOV || opt.lat_floor <= LAT_QUIET_DBOV ||
+	                    opt.lat_floor > 127)) {
+		fprintf(stderr, "loadgen: --latency needs --talkers 1, --per-room >= 2, no --idle, "
+		                "--latency-tone 0..%d and --latency-floor %d..127\n",
+		        LAT_LOUD_DBOV - 1, LAT_QUIET_DBOV + 1);
+		exit(2);
+	}
+	if (opt.latency)
+		opt.speech = NULL;
 	if (opt.idle)
 		opt.speech = NULL;
 
@@ -1057,6 +1228,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < g_nparts; i++)
 			g_parts[i].fd = -1;
 		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (opt.latency)
+			g_lat_rooms = calloc((size_t)opt.rooms, sizeof *g_lat_rooms);
 		for (int i = 0; i < g_nparts && !past_deadline(); i++) {
 			struct part *p = &g_parts[i];
 			p->room = i / opt.per_room;
@@ -1065,12 +1238,15 @@ int main(int argc, char **argv)
 			/* talkers of a room start at different points of the speech */
 			if (p->talker && g_speech_n > 0)
 				p->frame = (int)((long)g_speech_n * k / (opt.talkers ? opt.talkers : 1)) % g_speech_n;
+			/* --latency: rooms burst at different moments of the second */
+			if (p->talker && opt.latency)
+				p->frame = (int)((long)g_speech_n * p->room / opt.rooms) % g_speech_n;
 			p->ssrc = (uint32_t)random();
 			p->seq = (uint16_t)random();
 			p->ts = (uint32_t)random();
 			if (open_socket(p))
 				goto teardown;
-			if (p->room == 0) {
+			if (p->room == 0 || opt.latency) {
 				int derr;
 				p->dec = opus_decoder_create(RATE, 1, &derr);
 			}
@@ -1125,12 +1301,11 @@ int main(int argc, char **argv)
 		struct timespec base;
 		clock_gettime(CLOCK_MONOTONIC, &base);
 		long long base_ns = base.tv_sec * 1000000000LL + base.tv_nsec;
+		long long end_ns = base_ns + total_ticks * SLOT_NS;
 		unsigned char pkt[20 + MAX_OPUS];
 		for (long long k = 0; k < total_ticks && !past_deadline(); k++) {
 			long long due = base_ns + k * SLOT_NS;
-			struct timespec ts = {.tv_sec = due / 1000000000LL, .tv_nsec = due % 1000000000LL};
-			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !g_stop)
-				;
+			wait_tick(ep, due);
 			struct timespec nw;
 			clock_gettime(CLOCK_MONOTONIC, &nw);
 			long long late = nw.tv_sec * 1000000000LL + nw.tv_nsec - due;
@@ -1150,9 +1325,21 @@ int main(int argc, char **argv)
 			int s = (int)(k % SLOTS);
 			for (int j = 0; j < slot_n[s]; j++) {
 				struct part *p = &g_parts[slots[s][j]];
+				bool burst = opt.latency && p->talker && g_speech[p->frame].burst_start;
 				int len = build_rtp(p, pkt);
+				int64_t t_send = burst ? mono_ns() : 0; /* the burst leaves the mouth */
 				if (sendto(p->fd, pkt, (size_t)len, 0, (struct sockaddr *)&p->dst, sizeof p->dst) == len)
 					p->tx++;
+				if (burst) {
+					/* measured when sent inside the window and at least 1 s
+					 * before its end, so that its onset can still arrive */
+					struct lat_room *lr = &g_lat_rooms[p->room];
+					lr->burst_id++;
+					lr->burst_ns = t_send;
+					lr->counted = k >= warm_ticks && t_send + 1000000000LL <= end_ns;
+					if (lr->counted)
+						g_lat.expected += opt.per_room - opt.talkers;
+				}
 			}
 			drain(ep);
 		}
@@ -1165,6 +1352,10 @@ int main(int argc, char **argv)
 		free(slot_start);
 	}
 	rc = g_stop ? 1 : 0;
+	if (opt.latency && rc == 0 && g_lat.n == 0) {
+		logf_("--latency: no listener heard a burst in the window");
+		rc = 1;
+	}
 	if (now_s() > opt.deadline) {
 		logf_("deadline of %.0f s reached", opt.deadline);
 		rc = 1;
@@ -1264,6 +1455,23 @@ teardown:;
 	json_object_set_new(out, "late_ticks", json_integer(late_ticks));
 	json_object_set_new(out, "max_late_ms", json_real((double)max_late_ns / 1e6));
 	json_object_set_new(out, "speech_frames", json_integer(g_speech_n));
+	if (opt.latency && g_abq.samples > 0)
+		json_object_set_new(
+		        out, "audiobridge_queues",
+		        json_pack("{s:i,s:i,s:f,s:i,s:i}", "samples", g_abq.samples, "prebuffer_count",
+		                  g_abq.prebuffer, "talker_queue_in_mean",
+		                  (double)g_abq.in_sum / g_abq.samples, "talker_queue_in_min", g_abq.in_min,
+		                  "talker_queue_in_max", g_abq.in_max));
+	if (opt.latency) {
+		json_object_set_new(out, "latency", lat_report(&g_lat));
+		json_object_set_new(
+		        out, "latency_probe",
+		        json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s}", "period_ms", opt.lat_period * 20,
+		                  "burst_ms", opt.lat_burst * 20, "tone_dbov", opt.lat_tone, "floor_dbov",
+		                  opt.lat_floor, "onset_louder_than_dbov", LAT_LOUD_DBOV,
+		                  "quiet_below_dbov", LAT_QUIET_DBOV, "quiet_frames_before_onset",
+		                  LAT_ARM_FRAMES, "clock", "CLOCK_MONOTONIC"));
+	}
 	if (opt.plugin == PLUGIN_AUDIOBRIDGE && !opt.idle) {
 		json_object_set_new(out, "ab_quality", json_integer(opt.ab_quality));
 		json_object_set_new(out, "ab_bitrate", json_integer(opt.ab_bitrate));
@@ -1276,6 +1484,8 @@ teardown:;
 	free(g_parts);
 	free(g_room_created);
 	free(g_speech);
+	free(g_lat_rooms);
+	lat_free(&g_lat);
 	http_free(&g_jn.http);
 	curl_global_cleanup();
 	return (rc == 0 && g_errors == 0) ? 0 : 1;

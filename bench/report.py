@@ -12,12 +12,14 @@ TARGETS = {  # DESIGN.md section 6
     "big": ("ratio", 0.2, "<= 0.2 x AB"),
     "record": ("ratio", 0.5, "<= 0.5 x AB"),
     "idle": ("cpu", 5.0, "< 5 % core"),
+    "latency": ("latency", 40.0, "SB p95 <= 40 ms"),
 }
 TITLES = {
     "small": "3-party rooms, 1 talker each",
     "big": "one 20-party room, 2 talkers",
     "record": "3-party rooms, mix recorded",
     "idle": "idle rooms (no participants)",
+    "latency": "mouth-to-ear, 3-party rooms",
 }
 
 
@@ -45,6 +47,7 @@ def main():
     ap.add_argument("--ab-quality", type=int, default=10)
     ap.add_argument("--ab-bitrate", type=int, default=32000)
     ap.add_argument("--idle-target-rooms", type=int, default=5000)
+    ap.add_argument("--sb-jitter", default="?", help="Switchboard jitter_min_frames-jitter_max_frames")
     a = ap.parse_args()
 
     runs = [json.loads(l) for l in open(a.runs) if l.strip()]
@@ -64,7 +67,7 @@ def main():
            f"{'per talker':>11}{'rx pkts/exp':>18}{'voice':>7}{'echo':>6}")
     sep = "-" * len(hdr)
     lines += [hdr, sep]
-    for sc in ("small", "big", "record", "idle"):
+    for sc in ("small", "big", "record", "latency", "idle"):
         sb, ab = by.get((sc, "switchboard")), by.get((sc, "audiobridge"))
         if sb is None and ab is None:
             continue
@@ -86,6 +89,22 @@ def main():
                 continue
             pct = r["janus_cpu_pct"]
             d = {"ok": True, "cpu_pct": pct, "window_s": r["window_s"]}
+            if sc == "latency":
+                lat = r.get("latency") or {}
+                if not lat.get("samples"):
+                    lines.append(f"{title:<31}{name:<13}{'NO SAMPLES':>16}  (see bench/results/run/{sc}-{name}.log)")
+                    comp[name] = {"ok": False}
+                    continue
+                n = r["participants"]
+                d.update(participants=n, latency=lat, probe=r.get("latency_probe"))
+                if r.get("audiobridge_queues"):
+                    d["audiobridge_queues"] = r["audiobridge_queues"]
+                load = f"{r['rooms']}x{r['per_room']} ({n})"
+                ms = f"{lat['p50_ms']:.1f}/{lat['p95_ms']:.1f}/{lat['max_ms']:.1f}"
+                lines.append(f"{title:<31}{name:<13}{load:>16}{pct:>11.2f}{'p50/p95/max ms':>22}"
+                             f"{ms:>18}{'heard ' + str(lat['samples']) + '/' + str(lat['expected']):>17}")
+                comp[name] = d
+                continue
             if r.get("idle"):
                 rooms = r["rooms_created"]
                 d.update(rooms=rooms, cpu_pct_per_1000_rooms=1000 * pct / rooms if rooms else None)
@@ -116,7 +135,11 @@ def main():
         kind, limit, text = TARGETS[sc]
         ratio = None
         if s and b and s.get("ok") and b.get("ok"):
-            if sc == "idle":
+            if sc == "latency":
+                sl, bl = s["latency"], b["latency"]
+                ratio = sl["p50_ms"] / bl["p50_ms"] if bl["p50_ms"] else None
+                comp["ratio_p95_sb_over_ab"] = sl["p95_ms"] / bl["p95_ms"] if bl["p95_ms"] else None
+            elif sc == "idle":
                 sp, bp = s.get("cpu_pct_per_1000_rooms"), b.get("cpu_pct_per_1000_rooms")
                 ratio = sp / bp if sp is not None and bp else None
             else:
@@ -126,6 +149,8 @@ def main():
         verdict = "n/a"
         if kind == "ratio" and ratio is not None:
             verdict = "PASS" if ratio <= limit else "FAIL"
+        if kind == "latency" and s and s.get("ok"):
+            verdict = "PASS" if s["latency"]["p95_ms"] <= limit else "FAIL"
         if kind == "cpu" and s and s.get("ok"):
             ok_rooms = s.get("rooms", 0) >= a.idle_target_rooms
             verdict = "PASS" if s["cpu_pct"] < limit and ok_rooms else "FAIL"
@@ -133,6 +158,19 @@ def main():
         comp["verdict"] = verdict
         rtext = f"ratio switchboard/audiobridge = {fmt(ratio, '.3f')}" + (" (per room)" if sc == "idle" else "")
         extra = ""
+        if sc == "latency":
+            rtext = (f"ratio switchboard/audiobridge p50 {fmt(ratio, '.2f')}, "
+                     f"p95 {fmt(comp.get('ratio_p95_sb_over_ab'), '.2f')}")
+            q = (b or {}).get("audiobridge_queues") or {}
+            comp["jitter"] = {
+                "switchboard": f"jitter_min_frames-jitter_max_frames = {a.sb_jitter} (20 ms frames, adaptive)",
+                "audiobridge": "default_prebuffering = 6 packets (1.1.2 default; not overridden)"
+                               + (f"; prebuffer-count read back {q.get('prebuffer_count')}, talker queue-in "
+                                  f"mean {q.get('talker_queue_in_mean', 0):.1f} (min {q.get('talker_queue_in_min')}, "
+                                  f"max {q.get('talker_queue_in_max')}) packets" if q else ""),
+            }
+            extra += f"; jitter: SB {a.sb_jitter} frames, AB prebuffer " + (
+                f"{q.get('prebuffer_count')} (queue-in mean {q.get('talker_queue_in_mean', 0):.1f})" if q else "6 (default)")
         if sc == "idle":
             if b and b.get("ok") and b.get("cpu_pct_per_1000_rooms") is not None:
                 proj = b["cpu_pct_per_1000_rooms"] * a.idle_target_rooms / 1000
@@ -172,6 +210,9 @@ def main():
         f"AudioBridge joins with quality={a.ab_quality} bitrate={a.ab_bitrate}",
         "rx pkts/exp: mix packets the load generator got back in the window / 50 per participant per s;",
         "voice: room 0 non-talkers' decoded frames louder than -60 dBov; echo: same for the lone talker (own voice back)",
+        "mouth-to-ear: talker sends a 200 ms 1 kHz burst each second; every listener decodes and times the first "
+        "frame above -30 dBov after >= 100 ms of quiet, minus the send time of the burst's first packet "
+        "(CLOCK_MONOTONIC, loopback); heard/exp = bursts x listeners",
         "",
     ]
     text = "\n".join(head + lines)

@@ -22,9 +22,14 @@
 #   BENCH_AB_QUALITY, BENCH_AB_BITRATE  AudioBridge encoder per join (default:
 #                            opus_complexity / opus_bitrate of the Switchboard
 #                            config, so both encode alike)
-#   BENCH_SCENARIOS ["small big record idle"]  subset to run (record: the
-#                            small scenario with every room's mix recorded to
-#                            WAV by each plugin's own recorder)
+#   BENCH_SCENARIOS ["small big record latency idle"]  subset to run (record:
+#                            the small scenario with every room's mix recorded
+#                            to WAV by each plugin's own recorder; latency:
+#                            mouth-to-ear through the mixer, tone bursts)
+#   BENCH_LATENCY_ROOMS [5]  3-party rooms of the latency scenario
+#   BENCH_LATENCY_WINDOW [15] its window (one burst per room per second)
+#   BENCH_LATENCY_FLOOR [60] -dBov of the noise between bursts (127: digital
+#                            silence)
 #   BENCH_BUDGET [290]       hard limit for the whole run, seconds (runs that
 #                            would not fit are skipped and shown as such)
 #   BENCH_JANUS_CMD          command that starts Janus in the foreground
@@ -49,7 +54,10 @@ IDLE_WINDOW="${BENCH_IDLE_WINDOW:-10}"
 SMALL_ROOMS="${BENCH_SMALL_ROOMS:-20}"
 IDLE_ROOMS="${BENCH_IDLE_ROOMS:-5000}"
 AB_IDLE_ROOMS="${BENCH_AB_IDLE_ROOMS:-1000}"
-SCENARIOS="${BENCH_SCENARIOS:-small big record idle}"
+SCENARIOS="${BENCH_SCENARIOS:-small big record latency idle}"
+LAT_ROOMS="${BENCH_LATENCY_ROOMS:-5}"
+LAT_WINDOW="${BENCH_LATENCY_WINDOW:-15}"
+LAT_FLOOR="${BENCH_LATENCY_FLOOR:-60}"
 BUDGET="${BENCH_BUDGET:-290}"
 # Ports of the bench's own Janus: away from the defaults (8088/7088/8188/8080,
 # 40000-40999) so that a dev Janus or e2e tests running on the same machine
@@ -72,6 +80,12 @@ conf_val() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p
 AB_QUALITY="${BENCH_AB_QUALITY:-$(conf_val opus_complexity)}"
 AB_BITRATE="${BENCH_AB_BITRATE:-$(conf_val opus_bitrate)}"
 AB_QUALITY="${AB_QUALITY:-10}"
+# Jitter buffers, shown beside the latency figures: Switchboard's bounds from
+# its config; AudioBridge rooms keep their default prebuffering (6 packets in
+# 1.1.2; loadgen passes no default_prebuffering / prebuffer) and loadgen reads
+# the value back from the Admin API (handle_info prebuffer-count).
+SB_JITTER_MIN="$(conf_val jitter_min_frames)"
+SB_JITTER_MAX="$(conf_val jitter_max_frames)"
 AB_BITRATE="${AB_BITRATE:-32000}"
 
 # --- the plugin (built only when missing: scripts/build.sh is the lead's build)
@@ -186,7 +200,7 @@ run_lg() {
 		log "  $label / $plugin FAILED (exit $rc); its log:"
 		sed 's/^/    /' "$work/$label-$plugin.log" | tail -15 >&2
 	else
-		python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print("  Janus CPU %.1f %% of one core over %.1f s; rx %d pkts; other clients'"'"' sessions: %d" % (d["janus_cpu_pct"], d["window_s"], d.get("rx_window_talkers",0)+d.get("rx_window_listeners",0), d.get("foreign_sessions_max",-1)))' \
+		python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); l=d.get("latency"); print("  Janus CPU %.1f %% of one core over %.1f s; rx %d pkts; other clients'"'"' sessions: %d" % (d["janus_cpu_pct"], d["window_s"], d.get("rx_window_talkers",0)+d.get("rx_window_listeners",0), d.get("foreign_sessions_max",-1)) + ("; mouth-to-ear p50 %.1f / p95 %.1f / max %.1f ms (%d of %d bursts)" % (l["p50_ms"], l["p95_ms"], l["max_ms"], l["samples"], l["expected"]) if l and l.get("samples") else ""))' \
 			"$work/$label-$plugin.json" >&2 || true
 	fi
 	if ! kill -0 "$janus_pid" 2>/dev/null; then
@@ -220,6 +234,11 @@ for sc in $SCENARIOS; do
 			if [ "$p" = switchboard ]; then recdir="$work/state/recordings"; else recdir="$work/recordings-$p"; fi
 			log "  recordings: $(find "$recdir" -name '*.wav' 2>/dev/null | wc -l) WAV files, $(du -sh "$recdir" 2>/dev/null | cut -f1)"
 			;;
+		latency)
+			run_lg latency "$p" 60 --rooms "$LAT_ROOMS" --per-room 3 --talkers 1 --latency \
+				--latency-floor "$LAT_FLOOR" --warmup "$WARMUP" --seconds "$LAT_WINDOW" \
+				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
+			;;
 		big)
 			run_lg big "$p" 90 --rooms 1 --per-room 20 --talkers 2 \
 				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
@@ -238,4 +257,5 @@ done
 log "done in $(($(date +%s) - t_start)) s"
 python3 "$bench/report.py" "$out" "$results/latest.json" \
 	--janus-pid "$janus_pid" --janus-info "$work/janus-info.json" \
-	--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE" --idle-target-rooms "$IDLE_ROOMS"
+	--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE" --idle-target-rooms "$IDLE_ROOMS" \
+	--sb-jitter "${SB_JITTER_MIN:-?}-${SB_JITTER_MAX:-?}"
