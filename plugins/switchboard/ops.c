@@ -341,13 +341,25 @@ const sb_op *sb_ops_find(const char *request)
 	return NULL;
 }
 
-json_t *sb_ops_run_trusted(json_t *request)
+json_t *sb_ops_run_trusted_later(json_t *request, sb_op_later *later)
 {
-	sb_op_ctx ctx = {.session = NULL, .admin = true};
+	sb_op_ctx ctx = {.session = NULL, .admin = true, .later = later};
 	json_t *r = sb_ops_dispatch(request, &ctx);
 	json_decref(ctx.jsep_out);
 	json_decref(request);
 	return r;
+}
+
+json_t *sb_ops_run_trusted(json_t *request)
+{
+	return sb_ops_run_trusted_later(request, NULL);
+}
+
+sb_op_later *sb_op_take_later(sb_op_ctx *ctx)
+{
+	sb_op_later *later = ctx->later;
+	ctx->later = NULL;
+	return later;
 }
 
 json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx)

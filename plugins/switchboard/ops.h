@@ -15,12 +15,28 @@
 struct sb_session;
 struct sb_room;
 
+/* An answer that comes later (one a language model writes).  Where the
+ * caller can wait — the Janus API (an event on the handle) and REST routes
+ * that answer asynchronously — the context offers one; an op that waits
+ * takes it (sb_op_take_later), returns NULL, and finishes it exactly once,
+ * from any thread.  Where nobody can wait (the Admin API) there is none,
+ * and the op answers at once with what it has. */
+typedef struct sb_op_later sb_op_later;
+struct sb_op_later {
+	/* Delivers answer (taken; an error object is fine) and frees later. */
+	void (*finish)(sb_op_later *later, json_t *answer);
+};
+
 typedef struct sb_op_ctx {
 	struct sb_session *session; /* the caller's Janus handle, or NULL */
 	bool admin;                 /* trusted (Admin API): secrets not asked */
 	json_t *jsep;               /* offer, borrowed */
 	json_t *jsep_out;           /* answer, owned by whoever made the ctx */
+	sb_op_later *later;         /* see above; NULL: the answer cannot wait */
 } sb_op_ctx;
+
+/* The context's later answer, now the op's; NULL when there is none. */
+sb_op_later *sb_op_take_later(sb_op_ctx *ctx);
 
 /* Answered later with an event on the Janus API (join, configure, leave). */
 #define SB_OP_ASYNC 0x1
@@ -72,6 +88,9 @@ json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
 /* Runs a request as a trusted caller (REST with the API key, a module on
  * its own behalf); takes ownership of request. */
 json_t *sb_ops_run_trusted(json_t *request);
+/* The same where the caller can wait: NULL when the op took later (it
+ * answers through it); otherwise later is still the caller's. */
+json_t *sb_ops_run_trusted_later(json_t *request, sb_op_later *later);
 /* {"switchboard":"event","error_code":code,"error":text} */
 json_t *sb_ops_error(sb_error code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The same with a name for programs ("invalid_state", "chat_not_held") and

@@ -14,14 +14,14 @@
 #include "events.h"
 #include "http.h"
 #include "mixer.h"
+#include "ops.h"
 #include "providers/chain.h"
 #include "providers/current.h"
-#include "reload.h"
 #include "providers/embedded.h"
 #include "providers/http_client.h"
 #include "providers/ws_client.h"
-#include "ops.h"
 #include "recording/recording_api.h"
+#include "reload.h"
 #include "rest.h"
 #include "room.h"
 #include "rtp_endpoint.h"
@@ -87,20 +87,37 @@ static void modules_finish(void)
 janus_plugin *create(void);
 static int sb_init(janus_callbacks *callback, const char *config_path);
 static void sb_destroy(void);
-static int sb_get_api_compatibility(void) { return JANUS_PLUGIN_API_VERSION; }
-static int sb_get_version(void) { return SB_PLUGIN_VERSION; }
-static const char *sb_get_version_string(void) { return SB_PLUGIN_VERSION_STRING; }
+static int sb_get_api_compatibility(void)
+{
+	return JANUS_PLUGIN_API_VERSION;
+}
+static int sb_get_version(void)
+{
+	return SB_PLUGIN_VERSION;
+}
+static const char *sb_get_version_string(void)
+{
+	return SB_PLUGIN_VERSION_STRING;
+}
 static const char *sb_get_description(void)
 {
 	return "Switchboard: rooms that mix audio for browsers, phones and AI agents.";
 }
-static const char *sb_get_name(void) { return SB_PLUGIN_NAME; }
-static const char *sb_get_author(void) { return SB_PLUGIN_AUTHOR; }
-static const char *sb_get_package(void) { return SB_PLUGIN_PACKAGE; }
+static const char *sb_get_name(void)
+{
+	return SB_PLUGIN_NAME;
+}
+static const char *sb_get_author(void)
+{
+	return SB_PLUGIN_AUTHOR;
+}
+static const char *sb_get_package(void)
+{
+	return SB_PLUGIN_PACKAGE;
+}
 static void sb_create_session(janus_plugin_session *handle, int *error);
-static struct janus_plugin_result *sb_handle_message(janus_plugin_session *handle,
-                                                     char *transaction, json_t *message,
-                                                     json_t *jsep);
+static struct janus_plugin_result *
+sb_handle_message(janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep);
 static json_t *sb_handle_admin_message(json_t *message);
 static void sb_setup_media(janus_plugin_session *handle);
 static void sb_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *packet);
@@ -112,28 +129,25 @@ static json_t *sb_query_session(janus_plugin_session *handle);
 /* JANUS_PLUGIN_INIT fills defaults first and lets us override them. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-static janus_plugin sb_plugin = JANUS_PLUGIN_INIT(
-        .init = sb_init,
-        .destroy = sb_destroy,
-        .get_api_compatibility = sb_get_api_compatibility,
-        .get_version = sb_get_version,
-        .get_version_string = sb_get_version_string,
-        .get_description = sb_get_description,
-        .get_name = sb_get_name,
-        .get_author = sb_get_author,
-        .get_package = sb_get_package,
-        .create_session = sb_create_session,
-        .handle_message = sb_handle_message,
-        .handle_admin_message = sb_handle_admin_message,
-        .setup_media = sb_setup_media,
-        .incoming_rtp = sb_incoming_rtp,
-        .incoming_rtcp = sb_incoming_rtcp,
-        .hangup_media = sb_hangup_media,
-        .destroy_session = sb_destroy_session,
-        .query_session = sb_query_session, );
+static janus_plugin sb_plugin =
+        JANUS_PLUGIN_INIT(.init = sb_init, .destroy = sb_destroy,
+                          .get_api_compatibility = sb_get_api_compatibility,
+                          .get_version = sb_get_version,
+                          .get_version_string = sb_get_version_string,
+                          .get_description = sb_get_description, .get_name = sb_get_name,
+                          .get_author = sb_get_author, .get_package = sb_get_package,
+                          .create_session = sb_create_session, .handle_message = sb_handle_message,
+                          .handle_admin_message = sb_handle_admin_message,
+                          .setup_media = sb_setup_media, .incoming_rtp = sb_incoming_rtp,
+                          .incoming_rtcp = sb_incoming_rtcp, .hangup_media = sb_hangup_media,
+                          .destroy_session = sb_destroy_session,
+                          .query_session = sb_query_session, );
 #pragma GCC diagnostic pop
 
-janus_plugin *create(void) { return &sb_plugin; }
+janus_plugin *create(void)
+{
+	return &sb_plugin;
+}
 
 const sb_settings *sb_plugin_settings;
 static sb_settings *settings;
@@ -173,6 +187,39 @@ static sb_session *lookup_session(janus_plugin_session *handle)
 		sb_session_ref(s);
 	g_mutex_unlock(&sessions_mutex);
 	return s;
+}
+
+/* An operation's later answer on the Janus API: an event on the handle,
+ * with the request's transaction. */
+typedef struct janus_later {
+	sb_op_later base;
+	sb_session *session;
+	char *transaction;
+} janus_later;
+
+static void janus_later_free(janus_later *l)
+{
+	sb_session_unref(l->session);
+	g_free(l->transaction);
+	g_free(l);
+}
+
+static void janus_later_finish(sb_op_later *later, json_t *answer)
+{
+	janus_later *l = (janus_later *)later;
+	sb_session_push_event(l->session, l->transaction, answer, NULL);
+	json_decref(answer);
+	janus_later_free(l);
+}
+
+static janus_later *janus_later_new(sb_session *s, const char *transaction)
+{
+	janus_later *l = g_new0(janus_later, 1);
+	l->base.finish = janus_later_finish;
+	sb_session_ref(s);
+	l->session = s;
+	l->transaction = g_strdup(transaction);
+	return l;
 }
 
 static gpointer handler_main(gpointer data)
@@ -229,7 +276,8 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 	}
 	if (!settings->api_key) {
 		settings->api_key = sb_auth_random_secret();
-		JANUS_LOG(LOG_WARN, "[switchboard] no api_key configured: generated one for this run: %s\n",
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] no api_key configured: generated one for this run: %s\n",
 		          settings->api_key);
 	}
 	sb_rooms_init(settings);
@@ -240,7 +288,8 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		return -1;
 	}
 	if (!sb_providers_current_init(settings->providers, settings->agent))
-		JANUS_LOG(LOG_ERR, "[switchboard] agent providers could not be set up: no AI agent\n");
+		JANUS_LOG(LOG_ERR,
+		          "[switchboard] agent providers could not be set up: no AI agent\n");
 	sb_agents_init();
 	sb_reload_ops_register(settings->config_folder);
 	/* Load the embedded speech engines now (about 0.35 s), not in the
@@ -248,18 +297,22 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 	char *engine_error = NULL;
 	if (!sb_pocketsphinx_preload(json_object_get(settings->providers, "pocketsphinx"), 2, true,
 	                             &engine_error)) {
-		JANUS_LOG(LOG_WARN, "[switchboard] pocketsphinx: %s\n", engine_error ? engine_error : "?");
+		JANUS_LOG(LOG_WARN, "[switchboard] pocketsphinx: %s\n",
+		          engine_error ? engine_error : "?");
 		g_clear_pointer(&engine_error, g_free);
 	}
 	if (!sb_espeak_init(&engine_error)) {
-		JANUS_LOG(LOG_WARN, "[switchboard] espeak-ng: %s\n", engine_error ? engine_error : "?");
+		JANUS_LOG(LOG_WARN, "[switchboard] espeak-ng: %s\n",
+		          engine_error ? engine_error : "?");
 		g_clear_pointer(&engine_error, g_free);
 	}
 	modules_start(settings);
 	create_configured_rooms();
 	if (!sb_http_start(settings)) {
 		/* Rooms still work through the Janus API; REST and pages do not. */
-		JANUS_LOG(LOG_ERR, "[switchboard] REST, pages and notifications are OFF: cannot listen on %s:%d\n",
+		JANUS_LOG(LOG_ERR,
+		          "[switchboard] REST, pages and notifications are OFF: cannot listen on "
+		          "%s:%d\n",
 		          settings->http_ip, settings->http_port);
 	}
 	handler_thread = g_thread_new("sb handler", handler_main, NULL);
@@ -361,14 +414,17 @@ static json_t *sb_query_session(janus_plugin_session *handle)
 		sb_participant_get_stats(p, &st);
 		sb_jitter_stats js;
 		sb_jitter_get_stats(p->jitter, &js);
-		json_object_set_new(info, "packets", json_pack("{sIsIsIsIsIsI}",
-		        "in", (json_int_t)st.packets_in, "invalid", (json_int_t)st.packets_invalid,
-		        "wrong_pt", (json_int_t)st.packets_wrong_pt,
-		        "dropped", (json_int_t)st.packets_dropped,
-		        "decode_errors", (json_int_t)st.decode_errors, "out", (json_int_t)st.packets_out));
-		json_object_set_new(info, "jitter", json_pack("{sIsIsIsi}",
-		        "lost", (json_int_t)js.lost, "recovered", (json_int_t)js.recovered,
-		        "late", (json_int_t)js.late, "depth", js.depth));
+		json_object_set_new(info, "packets",
+		                    json_pack("{sIsIsIsIsIsI}", "in", (json_int_t)st.packets_in,
+		                              "invalid", (json_int_t)st.packets_invalid, "wrong_pt",
+		                              (json_int_t)st.packets_wrong_pt, "dropped",
+		                              (json_int_t)st.packets_dropped, "decode_errors",
+		                              (json_int_t)st.decode_errors, "out",
+		                              (json_int_t)st.packets_out));
+		json_object_set_new(info, "jitter",
+		                    json_pack("{sIsIsIsi}", "lost", (json_int_t)js.lost,
+		                              "recovered", (json_int_t)js.recovered, "late",
+		                              (json_int_t)js.late, "depth", js.depth));
 		sb_room *room = sb_participant_room(p);
 		if (room) {
 			json_object_set_new(info, "room", json_string(room->name));
@@ -381,25 +437,25 @@ static json_t *sb_query_session(janus_plugin_session *handle)
 	return info;
 }
 
-static struct janus_plugin_result *sb_handle_message(janus_plugin_session *handle,
-                                                     char *transaction, json_t *message,
-                                                     json_t *jsep)
+static struct janus_plugin_result *
+sb_handle_message(janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep)
 {
 	if (g_atomic_int_get(&stopping) || !g_atomic_int_get(&initialized)) {
 		g_free(transaction);
 		json_decref(message);
 		json_decref(jsep);
-		return janus_plugin_result_new(JANUS_PLUGIN_ERROR,
-		                               g_atomic_int_get(&stopping) ? "Shutting down"
-		                                                           : "Plugin not initialized",
-		                               NULL);
+		return janus_plugin_result_new(
+		        JANUS_PLUGIN_ERROR,
+		        g_atomic_int_get(&stopping) ? "Shutting down" : "Plugin not initialized",
+		        NULL);
 	}
 	sb_session *s = lookup_session(handle);
 	if (!s) {
 		g_free(transaction);
 		json_decref(message);
 		json_decref(jsep);
-		return janus_plugin_result_new(JANUS_PLUGIN_ERROR, "No session associated with this handle", NULL);
+		return janus_plugin_result_new(JANUS_PLUGIN_ERROR,
+		                               "No session associated with this handle", NULL);
 	}
 	json_t *error = NULL;
 	const sb_op *op = NULL;
@@ -421,9 +477,19 @@ static struct janus_plugin_result *sb_handle_message(janus_plugin_session *handl
 	}
 	json_t *response = error;
 	if (!response) {
-		sb_op_ctx ctx = {.session = s, .jsep = NULL};
+		janus_later *later = janus_later_new(s, transaction);
+		sb_op_ctx ctx = {.session = s, .jsep = NULL, .later = &later->base};
 		response = sb_ops_dispatch(message, &ctx);
 		json_decref(ctx.jsep_out);
+		if (ctx.later)
+			janus_later_free(later); /* the op answered now */
+		if (!response) {                 /* it answers later, as an event */
+			sb_session_unref(s);
+			g_free(transaction);
+			json_decref(message);
+			json_decref(jsep);
+			return janus_plugin_result_new(JANUS_PLUGIN_OK_WAIT, NULL, NULL);
+		}
 	}
 	sb_session_unref(s);
 	g_free(transaction);

@@ -73,13 +73,40 @@ json_t *sb_rest_op_request(const sb_rest_request *req, const char *op)
 	return r;
 }
 
+/* An operation's later answer, sent as the route's asynchronous reply. */
+typedef struct rest_later {
+	sb_op_later base;
+	sb_rest_reply *reply;
+	int ok_status;
+} rest_later;
+
+static void rest_later_finish(sb_op_later *later, json_t *answer)
+{
+	rest_later *l = (rest_later *)later;
+	json_t *out = NULL;
+	int status = sb_rest_op_answer(answer, l->ok_status, &out);
+	sb_rest_finish(l->reply, status, out, NULL, NULL);
+	g_free(l);
+}
+
 int sb_rest_run_op(const sb_rest_request *req, const char *op, const char *param_name,
                    int ok_status, json_t **out)
 {
 	json_t *r = sb_rest_op_request(req, op);
 	if (param_name && req->param)
 		json_object_set_new(r, param_name, json_string(req->param));
-	return sb_rest_op_answer(sb_ops_run_trusted(r), ok_status, out);
+	rest_later *later = NULL;
+	if (req->reply) { /* an SB_REST_ASYNC route: the op may answer later */
+		later = g_new0(rest_later, 1);
+		later->base.finish = rest_later_finish;
+		later->reply = req->reply;
+		later->ok_status = ok_status;
+	}
+	json_t *answer = sb_ops_run_trusted_later(r, later ? &later->base : NULL);
+	if (!answer)
+		return 0; /* pending: the op finishes the reply */
+	g_free(later);
+	return sb_rest_op_answer(answer, ok_status, out);
 }
 
 static const char *body_string(const sb_rest_request *req, const char *name)

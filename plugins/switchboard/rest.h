@@ -79,7 +79,9 @@ int sb_rest_op_answer(json_t *r, int ok_status, json_t **out);
 json_t *sb_rest_op_request(const sb_rest_request *req, const char *op);
 /* Runs operation op as a trusted caller with the request's JSON body as
  * its fields (a copy: the body cannot pick another operation), plus the
- * path's {} under param_name when given; answers as sb_rest_op_answer. */
+ * path's {} under param_name when given; answers as sb_rest_op_answer.
+ * On an SB_REST_ASYNC route the op may answer later (ops.h sb_op_later):
+ * then it returns 0 and the reply is sent when the op finishes. */
 int sb_rest_run_op(const sb_rest_request *req, const char *op, const char *param_name,
                    int ok_status, json_t **out);
 

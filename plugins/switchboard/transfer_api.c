@@ -292,6 +292,33 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* An answer the model completes (summary or assist), on a provider thread. */
+typedef struct model_answer {
+	sb_op_later *later;
+	json_t *answer; /* the op's answer, without what the model writes */
+} model_answer;
+
+static void summary_written(void *user, json_t *summary)
+{
+	model_answer *m = user;
+	json_object_set_new(m->answer, "summary", summary);
+	m->later->finish(m->later, m->answer);
+	g_free(m);
+}
+
+static void assist_written(void *user, json_t *result)
+{
+	model_answer *m = user;
+	json_object_update(m->answer, result);
+	json_decref(result);
+	m->later->finish(m->later, m->answer);
+	g_free(m);
+}
+
+/* The call's summary: the extractive one at once, or — with a model
+ * configured and a caller who can wait (Janus API, REST) — the model's,
+ * later.  The Admin API gets the model's last one while nothing new was
+ * said (sb_transfer_summary caches it). */
 static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 {
 	sb_participant *me = NULL;
@@ -301,14 +328,29 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 	if (me)
 		sb_participant_unref(me);
 	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	const char *room = str(body, "room");
 	const char *error = NULL;
-	json_t *s = sb_transfer_summary(str(body, "room"), &error);
+	json_t *s = sb_transfer_summary(room, &error);
 	if (!s)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
 	json_t *r = sb_xfer_answer("summary");
-	json_object_set_new(r, "room", json_string(str(body, "room")));
-	json_object_set_new(r, "summary", s);
-	return r;
+	json_object_set_new(r, "room", json_string(room));
+	sb_op_later *later = sb_transfer_ai_enabled() ? sb_op_take_later(ctx) : NULL;
+	if (!later) {
+		json_object_set_new(r, "summary", s);
+		return r;
+	}
+	json_decref(s);
+	model_answer *m = g_new0(model_answer, 1);
+	m->later = later;
+	m->answer = r;
+	if (!sb_transfer_summary_async(room, summary_written, m)) { /* the room just went */
+		later->finish(later,
+		              sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room));
+		json_decref(r);
+		g_free(m);
+	}
+	return NULL;
 }
 
 static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
@@ -330,14 +372,26 @@ static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 	}
 	json_t *summary = NULL;
 	char *reply = sb_transfer_assist(room, str(body, "message"), &summary);
+	const char *local = reply ? reply : "I have nothing on that in the knowledge base.";
 	json_t *r = sb_xfer_answer("assist");
-	json_object_set_new(
-	        r, "reply",
-	        json_string(reply ? reply : "I have nothing on that in the knowledge base."));
+	json_object_set_new(r, "reply", json_string(local));
 	if (summary)
 		json_object_set_new(r, "summary", summary);
+	/* With a model configured and a caller who can wait, the model answers
+	 * (the knowledge base's reply is its fallback). */
+	sb_op_later *later = sb_transfer_ai_enabled() ? sb_op_take_later(ctx) : NULL;
+	if (!later) {
+		json_object_set_new(r, "provider", json_string("local"));
+		g_free(reply);
+		return r;
+	}
+	model_answer *m = g_new0(model_answer, 1);
+	m->later = later;
+	m->answer = r;
+	sb_transfer_ai_assist(str(body, "message"), json_object_get(r, "summary"), local,
+	                      assist_written, m);
 	g_free(reply);
-	return r;
+	return NULL;
 }
 
 static const sb_op transfer_ops[] = {
@@ -397,77 +451,12 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **t, c
 	return 200;
 }
 
-/* A REST answer written by the model (transfer_ai.h), on a provider
- * thread: {"room"?, "summary"} or {"reply", "provider", "summary"?}. */
-typedef struct ai_reply {
-	sb_rest_reply *reply;
-	json_t *answer; /* the op's answer, completed with the model's */
-} ai_reply;
-
-static void summary_answered(void *user, json_t *summary)
-{
-	ai_reply *a = user;
-	json_object_set_new(a->answer, "summary", summary);
-	sb_rest_finish(a->reply, 200, a->answer, NULL, NULL);
-	g_free(a);
-}
-
-static void assist_answered(void *user, json_t *result)
-{
-	ai_reply *a = user;
-	json_object_update(a->answer, result);
-	json_decref(result);
-	sb_rest_finish(a->reply, 200, a->answer, NULL, NULL);
-	g_free(a);
-}
-
-/* The op checks the request and gives the answer at hand; with a model
- * configured the answer is the model's, later (SB_REST_ASYNC). */
-static int route_summary(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	json_t *r = sb_ops_run_trusted(sb_rest_op_request(req, "summary"));
-	if (json_object_get(r, "error_code") || !sb_transfer_ai_enabled())
-		return sb_rest_op_answer(r, 200, out);
-	json_object_del(r, SB_EVENT_KEY);
-	json_object_del(r, "summary");
-	ai_reply *a = g_new0(ai_reply, 1);
-	a->reply = req->reply;
-	a->answer = r;
-	if (!sb_transfer_summary_async(str(r, "room"), summary_answered, a)) {
-		g_free(a);
-		json_decref(r);
-		*out = sb_http_error("room_not_found", "No such room");
-		return 404;
-	}
-	return 0;
-}
-
-static int route_chat(const sb_rest_request *req, json_t **out, char **t, const char **tt)
-{
-	(void)t, (void)tt;
-	json_t *r = sb_ops_run_trusted(sb_rest_op_request(req, "assist"));
-	if (json_object_get(r, "error_code") || !sb_transfer_ai_enabled()) {
-		if (!json_object_get(r, "error_code"))
-			json_object_set_new(r, "provider", json_string("local"));
-		return sb_rest_op_answer(r, 200, out);
-	}
-	json_object_del(r, SB_EVENT_KEY);
-	ai_reply *a = g_new0(ai_reply, 1);
-	a->reply = req->reply;
-	a->answer = r;
-	g_autofree char *local = g_strdup(str(r, "reply"));
-	sb_transfer_ai_assist(str(req->body, "message"), json_object_get(r, "summary"), local,
-	                      assist_answered, a);
-	return 0;
-}
-
 static const sb_rest_route transfer_routes[] = {
         {"POST", "/api/transfer/{}", route_transfer, 0, NULL},
         {"GET", "/api/transfers", route_transfers, 0, NULL},
         {"GET", "/api/transfers/{}", route_transfers, 0, NULL},
-        {"POST", "/api/generate-summary", route_summary, SB_REST_ASYNC, NULL},
-        {"POST", "/api/chat", route_chat, SB_REST_ASYNC, NULL},
+        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC, "summary"},
+        {"POST", "/api/chat", NULL, SB_REST_ASYNC, "assist"},
 };
 
 /* ---- hand-off and membership ---- */

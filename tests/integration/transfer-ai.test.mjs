@@ -16,7 +16,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL, API_KEY } from '../lib/janus.mjs';
+import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL, API_KEY, JanusHandle } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { SipPeer, RtpLeg, sdpOffer } from '../lib/sip.mjs';
 import { stub, sse, openaiChunks, openaiError } from './providers-lib.mjs';
@@ -143,6 +143,33 @@ test('chat: the AI assist answers through the model with the call summary in con
 	assert.equal((await rest('POST', '/api/chat', { room: 'nope', message: 'x' })).status, 404);
 });
 
+test('the Janus API gives a console agent the same answers: the model\'s, as an event', async () => {
+	const signin = await rest('POST', '/api/agents/signin', { agentId: 'zoe', name: 'Zoe' });
+	assert.equal(signin.status, 200, signin.text);
+	const h = await JanusHandle.attach();
+	try {
+		const joined = await h.requestAsync({ request: 'join', room: signin.json.desk, token: signin.json.token, display: 'Zoe' });
+		assert.equal(joined.data.switchboard, 'joined', JSON.stringify(joined.data));
+		const asked = modelRequests('assist').length;
+		// The answer cannot be synchronous: it is an event with the transaction.
+		const assist = await h.requestAsync({ request: 'assist', room: ROOM, message: 'what should I offer him?' }, null, 10000);
+		assert.equal(assist.data.switchboard, 'assist');
+		assert.equal(assist.data.reply, ASSIST_REPLY);
+		assert.equal(assist.data.provider, 'openai');
+		assert.equal(modelRequests('assist').length, asked + 1);
+		await rest('POST', '/api/transcript', { room: ROOM, speaker: 'Caller', text: 'and I want a refund' });
+		const summary = await h.requestAsync({ request: 'summary', room: ROOM }, null, 10000);
+		assert.equal(summary.data.switchboard, 'summary');
+		assert.equal(summary.data.summary.provider, 'openai', JSON.stringify(summary.data));
+		assert.equal(summary.data.summary.issue, MODEL_SUMMARY.issue);
+		// Bad input still answers at once, with the error.
+		const bad = await h.requestAsync({ request: 'summary', room: 'no-such-room' });
+		assert.equal(bad.data.error_code, 486);
+	} finally {
+		await h.destroy();
+	}
+});
+
 test('a phone transfer: the model\'s summary replaces the one at hand; the AI agent keeps the caller company; history has it all', async () => {
 	const b = await new RtpLeg().start();
 	legs.push(b);
@@ -241,7 +268,7 @@ test('a failing provider: the extractive summary and the knowledge base, saying 
 	mode = 'ok';
 	// Counted.
 	const m = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } }).then((r) => r.text());
-	assert.match(m, /switchboard_transfer_ai_answers_total\{by="model"\} 3\n/);
+	assert.match(m, /switchboard_transfer_ai_answers_total\{by="model"\} 5\n/);
 	assert.match(m, /switchboard_transfer_ai_answers_total\{by="fallback"\} 3\n/);
 	// Recovered: the model's again.
 	await say('Caller', 'thanks');
