@@ -461,91 +461,54 @@ static const sb_rest_route transfer_routes[] = {
 
 /* ---- hand-off and membership ---- */
 
-typedef struct handoff {
-	char *room;
-	char *conversation; /* a chat (WhatsApp) instead of a room */
-	json_t *details;
-} handoff;
-
-static void handoff_free(gpointer data)
+/* A bus notification, on the transfer thread: the AI agent asked for a
+ * human (a room, or a WhatsApp chat), or a phone target's call progressed. */
+static gboolean bus_event_run(gpointer data)
 {
-	handoff *h = data;
-	g_free(h->room);
-	g_free(h->conversation);
-	json_decref(h->details);
-	g_free(h);
-}
-
-static gboolean handoff_run(gpointer data)
-{
-	handoff *h = data;
-	if (h->conversation) {
-		/* The chat's module put its messages and summary in details. */
-		sb_queue_add_entry("whatsapp", h->conversation, "handoff_requested", h->details);
+	json_t *n = data;
+	const char *room_name = str(n, "room");
+	if (!g_strcmp0(str(n, "type"), "call_status")) {
+		const char *call_id = str(n, "call_id"), *status = str(n, "status");
+		guint64 participant = !strcmp(status, "answered")
+		                              ? sb_transfer_env_call_participant(room_name, call_id)
+		                              : 0;
+		sb_transfer_call_status(call_id, status, participant);
 		return G_SOURCE_REMOVE;
 	}
-	sb_room *room = sb_room_find(h->room);
+	json_t *details = json_object_get(n, "details");
+	if (!room_name) {
+		/* The chat's module put its messages and summary in details. */
+		sb_queue_add_entry("whatsapp", str(n, "conversation"), "handoff_requested",
+		                   details);
+		return G_SOURCE_REMOVE;
+	}
+	sb_room *room = sb_room_find(room_name);
 	if (room) {
-		json_t *details = h->details ? json_deep_copy(h->details) : json_object();
-		json_t *s = sb_transfer_summary(h->room, NULL);
-		if (s)
-			json_object_set_new(details, "summary", s);
-		sb_queue_add(h->room, "handoff_requested", details);
-		json_decref(details);
+		json_t *queued = details ? json_deep_copy(details) : json_object();
+		json_t *summary = sb_transfer_summary(room_name, NULL);
+		if (summary)
+			json_object_set_new(queued, "summary", summary);
+		sb_queue_add(room_name, "handoff_requested", queued);
+		json_decref(queued);
 		sb_room_unref(room);
 	}
 	return G_SOURCE_REMOVE;
 }
 
-typedef struct call_status {
-	char *call_id, *status, *room;
-} call_status;
-
-static void call_status_free(gpointer data)
-{
-	call_status *c = data;
-	g_free(c->call_id);
-	g_free(c->status);
-	g_free(c->room);
-	g_free(c);
-}
-
-/* A phone target's progress, on the transfer thread. */
-static gboolean call_status_run(gpointer data)
-{
-	call_status *c = data;
-	guint64 participant = !strcmp(c->status, "answered")
-	                              ? sb_transfer_env_call_participant(c->room, c->call_id)
-	                              : 0;
-	sb_transfer_call_status(c->call_id, c->status, participant);
-	return G_SOURCE_REMOVE;
-}
-
-/* Bus listener: the AI agent asked for a human (agent.c publishes
- * handoff_requested), or an outbound call progressed (call_status, for
- * phone targets).  Only queues: the work runs on the transfer thread. */
+/* Bus listener: picks the notifications the transfer module acts on and
+ * queues a copy of each; the work runs on the transfer thread. */
 static void on_bus(json_t *n, void *user)
 {
 	(void)user;
-	if (!g_strcmp0(str(n, "type"), "call_status") && str(n, "call_id") && str(n, "status") &&
-	    !g_strcmp0(str(n, "direction"), "outbound")) {
-		call_status *c = g_new0(call_status, 1);
-		c->call_id = g_strdup(str(n, "call_id"));
-		c->status = g_strdup(str(n, "status"));
-		c->room = g_strdup(str(n, "room"));
-		sb_transfer_env_invoke(call_status_run, c, call_status_free);
-		return;
-	}
-	const char *chat = str(n, "room") ? NULL : str(n, "conversation");
-	if (g_strcmp0(str(n, "type"), "handoff_requested") != 0 || (!str(n, "room") && !chat))
-		return;
-	if (chat && g_strcmp0(str(n, "interface"), "whatsapp") != 0)
-		return;
-	handoff *h = g_new0(handoff, 1);
-	h->room = g_strdup(str(n, "room"));
-	h->conversation = g_strdup(chat);
-	h->details = json_incref(json_object_get(n, "details"));
-	sb_transfer_env_invoke(handoff_run, h, handoff_free);
+	const char *type = str(n, "type");
+	bool progress = !g_strcmp0(type, "call_status") && str(n, "call_id") && str(n, "status") &&
+	                !g_strcmp0(str(n, "direction"), "outbound");
+	bool handoff = !g_strcmp0(type, "handoff_requested") &&
+	               (str(n, "room") ||
+	                (str(n, "conversation") && !g_strcmp0(str(n, "interface"), "whatsapp")));
+	if (progress || handoff)
+		sb_transfer_env_invoke(bus_event_run, json_deep_copy(n),
+		                       (GDestroyNotify)json_decref);
 }
 
 static void on_member(sb_room *room, sb_participant *p, sb_member_change change, void *user)
