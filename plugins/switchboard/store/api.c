@@ -222,11 +222,9 @@ static int route_recordings(const sb_rest_request *req, json_t **out, char **tex
 	if (!store)
 		return store_off(out);
 	char *error = NULL;
-	json_t *call = sb_query_call(store, req->param, &error);
-	if (!call)
+	int known = sb_query_call_exists(store, req->param, &error);
+	if (known < 0)
 		return failed(out, error);
-	bool known = !json_is_null(call);
-	json_decref(call);
 	if (!known) {
 		*out = sb_http_error("not_found", "No such call");
 		return 404;
