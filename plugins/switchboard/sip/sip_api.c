@@ -25,6 +25,15 @@ static const char *str(json_t *body, const char *name)
 	return json_string_value(json_object_get(body, name));
 }
 
+/* The fields that name a call (call_key): its call_id, or a participant id
+ * in a room. */
+#define CALL_FIELDS                                                                                \
+	{"room", SB_F_STRING, false, SB_ROOM_NAME_MAX, 0},                                         \
+	        {"call_id", SB_F_STRING, false, 128, 0},                                           \
+	{                                                                                          \
+		"id", SB_F_INTEGER, false, (json_int_t)1 << 53, 1                                  \
+	}
+
 /* The call named by call_id, or by the participant id in a room. */
 static char *call_key(json_t *body)
 {
@@ -68,10 +77,7 @@ static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
-	static const sb_field fields[] = {{"room", SB_F_STRING, false, SB_ROOM_NAME_MAX, 0},
-	                                  {"call_id", SB_F_STRING, false, 128, 0},
-	                                  {"id", SB_F_INTEGER, false, (json_int_t)1 << 53, 1},
-	                                  {NULL, 0, 0, 0, 0}};
+	static const sb_field fields[] = {CALL_FIELDS, {NULL, 0, 0, 0, 0}};
 	json_t *err = sb_ops_check_fields(body, fields);
 	if (err)
 		return err;
@@ -88,9 +94,7 @@ static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
 static json_t *op_refer(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
-	static const sb_field fields[] = {{"room", SB_F_STRING, false, SB_ROOM_NAME_MAX, 0},
-	                                  {"call_id", SB_F_STRING, false, 128, 0},
-	                                  {"id", SB_F_INTEGER, false, (json_int_t)1 << 53, 1},
+	static const sb_field fields[] = {CALL_FIELDS,
 	                                  {"uri", SB_F_STRING, false, TARGET_MAX, 0},
 	                                  {"number", SB_F_STRING, false, 20, 0},
 	                                  {NULL, 0, 0, 0, 0}};
@@ -116,11 +120,8 @@ static json_t *op_refer(json_t *body, sb_op_ctx *ctx)
 static json_t *op_dtmf(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
-	static const sb_field fields[] = {{"room", SB_F_STRING, false, SB_ROOM_NAME_MAX, 0},
-	                                  {"call_id", SB_F_STRING, false, 128, 0},
-	                                  {"id", SB_F_INTEGER, false, (json_int_t)1 << 53, 1},
-	                                  {"digits", SB_F_STRING, true, 32, 0},
-	                                  {NULL, 0, 0, 0, 0}};
+	static const sb_field fields[] = {
+	        CALL_FIELDS, {"digits", SB_F_STRING, true, 32, 0}, {NULL, 0, 0, 0, 0}};
 	json_t *err = sb_ops_check_fields(body, fields);
 	if (err)
 		return err;
