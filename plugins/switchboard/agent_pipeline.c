@@ -152,9 +152,21 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	p->reply = g_string_new(NULL);
 	p->sentence = g_string_new(NULL);
 	g_queue_init(&p->sentences);
+	sb_provider_snapshot *now = sb_providers_current();
+	if (!now) {
+		*error = g_strdup("providers are not set up");
+		sb_pipeline_free(p);
+		return NULL;
+	}
+	/* The knowledge base in force, parsed once; a room that names another
+	 * file gets that one read. */
+	const char *kb_path = config_string(config, "knowledge_base", NULL);
 	char *kb_error = NULL;
-	p->kb = sb_kb_load(config_string(config, "knowledge_base", sb_kb_default_path()),
-	                   &kb_error);
+	if (now->knowledge &&
+	    !g_strcmp0(kb_path, config_string(now->agent, "knowledge_base", NULL)))
+		p->kb = json_incref(now->knowledge);
+	else
+		p->kb = sb_kb_load(kb_path ? kb_path : sb_kb_default_path(), &kb_error);
 	if (!p->kb) {
 		JANUS_LOG(LOG_WARN, "[switchboard] agent: no knowledge base (%s)\n",
 		          kb_error ? kb_error : "?");
@@ -183,12 +195,6 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	for (int k = 0; k < SB_KIND_COUNT; k++) {
 		memset(&opt[k], 0, sizeof(opt[k]));
 		sb_chain_options_from_json(&opt[k], config, (sb_provider_kind)k);
-	}
-	sb_provider_snapshot *now = sb_providers_current();
-	if (!now) {
-		*error = g_strdup("providers are not set up");
-		sb_pipeline_free(p);
-		return NULL;
 	}
 	json_t *names = sb_agent_chain_names(config, "stt");
 	p->stt = sb_stt_chain_build(now->set, names, &opt[SB_KIND_STT], error);

@@ -287,11 +287,10 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		sb_mixer_stop();
 		return -1;
 	}
-	if (!sb_providers_current_init(settings->providers, settings->agent))
+	if (!sb_reload_init(settings))
 		JANUS_LOG(LOG_ERR,
 		          "[switchboard] agent providers could not be set up: no AI agent\n");
 	sb_agents_init();
-	sb_reload_ops_register(settings->config_folder);
 	/* Load the embedded speech engines now (about 0.35 s), not in the
 	 * first call's face. */
 	char *engine_error = NULL;

@@ -13,6 +13,31 @@
 
 static char *config_folder; /* where the plugin read its config file */
 
+/* The knowledge base the [agent] section names (or the embedded one),
+ * parsed; NULL with *error when it cannot be read.  *path: which file. */
+static json_t *load_knowledge(json_t *agent, char **path, char **error)
+{
+	const char *configured = json_string_value(json_object_get(agent, "knowledge_base"));
+	*path = g_strdup(configured && *configured ? configured : sb_kb_default_path());
+	return sb_kb_load(*path, error);
+}
+
+/* A snapshot of these sections with their knowledge base (an unreadable
+ * one is logged: the agent then has none, as before a reload). */
+static sb_provider_snapshot *snapshot_of(json_t *providers, json_t *agent)
+{
+	char *path = NULL, *error = NULL;
+	json_t *kb = load_knowledge(agent, &path, &error);
+	if (!kb)
+		JANUS_LOG(LOG_WARN, "[switchboard] knowledge base %s: %s\n", path,
+		          error ? error : "?");
+	sb_provider_snapshot *s = sb_provider_snapshot_new(providers, agent, kb);
+	json_decref(kb);
+	g_free(path);
+	g_free(error);
+	return s;
+}
+
 /* reload_kb: reads and checks the agent's knowledge base again; agents and
  * dialogs that start from now on, and the local model's next answers, use
  * it.  A broken file changes nothing and says what is wrong. */
@@ -20,26 +45,30 @@ static json_t *op_reload_kb(json_t *body, sb_op_ctx *ctx)
 {
 	(void)body, (void)ctx;
 	sb_provider_snapshot *now = sb_providers_current();
-	const char *configured =
-	        now ? json_string_value(json_object_get(now->agent, "knowledge_base")) : NULL;
-	char *path = g_strdup(configured && *configured ? configured : sb_kb_default_path());
-	sb_provider_snapshot_unref(now);
-	char *error = NULL;
-	json_t *kb = sb_kb_load(path, &error);
+	if (!now)
+		return sb_ops_error(SB_ERROR_UNKNOWN, "Providers are not set up");
+	char *path = NULL, *error = NULL;
+	json_t *kb = load_knowledge(now->agent, &path, &error);
+	json_t *r;
 	if (!kb) {
-		json_t *r = sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                         "Knowledge base not reloaded: %s", error ? error : "?");
-		g_free(error);
-		g_free(path);
-		return r;
+		r = sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Knowledge base not reloaded: %s",
+		                 error ? error : "?");
+	} else {
+		sb_provider_snapshot *fresh =
+		        sb_provider_snapshot_new(now->providers, now->agent, kb);
+		if (fresh)
+			sb_providers_current_set(fresh);
+		sb_provider_snapshot_unref(fresh);
+		sb_llm_local_forget_kb();
+		r = json_pack("{sssssisi}", "switchboard", "success", "knowledge_base", path,
+		              "intents", (int)json_array_size(json_object_get(kb, "intents")),
+		              "faqs", (int)json_array_size(json_object_get(kb, "faqs")));
+		JANUS_LOG(LOG_INFO, "[switchboard] knowledge base %s reloaded\n", path);
 	}
-	sb_llm_local_forget_kb();
-	json_t *r = json_pack("{sssssisi}", "switchboard", "success", "knowledge_base", path,
-	                      "intents", (int)json_array_size(json_object_get(kb, "intents")),
-	                      "faqs", (int)json_array_size(json_object_get(kb, "faqs")));
+	sb_provider_snapshot_unref(now);
 	json_decref(kb);
-	JANUS_LOG(LOG_INFO, "[switchboard] knowledge base %s reloaded\n", path);
 	g_free(path);
+	g_free(error);
 	return r;
 }
 
@@ -84,7 +113,7 @@ static json_t *op_reload_providers(json_t *body, sb_op_ctx *ctx)
 	sb_settings *fresh = sb_settings_load(folder);
 	if (!fresh)
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Out of memory");
-	sb_provider_snapshot *candidate = sb_provider_snapshot_new(fresh->providers, fresh->agent);
+	sb_provider_snapshot *candidate = snapshot_of(fresh->providers, fresh->agent);
 	sb_settings_free(fresh);
 	if (!candidate)
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Out of memory");
@@ -117,9 +146,15 @@ static const sb_op ops[] = {
         {"reload_providers", op_reload_providers, SB_OP_ADMIN},
 };
 
-void sb_reload_ops_register(const char *folder)
+bool sb_reload_init(const sb_settings *settings)
 {
 	g_free(config_folder);
-	config_folder = g_strdup(folder);
+	config_folder = g_strdup(settings->config_folder);
 	sb_ops_register(ops, G_N_ELEMENTS(ops));
+	sb_provider_snapshot *first = snapshot_of(settings->providers, settings->agent);
+	if (!first)
+		return false;
+	sb_providers_current_set(first);
+	sb_provider_snapshot_unref(first);
+	return true;
 }

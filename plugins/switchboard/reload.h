@@ -1,12 +1,17 @@
-/* Operations that apply configuration changes without a restart:
+/* The provider configuration in force (providers/current.h): its first
+ * load at start-up, and the operations that change it without a restart —
  * reload_kb (the agent's knowledge base) and reload_providers (the
  * [providers] and [agent] sections of the config file).  Admin only;
- * through the Janus Admin API, the Janus API with the admin key, and
- * POST /api/admin. */
+ * through the Janus Admin API and POST /api/admin. */
 #ifndef SB_RELOAD_H
 #define SB_RELOAD_H
 
-/* folder: where the config file is (NULL: defaults only). */
-void sb_reload_ops_register(const char *folder);
+#include <stdbool.h>
+
+#include "settings.h"
+
+/* Puts the settings' sections and knowledge base in force and registers
+ * the reload operations; false when out of memory. */
+bool sb_reload_init(const sb_settings *settings);
 
 #endif

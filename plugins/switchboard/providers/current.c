@@ -13,10 +13,11 @@ static GMutex lock;
 static struct snapshot_box *current;
 static unsigned generations;
 
-static struct snapshot_box *box_new(json_t *providers, json_t *agent)
+static struct snapshot_box *box_new(json_t *providers, json_t *agent, json_t *knowledge)
 {
 	struct snapshot_box *b = g_new0(struct snapshot_box, 1);
 	b->refs = 1;
+	b->snapshot.knowledge = knowledge ? json_incref(knowledge) : NULL;
 	b->snapshot.providers = providers ? json_deep_copy(providers) : json_object();
 	b->snapshot.agent = agent ? json_deep_copy(agent) : json_object();
 	b->snapshot.set = sb_provider_set_new(b->snapshot.providers);
@@ -35,17 +36,8 @@ void sb_provider_snapshot_unref(sb_provider_snapshot *snapshot)
 	sb_provider_set_free(b->snapshot.set);
 	json_decref(b->snapshot.providers);
 	json_decref(b->snapshot.agent);
+	json_decref(b->snapshot.knowledge);
 	g_free(b);
-}
-
-bool sb_providers_current_init(json_t *providers, json_t *agent)
-{
-	sb_provider_snapshot *s = sb_provider_snapshot_new(providers, agent);
-	if (!s)
-		return false;
-	sb_providers_current_set(s);
-	sb_provider_snapshot_unref(s);
-	return true;
 }
 
 void sb_providers_current_deinit(void)
@@ -77,9 +69,9 @@ json_t *sb_agent_chain_names(json_t *agent_config, const char *kind)
 	                                          : "espeak-ng");
 }
 
-sb_provider_snapshot *sb_provider_snapshot_new(json_t *providers, json_t *agent)
+sb_provider_snapshot *sb_provider_snapshot_new(json_t *providers, json_t *agent, json_t *knowledge)
 {
-	struct snapshot_box *b = box_new(providers, agent);
+	struct snapshot_box *b = box_new(providers, agent, knowledge);
 	return b ? &b->snapshot : NULL;
 }
 

@@ -1,5 +1,6 @@
 /* The provider configuration in force: the [providers] and [agent]
- * sections as read at start-up, or by the last reload.
+ * sections as read at start-up, or by the last reload, with the knowledge
+ * base the [agent] section names, parsed once (reload.c loads them).
  *
  * A reload replaces them as a whole.  Agents, dialogs and summaries that
  * are already running keep the chains they built (chains copy their
@@ -19,11 +20,10 @@ typedef struct sb_provider_snapshot {
 	sb_provider_set *set;
 	json_t *agent;       /* the [agent] section (strings and lists, as in the file) */
 	json_t *providers;   /* the [providers] section */
+	json_t *knowledge;   /* the [agent] knowledge base, parsed; NULL when unreadable */
 	unsigned generation; /* 1 at start-up, +1 per reload: lets users rebuild */
 } sb_provider_snapshot;
 
-/* Borrowed sections; the snapshot keeps its own references. */
-bool sb_providers_current_init(json_t *providers, json_t *agent);
 void sb_providers_current_deinit(void);
 
 /* New reference (NULL before init or after deinit). */
@@ -35,9 +35,10 @@ void sb_provider_snapshot_unref(sb_provider_snapshot *snapshot);
  * embedded default (pocketsphinx, local, espeak-ng).  New reference. */
 json_t *sb_agent_chain_names(json_t *agent_config, const char *kind);
 
-/* A snapshot of these sections (borrowed; copied), not in force yet: a
- * reload checks it before putting it in force.  NULL when out of memory. */
-sb_provider_snapshot *sb_provider_snapshot_new(json_t *providers, json_t *agent);
+/* A snapshot of these sections (borrowed; copied) and knowledge base
+ * (borrowed; referenced, may be NULL), not in force yet: a reload checks
+ * it before putting it in force.  NULL when out of memory. */
+sb_provider_snapshot *sb_provider_snapshot_new(json_t *providers, json_t *agent, json_t *knowledge);
 /* Puts the snapshot in force (takes a reference of its own). */
 void sb_providers_current_set(sb_provider_snapshot *snapshot);
 

@@ -8,7 +8,6 @@
 #include "providers/chain.h"
 #include "providers/current.h"
 #include "providers/embedded.h"
-#include "providers/kb.h"
 #include "twilio.h"
 
 #define APOLOGY "Sorry, I cannot answer right now. Please try again in a moment."
@@ -35,20 +34,6 @@ struct sb_dialog {
 	void *user;
 };
 
-/* The knowledge base the [agent] section in force names (a small file,
- * read again so that reload_kb reaches new dialogs); NULL when unreadable. */
-static json_t *knowledge_in_force(json_t *agent)
-{
-	const char *path = json_string_value(json_object_get(agent, "knowledge_base"));
-	char *error = NULL;
-	json_t *kb = sb_kb_load(path && *path ? path : sb_kb_default_path(), &error);
-	if (!kb)
-		JANUS_LOG(LOG_WARN, "[switchboard] twilio: no knowledge base (%s)\n",
-		          error ? error : "?");
-	g_free(error);
-	return kb;
-}
-
 sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, void *user)
 {
 	sb_dialog *d = g_new0(sb_dialog, 1);
@@ -73,7 +58,7 @@ sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, vo
 		          error ? error : "?");
 		g_clear_pointer(&error, g_free);
 	}
-	d->knowledge = knowledge_in_force(agent);
+	d->knowledge = now && now->knowledge ? json_incref(now->knowledge) : NULL;
 	const char *persona = json_string_value(json_object_get(agent, "persona"));
 	char *facts = d->knowledge ? json_dumps(d->knowledge, JSON_COMPACT) : NULL;
 	bool chat = !strcmp(channel, "chat");
@@ -306,17 +291,15 @@ char *sb_dialog_summary(sb_dialog *d)
 
 json_t *sb_dialog_summary_of(sb_dialog *d, json_t *transcript)
 {
-	json_t *kb = NULL;
-	if (!d) {
-		sb_provider_snapshot *now = sb_providers_current();
-		kb = knowledge_in_force(now ? now->agent : NULL);
-		sb_provider_snapshot_unref(now);
-	}
-	json_t *s = sb_local_summary(d ? d->knowledge : kb, d ? d->memory : NULL,
+	sb_provider_snapshot *now = d ? NULL : sb_providers_current();
+	json_t *s = sb_local_summary(d     ? d->knowledge
+	                             : now ? now->knowledge
+	                                   : NULL,
+	                             d ? d->memory : NULL,
 	                             transcript ? transcript
 	                             : d        ? d->history
 	                                        : NULL);
-	json_decref(kb);
+	sb_provider_snapshot_unref(now);
 	if (s)
 		json_object_set_new(s, "provider", json_string("local"));
 	return s;
