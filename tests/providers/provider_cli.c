@@ -29,8 +29,8 @@
 #include "providers/chain.h"
 #include "providers/cloud_util.h"
 #include "providers/config.h"
-#include "providers/http_client.h"
-#include "providers/ws_client.h"
+#include "net/http_client.h"
+#include "net/ws_client.h"
 
 /* The cloud implementations only (the plugin's registry.c also has the
  * embedded ones). */

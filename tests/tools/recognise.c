@@ -9,7 +9,7 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "providers/embedded.h"
+#include "embedded/embedded.h"
 
 typedef struct result {
 	GMutex lock;

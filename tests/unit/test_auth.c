@@ -2,7 +2,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "api/auth.h"
 
 #define SECRET "unit-test-secret"
 

@@ -6,7 +6,7 @@
 
 #include <glib.h>
 
-#include "providers/embedded.h"
+#include "embedded/embedded.h"
 
 #ifndef SB_SOURCE_DIR
 #define SB_SOURCE_DIR "."

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "hold.h"
+#include "room/hold.h"
 
 static double power_at(const int16_t *x, int n, double freq, int rate)
 {

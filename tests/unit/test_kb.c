@@ -10,7 +10,7 @@
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
 
-#include "providers/embedded.h"
+#include "embedded/embedded.h"
 
 #ifndef SB_SOURCE_DIR
 #define SB_SOURCE_DIR "."

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "mix.h"
+#include "room/mix.h"
 
 #define N 960
 

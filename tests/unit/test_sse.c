@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "providers/sse.h"
+#include "net/sse.h"
 
 typedef struct {
 	GString *log;

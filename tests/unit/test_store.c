@@ -11,7 +11,7 @@
 #include <glib/gstdio.h>
 #include <jansson.h>
 
-#include "events.h"
+#include "core/events.h"
 #include "store/queries.h"
 #include "store/records.h"
 #include "store/store.h"

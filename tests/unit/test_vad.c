@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <math.h>
 
-#include "vad.h"
+#include "media/vad.h"
 
 #define RATE 16000
 #define FRAME 320

@@ -1,4 +1,4 @@
-#include "dtmf.h"
+#include "media/dtmf.h"
 
 #include <ctype.h>
 #include <stdlib.h>

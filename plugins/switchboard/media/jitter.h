@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "media/codec.h"
 
 typedef struct sb_jitter sb_jitter;
 

@@ -1,4 +1,4 @@
-#include "srtp.h"
+#include "media/srtp.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * providers, and the public functions.  The machinery is chain_core.c. */
 #include <string.h>
 
-#include "chain_internal.h"
+#include "providers/chain_internal.h"
 
 #define STT_KEEP_SAMPLES (30 * SB_AGENT_RATE) /* audio kept for a replay */
 

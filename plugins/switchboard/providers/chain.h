@@ -42,8 +42,8 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "provider.h"
+#include "providers/config.h"
+#include "providers/provider.h"
 
 typedef struct sb_chain_options {
 	/* LLM: first text or tool; TTS: first audio; STT: the final after an

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_internal.h"
+#include "providers/chain_internal.h"
 
 enum { BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN };
 typedef enum { DENY, ALLOW, ALLOW_TRIAL } allow_t;

@@ -6,8 +6,8 @@
 
 #include <glib.h>
 
-#include "chain.h"
-#include "cloud_util.h"
+#include "providers/chain.h"
+#include "providers/cloud_util.h"
 
 #define CHAIN_DEFAULT_TIMEOUT_MS 5000
 #define CHAIN_DEFAULT_THRESHOLD 3

@@ -1,5 +1,5 @@
 /* Helpers shared by the cloud providers and the chains (cloud_util.h). */
-#include "cloud_util.h"
+#include "providers/cloud_util.h"
 
 #include <errno.h>
 #include <stdlib.h>

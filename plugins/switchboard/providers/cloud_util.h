@@ -12,8 +12,8 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "http_client.h"
-#include "provider.h"
+#include "net/http_client.h"
+#include "providers/provider.h"
 
 /* ---- event gate ----
  * Every event a module delivers to its user goes through enter/leave.

@@ -1,13 +1,13 @@
 /* Provider configs from the [providers] section and the environment
  * (config.h). */
-#include "config.h"
+#include "providers/config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include "cloud_util.h"
+#include "providers/cloud_util.h"
 
 #define KIND_BIT(k) (1u << (k))
 #define ALL_KINDS (KIND_BIT(SB_KIND_STT) | KIND_BIT(SB_KIND_LLM) | KIND_BIT(SB_KIND_TTS))

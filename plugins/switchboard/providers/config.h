@@ -26,7 +26,7 @@
 
 #include <jansson.h>
 
-#include "provider.h"
+#include "providers/provider.h"
 
 typedef enum sb_provider_kind {
 	SB_KIND_STT = 0,

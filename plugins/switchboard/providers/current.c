@@ -1,4 +1,4 @@
-#include "current.h"
+#include "providers/current.h"
 
 #include <string.h>
 

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "config.h"
+#include "providers/config.h"
 
 typedef struct sb_provider_snapshot {
 	sb_provider_set *set;

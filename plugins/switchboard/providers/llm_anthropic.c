@@ -15,10 +15,10 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "cloud_util.h"
-#include "http_client.h"
-#include "provider.h"
-#include "sse.h"
+#include "providers/cloud_util.h"
+#include "net/http_client.h"
+#include "providers/provider.h"
+#include "net/sse.h"
 
 #define MAX_ERROR_BODY (64 * 1024)
 #define API_VERSION "2023-06-01"

@@ -2,7 +2,7 @@
  * (stt_pocketsphinx.c, llm_openai.c, …) and exports one descriptor. */
 #include <string.h>
 
-#include "provider.h"
+#include "providers/provider.h"
 
 extern const sb_stt_provider sb_stt_pocketsphinx;
 extern const sb_stt_provider sb_stt_deepgram;

@@ -11,9 +11,9 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "cloud_util.h"
-#include "http_client.h"
-#include "provider.h"
+#include "providers/cloud_util.h"
+#include "net/http_client.h"
+#include "providers/provider.h"
 
 #define MAX_SECONDS 120
 #define MIN_SAMPLES (SB_AGENT_RATE / 5) /* the API refuses clips under 0.1 s */

@@ -11,9 +11,9 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "cloud_util.h"
-#include "provider.h"
-#include "tts_http.h"
+#include "providers/cloud_util.h"
+#include "providers/provider.h"
+#include "providers/tts_http.h"
 
 static sb_tts_job *elevenlabs_speak(const sb_provider_config *cfg, const char *text,
                                     const sb_tts_events *events, void *user, char **error)

@@ -1,13 +1,13 @@
 /* Streaming PCM text-to-speech over HTTP, shared by the OpenAI and
  * ElevenLabs providers (tts_http.h). */
-#include "tts_http.h"
+#include "providers/tts_http.h"
 
 #include <string.h>
 
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
-#include "cloud_util.h"
+#include "providers/cloud_util.h"
 
 #define MAX_ERROR_BODY (64 * 1024)
 

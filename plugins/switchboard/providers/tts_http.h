@@ -7,8 +7,8 @@
 #ifndef SB_TTS_HTTP_H
 #define SB_TTS_HTTP_H
 
-#include "http_client.h"
-#include "provider.h"
+#include "net/http_client.h"
+#include "providers/provider.h"
 
 sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
                               const char *const *headers, const char *body, int in_rate,

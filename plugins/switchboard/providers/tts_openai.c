@@ -11,9 +11,9 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "cloud_util.h"
-#include "provider.h"
-#include "tts_http.h"
+#include "providers/cloud_util.h"
+#include "providers/provider.h"
+#include "providers/tts_http.h"
 
 #define OPENAI_PCM_RATE 24000
 

@@ -17,7 +17,7 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "../room.h"
+#include "room/room.h"
 
 typedef enum { SB_REC_WAV = 0, SB_REC_OGG } sb_rec_format;
 

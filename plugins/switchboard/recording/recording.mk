@@ -1,7 +1,5 @@
-# Room recordings: the recorder (a tap on the room's mix, a writer thread),
-# the WAV and Opus-in-Ogg writers, the operations and REST route.  Included
-# from the top-level Makefile.am after check_PROGRAMS and SB_TEST_CFLAGS /
-# SB_TEST_LIBS are set; paths relative to the top of the tree.
+# recording: the recorder (a tap on a room's mix, the writer thread), the
+# WAV and Opus-in-Ogg writers, its ops and REST route.
 
 SB_REC_WRITERS = \
 	plugins/switchboard/recording/wav.c plugins/switchboard/recording/wav.h \

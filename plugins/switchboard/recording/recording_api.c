@@ -1,18 +1,18 @@
 /* The recorder's faces: the start_recording / stop_recording operations
  * (Janus API, Admin API, REST), POST /rooms/{name}/recording, the [recording]
  * configuration and the module's lifecycle. */
-#include "recording_api.h"
+#include "recording/recording_api.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "../auth.h"
-#include "../http.h"
-#include "../ops.h"
-#include "../rest.h"
-#include "../room.h"
-#include "recorder.h"
+#include "api/auth.h"
+#include "api/http.h"
+#include "api/ops.h"
+#include "api/rest.h"
+#include "room/room.h"
+#include "recording/recorder.h"
 
 static bool started;
 

@@ -8,7 +8,7 @@
 
 #include <glib.h>
 
-#include "../settings.h"
+#include "core/settings.h"
 
 bool sb_recording_module_start(const sb_settings *settings);
 void sb_recording_module_stop(void);

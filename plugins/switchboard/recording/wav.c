@@ -1,5 +1,5 @@
 /* WAV writer (see wav.h). */
-#include "wav.h"
+#include "recording/wav.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "acl.h"
+#include "sip/acl.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
-#include "rtp_endpoint.h"
+#include "core/events.h"
+#include "endpoints/rtp_endpoint.h"
 
 static GMutex mutex;
 static GHashTable *calls; /* id -> sip_call* (strong) */

@@ -11,7 +11,7 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "participant.h"
+#include "room/participant.h"
 #include "sip/sdp.h"
 
 typedef enum {

@@ -4,13 +4,13 @@
 
 #include <debug.h>
 
-#include "agent.h"
-#include "events.h"
+#include "agent/agent.h"
+#include "core/events.h"
 #include "media/dtmf.h"
 #include "media/srtp.h"
-#include "room.h"
-#include "rtp_endpoint.h"
-#include "sb.h"
+#include "room/room.h"
+#include "endpoints/rtp_endpoint.h"
+#include "core/sb.h"
 
 static const sip_config *config;
 static guint64 dtmf_received, legs_ended;

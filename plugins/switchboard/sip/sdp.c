@@ -1,4 +1,4 @@
-#include "sdp.h"
+#include "sip/sdp.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,4 +1,6 @@
-# The SIP trunk bridge (sofia-sip): sources into the plugin, unit tests.
+# sip: the SIP trunk bridge (sofia-sip): the UA thread, calls and legs,
+# SDP offer/answer, allow-list and rate limit, digest, its ops and routes.
+
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/sip/sip.c plugins/switchboard/sip/sip.h \
 	plugins/switchboard/sip/sip_config.c plugins/switchboard/sip/sip_config.h \
@@ -8,10 +10,8 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/sip/sdp.c plugins/switchboard/sip/sdp.h \
 	plugins/switchboard/sip/acl.c plugins/switchboard/sip/acl.h \
 	plugins/switchboard/sip/digest.c plugins/switchboard/sip/digest.h
-plugins_switchboard_libjanus_switchboard_la_SOURCES += \
-	plugins/switchboard/media/srtp.c plugins/switchboard/media/srtp.h
-plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SOFIA_CFLAGS) $(SRTP_CFLAGS)
-plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS) $(SRTP_LIBS)
+plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SOFIA_CFLAGS)
+plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS)
 
 check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c \

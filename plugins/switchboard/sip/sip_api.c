@@ -5,10 +5,10 @@
  * hangup and the /phone routes when it is "twilio". */
 #include <string.h>
 
-#include "http.h"
-#include "ops.h"
-#include "rest.h"
-#include "sb.h"
+#include "api/http.h"
+#include "api/ops.h"
+#include "api/rest.h"
+#include "core/sb.h"
 #include "sip/leg.h"
 
 #define TARGET_MAX 256

@@ -5,7 +5,7 @@
 
 #include <debug.h>
 
-#include "sb.h"
+#include "core/sb.h"
 
 static char *dup_or_null(const char *v)
 {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "media/codec.h"
-#include "settings.h"
+#include "core/settings.h"
 
 #define SIP_MAX_X_HEADERS 20
 

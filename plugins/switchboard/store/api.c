@@ -1,5 +1,5 @@
 /* REST routes over the records, and the store module's lifecycle. */
-#include "api.h"
+#include "store/api.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,14 +7,14 @@
 
 #include <debug.h>
 
-#include "../auth.h"
-#include "../http.h"
-#include "../ops.h"
-#include "../recording/recorder.h"
-#include "../rest.h"
-#include "queries.h"
-#include "records.h"
-#include "store.h"
+#include "api/auth.h"
+#include "api/http.h"
+#include "api/ops.h"
+#include "recording/recorder.h"
+#include "api/rest.h"
+#include "store/queries.h"
+#include "store/records.h"
+#include "store/store.h"
 
 static sb_store *store;
 static char *unavailable; /* why the store is off, for 503 answers */

@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "../settings.h"
+#include "core/settings.h"
 
 bool sb_store_module_start(const sb_settings *settings);
 void sb_store_module_stop(void);

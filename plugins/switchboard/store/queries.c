@@ -1,4 +1,4 @@
-#include "queries.h"
+#include "store/queries.h"
 
 #include <math.h>
 #include <string.h>

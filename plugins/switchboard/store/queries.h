@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define SB_CALLS_LIMIT_MAX 200
 

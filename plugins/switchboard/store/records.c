@@ -1,9 +1,9 @@
 /* Call records from bus events (see records.h). */
-#include "records.h"
+#include "store/records.h"
 
 #include <string.h>
 
-#include "../events.h"
+#include "core/events.h"
 
 typedef struct call_state {
 	char *id;

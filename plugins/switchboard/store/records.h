@@ -8,7 +8,7 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "store.h"
+#include "store/store.h"
 
 /* Subscribes to the bus; node names this process in the records. */
 void sb_records_start(sb_store *store, const char *node);

@@ -1,12 +1,12 @@
 /* The store's writer thread and its bounded queue (see store.h). */
-#include "store.h"
+#include "store/store.h"
 
 #include <string.h>
 
 #include <debug.h>
 #include <glib.h>
 
-#include "store_backend.h"
+#include "store/store_backend.h"
 
 typedef struct write_item {
 	char *sql;

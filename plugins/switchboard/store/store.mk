@@ -1,7 +1,5 @@
-# Call records: the store (SQLite, PostgreSQL), records from the event bus,
-# read queries and analytics, the REST routes and admin operations, the
-# room recorder.  Included from the top-level Makefile.am (see
-# providers/embedded.mk for the conventions).
+# store: call records — SQLite/PostgreSQL backends, the writer thread,
+# records from the bus, read queries and analytics, REST and admin ops.
 
 SB_STORE_SOURCES = \
 	plugins/switchboard/store/store.c plugins/switchboard/store/store.h \
@@ -19,7 +17,7 @@ plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SQLITE_LIBS) $(PQ_LIBS)
 # set (tests/integration/store-postgres.test.mjs runs it so).
 check_PROGRAMS += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c $(SB_STORE_SOURCES) \
-	plugins/switchboard/events.c plugins/switchboard/events.h
+	plugins/switchboard/core/events.c plugins/switchboard/core/events.h
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANUS_CPPFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(PQ_CFLAGS)
 tests_unit_test_store_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) $(PQ_LIBS)

@@ -1,14 +1,14 @@
-#include "dialog.h"
+#include "twilio/dialog.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "http.h"
+#include "api/http.h"
 #include "providers/chain.h"
 #include "providers/current.h"
-#include "providers/embedded.h"
-#include "twilio.h"
+#include "embedded/embedded.h"
+#include "twilio/twilio.h"
 
 #define APOLOGY "Sorry, I cannot answer right now. Please try again in a moment."
 

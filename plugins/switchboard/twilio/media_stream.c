@@ -1,18 +1,18 @@
-#include "media_stream.h"
+#include "twilio/media_stream.h"
 
 #include <string.h>
 
 #include <debug.h>
 #include <libsoup/soup.h>
 
-#include "agent.h"
-#include "events.h"
-#include "http.h"
+#include "agent/agent.h"
+#include "core/events.h"
+#include "api/http.h"
 #include "media/rtp.h"
-#include "participant.h"
-#include "room.h"
-#include "twilio.h"
-#include "voice.h"
+#include "room/participant.h"
+#include "room/room.h"
+#include "twilio/twilio.h"
+#include "twilio/voice.h"
 
 #define MAX_MESSAGE 16384 /* a 20 ms frame is ~250 bytes of JSON */
 #define MAX_PAYLOAD 1600  /* 200 ms of μ-law */

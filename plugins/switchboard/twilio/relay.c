@@ -1,14 +1,14 @@
-#include "relay.h"
+#include "twilio/relay.h"
 
 #include <string.h>
 
 #include <debug.h>
 #include <libsoup/soup.h>
 
-#include "dialog.h"
-#include "events.h"
-#include "http.h"
-#include "twilio.h"
+#include "twilio/dialog.h"
+#include "core/events.h"
+#include "api/http.h"
+#include "twilio/twilio.h"
 
 #define MAX_MESSAGE 65536
 #define MAX_BAD_IN_A_ROW 10

@@ -1,12 +1,12 @@
-#include "rest_client.h"
+#include "twilio/rest_client.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "http.h"
-#include "providers/http_client.h"
-#include "twilio.h"
+#include "api/http.h"
+#include "net/http_client.h"
+#include "twilio/twilio.h"
 
 #define MAX_ATTEMPTS 3
 #define FIRST_BACKOFF_MS 200

@@ -1,4 +1,4 @@
-#include "signature.h"
+#include "twilio/signature.h"
 
 #include <string.h>
 

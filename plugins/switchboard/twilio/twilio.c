@@ -1,18 +1,18 @@
-#include "twilio.h"
+#include "twilio/twilio.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "dialog.h"
-#include "events.h"
-#include "http.h"
-#include "media_stream.h"
-#include "ops.h"
-#include "relay.h"
-#include "signature.h"
-#include "voice.h"
-#include "whatsapp.h"
+#include "twilio/dialog.h"
+#include "core/events.h"
+#include "api/http.h"
+#include "twilio/media_stream.h"
+#include "api/ops.h"
+#include "twilio/relay.h"
+#include "twilio/signature.h"
+#include "twilio/voice.h"
+#include "twilio/whatsapp.h"
 
 static sb_twilio_config cfg;
 static GMutex calls_mutex;

@@ -9,8 +9,8 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "rest.h"
-#include "settings.h"
+#include "api/rest.h"
+#include "core/settings.h"
 
 typedef struct sb_twilio_config {
 	char *account_sid;

@@ -1,7 +1,5 @@
-# Twilio: signatures, TwiML, voice webhooks, Media Streams,
-# ConversationRelay, WhatsApp and the REST client.  Included from the
-# top-level Makefile.am after check_PROGRAMS and SB_TEST_CFLAGS/SB_TEST_LIBS
-# are set; paths relative to the top of the tree.
+# twilio: signatures, TwiML, voice/status webhooks, Media Streams,
+# ConversationRelay, WhatsApp and the REST client.
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/twilio/signature.c plugins/switchboard/twilio/signature.h \
@@ -13,15 +11,7 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/twilio/media_stream.c plugins/switchboard/twilio/media_stream.h \
 	plugins/switchboard/twilio/relay.c plugins/switchboard/twilio/relay.h \
 	plugins/switchboard/twilio/whatsapp.c plugins/switchboard/twilio/whatsapp.h \
-	plugins/switchboard/twilio/whatsapp_chat.c plugins/switchboard/twilio/whatsapp_chat.h \
-	plugins/switchboard/agent_heard.c plugins/switchboard/agent_heard.h
-
-# What the caller heard of the agent (Media Streams marks); used by agent.c.
-check_PROGRAMS += tests/unit/test_agent_heard
-tests_unit_test_agent_heard_SOURCES = tests/unit/test_agent_heard.c \
-	plugins/switchboard/agent_heard.c
-tests_unit_test_agent_heard_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
-tests_unit_test_agent_heard_LDADD = $(SB_TEST_LIBS)
+	plugins/switchboard/twilio/whatsapp_chat.c plugins/switchboard/twilio/whatsapp_chat.h
 
 check_PROGRAMS += tests/unit/test_twilio_signature tests/unit/test_twilio_twiml
 tests_unit_test_twilio_signature_SOURCES = tests/unit/test_twilio_signature.c \

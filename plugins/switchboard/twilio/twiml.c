@@ -1,4 +1,4 @@
-#include "twiml.h"
+#include "twilio/twiml.h"
 
 #include <string.h>
 

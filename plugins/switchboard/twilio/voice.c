@@ -1,16 +1,16 @@
-#include "voice.h"
+#include "twilio/voice.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "http.h"
-#include "ops.h"
-#include "rest_client.h"
-#include "room.h"
-#include "signature.h"
-#include "twilio.h"
-#include "twiml.h"
+#include "api/http.h"
+#include "api/ops.h"
+#include "twilio/rest_client.h"
+#include "room/room.h"
+#include "twilio/signature.h"
+#include "twilio/twilio.h"
+#include "twilio/twiml.h"
 
 static const char *const terminal_statuses[] = {"completed", "busy", "failed", "no-answer",
                                                 "canceled"};

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "rest.h"
+#include "api/rest.h"
 
 void sb_twilio_voice_register(void);
 void sb_twilio_voice_stop(void);

@@ -1,19 +1,19 @@
-#include "whatsapp.h"
-#include "whatsapp_chat.h"
+#include "twilio/whatsapp.h"
+#include "twilio/whatsapp_chat.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "dialog.h"
-#include "events.h"
-#include "http.h"
-#include "ops.h"
-#include "presence.h"
-#include "rest_client.h"
-#include "twilio.h"
-#include "twiml.h"
-#include "voice.h"
+#include "twilio/dialog.h"
+#include "core/events.h"
+#include "api/http.h"
+#include "api/ops.h"
+#include "console/presence.h"
+#include "twilio/rest_client.h"
+#include "twilio/twilio.h"
+#include "twilio/twiml.h"
+#include "twilio/voice.h"
 
 #define MAX_CONVERSATIONS 10000
 #define QUEUE_LAST 10 /* of them shown in the console's queue */

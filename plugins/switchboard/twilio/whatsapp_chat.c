@@ -1,18 +1,18 @@
-#include "whatsapp_chat.h"
+#include "twilio/whatsapp_chat.h"
 
 #include <stdarg.h>
 #include <string.h>
 
 #include <debug.h>
 
-#include "events.h"
-#include "http.h"
-#include "ops.h"
-#include "participant.h"
-#include "presence.h"
-#include "sb.h"
-#include "twilio.h"
-#include "webrtc.h"
+#include "core/events.h"
+#include "api/http.h"
+#include "api/ops.h"
+#include "room/participant.h"
+#include "console/presence.h"
+#include "core/sb.h"
+#include "twilio/twilio.h"
+#include "endpoints/webrtc.h"
 
 /* ---- a human agent holds the chat (console ops) ----
  *

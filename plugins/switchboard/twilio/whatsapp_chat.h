@@ -10,8 +10,8 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "dialog.h"
-#include "rest.h"
+#include "twilio/dialog.h"
+#include "api/rest.h"
 
 #define SB_WA_MAX_BODY 1600                     /* Twilio's limit for a message body */
 #define SB_WA_WINDOW_US (24 * G_TIME_SPAN_HOUR) /* free-form replies after a user's message */

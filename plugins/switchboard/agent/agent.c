@@ -1,0 +1,779 @@
+#include "agent/agent.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <debug.h>
+#include <speex/speex_resampler.h>
+
+#include "agent/agent_heard.h"
+#include "agent/agent_pipeline.h"
+#include "agent/agent_voice.h"
+#include "core/background.h"
+#include "core/events.h"
+#include "media/codec.h"
+#include "room/participant.h"
+#include "providers/chain.h"
+#include "providers/current.h"
+#include "providers/provider.h"
+#include "media/vad.h"
+
+#define AGENT_RATE SB_AGENT_RATE
+#define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
+#define PREROLL_FRAMES 15             /* 300 ms before the onset */
+#define MAX_QUEUED_FRAMES 250         /* 5 s of input backlog */
+
+typedef enum { LISTENING = 0, THINKING, SPEAKING } agent_state;
+static const char *state_names[] = {"listening", "thinking", "speaking"};
+
+typedef enum {
+	MSG_AUDIO,
+	MSG_SAY,
+	MSG_DTMF,
+	MSG_STOP,
+	MSG_PIPELINE, /* an event from a provider, see agent_pipeline.h */
+	MSG_HEARD,    /* a listener heard our speech up to chunk `samples` */
+} msg_kind;
+
+typedef struct agent_msg {
+	msg_kind kind;
+	int16_t *pcm;
+	int samples;
+	guint64 speaker;
+	char *text;
+	sb_pipeline_event event;
+} agent_msg;
+
+typedef struct sb_agent {
+	sb_participant *p; /* weak: p owns us through p->transport */
+	sb_room *room;     /* strong while the thread runs */
+	GAsyncQueue *queue;
+	volatile gint stopping;
+	volatile gint queued_frames;
+	int room_rate;
+
+	/* Agent thread only. */
+	sb_pipeline *pipeline;
+	SpeexResamplerState *down;
+	sb_vad vad;
+	int16_t preroll[PREROLL_FRAMES][AGENT_FRAME];
+	int preroll_pos, preroll_len;
+	agent_state state;
+	GHashTable *speakers; /* speaker id -> frames heard in this utterance */
+	gint64 speech_end_us;
+	bool first_audio_sent;
+	char *name;
+	int onset_ms, barge_in_onset_ms;
+	bool end_call_closes_room; /* [agent] end_call, room overrides included */
+	char *pending_tool;        /* to do once what was said has been heard */
+	/* The turn in progress, for its agent_turn record. */
+	char *turn_user;
+	int turn_latency;
+	json_t *pending_args;
+	/* What the caller heard (agent_heard.h); the answer's transcript line
+	 * waits for it while marks are in use. */
+	sb_heard *heard;
+	char *held_said;
+	sb_agent_voice *voice; /* what we say, on its way to the mixer */
+} sb_agent;
+
+static GMutex agents_mutex;
+static GCond agents_cond;
+static int running_agents;
+static sb_agent_stats stats;
+
+static void agent_msg_free(agent_msg *m)
+{
+	if (!m)
+		return;
+	g_free(m->pcm);
+	g_free(m->text);
+	sb_pipeline_event_clear(&m->event);
+	g_free(m);
+}
+
+/* Mixer thread: the next frame of our voice. */
+static bool agent_pull_pcm(sb_participant *p, int16_t *frame, int samples)
+{
+	return sb_agent_voice_pull(((sb_agent *)p->transport)->voice, frame, samples);
+}
+
+/* Mixer thread: our mix-minus for this frame, queued for the agent thread. */
+static void agent_push_pcm(sb_participant *p, const int16_t *mix, int samples, guint64 speaker)
+{
+	sb_agent *a = p->transport;
+	if (g_atomic_int_get(&a->stopping))
+		return;
+	if (g_atomic_int_get(&a->queued_frames) >= MAX_QUEUED_FRAMES) {
+		__atomic_add_fetch(&stats.frames_dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	agent_msg *m = g_new0(agent_msg, 1);
+	m->kind = MSG_AUDIO;
+	m->pcm = g_memdup2(mix, (gsize)samples * sizeof(int16_t));
+	m->samples = samples;
+	m->speaker = speaker;
+	g_atomic_int_inc(&a->queued_frames);
+	g_async_queue_push(a->queue, m);
+}
+
+/* ---- events to the room and the notification bus ---- */
+
+static void set_state(sb_agent *a, agent_state state, int latency_ms)
+{
+	if (a->state == state)
+		return;
+	a->state = state;
+	json_t *ev = sb_room_event(a->room, "agent");
+	json_object_set_new(ev, "state", json_string(state_names[state]));
+	json_object_set_new(ev, "id", json_integer((json_int_t)a->p->id));
+	if (latency_ms >= 0)
+		json_object_set_new(ev, "latency_ms", json_integer(latency_ms));
+	sb_room_broadcast(a->room, ev, a->p);
+	json_decref(ev);
+	json_t *n = json_pack("{ssss}", "room", a->room->name, "state", state_names[state]);
+	if (latency_ms >= 0)
+		json_object_set_new(n, "latency_ms", json_integer(latency_ms));
+	sb_events_publish("agent_state", n);
+}
+
+static void announce_action(sb_agent *a, const char *action, json_t *details)
+{
+	json_t *ev = sb_room_event(a->room, "agent");
+	json_object_set_new(ev, "action", json_string(action));
+	if (details)
+		json_object_set(ev, "details", details);
+	sb_room_broadcast(a->room, ev, a->p);
+	json_decref(ev);
+	json_t *n = json_pack("{ssss}", "room", a->room->name, "action", action);
+	if (details)
+		json_object_set(n, "details", details);
+	sb_events_publish(!strcmp(action, "transfer") ? "handoff_requested" : "agent_action", n);
+}
+
+static const char *display_of(sb_agent *a, guint64 id, char *buf, size_t len)
+{
+	sb_participant *p = id ? sb_room_find_participant(a->room, id) : NULL;
+	if (!p) {
+		g_strlcpy(buf, "caller", len);
+		return buf;
+	}
+	g_mutex_lock(&p->mutex);
+	g_strlcpy(buf, p->display ? p->display : "caller", len);
+	g_mutex_unlock(&p->mutex);
+	sb_participant_unref(p);
+	return buf;
+}
+
+/* A transcript line to the room, the bus and, when final, the record. */
+static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, const char *text,
+                       bool final)
+{
+	json_t *ev = sb_room_event(a->room, "transcript");
+	json_object_set_new(ev, "speaker", json_string(speaker));
+	json_object_set_new(ev, "speaker_id", json_integer((json_int_t)speaker_id));
+	json_object_set_new(ev, "text", json_string(text));
+	json_object_set_new(ev, "final", json_boolean(final));
+	sb_room_broadcast(a->room, ev, a->p);
+	json_decref(ev);
+	sb_events_publish("transcript", json_pack("{sssssIsssb}", "room", a->room->name, "speaker",
+	                                          speaker, "speaker_id", (json_int_t)speaker_id,
+	                                          "text", text, "final", final));
+	if (!final)
+		return;
+	json_t *line =
+	        json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)speaker_id,
+	                  "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
+	g_mutex_lock(&a->room->mutex);
+	json_array_append_new(a->room->transcript, line);
+	g_mutex_unlock(&a->room->mutex);
+}
+
+/* ---- turns ---- */
+
+/* agent_turn for the call record: one per caller turn answered (or cut
+ * off), with the providers that actually served it. */
+static void turn_done(sb_agent *a, const char *agent_text, bool interrupted)
+{
+	if (!a->turn_user)
+		return;
+	json_t *n = sb_pipeline_turn_providers(a->pipeline);
+	if (!n)
+		n = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
+	json_t *turn = json_pack("{sssisbss}", "room", a->room->name, "latency_ms", a->turn_latency,
+	                         "interrupted", interrupted, "user_text", a->turn_user);
+	json_object_update(n, turn);
+	json_decref(turn);
+	json_object_set_new(n, "agent_text", agent_text ? json_string(agent_text) : json_null());
+	if (a->turn_latency < 0)
+		json_object_set_new(n, "latency_ms", json_null());
+	sb_events_publish("agent_turn", n);
+	g_clear_pointer(&a->turn_user, g_free);
+}
+
+static guint64 main_speaker(sb_agent *a)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	guint64 best = 0;
+	int most = 0;
+	g_hash_table_iter_init(&it, a->speakers);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		if (GPOINTER_TO_INT(value) > most) {
+			most = GPOINTER_TO_INT(value);
+			best = *(guint64 *)key;
+		}
+	}
+	return best;
+}
+
+/* The held answer line, in full: it was all heard, or a new turn began. */
+static void said_flush(sb_agent *a)
+{
+	if (!a->held_said)
+		return;
+	transcript(a, a->p->id, a->name, a->held_said, true);
+	turn_done(a, a->held_said, false);
+	g_clear_pointer(&a->held_said, g_free);
+}
+
+/* Mixer → agent thread → listeners: a chunk has been played out; a Media
+ * Stream marks it (agent_speech) and confirms it once heard. */
+static void announce_played(sb_agent *a)
+{
+	unsigned chunk = sb_heard_take_played(a->heard);
+	if (chunk)
+		sb_events_publish("agent_speech",
+		                  json_pack("{sssIsi}", "room", a->room->name, "participant",
+		                            (json_int_t)a->p->id, "chunk", (int)chunk));
+	if (a->held_said && sb_heard_all(a->heard))
+		said_flush(a);
+}
+
+/* Stops talking at once: the caller has the floor. */
+static void barge_in(sb_agent *a, gint64 onset_us)
+{
+	bool audible = !sb_agent_voice_empty(a->voice);
+	sb_agent_voice_clear(a->voice);
+	char *spoken = sb_pipeline_interrupt(a->pipeline);
+	if (sb_heard_active(a->heard)) {
+		/* A listener tells what was played: keep only that. */
+		g_free(spoken);
+		spoken = sb_heard_answer(a->heard);
+		sb_pipeline_heard(a->pipeline, spoken);
+		if (a->held_said && *spoken) {
+			char *line = g_strdup_printf("%s [interrupted]", spoken);
+			transcript(a, a->p->id, a->name, line, true);
+			g_free(line);
+		}
+		g_clear_pointer(&a->held_said, g_free);
+	}
+	g_free(a->pending_tool); /* the caller had more to say */
+	json_decref(a->pending_args);
+	a->pending_tool = NULL;
+	a->pending_args = NULL;
+	__atomic_add_fetch(&stats.barge_ins, 1, __ATOMIC_RELAXED);
+	gint64 now = g_get_monotonic_time();
+	json_t *d = json_pack("{sbsI}", "audible", audible, "stop_ms",
+	                      (json_int_t)((now - onset_us) / 1000));
+	if (spoken && *spoken)
+		json_object_set_new(d, "interrupted_reply", json_string(spoken));
+	turn_done(a, spoken, true);
+	announce_action(a, "interrupted", d);
+	json_decref(d);
+	g_free(spoken);
+	set_state(a, LISTENING, -1);
+}
+
+static void feed_stt(sb_agent *a, const int16_t *pcm)
+{
+	sb_pipeline_audio(a->pipeline, pcm, AGENT_FRAME);
+}
+
+static void on_audio(sb_agent *a, agent_msg *m)
+{
+	int16_t pcm[AGENT_FRAME];
+	if (a->room_rate == AGENT_RATE && m->samples == AGENT_FRAME) {
+		memcpy(pcm, m->pcm, sizeof(pcm));
+	} else {
+		spx_uint32_t in_len = (spx_uint32_t)m->samples, out_len = AGENT_FRAME;
+		speex_resampler_process_int(a->down, 0, m->pcm, &in_len, pcm, &out_len);
+		for (int i = (int)out_len; i < AGENT_FRAME; i++)
+			pcm[i] = 0;
+	}
+	/* The echo guard: while we talk, a caller must be louder than what an
+	 * echo of us would be. */
+	float floor_db = a->state == SPEAKING && sb_agent_voice_level_db(a->voice) > -90.0f
+	                         ? sb_agent_voice_level_db(a->voice) - 10.0f
+	                         : -INFINITY;
+	/* Over our own voice a shorter onset stops us sooner (the echo guard
+	 * above keeps our echo out); otherwise the longer one ignores coughs. */
+	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
+	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
+	if (ev == SB_VAD_SPEECH_START) {
+		gint64 onset = g_get_monotonic_time() - (gint64)a->vad.cfg.onset_ms * 1000;
+		if (a->state != LISTENING)
+			barge_in(a, onset);
+		g_hash_table_remove_all(a->speakers);
+		/* The words began before the onset was confirmed. */
+		for (int i = 0; i < a->preroll_len; i++) {
+			int idx = (a->preroll_pos - a->preroll_len + i + PREROLL_FRAMES) %
+			          PREROLL_FRAMES;
+			feed_stt(a, a->preroll[idx]);
+		}
+	}
+	if (ev == SB_VAD_SPEECH_START || ev == SB_VAD_SPEECH || ev == SB_VAD_SPEECH_END) {
+		feed_stt(a, pcm);
+		if (m->speaker) {
+			guint64 *key = g_memdup2(&m->speaker, sizeof(m->speaker));
+			int seen = GPOINTER_TO_INT(g_hash_table_lookup(a->speakers, key));
+			g_hash_table_replace(a->speakers, key, GINT_TO_POINTER(seen + 1));
+		}
+	}
+	if (ev == SB_VAD_SPEECH_END) {
+		a->speech_end_us = g_get_monotonic_time() - (gint64)a->vad.cfg.hangover_ms * 1000;
+		sb_pipeline_end_of_speech(a->pipeline);
+	}
+	memcpy(a->preroll[a->preroll_pos], pcm, sizeof(pcm));
+	a->preroll_pos = (a->preroll_pos + 1) % PREROLL_FRAMES;
+	if (a->preroll_len < PREROLL_FRAMES)
+		a->preroll_len++;
+}
+
+static void finish_action(sb_agent *a, const char *tool, json_t *args)
+{
+	if (!tool)
+		return;
+	if (!strcmp(tool, "transfer_to_human")) {
+		announce_action(a, "transfer", args);
+	} else if (!strcmp(tool, "end_call")) {
+		announce_action(a, "end_call", args);
+		if (a->end_call_closes_room) {
+			sb_room_destroy(a->room);
+		} else {
+			g_atomic_int_set(&a->room->agent_enabled, 0);
+			sb_room_remove(a->room, a->p, "leaving");
+		}
+	}
+}
+
+static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
+{
+	char who[SB_DISPLAY_MAX + 1];
+	switch (ev->type) {
+	case SB_PIPE_HEARD_PARTIAL:
+		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
+		           ev->text, false);
+		break;
+	case SB_PIPE_HEARD_FINAL:
+		said_flush(a);
+		sb_heard_new_answer(a->heard);
+		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
+		           ev->text, true);
+		__atomic_add_fetch(&stats.turns, 1, __ATOMIC_RELAXED);
+		turn_done(a, NULL, true); /* an answer still pending is superseded */
+		a->turn_user = g_strdup(ev->text);
+		a->turn_latency = -1;
+		sb_agent_voice_clear(a->voice); /* whatever was still playing is superseded */
+		a->first_audio_sent = false;
+		set_state(a, THINKING, -1);
+		break;
+	case SB_PIPE_SPEECH_AUDIO:
+		sb_agent_voice_append(a->voice, ev->pcm, ev->samples);
+		if (a->state != SPEAKING) {
+			/* Turn latency: the caller's last word to our first sound. */
+			int latency = -1;
+			if (a->state == THINKING && !a->first_audio_sent && a->speech_end_us > 0)
+				latency = (int)((g_get_monotonic_time() - a->speech_end_us) / 1000);
+			if (latency >= 0 && a->turn_latency < 0)
+				a->turn_latency = latency;
+			set_state(a, SPEAKING, latency);
+		}
+		a->first_audio_sent = true;
+		break;
+	case SB_PIPE_SAID:
+		if (sb_heard_active(a->heard) && !sb_heard_all(a->heard)) {
+			/* Written, not yet heard: the line waits for the marks. */
+			g_free(a->held_said);
+			a->held_said = g_strdup(ev->text);
+			break;
+		}
+		transcript(a, a->p->id, a->name, ev->text, true);
+		turn_done(a, ev->text, false);
+		break;
+	case SB_PIPE_SPEECH_CHUNK: {
+		sb_heard_chunk(a->heard, sb_agent_voice_written(a->voice), ev->text);
+		break;
+	}
+	case SB_PIPE_REPLY_DONE:
+		if (!a->held_said) /* else the turn ends once heard (or cut) */
+			turn_done(a, NULL, false);
+		if (ev->error)
+			__atomic_add_fetch(&stats.provider_errors, 1, __ATOMIC_RELAXED);
+		if (!a->first_audio_sent && a->state == THINKING)
+			set_state(a, LISTENING, -1); /* nothing to say (empty input) */
+		break;
+	case SB_PIPE_ACTION:
+		/* Done once what was said before it has been heard. */
+		g_free(a->pending_tool);
+		json_decref(a->pending_args);
+		a->pending_tool = g_strdup(ev->text);
+		a->pending_args = ev->json ? json_incref(ev->json) : NULL;
+		break;
+	default: /* raw events never reach the agent */
+		break;
+	}
+}
+
+static gpointer agent_main(gpointer data)
+{
+	sb_agent *a = data;
+	sb_thread_background();
+	JANUS_LOG(LOG_INFO, "[switchboard] agent %s joined room %s\n", a->name, a->room->name);
+	const char *greeting = sb_pipeline_greeting(a->pipeline);
+	sb_heard_new_answer(a->heard);
+	if (greeting && *greeting)
+		sb_pipeline_say(a->pipeline, greeting);
+	while (!g_atomic_int_get(&a->stopping)) {
+		agent_msg *m = g_async_queue_timeout_pop(a->queue, 20000);
+		if (m) {
+			switch (m->kind) {
+			case MSG_AUDIO:
+				g_atomic_int_add(&a->queued_frames, -1);
+				on_audio(a, m);
+				break;
+			case MSG_SAY:
+				if (a->state != LISTENING) {
+					sb_agent_voice_clear(a->voice);
+					g_free(sb_pipeline_interrupt(a->pipeline));
+				}
+				said_flush(a);
+				sb_heard_new_answer(a->heard);
+				sb_pipeline_say(a->pipeline, m->text);
+				break;
+			case MSG_HEARD:
+				sb_heard_confirm(a->heard, (unsigned)m->samples);
+				break;
+			case MSG_DTMF:
+				/* A key press is a turn of its own: it interrupts. */
+				if (a->state != LISTENING) {
+					sb_agent_voice_clear(a->voice);
+					g_free(sb_pipeline_interrupt(a->pipeline));
+				}
+				sb_pipeline_text(a->pipeline, m->text);
+				break;
+			case MSG_PIPELINE:
+				sb_pipeline_handle(a->pipeline, &m->event);
+				break;
+			case MSG_STOP:
+				break;
+			}
+			agent_msg_free(m);
+		}
+		announce_played(a);
+		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) &&
+		    sb_agent_voice_empty(a->voice))
+			set_state(a, LISTENING, -1);
+		if (a->pending_tool && sb_pipeline_idle(a->pipeline) &&
+		    sb_agent_voice_empty(a->voice)) {
+			char *tool = a->pending_tool;
+			json_t *args = a->pending_args;
+			a->pending_tool = NULL;
+			a->pending_args = NULL;
+			finish_action(a, tool, args);
+			g_free(tool);
+			json_decref(args);
+		}
+	}
+	said_flush(a);
+	sb_pipeline_free(a->pipeline); /* no more events after this */
+	a->pipeline = NULL;
+	JANUS_LOG(LOG_INFO, "[switchboard] agent left room %s\n", a->room->name);
+	sb_room_unref(a->room);
+	a->room = NULL;
+	sb_participant *p = a->p;
+	g_mutex_lock(&agents_mutex);
+	running_agents--;
+	__atomic_sub_fetch(&stats.agents, 1, __ATOMIC_RELAXED);
+	g_cond_broadcast(&agents_cond);
+	g_mutex_unlock(&agents_mutex);
+	sb_participant_unref(p); /* may free a: the last thing we do */
+	return NULL;
+}
+
+/* Agent thread: what the pipeline made of a provider event. */
+static void pipeline_emit(void *user, sb_pipeline_event *ev)
+{
+	on_pipeline(user, ev);
+}
+
+/* Provider events arrive on provider threads: hop onto the agent thread. */
+static void pipeline_post(void *user, sb_pipeline_event *ev)
+{
+	sb_agent *a = user;
+	agent_msg *m = g_new0(agent_msg, 1);
+	m->kind = MSG_PIPELINE;
+	m->event = *ev; /* takes ownership of the event's fields */
+	memset(ev, 0, sizeof(*ev));
+	g_async_queue_push(a->queue, m);
+}
+
+/* ---- participant plumbing ---- */
+
+static void agent_removed(sb_participant *p)
+{
+	sb_agent *a = p->transport;
+	g_atomic_int_set(&a->stopping, 1);
+	agent_msg *m = g_new0(agent_msg, 1);
+	m->kind = MSG_STOP;
+	g_async_queue_push(a->queue, m);
+}
+
+static void agent_free(void *transport)
+{
+	sb_agent *a = transport;
+	if (a->queue)
+		g_async_queue_unref(a->queue);
+	if (a->down)
+		speex_resampler_destroy(a->down);
+	if (a->speakers)
+		g_hash_table_destroy(a->speakers);
+	sb_agent_voice_free(a->voice);
+	g_free(a->name);
+	g_free(a->pending_tool);
+	json_decref(a->pending_args);
+	sb_heard_free(a->heard);
+	g_free(a->held_said);
+	g_free(a->turn_user);
+	g_free(a);
+}
+
+static const sb_participant_ops agent_ops = {
+        .send_rtp = NULL,
+        .send_event = NULL,
+        .removed = agent_removed,
+        .free_transport = agent_free,
+        .pull_pcm = agent_pull_pcm,
+        .push_pcm = agent_push_pcm,
+};
+
+static bool room_has_agent(sb_room *room)
+{
+	return sb_room_count_participants(room) > sb_room_count_humans(room);
+}
+
+static void agent_join(sb_room *room)
+{
+	if (room_has_agent(room) || g_atomic_int_get(&room->destroyed))
+		return;
+	g_mutex_lock(&room->mutex);
+	json_t *overrides = room->agent_config ? json_deep_copy(room->agent_config) : NULL;
+	g_mutex_unlock(&room->mutex);
+	sb_provider_snapshot *now = sb_providers_current();
+	json_t *config = now ? json_deep_copy(now->agent) : json_object();
+	sb_provider_snapshot_unref(now);
+	if (overrides)
+		json_object_update(config, overrides);
+	json_decref(overrides);
+
+	sb_agent *a = g_new0(sb_agent, 1);
+	a->queue = g_async_queue_new_full((GDestroyNotify)agent_msg_free);
+	a->room_rate = room->sampling_rate;
+	a->heard = sb_heard_new();
+	a->voice = sb_agent_voice_new(a->room_rate, a->heard);
+	a->speakers = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	const char *name = json_string_value(json_object_get(config, "name"));
+	a->name = g_strdup(name ? name : "AI Agent");
+	int err = 0;
+	if (a->room_rate != AGENT_RATE)
+		a->down = speex_resampler_init(1, (spx_uint32_t)a->room_rate, AGENT_RATE, 3, &err);
+	sb_vad_config vc = {.frame_ms = 20,
+	                    .onset_ms = 100,
+	                    .hangover_ms = 300,
+	                    .margin_db = 12.0f,
+	                    .min_level_db = -50.0f};
+	const char *v;
+	if ((v = json_string_value(json_object_get(config, "vad_onset_ms"))))
+		vc.onset_ms = atoi(v);
+	if ((v = json_string_value(json_object_get(config, "vad_hangover_ms"))))
+		vc.hangover_ms = atoi(v);
+	sb_vad_init(&a->vad, &vc);
+	a->onset_ms = vc.onset_ms;
+	a->barge_in_onset_ms = 80;
+	v = json_string_value(json_object_get(config, "end_call"));
+	a->end_call_closes_room = v && !strcmp(v, "close_room");
+	if ((v = json_string_value(json_object_get(config, "barge_in_onset_ms"))))
+		a->barge_in_onset_ms = atoi(v);
+	char *error = NULL;
+	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
+	json_decref(config);
+	if (!a->pipeline) {
+		JANUS_LOG(LOG_ERR, "[switchboard] agent for %s cannot start: %s\n", room->name,
+		          error ? error : "?");
+		g_free(error);
+		agent_free(a);
+		return;
+	}
+	sb_participant_params pp = {
+	        .kind = SB_KIND_AGENT,
+	        .display = a->name,
+	        .role = "agent",
+	        .sampling_rate = room->sampling_rate,
+	        .ops = &agent_ops,
+	        .transport = a,
+	};
+	sb_participant *p = sb_participant_new(&pp);
+	a->p = p;
+	if (sb_room_add(room, p) != SB_OK) {
+		sb_pipeline_free(a->pipeline);
+		a->pipeline = NULL;
+		sb_participant_unref(p); /* frees a */
+		return;
+	}
+	g_atomic_int_set(&p->media_ready, 1);
+	sb_room_ref(room);
+	a->room = room;
+	g_mutex_lock(&agents_mutex);
+	running_agents++;
+	__atomic_add_fetch(&stats.agents, 1, __ATOMIC_RELAXED);
+	g_mutex_unlock(&agents_mutex);
+	/* The thread owns our reference to p from here. */
+	GThread *t = g_thread_new("sb agent", agent_main, a);
+	g_thread_unref(t);
+}
+
+static void agent_leave(sb_room *room)
+{
+	GPtrArray *members = sb_room_participants(room);
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p->kind == SB_KIND_AGENT)
+			sb_room_remove(room, p, "leaving");
+	}
+	g_ptr_array_unref(members);
+}
+
+/* Interfaces whose calls get the agent without asking ([agent]
+ * auto_join = ["phone", "whatsapp"]). */
+static bool auto_join_for(sb_participant *p)
+{
+	sb_provider_snapshot *now = sb_providers_current();
+	json_t *list = now ? json_object_get(now->agent, "auto_join") : NULL;
+	const char *iface = sb_participant_interface(p);
+	bool wanted = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) if (json_is_string(v) &&
+	                                   !strcmp(json_string_value(v), iface)) wanted = true;
+	sb_provider_snapshot_unref(now);
+	return wanted;
+}
+
+static void membership_changed(sb_room *room, sb_participant *p, bool joined, guint humans)
+{
+	if (p->kind == SB_KIND_AGENT)
+		return;
+	if (joined && auto_join_for(p))
+		g_atomic_int_set(&room->agent_enabled, 1);
+	if (joined && humans > 0 && g_atomic_int_get(&room->agent_enabled))
+		agent_join(room);
+	else if (!joined && humans == 0)
+		agent_leave(room);
+}
+
+/* ---- public ---- */
+
+void sb_agents_init(void)
+{
+	sb_room_set_membership_hook(membership_changed);
+}
+
+void sb_agents_deinit(void)
+{
+	sb_room_set_membership_hook(NULL);
+	g_mutex_lock(&agents_mutex);
+	gint64 deadline = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+	while (running_agents > 0)
+		if (!g_cond_wait_until(&agents_cond, &agents_mutex, deadline))
+			break;
+	if (running_agents > 0)
+		JANUS_LOG(LOG_ERR, "[switchboard] %d agent thread(s) did not stop\n",
+		          running_agents);
+	g_mutex_unlock(&agents_mutex);
+}
+
+void sb_agent_enable(sb_room *room, bool enable)
+{
+	g_atomic_int_set(&room->agent_enabled, enable);
+	if (enable && sb_room_count_humans(room) > 0)
+		agent_join(room);
+	else if (!enable)
+		agent_leave(room);
+}
+
+static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
+{
+	GPtrArray *members = sb_room_participants(room);
+	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p->kind != SB_KIND_AGENT)
+			continue;
+		sb_agent *a = p->transport;
+		agent_msg *m = g_new0(agent_msg, 1);
+		m->kind = kind;
+		m->text = g_strdup(text);
+		g_async_queue_push(a->queue, m);
+		rc = SB_OK;
+	}
+	g_ptr_array_unref(members);
+	return rc;
+}
+
+sb_error sb_agent_say(sb_room *room, const char *text)
+{
+	return post_text(room, MSG_SAY, text);
+}
+
+sb_error sb_agent_dtmf(sb_room *room, char digit)
+{
+	char text[64];
+	g_snprintf(text, sizeof(text), "(pressed %c on the keypad)", digit);
+	return post_text(room, MSG_DTMF, text);
+}
+
+sb_error sb_agent_heard(sb_room *room, unsigned chunk)
+{
+	GPtrArray *members = sb_room_participants(room);
+	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p->kind != SB_KIND_AGENT)
+			continue;
+		agent_msg *m = g_new0(agent_msg, 1);
+		m->kind = MSG_HEARD;
+		m->samples = (int)chunk;
+		g_async_queue_push(((sb_agent *)p->transport)->queue, m);
+		rc = SB_OK;
+	}
+	g_ptr_array_unref(members);
+	return rc;
+}
+
+json_t *sb_agent_transcript(sb_room *room)
+{
+	g_mutex_lock(&room->mutex);
+	json_t *copy = json_deep_copy(room->transcript);
+	g_mutex_unlock(&room->mutex);
+	return copy;
+}
+
+void sb_agents_get_stats(sb_agent_stats *out)
+{
+	out->agents = __atomic_load_n(&stats.agents, __ATOMIC_RELAXED);
+	out->turns = __atomic_load_n(&stats.turns, __ATOMIC_RELAXED);
+	out->barge_ins = __atomic_load_n(&stats.barge_ins, __ATOMIC_RELAXED);
+	out->provider_errors = __atomic_load_n(&stats.provider_errors, __ATOMIC_RELAXED);
+	out->frames_dropped = __atomic_load_n(&stats.frames_dropped, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,19 @@
+# agent: the AI participant and its turn-taking, the STT → LLM → TTS
+# pipeline, its outgoing voice, what a listener confirmed hearing, and
+# reloading the provider configuration.
+
+SB_AGENT_SOURCES = \
+	plugins/switchboard/agent/agent.c plugins/switchboard/agent/agent.h \
+	plugins/switchboard/agent/agent_pipeline.c plugins/switchboard/agent/agent_pipeline.h \
+	plugins/switchboard/agent/agent_voice.c plugins/switchboard/agent/agent_voice.h \
+	plugins/switchboard/agent/agent_heard.c plugins/switchboard/agent/agent_heard.h \
+	plugins/switchboard/agent/reload.c plugins/switchboard/agent/reload.h
+
+plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_AGENT_SOURCES)
+
+# What the caller heard of the agent (Media Streams marks).
+check_PROGRAMS += tests/unit/test_agent_heard
+tests_unit_test_agent_heard_SOURCES = tests/unit/test_agent_heard.c \
+	plugins/switchboard/agent/agent_heard.c
+tests_unit_test_agent_heard_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_agent_heard_LDADD = $(SB_TEST_LIBS)

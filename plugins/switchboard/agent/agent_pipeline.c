@@ -1,0 +1,578 @@
+#include "agent/agent_pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <debug.h>
+
+#include "providers/chain.h"
+#include "providers/config.h"
+#include "providers/current.h"
+#include "embedded/kb.h"
+#include "providers/provider.h"
+
+#define DEFAULT_APOLOGY                                                                            \
+	"I'm sorry, I'm having trouble answering right now. Please try again in a moment."
+/* A sentence longer than this is cut at the next comma, so speech starts. */
+#define SOFT_SENTENCE_LIMIT 90
+
+/* What a provider callback needs: which pipeline, which answer. */
+typedef struct callback_ctx {
+	sb_pipeline *p;
+	unsigned generation;
+} callback_ctx;
+
+struct sb_pipeline {
+	sb_pipeline_post post;
+	sb_pipeline_emit emit;
+	void *user;
+	unsigned generation;
+	char *room;
+	char *language;
+	char *greeting;
+	char *system_prompt;
+	char *apology;
+	json_t *kb;
+	json_t *memory;
+	json_t *history;
+
+	sb_stt_chain *stt;
+	sb_stt_stream *stt_stream;
+	callback_ctx *stt_ctx;
+
+	sb_llm_chain *llm;
+	sb_llm_call *llm_call;
+	callback_ctx *llm_ctx;
+	char *llm_error;
+
+	sb_tts_chain *tts;
+	sb_tts_job *tts_job;
+	callback_ctx *tts_ctx;
+	GQueue sentences; /* char*, waiting for TTS */
+
+	bool answering;    /* an answer or a `say` is under way */
+	bool is_reply;     /* …and it answers a caller (history, tools) */
+	GString *reply;    /* everything the model wrote for this answer */
+	GString *sentence; /* text not yet sent to TTS */
+	char *tool;
+	json_t *tool_args;
+	/* Who served the current caller turn: {"stt","llm","tts","fallback"}. */
+	json_t *turn;
+};
+
+void sb_pipeline_event_clear(sb_pipeline_event *ev)
+{
+	g_free(ev->text);
+	g_free(ev->error);
+	g_free(ev->pcm);
+	json_decref(ev->json);
+	memset(ev, 0, sizeof(*ev));
+}
+
+static void post(callback_ctx *ctx, sb_pipeline_event_type type, const char *text,
+                 const char *error, const int16_t *pcm, size_t samples, json_t *json)
+{
+	sb_pipeline_event ev = {.type = type, .generation = ctx->generation};
+	ev.text = g_strdup(text);
+	ev.error = g_strdup(error);
+	if (pcm && samples)
+		ev.pcm = g_memdup2(pcm, samples * sizeof(int16_t));
+	ev.samples = samples;
+	ev.json = json ? json_incref(json) : NULL;
+	ctx->p->post(ctx->p->user, &ev);
+	sb_pipeline_event_clear(&ev);
+}
+
+static void stt_partial(void *u, const char *text)
+{
+	post(u, SB_PIPE_RAW_STT_PARTIAL, text, NULL, NULL, 0, NULL);
+}
+static void stt_final(void *u, const char *text)
+{
+	post(u, SB_PIPE_RAW_STT_FINAL, text, NULL, NULL, 0, NULL);
+}
+static void stt_failed(void *u, const char *e)
+{
+	post(u, SB_PIPE_RAW_STT_FAILED, NULL, e, NULL, 0, NULL);
+}
+static const sb_stt_events stt_events = {stt_partial, stt_final, stt_failed};
+
+static void llm_text(void *u, const char *d)
+{
+	post(u, SB_PIPE_RAW_LLM_TEXT, d, NULL, NULL, 0, NULL);
+}
+static void llm_tool(void *u, const char *name, json_t *args)
+{
+	post(u, SB_PIPE_RAW_LLM_TOOL, name, NULL, NULL, 0, args);
+}
+static void llm_done(void *u, const char *e)
+{
+	post(u, SB_PIPE_RAW_LLM_DONE, NULL, e, NULL, 0, NULL);
+}
+static const sb_llm_events llm_events = {llm_text, llm_tool, llm_done};
+
+static void tts_audio(void *u, const int16_t *pcm, size_t n)
+{
+	post(u, SB_PIPE_RAW_TTS_AUDIO, NULL, NULL, pcm, n, NULL);
+}
+static void tts_done(void *u, const char *e)
+{
+	post(u, SB_PIPE_RAW_TTS_DONE, NULL, e, NULL, 0, NULL);
+}
+static const sb_tts_events tts_events = {tts_audio, tts_done};
+
+static callback_ctx *new_ctx(sb_pipeline *p, unsigned generation)
+{
+	callback_ctx *c = g_new0(callback_ctx, 1);
+	c->p = p;
+	c->generation = generation;
+	return c;
+}
+
+/* ---- providers ---- */
+
+static const char *config_string(json_t *config, const char *key, const char *def)
+{
+	const char *v = json_string_value(json_object_get(config, key));
+	return v && *v ? v : def;
+}
+
+sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post post_fn,
+                             sb_pipeline_emit emit_fn, void *user, char **error)
+{
+	sb_pipeline *p = g_new0(sb_pipeline, 1);
+	p->post = post_fn;
+	p->emit = emit_fn;
+	p->user = user;
+	p->generation = 1;
+	p->room = g_strdup(room);
+	p->language = g_strdup(config_string(config, "language", "en"));
+	p->memory = json_object();
+	p->history = json_array();
+	p->reply = g_string_new(NULL);
+	p->sentence = g_string_new(NULL);
+	g_queue_init(&p->sentences);
+	sb_provider_snapshot *now = sb_providers_current();
+	if (!now) {
+		*error = g_strdup("providers are not set up");
+		sb_pipeline_free(p);
+		return NULL;
+	}
+	/* The knowledge base in force, parsed once; a room that names another
+	 * file gets that one read. */
+	const char *kb_path = config_string(config, "knowledge_base", NULL);
+	char *kb_error = NULL;
+	if (now->knowledge &&
+	    !g_strcmp0(kb_path, config_string(now->agent, "knowledge_base", NULL)))
+		p->kb = json_incref(now->knowledge);
+	else
+		p->kb = sb_kb_load(kb_path ? kb_path : sb_kb_default_path(), &kb_error);
+	if (!p->kb) {
+		JANUS_LOG(LOG_WARN, "[switchboard] agent: no knowledge base (%s)\n",
+		          kb_error ? kb_error : "?");
+		g_free(kb_error);
+	}
+	const char *greeting = config_string(config, "greeting", NULL);
+	if (greeting)
+		p->greeting = g_strdup(greeting);
+	else if (p->kb)
+		p->greeting = sb_kb_fill(
+		        p->kb, sb_kb_text(json_object_get(p->kb, "greeting"), p->language), NULL);
+	p->apology = g_strdup(config_string(config, "apology", DEFAULT_APOLOGY));
+	char *facts = p->kb ? json_dumps(p->kb, JSON_COMPACT) : NULL;
+	p->system_prompt = g_strdup_printf(
+	        "%s\nYou are on a live voice call: answer in one to three short spoken sentences, "
+	        "no lists or markup. Use the transfer_to_human tool when the caller asks for a "
+	        "person, "
+	        "and end_call after saying goodbye.%s%s",
+	        config_string(config, "persona",
+	                      "You are a friendly, efficient customer service voice agent."),
+	        facts ? "\nKnowledge base (JSON): " : "", facts ? facts : "");
+	free(facts);
+
+	/* Fallback chains with circuit breakers, e.g. llm = ["openai", "local"]. */
+	sb_chain_options opt[SB_KIND_COUNT];
+	for (int k = 0; k < SB_KIND_COUNT; k++) {
+		memset(&opt[k], 0, sizeof(opt[k]));
+		sb_chain_options_from_json(&opt[k], config, (sb_provider_kind)k);
+	}
+	json_t *names = sb_agent_chain_names(config, "stt");
+	p->stt = sb_stt_chain_build(now->set, names, &opt[SB_KIND_STT], error);
+	json_decref(names);
+	if (p->stt) {
+		names = sb_agent_chain_names(config, "llm");
+		p->llm = sb_llm_chain_build(now->set, names, &opt[SB_KIND_LLM], error);
+		json_decref(names);
+	}
+	if (p->llm) {
+		names = sb_agent_chain_names(config, "tts");
+		p->tts = sb_tts_chain_build(now->set, names, &opt[SB_KIND_TTS], error);
+		json_decref(names);
+	}
+	sb_provider_snapshot_unref(now);
+	if (!p->stt || !p->llm || !p->tts) {
+		sb_pipeline_free(p);
+		return NULL;
+	}
+	p->stt_ctx = new_ctx(p, 0); /* what callers say is never stale */
+	p->stt_stream = sb_stt_chain_open(p->stt, &stt_events, p->stt_ctx, error);
+	if (!p->stt_stream) {
+		sb_pipeline_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Remembers which provider served a step of the caller's turn (the first
+ * one to give output wins: later TTS jobs of the same answer do not
+ * overwrite it), for the turn's record. */
+static void note_provider(sb_pipeline *p, const char *key, const void *call)
+{
+	if (!call || !p->is_reply || json_is_string(json_object_get(p->turn, key)))
+		return;
+	int position = -1;
+	char *name = sb_chain_call_provider(call, &position);
+	if (name)
+		json_object_set_new(p->turn, key, json_string(name));
+	if (position > 0)
+		json_object_set_new(p->turn, "fallback", json_true());
+	g_free(name);
+}
+
+json_t *sb_pipeline_turn_providers(sb_pipeline *p)
+{
+	note_provider(p, "llm", p->llm_call);
+	note_provider(p, "tts", p->tts_job);
+	return json_deep_copy(p->turn);
+}
+
+static void release_llm(sb_pipeline *p)
+{
+	note_provider(p, "llm", p->llm_call);
+	if (p->llm_call)
+		sb_llm_chain_release(p->llm_call);
+	p->llm_call = NULL;
+	g_free(p->llm_ctx);
+	p->llm_ctx = NULL;
+}
+
+static void release_tts(sb_pipeline *p)
+{
+	note_provider(p, "tts", p->tts_job);
+	if (p->tts_job)
+		sb_tts_chain_release(p->tts_job);
+	p->tts_job = NULL;
+	g_free(p->tts_ctx);
+	p->tts_ctx = NULL;
+}
+
+void sb_pipeline_free(sb_pipeline *p)
+{
+	if (!p)
+		return;
+	release_llm(p);
+	release_tts(p);
+	if (p->stt_stream)
+		sb_stt_chain_release(p->stt_stream);
+	g_free(p->stt_ctx);
+	if (p->stt)
+		sb_stt_chain_free(p->stt);
+	if (p->llm)
+		sb_llm_chain_free(p->llm);
+	if (p->tts)
+		sb_tts_chain_free(p->tts);
+	g_queue_clear_full(&p->sentences, g_free);
+	g_string_free(p->reply, TRUE);
+	g_string_free(p->sentence, TRUE);
+	json_decref(p->kb);
+	json_decref(p->memory);
+	json_decref(p->history);
+	json_decref(p->tool_args);
+	json_decref(p->turn);
+	g_free(p->tool);
+	g_free(p->llm_error);
+	g_free(p->room);
+	g_free(p->language);
+	g_free(p->greeting);
+	g_free(p->system_prompt);
+	g_free(p->apology);
+	g_free(p);
+}
+
+const char *sb_pipeline_greeting(sb_pipeline *p)
+{
+	return p->greeting;
+}
+
+/* ---- speaking ---- */
+
+static void emit(sb_pipeline *p, sb_pipeline_event_type type, const char *text, const char *error,
+                 int16_t *pcm, size_t samples, json_t *json)
+{
+	sb_pipeline_event ev = {.type = type,
+	                        .text = (char *)text,
+	                        .error = (char *)error,
+	                        .pcm = pcm,
+	                        .samples = samples,
+	                        .json = json};
+	p->emit(p->user, &ev);
+}
+
+static void speak_next(sb_pipeline *p)
+{
+	while (!p->tts_job && !g_queue_is_empty(&p->sentences)) {
+		char *text = g_queue_pop_head(&p->sentences);
+		char *error = NULL;
+		p->tts_ctx = new_ctx(p, p->generation);
+		p->tts_job = sb_tts_chain_speak(p->tts, text, &tts_events, p->tts_ctx, &error);
+		if (p->tts_job)
+			emit(p, SB_PIPE_SPEECH_CHUNK, text, NULL, NULL, 0, NULL);
+		if (!p->tts_job) {
+			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS failed: %s\n",
+			          error ? error : "?");
+			g_free(p->tts_ctx);
+			p->tts_ctx = NULL;
+		}
+		g_free(error);
+		g_free(text);
+	}
+}
+
+static void queue_sentence(sb_pipeline *p, const char *text)
+{
+	char *t = g_strstrip(g_strdup(text));
+	if (*t)
+		g_queue_push_tail(&p->sentences, t);
+	else
+		g_free(t);
+	speak_next(p);
+}
+
+/* Sends whole sentences of the buffer to TTS as soon as they are complete. */
+static void split_sentences(sb_pipeline *p, bool flush)
+{
+	for (;;) {
+		const char *s = p->sentence->str;
+		gssize cut = -1;
+		for (gsize i = 0; s[i]; i++) {
+			bool end = (s[i] == '.' || s[i] == '!' || s[i] == '?' || s[i] == '\n') &&
+			           (s[i + 1] == ' ' || s[i + 1] == '\n' || s[i + 1] == '\0');
+			bool soft = i >= SOFT_SENTENCE_LIMIT && (s[i] == ',' || s[i] == ';') &&
+			            s[i + 1] == ' ';
+			if ((end && (s[i + 1] != '\0' || flush)) || soft) {
+				cut = (gssize)i + 1;
+				break;
+			}
+		}
+		if (cut < 0)
+			break;
+		char *sentence = g_strndup(s, (gsize)cut);
+		g_string_erase(p->sentence, 0, cut);
+		queue_sentence(p, sentence);
+		g_free(sentence);
+	}
+	if (flush && p->sentence->len) {
+		queue_sentence(p, p->sentence->str);
+		g_string_truncate(p->sentence, 0);
+	}
+}
+
+void sb_pipeline_say(sb_pipeline *p, const char *text)
+{
+	if (!text || !*text)
+		return;
+	p->answering = true;
+	p->is_reply = false;
+	g_string_assign(p->reply, text);
+	g_string_assign(p->sentence, text);
+	split_sentences(p, true);
+}
+
+/* The answer has been written and spoken: tell the agent, keep history. */
+static void finish_answer(sb_pipeline *p)
+{
+	if (!p->answering || p->llm_call || p->tts_job || !g_queue_is_empty(&p->sentences))
+		return;
+	p->answering = false;
+	if (p->reply->len)
+		emit(p, SB_PIPE_SAID, p->reply->str, NULL, NULL, 0, NULL);
+	if (p->is_reply) {
+		if (p->reply->len)
+			json_array_append_new(p->history, json_pack("{ssss}", "role", "assistant",
+			                                            "content", p->reply->str));
+		emit(p, SB_PIPE_REPLY_DONE, NULL, p->llm_error, NULL, 0, NULL);
+		if (p->tool)
+			emit(p, SB_PIPE_ACTION, p->tool, NULL, NULL, 0, p->tool_args);
+	}
+	g_free(p->tool);
+	json_decref(p->tool_args);
+	p->tool = NULL;
+	p->tool_args = NULL;
+	g_free(p->llm_error);
+	p->llm_error = NULL;
+	g_string_truncate(p->reply, 0);
+}
+
+/* heard_by: the STT stream that heard the turn; NULL for a key press. */
+static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by)
+{
+	if (p->answering)
+		g_free(sb_pipeline_interrupt(p)); /* a new turn replaces the old answer */
+	json_array_append_new(p->history, json_pack("{ssss}", "role", "user", "content", heard));
+	p->answering = true;
+	p->is_reply = true;
+	json_decref(p->turn);
+	p->turn = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
+	note_provider(p, "stt", heard_by);
+	g_string_truncate(p->reply, 0);
+	g_string_truncate(p->sentence, 0);
+	sb_llm_request req = {
+	        .system_prompt = p->system_prompt,
+	        .messages = p->history,
+	        .tools = true,
+	        .memory = p->memory,
+	        .knowledge = p->kb,
+	        .language = p->language,
+	};
+	char *error = NULL;
+	p->llm_ctx = new_ctx(p, p->generation);
+	p->llm_call = sb_llm_chain_start(p->llm, &req, &llm_events, p->llm_ctx, &error);
+	if (!p->llm_call) {
+		g_free(p->llm_ctx);
+		p->llm_ctx = NULL;
+		p->llm_error = error ? error : g_strdup("the language model did not start");
+		g_string_assign(p->reply, p->apology);
+		queue_sentence(p, p->apology);
+		finish_answer(p);
+		return;
+	}
+	g_free(error);
+}
+
+void sb_pipeline_text(sb_pipeline *p, const char *text)
+{
+	emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
+	start_answer(p, text, NULL);
+}
+
+void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
+{
+	bool stale = raw->generation != 0 && raw->generation != p->generation;
+	switch (raw->type) {
+	case SB_PIPE_RAW_STT_PARTIAL:
+		if (raw->text && *raw->text)
+			emit(p, SB_PIPE_HEARD_PARTIAL, raw->text, NULL, NULL, 0, NULL);
+		break;
+	case SB_PIPE_RAW_STT_FINAL: {
+		char *text = g_strstrip(g_strdup(raw->text ? raw->text : ""));
+		if (*text) {
+			emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
+			start_answer(p, text, p->stt_stream);
+		}
+		g_free(text);
+		break;
+	}
+	case SB_PIPE_RAW_STT_FAILED:
+		JANUS_LOG(LOG_WARN, "[switchboard] agent STT in %s: %s\n", p->room,
+		          raw->error ? raw->error : "failed");
+		break;
+	case SB_PIPE_RAW_LLM_TEXT:
+		if (stale || !raw->text)
+			break;
+		g_string_append(p->reply, raw->text);
+		g_string_append(p->sentence, raw->text);
+		split_sentences(p, false);
+		break;
+	case SB_PIPE_RAW_LLM_TOOL:
+		if (stale || !raw->text)
+			break;
+		g_free(p->tool);
+		json_decref(p->tool_args);
+		p->tool = g_strdup(raw->text);
+		p->tool_args = raw->json ? json_incref(raw->json) : json_object();
+		break;
+	case SB_PIPE_RAW_LLM_DONE:
+		if (stale)
+			break;
+		release_llm(p);
+		split_sentences(p, true);
+		if (raw->error && p->reply->len == 0) {
+			/* Every provider failed before saying anything: never go
+			 * silent on the caller. */
+			p->llm_error = g_strdup(raw->error);
+			g_string_assign(p->reply, p->apology);
+			queue_sentence(p, p->apology);
+		}
+		finish_answer(p);
+		break;
+	case SB_PIPE_RAW_TTS_AUDIO:
+		if (!stale && raw->pcm && raw->samples)
+			emit(p, SB_PIPE_SPEECH_AUDIO, NULL, NULL, raw->pcm, raw->samples, NULL);
+		break;
+	case SB_PIPE_RAW_TTS_DONE:
+		if (stale)
+			break;
+		if (raw->error)
+			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS in %s: %s\n", p->room,
+			          raw->error);
+		release_tts(p);
+		speak_next(p);
+		finish_answer(p);
+		break;
+	default:
+		break;
+	}
+}
+
+void sb_pipeline_audio(sb_pipeline *p, const int16_t *pcm, size_t samples)
+{
+	if (p->stt_stream)
+		sb_stt_chain_audio(p->stt_stream, pcm, samples);
+}
+
+void sb_pipeline_end_of_speech(sb_pipeline *p)
+{
+	if (p->stt_stream)
+		sb_stt_chain_end_of_speech(p->stt_stream);
+}
+
+char *sb_pipeline_interrupt(sb_pipeline *p)
+{
+	p->generation++;
+	release_llm(p);
+	release_tts(p);
+	g_queue_clear_full(&p->sentences, g_free);
+	g_string_truncate(p->sentence, 0);
+	char *said = g_strdup(p->reply->str);
+	if (p->is_reply && p->answering && p->reply->len) {
+		char *marked = g_strdup_printf("%s [interrupted by the caller]", p->reply->str);
+		json_array_append_new(p->history,
+		                      json_pack("{ssss}", "role", "assistant", "content", marked));
+		g_free(marked);
+	}
+	p->answering = false;
+	g_string_truncate(p->reply, 0);
+	g_free(p->tool);
+	json_decref(p->tool_args);
+	p->tool = NULL;
+	p->tool_args = NULL;
+	g_free(p->llm_error);
+	p->llm_error = NULL;
+	return said;
+}
+
+void sb_pipeline_heard(sb_pipeline *p, const char *heard)
+{
+	size_t n = json_array_size(p->history);
+	json_t *last = n ? json_array_get(p->history, n - 1) : NULL;
+	if (g_strcmp0(json_string_value(json_object_get(last, "role")), "assistant") != 0)
+		return;
+	char *marked = g_strdup_printf("%s [interrupted by the caller]", heard ? heard : "");
+	json_object_set_new(last, "content", json_string(g_strstrip(marked)));
+	g_free(marked);
+}
+
+bool sb_pipeline_idle(sb_pipeline *p)
+{
+	return !p->answering && !p->llm_call && !p->tts_job && g_queue_is_empty(&p->sentences);
+}

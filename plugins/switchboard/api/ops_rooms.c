@@ -1,0 +1,633 @@
+/* The core operations on rooms and participants: create, destroy, list,
+ * join, configure, leave, kick, mute, rtp_join, agent, chat, say,
+ * transcript (ops.h says who calls them). */
+#include "api/ops_internal.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <debug.h>
+
+#include "agent/agent.h"
+#include "api/auth.h"
+#include "core/events.h"
+#include "media/codec.h"
+#include "room/mixer.h"
+#include "room/room.h"
+#include "endpoints/rtp_endpoint.h"
+#include "endpoints/webrtc.h"
+
+extern const sb_settings *sb_plugin_settings;
+
+/* Joining a room with a pin needs it (trusted callers excepted). */
+static bool pin_ok(json_t *body, sb_op_ctx *ctx, sb_room *room)
+{
+	if (!room->pin || ctx->admin)
+		return true;
+	const char *pin = str(body, "pin");
+	return pin && sb_auth_equal(pin, room->pin);
+}
+
+/* ---- rooms ---- */
+
+static json_t *op_create(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {{"room", F_STRING, false, SB_ROOM_NAME_MAX, 0},
+	                               {"description", F_STRING, false, SB_DESCRIPTION_MAX, 0},
+	                               SECRET_FIELD,
+	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {"sampling_rate", F_INTEGER, false, 48000, 8000},
+	                               {"ephemeral", F_BOOLEAN, false, 0, 0},
+	                               {"admin_key", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {"require_token", F_BOOLEAN, false, 0, 0},
+	                               {"agent", F_BOOLEAN, false, 0, 0},
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	json_t *agent_config = json_object_get(body, "agent_config");
+	if (agent_config && !json_is_object(agent_config))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (agent_config should be an object)");
+	const sb_settings *cfg = sb_plugin_settings;
+	if (cfg->admin_key && !ctx->admin) {
+		const char *key = str(body, "admin_key");
+		if (!key || !sb_auth_equal(key, cfg->admin_key))
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Unauthorized (wrong admin_key)");
+	}
+	const char *name = str(body, "room");
+	if (name && !sb_room_name_valid(name))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
+		                    SB_ROOM_NAME_MAX);
+	int rate = (int)json_integer_value(json_object_get(body, "sampling_rate"));
+	if (rate && rate != 16000 && rate != 48000)
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "sampling_rate must be 16000 or 48000");
+	json_t *eph = json_object_get(body, "ephemeral");
+	sb_room_params params = {
+	        .name = name,
+	        .description = str(body, "description"),
+	        .secret = str(body, "secret"),
+	        .pin = str(body, "pin"),
+	        .sampling_rate = rate,
+	        .ephemeral = eph ? json_is_true(eph) : cfg->ephemeral_rooms,
+	        .require_token = json_is_true(json_object_get(body, "require_token")),
+	        .agent = json_is_true(json_object_get(body, "agent")),
+	        .agent_config = agent_config,
+	};
+	sb_room *room = NULL;
+	sb_error rc = sb_room_create(&params, &room);
+	if (rc == SB_ERROR_ROOM_EXISTS)
+		return sb_ops_error(rc, "Room %s already exists", name);
+	if (rc == SB_ERROR_LIMIT)
+		return sb_ops_error(rc, "Too many rooms (max_rooms = %d)", cfg->max_rooms);
+	if (rc != SB_OK)
+		return sb_ops_error(rc, "Could not create the room");
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("created"));
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "ephemeral", json_boolean(room->ephemeral));
+	json_object_set_new(r, "sampling_rate", json_integer(room->sampling_rate));
+	json_object_set_new(r, "require_token", json_boolean(room->require_token));
+	json_object_set_new(r, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
+	sb_room_unref(room);
+	return r;
+}
+
+static json_t *op_destroy(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+		return err;
+	sb_room_destroy(room);
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("destroyed"));
+	json_object_set_new(r, "room", json_string(room->name));
+	sb_room_unref(room);
+	return r;
+}
+
+static json_t *op_exists(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	const char *name = str(body, "room");
+	sb_room *room = sb_room_find(name);
+	json_t *r = success();
+	json_object_set_new(r, "room", json_string(name));
+	json_object_set_new(r, "exists", json_boolean(room != NULL));
+	if (room)
+		sb_room_unref(room);
+	return r;
+}
+
+static json_t *op_list(json_t *body, sb_op_ctx *ctx)
+{
+	/* The Admin API may ask for the private rooms too (desks, consult
+	 * rooms): what a leak check needs to see. */
+	bool all = ctx->admin && json_is_true(json_object_get(body, "hidden"));
+	GPtrArray *rooms = all ? sb_rooms_list_all() : sb_rooms_list();
+	json_t *list = json_array();
+	for (guint i = 0; i < rooms->len; i++)
+		json_array_append_new(list, sb_room_to_json(g_ptr_array_index(rooms, i)));
+	g_ptr_array_unref(rooms);
+	json_t *r = success();
+	json_object_set_new(r, "list", list);
+	return r;
+}
+
+static json_t *participants_json(sb_room *room, sb_participant *except)
+{
+	GPtrArray *members = sb_room_participants(room);
+	json_t *list = json_array();
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p != except)
+			json_array_append_new(list, sb_participant_to_json(p));
+	}
+	g_ptr_array_unref(members);
+	return list;
+}
+
+static json_t *op_listparticipants(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, false, &room)))
+		return err;
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("participants"));
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "participants", participants_json(room, NULL));
+	sb_room_unref(room);
+	return r;
+}
+
+/* ---- participants ---- */
+
+static json_t *op_join(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD,
+	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {"muted", F_BOOLEAN, false, 0, 0},
+	                               {"role", F_STRING, false, 16, 0},
+	                               {"token", F_STRING, false, 4096, 0},
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	if (!sb_ops_role_valid(str(body, "role")))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid role (caller, agent or supervisor)");
+	sb_participant *existing = sb_session_participant(ctx->session);
+	if (existing) {
+		sb_participant_unref(existing);
+		return sb_ops_error(SB_ERROR_ALREADY_JOINED, "Already in a room (leave first)");
+	}
+	const char *name = str(body, "room");
+	if (!sb_room_name_valid(name))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
+		                    SB_ROOM_NAME_MAX);
+	sb_room *room = sb_room_find(name);
+	if (!room && sb_plugin_settings->auto_create) {
+		sb_room_params params = {.name = name, .ephemeral = true};
+		sb_error rc = sb_room_create(&params, &room);
+		if (rc == SB_ERROR_ROOM_EXISTS) /* created by someone else meanwhile */
+			room = sb_room_find(name);
+	}
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	if (!pin_ok(body, ctx, room)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
+	}
+	/* A token, when given, is always checked; rooms that require one
+	 * refuse joins without.  Its claims override what the client says. */
+	sb_join_claims claims = {0};
+	const char *token = str(body, "token");
+	if (token || (room->require_token && !ctx->admin)) {
+		sb_token_status ts = token ? sb_auth_token_verify(sb_plugin_settings->jwt_secret,
+		                                                  token, room->name, &claims)
+		                           : SB_TOKEN_MALFORMED;
+		if (ts != SB_TOKEN_OK) {
+			sb_room_unref(room);
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (%s)",
+			                    token ? sb_token_status_text(ts)
+			                          : "this room needs a join token");
+		}
+		if (claims.role && !sb_ops_role_valid(claims.role)) {
+			sb_join_claims_clear(&claims);
+			sb_room_unref(room);
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Unauthorized (token has an unknown role)");
+		}
+	}
+	/* A token's name is who the backend says joins: it wins. */
+	const char *display = claims.name ? claims.name : str(body, "display");
+	sb_participant *p = sb_web_participant_new(
+	        ctx->session, display, claims.role ? claims.role : str(body, "role"),
+	        claims.identity, json_is_true(json_object_get(body, "muted")), room->sampling_rate);
+	sb_join_claims_clear(&claims);
+	if (!p) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNKNOWN, "Could not set up the participant's codecs");
+	}
+	if (ctx->jsep) {
+		char text[256];
+		sb_error code = SB_OK;
+		ctx->jsep_out = sb_webrtc_answer(p, ctx->jsep, &code, text, sizeof(text));
+		if (!ctx->jsep_out) {
+			sb_participant_unref(p);
+			sb_room_unref(room);
+			return sb_ops_error(code, "%s", text);
+		}
+	}
+	sb_session_set_participant(ctx->session, p);
+	sb_error rc = sb_room_add(room, p);
+	if (rc != SB_OK) {
+		sb_session_set_participant(ctx->session, NULL);
+		sb_participant_unref(p);
+		sb_room_unref(room);
+		json_decref(ctx->jsep_out);
+		ctx->jsep_out = NULL;
+		return sb_ops_error(rc, rc == SB_ERROR_LIMIT ? "Room is full" : "Room is gone");
+	}
+	if (g_atomic_int_get(&ctx->session->started))
+		g_atomic_int_set(&p->media_ready, 1);
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("joined"));
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "id", json_integer((json_int_t)p->id));
+	if (p->display)
+		json_object_set_new(r, "display", json_string(p->display));
+	json_object_set_new(r, "participants", participants_json(room, p));
+	json_object_set_new(r, "me", sb_participant_to_json(p));
+	json_object_set_new(r, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
+	JANUS_LOG(LOG_INFO, "[switchboard] %" G_GUINT64_FORMAT " (%s) joined %s\n", p->id,
+	          p->display ? p->display : "", room->name);
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return r;
+}
+
+static void announce_change(sb_room *room, sb_participant *p)
+{
+	json_t *ev = sb_room_event(room, "event");
+	json_t *list = json_array();
+	json_array_append_new(list, sb_participant_to_json(p));
+	json_object_set_new(ev, "participants", list);
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+}
+
+static json_t *op_configure(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {{"muted", F_BOOLEAN, false, 0, 0},
+	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	sb_participant *p = sb_session_participant(ctx->session);
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room (join first)");
+	if (str(body, "display") && p->identity) {
+		/* Joined with a token: the name is the backend's, not ours. */
+		sb_participant_unref(p);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (the join token sets the display name)");
+	}
+	if (ctx->jsep) {
+		char text[256];
+		sb_error code = SB_OK;
+		ctx->jsep_out = sb_webrtc_answer(p, ctx->jsep, &code, text, sizeof(text));
+		if (!ctx->jsep_out) {
+			sb_participant_unref(p);
+			return sb_ops_error(code, "%s", text);
+		}
+	}
+	bool changed = false;
+	json_t *muted = json_object_get(body, "muted");
+	if (muted && (bool)g_atomic_int_get(&p->muted) != json_is_true(muted)) {
+		g_atomic_int_set(&p->muted, json_is_true(muted));
+		changed = true;
+	}
+	const char *display = str(body, "display");
+	if (display) {
+		sb_participant_set_display(p, display);
+		changed = true;
+	}
+	sb_room *room = sb_participant_room(p);
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("event"));
+	if (room) {
+		json_object_set_new(r, "room", json_string(room->name));
+		if (changed)
+			announce_change(room, p);
+		sb_room_unref(room);
+	}
+	json_object_set_new(r, "result", json_string("ok"));
+	sb_participant_unref(p);
+	return r;
+}
+
+static json_t *op_leave(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body;
+	sb_participant *p = sb_session_participant(ctx->session);
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room");
+	sb_room *room = sb_participant_room(p);
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("left"));
+	json_object_set_new(r, "id", json_integer((json_int_t)p->id));
+	if (room) {
+		json_object_set_new(r, "room", json_string(room->name));
+		sb_room_remove(room, p, "leaving");
+		sb_room_unref(room);
+	}
+	sb_session_set_participant(ctx->session, NULL);
+	sb_participant_unref(p);
+	return r;
+}
+
+/* The participant named by body.room + body.id, secret checked. */
+static json_t *target_from_body(json_t *body, sb_op_ctx *ctx, sb_room **room_out,
+                                sb_participant **out)
+{
+	static const field fields[] = {ROOM_FIELD, ID_FIELD, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+		return err;
+	guint64 id = (guint64)json_integer_value(json_object_get(body, "id"));
+	sb_participant *p = sb_room_find_participant(room, id);
+	if (!p) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT,
+		                    "No such participant (%" G_GUINT64_FORMAT ")", id);
+	}
+	*room_out = room;
+	*out = p;
+	return NULL;
+}
+
+static json_t *op_kick(json_t *body, sb_op_ctx *ctx)
+{
+	sb_room *room;
+	sb_participant *p;
+	json_t *err = target_from_body(body, ctx, &room, &p);
+	if (err)
+		return err;
+	if (p->ops && p->ops->send_event) {
+		json_t *ev = sb_room_event(room, "kicked");
+		json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+		p->ops->send_event(p, ev);
+		json_decref(ev);
+	}
+	sb_room_remove(room, p, "kicked");
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return success();
+}
+
+static json_t *set_muted(json_t *body, sb_op_ctx *ctx, bool muted)
+{
+	sb_room *room;
+	sb_participant *p;
+	json_t *err = target_from_body(body, ctx, &room, &p);
+	if (err)
+		return err;
+	json_t *flag = json_object_get(body, "muted");
+	if (flag && !json_is_boolean(flag)) {
+		sb_participant_unref(p);
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (muted should be a boolean)");
+	}
+	if (flag)
+		muted = json_is_true(flag);
+	if ((bool)g_atomic_int_get(&p->muted) != muted) {
+		g_atomic_int_set(&p->muted, muted);
+		announce_change(room, p);
+	}
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return success();
+}
+
+static json_t *op_mute(json_t *body, sb_op_ctx *ctx)
+{
+	return set_muted(body, ctx, true);
+}
+static json_t *op_unmute(json_t *body, sb_op_ctx *ctx)
+{
+	return set_muted(body, ctx, false);
+}
+
+static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD,
+	                               {"ip", F_STRING, true, 64, 0},
+	                               {"port", F_INTEGER, true, 65535, 1},
+	                               {"codec", F_STRING, true, 16, 0},
+	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"payload_type", F_INTEGER, false, 127, 0},
+	                               {"audio_level_ext", F_INTEGER, false, 14, 1},
+	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, false, &room)))
+		return err;
+	if (!pin_ok(body, ctx, room)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
+	}
+	sb_codec_id codec;
+	if (!sb_codec_from_name(str(body, "codec"), &codec)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Unsupported codec (opus, pcmu, pcma, g722)");
+	}
+	json_t *pt = json_object_get(body, "payload_type");
+	sb_rtp_endpoint_params params = {
+	        .remote_ip = str(body, "ip"),
+	        .remote_port = (uint16_t)json_integer_value(json_object_get(body, "port")),
+	        .display = str(body, "display"),
+	        .codec = codec,
+	        .payload_type = pt ? (int)json_integer_value(pt) : -1,
+	        .audio_level_ext_id =
+	                (int)json_integer_value(json_object_get(body, "audio_level_ext")),
+	        .sampling_rate = room->sampling_rate,
+	};
+	sb_error code = SB_OK;
+	sb_participant *p = sb_rtp_endpoint_create(&params, &code);
+	if (!p) {
+		sb_room_unref(room);
+		if (code == SB_ERROR_LIMIT)
+			return sb_ops_error(code, "No free RTP port");
+		return sb_ops_error(code, "Invalid address %s (IPv4 expected)", params.remote_ip);
+	}
+	sb_error rc = sb_room_add(room, p);
+	if (rc != SB_OK) {
+		sb_participant_unref(p);
+		sb_room_unref(room);
+		return sb_ops_error(rc, rc == SB_ERROR_LIMIT ? "Room is full" : "Room is gone");
+	}
+	const char *ip;
+	uint16_t port;
+	sb_rtp_endpoint_local(p, &ip, &port);
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("rtp_joined"));
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "id", json_integer((json_int_t)p->id));
+	json_object_set_new(r, "ip", json_string(ip));
+	json_object_set_new(r, "port", json_integer(port));
+	json_object_set_new(r, "codec", json_string(sb_codec_name(codec)));
+	json_object_set_new(r, "payload_type", json_integer(g_atomic_int_get(&p->payload_type)));
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return r;
+}
+
+/* A chat line from a joined participant to everyone in the room. */
+static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {{"text", F_STRING, true, 2000, 0}, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	const char *text = str(body, "text");
+	if (!*text)
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element (text is empty)");
+	sb_participant *p = sb_session_participant(ctx->session);
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room (join first)");
+	sb_room *room = sb_participant_room(p);
+	if (!room) {
+		sb_participant_unref(p);
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room (join first)");
+	}
+	json_t *line = json_object();
+	json_object_set_new(line, "id", json_integer((json_int_t)p->id));
+	g_mutex_lock(&p->mutex);
+	if (p->display)
+		json_object_set_new(line, "display", json_string(p->display));
+	g_mutex_unlock(&p->mutex);
+	json_object_set_new(line, "text", json_string(text));
+	json_object_set_new(line, "timestamp", json_integer(g_get_real_time() / 1000));
+	json_t *ev = sb_room_event(room, "event");
+	json_object_set(ev, "chat", line);
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	json_t *n = json_pack("{ssso}", "room", room->name, "message", line);
+	sb_events_publish("chat_message", n);
+	json_t *r = success();
+	json_object_set_new(r, "room", json_string(room->name));
+	sb_room_unref(room);
+	sb_participant_unref(p);
+	return r;
+}
+
+/* The agent speaks the given text now. */
+static json_t *op_say(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {
+	        ROOM_FIELD, {"text", F_STRING, true, 4000, 0}, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+		return err;
+	const char *text = str(body, "text");
+	sb_error rc = *text ? sb_agent_say(room, text) : SB_ERROR_INVALID_ELEMENT;
+	sb_room_unref(room);
+	if (rc == SB_ERROR_INVALID_ELEMENT)
+		return sb_ops_error(rc, "Invalid element (text is empty)");
+	if (rc != SB_OK)
+		return sb_ops_error(
+		        rc, "The room has no agent right now (turn it on, and have someone join)");
+	return success();
+}
+
+/* What was said in the room so far. */
+static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, false, &room)))
+		return err;
+	json_t *r = success();
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "transcript", sb_agent_transcript(room));
+	sb_room_unref(room);
+	return r;
+}
+
+/* Turns the room's AI agent on or off (the agent module acts on it). */
+static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {
+	        ROOM_FIELD, {"enable", F_BOOLEAN, true, 0, 0}, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+		return err;
+	json_t *config = json_object_get(body, "config");
+	if (config && !json_is_object(config)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (config should be an object)");
+	}
+	bool enable = json_is_true(json_object_get(body, "enable"));
+	if (config) {
+		g_mutex_lock(&room->mutex);
+		json_decref(room->agent_config);
+		room->agent_config = json_deep_copy(config);
+		g_mutex_unlock(&room->mutex);
+	}
+	sb_agent_enable(room, enable);
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("agent"));
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "enabled", json_boolean(enable));
+	json_t *ev = sb_room_event(room, "agent");
+	json_object_set_new(ev, "enabled", json_boolean(enable));
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	sb_events_publish("agent_toggled",
+	                  json_pack("{sssb}", "room", room->name, "enabled", enable));
+	sb_room_unref(room);
+	return r;
+}
+
+const sb_op sb_room_ops[] = {
+        {"create", op_create, 0},
+        {"destroy", op_destroy, 0},
+        {"exists", op_exists, 0},
+        {"list", op_list, 0},
+        {"listparticipants", op_listparticipants, 0},
+        {"join", op_join, SB_OP_ASYNC | SB_OP_SESSION},
+        {"configure", op_configure, SB_OP_ASYNC | SB_OP_SESSION},
+        {"leave", op_leave, SB_OP_ASYNC | SB_OP_SESSION},
+        {"kick", op_kick, 0},
+        {"mute", op_mute, 0},
+        {"unmute", op_unmute, 0},
+        {"rtp_join", op_rtp_join, 0},
+        {"agent", op_agent, 0},
+        {"chat", op_chat, SB_OP_SESSION},
+        {"say", op_say, 0},
+        {"transcript", op_transcript, 0},
+};
+const size_t sb_room_ops_count = G_N_ELEMENTS(sb_room_ops);

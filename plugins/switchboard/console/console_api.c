@@ -1,0 +1,303 @@
+/* The console's operations: agents and their presence, the queue of calls
+ * (and chats) waiting for a human, a supervisor listening in, signing an
+ * agent in, and lines added to a call's transcript — with their REST
+ * routes.  Presence and the queue themselves are presence.c. */
+#include <string.h>
+
+#include <debug.h>
+
+#include "agent/agent.h"
+#include "core/events.h"
+#include "api/http.h"
+#include "console/presence.h"
+#include "api/rest.h"
+#include "room/room.h"
+#include "transfer/transfer.h"
+#include "transfer/transfer_env.h"
+#include "transfer/transfer_ops.h"
+#include "endpoints/webrtc.h"
+
+static const char *str(json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+static json_t *op_agents(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	json_t *r = sb_xfer_answer("agents");
+	json_object_set_new(r, "agents", sb_presence_list());
+	return r;
+}
+
+/* The agent id a request is about: the caller's own, or agentId (trusted). */
+static json_t *agent_of_request(json_t *body, sb_op_ctx *ctx, char **agent_id, sb_participant **me)
+{
+	json_t *err = sb_xfer_console_caller(ctx, me);
+	if (err)
+		return err;
+	if (*me) {
+		if (!sb_presence_agent_id_valid((*me)->identity))
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Sign in with an agent token first");
+		*agent_id = g_strdup((*me)->identity);
+		return NULL;
+	}
+	if (!sb_presence_agent_id_valid(str(body, "agentId")))
+		return sb_ops_error(json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
+		                                                     : SB_ERROR_MISSING_ELEMENT,
+		                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
+	*agent_id = g_strdup(str(body, "agentId"));
+	return NULL;
+}
+
+static json_t *op_agent_status(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "status", true, 16);
+	g_autofree char *agent = NULL;
+	sb_participant *me = NULL;
+	json_t *err = agent_of_request(body, ctx, &agent, &me);
+	if (me)
+		sb_participant_unref(me);
+	if (err)
+		return err;
+	const char *status = str(body, "status");
+	if (strcmp(status, "available") && strcmp(status, "busy") && strcmp(status, "offline"))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "status must be available, busy or offline");
+	if (!sb_presence_set_status(agent, status))
+		return sb_xfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+		                     "That agent is not signed in");
+	json_t *r = sb_xfer_answer("agent_status");
+	json_object_set_new(r, "agentId", json_string(agent));
+	json_object_set_new(r, "status", json_string(status));
+	return r;
+}
+
+static json_t *op_queue(json_t *body, sb_op_ctx *ctx)
+{
+	(void)body, (void)ctx;
+	json_t *r = sb_xfer_answer("queue");
+	json_object_set_new(r, "queue", sb_queue_list());
+	return r;
+}
+
+/* A room joins the queue for a human (an IVR, a webhook, the backend). */
+static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	CHECK_STRING(body, "reason", false, 200);
+	sb_room *room = sb_room_find(str(body, "room"));
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	json_t *details = json_object();
+	json_t *s = sb_transfer_summary(room->name, NULL);
+	if (s)
+		json_object_set_new(details, "summary", s);
+	sb_queue_add(room->name, str(body, "reason") ? str(body, "reason") : "queued", details);
+	json_decref(details);
+	sb_room_unref(room);
+	json_t *r = sb_xfer_answer("queued");
+	json_object_set_new(r, "queue", sb_queue_list());
+	return r;
+}
+
+/* A console agent takes a waiting call: their participant moves from the
+ * desk into the caller's room. */
+static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
+{
+	if (json_object_get(body, "conversation")) {
+		/* A chat waiting for a human: the module that owns it takes it. */
+		const sb_op *take = sb_ops_find("chat_take");
+		if (!take)
+			return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
+			                     "Chats need the Twilio module, which is not loaded");
+		return take->run(body, ctx);
+	}
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	g_autofree char *agent = NULL;
+	sb_participant *me = NULL;
+	json_t *err = agent_of_request(body, ctx, &agent, &me);
+	if (me)
+		sb_participant_unref(me);
+	if (err)
+		return err;
+	const char *name = str(body, "room");
+	sb_room *room = sb_room_find(name);
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	sb_agent_location where;
+	json_t *r = NULL;
+	if (!sb_presence_locate(agent, &where)) {
+		r = sb_xfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+		                  "That agent is not signed in");
+	} else if (!sb_queue_remove(name)) {
+		r = sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_queued",
+		                  "That call is not waiting (taken already?)");
+	} else {
+		sb_room *desk = sb_room_find(where.room);
+		sb_participant *p = desk ? sb_room_find_participant(desk, where.participant) : NULL;
+		sb_error rc = p ? sb_room_move_participant(p, room) : SB_ERROR_NO_SUCH_PARTICIPANT;
+		if (p)
+			sb_participant_unref(p);
+		if (desk)
+			sb_room_unref(desk);
+		if (rc != SB_OK) {
+			sb_queue_add(name, "take_failed", NULL);
+			r = sb_ops_error(rc, "Could not bring the agent into the call (%d)", rc);
+		} else {
+			sb_presence_set_status(agent, "busy");
+			/* The human takes over from the AI agent. */
+			if (g_atomic_int_get(&room->agent_enabled))
+				sb_agent_enable(room, false);
+			r = sb_xfer_answer("taken");
+			json_object_set_new(r, "room", json_string(name));
+			json_object_set_new(r, "agentId", json_string(agent));
+			json_t *s = sb_transfer_summary(name, NULL);
+			if (s)
+				json_object_set_new(r, "summary", s);
+			sb_events_publish("call_assigned",
+			                  json_pack("{ssss}", "room", name, "agentId", agent));
+		}
+	}
+	sb_room_unref(room);
+	return r;
+}
+
+/* A supervisor listens in silently: their participant (muted since it
+ * joined with the supervisor role, not heard, not keeping rooms open)
+ * moves into the room, or back to their desk. */
+static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	sb_participant *me = ctx->session ? sb_session_participant(ctx->session) : NULL;
+	if (!me)
+		return sb_ops_error(SB_ERROR_NOT_JOINED, "Sign in as a supervisor first");
+	json_t *r = NULL;
+	sb_room *room = NULL;
+	if (!sb_participant_is_supervisor(me) || !g_atomic_int_get(&me->listen_only)) {
+		r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only supervisors listen in");
+	} else if (!(room = sb_room_find(str(body, "room")))) {
+		r = sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	} else {
+		char desk[80] = "";
+		if (me->identity)
+			sb_presence_desk_name(me->identity, desk, sizeof(desk));
+		if (room->hidden && strcmp(room->name, desk) != 0) {
+			r = sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                 "Private rooms cannot be listened to");
+		} else {
+			sb_error rc = sb_room_move_participant(me, room);
+			r = rc == SB_OK ? sb_xfer_answer("listening")
+			                : sb_ops_error(rc, "Could not move there (%d)", rc);
+			if (rc == SB_OK)
+				json_object_set_new(r, "room", json_string(room->name));
+		}
+		sb_room_unref(room);
+	}
+	sb_participant_unref(me);
+	return r;
+}
+
+/* Signs an agent in: their private desk room and a join token for it. */
+static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	CHECK_STRING(body, "name", false, SB_DISPLAY_MAX);
+	const char *agent = str(body, "agentId");
+	if (!sb_presence_agent_id_valid(agent))
+		return sb_ops_error(agent ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+		                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
+	const char *role = str(body, "role") ? str(body, "role") : "agent";
+	if (strcmp(role, "agent") && strcmp(role, "supervisor"))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "role must be agent or supervisor");
+	char desk[80];
+	sb_presence_desk_name(agent, desk, sizeof(desk));
+	/* The configured default rate: the rooms the agent moves to share it. */
+	sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
+	sb_error rc = sb_room_create(&params, NULL);
+	if (rc != SB_OK && rc != SB_ERROR_ROOM_EXISTS)
+		return sb_ops_error(rc, "Could not create the desk room");
+	json_t *token_req = json_pack("{ssssssss}", "request", "token", "room", desk, "identity",
+	                              agent, "role", role);
+	if (str(body, "name"))
+		json_object_set_new(token_req, "name", json_string(str(body, "name")));
+	sb_op_ctx admin = {.admin = true};
+	json_t *t = sb_ops_dispatch(token_req, &admin);
+	json_decref(token_req);
+	if (json_object_get(t, "error_code"))
+		return t;
+	json_t *r = sb_xfer_answer("signed_in");
+	json_object_set_new(r, "agentId", json_string(agent));
+	json_object_set_new(r, "desk", json_string(desk));
+	json_object_set(r, "token", json_object_get(t, "token"));
+	json_decref(t);
+	return r;
+}
+
+/* A transcript line from outside the agent (an external recogniser, a
+ * human's notes): recorded like the agent's own, announced the same way. */
+static json_t *op_transcript_add(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	CHECK_STRING(body, "speaker", true, SB_DISPLAY_MAX);
+	CHECK_STRING(body, "text", true, 2000);
+	sb_room *room = sb_room_find(str(body, "room"));
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+	const char *speaker = str(body, "speaker"), *text = str(body, "text");
+	json_t *ev = sb_room_event(room, "transcript");
+	json_object_set_new(ev, "speaker", json_string(speaker));
+	json_object_set_new(ev, "text", json_string(text));
+	json_object_set_new(ev, "final", json_true());
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	sb_events_publish("transcript", json_pack("{sssssssb}", "room", room->name, "speaker",
+	                                          speaker, "text", text, "final", true));
+	json_t *line = json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)0,
+	                         "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
+	g_mutex_lock(&room->mutex);
+	json_array_append_new(room->transcript, line);
+	g_mutex_unlock(&room->mutex);
+	sb_room_unref(room);
+	return sb_xfer_answer("success");
+}
+
+static const sb_op console_ops[] = {
+        {"queue_add", op_queue_add, SB_OP_ADMIN},
+        {"agents", op_agents, 0},
+        {"agent_status", op_agent_status, 0},
+        {"queue", op_queue, 0},
+        {"queue_take", op_queue_take, 0},
+        {"agent_signin", op_agent_signin, SB_OP_ADMIN},
+        {"listen_in", op_listen_in, SB_OP_SESSION},
+        {"transcript_add", op_transcript_add, SB_OP_ADMIN},
+};
+
+static int route_agents_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	if (!strcmp(req->param, "signin"))
+		return sb_rest_run_op(req, "agent_signin", NULL, 200, out);
+	if (!strcmp(req->param, "status"))
+		return sb_rest_run_op(req, "agent_status", NULL, 200, out);
+	*out = sb_http_error("not_found", "No such agents action");
+	return 404;
+}
+
+static const sb_rest_route console_routes[] = {
+        {"GET", "/api/agents", NULL, 0, "agents"},
+        {"POST", "/api/agents/{}", route_agents_post, 0, NULL},
+        {"GET", "/api/queue", NULL, 0, "queue"},
+        {"POST", "/api/queue", NULL, 0, "queue_add"},
+        {"POST", "/api/queue/take", NULL, 0, "queue_take"},
+        {"POST", "/api/transcript", NULL, 0, "transcript_add"},
+};
+
+void sb_console_api_register(void)
+{
+	sb_ops_register(console_ops, G_N_ELEMENTS(console_ops));
+	sb_rest_register(console_routes, G_N_ELEMENTS(console_routes));
+}

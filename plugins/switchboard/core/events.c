@@ -1,0 +1,79 @@
+#include "core/events.h"
+
+#include <glib.h>
+
+typedef struct listener {
+	unsigned id;
+	sb_event_listener fn;
+	void *user;
+} listener;
+
+static GMutex mutex;
+static GArray *listeners; /* listener */
+static unsigned next_id = 1;
+static janus_callbacks *gateway;
+static janus_plugin *plugin_self;
+
+void sb_events_init(janus_callbacks *gw, janus_plugin *plugin)
+{
+	gateway = gw;
+	plugin_self = plugin;
+	g_mutex_lock(&mutex);
+	if (!listeners)
+		listeners = g_array_new(FALSE, FALSE, sizeof(listener));
+	g_mutex_unlock(&mutex);
+}
+
+void sb_events_deinit(void)
+{
+	g_mutex_lock(&mutex);
+	if (listeners)
+		g_array_free(listeners, TRUE);
+	listeners = NULL;
+	g_mutex_unlock(&mutex);
+	gateway = NULL;
+}
+
+unsigned sb_events_subscribe(sb_event_listener fn, void *user)
+{
+	g_mutex_lock(&mutex);
+	if (!listeners)
+		listeners = g_array_new(FALSE, FALSE, sizeof(listener));
+	listener l = {.id = next_id++, .fn = fn, .user = user};
+	g_array_append_val(listeners, l);
+	g_mutex_unlock(&mutex);
+	return l.id;
+}
+
+void sb_events_unsubscribe(unsigned id)
+{
+	g_mutex_lock(&mutex);
+	for (guint i = 0; listeners && i < listeners->len; i++) {
+		if (g_array_index(listeners, listener, i).id == id) {
+			g_array_remove_index(listeners, i);
+			break;
+		}
+	}
+	g_mutex_unlock(&mutex);
+}
+
+void sb_events_publish(const char *type, json_t *data)
+{
+	json_t *n = json_object();
+	json_object_set_new(n, "type", json_string(type));
+	json_object_set_new(n, "timestamp", json_integer(g_get_real_time() / 1000));
+	if (json_is_object(data))
+		json_object_update(n, data);
+	json_decref(data);
+	/* Listeners only queue, so calling them under the lock is cheap and
+	 * keeps unsubscribe simple: after it returns, no call is in flight. */
+	g_mutex_lock(&mutex);
+	for (guint i = 0; listeners && i < listeners->len; i++) {
+		listener *l = &g_array_index(listeners, listener, i);
+		l->fn(n, l->user);
+	}
+	g_mutex_unlock(&mutex);
+	if (gateway && gateway->events_is_enabled())
+		gateway->notify_event(plugin_self, NULL, json_incref(n)); /* takes it */
+	json_decref(n);
+}

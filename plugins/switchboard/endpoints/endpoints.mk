@@ -1,0 +1,8 @@
+# endpoints: how participants reach a room — browsers through the Janus
+# core (WebRTC), plain RTP sockets.
+
+SB_ENDPOINTS_SOURCES = \
+	plugins/switchboard/endpoints/webrtc.c plugins/switchboard/endpoints/webrtc.h \
+	plugins/switchboard/endpoints/rtp_endpoint.c plugins/switchboard/endpoints/rtp_endpoint.h
+
+plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_ENDPOINTS_SOURCES)

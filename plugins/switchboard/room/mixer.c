@@ -1,0 +1,445 @@
+#include "room/mixer.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <debug.h>
+
+#include "room/hold.h"
+#include "room/mix.h"
+#include "room/participant.h"
+#include "room/room.h"
+
+#define FRAME_NS (SB_FRAME_MS * 1000000LL)
+/* Past this much behind schedule we stop trying to catch up. */
+#define MAX_BEHIND_NS (10 * FRAME_NS)
+
+typedef struct mixer_worker {
+	GThread *thread;
+	GMutex mutex;
+	GCond cond;
+	GPtrArray *rooms; /* sb_room* (strong), guarded by mutex */
+	int index;
+} mixer_worker;
+
+/* Per-room state, touched only by the worker that mixes the room. */
+struct sb_room_mix {
+	sb_encoder *shared[SB_CODEC_COUNT]; /* one per codec for the full mix */
+	uint8_t silence[SB_CODEC_COUNT][SB_MAX_PAYLOAD]; /* G.711: 160 bytes */
+	int silence_len[SB_CODEC_COUNT];
+	sb_limiter limiter;
+	int capacity;
+	sb_participant **members;
+	sb_mix_member *plan_in;
+	sb_mix_job *jobs;
+	int *job_of;
+	int32_t full[SB_MAX_FRAME_SAMPLES];
+	int32_t minus[SB_MAX_FRAME_SAMPLES];
+	int16_t pcm[SB_MAX_FRAME_SAMPLES];
+	int16_t full_pcm[SB_MAX_FRAME_SAMPLES];
+	int16_t zeros[SB_MAX_FRAME_SAMPLES];
+};
+
+static const sb_settings *settings;
+static mixer_worker *workers;
+static int num_workers;
+static volatile gint running;
+static volatile gint next_worker;
+static sb_mixer_stats stats;
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void sleep_until(int64_t deadline)
+{
+	struct timespec ts = {.tv_sec = deadline / 1000000000LL, .tv_nsec = deadline % 1000000000LL};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static sb_encoder_options encoder_options(void)
+{
+	return (sb_encoder_options){.bitrate = settings->opus_bitrate,
+	                            .complexity = settings->opus_complexity,
+	                            .fec = settings->opus_fec,
+	                            .expected_loss_pct = settings->opus_fec ? 10 : 0};
+}
+
+static void room_mix_free(struct sb_room_mix *mix)
+{
+	for (int c = 0; c < SB_CODEC_COUNT; c++)
+		sb_encoder_free(mix->shared[c]);
+	g_free(mix->members);
+	g_free(mix->plan_in);
+	g_free(mix->jobs);
+	g_free(mix->job_of);
+	g_free(mix);
+}
+
+static struct sb_room_mix *room_mix_new(sb_room *room)
+{
+	struct sb_room_mix *mix = g_new0(struct sb_room_mix, 1);
+	sb_limiter_init(&mix->limiter, room->sampling_rate);
+	/* Silence, pre-encoded once per codec, for listeners with nothing to
+	 * hear: keeps their RTP stream continuous at no encoding cost. */
+	sb_encoder_options opts = encoder_options();
+	for (int c = 0; c < SB_CODEC_COUNT; c++) {
+		sb_encoder *enc = sb_encoder_new((sb_codec_id)c, room->sampling_rate, &opts);
+		int len = -1;
+		for (int i = 0; enc && i < 3; i++) /* let the encoder settle */
+			len = sb_encoder_encode(enc, mix->zeros, mix->silence[c], sizeof(mix->silence[c]));
+		mix->silence_len[c] = len > 0 ? len : 0;
+		sb_encoder_free(enc);
+	}
+	return mix;
+}
+
+static void room_mix_reserve(struct sb_room_mix *mix, int n)
+{
+	if (n <= mix->capacity)
+		return;
+	int cap = n < 8 ? 8 : n * 2;
+	mix->members = g_renew(sb_participant *, mix->members, cap);
+	mix->plan_in = g_renew(sb_mix_member, mix->plan_in, cap);
+	mix->jobs = g_renew(sb_mix_job, mix->jobs, cap + SB_CODEC_COUNT);
+	mix->job_of = g_renew(int, mix->job_of, cap);
+	mix->capacity = cap;
+}
+
+static void announce_talking(sb_room *room, sb_participant *p)
+{
+	json_t *ev = sb_room_event(room, "event");
+	json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+	json_object_set_new(ev, "talking", json_boolean(p->talking));
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+}
+
+/* The PCM a job stands for: the full mix (limited once per frame, kept in
+ * full_pcm) or a mix-minus (in pcm). */
+static const int16_t *render_job(struct sb_room_mix *mix, const sb_mix_job *job, int n,
+                                 bool *full_ready)
+{
+	if (job->minus < 0) {
+		if (!*full_ready) {
+			sb_limiter_process(&mix->limiter, mix->full, mix->full_pcm, n);
+			*full_ready = true;
+		}
+		return mix->full_pcm;
+	}
+	sb_participant *own = mix->members[job->minus];
+	sb_mix_minus(mix->full, own->frame, mix->minus, n);
+	sb_limiter_process(&own->limiter, mix->minus, mix->pcm, n);
+	return mix->pcm;
+}
+
+/* Mixes one 20 ms frame of one room.  Returns false once the room should
+ * leave the worker (destroyed or empty). */
+static bool mix_room(sb_room *room)
+{
+	if (g_atomic_int_get(&room->destroyed))
+		return false;
+	if (!room->mix) {
+		room->mix = room_mix_new(room);
+		room->free_mix = room_mix_free;
+	}
+	struct sb_room_mix *mix = room->mix;
+	const int n = sb_frame_samples(room->sampling_rate);
+
+	g_mutex_lock(&room->mutex);
+	int count = (int)g_hash_table_size(room->participants);
+	room_mix_reserve(mix, count);
+	GHashTableIter it;
+	gpointer value;
+	int m = 0;
+	g_hash_table_iter_init(&it, room->participants);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		sb_participant *p = value;
+		if (!g_atomic_int_get(&p->media_ready))
+			continue;
+		/* Just moved here and still being mixed by its old room's worker:
+		 * it joins this mix from the next frame. */
+		if (!g_atomic_int_compare_and_exchange(&p->mixing, 0, 1))
+			continue;
+		sb_participant_ref(p);
+		mix->members[m++] = p;
+	}
+	sb_room_tap *tap = room->tap;
+	if (tap)
+		tap->ops->ref(tap);
+	g_mutex_unlock(&room->mutex);
+	if (count == 0) {
+		if (tap)
+			tap->ops->unref(tap);
+		return false;
+	}
+
+	uint64_t decodes = 0, encodes = 0, forwards = 0;
+	int loudest_level = 128;
+	guint64 loudest = 0;
+	sb_mix_clear(mix->full, n);
+	for (int i = 0; i < m; i++) {
+		sb_participant *p = mix->members[i];
+		int level = sb_participant_pull(p, n, settings->silence_level);
+		if (level == SB_LEVEL_SILENT_SKIPPED)
+			level = 127;
+		else if (level >= 0)
+			decodes++;
+		bool held = g_atomic_int_get(&p->on_hold);
+		bool contributing = level >= 0 && level < settings->silence_level &&
+		                    !g_atomic_int_get(&p->muted) && !held &&
+		                    !g_atomic_int_get(&p->listen_only);
+		if (contributing) {
+			sb_mix_add(mix->full, p->frame, n);
+			if (level < loudest_level) {
+				loudest_level = level;
+				loudest = p->id;
+			}
+		}
+		bool pcm = p->ops && p->ops->push_pcm;
+		mix->plan_in[i] = (sb_mix_member){.codec = pcm ? SB_MIX_PCM : (int)p->codec,
+		                                  .contributing = contributing,
+		                                  .listening = !held};
+		int heard = g_atomic_int_get(&p->muted) || held ? 127 : level;
+		if (sb_participant_update_talking(p, heard, settings->talking_level_threshold,
+		                                  settings->talking_window))
+			announce_talking(room, p);
+	}
+
+	int njobs = sb_mix_plan(mix->plan_in, m, mix->jobs, mix->job_of);
+	bool full_ready = false;
+	for (int j = 0; j < njobs; j++) {
+		const sb_mix_job *job = &mix->jobs[j];
+		uint8_t payload[SB_MAX_PAYLOAD];
+		const uint8_t *out = payload;
+		int len;
+		sb_participant *source = job->source >= 0 ? mix->members[job->source] : NULL;
+		if (job->codec == SB_MIX_PCM) {
+			/* PCM listeners (the agent) take the mix itself, no codec. */
+			const int16_t *pcm = job->silent ? mix->zeros : render_job(mix, job, n, &full_ready);
+			guint64 speaker = job->silent ? 0 : loudest;
+			if (job->minus >= 0 && mix->members[job->minus]->id == loudest)
+				speaker = 0; /* its own voice is not in its mix */
+			for (int i = 0; i < m; i++)
+				if (mix->job_of[i] == j)
+					mix->members[i]->ops->push_pcm(mix->members[i], pcm, n, speaker);
+			continue;
+		}
+		if (job->silent) {
+			out = mix->silence[job->codec];
+			len = mix->silence_len[job->codec];
+		} else if (source && (int)source->codec == job->codec && source->frame_payload_len > 0) {
+			/* One voice and the same codec: what the speaker sent is
+			 * exactly this mix, so it goes out as it came. */
+			out = source->frame_payload;
+			len = (int)source->frame_payload_len;
+			forwards++;
+		} else {
+			const int16_t *pcm = render_job(mix, job, n, &full_ready);
+			sb_encoder *enc;
+			if (job->minus >= 0) {
+				enc = mix->members[job->minus]->encoder;
+			} else {
+				if (!mix->shared[job->codec]) {
+					sb_encoder_options opts = encoder_options();
+					mix->shared[job->codec] = sb_encoder_new(
+					        (sb_codec_id)job->codec, room->sampling_rate, &opts);
+				}
+				enc = mix->shared[job->codec];
+			}
+			len = enc ? sb_encoder_encode(enc, pcm, payload, sizeof(payload)) : -1;
+			encodes++;
+		}
+		if (len <= 0)
+			continue;
+		for (int i = 0; i < m; i++)
+			if (mix->job_of[i] == j)
+				sb_participant_send_payload(mix->members[i], out, (size_t)len);
+	}
+	/* Held participants hear the hold loop, encoded with their own
+	 * encoder (they have no mix-minus job while held). */
+	for (int i = 0; i < m; i++) {
+		sb_participant *p = mix->members[i];
+		if (!g_atomic_int_get(&p->on_hold))
+			continue;
+		if (p->ops && p->ops->push_pcm) {
+			p->ops->push_pcm(p, mix->zeros, n, 0);
+			continue;
+		}
+		uint8_t payload[SB_MAX_PAYLOAD];
+		sb_hold_audio(room->sampling_rate, &p->hold_pos, mix->pcm, n);
+		int len = p->encoder ? sb_encoder_encode(p->encoder, mix->pcm, payload, sizeof(payload))
+		                     : -1;
+		encodes++;
+		if (len > 0)
+			sb_participant_send_payload(p, payload, (size_t)len);
+	}
+	/* The recorder hears the full mix, everyone included, and (when it
+	 * asks) each participant's own audio. */
+	if (tap) {
+		if (!full_ready)
+			sb_limiter_process(&mix->limiter, mix->full, mix->full_pcm, n);
+		tap->ops->frame(tap, mix->full_pcm, n);
+		if (g_atomic_int_get(&tap->tracks))
+			for (int i = 0; i < m; i++)
+				tap->ops->track(tap, mix->members[i]->id,
+				                mix->plan_in[i].contributing
+				                        ? mix->members[i]->frame
+				                        : mix->zeros,
+				                n);
+		tap->ops->unref(tap);
+	}
+	for (int i = 0; i < m; i++) {
+		g_atomic_int_set(&mix->members[i]->mixing, 0);
+		sb_participant_unref(mix->members[i]);
+	}
+	__atomic_add_fetch(&stats.decodes, decodes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&stats.encodes, encodes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&stats.forwards, forwards, __ATOMIC_RELAXED);
+	return true;
+}
+
+static gpointer worker_main(gpointer data)
+{
+	mixer_worker *w = data;
+	GPtrArray *batch = g_ptr_array_new_with_free_func((GDestroyNotify)sb_room_unref);
+	int64_t deadline = 0;
+	while (g_atomic_int_get(&running)) {
+		g_mutex_lock(&w->mutex);
+		if (w->rooms->len == 0) {
+			deadline = 0;
+			while (w->rooms->len == 0 && g_atomic_int_get(&running))
+				g_cond_wait(&w->cond, &w->mutex);
+		}
+		for (guint i = 0; i < w->rooms->len; i++) {
+			sb_room *room = g_ptr_array_index(w->rooms, i);
+			sb_room_ref(room);
+			g_ptr_array_add(batch, room);
+		}
+		g_mutex_unlock(&w->mutex);
+		if (!g_atomic_int_get(&running))
+			break;
+		if (deadline == 0)
+			deadline = now_ns();
+
+		for (guint i = 0; i < batch->len; i++) {
+			sb_room *room = g_ptr_array_index(batch, i);
+			if (mix_room(room))
+				continue;
+			g_mutex_lock(&w->mutex);
+			g_ptr_array_remove(w->rooms, room);
+			g_atomic_int_set(&room->scheduled, 0);
+			g_mutex_unlock(&w->mutex);
+			__atomic_sub_fetch(&stats.rooms_active, 1, __ATOMIC_RELAXED);
+			/* A participant may have joined between our look and the
+			 * unschedule: put the room back if so. */
+			if (!g_atomic_int_get(&room->destroyed) && sb_room_count_participants(room) > 0)
+				sb_mixer_schedule(room);
+		}
+		g_ptr_array_set_size(batch, 0);
+		__atomic_add_fetch(&stats.ticks, 1, __ATOMIC_RELAXED);
+
+		deadline += FRAME_NS;
+		int64_t now = now_ns();
+		if (now > deadline) {
+			__atomic_add_fetch(&stats.late_frames, 1, __ATOMIC_RELAXED);
+			if (now - deadline > MAX_BEHIND_NS) {
+				int64_t behind = (now - deadline) / FRAME_NS;
+				__atomic_add_fetch(&stats.skipped, (uint64_t)behind, __ATOMIC_RELAXED);
+				deadline += behind * FRAME_NS;
+			}
+			continue;
+		}
+		sleep_until(deadline);
+	}
+	g_ptr_array_unref(batch);
+	return NULL;
+}
+
+bool sb_mixer_start(const sb_settings *s)
+{
+	settings = s;
+	num_workers = s->mixer_threads > 0 ? s->mixer_threads : (int)g_get_num_processors();
+	if (num_workers < 1)
+		num_workers = 1;
+	workers = g_new0(mixer_worker, num_workers);
+	g_atomic_int_set(&running, 1);
+	for (int i = 0; i < num_workers; i++) {
+		mixer_worker *w = &workers[i];
+		w->index = i;
+		g_mutex_init(&w->mutex);
+		g_cond_init(&w->cond);
+		w->rooms = g_ptr_array_new_with_free_func((GDestroyNotify)sb_room_unref);
+		char name[16];
+		g_snprintf(name, sizeof(name), "sb mixer %d", i);
+		GError *error = NULL;
+		w->thread = g_thread_try_new(name, worker_main, w, &error);
+		if (!w->thread) {
+			JANUS_LOG(LOG_ERR, "[switchboard] cannot start mixer thread: %s\n",
+			          error ? error->message : "?");
+			g_clear_error(&error);
+			num_workers = i;
+			sb_mixer_stop();
+			return false;
+		}
+	}
+	stats.workers = num_workers;
+	JANUS_LOG(LOG_INFO, "[switchboard] mixer: %d worker thread(s)\n", num_workers);
+	return true;
+}
+
+void sb_mixer_stop(void)
+{
+	if (!workers)
+		return;
+	g_atomic_int_set(&running, 0);
+	for (int i = 0; i < num_workers; i++) {
+		g_mutex_lock(&workers[i].mutex);
+		g_cond_signal(&workers[i].cond);
+		g_mutex_unlock(&workers[i].mutex);
+	}
+	for (int i = 0; i < num_workers; i++) {
+		if (workers[i].thread)
+			g_thread_join(workers[i].thread);
+		for (guint r = 0; r < workers[i].rooms->len; r++)
+			g_atomic_int_set(&((sb_room *)g_ptr_array_index(workers[i].rooms, r))->scheduled, 0);
+		g_ptr_array_unref(workers[i].rooms);
+		g_mutex_clear(&workers[i].mutex);
+		g_cond_clear(&workers[i].cond);
+	}
+	g_free(workers);
+	workers = NULL;
+	num_workers = 0;
+}
+
+void sb_mixer_schedule(sb_room *room)
+{
+	if (!workers || !g_atomic_int_compare_and_exchange(&room->scheduled, 0, 1))
+		return;
+	/* Round robin spreads rooms over the cores. */
+	int index = (int)((guint)g_atomic_int_add(&next_worker, 1) % (guint)num_workers);
+	mixer_worker *w = &workers[index];
+	g_mutex_lock(&w->mutex);
+	sb_room_ref(room);
+	g_ptr_array_add(w->rooms, room);
+	g_cond_signal(&w->cond);
+	g_mutex_unlock(&w->mutex);
+	__atomic_add_fetch(&stats.rooms_active, 1, __ATOMIC_RELAXED);
+}
+
+void sb_mixer_get_stats(sb_mixer_stats *out)
+{
+	out->ticks = __atomic_load_n(&stats.ticks, __ATOMIC_RELAXED);
+	out->late_frames = __atomic_load_n(&stats.late_frames, __ATOMIC_RELAXED);
+	out->skipped = __atomic_load_n(&stats.skipped, __ATOMIC_RELAXED);
+	out->encodes = __atomic_load_n(&stats.encodes, __ATOMIC_RELAXED);
+	out->decodes = __atomic_load_n(&stats.decodes, __ATOMIC_RELAXED);
+	out->forwards = __atomic_load_n(&stats.forwards, __ATOMIC_RELAXED);
+	out->rooms_active = __atomic_load_n(&stats.rooms_active, __ATOMIC_RELAXED);
+	out->workers = num_workers;
+}

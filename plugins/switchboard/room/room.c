@@ -1,0 +1,537 @@
+#include "room/room.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "core/events.h"
+#include "room/mixer.h"
+
+static GMutex rooms_mutex;
+static GHashTable *rooms; /* name -> sb_room* (strong) */
+static const sb_settings *settings;
+static sb_room_membership_hook membership_hook;
+
+void sb_room_set_membership_hook(sb_room_membership_hook hook) { membership_hook = hook; }
+
+#define MEMBER_LISTENERS_MAX 4
+static struct {
+	sb_room_member_listener fn;
+	void *user;
+} member_listeners[MEMBER_LISTENERS_MAX];
+static volatile gint member_listener_count;
+
+void sb_room_add_member_listener(sb_room_member_listener listener, void *user)
+{
+	gint n = g_atomic_int_get(&member_listener_count);
+	g_assert(n < MEMBER_LISTENERS_MAX);
+	member_listeners[n].fn = listener;
+	member_listeners[n].user = user;
+	g_atomic_int_set(&member_listener_count, n + 1);
+}
+
+void sb_room_remove_member_listeners(void) { g_atomic_int_set(&member_listener_count, 0); }
+
+static void tell_listeners(sb_room *room, sb_participant *p, sb_member_change change)
+{
+	gint n = g_atomic_int_get(&member_listener_count);
+	for (gint i = 0; i < n; i++)
+		member_listeners[i].fn(room, p, change, member_listeners[i].user);
+}
+
+bool sb_participant_is_supervisor(const sb_participant *p)
+{
+	return p->role && strcmp(p->role, "supervisor") == 0;
+}
+
+guint sb_room_count_humans(sb_room *room)
+{
+	guint n = 0;
+	g_mutex_lock(&room->mutex);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, room->participants);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		n += ((sb_participant *)value)->kind != SB_KIND_AGENT && !sb_participant_is_supervisor(value);
+	g_mutex_unlock(&room->mutex);
+	return n;
+}
+
+bool sb_room_name_valid(const char *name)
+{
+	if (!name || !*name || strlen(name) > SB_ROOM_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++) {
+		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
+			return false;
+	}
+	return true;
+}
+
+static void room_free(const janus_refcount *ref)
+{
+	sb_room *room = janus_refcount_containerof(ref, sb_room, ref);
+	if (room->mix && room->free_mix)
+		room->free_mix(room->mix);
+	if (room->tap)
+		room->tap->ops->unref(room->tap);
+	g_hash_table_destroy(room->participants);
+	g_mutex_clear(&room->mutex);
+	g_free(room->name);
+	g_free(room->description);
+	g_free(room->secret);
+	g_free(room->pin);
+	json_decref(room->agent_config);
+	json_decref(room->transcript);
+	g_free(room);
+}
+
+static void participant_unref_cb(gpointer data) { sb_participant_unref(data); }
+
+void sb_rooms_init(const sb_settings *s)
+{
+	settings = s;
+	rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+}
+
+void sb_rooms_deinit(void)
+{
+	GPtrArray *all = sb_rooms_list_all();
+	for (guint i = 0; i < all->len; i++)
+		sb_room_destroy(g_ptr_array_index(all, i));
+	g_ptr_array_unref(all);
+	g_mutex_lock(&rooms_mutex);
+	g_hash_table_destroy(rooms);
+	rooms = NULL;
+	g_mutex_unlock(&rooms_mutex);
+}
+
+sb_error sb_room_create(const sb_room_params *params, sb_room **out)
+{
+	char generated[32];
+	const char *name = params->name;
+	if (name && !sb_room_name_valid(name))
+		return SB_ERROR_INVALID_ELEMENT;
+	int rate = params->sampling_rate ? params->sampling_rate : settings->sampling_rate;
+	if (rate != 16000 && rate != 48000)
+		return SB_ERROR_INVALID_ELEMENT;
+
+	g_mutex_lock(&rooms_mutex);
+	if (!rooms) {
+		g_mutex_unlock(&rooms_mutex);
+		return SB_ERROR_UNKNOWN;
+	}
+	if ((int)g_hash_table_size(rooms) >= settings->max_rooms) {
+		g_mutex_unlock(&rooms_mutex);
+		return SB_ERROR_LIMIT;
+	}
+	if (!name) {
+		do {
+			g_snprintf(generated, sizeof(generated), "room-%08x", g_random_int());
+		} while (g_hash_table_contains(rooms, generated));
+		name = generated;
+	}
+	if (g_hash_table_contains(rooms, name)) {
+		g_mutex_unlock(&rooms_mutex);
+		return SB_ERROR_ROOM_EXISTS;
+	}
+	sb_room *room = g_new0(sb_room, 1);
+	janus_refcount_init(&room->ref, room_free);
+	room->name = g_strdup(name);
+	room->description = g_strdup(params->description ? params->description : name);
+	room->secret = g_strdup(params->secret);
+	room->pin = g_strdup(params->pin);
+	room->sampling_rate = rate;
+	room->ephemeral = params->ephemeral && !params->permanent;
+	room->permanent = params->permanent;
+	room->require_token = params->require_token || settings->require_token;
+	room->hidden = params->hidden;
+	room->agent_enabled = params->agent ? 1 : 0;
+	room->agent_config = params->agent_config ? json_deep_copy(params->agent_config) : NULL;
+	room->transcript = json_array();
+	room->created_us = g_get_real_time();
+	g_mutex_init(&room->mutex);
+	room->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	                                           participant_unref_cb);
+	g_hash_table_insert(rooms, room->name, room); /* the registry's reference */
+	if (out) {
+		sb_room_ref(room);
+		*out = room;
+	}
+	g_mutex_unlock(&rooms_mutex);
+	JANUS_LOG(LOG_INFO, "[switchboard] room %s created (%d Hz%s)\n", room->name, rate,
+	          room->ephemeral ? ", ephemeral" : "");
+	sb_events_publish("room_created", sb_room_to_json(room));
+	return SB_OK;
+}
+
+sb_room *sb_room_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	g_mutex_lock(&rooms_mutex);
+	sb_room *room = rooms ? g_hash_table_lookup(rooms, name) : NULL;
+	if (room)
+		sb_room_ref(room);
+	g_mutex_unlock(&rooms_mutex);
+	return room;
+}
+
+static GPtrArray *rooms_list(bool hidden_too)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)sb_room_unref);
+	g_mutex_lock(&rooms_mutex);
+	if (rooms) {
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, rooms);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			if (!hidden_too && ((sb_room *)value)->hidden)
+				continue;
+			sb_room_ref(value);
+			g_ptr_array_add(list, value);
+		}
+	}
+	g_mutex_unlock(&rooms_mutex);
+	return list;
+}
+
+GPtrArray *sb_rooms_list(void) { return rooms_list(false); }
+GPtrArray *sb_rooms_list_all(void) { return rooms_list(true); }
+
+guint sb_rooms_count(void)
+{
+	g_mutex_lock(&rooms_mutex);
+	guint n = rooms ? g_hash_table_size(rooms) : 0;
+	g_mutex_unlock(&rooms_mutex);
+	return n;
+}
+
+json_t *sb_room_event(sb_room *room, const char *type)
+{
+	json_t *ev = json_object();
+	json_object_set_new(ev, SB_EVENT_KEY, json_string(type));
+	json_object_set_new(ev, "room", json_string(room->name));
+	return ev;
+}
+
+/* Detaches a participant that is no longer in the room's table. */
+static void participant_detach(sb_participant *p)
+{
+	if (g_atomic_int_compare_and_exchange(&p->removed, 0, 1)) {
+		if (p->ops && p->ops->removed)
+			p->ops->removed(p);
+		g_mutex_lock(&p->mutex);
+		sb_room *r = p->room;
+		p->room = NULL;
+		g_mutex_unlock(&p->mutex);
+		if (r)
+			sb_room_unref(r);
+	}
+}
+
+/* participant_joined / participant_left for the notification bus: the
+ * participant with its interface and call info (the store keeps both). */
+static json_t *membership_event(sb_room *room, sb_participant *p, const char *reason)
+{
+	json_t *participant = sb_participant_to_json(p);
+	if (p->info)
+		json_object_set(participant, "info", p->info);
+	json_t *ev = json_pack("{sssoss}", "room", room->name, "participant", participant,
+	                       "interface", sb_participant_interface(p));
+	if (reason)
+		json_object_set_new(ev, "reason", json_string(reason));
+	return ev;
+}
+
+void sb_room_destroy(sb_room *room)
+{
+	if (!g_atomic_int_compare_and_exchange(&room->destroyed, 0, 1))
+		return;
+	g_mutex_lock(&rooms_mutex);
+	bool registered = rooms && g_hash_table_lookup(rooms, room->name) == room;
+	if (registered)
+		g_hash_table_remove(rooms, room->name);
+	g_mutex_unlock(&rooms_mutex);
+
+	json_t *ev = sb_room_event(room, "destroyed");
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+
+	GPtrArray *members = sb_room_participants(room);
+	g_mutex_lock(&room->mutex);
+	g_hash_table_remove_all(room->participants);
+	g_mutex_unlock(&room->mutex);
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		participant_detach(p);
+		sb_events_publish("participant_left", membership_event(room, p, "room_closed"));
+		tell_listeners(room, p, SB_MEMBER_LEFT);
+	}
+	g_ptr_array_unref(members);
+	JANUS_LOG(LOG_INFO, "[switchboard] room %s destroyed\n", room->name);
+	sb_events_publish("room_closed", json_pack("{ss}", "room", room->name));
+	if (registered)
+		sb_room_unref(room); /* the registry's reference */
+}
+
+sb_error sb_room_add(sb_room *room, sb_participant *p)
+{
+	g_mutex_lock(&room->mutex);
+	if (g_atomic_int_get(&room->destroyed)) {
+		g_mutex_unlock(&room->mutex);
+		return SB_ERROR_NO_SUCH_ROOM;
+	}
+	if ((int)g_hash_table_size(room->participants) >= settings->max_participants) {
+		g_mutex_unlock(&room->mutex);
+		return SB_ERROR_LIMIT;
+	}
+	while (g_hash_table_contains(room->participants, &p->id))
+		p->id++;
+	/* A supervisor listens in silently: nobody hears them. */
+	if (sb_participant_is_supervisor(p)) {
+		g_atomic_int_set(&p->muted, 1);
+		g_atomic_int_set(&p->listen_only, 1);
+	}
+	sb_participant_ref(p);
+	g_hash_table_insert(room->participants, g_memdup2(&p->id, sizeof(p->id)), p);
+	g_mutex_lock(&p->mutex);
+	sb_room_ref(room);
+	p->room = room;
+	g_mutex_unlock(&p->mutex);
+	g_mutex_unlock(&room->mutex);
+
+	json_t *ev = sb_room_event(room, "event");
+	json_t *list = json_array();
+	json_array_append_new(list, sb_participant_to_json(p));
+	json_object_set_new(ev, "participants", list);
+	sb_room_broadcast(room, ev, p);
+	json_decref(ev);
+	sb_mixer_schedule(room);
+	sb_events_publish("participant_joined", membership_event(room, p, NULL));
+	if (membership_hook)
+		membership_hook(room, p, true, sb_room_count_humans(room));
+	tell_listeners(room, p, SB_MEMBER_JOINED);
+	return SB_OK;
+}
+
+void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
+{
+	g_mutex_lock(&room->mutex);
+	bool present = g_hash_table_lookup(room->participants, &p->id) == p;
+	sb_participant_ref(p);
+	if (present)
+		g_hash_table_remove(room->participants, &p->id);
+	g_mutex_unlock(&room->mutex);
+	if (present) {
+		participant_detach(p);
+		json_t *ev = sb_room_event(room, "event");
+		json_object_set_new(ev, why, json_integer((json_int_t)p->id));
+		sb_room_broadcast(room, ev, NULL);
+		json_decref(ev);
+		sb_events_publish("participant_left", membership_event(room, p, why));
+		/* The agent alone does not keep a room open. */
+		guint humans = sb_room_count_humans(room);
+		if (membership_hook)
+			membership_hook(room, p, false, humans);
+		tell_listeners(room, p, SB_MEMBER_LEFT);
+		if (humans == 0 && room->ephemeral)
+			sb_room_destroy(room);
+	}
+	sb_participant_unref(p);
+}
+
+sb_error sb_room_move_participant(sb_participant *p, sb_room *to)
+{
+	sb_room *from = sb_participant_room(p);
+	if (!from)
+		return SB_ERROR_NOT_JOINED;
+	if (from == to) {
+		sb_room_unref(from);
+		return SB_OK;
+	}
+	if (from->sampling_rate != to->sampling_rate) {
+		/* Its codecs run at the old room's rate. */
+		sb_room_unref(from);
+		return SB_ERROR_INVALID_ELEMENT;
+	}
+	/* Both tables change under both locks (taken in address order), so the
+	 * participant is in exactly one room at every instant. */
+	sb_room *first = from < to ? from : to, *second = from < to ? to : from;
+	g_mutex_lock(&first->mutex);
+	g_mutex_lock(&second->mutex);
+	sb_error rc = SB_OK;
+	if (g_hash_table_lookup(from->participants, &p->id) != p)
+		rc = SB_ERROR_NOT_JOINED;
+	else if (g_atomic_int_get(&to->destroyed))
+		rc = SB_ERROR_NO_SUCH_ROOM;
+	else if ((int)g_hash_table_size(to->participants) >= settings->max_participants)
+		rc = SB_ERROR_LIMIT;
+	guint64 old_id = p->id;
+	if (rc == SB_OK) {
+		sb_participant_ref(p); /* the new table's */
+		g_hash_table_remove(from->participants, &p->id);
+		while (g_hash_table_contains(to->participants, &p->id))
+			p->id++;
+		g_hash_table_insert(to->participants, g_memdup2(&p->id, sizeof(p->id)), p);
+		g_mutex_lock(&p->mutex);
+		sb_room_ref(to);
+		p->room = to;
+		g_mutex_unlock(&p->mutex);
+		sb_room_unref(from); /* p's reference to its old room */
+	}
+	g_mutex_unlock(&second->mutex);
+	g_mutex_unlock(&first->mutex);
+	if (rc != SB_OK) {
+		sb_room_unref(from);
+		return rc;
+	}
+	sb_mixer_schedule(to);
+
+	json_t *ev = sb_room_event(from, "event");
+	json_object_set_new(ev, "leaving", json_integer((json_int_t)old_id));
+	sb_room_broadcast(from, ev, NULL);
+	json_decref(ev);
+	ev = sb_room_event(to, "event");
+	json_t *list = json_array();
+	json_array_append_new(list, sb_participant_to_json(p));
+	json_object_set_new(ev, "participants", list);
+	sb_room_broadcast(to, ev, p);
+	json_decref(ev);
+	if (p->ops && p->ops->send_event) {
+		ev = sb_room_event(to, "moved");
+		json_object_set_new(ev, "from", json_string(from->name));
+		json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+		list = json_array();
+		GPtrArray *members = sb_room_participants(to);
+		for (guint i = 0; i < members->len; i++)
+			if (g_ptr_array_index(members, i) != p)
+				json_array_append_new(list, sb_participant_to_json(g_ptr_array_index(members, i)));
+		g_ptr_array_unref(members);
+		json_object_set_new(ev, "participants", list);
+		p->ops->send_event(p, ev);
+		json_decref(ev);
+	}
+	json_t *left = membership_event(from, p, "moved");
+	json_object_set_new(left, "to", json_string(to->name));
+	sb_events_publish("participant_left", left);
+	json_t *joined = membership_event(to, p, NULL);
+	json_object_set_new(joined, "from", json_string(from->name));
+	sb_events_publish("participant_joined", joined);
+
+	guint humans = sb_room_count_humans(from);
+	if (membership_hook) {
+		membership_hook(from, p, false, humans);
+		membership_hook(to, p, true, sb_room_count_humans(to));
+	}
+	tell_listeners(from, p, SB_MEMBER_MOVED_OUT);
+	tell_listeners(to, p, SB_MEMBER_MOVED_IN);
+	if (humans == 0 && from->ephemeral)
+		sb_room_destroy(from);
+	sb_room_unref(from);
+	return SB_OK;
+}
+
+void sb_room_set_hold(sb_room *room, sb_participant *p, bool hold)
+{
+	if (!sb_participant_set_hold(p, hold))
+		return;
+	json_t *ev = sb_room_event(room, "event");
+	json_t *list = json_array();
+	json_array_append_new(list, sb_participant_to_json(p));
+	json_object_set_new(ev, "participants", list);
+	json_object_set_new(ev, "on_hold", json_boolean(hold));
+	json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+}
+
+sb_participant *sb_room_find_participant(sb_room *room, guint64 id)
+{
+	g_mutex_lock(&room->mutex);
+	sb_participant *p = g_hash_table_lookup(room->participants, &id);
+	if (p)
+		sb_participant_ref(p);
+	g_mutex_unlock(&room->mutex);
+	return p;
+}
+
+GPtrArray *sb_room_participants(sb_room *room)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)sb_participant_unref);
+	g_mutex_lock(&room->mutex);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, room->participants);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		sb_participant_ref(value);
+		g_ptr_array_add(list, value);
+	}
+	g_mutex_unlock(&room->mutex);
+	return list;
+}
+
+guint sb_room_count_participants(sb_room *room)
+{
+	g_mutex_lock(&room->mutex);
+	guint n = g_hash_table_size(room->participants);
+	g_mutex_unlock(&room->mutex);
+	return n;
+}
+
+void sb_room_broadcast(sb_room *room, json_t *event, sb_participant *except)
+{
+	GPtrArray *members = sb_room_participants(room);
+	for (guint i = 0; i < members->len; i++) {
+		sb_participant *p = g_ptr_array_index(members, i);
+		if (p != except && p->ops && p->ops->send_event)
+			p->ops->send_event(p, event);
+	}
+	g_ptr_array_unref(members);
+}
+
+json_t *sb_room_to_json(sb_room *room)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "room", json_string(room->name));
+	json_object_set_new(j, "description", json_string(room->description));
+	json_object_set_new(j, "num_participants", json_integer(sb_room_count_participants(room)));
+	json_object_set_new(j, "sampling_rate", json_integer(room->sampling_rate));
+	json_object_set_new(j, "pin_required", json_boolean(room->pin != NULL));
+	json_object_set_new(j, "ephemeral", json_boolean(room->ephemeral));
+	json_object_set_new(j, "permanent", json_boolean(room->permanent));
+	json_object_set_new(j, "require_token", json_boolean(room->require_token));
+	json_object_set_new(j, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
+	json_object_set_new(j, "created", json_integer(room->created_us / 1000));
+	g_mutex_lock(&room->mutex);
+	/* What the recorder says about itself; false when nothing records. */
+	json_object_set_new(j, "recording",
+	                    room->tap && room->tap->ops->describe
+	                            ? room->tap->ops->describe(room->tap)
+	                            : json_false());
+	g_mutex_unlock(&room->mutex);
+	return j;
+}
+
+bool sb_room_set_tap(sb_room *room, sb_room_tap *tap)
+{
+	g_mutex_lock(&room->mutex);
+	bool vacant = room->tap == NULL;
+	if (vacant) {
+		tap->ops->ref(tap);
+		room->tap = tap;
+	}
+	g_mutex_unlock(&room->mutex);
+	return vacant;
+}
+
+void sb_room_remove_tap(sb_room *room, sb_room_tap *tap)
+{
+	g_mutex_lock(&room->mutex);
+	bool ours = room->tap == tap;
+	if (ours)
+		room->tap = NULL;
+	g_mutex_unlock(&room->mutex);
+	if (ours)
+		tap->ops->unref(tap);
+}

@@ -1,0 +1,19 @@
+# room: the room registry, participants, the mixer worker threads and the
+# mixing arithmetic, hold audio.
+
+SB_ROOM_SOURCES = \
+	plugins/switchboard/room/room.c plugins/switchboard/room/room.h \
+	plugins/switchboard/room/participant.c plugins/switchboard/room/participant.h \
+	plugins/switchboard/room/mixer.c plugins/switchboard/room/mixer.h \
+	plugins/switchboard/room/mix.c plugins/switchboard/room/mix.h \
+	plugins/switchboard/room/hold.c plugins/switchboard/room/hold.h
+
+plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_ROOM_SOURCES)
+
+check_PROGRAMS += tests/unit/test_mix tests/unit/test_hold
+tests_unit_test_mix_SOURCES = tests/unit/test_mix.c plugins/switchboard/room/mix.c
+tests_unit_test_mix_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_mix_LDADD = $(SB_TEST_LIBS)
+tests_unit_test_hold_SOURCES = tests/unit/test_hold.c plugins/switchboard/room/hold.c
+tests_unit_test_hold_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_hold_LDADD = $(SB_TEST_LIBS)

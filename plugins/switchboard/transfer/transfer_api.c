@@ -1,0 +1,584 @@
+/* The transfer module's faces: the transfer, summary and assist ops
+ * (Janus API, Admin API) and their REST routes, the AI → human hand-off
+ * into the queue, and the module's start/stop.  The console's ops are
+ * console_api.c; what the ops do is transfer.c (state machine),
+ * transfer_env.c (rooms) and presence.c. */
+#include "transfer/transfer_api.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "agent/agent.h"
+#include "core/events.h"
+#include "api/http.h"
+#include "api/ops.h"
+#include "console/presence.h"
+#include "api/rest.h"
+#include "room/room.h"
+#include "transfer/transfer.h"
+#include "transfer/transfer_ai.h"
+#include "transfer/transfer_env.h"
+#include "transfer/transfer_ops.h"
+#include "endpoints/webrtc.h"
+
+static unsigned bus_subscription;
+
+/* ---- helpers ---- */
+
+static const char *str(json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+json_t *sb_xfer_answer(const char *kind)
+{
+	return json_pack("{ss}", SB_EVENT_KEY, kind);
+}
+
+/* Op errors carry a name, and the HTTP status REST answers them with. */
+json_t *sb_xfer_error(sb_error code, const char *name, const char *text)
+{
+	static const struct {
+		const char *name;
+		int status;
+	} statuses[] = {
+	        {"transfer_not_found", 404},
+	        {"room_or_participant_gone", 404},
+	        {"invalid_state", 409},
+	        {"agent_unavailable", 409},
+	        {"transfer_in_progress", 409},
+	        {"not_queued", 409},
+	        {"not_supported", 501},
+	        {"dial_failed", 502}, /* the trunk, not the request */
+	        {"internal_error", 500},
+	};
+	int status = 400;
+	for (size_t i = 0; i < G_N_ELEMENTS(statuses); i++)
+		if (!strcmp(statuses[i].name, name))
+			status = statuses[i].status;
+	return sb_ops_error_named(code, name, status, "%s", text);
+}
+
+static json_t *from_machine(sb_transfer_error rc, const char *text)
+{
+	switch (rc) {
+	case SB_TRANSFER_E_INVALID:
+		return sb_xfer_error(SB_ERROR_INVALID_ELEMENT, "invalid_request", text);
+	case SB_TRANSFER_E_NOT_FOUND:
+		return sb_xfer_error(SB_ERROR_INVALID_ELEMENT, "transfer_not_found", text);
+	case SB_TRANSFER_E_STATE:
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "invalid_state", text);
+	case SB_TRANSFER_E_OFFLINE:
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "agent_unavailable", text);
+	case SB_TRANSFER_E_BUSY:
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "transfer_in_progress", text);
+	case SB_TRANSFER_E_ROOM:
+		return sb_xfer_error(SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", text);
+	case SB_TRANSFER_E_UNSUPPORTED:
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported", text);
+	case SB_TRANSFER_E_DIAL:
+		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "dial_failed", text);
+	default:
+		return sb_xfer_error(SB_ERROR_UNKNOWN, "internal_error", text);
+	}
+}
+
+bool sb_xfer_string_ok(json_t *body, const char *name, bool required, size_t max)
+{
+	json_t *v = json_object_get(body, name);
+	if (!v || json_is_null(v))
+		return !required;
+	return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= max;
+}
+
+/* Who asks through the Janus API: a console agent or supervisor (their
+ * session's participant, referenced), or the Admin API / REST (trusted). */
+json_t *sb_xfer_console_caller(sb_op_ctx *ctx, sb_participant **out)
+{
+	*out = NULL;
+	if (ctx->admin)
+		return NULL;
+	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED,
+		                    "Join as an agent first (a token with role agent)");
+	if (!p->role || (strcmp(p->role, "agent") && strcmp(p->role, "supervisor"))) {
+		sb_participant_unref(p);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only agents may do this");
+	}
+	*out = p;
+	return NULL;
+}
+
+/* ---- the model's summary for a transfer, after its start ---- */
+
+typedef struct summary_update {
+	char *id;
+	json_t *summary;
+} summary_update;
+
+static void summary_update_free(gpointer data)
+{
+	summary_update *u = data;
+	g_free(u->id);
+	json_decref(u->summary);
+	g_free(u);
+}
+
+static gboolean summary_update_run(gpointer data)
+{
+	summary_update *u = data;
+	sb_transfer_set_summary(u->id, u->summary);
+	return G_SOURCE_REMOVE;
+}
+
+/* On a provider thread: the machine is driven on the transfer thread. */
+static void transfer_summary_written(void *user, json_t *summary)
+{
+	summary_update *u = g_new0(summary_update, 1);
+	u->id = user;
+	u->summary = summary;
+	sb_transfer_env_invoke(summary_update_run, u, summary_update_free);
+}
+
+/* ---- ops ---- */
+
+static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *me)
+{
+	CHECK_STRING(body, "reason", false, 500);
+	json_t *to = json_object_get(body, "to");
+	if (!json_is_object(to))
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT,
+		                    "to must be an object with agentId, number or uri");
+	sb_transfer_request req = {.reason = str(body, "reason")};
+	int targets = 0;
+	if (sb_xfer_string_ok(to, "agentId", true, SB_AGENT_ID_MAX))
+		req.kind = SB_TARGET_AGENT, req.target = str(to, "agentId"), targets++;
+	if (sb_xfer_string_ok(to, "number", true, 32))
+		req.kind = SB_TARGET_NUMBER, req.target = str(to, "number"), targets++;
+	if (sb_xfer_string_ok(to, "uri", true, 256))
+		req.kind = SB_TARGET_URI, req.target = str(to, "uri"), targets++;
+	if (targets != 1)
+		return sb_ops_error(
+		        SB_ERROR_INVALID_ELEMENT,
+		        "to must have exactly one of agentId (1-%d characters), number or uri",
+		        SB_AGENT_ID_MAX);
+	if (req.kind == SB_TARGET_AGENT && !sb_presence_agent_id_valid(req.target))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid agentId (A-Z a-z 0-9 . _ -)");
+	if (req.kind == SB_TARGET_NUMBER &&
+	    !g_regex_match_simple("^\\+[1-9][0-9]{6,14}$", req.target, 0, 0))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "number must be E.164 (+ and 7 to 15 digits)");
+	if (req.kind == SB_TARGET_URI && strncmp(req.target, "sip:", 4) &&
+	    strncmp(req.target, "sips:", 5))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "uri must be a sip: or sips: URI");
+
+	/* from: a participant id, or an agent id; a console agent transfers
+	 * only their own call. */
+	json_t *from = json_object_get(body, "from");
+	g_autofree char *from_agent = NULL;
+	if (json_is_integer(from) && json_integer_value(from) > 0) {
+		req.from = (guint64)json_integer_value(from);
+	} else if (json_is_string(from) && sb_presence_agent_id_valid(json_string_value(from))) {
+		sb_agent_location a;
+		if (!sb_presence_locate(json_string_value(from), &a))
+			return sb_xfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+			                     "from: that agent is not signed in");
+		req.from = a.participant;
+	} else if (from && !json_is_null(from)) {
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "from must be a participant id or an agent id");
+	} else if (me) {
+		req.from = me->id;
+	} else {
+		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (from)");
+	}
+	if (me && req.from != me->id)
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Agents transfer their own calls only");
+	from_agent = sb_presence_agent_of(req.from);
+	req.from_agent = from_agent;
+
+	g_autofree char *room_name = g_strdup(str(body, "room"));
+	if (!room_name && me) {
+		sb_room *r = sb_participant_room(me);
+		room_name = r ? g_strdup(r->name) : NULL;
+		if (r)
+			sb_room_unref(r);
+	}
+	if (!sb_room_name_valid(room_name))
+		return sb_ops_error(room_name ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+		                    "room must be a room name");
+	req.room = room_name;
+	sb_room *room = sb_room_find(room_name);
+	if (!room)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room_name);
+	sb_room_unref(room);
+	if (req.kind == SB_TARGET_AGENT && from_agent && !strcmp(from_agent, req.target))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "An agent cannot transfer to themselves");
+
+	char text[256];
+	char *id = NULL;
+	(void)ctx;
+	sb_transfer_error rc = sb_transfer_start(&req, &id, text, sizeof(text));
+	if (rc != SB_TRANSFER_OK)
+		return from_machine(rc, text);
+	json_t *r = sb_transfer_info(id);
+	json_object_set_new(r, SB_EVENT_KEY, json_string("transfer"));
+	/* The transfer started with the summary at hand (never waiting for a
+	 * model); the model's replaces it when it comes. */
+	if (sb_transfer_ai_enabled() &&
+	    sb_transfer_summary_async(req.room, transfer_summary_written, id))
+		id = NULL; /* the callback's now */
+	g_free(id);
+	return r;
+}
+
+static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
+{
+	CHECK_STRING(body, "action", true, 16);
+	const char *action = str(body, "action");
+	if (!strcmp(action, "blind")) {
+		/* Cold transfer out of the system: the SIP module's REFER. */
+		const sb_op *refer = sb_ops_find("sip_refer");
+		if (!refer)
+			return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
+			                     "Blind transfer (SIP REFER) needs the SIP module, "
+			                     "which is not loaded");
+		json_t *copy = json_deep_copy(body);
+		json_object_set_new(copy, "request", json_string("sip_refer"));
+		json_t *r = sb_ops_dispatch(copy, ctx);
+		json_decref(copy);
+		return r;
+	}
+	sb_participant *me = NULL;
+	json_t *err = sb_xfer_console_caller(ctx, &me);
+	if (err)
+		return err;
+	json_t *r;
+	if (!strcmp(action, "start")) {
+		r = op_transfer_start(body, ctx, me);
+	} else if (!sb_xfer_string_ok(body, "transfer_id", true, 64)) {
+		r = sb_ops_error(SB_ERROR_MISSING_ELEMENT,
+		                 "transfer_id must be a string of 1 to 64 characters");
+	} else {
+		const char *id = str(body, "transfer_id");
+		json_t *info = sb_transfer_info(id);
+		bool target_side = !strcmp(action, "accept") || !strcmp(action, "decline");
+		json_int_t allowed =
+		        info ? json_integer_value(json_object_get(
+		                       info, target_side ? "to_participant" : "from_participant"))
+		             : 0;
+		char text[256];
+		if (info && me && (guint64)allowed != me->id) {
+			r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only %s may %s this transfer",
+			                 target_side ? "its target" : "the agent who started it",
+			                 action);
+		} else {
+			sb_transfer_error rc = sb_transfer_act(id, action, text, sizeof(text));
+			if (rc != SB_TRANSFER_OK) {
+				r = from_machine(rc, text);
+			} else {
+				r = sb_transfer_info(id);
+				json_object_set_new(r, SB_EVENT_KEY, json_string("transfer"));
+			}
+		}
+		json_decref(info);
+	}
+	if (me)
+		sb_participant_unref(me);
+	return r;
+}
+
+/* An answer the model completes (summary or assist), on a provider thread. */
+typedef struct model_answer {
+	sb_op_later *later;
+	json_t *answer; /* the op's answer, without what the model writes */
+} model_answer;
+
+static void summary_written(void *user, json_t *summary)
+{
+	model_answer *m = user;
+	json_object_set_new(m->answer, "summary", summary);
+	m->later->finish(m->later, m->answer);
+	g_free(m);
+}
+
+static void assist_written(void *user, json_t *result)
+{
+	model_answer *m = user;
+	json_object_update(m->answer, result);
+	json_decref(result);
+	m->later->finish(m->later, m->answer);
+	g_free(m);
+}
+
+/* The call's summary: the extractive one at once, or — with a model
+ * configured and a caller who can wait (Janus API, REST) — the model's,
+ * later.  The Admin API gets the model's last one while nothing new was
+ * said (sb_transfer_summary caches it). */
+static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
+{
+	sb_participant *me = NULL;
+	json_t *err = sb_xfer_console_caller(ctx, &me);
+	if (err)
+		return err;
+	if (me)
+		sb_participant_unref(me);
+	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	const char *room = str(body, "room");
+	const char *error = NULL;
+	json_t *s = sb_transfer_summary(room, &error);
+	if (!s)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
+	json_t *r = sb_xfer_answer("summary");
+	json_object_set_new(r, "room", json_string(room));
+	sb_op_later *later = sb_transfer_ai_enabled() ? sb_op_take_later(ctx) : NULL;
+	if (!later) {
+		json_object_set_new(r, "summary", s);
+		return r;
+	}
+	json_decref(s);
+	model_answer *m = g_new0(model_answer, 1);
+	m->later = later;
+	m->answer = r;
+	if (!sb_transfer_summary_async(room, summary_written, m)) { /* the room just went */
+		later->finish(later,
+		              sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room));
+		json_decref(r);
+		g_free(m);
+	}
+	return NULL;
+}
+
+static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
+{
+	sb_participant *me = NULL;
+	json_t *err = sb_xfer_console_caller(ctx, &me);
+	if (err)
+		return err;
+	if (me)
+		sb_participant_unref(me);
+	CHECK_STRING(body, "room", false, SB_ROOM_NAME_MAX);
+	CHECK_STRING(body, "message", true, 2000);
+	const char *room = str(body, "room");
+	if (room) {
+		sb_room *r = sb_room_find(room);
+		if (!r)
+			return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
+		sb_room_unref(r);
+	}
+	json_t *summary = NULL;
+	char *reply = sb_transfer_assist(room, str(body, "message"), &summary);
+	const char *local = reply ? reply : "I have nothing on that in the knowledge base.";
+	json_t *r = sb_xfer_answer("assist");
+	json_object_set_new(r, "reply", json_string(local));
+	if (summary)
+		json_object_set_new(r, "summary", summary);
+	/* With a model configured and a caller who can wait, the model answers
+	 * (the knowledge base's reply is its fallback). */
+	sb_op_later *later = sb_transfer_ai_enabled() ? sb_op_take_later(ctx) : NULL;
+	if (!later) {
+		json_object_set_new(r, "provider", json_string("local"));
+		g_free(reply);
+		return r;
+	}
+	model_answer *m = g_new0(model_answer, 1);
+	m->later = later;
+	m->answer = r;
+	sb_transfer_ai_assist(str(body, "message"), json_object_get(r, "summary"), local,
+	                      assist_written, m);
+	g_free(reply);
+	return NULL;
+}
+
+static const sb_op transfer_ops[] = {
+        {"transfer", op_transfer, 0},
+        {"summary", op_summary, 0},
+        {"assist", op_assist, 0},
+};
+
+/* ---- REST ---- */
+
+static int route_transfer(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	const char *what = req->param;
+	if (!json_is_object(req->body)) {
+		*out = sb_http_error("invalid_request", "The body must be a JSON object");
+		return 400;
+	}
+	json_t *r = sb_rest_op_request(req, "transfer");
+	if (!strcmp(what, "initiate")) {
+		json_object_set_new(r, "action", json_string("start"));
+	} else if (!strcmp(what, "complete") || !strcmp(what, "cancel") ||
+	           !strcmp(what, "accept") || !strcmp(what, "decline") ||
+	           !strcmp(what, "three-way") || !strcmp(what, "blind")) {
+		json_object_set_new(r, "action",
+		                    json_string(!strcmp(what, "three-way") ? "three_way" : what));
+		json_t *id = json_object_get(r, "transferId");
+		if (id)
+			json_object_set(r, "transfer_id", id);
+	} else {
+		json_decref(r);
+		*out = sb_http_error("not_found", "No such transfer action");
+		return 404;
+	}
+	int status = sb_rest_op_answer(sb_ops_run_trusted(r), 200, out);
+	if (status == 200) {
+		json_t *id = json_object_get(*out, "transfer_id");
+		if (id)
+			json_object_set(*out, "transferId", id);
+	}
+	return status;
+}
+
+static int route_transfers(const sb_rest_request *req, json_t **out, char **t, const char **tt)
+{
+	(void)t, (void)tt;
+	if (req->param) {
+		json_t *info = sb_transfer_info(req->param);
+		if (!info) {
+			*out = sb_http_error("transfer_not_found", "No such transfer");
+			return 404;
+		}
+		*out = info;
+		return 200;
+	}
+	*out = json_pack("{so}", "transfers", sb_transfers_list());
+	return 200;
+}
+
+static const sb_rest_route transfer_routes[] = {
+        {"POST", "/api/transfer/{}", route_transfer, 0, NULL},
+        {"GET", "/api/transfers", route_transfers, 0, NULL},
+        {"GET", "/api/transfers/{}", route_transfers, 0, NULL},
+        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC, "summary"},
+        {"POST", "/api/chat", NULL, SB_REST_ASYNC, "assist"},
+};
+
+/* ---- hand-off and membership ---- */
+
+/* A bus notification, on the transfer thread: the AI agent asked for a
+ * human (a room, or a WhatsApp chat), or a phone target's call progressed. */
+static gboolean bus_event_run(gpointer data)
+{
+	json_t *n = data;
+	const char *room_name = str(n, "room");
+	if (!g_strcmp0(str(n, "type"), "call_status")) {
+		const char *call_id = str(n, "call_id"), *status = str(n, "status");
+		guint64 participant = !strcmp(status, "answered")
+		                              ? sb_transfer_env_call_participant(room_name, call_id)
+		                              : 0;
+		sb_transfer_call_status(call_id, status, participant);
+		return G_SOURCE_REMOVE;
+	}
+	json_t *details = json_object_get(n, "details");
+	if (!room_name) {
+		/* The chat's module put its messages and summary in details. */
+		sb_queue_add_entry("whatsapp", str(n, "conversation"), "handoff_requested",
+		                   details);
+		return G_SOURCE_REMOVE;
+	}
+	sb_room *room = sb_room_find(room_name);
+	if (room) {
+		json_t *queued = details ? json_deep_copy(details) : json_object();
+		json_t *summary = sb_transfer_summary(room_name, NULL);
+		if (summary)
+			json_object_set_new(queued, "summary", summary);
+		sb_queue_add(room_name, "handoff_requested", queued);
+		json_decref(queued);
+		sb_room_unref(room);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Bus listener: picks the notifications the transfer module acts on and
+ * queues a copy of each; the work runs on the transfer thread. */
+static void on_bus(json_t *n, void *user)
+{
+	(void)user;
+	const char *type = str(n, "type");
+	bool progress = !g_strcmp0(type, "call_status") && str(n, "call_id") && str(n, "status") &&
+	                !g_strcmp0(str(n, "direction"), "outbound");
+	bool handoff = !g_strcmp0(type, "handoff_requested") &&
+	               (str(n, "room") ||
+	                (str(n, "conversation") && !g_strcmp0(str(n, "interface"), "whatsapp")));
+	if (progress || handoff)
+		sb_transfer_env_invoke(bus_event_run, json_deep_copy(n),
+		                       (GDestroyNotify)json_decref);
+}
+
+static void on_member(sb_room *room, sb_participant *p, sb_member_change change, void *user)
+{
+	(void)user;
+	sb_presence_member_change(room, p, change, NULL);
+	if (change != SB_MEMBER_LEFT)
+		return;
+	sb_transfer_participant_left(room->name, p->id);
+	/* An agent who hung up no longer needs their desk. */
+	if (p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity)) {
+		char desk[80];
+		sb_presence_desk_name(p->identity, desk, sizeof(desk));
+		sb_room *d = strcmp(desk, room->name) ? sb_room_find(desk) : NULL;
+		if (d && sb_room_count_participants(d) == 0)
+			sb_room_destroy(d);
+		if (d)
+			sb_room_unref(d);
+		else if (!strcmp(desk, room->name) && !g_atomic_int_get(&room->destroyed) &&
+		         sb_room_count_participants(room) == 0)
+			sb_room_destroy(room);
+	}
+}
+
+/* ---- module ---- */
+
+static json_t *transfer_stats(void)
+{
+	sb_transfer_stats st;
+	sb_transfers_get_stats(&st);
+	uint64_t by_model = 0, fell_back = 0;
+	sb_transfer_ai_get_stats(&by_model, &fell_back);
+	return json_pack("{sIsIsIsIsIsIsI}", "active", (json_int_t)st.active, "started",
+	                 (json_int_t)st.started, "completed", (json_int_t)st.completed, "cancelled",
+	                 (json_int_t)st.cancelled, "failed", (json_int_t)st.failed,
+	                 "summaries_by_model", (json_int_t)by_model, "summaries_fell_back",
+	                 (json_int_t)fell_back);
+}
+
+bool sb_transfer_module_start(const sb_settings *settings)
+{
+	json_t *section = sb_settings_section(settings, "transfer");
+	sb_transfer_config config = {
+	        .ring_timeout_ms = (int)sb_section_int(section, "ring_timeout", 30, 1, 600) * 1000,
+	        .ai_company = sb_section_bool(section, "ai_company", false),
+	};
+	const char *kb = sb_section_string(section, "knowledge_base", NULL);
+	sb_presence_init();
+	if (!sb_transfer_env_start(&config, kb, settings))
+		return false;
+	sb_room_add_member_listener(on_member, NULL);
+	bus_subscription = sb_events_subscribe(on_bus, NULL);
+	sb_ops_register(transfer_ops, G_N_ELEMENTS(transfer_ops));
+	sb_ops_register_stats("transfers", transfer_stats);
+	sb_console_api_register();
+	sb_rest_register(transfer_routes, G_N_ELEMENTS(transfer_routes));
+	JANUS_LOG(LOG_INFO, "[switchboard] transfer: ring timeout %d s, AI company %s\n",
+	          config.ring_timeout_ms / 1000, config.ai_company ? "on" : "off");
+	return true;
+}
+
+void sb_transfer_module_stop(void)
+{
+	sb_events_unsubscribe(bus_subscription);
+	bus_subscription = 0;
+}
+
+void sb_transfer_module_finish(void)
+{
+	sb_room_remove_member_listeners();
+	sb_transfer_env_stop();
+	sb_presence_deinit();
+}
