@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "providers/sse.h"
+#include "net/sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
