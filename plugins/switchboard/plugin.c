@@ -1,88 +1,20 @@
 /* Janus glue for janus.plugin.switchboard: the plugin descriptor, sessions
  * (one per handle), and the request path: synchronous requests are answered
  * at once, join/configure/leave go through a handler thread and come back as
- * events (the usual Janus plugin pattern).  Everything else lives in the
- * modules: ops (what requests do), room, mixer, webrtc, rtp_endpoint. */
+ * events (the usual Janus plugin pattern).  It starts the core — settings,
+ * the bus, rooms and the mixer, endpoints, the HTTP server — and the
+ * feature modules (modules.c); what requests do is the ops table (api/). */
 #include <jansson.h>
 
 #include <debug.h>
 #include <plugins/plugin.h>
 #include <utils.h>
 
-#include "agent/agent.h"
-#include "api/auth.h"
-#include "core/events.h"
-#include "api/http.h"
-#include "room/mixer.h"
-#include "api/ops.h"
-#include "providers/chain.h"
-#include "providers/current.h"
-#include "embedded/embedded.h"
-#include "net/http_client.h"
-#include "net/ws_client.h"
-#include "recording/recording_api.h"
-#include "agent/reload.h"
-#include "api/rest.h"
+#include "api/api.h"
+#include "core/core.h"
+#include "endpoints/endpoints.h"
+#include "modules.h"
 #include "room/room.h"
-#include "endpoints/rtp_endpoint.h"
-#include "core/sb.h"
-#include "core/settings.h"
-#include "sip/sip.h"
-#include "store/api.h"
-#include "transfer/transfer_api.h"
-#include "twilio/twilio.h"
-#include "endpoints/webrtc.h"
-
-/* The feature modules (SIP bridge, Twilio, store, transfer): each registers
- * its operations and routes in start, before the HTTP server starts, and is
- * stopped in reverse order once HTTP is down.  finish, if set, runs after
- * the rooms are gone (to flush what their closing produced). */
-typedef struct sb_module {
-	const char *name;
-	bool (*start)(const sb_settings *settings);
-	void (*stop)(void);
-	void (*finish)(void);
-} sb_module;
-
-static const sb_module modules[] = {
-        {"store", sb_store_module_start, sb_store_module_stop, sb_store_module_finish},
-        {"the SIP bridge", sb_sip_start, sb_sip_stop, NULL},
-        {"transfer", sb_transfer_module_start, sb_transfer_module_stop, sb_transfer_module_finish},
-        {"Twilio", sb_twilio_start, sb_twilio_stop, NULL},
-        {"recording", sb_recording_module_start, sb_recording_module_stop, NULL},
-        {NULL, NULL, NULL, NULL}, /* keeps the table non-empty */
-};
-static bool module_started[G_N_ELEMENTS(modules)];
-
-static void modules_start(const sb_settings *cfg)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(modules); i++) {
-		if (!modules[i].start)
-			continue;
-		module_started[i] = modules[i].start(cfg);
-		if (!module_started[i])
-			JANUS_LOG(LOG_ERR, "[switchboard] %s did not start: that part is OFF\n",
-			          modules[i].name);
-	}
-}
-
-static void modules_stop(void)
-{
-	for (size_t i = G_N_ELEMENTS(modules); i-- > 0;)
-		if (module_started[i] && modules[i].stop)
-			modules[i].stop();
-}
-
-static void modules_finish(void)
-{
-	for (size_t i = G_N_ELEMENTS(modules); i-- > 0;) {
-		if (module_started[i] && modules[i].finish)
-			modules[i].finish();
-		module_started[i] = false;
-	}
-	sb_ops_unregister_all();
-	sb_rest_unregister_all();
-}
 
 janus_plugin *create(void);
 static int sb_init(janus_callbacks *callback, const char *config_path);
@@ -287,25 +219,7 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		sb_mixer_stop();
 		return -1;
 	}
-	if (!sb_reload_init(settings))
-		JANUS_LOG(LOG_ERR,
-		          "[switchboard] agent providers could not be set up: no AI agent\n");
-	sb_agents_init();
-	/* Load the embedded speech engines now (about 0.35 s), not in the
-	 * first call's face. */
-	char *engine_error = NULL;
-	if (!sb_pocketsphinx_preload(json_object_get(settings->providers, "pocketsphinx"), 2, true,
-	                             &engine_error)) {
-		JANUS_LOG(LOG_WARN, "[switchboard] pocketsphinx: %s\n",
-		          engine_error ? engine_error : "?");
-		g_clear_pointer(&engine_error, g_free);
-	}
-	if (!sb_espeak_init(&engine_error)) {
-		JANUS_LOG(LOG_WARN, "[switchboard] espeak-ng: %s\n",
-		          engine_error ? engine_error : "?");
-		g_clear_pointer(&engine_error, g_free);
-	}
-	modules_start(settings);
+	sb_modules_start(settings);
 	create_configured_rooms();
 	if (!sb_http_start(settings)) {
 		/* Rooms still work through the Janus API; REST and pages do not. */
@@ -331,18 +245,12 @@ static void sb_destroy(void)
 	g_async_queue_push(messages, &exit_message);
 	g_thread_join(handler_thread);
 	handler_thread = NULL;
-	modules_stop();
+	sb_modules_stop();
 	sb_rooms_deinit();
-	modules_finish();
-	sb_agents_deinit();
-	sb_providers_current_deinit();
-	/* Providers' threads, once no agent uses them. */
-	sb_chain_shutdown();
-	sb_ws_shutdown();
-	sb_http_shutdown();
-	sb_pocketsphinx_shutdown();
-	sb_espeak_shutdown();
-	sb_llm_local_shutdown();
+	/* No room is left to report a membership change. */
+	sb_room_remove_member_listeners();
+	sb_modules_finish();
+	sb_api_unregister_all();
 	sb_mixer_stop();
 	sb_rtp_endpoints_stop();
 	g_mutex_lock(&sessions_mutex);

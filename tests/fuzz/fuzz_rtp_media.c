@@ -5,9 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "media/codec.h"
-#include "media/jitter.h"
-#include "media/rtp.h"
+#include "media/media.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

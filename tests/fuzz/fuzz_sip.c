@@ -7,9 +7,8 @@
 
 #include <glib.h>
 
-#include "media/dtmf.h"
-#include "sip/digest.h"
-#include "sip/sdp.h"
+#include "media/media.h"
+#include "sip/sip_private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "net/sse.h"
+#include "net/net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

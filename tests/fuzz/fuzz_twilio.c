@@ -9,8 +9,7 @@
 
 #include <glib.h>
 
-#include "twilio/signature.h"
-#include "twilio/twiml.h"
+#include "twilio/twilio_private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

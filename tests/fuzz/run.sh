@@ -7,7 +7,7 @@ out="${FUZZ_OUT:-$repo/build-fuzz}"
 seconds="${FUZZ_SECONDS:-20}"
 mkdir -p "$out"
 flags="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-inc="-I$repo/plugins/switchboard $(pkg-config --cflags glib-2.0 opus speexdsp spandsp)"
+inc="-I$repo/plugins/switchboard -I/usr/include/janus $(pkg-config --cflags glib-2.0 jansson libsoup-3.0 opus speexdsp spandsp)"
 libs="$(pkg-config --libs glib-2.0 opus speexdsp spandsp) -lm"
 media="$repo/plugins/switchboard/media"
 status=0

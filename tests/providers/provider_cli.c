@@ -26,11 +26,9 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "providers/chain.h"
-#include "providers/cloud_util.h"
-#include "providers/config.h"
-#include "net/http_client.h"
-#include "net/ws_client.h"
+#include "providers/providers.h"
+#include "providers/providers_private.h"
+#include "net/net.h"
 
 /* The cloud implementations only (the plugin's registry.c also has the
  * embedded ones). */
@@ -463,7 +461,7 @@ static int run_job(json_t *root)
 	sb_tts_chain_free(j.tts);
 	sb_chain_shutdown();
 	sb_ws_shutdown();
-	sb_http_shutdown();
+	sb_fetch_shutdown();
 	sb_provider_set_free(j.set);
 	return rc;
 }
@@ -553,7 +551,7 @@ static int self_test(void)
 	sb_provider_set_free(set);
 	json_decref(providers);
 	sb_chain_shutdown();
-	sb_http_shutdown();
+	sb_fetch_shutdown();
 	sb_ws_shutdown();
 	g_free(R.error);
 	return tap_failed ? 1 : 0;

@@ -11,7 +11,7 @@
 
 #include <glib.h>
 
-#include "providers/chain.h"
+#include "providers/providers.h"
 
 extern const sb_llm_provider fake_llm;
 extern const sb_tts_provider fake_tts;

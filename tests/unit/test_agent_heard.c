@@ -2,7 +2,7 @@
  * listener's marks, cut at a barge-in (agent_heard.h). */
 #include <glib.h>
 
-#include "agent/agent_heard.h"
+#include "agent/agent_private.h"
 
 static void test_played_and_confirmed(void)
 {

@@ -2,7 +2,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "api/auth.h"
+#include "api/api.h"
 
 #define SECRET "unit-test-secret"
 

@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <opus.h>
 
-#include "media/codec.h"
+#include "media/media.h"
 
 static const int mixing_rates[] = {8000, 16000, 48000};
 

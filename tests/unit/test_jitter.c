@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "media/jitter.h"
+#include "media/media.h"
 
 #define STEP 960u
 

@@ -7,8 +7,7 @@
 #include <opus.h>
 #include <string.h>
 
-#include "recording/ogg_opus.h"
-#include "recording/wav.h"
+#include "recording/recording_private.h"
 
 static uint32_t rd32(const uint8_t *p)
 {

@@ -2,7 +2,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "media/rtp.h"
+#include "media/media.h"
 
 static void test_roundtrip(void)
 {

@@ -4,11 +4,8 @@
 
 #include <glib.h>
 
-#include "media/dtmf.h"
-#include "media/srtp.h"
-#include "sip/acl.h"
-#include "sip/digest.h"
-#include "sip/sdp.h"
+#include "media/media.h"
+#include "sip/sip_private.h"
 
 static const char twilio_offer[] = "v=0\r\n"
                                    "o=root 1 1 IN IP4 54.172.60.1\r\n"

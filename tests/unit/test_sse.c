@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "net/sse.h"
+#include "net/net.h"
 
 typedef struct {
 	GString *log;

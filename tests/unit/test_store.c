@@ -11,10 +11,8 @@
 #include <glib/gstdio.h>
 #include <jansson.h>
 
-#include "core/events.h"
-#include "store/queries.h"
-#include "store/records.h"
-#include "store/store.h"
+#include "core/core.h"
+#include "store/store_private.h"
 
 /* Janus's logger, which the store logs through. */
 int janus_log_level = 3;

@@ -9,7 +9,7 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "transfer/transfer.h"
+#include "transfer/transfer_private.h"
 
 enum { CALLER = 1, A = 2, B = 3, C = 4, LEG = 5 };
 

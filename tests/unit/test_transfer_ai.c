@@ -12,8 +12,8 @@
 #include <jansson.h>
 
 #include "chain_fakes.h"
-#include "core/settings.h"
-#include "transfer/transfer_ai.h"
+#include "core/core.h"
+#include "transfer/transfer_private.h"
 
 /* Janus's logger, which the module logs through. */
 int janus_log_level = 3;

@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "twilio/signature.h"
+#include "twilio/twilio_private.h"
 
 static GPtrArray *pairs_of(const char *const *kv)
 {

@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "twilio/twiml.h"
+#include "twilio/twilio_private.h"
 
 static void test_escape(void)
 {

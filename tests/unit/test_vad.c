@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <math.h>
 
-#include "media/vad.h"
+#include "media/media.h"
 
 #define RATE 16000
 #define FRAME 320

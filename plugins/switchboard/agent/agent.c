@@ -7,17 +7,11 @@
 #include <debug.h>
 #include <speex/speex_resampler.h>
 
-#include "agent/agent_heard.h"
-#include "agent/agent_pipeline.h"
-#include "agent/agent_voice.h"
-#include "core/background.h"
-#include "core/events.h"
-#include "media/codec.h"
-#include "room/participant.h"
-#include "providers/chain.h"
-#include "providers/current.h"
-#include "providers/provider.h"
-#include "media/vad.h"
+#include "agent/agent_private.h"
+#include "core/core.h"
+#include "media/media.h"
+#include "room/room.h"
+#include "providers/providers.h"
 
 #define AGENT_RATE SB_AGENT_RATE
 #define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
@@ -170,24 +164,7 @@ static const char *display_of(sb_agent *a, guint64 id, char *buf, size_t len)
 static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, const char *text,
                        bool final)
 {
-	json_t *ev = sb_room_event(a->room, "transcript");
-	json_object_set_new(ev, "speaker", json_string(speaker));
-	json_object_set_new(ev, "speaker_id", json_integer((json_int_t)speaker_id));
-	json_object_set_new(ev, "text", json_string(text));
-	json_object_set_new(ev, "final", json_boolean(final));
-	sb_room_broadcast(a->room, ev, a->p);
-	json_decref(ev);
-	sb_events_publish("transcript", json_pack("{sssssIsssb}", "room", a->room->name, "speaker",
-	                                          speaker, "speaker_id", (json_int_t)speaker_id,
-	                                          "text", text, "final", final));
-	if (!final)
-		return;
-	json_t *line =
-	        json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)speaker_id,
-	                  "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
-	g_mutex_lock(&a->room->mutex);
-	json_array_append_new(a->room->transcript, line);
-	g_mutex_unlock(&a->room->mutex);
+	sb_room_transcript_add(a->room, speaker_id, speaker, text, final, a->p);
 }
 
 /* ---- turns ---- */
@@ -567,9 +544,7 @@ static void agent_join(sb_room *room)
 {
 	if (room_has_agent(room) || g_atomic_int_get(&room->destroyed))
 		return;
-	g_mutex_lock(&room->mutex);
-	json_t *overrides = room->agent_config ? json_deep_copy(room->agent_config) : NULL;
-	g_mutex_unlock(&room->mutex);
+	json_t *overrides = sb_room_agent_config(room);
 	sb_provider_snapshot *now = sb_providers_current();
 	json_t *config = now ? json_deep_copy(now->agent) : json_object();
 	sb_provider_snapshot_unref(now);
@@ -759,14 +734,6 @@ sb_error sb_agent_heard(sb_room *room, unsigned chunk)
 	}
 	g_ptr_array_unref(members);
 	return rc;
-}
-
-json_t *sb_agent_transcript(sb_room *room)
-{
-	g_mutex_lock(&room->mutex);
-	json_t *copy = json_deep_copy(room->transcript);
-	g_mutex_unlock(&room->mutex);
-	return copy;
 }
 
 void sb_agents_get_stats(sb_agent_stats *out)

@@ -9,19 +9,21 @@
  * leaves when turned off or when the last human leaves.  Each agent runs
  * on its own thread; the mixer only queues audio to it and takes audio from
  * it, never waiting. */
-#ifndef SB_AGENT_H
-#define SB_AGENT_H
+#ifndef SB_AGENT_AGENT_H
+#define SB_AGENT_AGENT_H
 
+#include <stdbool.h>
 #include <jansson.h>
 
+#include "core/core.h"
 #include "room/room.h"
-#include "core/sb.h"
-#include "core/settings.h"
 
-/* Agents build their providers from providers/current.h. */
-void sb_agents_init(void);
-/* Stops every agent and waits for their threads. */
-void sb_agents_deinit(void);
+/* The module (modules.c): puts the provider configuration in force,
+ * registers the agent's ops (agent, say, reload_kb, reload_providers),
+ * stats and metrics, and joins rooms that want an agent.  finish, once
+ * the rooms are gone, stops every agent and waits for their threads. */
+bool sb_agent_module_start(const sb_settings *settings);
+void sb_agent_module_finish(void);
 
 /* Turns the room's agent on (joins now if humans are there) or off. */
 void sb_agent_enable(sb_room *room, bool enable);
@@ -34,16 +36,5 @@ sb_error sb_agent_dtmf(sb_room *room, char digit);
  * to chunk (the "chunk" of an agent_speech event): on a barge-in the
  * agent keeps only what was heard.  Any thread. */
 sb_error sb_agent_heard(sb_room *room, unsigned chunk);
-/* The call's transcript so far: [{"speaker","speaker_id","text","timestamp"}]. */
-json_t *sb_agent_transcript(sb_room *room);
-
-typedef struct sb_agent_stats {
-	uint64_t agents;         /* running now */
-	uint64_t turns;          /* answers started */
-	uint64_t barge_ins;
-	uint64_t provider_errors;/* turns where every provider failed */
-	uint64_t frames_dropped; /* audio the agent could not keep up with */
-} sb_agent_stats;
-void sb_agents_get_stats(sb_agent_stats *out);
 
 #endif

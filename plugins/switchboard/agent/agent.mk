@@ -3,11 +3,13 @@
 # reloading the provider configuration.
 
 SB_AGENT_SOURCES = \
+	plugins/switchboard/agent/agent_module.c \
+	plugins/switchboard/agent/agent_private.h \
 	plugins/switchboard/agent/agent.c plugins/switchboard/agent/agent.h \
-	plugins/switchboard/agent/agent_pipeline.c plugins/switchboard/agent/agent_pipeline.h \
-	plugins/switchboard/agent/agent_voice.c plugins/switchboard/agent/agent_voice.h \
-	plugins/switchboard/agent/agent_heard.c plugins/switchboard/agent/agent_heard.h \
-	plugins/switchboard/agent/reload.c plugins/switchboard/agent/reload.h
+	plugins/switchboard/agent/agent_pipeline.c \
+	plugins/switchboard/agent/agent_voice.c \
+	plugins/switchboard/agent/agent_heard.c \
+	plugins/switchboard/agent/reload.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_AGENT_SOURCES)
 

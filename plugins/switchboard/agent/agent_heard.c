@@ -1,4 +1,4 @@
-#include "agent/agent_heard.h"
+#include "agent/agent_private.h"
 
 #include <glib.h>
 

@@ -1,15 +1,12 @@
-#include "agent/agent_pipeline.h"
+#include "agent/agent_private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <debug.h>
 
-#include "providers/chain.h"
-#include "providers/config.h"
-#include "providers/current.h"
-#include "embedded/kb.h"
-#include "providers/provider.h"
+#include "providers/providers.h"
+#include "embedded/embedded.h"
 
 #define DEFAULT_APOLOGY                                                                            \
 	"I'm sorry, I'm having trouble answering right now. Please try again in a moment."

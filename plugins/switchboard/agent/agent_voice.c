@@ -1,4 +1,4 @@
-#include "agent/agent_voice.h"
+#include "agent/agent_private.h"
 
 #include <math.h>
 #include <string.h>
@@ -6,8 +6,8 @@
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
-#include "providers/provider.h"
-#include "media/vad.h"
+#include "providers/providers.h"
+#include "media/media.h"
 
 #define VOICE_FRAME (SB_AGENT_RATE / 50) /* 20 ms at 16 kHz */
 #define VOICE_SECONDS 60                 /* longest answer held */

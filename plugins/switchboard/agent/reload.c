@@ -1,15 +1,13 @@
-#include "agent/reload.h"
+#include "agent/agent.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "api/ops.h"
-#include "providers/chain.h"
-#include "providers/current.h"
+#include "api/api.h"
+#include "providers/providers.h"
 #include "embedded/embedded.h"
-#include "embedded/kb.h"
-#include "core/settings.h"
+#include "core/core.h"
 
 static char *config_folder; /* where the plugin read its config file */
 

@@ -2,13 +2,15 @@
 # the embedded HTTP server, REST routes, notifications, metrics, auth.
 
 SB_API_SOURCES = \
-	plugins/switchboard/api/ops.c plugins/switchboard/api/ops.h \
-	plugins/switchboard/api/ops_internal.h plugins/switchboard/api/ops_rooms.c \
-	plugins/switchboard/api/auth.c plugins/switchboard/api/auth.h \
-	plugins/switchboard/api/http.c plugins/switchboard/api/http.h \
-	plugins/switchboard/api/rest.c plugins/switchboard/api/rest.h \
-	plugins/switchboard/api/notify.c plugins/switchboard/api/notify.h \
-	plugins/switchboard/api/metrics.c plugins/switchboard/api/metrics.h
+	plugins/switchboard/api/api.h \
+	plugins/switchboard/api/api_private.h \
+	plugins/switchboard/api/ops.c \
+	plugins/switchboard/api/ops_rooms.c \
+	plugins/switchboard/api/auth.c \
+	plugins/switchboard/api/http.c \
+	plugins/switchboard/api/rest.c \
+	plugins/switchboard/api/notify.c \
+	plugins/switchboard/api/metrics.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_API_SOURCES)
 

@@ -1,4 +1,4 @@
-#include "api/auth.h"
+#include "api/api.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "api/http.h"
+#include "api/api.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -7,9 +7,7 @@
 #include <debug.h>
 #include <libsoup/soup.h>
 
-#include "api/auth.h"
-#include "api/notify.h"
-#include "api/rest.h"
+#include "api/api_private.h"
 
 static const sb_settings *settings;
 static GThread *thread;

@@ -1,11 +1,11 @@
-#include "api/notify.h"
+#include "api/api_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "core/events.h"
-#include "api/http.h"
+#include "core/core.h"
+#include "api/api.h"
 
 static GPtrArray *clients; /* SoupWebsocketConnection*, HTTP thread only */
 static unsigned subscription;

@@ -1,19 +1,15 @@
-#include "api/ops.h"
-#include "api/ops_internal.h"
+#include "api/api.h"
+#include "api/api_private.h"
 
 #include <stdarg.h>
 #include <string.h>
 
 #include <debug.h>
 
-#include "agent/agent.h"
-#include "api/auth.h"
-#include "core/events.h"
-#include "media/codec.h"
-#include "room/mixer.h"
+#include "core/core.h"
+#include "media/media.h"
 #include "room/room.h"
-#include "endpoints/rtp_endpoint.h"
-#include "endpoints/webrtc.h"
+#include "endpoints/endpoints.h"
 
 extern const sb_settings *sb_plugin_settings;
 
@@ -115,11 +111,17 @@ json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, bool need_secret, sb_room **ou
 	return NULL;
 }
 
-json_t *sb_ops_success(void)
+json_t *sb_ops_answer(const char *kind)
 {
-	json_t *r = json_object();
-	json_object_set_new(r, SB_EVENT_KEY, json_string("success"));
-	return r;
+	return json_pack("{ss}", SB_EVENT_KEY, kind);
+}
+
+bool sb_ops_string_ok(json_t *body, const char *name, bool required, size_t max)
+{
+	json_t *v = json_object_get(body, name);
+	if (!v || json_is_null(v))
+		return !required;
+	return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= max;
 }
 
 bool sb_ops_role_valid(const char *role)
@@ -274,13 +276,6 @@ static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 	                    json_pack("{sIsIsI}", "open", (json_int_t)rs.open, "foreign_packets",
 	                              (json_int_t)rs.foreign_packets, "rtcp_packets",
 	                              (json_int_t)rs.rtcp_packets));
-	sb_agent_stats as;
-	sb_agents_get_stats(&as);
-	json_object_set_new(r, "agents",
-	                    json_pack("{sIsIsIsIsI}", "running", (json_int_t)as.agents, "turns",
-	                              (json_int_t)as.turns, "barge_ins", (json_int_t)as.barge_ins,
-	                              "failed_turns", (json_int_t)as.provider_errors,
-	                              "frames_dropped", (json_int_t)as.frames_dropped));
 	for (size_t i = 0; i < stats_source_count; i++)
 		json_object_set_new(r, stats_sources[i].name, stats_sources[i].source());
 	g_ptr_array_unref(rooms);
@@ -315,6 +310,13 @@ void sb_ops_register(const sb_op *table, size_t count)
 	extra_tables[extra_table_count].ops = table;
 	extra_tables[extra_table_count].count = count;
 	extra_table_count++;
+}
+
+void sb_api_unregister_all(void)
+{
+	sb_ops_unregister_all();
+	sb_rest_unregister_all();
+	sb_metrics_unregister_all();
 }
 
 void sb_ops_unregister_all(void)

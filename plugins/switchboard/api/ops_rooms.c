@@ -1,21 +1,18 @@
 /* The core operations on rooms and participants: create, destroy, list,
  * join, configure, leave, kick, mute, rtp_join, agent, chat, say,
  * transcript (ops.h says who calls them). */
-#include "api/ops_internal.h"
+#include "api/api_private.h"
 
 #include <stdarg.h>
 #include <string.h>
 
 #include <debug.h>
 
-#include "agent/agent.h"
-#include "api/auth.h"
-#include "core/events.h"
-#include "media/codec.h"
-#include "room/mixer.h"
+#include "api/api.h"
+#include "core/core.h"
+#include "media/media.h"
 #include "room/room.h"
-#include "endpoints/rtp_endpoint.h"
-#include "endpoints/webrtc.h"
+#include "endpoints/endpoints.h"
 
 extern const sb_settings *sb_plugin_settings;
 
@@ -540,26 +537,6 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
-/* The agent speaks the given text now. */
-static json_t *op_say(json_t *body, sb_op_ctx *ctx)
-{
-	static const field fields[] = {
-	        ROOM_FIELD, {"text", F_STRING, true, 4000, 0}, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
-	json_t *err = check_fields(body, fields);
-	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, true, &room)))
-		return err;
-	const char *text = str(body, "text");
-	sb_error rc = *text ? sb_agent_say(room, text) : SB_ERROR_INVALID_ELEMENT;
-	sb_room_unref(room);
-	if (rc == SB_ERROR_INVALID_ELEMENT)
-		return sb_ops_error(rc, "Invalid element (text is empty)");
-	if (rc != SB_OK)
-		return sb_ops_error(
-		        rc, "The room has no agent right now (turn it on, and have someone join)");
-	return success();
-}
-
 /* What was said in the room so far. */
 static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 {
@@ -570,47 +547,11 @@ static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 		return err;
 	json_t *r = success();
 	json_object_set_new(r, "room", json_string(room->name));
-	json_object_set_new(r, "transcript", sb_agent_transcript(room));
+	json_object_set_new(r, "transcript", sb_room_transcript(room));
 	sb_room_unref(room);
 	return r;
 }
 
-/* Turns the room's AI agent on or off (the agent module acts on it). */
-static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
-{
-	static const field fields[] = {
-	        ROOM_FIELD, {"enable", F_BOOLEAN, true, 0, 0}, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
-	json_t *err = check_fields(body, fields);
-	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, true, &room)))
-		return err;
-	json_t *config = json_object_get(body, "config");
-	if (config && !json_is_object(config)) {
-		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid element type (config should be an object)");
-	}
-	bool enable = json_is_true(json_object_get(body, "enable"));
-	if (config) {
-		g_mutex_lock(&room->mutex);
-		json_decref(room->agent_config);
-		room->agent_config = json_deep_copy(config);
-		g_mutex_unlock(&room->mutex);
-	}
-	sb_agent_enable(room, enable);
-	json_t *r = json_object();
-	json_object_set_new(r, SB_EVENT_KEY, json_string("agent"));
-	json_object_set_new(r, "room", json_string(room->name));
-	json_object_set_new(r, "enabled", json_boolean(enable));
-	json_t *ev = sb_room_event(room, "agent");
-	json_object_set_new(ev, "enabled", json_boolean(enable));
-	sb_room_broadcast(room, ev, NULL);
-	json_decref(ev);
-	sb_events_publish("agent_toggled",
-	                  json_pack("{sssb}", "room", room->name, "enabled", enable));
-	sb_room_unref(room);
-	return r;
-}
 
 const sb_op sb_room_ops[] = {
         {"create", op_create, 0},
@@ -625,9 +566,7 @@ const sb_op sb_room_ops[] = {
         {"mute", op_mute, 0},
         {"unmute", op_unmute, 0},
         {"rtp_join", op_rtp_join, 0},
-        {"agent", op_agent, 0},
         {"chat", op_chat, SB_OP_SESSION},
-        {"say", op_say, 0},
         {"transcript", op_transcript, 0},
 };
 const size_t sb_room_ops_count = G_N_ELEMENTS(sb_room_ops);

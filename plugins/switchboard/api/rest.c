@@ -1,13 +1,10 @@
-#include "api/rest.h"
+#include "api/api.h"
 
 #include <string.h>
 
-#include "api/http.h"
-#include "api/metrics.h"
-#include "api/ops.h"
+#include "api/api_private.h"
 #include "room/room.h"
-#include "core/sb.h"
-#include "core/settings.h"
+#include "core/core.h"
 
 extern const sb_settings *sb_plugin_settings;
 

@@ -7,15 +7,11 @@
 #include <debug.h>
 
 #include "agent/agent.h"
-#include "core/events.h"
-#include "api/http.h"
-#include "console/presence.h"
-#include "api/rest.h"
+#include "api/api.h"
+#include "console/console_private.h"
+#include "core/core.h"
+#include "endpoints/endpoints.h"
 #include "room/room.h"
-#include "transfer/transfer.h"
-#include "transfer/transfer_env.h"
-#include "transfer/transfer_ops.h"
-#include "endpoints/webrtc.h"
 
 static const char *str(json_t *body, const char *name)
 {
@@ -25,7 +21,7 @@ static const char *str(json_t *body, const char *name)
 static json_t *op_agents(json_t *body, sb_op_ctx *ctx)
 {
 	(void)body, (void)ctx;
-	json_t *r = sb_xfer_answer("agents");
+	json_t *r = sb_ops_answer("agents");
 	json_object_set_new(r, "agents", sb_presence_list());
 	return r;
 }
@@ -33,7 +29,7 @@ static json_t *op_agents(json_t *body, sb_op_ctx *ctx)
 /* The agent id a request is about: the caller's own, or agentId (trusted). */
 static json_t *agent_of_request(json_t *body, sb_op_ctx *ctx, char **agent_id, sb_participant **me)
 {
-	json_t *err = sb_xfer_console_caller(ctx, me);
+	json_t *err = sb_console_caller(ctx, me);
 	if (err)
 		return err;
 	if (*me) {
@@ -53,7 +49,7 @@ static json_t *agent_of_request(json_t *body, sb_op_ctx *ctx, char **agent_id, s
 
 static json_t *op_agent_status(json_t *body, sb_op_ctx *ctx)
 {
-	CHECK_STRING(body, "status", true, 16);
+	SB_OPS_CHECK_STRING(body, "status", true, 16);
 	g_autofree char *agent = NULL;
 	sb_participant *me = NULL;
 	json_t *err = agent_of_request(body, ctx, &agent, &me);
@@ -66,9 +62,9 @@ static json_t *op_agent_status(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
 		                    "status must be available, busy or offline");
 	if (!sb_presence_set_status(agent, status))
-		return sb_xfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
-		                     "That agent is not signed in");
-	json_t *r = sb_xfer_answer("agent_status");
+		return sb_ops_error_named(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable", 409,
+		                          "That agent is not signed in");
+	json_t *r = sb_ops_answer("agent_status");
 	json_object_set_new(r, "agentId", json_string(agent));
 	json_object_set_new(r, "status", json_string(status));
 	return r;
@@ -77,7 +73,7 @@ static json_t *op_agent_status(json_t *body, sb_op_ctx *ctx)
 static json_t *op_queue(json_t *body, sb_op_ctx *ctx)
 {
 	(void)body, (void)ctx;
-	json_t *r = sb_xfer_answer("queue");
+	json_t *r = sb_ops_answer("queue");
 	json_object_set_new(r, "queue", sb_queue_list());
 	return r;
 }
@@ -86,19 +82,19 @@ static json_t *op_queue(json_t *body, sb_op_ctx *ctx)
 static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
-	CHECK_STRING(body, "reason", false, 200);
+	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	SB_OPS_CHECK_STRING(body, "reason", false, 200);
 	sb_room *room = sb_room_find(str(body, "room"));
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
 	json_t *details = json_object();
-	json_t *s = sb_transfer_summary(room->name, NULL);
+	json_t *s = sb_console_summary(room->name);
 	if (s)
 		json_object_set_new(details, "summary", s);
 	sb_queue_add(room->name, str(body, "reason") ? str(body, "reason") : "queued", details);
 	json_decref(details);
 	sb_room_unref(room);
-	json_t *r = sb_xfer_answer("queued");
+	json_t *r = sb_ops_answer("queued");
 	json_object_set_new(r, "queue", sb_queue_list());
 	return r;
 }
@@ -111,11 +107,11 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 		/* A chat waiting for a human: the module that owns it takes it. */
 		const sb_op *take = sb_ops_find("chat_take");
 		if (!take)
-			return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
-			                     "Chats need the Twilio module, which is not loaded");
+			return sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_supported", 501,
+			                          "Chats need the Twilio module, which is not loaded");
 		return take->run(body, ctx);
 	}
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	g_autofree char *agent = NULL;
 	sb_participant *me = NULL;
 	json_t *err = agent_of_request(body, ctx, &agent, &me);
@@ -130,11 +126,11 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 	sb_agent_location where;
 	json_t *r = NULL;
 	if (!sb_presence_locate(agent, &where)) {
-		r = sb_xfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
-		                  "That agent is not signed in");
+		r = sb_ops_error_named(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable", 409,
+		                       "That agent is not signed in");
 	} else if (!sb_queue_remove(name)) {
-		r = sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_queued",
-		                  "That call is not waiting (taken already?)");
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_queued", 409,
+		                       "That call is not waiting (taken already?)");
 	} else {
 		sb_room *desk = sb_room_find(where.room);
 		sb_participant *p = desk ? sb_room_find_participant(desk, where.participant) : NULL;
@@ -151,10 +147,10 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 			/* The human takes over from the AI agent. */
 			if (g_atomic_int_get(&room->agent_enabled))
 				sb_agent_enable(room, false);
-			r = sb_xfer_answer("taken");
+			r = sb_ops_answer("taken");
 			json_object_set_new(r, "room", json_string(name));
 			json_object_set_new(r, "agentId", json_string(agent));
-			json_t *s = sb_transfer_summary(name, NULL);
+			json_t *s = sb_console_summary(name);
 			if (s)
 				json_object_set_new(r, "summary", s);
 			sb_events_publish("call_assigned",
@@ -170,7 +166,7 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
  * moves into the room, or back to their desk. */
 static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 {
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	sb_participant *me = ctx->session ? sb_session_participant(ctx->session) : NULL;
 	if (!me)
 		return sb_ops_error(SB_ERROR_NOT_JOINED, "Sign in as a supervisor first");
@@ -189,7 +185,7 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 			                 "Private rooms cannot be listened to");
 		} else {
 			sb_error rc = sb_room_move_participant(me, room);
-			r = rc == SB_OK ? sb_xfer_answer("listening")
+			r = rc == SB_OK ? sb_ops_answer("listening")
 			                : sb_ops_error(rc, "Could not move there (%d)", rc);
 			if (rc == SB_OK)
 				json_object_set_new(r, "room", json_string(room->name));
@@ -204,7 +200,7 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
-	CHECK_STRING(body, "name", false, SB_DISPLAY_MAX);
+	SB_OPS_CHECK_STRING(body, "name", false, SB_DISPLAY_MAX);
 	const char *agent = str(body, "agentId");
 	if (!sb_presence_agent_id_valid(agent))
 		return sb_ops_error(agent ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
@@ -228,7 +224,7 @@ static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 	json_decref(token_req);
 	if (json_object_get(t, "error_code"))
 		return t;
-	json_t *r = sb_xfer_answer("signed_in");
+	json_t *r = sb_ops_answer("signed_in");
 	json_object_set_new(r, "agentId", json_string(agent));
 	json_object_set_new(r, "desk", json_string(desk));
 	json_object_set(r, "token", json_object_get(t, "token"));
@@ -241,28 +237,15 @@ static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 static json_t *op_transcript_add(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
-	CHECK_STRING(body, "speaker", true, SB_DISPLAY_MAX);
-	CHECK_STRING(body, "text", true, 2000);
+	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	SB_OPS_CHECK_STRING(body, "speaker", true, SB_DISPLAY_MAX);
+	SB_OPS_CHECK_STRING(body, "text", true, 2000);
 	sb_room *room = sb_room_find(str(body, "room"));
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
-	const char *speaker = str(body, "speaker"), *text = str(body, "text");
-	json_t *ev = sb_room_event(room, "transcript");
-	json_object_set_new(ev, "speaker", json_string(speaker));
-	json_object_set_new(ev, "text", json_string(text));
-	json_object_set_new(ev, "final", json_true());
-	sb_room_broadcast(room, ev, NULL);
-	json_decref(ev);
-	sb_events_publish("transcript", json_pack("{sssssssb}", "room", room->name, "speaker",
-	                                          speaker, "text", text, "final", true));
-	json_t *line = json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)0,
-	                         "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
-	g_mutex_lock(&room->mutex);
-	json_array_append_new(room->transcript, line);
-	g_mutex_unlock(&room->mutex);
+	sb_room_transcript_add(room, 0, str(body, "speaker"), str(body, "text"), true, NULL);
 	sb_room_unref(room);
-	return sb_xfer_answer("success");
+	return sb_ops_answer("success");
 }
 
 static const sb_op console_ops[] = {

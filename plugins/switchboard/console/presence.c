@@ -1,10 +1,10 @@
-#include "console/presence.h"
+#include "console/console_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "core/events.h"
+#include "core/core.h"
 
 typedef struct agent_entry {
 	char *id;

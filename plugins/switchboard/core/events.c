@@ -1,4 +1,6 @@
-#include "core/events.h"
+#include "core/core.h"
+
+#include <plugins/plugin.h>
 
 #include <glib.h>
 

@@ -1,4 +1,4 @@
-#include "core/settings.h"
+#include "core/core.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,6 @@
 #include <debug.h>
 #include <utils.h>
 
-#include "core/sb.h"
 
 static void load_general(sb_settings *cfg, janus_config *jc);
 static void load_environment(sb_settings *cfg);

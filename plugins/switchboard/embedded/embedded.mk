@@ -3,9 +3,9 @@
 # extractive summary, pocketsphinx, espeak-ng.
 
 SB_KB_SOURCES = \
-	plugins/switchboard/embedded/kb.c plugins/switchboard/embedded/kb.h \
+	plugins/switchboard/embedded/kb.c \
 	plugins/switchboard/embedded/grammar.c \
-	plugins/switchboard/embedded/embedded.h plugins/switchboard/providers/provider.h
+	plugins/switchboard/embedded/embedded.h
 SB_LOCAL_SOURCES = \
 	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_summary.c
 SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c

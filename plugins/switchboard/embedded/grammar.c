@@ -4,7 +4,7 @@
  * word for word (DESIGN.md section 3). */
 #include <string.h>
 
-#include "embedded/kb.h"
+#include "embedded/embedded.h"
 
 typedef struct filter {
 	sb_kb_known_fn known;

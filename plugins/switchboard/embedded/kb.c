@@ -1,7 +1,7 @@
 /* Knowledge base: loading, validation, templates and text normalisation
  * (see kb.h for the format).  Pure functions, no threads: the providers call
  * them from their own workers. */
-#include "embedded/kb.h"
+#include "embedded/embedded.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -35,7 +35,7 @@
 #include <sphinxbase/err.h>
 #include <sphinxbase/jsgf.h>
 
-#include "core/background.h"
+#include "core/core.h"
 #include "embedded/embedded.h"
 
 #define MODEL_DIR "/usr/share/pocketsphinx/model/en-us"

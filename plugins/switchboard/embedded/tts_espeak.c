@@ -13,7 +13,7 @@
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
-#include "core/background.h"
+#include "core/core.h"
 #include "embedded/embedded.h"
 
 struct sb_tts_job {

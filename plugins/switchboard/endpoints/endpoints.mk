@@ -2,7 +2,8 @@
 # core (WebRTC), plain RTP sockets.
 
 SB_ENDPOINTS_SOURCES = \
-	plugins/switchboard/endpoints/webrtc.c plugins/switchboard/endpoints/webrtc.h \
-	plugins/switchboard/endpoints/rtp_endpoint.c plugins/switchboard/endpoints/rtp_endpoint.h
+	plugins/switchboard/endpoints/endpoints.h \
+	plugins/switchboard/endpoints/webrtc.c \
+	plugins/switchboard/endpoints/rtp_endpoint.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_ENDPOINTS_SOURCES)

@@ -1,4 +1,4 @@
-#include "endpoints/rtp_endpoint.h"
+#include "endpoints/endpoints.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,9 +12,7 @@
 
 #include <debug.h>
 
-#include "media/dtmf.h"
-#include "media/srtp.h"
-#include "media/rtp.h"
+#include "media/media.h"
 
 /* epoll keys: endpoint key << 1, low bit set for the RTCP socket. */
 #define RTCP_KEY_BIT 1u

@@ -1,4 +1,4 @@
-#include "endpoints/webrtc.h"
+#include "endpoints/endpoints.h"
 
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include <sdp-utils.h>
 
 #include "room/room.h"
-#include "core/settings.h"
+#include "core/core.h"
 
 static janus_callbacks *gateway;
 static janus_plugin *plugin_self;

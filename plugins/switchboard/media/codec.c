@@ -5,7 +5,7 @@
  * are bridged with a speexdsp resampler per direction and stream, because the
  * resampler keeps filter history between frames.  Opus needs no resampler:
  * libopus encodes and decodes at 8, 16 or 48 kHz itself. */
-#include "media/codec.h"
+#include "media/media.h"
 
 #include <string.h>
 

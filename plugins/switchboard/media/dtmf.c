@@ -1,4 +1,4 @@
-#include "media/dtmf.h"
+#include "media/media.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  * few concealed frames; the next packet starts a fresh prebuffer.  A large
  * sequence jump confirmed by a second packet (a restarted sender) resets the
  * buffer. */
-#include "media/jitter.h"
+#include "media/media.h"
 
 #include <limits.h>
 #include <string.h>

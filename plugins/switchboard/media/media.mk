@@ -2,12 +2,13 @@
 # RFC 4733 DTMF, SDES-SRTP, voice activity detection.
 
 SB_MEDIA_SOURCES = \
-	plugins/switchboard/media/codec.c plugins/switchboard/media/codec.h \
-	plugins/switchboard/media/jitter.c plugins/switchboard/media/jitter.h \
-	plugins/switchboard/media/rtp.c plugins/switchboard/media/rtp.h \
-	plugins/switchboard/media/dtmf.c plugins/switchboard/media/dtmf.h \
-	plugins/switchboard/media/srtp.c plugins/switchboard/media/srtp.h \
-	plugins/switchboard/media/vad.c plugins/switchboard/media/vad.h
+	plugins/switchboard/media/media.h \
+	plugins/switchboard/media/codec.c \
+	plugins/switchboard/media/jitter.c \
+	plugins/switchboard/media/rtp.c \
+	plugins/switchboard/media/dtmf.c \
+	plugins/switchboard/media/srtp.c \
+	plugins/switchboard/media/vad.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_MEDIA_SOURCES)
 plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SRTP_CFLAGS)
@@ -15,12 +16,12 @@ plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SRTP_LIBS)
 
 check_PROGRAMS += tests/unit/test_codec tests/unit/test_jitter tests/unit/test_rtp tests/unit/test_vad
 tests_unit_test_codec_SOURCES = tests/unit/test_codec.c \
-	plugins/switchboard/media/codec.c plugins/switchboard/media/codec.h
+	plugins/switchboard/media/codec.c
 tests_unit_test_codec_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_codec_LDADD = $(SB_TEST_LIBS)
 tests_unit_test_jitter_SOURCES = tests/unit/test_jitter.c \
-	plugins/switchboard/media/jitter.c plugins/switchboard/media/jitter.h \
-	plugins/switchboard/media/codec.h
+	plugins/switchboard/media/jitter.c
+
 tests_unit_test_jitter_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_jitter_LDADD = $(SB_TEST_LIBS)
 tests_unit_test_rtp_SOURCES = tests/unit/test_rtp.c plugins/switchboard/media/rtp.c

@@ -1,4 +1,4 @@
-#include "media/rtp.h"
+#include "media/media.h"
 
 static uint16_t read16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static uint32_t read32(const uint8_t *p)

@@ -1,4 +1,4 @@
-#include "media/srtp.h"
+#include "media/media.h"
 
 #include <stdio.h>
 #include <string.h>

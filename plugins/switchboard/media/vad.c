@@ -1,4 +1,4 @@
-#include "media/vad.h"
+#include "media/media.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /* Incremental Server-Sent Events parser (sse.h). */
-#include "net/sse.h"
+#include "net/net.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* The WebSocket client thread (ws_client.h). */
-#include "net/ws_client.h"
+#include "net/net.h"
 
 static struct {
 	GMutex lock;

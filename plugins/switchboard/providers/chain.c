@@ -2,18 +2,18 @@
  * providers, and the public functions.  The machinery is chain_core.c. */
 #include <string.h>
 
-#include "providers/chain_internal.h"
+#include "providers/providers_private.h"
 
 #define STT_KEEP_SAMPLES (30 * SB_AGENT_RATE) /* audio kept for a replay */
 
 struct sb_llm_chain {
-	chain *ch;
+	chain_state *ch;
 };
 struct sb_stt_chain {
-	chain *ch;
+	chain_state *ch;
 };
 struct sb_tts_chain {
-	chain *ch;
+	chain_state *ch;
 };
 
 static bool is_timeout(const char *error)
@@ -136,7 +136,7 @@ static void stt_final(void *user, const char *text)
 		sb_ccall_cancel_timer_locked(cc);
 	att->success_recorded = true;
 	cc->served = (int)att->index;
-	entry *e = sb_ccall_entry(cc, att);
+	chain_entry *e = sb_ccall_entry(cc, att);
 	g_mutex_unlock(&cc->lock);
 	sb_pstat_success(e->st);
 	DELIVER(cc, if (cc->ev.stt.final) cc->ev.stt.final(cc->user, text ? text : ""));
@@ -175,7 +175,7 @@ static void stt_replay(ccall *cc, const sb_stt_provider *p, sb_stt_stream *h)
 	g_array_free(marks, TRUE);
 }
 
-void *sb_chain_kind_start(ccall *cc, attempt *att, entry *e, char **error)
+void *sb_chain_kind_start(ccall *cc, attempt *att, chain_entry *e, char **error)
 {
 	switch (cc->ch->kind) {
 	case SB_KIND_LLM: {
@@ -197,7 +197,7 @@ void *sb_chain_kind_start(ccall *cc, attempt *att, entry *e, char **error)
 	return NULL;
 }
 
-void sb_chain_kind_release(chain *ch, entry *e, void *handle)
+void sb_chain_kind_release(chain_state *ch, chain_entry *e, void *handle)
 {
 	if (!handle)
 		return;

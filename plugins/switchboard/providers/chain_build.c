@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "providers/chain.h"
+#include "providers/providers.h"
 
 /* The names, from ["a", "b"] or "a, b". */
 static GPtrArray *names_list(json_t *names)

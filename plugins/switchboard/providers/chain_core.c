@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/chain_internal.h"
+#include "providers/providers_private.h"
 
 enum { BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN };
 typedef enum { DENY, ALLOW, ALLOW_TRIAL } allow_t;
@@ -246,9 +246,9 @@ void sb_chain_shutdown(void)
 
 /* ---- chains ---- */
 
-chain *sb_chain_new_kind(sb_provider_kind kind, const sb_chain_options *opt)
+chain_state *sb_chain_new_kind(sb_provider_kind kind, const sb_chain_options *opt)
 {
-	chain *ch = g_new0(chain, 1);
+	chain_state *ch = g_new0(chain_state, 1);
 	ch->ref = 1;
 	ch->kind = kind;
 	if (opt)
@@ -263,21 +263,21 @@ chain *sb_chain_new_kind(sb_provider_kind kind, const sb_chain_options *opt)
 	return ch;
 }
 
-void sb_chain_add_entry(chain *ch, const void *impl, const sb_provider_config *cfg)
+void sb_chain_add_entry(chain_state *ch, const void *impl, const sb_provider_config *cfg)
 {
-	entry *e = g_new0(entry, 1);
+	chain_entry *e = g_new0(chain_entry, 1);
 	e->impl = impl;
 	e->cfg = sb_provider_config_copy(cfg);
 	e->st = pstat_get(ch->kind, cfg->name ? cfg->name : "?");
 	g_ptr_array_add(ch->entries, e);
 }
 
-void sb_chain_unref(chain *ch)
+void sb_chain_unref(chain_state *ch)
 {
 	if (!ch || !g_atomic_int_dec_and_test(&ch->ref))
 		return;
 	for (guint i = 0; i < ch->entries->len; i++) {
-		entry *e = ch->entries->pdata[i];
+		chain_entry *e = ch->entries->pdata[i];
 		sb_provider_config_free(e->cfg);
 		pstat_unref(e->st);
 		g_free(e);
@@ -288,7 +288,7 @@ void sb_chain_unref(chain *ch)
 
 /* ---- calls ---- */
 
-ccall *sb_ccall_new(chain *ch, void *user)
+ccall *sb_ccall_new(chain_state *ch, void *user)
 {
 	ccall *cc = g_new0(ccall, 1);
 	cc->ref = 1;
@@ -333,7 +333,7 @@ void sb_ccall_unref(ccall *cc)
 	g_free(cc);
 }
 
-entry *sb_ccall_entry(ccall *cc, attempt *att)
+chain_entry *sb_ccall_entry(ccall *cc, attempt *att)
 {
 	return cc->ch->entries->pdata[att->index];
 }
@@ -390,7 +390,7 @@ static gboolean timer_cb(gpointer p)
 	if (stt && cc->cur->index + 1 >= cc->ch->entries->len) {
 		/* The last resort is slow: keep listening to it rather than end the
 		 * caller's stream (its final may still come); only count it. */
-		entry *e = sb_ccall_entry(cc, cc->cur);
+		chain_entry *e = sb_ccall_entry(cc, cc->cur);
 		g_mutex_unlock(&cc->lock);
 		pstat_slow(e->st);
 		return G_SOURCE_REMOVE;
@@ -540,7 +540,7 @@ void sb_ccall_all_failed_async(ccall *cc)
 void sb_ccall_failure_locked(attempt *att, const char *error, bool timeout)
 {
 	ccall *cc = att->cc;
-	entry *e = sb_ccall_entry(cc, att);
+	chain_entry *e = sb_ccall_entry(cc, att);
 	if (!att->started) { /* the runner handles it when start() returns */
 		att->failed_early = true;
 		if (!att->early_error)
@@ -581,7 +581,7 @@ void sb_ccall_success_locked(attempt *att)
 	bool record = !att->success_recorded;
 	att->success_recorded = true;
 	cc->served = (int)att->index;
-	entry *e = sb_ccall_entry(cc, att);
+	chain_entry *e = sb_ccall_entry(cc, att);
 	g_mutex_unlock(&cc->lock);
 	if (record)
 		sb_pstat_success(e->st);
@@ -602,7 +602,7 @@ void sb_ccall_output_locked(attempt *att, bool counts)
 	}
 	if (counts)
 		cc->served = (int)att->index;
-	entry *e = sb_ccall_entry(cc, att);
+	chain_entry *e = sb_ccall_entry(cc, att);
 	g_mutex_unlock(&cc->lock);
 	if (record)
 		sb_pstat_success(e->st);
@@ -628,7 +628,7 @@ char *sb_chain_call_provider(const void *call, int *position)
 		g_mutex_lock(&cc->lock);
 		served = cc->served;
 		if (served >= 0) {
-			entry *e = cc->ch->entries->pdata[served];
+			chain_entry *e = cc->ch->entries->pdata[served];
 			name = g_strdup(e->cfg->name ? e->cfg->name : "?");
 		}
 		g_mutex_unlock(&cc->lock);
@@ -642,9 +642,9 @@ char *sb_chain_call_provider(const void *call, int *position)
 
 bool sb_ccall_run_from(ccall *cc, guint index)
 {
-	chain *ch = cc->ch;
+	chain_state *ch = cc->ch;
 	for (guint i = index; i < ch->entries->len; i++) {
-		entry *e = ch->entries->pdata[i];
+		chain_entry *e = ch->entries->pdata[i];
 		bool has_next = i + 1 < ch->entries->len;
 		g_mutex_lock(&cc->lock);
 		bool stop = cc->released || cc->finished;
@@ -748,7 +748,7 @@ void sb_ccall_release(ccall *cc)
 	g_mutex_unlock(&cc->lock);
 	sb_gate_close(&cc->gate);
 	if (take) {
-		entry *e = sb_ccall_entry(cc, att);
+		chain_entry *e = sb_ccall_entry(cc, att);
 		sb_chain_kind_release(cc->ch, e, att->handle);
 		if (!att->success_recorded)
 			pstat_abandon(e->st, att->trial);

@@ -1,5 +1,5 @@
 /* Helpers shared by the cloud providers and the chains (cloud_util.h). */
-#include "providers/cloud_util.h"
+#include "providers/providers_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -119,11 +119,11 @@ const char *sb_cfg_str(const sb_provider_config *cfg, const char *key)
 	return s && *s ? s : NULL;
 }
 
-sb_http_options sb_provider_stream_post(const sb_provider_config *cfg, const char *url,
+sb_fetch_options sb_provider_stream_post(const sb_provider_config *cfg, const char *url,
                                         const char *const *headers, const char *body)
 {
 	int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	return (sb_http_options){
+	return (sb_fetch_options){
 	        .method = "POST",
 	        .url = url,
 	        .headers = headers,
@@ -177,7 +177,7 @@ const char *sb_json_error_message(json_t *root)
 	return NULL;
 }
 
-char *sb_http_error_text(long status, const char *body, size_t len)
+char *sb_fetch_error_text(long status, const char *body, size_t len)
 {
 	char *msg = NULL;
 	if (body && len > 0) {

@@ -1,13 +1,13 @@
 /* Provider configs from the [providers] section and the environment
  * (config.h). */
-#include "providers/config.h"
+#include "providers/providers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include "providers/cloud_util.h"
+#include "providers/providers_private.h"
 
 #define KIND_BIT(k) (1u << (k))
 #define ALL_KINDS (KIND_BIT(SB_KIND_STT) | KIND_BIT(SB_KIND_LLM) | KIND_BIT(SB_KIND_TTS))

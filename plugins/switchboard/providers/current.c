@@ -1,4 +1,4 @@
-#include "providers/current.h"
+#include "providers/providers.h"
 
 #include <string.h>
 

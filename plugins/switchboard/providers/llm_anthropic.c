@@ -15,10 +15,9 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "providers/cloud_util.h"
-#include "net/http_client.h"
-#include "providers/provider.h"
-#include "net/sse.h"
+#include "providers/providers_private.h"
+#include "net/net.h"
+#include "providers/providers.h"
 
 #define MAX_ERROR_BODY (64 * 1024)
 #define API_VERSION "2023-06-01"
@@ -36,7 +35,7 @@ struct sb_llm_call {
 	gint released;
 	sb_llm_events ev;
 	void *user;
-	sb_http_request *req;
+	sb_fetch_request *req;
 	sb_sse_parser *sse;
 	GString *errbody;
 	GPtrArray *blocks; /* block* */
@@ -215,7 +214,7 @@ static void on_done(void *user, long status, const char *error)
 	g_atomic_int_inc(&c->ref);
 	char *err = NULL;
 	if (status != 0 && (status < 200 || status >= 300))
-		err = sb_http_error_text(status, c->errbody->str, c->errbody->len);
+		err = sb_fetch_error_text(status, c->errbody->str, c->errbody->len);
 	else if (c->error)
 		err = g_strdup(c->error);
 	else if (error && !c->stopped)
@@ -316,9 +315,9 @@ static sb_llm_call *anthropic_start(const sb_provider_config *cfg, const sb_llm_
 	c->sse = sb_sse_new(on_event, c);
 	c->errbody = g_string_new(NULL);
 	c->blocks = g_ptr_array_new_with_free_func(block_free);
-	sb_http_options opt = sb_provider_stream_post(cfg, url, headers, payload);
-	sb_http_callbacks cb = {.body = on_body, .done = on_done};
-	c->req = sb_http_submit(&opt, &cb, c, error);
+	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, payload);
+	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
+	c->req = sb_fetch_submit(&opt, &cb, c, error);
 	free(payload);
 	g_free(url);
 	g_free(key);
@@ -334,7 +333,7 @@ static void anthropic_release(sb_llm_call *c)
 	if (!c)
 		return;
 	g_atomic_int_set(&c->released, 1);
-	sb_http_release(c->req);
+	sb_fetch_release(c->req);
 	call_unref(c);
 }
 

@@ -14,10 +14,9 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "providers/cloud_util.h"
-#include "net/http_client.h"
-#include "providers/provider.h"
-#include "net/sse.h"
+#include "providers/providers_private.h"
+#include "net/net.h"
+#include "providers/providers.h"
 
 #define MAX_ERROR_BODY (64 * 1024)
 #define MAX_RAW_BODY (256 * 1024)
@@ -34,7 +33,7 @@ struct sb_llm_call {
 	gint released;
 	sb_llm_events ev;
 	void *user;
-	sb_http_request *req;
+	sb_fetch_request *req;
 	sb_sse_parser *sse;
 	GString *errbody; /* body of an HTTP error */
 	GString *raw;     /* the body while it does not look like SSE */
@@ -233,7 +232,7 @@ static void on_done(void *user, long status, const char *error)
 	g_atomic_int_inc(&c->ref);
 	char *err = NULL;
 	if (status != 0 && (status < 200 || status >= 300)) {
-		err = sb_http_error_text(status, c->errbody->str, c->errbody->len);
+		err = sb_fetch_error_text(status, c->errbody->str, c->errbody->len);
 	} else if (c->error) {
 		err = g_strdup(c->error);
 	} else if (error && !c->done_marker) {
@@ -322,9 +321,9 @@ static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_req
 	c->errbody = g_string_new(NULL);
 	c->raw = g_string_new(NULL);
 	c->tools = g_ptr_array_new_with_free_func(tool_acc_free);
-	sb_http_options opt = sb_provider_stream_post(cfg, url, headers, text);
-	sb_http_callbacks cb = {.body = on_body, .done = on_done};
-	c->req = sb_http_submit(&opt, &cb, c, error);
+	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, text);
+	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
+	c->req = sb_fetch_submit(&opt, &cb, c, error);
 	free(text);
 	g_free(url);
 	g_free(auth);
@@ -340,7 +339,7 @@ static void openai_release(sb_llm_call *c)
 	if (!c)
 		return;
 	g_atomic_int_set(&c->released, 1);
-	sb_http_release(c->req);
+	sb_fetch_release(c->req);
 	call_unref(c);
 }
 

@@ -5,11 +5,10 @@
 
 # What the chains and the CLI need, without the implementations.
 SB_PROVIDERS_CORE = \
-	plugins/switchboard/providers/provider.h \
-	plugins/switchboard/providers/cloud_util.c plugins/switchboard/providers/cloud_util.h \
-	plugins/switchboard/providers/config.c plugins/switchboard/providers/config.h \
-	plugins/switchboard/providers/chain.c plugins/switchboard/providers/chain.h \
-	plugins/switchboard/providers/chain_core.c plugins/switchboard/providers/chain_internal.h \
+	plugins/switchboard/providers/cloud_util.c \
+	plugins/switchboard/providers/config.c \
+	plugins/switchboard/providers/chain.c \
+	plugins/switchboard/providers/chain_core.c \
 	plugins/switchboard/providers/chain_build.c
 
 SB_PROVIDERS_CLOUD = \
@@ -17,14 +16,15 @@ SB_PROVIDERS_CLOUD = \
 	plugins/switchboard/providers/llm_anthropic.c \
 	plugins/switchboard/providers/stt_openai.c \
 	plugins/switchboard/providers/stt_deepgram.c \
-	plugins/switchboard/providers/tts_http.c plugins/switchboard/providers/tts_http.h \
+	plugins/switchboard/providers/tts_http.c \
 	plugins/switchboard/providers/tts_openai.c \
 	plugins/switchboard/providers/tts_elevenlabs.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
+	plugins/switchboard/providers/providers.h plugins/switchboard/providers/providers_private.h \
 	$(SB_PROVIDERS_CORE) $(SB_PROVIDERS_CLOUD) \
 	plugins/switchboard/providers/registry.c \
-	plugins/switchboard/providers/current.c plugins/switchboard/providers/current.h
+	plugins/switchboard/providers/current.c
 
 SB_CLOUD_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) \
 	$(CURL_CFLAGS) $(SOUP_CFLAGS) $(SPEEXDSP_CFLAGS)
@@ -36,10 +36,10 @@ check_PROGRAMS += tests/unit/test_chain tests/providers/provider_cli
 # Chains and breakers with fake in-process providers (no network).
 tests_unit_test_chain_SOURCES = tests/unit/test_chain.c \
 	tests/unit/chain_fakes.c tests/unit/chain_fakes.h \
-	plugins/switchboard/providers/chain.c plugins/switchboard/providers/chain.h \
-	plugins/switchboard/providers/chain_core.c plugins/switchboard/providers/chain_internal.h \
-	plugins/switchboard/providers/cloud_util.c plugins/switchboard/providers/cloud_util.h \
-	plugins/switchboard/providers/config.c plugins/switchboard/providers/config.h
+	plugins/switchboard/providers/chain.c \
+	plugins/switchboard/providers/chain_core.c \
+	plugins/switchboard/providers/cloud_util.c \
+	plugins/switchboard/providers/config.c
 tests_unit_test_chain_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_chain_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 

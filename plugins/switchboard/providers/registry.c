@@ -1,31 +1,50 @@
-/* Every provider implementation, by type name.  Each lives in its own file
- * (stt_pocketsphinx.c, llm_openai.c, …) and exports one descriptor. */
+/* Every provider implementation, by type name.  The cloud ones live in
+ * this folder, one descriptor per file (llm_openai.c, …); others — the
+ * embedded engines — register theirs at start-up, before any chain is
+ * built, so that this module knows none of them by name. */
 #include <string.h>
 
-#include "providers/provider.h"
+#include <glib.h>
 
-extern const sb_stt_provider sb_stt_pocketsphinx;
+#include "providers/providers.h"
+
 extern const sb_stt_provider sb_stt_deepgram;
 extern const sb_stt_provider sb_stt_openai;
-extern const sb_llm_provider sb_llm_local;
 extern const sb_llm_provider sb_llm_openai;
 extern const sb_llm_provider sb_llm_anthropic;
-extern const sb_tts_provider sb_tts_espeak;
 extern const sb_tts_provider sb_tts_openai;
 extern const sb_tts_provider sb_tts_elevenlabs;
 
-static const sb_stt_provider *const stt[] = {&sb_stt_pocketsphinx, &sb_stt_deepgram,
-                                             &sb_stt_openai};
-static const sb_llm_provider *const llm[] = {&sb_llm_local, &sb_llm_openai, &sb_llm_anthropic};
-static const sb_tts_provider *const tts[] = {&sb_tts_espeak, &sb_tts_openai, &sb_tts_elevenlabs};
+#define REGISTERED_MAX 8
+
+static const sb_stt_provider *stt[REGISTERED_MAX] = {&sb_stt_deepgram, &sb_stt_openai};
+static const sb_llm_provider *llm[REGISTERED_MAX] = {&sb_llm_openai, &sb_llm_anthropic};
+static const sb_tts_provider *tts[REGISTERED_MAX] = {&sb_tts_openai, &sb_tts_elevenlabs};
+
+/* Registration happens once, on the starting thread, before chains are
+ * built; lookups afterwards only read. */
+#define ADD(table, impl)                                                                           \
+	do {                                                                                       \
+		for (size_t i = 0; i < REGISTERED_MAX; i++) {                                      \
+			if (!table[i] || table[i] == (impl)) {                                     \
+				table[i] = (impl);                                                 \
+				return;                                                            \
+			}                                                                          \
+		}                                                                                  \
+		g_assert_not_reached();                                                            \
+	} while (0)
 
 #define FIND(table, type)                                                                          \
 	do {                                                                                       \
-		for (size_t i = 0; type && i < sizeof(table) / sizeof(table[0]); i++)              \
+		for (size_t i = 0; type && i < REGISTERED_MAX && table[i]; i++)                    \
 			if (strcmp(table[i]->type, type) == 0)                                     \
 				return table[i];                                                   \
 		return NULL;                                                                       \
 	} while (0)
+
+void sb_stt_provider_register(const sb_stt_provider *impl) { ADD(stt, impl); }
+void sb_llm_provider_register(const sb_llm_provider *impl) { ADD(llm, impl); }
+void sb_tts_provider_register(const sb_tts_provider *impl) { ADD(tts, impl); }
 
 const sb_stt_provider *sb_stt_provider_find(const char *type) { FIND(stt, type); }
 const sb_llm_provider *sb_llm_provider_find(const char *type) { FIND(llm, type); }

@@ -19,9 +19,9 @@
 #include <jansson.h>
 #include <libsoup/soup.h>
 
-#include "providers/cloud_util.h"
-#include "providers/provider.h"
-#include "net/ws_client.h"
+#include "providers/providers_private.h"
+#include "providers/providers.h"
+#include "net/net.h"
 
 #define MAX_PENDING_BYTES (30 * SB_AGENT_RATE * 2)
 #define KEEPALIVE_MS 4000

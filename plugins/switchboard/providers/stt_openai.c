@@ -11,9 +11,9 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "providers/cloud_util.h"
-#include "net/http_client.h"
-#include "providers/provider.h"
+#include "providers/providers_private.h"
+#include "net/net.h"
+#include "providers/providers.h"
 
 #define MAX_SECONDS 120
 #define MIN_SAMPLES (SB_AGENT_RATE / 5) /* the API refuses clips under 0.1 s */
@@ -39,7 +39,7 @@ struct sb_stt_stream {
 
 struct utterance {
 	sb_stt_stream *s;
-	sb_http_request *req;
+	sb_fetch_request *req;
 	GString *reply;
 };
 
@@ -60,7 +60,7 @@ static void stream_unref(sb_stt_stream *s)
 
 static void utterance_free(utterance *u)
 {
-	sb_http_release(u->req);
+	sb_fetch_release(u->req);
 	g_string_free(u->reply, TRUE);
 	stream_unref(u->s);
 	g_free(u);
@@ -87,7 +87,7 @@ static void on_done(void *user, long status, const char *error)
 	char *text = NULL;
 	char *err = NULL;
 	if (status != 0 && (status < 200 || status >= 300)) {
-		err = sb_http_error_text(status, u->reply->str, u->reply->len);
+		err = sb_fetch_error_text(status, u->reply->str, u->reply->len);
 	} else if (error) {
 		err = g_strdup_printf("request failed: %s", error);
 	} else {
@@ -161,7 +161,7 @@ static void send_utterance(sb_stt_stream *s, GArray *pcm)
 	GByteArray *body = build_body(s, (const int16_t *)(void *)pcm->data, pcm->len, boundary);
 	char *ctype = g_strdup_printf("Content-Type: multipart/form-data; boundary=%s", boundary);
 	const char *headers[] = {ctype, "Accept: application/json", s->auth, NULL};
-	sb_http_options opt = {
+	sb_fetch_options opt = {
 	        .method = "POST",
 	        .url = s->url,
 	        .headers = headers,
@@ -174,12 +174,12 @@ static void send_utterance(sb_stt_stream *s, GArray *pcm)
 	u->s = s;
 	u->reply = g_string_new(NULL);
 	g_atomic_int_inc(&s->ref);
-	sb_http_callbacks cb = {.body = on_body, .done = on_done};
+	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
 	/* Listed before the worker can finish it (on_done looks it up). */
 	g_mutex_lock(&s->lock);
 	g_ptr_array_add(s->utts, u);
 	char *error = NULL;
-	sb_http_request *req = sb_http_submit(&opt, &cb, u, &error);
+	sb_fetch_request *req = sb_fetch_submit(&opt, &cb, u, &error);
 	u->req = req;
 	if (!req)
 		g_ptr_array_remove(s->utts, u);

@@ -11,9 +11,8 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "providers/cloud_util.h"
-#include "providers/provider.h"
-#include "providers/tts_http.h"
+#include "providers/providers_private.h"
+#include "providers/providers.h"
 
 static sb_tts_job *elevenlabs_speak(const sb_provider_config *cfg, const char *text,
                                     const sb_tts_events *events, void *user, char **error)

@@ -1,13 +1,12 @@
 /* Streaming PCM text-to-speech over HTTP, shared by the OpenAI and
  * ElevenLabs providers (tts_http.h). */
-#include "providers/tts_http.h"
+#include "providers/providers_private.h"
 
 #include <string.h>
 
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
-#include "providers/cloud_util.h"
 
 #define MAX_ERROR_BODY (64 * 1024)
 
@@ -16,7 +15,7 @@ struct sb_tts_job {
 	gint released;
 	sb_tts_events ev;
 	void *user;
-	sb_http_request *req;
+	sb_fetch_request *req;
 	SpeexResamplerState *rs; /* NULL when the source is 16 kHz already */
 	int in_rate;
 	sb_s16_stream s16;
@@ -116,7 +115,7 @@ static void on_done(void *user, long status, const char *error)
 	g_atomic_int_inc(&j->ref);
 	char *err = NULL;
 	if (status != 0 && (status < 200 || status >= 300)) {
-		err = sb_http_error_text(status, j->errbody->str, j->errbody->len);
+		err = sb_fetch_error_text(status, j->errbody->str, j->errbody->len);
 	} else if (error) {
 		err = g_strdup_printf("request failed: %s", error);
 	} else {
@@ -159,9 +158,9 @@ sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
 		}
 		speex_resampler_skip_zeros(j->rs);
 	}
-	sb_http_options opt = sb_provider_stream_post(cfg, url, headers, body);
-	sb_http_callbacks cb = {.body = on_body, .done = on_done};
-	j->req = sb_http_submit(&opt, &cb, j, error);
+	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, body);
+	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
+	j->req = sb_fetch_submit(&opt, &cb, j, error);
 	if (!j->req) {
 		job_unref(j);
 		return NULL;
@@ -174,6 +173,6 @@ void sb_tts_http_release(sb_tts_job *j)
 	if (!j)
 		return;
 	g_atomic_int_set(&j->released, 1);
-	sb_http_release(j->req);
+	sb_fetch_release(j->req);
 	job_unref(j);
 }

@@ -11,9 +11,8 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "providers/cloud_util.h"
-#include "providers/provider.h"
-#include "providers/tts_http.h"
+#include "providers/providers_private.h"
+#include "providers/providers.h"
 
 #define OPENAI_PCM_RATE 24000
 

@@ -1,5 +1,5 @@
 /* Opus-in-Ogg writer (see ogg_opus.h). */
-#include "recording/ogg_opus.h"
+#include "recording/recording_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

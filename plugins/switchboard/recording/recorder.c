@@ -1,5 +1,5 @@
 /* The room recorder (see recorder.h). */
-#include "recording/recorder.h"
+#include "recording/recording_private.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,10 +10,8 @@
 
 #include <debug.h>
 
-#include "core/events.h"
-#include "media/codec.h"
-#include "recording/ogg_opus.h"
-#include "recording/wav.h"
+#include "core/core.h"
+#include "media/media.h"
 
 /* Frames a recording may hold before the writer takes them: 10 s of mix
  * alone, less with tracks.  Past that, frames are dropped, never waited

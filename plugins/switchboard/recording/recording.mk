@@ -2,12 +2,13 @@
 # WAV and Opus-in-Ogg writers, its ops and REST route.
 
 SB_REC_WRITERS = \
-	plugins/switchboard/recording/wav.c plugins/switchboard/recording/wav.h \
-	plugins/switchboard/recording/ogg_opus.c plugins/switchboard/recording/ogg_opus.h
+	plugins/switchboard/recording/recording.h plugins/switchboard/recording/recording_private.h \
+	plugins/switchboard/recording/wav.c \
+	plugins/switchboard/recording/ogg_opus.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_REC_WRITERS) \
-	plugins/switchboard/recording/recorder.c plugins/switchboard/recording/recorder.h \
-	plugins/switchboard/recording/recording_api.c plugins/switchboard/recording/recording_api.h
+	plugins/switchboard/recording/recorder.c \
+	plugins/switchboard/recording/recording_api.c
 
 # The writers: WAV header, Ogg CRC, lacing and granules, OpusHead/OpusTags,
 # and whole files read back (decoded with libopus).

@@ -1,18 +1,15 @@
 /* The recorder's faces: the start_recording / stop_recording operations
  * (Janus API, Admin API, REST), POST /rooms/{name}/recording, the [recording]
  * configuration and the module's lifecycle. */
-#include "recording/recording_api.h"
+#include "recording/recording.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "api/auth.h"
-#include "api/http.h"
-#include "api/ops.h"
-#include "api/rest.h"
+#include "api/api.h"
 #include "room/room.h"
-#include "recording/recorder.h"
+#include "recording/recording_private.h"
 
 static bool started;
 
@@ -160,9 +157,28 @@ static json_t *recording_stats(void)
 	                 (json_int_t)st.write_errors);
 }
 
+/* ---- metrics ---- */
+
+static void recording_metrics(GString *out)
+{
+	sb_recorder_stats rs;
+	sb_recorder_get_stats(&rs);
+	sb_metrics_value(out, "switchboard_recordings_active", "gauge", "Recordings running.",
+	       (long long)rs.active);
+	sb_metrics_value(out, "switchboard_recordings_started_total", "counter", "Recordings started.",
+	       (long long)rs.started);
+	sb_metrics_value(out, "switchboard_recording_bytes_total", "counter",
+	       "Bytes of recording files written.", (long long)rs.bytes_written);
+	sb_metrics_value(out, "switchboard_recording_frames_dropped_total", "counter",
+	       "Frames dropped: the recorder's writer fell behind.", (long long)rs.dropped);
+	sb_metrics_value(out, "switchboard_recording_write_errors_total", "counter",
+	       "Recording files that could not be created or written.", (long long)rs.write_errors);
+}
+
 bool sb_recording_module_start(const sb_settings *settings)
 {
 	sb_ops_register_stats("recordings", recording_stats);
+	sb_metrics_register("recordings", recording_metrics);
 	sb_ops_register(ops, G_N_ELEMENTS(ops));
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
 	json_t *section = sb_settings_section(settings, "recording");

@@ -1,5 +1,5 @@
 /* WAV writer (see wav.h). */
-#include "recording/wav.h"
+#include "recording/recording_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "room/mixer.h"
+#include "room/room.h"
 
 #include <errno.h>
 #include <string.h>
@@ -8,8 +8,6 @@
 
 #include "room/hold.h"
 #include "room/mix.h"
-#include "room/participant.h"
-#include "room/room.h"
 
 #define FRAME_NS (SB_FRAME_MS * 1000000LL)
 /* Past this much behind schedule we stop trying to catch up. */

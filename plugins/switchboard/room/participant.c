@@ -1,9 +1,8 @@
-#include "room/participant.h"
+#include "room/room.h"
 
 #include <string.h>
 
-#include "media/rtp.h"
-#include "room/room.h"
+#include "media/media.h"
 
 const char *sb_kind_name(sb_kind kind)
 {

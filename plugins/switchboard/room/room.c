@@ -4,8 +4,7 @@
 
 #include <debug.h>
 
-#include "core/events.h"
-#include "room/mixer.h"
+#include "core/core.h"
 
 static GMutex rooms_mutex;
 static GHashTable *rooms; /* name -> sb_room* (strong) */
@@ -534,4 +533,56 @@ void sb_room_remove_tap(sb_room *room, sb_room_tap *tap)
 	g_mutex_unlock(&room->mutex);
 	if (ours)
 		tap->ops->unref(tap);
+}
+
+void sb_room_transcript_add(sb_room *room, guint64 speaker_id, const char *speaker,
+                            const char *text, bool final, sb_participant *except)
+{
+	json_t *ev = sb_room_event(room, "transcript");
+	json_object_set_new(ev, "speaker", json_string(speaker));
+	if (speaker_id)
+		json_object_set_new(ev, "speaker_id", json_integer((json_int_t)speaker_id));
+	json_object_set_new(ev, "text", json_string(text));
+	json_object_set_new(ev, "final", json_boolean(final));
+	sb_room_broadcast(room, ev, except);
+	json_decref(ev);
+	json_t *n = json_pack("{sssssssb}", "room", room->name, "speaker", speaker, "text", text,
+	                      "final", final);
+	if (speaker_id)
+		json_object_set_new(n, "speaker_id", json_integer((json_int_t)speaker_id));
+	sb_events_publish("transcript", n);
+	if (!final)
+		return;
+	json_t *line =
+	        json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)speaker_id,
+	                  "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
+	g_mutex_lock(&room->mutex);
+	json_array_append_new(room->transcript, line);
+	g_mutex_unlock(&room->mutex);
+}
+
+json_t *sb_room_transcript(sb_room *room)
+{
+	g_mutex_lock(&room->mutex);
+	json_t *copy = json_deep_copy(room->transcript);
+	g_mutex_unlock(&room->mutex);
+	return copy;
+}
+
+void sb_room_set_agent_config(sb_room *room, json_t *config)
+{
+	json_t *copy = config ? json_deep_copy(config) : NULL;
+	g_mutex_lock(&room->mutex);
+	json_t *old = room->agent_config;
+	room->agent_config = copy;
+	g_mutex_unlock(&room->mutex);
+	json_decref(old);
+}
+
+json_t *sb_room_agent_config(sb_room *room)
+{
+	g_mutex_lock(&room->mutex);
+	json_t *copy = room->agent_config ? json_deep_copy(room->agent_config) : NULL;
+	g_mutex_unlock(&room->mutex);
+	return copy;
 }

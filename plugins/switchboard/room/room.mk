@@ -3,8 +3,8 @@
 
 SB_ROOM_SOURCES = \
 	plugins/switchboard/room/room.c plugins/switchboard/room/room.h \
-	plugins/switchboard/room/participant.c plugins/switchboard/room/participant.h \
-	plugins/switchboard/room/mixer.c plugins/switchboard/room/mixer.h \
+	plugins/switchboard/room/participant.c \
+	plugins/switchboard/room/mixer.c \
 	plugins/switchboard/room/mix.c plugins/switchboard/room/mix.h \
 	plugins/switchboard/room/hold.c plugins/switchboard/room/hold.h
 

@@ -1,4 +1,4 @@
-#include "sip/acl.h"
+#include "sip/sip_private.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
-#include "sip/call.h"
+#include "sip/sip_private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/events.h"
-#include "endpoints/rtp_endpoint.h"
+#include "core/core.h"
+#include "endpoints/endpoints.h"
 
 static GMutex mutex;
 static GHashTable *calls; /* id -> sip_call* (strong) */

@@ -1,4 +1,4 @@
-#include "sip/digest.h"
+#include "sip/sip_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,16 +1,14 @@
-#include "sip/leg.h"
+#include "sip/sip_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
 #include "agent/agent.h"
-#include "core/events.h"
-#include "media/dtmf.h"
-#include "media/srtp.h"
+#include "core/core.h"
+#include "media/media.h"
 #include "room/room.h"
-#include "endpoints/rtp_endpoint.h"
-#include "core/sb.h"
+#include "endpoints/endpoints.h"
 
 static const sip_config *config;
 static guint64 dtmf_received, legs_ended;

@@ -1,4 +1,4 @@
-#include "sip/sdp.h"
+#include "sip/sip_private.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -19,11 +19,7 @@
 
 #include <debug.h>
 
-#include "sip/acl.h"
-#include "sip/call.h"
-#include "sip/digest.h"
-#include "sip/leg.h"
-#include "sip/sip_config.h"
+#include "sip/sip_private.h"
 
 typedef enum { CMD_DIAL, CMD_HANGUP, CMD_REFER, CMD_STOP } command_type;
 

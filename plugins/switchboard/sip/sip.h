@@ -11,7 +11,7 @@
 #include <glib.h>
 #include <jansson.h>
 
-#include "core/settings.h"
+#include "core/core.h"
 
 /* Module lifecycle (plugin.c modules[]). */
 bool sb_sip_start(const sb_settings *settings);

@@ -2,14 +2,15 @@
 # SDP offer/answer, allow-list and rate limit, digest, its ops and routes.
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
+	plugins/switchboard/sip/sip_private.h \
 	plugins/switchboard/sip/sip.c plugins/switchboard/sip/sip.h \
-	plugins/switchboard/sip/sip_config.c plugins/switchboard/sip/sip_config.h \
-	plugins/switchboard/sip/call.c plugins/switchboard/sip/call.h \
-	plugins/switchboard/sip/leg.c plugins/switchboard/sip/leg.h \
+	plugins/switchboard/sip/sip_config.c \
+	plugins/switchboard/sip/call.c \
+	plugins/switchboard/sip/leg.c \
 	plugins/switchboard/sip/sip_api.c \
-	plugins/switchboard/sip/sdp.c plugins/switchboard/sip/sdp.h \
-	plugins/switchboard/sip/acl.c plugins/switchboard/sip/acl.h \
-	plugins/switchboard/sip/digest.c plugins/switchboard/sip/digest.h
+	plugins/switchboard/sip/sdp.c \
+	plugins/switchboard/sip/acl.c \
+	plugins/switchboard/sip/digest.c
 plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SOFIA_CFLAGS)
 plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS)
 

@@ -5,11 +5,9 @@
  * hangup and the /phone routes when it is "twilio". */
 #include <string.h>
 
-#include "api/http.h"
-#include "api/ops.h"
-#include "api/rest.h"
-#include "core/sb.h"
-#include "sip/leg.h"
+#include "api/api.h"
+#include "core/core.h"
+#include "sip/sip_private.h"
 
 #define TARGET_MAX 256
 
@@ -239,8 +237,46 @@ static json_t *sip_stats(void)
 	                 (json_int_t)st.refers, "dtmf", (json_int_t)(st.dtmf_in + st.info_dtmf));
 }
 
+/* ---- metrics ---- */
+
+/* The SIP bridge: calls by fate, refusals by reason. */
+static void sip_metrics(GString *out)
+{
+	sb_sip_stats ss;
+	sb_sip_get_stats(&ss);
+	sb_metrics_value(out, "switchboard_sip_calls", "gauge", "SIP calls in progress.", sb_sip_calls_active());
+	static const struct {
+		const char *name, *help;
+		size_t offset;
+	} counters[] = {
+	        {"switchboard_sip_invites_total", "INVITEs received (new calls).", G_STRUCT_OFFSET(sb_sip_stats, invites)},
+	        {"switchboard_sip_answered_total", "Calls answered, both directions.", G_STRUCT_OFFSET(sb_sip_stats, answered)},
+	        {"switchboard_sip_outbound_total", "Outbound calls placed.", G_STRUCT_OFFSET(sb_sip_stats, outbound)},
+	        {"switchboard_sip_ended_total", "Call legs ended.", G_STRUCT_OFFSET(sb_sip_stats, ended)},
+	        {"switchboard_sip_rtp_timeouts_total", "Calls hung up because media stopped.", G_STRUCT_OFFSET(sb_sip_stats, rtp_timeouts)},
+	        {"switchboard_sip_refers_total", "Blind transfers (REFER) sent.", G_STRUCT_OFFSET(sb_sip_stats, refers)},
+	        {"switchboard_sip_refers_failed_total", "Blind transfers that failed.", G_STRUCT_OFFSET(sb_sip_stats, refers_failed)},
+	        {"switchboard_sip_reinvites_total", "re-INVITEs (hold, unhold, refresh).", G_STRUCT_OFFSET(sb_sip_stats, reinvites)},
+	        {"switchboard_sip_dtmf_total", "DTMF digits received (RFC 4733 and INFO).", G_STRUCT_OFFSET(sb_sip_stats, dtmf_in)},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(counters); i++)
+		sb_metrics_value(out, counters[i].name, "counter", counters[i].help,
+		       (long long)G_STRUCT_MEMBER(guint64, &ss, counters[i].offset));
+	sb_metrics_header(out, "switchboard_sip_rejected_total", "counter", "INVITEs refused, by reason.");
+	g_string_append_printf(out,
+	                       "switchboard_sip_rejected_total{reason=\"acl\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"auth\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"limit\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"codec\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"room\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_sip_rejected_total{reason=\"other\"} %" G_GUINT64_FORMAT "\n",
+	                       ss.rejected_acl, ss.rejected_auth, ss.rejected_limit, ss.rejected_codec,
+	                       ss.rejected_room, ss.rejected_other);
+}
+
 void sip_api_register(const sip_config *config)
 {
+	sb_metrics_register("sip", sip_metrics);
 	sb_ops_register_stats("sip", sip_stats);
 	json_t *phone = sb_settings_section(config->settings, "phone");
 	if (!strcmp(sb_section_string(phone, "outbound", "sip"), "sip")) {

@@ -1,11 +1,11 @@
-#include "sip/sip_config.h"
+#include "sip/sip_private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <debug.h>
 
-#include "core/sb.h"
+#include "core/core.h"
 
 static char *dup_or_null(const char *v)
 {

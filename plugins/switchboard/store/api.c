@@ -1,5 +1,5 @@
 /* REST routes over the records, and the store module's lifecycle. */
-#include "store/api.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,14 +7,9 @@
 
 #include <debug.h>
 
-#include "api/auth.h"
-#include "api/http.h"
-#include "api/ops.h"
-#include "recording/recorder.h"
-#include "api/rest.h"
-#include "store/queries.h"
-#include "store/records.h"
-#include "store/store.h"
+#include "api/api.h"
+#include "recording/recording.h"
+#include "store/store_private.h"
 
 static sb_store *store;
 static char *unavailable; /* why the store is off, for 503 answers */
@@ -405,6 +400,8 @@ bool sb_store_module_start(const sb_settings *s)
 {
 	settings = s;
 	sb_ops_register_stats("store", store_stats);
+	/* Nothing when the store is off. */
+	sb_metrics_register("store", sb_records_metrics);
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
 	json_t *section = sb_settings_section(s, "store");
 	if (sb_section_bool(section, "enabled", true) == false) {
@@ -443,7 +440,3 @@ void sb_store_module_finish(void)
 	g_clear_pointer(&unavailable, g_free);
 }
 
-void sb_store_module_metrics(GString *out)
-{
-	sb_records_metrics(out);
-}

@@ -1,4 +1,4 @@
-#include "store/queries.h"
+#include "store/store_private.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 /* Call records from bus events (see records.h). */
-#include "store/records.h"
+#include "store/store_private.h"
 
 #include <string.h>
 
-#include "core/events.h"
+#include "core/core.h"
 
 typedef struct call_state {
 	char *id;

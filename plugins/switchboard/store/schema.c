@@ -6,7 +6,7 @@
  * released migration: add the next one. */
 #include <glib.h>
 
-#include "store/store_backend.h"
+#include "store/store_private.h"
 
 static const char *const v1[] = {
         "CREATE TABLE IF NOT EXISTS calls ("

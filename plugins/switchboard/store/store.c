@@ -1,12 +1,11 @@
 /* The store's writer thread and its bounded queue (see store.h). */
-#include "store/store.h"
+#include "store/store_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 #include <glib.h>
 
-#include "store/store_backend.h"
 
 typedef struct write_item {
 	char *sql;

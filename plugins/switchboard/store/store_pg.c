@@ -8,7 +8,7 @@
 #include <glib.h>
 #include <libpq-fe.h>
 
-#include "store/store_backend.h"
+#include "store/store_private.h"
 
 struct sb_store_conn {
 	PGconn *pg;

@@ -8,7 +8,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "store/store_backend.h"
+#include "store/store_private.h"
 
 struct sb_store_conn {
 	sqlite3 *db;

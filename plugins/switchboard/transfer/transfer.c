@@ -1,4 +1,4 @@
-#include "transfer/transfer.h"
+#include "transfer/transfer_private.h"
 
 #include <string.h>
 

@@ -2,11 +2,11 @@
 # ops and REST routes, the AI summary and assist.
 
 SB_TRANSFER_SOURCES = \
+	plugins/switchboard/transfer/transfer_private.h \
 	plugins/switchboard/transfer/transfer.c plugins/switchboard/transfer/transfer.h \
-	plugins/switchboard/transfer/transfer_env.c plugins/switchboard/transfer/transfer_env.h \
-	plugins/switchboard/transfer/transfer_api.c plugins/switchboard/transfer/transfer_api.h \
-	plugins/switchboard/transfer/transfer_ops.h \
-	plugins/switchboard/transfer/transfer_ai.c plugins/switchboard/transfer/transfer_ai.h
+	plugins/switchboard/transfer/transfer_env.c \
+	plugins/switchboard/transfer/transfer_api.c \
+	plugins/switchboard/transfer/transfer_ai.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_TRANSFER_SOURCES)
 
@@ -20,12 +20,12 @@ tests_unit_test_transfer_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 
 # The summary/assist module with an LLM chain of fake providers.
 tests_unit_test_transfer_ai_SOURCES = tests/unit/test_transfer_ai.c \
-	plugins/switchboard/transfer/transfer_ai.c plugins/switchboard/transfer/transfer_ai.h \
+	plugins/switchboard/transfer/transfer_ai.c \
 	tests/unit/chain_fakes.c tests/unit/chain_fakes.h \
-	plugins/switchboard/providers/chain.c plugins/switchboard/providers/chain.h \
-	plugins/switchboard/providers/chain_core.c plugins/switchboard/providers/chain_internal.h \
-	plugins/switchboard/providers/cloud_util.c plugins/switchboard/providers/cloud_util.h \
-	plugins/switchboard/providers/config.c plugins/switchboard/providers/config.h \
-	plugins/switchboard/providers/current.c plugins/switchboard/providers/current.h
+	plugins/switchboard/providers/chain.c \
+	plugins/switchboard/providers/chain_core.c \
+	plugins/switchboard/providers/cloud_util.c \
+	plugins/switchboard/providers/config.c \
+	plugins/switchboard/providers/current.c
 tests_unit_test_transfer_ai_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANUS_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_transfer_ai_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)

@@ -2,14 +2,13 @@
  * transfer_ai.h.  One job per request; the chain call streams text deltas
  * into the job, and done() turns the text into the answer (or the
  * fallback) and hands it to the requester. */
-#include "transfer/transfer_ai.h"
+#include "transfer/transfer_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "providers/chain.h"
-#include "providers/current.h"
+#include "providers/providers.h"
 
 #define MAX_TRANSCRIPT_CHARS 24000 /* the newest part of a long call */
 #define MAX_ANSWER_CHARS 16000     /* a model that rambles is cut off */

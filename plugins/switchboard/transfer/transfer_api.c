@@ -3,24 +3,19 @@
  * into the queue, and the module's start/stop.  The console's ops are
  * console_api.c; what the ops do is transfer.c (state machine),
  * transfer_env.c (rooms) and presence.c. */
-#include "transfer/transfer_api.h"
+#include "transfer/transfer.h"
 
 #include <string.h>
 
 #include <debug.h>
 
 #include "agent/agent.h"
-#include "core/events.h"
-#include "api/http.h"
-#include "api/ops.h"
-#include "console/presence.h"
-#include "api/rest.h"
+#include "core/core.h"
+#include "api/api.h"
+#include "console/console.h"
 #include "room/room.h"
-#include "transfer/transfer.h"
-#include "transfer/transfer_ai.h"
-#include "transfer/transfer_env.h"
-#include "transfer/transfer_ops.h"
-#include "endpoints/webrtc.h"
+#include "transfer/transfer_private.h"
+#include "endpoints/endpoints.h"
 
 static unsigned bus_subscription;
 
@@ -31,13 +26,8 @@ static const char *str(json_t *body, const char *name)
 	return json_string_value(json_object_get(body, name));
 }
 
-json_t *sb_xfer_answer(const char *kind)
-{
-	return json_pack("{ss}", SB_EVENT_KEY, kind);
-}
-
 /* Op errors carry a name, and the HTTP status REST answers them with. */
-json_t *sb_xfer_error(sb_error code, const char *name, const char *text)
+static json_t *sb_xfer_error(sb_error code, const char *name, const char *text)
 {
 	static const struct {
 		const char *name;
@@ -84,33 +74,6 @@ static json_t *from_machine(sb_transfer_error rc, const char *text)
 	}
 }
 
-bool sb_xfer_string_ok(json_t *body, const char *name, bool required, size_t max)
-{
-	json_t *v = json_object_get(body, name);
-	if (!v || json_is_null(v))
-		return !required;
-	return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= max;
-}
-
-/* Who asks through the Janus API: a console agent or supervisor (their
- * session's participant, referenced), or the Admin API / REST (trusted). */
-json_t *sb_xfer_console_caller(sb_op_ctx *ctx, sb_participant **out)
-{
-	*out = NULL;
-	if (ctx->admin)
-		return NULL;
-	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
-	if (!p)
-		return sb_ops_error(SB_ERROR_NOT_JOINED,
-		                    "Join as an agent first (a token with role agent)");
-	if (!p->role || (strcmp(p->role, "agent") && strcmp(p->role, "supervisor"))) {
-		sb_participant_unref(p);
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only agents may do this");
-	}
-	*out = p;
-	return NULL;
-}
-
 /* ---- the model's summary for a transfer, after its start ---- */
 
 typedef struct summary_update {
@@ -146,18 +109,18 @@ static void transfer_summary_written(void *user, json_t *summary)
 
 static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *me)
 {
-	CHECK_STRING(body, "reason", false, 500);
+	SB_OPS_CHECK_STRING(body, "reason", false, 500);
 	json_t *to = json_object_get(body, "to");
 	if (!json_is_object(to))
 		return sb_ops_error(SB_ERROR_MISSING_ELEMENT,
 		                    "to must be an object with agentId, number or uri");
 	sb_transfer_request req = {.reason = str(body, "reason")};
 	int targets = 0;
-	if (sb_xfer_string_ok(to, "agentId", true, SB_AGENT_ID_MAX))
+	if (sb_ops_string_ok(to, "agentId", true, SB_AGENT_ID_MAX))
 		req.kind = SB_TARGET_AGENT, req.target = str(to, "agentId"), targets++;
-	if (sb_xfer_string_ok(to, "number", true, 32))
+	if (sb_ops_string_ok(to, "number", true, 32))
 		req.kind = SB_TARGET_NUMBER, req.target = str(to, "number"), targets++;
-	if (sb_xfer_string_ok(to, "uri", true, 256))
+	if (sb_ops_string_ok(to, "uri", true, 256))
 		req.kind = SB_TARGET_URI, req.target = str(to, "uri"), targets++;
 	if (targets != 1)
 		return sb_ops_error(
@@ -238,7 +201,7 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 
 static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 {
-	CHECK_STRING(body, "action", true, 16);
+	SB_OPS_CHECK_STRING(body, "action", true, 16);
 	const char *action = str(body, "action");
 	if (!strcmp(action, "blind")) {
 		/* Cold transfer out of the system: the SIP module's REFER. */
@@ -254,13 +217,13 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 		return r;
 	}
 	sb_participant *me = NULL;
-	json_t *err = sb_xfer_console_caller(ctx, &me);
+	json_t *err = sb_console_caller(ctx, &me);
 	if (err)
 		return err;
 	json_t *r;
 	if (!strcmp(action, "start")) {
 		r = op_transfer_start(body, ctx, me);
-	} else if (!sb_xfer_string_ok(body, "transfer_id", true, 64)) {
+	} else if (!sb_ops_string_ok(body, "transfer_id", true, 64)) {
 		r = sb_ops_error(SB_ERROR_MISSING_ELEMENT,
 		                 "transfer_id must be a string of 1 to 64 characters");
 	} else {
@@ -322,18 +285,18 @@ static void assist_written(void *user, json_t *result)
 static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 {
 	sb_participant *me = NULL;
-	json_t *err = sb_xfer_console_caller(ctx, &me);
+	json_t *err = sb_console_caller(ctx, &me);
 	if (err)
 		return err;
 	if (me)
 		sb_participant_unref(me);
-	CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
+	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	const char *room = str(body, "room");
 	const char *error = NULL;
 	json_t *s = sb_transfer_summary(room, &error);
 	if (!s)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
-	json_t *r = sb_xfer_answer("summary");
+	json_t *r = sb_ops_answer("summary");
 	json_object_set_new(r, "room", json_string(room));
 	sb_op_later *later = sb_transfer_ai_enabled() ? sb_op_take_later(ctx) : NULL;
 	if (!later) {
@@ -356,13 +319,13 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 {
 	sb_participant *me = NULL;
-	json_t *err = sb_xfer_console_caller(ctx, &me);
+	json_t *err = sb_console_caller(ctx, &me);
 	if (err)
 		return err;
 	if (me)
 		sb_participant_unref(me);
-	CHECK_STRING(body, "room", false, SB_ROOM_NAME_MAX);
-	CHECK_STRING(body, "message", true, 2000);
+	SB_OPS_CHECK_STRING(body, "room", false, SB_ROOM_NAME_MAX);
+	SB_OPS_CHECK_STRING(body, "message", true, 2000);
 	const char *room = str(body, "room");
 	if (room) {
 		sb_room *r = sb_room_find(room);
@@ -373,7 +336,7 @@ static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 	json_t *summary = NULL;
 	char *reply = sb_transfer_assist(room, str(body, "message"), &summary);
 	const char *local = reply ? reply : "I have nothing on that in the knowledge base.";
-	json_t *r = sb_xfer_answer("assist");
+	json_t *r = sb_ops_answer("assist");
 	json_object_set_new(r, "reply", json_string(local));
 	if (summary)
 		json_object_set_new(r, "summary", summary);
@@ -461,8 +424,8 @@ static const sb_rest_route transfer_routes[] = {
 
 /* ---- hand-off and membership ---- */
 
-/* A bus notification, on the transfer thread: the AI agent asked for a
- * human (a room, or a WhatsApp chat), or a phone target's call progressed. */
+/* A bus notification, on the transfer thread: a phone target's call
+ * progressed. */
 static gboolean bus_event_run(gpointer data)
 {
 	json_t *n = data;
@@ -473,40 +436,19 @@ static gboolean bus_event_run(gpointer data)
 		                              ? sb_transfer_env_call_participant(room_name, call_id)
 		                              : 0;
 		sb_transfer_call_status(call_id, status, participant);
-		return G_SOURCE_REMOVE;
-	}
-	json_t *details = json_object_get(n, "details");
-	if (!room_name) {
-		/* The chat's module put its messages and summary in details. */
-		sb_queue_add_entry("whatsapp", str(n, "conversation"), "handoff_requested",
-		                   details);
-		return G_SOURCE_REMOVE;
-	}
-	sb_room *room = sb_room_find(room_name);
-	if (room) {
-		json_t *queued = details ? json_deep_copy(details) : json_object();
-		json_t *summary = sb_transfer_summary(room_name, NULL);
-		if (summary)
-			json_object_set_new(queued, "summary", summary);
-		sb_queue_add(room_name, "handoff_requested", queued);
-		json_decref(queued);
-		sb_room_unref(room);
 	}
 	return G_SOURCE_REMOVE;
 }
 
-/* Bus listener: picks the notifications the transfer module acts on and
- * queues a copy of each; the work runs on the transfer thread. */
+/* Bus listener: queues a copy of each progress of an outbound call (a
+ * phone target); the work runs on the transfer thread. */
 static void on_bus(json_t *n, void *user)
 {
 	(void)user;
 	const char *type = str(n, "type");
 	bool progress = !g_strcmp0(type, "call_status") && str(n, "call_id") && str(n, "status") &&
 	                !g_strcmp0(str(n, "direction"), "outbound");
-	bool handoff = !g_strcmp0(type, "handoff_requested") &&
-	               (str(n, "room") ||
-	                (str(n, "conversation") && !g_strcmp0(str(n, "interface"), "whatsapp")));
-	if (progress || handoff)
+	if (progress)
 		sb_transfer_env_invoke(bus_event_run, json_deep_copy(n),
 		                       (GDestroyNotify)json_decref);
 }
@@ -514,7 +456,6 @@ static void on_bus(json_t *n, void *user)
 static void on_member(sb_room *room, sb_participant *p, sb_member_change change, void *user)
 {
 	(void)user;
-	sb_presence_member_change(room, p, change, NULL);
 	if (change != SB_MEMBER_LEFT)
 		return;
 	sb_transfer_participant_left(room->name, p->id);
@@ -533,7 +474,39 @@ static void on_member(sb_room *room, sb_participant *p, sb_member_change change,
 	}
 }
 
+/* ---- metrics ---- */
+
+static void transfer_metrics(GString *out)
+{
+	sb_transfer_stats ts;
+	sb_transfers_get_stats(&ts);
+	sb_metrics_header(out, "switchboard_transfers_total", "counter", "Warm transfers by outcome.");
+	g_string_append_printf(out,
+	                       "switchboard_transfers_total{outcome=\"started\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"completed\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"cancelled\"} %" G_GUINT64_FORMAT "\n"
+	                       "switchboard_transfers_total{outcome=\"failed\"} %" G_GUINT64_FORMAT "\n",
+	                       ts.started, ts.completed, ts.cancelled, ts.failed);
+	sb_metrics_value(out, "switchboard_transfers_active", "gauge", "Warm transfers under way.",
+	       (long long)ts.active);
+	uint64_t model, fallback;
+	sb_transfer_ai_get_stats(&model, &fallback);
+	sb_metrics_header(out, "switchboard_transfer_ai_answers_total", "counter",
+	       "Summaries and assist answers asked of a language model, by who answered.");
+	g_string_append_printf(
+	        out,
+	        "switchboard_transfer_ai_answers_total{by=\"model\"} %" G_GUINT64_FORMAT "\n"
+	        "switchboard_transfer_ai_answers_total{by=\"fallback\"} %" G_GUINT64_FORMAT "\n",
+	        model, fallback);
+}
+
 /* ---- module ---- */
+
+/* What the console shows with a queued call. */
+static json_t *summary_for_console(const char *room)
+{
+	return sb_transfer_summary(room, NULL);
+}
 
 static json_t *transfer_stats(void)
 {
@@ -556,14 +529,14 @@ bool sb_transfer_module_start(const sb_settings *settings)
 	        .ai_company = sb_section_bool(section, "ai_company", false),
 	};
 	const char *kb = sb_section_string(section, "knowledge_base", NULL);
-	sb_presence_init();
 	if (!sb_transfer_env_start(&config, kb, settings))
 		return false;
 	sb_room_add_member_listener(on_member, NULL);
 	bus_subscription = sb_events_subscribe(on_bus, NULL);
 	sb_ops_register(transfer_ops, G_N_ELEMENTS(transfer_ops));
 	sb_ops_register_stats("transfers", transfer_stats);
-	sb_console_api_register();
+	sb_metrics_register("transfers", transfer_metrics);
+	sb_console_set_summary_source(summary_for_console);
 	sb_rest_register(transfer_routes, G_N_ELEMENTS(transfer_routes));
 	JANUS_LOG(LOG_INFO, "[switchboard] transfer: ring timeout %d s, AI company %s\n",
 	          config.ring_timeout_ms / 1000, config.ai_company ? "on" : "off");
@@ -572,13 +545,12 @@ bool sb_transfer_module_start(const sb_settings *settings)
 
 void sb_transfer_module_stop(void)
 {
+	sb_console_set_summary_source(NULL);
 	sb_events_unsubscribe(bus_subscription);
 	bus_subscription = 0;
 }
 
 void sb_transfer_module_finish(void)
 {
-	sb_room_remove_member_listeners();
 	sb_transfer_env_stop();
-	sb_presence_deinit();
 }

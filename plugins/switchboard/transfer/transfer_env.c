@@ -2,20 +2,18 @@
  * moves, hold, presence, the summary, events, and a worker thread with its
  * own GMainContext for the ring timers and for work handed over by bus
  * listeners (which may only queue). */
-#include "transfer/transfer_env.h"
+#include "transfer/transfer_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
 #include "agent/agent.h"
-#include "core/events.h"
-#include "console/presence.h"
+#include "core/core.h"
+#include "console/console.h"
 #include "embedded/embedded.h"
-#include "embedded/kb.h"
 #include "room/room.h"
 #include "sip/sip.h"
-#include "transfer/transfer_ai.h"
 
 static GMainContext *context;
 static GMainLoop *loop;
@@ -311,7 +309,7 @@ static json_t *local_summary(const char *room_name, json_t **transcript_out, gin
 	sb_room *room = room_name ? sb_room_find(room_name) : NULL;
 	if (!room)
 		return NULL;
-	json_t *transcript = sb_agent_transcript(room);
+	json_t *transcript = sb_room_transcript(room);
 	if (created)
 		*created = room->created_us;
 	sb_room_unref(room);

@@ -1,14 +1,12 @@
-#include "twilio/dialog.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "api/http.h"
-#include "providers/chain.h"
-#include "providers/current.h"
+#include "api/api.h"
+#include "providers/providers.h"
 #include "embedded/embedded.h"
-#include "twilio/twilio.h"
 
 #define APOLOGY "Sorry, I cannot answer right now. Please try again in a moment."
 

@@ -1,4 +1,4 @@
-#include "twilio/media_stream.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 
@@ -6,13 +6,10 @@
 #include <libsoup/soup.h>
 
 #include "agent/agent.h"
-#include "core/events.h"
-#include "api/http.h"
-#include "media/rtp.h"
-#include "room/participant.h"
+#include "core/core.h"
+#include "api/api.h"
+#include "media/media.h"
 #include "room/room.h"
-#include "twilio/twilio.h"
-#include "twilio/voice.h"
 
 #define MAX_MESSAGE 16384 /* a 20 ms frame is ~250 bytes of JSON */
 #define MAX_PAYLOAD 1600  /* 200 ms of μ-law */

@@ -1,14 +1,12 @@
-#include "twilio/relay.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 #include <libsoup/soup.h>
 
-#include "twilio/dialog.h"
-#include "core/events.h"
-#include "api/http.h"
-#include "twilio/twilio.h"
+#include "core/core.h"
+#include "api/api.h"
 
 #define MAX_MESSAGE 65536
 #define MAX_BAD_IN_A_ROW 10

@@ -1,12 +1,11 @@
-#include "twilio/rest_client.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "api/http.h"
-#include "net/http_client.h"
-#include "twilio/twilio.h"
+#include "api/api.h"
+#include "net/net.h"
 
 #define MAX_ATTEMPTS 3
 #define FIRST_BACKOFF_MS 200
@@ -19,7 +18,7 @@ typedef struct rest_job {
 	int attempts;
 	sb_twilio_rest_done done;
 	void *user;
-	sb_http_request *req; /* in flight, or NULL */
+	sb_fetch_request *req; /* in flight, or NULL */
 	GString *response;
 	long status;
 	char *error;
@@ -87,7 +86,7 @@ static gboolean finished(gpointer data)
 	if (active)
 		g_hash_table_remove(active, j);
 	g_mutex_unlock(&mutex);
-	sb_http_release(j->req);
+	sb_fetch_release(j->req);
 	j->req = NULL;
 	long status = j->status;
 	bool retryable = status == 0 || status == 429 || status >= 500;
@@ -140,13 +139,13 @@ static void on_done(void *user, long status, const char *error)
 		sb_twilio_invoke(finished, j, NULL, G_PRIORITY_DEFAULT);
 }
 
-static const sb_http_callbacks callbacks = {.body = on_body, .done = on_done};
+static const sb_fetch_callbacks callbacks = {.body = on_body, .done = on_done};
 
 static bool submit(rest_job *j, char **error)
 {
 	const char *headers[] = {j->auth_header, "Content-Type: application/x-www-form-urlencoded",
 	                         "Accept: application/json", NULL};
-	sb_http_options opt = {
+	sb_fetch_options opt = {
 	        .method = "POST",
 	        .url = j->url,
 	        .headers = headers,
@@ -164,7 +163,7 @@ static bool submit(rest_job *j, char **error)
 		return false;
 	}
 	g_hash_table_add(active, j);
-	j->req = sb_http_submit(&opt, &callbacks, j, error);
+	j->req = sb_fetch_submit(&opt, &callbacks, j, error);
 	if (!j->req)
 		g_hash_table_remove(active, j);
 	g_mutex_unlock(&mutex);
@@ -218,7 +217,7 @@ void sb_twilio_rest_shutdown(void)
 	g_hash_table_iter_init(&it, jobs);
 	while (g_hash_table_iter_next(&it, &k, NULL)) {
 		rest_job *j = k;
-		sb_http_release(j->req);
+		sb_fetch_release(j->req);
 		job_free(j);
 	}
 	g_hash_table_destroy(jobs);

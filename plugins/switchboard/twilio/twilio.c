@@ -1,18 +1,11 @@
-#include "twilio/twilio.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "twilio/dialog.h"
-#include "core/events.h"
-#include "api/http.h"
-#include "twilio/media_stream.h"
-#include "api/ops.h"
-#include "twilio/relay.h"
-#include "twilio/signature.h"
-#include "twilio/voice.h"
-#include "twilio/whatsapp.h"
+#include "core/core.h"
+#include "api/api.h"
 
 static sb_twilio_config cfg;
 static GMutex calls_mutex;
@@ -198,6 +191,33 @@ static char *dup_setting(json_t *section, const char *name, const char *def)
 	return g_strdup(v ? v : "");
 }
 
+/* ---- metrics ---- */
+
+static void twilio_metrics(GString *out)
+{
+	sb_twilio_stream_stats ts;
+	sb_twilio_streams_get_stats(&ts);
+	sb_metrics_value(out, "switchboard_twilio_streams", "gauge", "Twilio Media Streams sockets open.", (long long)ts.open);
+	sb_metrics_header(out, "switchboard_twilio_stream_frames_total", "counter", "Media Streams audio frames by direction and fate.");
+	g_string_append_printf(out, "switchboard_twilio_stream_frames_total{type=\"in\"} %llu\n"
+	                            "switchboard_twilio_stream_frames_total{type=\"out\"} %llu\n"
+	                            "switchboard_twilio_stream_frames_total{type=\"dropped\"} %llu\n",
+	                       (unsigned long long)ts.frames_in, (unsigned long long)ts.frames_out,
+	                       (unsigned long long)ts.frames_dropped);
+	sb_metrics_value(out, "switchboard_twilio_stream_bad_messages_total", "counter",
+	       "Media Streams messages refused (binary, bad JSON or base64, out of order).", (long long)ts.bad_messages);
+	sb_metrics_value(out, "switchboard_twilio_stream_clears_total", "counter", "Barge-ins sent to Twilio as clear.",
+	       (long long)ts.clears);
+	sb_twilio_rest_stats rs;
+	sb_twilio_rest_get_stats(&rs);
+	sb_metrics_value(out, "switchboard_twilio_rest_requests_total", "counter", "Twilio REST requests sent (retries included).",
+	       (long long)rs.requests);
+	sb_metrics_value(out, "switchboard_twilio_rest_retries_total", "counter", "Twilio REST retries after 429/5xx or no answer.",
+	       (long long)rs.retries);
+	sb_metrics_value(out, "switchboard_twilio_rest_failures_total", "counter", "Twilio REST calls that failed for good.",
+	       (long long)rs.failures);
+}
+
 bool sb_twilio_start(const sb_settings *s)
 {
 	g_mutex_lock(&invoke_mutex);
@@ -231,6 +251,7 @@ bool sb_twilio_start(const sb_settings *s)
 		g_free(cfg.voice_mode);
 		cfg.voice_mode = g_strdup("stream");
 	}
+	sb_metrics_register("twilio", twilio_metrics);
 	if (!cfg.validate_signatures)
 		JANUS_LOG(LOG_WARN,
 		          "[switchboard] twilio: validate_signatures = false — Twilio webhooks "

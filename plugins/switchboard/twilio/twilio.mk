@@ -2,16 +2,17 @@
 # ConversationRelay, WhatsApp and the REST client.
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
-	plugins/switchboard/twilio/signature.c plugins/switchboard/twilio/signature.h \
-	plugins/switchboard/twilio/twiml.c plugins/switchboard/twilio/twiml.h \
+	plugins/switchboard/twilio/twilio_private.h \
+	plugins/switchboard/twilio/signature.c \
+	plugins/switchboard/twilio/twiml.c \
 	plugins/switchboard/twilio/twilio.c plugins/switchboard/twilio/twilio.h \
-	plugins/switchboard/twilio/dialog.c plugins/switchboard/twilio/dialog.h \
-	plugins/switchboard/twilio/rest_client.c plugins/switchboard/twilio/rest_client.h \
-	plugins/switchboard/twilio/voice.c plugins/switchboard/twilio/voice.h \
-	plugins/switchboard/twilio/media_stream.c plugins/switchboard/twilio/media_stream.h \
-	plugins/switchboard/twilio/relay.c plugins/switchboard/twilio/relay.h \
-	plugins/switchboard/twilio/whatsapp.c plugins/switchboard/twilio/whatsapp.h \
-	plugins/switchboard/twilio/whatsapp_chat.c plugins/switchboard/twilio/whatsapp_chat.h
+	plugins/switchboard/twilio/dialog.c \
+	plugins/switchboard/twilio/rest_client.c \
+	plugins/switchboard/twilio/voice.c \
+	plugins/switchboard/twilio/media_stream.c \
+	plugins/switchboard/twilio/relay.c \
+	plugins/switchboard/twilio/whatsapp.c \
+	plugins/switchboard/twilio/whatsapp_chat.c
 
 check_PROGRAMS += tests/unit/test_twilio_signature tests/unit/test_twilio_twiml
 tests_unit_test_twilio_signature_SOURCES = tests/unit/test_twilio_signature.c \

@@ -1,4 +1,4 @@
-#include "twilio/twiml.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 

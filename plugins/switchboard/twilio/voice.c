@@ -1,16 +1,11 @@
-#include "twilio/voice.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "api/http.h"
-#include "api/ops.h"
-#include "twilio/rest_client.h"
+#include "api/api.h"
 #include "room/room.h"
-#include "twilio/signature.h"
-#include "twilio/twilio.h"
-#include "twilio/twiml.h"
 
 static const char *const terminal_statuses[] = {"completed", "busy", "failed", "no-answer",
                                                 "canceled"};

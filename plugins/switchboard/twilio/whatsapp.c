@@ -1,19 +1,12 @@
-#include "twilio/whatsapp.h"
-#include "twilio/whatsapp_chat.h"
+#include "twilio/twilio_private.h"
 
 #include <string.h>
 
 #include <debug.h>
 
-#include "twilio/dialog.h"
-#include "core/events.h"
-#include "api/http.h"
-#include "api/ops.h"
-#include "console/presence.h"
-#include "twilio/rest_client.h"
-#include "twilio/twilio.h"
-#include "twilio/twiml.h"
-#include "twilio/voice.h"
+#include "core/core.h"
+#include "api/api.h"
+#include "console/console.h"
 
 #define MAX_CONVERSATIONS 10000
 #define QUEUE_LAST 10 /* of them shown in the console's queue */

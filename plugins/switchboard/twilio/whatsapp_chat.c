@@ -1,18 +1,15 @@
-#include "twilio/whatsapp_chat.h"
+#include "twilio/twilio_private.h"
 
 #include <stdarg.h>
 #include <string.h>
 
 #include <debug.h>
 
-#include "core/events.h"
-#include "api/http.h"
-#include "api/ops.h"
-#include "room/participant.h"
-#include "console/presence.h"
-#include "core/sb.h"
-#include "twilio/twilio.h"
-#include "endpoints/webrtc.h"
+#include "core/core.h"
+#include "api/api.h"
+#include "room/room.h"
+#include "console/console.h"
+#include "endpoints/endpoints.h"
 
 /* ---- a human agent holds the chat (console ops) ----
  *

@@ -1,0 +1,149 @@
+/* The agent module's life and faces: the providers in force, the engines,
+ * the agents that join rooms; the `agent` and `say` operations; the
+ * agents' and providers' counters. */
+#include <string.h>
+
+#include <debug.h>
+
+#include "agent/agent.h"
+#include "agent/agent_private.h"
+#include "api/api.h"
+#include "core/core.h"
+#include "providers/providers.h"
+
+/* ---- operations ---- */
+
+/* The agent speaks the given text now. */
+static json_t *op_say(json_t *body, sb_op_ctx *ctx)
+{
+	static const sb_field fields[] = {
+	        SB_OPS_ROOM_FIELD, {"text", SB_F_STRING, true, 4000, 0}, SB_OPS_SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = sb_ops_check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+		return err;
+	const char *text = json_string_value(json_object_get(body, "text"));
+	sb_error rc = *text ? sb_agent_say(room, text) : SB_ERROR_INVALID_ELEMENT;
+	sb_room_unref(room);
+	if (rc == SB_ERROR_INVALID_ELEMENT)
+		return sb_ops_error(rc, "Invalid element (text is empty)");
+	if (rc != SB_OK)
+		return sb_ops_error(
+		        rc, "The room has no agent right now (turn it on, and have someone join)");
+	return sb_ops_answer("success");
+}
+
+/* Turns the room's AI agent on or off (the agent module acts on it). */
+static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
+{
+	static const sb_field fields[] = {
+	        SB_OPS_ROOM_FIELD, {"enable", SB_F_BOOLEAN, true, 0, 0}, SB_OPS_SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	json_t *err = sb_ops_check_fields(body, fields);
+	sb_room *room = NULL;
+	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+		return err;
+	json_t *config = json_object_get(body, "config");
+	if (config && !json_is_object(config)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (config should be an object)");
+	}
+	bool enable = json_is_true(json_object_get(body, "enable"));
+	if (config)
+		sb_room_set_agent_config(room, config);
+	sb_agent_enable(room, enable);
+	json_t *r = json_object();
+	json_object_set_new(r, SB_EVENT_KEY, json_string("agent"));
+	json_object_set_new(r, "room", json_string(room->name));
+	json_object_set_new(r, "enabled", json_boolean(enable));
+	json_t *ev = sb_room_event(room, "agent");
+	json_object_set_new(ev, "enabled", json_boolean(enable));
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	sb_events_publish("agent_toggled",
+	                  json_pack("{sssb}", "room", room->name, "enabled", enable));
+	sb_room_unref(room);
+	return r;
+}
+
+static const sb_op agent_ops[] = {
+        {"agent", op_agent, 0},
+        {"say", op_say, 0},
+};
+
+/* ---- counters ---- */
+
+static json_t *agent_stats(void)
+{
+	sb_agent_stats as;
+	sb_agents_get_stats(&as);
+	return json_pack("{sIsIsIsIsI}", "running", (json_int_t)as.agents, "turns",
+	                 (json_int_t)as.turns, "barge_ins", (json_int_t)as.barge_ins, "failed_turns",
+	                 (json_int_t)as.provider_errors, "frames_dropped",
+	                 (json_int_t)as.frames_dropped);
+}
+
+static void agent_metrics(GString *out)
+{
+	sb_agent_stats as;
+	sb_agents_get_stats(&as);
+	sb_metrics_value(out, "switchboard_agents", "gauge", "AI agents in rooms now.", (long long)as.agents);
+	sb_metrics_value(out, "switchboard_agent_turns_total", "counter", "Caller turns the agent answered.",
+	       (long long)as.turns);
+	sb_metrics_value(out, "switchboard_agent_barge_ins_total", "counter", "Answers cut off by a caller.",
+	       (long long)as.barge_ins);
+	sb_metrics_value(out, "switchboard_agent_failed_turns_total", "counter",
+	       "Turns where every language model failed (the agent apologised).",
+	       (long long)as.provider_errors);
+	sb_metrics_value(out, "switchboard_agent_frames_dropped_total", "counter",
+	       "Audio frames an agent could not keep up with.", (long long)as.frames_dropped);
+}
+
+/* Per provider: requests, failures, fallbacks, breaker state. */
+static void provider_metrics(GString *out)
+{
+	json_t *chains = sb_chain_stats();
+	static const char *counters[] = {"requests", "successes", "failures", "timeouts", "fallbacks",
+	                                 "skipped", NULL};
+	const char *kind, *provider;
+	json_t *providers, *st;
+	for (const char **c = counters; *c; c++) {
+		char name[96];
+		g_snprintf(name, sizeof(name), "switchboard_provider_%s_total", *c);
+		sb_metrics_header(out, name, "counter", "Provider calls by kind and provider name.");
+		json_object_foreach(chains, kind, providers)
+			json_object_foreach(providers, provider, st)
+				g_string_append_printf(out, "%s{kind=\"%s\",provider=\"%s\"} %lld\n", name, kind,
+				                       provider, (long long)json_integer_value(json_object_get(st, *c)));
+	}
+	sb_metrics_header(out, "switchboard_provider_breaker_open", "gauge",
+	       "1 while a provider's circuit breaker is open.");
+	json_object_foreach(chains, kind, providers) {
+		json_object_foreach(providers, provider, st) {
+			const char *state = json_string_value(json_object_get(st, "breaker"));
+			g_string_append_printf(out, "switchboard_provider_breaker_open{kind=\"%s\",provider=\"%s\"} %d\n",
+			                       kind, provider, state && strcmp(state, "closed") != 0);
+		}
+	}
+	json_decref(chains);
+}
+
+/* ---- module ---- */
+
+bool sb_agent_module_start(const sb_settings *settings)
+{
+	if (!sb_reload_init(settings))
+		JANUS_LOG(LOG_ERR,
+		          "[switchboard] agent providers could not be set up: no AI agent\n");
+	sb_agents_init();
+	sb_ops_register(agent_ops, G_N_ELEMENTS(agent_ops));
+	sb_ops_register_stats("agents", agent_stats);
+	sb_metrics_register("agents", agent_metrics);
+	sb_metrics_register("providers", provider_metrics);
+	return true;
+}
+
+void sb_agent_module_finish(void)
+{
+	sb_agents_deinit();
+}

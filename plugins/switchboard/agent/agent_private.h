@@ -1,0 +1,187 @@
+/* Inside the agent module (private interface): what a listener heard of
+ * the agent, its outgoing voice, and its speech pipeline. */
+#ifndef SB_AGENT_AGENT_PRIVATE_H
+#define SB_AGENT_AGENT_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "core/core.h"
+
+/* ---- agent_heard ----
+ * What the caller actually heard of the agent's speech, when a listener
+ * can tell (Twilio Media Streams marks).  The agent speaks in chunks (one
+ * TTS sentence each, numbered 1, 2, …); the mixer notes when a chunk's
+ * audio has been played out; a listener marks that point in its own
+ * stream and confirms the chunk once its far end has played it.  On a
+ * barge-in the agent keeps, of its answer, only the confirmed chunks.
+ *
+ * Threads: sb_heard_played on the mixer thread, everything else on the
+ * agent thread; a leaf mutex inside. */
+typedef struct sb_heard sb_heard;
+
+sb_heard *sb_heard_new(void);
+void sb_heard_free(sb_heard *h);
+
+/* A new answer (or greeting, or `say`) begins: its chunks are what
+ * sb_heard_answer reports from now on. */
+void sb_heard_new_answer(sb_heard *h);
+/* A chunk whose audio starts at output position start; returns its id. */
+unsigned sb_heard_chunk(sb_heard *h, uint64_t start, const char *text);
+/* Mixer: the output has been played up to played (of written). */
+void sb_heard_played(sb_heard *h, uint64_t played, uint64_t written);
+/* The latest chunk played out since the last call, or 0. */
+unsigned sb_heard_take_played(sb_heard *h);
+/* The output was dropped (barge-in, a new turn): chunks not played out
+ * yet never will be, and later confirmations of this answer are stale. */
+void sb_heard_cleared(sb_heard *h);
+/* A listener heard every chunk up to id. */
+void sb_heard_confirm(sb_heard *h, unsigned id);
+/* Confirmations have arrived in this call: what was heard is known. */
+bool sb_heard_active(sb_heard *h);
+/* Every chunk of the current answer has been confirmed. */
+bool sb_heard_all(sb_heard *h);
+/* The current answer's confirmed chunks, space-separated (g_free). */
+char *sb_heard_answer(sb_heard *h);
+
+/* ---- agent_voice ----
+ * The agent's voice on its way to the room: 16 kHz speech the agent thread
+ * writes as it is synthesised, and the mixer takes one frame at a time,
+ * resampled to the room's rate.  Up to a minute is held; the rest of an
+ * over-long answer is dropped.  What has been played out is told to the
+ * heard tracker (agent_heard.h), so a listener can confirm it.
+ *
+ * Threads: pull() and level_db() on the mixer thread, everything else on
+ * the agent thread; a leaf mutex inside, never held for long. */
+
+typedef struct sb_agent_voice sb_agent_voice;
+
+/* heard is borrowed and must outlive the voice. */
+sb_agent_voice *sb_agent_voice_new(int room_rate, sb_heard *heard);
+void sb_agent_voice_free(sb_agent_voice *v);
+
+void sb_agent_voice_append(sb_agent_voice *v, const int16_t *pcm, size_t samples);
+/* Drops what was not played yet (a barge-in, a new turn). */
+void sb_agent_voice_clear(sb_agent_voice *v);
+bool sb_agent_voice_empty(sb_agent_voice *v);
+/* Samples written so far: where the next chunk of speech will start. */
+uint64_t sb_agent_voice_written(sb_agent_voice *v);
+
+/* Mixer: the next frame of `samples` at the room's rate; false when there
+ * is nothing to play. */
+bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples);
+/* Level of the frame last played (dBFS), for the echo guard. */
+float sb_agent_voice_level_db(sb_agent_voice *v);
+
+/* ---- agent_pipeline ----
+ * The agent's speech pipeline: a streaming STT, the language model and
+ * TTS, glued so that the first sentence of an answer is spoken while the
+ * rest is still being written.  It keeps the conversation (history, the
+ * call's memory, the knowledge base) and says a short apology when every
+ * provider fails.
+ *
+ * Threads: providers report on their own threads; the pipeline never acts
+ * there — it hands each raw event to `post` (any thread), and the agent
+ * thread gives it back to sb_pipeline_handle(), where all state lives.
+ * Everything else is called on the agent thread too. */
+
+typedef enum {
+	/* What the agent sees (emitted from sb_pipeline_handle). */
+	SB_PIPE_HEARD_PARTIAL = 1, /* text */
+	SB_PIPE_HEARD_FINAL,       /* text: a caller turn; an answer is coming */
+	SB_PIPE_SPEECH_AUDIO,      /* pcm/samples: 16 kHz, to play now */
+	SB_PIPE_SAID,              /* text: the whole answer, once spoken */
+	SB_PIPE_REPLY_DONE,        /* error: NULL, or why the providers failed */
+	SB_PIPE_ACTION,            /* text: a tool (transfer_to_human, end_call); json: args */
+	SB_PIPE_SPEECH_CHUNK,      /* text: the sentence whose audio comes next */
+	/* Raw provider events (posted, then handled). */
+	SB_PIPE_RAW_STT_PARTIAL = 100,
+	SB_PIPE_RAW_STT_FINAL,
+	SB_PIPE_RAW_STT_FAILED,
+	SB_PIPE_RAW_LLM_TEXT,
+	SB_PIPE_RAW_LLM_TOOL,
+	SB_PIPE_RAW_LLM_DONE,
+	SB_PIPE_RAW_TTS_AUDIO,
+	SB_PIPE_RAW_TTS_DONE,
+} sb_pipeline_event_type;
+
+typedef struct sb_pipeline_event {
+	sb_pipeline_event_type type;
+	unsigned generation; /* raw events from before an interruption are dropped */
+	char *text;
+	char *error;
+	int16_t *pcm;
+	size_t samples;
+	json_t *json;
+} sb_pipeline_event;
+
+void sb_pipeline_event_clear(sb_pipeline_event *ev);
+
+/* Any thread; takes the event's fields. */
+typedef void (*sb_pipeline_post)(void *user, sb_pipeline_event *raw);
+/* Agent thread; the event is borrowed. */
+typedef void (*sb_pipeline_emit)(void *user, sb_pipeline_event *ev);
+
+typedef struct sb_pipeline sb_pipeline;
+
+/* config: the agent's settings ([agent] in force, see providers/current.h,
+ * merged with the room's overrides):
+ * stt/llm/tts lists of provider names, language, voice, greeting, persona,
+ * knowledge_base.  NULL with *error when no provider of a kind can start. */
+sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post post,
+                             sb_pipeline_emit emit, void *user, char **error);
+/* Releases every provider object: no post after it returns. */
+void sb_pipeline_free(sb_pipeline *p);
+
+const char *sb_pipeline_greeting(sb_pipeline *p);
+void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw);
+void sb_pipeline_audio(sb_pipeline *p, const int16_t *pcm, size_t samples);
+void sb_pipeline_end_of_speech(sb_pipeline *p);
+/* A caller's turn that did not come through STT (a DTMF key press):
+ * heard as is, and answered. */
+void sb_pipeline_text(sb_pipeline *p, const char *text);
+/* Speaks text (not an answer to anyone: greeting, `say`). */
+void sb_pipeline_say(sb_pipeline *p, const char *text);
+/* Cancels the answer in progress; returns its text so far (g_free), which
+ * the history keeps, marked as interrupted. */
+char *sb_pipeline_interrupt(sb_pipeline *p);
+/* Which providers served the latest caller turn, for its record:
+ * {"stt","llm","tts": name or null, "fallback": a chain fell back}.  New
+ * reference. */
+json_t *sb_pipeline_turn_providers(sb_pipeline *p);
+/* The caller heard only `heard` of the last answer (Media Streams marks):
+ * the history keeps that, marked as interrupted. */
+void sb_pipeline_heard(sb_pipeline *p, const char *heard);
+/* No answer being written or spoken. */
+bool sb_pipeline_idle(sb_pipeline *p);
+
+/* ---- agent.c ---- */
+
+/* Agents build their providers from the configuration in force. */
+void sb_agents_init(void);
+/* Stops every agent and waits for their threads. */
+void sb_agents_deinit(void);
+
+typedef struct sb_agent_stats {
+	uint64_t agents;         /* running now */
+	uint64_t turns;          /* answers started */
+	uint64_t barge_ins;
+	uint64_t provider_errors;/* turns where every provider failed */
+	uint64_t frames_dropped; /* audio the agent could not keep up with */
+} sb_agent_stats;
+void sb_agents_get_stats(sb_agent_stats *out);
+
+/* ---- reload (reload.c) ----
+ * The provider configuration in force (providers/current.h): its first
+ * load at start-up, and the operations that change it without a restart —
+ * reload_kb (the agent's knowledge base) and reload_providers (the
+ * [providers] and [agent] sections of the config file).  Admin only;
+ * through the Janus Admin API and POST /api/admin. */
+
+/* Puts the settings' sections and knowledge base in force and registers
+ * the reload operations; false when out of memory. */
+bool sb_reload_init(const sb_settings *settings);
+
+#endif

@@ -1,0 +1,304 @@
+/* The API module: every way in.  One table of operations behind the Janus
+ * API, the Admin API and REST; the embedded HTTP server with its REST
+ * routes, WebSockets and notifications; API keys and join tokens.  Modules
+ * register their operations, routes and WebSockets here at start-up; this
+ * module never calls them by name. */
+#ifndef SB_API_API_H
+#define SB_API_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include <jansson.h>
+#include <libsoup/soup.h>
+
+#include "core/core.h"
+
+/* ---- ops ----
+ * The one table of operations behind every API: the Janus API (plugin.c),
+ * the Admin API's message_plugin, and later REST.  An operation takes the
+ * request body and a context saying who asks, and returns the JSON answer
+ * (an error object on failure) — never written twice. */
+struct sb_session;
+struct sb_room;
+
+/* An answer that comes later (one a language model writes).  Where the
+ * caller can wait — the Janus API (an event on the handle) and REST routes
+ * that answer asynchronously — the context offers one; an op that waits
+ * takes it (sb_op_take_later), returns NULL, and finishes it exactly once,
+ * from any thread.  Where nobody can wait (the Admin API) there is none,
+ * and the op answers at once with what it has. */
+typedef struct sb_op_later sb_op_later;
+struct sb_op_later {
+	/* Delivers answer (taken; an error object is fine) and frees later. */
+	void (*finish)(sb_op_later *later, json_t *answer);
+};
+
+typedef struct sb_op_ctx {
+	struct sb_session *session; /* the caller's Janus handle, or NULL */
+	bool admin;                 /* trusted (Admin API): secrets not asked */
+	json_t *jsep;               /* offer, borrowed */
+	json_t *jsep_out;           /* answer, owned by whoever made the ctx */
+	sb_op_later *later;         /* see above; NULL: the answer cannot wait */
+} sb_op_ctx;
+
+/* The context's later answer, now the op's; NULL when there is none. */
+sb_op_later *sb_op_take_later(sb_op_ctx *ctx);
+
+/* Answered later with an event on the Janus API (join, configure, leave). */
+#define SB_OP_ASYNC 0x1
+/* Needs a Janus handle: refused through the Admin API. */
+#define SB_OP_SESSION 0x2
+/* Trusted callers only (Admin API, REST with the API key). */
+#define SB_OP_ADMIN 0x4
+
+typedef json_t *(*sb_op_fn)(json_t *body, sb_op_ctx *ctx);
+
+typedef struct sb_op {
+	const char *name;
+	sb_op_fn run;
+	unsigned flags;
+} sb_op;
+
+/* Modules add their own operations (dial, transfer …) at start-up, before
+ * any request runs; the table must outlive the plugin. */
+void sb_ops_register(const sb_op *table, size_t count);
+/* Forgets what every module registered (ops, routes, WebSockets' routes,
+ * stats, metrics), once the modules are finished. */
+void sb_api_unregister_all(void);
+/* Sessions that are not room participants (WhatsApp conversations): the
+ * source appends {"type","room"?,…} objects of the given type (NULL: all)
+ * to list.  Called on request threads; must not block. */
+typedef void (*sb_session_source)(json_t *list, const char *type);
+void sb_ops_register_sessions(sb_session_source source);
+const sb_op *sb_ops_find(const char *request);
+/* A module's counters in the `stats` answer, under name (a new JSON
+ * object per call; request threads, must not block). */
+typedef json_t *(*sb_stats_source)(void);
+void sb_ops_register_stats(const char *name, sb_stats_source source);
+
+/* Request validation shared by every module's ops: a table of fields
+ * ending with {NULL}; returns NULL or the error to answer. */
+typedef enum { SB_F_STRING, SB_F_INTEGER, SB_F_BOOLEAN } sb_field_type;
+typedef struct sb_field {
+	const char *name;
+	sb_field_type type;
+	bool required;
+	json_int_t max; /* strings: max length; integers: max value */
+	json_int_t min; /* integers: min value */
+} sb_field;
+json_t *sb_ops_check_fields(json_t *body, const sb_field *fields);
+/* Fields most ops take. */
+#define SB_OPS_ROOM_FIELD {"room", SB_F_STRING, true, SB_ROOM_NAME_MAX, 0}
+#define SB_OPS_SECRET_FIELD {"secret", SB_F_STRING, false, SB_SECRET_MAX, 0}
+#define SB_OPS_ID_FIELD {"id", SB_F_INTEGER, true, (json_int_t)1 << 53, 1}
+/* One string field: present (when required), 1..max characters. */
+bool sb_ops_string_ok(json_t *body, const char *name, bool required, size_t max);
+/* Returns the missing/invalid element error from the calling op when
+ * body.name is not such a string. */
+#define SB_OPS_CHECK_STRING(body, name, required, max)                                             \
+	do {                                                                                       \
+		if (!sb_ops_string_ok(body, name, required, max))                                  \
+			return sb_ops_error(                                                       \
+			        json_object_get(body, name) ? SB_ERROR_INVALID_ELEMENT             \
+			                                    : SB_ERROR_MISSING_ELEMENT,            \
+			        "%s must be a string of 1 to %d characters", name, (int)(max));    \
+	} while (0)
+/* {"switchboard": kind}, the start of an op's answer. */
+json_t *sb_ops_answer(const char *kind);
+/* The room the body names (a reference for *out), with its secret checked
+ * when need_secret and the caller is not trusted; NULL, or the error to
+ * answer (bad name, no such room, wrong secret). */
+json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, bool need_secret, struct sb_room **out);
+/* Looks up body.request, checks the op may run in ctx, runs it. */
+json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
+/* Runs a request as a trusted caller (REST with the API key, a module on
+ * its own behalf); takes ownership of request. */
+json_t *sb_ops_run_trusted(json_t *request);
+/* The same where the caller can wait: NULL when the op took later (it
+ * answers through it); otherwise later is still the caller's. */
+json_t *sb_ops_run_trusted_later(json_t *request, sb_op_later *later);
+/* {"switchboard":"event","error_code":code,"error":text} */
+json_t *sb_ops_error(sb_error code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* The same with a name for programs ("invalid_state", "chat_not_held") and
+ * the HTTP status REST answers it with (sb_rest_op_failed):
+ * {…, "error_name": name, "http_status": status}. */
+json_t *sb_ops_error_named(sb_error code, const char *name, int http_status, const char *fmt,
+                           ...) G_GNUC_PRINTF(4, 5);
+
+/* ---- rest ----
+ * REST routes: the HTTP face of the ops table, with the HTTP semantics of
+ * the systems Switchboard replaces (see DESIGN.md section 4). */
+
+typedef struct sb_rest_request {
+	const char *method;
+	const char *path;
+	const char *param; /* the {name} segment of the route, decoded */
+	GHashTable *query;
+	json_t *body;      /* parsed JSON object, or NULL */
+	/* For routes that check signatures (Twilio webhooks): the query string
+	 * as received (NULL if none), the raw body, its content type, the
+	 * decoded form fields (SB_REST_FORM routes; last value wins), the
+	 * peer's address and the request headers (read with sb_rest_header). */
+	const char *raw_query;
+	const char *raw_body;
+	size_t raw_body_len;
+	const char *content_type;
+	GHashTable *form;
+	const char *remote_ip;
+	void *headers;
+	/* SB_REST_ASYNC routes only: the pending reply.  The handler takes it
+	 * and returns 0 to answer later with sb_rest_finish (any thread, once),
+	 * or answers now as usual (then the reply is dropped). */
+	struct sb_rest_reply *reply;
+} sb_rest_request;
+
+/* A request header, or NULL. */
+const char *sb_rest_header(const sb_rest_request *req, const char *name);
+
+/* Returns the HTTP status; sets *json, or *text with *text_type (g_free-able). */
+typedef int (*sb_rest_handler)(const sb_rest_request *req, json_t **json, char **text,
+                               const char **text_type);
+
+#define SB_REST_PUBLIC 0x1 /* no API key needed (the handler checks a signature) */
+#define SB_REST_FORM 0x2   /* takes application/x-www-form-urlencoded bodies too */
+#define SB_REST_RAW 0x4    /* takes any body; JSON is still parsed when it is JSON */
+#define SB_REST_ASYNC 0x8  /* may answer later (req->reply, sb_rest_finish) */
+/* A 200 answer with *text is a file to send: *text is its path (g_free-able;
+ * the handler vouches for it), *text_type its content type.  Sent with
+ * Content-Length, Accept-Ranges and single byte ranges (206). */
+#define SB_REST_FILE 0x10
+
+/* Answers a request whose handler returned 0: from any thread, exactly
+ * once; takes json, or text (g_free-able) with its static text_type. */
+typedef struct sb_rest_reply sb_rest_reply;
+void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
+                    const char *text_type);
+
+typedef struct sb_rest_route {
+	const char *method;
+	const char *pattern; /* "{}" matches one path segment */
+	sb_rest_handler handler;
+	unsigned flags;
+	/* A route that is one operation with the body as its fields: handler
+	 * NULL, op its name (sb_rest_run_op, 200). */
+	const char *op;
+} sb_rest_route;
+
+/* Modules add their routes at start-up, before the server starts; the table
+ * must outlive the server.  Core routes win on a clash. */
+void sb_rest_register(const sb_rest_route *routes, size_t count);
+void sb_rest_unregister_all(void);
+
+/* An op's error answer as an HTTP error: sets *out and returns the status
+ * (the op's http_status and error_name when it named the error, else from
+ * its error_code: 400, 403, 404, 409, 503 …), or 0 when r is not an
+ * error.  r stays the caller's. */
+int sb_rest_op_failed(json_t *r, json_t **out);
+/* An op's answer (taken) as the route's: ok_status with the answer as the
+ * body, or the error as above. */
+int sb_rest_op_answer(json_t *r, int ok_status, json_t **out);
+/* The request's JSON body (a copy) as the fields of operation op: the body
+ * cannot pick another operation. */
+json_t *sb_rest_op_request(const sb_rest_request *req, const char *op);
+/* Runs operation op as a trusted caller with the request's JSON body as
+ * its fields (a copy: the body cannot pick another operation), plus the
+ * path's {} under param_name when given; answers as sb_rest_op_answer.
+ * On an SB_REST_ASYNC route the op may answer later (ops.h sb_op_later):
+ * then it returns 0 and the reply is sent when the op finishes. */
+int sb_rest_run_op(const sb_rest_request *req, const char *op, const char *param_name,
+                   int ok_status, json_t **out);
+
+enum { SB_REST_MATCH = 0, SB_REST_NO_ROUTE, SB_REST_WRONG_METHOD };
+int sb_rest_match(const char *method, const char *path, const sb_rest_route **route,
+                  char **param);
+
+/* ---- http ----
+ * The embedded HTTP + WebSocket server (libsoup 3) on its own thread and
+ * GMainContext: REST routes (rest.c), static pages, /ws/notifications
+ * (notify.c).  Requests only run operations from the ops table, which never
+ * block on media threads. */
+
+struct sb_rest_request;
+
+/* A WebSocket route of a module.  authorize runs before the handshake
+ * (HTTP thread) and returns 0 to accept, else an HTTP status and a message
+ * (g_free-able) — the route's own check replaces the API key.  connected
+ * runs on the HTTP thread with the open connection (borrowed: ref it). */
+typedef struct sb_http_websocket {
+	const char *path;
+	int (*authorize)(const struct sb_rest_request *req, char **message);
+	void (*connected)(SoupWebsocketConnection *conn, const char *path, GUri *uri);
+} sb_http_websocket;
+
+/* Before sb_http_start; the route is copied. */
+void sb_http_register_websocket(const sb_http_websocket *route);
+
+bool sb_http_start(const sb_settings *settings);
+void sb_http_stop(void);
+/* The server's main context (for handing work to the HTTP thread). */
+GMainContext *sb_http_context(void);
+
+typedef struct sb_http_stats {
+	uint64_t requests;
+	uint64_t responses_2xx, responses_4xx, responses_5xx;
+	uint64_t unauthorized;
+} sb_http_stats;
+void sb_http_get_stats(sb_http_stats *out);
+
+/* {"error":{"code":code,"message":message}} */
+json_t *sb_http_error(const char *code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* ---- auth ----
+ * Who may do what: the REST bearer key and signed join tokens (JWT HS256
+ * via libjwt).  No Janus dependency, so unit-tested on its own. */
+
+/* Constant-time comparison (the time depends only on the lengths). */
+bool sb_auth_equal(const char *a, const char *b);
+
+/* "Bearer <key>" (case-insensitive scheme) against the key. */
+bool sb_auth_bearer_ok(const char *authorization_header, const char *api_key);
+
+typedef struct sb_join_claims {
+	char *room;
+	char *identity;
+	char *name;
+	char *role; /* caller | agent | supervisor */
+	int64_t expires; /* unix seconds */
+} sb_join_claims;
+
+/* A signed token for one room; NULL on failure.  g_free the result. */
+char *sb_auth_token_issue(const char *secret, const char *room, const char *identity,
+                          const char *name, const char *role, int ttl_seconds);
+
+typedef enum {
+	SB_TOKEN_OK = 0,
+	SB_TOKEN_MALFORMED,   /* not a JWT, or wrong algorithm */
+	SB_TOKEN_BAD_SIGNATURE,
+	SB_TOKEN_EXPIRED,
+	SB_TOKEN_WRONG_ROOM,
+} sb_token_status;
+
+/* Verifies signature, algorithm (HS256 only), expiry and room.  On success
+ * fills claims (free with sb_join_claims_clear). */
+sb_token_status sb_auth_token_verify(const char *secret, const char *token, const char *room,
+                                     sb_join_claims *claims);
+void sb_join_claims_clear(sb_join_claims *claims);
+const char *sb_token_status_text(sb_token_status status);
+
+/* A random URL-safe secret of 32 bytes of entropy; g_free it. */
+char *sb_auth_random_secret(void);
+
+/* ---- metrics ----
+ * GET /metrics (Prometheus text): the core's counters, then each
+ * registered module's lines.  Sources register at start-up (before the
+ * HTTP server starts) and run on the HTTP thread: they must not block. */
+typedef void (*sb_metrics_source)(GString *out);
+void sb_metrics_register(const char *name, sb_metrics_source source);
+/* "# HELP name help" and "# TYPE name type" */
+void sb_metrics_header(GString *out, const char *name, const char *type, const char *help);
+/* One unlabelled sample with its HELP and TYPE lines. */
+void sb_metrics_value(GString *out, const char *name, const char *type, const char *help,
+                      long long value);
+
+#endif

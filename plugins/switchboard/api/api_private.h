@@ -1,0 +1,56 @@
+/* Inside the API module (private interface): what the operation files
+ * share, the notifications socket, the metrics page. */
+#ifndef SB_API_API_PRIVATE_H
+#define SB_API_API_PRIVATE_H
+
+#include <libsoup/soup.h>
+
+#include "api/api.h"
+
+/* ---- ops_internal ----
+ * Shared by the files of the core operations (ops.c: the registry,
+ * sessions, tokens and stats; ops_rooms.c: rooms and participants).  Not
+ * for other modules: they use ops.h. */
+typedef sb_field field;
+#define F_STRING SB_F_STRING
+#define F_INTEGER SB_F_INTEGER
+#define F_BOOLEAN SB_F_BOOLEAN
+#define check_fields sb_ops_check_fields
+#define ROOM_FIELD SB_OPS_ROOM_FIELD
+#define SECRET_FIELD SB_OPS_SECRET_FIELD
+#define ID_FIELD SB_OPS_ID_FIELD
+
+static inline const char *str(json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(body, name));
+}
+
+/* {"switchboard": "success"} */
+#define success() sb_ops_answer("success")
+bool sb_ops_role_valid(const char *role);
+
+/* The room and participant operations (ops_rooms.c). */
+extern const sb_op sb_room_ops[];
+extern const size_t sb_room_ops_count;
+
+/* ---- notify ----
+ * WS /ws/notifications: every client gets every event of the bus
+ * (events.c) as a JSON text frame.  Runs on the HTTP thread. */
+
+#define SB_NOTIFY_PATH "/ws/notifications"
+
+/* HTTP thread: adds the WebSocket route and subscribes to the bus. */
+void sb_notify_attach(SoupServer *server);
+/* HTTP thread: closes every client and unsubscribes. */
+void sb_notify_detach(void);
+unsigned sb_notify_clients(void);
+
+/* ---- metrics ----
+ * GET /metrics: the plugin's counters in Prometheus text format. */
+
+/* g_free the result. */
+char *sb_metrics_prometheus(void);
+void sb_metrics_unregister_all(void);
+void sb_ops_unregister_all(void);
+
+#endif

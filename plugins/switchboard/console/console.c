@@ -1,0 +1,110 @@
+/* The console module's life: presence and the queue (presence.c), the
+ * console's ops and routes (console_api.c), and what the bus brings it —
+ * the AI's hand-offs, which put a call or a chat in the queue for a human.
+ * It starts before the transfer and Twilio modules, which use it. */
+#include "console/console_private.h"
+
+#include <string.h>
+
+#include <debug.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "endpoints/endpoints.h"
+
+static sb_loop *loop;
+static unsigned bus_subscription;
+static sb_console_summary_source summary_source;
+
+void sb_console_set_summary_source(sb_console_summary_source source)
+{
+	summary_source = source;
+}
+
+json_t *sb_console_summary(const char *room)
+{
+	sb_console_summary_source source = summary_source;
+	return source ? source(room) : NULL;
+}
+
+json_t *sb_console_caller(sb_op_ctx *ctx, sb_participant **out)
+{
+	*out = NULL;
+	if (ctx->admin)
+		return NULL;
+	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
+	if (!p)
+		return sb_ops_error(SB_ERROR_NOT_JOINED,
+		                    "Join as an agent first (a token with role agent)");
+	if (!p->role || (strcmp(p->role, "agent") && strcmp(p->role, "supervisor"))) {
+		sb_participant_unref(p);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only agents may do this");
+	}
+	*out = p;
+	return NULL;
+}
+
+/* On the console's thread: the AI agent asked for a human, for a room
+ * or a WhatsApp chat (whose module put its messages and summary in
+ * details); the call waits in the queue with its summary. */
+static gboolean handoff_run(gpointer data)
+{
+	json_t *n = data;
+	const char *room_name = json_string_value(json_object_get(n, "room"));
+	json_t *details = json_object_get(n, "details");
+	if (!room_name) {
+		sb_queue_add_entry("whatsapp",
+		                   json_string_value(json_object_get(n, "conversation")),
+		                   "handoff_requested", details);
+		return G_SOURCE_REMOVE;
+	}
+	sb_room *room = sb_room_find(room_name);
+	if (room) {
+		json_t *queued = details ? json_deep_copy(details) : json_object();
+		json_t *summary = sb_console_summary(room_name);
+		if (summary)
+			json_object_set_new(queued, "summary", summary);
+		sb_queue_add(room_name, "handoff_requested", queued);
+		json_decref(queued);
+		sb_room_unref(room);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Bus listener (publisher's thread): queues a copy of the hand-offs. */
+static void on_bus(json_t *n, void *user)
+{
+	(void)user;
+	const char *type = json_string_value(json_object_get(n, "type"));
+	const char *room = json_string_value(json_object_get(n, "room"));
+	const char *conversation = json_string_value(json_object_get(n, "conversation"));
+	const char *interface = json_string_value(json_object_get(n, "interface"));
+	if (g_strcmp0(type, "handoff_requested") != 0)
+		return;
+	if (room || (conversation && !g_strcmp0(interface, "whatsapp")))
+		sb_loop_invoke(loop, handoff_run, json_deep_copy(n), (GDestroyNotify)json_decref);
+}
+
+bool sb_console_start(const sb_settings *settings)
+{
+	(void)settings;
+	sb_presence_init();
+	loop = sb_loop_start("sb console", false);
+	sb_room_add_member_listener(sb_presence_member_change, NULL);
+	bus_subscription = sb_events_subscribe(on_bus, NULL);
+	sb_console_api_register();
+	return true;
+}
+
+void sb_console_stop(void)
+{
+	sb_events_unsubscribe(bus_subscription);
+	bus_subscription = 0;
+	sb_loop_stop(loop);
+	loop = NULL;
+}
+
+void sb_console_finish(void)
+{
+	sb_presence_deinit();
+}

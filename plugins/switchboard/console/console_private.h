@@ -1,0 +1,22 @@
+/* Inside the console module: presence.c keeps agents and the queue,
+ * console_api.c has the ops and routes, console.c starts them.  Private
+ * interface. */
+#ifndef SB_CONSOLE_CONSOLE_PRIVATE_H
+#define SB_CONSOLE_CONSOLE_PRIVATE_H
+
+#include "console/console.h"
+#include "room/room.h"
+
+void sb_presence_init(void);
+void sb_presence_deinit(void);
+/* Room membership changes (an sb_room_member_listener). */
+void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_change change,
+                               void *user);
+
+/* The summary for room from the registered source, or NULL. */
+json_t *sb_console_summary(const char *room);
+
+/* console_api.c */
+void sb_console_api_register(void);
+
+#endif

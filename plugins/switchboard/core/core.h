@@ -1,0 +1,177 @@
+/* The core: what every module of the plugin shares — its names, limits and
+ * error codes, the configuration file, the notification bus, and the rule
+ * for background threads.  It depends on no other module. */
+#ifndef SB_CORE_CORE_H
+#define SB_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <glib.h>
+#include <jansson.h>
+
+/* ---- names ----
+ * Names, limits and error codes shared by every module of the plugin. */
+#define SB_PLUGIN_VERSION 1
+#define SB_PLUGIN_VERSION_STRING "0.1.0"
+#define SB_PLUGIN_NAME "Switchboard"
+#define SB_PLUGIN_PACKAGE "janus.plugin.switchboard"
+#define SB_PLUGIN_AUTHOR "Switchboard"
+#define SB_EVENT_KEY "switchboard"
+
+#define SB_ROOM_NAME_MAX 64
+#define SB_DISPLAY_MAX 128
+#define SB_SECRET_MAX 256
+#define SB_DESCRIPTION_MAX 256
+
+/* Application errors of the Janus API (AudioBridge-style numbering). */
+typedef enum {
+	SB_OK = 0,
+	SB_ERROR_UNKNOWN = 480,
+	SB_ERROR_NO_MESSAGE = 481,
+	SB_ERROR_INVALID_JSON = 482,
+	SB_ERROR_INVALID_REQUEST = 483,
+	SB_ERROR_MISSING_ELEMENT = 484,
+	SB_ERROR_INVALID_ELEMENT = 485,
+	SB_ERROR_NO_SUCH_ROOM = 486,
+	SB_ERROR_ROOM_EXISTS = 487,
+	SB_ERROR_UNAUTHORIZED = 488,
+	SB_ERROR_NOT_JOINED = 489,
+	SB_ERROR_ALREADY_JOINED = 490,
+	SB_ERROR_NO_SUCH_PARTICIPANT = 491,
+	SB_ERROR_INVALID_SDP = 492,
+	SB_ERROR_LIMIT = 493,
+} sb_error;
+
+/* 1..SB_ROOM_NAME_MAX characters of A-Z a-z 0-9 . _ - */
+bool sb_room_name_valid(const char *name);
+
+/* ---- settings ----
+ * Plugin configuration (janus.plugin.switchboard.jcfg). */
+
+typedef struct sb_room_config {
+	char *name;
+	char *description;
+	char *secret;
+	char *pin;
+	int sampling_rate;
+} sb_room_config;
+
+typedef struct sb_settings {
+	int sampling_rate;
+	int mixer_threads;
+	bool ephemeral_rooms;
+	bool auto_create;
+	char *admin_key;
+	int talking_level_threshold;
+	int talking_window;
+	int silence_level;
+	int jitter_min_frames;
+	int jitter_max_frames;
+	int opus_complexity;
+	int opus_bitrate;
+	bool opus_fec;
+	char *rtp_ip;
+	uint16_t rtp_port_min;
+	uint16_t rtp_port_max;
+	int max_participants;
+	int max_rooms;
+	/* Embedded HTTP server: REST, pages, notifications. */
+	bool http_enabled;
+	char *http_ip;
+	int http_port;
+	char *http_cert; /* PEM; with http_key, serves HTTPS */
+	char *http_key;
+	char *html_folder;
+	char *janus_js;  /* Debian's janus.js, served as /janus.js */
+	int http_max_body;
+	char *api_key;   /* REST bearer key (or SWITCHBOARD_API_KEY) */
+	char *jwt_secret;/* join tokens (or SWITCHBOARD_JWT_SECRET) */
+	int token_ttl;   /* seconds */
+	bool require_token; /* every room needs a join token on `join` */
+	char *janus_url; /* what /room/join tells clients; empty: same host, 8088 */
+	GPtrArray *rooms; /* sb_room_config*, the permanent rooms */
+	/* The [agent] and [providers] sections as JSON objects (values of
+	 * items are strings, as the config file has them; lists are arrays). */
+	json_t *agent;
+	json_t *providers;
+	/* Module sections ([sip], [twilio], [whatsapp], [store], [recording],
+	 * [transfer], [phone]) as JSON objects of strings; read them with
+	 * sb_settings_section and the sb_section_* getters. */
+	json_t *sections;
+	/* Where the file was read from (NULL: defaults only), for reloads. */
+	char *config_folder;
+} sb_settings;
+
+/* The section as a JSON object (empty when absent; NULL only without cfg). */
+json_t *sb_settings_section(const sb_settings *cfg, const char *name);
+/* Typed reads of a section's items; a bad value is logged and def used. */
+const char *sb_section_string(json_t *section, const char *name, const char *def);
+long sb_section_int(json_t *section, const char *name, long def, long min, long max);
+bool sb_section_bool(json_t *section, const char *name, bool def);
+
+/* Defaults, then whatever <folder>/janus.plugin.switchboard.jcfg sets.
+ * A missing file is fine; an invalid value is logged and replaced by the
+ * default.  Returns NULL only when out of memory. */
+sb_settings *sb_settings_load(const char *folder);
+void sb_settings_free(sb_settings *cfg);
+
+/* ---- events ----
+ * The notification bus: room_created, room_closed, participant_joined,
+ * participant_left, call_status … published by any module, delivered to the
+ * notifications WebSocket (http) and to Janus event handlers when they are
+ * enabled.  Listeners are called on the publisher's thread and must only
+ * queue the event (never block). */
+
+typedef void (*sb_event_listener)(json_t *notification, void *user);
+
+struct janus_callbacks;
+struct janus_plugin;
+void sb_events_init(struct janus_callbacks *gateway, struct janus_plugin *plugin);
+void sb_events_deinit(void);
+/* Returns an id for sb_events_unsubscribe. */
+unsigned sb_events_subscribe(sb_event_listener listener, void *user);
+void sb_events_unsubscribe(unsigned id);
+/* Publishes {"type": type, "timestamp": ms since epoch, …fields of data}.
+ * Takes ownership of data (may be NULL). */
+void sb_events_publish(const char *type, json_t *data);
+
+/* ---- background ----
+ * Background work — speech recognition and synthesis, the agents' threads —
+ * yields the CPU to the mixer, whose frames have a deadline every 20 ms.
+ * Raising one's own nice value needs no privilege. */
+
+static inline void sb_thread_background(void)
+{
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
+}
+
+/* ---- loop ----
+ * A thread running a GLib main loop of its own (loop.c): modules hand work
+ * to it from threads that must not wait, and run their timers there.
+ * Rules: sb_loop_invoke never runs fn in place (the caller may hold
+ * locks); once the loop is stopping, it runs destroy(data) at once and
+ * returns false.  sb_loop_stop runs what was queued before it, then joins
+ * the thread; timers still pending are destroyed with their notifies.  A
+ * loop is stopped by whoever started it, once, from another thread. */
+typedef struct sb_loop sb_loop;
+
+/* background: the thread yields to the mixer (sb_thread_background). */
+sb_loop *sb_loop_start(const char *name, bool background);
+void sb_loop_stop(sb_loop *loop);
+GMainContext *sb_loop_context(sb_loop *loop);
+/* Is the calling thread the loop's? */
+bool sb_loop_is_current(sb_loop *loop);
+/* fn(data) later on the loop's thread, then destroy(data).  loop may be
+ * NULL (not started): then as if stopping. */
+bool sb_loop_invoke(sb_loop *loop, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+/* A timer on the loop; the returned source (not referenced) may be passed
+ * to g_source_destroy until it fires for the last time.  NULL when the
+ * loop is stopping (destroy has run). */
+GSource *sb_loop_timeout(sb_loop *loop, guint ms, GSourceFunc fn, gpointer data,
+                         GDestroyNotify destroy);
+
+#endif

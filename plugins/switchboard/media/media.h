@@ -1,0 +1,286 @@
+/* The media module: what happens to audio between the network and the mix.
+ * Codecs (Opus, G.711, G.722, with resampling inside), the jitter buffer,
+ * RTP and its audio-level extension, RFC 4733 DTMF, SDES-SRTP and voice
+ * activity detection.  Nothing here depends on Janus or on any other module
+ * of the plugin, so each part is unit-tested (and fuzzed) on its own. */
+#ifndef SB_MEDIA_MEDIA_H
+#define SB_MEDIA_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- codec ----
+ * Audio codecs used in rooms: Opus, G.711 mu-law/A-law, G.722.
+ *
+ * Every decoder produces mono int16 PCM at the room's mixing rate and every
+ * encoder consumes it, so the mixer never sees a codec's native rate:
+ * resampling (speexdsp) lives inside this module.  All frames are 20 ms.
+ * Nothing here depends on Janus, so it is unit-tested on its own. */
+#define SB_FRAME_MS 20
+/* Largest frame we ever handle: 20 ms at 48 kHz. */
+#define SB_MAX_FRAME_SAMPLES 960
+/* Largest encoded payload we produce or accept for one frame. */
+#define SB_MAX_PAYLOAD 1500
+
+typedef enum {
+	SB_CODEC_OPUS = 0,
+	SB_CODEC_PCMU,
+	SB_CODEC_PCMA,
+	SB_CODEC_G722,
+	SB_CODEC_COUNT
+} sb_codec_id;
+
+/* "opus", "pcmu", "pcma", "g722" (lower case). */
+const char *sb_codec_name(sb_codec_id codec);
+/* Case-insensitive; false for an unknown name. */
+bool sb_codec_from_name(const char *name, sb_codec_id *out);
+/* Static payload type (0, 8, 9) or our default dynamic one for Opus (111). */
+int sb_codec_default_payload_type(sb_codec_id codec);
+/* RTP clock rate: 48000 for Opus, 8000 for G.711 and (per RFC 3551) G.722. */
+int sb_codec_rtp_clock(sb_codec_id codec);
+/* Samples per 20 ms frame at the given rate. */
+static inline int sb_frame_samples(int rate) { return rate / (1000 / SB_FRAME_MS); }
+
+typedef struct sb_decoder sb_decoder;
+
+/* out_rate: 8000, 16000 or 48000.  NULL on failure. */
+sb_decoder *sb_decoder_new(sb_codec_id codec, int out_rate);
+void sb_decoder_free(sb_decoder *dec);
+/* Decodes one packet's payload into one 20 ms frame at out_rate.
+ * Returns the number of samples written (sb_frame_samples(out_rate)),
+ * or -1 for a payload the codec rejects (the caller counts and conceals). */
+int sb_decoder_decode(sb_decoder *dec, const uint8_t *payload, size_t len, int16_t *pcm);
+/* Fills one 20 ms frame for a lost packet.  When the next packet's payload is
+ * known (next != NULL) and the codec carries in-band FEC (Opus), the frame is
+ * recovered from it; otherwise packet-loss concealment.  Returns samples. */
+int sb_decoder_conceal(sb_decoder *dec, const uint8_t *next, size_t next_len, int16_t *pcm);
+
+typedef struct sb_encoder_options {
+	int bitrate;    /* bits/s, 0 = codec default (Opus: 32000) */
+	int complexity; /* Opus 0..10, -1 = default (10 like Janus AudioBridge) */
+	bool fec;       /* Opus in-band FEC */
+	int expected_loss_pct; /* Opus, with fec */
+} sb_encoder_options;
+
+typedef struct sb_encoder sb_encoder;
+
+/* in_rate: 8000, 16000 or 48000.  opts may be NULL for defaults. */
+sb_encoder *sb_encoder_new(sb_codec_id codec, int in_rate, const sb_encoder_options *opts);
+void sb_encoder_free(sb_encoder *enc);
+/* Encodes one 20 ms frame (sb_frame_samples(in_rate) samples).
+ * Returns payload bytes, or -1 on error. */
+int sb_encoder_encode(sb_encoder *enc, const int16_t *pcm, uint8_t *out, size_t max);
+/* RTP timestamp increment per 20 ms frame for this codec (960, 160, 160). */
+uint32_t sb_codec_rtp_ts_step(sb_codec_id codec);
+
+/* ---- jitter ----
+ * Per-participant jitter buffer for 20 ms audio packets.
+ *
+ * Written here rather than taken from speexdsp because Opus in-band FEC
+ * needs to look at the packet *after* a gap before that packet's own turn,
+ * which speexdsp's JitterBuffer cannot do.
+ *
+ * Producer: the network thread (ICE loop / RTP socket thread) calls
+ * sb_jitter_put.  Consumer: the mixer calls sb_jitter_get once per 20 ms
+ * tick.  Both are O(1) and take a short internal mutex; neither blocks. */
+
+typedef struct sb_jitter sb_jitter;
+
+typedef struct sb_jitter_stats {
+	uint64_t received;   /* packets accepted */
+	uint64_t late;       /* arrived after their playout slot: dropped */
+	uint64_t duplicate;  /* same sequence number twice: dropped */
+	uint64_t overflow;   /* buffer full (sender too fast / clock skew): dropped */
+	uint64_t lost;       /* slots played with no packet (concealed) */
+	uint64_t recovered;  /* of those, recovered with FEC from the next packet */
+	uint64_t reset;      /* resynchronisations after a sequence/timestamp jump */
+	uint64_t invalid;    /* empty or larger than SB_MAX_PAYLOAD, or a stray far
+	                        out of sequence that no next packet confirmed: dropped */
+	int depth;           /* current target delay, in frames */
+} sb_jitter_stats;
+
+/* min_frames/max_frames: bounds of the adaptive playout delay (in 20 ms
+ * frames), e.g. 1 and 10.  ts_step: RTP timestamp increment per frame. */
+sb_jitter *sb_jitter_new(int min_frames, int max_frames, uint32_t ts_step);
+void sb_jitter_free(sb_jitter *jb);
+
+/* Queues a copy of one packet's payload.  Returns false (and counts why) when
+ * the packet is dropped: late, duplicate, oversized or buffer full. */
+bool sb_jitter_put(sb_jitter *jb, uint16_t seq, uint32_t rtp_ts, const uint8_t *payload, size_t len);
+
+/* The same, carrying the packet's RFC 6464 audio level (-1: unknown), which
+ * comes back from sb_jitter_get_level with the packet: the mixer can skip
+ * decoding silence. */
+bool sb_jitter_put_level(sb_jitter *jb, uint16_t seq, uint32_t rtp_ts, const uint8_t *payload,
+                         size_t len, int level);
+
+typedef enum {
+	SB_JITTER_EMPTY = 0, /* nothing to play: not started yet, or stream idle */
+	SB_JITTER_PACKET,    /* payload holds the packet due now */
+	SB_JITTER_LOST,      /* the packet due now is missing; if next_len > 0,
+	                        payload holds the following packet (for FEC) */
+} sb_jitter_result;
+
+/* Takes the frame due at this tick.  payload must hold SB_MAX_PAYLOAD bytes;
+ * *len receives its length.  Prebuffering: returns EMPTY until the target
+ * delay is reached.  After a long gap with no packets (the sender stopped,
+ * e.g. DTX or a muted browser) it returns EMPTY rather than LOST forever. */
+sb_jitter_result sb_jitter_get(sb_jitter *jb, uint8_t *payload, size_t *len);
+
+/* The same; *level is the packet's level for SB_JITTER_PACKET, else -1. */
+sb_jitter_result sb_jitter_get_level(sb_jitter *jb, uint8_t *payload, size_t *len, int *level);
+
+void sb_jitter_get_stats(sb_jitter *jb, sb_jitter_stats *out);
+
+/* ---- rtp ----
+ * RTP (RFC 3550) header parsing and writing, and the RFC 6464 audio-level
+ * header extension.  Every byte comes from the network, so the parser
+ * checks every length before it reads. */
+
+#define SB_RTP_HEADER_SIZE 12
+
+typedef struct sb_rtp_packet {
+	uint8_t payload_type;
+	bool marker;
+	uint16_t seq;
+	uint32_t timestamp;
+	uint32_t ssrc;
+	const uint8_t *payload;
+	size_t payload_len;
+	int audio_level; /* RFC 6464 level 0..127 (-dBov), or -1 when absent */
+	bool voice;      /* RFC 6464 V bit */
+} sb_rtp_packet;
+
+/* audio_level_ext_id: the one-byte extension id (1..14) carrying the audio
+ * level, or 0 to ignore extensions.  Returns false for anything that is not
+ * a well-formed RTP packet (wrong version, truncated, bad padding). */
+bool sb_rtp_parse(const uint8_t *buf, size_t len, int audio_level_ext_id, sb_rtp_packet *out);
+
+/* Looks like RTCP (RFC 5761 demultiplexing: payload types 64-95). */
+bool sb_rtp_is_rtcp(const uint8_t *buf, size_t len);
+
+/* Writes a 12-byte header; returns SB_RTP_HEADER_SIZE. */
+size_t sb_rtp_write_header(uint8_t *buf, uint8_t payload_type, bool marker, uint16_t seq,
+                           uint32_t timestamp, uint32_t ssrc);
+
+/* ---- dtmf ----
+ * DTMF: RFC 4733 telephone-event packets in and out, and the SIP INFO
+ * bodies (application/dtmf-relay, application/dtmf) phones also send.
+ * Pure functions and small state machines; the RTP endpoint drives them. */
+
+/* "0123456789*#ABCD" <-> events 0..15; -1 / '\0' when not a digit. */
+int sb_dtmf_event_from_digit(char digit);
+char sb_dtmf_digit_from_event(int event);
+/* True when every character of digits is a DTMF digit (or 'w', a 500 ms
+ * pause, when allow_pause) and there are 1..max of them. */
+bool sb_dtmf_digits_valid(const char *digits, size_t max, bool allow_pause);
+
+/* Receiving: one detector per stream turns the packets of an event
+ * (repeated, with growing duration, the last three marked End) into
+ * exactly one digit, reported when the event starts. */
+typedef struct sb_dtmf_detector {
+	bool active;
+	uint32_t timestamp; /* of the event being received */
+} sb_dtmf_detector;
+
+/* payload: the RTP payload of a telephone-event packet.  Returns the new
+ * digit, or '\0' for repeats, end packets and malformed payloads. */
+char sb_dtmf_detect(sb_dtmf_detector *d, uint32_t rtp_timestamp, const uint8_t *payload,
+                    size_t len);
+
+/* Sending: a queue of digits played as RFC 4733 events in the place of
+ * outgoing audio packets (same SSRC and sequence numbers). */
+#define SB_DTMF_QUEUE_MAX 32
+typedef struct sb_dtmf_sender {
+	char queue[SB_DTMF_QUEUE_MAX + 1];
+	size_t queued;
+	int event;         /* playing now, -1 when idle */
+	int packets_sent;  /* of the current event */
+	int gap_frames;    /* audio frames still to send before the next digit */
+	uint32_t start_ts; /* RTP timestamp of the current event */
+} sb_dtmf_sender;
+
+void sb_dtmf_sender_init(sb_dtmf_sender *s);
+/* Appends digits; false (nothing queued) when they do not fit or are invalid. */
+bool sb_dtmf_sender_push(sb_dtmf_sender *s, const char *digits);
+/* Called for every outgoing audio frame with its RTP timestamp and the
+ * clock ticks of one frame.  Returns true and fills payload[4] with the
+ * telephone-event payload to send instead of the audio (*timestamp and
+ * *marker set for the header), or false: send the audio. */
+bool sb_dtmf_sender_next(sb_dtmf_sender *s, uint32_t frame_ts, uint32_t frame_ticks,
+                         uint8_t payload[4], uint32_t *timestamp, bool *marker);
+
+/* A SIP INFO body: "Signal=5\r\nDuration=160" (application/dtmf-relay) or
+ * "5" (application/dtmf).  Returns the digit or '\0'. */
+char sb_dtmf_from_info(const char *content_type, const char *body, size_t len);
+
+/* ---- srtp ----
+ * SDES-SRTP (RFC 4568, RFC 3711) for plain RTP legs: the
+ * AES_CM_128_HMAC_SHA1_80 suite Twilio's secure trunking uses.  One session
+ * per direction, so the I/O thread (unprotect) and the mixer (protect)
+ * never share libsrtp state. */
+
+#define SB_SRTP_SUITE "AES_CM_128_HMAC_SHA1_80"
+#define SB_SRTP_KEY_B64_LEN 40 /* 30 bytes of key and salt, base64 */
+#define SB_SRTP_TAG_LEN 10     /* what protect adds to a packet */
+
+typedef struct sb_srtp sb_srtp;
+
+/* A fresh random key, base64, NUL-terminated. */
+void sb_srtp_new_key(char out[SB_SRTP_KEY_B64_LEN + 1]);
+/* From an a=crypto value ("1 AES_CM_128_HMAC_SHA1_80 inline:KEY|2^31"):
+ * the tag and the key.  False for another suite or a malformed key. */
+bool sb_srtp_parse_crypto(const char *crypto, int *tag, char key[SB_SRTP_KEY_B64_LEN + 1]);
+/* NULL when a key is not 30 bytes of base64. */
+sb_srtp *sb_srtp_new(const char *our_key, const char *their_key);
+void sb_srtp_free(sb_srtp *s);
+/* In place; buf has room for SB_SRTP_TAG_LEN more bytes.  False: drop. */
+bool sb_srtp_protect(sb_srtp *s, uint8_t *buf, size_t *len);
+bool sb_srtp_unprotect(sb_srtp *s, uint8_t *buf, size_t *len);
+
+/* ---- vad ----
+ * Voice activity detection for the agent's ears: frame energy against an
+ * adaptive noise floor, with an onset time (so clicks and coughs do not
+ * count) and a hangover (so pauses between words do not end a turn).
+ * Pure and synchronous; one instance per stream. */
+
+typedef struct sb_vad_config {
+	int frame_ms;        /* 20 */
+	int onset_ms;        /* speech must last this long to start a turn */
+	int hangover_ms;     /* silence this long ends the turn */
+	float margin_db;     /* above the noise floor to count as voice */
+	float min_level_db;  /* and at least this loud (dBFS) */
+} sb_vad_config;
+
+typedef enum {
+	SB_VAD_SILENCE = 0,
+	SB_VAD_SPEECH_START, /* this frame confirmed the onset */
+	SB_VAD_SPEECH,       /* inside a turn */
+	SB_VAD_SPEECH_END,   /* the hangover ran out: the turn is over */
+} sb_vad_event;
+
+#define SB_VAD_HISTORY 150 /* frames: 3 s of floor history at 20 ms */
+
+typedef struct sb_vad {
+	sb_vad_config cfg;
+	/* Noise floor by minimum statistics: the quietest frame of the last
+	 * few seconds.  Steady noise becomes the floor; speech has pauses. */
+	float history[SB_VAD_HISTORY];
+	int history_len, history_pos;
+	float noise_db;
+	int voiced_ms;    /* consecutive voiced time (onset) */
+	int quiet_ms;     /* consecutive unvoiced time inside a turn */
+	bool in_speech;
+	float last_db;
+} sb_vad;
+
+/* Conversation defaults: 100 ms onset, 300 ms hangover, 12 dB margin. */
+void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg);
+/* Feeds one frame; floor_db > -INFINITY raises the bar for this frame (the
+ * agent's own output level while it talks, against its echo). */
+sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float floor_db);
+/* Energy of a frame in dBFS (-100 for digital silence). */
+float sb_frame_dbfs(const int16_t *pcm, int samples);
+
+#endif

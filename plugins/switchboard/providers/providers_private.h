@@ -1,0 +1,216 @@
+/* Inside the providers module (private interface): helpers shared by the
+ * cloud providers and the chains, the HTTP text-to-speech base, and the
+ * chains' internals. */
+#ifndef SB_PROVIDERS_PROVIDERS_PRIVATE_H
+#define SB_PROVIDERS_PROVIDERS_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+#include <jansson.h>
+
+#include "net/net.h"
+#include "providers/providers.h"
+
+/* ---- cloud_util ----
+ * Small helpers shared by the cloud providers and the chains: an event
+ * gate (so release() can promise "no event after I return"), config
+ * lookups in a provider's extra object, URL building, error text from an
+ * API's error body, a WAV header, and an int16 byte-stream assembler. */
+/* ---- event gate ----
+ * Every event a module delivers to its user goes through enter/leave.
+ * close() makes later enters fail and waits until a delivery running on
+ * another thread has finished; called from inside a delivery (same
+ * thread) it does not wait.  Deliveries are serialised: one thread at a
+ * time, re-entrant on that thread. */
+typedef struct sb_gate {
+	GMutex lock;
+	GCond cond;
+	GThread *owner;
+	int depth;
+	bool closed;
+} sb_gate;
+
+void sb_gate_init(sb_gate *g);
+void sb_gate_clear(sb_gate *g);
+bool sb_gate_enter(sb_gate *g);
+void sb_gate_leave(sb_gate *g);
+void sb_gate_close(sb_gate *g);
+
+/* ---- config helpers (cfg->extra holds strings as the config file has them) ---- */
+
+/* extra[key] as an int (a JSON integer or a decimal string), def otherwise. */
+int sb_cfg_int(const sb_provider_config *cfg, const char *key, int def);
+/* extra[key] as a number (JSON number or decimal string); false when absent. */
+bool sb_cfg_double(const sb_provider_config *cfg, const char *key, double *out);
+/* extra[key] when it is a non-empty string, else NULL. */
+const char *sb_cfg_str(const sb_provider_config *cfg, const char *key);
+
+/* A streamed POST of a provider's request: the provider's timeouts
+ * (timeout_ms until the first byte, default 10 s; connect_timeout_ms and
+ * total_timeout_ms from extra, default min(timeout, 10 s) and 120 s). */
+sb_fetch_options sb_provider_stream_post(const sb_provider_config *cfg, const char *url,
+                                        const char *const *headers, const char *body);
+
+/* base (without a trailing '/') + path; g_free. */
+char *sb_url_join(const char *base, const char *path);
+
+/* "HTTP 401: Incorrect API key provided" from an error body in the
+ * OpenAI ({"error":{"message"}}), Anthropic ({"type":"error","error":
+ * {"type","message"}}), ElevenLabs ({"detail":{"message"}|"…"}) or
+ * Deepgram ({"err_msg"}) shape, else the start of the body.  g_free. */
+char *sb_fetch_error_text(long status, const char *body, size_t len);
+/* The message of such an error object, or NULL (borrowed from root). */
+const char *sb_json_error_message(json_t *root);
+
+/* ---- LLM tools ---- */
+
+/* The agent's tools, transfer_to_human {reason?: string} and end_call {},
+ * as JSON Schema: {"name","description","schema"} ×2 (new reference). */
+json_t *sb_llm_tool_specs(void);
+
+/* ---- audio ---- */
+
+/* A 44-byte RIFF/WAVE header for 16-bit mono PCM. */
+void sb_wav_header(uint8_t out[44], uint32_t rate, uint32_t samples);
+
+/* Turns a byte stream of s16le into whole samples (a chunk may end in the
+ * middle of a sample).  Returns the number of samples written to out,
+ * which must hold (len + 1) / 2 samples. */
+typedef struct sb_s16_stream {
+	uint8_t carry;
+	bool has_carry;
+} sb_s16_stream;
+size_t sb_s16_feed(sb_s16_stream *st, const uint8_t *data, size_t len, int16_t *out);
+
+/* FNV-1a over bytes (used by tests and the CLI to compare audio). */
+uint64_t sb_fnv1a(uint64_t h, const void *data, size_t len);
+#define SB_FNV1A_INIT 0xcbf29ce484222325ULL
+
+/* ---- tts_http ----
+ * The part the HTTP text-to-speech providers share (tts_openai.c,
+ * tts_elevenlabs.c): POST a request whose response body is raw s16le mono
+ * PCM at in_rate, deliver it as 16 kHz audio events as chunks arrive
+ * (resampled with speexdsp when in_rate differs), then done.  A 2xx reply
+ * without audio ends with done("no audio"); an HTTP error with the API's
+ * message. */
+
+sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
+                              const char *const *headers, const char *body, int in_rate,
+                              const sb_tts_events *events, void *user, char **error);
+void sb_tts_http_release(sb_tts_job *job);
+
+/* ---- chain_internal ----
+ * Inside the chains: shared by chain_core.c (breakers, counters, the timer
+ * thread, the attempt runner) and chain.c (the three kinds' events and
+ * public functions).  Not for other modules. */
+
+#define CHAIN_DEFAULT_TIMEOUT_MS 5000
+#define CHAIN_DEFAULT_THRESHOLD 3
+#define CHAIN_DEFAULT_COOLDOWN_MS 30000
+
+typedef struct pstat pstat; /* one provider's counters and breaker */
+
+typedef struct chain_entry {
+	const void *impl; /* sb_llm_provider / sb_stt_provider / sb_tts_provider */
+	sb_provider_config *cfg;
+	pstat *st;
+} chain_entry;
+
+typedef struct chain_state {
+	gint ref;
+	sb_provider_kind kind;
+	sb_chain_options opt;
+	GPtrArray *entries; /* chain_entry* */
+} chain_state;
+
+typedef struct ccall ccall;
+
+/* One provider tried for one call. */
+typedef struct attempt {
+	ccall *cc;
+	guint index;
+	guint gen;
+	void *handle;      /* the provider's call / stream / job */
+	bool started;      /* its start() has returned */
+	bool failed_early; /* it failed before start() returned */
+	bool trial;        /* it holds its breaker's half-open trial */
+	bool success_recorded;
+	char *early_error;
+} attempt;
+
+/* A chain call (LLM call, STT stream or TTS job). */
+struct ccall {
+	gint ref;
+	chain_state *ch;
+	GMutex lock;  /* the state below */
+	GMutex feed;  /* serialises feeding audio with switching providers */
+	GCond fed;    /* signalled when feeding drops to 0 */
+	int feeding;  /* audio()/end_of_speech() calls inside a provider now */
+	sb_gate gate; /* every event to the user goes through it */
+	attempt *cur;
+	guint gen; /* bumped whenever cur changes: stale events are dropped */
+	bool released;
+	bool finished;
+	bool output;      /* LLM/TTS: output has started */
+	bool any_started; /* some provider's start() returned a handle */
+	int served;       /* index of the chain_entry whose output the user got; -1: none yet */
+	GSource *timer;
+	GString *summary;
+	void *user;
+	union {
+		sb_llm_events llm;
+		sb_stt_events stt;
+		sb_tts_events tts;
+	} ev;
+	/* LLM: a copy of the request. */
+	sb_llm_request req;
+	/* TTS */
+	char *text;
+	/* STT: audio not transcribed yet, and end_of_speech marks in it. */
+	GArray *buf;   /* int16 */
+	GArray *marks; /* guint sample offsets into buf */
+};
+
+/* chain.c: the kind-specific start (with STT replay) and release. */
+void *sb_chain_kind_start(ccall *cc, attempt *att, chain_entry *e, char **error);
+void sb_chain_kind_release(chain_state *ch, chain_entry *e, void *handle);
+
+/* chain_core.c */
+chain_state *sb_chain_new_kind(sb_provider_kind kind, const sb_chain_options *opt);
+void sb_chain_add_entry(chain_state *ch, const void *impl, const sb_provider_config *cfg);
+void sb_chain_unref(chain_state *ch);
+ccall *sb_ccall_new(chain_state *ch, void *user);
+ccall *sb_ccall_ref(ccall *cc);
+void sb_ccall_unref(ccall *cc);
+chain_entry *sb_ccall_entry(ccall *cc, attempt *att);
+
+/* Tries providers from index on; the caller holds cc->feed.  False when
+ * every remaining one failed (the summary says why). */
+bool sb_ccall_run_from(ccall *cc, guint index);
+/* Locks cc and returns true when att is the live attempt of a live call;
+ * else returns false, unlocked. */
+bool sb_ccall_event_begin(attempt *att);
+/* With the lock held (from event_begin): att failed; falls through or
+ * ends the call.  Unlocks. */
+void sb_ccall_failure_locked(attempt *att, const char *error, bool timeout);
+/* With the lock held: the call finished well. Unlocks, then delivers. */
+void sb_ccall_success_locked(attempt *att);
+/* Marks output started (LLM/TTS), stops the first-output timer, records
+ * the provider's success once.  Call with the lock held; unlocks. */
+void sb_ccall_output_locked(attempt *att, bool counts);
+void sb_ccall_arm_timer_locked(ccall *cc);
+void sb_ccall_cancel_timer_locked(ccall *cc);
+/* done(error) / failed(error) to the user through the gate. */
+void sb_ccall_deliver_done(ccall *cc, const char *error);
+/* The user's release. */
+void sb_ccall_release(ccall *cc);
+/* After all failed: finished, done(summary) — now, or (async) from the
+ * timer thread. */
+void sb_ccall_all_failed(ccall *cc);
+void sb_ccall_all_failed_async(ccall *cc);
+
+void sb_pstat_success(pstat *st);
+
+#endif
