@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 export const pluginRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'plugins', 'switchboard');
 
-function walk(dir, out = []) {
+function walk(root, dir = root, out = []) {
 	for (const name of readdirSync(dir)) {
 		const p = join(dir, name);
-		if (statSync(p).isDirectory()) walk(p, out);
-		else if (/\.[ch]$/.test(name)) out.push(relative(pluginRoot, p));
+		if (statSync(p).isDirectory()) walk(root, p, out);
+		else if (/\.[ch]$/.test(name)) out.push(relative(root, p));
 	}
 	return out;
 }
