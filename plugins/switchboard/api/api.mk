@@ -18,3 +18,7 @@ check_PROGRAMS += tests/unit/test_auth
 tests_unit_test_auth_SOURCES = tests/unit/test_auth.c plugins/switchboard/api/auth.c
 tests_unit_test_auth_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JWT_CFLAGS)
 tests_unit_test_auth_LDADD = $(SB_TEST_LIBS) $(JWT_LIBS)
+
+# The slow WebSocket client of the notifications back-pressure test.
+noinst_PROGRAMS += tests/tools/ws_stall
+tests_tools_ws_stall_SOURCES = tests/tools/ws_stall.c

@@ -44,6 +44,8 @@ void sb_notify_attach(SoupServer *server);
 /* HTTP thread: closes every client and unsubscribes. */
 void sb_notify_detach(void);
 unsigned sb_notify_clients(void);
+/* Clients closed for falling too far behind. */
+guint64 sb_notify_dropped(void);
 
 /* ---- metrics ----
  * GET /metrics: the plugin's counters in Prometheus text format. */

@@ -102,6 +102,9 @@ static void http_metrics(GString *out)
 	       (long long)hs.unauthorized);
 	sb_metrics_value(out, "switchboard_notification_clients", "gauge", "Open /ws/notifications sockets.",
 	       sb_notify_clients());
+	sb_metrics_value(out, "switchboard_notification_clients_dropped_total", "counter",
+	                 "Notification clients closed for falling too far behind.",
+	                 (long long)sb_notify_dropped());
 	sb_rtp_endpoint_stats rs;
 	sb_rtp_endpoints_get_stats(&rs);
 	sb_metrics_value(out, "switchboard_rtp_latched_total", "counter",
