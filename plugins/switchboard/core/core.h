@@ -149,6 +149,30 @@ static inline void sb_thread_background(void)
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
 }
 
+/* ---- gate ----
+ * An event gate (gate.c): the promise of every provider, chain and engine
+ * that after release() returns no event for that object is delivered.
+ * Every event a module delivers to its user goes through enter/leave.
+ * close() makes later enters fail and waits until a delivery running on
+ * another thread has finished; called from inside a delivery (same
+ * thread) it does not wait.  Deliveries are serialised: one thread at a
+ * time, re-entrant on that thread. */
+typedef struct sb_gate {
+	GMutex lock;
+	GCond cond;
+	GThread *owner;
+	int depth;
+	bool closed;
+} sb_gate;
+
+void sb_gate_init(sb_gate *g);
+void sb_gate_clear(sb_gate *g);
+bool sb_gate_enter(sb_gate *g);
+void sb_gate_leave(sb_gate *g);
+void sb_gate_close(sb_gate *g);
+/* Has close() been called?  For work nobody will hear the result of. */
+bool sb_gate_closed(sb_gate *g);
+
 /* ---- loop ----
  * A thread running a GLib main loop of its own (loop.c): modules hand work
  * to it from threads that must not wait, and run their timers there.

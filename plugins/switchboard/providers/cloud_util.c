@@ -5,67 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- event gate ---- */
-
-void sb_gate_init(sb_gate *g)
-{
-	g_mutex_init(&g->lock);
-	g_cond_init(&g->cond);
-	g->owner = NULL;
-	g->depth = 0;
-	g->closed = false;
-}
-
-void sb_gate_clear(sb_gate *g)
-{
-	g_mutex_clear(&g->lock);
-	g_cond_clear(&g->cond);
-}
-
-bool sb_gate_enter(sb_gate *g)
-{
-	GThread *self = g_thread_self();
-	g_mutex_lock(&g->lock);
-	if (g->owner == self) {
-		bool ok = !g->closed;
-		if (ok)
-			g->depth++;
-		g_mutex_unlock(&g->lock);
-		return ok;
-	}
-	while (g->owner && !g->closed)
-		g_cond_wait(&g->cond, &g->lock);
-	if (g->closed) {
-		g_mutex_unlock(&g->lock);
-		return false;
-	}
-	g->owner = self;
-	g->depth = 1;
-	g_mutex_unlock(&g->lock);
-	return true;
-}
-
-void sb_gate_leave(sb_gate *g)
-{
-	g_mutex_lock(&g->lock);
-	if (--g->depth == 0) {
-		g->owner = NULL;
-		g_cond_broadcast(&g->cond);
-	}
-	g_mutex_unlock(&g->lock);
-}
-
-void sb_gate_close(sb_gate *g)
-{
-	GThread *self = g_thread_self();
-	g_mutex_lock(&g->lock);
-	g->closed = true;
-	g_cond_broadcast(&g->cond);
-	while (g->owner && g->owner != self)
-		g_cond_wait(&g->cond, &g->lock);
-	g_mutex_unlock(&g->lock);
-}
-
 /* ---- config helpers ---- */
 
 static json_t *extra_get(const sb_provider_config *cfg, const char *key)

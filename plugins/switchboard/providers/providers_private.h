@@ -10,34 +10,16 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "core/core.h"
 #include "net/net.h"
 #include "providers/providers.h"
 
 /* ---- cloud_util ----
- * Small helpers shared by the cloud providers and the chains: an event
- * gate (so release() can promise "no event after I return"), config
+ * Small helpers shared by the cloud providers and the chains: config
  * lookups in a provider's extra object, URL building, error text from an
- * API's error body, a WAV header, and an int16 byte-stream assembler. */
-/* ---- event gate ----
- * Every event a module delivers to its user goes through enter/leave.
- * close() makes later enters fail and waits until a delivery running on
- * another thread has finished; called from inside a delivery (same
- * thread) it does not wait.  Deliveries are serialised: one thread at a
- * time, re-entrant on that thread. */
-typedef struct sb_gate {
-	GMutex lock;
-	GCond cond;
-	GThread *owner;
-	int depth;
-	bool closed;
-} sb_gate;
-
-void sb_gate_init(sb_gate *g);
-void sb_gate_clear(sb_gate *g);
-bool sb_gate_enter(sb_gate *g);
-void sb_gate_leave(sb_gate *g);
-void sb_gate_close(sb_gate *g);
-
+ * API's error body, a WAV header, and an int16 byte-stream assembler.
+ * (The event gate behind every provider's "no event after release" is
+ * core's sb_gate.) */
 /* ---- config helpers (cfg->extra holds strings as the config file has them) ---- */
 
 /* extra[key] as an int (a JSON integer or a decimal string), def otherwise. */
