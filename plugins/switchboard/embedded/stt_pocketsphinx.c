@@ -442,11 +442,8 @@ typedef struct msg {
 } msg;
 
 struct sb_stt_stream {
-	gint refs; /* the caller's and the worker's */
-	GMutex lock;
-	GCond idle;
-	bool cancelled;
-	bool busy; /* the worker is inside a callback */
+	gint refs;    /* the caller's and the worker's */
+	sb_gate gate; /* every event; closed by release() */
 	sb_stt_events events;
 	void *user;
 	model *m;
@@ -462,8 +459,6 @@ struct sb_stt_stream {
 	bool failed; /* said once; the stream is then silent */
 };
 
-static _Thread_local sb_stt_stream *current_worker;
-
 static void stream_unref(sb_stt_stream *s)
 {
 	if (!g_atomic_int_dec_and_test(&s->refs))
@@ -474,33 +469,15 @@ static void stream_unref(sb_stt_stream *s)
 	g_async_queue_unref(s->queue);
 	g_array_unref(s->audio);
 	g_free(s->last_partial);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->idle);
+	sb_gate_clear(&s->gate);
 	g_free(s);
-}
-
-static bool enter(sb_stt_stream *s)
-{
-	g_mutex_lock(&s->lock);
-	bool ok = !s->cancelled;
-	s->busy = ok;
-	g_mutex_unlock(&s->lock);
-	return ok;
-}
-
-static void leave(sb_stt_stream *s)
-{
-	g_mutex_lock(&s->lock);
-	s->busy = false;
-	g_cond_broadcast(&s->idle);
-	g_mutex_unlock(&s->lock);
 }
 
 static void emit(sb_stt_stream *s, void (*cb)(void *, const char *), const char *text)
 {
-	if (cb && enter(s)) {
+	if (cb && sb_gate_enter(&s->gate)) {
 		cb(s->user, text);
-		leave(s);
+		sb_gate_leave(&s->gate);
 	}
 }
 
@@ -691,16 +668,14 @@ static void on_end(sb_stt_stream *s)
 static gpointer stream_worker(gpointer data)
 {
 	sb_stt_stream *s = data;
-	current_worker = s;
 	sb_thread_background();
 	for (;;) {
 		msg *mg = g_async_queue_pop(s->queue);
 		msg_kind kind = mg->kind;
 		if (kind == MSG_AUDIO)
 			g_atomic_int_add(&s->backlog, -(gint)mg->samples);
-		g_mutex_lock(&s->lock);
-		bool cancelled = s->cancelled;
-		g_mutex_unlock(&s->lock);
+		/* A released stream decodes nothing more. */
+		bool cancelled = sb_gate_closed(&s->gate);
 		if (!cancelled && kind == MSG_AUDIO)
 			on_audio(s, mg);
 		else if (!cancelled && kind == MSG_END)
@@ -710,7 +685,6 @@ static gpointer stream_worker(gpointer data)
 			break;
 	}
 	end_live(s);
-	current_worker = NULL;
 	stream_unref(s);
 	g_mutex_lock(&models_lock);
 	live_workers--;
@@ -745,8 +719,7 @@ static sb_stt_stream *ps_open(const sb_provider_config *cfg, const sb_stt_events
 	quiet_sphinx_once();
 	sb_stt_stream *s = g_new0(sb_stt_stream, 1);
 	s->refs = 2;
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->idle);
+	sb_gate_init(&s->gate);
 	s->events = *events;
 	s->user = user;
 	/* Loading happens on the worker: open() returns at once. */
@@ -785,11 +758,8 @@ static void ps_release(sb_stt_stream *s)
 {
 	if (!s)
 		return;
-	g_mutex_lock(&s->lock);
-	s->cancelled = true;
-	while (s->busy && current_worker != s)
-		g_cond_wait(&s->idle, &s->lock);
-	g_mutex_unlock(&s->lock);
+	/* From inside one of its events (the worker) it does not wait. */
+	sb_gate_close(&s->gate);
 	push(s, MSG_QUIT, NULL, 0);
 	stream_unref(s);
 }
