@@ -54,6 +54,6 @@ tests_unit_test_chain_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 # argument (as make check does) it is a self-test printing TAP.
 tests_providers_provider_cli_SOURCES = tests/providers/provider_cli.c \
 	$(SB_NET_SOURCES) $(SB_PROVIDERS_CORE) $(SB_PROVIDERS_CLOUD) \
-	plugins/switchboard/core/gate.c
+	plugins/switchboard/core/gate.c plugins/switchboard/core/loop.c
 tests_providers_provider_cli_CFLAGS = $(SB_CLOUD_CFLAGS)
 tests_providers_provider_cli_LDADD = $(SB_CLOUD_LIBS)
