@@ -38,7 +38,7 @@ SB_CHAIN_TEST_SOURCES = \
 	plugins/switchboard/providers/chain_core.c \
 	plugins/switchboard/providers/cloud_util.c \
 	plugins/switchboard/providers/config.c \
-	plugins/switchboard/core/gate.c
+	plugins/switchboard/core/gate.c plugins/switchboard/core/loop.c
 
 check_PROGRAMS += tests/unit/test_chain tests/providers/provider_cli
 

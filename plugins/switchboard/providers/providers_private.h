@@ -83,10 +83,12 @@ sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
                               const sb_tts_events *events, void *user, char **error);
 void sb_tts_http_release(sb_tts_job *job);
 
-/* ---- chain_internal ----
+/* ---- chain internals ----
  * Inside the chains: shared by chain_core.c (breakers, counters, the timer
  * thread, the attempt runner) and chain.c (the three kinds' events and
- * public functions).  Not for other modules. */
+ * public functions).  chain.c uses chain_core.c, never the other way: what
+ * the runner needs of a kind comes with the chain, as its ops.  Not for
+ * other modules. */
 
 #define CHAIN_DEFAULT_TIMEOUT_MS 5000
 #define CHAIN_DEFAULT_THRESHOLD 3
@@ -100,17 +102,31 @@ typedef struct chain_entry {
 	pstat *st;
 } chain_entry;
 
+typedef struct ccall ccall;
+typedef struct attempt attempt;
+
+/* What the runner does through a chain's kind. */
+typedef struct chain_kind_ops {
+	/* Starts e's provider for the attempt (its events' user is att); a
+	 * new STT provider is also fed the audio not transcribed yet.  The
+	 * provider's call / stream / job, or NULL with *error. */
+	void *(*start)(ccall *cc, attempt *att, chain_entry *e, char **error);
+	/* The provider's release() of what start() returned. */
+	void (*release)(chain_entry *e, void *handle);
+} chain_kind_ops;
+
+/* A chain; the public sb_llm_chain, sb_stt_chain and sb_tts_chain are
+ * this under another name. */
 typedef struct chain_state {
 	gint ref;
 	sb_provider_kind kind;
+	const chain_kind_ops *ops;
 	sb_chain_options opt;
 	GPtrArray *entries; /* chain_entry* */
 } chain_state;
 
-typedef struct ccall ccall;
-
 /* One provider tried for one call. */
-typedef struct attempt {
+struct attempt {
 	ccall *cc;
 	guint index;
 	guint gen;
@@ -120,7 +136,7 @@ typedef struct attempt {
 	bool trial;        /* it holds its breaker's half-open trial */
 	bool success_recorded;
 	char *early_error;
-} attempt;
+};
 
 /* A chain call (LLM call, STT stream or TTS job). */
 struct ccall {
@@ -155,14 +171,12 @@ struct ccall {
 	GArray *marks; /* guint sample offsets into buf */
 };
 
-/* chain.c: the kind-specific start (with STT replay) and release. */
-void *sb_chain_kind_start(ccall *cc, attempt *att, chain_entry *e, char **error);
-void sb_chain_kind_release(chain_state *ch, chain_entry *e, void *handle);
-
 /* chain_core.c */
-chain_state *sb_chain_new_kind(sb_provider_kind kind, const sb_chain_options *opt);
+chain_state *sb_chain_new_kind(sb_provider_kind kind, const chain_kind_ops *ops,
+                               const sb_chain_options *opt);
 void sb_chain_add_entry(chain_state *ch, const void *impl, const sb_provider_config *cfg);
-void sb_chain_unref(chain_state *ch);
+size_t sb_chain_size(const chain_state *ch); /* 0 for NULL */
+void sb_chain_unref(chain_state *ch);        /* NULL is fine */
 ccall *sb_ccall_new(chain_state *ch, void *user);
 ccall *sb_ccall_ref(ccall *cc);
 void sb_ccall_unref(ccall *cc);
