@@ -8,17 +8,15 @@
  * function.arguments pieces) are joined per index and delivered as tool
  * events at the end; "data: [DONE]" ends the stream.  HTTP errors carry
  * {"error": {"message"}}.  A server that ignores stream:true and answers
- * one chat.completion object is understood too. */
+ * one chat.completion object is understood too.  The request's life is
+ * http_stream.c's; this file makes the request and reads the reply. */
 #include <string.h>
 
 #include <glib.h>
 #include <jansson.h>
 
 #include "providers/providers_private.h"
-#include "net/net.h"
-#include "providers/providers.h"
 
-#define MAX_ERROR_BODY (64 * 1024)
 #define MAX_RAW_BODY (256 * 1024)
 
 typedef struct tool_acc {
@@ -29,19 +27,12 @@ typedef struct tool_acc {
 } tool_acc;
 
 struct sb_llm_call {
-	gint ref;
-	gint released;
+	sb_http_stream http; /* first: the request; ended at "data: [DONE]" */
 	sb_llm_events ev;
-	void *user;
-	sb_fetch_request *req;
-	sb_sse_parser *sse;
-	GString *errbody; /* body of an HTTP error */
 	GString *raw;     /* the body while it does not look like SSE */
 	GPtrArray *tools; /* tool_acc* */
-	char *error;      /* first problem with the stream */
 	bool got_text;
 	bool got_tool;
-	bool done_marker;
 };
 
 static void tool_acc_free(gpointer p)
@@ -53,29 +44,16 @@ static void tool_acc_free(gpointer p)
 	g_free(t);
 }
 
-static void call_unref(sb_llm_call *c)
+static void call_clear(sb_http_stream *st)
 {
-	if (!g_atomic_int_dec_and_test(&c->ref))
-		return;
-	sb_sse_free(c->sse);
-	g_string_free(c->errbody, TRUE);
+	sb_llm_call *c = (sb_llm_call *)st;
 	g_string_free(c->raw, TRUE);
 	g_ptr_array_free(c->tools, TRUE);
-	g_free(c->error);
-	g_free(c);
-}
-
-static bool alive(sb_llm_call *c)
-{
-	return !g_atomic_int_get(&c->released);
 }
 
 static void set_error(sb_llm_call *c, char *error)
 {
-	if (!c->error)
-		c->error = error;
-	else
-		g_free(error);
+	sb_http_stream_fail(&c->http, error);
 }
 
 static tool_acc *tool_for(sb_llm_call *c, int index)
@@ -127,17 +105,18 @@ static void deliver_text(sb_llm_call *c, json_t *content)
 	if (!s || !*s)
 		return;
 	c->got_text = true;
-	if (alive(c) && c->ev.text)
-		c->ev.text(c->user, s);
+	if (c->ev.text && sb_gate_enter(&c->http.gate)) {
+		c->ev.text(c->http.user, s);
+		sb_gate_leave(&c->http.gate);
+	}
 }
 
-static bool on_event(void *user, const char *event, const char *data, size_t len, const char *id)
+static bool on_event(sb_http_stream *st, const char *event, const char *data, size_t len)
 {
 	(void)event;
-	(void)id;
-	sb_llm_call *c = user;
+	sb_llm_call *c = (sb_llm_call *)st;
 	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
-		c->done_marker = true;
+		st->ended = true;
 		return false;
 	}
 	json_error_t jerr;
@@ -163,28 +142,15 @@ static bool on_event(void *user, const char *event, const char *data, size_t len
 			take_tool_calls(c, calls);
 	}
 	json_decref(root);
-	return alive(c);
+	return true;
 }
 
-static bool on_body(void *user, long status, const char *data, size_t len)
+/* Kept while no event came: a server may answer one chat.completion. */
+static void on_body(sb_http_stream *st, const char *data, size_t len)
 {
-	sb_llm_call *c = user;
-	if (status < 200 || status >= 300) {
-		if (c->errbody->len < MAX_ERROR_BODY)
-			g_string_append_len(c->errbody, data, (gssize)MIN(len, MAX_ERROR_BODY));
-		return true;
-	}
-	if (c->error || c->done_marker)
-		return true; /* ignore the rest */
-	if (sb_sse_events(c->sse) == 0 && c->raw->len < MAX_RAW_BODY)
+	sb_llm_call *c = (sb_llm_call *)st;
+	if (sb_sse_events(st->sse) == 0 && c->raw->len < MAX_RAW_BODY)
 		g_string_append_len(c->raw, data, (gssize)MIN(len, MAX_RAW_BODY));
-	g_atomic_int_inc(&c->ref);
-	bool ok = sb_sse_feed(c->sse, data, len);
-	if (!ok && !c->error && !c->done_marker && sb_sse_error(c->sse))
-		set_error(c, g_strdup_printf("bad event stream: %s", sb_sse_error(c->sse)));
-	bool more = alive(c);
-	call_unref(c);
-	return more;
 }
 
 /* A non-streamed chat.completion: {"choices":[{"message":{content,tool_calls}}]}. */
@@ -220,38 +186,30 @@ static void deliver_tools(sb_llm_call *c)
 			args = json_object();
 		}
 		c->got_tool = true;
-		if (alive(c) && c->ev.tool)
-			c->ev.tool(c->user, t->name->str, args);
+		if (c->ev.tool && sb_gate_enter(&c->http.gate)) {
+			c->ev.tool(c->http.user, t->name->str, args);
+			sb_gate_leave(&c->http.gate);
+		}
 		json_decref(args);
 	}
 }
 
-static void on_done(void *user, long status, const char *error)
+/* The tools are whole only now. */
+static char *on_finish(sb_http_stream *st)
 {
-	sb_llm_call *c = user;
-	g_atomic_int_inc(&c->ref);
-	char *err = NULL;
-	if (status != 0 && (status < 200 || status >= 300)) {
-		err = sb_fetch_error_text(status, c->errbody->str, c->errbody->len);
-	} else if (c->error) {
-		err = g_strdup(c->error);
-	} else if (error && !c->done_marker) {
-		err = g_strdup_printf("request failed: %s", error);
-	} else {
-		if (sb_sse_events(c->sse) == 0)
-			parse_whole(c);
-		if (c->error)
-			err = g_strdup(c->error);
-		else
-			deliver_tools(c);
-		if (!err && !c->got_text && !c->got_tool)
-			err = g_strdup("empty reply");
-	}
-	if (alive(c) && c->ev.done)
-		c->ev.done(c->user, err);
-	g_free(err);
-	call_unref(c);
+	sb_llm_call *c = (sb_llm_call *)st;
+	if (sb_sse_events(st->sse) == 0)
+		parse_whole(c);
+	if (st->error)
+		return g_strdup(st->error);
+	deliver_tools(c);
+	if (!c->got_text && !c->got_tool)
+		return g_strdup("empty reply");
+	return NULL;
 }
+
+static const sb_http_stream_ops stream_ops = {
+        .body = on_body, .event = on_event, .finish = on_finish, .clear = call_clear};
 
 static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *req)
 {
@@ -314,33 +272,20 @@ static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_req
 	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
 	                         auth, NULL};
 	sb_llm_call *c = g_new0(sb_llm_call, 1);
-	c->ref = 1;
 	c->ev = *events;
-	c->user = user;
-	c->sse = sb_sse_new(on_event, c);
-	c->errbody = g_string_new(NULL);
 	c->raw = g_string_new(NULL);
 	c->tools = g_ptr_array_new_with_free_func(tool_acc_free);
-	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, text);
-	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
-	c->req = sb_fetch_submit(&opt, &cb, c, error);
+	bool ok = sb_http_stream_start(&c->http, &stream_ops, cfg, url, headers, text, events->done,
+	                               user, error);
 	free(text);
 	g_free(url);
 	g_free(auth);
-	if (!c->req) {
-		call_unref(c);
-		return NULL;
-	}
-	return c;
+	return ok ? c : NULL;
 }
 
 static void openai_release(sb_llm_call *c)
 {
-	if (!c)
-		return;
-	g_atomic_int_set(&c->released, 1);
-	sb_fetch_release(c->req);
-	call_unref(c);
+	sb_http_stream_release(c ? &c->http : NULL);
 }
 
 const sb_llm_provider sb_llm_openai = {

@@ -12,6 +12,7 @@ SB_PROVIDERS_CORE = \
 	plugins/switchboard/providers/chain_build.c
 
 SB_PROVIDERS_CLOUD = \
+	plugins/switchboard/providers/http_stream.c \
 	plugins/switchboard/providers/llm_openai.c \
 	plugins/switchboard/providers/llm_anthropic.c \
 	plugins/switchboard/providers/stt_openai.c \

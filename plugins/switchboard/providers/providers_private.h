@@ -70,6 +70,62 @@ size_t sb_s16_feed(sb_s16_stream *st, const uint8_t *data, size_t len, int16_t *
 uint64_t sb_fnv1a(uint64_t h, const void *data, size_t len);
 #define SB_FNV1A_INIT 0xcbf29ce484222325ULL
 
+/* ---- http_stream ----
+ * The life of one streamed HTTP request of a provider, the same for the
+ * LLMs and the HTTP text to speech: a POST through net's fetch client with
+ * the provider's timeouts (sb_provider_stream_post: no first byte within
+ * timeout_ms is a failure, the first-output timeout of one provider); the
+ * body of a 2xx reply handed to the provider as it comes, raw and, when
+ * the provider reads SSE, as events; the body of any other status kept
+ * for the error; done(error) last; and release(), after which nothing is
+ * delivered.  What the provider sends and how it reads the reply are its
+ * own (the ops).
+ *
+ * A provider's call object starts with an sb_http_stream (its first
+ * member), allocated zeroed by the provider; the stream frees it. */
+typedef struct sb_http_stream sb_http_stream;
+
+typedef struct sb_http_stream_ops {
+	/* A piece of a 2xx body, before the SSE parser sees it.  May be NULL. */
+	void (*body)(sb_http_stream *st, const char *data, size_t len);
+	/* One SSE event of a 2xx body; NULL when the body is not SSE.  False
+	 * stops reading (after an error or the end of the reply). */
+	bool (*event)(sb_http_stream *st, const char *event, const char *data, size_t len);
+	/* The reply is over with no error so far: the provider's verdict, an
+	 * error (g_free) or NULL.  Last events (tools, the audio's tail) may
+	 * go out from here. */
+	char *(*finish)(sb_http_stream *st);
+	/* Frees the provider's own part (not the object).  May be NULL. */
+	void (*clear)(sb_http_stream *st);
+} sb_http_stream_ops;
+
+struct sb_http_stream {
+	const sb_http_stream_ops *ops;
+	gint ref;
+	/* Every event to the user goes through it: deliver with
+	 * sb_gate_enter/leave; closed by release(). */
+	sb_gate gate;
+	void (*done)(void *user, const char *error);
+	void *user;
+	sb_fetch_request *req;
+	sb_sse_parser *sse; /* when ops->event */
+	GString *errbody;   /* the body of a reply that is not 2xx */
+	char *error;        /* the first problem found in the reply */
+	bool ended;         /* the reply said it is complete: later bytes are
+	                       ignored, and a transport error is no error */
+};
+
+/* Sets st up and submits the POST; events' done(user, error) is done.
+ * False with *error when the request cannot be made: st is freed. */
+bool sb_http_stream_start(sb_http_stream *st, const sb_http_stream_ops *ops,
+                          const sb_provider_config *cfg, const char *url,
+                          const char *const *headers, const char *body,
+                          void (*done)(void *user, const char *error), void *user, char **error);
+/* The user's release (the provider's release()). */
+void sb_http_stream_release(sb_http_stream *st);
+/* A problem with the reply; the first one wins (error is taken). */
+void sb_http_stream_fail(sb_http_stream *st, char *error);
+
 /* ---- tts_http ----
  * The part the HTTP text-to-speech providers share (tts_openai.c,
  * tts_elevenlabs.c): POST a request whose response body is raw s16le mono
