@@ -149,9 +149,9 @@ char *sb_fetch_error_text(long status, const char *body, size_t len)
 
 /* ---- LLM tools ---- */
 
-json_t *sb_llm_tool_specs(void)
+json_t *sb_llm_tools(json_t *(*shape)(json_t *name, json_t *description, json_t *schema))
 {
-	return json_pack(
+	json_t *specs = json_pack(
 	        "[{s:s, s:s, s:{s:s, s:{s:{s:s, s:s}}}}, {s:s, s:s, s:{s:s, s:{}}}]", "name",
 	        "transfer_to_human", "description",
 	        "Transfer the caller to a human agent: when they ask for a person, or when you "
@@ -161,6 +161,17 @@ json_t *sb_llm_tool_specs(void)
 	        "end_call", "description",
 	        "End the call once the conversation is over and the caller has said goodbye.",
 	        "schema", "type", "object", "properties");
+	json_t *tools = json_array();
+	size_t i;
+	json_t *spec;
+	json_array_foreach(specs, i, spec)
+	{
+		json_array_append_new(tools, shape(json_object_get(spec, "name"),
+		                                   json_object_get(spec, "description"),
+		                                   json_object_get(spec, "schema")));
+	}
+	json_decref(specs);
+	return tools;
 }
 
 /* ---- audio ---- */

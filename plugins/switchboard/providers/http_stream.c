@@ -12,6 +12,7 @@
  * closed stops the transfer. */
 #include "providers/providers_private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_ERROR_BODY (64 * 1024)
@@ -99,8 +100,8 @@ static void on_done(void *user, long status, const char *error)
 }
 
 bool sb_http_stream_start(sb_http_stream *st, const sb_http_stream_ops *ops,
-                          const sb_provider_config *cfg, const char *url,
-                          const char *const *headers, const char *body,
+                          const sb_provider_config *cfg, const char *path, json_t *body,
+                          const char *const *headers,
                           void (*done)(void *user, const char *error), void *user, char **error)
 {
 	st->ops = ops;
@@ -111,9 +112,14 @@ bool sb_http_stream_start(sb_http_stream *st, const sb_http_stream_ops *ops,
 	st->errbody = g_string_new(NULL);
 	if (ops->event)
 		st->sse = sb_sse_new(on_event, st);
-	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, body);
+	char *url = sb_url_join(cfg->base_url, path);
+	char *payload = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, payload);
 	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
 	st->req = sb_fetch_submit(&opt, &cb, st, error);
+	free(payload);
+	g_free(url);
 	if (!st->req) {
 		stream_unref(st);
 		return false;

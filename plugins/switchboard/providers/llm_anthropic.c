@@ -211,6 +211,12 @@ static json_t *build_messages(const sb_llm_request *req)
 	return out;
 }
 
+static json_t *tool_shape(json_t *name, json_t *description, json_t *schema)
+{
+	return json_pack("{s:O, s:O, s:O}", "name", name, "description", description,
+	                 "input_schema", schema);
+}
+
 static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *req)
 {
 	json_t *body = json_pack("{s:s, s:i, s:b, s:o}", "model",
@@ -222,22 +228,8 @@ static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *r
 	double d;
 	if (sb_cfg_double(cfg, "temperature", &d))
 		json_object_set_new(body, "temperature", json_real(d));
-	if (req->tools) {
-		json_t *tools = json_array();
-		json_t *specs = sb_llm_tool_specs();
-		size_t i;
-		json_t *spec;
-		json_array_foreach(specs, i, spec)
-		{
-			json_array_append_new(
-			        tools,
-			        json_pack("{s:O, s:O, s:O}", "name", json_object_get(spec, "name"),
-			                  "description", json_object_get(spec, "description"),
-			                  "input_schema", json_object_get(spec, "schema")));
-		}
-		json_decref(specs);
-		json_object_set_new(body, "tools", tools);
-	}
+	if (req->tools)
+		json_object_set_new(body, "tools", sb_llm_tools(tool_shape));
 	return body;
 }
 
@@ -249,20 +241,14 @@ static sb_llm_call *anthropic_start(const sb_provider_config *cfg, const sb_llm_
 			*error = g_strdup("anthropic: no base_url");
 		return NULL;
 	}
-	json_t *body = build_body(cfg, req);
-	char *payload = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	char *url = sb_url_join(cfg->base_url, "messages");
 	char *key = cfg->api_key ? g_strdup_printf("x-api-key: %s", cfg->api_key) : NULL;
 	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
 	                         "anthropic-version: " API_VERSION, key, NULL};
 	sb_llm_call *c = g_new0(sb_llm_call, 1);
 	c->ev = *events;
 	c->blocks = g_ptr_array_new_with_free_func(block_free);
-	bool ok = sb_http_stream_start(&c->http, &stream_ops, cfg, url, headers, payload,
-	                               events->done, user, error);
-	free(payload);
-	g_free(url);
+	bool ok = sb_http_stream_start(&c->http, &stream_ops, cfg, "messages", build_body(cfg, req),
+	                               headers, events->done, user, error);
 	g_free(key);
 	return ok ? c : NULL;
 }

@@ -211,6 +211,12 @@ static char *on_finish(sb_http_stream *st)
 static const sb_http_stream_ops stream_ops = {
         .body = on_body, .event = on_event, .finish = on_finish, .clear = call_clear};
 
+static json_t *tool_shape(json_t *name, json_t *description, json_t *schema)
+{
+	return json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function", "function", "name", name,
+	                 "description", description, "parameters", schema);
+}
+
 static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *req)
 {
 	json_t *msgs = json_array();
@@ -236,22 +242,8 @@ static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *r
 	int max_tokens = sb_cfg_int(cfg, "max_tokens", 0);
 	if (max_tokens > 0)
 		json_object_set_new(body, "max_tokens", json_integer(max_tokens));
-	if (req->tools) {
-		json_t *tools = json_array();
-		json_t *specs = sb_llm_tool_specs();
-		json_t *spec;
-		json_array_foreach(specs, i, spec)
-		{
-			json_array_append_new(
-			        tools,
-			        json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function",
-			                  "function", "name", json_object_get(spec, "name"),
-			                  "description", json_object_get(spec, "description"),
-			                  "parameters", json_object_get(spec, "schema")));
-		}
-		json_decref(specs);
-		json_object_set_new(body, "tools", tools);
-	}
+	if (req->tools)
+		json_object_set_new(body, "tools", sb_llm_tools(tool_shape));
 	return body;
 }
 
@@ -263,10 +255,6 @@ static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_req
 			*error = g_strdup("openai: no base_url");
 		return NULL;
 	}
-	json_t *body = build_body(cfg, req);
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	char *url = sb_url_join(cfg->base_url, "chat/completions");
 	char *auth =
 	        cfg->api_key ? g_strdup_printf("Authorization: Bearer %s", cfg->api_key) : NULL;
 	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
@@ -275,10 +263,8 @@ static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_req
 	c->ev = *events;
 	c->raw = g_string_new(NULL);
 	c->tools = g_ptr_array_new_with_free_func(tool_acc_free);
-	bool ok = sb_http_stream_start(&c->http, &stream_ops, cfg, url, headers, text, events->done,
-	                               user, error);
-	free(text);
-	g_free(url);
+	bool ok = sb_http_stream_start(&c->http, &stream_ops, cfg, "chat/completions",
+	                               build_body(cfg, req), headers, events->done, user, error);
 	g_free(auth);
 	return ok ? c : NULL;
 }

@@ -49,8 +49,9 @@ const char *sb_json_error_message(json_t *root);
 /* ---- LLM tools ---- */
 
 /* The agent's tools, transfer_to_human {reason?: string} and end_call {},
- * as JSON Schema: {"name","description","schema"} ×2 (new reference). */
-json_t *sb_llm_tool_specs(void);
+ * in a vendor's shape: an array of shape(name, description, schema) (the
+ * arguments borrowed; schema is JSON Schema), a new reference. */
+json_t *sb_llm_tools(json_t *(*shape)(json_t *name, json_t *description, json_t *schema));
 
 /* ---- audio ---- */
 
@@ -115,11 +116,12 @@ struct sb_http_stream {
 	                       ignored, and a transport error is no error */
 };
 
-/* Sets st up and submits the POST; events' done(user, error) is done.
- * False with *error when the request cannot be made: st is freed. */
+/* Sets st up and POSTs body (taken) to cfg's base URL + path; done(user,
+ * error) is the user's done event.  False with *error when the request
+ * cannot be made: st is freed. */
 bool sb_http_stream_start(sb_http_stream *st, const sb_http_stream_ops *ops,
-                          const sb_provider_config *cfg, const char *url,
-                          const char *const *headers, const char *body,
+                          const sb_provider_config *cfg, const char *path, json_t *body,
+                          const char *const *headers,
                           void (*done)(void *user, const char *error), void *user, char **error);
 /* The user's release (the provider's release()). */
 void sb_http_stream_release(sb_http_stream *st);
@@ -134,8 +136,8 @@ void sb_http_stream_fail(sb_http_stream *st, char *error);
  * without audio ends with done("no audio"); an HTTP error with the API's
  * message. */
 
-sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
-                              const char *const *headers, const char *body, int in_rate,
+sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *path, json_t *body,
+                              const char *const *headers, int in_rate,
                               const sb_tts_events *events, void *user, char **error);
 void sb_tts_http_release(sb_tts_job *job);
 

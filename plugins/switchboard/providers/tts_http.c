@@ -107,8 +107,8 @@ static char *on_finish(sb_http_stream *st)
 static const sb_http_stream_ops stream_ops = {
         .body = on_body, .finish = on_finish, .clear = job_clear};
 
-sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
-                              const char *const *headers, const char *body, int in_rate,
+sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *path, json_t *body,
+                              const char *const *headers, int in_rate,
                               const sb_tts_events *events, void *user, char **error)
 {
 	SpeexResamplerState *rs = NULL;
@@ -120,6 +120,7 @@ sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
 			if (error)
 				*error = g_strdup_printf("resampler: %s",
 				                         speex_resampler_strerror(err));
+			json_decref(body);
 			return NULL;
 		}
 		speex_resampler_skip_zeros(rs);
@@ -128,7 +129,7 @@ sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
 	j->ev = *events;
 	j->rs = rs;
 	j->in_rate = in_rate;
-	if (!sb_http_stream_start(&j->http, &stream_ops, cfg, url, headers, body, events->done, user,
+	if (!sb_http_stream_start(&j->http, &stream_ops, cfg, path, body, headers, events->done, user,
 	                          error))
 		return NULL;
 	return j;
