@@ -1,7 +1,8 @@
 /* The life of one streamed HTTP request of a cloud provider
  * (providers_private.h, "http_stream"), written once for the LLMs
  * (llm_openai.c, llm_anthropic.c) and the HTTP text to speech (tts_http.c),
- * which differ only in the request they make and how they read a reply.
+ * which differ only in the request they make and how they read a reply;
+ * and what the two LLMs deliver from a reply, which is the same too.
  *
  * Threads: the body and done callbacks come on the fetch client's worker.
  * The stream is referenced by its user and, while a callback runs, by the
@@ -71,7 +72,8 @@ static bool on_body(void *user, long status, const char *data, size_t len)
 		st->ops->body(st, data, len);
 	if (st->sse && !sb_sse_feed(st->sse, data, len) && !st->error && !st->ended &&
 	    sb_sse_error(st->sse))
-		sb_http_stream_fail(st, g_strdup_printf("bad event stream: %s", sb_sse_error(st->sse)));
+		sb_http_stream_fail(st,
+		                    g_strdup_printf("bad event stream: %s", sb_sse_error(st->sse)));
 	bool more = !sb_gate_closed(&st->gate);
 	stream_unref(st);
 	return more;
@@ -101,8 +103,8 @@ static void on_done(void *user, long status, const char *error)
 
 bool sb_http_stream_start(sb_http_stream *st, const sb_http_stream_ops *ops,
                           const sb_provider_config *cfg, const char *path, json_t *body,
-                          const char *const *headers,
-                          void (*done)(void *user, const char *error), void *user, char **error)
+                          const char *const *headers, void (*done)(void *user, const char *error),
+                          void *user, char **error)
 {
 	st->ops = ops;
 	st->ref = 1;
@@ -134,4 +136,47 @@ void sb_http_stream_release(sb_http_stream *st)
 	sb_gate_close(&st->gate);
 	sb_fetch_release(st->req); /* waits for a callback in progress elsewhere */
 	stream_unref(st);
+}
+
+/* ---- LLM replies ---- */
+
+bool sb_llm_reply_start(sb_llm_reply *r, const sb_http_stream_ops *ops,
+                        const sb_provider_config *cfg, const char *path, json_t *body,
+                        const char *const *headers, const sb_llm_events *events, void *user,
+                        char **error)
+{
+	r->ev = *events;
+	return sb_http_stream_start(&r->http, ops, cfg, path, body, headers, events->done, user,
+	                            error);
+}
+
+void sb_llm_reply_text(sb_llm_reply *r, json_t *value)
+{
+	const char *s = json_is_string(value) ? json_string_value(value) : NULL;
+	if (!s || !*s)
+		return;
+	r->got_text = true;
+	if (r->ev.text && sb_gate_enter(&r->http.gate)) {
+		r->ev.text(r->http.user, s);
+		sb_gate_leave(&r->http.gate);
+	}
+}
+
+void sb_llm_reply_tool(sb_llm_reply *r, const char *name, json_t *args)
+{
+	if (!json_is_object(args)) {
+		json_decref(args);
+		args = json_object();
+	}
+	r->got_tool = true;
+	if (r->ev.tool && sb_gate_enter(&r->http.gate)) {
+		r->ev.tool(r->http.user, name, args);
+		sb_gate_leave(&r->http.gate);
+	}
+	json_decref(args);
+}
+
+char *sb_llm_reply_empty(const sb_llm_reply *r)
+{
+	return r->got_text || r->got_tool ? NULL : g_strdup("empty reply");
 }

@@ -29,11 +29,8 @@ typedef struct block {
 } block;
 
 struct sb_llm_call {
-	sb_http_stream http; /* first: the request; ended at message_stop */
-	sb_llm_events ev;
-	GPtrArray *blocks; /* block* */
-	bool got_text;
-	bool got_tool;
+	sb_llm_reply reply; /* first: the request; ended at message_stop */
+	GPtrArray *blocks;  /* block* */
 };
 
 static void block_free(gpointer p)
@@ -60,25 +57,13 @@ static block *find_block(sb_llm_call *c, int index)
 	return NULL;
 }
 
-static void text(sb_llm_call *c, json_t *value)
-{
-	const char *s = json_is_string(value) ? json_string_value(value) : NULL;
-	if (!s || !*s)
-		return;
-	c->got_text = true;
-	if (c->ev.text && sb_gate_enter(&c->http.gate)) {
-		c->ev.text(c->http.user, s);
-		sb_gate_leave(&c->http.gate);
-	}
-}
-
 static void block_start(sb_llm_call *c, int index, json_t *cb)
 {
 	const char *type = json_string_value(json_object_get(cb, "type"));
 	if (!type)
 		return;
 	if (strcmp(type, "text") == 0) {
-		text(c, json_object_get(cb, "text"));
+		sb_llm_reply_text(&c->reply, json_object_get(cb, "text"));
 		return;
 	}
 	if (strcmp(type, "tool_use") != 0)
@@ -100,16 +85,7 @@ static void block_stop(sb_llm_call *c, int index)
 		return;
 	json_t *args = b->json->len ? json_loadb(b->json->str, b->json->len, 0, NULL)
 	                            : (b->input ? json_incref(b->input) : NULL);
-	if (!json_is_object(args)) {
-		json_decref(args);
-		args = json_object();
-	}
-	c->got_tool = true;
-	if (c->ev.tool && sb_gate_enter(&c->http.gate)) {
-		c->ev.tool(c->http.user, b->name->str, args);
-		sb_gate_leave(&c->http.gate);
-	}
-	json_decref(args);
+	sb_llm_reply_tool(&c->reply, b->name->str, args);
 	g_ptr_array_remove(c->blocks, b);
 }
 
@@ -135,7 +111,7 @@ static bool on_event(sb_http_stream *st, const char *event, const char *data, si
 		json_t *delta = json_object_get(root, "delta");
 		const char *dt = json_string_value(json_object_get(delta, "type"));
 		if (dt && strcmp(dt, "text_delta") == 0) {
-			text(c, json_object_get(delta, "text"));
+			sb_llm_reply_text(&c->reply, json_object_get(delta, "text"));
 		} else if (dt && strcmp(dt, "input_json_delta") == 0) {
 			block *b = find_block(c, index);
 			const char *piece =
@@ -167,11 +143,9 @@ static bool on_event(sb_http_stream *st, const char *event, const char *data, si
 static char *on_finish(sb_http_stream *st)
 {
 	sb_llm_call *c = (sb_llm_call *)st;
-	if (sb_sse_events(st->sse) == 0 && !c->got_text)
+	if (sb_sse_events(st->sse) == 0 && !c->reply.got_text)
 		return g_strdup("bad reply: not an event stream");
-	if (!c->got_text && !c->got_tool)
-		return g_strdup("empty reply");
-	return NULL;
+	return sb_llm_reply_empty(&c->reply);
 }
 
 static const sb_http_stream_ops stream_ops = {
@@ -245,17 +219,16 @@ static sb_llm_call *anthropic_start(const sb_provider_config *cfg, const sb_llm_
 	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
 	                         "anthropic-version: " API_VERSION, key, NULL};
 	sb_llm_call *c = g_new0(sb_llm_call, 1);
-	c->ev = *events;
 	c->blocks = g_ptr_array_new_with_free_func(block_free);
-	bool ok = sb_http_stream_start(&c->http, &stream_ops, cfg, "messages", build_body(cfg, req),
-	                               headers, events->done, user, error);
+	bool ok = sb_llm_reply_start(&c->reply, &stream_ops, cfg, "messages", build_body(cfg, req),
+	                             headers, events, user, error);
 	g_free(key);
 	return ok ? c : NULL;
 }
 
 static void anthropic_release(sb_llm_call *c)
 {
-	sb_http_stream_release(c ? &c->http : NULL);
+	sb_http_stream_release(c ? &c->reply.http : NULL);
 }
 
 const sb_llm_provider sb_llm_anthropic = {

@@ -27,12 +27,9 @@ typedef struct tool_acc {
 } tool_acc;
 
 struct sb_llm_call {
-	sb_http_stream http; /* first: the request; ended at "data: [DONE]" */
-	sb_llm_events ev;
-	GString *raw;     /* the body while it does not look like SSE */
-	GPtrArray *tools; /* tool_acc* */
-	bool got_text;
-	bool got_tool;
+	sb_llm_reply reply; /* first: the request; ended at "data: [DONE]" */
+	GString *raw;       /* the body while it does not look like SSE */
+	GPtrArray *tools;   /* tool_acc* */
 };
 
 static void tool_acc_free(gpointer p)
@@ -49,11 +46,6 @@ static void call_clear(sb_http_stream *st)
 	sb_llm_call *c = (sb_llm_call *)st;
 	g_string_free(c->raw, TRUE);
 	g_ptr_array_free(c->tools, TRUE);
-}
-
-static void set_error(sb_llm_call *c, char *error)
-{
-	sb_http_stream_fail(&c->http, error);
 }
 
 static tool_acc *tool_for(sb_llm_call *c, int index)
@@ -99,18 +91,6 @@ static void take_tool_calls(sb_llm_call *c, json_t *calls)
 	}
 }
 
-static void deliver_text(sb_llm_call *c, json_t *content)
-{
-	const char *s = json_is_string(content) ? json_string_value(content) : NULL;
-	if (!s || !*s)
-		return;
-	c->got_text = true;
-	if (c->ev.text && sb_gate_enter(&c->http.gate)) {
-		c->ev.text(c->http.user, s);
-		sb_gate_leave(&c->http.gate);
-	}
-}
-
 static bool on_event(sb_http_stream *st, const char *event, const char *data, size_t len)
 {
 	(void)event;
@@ -122,21 +102,23 @@ static bool on_event(sb_http_stream *st, const char *event, const char *data, si
 	json_error_t jerr;
 	json_t *root = json_loadb(data, len, 0, &jerr);
 	if (!json_is_object(root)) {
-		set_error(c, g_strdup_printf("bad JSON in the stream: %s", jerr.text));
+		sb_http_stream_fail(&c->reply.http,
+		                    g_strdup_printf("bad JSON in the stream: %s", jerr.text));
 		json_decref(root);
 		return false;
 	}
 	json_t *err = json_object_get(root, "error");
 	if (err) {
 		const char *m = sb_json_error_message(root);
-		set_error(c, g_strdup_printf("stream error: %s", m ? m : "(no message)"));
+		sb_http_stream_fail(&c->reply.http,
+		                    g_strdup_printf("stream error: %s", m ? m : "(no message)"));
 		json_decref(root);
 		return false;
 	}
 	json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
 	json_t *delta = json_object_get(choice, "delta");
 	if (json_is_object(delta)) {
-		deliver_text(c, json_object_get(delta, "content"));
+		sb_llm_reply_text(&c->reply, json_object_get(delta, "content"));
 		json_t *calls = json_object_get(delta, "tool_calls");
 		if (json_is_array(calls))
 			take_tool_calls(c, calls);
@@ -160,12 +142,14 @@ static void parse_whole(sb_llm_call *c)
 	json_t *msg =
 	        json_object_get(json_array_get(json_object_get(root, "choices"), 0), "message");
 	if (json_is_object(msg)) {
-		deliver_text(c, json_object_get(msg, "content"));
+		sb_llm_reply_text(&c->reply, json_object_get(msg, "content"));
 		json_t *calls = json_object_get(msg, "tool_calls");
 		if (json_is_array(calls))
 			take_tool_calls(c, calls);
 	} else if (c->raw->len > 0) {
-		set_error(c, g_strdup("bad reply: neither an event stream nor a chat completion"));
+		sb_http_stream_fail(
+		        &c->reply.http,
+		        g_strdup("bad reply: neither an event stream nor a chat completion"));
 	}
 	json_decref(root);
 }
@@ -178,19 +162,10 @@ static void deliver_tools(sb_llm_call *c)
 			continue;
 		json_t *args =
 		        t->args->len ? json_loadb(t->args->str, t->args->len, 0, NULL) : NULL;
-		if (!json_is_object(args)) {
-			if (t->args->len)
-				g_debug("llm openai: tool %s: arguments are not a JSON object: %s",
-				        t->name->str, t->args->str);
-			json_decref(args);
-			args = json_object();
-		}
-		c->got_tool = true;
-		if (c->ev.tool && sb_gate_enter(&c->http.gate)) {
-			c->ev.tool(c->http.user, t->name->str, args);
-			sb_gate_leave(&c->http.gate);
-		}
-		json_decref(args);
+		if (t->args->len && !json_is_object(args))
+			g_debug("llm openai: tool %s: arguments are not a JSON object: %s",
+			        t->name->str, t->args->str);
+		sb_llm_reply_tool(&c->reply, t->name->str, args);
 	}
 }
 
@@ -203,9 +178,7 @@ static char *on_finish(sb_http_stream *st)
 	if (st->error)
 		return g_strdup(st->error);
 	deliver_tools(c);
-	if (!c->got_text && !c->got_tool)
-		return g_strdup("empty reply");
-	return NULL;
+	return sb_llm_reply_empty(&c->reply);
 }
 
 static const sb_http_stream_ops stream_ops = {
@@ -260,18 +233,17 @@ static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_req
 	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
 	                         auth, NULL};
 	sb_llm_call *c = g_new0(sb_llm_call, 1);
-	c->ev = *events;
 	c->raw = g_string_new(NULL);
 	c->tools = g_ptr_array_new_with_free_func(tool_acc_free);
-	bool ok = sb_http_stream_start(&c->http, &stream_ops, cfg, "chat/completions",
-	                               build_body(cfg, req), headers, events->done, user, error);
+	bool ok = sb_llm_reply_start(&c->reply, &stream_ops, cfg, "chat/completions",
+	                             build_body(cfg, req), headers, events, user, error);
 	g_free(auth);
 	return ok ? c : NULL;
 }
 
 static void openai_release(sb_llm_call *c)
 {
-	sb_http_stream_release(c ? &c->http : NULL);
+	sb_http_stream_release(c ? &c->reply.http : NULL);
 }
 
 const sb_llm_provider sb_llm_openai = {

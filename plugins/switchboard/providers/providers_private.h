@@ -121,12 +121,33 @@ struct sb_http_stream {
  * cannot be made: st is freed. */
 bool sb_http_stream_start(sb_http_stream *st, const sb_http_stream_ops *ops,
                           const sb_provider_config *cfg, const char *path, json_t *body,
-                          const char *const *headers,
-                          void (*done)(void *user, const char *error), void *user, char **error);
+                          const char *const *headers, void (*done)(void *user, const char *error),
+                          void *user, char **error);
 /* The user's release (the provider's release()). */
 void sb_http_stream_release(sb_http_stream *st);
 /* A problem with the reply; the first one wins (error is taken). */
 void sb_http_stream_fail(sb_http_stream *st, char *error);
+
+/* What the streamed LLMs (llm_openai.c, llm_anthropic.c) deliver, the same
+ * way: text and tool events through the stream's gate, and whether
+ * anything came.  An LLM call starts with one (first member). */
+typedef struct sb_llm_reply {
+	sb_http_stream http; /* first */
+	sb_llm_events ev;
+	bool got_text;
+	bool got_tool;
+} sb_llm_reply;
+
+bool sb_llm_reply_start(sb_llm_reply *r, const sb_http_stream_ops *ops,
+                        const sb_provider_config *cfg, const char *path, json_t *body,
+                        const char *const *headers, const sb_llm_events *events, void *user,
+                        char **error);
+/* A text event when value is a non-empty string. */
+void sb_llm_reply_text(sb_llm_reply *r, json_t *value);
+/* A tool event; args is taken (anything but an object becomes {}). */
+void sb_llm_reply_tool(sb_llm_reply *r, const char *name, json_t *args);
+/* "empty reply" (g_free) when neither text nor a tool came, else NULL. */
+char *sb_llm_reply_empty(const sb_llm_reply *r);
 
 /* ---- tts_http ----
  * The part the HTTP text-to-speech providers share (tts_openai.c,
@@ -137,8 +158,8 @@ void sb_http_stream_fail(sb_http_stream *st, char *error);
  * message. */
 
 sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *path, json_t *body,
-                              const char *const *headers, int in_rate,
-                              const sb_tts_events *events, void *user, char **error);
+                              const char *const *headers, int in_rate, const sb_tts_events *events,
+                              void *user, char **error);
 void sb_tts_http_release(sb_tts_job *job);
 
 /* ---- chain internals ----

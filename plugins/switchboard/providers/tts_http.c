@@ -12,7 +12,7 @@
 #include <speex/speex_resampler.h>
 
 struct sb_tts_job {
-	sb_http_stream http;     /* first: the request */
+	sb_http_stream http; /* first: the request */
 	sb_tts_events ev;
 	SpeexResamplerState *rs; /* NULL when the source is 16 kHz already */
 	int in_rate;
@@ -108,8 +108,8 @@ static const sb_http_stream_ops stream_ops = {
         .body = on_body, .finish = on_finish, .clear = job_clear};
 
 sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *path, json_t *body,
-                              const char *const *headers, int in_rate,
-                              const sb_tts_events *events, void *user, char **error)
+                              const char *const *headers, int in_rate, const sb_tts_events *events,
+                              void *user, char **error)
 {
 	SpeexResamplerState *rs = NULL;
 	if (in_rate != SB_AGENT_RATE) {
@@ -129,8 +129,8 @@ sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *path, j
 	j->ev = *events;
 	j->rs = rs;
 	j->in_rate = in_rate;
-	if (!sb_http_stream_start(&j->http, &stream_ops, cfg, path, body, headers, events->done, user,
-	                          error))
+	if (!sb_http_stream_start(&j->http, &stream_ops, cfg, path, body, headers, events->done,
+	                          user, error))
 		return NULL;
 	return j;
 }
