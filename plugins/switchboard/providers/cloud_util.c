@@ -1,4 +1,7 @@
-/* Helpers shared by the cloud providers and the chains (cloud_util.h). */
+/* Helpers shared by the cloud providers and the chains
+ * (providers_private.h, "cloud_util"): small things that were written once
+ * per provider before — config lookups, URLs, an API's error text, the
+ * agent's tools, the base of a cloud STT stream, WAV and s16 bytes. */
 #include "providers/providers_private.h"
 
 #include <errno.h>
@@ -145,6 +148,49 @@ char *sb_fetch_error_text(long status, const char *body, size_t len)
 	                : g_strdup_printf("HTTP %ld", status);
 	g_free(msg);
 	return out;
+}
+
+/* ---- cloud STT streams ---- */
+
+bool sb_stt_base_init(sb_stt_base *b, const char *who, const sb_provider_config *cfg,
+                      const sb_stt_events *events, void *user, char **error)
+{
+	if (!cfg || !cfg->base_url || !events) {
+		if (error)
+			*error = g_strdup_printf("%s: no base_url", who);
+		return false;
+	}
+	b->ref = 1;
+	sb_gate_init(&b->gate);
+	b->ev = *events;
+	b->user = user;
+	b->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+	g_mutex_init(&b->lock);
+	return true;
+}
+
+void sb_stt_base_clear(sb_stt_base *b)
+{
+	sb_gate_clear(&b->gate);
+	g_free(b->url);
+	g_free(b->auth);
+	g_mutex_clear(&b->lock);
+}
+
+void sb_stt_base_emit(sb_stt_base *b, void (*event)(void *user, const char *text), const char *text)
+{
+	if (event && sb_gate_enter(&b->gate)) {
+		event(b->user, text);
+		sb_gate_leave(&b->gate);
+	}
+}
+
+void sb_stt_base_release(sb_stt_base *b)
+{
+	sb_gate_close(&b->gate);
+	g_mutex_lock(&b->lock);
+	b->released = true;
+	g_mutex_unlock(&b->lock);
 }
 
 /* ---- LLM tools ---- */

@@ -46,6 +46,34 @@ char *sb_fetch_error_text(long status, const char *body, size_t len);
 /* The message of such an error object, or NULL (borrowed from root). */
 const char *sb_json_error_message(json_t *root);
 
+/* ---- cloud STT streams ----
+ * What the two cloud STT streams (stt_openai.c, stt_deepgram.c) share: the
+ * user's events behind a gate, a reference count, where they send and the
+ * credentials, and the released flag their audio() checks.  A stream
+ * starts with one (first member). */
+typedef struct sb_stt_base {
+	gint ref;
+	sb_gate gate; /* every event; closed by release() */
+	sb_stt_events ev;
+	void *user;
+	char *url;      /* set by the provider; freed by clear */
+	char *auth;     /* the credentials, as the provider sends them; freed by clear */
+	int timeout_ms; /* the provider's, default 10 s */
+	GMutex lock;    /* released, and the provider's own queue */
+	bool released;
+} sb_stt_base;
+
+/* Sets b up for open() (ref 1); false with *error ("<who>: no base_url")
+ * when cfg has no base URL or events are missing. */
+bool sb_stt_base_init(sb_stt_base *b, const char *who, const sb_provider_config *cfg,
+                      const sb_stt_events *events, void *user, char **error);
+void sb_stt_base_clear(sb_stt_base *b);
+/* One of b->ev's events (NULL: none) with text, through the gate. */
+void sb_stt_base_emit(sb_stt_base *b, void (*event)(void *user, const char *text),
+                      const char *text);
+/* The user's release: nothing is delivered after it, audio is ignored. */
+void sb_stt_base_release(sb_stt_base *b);
+
 /* ---- LLM tools ---- */
 
 /* The agent's tools, transfer_to_human {reason?: string} and end_call {},
