@@ -1,5 +1,5 @@
 /* The "local" language model: a deterministic dialog engine over the
- * knowledge base (kb.h).  No model, no network: an utterance is normalised,
+ * knowledge base (embedded.h, "kb").  No model, no network: an utterance is normalised,
  * slots (the caller's name, an order number) are taken out, and what is left
  * is matched against intent phrases and FAQ questions by weighted token
  * overlap.  Per-call state lives in the request's memory object, so the

@@ -1,4 +1,7 @@
-/* One libcurl multi worker thread for all outbound HTTP (http_client.h).
+/* One libcurl multi worker thread for all outbound HTTP (net.h, "fetch"):
+ * one thread and one connection cache for every call's providers and
+ * Twilio's REST calls, so TLS handshakes are paid once per host and no
+ * caller's thread ever waits on the network.
  *
  * The worker loop: take new requests from the submit queue, drop the
  * released ones, curl_multi_perform, deliver completions, enforce

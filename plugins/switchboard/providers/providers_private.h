@@ -1,6 +1,6 @@
 /* Inside the providers module (private interface): helpers shared by the
- * cloud providers and the chains, the HTTP text-to-speech base, and the
- * chains' internals. */
+ * cloud providers and the chains, the life of a streamed HTTP request, the
+ * HTTP text-to-speech base, and the chains' internals. */
 #ifndef SB_PROVIDERS_PROVIDERS_PRIVATE_H
 #define SB_PROVIDERS_PROVIDERS_PRIVATE_H
 
@@ -17,9 +17,9 @@
 /* ---- cloud_util ----
  * Small helpers shared by the cloud providers and the chains: config
  * lookups in a provider's extra object, URL building, error text from an
- * API's error body, a WAV header, and an int16 byte-stream assembler.
- * (The event gate behind every provider's "no event after release" is
- * core's sb_gate.) */
+ * API's error body, the base of a cloud STT stream, the agent's tools, a
+ * WAV header, and an int16 byte-stream assembler.  (The event gate behind
+ * every provider's "no event after release" is core's sb_gate.) */
 /* ---- config helpers (cfg->extra holds strings as the config file has them) ---- */
 
 /* extra[key] as an int (a JSON integer or a decimal string), def otherwise. */
