@@ -5,10 +5,11 @@
 SB_KB_SOURCES = \
 	plugins/switchboard/embedded/kb.c \
 	plugins/switchboard/embedded/grammar.c \
-	plugins/switchboard/embedded/embedded.h
+	plugins/switchboard/embedded/embedded.h plugins/switchboard/embedded/embedded_private.h
 SB_LOCAL_SOURCES = \
 	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_summary.c
-SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c
+SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c \
+	plugins/switchboard/embedded/pocketsphinx_models.c
 SB_ESPEAK_SOURCES = plugins/switchboard/embedded/tts_espeak.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \

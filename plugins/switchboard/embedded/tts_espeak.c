@@ -14,7 +14,7 @@
 #include <speex/speex_resampler.h>
 
 #include "core/core.h"
-#include "embedded/embedded.h"
+#include "embedded/embedded_private.h"
 
 struct sb_tts_job {
 	gint refs;    /* the caller's and the queue's */
@@ -250,17 +250,6 @@ const char *sb_espeak_voice_for(const char *language, const char *voice)
 	return language; /* espeak-ng knows most ISO 639-1 codes as voices */
 }
 
-/* Config numbers may be JSON numbers or, from the .jcfg, strings. */
-static int extra_int(json_t *extra, const char *key, int dflt)
-{
-	json_t *v = json_object_get(extra, key);
-	if (json_is_integer(v))
-		return (int)json_integer_value(v);
-	if (json_is_string(v) && *json_string_value(v))
-		return atoi(json_string_value(v));
-	return dflt;
-}
-
 static sb_tts_job *espeak_speak(const sb_provider_config *cfg, const char *text,
                                 const sb_tts_events *events, void *user, char **error)
 {
@@ -275,8 +264,8 @@ static sb_tts_job *espeak_speak(const sb_provider_config *cfg, const char *text,
 	j->user = user;
 	j->text = g_utf8_make_valid(text, -1);
 	j->voice = g_strdup(sb_espeak_voice_for(cfg ? cfg->language : NULL, cfg ? cfg->voice : NULL));
-	j->rate = CLAMP(extra_int(cfg ? cfg->extra : NULL, "rate", 0), 0, espeakRATE_MAXIMUM);
-	j->pitch = CLAMP(extra_int(cfg ? cfg->extra : NULL, "pitch", -1), -1, 100);
+	j->rate = CLAMP(sb_extra_int(cfg ? cfg->extra : NULL, "rate", 0), 0, espeakRATE_MAXIMUM);
+	j->pitch = CLAMP(sb_extra_int(cfg ? cfg->extra : NULL, "pitch", -1), -1, 100);
 	g_mutex_lock(&engine.lock);
 	start_locked();
 	g_async_queue_push(engine.queue, j);
