@@ -482,8 +482,8 @@ static gboolean job_cb(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-/* Before the fall-throughs' timers (first-output timers run at the
- * default priority). */
+/* At high priority: a fall-through goes before the first-output timers
+ * that are due (they run at the default one). */
 static void schedule(ccall *cc, attempt *att, const char *done_msg)
 {
 	job *j = g_new0(job, 1);
