@@ -55,8 +55,8 @@ void sb_fetch_shutdown(void);
 
 /* NULL with *error (g_free) when the request cannot be made (bad URL,
  * client shut down). */
-sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_callbacks *cb, void *user,
-                                char **error);
+sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_callbacks *cb,
+                                  void *user, char **error);
 void sb_fetch_release(sb_fetch_request *req);
 
 /* Requests currently owned by the worker (for tests and /metrics). */

@@ -39,7 +39,8 @@ static bool ws_setup(sb_loop *loop, void *user)
 	(void)loop;
 	(void)user;
 	/* Room for 20+ concurrent calls' handshakes to one host. */
-	w.session = soup_session_new_with_options("max-conns", 512, "max-conns-per-host", 256, NULL);
+	w.session =
+	        soup_session_new_with_options("max-conns", 512, "max-conns-per-host", 256, NULL);
 	w.held = g_hash_table_new_full(g_direct_hash, g_direct_equal, g_object_unref, NULL);
 	return true;
 }
