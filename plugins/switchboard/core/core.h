@@ -149,28 +149,72 @@ static inline void sb_thread_background(void)
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
 }
 
+/* ---- gate ----
+ * An event gate (gate.c): the promise of every provider, chain and engine
+ * that after release() returns no event for that object is delivered.
+ * Every event a module delivers to its user goes through enter/leave.
+ * close() makes later enters fail and waits until a delivery running on
+ * another thread has finished; called from inside a delivery (same
+ * thread) it does not wait.  Deliveries are serialised: one thread at a
+ * time, re-entrant on that thread. */
+typedef struct sb_gate {
+	GMutex lock;
+	GCond cond;
+	GThread *owner;
+	int depth;
+	bool closed;
+} sb_gate;
+
+void sb_gate_init(sb_gate *g);
+void sb_gate_clear(sb_gate *g);
+bool sb_gate_enter(sb_gate *g);
+void sb_gate_leave(sb_gate *g);
+void sb_gate_close(sb_gate *g);
+/* Has close() been called?  For work nobody will hear the result of. */
+bool sb_gate_closed(sb_gate *g);
+
 /* ---- loop ----
  * A thread running a GLib main loop of its own (loop.c): modules hand work
  * to it from threads that must not wait, and run their timers there.
  * Rules: sb_loop_invoke never runs fn in place (the caller may hold
  * locks); once the loop is stopping, it runs destroy(data) at once and
- * returns false.  sb_loop_stop runs what was queued before it, then joins
- * the thread; timers still pending are destroyed with their notifies.  A
- * loop is stopped by whoever started it, once, from another thread. */
+ * returns false.  sb_loop_stop runs what was queued before it, then the
+ * teardown hook, then joins the thread; timers still pending are
+ * destroyed with their notifies.  A loop is stopped by whoever started
+ * it, once, from another thread; a thread that may still post to it
+ * after that holds a reference (sb_loop_ref), and its posts then find a
+ * stopped loop.  The functions take NULL for a loop that never started:
+ * as if stopping. */
 typedef struct sb_loop sb_loop;
 
 /* background: the thread yields to the mixer (sb_thread_background). */
 sb_loop *sb_loop_start(const char *name, bool background);
+/* The same with set-up and tear-down on the loop's own thread (with its
+ * context as the thread default): setup before the loop runs — this
+ * returns only once setup has, and NULL (the thread gone) when setup
+ * returned false; teardown once the loop has stopped.  Either may be
+ * NULL.  setup may publish the loop: work posted to it waits for the
+ * loop to run. */
+sb_loop *sb_loop_start_with(const char *name, bool background,
+                            bool (*setup)(sb_loop *loop, void *user),
+                            void (*teardown)(sb_loop *loop, void *user), void *user);
+/* Stops, joins, and drops the starter's reference. */
 void sb_loop_stop(sb_loop *loop);
+sb_loop *sb_loop_ref(sb_loop *loop);
+void sb_loop_unref(sb_loop *loop);
+/* NULL once stopped. */
 GMainContext *sb_loop_context(sb_loop *loop);
 /* Is the calling thread the loop's? */
 bool sb_loop_is_current(sb_loop *loop);
-/* fn(data) later on the loop's thread, then destroy(data).  loop may be
- * NULL (not started): then as if stopping. */
+/* fn(data) later on the loop's thread, then destroy(data); idle
+ * priority, or the one given. */
 bool sb_loop_invoke(sb_loop *loop, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+bool sb_loop_invoke_full(sb_loop *loop, gint priority, GSourceFunc fn, gpointer data,
+                         GDestroyNotify destroy);
 /* A timer on the loop; the returned source (not referenced) may be passed
- * to g_source_destroy until it fires for the last time.  NULL when the
- * loop is stopping (destroy has run). */
+ * to g_source_destroy until it fires for the last time (the loop's own
+ * thread may reference it at once).  NULL when the loop is stopping
+ * (destroy has run). */
 GSource *sb_loop_timeout(sb_loop *loop, guint ms, GSourceFunc fn, gpointer data,
                          GDestroyNotify destroy);
 

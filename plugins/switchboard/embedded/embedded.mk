@@ -5,16 +5,19 @@
 SB_KB_SOURCES = \
 	plugins/switchboard/embedded/kb.c \
 	plugins/switchboard/embedded/grammar.c \
-	plugins/switchboard/embedded/embedded.h
+	plugins/switchboard/embedded/embedded.h plugins/switchboard/embedded/embedded_private.h
 SB_LOCAL_SOURCES = \
 	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_summary.c
-SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c
+SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c \
+	plugins/switchboard/embedded/pocketsphinx_models.c
 SB_ESPEAK_SOURCES = plugins/switchboard/embedded/tts_espeak.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES)
 
-# The tests find conf/knowledge-base.json through SB_SOURCE_DIR.
+# The tests find conf/knowledge-base.json through SB_SOURCE_DIR; the
+# engines keep their release promise with core's event gate.
+SB_EMBEDDED_CORE_SOURCES = plugins/switchboard/core/gate.c
 SB_EMBEDDED_TEST_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(SPHINX_CFLAGS) $(ESPEAK_CFLAGS) \
 	$(JANSSON_CFLAGS) -DSB_SOURCE_DIR=\"$(abs_top_srcdir)\"
 SB_EMBEDDED_TEST_LIBS = $(SB_TEST_LIBS) $(SPHINX_LIBS) $(ESPEAK_LIBS) $(JANSSON_LIBS)
@@ -23,25 +26,29 @@ check_PROGRAMS += tests/unit/test_kb tests/unit/test_dialog tests/unit/test_embe
 
 # Knowledge base loading and validation; the grammar against the CMU
 # dictionary and in pocketsphinx.
-tests_unit_test_kb_SOURCES = tests/unit/test_kb.c $(SB_KB_SOURCES) $(SB_SPHINX_SOURCES)
+tests_unit_test_kb_SOURCES = tests/unit/test_kb.c $(SB_KB_SOURCES) $(SB_SPHINX_SOURCES) \
+	$(SB_EMBEDDED_CORE_SOURCES)
 tests_unit_test_kb_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_unit_test_kb_LDADD = $(SB_EMBEDDED_TEST_LIBS)
 
 # The dialog engine, its asynchronous provider and the call summary.
-tests_unit_test_dialog_SOURCES = tests/unit/test_dialog.c $(SB_KB_SOURCES) $(SB_LOCAL_SOURCES)
+tests_unit_test_dialog_SOURCES = tests/unit/test_dialog.c $(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) \
+	$(SB_EMBEDDED_CORE_SOURCES)
 tests_unit_test_dialog_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_unit_test_dialog_LDADD = $(SB_EMBEDDED_TEST_LIBS)
 
 # espeak-ng → pocketsphinx → dialog, through the provider interface.
 # "-m slow" adds every phrase of the knowledge base (about 15 s).
 tests_unit_test_embedded_speech_SOURCES = tests/unit/test_embedded_speech.c \
-	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES)
+	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES) \
+	$(SB_EMBEDDED_CORE_SOURCES)
 tests_unit_test_embedded_speech_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_unit_test_embedded_speech_LDADD = $(SB_EMBEDDED_TEST_LIBS)
 
 # Tools the end-to-end tests run (built with `make`, not tests themselves).
 noinst_PROGRAMS += tests/tools/recognise
 tests_tools_recognise_SOURCES = tests/tools/recognise.c \
-	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES)
+	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES) \
+	$(SB_EMBEDDED_CORE_SOURCES)
 tests_tools_recognise_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_tools_recognise_LDADD = $(SB_EMBEDDED_TEST_LIBS)

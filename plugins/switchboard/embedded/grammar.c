@@ -1,7 +1,7 @@
 /* The recogniser's JSGF grammar, generated from the knowledge base.  A
  * domain grammar is what makes pocketsphinx usable here: the general en-us
  * model turns "I need help with my order" into nonsense, the grammar gets it
- * word for word (DESIGN.md section 3). */
+ * word for word. */
 #include <string.h>
 
 #include "embedded/embedded.h"

@@ -1,5 +1,5 @@
 /* Knowledge base: loading, validation, templates and text normalisation
- * (see kb.h for the format).  Pure functions, no threads: the providers call
+ * (embedded.h, "kb", gives the format).  Pure functions, no threads: the providers call
  * them from their own workers. */
 #include "embedded/embedded.h"
 

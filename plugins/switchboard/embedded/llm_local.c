@@ -1,5 +1,5 @@
 /* The "local" language model: a deterministic dialog engine over the
- * knowledge base (kb.h).  No model, no network: an utterance is normalised,
+ * knowledge base (embedded.h, "kb").  No model, no network: an utterance is normalised,
  * slots (the caller's name, an order number) are taken out, and what is left
  * is matched against intent phrases and FAQ questions by weighted token
  * overlap.  Per-call state lives in the request's memory object, so the
@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include "core/core.h"
 #include "embedded/embedded.h"
 
 #define MATCH_THRESHOLD 0.5
@@ -466,11 +467,10 @@ char *sb_local_reply(json_t *kb, json_t *memory, const char *utterance, const ch
 
 struct sb_llm_call {
 	gint refs; /* the caller's and the queued task's */
-	GMutex lock;
-	GCond idle;
-	bool cancelled;
-	bool busy;      /* the worker is computing or inside a callback */
-	GThread *owner; /* the worker running the task, while it runs */
+	/* Entered while the worker touches the caller's objects (memory is
+	 * borrowed) or delivers: release() closes it, so after release()
+	 * nothing runs for this call. */
+	sb_gate gate;
 	sb_llm_events events;
 	void *user;
 	json_t *kb; /* NULL: load kb_path on the worker */
@@ -494,28 +494,8 @@ static void call_unref(sb_llm_call *c)
 	g_free(c->kb_path);
 	g_free(c->utterance);
 	g_free(c->language);
-	g_mutex_clear(&c->lock);
-	g_cond_clear(&c->idle);
+	sb_gate_clear(&c->gate);
 	g_free(c);
-}
-
-/* Enter/leave a section in which the caller's objects are touched; release()
- * waits for it to end, so after release() nothing runs for this call. */
-static bool enter(sb_llm_call *c)
-{
-	g_mutex_lock(&c->lock);
-	bool ok = !c->cancelled;
-	c->busy = ok;
-	g_mutex_unlock(&c->lock);
-	return ok;
-}
-
-static void leave(sb_llm_call *c)
-{
-	g_mutex_lock(&c->lock);
-	c->busy = false;
-	g_cond_broadcast(&c->idle);
-	g_mutex_unlock(&c->lock);
 }
 
 static json_t *cached_kb(const char *path, char **error)
@@ -541,10 +521,10 @@ static void emit_sentences(sb_llm_call *c, const char *reply)
 			continue;
 		const char *stop = *p && p[1] == ' ' ? p + 2 : p + 1;
 		g_autofree char *chunk = g_strndup(start, (gsize)(stop - start));
-		if (!enter(c))
+		if (!sb_gate_enter(&c->gate))
 			return;
 		c->events.text(c->user, chunk);
-		leave(c);
+		sb_gate_leave(&c->gate);
 		start = stop;
 		p = stop - 1;
 		if (!*stop)
@@ -556,7 +536,7 @@ static void emit_tool(sb_llm_call *c, const char *tool)
 {
 	/* Inside enter/leave from here: memory is the caller's again after
 	 * release(). */
-	if (!enter(c))
+	if (!sb_gate_enter(&c->gate))
 		return;
 	json_t *args = json_object();
 	if (strcmp(tool, "transfer_to_human") == 0) {
@@ -569,7 +549,7 @@ static void emit_tool(sb_llm_call *c, const char *tool)
 				json_object_set(args, keys[i], json_object_get(c->memory, keys[i]));
 	}
 	c->events.tool(c->user, tool, args);
-	leave(c);
+	sb_gate_leave(&c->gate);
 	json_decref(args);
 }
 
@@ -577,30 +557,24 @@ static void run_call(gpointer data, gpointer unused)
 {
 	sb_llm_call *c = data;
 	(void)unused;
-	g_mutex_lock(&c->lock);
-	c->owner = g_thread_self();
-	g_mutex_unlock(&c->lock);
 	char *error = NULL, *tool = NULL, *reply = NULL;
 	if (!c->kb)
 		c->kb = cached_kb(c->kb_path, &error);
-	if (c->kb && enter(c)) {
+	if (c->kb && sb_gate_enter(&c->gate)) {
 		reply = sb_local_reply(c->kb, c->memory, c->utterance, c->language, &tool);
-		leave(c);
+		sb_gate_leave(&c->gate);
 	}
 	if (reply)
 		emit_sentences(c, reply);
 	if (tool && c->tools && c->events.tool)
 		emit_tool(c, tool);
-	if (enter(c)) {
+	if (sb_gate_enter(&c->gate)) {
 		c->events.done(c->user, error);
-		leave(c);
+		sb_gate_leave(&c->gate);
 	}
 	g_free(reply);
 	g_free(tool);
 	g_free(error);
-	g_mutex_lock(&c->lock);
-	c->owner = NULL;
-	g_mutex_unlock(&c->lock);
 	call_unref(c);
 }
 
@@ -635,8 +609,7 @@ static sb_llm_call *local_start(const sb_provider_config *cfg, const sb_llm_requ
 	g_mutex_unlock(&pool_lock);
 	sb_llm_call *c = g_new0(sb_llm_call, 1);
 	c->refs = 2;
-	g_mutex_init(&c->lock);
-	g_cond_init(&c->idle);
+	sb_gate_init(&c->gate);
 	c->events = *events;
 	c->user = user;
 	c->kb = json_incref(req->knowledge);
@@ -657,12 +630,8 @@ static void local_release(sb_llm_call *c)
 {
 	if (!c)
 		return;
-	g_mutex_lock(&c->lock);
-	c->cancelled = true;
-	/* From inside one of our own callbacks there is nothing to wait for. */
-	while (c->busy && c->owner != g_thread_self())
-		g_cond_wait(&c->idle, &c->lock);
-	g_mutex_unlock(&c->lock);
+	/* From inside one of our own callbacks it does not wait. */
+	sb_gate_close(&c->gate);
 	call_unref(c);
 }
 

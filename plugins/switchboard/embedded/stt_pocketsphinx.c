@@ -1,18 +1,9 @@
 /* The "pocketsphinx" speech recogniser: CMU PocketSphinx (Debian's
  * 5prealpha), en-us acoustic model, a JSGF grammar generated from the
  * knowledge base (grammar.c), and the general en-us language model as a
- * fallback when the grammar cannot explain what was said.
- *
- * Cost, measured on this machine: a decoder with the full 134k-word
- * dictionary and the en-us LM takes 0.25 s and ~90 MB; a decoder with only
- * the grammar's few hundred words takes 10-20 ms and ~5 MB.  So:
- *  - a model (per set of paths) is loaded once per process: the dictionary
- *    is read once, only to pick the grammar's pronunciations, then freed;
- *  - decoders are pooled and borrowed only while needed, so pools grow to
- *    the number of people speaking at the same moment, not of calls;
- *  - the LM decoder (the fallback) is created on first need, at most
- *    "fallback_decoders" of them (default 1), shared by all streams: it only
- *    re-decodes the utterances the grammar rejected.
+ * fallback when the grammar cannot explain what was said.  This file is the
+ * streams; the models and the decoder pools they borrow from are
+ * pocketsphinx_models.c.
  *
  * Accuracy, measured on espeak-ng's voice saying the 106 phrases of the demo
  * knowledge base: decoding live (frame by frame) is right for 98% once the
@@ -26,410 +17,19 @@
  *
  * Each stream has its own worker thread fed by a queue: audio() and
  * end_of_speech() never block; a ps_decoder_t is never used by two threads. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
 #include <pocketsphinx.h>
-#include <sphinxbase/err.h>
-#include <sphinxbase/jsgf.h>
 
 #include "core/core.h"
-#include "embedded/embedded.h"
+#include "embedded/embedded_private.h"
 
-#define MODEL_DIR "/usr/share/pocketsphinx/model/en-us"
 #define PARTIAL_EVERY (SB_AGENT_RATE * 3 / 10) /* a partial hypothesis per 300 ms */
 #define MAX_UTTERANCE (SB_AGENT_RATE * 15)     /* audio kept for the fallback */
 #define MAX_BACKLOG (SB_AGENT_RATE * 30)       /* queued audio beyond this is dropped */
 #define MIN_FALLBACK (SB_AGENT_RATE * 3 / 10)  /* shorter: not worth a LM pass */
-
-typedef enum {
-	DEC_FINAL, /* grammar, wide beams, whole utterances */
-	DEC_LIVE,  /* grammar, default beams, frame by frame, for partials */
-	DEC_LM,    /* general language model, the fallback */
-	DEC_KINDS
-} dec_kind;
-
-/* A pool of decoders of one kind; max 0 means unbounded. */
-typedef struct pool {
-	GPtrArray *idle;
-	int created;
-	int max;
-	GCond freed;
-} pool;
-
-typedef struct model {
-	char *hmm, *dict, *lm, *kb_path;
-	char *beam, *wbeam; /* for DEC_FINAL */
-	double reject;      /* unexplained speech above which the grammar lost */
-	bool fallback;
-	GMutex lock; /* everything below */
-	bool loaded;
-	char *error;   /* why loading failed */
-	char *jsgf;    /* the grammar, for every grammar decoder */
-	GPtrArray *words; /* "word\tphones", alternates as "word(2)" */
-	pool pools[DEC_KINDS];
-	double load_seconds, decoder_seconds[DEC_KINDS];
-} model;
-
-static GMutex models_lock; /* also serialises ps_init() */
-static GHashTable *models; /* "hmm|dict|lm|kb|fallback|beams" → model* */
-static int live_workers;
-static GCond workers_gone;
-
-/* ---- sphinx logging: errors to GLib, chatter dropped ---- */
-
-static void sphinx_log(void *user, err_lvl_t level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void sphinx_log(void *user, err_lvl_t level, const char *fmt, ...)
-{
-	(void)user;
-	if (level < ERR_ERROR)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_strchomp(msg);
-	/* Expected for speech outside the grammar (the fallback handles it). */
-	if (strstr(msg, "does not match the grammar"))
-		g_debug("pocketsphinx: %s", msg);
-	else
-		g_message("pocketsphinx: %s", msg);
-}
-
-static void quiet_sphinx_once(void)
-{
-	static gsize done;
-	if (g_once_init_enter(&done)) {
-		/* First: with a callback set, the log file can no longer be
-		 * changed, and ps_init() dumps its whole config to it. */
-		err_set_logfp(NULL);
-		err_set_callback(sphinx_log, NULL);
-		g_once_init_leave(&done, 1);
-	}
-}
-
-/* ---- models ---- */
-
-static void model_free(gpointer data)
-{
-	model *m = data;
-	for (int k = 0; k < DEC_KINDS; k++) {
-		g_ptr_array_unref(m->pools[k].idle);
-		g_cond_clear(&m->pools[k].freed);
-	}
-	if (m->words)
-		g_ptr_array_unref(m->words);
-	g_free(m->jsgf);
-	g_free(m->error);
-	g_free(m->hmm);
-	g_free(m->dict);
-	g_free(m->lm);
-	g_free(m->kb_path);
-	g_free(m->beam);
-	g_free(m->wbeam);
-	g_mutex_clear(&m->lock);
-	g_free(m);
-}
-
-static void decoder_free(gpointer ps)
-{
-	ps_free(ps);
-}
-
-static const char *extra_str(json_t *extra, const char *key, const char *dflt)
-{
-	const char *v = json_string_value(json_object_get(extra, key));
-	return v && *v ? v : dflt;
-}
-
-static int extra_int(json_t *extra, const char *key, int dflt)
-{
-	json_t *v = json_object_get(extra, key);
-	if (json_is_integer(v))
-		return (int)json_integer_value(v);
-	return json_is_string(v) && *json_string_value(v) ? atoi(json_string_value(v)) : dflt;
-}
-
-static bool extra_bool(json_t *extra, const char *key, bool dflt)
-{
-	json_t *v = json_object_get(extra, key);
-	if (json_is_boolean(v))
-		return json_is_true(v);
-	const char *s = json_string_value(v);
-	return s ? strcmp(s, "false") != 0 && strcmp(s, "no") != 0 && strcmp(s, "0") != 0 : dflt;
-}
-
-/* The model for these paths, created (not loaded) on first use. */
-static model *model_get(json_t *extra)
-{
-	const char *hmm = extra_str(extra, "hmm", MODEL_DIR "/en-us");
-	const char *dict = extra_str(extra, "dict", MODEL_DIR "/cmudict-en-us.dict");
-	const char *lm = extra_str(extra, "lm", MODEL_DIR "/en-us.lm.bin");
-	const char *kb = extra_str(extra, "kb", sb_kb_default_path());
-	bool fallback = extra_bool(extra, "fallback", true);
-	/* Wider than pocketsphinx's defaults (1e-48, 7e-29): +5% right for
-	 * twice the search; still ~5% of real time. */
-	const char *beam = extra_str(extra, "beam", "1e-80");
-	const char *wbeam = extra_str(extra, "wbeam", "1e-60");
-	json_t *rj = json_object_get(extra, "reject");
-	double reject = json_is_number(rj)   ? json_number_value(rj)
-	                : json_is_string(rj) ? g_ascii_strtod(json_string_value(rj), NULL)
-	                                     : 0.3;
-	g_autofree char *key = g_strdup_printf("%s|%s|%s|%s|%d|%s|%s|%g", hmm, dict, lm, kb,
-	                                       fallback, beam, wbeam, reject);
-	g_mutex_lock(&models_lock);
-	if (!models)
-		models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_free);
-	model *m = g_hash_table_lookup(models, key);
-	if (!m) {
-		m = g_new0(model, 1);
-		m->hmm = g_strdup(hmm);
-		m->dict = g_strdup(dict);
-		m->lm = g_strdup(lm);
-		m->kb_path = g_strdup(kb);
-		m->fallback = fallback;
-		m->beam = g_strdup(beam);
-		m->wbeam = g_strdup(wbeam);
-		m->reject = reject;
-		g_mutex_init(&m->lock);
-		for (int k = 0; k < DEC_KINDS; k++) {
-			m->pools[k].idle = g_ptr_array_new_with_free_func(decoder_free);
-			g_cond_init(&m->pools[k].freed);
-		}
-		m->pools[DEC_LM].max = MAX(1, extra_int(extra, "fallback_decoders", 1));
-		g_hash_table_insert(models, g_steal_pointer(&key), m);
-	}
-	g_mutex_unlock(&models_lock);
-	return m;
-}
-
-/* CMU dictionary: "word PH ON ES", alternates as "word(2) …". */
-static GHashTable *read_dict(const char *path, char **error)
-{
-	g_autofree char *text = NULL;
-	g_autoptr(GError) gerr = NULL;
-	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
-		*error = g_strdup_printf("pocketsphinx: dictionary: %s", gerr->message);
-		return NULL;
-	}
-	GHashTable *d = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	for (char *line = text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		char *sp = strpbrk(line, " \t");
-		if (!sp || line[0] == '#')
-			continue;
-		*sp = 0;
-		g_hash_table_insert(d, g_strdup(line), g_strdup(g_strstrip(sp + 1)));
-	}
-	return d;
-}
-
-typedef struct known_ctx {
-	GHashTable *dict;
-	GHashTable *used;
-} known_ctx;
-
-static bool known(const char *word, void *user)
-{
-	known_ctx *k = user;
-	if (!g_hash_table_contains(k->dict, word))
-		return false;
-	g_hash_table_add(k->used, g_strdup(word));
-	return true;
-}
-
-/* Reads the dictionary and knowledge base, makes the grammar.  m->lock held. */
-static bool model_load_locked(model *m)
-{
-	if (m->loaded)
-		return !m->error;
-	m->loaded = true;
-	gint64 t0 = g_get_monotonic_time();
-	g_autofree char *mdef = g_build_filename(m->hmm, "mdef", NULL);
-	if (!g_file_test(mdef, G_FILE_TEST_IS_REGULAR)) {
-		/* Checked here: pocketsphinx may exit() on a bad model. */
-		m->error = g_strdup_printf("pocketsphinx: no acoustic model in %s", m->hmm);
-		return false;
-	}
-	if (m->fallback && !g_file_test(m->lm, G_FILE_TEST_IS_REGULAR))
-		m->fallback = false; /* grammar only; not an error */
-	char *error = NULL;
-	g_autoptr(json_t) kb = sb_kb_load(m->kb_path, &error);
-	g_autoptr(GHashTable) dict = kb ? read_dict(m->dict, &error) : NULL;
-	if (!dict) {
-		m->error = error;
-		return false;
-	}
-	known_ctx k = {dict, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
-	g_autoptr(GPtrArray) dropped = g_ptr_array_new_with_free_func(g_free);
-	m->jsgf = sb_kb_jsgf_filtered(kb, known, &k, dropped);
-	if (dropped->len) {
-		g_ptr_array_add(dropped, NULL);
-		g_autofree char *list = g_strjoinv(", ", (char **)dropped->pdata);
-		g_message("pocketsphinx: not in the dictionary, left out of the grammar: %s", list);
-	}
-	/* Only the grammar's pronunciations are kept (with alternates). */
-	m->words = g_ptr_array_new_with_free_func(g_free);
-	GHashTableIter it;
-	gpointer w;
-	g_hash_table_iter_init(&it, k.used);
-	while (g_hash_table_iter_next(&it, &w, NULL)) {
-		for (int alt = 1; alt < 10; alt++) {
-			g_autofree char *name = alt == 1 ? g_strdup(w) : g_strdup_printf("%s(%d)", (char *)w, alt);
-			const char *phones = g_hash_table_lookup(dict, name);
-			if (!phones)
-				break;
-			g_ptr_array_add(m->words, g_strdup_printf("%s\t%s", name, phones));
-		}
-	}
-	g_hash_table_destroy(k.used);
-	m->load_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-	return true;
-}
-
-/* ps_set_jsgf_string() of this pocketsphinx never frees the parsed
- * grammar (~70 KB per decoder); this is the same without the leak. */
-int sb_ps_set_jsgf(ps_decoder_t *ps, const char *name, const char *jsgf_text)
-{
-	jsgf_t *jsgf = jsgf_parse_string(jsgf_text, NULL);
-	jsgf_rule_t *rule = jsgf ? jsgf_get_public_rule(jsgf) : NULL;
-	fsg_model_t *fsg = rule ? jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps),
-	                                         cmd_ln_float32_r(ps_get_config(ps), "-lw"))
-	                        : NULL;
-	int rc = fsg ? ps_set_fsg(ps, name, fsg) : -1;
-	if (fsg)
-		fsg_model_free(fsg);
-	if (jsgf)
-		jsgf_grammar_free(jsgf);
-	return rc;
-}
-
-static ps_decoder_t *decoder_new(model *m, dec_kind kind, char **error)
-{
-	gint64 t0 = g_get_monotonic_time();
-	g_mutex_lock(&models_lock);
-	/* Grammar decoders get no -dict: the few words the grammar needs are
-	 * added one by one (10 ms and 5 MB instead of 0.1 s and 25 MB). */
-	cmd_ln_t *config =
-	        kind == DEC_LM
-	                ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, "-dict", m->dict, "-lm",
-	                              m->lm, NULL)
-	        : kind == DEC_FINAL
-	                ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, "-beam", m->beam,
-	                              "-pbeam", m->beam, "-wbeam", m->wbeam, "-remove_silence",
-	                              "no", NULL)
-	                : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, NULL);
-	ps_decoder_t *ps = config ? ps_init(config) : NULL;
-	cmd_ln_free_r(config);
-	g_mutex_unlock(&models_lock);
-	if (!ps) {
-		*error = g_strdup_printf("pocketsphinx: cannot load %s",
-		                         kind == DEC_LM ? m->lm : m->hmm);
-		return NULL;
-	}
-	if (kind != DEC_LM) {
-		for (guint i = 0; i < m->words->len; i++) {
-			g_auto(GStrv) wp = g_strsplit(m->words->pdata[i], "\t", 2);
-			ps_add_word(ps, wp[0], wp[1], i + 1 == m->words->len);
-		}
-		if (sb_ps_set_jsgf(ps, "kb", m->jsgf) < 0 || ps_set_search(ps, "kb") < 0) {
-			*error = g_strdup("pocketsphinx: the knowledge-base grammar does not load");
-			ps_free(ps);
-			return NULL;
-		}
-	}
-	g_mutex_lock(&m->lock);
-	m->decoder_seconds[kind] = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-	g_mutex_unlock(&m->lock);
-	return ps;
-}
-
-/* Borrows a decoder: an idle one, a new one, or (bounded pools) waits. */
-static ps_decoder_t *acquire(model *m, dec_kind kind, char **error)
-{
-	pool *p = &m->pools[kind];
-	g_mutex_lock(&m->lock);
-	if (!model_load_locked(m)) {
-		*error = g_strdup(m->error);
-		g_mutex_unlock(&m->lock);
-		return NULL;
-	}
-	while (!p->idle->len && p->max && p->created >= p->max)
-		g_cond_wait(&p->freed, &m->lock);
-	ps_decoder_t *ps = p->idle->len ? g_ptr_array_steal_index_fast(p->idle, p->idle->len - 1) : NULL;
-	if (!ps)
-		p->created++;
-	g_mutex_unlock(&m->lock);
-	if (ps)
-		return ps;
-	/* Created outside m->lock: other streams keep using the pool. */
-	ps = decoder_new(m, kind, error);
-	if (!ps) {
-		g_mutex_lock(&m->lock);
-		p->created--;
-		g_cond_signal(&p->freed);
-		g_mutex_unlock(&m->lock);
-	}
-	return ps;
-}
-
-static void give_back(model *m, dec_kind kind, ps_decoder_t *ps)
-{
-	pool *p = &m->pools[kind];
-	g_mutex_lock(&m->lock);
-	g_ptr_array_add(p->idle, ps);
-	g_cond_signal(&p->freed);
-	g_mutex_unlock(&m->lock);
-}
-
-bool sb_pocketsphinx_preload(json_t *extra, int decoders, bool with_lm, char **error_out)
-{
-	g_autofree char *local_error = NULL;
-	char **error = error_out ? error_out : &local_error;
-	quiet_sphinx_once();
-	model *m = model_get(extra);
-	g_autoptr(GPtrArray) got = g_ptr_array_new();
-	bool ok = true;
-	/* Both grammar kinds: a final pass and a live decoder per speaker. */
-	for (int i = 0; ok && i < 2 * MAX(1, decoders); i++) {
-		ps_decoder_t *ps = acquire(m, i % 2 ? DEC_LIVE : DEC_FINAL, error);
-		ok = ps != NULL;
-		if (ok)
-			g_ptr_array_add(got, ps);
-	}
-	for (guint i = 0; i < got->len; i++)
-		give_back(m, i % 2 ? DEC_LIVE : DEC_FINAL, got->pdata[i]);
-	if (ok && with_lm && m->fallback) {
-		ps_decoder_t *ps = acquire(m, DEC_LM, error);
-		ok = ps != NULL;
-		if (ok)
-			give_back(m, DEC_LM, ps);
-	}
-	g_mutex_lock(&m->lock);
-	if (ok)
-		g_message("pocketsphinx: ready: dictionary and grammar %.3f s; one decoder: "
-		          "final %.3f s, live %.3f s, language model %.3f s",
-		          m->load_seconds, m->decoder_seconds[DEC_FINAL],
-		          m->decoder_seconds[DEC_LIVE], m->decoder_seconds[DEC_LM]);
-	g_mutex_unlock(&m->lock);
-	return ok;
-}
-
-void sb_pocketsphinx_shutdown(void)
-{
-	g_mutex_lock(&models_lock);
-	while (live_workers > 0) /* released streams finish their last message */
-		g_cond_wait(&workers_gone, &models_lock);
-	GHashTable *all = models;
-	models = NULL;
-	g_mutex_unlock(&models_lock);
-	if (all)
-		g_hash_table_destroy(all);
-}
 
 /* ---- streams ---- */
 
@@ -442,14 +42,11 @@ typedef struct msg {
 } msg;
 
 struct sb_stt_stream {
-	gint refs; /* the caller's and the worker's */
-	GMutex lock;
-	GCond idle;
-	bool cancelled;
-	bool busy; /* the worker is inside a callback */
+	gint refs;    /* the caller's and the worker's */
+	sb_gate gate; /* every event; closed by release() */
 	sb_stt_events events;
 	void *user;
-	model *m;
+	sb_ps_model *m;
 	bool partials;
 	GAsyncQueue *queue;
 	gint backlog; /* queued samples */
@@ -462,8 +59,6 @@ struct sb_stt_stream {
 	bool failed; /* said once; the stream is then silent */
 };
 
-static _Thread_local sb_stt_stream *current_worker;
-
 static void stream_unref(sb_stt_stream *s)
 {
 	if (!g_atomic_int_dec_and_test(&s->refs))
@@ -474,33 +69,15 @@ static void stream_unref(sb_stt_stream *s)
 	g_async_queue_unref(s->queue);
 	g_array_unref(s->audio);
 	g_free(s->last_partial);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->idle);
+	sb_gate_clear(&s->gate);
 	g_free(s);
-}
-
-static bool enter(sb_stt_stream *s)
-{
-	g_mutex_lock(&s->lock);
-	bool ok = !s->cancelled;
-	s->busy = ok;
-	g_mutex_unlock(&s->lock);
-	return ok;
-}
-
-static void leave(sb_stt_stream *s)
-{
-	g_mutex_lock(&s->lock);
-	s->busy = false;
-	g_cond_broadcast(&s->idle);
-	g_mutex_unlock(&s->lock);
 }
 
 static void emit(sb_stt_stream *s, void (*cb)(void *, const char *), const char *text)
 {
-	if (cb && enter(s)) {
+	if (cb && sb_gate_enter(&s->gate)) {
 		cb(s->user, text);
-		leave(s);
+		sb_gate_leave(&s->gate);
 	}
 }
 
@@ -583,24 +160,13 @@ static char *decode_whole(ps_decoder_t *ps, GArray *audio, double reject)
  * general language model has a go. */
 static char *fallback_decode(sb_stt_stream *s)
 {
-	model *m = s->m;
-	g_mutex_lock(&m->lock);
-	bool enabled = m->fallback;
-	g_mutex_unlock(&m->lock);
-	if (!enabled || s->audio->len < MIN_FALLBACK)
+	if (s->audio->len < MIN_FALLBACK)
 		return NULL;
-	char *error = NULL;
-	ps_decoder_t *lm = acquire(m, DEC_LM, &error);
-	if (!lm) {
-		g_message("%s; no fallback from now on", error);
-		g_free(error);
-		g_mutex_lock(&m->lock);
-		m->fallback = false;
-		g_mutex_unlock(&m->lock);
+	ps_decoder_t *lm = sb_ps_fallback_acquire(s->m);
+	if (!lm)
 		return NULL;
-	}
 	char *text = decode_whole(lm, s->audio, 0.0);
-	give_back(m, DEC_LM, lm);
+	sb_ps_give_back(s->m, DEC_LM, lm);
 	return text;
 }
 
@@ -611,7 +177,7 @@ static void end_live(sb_stt_stream *s)
 	ps_end_utt(s->live);
 	/* Back to the pool between utterances: decoders follow the people
 	 * speaking, not the calls. */
-	give_back(s->m, DEC_LIVE, s->live);
+	sb_ps_give_back(s->m, DEC_LIVE, s->live);
 	s->live = NULL;
 }
 
@@ -635,13 +201,13 @@ static void on_audio(sb_stt_stream *s, msg *mg)
 		return;
 	if (!s->live) {
 		char *error = NULL;
-		s->live = acquire(s->m, DEC_LIVE, &error);
+		s->live = sb_ps_acquire(s->m, DEC_LIVE, &error);
 		if (!s->live) {
 			fail(s, error);
 			return;
 		}
 		if (ps_start_utt(s->live) < 0) {
-			give_back(s->m, DEC_LIVE, s->live);
+			sb_ps_give_back(s->m, DEC_LIVE, s->live);
 			s->live = NULL;
 			return;
 		}
@@ -674,13 +240,13 @@ static void on_end(sb_stt_stream *s)
 	g_autofree char *text = NULL;
 	if (s->audio->len) {
 		char *error = NULL;
-		ps_decoder_t *ps = acquire(s->m, DEC_FINAL, &error);
+		ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
 		if (!ps) {
 			fail(s, error);
 			return;
 		}
-		text = decode_whole(ps, s->audio, s->m->reject);
-		give_back(s->m, DEC_FINAL, ps);
+		text = decode_whole(ps, s->audio, sb_ps_model_reject(s->m));
+		sb_ps_give_back(s->m, DEC_FINAL, ps);
 		if (!text)
 			text = fallback_decode(s);
 		g_array_set_size(s->audio, 0);
@@ -691,16 +257,14 @@ static void on_end(sb_stt_stream *s)
 static gpointer stream_worker(gpointer data)
 {
 	sb_stt_stream *s = data;
-	current_worker = s;
 	sb_thread_background();
 	for (;;) {
 		msg *mg = g_async_queue_pop(s->queue);
 		msg_kind kind = mg->kind;
 		if (kind == MSG_AUDIO)
 			g_atomic_int_add(&s->backlog, -(gint)mg->samples);
-		g_mutex_lock(&s->lock);
-		bool cancelled = s->cancelled;
-		g_mutex_unlock(&s->lock);
+		/* A released stream decodes nothing more. */
+		bool cancelled = sb_gate_closed(&s->gate);
 		if (!cancelled && kind == MSG_AUDIO)
 			on_audio(s, mg);
 		else if (!cancelled && kind == MSG_END)
@@ -710,12 +274,8 @@ static gpointer stream_worker(gpointer data)
 			break;
 	}
 	end_live(s);
-	current_worker = NULL;
 	stream_unref(s);
-	g_mutex_lock(&models_lock);
-	live_workers--;
-	g_cond_broadcast(&workers_gone);
-	g_mutex_unlock(&models_lock);
+	sb_ps_worker_done();
 	return NULL;
 }
 
@@ -742,24 +302,21 @@ static sb_stt_stream *ps_open(const sb_provider_config *cfg, const sb_stt_events
 		                         lang);
 		return NULL;
 	}
-	quiet_sphinx_once();
+	sb_ps_quiet();
 	sb_stt_stream *s = g_new0(sb_stt_stream, 1);
 	s->refs = 2;
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->idle);
+	sb_gate_init(&s->gate);
 	s->events = *events;
 	s->user = user;
 	/* Loading happens on the worker: open() returns at once. */
-	s->m = model_get(cfg ? cfg->extra : NULL);
-	s->partials = events->partial && extra_bool(cfg ? cfg->extra : NULL, "partials", true);
+	s->m = sb_ps_model_get(cfg ? cfg->extra : NULL);
+	s->partials = events->partial && sb_extra_bool(cfg ? cfg->extra : NULL, "partials", true);
 	s->queue = g_async_queue_new();
 	s->audio = g_array_new(FALSE, FALSE, sizeof(int16_t));
 	s->dither = 2463534242u;
-	g_mutex_lock(&models_lock);
-	live_workers++;
-	g_mutex_unlock(&models_lock);
+	sb_ps_worker_started();
 	/* Detached: release() need not wait for a decode to finish, and
-	 * sb_pocketsphinx_shutdown() waits for live_workers to reach zero. */
+	 * sb_pocketsphinx_shutdown() waits for the workers to end. */
 	g_thread_unref(g_thread_new("sb-sphinx", stream_worker, s));
 	return s;
 }
@@ -785,11 +342,8 @@ static void ps_release(sb_stt_stream *s)
 {
 	if (!s)
 		return;
-	g_mutex_lock(&s->lock);
-	s->cancelled = true;
-	while (s->busy && current_worker != s)
-		g_cond_wait(&s->idle, &s->lock);
-	g_mutex_unlock(&s->lock);
+	/* From inside one of its events (the worker) it does not wait. */
+	sb_gate_close(&s->gate);
 	push(s, MSG_QUIT, NULL, 0);
 	stream_unref(s);
 }

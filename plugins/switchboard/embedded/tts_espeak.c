@@ -14,14 +14,11 @@
 #include <speex/speex_resampler.h>
 
 #include "core/core.h"
-#include "embedded/embedded.h"
+#include "embedded/embedded_private.h"
 
 struct sb_tts_job {
-	gint refs; /* the caller's and the queue's */
-	GMutex lock;
-	GCond idle;
-	bool cancelled;
-	bool busy; /* the synthesis thread is inside a callback of this job */
+	gint refs;    /* the caller's and the queue's */
+	sb_gate gate; /* every event; closed by release() */
 	sb_tts_events events;
 	void *user;
 	char *text;
@@ -43,7 +40,6 @@ static struct {
 
 /* Queued to stop the thread. */
 static struct sb_tts_job quit_job;
-static _Thread_local bool on_synth_thread;
 
 static void job_unref(sb_tts_job *j)
 {
@@ -53,42 +49,21 @@ static void job_unref(sb_tts_job *j)
 		speex_resampler_destroy(j->resampler);
 	g_free(j->text);
 	g_free(j->voice);
-	g_mutex_clear(&j->lock);
-	g_cond_clear(&j->idle);
+	sb_gate_clear(&j->gate);
 	g_free(j);
 }
 
-/* Same pattern as the other providers: no callback after release(). */
-static bool enter(sb_tts_job *j)
-{
-	g_mutex_lock(&j->lock);
-	bool ok = !j->cancelled;
-	j->busy = ok;
-	g_mutex_unlock(&j->lock);
-	return ok;
-}
-
-static void leave(sb_tts_job *j)
-{
-	g_mutex_lock(&j->lock);
-	j->busy = false;
-	g_cond_broadcast(&j->idle);
-	g_mutex_unlock(&j->lock);
-}
-
+/* A released job is not spoken any further. */
 static bool cancelled(sb_tts_job *j)
 {
-	g_mutex_lock(&j->lock);
-	bool c = j->cancelled;
-	g_mutex_unlock(&j->lock);
-	return c;
+	return sb_gate_closed(&j->gate);
 }
 
 static void finish(sb_tts_job *j, const char *error)
 {
-	if (enter(j)) {
+	if (sb_gate_enter(&j->gate)) {
 		j->events.done(j->user, error);
-		leave(j);
+		sb_gate_leave(&j->gate);
 	}
 }
 
@@ -112,9 +87,9 @@ static void deliver(sb_tts_job *j, const short *in, int samples)
 		int16_t out[2048];
 		spx_uint32_t in_len = (spx_uint32_t)samples, out_len = G_N_ELEMENTS(out);
 		speex_resampler_process_int(j->resampler, 0, in, &in_len, out, &out_len);
-		if (out_len && enter(j)) {
+		if (out_len && sb_gate_enter(&j->gate)) {
 			j->events.audio(j->user, out, out_len);
-			leave(j);
+			sb_gate_leave(&j->gate);
 		}
 		if (in_len == 0 && out_len == 0)
 			break;
@@ -179,7 +154,6 @@ static gpointer synth_thread(gpointer data)
 {
 	/* Its own reference: shutdown clears engine.queue before joining. */
 	GAsyncQueue *queue = data;
-	on_synth_thread = true;
 	sb_thread_background();
 	/* 60 ms blocks: small enough that the first audio leaves quickly. */
 	int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 60, NULL, espeakINITIALIZE_DONT_EXIT);
@@ -276,17 +250,6 @@ const char *sb_espeak_voice_for(const char *language, const char *voice)
 	return language; /* espeak-ng knows most ISO 639-1 codes as voices */
 }
 
-/* Config numbers may be JSON numbers or, from the .jcfg, strings. */
-static int extra_int(json_t *extra, const char *key, int dflt)
-{
-	json_t *v = json_object_get(extra, key);
-	if (json_is_integer(v))
-		return (int)json_integer_value(v);
-	if (json_is_string(v) && *json_string_value(v))
-		return atoi(json_string_value(v));
-	return dflt;
-}
-
 static sb_tts_job *espeak_speak(const sb_provider_config *cfg, const char *text,
                                 const sb_tts_events *events, void *user, char **error)
 {
@@ -296,14 +259,13 @@ static sb_tts_job *espeak_speak(const sb_provider_config *cfg, const char *text,
 	}
 	sb_tts_job *j = g_new0(sb_tts_job, 1);
 	j->refs = 2;
-	g_mutex_init(&j->lock);
-	g_cond_init(&j->idle);
+	sb_gate_init(&j->gate);
 	j->events = *events;
 	j->user = user;
 	j->text = g_utf8_make_valid(text, -1);
 	j->voice = g_strdup(sb_espeak_voice_for(cfg ? cfg->language : NULL, cfg ? cfg->voice : NULL));
-	j->rate = CLAMP(extra_int(cfg ? cfg->extra : NULL, "rate", 0), 0, espeakRATE_MAXIMUM);
-	j->pitch = CLAMP(extra_int(cfg ? cfg->extra : NULL, "pitch", -1), -1, 100);
+	j->rate = CLAMP(sb_extra_int(cfg ? cfg->extra : NULL, "rate", 0), 0, espeakRATE_MAXIMUM);
+	j->pitch = CLAMP(sb_extra_int(cfg ? cfg->extra : NULL, "pitch", -1), -1, 100);
 	g_mutex_lock(&engine.lock);
 	start_locked();
 	g_async_queue_push(engine.queue, j);
@@ -315,13 +277,9 @@ static void espeak_release(sb_tts_job *j)
 {
 	if (!j)
 		return;
-	g_mutex_lock(&j->lock);
-	j->cancelled = true;
-	/* Inside our own callback (the synthesis thread) there is nothing to
-	 * wait for; the callback returns 1 next time and espeak stops. */
-	while (j->busy && !on_synth_thread)
-		g_cond_wait(&j->idle, &j->lock);
-	g_mutex_unlock(&j->lock);
+	/* From inside our own callback (the synthesis thread) it does not
+	 * wait; the callback returns 1 next time and espeak stops. */
+	sb_gate_close(&j->gate);
 	job_unref(j);
 }
 

@@ -1,4 +1,7 @@
-/* One libcurl multi worker thread for all outbound HTTP (http_client.h).
+/* One libcurl multi worker thread for all outbound HTTP (net.h, "fetch"):
+ * one thread and one connection cache for every call's providers and
+ * Twilio's REST calls, so TLS handshakes are paid once per host and no
+ * caller's thread ever waits on the network.
  *
  * The worker loop: take new requests from the submit queue, drop the
  * released ones, curl_multi_perform, deliver completions, enforce
@@ -10,6 +13,8 @@
 
 #include <curl/curl.h>
 #include <glib.h>
+
+#include "core/core.h"
 
 struct sb_fetch_request {
 	gint ref; /* the user's and, while it runs, the worker's */
@@ -23,19 +28,19 @@ struct sb_fetch_request {
 	gint64 first_byte_deadline; /* monotonic µs, 0: none */
 	bool got_body;              /* worker only */
 	bool in_multi;              /* worker only */
-	bool cancelled;             /* under g.lock */
-	bool worker_done;           /* under g.lock: the worker let go */
+	/* Every callback goes through it; release() closes it, which also
+	 * tells the worker to drop the request. */
+	sb_gate gate;
+	bool worker_done; /* under g.lock: the worker let go */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
 static struct {
 	GMutex lock;
-	GCond cond;
 	GThread *thread;
 	CURLM *multi;
-	GQueue submitted;         /* under lock */
-	GPtrArray *active;        /* worker only */
-	sb_fetch_request *current; /* in a callback now; under lock */
+	GQueue submitted;  /* under lock */
+	GPtrArray *active; /* worker only */
 	bool stopping;
 	bool closed;    /* shut down: no new requests */
 	unsigned count; /* requests owned by the worker; under lock */
@@ -49,27 +54,13 @@ static void req_unref(sb_fetch_request *r)
 		curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	g_free(r->body);
+	sb_gate_clear(&r->gate);
 	g_free(r);
 }
 
-/* Callbacks run only while the request is not cancelled; release() on
- * another thread waits while one runs. */
-static bool enter_cb(sb_fetch_request *r)
+static bool cancelled(sb_fetch_request *r)
 {
-	g_mutex_lock(&g.lock);
-	bool ok = !r->cancelled;
-	if (ok)
-		g.current = r;
-	g_mutex_unlock(&g.lock);
-	return ok;
-}
-
-static void leave_cb(void)
-{
-	g_mutex_lock(&g.lock);
-	g.current = NULL;
-	g_cond_broadcast(&g.cond);
-	g_mutex_unlock(&g.lock);
+	return sb_gate_closed(&r->gate);
 }
 
 static size_t on_write(char *data, size_t size, size_t n, void *ud)
@@ -81,10 +72,10 @@ static size_t on_write(char *data, size_t size, size_t n, void *ud)
 		return len;
 	long status = 0;
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (!enter_cb(r))
+	if (!sb_gate_enter(&r->gate))
 		return 0; /* released: abort the transfer */
 	bool more = r->cb.body(r->user, status, data, len);
-	leave_cb();
+	sb_gate_leave(&r->gate);
 	return more ? len : 0;
 }
 
@@ -96,9 +87,9 @@ static void finish(sb_fetch_request *r, long status, const char *error)
 		curl_multi_remove_handle(g.multi, r->easy);
 		r->in_multi = false;
 	}
-	if (r->cb.done && enter_cb(r)) {
+	if (r->cb.done && sb_gate_enter(&r->gate)) {
 		r->cb.done(r->user, status, error);
-		leave_cb();
+		sb_gate_leave(&r->gate);
 	}
 	g_mutex_lock(&g.lock);
 	r->worker_done = true;
@@ -133,11 +124,10 @@ static void take_submitted(void)
 	for (;;) {
 		g_mutex_lock(&g.lock);
 		sb_fetch_request *r = g_queue_pop_head(&g.submitted);
-		bool cancelled = r && r->cancelled;
 		g_mutex_unlock(&g.lock);
 		if (!r)
 			return;
-		if (cancelled) {
+		if (cancelled(r)) {
 			finish(r, 0, "cancelled");
 			continue;
 		}
@@ -157,10 +147,7 @@ static void drop_cancelled(void)
 {
 	for (guint i = 0; i < g.active->len;) {
 		sb_fetch_request *r = g.active->pdata[i];
-		g_mutex_lock(&g.lock);
-		bool cancelled = r->cancelled;
-		g_mutex_unlock(&g.lock);
-		if (cancelled) {
+		if (cancelled(r)) {
 			g_ptr_array_remove_index_fast(g.active, i);
 			finish(r, 0, "cancelled");
 		} else {
@@ -313,8 +300,8 @@ static bool valid_url(const char *url)
 	return ok;
 }
 
-sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_callbacks *cb, void *user,
-                                char **error)
+sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_callbacks *cb,
+                                  void *user, char **error)
 {
 	if (!opt || !valid_url(opt->url)) {
 		if (error)
@@ -324,11 +311,13 @@ sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_ca
 	}
 	sb_fetch_request *r = g_new0(sb_fetch_request, 1);
 	r->ref = 2; /* the caller's and the worker's */
+	sb_gate_init(&r->gate);
 	r->cb = *cb;
 	r->user = user;
 	r->first_byte_ms = opt->first_byte_timeout_ms;
 	r->easy = curl_easy_init();
 	if (!r->easy) {
+		sb_gate_clear(&r->gate);
 		g_free(r);
 		if (error)
 			*error = g_strdup("curl_easy_init failed");
@@ -387,12 +376,10 @@ void sb_fetch_release(sb_fetch_request *r)
 {
 	if (!r)
 		return;
+	/* Waits for a callback in progress on the worker, unless this is
+	 * called from inside it. */
+	sb_gate_close(&r->gate);
 	g_mutex_lock(&g.lock);
-	r->cancelled = true;
-	if (g.thread && g_thread_self() != g.thread) {
-		while (g.current == r)
-			g_cond_wait(&g.cond, &g.lock);
-	}
 	if (!r->worker_done && g.multi)
 		curl_multi_wakeup(g.multi);
 	g_mutex_unlock(&g.lock);

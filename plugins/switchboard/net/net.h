@@ -11,8 +11,8 @@
 #include <libsoup/soup.h>
 
 /* ---- fetch ----
- * All outbound HTTP of the plugin (providers now, Twilio REST later) on ONE
- * libcurl multi worker thread.  submit() queues a request and returns at
+ * All outbound HTTP of the plugin (the cloud providers, Twilio's REST API)
+ * on ONE libcurl multi worker thread.  submit() queues a request and returns at
  * once; body chunks and the completion come back as callbacks on the
  * worker thread, in order.  Connections are reused across requests (TLS
  * handshakes are paid once per host).
@@ -55,18 +55,18 @@ void sb_fetch_shutdown(void);
 
 /* NULL with *error (g_free) when the request cannot be made (bad URL,
  * client shut down). */
-sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_callbacks *cb, void *user,
-                                char **error);
+sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_callbacks *cb,
+                                  void *user, char **error);
 void sb_fetch_release(sb_fetch_request *req);
 
 /* Requests currently owned by the worker (for tests and /metrics). */
 unsigned sb_fetch_active(void);
 
 /* ---- ws_client ----
- * The WebSocket client thread shared by every streaming provider
- * (Deepgram today): one thread running its own GMainContext with one
- * libsoup-3.0 SoupSession.  All libsoup objects are used on that thread
- * only; other threads hand work over with sb_ws_run().
+ * The WebSocket client thread shared by every streaming provider (the
+ * Deepgram STT): one core loop thread (sb_loop) with one libsoup-3.0
+ * SoupSession.  All libsoup objects are used on that thread only; other
+ * threads hand work over with sb_ws_run().
  *
  * The thread starts on first use; sb_ws_shutdown() closes the
  * connections still open (up to half a second for their close frames),
@@ -77,9 +77,9 @@ unsigned sb_fetch_active(void);
  * runs at once and false is returned. */
 bool sb_ws_run(GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
-/* A source on the WS thread's context: sb_ws_timeout(ms, fn, data,
- * destroy) — WS thread only; returns the source (unref'd already, use
- * g_source_destroy to stop it). */
+/* A timer on the WS thread: sb_ws_timeout(ms, fn, data, destroy) — WS
+ * thread only; returns the source (unref'd already, use g_source_destroy
+ * to stop it), or NULL once shutting down (destroy has run). */
 GSource *sb_ws_timeout(guint ms, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
 /* WS thread only. */

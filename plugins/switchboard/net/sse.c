@@ -1,4 +1,9 @@
-/* Incremental Server-Sent Events parser (sse.h). */
+/* Incremental Server-Sent Events parser (net.h, "sse"): a state machine
+ * fed the body in chunks as they come off the socket, split anywhere — in
+ * a line, between CR and LF, in a UTF-8 BOM — so that the streamed LLMs
+ * can act on each event at once instead of waiting for the whole reply.
+ * Lines and events are bounded: a hostile stream stops the parser with an
+ * error rather than growing without limit. */
 #include "net/net.h"
 
 #include <string.h>

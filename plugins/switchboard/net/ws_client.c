@@ -1,16 +1,20 @@
-/* The WebSocket client thread (ws_client.h). */
+/* The WebSocket client thread (net.h): one core loop thread (sb_loop) that
+ * owns a libsoup SoupSession.  libsoup objects belong to the thread whose
+ * context was the default when they were made, so the session is made by
+ * the loop's set-up hook on that thread, and every use of it is work handed
+ * over with sb_ws_run().  Connections still open at shutdown are closed by
+ * the tear-down hook, which gives the peers half a second to answer the
+ * close frames before the session goes. */
 #include "net/net.h"
 
+#include "core/core.h"
+
 static struct {
-	GMutex lock;
-	GCond cond;
-	GThread *thread;
-	GMainContext *ctx;
-	GMainLoop *loop;
+	GMutex lock;   /* loop and closed */
+	sb_loop *loop; /* NULL before the start and from the shutdown on */
+	bool closed;
 	SoupSession *session; /* WS thread only */
 	GHashTable *held;     /* WS thread only: GObject* -> ref */
-	bool ready;
-	bool closed;
 } w;
 
 static void close_held(void)
@@ -30,84 +34,71 @@ static void close_held(void)
 	}
 }
 
-static gpointer ws_thread(gpointer data)
+static bool ws_setup(sb_loop *loop, void *user)
 {
-	(void)data;
-	g_main_context_push_thread_default(w.ctx);
+	(void)loop;
+	(void)user;
 	/* Room for 20+ concurrent calls' handshakes to one host. */
-	w.session = soup_session_new_with_options("max-conns", 512, "max-conns-per-host", 256, NULL);
+	w.session =
+	        soup_session_new_with_options("max-conns", 512, "max-conns-per-host", 256, NULL);
 	w.held = g_hash_table_new_full(g_direct_hash, g_direct_equal, g_object_unref, NULL);
-	g_mutex_lock(&w.lock);
-	w.ready = true;
-	g_cond_broadcast(&w.cond);
-	g_mutex_unlock(&w.lock);
+	return true;
+}
 
-	g_main_loop_run(w.loop);
-
+static void ws_teardown(sb_loop *loop, void *user)
+{
+	(void)user;
+	GMainContext *ctx = sb_loop_context(loop);
 	/* Close what is still open and give the peers a moment to answer. */
 	close_held();
 	gint64 deadline = g_get_monotonic_time() + 500 * 1000;
 	while (g_hash_table_size(w.held) > 0 && g_get_monotonic_time() < deadline)
-		if (!g_main_context_iteration(w.ctx, FALSE))
+		if (!g_main_context_iteration(ctx, FALSE))
 			g_usleep(5000);
 	g_hash_table_destroy(w.held);
 	w.held = NULL;
 	g_object_unref(w.session);
 	w.session = NULL;
-	while (g_main_context_iteration(w.ctx, FALSE))
+	while (g_main_context_iteration(ctx, FALSE))
 		;
-	g_main_context_pop_thread_default(w.ctx);
-	return NULL;
 }
 
-static bool start_locked(void)
+/* A reference to the loop, started on first use; NULL once shut down. */
+static sb_loop *loop_get(void)
 {
-	if (w.closed)
-		return false;
-	if (w.thread)
-		return true;
-	w.ctx = g_main_context_new();
-	w.loop = g_main_loop_new(w.ctx, FALSE);
-	w.ready = false;
-	w.thread = g_thread_new("sb-ws", ws_thread, NULL);
-	while (!w.ready)
-		g_cond_wait(&w.cond, &w.lock);
-	return true;
+	g_mutex_lock(&w.lock);
+	if (!w.closed && !w.loop)
+		w.loop = sb_loop_start_with("sb-ws", false, ws_setup, ws_teardown, NULL);
+	sb_loop *loop = sb_loop_ref(w.loop);
+	g_mutex_unlock(&w.lock);
+	return loop;
 }
 
 bool sb_ws_init(void)
 {
 	g_mutex_lock(&w.lock);
 	w.closed = false;
-	bool ok = start_locked();
 	g_mutex_unlock(&w.lock);
-	return ok;
+	sb_loop *loop = loop_get();
+	sb_loop_unref(loop);
+	return loop != NULL;
 }
 
+/* The reference keeps a loop being shut down meanwhile valid: the work
+ * is then refused (destroyed) like work after the shutdown. */
 bool sb_ws_run(GSourceFunc fn, gpointer data, GDestroyNotify destroy)
 {
-	g_mutex_lock(&w.lock);
-	if (!start_locked()) {
-		g_mutex_unlock(&w.lock);
-		if (destroy)
-			destroy(data);
-		return false;
-	}
-	GSource *src = g_idle_source_new();
-	g_source_set_priority(src, G_PRIORITY_DEFAULT);
-	g_source_set_callback(src, fn, data, destroy);
-	g_source_attach(src, w.ctx);
-	g_source_unref(src);
-	g_mutex_unlock(&w.lock);
-	return true;
+	sb_loop *loop = loop_get();
+	bool ok = sb_loop_invoke_full(loop, G_PRIORITY_DEFAULT, fn, data, destroy);
+	sb_loop_unref(loop);
+	return ok;
 }
 
 GSource *sb_ws_timeout(guint ms, GSourceFunc fn, gpointer data, GDestroyNotify destroy)
 {
-	GSource *src = g_timeout_source_new(ms);
-	g_source_set_callback(src, fn, data, destroy);
-	g_source_attach(src, w.ctx);
-	g_source_unref(src);
+	sb_loop *loop = loop_get();
+	GSource *src = sb_loop_timeout(loop, ms, fn, data, destroy);
+	sb_loop_unref(loop);
 	return src;
 }
 
@@ -118,7 +109,10 @@ SoupSession *sb_ws_session(void)
 
 bool sb_ws_on_thread(void)
 {
-	return w.thread && g_thread_self() == w.thread;
+	g_mutex_lock(&w.lock);
+	bool on = sb_loop_is_current(w.loop);
+	g_mutex_unlock(&w.lock);
+	return on;
 }
 
 void sb_ws_hold(GObject *obj)
@@ -133,37 +127,14 @@ void sb_ws_unhold(GObject *obj)
 		g_hash_table_remove(w.held, obj);
 }
 
-static gboolean quit(gpointer data)
-{
-	(void)data;
-	g_main_loop_quit(w.loop);
-	return G_SOURCE_REMOVE;
-}
-
 void sb_ws_shutdown(void)
 {
 	g_mutex_lock(&w.lock);
 	w.closed = true;
-	GThread *t = w.thread;
-	if (t) {
-		GSource *src = g_idle_source_new();
-		g_source_set_priority(src, G_PRIORITY_LOW);
-		g_source_set_callback(src, quit, NULL, NULL);
-		g_source_attach(src, w.ctx);
-		g_source_unref(src);
-	}
-	g_mutex_unlock(&w.lock);
-	if (!t)
-		return;
-	g_thread_join(t);
-	g_mutex_lock(&w.lock);
-	w.thread = NULL;
-	GMainLoop *loop = w.loop;
-	GMainContext *ctx = w.ctx;
+	sb_loop *loop = w.loop;
 	w.loop = NULL;
-	w.ctx = NULL;
 	g_mutex_unlock(&w.lock);
-	/* Sources still attached are destroyed with the context. */
-	g_main_loop_unref(loop);
-	g_main_context_unref(ctx);
+	/* Not under the lock: work on the WS thread may still call sb_ws_run
+	 * (it is refused) while the loop drains. */
+	sb_loop_stop(loop);
 }

@@ -1,20 +1,17 @@
-/* Fallback chains (chain.h): the events of each kind as they come from the
- * providers, and the public functions.  The machinery is chain_core.c. */
+/* Fallback chains (providers.h, "chain"): what is particular to each kind —
+ * the events as they come from its providers, how a provider of the kind is
+ * started and released (the chain's ops), the STT audio kept for a
+ * replacement — and the public functions.  The machinery they share is
+ * chain_core.c, which knows a kind only through its ops.
+ *
+ * The public chain and call types are chain_core's chain_state and ccall
+ * under the kind's name: one object, so the kinds' public functions stay
+ * one line each and cannot drift apart. */
 #include <string.h>
 
 #include "providers/providers_private.h"
 
 #define STT_KEEP_SAMPLES (30 * SB_AGENT_RATE) /* audio kept for a replay */
-
-struct sb_llm_chain {
-	chain_state *ch;
-};
-struct sb_stt_chain {
-	chain_state *ch;
-};
-struct sb_tts_chain {
-	chain_state *ch;
-};
 
 static bool is_timeout(const char *error)
 {
@@ -54,18 +51,23 @@ static void llm_tool(void *user, const char *name, json_t *arguments)
 	DELIVER(cc, if (cc->ev.llm.tool) cc->ev.llm.tool(cc->user, name, arguments));
 }
 
-static void llm_done(void *user, const char *error)
+/* The end of an LLM or TTS attempt: a success only when it said something
+ * (else `none` is its failure). */
+static void output_done(attempt *att, const char *error, const char *none)
 {
-	attempt *att = user;
-	ccall *cc = att->cc;
 	if (!sb_ccall_event_begin(att))
 		return;
 	if (error)
 		sb_ccall_failure_locked(att, error, is_timeout(error));
-	else if (!cc->output)
-		sb_ccall_failure_locked(att, "empty reply", false);
+	else if (!att->cc->output)
+		sb_ccall_failure_locked(att, none, false);
 	else
 		sb_ccall_success_locked(att);
+}
+
+static void llm_done(void *user, const char *error)
+{
+	output_done(user, error, "empty reply");
 }
 
 static const sb_llm_events llm_events = {.text = llm_text, .tool = llm_tool, .done = llm_done};
@@ -84,16 +86,7 @@ static void tts_audio(void *user, const int16_t *pcm, size_t samples)
 
 static void tts_done(void *user, const char *error)
 {
-	attempt *att = user;
-	ccall *cc = att->cc;
-	if (!sb_ccall_event_begin(att))
-		return;
-	if (error)
-		sb_ccall_failure_locked(att, error, is_timeout(error));
-	else if (!cc->output)
-		sb_ccall_failure_locked(att, "no audio", false);
-	else
-		sb_ccall_success_locked(att);
+	output_done(user, error, "no audio");
 }
 
 static const sb_tts_events tts_events = {.audio = tts_audio, .done = tts_done};
@@ -175,48 +168,60 @@ static void stt_replay(ccall *cc, const sb_stt_provider *p, sb_stt_stream *h)
 	g_array_free(marks, TRUE);
 }
 
-void *sb_chain_kind_start(ccall *cc, attempt *att, chain_entry *e, char **error)
+static void *llm_start(ccall *cc, attempt *att, chain_entry *e, char **error)
 {
-	switch (cc->ch->kind) {
-	case SB_KIND_LLM: {
-		const sb_llm_provider *p = e->impl;
-		return p->start(e->cfg, &cc->req, &llm_events, att, error);
-	}
-	case SB_KIND_TTS: {
-		const sb_tts_provider *p = e->impl;
-		return p->speak(e->cfg, cc->text, &tts_events, att, error);
-	}
-	case SB_KIND_STT: {
-		const sb_stt_provider *p = e->impl;
-		sb_stt_stream *h = p->open(e->cfg, &stt_events, att, error);
-		if (h)
-			stt_replay(cc, p, h);
-		return h;
-	}
-	}
-	return NULL;
+	const sb_llm_provider *p = e->impl;
+	return p->start(e->cfg, &cc->req, &llm_events, att, error);
 }
 
-void sb_chain_kind_release(chain_state *ch, chain_entry *e, void *handle)
+static void llm_release(chain_entry *e, void *handle)
 {
-	if (!handle)
-		return;
-	switch (ch->kind) {
-	case SB_KIND_LLM:
-		((const sb_llm_provider *)e->impl)->release(handle);
-		break;
-	case SB_KIND_TTS:
-		((const sb_tts_provider *)e->impl)->release(handle);
-		break;
-	case SB_KIND_STT:
-		((const sb_stt_provider *)e->impl)->release(handle);
-		break;
+	((const sb_llm_provider *)e->impl)->release(handle);
+}
+
+static void *tts_start(ccall *cc, attempt *att, chain_entry *e, char **error)
+{
+	const sb_tts_provider *p = e->impl;
+	return p->speak(e->cfg, cc->text, &tts_events, att, error);
+}
+
+static void tts_release(chain_entry *e, void *handle)
+{
+	((const sb_tts_provider *)e->impl)->release(handle);
+}
+
+static void *stt_start(ccall *cc, attempt *att, chain_entry *e, char **error)
+{
+	const sb_stt_provider *p = e->impl;
+	sb_stt_stream *h = p->open(e->cfg, &stt_events, att, error);
+	if (h)
+		stt_replay(cc, p, h);
+	return h;
+}
+
+static void stt_release(chain_entry *e, void *handle)
+{
+	((const sb_stt_provider *)e->impl)->release(handle);
+}
+
+static const chain_kind_ops llm_ops = {.start = llm_start, .release = llm_release};
+static const chain_kind_ops tts_ops = {.start = tts_start, .release = tts_release};
+static const chain_kind_ops stt_ops = {.start = stt_start, .release = stt_release};
+
+/* A call of chain c; NULL with *error when the arguments are not ok. */
+static ccall *call_new(void *c, bool ok, void *user, char **error)
+{
+	if (!c || !ok) {
+		if (error)
+			*error = g_strdup("bad arguments");
+		return NULL;
 	}
+	return sb_ccall_new(c, user);
 }
 
 /* Runs the chain from its first provider; NULL with *error when none
  * started. */
-static ccall *begin(ccall *cc, char **error)
+static void *begin(ccall *cc, char **error)
 {
 	g_mutex_lock(&cc->feed);
 	bool ok = sb_ccall_run_from(cc, 0);
@@ -238,42 +243,74 @@ static ccall *begin(ccall *cc, char **error)
 	return NULL;
 }
 
-/* ---- LLM ---- */
+/* ---- the public functions ---- */
 
 sb_llm_chain *sb_llm_chain_new(const sb_chain_options *opt)
 {
-	sb_llm_chain *c = g_new0(sb_llm_chain, 1);
-	c->ch = sb_chain_new_kind(SB_KIND_LLM, opt);
-	return c;
+	return (sb_llm_chain *)sb_chain_new_kind(SB_KIND_LLM, &llm_ops, opt);
+}
+
+sb_stt_chain *sb_stt_chain_new(const sb_chain_options *opt)
+{
+	return (sb_stt_chain *)sb_chain_new_kind(SB_KIND_STT, &stt_ops, opt);
+}
+
+sb_tts_chain *sb_tts_chain_new(const sb_chain_options *opt)
+{
+	return (sb_tts_chain *)sb_chain_new_kind(SB_KIND_TTS, &tts_ops, opt);
 }
 
 void sb_llm_chain_add(sb_llm_chain *c, const sb_llm_provider *impl, const sb_provider_config *cfg)
 {
-	sb_chain_add_entry(c->ch, impl, cfg);
+	sb_chain_add_entry((chain_state *)c, impl, cfg);
+}
+
+void sb_stt_chain_add(sb_stt_chain *c, const sb_stt_provider *impl, const sb_provider_config *cfg)
+{
+	sb_chain_add_entry((chain_state *)c, impl, cfg);
+}
+
+void sb_tts_chain_add(sb_tts_chain *c, const sb_tts_provider *impl, const sb_provider_config *cfg)
+{
+	sb_chain_add_entry((chain_state *)c, impl, cfg);
 }
 
 size_t sb_llm_chain_size(const sb_llm_chain *c)
 {
-	return c ? c->ch->entries->len : 0;
+	return sb_chain_size((const chain_state *)c);
+}
+
+size_t sb_stt_chain_size(const sb_stt_chain *c)
+{
+	return sb_chain_size((const chain_state *)c);
+}
+
+size_t sb_tts_chain_size(const sb_tts_chain *c)
+{
+	return sb_chain_size((const chain_state *)c);
 }
 
 void sb_llm_chain_free(sb_llm_chain *c)
 {
-	if (!c)
-		return;
-	sb_chain_unref(c->ch);
-	g_free(c);
+	sb_chain_unref((chain_state *)c);
+}
+
+void sb_stt_chain_free(sb_stt_chain *c)
+{
+	sb_chain_unref((chain_state *)c);
+}
+
+void sb_tts_chain_free(sb_tts_chain *c)
+{
+	sb_chain_unref((chain_state *)c);
 }
 
 sb_llm_call *sb_llm_chain_start(sb_llm_chain *c, const sb_llm_request *req,
                                 const sb_llm_events *events, void *user, char **error)
 {
-	if (!c || !req || !events) {
-		if (error)
-			*error = g_strdup("bad arguments");
+	ccall *cc = call_new(c, req && events, user, error);
+	if (!cc)
 		return NULL;
-	}
-	ccall *cc = sb_ccall_new(c->ch, user);
 	cc->ev.llm = *events;
 	cc->req.system_prompt = g_strdup(req->system_prompt);
 	cc->req.messages = req->messages ? json_deep_copy(req->messages) : json_array();
@@ -281,185 +318,127 @@ sb_llm_call *sb_llm_chain_start(sb_llm_chain *c, const sb_llm_request *req,
 	cc->req.memory = req->memory ? json_incref(req->memory) : NULL;
 	cc->req.knowledge = req->knowledge ? json_incref(req->knowledge) : NULL;
 	cc->req.language = g_strdup(req->language);
-	return (sb_llm_call *)(void *)begin(cc, error);
-}
-
-void sb_llm_chain_release(sb_llm_call *call)
-{
-	if (call)
-		sb_ccall_release((ccall *)(void *)call);
-}
-
-/* ---- TTS ---- */
-
-sb_tts_chain *sb_tts_chain_new(const sb_chain_options *opt)
-{
-	sb_tts_chain *c = g_new0(sb_tts_chain, 1);
-	c->ch = sb_chain_new_kind(SB_KIND_TTS, opt);
-	return c;
-}
-
-void sb_tts_chain_add(sb_tts_chain *c, const sb_tts_provider *impl, const sb_provider_config *cfg)
-{
-	sb_chain_add_entry(c->ch, impl, cfg);
-}
-
-size_t sb_tts_chain_size(const sb_tts_chain *c)
-{
-	return c ? c->ch->entries->len : 0;
-}
-
-void sb_tts_chain_free(sb_tts_chain *c)
-{
-	if (!c)
-		return;
-	sb_chain_unref(c->ch);
-	g_free(c);
+	return begin(cc, error);
 }
 
 sb_tts_job *sb_tts_chain_speak(sb_tts_chain *c, const char *text, const sb_tts_events *events,
                                void *user, char **error)
 {
-	if (!c || !text || !events) {
-		if (error)
-			*error = g_strdup("bad arguments");
+	ccall *cc = call_new(c, text && events, user, error);
+	if (!cc)
 		return NULL;
-	}
-	ccall *cc = sb_ccall_new(c->ch, user);
 	cc->ev.tts = *events;
 	cc->text = g_strdup(text);
-	return (sb_tts_job *)(void *)begin(cc, error);
-}
-
-void sb_tts_chain_release(sb_tts_job *job)
-{
-	if (job)
-		sb_ccall_release((ccall *)(void *)job);
-}
-
-/* ---- STT ---- */
-
-sb_stt_chain *sb_stt_chain_new(const sb_chain_options *opt)
-{
-	sb_stt_chain *c = g_new0(sb_stt_chain, 1);
-	c->ch = sb_chain_new_kind(SB_KIND_STT, opt);
-	return c;
-}
-
-void sb_stt_chain_add(sb_stt_chain *c, const sb_stt_provider *impl, const sb_provider_config *cfg)
-{
-	sb_chain_add_entry(c->ch, impl, cfg);
-}
-
-size_t sb_stt_chain_size(const sb_stt_chain *c)
-{
-	return c ? c->ch->entries->len : 0;
-}
-
-void sb_stt_chain_free(sb_stt_chain *c)
-{
-	if (!c)
-		return;
-	sb_chain_unref(c->ch);
-	g_free(c);
+	return begin(cc, error);
 }
 
 sb_stt_stream *sb_stt_chain_open(sb_stt_chain *c, const sb_stt_events *events, void *user,
                                  char **error)
 {
-	if (!c || !events) {
-		if (error)
-			*error = g_strdup("bad arguments");
+	ccall *cc = call_new(c, events != NULL, user, error);
+	if (!cc)
 		return NULL;
-	}
-	ccall *cc = sb_ccall_new(c->ch, user);
 	cc->ev.stt = *events;
 	cc->buf = g_array_new(FALSE, FALSE, sizeof(int16_t));
 	cc->marks = g_array_new(FALSE, FALSE, sizeof(guint));
-	return (sb_stt_stream *)(void *)begin(cc, error);
+	return begin(cc, error);
 }
 
-/* The live provider stream, or NULL.  The caller holds cc->feed (so no
- * fall-through swaps it) and, when it is not NULL, must call
- * stt_fed() after using it (release() waits for that). */
-static sb_stt_stream *stt_current_locked(ccall *cc, const sb_stt_provider **p)
+/* Releasing is the same for every kind. */
+static void call_release(void *call)
 {
-	attempt *att = cc->cur;
-	if (!att || !att->started || cc->released || cc->finished)
-		return NULL;
-	*p = sb_ccall_entry(cc, att)->impl;
-	cc->feeding++;
-	return att->handle;
+	if (call)
+		sb_ccall_release(call);
 }
 
-static void stt_fed(ccall *cc)
+void sb_llm_chain_release(sb_llm_call *call)
 {
-	g_mutex_lock(&cc->lock);
-	if (--cc->feeding == 0)
-		g_cond_broadcast(&cc->fed);
-	g_mutex_unlock(&cc->lock);
+	call_release(call);
 }
 
-void sb_stt_chain_audio(sb_stt_stream *s, const int16_t *pcm, size_t samples)
+void sb_tts_chain_release(sb_tts_job *job)
 {
-	ccall *cc = (ccall *)(void *)s;
-	if (!cc || samples == 0)
-		return;
-	g_mutex_lock(&cc->feed);
-	g_mutex_lock(&cc->lock);
-	const sb_stt_provider *p = NULL;
-	sb_stt_stream *h = NULL;
-	if (!cc->released && !cc->finished) {
-		/* Keep the newest 30 s: a replacement provider hears them. */
-		if (samples >= STT_KEEP_SAMPLES) {
-			pcm += samples - STT_KEEP_SAMPLES;
-			samples = STT_KEEP_SAMPLES;
-		}
-		if (cc->buf->len + samples > STT_KEEP_SAMPLES) {
-			guint drop = (guint)(cc->buf->len + samples - STT_KEEP_SAMPLES);
-			g_array_remove_range(cc->buf, 0, drop);
-			for (guint i = 0; i < cc->marks->len; i++) {
-				guint *m = &g_array_index(cc->marks, guint, i);
-				*m = *m > drop ? *m - drop : 0;
-			}
-		}
-		g_array_append_vals(cc->buf, pcm, (guint)samples);
-		h = stt_current_locked(cc, &p);
-	}
-	g_mutex_unlock(&cc->lock);
-	if (h) {
-		p->audio(h, pcm, samples);
-		stt_fed(cc);
-	}
-	g_mutex_unlock(&cc->feed);
-}
-
-void sb_stt_chain_end_of_speech(sb_stt_stream *s)
-{
-	ccall *cc = (ccall *)(void *)s;
-	if (!cc)
-		return;
-	g_mutex_lock(&cc->feed);
-	g_mutex_lock(&cc->lock);
-	const sb_stt_provider *p = NULL;
-	sb_stt_stream *h = NULL;
-	if (!cc->released && !cc->finished) {
-		guint mark = cc->buf->len;
-		g_array_append_val(cc->marks, mark);
-		if (!cc->timer && cc->cur && cc->cur->started)
-			sb_ccall_arm_timer_locked(cc);
-		h = stt_current_locked(cc, &p);
-	}
-	g_mutex_unlock(&cc->lock);
-	if (h) {
-		p->end_of_speech(h);
-		stt_fed(cc);
-	}
-	g_mutex_unlock(&cc->feed);
+	call_release(job);
 }
 
 void sb_stt_chain_release(sb_stt_stream *s)
 {
+	call_release(s);
+}
+
+/* ---- STT audio ---- */
+
+/* Keeps the newest 30 s of audio: a replacement provider hears them.
+ * Returns where the part kept of pcm starts (its length in *samples). */
+static const int16_t *stt_keep_locked(ccall *cc, const int16_t *pcm, size_t *samples)
+{
+	if (*samples >= STT_KEEP_SAMPLES) {
+		pcm += *samples - STT_KEEP_SAMPLES;
+		*samples = STT_KEEP_SAMPLES;
+	}
+	if (cc->buf->len + *samples > STT_KEEP_SAMPLES) {
+		guint drop = (guint)(cc->buf->len + *samples - STT_KEEP_SAMPLES);
+		g_array_remove_range(cc->buf, 0, drop);
+		for (guint i = 0; i < cc->marks->len; i++) {
+			guint *m = &g_array_index(cc->marks, guint, i);
+			*m = *m > drop ? *m - drop : 0;
+		}
+	}
+	g_array_append_vals(cc->buf, pcm, (guint)*samples);
+	return pcm;
+}
+
+/* An end of speech is marked in the audio kept; its final is due within
+ * the first-output timeout. */
+static void stt_mark_locked(ccall *cc)
+{
+	guint mark = cc->buf->len;
+	g_array_append_val(cc->marks, mark);
+	if (!cc->timer && cc->cur && cc->cur->started)
+		sb_ccall_arm_timer_locked(cc);
+}
+
+/* Audio (pcm) or an end of speech (pcm NULL): kept for a replay, then
+ * handed to the live provider.  Under cc->feed, so that no fall-through
+ * swaps the provider meanwhile; `feeding` makes release() wait for the
+ * provider's audio() or end_of_speech() to return. */
+static void stt_feed(ccall *cc, const int16_t *pcm, size_t samples)
+{
+	g_mutex_lock(&cc->feed);
+	g_mutex_lock(&cc->lock);
+	attempt *att = cc->cur;
+	bool live = !cc->released && !cc->finished;
+	if (live && pcm)
+		pcm = stt_keep_locked(cc, pcm, &samples);
+	else if (live)
+		stt_mark_locked(cc);
+	/* The mark may have armed the timer, never changed cur. */
+	live = live && att && att->started;
+	const sb_stt_provider *p = live ? sb_ccall_entry(cc, att)->impl : NULL;
+	if (live)
+		cc->feeding++;
+	g_mutex_unlock(&cc->lock);
+	if (live) {
+		if (pcm)
+			p->audio(att->handle, pcm, samples);
+		else
+			p->end_of_speech(att->handle);
+		g_mutex_lock(&cc->lock);
+		if (--cc->feeding == 0)
+			g_cond_broadcast(&cc->fed);
+		g_mutex_unlock(&cc->lock);
+	}
+	g_mutex_unlock(&cc->feed);
+}
+
+void sb_stt_chain_audio(sb_stt_stream *s, const int16_t *pcm, size_t samples)
+{
+	if (s && pcm && samples > 0)
+		stt_feed((ccall *)(void *)s, pcm, samples);
+}
+
+void sb_stt_chain_end_of_speech(sb_stt_stream *s)
+{
 	if (s)
-		sb_ccall_release((ccall *)(void *)s);
+		stt_feed((ccall *)(void *)s, NULL, 0);
 }

@@ -1,10 +1,12 @@
-/* Chains from provider names (chain.h): configs from the provider set,
- * implementations from the registry (sb_*_provider_find). */
+/* Chains from provider names (providers.h, "chain"): configs from the
+ * provider set, implementations from the registry (sb_*_provider_find).
+ * A public chain is a chain_state (chain.c), so one builder serves the
+ * three kinds. */
 #include <string.h>
 
 #include <glib.h>
 
-#include "providers/providers.h"
+#include "providers/providers_private.h"
 
 /* The names, from ["a", "b"] or "a, b". */
 static GPtrArray *names_list(json_t *names)
@@ -33,9 +35,18 @@ static GPtrArray *names_list(json_t *names)
 	return out;
 }
 
-/* Each usable provider of the list: (impl, cfg) pairs through add(). */
-static size_t build(sb_provider_set *set, sb_provider_kind kind, json_t *names,
-                    void (*add)(void *chain, const sb_provider_config *cfg), void *chain)
+/* The registered implementation of a type, for one kind. */
+static const void *impl_find(sb_provider_kind kind, const char *type)
+{
+	return kind == SB_KIND_LLM   ? (const void *)sb_llm_provider_find(type)
+	       : kind == SB_KIND_STT ? (const void *)sb_stt_provider_find(type)
+	                             : (const void *)sb_tts_provider_find(type);
+}
+
+/* Adds each usable provider of the list to chain; the chain, or NULL with
+ * *error (the chain freed) when none was. */
+static void *build(sb_provider_set *set, sb_provider_kind kind, json_t *names, chain_state *chain,
+                   char **error)
 {
 	GPtrArray *list = names_list(names);
 	size_t n = 0;
@@ -48,40 +59,21 @@ static size_t build(sb_provider_set *set, sb_provider_kind kind, json_t *names,
 			          sb_provider_kind_name(kind), name, why ? why : "unavailable");
 			continue;
 		}
-		bool found = kind == SB_KIND_LLM   ? sb_llm_provider_find(cfg->type) != NULL
-		             : kind == SB_KIND_STT ? sb_stt_provider_find(cfg->type) != NULL
-		                                   : sb_tts_provider_find(cfg->type) != NULL;
-		if (!found) {
+		const void *impl = impl_find(kind, cfg->type);
+		if (!impl) {
 			g_warning("providers: %s chain: %s skipped (no %s implementation of type "
 			          "\"%s\")",
 			          sb_provider_kind_name(kind), name, sb_provider_kind_name(kind),
 			          cfg->type);
 			continue;
 		}
-		add(chain, cfg);
+		sb_chain_add_entry(chain, impl, cfg);
 		n++;
 	}
 	g_ptr_array_free(list, TRUE);
-	return n;
-}
-
-static void add_llm(void *c, const sb_provider_config *cfg)
-{
-	sb_llm_chain_add(c, sb_llm_provider_find(cfg->type), cfg);
-}
-
-static void add_stt(void *c, const sb_provider_config *cfg)
-{
-	sb_stt_chain_add(c, sb_stt_provider_find(cfg->type), cfg);
-}
-
-static void add_tts(void *c, const sb_provider_config *cfg)
-{
-	sb_tts_chain_add(c, sb_tts_provider_find(cfg->type), cfg);
-}
-
-static void *none_left(sb_provider_kind kind, char **error)
-{
+	if (n > 0)
+		return chain;
+	sb_chain_unref(chain);
 	if (error)
 		*error = g_strdup_printf("no usable %s provider in the list",
 		                         sb_provider_kind_name(kind));
@@ -91,32 +83,17 @@ static void *none_left(sb_provider_kind kind, char **error)
 sb_llm_chain *sb_llm_chain_build(sb_provider_set *set, json_t *names, const sb_chain_options *opt,
                                  char **error)
 {
-	sb_llm_chain *c = sb_llm_chain_new(opt);
-	if (build(set, SB_KIND_LLM, names, add_llm, c) == 0) {
-		sb_llm_chain_free(c);
-		return none_left(SB_KIND_LLM, error);
-	}
-	return c;
+	return build(set, SB_KIND_LLM, names, (chain_state *)sb_llm_chain_new(opt), error);
 }
 
 sb_stt_chain *sb_stt_chain_build(sb_provider_set *set, json_t *names, const sb_chain_options *opt,
                                  char **error)
 {
-	sb_stt_chain *c = sb_stt_chain_new(opt);
-	if (build(set, SB_KIND_STT, names, add_stt, c) == 0) {
-		sb_stt_chain_free(c);
-		return none_left(SB_KIND_STT, error);
-	}
-	return c;
+	return build(set, SB_KIND_STT, names, (chain_state *)sb_stt_chain_new(opt), error);
 }
 
 sb_tts_chain *sb_tts_chain_build(sb_provider_set *set, json_t *names, const sb_chain_options *opt,
                                  char **error)
 {
-	sb_tts_chain *c = sb_tts_chain_new(opt);
-	if (build(set, SB_KIND_TTS, names, add_tts, c) == 0) {
-		sb_tts_chain_free(c);
-		return none_left(SB_KIND_TTS, error);
-	}
-	return c;
+	return build(set, SB_KIND_TTS, names, (chain_state *)sb_tts_chain_new(opt), error);
 }

@@ -1,12 +1,15 @@
-/* The machinery of the fallback chains (chain.h): per-provider counters and
- * circuit breakers, the chains' timer thread, and the attempt runner that
- * starts providers in order, falls through on failure and ends calls.
+/* The machinery of the fallback chains (providers.h, "chain"): per-provider
+ * counters and circuit breakers, the chains' timer thread, and the attempt
+ * runner that starts providers in order, falls through on failure and ends
+ * calls.  It knows no kind: a chain's ops (set by chain.c for its kind)
+ * start and release a provider, so the dependency goes one way.
  *
  * Locking: a call's lock guards its state and is never held while calling
  * into a provider or the user.  Falling through to the next provider
  * happens on the timer thread (never inside the failing provider's own
  * callback), holding the call's feed lock so STT audio cannot be fed to a
- * provider being swapped. */
+ * provider being swapped.  The timer thread is a core loop thread (sb_loop),
+ * started on first use. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,71 +175,31 @@ json_t *sb_chain_stats(void)
 
 static struct {
 	GMutex lock;
-	GThread *thread;
-	GMainContext *ctx;
-	GMainLoop *loop;
-	bool closed;
+	sb_loop *loop; /* started on first use; NULL again once shut down */
+	bool closed;   /* shut down: work is refused and done in place */
 } T;
 
-static gpointer timer_thread(gpointer data)
-{
-	(void)data;
-	g_main_context_push_thread_default(T.ctx);
-	g_main_loop_run(T.loop);
-	g_main_context_pop_thread_default(T.ctx);
-	return NULL;
-}
-
-/* Attaches src to the timer thread's context; false when shut down. */
-static bool attach(GSource *src)
+/* A reference to the timer thread's loop; NULL once shut down. */
+static sb_loop *timer_loop(void)
 {
 	g_mutex_lock(&T.lock);
-	if (T.closed) {
-		g_mutex_unlock(&T.lock);
-		return false;
-	}
-	if (!T.thread) {
-		T.ctx = g_main_context_new();
-		T.loop = g_main_loop_new(T.ctx, FALSE);
-		T.thread = g_thread_new("sb-chain", timer_thread, NULL);
-	}
-	g_source_attach(src, T.ctx);
+	if (!T.loop && !T.closed)
+		T.loop = sb_loop_start("sb-chain", false);
+	sb_loop *loop = sb_loop_ref(T.loop);
 	g_mutex_unlock(&T.lock);
-	return true;
-}
-
-static gboolean quit_cb(gpointer data)
-{
-	(void)data;
-	g_main_loop_quit(T.loop);
-	return G_SOURCE_REMOVE;
+	return loop;
 }
 
 void sb_chain_shutdown(void)
 {
 	g_mutex_lock(&T.lock);
 	T.closed = true;
-	GThread *t = T.thread;
-	if (t) {
-		GSource *src = g_idle_source_new();
-		g_source_set_priority(src, G_PRIORITY_LOW);
-		g_source_set_callback(src, quit_cb, NULL, NULL);
-		g_source_attach(src, T.ctx);
-		g_source_unref(src);
-	}
+	sb_loop *loop = T.loop;
+	T.loop = NULL;
 	g_mutex_unlock(&T.lock);
-	if (t) {
-		g_thread_join(t);
-		g_mutex_lock(&T.lock);
-		T.thread = NULL;
-		GMainContext *ctx = T.ctx;
-		GMainLoop *loop = T.loop;
-		T.ctx = NULL;
-		T.loop = NULL;
-		g_mutex_unlock(&T.lock);
-		g_main_loop_unref(loop);
-		g_main_context_unref(ctx); /* pending jobs are destroyed: they clean up */
-	}
+	/* Runs the fall-throughs queued (they clean up); pending first-output
+	 * timers are destroyed with their notifies. */
+	sb_loop_stop(loop);
 	g_mutex_lock(&stats_lock);
 	if (stats)
 		g_hash_table_destroy(stats);
@@ -246,11 +209,13 @@ void sb_chain_shutdown(void)
 
 /* ---- chains ---- */
 
-chain_state *sb_chain_new_kind(sb_provider_kind kind, const sb_chain_options *opt)
+chain_state *sb_chain_new_kind(sb_provider_kind kind, const chain_kind_ops *ops,
+                               const sb_chain_options *opt)
 {
 	chain_state *ch = g_new0(chain_state, 1);
 	ch->ref = 1;
 	ch->kind = kind;
+	ch->ops = ops;
 	if (opt)
 		ch->opt = *opt;
 	if (ch->opt.first_output_timeout_ms <= 0)
@@ -270,6 +235,11 @@ void sb_chain_add_entry(chain_state *ch, const void *impl, const sb_provider_con
 	e->cfg = sb_provider_config_copy(cfg);
 	e->st = pstat_get(ch->kind, cfg->name ? cfg->name : "?");
 	g_ptr_array_add(ch->entries, e);
+}
+
+size_t sb_chain_size(const chain_state *ch)
+{
+	return ch ? ch->entries->len : 0;
 }
 
 void sb_chain_unref(chain_state *ch)
@@ -417,13 +387,16 @@ void sb_ccall_arm_timer_locked(ccall *cc)
 	sb_ccall_cancel_timer_locked(cc);
 	timer_data *t = g_new0(timer_data, 1);
 	t->cc = sb_ccall_ref(cc);
-	GSource *src = g_timeout_source_new((guint)cc->ch->opt.first_output_timeout_ms);
-	t->src = src;
-	g_source_set_callback(src, timer_cb, t, timer_data_free);
-	cc->timer = src; /* our reference; timer_cb compares with it */
-	if (!attach(src)) {
-		cc->timer = NULL;
-		g_source_unref(src); /* runs timer_data_free */
+	sb_loop *loop = timer_loop();
+	/* NULL once shut down (timer_data_free has run): no timer then. */
+	GSource *src = sb_loop_timeout(loop, (guint)cc->ch->opt.first_output_timeout_ms, timer_cb,
+	                               t, timer_data_free);
+	sb_loop_unref(loop);
+	if (src) {
+		/* Our reference, which timer_cb compares with: safe to take now,
+		 * as timer_cb waits for cc->lock, held here, before anything. */
+		t->src = src;
+		cc->timer = g_source_ref(src);
 	}
 }
 
@@ -478,52 +451,50 @@ typedef struct job {
 	char *done_msg; /* or: deliver done(done_msg) */
 } job;
 
+static void release_attempt(ccall *cc, attempt *att)
+{
+	if (att->handle)
+		cc->ch->ops->release(sb_ccall_entry(cc, att), att->handle);
+}
+
+/* Runs the job and frees it: a job queued is always run, as the loop's
+ * stop runs what was queued before it. */
 static gboolean job_cb(gpointer p)
 {
 	job *j = p;
 	ccall *cc = j->cc;
 	if (j->done_msg) {
 		sb_ccall_deliver_done(cc, j->done_msg);
-		return G_SOURCE_REMOVE;
+	} else {
+		attempt *att = j->att;
+		g_mutex_lock(&cc->feed);
+		release_attempt(cc, att);
+		guint next = att->index + 1;
+		attempt_free(att);
+		bool ok = sb_ccall_run_from(cc, next);
+		g_mutex_unlock(&cc->feed);
+		if (!ok)
+			sb_ccall_all_failed(cc);
 	}
-	attempt *att = j->att;
-	j->att = NULL;
-	g_mutex_lock(&cc->feed);
-	sb_chain_kind_release(cc->ch, sb_ccall_entry(cc, att), att->handle);
-	guint next = att->index + 1;
-	attempt_free(att);
-	bool ok = sb_ccall_run_from(cc, next);
-	g_mutex_unlock(&cc->feed);
-	if (!ok)
-		sb_ccall_all_failed(cc);
+	g_free(j->done_msg);
+	sb_ccall_unref(cc);
+	g_free(j);
 	return G_SOURCE_REMOVE;
 }
 
-static void job_free(gpointer p)
-{
-	job *j = p;
-	if (j->att) { /* never ran (shutdown): let go of the provider */
-		sb_chain_kind_release(j->cc->ch, sb_ccall_entry(j->cc, j->att), j->att->handle);
-		attempt_free(j->att);
-	}
-	g_free(j->done_msg);
-	sb_ccall_unref(j->cc);
-	g_free(j);
-}
-
+/* At high priority: a fall-through goes before the first-output timers
+ * that are due (they run at the default one). */
 static void schedule(ccall *cc, attempt *att, const char *done_msg)
 {
 	job *j = g_new0(job, 1);
 	j->cc = sb_ccall_ref(cc);
 	j->att = att;
 	j->done_msg = g_strdup(done_msg);
-	GSource *src = g_idle_source_new();
-	g_source_set_priority(src, G_PRIORITY_HIGH);
-	g_source_set_callback(src, job_cb, j, job_free);
-	if (!attach(src)) { /* no timer thread any more: do it here */
+	sb_loop *loop = timer_loop();
+	bool queued = sb_loop_invoke_full(loop, G_PRIORITY_HIGH, job_cb, j, NULL);
+	sb_loop_unref(loop);
+	if (!queued) /* no timer thread any more: do it here */
 		job_cb(j);
-	}
-	g_source_unref(src);
 }
 
 void sb_ccall_all_failed_async(ccall *cc)
@@ -668,7 +639,7 @@ bool sb_ccall_run_from(ccall *cc, guint index)
 		g_mutex_unlock(&cc->lock);
 
 		char *error = NULL;
-		void *h = sb_chain_kind_start(cc, att, e, &error);
+		void *h = ch->ops->start(cc, att, e, &error);
 
 		g_mutex_lock(&cc->lock);
 		if (!h) {
@@ -692,7 +663,7 @@ bool sb_ccall_run_from(ccall *cc, guint index)
 			if (cc->cur == att)
 				cc->cur = NULL;
 			g_mutex_unlock(&cc->lock);
-			sb_chain_kind_release(ch, e, h);
+			ch->ops->release(e, h);
 			pstat_abandon(e->st, att->trial);
 			attempt_free(att);
 			return true;
@@ -714,7 +685,7 @@ bool sb_ccall_run_from(ccall *cc, guint index)
 			cc->gen++;
 			add_summary_locked(cc, e->cfg->name, att->early_error);
 			g_mutex_unlock(&cc->lock);
-			sb_chain_kind_release(ch, e, h);
+			ch->ops->release(e, h);
 			pstat_failure(e->st, att->trial, false, &ch->opt);
 			if (has_next)
 				pstat_fallback(e->st);
@@ -749,7 +720,7 @@ void sb_ccall_release(ccall *cc)
 	sb_gate_close(&cc->gate);
 	if (take) {
 		chain_entry *e = sb_ccall_entry(cc, att);
-		sb_chain_kind_release(cc->ch, e, att->handle);
+		release_attempt(cc, att);
 		if (!att->success_recorded)
 			pstat_abandon(e->st, att->trial);
 		attempt_free(att);

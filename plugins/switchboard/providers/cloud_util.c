@@ -1,70 +1,12 @@
-/* Helpers shared by the cloud providers and the chains (cloud_util.h). */
+/* Helpers shared by the cloud providers and the chains
+ * (providers_private.h, "cloud_util"): small things that were written once
+ * per provider before — config lookups, URLs, an API's error text, the
+ * agent's tools, the base of a cloud STT stream, WAV and s16 bytes. */
 #include "providers/providers_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- event gate ---- */
-
-void sb_gate_init(sb_gate *g)
-{
-	g_mutex_init(&g->lock);
-	g_cond_init(&g->cond);
-	g->owner = NULL;
-	g->depth = 0;
-	g->closed = false;
-}
-
-void sb_gate_clear(sb_gate *g)
-{
-	g_mutex_clear(&g->lock);
-	g_cond_clear(&g->cond);
-}
-
-bool sb_gate_enter(sb_gate *g)
-{
-	GThread *self = g_thread_self();
-	g_mutex_lock(&g->lock);
-	if (g->owner == self) {
-		bool ok = !g->closed;
-		if (ok)
-			g->depth++;
-		g_mutex_unlock(&g->lock);
-		return ok;
-	}
-	while (g->owner && !g->closed)
-		g_cond_wait(&g->cond, &g->lock);
-	if (g->closed) {
-		g_mutex_unlock(&g->lock);
-		return false;
-	}
-	g->owner = self;
-	g->depth = 1;
-	g_mutex_unlock(&g->lock);
-	return true;
-}
-
-void sb_gate_leave(sb_gate *g)
-{
-	g_mutex_lock(&g->lock);
-	if (--g->depth == 0) {
-		g->owner = NULL;
-		g_cond_broadcast(&g->cond);
-	}
-	g_mutex_unlock(&g->lock);
-}
-
-void sb_gate_close(sb_gate *g)
-{
-	GThread *self = g_thread_self();
-	g_mutex_lock(&g->lock);
-	g->closed = true;
-	g_cond_broadcast(&g->cond);
-	while (g->owner && g->owner != self)
-		g_cond_wait(&g->cond, &g->lock);
-	g_mutex_unlock(&g->lock);
-}
 
 /* ---- config helpers ---- */
 
@@ -208,11 +150,54 @@ char *sb_fetch_error_text(long status, const char *body, size_t len)
 	return out;
 }
 
+/* ---- cloud STT streams ---- */
+
+bool sb_stt_base_init(sb_stt_base *b, const char *who, const sb_provider_config *cfg,
+                      const sb_stt_events *events, void *user, char **error)
+{
+	if (!cfg || !cfg->base_url || !events) {
+		if (error)
+			*error = g_strdup_printf("%s: no base_url", who);
+		return false;
+	}
+	b->ref = 1;
+	sb_gate_init(&b->gate);
+	b->ev = *events;
+	b->user = user;
+	b->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+	g_mutex_init(&b->lock);
+	return true;
+}
+
+void sb_stt_base_clear(sb_stt_base *b)
+{
+	sb_gate_clear(&b->gate);
+	g_free(b->url);
+	g_free(b->auth);
+	g_mutex_clear(&b->lock);
+}
+
+void sb_stt_base_emit(sb_stt_base *b, void (*event)(void *user, const char *text), const char *text)
+{
+	if (event && sb_gate_enter(&b->gate)) {
+		event(b->user, text);
+		sb_gate_leave(&b->gate);
+	}
+}
+
+void sb_stt_base_release(sb_stt_base *b)
+{
+	sb_gate_close(&b->gate);
+	g_mutex_lock(&b->lock);
+	b->released = true;
+	g_mutex_unlock(&b->lock);
+}
+
 /* ---- LLM tools ---- */
 
-json_t *sb_llm_tool_specs(void)
+json_t *sb_llm_tools(json_t *(*shape)(json_t *name, json_t *description, json_t *schema))
 {
-	return json_pack(
+	json_t *specs = json_pack(
 	        "[{s:s, s:s, s:{s:s, s:{s:{s:s, s:s}}}}, {s:s, s:s, s:{s:s, s:{}}}]", "name",
 	        "transfer_to_human", "description",
 	        "Transfer the caller to a human agent: when they ask for a person, or when you "
@@ -222,6 +207,17 @@ json_t *sb_llm_tool_specs(void)
 	        "end_call", "description",
 	        "End the call once the conversation is over and the caller has said goodbye.",
 	        "schema", "type", "object", "properties");
+	json_t *tools = json_array();
+	size_t i;
+	json_t *spec;
+	json_array_foreach(specs, i, spec)
+	{
+		json_array_append_new(tools, shape(json_object_get(spec, "name"),
+		                                   json_object_get(spec, "description"),
+		                                   json_object_get(spec, "schema")));
+	}
+	json_decref(specs);
+	return tools;
 }
 
 /* ---- audio ---- */

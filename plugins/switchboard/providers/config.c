@@ -1,5 +1,9 @@
 /* Provider configs from the [providers] section and the environment
- * (config.h). */
+ * (providers.h, "config").  A table of the known types says what each
+ * needs and defaults to (kinds, base URL, key variable, models, voices),
+ * so that a well-known name works with nothing configured and a cloud
+ * provider without a key is disabled with a reason rather than failing
+ * later, in a call. */
 #include "providers/providers.h"
 
 #include <stdlib.h>

@@ -1,3 +1,8 @@
+/* The provider configuration in force (providers.h, "current"): one
+ * snapshot — the provider set, the [agent] and [providers] sections and
+ * the parsed knowledge base — replaced as a whole by a reload.  Readers
+ * hold a reference for as long as they read, so a reload never frees what
+ * someone is looking at, and a running call keeps what it started with. */
 #include "providers/providers.h"
 
 #include <string.h>

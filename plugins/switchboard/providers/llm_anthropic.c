@@ -9,17 +9,15 @@
  * {text} or input_json_delta {partial_json}), content_block_stop,
  * message_delta, message_stop, ping, and error {error: {type, message}}.
  * Text deltas are streamed; a tool_use block's JSON pieces are joined and
- * delivered as a tool event at its content_block_stop. */
+ * delivered as a tool event at its content_block_stop.  The request's life
+ * is http_stream.c's; this file makes the request and reads the reply. */
 #include <string.h>
 
 #include <glib.h>
 #include <jansson.h>
 
 #include "providers/providers_private.h"
-#include "net/net.h"
-#include "providers/providers.h"
 
-#define MAX_ERROR_BODY (64 * 1024)
 #define API_VERSION "2023-06-01"
 
 typedef struct block {
@@ -31,18 +29,8 @@ typedef struct block {
 } block;
 
 struct sb_llm_call {
-	gint ref;
-	gint released;
-	sb_llm_events ev;
-	void *user;
-	sb_fetch_request *req;
-	sb_sse_parser *sse;
-	GString *errbody;
-	GPtrArray *blocks; /* block* */
-	char *error;
-	bool got_text;
-	bool got_tool;
-	bool stopped; /* message_stop seen */
+	sb_llm_reply reply; /* first: the request; ended at message_stop */
+	GPtrArray *blocks;  /* block* */
 };
 
 static void block_free(gpointer p)
@@ -54,28 +42,9 @@ static void block_free(gpointer p)
 	g_free(b);
 }
 
-static void call_unref(sb_llm_call *c)
+static void call_clear(sb_http_stream *st)
 {
-	if (!g_atomic_int_dec_and_test(&c->ref))
-		return;
-	sb_sse_free(c->sse);
-	g_string_free(c->errbody, TRUE);
-	g_ptr_array_free(c->blocks, TRUE);
-	g_free(c->error);
-	g_free(c);
-}
-
-static bool alive(sb_llm_call *c)
-{
-	return !g_atomic_int_get(&c->released);
-}
-
-static void set_error(sb_llm_call *c, char *error)
-{
-	if (!c->error)
-		c->error = error;
-	else
-		g_free(error);
+	g_ptr_array_free(((sb_llm_call *)st)->blocks, TRUE);
 }
 
 static block *find_block(sb_llm_call *c, int index)
@@ -88,23 +57,13 @@ static block *find_block(sb_llm_call *c, int index)
 	return NULL;
 }
 
-static void text(sb_llm_call *c, json_t *value)
-{
-	const char *s = json_is_string(value) ? json_string_value(value) : NULL;
-	if (!s || !*s)
-		return;
-	c->got_text = true;
-	if (alive(c) && c->ev.text)
-		c->ev.text(c->user, s);
-}
-
 static void block_start(sb_llm_call *c, int index, json_t *cb)
 {
 	const char *type = json_string_value(json_object_get(cb, "type"));
 	if (!type)
 		return;
 	if (strcmp(type, "text") == 0) {
-		text(c, json_object_get(cb, "text"));
+		sb_llm_reply_text(&c->reply, json_object_get(cb, "text"));
 		return;
 	}
 	if (strcmp(type, "tool_use") != 0)
@@ -126,25 +85,17 @@ static void block_stop(sb_llm_call *c, int index)
 		return;
 	json_t *args = b->json->len ? json_loadb(b->json->str, b->json->len, 0, NULL)
 	                            : (b->input ? json_incref(b->input) : NULL);
-	if (!json_is_object(args)) {
-		json_decref(args);
-		args = json_object();
-	}
-	c->got_tool = true;
-	if (alive(c) && c->ev.tool)
-		c->ev.tool(c->user, b->name->str, args);
-	json_decref(args);
+	sb_llm_reply_tool(&c->reply, b->name->str, args);
 	g_ptr_array_remove(c->blocks, b);
 }
 
-static bool on_event(void *user, const char *event, const char *data, size_t len, const char *id)
+static bool on_event(sb_http_stream *st, const char *event, const char *data, size_t len)
 {
-	(void)id;
-	sb_llm_call *c = user;
+	sb_llm_call *c = (sb_llm_call *)st;
 	json_error_t jerr;
 	json_t *root = json_loadb(data, len, 0, &jerr);
 	if (!json_is_object(root)) {
-		set_error(c, g_strdup_printf("bad JSON in the stream: %s", jerr.text));
+		sb_http_stream_fail(st, g_strdup_printf("bad JSON in the stream: %s", jerr.text));
 		json_decref(root);
 		return false;
 	}
@@ -160,7 +111,7 @@ static bool on_event(void *user, const char *event, const char *data, size_t len
 		json_t *delta = json_object_get(root, "delta");
 		const char *dt = json_string_value(json_object_get(delta, "type"));
 		if (dt && strcmp(dt, "text_delta") == 0) {
-			text(c, json_object_get(delta, "text"));
+			sb_llm_reply_text(&c->reply, json_object_get(delta, "text"));
 		} else if (dt && strcmp(dt, "input_json_delta") == 0) {
 			block *b = find_block(c, index);
 			const char *piece =
@@ -171,7 +122,7 @@ static bool on_event(void *user, const char *event, const char *data, size_t len
 	} else if (strcmp(type, "content_block_stop") == 0) {
 		block_stop(c, index);
 	} else if (strcmp(type, "message_stop") == 0) {
-		c->stopped = true;
+		st->ended = true;
 		more = false;
 	} else if (strcmp(type, "error") == 0) {
 		json_t *err = json_object_get(root, "error");
@@ -179,55 +130,26 @@ static bool on_event(void *user, const char *event, const char *data, size_t len
 		const char *m = sb_json_error_message(root);
 		if (m == et)
 			m = NULL;
-		set_error(c,
-		          g_strdup_printf("stream error: %s%s%s", et ? et : "", et && m ? ": " : "",
-		                          m ? m : (et ? "" : "(no message)")));
+		sb_http_stream_fail(st, g_strdup_printf("stream error: %s%s%s", et ? et : "",
+		                                        et && m ? ": " : "",
+		                                        m ? m : (et ? "" : "(no message)")));
 		more = false;
 	}
 	/* message_start, message_delta, ping: nothing to do. */
 	json_decref(root);
-	return more && alive(c);
-}
-
-static bool on_body(void *user, long status, const char *data, size_t len)
-{
-	sb_llm_call *c = user;
-	if (status < 200 || status >= 300) {
-		if (c->errbody->len < MAX_ERROR_BODY)
-			g_string_append_len(c->errbody, data, (gssize)MIN(len, MAX_ERROR_BODY));
-		return true;
-	}
-	if (c->error || c->stopped)
-		return true;
-	g_atomic_int_inc(&c->ref);
-	bool ok = sb_sse_feed(c->sse, data, len);
-	if (!ok && !c->error && !c->stopped && sb_sse_error(c->sse))
-		set_error(c, g_strdup_printf("bad event stream: %s", sb_sse_error(c->sse)));
-	bool more = alive(c);
-	call_unref(c);
 	return more;
 }
 
-static void on_done(void *user, long status, const char *error)
+static char *on_finish(sb_http_stream *st)
 {
-	sb_llm_call *c = user;
-	g_atomic_int_inc(&c->ref);
-	char *err = NULL;
-	if (status != 0 && (status < 200 || status >= 300))
-		err = sb_fetch_error_text(status, c->errbody->str, c->errbody->len);
-	else if (c->error)
-		err = g_strdup(c->error);
-	else if (error && !c->stopped)
-		err = g_strdup_printf("request failed: %s", error);
-	else if (sb_sse_events(c->sse) == 0 && !c->got_text)
-		err = g_strdup("bad reply: not an event stream");
-	else if (!c->got_text && !c->got_tool)
-		err = g_strdup("empty reply");
-	if (alive(c) && c->ev.done)
-		c->ev.done(c->user, err);
-	g_free(err);
-	call_unref(c);
+	sb_llm_call *c = (sb_llm_call *)st;
+	if (sb_sse_events(st->sse) == 0 && !c->reply.got_text)
+		return g_strdup("bad reply: not an event stream");
+	return sb_llm_reply_empty(&c->reply);
 }
+
+static const sb_http_stream_ops stream_ops = {
+        .event = on_event, .finish = on_finish, .clear = call_clear};
 
 /* Anthropic wants user/assistant turns that start with the user. */
 static json_t *build_messages(const sb_llm_request *req)
@@ -263,6 +185,12 @@ static json_t *build_messages(const sb_llm_request *req)
 	return out;
 }
 
+static json_t *tool_shape(json_t *name, json_t *description, json_t *schema)
+{
+	return json_pack("{s:O, s:O, s:O}", "name", name, "description", description,
+	                 "input_schema", schema);
+}
+
 static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *req)
 {
 	json_t *body = json_pack("{s:s, s:i, s:b, s:o}", "model",
@@ -274,22 +202,8 @@ static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *r
 	double d;
 	if (sb_cfg_double(cfg, "temperature", &d))
 		json_object_set_new(body, "temperature", json_real(d));
-	if (req->tools) {
-		json_t *tools = json_array();
-		json_t *specs = sb_llm_tool_specs();
-		size_t i;
-		json_t *spec;
-		json_array_foreach(specs, i, spec)
-		{
-			json_array_append_new(
-			        tools,
-			        json_pack("{s:O, s:O, s:O}", "name", json_object_get(spec, "name"),
-			                  "description", json_object_get(spec, "description"),
-			                  "input_schema", json_object_get(spec, "schema")));
-		}
-		json_decref(specs);
-		json_object_set_new(body, "tools", tools);
-	}
+	if (req->tools)
+		json_object_set_new(body, "tools", sb_llm_tools(tool_shape));
 	return body;
 }
 
@@ -301,40 +215,20 @@ static sb_llm_call *anthropic_start(const sb_provider_config *cfg, const sb_llm_
 			*error = g_strdup("anthropic: no base_url");
 		return NULL;
 	}
-	json_t *body = build_body(cfg, req);
-	char *payload = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	char *url = sb_url_join(cfg->base_url, "messages");
 	char *key = cfg->api_key ? g_strdup_printf("x-api-key: %s", cfg->api_key) : NULL;
 	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
 	                         "anthropic-version: " API_VERSION, key, NULL};
 	sb_llm_call *c = g_new0(sb_llm_call, 1);
-	c->ref = 1;
-	c->ev = *events;
-	c->user = user;
-	c->sse = sb_sse_new(on_event, c);
-	c->errbody = g_string_new(NULL);
 	c->blocks = g_ptr_array_new_with_free_func(block_free);
-	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, payload);
-	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
-	c->req = sb_fetch_submit(&opt, &cb, c, error);
-	free(payload);
-	g_free(url);
+	bool ok = sb_llm_reply_start(&c->reply, &stream_ops, cfg, "messages", build_body(cfg, req),
+	                             headers, events, user, error);
 	g_free(key);
-	if (!c->req) {
-		call_unref(c);
-		return NULL;
-	}
-	return c;
+	return ok ? c : NULL;
 }
 
 static void anthropic_release(sb_llm_call *c)
 {
-	if (!c)
-		return;
-	g_atomic_int_set(&c->released, 1);
-	sb_fetch_release(c->req);
-	call_unref(c);
+	sb_http_stream_release(c ? &c->reply.http : NULL);
 }
 
 const sb_llm_provider sb_llm_anthropic = {

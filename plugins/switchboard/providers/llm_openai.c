@@ -8,17 +8,15 @@
  * function.arguments pieces) are joined per index and delivered as tool
  * events at the end; "data: [DONE]" ends the stream.  HTTP errors carry
  * {"error": {"message"}}.  A server that ignores stream:true and answers
- * one chat.completion object is understood too. */
+ * one chat.completion object is understood too.  The request's life is
+ * http_stream.c's; this file makes the request and reads the reply. */
 #include <string.h>
 
 #include <glib.h>
 #include <jansson.h>
 
 #include "providers/providers_private.h"
-#include "net/net.h"
-#include "providers/providers.h"
 
-#define MAX_ERROR_BODY (64 * 1024)
 #define MAX_RAW_BODY (256 * 1024)
 
 typedef struct tool_acc {
@@ -29,19 +27,9 @@ typedef struct tool_acc {
 } tool_acc;
 
 struct sb_llm_call {
-	gint ref;
-	gint released;
-	sb_llm_events ev;
-	void *user;
-	sb_fetch_request *req;
-	sb_sse_parser *sse;
-	GString *errbody; /* body of an HTTP error */
-	GString *raw;     /* the body while it does not look like SSE */
-	GPtrArray *tools; /* tool_acc* */
-	char *error;      /* first problem with the stream */
-	bool got_text;
-	bool got_tool;
-	bool done_marker;
+	sb_llm_reply reply; /* first: the request; ended at "data: [DONE]" */
+	GString *raw;       /* the body while it does not look like SSE */
+	GPtrArray *tools;   /* tool_acc* */
 };
 
 static void tool_acc_free(gpointer p)
@@ -53,29 +41,11 @@ static void tool_acc_free(gpointer p)
 	g_free(t);
 }
 
-static void call_unref(sb_llm_call *c)
+static void call_clear(sb_http_stream *st)
 {
-	if (!g_atomic_int_dec_and_test(&c->ref))
-		return;
-	sb_sse_free(c->sse);
-	g_string_free(c->errbody, TRUE);
+	sb_llm_call *c = (sb_llm_call *)st;
 	g_string_free(c->raw, TRUE);
 	g_ptr_array_free(c->tools, TRUE);
-	g_free(c->error);
-	g_free(c);
-}
-
-static bool alive(sb_llm_call *c)
-{
-	return !g_atomic_int_get(&c->released);
-}
-
-static void set_error(sb_llm_call *c, char *error)
-{
-	if (!c->error)
-		c->error = error;
-	else
-		g_free(error);
 }
 
 static tool_acc *tool_for(sb_llm_call *c, int index)
@@ -121,70 +91,48 @@ static void take_tool_calls(sb_llm_call *c, json_t *calls)
 	}
 }
 
-static void deliver_text(sb_llm_call *c, json_t *content)
-{
-	const char *s = json_is_string(content) ? json_string_value(content) : NULL;
-	if (!s || !*s)
-		return;
-	c->got_text = true;
-	if (alive(c) && c->ev.text)
-		c->ev.text(c->user, s);
-}
-
-static bool on_event(void *user, const char *event, const char *data, size_t len, const char *id)
+static bool on_event(sb_http_stream *st, const char *event, const char *data, size_t len)
 {
 	(void)event;
-	(void)id;
-	sb_llm_call *c = user;
+	sb_llm_call *c = (sb_llm_call *)st;
 	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
-		c->done_marker = true;
+		st->ended = true;
 		return false;
 	}
 	json_error_t jerr;
 	json_t *root = json_loadb(data, len, 0, &jerr);
 	if (!json_is_object(root)) {
-		set_error(c, g_strdup_printf("bad JSON in the stream: %s", jerr.text));
+		sb_http_stream_fail(&c->reply.http,
+		                    g_strdup_printf("bad JSON in the stream: %s", jerr.text));
 		json_decref(root);
 		return false;
 	}
 	json_t *err = json_object_get(root, "error");
 	if (err) {
 		const char *m = sb_json_error_message(root);
-		set_error(c, g_strdup_printf("stream error: %s", m ? m : "(no message)"));
+		sb_http_stream_fail(&c->reply.http,
+		                    g_strdup_printf("stream error: %s", m ? m : "(no message)"));
 		json_decref(root);
 		return false;
 	}
 	json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
 	json_t *delta = json_object_get(choice, "delta");
 	if (json_is_object(delta)) {
-		deliver_text(c, json_object_get(delta, "content"));
+		sb_llm_reply_text(&c->reply, json_object_get(delta, "content"));
 		json_t *calls = json_object_get(delta, "tool_calls");
 		if (json_is_array(calls))
 			take_tool_calls(c, calls);
 	}
 	json_decref(root);
-	return alive(c);
+	return true;
 }
 
-static bool on_body(void *user, long status, const char *data, size_t len)
+/* Kept while no event came: a server may answer one chat.completion. */
+static void on_body(sb_http_stream *st, const char *data, size_t len)
 {
-	sb_llm_call *c = user;
-	if (status < 200 || status >= 300) {
-		if (c->errbody->len < MAX_ERROR_BODY)
-			g_string_append_len(c->errbody, data, (gssize)MIN(len, MAX_ERROR_BODY));
-		return true;
-	}
-	if (c->error || c->done_marker)
-		return true; /* ignore the rest */
-	if (sb_sse_events(c->sse) == 0 && c->raw->len < MAX_RAW_BODY)
+	sb_llm_call *c = (sb_llm_call *)st;
+	if (sb_sse_events(st->sse) == 0 && c->raw->len < MAX_RAW_BODY)
 		g_string_append_len(c->raw, data, (gssize)MIN(len, MAX_RAW_BODY));
-	g_atomic_int_inc(&c->ref);
-	bool ok = sb_sse_feed(c->sse, data, len);
-	if (!ok && !c->error && !c->done_marker && sb_sse_error(c->sse))
-		set_error(c, g_strdup_printf("bad event stream: %s", sb_sse_error(c->sse)));
-	bool more = alive(c);
-	call_unref(c);
-	return more;
 }
 
 /* A non-streamed chat.completion: {"choices":[{"message":{content,tool_calls}}]}. */
@@ -194,12 +142,14 @@ static void parse_whole(sb_llm_call *c)
 	json_t *msg =
 	        json_object_get(json_array_get(json_object_get(root, "choices"), 0), "message");
 	if (json_is_object(msg)) {
-		deliver_text(c, json_object_get(msg, "content"));
+		sb_llm_reply_text(&c->reply, json_object_get(msg, "content"));
 		json_t *calls = json_object_get(msg, "tool_calls");
 		if (json_is_array(calls))
 			take_tool_calls(c, calls);
 	} else if (c->raw->len > 0) {
-		set_error(c, g_strdup("bad reply: neither an event stream nor a chat completion"));
+		sb_http_stream_fail(
+		        &c->reply.http,
+		        g_strdup("bad reply: neither an event stream nor a chat completion"));
 	}
 	json_decref(root);
 }
@@ -212,45 +162,32 @@ static void deliver_tools(sb_llm_call *c)
 			continue;
 		json_t *args =
 		        t->args->len ? json_loadb(t->args->str, t->args->len, 0, NULL) : NULL;
-		if (!json_is_object(args)) {
-			if (t->args->len)
-				g_debug("llm openai: tool %s: arguments are not a JSON object: %s",
-				        t->name->str, t->args->str);
-			json_decref(args);
-			args = json_object();
-		}
-		c->got_tool = true;
-		if (alive(c) && c->ev.tool)
-			c->ev.tool(c->user, t->name->str, args);
-		json_decref(args);
+		if (t->args->len && !json_is_object(args))
+			g_debug("llm openai: tool %s: arguments are not a JSON object: %s",
+			        t->name->str, t->args->str);
+		sb_llm_reply_tool(&c->reply, t->name->str, args);
 	}
 }
 
-static void on_done(void *user, long status, const char *error)
+/* The tools are whole only now. */
+static char *on_finish(sb_http_stream *st)
 {
-	sb_llm_call *c = user;
-	g_atomic_int_inc(&c->ref);
-	char *err = NULL;
-	if (status != 0 && (status < 200 || status >= 300)) {
-		err = sb_fetch_error_text(status, c->errbody->str, c->errbody->len);
-	} else if (c->error) {
-		err = g_strdup(c->error);
-	} else if (error && !c->done_marker) {
-		err = g_strdup_printf("request failed: %s", error);
-	} else {
-		if (sb_sse_events(c->sse) == 0)
-			parse_whole(c);
-		if (c->error)
-			err = g_strdup(c->error);
-		else
-			deliver_tools(c);
-		if (!err && !c->got_text && !c->got_tool)
-			err = g_strdup("empty reply");
-	}
-	if (alive(c) && c->ev.done)
-		c->ev.done(c->user, err);
-	g_free(err);
-	call_unref(c);
+	sb_llm_call *c = (sb_llm_call *)st;
+	if (sb_sse_events(st->sse) == 0)
+		parse_whole(c);
+	if (st->error)
+		return g_strdup(st->error);
+	deliver_tools(c);
+	return sb_llm_reply_empty(&c->reply);
+}
+
+static const sb_http_stream_ops stream_ops = {
+        .body = on_body, .event = on_event, .finish = on_finish, .clear = call_clear};
+
+static json_t *tool_shape(json_t *name, json_t *description, json_t *schema)
+{
+	return json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function", "function", "name", name,
+	                 "description", description, "parameters", schema);
 }
 
 static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *req)
@@ -278,22 +215,8 @@ static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *r
 	int max_tokens = sb_cfg_int(cfg, "max_tokens", 0);
 	if (max_tokens > 0)
 		json_object_set_new(body, "max_tokens", json_integer(max_tokens));
-	if (req->tools) {
-		json_t *tools = json_array();
-		json_t *specs = sb_llm_tool_specs();
-		json_t *spec;
-		json_array_foreach(specs, i, spec)
-		{
-			json_array_append_new(
-			        tools,
-			        json_pack("{s:s, s:{s:O, s:O, s:O}}", "type", "function",
-			                  "function", "name", json_object_get(spec, "name"),
-			                  "description", json_object_get(spec, "description"),
-			                  "parameters", json_object_get(spec, "schema")));
-		}
-		json_decref(specs);
-		json_object_set_new(body, "tools", tools);
-	}
+	if (req->tools)
+		json_object_set_new(body, "tools", sb_llm_tools(tool_shape));
 	return body;
 }
 
@@ -305,42 +228,22 @@ static sb_llm_call *openai_start(const sb_provider_config *cfg, const sb_llm_req
 			*error = g_strdup("openai: no base_url");
 		return NULL;
 	}
-	json_t *body = build_body(cfg, req);
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	char *url = sb_url_join(cfg->base_url, "chat/completions");
 	char *auth =
 	        cfg->api_key ? g_strdup_printf("Authorization: Bearer %s", cfg->api_key) : NULL;
 	const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
 	                         auth, NULL};
 	sb_llm_call *c = g_new0(sb_llm_call, 1);
-	c->ref = 1;
-	c->ev = *events;
-	c->user = user;
-	c->sse = sb_sse_new(on_event, c);
-	c->errbody = g_string_new(NULL);
 	c->raw = g_string_new(NULL);
 	c->tools = g_ptr_array_new_with_free_func(tool_acc_free);
-	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, text);
-	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
-	c->req = sb_fetch_submit(&opt, &cb, c, error);
-	free(text);
-	g_free(url);
+	bool ok = sb_llm_reply_start(&c->reply, &stream_ops, cfg, "chat/completions",
+	                             build_body(cfg, req), headers, events, user, error);
 	g_free(auth);
-	if (!c->req) {
-		call_unref(c);
-		return NULL;
-	}
-	return c;
+	return ok ? c : NULL;
 }
 
 static void openai_release(sb_llm_call *c)
 {
-	if (!c)
-		return;
-	g_atomic_int_set(&c->released, 1);
-	sb_fetch_release(c->req);
-	call_unref(c);
+	sb_http_stream_release(c ? &c->reply.http : NULL);
 }
 
 const sb_llm_provider sb_llm_openai = {

@@ -15,7 +15,7 @@
  * a language model, text to speech — behind one small interface each, so
  * that embedded engines (pocketsphinx, the local dialog engine, espeak-ng)
  * and cloud services (Deepgram, OpenAI-compatible, Anthropic, ElevenLabs)
- * are interchangeable and can be chained with fallbacks (chain.h).
+ * are interchangeable and can be chained with fallbacks ("chain" below).
  *
  * Threads: every call into a provider returns at once (no network or heavy
  * work on the caller's thread); events come back on the provider's own
@@ -204,7 +204,7 @@ void sb_provider_config_free(sb_provider_config *cfg);
  *
  * A chain of one provider is that provider plus breaker and counters: the
  * agent can always use chains.  Calls are objects of the same opaque types
- * as a provider's and follow the same rules (provider.h): nothing blocks,
+ * as a provider's and follow the same rules ("provider" above): nothing blocks,
  * events come on provider threads (or the chain's timer thread), after
  * release() returns no event is delivered; release() may be called from
  * inside an event (but feed STT audio from your own thread, not from inside

@@ -12,6 +12,7 @@ SB_PROVIDERS_CORE = \
 	plugins/switchboard/providers/chain_build.c
 
 SB_PROVIDERS_CLOUD = \
+	plugins/switchboard/providers/http_stream.c \
 	plugins/switchboard/providers/llm_openai.c \
 	plugins/switchboard/providers/llm_anthropic.c \
 	plugins/switchboard/providers/stt_openai.c \
@@ -31,15 +32,21 @@ SB_CLOUD_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS
 SB_CLOUD_LIBS = $(SB_TEST_LIBS) $(GLIB_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(SOUP_LIBS) \
 	$(SPEEXDSP_LIBS) -lm
 
+# The chains with what they use of core, for tests that run chains of
+# fake providers (here and in transfer/).
+SB_CHAIN_TEST_SOURCES = \
+	plugins/switchboard/providers/chain.c \
+	plugins/switchboard/providers/chain_core.c \
+	plugins/switchboard/providers/cloud_util.c \
+	plugins/switchboard/providers/config.c \
+	plugins/switchboard/core/gate.c plugins/switchboard/core/loop.c
+
 check_PROGRAMS += tests/unit/test_chain tests/providers/provider_cli
 
 # Chains and breakers with fake in-process providers (no network).
 tests_unit_test_chain_SOURCES = tests/unit/test_chain.c \
 	tests/unit/chain_fakes.c tests/unit/chain_fakes.h \
-	plugins/switchboard/providers/chain.c \
-	plugins/switchboard/providers/chain_core.c \
-	plugins/switchboard/providers/cloud_util.c \
-	plugins/switchboard/providers/config.c
+	$(SB_CHAIN_TEST_SOURCES)
 tests_unit_test_chain_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_chain_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 
@@ -47,6 +54,7 @@ tests_unit_test_chain_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 # implementations only (it has its own sb_*_provider_find).  Run with no
 # argument (as make check does) it is a self-test printing TAP.
 tests_providers_provider_cli_SOURCES = tests/providers/provider_cli.c \
-	$(SB_NET_SOURCES) $(SB_PROVIDERS_CORE) $(SB_PROVIDERS_CLOUD)
+	$(SB_NET_SOURCES) $(SB_PROVIDERS_CORE) $(SB_PROVIDERS_CLOUD) \
+	plugins/switchboard/core/gate.c plugins/switchboard/core/loop.c
 tests_providers_provider_cli_CFLAGS = $(SB_CLOUD_CFLAGS)
 tests_providers_provider_cli_LDADD = $(SB_CLOUD_LIBS)

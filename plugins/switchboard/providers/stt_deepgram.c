@@ -30,18 +30,10 @@
 static char finalize_marker;
 
 struct sb_stt_stream {
-	gint ref;
-	sb_gate gate;
-	sb_stt_events ev;
-	void *user;
-	char *url;
-	char *auth;
-	int timeout_ms;
-	GMutex lock;
-	GQueue pending; /* GBytes* audio or &finalize_marker */
+	sb_stt_base base; /* first; base.lock guards the three below too */
+	GQueue pending;   /* GBytes* audio or &finalize_marker */
 	size_t pending_bytes;
 	bool flush_scheduled;
-	bool released;
 	/* WS thread only: */
 	SoupMessage *msg;
 	SoupWebsocketConnection *conn;
@@ -59,19 +51,16 @@ struct sb_stt_stream {
 
 static sb_stt_stream *stream_ref(sb_stt_stream *s)
 {
-	g_atomic_int_inc(&s->ref);
+	g_atomic_int_inc(&s->base.ref);
 	return s;
 }
 
 static void stream_unref(gpointer data)
 {
 	sb_stt_stream *s = data;
-	if (!g_atomic_int_dec_and_test(&s->ref))
+	if (!g_atomic_int_dec_and_test(&s->base.ref))
 		return;
-	sb_gate_clear(&s->gate);
-	g_free(s->url);
-	g_free(s->auth);
-	g_mutex_clear(&s->lock);
+	sb_stt_base_clear(&s->base);
 	gpointer item;
 	while ((item = g_queue_pop_head(&s->pending)))
 		if (item != &finalize_marker)
@@ -92,11 +81,8 @@ static void stop_source(GSource **src)
 
 static void emit_partial(sb_stt_stream *s, const char *text)
 {
-	if (!*text || !sb_gate_enter(&s->gate))
-		return;
-	if (s->ev.partial)
-		s->ev.partial(s->user, text);
-	sb_gate_leave(&s->gate);
+	if (*text)
+		sb_stt_base_emit(&s->base, s->base.ev.partial, text);
 }
 
 static void emit_final(sb_stt_stream *s)
@@ -106,11 +92,7 @@ static void emit_final(sb_stt_stream *s)
 		s->eos_pending--;
 	char *text = g_strdup(s->utter->str);
 	g_string_truncate(s->utter, 0);
-	if (sb_gate_enter(&s->gate)) {
-		if (s->ev.final)
-			s->ev.final(s->user, text);
-		sb_gate_leave(&s->gate);
-	}
+	sb_stt_base_emit(&s->base, s->base.ev.final, text);
 	g_free(text);
 }
 
@@ -129,11 +111,7 @@ static void fail(sb_stt_stream *s, const char *error)
 	stop_source(&s->settle);
 	stop_source(&s->connect_timer);
 	close_conn(s, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-	if (sb_gate_enter(&s->gate)) {
-		if (s->ev.failed)
-			s->ev.failed(s->user, error);
-		sb_gate_leave(&s->gate);
-	}
+	sb_stt_base_emit(&s->base, s->base.ev.failed, error);
 }
 
 /* ---- sending (WS thread) ---- */
@@ -154,11 +132,11 @@ static void flush(sb_stt_stream *s)
 	if (!conn_open(s) || s->failed || s->closing)
 		return;
 	for (;;) {
-		g_mutex_lock(&s->lock);
+		g_mutex_lock(&s->base.lock);
 		gpointer item = g_queue_pop_head(&s->pending);
 		if (item && item != &finalize_marker)
 			s->pending_bytes -= g_bytes_get_size(item);
-		g_mutex_unlock(&s->lock);
+		g_mutex_unlock(&s->base.lock);
 		if (!item)
 			break;
 		if (item == &finalize_marker) {
@@ -177,9 +155,9 @@ static void flush(sb_stt_stream *s)
 static gboolean flush_cb(gpointer data)
 {
 	sb_stt_stream *s = data;
-	g_mutex_lock(&s->lock);
+	g_mutex_lock(&s->base.lock);
 	s->flush_scheduled = false;
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 	flush(s);
 	return G_SOURCE_REMOVE;
 }
@@ -319,7 +297,8 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
 	if (!conn) {
 		char *e;
 		if (s->timed_out)
-			e = g_strdup_printf("timed out: not connected within %d ms", s->timeout_ms);
+			e = g_strdup_printf("timed out: not connected within %d ms",
+			                    s->base.timeout_ms);
 		else if (status >= 300)
 			e = g_strdup_printf("HTTP %u%s%s", status, reason && *reason ? ": " : "",
 			                    reason ? reason : "");
@@ -362,18 +341,18 @@ static gboolean connect_cb(gpointer data)
 	sb_stt_stream *s = data;
 	if (s->closing)
 		return G_SOURCE_REMOVE;
-	s->msg = soup_message_new("GET", s->url);
+	s->msg = soup_message_new("GET", s->base.url);
 	if (!s->msg) {
 		fail(s, "invalid URL");
 		return G_SOURCE_REMOVE;
 	}
-	if (s->auth)
+	if (s->base.auth)
 		soup_message_headers_replace(soup_message_get_request_headers(s->msg),
-		                             "Authorization", s->auth);
+		                             "Authorization", s->base.auth);
 	s->cancel = g_cancellable_new();
 	sb_ws_hold(G_OBJECT(s->cancel));
-	s->connect_timer = sb_ws_timeout((guint)s->timeout_ms, connect_timeout_cb, stream_ref(s),
-	                                 stream_unref);
+	s->connect_timer = sb_ws_timeout((guint)s->base.timeout_ms, connect_timeout_cb,
+	                                 stream_ref(s), stream_unref);
 	soup_session_websocket_connect_async(sb_ws_session(), s->msg, NULL, NULL,
 	                                     G_PRIORITY_DEFAULT, s->cancel, on_connected,
 	                                     stream_ref(s));
@@ -435,20 +414,13 @@ static char *http_url(const char *base, const sb_provider_config *cfg)
 static sb_stt_stream *deepgram_open(const sb_provider_config *cfg, const sb_stt_events *events,
                                     void *user, char **error)
 {
-	if (!cfg || !cfg->base_url || !events) {
-		if (error)
-			*error = g_strdup("deepgram: no base_url");
+	sb_stt_stream *s = g_new0(sb_stt_stream, 1);
+	if (!sb_stt_base_init(&s->base, "deepgram", cfg, events, user, error)) {
+		g_free(s);
 		return NULL;
 	}
-	sb_stt_stream *s = g_new0(sb_stt_stream, 1);
-	s->ref = 1;
-	sb_gate_init(&s->gate);
-	s->ev = *events;
-	s->user = user;
-	s->url = http_url(cfg->base_url, cfg);
-	s->auth = cfg->api_key ? g_strdup_printf("Token %s", cfg->api_key) : NULL;
-	s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	g_mutex_init(&s->lock);
+	s->base.url = http_url(cfg->base_url, cfg);
+	s->base.auth = cfg->api_key ? g_strdup_printf("Token %s", cfg->api_key) : NULL;
 	g_queue_init(&s->pending);
 	s->utter = g_string_new(NULL);
 	if (!sb_ws_run(connect_cb, stream_ref(s), stream_unref)) {
@@ -471,36 +443,33 @@ static void deepgram_audio(sb_stt_stream *s, const int16_t *pcm, size_t samples)
 		le[2 * i + 1] = (guint8)(v >> 8);
 	}
 	GBytes *b = g_bytes_new_take(le, samples * 2);
-	g_mutex_lock(&s->lock);
-	if (!s->released && s->pending_bytes + samples * 2 <= MAX_PENDING_BYTES) {
+	g_mutex_lock(&s->base.lock);
+	if (!s->base.released && s->pending_bytes + samples * 2 <= MAX_PENDING_BYTES) {
 		g_queue_push_tail(&s->pending, b);
 		s->pending_bytes += samples * 2;
 		b = NULL;
 		schedule_flush_locked(s);
 	}
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 	if (b)
 		g_bytes_unref(b);
 }
 
 static void deepgram_end_of_speech(sb_stt_stream *s)
 {
-	g_mutex_lock(&s->lock);
-	if (!s->released) {
+	g_mutex_lock(&s->base.lock);
+	if (!s->base.released) {
 		g_queue_push_tail(&s->pending, &finalize_marker);
 		schedule_flush_locked(s);
 	}
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 }
 
 static void deepgram_release(sb_stt_stream *s)
 {
 	if (!s)
 		return;
-	sb_gate_close(&s->gate);
-	g_mutex_lock(&s->lock);
-	s->released = true;
-	g_mutex_unlock(&s->lock);
+	sb_stt_base_release(&s->base);
 	sb_ws_run(teardown_cb, stream_ref(s), stream_unref);
 	stream_unref(s);
 }

@@ -22,19 +22,11 @@
 typedef struct utterance utterance;
 
 struct sb_stt_stream {
-	gint ref;
-	sb_gate gate;
-	sb_stt_events ev;
-	void *user;
-	char *url;
-	char *auth;
+	sb_stt_base base; /* first; base.lock guards pcm and utts too */
 	char *model;
 	char *language;
-	int timeout_ms;
-	GMutex lock;
 	GArray *pcm;     /* int16: the utterance being spoken */
 	GPtrArray *utts; /* utterance*: requests in flight */
-	bool released;
 };
 
 struct utterance {
@@ -45,14 +37,11 @@ struct utterance {
 
 static void stream_unref(sb_stt_stream *s)
 {
-	if (!g_atomic_int_dec_and_test(&s->ref))
+	if (!g_atomic_int_dec_and_test(&s->base.ref))
 		return;
-	sb_gate_clear(&s->gate);
-	g_free(s->url);
-	g_free(s->auth);
+	sb_stt_base_clear(&s->base);
 	g_free(s->model);
 	g_free(s->language);
-	g_mutex_clear(&s->lock);
 	g_array_free(s->pcm, TRUE);
 	g_ptr_array_free(s->utts, TRUE);
 	g_free(s);
@@ -79,9 +68,9 @@ static void on_done(void *user, long status, const char *error)
 {
 	utterance *u = user;
 	sb_stt_stream *s = u->s;
-	g_mutex_lock(&s->lock);
+	g_mutex_lock(&s->base.lock);
 	bool mine = g_ptr_array_remove(s->utts, u); /* else release() owns it */
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 	if (!mine)
 		return;
 	char *text = NULL;
@@ -99,13 +88,10 @@ static void on_done(void *user, long status, const char *error)
 			err = g_strdup("bad reply: no \"text\" in the transcription");
 		json_decref(root);
 	}
-	if (sb_gate_enter(&s->gate)) {
-		if (err && s->ev.failed)
-			s->ev.failed(s->user, err);
-		else if (!err && s->ev.final)
-			s->ev.final(s->user, text);
-		sb_gate_leave(&s->gate);
-	}
+	if (err)
+		sb_stt_base_emit(&s->base, s->base.ev.failed, err);
+	else
+		sb_stt_base_emit(&s->base, s->base.ev.final, text);
 	g_free(text);
 	g_free(err);
 	utterance_free(u);
@@ -160,30 +146,30 @@ static void send_utterance(sb_stt_stream *s, GArray *pcm)
 	g_snprintf(boundary, sizeof(boundary), "sb-%08x%08x", g_random_int(), g_random_int());
 	GByteArray *body = build_body(s, (const int16_t *)(void *)pcm->data, pcm->len, boundary);
 	char *ctype = g_strdup_printf("Content-Type: multipart/form-data; boundary=%s", boundary);
-	const char *headers[] = {ctype, "Accept: application/json", s->auth, NULL};
+	const char *headers[] = {ctype, "Accept: application/json", s->base.auth, NULL};
 	sb_fetch_options opt = {
 	        .method = "POST",
-	        .url = s->url,
+	        .url = s->base.url,
 	        .headers = headers,
 	        .body = body->data,
 	        .body_len = body->len,
-	        .connect_timeout_ms = MIN(s->timeout_ms, 10000),
-	        .total_timeout_ms = s->timeout_ms,
+	        .connect_timeout_ms = MIN(s->base.timeout_ms, 10000),
+	        .total_timeout_ms = s->base.timeout_ms,
 	};
 	utterance *u = g_new0(utterance, 1);
 	u->s = s;
 	u->reply = g_string_new(NULL);
-	g_atomic_int_inc(&s->ref);
+	g_atomic_int_inc(&s->base.ref);
 	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
 	/* Listed before the worker can finish it (on_done looks it up). */
-	g_mutex_lock(&s->lock);
+	g_mutex_lock(&s->base.lock);
 	g_ptr_array_add(s->utts, u);
 	char *error = NULL;
 	sb_fetch_request *req = sb_fetch_submit(&opt, &cb, u, &error);
 	u->req = req;
 	if (!req)
 		g_ptr_array_remove(s->utts, u);
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 	/* From here on u may already be answered and freed (on_done). */
 	if (!req) {
 		g_warning("stt openai: %s", error);
@@ -197,24 +183,18 @@ static void send_utterance(sb_stt_stream *s, GArray *pcm)
 static sb_stt_stream *openai_open(const sb_provider_config *cfg, const sb_stt_events *events,
                                   void *user, char **error)
 {
-	if (!cfg || !cfg->base_url || !events) {
-		if (error)
-			*error = g_strdup("openai stt: no base_url");
+	sb_stt_stream *s = g_new0(sb_stt_stream, 1);
+	if (!sb_stt_base_init(&s->base, "openai stt", cfg, events, user, error)) {
+		g_free(s);
 		return NULL;
 	}
-	sb_stt_stream *s = g_new0(sb_stt_stream, 1);
-	s->ref = 1;
-	sb_gate_init(&s->gate);
-	s->ev = *events;
-	s->user = user;
-	s->url = sb_url_join(cfg->base_url, "audio/transcriptions");
-	s->auth = cfg->api_key ? g_strdup_printf("Authorization: Bearer %s", cfg->api_key) : NULL;
+	s->base.url = sb_url_join(cfg->base_url, "audio/transcriptions");
+	s->base.auth =
+	        cfg->api_key ? g_strdup_printf("Authorization: Bearer %s", cfg->api_key) : NULL;
 	s->model = g_strdup(cfg->model ? cfg->model : "whisper-1");
 	/* The API wants ISO 639-1: "en-US" -> "en". */
 	if (cfg->language && *cfg->language)
 		s->language = g_strndup(cfg->language, strcspn(cfg->language, "-_"));
-	s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	g_mutex_init(&s->lock);
 	s->pcm = g_array_new(FALSE, FALSE, sizeof(int16_t));
 	s->utts = g_ptr_array_new();
 	return s;
@@ -222,19 +202,19 @@ static sb_stt_stream *openai_open(const sb_provider_config *cfg, const sb_stt_ev
 
 static void openai_audio(sb_stt_stream *s, const int16_t *pcm, size_t samples)
 {
-	g_mutex_lock(&s->lock);
-	if (!s->released && s->pcm->len + samples <= (size_t)MAX_SECONDS * SB_AGENT_RATE)
+	g_mutex_lock(&s->base.lock);
+	if (!s->base.released && s->pcm->len + samples <= (size_t)MAX_SECONDS * SB_AGENT_RATE)
 		g_array_append_vals(s->pcm, pcm, (guint)samples);
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 }
 
 static void openai_end_of_speech(sb_stt_stream *s)
 {
-	g_mutex_lock(&s->lock);
-	GArray *pcm = s->released ? NULL : s->pcm;
+	g_mutex_lock(&s->base.lock);
+	GArray *pcm = s->base.released ? NULL : s->pcm;
 	if (pcm)
 		s->pcm = g_array_new(FALSE, FALSE, sizeof(int16_t));
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 	if (!pcm)
 		return;
 	send_utterance(s, pcm);
@@ -245,12 +225,11 @@ static void openai_release(sb_stt_stream *s)
 {
 	if (!s)
 		return;
-	sb_gate_close(&s->gate);
-	g_mutex_lock(&s->lock);
-	s->released = true;
+	sb_stt_base_release(&s->base);
+	g_mutex_lock(&s->base.lock);
 	GPtrArray *utts = s->utts;
 	s->utts = g_ptr_array_new();
-	g_mutex_unlock(&s->lock);
+	g_mutex_unlock(&s->base.lock);
 	for (guint i = 0; i < utts->len; i++)
 		utterance_free(utts->pdata[i]); /* waits for a callback in progress */
 	g_ptr_array_free(utts, TRUE);

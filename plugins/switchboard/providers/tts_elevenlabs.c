@@ -5,14 +5,10 @@
  * and {text, model_id}; the body is raw 16 kHz s16le PCM, streamed, which
  * is exactly what the agent plays (tts_http.c).  voice = the voice id,
  * model = the model id. */
-#include <stdlib.h>
-#include <string.h>
-
 #include <glib.h>
 #include <jansson.h>
 
 #include "providers/providers_private.h"
-#include "providers/providers.h"
 
 static sb_tts_job *elevenlabs_speak(const sb_provider_config *cfg, const char *text,
                                     const sb_tts_events *events, void *user, char **error)
@@ -29,19 +25,14 @@ static sb_tts_job *elevenlabs_speak(const sb_provider_config *cfg, const char *t
 	}
 	json_t *body = json_pack("{s:s, s:s}", "text", text, "model_id",
 	                         cfg->model ? cfg->model : "eleven_multilingual_v2");
-	char *payload = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
 	char *voice = g_uri_escape_string(cfg->voice, NULL, FALSE);
 	char *path = g_strdup_printf("text-to-speech/%s/stream?output_format=pcm_16000", voice);
-	char *url = sb_url_join(cfg->base_url, path);
 	char *key = cfg->api_key ? g_strdup_printf("xi-api-key: %s", cfg->api_key) : NULL;
 	const char *headers[] = {"Content-Type: application/json", key, NULL};
 	sb_tts_job *job =
-	        sb_tts_http_start(cfg, url, headers, payload, SB_AGENT_RATE, events, user, error);
-	free(payload);
+	        sb_tts_http_start(cfg, path, body, headers, SB_AGENT_RATE, events, user, error);
 	g_free(voice);
 	g_free(path);
-	g_free(url);
 	g_free(key);
 	return job;
 }

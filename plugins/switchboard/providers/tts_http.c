@@ -1,5 +1,9 @@
-/* Streaming PCM text-to-speech over HTTP, shared by the OpenAI and
- * ElevenLabs providers (tts_http.h). */
+/* Streaming PCM text to speech over HTTP, shared by the OpenAI and
+ * ElevenLabs providers (providers_private.h, "tts_http"): the reply's body
+ * is raw s16le mono PCM, turned into 16 kHz audio events as it arrives —
+ * resampled with speexdsp when the service speaks at another rate, the
+ * filter's tail pushed out at the end so the length is exact.  The
+ * request's life is http_stream.c's. */
 #include "providers/providers_private.h"
 
 #include <string.h>
@@ -7,19 +11,12 @@
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
-
-#define MAX_ERROR_BODY (64 * 1024)
-
 struct sb_tts_job {
-	gint ref;
-	gint released;
+	sb_http_stream http; /* first: the request */
 	sb_tts_events ev;
-	void *user;
-	sb_fetch_request *req;
 	SpeexResamplerState *rs; /* NULL when the source is 16 kHz already */
 	int in_rate;
 	sb_s16_stream s16;
-	GString *errbody;
 	int16_t *in;
 	int16_t *out;
 	size_t in_cap;
@@ -28,21 +25,13 @@ struct sb_tts_job {
 	uint64_t out_samples;
 };
 
-static void job_unref(sb_tts_job *j)
+static void job_clear(sb_http_stream *st)
 {
-	if (!g_atomic_int_dec_and_test(&j->ref))
-		return;
+	sb_tts_job *j = (sb_tts_job *)st;
 	if (j->rs)
 		speex_resampler_destroy(j->rs);
-	g_string_free(j->errbody, TRUE);
 	g_free(j->in);
 	g_free(j->out);
-	g_free(j);
-}
-
-static bool alive(sb_tts_job *j)
-{
-	return !g_atomic_int_get(&j->released);
 }
 
 static void emit(sb_tts_job *j, const int16_t *pcm, size_t n)
@@ -50,8 +39,10 @@ static void emit(sb_tts_job *j, const int16_t *pcm, size_t n)
 	if (n == 0)
 		return;
 	j->out_samples += n;
-	if (alive(j) && j->ev.audio)
-		j->ev.audio(j->user, pcm, n);
+	if (j->ev.audio && sb_gate_enter(&j->http.gate)) {
+		j->ev.audio(j->http.user, pcm, n);
+		sb_gate_leave(&j->http.gate);
+	}
 }
 
 static void reserve(int16_t **buf, size_t *cap, size_t n)
@@ -88,15 +79,9 @@ static void resample(sb_tts_job *j, const int16_t *in, size_t n, uint64_t limit)
 	}
 }
 
-static bool on_body(void *user, long status, const char *data, size_t len)
+static void on_body(sb_http_stream *st, const char *data, size_t len)
 {
-	sb_tts_job *j = user;
-	if (status < 200 || status >= 300) {
-		if (j->errbody->len < MAX_ERROR_BODY)
-			g_string_append_len(j->errbody, data, (gssize)MIN(len, MAX_ERROR_BODY));
-		return true;
-	}
-	g_atomic_int_inc(&j->ref);
+	sb_tts_job *j = (sb_tts_job *)st;
 	reserve(&j->in, &j->in_cap, len / 2 + 1);
 	size_t n = sb_s16_feed(&j->s16, (const uint8_t *)data, len, j->in);
 	j->in_samples += n;
@@ -104,75 +89,53 @@ static bool on_body(void *user, long status, const char *data, size_t len)
 		resample(j, j->in, n, UINT64_MAX);
 	else
 		emit(j, j->in, n);
-	bool more = alive(j);
-	job_unref(j);
-	return more;
 }
 
-static void on_done(void *user, long status, const char *error)
+static char *on_finish(sb_http_stream *st)
 {
-	sb_tts_job *j = user;
-	g_atomic_int_inc(&j->ref);
-	char *err = NULL;
-	if (status != 0 && (status < 200 || status >= 300)) {
-		err = sb_fetch_error_text(status, j->errbody->str, j->errbody->len);
-	} else if (error) {
-		err = g_strdup_printf("request failed: %s", error);
-	} else {
-		if (j->rs && j->in_samples > 0) {
-			/* Push the filter's delay out with silence, up to the exact
-			 * length the input corresponds to. */
-			uint64_t expect = j->in_samples * SB_AGENT_RATE / (uint64_t)j->in_rate;
-			size_t pad = (size_t)speex_resampler_get_input_latency(j->rs) + 16;
-			resample(j, NULL, pad, expect);
-		}
-		if (j->out_samples == 0)
-			err = g_strdup("no audio");
+	sb_tts_job *j = (sb_tts_job *)st;
+	if (j->rs && j->in_samples > 0) {
+		/* Push the filter's delay out with silence, up to the exact
+		 * length the input corresponds to. */
+		uint64_t expect = j->in_samples * SB_AGENT_RATE / (uint64_t)j->in_rate;
+		size_t pad = (size_t)speex_resampler_get_input_latency(j->rs) + 16;
+		resample(j, NULL, pad, expect);
 	}
-	if (alive(j) && j->ev.done)
-		j->ev.done(j->user, err);
-	g_free(err);
-	job_unref(j);
+	return j->out_samples == 0 ? g_strdup("no audio") : NULL;
 }
 
-sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *url,
-                              const char *const *headers, const char *body, int in_rate,
-                              const sb_tts_events *events, void *user, char **error)
+static const sb_http_stream_ops stream_ops = {
+        .body = on_body, .finish = on_finish, .clear = job_clear};
+
+sb_tts_job *sb_tts_http_start(const sb_provider_config *cfg, const char *path, json_t *body,
+                              const char *const *headers, int in_rate, const sb_tts_events *events,
+                              void *user, char **error)
 {
-	sb_tts_job *j = g_new0(sb_tts_job, 1);
-	j->ref = 1;
-	j->ev = *events;
-	j->user = user;
-	j->in_rate = in_rate;
-	j->errbody = g_string_new(NULL);
+	SpeexResamplerState *rs = NULL;
 	if (in_rate != SB_AGENT_RATE) {
 		int err = 0;
-		j->rs = speex_resampler_init(1, (spx_uint32_t)in_rate, SB_AGENT_RATE,
-		                             SPEEX_RESAMPLER_QUALITY_DEFAULT, &err);
-		if (!j->rs) {
+		rs = speex_resampler_init(1, (spx_uint32_t)in_rate, SB_AGENT_RATE,
+		                          SPEEX_RESAMPLER_QUALITY_DEFAULT, &err);
+		if (!rs) {
 			if (error)
 				*error = g_strdup_printf("resampler: %s",
 				                         speex_resampler_strerror(err));
-			job_unref(j);
+			json_decref(body);
 			return NULL;
 		}
-		speex_resampler_skip_zeros(j->rs);
+		speex_resampler_skip_zeros(rs);
 	}
-	sb_fetch_options opt = sb_provider_stream_post(cfg, url, headers, body);
-	sb_fetch_callbacks cb = {.body = on_body, .done = on_done};
-	j->req = sb_fetch_submit(&opt, &cb, j, error);
-	if (!j->req) {
-		job_unref(j);
+	sb_tts_job *j = g_new0(sb_tts_job, 1);
+	j->ev = *events;
+	j->rs = rs;
+	j->in_rate = in_rate;
+	if (!sb_http_stream_start(&j->http, &stream_ops, cfg, path, body, headers, events->done,
+	                          user, error))
 		return NULL;
-	}
 	return j;
 }
 
 void sb_tts_http_release(sb_tts_job *j)
 {
-	if (!j)
-		return;
-	g_atomic_int_set(&j->released, 1);
-	sb_fetch_release(j->req);
-	job_unref(j);
+	sb_http_stream_release(j ? &j->http : NULL);
 }

@@ -5,14 +5,10 @@
  * 16-bit signed little-endian mono samples, streamed as they are made,
  * resampled here to 16 kHz (tts_http.c).  Optional extra: speed,
  * instructions (gpt-4o-mini-tts). */
-#include <stdlib.h>
-#include <string.h>
-
 #include <glib.h>
 #include <jansson.h>
 
 #include "providers/providers_private.h"
-#include "providers/providers.h"
 
 #define OPENAI_PCM_RATE 24000
 
@@ -39,16 +35,11 @@ static sb_tts_job *openai_speak(const sb_provider_config *cfg, const char *text,
 	const char *instructions = sb_cfg_str(cfg, "instructions");
 	if (instructions)
 		json_object_set_new(body, "instructions", json_string(instructions));
-	char *payload = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	char *url = sb_url_join(cfg->base_url, "audio/speech");
 	char *auth =
 	        cfg->api_key ? g_strdup_printf("Authorization: Bearer %s", cfg->api_key) : NULL;
 	const char *headers[] = {"Content-Type: application/json", auth, NULL};
-	sb_tts_job *job =
-	        sb_tts_http_start(cfg, url, headers, payload, OPENAI_PCM_RATE, events, user, error);
-	free(payload);
-	g_free(url);
+	sb_tts_job *job = sb_tts_http_start(cfg, "audio/speech", body, headers, OPENAI_PCM_RATE,
+	                                    events, user, error);
 	g_free(auth);
 	return job;
 }

@@ -22,10 +22,7 @@ tests_unit_test_transfer_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 tests_unit_test_transfer_ai_SOURCES = tests/unit/test_transfer_ai.c \
 	plugins/switchboard/transfer/transfer_ai.c \
 	tests/unit/chain_fakes.c tests/unit/chain_fakes.h \
-	plugins/switchboard/providers/chain.c \
-	plugins/switchboard/providers/chain_core.c \
-	plugins/switchboard/providers/cloud_util.c \
-	plugins/switchboard/providers/config.c \
+	$(SB_CHAIN_TEST_SOURCES) \
 	plugins/switchboard/providers/current.c
 tests_unit_test_transfer_ai_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANUS_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_transfer_ai_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)

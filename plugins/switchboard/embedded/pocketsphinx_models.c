@@ -1,0 +1,423 @@
+/* The pocketsphinx models and decoders (embedded_private.h, "pocketsphinx
+ * models"), apart from the streams that use them (stt_pocketsphinx.c).
+ *
+ * Cost, measured on this machine: a decoder with the full 134k-word
+ * dictionary and the en-us LM takes 0.25 s and ~90 MB; a decoder with only
+ * the grammar's few hundred words takes 10-20 ms and ~5 MB.  So:
+ *  - a model (per set of paths) is loaded once per process: the dictionary
+ *    is read once, only to pick the grammar's pronunciations, then freed;
+ *  - decoders are pooled and borrowed only while needed, so pools grow to
+ *    the number of people speaking at the same moment, not of calls;
+ *  - the LM decoder (the fallback) is created on first need, at most
+ *    "fallback_decoders" of them (default 1), shared by all streams: it only
+ *    re-decodes the utterances the grammar rejected.
+ * Streams' worker threads are counted here, so that the shutdown frees the
+ * models only once the last one has let go. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+#include <pocketsphinx.h>
+#include <sphinxbase/err.h>
+#include <sphinxbase/jsgf.h>
+
+#include "embedded/embedded_private.h"
+
+#define MODEL_DIR "/usr/share/pocketsphinx/model/en-us"
+
+/* A pool of decoders of one kind; max 0 means unbounded. */
+typedef struct pool {
+	GPtrArray *idle;
+	int created;
+	int max;
+	GCond freed;
+} pool;
+
+struct sb_ps_model {
+	char *hmm, *dict, *lm, *kb_path;
+	char *beam, *wbeam; /* for DEC_FINAL */
+	double reject;      /* unexplained speech above which the grammar lost */
+	bool fallback;
+	GMutex lock; /* everything below */
+	bool loaded;
+	char *error;   /* why loading failed */
+	char *jsgf;    /* the grammar, for every grammar decoder */
+	GPtrArray *words; /* "word\tphones", alternates as "word(2)" */
+	pool pools[DEC_KINDS];
+	double load_seconds, decoder_seconds[DEC_KINDS];
+};
+
+static GMutex models_lock; /* also serialises ps_init() */
+static GHashTable *models; /* "hmm|dict|lm|kb|fallback|beams" → model* */
+static int live_workers;
+static GCond workers_gone;
+
+/* ---- sphinx logging: errors to GLib, chatter dropped ---- */
+
+static void sphinx_log(void *user, err_lvl_t level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void sphinx_log(void *user, err_lvl_t level, const char *fmt, ...)
+{
+	(void)user;
+	if (level < ERR_ERROR)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_strchomp(msg);
+	/* Expected for speech outside the grammar (the fallback handles it). */
+	if (strstr(msg, "does not match the grammar"))
+		g_debug("pocketsphinx: %s", msg);
+	else
+		g_message("pocketsphinx: %s", msg);
+}
+
+void sb_ps_quiet(void)
+{
+	static gsize done;
+	if (g_once_init_enter(&done)) {
+		/* First: with a callback set, the log file can no longer be
+		 * changed, and ps_init() dumps its whole config to it. */
+		err_set_logfp(NULL);
+		err_set_callback(sphinx_log, NULL);
+		g_once_init_leave(&done, 1);
+	}
+}
+
+/* ---- models ---- */
+
+static void model_free(gpointer data)
+{
+	sb_ps_model *m = data;
+	for (int k = 0; k < DEC_KINDS; k++) {
+		g_ptr_array_unref(m->pools[k].idle);
+		g_cond_clear(&m->pools[k].freed);
+	}
+	if (m->words)
+		g_ptr_array_unref(m->words);
+	g_free(m->jsgf);
+	g_free(m->error);
+	g_free(m->hmm);
+	g_free(m->dict);
+	g_free(m->lm);
+	g_free(m->kb_path);
+	g_free(m->beam);
+	g_free(m->wbeam);
+	g_mutex_clear(&m->lock);
+	g_free(m);
+}
+
+static void decoder_free(gpointer ps)
+{
+	ps_free(ps);
+}
+
+/* The model for these paths, created (not loaded) on first use. */
+sb_ps_model *sb_ps_model_get(json_t *extra)
+{
+	const char *hmm = sb_extra_str(extra, "hmm", MODEL_DIR "/en-us");
+	const char *dict = sb_extra_str(extra, "dict", MODEL_DIR "/cmudict-en-us.dict");
+	const char *lm = sb_extra_str(extra, "lm", MODEL_DIR "/en-us.lm.bin");
+	const char *kb = sb_extra_str(extra, "kb", sb_kb_default_path());
+	bool fallback = sb_extra_bool(extra, "fallback", true);
+	/* Wider than pocketsphinx's defaults (1e-48, 7e-29): +5% right for
+	 * twice the search; still ~5% of real time. */
+	const char *beam = sb_extra_str(extra, "beam", "1e-80");
+	const char *wbeam = sb_extra_str(extra, "wbeam", "1e-60");
+	json_t *rj = json_object_get(extra, "reject");
+	double reject = json_is_number(rj)   ? json_number_value(rj)
+	                : json_is_string(rj) ? g_ascii_strtod(json_string_value(rj), NULL)
+	                                     : 0.3;
+	g_autofree char *key = g_strdup_printf("%s|%s|%s|%s|%d|%s|%s|%g", hmm, dict, lm, kb,
+	                                       fallback, beam, wbeam, reject);
+	g_mutex_lock(&models_lock);
+	if (!models)
+		models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_free);
+	sb_ps_model *m = g_hash_table_lookup(models, key);
+	if (!m) {
+		m = g_new0(sb_ps_model, 1);
+		m->hmm = g_strdup(hmm);
+		m->dict = g_strdup(dict);
+		m->lm = g_strdup(lm);
+		m->kb_path = g_strdup(kb);
+		m->fallback = fallback;
+		m->beam = g_strdup(beam);
+		m->wbeam = g_strdup(wbeam);
+		m->reject = reject;
+		g_mutex_init(&m->lock);
+		for (int k = 0; k < DEC_KINDS; k++) {
+			m->pools[k].idle = g_ptr_array_new_with_free_func(decoder_free);
+			g_cond_init(&m->pools[k].freed);
+		}
+		m->pools[DEC_LM].max = MAX(1, sb_extra_int(extra, "fallback_decoders", 1));
+		g_hash_table_insert(models, g_steal_pointer(&key), m);
+	}
+	g_mutex_unlock(&models_lock);
+	return m;
+}
+
+/* CMU dictionary: "word PH ON ES", alternates as "word(2) …". */
+static GHashTable *read_dict(const char *path, char **error)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) gerr = NULL;
+	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+		*error = g_strdup_printf("pocketsphinx: dictionary: %s", gerr->message);
+		return NULL;
+	}
+	GHashTable *d = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		char *sp = strpbrk(line, " \t");
+		if (!sp || line[0] == '#')
+			continue;
+		*sp = 0;
+		g_hash_table_insert(d, g_strdup(line), g_strdup(g_strstrip(sp + 1)));
+	}
+	return d;
+}
+
+typedef struct known_ctx {
+	GHashTable *dict;
+	GHashTable *used;
+} known_ctx;
+
+static bool known(const char *word, void *user)
+{
+	known_ctx *k = user;
+	if (!g_hash_table_contains(k->dict, word))
+		return false;
+	g_hash_table_add(k->used, g_strdup(word));
+	return true;
+}
+
+/* Reads the dictionary and knowledge base, makes the grammar.  m->lock held. */
+static bool model_load_locked(sb_ps_model *m)
+{
+	if (m->loaded)
+		return !m->error;
+	m->loaded = true;
+	gint64 t0 = g_get_monotonic_time();
+	g_autofree char *mdef = g_build_filename(m->hmm, "mdef", NULL);
+	if (!g_file_test(mdef, G_FILE_TEST_IS_REGULAR)) {
+		/* Checked here: pocketsphinx may exit() on a bad model. */
+		m->error = g_strdup_printf("pocketsphinx: no acoustic model in %s", m->hmm);
+		return false;
+	}
+	if (m->fallback && !g_file_test(m->lm, G_FILE_TEST_IS_REGULAR))
+		m->fallback = false; /* grammar only; not an error */
+	char *error = NULL;
+	g_autoptr(json_t) kb = sb_kb_load(m->kb_path, &error);
+	g_autoptr(GHashTable) dict = kb ? read_dict(m->dict, &error) : NULL;
+	if (!dict) {
+		m->error = error;
+		return false;
+	}
+	known_ctx k = {dict, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+	g_autoptr(GPtrArray) dropped = g_ptr_array_new_with_free_func(g_free);
+	m->jsgf = sb_kb_jsgf_filtered(kb, known, &k, dropped);
+	if (dropped->len) {
+		g_ptr_array_add(dropped, NULL);
+		g_autofree char *list = g_strjoinv(", ", (char **)dropped->pdata);
+		g_message("pocketsphinx: not in the dictionary, left out of the grammar: %s", list);
+	}
+	/* Only the grammar's pronunciations are kept (with alternates). */
+	m->words = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter it;
+	gpointer w;
+	g_hash_table_iter_init(&it, k.used);
+	while (g_hash_table_iter_next(&it, &w, NULL)) {
+		for (int alt = 1; alt < 10; alt++) {
+			g_autofree char *name = alt == 1 ? g_strdup(w) : g_strdup_printf("%s(%d)", (char *)w, alt);
+			const char *phones = g_hash_table_lookup(dict, name);
+			if (!phones)
+				break;
+			g_ptr_array_add(m->words, g_strdup_printf("%s\t%s", name, phones));
+		}
+	}
+	g_hash_table_destroy(k.used);
+	m->load_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+	return true;
+}
+
+/* ps_set_jsgf_string() of this pocketsphinx never frees the parsed
+ * grammar (~70 KB per decoder); this is the same without the leak. */
+int sb_ps_set_jsgf(ps_decoder_t *ps, const char *name, const char *jsgf_text)
+{
+	jsgf_t *jsgf = jsgf_parse_string(jsgf_text, NULL);
+	jsgf_rule_t *rule = jsgf ? jsgf_get_public_rule(jsgf) : NULL;
+	fsg_model_t *fsg = rule ? jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps),
+	                                         cmd_ln_float32_r(ps_get_config(ps), "-lw"))
+	                        : NULL;
+	int rc = fsg ? ps_set_fsg(ps, name, fsg) : -1;
+	if (fsg)
+		fsg_model_free(fsg);
+	if (jsgf)
+		jsgf_grammar_free(jsgf);
+	return rc;
+}
+
+static ps_decoder_t *decoder_new(sb_ps_model *m, sb_ps_dec_kind kind, char **error)
+{
+	gint64 t0 = g_get_monotonic_time();
+	g_mutex_lock(&models_lock);
+	/* Grammar decoders get no -dict: the few words the grammar needs are
+	 * added one by one (10 ms and 5 MB instead of 0.1 s and 25 MB). */
+	cmd_ln_t *config =
+	        kind == DEC_LM
+	                ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, "-dict", m->dict, "-lm",
+	                              m->lm, NULL)
+	        : kind == DEC_FINAL
+	                ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, "-beam", m->beam,
+	                              "-pbeam", m->beam, "-wbeam", m->wbeam, "-remove_silence",
+	                              "no", NULL)
+	                : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, NULL);
+	ps_decoder_t *ps = config ? ps_init(config) : NULL;
+	cmd_ln_free_r(config);
+	g_mutex_unlock(&models_lock);
+	if (!ps) {
+		*error = g_strdup_printf("pocketsphinx: cannot load %s",
+		                         kind == DEC_LM ? m->lm : m->hmm);
+		return NULL;
+	}
+	if (kind != DEC_LM) {
+		for (guint i = 0; i < m->words->len; i++) {
+			g_auto(GStrv) wp = g_strsplit(m->words->pdata[i], "\t", 2);
+			ps_add_word(ps, wp[0], wp[1], i + 1 == m->words->len);
+		}
+		if (sb_ps_set_jsgf(ps, "kb", m->jsgf) < 0 || ps_set_search(ps, "kb") < 0) {
+			*error = g_strdup("pocketsphinx: the knowledge-base grammar does not load");
+			ps_free(ps);
+			return NULL;
+		}
+	}
+	g_mutex_lock(&m->lock);
+	m->decoder_seconds[kind] = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+	g_mutex_unlock(&m->lock);
+	return ps;
+}
+
+/* Borrows a decoder: an idle one, a new one, or (bounded pools) waits. */
+ps_decoder_t *sb_ps_acquire(sb_ps_model *m, sb_ps_dec_kind kind, char **error)
+{
+	pool *p = &m->pools[kind];
+	g_mutex_lock(&m->lock);
+	if (!model_load_locked(m)) {
+		*error = g_strdup(m->error);
+		g_mutex_unlock(&m->lock);
+		return NULL;
+	}
+	while (!p->idle->len && p->max && p->created >= p->max)
+		g_cond_wait(&p->freed, &m->lock);
+	ps_decoder_t *ps = p->idle->len ? g_ptr_array_steal_index_fast(p->idle, p->idle->len - 1) : NULL;
+	if (!ps)
+		p->created++;
+	g_mutex_unlock(&m->lock);
+	if (ps)
+		return ps;
+	/* Created outside m->lock: other streams keep using the pool. */
+	ps = decoder_new(m, kind, error);
+	if (!ps) {
+		g_mutex_lock(&m->lock);
+		p->created--;
+		g_cond_signal(&p->freed);
+		g_mutex_unlock(&m->lock);
+	}
+	return ps;
+}
+
+void sb_ps_give_back(sb_ps_model *m, sb_ps_dec_kind kind, ps_decoder_t *ps)
+{
+	pool *p = &m->pools[kind];
+	g_mutex_lock(&m->lock);
+	g_ptr_array_add(p->idle, ps);
+	g_cond_signal(&p->freed);
+	g_mutex_unlock(&m->lock);
+}
+
+bool sb_pocketsphinx_preload(json_t *extra, int decoders, bool with_lm, char **error_out)
+{
+	g_autofree char *local_error = NULL;
+	char **error = error_out ? error_out : &local_error;
+	sb_ps_quiet();
+	sb_ps_model *m = sb_ps_model_get(extra);
+	g_autoptr(GPtrArray) got = g_ptr_array_new();
+	bool ok = true;
+	/* Both grammar kinds: a final pass and a live decoder per speaker. */
+	for (int i = 0; ok && i < 2 * MAX(1, decoders); i++) {
+		ps_decoder_t *ps = sb_ps_acquire(m, i % 2 ? DEC_LIVE : DEC_FINAL, error);
+		ok = ps != NULL;
+		if (ok)
+			g_ptr_array_add(got, ps);
+	}
+	for (guint i = 0; i < got->len; i++)
+		sb_ps_give_back(m, i % 2 ? DEC_LIVE : DEC_FINAL, got->pdata[i]);
+	if (ok && with_lm && m->fallback) {
+		ps_decoder_t *ps = sb_ps_acquire(m, DEC_LM, error);
+		ok = ps != NULL;
+		if (ok)
+			sb_ps_give_back(m, DEC_LM, ps);
+	}
+	g_mutex_lock(&m->lock);
+	if (ok)
+		g_message("pocketsphinx: ready: dictionary and grammar %.3f s; one decoder: "
+		          "final %.3f s, live %.3f s, language model %.3f s",
+		          m->load_seconds, m->decoder_seconds[DEC_FINAL],
+		          m->decoder_seconds[DEC_LIVE], m->decoder_seconds[DEC_LM]);
+	g_mutex_unlock(&m->lock);
+	return ok;
+}
+
+void sb_ps_worker_started(void)
+{
+	g_mutex_lock(&models_lock);
+	live_workers++;
+	g_mutex_unlock(&models_lock);
+}
+
+void sb_ps_worker_done(void)
+{
+	g_mutex_lock(&models_lock);
+	live_workers--;
+	g_cond_broadcast(&workers_gone);
+	g_mutex_unlock(&models_lock);
+}
+
+double sb_ps_model_reject(sb_ps_model *m)
+{
+	return m->reject; /* set once, when the model is made */
+}
+
+ps_decoder_t *sb_ps_fallback_acquire(sb_ps_model *m)
+{
+	g_mutex_lock(&m->lock);
+	bool enabled = m->fallback;
+	g_mutex_unlock(&m->lock);
+	if (!enabled)
+		return NULL;
+	char *error = NULL;
+	ps_decoder_t *lm = sb_ps_acquire(m, DEC_LM, &error);
+	if (!lm) {
+		g_message("%s; no fallback from now on", error);
+		g_free(error);
+		g_mutex_lock(&m->lock);
+		m->fallback = false;
+		g_mutex_unlock(&m->lock);
+	}
+	return lm;
+}
+
+void sb_pocketsphinx_shutdown(void)
+{
+	g_mutex_lock(&models_lock);
+	while (live_workers > 0) /* released streams finish their last message */
+		g_cond_wait(&workers_gone, &models_lock);
+	GHashTable *all = models;
+	models = NULL;
+	g_mutex_unlock(&models_lock);
+	if (all)
+		g_hash_table_destroy(all);
+}
