@@ -154,24 +154,53 @@ static inline void sb_thread_background(void)
  * to it from threads that must not wait, and run their timers there.
  * Rules: sb_loop_invoke never runs fn in place (the caller may hold
  * locks); once the loop is stopping, it runs destroy(data) at once and
- * returns false.  sb_loop_stop runs what was queued before it, then joins
- * the thread; timers still pending are destroyed with their notifies.  A
- * loop is stopped by whoever started it, once, from another thread. */
+ * returns false.  sb_loop_stop runs what was queued before it, then the
+ * teardown hook, then joins the thread; timers still pending are
+ * destroyed with their notifies.  A loop is stopped by whoever started
+ * it, once, from another thread; a thread that may still post to it
+ * after that holds a reference (sb_loop_ref), and its posts then find a
+ * stopped loop.  The functions take NULL for a loop that never started:
+ * as if stopping. */
 typedef struct sb_loop sb_loop;
 
 /* background: the thread yields to the mixer (sb_thread_background). */
 sb_loop *sb_loop_start(const char *name, bool background);
+/* The same with set-up and tear-down on the loop's own thread (with its
+ * context as the thread default): setup before the loop runs — this
+ * returns only once setup has, and NULL (the thread gone) when setup
+ * returned false; teardown once the loop has stopped.  Either may be
+ * NULL. */
+sb_loop *sb_loop_start_with(const char *name, bool background, bool (*setup)(void *user),
+                            void (*teardown)(void *user), void *user);
+/* Stops, joins, and drops the starter's reference. */
 void sb_loop_stop(sb_loop *loop);
+sb_loop *sb_loop_ref(sb_loop *loop);
+void sb_loop_unref(sb_loop *loop);
+/* NULL once stopped. */
 GMainContext *sb_loop_context(sb_loop *loop);
 /* Is the calling thread the loop's? */
 bool sb_loop_is_current(sb_loop *loop);
-/* fn(data) later on the loop's thread, then destroy(data).  loop may be
- * NULL (not started): then as if stopping. */
+/* fn(data) later on the loop's thread, then destroy(data); idle
+ * priority, or the one given. */
 bool sb_loop_invoke(sb_loop *loop, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+bool sb_loop_invoke_full(sb_loop *loop, gint priority, GSourceFunc fn, gpointer data,
+                         GDestroyNotify destroy);
 /* A timer on the loop; the returned source (not referenced) may be passed
- * to g_source_destroy until it fires for the last time.  NULL when the
- * loop is stopping (destroy has run). */
+ * to g_source_destroy until it fires for the last time (the loop's own
+ * thread may reference it at once).  NULL when the loop is stopping
+ * (destroy has run). */
 GSource *sb_loop_timeout(sb_loop *loop, guint ms, GSourceFunc fn, gpointer data,
                          GDestroyNotify destroy);
+
+/* ---- util ----
+ * Small things more than one module needs (util.c). */
+
+/* Where the plugin keeps its state files: $SWITCHBOARD_STATE_DIR, else
+ * ~/.local/state/switchboard (XDG_STATE_HOME).  The path of name there;
+ * g_free. */
+char *sb_state_path(const char *name);
+/* Writes all of buf to fd, again after EINTR and short writes; false when
+ * it could not (errno says why). */
+bool sb_write_all(int fd, const void *buf, size_t len);
 
 #endif
