@@ -141,10 +141,7 @@ static char *recordings_dir(json_t *section)
 	const char *dir = sb_section_string(section, "dir", NULL);
 	if (dir && *dir)
 		return g_strdup(dir);
-	const char *state = g_getenv("SWITCHBOARD_STATE_DIR");
-	if (state && *state)
-		return g_build_filename(state, "recordings", NULL);
-	return g_build_filename(g_get_user_state_dir(), "switchboard", "recordings", NULL);
+	return sb_state_path("recordings");
 }
 
 static json_t *recording_stats(void)

@@ -379,10 +379,7 @@ static char *store_spec(json_t *section)
 	const char *path = sb_section_string(section, "path", NULL);
 	if (path && *path)
 		return g_strdup(path);
-	const char *dir = g_getenv("SWITCHBOARD_STATE_DIR");
-	if (dir && *dir)
-		return g_build_filename(dir, "switchboard.db", NULL);
-	return g_build_filename(g_get_user_state_dir(), "switchboard", "switchboard.db", NULL);
+	return sb_state_path("switchboard.db");
 }
 
 static json_t *store_stats(void)
