@@ -23,24 +23,25 @@ static void count_destroy(gpointer data)
 	g_atomic_int_inc(&c->destroyed);
 }
 
-static bool setup_ok(void *user)
+static bool setup_ok(sb_loop *l, void *user)
 {
 	counts *c = user;
 	c->thread = g_thread_self();
-	c->setup_on_thread = g_main_context_get_thread_default() != NULL;
+	c->setup_on_thread =
+	        sb_loop_is_current(l) && g_main_context_get_thread_default() == sb_loop_context(l);
 	return true;
 }
 
-static bool setup_fails(void *user)
+static bool setup_fails(sb_loop *l, void *user)
 {
-	(void)user;
+	(void)l, (void)user;
 	return false;
 }
 
-static void teardown(void *user)
+static void teardown(sb_loop *l, void *user)
 {
 	counts *c = user;
-	c->teardown_on_thread = c->thread == g_thread_self();
+	c->teardown_on_thread = c->thread == g_thread_self() && sb_loop_is_current(l);
 }
 
 static void test_hooks(void)

@@ -236,8 +236,12 @@ void sb_http_register_websocket(const sb_http_websocket *route);
 
 bool sb_http_start(const sb_settings *settings);
 void sb_http_stop(void);
-/* The server's main context (for handing work to the HTTP thread). */
-GMainContext *sb_http_context(void);
+/* Work and timers for the HTTP thread, from any thread, as sb_loop_invoke
+ * and sb_loop_timeout (core.h): never run in place; once the server is
+ * stopping or gone (or never started), destroy(data) runs at once and the
+ * answer is false / NULL. */
+bool sb_http_invoke(gint priority, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+GSource *sb_http_timeout(guint ms, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
 typedef struct sb_http_stats {
 	uint64_t requests;

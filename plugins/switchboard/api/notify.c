@@ -61,11 +61,10 @@ static gboolean broadcast(gpointer data)
 static void on_event(json_t *notification, void *user)
 {
 	(void)user;
-	GMainContext *ctx = sb_http_context();
-	if (!ctx || g_atomic_int_get(&client_count) == 0)
+	if (g_atomic_int_get(&client_count) == 0)
 		return;
-	char *text = json_dumps(notification, JSON_COMPACT);
-	g_main_context_invoke_full(ctx, G_PRIORITY_DEFAULT, broadcast, text, g_free);
+	sb_http_invoke(G_PRIORITY_DEFAULT, broadcast, json_dumps(notification, JSON_COMPACT),
+	               g_free);
 }
 
 void sb_notify_attach(SoupServer *server)

@@ -169,9 +169,11 @@ sb_loop *sb_loop_start(const char *name, bool background);
  * context as the thread default): setup before the loop runs — this
  * returns only once setup has, and NULL (the thread gone) when setup
  * returned false; teardown once the loop has stopped.  Either may be
- * NULL. */
-sb_loop *sb_loop_start_with(const char *name, bool background, bool (*setup)(void *user),
-                            void (*teardown)(void *user), void *user);
+ * NULL.  setup may publish the loop: work posted to it waits for the
+ * loop to run. */
+sb_loop *sb_loop_start_with(const char *name, bool background,
+                            bool (*setup)(sb_loop *loop, void *user),
+                            void (*teardown)(sb_loop *loop, void *user), void *user);
 /* Stops, joins, and drops the starter's reference. */
 void sb_loop_stop(sb_loop *loop);
 sb_loop *sb_loop_ref(sb_loop *loop);

@@ -20,8 +20,8 @@ struct sb_loop {
 	int state; /* 0 starting, 1 running, -1 setup failed */
 	bool stopping;
 	bool background;
-	bool (*setup)(void *user);
-	void (*teardown)(void *user);
+	bool (*setup)(sb_loop *l, void *user);
+	void (*teardown)(sb_loop *l, void *user);
 	void *user;
 };
 
@@ -58,13 +58,14 @@ static gpointer loop_main(gpointer data)
 	sb_loop *l = data;
 	if (l->background)
 		sb_thread_background();
+	l->thread = g_thread_self(); /* before setup, which may ask */
 	g_main_context_push_thread_default(l->context);
-	bool ok = !l->setup || l->setup(l->user);
+	bool ok = !l->setup || l->setup(l, l->user);
 	set_state(l, ok ? 1 : -1);
 	if (ok) {
 		g_main_loop_run(l->loop);
 		if (l->teardown)
-			l->teardown(l->user);
+			l->teardown(l, l->user);
 	}
 	g_main_context_pop_thread_default(l->context);
 	return NULL;
@@ -83,8 +84,9 @@ static void release(sb_loop *l)
 	sb_loop_unref(l);
 }
 
-sb_loop *sb_loop_start_with(const char *name, bool background, bool (*setup)(void *user),
-                            void (*teardown)(void *user), void *user)
+sb_loop *sb_loop_start_with(const char *name, bool background,
+                            bool (*setup)(sb_loop *l, void *user),
+                            void (*teardown)(sb_loop *l, void *user), void *user)
 {
 	sb_loop *l = g_new0(sb_loop, 1);
 	l->ref = 1;
@@ -96,14 +98,14 @@ sb_loop *sb_loop_start_with(const char *name, bool background, bool (*setup)(voi
 	l->user = user;
 	l->context = g_main_context_new();
 	l->loop = g_main_loop_new(l->context, FALSE);
-	l->thread = g_thread_new(name, loop_main, l);
+	GThread *thread = g_thread_new(name, loop_main, l);
 	g_mutex_lock(&l->lock);
 	while (l->state == 0)
 		g_cond_wait(&l->started, &l->lock);
 	bool ok = l->state > 0;
 	g_mutex_unlock(&l->lock);
 	if (!ok) {
-		g_thread_join(l->thread);
+		g_thread_join(thread);
 		l->stopping = true;
 		release(l);
 		return NULL;
@@ -118,7 +120,10 @@ sb_loop *sb_loop_start(const char *name, bool background)
 
 GMainContext *sb_loop_context(sb_loop *l)
 {
-	return l->context;
+	g_mutex_lock(&l->lock);
+	GMainContext *context = l->context;
+	g_mutex_unlock(&l->lock);
+	return context;
 }
 
 bool sb_loop_is_current(sb_loop *l)

@@ -143,8 +143,7 @@ static void stream_send_rtp(sb_participant *p, const uint8_t *packet, size_t len
 	s->flush_scheduled = true;
 	g_mutex_unlock(&s->mutex);
 	if (schedule)
-		sb_twilio_invoke(flush, stream_ref(s), (GDestroyNotify)stream_unref,
-		                 G_PRIORITY_HIGH);
+		sb_http_invoke(G_PRIORITY_HIGH, flush, stream_ref(s), (GDestroyNotify)stream_unref);
 }
 
 static void stream_removed(sb_participant *p)
@@ -258,13 +257,13 @@ static void on_event(json_t *n, void *user)
 		chunk_played *c = g_new0(chunk_played, 1);
 		c->room = g_strdup(room);
 		c->chunk = (unsigned)json_integer_value(json_object_get(n, "chunk"));
-		sb_twilio_invoke(mark_room, c, chunk_played_free, G_PRIORITY_HIGH);
+		sb_http_invoke(G_PRIORITY_HIGH, mark_room, c, chunk_played_free);
 		return;
 	}
 	if (!type || strcmp(type, "agent_action") || !action || strcmp(action, "interrupted") ||
 	    !room)
 		return;
-	sb_twilio_invoke(clear_room, g_strdup(room), g_free, G_PRIORITY_HIGH);
+	sb_http_invoke(G_PRIORITY_HIGH, clear_room, g_strdup(room), g_free);
 }
 
 /* ---- input ---- */

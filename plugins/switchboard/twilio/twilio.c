@@ -19,32 +19,6 @@ const sb_twilio_config *sb_twilio_cfg(void)
 	return &cfg;
 }
 
-static GMutex invoke_mutex;
-static GMainContext *http_ctx; /* our reference to the server's context */
-static bool stopped;
-
-bool sb_twilio_invoke(GSourceFunc fn, gpointer data, GDestroyNotify notify, gint priority)
-{
-	g_mutex_lock(&invoke_mutex);
-	if (!http_ctx && !stopped && sb_http_context())
-		http_ctx = g_main_context_ref(sb_http_context());
-	GMainContext *ctx = stopped ? NULL : http_ctx;
-	if (ctx) {
-		/* A source, not g_main_context_invoke: that would run fn right
-		 * here when the context happens to be free (after the loop
-		 * stopped), on a mixer or worker thread. */
-		GSource *src = g_idle_source_new();
-		g_source_set_priority(src, priority);
-		g_source_set_callback(src, fn, data, notify);
-		g_source_attach(src, ctx);
-		g_source_unref(src);
-	}
-	g_mutex_unlock(&invoke_mutex);
-	if (!ctx && notify)
-		notify(data);
-	return ctx != NULL;
-}
-
 bool sb_twilio_sid_valid(const char *sid)
 {
 	if (!sid || !*sid || strlen(sid) > 64)
@@ -220,9 +194,6 @@ static void twilio_metrics(GString *out)
 
 bool sb_twilio_start(const sb_settings *s)
 {
-	g_mutex_lock(&invoke_mutex);
-	stopped = false;
-	g_mutex_unlock(&invoke_mutex);
 	json_t *tw = sb_settings_section(s, "twilio");
 	json_t *wa = sb_settings_section(s, "whatsapp");
 	json_t *phone = sb_settings_section(s, "phone");
@@ -275,15 +246,7 @@ bool sb_twilio_start(const sb_settings *s)
 
 void sb_twilio_stop(void)
 {
-	/* From here nothing is posted to the (stopped) server any more; what
-	 * was posted is dropped with the context, running its destroy notes. */
-	g_mutex_lock(&invoke_mutex);
-	stopped = true;
-	GMainContext *ctx = http_ctx;
-	http_ctx = NULL;
-	g_mutex_unlock(&invoke_mutex);
-	if (ctx)
-		g_main_context_unref(ctx);
+	/* The HTTP server stopped first: nothing posted to it runs any more. */
 	sb_twilio_whatsapp_stop();
 	sb_twilio_relay_stop();
 	sb_twilio_streams_stop();

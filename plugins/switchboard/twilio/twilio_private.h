@@ -123,12 +123,6 @@ void sb_twilio_call_forget(const char *call_sid);
 /* Publishes call_status. */
 void sb_twilio_publish_status(json_t *call, const char *status, json_int_t duration);
 
-/* Runs fn(data) on the HTTP server's thread, from any thread (mixer,
- * provider, curl worker, event publishers).  Holds its own reference to the
- * server's context so that a post racing with shutdown never touches a
- * freed context; false (and notify(data) called) once the module stopped. */
-bool sb_twilio_invoke(GSourceFunc fn, gpointer data, GDestroyNotify notify, gint priority);
-
 /* Runs an op of the ops table as a trusted caller; new reference. */
 json_t *sb_twilio_op(json_t *request /* stolen */);
 

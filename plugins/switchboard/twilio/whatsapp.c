@@ -345,9 +345,11 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 		return 200;
 	}
 	c->pending = req->reply;
-	c->deadline = g_timeout_source_new((guint)sb_twilio_cfg()->whatsapp_reply_timeout_ms);
-	g_source_set_callback(c->deadline, deadline_passed, c, NULL);
-	g_source_attach(c->deadline, sb_http_context());
+	/* Ours to destroy until it fires (HTTP thread: it cannot fire yet). */
+	c->deadline = sb_http_timeout((guint)sb_twilio_cfg()->whatsapp_reply_timeout_ms,
+	                              deadline_passed, c, NULL);
+	if (c->deadline)
+		g_source_ref(c->deadline);
 	sb_dialog_ask(c->dialog, stripped);
 	return 0;
 }
@@ -545,16 +547,16 @@ static gboolean sweep(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* The sweeper lives on the HTTP thread's context, which exists only once
- * the server started: attach it from the first webhook. */
+/* The sweeper lives on the HTTP thread, which runs only once the server
+ * started: it starts with the first webhook. */
 static void ensure_sweeper(void)
 {
-	if (sweeper || !sb_http_context())
+	if (sweeper)
 		return;
 	guint every = (guint)MIN(MAX(sb_twilio_cfg()->whatsapp_idle_timeout_s / 4, 1), 60);
-	sweeper = g_timeout_source_new_seconds(every);
-	g_source_set_callback(sweeper, sweep, NULL, NULL);
-	g_source_attach(sweeper, sb_http_context());
+	sweeper = sb_http_timeout(every * 1000, sweep, NULL, NULL);
+	if (sweeper)
+		g_source_ref(sweeper);
 }
 
 static int route_message_entry(const sb_rest_request *req, json_t **out, char **text,
@@ -582,7 +584,7 @@ void sb_twilio_whatsapp_start(void)
 
 void sb_twilio_whatsapp_stop(void)
 {
-	/* HTTP is down: its context (and our sources on it) are gone. */
+	/* HTTP is down: our timers on it were destroyed; drop our references. */
 	if (sweeper) {
 		g_source_unref(sweeper);
 		sweeper = NULL;

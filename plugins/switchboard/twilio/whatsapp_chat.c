@@ -196,7 +196,7 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 	sb_wa_unlock();
 	g_free(agent);
 	if (m)
-		sb_twilio_invoke(chat_send_run, m, chat_send_free, G_PRIORITY_DEFAULT);
+		sb_http_invoke(G_PRIORITY_DEFAULT, chat_send_run, m, chat_send_free);
 	return r;
 }
 
