@@ -66,13 +66,22 @@ bool sb_queue_remove_entry(const char *kind, const char *key);
 json_t *sb_queue_list(void);
 
 
+/* Who is who at the console — the one place that decides it. */
+struct sb_op_ctx;
+struct sb_participant;
+/* A human console agent: joined from the web with a token of role agent
+ * whose identity is their agent id. */
+bool sb_console_is_agent(const struct sb_participant *p);
 /* Who asks through the Janus API: a console agent or supervisor (their
  * session's participant, referenced in *out), or a trusted caller (the
  * Admin API, REST with the key: *out NULL).  NULL, or the error to answer
  * (not joined, not an agent). */
-struct sb_op_ctx;
-struct sb_participant;
 json_t *sb_console_caller(struct sb_op_ctx *ctx, struct sb_participant **out);
+/* The agent id a request acts for, into *agent_id (g_free): the asking
+ * console agent's own — a supervisor's too when supervisors — or, from a
+ * trusted caller, body.agentId.  NULL, or the error to answer. */
+json_t *sb_console_acting_agent(json_t *body, struct sb_op_ctx *ctx, bool supervisors,
+                                char **agent_id);
 
 /* The call summary a human sees with a queued call (queue entries, taking
  * a call): the transfer module provides it when it runs (new reference or

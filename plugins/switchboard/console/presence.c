@@ -85,12 +85,6 @@ static void publish_presence(const agent_entry *a)
 	                            a->room, "participant", (json_int_t)a->participant));
 }
 
-static bool is_console_agent(sb_participant *p)
-{
-	return p->kind == SB_KIND_WEB && p->role && strcmp(p->role, "agent") == 0 &&
-	       sb_presence_agent_id_valid(p->identity);
-}
-
 /* The last human left a call that closes when empty: supervisors
  * listening in go back to their desks, told why ("listen_ended"), before
  * the room goes — instead of being dropped with it. */
@@ -135,7 +129,7 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 	    !sb_participant_is_supervisor(p) && p->kind != SB_KIND_AGENT && room->ephemeral &&
 	    !g_atomic_int_get(&room->destroyed) && sb_room_count_humans(room) == 0)
 		return_supervisors(room);
-	if (!is_console_agent(p))
+	if (!sb_console_is_agent(p))
 		return;
 	agent_entry snapshot = {0};
 	bool changed = false;

@@ -460,7 +460,7 @@ static void on_member(sb_room *room, sb_participant *p, sb_member_change change,
 		return;
 	sb_transfer_participant_left(room->name, p->id);
 	/* An agent who hung up no longer needs their desk. */
-	if (p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity)) {
+	if (sb_console_is_agent(p)) {
 		char desk[80];
 		sb_presence_desk_name(p->identity, desk, sizeof(desk));
 		sb_room *d = strcmp(desk, room->name) ? sb_room_find(desk) : NULL;

@@ -1,15 +1,12 @@
 #include "twilio/twilio_private.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include <debug.h>
 
 #include "core/core.h"
 #include "api/api.h"
-#include "room/room.h"
 #include "console/console.h"
-#include "endpoints/endpoints.h"
 
 /* ---- a human agent holds the chat (console ops) ----
  *
@@ -21,32 +18,6 @@
  * carries the holder's agentId so their console shows them.  Ops run on
  * the Janus handler thread or the HTTP thread: the conversation's human
  * state is read and changed under sb_wa_lock only. */
-
-/* Who acts: the console agent on this Janus handle, or (trusted callers)
- * the agentId in the body. */
-static json_t *chat_agent(json_t *body, sb_op_ctx *ctx, char **agent)
-{
-	*agent = NULL;
-	if (ctx->admin) {
-		const char *id = json_string_value(json_object_get(body, "agentId"));
-		if (!sb_presence_agent_id_valid(id))
-			return sb_ops_error(
-			        json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
-			                                         : SB_ERROR_MISSING_ELEMENT,
-			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
-		*agent = g_strdup(id);
-		return NULL;
-	}
-	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
-	if (!p)
-		return sb_ops_error(SB_ERROR_NOT_JOINED,
-		                    "Join as an agent first (a token with role agent)");
-	bool ok = p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity);
-	if (ok)
-		*agent = g_strdup(p->identity);
-	sb_participant_unref(p);
-	return ok ? NULL : sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only console agents hold chats");
-}
 
 /* The conversation named in body, locked; NULL with *err. */
 static sb_wa_conversation *chat_find(json_t *body, json_t **err)
@@ -83,7 +54,7 @@ static json_t *chat_json(sb_wa_conversation *c, const char *answer)
 static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
 {
 	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
+	json_t *err = sb_console_acting_agent(body, ctx, false, &agent);
 	if (err)
 		return err;
 	sb_wa_lock();
@@ -163,7 +134,7 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error_named(SB_ERROR_INVALID_ELEMENT, "body_too_long", 400,
 		                          "text longer than %d characters", SB_WA_MAX_BODY);
 	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
+	json_t *err = sb_console_acting_agent(body, ctx, false, &agent);
 	if (err)
 		return err;
 	chat_send *m = NULL;
@@ -203,7 +174,7 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
 {
 	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
+	json_t *err = sb_console_acting_agent(body, ctx, false, &agent);
 	if (err)
 		return err;
 	sb_wa_lock();
