@@ -508,21 +508,10 @@ static void connected(SoupWebsocketConnection *conn, const char *path, GUri *uri
 	__atomic_add_fetch(&stats.open, 1, __ATOMIC_RELAXED);
 }
 
-static int authorize(const sb_rest_request *req, char **message)
-{
-	json_t *out = NULL;
-	int status = sb_twilio_verify(req, true, &out);
-	if (status)
-		*message = g_strdup(json_string_value(
-		        json_object_get(json_object_get(out, "error"), "message")));
-	json_decref(out);
-	return status;
-}
-
 void sb_twilio_streams_start(void)
 {
 	streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
-	sb_http_register_websocket(&(sb_http_websocket){"/twilio/stream", authorize, connected});
+	sb_http_register_websocket(&(sb_http_websocket){"/twilio/stream", sb_twilio_ws_authorize, connected});
 	listener_id = sb_events_subscribe(on_event, NULL);
 }
 

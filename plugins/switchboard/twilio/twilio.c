@@ -76,7 +76,8 @@ static bool replayed(const char *signature)
 	return seen;
 }
 
-int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out)
+/* 0, or 403 with *message (g_free) saying why. */
+static int check_signature(const sb_rest_request *req, bool ws, char **message)
 {
 	if (!cfg.validate_signatures) {
 		JANUS_LOG(LOG_WARN,
@@ -101,13 +102,26 @@ int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out)
 	if (!ok) {
 		JANUS_LOG(LOG_WARN, "[switchboard] twilio: refused %s from %s: %s (url %s)\n",
 		          req->path, req->remote_ip ? req->remote_ip : "?", why, url);
-		*out = sb_http_error("forbidden", "Twilio signature check failed: %s", why);
+		*message = g_strdup_printf("Twilio signature check failed: %s", why);
 	}
 	g_free(url);
 	return ok ? 0 : 403;
 }
 
-json_t *sb_twilio_op(json_t *request) { return sb_ops_run_trusted(request); }
+int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out)
+{
+	char *message = NULL;
+	int status = check_signature(req, ws, &message);
+	if (status)
+		*out = sb_http_error("forbidden", "%s", message);
+	g_free(message);
+	return status;
+}
+
+int sb_twilio_ws_authorize(const sb_rest_request *req, char **message)
+{
+	return check_signature(req, true, message);
+}
 
 #define CALLS_MAX 20000
 

@@ -104,6 +104,9 @@ char *sb_twilio_request_url(const sb_rest_request *req, bool ws);
 /* Checks X-Twilio-Signature (and replays, for form webhooks).  Returns 0,
  * or 403 with *out set. */
 int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out);
+/* The same as a WebSocket route's authorize (sb_http_websocket): Media
+ * Streams and ConversationRelay handshakes. */
+int sb_twilio_ws_authorize(const sb_rest_request *req, char **message);
 
 /* Form field (last value), or NULL. */
 const char *sb_twilio_form(const sb_rest_request *req, const char *name);
@@ -122,9 +125,6 @@ void sb_twilio_call_forget(const char *call_sid);
 
 /* Publishes call_status. */
 void sb_twilio_publish_status(json_t *call, const char *status, json_int_t duration);
-
-/* Runs an op of the ops table as a trusted caller; new reference. */
-json_t *sb_twilio_op(json_t *request /* stolen */);
 
 /* ---- rest_client ----
  * Twilio's REST API (2010-04-01): create calls, hang up, send messages.

@@ -35,7 +35,7 @@ bool sb_twilio_ensure_room(const char *room, bool agent, bool *created, char **e
 		sb_room_unref(r);
 		return true;
 	}
-	json_t *res = sb_twilio_op(
+	json_t *res = sb_ops_run_trusted(
 	        json_pack("{sssssb}", "request", "create", "room", room, "agent", agent ? 1 : 0));
 	json_t *code = json_object_get(res, "error_code");
 	bool ok = !code || json_integer_value(code) == SB_ERROR_ROOM_EXISTS;
@@ -211,7 +211,7 @@ static int route_status(const sb_rest_request *req, json_t **out, char **text, c
 				sb_room_unref(r);
 		}
 		if (close)
-			json_decref(sb_twilio_op(
+			json_decref(sb_ops_run_trusted(
 			        json_pack("{ssss}", "request", "destroy", "room", room)));
 		g_free(own);
 		sb_twilio_call_forget(sid);
@@ -277,7 +277,7 @@ static void placed(void *user, long status, json_t *body, const char *error)
 			               NULL, NULL);
 	} else {
 		if (p->created_room)
-			json_decref(sb_twilio_op(
+			json_decref(sb_ops_run_trusted(
 			        json_pack("{ssss}", "request", "destroy", "room", p->room)));
 		if (p->reply) {
 			json_t *e = sb_http_error("twilio_error", "%s",
