@@ -62,9 +62,9 @@ json_t *sb_console_acting_agent(json_t *body, sb_op_ctx *ctx, bool supervisors, 
 	if (!me) {
 		json_t *id = json_object_get(body, "agentId");
 		if (!sb_presence_agent_id_valid(json_string_value(id)))
-			return sb_ops_error(id ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
-			                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -",
-			                    SB_AGENT_ID_MAX);
+			return sb_ops_error(
+			        id ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
 		*agent_id = g_strdup(json_string_value(id));
 		return NULL;
 	}

@@ -65,7 +65,6 @@ bool sb_queue_remove_entry(const char *kind, const char *key);
  *   "waiting_ms","details"?}] oldest first */
 json_t *sb_queue_list(void);
 
-
 /* Who is who at the console — the one place that decides it. */
 struct sb_op_ctx;
 struct sb_participant;

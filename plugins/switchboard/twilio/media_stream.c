@@ -511,7 +511,8 @@ static void connected(SoupWebsocketConnection *conn, const char *path, GUri *uri
 void sb_twilio_streams_start(void)
 {
 	streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
-	sb_http_register_websocket(&(sb_http_websocket){"/twilio/stream", sb_twilio_ws_authorize, connected});
+	sb_http_register_websocket(
+	        &(sb_http_websocket){"/twilio/stream", sb_twilio_ws_authorize, connected});
 	listener_id = sb_events_subscribe(on_event, NULL);
 }
 

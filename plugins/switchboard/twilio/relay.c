@@ -212,7 +212,8 @@ static void connected(SoupWebsocketConnection *conn, const char *path, GUri *uri
 
 void sb_twilio_relay_start(void)
 {
-	sb_http_register_websocket(&(sb_http_websocket){"/twilio/relay", sb_twilio_ws_authorize, connected});
+	sb_http_register_websocket(
+	        &(sb_http_websocket){"/twilio/relay", sb_twilio_ws_authorize, connected});
 }
 
 void sb_twilio_relay_stop(void) {}
