@@ -287,19 +287,18 @@ static void complete(transfer *t, const char *reason)
 	publish(t, "transfer_completed");
 }
 
-sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char *error_text,
-                                    size_t len)
+sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char **error)
 {
 	if (!req->room || !*req->room || !req->target || !*req->target || !req->from) {
-		g_strlcpy(error_text, "room, from and a target are required", len);
+		*error = g_strdup("room, from and a target are required");
 		return SB_TRANSFER_E_INVALID;
 	}
 	/* PHONE TARGETS: B is dialled into the consult room once A is there;
 	 * answering is B's accept (sb_transfer_call_status). */
 	bool phone = req->kind != SB_TARGET_AGENT;
 	if (phone && !env.dial) {
-		g_strlcpy(error_text,
-		          "phone targets (number/uri) need the SIP trunk module, not loaded", len);
+		*error = g_strdup(
+		        "phone targets (number/uri) need the SIP trunk module, not loaded");
 		return SB_TRANSFER_E_UNSUPPORTED;
 	}
 	g_rec_mutex_lock(&lock);
@@ -308,25 +307,25 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	char consult[80] = "";
 	if (!transfers) {
 		rc = SB_TRANSFER_E_ROOM;
-		g_strlcpy(error_text, "transfers are not running", len);
+		*error = g_strdup("transfers are not running");
 	} else if (involving(req->from) || live_in_room(req->room)) {
 		rc = SB_TRANSFER_E_BUSY;
-		g_strlcpy(error_text, "a transfer of this call is already under way", len);
+		*error = g_strdup("a transfer of this call is already under way");
 	} else if (!env.present(env.user, req->from, req->room)) {
 		rc = SB_TRANSFER_E_ROOM;
-		g_snprintf(error_text, len, "participant %" G_GUINT64_FORMAT " is not in room %s",
-		           req->from, req->room);
+		*error = g_strdup_printf("participant %" G_GUINT64_FORMAT " is not in room %s",
+		                         req->from, req->room);
 	} else if (!phone &&
 	           (!env.agent_locate(env.user, req->target, &target) || !target.available)) {
 		rc = SB_TRANSFER_E_OFFLINE;
-		g_snprintf(error_text, len, "agent %s is %s", req->target,
-		           target.participant ? "not available" : "offline");
+		*error = g_strdup_printf("agent %s is %s", req->target,
+		                         target.participant ? "not available" : "offline");
 	} else if (!phone && (target.participant == req->from || involving(target.participant))) {
 		rc = target.participant == req->from ? SB_TRANSFER_E_INVALID : SB_TRANSFER_E_BUSY;
-		g_snprintf(error_text, len, "agent %s cannot take this transfer", req->target);
+		*error = g_strdup_printf("agent %s cannot take this transfer", req->target);
 	} else if (!env.consult_create(env.user, req->room, consult, sizeof(consult))) {
 		rc = SB_TRANSFER_E_ROOM;
-		g_strlcpy(error_text, "could not create the consult room", len);
+		*error = g_strdup("could not create the consult room");
 	}
 	/* Dial before anything else changes, so a trunk that refuses (or
 	 * none configured) leaves the call as it was.  Progress is handled on
@@ -338,8 +337,8 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		call_id = env.dial(env.user, consult, req->target, &why);
 		if (!call_id) {
 			rc = SB_TRANSFER_E_DIAL;
-			g_snprintf(error_text, len, "could not dial %s: %s", req->target,
-			           why ? why : "unknown error");
+			*error = g_strdup_printf("could not dial %s: %s", req->target,
+			                         why ? why : "unknown error");
 			env.room_destroy(env.user, consult);
 		}
 		g_free(why);
@@ -381,7 +380,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	stats.started++;
 	if (!env.move(env.user, t->from, t->consult)) {
 		end_back_to_caller(t, SB_TRANSFER_FAILED, "from_unreachable");
-		g_strlcpy(error_text, "Agent A could not be moved to the consult room", len);
+		*error = g_strdup("Agent A could not be moved to the consult room");
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_ROOM;
 	}
@@ -409,13 +408,13 @@ void sb_transfer_set_summary(const char *id, json_t *summary)
 	g_rec_mutex_unlock(&lock);
 }
 
-sb_transfer_error sb_transfer_act(const char *id, const char *action, char *error_text, size_t len)
+sb_transfer_error sb_transfer_act(const char *id, const char *action, char **error)
 {
 	g_rec_mutex_lock(&lock);
 	transfer *t = transfers ? find(id) : NULL;
 	sb_transfer_error rc = SB_TRANSFER_OK;
 	if (!t) {
-		g_snprintf(error_text, len, "no such transfer (%s)", id ? id : "");
+		*error = g_strdup_printf("no such transfer (%s)", id ? id : "");
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_NOT_FOUND;
 	}
@@ -424,8 +423,8 @@ sb_transfer_error sb_transfer_act(const char *id, const char *action, char *erro
 		rc = SB_TRANSFER_E_INVALID;
 	} else if (is_phone(t) && (!strcmp(action, "accept") || !strcmp(action, "decline"))) {
 		/* A phone target accepts by answering, declines by rejecting. */
-		g_snprintf(error_text, len, "a phone target cannot %s here (it answers or not)",
-		           action);
+		*error = g_strdup_printf("a phone target cannot %s here (it answers or not)",
+		                         action);
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_STATE;
 	} else if (!strcmp(action, "accept") && s == SB_TRANSFER_RINGING) {
@@ -468,11 +467,11 @@ sb_transfer_error sb_transfer_act(const char *id, const char *action, char *erro
 		rc = SB_TRANSFER_E_STATE;
 	}
 	if (rc == SB_TRANSFER_E_INVALID)
-		g_snprintf(error_text, len,
-		           "unknown action (accept, decline, complete, cancel or three_way)");
+		*error =
+		        g_strdup("unknown action (accept, decline, complete, cancel or three_way)");
 	else if (rc == SB_TRANSFER_E_STATE)
-		g_snprintf(error_text, len, "cannot %s a transfer that is %s", action,
-		           sb_transfer_state_name(s));
+		*error = g_strdup_printf("cannot %s a transfer that is %s", action,
+		                         sb_transfer_state_name(s));
 	g_rec_mutex_unlock(&lock);
 	return rc;
 }

@@ -170,7 +170,7 @@ static void env_agent_busy(void *user, const char *agent_id, const char *status)
 static json_t *env_summary(void *user, const char *room)
 {
 	(void)user;
-	return sb_transfer_summary(room, NULL);
+	return sb_transfer_summary(room);
 }
 
 static void env_notify(void *user, guint64 id, json_t *event)
@@ -197,7 +197,7 @@ static void env_publish(void *user, const char *type, json_t *data)
 	sb_events_publish(type, data);
 	if (queued) {
 		json_t *details = json_object();
-		json_t *s = sb_transfer_summary(queued, NULL);
+		json_t *s = sb_transfer_summary(queued);
 		if (s)
 			json_object_set_new(details, "summary", s);
 		sb_queue_add(queued, "agent_left", details);
@@ -321,16 +321,13 @@ static json_t *local_summary(const char *room_name, json_t **transcript_out, gin
 	return s;
 }
 
-json_t *sb_transfer_summary(const char *room_name, const char **error)
+json_t *sb_transfer_summary(const char *room_name)
 {
 	json_t *transcript = NULL;
 	gint64 created = 0;
 	json_t *s = local_summary(room_name, &transcript, &created);
-	if (!s) {
-		if (error)
-			*error = "no such room";
+	if (!s)
 		return NULL;
-	}
 	/* The model's summary while it is current, else the extractive one. */
 	g_mutex_lock(&cache_mutex);
 	json_t *hit = json_object_get(ai_cache, room_name);
@@ -406,7 +403,7 @@ bool sb_transfer_summary_async(const char *room_name, sb_transfer_summary_done d
 
 char *sb_transfer_assist(const char *room_name, const char *message, json_t **summary_out)
 {
-	json_t *summary = room_name ? sb_transfer_summary(room_name, NULL) : NULL;
+	json_t *summary = room_name ? sb_transfer_summary(room_name) : NULL;
 	/* The dialog engine answers from the knowledge base on a scratch
 	 * memory (the human's question must not change the caller's call). */
 	json_t *memory = json_object();

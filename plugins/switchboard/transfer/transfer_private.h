@@ -123,11 +123,12 @@ typedef struct sb_transfer_request {
 	const char *reason;
 } sb_transfer_request;
 
-/* Starts a warm transfer; *id_out (g_free) gets its id.  error_text says why. */
-sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char *error_text,
-                                    size_t len);
-/* action: "accept", "decline", "complete", "cancel", "three_way". */
-sb_transfer_error sb_transfer_act(const char *id, const char *action, char *error_text, size_t len);
+/* Starts a warm transfer; *id_out (g_free) gets its id.  Otherwise the
+ * reason, and *error (g_free) says what went wrong. */
+sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char **error);
+/* action: "accept", "decline", "complete", "cancel", "three_way"; as
+ * sb_transfer_start on failure. */
+sb_transfer_error sb_transfer_act(const char *id, const char *action, char **error);
 /* A better summary arrived (the model's, written after the start): it
  * replaces the transfer's and the agents get a transfer event with it.
  * Ignored once the transfer is over.  summary is borrowed. */
@@ -173,8 +174,8 @@ guint64 sb_transfer_env_call_participant(const char *room, const char *call_id);
 
 /* The call's summary now, never waiting: the model's last one while
  * nothing new was said since, else the extractive one (sb_local_summary);
- * NULL with *error when there is no such room.  "provider" says which. */
-json_t *sb_transfer_summary(const char *room, const char **error);
+ * NULL when there is no such room.  "provider" says which. */
+json_t *sb_transfer_summary(const char *room);
 /* summary: a new reference the callback owns. */
 typedef void (*sb_transfer_summary_done)(void *user, json_t *summary);
 /* Asks the model (transfer_ai.h) for the room's summary; done runs once,
