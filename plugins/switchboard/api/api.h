@@ -250,8 +250,11 @@ typedef struct sb_http_stats {
 } sb_http_stats;
 void sb_http_get_stats(sb_http_stats *out);
 
-/* {"error":{"code":code,"message":message}} */
+/* {"error":{"code":code,"message":message}}: a REST error's body. */
 json_t *sb_http_error(const char *code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* A REST handler's failure: sets *out to that body and returns status. */
+int sb_rest_error(json_t **out, int status, const char *code, const char *fmt, ...)
+        G_GNUC_PRINTF(4, 5);
 
 /* ---- auth ----
  * Who may do what: the REST bearer key and signed join tokens (JWT HS256

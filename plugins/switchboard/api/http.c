@@ -41,14 +41,29 @@ GSource *sb_http_timeout(guint ms, GSourceFunc fn, gpointer data, GDestroyNotify
 	return timer;
 }
 
-json_t *sb_http_error(const char *code, const char *fmt, ...)
+static json_t *error_body(const char *code, const char *fmt, va_list ap)
 {
 	char text[512];
+	g_vsnprintf(text, sizeof(text), fmt, ap);
+	return json_pack("{s{ssss}}", "error", "code", code, "message", text);
+}
+
+json_t *sb_http_error(const char *code, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	g_vsnprintf(text, sizeof(text), fmt, ap);
+	json_t *e = error_body(code, fmt, ap);
 	va_end(ap);
-	return json_pack("{s{ssss}}", "error", "code", code, "message", text);
+	return e;
+}
+
+int sb_rest_error(json_t **out, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	*out = error_body(code, fmt, ap);
+	va_end(ap);
+	return status;
 }
 
 static void count_status(int status)

@@ -239,8 +239,7 @@ static int route_agents_post(const sb_rest_request *req, json_t **out, char **t,
 		return sb_rest_run_op(req, "agent_signin", NULL, 200, out);
 	if (!strcmp(req->param, "status"))
 		return sb_rest_run_op(req, "agent_status", NULL, 200, out);
-	*out = sb_http_error("not_found", "No such agents action");
-	return 404;
+	return sb_rest_error(out, 404, "not_found", "No such agents action");
 }
 
 static const sb_rest_route console_routes[] = {

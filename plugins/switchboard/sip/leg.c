@@ -276,9 +276,10 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 {
 	memset(answer, 0, sizeof(*answer));
 	sb_sdp offer;
-	const char *why = NULL;
+	char *why = NULL;
 	if (!sb_sdp_parse(in->sdp, in->sdp_len, &offer, &why)) {
 		JANUS_LOG(LOG_WARN, "[switchboard] SIP INVITE refused: %s\n", why);
+		g_free(why);
 		answer->status = 488, answer->phrase = "Not Acceptable Here";
 		return NULL;
 	}
@@ -373,7 +374,7 @@ int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_
 	if (!p)
 		return 481;
 	sb_sdp offer;
-	const char *why = NULL;
+	g_autofree char *why = NULL;
 	int status = 200;
 	if (!sdp || len == 0) {
 		/* An offerless re-INVITE (session refresh): our current SDP. */
@@ -482,7 +483,7 @@ char *sip_leg_offer(const sip_config *c, sip_call *call)
 bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 {
 	sb_sdp answer;
-	const char *why = NULL;
+	g_autofree char *why = NULL;
 	bool ours = false;
 	if (sb_sdp_parse(sdp, len, &answer, &why) && answer.secure == (call->crypto != NULL) &&
 	    (!answer.secure || setup_srtp(call, &answer, false)) &&

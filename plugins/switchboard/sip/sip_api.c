@@ -160,16 +160,13 @@ static int route_phone_call(const sb_rest_request *req, json_t **out, char **t, 
 {
 	(void)t, (void)tt;
 	json_t *to = req->body ? json_object_get(req->body, "to") : NULL;
-	if (!json_is_string(to)) {
-		*out = sb_http_error("invalid_request", "to must be an E.164 number or a sip: URI");
-		return 400;
-	}
+	if (!json_is_string(to))
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "to must be an E.164 number or a sip: URI");
 	json_t *room = json_object_get(req->body, "room");
 	json_t *from = json_object_get(req->body, "from");
-	if ((room && !json_is_string(room)) || (from && !json_is_string(from))) {
-		*out = sb_http_error("invalid_request", "room and from must be strings");
-		return 400;
-	}
+	if ((room && !json_is_string(room)) || (from && !json_is_string(from)))
+		return sb_rest_error(out, 400, "invalid_request", "room and from must be strings");
 	char *generated = room ? NULL : g_strdup_printf("call-%08x", g_random_int());
 	json_t *op = json_pack(
 	        "{ssssss}", "request", "dial", "room", room ? json_string_value(room) : generated,
@@ -192,10 +189,8 @@ static int route_phone_call(const sb_rest_request *req, json_t **out, char **t, 
 static int route_phone_end(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	if (strlen(req->param) > 128) {
-		*out = sb_http_error("invalid_request", "callSid too long");
-		return 400;
-	}
+	if (strlen(req->param) > 128)
+		return sb_rest_error(out, 400, "invalid_request", "callSid too long");
 	json_t *r =
 	        sb_ops_run_trusted(json_pack("{ssss}", "request", "hangup", "call_id", req->param));
 	int status = sb_rest_op_failed(r, out);

@@ -179,14 +179,14 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error)
 	return call;
 }
 
-int sb_query_call_exists(sb_store *s, const char *id, char **error)
+bool sb_query_call_exists(sb_store *s, const char *id, bool *exists, char **error)
 {
 	json_t *p = json_pack("[s]", id);
 	json_t *rows = sb_store_query(s, "SELECT 1 AS n FROM calls WHERE id = ?", p, error);
 	json_decref(p);
-	int known = rows ? json_array_size(rows) > 0 : -1;
+	*exists = json_array_size(rows) > 0;
 	json_decref(rows);
-	return known;
+	return rows != NULL;
 }
 
 json_t *sb_query_recordings(sb_store *s, const char *call_id, char **error)

@@ -351,10 +351,8 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 {
 	(void)t, (void)tt;
 	const char *what = req->param;
-	if (!json_is_object(req->body)) {
-		*out = sb_http_error("invalid_request", "The body must be a JSON object");
-		return 400;
-	}
+	if (!json_is_object(req->body))
+		return sb_rest_error(out, 400, "invalid_request", "The body must be a JSON object");
 	json_t *r = sb_rest_op_request(req, "transfer");
 	if (!strcmp(what, "initiate")) {
 		json_object_set_new(r, "action", json_string("start"));
@@ -368,8 +366,7 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 			json_object_set(r, "transfer_id", id);
 	} else {
 		json_decref(r);
-		*out = sb_http_error("not_found", "No such transfer action");
-		return 404;
+		return sb_rest_error(out, 404, "not_found", "No such transfer action");
 	}
 	int status = sb_rest_op_answer(sb_ops_run_trusted(r), 200, out);
 	if (status == 200) {
@@ -385,10 +382,8 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **t, c
 	(void)t, (void)tt;
 	if (req->param) {
 		json_t *info = sb_transfer_info(req->param);
-		if (!info) {
-			*out = sb_http_error("transfer_not_found", "No such transfer");
-			return 404;
-		}
+		if (!info)
+			return sb_rest_error(out, 404, "transfer_not_found", "No such transfer");
 		*out = info;
 		return 200;
 	}

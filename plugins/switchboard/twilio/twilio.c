@@ -88,7 +88,7 @@ static int check_signature(const sb_rest_request *req, bool ws, char **message)
 	}
 	const char *sig = sb_rest_header(req, "X-Twilio-Signature");
 	char *url = sb_twilio_request_url(req, ws);
-	const char *why = NULL;
+	char *why = NULL;
 	bool is_form = req->content_type &&
 	               !g_ascii_strcasecmp(req->content_type, "application/x-www-form-urlencoded");
 	bool ok = sb_twilio_request_ok(cfg.auth_token, url, req->raw_body, req->raw_body_len,
@@ -97,13 +97,14 @@ static int check_signature(const sb_rest_request *req, bool ws, char **message)
 	 * every connection to the URL, so only webhooks can be replays. */
 	if (ok && !ws && replayed(sig)) {
 		ok = false;
-		why = "replayed request (signature already used)";
+		why = g_strdup("replayed request (signature already used)");
 	}
 	if (!ok) {
 		JANUS_LOG(LOG_WARN, "[switchboard] twilio: refused %s from %s: %s (url %s)\n",
 		          req->path, req->remote_ip ? req->remote_ip : "?", why, url);
 		*message = g_strdup_printf("Twilio signature check failed: %s", why);
 	}
+	g_free(why);
 	g_free(url);
 	return ok ? 0 : 403;
 }

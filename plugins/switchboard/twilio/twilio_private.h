@@ -38,10 +38,10 @@ bool sb_twilio_signature_ok(const char *auth_token, const char *url, GPtrArray *
                             const char *signature);
 
 /* The whole check for a request: form bodies by their pairs; a URL with a
- * bodySHA256 parameter by the URL alone plus the body's hash.  *why gets a
- * static reason on failure. */
+ * bodySHA256 parameter by the URL alone plus the body's hash.  False with
+ * the reason in *error (g_free). */
 bool sb_twilio_request_ok(const char *auth_token, const char *url, const char *body,
-                          size_t body_len, bool is_form, const char *signature, const char **why);
+                          size_t body_len, bool is_form, const char *signature, char **error);
 
 /* The value of a query parameter of url (decoded), or NULL.  g_free. */
 char *sb_twilio_query_param(const char *url, const char *name);

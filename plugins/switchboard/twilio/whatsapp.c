@@ -259,12 +259,6 @@ static bool whatsapp_number(const char *s)
 	return digits(s + 10) && strlen(s + 10) >= 6;
 }
 
-static int bad_request(json_t **out, int status, const char *code, const char *message)
-{
-	*out = sb_http_error(code, "%s", message);
-	return status;
-}
-
 static int route_message(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	int status;
@@ -277,26 +271,26 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 	const char *wa_id = form(req, "WaId");
 	const char *num_media = form(req, "NumMedia");
 	if (!sb_twilio_sid_valid(sid))
-		return bad_request(out, 400, "invalid_request", "MessageSid missing or invalid");
+		return sb_rest_error(out, 400, "invalid_request", "MessageSid missing or invalid");
 	if (!whatsapp_number(from) || !to || strlen(to) > 64)
-		return bad_request(out, 400, "invalid_request",
-		                   "From must be whatsapp:+E164, To required");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "From must be whatsapp:+E164, To required");
 	if (body && g_utf8_strlen(body, -1) > SB_WA_MAX_BODY)
-		return bad_request(out, 413, "body_too_long", "Body longer than 1600 characters");
+		return sb_rest_error(out, 413, "body_too_long", "Body longer than 1600 characters");
 	if (body && !g_utf8_validate(body, -1, NULL))
-		return bad_request(out, 400, "invalid_request", "Body is not UTF-8");
+		return sb_rest_error(out, 400, "invalid_request", "Body is not UTF-8");
 	if (wa_id && !digits(wa_id))
-		return bad_request(out, 400, "invalid_request", "WaId must be digits");
+		return sb_rest_error(out, 400, "invalid_request", "WaId must be digits");
 	int media = num_media ? atoi(num_media) : 0;
 	if (media < 0 || media > 10)
-		return bad_request(out, 400, "invalid_request", "NumMedia out of range");
+		return sb_rest_error(out, 400, "invalid_request", "NumMedia out of range");
 	const char *key = wa_id ? wa_id : from;
 	gint64 now = g_get_monotonic_time();
 	g_mutex_lock(&mutex);
 	conversation *c = g_hash_table_lookup(conversations, key);
 	if (!c && g_hash_table_size(conversations) >= MAX_CONVERSATIONS) {
 		g_mutex_unlock(&mutex);
-		return bad_request(out, 503, "limit_reached", "Too many WhatsApp conversations");
+		return sb_rest_error(out, 503, "limit_reached", "Too many WhatsApp conversations");
 	}
 	if (!c) {
 		c = g_new0(conversation, 1);
@@ -367,26 +361,27 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	char *to_norm = to && to[0] == '+' ? g_strconcat("whatsapp:", to, NULL) : g_strdup(to);
 	if (!whatsapp_number(to_norm)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request", "to must be whatsapp:+E164");
+		return sb_rest_error(out, 400, "invalid_request", "to must be whatsapp:+E164");
 	}
 	if ((!message || !*message) && !content_sid) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request",
-		                   "message (or a template contentSid) is required");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "message (or a template contentSid) is required");
 	}
 	if (message && g_utf8_strlen(message, -1) > SB_WA_MAX_BODY) {
 		g_free(to_norm);
-		return bad_request(out, 413, "body_too_long",
-		                   "message longer than 1600 characters");
+		return sb_rest_error(out, 413, "body_too_long",
+		                     "message longer than 1600 characters");
 	}
 	if (content_sid && !sb_twilio_sid_valid(content_sid)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request", "contentSid is invalid");
+		return sb_rest_error(out, 400, "invalid_request", "contentSid is invalid");
 	}
 	const sb_twilio_config *cfg = sb_twilio_cfg();
 	if (!*cfg->whatsapp_from) {
 		g_free(to_norm);
-		return bad_request(out, 503, "not_configured", "[whatsapp] from is not configured");
+		return sb_rest_error(out, 503, "not_configured",
+		                     "[whatsapp] from is not configured");
 	}
 	g_mutex_lock(&mutex);
 	gint64 *last = g_hash_table_lookup(last_inbound, to_norm);
@@ -407,7 +402,7 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	if (!content_sid && !in_window) {
 		g_free(conv);
 		g_free(to_norm);
-		return bad_request(
+		return sb_rest_error(
 		        out, 422, "outside_24h_window",
 		        "No message from this user in the last 24 hours: only a template "
 		        "(contentSid) may be sent");
@@ -437,16 +432,17 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 	char *to_norm = to && to[0] == '+' ? g_strconcat("whatsapp:", to, NULL) : g_strdup(to);
 	if (!whatsapp_number(to_norm)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request", "to must be whatsapp:+E164");
+		return sb_rest_error(out, 400, "invalid_request", "to must be whatsapp:+E164");
 	}
 	if (room && !sb_room_name_valid(room)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_room_name", "Invalid room name");
+		return sb_rest_error(out, 400, "invalid_room_name", "Invalid room name");
 	}
 	const sb_twilio_config *cfg = sb_twilio_cfg();
 	if (!*cfg->whatsapp_from) {
 		g_free(to_norm);
-		return bad_request(out, 503, "not_configured", "[whatsapp] from is not configured");
+		return sb_rest_error(out, 503, "not_configured",
+		                     "[whatsapp] from is not configured");
 	}
 	char *own =
 	        room ? NULL : g_strdup_printf("whatsapp-%08x%08x", g_random_int(), g_random_int());

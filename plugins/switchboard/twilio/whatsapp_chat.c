@@ -234,8 +234,7 @@ static int route_chat_post(const sb_rest_request *req, json_t **out, char **t, c
 		return sb_rest_run_op(req, "chat_reply", NULL, 202, out);
 	if (!strcmp(req->param, "release"))
 		return sb_rest_run_op(req, "chat_release", NULL, 200, out);
-	*out = sb_http_error("not_found", "No such chat action (take, reply, release)");
-	return 404;
+	return sb_rest_error(out, 404, "not_found", "No such chat action (take, reply, release)");
 }
 
 static const sb_rest_route chat_routes[] = {
