@@ -687,7 +687,8 @@ void sb_agent_enable(sb_room *room, bool enable)
 		agent_leave(room);
 }
 
-static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
+/* A message (text or a chunk) to every agent in room. */
+static sb_error post(sb_room *room, msg_kind kind, const char *text, unsigned chunk)
 {
 	GPtrArray *members = sb_room_participants(room);
 	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
@@ -695,11 +696,11 @@ static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
 		sb_participant *p = g_ptr_array_index(members, i);
 		if (p->kind != SB_KIND_AGENT)
 			continue;
-		sb_agent *a = p->transport;
 		agent_msg *m = g_new0(agent_msg, 1);
 		m->kind = kind;
 		m->text = g_strdup(text);
-		g_async_queue_push(a->queue, m);
+		m->samples = (int)chunk;
+		g_async_queue_push(((sb_agent *)p->transport)->queue, m);
 		rc = SB_OK;
 	}
 	g_ptr_array_unref(members);
@@ -708,32 +709,19 @@ static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
 
 sb_error sb_agent_say(sb_room *room, const char *text)
 {
-	return post_text(room, MSG_SAY, text);
+	return post(room, MSG_SAY, text, 0);
 }
 
 sb_error sb_agent_dtmf(sb_room *room, char digit)
 {
 	char text[64];
 	g_snprintf(text, sizeof(text), "(pressed %c on the keypad)", digit);
-	return post_text(room, MSG_DTMF, text);
+	return post(room, MSG_DTMF, text, 0);
 }
 
 sb_error sb_agent_heard(sb_room *room, unsigned chunk)
 {
-	GPtrArray *members = sb_room_participants(room);
-	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
-	for (guint i = 0; i < members->len; i++) {
-		sb_participant *p = g_ptr_array_index(members, i);
-		if (p->kind != SB_KIND_AGENT)
-			continue;
-		agent_msg *m = g_new0(agent_msg, 1);
-		m->kind = MSG_HEARD;
-		m->samples = (int)chunk;
-		g_async_queue_push(((sb_agent *)p->transport)->queue, m);
-		rc = SB_OK;
-	}
-	g_ptr_array_unref(members);
-	return rc;
+	return post(room, MSG_HEARD, NULL, chunk);
 }
 
 void sb_agents_get_stats(sb_agent_stats *out)

@@ -28,6 +28,9 @@ static inline const char *str(json_t *body, const char *name)
 /* {"switchboard": "success"} */
 #define success() sb_ops_answer("success")
 bool sb_ops_role_valid(const char *role);
+/* NULL when valid, else the error to answer (invalid element). */
+json_t *sb_ops_room_name_error(const char *name);
+json_t *sb_ops_role_error(const char *role);
 
 /* The room and participant operations (ops_rooms.c). */
 extern const sb_op sb_room_ops[];

@@ -37,7 +37,8 @@ bool sb_console_is_agent(const sb_participant *p)
 
 json_t *sb_console_caller(sb_op_ctx *ctx, sb_participant **out)
 {
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (ctx->admin)
 		return NULL;
 	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
@@ -48,7 +49,10 @@ json_t *sb_console_caller(sb_op_ctx *ctx, sb_participant **out)
 		sb_participant_unref(p);
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only agents may do this");
 	}
-	*out = p;
+	if (out)
+		*out = p;
+	else
+		sb_participant_unref(p);
 	return NULL;
 }
 

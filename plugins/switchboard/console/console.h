@@ -72,9 +72,10 @@ struct sb_participant;
  * whose identity is their agent id. */
 bool sb_console_is_agent(const struct sb_participant *p);
 /* Who asks through the Janus API: a console agent or supervisor (their
- * session's participant, referenced in *out), or a trusted caller (the
- * Admin API, REST with the key: *out NULL).  NULL, or the error to answer
- * (not joined, not an agent). */
+ * session's participant, referenced in *out; out may be NULL when the
+ * question is only whether they may), or a trusted caller (the Admin
+ * API, REST with the key: *out NULL).  NULL, or the error to answer (not
+ * joined, not an agent). */
 json_t *sb_console_caller(struct sb_op_ctx *ctx, struct sb_participant **out);
 /* The agent id a request acts for, into *agent_id (g_free): the asking
  * console agent's own — a supervisor's too when supervisors — or, from a

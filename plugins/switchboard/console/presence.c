@@ -78,11 +78,18 @@ void sb_presence_desk_name(const char *agent_id, char *buf, size_t len)
 	g_snprintf(buf, len, "desk-%s", agent_id);
 }
 
-static void publish_presence(const agent_entry *a)
+/* agent_presence's fields, taken under the lock and published after it
+ * (listeners may take locks of their own). */
+static json_t *presence_fields(const agent_entry *a)
 {
-	sb_events_publish("agent_presence",
-	                  json_pack("{sssssssI}", "agentId", a->id, "status", a->status, "room",
-	                            a->room, "participant", (json_int_t)a->participant));
+	return json_pack("{sssssssI}", "agentId", a->id, "status", a->status, "room", a->room,
+	                 "participant", (json_int_t)a->participant);
+}
+
+static void publish_presence(json_t *fields)
+{
+	if (fields)
+		sb_events_publish("agent_presence", fields);
 }
 
 /* The last human left a call that closes when empty: supervisors
@@ -131,7 +138,6 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 		return_supervisors(room);
 	if (!sb_console_is_agent(p))
 		return;
-	agent_entry snapshot = {0};
 	bool changed = false;
 	g_mutex_lock(&mutex);
 	agent_entry *a = agents ? g_hash_table_lookup(agents, p->identity) : NULL;
@@ -163,17 +169,9 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 			changed = true;
 		}
 	}
-	if (changed)
-		snapshot = (agent_entry){.id = g_strdup(a->id), .participant = a->participant};
-	if (changed) {
-		g_strlcpy(snapshot.status, a->status, sizeof(snapshot.status));
-		g_strlcpy(snapshot.room, a->room, sizeof(snapshot.room));
-	}
+	json_t *fields = changed ? presence_fields(a) : NULL;
 	g_mutex_unlock(&mutex);
-	if (changed) {
-		publish_presence(&snapshot);
-		g_free(snapshot.id);
-	}
+	publish_presence(fields);
 }
 
 bool sb_presence_locate(const char *agent_id, sb_agent_location *out)
@@ -214,24 +212,16 @@ bool sb_presence_set_status(const char *agent_id, const char *status)
 	if (!status || (strcmp(status, "available") && strcmp(status, "busy") &&
 	                strcmp(status, "ringing") && strcmp(status, "offline")))
 		return false;
-	agent_entry snapshot = {0};
 	g_mutex_lock(&mutex);
 	agent_entry *a = agents && agent_id ? g_hash_table_lookup(agents, agent_id) : NULL;
 	bool changed = a && strcmp(a->status, status) != 0;
 	if (a)
 		g_strlcpy(a->status, status, sizeof(a->status));
-	if (changed) {
-		snapshot.id = g_strdup(a->id);
-		snapshot.participant = a->participant;
-		g_strlcpy(snapshot.status, a->status, sizeof(snapshot.status));
-		g_strlcpy(snapshot.room, a->room, sizeof(snapshot.room));
-	}
+	json_t *fields = changed ? presence_fields(a) : NULL;
+	bool known = a != NULL;
 	g_mutex_unlock(&mutex);
-	if (changed) {
-		publish_presence(&snapshot);
-		g_free(snapshot.id);
-	}
-	return a != NULL;
+	publish_presence(fields);
+	return known;
 }
 
 json_t *sb_presence_list(void)

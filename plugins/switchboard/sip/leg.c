@@ -137,6 +137,20 @@ static void drop_room_if_empty(const char *name)
 	sb_room_unref(room);
 }
 
+/* p (NULL: its media could not be set up) into room; when that fails p
+ * goes, and so does a room made for this call that nobody else joined. */
+static sb_error add_or_drop(sb_room *room, bool created, sb_participant *p)
+{
+	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	if (rc != SB_OK) {
+		if (p)
+			sb_participant_unref(p);
+		if (created)
+			drop_room_if_empty(room->name);
+	}
+	return rc;
+}
+
 /* ---- media ------------------------------------------------------------- */
 
 static void announce_dtmf(sb_participant *p, char digit, const char *how)
@@ -323,15 +337,12 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	if (offer.secure)
 		json_object_set_new(call->info, "srtp", json_true());
 	sb_participant *p = make_participant(call, room, &offer, call->info, 0, -1, 0);
-	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	bool media = p != NULL;
+	sb_error rc = add_or_drop(room, created, p);
 	if (rc != SB_OK) {
-		if (p)
-			sb_participant_unref(p);
-		if (created)
-			drop_room_if_empty(room->name);
 		sb_room_unref(room);
 		sip_call_unref(call);
-		answer->status = !p ? 503 : rc == SB_ERROR_LIMIT ? 486 : 404;
+		answer->status = !media ? 503 : rc == SB_ERROR_LIMIT ? 486 : 404;
 		answer->phrase = answer->status == 486   ? "Busy Here"
 		                 : answer->status == 404 ? "Not Found"
 		                                         : "Service Unavailable";
@@ -514,12 +525,8 @@ bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 	sb_participant *p =
 	        make_participant(call, room, &answer, info, fd, rtcp_fd, call->reserved_port);
 	json_decref(info);
-	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	sb_error rc = add_or_drop(room, created, p);
 	if (rc != SB_OK) {
-		if (p)
-			sb_participant_unref(p);
-		if (created)
-			drop_room_if_empty(room->name);
 		sb_room_unref(room);
 		sip_call_publish_status(call, "failed", 0, "the room is full or gone");
 		return false;

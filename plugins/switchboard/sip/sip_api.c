@@ -43,6 +43,18 @@ static char *call_key(json_t *body)
 	return NULL;
 }
 
+/* The fields checked and the call they name into *key (g_free); NULL, or
+ * the error to answer. */
+static json_t *checked_call_key(json_t *body, const sb_field *fields, char **key)
+{
+	json_t *err = sb_ops_check_fields(body, fields);
+	if (err)
+		return err;
+	*key = call_key(body);
+	return *key ? NULL
+	            : sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
+}
+
 static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
@@ -76,12 +88,10 @@ static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
 	static const sb_field fields[] = {CALL_FIELDS, {NULL, 0, 0, 0, 0}};
-	json_t *err = sb_ops_check_fields(body, fields);
+	char *key = NULL;
+	json_t *err = checked_call_key(body, fields, &key);
 	if (err)
 		return err;
-	char *key = call_key(body);
-	if (!key)
-		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
 	bool ok = sb_sip_hangup(key);
 	json_t *r = ok ? json_pack("{sssssb}", SB_EVENT_KEY, "hangingup", "call_id", key, "ok", 1)
 	               : sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT, "No such call (%s)", key);
@@ -120,12 +130,10 @@ static json_t *op_dtmf(json_t *body, sb_op_ctx *ctx)
 	(void)ctx;
 	static const sb_field fields[] = {
 	        CALL_FIELDS, {"digits", SB_F_STRING, true, 32, 0}, {NULL, 0, 0, 0, 0}};
-	json_t *err = sb_ops_check_fields(body, fields);
+	char *key = NULL;
+	json_t *err = checked_call_key(body, fields, &key);
 	if (err)
 		return err;
-	char *key = call_key(body);
-	if (!key)
-		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
 	char *error = NULL;
 	json_t *r = sb_sip_send_dtmf(key, str(body, "digits"), &error)
 	                    ? json_pack("{sssssb}", SB_EVENT_KEY, "dtmf_sent", "digits",

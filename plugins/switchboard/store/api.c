@@ -111,6 +111,20 @@ static int want_csv(const sb_rest_request *req, bool *csv, json_t **out)
 	                     "the value given");
 }
 
+/* A list read (taken): as JSON, or its rows under key as CSV. */
+static int list_answer(json_t *r, const char *key, const char *const *columns, bool csv,
+                       json_t **out, char **text, const char **tt)
+{
+	if (!csv) {
+		*out = r;
+		return 200;
+	}
+	*text = sb_rows_csv(json_object_get(r, key), columns);
+	*tt = "text/csv; charset=utf-8";
+	json_decref(r);
+	return 200;
+}
+
 static int route_calls(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	sb_call_filter f = {.page = 1, .limit = 50};
@@ -176,14 +190,7 @@ static int route_calls(const sb_rest_request *req, json_t **out, char **text, co
 	json_t *r = sb_query_calls(store, &f, &error);
 	if (!r)
 		return failed(out, error);
-	if (csv) {
-		*text = sb_rows_csv(json_object_get(r, "calls"), sb_call_columns);
-		*tt = "text/csv; charset=utf-8";
-		json_decref(r);
-		return 200;
-	}
-	*out = r;
-	return 200;
+	return list_answer(r, "calls", sb_call_columns, csv, out, text, tt);
 }
 
 static bool id_ok(const char *id)
@@ -191,13 +198,21 @@ static bool id_ok(const char *id)
 	return text_ok(id, 64);
 }
 
+/* A route about one call: 0 when its id may be one and the store is on,
+ * else the status of the answer set in *out. */
+static int call_route(const sb_rest_request *req, json_t **out)
+{
+	if (!id_ok(req->param))
+		return sb_rest_error(out, 404, "not_found", "No such call");
+	return store ? 0 : store_off(out);
+}
+
 static int route_call(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	(void)text, (void)tt;
-	if (!id_ok(req->param))
-		return sb_rest_error(out, 404, "not_found", "No such call");
-	if (!store)
-		return store_off(out);
+	int status = call_route(req, out);
+	if (status)
+		return status;
 	char *error = NULL;
 	json_t *call = sb_query_call(store, req->param, &error);
 	if (!call)
@@ -212,10 +227,9 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 static int route_recordings(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	(void)text, (void)tt;
-	if (!id_ok(req->param))
-		return sb_rest_error(out, 404, "not_found", "No such call");
-	if (!store)
-		return store_off(out);
+	int status = call_route(req, out);
+	if (status)
+		return status;
 	char *error = NULL;
 	bool known = false;
 	if (!sb_query_call_exists(store, req->param, &known, &error))
@@ -329,14 +343,7 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **text
 	json_t *r = sb_query_transfers(store, agent, (int)limit, &error);
 	if (!r)
 		return failed(out, error);
-	if (csv) {
-		*text = sb_rows_csv(json_object_get(r, "transfers"), sb_transfer_columns);
-		*tt = "text/csv; charset=utf-8";
-		json_decref(r);
-		return 200;
-	}
-	*out = r;
-	return 200;
+	return list_answer(r, "transfers", sb_transfer_columns, csv, out, text, tt);
 }
 
 /* Any operation of the ops table, as the Admin API's message_plugin would

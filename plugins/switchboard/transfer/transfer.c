@@ -165,31 +165,40 @@ static transfer *find(const char *id)
 	return id && transfers ? g_hash_table_lookup(transfers, id) : NULL;
 }
 
-/* A live transfer that involves participant p, or NULL. */
-static transfer *involving(guint64 p)
+/* The first live transfer that match() says is the one, or NULL. */
+static transfer *find_live(bool (*match)(const transfer *t, const void *key), const void *key)
 {
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, transfers);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		transfer *t = value;
-		if (!is_final(t) && (t->from == p || (t->to && t->to == p)))
+		if (!is_final(t) && match(t, key))
 			return t;
 	}
 	return NULL;
 }
 
-static transfer *live_in_room(const char *room)
+static bool has_participant(const transfer *t, const void *key)
 {
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, transfers);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		transfer *t = value;
-		if (!is_final(t) && strcmp(t->room, room) == 0)
-			return t;
-	}
-	return NULL;
+	guint64 p = *(const guint64 *)key;
+	return t->from == p || (t->to && t->to == p);
+}
+
+/* A live transfer that involves participant p, or NULL. */
+static transfer *involving(guint64 p)
+{
+	return find_live(has_participant, &p);
+}
+
+static bool in_room(const transfer *t, const void *room)
+{
+	return strcmp(t->room, room) == 0;
+}
+
+static bool of_call(const transfer *t, const void *call_id)
+{
+	return t->call_id && strcmp(t->call_id, call_id) == 0;
 }
 
 static void end_hold(transfer *t)
@@ -308,7 +317,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	if (!transfers) {
 		rc = SB_TRANSFER_E_ROOM;
 		*error = g_strdup("transfers are not running");
-	} else if (involving(req->from) || live_in_room(req->room)) {
+	} else if (involving(req->from) || find_live(in_room, req->room)) {
 		rc = SB_TRANSFER_E_BUSY;
 		*error = g_strdup("a transfer of this call is already under way");
 	} else if (!env.present(env.user, req->from, req->room)) {
@@ -485,19 +494,6 @@ void sb_transfer_timeout(const char *id)
 	g_rec_mutex_unlock(&lock);
 }
 
-static transfer *by_call(const char *call_id)
-{
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, transfers);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		transfer *t = value;
-		if (!is_final(t) && t->call_id && !strcmp(t->call_id, call_id))
-			return t;
-	}
-	return NULL;
-}
-
 /* B answered: the agent reads the summary to B (A hears it too), then A
  * and B talk, as after a web accept. */
 static void phone_answered(transfer *t, guint64 participant)
@@ -525,7 +521,7 @@ void sb_transfer_call_status(const char *call_id, const char *status, guint64 pa
 	if (!call_id || !status)
 		return;
 	g_rec_mutex_lock(&lock);
-	transfer *t = transfers ? by_call(call_id) : NULL;
+	transfer *t = transfers ? find_live(of_call, call_id) : NULL;
 	if (!t) {
 		g_rec_mutex_unlock(&lock);
 		return;

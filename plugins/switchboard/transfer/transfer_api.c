@@ -267,12 +267,9 @@ static void assist_written(void *user, json_t *result)
  * said (sb_transfer_summary caches it). */
 static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 {
-	sb_participant *me = NULL;
-	json_t *err = sb_console_caller(ctx, &me);
+	json_t *err = sb_console_caller(ctx, NULL);
 	if (err)
 		return err;
-	if (me)
-		sb_participant_unref(me);
 	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	const char *room = str(body, "room");
 	json_t *s = sb_transfer_summary(room);
@@ -300,12 +297,9 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 
 static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 {
-	sb_participant *me = NULL;
-	json_t *err = sb_console_caller(ctx, &me);
+	json_t *err = sb_console_caller(ctx, NULL);
 	if (err)
 		return err;
-	if (me)
-		sb_participant_unref(me);
 	SB_OPS_CHECK_STRING(body, "room", false, SB_ROOM_NAME_MAX);
 	SB_OPS_CHECK_STRING(body, "message", true, 2000);
 	const char *room = str(body, "room");

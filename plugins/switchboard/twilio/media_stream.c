@@ -162,23 +162,29 @@ static const sb_participant_ops stream_ops = {
         .free_transport = stream_free_transport,
 };
 
+/* The streams of room that are under way (referenced), taken under the
+ * list's lock and used after it. */
+static GPtrArray *live_streams_in(const char *room)
+{
+	GPtrArray *matches = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
+	g_mutex_lock(&streams_mutex);
+	for (guint i = 0; streams && i < streams->len; i++) {
+		stream *s = streams->pdata[i];
+		if (s->room && !strcmp(s->room, room) && s->started && !s->ended)
+			g_ptr_array_add(matches, stream_ref(s));
+	}
+	g_mutex_unlock(&streams_mutex);
+	return matches;
+}
+
 /* ---- barge-in: the agent was interrupted in a room with our streams ---- */
 
 static gboolean clear_room(gpointer data)
 {
 	const char *room = data;
-	g_mutex_lock(&streams_mutex);
-	GPtrArray *matches = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
-	for (guint i = 0; streams && i < streams->len; i++) {
-		stream *s = streams->pdata[i];
-		if (s->room && !strcmp(s->room, room))
-			g_ptr_array_add(matches, stream_ref(s));
-	}
-	g_mutex_unlock(&streams_mutex);
+	GPtrArray *matches = live_streams_in(room);
 	for (guint i = 0; i < matches->len; i++) {
 		stream *s = matches->pdata[i];
-		if (!s->started || s->ended)
-			continue;
 		g_mutex_lock(&s->mutex);
 		g_queue_clear_full(&s->out, (GDestroyNotify)g_bytes_unref);
 		g_mutex_unlock(&s->mutex);
@@ -207,18 +213,9 @@ static void chunk_played_free(gpointer data)
 static gboolean mark_room(gpointer data)
 {
 	chunk_played *c = data;
-	g_mutex_lock(&streams_mutex);
-	GPtrArray *matches = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
-	for (guint i = 0; streams && i < streams->len; i++) {
-		stream *s = streams->pdata[i];
-		if (s->room && !strcmp(s->room, c->room))
-			g_ptr_array_add(matches, stream_ref(s));
-	}
-	g_mutex_unlock(&streams_mutex);
+	GPtrArray *matches = live_streams_in(c->room);
 	for (guint i = 0; i < matches->len; i++) {
 		stream *s = matches->pdata[i];
-		if (!s->started || s->ended)
-			continue;
 		flush(s); /* the chunk's last frames go first */
 		char name[32];
 		g_snprintf(name, sizeof(name), "agent-%u", c->chunk);

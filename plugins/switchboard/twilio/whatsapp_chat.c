@@ -36,6 +36,26 @@ static sb_wa_conversation *chat_find(json_t *body, json_t **err)
 	return c;
 }
 
+/* The agent who acts (g_free) and the conversation body names, locked;
+ * NULL with *err, and nothing locked, when either is not there. */
+static sb_wa_conversation *chat_of_agent(json_t *body, sb_op_ctx *ctx, char **agent, json_t **err)
+{
+	if ((*err = sb_console_acting_agent(body, ctx, false, agent)))
+		return NULL;
+	sb_wa_lock();
+	sb_wa_conversation *c = chat_find(body, err);
+	if (!c) {
+		sb_wa_unlock();
+		g_clear_pointer(agent, g_free);
+	}
+	return c;
+}
+
+static bool held_by(sb_wa_conversation *c, const char *agent)
+{
+	return c->agent && !strcmp(c->agent, agent);
+}
+
 static const char *chat_state(sb_wa_conversation *c)
 {
 	return !c->handed_off ? "ai" : c->agent ? "held" : "queued";
@@ -54,22 +74,21 @@ static json_t *chat_json(sb_wa_conversation *c, const char *answer)
 static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
 {
 	char *agent = NULL;
-	json_t *err = sb_console_acting_agent(body, ctx, false, &agent);
-	if (err)
-		return err;
-	sb_wa_lock();
-	sb_wa_conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->handed_off || c->agent)) {
+	json_t *r = NULL;
+	sb_wa_conversation *c = chat_of_agent(body, ctx, &agent, &r);
+	if (!c)
+		return r;
+	bool taken = c->handed_off && !c->agent;
+	if (!taken) {
 		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_queued", 409,
 		                       "That chat is not waiting for a human (taken already?)");
-	} else if (c) {
+	} else {
 		c->agent = g_strdup(agent);
 		c->last_activity_us = g_get_monotonic_time();
 		r = chat_json(c, "taken");
 	}
 	sb_wa_unlock();
-	if (c && !err && !json_object_get(r, "error_code")) {
+	if (taken) {
 		const char *key = json_string_value(json_object_get(r, "conversation"));
 		sb_queue_remove_entry("whatsapp", key);
 		/* The transfer module's kind of summary, of the whole chat. */
@@ -134,35 +153,30 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error_named(SB_ERROR_INVALID_ELEMENT, "body_too_long", 400,
 		                          "text longer than %d characters", SB_WA_MAX_BODY);
 	char *agent = NULL;
-	json_t *err = sb_console_acting_agent(body, ctx, false, &agent);
-	if (err)
-		return err;
+	json_t *r = NULL;
+	sb_wa_conversation *c = chat_of_agent(body, ctx, &agent, &r);
+	if (!c)
+		return r;
 	chat_send *m = NULL;
-	sb_wa_lock();
-	sb_wa_conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->agent || strcmp(c->agent, agent))) {
+	if (!held_by(c, agent)) {
 		r = sb_ops_error_named(
 		        SB_ERROR_INVALID_REQUEST, "chat_not_held", 409,
 		        "That chat is not held by you (take it from the queue first)");
-	} else if (c) {
-		if (!sb_wa_in_window(c->from)) {
-			r = sb_ops_error_named(
-			        SB_ERROR_INVALID_REQUEST, "outside_24h_window", 422,
-			        "No message from this user in the last 24 hours: only a "
-			        "template may be sent (POST /whatsapp/send)");
-		} else {
-			sb_wa_log(c, "outbound", "agent", agent, text);
-			c->last_activity_us = g_get_monotonic_time();
-			m = g_new0(chat_send, 1);
-			m->conversation = g_strdup(c->key);
-			m->from = g_strdup(c->to);
-			m->to = g_strdup(c->from);
-			m->text = g_strdup(text);
-			m->agent = g_strdup(agent);
-			r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply",
-			              "conversation", c->key, "to", c->from, "status", "sending");
-		}
+	} else if (!sb_wa_in_window(c->from)) {
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "outside_24h_window", 422,
+		                       "No message from this user in the last 24 hours: only a "
+		                       "template may be sent (POST /whatsapp/send)");
+	} else {
+		sb_wa_log(c, "outbound", "agent", agent, text);
+		c->last_activity_us = g_get_monotonic_time();
+		m = g_new0(chat_send, 1);
+		m->conversation = g_strdup(c->key);
+		m->from = g_strdup(c->to);
+		m->to = g_strdup(c->from);
+		m->text = g_strdup(text);
+		m->agent = g_strdup(agent);
+		r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply", "conversation",
+		              c->key, "to", c->from, "status", "sending");
 	}
 	sb_wa_unlock();
 	g_free(agent);
@@ -174,16 +188,15 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
 {
 	char *agent = NULL;
-	json_t *err = sb_console_acting_agent(body, ctx, false, &agent);
-	if (err)
-		return err;
-	sb_wa_lock();
-	sb_wa_conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->agent || strcmp(c->agent, agent))) {
+	json_t *r = NULL;
+	sb_wa_conversation *c = chat_of_agent(body, ctx, &agent, &r);
+	if (!c)
+		return r;
+	bool held = held_by(c, agent);
+	if (!held) {
 		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "chat_not_held", 409,
 		                       "That chat is not held by you");
-	} else if (c) {
+	} else {
 		/* Back to the AI: it answers the next message again. */
 		c->handed_off = false;
 		g_clear_pointer(&c->agent, g_free);
@@ -191,7 +204,7 @@ static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
 		r = chat_json(c, "released");
 	}
 	sb_wa_unlock();
-	if (!json_object_get(r, "error_code"))
+	if (held)
 		sb_events_publish("chat_released",
 		                  json_pack("{s:O, s:s, s:s, s:s}", "conversation",
 		                            json_object_get(r, "conversation"), "agentId", agent,
