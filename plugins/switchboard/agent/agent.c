@@ -1,3 +1,7 @@
+/* The AI agent: a participant whose own thread hears the room's mix at
+ * 16 kHz, notices turns, and speaks its pipeline's answers into the mix.
+ * The mixer only queues audio to it and pulls audio from it, never
+ * waiting; everything else reaches the agent as a message on its queue. */
 #include "agent/agent.h"
 
 #include <math.h>
@@ -26,7 +30,7 @@ typedef enum {
 	MSG_SAY,
 	MSG_DTMF,
 	MSG_STOP,
-	MSG_PIPELINE, /* an event from a provider, see agent_pipeline.h */
+	MSG_PIPELINE, /* an event from a provider (agent_pipeline.c) */
 	MSG_HEARD,    /* a listener heard our speech up to chunk `samples` */
 } msg_kind;
 
@@ -65,7 +69,7 @@ typedef struct sb_agent {
 	char *turn_user;
 	int turn_latency;
 	json_t *pending_args;
-	/* What the caller heard (agent_heard.h); the answer's transcript line
+	/* What the caller heard (agent_heard.c); the answer's transcript line
 	 * waits for it while marks are in use. */
 	sb_heard *heard;
 	char *held_said;

@@ -10,7 +10,7 @@
 /* ---- ops_internal ----
  * Shared by the files of the core operations (ops.c: the registry,
  * sessions, tokens and stats; ops_rooms.c: rooms and participants).  Not
- * for other modules: they use ops.h. */
+ * for other modules: they use api.h. */
 typedef sb_field field;
 #define F_STRING SB_F_STRING
 #define F_INTEGER SB_F_INTEGER

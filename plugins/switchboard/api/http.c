@@ -1,3 +1,9 @@
+/* The embedded HTTP and WebSocket server (libsoup 3) on a core loop of its
+ * own: REST routes (rest.c), static pages, the modules' WebSockets and the
+ * notifications socket (notify.c).  Everything the server touches runs on
+ * that one thread; other threads reach it only through sb_http_invoke and
+ * sb_http_timeout, which hold a reference to the loop so that a post
+ * racing with the stop finds it stopped rather than freed. */
 #include "api/api.h"
 
 #include <stdarg.h>

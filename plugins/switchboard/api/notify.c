@@ -1,3 +1,6 @@
+/* WS /ws/notifications: every event of the bus, to every client, as a JSON
+ * text frame.  The bus listener only posts to the HTTP thread, which owns
+ * the client list: publishers never wait on a slow socket. */
 #include "api/api_private.h"
 
 #include <string.h>

@@ -1,3 +1,8 @@
+/* The ops table behind the Janus API, the Admin API and REST: the
+ * registry modules add to, dispatch with the checks every op shares
+ * (trusted callers, a Janus handle), field validation, the error answers,
+ * and the ops of no module in particular: stats, sessions, token.  One
+ * table, so that every way in answers the same thing the same way. */
 #include "api/api.h"
 #include "api/api_private.h"
 

@@ -1,6 +1,6 @@
 /* The core operations on rooms and participants: create, destroy, list,
  * join, configure, leave, kick, mute, rtp_join, agent, chat, say,
- * transcript (ops.h says who calls them). */
+ * transcript (api.h says who calls them). */
 #include "api/api_private.h"
 
 #include <stdarg.h>

@@ -1,3 +1,8 @@
+/* REST: the HTTP face of the ops table.  Route tables (the core's here,
+ * the modules' registered), the match of a path, and the mapping of an
+ * op's answer or error to an HTTP status and body; the core routes
+ * themselves (/health, /metrics, rooms, tokens, sessions) run ops as a
+ * trusted caller, so REST never does what the ops table does not. */
 #include "api/api.h"
 
 #include <string.h>

@@ -1,3 +1,7 @@
+/* Presence and the queue: which console agents are signed in, where, and
+ * in what state (from room membership changes), and the calls and chats
+ * waiting for a human.  A leaf lock guards both; events are built under it
+ * and published after, since bus listeners take locks of their own. */
 #include "console/console_private.h"
 
 #include <string.h>

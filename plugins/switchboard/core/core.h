@@ -58,7 +58,7 @@ bool sb_room_name_valid(const char *name);
  *    (0 is success) and still gives the text in char **error where there
  *    is more to say than the reason: sb_error for rooms and participants,
  *    sb_transfer_error, sb_rec_result, sb_token_status, sb_store_result.
- *  - An operation of the ops table (api.h) answers a failure only with
+ *  - An operation of the ops table (api/api.h) answers a failure only with
  *    sb_ops_error (an sb_error code and the text) or sb_ops_error_named
  *    (also a name for programs and the HTTP status REST gives it).
  *  - A REST handler answers a failure with sb_rest_error (status, name,

@@ -1,4 +1,6 @@
-/* Opus-in-Ogg writer (see ogg_opus.h). */
+/* The Opus-in-Ogg writer: pages, lacing and granules by hand (RFC 3533,
+ * RFC 7845), so a file is valid up to its last page even when the process
+ * dies mid-call (recording_private.h, section ogg_opus). */
 #include "recording/recording_private.h"
 
 #include <errno.h>

@@ -1,4 +1,7 @@
-/* The room recorder (see recorder.h). */
+/* The room recorder: a tap on a room's mix (and its tracks) that only
+ * queues frames, and one writer thread that encodes and writes them, so
+ * the mixer never waits on a disk (recording_private.h, section
+ * recorder). */
 #include "recording/recording_private.h"
 
 #include <errno.h>

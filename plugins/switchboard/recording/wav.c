@@ -1,4 +1,6 @@
-/* WAV writer (see wav.h). */
+/* The WAV writer: a header with an open length, patched when the file is
+ * closed, so a crash leaves a file players still read
+ * (recording_private.h, section wav). */
 #include "recording/recording_private.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* What a SIP leg does to rooms and media: the room an INVITE lands in,
+ * offer and answer, the RTP participant, DTMF, hold, and its end.  Runs on
+ * the SIP thread (sip.c) except where sip_private.h says otherwise. */
 #include "sip/sip_private.h"
 
 #include <string.h>

@@ -1,3 +1,6 @@
+/* SDP offer/answer for SIP legs (RFC 3264), audio only.  Every byte comes
+ * from the network: lengths are checked and what is not understood is
+ * refused rather than guessed (unit-tested and fuzzed). */
 #include "sip/sip_private.h"
 
 #include <ctype.h>

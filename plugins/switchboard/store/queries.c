@@ -1,3 +1,7 @@
+/* The reads behind the records' REST routes: calls with their filter and
+ * page, one call with everything recorded about it, analytics of a range,
+ * the transfers' history, and CSV.  Values are always bound parameters;
+ * the SQL is the subset SQLite and PostgreSQL share. */
 #include "store/store_private.h"
 
 #include <math.h>

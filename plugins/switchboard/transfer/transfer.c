@@ -1,3 +1,9 @@
+/* The warm transfer state machine: ringing → consulting → (three-way) →
+ * completed, or cancelled/failed with everyone back where they were.  It
+ * acts only through the injected environment (transfer_env.c in the
+ * plugin, fakes in test_transfer), so every path is unit-tested without
+ * Janus; one recursive lock, since the environment reports leaves back
+ * into the machine. */
 #include "transfer/transfer_private.h"
 
 #include <string.h>

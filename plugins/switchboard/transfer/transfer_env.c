@@ -1,4 +1,4 @@
-/* The real environment of the transfer state machine (transfer.h): rooms,
+/* The real environment of the transfer state machine (transfer.c): rooms,
  * moves, hold, presence, the summary, events, and the transfer thread (a
  * core loop) for the ring timers and for work handed over by bus
  * listeners (which may only queue). */

@@ -1,3 +1,7 @@
+/* A text conversation with the agent's language model chain, shared by
+ * ConversationRelay (voice) and WhatsApp (chat): history, memory and the
+ * knowledge base across turns.  It lives on the HTTP thread; the chain's
+ * provider threads only post their deltas there. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

@@ -1,3 +1,8 @@
+/* Twilio Media Streams (WS /twilio/stream): the call as a participant of
+ * kind twilio, μ-law 8 kHz both ways in 20 ms frames.  The mixer only
+ * queues frames and posts one flush to the HTTP thread, which owns the
+ * socket; marks tell the agent what the caller heard, `clear` drops what
+ * Twilio queued on a barge-in. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

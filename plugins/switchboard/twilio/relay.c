@@ -1,3 +1,7 @@
+/* ConversationRelay (WS /twilio/relay): Twilio does the speech, we answer
+ * each prompt with the dialog's model, streamed as text tokens.  A session
+ * is one dialog on the HTTP thread; interrupts keep what was heard, and a
+ * hand-off to a human ends the session with its data. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

@@ -1,3 +1,8 @@
+/* Twilio's REST API (calls, hang-ups, messages) through the plugin's one
+ * outbound HTTP worker (net).  429, 5xx and no answer are retried with
+ * backoff on the HTTP thread's timers; 4xx never is.  Jobs in flight are
+ * tracked so that the module's stop can drop them without their callbacks
+ * reaching a module that is gone. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

@@ -1,3 +1,7 @@
+/* X-Twilio-Signature: HMAC-SHA1 of the URL Twilio called and the sorted
+ * form pairs (or the URL alone, with bodySHA256, for JSON bodies).  Pure
+ * functions, no I/O, compared in constant time: unit-tested against
+ * vectors from Node's crypto and fuzzed. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

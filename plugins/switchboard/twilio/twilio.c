@@ -1,3 +1,7 @@
+/* The Twilio module: its configuration ([twilio], [whatsapp], [phone]),
+ * the signature check every webhook and WebSocket handshake passes (with a
+ * replay window for webhooks), the table of live calls, and start/stop of
+ * voice, Media Streams, ConversationRelay and WhatsApp. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

@@ -129,7 +129,7 @@ void sb_twilio_publish_status(json_t *call, const char *status, json_int_t durat
 /* ---- rest_client ----
  * Twilio's REST API (2010-04-01): create calls, hang up, send messages.
  * Form bodies with HTTP Basic AccountSid:AuthToken, through the plugin's
- * one libcurl worker (providers/http_client.h).  429 and 5xx (and no
+ * one libcurl worker (net/net.h, sb_fetch).  429 and 5xx (and no
  * answer at all) are retried with backoff; 4xx never is.  The result comes
  * back on the HTTP server's thread. */
 
@@ -177,7 +177,8 @@ typedef struct sb_dialog_events {
 } sb_dialog_events;
 
 /* Uses the provider config and knowledge base in force when it starts
- * (providers/current.h).  channel: "voice" (short spoken answers) or "chat" (WhatsApp). */
+ * (providers/providers.h, section current).  channel: "voice" (short
+ * spoken answers) or "chat" (WhatsApp). */
 sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, void *user);
 /* Cancels any turn in progress; no event after it returns. */
 void sb_dialog_free(sb_dialog *d);

@@ -1,3 +1,7 @@
+/* Twilio voice: the voice webhook (TwiML that brings the call into its
+ * room in the configured mode), the status callback (call_status events;
+ * a finished call closes the room it got), and outbound calls through
+ * Calls.json when [phone] outbound is "twilio". */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

@@ -1,3 +1,9 @@
+/* WhatsApp through Twilio: one conversation per sender, remembered until
+ * an idle timeout; the webhook is answered by the model as TwiML, or by
+ * Messages.json when the model is slower than a webhook should wait.
+ * Conversations live on the HTTP thread; their human state (a console
+ * agent holding the chat, whatsapp_chat.c) is under a lock, since console
+ * ops run on other threads. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

@@ -1,3 +1,12 @@
+/* A human agent holds a WhatsApp chat (console ops): handoff_requested
+ * (whatsapp.c) puts the chat in the console queue; an agent takes it
+ * (queue_take with a conversation → chat_take), replies
+ * (chat_reply: Messages.json, 24-hour rule as /whatsapp/send) and gives it
+ * back to the AI (chat_release), or it ends on the idle timeout.  While
+ * held, inbound messages are not answered by the AI; whatsapp_message
+ * carries the holder's agentId so their console shows them.  Ops run on
+ * the Janus handler thread or the HTTP thread: the conversation's human
+ * state is read and changed under sb_wa_lock only. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -7,17 +16,6 @@
 #include "core/core.h"
 #include "api/api.h"
 #include "console/console.h"
-
-/* ---- a human agent holds the chat (console ops) ----
- *
- * handoff_requested (whatsapp.c) puts the chat in the console queue; an agent
- * takes it (queue_take with a conversation → chat_take), replies
- * (chat_reply: Messages.json, 24-hour rule as /whatsapp/send) and gives it
- * back to the AI (chat_release), or it ends on the idle timeout.  While
- * held, inbound messages are not answered by the AI; whatsapp_message
- * carries the holder's agentId so their console shows them.  Ops run on
- * the Janus handler thread or the HTTP thread: the conversation's human
- * state is read and changed under sb_wa_lock only. */
 
 /* The conversation named in body, locked; NULL with *err. */
 static sb_wa_conversation *chat_find(json_t *body, json_t **err)
