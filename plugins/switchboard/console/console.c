@@ -27,6 +27,16 @@ json_t *sb_console_summary(const char *room)
 	return source ? source(room) : NULL;
 }
 
+void sb_queue_add_call(const char *room, const char *reason, json_t *details)
+{
+	json_t *queued = details ? json_deep_copy(details) : json_object();
+	json_t *summary = sb_console_summary(room);
+	if (summary)
+		json_object_set_new(queued, "summary", summary);
+	sb_queue_add(room, reason, queued);
+	json_decref(queued);
+}
+
 /* Roles come from join tokens; the AI agent's participant also has the
  * role "agent", but never an identity. */
 bool sb_console_is_agent(const sb_participant *p)
@@ -98,12 +108,7 @@ static gboolean handoff_run(gpointer data)
 	}
 	sb_room *room = sb_room_find(room_name);
 	if (room) {
-		json_t *queued = details ? json_deep_copy(details) : json_object();
-		json_t *summary = sb_console_summary(room_name);
-		if (summary)
-			json_object_set_new(queued, "summary", summary);
-		sb_queue_add(room_name, "handoff_requested", queued);
-		json_decref(queued);
+		sb_queue_add_call(room_name, "handoff_requested", details);
 		sb_room_unref(room);
 	}
 	return G_SOURCE_REMOVE;

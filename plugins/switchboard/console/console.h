@@ -55,6 +55,10 @@ json_t *sb_presence_list(void);
 
 /* Queue: adds (or refreshes) a room waiting for a human. */
 void sb_queue_add(const char *room, const char *reason, json_t *details);
+/* The same with the call's summary (from the summary source below) added
+ * to a copy of details (borrowed, may be NULL): what a human taking the
+ * call reads first. */
+void sb_queue_add_call(const char *room, const char *reason, json_t *details);
 bool sb_queue_remove(const char *room);
 bool sb_queue_contains(const char *room);
 /* The same for any kind of entry: "call" (key: a room) or a chat kind

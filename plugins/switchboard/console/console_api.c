@@ -63,12 +63,7 @@ static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
 	sb_room *room = sb_room_find(str(body, "room"));
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
-	json_t *details = json_object();
-	json_t *s = sb_console_summary(room->name);
-	if (s)
-		json_object_set_new(details, "summary", s);
-	sb_queue_add(room->name, str(body, "reason") ? str(body, "reason") : "queued", details);
-	json_decref(details);
+	sb_queue_add_call(room->name, str(body, "reason") ? str(body, "reason") : "queued", NULL);
 	sb_room_unref(room);
 	json_t *r = sb_ops_answer("queued");
 	json_object_set_new(r, "queue", sb_queue_list());

@@ -239,20 +239,43 @@ static void destroy_consult(transfer *t)
 	g_free(consult);
 }
 
-/* cancel, decline, no answer, a hang-up on B's side: A goes back to the
- * caller, B back to their desk, the hold ends.  The state is final before
- * any side effect, so a leave reported meanwhile finds nothing to do. */
-static void end_back_to_caller(transfer *t, sb_transfer_state state, const char *reason)
+/* The transfer is over (state final, counted, why); the state it was in.
+ * Final before any side effect, so a leave reported meanwhile finds
+ * nothing to do. */
+static sb_transfer_state end(transfer *t, sb_transfer_state state, const char *reason)
 {
 	sb_transfer_state was = t->state;
 	t->state = state;
 	t->ended_ms = env.now_ms(env.user);
-	if (state == SB_TRANSFER_CANCELLED)
+	if (state == SB_TRANSFER_COMPLETED)
+		stats.completed++;
+	else if (state == SB_TRANSFER_CANCELLED)
 		stats.cancelled++;
 	else
 		stats.failed++;
 	g_free(t->end_reason);
 	t->end_reason = g_strdup(reason);
+	return was;
+}
+
+/* The last steps of every end once the people are where they go: the
+ * agents' statuses, the consult room, the news. */
+static void wrap_up(transfer *t, const char *target_status, const char *event)
+{
+	if (t->from_agent)
+		env.agent_busy(env.user, t->from_agent, "available");
+	if (t->kind == SB_TARGET_AGENT)
+		env.agent_busy(env.user, t->target, target_status);
+	destroy_consult(t);
+	notify_all(t);
+	publish(t, event);
+}
+
+/* cancel, decline, no answer, a hang-up on B's side: A goes back to the
+ * caller, B back to their desk, the hold ends. */
+static void end_back_to_caller(transfer *t, sb_transfer_state state, const char *reason)
+{
+	sb_transfer_state was = end(t, state, reason);
 	if (was == SB_TRANSFER_RINGING)
 		env.timer_cancel(env.user, t->id);
 	hangup_target(t);
@@ -271,12 +294,7 @@ static void end_back_to_caller(transfer *t, sb_transfer_state state, const char 
 
 static void complete(transfer *t, const char *reason)
 {
-	sb_transfer_state was = t->state;
-	t->state = SB_TRANSFER_COMPLETED;
-	t->ended_ms = env.now_ms(env.user);
-	stats.completed++;
-	g_free(t->end_reason);
-	t->end_reason = g_strdup(reason);
+	sb_transfer_state was = end(t, SB_TRANSFER_COMPLETED, reason);
 	/* B reaches the caller before A lets go: the caller is never alone. */
 	if (was == SB_TRANSFER_CONSULTING && !env.move(env.user, t->to, t->room)) {
 		t->state = was;
@@ -293,13 +311,7 @@ static void complete(transfer *t, const char *reason)
 		else
 			env.remove(env.user, t->from, a_room);
 	}
-	if (t->from_agent)
-		env.agent_busy(env.user, t->from_agent, "available");
-	if (t->kind == SB_TARGET_AGENT)
-		env.agent_busy(env.user, t->target, "busy");
-	destroy_consult(t);
-	notify_all(t);
-	publish(t, "transfer_completed");
+	wrap_up(t, "busy", "transfer_completed");
 }
 
 sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char **error)
@@ -567,12 +579,7 @@ static bool held_remove(transfer *t, guint64 p)
  * desks (or out), the consult room goes. */
 static void caller_gone(transfer *t)
 {
-	sb_transfer_state was = t->state;
-	t->state = SB_TRANSFER_FAILED;
-	t->ended_ms = env.now_ms(env.user);
-	stats.failed++;
-	g_free(t->end_reason);
-	t->end_reason = g_strdup("caller_left");
+	sb_transfer_state was = end(t, SB_TRANSFER_FAILED, "caller_left");
 	if (was == SB_TRANSFER_RINGING)
 		env.timer_cancel(env.user, t->id);
 	hangup_target(t);
@@ -581,13 +588,7 @@ static void caller_gone(transfer *t)
 		send_home(t->from, t->from_home, NULL, where);
 	if (t->to && was != SB_TRANSFER_RINGING && where && env.present(env.user, t->to, where))
 		send_home(t->to, t->to_home, NULL, where);
-	if (t->from_agent)
-		env.agent_busy(env.user, t->from_agent, "available");
-	if (t->kind == SB_TARGET_AGENT)
-		env.agent_busy(env.user, t->target, "available");
-	destroy_consult(t);
-	notify_all(t);
-	publish(t, "transfer_failed");
+	wrap_up(t, "available", "transfer_failed");
 }
 
 void sb_transfer_participant_left(const char *room, guint64 p)

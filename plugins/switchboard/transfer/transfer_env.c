@@ -196,12 +196,7 @@ static void env_publish(void *user, const char *type, json_t *data)
 	char *queued = orphaned ? g_strdup(room) : NULL;
 	sb_events_publish(type, data);
 	if (queued) {
-		json_t *details = json_object();
-		json_t *s = sb_transfer_summary(queued);
-		if (s)
-			json_object_set_new(details, "summary", s);
-		sb_queue_add(queued, "agent_left", details);
-		json_decref(details);
+		sb_queue_add_call(queued, "agent_left", NULL);
 		g_free(queued);
 	}
 }
