@@ -47,6 +47,8 @@ GSource *sb_http_timeout(guint ms, GSourceFunc fn, gpointer data, GDestroyNotify
 	return timer;
 }
 
+static json_t *error_body(const char *code, const char *fmt, va_list ap) G_GNUC_PRINTF(2, 0);
+
 static json_t *error_body(const char *code, const char *fmt, va_list ap)
 {
 	char text[512];
