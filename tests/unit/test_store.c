@@ -19,7 +19,7 @@ int janus_log_level = 3;
 gboolean janus_log_timestamps = FALSE;
 gboolean janus_log_colors = FALSE;
 char *janus_log_global_prefix = NULL;
-void janus_vprintf(const char *format, ...);
+void janus_vprintf(const char *format, ...) G_GNUC_PRINTF(1, 2);
 void janus_vprintf(const char *format, ...)
 {
 	va_list ap;
