@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 4) {
 	case 0: {
 		sb_sdp sdp;
-		const char *why = NULL;
+		char *why = NULL;
 		if (sb_sdp_parse(text, len, &sdp, &why)) {
 			sb_codec_id prefs[] = {SB_CODEC_G722, SB_CODEC_OPUS, SB_CODEC_PCMU,
 			                       SB_CODEC_PCMA};
@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			sb_sdp_choose_answer(&sdp, &c);
 		}
+		g_free(why);
 		break;
 	}
 	case 1: {

@@ -41,8 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		g_ptr_array_unref(pairs);
 	}
 	char *text = g_strndup(body, size);
-	const char *why = NULL;
+	char *why = NULL;
 	(void)sb_twilio_request_ok("token", text, body, size, true, "sig", &why);
+	g_free(why);
 	g_free(sb_twilio_query_param(text, "bodySHA256"));
 	char *escaped = sb_twiml_escape(text);
 	if (strpbrk(escaped, "<>\"'") || !g_utf8_validate(escaped, -1, NULL))

@@ -22,7 +22,7 @@ static const char twilio_offer[] = "v=0\r\n"
 static void test_sdp_twilio_offer(void)
 {
 	sb_sdp sdp;
-	const char *why = NULL;
+	char *why = NULL;
 	g_assert_true(sb_sdp_parse(twilio_offer, strlen(twilio_offer), &sdp, &why));
 	g_assert_cmpstr(sdp.ip, ==, "54.172.60.10");
 	g_assert_cmpint(sdp.port, ==, 10000);
@@ -48,7 +48,7 @@ static void test_sdp_prefers_ours_and_dynamic(void)
 	                    "a=rtpmap:96 opus/48000/2\r\na=rtpmap:97 telephone-event/48000\r\n"
 	                    "a=rtpmap:9 G722/8000\r\na=sendonly\r\na=rtcp-mux\r\n";
 	sb_sdp sdp;
-	const char *why = NULL;
+	char *why = NULL;
 	g_assert_true(sb_sdp_parse(offer, strlen(offer), &sdp, &why));
 	g_assert_cmpstr(sdp.ip, ==, "10.0.0.2"); /* media-level c= wins */
 	g_assert_cmpint(sdp.direction, ==, SB_SDP_SENDONLY);
@@ -77,7 +77,7 @@ static void test_sdp_answer_round_trip(void)
 	                      .direction = SB_SDP_SENDRECV};
 	char *text = sb_sdp_build(&local);
 	sb_sdp back;
-	const char *why = NULL;
+	char *why = NULL;
 	g_assert_true(sb_sdp_parse(text, strlen(text), &back, &why));
 	g_assert_cmpint(back.port, ==, 40000);
 	g_assert_cmpint(back.format_count, ==, 2);
@@ -117,15 +117,17 @@ static void test_sdp_bad_input(void)
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		sb_sdp sdp;
-		const char *why = NULL;
+		char *why = NULL;
 		g_assert_false(sb_sdp_parse(bad[i], strlen(bad[i]), &sdp, &why));
 		g_assert_nonnull(why);
+		g_free(why);
 	}
 	/* A NUL inside the body is refused, not truncated. */
 	const char with_nul[] = "v=0\r\nc=IN IP4 1.2.3.4\r\n\0m=audio 5000 RTP/AVP 0\r\n";
 	sb_sdp sdp;
-	const char *why = NULL;
+	char *why = NULL;
 	g_assert_false(sb_sdp_parse(with_nul, sizeof(with_nul) - 1, &sdp, &why));
+	g_clear_pointer(&why, g_free);
 	/* SRTP offers parse (the caller decides) and keep the crypto line. */
 	const char *srtp = "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 5000 RTP/SAVP 0\r\n"
 	                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "

@@ -261,8 +261,9 @@ static char *start_to(const char *agent, sb_transfer_error expect)
 	                           .kind = SB_TARGET_AGENT,
 	                           .target = agent,
 	                           .reason = "billing"};
-	char *id = NULL, text[256];
-	g_assert_cmpint(sb_transfer_start(&req, &id, text, sizeof(text)), ==, expect);
+	char *id = NULL, *error = NULL;
+	g_assert_cmpint(sb_transfer_start(&req, &id, &error), ==, expect);
+	g_free(error);
 	return id;
 }
 
@@ -296,10 +297,11 @@ static guint consult_rooms(void)
 
 static void act(const char *id, const char *action, sb_transfer_error expect)
 {
-	char text[256] = "";
-	g_assert_cmpint(sb_transfer_act(id, action, text, sizeof(text)), ==, expect);
+	char *error = NULL;
+	g_assert_cmpint(sb_transfer_act(id, action, &error), ==, expect);
 	if (expect != SB_TRANSFER_OK)
-		g_assert_cmpuint(strlen(text), >, 0);
+		g_assert_cmpuint(strlen(error), >, 0);
+	g_free(error);
 }
 
 static void test_complete(void)
@@ -421,8 +423,9 @@ static void test_bad_targets(void)
 	g_assert_null(start_to("carol", SB_TRANSFER_E_BUSY));
 	sb_transfer_request req = {
 	        .room = "call", .kind = SB_TARGET_NUMBER, .from = A, .target = "+15551234567"};
-	char *none = NULL, text[256];
-	g_assert_cmpint(sb_transfer_start(&req, &none, text, sizeof(text)), ==, SB_TRANSFER_E_BUSY);
+	char *none = NULL, *error = NULL;
+	g_assert_cmpint(sb_transfer_start(&req, &none, &error), ==, SB_TRANSFER_E_BUSY);
+	g_free(error);
 	act(id, "cancel", SB_TRANSFER_OK);
 	g_free(id);
 	teardown();
@@ -502,10 +505,11 @@ static char *start_phone(sb_target_kind kind, const char *target, sb_transfer_er
 	                           .kind = kind,
 	                           .target = target,
 	                           .reason = "billing"};
-	char *id = NULL, text[256] = "";
-	g_assert_cmpint(sb_transfer_start(&req, &id, text, sizeof(text)), ==, expect);
+	char *id = NULL, *error = NULL;
+	g_assert_cmpint(sb_transfer_start(&req, &id, &error), ==, expect);
 	if (expect != SB_TRANSFER_OK)
-		g_assert_cmpuint(strlen(text), >, 0);
+		g_assert_cmpuint(strlen(error), >, 0);
+	g_free(error);
 	return id;
 }
 

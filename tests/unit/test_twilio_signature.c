@@ -50,8 +50,9 @@ static void test_repeated_and_encoded(void)
 	g_assert_cmpstr(sig, ==, "txDdYuhgUCqSRHPG8j5taDnrsDI=");
 	/* A non-default port is signed as is: no other form accepted. */
 	g_assert_false(sb_twilio_signature_ok("tok", "https://example.com/twilio/voice", p, sig));
-	const char *why = NULL;
+	char *why = NULL;
 	g_assert_true(sb_twilio_request_ok("tok", url, body, strlen(body), true, sig, &why));
+	g_assert_null(why);
 	g_free(sig);
 	g_ptr_array_unref(p);
 	g_assert_null(sb_twilio_form_pairs("a=%zz", 5));
@@ -80,7 +81,7 @@ static void test_body_sha256(void)
 	const char *body = "{\"property\": \"value\", \"boolean\": true}";
 	const char *url = "https://mycompany.com/myapp.php?bodySHA256="
 	                  "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
-	const char *why = NULL;
+	char *why = NULL;
 	g_assert_true(sb_twilio_request_ok("12345", url, body, strlen(body), false,
 	                                   "y77kIzt2vzLz71DgmJGsen2scGs=", &why));
 	/* Body changed: the hash no longer matches. */
@@ -88,8 +89,10 @@ static void test_body_sha256(void)
 	g_assert_false(sb_twilio_request_ok("12345", url, other, strlen(other), false,
 	                                    "y77kIzt2vzLz71DgmJGsen2scGs=", &why));
 	g_assert_cmpstr(why, ==, "body does not match bodySHA256");
+	g_clear_pointer(&why, g_free);
 	g_assert_false(sb_twilio_request_ok("12345", url, body, strlen(body), false, NULL, &why));
 	g_assert_cmpstr(why, ==, "missing X-Twilio-Signature");
+	g_free(why);
 }
 
 static void test_equal(void)

@@ -1,3 +1,7 @@
+/* The AI agent: a participant whose own thread hears the room's mix at
+ * 16 kHz, notices turns, and speaks its pipeline's answers into the mix.
+ * The mixer only queues audio to it and pulls audio from it, never
+ * waiting; everything else reaches the agent as a message on its queue. */
 #include "agent/agent.h"
 
 #include <math.h>
@@ -26,7 +30,7 @@ typedef enum {
 	MSG_SAY,
 	MSG_DTMF,
 	MSG_STOP,
-	MSG_PIPELINE, /* an event from a provider, see agent_pipeline.h */
+	MSG_PIPELINE, /* an event from a provider (agent_pipeline.c) */
 	MSG_HEARD,    /* a listener heard our speech up to chunk `samples` */
 } msg_kind;
 
@@ -65,7 +69,7 @@ typedef struct sb_agent {
 	char *turn_user;
 	int turn_latency;
 	json_t *pending_args;
-	/* What the caller heard (agent_heard.h); the answer's transcript line
+	/* What the caller heard (agent_heard.c); the answer's transcript line
 	 * waits for it while marks are in use. */
 	sb_heard *heard;
 	char *held_said;
@@ -687,7 +691,8 @@ void sb_agent_enable(sb_room *room, bool enable)
 		agent_leave(room);
 }
 
-static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
+/* A message (text or a chunk) to every agent in room. */
+static sb_error post(sb_room *room, msg_kind kind, const char *text, unsigned chunk)
 {
 	GPtrArray *members = sb_room_participants(room);
 	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
@@ -695,11 +700,11 @@ static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
 		sb_participant *p = g_ptr_array_index(members, i);
 		if (p->kind != SB_KIND_AGENT)
 			continue;
-		sb_agent *a = p->transport;
 		agent_msg *m = g_new0(agent_msg, 1);
 		m->kind = kind;
 		m->text = g_strdup(text);
-		g_async_queue_push(a->queue, m);
+		m->samples = (int)chunk;
+		g_async_queue_push(((sb_agent *)p->transport)->queue, m);
 		rc = SB_OK;
 	}
 	g_ptr_array_unref(members);
@@ -708,32 +713,19 @@ static sb_error post_text(sb_room *room, msg_kind kind, const char *text)
 
 sb_error sb_agent_say(sb_room *room, const char *text)
 {
-	return post_text(room, MSG_SAY, text);
+	return post(room, MSG_SAY, text, 0);
 }
 
 sb_error sb_agent_dtmf(sb_room *room, char digit)
 {
 	char text[64];
 	g_snprintf(text, sizeof(text), "(pressed %c on the keypad)", digit);
-	return post_text(room, MSG_DTMF, text);
+	return post(room, MSG_DTMF, text, 0);
 }
 
 sb_error sb_agent_heard(sb_room *room, unsigned chunk)
 {
-	GPtrArray *members = sb_room_participants(room);
-	sb_error rc = SB_ERROR_NO_SUCH_PARTICIPANT;
-	for (guint i = 0; i < members->len; i++) {
-		sb_participant *p = g_ptr_array_index(members, i);
-		if (p->kind != SB_KIND_AGENT)
-			continue;
-		agent_msg *m = g_new0(agent_msg, 1);
-		m->kind = MSG_HEARD;
-		m->samples = (int)chunk;
-		g_async_queue_push(((sb_agent *)p->transport)->queue, m);
-		rc = SB_OK;
-	}
-	g_ptr_array_unref(members);
-	return rc;
+	return post(room, MSG_HEARD, NULL, chunk);
 }
 
 void sb_agents_get_stats(sb_agent_stats *out)

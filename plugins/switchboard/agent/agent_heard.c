@@ -1,3 +1,6 @@
+/* What the caller heard of the agent's speech, chunk by chunk, when a
+ * listener can confirm it (Twilio marks): on a barge-in the agent keeps only
+ * the chunks that were heard.  A leaf mutex; the mixer only notes. */
 #include "agent/agent_private.h"
 
 #include <glib.h>

@@ -1,3 +1,7 @@
+/* The agent's speech pipeline: streaming STT, the language model and TTS,
+ * glued so the first sentence is spoken while the rest is still written.
+ * Providers report on their threads and only post; all state is handled on
+ * the agent thread (sb_pipeline_handle). */
 #include "agent/agent_private.h"
 
 #include <stdlib.h>

@@ -51,7 +51,7 @@ char *sb_heard_answer(sb_heard *h);
  * writes as it is synthesised, and the mixer takes one frame at a time,
  * resampled to the room's rate.  Up to a minute is held; the rest of an
  * over-long answer is dropped.  What has been played out is told to the
- * heard tracker (agent_heard.h), so a listener can confirm it.
+ * heard tracker (agent_heard, above), so a listener can confirm it.
  *
  * Threads: pull() and level_db() on the mixer thread, everything else on
  * the agent thread; a leaf mutex inside, never held for long. */
@@ -126,7 +126,7 @@ typedef void (*sb_pipeline_emit)(void *user, sb_pipeline_event *ev);
 
 typedef struct sb_pipeline sb_pipeline;
 
-/* config: the agent's settings ([agent] in force, see providers/current.h,
+/* config: the agent's settings ([agent] in force, see providers/providers.h,
  * merged with the room's overrides):
  * stt/llm/tts lists of provider names, language, voice, greeting, persona,
  * knowledge_base.  NULL with *error when no provider of a kind can start. */
@@ -174,7 +174,8 @@ typedef struct sb_agent_stats {
 void sb_agents_get_stats(sb_agent_stats *out);
 
 /* ---- reload (reload.c) ----
- * The provider configuration in force (providers/current.h): its first
+ * The provider configuration in force (providers/providers.h, section
+ * current): its first
  * load at start-up, and the operations that change it without a restart —
  * reload_kb (the agent's knowledge base) and reload_providers (the
  * [providers] and [agent] sections of the config file).  Admin only;

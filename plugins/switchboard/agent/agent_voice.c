@@ -1,3 +1,6 @@
+/* The agent's voice on its way to the room: speech written at 16 kHz by
+ * the agent thread, pulled one frame at a time by the mixer at the room's
+ * rate.  A leaf mutex, never held for long: the mixer has a deadline. */
 #include "agent/agent_private.h"
 
 #include <math.h>

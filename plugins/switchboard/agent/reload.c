@@ -1,3 +1,6 @@
+/* The provider configuration in force: put in force at start-up, and the
+ * admin ops that change it without a restart (reload_kb, reload_providers).
+ * Calls in progress keep what they started with. */
 #include "agent/agent.h"
 
 #include <string.h>

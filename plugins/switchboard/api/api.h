@@ -16,7 +16,7 @@
 
 /* ---- ops ----
  * The one table of operations behind every API: the Janus API (plugin.c),
- * the Admin API's message_plugin, and later REST.  An operation takes the
+ * the Admin API's message_plugin, and REST (rest.c).  An operation takes the
  * request body and a context saying who asks, and returns the JSON answer
  * (an error object on failure) — never written twice. */
 struct sb_session;
@@ -204,7 +204,7 @@ json_t *sb_rest_op_request(const sb_rest_request *req, const char *op);
 /* Runs operation op as a trusted caller with the request's JSON body as
  * its fields (a copy: the body cannot pick another operation), plus the
  * path's {} under param_name when given; answers as sb_rest_op_answer.
- * On an SB_REST_ASYNC route the op may answer later (ops.h sb_op_later):
+ * On an SB_REST_ASYNC route the op may answer later (sb_op_later, above):
  * then it returns 0 and the reply is sent when the op finishes. */
 int sb_rest_run_op(const sb_rest_request *req, const char *op, const char *param_name,
                    int ok_status, json_t **out);
@@ -236,8 +236,12 @@ void sb_http_register_websocket(const sb_http_websocket *route);
 
 bool sb_http_start(const sb_settings *settings);
 void sb_http_stop(void);
-/* The server's main context (for handing work to the HTTP thread). */
-GMainContext *sb_http_context(void);
+/* Work and timers for the HTTP thread, from any thread, as sb_loop_invoke
+ * and sb_loop_timeout (core/core.h): never run in place; once the server is
+ * stopping or gone (or never started), destroy(data) runs at once and the
+ * answer is false / NULL. */
+bool sb_http_invoke(gint priority, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+GSource *sb_http_timeout(guint ms, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
 typedef struct sb_http_stats {
 	uint64_t requests;
@@ -246,8 +250,11 @@ typedef struct sb_http_stats {
 } sb_http_stats;
 void sb_http_get_stats(sb_http_stats *out);
 
-/* {"error":{"code":code,"message":message}} */
+/* {"error":{"code":code,"message":message}}: a REST error's body. */
 json_t *sb_http_error(const char *code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* A REST handler's failure: sets *out to that body and returns status. */
+int sb_rest_error(json_t **out, int status, const char *code, const char *fmt, ...)
+        G_GNUC_PRINTF(4, 5);
 
 /* ---- auth ----
  * Who may do what: the REST bearer key and signed join tokens (JWT HS256

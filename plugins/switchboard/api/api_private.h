@@ -10,7 +10,7 @@
 /* ---- ops_internal ----
  * Shared by the files of the core operations (ops.c: the registry,
  * sessions, tokens and stats; ops_rooms.c: rooms and participants).  Not
- * for other modules: they use ops.h. */
+ * for other modules: they use api.h. */
 typedef sb_field field;
 #define F_STRING SB_F_STRING
 #define F_INTEGER SB_F_INTEGER
@@ -28,6 +28,9 @@ static inline const char *str(json_t *body, const char *name)
 /* {"switchboard": "success"} */
 #define success() sb_ops_answer("success")
 bool sb_ops_role_valid(const char *role);
+/* NULL when valid, else the error to answer (invalid element). */
+json_t *sb_ops_room_name_error(const char *name);
+json_t *sb_ops_role_error(const char *role);
 
 /* The room and participant operations (ops_rooms.c). */
 extern const sb_op sb_room_ops[];

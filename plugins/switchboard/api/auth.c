@@ -1,3 +1,6 @@
+/* Who may do what: the REST bearer key and signed join tokens (JWT HS256
+ * through libjwt).  Secrets are compared in constant time; nothing here
+ * touches Janus, so the file is unit-tested on its own (test_auth). */
 #include "api/api.h"
 
 #include <stdlib.h>

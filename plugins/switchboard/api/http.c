@@ -1,3 +1,9 @@
+/* The embedded HTTP and WebSocket server (libsoup 3) on a core loop of its
+ * own: REST routes (rest.c), static pages, the modules' WebSockets and the
+ * notifications socket (notify.c).  Everything the server touches runs on
+ * that one thread; other threads reach it only through sb_http_invoke and
+ * sb_http_timeout, which hold a reference to the loop so that a post
+ * racing with the stop finds it stopped rather than freed. */
 #include "api/api.h"
 
 #include <stdarg.h>
@@ -10,29 +16,62 @@
 #include "api/api_private.h"
 
 static const sb_settings *settings;
-static GThread *thread;
-static GMainContext *context;
-static GMainLoop *loop;
+static GMutex loop_mutex; /* guards loop for the threads that post to it */
+static sb_loop *loop;     /* the server's thread, while it runs */
 static SoupServer *server;
 static char *html_root; /* realpath of the pages folder */
 static sb_http_stats stats;
-static GMutex start_mutex;
-static GCond start_cond;
-static int start_state; /* 0 starting, 1 up, -1 failed */
 
-GMainContext *sb_http_context(void)
+/* A reference: the loop may stop meanwhile, the memory stays. */
+static sb_loop *loop_ref(void)
 {
-	return context;
+	g_mutex_lock(&loop_mutex);
+	sb_loop *l = sb_loop_ref(loop);
+	g_mutex_unlock(&loop_mutex);
+	return l;
+}
+
+bool sb_http_invoke(gint priority, GSourceFunc fn, gpointer data, GDestroyNotify destroy)
+{
+	sb_loop *l = loop_ref();
+	bool ok = sb_loop_invoke_full(l, priority, fn, data, destroy);
+	sb_loop_unref(l);
+	return ok;
+}
+
+GSource *sb_http_timeout(guint ms, GSourceFunc fn, gpointer data, GDestroyNotify destroy)
+{
+	sb_loop *l = loop_ref();
+	GSource *timer = sb_loop_timeout(l, ms, fn, data, destroy);
+	sb_loop_unref(l);
+	return timer;
+}
+
+static json_t *error_body(const char *code, const char *fmt, va_list ap) G_GNUC_PRINTF(2, 0);
+
+static json_t *error_body(const char *code, const char *fmt, va_list ap)
+{
+	char text[512];
+	g_vsnprintf(text, sizeof(text), fmt, ap);
+	return json_pack("{s{ssss}}", "error", "code", code, "message", text);
 }
 
 json_t *sb_http_error(const char *code, const char *fmt, ...)
 {
-	char text[512];
 	va_list ap;
 	va_start(ap, fmt);
-	g_vsnprintf(text, sizeof(text), fmt, ap);
+	json_t *e = error_body(code, fmt, ap);
 	va_end(ap);
-	return json_pack("{s{ssss}}", "error", "code", code, "message", text);
+	return e;
+}
+
+int sb_rest_error(json_t **out, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	*out = error_body(code, fmt, ap);
+	va_end(ap);
+	return status;
 }
 
 static void count_status(int status)
@@ -343,15 +382,9 @@ void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
 	reply->json = json;
 	reply->text = text;
 	reply->text_type = text_type;
-	if (!context) { /* server gone: nothing to answer */
-		free_reply(reply);
-		return;
-	}
-	/* Always through a source: never answered on the caller's thread. */
-	GSource *src = g_idle_source_new();
-	g_source_set_callback(src, finish_on_http_thread, reply, free_reply);
-	g_source_attach(src, context);
-	g_source_unref(src);
+	/* Never answered on the caller's thread; with the server gone there
+	 * is nothing to answer (the reply is freed). */
+	sb_http_invoke(G_PRIORITY_DEFAULT_IDLE, finish_on_http_thread, reply, free_reply);
 }
 
 const char *sb_rest_header(const sb_rest_request *req, const char *name)
@@ -434,20 +467,15 @@ static void early_handler(SoupServer *srv, SoupServerMessage *msg, const char *p
 	}
 }
 
-static gboolean signal_started(gpointer data)
+/* On the server's thread, before its loop runs: the server, its handlers
+ * and the listening socket.  The loop is published first, so that a
+ * request answered as soon as the loop runs can post its reply. */
+static bool server_up(sb_loop *l, void *user)
 {
-	(void)data;
-	g_mutex_lock(&start_mutex);
-	start_state = 1;
-	g_cond_signal(&start_cond);
-	g_mutex_unlock(&start_mutex);
-	return G_SOURCE_REMOVE;
-}
-
-static gpointer http_main(gpointer data)
-{
-	(void)data;
-	g_main_context_push_thread_default(context);
+	(void)user;
+	g_mutex_lock(&loop_mutex);
+	loop = l;
+	g_mutex_unlock(&loop_mutex);
 	GError *error = NULL;
 	GTlsCertificate *cert = NULL;
 	if (settings->http_cert && settings->http_key) {
@@ -484,28 +512,28 @@ static gpointer http_main(gpointer data)
 		goto failed;
 	JANUS_LOG(LOG_INFO, "[switchboard] HTTP on %s://%s:%d/\n",
 	          settings->http_cert ? "https" : "http", settings->http_ip, settings->http_port);
-	GSource *idle = g_idle_source_new();
-	g_source_set_callback(idle, signal_started, NULL, NULL);
-	g_source_attach(idle, context);
-	g_source_unref(idle);
-	g_main_loop_run(loop);
-	sb_notify_detach();
-	soup_server_disconnect(server);
-	g_clear_object(&server);
-	g_main_context_pop_thread_default(context);
-	return NULL;
+	return true;
 
 failed:
 	JANUS_LOG(LOG_ERR, "[switchboard] HTTP server failed on %s:%d: %s\n", settings->http_ip,
 	          settings->http_port, error ? error->message : "?");
 	g_clear_error(&error);
+	if (server)
+		sb_notify_detach();
 	g_clear_object(&server);
-	g_main_context_pop_thread_default(context);
-	g_mutex_lock(&start_mutex);
-	start_state = -1;
-	g_cond_signal(&start_cond);
-	g_mutex_unlock(&start_mutex);
-	return NULL;
+	g_mutex_lock(&loop_mutex);
+	loop = NULL;
+	g_mutex_unlock(&loop_mutex);
+	return false;
+}
+
+/* On the server's thread, once its loop has stopped. */
+static void server_down(sb_loop *l, void *user)
+{
+	(void)l, (void)user;
+	sb_notify_detach();
+	soup_server_disconnect(server);
+	g_clear_object(&server);
 }
 
 bool sb_http_start(const sb_settings *s)
@@ -517,45 +545,22 @@ bool sb_http_start(const sb_settings *s)
 	if (!html_root)
 		JANUS_LOG(LOG_WARN, "[switchboard] html_folder %s not found: no pages\n",
 		          s->html_folder ? s->html_folder : "(unset)");
-	context = g_main_context_new();
-	loop = g_main_loop_new(context, FALSE);
-	start_state = 0;
-	thread = g_thread_new("sb http", http_main, NULL);
-	g_mutex_lock(&start_mutex);
-	while (start_state == 0)
-		g_cond_wait(&start_cond, &start_mutex);
-	int state = start_state;
-	g_mutex_unlock(&start_mutex);
-	if (state < 0) {
+	if (!sb_loop_start_with("sb http", false, server_up, server_down, NULL)) {
 		sb_http_stop();
 		return false;
 	}
 	return true;
 }
 
-static gboolean quit_loop(gpointer data)
-{
-	(void)data;
-	g_main_loop_quit(loop);
-	return G_SOURCE_REMOVE;
-}
-
 void sb_http_stop(void)
 {
-	if (!thread)
-		return;
-	if (start_state > 0) {
-		GSource *s = g_idle_source_new();
-		g_source_set_callback(s, quit_loop, NULL, NULL);
-		g_source_attach(s, context);
-		g_source_unref(s);
-	}
-	g_thread_join(thread);
-	thread = NULL;
-	g_main_loop_unref(loop);
+	/* From here posts find no loop; what was queued runs before the
+	 * server goes. */
+	g_mutex_lock(&loop_mutex);
+	sb_loop *l = loop;
 	loop = NULL;
-	g_main_context_unref(context);
-	context = NULL;
+	g_mutex_unlock(&loop_mutex);
+	sb_loop_stop(l);
 	free(html_root);
 	html_root = NULL;
 }

@@ -1,3 +1,6 @@
+/* GET /metrics in Prometheus text: the core's counters, then what each
+ * module registered.  Sources run on the HTTP thread and must not block:
+ * they read counters, so a scrape never waits on a media thread. */
 #include "api/api_private.h"
 
 #include <string.h>

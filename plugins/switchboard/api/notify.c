@@ -1,5 +1,6 @@
 /* WS /ws/notifications: every event of the bus, as a JSON text frame, to
- * every client — on the HTTP thread.
+ * every client — on the HTTP thread, which owns the client list: the bus
+ * listener only posts there, so publishers never wait on a slow socket.
  *
  * A client that stops reading must not make us hold every later event for
  * it: libsoup queues what the socket does not take, without a bound.  We
@@ -204,11 +205,10 @@ static gboolean broadcast(gpointer data)
 static void on_event(json_t *notification, void *user)
 {
 	(void)user;
-	GMainContext *ctx = sb_http_context();
-	if (!ctx || g_atomic_int_get(&client_count) == 0)
+	if (g_atomic_int_get(&client_count) == 0)
 		return;
-	char *text = json_dumps(notification, JSON_COMPACT);
-	g_main_context_invoke_full(ctx, G_PRIORITY_DEFAULT, broadcast, text, g_free);
+	sb_http_invoke(G_PRIORITY_DEFAULT, broadcast, json_dumps(notification, JSON_COMPACT),
+	               g_free);
 }
 
 void sb_notify_attach(SoupServer *server)

@@ -1,3 +1,8 @@
+/* The ops table behind the Janus API, the Admin API and REST: the
+ * registry modules add to, dispatch with the checks every op shares
+ * (trusted callers, a Janus handle), field validation, the error answers,
+ * and the ops of no module in particular: stats, sessions, token.  One
+ * table, so that every way in answers the same thing the same way. */
 #include "api/api.h"
 #include "api/api_private.h"
 
@@ -89,14 +94,28 @@ json_t *sb_ops_check_fields(json_t *body, const sb_field *fields)
 	return NULL;
 }
 
+json_t *sb_ops_room_name_error(const char *name)
+{
+	if (sb_room_name_valid(name))
+		return NULL;
+	return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+	                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)", SB_ROOM_NAME_MAX);
+}
+
+json_t *sb_ops_role_error(const char *role)
+{
+	if (sb_ops_role_valid(role))
+		return NULL;
+	return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid role (caller, agent or supervisor)");
+}
+
 /* The room named in the body, with the secret checked when asked for. */
 json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, bool need_secret, sb_room **out)
 {
 	const char *name = str(body, "room");
-	if (!sb_room_name_valid(name))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
-		                    SB_ROOM_NAME_MAX);
+	json_t *err = sb_ops_room_name_error(name);
+	if (err)
+		return err;
 	sb_room *room = sb_room_find(name);
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
@@ -188,15 +207,9 @@ static json_t *op_token(json_t *body, sb_op_ctx *ctx)
 	                               {"ttl", F_INTEGER, false, 86400 * 30, 10},
 	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
-	if (err)
+	if (err || (err = sb_ops_room_name_error(str(body, "room"))) ||
+	    (err = sb_ops_role_error(str(body, "role"))))
 		return err;
-	if (!sb_room_name_valid(str(body, "room")))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
-		                    SB_ROOM_NAME_MAX);
-	if (!sb_ops_role_valid(str(body, "role")))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid role (caller, agent or supervisor)");
 	json_t *ttl = json_object_get(body, "ttl");
 	int seconds = ttl ? (int)json_integer_value(ttl) : sb_plugin_settings->token_ttl;
 	char *token = sb_auth_token_issue(sb_plugin_settings->jwt_secret, str(body, "room"),

@@ -1,6 +1,6 @@
 /* The core operations on rooms and participants: create, destroy, list,
  * join, configure, leave, kick, mute, rtp_join, agent, chat, say,
- * transcript (ops.h says who calls them). */
+ * transcript (api.h says who calls them). */
 #include "api/api_private.h"
 
 #include <stdarg.h>
@@ -23,6 +23,22 @@ static bool pin_ok(json_t *body, sb_op_ctx *ctx, sb_room *room)
 		return true;
 	const char *pin = str(body, "pin");
 	return pin && sb_auth_equal(pin, room->pin);
+}
+
+/* The fields checked, then the room they name (sb_ops_room). */
+static json_t *fields_and_room(json_t *body, sb_op_ctx *ctx, const field *fields, bool need_secret,
+                               sb_room **room)
+{
+	json_t *err = check_fields(body, fields);
+	return err ? err : sb_ops_room(body, ctx, need_secret, room);
+}
+
+/* {"switchboard": kind, "room": name}: how most answers here start. */
+static json_t *room_answer(const char *kind, sb_room *room)
+{
+	json_t *r = sb_ops_answer(kind);
+	json_object_set_new(r, "room", json_string(room->name));
+	return r;
 }
 
 /* ---- rooms ---- */
@@ -54,10 +70,8 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 			                    "Unauthorized (wrong admin_key)");
 	}
 	const char *name = str(body, "room");
-	if (name && !sb_room_name_valid(name))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
-		                    SB_ROOM_NAME_MAX);
+	if (name && (err = sb_ops_room_name_error(name)))
+		return err;
 	int rate = (int)json_integer_value(json_object_get(body, "sampling_rate"));
 	if (rate && rate != 16000 && rate != 48000)
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
@@ -82,9 +96,7 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(rc, "Too many rooms (max_rooms = %d)", cfg->max_rooms);
 	if (rc != SB_OK)
 		return sb_ops_error(rc, "Could not create the room");
-	json_t *r = json_object();
-	json_object_set_new(r, SB_EVENT_KEY, json_string("created"));
-	json_object_set_new(r, "room", json_string(room->name));
+	json_t *r = room_answer("created", room);
 	json_object_set_new(r, "ephemeral", json_boolean(room->ephemeral));
 	json_object_set_new(r, "sampling_rate", json_integer(room->sampling_rate));
 	json_object_set_new(r, "require_token", json_boolean(room->require_token));
@@ -96,14 +108,12 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 static json_t *op_destroy(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
-	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+	json_t *err = fields_and_room(body, ctx, fields, true, &room);
+	if (err)
 		return err;
 	sb_room_destroy(room);
-	json_t *r = json_object();
-	json_object_set_new(r, SB_EVENT_KEY, json_string("destroyed"));
-	json_object_set_new(r, "room", json_string(room->name));
+	json_t *r = room_answer("destroyed", room);
 	sb_room_unref(room);
 	return r;
 }
@@ -156,13 +166,11 @@ static json_t *participants_json(sb_room *room, sb_participant *except)
 static json_t *op_listparticipants(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
-	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, false, &room)))
+	json_t *err = fields_and_room(body, ctx, fields, false, &room);
+	if (err)
 		return err;
-	json_t *r = json_object();
-	json_object_set_new(r, SB_EVENT_KEY, json_string("participants"));
-	json_object_set_new(r, "room", json_string(room->name));
+	json_t *r = room_answer("participants", room);
 	json_object_set_new(r, "participants", participants_json(room, NULL));
 	sb_room_unref(room);
 	return r;
@@ -182,19 +190,16 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
-	if (!sb_ops_role_valid(str(body, "role")))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid role (caller, agent or supervisor)");
+	if ((err = sb_ops_role_error(str(body, "role"))))
+		return err;
 	sb_participant *existing = sb_session_participant(ctx->session);
 	if (existing) {
 		sb_participant_unref(existing);
 		return sb_ops_error(SB_ERROR_ALREADY_JOINED, "Already in a room (leave first)");
 	}
 	const char *name = str(body, "room");
-	if (!sb_room_name_valid(name))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "Invalid room name (1-%d of A-Z a-z 0-9 . _ -)",
-		                    SB_ROOM_NAME_MAX);
+	if ((err = sb_ops_room_name_error(name)))
+		return err;
 	sb_room *room = sb_room_find(name);
 	if (!room && sb_plugin_settings->auto_create) {
 		sb_room_params params = {.name = name, .ephemeral = true};
@@ -261,9 +266,7 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	}
 	if (g_atomic_int_get(&ctx->session->started))
 		g_atomic_int_set(&p->media_ready, 1);
-	json_t *r = json_object();
-	json_object_set_new(r, SB_EVENT_KEY, json_string("joined"));
-	json_object_set_new(r, "room", json_string(room->name));
+	json_t *r = room_answer("joined", room);
 	json_object_set_new(r, "id", json_integer((json_int_t)p->id));
 	if (p->display)
 		json_object_set_new(r, "display", json_string(p->display));
@@ -363,9 +366,9 @@ static json_t *target_from_body(json_t *body, sb_op_ctx *ctx, sb_room **room_out
                                 sb_participant **out)
 {
 	static const field fields[] = {ROOM_FIELD, ID_FIELD, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
-	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+	json_t *err = fields_and_room(body, ctx, fields, true, &room);
+	if (err)
 		return err;
 	guint64 id = (guint64)json_integer_value(json_object_get(body, "id"));
 	sb_participant *p = sb_room_find_participant(room, id);
@@ -443,9 +446,9 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	                               {"audio_level_ext", F_INTEGER, false, 14, 1},
 	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
 	                               {NULL, 0, 0, 0, 0}};
-	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, false, &room)))
+	json_t *err = fields_and_room(body, ctx, fields, false, &room);
+	if (err)
 		return err;
 	if (!pin_ok(body, ctx, room)) {
 		sb_room_unref(room);
@@ -485,9 +488,7 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	const char *ip;
 	uint16_t port;
 	sb_rtp_endpoint_local(p, &ip, &port);
-	json_t *r = json_object();
-	json_object_set_new(r, SB_EVENT_KEY, json_string("rtp_joined"));
-	json_object_set_new(r, "room", json_string(room->name));
+	json_t *r = room_answer("rtp_joined", room);
 	json_object_set_new(r, "id", json_integer((json_int_t)p->id));
 	json_object_set_new(r, "ip", json_string(ip));
 	json_object_set_new(r, "port", json_integer(port));
@@ -530,8 +531,7 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 	json_decref(ev);
 	json_t *n = json_pack("{ssso}", "room", room->name, "message", line);
 	sb_events_publish("chat_message", n);
-	json_t *r = success();
-	json_object_set_new(r, "room", json_string(room->name));
+	json_t *r = room_answer("success", room);
 	sb_room_unref(room);
 	sb_participant_unref(p);
 	return r;
@@ -541,12 +541,11 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
-	json_t *err = check_fields(body, fields);
 	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, false, &room)))
+	json_t *err = fields_and_room(body, ctx, fields, false, &room);
+	if (err)
 		return err;
-	json_t *r = success();
-	json_object_set_new(r, "room", json_string(room->name));
+	json_t *r = room_answer("success", room);
 	json_object_set_new(r, "transcript", sb_room_transcript(room));
 	sb_room_unref(room);
 	return r;

@@ -1,3 +1,8 @@
+/* REST: the HTTP face of the ops table.  Route tables (the core's here,
+ * the modules' registered), the match of a path, and the mapping of an
+ * op's answer or error to an HTTP status and body; the core routes
+ * themselves (/health, /metrics, rooms, tokens, sessions) run ops as a
+ * trusted caller, so REST never does what the ops table does not. */
 #include "api/api.h"
 
 #include <string.h>
@@ -119,14 +124,11 @@ static int check_string(const sb_rest_request *req, const char *name, bool requi
 	if (!v || json_is_null(v)) {
 		if (!required)
 			return 0;
-		*out = sb_http_error("invalid_request", "Missing field %s", name);
-		return 400;
+		return sb_rest_error(out, 400, "invalid_request", "Missing field %s", name);
 	}
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-		*out = sb_http_error("invalid_request",
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max)
+		return sb_rest_error(out, 400, "invalid_request",
 		                     "%s must be a string of 1 to %zu characters", name, max);
-		return 400;
-	}
 	return 0;
 }
 
@@ -134,10 +136,9 @@ static int check_room_name(const char *name, json_t **out)
 {
 	if (sb_room_name_valid(name))
 		return 0;
-	*out = sb_http_error("invalid_room_name",
+	return sb_rest_error(out, 400, "invalid_room_name",
 	                     "Room names are 1-%d characters of A-Z a-z 0-9 . _ -",
 	                     SB_ROOM_NAME_MAX);
-	return 400;
 }
 
 static json_t *janus_info(void)
@@ -186,15 +187,12 @@ static int route_room_create(const sb_rest_request *req, json_t **out, char **t,
 	    (status = check_string(req, "hostName", false, SB_DISPLAY_MAX, out)))
 		return status;
 	json_t *agent = json_object_get(req->body, "agent");
-	if (agent && !json_is_boolean(agent) && !json_is_object(agent)) {
-		*out = sb_http_error("invalid_request", "agent must be a boolean or an object");
-		return 400;
-	}
+	if (agent && !json_is_boolean(agent) && !json_is_object(agent))
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "agent must be a boolean or an object");
 	json_t *require = json_object_get(req->body, "requireToken");
-	if (require && !json_is_boolean(require)) {
-		*out = sb_http_error("invalid_request", "requireToken must be a boolean");
-		return 400;
-	}
+	if (require && !json_is_boolean(require))
+		return sb_rest_error(out, 400, "invalid_request", "requireToken must be a boolean");
 	const char *name = body_string(req, "roomName");
 	json_t *op = json_pack("{ssss}", "request", "create", "room", name);
 	if (agent)
@@ -232,10 +230,8 @@ static int route_room_join(const sb_rest_request *req, json_t **out, char **t, c
 		return status;
 	const char *name = body_string(req, "roomName");
 	sb_room *room = sb_room_find(name);
-	if (!room) {
-		*out = sb_http_error("room_not_found", "No such room (%s)", name);
-		return 404;
-	}
+	if (!room)
+		return sb_rest_error(out, 404, "room_not_found", "No such room (%s)", name);
 	sb_room_unref(room);
 	const char *identity = body_string(req, "participantIdentity");
 	const char *display = body_string(req, "participantName");
@@ -258,10 +254,8 @@ static int route_room_agent(const sb_rest_request *req, json_t **out, char **t, 
 	if ((status = check_room_name(req->param, out)))
 		return status;
 	json_t *enable = req->body ? json_object_get(req->body, "enable") : NULL;
-	if (!json_is_boolean(enable)) {
-		*out = sb_http_error("invalid_request", "enable must be a boolean");
-		return 400;
-	}
+	if (!json_is_boolean(enable))
+		return sb_rest_error(out, 400, "invalid_request", "enable must be a boolean");
 	json_t *op =
 	        json_pack("{sssssO}", "request", "agent", "room", req->param, "enable", enable);
 	json_t *config = json_object_get(req->body, "config");
@@ -302,8 +296,7 @@ static int route_room_get(const sb_rest_request *req, json_t **out, char **t, co
 	sb_room *room = sb_room_find(req->param);
 	if (!room) { /* closed meanwhile */
 		json_decref(r);
-		*out = sb_http_error("room_not_found", "No such room (%s)", req->param);
-		return 404;
+		return sb_rest_error(out, 404, "room_not_found", "No such room (%s)", req->param);
 	}
 	*out = sb_room_to_json(room);
 	json_object_set(*out, "participants", json_object_get(r, "participants"));
@@ -355,10 +348,9 @@ static int route_sessions_type(const sb_rest_request *req, json_t **out, char **
 {
 	(void)t, (void)tt;
 	if (strcmp(req->param, "phone") && strcmp(req->param, "whatsapp") &&
-	    strcmp(req->param, "web")) {
-		*out = sb_http_error("invalid_request", "Session type is phone, whatsapp or web");
-		return 400;
-	}
+	    strcmp(req->param, "web"))
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "Session type is phone, whatsapp or web");
 	return sessions(req->param, out);
 }
 

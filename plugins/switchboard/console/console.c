@@ -27,9 +27,28 @@ json_t *sb_console_summary(const char *room)
 	return source ? source(room) : NULL;
 }
 
+void sb_queue_add_call(const char *room, const char *reason, json_t *details)
+{
+	json_t *queued = details ? json_deep_copy(details) : json_object();
+	json_t *summary = sb_console_summary(room);
+	if (summary)
+		json_object_set_new(queued, "summary", summary);
+	sb_queue_add(room, reason, queued);
+	json_decref(queued);
+}
+
+/* Roles come from join tokens; the AI agent's participant also has the
+ * role "agent", but never an identity. */
+bool sb_console_is_agent(const sb_participant *p)
+{
+	return p->kind == SB_KIND_WEB && p->role && strcmp(p->role, "agent") == 0 &&
+	       sb_presence_agent_id_valid(p->identity);
+}
+
 json_t *sb_console_caller(sb_op_ctx *ctx, sb_participant **out)
 {
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (ctx->admin)
 		return NULL;
 	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
@@ -40,8 +59,37 @@ json_t *sb_console_caller(sb_op_ctx *ctx, sb_participant **out)
 		sb_participant_unref(p);
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only agents may do this");
 	}
-	*out = p;
+	if (out)
+		*out = p;
+	else
+		sb_participant_unref(p);
 	return NULL;
+}
+
+json_t *sb_console_acting_agent(json_t *body, sb_op_ctx *ctx, bool supervisors, char **agent_id)
+{
+	*agent_id = NULL;
+	sb_participant *me = NULL;
+	json_t *err = sb_console_caller(ctx, &me);
+	if (err)
+		return err;
+	if (!me) {
+		json_t *id = json_object_get(body, "agentId");
+		if (!sb_presence_agent_id_valid(json_string_value(id)))
+			return sb_ops_error(
+			        id ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
+			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
+		*agent_id = g_strdup(json_string_value(id));
+		return NULL;
+	}
+	bool ok = supervisors ? sb_presence_agent_id_valid(me->identity) : sb_console_is_agent(me);
+	if (ok)
+		*agent_id = g_strdup(me->identity);
+	sb_participant_unref(me);
+	return ok ? NULL
+	          : sb_ops_error(SB_ERROR_UNAUTHORIZED,
+	                         supervisors ? "Sign in with an agent token first"
+	                                     : "Only console agents may do this");
 }
 
 /* On the console's thread: the AI agent asked for a human, for a room
@@ -60,12 +108,7 @@ static gboolean handoff_run(gpointer data)
 	}
 	sb_room *room = sb_room_find(room_name);
 	if (room) {
-		json_t *queued = details ? json_deep_copy(details) : json_object();
-		json_t *summary = sb_console_summary(room_name);
-		if (summary)
-			json_object_set_new(queued, "summary", summary);
-		sb_queue_add(room_name, "handoff_requested", queued);
-		json_decref(queued);
+		sb_queue_add_call(room_name, "handoff_requested", details);
 		sb_room_unref(room);
 	}
 	return G_SOURCE_REMOVE;

@@ -55,6 +55,10 @@ json_t *sb_presence_list(void);
 
 /* Queue: adds (or refreshes) a room waiting for a human. */
 void sb_queue_add(const char *room, const char *reason, json_t *details);
+/* The same with the call's summary (from the summary source below) added
+ * to a copy of details (borrowed, may be NULL): what a human taking the
+ * call reads first. */
+void sb_queue_add_call(const char *room, const char *reason, json_t *details);
 bool sb_queue_remove(const char *room);
 bool sb_queue_contains(const char *room);
 /* The same for any kind of entry: "call" (key: a room) or a chat kind
@@ -65,14 +69,23 @@ bool sb_queue_remove_entry(const char *kind, const char *key);
  *   "waiting_ms","details"?}] oldest first */
 json_t *sb_queue_list(void);
 
-
-/* Who asks through the Janus API: a console agent or supervisor (their
- * session's participant, referenced in *out), or a trusted caller (the
- * Admin API, REST with the key: *out NULL).  NULL, or the error to answer
- * (not joined, not an agent). */
+/* Who is who at the console — the one place that decides it. */
 struct sb_op_ctx;
 struct sb_participant;
+/* A human console agent: joined from the web with a token of role agent
+ * whose identity is their agent id. */
+bool sb_console_is_agent(const struct sb_participant *p);
+/* Who asks through the Janus API: a console agent or supervisor (their
+ * session's participant, referenced in *out; out may be NULL when the
+ * question is only whether they may), or a trusted caller (the Admin
+ * API, REST with the key: *out NULL).  NULL, or the error to answer (not
+ * joined, not an agent). */
 json_t *sb_console_caller(struct sb_op_ctx *ctx, struct sb_participant **out);
+/* The agent id a request acts for, into *agent_id (g_free): the asking
+ * console agent's own — a supervisor's too when supervisors — or, from a
+ * trusted caller, body.agentId.  NULL, or the error to answer. */
+json_t *sb_console_acting_agent(json_t *body, struct sb_op_ctx *ctx, bool supervisors,
+                                char **agent_id);
 
 /* The call summary a human sees with a queued call (queue entries, taking
  * a call): the transfer module provides it when it runs (new reference or

@@ -26,35 +26,11 @@ static json_t *op_agents(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
-/* The agent id a request is about: the caller's own, or agentId (trusted). */
-static json_t *agent_of_request(json_t *body, sb_op_ctx *ctx, char **agent_id, sb_participant **me)
-{
-	json_t *err = sb_console_caller(ctx, me);
-	if (err)
-		return err;
-	if (*me) {
-		if (!sb_presence_agent_id_valid((*me)->identity))
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
-			                    "Sign in with an agent token first");
-		*agent_id = g_strdup((*me)->identity);
-		return NULL;
-	}
-	if (!sb_presence_agent_id_valid(str(body, "agentId")))
-		return sb_ops_error(json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
-		                                                     : SB_ERROR_MISSING_ELEMENT,
-		                    "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
-	*agent_id = g_strdup(str(body, "agentId"));
-	return NULL;
-}
-
 static json_t *op_agent_status(json_t *body, sb_op_ctx *ctx)
 {
 	SB_OPS_CHECK_STRING(body, "status", true, 16);
 	g_autofree char *agent = NULL;
-	sb_participant *me = NULL;
-	json_t *err = agent_of_request(body, ctx, &agent, &me);
-	if (me)
-		sb_participant_unref(me);
+	json_t *err = sb_console_acting_agent(body, ctx, true, &agent);
 	if (err)
 		return err;
 	const char *status = str(body, "status");
@@ -87,12 +63,7 @@ static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
 	sb_room *room = sb_room_find(str(body, "room"));
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
-	json_t *details = json_object();
-	json_t *s = sb_console_summary(room->name);
-	if (s)
-		json_object_set_new(details, "summary", s);
-	sb_queue_add(room->name, str(body, "reason") ? str(body, "reason") : "queued", details);
-	json_decref(details);
+	sb_queue_add_call(room->name, str(body, "reason") ? str(body, "reason") : "queued", NULL);
 	sb_room_unref(room);
 	json_t *r = sb_ops_answer("queued");
 	json_object_set_new(r, "queue", sb_queue_list());
@@ -113,10 +84,7 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 	}
 	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	g_autofree char *agent = NULL;
-	sb_participant *me = NULL;
-	json_t *err = agent_of_request(body, ctx, &agent, &me);
-	if (me)
-		sb_participant_unref(me);
+	json_t *err = sb_console_acting_agent(body, ctx, true, &agent);
 	if (err)
 		return err;
 	const char *name = str(body, "room");
@@ -266,8 +234,7 @@ static int route_agents_post(const sb_rest_request *req, json_t **out, char **t,
 		return sb_rest_run_op(req, "agent_signin", NULL, 200, out);
 	if (!strcmp(req->param, "status"))
 		return sb_rest_run_op(req, "agent_status", NULL, 200, out);
-	*out = sb_http_error("not_found", "No such agents action");
-	return 404;
+	return sb_rest_error(out, 404, "not_found", "No such agents action");
 }
 
 static const sb_rest_route console_routes[] = {

@@ -1,3 +1,7 @@
+/* Presence and the queue: which console agents are signed in, where, and
+ * in what state (from room membership changes), and the calls and chats
+ * waiting for a human.  A leaf lock guards both; events are built under it
+ * and published after, since bus listeners take locks of their own. */
 #include "console/console_private.h"
 
 #include <string.h>
@@ -78,17 +82,18 @@ void sb_presence_desk_name(const char *agent_id, char *buf, size_t len)
 	g_snprintf(buf, len, "desk-%s", agent_id);
 }
 
-static void publish_presence(const agent_entry *a)
+/* agent_presence's fields, taken under the lock and published after it
+ * (listeners may take locks of their own). */
+static json_t *presence_fields(const agent_entry *a)
 {
-	sb_events_publish("agent_presence",
-	                  json_pack("{sssssssI}", "agentId", a->id, "status", a->status, "room",
-	                            a->room, "participant", (json_int_t)a->participant));
+	return json_pack("{sssssssI}", "agentId", a->id, "status", a->status, "room", a->room,
+	                 "participant", (json_int_t)a->participant);
 }
 
-static bool is_console_agent(sb_participant *p)
+static void publish_presence(json_t *fields)
 {
-	return p->kind == SB_KIND_WEB && p->role && strcmp(p->role, "agent") == 0 &&
-	       sb_presence_agent_id_valid(p->identity);
+	if (fields)
+		sb_events_publish("agent_presence", fields);
 }
 
 /* The last human left a call that closes when empty: supervisors
@@ -135,9 +140,8 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 	    !sb_participant_is_supervisor(p) && p->kind != SB_KIND_AGENT && room->ephemeral &&
 	    !g_atomic_int_get(&room->destroyed) && sb_room_count_humans(room) == 0)
 		return_supervisors(room);
-	if (!is_console_agent(p))
+	if (!sb_console_is_agent(p))
 		return;
-	agent_entry snapshot = {0};
 	bool changed = false;
 	g_mutex_lock(&mutex);
 	agent_entry *a = agents ? g_hash_table_lookup(agents, p->identity) : NULL;
@@ -169,17 +173,9 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 			changed = true;
 		}
 	}
-	if (changed)
-		snapshot = (agent_entry){.id = g_strdup(a->id), .participant = a->participant};
-	if (changed) {
-		g_strlcpy(snapshot.status, a->status, sizeof(snapshot.status));
-		g_strlcpy(snapshot.room, a->room, sizeof(snapshot.room));
-	}
+	json_t *fields = changed ? presence_fields(a) : NULL;
 	g_mutex_unlock(&mutex);
-	if (changed) {
-		publish_presence(&snapshot);
-		g_free(snapshot.id);
-	}
+	publish_presence(fields);
 }
 
 bool sb_presence_locate(const char *agent_id, sb_agent_location *out)
@@ -220,24 +216,16 @@ bool sb_presence_set_status(const char *agent_id, const char *status)
 	if (!status || (strcmp(status, "available") && strcmp(status, "busy") &&
 	                strcmp(status, "ringing") && strcmp(status, "offline")))
 		return false;
-	agent_entry snapshot = {0};
 	g_mutex_lock(&mutex);
 	agent_entry *a = agents && agent_id ? g_hash_table_lookup(agents, agent_id) : NULL;
 	bool changed = a && strcmp(a->status, status) != 0;
 	if (a)
 		g_strlcpy(a->status, status, sizeof(a->status));
-	if (changed) {
-		snapshot.id = g_strdup(a->id);
-		snapshot.participant = a->participant;
-		g_strlcpy(snapshot.status, a->status, sizeof(snapshot.status));
-		g_strlcpy(snapshot.room, a->room, sizeof(snapshot.room));
-	}
+	json_t *fields = changed ? presence_fields(a) : NULL;
+	bool known = a != NULL;
 	g_mutex_unlock(&mutex);
-	if (changed) {
-		publish_presence(&snapshot);
-		g_free(snapshot.id);
-	}
-	return a != NULL;
+	publish_presence(fields);
+	return known;
 }
 
 json_t *sb_presence_list(void)

@@ -49,6 +49,24 @@ typedef enum {
 /* 1..SB_ROOM_NAME_MAX characters of A-Z a-z 0-9 . _ - */
 bool sb_room_name_valid(const char *name);
 
+/* ---- errors ----
+ * How the plugin says that something failed — three ways, each in its
+ * place, for every module:
+ *  - A function that can fail returns bool (or a pointer: NULL), and says
+ *    why in char **error: a g_free-able text, set only on failure.  When
+ *    a caller must tell reasons apart, it returns an enum of them instead
+ *    (0 is success) and still gives the text in char **error where there
+ *    is more to say than the reason: sb_error for rooms and participants,
+ *    sb_transfer_error, sb_rec_result, sb_token_status, sb_store_result.
+ *  - An operation of the ops table (api/api.h) answers a failure only with
+ *    sb_ops_error (an sb_error code and the text) or sb_ops_error_named
+ *    (also a name for programs and the HTTP status REST gives it).
+ *  - A REST handler answers a failure with sb_rest_error (status, name,
+ *    text); an op's error becomes one through sb_rest_op_failed.
+ * Errors of libraries (GError, errno, libcurl, sqlite, libpq) become text
+ * where they happen.  Protocol answers are not errors in this sense: a
+ * SIP status, an HTTP status of a WebSocket handshake. */
+
 /* ---- settings ----
  * Plugin configuration (janus.plugin.switchboard.jcfg). */
 
@@ -217,5 +235,16 @@ bool sb_loop_invoke_full(sb_loop *loop, gint priority, GSourceFunc fn, gpointer 
  * (destroy has run). */
 GSource *sb_loop_timeout(sb_loop *loop, guint ms, GSourceFunc fn, gpointer data,
                          GDestroyNotify destroy);
+
+/* ---- util ----
+ * Small things more than one module needs (util.c). */
+
+/* Where the plugin keeps its state files: $SWITCHBOARD_STATE_DIR, else
+ * ~/.local/state/switchboard (XDG_STATE_HOME).  The path of name there;
+ * g_free. */
+char *sb_state_path(const char *name);
+/* Writes all of buf to fd, again after EINTR and short writes; false when
+ * it could not (errno says why). */
+bool sb_write_all(int fd, const void *buf, size_t len);
 
 #endif

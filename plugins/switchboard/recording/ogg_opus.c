@@ -1,4 +1,6 @@
-/* Opus-in-Ogg writer (see ogg_opus.h). */
+/* The Opus-in-Ogg writer: pages, lacing and granules by hand (RFC 3533,
+ * RFC 7845), so a file is valid up to its last page even when the process
+ * dies mid-call (recording_private.h, section ogg_opus). */
 #include "recording/recording_private.h"
 
 #include <errno.h>
@@ -117,20 +119,6 @@ size_t sb_opus_tags(uint8_t *out, size_t cap, const char *vendor)
 	return 16 + vlen;
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Writes one page made of a single packet (the headers). */
 static bool write_packet_page(sb_ogg_opus_writer *w, uint8_t flags, const uint8_t *packet,
                               size_t len)
@@ -140,7 +128,7 @@ static bool write_packet_page(sb_ogg_opus_writer *w, uint8_t flags, const uint8_
 	size_t plen = n < 0 ? 0
 	                    : sb_ogg_page(w->page, sizeof(w->page), flags, 0, w->serial,
 	                                  w->sequence++, segments, n, packet, len);
-	if (!plen || !write_all(w->fd, w->page, plen))
+	if (!plen || !sb_write_all(w->fd, w->page, plen))
 		return false;
 	w->bytes += plen;
 	return true;
@@ -155,7 +143,7 @@ static bool flush_page(sb_ogg_opus_writer *w, uint8_t flags)
 	w->nsegments = 0;
 	w->len = 0;
 	w->packets = 0;
-	if (!plen || !write_all(w->fd, w->page, plen))
+	if (!plen || !sb_write_all(w->fd, w->page, plen))
 		return false;
 	w->bytes += plen;
 	return true;

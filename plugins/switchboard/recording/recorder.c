@@ -1,4 +1,7 @@
-/* The room recorder (see recorder.h). */
+/* The room recorder: a tap on a room's mix (and its tracks) that only
+ * queues frames, and one writer thread that encodes and writes them, so
+ * the mixer never waits on a disk (recording_private.h, section
+ * recorder). */
 #include "recording/recording_private.h"
 
 #include <errno.h>
@@ -411,37 +414,37 @@ static recording *recording_new(sb_room *room, sb_rec_format format, bool tracks
 }
 
 sb_rec_result sb_recorder_start(sb_room *room, sb_rec_format format, bool tracks, json_t **out,
-                                char **message)
+                                char **error)
 {
 	*out = NULL;
-	*message = NULL;
+	*error = NULL;
 	g_mutex_lock(&mutex);
 	/* Checked under the lock: shutdown clears running under it too, so no
 	 * recording starts once the writer is on its way out. */
 	if (!g_atomic_int_get(&running) || !by_room) {
 		g_mutex_unlock(&mutex);
-		*message = g_strdup("Recording is off");
+		*error = g_strdup("Recording is off");
 		return SB_REC_OFF;
 	}
 	if (g_hash_table_lookup(by_room, room->name)) {
 		g_mutex_unlock(&mutex);
-		*message = g_strdup_printf("Room %s is already being recorded", room->name);
+		*error = g_strdup_printf("Room %s is already being recorded", room->name);
 		return SB_REC_ALREADY;
 	}
 	recording *r = recording_new(room, format, tracks);
-	char *error = NULL;
-	r->mix = file_open(r, 0, &error);
+	char *why = NULL;
+	r->mix = file_open(r, 0, &why);
 	if (!r->mix || !sb_room_set_tap(room, &r->tap)) {
 		g_mutex_unlock(&mutex);
 		if (r->mix) { /* another recording is still detaching */
 			sb_rec_wav_close(r->mix->wav);
 			sb_ogg_opus_close(r->mix->ogg);
 			unlink(r->mix->path);
-			*message = g_strdup_printf("Room %s is already being recorded", room->name);
+			*error = g_strdup_printf("Room %s is already being recorded", room->name);
 		} else {
-			*message = g_strdup_printf("Cannot record: %s", error ? error : "?");
+			*error = g_strdup_printf("Cannot record: %s", why ? why : "?");
 		}
-		g_free(error);
+		g_free(why);
 		bool already = r->mix != NULL;
 		sb_room_unref(r->room);
 		r->room = NULL;
@@ -493,14 +496,14 @@ static void auto_start(const char *name)
 		return;
 	if (!room->hidden && !g_atomic_int_get(&room->destroyed)) {
 		json_t *out = NULL;
-		char *message = NULL;
+		char *error = NULL;
 		sb_rec_result res =
-		        sb_recorder_start(room, config.format, config.tracks, &out, &message);
+		        sb_recorder_start(room, config.format, config.tracks, &out, &error);
 		if (res != SB_REC_OK && res != SB_REC_ALREADY)
 			JANUS_LOG(LOG_ERR, "[switchboard] cannot record room %s: %s\n", name,
-			          message ? message : "?");
+			          error ? error : "?");
 		json_decref(out);
-		g_free(message);
+		g_free(error);
 	}
 	sb_room_unref(room);
 }

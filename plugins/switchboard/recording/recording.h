@@ -1,6 +1,6 @@
 /* The recording module: [recording] configuration, the start_recording /
- * stop_recording operations and POST /rooms/{name}/recording (see
- * recorder.h for the recorder itself). */
+ * stop_recording operations and POST /rooms/{name}/recording (the recorder
+ * itself: recording_private.h). */
 #ifndef SB_RECORDING_RECORDING_H
 #define SB_RECORDING_RECORDING_H
 

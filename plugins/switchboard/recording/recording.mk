@@ -13,6 +13,7 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_REC_WRITERS) \
 # The writers: WAV header, Ogg CRC, lacing and granules, OpusHead/OpusTags,
 # and whole files read back (decoded with libopus).
 check_PROGRAMS += tests/unit/test_recording
-tests_unit_test_recording_SOURCES = tests/unit/test_recording.c $(SB_REC_WRITERS)
+tests_unit_test_recording_SOURCES = tests/unit/test_recording.c $(SB_REC_WRITERS) \
+	plugins/switchboard/core/util.c
 tests_unit_test_recording_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_recording_LDADD = $(SB_TEST_LIBS)

@@ -42,8 +42,8 @@ static json_t *op_start_recording(json_t *body, sb_op_ctx *ctx)
 	if ((err = sb_ops_room(body, ctx, true, &room)))
 		return err;
 	json_t *info = NULL;
-	char *message = NULL;
-	sb_rec_result res = sb_recorder_start(room, format, tracks, &info, &message);
+	char *error = NULL;
+	sb_rec_result res = sb_recorder_start(room, format, tracks, &info, &error);
 	json_t *r;
 	switch (res) {
 	case SB_REC_OK:
@@ -52,18 +52,17 @@ static json_t *op_start_recording(json_t *body, sb_op_ctx *ctx)
 		break;
 	case SB_REC_ALREADY:
 		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "already_recording", 409, "%s",
-		                       message);
+		                       error);
 		break;
 	case SB_REC_OFF:
-		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "recording_off", 503, "%s",
-		                       message);
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "recording_off", 503, "%s", error);
 		break;
 	default:
-		r = sb_ops_error_named(SB_ERROR_UNKNOWN, "recording_failed", 500, "%s", message);
+		r = sb_ops_error_named(SB_ERROR_UNKNOWN, "recording_failed", 500, "%s", error);
 		break;
 	}
 	json_decref(info);
-	g_free(message);
+	g_free(error);
 	sb_room_unref(room);
 	return r;
 }
@@ -88,10 +87,8 @@ static json_t *op_stop_recording(json_t *body, sb_op_ctx *ctx)
 		r = json_pack("{sssssO}", "switchboard", "success", "room", room->name, "recording",
 		              info);
 	} else {
-		char *message = g_strdup_printf("Room %s is not being recorded", room->name);
-		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_recording", 409, "%s",
-		                       message);
-		g_free(message);
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_recording", 409,
+		                       "Room %s is not being recorded", room->name);
 	}
 	json_decref(info);
 	sb_room_unref(room);
@@ -108,10 +105,9 @@ static int route_recording(const sb_rest_request *req, json_t **out, char **t, c
 {
 	(void)t, (void)tt;
 	const char *action = req->body ? str(req->body, "action") : NULL;
-	if (!action || (strcmp(action, "start") && strcmp(action, "stop"))) {
-		*out = sb_http_error("invalid_request", "action must be \"start\" or \"stop\"");
-		return 400;
-	}
+	if (!action || (strcmp(action, "start") && strcmp(action, "stop")))
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "action must be \"start\" or \"stop\"");
 	bool start = !strcmp(action, "start");
 	json_t *op = json_pack("{ssss}", "request", start ? "start_recording" : "stop_recording",
 	                       "room", req->param);
@@ -141,10 +137,7 @@ static char *recordings_dir(json_t *section)
 	const char *dir = sb_section_string(section, "dir", NULL);
 	if (dir && *dir)
 		return g_strdup(dir);
-	const char *state = g_getenv("SWITCHBOARD_STATE_DIR");
-	if (state && *state)
-		return g_build_filename(state, "recordings", NULL);
-	return g_build_filename(g_get_user_state_dir(), "switchboard", "recordings", NULL);
+	return sb_state_path("recordings");
 }
 
 static json_t *recording_stats(void)

@@ -126,9 +126,9 @@ typedef enum {
 } sb_rec_result;
 
 /* Starts recording room; *out gets {id, format, path, tracks, started}.
- * *message (g_free) says what went wrong otherwise. */
+ * Otherwise the reason, and *error (g_free) says what went wrong. */
 sb_rec_result sb_recorder_start(sb_room *room, sb_rec_format format, bool tracks, json_t **out,
-                                char **message);
+                                char **error);
 /* Stops the room's recording; *out gets {id, format, path}.  The files
  * are finalised by the writer thread (recording_stopped says when). */
 sb_rec_result sb_recorder_stop(sb_room *room, json_t **out);

@@ -1,4 +1,6 @@
-/* WAV writer (see wav.h). */
+/* The WAV writer: a header with an open length, patched when the file is
+ * closed, so a crash leaves a file players still read
+ * (recording_private.h, section wav). */
 #include "recording/recording_private.h"
 
 #include <errno.h>
@@ -42,21 +44,6 @@ void sb_rec_wav_header(uint8_t out[SB_REC_WAV_HEADER_BYTES], int rate, uint32_t 
 	put32(out + 40, data_bytes);
 }
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 sb_rec_wav_writer *sb_rec_wav_open(const char *path, int rate, char **error)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -66,7 +53,7 @@ sb_rec_wav_writer *sb_rec_wav_open(const char *path, int rate, char **error)
 	}
 	uint8_t h[SB_REC_WAV_HEADER_BYTES];
 	sb_rec_wav_header(h, rate, UINT32_MAX);
-	if (!write_all(fd, h, sizeof(h))) {
+	if (!sb_write_all(fd, h, sizeof(h))) {
 		*error = g_strdup_printf("cannot write %s: %s", path, g_strerror(errno));
 		close(fd);
 		unlink(path);
@@ -85,7 +72,7 @@ bool sb_rec_wav_write(sb_rec_wav_writer *w, const int16_t *pcm, int samples)
 		int n = MIN(samples, 960);
 		for (int i = 0; i < n; i++) /* WAV is little-endian whatever the host */
 			put16(buf + 2 * i, (uint16_t)pcm[i]);
-		if (!write_all(w->fd, buf, (size_t)n * 2))
+		if (!sb_write_all(w->fd, buf, (size_t)n * 2))
 			return false;
 		w->data_bytes += (uint64_t)n * 2;
 		pcm += n;

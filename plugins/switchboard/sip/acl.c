@@ -1,3 +1,6 @@
+/* Who may call in: an allow-list of addresses and CIDR blocks and a token
+ * bucket for the call rate.  Pure data without locks: the SIP thread is
+ * its only user; unit-tested alone. */
 #include "sip/sip_private.h"
 
 #include <arpa/inet.h>

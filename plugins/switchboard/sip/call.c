@@ -1,3 +1,6 @@
+/* The registry of live SIP legs: a leg is created by the SIP thread or an
+ * API thread (dial), read by anyone under the registry lock, and ends
+ * there; its nua handle belongs to the SIP thread alone. */
 #include "sip/sip_private.h"
 
 #include <stdlib.h>

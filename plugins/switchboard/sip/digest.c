@@ -1,3 +1,6 @@
+/* HTTP Digest (RFC 2617, MD5) for PBXs that authenticate.  Nonces are
+ * stateless — a timestamp signed with a per-process secret — so nothing
+ * is kept per challenge. */
 #include "sip/sip_private.h"
 
 #include <stdio.h>

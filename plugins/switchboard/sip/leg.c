@@ -1,3 +1,6 @@
+/* What a SIP leg does to rooms and media: the room an INVITE lands in,
+ * offer and answer, the RTP participant, DTMF, hold, and its end.  Runs on
+ * the SIP thread (sip.c) except where sip_private.h says otherwise. */
 #include "sip/sip_private.h"
 
 #include <string.h>
@@ -135,6 +138,20 @@ static void drop_room_if_empty(const char *name)
 	if (sb_room_count_participants(room) == 0 && !room->permanent)
 		sb_room_destroy(room);
 	sb_room_unref(room);
+}
+
+/* p (NULL: its media could not be set up) into room; when that fails p
+ * goes, and so does a room made for this call that nobody else joined. */
+static sb_error add_or_drop(sb_room *room, bool created, sb_participant *p)
+{
+	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	if (rc != SB_OK) {
+		if (p)
+			sb_participant_unref(p);
+		if (created)
+			drop_room_if_empty(room->name);
+	}
+	return rc;
 }
 
 /* ---- media ------------------------------------------------------------- */
@@ -276,9 +293,10 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 {
 	memset(answer, 0, sizeof(*answer));
 	sb_sdp offer;
-	const char *why = NULL;
+	char *why = NULL;
 	if (!sb_sdp_parse(in->sdp, in->sdp_len, &offer, &why)) {
 		JANUS_LOG(LOG_WARN, "[switchboard] SIP INVITE refused: %s\n", why);
+		g_free(why);
 		answer->status = 488, answer->phrase = "Not Acceptable Here";
 		return NULL;
 	}
@@ -322,15 +340,12 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	if (offer.secure)
 		json_object_set_new(call->info, "srtp", json_true());
 	sb_participant *p = make_participant(call, room, &offer, call->info, 0, -1, 0);
-	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	bool media = p != NULL;
+	sb_error rc = add_or_drop(room, created, p);
 	if (rc != SB_OK) {
-		if (p)
-			sb_participant_unref(p);
-		if (created)
-			drop_room_if_empty(room->name);
 		sb_room_unref(room);
 		sip_call_unref(call);
-		answer->status = !p ? 503 : rc == SB_ERROR_LIMIT ? 486 : 404;
+		answer->status = !media ? 503 : rc == SB_ERROR_LIMIT ? 486 : 404;
 		answer->phrase = answer->status == 486   ? "Busy Here"
 		                 : answer->status == 404 ? "Not Found"
 		                                         : "Service Unavailable";
@@ -373,7 +388,7 @@ int sip_leg_reinvite(sip_call *call, const char *sdp, size_t len, char **answer_
 	if (!p)
 		return 481;
 	sb_sdp offer;
-	const char *why = NULL;
+	g_autofree char *why = NULL;
 	int status = 200;
 	if (!sdp || len == 0) {
 		/* An offerless re-INVITE (session refresh): our current SDP. */
@@ -482,7 +497,7 @@ char *sip_leg_offer(const sip_config *c, sip_call *call)
 bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 {
 	sb_sdp answer;
-	const char *why = NULL;
+	g_autofree char *why = NULL;
 	bool ours = false;
 	if (sb_sdp_parse(sdp, len, &answer, &why) && answer.secure == (call->crypto != NULL) &&
 	    (!answer.secure || setup_srtp(call, &answer, false)) &&
@@ -513,12 +528,8 @@ bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 	sb_participant *p =
 	        make_participant(call, room, &answer, info, fd, rtcp_fd, call->reserved_port);
 	json_decref(info);
-	sb_error rc = p ? sb_room_add(room, p) : SB_ERROR_LIMIT;
+	sb_error rc = add_or_drop(room, created, p);
 	if (rc != SB_OK) {
-		if (p)
-			sb_participant_unref(p);
-		if (created)
-			drop_room_if_empty(room->name);
 		sb_room_unref(room);
 		sip_call_publish_status(call, "failed", 0, "the room is full or gone");
 		return false;

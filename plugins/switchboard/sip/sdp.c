@@ -1,3 +1,6 @@
+/* SDP offer/answer for SIP legs (RFC 3264), audio only.  Every byte comes
+ * from the network: lengths are checked and what is not understood is
+ * refused rather than guessed (unit-tested and fuzzed). */
 #include "sip/sip_private.h"
 
 #include <ctype.h>
@@ -157,7 +160,7 @@ static void parse_attribute(const char *v, sb_sdp *out)
 	}
 }
 
-bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, const char **error)
+static bool parse(const char *text, size_t len, sb_sdp *out, const char **error)
 {
 	memset(out, 0, sizeof(*out));
 	*error = NULL;
@@ -235,6 +238,15 @@ bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, const char **error)
 		return false;
 	}
 	return true;
+}
+
+bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, char **error)
+{
+	const char *why = NULL;
+	if (parse(text, len, out, &why))
+		return true;
+	*error = g_strdup(why);
+	return false;
 }
 
 static bool format_is(const sb_sdp_format *f, sb_codec_id c)

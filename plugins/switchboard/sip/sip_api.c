@@ -43,6 +43,18 @@ static char *call_key(json_t *body)
 	return NULL;
 }
 
+/* The fields checked and the call they name into *key (g_free); NULL, or
+ * the error to answer. */
+static json_t *checked_call_key(json_t *body, const sb_field *fields, char **key)
+{
+	json_t *err = sb_ops_check_fields(body, fields);
+	if (err)
+		return err;
+	*key = call_key(body);
+	return *key ? NULL
+	            : sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
+}
+
 static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
@@ -76,12 +88,10 @@ static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
 	static const sb_field fields[] = {CALL_FIELDS, {NULL, 0, 0, 0, 0}};
-	json_t *err = sb_ops_check_fields(body, fields);
+	char *key = NULL;
+	json_t *err = checked_call_key(body, fields, &key);
 	if (err)
 		return err;
-	char *key = call_key(body);
-	if (!key)
-		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
 	bool ok = sb_sip_hangup(key);
 	json_t *r = ok ? json_pack("{sssssb}", SB_EVENT_KEY, "hangingup", "call_id", key, "ok", 1)
 	               : sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT, "No such call (%s)", key);
@@ -120,12 +130,10 @@ static json_t *op_dtmf(json_t *body, sb_op_ctx *ctx)
 	(void)ctx;
 	static const sb_field fields[] = {
 	        CALL_FIELDS, {"digits", SB_F_STRING, true, 32, 0}, {NULL, 0, 0, 0, 0}};
-	json_t *err = sb_ops_check_fields(body, fields);
+	char *key = NULL;
+	json_t *err = checked_call_key(body, fields, &key);
 	if (err)
 		return err;
-	char *key = call_key(body);
-	if (!key)
-		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (call_id or id)");
 	char *error = NULL;
 	json_t *r = sb_sip_send_dtmf(key, str(body, "digits"), &error)
 	                    ? json_pack("{sssssb}", SB_EVENT_KEY, "dtmf_sent", "digits",
@@ -160,16 +168,13 @@ static int route_phone_call(const sb_rest_request *req, json_t **out, char **t, 
 {
 	(void)t, (void)tt;
 	json_t *to = req->body ? json_object_get(req->body, "to") : NULL;
-	if (!json_is_string(to)) {
-		*out = sb_http_error("invalid_request", "to must be an E.164 number or a sip: URI");
-		return 400;
-	}
+	if (!json_is_string(to))
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "to must be an E.164 number or a sip: URI");
 	json_t *room = json_object_get(req->body, "room");
 	json_t *from = json_object_get(req->body, "from");
-	if ((room && !json_is_string(room)) || (from && !json_is_string(from))) {
-		*out = sb_http_error("invalid_request", "room and from must be strings");
-		return 400;
-	}
+	if ((room && !json_is_string(room)) || (from && !json_is_string(from)))
+		return sb_rest_error(out, 400, "invalid_request", "room and from must be strings");
 	char *generated = room ? NULL : g_strdup_printf("call-%08x", g_random_int());
 	json_t *op = json_pack(
 	        "{ssssss}", "request", "dial", "room", room ? json_string_value(room) : generated,
@@ -192,10 +197,8 @@ static int route_phone_call(const sb_rest_request *req, json_t **out, char **t, 
 static int route_phone_end(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	if (strlen(req->param) > 128) {
-		*out = sb_http_error("invalid_request", "callSid too long");
-		return 400;
-	}
+	if (strlen(req->param) > 128)
+		return sb_rest_error(out, 400, "invalid_request", "callSid too long");
 	json_t *r =
 	        sb_ops_run_trusted(json_pack("{ssss}", "request", "hangup", "call_id", req->param));
 	int status = sb_rest_op_failed(r, out);

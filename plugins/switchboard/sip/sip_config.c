@@ -1,3 +1,6 @@
+/* The [sip] section, read once at start into a sip_config: listening
+ * address and TLS, trunk credentials, codecs, SRTP, the allow-list and the
+ * call rate.  A bad value is logged and its default used. */
 #include "sip/sip_private.h"
 
 #include <stdlib.h>

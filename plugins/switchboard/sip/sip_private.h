@@ -80,9 +80,9 @@ typedef struct sb_sdp {
 	bool rtcp_mux;
 } sb_sdp;
 
-/* Returns false with a short reason in *error (static) for anything
+/* Returns false with a short reason in *error (g_free) for anything
  * without exactly one usable audio stream description. */
-bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, const char **error);
+bool sb_sdp_parse(const char *text, size_t len, sb_sdp *out, char **error);
 
 typedef struct sb_sdp_choice {
 	sb_codec_id codec;

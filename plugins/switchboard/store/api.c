@@ -20,23 +20,20 @@ static const char *arg(const sb_rest_request *req, const char *name)
 	return req->query ? g_hash_table_lookup(req->query, name) : NULL;
 }
 
-/* 400 with a message saying what is wrong (a literal format). */
-#define bad(out, ...) (*(out) = sb_http_error("invalid_request", __VA_ARGS__), 400)
-
 static int store_off(json_t **out)
 {
-	*out = sb_http_error("store_unavailable", "Call records are off: %s",
+	return sb_rest_error(out, 503, "store_unavailable", "Call records are off: %s",
 	                     unavailable ? unavailable : "no store");
-	return 503;
 }
 
 static int failed(json_t **out, char *error)
 {
 	JANUS_LOG(LOG_WARN, "[switchboard] store read failed: %s\n", error ? error : "?");
-	*out = sb_http_error("store_unavailable", "The call records database did not answer: %s",
-	                     error ? error : "?");
+	int status =
+	        sb_rest_error(out, 503, "store_unavailable",
+	                      "The call records database did not answer: %s", error ? error : "?");
 	g_free(error);
-	return 503;
+	return status;
 }
 
 /* A whole number in [min, max]; false when it is anything else. */
@@ -110,7 +107,22 @@ static int want_csv(const sb_rest_request *req, bool *csv, json_t **out)
 		*csv = true;
 		return 0;
 	}
-	return bad(out, "format must be json or csv, not %s", "the value given");
+	return sb_rest_error(out, 400, "invalid_request", "format must be json or csv, not %s",
+	                     "the value given");
+}
+
+/* A list read (taken): as JSON, or its rows under key as CSV. */
+static int list_answer(json_t *r, const char *key, const char *const *columns, bool csv,
+                       json_t **out, char **text, const char **tt)
+{
+	if (!csv) {
+		*out = r;
+		return 200;
+	}
+	*text = sb_rows_csv(json_object_get(r, key), columns);
+	*tt = "text/csv; charset=utf-8";
+	json_decref(r);
+	return 200;
 }
 
 static int route_calls(const sb_rest_request *req, json_t **out, char **text, const char **tt)
@@ -123,44 +135,52 @@ static int route_calls(const sb_rest_request *req, json_t **out, char **text, co
 	if ((status = want_csv(req, &csv, out)))
 		return status;
 	if ((v = arg(req, "interface")) && !word(v, 16))
-		return bad(out, "%s must be an interface name (web, phone, whatsapp …)",
-		           "interface");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "%s must be an interface name (web, phone, whatsapp …)",
+		                     "interface");
 	f.interface = v;
 	if ((v = arg(req, "from")) && !parse_time(v, &f.from_ms))
-		return bad(out,
-		           "%s must be a date (YYYY-MM-DD), an ISO 8601 time or ms since the epoch",
-		           "from");
+		return sb_rest_error(
+		        out, 400, "invalid_request",
+		        "%s must be a date (YYYY-MM-DD), an ISO 8601 time or ms since the epoch",
+		        "from");
 	if ((v = arg(req, "to")) && !parse_time(v, &f.to_ms))
-		return bad(out,
-		           "%s must be a date (YYYY-MM-DD), an ISO 8601 time or ms since the epoch",
-		           "to");
+		return sb_rest_error(
+		        out, 400, "invalid_request",
+		        "%s must be a date (YYYY-MM-DD), an ISO 8601 time or ms since the epoch",
+		        "to");
 	if (f.from_ms && f.to_ms && f.from_ms >= f.to_ms)
-		return bad(out, "%s must be before to", "from");
+		return sb_rest_error(out, 400, "invalid_request", "%s must be before to", "from");
 	if ((v = arg(req, "outcome"))) {
 		bool known = false;
 		for (size_t i = 0; outcomes[i]; i++)
 			known |= !strcmp(v, outcomes[i]);
 		if (!known)
-			return bad(out,
-			           "%s must be completed, transferred, abandoned, ai_handled or "
-			           "failed",
-			           "outcome");
+			return sb_rest_error(
+			        out, 400, "invalid_request",
+			        "%s must be completed, transferred, abandoned, ai_handled or "
+			        "failed",
+			        "outcome");
 		f.outcome = v;
 	}
 	if ((v = arg(req, "agent")) && !text_ok(v, 128))
-		return bad(out, "%s must be 1-128 characters of text", "agent");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "%s must be 1-128 characters of text", "agent");
 	f.agent = v;
 	if ((v = arg(req, "q")) && !text_ok(v, 128))
-		return bad(out, "%s must be 1-128 characters of text", "q");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "%s must be 1-128 characters of text", "q");
 	f.search = v;
 	if ((v = arg(req, "page"))) {
 		if (!parse_int(v, 1, 1000000, &n))
-			return bad(out, "%s must be a whole number from 1", "page");
+			return sb_rest_error(out, 400, "invalid_request",
+			                     "%s must be a whole number from 1", "page");
 		f.page = (int)n;
 	}
 	if ((v = arg(req, "limit"))) {
 		if (!parse_int(v, 1, G_MAXLONG, &n))
-			return bad(out, "%s must be a whole number from 1", "limit");
+			return sb_rest_error(out, 400, "invalid_request",
+			                     "%s must be a whole number from 1", "limit");
 		/* Big pages are capped, not refused. */
 		f.limit = (int)MIN(n, (long)(csv ? 10000 : SB_CALLS_LIMIT_MAX));
 	}
@@ -170,14 +190,7 @@ static int route_calls(const sb_rest_request *req, json_t **out, char **text, co
 	json_t *r = sb_query_calls(store, &f, &error);
 	if (!r)
 		return failed(out, error);
-	if (csv) {
-		*text = sb_rows_csv(json_object_get(r, "calls"), sb_call_columns);
-		*tt = "text/csv; charset=utf-8";
-		json_decref(r);
-		return 200;
-	}
-	*out = r;
-	return 200;
+	return list_answer(r, "calls", sb_call_columns, csv, out, text, tt);
 }
 
 static bool id_ok(const char *id)
@@ -185,23 +198,27 @@ static bool id_ok(const char *id)
 	return text_ok(id, 64);
 }
 
+/* A route about one call: 0 when its id may be one and the store is on,
+ * else the status of the answer set in *out. */
+static int call_route(const sb_rest_request *req, json_t **out)
+{
+	if (!id_ok(req->param))
+		return sb_rest_error(out, 404, "not_found", "No such call");
+	return store ? 0 : store_off(out);
+}
+
 static int route_call(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	(void)text, (void)tt;
-	if (!id_ok(req->param)) {
-		*out = sb_http_error("not_found", "No such call");
-		return 404;
-	}
-	if (!store)
-		return store_off(out);
+	int status = call_route(req, out);
+	if (status)
+		return status;
 	char *error = NULL;
 	json_t *call = sb_query_call(store, req->param, &error);
 	if (!call)
 		return failed(out, error);
-	if (json_is_null(call)) {
-		*out = sb_http_error("not_found", "No such call");
-		return 404;
-	}
+	if (json_is_null(call))
+		return sb_rest_error(out, 404, "not_found", "No such call");
 	*out = call;
 	return 200;
 }
@@ -210,20 +227,15 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 static int route_recordings(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	(void)text, (void)tt;
-	if (!id_ok(req->param)) {
-		*out = sb_http_error("not_found", "No such call");
-		return 404;
-	}
-	if (!store)
-		return store_off(out);
+	int status = call_route(req, out);
+	if (status)
+		return status;
 	char *error = NULL;
-	int known = sb_query_call_exists(store, req->param, &error);
-	if (known < 0)
+	bool known = false;
+	if (!sb_query_call_exists(store, req->param, &known, &error))
 		return failed(out, error);
-	if (!known) {
-		*out = sb_http_error("not_found", "No such call");
-		return 404;
-	}
+	if (!known)
+		return sb_rest_error(out, 404, "not_found", "No such call");
 	json_t *rows = sb_query_recordings(store, req->param, &error);
 	if (!rows)
 		return failed(out, error);
@@ -238,16 +250,13 @@ static int route_recordings(const sb_rest_request *req, json_t **out, char **tex
  * never a file. */
 static int route_recording(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
-	if (!id_ok(req->param)) {
-		*out = sb_http_error("not_found", "No such call");
-		return 404;
-	}
+	if (!id_ok(req->param))
+		return sb_rest_error(out, 404, "not_found", "No such call");
 	const char *track = arg(req, "track");
 	long pid = 0;
-	if (track && !parse_int(track, 1, G_MAXLONG, &pid)) {
-		*out = sb_http_error("not_found", "No such track (track is a participant id)");
-		return 404;
-	}
+	if (track && !parse_int(track, 1, G_MAXLONG, &pid))
+		return sb_rest_error(out, 404, "not_found",
+		                     "No such track (track is a participant id)");
 	if (!store)
 		return store_off(out);
 	char *error = NULL;
@@ -272,9 +281,9 @@ static int route_recording(const sb_rest_request *req, json_t **out, char **text
 	const char *format = found ? json_string_value(json_object_get(found, "format")) : NULL;
 	if (!path || !sb_recorder_path_allowed(path)) {
 		json_decref(rows);
-		*out = sb_http_error("not_found", track ? "This call has no such track"
-		                                        : "This call has no recording");
-		return 404;
+		return sb_rest_error(out, 404, "not_found",
+		                     track ? "This call has no such track"
+		                           : "This call has no recording");
 	}
 	*text = g_strdup(path);
 	*tt = format && !strcmp(format, "wav") ? "audio/wav" : "audio/ogg";
@@ -297,7 +306,8 @@ static int route_analytics(const sb_rest_request *req, json_t **out, char **text
 		else if (!strcmp(range, "90d"))
 			days = 90;
 		else
-			return bad(out, "%s must be 1d, 7d, 30d or 90d", "range");
+			return sb_rest_error(out, 400, "invalid_request",
+			                     "%s must be 1d, 7d, 30d or 90d", "range");
 	}
 	if (!store)
 		return store_off(out);
@@ -319,10 +329,12 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **text
 	if ((status = want_csv(req, &csv, out)))
 		return status;
 	if (agent && !text_ok(agent, 128))
-		return bad(out, "%s must be 1-128 characters of text", "agent_id");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "%s must be 1-128 characters of text", "agent_id");
 	if ((v = arg(req, "limit"))) {
 		if (!parse_int(v, 1, G_MAXLONG, &limit))
-			return bad(out, "%s must be a whole number from 1", "limit");
+			return sb_rest_error(out, 400, "invalid_request",
+			                     "%s must be a whole number from 1", "limit");
 		limit = MIN(limit, (long)SB_CALLS_LIMIT_MAX);
 	}
 	if (!store)
@@ -331,14 +343,7 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **text
 	json_t *r = sb_query_transfers(store, agent, (int)limit, &error);
 	if (!r)
 		return failed(out, error);
-	if (csv) {
-		*text = sb_rows_csv(json_object_get(r, "transfers"), sb_transfer_columns);
-		*tt = "text/csv; charset=utf-8";
-		json_decref(r);
-		return 200;
-	}
-	*out = r;
-	return 200;
+	return list_answer(r, "transfers", sb_transfer_columns, csv, out, text, tt);
 }
 
 /* Any operation of the ops table, as the Admin API's message_plugin would
@@ -348,14 +353,14 @@ static int route_admin(const sb_rest_request *req, json_t **out, char **text, co
 	(void)text, (void)tt;
 	if (settings && settings->admin_key) {
 		const char *key = sb_rest_header(req, "X-Admin-Key");
-		if (!key || !sb_auth_equal(key, settings->admin_key)) {
-			*out = sb_http_error("forbidden",
+		if (!key || !sb_auth_equal(key, settings->admin_key))
+			return sb_rest_error(out, 403, "forbidden",
 			                     "Admin routes need X-Admin-Key: <admin_key>");
-			return 403;
-		}
 	}
 	if (!req->body || !json_is_string(json_object_get(req->body, "request")))
-		return bad(out, "Send {\"request\": \"<operation>\", …} (%s)", "see the ops table");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "Send {\"request\": \"<operation>\", …} (%s)",
+		                     "see the ops table");
 	return sb_rest_op_answer(sb_ops_run_trusted(json_deep_copy(req->body)), 200, out);
 }
 
@@ -379,10 +384,7 @@ static char *store_spec(json_t *section)
 	const char *path = sb_section_string(section, "path", NULL);
 	if (path && *path)
 		return g_strdup(path);
-	const char *dir = g_getenv("SWITCHBOARD_STATE_DIR");
-	if (dir && *dir)
-		return g_build_filename(dir, "switchboard.db", NULL);
-	return g_build_filename(g_get_user_state_dir(), "switchboard", "switchboard.db", NULL);
+	return sb_state_path("switchboard.db");
 }
 
 static json_t *store_stats(void)

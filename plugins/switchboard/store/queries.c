@@ -1,3 +1,7 @@
+/* The reads behind the records' REST routes: calls with their filter and
+ * page, one call with everything recorded about it, analytics of a range,
+ * the transfers' history, and CSV.  Values are always bound parameters;
+ * the SQL is the subset SQLite and PostgreSQL share. */
 #include "store/store_private.h"
 
 #include <math.h>
@@ -102,16 +106,41 @@ json_t *sb_query_calls(sb_store *s, const sb_call_filter *f, char **error)
 	return out;
 }
 
-/* Runs one read into obj[key]; false (with *error) when it failed. */
-static bool fetch(sb_store *s, json_t *obj, const char *key, const char *sql, json_t *params,
-                  char **error)
+/* Reads into obj, one key each, all with the same params; false (with
+ * *error) at the first that fails. */
+typedef struct read_into {
+	const char *key, *sql;
+} read_into;
+
+static bool fetch_all(sb_store *s, json_t *obj, const read_into *reads, size_t n, json_t *params,
+                      char **error)
 {
-	json_t *rows = sb_store_query(s, sql, params, error);
-	if (!rows)
-		return false;
-	json_object_set_new(obj, key, rows);
+	for (size_t i = 0; i < n; i++) {
+		json_t *rows = sb_store_query(s, reads[i].sql, params, error);
+		if (!rows)
+			return false;
+		json_object_set_new(obj, reads[i].key, rows);
+	}
 	return true;
 }
+
+/* What a call's record holds beside its row. */
+static const read_into call_parts[] = {
+        {"participants", "SELECT participant_id, kind, role, display, identity, interface, info, "
+                         "joined, left_at, reason FROM participants WHERE call_id = ? ORDER BY "
+                         "joined, id"},
+        {"transcript", "SELECT speaker, speaker_id, text, started, ended FROM "
+                       "transcript_segments WHERE call_id = ? ORDER BY ended, seq"},
+        {"agent_turns", "SELECT at, latency_ms, stt, llm, tts, fallback, interrupted, user_text, "
+                        "agent_text FROM agent_turns WHERE call_id = ? ORDER BY at, id"},
+        {"transfers", "SELECT transfer_id, from_agent, to_target, target_kind, consult_room, "
+                      "reason, summary, state, initiated, accepted, completed, ended, failure "
+                      "FROM transfers WHERE call_id = ? ORDER BY initiated"},
+        {"recordings", "SELECT id, kind, participant_id, format, started, ended, bytes FROM "
+                       "recordings WHERE call_id = ? ORDER BY started"},
+        {"messages", "SELECT message_sid, from_addr, to_addr, body, direction, media_count, at "
+                     "FROM whatsapp_messages WHERE call_id = ? ORDER BY at, id"},
+};
 
 json_t *sb_query_call(sb_store *s, const char *id, char **error)
 {
@@ -126,39 +155,7 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error)
 		call = json_null();
 	} else if (rows) {
 		call = json_incref(json_array_get(rows, 0));
-		bool ok =
-		        fetch(s, call, "participants",
-		              "SELECT participant_id, kind, role, display, identity, interface, "
-		              "info, "
-		              "joined, left_at, reason FROM participants WHERE call_id = ? ORDER "
-		              "BY joined, id",
-		              p, error) &&
-		        fetch(s, call, "transcript",
-		              "SELECT speaker, speaker_id, text, started, ended FROM "
-		              "transcript_segments "
-		              "WHERE call_id = ? ORDER BY ended, seq",
-		              p, error) &&
-		        fetch(s, call, "agent_turns",
-		              "SELECT at, latency_ms, stt, llm, tts, fallback, interrupted, "
-		              "user_text, "
-		              "agent_text FROM agent_turns WHERE call_id = ? ORDER BY at, id",
-		              p, error) &&
-		        fetch(s, call, "transfers",
-		              "SELECT transfer_id, from_agent, to_target, target_kind, "
-		              "consult_room, reason, "
-		              "summary, state, initiated, accepted, completed, ended, failure FROM "
-		              "transfers "
-		              "WHERE call_id = ? ORDER BY initiated",
-		              p, error) &&
-		        fetch(s, call, "recordings",
-		              "SELECT id, kind, participant_id, format, started, ended, bytes FROM "
-		              "recordings WHERE call_id = ? ORDER BY started",
-		              p, error) &&
-		        fetch(s, call, "messages",
-		              "SELECT message_sid, from_addr, to_addr, body, direction, "
-		              "media_count, at "
-		              "FROM whatsapp_messages WHERE call_id = ? ORDER BY at, id",
-		              p, error);
+		bool ok = fetch_all(s, call, call_parts, G_N_ELEMENTS(call_parts), p, error);
 		/* info is stored as JSON text: give it back as an object. */
 		size_t i;
 		json_t *part;
@@ -179,14 +176,14 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error)
 	return call;
 }
 
-int sb_query_call_exists(sb_store *s, const char *id, char **error)
+bool sb_query_call_exists(sb_store *s, const char *id, bool *exists, char **error)
 {
 	json_t *p = json_pack("[s]", id);
 	json_t *rows = sb_store_query(s, "SELECT 1 AS n FROM calls WHERE id = ?", p, error);
 	json_decref(p);
-	int known = rows ? json_array_size(rows) > 0 : -1;
+	*exists = json_array_size(rows) > 0;
 	json_decref(rows);
-	return known;
+	return rows != NULL;
 }
 
 json_t *sb_query_recordings(sb_store *s, const char *call_id, char **error)
@@ -254,59 +251,46 @@ static json_t *rounded(double v)
 	return json_integer((json_int_t)llround(v));
 }
 
+/* The analytics of a range, each read from its start (the one param). */
+static const read_into analytics_parts[] = {
+        {"totals", "SELECT COUNT(*) AS calls, AVG(duration_ms) AS avg_duration_ms, "
+                   "MAX(duration_ms) AS max_duration_ms, "
+                   "SUM(CASE WHEN outcome = 'ai_handled' THEN 1 ELSE 0 END) AS ai_handled, "
+                   "SUM(CASE WHEN outcome = 'transferred' THEN 1 ELSE 0 END) AS transferred, "
+                   "SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END) AS abandoned, "
+                   "SUM(CASE WHEN outcome = 'completed' THEN 1 ELSE 0 END) AS completed "
+                   "FROM calls WHERE started >= ?"},
+        {"by_interface", "SELECT COALESCE(interface, 'unknown') AS interface, COUNT(*) AS calls, "
+                         "AVG(duration_ms) AS avg_duration_ms FROM calls WHERE started >= ? "
+                         "GROUP BY COALESCE(interface, 'unknown') ORDER BY 1"},
+        {"by_outcome", "SELECT COALESCE(outcome, 'in_progress') AS outcome, COUNT(*) AS calls "
+                       "FROM calls WHERE started >= ? "
+                       "GROUP BY COALESCE(outcome, 'in_progress') ORDER BY 1"},
+        {"per_day", "SELECT started / 86400000 AS day, COUNT(*) AS calls FROM calls WHERE "
+                    "started >= ? GROUP BY started / 86400000 ORDER BY 1"},
+        {"per_hour", "SELECT (started / 3600000) % 24 AS hour, COUNT(*) AS calls FROM calls "
+                     "WHERE started >= ? GROUP BY (started / 3600000) % 24 ORDER BY 1"},
+        {"turns", "SELECT COUNT(*) AS turns, SUM(fallback) AS fallbacks, "
+                  "SUM(interrupted) AS interrupted FROM agent_turns WHERE at >= ?"},
+        {"transfers", "SELECT COUNT(*) AS total, "
+                      "SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END) AS completed, "
+                      "AVG(CASE WHEN state = 'completed' THEN completed - initiated END) AS "
+                      "avg_duration_ms FROM transfers WHERE initiated >= ?"},
+        {"human_agents",
+         "SELECT COALESCE(p.identity, p.display) AS agent, COUNT(DISTINCT p.call_id) AS calls, "
+         "AVG(COALESCE(p.left_at, c.ended) - p.joined) AS avg_handle_ms "
+         "FROM participants p JOIN calls c ON c.id = p.call_id "
+         "WHERE p.role = 'agent' AND p.kind <> 'agent' AND c.started >= ? "
+         "GROUP BY COALESCE(p.identity, p.display) ORDER BY 2 DESC"},
+};
+
 json_t *sb_query_analytics(sb_store *s, int days, gint64 now_ms, char **error)
 {
 	gint64 since = now_ms - (gint64)days * 86400000;
 	json_t *p = json_pack("[I]", (json_int_t)since);
 	json_t *a = json_pack("{sisIsI}", "range_days", days, "from", (json_int_t)since, "to",
 	                      (json_int_t)now_ms);
-	bool ok = fetch(s, a, "totals",
-	                "SELECT COUNT(*) AS calls, AVG(duration_ms) AS avg_duration_ms, "
-	                "MAX(duration_ms) AS max_duration_ms, "
-	                "SUM(CASE WHEN outcome = 'ai_handled' THEN 1 ELSE 0 END) AS ai_handled, "
-	                "SUM(CASE WHEN outcome = 'transferred' THEN 1 ELSE 0 END) AS transferred, "
-	                "SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END) AS abandoned, "
-	                "SUM(CASE WHEN outcome = 'completed' THEN 1 ELSE 0 END) AS completed "
-	                "FROM calls WHERE started >= ?",
-	                p, error) &&
-	          fetch(s, a, "by_interface",
-	                "SELECT COALESCE(interface, 'unknown') AS interface, COUNT(*) AS calls, "
-	                "AVG(duration_ms) AS avg_duration_ms FROM calls WHERE started >= ? "
-	                "GROUP BY COALESCE(interface, 'unknown') ORDER BY 1",
-	                p, error) &&
-	          fetch(s, a, "by_outcome",
-	                "SELECT COALESCE(outcome, 'in_progress') AS outcome, COUNT(*) AS calls "
-	                "FROM calls "
-	                "WHERE started >= ? GROUP BY COALESCE(outcome, 'in_progress') ORDER BY 1",
-	                p, error) &&
-	          fetch(s, a, "per_day",
-	                "SELECT started / 86400000 AS day, COUNT(*) AS calls FROM calls WHERE "
-	                "started >= ? "
-	                "GROUP BY started / 86400000 ORDER BY 1",
-	                p, error) &&
-	          fetch(s, a, "per_hour",
-	                "SELECT (started / 3600000) % 24 AS hour, COUNT(*) AS calls FROM calls "
-	                "WHERE started >= ? GROUP BY (started / 3600000) % 24 ORDER BY 1",
-	                p, error) &&
-	          fetch(s, a, "turns",
-	                "SELECT COUNT(*) AS turns, SUM(fallback) AS fallbacks, "
-	                "SUM(interrupted) AS interrupted FROM agent_turns WHERE at >= ?",
-	                p, error) &&
-	          fetch(s, a, "transfers",
-	                "SELECT COUNT(*) AS total, "
-	                "SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END) AS completed, "
-	                "AVG(CASE WHEN state = 'completed' THEN completed - initiated END) AS "
-	                "avg_duration_ms "
-	                "FROM transfers WHERE initiated >= ?",
-	                p, error) &&
-	          fetch(s, a, "human_agents",
-	                "SELECT COALESCE(p.identity, p.display) AS agent, COUNT(DISTINCT "
-	                "p.call_id) AS calls, "
-	                "AVG(COALESCE(p.left_at, c.ended) - p.joined) AS avg_handle_ms "
-	                "FROM participants p JOIN calls c ON c.id = p.call_id "
-	                "WHERE p.role = 'agent' AND p.kind <> 'agent' AND c.started >= ? "
-	                "GROUP BY COALESCE(p.identity, p.display) ORDER BY 2 DESC",
-	                p, error);
+	bool ok = fetch_all(s, a, analytics_parts, G_N_ELEMENTS(analytics_parts), p, error);
 	json_decref(p);
 	json_t *lat = ok ? latency_percentiles(s, since, error) : NULL;
 	if (!lat) {

@@ -1,4 +1,7 @@
-/* Call records from bus events (see records.h). */
+/* Call records from bus events: calls, participants, transcripts, agent
+ * turns, transfers, recordings and WhatsApp messages, written through the
+ * store's queue so a listener never waits on the database
+ * (store_private.h, section records). */
 #include "store/store_private.h"
 
 #include <string.h>

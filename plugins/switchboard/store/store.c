@@ -1,4 +1,7 @@
-/* The store's writer thread and its bounded queue (see store.h). */
+/* The store's writer thread and its bounded queue: writes never wait on
+ * the database and survive it being away (retried; new ones dropped and
+ * counted while the queue is full); reads use a connection of their own
+ * (store_private.h, section store). */
 #include "store/store_private.h"
 
 #include <string.h>

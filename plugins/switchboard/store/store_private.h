@@ -134,8 +134,9 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error);
 json_t *sb_query_analytics(sb_store *s, int days, gint64 now_ms, char **error);
 /* {"transfers":[…]} newest first. */
 json_t *sb_query_transfers(sb_store *s, const char *agent_id, int limit, char **error);
-/* 1 when the call is known, 0 when not, -1 (with *error) when the read failed. */
-int sb_query_call_exists(sb_store *s, const char *id, char **error);
+/* Whether the call is known, in *exists; false (with *error) when the read
+ * failed. */
+bool sb_query_call_exists(sb_store *s, const char *id, bool *exists, char **error);
 /* The recording rows of a call (newest first), or NULL with *error. */
 json_t *sb_query_recordings(sb_store *s, const char *call_id, char **error);
 

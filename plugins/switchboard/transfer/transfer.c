@@ -1,3 +1,9 @@
+/* The warm transfer state machine: ringing → consulting → (three-way) →
+ * completed, or cancelled/failed with everyone back where they were.  It
+ * acts only through the injected environment (transfer_env.c in the
+ * plugin, fakes in test_transfer), so every path is unit-tested without
+ * Janus; one recursive lock, since the environment reports leaves back
+ * into the machine. */
 #include "transfer/transfer_private.h"
 
 #include <string.h>
@@ -165,31 +171,40 @@ static transfer *find(const char *id)
 	return id && transfers ? g_hash_table_lookup(transfers, id) : NULL;
 }
 
-/* A live transfer that involves participant p, or NULL. */
-static transfer *involving(guint64 p)
+/* The first live transfer that match() says is the one, or NULL. */
+static transfer *find_live(bool (*match)(const transfer *t, const void *key), const void *key)
 {
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, transfers);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		transfer *t = value;
-		if (!is_final(t) && (t->from == p || (t->to && t->to == p)))
+		if (!is_final(t) && match(t, key))
 			return t;
 	}
 	return NULL;
 }
 
-static transfer *live_in_room(const char *room)
+static bool has_participant(const transfer *t, const void *key)
 {
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, transfers);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		transfer *t = value;
-		if (!is_final(t) && strcmp(t->room, room) == 0)
-			return t;
-	}
-	return NULL;
+	guint64 p = *(const guint64 *)key;
+	return t->from == p || (t->to && t->to == p);
+}
+
+/* A live transfer that involves participant p, or NULL. */
+static transfer *involving(guint64 p)
+{
+	return find_live(has_participant, &p);
+}
+
+static bool in_room(const transfer *t, const void *room)
+{
+	return strcmp(t->room, room) == 0;
+}
+
+static bool of_call(const transfer *t, const void *call_id)
+{
+	return t->call_id && strcmp(t->call_id, call_id) == 0;
 }
 
 static void end_hold(transfer *t)
@@ -224,20 +239,43 @@ static void destroy_consult(transfer *t)
 	g_free(consult);
 }
 
-/* cancel, decline, no answer, a hang-up on B's side: A goes back to the
- * caller, B back to their desk, the hold ends.  The state is final before
- * any side effect, so a leave reported meanwhile finds nothing to do. */
-static void end_back_to_caller(transfer *t, sb_transfer_state state, const char *reason)
+/* The transfer is over (state final, counted, why); the state it was in.
+ * Final before any side effect, so a leave reported meanwhile finds
+ * nothing to do. */
+static sb_transfer_state end(transfer *t, sb_transfer_state state, const char *reason)
 {
 	sb_transfer_state was = t->state;
 	t->state = state;
 	t->ended_ms = env.now_ms(env.user);
-	if (state == SB_TRANSFER_CANCELLED)
+	if (state == SB_TRANSFER_COMPLETED)
+		stats.completed++;
+	else if (state == SB_TRANSFER_CANCELLED)
 		stats.cancelled++;
 	else
 		stats.failed++;
 	g_free(t->end_reason);
 	t->end_reason = g_strdup(reason);
+	return was;
+}
+
+/* The last steps of every end once the people are where they go: the
+ * agents' statuses, the consult room, the news. */
+static void wrap_up(transfer *t, const char *target_status, const char *event)
+{
+	if (t->from_agent)
+		env.agent_busy(env.user, t->from_agent, "available");
+	if (t->kind == SB_TARGET_AGENT)
+		env.agent_busy(env.user, t->target, target_status);
+	destroy_consult(t);
+	notify_all(t);
+	publish(t, event);
+}
+
+/* cancel, decline, no answer, a hang-up on B's side: A goes back to the
+ * caller, B back to their desk, the hold ends. */
+static void end_back_to_caller(transfer *t, sb_transfer_state state, const char *reason)
+{
+	sb_transfer_state was = end(t, state, reason);
 	if (was == SB_TRANSFER_RINGING)
 		env.timer_cancel(env.user, t->id);
 	hangup_target(t);
@@ -256,12 +294,7 @@ static void end_back_to_caller(transfer *t, sb_transfer_state state, const char 
 
 static void complete(transfer *t, const char *reason)
 {
-	sb_transfer_state was = t->state;
-	t->state = SB_TRANSFER_COMPLETED;
-	t->ended_ms = env.now_ms(env.user);
-	stats.completed++;
-	g_free(t->end_reason);
-	t->end_reason = g_strdup(reason);
+	sb_transfer_state was = end(t, SB_TRANSFER_COMPLETED, reason);
 	/* B reaches the caller before A lets go: the caller is never alone. */
 	if (was == SB_TRANSFER_CONSULTING && !env.move(env.user, t->to, t->room)) {
 		t->state = was;
@@ -278,28 +311,21 @@ static void complete(transfer *t, const char *reason)
 		else
 			env.remove(env.user, t->from, a_room);
 	}
-	if (t->from_agent)
-		env.agent_busy(env.user, t->from_agent, "available");
-	if (t->kind == SB_TARGET_AGENT)
-		env.agent_busy(env.user, t->target, "busy");
-	destroy_consult(t);
-	notify_all(t);
-	publish(t, "transfer_completed");
+	wrap_up(t, "busy", "transfer_completed");
 }
 
-sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char *error_text,
-                                    size_t len)
+sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char **error)
 {
 	if (!req->room || !*req->room || !req->target || !*req->target || !req->from) {
-		g_strlcpy(error_text, "room, from and a target are required", len);
+		*error = g_strdup("room, from and a target are required");
 		return SB_TRANSFER_E_INVALID;
 	}
 	/* PHONE TARGETS: B is dialled into the consult room once A is there;
 	 * answering is B's accept (sb_transfer_call_status). */
 	bool phone = req->kind != SB_TARGET_AGENT;
 	if (phone && !env.dial) {
-		g_strlcpy(error_text,
-		          "phone targets (number/uri) need the SIP trunk module, not loaded", len);
+		*error = g_strdup(
+		        "phone targets (number/uri) need the SIP trunk module, not loaded");
 		return SB_TRANSFER_E_UNSUPPORTED;
 	}
 	g_rec_mutex_lock(&lock);
@@ -308,25 +334,25 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	char consult[80] = "";
 	if (!transfers) {
 		rc = SB_TRANSFER_E_ROOM;
-		g_strlcpy(error_text, "transfers are not running", len);
-	} else if (involving(req->from) || live_in_room(req->room)) {
+		*error = g_strdup("transfers are not running");
+	} else if (involving(req->from) || find_live(in_room, req->room)) {
 		rc = SB_TRANSFER_E_BUSY;
-		g_strlcpy(error_text, "a transfer of this call is already under way", len);
+		*error = g_strdup("a transfer of this call is already under way");
 	} else if (!env.present(env.user, req->from, req->room)) {
 		rc = SB_TRANSFER_E_ROOM;
-		g_snprintf(error_text, len, "participant %" G_GUINT64_FORMAT " is not in room %s",
-		           req->from, req->room);
+		*error = g_strdup_printf("participant %" G_GUINT64_FORMAT " is not in room %s",
+		                         req->from, req->room);
 	} else if (!phone &&
 	           (!env.agent_locate(env.user, req->target, &target) || !target.available)) {
 		rc = SB_TRANSFER_E_OFFLINE;
-		g_snprintf(error_text, len, "agent %s is %s", req->target,
-		           target.participant ? "not available" : "offline");
+		*error = g_strdup_printf("agent %s is %s", req->target,
+		                         target.participant ? "not available" : "offline");
 	} else if (!phone && (target.participant == req->from || involving(target.participant))) {
 		rc = target.participant == req->from ? SB_TRANSFER_E_INVALID : SB_TRANSFER_E_BUSY;
-		g_snprintf(error_text, len, "agent %s cannot take this transfer", req->target);
+		*error = g_strdup_printf("agent %s cannot take this transfer", req->target);
 	} else if (!env.consult_create(env.user, req->room, consult, sizeof(consult))) {
 		rc = SB_TRANSFER_E_ROOM;
-		g_strlcpy(error_text, "could not create the consult room", len);
+		*error = g_strdup("could not create the consult room");
 	}
 	/* Dial before anything else changes, so a trunk that refuses (or
 	 * none configured) leaves the call as it was.  Progress is handled on
@@ -338,8 +364,8 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		call_id = env.dial(env.user, consult, req->target, &why);
 		if (!call_id) {
 			rc = SB_TRANSFER_E_DIAL;
-			g_snprintf(error_text, len, "could not dial %s: %s", req->target,
-			           why ? why : "unknown error");
+			*error = g_strdup_printf("could not dial %s: %s", req->target,
+			                         why ? why : "unknown error");
 			env.room_destroy(env.user, consult);
 		}
 		g_free(why);
@@ -381,7 +407,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	stats.started++;
 	if (!env.move(env.user, t->from, t->consult)) {
 		end_back_to_caller(t, SB_TRANSFER_FAILED, "from_unreachable");
-		g_strlcpy(error_text, "Agent A could not be moved to the consult room", len);
+		*error = g_strdup("Agent A could not be moved to the consult room");
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_ROOM;
 	}
@@ -409,13 +435,13 @@ void sb_transfer_set_summary(const char *id, json_t *summary)
 	g_rec_mutex_unlock(&lock);
 }
 
-sb_transfer_error sb_transfer_act(const char *id, const char *action, char *error_text, size_t len)
+sb_transfer_error sb_transfer_act(const char *id, const char *action, char **error)
 {
 	g_rec_mutex_lock(&lock);
 	transfer *t = transfers ? find(id) : NULL;
 	sb_transfer_error rc = SB_TRANSFER_OK;
 	if (!t) {
-		g_snprintf(error_text, len, "no such transfer (%s)", id ? id : "");
+		*error = g_strdup_printf("no such transfer (%s)", id ? id : "");
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_NOT_FOUND;
 	}
@@ -424,8 +450,8 @@ sb_transfer_error sb_transfer_act(const char *id, const char *action, char *erro
 		rc = SB_TRANSFER_E_INVALID;
 	} else if (is_phone(t) && (!strcmp(action, "accept") || !strcmp(action, "decline"))) {
 		/* A phone target accepts by answering, declines by rejecting. */
-		g_snprintf(error_text, len, "a phone target cannot %s here (it answers or not)",
-		           action);
+		*error = g_strdup_printf("a phone target cannot %s here (it answers or not)",
+		                         action);
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_STATE;
 	} else if (!strcmp(action, "accept") && s == SB_TRANSFER_RINGING) {
@@ -468,11 +494,11 @@ sb_transfer_error sb_transfer_act(const char *id, const char *action, char *erro
 		rc = SB_TRANSFER_E_STATE;
 	}
 	if (rc == SB_TRANSFER_E_INVALID)
-		g_snprintf(error_text, len,
-		           "unknown action (accept, decline, complete, cancel or three_way)");
+		*error =
+		        g_strdup("unknown action (accept, decline, complete, cancel or three_way)");
 	else if (rc == SB_TRANSFER_E_STATE)
-		g_snprintf(error_text, len, "cannot %s a transfer that is %s", action,
-		           sb_transfer_state_name(s));
+		*error = g_strdup_printf("cannot %s a transfer that is %s", action,
+		                         sb_transfer_state_name(s));
 	g_rec_mutex_unlock(&lock);
 	return rc;
 }
@@ -484,19 +510,6 @@ void sb_transfer_timeout(const char *id)
 	if (t && t->state == SB_TRANSFER_RINGING)
 		end_back_to_caller(t, SB_TRANSFER_FAILED, "no_answer");
 	g_rec_mutex_unlock(&lock);
-}
-
-static transfer *by_call(const char *call_id)
-{
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, transfers);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		transfer *t = value;
-		if (!is_final(t) && t->call_id && !strcmp(t->call_id, call_id))
-			return t;
-	}
-	return NULL;
 }
 
 /* B answered: the agent reads the summary to B (A hears it too), then A
@@ -526,7 +539,7 @@ void sb_transfer_call_status(const char *call_id, const char *status, guint64 pa
 	if (!call_id || !status)
 		return;
 	g_rec_mutex_lock(&lock);
-	transfer *t = transfers ? by_call(call_id) : NULL;
+	transfer *t = transfers ? find_live(of_call, call_id) : NULL;
 	if (!t) {
 		g_rec_mutex_unlock(&lock);
 		return;
@@ -566,12 +579,7 @@ static bool held_remove(transfer *t, guint64 p)
  * desks (or out), the consult room goes. */
 static void caller_gone(transfer *t)
 {
-	sb_transfer_state was = t->state;
-	t->state = SB_TRANSFER_FAILED;
-	t->ended_ms = env.now_ms(env.user);
-	stats.failed++;
-	g_free(t->end_reason);
-	t->end_reason = g_strdup("caller_left");
+	sb_transfer_state was = end(t, SB_TRANSFER_FAILED, "caller_left");
 	if (was == SB_TRANSFER_RINGING)
 		env.timer_cancel(env.user, t->id);
 	hangup_target(t);
@@ -580,13 +588,7 @@ static void caller_gone(transfer *t)
 		send_home(t->from, t->from_home, NULL, where);
 	if (t->to && was != SB_TRANSFER_RINGING && where && env.present(env.user, t->to, where))
 		send_home(t->to, t->to_home, NULL, where);
-	if (t->from_agent)
-		env.agent_busy(env.user, t->from_agent, "available");
-	if (t->kind == SB_TARGET_AGENT)
-		env.agent_busy(env.user, t->target, "available");
-	destroy_consult(t);
-	notify_all(t);
-	publish(t, "transfer_failed");
+	wrap_up(t, "available", "transfer_failed");
 }
 
 void sb_transfer_participant_left(const char *room, guint64 p)

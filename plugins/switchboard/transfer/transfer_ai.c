@@ -1,7 +1,7 @@
-/* Summaries and assist answers from a cloud language model: see
- * transfer_ai.h.  One job per request; the chain call streams text deltas
- * into the job, and done() turns the text into the answer (or the
- * fallback) and hands it to the requester. */
+/* Summaries and assist answers from a cloud language model
+ * (transfer_private.h, section transfer_ai).  One job per request; the
+ * chain call streams text deltas into the job, and done() turns the text
+ * into the answer (or the fallback) and hands it to the requester. */
 #include "transfer/transfer_private.h"
 
 #include <string.h>

@@ -26,52 +26,35 @@ static const char *str(json_t *body, const char *name)
 	return json_string_value(json_object_get(body, name));
 }
 
-/* Op errors carry a name, and the HTTP status REST answers them with. */
-static json_t *sb_xfer_error(sb_error code, const char *name, const char *text)
+/* The machine's reasons as op errors: a code for the Janus API, a name and
+ * the HTTP status for REST.  Takes error. */
+static json_t *from_machine(sb_transfer_error rc, char *error)
 {
 	static const struct {
+		sb_transfer_error rc;
+		sb_error code;
 		const char *name;
 		int status;
-	} statuses[] = {
-	        {"transfer_not_found", 404},
-	        {"room_or_participant_gone", 404},
-	        {"invalid_state", 409},
-	        {"agent_unavailable", 409},
-	        {"transfer_in_progress", 409},
-	        {"not_queued", 409},
-	        {"not_supported", 501},
-	        {"dial_failed", 502}, /* the trunk, not the request */
-	        {"internal_error", 500},
+	} reasons[] = {
+	        {SB_TRANSFER_E_INVALID, SB_ERROR_INVALID_ELEMENT, "invalid_request", 400},
+	        {SB_TRANSFER_E_NOT_FOUND, SB_ERROR_INVALID_ELEMENT, "transfer_not_found", 404},
+	        {SB_TRANSFER_E_STATE, SB_ERROR_INVALID_REQUEST, "invalid_state", 409},
+	        {SB_TRANSFER_E_OFFLINE, SB_ERROR_INVALID_REQUEST, "agent_unavailable", 409},
+	        {SB_TRANSFER_E_BUSY, SB_ERROR_INVALID_REQUEST, "transfer_in_progress", 409},
+	        {SB_TRANSFER_E_ROOM, SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", 404},
+	        {SB_TRANSFER_E_UNSUPPORTED, SB_ERROR_INVALID_REQUEST, "not_supported", 501},
+	        /* The trunk failed, not the request. */
+	        {SB_TRANSFER_E_DIAL, SB_ERROR_INVALID_REQUEST, "dial_failed", 502},
 	};
-	int status = 400;
-	for (size_t i = 0; i < G_N_ELEMENTS(statuses); i++)
-		if (!strcmp(statuses[i].name, name))
-			status = statuses[i].status;
-	return sb_ops_error_named(code, name, status, "%s", text);
-}
-
-static json_t *from_machine(sb_transfer_error rc, const char *text)
-{
-	switch (rc) {
-	case SB_TRANSFER_E_INVALID:
-		return sb_xfer_error(SB_ERROR_INVALID_ELEMENT, "invalid_request", text);
-	case SB_TRANSFER_E_NOT_FOUND:
-		return sb_xfer_error(SB_ERROR_INVALID_ELEMENT, "transfer_not_found", text);
-	case SB_TRANSFER_E_STATE:
-		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "invalid_state", text);
-	case SB_TRANSFER_E_OFFLINE:
-		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "agent_unavailable", text);
-	case SB_TRANSFER_E_BUSY:
-		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "transfer_in_progress", text);
-	case SB_TRANSFER_E_ROOM:
-		return sb_xfer_error(SB_ERROR_NO_SUCH_ROOM, "room_or_participant_gone", text);
-	case SB_TRANSFER_E_UNSUPPORTED:
-		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported", text);
-	case SB_TRANSFER_E_DIAL:
-		return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "dial_failed", text);
-	default:
-		return sb_xfer_error(SB_ERROR_UNKNOWN, "internal_error", text);
-	}
+	sb_error code = SB_ERROR_UNKNOWN;
+	const char *name = "internal_error";
+	int status = 500;
+	for (size_t i = 0; i < G_N_ELEMENTS(reasons); i++)
+		if (reasons[i].rc == rc)
+			code = reasons[i].code, name = reasons[i].name, status = reasons[i].status;
+	json_t *r = sb_ops_error_named(code, name, status, "%s", error ? error : "?");
+	g_free(error);
+	return r;
 }
 
 /* ---- the model's summary for a transfer, after its start ---- */
@@ -147,8 +130,8 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 	} else if (json_is_string(from) && sb_presence_agent_id_valid(json_string_value(from))) {
 		sb_agent_location a;
 		if (!sb_presence_locate(json_string_value(from), &a))
-			return sb_xfer_error(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
-			                     "from: that agent is not signed in");
+			return sb_ops_error_named(SB_ERROR_NO_SUCH_PARTICIPANT, "agent_unavailable",
+			                          409, "from: that agent is not signed in");
 		req.from = a.participant;
 	} else if (from && !json_is_null(from)) {
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
@@ -182,12 +165,11 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
 		                    "An agent cannot transfer to themselves");
 
-	char text[256];
-	char *id = NULL;
+	char *id = NULL, *error = NULL;
 	(void)ctx;
-	sb_transfer_error rc = sb_transfer_start(&req, &id, text, sizeof(text));
+	sb_transfer_error rc = sb_transfer_start(&req, &id, &error);
 	if (rc != SB_TRANSFER_OK)
-		return from_machine(rc, text);
+		return from_machine(rc, error);
 	json_t *r = sb_transfer_info(id);
 	json_object_set_new(r, SB_EVENT_KEY, json_string("transfer"));
 	/* The transfer started with the summary at hand (never waiting for a
@@ -207,9 +189,10 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 		/* Cold transfer out of the system: the SIP module's REFER. */
 		const sb_op *refer = sb_ops_find("sip_refer");
 		if (!refer)
-			return sb_xfer_error(SB_ERROR_INVALID_REQUEST, "not_supported",
-			                     "Blind transfer (SIP REFER) needs the SIP module, "
-			                     "which is not loaded");
+			return sb_ops_error_named(
+			        SB_ERROR_INVALID_REQUEST, "not_supported", 501,
+			        "Blind transfer (SIP REFER) needs the SIP module, "
+			        "which is not loaded");
 		json_t *copy = json_deep_copy(body);
 		json_object_set_new(copy, "request", json_string("sip_refer"));
 		json_t *r = sb_ops_dispatch(copy, ctx);
@@ -234,15 +217,15 @@ static json_t *op_transfer(json_t *body, sb_op_ctx *ctx)
 		        info ? json_integer_value(json_object_get(
 		                       info, target_side ? "to_participant" : "from_participant"))
 		             : 0;
-		char text[256];
 		if (info && me && (guint64)allowed != me->id) {
 			r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only %s may %s this transfer",
 			                 target_side ? "its target" : "the agent who started it",
 			                 action);
 		} else {
-			sb_transfer_error rc = sb_transfer_act(id, action, text, sizeof(text));
+			char *error = NULL;
+			sb_transfer_error rc = sb_transfer_act(id, action, &error);
 			if (rc != SB_TRANSFER_OK) {
-				r = from_machine(rc, text);
+				r = from_machine(rc, error);
 			} else {
 				r = sb_transfer_info(id);
 				json_object_set_new(r, SB_EVENT_KEY, json_string("transfer"));
@@ -284,16 +267,12 @@ static void assist_written(void *user, json_t *result)
  * said (sb_transfer_summary caches it). */
 static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 {
-	sb_participant *me = NULL;
-	json_t *err = sb_console_caller(ctx, &me);
+	json_t *err = sb_console_caller(ctx, NULL);
 	if (err)
 		return err;
-	if (me)
-		sb_participant_unref(me);
 	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	const char *room = str(body, "room");
-	const char *error = NULL;
-	json_t *s = sb_transfer_summary(room, &error);
+	json_t *s = sb_transfer_summary(room);
 	if (!s)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
 	json_t *r = sb_ops_answer("summary");
@@ -318,12 +297,9 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 
 static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 {
-	sb_participant *me = NULL;
-	json_t *err = sb_console_caller(ctx, &me);
+	json_t *err = sb_console_caller(ctx, NULL);
 	if (err)
 		return err;
-	if (me)
-		sb_participant_unref(me);
 	SB_OPS_CHECK_STRING(body, "room", false, SB_ROOM_NAME_MAX);
 	SB_OPS_CHECK_STRING(body, "message", true, 2000);
 	const char *room = str(body, "room");
@@ -369,10 +345,8 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 {
 	(void)t, (void)tt;
 	const char *what = req->param;
-	if (!json_is_object(req->body)) {
-		*out = sb_http_error("invalid_request", "The body must be a JSON object");
-		return 400;
-	}
+	if (!json_is_object(req->body))
+		return sb_rest_error(out, 400, "invalid_request", "The body must be a JSON object");
 	json_t *r = sb_rest_op_request(req, "transfer");
 	if (!strcmp(what, "initiate")) {
 		json_object_set_new(r, "action", json_string("start"));
@@ -386,8 +360,7 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 			json_object_set(r, "transfer_id", id);
 	} else {
 		json_decref(r);
-		*out = sb_http_error("not_found", "No such transfer action");
-		return 404;
+		return sb_rest_error(out, 404, "not_found", "No such transfer action");
 	}
 	int status = sb_rest_op_answer(sb_ops_run_trusted(r), 200, out);
 	if (status == 200) {
@@ -403,10 +376,8 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **t, c
 	(void)t, (void)tt;
 	if (req->param) {
 		json_t *info = sb_transfer_info(req->param);
-		if (!info) {
-			*out = sb_http_error("transfer_not_found", "No such transfer");
-			return 404;
-		}
+		if (!info)
+			return sb_rest_error(out, 404, "transfer_not_found", "No such transfer");
 		*out = info;
 		return 200;
 	}
@@ -460,7 +431,7 @@ static void on_member(sb_room *room, sb_participant *p, sb_member_change change,
 		return;
 	sb_transfer_participant_left(room->name, p->id);
 	/* An agent who hung up no longer needs their desk. */
-	if (p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity)) {
+	if (sb_console_is_agent(p)) {
 		char desk[80];
 		sb_presence_desk_name(p->identity, desk, sizeof(desk));
 		sb_room *d = strcmp(desk, room->name) ? sb_room_find(desk) : NULL;
@@ -505,7 +476,7 @@ static void transfer_metrics(GString *out)
 /* What the console shows with a queued call. */
 static json_t *summary_for_console(const char *room)
 {
-	return sb_transfer_summary(room, NULL);
+	return sb_transfer_summary(room);
 }
 
 static json_t *transfer_stats(void)

@@ -1,6 +1,6 @@
-/* The real environment of the transfer state machine (transfer.h): rooms,
- * moves, hold, presence, the summary, events, and a worker thread with its
- * own GMainContext for the ring timers and for work handed over by bus
+/* The real environment of the transfer state machine (transfer.c): rooms,
+ * moves, hold, presence, the summary, events, and the transfer thread (a
+ * core loop) for the ring timers and for work handed over by bus
  * listeners (which may only queue). */
 #include "transfer/transfer_private.h"
 
@@ -15,9 +15,7 @@
 #include "room/room.h"
 #include "sip/sip.h"
 
-static GMainContext *context;
-static GMainLoop *loop;
-static GThread *thread;
+static sb_loop *loop; /* the transfer thread */
 static GMutex timers_mutex;
 static GHashTable *timers; /* transfer id -> GSource* (referenced) */
 static json_t *kb;         /* the agent's knowledge base, for summaries */
@@ -172,7 +170,7 @@ static void env_agent_busy(void *user, const char *agent_id, const char *status)
 static json_t *env_summary(void *user, const char *room)
 {
 	(void)user;
-	return sb_transfer_summary(room, NULL);
+	return sb_transfer_summary(room);
 }
 
 static void env_notify(void *user, guint64 id, json_t *event)
@@ -198,12 +196,7 @@ static void env_publish(void *user, const char *type, json_t *data)
 	char *queued = orphaned ? g_strdup(room) : NULL;
 	sb_events_publish(type, data);
 	if (queued) {
-		json_t *details = json_object();
-		json_t *s = sb_transfer_summary(queued, NULL);
-		if (s)
-			json_object_set_new(details, "summary", s);
-		sb_queue_add(queued, "agent_left", details);
-		json_decref(details);
+		sb_queue_add_call(queued, "agent_left", NULL);
 		g_free(queued);
 	}
 }
@@ -222,14 +215,14 @@ static gboolean timer_fired(gpointer data)
 static void env_timer_start(void *user, const char *id, int ms)
 {
 	(void)user;
-	GSource *source = g_timeout_source_new((guint)ms);
-	g_source_set_callback(source, timer_fired, g_strdup(id), g_free);
+	/* Under the lock: timer_fired takes it first, so the source lives
+	 * until it is in the table with our reference. */
 	g_mutex_lock(&timers_mutex);
-	if (timers)
+	GSource *source =
+	        timers ? sb_loop_timeout(loop, (guint)ms, timer_fired, g_strdup(id), g_free) : NULL;
+	if (source)
 		g_hash_table_replace(timers, g_strdup(id), g_source_ref(source));
 	g_mutex_unlock(&timers_mutex);
-	g_source_attach(source, context);
-	g_source_unref(source);
 }
 
 static void timer_destroy(gpointer data)
@@ -323,16 +316,13 @@ static json_t *local_summary(const char *room_name, json_t **transcript_out, gin
 	return s;
 }
 
-json_t *sb_transfer_summary(const char *room_name, const char **error)
+json_t *sb_transfer_summary(const char *room_name)
 {
 	json_t *transcript = NULL;
 	gint64 created = 0;
 	json_t *s = local_summary(room_name, &transcript, &created);
-	if (!s) {
-		if (error)
-			*error = "no such room";
+	if (!s)
 		return NULL;
-	}
 	/* The model's summary while it is current, else the extractive one. */
 	g_mutex_lock(&cache_mutex);
 	json_t *hit = json_object_get(ai_cache, room_name);
@@ -408,7 +398,7 @@ bool sb_transfer_summary_async(const char *room_name, sb_transfer_summary_done d
 
 char *sb_transfer_assist(const char *room_name, const char *message, json_t **summary_out)
 {
-	json_t *summary = room_name ? sb_transfer_summary(room_name, NULL) : NULL;
+	json_t *summary = room_name ? sb_transfer_summary(room_name) : NULL;
 	/* The dialog engine answers from the knowledge base on a scratch
 	 * memory (the human's question must not change the caller's call). */
 	json_t *memory = json_object();
@@ -423,26 +413,10 @@ char *sb_transfer_assist(const char *room_name, const char *message, json_t **su
 
 /* ---- worker ---- */
 
-static gpointer worker_main(gpointer data)
-{
-	(void)data;
-	g_main_context_push_thread_default(context);
-	g_main_loop_run(loop);
-	g_main_context_pop_thread_default(context);
-	return NULL;
-}
-
 void sb_transfer_env_invoke(GSourceFunc fn, gpointer data, GDestroyNotify destroy)
 {
-	/* Always through an idle source, never run in place: the caller may
-	 * hold the bus lock. */
-	if (context) {
-		GSource *idle = g_idle_source_new();
-		g_source_set_callback(idle, fn, data, destroy);
-		g_source_attach(idle, context);
-		g_source_unref(idle);
-	} else if (destroy)
-		destroy(data);
+	/* Never run in place: the caller may hold the bus lock. */
+	sb_loop_invoke(loop, fn, data, destroy);
 }
 
 bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path,
@@ -461,9 +435,7 @@ bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path
 	g_mutex_unlock(&cache_mutex);
 	sb_transfer_ai_init(settings, kb);
 	timers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, timer_destroy);
-	context = g_main_context_new();
-	loop = g_main_loop_new(context, FALSE);
-	thread = g_thread_new("sb transfer", worker_main, NULL);
+	loop = sb_loop_start("sb transfer", false);
 	sb_transfer_env env = {
 	        .consult_create = env_consult_create,
 	        .room_destroy = env_room_destroy,
@@ -491,7 +463,7 @@ bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path
 
 void sb_transfer_env_stop(void)
 {
-	if (!thread)
+	if (!loop)
 		return;
 	/* First: a summary still being written is answered (fallback) while
 	 * the worker can still take it. */
@@ -501,13 +473,8 @@ void sb_transfer_env_stop(void)
 	timers = NULL;
 	g_mutex_unlock(&timers_mutex);
 	g_hash_table_destroy(t);
-	g_main_loop_quit(loop);
-	g_thread_join(thread);
-	thread = NULL;
-	g_main_loop_unref(loop);
+	sb_loop_stop(loop);
 	loop = NULL;
-	g_main_context_unref(context);
-	context = NULL;
 	sb_transfers_deinit();
 	json_decref(kb);
 	kb = NULL;

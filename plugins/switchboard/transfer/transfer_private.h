@@ -123,11 +123,12 @@ typedef struct sb_transfer_request {
 	const char *reason;
 } sb_transfer_request;
 
-/* Starts a warm transfer; *id_out (g_free) gets its id.  error_text says why. */
-sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char *error_text,
-                                    size_t len);
-/* action: "accept", "decline", "complete", "cancel", "three_way". */
-sb_transfer_error sb_transfer_act(const char *id, const char *action, char *error_text, size_t len);
+/* Starts a warm transfer; *id_out (g_free) gets its id.  Otherwise the
+ * reason, and *error (g_free) says what went wrong. */
+sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_out, char **error);
+/* action: "accept", "decline", "complete", "cancel", "three_way"; as
+ * sb_transfer_start on failure. */
+sb_transfer_error sb_transfer_act(const char *id, const char *action, char **error);
 /* A better summary arrived (the model's, written after the start): it
  * replaces the transfer's and the agents get a transfer event with it.
  * Ignored once the transfer is over.  summary is borrowed. */
@@ -160,12 +161,12 @@ void sb_transfers_forget_old(gint64 max_age_ms);
  * The real environment of the transfer state machine: see transfer_env.c. */
 
 /* Loads the knowledge base for summaries, starts the AI summaries
- * (transfer_ai.h), the worker thread and the state machine. */
+ * (transfer_ai.c), the transfer thread and the state machine. */
 bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path,
                            const sb_settings *settings);
 void sb_transfer_env_stop(void);
-/* Runs fn on the transfer worker thread (for bus listeners, which must
- * only queue). */
+/* Runs fn on the transfer thread, never in place (for bus listeners,
+ * which must only queue). */
 void sb_transfer_env_invoke(GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
 /* The SIP participant of call_id in room (its info "call_id"), or 0. */
@@ -173,11 +174,11 @@ guint64 sb_transfer_env_call_participant(const char *room, const char *call_id);
 
 /* The call's summary now, never waiting: the model's last one while
  * nothing new was said since, else the extractive one (sb_local_summary);
- * NULL with *error when there is no such room.  "provider" says which. */
-json_t *sb_transfer_summary(const char *room, const char **error);
+ * NULL when there is no such room.  "provider" says which. */
+json_t *sb_transfer_summary(const char *room);
 /* summary: a new reference the callback owns. */
 typedef void (*sb_transfer_summary_done)(void *user, json_t *summary);
-/* Asks the model (transfer_ai.h) for the room's summary; done runs once,
+/* Asks the model (transfer_ai.c) for the room's summary; done runs once,
  * on a provider thread or at once, with the model's summary or the
  * extractive fallback.  False (done never runs) when there is no room. */
 bool sb_transfer_summary_async(const char *room, sb_transfer_summary_done done, void *user);
@@ -189,7 +190,7 @@ char *sb_transfer_assist(const char *room, const char *message, json_t **summary
 /* ---- transfer_ai ----
  * The AI side of warm transfers: the call summary and the agent's assist
  * answers written by a cloud language model through the LLM chain
- * (providers/chain.h), with the extractive summary and the knowledge-base
+ * (providers/providers.h, section chain), with the extractive summary and the knowledge-base
  * answer as the fallback.
  *
  * Nothing here blocks: a request starts a chain call and returns; the

@@ -1,3 +1,7 @@
+/* A text conversation with the agent's language model chain, shared by
+ * ConversationRelay (voice) and WhatsApp (chat): history, memory and the
+ * knowledge base across turns.  It lives on the HTTP thread; the chain's
+ * provider threads only post their deltas there. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -172,7 +176,7 @@ static void post(turn *t, const char *text, const char *error, bool done)
 	h->text = g_strdup(text);
 	h->error = g_strdup(error);
 	h->done = done;
-	sb_twilio_invoke(hop_run, h, hop_free, G_PRIORITY_DEFAULT);
+	sb_http_invoke(G_PRIORITY_DEFAULT, hop_run, h, hop_free);
 }
 
 static void on_text(void *user, const char *delta)
@@ -225,10 +229,7 @@ void sb_dialog_ask(sb_dialog *d, const char *text)
 		h->t = t;
 		h->done = true;
 		h->error = error ? error : g_strdup("no language model");
-		GSource *s = g_idle_source_new();
-		g_source_set_callback(s, hop_run, h, hop_free);
-		g_source_attach(s, sb_http_context());
-		g_source_unref(s);
+		sb_http_invoke(G_PRIORITY_DEFAULT_IDLE, hop_run, h, hop_free);
 		return;
 	}
 	g_free(error);

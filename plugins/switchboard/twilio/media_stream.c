@@ -1,3 +1,8 @@
+/* Twilio Media Streams (WS /twilio/stream): the call as a participant of
+ * kind twilio, μ-law 8 kHz both ways in 20 ms frames.  The mixer only
+ * queues frames and posts one flush to the HTTP thread, which owns the
+ * socket; marks tell the agent what the caller heard, `clear` drops what
+ * Twilio queued on a barge-in. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -143,8 +148,7 @@ static void stream_send_rtp(sb_participant *p, const uint8_t *packet, size_t len
 	s->flush_scheduled = true;
 	g_mutex_unlock(&s->mutex);
 	if (schedule)
-		sb_twilio_invoke(flush, stream_ref(s), (GDestroyNotify)stream_unref,
-		                 G_PRIORITY_HIGH);
+		sb_http_invoke(G_PRIORITY_HIGH, flush, stream_ref(s), (GDestroyNotify)stream_unref);
 }
 
 static void stream_removed(sb_participant *p)
@@ -163,23 +167,29 @@ static const sb_participant_ops stream_ops = {
         .free_transport = stream_free_transport,
 };
 
+/* The streams of room that are under way (referenced), taken under the
+ * list's lock and used after it. */
+static GPtrArray *live_streams_in(const char *room)
+{
+	GPtrArray *matches = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
+	g_mutex_lock(&streams_mutex);
+	for (guint i = 0; streams && i < streams->len; i++) {
+		stream *s = streams->pdata[i];
+		if (s->room && !strcmp(s->room, room) && s->started && !s->ended)
+			g_ptr_array_add(matches, stream_ref(s));
+	}
+	g_mutex_unlock(&streams_mutex);
+	return matches;
+}
+
 /* ---- barge-in: the agent was interrupted in a room with our streams ---- */
 
 static gboolean clear_room(gpointer data)
 {
 	const char *room = data;
-	g_mutex_lock(&streams_mutex);
-	GPtrArray *matches = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
-	for (guint i = 0; streams && i < streams->len; i++) {
-		stream *s = streams->pdata[i];
-		if (s->room && !strcmp(s->room, room))
-			g_ptr_array_add(matches, stream_ref(s));
-	}
-	g_mutex_unlock(&streams_mutex);
+	GPtrArray *matches = live_streams_in(room);
 	for (guint i = 0; i < matches->len; i++) {
 		stream *s = matches->pdata[i];
-		if (!s->started || s->ended)
-			continue;
 		g_mutex_lock(&s->mutex);
 		g_queue_clear_full(&s->out, (GDestroyNotify)g_bytes_unref);
 		g_mutex_unlock(&s->mutex);
@@ -208,18 +218,9 @@ static void chunk_played_free(gpointer data)
 static gboolean mark_room(gpointer data)
 {
 	chunk_played *c = data;
-	g_mutex_lock(&streams_mutex);
-	GPtrArray *matches = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
-	for (guint i = 0; streams && i < streams->len; i++) {
-		stream *s = streams->pdata[i];
-		if (s->room && !strcmp(s->room, c->room))
-			g_ptr_array_add(matches, stream_ref(s));
-	}
-	g_mutex_unlock(&streams_mutex);
+	GPtrArray *matches = live_streams_in(c->room);
 	for (guint i = 0; i < matches->len; i++) {
 		stream *s = matches->pdata[i];
-		if (!s->started || s->ended)
-			continue;
 		flush(s); /* the chunk's last frames go first */
 		char name[32];
 		g_snprintf(name, sizeof(name), "agent-%u", c->chunk);
@@ -258,13 +259,13 @@ static void on_event(json_t *n, void *user)
 		chunk_played *c = g_new0(chunk_played, 1);
 		c->room = g_strdup(room);
 		c->chunk = (unsigned)json_integer_value(json_object_get(n, "chunk"));
-		sb_twilio_invoke(mark_room, c, chunk_played_free, G_PRIORITY_HIGH);
+		sb_http_invoke(G_PRIORITY_HIGH, mark_room, c, chunk_played_free);
 		return;
 	}
 	if (!type || strcmp(type, "agent_action") || !action || strcmp(action, "interrupted") ||
 	    !room)
 		return;
-	sb_twilio_invoke(clear_room, g_strdup(room), g_free, G_PRIORITY_HIGH);
+	sb_http_invoke(G_PRIORITY_HIGH, clear_room, g_strdup(room), g_free);
 }
 
 /* ---- input ---- */
@@ -509,21 +510,11 @@ static void connected(SoupWebsocketConnection *conn, const char *path, GUri *uri
 	__atomic_add_fetch(&stats.open, 1, __ATOMIC_RELAXED);
 }
 
-static int authorize(const sb_rest_request *req, char **message)
-{
-	json_t *out = NULL;
-	int status = sb_twilio_verify(req, true, &out);
-	if (status)
-		*message = g_strdup(json_string_value(
-		        json_object_get(json_object_get(out, "error"), "message")));
-	json_decref(out);
-	return status;
-}
-
 void sb_twilio_streams_start(void)
 {
 	streams = g_ptr_array_new_with_free_func((GDestroyNotify)stream_unref);
-	sb_http_register_websocket(&(sb_http_websocket){"/twilio/stream", authorize, connected});
+	sb_http_register_websocket(
+	        &(sb_http_websocket){"/twilio/stream", sb_twilio_ws_authorize, connected});
 	listener_id = sb_events_subscribe(on_event, NULL);
 }
 

@@ -1,3 +1,7 @@
+/* ConversationRelay (WS /twilio/relay): Twilio does the speech, we answer
+ * each prompt with the dialog's model, streamed as text tokens.  A session
+ * is one dialog on the HTTP thread; interrupts keep what was heard, and a
+ * hand-off to a human ends the session with its data. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -210,20 +214,10 @@ static void connected(SoupWebsocketConnection *conn, const char *path, GUri *uri
 	g_signal_connect(conn, "closed", G_CALLBACK(on_closed), r);
 }
 
-static int authorize(const sb_rest_request *req, char **message)
-{
-	json_t *out = NULL;
-	int status = sb_twilio_verify(req, true, &out);
-	if (status)
-		*message = g_strdup(json_string_value(
-		        json_object_get(json_object_get(out, "error"), "message")));
-	json_decref(out);
-	return status;
-}
-
 void sb_twilio_relay_start(void)
 {
-	sb_http_register_websocket(&(sb_http_websocket){"/twilio/relay", authorize, connected});
+	sb_http_register_websocket(
+	        &(sb_http_websocket){"/twilio/relay", sb_twilio_ws_authorize, connected});
 }
 
 void sb_twilio_relay_stop(void) {}

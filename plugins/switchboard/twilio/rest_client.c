@@ -1,3 +1,8 @@
+/* Twilio's REST API (calls, hang-ups, messages) through the plugin's one
+ * outbound HTTP worker (net).  429, 5xx and no answer are retried with
+ * backoff on the HTTP thread's timers; 4xx never is.  Jobs in flight are
+ * tracked so that the module's stop can drop them without their callbacks
+ * reaching a module that is gone. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -90,18 +95,16 @@ static gboolean finished(gpointer data)
 	j->req = NULL;
 	long status = j->status;
 	bool retryable = status == 0 || status == 429 || status >= 500;
-	if (retryable && j->attempts < MAX_ATTEMPTS && !stopping && sb_http_context()) {
-		int delay = FIRST_BACKOFF_MS << (j->attempts - 1);
+	int delay = FIRST_BACKOFF_MS << (j->attempts - 1);
+	/* The timer cannot fire before this returns: j is still ours here. */
+	if (retryable && j->attempts < MAX_ATTEMPTS && !stopping &&
+	    sb_http_timeout((guint)delay, retry, j, NULL)) {
 		JANUS_LOG(LOG_WARN, "[switchboard] twilio REST %s: %s%ld, retry %d in %d ms\n",
 		          j->url, j->error ? j->error : "HTTP ", j->error ? 0L : status,
 		          j->attempts, delay);
 		__atomic_add_fetch(&stats.retries, 1, __ATOMIC_RELAXED);
 		g_string_truncate(j->response, 0);
 		g_clear_pointer(&j->error, g_free);
-		GSource *t = g_timeout_source_new((guint)delay);
-		g_source_set_callback(t, retry, j, NULL);
-		g_source_attach(t, sb_http_context());
-		g_source_unref(t);
 		return G_SOURCE_REMOVE;
 	}
 	json_t *body =
@@ -136,7 +139,7 @@ static void on_done(void *user, long status, const char *error)
 	g_mutex_unlock(&mutex);
 	/* When stopped the job stays in `active`, freed by the shutdown. */
 	if (!stop)
-		sb_twilio_invoke(finished, j, NULL, G_PRIORITY_DEFAULT);
+		sb_http_invoke(G_PRIORITY_DEFAULT, finished, j, NULL);
 }
 
 static const sb_fetch_callbacks callbacks = {.body = on_body, .done = on_done};

@@ -1,3 +1,7 @@
+/* The Twilio module: its configuration ([twilio], [whatsapp], [phone]),
+ * the signature check every webhook and WebSocket handshake passes (with a
+ * replay window for webhooks), the table of live calls, and start/stop of
+ * voice, Media Streams, ConversationRelay and WhatsApp. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -17,32 +21,6 @@ static GHashTable *replays; /* signature -> expiry (monotonic us) */
 const sb_twilio_config *sb_twilio_cfg(void)
 {
 	return &cfg;
-}
-
-static GMutex invoke_mutex;
-static GMainContext *http_ctx; /* our reference to the server's context */
-static bool stopped;
-
-bool sb_twilio_invoke(GSourceFunc fn, gpointer data, GDestroyNotify notify, gint priority)
-{
-	g_mutex_lock(&invoke_mutex);
-	if (!http_ctx && !stopped && sb_http_context())
-		http_ctx = g_main_context_ref(sb_http_context());
-	GMainContext *ctx = stopped ? NULL : http_ctx;
-	if (ctx) {
-		/* A source, not g_main_context_invoke: that would run fn right
-		 * here when the context happens to be free (after the loop
-		 * stopped), on a mixer or worker thread. */
-		GSource *src = g_idle_source_new();
-		g_source_set_priority(src, priority);
-		g_source_set_callback(src, fn, data, notify);
-		g_source_attach(src, ctx);
-		g_source_unref(src);
-	}
-	g_mutex_unlock(&invoke_mutex);
-	if (!ctx && notify)
-		notify(data);
-	return ctx != NULL;
 }
 
 bool sb_twilio_sid_valid(const char *sid)
@@ -102,7 +80,8 @@ static bool replayed(const char *signature)
 	return seen;
 }
 
-int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out)
+/* 0, or 403 with *message (g_free) saying why. */
+static int check_signature(const sb_rest_request *req, bool ws, char **message)
 {
 	if (!cfg.validate_signatures) {
 		JANUS_LOG(LOG_WARN,
@@ -113,7 +92,7 @@ int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out)
 	}
 	const char *sig = sb_rest_header(req, "X-Twilio-Signature");
 	char *url = sb_twilio_request_url(req, ws);
-	const char *why = NULL;
+	char *why = NULL;
 	bool is_form = req->content_type &&
 	               !g_ascii_strcasecmp(req->content_type, "application/x-www-form-urlencoded");
 	bool ok = sb_twilio_request_ok(cfg.auth_token, url, req->raw_body, req->raw_body_len,
@@ -122,18 +101,32 @@ int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out)
 	 * every connection to the URL, so only webhooks can be replays. */
 	if (ok && !ws && replayed(sig)) {
 		ok = false;
-		why = "replayed request (signature already used)";
+		why = g_strdup("replayed request (signature already used)");
 	}
 	if (!ok) {
 		JANUS_LOG(LOG_WARN, "[switchboard] twilio: refused %s from %s: %s (url %s)\n",
 		          req->path, req->remote_ip ? req->remote_ip : "?", why, url);
-		*out = sb_http_error("forbidden", "Twilio signature check failed: %s", why);
+		*message = g_strdup_printf("Twilio signature check failed: %s", why);
 	}
+	g_free(why);
 	g_free(url);
 	return ok ? 0 : 403;
 }
 
-json_t *sb_twilio_op(json_t *request) { return sb_ops_run_trusted(request); }
+int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out)
+{
+	char *message = NULL;
+	int status = check_signature(req, ws, &message);
+	if (status)
+		*out = sb_http_error("forbidden", "%s", message);
+	g_free(message);
+	return status;
+}
+
+int sb_twilio_ws_authorize(const sb_rest_request *req, char **message)
+{
+	return check_signature(req, true, message);
+}
 
 #define CALLS_MAX 20000
 
@@ -220,9 +213,6 @@ static void twilio_metrics(GString *out)
 
 bool sb_twilio_start(const sb_settings *s)
 {
-	g_mutex_lock(&invoke_mutex);
-	stopped = false;
-	g_mutex_unlock(&invoke_mutex);
 	json_t *tw = sb_settings_section(s, "twilio");
 	json_t *wa = sb_settings_section(s, "whatsapp");
 	json_t *phone = sb_settings_section(s, "phone");
@@ -275,15 +265,7 @@ bool sb_twilio_start(const sb_settings *s)
 
 void sb_twilio_stop(void)
 {
-	/* From here nothing is posted to the (stopped) server any more; what
-	 * was posted is dropped with the context, running its destroy notes. */
-	g_mutex_lock(&invoke_mutex);
-	stopped = true;
-	GMainContext *ctx = http_ctx;
-	http_ctx = NULL;
-	g_mutex_unlock(&invoke_mutex);
-	if (ctx)
-		g_main_context_unref(ctx);
+	/* The HTTP server stopped first: nothing posted to it runs any more. */
 	sb_twilio_whatsapp_stop();
 	sb_twilio_relay_stop();
 	sb_twilio_streams_stop();

@@ -38,10 +38,10 @@ bool sb_twilio_signature_ok(const char *auth_token, const char *url, GPtrArray *
                             const char *signature);
 
 /* The whole check for a request: form bodies by their pairs; a URL with a
- * bodySHA256 parameter by the URL alone plus the body's hash.  *why gets a
- * static reason on failure. */
+ * bodySHA256 parameter by the URL alone plus the body's hash.  False with
+ * the reason in *error (g_free). */
 bool sb_twilio_request_ok(const char *auth_token, const char *url, const char *body,
-                          size_t body_len, bool is_form, const char *signature, const char **why);
+                          size_t body_len, bool is_form, const char *signature, char **error);
 
 /* The value of a query parameter of url (decoded), or NULL.  g_free. */
 char *sb_twilio_query_param(const char *url, const char *name);
@@ -104,6 +104,9 @@ char *sb_twilio_request_url(const sb_rest_request *req, bool ws);
 /* Checks X-Twilio-Signature (and replays, for form webhooks).  Returns 0,
  * or 403 with *out set. */
 int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out);
+/* The same as a WebSocket route's authorize (sb_http_websocket): Media
+ * Streams and ConversationRelay handshakes. */
+int sb_twilio_ws_authorize(const sb_rest_request *req, char **message);
 
 /* Form field (last value), or NULL. */
 const char *sb_twilio_form(const sb_rest_request *req, const char *name);
@@ -123,19 +126,10 @@ void sb_twilio_call_forget(const char *call_sid);
 /* Publishes call_status. */
 void sb_twilio_publish_status(json_t *call, const char *status, json_int_t duration);
 
-/* Runs fn(data) on the HTTP server's thread, from any thread (mixer,
- * provider, curl worker, event publishers).  Holds its own reference to the
- * server's context so that a post racing with shutdown never touches a
- * freed context; false (and notify(data) called) once the module stopped. */
-bool sb_twilio_invoke(GSourceFunc fn, gpointer data, GDestroyNotify notify, gint priority);
-
-/* Runs an op of the ops table as a trusted caller; new reference. */
-json_t *sb_twilio_op(json_t *request /* stolen */);
-
 /* ---- rest_client ----
  * Twilio's REST API (2010-04-01): create calls, hang up, send messages.
  * Form bodies with HTTP Basic AccountSid:AuthToken, through the plugin's
- * one libcurl worker (providers/http_client.h).  429 and 5xx (and no
+ * one libcurl worker (net/net.h, sb_fetch).  429 and 5xx (and no
  * answer at all) are retried with backoff; 4xx never is.  The result comes
  * back on the HTTP server's thread. */
 
@@ -183,7 +177,8 @@ typedef struct sb_dialog_events {
 } sb_dialog_events;
 
 /* Uses the provider config and knowledge base in force when it starts
- * (providers/current.h).  channel: "voice" (short spoken answers) or "chat" (WhatsApp). */
+ * (providers/providers.h, section current).  channel: "voice" (short
+ * spoken answers) or "chat" (WhatsApp). */
 sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, void *user);
 /* Cancels any turn in progress; no event after it returns. */
 void sb_dialog_free(sb_dialog *d);

@@ -1,3 +1,5 @@
+/* TwiML answers built as text, every value XML-escaped: room names,
+ * parameters, greetings and message bodies come from callers. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>

@@ -1,3 +1,7 @@
+/* Twilio voice: the voice webhook (TwiML that brings the call into its
+ * room in the configured mode), the status callback (call_status events;
+ * a finished call closes the room it got), and outbound calls through
+ * Calls.json when [phone] outbound is "twilio". */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -21,12 +25,6 @@ static bool in_list(const char *s, const char *const *list, size_t n)
 	return false;
 }
 
-static int bad_request(json_t **out, const char *message)
-{
-	*out = sb_http_error("invalid_request", "%s", message);
-	return 400;
-}
-
 bool sb_twilio_ensure_room(const char *room, bool agent, bool *created, char **error)
 {
 	*created = false;
@@ -35,7 +33,7 @@ bool sb_twilio_ensure_room(const char *room, bool agent, bool *created, char **e
 		sb_room_unref(r);
 		return true;
 	}
-	json_t *res = sb_twilio_op(
+	json_t *res = sb_ops_run_trusted(
 	        json_pack("{sssssb}", "request", "create", "room", room, "agent", agent ? 1 : 0));
 	json_t *code = json_object_get(res, "error_code");
 	bool ok = !code || json_integer_value(code) == SB_ERROR_ROOM_EXISTS;
@@ -112,14 +110,13 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 	const char *from = sb_twilio_form(req, "From");
 	const char *to = sb_twilio_form(req, "To");
 	if (!sb_twilio_sid_valid(sid))
-		return bad_request(out, "CallSid missing or invalid");
+		return sb_rest_error(out, 400, "invalid_request", "CallSid missing or invalid");
 	if (!from || !to || strlen(from) > 256 || strlen(to) > 256)
-		return bad_request(out, "From and To are required");
+		return sb_rest_error(out, 400, "invalid_request", "From and To are required");
 	const sb_twilio_config *cfg = sb_twilio_cfg();
-	if (!strcmp(cfg->voice_mode, "sip") && !*cfg->sip_uri) {
-		*out = sb_http_error("not_configured", "[twilio] voice_mode sip needs sip_uri");
-		return 500;
-	}
+	if (!strcmp(cfg->voice_mode, "sip") && !*cfg->sip_uri)
+		return sb_rest_error(out, 500, "not_configured",
+		                     "[twilio] voice_mode sip needs sip_uri");
 	json_t *call = sb_twilio_call_get(sid);
 	const char *qroom = req->query ? g_hash_table_lookup(req->query, "room") : NULL;
 	char *room = g_strdup(qroom ? qroom
@@ -131,7 +128,7 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 	if (!sb_room_name_valid(room)) {
 		g_free(room);
 		json_decref(call);
-		return bad_request(out, "Invalid room name");
+		return sb_rest_error(out, 400, "invalid_request", "Invalid room name");
 	}
 	bool relay = !strcmp(cfg->voice_mode, "relay");
 	bool created = false;
@@ -179,9 +176,9 @@ static int route_status(const sb_rest_request *req, json_t **out, char **text, c
 	const char *sid = sb_twilio_form(req, "CallSid");
 	const char *cs = sb_twilio_form(req, "CallStatus");
 	if (!sb_twilio_sid_valid(sid))
-		return bad_request(out, "CallSid missing or invalid");
+		return sb_rest_error(out, 400, "invalid_request", "CallSid missing or invalid");
 	if (!in_list(cs, statuses, G_N_ELEMENTS(statuses)))
-		return bad_request(out, "CallStatus missing or unknown");
+		return sb_rest_error(out, 400, "invalid_request", "CallStatus missing or unknown");
 	json_t *call = sb_twilio_call_get(sid);
 	if (!call) {
 		const char *from = sb_twilio_form(req, "From");
@@ -211,7 +208,7 @@ static int route_status(const sb_rest_request *req, json_t **out, char **text, c
 				sb_room_unref(r);
 		}
 		if (close)
-			json_decref(sb_twilio_op(
+			json_decref(sb_ops_run_trusted(
 			        json_pack("{ssss}", "request", "destroy", "room", room)));
 		g_free(own);
 		sb_twilio_call_forget(sid);
@@ -277,7 +274,7 @@ static void placed(void *user, long status, json_t *body, const char *error)
 			               NULL, NULL);
 	} else {
 		if (p->created_room)
-			json_decref(sb_twilio_op(
+			json_decref(sb_ops_run_trusted(
 			        json_pack("{ssss}", "request", "destroy", "room", p->room)));
 		if (p->reply) {
 			json_t *e = sb_http_error("twilio_error", "%s",
@@ -369,17 +366,19 @@ static int route_phone_call(const sb_rest_request *req, json_t **out, char **tex
 	const char *from = req->body ? json_string_value(json_object_get(req->body, "from")) : NULL;
 	const char *room = req->body ? json_string_value(json_object_get(req->body, "room")) : NULL;
 	if (!destination_valid(to))
-		return bad_request(out, "to must be an E.164 number (+14155550100) or a sip: URI");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "to must be an E.164 number (+14155550100) or a sip: URI");
 	const sb_twilio_config *cfg = sb_twilio_cfg();
 	const char *def_from = json_string_value(
 	        json_object_get(sb_settings_section(cfg->settings, "twilio"), "phone_number"));
 	if (!from)
 		from = def_from;
 	if (!destination_valid(from))
-		return bad_request(out, "from missing (or [twilio] phone_number) or not E.164");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "from missing (or [twilio] phone_number) or not E.164");
 	char *own = NULL;
 	if (room && !sb_room_name_valid(room))
-		return bad_request(out, "Invalid room name");
+		return sb_rest_error(out, 400, "invalid_request", "Invalid room name");
 	if (!room) {
 		own = g_strdup_printf("call-%08x%08x", g_random_int(), g_random_int());
 		room = own;
@@ -436,7 +435,7 @@ static bool hang_up(const char *sid, sb_rest_reply *reply, char **error)
 static int route_phone_end(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	if (!sb_twilio_sid_valid(req->param))
-		return bad_request(out, "Invalid call sid");
+		return sb_rest_error(out, 400, "invalid_request", "Invalid call sid");
 	char *error = NULL;
 	if (!hang_up(req->param, req->reply, &error)) {
 		*out = sb_http_error("twilio_error", "%s", error);

@@ -1,3 +1,9 @@
+/* WhatsApp through Twilio: one conversation per sender, remembered until
+ * an idle timeout; the webhook is answered by the model as TwiML, or by
+ * Messages.json when the model is slower than a webhook should wait.
+ * Conversations live on the HTTP thread; their human state (a console
+ * agent holding the chat, whatsapp_chat.c) is under a lock, since console
+ * ops run on other threads. */
 #include "twilio/twilio_private.h"
 
 #include <string.h>
@@ -259,12 +265,6 @@ static bool whatsapp_number(const char *s)
 	return digits(s + 10) && strlen(s + 10) >= 6;
 }
 
-static int bad_request(json_t **out, int status, const char *code, const char *message)
-{
-	*out = sb_http_error(code, "%s", message);
-	return status;
-}
-
 static int route_message(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	int status;
@@ -277,26 +277,26 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 	const char *wa_id = form(req, "WaId");
 	const char *num_media = form(req, "NumMedia");
 	if (!sb_twilio_sid_valid(sid))
-		return bad_request(out, 400, "invalid_request", "MessageSid missing or invalid");
+		return sb_rest_error(out, 400, "invalid_request", "MessageSid missing or invalid");
 	if (!whatsapp_number(from) || !to || strlen(to) > 64)
-		return bad_request(out, 400, "invalid_request",
-		                   "From must be whatsapp:+E164, To required");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "From must be whatsapp:+E164, To required");
 	if (body && g_utf8_strlen(body, -1) > SB_WA_MAX_BODY)
-		return bad_request(out, 413, "body_too_long", "Body longer than 1600 characters");
+		return sb_rest_error(out, 413, "body_too_long", "Body longer than 1600 characters");
 	if (body && !g_utf8_validate(body, -1, NULL))
-		return bad_request(out, 400, "invalid_request", "Body is not UTF-8");
+		return sb_rest_error(out, 400, "invalid_request", "Body is not UTF-8");
 	if (wa_id && !digits(wa_id))
-		return bad_request(out, 400, "invalid_request", "WaId must be digits");
+		return sb_rest_error(out, 400, "invalid_request", "WaId must be digits");
 	int media = num_media ? atoi(num_media) : 0;
 	if (media < 0 || media > 10)
-		return bad_request(out, 400, "invalid_request", "NumMedia out of range");
+		return sb_rest_error(out, 400, "invalid_request", "NumMedia out of range");
 	const char *key = wa_id ? wa_id : from;
 	gint64 now = g_get_monotonic_time();
 	g_mutex_lock(&mutex);
 	conversation *c = g_hash_table_lookup(conversations, key);
 	if (!c && g_hash_table_size(conversations) >= MAX_CONVERSATIONS) {
 		g_mutex_unlock(&mutex);
-		return bad_request(out, 503, "limit_reached", "Too many WhatsApp conversations");
+		return sb_rest_error(out, 503, "limit_reached", "Too many WhatsApp conversations");
 	}
 	if (!c) {
 		c = g_new0(conversation, 1);
@@ -345,9 +345,11 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 		return 200;
 	}
 	c->pending = req->reply;
-	c->deadline = g_timeout_source_new((guint)sb_twilio_cfg()->whatsapp_reply_timeout_ms);
-	g_source_set_callback(c->deadline, deadline_passed, c, NULL);
-	g_source_attach(c->deadline, sb_http_context());
+	/* Ours to destroy until it fires (HTTP thread: it cannot fire yet). */
+	c->deadline = sb_http_timeout((guint)sb_twilio_cfg()->whatsapp_reply_timeout_ms,
+	                              deadline_passed, c, NULL);
+	if (c->deadline)
+		g_source_ref(c->deadline);
 	sb_dialog_ask(c->dialog, stripped);
 	return 0;
 }
@@ -365,26 +367,27 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	char *to_norm = to && to[0] == '+' ? g_strconcat("whatsapp:", to, NULL) : g_strdup(to);
 	if (!whatsapp_number(to_norm)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request", "to must be whatsapp:+E164");
+		return sb_rest_error(out, 400, "invalid_request", "to must be whatsapp:+E164");
 	}
 	if ((!message || !*message) && !content_sid) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request",
-		                   "message (or a template contentSid) is required");
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "message (or a template contentSid) is required");
 	}
 	if (message && g_utf8_strlen(message, -1) > SB_WA_MAX_BODY) {
 		g_free(to_norm);
-		return bad_request(out, 413, "body_too_long",
-		                   "message longer than 1600 characters");
+		return sb_rest_error(out, 413, "body_too_long",
+		                     "message longer than 1600 characters");
 	}
 	if (content_sid && !sb_twilio_sid_valid(content_sid)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request", "contentSid is invalid");
+		return sb_rest_error(out, 400, "invalid_request", "contentSid is invalid");
 	}
 	const sb_twilio_config *cfg = sb_twilio_cfg();
 	if (!*cfg->whatsapp_from) {
 		g_free(to_norm);
-		return bad_request(out, 503, "not_configured", "[whatsapp] from is not configured");
+		return sb_rest_error(out, 503, "not_configured",
+		                     "[whatsapp] from is not configured");
 	}
 	g_mutex_lock(&mutex);
 	gint64 *last = g_hash_table_lookup(last_inbound, to_norm);
@@ -405,7 +408,7 @@ static int route_send(const sb_rest_request *req, json_t **out, char **text, con
 	if (!content_sid && !in_window) {
 		g_free(conv);
 		g_free(to_norm);
-		return bad_request(
+		return sb_rest_error(
 		        out, 422, "outside_24h_window",
 		        "No message from this user in the last 24 hours: only a template "
 		        "(contentSid) may be sent");
@@ -435,16 +438,17 @@ static int route_call(const sb_rest_request *req, json_t **out, char **text, con
 	char *to_norm = to && to[0] == '+' ? g_strconcat("whatsapp:", to, NULL) : g_strdup(to);
 	if (!whatsapp_number(to_norm)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_request", "to must be whatsapp:+E164");
+		return sb_rest_error(out, 400, "invalid_request", "to must be whatsapp:+E164");
 	}
 	if (room && !sb_room_name_valid(room)) {
 		g_free(to_norm);
-		return bad_request(out, 400, "invalid_room_name", "Invalid room name");
+		return sb_rest_error(out, 400, "invalid_room_name", "Invalid room name");
 	}
 	const sb_twilio_config *cfg = sb_twilio_cfg();
 	if (!*cfg->whatsapp_from) {
 		g_free(to_norm);
-		return bad_request(out, 503, "not_configured", "[whatsapp] from is not configured");
+		return sb_rest_error(out, 503, "not_configured",
+		                     "[whatsapp] from is not configured");
 	}
 	char *own =
 	        room ? NULL : g_strdup_printf("whatsapp-%08x%08x", g_random_int(), g_random_int());
@@ -545,16 +549,16 @@ static gboolean sweep(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* The sweeper lives on the HTTP thread's context, which exists only once
- * the server started: attach it from the first webhook. */
+/* The sweeper lives on the HTTP thread, which runs only once the server
+ * started: it starts with the first webhook. */
 static void ensure_sweeper(void)
 {
-	if (sweeper || !sb_http_context())
+	if (sweeper)
 		return;
 	guint every = (guint)MIN(MAX(sb_twilio_cfg()->whatsapp_idle_timeout_s / 4, 1), 60);
-	sweeper = g_timeout_source_new_seconds(every);
-	g_source_set_callback(sweeper, sweep, NULL, NULL);
-	g_source_attach(sweeper, sb_http_context());
+	sweeper = sb_http_timeout(every * 1000, sweep, NULL, NULL);
+	if (sweeper)
+		g_source_ref(sweeper);
 }
 
 static int route_message_entry(const sb_rest_request *req, json_t **out, char **text,
@@ -582,7 +586,7 @@ void sb_twilio_whatsapp_start(void)
 
 void sb_twilio_whatsapp_stop(void)
 {
-	/* HTTP is down: its context (and our sources on it) are gone. */
+	/* HTTP is down: our timers on it were destroyed; drop our references. */
 	if (sweeper) {
 		g_source_unref(sweeper);
 		sweeper = NULL;

@@ -1,52 +1,21 @@
-#include "twilio/twilio_private.h"
-
-#include <stdarg.h>
-#include <string.h>
-
-#include <debug.h>
-
-#include "core/core.h"
-#include "api/api.h"
-#include "room/room.h"
-#include "console/console.h"
-#include "endpoints/endpoints.h"
-
-/* ---- a human agent holds the chat (console ops) ----
- *
- * handoff_requested (whatsapp.c) puts the chat in the console queue; an agent
- * takes it (queue_take with a conversation → chat_take), replies
+/* A human agent holds a WhatsApp chat (console ops): handoff_requested
+ * (whatsapp.c) puts the chat in the console queue; an agent takes it
+ * (queue_take with a conversation → chat_take), replies
  * (chat_reply: Messages.json, 24-hour rule as /whatsapp/send) and gives it
  * back to the AI (chat_release), or it ends on the idle timeout.  While
  * held, inbound messages are not answered by the AI; whatsapp_message
  * carries the holder's agentId so their console shows them.  Ops run on
  * the Janus handler thread or the HTTP thread: the conversation's human
  * state is read and changed under sb_wa_lock only. */
+#include "twilio/twilio_private.h"
 
-/* Who acts: the console agent on this Janus handle, or (trusted callers)
- * the agentId in the body. */
-static json_t *chat_agent(json_t *body, sb_op_ctx *ctx, char **agent)
-{
-	*agent = NULL;
-	if (ctx->admin) {
-		const char *id = json_string_value(json_object_get(body, "agentId"));
-		if (!sb_presence_agent_id_valid(id))
-			return sb_ops_error(
-			        json_object_get(body, "agentId") ? SB_ERROR_INVALID_ELEMENT
-			                                         : SB_ERROR_MISSING_ELEMENT,
-			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
-		*agent = g_strdup(id);
-		return NULL;
-	}
-	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
-	if (!p)
-		return sb_ops_error(SB_ERROR_NOT_JOINED,
-		                    "Join as an agent first (a token with role agent)");
-	bool ok = p->role && !strcmp(p->role, "agent") && sb_presence_agent_id_valid(p->identity);
-	if (ok)
-		*agent = g_strdup(p->identity);
-	sb_participant_unref(p);
-	return ok ? NULL : sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only console agents hold chats");
-}
+#include <string.h>
+
+#include <debug.h>
+
+#include "core/core.h"
+#include "api/api.h"
+#include "console/console.h"
 
 /* The conversation named in body, locked; NULL with *err. */
 static sb_wa_conversation *chat_find(json_t *body, json_t **err)
@@ -63,6 +32,26 @@ static sb_wa_conversation *chat_find(json_t *body, json_t **err)
 		*err = sb_ops_error_named(SB_ERROR_INVALID_ELEMENT, "conversation_not_found", 404,
 		                          "No such WhatsApp conversation (%s)", key);
 	return c;
+}
+
+/* The agent who acts (g_free) and the conversation body names, locked;
+ * NULL with *err, and nothing locked, when either is not there. */
+static sb_wa_conversation *chat_of_agent(json_t *body, sb_op_ctx *ctx, char **agent, json_t **err)
+{
+	if ((*err = sb_console_acting_agent(body, ctx, false, agent)))
+		return NULL;
+	sb_wa_lock();
+	sb_wa_conversation *c = chat_find(body, err);
+	if (!c) {
+		sb_wa_unlock();
+		g_clear_pointer(agent, g_free);
+	}
+	return c;
+}
+
+static bool held_by(sb_wa_conversation *c, const char *agent)
+{
+	return c->agent && !strcmp(c->agent, agent);
 }
 
 static const char *chat_state(sb_wa_conversation *c)
@@ -83,22 +72,21 @@ static json_t *chat_json(sb_wa_conversation *c, const char *answer)
 static json_t *op_chat_take(json_t *body, sb_op_ctx *ctx)
 {
 	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
-	if (err)
-		return err;
-	sb_wa_lock();
-	sb_wa_conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->handed_off || c->agent)) {
+	json_t *r = NULL;
+	sb_wa_conversation *c = chat_of_agent(body, ctx, &agent, &r);
+	if (!c)
+		return r;
+	bool taken = c->handed_off && !c->agent;
+	if (!taken) {
 		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "not_queued", 409,
 		                       "That chat is not waiting for a human (taken already?)");
-	} else if (c) {
+	} else {
 		c->agent = g_strdup(agent);
 		c->last_activity_us = g_get_monotonic_time();
 		r = chat_json(c, "taken");
 	}
 	sb_wa_unlock();
-	if (c && !err && !json_object_get(r, "error_code")) {
+	if (taken) {
 		const char *key = json_string_value(json_object_get(r, "conversation"));
 		sb_queue_remove_entry("whatsapp", key);
 		/* The transfer module's kind of summary, of the whole chat. */
@@ -163,56 +151,50 @@ static json_t *op_chat_reply(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error_named(SB_ERROR_INVALID_ELEMENT, "body_too_long", 400,
 		                          "text longer than %d characters", SB_WA_MAX_BODY);
 	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
-	if (err)
-		return err;
+	json_t *r = NULL;
+	sb_wa_conversation *c = chat_of_agent(body, ctx, &agent, &r);
+	if (!c)
+		return r;
 	chat_send *m = NULL;
-	sb_wa_lock();
-	sb_wa_conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->agent || strcmp(c->agent, agent))) {
+	if (!held_by(c, agent)) {
 		r = sb_ops_error_named(
 		        SB_ERROR_INVALID_REQUEST, "chat_not_held", 409,
 		        "That chat is not held by you (take it from the queue first)");
-	} else if (c) {
-		if (!sb_wa_in_window(c->from)) {
-			r = sb_ops_error_named(
-			        SB_ERROR_INVALID_REQUEST, "outside_24h_window", 422,
-			        "No message from this user in the last 24 hours: only a "
-			        "template may be sent (POST /whatsapp/send)");
-		} else {
-			sb_wa_log(c, "outbound", "agent", agent, text);
-			c->last_activity_us = g_get_monotonic_time();
-			m = g_new0(chat_send, 1);
-			m->conversation = g_strdup(c->key);
-			m->from = g_strdup(c->to);
-			m->to = g_strdup(c->from);
-			m->text = g_strdup(text);
-			m->agent = g_strdup(agent);
-			r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply",
-			              "conversation", c->key, "to", c->from, "status", "sending");
-		}
+	} else if (!sb_wa_in_window(c->from)) {
+		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "outside_24h_window", 422,
+		                       "No message from this user in the last 24 hours: only a "
+		                       "template may be sent (POST /whatsapp/send)");
+	} else {
+		sb_wa_log(c, "outbound", "agent", agent, text);
+		c->last_activity_us = g_get_monotonic_time();
+		m = g_new0(chat_send, 1);
+		m->conversation = g_strdup(c->key);
+		m->from = g_strdup(c->to);
+		m->to = g_strdup(c->from);
+		m->text = g_strdup(text);
+		m->agent = g_strdup(agent);
+		r = json_pack("{s:s, s:s, s:s, s:s}", SB_EVENT_KEY, "chat_reply", "conversation",
+		              c->key, "to", c->from, "status", "sending");
 	}
 	sb_wa_unlock();
 	g_free(agent);
 	if (m)
-		sb_twilio_invoke(chat_send_run, m, chat_send_free, G_PRIORITY_DEFAULT);
+		sb_http_invoke(G_PRIORITY_DEFAULT, chat_send_run, m, chat_send_free);
 	return r;
 }
 
 static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
 {
 	char *agent = NULL;
-	json_t *err = chat_agent(body, ctx, &agent);
-	if (err)
-		return err;
-	sb_wa_lock();
-	sb_wa_conversation *c = chat_find(body, &err);
-	json_t *r = err;
-	if (c && (!c->agent || strcmp(c->agent, agent))) {
+	json_t *r = NULL;
+	sb_wa_conversation *c = chat_of_agent(body, ctx, &agent, &r);
+	if (!c)
+		return r;
+	bool held = held_by(c, agent);
+	if (!held) {
 		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "chat_not_held", 409,
 		                       "That chat is not held by you");
-	} else if (c) {
+	} else {
 		/* Back to the AI: it answers the next message again. */
 		c->handed_off = false;
 		g_clear_pointer(&c->agent, g_free);
@@ -220,7 +202,7 @@ static json_t *op_chat_release(json_t *body, sb_op_ctx *ctx)
 		r = chat_json(c, "released");
 	}
 	sb_wa_unlock();
-	if (!json_object_get(r, "error_code"))
+	if (held)
 		sb_events_publish("chat_released",
 		                  json_pack("{s:O, s:s, s:s, s:s}", "conversation",
 		                            json_object_get(r, "conversation"), "agentId", agent,
@@ -263,8 +245,7 @@ static int route_chat_post(const sb_rest_request *req, json_t **out, char **t, c
 		return sb_rest_run_op(req, "chat_reply", NULL, 202, out);
 	if (!strcmp(req->param, "release"))
 		return sb_rest_run_op(req, "chat_release", NULL, 200, out);
-	*out = sb_http_error("not_found", "No such chat action (take, reply, release)");
-	return 404;
+	return sb_rest_error(out, 404, "not_found", "No such chat action (take, reply, release)");
 }
 
 static const sb_rest_route chat_routes[] = {
