@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { track } from '../lib/resources.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const build = process.env.SB_BUILD_DIR || path.join(repo, 'build');
@@ -40,14 +41,20 @@ export function runCli(job, { killMs = 30000, env = {} } = {}) {
     const clean = { ...process.env };
     for (const k of Object.keys(clean)) if (k.endsWith('_API_KEY')) delete clean[k];
     const child = spawn(bin, [JSON.stringify(job)], { env: { ...clean, ...env } });
+    const untrack = track(`provider_cli (pid ${child.pid})`, () => child.kill('SIGKILL'));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), killMs);
-    child.on('error', reject);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      untrack();
+      reject(e);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
+      untrack();
       // Under ASan/UBSan (PROVIDER_CLI from build-asan) any report fails.
       if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(err)) {
         reject(new Error(`sanitizer report from the CLI:\n${err}`));
@@ -106,17 +113,20 @@ export async function stub(handler) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
+  const close = () =>
+    new Promise((r) => {
+      untrack();
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  const untrack = track(`stub server on ${port}`, close);
   return {
     port,
     base: `http://127.0.0.1:${port}`,
     requests,
     server,
     json: (i = requests.length - 1) => JSON.parse(requests[i].body.toString()),
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close,
   };
 }
 

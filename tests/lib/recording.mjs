@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { adminRequest, API_URL, API_KEY } from './janus.mjs';
 import { mulawEncode, toneFrame, rtpPacket } from './audio.mjs';
 import { rest } from './notifications.mjs';
+import { track } from './resources.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,6 +22,7 @@ export class TonePeer {
 	}
 	async open() {
 		this.sock = dgram.createSocket('udp4');
+		this.untrack = track(`tone peer ${this.freq} Hz`, () => this.close());
 		this.sock.on('message', () => {});
 		await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
 		this.port = this.sock.address().port;
@@ -37,7 +39,10 @@ export class TonePeer {
 		this.sock.send(rtpPacket({ pt: 0, seq: this.seq++ & 0xffff, ts: this.frame * 160, ssrc: this.ssrc, payload }), this.remote.port, this.remote.ip);
 		this.frame++;
 	}
-	close() { this.sock.close(); }
+	close() {
+		this.untrack?.();
+		try { this.sock.close(); } catch { /* closed */ }
+	}
 }
 
 // Sends every peer's frames in real time until stop() is called.
@@ -47,12 +52,16 @@ export function streamPeers(peers) {
 		const start = Date.now();
 		let n = 0;
 		while (running) {
-			for (const p of peers) p.sendFrame();
+			for (const p of peers) {
+				try { p.sendFrame(); } catch { running = false; } // a peer was closed: stop
+			}
 			n++;
 			await sleep(Math.max(0, start + n * 20 - Date.now()));
 		}
 	})();
-	return async () => { running = false; await done; };
+	const untrack = track('tone stream', () => stop());
+	const stop = async () => { untrack(); running = false; await done; };
+	return stop;
 }
 
 // Goertzel power of freq over the block, as a share of the block's energy
