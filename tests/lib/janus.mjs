@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import net from 'node:net';
 import { track } from './resources.mjs';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,9 +42,25 @@ async function post(url, body) {
 	return res.json();
 }
 
+// Whether something accepts TCP connections on 127.0.0.1:port.
+function listening(port) {
+	return new Promise((resolve) => {
+		const s = net.connect(port, '127.0.0.1');
+		s.setTimeout(2000, () => { s.destroy(); resolve(false); });
+		s.on('connect', () => { s.destroy(); resolve(true); });
+		s.on('error', () => resolve(false));
+	});
+}
+
 // Starts Janus and waits until its HTTP API answers. `pluginConfig` is the
 // text of a janus.plugin.switchboard.jcfg to use instead of conf/'s.
 export async function startJanus({ pluginConfig, env = {} } = {}) {
+	// Another Janus on our ports (one a test left, another run on this
+	// machine) would answer in place of ours: say so instead.
+	const ports = { JANUS_HTTP_PORT: HTTP_PORT, JANUS_ADMIN_PORT: ADMIN_PORT, JANUS_WS_PORT: WS_PORT, SWITCHBOARD_HTTP_PORT: API_PORT };
+	const taken = [];
+	for (const [name, port] of Object.entries(ports)) if (await listening(port)) taken.push(`${port} (${name})`);
+	if (taken.length) throw new Error(`cannot start a private Janus: something already listens on 127.0.0.1 port ${taken.join(', ')}`);
 	const dir = mkdtempSync(join(tmpdir(), 'sb-janus-'));
 	const childEnv = {
 		...process.env,

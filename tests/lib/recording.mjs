@@ -151,7 +151,7 @@ export function parseOggOpus(buf) {
 export function decodeOpus(dir, name, bytes, rate) {
 	const ogg = join(dir, `${name}.ogg`), wav = join(dir, `${name}.wav`);
 	writeFileSync(ogg, bytes);
-	execFileSync('opusdec', ['--quiet', '--rate', String(rate), ogg, wav]);
+	execFileSync('opusdec', ['--quiet', '--rate', String(rate), ogg, wav], { timeout: 30000 });
 	return parseWav(readFileSync(wav));
 }
 
