@@ -4,7 +4,7 @@
 // human agent who took the chat), the human agent, and an outcome once
 // the conversation ends on its idle timeout — on SQLite and on a real
 // PostgreSQL server.
-import { test, after } from 'node:test';
+import { test, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,10 +33,13 @@ function config(store) {
 }
 
 async function conversationRecord(store) {
-	const fake = await startFakeTwilio();
-	const janus = await startJanus({ pluginConfig: config(store) });
-	const notes = await openNotifications();
+	// Released in finally whatever fails, also half-way through starting:
+	// the next test needs the ports.
+	let fake, janus, notes;
 	try {
+		fake = await startFakeTwilio();
+		janus = await startJanus({ pluginConfig: config(store) });
+		notes = await openNotifications();
 		const wa = `1415555${String(process.pid % 10000).padStart(4, '0')}`;
 		await rest('POST', '/api/agents/signin', { agentId: 'dana', name: 'Dana' });
 		await postWebhook('/whatsapp/message', inbound(wa, 'Hi, my name is Gina'));
@@ -69,9 +72,9 @@ async function conversationRecord(store) {
 		assert.equal(full.status, 200, full.text);
 		return { wa, call: full.json };
 	} finally {
-		notes.close();
-		await janus.stop();
-		await fake.close();
+		notes?.close();
+		await janus?.stop();
+		await fake?.close();
 	}
 }
 
