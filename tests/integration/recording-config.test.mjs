@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startJanus, adminRequest } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { pluginConfigWithStore } from '../lib/store.mjs';
-import { TonePeer, streamPeers, toneShare, parseOggOpus, decodeOpus, download, callOf, finishedRecordings } from '../lib/recording.mjs';
+import { TonePeer, streamPeers, toneShareInBlocks, parseOggOpus, decodeOpus, download, callOf, finishedRecordings } from '../lib/recording.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const dir = mkdtempSync(join(tmpdir(), 'sb-rec-conf-'));
@@ -73,7 +73,8 @@ test('enabled = true: a room records by itself; closing it finalises file and ro
 		parseOggOpus(res.body);
 		const wav = decodeOpus(dir, 'auto', res.body, 16000);
 		const mid = wav.pcm.subarray(8000, wav.pcm.length - 8000);
-		assert.ok(toneShare(mid, 440, 16000) > 0.8, `440 Hz: ${toneShare(mid, 440, 16000)}`);
+		const b = toneShareInBlocks(mid, 440, 16000); // see there: a stalled sender shifts the phase
+		assert.ok(b.median > 0.8, `440 Hz: ${JSON.stringify(b)}`);
 
 		// Stopped by request: later joins do not start it again.
 		const room2 = `auto2-${process.pid}`;

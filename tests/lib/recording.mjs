@@ -79,6 +79,21 @@ export function toneShare(pcm, freq, rate) {
 	return energy > 0 ? power / ((energy * pcm.length) / 2) : 0;
 }
 
+// toneShare over blocks of blockS seconds: their median (how present the
+// tone is most of the time) and the shares themselves. Over a long block
+// Goertzel adds up phase: a few frames lost or concealed when a sender
+// stalls (this test process, on a loaded machine) shift the tone's phase
+// and the two sides cancel, so a whole-recording share says more about
+// phase continuity than about presence. Short blocks do not.
+export function toneShareInBlocks(pcm, freq, rate, blockS = 0.25) {
+	const n = Math.floor(rate * blockS);
+	const shares = [];
+	for (let s = 0; s + n <= pcm.length; s += n) shares.push(toneShare(pcm.subarray(s, s + n), freq, rate));
+	const sorted = [...shares].sort((a, b) => a - b);
+	const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
+	return { median, shares: shares.map((x) => Math.round(x * 100) / 100) };
+}
+
 // A canonical 16-bit mono WAV: {rate, channels, bits, dataBytes, pcm}.
 export function parseWav(buf) {
 	if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a WAV file');
