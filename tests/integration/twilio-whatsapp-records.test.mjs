@@ -87,8 +87,11 @@ function checkRecord({ wa, call }) {
 	assert.equal(call.outcome, 'completed'); // a human answered, not only the AI
 	assert.ok(call.ended >= call.started && call.duration_ms >= 0, JSON.stringify(call));
 	const m = call.messages.map((x) => [x.direction, x.body]);
-	assert.ok(m.length >= 5, JSON.stringify(m));
-	assert.deepEqual(m[0], ['inbound', 'Hi, my name is Gina']);
+	// In the order they were sent and received (with their times, to tell
+	// an order that is wrong from one that ties).
+	const order = JSON.stringify(call.messages.map((x) => [x.direction, x.at, x.body.slice(0, 20)]));
+	assert.ok(m.length >= 5, order);
+	assert.deepEqual(m[0], ['inbound', 'Hi, my name is Gina'], order);
 	assert.equal(m[1][0], 'outbound');
 	assert.match(m[1][1], /Gina/);
 	assert.deepEqual(m.slice(-3), [['outbound', 'Hello Gina, Dana here.'], ['inbound', 'Thank you Dana'], ['outbound', 'Your order has shipped.']]);
