@@ -4,7 +4,7 @@
 // silent; the failures show in /metrics.  A provider config changed in the
 // file is put in force by reload_providers without a restart, and a broken
 // one changes nothing.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import dgram from 'node:dgram';
@@ -40,13 +40,13 @@ before(async () => {
 	janus = await startJanus({ pluginConfig: conf });
 	notes = await openNotifications();
 	events = notes.events;
-});
+}, { timeout: 60000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
-	stub?.close();
+	if (stub?.listening) await new Promise((r) => { stub.closeAllConnections(); stub.close(r); });
 	await good?.close();
-});
+}, { timeout: 120000 });
 
 
 // A phone-like caller that asks a question once the greeting is over.
@@ -57,29 +57,37 @@ async function call(room, llm) {
 	});
 	assert.equal(r.status, 201);
 	const dir = mkdtempSync(join(tmpdir(), 'sb-fallback-'));
-	execFileSync('espeak-ng', ['-v', 'en-us', '-w', join(dir, 'q.wav'), 'What are your opening hours?']);
-	execFileSync('sox', [join(dir, 'q.wav'), '-r', '8000', '-c', '1', '-b', '16', join(dir, 'q8.wav')]);
+	execFileSync('espeak-ng', ['-v', 'en-us', '-w', join(dir, 'q.wav'), 'What are your opening hours?'], { timeout: 60000 });
+	execFileSync('sox', [join(dir, 'q.wav'), '-r', '8000', '-c', '1', '-b', '16', join(dir, 'q8.wav')], { timeout: 60000 });
 	const pcm = readFileSync(join(dir, 'q8.wav')).subarray(44);
 	const sock = dgram.createSocket('udp4');
+	let timer;
+	try {
+		return await talk(room, pcm, sock, (t) => { timer = t; });
+	} finally {
+		clearInterval(timer);
+		sock.close();
+	}
+}
+
+async function talk(room, pcm, sock, setTimer) {
 	await new Promise((res) => sock.bind(0, '127.0.0.1', res));
 	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: 'Caller' });
 	let seq = 0, offset = -1;
-	const timer = setInterval(() => {
+	setTimer(setInterval(() => {
 		const f = new Uint8Array(160).fill(0xff);
 		if (offset >= 0 && offset + 320 <= pcm.length) {
 			for (let i = 0; i < 160; i++) f[i] = mulawEncode(pcm.readInt16LE(offset + 2 * i));
 			offset += 320;
 		}
 		sock.send(rtpPacket({ pt: 0, seq: seq++, ts: seq * 160, ssrc: 7, payload: f }), joined.port, joined.ip);
-	}, 20);
+	}, 20));
 	const inRoom = (e) => e.room === room;
 	await until('the greeting', () => events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening'), 30000);
 	offset = 0;
 	const heard = await until('a caller turn', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker === 'Caller'), 20000);
 	const answer = await until('the agent\'s answer', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker !== 'Caller' && e.timestamp >= heard.timestamp), 20000);
 	const turn = await until('the turn\'s record', () => events.find((e) => inRoom(e) && e.type === 'agent_turn'), 20000);
-	clearInterval(timer);
-	sock.close();
 	return { text: answer.text, turn };
 }
 

@@ -2,7 +2,7 @@
 // espeak-ng): a browser caller whose fake microphone asks a question in
 // espeak-ng speech hears the answer from the knowledge base; a caller who
 // talks over a long answer stops the agent (barge-in).
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +13,10 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, API_PORT, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from '../lib/audio.mjs';
+import { builtProgram } from '../lib/programs.mjs';
 
+// execFileSync blocks the event loop, and with it the test's timeout.
+const TOOL = { timeout: 60000 };
 const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
 const KB = JSON.parse(readFileSync(join(repoRoot, 'conf', 'knowledge-base.json'), 'utf8'));
 let janus, workDir, browser;
@@ -29,15 +32,15 @@ function speechWav(name, parts, rate) {
 	const pieces = [];
 	parts.forEach((p, i) => {
 		const f = join(workDir, `${name}-${i}.wav`);
-		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)]);
+		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)], TOOL);
 		else {
 			const raw = join(workDir, `${name}-${i}-raw.wav`);
-			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p]);
-			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f]);
+			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p], TOOL);
+			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f], TOOL);
 		}
 		pieces.push(f);
 	});
-	execFileSync('sox', [...pieces, out]);
+	execFileSync('sox', [...pieces, out], TOOL);
 	return out;
 }
 
@@ -47,7 +50,7 @@ before(async () => {
 	janus = await startJanus();
 	notes = await openNotifications();
 	events = notes.events;
-});
+}, { timeout: 120000 });
 after(async () => {
 	notes?.close();
 	await browser?.close().catch(() => {});
@@ -149,14 +152,14 @@ function recogniseAnswer(rec) {
 	const raw = join(workDir, 'heard.raw'), wav = join(workDir, 'heard16.wav');
 	writeFileSync(raw, Buffer.from(rec.base64, 'base64'));
 	execFileSync('sox', ['-t', 'raw', '-r', String(rec.rate), '-e', 'signed', '-b', '16', '-c', '1', raw,
-		'-r', '16000', wav, 'silence', '1', '0.05', '1%', 'reverse', 'silence', '1', '0.05', '1%', 'reverse']);
+		'-r', '16000', wav, 'silence', '1', '0.05', '1%', 'reverse', 'silence', '1', '0.05', '1%', 'reverse'], TOOL);
 	const en = (t) => (typeof t === 'string' ? t : t.en);
 	const fill = (s) => s.replace(/\{(\w+)\}/g, (m, k) => KB.company[k] ?? m);
 	const answers = [...KB.faqs.map((f) => fill(en(f.answer))), fill(en(KB.greeting)), fill(en(KB.fallback))];
 	const variant = { ...KB, faqs: answers.map((a, i) => ({ id: `answer${i}`, question: a, paraphrases: [], answer: 'x' })) };
 	const kbFile = join(workDir, 'answers-kb.json');
 	writeFileSync(kbFile, JSON.stringify(variant));
-	return execFileSync(join(repoRoot, 'build', 'tests', 'tools', 'recognise'), [wav, kbFile], { encoding: 'utf8' }).trim();
+	return execFileSync(builtProgram(join('tests', 'tools', 'recognise')), [wav, kbFile], { encoding: 'utf8', timeout: 120000 }).trim();
 }
 
 function rms(payload) {

@@ -2,7 +2,7 @@
 // each "speaking" a sine tone from a WAV file (Chromium's fake microphone).
 // What each page hears is measured by the page's own WebAudio analyser
 // (window.switchboardTest): mix-minus, mute and leave are checked by ear.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,7 +112,7 @@ before(async () => {
 	// The plugin serves the page; it is told where this test's Janus is.
 	pagesUrl = `${API_URL}/?janus=${encodeURIComponent(HTTP_URL)}`;
 	await Promise.all(Object.keys(people).map(openBrowser));
-});
+}, { timeout: 120000 });
 
 after(async () => {
 	await Promise.allSettled(browsers.map((b) => b.close()));

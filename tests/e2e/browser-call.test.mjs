@@ -5,7 +5,7 @@
 // and camera off must reach the other side; an invitation token that was
 // tampered with is refused visibly while the real one gets in; and a
 // /ws/notifications client sees the browser user join and leave.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,7 +148,7 @@ before(async () => {
 		ws.once('error', (e) => { clearTimeout(t); reject(e); });
 	});
 	await Promise.all(['A', 'B'].map(openBrowser));
-});
+}, { timeout: 120000 });
 
 after(async () => {
 	for (const ws of sockets) ws.terminate();

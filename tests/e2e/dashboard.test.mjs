@@ -2,7 +2,7 @@
 // from /ws/notifications, the call history, a call's page, analytics
 // charts, the transfer tab, the API key prompt. Screenshots go to
 // tests/artifacts/.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { rmSync, mkdtempSync, mkdirSync } from 'node:fs';
@@ -43,7 +43,7 @@ before(async () => {
 	const wav = join(dir, 'silence.wav');
 	writeToneWav(wav, 440, 1);
 	browser = await launchChromium(wav);
-});
+}, { timeout: 120000 });
 after(async () => {
 	for (const s of sockets) s.close();
 	await browser?.close().catch(() => {});

@@ -4,7 +4,7 @@
 // finalised, its Ogg/Opus mix (decoded by opusdec) holds the browser's
 // tone, and the dashboard's call page plays it (the <audio> element loads
 // it: duration > 0).  Screenshot in tests/artifacts/.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ before(async () => {
 	const wav = join(dir, `tone-${TONE}.wav`);
 	writeToneWav(wav, TONE);
 	browser = await launchChromium(wav);
-});
+}, { timeout: 120000 });
 after(async () => {
 	notes?.close();
 	await browser?.close().catch(() => {});

@@ -1,7 +1,7 @@
 // A phone call through the SIP bridge meets a browser user and the AI agent:
 // baresip plays the trunk's caller (G.722, a WAV as its microphone, a dump of
 // what it hears); headless Chromium is the browser user.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,10 @@ import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import { toneDb } from '../lib/audio.mjs';
 import { startBaresip, readWavPcm } from '../lib/sip.mjs';
 import { endedCall } from '../lib/store.mjs';
+import { builtProgram } from '../lib/programs.mjs';
 
+// execFileSync blocks the event loop, and with it the test's timeout.
+const TOOL = { timeout: 60000 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const KB = JSON.parse(readFileSync(join(repoRoot, 'conf', 'knowledge-base.json'), 'utf8'));
 const BARESIP_PORT = SIP_PORT + 21;
@@ -22,17 +25,17 @@ let janus, notes, workDir, browser;
 function wavOf(name, parts, rate) {
 	const pieces = parts.map((p, i) => {
 		const f = join(workDir, `${name}-${i}.wav`);
-		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)]);
-		else if (p.tone) execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'synth', String(p.seconds), 'sine', String(p.tone), 'vol', '0.5']);
+		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)], TOOL);
+		else if (p.tone) execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'synth', String(p.seconds), 'sine', String(p.tone), 'vol', '0.5'], TOOL);
 		else {
 			const raw = join(workDir, `${name}-${i}-raw.wav`);
-			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p]);
-			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f]);
+			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p], TOOL);
+			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f], TOOL);
 		}
 		return f;
 	});
 	const out = join(workDir, `${name}.wav`);
-	execFileSync('sox', [...pieces, out]);
+	execFileSync('sox', [...pieces, out], TOOL);
 	return out;
 }
 
@@ -42,7 +45,7 @@ before(async () => {
 		.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []');
 	janus = await startJanus({ pluginConfig: conf });
 	notes = await openNotifications();
-});
+}, { timeout: 120000 });
 after(async () => {
 	notes?.close();
 	await browser?.close().catch(() => {});
@@ -130,13 +133,13 @@ test('a SIP caller on G.722, the AI agent and a browser user in one room: the ca
 	const raw = join(workDir, 'answer.raw'), cut = join(workDir, 'answer16.wav');
 	writeFileSync(raw, Buffer.from(pcm.slice(from).buffer));
 	execFileSync('sox', ['-t', 'raw', '-r', String(rate), '-e', 'signed', '-b', '16', '-c', '1', raw, '-r', '16000', cut,
-		'silence', '1', '0.05', '1%', 'reverse', 'silence', '1', '0.05', '1%', 'reverse']);
+		'silence', '1', '0.05', '1%', 'reverse', 'silence', '1', '0.05', '1%', 'reverse'], TOOL);
 	const en = (t) => (typeof t === 'string' ? t : t.en);
 	const fill = (s) => s.replace(/\{(\w+)\}/g, (m, k) => KB.company[k] ?? m);
 	const answers = [...KB.faqs.map((f) => fill(en(f.answer))), fill(en(KB.greeting)), fill(en(KB.fallback))];
 	const kbFile = join(workDir, 'answers-kb.json');
 	writeFileSync(kbFile, JSON.stringify({ ...KB, faqs: answers.map((a, i) => ({ id: `answer${i}`, question: a, paraphrases: [], answer: 'x' })) }));
-	const recognised = execFileSync(join(repoRoot, 'build', 'tests', 'tools', 'recognise'), [cut, kbFile], { encoding: 'utf8' }).trim();
+	const recognised = execFileSync(builtProgram(join('tests', 'tools', 'recognise')), [cut, kbFile], { encoding: 'utf8', timeout: 120000 }).trim();
 	assert.match(recognised, /monday to friday/, `the phone's audio recognised as: "${recognised}"`);
 
 	// The call's record holds the SIP caller, the agent and the listener,

@@ -4,7 +4,7 @@
 // call's summary, and a console agent (html/console.html, a second
 // browser) sees it, takes it — the AI agent leaves, the human is in the
 // caller's room with the summary in front of them.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,8 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import { startJanus, adminRequest, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 
+// execFileSync blocks the event loop, and with it the test's timeout.
+const TOOL = { timeout: 60000 };
 const ROOM = `handoff-${process.pid}`;
 let janus, workDir, notes;
 const browsers = [];
@@ -22,15 +24,15 @@ function speechWav(name, parts, rate = 48000) {
 	const out = join(workDir, `${name}.wav`);
 	const pieces = parts.map((p, i) => {
 		const f = join(workDir, `${name}-${i}.wav`);
-		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)]);
+		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)], TOOL);
 		else {
 			const raw = join(workDir, `${name}-${i}-raw.wav`);
-			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p]);
-			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f]);
+			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p], TOOL);
+			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f], TOOL);
 		}
 		return f;
 	});
-	execFileSync('sox', [...pieces, out]);
+	execFileSync('sox', [...pieces, out], TOOL);
 	return out;
 }
 
@@ -46,7 +48,7 @@ before(async () => {
 	workDir = mkdtempSync(join(tmpdir(), 'sb-handoff-'));
 	janus = await startJanus();
 	notes = await openNotifications();
-});
+}, { timeout: 120000 });
 after(async () => {
 	notes?.close();
 	await Promise.allSettled(browsers.map((b) => b.close()));

@@ -9,7 +9,7 @@
 // not the consult; Alice hears B; complete: the SIP leg is in the caller's
 // room, the caller hears baresip, Alice is back at her desk, nothing is
 // left behind, and the records and notifications say so.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +21,8 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { toneDb } from '../lib/audio.mjs';
 import { startBaresip, readWavPcm } from '../lib/sip.mjs';
 
+// execFileSync blocks the event loop, and with it the test's timeout.
+const TOOL = { timeout: 60000 };
 const BARESIP_PORT = SIP_PORT + 13;
 const ROOM = `tpb-call-${process.pid}`;
 const NUMBER = '+14155550142';
@@ -94,14 +96,14 @@ before(async () => {
 	// stops the agent), then "talks": a 1000 Hz tone.
 	const silence = join(workDir, 'phone-silence.wav'), tone = join(workDir, 'phone-tone.wav');
 	const toneWav = join(workDir, 'phone.wav');
-	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', silence, 'trim', '0', String(PHONE_QUIET_S)]);
-	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', tone, 'synth', '120', 'sine', '1000', 'vol', '0.5']);
-	execFileSync('sox', [silence, tone, toneWav]);
+	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', silence, 'trim', '0', String(PHONE_QUIET_S)], TOOL);
+	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', tone, 'synth', '120', 'sine', '1000', 'vol', '0.5'], TOOL);
+	execFileSync('sox', [silence, tone, toneWav], TOOL);
 	// B's phone: its account is the number, so the trunk's INVITE is for it.
 	phone = await startBaresip({ port: BARESIP_PORT, autoAnswer: true, user: NUMBER, wav: toneWav, codecs: 'PCMU' });
 	await openPage('caller', 440);
 	await openPage('alice', 0);
-});
+}, { timeout: 120000 });
 
 after(async () => {
 	bus?.close();

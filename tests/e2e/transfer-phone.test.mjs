@@ -7,7 +7,7 @@
 // B rings, the caller hanging up mid-consult: each ends in a defined state
 // with its notification and record, the caller never left on hold, no
 // room (hidden ones included), SIP call or leg left behind.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ const BUSY = '+14155550486';
 const NEVER = '+14155550480'; // rings, never answers
 let janus, notes, trunk;
 const legs = [];
+// Each flow takes a few seconds (the ring timeout is 3 s).
+const T = { timeout: 60000 };
 
 before(async () => {
 	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
@@ -33,7 +35,7 @@ before(async () => {
 	janus = await startJanus({ pluginConfig: conf });
 	notes = await openNotifications();
 	trunk = await new SipPeer({ port: TRUNK_PORT }).start();
-});
+}, { timeout: 120000 });
 
 after(async () => {
 	for (const l of legs) l.close();
@@ -105,7 +107,7 @@ async function record(id, state) {
 }
 
 let caller;
-test('a busy number: back with the caller, hold over, nothing left behind', async () => {
+test('a busy number: back with the caller, hold over, nothing left behind', T, async () => {
 	answerLeg = await new RtpLeg().start();
 	legs.push(answerLeg);
 	trunkBehaviour();
@@ -132,7 +134,7 @@ test('a busy number: back with the caller, hold over, nothing left behind', asyn
 	await adminRequest({ request: 'kick', room: ROOM, id: alice.id });
 });
 
-test('no answer within the ring timeout: the call is cancelled, A is back with the caller', async () => {
+test('no answer within the ring timeout: the call is cancelled, A is back with the caller', T, async () => {
 	const alice = await rtpJoin('Alice');
 	const r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: alice.id, to: { number: NEVER } });
 	assert.equal(r.status, 200, r.text);
@@ -153,7 +155,7 @@ test('no answer within the ring timeout: the call is cancelled, A is back with t
 	await adminRequest({ request: 'kick', room: ROOM, id: alice.id });
 });
 
-test('Agent A hangs up while B rings: B\'s call is cancelled, the caller is off hold and queued', async () => {
+test('Agent A hangs up while B rings: B\'s call is cancelled, the caller is off hold and queued', T, async () => {
 	const alice = await rtpJoin('Alice');
 	const r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: alice.id, to: { number: NEVER } });
 	assert.equal(r.status, 200, r.text);
@@ -172,7 +174,7 @@ test('Agent A hangs up while B rings: B\'s call is cancelled, the caller is off 
 	alice.close();
 });
 
-test('the caller hangs up mid-consult: B\'s leg is hung up, A is out, nothing is left', async () => {
+test('the caller hangs up mid-consult: B\'s leg is hung up, A is out, nothing is left', T, async () => {
 	const alice = await rtpJoin('Alice');
 	const r = await rest('POST', '/api/transfer/initiate', { room: ROOM, from: alice.id, to: { number: NUMBER } });
 	assert.equal(r.status, 200, r.text);

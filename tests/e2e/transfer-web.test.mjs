@@ -8,7 +8,7 @@
 // Alice is back at her desk.  Then Bob → Alice declined and cancelled: Bob
 // is back with the caller each time.  Bad input over REST changes nothing,
 // and every flow leaves its notifications.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,7 +129,7 @@ before(async () => {
 	janus = await startJanus({ pluginConfig: conf });
 	bus = await openNotifications();
 	await Promise.all(Object.keys(people).map(openBrowser));
-});
+}, { timeout: 120000 });
 
 after(async () => {
 	bus?.close();
@@ -466,5 +466,7 @@ test('a supervisor listening to a room that is destroyed outright is back at her
 		assert.equal(s.room, 'desk-sue');
 		assert.match(s.notice || '', new RegExp(`${other} was closed`));
 	});
-	assert.equal(await page.isVisible('#notice'), true);
+	// The page's state says signed-in before it has drawn the console (it
+	// renders after its first refresh of the queue): wait for the notice.
+	await eventually('sue', async () => assert.equal(await page.isVisible('#notice'), true));
 });

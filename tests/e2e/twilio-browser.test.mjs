@@ -2,7 +2,7 @@
 // the browser (headless Chromium through html/index.html, fake microphone
 // at 440 Hz) hears the caller's 1000 Hz μ-law tone, and the caller's
 // stream carries the browser's 440 Hz back.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +29,7 @@ before(async () => {
 	const context = await browser.newContext({ permissions: ['microphone'] });
 	page = await context.newPage();
 	page.setDefaultTimeout(15000);
-});
+}, { timeout: 120000 });
 after(async () => {
 	stream?.terminate();
 	await browser?.close().catch(() => {});

@@ -4,7 +4,7 @@
 // it on the page, sees the history, replies (the fake Twilio API receives
 // the Messages.json POST), sees the user's next message (not answered by
 // the AI) and gives the chat back to the AI, which answers again.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,10 +29,10 @@ before(async () => {
 	fake = await startFakeTwilio();
 	janus = await startJanus({ pluginConfig: twilioPluginConfig() });
 	notes = await openNotifications();
-});
+}, { timeout: 120000 });
 after(async () => {
 	notes?.close();
-	await browser?.close();
+	await browser?.close().catch(() => {});
 	if (janus) await janus.stop();
 	await fake?.close();
 	if (workDir) rmSync(workDir, { recursive: true, force: true });

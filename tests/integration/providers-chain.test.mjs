@@ -6,7 +6,7 @@
 // cool-down.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { before, describe, test } from 'node:test';
+import { before, describe, test } from '../lib/harness.mjs';
 
 import { WebSocketServer } from 'ws';
 
@@ -25,7 +25,11 @@ import {
   textOf,
 } from './providers-lib.mjs';
 
-before(() => ensureCli());
+// Each test runs the C CLI against local stubs (~1 s; the slowest, the
+// breaker's seven runs, ~1.5 s); the CLI's deadline is 15 s.
+const T = { timeout: 30000 };
+
+before(() => ensureCli(), { timeout: 120000 }); // may build it
 
 const good = () => stub((req, res) => sse(res, openaiChunks(['Answer ', 'from the backup.'])));
 
@@ -67,7 +71,7 @@ describe('llm chain: the first fails before output, the second answers', () => {
     },
   };
   for (const [way, handler] of Object.entries(ways)) {
-    test(way, async () => {
+    test(way, T, async () => {
       const bad = await stub(handler);
       const ok = await good();
       try {
@@ -93,7 +97,7 @@ describe('llm chain: the first fails before output, the second answers', () => {
     });
   }
 
-  test('connection refused', async () => {
+  test('connection refused', T, async () => {
     const gone = await stub(() => {});
     await gone.close();
     const ok = await good();
@@ -106,7 +110,7 @@ describe('llm chain: the first fails before output, the second answers', () => {
     }
   });
 
-  test('anthropic overloaded, then openai answers', async () => {
+  test('anthropic overloaded, then openai answers', T, async () => {
     const anth = await stub((req, res) => {
       res.writeHead(529, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
@@ -131,7 +135,7 @@ describe('llm chain: the first fails before output, the second answers', () => {
   });
 });
 
-test('llm chain: a failure after output ends the call, no second voice', async () => {
+test('llm chain: a failure after output ends the call, no second voice', T, async () => {
   const bad = await stub((req, res) =>
     sse(res, [...openaiChunks(['I can help with ']).slice(0, 2), { data: '{broken' }]),
   );
@@ -147,7 +151,7 @@ test('llm chain: a failure after output ends the call, no second voice', async (
   }
 });
 
-test('llm chain: all fail, done(error) with a summary', async () => {
+test('llm chain: all fail, done(error) with a summary', T, async () => {
   const a = await stub((req, res) => openaiError(res, 500, 'down'));
   const b = await stub((req, res) => openaiError(res, 401, 'bad key'));
   try {
@@ -159,7 +163,7 @@ test('llm chain: all fail, done(error) with a summary', async () => {
   }
 });
 
-test('circuit breaker: opens after N failures, skips without a request, half-opens after the cool-down', async () => {
+test('circuit breaker: opens after N failures, skips without a request, half-opens after the cool-down', T, async () => {
   // The primary fails its first three requests, then recovers.
   const bad = await stub((req, res, body, n) =>
     n <= 3 ? openaiError(res, 503, 'unavailable') : sse(res, openaiChunks(['Primary is back.'])),
@@ -202,7 +206,7 @@ test('circuit breaker: opens after N failures, skips without a request, half-ope
   }
 });
 
-test('breaker state is visible while open', async () => {
+test('breaker state is visible while open', T, async () => {
   const bad = await stub((req, res) => openaiError(res, 500, 'down'));
   const ok = await good();
   try {
@@ -220,7 +224,7 @@ test('breaker state is visible while open', async () => {
   }
 });
 
-test('tts chain: openai gives no audio, elevenlabs speaks', async () => {
+test('tts chain: openai gives no audio, elevenlabs speaks', T, async () => {
   const mute = await stub((req, res) => {
     res.writeHead(200, { 'Content-Type': 'audio/pcm' });
     res.end();
@@ -280,7 +284,7 @@ async function silentDeepgram({ reject = false } = {}) {
 }
 
 for (const reject of [true, false]) {
-  test(`stt chain: deepgram ${reject ? 'refuses (401)' : 'never answers'}, openai transcribes the replayed utterance`, async () => {
+  test(`stt chain: deepgram ${reject ? 'refuses (401)' : 'never answers'}, openai transcribes the replayed utterance`, T, async () => {
     const dg = await silentDeepgram({ reject });
     const whisper = await stub((req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });

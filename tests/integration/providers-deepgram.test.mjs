@@ -6,13 +6,17 @@
 // CloseStream.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { before, describe, test } from 'node:test';
+import { before, describe, test } from '../lib/harness.mjs';
 
 import { WebSocketServer } from 'ws';
 
 import { doneOf, ensureCli, pick, runCli, stub } from './providers-lib.mjs';
 
-before(() => ensureCli());
+// Each test runs the C CLI against a local stub (~2 s paced in real
+// time); the CLI's deadline is 15 s.
+const T = { timeout: 30000 };
+
+before(() => ensureCli(), { timeout: 120000 }); // may build it
 
 function results(transcript, { isFinal = false, speechFinal = false, fromFinalize = false } = {}) {
   const msg = {
@@ -114,7 +118,7 @@ function dgJob(base, over = {}) {
 }
 
 describe('deepgram live', () => {
-  test('handshake, audio, interim and final results, Finalize, CloseStream', async () => {
+  test('handshake, audio, interim and final results, Finalize, CloseStream', T, async () => {
     const dg = await deepgramStub();
     try {
       // Real time, as a caller speaks: interim results arrive meanwhile.
@@ -149,7 +153,7 @@ describe('deepgram live', () => {
     }
   });
 
-  test('a rejected handshake (401) fails the stream with the status', async () => {
+  test('a rejected handshake (401) fails the stream with the status', T, async () => {
     const dg = await deepgramStub({ rejectStatus: 401 });
     try {
       const r = await runCli(dgJob(dg.base, { direct: true, utterances: [{ ms: 200 }] }));
@@ -160,7 +164,7 @@ describe('deepgram live', () => {
     }
   });
 
-  test('the server closing mid-stream fails it with the close code', async () => {
+  test('the server closing mid-stream fails it with the close code', T, async () => {
     const dg = await deepgramStub({ closeAfterBytes: 3200 });
     try {
       const r = await runCli(dgJob(dg.base, { direct: true, utterances: [{ ms: 1000 }] }));
@@ -170,7 +174,7 @@ describe('deepgram live', () => {
     }
   });
 
-  test('nothing listening: connect fails in bounded time', async () => {
+  test('nothing listening: connect fails in bounded time', T, async () => {
     const s = await stub(() => {});
     const port = s.port;
     await s.close(); // now refused

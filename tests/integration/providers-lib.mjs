@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { track } from '../lib/resources.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const build = process.env.SB_BUILD_DIR || path.join(repo, 'build');
@@ -30,9 +31,12 @@ export function ensureCli() {
 /**
  * Runs the CLI with a job; resolves to {events, code, stderr, ms}.
  * `events` are the parsed JSON lines.  A hard kill after killMs guards the
- * test itself (the CLI has its own deadline_ms watchdog).
+ * test itself (the CLI has its own deadline_ms watchdog).  onEvent(e) is
+ * called with each line as it arrives (the CLI flushes every line), e.g.
+ * for a stub to hold the rest of a stream until the CLI has shown it got
+ * the first part.
  */
-export function runCli(job, { killMs = 30000, env = {} } = {}) {
+export function runCli(job, { killMs = 30000, env = {}, onEvent } = {}) {
   const bin = ensureCli();
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
@@ -40,14 +44,31 @@ export function runCli(job, { killMs = 30000, env = {} } = {}) {
     const clean = { ...process.env };
     for (const k of Object.keys(clean)) if (k.endsWith('_API_KEY')) delete clean[k];
     const child = spawn(bin, [JSON.stringify(job)], { env: { ...clean, ...env } });
+    const untrack = track(`provider_cli (pid ${child.pid})`, () => child.kill('SIGKILL'));
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
+    let seen = 0; // characters of out already given to onEvent
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!onEvent) return;
+      for (let nl = out.indexOf('\n', seen); nl >= 0; nl = out.indexOf('\n', seen)) {
+        const line = out.slice(seen, nl);
+        seen = nl + 1;
+        try {
+          if (line.trim()) onEvent(JSON.parse(line));
+        } catch { /* reported when the run ends */ }
+      }
+    });
     child.stderr.on('data', (d) => (err += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), killMs);
-    child.on('error', reject);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      untrack();
+      reject(e);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
+      untrack();
       // Under ASan/UBSan (PROVIDER_CLI from build-asan) any report fails.
       if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(err)) {
         reject(new Error(`sanitizer report from the CLI:\n${err}`));
@@ -106,26 +127,49 @@ export async function stub(handler) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
+  const close = () =>
+    new Promise((r) => {
+      untrack();
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  const untrack = track(`stub server on ${port}`, close);
   return {
     port,
     base: `http://127.0.0.1:${port}`,
     requests,
     server,
     json: (i = requests.length - 1) => JSON.parse(requests[i].body.toString()),
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close,
   };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Writes SSE events ({event?, data}) with a pause between them. */
-export async function sse(res, events, { pauseMs = 5, status = 200, split = false } = {}) {
+/**
+ * A promise with its resolve: `const g = gate(); … await g; … g.open()`.
+ * Bounded: it opens by itself after ms (the test then fails on what it
+ * asserts, instead of hanging).
+ */
+export function gate(ms = 10000) {
+  let open;
+  const p = new Promise((r) => (open = r));
+  const timer = setTimeout(() => open(false), ms);
+  p.open = () => {
+    clearTimeout(timer);
+    open(true);
+  };
+  return p;
+}
+
+/**
+ * Writes SSE events ({event?, data}) with a pause between them.  `after`:
+ * a map from an index to a promise to wait for before writing that event.
+ */
+export async function sse(res, events, { pauseMs = 5, status = 200, split = false, after = {} } = {}) {
   res.writeHead(status, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-  for (const ev of events) {
+  for (const [i, ev] of events.entries()) {
+    if (after[i]) await after[i];
     let text = '';
     if (ev.comment) text += `: ${ev.comment}\n`;
     if (ev.event) text += `event: ${ev.event}\n`;

@@ -1,6 +1,6 @@
 // The REST facade, join tokens, pages and /ws/notifications of the plugin's
 // embedded HTTP server, against a real private Janus.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import WebSocket from 'ws';
@@ -8,7 +8,9 @@ import { startJanus, JanusHandle, adminRequest, API_URL, API_PORT, API_KEY } fro
 
 let janus;
 const handles = [];
-before(async () => { janus = await startJanus(); });
+// Plain REST and Janus API requests: each test takes well under a second.
+const T = { timeout: 30000 };
+before(async () => { janus = await startJanus(); }, { timeout: 60000 });
 after(async () => {
 	for (const h of handles) await h.destroy();
 	if (janus) await janus.stop();
@@ -46,7 +48,7 @@ function raw(request) {
 	});
 }
 
-test('health is public; everything else needs the bearer key', async () => {
+test('health is public; everything else needs the bearer key', T, async () => {
 	const h = await api('GET', '/health', undefined, {});
 	assert.equal(h.status, 200);
 	assert.equal(h.json.status, 'ok');
@@ -59,7 +61,7 @@ test('health is public; everything else needs the bearer key', async () => {
 	expectError(await api('POST', '/room/create', { roomName: unique('x') }, {}), 401);
 });
 
-test('create a room, get a token, list, inspect, close', async () => {
+test('create a room, get a token, list, inspect, close', T, async () => {
 	const name = unique('rest');
 	const c = await api('POST', '/room/create', { roomName: name, hostIdentity: 'host-1', hostName: 'Host' });
 	assert.equal(c.status, 201, c.text);
@@ -94,7 +96,7 @@ test('create a room, get a token, list, inspect, close', async () => {
 	expectError(await api('POST', '/room/join', { roomName: name, participantIdentity: 'u' }), 404, 'room_not_found');
 });
 
-test('bad requests get JSON errors with the right status and create nothing', async () => {
+test('bad requests get JSON errors with the right status and create nothing', T, async () => {
 	const before = (await api('GET', '/rooms')).json.rooms.length;
 	expectError(await api('POST', '/room/create', '{"roomName": '), 400, 'invalid_json');
 	expectError(await api('POST', '/room/create', '[1,2]'), 400, 'invalid_json');
@@ -118,7 +120,7 @@ test('bad requests get JSON errors with the right status and create nothing', as
 	assert.equal((await api('GET', '/rooms')).json.rooms.length, before, 'nothing half-created');
 });
 
-test('join tokens: a room that requires one refuses forged, foreign and missing tokens', async () => {
+test('join tokens: a room that requires one refuses forged, foreign and missing tokens', T, async () => {
 	const name = unique('tok');
 	const c = await api('POST', '/room/create', { roomName: name, requireToken: true });
 	assert.equal(c.status, 201, c.text);
@@ -156,20 +158,29 @@ test('join tokens: a room that requires one refuses forged, foreign and missing 
 	assert.ok((await adminRequest({ request: 'token', room: name })).token);
 });
 
-test('notifications: a WS client sees rooms and participants come and go', async () => {
+test('notifications: a WS client sees rooms and participants come and go', T, async () => {
 	const refused = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`);
 	const refusedCode = await new Promise((resolve) => {
 		refused.on('unexpected-response', (req, res) => resolve(res.statusCode));
 		refused.on('open', () => resolve('open'));
 		refused.on('error', () => {});
-	});
+	}).finally(() => refused.terminate());
 	assert.equal(refusedCode, 401);
 
 	const ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: auth });
+	const viaQuery = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications?api_key=${API_KEY}`);
+	try {
+		await notifications(ws, viaQuery);
+	} finally {
+		ws.terminate();
+		viaQuery.terminate();
+	}
+});
+
+async function notifications(ws, viaQuery) {
 	const seen = [];
 	ws.on('message', (d) => seen.push(JSON.parse(d.toString())));
 	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
-	const viaQuery = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications?api_key=${API_KEY}`);
 	await new Promise((resolve, reject) => { viaQuery.on('open', resolve); viaQuery.on('error', reject); });
 	viaQuery.close();
 
@@ -190,9 +201,9 @@ test('notifications: a WS client sees rooms and participants come and go', async
 	assert.ok(has('participant_left', (e) => e.participant.id === joined.data.id));
 	assert.ok(has('room_closed'));
 	assert.ok(seen.every((e) => typeof e.timestamp === 'number'));
-});
+}
 
-test('pages and janus.js are served; traversal is refused', async () => {
+test('pages and janus.js are served; traversal is refused', T, async () => {
 	const page = await fetch(`${API_URL}/`);
 	assert.equal(page.status, 200);
 	assert.match(page.headers.get('content-type'), /text\/html/);
@@ -209,7 +220,7 @@ test('pages and janus.js are served; traversal is refused', async () => {
 	assert.match(chunked, /^HTTP\/1\.1 411/);
 });
 
-test('metrics speak Prometheus text', async () => {
+test('metrics speak Prometheus text', T, async () => {
 	const m = await api('GET', '/metrics');
 	assert.equal(m.status, 200);
 	assert.match(m.headers.get('content-type'), /text\/plain/);

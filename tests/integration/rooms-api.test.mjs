@@ -1,6 +1,6 @@
 // The Janus API and Admin API of janus.plugin.switchboard against a real,
 // private Janus: room lifecycle, participants and events, and bad input.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { startJanus, adminRequest, JanusHandle } from '../lib/janus.mjs';
 
@@ -12,7 +12,9 @@ async function attach() {
 	return h;
 }
 
-before(async () => { janus = await startJanus(); });
+// Janus API and Admin API requests: each test takes well under a second.
+const T = { timeout: 30000 };
+before(async () => { janus = await startJanus(); }, { timeout: 60000 });
 after(async () => {
 	for (const h of handles) await h.destroy();
 	if (janus) await janus.stop();
@@ -20,7 +22,7 @@ after(async () => {
 
 const unique = (p) => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 
-test('create, exists, list, destroy through the Janus API', async () => {
+test('create, exists, list, destroy through the Janus API', T, async () => {
 	const h = await attach();
 	const room = unique('life');
 	const created = await h.request({ request: 'create', room, description: 'Life cycle' });
@@ -36,14 +38,14 @@ test('create, exists, list, destroy through the Janus API', async () => {
 	assert.equal((await h.request({ request: 'exists', room })).exists, false);
 });
 
-test('a room without a name gets a generated one', async () => {
+test('a room without a name gets a generated one', T, async () => {
 	const h = await attach();
 	const created = await h.request({ request: 'create' });
 	assert.match(created.room, /^room-[0-9a-f]{8}$/);
 	await h.request({ request: 'destroy', room: created.room });
 });
 
-test('permanent rooms come from the config file', async () => {
+test('permanent rooms come from the config file', T, async () => {
 	const r = await adminRequest({ request: 'list' });
 	const demo = r.list.find((x) => x.room === 'demo');
 	assert.ok(demo, 'demo room from conf/janus.plugin.switchboard.jcfg');
@@ -51,7 +53,7 @@ test('permanent rooms come from the config file', async () => {
 	assert.equal(demo.ephemeral, false);
 });
 
-test('the same operations work through the Admin API', async () => {
+test('the same operations work through the Admin API', T, async () => {
 	const room = unique('admin');
 	assert.equal((await adminRequest({ request: 'create', room })).switchboard, 'created');
 	assert.equal((await adminRequest({ request: 'exists', room })).exists, true);
@@ -65,7 +67,7 @@ test('the same operations work through the Admin API', async () => {
 	await assert.rejects(adminRequest({ request: 'list' }, 'wrong-secret'));
 });
 
-test('join, events to others, mute, leave; an ephemeral room goes with its last participant', async () => {
+test('join, events to others, mute, leave; an ephemeral room goes with its last participant', T, async () => {
 	const a = await attach();
 	const b = await attach();
 	const room = unique('events');
@@ -100,7 +102,7 @@ test('join, events to others, mute, leave; an ephemeral room goes with its last 
 	assert.equal((await a.request({ request: 'exists', room })).exists, false, 'ephemeral room destroyed');
 });
 
-test('kick and destroy tell the participants', async () => {
+test('kick and destroy tell the participants', T, async () => {
 	const a = await attach();
 	const b = await attach();
 	const room = unique('kick');
@@ -118,7 +120,7 @@ test('kick and destroy tell the participants', async () => {
 	assert.equal((await a.request({ request: 'exists', room })).exists, false);
 });
 
-test('pins are checked on join', async () => {
+test('pins are checked on join', T, async () => {
 	const h = await attach();
 	const room = unique('pin');
 	await h.request({ request: 'create', room, pin: '1234', ephemeral: false });
@@ -129,7 +131,7 @@ test('pins are checked on join', async () => {
 	await adminRequest({ request: 'destroy', room });
 });
 
-test('bad input gets a clear error and changes nothing', async () => {
+test('bad input gets a clear error and changes nothing', T, async () => {
 	const h = await attach();
 	const room = unique('bad');
 	await h.request({ request: 'create', room, ephemeral: false });

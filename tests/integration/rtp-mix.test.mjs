@@ -2,14 +2,17 @@
 // mu-law) and must hear everyone else's tone but not its own (mix-minus);
 // a muted participant contributes nothing; garbage and foreign packets are
 // dropped and counted while the room keeps mixing.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { startJanus, adminRequest } from '../lib/janus.mjs';
+import { track } from '../lib/resources.mjs';
 import { mulawEncode, mulawDecode, alawEncode, alawDecode, toneFrame, toneDb, rtpPacket, parseRtp } from '../lib/audio.mjs';
 
 let janus;
-before(async () => { janus = await startJanus(); });
+// Each test streams 2-3.5 s of audio; 60 s is ample on a loaded machine.
+const T = { timeout: 60000 };
+before(async () => { janus = await startJanus(); }, { timeout: 60000 });
 after(async () => { if (janus) await janus.stop(); });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -29,6 +32,7 @@ class RtpPeer {
 	}
 	async open() {
 		this.sock = dgram.createSocket('udp4');
+		this.untrack = track(`RTP peer ${this.freq} Hz`, () => this.close());
 		this.sock.on('message', (msg) => {
 			const p = parseRtp(msg);
 			if (p && p.pt === this.pt) this.received.push(p);
@@ -57,7 +61,10 @@ class RtpPeer {
 		for (const p of pkts) for (const b of p.payload) out.push(this.decode(b));
 		return out;
 	}
-	close() { this.sock.close(); }
+	close() {
+		this.untrack?.();
+		try { this.sock.close(); } catch { /* closed */ }
+	}
 }
 
 async function stream(peers, ms) {
@@ -71,10 +78,19 @@ async function stream(peers, ms) {
 	}
 }
 
-test('each RTP participant hears the others, not itself; muted adds nothing', async () => {
+test('each RTP participant hears the others, not itself; muted adds nothing', T, async () => {
 	const room = `rtp-${Date.now()}`;
 	await adminRequest({ request: 'create', room, sampling_rate: 16000, ephemeral: false });
 	const a = new RtpPeer(500), b = new RtpPeer(1100), c = new RtpPeer(1700);
+	try {
+		await mixMinus(room, a, b, c);
+	} finally {
+		for (const p of [a, b, c]) if (p.sock) p.close();
+		await adminRequest({ request: 'destroy', room }).catch(() => {});
+	}
+});
+
+async function mixMinus(room, a, b, c) {
 	for (const p of [a, b, c]) await p.open();
 	await a.join(room, 'A');
 	await b.join(room, 'B');
@@ -101,17 +117,23 @@ test('each RTP participant hears the others, not itself; muted adds nothing', as
 	const muted = a.recentAudio(25);
 	const dbM = { b: toneDb(muted, 1100), c: toneDb(muted, 1700) };
 	assert.ok(dbM.b - dbM.c > 30, `after mute, A: B ${dbM.b.toFixed(1)} dB, C ${dbM.c.toFixed(1)} dB`);
+}
 
-	for (const p of [a, b, c]) p.close();
-	await adminRequest({ request: 'destroy', room });
-});
-
-test('listeners on different codecs each hear the right mix', async () => {
+test('listeners on different codecs each hear the right mix', T, async () => {
 	const room = `rtp-codecs-${Date.now()}`;
 	await adminRequest({ request: 'create', room, sampling_rate: 48000, ephemeral: false });
 	const talkers = [new RtpPeer(500, 'pcmu'), new RtpPeer(1100, 'pcma')];
 	const listeners = [new RtpPeer(0, 'pcmu'), new RtpPeer(0, 'pcma'), new RtpPeer(0, 'pcmu'), new RtpPeer(0, 'pcma')];
 	const all = [...talkers, ...listeners];
+	try {
+		await codecs(all, talkers, listeners, room);
+	} finally {
+		for (const p of all) if (p.sock) p.close();
+		await adminRequest({ request: 'destroy', room }).catch(() => {});
+	}
+});
+
+async function codecs(all, talkers, listeners, room) {
 	for (const p of all) await p.open();
 	for (const [i, p] of all.entries()) await p.join(room, `P${i}`);
 	await stream(all, 2000);
@@ -123,18 +145,26 @@ test('listeners on different codecs each hear the right mix', async () => {
 	const [t0, t1] = talkers.map((t) => t.recentAudio(25));
 	assert.ok(toneDb(t0, 1100) - toneDb(t0, 500) > 30, 'the PCMU talker hears the PCMA one, not itself');
 	assert.ok(toneDb(t1, 500) - toneDb(t1, 1100) > 30, 'the PCMA talker hears the PCMU one, not itself');
-	for (const p of all) p.close();
-	await adminRequest({ request: 'destroy', room });
-});
+}
 
-test('garbage, wrong payload types and foreign sources are dropped and counted', async () => {
+test('garbage, wrong payload types and foreign sources are dropped and counted', T, async () => {
 	const room = `rtp-bad-${Date.now()}`;
 	await adminRequest({ request: 'create', room, sampling_rate: 16000, ephemeral: false });
 	const a = new RtpPeer(600), b = new RtpPeer(1300);
+	const stranger = dgram.createSocket('udp4');
+	try {
+		await garbage(room, a, b, stranger);
+	} finally {
+		for (const p of [a, b]) if (p.sock) p.close();
+		try { stranger.close(); } catch { /* closed */ }
+		await adminRequest({ request: 'destroy', room }).catch(() => {}); // gone already unless the test failed
+	}
+});
+
+async function garbage(room, a, b, stranger) {
 	for (const p of [a, b]) await p.open();
 	await a.join(room, 'A');
 	await b.join(room, 'B');
-	const stranger = dgram.createSocket('udp4');
 	await new Promise((r) => stranger.bind(0, '127.0.0.1', r));
 	const before = await adminRequest({ request: 'stats' });
 
@@ -160,8 +190,11 @@ test('garbage, wrong payload types and foreign sources are dropped and counted',
 	// The room kept mixing: B still hears A, and nobody hears the stranger.
 	const heardB = b.recentAudio(25);
 	assert.ok(toneDb(heardB, 600) - toneDb(heardB, 1700) > 30, 'B hears A, not the stranger');
-	stranger.close();
-	for (const p of [a, b]) p.close();
 	await adminRequest({ request: 'destroy', room });
-	assert.equal((await adminRequest({ request: 'stats' })).rtp.open, 0, 'sockets closed with the room');
-});
+	let open;
+	for (const end = Date.now() + 5000; ; await sleep(100)) {
+		open = (await adminRequest({ request: 'stats' })).rtp.open;
+		if (open === 0 || Date.now() > end) break;
+	}
+	assert.equal(open, 0, 'sockets closed with the room');
+}

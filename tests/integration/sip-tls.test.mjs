@@ -1,6 +1,6 @@
 // The SIP bridge over TLS (a certificate in [sip] cert_dir), and digest
 // authentication of inbound calls from a PBX.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,11 +13,13 @@ import { SipPeer, RtpLeg, placeCall, inDialog, startBaresip, digestAuthorization
 const TLS_PORT = SIP_PORT + 1;
 const pbx = { user: 'pbx', password: 'pbx-secret-1' };
 let janus, notes;
+// A few calls each (~1 s; baresip over TLS up to 20 s when slow).
+const T = { timeout: 60000 };
 
 before(async () => {
 	const dir = mkdtempSync(join(tmpdir(), 'sb-sip-tls-'));
 	execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-		'-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+		'-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore', timeout: 60000 });
 	writeFileSync(join(dir, 'agent.pem'), readFileSync(join(dir, 'key.pem'), 'utf8') + readFileSync(join(dir, 'cert.pem'), 'utf8'));
 	writeFileSync(join(dir, 'cafile.pem'), readFileSync(join(dir, 'cert.pem')));
 	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
@@ -29,12 +31,21 @@ before(async () => {
 	assert.match(conf, /cert_dir = "\//);
 	janus = await startJanus({ pluginConfig: conf });
 	notes = await openNotifications();
-});
+}, { timeout: 90000 });
 after(async () => { notes?.close(); if (janus) await janus.stop(); });
 
-test('inbound calls must answer a digest challenge; wrong credentials get 403', async () => {
+test('inbound calls must answer a digest challenge; wrong credentials get 403', T, async () => {
 	const peer = await new SipPeer().start();
 	const leg = await new RtpLeg().start();
+	try {
+		await digest(peer, leg);
+	} finally {
+		peer.close();
+		leg.close();
+	}
+});
+
+async function digest(peer, leg) {
 	const first = await placeCall(peer, { sipPort: SIP_PORT, user: 'demo', rtpPort: leg.port });
 	assert.equal(first.res?.status, 401);
 	const challenge = first.res.h('www-authenticate');
@@ -47,11 +58,9 @@ test('inbound calls must answer a digest challenge; wrong credentials get 403', 
 		headers: { Authorization: digestAuthorization(challenge, { ...pbx, method: 'INVITE', uri }) } });
 	assert.equal(right.res?.status, 200, right.res?.first);
 	assert.equal((await inDialog(peer, right, 'BYE'))?.status, 200);
-	peer.close();
-	leg.close();
-});
+}
 
-test('a softphone calls in over TLS and answers the digest challenge', async () => {
+test('a softphone calls in over TLS and answers the digest challenge', T, async () => {
 	const phone = await startBaresip({ port: SIP_PORT + 31, codecs: 'PCMU', dial: `sip:demo@127.0.0.1:${TLS_PORT};transport=tls`, auth: pbx });
 	try {
 		const joined = await notes.until('sip over tls', () => notes.events.find((e) => e.type === 'participant_joined' && e.participant.kind === 'sip' && e.participant.info?.transport === 'tls'), 20000)

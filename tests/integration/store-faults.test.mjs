@@ -1,6 +1,6 @@
 // A store path that cannot be written: a clear error at start-up, the
 // records routes answer 503 saying why, and calls go on.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { rest } from '../lib/notifications.mjs';
 import { startJanus } from '../lib/janus.mjs';
@@ -9,10 +9,11 @@ import { pluginConfigWithStore } from '../lib/store.mjs';
 let janus;
 const path = '/proc/sb-no-such-dir/state/calls.db';
 
-before(async () => { janus = await startJanus({ pluginConfig: pluginConfigWithStore(path) }); });
+const T = { timeout: 30000 }; // a few requests
+before(async () => { janus = await startJanus({ pluginConfig: pluginConfigWithStore(path) }); }, { timeout: 60000 });
 after(async () => { if (janus) await janus.stop(); });
 
-test('an unwritable store path is a clear start-up error, and calls go on', async () => {
+test('an unwritable store path is a clear start-up error, and calls go on', T, async () => {
 	const log = janus.output();
 	assert.match(log, /call records are OFF: SQLite store \/proc\/sb-no-such-dir\/state\/calls\.db: store directory \/proc\/sb-no-such-dir\/state is not writable/);
 	for (const p of ['/api/calls', '/api/analytics?range=7d', '/api/transfers/history']) {

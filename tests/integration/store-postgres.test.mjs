@@ -3,13 +3,15 @@
 // PostgreSQL; Janus started while the database is down records its calls
 // once it is up; PostgreSQL killed in the middle of a call and restarted
 // loses no record.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { openNotifications, rest } from '../lib/notifications.mjs';
-import { startJanus, adminRequest, repoRoot } from '../lib/janus.mjs';
+import { startJanus, adminRequest } from '../lib/janus.mjs';
+import { builtProgram } from '../lib/programs.mjs';
+import { track } from '../lib/resources.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { startPostgres } from '../lib/postgres.mjs';
 import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
@@ -17,16 +19,17 @@ import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
 let pg, janus, notes;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-before(async () => { pg = await startPostgres(); });
+before(async () => { pg = await startPostgres(); }, { timeout: 90000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
 	if (pg) await pg.destroy();
 });
 
-test('the store unit suite passes on PostgreSQL', () => {
-	const bin = join(repoRoot, 'build', 'tests', 'unit', 'test_store');
-	const out = execFileSync(bin, [], { env: { ...process.env, SB_TEST_PG_CONNINFO: pg.conninfo }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+test('the store unit suite passes on PostgreSQL', { timeout: 180000 }, () => {
+	const bin = builtProgram(join('tests', 'unit', 'test_store'));
+	// execFileSync blocks the event loop, and with it the test's timeout.
+	const out = execFileSync(bin, [], { env: { ...process.env, SB_TEST_PG_CONNINFO: pg.conninfo }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
 	for (const name of ['migrations', 'records', 'recordings', 'injection']) assert.match(out, new RegExp(`^ok \\d+ /store/postgresql/${name}$`, 'm'), out);
 	assert.doesNotMatch(out, /^not ok/m);
 });
@@ -34,14 +37,17 @@ test('the store unit suite passes on PostgreSQL', () => {
 // A plain RTP caller sending silence until stopped.
 async function rtpCaller(room, display) {
 	const sock = dgram.createSocket('udp4');
+	let timer;
+	const stop = () => { untrack(); clearInterval(timer); try { sock.close(); } catch { /* closed */ } };
+	const untrack = track(`RTP caller ${display}`, stop);
 	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
 	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display });
 	assert.ok(joined.port, JSON.stringify(joined));
 	let seq = 0;
-	const timer = setInterval(() => {
+	timer = setInterval(() => {
 		sock.send(rtpPacket({ pt: 0, seq: seq++, ts: seq * 160, ssrc: 7, payload: new Uint8Array(160).fill(mulawEncode(0)) }), joined.port, joined.ip);
 	}, 20);
-	return { id: joined.id, stop() { clearInterval(timer); sock.close(); } };
+	return { id: joined.id, stop };
 }
 
 async function metric(name) {
@@ -67,8 +73,11 @@ test('started while PostgreSQL is down: calls go on, records catch up', { timeou
 	const room = `pg-down-${process.pid}`;
 	assert.equal((await rest('POST', '/room/create', { roomName: room })).status, 201);
 	const a = await rtpCaller(room, 'Early caller');
-	await sleep(300);
-	a.stop();
+	try {
+		await sleep(300);
+	} finally {
+		a.stop();
+	}
 	await adminRequest({ request: 'destroy', room });
 	assert.equal(await metric('switchboard_store_connected'), 0);
 	assert.ok(await metric('switchboard_store_queue_depth') > 0);
@@ -83,10 +92,20 @@ test('started while PostgreSQL is down: calls go on, records catch up', { timeou
 });
 
 test('PostgreSQL killed mid-call and restarted: no record lost', { timeout: 90000 }, async () => {
-	const { events, until } = notes;
 	const room = `pg-kill-${process.pid}`;
 	assert.equal((await rest('POST', '/room/create', { roomName: room, agent: true })).status, 201);
 	const caller = await rtpCaller(room, 'Caller');
+	let second;
+	try {
+		await killed(room, caller, (c) => { second = c; });
+	} finally {
+		caller.stop();
+		second?.stop();
+	}
+});
+
+async function killed(room, caller, secondCaller) {
+	const { events, until } = notes;
 	const inRoom = (e) => e.room === room;
 	await until('the greeting', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final), 30000);
 	await waitFor('the greeting written', async () => (await metric('switchboard_store_queue_depth')) === 0);
@@ -98,6 +117,7 @@ test('PostgreSQL killed mid-call and restarted: no record lost', { timeout: 9000
 	assert.equal((await adminRequest({ request: 'say', room, text: said })).switchboard, 'success');
 	await until('the line said', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.text === said), 30000);
 	const second = await rtpCaller(room, 'Second caller');
+	secondCaller(second);
 	await sleep(300);
 	second.stop();
 	await adminRequest({ request: 'kick', room, id: second.id });
@@ -122,4 +142,4 @@ test('PostgreSQL killed mid-call and restarted: no record lost', { timeout: 9000
 	assert.equal(await metric('switchboard_store_failed_total'), 0);
 	// The rows are in PostgreSQL itself.
 	assert.equal(pg.psql(`SELECT outcome FROM calls WHERE room = '${room}'`), 'ai_handled');
-});
+}

@@ -3,7 +3,7 @@
 // transcript; analytics match the calls made; every read parameter is
 // checked (400) and bound (SQL injection finds and changes nothing); CSV
 // export, /metrics and the admin route.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { rmSync, mkdtempSync } from 'node:fs';
@@ -19,12 +19,14 @@ let janus, dir, notes, browser;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const agentRoom = `store-agent-${process.pid}`;
 const phoneRoom = `store-phone-${process.pid}`;
+// The REST-only tests take well under a second.
+const T = { timeout: 30000 };
 
 before(async () => {
 	dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
 	janus = await startJanus({ pluginConfig: pluginConfigWithStore(join(dir, 'state', 'calls.db')) });
 	notes = await openNotifications();
-});
+}, { timeout: 60000 });
 after(async () => {
 	notes?.close();
 	await browser?.close().catch(() => {});
@@ -78,13 +80,16 @@ test('a browser call answered by the AI agent leaves its record and transcript',
 test('a phone call nobody answers is recorded as abandoned', { timeout: 30000 }, async () => {
 	assert.equal((await rest('POST', '/room/create', { roomName: phoneRoom })).status, 201);
 	const sock = dgram.createSocket('udp4');
-	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
-	const joined = await adminRequest({ request: 'rtp_join', room: phoneRoom, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: 'Phone caller' });
-	for (let i = 0; i < 50; i++) {
-		sock.send(rtpPacket({ pt: 0, seq: i, ts: i * 160, ssrc: 99, payload: new Uint8Array(160).fill(mulawEncode(0)) }), joined.port, joined.ip);
-		await sleep(20);
+	try {
+		await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+		const joined = await adminRequest({ request: 'rtp_join', room: phoneRoom, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: 'Phone caller' });
+		for (let i = 0; i < 50; i++) {
+			sock.send(rtpPacket({ pt: 0, seq: i, ts: i * 160, ssrc: 99, payload: new Uint8Array(160).fill(mulawEncode(0)) }), joined.port, joined.ip);
+			await sleep(20);
+		}
+	} finally {
+		sock.close();
 	}
-	sock.close();
 	await adminRequest({ request: 'destroy', room: phoneRoom });
 	const call = await endedCall(phoneRoom);
 	assert.equal(call.outcome, 'abandoned');
@@ -95,7 +100,7 @@ test('a phone call nobody answers is recorded as abandoned', { timeout: 30000 },
 	assert.equal(call.participants[0].reason, 'room_closed');
 });
 
-test('analytics match the calls made', async () => {
+test('analytics match the calls made', T, async () => {
 	const r = await rest('GET', '/api/analytics?range=1d');
 	assert.equal(r.status, 200, r.text);
 	const a = r.json;
@@ -112,7 +117,7 @@ test('analytics match the calls made', async () => {
 	for (const range of ['7d', '30d', '90d']) assert.equal((await rest('GET', `/api/analytics?range=${range}`)).json.totals.calls, 2);
 });
 
-test('filters, paging and export', async () => {
+test('filters, paging and export', T, async () => {
 	const web = await rest('GET', '/api/calls?interface=web');
 	assert.equal(web.json.total, 1);
 	assert.equal(web.json.calls[0].room, agentRoom);
@@ -139,7 +144,7 @@ test('filters, paging and export', async () => {
 	assert.equal(noKey.status, 401);
 });
 
-test('bad filters are refused with 400', async () => {
+test('bad filters are refused with 400', T, async () => {
 	const bad = ['interface=WEB', 'interface=', 'from=yesterday', 'to=2024-13-45', 'from=2025-02-01&to=2025-01-01',
 		'outcome=won', 'page=0', 'page=-1', 'page=1.5', 'limit=0', 'limit=abc', 'format=xml', `agent=${'a'.repeat(200)}`,
 		'agent=%01'];
@@ -152,7 +157,7 @@ test('bad filters are refused with 400', async () => {
 	for (const q of ['limit=x', 'agent_id=', 'format=pdf']) assert.equal((await rest('GET', `/api/transfers/history?${q}`)).status, 400, q);
 });
 
-test('SQL injection in every parameter finds and changes nothing', async () => {
+test('SQL injection in every parameter finds and changes nothing', T, async () => {
 	const attacks = ["' OR 1=1 --", "x'; DROP TABLE calls; --", '" OR ""="', "1) UNION SELECT * FROM participants --", '%', '_'];
 	for (const a of attacks) {
 		const e = encodeURIComponent(a);
@@ -176,7 +181,7 @@ test('SQL injection in every parameter finds and changes nothing', async () => {
 	assert.equal((await rest('GET', '/api/calls')).json.total, 2, 'nothing was changed');
 });
 
-test('metrics and the admin route', async () => {
+test('metrics and the admin route', T, async () => {
 	const m = (await rest('GET', '/metrics')).text;
 	assert.match(m, /switchboard_calls_total\{interface="web",outcome="ai_handled"\} 1/);
 	assert.match(m, /switchboard_calls_total\{interface="rtp",outcome="abandoned"\} 1/);

@@ -12,7 +12,7 @@
 //    /api/calls/{id}) carry it with its timings and outcome;
 //  - a failing provider, or an answer that is not a summary: the
 //    extractive summary and the knowledge base, saying why.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +35,8 @@ const MODEL_SUMMARY = {
 const ASSIST_REPLY = 'Tell him the parcel is with the courier and offer express re-delivery.';
 
 let janus, notes, trunk, llm;
+// REST, Admin API and a local model stub: each test takes ~1 s.
+const T = { timeout: 60000 };
 let mode = 'ok'; // ok | error | garbage
 const legs = [];
 
@@ -60,7 +62,7 @@ before(async () => {
 	janus = await startJanus({ pluginConfig: conf });
 	notes = await openNotifications();
 	trunk = await new SipPeer({ port: TRUNK_PORT }).start();
-});
+}, { timeout: 60000 });
 
 after(async () => {
 	for (const l of legs) l.close();
@@ -86,7 +88,7 @@ const modelRequests = (kind) => llm.requests.map((r, i) => llm.json(i))
 	.filter((b) => (kind === 'summary') === /hand-over note/.test(b.messages[0].content));
 
 let caller;
-test('generate-summary: the model writes it from the transcript; provider openai', async () => {
+test('generate-summary: the model writes it from the transcript; provider openai', T, async () => {
 	assert.ok((await rest('POST', '/room/create', { roomName: ROOM })).status < 300);
 	caller = await rtpJoin('Caller');
 	await say('Caller', 'hello my name is john smith');
@@ -129,7 +131,7 @@ test('generate-summary: the model writes it from the transcript; provider openai
 	assert.equal(llm.requests.length, before);
 });
 
-test('chat: the AI assist answers through the model with the call summary in context', async () => {
+test('chat: the AI assist answers through the model with the call summary in context', T, async () => {
 	const r = await rest('POST', '/api/chat', { room: ROOM, message: 'what should I offer him?' });
 	assert.equal(r.status, 200, r.text);
 	assert.equal(r.json.reply, ASSIST_REPLY);
@@ -143,7 +145,7 @@ test('chat: the AI assist answers through the model with the call summary in con
 	assert.equal((await rest('POST', '/api/chat', { room: 'nope', message: 'x' })).status, 404);
 });
 
-test('the Janus API gives a console agent the same answers: the model\'s, as an event', async () => {
+test('the Janus API gives a console agent the same answers: the model\'s, as an event', T, async () => {
 	const signin = await rest('POST', '/api/agents/signin', { agentId: 'zoe', name: 'Zoe' });
 	assert.equal(signin.status, 200, signin.text);
 	const h = await JanusHandle.attach();
@@ -170,7 +172,15 @@ test('the Janus API gives a console agent the same answers: the model\'s, as an 
 	}
 });
 
-test('a phone transfer: the model\'s summary replaces the one at hand; the AI agent keeps the caller company; history has it all', async () => {
+test('a phone transfer: the model\'s summary replaces the one at hand; the AI agent keeps the caller company; history has it all', T, async () => {
+	try {
+		await phoneTransfer();
+	} finally {
+		trunk.onRequest = null;
+	}
+});
+
+async function phoneTransfer() {
 	const b = await new RtpLeg().start();
 	legs.push(b);
 	trunk.onRequest = (req) => req.method !== 'INVITE' ? { status: 200 }
@@ -238,10 +248,17 @@ test('a phone transfer: the model\'s summary replaces the one at hand; the AI ag
 	assert.equal(rec?.state, 'completed', JSON.stringify(call.transfers));
 	assert.ok(rec.completed >= rec.initiated);
 	alice.close();
-	trunk.onRequest = null;
+}
+
+test('a failing provider: the extractive summary and the knowledge base, saying why', T, async () => {
+	try {
+		await failingProvider();
+	} finally {
+		mode = 'ok';
+	}
 });
 
-test('a failing provider: the extractive summary and the knowledge base, saying why', async () => {
+async function failingProvider() {
 	mode = 'error';
 	await say('Caller', 'I am still waiting');
 	const before = llm.requests.length;
@@ -273,4 +290,4 @@ test('a failing provider: the extractive summary and the knowledge base, saying 
 	// Recovered: the model's again.
 	await say('Caller', 'thanks');
 	assert.equal((await rest('POST', '/api/generate-summary', { room: ROOM })).json.summary.provider, 'openai');
-});
+}

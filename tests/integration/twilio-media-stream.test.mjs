@@ -3,7 +3,7 @@
 // espeak-ng speech; it must get the agent's audio, marks after what the
 // agent said, and `clear` when it talks over the agent (barge-in).  Bad
 // input: unsigned handshake, binary frames, media before start, bad base64.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -19,17 +19,19 @@ import { postWebhook, twilioPluginConfig, twilioSignature, AUTH_TOKEN, PUBLIC_UR
 const STREAM_URL = `ws://127.0.0.1:${API_PORT}/twilio/stream`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let janus, notes, workDir, speech;
+// The short tests take a second or two; the barge-in call has its own.
+const T = { timeout: 30000 };
 
 before(async () => {
 	workDir = mkdtempSync(join(tmpdir(), 'sb-twilio-ms-'));
 	const wav = join(workDir, 'stop.wav');
-	execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav, 'Wait, wait, stop please, I have a question about my order.']);
+	execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav, 'Wait, wait, stop please, I have a question about my order.'], { timeout: 60000 });
 	const ul = join(workDir, 'stop.ul');
-	execFileSync('sox', [wav, '-r', '8000', '-c', '1', '-e', 'mu-law', '-t', 'raw', ul]);
+	execFileSync('sox', [wav, '-r', '8000', '-c', '1', '-e', 'mu-law', '-t', 'raw', ul], { timeout: 60000 });
 	speech = readFileSync(ul);
 	janus = await startJanus({ pluginConfig: twilioPluginConfig() });
 	notes = await openNotifications();
-});
+}, { timeout: 90000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
@@ -39,9 +41,16 @@ const callSid = () => `CA${crypto.randomBytes(16).toString('hex')}`;
 const streamSig = () => twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/stream');
 const energy = (buf) => { let s = 0; for (const b of buf) { const v = mulawDecode(b); s += v * v; } return Math.sqrt(s / buf.length); };
 
-// A Twilio-like Media Streams client: keeps what the server sends.
+// A Twilio-like Media Streams client: keeps what the server sends. The
+// clients a test opened are terminated after it, whatever happened.
+const streams = new Set();
+afterEach(() => {
+	for (const ws of streams) ws.terminate();
+	streams.clear();
+}, { timeout: 10000 });
 async function openStream(headers = { 'x-twilio-signature': streamSig() }) {
 	const ws = new WebSocket(STREAM_URL, { headers });
+	streams.add(ws);
 	const got = { media: [], marks: [], clears: [], other: [], closed: null };
 	ws.on('message', (d, isBinary) => {
 		if (isBinary) return got.other.push({ binary: true });
@@ -149,7 +158,7 @@ test('a Media Streams call hears the agent, gets marks, and a clear on barge-in'
 	}
 });
 
-test('an unsigned or forged handshake is refused before the socket opens', async () => {
+test('an unsigned or forged handshake is refused before the socket opens', T, async () => {
 	await assert.rejects(openStream({}), /HTTP 403/);
 	await assert.rejects(openStream({ 'x-twilio-signature': twilioSignature('wrong', 'wss://switchboard.test/twilio/stream') }), /HTTP 403/);
 	// Signed for the http:// URL instead of the wss:// one Twilio calls.
@@ -194,7 +203,7 @@ test('bad input: binary frames, media before start, bad base64', { timeout: 3000
 	assert.equal(await count(), n0);
 });
 
-test('an inbound WhatsApp call is a session of type whatsapp', { timeout: 20000 }, async () => {
+test('an inbound WhatsApp call is a session of type whatsapp', { timeout: 30000 }, async () => {
 	const sid = callSid();
 	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', 'whatsapp:+14155550177'], ['To', 'whatsapp:+14155238886'], ['CallStatus', 'ringing'], ['Direction', 'inbound']]);
 	assert.equal(r.status, 200, r.text);

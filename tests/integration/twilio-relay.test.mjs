@@ -3,7 +3,7 @@
 // language model answer as streamed `text` tokens, memory across turns,
 // and `end` with handoffData when the caller asks for a person.  Bad
 // input: an unsigned handshake, 10 malformed messages in a row → 1007.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
@@ -14,10 +14,12 @@ import { postWebhook, twilioPluginConfig, twilioSignature, AUTH_TOKEN, ACCOUNT_S
 const RELAY_URL = `ws://127.0.0.1:${API_PORT}/twilio/relay`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let janus, notes;
+// Webhooks and a relay session with the local dialog engine: a few seconds.
+const T = { timeout: 30000 };
 before(async () => {
 	janus = await startJanus({ pluginConfig: twilioPluginConfig({ twilio: { voice_mode: 'relay', relay_greeting: 'Hi <there> & welcome' } }) });
 	notes = await openNotifications();
-});
+}, { timeout: 60000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
@@ -25,8 +27,16 @@ after(async () => {
 
 const callSid = () => `CA${crypto.randomBytes(16).toString('hex')}`;
 
+// The relay clients a test opened are terminated after it, whatever happened.
+const sockets = new Set();
+afterEach(() => {
+	for (const ws of sockets) ws.terminate();
+	sockets.clear();
+}, { timeout: 10000 });
+
 async function openRelay(headers = { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/relay') }) {
 	const ws = new WebSocket(RELAY_URL, { headers });
+	sockets.add(ws);
 	const got = [];
 	let closed = null;
 	ws.on('message', (d) => got.push(JSON.parse(d.toString())));
@@ -51,7 +61,7 @@ async function openRelay(headers = { 'x-twilio-signature': twilioSignature(AUTH_
 
 const setup = (sid, extra = {}) => ({ type: 'setup', sessionId: `VX${crypto.randomBytes(16).toString('hex')}`, accountSid: ACCOUNT_SID, parentCallSid: '', callSid: sid, from: '+14155550123', to: '+14155550100', forwardedFrom: '', callType: 'PSTN', callerName: '', direction: 'inbound', callStatus: 'RINGING', customParameters: { room: `relay-${sid}` }, ...extra });
 
-test('relay mode answers the voice webhook with escaped ConversationRelay TwiML', async () => {
+test('relay mode answers the voice webhook with escaped ConversationRelay TwiML', T, async () => {
 	const sid = callSid();
 	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['From', '+14155550123'], ['To', '+14155550100'], ['CallStatus', 'ringing']]);
 	assert.equal(r.status, 200, r.text);
@@ -108,7 +118,7 @@ test('setup, prompts answered with streamed tokens, memory, interrupt, end with 
 	r.ws.close();
 });
 
-test('an unsigned handshake is refused', async () => {
+test('an unsigned handshake is refused', T, async () => {
 	await assert.rejects(openRelay({}), /HTTP 403/);
 	await assert.rejects(openRelay({ 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/stream') }), /HTTP 403/);
 });

@@ -5,7 +5,7 @@
 // Messages.json (fake Twilio API), written by a slow language model (an
 // OpenAI-compatible stub streaming after a pause).  An idle conversation
 // ends (idle_timeout) and the next message starts a fresh one.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -31,18 +31,18 @@ before(async () => {
 			await sse(res, openaiChunks(['Our shop ', 'opens at nine.']));
 		});
 	});
-	await new Promise((r) => llm.listen(LLM_PORT, '127.0.0.1', r));
+	await new Promise((resolve, reject) => { llm.once('error', reject); llm.listen(LLM_PORT, '127.0.0.1', resolve); });
 	let config = twilioPluginConfig({ whatsapp: { reply_timeout_ms: 200, idle_timeout: 10 } });
 	config = config.replace('llm = ["local"]', 'llm = ["slowllm"]');
 	config = config.replace(/^providers: \{\n/m, `providers: {\n\tslowllm: { type = "openai", base_url = "http://127.0.0.1:${LLM_PORT}/v1", api_key = "sk-test", llm_model = "slow-model" }\n`);
 	janus = await startJanus({ pluginConfig: config });
 	notes = await openNotifications();
-});
+}, { timeout: 60000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
 	await fake?.close();
-	await new Promise((r) => { llm.closeAllConnections(); llm.close(r); });
+	if (llm?.listening) await new Promise((r) => { llm.closeAllConnections(); llm.close(r); });
 });
 
 test('a slow answer is sent through Messages.json after an empty TwiML reply', { timeout: 20000 }, async () => {
@@ -87,6 +87,14 @@ test('an idle conversation ends; the next message starts afresh', { timeout: 600
 
 test('ConversationRelay interrupt stops the answer being written; history keeps what was heard', { timeout: 30000 }, async () => {
 	const ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/twilio/relay`, { headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/relay') } });
+	try {
+		await relayInterrupt(ws);
+	} finally {
+		ws.terminate();
+	}
+});
+
+async function relayInterrupt(ws) {
 	const got = [];
 	ws.on('message', (d) => got.push(JSON.parse(d.toString())));
 	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
@@ -114,4 +122,4 @@ test('ConversationRelay interrupt stops the answer being written; history keeps 
 		'user: Sorry, go on.',
 	]);
 	ws.close();
-});
+}

@@ -2,7 +2,7 @@
 // (vectors signed here with Node's crypto), forged/replayed/missing
 // signatures refused with nothing created, the TwiML of the voice webhook,
 // status callbacks (call_status events; a completed call closes its room).
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { startJanus, API_URL } from '../lib/janus.mjs';
@@ -10,10 +10,11 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { postWebhook, twilioPluginConfig, twilioSignature, sha256Hex, AUTH_TOKEN, PUBLIC_URL } from '../lib/twilio.mjs';
 
 let janus, notes;
+const T = { timeout: 30000 }; // signed webhooks: well under a second each
 before(async () => {
 	janus = await startJanus({ pluginConfig: twilioPluginConfig() });
 	notes = await openNotifications();
-});
+}, { timeout: 60000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
@@ -26,7 +27,7 @@ const voiceParams = (sid, extra = []) => [
 ];
 const roomExists = async (name) => (await rest('GET', `/rooms/${name}`)).status === 200;
 
-test('a signed voice webhook gets Media Streams TwiML and a room; params in any order', async () => {
+test('a signed voice webhook gets Media Streams TwiML and a room; params in any order', T, async () => {
 	const sid = callSid();
 	const params = voiceParams(sid).reverse(); // the signature sorts; order on the wire must not matter
 	const r = await postWebhook('/twilio/voice', params);
@@ -42,7 +43,7 @@ test('a signed voice webhook gets Media Streams TwiML and a room; params in any 
 	assert.equal(ev.from, '+14155550123');
 });
 
-test('the room may be named by a query parameter; values are XML-escaped', async () => {
+test('the room may be named by a query parameter; values are XML-escaped', T, async () => {
 	const sid = callSid();
 	const room = `sales-${process.pid}`;
 	const r = await postWebhook('/twilio/voice', voiceParams(sid, [['From', 'whatsapp:+14155550999']]).filter((p, i) => !(p[0] === 'From' && i === 2)), { query: `room=${room}` });
@@ -56,7 +57,7 @@ test('the room may be named by a query parameter; values are XML-escaped', async
 	assert.equal(bad.status, 400, bad.text);
 });
 
-test('repeated parameters and the URL with or without :443 are accepted', async () => {
+test('repeated parameters and the URL with or without :443 are accepted', T, async () => {
 	const sid = callSid();
 	const params = voiceParams(sid, [['StatusCallbackEvent', 'ringing'], ['StatusCallbackEvent', 'answered']]);
 	// Twilio's SDKs accept the signature computed with the default port too.
@@ -78,7 +79,7 @@ test('repeated parameters and the URL with or without :443 are accepted', async 
 	assert.equal(await roomExists(`twilio-${sid3}`), false);
 });
 
-test('forged, missing and replayed signatures get 403 and create nothing', async () => {
+test('forged, missing and replayed signatures get 403 and create nothing', T, async () => {
 	const sid = callSid();
 	const params = voiceParams(sid);
 	const forged = await postWebhook('/twilio/voice', params, { token: 'not-the-token' });
@@ -101,7 +102,7 @@ test('forged, missing and replayed signatures get 403 and create nothing', async
 	assert.match(again.json.error.message, /replay/);
 });
 
-test('missing parameters get 400', async () => {
+test('missing parameters get 400', T, async () => {
 	const r = await postWebhook('/twilio/voice', [['From', '+14155550123'], ['To', '+1415']]);
 	assert.equal(r.status, 400, r.text);
 	const r2 = await postWebhook('/twilio/voice', [['CallSid', 'CA../../x'], ['From', 'a'], ['To', 'b']]);
@@ -110,7 +111,7 @@ test('missing parameters get 400', async () => {
 	assert.equal(r3.status, 400, r3.text);
 });
 
-test('status callbacks publish call_status; completed closes the room', async () => {
+test('status callbacks publish call_status; completed closes the room', T, async () => {
 	const sid = callSid();
 	assert.equal((await postWebhook('/twilio/voice', voiceParams(sid))).status, 200);
 	const room = `twilio-${sid}`;
@@ -128,7 +129,7 @@ test('status callbacks publish call_status; completed closes the room', async ()
 	assert.equal(await roomExists(room), false);
 });
 
-test('a JSON body is checked through bodySHA256', async () => {
+test('a JSON body is checked through bodySHA256', T, async () => {
 	const sid = callSid();
 	assert.equal((await postWebhook('/twilio/voice', voiceParams(sid))).status, 200);
 	const body = JSON.stringify({ CallSid: sid, CallStatus: 'in-progress' });

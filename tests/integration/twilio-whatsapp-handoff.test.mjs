@@ -7,7 +7,7 @@
 // /ws/notifications; releasing the chat gives it back to the AI.  Bad
 // input: a chat not held by you, a reply over 1600 characters, an unknown
 // conversation — clear errors, nothing sent.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { startJanus } from '../lib/janus.mjs';
@@ -15,11 +15,12 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID } from '../lib/twilio.mjs';
 
 let janus, notes, fake;
+const T = { timeout: 30000 }; // webhooks and REST: a few seconds at most
 before(async () => {
 	fake = await startFakeTwilio();
 	janus = await startJanus({ pluginConfig: twilioPluginConfig() });
 	notes = await openNotifications();
-});
+}, { timeout: 60000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
@@ -163,7 +164,7 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	assert.equal(r.status, 409, r.text);
 });
 
-test('chat ops through the Janus API need a console agent', async () => {
+test('chat ops through the Janus API need a console agent', T, async () => {
 	const { adminRequest } = await import('../lib/janus.mjs');
 	// The Admin API is trusted but must name the agent.
 	const r = await adminRequest({ request: 'chat_reply', conversation: '14155550201', text: 'Hi' });

@@ -3,7 +3,7 @@
 // Calls.json, hang-up) against a fake Twilio API on loopback that checks
 // the documented form fields and Basic auth, and answers 401/429/500 when
 // told to.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { startJanus, adminRequest } from '../lib/janus.mjs';
@@ -11,11 +11,12 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID } from '../lib/twilio.mjs';
 
 let janus, notes, fake;
+const T = { timeout: 30000 }; // webhooks and REST against the fake API: ~1 s each
 before(async () => {
 	fake = await startFakeTwilio();
 	janus = await startJanus({ pluginConfig: twilioPluginConfig() });
 	notes = await openNotifications();
-});
+}, { timeout: 60000 });
 after(async () => {
 	notes?.close();
 	if (janus) await janus.stop();
@@ -30,7 +31,7 @@ function inbound(waId, body, extra = []) {
 const unescapeXml = (s) => s.replace(/&(lt|gt|quot|apos|amp);/g, (m, e) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]);
 const messageOf = (twiml) => unescapeXml((twiml.match(/<Message>([\s\S]*)<\/Message>/) || [])[1] ?? '');
 
-test('a WhatsApp conversation remembers the sender across messages', async () => {
+test('a WhatsApp conversation remembers the sender across messages', T, async () => {
 	const alice = '14155550101', bob = '14155550102';
 	let r = await postWebhook('/whatsapp/message', inbound(alice, 'Hi, my name is Alice'));
 	assert.equal(r.status, 200, r.text);
@@ -60,7 +61,7 @@ test('a WhatsApp conversation remembers the sender across messages', async () =>
 	assert.equal((await rest('GET', '/sessions/type/phone')).json.sessions.some((x) => x.conversation === alice), false);
 });
 
-test('media is answered politely; talk to a human hands the chat over', async () => {
+test('media is answered politely; talk to a human hands the chat over', T, async () => {
 	const carol = '14155550103';
 	let r = await postWebhook('/whatsapp/message', inbound(carol, '', [['NumMedia', '1'], ['MediaUrl0', 'https://api.twilio.com/x.jpg'], ['MediaContentType0', 'image/jpeg']]).filter((p, i) => !(p[0] === 'NumMedia' && i === 5)));
 	assert.equal(r.status, 200, r.text);
@@ -78,7 +79,7 @@ test('media is answered politely; talk to a human hands the chat over', async ()
 	assert.match(r.text, /<Response\/>/);
 });
 
-test('bad WhatsApp input: 10 KB body, forged signature, bad sender — nothing created', async () => {
+test('bad WhatsApp input: 10 KB body, forged signature, bad sender — nothing created', T, async () => {
 	const dave = '14155550104';
 	const before = notes.events.length;
 	let r = await postWebhook('/whatsapp/message', inbound(dave, 'x'.repeat(10 * 1024)));
@@ -93,7 +94,7 @@ test('bad WhatsApp input: 10 KB body, forged signature, bad sender — nothing c
 	assert.equal(notes.events.slice(before).some((e) => e.conversation === dave), false);
 });
 
-test('POST /whatsapp/send: Messages.json inside the 24-hour window, templates outside', async () => {
+test('POST /whatsapp/send: Messages.json inside the 24-hour window, templates outside', T, async () => {
 	const erin = '14155550105';
 	await postWebhook('/whatsapp/message', inbound(erin, 'Hello'));
 	const n = fake.requests.length;
@@ -120,7 +121,7 @@ test('POST /whatsapp/send: Messages.json inside the 24-hour window, templates ou
 	assert.equal(r.status, 400);
 });
 
-test('POST /phone/call and /whatsapp/call create calls through Calls.json; /phone/end hangs up', async () => {
+test('POST /phone/call and /whatsapp/call create calls through Calls.json; /phone/end hangs up', T, async () => {
 	const room = `out-${process.pid}`;
 	let n = fake.requests.length;
 	let r = await rest('POST', '/phone/call', { to: '+14155550199', room });

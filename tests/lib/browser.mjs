@@ -2,11 +2,14 @@
 // needs, a fake microphone playing a WAV file and a fake camera.
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { track } from './resources.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-export function launchChromium(fakeAudioWav) {
-	return chromium.launch({
+// The browser is closed with the test file's resources if the test does not
+// close it (playwright kills Chromium's process group if close() fails).
+export async function launchChromium(fakeAudioWav) {
+	const browser = await chromium.launch({
 		executablePath: CHROMIUM,
 		headless: true,
 		timeout: 30000,
@@ -18,6 +21,9 @@ export function launchChromium(fakeAudioWav) {
 			'--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
 		],
 	});
+	const untrack = track(`chromium (pid ${browser.process?.()?.pid ?? '?'})`, () => browser.close());
+	browser.on('disconnected', untrack);
+	return browser;
 }
 
 // 48 kHz mono 16-bit PCM sine at -6 dBFS. 10 s holds a whole number of

@@ -5,6 +5,8 @@ import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { track } from './resources.mjs';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ADMIN_SECRET = 'switchboard-admin';
@@ -26,18 +28,39 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let txCounter = 0;
 const tx = () => `t${process.pid}-${++txCounter}`;
 
+// A Janus API request answers at once (events come by long poll): one that
+// takes longer than this is a hang, reported as such.
+const REQUEST_MS = 20000;
+
 async function post(url, body) {
 	const res = await fetch(url, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
 		body: JSON.stringify(body),
+		signal: AbortSignal.timeout(REQUEST_MS),
 	});
 	return res.json();
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:port.
+function listening(port) {
+	return new Promise((resolve) => {
+		const s = net.connect(port, '127.0.0.1');
+		s.setTimeout(2000, () => { s.destroy(); resolve(false); });
+		s.on('connect', () => { s.destroy(); resolve(true); });
+		s.on('error', () => resolve(false));
+	});
 }
 
 // Starts Janus and waits until its HTTP API answers. `pluginConfig` is the
 // text of a janus.plugin.switchboard.jcfg to use instead of conf/'s.
 export async function startJanus({ pluginConfig, env = {} } = {}) {
+	// Another Janus on our ports (one a test left, another run on this
+	// machine) would answer in place of ours: say so instead.
+	const ports = { JANUS_HTTP_PORT: HTTP_PORT, JANUS_ADMIN_PORT: ADMIN_PORT, JANUS_WS_PORT: WS_PORT, SWITCHBOARD_HTTP_PORT: API_PORT };
+	const taken = [];
+	for (const [name, port] of Object.entries(ports)) if (await listening(port)) taken.push(`${port} (${name})`);
+	if (taken.length) throw new Error(`cannot start a private Janus: something already listens on 127.0.0.1 port ${taken.join(', ')}`);
 	const dir = mkdtempSync(join(tmpdir(), 'sb-janus-'));
 	const childEnv = {
 		...process.env,
@@ -55,6 +78,8 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 	}
 	const logPath = join(dir, 'janus.log');
 	const log = createWriteStream(logPath);
+	// Not detached: Janus stays in the test runner's process group, so
+	// whatever kills the runner (scripts/test.sh's timeout) kills Janus too.
 	const child = spawn(join(repoRoot, 'scripts', 'janus-private.sh'), [], {
 		env: childEnv,
 		stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,12 +93,49 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 	child.stdout.on('data', collect);
 	child.stderr.on('data', collect);
 	let exited = null;
-	child.on('exit', (code, signal) => { exited = { code, signal }; });
+	const exit = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
+	child.on('error', (e) => { output += `\nspawn error: ${e.message}\n`; });
+	// The runner exiting on its own (process.exit) must not leave Janus up.
+	const killOnExit = () => { if (!exited) child.kill('SIGKILL'); };
+	process.on('exit', killOnExit);
+
+	let stopping = null;
+	// SIGINT (Janus shuts its plugins down cleanly: records are written),
+	// SIGKILL if it is not gone within graceMs; resolves once it has exited.
+	// Idempotent. A Janus that needed SIGKILL is said on stderr: a plugin
+	// whose shutdown hangs is a bug to look at (the log is at logPath).
+	const stop = (graceMs = 10000) => {
+		stopping ??= (async () => {
+			untrack();
+			if (!exited) {
+				child.kill('SIGINT');
+				const t0 = Date.now();
+				let timer;
+				const killed = await Promise.race([exit.then(() => false),
+					new Promise((r) => { timer = setTimeout(() => r(true), graceMs); })]);
+				clearTimeout(timer);
+				if (killed) {
+					process.stderr.write(`janus (pid ${child.pid}) did not exit within ${graceMs} ms of SIGINT: SIGKILL; log: ${logPath}\n`);
+					child.kill('SIGKILL');
+				}
+				await exit;
+				if (!killed && Date.now() - t0 > 3000) process.stderr.write(`janus (pid ${child.pid}) took ${Date.now() - t0} ms to stop; log: ${logPath}\n`);
+			}
+			process.removeListener('exit', killOnExit);
+			await new Promise((r) => log.end(r));
+			return exited;
+		})();
+		return stopping;
+	};
+	const untrack = track(`janus (pid ${child.pid}, log ${logPath})`, () => stop());
 
 	const deadline = Date.now() + 20000;
 	let lastInfo = null;
 	for (;;) {
-		if (exited) throw new Error(`janus exited early (${JSON.stringify(exited)}):\n${output.slice(-4000)}`);
+		if (exited) {
+			await stop();
+			throw new Error(`janus exited early (${JSON.stringify(exited)}):\n${output.slice(-4000)}`);
+		}
 		try {
 			lastInfo = await post(HTTP_URL, { janus: 'info', transaction: tx() });
 			if (lastInfo.plugins && lastInfo.plugins[PLUGIN]) break;
@@ -82,6 +144,7 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 		}
 		if (Date.now() > deadline) {
 			child.kill('SIGKILL');
+			await stop();
 			throw new Error(`janus did not start with ${PLUGIN} (last info: ${JSON.stringify(lastInfo)?.slice(0, 300)}):\n${output.slice(-4000)}`);
 		}
 		await sleep(200);
@@ -91,15 +154,7 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 		logPath,
 		output: () => output,
 		exited: () => exited,
-		async stop() {
-			if (exited) return exited;
-			child.kill('SIGINT');
-			const t = setTimeout(() => child.kill('SIGKILL'), 10000);
-			while (!exited) await sleep(50);
-			clearTimeout(t);
-			log.end();
-			return exited;
-		},
+		stop: () => stop(),
 	};
 }
 
@@ -122,9 +177,12 @@ export class JanusHandle {
 		const h = await post(`${HTTP_URL}/${sessionId}`, { janus: 'attach', plugin, transaction: tx() });
 		if (h.janus !== 'success') throw new Error(JSON.stringify(h));
 		const handle = new JanusHandle(sessionId, h.data.id);
+		handle.#untrack = track(`janus session ${sessionId}`, () => handle.destroy());
 		handle.#poll();
 		return handle;
 	}
+	#untrack = () => {};
+	#abort = new AbortController();
 	constructor(sessionId, handleId) {
 		this.sessionId = sessionId;
 		this.handleId = handleId;
@@ -135,12 +193,14 @@ export class JanusHandle {
 	async #poll() {
 		while (!this.closed) {
 			try {
-				const res = await fetch(`${HTTP_URL}/${this.sessionId}?maxev=10&rid=${Date.now()}`);
+				const res = await fetch(`${HTTP_URL}/${this.sessionId}?maxev=10&rid=${Date.now()}`, { signal: this.#abort.signal });
 				const body = await res.json();
 				for (const ev of Array.isArray(body) ? body : [body]) {
 					if (ev.janus === 'keepalive') continue;
 					this.events.push(ev);
 					this.waiters = this.waiters.filter((w) => !w(ev));
+					// The session is gone (Janus answers at once from now on).
+					if (ev.janus === 'error' && ev.error?.code === 458) this.closed = true;
 				}
 			} catch {
 				if (!this.closed) await sleep(100);
@@ -162,7 +222,13 @@ export class JanusHandle {
 		const msg = { janus: 'message', transaction: t, body };
 		if (jsep) msg.jsep = jsep;
 		const wait = this.waitFor((ev) => ev.transaction === t && ev.janus === 'event', timeoutMs);
-		const r = await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, msg);
+		let r;
+		try {
+			r = await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, msg);
+		} catch (e) {
+			wait.cancel();
+			throw e;
+		}
 		if (r.janus === 'success') { wait.cancel(); return { data: r.plugindata.data }; }
 		if (r.janus !== 'ack') { wait.cancel(); throw new Error(`janus error: ${JSON.stringify(r)}`); }
 		const ev = await wait;
@@ -196,8 +262,14 @@ export class JanusHandle {
 	async detach() {
 		await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, { janus: 'detach', transaction: tx() });
 	}
+	// Ends the session (and its long poll). Idempotent.
 	async destroy() {
+		if (this.closed && !this.#abort) return;
 		this.closed = true;
+		this.#untrack();
+		const abort = this.#abort;
+		this.#abort = null;
 		await post(`${HTTP_URL}/${this.sessionId}`, { janus: 'destroy', transaction: tx() }).catch(() => {});
+		abort.abort();
 	}
 }

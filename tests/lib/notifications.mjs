@@ -2,6 +2,7 @@
 // and waits, bounded, for the one a test needs.
 import WebSocket from 'ws';
 import { API_PORT, API_KEY } from './janus.mjs';
+import { track } from './resources.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -9,10 +10,13 @@ export async function openNotifications() {
 	const events = [];
 	const ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
 	ws.on('message', (d) => events.push({ ...JSON.parse(d.toString()), at: Date.now() }));
+	// terminate, not close: no closing handshake to wait for (up to 30 s
+	// when the server is busy or gone).
+	const untrack = track('/ws/notifications client', () => ws.terminate());
 	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
 	return {
 		events,
-		close: () => ws.close(),
+		close: () => { untrack(); ws.terminate(); },
 		// Resolves with pred's first truthy answer; fails after timeoutMs.
 		async until(what, pred, timeoutMs) {
 			const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { mkdtempSync, chownSync, chmodSync, existsSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { track } from './resources.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,15 +76,23 @@ export async function startPostgres({ port = Number(process.env.SB_TEST_PG_PORT 
 			server.stdout.on('data', (d) => { log += d; });
 			server.stderr.on('data', (d) => { log += d; });
 			const deadline = Date.now() + 20000;
-			while (!(await portOpen(port))) {
-				if (server.exitCode !== null) throw new Error(`postgres exited:\n${log}`);
-				if (Date.now() > deadline) throw new Error(`postgres did not start:\n${log}`);
-				await sleep(100);
-			}
-			// Ready for queries, not only listening.
-			const [pc, pa] = asPostgres([join(bin, 'pg_isready'), '-h', '127.0.0.1', '-p', String(port)]);
-			while (Date.now() < deadline) {
-				try { execFileSync(pc, pa, { stdio: 'ignore' }); break; } catch { await sleep(100); }
+			try {
+				while (!(await portOpen(port))) {
+					if (server.exitCode !== null) throw new Error(`postgres exited:\n${log}`);
+					if (Date.now() > deadline) throw new Error(`postgres did not start:\n${log}`);
+					await sleep(100);
+				}
+				// Ready for queries, not only listening.
+				const [pc, pa] = asPostgres([join(bin, 'pg_isready'), '-h', '127.0.0.1', '-p', String(port)]);
+				for (;;) {
+					try { execFileSync(pc, pa, { stdio: 'ignore', timeout: 5000 }); break; } catch (e) {
+						if (Date.now() > deadline) throw new Error(`postgres not ready: ${e.message}\n${log}`);
+						await sleep(100);
+					}
+				}
+			} catch (e) {
+				await this.kill(); // a half-started server must not outlive the attempt
+				throw e;
 			}
 		},
 		// SIGKILL: no clean shutdown, as when the server crashes.
@@ -92,28 +101,47 @@ export async function startPostgres({ port = Number(process.env.SB_TEST_PG_PORT 
 			const s = server;
 			server = null;
 			s.kill('SIGKILL');
-			while (await portOpen(port)) await sleep(100);
+			await exited(s, 10000);
+			// Its backends go when they see the postmaster gone: the port frees.
+			const deadline = Date.now() + 10000;
+			while (await portOpen(port)) {
+				if (Date.now() > deadline) throw new Error(`port ${port} still open 10 s after killing postgres`);
+				await sleep(100);
+			}
 		},
+		// SIGINT (fast shutdown), SIGKILL if still there after 10 s.
 		async stop() {
 			if (!server) return;
 			const s = server;
 			server = null;
 			s.kill('SIGINT');
-			const deadline = Date.now() + 10000;
-			while (s.exitCode === null && Date.now() < deadline) await sleep(100);
-			if (s.exitCode === null) s.kill('SIGKILL');
+			if (!(await exited(s, 10000))) {
+				s.kill('SIGKILL');
+				await exited(s, 10000);
+			}
 		},
-		// Stops the server and removes its data directory.
+		// Stops the server and removes its data directory. Idempotent.
 		async destroy() {
+			untrack();
 			await this.stop();
 			rmSync(dir, { recursive: true, force: true });
 		},
 		psql(sql) {
 			const [c, a] = asPostgres([join(bin, 'psql'), '-h', '127.0.0.1', '-p', String(port),
 				'-U', 'switchboard', '-d', 'postgres', '-At', '-c', sql]);
-			return execFileSync(c, a, { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+			return execFileSync(c, a, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 }).toString().trim();
 		},
 	};
+	const untrack = track(`postgres on ${port} (${dir})`, () => pg.destroy());
 	await pg.start();
 	return pg;
+}
+
+// Resolves true once the child has exited, false after ms.
+function exited(child, ms) {
+	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+	return new Promise((resolve) => {
+		const timer = setTimeout(() => resolve(false), ms);
+		child.once('exit', () => { clearTimeout(timer); resolve(true); });
+	});
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { adminRequest, API_URL, API_KEY } from './janus.mjs';
 import { mulawEncode, toneFrame, rtpPacket } from './audio.mjs';
 import { rest } from './notifications.mjs';
+import { track } from './resources.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,6 +22,7 @@ export class TonePeer {
 	}
 	async open() {
 		this.sock = dgram.createSocket('udp4');
+		this.untrack = track(`tone peer ${this.freq} Hz`, () => this.close());
 		this.sock.on('message', () => {});
 		await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
 		this.port = this.sock.address().port;
@@ -37,7 +39,10 @@ export class TonePeer {
 		this.sock.send(rtpPacket({ pt: 0, seq: this.seq++ & 0xffff, ts: this.frame * 160, ssrc: this.ssrc, payload }), this.remote.port, this.remote.ip);
 		this.frame++;
 	}
-	close() { this.sock.close(); }
+	close() {
+		this.untrack?.();
+		try { this.sock.close(); } catch { /* closed */ }
+	}
 }
 
 // Sends every peer's frames in real time until stop() is called.
@@ -47,12 +52,16 @@ export function streamPeers(peers) {
 		const start = Date.now();
 		let n = 0;
 		while (running) {
-			for (const p of peers) p.sendFrame();
+			for (const p of peers) {
+				try { p.sendFrame(); } catch { running = false; } // a peer was closed: stop
+			}
 			n++;
 			await sleep(Math.max(0, start + n * 20 - Date.now()));
 		}
 	})();
-	return async () => { running = false; await done; };
+	const untrack = track('tone stream', () => stop());
+	const stop = async () => { untrack(); running = false; await done; };
+	return stop;
 }
 
 // Goertzel power of freq over the block, as a share of the block's energy
@@ -68,6 +77,21 @@ export function toneShare(pcm, freq, rate) {
 	}
 	const power = s1 * s1 + s2 * s2 - k * s1 * s2;
 	return energy > 0 ? power / ((energy * pcm.length) / 2) : 0;
+}
+
+// toneShare over blocks of blockS seconds: their median (how present the
+// tone is most of the time) and the shares themselves. Over a long block
+// Goertzel adds up phase: a few frames lost or concealed when a sender
+// stalls (this test process, on a loaded machine) shift the tone's phase
+// and the two sides cancel, so a whole-recording share says more about
+// phase continuity than about presence. Short blocks do not.
+export function toneShareInBlocks(pcm, freq, rate, blockS = 0.25) {
+	const n = Math.floor(rate * blockS);
+	const shares = [];
+	for (let s = 0; s + n <= pcm.length; s += n) shares.push(toneShare(pcm.subarray(s, s + n), freq, rate));
+	const sorted = [...shares].sort((a, b) => a - b);
+	const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
+	return { median, shares: shares.map((x) => Math.round(x * 100) / 100) };
 }
 
 // A canonical 16-bit mono WAV: {rate, channels, bits, dataBytes, pcm}.
@@ -142,7 +166,7 @@ export function parseOggOpus(buf) {
 export function decodeOpus(dir, name, bytes, rate) {
 	const ogg = join(dir, `${name}.ogg`), wav = join(dir, `${name}.wav`);
 	writeFileSync(ogg, bytes);
-	execFileSync('opusdec', ['--quiet', '--rate', String(rate), ogg, wav]);
+	execFileSync('opusdec', ['--quiet', '--rate', String(rate), ogg, wav], { timeout: 30000 });
 	return parseWav(readFileSync(wav));
 }
 

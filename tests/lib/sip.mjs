@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulawEncode, mulawDecode, rtpPacket, parseRtp, toneFrame } from './audio.mjs';
+import { track } from './resources.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rand = () => randomBytes(6).toString('hex');
@@ -54,12 +55,25 @@ export class SipPeer {
 	async start() {
 		this.sock = dgram.createSocket('udp4');
 		this.sock.on('message', (buf, rinfo) => this.#message(buf.toString(), rinfo));
-		await new Promise((r) => this.sock.bind(this.port, this.ip, r));
+		this.untrack = track(`SIP peer ${this.ip}:${this.port || '?'}`, () => this.close());
+		await new Promise((resolve, reject) => {
+			this.sock.once('error', reject);
+			this.sock.bind(this.port, this.ip, () => { this.sock.off('error', reject); resolve(); });
+		});
 		this.port = this.sock.address().port;
 		return this;
 	}
 
-	close() { try { this.sock.close(); } catch { /* closed */ } }
+	// Closes the socket; requests still waiting for an answer get null.
+	close() {
+		this.untrack?.();
+		try { this.sock.close(); } catch { /* closed */ }
+		for (const [branch, p] of this.pending) {
+			this.pending.delete(branch);
+			clearTimeout(p.timer);
+			p.resolve(null);
+		}
+	}
 
 	send(text, port, host = '127.0.0.1') {
 		return new Promise((r) => this.sock.send(Buffer.from(text), port, host, r));
@@ -69,12 +83,14 @@ export class SipPeer {
 		let msg;
 		try { msg = parseSip(text); } catch { return; }
 		msg.from = rinfo;
+		msg.at = performance.now(); // arrival (monotonic ms)
 		if (msg.status) {
 			const branch = /branch=([^;\s]+)/.exec(msg.h('via') || '')?.[1];
 			const p = this.pending.get(branch);
 			if (!p) return;
 			if (msg.status < 200) { p.provisional.push(msg); return; }
 			this.pending.delete(branch);
+			clearTimeout(p.timer);
 			p.resolve(msg);
 			return;
 		}
@@ -116,7 +132,7 @@ export class SipPeer {
 		return new Promise((resolve) => {
 			const entry = { resolve, provisional: [] };
 			this.pending.set(branch, entry);
-			setTimeout(() => { if (this.pending.delete(branch)) resolve(null); }, timeoutMs);
+			entry.timer = setTimeout(() => { if (this.pending.delete(branch)) resolve(null); }, timeoutMs);
 			this.send(lines.join('\r\n'), Number(port), host);
 		});
 	}
@@ -145,6 +161,7 @@ export class RtpLeg {
 		this.sock = dgram.createSocket('udp4');
 		this.packets = [];
 		this.sock.on('message', (b) => { const p = parseRtp(b); if (p) this.packets.push(p); });
+		this.untrack = track('RTP leg', () => this.close());
 		await new Promise((r) => this.sock.bind(0, ip, r));
 		this.port = this.sock.address().port;
 		this.seq = 1; this.ts = 0; this.ssrc = 0x1234abcd;
@@ -155,7 +172,7 @@ export class RtpLeg {
 	async play(host, port, freq, ms, pt = 0) {
 		const frames = Math.round(ms / 20);
 		const t0 = Date.now();
-		for (let i = 0; i < frames; i++) {
+		for (let i = 0; i < frames && !this.closed; i++) {
 			const pcm = freq ? toneFrame(freq, i) : new Int16Array(160);
 			const payload = Buffer.from(Array.from(pcm, mulawEncode));
 			this.sock.send(rtpPacket({ pt, seq: this.seq++ & 0xffff, ts: (this.ts += 160) >>> 0, ssrc: this.ssrc, payload }), port, host);
@@ -168,7 +185,7 @@ export class RtpLeg {
 	async sendDigit(host, port, digit, pt = 101) {
 		const ev = '0123456789*#ABCD'.indexOf(digit);
 		const ts = (this.ts += 160) >>> 0;
-		for (let i = 0; i < 8; i++) {
+		for (let i = 0; i < 8 && !this.closed; i++) {
 			const end = i >= 5;
 			const dur = 160 * Math.min(i + 1, 5);
 			const payload = Buffer.from([ev, (end ? 0x80 : 0) | 10, dur >> 8, dur & 0xff]);
@@ -184,7 +201,11 @@ export class RtpLeg {
 		return Int16Array.from(out);
 	}
 
-	close() { try { this.sock.close(); } catch { /* closed */ } }
+	close() {
+		this.closed = true;
+		this.untrack?.();
+		try { this.sock.close(); } catch { /* closed */ }
+	}
 }
 
 // An inbound call from the "trunk": INVITE, ACK; returns the dialog.
@@ -252,8 +273,28 @@ export async function startBaresip({ port, wav, codecs = 'PCMU', autoAnswer = fa
 	let output = '';
 	child.stdout.on('data', (d) => { output += d.toString(); });
 	child.stderr.on('data', (d) => { output += d.toString(); });
+	child.stdin.on('error', () => { /* baresip gone: nothing to type to */ });
 	let exited = false;
-	child.on('exit', () => { exited = true; });
+	const exit = new Promise((resolve) => child.on('exit', () => { exited = true; resolve(); }));
+	child.on('error', (e) => { output += `\nspawn error: ${e.message}\n`; exited = true; });
+	let stopping = null;
+	// SIGTERM (baresip hangs up and finishes its WAV dumps), SIGKILL after
+	// 3 s; resolves once it has exited. Idempotent.
+	const stop = () => {
+		stopping ??= (async () => {
+			untrack();
+			if (!exited && child.exitCode === null) {
+				child.kill('SIGTERM');
+				let timer;
+				const gone = await Promise.race([exit.then(() => true), new Promise((r) => { timer = setTimeout(() => r(false), 3000); })]);
+				clearTimeout(timer);
+				if (!gone) { child.kill('SIGKILL'); await exit; }
+			}
+			child.stdin.destroy();
+		})();
+		return stopping;
+	};
+	const untrack = track(`baresip (pid ${child.pid}, port ${port})`, stop);
 	await sleep(300);
 	return {
 		dir, child, output: () => output,
@@ -266,10 +307,7 @@ export async function startBaresip({ port, wav, codecs = 'PCMU', autoAnswer = fa
 			}
 		},
 		recordings: () => readdirSync(dir).filter((f) => f.endsWith('-dec.wav')).map((f) => join(dir, f)),
-		async stop() {
-			if (!exited) { child.kill('SIGTERM'); const t = Date.now(); while (!exited && Date.now() - t < 3000) await sleep(50); }
-			if (!exited) child.kill('SIGKILL');
-		},
+		stop,
 	};
 }
 

@@ -7,6 +7,8 @@ import { repoRoot } from './janus.mjs';
 import { rest } from './notifications.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// execFileSync blocks the event loop (and with it the test's timeout).
+const TOOL = { timeout: 60000 };
 
 // conf/'s plugin config with [store] pointing at `store` (a file path or a
 // PostgreSQL URI).
@@ -24,15 +26,15 @@ export function speechWav(dir, name, parts, rate) {
 	const pieces = [];
 	parts.forEach((p, i) => {
 		const f = join(dir, `${name}-${i}.wav`);
-		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)]);
+		if (typeof p === 'number') execFileSync('sox', ['-n', '-r', String(rate), '-c', '1', '-b', '16', f, 'trim', '0', String(p)], TOOL);
 		else {
 			const raw = join(dir, `${name}-${i}-raw.wav`);
-			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p]);
-			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f]);
+			execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, p], TOOL);
+			execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', f], TOOL);
 		}
 		pieces.push(f);
 	});
-	execFileSync('sox', [...pieces, out]);
+	execFileSync('sox', [...pieces, out], TOOL);
 	return out;
 }
 

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, API_URL } from './janus.mjs';
+import { track } from './resources.mjs';
 
 export const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 export const AUTH_TOKEN = 'test-twilio-auth-token-42';
@@ -116,6 +117,9 @@ export async function startFakeTwilio({ port = FAKE_TWILIO_PORT } = {}) {
 		});
 	});
 	await new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', resolve); });
-	fake.close = () => new Promise((r) => server.close(r));
+	// closeAllConnections: the plugin's keep-alive connections would hold
+	// server.close() until Janus stops.
+	const untrack = track(`fake Twilio API on ${port}`, () => fake.close());
+	fake.close = () => new Promise((r) => { untrack(); server.closeAllConnections(); server.close(() => r()); });
 	return fake;
 }
