@@ -95,7 +95,7 @@ count_tap() {
 # (tests/e2e/transfer-phone-baresip.test.mjs); the guard is five times that.
 FILE_GUARD_S=${FILE_GUARD_S:-300}
 mkdir -p tests/artifacts
-for file in ${TEST_FILES:-tests/integration/*.test.mjs tests/e2e/*.test.mjs}; do
+for file in ${TEST_FILES:-tests/static/*.test.mjs tests/integration/*.test.mjs tests/e2e/*.test.mjs}; do
 	[ -f "$file" ] || continue
 	echo "== $file"
 	log=$(mktemp)

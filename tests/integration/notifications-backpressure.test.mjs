@@ -1,7 +1,7 @@
 // /ws/notifications under a client that never reads: it is closed once it
 // falls too far behind (and counted), while a client that reads gets every
 // event; the server's memory is not held hostage by the slow one.
-import { test, before, after } from 'node:test';
+import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // The layout rules of plugins/switchboard (README, "Layout"), checked on
 // the sources: a file reaches another folder only through its public
 // header, and no cycle crosses a folder.
-import { test } from 'node:test';
+import { test } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -123,7 +123,8 @@ static void test_migrations(fixture *f, gconstpointer data)
 	               json_pack("[ssi]", "x", "r", 1));
 	g_assert_true(sb_store_flush(again, 5000));
 	sb_store_close(again, 1000);
-	g_assert_cmpint(count(f, "schema_version"), ==, 1);
+	/* One row per migration, each applied once. */
+	g_assert_cmpint(count(f, "schema_version"), ==, sb_store_schema_version());
 	g_assert_cmpint(count(f, "calls"), ==, 1);
 }
 

@@ -139,7 +139,7 @@ static const read_into call_parts[] = {
         {"recordings", "SELECT id, kind, participant_id, format, started, ended, bytes FROM "
                        "recordings WHERE call_id = ? ORDER BY started"},
         {"messages", "SELECT message_sid, from_addr, to_addr, body, direction, media_count, at "
-                     "FROM whatsapp_messages WHERE call_id = ? ORDER BY at, id"},
+                     "FROM whatsapp_messages WHERE call_id = ? ORDER BY at, seq, id"},
 };
 
 json_t *sb_query_call(sb_store *s, const char *id, char **error)

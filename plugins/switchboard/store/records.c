@@ -355,12 +355,13 @@ static void whatsapp_message(json_t *ev, gint64 ts)
 	sb_store_write(
 	        store,
 	        "INSERT INTO whatsapp_messages (id, message_sid, conversation, call_id, from_addr, "
-	        "to_addr, body, direction, media_count, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-	        "ON CONFLICT (id) DO NOTHING",
-	        json_pack("[sosssoooII]", id, opt_string(str(ev, "message_sid")), conv, c->id,
+	        "to_addr, body, direction, media_count, at, seq) "
+	        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+	        json_pack("[sosssoooIII]", id, opt_string(str(ev, "message_sid")), conv, c->id,
 	                  str(ev, "from") ? str(ev, "from") : "", opt_string(str(ev, "to")),
 	                  opt_string(str(ev, "body")), opt_string(dir),
-	                  json_integer_value(json_object_get(ev, "media_count")), (json_int_t)ts));
+	                  json_integer_value(json_object_get(ev, "media_count")), (json_int_t)ts,
+	                  (json_int_t)++segment_seq));
 	g_free(id);
 	if (str(ev, "body") && *str(ev, "body")) {
 		/* The conversation's transcript is its messages: the user by

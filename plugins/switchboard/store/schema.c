@@ -53,8 +53,16 @@ static const char *const v1[] = {
         NULL,
 };
 
+/* Messages of the same millisecond (an inbound one and the AI's instant
+ * reply) keep the order they were recorded in. */
+static const char *const v2[] = {
+        "ALTER TABLE whatsapp_messages ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
+        NULL,
+};
+
 static const sb_store_migration migrations[] = {
         {1, v1},
+        {2, v2},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)
