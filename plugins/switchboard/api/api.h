@@ -266,17 +266,23 @@ bool sb_auth_equal(const char *a, const char *b);
 /* "Bearer <key>" (case-insensitive scheme) against the key. */
 bool sb_auth_bearer_ok(const char *authorization_header, const char *api_key);
 
+/* What a join token says (docs/security.md): who joins which room as
+ * what, and what more it may do there.  A console token is a human
+ * agent's: it names their desk room and lets them use the console. */
 typedef struct sb_join_claims {
 	char *room;
-	char *identity;
+	char *identity;  /* "sub" */
 	char *name;
-	char *role; /* caller | agent | supervisor */
+	char *role;      /* caller | agent | supervisor */
+	bool room_admin; /* "admin": may steer room */
+	bool console;    /* "scope": "console" */
+	bool dial;       /* "dial": a console token may reach numbers and URIs */
 	int64_t expires; /* unix seconds */
 } sb_join_claims;
 
-/* A signed token for one room; NULL on failure.  g_free the result. */
-char *sb_auth_token_issue(const char *secret, const char *room, const char *identity,
-                          const char *name, const char *role, int ttl_seconds);
+/* A signed token from claims (expires ignored: ttl_seconds from now); NULL
+ * on failure.  g_free the result. */
+char *sb_auth_token_sign(const char *secret, const sb_join_claims *claims, int ttl_seconds);
 
 typedef enum {
 	SB_TOKEN_OK = 0,
@@ -286,8 +292,8 @@ typedef enum {
 	SB_TOKEN_WRONG_ROOM,
 } sb_token_status;
 
-/* Verifies signature, algorithm (HS256 only), expiry and room.  On success
- * fills claims (free with sb_join_claims_clear). */
+/* Verifies signature, algorithm (HS256 only), expiry and room (NULL: any
+ * room).  On success fills claims (free with sb_join_claims_clear). */
 sb_token_status sb_auth_token_verify(const char *secret, const char *token, const char *room,
                                      sb_join_claims *claims);
 void sb_join_claims_clear(sb_join_claims *claims);

@@ -37,21 +37,26 @@ bool sb_auth_bearer_ok(const char *header, const char *api_key)
 	return sb_auth_equal(header, api_key);
 }
 
-char *sb_auth_token_issue(const char *secret, const char *room, const char *identity,
-                          const char *name, const char *role, int ttl_seconds)
+char *sb_auth_token_sign(const char *secret, const sb_join_claims *c, int ttl_seconds)
 {
-	if (!secret || !room)
+	if (!secret || !c->room)
 		return NULL;
 	jwt_t *jwt = NULL;
 	if (jwt_new(&jwt) != 0)
 		return NULL;
 	time_t now = time(NULL);
-	int rc = jwt_add_grant(jwt, "room", room);
-	if (identity)
-		rc |= jwt_add_grant(jwt, "sub", identity);
-	if (name)
-		rc |= jwt_add_grant(jwt, "name", name);
-	rc |= jwt_add_grant(jwt, "role", role ? role : "caller");
+	int rc = jwt_add_grant(jwt, "room", c->room);
+	if (c->identity)
+		rc |= jwt_add_grant(jwt, "sub", c->identity);
+	if (c->name)
+		rc |= jwt_add_grant(jwt, "name", c->name);
+	rc |= jwt_add_grant(jwt, "role", c->role ? c->role : "caller");
+	if (c->room_admin)
+		rc |= jwt_add_grant_bool(jwt, "admin", 1);
+	if (c->console)
+		rc |= jwt_add_grant(jwt, "scope", "console");
+	if (c->dial)
+		rc |= jwt_add_grant_bool(jwt, "dial", 1);
 	rc |= jwt_add_grant(jwt, "iss", "switchboard");
 	rc |= jwt_add_grant_int(jwt, "iat", (long)now);
 	rc |= jwt_add_grant_int(jwt, "exp", (long)(now + ttl_seconds));
@@ -111,13 +116,17 @@ sb_token_status sb_auth_token_verify(const char *secret, const char *token, cons
 		const char *token_room = jwt_get_grant(jwt, "room");
 		if (exp <= 0 || exp <= (long)time(NULL))
 			status = SB_TOKEN_EXPIRED;
-		else if (!token_room || !room || strcmp(token_room, room) != 0)
+		else if (!token_room || (room && strcmp(token_room, room) != 0))
 			status = SB_TOKEN_WRONG_ROOM;
 		else {
 			claims->room = g_strdup(token_room);
 			claims->identity = g_strdup(jwt_get_grant(jwt, "sub"));
 			claims->name = g_strdup(jwt_get_grant(jwt, "name"));
 			claims->role = g_strdup(jwt_get_grant(jwt, "role"));
+			/* Only a JSON true grants (a string "true" is not a grant). */
+			claims->room_admin = jwt_get_grant_bool(jwt, "admin") == 1;
+			claims->console = !g_strcmp0(jwt_get_grant(jwt, "scope"), "console");
+			claims->dial = jwt_get_grant_bool(jwt, "dial") == 1;
 			claims->expires = exp;
 		}
 	}

@@ -205,6 +205,7 @@ static json_t *op_token(json_t *body, sb_op_ctx *ctx)
 	                               {"name", F_STRING, false, SB_DISPLAY_MAX, 0},
 	                               {"role", F_STRING, false, 16, 0},
 	                               {"ttl", F_INTEGER, false, 86400 * 30, 10},
+	                               {"admin", F_BOOLEAN, false, 0, 0},
 	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err || (err = sb_ops_room_name_error(str(body, "room"))) ||
@@ -212,9 +213,12 @@ static json_t *op_token(json_t *body, sb_op_ctx *ctx)
 		return err;
 	json_t *ttl = json_object_get(body, "ttl");
 	int seconds = ttl ? (int)json_integer_value(ttl) : sb_plugin_settings->token_ttl;
-	char *token = sb_auth_token_issue(sb_plugin_settings->jwt_secret, str(body, "room"),
-	                                  str(body, "identity"), str(body, "name"),
-	                                  str(body, "role"), seconds);
+	sb_join_claims claims = {.room = (char *)str(body, "room"),
+	                         .identity = (char *)str(body, "identity"),
+	                         .name = (char *)str(body, "name"),
+	                         .role = (char *)str(body, "role"),
+	                         .room_admin = json_is_true(json_object_get(body, "admin"))};
+	char *token = sb_auth_token_sign(sb_plugin_settings->jwt_secret, &claims, seconds);
 	if (!token)
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Could not sign the token");
 	json_t *r = success();
