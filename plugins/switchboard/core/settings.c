@@ -11,6 +11,17 @@
 static void load_general(sb_settings *cfg, janus_config *jc);
 static void load_environment(sb_settings *cfg);
 
+bool sb_room_name_valid(const char *name)
+{
+	if (!name || !*name || strlen(name) > SB_ROOM_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++) {
+		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
+			return false;
+	}
+	return true;
+}
+
 static void room_config_free(gpointer data)
 {
 	sb_room_config *rc = data;

@@ -56,17 +56,6 @@ guint sb_room_count_humans(sb_room *room)
 	return n;
 }
 
-bool sb_room_name_valid(const char *name)
-{
-	if (!name || !*name || strlen(name) > SB_ROOM_NAME_MAX)
-		return false;
-	for (const char *c = name; *c; c++) {
-		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
-			return false;
-	}
-	return true;
-}
-
 static void room_free(const janus_refcount *ref)
 {
 	sb_room *room = janus_refcount_containerof(ref, sb_room, ref);
