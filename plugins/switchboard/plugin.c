@@ -81,8 +81,7 @@ janus_plugin *create(void)
 	return &sb_plugin;
 }
 
-const sb_settings *sb_plugin_settings;
-static sb_settings *settings;
+static sb_settings *settings; /* read-only once sb_init has filled it */
 static janus_callbacks *gateway;
 static volatile gint initialized, stopping;
 static GMutex sessions_mutex;
@@ -197,21 +196,12 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		return -1;
 	gateway = callback;
 	settings = sb_settings_load(config_path);
-	sb_plugin_settings = settings;
+	sb_settings_generate_secrets(settings, sb_auth_random_secret);
+	sb_plugin_settings = settings; /* read-only from here on */
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)sb_session_unref);
 	messages = g_async_queue_new_full((GDestroyNotify)pending_message_free);
 	sb_webrtc_init(gateway, &sb_plugin);
 	sb_events_init(gateway, &sb_plugin);
-	if (!settings->jwt_secret) {
-		/* Tokens then only outlive this process if a secret is configured. */
-		settings->jwt_secret = sb_auth_random_secret();
-	}
-	if (!settings->api_key) {
-		settings->api_key = sb_auth_random_secret();
-		JANUS_LOG(LOG_WARN,
-		          "[switchboard] no api_key configured: generated one for this run: %s\n",
-		          settings->api_key);
-	}
 	sb_rooms_init(settings);
 	if (!sb_mixer_start(settings) || !sb_rtp_endpoints_start(settings)) {
 		JANUS_LOG(LOG_FATAL, "[switchboard] could not start the mixer or RTP threads\n");

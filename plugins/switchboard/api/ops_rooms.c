@@ -14,7 +14,6 @@
 #include "room/room.h"
 #include "endpoints/endpoints.h"
 
-extern const sb_settings *sb_plugin_settings;
 
 /* Joining a room with a pin needs it (trusted callers excepted). */
 static bool pin_ok(json_t *body, sb_op_ctx *ctx, sb_room *room)

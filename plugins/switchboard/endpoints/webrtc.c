@@ -11,7 +11,6 @@
 
 static janus_callbacks *gateway;
 static janus_plugin *plugin_self;
-extern const sb_settings *sb_plugin_settings;
 
 void sb_webrtc_init(janus_callbacks *gw, janus_plugin *plugin)
 {
