@@ -160,7 +160,7 @@ static gpointer handler_main(gpointer data)
 		pending_message *msg = g_async_queue_pop(messages);
 		if (msg == &exit_message)
 			break;
-		if (g_atomic_int_get(&msg->session->destroyed)) {
+		if (sb_session_destroyed(msg->session)) {
 			pending_message_free(msg);
 			continue;
 		}
@@ -291,7 +291,7 @@ static void sb_destroy_session(janus_plugin_session *handle, int *error)
 		sb_session_set_participant(s, NULL);
 		sb_participant_unref(p);
 	}
-	g_atomic_int_set(&s->destroyed, 1);
+	sb_session_set_destroyed(s);
 	g_mutex_lock(&sessions_mutex);
 	g_hash_table_remove(sessions, handle);
 	g_mutex_unlock(&sessions_mutex);
@@ -329,7 +329,7 @@ static json_t *sb_query_session(janus_plugin_session *handle)
 		}
 		sb_participant_unref(p);
 	}
-	json_object_set_new(info, "started", json_boolean(g_atomic_int_get(&s->started)));
+	json_object_set_new(info, "started", json_boolean(sb_session_started(s)));
 	sb_session_unref(s);
 	return info;
 }
@@ -431,7 +431,7 @@ static void sb_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *pack
 	/* handle->plugin_handle is set before media can flow and the session
 	 * outlives the handle's media callbacks (the core holds our handle). */
 	sb_session *s = handle->plugin_handle;
-	if (!s || g_atomic_int_get(&s->destroyed))
+	if (!s || sb_session_destroyed(s))
 		return;
 	sb_webrtc_incoming_rtp(s, packet);
 }

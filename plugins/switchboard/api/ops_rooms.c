@@ -258,7 +258,7 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		ctx->jsep_out = NULL;
 		return sb_ops_error(rc, rc == SB_ERROR_LIMIT ? "Room is full" : "Room is gone");
 	}
-	if (g_atomic_int_get(&ctx->session->started))
+	if (sb_session_started(ctx->session))
 		g_atomic_int_set(&p->media_ready, 1);
 	json_t *r = json_object();
 	json_object_set_new(r, SB_EVENT_KEY, json_string("joined"));

@@ -1,3 +1,9 @@
+/* Browser participants: one session per Janus handle, holding the web
+ * participant it joined as.  Janus calls in on its own threads — media
+ * callbacks on the handle's ICE loop, requests on the transport's and our
+ * handler thread — so the session's state is atomics and one short lock
+ * around the participant pointer; incoming RTP takes that lock once per
+ * packet and never anything longer. */
 #include "endpoints/endpoints.h"
 
 #include <string.h>
@@ -11,6 +17,16 @@
 
 static janus_callbacks *gateway;
 static janus_plugin *plugin_self;
+
+struct sb_session {
+	janus_plugin_session *handle; /* read-only; referenced until freed */
+	janus_refcount ref;
+	GMutex mutex;                 /* a leaf lock */
+	sb_participant *participant;  /* strong, guarded by mutex */
+	volatile gint started;        /* PeerConnection up: the ICE loop's callbacks */
+	volatile gint hangingup;      /* hangup_media in progress */
+	volatile gint destroyed;      /* plugin.c, once, on destroy_session */
+};
 
 void sb_webrtc_init(janus_callbacks *gw, janus_plugin *plugin)
 {
@@ -36,6 +52,12 @@ sb_session *sb_session_new(janus_plugin_session *handle)
 	janus_refcount_increase(&handle->ref);
 	return s;
 }
+
+void sb_session_ref(sb_session *s) { janus_refcount_increase(&s->ref); }
+void sb_session_unref(sb_session *s) { janus_refcount_decrease(&s->ref); }
+bool sb_session_started(sb_session *s) { return g_atomic_int_get(&s->started); }
+void sb_session_set_destroyed(sb_session *s) { g_atomic_int_set(&s->destroyed, 1); }
+bool sb_session_destroyed(sb_session *s) { return g_atomic_int_get(&s->destroyed); }
 
 sb_participant *sb_session_participant(sb_session *s)
 {
