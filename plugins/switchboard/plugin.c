@@ -310,7 +310,7 @@ static json_t *sb_query_session(janus_plugin_session *handle)
 		sb_participant_stats st;
 		sb_participant_get_stats(p, &st);
 		sb_jitter_stats js;
-		sb_jitter_get_stats(p->jitter, &js);
+		sb_participant_get_jitter_stats(p, &js);
 		json_object_set_new(info, "packets",
 		                    json_pack("{sIsIsIsIsIsI}", "in", (json_int_t)st.packets_in,
 		                              "invalid", (json_int_t)st.packets_invalid, "wrong_pt",

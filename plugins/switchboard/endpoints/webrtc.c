@@ -108,7 +108,7 @@ static void web_send_event(sb_participant *p, json_t *event)
 static void web_removed(sb_participant *p)
 {
 	sb_session *s = p->transport;
-	g_atomic_int_set(&p->media_ready, 0);
+	sb_participant_set_media_ready(p, false);
 	g_mutex_lock(&s->mutex);
 	bool mine = s->participant == p;
 	if (mine)
@@ -214,7 +214,7 @@ json_t *sb_webrtc_answer(sb_participant *p, json_t *offer, sb_error *error, char
 		g_snprintf(error_text, error_len, "Could not write the answer");
 		return NULL;
 	}
-	g_atomic_int_set(&p->payload_type, pt);
+	sb_participant_set_payload_type(p, pt);
 	json_t *jsep = json_pack("{ssss}", "type", "answer", "sdp", text);
 	g_free(text);
 	return jsep;
@@ -226,7 +226,7 @@ void sb_webrtc_setup_media(sb_session *s)
 	g_atomic_int_set(&s->started, 1);
 	sb_participant *p = sb_session_participant(s);
 	if (p) {
-		g_atomic_int_set(&p->media_ready, 1);
+		sb_participant_set_media_ready(p, true);
 		sb_participant_unref(p);
 	}
 }
@@ -238,7 +238,7 @@ void sb_webrtc_hangup_media(sb_session *s)
 	g_atomic_int_set(&s->started, 0);
 	sb_participant *p = sb_session_participant(s);
 	if (p) {
-		g_atomic_int_set(&p->media_ready, 0);
+		sb_participant_set_media_ready(p, false);
 		sb_room *room = sb_participant_room(p);
 		if (room) {
 			sb_room_remove(room, p, "leaving");
@@ -257,7 +257,7 @@ void sb_webrtc_incoming_rtp(sb_session *s, janus_plugin_rtp *packet)
 	sb_participant *p = sb_session_participant(s);
 	if (!p)
 		return;
-	if (g_atomic_int_get(&p->media_ready))
+	if (sb_participant_media_ready(p))
 		sb_participant_incoming_rtp(p, (const uint8_t *)packet->buffer, packet->length,
 		                            packet->extensions.audio_level);
 	sb_participant_unref(p);
