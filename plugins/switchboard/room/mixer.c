@@ -3,7 +3,9 @@
  * sum, plan the fewest encodes, send.  A room is on one worker at a time
  * and a participant is mixed by one worker at a time (its mixing flag),
  * so the per-frame state needs no lock; the room's mutex is held only to
- * copy its member list once per frame. */
+ * copy its member list once per frame.  The mixer depends on the room
+ * (room_private.h), never the other way: it learns of new members through
+ * the hook it installs at start. */
 #include "room/room.h"
 
 #include <errno.h>
@@ -401,6 +403,7 @@ bool sb_mixer_start(const sb_settings *s)
 		}
 	}
 	stats.workers = num_workers;
+	room_set_mixer_hook(mixer_schedule);
 	JANUS_LOG(LOG_INFO, "[switchboard] mixer: %d worker thread(s)\n", num_workers);
 	return true;
 }
@@ -429,6 +432,8 @@ void sb_mixer_stop(void)
 	num_workers = 0;
 }
 
+/* The room gained a member (room.c's hook, or a worker that just dropped
+ * it): make sure a worker mixes it. */
 static void mixer_schedule(room_priv *room)
 {
 	if (!workers || !g_atomic_int_compare_and_exchange(&room->scheduled, 0, 1))
@@ -443,8 +448,6 @@ static void mixer_schedule(room_priv *room)
 	g_mutex_unlock(&w->mutex);
 	__atomic_add_fetch(&stats.rooms_active, 1, __ATOMIC_RELAXED);
 }
-
-void sb_mixer_schedule(sb_room *room) { mixer_schedule(room_priv_of(room)); }
 
 void sb_mixer_get_stats(sb_mixer_stats *out)
 {

@@ -1,7 +1,9 @@
 /* Rooms: the registry by name, each room's members, and the events that
  * tell members (and the bus, and the modules' listeners) who is there.
  * Membership changes under the room's mutex and is announced after it is
- * released, so a listener may call back into the room. */
+ * released, so a listener may call back into the room.  The mixer is told
+ * of new members through the hook it sets (room_private.h), never called:
+ * room.c knows nothing of mixing. */
 #include "room/room.h"
 
 #include <string.h>
@@ -15,6 +17,17 @@ static GMutex rooms_mutex;
 static GHashTable *rooms; /* name -> sb_room* (strong) */
 static const sb_settings *settings;
 static sb_room_membership_hook membership_hook;
+static room_mixer_hook mixer_hook; /* atomic: set by the mixer at start */
+
+void room_set_mixer_hook(room_mixer_hook hook) { g_atomic_pointer_set(&mixer_hook, hook); }
+
+/* A room gained a member: the mixer puts it on a worker. */
+static void tell_mixer(sb_room *room)
+{
+	room_mixer_hook hook = g_atomic_pointer_get(&mixer_hook);
+	if (hook)
+		hook(room_priv_of(room));
+}
 
 void sb_room_set_membership_hook(sb_room_membership_hook hook) { membership_hook = hook; }
 
@@ -306,7 +319,7 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	json_object_set_new(ev, "participants", list);
 	sb_room_broadcast(room, ev, p);
 	json_decref(ev);
-	sb_mixer_schedule(room);
+	tell_mixer(room);
 	sb_events_publish("participant_joined", membership_event(room, p, NULL));
 	if (membership_hook)
 		membership_hook(room, p, true, sb_room_count_humans(room));
@@ -388,7 +401,7 @@ sb_error sb_room_move_participant(sb_participant *p, sb_room *to)
 		sb_room_unref(from);
 		return rc;
 	}
-	sb_mixer_schedule(to);
+	tell_mixer(to);
 
 	json_t *ev = sb_room_event(from, "event");
 	json_object_set_new(ev, "leaving", json_integer((json_int_t)old_id));

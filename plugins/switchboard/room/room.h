@@ -316,7 +316,10 @@ bool sb_room_is_destroyed(sb_room *room);
  * Each worker wakes every 20 ms on an absolute deadline (no drift) only while
  * it has rooms with participants, and sleeps on a condition otherwise, so
  * idle rooms cost nothing.  Per room and frame it decodes what is due, sums
- * the contributors, and encodes each distinct mix once. */
+ * the contributors, and encodes each distinct mix once.  A room that
+ * gains a participant is put on a worker by the mixer itself (room.c tells
+ * it through a hook the mixer sets); a worker drops a room once it is
+ * empty or destroyed. */
 
 typedef struct sb_mixer_stats {
 	uint64_t ticks;        /* frames processed, summed over workers */
@@ -331,9 +334,6 @@ typedef struct sb_mixer_stats {
 
 bool sb_mixer_start(const sb_settings *settings);
 void sb_mixer_stop(void);
-/* A room got a participant: make sure a worker mixes it.  A worker drops a
- * room by itself once it is empty or destroyed. */
-void sb_mixer_schedule(struct sb_room *room);
 void sb_mixer_get_stats(sb_mixer_stats *out);
 
 #endif

@@ -1,11 +1,14 @@
 /* Inside the room module (private interface): the whole room and the
  * whole participant — the public part of each (room.h) first, then what
- * only room/ touches.
+ * only room/ touches — and the hook through which a room tells the mixer
+ * it has members.
  *
  * Who owns what: room.c owns membership (the participant table, the tap,
  * the transcript, the agent flags) under the room's mutex; participant.c
  * owns a participant's media state; mixer.c owns the per-frame state of
- * rooms and participants, on the one worker that mixes a room.
+ * rooms and participants, on the one worker that mixes a room.  room.c
+ * never calls the mixer: the mixer installs room_mixer_hook at start, so
+ * the dependency runs one way (mixer.c -> room.c).
  *
  * The private part follows the public one in the same allocation: a
  * conversion is a cast, never a pointer to follow, so the mixer's per-frame
@@ -131,5 +134,12 @@ typedef struct room_priv {
 } room_priv;
 
 static inline room_priv *room_priv_of(sb_room *room) { return (room_priv *)room; }
+
+/* Called by room.c when a room gained a participant (join, move in), on
+ * the thread that made the change with no lock held, before anyone is
+ * told; NULL until the mixer starts.  The mixer sets it (sb_mixer_start)
+ * to put the room on a worker. */
+typedef void (*room_mixer_hook)(room_priv *room);
+void room_set_mixer_hook(room_mixer_hook hook);
 
 #endif
