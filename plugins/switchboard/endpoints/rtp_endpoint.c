@@ -1,3 +1,9 @@
+/* Plain RTP participants: a UDP socket each (and an RTCP one when asked),
+ * all read by one I/O thread through epoll, so a thousand legs cost one
+ * thread, not a thousand; the mixer writes with non-blocking sendto and
+ * drops a frame rather than wait.  The module's one mutex guards the
+ * endpoint table and the remote addresses (latching moves them), held for
+ * a copy and never across I/O. */
 #include "endpoints/endpoints.h"
 
 #include <arpa/inet.h>
