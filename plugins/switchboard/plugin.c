@@ -81,8 +81,7 @@ janus_plugin *create(void)
 	return &sb_plugin;
 }
 
-const sb_settings *sb_plugin_settings;
-static sb_settings *settings;
+static sb_settings *settings; /* read-only once sb_init has filled it */
 static janus_callbacks *gateway;
 static volatile gint initialized, stopping;
 static GMutex sessions_mutex;
@@ -161,7 +160,7 @@ static gpointer handler_main(gpointer data)
 		pending_message *msg = g_async_queue_pop(messages);
 		if (msg == &exit_message)
 			break;
-		if (g_atomic_int_get(&msg->session->destroyed)) {
+		if (sb_session_destroyed(msg->session)) {
 			pending_message_free(msg);
 			continue;
 		}
@@ -197,21 +196,12 @@ static int sb_init(janus_callbacks *callback, const char *config_path)
 		return -1;
 	gateway = callback;
 	settings = sb_settings_load(config_path);
-	sb_plugin_settings = settings;
+	sb_settings_generate_secrets(settings, sb_auth_random_secret);
+	sb_plugin_settings = settings; /* read-only from here on */
 	sessions = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)sb_session_unref);
 	messages = g_async_queue_new_full((GDestroyNotify)pending_message_free);
 	sb_webrtc_init(gateway, &sb_plugin);
 	sb_events_init(gateway, &sb_plugin);
-	if (!settings->jwt_secret) {
-		/* Tokens then only outlive this process if a secret is configured. */
-		settings->jwt_secret = sb_auth_random_secret();
-	}
-	if (!settings->api_key) {
-		settings->api_key = sb_auth_random_secret();
-		JANUS_LOG(LOG_WARN,
-		          "[switchboard] no api_key configured: generated one for this run: %s\n",
-		          settings->api_key);
-	}
 	sb_rooms_init(settings);
 	if (!sb_mixer_start(settings) || !sb_rtp_endpoints_start(settings)) {
 		JANUS_LOG(LOG_FATAL, "[switchboard] could not start the mixer or RTP threads\n");
@@ -301,7 +291,7 @@ static void sb_destroy_session(janus_plugin_session *handle, int *error)
 		sb_session_set_participant(s, NULL);
 		sb_participant_unref(p);
 	}
-	g_atomic_int_set(&s->destroyed, 1);
+	sb_session_set_destroyed(s);
 	g_mutex_lock(&sessions_mutex);
 	g_hash_table_remove(sessions, handle);
 	g_mutex_unlock(&sessions_mutex);
@@ -320,7 +310,7 @@ static json_t *sb_query_session(janus_plugin_session *handle)
 		sb_participant_stats st;
 		sb_participant_get_stats(p, &st);
 		sb_jitter_stats js;
-		sb_jitter_get_stats(p->jitter, &js);
+		sb_participant_get_jitter_stats(p, &js);
 		json_object_set_new(info, "packets",
 		                    json_pack("{sIsIsIsIsIsI}", "in", (json_int_t)st.packets_in,
 		                              "invalid", (json_int_t)st.packets_invalid, "wrong_pt",
@@ -339,7 +329,7 @@ static json_t *sb_query_session(janus_plugin_session *handle)
 		}
 		sb_participant_unref(p);
 	}
-	json_object_set_new(info, "started", json_boolean(g_atomic_int_get(&s->started)));
+	json_object_set_new(info, "started", json_boolean(sb_session_started(s)));
 	sb_session_unref(s);
 	return info;
 }
@@ -441,7 +431,7 @@ static void sb_incoming_rtp(janus_plugin_session *handle, janus_plugin_rtp *pack
 	/* handle->plugin_handle is set before media can flow and the session
 	 * outlives the handle's media callbacks (the core holds our handle). */
 	sb_session *s = handle->plugin_handle;
-	if (!s || g_atomic_int_get(&s->destroyed))
+	if (!s || sb_session_destroyed(s))
 		return;
 	sb_webrtc_incoming_rtp(s, packet);
 }

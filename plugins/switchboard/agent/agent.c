@@ -157,9 +157,8 @@ static const char *display_of(sb_agent *a, guint64 id, char *buf, size_t len)
 		g_strlcpy(buf, "caller", len);
 		return buf;
 	}
-	g_mutex_lock(&p->mutex);
-	g_strlcpy(buf, p->display ? p->display : "caller", len);
-	g_mutex_unlock(&p->mutex);
+	g_autofree char *display = sb_participant_dup_display(p);
+	g_strlcpy(buf, display ? display : "caller", len);
 	sb_participant_unref(p);
 	return buf;
 }
@@ -333,7 +332,7 @@ static void finish_action(sb_agent *a, const char *tool, json_t *args)
 		if (a->end_call_closes_room) {
 			sb_room_destroy(a->room);
 		} else {
-			g_atomic_int_set(&a->room->agent_enabled, 0);
+			sb_room_set_agent_enabled(a->room, false);
 			sb_room_remove(a->room, a->p, "leaving");
 		}
 	}
@@ -546,7 +545,7 @@ static bool room_has_agent(sb_room *room)
 
 static void agent_join(sb_room *room)
 {
-	if (room_has_agent(room) || g_atomic_int_get(&room->destroyed))
+	if (room_has_agent(room) || sb_room_is_destroyed(room))
 		return;
 	json_t *overrides = sb_room_agent_config(room);
 	sb_provider_snapshot *now = sb_providers_current();
@@ -610,7 +609,7 @@ static void agent_join(sb_room *room)
 		sb_participant_unref(p); /* frees a */
 		return;
 	}
-	g_atomic_int_set(&p->media_ready, 1);
+	sb_participant_set_media_ready(p, true);
 	sb_room_ref(room);
 	a->room = room;
 	g_mutex_lock(&agents_mutex);
@@ -654,8 +653,8 @@ static void membership_changed(sb_room *room, sb_participant *p, bool joined, gu
 	if (p->kind == SB_KIND_AGENT)
 		return;
 	if (joined && auto_join_for(p))
-		g_atomic_int_set(&room->agent_enabled, 1);
-	if (joined && humans > 0 && g_atomic_int_get(&room->agent_enabled))
+		sb_room_set_agent_enabled(room, true);
+	if (joined && humans > 0 && sb_room_agent_enabled(room))
 		agent_join(room);
 	else if (!joined && humans == 0)
 		agent_leave(room);
@@ -684,7 +683,7 @@ void sb_agents_deinit(void)
 
 void sb_agent_enable(sb_room *room, bool enable)
 {
-	g_atomic_int_set(&room->agent_enabled, enable);
+	sb_room_set_agent_enabled(room, enable);
 	if (enable && sb_room_count_humans(room) > 0)
 		agent_join(room);
 	else if (!enable)

@@ -16,7 +16,6 @@
 #include "room/room.h"
 #include "endpoints/endpoints.h"
 
-extern const sb_settings *sb_plugin_settings;
 
 static json_t *error_answer(sb_error code, const char *text)
 {

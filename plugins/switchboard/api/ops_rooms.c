@@ -14,7 +14,6 @@
 #include "room/room.h"
 #include "endpoints/endpoints.h"
 
-extern const sb_settings *sb_plugin_settings;
 
 /* Joining a room with a pin needs it (trusted callers excepted). */
 static bool pin_ok(json_t *body, sb_op_ctx *ctx, sb_room *room)
@@ -100,7 +99,7 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	json_object_set_new(r, "ephemeral", json_boolean(room->ephemeral));
 	json_object_set_new(r, "sampling_rate", json_integer(room->sampling_rate));
 	json_object_set_new(r, "require_token", json_boolean(room->require_token));
-	json_object_set_new(r, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
+	json_object_set_new(r, "agent", json_boolean(sb_room_agent_enabled(room)));
 	sb_room_unref(room);
 	return r;
 }
@@ -264,17 +263,18 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		ctx->jsep_out = NULL;
 		return sb_ops_error(rc, rc == SB_ERROR_LIMIT ? "Room is full" : "Room is gone");
 	}
-	if (g_atomic_int_get(&ctx->session->started))
-		g_atomic_int_set(&p->media_ready, 1);
+	if (sb_session_started(ctx->session))
+		sb_participant_set_media_ready(p, true);
 	json_t *r = room_answer("joined", room);
 	json_object_set_new(r, "id", json_integer((json_int_t)p->id));
-	if (p->display)
-		json_object_set_new(r, "display", json_string(p->display));
+	g_autofree char *shown = sb_participant_dup_display(p);
+	if (shown)
+		json_object_set_new(r, "display", json_string(shown));
 	json_object_set_new(r, "participants", participants_json(room, p));
 	json_object_set_new(r, "me", sb_participant_to_json(p));
-	json_object_set_new(r, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
+	json_object_set_new(r, "agent", json_boolean(sb_room_agent_enabled(room)));
 	JANUS_LOG(LOG_INFO, "[switchboard] %" G_GUINT64_FORMAT " (%s) joined %s\n", p->id,
-	          p->display ? p->display : "", room->name);
+	          shown ? shown : "", room->name);
 	sb_participant_unref(p);
 	sb_room_unref(room);
 	return r;
@@ -318,10 +318,8 @@ static json_t *op_configure(json_t *body, sb_op_ctx *ctx)
 	}
 	bool changed = false;
 	json_t *muted = json_object_get(body, "muted");
-	if (muted && (bool)g_atomic_int_get(&p->muted) != json_is_true(muted)) {
-		g_atomic_int_set(&p->muted, json_is_true(muted));
+	if (muted && sb_participant_set_muted(p, json_is_true(muted)))
 		changed = true;
-	}
 	const char *display = str(body, "display");
 	if (display) {
 		sb_participant_set_display(p, display);
@@ -417,10 +415,8 @@ static json_t *set_muted(json_t *body, sb_op_ctx *ctx, bool muted)
 	}
 	if (flag)
 		muted = json_is_true(flag);
-	if ((bool)g_atomic_int_get(&p->muted) != muted) {
-		g_atomic_int_set(&p->muted, muted);
+	if (sb_participant_set_muted(p, muted))
 		announce_change(room, p);
-	}
 	sb_participant_unref(p);
 	sb_room_unref(room);
 	return success();
@@ -493,7 +489,7 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	json_object_set_new(r, "ip", json_string(ip));
 	json_object_set_new(r, "port", json_integer(port));
 	json_object_set_new(r, "codec", json_string(sb_codec_name(codec)));
-	json_object_set_new(r, "payload_type", json_integer(g_atomic_int_get(&p->payload_type)));
+	json_object_set_new(r, "payload_type", json_integer(sb_participant_payload_type(p)));
 	sb_participant_unref(p);
 	sb_room_unref(room);
 	return r;
@@ -519,10 +515,9 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 	}
 	json_t *line = json_object();
 	json_object_set_new(line, "id", json_integer((json_int_t)p->id));
-	g_mutex_lock(&p->mutex);
-	if (p->display)
-		json_object_set_new(line, "display", json_string(p->display));
-	g_mutex_unlock(&p->mutex);
+	g_autofree char *display = sb_participant_dup_display(p);
+	if (display)
+		json_object_set_new(line, "display", json_string(display));
 	json_object_set_new(line, "text", json_string(text));
 	json_object_set_new(line, "timestamp", json_integer(g_get_real_time() / 1000));
 	json_t *ev = sb_room_event(room, "event");

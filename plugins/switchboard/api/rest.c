@@ -11,7 +11,6 @@
 #include "room/room.h"
 #include "core/core.h"
 
-extern const sb_settings *sb_plugin_settings;
 
 /* Routes run operations as a trusted caller: the API key was checked. */
 int sb_rest_op_failed(json_t *r, json_t **out)

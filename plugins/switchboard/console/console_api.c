@@ -113,7 +113,7 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 		} else {
 			sb_presence_set_status(agent, "busy");
 			/* The human takes over from the AI agent. */
-			if (g_atomic_int_get(&room->agent_enabled))
+			if (sb_room_agent_enabled(room))
 				sb_agent_enable(room, false);
 			r = sb_ops_answer("taken");
 			json_object_set_new(r, "room", json_string(name));
@@ -140,7 +140,7 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_NOT_JOINED, "Sign in as a supervisor first");
 	json_t *r = NULL;
 	sb_room *room = NULL;
-	if (!sb_participant_is_supervisor(me) || !g_atomic_int_get(&me->listen_only)) {
+	if (!sb_participant_is_supervisor(me) || !sb_participant_listen_only(me)) {
 		r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only supervisors listen in");
 	} else if (!(room = sb_room_find(str(body, "room")))) {
 		r = sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));

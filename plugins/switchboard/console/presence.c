@@ -138,7 +138,7 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 		sb_queue_remove(room->name);
 	if ((change == SB_MEMBER_LEFT || change == SB_MEMBER_MOVED_OUT) &&
 	    !sb_participant_is_supervisor(p) && p->kind != SB_KIND_AGENT && room->ephemeral &&
-	    !g_atomic_int_get(&room->destroyed) && sb_room_count_humans(room) == 0)
+	    !sb_room_is_destroyed(room) && sb_room_count_humans(room) == 0)
 		return_supervisors(room);
 	if (!sb_console_is_agent(p))
 		return;
@@ -152,9 +152,8 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 			g_hash_table_insert(agents, a->id, a);
 		}
 		g_free(a->name);
-		g_mutex_lock(&p->mutex);
-		a->name = g_strdup(p->display ? p->display : p->identity);
-		g_mutex_unlock(&p->mutex);
+		g_autofree char *display = sb_participant_dup_display(p);
+		a->name = g_strdup(display ? display : p->identity);
 		a->participant = p->id;
 		g_strlcpy(a->room, room->name, sizeof(a->room));
 		char desk[80];

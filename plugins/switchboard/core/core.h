@@ -68,7 +68,12 @@ bool sb_room_name_valid(const char *name);
  * SIP status, an HTTP status of a WebSocket handshake. */
 
 /* ---- settings ----
- * Plugin configuration (janus.plugin.switchboard.jcfg). */
+ * Plugin configuration (janus.plugin.switchboard.jcfg, then the
+ * environment).  Read-only after start-up: plugin.c loads it and fills in
+ * the missing secrets (sb_settings_generate_secrets) before any module or
+ * thread starts, and frees it after they all stopped; in between any thread
+ * reads every field without a lock, and nothing writes one.  A reload
+ * (reload_providers) loads a copy of its own and leaves this one alone. */
 
 typedef struct sb_room_config {
 	char *name;
@@ -78,7 +83,7 @@ typedef struct sb_room_config {
 	int sampling_rate;
 } sb_room_config;
 
-typedef struct sb_settings {
+typedef struct sb_settings { /* read-only after start-up: see above */
 	int sampling_rate;
 	int mixer_threads;
 	bool ephemeral_rooms;
@@ -124,6 +129,10 @@ typedef struct sb_settings {
 	char *config_folder;
 } sb_settings;
 
+/* The settings in force, for code that is not handed them at start: set
+ * by plugin.c before the modules start, NULL again after they stopped. */
+extern const sb_settings *sb_plugin_settings;
+
 /* The section as a JSON object (empty when absent; NULL only without cfg). */
 json_t *sb_settings_section(const sb_settings *cfg, const char *name);
 /* Typed reads of a section's items; a bad value is logged and def used. */
@@ -135,6 +144,11 @@ bool sb_section_bool(json_t *section, const char *name, bool def);
  * A missing file is fine; an invalid value is logged and replaced by the
  * default.  Returns NULL only when out of memory. */
 sb_settings *sb_settings_load(const char *folder);
+/* Start-up only, before the settings are shared: a jwt_secret and an
+ * api_key that neither the file nor the environment set are made with
+ * generate (a fresh random secret; for this run only, so tokens do not
+ * outlive the process; the generated api_key is logged for the operator). */
+void sb_settings_generate_secrets(sb_settings *cfg, char *(*generate)(void));
 void sb_settings_free(sb_settings *cfg);
 
 /* ---- events ----

@@ -1,3 +1,7 @@
+/* The plugin's configuration: defaults, then the file, then the
+ * environment, each value checked as it is read (a bad one is logged and
+ * the default kept).  All writing happens here, before the settings are
+ * shared; afterwards they are read-only, so no reader takes a lock. */
 #include "core/core.h"
 
 #include <stdlib.h>
@@ -10,6 +14,19 @@
 
 static void load_general(sb_settings *cfg, janus_config *jc);
 static void load_environment(sb_settings *cfg);
+
+const sb_settings *sb_plugin_settings;
+
+bool sb_room_name_valid(const char *name)
+{
+	if (!name || !*name || strlen(name) > SB_ROOM_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++) {
+		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
+			return false;
+	}
+	return true;
+}
 
 static void room_config_free(gpointer data)
 {
@@ -303,6 +320,20 @@ bool sb_section_bool(json_t *section, const char *name, bool def)
 	JANUS_LOG(LOG_WARN, "[switchboard] %s = %s is not a boolean, using %s\n", name, v,
 	          def ? "true" : "false");
 	return def;
+}
+
+void sb_settings_generate_secrets(sb_settings *cfg, char *(*generate)(void))
+{
+	if (!cfg->jwt_secret) {
+		/* Tokens then only outlive this process if a secret is configured. */
+		cfg->jwt_secret = generate();
+	}
+	if (!cfg->api_key) {
+		cfg->api_key = generate();
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] no api_key configured: generated one for this run: %s\n",
+		          cfg->api_key);
+	}
 }
 
 void sb_settings_free(sb_settings *cfg)

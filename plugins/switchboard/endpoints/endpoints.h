@@ -15,25 +15,25 @@
 /* ---- webrtc ----
  * Browser participants: a Janus handle (session) and its PeerConnection.
  * Negotiates Opus, relays the mix-minus through the Janus core, and feeds
- * incoming RTP into the participant. */
-typedef struct sb_session {
-	janus_plugin_session *handle;
-	janus_refcount ref;
-	GMutex mutex;
-	sb_participant *participant; /* strong, guarded by mutex */
-	volatile gint started;       /* PeerConnection up */
-	volatile gint hangingup;
-	volatile gint destroyed;
-} sb_session;
+ * incoming RTP into the participant.  A session is opaque: its state
+ * (webrtc.c) changes only through these functions, from any thread. */
+typedef struct sb_session sb_session;
 
 void sb_webrtc_init(janus_callbacks *gateway, janus_plugin *plugin);
 
+/* A session for a new Janus handle (it keeps a reference on the handle
+ * until it is freed), with one reference. */
 sb_session *sb_session_new(janus_plugin_session *handle);
-static inline void sb_session_ref(sb_session *s) { janus_refcount_increase(&s->ref); }
-static inline void sb_session_unref(sb_session *s) { janus_refcount_decrease(&s->ref); }
+void sb_session_ref(sb_session *s);
+void sb_session_unref(sb_session *s);
 /* The session's participant, referenced, or NULL. */
 sb_participant *sb_session_participant(sb_session *s);
 void sb_session_set_participant(sb_session *s, sb_participant *p);
+/* The PeerConnection is up (setup_media came, hangup_media did not). */
+bool sb_session_started(sb_session *s);
+/* The handle went (destroy_session): nothing is sent on it any more. */
+void sb_session_set_destroyed(sb_session *s);
+bool sb_session_destroyed(sb_session *s);
 
 /* A web participant bound to this session (not yet in a room). */
 sb_participant *sb_web_participant_new(sb_session *s, const char *display, const char *role,

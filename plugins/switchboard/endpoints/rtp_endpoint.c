@@ -1,3 +1,9 @@
+/* Plain RTP participants: a UDP socket each (and an RTCP one when asked),
+ * all read by one I/O thread through epoll, so a thousand legs cost one
+ * thread, not a thousand; the mixer writes with non-blocking sendto and
+ * drops a frame rather than wait.  The module's one mutex guards the
+ * endpoint table and the remote addresses (latching moves them), held for
+ * a copy and never across I/O. */
 #include "endpoints/endpoints.h"
 
 #include <arpa/inet.h>
@@ -84,7 +90,7 @@ static void handle_dtmf(rtp_endpoint *ep, sb_participant *p, const uint8_t *buf,
 {
 	sb_rtp_packet pkt;
 	if (!sb_rtp_parse(buf, len, 0, &pkt)) {
-		__atomic_add_fetch(&p->stats.packets_invalid, 1, __ATOMIC_RELAXED);
+		sb_participant_count_invalid(p);
 		return;
 	}
 	char digit = sb_dtmf_detect(&ep->detector, pkt.timestamp, pkt.payload, pkt.payload_len);
@@ -321,7 +327,7 @@ static void endpoint_removed(sb_participant *p)
 		if (ep->rtcp_fd >= 0)
 			epoll_ctl(epoll_fd, EPOLL_CTL_DEL, ep->rtcp_fd, NULL);
 	}
-	g_atomic_int_set(&p->media_ready, 0);
+	sb_participant_set_media_ready(p, false);
 	if (ep->on_removed)
 		ep->on_removed(ep->user, p);
 }
@@ -448,7 +454,7 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 		struct epoll_event rev = {.events = EPOLLIN, .data.u64 = ep->key << 1 | RTCP_KEY_BIT};
 		epoll_ctl(epoll_fd, EPOLL_CTL_ADD, ep->rtcp_fd, &rev);
 	}
-	g_atomic_int_set(&p->media_ready, 1);
+	sb_participant_set_media_ready(p, true);
 	return p;
 }
 

@@ -1,3 +1,9 @@
+/* Browser participants: one session per Janus handle, holding the web
+ * participant it joined as.  Janus calls in on its own threads — media
+ * callbacks on the handle's ICE loop, requests on the transport's and our
+ * handler thread — so the session's state is atomics and one short lock
+ * around the participant pointer; incoming RTP takes that lock once per
+ * packet and never anything longer. */
 #include "endpoints/endpoints.h"
 
 #include <string.h>
@@ -11,7 +17,16 @@
 
 static janus_callbacks *gateway;
 static janus_plugin *plugin_self;
-extern const sb_settings *sb_plugin_settings;
+
+struct sb_session {
+	janus_plugin_session *handle; /* read-only; referenced until freed */
+	janus_refcount ref;
+	GMutex mutex;                 /* a leaf lock */
+	sb_participant *participant;  /* strong, guarded by mutex */
+	volatile gint started;        /* PeerConnection up: the ICE loop's callbacks */
+	volatile gint hangingup;      /* hangup_media in progress */
+	volatile gint destroyed;      /* plugin.c, once, on destroy_session */
+};
 
 void sb_webrtc_init(janus_callbacks *gw, janus_plugin *plugin)
 {
@@ -37,6 +52,12 @@ sb_session *sb_session_new(janus_plugin_session *handle)
 	janus_refcount_increase(&handle->ref);
 	return s;
 }
+
+void sb_session_ref(sb_session *s) { janus_refcount_increase(&s->ref); }
+void sb_session_unref(sb_session *s) { janus_refcount_decrease(&s->ref); }
+bool sb_session_started(sb_session *s) { return g_atomic_int_get(&s->started); }
+void sb_session_set_destroyed(sb_session *s) { g_atomic_int_set(&s->destroyed, 1); }
+bool sb_session_destroyed(sb_session *s) { return g_atomic_int_get(&s->destroyed); }
 
 sb_participant *sb_session_participant(sb_session *s)
 {
@@ -87,7 +108,7 @@ static void web_send_event(sb_participant *p, json_t *event)
 static void web_removed(sb_participant *p)
 {
 	sb_session *s = p->transport;
-	g_atomic_int_set(&p->media_ready, 0);
+	sb_participant_set_media_ready(p, false);
 	g_mutex_lock(&s->mutex);
 	bool mine = s->participant == p;
 	if (mine)
@@ -193,7 +214,7 @@ json_t *sb_webrtc_answer(sb_participant *p, json_t *offer, sb_error *error, char
 		g_snprintf(error_text, error_len, "Could not write the answer");
 		return NULL;
 	}
-	g_atomic_int_set(&p->payload_type, pt);
+	sb_participant_set_payload_type(p, pt);
 	json_t *jsep = json_pack("{ssss}", "type", "answer", "sdp", text);
 	g_free(text);
 	return jsep;
@@ -205,7 +226,7 @@ void sb_webrtc_setup_media(sb_session *s)
 	g_atomic_int_set(&s->started, 1);
 	sb_participant *p = sb_session_participant(s);
 	if (p) {
-		g_atomic_int_set(&p->media_ready, 1);
+		sb_participant_set_media_ready(p, true);
 		sb_participant_unref(p);
 	}
 }
@@ -217,7 +238,7 @@ void sb_webrtc_hangup_media(sb_session *s)
 	g_atomic_int_set(&s->started, 0);
 	sb_participant *p = sb_session_participant(s);
 	if (p) {
-		g_atomic_int_set(&p->media_ready, 0);
+		sb_participant_set_media_ready(p, false);
 		sb_room *room = sb_participant_room(p);
 		if (room) {
 			sb_room_remove(room, p, "leaving");
@@ -236,7 +257,7 @@ void sb_webrtc_incoming_rtp(sb_session *s, janus_plugin_rtp *packet)
 	sb_participant *p = sb_session_participant(s);
 	if (!p)
 		return;
-	if (g_atomic_int_get(&p->media_ready))
+	if (sb_participant_media_ready(p))
 		sb_participant_incoming_rtp(p, (const uint8_t *)packet->buffer, packet->length,
 		                            packet->extensions.audio_level);
 	sb_participant_unref(p);

@@ -494,7 +494,7 @@ static void auto_start(const char *name)
 	sb_room *room = sb_room_find(name);
 	if (!room)
 		return;
-	if (!room->hidden && !g_atomic_int_get(&room->destroyed)) {
+	if (!room->hidden && !sb_room_is_destroyed(room)) {
 		json_t *out = NULL;
 		char *error = NULL;
 		sb_rec_result res =
@@ -562,7 +562,7 @@ static gpointer writer_main(gpointer data)
 			bool over = config.max_seconds > 0 &&
 			            r->mix->frames >=
 			                    (guint64)config.max_seconds * (1000 / SB_FRAME_MS);
-			bool gone = g_atomic_int_get(&r->room->destroyed);
+			bool gone = sb_room_is_destroyed(r->room);
 			if (over || gone) {
 				g_mutex_lock(&mutex);
 				request_stop_locked(r, over ? "max_seconds" : "room_closed");

@@ -1,3 +1,11 @@
+/* The mixer: worker threads that each own a set of rooms and, every
+ * 20 ms on an absolute deadline, mix each of them — decode what is due,
+ * sum, plan the fewest encodes, send.  A room is on one worker at a time
+ * and a participant is mixed by one worker at a time (its mixing flag),
+ * so the per-frame state needs no lock; the room's mutex is held only to
+ * copy its member list once per frame.  The mixer depends on the room
+ * (room_private.h), never the other way: it learns of new members through
+ * the hook it installs at start. */
 #include "room/room.h"
 
 #include <errno.h>
@@ -8,6 +16,7 @@
 
 #include "room/hold.h"
 #include "room/mix.h"
+#include "room/room_private.h"
 
 #define FRAME_NS (SB_FRAME_MS * 1000000LL)
 /* Past this much behind schedule we stop trying to catch up. */
@@ -17,7 +26,7 @@ typedef struct mixer_worker {
 	GThread *thread;
 	GMutex mutex;
 	GCond cond;
-	GPtrArray *rooms; /* sb_room* (strong), guarded by mutex */
+	GPtrArray *rooms; /* room_priv* (strong), guarded by mutex */
 	int index;
 } mixer_worker;
 
@@ -28,7 +37,7 @@ struct sb_room_mix {
 	int silence_len[SB_CODEC_COUNT];
 	sb_limiter limiter;
 	int capacity;
-	sb_participant **members;
+	participant_priv **members;
 	sb_mix_member *plan_in;
 	sb_mix_job *jobs;
 	int *job_of;
@@ -45,6 +54,8 @@ static int num_workers;
 static volatile gint running;
 static volatile gint next_worker;
 static sb_mixer_stats stats;
+
+static void mixer_schedule(room_priv *room);
 
 static int64_t now_ns(void)
 {
@@ -102,19 +113,19 @@ static void room_mix_reserve(struct sb_room_mix *mix, int n)
 	if (n <= mix->capacity)
 		return;
 	int cap = n < 8 ? 8 : n * 2;
-	mix->members = g_renew(sb_participant *, mix->members, cap);
+	mix->members = g_renew(participant_priv *, mix->members, cap);
 	mix->plan_in = g_renew(sb_mix_member, mix->plan_in, cap);
 	mix->jobs = g_renew(sb_mix_job, mix->jobs, cap + SB_CODEC_COUNT);
 	mix->job_of = g_renew(int, mix->job_of, cap);
 	mix->capacity = cap;
 }
 
-static void announce_talking(sb_room *room, sb_participant *p)
+static void announce_talking(room_priv *room, participant_priv *p)
 {
-	json_t *ev = sb_room_event(room, "event");
-	json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
-	json_object_set_new(ev, "talking", json_boolean(p->talking));
-	sb_room_broadcast(room, ev, NULL);
+	json_t *ev = sb_room_event(&room->pub, "event");
+	json_object_set_new(ev, "id", json_integer((json_int_t)p->pub.id));
+	json_object_set_new(ev, "talking", json_boolean(g_atomic_int_get(&p->talking)));
+	sb_room_broadcast(&room->pub, ev, NULL);
 	json_decref(ev);
 }
 
@@ -130,24 +141,25 @@ static const int16_t *render_job(struct sb_room_mix *mix, const sb_mix_job *job,
 		}
 		return mix->full_pcm;
 	}
-	sb_participant *own = mix->members[job->minus];
-	sb_mix_minus(mix->full, own->frame, mix->minus, n);
-	sb_limiter_process(&own->limiter, mix->minus, mix->pcm, n);
+	participant_priv *own = mix->members[job->minus];
+	sb_mix_minus(mix->full, own->mix.frame, mix->minus, n);
+	sb_limiter_process(&own->mix.limiter, mix->minus, mix->pcm, n);
 	return mix->pcm;
 }
 
 /* Mixes one 20 ms frame of one room.  Returns false once the room should
  * leave the worker (destroyed or empty). */
-static bool mix_room(sb_room *room)
+static bool mix_room(room_priv *room)
 {
 	if (g_atomic_int_get(&room->destroyed))
 		return false;
 	if (!room->mix) {
-		room->mix = room_mix_new(room);
+		room->mix = room_mix_new(&room->pub);
 		room->free_mix = room_mix_free;
 	}
 	struct sb_room_mix *mix = room->mix;
-	const int n = sb_frame_samples(room->sampling_rate);
+	const int rate = room->pub.sampling_rate;
+	const int n = sb_frame_samples(rate);
 
 	g_mutex_lock(&room->mutex);
 	int count = (int)g_hash_table_size(room->participants);
@@ -157,14 +169,14 @@ static bool mix_room(sb_room *room)
 	int m = 0;
 	g_hash_table_iter_init(&it, room->participants);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		sb_participant *p = value;
+		participant_priv *p = participant_priv_of(value);
 		if (!g_atomic_int_get(&p->media_ready))
 			continue;
 		/* Just moved here and still being mixed by its old room's worker:
 		 * it joins this mix from the next frame. */
 		if (!g_atomic_int_compare_and_exchange(&p->mixing, 0, 1))
 			continue;
-		sb_participant_ref(p);
+		sb_participant_ref(&p->pub);
 		mix->members[m++] = p;
 	}
 	sb_room_tap *tap = room->tap;
@@ -182,7 +194,8 @@ static bool mix_room(sb_room *room)
 	guint64 loudest = 0;
 	sb_mix_clear(mix->full, n);
 	for (int i = 0; i < m; i++) {
-		sb_participant *p = mix->members[i];
+		participant_priv *p = mix->members[i];
+		const sb_participant_ops *ops = p->pub.ops;
 		int level = sb_participant_pull(p, n, settings->silence_level);
 		if (level == SB_LEVEL_SILENT_SKIPPED)
 			level = 127;
@@ -193,14 +206,14 @@ static bool mix_room(sb_room *room)
 		                    !g_atomic_int_get(&p->muted) && !held &&
 		                    !g_atomic_int_get(&p->listen_only);
 		if (contributing) {
-			sb_mix_add(mix->full, p->frame, n);
+			sb_mix_add(mix->full, p->mix.frame, n);
 			if (level < loudest_level) {
 				loudest_level = level;
-				loudest = p->id;
+				loudest = p->pub.id;
 			}
 		}
-		bool pcm = p->ops && p->ops->push_pcm;
-		mix->plan_in[i] = (sb_mix_member){.codec = pcm ? SB_MIX_PCM : (int)p->codec,
+		bool pcm = ops && ops->push_pcm;
+		mix->plan_in[i] = (sb_mix_member){.codec = pcm ? SB_MIX_PCM : (int)p->pub.codec,
 		                                  .contributing = contributing,
 		                                  .listening = !held};
 		int heard = g_atomic_int_get(&p->muted) || held ? 127 : level;
@@ -216,37 +229,39 @@ static bool mix_room(sb_room *room)
 		uint8_t payload[SB_MAX_PAYLOAD];
 		const uint8_t *out = payload;
 		int len;
-		sb_participant *source = job->source >= 0 ? mix->members[job->source] : NULL;
+		participant_priv *source = job->source >= 0 ? mix->members[job->source] : NULL;
 		if (job->codec == SB_MIX_PCM) {
 			/* PCM listeners (the agent) take the mix itself, no codec. */
 			const int16_t *pcm = job->silent ? mix->zeros : render_job(mix, job, n, &full_ready);
 			guint64 speaker = job->silent ? 0 : loudest;
-			if (job->minus >= 0 && mix->members[job->minus]->id == loudest)
+			if (job->minus >= 0 && mix->members[job->minus]->pub.id == loudest)
 				speaker = 0; /* its own voice is not in its mix */
 			for (int i = 0; i < m; i++)
 				if (mix->job_of[i] == j)
-					mix->members[i]->ops->push_pcm(mix->members[i], pcm, n, speaker);
+					mix->members[i]->pub.ops->push_pcm(&mix->members[i]->pub, pcm, n,
+					                                   speaker);
 			continue;
 		}
 		if (job->silent) {
 			out = mix->silence[job->codec];
 			len = mix->silence_len[job->codec];
-		} else if (source && (int)source->codec == job->codec && source->frame_payload_len > 0) {
+		} else if (source && (int)source->pub.codec == job->codec &&
+		           source->mix.frame_payload_len > 0) {
 			/* One voice and the same codec: what the speaker sent is
 			 * exactly this mix, so it goes out as it came. */
-			out = source->frame_payload;
-			len = (int)source->frame_payload_len;
+			out = source->mix.frame_payload;
+			len = (int)source->mix.frame_payload_len;
 			forwards++;
 		} else {
 			const int16_t *pcm = render_job(mix, job, n, &full_ready);
 			sb_encoder *enc;
 			if (job->minus >= 0) {
-				enc = mix->members[job->minus]->encoder;
+				enc = mix->members[job->minus]->mix.encoder;
 			} else {
 				if (!mix->shared[job->codec]) {
 					sb_encoder_options opts = encoder_options();
-					mix->shared[job->codec] = sb_encoder_new(
-					        (sb_codec_id)job->codec, room->sampling_rate, &opts);
+					mix->shared[job->codec] =
+					        sb_encoder_new((sb_codec_id)job->codec, rate, &opts);
 				}
 				enc = mix->shared[job->codec];
 			}
@@ -262,17 +277,17 @@ static bool mix_room(sb_room *room)
 	/* Held participants hear the hold loop, encoded with their own
 	 * encoder (they have no mix-minus job while held). */
 	for (int i = 0; i < m; i++) {
-		sb_participant *p = mix->members[i];
+		participant_priv *p = mix->members[i];
 		if (!g_atomic_int_get(&p->on_hold))
 			continue;
-		if (p->ops && p->ops->push_pcm) {
-			p->ops->push_pcm(p, mix->zeros, n, 0);
+		if (p->pub.ops && p->pub.ops->push_pcm) {
+			p->pub.ops->push_pcm(&p->pub, mix->zeros, n, 0);
 			continue;
 		}
 		uint8_t payload[SB_MAX_PAYLOAD];
-		sb_hold_audio(room->sampling_rate, &p->hold_pos, mix->pcm, n);
-		int len = p->encoder ? sb_encoder_encode(p->encoder, mix->pcm, payload, sizeof(payload))
-		                     : -1;
+		sb_hold_audio(rate, &p->mix.hold_pos, mix->pcm, n);
+		sb_encoder *enc = p->mix.encoder;
+		int len = enc ? sb_encoder_encode(enc, mix->pcm, payload, sizeof(payload)) : -1;
 		encodes++;
 		if (len > 0)
 			sb_participant_send_payload(p, payload, (size_t)len);
@@ -285,16 +300,16 @@ static bool mix_room(sb_room *room)
 		tap->ops->frame(tap, mix->full_pcm, n);
 		if (g_atomic_int_get(&tap->tracks))
 			for (int i = 0; i < m; i++)
-				tap->ops->track(tap, mix->members[i]->id,
+				tap->ops->track(tap, mix->members[i]->pub.id,
 				                mix->plan_in[i].contributing
-				                        ? mix->members[i]->frame
+				                        ? mix->members[i]->mix.frame
 				                        : mix->zeros,
 				                n);
 		tap->ops->unref(tap);
 	}
 	for (int i = 0; i < m; i++) {
 		g_atomic_int_set(&mix->members[i]->mixing, 0);
-		sb_participant_unref(mix->members[i]);
+		sb_participant_unref(&mix->members[i]->pub);
 	}
 	__atomic_add_fetch(&stats.decodes, decodes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.encodes, encodes, __ATOMIC_RELAXED);
@@ -315,8 +330,8 @@ static gpointer worker_main(gpointer data)
 				g_cond_wait(&w->cond, &w->mutex);
 		}
 		for (guint i = 0; i < w->rooms->len; i++) {
-			sb_room *room = g_ptr_array_index(w->rooms, i);
-			sb_room_ref(room);
+			room_priv *room = g_ptr_array_index(w->rooms, i);
+			sb_room_ref(&room->pub);
 			g_ptr_array_add(batch, room);
 		}
 		g_mutex_unlock(&w->mutex);
@@ -326,7 +341,7 @@ static gpointer worker_main(gpointer data)
 			deadline = now_ns();
 
 		for (guint i = 0; i < batch->len; i++) {
-			sb_room *room = g_ptr_array_index(batch, i);
+			room_priv *room = g_ptr_array_index(batch, i);
 			if (mix_room(room))
 				continue;
 			g_mutex_lock(&w->mutex);
@@ -336,8 +351,9 @@ static gpointer worker_main(gpointer data)
 			__atomic_sub_fetch(&stats.rooms_active, 1, __ATOMIC_RELAXED);
 			/* A participant may have joined between our look and the
 			 * unschedule: put the room back if so. */
-			if (!g_atomic_int_get(&room->destroyed) && sb_room_count_participants(room) > 0)
-				sb_mixer_schedule(room);
+			if (!g_atomic_int_get(&room->destroyed) &&
+			    sb_room_count_participants(&room->pub) > 0)
+				mixer_schedule(room);
 		}
 		g_ptr_array_set_size(batch, 0);
 		__atomic_add_fetch(&stats.ticks, 1, __ATOMIC_RELAXED);
@@ -387,6 +403,7 @@ bool sb_mixer_start(const sb_settings *s)
 		}
 	}
 	stats.workers = num_workers;
+	room_set_mixer_hook(mixer_schedule);
 	JANUS_LOG(LOG_INFO, "[switchboard] mixer: %d worker thread(s)\n", num_workers);
 	return true;
 }
@@ -405,7 +422,7 @@ void sb_mixer_stop(void)
 		if (workers[i].thread)
 			g_thread_join(workers[i].thread);
 		for (guint r = 0; r < workers[i].rooms->len; r++)
-			g_atomic_int_set(&((sb_room *)g_ptr_array_index(workers[i].rooms, r))->scheduled, 0);
+			g_atomic_int_set(&((room_priv *)g_ptr_array_index(workers[i].rooms, r))->scheduled, 0);
 		g_ptr_array_unref(workers[i].rooms);
 		g_mutex_clear(&workers[i].mutex);
 		g_cond_clear(&workers[i].cond);
@@ -415,7 +432,9 @@ void sb_mixer_stop(void)
 	num_workers = 0;
 }
 
-void sb_mixer_schedule(sb_room *room)
+/* The room gained a member (room.c's hook, or a worker that just dropped
+ * it): make sure a worker mixes it. */
+static void mixer_schedule(room_priv *room)
 {
 	if (!workers || !g_atomic_int_compare_and_exchange(&room->scheduled, 0, 1))
 		return;
@@ -423,7 +442,7 @@ void sb_mixer_schedule(sb_room *room)
 	int index = (int)((guint)g_atomic_int_add(&next_worker, 1) % (guint)num_workers);
 	mixer_worker *w = &workers[index];
 	g_mutex_lock(&w->mutex);
-	sb_room_ref(room);
+	sb_room_ref(&room->pub);
 	g_ptr_array_add(w->rooms, room);
 	g_cond_signal(&w->cond);
 	g_mutex_unlock(&w->mutex);

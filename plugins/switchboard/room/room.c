@@ -1,3 +1,9 @@
+/* Rooms: the registry by name, each room's members, and the events that
+ * tell members (and the bus, and the modules' listeners) who is there.
+ * Membership changes under the room's mutex and is announced after it is
+ * released, so a listener may call back into the room.  The mixer is told
+ * of new members through the hook it sets (room_private.h), never called:
+ * room.c knows nothing of mixing. */
 #include "room/room.h"
 
 #include <string.h>
@@ -5,11 +11,23 @@
 #include <debug.h>
 
 #include "core/core.h"
+#include "room/room_private.h"
 
 static GMutex rooms_mutex;
 static GHashTable *rooms; /* name -> sb_room* (strong) */
 static const sb_settings *settings;
 static sb_room_membership_hook membership_hook;
+static room_mixer_hook mixer_hook; /* atomic: set by the mixer at start */
+
+void room_set_mixer_hook(room_mixer_hook hook) { g_atomic_pointer_set(&mixer_hook, hook); }
+
+/* A room gained a member: the mixer puts it on a worker. */
+static void tell_mixer(sb_room *room)
+{
+	room_mixer_hook hook = g_atomic_pointer_get(&mixer_hook);
+	if (hook)
+		hook(room_priv_of(room));
+}
 
 void sb_room_set_membership_hook(sb_room_membership_hook hook) { membership_hook = hook; }
 
@@ -43,8 +61,9 @@ bool sb_participant_is_supervisor(const sb_participant *p)
 	return p->role && strcmp(p->role, "supervisor") == 0;
 }
 
-guint sb_room_count_humans(sb_room *room)
+guint sb_room_count_humans(sb_room *pub)
 {
+	room_priv *room = room_priv_of(pub);
 	guint n = 0;
 	g_mutex_lock(&room->mutex);
 	GHashTableIter it;
@@ -56,30 +75,19 @@ guint sb_room_count_humans(sb_room *room)
 	return n;
 }
 
-bool sb_room_name_valid(const char *name)
-{
-	if (!name || !*name || strlen(name) > SB_ROOM_NAME_MAX)
-		return false;
-	for (const char *c = name; *c; c++) {
-		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
-			return false;
-	}
-	return true;
-}
-
 static void room_free(const janus_refcount *ref)
 {
-	sb_room *room = janus_refcount_containerof(ref, sb_room, ref);
+	room_priv *room = room_priv_of(janus_refcount_containerof(ref, sb_room, ref));
 	if (room->mix && room->free_mix)
 		room->free_mix(room->mix);
 	if (room->tap)
 		room->tap->ops->unref(room->tap);
 	g_hash_table_destroy(room->participants);
 	g_mutex_clear(&room->mutex);
-	g_free(room->name);
-	g_free(room->description);
-	g_free(room->secret);
-	g_free(room->pin);
+	g_free(room->pub.name);
+	g_free(room->pub.description);
+	g_free(room->pub.secret);
+	g_free(room->pub.pin);
 	json_decref(room->agent_config);
 	json_decref(room->transcript);
 	g_free(room);
@@ -134,7 +142,8 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 		g_mutex_unlock(&rooms_mutex);
 		return SB_ERROR_ROOM_EXISTS;
 	}
-	sb_room *room = g_new0(sb_room, 1);
+	room_priv *priv = g_new0(room_priv, 1);
+	sb_room *room = &priv->pub;
 	janus_refcount_init(&room->ref, room_free);
 	room->name = g_strdup(name);
 	room->description = g_strdup(params->description ? params->description : name);
@@ -145,12 +154,12 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 	room->permanent = params->permanent;
 	room->require_token = params->require_token || settings->require_token;
 	room->hidden = params->hidden;
-	room->agent_enabled = params->agent ? 1 : 0;
-	room->agent_config = params->agent_config ? json_deep_copy(params->agent_config) : NULL;
-	room->transcript = json_array();
 	room->created_us = g_get_real_time();
-	g_mutex_init(&room->mutex);
-	room->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	priv->agent_enabled = params->agent ? 1 : 0;
+	priv->agent_config = params->agent_config ? json_deep_copy(params->agent_config) : NULL;
+	priv->transcript = json_array();
+	g_mutex_init(&priv->mutex);
+	priv->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 	                                           participant_unref_cb);
 	g_hash_table_insert(rooms, room->name, room); /* the registry's reference */
 	if (out) {
@@ -215,11 +224,12 @@ json_t *sb_room_event(sb_room *room, const char *type)
 }
 
 /* Detaches a participant that is no longer in the room's table. */
-static void participant_detach(sb_participant *p)
+static void participant_detach(sb_participant *pub)
 {
+	participant_priv *p = participant_priv_of(pub);
 	if (g_atomic_int_compare_and_exchange(&p->removed, 0, 1)) {
-		if (p->ops && p->ops->removed)
-			p->ops->removed(p);
+		if (pub->ops && pub->ops->removed)
+			pub->ops->removed(pub);
 		g_mutex_lock(&p->mutex);
 		sb_room *r = p->room;
 		p->room = NULL;
@@ -245,7 +255,8 @@ static json_t *membership_event(sb_room *room, sb_participant *p, const char *re
 
 void sb_room_destroy(sb_room *room)
 {
-	if (!g_atomic_int_compare_and_exchange(&room->destroyed, 0, 1))
+	room_priv *priv = room_priv_of(room);
+	if (!g_atomic_int_compare_and_exchange(&priv->destroyed, 0, 1))
 		return;
 	g_mutex_lock(&rooms_mutex);
 	bool registered = rooms && g_hash_table_lookup(rooms, room->name) == room;
@@ -258,9 +269,9 @@ void sb_room_destroy(sb_room *room)
 	json_decref(ev);
 
 	GPtrArray *members = sb_room_participants(room);
-	g_mutex_lock(&room->mutex);
-	g_hash_table_remove_all(room->participants);
-	g_mutex_unlock(&room->mutex);
+	g_mutex_lock(&priv->mutex);
+	g_hash_table_remove_all(priv->participants);
+	g_mutex_unlock(&priv->mutex);
 	for (guint i = 0; i < members->len; i++) {
 		sb_participant *p = g_ptr_array_index(members, i);
 		participant_detach(p);
@@ -276,29 +287,31 @@ void sb_room_destroy(sb_room *room)
 
 sb_error sb_room_add(sb_room *room, sb_participant *p)
 {
-	g_mutex_lock(&room->mutex);
-	if (g_atomic_int_get(&room->destroyed)) {
-		g_mutex_unlock(&room->mutex);
+	room_priv *priv = room_priv_of(room);
+	participant_priv *pp = participant_priv_of(p);
+	g_mutex_lock(&priv->mutex);
+	if (g_atomic_int_get(&priv->destroyed)) {
+		g_mutex_unlock(&priv->mutex);
 		return SB_ERROR_NO_SUCH_ROOM;
 	}
-	if ((int)g_hash_table_size(room->participants) >= settings->max_participants) {
-		g_mutex_unlock(&room->mutex);
+	if ((int)g_hash_table_size(priv->participants) >= settings->max_participants) {
+		g_mutex_unlock(&priv->mutex);
 		return SB_ERROR_LIMIT;
 	}
-	while (g_hash_table_contains(room->participants, &p->id))
+	while (g_hash_table_contains(priv->participants, &p->id))
 		p->id++;
 	/* A supervisor listens in silently: nobody hears them. */
 	if (sb_participant_is_supervisor(p)) {
-		g_atomic_int_set(&p->muted, 1);
-		g_atomic_int_set(&p->listen_only, 1);
+		g_atomic_int_set(&pp->muted, 1);
+		g_atomic_int_set(&pp->listen_only, 1);
 	}
 	sb_participant_ref(p);
-	g_hash_table_insert(room->participants, g_memdup2(&p->id, sizeof(p->id)), p);
-	g_mutex_lock(&p->mutex);
+	g_hash_table_insert(priv->participants, g_memdup2(&p->id, sizeof(p->id)), p);
+	g_mutex_lock(&pp->mutex);
 	sb_room_ref(room);
-	p->room = room;
-	g_mutex_unlock(&p->mutex);
-	g_mutex_unlock(&room->mutex);
+	pp->room = room;
+	g_mutex_unlock(&pp->mutex);
+	g_mutex_unlock(&priv->mutex);
 
 	json_t *ev = sb_room_event(room, "event");
 	json_t *list = json_array();
@@ -306,7 +319,7 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 	json_object_set_new(ev, "participants", list);
 	sb_room_broadcast(room, ev, p);
 	json_decref(ev);
-	sb_mixer_schedule(room);
+	tell_mixer(room);
 	sb_events_publish("participant_joined", membership_event(room, p, NULL));
 	if (membership_hook)
 		membership_hook(room, p, true, sb_room_count_humans(room));
@@ -316,12 +329,13 @@ sb_error sb_room_add(sb_room *room, sb_participant *p)
 
 void sb_room_remove(sb_room *room, sb_participant *p, const char *why)
 {
-	g_mutex_lock(&room->mutex);
-	bool present = g_hash_table_lookup(room->participants, &p->id) == p;
+	room_priv *priv = room_priv_of(room);
+	g_mutex_lock(&priv->mutex);
+	bool present = g_hash_table_lookup(priv->participants, &p->id) == p;
 	sb_participant_ref(p);
 	if (present)
-		g_hash_table_remove(room->participants, &p->id);
-	g_mutex_unlock(&room->mutex);
+		g_hash_table_remove(priv->participants, &p->id);
+	g_mutex_unlock(&priv->mutex);
 	if (present) {
 		participant_detach(p);
 		json_t *ev = sb_room_event(room, "event");
@@ -356,27 +370,29 @@ sb_error sb_room_move_participant(sb_participant *p, sb_room *to)
 	}
 	/* Both tables change under both locks (taken in address order), so the
 	 * participant is in exactly one room at every instant. */
-	sb_room *first = from < to ? from : to, *second = from < to ? to : from;
+	room_priv *src = room_priv_of(from), *dst = room_priv_of(to);
+	room_priv *first = src < dst ? src : dst, *second = src < dst ? dst : src;
+	participant_priv *pp = participant_priv_of(p);
 	g_mutex_lock(&first->mutex);
 	g_mutex_lock(&second->mutex);
 	sb_error rc = SB_OK;
-	if (g_hash_table_lookup(from->participants, &p->id) != p)
+	if (g_hash_table_lookup(src->participants, &p->id) != p)
 		rc = SB_ERROR_NOT_JOINED;
-	else if (g_atomic_int_get(&to->destroyed))
+	else if (g_atomic_int_get(&dst->destroyed))
 		rc = SB_ERROR_NO_SUCH_ROOM;
-	else if ((int)g_hash_table_size(to->participants) >= settings->max_participants)
+	else if ((int)g_hash_table_size(dst->participants) >= settings->max_participants)
 		rc = SB_ERROR_LIMIT;
 	guint64 old_id = p->id;
 	if (rc == SB_OK) {
 		sb_participant_ref(p); /* the new table's */
-		g_hash_table_remove(from->participants, &p->id);
-		while (g_hash_table_contains(to->participants, &p->id))
+		g_hash_table_remove(src->participants, &p->id);
+		while (g_hash_table_contains(dst->participants, &p->id))
 			p->id++;
-		g_hash_table_insert(to->participants, g_memdup2(&p->id, sizeof(p->id)), p);
-		g_mutex_lock(&p->mutex);
+		g_hash_table_insert(dst->participants, g_memdup2(&p->id, sizeof(p->id)), p);
+		g_mutex_lock(&pp->mutex);
 		sb_room_ref(to);
-		p->room = to;
-		g_mutex_unlock(&p->mutex);
+		pp->room = to;
+		g_mutex_unlock(&pp->mutex);
 		sb_room_unref(from); /* p's reference to its old room */
 	}
 	g_mutex_unlock(&second->mutex);
@@ -385,7 +401,7 @@ sb_error sb_room_move_participant(sb_participant *p, sb_room *to)
 		sb_room_unref(from);
 		return rc;
 	}
-	sb_mixer_schedule(to);
+	tell_mixer(to);
 
 	json_t *ev = sb_room_event(from, "event");
 	json_object_set_new(ev, "leaving", json_integer((json_int_t)old_id));
@@ -445,8 +461,9 @@ void sb_room_set_hold(sb_room *room, sb_participant *p, bool hold)
 	json_decref(ev);
 }
 
-sb_participant *sb_room_find_participant(sb_room *room, guint64 id)
+sb_participant *sb_room_find_participant(sb_room *pub, guint64 id)
 {
+	room_priv *room = room_priv_of(pub);
 	g_mutex_lock(&room->mutex);
 	sb_participant *p = g_hash_table_lookup(room->participants, &id);
 	if (p)
@@ -455,8 +472,9 @@ sb_participant *sb_room_find_participant(sb_room *room, guint64 id)
 	return p;
 }
 
-GPtrArray *sb_room_participants(sb_room *room)
+GPtrArray *sb_room_participants(sb_room *pub)
 {
+	room_priv *room = room_priv_of(pub);
 	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)sb_participant_unref);
 	g_mutex_lock(&room->mutex);
 	GHashTableIter it;
@@ -470,8 +488,9 @@ GPtrArray *sb_room_participants(sb_room *room)
 	return list;
 }
 
-guint sb_room_count_participants(sb_room *room)
+guint sb_room_count_participants(sb_room *pub)
 {
+	room_priv *room = room_priv_of(pub);
 	g_mutex_lock(&room->mutex);
 	guint n = g_hash_table_size(room->participants);
 	g_mutex_unlock(&room->mutex);
@@ -500,20 +519,22 @@ json_t *sb_room_to_json(sb_room *room)
 	json_object_set_new(j, "ephemeral", json_boolean(room->ephemeral));
 	json_object_set_new(j, "permanent", json_boolean(room->permanent));
 	json_object_set_new(j, "require_token", json_boolean(room->require_token));
-	json_object_set_new(j, "agent", json_boolean(g_atomic_int_get(&room->agent_enabled)));
+	json_object_set_new(j, "agent", json_boolean(sb_room_agent_enabled(room)));
 	json_object_set_new(j, "created", json_integer(room->created_us / 1000));
-	g_mutex_lock(&room->mutex);
+	room_priv *priv = room_priv_of(room);
+	g_mutex_lock(&priv->mutex);
 	/* What the recorder says about itself; false when nothing records. */
 	json_object_set_new(j, "recording",
-	                    room->tap && room->tap->ops->describe
-	                            ? room->tap->ops->describe(room->tap)
+	                    priv->tap && priv->tap->ops->describe
+	                            ? priv->tap->ops->describe(priv->tap)
 	                            : json_false());
-	g_mutex_unlock(&room->mutex);
+	g_mutex_unlock(&priv->mutex);
 	return j;
 }
 
-bool sb_room_set_tap(sb_room *room, sb_room_tap *tap)
+bool sb_room_set_tap(sb_room *pub, sb_room_tap *tap)
 {
+	room_priv *room = room_priv_of(pub);
 	g_mutex_lock(&room->mutex);
 	bool vacant = room->tap == NULL;
 	if (vacant) {
@@ -524,8 +545,9 @@ bool sb_room_set_tap(sb_room *room, sb_room_tap *tap)
 	return vacant;
 }
 
-void sb_room_remove_tap(sb_room *room, sb_room_tap *tap)
+void sb_room_remove_tap(sb_room *pub, sb_room_tap *tap)
 {
+	room_priv *room = room_priv_of(pub);
 	g_mutex_lock(&room->mutex);
 	bool ours = room->tap == tap;
 	if (ours)
@@ -556,21 +578,24 @@ void sb_room_transcript_add(sb_room *room, guint64 speaker_id, const char *speak
 	json_t *line =
 	        json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)speaker_id,
 	                  "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
-	g_mutex_lock(&room->mutex);
-	json_array_append_new(room->transcript, line);
-	g_mutex_unlock(&room->mutex);
+	room_priv *priv = room_priv_of(room);
+	g_mutex_lock(&priv->mutex);
+	json_array_append_new(priv->transcript, line);
+	g_mutex_unlock(&priv->mutex);
 }
 
-json_t *sb_room_transcript(sb_room *room)
+json_t *sb_room_transcript(sb_room *pub)
 {
+	room_priv *room = room_priv_of(pub);
 	g_mutex_lock(&room->mutex);
 	json_t *copy = json_deep_copy(room->transcript);
 	g_mutex_unlock(&room->mutex);
 	return copy;
 }
 
-void sb_room_set_agent_config(sb_room *room, json_t *config)
+void sb_room_set_agent_config(sb_room *pub, json_t *config)
 {
+	room_priv *room = room_priv_of(pub);
 	json_t *copy = config ? json_deep_copy(config) : NULL;
 	g_mutex_lock(&room->mutex);
 	json_t *old = room->agent_config;
@@ -579,10 +604,26 @@ void sb_room_set_agent_config(sb_room *room, json_t *config)
 	json_decref(old);
 }
 
-json_t *sb_room_agent_config(sb_room *room)
+json_t *sb_room_agent_config(sb_room *pub)
 {
+	room_priv *room = room_priv_of(pub);
 	g_mutex_lock(&room->mutex);
 	json_t *copy = room->agent_config ? json_deep_copy(room->agent_config) : NULL;
 	g_mutex_unlock(&room->mutex);
 	return copy;
+}
+
+bool sb_room_agent_enabled(sb_room *room)
+{
+	return g_atomic_int_get(&room_priv_of(room)->agent_enabled);
+}
+
+void sb_room_set_agent_enabled(sb_room *room, bool enabled)
+{
+	g_atomic_int_set(&room_priv_of(room)->agent_enabled, enabled ? 1 : 0);
+}
+
+bool sb_room_is_destroyed(sb_room *room)
+{
+	return g_atomic_int_get(&room_priv_of(room)->destroyed);
 }

@@ -1,6 +1,16 @@
 /* The room module: rooms, their participants, and the mixer that gives
  * each participant its mix-minus.  Transports (endpoints/), the agent and
- * every feature module reach rooms only through this header. */
+ * every feature module reach rooms only through this header.
+ *
+ * Threads: every function here may be called from any thread while the
+ * caller holds a reference to the room or participant it names, except
+ * where a thread is stated ("mixer thread", "network thread").  None takes
+ * a lock the caller can see: the room's and the participant's locks are
+ * room/'s own, and no callback below runs with one held, except a tap's
+ * describe (see there).  The mixer thread calls back into transports
+ * (send_rtp, pull_pcm, push_pcm, send_event for "talking"), and may drop
+ * the last reference to a participant or room (free_transport, a tap's
+ * unref): none of those may block.  docs/threads.md has the whole plugin. */
 #ifndef SB_ROOM_ROOM_H
 #define SB_ROOM_ROOM_H
 
@@ -12,7 +22,6 @@
 
 #include "core/core.h"
 #include "media/media.h"
-#include "room/mix.h"
 
 /* ---- participant ----
  * A participant of a room: whoever sends audio into the mix and hears the
@@ -35,12 +44,15 @@ const char *sb_kind_name(sb_kind kind);
 typedef struct sb_participant_ops {
 	/* Sends one RTP packet (mixer thread; must not block). */
 	void (*send_rtp)(sb_participant *p, const uint8_t *packet, size_t len);
-	/* Delivers a room event; the event is borrowed. NULL: takes no events. */
+	/* Delivers a room event; the event is borrowed. NULL: takes no events.
+	 * Any thread, the mixer's included ("talking"): must not block. */
 	void (*send_event)(sb_participant *p, json_t *event);
 	/* The participant left its room (leave, kick, room destroyed): the
-	 * transport lets go of it.  Called once, from a request thread. */
+	 * transport lets go of it.  Called once, on the thread that removed
+	 * it (never the mixer's), with no room lock held. */
 	void (*removed)(sb_participant *p);
-	/* Frees the transport state in p->transport when p is freed. */
+	/* Frees the transport state in p->transport when p is freed: on the
+	 * thread that drops the last reference, the mixer's included. */
 	void (*free_transport)(void *transport);
 	/* PCM participants (the AI agent) instead of RTP: the mixer takes one
 	 * frame of their audio at the room's rate (false: nothing to say) and
@@ -59,64 +71,27 @@ typedef struct sb_participant_stats {
 	uint64_t packets_out;
 } sb_participant_stats;
 
+/* A participant, as other modules see it.  Rule for the fields below:
+ * read-only — set by sb_participant_new and never written again (id
+ * excepted, see there); any thread reads them without a lock while it
+ * holds a reference.  Everything else — the display name, the room, the
+ * flags, the jitter buffer, the mixer's state — is room/'s own
+ * (room_private.h), reached through the functions below. */
 struct sb_participant {
-	janus_refcount ref;
+	janus_refcount ref; /* private: sb_participant_ref / sb_participant_unref */
+	/* room.c may move it off a clash with another member's id at join or
+	 * move, under the room's mutex, before anyone is told of the member. */
 	guint64 id;
-	char *display; /* guarded by mutex */
-	char *role;
-	char *identity; /* from the join token (sub), else NULL */
-	/* What /sessions calls the interface when the kind does not say it
-	 * (a Twilio call from WhatsApp is kind twilio, interface whatsapp). */
-	char *interface;
-	/* Caller ID, CallSid, X- headers …: set before the join, read-only
-	 * after, shown by /sessions as "info". */
-	json_t *info;
-	gint64 joined_us; /* wall clock */
 	sb_kind kind;
-	GMutex mutex;
-	struct sb_room *room; /* strong reference while in a room */
-	volatile gint muted;
-	volatile gint media_ready; /* sending and receiving may start */
-	volatile gint removed;
-	/* On hold (transfer.c): contributes nothing to the mix and hears the
-	 * hold audio (hold.h) instead of its mix-minus.  hold_pos belongs to
-	 * the mixer thread. */
-	volatile gint on_hold;
-	size_t hold_pos;
-	/* Set while a mixer worker mixes this participant: a participant
-	 * moved between rooms is never mixed by two workers at once. */
-	volatile gint mixing;
-	/* A silent supervisor: never mixed, whatever its mute says. */
-	volatile gint listen_only;
-
-	const sb_participant_ops *ops;
-	void *transport; /* owned, freed by ops->free_transport */
-
-	/* Input: written by the network thread through the jitter buffer. */
+	char *role;     /* "caller" unless given */
+	char *identity; /* from the join token (sub), else NULL */
+	/* Caller ID, CallSid, X- headers …, shown by /sessions as "info";
+	 * NULL: none. */
+	json_t *info;
+	gint64 joined_us; /* wall clock, at creation */
 	sb_codec_id codec;
-	volatile gint payload_type;
-	int audio_level_ext_id;
-	sb_jitter *jitter;
-	volatile gint last_level; /* RFC 6464 level of the newest packet, -1 if none */
-
-	/* Everything below belongs to the mixer thread of the room. */
-	sb_decoder *decoder;
-	sb_encoder *encoder; /* for this participant's own mix-minus */
-	sb_limiter limiter;
-	uint32_t out_ssrc;
-	uint16_t out_seq;
-	uint32_t out_ts;
-	int16_t frame[SB_MAX_FRAME_SAMPLES];
-	/* The packet frame[] was decoded from, for forwarding it unchanged;
-	 * length 0 when frame[] was concealed. */
-	uint8_t frame_payload[SB_MAX_PAYLOAD];
-	size_t frame_payload_len;
-	int level_sum, level_count;
-	bool talking;
-	uint64_t skipped_decodes;
-
-	/* Counters: updated with atomics by their single writer thread. */
-	sb_participant_stats stats;
+	const sb_participant_ops *ops;
+	void *transport; /* the transport's; freed by ops->free_transport */
 };
 
 typedef struct sb_participant_params {
@@ -145,31 +120,35 @@ static inline void sb_participant_unref(sb_participant *p) { janus_refcount_decr
 /* Network thread: one packet from the participant.  Never blocks beyond the
  * jitter buffer's short lock; bad packets are counted and dropped. */
 void sb_participant_incoming_rtp(sb_participant *p, const uint8_t *buf, size_t len, int level);
+/* Network thread: the transport refused a packet itself (a bad RFC 4733
+ * event): counted as packets_invalid. */
+void sb_participant_count_invalid(sb_participant *p);
 
-/* Mixer thread: decodes the frame due now into p->frame.  Returns its level
- * (0..127, -dBov), -1 when there is nothing to play, or
- * SB_LEVEL_SILENT_SKIPPED when the packet said it is silence at or below
- * silence_level and was not decoded (p->frame is then stale). */
-#define SB_LEVEL_SILENT_SKIPPED 128
-int sb_participant_pull(sb_participant *p, int frame_samples, int silence_level);
-
-/* Mixer thread: wraps one encoded frame in RTP and sends it. */
-void sb_participant_send_payload(sb_participant *p, const uint8_t *payload, size_t len);
-
-/* Mixer thread: feeds the talking detector; true when talking changed. */
-bool sb_participant_update_talking(sb_participant *p, int level, int threshold, int window);
-
+/* Any thread, unless stated. */
 void sb_participant_set_display(sb_participant *p, const char *display);
+/* A copy of the display name (g_free it), or NULL when it has none. */
+char *sb_participant_dup_display(sb_participant *p);
 /* What /sessions calls the interface: web, phone, whatsapp, or the kind. */
 const char *sb_participant_interface(sb_participant *p);
-/* Puts the participant on hold or takes it off (any thread); false when
- * nothing changed.  The room is told by the caller (sb_room_set_hold). */
-bool sb_participant_set_hold(sb_participant *p, bool hold);
+bool sb_participant_muted(sb_participant *p);
+/* false when it already was (nothing to announce). */
+bool sb_participant_set_muted(sb_participant *p, bool muted);
+/* The transport says sending and receiving may start (or must stop). */
+bool sb_participant_media_ready(sb_participant *p);
+void sb_participant_set_media_ready(sb_participant *p, bool ready);
+/* The RTP payload type its packets carry and ours get (negotiated by the
+ * transport, e.g. from the browser's offer). */
+int sb_participant_payload_type(sb_participant *p);
+void sb_participant_set_payload_type(sb_participant *p, int payload_type);
+/* A silent supervisor: joins muted, is not heard, does not keep rooms open. */
+bool sb_participant_is_supervisor(const sb_participant *p);
+/* Listening only (set at join for a supervisor): never mixed. */
+bool sb_participant_listen_only(sb_participant *p);
 /* {"id","display","kind","role","muted","talking","on_hold"?} */
 json_t *sb_participant_to_json(sb_participant *p);
 void sb_participant_get_stats(sb_participant *p, sb_participant_stats *out);
-
-
+/* The jitter buffer's counters (zeros for PCM participants). */
+void sb_participant_get_jitter_stats(sb_participant *p, sb_jitter_stats *out);
 
 /* The room the participant is in, referenced, or NULL. */
 struct sb_room *sb_participant_room(sb_participant *p);
@@ -179,15 +158,14 @@ struct sb_room *sb_participant_room(sb_participant *p);
  * that tell participants who is there.  A room's audio is mixed by mixer.c;
  * this module only keeps membership straight. */
 
-struct sb_room_mix;
-
 /* Something that listens to a room without being a participant (the
  * recorder): it is not in the participant table, so it is never listed,
  * announced or counted, and never keeps a room open.  The mixer hands it
  * the full mix (everyone, no mix-minus) of every frame and, when tracks is
  * set, each participant's own decoded audio (silence when it said nothing).
  * frame/track run on the mixer thread and must not block; describe runs on
- * request threads with the room's mutex held. */
+ * request threads with the room's mutex held (it may take the tap's own
+ * leaf lock, nothing else); ref/unref on any thread, the mixer's too. */
 typedef struct sb_room_tap sb_room_tap;
 typedef struct sb_room_tap_ops {
 	void (*frame)(sb_room_tap *tap, const int16_t *mix, int samples);
@@ -197,34 +175,30 @@ typedef struct sb_room_tap_ops {
 	void (*unref)(sb_room_tap *tap);
 } sb_room_tap_ops;
 struct sb_room_tap {
-	const sb_room_tap_ops *ops;
-	volatile gint tracks; /* wants per-participant tracks */
+	const sb_room_tap_ops *ops; /* read-only */
+	volatile gint tracks; /* wants per-participant tracks: the tap's owner
+	                         sets it, the mixer reads it each frame */
 };
 
+/* A room, as other modules see it.  Rule for the fields below: read-only —
+ * set by sb_room_create and never written again; any thread reads them
+ * without a lock while it holds a reference.  Membership, the tap, the
+ * transcript, the agent's flag and config and the mixer's state are
+ * room/'s own (room_private.h), reached through the functions below. */
 typedef struct sb_room {
-	janus_refcount ref;
+	janus_refcount ref; /* private: sb_room_ref / sb_room_unref */
 	char *name;
 	char *description;
-	char *secret;
-	char *pin;
+	char *secret; /* NULL: none */
+	char *pin;    /* NULL: none */
 	int sampling_rate;
-	bool ephemeral; /* destroyed when the last participant leaves */
-	bool permanent; /* from the config file */
+	bool ephemeral;     /* destroyed when the last human leaves */
+	bool permanent;     /* from the config file */
 	bool require_token; /* join needs a token signed for this room */
 	/* Private (a transfer's consult room, an agent's desk): not listed by
 	 * `list`, /rooms or /sessions; reachable only by name. */
 	bool hidden;
-	volatile gint agent_enabled;
-	json_t *agent_config; /* persona/provider overrides, guarded by mutex */
-	json_t *transcript;   /* what was said, for the call's record; mutex */
-	gint64 created_us;
-	GMutex mutex;             /* guards participants */
-	GHashTable *participants; /* guint64* id -> sb_participant* (strong) */
-	volatile gint destroyed;
-	volatile gint scheduled;  /* known to a mixer worker */
-	struct sb_room_mix *mix;  /* mixer worker state, freed with the room */
-	void (*free_mix)(struct sb_room_mix *mix);
-	sb_room_tap *tap; /* strong, guarded by mutex; NULL: nobody listens */
+	gint64 created_us; /* wall clock */
 } sb_room;
 
 typedef struct sb_room_params {
@@ -291,8 +265,8 @@ void sb_room_set_hold(sb_room *room, sb_participant *p, bool hold);
 /* Participants other than the AI agent and silent supervisors: the ones
  * that keep a room open. */
 guint sb_room_count_humans(sb_room *room);
-/* Called after a participant joined or left (request threads, no lock
- * held), with the number of humans left; the agent module uses it to join
+/* Called after a participant joined or left (on the thread that made the
+ * change, no lock held), with the number of humans left; the agent module uses it to join
  * rooms that want an agent and to leave rooms with nobody to talk to. */
 typedef void (*sb_room_membership_hook)(sb_room *room, sb_participant *p, bool joined, guint humans);
 void sb_room_set_membership_hook(sb_room_membership_hook hook);
@@ -330,18 +304,22 @@ json_t *sb_room_transcript(sb_room *room);
  * copy is kept / given (NULL: none). */
 void sb_room_set_agent_config(sb_room *room, json_t *config);
 json_t *sb_room_agent_config(sb_room *room);
-
-/* A silent supervisor: joins muted, is not heard, does not keep rooms open. */
-bool sb_participant_is_supervisor(const sb_participant *p);
+/* Whether the room wants the AI agent (the agent module joins it when a
+ * human is there); any thread. */
+bool sb_room_agent_enabled(sb_room *room);
+void sb_room_set_agent_enabled(sb_room *room, bool enabled);
+/* sb_room_destroy has begun: the room takes no one and goes. */
+bool sb_room_is_destroyed(sb_room *room);
 
 /* ---- mixer ----
  * The mixer: a few worker threads (one per core by default) share all rooms.
  * Each worker wakes every 20 ms on an absolute deadline (no drift) only while
  * it has rooms with participants, and sleeps on a condition otherwise, so
  * idle rooms cost nothing.  Per room and frame it decodes what is due, sums
- * the contributors, and encodes each distinct mix once (see mix.h). */
-
-struct sb_room;
+ * the contributors, and encodes each distinct mix once.  A room that
+ * gains a participant is put on a worker by the mixer itself (room.c tells
+ * it through a hook the mixer sets); a worker drops a room once it is
+ * empty or destroyed. */
 
 typedef struct sb_mixer_stats {
 	uint64_t ticks;        /* frames processed, summed over workers */
@@ -356,9 +334,6 @@ typedef struct sb_mixer_stats {
 
 bool sb_mixer_start(const sb_settings *settings);
 void sb_mixer_stop(void);
-/* A room got a participant: make sure a worker mixes it.  A worker drops a
- * room by itself once it is empty or destroyed. */
-void sb_mixer_schedule(struct sb_room *room);
 void sb_mixer_get_stats(sb_mixer_stats *out);
 
 #endif

@@ -3,6 +3,7 @@
 
 SB_ROOM_SOURCES = \
 	plugins/switchboard/room/room.c plugins/switchboard/room/room.h \
+	plugins/switchboard/room/room_private.h \
 	plugins/switchboard/room/participant.c \
 	plugins/switchboard/room/mixer.c \
 	plugins/switchboard/room/mix.c plugins/switchboard/room/mix.h \

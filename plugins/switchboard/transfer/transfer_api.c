@@ -439,7 +439,7 @@ static void on_member(sb_room *room, sb_participant *p, sb_member_change change,
 			sb_room_destroy(d);
 		if (d)
 			sb_room_unref(d);
-		else if (!strcmp(desk, room->name) && !g_atomic_int_get(&room->destroyed) &&
+		else if (!strcmp(desk, room->name) && !sb_room_is_destroyed(room) &&
 		         sb_room_count_participants(room) == 0)
 			sb_room_destroy(room);
 	}

@@ -149,7 +149,7 @@ static bool env_ai_company(void *user, const char *room_name, bool on)
 	sb_room *room = sb_room_find(room_name);
 	if (!room)
 		return false;
-	bool was = g_atomic_int_get(&room->agent_enabled);
+	bool was = sb_room_agent_enabled(room);
 	sb_agent_enable(room, on);
 	sb_room_unref(room);
 	return was;

@@ -153,7 +153,7 @@ static void stream_send_rtp(sb_participant *p, const uint8_t *packet, size_t len
 
 static void stream_removed(sb_participant *p)
 {
-	g_atomic_int_set(&p->media_ready, 0);
+	sb_participant_set_media_ready(p, false);
 }
 
 static void stream_free_transport(void *transport)
@@ -354,7 +354,7 @@ static const char *on_start(stream *s, json_t *msg)
 		sb_room_unref(r);
 		return "participant set-up failed";
 	}
-	g_atomic_int_set(&p->media_ready, 1);
+	sb_participant_set_media_ready(p, true);
 	sb_error rc = sb_room_add(r, p);
 	sb_room_unref(r);
 	if (rc != SB_OK) {
