@@ -61,7 +61,10 @@ export class AudioRoom {
 		} catch (e) {
 			if (!(e instanceof ApiError) || e.code !== 486 || !createIfMissing) throw e;
 			try {
-				await this.client.send({ request: 'create', room });
+				// Whoever creates a room steers it: the answer carries a token
+				// that makes this tab its admin (docs/security.md).
+				const created = await this.client.send({ request: 'create', room });
+				if (created?.token && !body.token) body.token = created.token;
 			} catch (c) {
 				// 487: someone else created it meanwhile, which is just as good.
 				if (c.code !== 487) throw c;
@@ -77,6 +80,7 @@ export class AudioRoom {
 			id: data.id, display: this.display, kind: 'web', muted: this.muted, talking: false, me: true,
 		});
 		for (const p of data.participants || []) this.#upsert(p);
+		if (typeof data.agent === 'boolean') this.#setAgent(data.agent);
 		this.hooks.onChange();
 		await this.refreshParticipants();
 		return data;
@@ -127,12 +131,9 @@ export class AudioRoom {
 		if (r && typeof r.enabled === 'boolean') this.#setAgent(r.enabled);
 	}
 
-	// The join answer does not say whether the room's agent is on: ask the list.
-	async fetchAgentState() {
-		const r = await this.client.send({ request: 'list' });
-		const mine = (r?.list || []).find((room) => room.room === this.room);
-		if (mine && typeof mine.agent === 'boolean' && this.agent === null) this.#setAgent(mine.agent);
-	}
+	// The join answer says whether the room's agent is on; agent events
+	// keep it current.
+	async fetchAgentState() {}
 
 	async leave() {
 		if (!this.client || !this.joined) return;

@@ -165,6 +165,7 @@ static gpointer handler_main(gpointer data)
 			continue;
 		}
 		sb_op_ctx ctx = {.session = msg->session, .jsep = msg->jsep};
+		sb_ops_session_principal(msg->session, &ctx.who);
 		json_t *result = sb_ops_dispatch(msg->body, &ctx);
 		sb_session_push_event(msg->session, msg->transaction, result, ctx.jsep_out);
 		json_decref(result);
@@ -292,6 +293,7 @@ static void sb_destroy_session(janus_plugin_session *handle, int *error)
 		sb_participant_unref(p);
 	}
 	sb_session_set_destroyed(s);
+	sb_ops_session_forget(s);
 	g_mutex_lock(&sessions_mutex);
 	g_hash_table_remove(sessions, handle);
 	g_mutex_unlock(&sessions_mutex);
@@ -376,6 +378,7 @@ sb_handle_message(janus_plugin_session *handle, char *transaction, json_t *messa
 	if (!response) {
 		janus_later *later = janus_later_new(s, transaction);
 		sb_op_ctx ctx = {.session = s, .jsep = NULL, .later = &later->base};
+		sb_ops_session_principal(s, &ctx.who);
 		response = sb_ops_dispatch(message, &ctx);
 		json_decref(ctx.jsep_out);
 		if (ctx.later)
@@ -400,7 +403,7 @@ static json_t *sb_handle_admin_message(json_t *message)
 	if (!g_atomic_int_get(&initialized))
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Plugin not initialized");
 	/* The Admin API already checked admin_secret: the caller is trusted. */
-	sb_op_ctx ctx = {.session = NULL, .admin = true};
+	sb_op_ctx ctx = {.who = sb_principal_operator};
 	json_t *response = sb_ops_dispatch(message, &ctx);
 	json_decref(ctx.jsep_out);
 	return response;

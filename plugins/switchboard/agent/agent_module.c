@@ -20,7 +20,7 @@ static json_t *op_say(json_t *body, sb_op_ctx *ctx)
 	        SB_OPS_ROOM_FIELD, {"text", SB_F_STRING, true, 4000, 0}, SB_OPS_SECRET_FIELD, {NULL, 0, 0, 0, 0}};
 	json_t *err = sb_ops_check_fields(body, fields);
 	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+	if (err || (err = sb_ops_room(body, ctx, &room)))
 		return err;
 	const char *text = json_string_value(json_object_get(body, "text"));
 	sb_error rc = *text ? sb_agent_say(room, text) : SB_ERROR_INVALID_ELEMENT;
@@ -40,13 +40,19 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 	        SB_OPS_ROOM_FIELD, {"enable", SB_F_BOOLEAN, true, 0, 0}, SB_OPS_SECRET_FIELD, {NULL, 0, 0, 0, 0}};
 	json_t *err = sb_ops_check_fields(body, fields);
 	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, true, &room)))
+	if (err || (err = sb_ops_room(body, ctx, &room)))
 		return err;
 	json_t *config = json_object_get(body, "config");
 	if (config && !json_is_object(config)) {
 		sb_room_unref(room);
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
 		                    "Invalid element type (config should be an object)");
+	}
+	/* A config names providers, a persona, a greeting: the operator's, or
+	 * a stranger could make the agent ask callers for their card number. */
+	if (config && !sb_op_by_operator(ctx)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (an agent config is the operator's)");
 	}
 	bool enable = json_is_true(json_object_get(body, "enable"));
 	if (config)
@@ -67,8 +73,8 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op agent_ops[] = {
-        {"agent", op_agent, 0},
-        {"say", op_say, 0},
+        {"agent", op_agent, 0, SB_ACCESS_ROOM_ADMIN},
+        {"say", op_say, 0, SB_ACCESS_ROOM_ADMIN},
 };
 
 /* ---- counters ---- */

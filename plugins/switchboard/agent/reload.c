@@ -143,8 +143,8 @@ static json_t *op_reload_providers(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op ops[] = {
-        {"reload_kb", op_reload_kb, SB_OP_ADMIN},
-        {"reload_providers", op_reload_providers, SB_OP_ADMIN},
+        {"reload_kb", op_reload_kb, 0, SB_ACCESS_OPERATOR},
+        {"reload_providers", op_reload_providers, 0, SB_ACCESS_OPERATOR},
 };
 
 bool sb_reload_init(const sb_settings *settings)

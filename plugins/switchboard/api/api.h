@@ -34,13 +34,40 @@ struct sb_op_later {
 	void (*finish)(sb_op_later *later, json_t *answer);
 };
 
+/* Who asks (docs/security.md): what a request proved.  Every context has
+ * one; the dispatcher checks it against the operation's access level
+ * before the operation runs. */
+typedef enum sb_principal_kind {
+	SB_WHO_GUEST = 0,   /* a Janus API client that proved nothing (yet) */
+	SB_WHO_PARTICIPANT, /* joined with a join token */
+	SB_WHO_CONSOLE,     /* a human agent or supervisor, by a console token */
+	SB_WHO_OPERATOR,    /* Admin API, REST master key, the plugin itself */
+} sb_principal_kind;
+
+typedef struct sb_principal {
+	sb_principal_kind kind;
+	char identity[SB_DISPLAY_MAX + 1]; /* the token's sub: an agent id for console */
+	char role[16];                     /* caller | agent | supervisor ("" guest) */
+	char room[SB_ROOM_NAME_MAX + 1];   /* the room its token names ("" none) */
+	bool room_admin;                   /* may steer that room */
+	bool dial;                         /* console: may reach numbers and URIs */
+} sb_principal;
+
+/* The operator: no check applies. */
+extern const sb_principal sb_principal_operator;
+
 typedef struct sb_op_ctx {
 	struct sb_session *session; /* the caller's Janus handle, or NULL */
-	bool admin;                 /* trusted (Admin API): secrets not asked */
+	sb_principal who;           /* what the request proved */
 	json_t *jsep;               /* offer, borrowed */
 	json_t *jsep_out;           /* answer, owned by whoever made the ctx */
 	sb_op_later *later;         /* see above; NULL: the answer cannot wait */
 } sb_op_ctx;
+
+static inline bool sb_op_by_operator(const sb_op_ctx *ctx)
+{
+	return ctx->who.kind == SB_WHO_OPERATOR;
+}
 
 /* The context's later answer, now the op's; NULL when there is none. */
 sb_op_later *sb_op_take_later(sb_op_ctx *ctx);
@@ -49,8 +76,16 @@ sb_op_later *sb_op_take_later(sb_op_ctx *ctx);
 #define SB_OP_ASYNC 0x1
 /* Needs a Janus handle: refused through the Admin API. */
 #define SB_OP_SESSION 0x2
-/* Trusted callers only (Admin API, REST with the API key). */
-#define SB_OP_ADMIN 0x4
+
+/* Who may run an operation (docs/security.md, "Operations").  The default,
+ * 0, is the strictest: a table entry that says nothing is the operator's. */
+typedef enum sb_access {
+	SB_ACCESS_OPERATOR = 0, /* Admin API, REST master key */
+	SB_ACCESS_CONSOLE,      /* + human agents and supervisors by their token */
+	SB_ACCESS_ROOM_ADMIN,   /* + an admin token for body.room, or its secret */
+	SB_ACCESS_MEMBER,       /* + whoever is in body.room, or holds a token for it */
+	SB_ACCESS_ANYONE,       /* everyone; the op limits guests to what is theirs */
+} sb_access;
 
 typedef json_t *(*sb_op_fn)(json_t *body, sb_op_ctx *ctx);
 
@@ -58,6 +93,7 @@ typedef struct sb_op {
 	const char *name;
 	sb_op_fn run;
 	unsigned flags;
+	sb_access access;
 } sb_op;
 
 /* Modules add their own operations (dial, transfer …) at start-up, before
@@ -76,6 +112,12 @@ const sb_op *sb_ops_find(const char *request);
  * object per call; request threads, must not block). */
 typedef json_t *(*sb_stats_source)(void);
 void sb_ops_register_stats(const char *name, sb_stats_source source);
+
+/* What a Janus handle proved so far (a join token), kept by the API for
+ * the handle's later requests; a guest until then.  plugin.c forgets it
+ * when the handle goes. */
+void sb_ops_session_principal(struct sb_session *session, sb_principal *out);
+void sb_ops_session_forget(struct sb_session *session);
 
 /* Request validation shared by every module's ops: a table of fields
  * ending with {NULL}; returns NULL or the error to answer. */
@@ -106,18 +148,24 @@ bool sb_ops_string_ok(json_t *body, const char *name, bool required, size_t max)
 	} while (0)
 /* {"switchboard": kind}, the start of an op's answer. */
 json_t *sb_ops_answer(const char *kind);
-/* The room the body names (a reference for *out), with its secret checked
- * when need_secret and the caller is not trusted; NULL, or the error to
- * answer (bad name, no such room, wrong secret). */
-json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, bool need_secret, struct sb_room **out);
+/* The room the body names (a reference for *out); NULL, or the error to
+ * answer (bad name, no such room).  Who may touch it was checked by the
+ * dispatcher, from the op's access level. */
+json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, struct sb_room **out);
 /* Looks up body.request, checks the op may run in ctx, runs it. */
 json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx);
-/* Runs a request as a trusted caller (REST with the API key, a module on
- * its own behalf); takes ownership of request. */
+/* Runs a request as the operator (REST with the API key, a module on its
+ * own behalf); takes ownership of request. */
 json_t *sb_ops_run_trusted(json_t *request);
 /* The same where the caller can wait: NULL when the op took later (it
  * answers through it); otherwise later is still the caller's. */
 json_t *sb_ops_run_trusted_later(json_t *request, sb_op_later *later);
+/* Runs a request as who (a REST request's principal); takes request. */
+json_t *sb_ops_run_as(json_t *request, const sb_principal *who, sb_op_later *later);
+/* A limit refused the request (docs/security.md, "Limits"): counted in
+ * switchboard_limit_refusals_total{limit}, answered 493 / REST 429
+ * limit_reached with the limit's name.  limit: a static string. */
+json_t *sb_ops_limit_error(const char *limit, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* {"switchboard":"event","error_code":code,"error":text} */
 json_t *sb_ops_error(sb_error code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The same with a name for programs ("invalid_state", "chat_not_held") and
@@ -151,6 +199,10 @@ typedef struct sb_rest_request {
 	 * and returns 0 to answer later with sb_rest_finish (any thread, once),
 	 * or answers now as usual (then the reply is dropped). */
 	struct sb_rest_reply *reply;
+	/* What the request proved: the operator (the master key), a human
+	 * agent (a console token, on SB_REST_CONSOLE routes), or a guest
+	 * (SB_REST_PUBLIC routes without either). */
+	sb_principal who;
 } sb_rest_request;
 
 /* A request header, or NULL. */
@@ -168,6 +220,9 @@ typedef int (*sb_rest_handler)(const sb_rest_request *req, json_t **json, char *
  * the handler vouches for it), *text_type its content type.  Sent with
  * Content-Length, Accept-Ranges and single byte ranges (206). */
 #define SB_REST_FILE 0x10
+/* Also takes a human agent's console token instead of the master key; the
+ * route's ops then run as that agent (docs/security.md). */
+#define SB_REST_CONSOLE 0x20
 
 /* Answers a request whose handler returned 0: from any thread, exactly
  * once; takes json, or text (g_free-able) with its static text_type. */
@@ -297,6 +352,8 @@ typedef enum {
 sb_token_status sb_auth_token_verify(const char *secret, const char *token, const char *room,
                                      sb_join_claims *claims);
 void sb_join_claims_clear(sb_join_claims *claims);
+/* The principal a verified join token makes. */
+void sb_principal_from_claims(sb_principal *who, const sb_join_claims *claims);
 const char *sb_token_status_text(sb_token_status status);
 
 /* A random URL-safe secret of 32 bytes of entropy; g_free it. */

@@ -7,6 +7,7 @@ SB_API_SOURCES = \
 	plugins/switchboard/api/ops.c \
 	plugins/switchboard/api/ops_rooms.c \
 	plugins/switchboard/api/auth.c \
+	plugins/switchboard/api/principal.c \
 	plugins/switchboard/api/http.c \
 	plugins/switchboard/api/rest.c \
 	plugins/switchboard/api/notify.c \

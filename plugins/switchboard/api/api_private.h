@@ -58,4 +58,22 @@ char *sb_metrics_prometheus(void);
 void sb_metrics_unregister_all(void);
 void sb_ops_unregister_all(void);
 
+/* ---- principal.c ---- */
+
+/* NULL when ctx may run op on body, else the error to answer. */
+json_t *sb_ops_access_error(const sb_op *op, json_t *body, sb_op_ctx *ctx);
+/* What a handle proved: its join token's principal. */
+void sb_ops_session_set_principal(struct sb_session *session, const sb_principal *who);
+/* Counts a guest room made through this handle; false beyond max. */
+bool sb_ops_session_count_room(struct sb_session *session, unsigned max);
+/* May a non-operator make a room now (create; join with auto_create:
+ * body NULL)?  NULL, or the error. */
+json_t *sb_ops_guest_room_error(json_t *body, sb_op_ctx *ctx);
+void sb_ops_guest_room_made(const char *name);
+/* A token that makes its holder admin of room (g_free). */
+char *sb_ops_room_admin_token(const char *room);
+/* At shutdown: every handle's and guest room's record. */
+void sb_ops_guests_forget_all(void);
+void sb_ops_limits_metrics(GString *out);
+
 #endif

@@ -204,17 +204,38 @@ static void serve_file(SoupServerMessage *msg, const char *path, const char *typ
 	count_status((int)status);
 }
 
-static bool authorized(SoupServerMessage *msg, GHashTable *query)
+/* What a request proves (docs/security.md): the master key makes the
+ * operator; on routes that take one, a human agent's console token makes
+ * them.  The key rides in ?api_key= only on a WebSocket upgrade, where a
+ * browser cannot set a header; everywhere else it would end up in logs. */
+static bool principal_of(SoupServerMessage *msg, GHashTable *query, bool websocket,
+                         bool console_ok, sb_principal *who)
 {
+	memset(who, 0, sizeof(*who));
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
-	if (sb_auth_bearer_ok(soup_message_headers_get_one(h, "Authorization"), settings->api_key))
+	const char *header = soup_message_headers_get_one(h, "Authorization");
+	if (sb_auth_bearer_ok(header, settings->api_key)) {
+		*who = sb_principal_operator;
 		return true;
-	/* Browsers cannot set headers on a WebSocket: the key may ride in the
-	 * query string there. */
-	const char *q = query ? g_hash_table_lookup(query, "api_key") : NULL;
-	if (q && sb_auth_equal(q, settings->api_key))
+	}
+	const char *q = websocket && query ? g_hash_table_lookup(query, "api_key") : NULL;
+	if (q && settings->api_key && sb_auth_equal(q, settings->api_key)) {
+		*who = sb_principal_operator;
 		return true;
-	__atomic_add_fetch(&stats.unauthorized, 1, __ATOMIC_RELAXED);
+	}
+	const char *token = header && !g_ascii_strncasecmp(header, "Bearer ", 7) ? header + 7 : NULL;
+	if (!token && websocket && query)
+		token = g_hash_table_lookup(query, "token");
+	sb_join_claims claims;
+	if (console_ok && token &&
+	    sb_auth_token_verify(settings->jwt_secret, token, NULL, &claims) == SB_TOKEN_OK) {
+		bool console = claims.console;
+		if (console)
+			sb_principal_from_claims(who, &claims);
+		sb_join_claims_clear(&claims);
+		if (console)
+			return true;
+	}
 	return false;
 }
 
@@ -246,7 +267,10 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 		reply_error(msg, 405, "method_not_allowed", "Method not allowed on this route");
 		return;
 	}
-	if (!(route->flags & SB_REST_PUBLIC) && !authorized(msg, query)) {
+	sb_principal who;
+	bool proven = principal_of(msg, query, false, route->flags & SB_REST_CONSOLE, &who);
+	if (!(route->flags & SB_REST_PUBLIC) && !proven) {
+		__atomic_add_fetch(&stats.unauthorized, 1, __ATOMIC_RELAXED);
 		g_free(param);
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 		                             "WWW-Authenticate", "Bearer");
@@ -304,6 +328,7 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	        .form = form,
 	        .remote_ip = soup_server_message_get_remote_host(msg),
 	        .headers = soup_server_message_get_request_headers(msg),
+	        .who = who,
 	};
 	json_t *out = NULL;
 	char *text = NULL;
@@ -449,8 +474,11 @@ static void early_handler(SoupServer *srv, SoupServerMessage *msg, const char *p
 		return;
 	}
 	if (g_str_has_prefix(path, "/ws/")) {
-		if (!authorized(msg, query))
+		sb_principal who;
+		if (!principal_of(msg, query, true, false, &who)) {
+			__atomic_add_fetch(&stats.unauthorized, 1, __ATOMIC_RELAXED);
 			reply_error(msg, 401, "unauthorized", "Missing or wrong API key");
+		}
 		return;
 	}
 	SoupEncoding enc = soup_message_headers_get_encoding(h);

@@ -57,7 +57,7 @@ static long long stat_field(json_t *obj, const char *a, const char *b)
 /* Counters of the `stats` request (one source of truth with the Admin API). */
 static void plugin_metrics(GString *out)
 {
-	sb_op_ctx ctx = {.admin = true};
+	sb_op_ctx ctx = {.who = sb_principal_operator};
 	json_t *req = json_pack("{ss}", "request", "stats");
 	json_t *s = sb_ops_dispatch(req, &ctx);
 	json_decref(req);
@@ -125,6 +125,7 @@ char *sb_metrics_prometheus(void)
 	GString *out = g_string_new(NULL);
 	plugin_metrics(out);
 	http_metrics(out);
+	sb_ops_limits_metrics(out);
 	for (size_t i = 0; i < source_count; i++)
 		sources[i].source(out);
 	return g_string_free(out, FALSE);

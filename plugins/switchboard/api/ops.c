@@ -108,9 +108,9 @@ json_t *sb_ops_role_error(const char *role)
 	return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid role (caller, agent or supervisor)");
 }
 
-/* The room named in the body, with the secret checked when asked for. */
-json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, bool need_secret, sb_room **out)
+json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, sb_room **out)
 {
+	(void)ctx;
 	const char *name = str(body, "room");
 	json_t *err = sb_ops_room_name_error(name);
 	if (err)
@@ -118,13 +118,6 @@ json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, bool need_secret, sb_room **ou
 	sb_room *room = sb_room_find(name);
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
-	if (need_secret && room->secret && !ctx->admin) {
-		const char *secret = str(body, "secret");
-		if (!secret || !sb_auth_equal(secret, room->secret)) {
-			sb_room_unref(room);
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong secret)");
-		}
-	}
 	*out = room;
 	return NULL;
 }
@@ -299,9 +292,9 @@ static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op ops[] = {
-        {"stats", op_stats, 0},
-        {"sessions", op_sessions, 0},
-        {"token", op_token, SB_OP_ADMIN},
+        {"stats", op_stats, 0, SB_ACCESS_OPERATOR},
+        {"sessions", op_sessions, 0, SB_ACCESS_OPERATOR},
+        {"token", op_token, 0, SB_ACCESS_OPERATOR},
 };
 
 /* Tables added by the modules (sip, twilio, transfer, store) at start-up. */
@@ -333,6 +326,7 @@ void sb_api_unregister_all(void)
 	sb_ops_unregister_all();
 	sb_rest_unregister_all();
 	sb_metrics_unregister_all();
+	sb_ops_guests_forget_all();
 }
 
 void sb_ops_unregister_all(void)
@@ -361,7 +355,12 @@ const sb_op *sb_ops_find(const char *request)
 
 json_t *sb_ops_run_trusted_later(json_t *request, sb_op_later *later)
 {
-	sb_op_ctx ctx = {.session = NULL, .admin = true, .later = later};
+	return sb_ops_run_as(request, &sb_principal_operator, later);
+}
+
+json_t *sb_ops_run_as(json_t *request, const sb_principal *who, sb_op_later *later)
+{
+	sb_op_ctx ctx = {.who = *who, .later = later};
 	json_t *r = sb_ops_dispatch(request, &ctx);
 	json_decref(ctx.jsep_out);
 	json_decref(request);
@@ -394,9 +393,9 @@ json_t *sb_ops_dispatch(json_t *body, sb_op_ctx *ctx)
 	if (!op)
 		return sb_ops_error(SB_ERROR_INVALID_REQUEST, "Unknown request '%.64s'",
 		                    json_string_value(request));
-	if ((op->flags & SB_OP_ADMIN) && !ctx->admin)
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
-		                    "'%s' is for the Admin API and REST only", op->name);
+	json_t *denied = sb_ops_access_error(op, body, ctx);
+	if (denied)
+		return denied;
 	if ((op->flags & SB_OP_SESSION) && !ctx->session)
 		return sb_ops_error(SB_ERROR_INVALID_REQUEST,
 		                    "'%s' needs a Janus handle (not available here)", op->name);

@@ -15,21 +15,20 @@
 #include "endpoints/endpoints.h"
 
 
-/* Joining a room with a pin needs it (trusted callers excepted). */
+/* Joining a room with a pin needs it (the operator excepted). */
 static bool pin_ok(json_t *body, sb_op_ctx *ctx, sb_room *room)
 {
-	if (!room->pin || ctx->admin)
+	if (!room->pin || sb_op_by_operator(ctx))
 		return true;
 	const char *pin = str(body, "pin");
 	return pin && sb_auth_equal(pin, room->pin);
 }
 
 /* The fields checked, then the room they name (sb_ops_room). */
-static json_t *fields_and_room(json_t *body, sb_op_ctx *ctx, const field *fields, bool need_secret,
-                               sb_room **room)
+static json_t *fields_and_room(json_t *body, sb_op_ctx *ctx, const field *fields, sb_room **room)
 {
 	json_t *err = check_fields(body, fields);
-	return err ? err : sb_ops_room(body, ctx, need_secret, room);
+	return err ? err : sb_ops_room(body, ctx, room);
 }
 
 /* {"switchboard": kind, "room": name}: how most answers here start. */
@@ -62,12 +61,20 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
 		                    "Invalid element type (agent_config should be an object)");
 	const sb_settings *cfg = sb_plugin_settings;
-	if (cfg->admin_key && !ctx->admin) {
-		const char *key = str(body, "admin_key");
-		if (!key || !sb_auth_equal(key, cfg->admin_key))
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
-			                    "Unauthorized (wrong admin_key)");
+	/* Who is not the operator creates a guest room (docs/security.md):
+	 * ephemeral, no agent config, within the guests' limits — unless they
+	 * know the configured admin_key (AudioBridge's convention). */
+	bool trusted = sb_op_by_operator(ctx);
+	if (!trusted && cfg->admin_key && str(body, "admin_key")) {
+		if (!sb_auth_equal(str(body, "admin_key"), cfg->admin_key))
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong admin_key)");
+		trusted = true;
 	}
+	if (!trusted && (err = sb_ops_guest_room_error(body, ctx)))
+		return err;
+	if (agent_config && !sb_op_by_operator(ctx))
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (agent_config is the operator's)");
 	const char *name = str(body, "room");
 	if (name && (err = sb_ops_room_name_error(name)))
 		return err;
@@ -100,6 +107,15 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	json_object_set_new(r, "sampling_rate", json_integer(room->sampling_rate));
 	json_object_set_new(r, "require_token", json_boolean(room->require_token));
 	json_object_set_new(r, "agent", json_boolean(sb_room_agent_enabled(room)));
+	if (!trusted)
+		sb_ops_guest_room_made(room->name);
+	if (!sb_op_by_operator(ctx)) {
+		/* Whoever made the room steers it: an admin token for it. */
+		char *token = sb_ops_room_admin_token(room->name);
+		if (token)
+			json_object_set_new(r, "token", json_string(token));
+		g_free(token);
+	}
 	sb_room_unref(room);
 	return r;
 }
@@ -108,7 +124,7 @@ static json_t *op_destroy(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
 	sb_room *room = NULL;
-	json_t *err = fields_and_room(body, ctx, fields, true, &room);
+	json_t *err = fields_and_room(body, ctx, fields, &room);
 	if (err)
 		return err;
 	sb_room_destroy(room);
@@ -138,7 +154,7 @@ static json_t *op_list(json_t *body, sb_op_ctx *ctx)
 {
 	/* The Admin API may ask for the private rooms too (desks, consult
 	 * rooms): what a leak check needs to see. */
-	bool all = ctx->admin && json_is_true(json_object_get(body, "hidden"));
+	bool all = sb_op_by_operator(ctx) && json_is_true(json_object_get(body, "hidden"));
 	GPtrArray *rooms = all ? sb_rooms_list_all() : sb_rooms_list();
 	json_t *list = json_array();
 	for (guint i = 0; i < rooms->len; i++)
@@ -166,7 +182,7 @@ static json_t *op_listparticipants(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
 	sb_room *room = NULL;
-	json_t *err = fields_and_room(body, ctx, fields, false, &room);
+	json_t *err = fields_and_room(body, ctx, fields, &room);
 	if (err)
 		return err;
 	json_t *r = room_answer("participants", room);
@@ -200,9 +216,12 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	if ((err = sb_ops_room_name_error(name)))
 		return err;
 	sb_room *room = sb_room_find(name);
-	if (!room && sb_plugin_settings->auto_create) {
+	if (!room && sb_plugin_settings->auto_create && !str(body, "token") &&
+	    !sb_ops_guest_room_error(NULL, ctx)) {
 		sb_room_params params = {.name = name, .ephemeral = true};
 		sb_error rc = sb_room_create(&params, &room);
+		if (rc == SB_OK)
+			sb_ops_guest_room_made(name);
 		if (rc == SB_ERROR_ROOM_EXISTS) /* created by someone else meanwhile */
 			room = sb_room_find(name);
 	}
@@ -213,18 +232,29 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
 	}
 	/* A token, when given, is always checked; rooms that require one
-	 * refuse joins without.  Its claims override what the client says. */
+	 * (and private rooms: desks, consult rooms) refuse joins without.  Its
+	 * claims override what the client says; without one, the client is a
+	 * caller, whatever role it asks for. */
 	sb_join_claims claims = {0};
 	const char *token = str(body, "token");
-	if (token || (room->require_token && !ctx->admin)) {
-		sb_token_status ts = token ? sb_auth_token_verify(sb_plugin_settings->jwt_secret,
-		                                                  token, room->name, &claims)
-		                           : SB_TOKEN_MALFORMED;
+	bool needs_token = room->require_token || room->hidden || sb_plugin_settings->require_token;
+	if (!token && needs_token) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (this room needs a join token)");
+	}
+	if (!token && str(body, "role") && strcmp(str(body, "role"), "caller")) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (role %s needs a join token that grants it)",
+		                    str(body, "role"));
+	}
+	if (token) {
+		sb_token_status ts =
+		        sb_auth_token_verify(sb_plugin_settings->jwt_secret, token, room->name, &claims);
 		if (ts != SB_TOKEN_OK) {
 			sb_room_unref(room);
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (%s)",
-			                    token ? sb_token_status_text(ts)
-			                          : "this room needs a join token");
+			                    sb_token_status_text(ts));
 		}
 		if (claims.role && !sb_ops_role_valid(claims.role)) {
 			sb_join_claims_clear(&claims);
@@ -232,11 +262,14 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
 			                    "Unauthorized (token has an unknown role)");
 		}
+		sb_principal who;
+		sb_principal_from_claims(&who, &claims);
+		sb_ops_session_set_principal(ctx->session, &who);
 	}
 	/* A token's name is who the backend says joins: it wins. */
 	const char *display = claims.name ? claims.name : str(body, "display");
 	sb_participant *p = sb_web_participant_new(
-	        ctx->session, display, claims.role ? claims.role : str(body, "role"),
+	        ctx->session, display, claims.role ? claims.role : "caller",
 	        claims.identity, json_is_true(json_object_get(body, "muted")), room->sampling_rate);
 	sb_join_claims_clear(&claims);
 	if (!p) {
@@ -365,7 +398,7 @@ static json_t *target_from_body(json_t *body, sb_op_ctx *ctx, sb_room **room_out
 {
 	static const field fields[] = {ROOM_FIELD, ID_FIELD, SECRET_FIELD, {NULL, 0, 0, 0, 0}};
 	sb_room *room = NULL;
-	json_t *err = fields_and_room(body, ctx, fields, true, &room);
+	json_t *err = fields_and_room(body, ctx, fields, &room);
 	if (err)
 		return err;
 	guint64 id = (guint64)json_integer_value(json_object_get(body, "id"));
@@ -443,7 +476,7 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
 	                               {NULL, 0, 0, 0, 0}};
 	sb_room *room = NULL;
-	json_t *err = fields_and_room(body, ctx, fields, false, &room);
+	json_t *err = fields_and_room(body, ctx, fields, &room);
 	if (err)
 		return err;
 	if (!pin_ok(body, ctx, room)) {
@@ -537,7 +570,7 @@ static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
 	sb_room *room = NULL;
-	json_t *err = fields_and_room(body, ctx, fields, false, &room);
+	json_t *err = fields_and_room(body, ctx, fields, &room);
 	if (err)
 		return err;
 	json_t *r = room_answer("success", room);
@@ -548,19 +581,19 @@ static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 
 
 const sb_op sb_room_ops[] = {
-        {"create", op_create, 0},
-        {"destroy", op_destroy, 0},
-        {"exists", op_exists, 0},
-        {"list", op_list, 0},
-        {"listparticipants", op_listparticipants, 0},
-        {"join", op_join, SB_OP_ASYNC | SB_OP_SESSION},
-        {"configure", op_configure, SB_OP_ASYNC | SB_OP_SESSION},
-        {"leave", op_leave, SB_OP_ASYNC | SB_OP_SESSION},
-        {"kick", op_kick, 0},
-        {"mute", op_mute, 0},
-        {"unmute", op_unmute, 0},
-        {"rtp_join", op_rtp_join, 0},
-        {"chat", op_chat, SB_OP_SESSION},
-        {"transcript", op_transcript, 0},
+        {"create", op_create, 0, SB_ACCESS_ANYONE},
+        {"destroy", op_destroy, 0, SB_ACCESS_ROOM_ADMIN},
+        {"exists", op_exists, 0, SB_ACCESS_ANYONE},
+        {"list", op_list, 0, SB_ACCESS_CONSOLE},
+        {"listparticipants", op_listparticipants, 0, SB_ACCESS_MEMBER},
+        {"join", op_join, SB_OP_ASYNC | SB_OP_SESSION, SB_ACCESS_ANYONE},
+        {"configure", op_configure, SB_OP_ASYNC | SB_OP_SESSION, SB_ACCESS_ANYONE},
+        {"leave", op_leave, SB_OP_ASYNC | SB_OP_SESSION, SB_ACCESS_ANYONE},
+        {"kick", op_kick, 0, SB_ACCESS_ROOM_ADMIN},
+        {"mute", op_mute, 0, SB_ACCESS_ROOM_ADMIN},
+        {"unmute", op_unmute, 0, SB_ACCESS_ROOM_ADMIN},
+        {"rtp_join", op_rtp_join, 0, SB_ACCESS_OPERATOR},
+        {"chat", op_chat, SB_OP_SESSION, SB_ACCESS_ANYONE},
+        {"transcript", op_transcript, 0, SB_ACCESS_MEMBER},
 };
 const size_t sb_room_ops_count = G_N_ELEMENTS(sb_room_ops);

@@ -103,7 +103,7 @@ int sb_rest_run_op(const sb_rest_request *req, const char *op, const char *param
 		later->reply = req->reply;
 		later->ok_status = ok_status;
 	}
-	json_t *answer = sb_ops_run_trusted_later(r, later ? &later->base : NULL);
+	json_t *answer = sb_ops_run_as(r, &req->who, later ? &later->base : NULL);
 	if (!answer)
 		return 0; /* pending: the op finishes the reply */
 	g_free(later);

@@ -45,19 +45,39 @@ bool sb_console_is_agent(const sb_participant *p)
 	       sb_presence_agent_id_valid(p->identity);
 }
 
+/* The participant of a signed-in agent, wherever they are now (a request
+ * over REST has no Janus handle of its own). */
+static sb_participant *participant_of(const char *agent_id)
+{
+	sb_agent_location where;
+	if (!sb_presence_locate(agent_id, &where))
+		return NULL;
+	sb_room *room = sb_room_find(where.room);
+	sb_participant *p = room ? sb_room_find_participant(room, where.participant) : NULL;
+	if (room)
+		sb_room_unref(room);
+	return p;
+}
+
 json_t *sb_console_caller(sb_op_ctx *ctx, sb_participant **out)
 {
 	if (out)
 		*out = NULL;
-	if (ctx->admin)
+	if (sb_op_by_operator(ctx))
 		return NULL;
+	/* The role is the console token's: nobody declares it. */
+	if (ctx->who.kind != SB_WHO_CONSOLE)
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (sign in at the console: a console token)");
 	sb_participant *p = ctx->session ? sb_session_participant(ctx->session) : NULL;
 	if (!p)
+		p = participant_of(ctx->who.identity);
+	if (!p)
 		return sb_ops_error(SB_ERROR_NOT_JOINED,
-		                    "Join as an agent first (a token with role agent)");
-	if (!p->role || (strcmp(p->role, "agent") && strcmp(p->role, "supervisor"))) {
+		                    "Open your desk first (join it with your console token)");
+	if (g_strcmp0(p->identity, ctx->who.identity) != 0) {
 		sb_participant_unref(p);
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only agents may do this");
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (not your participant)");
 	}
 	if (out)
 		*out = p;
@@ -69,27 +89,26 @@ json_t *sb_console_caller(sb_op_ctx *ctx, sb_participant **out)
 json_t *sb_console_acting_agent(json_t *body, sb_op_ctx *ctx, bool supervisors, char **agent_id)
 {
 	*agent_id = NULL;
-	sb_participant *me = NULL;
-	json_t *err = sb_console_caller(ctx, &me);
-	if (err)
-		return err;
-	if (!me) {
+	const char *named = json_string_value(json_object_get(body, "agentId"));
+	if (sb_op_by_operator(ctx)) {
 		json_t *id = json_object_get(body, "agentId");
-		if (!sb_presence_agent_id_valid(json_string_value(id)))
+		if (!sb_presence_agent_id_valid(named))
 			return sb_ops_error(
 			        id ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
 			        "agentId must be 1-%d of A-Z a-z 0-9 . _ -", SB_AGENT_ID_MAX);
-		*agent_id = g_strdup(json_string_value(id));
+		*agent_id = g_strdup(named);
 		return NULL;
 	}
-	bool ok = supervisors ? sb_presence_agent_id_valid(me->identity) : sb_console_is_agent(me);
-	if (ok)
-		*agent_id = g_strdup(me->identity);
-	sb_participant_unref(me);
-	return ok ? NULL
-	          : sb_ops_error(SB_ERROR_UNAUTHORIZED,
-	                         supervisors ? "Sign in with an agent token first"
-	                                     : "Only console agents may do this");
+	if (ctx->who.kind != SB_WHO_CONSOLE || !sb_presence_agent_id_valid(ctx->who.identity))
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (sign in at the console: a console token)");
+	if (named && strcmp(named, ctx->who.identity))
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (an agent acts only as themselves)");
+	if (!supervisors && strcmp(ctx->who.role, "agent"))
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only console agents may do this");
+	*agent_id = g_strdup(ctx->who.identity);
+	return NULL;
 }
 
 /* On the console's thread: the AI agent asked for a human, for a room

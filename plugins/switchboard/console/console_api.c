@@ -164,7 +164,11 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
-/* Signs an agent in: their private desk room and a join token for it. */
+/* Signs an agent in on the operator's word (the operator's own back end, or
+ * the console's password sign-in after it checked the password): their
+ * private desk room and a console token (docs/security.md) that joins it
+ * and lets them use the console as themselves — and dial out only when
+ * the operator says so. */
 static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
@@ -176,6 +180,9 @@ static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 	const char *role = str(body, "role") ? str(body, "role") : "agent";
 	if (strcmp(role, "agent") && strcmp(role, "supervisor"))
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "role must be agent or supervisor");
+	json_t *dial = json_object_get(body, "dial");
+	if (dial && !json_is_boolean(dial))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "dial must be a boolean");
 	char desk[80];
 	sb_presence_desk_name(agent, desk, sizeof(desk));
 	/* The configured default rate: the rooms the agent moves to share it. */
@@ -183,15 +190,18 @@ static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 	sb_error rc = sb_room_create(&params, NULL);
 	if (rc != SB_OK && rc != SB_ERROR_ROOM_EXISTS)
 		return sb_ops_error(rc, "Could not create the desk room");
-	json_t *token_req = json_pack("{ssssssss}", "request", "token", "room", desk, "identity",
-	                              agent, "role", role);
-	if (str(body, "name"))
-		json_object_set_new(token_req, "name", json_string(str(body, "name")));
-	sb_op_ctx admin = {.admin = true};
-	json_t *t = sb_ops_dispatch(token_req, &admin);
-	json_decref(token_req);
-	if (json_object_get(t, "error_code"))
-		return t;
+	sb_join_claims claims = {.room = desk,
+	                         .identity = (char *)agent,
+	                         .name = (char *)str(body, "name"),
+	                         .role = (char *)role,
+	                         .console = true,
+	                         .dial = json_is_true(dial)};
+	char *token = sb_auth_token_sign(sb_plugin_settings->jwt_secret, &claims,
+	                                 sb_plugin_settings->token_ttl);
+	if (!token)
+		return sb_ops_error(SB_ERROR_UNKNOWN, "Could not sign the token");
+	json_t *t = json_pack("{ss}", "token", token);
+	g_free(token);
 	json_t *r = sb_ops_answer("signed_in");
 	json_object_set_new(r, "agentId", json_string(agent));
 	json_object_set_new(r, "desk", json_string(desk));
@@ -217,14 +227,14 @@ static json_t *op_transcript_add(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op console_ops[] = {
-        {"queue_add", op_queue_add, SB_OP_ADMIN},
-        {"agents", op_agents, 0},
-        {"agent_status", op_agent_status, 0},
-        {"queue", op_queue, 0},
-        {"queue_take", op_queue_take, 0},
-        {"agent_signin", op_agent_signin, SB_OP_ADMIN},
-        {"listen_in", op_listen_in, SB_OP_SESSION},
-        {"transcript_add", op_transcript_add, SB_OP_ADMIN},
+        {"queue_add", op_queue_add, 0, SB_ACCESS_OPERATOR},
+        {"agents", op_agents, 0, SB_ACCESS_CONSOLE},
+        {"agent_status", op_agent_status, 0, SB_ACCESS_CONSOLE},
+        {"queue", op_queue, 0, SB_ACCESS_CONSOLE},
+        {"queue_take", op_queue_take, 0, SB_ACCESS_CONSOLE},
+        {"agent_signin", op_agent_signin, 0, SB_ACCESS_OPERATOR},
+        {"listen_in", op_listen_in, SB_OP_SESSION, SB_ACCESS_CONSOLE},
+        {"transcript_add", op_transcript_add, 0, SB_ACCESS_OPERATOR},
 };
 
 static int route_agents_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
@@ -238,11 +248,11 @@ static int route_agents_post(const sb_rest_request *req, json_t **out, char **t,
 }
 
 static const sb_rest_route console_routes[] = {
-        {"GET", "/api/agents", NULL, 0, "agents"},
-        {"POST", "/api/agents/{}", route_agents_post, 0, NULL},
-        {"GET", "/api/queue", NULL, 0, "queue"},
+        {"GET", "/api/agents", NULL, SB_REST_CONSOLE, "agents"},
+        {"POST", "/api/agents/{}", route_agents_post, SB_REST_CONSOLE, NULL},
+        {"GET", "/api/queue", NULL, SB_REST_CONSOLE, "queue"},
         {"POST", "/api/queue", NULL, 0, "queue_add"},
-        {"POST", "/api/queue/take", NULL, 0, "queue_take"},
+        {"POST", "/api/queue/take", NULL, SB_REST_CONSOLE, "queue_take"},
         {"POST", "/api/transcript", NULL, 0, "transcript_add"},
 };
 

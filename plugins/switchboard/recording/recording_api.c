@@ -39,7 +39,7 @@ static json_t *op_start_recording(json_t *body, sb_op_ctx *ctx)
 	json_t *t = json_object_get(body, "tracks");
 	bool tracks = t ? json_is_true(t) : sb_recorder_default_tracks();
 	sb_room *room = NULL;
-	if ((err = sb_ops_room(body, ctx, true, &room)))
+	if ((err = sb_ops_room(body, ctx, &room)))
 		return err;
 	json_t *info = NULL;
 	char *error = NULL;
@@ -79,7 +79,7 @@ static json_t *op_stop_recording(json_t *body, sb_op_ctx *ctx)
 	if (err)
 		return err;
 	sb_room *room = NULL;
-	if ((err = sb_ops_room(body, ctx, true, &room)))
+	if ((err = sb_ops_room(body, ctx, &room)))
 		return err;
 	json_t *info = NULL;
 	json_t *r;
@@ -96,8 +96,8 @@ static json_t *op_stop_recording(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op ops[] = {
-        {"start_recording", op_start_recording, 0},
-        {"stop_recording", op_stop_recording, 0},
+        {"start_recording", op_start_recording, 0, SB_ACCESS_ROOM_ADMIN},
+        {"stop_recording", op_stop_recording, 0, SB_ACCESS_ROOM_ADMIN},
 };
 
 /* POST /rooms/{name}/recording {"action":"start"|"stop", "format"?, "tracks"?} */

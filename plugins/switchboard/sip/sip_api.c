@@ -150,16 +150,16 @@ static json_t *op_calls(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op phone_ops[] = {
-        {"dial", op_dial, SB_OP_ADMIN},
-        {"hangup", op_hangup, SB_OP_ADMIN},
+        {"dial", op_dial, 0, SB_ACCESS_OPERATOR},
+        {"hangup", op_hangup, 0, SB_ACCESS_OPERATOR},
 };
 
 /* REFER and DTMF work whatever places outbound calls.  Dialing is for
  * trusted callers: a browser must not make the system call numbers. */
 static const sb_op sip_ops[] = {
-        {"sip_refer", op_refer, SB_OP_ADMIN},
-        {"dtmf", op_dtmf, SB_OP_ADMIN},
-        {"sip_calls", op_calls, SB_OP_ADMIN},
+        {"sip_refer", op_refer, 0, SB_ACCESS_OPERATOR},
+        {"dtmf", op_dtmf, 0, SB_ACCESS_OPERATOR},
+        {"sip_calls", op_calls, 0, SB_ACCESS_OPERATOR},
 };
 
 /* ---- REST -------------------------------------------------------------- */

@@ -120,6 +120,11 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 	if (req.kind == SB_TARGET_URI && strncmp(req.target, "sip:", 4) &&
 	    strncmp(req.target, "sips:", 5))
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "uri must be a sip: or sips: URI");
+	/* Dialling out costs money and reaches anyone: an agent needs a console
+	 * token that grants it (docs/security.md). */
+	if (req.kind != SB_TARGET_AGENT && !sb_op_by_operator(ctx) && !ctx->who.dial)
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (transfers to numbers and SIP URIs need the dial grant)");
 
 	/* from: a participant id, or an agent id; a console agent transfers
 	 * only their own call. */
@@ -147,11 +152,16 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 	req.from_agent = from_agent;
 
 	g_autofree char *room_name = g_strdup(str(body, "room"));
-	if (!room_name && me) {
+	if (me) {
+		/* An agent's transfer is of the call they are in. */
 		sb_room *r = sb_participant_room(me);
-		room_name = r ? g_strdup(r->name) : NULL;
+		bool elsewhere = room_name && (!r || strcmp(r->name, room_name));
+		if (!room_name && r)
+			room_name = g_strdup(r->name);
 		if (r)
 			sb_room_unref(r);
+		if (elsewhere)
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Agents transfer their own calls only");
 	}
 	if (!sb_room_name_valid(room_name))
 		return sb_ops_error(room_name ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
@@ -166,7 +176,6 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 		                    "An agent cannot transfer to themselves");
 
 	char *id = NULL, *error = NULL;
-	(void)ctx;
 	sb_transfer_error rc = sb_transfer_start(&req, &id, &error);
 	if (rc != SB_TRANSFER_OK)
 		return from_machine(rc, error);
@@ -265,13 +274,31 @@ static void assist_written(void *user, json_t *result)
  * configured and a caller who can wait (Janus API, REST) — the model's,
  * later.  The Admin API gets the model's last one while nothing new was
  * said (sb_transfer_summary caches it). */
+/* A human agent asks about the call they are in (supervisors: the one
+ * they listen to); the operator about any.  NULL, or the error. */
+static json_t *own_call_error(sb_op_ctx *ctx, const char *room)
+{
+	sb_participant *me = NULL;
+	json_t *err = sb_console_caller(ctx, &me);
+	if (err || !me || !room)
+		return err;
+	sb_room *in = sb_participant_room(me);
+	bool here = in && !strcmp(in->name, room);
+	if (in)
+		sb_room_unref(in);
+	sb_participant_unref(me);
+	return here ? NULL
+	            : sb_ops_error(SB_ERROR_UNAUTHORIZED,
+	                           "Unauthorized (agents ask about the call they are in)");
+}
+
 static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 {
-	json_t *err = sb_console_caller(ctx, NULL);
-	if (err)
-		return err;
 	SB_OPS_CHECK_STRING(body, "room", true, SB_ROOM_NAME_MAX);
 	const char *room = str(body, "room");
+	json_t *err = own_call_error(ctx, room);
+	if (err)
+		return err;
 	json_t *s = sb_transfer_summary(room);
 	if (!s)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
@@ -297,12 +324,12 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 
 static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 {
-	json_t *err = sb_console_caller(ctx, NULL);
-	if (err)
-		return err;
 	SB_OPS_CHECK_STRING(body, "room", false, SB_ROOM_NAME_MAX);
 	SB_OPS_CHECK_STRING(body, "message", true, 2000);
 	const char *room = str(body, "room");
+	json_t *err = own_call_error(ctx, room);
+	if (err)
+		return err;
 	if (room) {
 		sb_room *r = sb_room_find(room);
 		if (!r)
@@ -334,9 +361,9 @@ static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op transfer_ops[] = {
-        {"transfer", op_transfer, 0},
-        {"summary", op_summary, 0},
-        {"assist", op_assist, 0},
+        {"transfer", op_transfer, 0, SB_ACCESS_CONSOLE},
+        {"summary", op_summary, 0, SB_ACCESS_CONSOLE},
+        {"assist", op_assist, 0, SB_ACCESS_CONSOLE},
 };
 
 /* ---- REST ---- */
@@ -362,7 +389,7 @@ static int route_transfer(const sb_rest_request *req, json_t **out, char **t, co
 		json_decref(r);
 		return sb_rest_error(out, 404, "not_found", "No such transfer action");
 	}
-	int status = sb_rest_op_answer(sb_ops_run_trusted(r), 200, out);
+	int status = sb_rest_op_answer(sb_ops_run_as(r, &req->who, NULL), 200, out);
 	if (status == 200) {
 		json_t *id = json_object_get(*out, "transfer_id");
 		if (id)
@@ -386,11 +413,11 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **t, c
 }
 
 static const sb_rest_route transfer_routes[] = {
-        {"POST", "/api/transfer/{}", route_transfer, 0, NULL},
+        {"POST", "/api/transfer/{}", route_transfer, SB_REST_CONSOLE, NULL},
         {"GET", "/api/transfers", route_transfers, 0, NULL},
         {"GET", "/api/transfers/{}", route_transfers, 0, NULL},
-        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC, "summary"},
-        {"POST", "/api/chat", NULL, SB_REST_ASYNC, "assist"},
+        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC | SB_REST_CONSOLE, "summary"},
+        {"POST", "/api/chat", NULL, SB_REST_ASYNC | SB_REST_CONSOLE, "assist"},
 };
 
 /* ---- hand-off and membership ---- */

@@ -511,8 +511,8 @@ static const sb_rest_route outbound_routes[] = {
         {"POST", "/phone/end/{}", route_phone_end, SB_REST_ASYNC, NULL},
 };
 static const sb_op outbound_ops[] = {
-        {"dial", op_dial, SB_OP_ADMIN},
-        {"hangup", op_hangup, SB_OP_ADMIN},
+        {"dial", op_dial, 0, SB_ACCESS_OPERATOR},
+        {"hangup", op_hangup, 0, SB_ACCESS_OPERATOR},
 };
 
 void sb_twilio_voice_register(void)

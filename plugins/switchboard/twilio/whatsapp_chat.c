@@ -223,10 +223,10 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 }
 
 static const sb_op chat_ops[] = {
-        {"chat_take", op_chat_take, 0},
-        {"chat_reply", op_chat_reply, 0},
-        {"chat_release", op_chat_release, 0},
-        {"chat_history", op_chat, 0},
+        {"chat_take", op_chat_take, 0, SB_ACCESS_CONSOLE},
+        {"chat_reply", op_chat_reply, 0, SB_ACCESS_CONSOLE},
+        {"chat_release", op_chat_release, 0, SB_ACCESS_CONSOLE},
+        {"chat_history", op_chat, 0, SB_ACCESS_CONSOLE},
 };
 
 static int route_chat_get(const sb_rest_request *req, json_t **out, char **t, const char **tt)
@@ -238,7 +238,8 @@ static int route_chat_get(const sb_rest_request *req, json_t **out, char **t, co
 static int route_chat_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	/* REST callers are trusted: agentId in the body says who acts. */
+	/* The operator names the agent who acts (agentId); an agent with a
+	 * console token acts as themselves. */
 	if (!strcmp(req->param, "take"))
 		return sb_rest_run_op(req, "chat_take", NULL, 200, out);
 	if (!strcmp(req->param, "reply"))
@@ -249,8 +250,8 @@ static int route_chat_post(const sb_rest_request *req, json_t **out, char **t, c
 }
 
 static const sb_rest_route chat_routes[] = {
-        {"GET", "/whatsapp/chat/{}", route_chat_get, 0, NULL},
-        {"POST", "/whatsapp/chat/{}", route_chat_post, 0, NULL},
+        {"GET", "/whatsapp/chat/{}", route_chat_get, SB_REST_CONSOLE, NULL},
+        {"POST", "/whatsapp/chat/{}", route_chat_post, SB_REST_CONSOLE, NULL},
 };
 
 void sb_wa_chat_start(void)
