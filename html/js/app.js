@@ -266,7 +266,8 @@ dom.agent.addEventListener('click', async () => {
 	try {
 		await audio.setAgent(want);
 	} catch (e) {
-		showNotice(`Could not turn the agent ${want ? 'on' : 'off'}: ${e.message}`);
+		const why = e.code === 488 ? 'only whoever created this room (its admin) can do that' : e.message;
+		showNotice(`Could not turn the agent ${want ? 'on' : 'off'}: ${why}`);
 	} finally {
 		app.agentBusy = false;
 		render();

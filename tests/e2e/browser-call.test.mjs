@@ -233,7 +233,7 @@ test('chat: what A writes shows on B with A\'s name', { timeout: 30000 }, async 
 	assert.equal(await people.A.page.inputValue('#chat-input'), '', 'the input is cleared once sent');
 });
 
-test('the agent toggle on A shows "on" on B too, and "off" again', { timeout: 30000 }, async () => {
+test('the agent toggle on A shows "on" on B too, and "off" again; B, not the room\'s admin, is refused visibly', { timeout: 30000 }, async () => {
 	const agentText = (key) => people[key].page.textContent('#agent-state');
 	await eventually('A', async () => assert.equal(await agentText('A'), 'off'));
 	await people.A.page.click('#agent');
@@ -242,8 +242,16 @@ test('the agent toggle on A shows "on" on B too, and "off" again', { timeout: 30
 		assert.equal(await agentText('B'), 'on');
 		assert.equal(await people.B.page.textContent('#agent'), 'Agent: on');
 	});
+	// A created the room and holds its admin token; B joined it as a guest.
 	await people.B.page.click('#agent');
+	await eventually('B', async () => {
+		assert.equal(await people.B.page.isVisible('#notice'), true);
+		assert.match(await people.B.page.textContent('#notice-text'), /Could not turn the agent off: only whoever created this room \(its admin\)/);
+	});
+	assert.equal(await agentText('A'), 'on', 'the refusal changed nothing');
+	await people.A.page.click('#agent');
 	await eventually('A', async () => assert.equal(await agentText('A'), 'off'));
+	await eventually('B', async () => assert.equal(await agentText('B'), 'off'));
 });
 
 test('camera off on A blanks A\'s tile on B (avatar); on again brings video back', { timeout: 60000 }, async () => {

@@ -28,13 +28,16 @@ test('create, exists, list, destroy through the Janus API', T, async () => {
 	const created = await h.request({ request: 'create', room, description: 'Life cycle' });
 	assert.equal(created.switchboard, 'created');
 	assert.equal(created.room, room);
+	// Whoever makes a room steers it: the answer carries its admin token.
+	assert.equal(typeof created.token, 'string');
 	assert.equal((await h.request({ request: 'exists', room })).exists, true);
-	const list = await h.request({ request: 'list' });
+	const list = await adminRequest({ request: 'list' });
 	const entry = list.list.find((r) => r.room === room);
 	assert.ok(entry, 'room listed');
 	assert.equal(entry.description, 'Life cycle');
 	assert.equal(entry.num_participants, 0);
-	assert.equal((await h.request({ request: 'destroy', room })).switchboard, 'destroyed');
+	assert.equal((await h.request({ request: 'destroy', room })).error_code, 488, 'not without the token');
+	assert.equal((await h.request({ request: 'destroy', room, token: created.token })).switchboard, 'destroyed');
 	assert.equal((await h.request({ request: 'exists', room })).exists, false);
 });
 
@@ -42,7 +45,7 @@ test('a room without a name gets a generated one', T, async () => {
 	const h = await attach();
 	const created = await h.request({ request: 'create' });
 	assert.match(created.room, /^room-[0-9a-f]{8}$/);
-	await h.request({ request: 'destroy', room: created.room });
+	await h.request({ request: 'destroy', room: created.room, token: created.token });
 });
 
 test('permanent rooms come from the config file', T, async () => {
@@ -71,8 +74,8 @@ test('join, events to others, mute, leave; an ephemeral room goes with its last 
 	const a = await attach();
 	const b = await attach();
 	const room = unique('events');
-	await a.request({ request: 'create', room });
-	const ja = await a.requestAsync({ request: 'join', room, display: 'Alice' });
+	const { token } = await a.request({ request: 'create', room });
+	const ja = await a.requestAsync({ request: 'join', room, display: 'Alice', token });
 	assert.equal(ja.data.switchboard, 'joined');
 	assert.equal(ja.data.room, room);
 	assert.deepEqual(ja.data.participants, []);
@@ -123,7 +126,7 @@ test('kick and destroy tell the participants', T, async () => {
 test('pins are checked on join', T, async () => {
 	const h = await attach();
 	const room = unique('pin');
-	await h.request({ request: 'create', room, pin: '1234', ephemeral: false });
+	await adminRequest({ request: 'create', room, pin: '1234', ephemeral: false });
 	assert.equal((await h.requestAsync({ request: 'join', room })).data.error_code, 488);
 	assert.equal((await h.requestAsync({ request: 'join', room, pin: '9999' })).data.error_code, 488);
 	assert.equal((await h.requestAsync({ request: 'join', room, pin: '1234' })).data.switchboard, 'joined');
@@ -134,7 +137,8 @@ test('pins are checked on join', T, async () => {
 test('bad input gets a clear error and changes nothing', T, async () => {
 	const h = await attach();
 	const room = unique('bad');
-	await h.request({ request: 'create', room, ephemeral: false });
+	await adminRequest({ request: 'create', room, ephemeral: false });
+	const { token } = await adminRequest({ request: 'token', room, admin: true });
 	const before = (await adminRequest({ request: 'list' })).list.length;
 	const cases = [
 		[{ request: 'nonsense' }, 483],
@@ -149,18 +153,27 @@ test('bad input gets a clear error and changes nothing', T, async () => {
 		[{ request: 'exists' }, 484],
 		[{ request: 'destroy', room: 'no-such-room' }, 486],
 		[{ request: 'listparticipants', room: 'no-such-room' }, 486],
-		[{ request: 'kick', room, id: 12345 }, 491],
-		[{ request: 'kick', room, id: 'abc' }, 485],
-		[{ request: 'mute', room }, 484],
-		[{ request: 'rtp_join', room, ip: '127.0.0.1', port: 5000, codec: 'speex' }, 485],
-		[{ request: 'rtp_join', room, ip: 'not-an-ip', port: 5000, codec: 'pcmu' }, 485],
-		[{ request: 'rtp_join', room, ip: '127.0.0.1', port: 70000, codec: 'pcmu' }, 485],
-		[{ request: 'rtp_join', room, ip: '127.0.0.1', codec: 'pcmu' }, 484],
+		[{ request: 'kick', room, id: 12345, token }, 491],
+		[{ request: 'kick', room, id: 'abc', token }, 485],
+		[{ request: 'mute', room, token }, 484],
+		[{ request: 'create', room: 'never-lasting', ephemeral: false }, 488],
+		[{ request: 'rtp_join', room, ip: '127.0.0.1', port: 5000, codec: 'pcmu' }, 488],
 	];
 	for (const [body, code] of cases) {
 		const r = await h.request(body);
 		assert.equal(r.error_code, code, `${JSON.stringify(body).slice(0, 80)} -> ${JSON.stringify(r)}`);
 		assert.equal(typeof r.error, 'string');
+	}
+	// The operator's own bad input (rtp_join is theirs).
+	const adminCases = [
+		[{ request: 'rtp_join', room, ip: '127.0.0.1', port: 5000, codec: 'speex' }, 485],
+		[{ request: 'rtp_join', room, ip: 'not-an-ip', port: 5000, codec: 'pcmu' }, 485],
+		[{ request: 'rtp_join', room, ip: '127.0.0.1', port: 70000, codec: 'pcmu' }, 485],
+		[{ request: 'rtp_join', room, ip: '127.0.0.1', codec: 'pcmu' }, 484],
+	];
+	for (const [body, code] of adminCases) {
+		const r = await adminRequest(body);
+		assert.equal(r.error_code, code, `${JSON.stringify(body).slice(0, 80)} -> ${JSON.stringify(r)}`);
 	}
 	const asyncCases = [
 		[{ request: 'join', room: 'no-such-room' }, 486],
@@ -187,7 +200,9 @@ test('bad input gets a clear error and changes nothing', T, async () => {
 	assert.equal(noAudio.data.error_code, 492);
 	// Unparseable SDP is refused by the Janus core before it reaches us.
 	await assert.rejects(h.requestAsync({ request: 'join', room }, { type: 'offer', sdp: 'garbage' }), /465/);
-	assert.deepEqual((await h.request({ request: 'listparticipants', room })).participants, []);
+	assert.deepEqual((await h.request({ request: 'listparticipants', room, token })).participants, []);
+	// Who is not in the room, with no token for it, reads nothing of it.
+	assert.equal((await h.request({ request: 'listparticipants', room })).error_code, 488);
 	// Joining twice on one handle is refused; the first join stands.
 	assert.equal((await h.requestAsync({ request: 'join', room, display: 'once' })).data.switchboard, 'joined');
 	assert.equal((await h.requestAsync({ request: 'join', room, display: 'twice' })).data.error_code, 490);

@@ -152,6 +152,11 @@ test('the Janus API gives a console agent the same answers: the model\'s, as an 
 	try {
 		const joined = await h.requestAsync({ request: 'join', room: signin.json.desk, token: signin.json.token, display: 'Zoe' });
 		assert.equal(joined.data.switchboard, 'joined', JSON.stringify(joined.data));
+		// An agent asks about the call they are in: not yet.
+		assert.equal((await h.requestAsync({ request: 'summary', room: ROOM })).data.error_code, 488);
+		assert.equal((await rest('POST', '/api/queue', { room: ROOM })).status, 200);
+		const taken = await h.request({ request: 'queue_take', room: ROOM });
+		assert.equal(taken.switchboard, 'taken', JSON.stringify(taken));
 		const asked = modelRequests('assist').length;
 		// The answer cannot be synchronous: it is an event with the transaction.
 		const assist = await h.requestAsync({ request: 'assist', room: ROOM, message: 'what should I offer him?' }, null, 10000);

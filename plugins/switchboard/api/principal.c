@@ -100,9 +100,26 @@ static bool present_in(sb_op_ctx *ctx, sb_room *room)
 	return here;
 }
 
+/* A token the request itself carries ("token"): what it proves for room. */
+static void body_token(json_t *body, sb_room *room, sb_principal *out)
+{
+	memset(out, 0, sizeof(*out));
+	const char *token = json_string_value(json_object_get(body, "token"));
+	sb_join_claims claims;
+	if (!token || sb_auth_token_verify(sb_plugin_settings->jwt_secret, token, room->name,
+	                                   &claims) != SB_TOKEN_OK)
+		return;
+	sb_principal_from_claims(out, &claims);
+	sb_join_claims_clear(&claims);
+}
+
 static bool room_admin_of(sb_op_ctx *ctx, json_t *body, sb_room *room)
 {
 	if (ctx->who.room_admin && !strcmp(ctx->who.room, room->name))
+		return true;
+	sb_principal carried;
+	body_token(body, room, &carried);
+	if (carried.room_admin)
 		return true;
 	/* AudioBridge's convention: a room made with a secret is steered by
 	 * whoever knows it. */
@@ -132,8 +149,11 @@ json_t *sb_ops_access_error(const sb_op *op, json_t *body, sb_op_ctx *ctx)
 	if (!room)
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
 	bool ok = room_admin_of(ctx, body, room);
-	if (!ok && op->access == SB_ACCESS_MEMBER)
-		ok = !strcmp(ctx->who.room, room->name) || present_in(ctx, room);
+	if (!ok && op->access == SB_ACCESS_MEMBER) {
+		sb_principal carried;
+		body_token(body, room, &carried);
+		ok = !strcmp(ctx->who.room, room->name) || carried.room[0] || present_in(ctx, room);
+	}
 	sb_room_unref(room);
 	if (ok)
 		return NULL;

@@ -278,6 +278,11 @@ static void assist_written(void *user, json_t *result)
  * they listen to); the operator about any.  NULL, or the error. */
 static json_t *own_call_error(sb_op_ctx *ctx, const char *room)
 {
+	sb_room *exists = room ? sb_room_find(room) : NULL;
+	if (room && !exists)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
+	if (exists)
+		sb_room_unref(exists);
 	sb_participant *me = NULL;
 	json_t *err = sb_console_caller(ctx, &me);
 	if (err || !me || !room)
