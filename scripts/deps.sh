@@ -13,7 +13,7 @@ packages=(
 	baresip-core sipsak
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev
 	nodejs npm chromium espeak-ng sox opus-tools procps iproute2 openssl
-	libsqlite3-dev libpq-dev postgresql
+	libsqlite3-dev libpq-dev postgresql libcrypt-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,7 +3,9 @@
 // conversation), reads the history and the AI summary, replies (chat_reply:
 // sent through Twilio's Messages.json, 24-hour rule applies) and gives the
 // chat back to the AI (chat_release).  New messages from the user arrive on
-// /ws/notifications (whatsapp_message with the holder's agentId).  Requests
+// /ws/console, opened with the agent's console token: it carries only the
+// queue, presence and this agent's own chats' events, never the whole bus
+// (/ws/notifications is the operator's).  Requests
 // go through the console's own Janus handle (console.js `op`), so the
 // server knows which agent acts.
 import { op, state } from './console.js';
@@ -34,10 +36,10 @@ function fail(what, e) {
 	render();
 }
 
-function openNotifications() {
-	if (ws) return;
-	const key = $('api-key').value;
-	ws = new WebSocket(`${API_URL.replace(/^http/, 'ws')}/ws/notifications?api_key=${encodeURIComponent(key)}`);
+function openConsoleSocket() {
+	if (ws || !state.token) return;
+	// The token in the query: a browser cannot set headers on an upgrade.
+	ws = new WebSocket(`${API_URL.replace(/^http/, 'ws')}/ws/console?token=${encodeURIComponent(state.token)}`);
 	ws.onmessage = (m) => {
 		let ev;
 		try { ev = JSON.parse(m.data); } catch { return; }
@@ -120,8 +122,11 @@ function chatView(conversation, chat) {
 function render() {
 	const signedIn = state.phase === 'signed-in' && state.role === 'agent';
 	section.hidden = !signedIn;
-	if (!signedIn) return;
-	openNotifications();
+	if (!signedIn) {
+		ws?.close();
+		return;
+	}
+	openConsoleSocket();
 	const waiting = state.queue.filter((q) => q.kind === 'whatsapp');
 	$('chat-queue').replaceChildren(...waiting.map((q) => {
 		const li = el('li');

@@ -4,8 +4,12 @@
 // agent (or a number) — or accept/decline one offered to you.  The server
 // moves your one participant between rooms (desk, call, consult), so the
 // audio connection is made once at sign-in and never renegotiated.
-// Query parameters: ?janus=URL ?api=URL ?apikey=KEY ?agent=ID&name=NAME
-// (prefill; with ?autosignin the form submits itself).
+// Agents sign in with their own agent id and password (accounts the
+// operator makes: docs/security.md), or arrive with a single sign-on token
+// from the operator's own site in the fragment (#sso=TOKEN).  Either gives
+// a console token: it joins the desk, authorizes the REST calls (Bearer)
+// and opens /ws/console; the page never holds the operator's key.
+// Query parameters: ?janus=URL ?api=URL ?agent=ID (prefills the form).
 /* global Janus */
 import { initJanus, connect } from './janus-connection.js';
 import { ensureAudioContext, spectrum, magnitudeAt } from './audio-analyser.js';
@@ -17,7 +21,7 @@ const API_URL = params.get('api') || location.origin;
 const $ = (id) => document.getElementById(id);
 
 const state = {
-	phase: 'signed-out', agentId: null, desk: null, presence: 'available', role: 'agent', rooms: [],
+	phase: 'signed-out', agentId: null, name: null, desk: null, token: null, presence: 'available', role: 'agent', rooms: [],
 	queue: [], agents: [], transcript: [], summary: null,
 	transfer: null, // the transfer I started: {transfer_id, state, …}
 	incoming: null, // a transfer offered to me
@@ -37,7 +41,7 @@ const audio = new AudioRoom({
 			// outright cannot): back to the desk by signing in again.
 			if (state.role === 'supervisor' && state.phase === 'signed-in' && audio.room && audio.room !== state.desk) {
 				state.notice = `The call in ${audio.room} was closed; you are back at your desk.`;
-				signOut().then(() => signIn());
+				leaveDesk().then(() => openDesk()).catch((e) => { showError(`Back to the desk failed: ${e.message}`); signOut(); });
 				return;
 			}
 			if (reason) showError(reason);
@@ -77,12 +81,11 @@ function showError(text) {
 	$('error').hidden = false;
 }
 
-async function api(path, body) {
-	const res = await fetch(`${API_URL}${path}`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', authorization: `Bearer ${$('api-key').value}` },
-		body: JSON.stringify(body),
-	});
+// REST as me: my console token, never the operator's key.
+async function api(path, body, { auth = true } = {}) {
+	const headers = { 'content-type': 'application/json' };
+	if (auth) headers.authorization = `Bearer ${state.token}`;
+	const res = await fetch(`${API_URL}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
 	const json = await res.json().catch(() => ({}));
 	if (!res.ok) throw new Error(json.error?.message || `HTTP ${res.status}`);
 	return json;
@@ -114,40 +117,67 @@ function onTransfer(msg) {
 	render();
 }
 
-async function signIn(ev) {
+// What my console token says about me (the server checked it; this only
+// reads the role and name to show the right panels).
+function claimsOf(token) {
+	try {
+		return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+	} catch {
+		return {};
+	}
+}
+
+// {agentId, password} or {token} (single sign-on): a desk and a console token.
+async function signIn(ev, credentials) {
 	ev?.preventDefault();
-	const agentId = $('agent-id').value.trim();
-	const name = $('agent-name').value.trim();
+	const body = credentials || { agentId: $('agent-id').value.trim(), password: $('agent-password').value };
 	ensureAudioContext();
 	try {
 		state.phase = 'signing-in';
 		render();
-		const r = await api('/api/agents/signin', { agentId, name, role: $('agent-role').value });
-		state.agentId = agentId;
+		const r = await api('/api/agents/signin', body, { auth: false });
+		$('agent-password').value = '';
+		const claims = claimsOf(r.token);
+		state.agentId = r.agentId;
 		state.desk = r.desk;
-		state.role = $('agent-role').value;
-		await initJanus(params.has('debug'));
-		session = await connect(JANUS_URL, (cause) => { showError(`Lost Janus: ${cause}`); signOut(); });
-		await audio.attach(session);
-		await audio.join({ room: r.desk, token: r.token });
-		await audio.startAudio();
+		state.token = r.token;
+		state.role = claims.role === 'supervisor' ? 'supervisor' : 'agent';
+		state.name = claims.name || r.agentId;
+		await openDesk();
 		state.phase = 'signed-in';
 		pollTimer = setInterval(refresh, 1500);
 		await refresh();
 	} catch (e) {
 		state.phase = 'signed-out';
+		state.token = null;
+		await leaveDesk();
 		showError(`Sign-in failed: ${e.message}`);
 	}
 	render();
 }
 
-async function signOut() {
-	clearInterval(pollTimer);
-	pollTimer = null;
+// Janus: my desk, joined with my console token (the audio connection is
+// made once here; the server moves me between rooms).
+async function openDesk() {
+	await initJanus(params.has('debug'));
+	session = await connect(JANUS_URL, (cause) => { showError(`Lost Janus: ${cause}`); signOut(); });
+	await audio.attach(session);
+	await audio.join({ room: state.desk, token: state.token });
+	await audio.startAudio();
+}
+
+async function leaveDesk() {
 	await audio.leave().catch(() => {});
 	audio.close();
 	session?.destroy?.({});
 	session = null;
+}
+
+async function signOut() {
+	clearInterval(pollTimer);
+	pollTimer = null;
+	await leaveDesk();
+	state.token = null;
 	state.phase = 'signed-out';
 	render();
 }
@@ -260,7 +290,7 @@ function render() {
 	$('console').hidden = !signedIn;
 	$('status').textContent = signedIn ? `${state.presence}` : state.phase === 'signing-in' ? 'Signing in…' : 'Signed out';
 	$('me').hidden = !signedIn;
-	$('me').textContent = state.agentId || '';
+	$('me').textContent = state.agentId ? `${state.name || state.agentId} (${state.role})` : '';
 	$('where').textContent = audio.room ? (atDesk() ? 'at my desk' : inConsult() ? 'private consult' : audio.room) : '—';
 
 	$('queue').replaceChildren(...state.queue.filter((q) => q.room).map((q) => { // chats: console-chat.js
@@ -352,8 +382,7 @@ $('summarise').onclick = summarise;
 $('back-to-desk').onclick = () => listenIn(state.desk);
 $('assist-form').addEventListener('submit', ask);
 
-for (const [param, id] of [['agent', 'agent-id'], ['name', 'agent-name'], ['apikey', 'api-key'], ['role', 'agent-role']])
-	if (params.get(param)) $(id).value = params.get(param);
+if (params.get('agent')) $('agent-id').value = params.get('agent');
 
 // What the end-to-end tests read (tests/e2e/transfer-web.test.mjs).
 window.consoleTest = {
@@ -369,4 +398,10 @@ window.consoleTest = {
 };
 export { op, state }; // for html/js/console-chat.js
 render();
-if (params.has('autosignin')) signIn();
+// Single sign-on: the operator's site sends the agent here with a token in
+// the fragment (never sent to a server, not kept in the history).
+const sso = new URLSearchParams(location.hash.slice(1)).get('sso');
+if (sso) {
+	history.replaceState(null, '', location.pathname + location.search);
+	signIn(null, { token: sso });
+}

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
-import { startJanus, adminRequest, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
+import { startJanus, adminRequest, API_URL, HTTP_URL } from '../lib/janus.mjs';
+import { makeAgent, consoleSignIn } from '../lib/console.mjs';
 
 // execFileSync blocks the event loop, and with it the test's timeout.
 const TOOL = { timeout: 60000 };
@@ -83,7 +84,8 @@ test('a caller asks the AI agent for a human; a console agent gets the call with
 	const wav = join(workDir, 'agent.wav');
 	writeToneWav(wav, 880);
 	const agent = await page(wav);
-	await agent.goto(`${API_URL}/console.html?janus=${encodeURIComponent(HTTP_URL)}&apikey=${API_KEY}&agent=alice&name=Alice&autosignin`);
+	await makeAgent('alice', { name: 'Alice' });
+	await consoleSignIn(agent, 'alice');
 	const state = () => agent.evaluate(() => window.consoleTest.state());
 	await notes.until('alice at her desk', async () => (await state()).room === 'desk-alice', 20000).catch(async (e) => {
 		throw new Error(`${e.message}\n${JSON.stringify(await state())}`);

@@ -16,7 +16,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
-import { startJanus, adminRequest, repoRoot, API_URL, API_KEY, HTTP_URL, SIP_PORT } from '../lib/janus.mjs';
+import { startJanus, adminRequest, repoRoot, API_URL, HTTP_URL, SIP_PORT } from '../lib/janus.mjs';
+import { makeAgent, consoleSignIn } from '../lib/console.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { toneDb } from '../lib/audio.mjs';
 import { startBaresip, readWavPcm } from '../lib/sip.mjs';
@@ -114,8 +115,9 @@ after(async () => {
 });
 
 test('the caller joins and talks with Alice, who took the call from the queue', { timeout: 90000 }, async () => {
-	const url = `${API_URL}/console.html?janus=${encodeURIComponent(HTTP_URL)}&apikey=${API_KEY}&agent=alice&name=Alice&role=agent&autosignin`;
-	await pages.alice.goto(url);
+	// Transfers to numbers need the dial grant: Alice's account has it.
+	await makeAgent('alice', { name: 'Alice', dial: true });
+	await consoleSignIn(pages.alice, 'alice');
 	await eventually('alice', async () => assert.equal((await consoleState()).room, 'desk-alice'));
 	assert.equal((await rest('POST', '/room/create', { roomName: ROOM })).status, 201);
 	await pages.caller.goto(`${API_URL}/?janus=${encodeURIComponent(HTTP_URL)}&video=off`);

@@ -17,6 +17,7 @@ import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import { readFileSync } from 'node:fs';
 import { startJanus, adminRequest, repoRoot, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
+import { makeAgent, consoleSignIn } from '../lib/console.mjs';
 
 const ROOM = `tw-call-${process.pid}`;
 const WAIT_MS = 20000;
@@ -85,11 +86,9 @@ async function assertHears(key, freq, not) {
 
 const consoleState = (key) => people[key].page.evaluate(() => window.consoleTest.state());
 
-async function signIn(key, role = 'agent') {
-	const { page, display } = people[key];
-	const url = `${API_URL}/console.html?janus=${encodeURIComponent(HTTP_URL)}&apikey=${API_KEY}` +
-		`&agent=${key}&name=${display}&role=${role}&autosignin`;
-	await page.goto(url);
+// With the account the operator made (before): the role is the account's.
+async function signIn(key) {
+	await consoleSignIn(people[key].page, key);
 	await eventually(key, async () => {
 		const s = await consoleState(key);
 		assert.equal(s.phase, 'signed-in', `phase ${s.phase}, errors ${JSON.stringify(s.errors)}`);
@@ -127,6 +126,8 @@ before(async () => {
 		.replace(/(transfer: \{[^}]*?)ring_timeout = "30"/, `$1ring_timeout = "${RING_TIMEOUT_S}"`);
 	assert.match(conf, new RegExp(`ring_timeout = "${RING_TIMEOUT_S}"`));
 	janus = await startJanus({ pluginConfig: conf });
+	for (const key of ['alice', 'bob']) await makeAgent(key, { name: people[key].display });
+	await makeAgent('sue', { name: people.sue.display, role: 'supervisor' });
 	bus = await openNotifications();
 	await Promise.all(Object.keys(people).map(openBrowser));
 }, { timeout: 120000 });
@@ -173,7 +174,7 @@ test('Alice takes the call from the queue: she and the caller hear each other', 
 });
 
 test('a supervisor listens in silently: hears both, heard by nobody', { timeout: 60000 }, async () => {
-	await signIn('sue', 'supervisor');
+	await signIn('sue');
 	const { page } = people.sue;
 	await page.waitForSelector(`#rooms button[data-room="${ROOM}"]`);
 	assert.equal(await page.isVisible(`#rooms button[data-room^="desk-"]`), false, 'desks are private');

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
-import { startJanus, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
+import { startJanus, API_URL, HTTP_URL } from '../lib/janus.mjs';
+import { makeAgent, consoleSignIn } from '../lib/console.mjs';
 import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID } from '../lib/twilio.mjs';
 
 const OUR_NUMBER = 'whatsapp:+14155238886';
@@ -54,11 +55,12 @@ test('a console agent takes a WhatsApp chat, replies, sees the next message and 
 	browser = await launchChromium(wav);
 	const page = await (await browser.newContext({ permissions: ['microphone'] })).newPage();
 	page.setDefaultTimeout(15000);
-	await page.goto(`${API_URL}/console.html?janus=${encodeURIComponent(HTTP_URL)}&apikey=${API_KEY}&agent=erin&name=Erin&autosignin`);
+	await makeAgent('erin', { name: 'Erin' });
+	await consoleSignIn(page, 'erin');
 	const state = () => page.evaluate(() => window.consoleTest.state());
 	const chats = () => page.evaluate(() => window.consoleChatTest.chats());
 	await until('erin at her desk', async () => (await state()).room === 'desk-erin', 30000);
-	await until('notifications open', () => page.evaluate(() => window.consoleChatTest.notificationsOpen()));
+	await until('the console socket open', () => page.evaluate(() => window.consoleChatTest.notificationsOpen()));
 
 	// The user talks to the AI, then asks for a human.
 	let r = await postWebhook('/whatsapp/message', inbound('Hello, my name is Hank'));

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL, API_KEY, JanusHandle } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { SipPeer, RtpLeg, sdpOffer } from '../lib/sip.mjs';
+import { makeAgent, signIn } from '../lib/console.mjs';
 import { stub, sse, openaiChunks, openaiError } from './providers-lib.mjs';
 
 const TRUNK_PORT = SIP_PORT + 11;
@@ -146,7 +147,9 @@ test('chat: the AI assist answers through the model with the call summary in con
 });
 
 test('the Janus API gives a console agent the same answers: the model\'s, as an event', T, async () => {
-	const signin = await rest('POST', '/api/agents/signin', { agentId: 'zoe', name: 'Zoe' });
+	// Zoe signs in with her own account (no master key on the console).
+	await makeAgent('zoe', { name: 'Zoe' });
+	const signin = await signIn('zoe');
 	assert.equal(signin.status, 200, signin.text);
 	const h = await JanusHandle.attach();
 	try {

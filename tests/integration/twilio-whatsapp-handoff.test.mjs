@@ -12,9 +12,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { startJanus } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
+import { makeAgent, signedIn, openConsoleSocket } from '../lib/console.mjs';
 import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID } from '../lib/twilio.mjs';
 
 let janus, notes, fake;
+const sockets = [];
 const T = { timeout: 30000 }; // webhooks and REST: a few seconds at most
 before(async () => {
 	fake = await startFakeTwilio();
@@ -22,6 +24,7 @@ before(async () => {
 	notes = await openNotifications();
 }, { timeout: 60000 });
 after(async () => {
+	for (const ws of sockets) ws.close();
 	notes?.close();
 	if (janus) await janus.stop();
 	await fake?.close();
@@ -56,7 +59,13 @@ async function messagesPost(from, pred) {
 
 test('a WhatsApp user asks for a human: queued with summary, taken, answered by the agent, released to the AI', { timeout: 60000 }, async () => {
 	const frank = '14155550201';
-	await rest('POST', '/api/agents/signin', { agentId: 'alice', name: 'Alice' });
+	// Alice and Bob sign in with their own accounts; each console socket
+	// carries only its own agent's chat events.
+	await makeAgent('alice', { name: 'Alice' });
+	await makeAgent('bob', { name: 'Bob' });
+	const aliceWs = await openConsoleSocket((await signedIn('alice')).token);
+	const bobWs = await openConsoleSocket((await signedIn('bob')).token);
+	sockets.push(aliceWs, bobWs);
 	let r = await postWebhook('/whatsapp/message', inbound(frank, 'Hi, my name is Frank'));
 	assert.match(messageOf(r.text), /Frank/);
 	r = await postWebhook('/whatsapp/message', inbound(frank, 'Where is my order? I want to talk to a human please'));
@@ -98,7 +107,6 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	await notes.until('assigned', () => notes.events.find((e) => e.type === 'chat_assigned' && e.conversation === frank && e.agentId === 'alice'), 5000);
 	assert.equal((await rest('GET', '/api/queue')).json.queue.some((x) => x.conversation === frank), false);
 	// Taken twice: refused.
-	await rest('POST', '/api/agents/signin', { agentId: 'bob', name: 'Bob' });
 	r = await rest('POST', '/api/queue/take', { conversation: frank, agentId: 'bob' });
 	assert.equal(r.status, 409, r.text);
 	assert.equal(r.json.error.code, 'not_queued');
@@ -142,6 +150,7 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	assert.equal(fwd.agentId, 'alice');
 	assert.equal(fwd.by, 'user');
 	assert.equal(fwd.body, 'Thanks, it is order 12345');
+	await aliceWs.until('forwarded to Alice\'s console', () => aliceWs.events.find((e) => e.type === 'whatsapp_message' && e.conversation === frank && e.body === 'Thanks, it is order 12345'), 5000);
 	await sleep(300);
 	assert.equal(notes.events.slice(before).some((e) => e.type === 'whatsapp_message' && e.conversation === frank && e.direction === 'outbound'), false);
 	r = await rest('GET', `/whatsapp/chat/${frank}`);
@@ -157,6 +166,12 @@ test('a WhatsApp user asks for a human: queued with summary, taken, answered by 
 	assert.equal(r.status, 200, r.text);
 	assert.equal(r.json.state, 'ai');
 	await notes.until('released', () => notes.events.find((e) => e.type === 'chat_released' && e.conversation === frank), 5000);
+	await aliceWs.until('released on Alice\'s console', () => aliceWs.events.find((e) => e.type === 'chat_released' && e.conversation === frank), 5000);
+	assert.ok(aliceWs.events.some((e) => e.type === 'chat_assigned' && e.conversation === frank));
+	assert.ok(aliceWs.events.some((e) => e.type === 'whatsapp_message' && e.direction === 'outbound' && e.agentId === 'alice'));
+	// Bob's console heard nothing of Alice's chat, but the queue.
+	assert.deepEqual(bobWs.events.filter((e) => e.conversation === frank && e.type !== 'queue_updated'), []);
+	assert.ok(bobWs.events.some((e) => e.type === 'queue_updated' && e.conversation === frank), 'the queue is everyone\'s');
 	r = await postWebhook('/whatsapp/message', inbound(frank, 'What is my name?'));
 	assert.match(messageOf(r.text), /Your name is Frank/);
 	// Releasing twice: not held any more.

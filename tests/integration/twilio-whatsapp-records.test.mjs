@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startJanus } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { startPostgres } from '../lib/postgres.mjs';
+import { makeAgent, signedIn } from '../lib/console.mjs';
 import { postWebhook, twilioPluginConfig, startFakeTwilio, ACCOUNT_SID } from '../lib/twilio.mjs';
 
 const OUR_NUMBER = 'whatsapp:+14155238886';
@@ -41,7 +42,9 @@ async function conversationRecord(store) {
 		janus = await startJanus({ pluginConfig: config(store) });
 		notes = await openNotifications();
 		const wa = `1415555${String(process.pid % 10000).padStart(4, '0')}`;
-		await rest('POST', '/api/agents/signin', { agentId: 'dana', name: 'Dana' });
+		// Dana's account is in this store (migration 3), her password hers.
+		await makeAgent('dana', { name: 'Dana' });
+		await signedIn('dana');
 		await postWebhook('/whatsapp/message', inbound(wa, 'Hi, my name is Gina'));
 		let r = await postWebhook('/whatsapp/message', inbound(wa, 'I want to talk to a human'));
 		assert.match(r.text, /connecting you/i);

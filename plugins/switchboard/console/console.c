@@ -1,5 +1,7 @@
 /* The console module's life: presence and the queue (presence.c), the
- * console's ops and routes (console_api.c), and what the bus brings it —
+ * console's ops and routes (console_api.c), agents' accounts and sign-in
+ * (accounts.c), each agent's socket (console_ws.c), and what the bus
+ * brings it —
  * the AI's hand-offs, which put a call or a chat in the queue for a human.
  * It starts before the transfer and Twilio modules, which use it. */
 #include "console/console_private.h"
@@ -149,12 +151,15 @@ static void on_bus(json_t *n, void *user)
 
 bool sb_console_start(const sb_settings *settings)
 {
-	(void)settings;
 	sb_presence_init();
+	/* Without it agents sign in only through the operator's back end. */
+	if (!sb_accounts_start(settings))
+		JANUS_LOG(LOG_ERR, "[switchboard] console accounts are OFF\n");
 	loop = sb_loop_start("sb console", false);
 	sb_room_add_member_listener(sb_presence_member_change, NULL);
 	bus_subscription = sb_events_subscribe(on_bus, NULL);
 	sb_console_api_register();
+	sb_console_ws_start();
 	return true;
 }
 
@@ -164,6 +169,8 @@ void sb_console_stop(void)
 	bus_subscription = 0;
 	sb_loop_stop(loop);
 	loop = NULL;
+	sb_console_ws_stop();
+	sb_accounts_stop();
 }
 
 void sb_console_finish(void)

@@ -165,7 +165,7 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 }
 
 /* Signs an agent in on the operator's word (the operator's own back end, or
- * the console's password sign-in after it checked the password): their
+ * accounts.c once a password or a sign-on token was checked): their
  * private desk room and a console token (docs/security.md) that joins it
  * and lets them use the console as themselves — and dial out only when
  * the operator says so. */
@@ -240,8 +240,6 @@ static const sb_op console_ops[] = {
 static int route_agents_post(const sb_rest_request *req, json_t **out, char **t, const char **tt)
 {
 	(void)t, (void)tt;
-	if (!strcmp(req->param, "signin"))
-		return sb_rest_run_op(req, "agent_signin", NULL, 200, out);
 	if (!strcmp(req->param, "status"))
 		return sb_rest_run_op(req, "agent_status", NULL, 200, out);
 	return sb_rest_error(out, 404, "not_found", "No such agents action");

@@ -16,6 +16,16 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 /* The summary for room from the registered source, or NULL. */
 json_t *sb_console_summary(const char *room);
 
+/* accounts.c: agents' accounts, password and single sign-on, their ops
+ * and routes (registered before console_api.c's). */
+bool sb_accounts_start(const sb_settings *settings);
+void sb_accounts_stop(void);
+
+/* console_ws.c: WS /ws/console.  Start before the HTTP server starts;
+ * stop after it stopped. */
+void sb_console_ws_start(void);
+void sb_console_ws_stop(void);
+
 /* console_api.c */
 void sb_console_api_register(void);
 

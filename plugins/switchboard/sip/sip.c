@@ -310,6 +310,37 @@ static const char *auth_realm(const sip_t *sip, const char **scheme)
 	return msg_params_find(au->au_params, "realm=");
 }
 
+/* Was the call dialled to the trunk: a number routed there, or a URI whose
+ * host[:port] is [sip] trunk?  Only then do the trunk's credentials answer
+ * a challenge: any other target (a SIP URI an agent typed) could challenge
+ * us to get a digest of them to crack or replay at the trunk. */
+static bool dialled_trunk(const sip_call *call)
+{
+	char *uri = config.trunk ? sip_leg_target_uri(&config, call->to) : NULL;
+	if (!uri)
+		return false;
+	const char *rest = strchr(uri, ':') + 1;
+	char *hostport = g_strndup(rest, strcspn(rest, ";?>"));
+	const char *at = strrchr(hostport, '@');
+	bool same = !g_ascii_strcasecmp(at ? at + 1 : hostport, config.trunk);
+	g_free(hostport);
+	g_free(uri);
+	return same;
+}
+
+/* Ends an outbound call whose INVITE got a challenge we do not answer: nua
+ * keeps such a session waiting for credentials (it never reports it
+ * terminated), so its leg, RTP port and handle would stay, and
+ * nua_shutdown would wait for them. */
+static void drop_challenged(sip_call *call, nua_handle_t *nh)
+{
+	nua_handle_bind(nh, NULL);
+	call->nh = NULL;
+	sip_leg_finish(call, call->end_reason ? call->end_reason : "failed");
+	sip_call_unref(call); /* the handle's magic */
+	nua_handle_destroy(nh);
+}
+
 static void invite_response(sip_call *call, nua_handle_t *nh, int status, const sip_t *sip)
 {
 	if (!call || !call->outbound)
@@ -319,7 +350,7 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		return;
 	}
 	if ((status == 401 || status == 407) && !call->auth_tried && config.trunk_user &&
-	    config.trunk_password) {
+	    config.trunk_password && dialled_trunk(call)) {
 		const char *scheme = "Digest";
 		const char *realm = auth_realm(sip, &scheme);
 		if (realm) {
@@ -358,6 +389,8 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		call->end_reason = outcome;
 		g_atomic_int_set(&call->state, SIP_CALL_ENDING);
 		sip_call_publish_status(call, outcome, status, NULL);
+		if (status == 401 || status == 407)
+			drop_challenged(call, nh);
 	}
 }
 

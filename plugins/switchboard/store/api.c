@@ -20,6 +20,16 @@ static const char *arg(const sb_rest_request *req, const char *name)
 	return req->query ? g_hash_table_lookup(req->query, name) : NULL;
 }
 
+sb_store *sb_store_module_store(void)
+{
+	return store;
+}
+
+const char *sb_store_module_unavailable(void)
+{
+	return unavailable ? unavailable : "no store";
+}
+
 static int store_off(json_t **out)
 {
 	return sb_rest_error(out, 503, "store_unavailable", "Call records are off: %s",

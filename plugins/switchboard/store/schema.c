@@ -60,9 +60,20 @@ static const char *const v2[] = {
         NULL,
 };
 
+/* Human agents' console accounts (store/accounts.c): the password only as
+ * its yescrypt hash. */
+static const char *const v3[] = {
+        "CREATE TABLE IF NOT EXISTS console_accounts ("
+        " agent_id TEXT PRIMARY KEY, name TEXT, role TEXT NOT NULL,"
+        " dial INTEGER NOT NULL DEFAULT 0, password_hash TEXT NOT NULL,"
+        " created BIGINT NOT NULL)",
+        NULL,
+};
+
 static const sb_store_migration migrations[] = {
         {1, v1},
         {2, v2},
+        {3, v3},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)

@@ -7,11 +7,41 @@
 
 #include <stdbool.h>
 #include <glib.h>
+#include <jansson.h>
 
 #include "core/core.h"
 
 bool sb_store_module_start(const sb_settings *settings);
 void sb_store_module_stop(void);
 void sb_store_module_finish(void);
+
+/* ---- accounts ----
+ * Human agents' console accounts (the console module checks passwords and
+ * signs agents in; this keeps them): agent id, name, role, the dial grant
+ * and the password's hash, never the password.  Synchronous on the store's
+ * reader connection (short timeouts): call them only from a thread that
+ * may wait (the console's accounts thread), never the HTTP, SIP or a
+ * media thread.  Between the module's start and finish. */
+typedef enum {
+	SB_ACCOUNT_OK = 0,
+	SB_ACCOUNT_EXISTS,      /* add: that agent id has an account already */
+	SB_ACCOUNT_NOT_FOUND,   /* delete: no such account */
+	SB_ACCOUNT_UNAVAILABLE, /* the store is off or did not answer (*error) */
+} sb_account_result;
+
+/* Is there a store to keep accounts in? */
+bool sb_store_accounts_available(void);
+/* The account as {"agentId","name","role","dial","hash","created"}, or
+ * json_null() when there is none; NULL (with *error) when the store is off
+ * or failed. */
+json_t *sb_store_account_get(const char *agent_id, char **error);
+/* [{"agentId","name","role","dial","created"}] ordered by agent id (no
+ * hashes), or NULL with *error. */
+json_t *sb_store_accounts_list(char **error);
+/* name may be NULL; hash is the crypt(3) string. */
+sb_account_result sb_store_account_add(const char *agent_id, const char *name, const char *role,
+                                       bool dial, const char *hash, gint64 created_ms,
+                                       char **error);
+sb_account_result sb_store_account_delete(const char *agent_id, char **error);
 
 #endif

@@ -81,6 +81,10 @@ typedef struct sb_store_backend {
 extern const sb_store_backend sb_store_sqlite;
 extern const sb_store_backend sb_store_pg;
 
+/* The module's store (api.c), or NULL when it is off; why it is off. */
+sb_store *sb_store_module_store(void);
+const char *sb_store_module_unavailable(void);
+
 /* The migrations, in order; each a list of statements run in one
  * transaction (schema.c). */
 typedef struct sb_store_migration {
