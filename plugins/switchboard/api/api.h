@@ -121,8 +121,7 @@ void sb_ops_register_stats(const char *name, sb_stats_source source);
  * agent_config_check: before `create` keeps a room's agent config (the
  * agent module says what a config may name): NULL, or the error to answer. */
 struct sb_participant;
-typedef void (*sb_join_answer_hook)(struct sb_room *room, struct sb_participant *p,
-                                    json_t *answer);
+typedef void (*sb_join_answer_hook)(struct sb_room *room, struct sb_participant *p, json_t *answer);
 void sb_ops_register_join_answer(sb_join_answer_hook hook);
 typedef json_t *(*sb_agent_config_check)(json_t *config);
 void sb_ops_register_agent_config_check(sb_agent_config_check check);

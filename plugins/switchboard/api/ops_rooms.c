@@ -14,7 +14,6 @@
 #include "room/room.h"
 #include "endpoints/endpoints.h"
 
-
 /* The modules' part in create and join (api.h): set at start-up, before
  * any request runs, and read without a lock from then on. */
 #define MAX_JOIN_HOOKS 4
