@@ -117,7 +117,7 @@ static struct {
 	.plugin_name = "janus.plugin.switchboard",
 	.janus_url = "http://127.0.0.1:8088/janus",
 	.admin_url = "http://127.0.0.1:7088/admin",
-	.admin_secret = "switchboard-admin",
+	.admin_secret = "", /* Janus has no default: --admin-secret or JANUS_ADMIN_SECRET */
 	.prefix = "bench",
 	.local_ip = "127.0.0.1",
 	.rooms = 1, .per_room = 3, .talkers = 1,
@@ -1106,6 +1106,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	clock_gettime(CLOCK_MONOTONIC, &g_start);
+	if (getenv("JANUS_ADMIN_SECRET"))
+		opt.admin_secret = getenv("JANUS_ADMIN_SECRET");
 	const char *label = NULL;
 	static const struct option lo[] = {
 		{"plugin", 1, 0, 'p'}, {"rooms", 1, 0, 'r'}, {"per-room", 1, 0, 'n'}, {"talkers", 1, 0, 't'},

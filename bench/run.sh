@@ -70,6 +70,8 @@ export SWITCHBOARD_RTP_PORT_RANGE="${BENCH_SWITCHBOARD_RTP_PORT_RANGE:-46000-469
 export JANUS_RTP_PORT_RANGE="${BENCH_JANUS_RTP_PORT_RANGE:-47000-47999}"
 JANUS_URL="http://127.0.0.1:$JANUS_HTTP_PORT/janus"
 ADMIN_URL="http://127.0.0.1:$JANUS_ADMIN_PORT/admin"
+# Janus has no default Admin API secret: the bench's own Janus gets one.
+export JANUS_ADMIN_SECRET="${JANUS_ADMIN_SECRET:-bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')}"
 t_start=$(date +%s)
 
 log() { printf '[bench %4ds] %s\n' "$(($(date +%s) - t_start))" "$*" >&2; }
@@ -186,7 +188,7 @@ run_lg() {
 	local rc=0
 	timeout -k 5 "$limit" "$bench/loadgen" --plugin "$plugin" --janus "$JANUS_URL" \
 		--cpu-pid "$janus_pid" --label "$label" --prefix "bench-$label-$plugin" \
-		--admin "$ADMIN_URL" --admin-secret "${JANUS_ADMIN_SECRET:-switchboard-admin}" \
+		--admin "$ADMIN_URL" --admin-secret "$JANUS_ADMIN_SECRET" \
 		--deadline "$((limit - 10))" "$@" >"$work/$label-$plugin.json" 2>"$work/$label-$plugin.log" &
 	loadgen_pid=$!
 	wait "$loadgen_pid" || rc=$?

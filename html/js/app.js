@@ -107,7 +107,7 @@ async function join({ createIfMissing }) {
 		await audio.attach(app.session);
 		app.phase = 'joining';
 		setStatus('Joining…', 'busy');
-		await audio.join({
+		const joined = await audio.join({
 			room,
 			display: claims?.name ? null : display, // an invitation's name wins
 			token: TOKEN,
@@ -122,7 +122,7 @@ async function join({ createIfMissing }) {
 			audio.agent ??= false;
 			render();
 		});
-		startVideo();
+		startVideo(joined.video);
 	} catch (e) {
 		if (e.code === 488 && TOKEN) markInvitationRefused();
 		fail(describeJoinError(e, room, !!TOKEN), e.code === 486 && !TOKEN ? room : null);
@@ -130,13 +130,15 @@ async function join({ createIfMissing }) {
 	}
 }
 
-async function startVideo() {
+// The room's VideoRoom and its pin come in the join answer (Switchboard
+// makes the VideoRoom; the page never does).
+async function startVideo(info) {
 	if (!VIDEO_ENABLED) return;
 	const v = new VideoRoom({ onChange: () => render(), onWarning: (text) => showNotice(text) });
 	video = v;
 	try {
 		await v.start(app.session, {
-			room: audio.room, display: audio.display, switchboardId: audio.myId, camera: app.camera,
+			room: info?.room, pin: info?.pin, display: audio.display, switchboardId: audio.myId, camera: app.camera,
 		});
 		// The camera button may have been pressed while the video started.
 		if (video === v && !v.closed && app.camera !== v.cameraOn) await v.setCamera(app.camera);

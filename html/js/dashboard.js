@@ -1,13 +1,21 @@
 // The operations dashboard: live sessions from /ws/notifications, call
 // history with search, a call page (transcript, participants, agent turns,
 // transfers, recording), analytics as SVG charts, transfer history.
-// Query parameters: ?api_key=KEY (else asked once and kept for the tab),
-// ?api=URL (the Switchboard REST server; default where this page came from).
+// Query parameter: ?api=URL (the Switchboard REST server; default where
+// this page came from). The API key is asked for in a form and kept for
+// the tab (sessionStorage), never taken from the page's address: an
+// address ends up in history, bookmarks, proxies' logs and Referer headers
+// (docs/security.md, "Secrets"). One left there by an old link is dropped.
 import { barChart, hbarChart } from './dashboard-charts.js';
 
 const params = new URLSearchParams(location.search);
 const API = params.get('api') || location.origin;
-let key = params.get('api_key') || sessionStorage.getItem('sb-api-key') || '';
+if (params.has('api_key')) {
+	params.delete('api_key');
+	const rest = params.toString();
+	history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+}
+let key = sessionStorage.getItem('sb-api-key') || '';
 const $ = (id) => document.getElementById(id);
 const state = { page: 1, limit: 25, total: 0, filters: {}, range: '7d', live: new Map() };
 

@@ -29,6 +29,7 @@ export function installTestHooks({ plugin, janusUrl, apiUrl, app, audio, video, 
 			const v = video();
 			return {
 				started: !!v && !v.closed,
+				room: v?.room ?? null, // the VideoRoom's id, from the join answer
 				myFeed: v?.myFeed ?? null,
 				cameraOn: !!v?.cameraOn,
 				localVideo: !!v?.localStream,

@@ -1,12 +1,18 @@
 // Camera video through Janus's stock VideoRoom (multistream API, string
-// room ids): the room has the same name as the Switchboard room and is
-// created on demand. We publish video only (audio goes through Switchboard)
-// as feed "sb-<switchboard id>", so tiles match feeds exactly; feeds of
-// other clients fall back to matching by display name.
+// room ids). Switchboard makes each room's VideoRoom itself, private and
+// with a pin, and hands its id and pin to members only, in the join answer
+// ("video": {room, pin}); this page never creates one (docs/security.md,
+// "VideoRoom"). We publish video only (audio goes through Switchboard) as
+// feed "sb-<switchboard id>", so tiles match feeds exactly; feeds of other
+// clients fall back to matching by display name.
 import { PluginClient, ApiError, describeMediaError } from './janus-connection.js';
 
 const PLUGIN = 'janus.plugin.videoroom';
-const ROOM_PUBLISHERS = 16;
+// Switchboard creates the VideoRoom when the room's first browser joins: a
+// page that is quicker than that waits for it this long.
+const READY_WAIT_MS = 10000;
+const READY_POLL_MS = 150;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export const feedIdFor = (switchboardId) => `sb-${switchboardId}`;
 export const switchboardIdOf = (feedId) => {
@@ -31,10 +37,12 @@ export class VideoRoom {
 		this.closed = true;
 	}
 
-	// Joins the VideoRoom `room` as a publisher and publishes the camera when
-	// `camera` is true. Failures here are warnings: the audio call goes on.
-	async start(session, { room, display, switchboardId, camera }) {
-		Object.assign(this, { session, room, closed: false, display });
+	// Joins the VideoRoom `room` (from the join answer, with its `pin`) as a
+	// publisher and publishes the camera when `camera` is true. Failures here
+	// are warnings: the audio call goes on.
+	async start(session, { room, pin, display, switchboardId, camera }) {
+		if (!room || !pin) throw new Error('this room has no video');
+		Object.assign(this, { session, room, pin, closed: false, display });
 		this.publisher = await PluginClient.attach(session, PLUGIN, {
 			onEvent: (msg) => this.#onPublisherEvent(msg),
 			onLocalTrack: (track, on) => {
@@ -47,16 +55,15 @@ export class VideoRoom {
 				this.hooks.onChange();
 			},
 		});
-		const { exists } = (await this.publisher.send({ request: 'exists', room })) || {};
-		if (!exists) {
-			try {
-				await this.publisher.send({ request: 'create', room, publishers: ROOM_PUBLISHERS });
-			} catch (e) {
-				if (e.code !== 427) throw e; // 427: created by someone else meanwhile
-			}
+		for (const deadline = Date.now() + READY_WAIT_MS; ;) {
+			const { exists } = (await this.publisher.send({ request: 'exists', room })) || {};
+			if (exists || this.closed) break;
+			if (Date.now() > deadline) throw new Error('the video room was not set up in time');
+			await sleep(READY_POLL_MS);
 		}
+		if (this.closed) return;
 		const join = (id) => this.publisher.request(
-			{ request: 'join', ptype: 'publisher', room, display, ...(id ? { id } : {}) },
+			{ request: 'join', ptype: 'publisher', room, pin, display, ...(id ? { id } : {}) },
 			(d) => d.videoroom === 'joined');
 		let joined;
 		try {
@@ -160,7 +167,7 @@ export class VideoRoom {
 		feed.client = client;
 		if (this.feeds.get(feed.id) !== feed || this.closed) return client.detach();
 		const { jsep } = await client.request({
-			request: 'join', ptype: 'subscriber', room: this.room,
+			request: 'join', ptype: 'subscriber', room: this.room, pin: this.pin,
 			streams: [{ feed: feed.id }], private_id: this.privateId,
 		}, (d) => d.videoroom === 'attached');
 		if (this.feeds.get(feed.id) !== feed) return client.detach();

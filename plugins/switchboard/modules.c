@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "transfer/transfer.h"
 #include "twilio/twilio.h"
+#include "video/video.h"
 
 typedef struct sb_module {
 	const char *name;
@@ -76,6 +77,7 @@ static const sb_module modules[] = {
         {"transfer", sb_transfer_module_start, sb_transfer_module_stop, sb_transfer_module_finish},
         {"Twilio", sb_twilio_start, sb_twilio_stop, NULL},
         {"recording", sb_recording_module_start, sb_recording_module_stop, NULL},
+        {"video", sb_video_module_start, sb_video_module_stop, NULL},
 };
 static bool started[G_N_ELEMENTS(modules)];
 

@@ -28,6 +28,7 @@ const people = {
 	B: { display: 'Bob', tone: 880, viewport: PHONE },
 	M: { display: 'Mallory', tone: 1320, viewport: DESKTOP }, // forged token
 	D: { display: 'Dave', tone: 1760, viewport: DESKTOP }, // real token
+	E: { display: 'Erin', tone: 660, viewport: DESKTOP }, // another real token
 };
 
 let workDir;
@@ -338,6 +339,21 @@ test('a token-protected room: a forged token is refused visibly, the real one ge
 	const me = s.participants.find((p) => p.me);
 	assert.equal(me.identity, 'dave-1', 'identity from the token');
 	await eventually(null, async () => assert.ok(notified('participant_joined', SECURE_ROOM, 'Dave'), 'socket saw Dave join'), 10000);
+});
+
+test('in the token room, members see each other\'s camera through the VideoRoom the plugin made for them', { timeout: 90000 }, async () => {
+	const joined = await rest('/room/join', { roomName: SECURE_ROOM, participantIdentity: 'erin-1', participantName: 'Erin' });
+	assert.equal(joined.status, 200, JSON.stringify(joined.body));
+	await openBrowser('E');
+	await joinThroughPage('E', { url: `${pagesUrl}&token=${encodeURIComponent(joined.body.token)}`, room: null, typeName: false });
+	await assertVideoFlows('D', 'Erin');
+	await assertVideoFlows('E', 'Dave');
+	// The page joined the VideoRoom the join answer named, with its pin:
+	// not one named after the room, which nobody may create any more.
+	const room = await hook('E', () => window.switchboardTest.video?.()?.room);
+	assert.ok(room && room !== SECURE_ROOM, `E's VideoRoom: ${room}`);
+	await people.E.page.click('#leave');
+	await eventually('E', async () => assert.equal((await state('E')).phase, 'idle'));
 });
 
 test('an unreachable REST server is reported without blocking the page', { timeout: 30000 }, async () => {

@@ -55,7 +55,10 @@ test('the dashboard shows live sessions, history, a call, analytics and transfer
 	const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 	const errors = [];
 	page.on('pageerror', (e) => errors.push(e.message));
-	await page.goto(`${API_URL}/dashboard.html?api_key=${encodeURIComponent(API_KEY)}`);
+	await page.goto(`${API_URL}/dashboard.html`);
+	await page.waitForSelector('#key-form:not([hidden])');
+	await page.fill('#key-input', API_KEY);
+	await page.click('#key-form button');
 	await page.waitForSelector('#conn.up', { timeout: 10000 });
 	// Someone calls while the dashboard is open: the live view shows them.
 	const live = `dash-live-${process.pid}`;
@@ -120,4 +123,23 @@ test('without a key the dashboard asks for one, and a wrong key is refused', { t
 	await page.click('#key-form button');
 	await page.waitForSelector('#calls-body tr[data-id]');
 	await page.close();
+});
+
+test('a key in the page\'s address is neither used nor left there; the form\'s key is kept for the tab only', { timeout: 30000 }, async () => {
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	await page.goto(`${API_URL}/dashboard.html?api_key=${encodeURIComponent(API_KEY)}#history`);
+	await page.waitForSelector('#key-form:not([hidden])');
+	assert.equal(await page.isHidden('main'), true, 'nothing shown without a key typed in');
+	const url = new URL(page.url());
+	assert.equal(url.searchParams.has('api_key'), false, `the key stays in the address: ${page.url()}`);
+	assert.ok(!page.url().includes(API_KEY), page.url());
+	assert.equal(url.hash, '#history', 'the rest of the address is kept');
+	await page.fill('#key-input', API_KEY);
+	await page.click('#key-form button');
+	await page.waitForSelector('#calls-body tr[data-id]');
+	assert.ok(!page.url().includes(API_KEY), `typing the key put it in the address: ${page.url()}`);
+	assert.equal(await page.evaluate(() => sessionStorage.getItem('sb-api-key')), API_KEY);
+	assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing kept beyond the tab');
+	await context.close();
 });

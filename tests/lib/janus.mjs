@@ -6,10 +6,16 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { track } from './resources.mjs';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const ADMIN_SECRET = 'switchboard-admin';
+// Janus has no default Admin API secret (scripts/janus-private.sh): each
+// test process makes its own and hands it to the Janus it starts; so does
+// the VideoRoom's admin_key, which only the plugin (and tests that play a
+// stranger who knows it) may use.
+export const ADMIN_SECRET = process.env.JANUS_ADMIN_SECRET || `test-admin-${randomBytes(12).toString('hex')}`;
+export const VIDEOROOM_ADMIN_KEY = process.env.JANUS_VIDEOROOM_ADMIN_KEY || `test-vr-${randomBytes(12).toString('hex')}`;
 // Ports follow the same variables as scripts/janus-private.sh.
 export const HTTP_PORT = Number(process.env.JANUS_HTTP_PORT || 8088);
 export const ADMIN_PORT = Number(process.env.JANUS_ADMIN_PORT || 7088);
@@ -69,6 +75,8 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 		SWITCHBOARD_API_KEY: API_KEY,
 		SWITCHBOARD_HTTP_PORT: String(API_PORT),
 		SWITCHBOARD_SIP_PORT: String(SIP_PORT),
+		JANUS_ADMIN_SECRET: ADMIN_SECRET,
+		JANUS_VIDEOROOM_ADMIN_KEY: VIDEOROOM_ADMIN_KEY,
 		...env,
 	};
 	if (pluginConfig) {
@@ -159,10 +167,10 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 }
 
 // Admin API message_plugin: the plugin's synchronous requests without a session.
-export async function adminRequest(request, secret = ADMIN_SECRET) {
+export async function adminRequest(request, secret = ADMIN_SECRET, plugin = PLUGIN) {
 	const r = await post(ADMIN_URL, {
 		janus: 'message_plugin', transaction: tx(), admin_secret: secret,
-		plugin: PLUGIN, request,
+		plugin, request,
 	});
 	if (r.janus !== 'success') throw new Error(`admin error: ${JSON.stringify(r)}`);
 	return r.response;

@@ -12,6 +12,7 @@
 #include <speex/speex_resampler.h>
 
 #include "agent/agent_private.h"
+#include "api/api.h"
 #include "core/core.h"
 #include "media/media.h"
 #include "room/room.h"
@@ -79,6 +80,7 @@ typedef struct sb_agent {
 static GMutex agents_mutex;
 static GCond agents_cond;
 static int running_agents;
+static int max_agents = 50; /* [agent] max_agents */
 static sb_agent_stats stats;
 
 static void agent_msg_free(agent_msg *m)
@@ -543,13 +545,53 @@ static bool room_has_agent(sb_room *room)
 	return sb_room_count_participants(room) > sb_room_count_humans(room);
 }
 
+/* A place agent_join took for an agent that did not start. */
+static void give_back_place(void)
+{
+	g_mutex_lock(&agents_mutex);
+	running_agents--;
+	g_cond_broadcast(&agents_cond);
+	g_mutex_unlock(&agents_mutex);
+}
+
 static void agent_join(sb_room *room)
 {
 	if (room_has_agent(room) || sb_room_is_destroyed(room))
 		return;
+	/* Each agent is a thread and a recogniser: their number is bounded,
+	 * whoever asks.  A room over the limit gets none (counted). */
+	g_mutex_lock(&agents_mutex);
+	bool full = running_agents >= max_agents;
+	if (!full)
+		running_agents++; /* our place, given back if we do not start */
+	g_mutex_unlock(&agents_mutex);
+	if (full) {
+		json_decref(sb_ops_limit_error("agents", "Too many AI agents (max_agents = %d)",
+		                               max_agents));
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] agent: room %s gets none: max_agents = %d reached\n",
+		          room->name, max_agents);
+		return;
+	}
 	json_t *overrides = sb_room_agent_config(room);
 	sb_provider_snapshot *now = sb_providers_current();
 	json_t *config = now ? json_deep_copy(now->agent) : json_object();
+	/* A room names a knowledge base by its [agent] knowledge_bases name
+	 * (checked when it was set); the file is the configuration's. */
+	json_t *kb = json_object_get(overrides, "knowledge_base");
+	if (kb) {
+		json_t *path = json_object_get(json_object_get(config, "knowledge_bases"),
+		                               json_string_value(kb) ? json_string_value(kb) : "");
+		if (json_is_string(path)) {
+			json_object_set(overrides, "knowledge_base", path);
+		} else {
+			JANUS_LOG(LOG_WARN,
+			          "[switchboard] agent for %s: knowledge base \"%s\" is no longer "
+			          "configured: the default one\n",
+			          room->name, json_string_value(kb) ? json_string_value(kb) : "?");
+			json_object_del(overrides, "knowledge_base");
+		}
+	}
 	sb_provider_snapshot_unref(now);
 	if (overrides)
 		json_object_update(config, overrides);
@@ -591,6 +633,7 @@ static void agent_join(sb_room *room)
 		          error ? error : "?");
 		g_free(error);
 		agent_free(a);
+		give_back_place();
 		return;
 	}
 	sb_participant_params pp = {
@@ -607,15 +650,13 @@ static void agent_join(sb_room *room)
 		sb_pipeline_free(a->pipeline);
 		a->pipeline = NULL;
 		sb_participant_unref(p); /* frees a */
+		give_back_place();
 		return;
 	}
 	sb_participant_set_media_ready(p, true);
 	sb_room_ref(room);
 	a->room = room;
-	g_mutex_lock(&agents_mutex);
-	running_agents++;
 	__atomic_add_fetch(&stats.agents, 1, __ATOMIC_RELAXED);
-	g_mutex_unlock(&agents_mutex);
 	/* The thread owns our reference to p from here. */
 	GThread *t = g_thread_new("sb agent", agent_main, a);
 	g_thread_unref(t);
@@ -665,6 +706,29 @@ static void membership_changed(sb_room *room, sb_participant *p, bool joined, gu
 void sb_agents_init(void)
 {
 	sb_room_set_membership_hook(membership_changed);
+}
+
+void sb_agents_set_max(int max)
+{
+	g_mutex_lock(&agents_mutex);
+	max_agents = max;
+	g_mutex_unlock(&agents_mutex);
+}
+
+int sb_agents_max(void)
+{
+	g_mutex_lock(&agents_mutex);
+	int max = max_agents;
+	g_mutex_unlock(&agents_mutex);
+	return max;
+}
+
+bool sb_agents_at_limit(void)
+{
+	g_mutex_lock(&agents_mutex);
+	bool full = running_agents >= max_agents;
+	g_mutex_unlock(&agents_mutex);
+	return full;
 }
 
 void sb_agents_deinit(void)

@@ -11,6 +11,145 @@
 #include "core/core.h"
 #include "providers/providers.h"
 
+/* ---- what a room's agent config may say ---- */
+
+/* A provider's or knowledge base's name: never a path, URL or config. */
+static bool plain_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 64)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
+			return false;
+	return strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* stt / llm / tts: a name, "a, b", or a list of names. */
+static bool provider_names_ok(json_t *v, const char **bad)
+{
+	if (json_is_string(v)) {
+		char **parts = g_strsplit_set(json_string_value(v), ",; ", -1);
+		bool ok = true, any = false;
+		for (char **p = parts; *p && ok; p++) {
+			if (!**p)
+				continue;
+			any = true;
+			ok = plain_name(*p);
+		}
+		g_strfreev(parts);
+		if (!ok || !any)
+			*bad = json_string_value(v);
+		return ok && any;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 8)
+		return false;
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) if (!json_is_string(e) || !plain_name(json_string_value(e)))
+	{
+		*bad = json_is_string(e) ? json_string_value(e) : NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Milliseconds and counts: a whole number, as a number or a string. */
+static bool whole_number(json_t *v)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0 && json_integer_value(v) <= 3600000;
+	const char *s = json_string_value(v);
+	if (!s || !*s || strlen(s) > 7)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!g_ascii_isdigit(*c))
+			return false;
+	return true;
+}
+
+/* A room's agent config (create's agent_config, agent's config) names
+ * only what the configuration offers (docs/security.md): knowledge bases
+ * by their [agent] knowledge_bases names, providers by name, never a file,
+ * a URL or a provider's settings.  NULL, or the error to answer. */
+static json_t *agent_config_error(json_t *config)
+{
+	static const struct {
+		const char *key;
+		size_t max; /* strings: longest; 0: a whole number */
+	} texts[] = {{"name", SB_DISPLAY_MAX},
+	             {"language", 16},
+	             {"greeting", 2000},
+	             {"persona", 4000},
+	             {"apology", 1000},
+	             {"vad_onset_ms", 0},
+	             {"vad_hangover_ms", 0},
+	             {"barge_in_onset_ms", 0},
+	             {"first_output_timeout_ms", 0},
+	             {"stt_first_output_timeout_ms", 0},
+	             {"llm_first_output_timeout_ms", 0},
+	             {"tts_first_output_timeout_ms", 0},
+	             {"breaker_threshold", 0},
+	             {"breaker_cooldown_ms", 0}};
+	if (!json_is_object(config))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "The agent config must be an object");
+	const char *key;
+	json_t *v;
+	json_object_foreach(config, key, v)
+	{
+		if (!strcmp(key, "stt") || !strcmp(key, "llm") || !strcmp(key, "tts")) {
+			const char *bad = NULL;
+			if (!provider_names_ok(v, &bad))
+				return sb_ops_error(
+				        SB_ERROR_INVALID_ELEMENT,
+				        "Invalid agent config (%s: provider names as [providers] "
+				        "has them, never a URL, a path or settings%s%s)",
+				        key, bad ? "; not a name: " : "", bad ? bad : "");
+			continue;
+		}
+		if (!strcmp(key, "knowledge_base")) {
+			sb_provider_snapshot *now = sb_providers_current();
+			json_t *known = now ? json_object_get(now->agent, "knowledge_bases") : NULL;
+			const char *name = json_string_value(v);
+			bool ok = name && plain_name(name) &&
+			          json_is_string(json_object_get(known, name));
+			sb_provider_snapshot_unref(now);
+			if (!ok)
+				return sb_ops_error(
+				        SB_ERROR_INVALID_ELEMENT,
+				        "Invalid agent config (knowledge_base: one of the names of "
+				        "[agent] knowledge_bases, never a file)");
+			continue;
+		}
+		if (!strcmp(key, "end_call")) {
+			const char *s = json_string_value(v);
+			if (!s || (strcmp(s, "leave") && strcmp(s, "close_room")))
+				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+				                    "Invalid agent config (end_call: \"leave\" or "
+				                    "\"close_room\")");
+			continue;
+		}
+		size_t i = 0;
+		while (i < G_N_ELEMENTS(texts) && strcmp(texts[i].key, key))
+			i++;
+		if (i == G_N_ELEMENTS(texts))
+			return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+			                    "Invalid agent config (unknown key %.64s)", key);
+		bool ok = texts[i].max ? json_is_string(v) &&
+		                                 strlen(json_string_value(v)) <= texts[i].max
+		                       : whole_number(v);
+		if (!ok && texts[i].max)
+			return sb_ops_error(
+			        SB_ERROR_INVALID_ELEMENT,
+			        "Invalid agent config (%s: a string of at most %d characters)", key,
+			        (int)texts[i].max);
+		if (!ok)
+			return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+			                    "Invalid agent config (%s: a whole number)", key);
+	}
+	return NULL;
+}
+
 /* ---- operations ---- */
 
 /* The agent speaks the given text now. */
@@ -54,7 +193,17 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 		sb_room_unref(room);
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (an agent config is the operator's)");
 	}
+	if (config && (err = agent_config_error(config))) {
+		sb_room_unref(room);
+		return err;
+	}
 	bool enable = json_is_true(json_object_get(body, "enable"));
+	/* A room without its agent gets none beyond [agent] max_agents. */
+	if (enable && !sb_room_agent_enabled(room) && sb_agents_at_limit()) {
+		sb_room_unref(room);
+		return sb_ops_limit_error("agents", "Too many AI agents (max_agents = %d)",
+		                          sb_agents_max());
+	}
 	if (config)
 		sb_room_set_agent_config(room, config);
 	sb_agent_enable(room, enable);
@@ -103,6 +252,13 @@ static void agent_metrics(GString *out)
 	       (long long)as.provider_errors);
 	sb_metrics_value(out, "switchboard_agent_frames_dropped_total", "counter",
 	       "Audio frames an agent could not keep up with.", (long long)as.frames_dropped);
+	sb_metrics_value(out, "switchboard_agents_max", "gauge",
+	                 "[agent] max_agents: AI agents allowed at once.",
+	                 (long long)sb_agents_max());
+	sb_metrics_value(out, "switchboard_transcript_lines_dropped_total", "counter",
+	                 "Oldest transcript lines dropped to keep rooms within "
+	                 "[agent] transcript_max_lines.",
+	                 (long long)sb_rooms_transcript_dropped());
 }
 
 /* Per provider: requests, failures, fallbacks, breaker state. */
@@ -142,7 +298,9 @@ bool sb_agent_module_start(const sb_settings *settings)
 		JANUS_LOG(LOG_ERR,
 		          "[switchboard] agent providers could not be set up: no AI agent\n");
 	sb_agents_init();
+	sb_agents_set_max((int)sb_section_int(settings->agent, "max_agents", 50, 0, 100000));
 	sb_ops_register(agent_ops, G_N_ELEMENTS(agent_ops));
+	sb_ops_register_agent_config_check(agent_config_error);
 	sb_ops_register_stats("agents", agent_stats);
 	sb_metrics_register("agents", agent_metrics);
 	sb_metrics_register("providers", provider_metrics);

@@ -161,6 +161,12 @@ bool sb_pipeline_idle(sb_pipeline *p);
 
 /* Agents build their providers from the configuration in force. */
 void sb_agents_init(void);
+/* [agent] max_agents: AI agents in all rooms at once (docs/security.md,
+ * "Limits"); set before the first room wants one. */
+void sb_agents_set_max(int max);
+int sb_agents_max(void);
+/* No agent may start now: the limit is reached. */
+bool sb_agents_at_limit(void);
 /* Stops every agent and waits for their threads. */
 void sb_agents_deinit(void);
 

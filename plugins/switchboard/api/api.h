@@ -113,6 +113,19 @@ const sb_op *sb_ops_find(const char *request);
 typedef json_t *(*sb_stats_source)(void);
 void sb_ops_register_stats(const char *name, sb_stats_source source);
 
+/* A module's part in the core room ops, registered at start-up (before
+ * any request runs), forgotten by sb_api_unregister_all.
+ * join_answer: after a successful `join` (the Janus API's handler thread,
+ * no lock held), adds the fields of that module the new member needs to
+ * answer (the video module: its VideoRoom and pin).  It must not block.
+ * agent_config_check: before `create` keeps a room's agent config (the
+ * agent module says what a config may name): NULL, or the error to answer. */
+struct sb_participant;
+typedef void (*sb_join_answer_hook)(struct sb_room *room, struct sb_participant *p, json_t *answer);
+void sb_ops_register_join_answer(sb_join_answer_hook hook);
+typedef json_t *(*sb_agent_config_check)(json_t *config);
+void sb_ops_register_agent_config_check(sb_agent_config_check check);
+
 /* What a Janus handle proved so far (a join token), kept by the API for
  * the handle's later requests; a guest until then.  plugin.c forgets it
  * when the handle goes. */

@@ -35,6 +35,8 @@ json_t *sb_ops_role_error(const char *role);
 /* The room and participant operations (ops_rooms.c). */
 extern const sb_op sb_room_ops[];
 extern const size_t sb_room_ops_count;
+/* Forgets the modules' join-answer hooks and agent config check. */
+void sb_room_ops_forget_hooks(void);
 
 /* ---- notify ----
  * WS /ws/notifications: every client gets every event of the bus

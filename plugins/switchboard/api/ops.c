@@ -334,6 +334,7 @@ void sb_ops_unregister_all(void)
 	extra_table_count = 0;
 	session_source_count = 0;
 	stats_source_count = 0;
+	sb_room_ops_forget_hooks();
 }
 
 const sb_op *sb_ops_find(const char *request)

@@ -14,6 +14,29 @@
 #include "room/room.h"
 #include "endpoints/endpoints.h"
 
+/* The modules' part in create and join (api.h): set at start-up, before
+ * any request runs, and read without a lock from then on. */
+#define MAX_JOIN_HOOKS 4
+static sb_join_answer_hook join_hooks[MAX_JOIN_HOOKS];
+static size_t join_hook_count;
+static sb_agent_config_check agent_config_check;
+
+void sb_ops_register_join_answer(sb_join_answer_hook hook)
+{
+	g_assert(join_hook_count < MAX_JOIN_HOOKS);
+	join_hooks[join_hook_count++] = hook;
+}
+
+void sb_ops_register_agent_config_check(sb_agent_config_check check)
+{
+	agent_config_check = check;
+}
+
+void sb_room_ops_forget_hooks(void)
+{
+	join_hook_count = 0;
+	agent_config_check = NULL;
+}
 
 /* Joining a room with a pin needs it (the operator excepted). */
 static bool pin_ok(json_t *body, sb_op_ctx *ctx, sb_room *room)
@@ -75,6 +98,8 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	if (agent_config && !sb_op_by_operator(ctx))
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
 		                    "Unauthorized (agent_config is the operator's)");
+	if (agent_config && agent_config_check && (err = agent_config_check(agent_config)))
+		return err;
 	const char *name = str(body, "room");
 	if (name && (err = sb_ops_room_name_error(name)))
 		return err;
@@ -306,6 +331,8 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	json_object_set_new(r, "participants", participants_json(room, p));
 	json_object_set_new(r, "me", sb_participant_to_json(p));
 	json_object_set_new(r, "agent", json_boolean(sb_room_agent_enabled(room)));
+	for (size_t i = 0; i < join_hook_count; i++)
+		join_hooks[i](room, p, r);
 	JANUS_LOG(LOG_INFO, "[switchboard] %" G_GUINT64_FORMAT " (%s) joined %s\n", p->id,
 	          shown ? shown : "", room->name);
 	sb_participant_unref(p);

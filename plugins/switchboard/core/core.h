@@ -144,10 +144,11 @@ bool sb_section_bool(json_t *section, const char *name, bool def);
  * A missing file is fine; an invalid value is logged and replaced by the
  * default.  Returns NULL only when out of memory. */
 sb_settings *sb_settings_load(const char *folder);
-/* Start-up only, before the settings are shared: a jwt_secret and an
- * api_key that neither the file nor the environment set are made with
- * generate (a fresh random secret; for this run only, so tokens do not
- * outlive the process; the generated api_key is logged for the operator). */
+/* Start-up only, before the settings are shared: a jwt_secret that
+ * neither the file nor the environment set is made with generate (a fresh
+ * random secret, for this run only, so tokens do not outlive the process).
+ * A missing api_key stays missing (said in the log, never made up): the
+ * routes that need it then refuse every request. */
 void sb_settings_generate_secrets(sb_settings *cfg, char *(*generate)(void));
 void sb_settings_free(sb_settings *cfg);
 

@@ -329,12 +329,13 @@ void sb_settings_generate_secrets(sb_settings *cfg, char *(*generate)(void))
 		/* Tokens then only outlive this process if a secret is configured. */
 		cfg->jwt_secret = generate();
 	}
-	if (!cfg->api_key) {
-		cfg->api_key = generate();
-		JANUS_LOG(LOG_WARN,
-		          "[switchboard] no api_key configured: generated one for this run: %s\n",
-		          cfg->api_key);
-	}
+	/* No master key is made up: one printed to a log would be read by
+	 * whoever reads the logs.  Without one, routes that need it refuse
+	 * every request (docs/security.md, "Secrets"). */
+	if (!cfg->api_key)
+		JANUS_LOG(LOG_WARN, "[switchboard] no api_key configured ([http] api_key or "
+		                    "SWITCHBOARD_API_KEY): REST routes that need it refuse every "
+		                    "request\n");
 }
 
 void sb_settings_free(sb_settings *cfg)

@@ -13,6 +13,7 @@
 
 #include <debug.h>
 
+#include "api/api.h"
 #include "core/core.h"
 #include "media/media.h"
 
@@ -431,6 +432,13 @@ sb_rec_result sb_recorder_start(sb_room *room, sb_rec_format format, bool tracks
 		*error = g_strdup_printf("Room %s is already being recorded", room->name);
 		return SB_REC_ALREADY;
 	}
+	/* Each recording is a ring, files and the writer's time: bounded. */
+	if ((int)g_hash_table_size(by_room) >= config.max_active) {
+		g_mutex_unlock(&mutex);
+		*error = g_strdup_printf("Too many recordings at once (max_active = %d)",
+		                         config.max_active);
+		return SB_REC_LIMIT;
+	}
 	recording *r = recording_new(room, format, tracks);
 	char *why = NULL;
 	r->mix = file_open(r, 0, &why);
@@ -499,6 +507,8 @@ static void auto_start(const char *name)
 		char *error = NULL;
 		sb_rec_result res =
 		        sb_recorder_start(room, config.format, config.tracks, &out, &error);
+		if (res == SB_REC_LIMIT) /* counted as every refusal of a limit */
+			json_decref(sb_ops_limit_error("recordings", "%s", error));
 		if (res != SB_REC_OK && res != SB_REC_ALREADY)
 			JANUS_LOG(LOG_ERR, "[switchboard] cannot record room %s: %s\n", name,
 			          error ? error : "?");
@@ -709,4 +719,6 @@ void sb_recorder_get_stats(sb_recorder_stats *out)
 	out->dropped = __atomic_load_n(&stats.dropped, __ATOMIC_RELAXED);
 	out->started = __atomic_load_n(&stats.started, __ATOMIC_RELAXED);
 	out->write_errors = __atomic_load_n(&stats.write_errors, __ATOMIC_RELAXED);
+	out->max_active = config.max_active;
+	out->max_seconds = config.max_seconds;
 }

@@ -57,6 +57,9 @@ static json_t *op_start_recording(json_t *body, sb_op_ctx *ctx)
 	case SB_REC_OFF:
 		r = sb_ops_error_named(SB_ERROR_INVALID_REQUEST, "recording_off", 503, "%s", error);
 		break;
+	case SB_REC_LIMIT:
+		r = sb_ops_limit_error("recordings", "%s", error);
+		break;
 	default:
 		r = sb_ops_error_named(SB_ERROR_UNKNOWN, "recording_failed", 500, "%s", error);
 		break;
@@ -144,10 +147,11 @@ static json_t *recording_stats(void)
 {
 	sb_recorder_stats st;
 	sb_recorder_get_stats(&st);
-	return json_pack("{sIsIsIsIsI}", "active", (json_int_t)st.active, "started",
+	return json_pack("{sIsIsIsIsIsisi}", "active", (json_int_t)st.active, "started",
 	                 (json_int_t)st.started, "bytes_written", (json_int_t)st.bytes_written,
 	                 "frames_dropped", (json_int_t)st.dropped, "write_errors",
-	                 (json_int_t)st.write_errors);
+	                 (json_int_t)st.write_errors, "max_active", st.max_active, "max_seconds",
+	                 st.max_seconds);
 }
 
 /* ---- metrics ---- */
@@ -178,7 +182,11 @@ bool sb_recording_module_start(const sb_settings *settings)
 	sb_recorder_config cfg = {
 	        .enabled = sb_section_bool(section, "enabled", false),
 	        .tracks = sb_section_bool(section, "tracks", false),
-	        .max_seconds = (int)sb_section_int(section, "max_seconds", 0, 0, 7 * 24 * 3600),
+	        /* A recording nobody stops ends after 4 h unless the config
+	         * says otherwise (0: never, the operator's explicit choice). */
+	        .max_seconds =
+	                (int)sb_section_int(section, "max_seconds", 4 * 3600, 0, 7 * 24 * 3600),
+	        .max_active = (int)sb_section_int(section, "max_active", 100, 0, 100000),
 	        .opus_bitrate = settings->opus_bitrate > 0 ? settings->opus_bitrate : 32000,
 	};
 	const char *fmt = sb_section_string(section, "format", "ogg");

@@ -104,6 +104,7 @@ typedef struct sb_recorder_config {
 	const char *dir;      /* where files go (created; must be writable) */
 	bool tracks;          /* per-participant tracks by default */
 	int max_seconds;      /* 0: no limit */
+	int max_active;       /* recordings at once, in all rooms */
 	int opus_bitrate;
 } sb_recorder_config;
 
@@ -123,6 +124,7 @@ typedef enum {
 	SB_REC_NOT_RECORDING,
 	SB_REC_FAILED, /* the file could not be created */
 	SB_REC_OFF,    /* the recorder is not running */
+	SB_REC_LIMIT,  /* max_active recordings are running */
 } sb_rec_result;
 
 /* Starts recording room; *out gets {id, format, path, tracks, started}.
@@ -139,6 +141,8 @@ bool sb_recorder_default_tracks(void);
 
 typedef struct sb_recorder_stats {
 	guint64 active;        /* recordings running */
+	int max_active;        /* the limits in force */
+	int max_seconds;
 	guint64 bytes_written; /* bytes of audio files written since start */
 	guint64 dropped;       /* frames dropped: a ring was full */
 	guint64 started;       /* recordings started since start */

@@ -95,9 +95,17 @@ static void room_free(const janus_refcount *ref)
 
 static void participant_unref_cb(gpointer data) { sb_participant_unref(data); }
 
+/* [agent] transcript_max_lines: a room keeps at most this many final
+ * lines (oldest dropped, counted): whoever talks for days, or pushes
+ * transcript_add in a loop, does not grow a room without end. */
+static long transcript_max_lines = 1000;
+static guint64 transcript_dropped;
+
 void sb_rooms_init(const sb_settings *s)
 {
 	settings = s;
+	transcript_max_lines =
+	        s ? sb_section_int(s->agent, "transcript_max_lines", 1000, 1, 1000000) : 1000;
 	rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
 }
 
@@ -579,9 +587,21 @@ void sb_room_transcript_add(sb_room *room, guint64 speaker_id, const char *speak
 	        json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)speaker_id,
 	                  "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
 	room_priv *priv = room_priv_of(room);
+	guint64 dropped = 0;
 	g_mutex_lock(&priv->mutex);
 	json_array_append_new(priv->transcript, line);
+	while ((long)json_array_size(priv->transcript) > transcript_max_lines) {
+		json_array_remove(priv->transcript, 0);
+		dropped++;
+	}
 	g_mutex_unlock(&priv->mutex);
+	if (dropped)
+		__atomic_add_fetch(&transcript_dropped, dropped, __ATOMIC_RELAXED);
+}
+
+guint64 sb_rooms_transcript_dropped(void)
+{
+	return __atomic_load_n(&transcript_dropped, __ATOMIC_RELAXED);
 }
 
 json_t *sb_room_transcript(sb_room *pub)

@@ -298,8 +298,10 @@ void sb_room_remove_tap(sb_room *room, sb_room_tap *tap);
 void sb_room_transcript_add(sb_room *room, guint64 speaker_id, const char *speaker,
                             const char *text, bool final, sb_participant *except);
 /* The final lines so far: [{"speaker","speaker_id","text","timestamp"}]
- * (a copy). */
+ * (a copy): the last [agent] transcript_max_lines of them (1000). */
 json_t *sb_room_transcript(sb_room *room);
+/* Lines dropped from rooms' transcripts to keep within that bound. */
+guint64 sb_rooms_transcript_dropped(void);
 /* The room's overrides of the agent's config (persona, providers …): a
  * copy is kept / given (NULL: none). */
 void sb_room_set_agent_config(sb_room *room, json_t *config);
