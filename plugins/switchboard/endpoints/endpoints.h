@@ -51,6 +51,20 @@ void sb_webrtc_incoming_rtp(sb_session *s, janus_plugin_rtp *packet);
 /* Sends an event to the session's handle (borrowed). */
 void sb_session_push_event(sb_session *s, const char *transaction, json_t *event, json_t *jsep);
 
+/* ---- acl ----
+ * Address lists ("127.0.0.1, 54.172.60.0/30, ::1": commas or spaces):
+ * who may send SIP INVITEs ([sip] allow), where rtp_join may send audio
+ * ([security] rtp_join_allow).  Built once, then read by any thread. */
+typedef struct sb_acl sb_acl;
+
+/* Returns NULL and sets *bad to the first entry that is not an address or
+ * CIDR (g_free).  NULL or "" gives an empty list. */
+sb_acl *sb_acl_parse(const char *list, char **bad);
+void sb_acl_free(sb_acl *acl);
+/* An empty list, and no list (NULL), allow nobody. */
+bool sb_acl_allows(const sb_acl *acl, const char *ip);
+guint sb_acl_count(const sb_acl *acl);
+
 /* ---- rtp_endpoint ----
  * Plain RTP participants (rtp_join): a UDP socket from the configured port
  * range per participant, all read by one I/O thread (epoll), written by the
