@@ -201,7 +201,10 @@ export class RtpLeg {
 		this.sock = dgram.createSocket('udp4');
 		this.packets = [];
 		this.srtp = srtp;
-		this.sock.on('message', (b) => { const p = parseRtp(b); if (p) this.packets.push(p); });
+		this.sock.on('message', (b, from) => {
+			const p = parseRtp(b);
+			if (p) this.packets.push(Object.assign(p, { raw: b, from }));
+		});
 		this.untrack = track('RTP leg', () => this.close());
 		await new Promise((r) => this.sock.bind(0, ip, r));
 		this.port = this.sock.address().port;
