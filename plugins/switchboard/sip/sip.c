@@ -128,6 +128,10 @@ static json_t *call_info(const sip_t *sip, const char *source_ip)
 	for (sip_unknown_t *u = sip->sip_unknown; u && kept < SIP_MAX_X_HEADERS; u = u->un_next) {
 		if (!u->un_name || !u->un_value || g_ascii_strncasecmp(u->un_name, "X-", 2) != 0)
 			continue;
+		/* A room signature admits whoever holds it until it expires: it
+		 * is not shown to those who read calls (/sessions, the bus). */
+		if (!g_ascii_strcasecmp(u->un_name, "X-Room-Signature"))
+			continue;
 		if (strlen(u->un_value) > 256 || strlen(u->un_name) > 64)
 			continue;
 		json_object_set_new(headers, u->un_name, json_string(u->un_value));
