@@ -24,6 +24,7 @@ const T = { timeout: 60000 };
 const CALLS_PER_SECOND = 50;
 const CALLS_BURST = 60;
 const TRUNK_PORT = SIP_PORT + 7;
+const STRANGER_PORT = SIP_PORT + 9;
 const BARESIP_PORT = SIP_PORT + 11;
 const BARESIP_B_PORT = SIP_PORT + 13;
 let janus, notes, peer, trunk;
@@ -390,6 +391,30 @@ async function outbound() {
 	}
 	assert.equal((await rest('POST', '/phone/end/CAnosuchcall')).status, 404);
 }
+
+test('outbound: a challenge from anyone but the trunk gets no credentials', T, async () => {
+	const stranger = await new SipPeer({ port: STRANGER_PORT }).start();
+	const invites = [];
+	try {
+		stranger.onRequest = (req) => {
+			if (req.method !== 'INVITE') return { status: 200 };
+			invites.push(req);
+			// It pretends to be the trunk, realm and all.
+			return { status: 401, reason: 'Unauthorized', toTag: 'st', headers: { 'WWW-Authenticate': `Digest realm="${trunkAuth.realm}", nonce="not-the-trunk", algorithm=MD5, qop="auth"` } };
+		};
+		const r = await rest('POST', '/phone/call', { to: `sip:victim@127.0.0.1:${STRANGER_PORT}`, room: 'out-stranger' });
+		assert.equal(r.status, 201, r.text);
+		const failed = await notes.until('failed', statusOf(r.json.callSid, 'failed'), 8000);
+		assert.equal(failed.sip_code, 401);
+		assert.equal(invites.length, 1, 'one INVITE, not retried with credentials');
+		assert.ok(!invites[0].h('authorization') && !invites[0].h('proxy-authorization'));
+		assert.equal(await roomExists('out-stranger'), false);
+		// The call is over, not left waiting for credentials.
+		assert.equal(await settled(() => metric('switchboard_sip_calls'), (n) => n === 0, 5000), 0);
+	} finally {
+		stranger.close();
+	}
+});
 
 test('outbound to a baresip phone that answers; hang up; REFER moves the caller to another phone', T, async () => {
 	const phones = [];

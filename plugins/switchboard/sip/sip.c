@@ -359,6 +359,26 @@ static void incoming_notify(sip_call *call, const sip_t *sip)
 
 /* ---- outbound ---------------------------------------------------------- */
 
+/* Whether uri's host (and port) is [sip] trunk's: only the trunk gets the
+ * trunk's credentials, not whoever a dialled sip: URI points at. */
+static bool is_trunk_uri(const char *uri)
+{
+	if (!config.trunk || !uri)
+		return false;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *url = url_make(home, uri);
+	bool same = false;
+	if (url && url->url_host) {
+		char *hostport = url->url_port
+		                         ? g_strdup_printf("%s:%s", url->url_host, url->url_port)
+		                         : g_strdup(url->url_host);
+		same = !g_ascii_strcasecmp(hostport, config.trunk);
+		g_free(hostport);
+	}
+	su_home_deinit(home);
+	return same;
+}
+
 static void start_dial(sip_call *call)
 {
 	char *offer = sip_leg_offer(&config, call);
@@ -369,6 +389,7 @@ static void start_dial(sip_call *call)
 	}
 	char *to_uri = sip_leg_target_uri(&config, call->to);
 	char *from_uri = sip_leg_target_uri(&config, call->from);
+	call->to_trunk = is_trunk_uri(to_uri);
 	call->nh =
 	        nua_handle(nua, call, SIPTAG_TO_STR(to_uri), SIPTAG_FROM_STR(from_uri), TAG_END());
 	sip_call_ref(call); /* the handle's magic */
@@ -397,8 +418,8 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		sip_call_publish_status(call, "ringing", status, NULL);
 		return;
 	}
-	if ((status == 401 || status == 407) && !call->auth_tried && config.trunk_user &&
-	    config.trunk_password) {
+	if ((status == 401 || status == 407) && !call->auth_tried && call->to_trunk &&
+	    config.trunk_user && config.trunk_password) {
 		const char *scheme = "Digest";
 		const char *realm = auth_realm(sip, &scheme);
 		if (realm) {
@@ -437,6 +458,16 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		call->end_reason = outcome;
 		g_atomic_int_set(&call->state, SIP_CALL_ENDING);
 		sip_call_publish_status(call, outcome, status, NULL);
+		if (status == 401 || status == 407) {
+			/* A challenge we do not answer (not the trunk's, or a second
+			 * one): nua waits for nua_authenticate and never ends the
+			 * call itself, so it ends here as a terminated one would. */
+			nua_handle_bind(nh, NULL);
+			call->nh = NULL;
+			sip_leg_finish(call, outcome);
+			sip_call_unref(call); /* the handle's magic */
+			nua_handle_destroy(nh);
+		}
 	}
 }
 

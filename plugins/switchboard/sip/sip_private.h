@@ -223,6 +223,7 @@ typedef struct sip_call {
 	/* SIP thread only. */
 	struct nua_handle_s *nh;
 	bool auth_tried;
+	bool to_trunk; /* outbound to [sip] trunk: its challenge gets our credentials */
 	bool peer_hold;
 	bool refer_pending;
 	char *end_reason;
