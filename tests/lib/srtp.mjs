@@ -71,13 +71,15 @@ export class SrtpContext {
 	}
 
 	// The RTP packet inside an SRTP one, or null when it does not
-	// authenticate (short streams: the rollover counter is taken as 0).
+	// authenticate.  Short streams: the rollover counter is 0, or 1 after
+	// the sender's random first sequence number wrapped.
 	unprotect(srtp) {
 		if (srtp.length < 12 + TAG_LEN) return null;
 		const body = srtp.subarray(0, srtp.length - TAG_LEN);
 		const tag = srtp.subarray(srtp.length - TAG_LEN);
-		if (!timingSafeEqual(tag, this.#tag(body, 0))) return null;
+		const roc = [0, 1].find((r) => timingSafeEqual(tag, this.#tag(body, r)));
+		if (roc === undefined) return null;
 		const h = SrtpContext.#headerLength(body);
-		return Buffer.concat([body.subarray(0, h), this.#keystream(body.readUInt32BE(8), body.readUInt16BE(2), body.subarray(h))]);
+		return Buffer.concat([body.subarray(0, h), this.#keystream(body.readUInt32BE(8), roc * 65536 + body.readUInt16BE(2), body.subarray(h))]);
 	}
 }
