@@ -109,6 +109,7 @@ const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'
 	.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []')
 	.replace('rtp_timeout = "30"', 'rtp_timeout = "0"')
 	.replace('calls_per_second = "20"', 'calls_per_second = "0"')
+	.replace('calls_per_source = "10"', 'calls_per_source = "0"')
 	.replace('max_calls = "200"', 'max_calls = "2000"');
 const janus = await startJanus({ pluginConfig: conf });
 const results = [];

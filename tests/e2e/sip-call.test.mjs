@@ -11,7 +11,7 @@ import { startJanus, repoRoot, API_URL, HTTP_URL, SIP_PORT } from '../lib/janus.
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import { toneDb } from '../lib/audio.mjs';
-import { startBaresip, readWavPcm } from '../lib/sip.mjs';
+import { startBaresip, readWavPcm, withSipRoomSecret, signedRoomUri } from '../lib/sip.mjs';
 import { endedCall } from '../lib/store.mjs';
 import { builtProgram } from '../lib/programs.mjs';
 
@@ -41,7 +41,7 @@ function wavOf(name, parts, rate) {
 
 before(async () => {
 	workDir = mkdtempSync(join(tmpdir(), 'sb-sip-e2e-'));
-	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
+	const conf = withSipRoomSecret(readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8'))
 		.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []');
 	janus = await startJanus({ pluginConfig: conf });
 	notes = await openNotifications();
@@ -66,7 +66,7 @@ test('a browser user and a SIP caller hear each other', { timeout: 90000 }, asyn
 	await notes.until('browser in', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'web'), 20000);
 
 	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'G722', wav: wavOf('tone440', [{ tone: 440, seconds: 12 }], 16000),
-		dial: `sip:${room}@127.0.0.1:${SIP_PORT}` });
+		dial: signedRoomUri(room, `127.0.0.1:${SIP_PORT}`) });
 	try {
 		await phone.waitFor(/Call established/, 10000);
 		const joined = await notes.until('sip in', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'sip'), 10000);
@@ -106,7 +106,7 @@ test('a SIP caller on G.722, the AI agent and a browser user in one room: the ca
 	await notes.until('browser in', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'web'), 20000);
 	await notes.until('the agent in', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'agent'), 20000);
 	const wav = wavOf('question', [9, 'What are your opening hours?', 22], 16000);
-	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'G722', wav, dial: `sip:${room}@127.0.0.1:${SIP_PORT}` });
+	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'G722', wav, dial: signedRoomUri(room, `127.0.0.1:${SIP_PORT}`) });
 	let answer, answeredAt;
 	let browserLoudest = -200;
 	try {

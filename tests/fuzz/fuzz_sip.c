@@ -1,6 +1,6 @@
 /* What a SIP peer controls before any trust: the SDP of its INVITE (parse,
- * choose, build the answer), an Authorization header, a SIP INFO body, and
- * telephone-event payloads. */
+ * choose, build the answer), an Authorization header, an X-Room-Signature,
+ * a SIP INFO body, and telephone-event payloads. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *text = (const char *)data + 1;
 	size_t len = size - 1;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: {
 		sb_sdp sdp;
 		char *why = NULL;
@@ -46,6 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			                 300);
 		g_free(storage);
 		g_free(value);
+		break;
+	}
+	case 4: {
+		char *sig = g_strndup(text, len);
+		sip_room_verify("a-secret-of-at-least-32-bytes-0123456789", "room", sig,
+		                1700000000);
+		g_free(sig);
 		break;
 	}
 	case 2:

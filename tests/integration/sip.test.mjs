@@ -12,7 +12,8 @@ import { startJanus, adminRequest, repoRoot, SIP_PORT, API_URL } from '../lib/ja
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { toneDb } from '../lib/audio.mjs';
 import { endedCall } from '../lib/store.mjs';
-import { SipPeer, RtpLeg, placeCall, inDialog, sdpOffer, sdpMedia, startBaresip, checkDigest, readWavPcm } from '../lib/sip.mjs';
+import { SipPeer, RtpLeg, placeCall, inDialog, sdpOffer, sdpMedia, startBaresip, checkDigest, readWavPcm,
+	withSipRoomSecret, roomSignature, roomHeaders, signRoom, signedRoomUri } from '../lib/sip.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Per-test timeouts: the slowest test here takes ~10 s on a loaded 2-core
@@ -23,6 +24,7 @@ const T = { timeout: 60000 };
 const CALLS_PER_SECOND = 50;
 const CALLS_BURST = 60;
 const TRUNK_PORT = SIP_PORT + 7;
+const STRANGER_PORT = SIP_PORT + 9;
 const BARESIP_PORT = SIP_PORT + 11;
 const BARESIP_B_PORT = SIP_PORT + 13;
 let janus, notes, peer, trunk;
@@ -30,8 +32,12 @@ let janus, notes, peer, trunk;
 const trunkAuth = { user: 'switchboard', password: 'trunk-secret', realm: 'pstn.test' };
 
 before(async () => {
-	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
-		.replace(/allow = "[^"]*"/, 'allow = "127.0.0.1"')
+	// Every call here comes from 127.0.0.1: no per-source limit, so that the
+	// flood test below measures the overall bucket alone (sip-trust.test.mjs
+	// tests the per-source one).
+	const conf = withSipRoomSecret(readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8'))
+		.replace(/^\tallow = "[^"]*"/m, '\tallow = "127.0.0.1"')
+		.replace('calls_per_source = "10"', 'calls_per_source = "0"')
 		.replace('#trunk = "example.pstn.twilio.com"', `trunk = "127.0.0.1:${TRUNK_PORT}"`)
 		.replace('#trunk_user = "switchboard"', `trunk_user = "${trunkAuth.user}"`)
 		.replace('#trunk_password = "change-me"', `trunk_password = "${trunkAuth.password}"`)
@@ -40,6 +46,8 @@ before(async () => {
 		.replace('calls_per_second = "20"', `calls_per_second = "${CALLS_PER_SECOND}"`)
 		.replace('calls_burst = "40"', `calls_burst = "${CALLS_BURST}"`)
 		.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []');
+	assert.match(conf, /^\tallow = "127\.0\.0\.1"$/m);
+	assert.match(conf, /calls_per_source = "0"/);
 	assert.match(conf, /trunk = "127\.0\.0\.1/);
 	assert.match(conf, /auto_join = \[\]/);
 	assert.match(conf, new RegExp(`calls_per_second = "${CALLS_PER_SECOND}"`));
@@ -156,7 +164,7 @@ async function trunkCall(callSid, leg, other) {
 	assert.equal(statuses.total, 1, JSON.stringify(statuses));
 }
 
-test('X-Room and the request-URI pick rooms; unknown rooms, bad SDP, SRTP and strangers are refused and create nothing', T, async () => {
+test('X-Room and the request-URI pick rooms (signed); unknown rooms, bad SDP, SRTP and strangers are refused and create nothing', T, async () => {
 	await rest('POST', '/room/create', { roomName: 'sales-demo' });
 	const leg = await new RtpLeg().start();
 	const stranger = await new SipPeer({ ip: '127.0.0.2' }).start();
@@ -169,9 +177,9 @@ test('X-Room and the request-URI pick rooms; unknown rooms, bad SDP, SRTP and st
 });
 
 async function refusals(leg, stranger) {
-	const byUri = await placeCall(peer, { sipPort: SIP_PORT, user: 'sales-demo', rtpPort: leg.port });
+	const byUri = await placeCall(peer, { sipPort: SIP_PORT, user: 'sales-demo', rtpPort: leg.port, headers: roomSignature('sales-demo') });
 	assert.equal(byUri.res?.status, 200);
-	const byHeader = await placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port, headers: { 'X-Room': 'sales-demo' } });
+	const byHeader = await placeCall(peer, { sipPort: SIP_PORT, user: '+14155550100', rtpPort: leg.port, headers: roomHeaders('sales-demo') });
 	assert.equal(byHeader.res?.status, 200);
 	const inRoom = (await rest('GET', '/rooms/sales-demo')).json.participants.filter((p) => p.kind === 'sip');
 	assert.equal(inRoom.length, 2);
@@ -189,19 +197,20 @@ async function refusals(leg, stranger) {
 		[{ user: 'demo', sdp: sdpOffer({ port: leg.port }).replace('RTP/AVP', 'RTP/SAVP') }, 488],
 	];
 	for (const [opts, status] of refusals) {
-		const c = await placeCall(peer, { sipPort: SIP_PORT, rtpPort: leg.port, ...opts });
+		const c = await placeCall(peer, { sipPort: SIP_PORT, rtpPort: leg.port, headers: roomSignature(opts.user), ...opts });
 		assert.equal(c.res?.status, status, `${JSON.stringify(opts)} → ${c.res?.first}`);
 	}
 	assert.equal(await metric('switchboard_sip_rejected_total{reason="codec"}'), before + 3);
 	// A source outside the allow-list (a second loopback address).
-	const c = await placeCall(stranger, { sipPort: SIP_PORT, user: 'demo', rtpPort: leg.port });
+	const c = await placeCall(stranger, { sipPort: SIP_PORT, user: 'demo', rtpPort: leg.port, headers: roomSignature('demo') });
 	assert.equal(c.res?.status, 403);
 	assert.ok(await metric('switchboard_sip_rejected_total{reason="acl"}') >= 1);
 	// sipsak sends an INVITE whose SDP is garbage: 488, nothing created.
 	const file = join(mkdtempSync(join(tmpdir(), 'sb-sipsak-')), 'invite.txt');
 	writeFileSync(file, ['INVITE sip:demo@127.0.0.1 SIP/2.0', 'Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKsipsak1',
 		'From: <sip:sipsak@127.0.0.1>;tag=s1', 'To: <sip:demo@127.0.0.1>', 'Call-ID: sipsak-bad-sdp@127.0.0.1', 'CSeq: 1 INVITE',
-		'Contact: <sip:sipsak@127.0.0.1:5999>', 'Max-Forwards: 70', 'Content-Type: application/sdp', 'Content-Length: 18', '',
+		'Contact: <sip:sipsak@127.0.0.1:5999>', 'Max-Forwards: 70', `X-Room-Signature: ${signRoom('demo')}`,
+		'Content-Type: application/sdp', 'Content-Length: 18', '',
 		'm=audio nonsense\r\n'].join('\r\n'));
 	let out = '';
 	try { out = execFileSync('sipsak', ['-f', file, '-s', `sip:demo@127.0.0.1:${SIP_PORT}`, '-vv'], { encoding: 'utf8', timeout: 15000 }); }
@@ -235,7 +244,7 @@ function digitsIn(packets) {
 }
 
 async function dtmfAndHold(leg) {
-	const call = await placeCall(peer, { sipPort: SIP_PORT, user: 'demo', rtpPort: leg.port });
+	const call = await placeCall(peer, { sipPort: SIP_PORT, user: 'demo', rtpPort: leg.port, headers: roomSignature('demo') });
 	assert.equal(call.res?.status, 200);
 	const from = notes.events.length;
 	const digit = (d, method) => () => notes.events.slice(from).find((e) => e.type === 'dtmf' && e.digit === d && e.method === method);
@@ -292,7 +301,7 @@ test('digits reach the AI agent as a turn of their own', T, async () => {
 	assert.equal((await rest('POST', '/room/create', { roomName: room, agent: true })).status, 201);
 	const leg = await new RtpLeg().start();
 	try {
-		const call = await placeCall(peer, { sipPort: SIP_PORT, user: room, rtpPort: leg.port });
+		const call = await placeCall(peer, { sipPort: SIP_PORT, user: room, rtpPort: leg.port, headers: roomSignature(room) });
 		assert.equal(call.res?.status, 200);
 		await notes.until('the agent', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === room && e.participant.kind === 'agent'), 10000);
 		await leg.play(call.media.ip, call.media.port, 0, 200);
@@ -383,6 +392,30 @@ async function outbound() {
 	assert.equal((await rest('POST', '/phone/end/CAnosuchcall')).status, 404);
 }
 
+test('outbound: a challenge from anyone but the trunk gets no credentials', T, async () => {
+	const stranger = await new SipPeer({ port: STRANGER_PORT }).start();
+	const invites = [];
+	try {
+		stranger.onRequest = (req) => {
+			if (req.method !== 'INVITE') return { status: 200 };
+			invites.push(req);
+			// It pretends to be the trunk, realm and all.
+			return { status: 401, reason: 'Unauthorized', toTag: 'st', headers: { 'WWW-Authenticate': `Digest realm="${trunkAuth.realm}", nonce="not-the-trunk", algorithm=MD5, qop="auth"` } };
+		};
+		const r = await rest('POST', '/phone/call', { to: `sip:victim@127.0.0.1:${STRANGER_PORT}`, room: 'out-stranger' });
+		assert.equal(r.status, 201, r.text);
+		const failed = await notes.until('failed', statusOf(r.json.callSid, 'failed'), 8000);
+		assert.equal(failed.sip_code, 401);
+		assert.equal(invites.length, 1, 'one INVITE, not retried with credentials');
+		assert.ok(!invites[0].h('authorization') && !invites[0].h('proxy-authorization'));
+		assert.equal(await roomExists('out-stranger'), false);
+		// The call is over, not left waiting for credentials.
+		assert.equal(await settled(() => metric('switchboard_sip_calls'), (n) => n === 0, 5000), 0);
+	} finally {
+		stranger.close();
+	}
+});
+
 test('outbound to a baresip phone that answers; hang up; REFER moves the caller to another phone', T, async () => {
 	const phones = [];
 	try {
@@ -422,7 +455,7 @@ async function srtpCall(room, other) {
 	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: other.port, codec: 'pcmu' });
 	const wav = join(mkdtempSync(join(tmpdir(), 'sb-srtp-')), 'tone440.wav');
 	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', wav, 'synth', '8', 'sine', '440', 'vol', '0.5'], { timeout: 30000 });
-	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'PCMU', wav, srtp: true, dial: `sip:${room}@127.0.0.1:${SIP_PORT}` });
+	const phone = await startBaresip({ port: BARESIP_PORT, codecs: 'PCMU', wav, srtp: true, dial: signedRoomUri(room, `127.0.0.1:${SIP_PORT}`) });
 	try {
 		// baresip's own output is block-buffered through a pipe: the room's
 		// event says when the call is up.

@@ -2,9 +2,11 @@
 // trunk side (INVITEs with X-Twilio-* headers, digest challenges, RFC 4733
 // and INFO DTMF, re-INVITE hold), speaking RFC 3261 on the wire, and a
 // baresip runner (the real softphone) that plays a WAV and records what it
-// hears.
+// hears. An INVITE that names a room carries X-Room-Signature, signed here
+// the way the plugin signs it (sip/admission.c) with the secret the test's
+// config gives it (withSipRoomSecret).
 import dgram from 'node:dgram';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,41 @@ import { track } from './resources.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rand = () => randomBytes(6).toString('hex');
 const md5 = (s) => createHash('md5').update(s).digest('hex');
+
+// [sip] room_secret of the tests' configs (withSipRoomSecret).
+export const SIP_ROOM_SECRET = 'test-sip-room-secret-0123456789abcdef';
+
+const roomMac = (secret, room, expires) => createHmac('sha256', secret).update(`switchboard-sip-room\n${room}\n${expires}`).digest('hex');
+
+// X-Room-Signature for room: "<expires>.<hex HMAC-SHA256>", as the plugin
+// makes it (expires: Unix seconds).
+export function signRoom(room, { secret = SIP_ROOM_SECRET, ttl = 300, expires } = {}) {
+	const exp = expires ?? Math.floor(Date.now() / 1000) + ttl;
+	return `${exp}.${roomMac(secret, room, exp)}`;
+}
+
+// Whether sig is a signature of room with secret that has not expired.
+export function roomSignatureValid(room, sig, { secret = SIP_ROOM_SECRET } = {}) {
+	const m = /^(\d+)\.([0-9a-f]{64})$/.exec(sig || '');
+	if (!m || Number(m[1]) < Date.now() / 1000) return false;
+	return timingSafeEqual(Buffer.from(m[2]), Buffer.from(roomMac(secret, room, m[1])));
+}
+
+// The headers that let an INVITE into an existing room: X-Room and its
+// signature (a room named by the request-URI needs only the signature).
+export const roomHeaders = (room, opts) => ({ 'X-Room': room, 'X-Room-Signature': signRoom(room, opts) });
+export const roomSignature = (room, opts) => ({ 'X-Room-Signature': signRoom(room, opts) });
+
+// A URI a softphone dials to enter room: baresip 1.0 leaves a URI's
+// ?headers in the request-URI, where the plugin also looks.
+export const signedRoomUri = (room, hostPort, params = '') => `sip:${room}@${hostPort}${params}?X-Room-Signature=${signRoom(room)}`;
+
+// A plugin config (text) with [sip] room_secret set to secret.
+export function withSipRoomSecret(conf, secret = SIP_ROOM_SECRET) {
+	const re = /^(\s*)#?room_secret = "[^"]*"$/m;
+	if (!re.test(conf)) throw new Error('no room_secret line in the [sip] section of the config');
+	return conf.replace(re, `$1room_secret = "${secret}"`);
+}
 
 export function parseSip(text) {
 	const split = text.indexOf('\r\n\r\n');
@@ -138,10 +175,12 @@ export class SipPeer {
 	}
 }
 
-export function sdpOffer({ ip = '127.0.0.1', port, codecs = [[0, 'PCMU/8000']], dtmf = 101, direction = 'sendrecv', version = 1 }) {
+// An SDP offer; with crypto (a master key, base64), SDES-SRTP (RTP/SAVP).
+export function sdpOffer({ ip = '127.0.0.1', port, codecs = [[0, 'PCMU/8000']], dtmf = 101, direction = 'sendrecv', version = 1, crypto }) {
 	const pts = codecs.map(([pt]) => pt).concat(dtmf ? [dtmf] : []);
 	return ['v=0', `o=- 1 ${version} IN IP4 ${ip}`, 's=trunk', `c=IN IP4 ${ip}`, 't=0 0',
-		`m=audio ${port} RTP/AVP ${pts.join(' ')}`,
+		`m=audio ${port} ${crypto ? 'RTP/SAVP' : 'RTP/AVP'} ${pts.join(' ')}`,
+		...(crypto ? [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${crypto}`] : []),
 		...codecs.map(([pt, name]) => `a=rtpmap:${pt} ${name}`),
 		...(dtmf ? [`a=rtpmap:${dtmf} telephone-event/8000`, `a=fmtp:${dtmf} 0-16`] : []),
 		'a=ptime:20', `a=${direction}`, ''].join('\r\n');
@@ -155,12 +194,17 @@ export function sdpMedia(body) {
 		direction: /a=(sendrecv|sendonly|recvonly|inactive)/.exec(body)?.[1] };
 }
 
-// A PCMU media leg: sends a tone (or silence), keeps what arrives.
+// A PCMU media leg: sends a tone (or silence), keeps what arrives. With
+// srtp (an SrtpContext of tests/lib/srtp.mjs) what it sends is SRTP.
 export class RtpLeg {
-	async start(ip = '127.0.0.1') {
+	async start(ip = '127.0.0.1', { srtp = null } = {}) {
 		this.sock = dgram.createSocket('udp4');
 		this.packets = [];
-		this.sock.on('message', (b) => { const p = parseRtp(b); if (p) this.packets.push(p); });
+		this.srtp = srtp;
+		this.sock.on('message', (b, from) => {
+			const p = parseRtp(b);
+			if (p) this.packets.push(Object.assign(p, { raw: b, from }));
+		});
 		this.untrack = track('RTP leg', () => this.close());
 		await new Promise((r) => this.sock.bind(0, ip, r));
 		this.port = this.sock.address().port;
@@ -175,7 +219,7 @@ export class RtpLeg {
 		for (let i = 0; i < frames && !this.closed; i++) {
 			const pcm = freq ? toneFrame(freq, i) : new Int16Array(160);
 			const payload = Buffer.from(Array.from(pcm, mulawEncode));
-			this.sock.send(rtpPacket({ pt, seq: this.seq++ & 0xffff, ts: (this.ts += 160) >>> 0, ssrc: this.ssrc, payload }), port, host);
+			this.send(rtpPacket({ pt, seq: this.seq++ & 0xffff, ts: (this.ts += 160) >>> 0, ssrc: this.ssrc, payload }), port, host);
 			const wait = t0 + (i + 1) * 20 - Date.now();
 			if (wait > 0) await sleep(wait);
 		}
@@ -189,9 +233,14 @@ export class RtpLeg {
 			const end = i >= 5;
 			const dur = 160 * Math.min(i + 1, 5);
 			const payload = Buffer.from([ev, (end ? 0x80 : 0) | 10, dur >> 8, dur & 0xff]);
-			this.sock.send(rtpPacket({ pt, seq: this.seq++ & 0xffff, ts, ssrc: this.ssrc, payload, marker: i === 0 }), port, host);
+			this.send(rtpPacket({ pt, seq: this.seq++ & 0xffff, ts, ssrc: this.ssrc, payload, marker: i === 0 }), port, host);
 			await sleep(20);
 		}
+	}
+
+	// One RTP packet as it is (SRTP-protected on an SRTP leg).
+	send(packet, port, host) {
+		this.sock.send(this.srtp ? this.srtp.protect(packet) : packet, port, host);
 	}
 
 	// PCM of the packets with payload type pt that arrived since index from.
@@ -209,11 +258,14 @@ export class RtpLeg {
 }
 
 // An inbound call from the "trunk": INVITE, ACK; returns the dialog.
-export async function placeCall(peer, { sipPort, user = 'demo', headers = {}, rtpPort, sdp, codecs, direction }) {
+// uriHeaders: headers carried in the request-URI (?name=value&…), the
+// way baresip sends a dialled URI's headers; crypto: an SRTP master key.
+export async function placeCall(peer, { sipPort, user = 'demo', headers = {}, uriHeaders = {}, rtpPort, sdp, codecs, direction, crypto }) {
 	const callId = `${rand()}@trunk`;
 	const fromTag = rand();
-	const uri = `sip:${user}@127.0.0.1:${sipPort}`;
-	const body = sdp ?? sdpOffer({ port: rtpPort, codecs, direction });
+	const query = Object.entries(uriHeaders).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+	const uri = `sip:${user}@127.0.0.1:${sipPort}${query ? `?${query}` : ''}`;
+	const body = sdp ?? sdpOffer({ port: rtpPort, codecs, direction, crypto });
 	const res = await peer.request('INVITE', uri, { callId, fromTag, headers, body, target: `127.0.0.1:${sipPort}` });
 	const dialog = { callId, fromTag, uri, res, cseq: 1, sipPort, toTag: res ? tagOf(res.h('to')) : null };
 	if (res && res.status >= 200) {

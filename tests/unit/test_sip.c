@@ -1,5 +1,6 @@
-/* The SIP bridge's pure parts: SDP offer/answer, the allow-list and rate
- * limit, inbound digest, and DTMF (RFC 4733 and SIP INFO). */
+/* The SIP bridge's pure parts: SDP offer/answer, the allow-list, the rate
+ * limits (overall and per source), X-Room signatures, inbound digest, and
+ * DTMF (RFC 4733 and SIP INFO). */
 #include <string.h>
 
 #include <glib.h>
@@ -159,11 +160,15 @@ static void test_acl(void)
 	g_free(bad);
 	g_assert_null(sb_acl_parse("10.0.0.0/33", &bad));
 	g_free(bad);
-	/* An empty list lets nobody in; no list at all lets everyone. */
+	/* An empty list lets nobody in, and so does no list at all. */
 	acl = sb_acl_parse("", &bad);
+	g_assert_nonnull(acl);
 	g_assert_false(sb_acl_allows(acl, "127.0.0.1"));
 	sb_acl_free(acl);
-	g_assert_true(sb_acl_allows(NULL, "127.0.0.1"));
+	acl = sb_acl_parse(NULL, &bad);
+	g_assert_false(sb_acl_allows(acl, "127.0.0.1"));
+	sb_acl_free(acl);
+	g_assert_false(sb_acl_allows(NULL, "127.0.0.1"));
 }
 
 static void test_rate_limit(void)
@@ -177,9 +182,110 @@ static void test_rate_limit(void)
 	g_assert_cmpint(taken, ==, 3);                     /* the burst */
 	g_assert_true(sb_rate_limit_take(&r, t + 500000)); /* 2/s refill */
 	g_assert_false(sb_rate_limit_take(&r, t + 500000));
+	/* Empty at 2/s: the next token is half a second away, said as 1 s. */
+	g_assert_cmpint(sb_rate_limit_retry_after(&r), ==, 1);
+	sb_rate_limit_init(&r, 0.25, 1);
+	g_assert_true(sb_rate_limit_take(&r, t));
+	g_assert_false(sb_rate_limit_take(&r, t));
+	g_assert_cmpint(sb_rate_limit_retry_after(&r), ==, 4);
 	sb_rate_limit_init(&r, 0, 1);
 	for (int i = 0; i < 100; i++)
 		g_assert_true(sb_rate_limit_take(&r, t));
+}
+
+static void test_source_limits(void)
+{
+	sb_source_limits *l = sb_source_limits_new(1, 2, 3);
+	gint64 t = 5000000;
+	int retry = 0;
+	/* One source's flood spends its own bucket only. */
+	g_assert_true(sb_source_limits_take(l, "10.0.0.1", t, &retry));
+	g_assert_true(sb_source_limits_take(l, "10.0.0.1", t, &retry));
+	g_assert_false(sb_source_limits_take(l, "10.0.0.1", t, &retry));
+	g_assert_cmpint(retry, ==, 1);
+	g_assert_true(sb_source_limits_take(l, "10.0.0.2", t, &retry));
+	g_assert_true(sb_source_limits_take(l, "10.0.0.1", t + 1000000, &retry)); /* refilled */
+	/* The table is bounded: a fourth source pushes out one whose bucket
+	 * refilled (10.0.0.2: nothing to remember). */
+	g_assert_true(sb_source_limits_take(l, "10.0.0.3", t + 1000000, &retry));
+	g_assert_cmpuint(sb_source_limits_count(l), ==, 3);
+	g_assert_true(sb_source_limits_take(l, "10.0.0.4", t + 1100000, &retry));
+	g_assert_cmpuint(sb_source_limits_count(l), ==, 3);
+	/* 10.0.0.1 is still remembered (and still empty). */
+	g_assert_false(sb_source_limits_take(l, "10.0.0.1", t + 1100000, &retry));
+	/* Idle sources (refilled buckets) are forgotten first. */
+	for (int i = 0; i < 100; i++) {
+		char ip[32];
+		g_snprintf(ip, sizeof(ip), "10.1.0.%d", i);
+		g_assert_true(sb_source_limits_take(l, ip, t + 100000000 + i * 10000000, &retry));
+		g_assert_cmpuint(sb_source_limits_count(l), <=, 3);
+	}
+	sb_source_limits_free(l);
+	/* None refilled: the one used longest ago goes, and starts afresh. */
+	l = sb_source_limits_new(1, 1, 2);
+	g_assert_true(sb_source_limits_take(l, "A", t, &retry));
+	g_assert_true(sb_source_limits_take(l, "B", t + 100000, &retry));
+	g_assert_true(sb_source_limits_take(l, "C", t + 200000, &retry));  /* A goes */
+	g_assert_true(sb_source_limits_take(l, "A", t + 300000, &retry));  /* B goes */
+	g_assert_false(sb_source_limits_take(l, "C", t + 350000, &retry)); /* remembered */
+	g_assert_cmpuint(sb_source_limits_count(l), ==, 2);
+	sb_source_limits_free(l);
+	/* 0 per second: no limit. */
+	l = sb_source_limits_new(0, 1, 1);
+	for (int i = 0; i < 50; i++)
+		g_assert_true(sb_source_limits_take(l, "10.0.0.1", t, &retry));
+	sb_source_limits_free(l);
+}
+
+static void test_room_signature(void)
+{
+	const char *secret = "a-secret-of-at-least-32-bytes-0123456789";
+	gint64 now = 1700000000;
+	char *sig = sip_room_sign(secret, "sales", now + 300);
+	g_assert_nonnull(sig);
+	g_assert_true(g_str_has_prefix(sig, "1700000300."));
+	g_assert_cmpuint(strlen(sig), ==, strlen("1700000300.") + 64);
+	g_assert_cmpint(sip_room_verify(secret, "sales", sig, now), ==, SIP_ROOM_SIG_OK);
+	/* Upper-case hex is the same signature. */
+	char *upper = g_ascii_strup(sig, -1);
+	g_assert_cmpint(sip_room_verify(secret, "sales", upper, now), ==, SIP_ROOM_SIG_OK);
+	g_free(upper);
+	/* Another room, another secret, a later expiry, a changed digit. */
+	g_assert_cmpint(sip_room_verify(secret, "sales2", sig, now), ==, SIP_ROOM_SIG_WRONG);
+	g_assert_cmpint(sip_room_verify("another-secret", "sales", sig, now), ==,
+	                SIP_ROOM_SIG_WRONG);
+	char *later = g_strdup(sig);
+	later[9] = '9';
+	g_assert_cmpint(sip_room_verify(secret, "sales", later, now), ==, SIP_ROOM_SIG_WRONG);
+	g_free(later);
+	char *flipped = g_strdup(sig);
+	size_t last = strlen(flipped) - 1;
+	flipped[last] = flipped[last] == '0' ? '1' : '0';
+	g_assert_cmpint(sip_room_verify(secret, "sales", flipped, now), ==, SIP_ROOM_SIG_WRONG);
+	g_free(flipped);
+	/* Expired: only once it is ours. */
+	g_assert_cmpint(sip_room_verify(secret, "sales", sig, now + 301), ==, SIP_ROOM_SIG_EXPIRED);
+	g_assert_cmpint(sip_room_verify(secret, "sales", sig, now + 300), ==, SIP_ROOM_SIG_OK);
+	g_free(sig);
+	/* Malformed or missing: no dot, no digits, a short or non-hex MAC,
+	 * an expiry of more than 19 digits. */
+	char *nonhex = g_strdup_printf("1700000300.zz%062d", 0);
+	char *long_expiry = g_strdup_printf("12345678901234567890.%064d", 0);
+	const char *bad[] = {"",       "1700000300", "1700000300.", ".abc",
+	                     "x.0123", nonhex,       long_expiry};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		g_assert_cmpint(sip_room_verify(secret, "sales", bad[i], now), ==,
+		                i == 0 ? SIP_ROOM_SIG_MISSING : SIP_ROOM_SIG_MALFORMED);
+	g_free(nonhex);
+	g_free(long_expiry);
+	g_assert_cmpint(sip_room_verify(secret, "sales", NULL, now), ==, SIP_ROOM_SIG_MISSING);
+	/* No secret: nothing is signed, nothing verifies. */
+	g_assert_null(sip_room_sign(NULL, "sales", now));
+	g_assert_null(sip_room_sign("", "sales", now));
+	sig = sip_room_sign(secret, "sales", now + 300);
+	g_assert_cmpint(sip_room_verify(NULL, "sales", sig, now), ==, SIP_ROOM_SIG_WRONG);
+	g_assert_cmpint(sip_room_verify("", "sales", sig, now), ==, SIP_ROOM_SIG_WRONG);
+	g_free(sig);
 }
 
 /* The response a phone computes (RFC 2617 section 3.2.2). */
@@ -352,6 +458,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/sip/sdp/bad-input", test_sdp_bad_input);
 	g_test_add_func("/sip/acl", test_acl);
 	g_test_add_func("/sip/rate-limit", test_rate_limit);
+	g_test_add_func("/sip/source-limits", test_source_limits);
+	g_test_add_func("/sip/room-signature", test_room_signature);
 	g_test_add_func("/sip/digest", test_digest);
 	g_test_add_func("/dtmf/detect", test_dtmf_detect);
 	g_test_add_func("/dtmf/sender", test_dtmf_sender);

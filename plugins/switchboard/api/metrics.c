@@ -118,6 +118,12 @@ static void http_metrics(GString *out)
 	sb_metrics_value(out, "switchboard_rtp_srtp_failures_total", "counter",
 	                 "SRTP packets that failed authentication (dropped).",
 	                 (long long)rs.srtp_failures);
+	sb_metrics_value(out, "switchboard_rtp_join_refused_total", "counter",
+	                 "rtp_join requests to an address outside [security] rtp_join_allow.",
+	                 (long long)rs.join_refused);
+	sb_metrics_value(out, "switchboard_rtp_timeouts_total", "counter",
+	                 "rtp_join participants removed after rtp_timeout seconds without media.",
+	                 (long long)rs.idle_removed);
 }
 
 char *sb_metrics_prometheus(void)

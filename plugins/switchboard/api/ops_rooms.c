@@ -533,6 +533,9 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 		sb_room_unref(room);
 		if (code == SB_ERROR_LIMIT)
 			return sb_ops_error(code, "No free RTP port");
+		if (code == SB_ERROR_UNAUTHORIZED)
+			return sb_ops_error(code, "Address %s is not in [security] rtp_join_allow",
+			                    params.remote_ip);
 		return sb_ops_error(code, "Invalid address %s (IPv4 expected)", params.remote_ip);
 	}
 	sb_error rc = sb_room_add(room, p);

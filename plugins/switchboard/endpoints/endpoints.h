@@ -51,11 +51,32 @@ void sb_webrtc_incoming_rtp(sb_session *s, janus_plugin_rtp *packet);
 /* Sends an event to the session's handle (borrowed). */
 void sb_session_push_event(sb_session *s, const char *transaction, json_t *event, json_t *jsep);
 
+/* ---- acl ----
+ * Address lists ("127.0.0.1, 54.172.60.0/30, ::1": commas or spaces):
+ * who may send SIP INVITEs ([sip] allow), where rtp_join may send audio
+ * ([security] rtp_join_allow).  Built once, then read by any thread. */
+typedef struct sb_acl sb_acl;
+
+/* Returns NULL and sets *bad to the first entry that is not an address or
+ * CIDR (g_free).  NULL or "" gives an empty list. */
+sb_acl *sb_acl_parse(const char *list, char **bad);
+void sb_acl_free(sb_acl *acl);
+/* An empty list, and no list (NULL), allow nobody. */
+bool sb_acl_allows(const sb_acl *acl, const char *ip);
+guint sb_acl_count(const sb_acl *acl);
+
 /* ---- rtp_endpoint ----
- * Plain RTP participants (rtp_join): a UDP socket from the configured port
- * range per participant, all read by one I/O thread (epoll), written by the
- * mixer.  Packets from any address but the one given at join are dropped
- * and counted: the way the SIP bridge and external media enter a room. */
+ * Plain RTP participants (rtp_join) and SIP legs: a UDP socket (and its
+ * RTCP pair when asked) on a random port of the configured range per
+ * participant, all read by one I/O thread (epoll), written by the mixer.
+ * Media is accepted from the address the caller gave (rtp_join's target,
+ * the SDP's); a symmetric leg (SIP, NAT) moves to another source only
+ * after SRTP authenticated a packet from it, or, for plain RTP, after
+ * [security] rtp_latch_packets consecutive packets from it over that many
+ * packet times with none from the current source meanwhile: a single
+ * forged packet moves nothing.  rtp_join sends only to addresses in
+ * [security] rtp_join_allow, and an rtp_join participant that sends
+ * nothing for [security] rtp_timeout seconds is removed. */
 
 bool sb_rtp_endpoints_start(const sb_settings *settings);
 void sb_rtp_endpoints_stop(void);
@@ -92,11 +113,13 @@ typedef struct sb_rtp_endpoint_params {
 
 /* Creates an RTP participant with its socket (not yet in a room).
  * Returns NULL with *error set (SB_ERROR_INVALID_ELEMENT for a bad address,
- * SB_ERROR_LIMIT when no port is free). */
+ * SB_ERROR_UNAUTHORIZED for an rtp_join target outside [security]
+ * rtp_join_allow, SB_ERROR_LIMIT when no port is free). */
 sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_error *error);
-/* Binds a socket (and its RTCP pair when rtcp_fd) before the participant
- * exists, for an SDP offer.  Returns the fd or -1 (no free port); give it
- * to sb_rtp_endpoint_create or release it with sb_rtp_socket_release. */
+/* Binds a socket on a random port (and its RTCP pair, the odd port above,
+ * when rtcp_fd) before the participant exists, for an SDP offer.  Returns
+ * the fd or -1 (no free port); give it to sb_rtp_endpoint_create or
+ * release it with sb_rtp_socket_release. */
 int sb_rtp_socket_reserve(uint16_t *port, int *rtcp_fd);
 void sb_rtp_socket_release(int fd, int rtcp_fd);
 
@@ -107,7 +130,8 @@ gint64 sb_rtp_endpoint_last_rx(sb_participant *p);
 /* Queues digits (0-9 * # A-D, w = pause) as RFC 4733 events in the
  * outgoing stream; false when there is no telephone-event or no room. */
 bool sb_rtp_endpoint_send_dtmf(sb_participant *p, const char *digits);
-/* A new remote address (re-INVITE); ignored once the source was latched. */
+/* A new remote address (re-INVITE, signalled): ignored once the leg moved
+ * to a source of its own (NAT). */
 bool sb_rtp_endpoint_set_remote(sb_participant *p, const char *ip, uint16_t port);
 
 typedef struct sb_rtp_endpoint_stats {
@@ -117,7 +141,9 @@ typedef struct sb_rtp_endpoint_stats {
 	uint64_t latched;        /* symmetric RTP: remote moved to the real source */
 	uint64_t dtmf_in;        /* digits received as RFC 4733 events */
 	uint64_t dtmf_out_packets;
-	uint64_t srtp_failures;  /* packets that failed SRTP authentication */
+	uint64_t srtp_failures; /* packets that failed SRTP authentication (dropped) */
+	uint64_t join_refused;  /* rtp_join targets outside rtp_join_allow */
+	uint64_t idle_removed;  /* rtp_join participants silent for rtp_timeout */
 } sb_rtp_endpoint_stats;
 void sb_rtp_endpoints_get_stats(sb_rtp_endpoint_stats *out);
 

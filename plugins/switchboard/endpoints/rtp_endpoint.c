@@ -3,7 +3,14 @@
  * thread, not a thousand; the mixer writes with non-blocking sendto and
  * drops a frame rather than wait.  The module's one mutex guards the
  * endpoint table and the remote addresses (latching moves them), held for
- * a copy and never across I/O. */
+ * a copy and never across I/O.
+ *
+ * Nothing here trusts a packet's source address alone: ports are drawn at
+ * random (a stranger cannot guess the next leg's), and a leg moves to a
+ * new source only on proof — SRTP that authenticates, or a run of plain
+ * RTP packets long enough that a forged one or a burst cannot make it
+ * while the real peer talks (docs/security.md, "Media").  The same I/O
+ * thread removes rtp_join participants that stopped sending. */
 #include "endpoints/endpoints.h"
 
 #include <arpa/inet.h>
@@ -13,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +30,10 @@
 
 /* epoll keys: endpoint key << 1, low bit set for the RTCP socket. */
 #define RTCP_KEY_BIT 1u
+/* Random ports tried before a sweep of the range from a random start. */
+#define PORT_RANDOM_TRIES 64
+/* The nominal packet interval a latching run is measured in. */
+#define PACKET_TIME_US (20 * 1000)
 
 typedef struct rtp_endpoint {
 	int fd, rtcp_fd;
@@ -30,7 +42,13 @@ typedef struct rtp_endpoint {
 	socklen_t remote_len;
 	uint16_t local_port;
 	bool symmetric;
-	bool latched;
+	bool latched; /* moved off the signalled address (module mutex) */
+	bool join;    /* an rtp_join participant: rtp_timeout applies */
+	gint64 created_us;
+	/* I/O thread only: a run of plain RTP packets from one new source. */
+	struct sockaddr_storage candidate;
+	int candidate_count;
+	gint64 candidate_first_us;
 	int dtmf_pt;
 	sb_rtp_dtmf_handler on_dtmf;
 	void (*on_removed)(void *user, sb_participant *p);
@@ -47,8 +65,11 @@ static const sb_settings *settings;
 static GMutex mutex;
 static GHashTable *endpoints; /* key -> rtp_endpoint* (weak) */
 static uint64_t next_key = 1;
-static uint16_t next_port;
 static int epoll_fd = -1, wake_fd = -1;
+/* [security], read at start. */
+static sb_acl *join_allow;
+static gint64 idle_timeout_us; /* 0: never */
+static int latch_packets;
 static GThread *io_thread;
 static volatile gint running;
 static sb_rtp_endpoint_stats stats;
@@ -65,25 +86,57 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
 	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
-/* Symmetric RTP (NAT): the first RTP packets from an address other than
- * the signalled one, before any came from the signalled one, move the
- * remote there — once per endpoint. */
-static bool latch_source(rtp_endpoint *ep, const struct sockaddr_storage *from,
-                         socklen_t from_len, struct sockaddr_storage *expected)
+/* The leg's peer is now at from (I/O thread). */
+static void move_remote(rtp_endpoint *ep, const struct sockaddr_storage *from, socklen_t from_len)
 {
-	bool moved = false;
 	g_mutex_lock(&mutex);
-	if (ep->symmetric && !ep->latched && from->ss_family == AF_INET) {
-		ep->remote = *from;
-		ep->remote_len = from_len;
-		ep->latched = true;
-		*expected = *from;
-		moved = true;
-	}
+	ep->remote = *from;
+	ep->remote_len = from_len;
+	ep->latched = true;
 	g_mutex_unlock(&mutex);
-	if (moved)
-		__atomic_add_fetch(&stats.latched, 1, __ATOMIC_RELAXED);
-	return moved;
+	ep->candidate_count = 0;
+	__atomic_add_fetch(&stats.latched, 1, __ATOMIC_RELAXED);
+}
+
+/* An RTP packet (buf, *len) from an address that is not the leg's peer:
+ * true when it proves the peer moved there (NAT), and the leg now follows
+ * it; *len is then the plaintext's length.  An SRTP leg follows the first
+ * packet that authenticates; a plain one a run of latch_packets packets
+ * from that one source over (latch_packets - 1) packet times with nothing
+ * from the current peer in between — a forged packet, or a burst slipped
+ * between the peer's packets, is dropped and counted.  I/O thread. */
+static bool admit_new_source(rtp_endpoint *ep, uint8_t *buf, size_t *len,
+                             const struct sockaddr_storage *from, socklen_t from_len, gint64 now)
+{
+	if (!ep->symmetric || *len < SB_RTP_HEADER_SIZE || (buf[0] >> 6) != 2 ||
+	    from->ss_family != AF_INET) {
+		__atomic_add_fetch(&stats.foreign_packets, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	if (ep->srtp) {
+		/* libsrtp changes nothing for a packet that fails: a stranger
+		 * can neither move the leg nor disturb the real peer's stream. */
+		if (!sb_srtp_unprotect(ep->srtp, buf, len)) {
+			__atomic_add_fetch(&stats.srtp_failures, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&stats.foreign_packets, 1, __ATOMIC_RELAXED);
+			return false;
+		}
+		move_remote(ep, from, from_len);
+		return true;
+	}
+	if (ep->candidate_count == 0 || !same_address(from, &ep->candidate)) {
+		ep->candidate = *from;
+		ep->candidate_count = 0;
+		ep->candidate_first_us = now;
+	}
+	ep->candidate_count++;
+	if (ep->candidate_count < latch_packets ||
+	    now - ep->candidate_first_us < (gint64)(latch_packets - 1) * PACKET_TIME_US) {
+		__atomic_add_fetch(&stats.foreign_packets, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	move_remote(ep, from, from_len);
+	return true;
 }
 
 static void handle_dtmf(rtp_endpoint *ep, sb_participant *p, const uint8_t *buf, size_t len)
@@ -135,19 +188,21 @@ static void handle_readable(uint64_t epoll_key)
 			__atomic_add_fetch(&stats.rtcp_packets, 1, __ATOMIC_RELAXED);
 			continue;
 		}
-		if (!same_address(&from, &expected) &&
-		    (__atomic_load_n(&ep->last_rx_us, __ATOMIC_RELAXED) != 0 || len < SB_RTP_HEADER_SIZE ||
-		     (buf[0] >> 6) != 2 || !latch_source(ep, &from, from_len, &expected))) {
-			__atomic_add_fetch(&stats.foreign_packets, 1, __ATOMIC_RELAXED);
-			continue;
-		}
 		size_t n = (size_t)len;
-		if (ep->srtp && !sb_srtp_unprotect(ep->srtp, buf, &n)) {
-			__atomic_add_fetch(&stats.srtp_failures, 1, __ATOMIC_RELAXED);
+		gint64 now = g_get_monotonic_time();
+		if (same_address(&from, &expected)) {
+			ep->candidate_count = 0; /* the peer is still there */
+			if (ep->srtp && !sb_srtp_unprotect(ep->srtp, buf, &n)) {
+				__atomic_add_fetch(&stats.srtp_failures, 1, __ATOMIC_RELAXED);
+				continue;
+			}
+		} else if (admit_new_source(ep, buf, &n, &from, from_len, now)) {
+			expected = from;
+		} else {
 			continue;
 		}
 		len = (ssize_t)n;
-		__atomic_store_n(&ep->last_rx_us, g_get_monotonic_time(), __ATOMIC_RELAXED);
+		__atomic_store_n(&ep->last_rx_us, now, __ATOMIC_RELAXED);
 		if (ep->dtmf_pt > 0 && len >= 2 && (buf[1] & 0x7f) == ep->dtmf_pt) {
 			handle_dtmf(ep, p, buf, (size_t)len);
 			continue;
@@ -157,10 +212,49 @@ static void handle_readable(uint64_t epoll_key)
 	sb_participant_unref(p);
 }
 
+/* rtp_join participants that sent nothing for rtp_timeout leave their
+ * room (I/O thread, once a second).  They are collected under the lock and
+ * removed after it: removal calls back into this module. */
+static void remove_idle(gint64 now)
+{
+	if (idle_timeout_us <= 0)
+		return;
+	GPtrArray *idle = g_ptr_array_new_with_free_func((GDestroyNotify)sb_participant_unref);
+	g_mutex_lock(&mutex);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, endpoints);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		rtp_endpoint *ep = value;
+		gint64 last = __atomic_load_n(&ep->last_rx_us, __ATOMIC_RELAXED);
+		if (ep->join && now - MAX(last, ep->created_us) > idle_timeout_us) {
+			sb_participant_ref(ep->participant);
+			g_ptr_array_add(idle, ep->participant);
+		}
+	}
+	g_mutex_unlock(&mutex);
+	for (guint i = 0; i < idle->len; i++) {
+		sb_participant *p = g_ptr_array_index(idle, i);
+		sb_room *room = sb_participant_room(p);
+		if (!room)
+			continue;
+		JANUS_LOG(LOG_INFO,
+		          "[switchboard] RTP participant %" G_GUINT64_FORMAT
+		          " in %s sent nothing for %" G_GINT64_FORMAT
+		          " s ([security] rtp_timeout): removed\n",
+		          p->id, room->name, idle_timeout_us / G_USEC_PER_SEC);
+		__atomic_add_fetch(&stats.idle_removed, 1, __ATOMIC_RELAXED);
+		sb_room_remove(room, p, "leaving");
+		sb_room_unref(room);
+	}
+	g_ptr_array_unref(idle);
+}
+
 static gpointer io_main(gpointer data)
 {
 	(void)data;
 	struct epoll_event events[64];
+	gint64 last_sweep = g_get_monotonic_time();
 	while (g_atomic_int_get(&running)) {
 		int n = epoll_wait(epoll_fd, events, 64, 1000);
 		for (int i = 0; i < n; i++) {
@@ -172,14 +266,39 @@ static gpointer io_main(gpointer data)
 			}
 			handle_readable(events[i].data.u64);
 		}
+		gint64 now = g_get_monotonic_time();
+		if (now - last_sweep >= G_USEC_PER_SEC) {
+			last_sweep = now;
+			remove_idle(now);
+		}
 	}
 	return NULL;
+}
+
+/* [security] rtp_join_allow, rtp_timeout, rtp_latch_packets. */
+static void load_security(const sb_settings *s)
+{
+	json_t *sec = sb_settings_section(s, "security");
+	const char *allow = sb_section_string(sec, "rtp_join_allow", "127.0.0.0/8");
+	char *bad = NULL;
+	join_allow = sb_acl_parse(allow, &bad);
+	if (!join_allow) {
+		JANUS_LOG(
+		        LOG_ERR,
+		        "[switchboard] [security] rtp_join_allow: '%s' is not an address or CIDR; "
+		        "rtp_join refuses every address\n",
+		        bad);
+		g_free(bad);
+		join_allow = sb_acl_parse("", &bad);
+	}
+	idle_timeout_us = sb_section_int(sec, "rtp_timeout", 30, 0, 86400) * G_USEC_PER_SEC;
+	latch_packets = (int)sb_section_int(sec, "rtp_latch_packets", 5, 2, 50);
 }
 
 bool sb_rtp_endpoints_start(const sb_settings *s)
 {
 	settings = s;
-	next_port = s->rtp_port_min;
+	load_security(s);
 	endpoints = g_hash_table_new(g_int64_hash, g_int64_equal);
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -209,6 +328,8 @@ void sb_rtp_endpoints_stop(void)
 	g_hash_table_destroy(endpoints);
 	endpoints = NULL;
 	g_mutex_unlock(&mutex);
+	sb_acl_free(join_allow);
+	join_allow = NULL;
 }
 
 static int bind_port(const struct sockaddr_in *base, uint16_t port)
@@ -224,25 +345,37 @@ static int bind_port(const struct sockaddr_in *base, uint16_t port)
 	return -1;
 }
 
-/* Binds a socket on the next free port of the range (wrapping once); with
- * rtcp_fd, an even port for RTP and the odd one above it for RTCP. */
+/* A uniform draw below n from the kernel's generator: which port a leg
+ * gets must not be predictable from earlier ones. */
+static guint32 random_below(guint32 n)
+{
+	guint32 r;
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = g_random_int(); /* not reached on Linux >= 3.17 */
+	return (guint32)(((guint64)r * n) >> 32);
+}
+
+/* Binds a socket on a random free port of the range; with rtcp_fd, an
+ * even port for RTP and the odd one above it for RTCP.  PORT_RANDOM_TRIES
+ * random ports, then one sweep from a random start (a nearly full range):
+ * at most that many binds. */
 static int bind_in_range(uint16_t *port_out, int *rtcp_fd)
 {
 	struct sockaddr_in local = {.sin_family = AF_INET};
 	if (inet_pton(AF_INET, settings->rtp_ip, &local.sin_addr) != 1)
 		return -1;
-	int span = settings->rtp_port_max - settings->rtp_port_min + 1;
-	for (int tries = 0; tries < span; tries++) {
-		g_mutex_lock(&mutex);
-		uint16_t port = next_port;
-		if (rtcp_fd && (port & 1))
-			port = port >= settings->rtp_port_max ? settings->rtp_port_min : port + 1;
-		next_port = port >= settings->rtp_port_max ? settings->rtp_port_min : port + 1;
-		if (rtcp_fd)
-			next_port = port + 1 >= settings->rtp_port_max ? settings->rtp_port_min : port + 2;
-		g_mutex_unlock(&mutex);
-		if (rtcp_fd && ((port & 1) || port + 1 > settings->rtp_port_max))
-			continue;
+	int step = rtcp_fd ? 2 : 1;
+	int first = rtcp_fd ? (settings->rtp_port_min + 1) & ~1 : settings->rtp_port_min;
+	int last = rtcp_fd ? settings->rtp_port_max - 1 : settings->rtp_port_max;
+	if (last < first)
+		return -1;
+	guint32 slots = (guint32)((last - first) / step + 1);
+	guint32 start = random_below(slots);
+	guint32 tries = PORT_RANDOM_TRIES + slots;
+	for (guint32 t = 0; t < tries; t++) {
+		guint32 slot = t < PORT_RANDOM_TRIES ? random_below(slots)
+		                                     : (start + t - PORT_RANDOM_TRIES) % slots;
+		uint16_t port = (uint16_t)(first + (int)slot * step);
 		int fd = bind_port(&local, port);
 		if (fd < 0)
 			continue;
@@ -375,6 +508,8 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 	g_mutex_init(&ep->dtmf_mutex);
 	sb_dtmf_sender_init(&ep->sender);
 	ep->symmetric = params->symmetric;
+	ep->join = params->kind != SB_KIND_SIP;
+	ep->created_us = g_get_monotonic_time();
 	ep->dtmf_pt = params->dtmf_payload_type;
 	ep->on_dtmf = params->on_dtmf;
 	ep->on_removed = params->on_removed;
@@ -405,6 +540,18 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 		return NULL;
 	} else {
 		*error = SB_ERROR_INVALID_ELEMENT;
+		endpoint_free(ep);
+		return NULL;
+	}
+	/* rtp_join sends a room's audio where it is told: only where the
+	 * operator allows (a SIP leg's address comes from its peer's SDP). */
+	if (ep->join && !sb_acl_allows(join_allow, params->remote_ip)) {
+		__atomic_add_fetch(&stats.join_refused, 1, __ATOMIC_RELAXED);
+		JANUS_LOG(
+		        LOG_WARN,
+		        "[switchboard] rtp_join to %s refused: not in [security] rtp_join_allow\n",
+		        params->remote_ip);
+		*error = SB_ERROR_UNAUTHORIZED;
 		endpoint_free(ep);
 		return NULL;
 	}
@@ -527,4 +674,6 @@ void sb_rtp_endpoints_get_stats(sb_rtp_endpoint_stats *out)
 	out->open = __atomic_load_n(&stats.open, __ATOMIC_RELAXED);
 	out->foreign_packets = __atomic_load_n(&stats.foreign_packets, __ATOMIC_RELAXED);
 	out->rtcp_packets = __atomic_load_n(&stats.rtcp_packets, __ATOMIC_RELAXED);
+	out->join_refused = __atomic_load_n(&stats.join_refused, __ATOMIC_RELAXED);
+	out->idle_removed = __atomic_load_n(&stats.idle_removed, __ATOMIC_RELAXED);
 }

@@ -1,7 +1,14 @@
+/* SDES-SRTP for SIP legs: a pair of libsrtp sessions per leg (ours out,
+ * theirs in) keyed from the a=crypto lines.  Keys come from the kernel's
+ * generator: an SRTP key that could be predicted would protect nothing.
+ * A packet that fails authentication changes no state (libsrtp checks
+ * before it updates its replay window or adopts a new SSRC), so the
+ * caller may drop it and go on. */
 #include "media/media.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <glib.h>
 #include <srtp2/srtp.h>
@@ -29,10 +36,13 @@ static bool library_ready(void)
 void sb_srtp_new_key(char out[SB_SRTP_KEY_B64_LEN + 1])
 {
 	guint8 key[KEY_BYTES];
-	for (size_t i = 0; i < sizeof(key); i++)
-		key[i] = (guint8)g_random_int_range(0, 256);
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		for (size_t i = 0; i < sizeof(key); i++) /* not reached on Linux >= 3.17 */
+			key[i] = (guint8)g_random_int_range(0, 256);
 	char *b64 = g_base64_encode(key, sizeof(key));
 	g_strlcpy(out, b64, SB_SRTP_KEY_B64_LEN + 1);
+	memset(b64, 0, strlen(b64));
+	memset(key, 0, sizeof(key));
 	g_free(b64);
 }
 

@@ -1,6 +1,12 @@
 /* What a SIP leg does to rooms and media: the room an INVITE lands in,
  * offer and answer, the RTP participant, DTMF, hold, and its end.  Runs on
- * the SIP thread (sip.c) except where sip_private.h says otherwise. */
+ * the SIP thread (sip.c) except where sip_private.h says otherwise.
+ *
+ * An INVITE enters only a room that accepts it: one made for the call
+ * (twilio-<CallSid>, sip-<Call-ID>: never one that exists already), or a
+ * room it names with Switchboard's signature for that room — never a
+ * hidden one (desks, consult rooms).  Rooms made here need a join token,
+ * so nobody walks into a phone call by its name. */
 #include "sip/sip_private.h"
 
 #include <string.h>
@@ -84,49 +90,97 @@ char *sip_leg_target_uri(const sip_config *c, const char *target)
 
 /* ---- rooms ------------------------------------------------------------- */
 
-/* Returns the room for the call (referenced) or NULL with a SIP status. */
-static sb_room *choose_room(const sip_leg_inbound *in, bool *created, int *status)
+/* The room an INVITE names: X-Room, else a request-URI user that is not a
+ * number (a number is a call: it gets a room of its own).  NULL: none. */
+static const char *named_room(const sip_leg_inbound *in)
 {
-	*created = false;
-	const char *named = NULL;
 	if (in->x_room && *in->x_room)
-		named = in->x_room;
-	else if (in->uri_user && *in->uri_user && !looks_like_number(in->uri_user))
-		named = in->uri_user;
-	char *generated = NULL;
-	if (named && !sb_room_name_valid(named)) {
-		*status = 404;
-		return NULL;
+		return in->x_room;
+	if (in->uri_user && *in->uri_user && !looks_like_number(in->uri_user))
+		return in->uri_user;
+	return NULL;
+}
+
+static void refuse(sip_leg_answer *answer, int status, const char *warning)
+{
+	answer->status = status;
+	answer->phrase = status == 403   ? "Forbidden"
+	                 : status == 404 ? "Not Found"
+	                 : status == 486 ? "Busy Here"
+	                 : status == 488 ? "Not Acceptable Here"
+	                 : status == 500 ? "Server Internal Error"
+	                                 : "Service Unavailable";
+	answer->warning = warning;
+}
+
+/* Whether the INVITE may enter the room it names: its signature (403), a
+ * name that can be a room (404). */
+static bool named_room_allowed(const sip_config *c, const sip_leg_inbound *in, const char *named,
+                               sip_leg_answer *answer)
+{
+	if (!sb_room_name_valid(named)) {
+		refuse(answer, 404, "no such room");
+		return false;
 	}
-	if (named) {
-		sb_room *room = sb_room_find(named);
-		if (room)
-			return room;
-		if (!config->create_unknown_rooms) {
-			*status = 404;
+	sip_room_sig_status st = sip_room_verify(c->room_secret, named, in->room_signature,
+	                                         g_get_real_time() / G_USEC_PER_SEC);
+	if (st != SIP_ROOM_SIG_OK) {
+		refuse(answer, 403, sip_room_sig_text(st));
+		return false;
+	}
+	return true;
+}
+
+/* A room named and signed: an existing one that is not hidden, or, with
+ * unknown_rooms = create, a new one.  Referenced, or NULL (answer set). */
+static sb_room *find_named_room(const sip_config *c, const char *named, bool *created,
+                                sip_leg_answer *answer)
+{
+	sb_room *room = sb_room_find(named);
+	if (!room && c->create_unknown_rooms) {
+		sb_room_params params = {
+		        .name = named, .ephemeral = true, .require_token = c->rooms_require_token};
+		sb_error rc = sb_room_create(&params, &room);
+		*created = rc == SB_OK;
+		if (rc == SB_ERROR_ROOM_EXISTS)
+			room = sb_room_find(named);
+		else if (rc != SB_OK) {
+			refuse(answer, rc == SB_ERROR_LIMIT ? 503 : 500, "cannot create the room");
 			return NULL;
 		}
-	} else {
-		generated = in->call_sid && *in->call_sid
-		                    ? g_strdup_printf("twilio-%s", in->call_sid)
-		                    : room_from_call_id(in->call_id);
-		if (!sb_room_name_valid(generated)) {
-			g_free(generated);
-			generated = room_from_call_id(in->call_id);
-		}
 	}
-	sb_room_params params = {.name = named ? named : generated, .ephemeral = true};
+	/* A hidden room answers as if it did not exist. */
+	if (room && room->hidden) {
+		sb_room_unref(room);
+		room = NULL;
+	}
+	if (!room)
+		refuse(answer, 404, "no such room");
+	return room;
+}
+
+/* A room of the call's own, made now: twilio-<CallSid> or sip-<Call-ID>.
+ * One that exists already was not made for this call (another call's, or
+ * someone else's by that name): refused.  Referenced, or NULL. */
+static sb_room *new_call_room(const sip_config *c, const sip_leg_inbound *in,
+                              sip_leg_answer *answer)
+{
+	char *name = in->call_sid && *in->call_sid ? g_strdup_printf("twilio-%s", in->call_sid)
+	                                           : room_from_call_id(in->call_id);
+	if (!sb_room_name_valid(name)) {
+		g_free(name);
+		name = room_from_call_id(in->call_id);
+	}
+	sb_room_params params = {
+	        .name = name, .ephemeral = true, .require_token = c->rooms_require_token};
 	sb_room *room = NULL;
 	sb_error rc = sb_room_create(&params, &room);
-	if (rc == SB_ERROR_ROOM_EXISTS) {
-		room = sb_room_find(params.name);
-	} else if (rc == SB_OK) {
-		*created = true;
-	}
-	g_free(generated);
-	if (!room)
-		*status = rc == SB_ERROR_LIMIT ? 503 : 500;
-	return room;
+	g_free(name);
+	if (rc == SB_ERROR_ROOM_EXISTS)
+		refuse(answer, 403, "the call's room exists already");
+	else if (rc != SB_OK)
+		refuse(answer, rc == SB_ERROR_LIMIT ? 503 : 500, "cannot create the room");
+	return rc == SB_OK ? room : NULL;
 }
 
 /* Closes a room we made for a call that never got into it. */
@@ -292,29 +346,31 @@ static bool setup_srtp(sip_call *call, const sb_sdp *peer, bool offering)
 sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg_answer *answer)
 {
 	memset(answer, 0, sizeof(*answer));
+	/* Where the call may go is settled before anything else is read. */
+	const char *named = named_room(in);
+	if (named && !named_room_allowed(c, in, named, answer))
+		return NULL;
 	sb_sdp offer;
 	char *why = NULL;
 	if (!sb_sdp_parse(in->sdp, in->sdp_len, &offer, &why)) {
 		JANUS_LOG(LOG_WARN, "[switchboard] SIP INVITE refused: %s\n", why);
 		g_free(why);
-		answer->status = 488, answer->phrase = "Not Acceptable Here";
+		refuse(answer, 488, NULL);
 		return NULL;
 	}
 	sb_sdp_choice choice;
 	bool srtp_refused = offer.secure ? c->srtp == SIP_SRTP_OFF : c->srtp == SIP_SRTP_REQUIRED;
 	if (srtp_refused || offer.port == 0 ||
 	    !sb_sdp_choose(&offer, c->codecs, c->codec_count, &choice)) {
-		answer->status = 488, answer->phrase = "Not Acceptable Here";
+		refuse(answer, 488, NULL);
 		return NULL;
 	}
 	bool created = false;
-	int status = 0;
-	sb_room *room = choose_room(in, &created, &status);
-	if (!room) {
-		answer->status = status;
-		answer->phrase = status == 404 ? "Not Found" : "Service Unavailable";
+	sb_room *room =
+	        named ? find_named_room(c, named, &created, answer) : new_call_room(c, in, answer);
+	if (!room)
 		return NULL;
-	}
+	created = created || !named;
 	char *id = in->call_sid && *in->call_sid && strlen(in->call_sid) < 64
 	                   ? g_strdup(in->call_sid)
 	                   : new_call_id();
@@ -334,7 +390,7 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 			drop_room_if_empty(room->name);
 		sb_room_unref(room);
 		sip_call_unref(call);
-		answer->status = 488, answer->phrase = "Not Acceptable Here";
+		refuse(answer, 488, "unusable a=crypto");
 		return NULL;
 	}
 	if (offer.secure)
@@ -345,10 +401,13 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	if (rc != SB_OK) {
 		sb_room_unref(room);
 		sip_call_unref(call);
-		answer->status = !media ? 503 : rc == SB_ERROR_LIMIT ? 486 : 404;
-		answer->phrase = answer->status == 486   ? "Busy Here"
-		                 : answer->status == 404 ? "Not Found"
-		                                         : "Service Unavailable";
+		refuse(answer,
+		       !media                 ? 503
+		       : rc == SB_ERROR_LIMIT ? 486
+		                              : 404,
+		       !media                 ? "no media port"
+		       : rc == SB_ERROR_LIMIT ? "the room is full"
+		                              : NULL);
 		return NULL;
 	}
 	call->answered_us = g_get_monotonic_time();
@@ -512,7 +571,9 @@ bool sip_leg_connect(sip_call *call, const char *sdp, size_t len)
 	bool created = false;
 	sb_room *room = sb_room_find(call->room);
 	if (!room) {
-		sb_room_params params = {.name = call->room, .ephemeral = true};
+		sb_room_params params = {.name = call->room,
+		                         .ephemeral = true,
+		                         .require_token = config->rooms_require_token};
 		sb_error rc = sb_room_create(&params, &room);
 		created = rc == SB_OK;
 		if (rc == SB_ERROR_ROOM_EXISTS)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <sofia-sip/msg_addr.h>
@@ -38,6 +39,7 @@ static int wake_fd = -1;
 static su_timer_t *tick_timer;
 static sb_acl *allow_list;
 static sb_rate_limit rate;
+static sb_source_limits *source_rates;
 static char *nonce_secret;
 static sb_sip_stats stats;
 static GMutex start_mutex;
@@ -46,6 +48,8 @@ static int start_state; /* 0 starting, 1 up, -1 failed */
 static bool shutting_down;
 
 #define COUNT(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED)
+/* Sources with a bucket of their own at most (docs/security.md, Limits). */
+#define SOURCES_MAX 4096
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -124,6 +128,10 @@ static json_t *call_info(const sip_t *sip, const char *source_ip)
 	for (sip_unknown_t *u = sip->sip_unknown; u && kept < SIP_MAX_X_HEADERS; u = u->un_next) {
 		if (!u->un_name || !u->un_value || g_ascii_strncasecmp(u->un_name, "X-", 2) != 0)
 			continue;
+		/* A room signature admits whoever holds it until it expires: it
+		 * is not shown to those who read calls (/sessions, the bus). */
+		if (!g_ascii_strcasecmp(u->un_name, "X-Room-Signature"))
+			continue;
 		if (strlen(u->un_value) > 256 || strlen(u->un_name) > 64)
 			continue;
 		json_object_set_new(headers, u->un_name, json_string(u->un_value));
@@ -151,6 +159,45 @@ static const char *header_value(const sip_t *sip, const char *name)
 	return NULL;
 }
 
+/* A header the request-URI carries (sip:room@host?X-Room-Signature=…):
+ * some phones (baresip 1.0) leave a dialled URI's headers there instead of
+ * making them headers.  Unescaped, g_free; NULL when absent. */
+static char *uri_header(const sip_t *sip, const char *name)
+{
+	const char *query = sip->sip_request ? sip->sip_request->rq_url->url_headers : NULL;
+	if (!query)
+		return NULL;
+	char *found = NULL;
+	char **pairs = g_strsplit(query, "&", 32);
+	for (char **p = pairs; *p && !found; p++) {
+		char *eq = strchr(*p, '=');
+		if (eq && (size_t)(eq - *p) == strlen(name) &&
+		    !g_ascii_strncasecmp(*p, name, eq - *p))
+			found = g_uri_unescape_string(eq + 1, NULL);
+	}
+	g_strfreev(pairs);
+	return found;
+}
+
+/* Refuses an INVITE, saying why in a Warning (and when to come back). */
+static void refuse(nua_handle_t *nh, int status, const char *phrase, const char *warning,
+                   const char *retry_after)
+{
+	char *warn = warning ? g_strdup_printf("399 switchboard \"%s\"", warning) : NULL;
+	nua_respond(nh, status, phrase, TAG_IF(warn, SIPTAG_WARNING_STR(warn)),
+	            TAG_IF(retry_after, SIPTAG_RETRY_AFTER_STR(retry_after)), TAG_END());
+	g_free(warn);
+}
+
+/* [sip] sip_account_check: the INVITE names our Twilio account. */
+static bool account_ok(const sip_t *sip)
+{
+	if (!config.account_check)
+		return true;
+	const char *sid = header_value(sip, "X-Twilio-AccountSid");
+	return config.account_sid && sid && !strcmp(sid, config.account_sid);
+}
+
 static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 {
 	COUNT(invites);
@@ -161,26 +208,53 @@ static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 		JANUS_LOG(LOG_WARN,
 		          "[switchboard] SIP INVITE from %s refused: not in [sip] allow\n",
 		          source[0] ? source : "?");
-		respond(nh, 403, "Forbidden", NULL);
+		refuse(nh, 403, "Forbidden", "source not allowed", NULL);
 		return;
 	}
-	if (!sb_rate_limit_take(&rate, g_get_monotonic_time())) {
+	/* The source's own budget first: what it is refused does not spend
+	 * the budget every other source shares. */
+	gint64 now = g_get_monotonic_time();
+	int retry = 1;
+	if (!sb_source_limits_take(source_rates, source, now, &retry)) {
+		COUNT(rejected_source);
+		char header[32];
+		g_snprintf(header, sizeof(header), "%d", retry);
+		refuse(nh, 503, "Service Unavailable", "too many calls from this source", header);
+		return;
+	}
+	if (!sb_rate_limit_take(&rate, now)) {
 		COUNT(rejected_limit);
-		respond(nh, 503, "Service Unavailable", "Retry-After: 5");
+		char header[32];
+		g_snprintf(header, sizeof(header), "%d", sb_rate_limit_retry_after(&rate));
+		refuse(nh, 503, "Service Unavailable", "too many calls", header);
 		return;
 	}
 	if ((int)sip_calls_count() >= config.max_calls) {
 		COUNT(rejected_limit);
-		respond(nh, 503, "Service Unavailable", "Retry-After: 10");
+		refuse(nh, 503, "Service Unavailable", "too many calls in progress", "10");
 		return;
 	}
 	if (!authorized(nh, sip))
 		return;
+	if (!account_ok(sip)) {
+		COUNT(rejected_account);
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] SIP INVITE from %s refused: X-Twilio-AccountSid is not "
+		          "[twilio] account_sid\n",
+		          source);
+		refuse(nh, 403, "Forbidden", "wrong account", NULL);
+		return;
+	}
 	const char *call_sid = header_value(sip, "X-Twilio-CallSid");
+	char *uri_room = uri_header(sip, "X-Room");
+	char *uri_signature = uri_header(sip, "X-Room-Signature");
+	const char *x_room = header_value(sip, "X-Room");
+	const char *signature = header_value(sip, "X-Room-Signature");
 	sip_leg_inbound in = {
 	        .call_id = sip->sip_call_id ? sip->sip_call_id->i_id : NULL,
 	        .call_sid = call_sid,
-	        .x_room = header_value(sip, "X-Room"),
+	        .x_room = x_room ? x_room : uri_room,
+	        .room_signature = signature ? signature : uri_signature,
 	        .uri_user = sip->sip_request ? sip->sip_request->rq_url->url_user : NULL,
 	        .from_user = NULL,
 	        .sdp = sip->sip_payload ? sip->sip_payload->pl_data : NULL,
@@ -196,11 +270,18 @@ static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 	sip_call *call = sip_leg_accept(&config, &in, &answer);
 	g_free(from);
 	g_free(to);
+	g_free(uri_room);
+	g_free(uri_signature);
 	json_decref(info);
 	if (!call) {
 		switch (answer.status) {
 		case 488:
 			COUNT(rejected_codec);
+			break;
+		case 403:
+			COUNT(rejected_signature);
+			JANUS_LOG(LOG_WARN, "[switchboard] SIP INVITE from %s refused: %s\n",
+			          source, answer.warning ? answer.warning : "room not allowed");
 			break;
 		case 404:
 			COUNT(rejected_room);
@@ -213,11 +294,9 @@ static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 			COUNT(rejected_other);
 			break;
 		}
-		nua_respond(
-		        nh, answer.status, answer.phrase,
-		        TAG_IF(answer.status == 488,
-		               SIPTAG_HEADER_STR("Warning: 304 switchboard \"No usable codec\"")),
-		        TAG_END());
+		refuse(nh, answer.status, answer.phrase,
+		       answer.status == 488 && !answer.warning ? "No usable codec" : answer.warning,
+		       NULL);
 		return;
 	}
 	call->nh = nh;
@@ -280,6 +359,26 @@ static void incoming_notify(sip_call *call, const sip_t *sip)
 
 /* ---- outbound ---------------------------------------------------------- */
 
+/* Whether uri's host (and port) is [sip] trunk's: only the trunk gets the
+ * trunk's credentials, not whoever a dialled sip: URI points at. */
+static bool is_trunk_uri(const char *uri)
+{
+	if (!config.trunk || !uri)
+		return false;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *url = url_make(home, uri);
+	bool same = false;
+	if (url && url->url_host) {
+		char *hostport = url->url_port
+		                         ? g_strdup_printf("%s:%s", url->url_host, url->url_port)
+		                         : g_strdup(url->url_host);
+		same = !g_ascii_strcasecmp(hostport, config.trunk);
+		g_free(hostport);
+	}
+	su_home_deinit(home);
+	return same;
+}
+
 static void start_dial(sip_call *call)
 {
 	char *offer = sip_leg_offer(&config, call);
@@ -290,6 +389,7 @@ static void start_dial(sip_call *call)
 	}
 	char *to_uri = sip_leg_target_uri(&config, call->to);
 	char *from_uri = sip_leg_target_uri(&config, call->from);
+	call->to_trunk = is_trunk_uri(to_uri);
 	call->nh =
 	        nua_handle(nua, call, SIPTAG_TO_STR(to_uri), SIPTAG_FROM_STR(from_uri), TAG_END());
 	sip_call_ref(call); /* the handle's magic */
@@ -308,24 +408,6 @@ static const char *auth_realm(const sip_t *sip, const char **scheme)
 		return NULL;
 	*scheme = au->au_scheme;
 	return msg_params_find(au->au_params, "realm=");
-}
-
-/* Was the call dialled to the trunk: a number routed there, or a URI whose
- * host[:port] is [sip] trunk?  Only then do the trunk's credentials answer
- * a challenge: any other target (a SIP URI an agent typed) could challenge
- * us to get a digest of them to crack or replay at the trunk. */
-static bool dialled_trunk(const sip_call *call)
-{
-	char *uri = config.trunk ? sip_leg_target_uri(&config, call->to) : NULL;
-	if (!uri)
-		return false;
-	const char *rest = strchr(uri, ':') + 1;
-	char *hostport = g_strndup(rest, strcspn(rest, ";?>"));
-	const char *at = strrchr(hostport, '@');
-	bool same = !g_ascii_strcasecmp(at ? at + 1 : hostport, config.trunk);
-	g_free(hostport);
-	g_free(uri);
-	return same;
 }
 
 /* Ends an outbound call whose INVITE got a challenge we do not answer: nua
@@ -349,8 +431,8 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		sip_call_publish_status(call, "ringing", status, NULL);
 		return;
 	}
-	if ((status == 401 || status == 407) && !call->auth_tried && config.trunk_user &&
-	    config.trunk_password && dialled_trunk(call)) {
+	if ((status == 401 || status == 407) && !call->auth_tried && call->to_trunk &&
+	    config.trunk_user && config.trunk_password) {
 		const char *scheme = "Digest";
 		const char *realm = auth_realm(sip, &scheme);
 		if (realm) {
@@ -389,6 +471,7 @@ static void invite_response(sip_call *call, nua_handle_t *nh, int status, const 
 		call->end_reason = outcome;
 		g_atomic_int_set(&call->state, SIP_CALL_ENDING);
 		sip_call_publish_status(call, outcome, status, NULL);
+		/* A challenge we do not answer: not the trunk's, or a second one. */
 		if (status == 401 || status == 407)
 			drop_challenged(call, nh);
 	}
@@ -654,17 +737,30 @@ bool sb_sip_start(const sb_settings *settings)
 		return false;
 	}
 	char *bad = NULL;
-	allow_list = config.allow ? sb_acl_parse(config.allow, &bad) : NULL;
-	if (config.allow && !allow_list) {
+	allow_list = sb_acl_parse(config.allow, &bad);
+	if (!allow_list) {
 		JANUS_LOG(LOG_ERR, "[switchboard] [sip] allow: '%s' is not an address or CIDR\n",
 		          bad);
 		g_free(bad);
 		sip_config_clear(&config);
 		return false;
 	}
+	if (sb_acl_count(allow_list) == 0)
+		JANUS_LOG(LOG_WARN, "[switchboard] [sip] allow is empty: every INVITE is refused "
+		                    "(list your carrier's signalling addresses)\n");
+	if (!config.room_secret)
+		JANUS_LOG(LOG_WARN, "[switchboard] SIP: no [sip] room_secret or [auth] jwt_secret: "
+		                    "INVITEs that name a room are refused\n");
 	sb_rate_limit_init(&rate, config.calls_per_second, config.calls_burst);
-	nonce_secret =
-	        g_strdup_printf("%08x%08x%08x", g_random_int(), g_random_int(), g_random_int());
+	source_rates = sb_source_limits_new(config.calls_per_source, config.calls_per_source_burst,
+	                                    SOURCES_MAX);
+	guint8 raw[16];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		for (size_t i = 0; i < sizeof(raw); i++) /* not reached on Linux >= 3.17 */
+			raw[i] = (guint8)g_random_int_range(0, 256);
+	/* The digest nonces' signing key: unpredictable, or nonces could be
+	 * made without asking. */
+	nonce_secret = g_base64_encode(raw, sizeof(raw));
 	commands = g_async_queue_new();
 	wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	sip_calls_init();
@@ -713,6 +809,8 @@ void sb_sip_stop(void)
 	wake_fd = -1;
 	sb_acl_free(allow_list);
 	allow_list = NULL;
+	sb_source_limits_free(source_rates);
+	source_rates = NULL;
 	g_free(nonce_secret);
 	nonce_secret = NULL;
 	sip_config_clear(&config);

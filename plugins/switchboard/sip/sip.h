@@ -17,6 +17,14 @@
 bool sb_sip_start(const sb_settings *settings);
 void sb_sip_stop(void);
 
+/* X-Room-Signature for room: what lets an INVITE that names the room (in
+ * X-Room or its request-URI) enter it (docs/security.md).  Signed with
+ * [sip] room_secret, else [auth] jwt_secret; valid for [sip]
+ * room_signature_ttl seconds.  Whoever sends a call into a room puts it
+ * beside X-Room (the Twilio <Dial><Sip>).  g_free; NULL when there is no
+ * secret.  Any thread; needs no running SIP bridge. */
+char *sb_sip_room_signature(const sb_settings *settings, const char *room);
+
 typedef struct sb_sip_dial_params {
 	const char *room;    /* created (ephemeral) when missing */
 	const char *target;  /* E.164 number (+14155550100) or sip:/sips: URI */
@@ -44,7 +52,8 @@ guint sb_sip_calls_active(void);
 typedef struct sb_sip_stats {
 	guint64 invites, answered, outbound, rejected_acl, rejected_auth, rejected_limit,
 	        rejected_codec, rejected_room, rejected_other, ended, rtp_timeouts, refers,
-	        refers_failed, dtmf_in, info_dtmf, reinvites;
+	        refers_failed, dtmf_in, info_dtmf, reinvites, rejected_source, rejected_account,
+	        rejected_signature;
 } sb_sip_stats;
 void sb_sip_get_stats(sb_sip_stats *out);
 

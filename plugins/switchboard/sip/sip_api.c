@@ -230,14 +230,15 @@ static json_t *sip_stats(void)
 {
 	sb_sip_stats st;
 	sb_sip_get_stats(&st);
-	return json_pack("{sIsIsIsIsIsIsIsIsI}", "active", (json_int_t)sb_sip_calls_active(),
-	                 "invites", (json_int_t)st.invites, "answered", (json_int_t)st.answered,
-	                 "outbound", (json_int_t)st.outbound, "ended", (json_int_t)st.ended,
-	                 "rejected",
-	                 (json_int_t)(st.rejected_acl + st.rejected_auth + st.rejected_limit +
-	                              st.rejected_codec + st.rejected_room + st.rejected_other),
-	                 "rtp_timeouts", (json_int_t)st.rtp_timeouts, "refers",
-	                 (json_int_t)st.refers, "dtmf", (json_int_t)(st.dtmf_in + st.info_dtmf));
+	return json_pack(
+	        "{sIsIsIsIsIsIsIsIsI}", "active", (json_int_t)sb_sip_calls_active(), "invites",
+	        (json_int_t)st.invites, "answered", (json_int_t)st.answered, "outbound",
+	        (json_int_t)st.outbound, "ended", (json_int_t)st.ended, "rejected",
+	        (json_int_t)(st.rejected_acl + st.rejected_auth + st.rejected_limit +
+	                     st.rejected_codec + st.rejected_room + st.rejected_other +
+	                     st.rejected_source + st.rejected_account + st.rejected_signature),
+	        "rtp_timeouts", (json_int_t)st.rtp_timeouts, "refers", (json_int_t)st.refers,
+	        "dtmf", (json_int_t)(st.dtmf_in + st.info_dtmf));
 }
 
 /* ---- metrics ---- */
@@ -265,16 +266,30 @@ static void sip_metrics(GString *out)
 	for (size_t i = 0; i < G_N_ELEMENTS(counters); i++)
 		sb_metrics_value(out, counters[i].name, "counter", counters[i].help,
 		       (long long)G_STRUCT_MEMBER(guint64, &ss, counters[i].offset));
+	/* acl: source not in [sip] allow; source: that source's rate; limit:
+	 * the overall rate, max_calls, a full room; account: not our Twilio
+	 * account; signature: a room named without Switchboard's signature
+	 * (or a call's own room that existed already). */
 	sb_metrics_header(out, "switchboard_sip_rejected_total", "counter", "INVITEs refused, by reason.");
-	g_string_append_printf(out,
-	                       "switchboard_sip_rejected_total{reason=\"acl\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_sip_rejected_total{reason=\"auth\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_sip_rejected_total{reason=\"limit\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_sip_rejected_total{reason=\"codec\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_sip_rejected_total{reason=\"room\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_sip_rejected_total{reason=\"other\"} %" G_GUINT64_FORMAT "\n",
-	                       ss.rejected_acl, ss.rejected_auth, ss.rejected_limit, ss.rejected_codec,
-	                       ss.rejected_room, ss.rejected_other);
+	static const struct {
+		const char *reason;
+		size_t offset;
+	} reasons[] = {
+	        {"acl", G_STRUCT_OFFSET(sb_sip_stats, rejected_acl)},
+	        {"source", G_STRUCT_OFFSET(sb_sip_stats, rejected_source)},
+	        {"limit", G_STRUCT_OFFSET(sb_sip_stats, rejected_limit)},
+	        {"auth", G_STRUCT_OFFSET(sb_sip_stats, rejected_auth)},
+	        {"account", G_STRUCT_OFFSET(sb_sip_stats, rejected_account)},
+	        {"signature", G_STRUCT_OFFSET(sb_sip_stats, rejected_signature)},
+	        {"codec", G_STRUCT_OFFSET(sb_sip_stats, rejected_codec)},
+	        {"room", G_STRUCT_OFFSET(sb_sip_stats, rejected_room)},
+	        {"other", G_STRUCT_OFFSET(sb_sip_stats, rejected_other)},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(reasons); i++)
+		g_string_append_printf(
+		        out,
+		        "switchboard_sip_rejected_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
+		        reasons[i].reason, G_STRUCT_MEMBER(guint64, &ss, reasons[i].offset));
 }
 
 void sip_api_register(const sip_config *config)

@@ -1,6 +1,9 @@
 /* The [sip] section, read once at start into a sip_config: listening
- * address and TLS, trunk credentials, codecs, SRTP, the allow-list and the
- * call rate.  A bad value is logged and its default used. */
+ * address and TLS, trunk credentials, codecs, SRTP, who may call in (the
+ * allow-list, the account, the call rates, the room signature's secret).
+ * A bad value is logged and its default used; what guards the door fails
+ * closed (no allow-list: nobody; an account check without an account:
+ * nobody). */
 #include "sip/sip_private.h"
 
 #include <stdlib.h>
@@ -45,6 +48,21 @@ static void load_codecs(sip_config *c, const char *list)
 	}
 }
 
+/* [sip] room_secret, else [auth] jwt_secret (borrowed). */
+static const char *room_secret_of(const sb_settings *settings, json_t *sip)
+{
+	const char *secret = sb_section_string(sip, "room_secret", "");
+	return *secret ? secret : settings->jwt_secret;
+}
+
+char *sb_sip_room_signature(const sb_settings *settings, const char *room)
+{
+	json_t *sip = sb_settings_section(settings, "sip");
+	gint64 ttl = sb_section_int(sip, "room_signature_ttl", 300, 10, 86400);
+	return sip_room_sign(room_secret_of(settings, sip), room,
+	                     g_get_real_time() / G_USEC_PER_SEC + ttl);
+}
+
 void sip_config_load(sip_config *c, const sb_settings *settings)
 {
 	memset(c, 0, sizeof(*c));
@@ -59,7 +77,21 @@ void sip_config_load(sip_config *c, const sb_settings *settings)
 	c->tls_port = (int)sb_section_int(s, "tls_port", 5061, 1, 65535);
 	c->cert_dir = dup_or_null(sb_section_string(s, "cert_dir", NULL));
 	c->media_ip = g_strdup(sb_section_string(s, "media_ip", settings->rtp_ip));
-	c->allow = dup_or_null(sb_section_string(s, "allow", NULL));
+	c->allow = g_strdup(sb_section_string(s, "allow", ""));
+	c->room_secret = dup_or_null(room_secret_of(settings, s));
+	c->rooms_require_token = sb_section_bool(s, "rooms_require_token", true);
+	c->account_check = sb_section_bool(s, "sip_account_check", false);
+	if (c->account_check) {
+		const char *sid = sb_section_string(sb_settings_section(settings, "twilio"),
+		                                    "account_sid", "");
+		if (!*sid && g_getenv("TWILIO_ACCOUNT_SID"))
+			sid = g_getenv("TWILIO_ACCOUNT_SID");
+		c->account_sid = dup_or_null(sid);
+		if (!c->account_sid)
+			JANUS_LOG(LOG_ERR,
+			          "[switchboard] [sip] sip_account_check is on but there is "
+			          "no [twilio] account_sid: every INVITE is refused\n");
+	}
 	c->auth_user = dup_or_null(sb_section_string(s, "auth_user", NULL));
 	c->auth_password = dup_or_null(sb_section_string(s, "auth_password", NULL));
 	c->realm = g_strdup(sb_section_string(s, "realm", "switchboard"));
@@ -86,6 +118,9 @@ void sip_config_load(sip_config *c, const sb_settings *settings)
 	c->max_calls = (int)sb_section_int(s, "max_calls", 200, 1, 100000);
 	c->calls_per_second = (double)sb_section_int(s, "calls_per_second", 20, 0, 10000);
 	c->calls_burst = (double)sb_section_int(s, "calls_burst", 40, 1, 100000);
+	c->calls_per_source = (double)sb_section_int(s, "calls_per_source", 10, 0, 10000);
+	c->calls_per_source_burst =
+	        (double)sb_section_int(s, "calls_per_source_burst", 20, 1, 100000);
 	c->rtp_timeout = (int)sb_section_int(s, "rtp_timeout", 30, 0, 3600);
 	c->session_timer = (int)sb_section_int(s, "session_timer", 1800, 90, 86400);
 	c->ring_timeout = (int)sb_section_int(s, "ring_timeout", 45, 1, 600);
@@ -99,6 +134,8 @@ void sip_config_clear(sip_config *c)
 	g_free(c->cert_dir);
 	g_free(c->media_ip);
 	g_free(c->allow);
+	g_free(c->room_secret);
+	g_free(c->account_sid);
 	g_free(c->auth_user);
 	g_free(c->auth_password);
 	g_free(c->realm);

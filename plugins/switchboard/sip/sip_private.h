@@ -1,6 +1,7 @@
 /* Inside the SIP module (private interface): its configuration, SDP
- * offer/answer, the allow-list and rate limit, digest auth, calls and legs.
- * The parsers (sdp, acl, digest) are pure and unit-tested and fuzzed alone. */
+ * offer/answer, admission (rate limits, X-Room signatures), digest auth,
+ * calls and legs.  The parsers and checks (sdp, admission, digest) are
+ * pure and unit-tested and fuzzed alone. */
 #ifndef SB_SIP_SIP_PRIVATE_H
 #define SB_SIP_SIP_PRIVATE_H
 
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 #include "core/core.h"
+#include "endpoints/endpoints.h"
 #include "media/media.h"
 #include "room/room.h"
 #include "sip/sip.h"
@@ -25,7 +27,14 @@ typedef struct sip_config {
 	int port, tls_port;
 	char *cert_dir; /* agent.pem (+ cafile.pem): enables TLS */
 	char *media_ip; /* the address in our SDP; default the RTP ip */
-	char *allow;    /* allow-list of sources for INVITEs; NULL: anyone */
+	char *allow;    /* allow-list of sources for INVITEs; empty: nobody */
+	/* X-Room-Signature: [sip] room_secret, else [auth] jwt_secret. */
+	char *room_secret;
+	bool rooms_require_token; /* rooms the bridge creates need a join token */
+	/* sip_account_check: X-Twilio-AccountSid must be this ([twilio]
+	 * account_sid); NULL with the check on: every INVITE is refused. */
+	bool account_check;
+	char *account_sid;
 	char *auth_user, *auth_password, *realm; /* inbound digest, optional */
 	char *trunk;                       /* host for E.164 numbers: {trunk}.pstn.twilio.com */
 	char *trunk_user, *trunk_password; /* outbound digest */
@@ -36,6 +45,7 @@ typedef struct sip_config {
 	bool create_unknown_rooms; /* a request-URI naming a missing room */
 	int max_calls;
 	double calls_per_second, calls_burst;
+	double calls_per_source, calls_per_source_burst; /* per source address */
 	int rtp_timeout, session_timer, ring_timeout; /* seconds */
 	int max_participants_hint;
 	char *user_agent;
@@ -116,20 +126,12 @@ const char *sb_sdp_direction_name(sb_sdp_direction d);
 /* What we answer to a direction the peer offers. */
 sb_sdp_direction sb_sdp_answer_direction(sb_sdp_direction offered);
 
-/* ---- acl ----
- * Who may call in: an allow-list of IPv4/IPv6 addresses and CIDR blocks,
- * and a call-rate limit (token bucket).  Pure data, no locking: the SIP
- * thread is the only user. */
-
-typedef struct sb_acl sb_acl;
-
-/* "127.0.0.1, 54.172.60.0/30, ::1" (commas or spaces).  Returns NULL and
- * sets *bad to the first entry that is not an address or CIDR (g_free). */
-sb_acl *sb_acl_parse(const char *list, char **bad);
-void sb_acl_free(sb_acl *acl);
-/* An empty list allows nobody; NULL (no list configured) allows everyone. */
-bool sb_acl_allows(const sb_acl *acl, const char *ip);
-guint sb_acl_count(const sb_acl *acl);
+/* ---- admission ----
+ * Who may call in, how often, and into which room: token buckets for the
+ * call rate (one for all, one per source address in a bounded table) and
+ * Switchboard's signature on the room an INVITE names.  Pure data without
+ * locks: the SIP thread is the only user of a bucket; the signature
+ * functions are pure. */
 
 typedef struct sb_rate_limit {
 	double tokens, per_second, burst;
@@ -139,6 +141,34 @@ typedef struct sb_rate_limit {
 /* per_second <= 0: unlimited. */
 void sb_rate_limit_init(sb_rate_limit *r, double per_second, double burst);
 bool sb_rate_limit_take(sb_rate_limit *r, gint64 now_us);
+/* Seconds until a token is back (at least 1): the Retry-After. */
+int sb_rate_limit_retry_after(const sb_rate_limit *r);
+
+/* A bucket per source address, at most max_sources of them: when the
+ * table is full, buckets that refilled (idle sources, nothing to remember)
+ * go first, else the one used longest ago. */
+typedef struct sb_source_limits sb_source_limits;
+sb_source_limits *sb_source_limits_new(double per_second, double burst, guint max_sources);
+void sb_source_limits_free(sb_source_limits *l);
+/* False: that source is over its rate; *retry_after (s) says when to try. */
+bool sb_source_limits_take(sb_source_limits *l, const char *source, gint64 now_us,
+                           int *retry_after);
+guint sb_source_limits_count(const sb_source_limits *l);
+
+/* X-Room-Signature: "<expires>.<hex HMAC-SHA256(secret, "switchboard-sip-room\n"
+ * room "\n" expires)>", expires in Unix seconds.  (g_free) */
+char *sip_room_sign(const char *secret, const char *room, gint64 expires_s);
+typedef enum {
+	SIP_ROOM_SIG_OK = 0,
+	SIP_ROOM_SIG_MISSING,
+	SIP_ROOM_SIG_MALFORMED,
+	SIP_ROOM_SIG_EXPIRED,
+	SIP_ROOM_SIG_WRONG, /* another room, another secret, or forged */
+} sip_room_sig_status;
+/* Checks signature for room at now_s, in constant time for the HMAC. */
+sip_room_sig_status sip_room_verify(const char *secret, const char *room, const char *signature,
+                                    gint64 now_s);
+const char *sip_room_sig_text(sip_room_sig_status status);
 
 /* ---- digest ----
  * HTTP Digest (RFC 2617, MD5, qop=auth or none) for inbound SIP requests
@@ -193,6 +223,7 @@ typedef struct sip_call {
 	/* SIP thread only. */
 	struct nua_handle_s *nh;
 	bool auth_tried;
+	bool to_trunk; /* outbound to [sip] trunk: its challenge gets our credentials */
 	bool peer_hold;
 	bool refer_pending;
 	char *end_reason;
@@ -240,20 +271,23 @@ void sip_leg_deinit(void);
 
 typedef struct sip_leg_inbound {
 	const char *call_id, *call_sid, *x_room, *uri_user, *from_user, *to_user;
+	const char *room_signature; /* X-Room-Signature */
 	const char *sdp;
 	size_t sdp_len;
 	json_t *info; /* borrowed */
 } sip_leg_inbound;
 
 typedef struct sip_leg_answer {
-	int status; /* when refused: 404, 486, 488, 503 … */
+	int status; /* when refused: 403, 404, 486, 488, 503 … */
 	const char *phrase;
+	const char *warning; /* a Warning header's text, or NULL */
 	char *sdp; /* when accepted (g_free) */
 } sip_leg_answer;
 
-/* An inbound INVITE: picks or creates the room, negotiates, joins the
- * caller.  Returns the registered call (referenced) with the answer SDP,
- * or NULL with the refusal in answer. */
+/* An inbound INVITE: checks the room it names is signed for it (403), picks
+ * or creates the room, negotiates, joins the caller.  Returns the
+ * registered call (referenced) with the answer SDP, or NULL with the
+ * refusal in answer. */
 sip_call *sip_leg_accept(const sip_config *config, const sip_leg_inbound *in,
                          sip_leg_answer *answer);
 /* After the 200 OK went out. */

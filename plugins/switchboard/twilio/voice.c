@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "room/room.h"
+#include "sip/sip.h"
 
 static const char *const terminal_statuses[] = {"completed", "busy", "failed", "no-answer",
                                                 "canceled"};
@@ -78,10 +79,15 @@ static char *twiml_for(const char *room, json_t *call)
 	char *twiml;
 	if (!strcmp(cfg->voice_mode, "sip")) {
 		char *room_q = g_uri_escape_string(room, NULL, FALSE);
-		char *uri = g_strdup_printf("%s%sX-Room=%s", cfg->sip_uri,
-		                            strchr(cfg->sip_uri, '?') ? "&" : "?", room_q);
+		/* The SIP bridge lets the INVITE into the room only with our
+		 * signature for it (docs/security.md). */
+		char *sig = sb_sip_room_signature(sb_plugin_settings, room);
+		char *uri = g_strdup_printf("%s%sX-Room=%s&X-Room-Signature=%s", cfg->sip_uri,
+		                            strchr(cfg->sip_uri, '?') ? "&" : "?", room_q,
+		                            sig ? sig : "");
 		twiml = sb_twiml_sip(uri);
 		g_free(uri);
+		g_free(sig);
 		g_free(room_q);
 	} else if (!strcmp(cfg->voice_mode, "relay")) {
 		char *url = public_link("/twilio/relay", NULL, true);

@@ -1,7 +1,8 @@
-/* Who may call in: an allow-list of addresses and CIDR blocks and a token
- * bucket for the call rate.  Pure data without locks: the SIP thread is
- * its only user; unit-tested alone. */
-#include "sip/sip_private.h"
+/* Address lists: IPv4/IPv6 addresses and CIDR blocks, for who may send
+ * SIP INVITEs ([sip] allow) and where rtp_join may send a room's audio
+ * ([security] rtp_join_allow).  Pure data without locks: a list is built
+ * once at start and only read afterwards; unit-tested alone. */
+#include "endpoints/endpoints.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, int bits)
 bool sb_acl_allows(const sb_acl *acl, const char *ip)
 {
 	if (!acl)
-		return true;
+		return false;
 	acl_entry probe;
 	if (!ip || !parse_entry(ip, &probe) || strchr(ip, '/'))
 		return false;
@@ -108,27 +109,4 @@ bool sb_acl_allows(const sb_acl *acl, const char *ip)
 			return true;
 	}
 	return false;
-}
-
-void sb_rate_limit_init(sb_rate_limit *r, double per_second, double burst)
-{
-	r->per_second = per_second;
-	r->burst = burst < 1 ? 1 : burst;
-	r->tokens = r->burst;
-	r->last_us = 0;
-}
-
-bool sb_rate_limit_take(sb_rate_limit *r, gint64 now_us)
-{
-	if (r->per_second <= 0)
-		return true;
-	if (r->last_us)
-		r->tokens += (double)(now_us - r->last_us) / 1e6 * r->per_second;
-	r->last_us = now_us;
-	if (r->tokens > r->burst)
-		r->tokens = r->burst;
-	if (r->tokens < 1)
-		return false;
-	r->tokens -= 1;
-	return true;
 }
