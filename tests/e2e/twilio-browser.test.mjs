@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { launchChromium, writeToneWav } from '../lib/browser.mjs';
 import { startJanus, API_URL, API_PORT, HTTP_URL } from '../lib/janus.mjs';
 import { mulawEncode, mulawDecode, toneFrame, toneDb } from '../lib/audio.mjs';
-import { twilioPluginConfig, twilioSignature, AUTH_TOKEN, ACCOUNT_SID } from '../lib/twilio.mjs';
+import { twilioPluginConfig, voiceSocket, ACCOUNT_SID } from '../lib/twilio.mjs';
 
 const ROOM = `twilio-e2e-${process.pid}`;
 let janus, browser, page, workDir, stream;
@@ -53,12 +53,15 @@ test('a browser hears the Twilio caller, and the caller hears the browser', { ti
 
 	const callSid = `CA${crypto.randomBytes(16).toString('hex')}`;
 	const streamSid = `MZ${crypto.randomBytes(16).toString('hex')}`;
-	stream = new WebSocket(`ws://127.0.0.1:${API_PORT}/twilio/stream`, { headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/stream') } });
+	// The call is sent into the browser's room as an operator would: the
+	// voice webhook's URL names it, and the TwiML grants it to this call.
+	const sock = await voiceSocket(callSid, { query: `room=${ROOM}` });
+	stream = new WebSocket(sock.local, { headers: sock.headers });
 	const heard = [];
 	stream.on('message', (d) => { const m = JSON.parse(d.toString()); if (m.event === 'media') heard.push(Buffer.from(m.media.payload, 'base64')); });
 	await new Promise((resolve, reject) => { stream.on('open', resolve); stream.on('error', reject); });
 	stream.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-	stream.send(JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid, start: { accountSid: ACCOUNT_SID, streamSid, callSid, tracks: ['inbound'], customParameters: { room: ROOM }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } }));
+	stream.send(JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid, start: { accountSid: ACCOUNT_SID, streamSid, callSid, tracks: ['inbound'], customParameters: sock.params, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } }));
 	let frame = 0;
 	const timer = setInterval(() => {
 		const pcm = toneFrame(1000, frame++);

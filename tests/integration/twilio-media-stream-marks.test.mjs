@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startJanus, API_PORT } from '../lib/janus.mjs';
 import { openNotifications } from '../lib/notifications.mjs';
-import { postWebhook, twilioPluginConfig, twilioSignature, AUTH_TOKEN, ACCOUNT_SID } from '../lib/twilio.mjs';
+import { postWebhook, twilioPluginConfig, socketOf, ACCOUNT_SID } from '../lib/twilio.mjs';
 import { stub, sse, openaiChunks } from './providers-lib.mjs';
 
 const FIRST = 'First, here is the quick answer.';
@@ -68,7 +68,8 @@ test('a barge-in keeps only what Twilio played (marks echoed) in the agent memor
 	const inRoom = (e) => e.room === room;
 	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', '+14155550123'], ['To', '+14155550100'], ['CallStatus', 'ringing']]);
 	assert.equal(r.status, 200, r.text);
-	const ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/twilio/stream`, { headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/stream') } });
+	const sock = socketOf(r.text);
+	const ws = new WebSocket(sock.local, { headers: sock.headers });
 	let timer;
 	try {
 		await bargeIn(ws, { sid, room, streamSid, inRoom }, (t) => { timer = t; });

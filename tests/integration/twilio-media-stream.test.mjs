@@ -11,12 +11,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startJanus, adminRequest, API_PORT } from '../lib/janus.mjs';
+import { startJanus, adminRequest, API_PORT, API_URL, API_KEY } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { mulawDecode } from '../lib/audio.mjs';
-import { postWebhook, twilioPluginConfig, twilioSignature, AUTH_TOKEN, PUBLIC_URL, ACCOUNT_SID } from '../lib/twilio.mjs';
+import { postWebhook, twilioPluginConfig, twilioSignature, socketOf, socketAt, voiceSocket, AUTH_TOKEN, PUBLIC_URL, ACCOUNT_SID } from '../lib/twilio.mjs';
 
-const STREAM_URL = `ws://127.0.0.1:${API_PORT}/twilio/stream`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let janus, notes, workDir, speech;
 // The short tests take a second or two; the barge-in call has its own.
@@ -38,7 +37,12 @@ after(async () => {
 });
 
 const callSid = () => `CA${crypto.randomBytes(16).toString('hex')}`;
-const streamSig = () => twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/stream');
+const refusedCount = async (reason) => {
+	const text = await (await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
+	const m = new RegExp(`^switchboard_twilio_refused_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
+	assert.ok(m, `no switchboard_twilio_refused_total{reason="${reason}"}`);
+	return Number(m[1]);
+};
 const energy = (buf) => { let s = 0; for (const b of buf) { const v = mulawDecode(b); s += v * v; } return Math.sqrt(s / buf.length); };
 
 // A Twilio-like Media Streams client: keeps what the server sends. The
@@ -48,8 +52,10 @@ afterEach(() => {
 	for (const ws of streams) ws.terminate();
 	streams.clear();
 }, { timeout: 10000 });
-async function openStream(headers = { 'x-twilio-signature': streamSig() }) {
-	const ws = new WebSocket(STREAM_URL, { headers });
+// sock: the socket of a call's TwiML (socketOf/voiceSocket); headers
+// replace its signature.
+async function openStream(sock, headers = sock.headers) {
+	const ws = new WebSocket(sock.local, { headers });
 	streams.add(ws);
 	const got = { media: [], marks: [], clears: [], other: [], closed: null };
 	ws.on('message', (d, isBinary) => {
@@ -75,10 +81,11 @@ async function until(what, pred, ms = 15000) {
 	}
 }
 
-function startMessages(sid, streamSid, room) {
+// params: the TwiML's <Parameter>s, which Twilio hands back as customParameters.
+function startMessages(sid, streamSid, params) {
 	return [
 		{ event: 'connected', protocol: 'Call', version: '1.0.0' },
-		{ event: 'start', sequenceNumber: '1', streamSid, start: { accountSid: ACCOUNT_SID, streamSid, callSid: sid, tracks: ['inbound'], customParameters: { room, caller: 'test' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } },
+		{ event: 'start', sequenceNumber: '1', streamSid, start: { accountSid: ACCOUNT_SID, streamSid, callSid: sid, tracks: ['inbound'], customParameters: { ...params, caller: 'test' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } },
 	];
 }
 
@@ -97,11 +104,12 @@ function pump(stream, streamSid, source) {
 test('a Media Streams call hears the agent, gets marks, and a clear on barge-in', { timeout: 90000 }, async () => {
 	const sid = callSid();
 	const room = `twilio-${sid}`;
-	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', '+14155550123'], ['To', '+14155550100'], ['CallStatus', 'ringing'], ['Direction', 'inbound']]);
-	assert.equal(r.status, 200, r.text);
+	const sock = await voiceSocket(sid);
+	assert.equal(sock.params.room, room);
+	assert.match(sock.url, /^wss:\/\/switchboard\.test\/twilio\/stream\/\d+\.[0-9a-f]{32}$/);
 	const streamSid = `MZ${crypto.randomBytes(16).toString('hex')}`;
-	const s = await openStream();
-	for (const m of startMessages(sid, streamSid, room)) s.send(m);
+	const s = await openStream(sock);
+	for (const m of startMessages(sid, streamSid, sock.params)) s.send(m);
 	let talk = null, pos = 0;
 	const silence = Buffer.alloc(160, 0xff);
 	const stop = pump(s, streamSid, () => {
@@ -123,6 +131,8 @@ test('a Media Streams call hears the agent, gets marks, and a clear on barge-in'
 		assert.equal(me.info.stream_sid, streamSid);
 		assert.equal(me.info.from, '+14155550123');
 		assert.equal(me.info.custom_parameters.caller, 'test');
+		// The grant is for Twilio to hand back, not for readers of sessions.
+		assert.equal(me.info.custom_parameters.room_grant, undefined);
 		// The agent joins by itself (auto_join phone) and greets: speech arrives.
 		await until('agent speech', () => s.got.media.some((m) => energy(m.payload) > 500), 30000);
 		assert.ok(s.got.media.every((m) => m.streamSid === streamSid && m.payload.length === 160));
@@ -159,36 +169,101 @@ test('a Media Streams call hears the agent, gets marks, and a clear on barge-in'
 });
 
 test('an unsigned or forged handshake is refused before the socket opens', T, async () => {
-	await assert.rejects(openStream({}), /HTTP 403/);
-	await assert.rejects(openStream({ 'x-twilio-signature': twilioSignature('wrong', 'wss://switchboard.test/twilio/stream') }), /HTTP 403/);
-	// Signed for the http:// URL instead of the wss:// one Twilio calls.
-	await assert.rejects(openStream({ 'x-twilio-signature': twilioSignature(AUTH_TOKEN, `${PUBLIC_URL}/twilio/stream`) }), /HTTP 403/);
+	const sock = await voiceSocket(callSid());
+	await assert.rejects(openStream(sock, {}), /HTTP 403/);
+	await assert.rejects(openStream(sock, { 'x-twilio-signature': twilioSignature('wrong', sock.url) }), /HTTP 403/);
+	// Signed for the https:// URL instead of the wss:// one Twilio calls.
+	await assert.rejects(openStream(sock, { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, sock.url.replace('wss://', 'https://')) }), /HTTP 403/);
+	// The bare path: its signature would be the same for every call.
+	const bare = 'wss://switchboard.test/twilio/stream';
+	await assert.rejects(openStream({ local: `ws://127.0.0.1:${API_PORT}/twilio/stream`, headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, bare) } }), /HTTP 403/);
+	// A URL of ours whose time is up, though rightly signed.
+	const old = `wss://switchboard.test/twilio/stream/1000000000.${crypto.randomBytes(16).toString('hex')}`;
+	await assert.rejects(openStream(socketOf(`<Stream url="${old}"/>`)), /HTTP 403/);
+	// None of these used the call's handshake up: it still opens once.
+	const s = await openStream(sock);
+	s.ws.close();
+	await s.closed;
+});
+
+test('a handshake signature is accepted once: a replay is refused', T, async () => {
+	const sid = callSid();
+	const sock = await voiceSocket(sid);
+	const replays0 = await refusedCount('replayed');
+	const first = await openStream(sock);
+	const streamSid = `MZ${crypto.randomBytes(16).toString('hex')}`;
+	for (const m of startMessages(sid, streamSid, sock.params)) first.send(m);
+	await notes.until('joined', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === `twilio-${sid}` && e.participant.kind === 'twilio'), 10000);
+	// Recorded off the wire, sent again: refused while the first is live …
+	await assert.rejects(openStream(sock), /HTTP 403/);
+	first.ws.close();
+	await first.closed;
+	// … and after it ended.
+	await assert.rejects(openStream(sock), /HTTP 403/);
+	assert.equal(await refusedCount('replayed'), replays0 + 2);
+	const phones = (await rest('GET', '/sessions/type/phone')).json.sessions.filter((x) => x.info?.call_sid === sid);
+	assert.equal(phones.length, 0);
+});
+
+test('a stream enters only the room its TwiML granted to its call', T, async () => {
+	const count = async () => (await rest('GET', '/sessions/type/phone')).json.sessions.length;
+	const n0 = await count();
+	const grants0 = await refusedCount('room_grant');
+	// A victim's room, in use.
+	const victim = callSid();
+	const theirs = await voiceSocket(victim);
+	const tried = [];
+	const refused = async (sid, params, why) => {
+		const s = await openStream(socketAt('/twilio/stream'));
+		const streamSid = `MZ${crypto.randomBytes(16).toString('hex')}`;
+		for (const m of startMessages(sid, streamSid, params)) s.send(m);
+		const closed = await s.closed;
+		assert.equal(closed.code, 1008, why);
+		tried.push(closed.reason);
+	};
+	// No grant at all.
+	await refused(callSid(), { room: `twilio-${victim}` }, 'room without grant');
+	// The grant of another call (the victim's TwiML), or another room.
+	await refused(callSid(), theirs.params, "another call's grant");
+	const mine = callSid();
+	const own = await voiceSocket(mine);
+	await refused(mine, { ...own.params, room: `twilio-${victim}` }, 'grant for another room');
+	// A forged grant.
+	await refused(mine, { room: `twilio-${victim}`, room_grant: `9999999999.${'0'.repeat(64)}` }, 'forged');
+	assert.deepEqual(tried.map((r) => r.replace(/ .*/, '')), ['room', 'room_grant', 'room_grant', 'room_grant']);
+	assert.equal(await refusedCount('room_grant'), grants0 + 4);
+	assert.equal(await count(), n0);
+	const room = (await rest('GET', `/rooms/twilio-${victim}`)).json;
+	assert.equal(room.num_participants, 0, JSON.stringify(room));
+	// A call's room needs a token: no browser walks in by its name.
+	assert.equal(room.require_token, true);
 });
 
 test('bad input: binary frames, media before start, bad base64', { timeout: 30000 }, async () => {
 	const count = async () => (await rest('GET', '/sessions/type/phone')).json.sessions.length;
 	const n0 = await count();
 	// Binary frames are not Media Streams (Twilio error 31950).
-	const a = await openStream();
+	const a = await openStream(await voiceSocket(callSid()));
 	a.ws.send(Buffer.from([1, 2, 3]));
 	assert.equal((await a.closed).code, 1003);
 	// Media before start: closed, nothing joined.
-	const b = await openStream();
+	const b = await openStream(await voiceSocket(callSid()));
 	b.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
 	b.send({ event: 'media', sequenceNumber: '2', streamSid: 'MZ1', media: { track: 'inbound', chunk: '1', timestamp: '0', payload: Buffer.alloc(160, 0xff).toString('base64') } });
 	const cb = await b.closed;
 	assert.equal(cb.code, 1002);
 	assert.match(cb.reason, /start/);
 	// A start without callSid.
-	const c = await openStream();
+	const c = await openStream(await voiceSocket(callSid()));
 	c.send({ event: 'start', sequenceNumber: '1', streamSid: 'MZ2', start: { streamSid: 'MZ2' } });
 	assert.equal((await c.closed).code, 1008);
 	assert.equal(await count(), n0);
 	// After a good start, bad base64 and junk are ignored … ten in a row close with 1007.
 	const sid = callSid();
 	const streamSid = `MZ${crypto.randomBytes(16).toString('hex')}`;
-	const d = await openStream();
-	for (const m of startMessages(sid, streamSid, `twilio-${sid}`)) d.send(m);
+	const dsock = await voiceSocket(sid);
+	const d = await openStream(dsock);
+	for (const m of startMessages(sid, streamSid, dsock.params)) d.send(m);
 	await notes.until('joined', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === `twilio-${sid}`), 10000);
 	for (let i = 0; i < 5; i++) d.send({ event: 'media', streamSid, media: { track: 'inbound', payload: '@@not base64@@' } });
 	d.send('{not json');
@@ -205,11 +280,10 @@ test('bad input: binary frames, media before start, bad base64', { timeout: 3000
 
 test('an inbound WhatsApp call is a session of type whatsapp', { timeout: 30000 }, async () => {
 	const sid = callSid();
-	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', 'whatsapp:+14155550177'], ['To', 'whatsapp:+14155238886'], ['CallStatus', 'ringing'], ['Direction', 'inbound']]);
-	assert.equal(r.status, 200, r.text);
+	const sock = await voiceSocket(sid, { from: 'whatsapp:+14155550177', to: 'whatsapp:+14155238886' });
 	const streamSid = `MZ${crypto.randomBytes(16).toString('hex')}`;
-	const s = await openStream();
-	for (const m of startMessages(sid, streamSid, `twilio-${sid}`)) s.send(m);
+	const s = await openStream(sock);
+	for (const m of startMessages(sid, streamSid, sock.params)) s.send(m);
 	await notes.until('joined', () => notes.events.find((e) => e.type === 'participant_joined' && e.room === `twilio-${sid}`), 10000);
 	const wa = (await rest('GET', '/sessions/type/whatsapp')).json.sessions.find((x) => x.info?.call_sid === sid);
 	assert.ok(wa);

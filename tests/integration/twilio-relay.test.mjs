@@ -7,11 +7,10 @@ import { test, before, after, afterEach } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
-import { startJanus, API_PORT } from '../lib/janus.mjs';
+import { startJanus } from '../lib/janus.mjs';
 import { openNotifications } from '../lib/notifications.mjs';
-import { postWebhook, twilioPluginConfig, twilioSignature, AUTH_TOKEN, ACCOUNT_SID } from '../lib/twilio.mjs';
+import { postWebhook, twilioPluginConfig, twilioSignature, voiceSocket, AUTH_TOKEN, ACCOUNT_SID } from '../lib/twilio.mjs';
 
-const RELAY_URL = `ws://127.0.0.1:${API_PORT}/twilio/relay`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let janus, notes;
 // Webhooks and a relay session with the local dialog engine: a few seconds.
@@ -34,8 +33,10 @@ afterEach(() => {
 	sockets.clear();
 }, { timeout: 10000 });
 
-async function openRelay(headers = { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/relay') }) {
-	const ws = new WebSocket(RELAY_URL, { headers });
+// sock: the socket of a call's TwiML (voiceSocket); headers replace its
+// signature.
+async function openRelay(sock, headers = sock.headers) {
+	const ws = new WebSocket(sock.local, { headers });
 	sockets.add(ws);
 	const got = [];
 	let closed = null;
@@ -59,25 +60,29 @@ async function openRelay(headers = { 'x-twilio-signature': twilioSignature(AUTH_
 	return r;
 }
 
-const setup = (sid, extra = {}) => ({ type: 'setup', sessionId: `VX${crypto.randomBytes(16).toString('hex')}`, accountSid: ACCOUNT_SID, parentCallSid: '', callSid: sid, from: '+14155550123', to: '+14155550100', forwardedFrom: '', callType: 'PSTN', callerName: '', direction: 'inbound', callStatus: 'RINGING', customParameters: { room: `relay-${sid}` }, ...extra });
+// A call in relay mode: the voice webhook names its room (relay-<sid>);
+// the TwiML's socket and parameters are what Twilio would use.
+const relayCall = async (sid) => voiceSocket(sid, { query: `room=relay-${sid}` });
+const setup = (sid, params, extra = {}) => ({ type: 'setup', sessionId: `VX${crypto.randomBytes(16).toString('hex')}`, accountSid: ACCOUNT_SID, parentCallSid: '', callSid: sid, from: '+14155550123', to: '+14155550100', forwardedFrom: '', callType: 'PSTN', callerName: '', direction: 'inbound', callStatus: 'RINGING', customParameters: params, ...extra });
 
 test('relay mode answers the voice webhook with escaped ConversationRelay TwiML', T, async () => {
 	const sid = callSid();
 	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['From', '+14155550123'], ['To', '+14155550100'], ['CallStatus', 'ringing']]);
 	assert.equal(r.status, 200, r.text);
-	assert.match(r.text, new RegExp(`<Connect action="https://switchboard.test/twilio/handoff\\?room=twilio-${sid}"><ConversationRelay url="wss://switchboard.test/twilio/relay" welcomeGreeting="Hi &lt;there&gt; &amp; welcome" language="en-US">`));
+	assert.match(r.text, new RegExp(`<Connect action="https://switchboard.test/twilio/handoff\\?room=twilio-${sid}"><ConversationRelay url="wss://switchboard.test/twilio/relay/\\d+\\.[0-9a-f]{32}" welcomeGreeting="Hi &lt;there&gt; &amp; welcome" language="en-US">`));
 	// After the session, handoffData brings the call into its room for a human.
 	const a = await postWebhook('/twilio/handoff', [['CallSid', sid], ['HandoffData', '{"reasonCode":"live-agent-handoff"}']], { query: `room=twilio-${sid}` });
 	assert.equal(a.status, 200, a.text);
-	assert.match(a.text, /<Connect><Stream url="wss:\/\/switchboard.test\/twilio\/stream"><Parameter name="room" value="twilio-CA/);
+	assert.match(a.text, /<Connect><Stream url="wss:\/\/switchboard.test\/twilio\/stream\/\d+\.[0-9a-f]{32}"><Parameter name="handoff" value="[^"]*"\/><Parameter name="room" value="twilio-CA[0-9a-f]{32}"\/><Parameter name="room_grant" value="\d+\.[0-9a-f]{64}"\/>/);
 	const h = await postWebhook('/twilio/handoff', [['CallSid', sid]], { query: `room=twilio-${sid}` });
 	assert.match(h.text, /<Hangup\/>/);
 });
 
 test('setup, prompts answered with streamed tokens, memory, interrupt, end with handoffData', { timeout: 30000 }, async () => {
 	const sid = callSid();
-	const r = await openRelay();
-	r.send(setup(sid));
+	const sock = await relayCall(sid);
+	const r = await openRelay(sock);
+	r.send(setup(sid, sock.params));
 	r.send({ type: 'prompt', voicePrompt: 'What are your opening hours?', lang: 'en-US', last: true });
 	let a = await r.answer(0);
 	assert.ok(a.tokens.length >= 2, JSON.stringify(a.tokens));
@@ -118,15 +123,38 @@ test('setup, prompts answered with streamed tokens, memory, interrupt, end with 
 	r.ws.close();
 });
 
-test('an unsigned handshake is refused', T, async () => {
-	await assert.rejects(openRelay({}), /HTTP 403/);
-	await assert.rejects(openRelay({ 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/stream') }), /HTTP 403/);
+test('an unsigned or replayed handshake is refused', T, async () => {
+	const sock = await relayCall(callSid());
+	await assert.rejects(openRelay(sock, {}), /HTTP 403/);
+	await assert.rejects(openRelay(sock, { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, sock.url.replace('/relay/', '/stream/')) }), /HTTP 403/);
+	const r = await openRelay(sock);
+	r.ws.close();
+	await r.closing;
+	await assert.rejects(openRelay(sock), /HTTP 403/);
+});
+
+test('a setup naming a room its call was not granted is closed with 1008', T, async () => {
+	const victim = callSid();
+	const theirs = await relayCall(victim);
+	const sid = callSid();
+	const r = await openRelay(await relayCall(sid));
+	r.send(setup(sid, theirs.params));
+	const c = await r.closing;
+	assert.equal(c.code, 1008);
+	assert.match(c.reason, /room_grant/);
+	// Without a grant at all.
+	const sid2 = callSid();
+	const r2 = await openRelay(await relayCall(sid2));
+	r2.send(setup(sid2, { room: `relay-${victim}` }));
+	assert.equal((await r2.closing).code, 1008);
 });
 
 test('malformed messages: nine are forgiven, ten in a row close with 1007', { timeout: 20000 }, async () => {
-	const r = await openRelay();
+	const sid = callSid();
+	const sock = await relayCall(sid);
+	const r = await openRelay(sock);
 	r.send({ type: 'prompt', voicePrompt: 'before setup' }); // 1: setup must come first
-	r.send(setup(callSid()));
+	r.send(setup(sid, sock.params));
 	const junk = ['{bad json', '[]', '{"type":"nonsense"}', '{"type":"prompt"}', '{"type":"dtmf","digit":"xx"}', '"string"', '{}', '{"type":"setup"}', '{"type":"prompt","voicePrompt":1}'];
 	for (const j of junk) r.send(j);
 	r.send({ type: 'prompt', voicePrompt: 'Where are you located?', last: true });

@@ -12,7 +12,7 @@ import http from 'node:http';
 import WebSocket from 'ws';
 import { startJanus, API_PORT } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
-import { postWebhook, twilioPluginConfig, twilioSignature, startFakeTwilio, ACCOUNT_SID, AUTH_TOKEN, FAKE_TWILIO_PORT } from '../lib/twilio.mjs';
+import { postWebhook, twilioPluginConfig, twilioSignature, socketAt, startFakeTwilio, ACCOUNT_SID, AUTH_TOKEN, FAKE_TWILIO_PORT } from '../lib/twilio.mjs';
 import { sse, openaiChunks } from './providers-lib.mjs';
 
 const LLM_PORT = FAKE_TWILIO_PORT - 1; // 28086 with the usual port set
@@ -86,7 +86,8 @@ test('an idle conversation ends; the next message starts afresh', { timeout: 600
 });
 
 test('ConversationRelay interrupt stops the answer being written; history keeps what was heard', { timeout: 30000 }, async () => {
-	const ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/twilio/relay`, { headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, 'wss://switchboard.test/twilio/relay') } });
+	const sock = socketAt('/twilio/relay');
+	const ws = new WebSocket(sock.local, { headers: sock.headers });
 	try {
 		await relayInterrupt(ws);
 	} finally {

@@ -32,8 +32,9 @@ test('a signed voice webhook gets Media Streams TwiML and a room; params in any 
 	const params = voiceParams(sid).reverse(); // the signature sorts; order on the wire must not matter
 	const r = await postWebhook('/twilio/voice', params);
 	assert.equal(r.status, 200, r.text);
-	assert.match(r.text, /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="wss:\/\/switchboard.test\/twilio\/stream">/);
-	assert.match(r.text, new RegExp(`<Parameter name="room" value="twilio-${sid}"/>`));
+	// A socket URL of its own (single-use handshake), the room granted to this call.
+	assert.match(r.text, /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><Stream url="wss:\/\/switchboard.test\/twilio\/stream\/\d+\.[0-9a-f]{32}">/);
+	assert.match(r.text, new RegExp(`<Parameter name="room" value="twilio-${sid}"/><Parameter name="room_grant" value="\\d+\\.[0-9a-f]{64}"/>`));
 	assert.match(r.text, new RegExp(`<Parameter name="call_sid" value="${sid}"/>`));
 	assert.ok(await roomExists(`twilio-${sid}`));
 	const ev = await notes.until('call_status ringing', () => notes.events.find((e) => e.type === 'call_status' && e.call_sid === sid), 5000);
@@ -141,5 +142,10 @@ test('a JSON body is checked through bodySHA256', T, async () => {
 	const r = await send(altered, sig);
 	assert.equal(r.status, 403);
 	assert.match((await r.json()).error.message, /bodySHA256/);
+	// Signed over a URL without bodySHA256: nothing covers the body.
+	const bare = twilioSignature(AUTH_TOKEN, `${PUBLIC_URL}/twilio/status`);
+	const unsigned = await fetch(`${API_URL}/twilio/status`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twilio-signature': bare }, body: altered });
+	assert.equal(unsigned.status, 403);
+	assert.match((await unsigned.json()).error.message, /needs bodySHA256/);
 	assert.ok(await roomExists(`twilio-${sid}`));
 });

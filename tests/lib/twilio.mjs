@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, API_URL } from './janus.mjs';
+import { repoRoot, API_URL, API_PORT } from './janus.mjs';
 import { track } from './resources.mjs';
 
 export const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
@@ -41,6 +41,37 @@ export async function postWebhook(path, pairs, opts = {}) {
 	let json = null;
 	try { json = JSON.parse(text); } catch { /* TwiML */ }
 	return { status: res.status, text, json };
+}
+
+const unescapeXml = (v) => v.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+// The WebSocket a TwiML answer opens (<Stream> or <ConversationRelay>), as
+// Twilio would open it: `url` is what Twilio calls and signs (wss://…),
+// `local` where the test connects, `headers` the handshake's signature,
+// `params` the <Parameter>s (they arrive as customParameters).
+export function socketOf(twiml) {
+	const m = /<(?:Stream|ConversationRelay)\b[^>]*?\surl="([^"]*)"/.exec(twiml);
+	if (!m) throw new Error(`no socket in TwiML: ${twiml}`);
+	const url = unescapeXml(m[1]);
+	const params = {};
+	for (const p of twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\/>/g)) params[unescapeXml(p[1])] = unescapeXml(p[2]);
+	const { pathname } = new URL(url);
+	return { url, local: `ws://127.0.0.1:${API_PORT}${pathname}`, params, headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, url) } };
+}
+
+// A socket URL of the shape our TwiML writes (<path>/<expires>.<nonce>),
+// for a socket whose TwiML the test did not ask Switchboard for.
+export function socketAt(path, ttlSeconds = 300) {
+	const url = `${PUBLIC_URL.replace(/^https:/, 'wss:')}${path}/${Math.floor(Date.now() / 1000) + ttlSeconds}.${crypto.randomBytes(16).toString('hex')}`;
+	return socketOf(`<Stream url="${url}"/>`);
+}
+
+// A call's voice webhook (opts.query: e.g. `room=…`) and the socket its
+// TwiML opens.
+export async function voiceSocket(callSid, { from = '+14155550123', to = '+14155550100', query } = {}) {
+	const r = await postWebhook('/twilio/voice', [['CallSid', callSid], ['AccountSid', ACCOUNT_SID], ['From', from], ['To', to], ['CallStatus', 'ringing'], ['Direction', 'inbound']], { query });
+	if (r.status !== 200) throw new Error(`voice webhook: ${r.status} ${r.text}`);
+	return socketOf(r.text);
 }
 
 // The checked-in plugin config with the Twilio sections replaced.

@@ -92,7 +92,17 @@ static void test_body_sha256(void)
 	g_clear_pointer(&why, g_free);
 	g_assert_false(sb_twilio_request_ok("12345", url, body, strlen(body), false, NULL, &why));
 	g_assert_cmpstr(why, ==, "missing X-Twilio-Signature");
+	g_clear_pointer(&why, g_free);
+	/* A JSON body whose URL has no bodySHA256: the signature (over the URL
+	 * alone) is right, but nothing covers the body, so it is refused. */
+	const char *bare = "https://mycompany.com/myapp.php";
+	char *url_only = sb_twilio_sign("12345", bare, NULL);
+	g_assert_true(sb_twilio_request_ok("12345", bare, NULL, 0, false, url_only, &why));
+	g_assert_false(sb_twilio_request_ok("12345", bare, body, strlen(body), false, url_only,
+	                                    &why));
+	g_assert_cmpstr(why, ==, "a body that is not a form needs bodySHA256 in the URL");
 	g_free(why);
+	g_free(url_only);
 }
 
 static void test_equal(void)

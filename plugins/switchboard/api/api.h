@@ -289,10 +289,11 @@ int sb_rest_match(const char *method, const char *path, const sb_rest_route **ro
 
 struct sb_rest_request;
 
-/* A WebSocket route of a module.  authorize runs before the handshake
- * (HTTP thread) and returns 0 to accept, else an HTTP status and a message
- * (g_free-able) — the route's own check replaces the API key.  connected
- * runs on the HTTP thread with the open connection (borrowed: ref it). */
+/* A WebSocket route of a module, at path or path/<one segment>.
+ * authorize runs before the handshake (HTTP thread) and returns 0 to
+ * accept, else an HTTP status and a message (g_free-able) — the route's
+ * own check replaces the API key.  connected runs on the HTTP thread with
+ * the open connection (borrowed: ref it). */
 typedef struct sb_http_websocket {
 	const char *path;
 	int (*authorize)(const struct sb_rest_request *req, char **message);

@@ -431,11 +431,17 @@ void sb_http_register_websocket(const sb_http_websocket *route)
 	ws_routes[ws_route_count++] = *route;
 }
 
+/* A route's path, or its path and one more segment: sockets whose URLs
+ * are made single-use (Twilio's <path>/<expires>.<nonce>) come in there. */
 static const sb_http_websocket *ws_route_for(const char *path)
 {
-	for (size_t i = 0; i < ws_route_count; i++)
-		if (!strcmp(ws_routes[i].path, path))
+	for (size_t i = 0; i < ws_route_count; i++) {
+		size_t n = strlen(ws_routes[i].path);
+		if (strncmp(ws_routes[i].path, path, n))
+			continue;
+		if (!path[n] || (path[n] == '/' && path[n + 1] && !strchr(path + n + 1, '/')))
 			return &ws_routes[i];
+	}
 	return NULL;
 }
 

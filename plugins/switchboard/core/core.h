@@ -262,4 +262,23 @@ char *sb_state_path(const char *name);
  * it could not (errno says why). */
 bool sb_write_all(int fd, const void *buf, size_t len);
 
+/* ---- grant ----
+ * A signed grant (grant.c): "<expires>.<hex HMAC-SHA256(secret, purpose
+ * "\n" subject "\n" expires)>", expires in Unix seconds.  Handed to a third
+ * party that hands it back: the purpose names the door (one grant never
+ * opens another), the subject what it opens. */
+typedef enum {
+	SB_GRANT_OK = 0,
+	SB_GRANT_MISSING,
+	SB_GRANT_MALFORMED,
+	SB_GRANT_EXPIRED,
+	SB_GRANT_WRONG, /* another subject or purpose, another secret, or forged */
+} sb_grant_status;
+/* NULL without a secret; g_free. */
+char *sb_grant_sign(const char *secret, const char *purpose, const char *subject,
+                    gint64 expires_s);
+/* Constant time in the MAC; "expired" only for a grant we made. */
+sb_grant_status sb_grant_verify(const char *secret, const char *purpose, const char *subject,
+                                const char *grant, gint64 now_s);
+
 #endif

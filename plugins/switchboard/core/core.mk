@@ -7,6 +7,7 @@
 SB_CORE_SOURCES = \
 	plugins/switchboard/core/core.h \
 	plugins/switchboard/core/gate.c \
+	plugins/switchboard/core/grant.c \
 	plugins/switchboard/core/settings.c \
 	plugins/switchboard/core/events.c \
 	plugins/switchboard/core/loop.c \

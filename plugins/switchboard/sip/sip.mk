@@ -18,6 +18,7 @@ plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SOFIA_LIBS)
 check_PROGRAMS += tests/unit/test_sip
 tests_unit_test_sip_SOURCES = tests/unit/test_sip.c \
 	plugins/switchboard/sip/sdp.c plugins/switchboard/sip/admission.c \
+	plugins/switchboard/core/grant.c \
 	plugins/switchboard/endpoints/acl.c \
 	plugins/switchboard/sip/digest.c plugins/switchboard/media/dtmf.c \
 	plugins/switchboard/media/srtp.c

@@ -298,10 +298,16 @@ static const char *on_start(stream *s, json_t *msg)
 		return "only audio/x-mulaw at 8000 Hz";
 	json_t *custom = json_object_get(start, "customParameters");
 	json_t *call = sb_twilio_call_get(call_sid);
-	const char *room = str(custom, "room");
-	if (!room)
-		room = str(call, "room");
-	char *room_name = room ? g_strdup(room) : g_strdup_printf("twilio-%s", call_sid);
+	/* A room named by the socket counts only with our grant for this call;
+	 * else the room the voice webhook gave the call, else its own. */
+	const char *why = NULL;
+	char *room_name = !str(custom, "room") && str(call, "room")
+	                          ? g_strdup(str(call, "room"))
+	                          : sb_twilio_granted_room(custom, call_sid, &why);
+	if (!room_name) {
+		json_decref(call);
+		return why;
+	}
 	if (!sb_room_name_valid(room_name)) {
 		g_free(room_name);
 		json_decref(call);
@@ -327,6 +333,8 @@ static const char *on_start(stream *s, json_t *msg)
 	                         "account_sid", str(start, "accountSid"), "from", from, "to", to);
 	json_object_set_new(info, "custom_parameters",
 	                    json_is_object(custom) ? json_deep_copy(custom) : json_object());
+	/* Readers of sessions see the parameters, not the grant. */
+	json_object_del(json_object_get(info, "custom_parameters"), "room_grant");
 	s->stream_sid = g_strdup(sid);
 	s->call_sid = g_strdup(call_sid);
 	s->room = g_strdup(room_name);

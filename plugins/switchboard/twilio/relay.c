@@ -104,10 +104,21 @@ static const char *handle(relay *r, json_t *msg)
 		json_t *custom = json_object_get(msg, "customParameters");
 		r->custom = json_is_object(custom) ? json_deep_copy(custom) : json_object();
 		json_t *call = sb_twilio_call_get(sid);
-		const char *room =
-		        str(r->custom, "room") ? str(r->custom, "room") : str(call, "room");
-		r->room = room ? g_strdup(room) : g_strdup_printf("twilio-%s", sid);
+		/* As for Media Streams: a named room needs our grant for this call. */
+		const char *why = NULL;
+		r->room = !str(r->custom, "room") && str(call, "room")
+		                  ? g_strdup(str(call, "room"))
+		                  : sb_twilio_granted_room(r->custom, sid, &why);
 		json_decref(call);
+		if (!r->room) {
+			/* Nothing of this call may go on without its room. */
+			if (r->conn && soup_websocket_connection_get_state(r->conn) ==
+			                       SOUP_WEBSOCKET_STATE_OPEN)
+				soup_websocket_connection_close(
+				        r->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, why);
+			return why;
+		}
+		json_object_del(r->custom, "room_grant");
 		JANUS_LOG(LOG_INFO, "[switchboard] twilio relay: call %s from %s\n", sid,
 		          r->from ? r->from : "?");
 		return NULL;

@@ -226,6 +226,12 @@ static bool request_ok(const char *auth_token, const char *url, const char *body
 		}
 		return true;
 	}
+	/* Without bodySHA256 only a form body is covered by the signature:
+	 * any other body would be trusted unsigned. */
+	if (!is_form && body && body_len) {
+		*why = "a body that is not a form needs bodySHA256 in the URL";
+		return false;
+	}
 	GPtrArray *pairs = NULL;
 	if (is_form && body && body_len) {
 		pairs = sb_twilio_form_pairs(body, body_len);

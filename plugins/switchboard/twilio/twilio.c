@@ -16,7 +16,25 @@ static GMutex calls_mutex;
 static GHashTable *calls;   /* call_sid -> json_t* */
 static GHashTable *replays; /* signature -> expiry (monotonic us) */
 #define REPLAY_WINDOW_US (15 * 60 * G_TIME_SPAN_SECOND)
-#define REPLAY_MAX 20000
+#define REPLAY_MAX 100000
+
+/* What was refused, for switchboard_twilio_refused_total{reason}. */
+typedef enum {
+	REFUSED_SIGNATURE,  /* missing, wrong, or a body it does not cover */
+	REFUSED_REPLAYED,   /* a signature used before */
+	REFUSED_SOCKET_URL, /* a socket URL not from our TwiML, or expired */
+	REFUSED_FULL,       /* too many live signatures to check for replays */
+	REFUSED_ROOM_GRANT, /* a socket naming a room not granted to its call */
+	REFUSED_REASONS
+} refused_reason;
+static const char *const refused_names[REFUSED_REASONS] = {"signature", "replayed", "socket_url",
+                                                           "full", "room_grant"};
+static guint64 refused[REFUSED_REASONS];
+
+static void count_refused(refused_reason reason)
+{
+	__atomic_add_fetch(&refused[reason], 1, __ATOMIC_RELAXED);
+}
 
 const sb_twilio_config *sb_twilio_cfg(void)
 {
@@ -56,10 +74,14 @@ char *sb_twilio_request_url(const sb_rest_request *req, bool ws)
 	return url;
 }
 
-/* True when the signature was seen in the replay window (and records it). */
-static bool replayed(const char *signature)
+/* Records a signature as used until expiry (monotonic us); false when it
+ * was already used, or when the table is full of live entries: a
+ * signature we could not record could be replayed, so it fails closed. */
+static bool use_once(const char *signature, gint64 expiry, const char **why,
+                     refused_reason *reason)
 {
 	gint64 now = g_get_monotonic_time();
+	bool fresh = false;
 	g_mutex_lock(&calls_mutex);
 	if (g_hash_table_size(replays) >= REPLAY_MAX) {
 		GHashTableIter it;
@@ -69,15 +91,122 @@ static bool replayed(const char *signature)
 			if (*(gint64 *)v < now)
 				g_hash_table_iter_remove(&it);
 	}
-	gint64 *expiry = g_hash_table_lookup(replays, signature);
-	bool seen = expiry && *expiry > now;
-	if (!seen && g_hash_table_size(replays) < REPLAY_MAX) {
+	gint64 *seen = g_hash_table_lookup(replays, signature);
+	if (seen && *seen > now) {
+		*why = "replayed request (signature already used)";
+		*reason = REFUSED_REPLAYED;
+	} else if (g_hash_table_size(replays) >= REPLAY_MAX) {
+		*why = "too many recent requests to check for replays";
+		*reason = REFUSED_FULL;
+	} else {
 		gint64 *e = g_new(gint64, 1);
-		*e = now + REPLAY_WINDOW_US;
+		*e = expiry;
 		g_hash_table_replace(replays, g_strdup(signature), e);
+		fresh = true;
 	}
 	g_mutex_unlock(&calls_mutex);
-	return seen;
+	return fresh;
+}
+
+#define SOCKET_NONCE_BYTES 16
+
+char *sb_twilio_public_link(const char *path, const char *room, bool ws)
+{
+	const char *base = cfg.public_url;
+	const char *rest = base;
+	const char *scheme = "";
+	if (ws && g_str_has_prefix(base, "https://"))
+		scheme = "wss://", rest = base + 8;
+	else if (ws && g_str_has_prefix(base, "http://"))
+		scheme = "ws://", rest = base + 7;
+	char *q = room ? g_uri_escape_string(room, NULL, FALSE) : NULL;
+	char *url =
+	        g_strdup_printf("%s%s%s%s%s", scheme, rest, path, q ? "?room=" : "", q ? q : "");
+	g_free(q);
+	return url;
+}
+
+char *sb_twilio_socket_url(const char *path)
+{
+	guint8 nonce[SOCKET_NONCE_BYTES];
+	for (size_t i = 0; i < sizeof(nonce); i += 4) {
+		guint32 r = g_random_int();
+		memcpy(nonce + i, &r, 4);
+	}
+	GString *p = g_string_new(path);
+	g_string_append_printf(p, "/%" G_GINT64_FORMAT ".",
+	                       g_get_real_time() / G_USEC_PER_SEC + cfg.socket_url_ttl_s);
+	for (size_t i = 0; i < sizeof(nonce); i++)
+		g_string_append_printf(p, "%02x", nonce[i]);
+	char *url = sb_twilio_public_link(p->str, NULL, true);
+	g_string_free(p, TRUE);
+	return url;
+}
+
+/* The expiry (Unix s) in a socket path's last segment "<expires>.<hex>",
+ * or -1 when it has none. */
+static gint64 socket_path_expiry(const char *path)
+{
+	const char *seg = strrchr(path, '/');
+	const char *dot = seg ? strchr(seg + 1, '.') : NULL;
+	if (!dot || dot == seg + 1 || dot - seg - 1 > 19 ||
+	    strlen(dot + 1) != 2 * SOCKET_NONCE_BYTES)
+		return -1;
+	for (const char *c = seg + 1; c < dot; c++)
+		if (!g_ascii_isdigit(*c))
+			return -1;
+	for (const char *c = dot + 1; *c; c++)
+		if (!g_ascii_isxdigit(*c))
+			return -1;
+	return g_ascii_strtoll(seg + 1, NULL, 10);
+}
+
+#define ROOM_GRANT_PURPOSE "switchboard-twilio-room"
+
+static char *room_subject(const char *room, const char *call_sid)
+{
+	return g_strdup_printf("%s\n%s", room, call_sid);
+}
+
+void sb_twilio_grant_room(json_t *params, const char *room, const char *call_sid)
+{
+	char *subject = room_subject(room, call_sid);
+	char *grant = sb_grant_sign(cfg.settings->jwt_secret, ROOM_GRANT_PURPOSE, subject,
+	                            g_get_real_time() / G_USEC_PER_SEC + cfg.socket_url_ttl_s);
+	json_object_set_new(params, "room", json_string(room));
+	if (grant)
+		json_object_set_new(params, "room_grant", json_string(grant));
+	g_free(grant);
+	g_free(subject);
+}
+
+char *sb_twilio_granted_room(json_t *custom, const char *call_sid, const char **why)
+{
+	const char *room = json_string_value(json_object_get(custom, "room"));
+	if (!room)
+		return g_strdup_printf("twilio-%s", call_sid);
+	char *subject = room_subject(room, call_sid);
+	sb_grant_status st =
+	        sb_grant_verify(cfg.settings->jwt_secret, ROOM_GRANT_PURPOSE, subject,
+	                        json_string_value(json_object_get(custom, "room_grant")),
+	                        g_get_real_time() / G_USEC_PER_SEC);
+	g_free(subject);
+	if (st != SB_GRANT_OK)
+		count_refused(REFUSED_ROOM_GRANT);
+	switch (st) {
+	case SB_GRANT_OK:
+		return g_strdup(room);
+	case SB_GRANT_MISSING:
+		*why = "room without room_grant";
+		break;
+	case SB_GRANT_EXPIRED:
+		*why = "room_grant has expired";
+		break;
+	default:
+		*why = "room_grant is not for this room and call";
+		break;
+	}
+	return NULL;
 }
 
 /* 0, or 403 with *message (g_free) saying why. */
@@ -95,15 +224,38 @@ static int check_signature(const sb_rest_request *req, bool ws, char **message)
 	char *why = NULL;
 	bool is_form = req->content_type &&
 	               !g_ascii_strcasecmp(req->content_type, "application/x-www-form-urlencoded");
-	bool ok = sb_twilio_request_ok(cfg.auth_token, url, req->raw_body, req->raw_body_len,
-	                               is_form, sig, &why);
-	/* A WebSocket handshake has no body: its signature is the same for
-	 * every connection to the URL, so only webhooks can be replays. */
-	if (ok && !ws && replayed(sig)) {
+	gint64 now = g_get_monotonic_time();
+	gint64 expiry = now + REPLAY_WINDOW_US;
+	bool ok = true;
+	refused_reason reason = REFUSED_SOCKET_URL;
+	if (ws) {
+		/* The handshake has no body: only a URL of its own makes its
+		 * signature single-use (our TwiML's <path>/<expires>.<nonce>). */
+		gint64 expires_s = socket_path_expiry(req->path);
+		gint64 left_s = expires_s - g_get_real_time() / G_USEC_PER_SEC;
+		if (expires_s < 0) {
+			ok = false;
+			why = g_strdup("not a socket URL from our TwiML "
+			               "(<path>/<expires>.<nonce>)");
+		} else if (left_s < 0) {
+			ok = false;
+			why = g_strdup("socket URL has expired");
+		} else {
+			expiry = now + (left_s + 1) * G_USEC_PER_SEC;
+		}
+	}
+	if (ok) {
+		ok = sb_twilio_request_ok(cfg.auth_token, url, req->raw_body, req->raw_body_len,
+		                          is_form, sig, &why);
+		reason = REFUSED_SIGNATURE;
+	}
+	const char *used = NULL;
+	if (ok && !use_once(sig, expiry, &used, &reason)) {
 		ok = false;
-		why = g_strdup("replayed request (signature already used)");
+		why = g_strdup(used);
 	}
 	if (!ok) {
+		count_refused(reason);
 		JANUS_LOG(LOG_WARN, "[switchboard] twilio: refused %s from %s: %s (url %s)\n",
 		          req->path, req->remote_ip ? req->remote_ip : "?", why, url);
 		*message = g_strdup_printf("Twilio signature check failed: %s", why);
@@ -188,6 +340,13 @@ static char *dup_setting(json_t *section, const char *name, const char *def)
 
 static void twilio_metrics(GString *out)
 {
+	sb_metrics_header(out, "switchboard_twilio_refused_total", "counter",
+	                  "Twilio webhooks and sockets refused, by reason.");
+	for (int i = 0; i < REFUSED_REASONS; i++)
+		g_string_append_printf(out,
+		                       "switchboard_twilio_refused_total{reason=\"%s\"} %" G_GUINT64_FORMAT
+		                       "\n",
+		                       refused_names[i], __atomic_load_n(&refused[i], __ATOMIC_RELAXED));
 	sb_twilio_stream_stats ts;
 	sb_twilio_streams_get_stats(&ts);
 	sb_metrics_value(out, "switchboard_twilio_streams", "gauge", "Twilio Media Streams sockets open.", (long long)ts.open);
@@ -229,6 +388,8 @@ bool sb_twilio_start(const sb_settings *s)
 	cfg.relay_greeting = dup_setting(tw, "relay_greeting", "");
 	cfg.relay_language = dup_setting(tw, "relay_language", "en-US");
 	cfg.validate_signatures = sb_section_bool(tw, "validate_signatures", true);
+	cfg.rooms_require_token = sb_section_bool(tw, "rooms_require_token", true);
+	cfg.socket_url_ttl_s = (int)sb_section_int(tw, "socket_url_ttl", 300, 10, 3600);
 	cfg.outbound = !strcmp(sb_section_string(phone, "outbound", "sip"), "twilio");
 	cfg.whatsapp_from = dup_setting(wa, "from", "");
 	cfg.whatsapp_idle_timeout_s = (int)sb_section_int(wa, "idle_timeout", 1800, 10, 7 * 86400);

@@ -87,6 +87,8 @@ typedef struct sb_twilio_config {
 	char *relay_greeting;
 	char *relay_language;
 	bool validate_signatures;
+	bool rooms_require_token; /* rooms made for calls: browsers need a token */
+	int socket_url_ttl_s;     /* how long a stream/relay URL in our TwiML is good for */
 	bool outbound;       /* [phone] outbound = "twilio": /phone/call, dial, hangup are ours */
 	char *whatsapp_from; /* whatsapp:+E164 used by /whatsapp/send and replies */
 	int whatsapp_idle_timeout_s;
@@ -107,6 +109,25 @@ int sb_twilio_verify(const sb_rest_request *req, bool ws, json_t **out);
 /* The same as a WebSocket route's authorize (sb_http_websocket): Media
  * Streams and ConversationRelay handshakes. */
 int sb_twilio_ws_authorize(const sb_rest_request *req, char **message);
+
+/* ---- the sockets our TwiML opens ----
+ * Twilio signs a WebSocket handshake over its URL alone, so the URL must
+ * differ per call for "each signature once" to mean anything: our TwiML
+ * points at <path>/<expires>.<nonce>, and the handshake is refused once
+ * expired or seen.  The room rides as <Parameter>s: room, room_grant (a
+ * core grant over the room and the CallSid), checked when the socket says
+ * which call it is. */
+
+/* public_url + path (ws: wss://), with ?room=… when room is given.  g_free. */
+char *sb_twilio_public_link(const char *path, const char *room, bool ws);
+/* The wss:// URL of a new single-use socket at path.  g_free. */
+char *sb_twilio_socket_url(const char *path);
+/* Sets room and room_grant in params for the call. */
+void sb_twilio_grant_room(json_t *params, const char *room, const char *call_sid);
+/* The room a socket's call may enter: custom's room when its room_grant
+ * matches the call, the call's own twilio-<CallSid> when custom names no
+ * room, else NULL with *why (static). g_free. */
+char *sb_twilio_granted_room(json_t *custom, const char *call_sid, const char **why);
 
 /* Form field (last value), or NULL. */
 const char *sb_twilio_form(const sb_rest_request *req, const char *name);

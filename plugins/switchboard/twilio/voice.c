@@ -34,8 +34,11 @@ bool sb_twilio_ensure_room(const char *room, bool agent, bool *created, char **e
 		sb_room_unref(r);
 		return true;
 	}
-	json_t *res = sb_ops_run_trusted(
-	        json_pack("{sssssb}", "request", "create", "room", room, "agent", agent ? 1 : 0));
+	/* A call's room needs a token: a browser gets in only when the console
+	 * or the operator's back end lets it (docs/security.md). */
+	json_t *res = sb_ops_run_trusted(json_pack("{sssssbsb}", "request", "create", "room", room,
+	                                           "agent", agent ? 1 : 0, "require_token",
+	                                           sb_twilio_cfg()->rooms_require_token ? 1 : 0));
 	json_t *code = json_object_get(res, "error_code");
 	bool ok = !code || json_integer_value(code) == SB_ERROR_ROOM_EXISTS;
 	*created = !code;
@@ -50,28 +53,14 @@ static const char *interface_of(const char *from)
 	return from && g_str_has_prefix(from, "whatsapp:") ? "whatsapp" : "phone";
 }
 
-/* public_url + path, with ?room=… (g_free). */
-static char *public_link(const char *path, const char *room, bool ws)
-{
-	const sb_twilio_config *cfg = sb_twilio_cfg();
-	const char *base = cfg->public_url;
-	const char *rest = base;
-	const char *scheme = "";
-	if (ws && g_str_has_prefix(base, "https://"))
-		scheme = "wss://", rest = base + 8;
-	else if (ws && g_str_has_prefix(base, "http://"))
-		scheme = "ws://", rest = base + 7;
-	char *q = room ? g_uri_escape_string(room, NULL, FALSE) : NULL;
-	char *url =
-	        g_strdup_printf("%s%s%s%s%s", scheme, rest, path, q ? "?room=" : "", q ? q : "");
-	g_free(q);
-	return url;
-}
-
 static char *twiml_for(const char *room, json_t *call)
 {
 	const sb_twilio_config *cfg = sb_twilio_cfg();
-	json_t *params = json_pack("{ss}", "room", room);
+	json_t *params = json_object();
+	/* The room rides signed for this call: the socket that says it is this
+	 * call enters this room and no other (docs/security.md). */
+	const char *sid = json_string_value(json_object_get(call, "call_sid"));
+	sb_twilio_grant_room(params, room, sid ? sid : "");
 	static const char *keys[] = {"call_sid", "from", "to"};
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
 		if (json_is_string(json_object_get(call, keys[i])))
@@ -90,8 +79,8 @@ static char *twiml_for(const char *room, json_t *call)
 		g_free(sig);
 		g_free(room_q);
 	} else if (!strcmp(cfg->voice_mode, "relay")) {
-		char *url = public_link("/twilio/relay", NULL, true);
-		char *action = public_link("/twilio/handoff", room, false);
+		char *url = sb_twilio_socket_url("/twilio/relay");
+		char *action = sb_twilio_public_link("/twilio/handoff", room, false);
 		twiml = sb_twiml_relay(url, action,
 		                       *cfg->relay_greeting ? cfg->relay_greeting : NULL,
 		                       cfg->relay_language, params);
@@ -99,7 +88,7 @@ static char *twiml_for(const char *room, json_t *call)
 		g_free(action);
 	} else {
 		/* Media Streams take no query string: the room rides as a Parameter. */
-		char *url = public_link("/twilio/stream", NULL, true);
+		char *url = sb_twilio_socket_url("/twilio/stream");
 		twiml = sb_twiml_stream(url, params);
 		g_free(url);
 	}
@@ -238,10 +227,12 @@ static int route_relay_action(const sb_rest_request *req, json_t **out, char **t
 		return status;
 	const char *handoff = sb_twilio_form(req, "HandoffData");
 	const char *room = req->query ? g_hash_table_lookup(req->query, "room") : NULL;
+	const char *sid = sb_twilio_form(req, "CallSid");
 	*tt = "text/xml";
-	if (handoff && *handoff && room && sb_room_name_valid(room)) {
-		json_t *params = json_pack("{ssss}", "room", room, "handoff", handoff);
-		char *url = public_link("/twilio/stream", NULL, true);
+	if (handoff && *handoff && room && sb_room_name_valid(room) && sb_twilio_sid_valid(sid)) {
+		json_t *params = json_pack("{ss}", "handoff", handoff);
+		sb_twilio_grant_room(params, room, sid);
+		char *url = sb_twilio_socket_url("/twilio/stream");
 		*text = sb_twiml_stream(url, params);
 		g_free(url);
 		json_decref(params);
@@ -331,8 +322,8 @@ void sb_twilio_place_call(const char *to, const char *from, const char *room, co
 	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
 	add_pair(pairs, "To", to);
 	add_pair(pairs, "From", from);
-	char *url = public_link("/twilio/voice", room, false);
-	char *cb = public_link("/twilio/status", room, false);
+	char *url = sb_twilio_public_link("/twilio/voice", room, false);
+	char *cb = sb_twilio_public_link("/twilio/status", room, false);
 	add_pair(pairs, "Url", url);
 	add_pair(pairs, "StatusCallback", cb);
 	static const char *events[] = {"initiated", "ringing", "answered", "completed"};
