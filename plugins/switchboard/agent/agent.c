@@ -39,6 +39,7 @@ typedef struct agent_msg {
 	msg_kind kind;
 	int16_t *pcm;
 	int samples;
+	gint64 at_us; /* audio: when the mixer made the frame */
 	guint64 speaker;
 	char *text;
 	sb_pipeline_event event;
@@ -69,6 +70,16 @@ typedef struct sb_agent {
 	/* The turn in progress, for its agent_turn record. */
 	char *turn_user;
 	int turn_latency;
+	/* Where its time went (agent_timing.c): the agent's own moments; the
+	 * providers' come from the pipeline. */
+	sb_turn_times turn_times;
+	bool turn_marked;        /* its answer's first sample is marked in the voice */
+	bool speech_end_taken;   /* speech_end_us already belongs to a turn */
+	bool speech_end_pending; /* the final came before the VAD's end of speech */
+	/* A finished turn's record, waiting for its first packet to be sent. */
+	json_t *record;
+	sb_turn_times record_times;
+	bool record_marked;
 	json_t *pending_args;
 	/* What the caller heard (agent_heard.c); the answer's transcript line
 	 * waits for it while marks are in use. */
@@ -113,6 +124,7 @@ static void agent_push_pcm(sb_participant *p, const int16_t *mix, int samples, g
 	m->kind = MSG_AUDIO;
 	m->pcm = g_memdup2(mix, (gsize)samples * sizeof(int16_t));
 	m->samples = samples;
+	m->at_us = g_get_monotonic_time();
 	m->speaker = speaker;
 	g_atomic_int_inc(&a->queued_frames);
 	g_async_queue_push(a->queue, m);
@@ -174,12 +186,41 @@ static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, con
 
 /* ---- turns ---- */
 
+/* Publishes the turn record that waited for its first packet, with
+ * whatever is known now (the packet, or nothing: it was never sent). */
+static void record_flush(sb_agent *a)
+{
+	if (!a->record)
+		return;
+	if (a->record_marked && !a->record_times.first_packet) {
+		bool pending;
+		a->record_times.first_packet = sb_agent_voice_mark_sent(a->voice, &pending);
+	}
+	json_object_set_new(a->record, "stages", sb_turn_times_json(&a->record_times));
+	sb_turn_times_observe(&a->record_times);
+	sb_events_publish("agent_turn", a->record);
+	a->record = NULL;
+}
+
+/* The waiting record goes once the mixer has sent (or dropped) the first
+ * frame of its answer: the mixer takes a frame every 20 ms. */
+static void record_poll(sb_agent *a)
+{
+	bool pending = false;
+	if (a->record && a->record_marked)
+		sb_agent_voice_mark_sent(a->voice, &pending);
+	if (a->record && !pending)
+		record_flush(a);
+}
+
 /* agent_turn for the call record: one per caller turn answered (or cut
- * off), with the providers that actually served it. */
+ * off), with the providers that actually served it and where its time
+ * went. */
 static void turn_done(sb_agent *a, const char *agent_text, bool interrupted)
 {
 	if (!a->turn_user)
 		return;
+	record_flush(a); /* an older one first: records keep the turns' order */
 	json_t *n = sb_pipeline_turn_providers(a->pipeline);
 	if (!n)
 		n = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
@@ -190,7 +231,11 @@ static void turn_done(sb_agent *a, const char *agent_text, bool interrupted)
 	json_object_set_new(n, "agent_text", agent_text ? json_string(agent_text) : json_null());
 	if (a->turn_latency < 0)
 		json_object_set_new(n, "latency_ms", json_null());
-	sb_events_publish("agent_turn", n);
+	a->record = n;
+	a->record_times = a->turn_times;
+	sb_pipeline_turn_times(a->pipeline, &a->record_times);
+	a->record_marked = a->turn_marked;
+	record_poll(a);
 	g_clear_pointer(&a->turn_user, g_free);
 }
 
@@ -314,7 +359,14 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		}
 	}
 	if (ev == SB_VAD_SPEECH_END) {
-		a->speech_end_us = g_get_monotonic_time() - (gint64)a->vad.cfg.hangover_ms * 1000;
+		/* The last voiced frame, by the mixer's clock (this thread may lag). */
+		a->speech_end_us = m->at_us - (gint64)a->vad.cfg.hangover_ms * 1000;
+		a->speech_end_taken = false;
+		if (a->speech_end_pending && a->turn_user) {
+			a->turn_times.speech_end = a->speech_end_us;
+			a->speech_end_taken = true;
+		}
+		a->speech_end_pending = false;
 		sb_pipeline_end_of_speech(a->pipeline);
 	}
 	memcpy(a->preroll[a->preroll_pos], pcm, sizeof(pcm));
@@ -357,11 +409,24 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		turn_done(a, NULL, true); /* an answer still pending is superseded */
 		a->turn_user = g_strdup(ev->text);
 		a->turn_latency = -1;
+		/* The end of speech this final belongs to: the latest one no turn
+		 * took, else the next (a cloud STT may be final first). */
+		memset(&a->turn_times, 0, sizeof(a->turn_times));
+		a->turn_marked = false;
+		a->speech_end_pending = a->speech_end_taken || a->speech_end_us <= 0;
+		if (!a->speech_end_pending) {
+			a->turn_times.speech_end = a->speech_end_us;
+			a->speech_end_taken = true;
+		}
 		sb_agent_voice_clear(a->voice); /* whatever was still playing is superseded */
 		a->first_audio_sent = false;
 		set_state(a, THINKING, -1);
 		break;
 	case SB_PIPE_SPEECH_AUDIO:
+		if (a->turn_user && !a->first_audio_sent && !a->turn_marked) {
+			sb_agent_voice_mark(a->voice); /* the answer's first packet */
+			a->turn_marked = true;
+		}
 		sb_agent_voice_append(a->voice, ev->pcm, ev->samples);
 		if (a->state != SPEAKING) {
 			/* Turn latency: the caller's last word to our first sound. */
@@ -453,6 +518,7 @@ static gpointer agent_main(gpointer data)
 			}
 			agent_msg_free(m);
 		}
+		record_poll(a);
 		announce_played(a);
 		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) &&
 		    sb_agent_voice_empty(a->voice))
@@ -469,6 +535,7 @@ static gpointer agent_main(gpointer data)
 		}
 	}
 	said_flush(a);
+	record_flush(a);
 	sb_pipeline_free(a->pipeline); /* no more events after this */
 	a->pipeline = NULL;
 	JANUS_LOG(LOG_INFO, "[switchboard] agent left room %s\n", a->room->name);
@@ -528,6 +595,7 @@ static void agent_free(void *transport)
 	sb_heard_free(a->heard);
 	g_free(a->held_said);
 	g_free(a->turn_user);
+	json_decref(a->record);
 	g_free(a);
 }
 

@@ -9,6 +9,7 @@ SB_AGENT_SOURCES = \
 	plugins/switchboard/agent/agent_pipeline.c \
 	plugins/switchboard/agent/agent_voice.c \
 	plugins/switchboard/agent/agent_heard.c \
+	plugins/switchboard/agent/agent_timing.c \
 	plugins/switchboard/agent/reload.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_AGENT_SOURCES)
@@ -19,3 +20,10 @@ tests_unit_test_agent_heard_SOURCES = tests/unit/test_agent_heard.c \
 	plugins/switchboard/agent/agent_heard.c
 tests_unit_test_agent_heard_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_agent_heard_LDADD = $(SB_TEST_LIBS)
+
+# Where a turn's time goes: its record and the stage histograms.
+check_PROGRAMS += tests/unit/test_agent_timing
+tests_unit_test_agent_timing_SOURCES = tests/unit/test_agent_timing.c \
+	plugins/switchboard/agent/agent_timing.c
+tests_unit_test_agent_timing_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_agent_timing_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)

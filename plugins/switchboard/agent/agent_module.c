@@ -259,6 +259,7 @@ static void agent_metrics(GString *out)
 	                 "Oldest transcript lines dropped to keep rooms within "
 	                 "[agent] transcript_max_lines.",
 	                 (long long)sb_rooms_transcript_dropped());
+	sb_turn_times_metrics(out);
 }
 
 /* Per provider: requests, failures, fallbacks, breaker state. */

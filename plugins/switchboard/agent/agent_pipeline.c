@@ -59,6 +59,8 @@ struct sb_pipeline {
 	json_t *tool_args;
 	/* Who served the current caller turn: {"stt","llm","tts","fallback"}. */
 	json_t *turn;
+	/* When its providers' first outputs came (stt_final, llm_first, tts_first). */
+	sb_turn_times times;
 };
 
 void sb_pipeline_event_clear(sb_pipeline_event *ev)
@@ -73,7 +75,9 @@ void sb_pipeline_event_clear(sb_pipeline_event *ev)
 static void post(callback_ctx *ctx, sb_pipeline_event_type type, const char *text,
                  const char *error, const int16_t *pcm, size_t samples, json_t *json)
 {
-	sb_pipeline_event ev = {.type = type, .generation = ctx->generation};
+	/* Stamped here, on the provider's thread: the moment it happened. */
+	sb_pipeline_event ev = {
+	        .type = type, .generation = ctx->generation, .at_us = g_get_monotonic_time()};
 	ev.text = g_strdup(text);
 	ev.error = g_strdup(error);
 	if (pcm && samples)
@@ -247,6 +251,20 @@ json_t *sb_pipeline_turn_providers(sb_pipeline *p)
 	return json_deep_copy(p->turn);
 }
 
+void sb_pipeline_turn_times(sb_pipeline *p, sb_turn_times *t)
+{
+	t->stt_final = p->times.stt_final;
+	t->llm_first = p->times.llm_first;
+	t->tts_first = p->times.tts_first;
+}
+
+/* The first output of a kind for the caller's answer: when it came. */
+static void note_first(sb_pipeline *p, int64_t *moment, const sb_pipeline_event *raw)
+{
+	if (p->is_reply && !*moment)
+		*moment = raw->at_us;
+}
+
 static void release_llm(sb_pipeline *p)
 {
 	note_provider(p, "llm", p->llm_call);
@@ -414,8 +432,10 @@ static void finish_answer(sb_pipeline *p)
 	g_string_truncate(p->reply, 0);
 }
 
-/* heard_by: the STT stream that heard the turn; NULL for a key press. */
-static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by)
+/* heard_by: the STT stream that heard the turn, heard_at when its final
+ * came; NULL and 0 for a key press. */
+static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by,
+                         int64_t heard_at)
 {
 	if (p->answering)
 		g_free(sb_pipeline_interrupt(p)); /* a new turn replaces the old answer */
@@ -425,6 +445,8 @@ static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by
 	json_decref(p->turn);
 	p->turn = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
 	note_provider(p, "stt", heard_by);
+	memset(&p->times, 0, sizeof(p->times));
+	p->times.stt_final = heard_at;
 	g_string_truncate(p->reply, 0);
 	g_string_truncate(p->sentence, 0);
 	sb_llm_request req = {
@@ -453,7 +475,7 @@ static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by
 void sb_pipeline_text(sb_pipeline *p, const char *text)
 {
 	emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
-	start_answer(p, text, NULL);
+	start_answer(p, text, NULL, 0);
 }
 
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
@@ -468,7 +490,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		char *text = g_strstrip(g_strdup(raw->text ? raw->text : ""));
 		if (*text) {
 			emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
-			start_answer(p, text, p->stt_stream);
+			start_answer(p, text, p->stt_stream, raw->at_us);
 		}
 		g_free(text);
 		break;
@@ -480,6 +502,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 	case SB_PIPE_RAW_LLM_TEXT:
 		if (stale || !raw->text)
 			break;
+		note_first(p, &p->times.llm_first, raw);
 		g_string_append(p->reply, raw->text);
 		g_string_append(p->sentence, raw->text);
 		split_sentences(p, false);
@@ -487,6 +510,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 	case SB_PIPE_RAW_LLM_TOOL:
 		if (stale || !raw->text)
 			break;
+		note_first(p, &p->times.llm_first, raw);
 		g_free(p->tool);
 		json_decref(p->tool_args);
 		p->tool = g_strdup(raw->text);
@@ -507,8 +531,10 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		finish_answer(p);
 		break;
 	case SB_PIPE_RAW_TTS_AUDIO:
-		if (!stale && raw->pcm && raw->samples)
-			emit(p, SB_PIPE_SPEECH_AUDIO, NULL, NULL, raw->pcm, raw->samples, NULL);
+		if (stale || !raw->pcm || !raw->samples)
+			break;
+		note_first(p, &p->times.tts_first, raw);
+		emit(p, SB_PIPE_SPEECH_AUDIO, NULL, NULL, raw->pcm, raw->samples, NULL);
 		break;
 	case SB_PIPE_RAW_TTS_DONE:
 		if (stale)

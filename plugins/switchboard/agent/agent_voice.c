@@ -24,6 +24,10 @@ struct sb_agent_voice {
 	int room_rate;
 	SpeexResamplerState *up; /* mixer thread; NULL when the room runs at 16 kHz */
 	float level_db;          /* mixer thread */
+	/* The first sample of an answer (under lock): when the mixer took it. */
+	bool mark_pending;
+	uint64_t mark_at;
+	int64_t mark_sent_us;
 };
 
 sb_agent_voice *sb_agent_voice_new(int room_rate, sb_heard *heard)
@@ -64,6 +68,7 @@ void sb_agent_voice_clear(sb_agent_voice *v)
 {
 	g_mutex_lock(&v->lock);
 	v->played = v->written;
+	v->mark_pending = false; /* never sent: the answer was dropped */
 	g_mutex_unlock(&v->lock);
 	sb_heard_cleared(v->heard);
 }
@@ -96,6 +101,10 @@ bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples)
 	size_t n = avail < VOICE_FRAME ? (size_t)avail : VOICE_FRAME;
 	for (size_t i = 0; i < n; i++)
 		chunk[i] = v->ring[(v->played + i) % VOICE_CAPACITY];
+	if (v->mark_pending && v->mark_at < v->played + n) {
+		v->mark_pending = false;
+		v->mark_sent_us = g_get_monotonic_time();
+	}
 	v->played += n;
 	sb_heard_played(v->heard, v->played, v->written);
 	g_mutex_unlock(&v->lock);
@@ -114,4 +123,22 @@ bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples)
 float sb_agent_voice_level_db(sb_agent_voice *v)
 {
 	return v->level_db;
+}
+
+void sb_agent_voice_mark(sb_agent_voice *v)
+{
+	g_mutex_lock(&v->lock);
+	v->mark_pending = true;
+	v->mark_at = v->written;
+	v->mark_sent_us = 0;
+	g_mutex_unlock(&v->lock);
+}
+
+int64_t sb_agent_voice_mark_sent(sb_agent_voice *v, bool *pending)
+{
+	g_mutex_lock(&v->lock);
+	int64_t sent = v->mark_sent_us;
+	*pending = v->mark_pending;
+	g_mutex_unlock(&v->lock);
+	return sent;
 }
