@@ -15,8 +15,8 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "media/media.h"
-#include "room/room.h"
 #include "providers/providers.h"
+#include "room/room.h"
 
 #define AGENT_RATE SB_AGENT_RATE
 #define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
@@ -65,6 +65,18 @@ typedef struct sb_agent {
 	bool first_audio_sent;
 	char *name;
 	int onset_ms, barge_in_onset_ms;
+	/* Interruptions that mean it: while we talk, a caller's onset ducks
+	 * our voice; only enough speech with words that are no backchannel
+	 * stop us (a partial or the final), else we un-duck and go on. */
+	sb_backchannels *backchannels;
+	int confirm_ms;    /* [agent] barge_in_confirm_ms */
+	float duck_gain;   /* [agent] barge_in_duck_db, as a gain */
+	bool interrupting; /* ducked, deciding */
+	gint64 interrupt_onset_us;
+	int interrupt_speech_ms;   /* the caller's speech since the onset */
+	bool interrupt_words;      /* the latest partial has words that are no backchannel */
+	gint64 interrupt_end_us;   /* the caller stopped first: waiting for the final */
+	bool over_agent;           /* the caller's utterance began while we talked */
 	bool end_call_closes_room; /* [agent] end_call, room overrides included */
 	char *pending_tool;        /* to do once what was said has been heard */
 	/* The turn in progress, for its agent_turn record. */
@@ -278,8 +290,11 @@ static void announce_played(sb_agent *a)
 		said_flush(a);
 }
 
-/* Stops talking at once: the caller has the floor. */
-static void barge_in(sb_agent *a, gint64 onset_us)
+/* Stops talking at once: the caller has the floor.  onset_us: when the
+ * caller began; confirmed_us: when we knew it was an interruption (the
+ * partial, final or frame that confirmed it), or 0 when the onset was
+ * enough (nothing audible was ducked). */
+static void barge_in(sb_agent *a, gint64 onset_us, gint64 confirmed_us)
 {
 	bool audible = !sb_agent_voice_empty(a->voice);
 	sb_agent_voice_clear(a->voice);
@@ -301,9 +316,16 @@ static void barge_in(sb_agent *a, gint64 onset_us)
 	a->pending_tool = NULL;
 	a->pending_args = NULL;
 	__atomic_add_fetch(&stats.barge_ins, 1, __ATOMIC_RELAXED);
+	a->interrupting = false;
+	sb_agent_voice_duck(a->voice, 1.0f); /* the next answer at full voice */
 	gint64 now = g_get_monotonic_time();
-	json_t *d = json_pack("{sbsI}", "audible", audible, "stop_ms",
-	                      (json_int_t)((now - onset_us) / 1000));
+	/* stop_ms: from the moment the interruption was known (DESIGN §6's
+	 * barge-in measure); confirm_ms: how long the caller talked over our
+	 * ducked voice before that. */
+	gint64 known = confirmed_us ? confirmed_us : onset_us;
+	json_t *d = json_pack("{sbsIsI}", "audible", audible, "stop_ms",
+	                      (json_int_t)((now - known) / 1000), "confirm_ms",
+	                      (json_int_t)((known - onset_us) / 1000));
 	if (spoken && *spoken)
 		json_object_set_new(d, "interrupted_reply", json_string(spoken));
 	turn_done(a, spoken, true);
@@ -311,6 +333,57 @@ static void barge_in(sb_agent *a, gint64 onset_us)
 	json_decref(d);
 	g_free(spoken);
 	set_state(a, LISTENING, -1);
+}
+
+/* ---- interruptions ---- */
+
+/* If the final is not back this long after the caller stopped, there was
+ * nothing to hear (noise): go on. */
+#define INTERRUPT_GIVE_UP_US (2500 * G_TIME_SPAN_MILLISECOND)
+
+/* A caller's onset over our voice: duck at once, decide later. */
+static void interruption_start(sb_agent *a, gint64 onset_us)
+{
+	a->interrupting = true;
+	a->interrupt_onset_us = onset_us;
+	a->interrupt_speech_ms = a->vad.cfg.onset_ms;
+	a->interrupt_words = false;
+	a->interrupt_end_us = 0;
+	sb_agent_voice_duck(a->voice, a->duck_gain);
+	__atomic_add_fetch(&stats.ducks, 1, __ATOMIC_RELAXED);
+}
+
+/* No interruption after all (a backchannel, noise, or we finished). */
+static void interruption_resume(sb_agent *a)
+{
+	if (!a->interrupting)
+		return;
+	a->interrupting = false;
+	sb_agent_voice_duck(a->voice, 1.0f);
+	__atomic_add_fetch(&stats.resumed, 1, __ATOMIC_RELAXED);
+}
+
+/* Enough speech and words that are no backchannel: the caller has the
+ * floor.  Twice that much speech is no backchannel whatever the partials
+ * say (a grammar may hear "right right" in "wait, wait" until the final).
+ * evidence_us: when what completed the proof happened. */
+static void interruption_check(sb_agent *a, gint64 evidence_us)
+{
+	if (!a->interrupting || a->interrupt_speech_ms < a->confirm_ms)
+		return;
+	if (a->interrupt_words || a->interrupt_speech_ms >= 2 * a->confirm_ms)
+		barge_in(a, a->interrupt_onset_us, evidence_us);
+}
+
+static void interruption_tick(sb_agent *a)
+{
+	if (!a->interrupting)
+		return;
+	if (a->state == LISTENING) /* we finished talking meanwhile */
+		interruption_resume(a);
+	else if (a->interrupt_end_us &&
+	         g_get_monotonic_time() - a->interrupt_end_us > INTERRUPT_GIVE_UP_US)
+		interruption_resume(a);
 }
 
 static void feed_stt(sb_agent *a, const int16_t *pcm)
@@ -339,9 +412,16 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
 	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
 	if (ev == SB_VAD_SPEECH_START) {
-		gint64 onset = g_get_monotonic_time() - (gint64)a->vad.cfg.onset_ms * 1000;
-		if (a->state != LISTENING)
-			barge_in(a, onset);
+		/* By the mixer's clock, as the moments that confirm it. */
+		gint64 onset = m->at_us - (gint64)a->vad.cfg.onset_ms * 1000;
+		if (a->interrupting)
+			a->interrupt_end_us = 0; /* the same interruption goes on */
+		else if (a->state == SPEAKING)
+			interruption_start(a, onset);
+		else if (a->state != LISTENING)
+			barge_in(a, onset,
+			         0); /* nothing audible to duck: the answer waits for more */
+		a->over_agent = a->state == SPEAKING;
 		g_hash_table_remove_all(a->speakers);
 		/* The words began before the onset was confirmed. */
 		for (int i = 0; i < a->preroll_len; i++) {
@@ -357,7 +437,14 @@ static void on_audio(sb_agent *a, agent_msg *m)
 			int seen = GPOINTER_TO_INT(g_hash_table_lookup(a->speakers, key));
 			g_hash_table_replace(a->speakers, key, GINT_TO_POINTER(seen + 1));
 		}
+		/* Voiced frames only: a backchannel's hangover is no speech. */
+		if (a->interrupting && ev != SB_VAD_SPEECH_START && a->vad.quiet_ms == 0) {
+			a->interrupt_speech_ms += AGENT_FRAME * 1000 / AGENT_RATE;
+			interruption_check(a, m->at_us);
+		}
 	}
+	if (ev == SB_VAD_SPEECH_END && a->interrupting)
+		a->interrupt_end_us = m->at_us;
 	if (ev == SB_VAD_SPEECH_END) {
 		/* The last voiced frame, by the mixer's clock (this thread may lag). */
 		a->speech_end_us = m->at_us - (gint64)a->vad.cfg.hangover_ms * 1000;
@@ -399,8 +486,27 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 	case SB_PIPE_HEARD_PARTIAL:
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, false);
+		if (a->interrupting) {
+			a->interrupt_words = !sb_backchannels_match(a->backchannels, ev->text);
+			interruption_check(a, ev->at_us);
+		}
 		break;
 	case SB_PIPE_HEARD_FINAL:
+		if ((a->interrupting || a->over_agent) &&
+		    sb_backchannels_match(a->backchannels, ev->text)) {
+			/* "Mm-hmm" over our answer: heard, not answered; we go on. */
+			transcript(a, main_speaker(a),
+			           display_of(a, main_speaker(a), who, sizeof(who)), ev->text,
+			           true);
+			interruption_resume(a);
+			a->over_agent = false;
+			__atomic_add_fetch(&stats.backchannels, 1, __ATOMIC_RELAXED);
+			ev->declined = true;
+			break;
+		}
+		a->over_agent = false;
+		if (a->interrupting) /* the final confirms it */
+			barge_in(a, a->interrupt_onset_us, ev->at_us);
 		said_flush(a);
 		sb_heard_new_answer(a->heard);
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
@@ -519,6 +625,7 @@ static gpointer agent_main(gpointer data)
 			agent_msg_free(m);
 		}
 		record_poll(a);
+		interruption_tick(a);
 		announce_played(a);
 		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) &&
 		    sb_agent_voice_empty(a->voice))
@@ -596,6 +703,7 @@ static void agent_free(void *transport)
 	g_free(a->held_said);
 	g_free(a->turn_user);
 	json_decref(a->record);
+	sb_backchannels_free(a->backchannels);
 	g_free(a);
 }
 
@@ -693,6 +801,16 @@ static void agent_join(sb_room *room)
 	a->end_call_closes_room = v && !strcmp(v, "close_room");
 	if ((v = json_string_value(json_object_get(config, "barge_in_onset_ms"))))
 		a->barge_in_onset_ms = atoi(v);
+	a->confirm_ms = 700;
+	if ((v = json_string_value(json_object_get(config, "barge_in_confirm_ms"))))
+		a->confirm_ms = atoi(v);
+	int duck_db = 15;
+	if ((v = json_string_value(json_object_get(config, "barge_in_duck_db"))))
+		duck_db = atoi(v);
+	a->duck_gain = powf(10.0f, -(float)CLAMP(duck_db, 0, 90) / 20.0f);
+	a->backchannels =
+	        sb_backchannels_new(json_object_get(config, "backchannels"),
+	                            json_string_value(json_object_get(config, "language")));
 	char *error = NULL;
 	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
 	json_decref(config);
@@ -864,6 +982,9 @@ void sb_agents_get_stats(sb_agent_stats *out)
 	out->agents = __atomic_load_n(&stats.agents, __ATOMIC_RELAXED);
 	out->turns = __atomic_load_n(&stats.turns, __ATOMIC_RELAXED);
 	out->barge_ins = __atomic_load_n(&stats.barge_ins, __ATOMIC_RELAXED);
+	out->ducks = __atomic_load_n(&stats.ducks, __ATOMIC_RELAXED);
+	out->resumed = __atomic_load_n(&stats.resumed, __ATOMIC_RELAXED);
+	out->backchannels = __atomic_load_n(&stats.backchannels, __ATOMIC_RELAXED);
 	out->provider_errors = __atomic_load_n(&stats.provider_errors, __ATOMIC_RELAXED);
 	out->frames_dropped = __atomic_load_n(&stats.frames_dropped, __ATOMIC_RELAXED);
 }

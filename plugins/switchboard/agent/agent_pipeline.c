@@ -9,8 +9,8 @@
 
 #include <debug.h>
 
-#include "providers/providers.h"
 #include "embedded/embedded.h"
+#include "providers/providers.h"
 
 #define DEFAULT_APOLOGY                                                                            \
 	"I'm sorry, I'm having trouble answering right now. Please try again in a moment."
@@ -434,8 +434,7 @@ static void finish_answer(sb_pipeline *p)
 
 /* heard_by: the STT stream that heard the turn, heard_at when its final
  * came; NULL and 0 for a key press. */
-static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by,
-                         int64_t heard_at)
+static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by, int64_t heard_at)
 {
 	if (p->answering)
 		g_free(sb_pipeline_interrupt(p)); /* a new turn replaces the old answer */
@@ -483,15 +482,22 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 	bool stale = raw->generation != 0 && raw->generation != p->generation;
 	switch (raw->type) {
 	case SB_PIPE_RAW_STT_PARTIAL:
-		if (raw->text && *raw->text)
-			emit(p, SB_PIPE_HEARD_PARTIAL, raw->text, NULL, NULL, 0, NULL);
+		if (raw->text && *raw->text) {
+			sb_pipeline_event partial = {.type = SB_PIPE_HEARD_PARTIAL,
+			                             .text = raw->text,
+			                             .at_us = raw->at_us};
+			p->emit(p->user, &partial);
+		}
 		break;
 	case SB_PIPE_RAW_STT_FINAL: {
 		char *text = g_strstrip(g_strdup(raw->text ? raw->text : ""));
-		if (*text) {
-			emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
+		sb_pipeline_event heard = {
+		        .type = SB_PIPE_HEARD_FINAL, .text = text, .at_us = raw->at_us};
+		if (*text)
+			p->emit(p->user, &heard);
+		/* A backchannel said over the agent asks for no answer. */
+		if (*text && !heard.declined)
 			start_answer(p, text, p->stt_stream, raw->at_us);
-		}
 		g_free(text);
 		break;
 	}

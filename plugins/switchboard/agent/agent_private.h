@@ -33,6 +33,19 @@ void sb_turn_times_observe(const sb_turn_times *t);
 /* /metrics: switchboard_agent_turn_stage_ms{stage} (Prometheus histogram). */
 void sb_turn_times_metrics(GString *out);
 
+/* ---- agent_backchannel ----
+ * What a listener says to show they are listening ("mm-hmm", "okay",
+ * "uh-huh"): said over the agent, it does not stop it. */
+typedef struct sb_backchannels sb_backchannels;
+
+/* config: [agent] backchannels, {"<language>": ["phrase", …]} or a list;
+ * without one for the language, English has defaults, others none. */
+sb_backchannels *sb_backchannels_new(json_t *config, const char *language);
+void sb_backchannels_free(sb_backchannels *b);
+/* text is nothing but backchannel phrases (case, punctuation and hyphens
+ * aside); false for an empty text. */
+bool sb_backchannels_match(const sb_backchannels *b, const char *text);
+
 /* ---- agent_heard ----
  * What the caller actually heard of the agent's speech, when a listener
  * can tell (Twilio Media Streams marks).  The agent speaks in chunks (one
@@ -95,6 +108,9 @@ uint64_t sb_agent_voice_written(sb_agent_voice *v);
 /* Mixer: the next frame of `samples` at the room's rate; false when there
  * is nothing to play. */
 bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples);
+/* Ducks the voice to gain (0..1; 1 is full voice): from the next frame,
+ * ramped over it so it does not click.  Any thread. */
+void sb_agent_voice_duck(sb_agent_voice *v, float gain);
 /* Level of the frame last played (dBFS), for the echo guard. */
 float sb_agent_voice_level_db(sb_agent_voice *v);
 /* The next sample appended begins an answer: the mixer notes the moment it
@@ -140,6 +156,7 @@ typedef struct sb_pipeline_event {
 	sb_pipeline_event_type type;
 	unsigned generation; /* raw events from before an interruption are dropped */
 	int64_t at_us;       /* monotonic: when the provider reported it */
+	bool declined;       /* HEARD_FINAL: the agent will not answer it (a backchannel) */
 	char *text;
 	char *error;
 	int16_t *pcm;
@@ -207,6 +224,9 @@ typedef struct sb_agent_stats {
 	uint64_t agents;         /* running now */
 	uint64_t turns;          /* answers started */
 	uint64_t barge_ins;
+	uint64_t ducks;          /* a caller's onset over the agent ducked it */
+	uint64_t resumed;        /* …and it went on: no interruption after all */
+	uint64_t backchannels;   /* finals that were backchannels said over it */
 	uint64_t provider_errors;/* turns where every provider failed */
 	uint64_t frames_dropped; /* audio the agent could not keep up with */
 } sb_agent_stats;

@@ -9,8 +9,8 @@
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
-#include "providers/providers.h"
 #include "media/media.h"
+#include "providers/providers.h"
 
 #define VOICE_FRAME (SB_AGENT_RATE / 50) /* 20 ms at 16 kHz */
 #define VOICE_SECONDS 60                 /* longest answer held */
@@ -28,6 +28,10 @@ struct sb_agent_voice {
 	bool mark_pending;
 	uint64_t mark_at;
 	int64_t mark_sent_us;
+	/* Ducking while a caller may be interrupting: the gain asked for (under
+	 * lock) and the one the last frame ended at (mixer thread). */
+	float gain_target;
+	float gain;
 };
 
 sb_agent_voice *sb_agent_voice_new(int room_rate, sb_heard *heard)
@@ -38,6 +42,7 @@ sb_agent_voice *sb_agent_voice_new(int room_rate, sb_heard *heard)
 	v->heard = heard;
 	v->room_rate = room_rate;
 	v->level_db = -INFINITY;
+	v->gain_target = v->gain = 1.0f;
 	if (room_rate != SB_AGENT_RATE) {
 		int err = 0;
 		v->up = speex_resampler_init(1, SB_AGENT_RATE, (spx_uint32_t)room_rate, 3, &err);
@@ -107,7 +112,16 @@ bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples)
 	}
 	v->played += n;
 	sb_heard_played(v->heard, v->played, v->written);
+	float target = v->gain_target;
 	g_mutex_unlock(&v->lock);
+	/* Ducked at once, ramped across this one frame: a step would click. */
+	if (target != 1.0f || v->gain != 1.0f) {
+		for (size_t i = 0; i < VOICE_FRAME; i++) {
+			float g = v->gain + (target - v->gain) * (float)(i + 1) / VOICE_FRAME;
+			chunk[i] = (int16_t)lrintf((float)chunk[i] * g);
+		}
+		v->gain = target;
+	}
 	v->level_db = sb_frame_dbfs(chunk, VOICE_FRAME);
 	if (!v->up) {
 		memcpy(frame, chunk, sizeof(chunk));
@@ -141,4 +155,11 @@ int64_t sb_agent_voice_mark_sent(sb_agent_voice *v, bool *pending)
 	*pending = v->mark_pending;
 	g_mutex_unlock(&v->lock);
 	return sent;
+}
+
+void sb_agent_voice_duck(sb_agent_voice *v, float gain)
+{
+	g_mutex_lock(&v->lock);
+	v->gain_target = gain < 0.0f ? 0.0f : gain > 1.0f ? 1.0f : gain;
+	g_mutex_unlock(&v->lock);
 }
