@@ -73,10 +73,14 @@ typedef struct sb_agent {
 	float duck_gain;   /* [agent] barge_in_duck_db, as a gain */
 	bool interrupting; /* ducked, deciding */
 	gint64 interrupt_onset_us;
-	int interrupt_speech_ms;   /* the caller's speech since the onset */
-	bool interrupt_words;      /* the latest partial has words that are no backchannel */
-	gint64 interrupt_end_us;   /* the caller stopped first: waiting for the final */
-	bool over_agent;           /* the caller's utterance began while we talked */
+	int interrupt_speech_ms; /* the caller's speech since the onset */
+	bool interrupt_words;    /* the latest partial has words that are no backchannel */
+	gint64 interrupt_end_us; /* the caller stopped first: waiting for the final */
+	bool over_agent;         /* the caller's utterance began while we talked */
+	/* Knowing when the caller is done (agent_endpoint.c): the silence that
+	 * ends this utterance follows what the recogniser heard so far. */
+	sb_turn_waits waits;
+	sb_turn_shape shape;
 	bool end_call_closes_room; /* [agent] end_call, room overrides included */
 	char *pending_tool;        /* to do once what was said has been heard */
 	/* The turn in progress, for its agent_turn record. */
@@ -410,6 +414,11 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	/* Over our own voice a shorter onset stops us sooner (the echo guard
 	 * above keeps our echo out); otherwise the longer one ignores coughs. */
 	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
+	/* Over our own voice the plain hangover: an interruption is decided on
+	 * its own terms (above), and a backchannel must not be kept waiting. */
+	a->vad.cfg.hangover_ms = a->state == SPEAKING || a->interrupting
+	                                 ? a->waits.base_ms
+	                                 : sb_turn_wait_ms(a->shape, &a->waits);
 	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
 	if (ev == SB_VAD_SPEECH_START) {
 		/* By the mixer's clock, as the moments that confirm it. */
@@ -422,6 +431,7 @@ static void on_audio(sb_agent *a, agent_msg *m)
 			barge_in(a, onset,
 			         0); /* nothing audible to duck: the answer waits for more */
 		a->over_agent = a->state == SPEAKING;
+		a->shape = SB_TURN_UNSURE; /* nothing heard of this utterance yet */
 		g_hash_table_remove_all(a->speakers);
 		/* The words began before the onset was confirmed. */
 		for (int i = 0; i < a->preroll_len; i++) {
@@ -431,7 +441,10 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		}
 	}
 	if (ev == SB_VAD_SPEECH_START || ev == SB_VAD_SPEECH || ev == SB_VAD_SPEECH_END) {
-		feed_stt(a, pcm);
+		/* A longer wait for the rest of a sentence is no speech: the
+		 * recogniser gets the plain hangover's silence, not all of it. */
+		if (ev != SB_VAD_SPEECH || a->vad.quiet_ms <= a->waits.base_ms)
+			feed_stt(a, pcm);
 		if (m->speaker) {
 			guint64 *key = g_memdup2(&m->speaker, sizeof(m->speaker));
 			int seen = GPOINTER_TO_INT(g_hash_table_lookup(a->speakers, key));
@@ -486,6 +499,8 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 	case SB_PIPE_HEARD_PARTIAL:
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, false);
+		if (a->vad.in_speech)
+			a->shape = sb_turn_shape_of(ev->text);
 		if (a->interrupting) {
 			a->interrupt_words = !sb_backchannels_match(a->backchannels, ev->text);
 			interruption_check(a, ev->at_us);
@@ -795,6 +810,13 @@ static void agent_join(sb_room *room)
 	if ((v = json_string_value(json_object_get(config, "vad_hangover_ms"))))
 		vc.hangover_ms = atoi(v);
 	sb_vad_init(&a->vad, &vc);
+	a->waits.base_ms = vc.hangover_ms;
+	a->waits.min_ms = MIN(250, vc.hangover_ms);
+	a->waits.max_ms = MAX(1200, vc.hangover_ms);
+	if ((v = json_string_value(json_object_get(config, "turn_min_wait_ms"))))
+		a->waits.min_ms = atoi(v);
+	if ((v = json_string_value(json_object_get(config, "turn_max_wait_ms"))))
+		a->waits.max_ms = atoi(v);
 	a->onset_ms = vc.onset_ms;
 	a->barge_in_onset_ms = 80;
 	v = json_string_value(json_object_get(config, "end_call"));

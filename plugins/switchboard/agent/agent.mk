@@ -11,6 +11,7 @@ SB_AGENT_SOURCES = \
 	plugins/switchboard/agent/agent_heard.c \
 	plugins/switchboard/agent/agent_timing.c \
 	plugins/switchboard/agent/agent_backchannel.c \
+	plugins/switchboard/agent/agent_endpoint.c \
 	plugins/switchboard/agent/reload.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_AGENT_SOURCES)
@@ -35,3 +36,10 @@ tests_unit_test_agent_backchannel_SOURCES = tests/unit/test_agent_backchannel.c 
 	plugins/switchboard/agent/agent_backchannel.c $(SB_KB_SOURCES)
 tests_unit_test_agent_backchannel_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_unit_test_agent_backchannel_LDADD = $(SB_EMBEDDED_TEST_LIBS)
+
+# The end of a turn from what was heard so far.
+check_PROGRAMS += tests/unit/test_agent_endpoint
+tests_unit_test_agent_endpoint_SOURCES = tests/unit/test_agent_endpoint.c \
+	plugins/switchboard/agent/agent_endpoint.c $(SB_KB_SOURCES)
+tests_unit_test_agent_endpoint_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
+tests_unit_test_agent_endpoint_LDADD = $(SB_EMBEDDED_TEST_LIBS)

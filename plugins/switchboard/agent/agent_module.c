@@ -87,6 +87,8 @@ static json_t *agent_config_error(json_t *config)
 	             {"barge_in_onset_ms", 0},
 	             {"barge_in_confirm_ms", 0},
 	             {"barge_in_duck_db", 0},
+	             {"turn_min_wait_ms", 0},
+	             {"turn_max_wait_ms", 0},
 	             {"first_output_timeout_ms", 0},
 	             {"stt_first_output_timeout_ms", 0},
 	             {"llm_first_output_timeout_ms", 0},

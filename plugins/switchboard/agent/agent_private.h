@@ -46,6 +46,26 @@ void sb_backchannels_free(sb_backchannels *b);
  * aside); false for an empty text. */
 bool sb_backchannels_match(const sb_backchannels *b, const char *text);
 
+/* ---- agent_endpoint ----
+ * When the caller is done: the silence that ends a turn depends on what
+ * was heard so far. */
+typedef enum {
+	SB_TURN_UNSURE = 0, /* silence as configured (vad_hangover_ms) */
+	SB_TURN_OPEN,       /* unfinished ("… and", "my order number is", "one two"): wait longer */
+	SB_TURN_COMPLETE,   /* a whole question: end sooner */
+} sb_turn_shape;
+
+typedef struct sb_turn_waits {
+	int min_ms;  /* [agent] turn_min_wait_ms: after a complete question */
+	int base_ms; /* vad_hangover_ms */
+	int max_ms;  /* [agent] turn_max_wait_ms: after an unfinished sentence */
+} sb_turn_waits;
+
+/* The shape of what the recogniser heard so far (a partial). */
+sb_turn_shape sb_turn_shape_of(const char *heard);
+/* The silence that ends a turn of that shape. */
+int sb_turn_wait_ms(sb_turn_shape shape, const sb_turn_waits *w);
+
 /* ---- agent_heard ----
  * What the caller actually heard of the agent's speech, when a listener
  * can tell (Twilio Media Streams marks).  The agent speaks in chunks (one
