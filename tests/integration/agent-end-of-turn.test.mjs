@@ -6,19 +6,17 @@
 // same caller is cut off into two turns.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openNotifications, rest } from '../lib/notifications.mjs';
-import { startJanus } from '../lib/janus.mjs';
-import { phoneCaller, speech8k } from '../lib/phone-caller.mjs';
+import { rest } from '../lib/notifications.mjs';
+import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const PAUSE_MS = 700;
-let janus, notes, dir, sentence, hello;
+let env, notes, sentence, hello;
 
 before(async () => {
-	dir = mkdtempSync(join(tmpdir(), 'sb-endturn-'));
+	env = await startAgentJanus('sb-endturn-');
+	notes = env.notes;
+	const { dir } = env;
 	const first = speech8k(dir, 'first', 'My order number is');
 	const second = speech8k(dir, 'second', 'one two three four five.');
 	// espeak-ng leaves some silence at both ends: trim it so the pause is
@@ -35,14 +33,8 @@ before(async () => {
 	sentence = new Int16Array(a.length + (PAUSE_MS * 8) + b.length);
 	sentence.set(a, 0);
 	sentence.set(b, a.length + PAUSE_MS * 8);
-	janus = await startJanus();
-	notes = await openNotifications();
 }, { timeout: 60000 });
-after(async () => {
-	notes?.close();
-	if (janus) await janus.stop();
-	if (dir) rmSync(dir, { recursive: true, force: true });
-}, { timeout: 60000 });
+after(() => stopAgentJanus(env), { timeout: 60000 });
 
 // The caller's finals and the agent's answers in a room after one sentence.
 async function callWithPause(room, agent) {
@@ -78,8 +70,9 @@ test('a 700 ms pause after "my order number is" gives one turn, answered', { tim
 	const { finals, turns } = await callWithPause(`endturn-${process.pid}`, true);
 	assert.equal(finals.length, 1, `caller turns: ${JSON.stringify(finals)}`);
 	// Both halves in the one turn (at 8 kHz the recogniser may mishear a
-	// digit: "one" as "one eight" — phone-band recognition is another item).
-	assert.match(finals[0], /order number is .*three four five$/, finals[0]);
+	// digit: "one" as "one eight", or add one at the end — phone-band
+	// recognition is another item).
+	assert.match(finals[0], /order number\b(.*\b(zero|one|two|three|four|five|six|seven|eight|nine)\b){3}/, finals[0]);
 	assert.equal(turns.length, 1, JSON.stringify(turns));
 	assert.match(turns[0].agent_text, /order/i, turns[0].agent_text);
 });

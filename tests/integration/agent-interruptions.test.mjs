@@ -7,34 +7,28 @@
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openNotifications, rest } from '../lib/notifications.mjs';
-import { startJanus, adminRequest, API_URL, API_KEY } from '../lib/janus.mjs';
-import { phoneCaller, speech8k } from '../lib/phone-caller.mjs';
+import { rest } from '../lib/notifications.mjs';
+import { adminRequest, API_URL, API_KEY } from '../lib/janus.mjs';
+import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LONG = 'Let me tell you about our company, our history, our products and our services. ' +
 	'We started as a small shop and grew year after year. Today we ship all over the country, ' +
 	'and our team is happy to help you with anything you need.';
 
-let janus, notes, dir, longSeconds;
+let env, notes, dir, longSeconds;
 
 before(async () => {
-	dir = mkdtempSync(join(tmpdir(), 'sb-interrupt-'));
+	env = await startAgentJanus('sb-interrupt-');
+	({ notes, dir } = env);
 	// How long LONG takes to say (the agent's voice: espeak-ng, en-us).
 	const wav = join(dir, 'long.wav');
 	execFileSync('espeak-ng', ['-v', 'en-us', '-w', wav, LONG], { timeout: 60000 });
 	longSeconds = (statSync(wav).size - 44) / 2 / 22050;
-	janus = await startJanus();
-	notes = await openNotifications();
 }, { timeout: 60000 });
-after(async () => {
-	notes?.close();
-	if (janus) await janus.stop();
-	if (dir) rmSync(dir, { recursive: true, force: true });
-}, { timeout: 60000 });
+after(() => stopAgentJanus(env), { timeout: 60000 });
 
 async function counters() {
 	const r = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });

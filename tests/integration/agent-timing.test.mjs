@@ -8,36 +8,30 @@
 // histograms count the turn.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openNotifications, rest } from '../lib/notifications.mjs';
-import { startJanus, API_URL, API_KEY } from '../lib/janus.mjs';
+import { rest } from '../lib/notifications.mjs';
+import { API_URL, API_KEY } from '../lib/janus.mjs';
 import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
-import { phoneCaller, speech8k } from '../lib/phone-caller.mjs';
+import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 import { stub, sse, openaiChunks, sleep } from './providers-lib.mjs';
 
 const FIRST_TOKEN_DELAY_MS = 400;
 const MOMENTS = ['end_of_speech', 'stt_final', 'llm_first_token', 'tts_first_audio', 'first_packet'];
 
-let janus, notes, model, dir;
+let env, notes, model, dir;
 
 before(async () => {
-	dir = mkdtempSync(join(tmpdir(), 'sb-timing-'));
 	model = await stub(async (req, res) => {
 		await sleep(FIRST_TOKEN_DELAY_MS);
 		await sse(res, openaiChunks(['We are open ', 'Monday to Friday, nine to five.']));
 	});
-	const conf = pluginConfigWithStore(join(dir, 'calls.db')).replace('providers: {',
-		`providers: {\n\tslow: { type = "openai", base_url = "${model.base}/v1", api_key = "sk-test", llm_model = "test-model" }`);
-	janus = await startJanus({ pluginConfig: conf });
-	notes = await openNotifications();
+	env = await startAgentJanus('sb-timing-', (d) => pluginConfigWithStore(join(d, 'calls.db')).replace('providers: {',
+		`providers: {\n\tslow: { type = "openai", base_url = "${model.base}/v1", api_key = "sk-test", llm_model = "test-model" }`));
+	({ notes, dir } = env);
 }, { timeout: 60000 });
 after(async () => {
-	notes?.close();
-	if (janus) await janus.stop();
+	await stopAgentJanus(env);
 	await model?.close();
-	if (dir) rmSync(dir, { recursive: true, force: true });
 }, { timeout: 60000 });
 
 async function metricsText() {

@@ -5,9 +5,11 @@
 // harness when a test failed first.
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminRequest } from './janus.mjs';
+import { adminRequest, startJanus } from './janus.mjs';
+import { openNotifications } from './notifications.mjs';
 import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from './audio.mjs';
 import { track } from './resources.mjs';
 
@@ -81,4 +83,24 @@ export async function phoneCaller(room, display = 'Caller') {
 		},
 		stop,
 	};
+}
+
+/**
+ * A private Janus for an agent test, a notifications socket and a scratch
+ * directory: {janus, notes, dir}.  pluginConfig(dir) may give the plugin
+ * config text.  Undone by stopAgentJanus (the harness releases what a failed
+ * start left).
+ */
+export async function startAgentJanus(prefix, pluginConfig) {
+	const dir = mkdtempSync(join(tmpdir(), prefix));
+	const env = { dir };
+	env.janus = await startJanus(pluginConfig ? { pluginConfig: pluginConfig(dir) } : {});
+	env.notes = await openNotifications();
+	return env;
+}
+
+export async function stopAgentJanus(env) {
+	env?.notes?.close();
+	if (env?.janus) await env.janus.stop();
+	if (env?.dir) rmSync(env.dir, { recursive: true, force: true });
 }
