@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
 import { API_URL, API_KEY } from '../lib/janus.mjs';
 import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 import { stub, sse, openaiChunks, sleep } from './providers-lib.mjs';
 
@@ -95,6 +96,25 @@ test('a turn records end of speech → STT final → first token → first audio
 		assert.equal(row.llm_first_token_ms, s.llm_first_token);
 		assert.equal(row.tts_first_audio_ms, s.tts_first_audio);
 		assert.equal(row.first_packet_ms, s.first_packet);
+
+		// The dashboard's call page draws the turn's stages.
+		const browser = await launchChromium(join(dir, 'hours-8k.wav'));
+		try {
+			const page = await browser.newPage();
+			await page.goto(`${API_URL}/dashboard.html`);
+			await page.waitForSelector('#key-form:not([hidden])');
+			await page.fill('#key-input', API_KEY);
+			await page.click('#key-form button');
+			await page.click('nav a[data-tab="history"]');
+			await page.click(`#calls-body tr:has-text("${room}")`);
+			await page.waitForSelector('#call-turns .stage-bar', { timeout: 10000 });
+			assert.equal(await page.locator('#call-turns .stage-bar .stage').count(), 4);
+			const legend = await page.textContent('#call-turns .stage-legend');
+			assert.ok(legend.includes(`llm ${s.llm_first_token - s.stt_final}`), legend);
+			assert.ok(legend.includes(`${s.first_packet} ms after the caller stopped`), legend);
+		} finally {
+			await browser.close();
+		}
 	} finally {
 		caller.stop();
 	}
