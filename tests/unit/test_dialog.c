@@ -218,7 +218,7 @@ static void on_text(void *user, const char *delta)
 	g_mutex_unlock(&c->lock);
 }
 
-static void on_tool(void *user, const char *name, json_t *args)
+static void on_tool(void *user, const char *id, const char *name, json_t *args)
 {
 	collector *c = user;
 	g_autofree char *a = json_dumps(args, JSON_SORT_KEYS | JSON_COMPACT);
@@ -280,7 +280,7 @@ static void ask(collector *c, json_t *memory, const char *utterance, const char 
 	g_autoptr(json_t) messages =
 	        json_pack("[{s:s,s:s},{s:s,s:s}]", "role", "assistant", "content", "Hello!", "role",
 	                  "user", "content", utterance);
-	sb_llm_request req = {"You are helpful.", messages, true, memory, kb, language};
+	sb_llm_request req = {"You are helpful.", messages, true, memory, kb, language, NULL};
 	sb_provider_config cfg = {.name = "local", .type = "local"};
 	char *error = NULL;
 	collector_init(c);
@@ -344,7 +344,7 @@ static void test_provider_cancel(void)
 		collector_init(c);
 		g_autoptr(json_t) messages = json_pack("[{s:s,s:s}]", "role", "user", "content",
 		                                       "what are your opening hours");
-		sb_llm_request req = {NULL, messages, true, NULL, kb, "en"};
+		sb_llm_request req = {NULL, messages, true, NULL, kb, "en", NULL};
 		char *error = NULL;
 		sb_llm_call *call = llm->start(NULL, &req, &events, c, &error);
 		g_assert_nonnull(call);
@@ -359,7 +359,7 @@ static void test_provider_cancel(void)
 	collector c;
 	collector_init(&c);
 	g_autoptr(json_t) messages = json_pack("[{s:s,s:s}]", "role", "user", "content", "bye");
-	sb_llm_request req = {NULL, messages, false, NULL, NULL, NULL};
+	sb_llm_request req = {NULL, messages, false, NULL, NULL, NULL, NULL};
 	g_autoptr(json_t) extra = json_pack("{s:s}", "kb", "/nonexistent/kb.json");
 	sb_provider_config cfg = {.type = "local", .extra = extra};
 	char *error = NULL;
