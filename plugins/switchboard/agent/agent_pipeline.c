@@ -497,6 +497,9 @@ static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by
 /* Asks the model (again, after tools answered) with the history so far. */
 static void start_llm(sb_pipeline *p)
 {
+	/* After a tool round, what comes next is a new sentence. */
+	if (p->reply->len && !g_ascii_isspace(p->reply->str[p->reply->len - 1]))
+		g_string_append_c(p->reply, ' ');
 	p->round_start = p->reply->len;
 	sb_llm_request req = {
 	        .system_prompt = p->system_prompt,

@@ -49,14 +49,18 @@ static bool check_properties(json_t *props, const char *where, int depth, char *
 		return fail(error, where, "%s must be an object", "properties");
 	const char *key;
 	json_t *sub;
+	char *in = place(where, "properties");
 	json_object_foreach(props, key, sub)
 	{
-		char *at = place(where, key);
+		char *at = place(in, key);
 		bool ok = check_at(sub, at, depth + 1, error);
 		g_free(at);
-		if (!ok)
+		if (!ok) {
+			g_free(in);
 			return false;
+		}
 	}
+	g_free(in);
 	return true;
 }
 
