@@ -65,6 +65,7 @@ function toolsFile() {
 		{ name: 'slow_tool', description: 'Slow.', url: url('/slow'), secret: SECRET, timeout_ms: 600 },
 		{ name: 'broken_tool', description: 'Fails.', url: url('/broken'), secret: SECRET },
 		{ name: 'garbage_tool', description: 'Answers garbage.', url: url('/garbage'), secret: SECRET },
+		{ name: 'hold_tool', description: 'Slow but within its time.', url: url('/slow'), secret: SECRET, timeout_ms: 8000, say_while_waiting: 'Please hold on.' },
 		// Refused at load, each with its reason; the rest load.
 		{ name: 'bad name!', description: 'x', url: url('/orders') },
 		{ name: 'lookup_order', description: 'A second one.', url: url('/orders') },
@@ -86,6 +87,7 @@ const SCENARIOS = {
 	two: [{ name: 'lookup_order', arguments: { order: '777' } }, { name: 'weather', arguments: { city: 'Paris' } }],
 	failing: [{ name: 'slow_tool', arguments: {} }, { name: 'broken_tool', arguments: {} }, { name: 'garbage_tool', arguments: {} }],
 	invalid: [{ name: 'lookup_order', arguments: { order: 12345 } }, { name: 'no_such_tool', arguments: {} }],
+	hold: [{ name: 'hold_tool', arguments: {} }],
 };
 const scenarioOf = (system) => /Scenario: (\w+)/.exec(system || '')?.[1];
 
@@ -109,7 +111,10 @@ async function openaiModel(req, res, body) {
 			.map((m) => ({ name: asked.find((a) => a.id === m.tool_call_id).function.name, content: m.content }));
 		return sse(res, openaiChunks([answerFrom(results)]));
 	}
-	const calls = SCENARIOS[scenarioOf(q.messages[0].content)] || [];
+	const scenario = scenarioOf(q.messages[0].content);
+	// Once its call was cut off, the hold scenario just listens.
+	if (scenario === 'hold' && q.messages.some((m) => m.tool_calls)) return sse(res, openaiChunks(['Okay.']));
+	const calls = SCENARIOS[scenario] || [];
 	// Streamed the way OpenAI does: the id and name first, the arguments in pieces.
 	const toolCalls = [];
 	calls.forEach((c, index) => {
@@ -202,7 +207,7 @@ async function call(room, agent, done, speech = question) {
 		}, 20);
 		await notes.until('the greeting', () => notes.events.find((e) => e.room === room && e.type === 'agent_state' && e.state === 'listening'), 30000);
 		offset = 0;
-		return await done((e) => e.room === room);
+		return await done((e) => e.room === room, () => { offset = 0; });
 	} finally {
 		clearInterval(timer);
 		sock.close();
@@ -229,16 +234,16 @@ const resultsOf = (ask) => ask.messages.slice(ask.messages.findLastIndex((m) => 
 
 test('bad entries of tools.json are refused with clear log lines, the rest load', { timeout: 10000 }, async () => {
 	const log = janus.output();
-	assert.match(log, /tools: 5 loaded from /);
+	assert.match(log, /tools: 6 loaded from /);
 	for (const why of [
-		/entry 5 \("bad name!"\) skipped: "name" must be 1 to 64 of a-z A-Z 0-9 _ -/,
-		/entry 6 \("lookup_order"\) skipped: "lookup_order" is declared twice/,
-		/entry 7 \("no_url"\) skipped: "url" must be an http:\/\/ or https:\/\/ URL/,
-		/entry 8 \("ftp_tool"\) skipped: "url" must be/,
-		/entry 9 \("regex_tool"\) skipped: "parameters": properties.a: unknown keyword "pattern"/,
-		/entry 10 \("unset_secret"\) skipped: "secret": env:SB_TEST_NO_SUCH_VARIABLE is not set/,
-		/entry 11 \("slow_forever"\) skipped: "timeout_ms" must be a whole number from 1 to 30000/,
-		/entry 12 skipped: must be an object/,
+		/entry 6 \("bad name!"\) skipped: "name" must be 1 to 64 of a-z A-Z 0-9 _ -/,
+		/entry 7 \("lookup_order"\) skipped: "lookup_order" is declared twice/,
+		/entry 8 \("no_url"\) skipped: "url" must be an http:\/\/ or https:\/\/ URL/,
+		/entry 9 \("ftp_tool"\) skipped: "url" must be/,
+		/entry 10 \("regex_tool"\) skipped: "parameters": properties.a: unknown keyword "pattern"/,
+		/entry 11 \("unset_secret"\) skipped: "secret": env:SB_TEST_NO_SUCH_VARIABLE is not set/,
+		/entry 12 \("slow_forever"\) skipped: "timeout_ms" must be a whole number from 1 to 30000/,
+		/entry 13 skipped: must be an object/,
 	]) assert.match(log, why);
 	assert.doesNotMatch(log, new RegExp(SECRET), 'the secret is never logged');
 	// A room names tools by name only: an unknown name or a URL is refused.
@@ -404,4 +409,20 @@ test('the embedded engine calls lookup_order for an order number and speaks the 
 	assert.doesNotMatch(answer.text, /shipped on|couldn't find/i, 'not the knowledge base\'s answer');
 	const record = await endedCall(room);
 	assert.ok(record.tool_calls.some((r) => r.tool === 'lookup_order' && r.status === 'ok'), JSON.stringify(record.tool_calls));
+});
+
+test('a caller who talks while a tool runs cancels it: its answer is never spoken', { timeout: 120000 }, async () => {
+	const room = `tools-hold-${process.pid}`;
+	await call(room, { llm: ['standin_openai'], persona: 'Scenario: hold' }, async (inRoom, speakAgain) => {
+		await notes.until('the back end asked', () => backend.requests.some((r) => r.path === '/slow' && JSON.parse(r.body.toString()).call.room === room), 40000);
+		await sleep(1000); // "Please hold on." under way
+		speakAgain(); // while the back end takes 3 s
+		const cancelled = await notes.until('the cancelled call', () => notes.events.find((e) => inRoom(e) && e.type === 'agent_tool' && e.status === 'cancelled'), 20000);
+		assert.equal(cancelled.tool, 'hold_tool');
+		// Past the back end's answer: it is never spoken.
+		await sleep(4000);
+		assert.ok(!notes.events.some(agentLine(inRoom, /too late/)), 'the cancelled answer was not spoken');
+	});
+	const record = await endedCall(room);
+	assert.ok(record.tool_calls.some((r) => r.tool === 'hold_tool' && r.status === 'cancelled'), JSON.stringify(record.tool_calls));
 });
