@@ -3,7 +3,7 @@
 // A local HTTP server plays the business back end (it checks
 // X-Switchboard-Signature); stand-in models speak the OpenAI and Anthropic
 // wire formats and ask for tools (one, two in one turn, tools that time
-// out, fail or answer garbage, arguments that break the schema); the
+// out, fail, answer garbage or 50 MB, arguments that break the schema); the
 // embedded `local` engine calls lookup_order for "where is my order".  The
 // caller is an RTP leg speaking espeak-ng speech.  Each call shows as an
 // agent_tool event and a row of the call record; the answer is spoken.
@@ -49,6 +49,13 @@ async function startBackend() {
 			return json(200, { say: 'too late' });
 		case '/broken':
 			return json(500, { error: 'the database is down' });
+		case '/huge': { // 50 MB, a megabyte at a time, while anyone reads
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.write('{"say":"');
+			const mb = 'x'.repeat(1 << 20);
+			for (let i = 0; i < 50 && !res.destroyed; i++) await new Promise((r) => res.write(mb, r));
+			return res.end('"}');
+		}
 		default:
 			res.writeHead(200, { 'content-type': 'text/plain' });
 			return res.end('this is not JSON');
@@ -65,6 +72,7 @@ function toolsFile() {
 		{ name: 'slow_tool', description: 'Slow.', url: url('/slow'), secret: SECRET, timeout_ms: 600 },
 		{ name: 'broken_tool', description: 'Fails.', url: url('/broken'), secret: SECRET },
 		{ name: 'garbage_tool', description: 'Answers garbage.', url: url('/garbage'), secret: SECRET },
+		{ name: 'huge_tool', description: 'Answers too much.', url: url('/huge'), secret: SECRET },
 		{ name: 'hold_tool', description: 'Slow but within its time.', url: url('/slow'), secret: SECRET, timeout_ms: 8000, say_while_waiting: 'Please hold on.' },
 		// Refused at load, each with its reason; the rest load.
 		{ name: 'bad name!', description: 'x', url: url('/orders') },
@@ -85,7 +93,7 @@ function toolsFile() {
 const SCENARIOS = {
 	one: [{ name: 'lookup_order', arguments: { order: '12345' } }],
 	two: [{ name: 'lookup_order', arguments: { order: '777' } }, { name: 'weather', arguments: { city: 'Paris' } }],
-	failing: [{ name: 'slow_tool', arguments: {} }, { name: 'broken_tool', arguments: {} }, { name: 'garbage_tool', arguments: {} }],
+	failing: [{ name: 'slow_tool', arguments: {} }, { name: 'broken_tool', arguments: {} }, { name: 'garbage_tool', arguments: {} }, { name: 'huge_tool', arguments: {} }],
 	invalid: [{ name: 'lookup_order', arguments: { order: 12345 } }, { name: 'no_such_tool', arguments: {} }],
 	hold: [{ name: 'hold_tool', arguments: {} }],
 };
@@ -234,16 +242,16 @@ const resultsOf = (ask) => ask.messages.slice(ask.messages.findLastIndex((m) => 
 
 test('bad entries of tools.json are refused with clear log lines, the rest load', { timeout: 10000 }, async () => {
 	const log = janus.output();
-	assert.match(log, /tools: 6 loaded from /);
+	assert.match(log, /tools: 7 loaded from /);
 	for (const why of [
-		/entry 6 \("bad name!"\) skipped: "name" must be 1 to 64 of a-z A-Z 0-9 _ -/,
-		/entry 7 \("lookup_order"\) skipped: "lookup_order" is declared twice/,
-		/entry 8 \("no_url"\) skipped: "url" must be an http:\/\/ or https:\/\/ URL/,
-		/entry 9 \("ftp_tool"\) skipped: "url" must be/,
-		/entry 10 \("regex_tool"\) skipped: "parameters": properties.a: unknown keyword "pattern"/,
-		/entry 11 \("unset_secret"\) skipped: "secret": env:SB_TEST_NO_SUCH_VARIABLE is not set/,
-		/entry 12 \("slow_forever"\) skipped: "timeout_ms" must be a whole number from 1 to 30000/,
-		/entry 13 skipped: must be an object/,
+		/entry 7 \("bad name!"\) skipped: "name" must be 1 to 64 of a-z A-Z 0-9 _ -/,
+		/entry 8 \("lookup_order"\) skipped: "lookup_order" is declared twice/,
+		/entry 9 \("no_url"\) skipped: "url" must be an http:\/\/ or https:\/\/ URL/,
+		/entry 10 \("ftp_tool"\) skipped: "url" must be/,
+		/entry 11 \("regex_tool"\) skipped: "parameters": properties.a: unknown keyword "pattern"/,
+		/entry 12 \("unset_secret"\) skipped: "secret": env:SB_TEST_NO_SUCH_VARIABLE is not set/,
+		/entry 13 \("slow_forever"\) skipped: "timeout_ms" must be a whole number from 1 to 30000/,
+		/entry 14 skipped: must be an object/,
 	]) assert.match(log, why);
 	assert.doesNotMatch(log, new RegExp(SECRET), 'the secret is never logged');
 	// A room names tools by name only: an unknown name or a URL is refused.
@@ -346,14 +354,14 @@ test('Anthropic: tool_use blocks streamed as input_json_delta, results as tool_r
 	assert.deepEqual(record.tool_calls.filter((r) => r.status === 'ok').map((r) => `${r.tool}:${r.status}`).sort(), ['lookup_order:ok', 'weather:ok']);
 });
 
-test('a tool that times out, answers 500 or answers garbage is reported to the model; the call goes on', { timeout: 120000 }, async () => {
+test('a tool that times out, answers 500, garbage or 50 MB is reported to the model; the call goes on', { timeout: 120000 }, async () => {
 	const room = `tools-failing-${process.pid}`;
 	const t0 = Date.now();
 	const answer = await call(room, { llm: ['standin_openai'], persona: 'Scenario: failing' }, async (inRoom) => {
-		await notes.until('three agent_tool events', () => toolEvents(inRoom).length >= 3, 40000);
+		await notes.until('four agent_tool events', () => toolEvents(inRoom).length >= 4, 40000);
 		return notes.until('the answer', () => notes.events.find(agentLine(inRoom, /failed/)), 30000);
 	});
-	assert.match(answer.text, /The slow tool failed\. The broken tool failed\. The garbage tool failed\./);
+	assert.match(answer.text, /The slow tool failed\. The broken tool failed\. The garbage tool failed\. The huge tool failed\./);
 	const byTool = Object.fromEntries(toolEvents((e) => e.room === room).map((e) => [e.tool, e]));
 	assert.equal(byTool.slow_tool.status, 'timeout');
 	assert.ok(byTool.slow_tool.latency_ms < 2500, `the timeout held: ${byTool.slow_tool.latency_ms} ms`);
@@ -361,10 +369,12 @@ test('a tool that times out, answers 500 or answers garbage is reported to the m
 	assert.equal(byTool.broken_tool.http_status, 500);
 	assert.equal(byTool.garbage_tool.status, 'bad_reply');
 	assert.match(byTool.garbage_tool.error, /not a JSON object/);
+	assert.equal(byTool.huge_tool.status, 'bad_reply');
+	assert.match(byTool.huge_tool.error, /larger than 65536 bytes/);
 	// What the model was told.
 	const asks = asksOf(openai, 'failing');
 	const told = resultsOf(asks[1]).map((m) => JSON.parse(m.content));
-	assert.deepEqual(told.map((c) => c.status), ['timeout', 'http_error', 'bad_reply']);
+	assert.deepEqual(told.map((c) => c.status), ['timeout', 'http_error', 'bad_reply', 'bad_reply']);
 	assert.match(told[1].error, /HTTP 500/);
 	assert.ok(Date.now() - t0 < 100000);
 	const record = await endedCall(room);
