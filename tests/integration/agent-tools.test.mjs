@@ -377,6 +377,8 @@ test('a tool that times out, answers 500, garbage or 50 MB is reported to the mo
 	assert.deepEqual(told.map((c) => c.status), ['timeout', 'http_error', 'bad_reply', 'bad_reply']);
 	assert.match(told[1].error, /HTTP 500/);
 	assert.ok(Date.now() - t0 < 100000);
+	const metrics = (await rest('GET', '/metrics')).text;
+	for (const status of ['timeout', 'http_error', 'bad_reply']) assert.match(metrics, new RegExp(`switchboard_agent_tool_calls_total\\{status="${status}"\\} [1-9]`));
 	const record = await endedCall(room);
 	for (const status of ['bad_reply', 'http_error', 'timeout'])
 		assert.ok(record.tool_calls.some((r) => r.status === status), `${status}: ${JSON.stringify(record.tool_calls)}`);

@@ -470,6 +470,7 @@ static void test_tools(void)
 	g_autoptr(json_t) named = json_pack("{ss}", "name", "John");
 	g_autofree char *none =
 	        sb_local_turn(custom, named, "book an appointment", "en", books, NULL, &call);
+	g_assert_cmpstr(none, ==, "");
 	g_assert_nonnull(call);
 	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(call, "arguments"), "who")),
 	                ==, "John");

@@ -289,6 +289,12 @@ static void agent_metrics(GString *out)
 	                 "Oldest transcript lines dropped to keep rooms within "
 	                 "[agent] transcript_max_lines.",
 	                 (long long)sb_rooms_transcript_dropped());
+	sb_metrics_header(out, "switchboard_agent_tool_calls_total", "counter",
+	                  "The agent's calls of the business's tools, by outcome.");
+	for (int s = 0; s < SB_TOOL_STATUS_COUNT; s++)
+		g_string_append_printf(out, "switchboard_agent_tool_calls_total{status=\"%s\"} %llu\n",
+		                       sb_tool_status_name((sb_tool_status)s),
+		                       sb_tool_outcomes((sb_tool_status)s));
 }
 
 /* Per provider: requests, failures, fallbacks, breaker state. */

@@ -558,6 +558,7 @@ static void settle(tool_run *r, sb_tool_status status, const char *error, json_t
                    int latency_ms, long http_status)
 {
 	const char *name = sb_tool_status_name(status);
+	sb_tool_outcome_count(status);
 	if (status == SB_TOOL_OK && json_is_object(answer)) {
 		r->result = json_incref(answer);
 	} else {

@@ -17,6 +17,21 @@ struct sb_tool_call {
 	gint64 started_us;
 };
 
+static unsigned long long outcomes[SB_TOOL_STATUS_COUNT];
+
+void sb_tool_outcome_count(sb_tool_status status)
+{
+	if ((size_t)status < SB_TOOL_STATUS_COUNT)
+		__atomic_add_fetch(&outcomes[status], 1, __ATOMIC_RELAXED);
+}
+
+unsigned long long sb_tool_outcomes(sb_tool_status status)
+{
+	return (size_t)status < SB_TOOL_STATUS_COUNT
+	               ? __atomic_load_n(&outcomes[status], __ATOMIC_RELAXED)
+	               : 0;
+}
+
 const char *sb_tool_status_name(sb_tool_status status)
 {
 	static const char *const names[] = {"ok",      "invalid_arguments", "unknown_tool",

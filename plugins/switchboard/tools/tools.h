@@ -107,9 +107,16 @@ typedef enum sb_tool_status {
 	SB_TOOL_CANCELLED,
 } sb_tool_status;
 
+#define SB_TOOL_STATUS_COUNT (SB_TOOL_CANCELLED + 1)
+
 /* "ok", "invalid_arguments", "unknown_tool", "timeout", "http_error",
  * "bad_reply", "failed", "cancelled". */
 const char *sb_tool_status_name(sb_tool_status status);
+
+/* Calls by outcome, for /metrics: the agent counts each call it settles
+ * (any thread). */
+void sb_tool_outcome_count(sb_tool_status status);
+unsigned long long sb_tool_outcomes(sb_tool_status status);
 
 typedef struct sb_tool_outcome {
 	sb_tool_status status;
