@@ -438,3 +438,17 @@ test('a caller who talks while a tool runs cancels it: its answer is never spoke
 	const record = await endedCall(room);
 	assert.ok(record.tool_calls.some((r) => r.tool === 'hold_tool' && r.status === 'cancelled'), JSON.stringify(record.tool_calls));
 });
+
+test('reload_providers reads tools.json again: agents that start afterwards get the new set', { timeout: 20000 }, async () => {
+	const file = join(dir, 'tools.json');
+	const tools = JSON.parse(readFileSync(file, 'utf8'));
+	writeFileSync(file, JSON.stringify(tools.filter((t) => t.name === 'lookup_order').slice(0, 1)));
+	const r = await adminRequest({ request: 'reload_providers' });
+	assert.equal(r.switchboard, 'success', JSON.stringify(r));
+	await notes.until('the reload logged', () => /tools: 1 loaded from /.test(janus.output()), 5000);
+	const refused = await rest('POST', '/room/create', { roomName: `tools-reloaded-${process.pid}`, agent: { tools: ['weather'] } });
+	assert.equal(refused.status, 400, JSON.stringify(refused.json));
+	const made = await rest('POST', '/room/create', { roomName: `tools-reloaded-${process.pid}`, agent: { tools: ['lookup_order'] } });
+	assert.equal(made.status, 201, JSON.stringify(made.json));
+	assert.ok([200, 204, 404].includes((await rest('DELETE', `/rooms/tools-reloaded-${process.pid}`)).status));
+});
