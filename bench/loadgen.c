@@ -13,9 +13,10 @@
  * 20 ms Opus frames (48 kHz mono, 32 kbit/s, complexity 10) and encodes one
  * Opus silence frame. No encoding happens while the load runs.
  *
- * Set-up: creates the rooms and the participants through the Janus HTTP API
- * (one keep-alive CURL handle): Switchboard `create` + `rtp_join` on one
- * handle; AudioBridge `create` on a control handle, then one handle per
+ * Set-up: creates the rooms and the participants over HTTP (one keep-alive
+ * CURL handle): Switchboard `create` + `rtp_join` through the Admin API's
+ * message_plugin (they are the operator's requests); AudioBridge `create`
+ * on a Janus API control handle, then one handle per
  * participant with an async `join` {"rtp":{…}} whose `joined` event (read by
  * long-poll) carries the plugin's RTP address.
  *
@@ -674,6 +675,28 @@ struct part {
 
 static struct janus g_jn;
 static uint64_t g_ctl; /* control handle: creates, destroys, rtp_join */
+
+/* Switchboard's control plane (create, start_recording, rtp_join, destroy)
+ * is the operator's: it goes through the Admin API's message_plugin, as an
+ * operator's back end would send it. The answer is reshaped into a Janus API
+ * answer (plugindata.data = response) so both plugins share plugin_data().
+ * AudioBridge takes the same requests on the control handle. Steals body. */
+static json_t *control_message(json_t *body, char *txn, size_t txn_len)
+{
+	if (opt.plugin != PLUGIN_SWITCHBOARD)
+		return janus_message(&g_jn, g_ctl, body, txn, txn_len);
+	json_t *r = janus_post(&g_jn, opt.admin_url,
+	                       json_pack("{s:s,s:s,s:s,s:s,s:o}", "janus", "message_plugin",
+	                                 "transaction", next_txn(&g_jn, txn, txn_len), "admin_secret",
+	                                 opt.admin_secret, "plugin", opt.plugin_name, "request", body));
+	json_t *response = json_object_get(r, "response");
+	if (!response)
+		return r; /* a Janus-level error: plugin_data() logs it whole */
+	json_t *shaped = json_pack("{s:s,s:{s:s,s:O}}", "janus", "success", "plugindata", "plugin",
+	                           opt.plugin_name, "data", response);
+	json_decref(r);
+	return shaped;
+}
 static struct part *g_parts;
 static int g_nparts;
 static bool *g_room_created;
@@ -744,7 +767,7 @@ static int create_room(int r)
 		json_object_set_new(body, "record", json_true());
 		json_object_set_new(body, "record_file", json_string(file));
 	}
-	json_t *a = janus_message(&g_jn, g_ctl, body, txn, sizeof txn);
+	json_t *a = control_message(body, txn, sizeof txn);
 	json_t *d = plugin_data(a, "create");
 	const char *what = d ? json_string_value(json_object_get(d, opt.plugin == PLUGIN_AUDIOBRIDGE ? "audiobridge" : "switchboard")) : NULL;
 	int rc = (what && !strcmp(what, "created")) ? 0 : -1;
@@ -756,10 +779,9 @@ static int create_room(int r)
 	json_decref(a);
 	if (!rc && opt.record_dir && opt.plugin == PLUGIN_SWITCHBOARD) {
 		/* The same for Switchboard: its recorder, WAV, from now on. */
-		a = janus_message(&g_jn, g_ctl,
-		                  json_pack("{s:s,s:s,s:s}", "request", "start_recording", "room", name,
-		                            "format", "wav"),
-		                  txn, sizeof txn);
+		a = control_message(json_pack("{s:s,s:s,s:s}", "request", "start_recording", "room",
+		                              name, "format", "wav"),
+		                    txn, sizeof txn);
 		d = plugin_data(a, "start_recording");
 		what = d ? json_string_value(json_object_get(d, "switchboard")) : NULL;
 		if (!what || strcmp(what, "success")) {
@@ -781,7 +803,7 @@ static int destroy_room(int r)
 {
 	char name[96], txn[32];
 	room_name(r, name, sizeof name);
-	json_t *a = janus_message(&g_jn, g_ctl, json_pack("{s:s,s:s}", "request", "destroy", "room", name), txn, sizeof txn);
+	json_t *a = control_message(json_pack("{s:s,s:s}", "request", "destroy", "room", name), txn, sizeof txn);
 	json_t *d = plugin_data(a, "destroy");
 	json_decref(a);
 	return d ? 0 : -1;
@@ -839,7 +861,7 @@ static int join_switchboard(struct part *p, int idx)
 	json_t *body = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:i}", "request", "rtp_join", "room", name,
 	                         "ip", opt.local_ip, "port", local_port(p->fd), "codec", "opus",
 	                         "display", disp, "payload_type", RTP_PT, "audio_level_ext", EXT_ID);
-	json_t *a = janus_message(&g_jn, g_ctl, body, txn, sizeof txn);
+	json_t *a = control_message(body, txn, sizeof txn);
 	json_t *d = plugin_data(a, who);
 	int rc = -1;
 	if (d) {
