@@ -303,6 +303,24 @@ typedef struct sb_http_websocket {
 /* Before sb_http_start; the route is copied. */
 void sb_http_register_websocket(const sb_http_websocket *route);
 
+/* A WebSocket client that stops reading: libsoup would queue every later
+ * frame for it without a bound.  One of these per client (HTTP thread)
+ * counts what is handed over while its TCP connection makes no progress
+ * (nothing acknowledged, bytes still unsent); a client that reads, however
+ * slowly, keeps acknowledging.  fd -1 (no socket found): never cut. */
+typedef struct sb_ws_backpressure {
+	int fd;         /* the TCP socket under the WebSocket (not ours), or -1 */
+	size_t backlog; /* bytes handed over with no progress */
+	guint64 acked;  /* what the peer had acknowledged then */
+} sb_ws_backpressure;
+
+/* send_buffer > 0 sets the socket's SO_SNDBUF (small: a stall shows soon). */
+void sb_ws_backpressure_init(sb_ws_backpressure *bp, SoupWebsocketConnection *conn,
+                             int send_buffer);
+/* Before handing len bytes over: false once more than max_backlog bytes
+ * went without progress — the caller closes the client. */
+bool sb_ws_backpressure_keeping_up(sb_ws_backpressure *bp, size_t len, size_t max_backlog);
+
 bool sb_http_start(const sb_settings *settings);
 void sb_http_stop(void);
 /* Work and timers for the HTTP thread, from any thread, as sb_loop_invoke
@@ -360,6 +378,14 @@ typedef enum {
 	SB_TOKEN_EXPIRED,
 	SB_TOKEN_WRONG_ROOM,
 } sb_token_status;
+
+/* The token decoded when it is a JWT signed with HS256 under secret, and
+ * nothing else ("alg":"none" or another algorithm is refused before libjwt
+ * looks at it): a libjwt handle to jwt_free, status SB_TOKEN_OK.  Else NULL
+ * and SB_TOKEN_MALFORMED or SB_TOKEN_BAD_SIGNATURE.  The claims, exp
+ * included, are the caller's to check. */
+struct jwt;
+struct jwt *sb_auth_jwt_decode_hs256(const char *secret, const char *token, sb_token_status *status);
 
 /* Verifies signature, algorithm (HS256 only), expiry and room (NULL: any
  * room).  On success fills claims (free with sb_join_claims_clear). */
