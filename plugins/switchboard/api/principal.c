@@ -141,13 +141,11 @@ json_t *sb_ops_access_error(const sb_op *op, json_t *body, sb_op_ctx *ctx)
 		               : sb_ops_error(SB_ERROR_UNAUTHORIZED,
 		                              "Unauthorized ('%s' needs a console sign-in)", op->name);
 	/* Room-scoped: the room the request names. */
-	const char *name = json_string_value(json_object_get(body, "room"));
-	json_t *err = sb_ops_room_name_error(name);
+	sb_room *room = NULL;
+	json_t *err = sb_ops_room(body, ctx, &room);
 	if (err)
 		return err;
-	sb_room *room = sb_room_find(name);
-	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	const char *name = json_string_value(json_object_get(body, "room")); /* outlives room */
 	bool ok = room_admin_of(ctx, body, room);
 	if (!ok && op->access == SB_ACCESS_MEMBER) {
 		sb_principal carried;
