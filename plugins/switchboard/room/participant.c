@@ -109,6 +109,28 @@ void sb_participant_count_invalid(sb_participant *p)
 	__atomic_add_fetch(&participant_priv_of(p)->stats.packets_invalid, 1, __ATOMIC_RELAXED);
 }
 
+/* Phones and PBXs send no levels, so without this every frame of every leg
+ * is decoded to learn that it is silence.  A frame the encoder did not take
+ * for speech (Opus's voice flag off) is skipped while the leg's last
+ * decoded frame was silent; the voice flag alone never decides (a steady
+ * tone can have it off), so one frame in QUIET_RECHECK_FRAMES is decoded anyway
+ * and a loud one puts the leg back on decoding every frame. */
+#define QUIET_RECHECK_FRAMES 5
+static bool quiet_without_level(participant_mix *m, const uint8_t *payload, size_t len)
+{
+	if (m->last_loud || m->quiet_skips >= QUIET_RECHECK_FRAMES - 1 ||
+	    sb_opus_voice_flag(payload, len) != SB_VOICE_INACTIVE)
+		return false;
+	m->quiet_skips++;
+	return true;
+}
+
+static bool silent_g711(sb_codec_id codec, const uint8_t *payload, size_t len, int silence_level)
+{
+	double mean_square = sb_g711_mean_square(codec, payload, len);
+	return mean_square >= 0.0 && sb_level_of_mean_square(mean_square) >= silence_level;
+}
+
 int sb_participant_pull(participant_priv *p, int frame_samples, int silence_level)
 {
 	participant_mix *m = &p->mix;
@@ -129,6 +151,12 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 		 * Opus decodes the next packet fine without this one. */
 		if (level >= silence_level && p->pub.codec == SB_CODEC_OPUS)
 			return SB_LEVEL_SILENT_SKIPPED;
+		if (level < 0 && p->pub.codec == SB_CODEC_OPUS && quiet_without_level(m, payload, len))
+			return SB_LEVEL_SILENT_SKIPPED;
+		/* G.711 without levels (every phone): its loudness is in the
+		 * bytes, so silence costs neither a decode nor a resampling. */
+		if (level < 0 && silent_g711(p->pub.codec, payload, len, silence_level))
+			return SB_LEVEL_SILENT_SKIPPED;
 		n = sb_decoder_decode(m->decoder, payload, len, m->frame);
 		if (n < 0) {
 			__atomic_add_fetch(&p->stats.decode_errors, 1, __ATOMIC_RELAXED);
@@ -147,7 +175,10 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 	}
 	if (n != frame_samples)
 		return -1;
-	return sb_level_dbov(m->frame, n);
+	level = sb_level_dbov(m->frame, n);
+	m->last_loud = level < silence_level;
+	m->quiet_skips = 0;
+	return level;
 }
 
 void sb_participant_send_payload(participant_priv *p, const uint8_t *payload, size_t len)

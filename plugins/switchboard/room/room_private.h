@@ -43,6 +43,11 @@ typedef struct participant_mix {
 	uint8_t frame_payload[SB_MAX_PAYLOAD];
 	size_t frame_payload_len;
 	int level_sum, level_count; /* the talking detector's window */
+	/* Legs without levels: whether the last decoded frame was louder than
+	 * silence_level, and how many frames in a row were skipped on Opus's
+	 * voice flag since (sb_participant_pull). */
+	bool last_loud;
+	uint8_t quiet_skips;
 	size_t hold_pos;            /* where the hold loop is (hold.h) */
 } participant_mix;
 
