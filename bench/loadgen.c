@@ -1040,10 +1040,28 @@ static double self_cpu_s(void)
 	       ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Resident memory of the measured process (VmRSS), kB, or -1. */
+static long proc_rss_kb(long pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long kb = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 struct window {
 	double t0, t1;
 	long long cpu0, cpu1;
 	double self0, self1;
+	long rss_before_kb; /* before the first room was made */
+	long rss_kb;        /* at the end of the window, everything in place */
 };
 
 static void window_begin(struct window *w)
@@ -1058,6 +1076,7 @@ static void window_end(struct window *w)
 {
 	atomic_store(&g_in_window, false);
 	w->cpu1 = opt.cpu_pid ? proc_cpu_ticks(opt.cpu_pid) : -1;
+	w->rss_kb = opt.cpu_pid ? proc_rss_kb(opt.cpu_pid) : -1;
 	w->t1 = now_s();
 	w->self1 = self_cpu_s();
 }
@@ -1208,6 +1227,7 @@ int main(int argc, char **argv)
 	g_room_created = calloc((size_t)opt.rooms + 1, sizeof *g_room_created);
 
 	/* ---- set-up ---- */
+	w.rss_before_kb = opt.cpu_pid ? proc_rss_kb(opt.cpu_pid) : -1;
 	t_setup0 = now_s();
 	logf_("%s: creating %d room(s)%s", opt.plugin_name, opt.rooms, opt.idle ? " (idle)" : "");
 	for (int r = 0; r < opt.rooms && !past_deadline(); r++) {
@@ -1441,6 +1461,11 @@ teardown:;
 	json_object_set_new(out, "cpu_pid", json_integer(opt.cpu_pid));
 	json_object_set_new(out, "janus_cpu_s", json_real(cpu_s));
 	json_object_set_new(out, "janus_cpu_pct", json_real(cpu_s >= 0 && win > 0 ? 100.0 * cpu_s / win : -1));
+	/* What the rooms and participants hold in memory: the growth of Janus's
+	 * resident set from before the first room to the end of the window (a
+	 * lower bound when earlier runs freed memory these ones reused). */
+	json_object_set_new(out, "janus_rss_before_kb", json_integer(w.rss_before_kb));
+	json_object_set_new(out, "janus_rss_kb", json_integer(w.rss_kb));
 	json_object_set_new(out, "loadgen_cpu_pct", json_real(win > 0 ? 100.0 * (w.self1 - w.self0) / win : -1));
 	json_object_set_new(out, "tx_packets", json_integer((json_int_t)tx));
 	json_object_set_new(out, "tx_packets_window", json_integer((json_int_t)tx_w));

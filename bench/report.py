@@ -78,6 +78,11 @@ def main():
     def good(r):
         return r is not None and r.get("ok") and r.get("janus_cpu_pct", -1) >= 0
 
+    def grown_kb(r):
+        """What the run's rooms and participants hold: Janus's RSS growth."""
+        before, during = r.get("janus_rss_before_kb", -1), r.get("janus_rss_kb", -1)
+        return during - before if before >= 0 and during >= 0 else None
+
     comparisons = []
     lines = []
     hdr = (f"{'scenario':<31}{'plugin':<13}{'load':>16}{'CPU %core':>11}{'per part.':>11}"
@@ -105,7 +110,7 @@ def main():
                 comp[name] = {"ok": False}
                 continue
             pct = r["janus_cpu_pct"]
-            d = {"ok": True, "cpu_pct": pct, "window_s": r["window_s"]}
+            d = {"ok": True, "cpu_pct": pct, "window_s": r["window_s"], "rss_growth_kb": grown_kb(r)}
             if sc == "latency":
                 lat = r.get("latency") or {}
                 if not lat.get("samples"):
@@ -124,7 +129,8 @@ def main():
                 continue
             if r.get("idle"):
                 rooms = r["rooms_created"]
-                d.update(rooms=rooms, cpu_pct_per_1000_rooms=1000 * pct / rooms if rooms else None)
+                d.update(rooms=rooms, cpu_pct_per_1000_rooms=1000 * pct / rooms if rooms else None,
+                         kb_per_room=d["rss_growth_kb"] / rooms if rooms and d["rss_growth_kb"] is not None else None)
                 load = f"{rooms} rooms"
                 per = f"{d['cpu_pct_per_1000_rooms']:.3f}/1k rm" if rooms else "-"
                 lines.append(f"{title:<31}{name:<13}{load:>16}{pct:>11.2f}{per:>22}")
@@ -137,6 +143,7 @@ def main():
                 voice = lv / lrx if lrx else None
                 echo = tv / trx if trx and r["talkers_per_room"] == 1 else None
                 d.update(participants=n, talkers=t, cpu_pct_per_participant=pct / n,
+                         kb_per_participant=d["rss_growth_kb"] / n if n and d["rss_growth_kb"] is not None else None,
                          cpu_pct_per_talker=pct / t if t else None, rx_window=rx,
                          rx_expected=exp, participants_receiving=r["participants_receiving"],
                          listener_voice_share=voice, talker_self_voice_share=echo)
@@ -188,6 +195,14 @@ def main():
             }
             extra += f"; jitter: SB {a.sb_jitter} frames, AB prebuffer " + (
                 f"{q.get('prebuffer_count')} (queue-in mean {q.get('talker_queue_in_mean', 0):.1f})" if q else "6 (default)")
+        mem = []
+        for name, short in (("switchboard", "SB"), ("audiobridge", "AB")):
+            c = comp.get(name) or {}
+            per = c.get("kb_per_room" if sc == "idle" else "kb_per_participant")
+            if c.get("ok") and per is not None:
+                mem.append(f"{short} {per:.1f}")
+        if mem and sc != "latency":
+            extra += f"; memory kB per {'room' if sc == 'idle' else 'participant'}: {', '.join(mem)}"
         if sc == "idle":
             if b and b.get("ok") and b.get("cpu_pct_per_1000_rooms") is not None:
                 proj = b["cpu_pct_per_1000_rooms"] * a.idle_target_rooms / 1000
@@ -241,6 +256,8 @@ def main():
         "levels), encode each distinct mix once, nothing else, on one core; a lone talker forwarded "
         "as sent needs no codec work, so a mixer can go below it",
         "rx pkts/exp: mix packets the load generator got back in the window / 50 per participant per s;",
+        "memory: growth of Janus's resident set from before the run's first room to the end of its window, "
+        "per room (idle) or per participant (rooms included); a lower bound after earlier runs freed memory",
         "voice: room 0 non-talkers' decoded frames louder than -60 dBov; echo: same for the lone talker (own voice back)",
         "mouth-to-ear: talker sends a 200 ms 1 kHz burst each second; every listener decodes and times the first "
         "frame above -30 dBov after >= 100 ms of quiet, minus the send time of the burst's first packet "

@@ -14,7 +14,8 @@
 #   BENCH_WARMUP [4]         load before the window starts, seconds
 #   BENCH_IDLE_WINDOW [10]   measuring window of the idle-room scenario
 #   BENCH_SMALL_ROOMS [20]   number of 3-party rooms
-#   BENCH_IDLE_ROOMS [5000]  idle rooms for Switchboard
+#   BENCH_IDLE_ROOMS [50000] idle rooms for Switchboard (its max_rooms is set
+#                            above that in the bench's copy of the config)
 #   BENCH_AB_IDLE_ROOMS [1000] idle rooms for AudioBridge (a mixer thread per
 #                            room waking every 5 ms: 5,000 saturate a 2-core
 #                            machine and take minutes to create; the per-room
@@ -57,9 +58,11 @@ WINDOW="${BENCH_WINDOW:-15}"
 WARMUP="${BENCH_WARMUP:-4}"
 IDLE_WINDOW="${BENCH_IDLE_WINDOW:-10}"
 SMALL_ROOMS="${BENCH_SMALL_ROOMS:-20}"
-IDLE_ROOMS="${BENCH_IDLE_ROOMS:-5000}"
+IDLE_ROOMS="${BENCH_IDLE_ROOMS:-50000}"
 AB_IDLE_ROOMS="${BENCH_AB_IDLE_ROOMS:-1000}"
-SCENARIOS="${BENCH_SCENARIOS:-small big nolevels bignolevels phone record latency idle}"
+# idle first: its memory per room is measured in a Janus that has freed
+# nothing yet (later runs reuse what earlier ones freed).
+SCENARIOS="${BENCH_SCENARIOS:-idle small big nolevels bignolevels phone record latency}"
 PHONE_RATE="${BENCH_PHONE_RATE:-16000}"
 LAT_ROOMS="${BENCH_LATENCY_ROOMS:-5}"
 LAT_WINDOW="${BENCH_LATENCY_WINDOW:-15}"
@@ -144,6 +147,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The repo's configuration, with room for the idle rooms (max_rooms).
+bench_conf="$work/janus.plugin.switchboard.jcfg"
+sed "s/^\([[:space:]]*\)max_rooms[[:space:]]*=.*/\1max_rooms = $((IDLE_ROOMS + 1000))/" "$sb_conf" >"$bench_conf"
+grep -q "max_rooms = $((IDLE_ROOMS + 1000))" "$bench_conf" || {
+	echo "bench: could not set max_rooms in a copy of $sb_conf" >&2
+	exit 1
+}
+export SWITCHBOARD_PLUGIN_CONFIG="$bench_conf"
 
 log "starting Janus (log: bench/results/run/janus.log)"
 # janus-private.sh ends with `exec janus`, so $! is the Janus process itself.
@@ -280,7 +292,7 @@ for sc in $SCENARIOS; do
 			;;
 		idle)
 			if [ "$p" = switchboard ]; then n="$IDLE_ROOMS"; rate=1000; else n="$AB_IDLE_ROOMS"; rate=500; fi
-			run_lg idle "$p" 120 --idle --rooms "$n" --create-rate "$rate" \
+			run_lg idle "$p" 200 --idle --rooms "$n" --create-rate "$rate" \
 				--warmup 3 --seconds "$IDLE_WINDOW"
 			;;
 		*) echo "bench: unknown scenario $sc" >&2 ;;
