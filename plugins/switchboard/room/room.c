@@ -90,6 +90,7 @@ static void room_free(const janus_refcount *ref)
 	g_free(room->pub.pin);
 	json_decref(room->agent_config);
 	json_decref(room->transcript);
+	g_free(room->metadata);
 	g_free(room);
 }
 
@@ -641,6 +642,26 @@ bool sb_room_agent_enabled(sb_room *room)
 void sb_room_set_agent_enabled(sb_room *room, bool enabled)
 {
 	g_atomic_int_set(&room_priv_of(room)->agent_enabled, enabled ? 1 : 0);
+}
+
+void sb_room_set_metadata(sb_room *room, const char *metadata)
+{
+	room_priv *priv = room_priv_of(room);
+	char *copy = metadata && *metadata ? g_strdup(metadata) : NULL;
+	g_mutex_lock(&priv->mutex);
+	char *old = priv->metadata;
+	priv->metadata = copy;
+	g_mutex_unlock(&priv->mutex);
+	g_free(old);
+}
+
+char *sb_room_dup_metadata(sb_room *room)
+{
+	room_priv *priv = room_priv_of(room);
+	g_mutex_lock(&priv->mutex);
+	char *copy = g_strdup(priv->metadata);
+	g_mutex_unlock(&priv->mutex);
+	return copy;
 }
 
 bool sb_room_is_destroyed(sb_room *room)

@@ -59,6 +59,8 @@ typedef struct participant_priv {
 	/* A leaf lock: nothing else is taken while it is held. */
 	GMutex mutex;
 	char *display;        /* guarded by mutex */
+	char *metadata;       /* guarded by mutex; NULL: none */
+	json_t *attributes;   /* guarded by mutex; NULL: none */
 	struct sb_room *room; /* strong while in a room; guarded by mutex,
 	                         written by room.c under the room's mutex too */
 
@@ -122,6 +124,7 @@ typedef struct room_priv {
 	sb_room_tap *tap;         /* strong; NULL: nobody listens */
 	json_t *agent_config;     /* persona/provider overrides */
 	json_t *transcript;       /* what was said, for the call's record */
+	char *metadata;           /* a back end's (sb_room_set_metadata); NULL: none */
 
 	/* Atomics: any thread reads. */
 	volatile gint agent_enabled; /* sb_room_set_agent_enabled */
