@@ -154,6 +154,12 @@ typedef struct sb_field {
 	json_int_t min; /* integers: min value */
 } sb_field;
 json_t *sb_ops_check_fields(json_t *body, const sb_field *fields);
+/* What a back end keeps on rooms and participants (ops participant_update
+ * and room_metadata; LiveKit's metadata and attributes): bounded. */
+#define SB_METADATA_MAX 16384
+#define SB_ATTRIBUTES_MAX 64
+#define SB_ATTRIBUTE_KEY_MAX 128
+#define SB_ATTRIBUTE_VALUE_MAX 2048
 /* Fields most ops take. */
 #define SB_OPS_ROOM_FIELD {"room", SB_F_STRING, true, SB_ROOM_NAME_MAX, 0}
 #define SB_OPS_SECRET_FIELD {"secret", SB_F_STRING, false, SB_SECRET_MAX, 0}

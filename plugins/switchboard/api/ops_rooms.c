@@ -654,6 +654,74 @@ static json_t *op_post_chat(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* ---- what a back end keeps on rooms and participants ---- */
+
+static bool attributes_ok(json_t *attributes)
+{
+	if (!json_is_object(attributes) || json_object_size(attributes) > SB_ATTRIBUTES_MAX)
+		return false;
+	const char *key;
+	json_t *value;
+	json_object_foreach(attributes, key, value) {
+		if (!json_is_string(value) || !*key || strlen(key) > SB_ATTRIBUTE_KEY_MAX ||
+		    json_string_length(value) > SB_ATTRIBUTE_VALUE_MAX)
+			return false;
+	}
+	return true;
+}
+
+/* {room, id, display?, metadata?, attributes?}: what a back end says
+ * about a participant (LiveKit's UpdateParticipant).  An attribute set to
+ * "" is deleted; a new display name is announced to the room. */
+static json_t *op_participant_update(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {{"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"metadata", F_STRING, false, SB_METADATA_MAX, 0},
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	json_t *attributes = json_object_get(body, "attributes");
+	if (attributes && !attributes_ok(attributes))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "attributes are up to %d strings, keys 1 to %d bytes, values up "
+		                    "to %d",
+		                    SB_ATTRIBUTES_MAX, SB_ATTRIBUTE_KEY_MAX, SB_ATTRIBUTE_VALUE_MAX);
+	sb_room *room;
+	sb_participant *p;
+	if ((err = target_from_body(body, ctx, &room, &p)))
+		return err;
+	const char *display = str(body, "display");
+	if (display)
+		sb_participant_set_display(p, display);
+	if (json_object_get(body, "metadata"))
+		sb_participant_set_metadata(p, str(body, "metadata"));
+	if (attributes)
+		sb_participant_update_attributes(p, attributes);
+	if (display)
+		announce_change(room, p);
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return success();
+}
+
+/* {room, metadata}: a back end's text about the room ("" clears it). */
+static json_t *op_room_metadata(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD,
+	                               {"metadata", F_STRING, true, SB_METADATA_MAX, 0},
+	                               SECRET_FIELD,
+	                               {NULL, 0, 0, 0, 0}};
+	sb_room *room = NULL;
+	json_t *err = fields_and_room(body, ctx, fields, &room);
+	if (err)
+		return err;
+	sb_room_set_metadata(room, str(body, "metadata"));
+	json_t *r = room_answer("success", room);
+	sb_room_unref(room);
+	return r;
+}
+
 /* What was said in the room so far. */
 static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 {
@@ -684,6 +752,8 @@ const sb_op sb_room_ops[] = {
         {"rtp_join", op_rtp_join, 0, SB_ACCESS_OPERATOR},
         {"chat", op_chat, SB_OP_SESSION, SB_ACCESS_ANYONE},
         {"post_chat", op_post_chat, 0, SB_ACCESS_ROOM_ADMIN},
+        {"participant_update", op_participant_update, 0, SB_ACCESS_ROOM_ADMIN},
+        {"room_metadata", op_room_metadata, 0, SB_ACCESS_ROOM_ADMIN},
         {"transcript", op_transcript, 0, SB_ACCESS_MEMBER},
 };
 const size_t sb_room_ops_count = G_N_ELEMENTS(sb_room_ops);

@@ -78,7 +78,6 @@ bool sb_livekit_start(const sb_settings *settings)
 		return true;
 	}
 	sb_lk_twirp_register(keys);
-	sb_lk_room_service_register_ops();
 	sb_ops_register_join_token_verifier(verify_join_token);
 	JANUS_LOG(LOG_INFO, "[switchboard] LiveKit server API on /twirp with %u key(s)\n",
 	          g_hash_table_size(keys));

@@ -110,10 +110,8 @@ typedef struct sb_lk_method {
 
 /* ---- room_service.c ---- */
 
-/* RoomService methods Switchboard has (the rest answer unimplemented),
- * and the ops they need that the core does not have. */
+/* RoomService methods Switchboard has (the others answer unimplemented). */
 extern const sb_lk_method sb_lk_room_service[];
 extern const size_t sb_lk_room_service_count;
-void sb_lk_room_service_register_ops(void);
 
 #endif

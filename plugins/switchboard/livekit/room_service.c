@@ -6,8 +6,8 @@
  * by name (livekit.md 1.4).  Room and ParticipantInfo are built from the
  * room module's public view of rooms and participants.
  *
- * Two operations are added here because only this API needs them so far:
- * participant_update (name, metadata, attributes) and room_metadata. */
+ * Metadata and attributes go through the core's ops participant_update and
+ * room_metadata (api/ops_rooms.c), which check their bounds. */
 #include "livekit/livekit_private.h"
 
 #include <string.h>
@@ -15,12 +15,7 @@
 #include "api/api.h"
 #include "room/room.h"
 
-/* What a back end may keep on rooms and participants (LiveKit's own
- * limits are of the same order): bounded, answered invalid_argument. */
-#define METADATA_MAX 16384
-#define ATTRIBUTES_MAX 64
-#define ATTRIBUTE_KEY_MAX 128
-#define ATTRIBUTE_VALUE_MAX 2048
+/* The room chat's bound (ops chat and post_chat). */
 #define CHAT_TEXT_MAX 2000
 
 /* ---- the request ---- */
@@ -115,6 +110,24 @@ static int run_ok(json_t *request, const char *admin_of, json_t **answer, json_t
 	if (status)
 		g_clear_pointer(answer, json_decref);
 	return status;
+}
+
+/* The room the body names ("room"), and op run on it as the operator
+ * (as_admin false) or as its admin: {request: op, room} plus the fields of
+ * extra (taken; NULL: none).  0 with *name and *answer set, or the Twirp
+ * error's status. */
+static int run_on_room(json_t *body, const char *op, json_t *extra, bool as_admin,
+                       const char **name, json_t **answer, json_t **out)
+{
+	int status = room_name(body, "room", name, out);
+	if (status) {
+		json_decref(extra);
+		return status;
+	}
+	json_t *request = extra ? extra : json_object();
+	json_object_set_new(request, "request", json_string(op));
+	json_object_set_new(request, "room", json_string(*name));
+	return run_ok(request, as_admin ? *name : NULL, answer, out);
 }
 
 /* ---- the answers ---- */
@@ -335,9 +348,10 @@ static int create_room(json_t *body, const sb_lk_claims *claims, json_t **out)
 		return status;
 	if (!string_field(body, "metadata", "metadata", &metadata))
 		return malformed(out);
-	if (metadata && strlen(metadata) > METADATA_MAX)
+	/* Checked before the room is made: a refusal makes nothing. */
+	if (metadata && strlen(metadata) > SB_METADATA_MAX)
 		return sb_lk_twirp_error(out, "invalid_argument",
-		                         "metadata is longer than %d bytes", METADATA_MAX);
+		                         "metadata is longer than %d bytes", SB_METADATA_MAX);
 	/* Get-or-create, as LiveKit's CreateRoom: an existing room is the
 	 * answer.  A room made here lasts until DeleteRoom. */
 	sb_room *room = sb_room_find(name);
@@ -401,12 +415,8 @@ static int delete_room(json_t *body, const sb_lk_claims *claims, json_t **out)
 {
 	(void)claims;
 	const char *name;
-	int status = room_name(body, "room", &name, out);
-	if (status)
-		return status;
 	json_t *answer;
-	status =
-	        run_ok(json_pack("{ssss}", "request", "destroy", "room", name), NULL, &answer, out);
+	int status = run_on_room(body, "destroy", NULL, false, &name, &answer, out);
 	if (status)
 		return status;
 	json_decref(answer);
@@ -418,12 +428,8 @@ static int list_participants(json_t *body, const sb_lk_claims *claims, json_t **
 {
 	(void)claims;
 	const char *name;
-	int status = room_name(body, "room", &name, out);
-	if (status)
-		return status;
 	json_t *answer;
-	status = run_ok(json_pack("{ssss}", "request", "listparticipants", "room", name), name,
-	                &answer, out);
+	int status = run_on_room(body, "listparticipants", NULL, true, &name, &answer, out);
 	if (status)
 		return status;
 	sb_room *room = sb_room_find(name);
@@ -522,25 +528,6 @@ static int mute_published_track(json_t *body, const sb_lk_claims *claims, json_t
 	return status;
 }
 
-/* Attributes within the bounds: an object of strings, keys 1 to
- * ATTRIBUTE_KEY_MAX bytes, values up to ATTRIBUTE_VALUE_MAX. */
-static bool attributes_ok(json_t *attributes)
-{
-	if (!json_is_object(attributes) || json_object_size(attributes) > ATTRIBUTES_MAX)
-		return false;
-	const char *key;
-	json_t *value;
-	json_object_foreach(attributes, key, value)
-	{
-		if (!json_is_string(value) || !*key || strlen(key) > ATTRIBUTE_KEY_MAX ||
-		    json_string_length(value) > ATTRIBUTE_VALUE_MAX)
-			return false;
-	}
-	return true;
-}
-
-#define ATTRIBUTES_RULE "attributes are up to %d strings, keys 1 to %d bytes, values up to %d"
-
 static int update_participant(json_t *body, const sb_lk_claims *claims, json_t **out)
 {
 	const char *name, *metadata;
@@ -550,15 +537,9 @@ static int update_participant(json_t *body, const sb_lk_claims *claims, json_t *
 		return malformed(out);
 	if (attributes && !json_is_object(attributes))
 		return malformed(out);
-	if (attributes && !attributes_ok(attributes))
-		return sb_lk_twirp_error(out, "invalid_argument", ATTRIBUTES_RULE, ATTRIBUTES_MAX,
-		                         ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX);
+	/* The op checks the bounds (invalid_argument) before it changes
+	 * anything. */
 	int status;
-	if ((name && strlen(name) > SB_DISPLAY_MAX) ||
-	    (metadata && strlen(metadata) > METADATA_MAX))
-		return sb_lk_twirp_error(out, "invalid_argument",
-		                         "name is up to %d bytes, metadata up to %d",
-		                         SB_DISPLAY_MAX, METADATA_MAX);
 	sb_room *room;
 	sb_participant *p;
 	if ((status = named_participant(body, &room, &p, out)))
@@ -586,16 +567,14 @@ static int update_participant(json_t *body, const sb_lk_claims *claims, json_t *
 
 static int update_room_metadata(json_t *body, const sb_lk_claims *claims, json_t **out)
 {
+	(void)claims;
 	const char *name, *metadata;
-	int status = room_name(body, "room", &name, out);
-	if (status)
-		return status;
 	if (!string_field(body, "metadata", "metadata", &metadata))
 		return malformed(out);
 	json_t *answer;
-	status = run_ok(json_pack("{ssssss}", "request", "room_metadata", "room", name, "metadata",
-	                          metadata ? metadata : ""),
-	                claims->room, &answer, out);
+	int status = run_on_room(body, "room_metadata",
+	                         json_pack("{ss}", "metadata", metadata ? metadata : ""), true,
+	                         &name, &answer, out);
 	if (status)
 		return status;
 	json_decref(answer);
@@ -687,76 +666,3 @@ const sb_lk_method sb_lk_room_service[] = {
         {"SendData", send_data},
 };
 const size_t sb_lk_room_service_count = G_N_ELEMENTS(sb_lk_room_service);
-
-/* ---- the ops this API adds ---- */
-
-/* {room, id, display?, metadata?, attributes?}: what a back end says
- * about a participant.  Bounds as above (the Janus API reaches it too). */
-static json_t *op_participant_update(json_t *body, sb_op_ctx *ctx)
-{
-	static const sb_field fields[] = {SB_OPS_ROOM_FIELD,
-	                                  SB_OPS_ID_FIELD,
-	                                  {"display", SB_F_STRING, false, SB_DISPLAY_MAX, 0},
-	                                  {"metadata", SB_F_STRING, false, METADATA_MAX, 0},
-	                                  SB_OPS_SECRET_FIELD,
-	                                  {NULL, 0, 0, 0, 0}};
-	json_t *err = sb_ops_check_fields(body, fields);
-	json_t *attributes = json_object_get(body, "attributes");
-	if (!err && attributes && !attributes_ok(attributes))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, ATTRIBUTES_RULE, ATTRIBUTES_MAX,
-		                    ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX);
-	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, &room)))
-		return err;
-	guint64 id = (guint64)json_integer_value(json_object_get(body, "id"));
-	sb_participant *p = sb_room_find_participant(room, id);
-	if (!p) {
-		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_NO_SUCH_PARTICIPANT,
-		                    "No such participant (%" G_GUINT64_FORMAT ")", id);
-	}
-	const char *display = json_string_value(json_object_get(body, "display"));
-	if (display)
-		sb_participant_set_display(p, display);
-	if (json_object_get(body, "metadata"))
-		sb_participant_set_metadata(p,
-		                            json_string_value(json_object_get(body, "metadata")));
-	if (attributes)
-		sb_participant_update_attributes(p, attributes);
-	if (display) { /* the others see the new name */
-		json_t *ev = sb_room_event(room, "event");
-		json_object_set_new(ev, "participants",
-		                    json_pack("[o]", sb_participant_to_json(p)));
-		sb_room_broadcast(room, ev, NULL);
-		json_decref(ev);
-	}
-	sb_participant_unref(p);
-	sb_room_unref(room);
-	return sb_ops_answer("success");
-}
-
-/* {room, metadata}: a back end's text about the room ("" clears it). */
-static json_t *op_room_metadata(json_t *body, sb_op_ctx *ctx)
-{
-	static const sb_field fields[] = {SB_OPS_ROOM_FIELD,
-	                                  {"metadata", SB_F_STRING, true, METADATA_MAX, 0},
-	                                  SB_OPS_SECRET_FIELD,
-	                                  {NULL, 0, 0, 0, 0}};
-	json_t *err = sb_ops_check_fields(body, fields);
-	sb_room *room = NULL;
-	if (err || (err = sb_ops_room(body, ctx, &room)))
-		return err;
-	sb_room_set_metadata(room, json_string_value(json_object_get(body, "metadata")));
-	sb_room_unref(room);
-	return sb_ops_answer("success");
-}
-
-static const sb_op ops[] = {
-        {"participant_update", op_participant_update, 0, SB_ACCESS_ROOM_ADMIN},
-        {"room_metadata", op_room_metadata, 0, SB_ACCESS_ROOM_ADMIN},
-};
-
-void sb_lk_room_service_register_ops(void)
-{
-	sb_ops_register(ops, G_N_ELEMENTS(ops));
-}

@@ -194,19 +194,13 @@ bool sb_participant_set_hold(sb_participant *p, bool hold)
 void sb_participant_set_display(sb_participant *pub, const char *display)
 {
 	participant_priv *p = participant_priv_of(pub);
-	g_mutex_lock(&p->mutex);
-	g_free(p->display);
-	p->display = g_strdup(display);
-	g_mutex_unlock(&p->mutex);
+	room_locked_set_string(&p->mutex, &p->display, display);
 }
 
 char *sb_participant_dup_display(sb_participant *pub)
 {
 	participant_priv *p = participant_priv_of(pub);
-	g_mutex_lock(&p->mutex);
-	char *copy = g_strdup(p->display);
-	g_mutex_unlock(&p->mutex);
-	return copy;
+	return room_locked_dup_string(&p->mutex, &p->display);
 }
 
 const char *sb_participant_interface(sb_participant *p)
@@ -267,21 +261,13 @@ void sb_participant_set_listen_only(sb_participant *p)
 void sb_participant_set_metadata(sb_participant *pub, const char *metadata)
 {
 	participant_priv *p = participant_priv_of(pub);
-	char *copy = metadata && *metadata ? g_strdup(metadata) : NULL;
-	g_mutex_lock(&p->mutex);
-	char *old = p->metadata;
-	p->metadata = copy;
-	g_mutex_unlock(&p->mutex);
-	g_free(old);
+	room_locked_set_string(&p->mutex, &p->metadata, metadata && *metadata ? metadata : NULL);
 }
 
 char *sb_participant_dup_metadata(sb_participant *pub)
 {
 	participant_priv *p = participant_priv_of(pub);
-	g_mutex_lock(&p->mutex);
-	char *copy = g_strdup(p->metadata);
-	g_mutex_unlock(&p->mutex);
-	return copy;
+	return room_locked_dup_string(&p->mutex, &p->metadata);
 }
 
 void sb_participant_update_attributes(sb_participant *pub, json_t *changes)

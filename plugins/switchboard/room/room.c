@@ -647,21 +647,14 @@ void sb_room_set_agent_enabled(sb_room *room, bool enabled)
 void sb_room_set_metadata(sb_room *room, const char *metadata)
 {
 	room_priv *priv = room_priv_of(room);
-	char *copy = metadata && *metadata ? g_strdup(metadata) : NULL;
-	g_mutex_lock(&priv->mutex);
-	char *old = priv->metadata;
-	priv->metadata = copy;
-	g_mutex_unlock(&priv->mutex);
-	g_free(old);
+	room_locked_set_string(&priv->mutex, &priv->metadata,
+	                       metadata && *metadata ? metadata : NULL);
 }
 
 char *sb_room_dup_metadata(sb_room *room)
 {
 	room_priv *priv = room_priv_of(room);
-	g_mutex_lock(&priv->mutex);
-	char *copy = g_strdup(priv->metadata);
-	g_mutex_unlock(&priv->mutex);
-	return copy;
+	return room_locked_dup_string(&priv->mutex, &priv->metadata);
 }
 
 bool sb_room_is_destroyed(sb_room *room)

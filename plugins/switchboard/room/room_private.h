@@ -25,6 +25,27 @@
 #include "room/mix.h"
 #include "room/room.h"
 
+/* A string field guarded by lock (a participant's or a room's): replaced
+ * by a copy of value (NULL: none), the old one freed outside the lock; or
+ * copied out (g_free; NULL when none). */
+static inline void room_locked_set_string(GMutex *lock, char **field, const char *value)
+{
+	char *copy = g_strdup(value);
+	g_mutex_lock(lock);
+	char *old = *field;
+	*field = copy;
+	g_mutex_unlock(lock);
+	g_free(old);
+}
+
+static inline char *room_locked_dup_string(GMutex *lock, char *const *field)
+{
+	g_mutex_lock(lock);
+	char *copy = g_strdup(*field);
+	g_mutex_unlock(lock);
+	return copy;
+}
+
 /* ---- participant ---- */
 
 /* The mixer's state of one participant: touched only by the worker that
