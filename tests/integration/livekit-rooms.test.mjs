@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
 import { AccessToken, RoomServiceClient, DataPacket_Kind, ParticipantInfo_State, TrackType } from 'livekit-server-sdk';
-import { startJanus, adminRequest, JanusHandle, API_URL, repoRoot } from '../lib/janus.mjs';
+import { startJanus, adminRequest, JanusHandle, API_URL, API_KEY, repoRoot } from '../lib/janus.mjs';
 
 // One key from the config file, one from the environment (LiveKit's own
 // variables): both are accepted.
@@ -273,4 +273,9 @@ test('bad input: LiveKit status and Twirp code, and nothing changed', T, async (
 	assert.equal(viaSnake.body.track.muted, true);
 	assert.deepEqual((await svc.listParticipants(room)).map((x) => x.identity), ['dave']);
 	await svc.deleteRoom(room);
+	// Refusals are counted by Twirp code.
+	const metrics = await (await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` }, signal: AbortSignal.timeout(10000) })).text();
+	const count = (code) => Number(metrics.match(new RegExp(`switchboard_livekit_requests_total\\{code="${code}"\\} (\\d+)`))?.[1]);
+	assert.ok(count('unauthenticated') >= 7, metrics);
+	assert.ok(count('bad_route') >= 3 && count('malformed') >= 3 && count('ok') >= 1);
 });

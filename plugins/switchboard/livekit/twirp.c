@@ -25,6 +25,43 @@
 /* Borrowed from livekit.c; set before the server starts. */
 static GHashTable *keys;
 
+/* Answers by Twirp code ("ok" for success), for /metrics: refused tokens
+ * and grants show there.  Atomics (the HTTP thread writes, /metrics reads). */
+static const char *const counted_codes[] = {"ok",
+                                            "unauthenticated",
+                                            "bad_route",
+                                            "malformed",
+                                            "not_found",
+                                            "invalid_argument",
+                                            "unimplemented",
+                                            "permission_denied",
+                                            "resource_exhausted",
+                                            "already_exists",
+                                            "internal",
+                                            "other"};
+static guint64 answers[G_N_ELEMENTS(counted_codes)];
+
+static void count_answer(int status, json_t *answer)
+{
+	const char *code =
+	        status == 200 ? "ok" : json_string_value(json_object_get(answer, "code"));
+	size_t i = 0;
+	while (i + 1 < G_N_ELEMENTS(counted_codes) && g_strcmp0(counted_codes[i], code))
+		i++;
+	__atomic_add_fetch(&answers[i], 1, __ATOMIC_RELAXED);
+}
+
+static void metrics(GString *out)
+{
+	sb_metrics_header(out, "switchboard_livekit_requests_total", "counter",
+	                  "LiveKit server API (Twirp) answers, by Twirp code (ok: success).");
+	for (size_t i = 0; i < G_N_ELEMENTS(counted_codes); i++)
+		g_string_append_printf(
+		        out,
+		        "switchboard_livekit_requests_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+		        counted_codes[i], __atomic_load_n(&answers[i], __ATOMIC_RELAXED));
+}
+
 typedef struct service {
 	const char *name;
 	const sb_lk_method *methods;
@@ -113,8 +150,10 @@ static int route_twirp(const sb_rest_request *req, json_t **out, char **text,
 	(void)text, (void)text_type;
 	sb_lk_claims claims;
 	int status = authenticate(req, &claims, out);
-	if (status)
+	if (status) {
+		count_answer(status, *out);
 		return status;
+	}
 	const char *rest = req->path + strlen(PREFIX);
 	const char *slash = strchr(rest, '/');
 	char *service_name = slash ? g_strndup(rest, (gsize)(slash - rest)) : g_strdup(rest);
@@ -143,6 +182,7 @@ static int route_twirp(const sb_rest_request *req, json_t **out, char **text,
 	json_decref(body);
 	g_free(service_name);
 	sb_lk_claims_clear(&claims);
+	count_answer(status, *out);
 	return status;
 }
 
@@ -161,6 +201,7 @@ void sb_lk_twirp_register(GHashTable *configured)
 {
 	keys = configured;
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
+	sb_metrics_register("livekit", metrics);
 }
 
 void sb_lk_twirp_forget(void)
