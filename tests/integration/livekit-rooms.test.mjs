@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
 import { AccessToken, RoomServiceClient, DataPacket_Kind, ParticipantInfo_State, TrackType } from 'livekit-server-sdk';
-import { startJanus, adminRequest, JanusHandle, API_URL, API_KEY, repoRoot } from '../lib/janus.mjs';
+import { startJanus, adminRequest, JanusHandle, API_URL, API_KEY, SIP_PORT, repoRoot } from '../lib/janus.mjs';
+import { SipPeer, RtpLeg, placeCall, roomSignature, withSipRoomSecret } from '../lib/sip.mjs';
 
 // One key from the config file, one from the environment (LiveKit's own
 // variables): both are accepted.
@@ -18,16 +19,22 @@ const KEY = 'APIconfKey1';
 const SECRET = 'conf-secret-abcdefghijklmnopqrstuvwxyz012345';
 const ENV_KEY = 'APIenvKey2';
 const ENV_SECRET = 'env-secret-abcdefghijklmnopqrstuvwxyz0123456';
-// ParticipantInfo.Kind (not re-exported by the SDK): STANDARD 0.
+// ParticipantInfo.Kind (not re-exported by the SDK).
 const KIND_STANDARD = 0;
+const KIND_SIP = 3;
+const KIND_AGENT = 4;
 
 let janus;
 const handles = [];
 const T = { timeout: 30000 };
 
 before(async () => {
-	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8') +
+	// SIP from loopback with signed rooms (a phone leg's kind and
+	// attributes); the AI agent only where asked.
+	const conf = withSipRoomSecret(readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8'))
+		.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []') +
 		`\nlivekit: {\n\tkeys: {\n\t\t${KEY} = "${SECRET}"\n\t}\n}\n`;
+	assert.match(conf, /auto_join = \[\]/);
 	janus = await startJanus({
 		pluginConfig: conf,
 		env: { LIVEKIT_API_KEY: ENV_KEY, LIVEKIT_API_SECRET: ENV_SECRET },
@@ -279,3 +286,47 @@ test('bad input: LiveKit status and Twirp code, and nothing changed', T, async (
 	assert.ok(count('unauthenticated') >= 7, metrics);
 	assert.ok(count('bad_route') >= 3 && count('malformed') >= 3 && count('ok') >= 1);
 });
+
+test('a phone leg is a SIP participant with sip.* attributes, the AI agent an AGENT; RemoveParticipant takes the leg out', { timeout: 60000 }, async () => {
+	const svc = rooms();
+	const room = unique('lk-phone');
+	await svc.createRoom({ name: room });
+	const peer = await new SipPeer().start();
+	const leg = await new RtpLeg().start();
+	try {
+		const call = await placeCall(peer, { sipPort: SIP_PORT, user: room, rtpPort: leg.port, headers: roomSignature(room) });
+		assert.equal(call.res?.status, 200);
+		const [phone] = await svc.listParticipants(room);
+		assert.equal(phone.kind, KIND_SIP);
+		assert.match(phone.identity, /^sip-\d+$/);
+		assert.ok(phone.attributes['sip.callID'], JSON.stringify(phone.attributes));
+		assert.match(phone.attributes['sip.phoneNumber'], /15005550006/);
+		assert.equal(phone.attributes['sip.callStatus'], 'active');
+
+		assert.equal((await adminRequest({ request: 'agent', room, enable: true })).error_code, undefined);
+		const agent = await eventuallyFind(async () => (await svc.listParticipants(room)).find((p) => p.kind === KIND_AGENT));
+		assert.match(agent.identity, /^agent-\d+$/);
+		assert.deepEqual({ ...agent.attributes }, {});
+
+		await svc.removeParticipant(room, phone.identity);
+		assert.ok(!(await svc.listParticipants(room)).some((p) => p.kind === KIND_SIP));
+	} finally {
+		leg.close();
+		peer.close();
+	}
+	await svc.deleteRoom(room);
+});
+
+// Polls find() until it gives something (the AI agent joins on its own
+// thread), for up to ms.
+async function eventuallyFind(find, ms = 15000) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const found = await find();
+		if (found || Date.now() > deadline) {
+			assert.ok(found, 'not found in time');
+			return found;
+		}
+		await new Promise((r) => setTimeout(r, 200));
+	}
+}
