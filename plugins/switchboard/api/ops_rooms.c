@@ -605,12 +605,12 @@ static json_t *chat_line(sb_room *room, guint64 id, const char *display, const c
 	return room_answer("success", room);
 }
 
-static const field chat_text_field = {"text", F_STRING, true, 2000, 0};
+#define CHAT_TEXT_FIELD {"text", F_STRING, true, 2000, 0}
 
 /* A chat line from a joined participant to everyone in the room. */
 static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {chat_text_field, {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {CHAT_TEXT_FIELD, {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
@@ -637,7 +637,7 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 static json_t *op_post_chat(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD,
-	                               chat_text_field,
+	                               CHAT_TEXT_FIELD,
 	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
 	                               {"topic", F_STRING, false, 256, 0},
 	                               SECRET_FIELD,
