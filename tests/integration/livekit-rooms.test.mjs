@@ -198,6 +198,12 @@ test('canPublish:false joins listen-only; the Janus API refuses LiveKit tokens t
 	const bob = await attach();
 	const listenOnly = await joinToken(room, 'bob', {}, { canPublish: false });
 	assert.equal((await bob.requestAsync({ request: 'join', room, token: listenOnly })).data.switchboard, 'joined');
+	// A token with a few KiB of metadata joins too.
+	const big = 'm'.repeat(5000);
+	const carol = await attach();
+	assert.equal((await carol.requestAsync({ request: 'join', room, token: await joinToken(room, 'carol-big', { metadata: big }) })).data.switchboard, 'joined');
+	assert.equal((await svc.getParticipant(room, 'carol-big')).metadata, big);
+	await svc.removeParticipant(room, 'carol-big');
 	const b = await svc.getParticipant(room, 'bob');
 	assert.equal(b.permission.canPublish, false);
 	assert.equal(b.isPublisher, false);

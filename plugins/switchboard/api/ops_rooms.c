@@ -247,7 +247,9 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
 	                               {"muted", F_BOOLEAN, false, 0, 0},
 	                               {"role", F_STRING, false, 16, 0},
-	                               {"token", F_STRING, false, 4096, 0},
+	                               /* LiveKit tokens carry the participant's
+	                                * metadata: room for a few KiB of it. */
+	                               {"token", F_STRING, false, 8192, 0},
 	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
