@@ -128,7 +128,8 @@ void sb_ops_register_agent_config_check(sb_agent_config_check check);
 /* Another kind of join token (a LiveKit access token), checked wherever
  * a join token is (join, and a token a request carries): its module
  * verifies token for room (NULL: any) and fills claims as
- * sb_auth_token_verify does.  It answers SB_TOKEN_MALFORMED for a token
+ * sb_auth_token_verify does, and returns an sb_token_status (an int here:
+ * the enum is declared below).  It answers SB_TOKEN_MALFORMED for a token
  * that is not of its kind; then the answer of our own check stands.  One
  * verifier; set at start-up, forgotten by sb_api_unregister_all.  Any
  * request thread; must not block. */
