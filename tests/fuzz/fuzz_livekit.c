@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "../unit/livekit_jwt.h"
 #include "livekit/livekit_private.h"
 
 #define KEY "APIfuzz"
@@ -19,31 +20,6 @@
 #define NOW 1796457039
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char *b64url(const void *bytes, gsize len)
-{
-	char *s = g_base64_encode(bytes, len);
-	for (char *c = s; *c; c++)
-		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c == '=' ? '\0' : *c;
-	return s;
-}
-
-static char *signed_token(const uint8_t *payload, size_t size)
-{
-	static const char header[] = "{\"alg\":\"HS256\"}";
-	char *h = b64url(header, strlen(header)), *p = b64url(payload, size);
-	char *part = g_strdup_printf("%s.%s", h, p);
-	guint8 mac[32];
-	gsize mac_len = sizeof(mac);
-	GHmac *hmac = g_hmac_new(G_CHECKSUM_SHA256, (const guchar *)SECRET, strlen(SECRET));
-	g_hmac_update(hmac, (const guchar *)part, -1);
-	g_hmac_get_digest(hmac, mac, &mac_len);
-	g_hmac_unref(hmac);
-	char *sig = b64url(mac, mac_len);
-	char *token = g_strdup_printf("%s.%s", part, sig);
-	g_free(h), g_free(p), g_free(part), g_free(sig);
-	return token;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -63,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap(); /* a refusal leaves nothing behind */
 	g_free(raw);
 
-	char *token = signed_token(data, size);
+	char *token = lk_test_token("{\"alg\":\"HS256\"}", data, size, SECRET);
 	status = sb_lk_token_verify(keys, token, NOW, &c);
 	if (status == SB_LK_TOKEN_OK) {
 		json_t *claims = json_loadb((const char *)data, size, 0, NULL);

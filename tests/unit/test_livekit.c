@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "livekit/livekit_private.h"
+#include "livekit_jwt.h"
 
 #define KEY "APIvecKey1"
 #define SECRET "vector-secret-0123456789abcdefghij"
@@ -54,29 +55,9 @@ static GHashTable *vector_keys(void)
 	return keys;
 }
 
-static char *b64url(const void *data, gsize len)
-{
-	char *s = g_base64_encode(data, len);
-	for (char *c = s; *c; c++)
-		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c == '=' ? '\0' : *c;
-	return s;
-}
-
-/* header.payload signed with HMAC-SHA256(secret). */
 static char *make_token(const char *header, const char *payload, const char *secret)
 {
-	char *h = b64url(header, strlen(header)), *p = b64url(payload, strlen(payload));
-	char *signed_part = g_strdup_printf("%s.%s", h, p);
-	guint8 mac[32];
-	gsize mac_len = sizeof(mac);
-	GHmac *hmac = g_hmac_new(G_CHECKSUM_SHA256, (const guchar *)secret, strlen(secret));
-	g_hmac_update(hmac, (const guchar *)signed_part, -1);
-	g_hmac_get_digest(hmac, mac, &mac_len);
-	g_hmac_unref(hmac);
-	char *sig = b64url(mac, mac_len);
-	char *token = g_strdup_printf("%s.%s", signed_part, sig);
-	g_free(h), g_free(p), g_free(signed_part), g_free(sig);
-	return token;
+	return lk_test_token(header, payload, strlen(payload), secret);
 }
 
 static void test_sdk_tokens(void)

@@ -14,6 +14,7 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/livekit/livekit.c
 
 check_PROGRAMS += tests/unit/test_livekit
-tests_unit_test_livekit_SOURCES = tests/unit/test_livekit.c $(SB_LIVEKIT_PURE_SOURCES)
+tests_unit_test_livekit_SOURCES = tests/unit/test_livekit.c tests/unit/livekit_jwt.h \
+	$(SB_LIVEKIT_PURE_SOURCES)
 tests_unit_test_livekit_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_livekit_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
