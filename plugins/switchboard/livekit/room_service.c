@@ -236,19 +236,26 @@ static json_t *track_info(sb_participant *p)
 }
 
 /* sip.* attributes of a phone leg (livekit.md 3.1), from what its
- * transport recorded about the call. */
+ * transport recorded about the call: the number is the other party's
+ * (the caller's on an inbound call, the callee's on an outbound one). */
 static void add_sip_attributes(sb_participant *p, json_t *attributes)
 {
 	if (p->kind != SB_KIND_SIP && p->kind != SB_KIND_TWILIO)
 		return;
-	const char *call_id = json_string_value(json_object_get(p->info, "call_id"));
-	const char *call_sid = json_string_value(json_object_get(p->info, "call_sid"));
-	const char *number = json_string_value(json_object_get(p->info, "from"));
+	json_t *info = p->info;
+	const char *call_id = json_string_value(json_object_get(info, "call_id"));
+	const char *call_sid = json_string_value(json_object_get(info, "call_sid"));
+	const char *account_sid = json_string_value(json_object_get(info, "account_sid"));
+	bool outbound =
+	        !g_strcmp0(json_string_value(json_object_get(info, "direction")), "outbound");
+	const char *number = json_string_value(json_object_get(info, outbound ? "to" : "from"));
 	if (call_id || call_sid)
 		json_object_set_new(attributes, "sip.callID",
 		                    json_string(call_id ? call_id : call_sid));
 	if (call_sid)
 		json_object_set_new(attributes, "sip.twilio.callSid", json_string(call_sid));
+	if (account_sid)
+		json_object_set_new(attributes, "sip.twilio.accountSid", json_string(account_sid));
 	if (number)
 		json_object_set_new(attributes, "sip.phoneNumber", json_string(number));
 	json_object_set_new(attributes, "sip.callStatus", json_string("active"));
