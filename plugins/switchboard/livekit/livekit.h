@@ -20,8 +20,9 @@
 
 #include "core/core.h"
 
-/* modules.c: registers the routes, ops and the join-token verifier, before
- * the HTTP server starts.  false: not configured (no key), nothing added. */
+/* modules.c: registers the routes, the metrics and the join-token
+ * verifier, before the HTTP server starts.  Without a key it adds nothing
+ * (logged) and is still true: an API that is off is not a failure. */
 bool sb_livekit_start(const sb_settings *settings);
 /* After the HTTP server stopped: forgets the keys. */
 void sb_livekit_finish(void);
