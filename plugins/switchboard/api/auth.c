@@ -152,6 +152,7 @@ void sb_join_claims_clear(sb_join_claims *claims)
 	g_free(claims->identity);
 	g_free(claims->name);
 	g_free(claims->role);
+	g_free(claims->metadata);
 	memset(claims, 0, sizeof(*claims));
 }
 

@@ -106,8 +106,7 @@ static void body_token(json_t *body, sb_room *room, sb_principal *out)
 	memset(out, 0, sizeof(*out));
 	const char *token = json_string_value(json_object_get(body, "token"));
 	sb_join_claims claims;
-	if (!token || sb_auth_token_verify(sb_plugin_settings->jwt_secret, token, room->name,
-	                                   &claims) != SB_TOKEN_OK)
+	if (!token || sb_ops_join_token_verify(token, room->name, &claims) != SB_TOKEN_OK)
 		return;
 	sb_principal_from_claims(out, &claims);
 	sb_join_claims_clear(&claims);

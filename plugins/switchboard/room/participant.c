@@ -33,6 +33,8 @@ static void participant_free(const janus_refcount *ref)
 	sb_encoder_free(p->mix.encoder);
 	g_mutex_clear(&p->mutex);
 	g_free(p->display);
+	g_free(p->metadata);
+	json_decref(p->attributes);
 	g_free(p->pub.role);
 	g_free(p->pub.identity);
 	g_free(p->interface);
@@ -223,19 +225,13 @@ bool sb_participant_set_hold(sb_participant *p, bool hold)
 void sb_participant_set_display(sb_participant *pub, const char *display)
 {
 	participant_priv *p = participant_priv_of(pub);
-	g_mutex_lock(&p->mutex);
-	g_free(p->display);
-	p->display = g_strdup(display);
-	g_mutex_unlock(&p->mutex);
+	room_locked_set_string(&p->mutex, &p->display, display);
 }
 
 char *sb_participant_dup_display(sb_participant *pub)
 {
 	participant_priv *p = participant_priv_of(pub);
-	g_mutex_lock(&p->mutex);
-	char *copy = g_strdup(p->display);
-	g_mutex_unlock(&p->mutex);
-	return copy;
+	return room_locked_dup_string(&p->mutex, &p->display);
 }
 
 const char *sb_participant_interface(sb_participant *p)
@@ -285,6 +281,51 @@ void sb_participant_set_payload_type(sb_participant *p, int payload_type)
 bool sb_participant_listen_only(sb_participant *p)
 {
 	return g_atomic_int_get(&participant_priv_of(p)->listen_only);
+}
+
+void sb_participant_set_listen_only(sb_participant *p)
+{
+	g_atomic_int_set(&participant_priv_of(p)->muted, 1);
+	g_atomic_int_set(&participant_priv_of(p)->listen_only, 1);
+}
+
+void sb_participant_set_metadata(sb_participant *pub, const char *metadata)
+{
+	participant_priv *p = participant_priv_of(pub);
+	room_locked_set_string(&p->mutex, &p->metadata, metadata && *metadata ? metadata : NULL);
+}
+
+char *sb_participant_dup_metadata(sb_participant *pub)
+{
+	participant_priv *p = participant_priv_of(pub);
+	return room_locked_dup_string(&p->mutex, &p->metadata);
+}
+
+void sb_participant_update_attributes(sb_participant *pub, json_t *changes)
+{
+	participant_priv *p = participant_priv_of(pub);
+	g_mutex_lock(&p->mutex);
+	if (!p->attributes)
+		p->attributes = json_object();
+	const char *key;
+	json_t *value;
+	json_object_foreach(changes, key, value) {
+		const char *text = json_string_value(value);
+		if (text && *text)
+			json_object_set_new(p->attributes, key, json_string(text));
+		else
+			json_object_del(p->attributes, key);
+	}
+	g_mutex_unlock(&p->mutex);
+}
+
+json_t *sb_participant_attributes(sb_participant *pub)
+{
+	participant_priv *p = participant_priv_of(pub);
+	g_mutex_lock(&p->mutex);
+	json_t *copy = p->attributes ? json_deep_copy(p->attributes) : json_object();
+	g_mutex_unlock(&p->mutex);
+	return copy;
 }
 
 json_t *sb_participant_to_json(sb_participant *pub)
