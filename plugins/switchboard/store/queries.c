@@ -133,6 +133,8 @@ static const read_into call_parts[] = {
                        "transcript_segments WHERE call_id = ? ORDER BY ended, seq"},
         {"agent_turns", "SELECT at, latency_ms, stt, llm, tts, fallback, interrupted, user_text, "
                         "agent_text FROM agent_turns WHERE call_id = ? ORDER BY at, id"},
+        {"tool_calls", "SELECT at, tool, arguments, status, latency_ms, http_status, error FROM "
+                       "agent_tool_calls WHERE call_id = ? ORDER BY at, id"},
         {"transfers", "SELECT transfer_id, from_agent, to_target, target_kind, consult_room, "
                       "reason, summary, state, initiated, accepted, completed, ended, failure "
                       "FROM transfers WHERE call_id = ? ORDER BY initiated"},

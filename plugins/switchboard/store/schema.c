@@ -70,10 +70,22 @@ static const char *const v3[] = {
         NULL,
 };
 
+/* The agent's calls of the business's tools (tools/): one row per call,
+ * with what it was asked and how it went. */
+static const char *const v4[] = {
+        "CREATE TABLE IF NOT EXISTS agent_tool_calls ("
+        " id TEXT PRIMARY KEY, call_id TEXT NOT NULL, at BIGINT NOT NULL, tool TEXT NOT NULL,"
+        " arguments TEXT, status TEXT NOT NULL, latency_ms BIGINT, http_status BIGINT,"
+        " error TEXT)",
+        "CREATE INDEX IF NOT EXISTS agent_tool_calls_call ON agent_tool_calls (call_id)",
+        NULL,
+};
+
 static const sb_store_migration migrations[] = {
         {1, v1},
         {2, v2},
         {3, v3},
+        {4, v4},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)
