@@ -13,9 +13,10 @@
  * 20 ms Opus frames (48 kHz mono, 32 kbit/s, complexity 10) and encodes one
  * Opus silence frame. No encoding happens while the load runs.
  *
- * Set-up: creates the rooms and the participants through the Janus HTTP API
- * (one keep-alive CURL handle): Switchboard `create` + `rtp_join` on one
- * handle; AudioBridge `create` on a control handle, then one handle per
+ * Set-up: creates the rooms and the participants over HTTP (one keep-alive
+ * CURL handle): Switchboard `create` + `rtp_join` through the Admin API's
+ * message_plugin (they are the operator's requests); AudioBridge `create`
+ * on a Janus API control handle, then one handle per
  * participant with an async `join` {"rtp":{…}} whose `joined` event (read by
  * long-poll) carries the plugin's RTP address.
  *
@@ -73,6 +74,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audio.h"
 #include "latency.h"
 
 #define RATE 48000
@@ -82,6 +84,7 @@
 #define SLOTS ((int)(FRAME_NS / SLOT_NS))
 #define MAX_OPUS 1275
 #define RTP_PT 111
+#define PCMU_PT 0 /* G.711 mu-law, RFC 3551 */
 #define EXT_ID 1
 #define VOICE_DBOV 60 /* decoded frame louder than this: voice, not silence */
 
@@ -104,6 +107,9 @@ static struct {
 	double seconds, warmup, create_rate, deadline;
 	bool idle;
 	bool measured_levels;
+	bool no_levels; /* --no-levels: no RFC 6464 extension, as phone legs send */
+	bool pcmu;      /* --codec pcmu: G.711 mu-law 8 kHz legs instead of Opus */
+	int sampling_rate; /* the rooms' mixing rate */
 	bool latency;  /* --latency: tone bursts, onset timed at every listener */
 	int lat_floor; /* dBov of the floor between bursts (127: digital silence) */
 	int lat_tone;  /* dBov (RMS) of the 1 kHz burst */
@@ -125,6 +131,7 @@ static struct {
 	.speech_level = 30,
 	.lat_floor = 60, .lat_tone = 10, .lat_period = 50, .lat_burst = 10,
 	.ab_quality = 10, .ab_bitrate = 32000,
+	.sampling_rate = 48000,
 	.cpu_pid = 0,
 };
 
@@ -169,82 +176,15 @@ static struct frame *g_speech;
 static int g_speech_n;
 static struct frame g_silence;
 
-static uint32_t rd32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-
-/* Reads a 48 kHz mono 16-bit PCM WAV; returns samples (malloc) and count. */
-static int16_t *read_wav(const char *path, size_t *count)
+/* The payload type, timestamp step and frame encoding of the legs. */
+static int payload_type(void)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		logf_("cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	unsigned char hdr[12];
-	int16_t *pcm = NULL;
-	bool fmt_ok = false;
-	if (fread(hdr, 1, 12, f) != 12 || memcmp(hdr, "RIFF", 4) || memcmp(hdr + 8, "WAVE", 4)) {
-		logf_("%s: not a RIFF/WAVE file", path);
-		goto out;
-	}
-	for (;;) {
-		unsigned char ch[8];
-		if (fread(ch, 1, 8, f) != 8)
-			break;
-		uint32_t size = rd32(ch + 4);
-		if (!memcmp(ch, "fmt ", 4)) {
-			unsigned char fmt[40];
-			if (size < 16 || size > sizeof fmt || fread(fmt, 1, size, f) != size)
-				break;
-			uint16_t format = rd16(fmt), channels = rd16(fmt + 2), bits = rd16(fmt + 14);
-			uint32_t rate = rd32(fmt + 4);
-			if ((format != 1 && format != 0xFFFE) || channels != 1 || bits != 16 || rate != RATE) {
-				logf_("%s: need 48000 Hz mono 16-bit PCM (got fmt %u, %u ch, %u bit, %u Hz); "
-				      "convert with: sox in.wav -r 48000 -c 1 -b 16 out.wav",
-				      path, format, channels, bits, rate);
-				goto out;
-			}
-			fmt_ok = true;
-			if (size & 1)
-				fseek(f, 1, SEEK_CUR);
-		} else if (!memcmp(ch, "data", 4)) {
-			if (!fmt_ok)
-				break;
-			/* espeak-ng writing to a pipe leaves size 0x7fffffff: read to EOF */
-			size_t cap = size && size < 0x7ffffff0u ? size / 2 : RATE * 60;
-			pcm = malloc(cap * sizeof *pcm);
-			size_t n = pcm ? fread(pcm, sizeof *pcm, cap, f) : 0;
-			*count = n;
-			if (n == 0) {
-				free(pcm);
-				pcm = NULL;
-			}
-			goto out;
-		} else {
-			if (fseek(f, (long)size + (size & 1), SEEK_CUR))
-				break;
-		}
-	}
-	logf_("%s: no usable fmt/data chunk", path);
-out:
-	fclose(f);
-	return pcm;
+	return opt.pcmu ? PCMU_PT : RTP_PT;
 }
 
-static uint8_t frame_level(const int16_t *s, int n)
+static uint32_t frame_ticks(void)
 {
-	double acc = 0;
-	for (int i = 0; i < n; i++)
-		acc += (double)s[i] * s[i];
-	double rms = sqrt(acc / n) / 32768.0;
-	if (rms <= 0)
-		return 127;
-	double dbov = -20.0 * log10(rms);
-	if (dbov < 0)
-		dbov = 0;
-	if (dbov > 127)
-		dbov = 127;
-	return (uint8_t)lrint(dbov);
+	return opt.pcmu ? AUDIO_ULAW_SAMPLES : FRAME_SAMPLES;
 }
 
 static OpusEncoder *new_encoder(void)
@@ -286,7 +226,7 @@ static int prepare_bursts(void)
 				opus_encoder_destroy(enc);
 				return -1;
 			}
-			uint8_t measured = frame_level(buf, FRAME_SAMPLES);
+			uint8_t measured = audio_frame_level(buf, FRAME_SAMPLES);
 			bool loud = i < opt.lat_burst;
 			/* the burst like speech (fixed level unless --measured-levels);
 			 * the floor always with its real level and no voice bit */
@@ -323,13 +263,15 @@ static int prepare_audio(void)
 	g_silence.level = 127;
 	g_silence.voice = false;
 	opus_encoder_destroy(enc);
+	if (opt.pcmu)
+		g_silence.len = audio_encode_ulaw_frame(zeros, g_silence.data);
 
 	if (opt.latency)
 		return prepare_bursts();
 	if (!opt.speech)
 		return 0; /* idle mode needs no speech */
 	size_t n = 0;
-	int16_t *pcm = read_wav(opt.speech, &n);
+	int16_t *pcm = audio_read_wav48(opt.speech, &n);
 	if (!pcm)
 		return -1;
 	enc = new_encoder();
@@ -348,14 +290,15 @@ static int prepare_audio(void)
 		memset(buf, 0, sizeof buf);
 		memcpy(buf, pcm + off, take * sizeof *buf);
 		struct frame *fr = &g_speech[i];
-		fr->len = opus_encode(enc, buf, FRAME_SAMPLES, fr->data, MAX_OPUS);
+		fr->len = opt.pcmu ? audio_encode_ulaw_frame(buf, fr->data)
+		                   : opus_encode(enc, buf, FRAME_SAMPLES, fr->data, MAX_OPUS);
 		if (fr->len < 0) {
 			logf_("opus_encode: %s", opus_strerror(fr->len));
 			free(pcm);
 			opus_encoder_destroy(enc);
 			return -1;
 		}
-		uint8_t measured = frame_level(buf, FRAME_SAMPLES);
+		uint8_t measured = audio_frame_level(buf, FRAME_SAMPLES);
 		if (measured > 70)
 			quiet++;
 		fr->level = opt.measured_levels ? measured : (uint8_t)opt.speech_level;
@@ -364,10 +307,11 @@ static int prepare_audio(void)
 	}
 	free(pcm);
 	opus_encoder_destroy(enc);
-	logf_("speech: %d frames (%.1f s), mean %.0f bytes/frame, %d frames quieter than 70 dBov, "
+	logf_("speech: %d %s frames (%.1f s), mean %.0f bytes/frame, %d frames quieter than 70 dBov, "
 	      "silence frame %d bytes; levels %s",
-	      g_speech_n, g_speech_n * 0.02, bytes / g_speech_n, quiet, g_silence.len,
-	      opt.measured_levels ? "measured per frame" : "fixed");
+	      g_speech_n, opt.pcmu ? "PCMU" : "Opus", g_speech_n * 0.02, bytes / g_speech_n, quiet,
+	      g_silence.len,
+	      opt.no_levels ? "not sent" : opt.measured_levels ? "measured per frame" : "fixed");
 	return 0;
 }
 
@@ -665,7 +609,8 @@ struct part {
 	int frame; /* next speech frame */
 	uint64_t handle; /* AudioBridge: this participant's handle */
 	json_t *id; /* participant id as the plugin gave it */
-	OpusDecoder *dec; /* only for the participants of room 0 (sampled); all with --latency */
+	bool sampled;     /* room 0's participants (all with --latency): decoded */
+	OpusDecoder *dec; /* their Opus decoder (NULL with --codec pcmu) */
 	struct lat_listener lat; /* --latency: burst onset detector */
 	uint64_t tx, rx, rx_bytes, rx_voice;
 	uint64_t rx_w0, rx_voice_w0; /* at window start */
@@ -674,6 +619,28 @@ struct part {
 
 static struct janus g_jn;
 static uint64_t g_ctl; /* control handle: creates, destroys, rtp_join */
+
+/* Switchboard's control plane (create, start_recording, rtp_join, destroy)
+ * is the operator's: it goes through the Admin API's message_plugin, as an
+ * operator's back end would send it. The answer is reshaped into a Janus API
+ * answer (plugindata.data = response) so both plugins share plugin_data().
+ * AudioBridge takes the same requests on the control handle. Steals body. */
+static json_t *control_message(json_t *body, char *txn, size_t txn_len)
+{
+	if (opt.plugin != PLUGIN_SWITCHBOARD)
+		return janus_message(&g_jn, g_ctl, body, txn, txn_len);
+	json_t *r = janus_post(&g_jn, opt.admin_url,
+	                       json_pack("{s:s,s:s,s:s,s:s,s:o}", "janus", "message_plugin",
+	                                 "transaction", next_txn(&g_jn, txn, txn_len), "admin_secret",
+	                                 opt.admin_secret, "plugin", opt.plugin_name, "request", body));
+	json_t *response = json_object_get(r, "response");
+	if (!response)
+		return r; /* a Janus-level error: plugin_data() logs it whole */
+	json_t *shaped = json_pack("{s:s,s:{s:s,s:O}}", "janus", "success", "plugindata", "plugin",
+	                           opt.plugin_name, "data", response);
+	json_decref(r);
+	return shaped;
+}
 static struct part *g_parts;
 static int g_nparts;
 static bool *g_room_created;
@@ -732,7 +699,7 @@ static int create_room(int r)
 {
 	char name[96], txn[32];
 	room_name(r, name, sizeof name);
-	json_t *body = json_pack("{s:s,s:s,s:i}", "request", "create", "room", name, "sampling_rate", 48000);
+	json_t *body = json_pack("{s:s,s:s,s:i}", "request", "create", "room", name, "sampling_rate", opt.sampling_rate);
 	if (opt.plugin == PLUGIN_AUDIOBRIDGE)
 		json_object_set_new(body, "allow_rtp_participants", json_true());
 	else
@@ -744,7 +711,7 @@ static int create_room(int r)
 		json_object_set_new(body, "record", json_true());
 		json_object_set_new(body, "record_file", json_string(file));
 	}
-	json_t *a = janus_message(&g_jn, g_ctl, body, txn, sizeof txn);
+	json_t *a = control_message(body, txn, sizeof txn);
 	json_t *d = plugin_data(a, "create");
 	const char *what = d ? json_string_value(json_object_get(d, opt.plugin == PLUGIN_AUDIOBRIDGE ? "audiobridge" : "switchboard")) : NULL;
 	int rc = (what && !strcmp(what, "created")) ? 0 : -1;
@@ -756,10 +723,9 @@ static int create_room(int r)
 	json_decref(a);
 	if (!rc && opt.record_dir && opt.plugin == PLUGIN_SWITCHBOARD) {
 		/* The same for Switchboard: its recorder, WAV, from now on. */
-		a = janus_message(&g_jn, g_ctl,
-		                  json_pack("{s:s,s:s,s:s}", "request", "start_recording", "room", name,
-		                            "format", "wav"),
-		                  txn, sizeof txn);
+		a = control_message(json_pack("{s:s,s:s,s:s}", "request", "start_recording", "room",
+		                              name, "format", "wav"),
+		                    txn, sizeof txn);
 		d = plugin_data(a, "start_recording");
 		what = d ? json_string_value(json_object_get(d, "switchboard")) : NULL;
 		if (!what || strcmp(what, "success")) {
@@ -781,7 +747,7 @@ static int destroy_room(int r)
 {
 	char name[96], txn[32];
 	room_name(r, name, sizeof name);
-	json_t *a = janus_message(&g_jn, g_ctl, json_pack("{s:s,s:s}", "request", "destroy", "room", name), txn, sizeof txn);
+	json_t *a = control_message(json_pack("{s:s,s:s}", "request", "destroy", "room", name), txn, sizeof txn);
 	json_t *d = plugin_data(a, "destroy");
 	json_decref(a);
 	return d ? 0 : -1;
@@ -836,10 +802,13 @@ static int join_switchboard(struct part *p, int idx)
 	room_name(p->room, name, sizeof name);
 	snprintf(disp, sizeof disp, "lg-%d%s", idx, p->talker ? "-talker" : "");
 	snprintf(who, sizeof who, "rtp_join %s/%s", name, disp);
-	json_t *body = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:i}", "request", "rtp_join", "room", name,
-	                         "ip", opt.local_ip, "port", local_port(p->fd), "codec", "opus",
-	                         "display", disp, "payload_type", RTP_PT, "audio_level_ext", EXT_ID);
-	json_t *a = janus_message(&g_jn, g_ctl, body, txn, sizeof txn);
+	json_t *body = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:i}", "request", "rtp_join", "room", name,
+	                         "ip", opt.local_ip, "port", local_port(p->fd), "codec",
+	                         opt.pcmu ? "pcmu" : "opus", "display", disp, "payload_type",
+	                         payload_type());
+	if (!opt.no_levels)
+		json_object_set_new(body, "audio_level_ext", json_integer(EXT_ID));
+	json_t *a = control_message(body, txn, sizeof txn);
 	json_t *d = plugin_data(a, who);
 	int rc = -1;
 	if (d) {
@@ -866,10 +835,12 @@ static int join_audiobridge(struct part *p, int idx)
 	p->handle = janus_attach(&g_jn);
 	if (!p->handle)
 		return -1;
-	json_t *body = json_pack("{s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i,s:i,s:i}}", "request", "join", "room", name,
-	                         "display", disp, "quality", opt.ab_quality, "bitrate", opt.ab_bitrate,
-	                         "rtp", "ip", opt.local_ip, "port", local_port(p->fd),
-	                         "payload_type", RTP_PT, "audiolevel_ext", EXT_ID);
+	json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:{s:s,s:i,s:i}}", "request", "join", "room",
+	                         name, "display", disp, "codec", opt.pcmu ? "pcmu" : "opus", "quality",
+	                         opt.ab_quality, "bitrate", opt.ab_bitrate, "rtp", "ip", opt.local_ip,
+	                         "port", local_port(p->fd), "payload_type", payload_type());
+	if (!opt.no_levels)
+		json_object_set_new(json_object_get(body, "rtp"), "audiolevel_ext", json_integer(EXT_ID));
 	json_t *a = janus_message(&g_jn, p->handle, body, txn, sizeof txn);
 	const char *kind = json_string_value(json_object_get(a, "janus"));
 	if (!kind || strcmp(kind, "ack")) {
@@ -904,8 +875,8 @@ static int join_audiobridge(struct part *p, int idx)
 static int build_rtp(struct part *p, unsigned char *out)
 {
 	const struct frame *fr = p->talker ? &g_speech[p->frame] : &g_silence;
-	out[0] = 0x90; /* V=2, X=1 */
-	out[1] = RTP_PT;
+	out[0] = opt.no_levels ? 0x80 : 0x90; /* V=2, X=1 with levels */
+	out[1] = (unsigned char)payload_type();
 	out[2] = (unsigned char)(p->seq >> 8);
 	out[3] = (unsigned char)p->seq;
 	out[4] = (unsigned char)(p->ts >> 24);
@@ -916,7 +887,11 @@ static int build_rtp(struct part *p, unsigned char *out)
 	out[9] = (unsigned char)(p->ssrc >> 16);
 	out[10] = (unsigned char)(p->ssrc >> 8);
 	out[11] = (unsigned char)p->ssrc;
+	int header = 12;
+	if (opt.no_levels)
+		goto payload;
 	/* RFC 8285 one-byte header extension block with one element (RFC 6464) */
+	header = 20;
 	out[12] = 0xBE;
 	out[13] = 0xDE;
 	out[14] = 0;
@@ -925,12 +900,13 @@ static int build_rtp(struct part *p, unsigned char *out)
 	out[17] = (unsigned char)((fr->voice ? 0x80 : 0) | (fr->level & 0x7f));
 	out[18] = 0;
 	out[19] = 0;
-	memcpy(out + 20, fr->data, (size_t)fr->len);
+payload:
+	memcpy(out + header, fr->data, (size_t)fr->len);
 	p->seq++;
-	p->ts += FRAME_SAMPLES;
+	p->ts += frame_ticks();
 	if (p->talker && ++p->frame >= g_speech_n)
 		p->frame = 0;
-	return 20 + fr->len;
+	return header + fr->len;
 }
 
 /* payload length of a received RTP packet, or -1 */
@@ -979,11 +955,19 @@ static void drain(int ep)
 				}
 				p->rx++;
 				p->rx_bytes += (uint64_t)pl;
-				if (p->dec) {
+				if (p->sampled) {
 					/* sampled participants: decode and check the mix is audible */
 					int16_t pcm[FRAME_SAMPLES * 6];
-					int ns = opus_decode(p->dec, buf + (r - pl), pl, pcm, FRAME_SAMPLES * 6, 0);
-					int level = ns > 0 ? frame_level(pcm, ns) : 127;
+					const unsigned char *payload = buf + (r - pl);
+					int ns;
+					if (opt.pcmu) {
+						ns = pl < FRAME_SAMPLES * 6 ? pl : FRAME_SAMPLES * 6;
+						for (int k = 0; k < ns; k++)
+							pcm[k] = audio_ulaw_to_linear(payload[k]);
+					} else {
+						ns = opus_decode(p->dec, payload, pl, pcm, FRAME_SAMPLES * 6, 0);
+					}
+					int level = ns > 0 ? audio_frame_level(pcm, ns) : 127;
 					if (ns > 0 && level < VOICE_DBOV)
 						p->rx_voice++;
 					if (ns > 0 && opt.latency && !p->talker)
@@ -1056,10 +1040,28 @@ static double self_cpu_s(void)
 	       ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Resident memory of the measured process (VmRSS), kB, or -1. */
+static long proc_rss_kb(long pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long kb = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 struct window {
 	double t0, t1;
 	long long cpu0, cpu1;
 	double self0, self1;
+	long rss_before_kb; /* before the first room was made */
+	long rss_kb;        /* at the end of the window, everything in place */
 };
 
 static void window_begin(struct window *w)
@@ -1074,6 +1076,7 @@ static void window_end(struct window *w)
 {
 	atomic_store(&g_in_window, false);
 	w->cpu1 = opt.cpu_pid ? proc_cpu_ticks(opt.cpu_pid) : -1;
+	w->rss_kb = opt.cpu_pid ? proc_rss_kb(opt.cpu_pid) : -1;
 	w->t1 = now_s();
 	w->self1 = self_cpu_s();
 }
@@ -1093,6 +1096,9 @@ static void usage(void)
 	        "               --seconds S [--warmup W] [--idle] [--speech FILE.wav]\n"
 	        "               [--janus URL] [--cpu-pid PID] [--prefix NAME] [--create-rate R]\n"
 	        "               [--local-ip IP] [--speech-level DBOV | --measured-levels]\n"
+	        "               [--no-levels]  (no RFC 6464 extension, as phone legs send)\n"
+	        "               [--codec opus|pcmu]  (pcmu: G.711 mu-law 8 kHz legs)\n"
+	        "               [--sampling-rate HZ]  (the rooms' mixing rate, 48000)\n"
 	        "               [--ab-quality Q] [--ab-bitrate BPS] [--deadline S] [--label L] [-v]\n"
 	        "               [--record DIR]  (record every room's mix to WAV)\n"
 	        "               [--latency [--latency-floor DBOV] [--latency-tone DBOV]]\n"
@@ -1116,7 +1122,8 @@ int main(int argc, char **argv)
 		{"local-ip", 1, 0, 'l'}, {"speech-level", 1, 0, 'L'}, {"measured-levels", 0, 0, 'M'},
 		{"ab-quality", 1, 0, 'Q'}, {"ab-bitrate", 1, 0, 'B'}, {"deadline", 1, 0, 'D'},
 		{"label", 1, 0, 'b'}, {"record", 1, 0, 'W'}, {"admin", 1, 0, 'A'}, {"admin-secret", 1, 0, 'S'},
-		{"latency", 0, 0, 'T'}, {"latency-floor", 1, 0, 'F'}, {"latency-tone", 1, 0, 'O'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"latency", 0, 0, 'T'}, {"no-levels", 0, 0, 'N'}, {"codec", 1, 0, 'C'},
+		{"sampling-rate", 1, 0, 'H'}, {"latency-floor", 1, 0, 'F'}, {"latency-tone", 1, 0, 'O'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
@@ -1152,6 +1159,14 @@ int main(int argc, char **argv)
 		case 'A': opt.admin_url = optarg; break;
 		case 'S': opt.admin_secret = optarg; break;
 		case 'T': opt.latency = true; break;
+		case 'N': opt.no_levels = true; break;
+		case 'C':
+			if (!strcmp(optarg, "pcmu"))
+				opt.pcmu = true;
+			else if (strcmp(optarg, "opus"))
+				usage();
+			break;
+		case 'H': opt.sampling_rate = atoi(optarg); break;
 		case 'F': opt.lat_floor = atoi(optarg); break;
 		case 'O': opt.lat_tone = atoi(optarg); break;
 		case 'v': opt.verbose++; break;
@@ -1170,6 +1185,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loadgen: --latency needs --talkers 1, --per-room >= 2, no --idle, "
 		                "--latency-tone 0..%d and --latency-floor %d..127\n",
 		        LAT_LOUD_DBOV - 1, LAT_QUIET_DBOV + 1);
+		exit(2);
+	}
+	if (opt.sampling_rate != 8000 && opt.sampling_rate != 16000 && opt.sampling_rate != 24000 &&
+	    opt.sampling_rate != 48000) {
+		fprintf(stderr, "loadgen: --sampling-rate is 8000, 16000, 24000 or 48000\n");
+		exit(2);
+	}
+	if (opt.latency && opt.pcmu) {
+		fprintf(stderr, "loadgen: --latency times Opus bursts; it does not take --codec pcmu\n");
 		exit(2);
 	}
 	if (opt.latency)
@@ -1203,6 +1227,7 @@ int main(int argc, char **argv)
 	g_room_created = calloc((size_t)opt.rooms + 1, sizeof *g_room_created);
 
 	/* ---- set-up ---- */
+	w.rss_before_kb = opt.cpu_pid ? proc_rss_kb(opt.cpu_pid) : -1;
 	t_setup0 = now_s();
 	logf_("%s: creating %d room(s)%s", opt.plugin_name, opt.rooms, opt.idle ? " (idle)" : "");
 	for (int r = 0; r < opt.rooms && !past_deadline(); r++) {
@@ -1248,7 +1273,8 @@ int main(int argc, char **argv)
 			p->ts = (uint32_t)random();
 			if (open_socket(p))
 				goto teardown;
-			if (p->room == 0 || opt.latency) {
+			p->sampled = p->room == 0 || opt.latency;
+			if (p->sampled && !opt.pcmu) {
 				int derr;
 				p->dec = opus_decoder_create(RATE, 1, &derr);
 			}
@@ -1399,7 +1425,7 @@ teardown:;
 			n_listeners++;
 			rx_l += rw;
 		}
-		if (p->dec) {
+		if (p->sampled) {
 			if (p->talker) {
 				s_rx_t += rw;
 				s_v_t += rvw;
@@ -1435,6 +1461,11 @@ teardown:;
 	json_object_set_new(out, "cpu_pid", json_integer(opt.cpu_pid));
 	json_object_set_new(out, "janus_cpu_s", json_real(cpu_s));
 	json_object_set_new(out, "janus_cpu_pct", json_real(cpu_s >= 0 && win > 0 ? 100.0 * cpu_s / win : -1));
+	/* What the rooms and participants hold in memory: the growth of Janus's
+	 * resident set from before the first room to the end of the window (a
+	 * lower bound when earlier runs freed memory these ones reused). */
+	json_object_set_new(out, "janus_rss_before_kb", json_integer(w.rss_before_kb));
+	json_object_set_new(out, "janus_rss_kb", json_integer(w.rss_kb));
 	json_object_set_new(out, "loadgen_cpu_pct", json_real(win > 0 ? 100.0 * (w.self1 - w.self0) / win : -1));
 	json_object_set_new(out, "tx_packets", json_integer((json_int_t)tx));
 	json_object_set_new(out, "tx_packets_window", json_integer((json_int_t)tx_w));

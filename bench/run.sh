@@ -3,7 +3,7 @@
 # private Janus process (scripts/janus-private.sh loads both plugins), the same
 # machine, the same load (bench/loadgen: plain RTP, pre-encoded Opus speech).
 #
-#   bench/run.sh            # whole comparison, < 5 minutes
+#   bench/run.sh            # whole comparison, < 8 minutes
 #
 # Prints a table (CPU of the Janus process per participant for both plugins,
 # the ratio switchboard/audiobridge, packets the load generator got back) and
@@ -14,7 +14,8 @@
 #   BENCH_WARMUP [4]         load before the window starts, seconds
 #   BENCH_IDLE_WINDOW [10]   measuring window of the idle-room scenario
 #   BENCH_SMALL_ROOMS [20]   number of 3-party rooms
-#   BENCH_IDLE_ROOMS [5000]  idle rooms for Switchboard
+#   BENCH_IDLE_ROOMS [50000] idle rooms for Switchboard (its max_rooms is set
+#                            above that in the bench's copy of the config)
 #   BENCH_AB_IDLE_ROOMS [1000] idle rooms for AudioBridge (a mixer thread per
 #                            room waking every 5 ms: 5,000 saturate a 2-core
 #                            machine and take minutes to create; the per-room
@@ -22,15 +23,20 @@
 #   BENCH_AB_QUALITY, BENCH_AB_BITRATE  AudioBridge encoder per join (default:
 #                            opus_complexity / opus_bitrate of the Switchboard
 #                            config, so both encode alike)
-#   BENCH_SCENARIOS ["small big record latency idle"]  subset to run (record:
-#                            the small scenario with every room's mix recorded
-#                            to WAV by each plugin's own recorder; latency:
-#                            mouth-to-ear through the mixer, tone bursts)
+#   BENCH_SCENARIOS ["small big nolevels bignolevels phone record latency idle"]
+#                            subset to run (record: the small scenario with
+#                            every room's mix recorded to WAV by each plugin's
+#                            own recorder; latency: mouth-to-ear through the
+#                            mixer, tone bursts; nolevels / bignolevels: small
+#                            and big without RFC 6464 levels, as phone legs
+#                            send; phone: 3-party rooms of G.711 mu-law legs
+#                            without levels, rooms mixing at BENCH_PHONE_RATE)
+#   BENCH_PHONE_RATE [16000] the phone scenario's rooms' mixing rate
 #   BENCH_LATENCY_ROOMS [5]  3-party rooms of the latency scenario
 #   BENCH_LATENCY_WINDOW [15] its window (one burst per room per second)
 #   BENCH_LATENCY_FLOOR [60] -dBov of the noise between bursts (127: digital
 #                            silence)
-#   BENCH_BUDGET [290]       hard limit for the whole run, seconds (runs that
+#   BENCH_BUDGET [480]       hard limit for the whole run, seconds (runs that
 #                            would not fit are skipped and shown as such)
 #   BENCH_JANUS_CMD          command that starts Janus in the foreground
 #                            (default scripts/janus-private.sh)
@@ -52,13 +58,16 @@ WINDOW="${BENCH_WINDOW:-15}"
 WARMUP="${BENCH_WARMUP:-4}"
 IDLE_WINDOW="${BENCH_IDLE_WINDOW:-10}"
 SMALL_ROOMS="${BENCH_SMALL_ROOMS:-20}"
-IDLE_ROOMS="${BENCH_IDLE_ROOMS:-5000}"
+IDLE_ROOMS="${BENCH_IDLE_ROOMS:-50000}"
 AB_IDLE_ROOMS="${BENCH_AB_IDLE_ROOMS:-1000}"
-SCENARIOS="${BENCH_SCENARIOS:-small big record latency idle}"
+# idle first: its memory per room is measured in a Janus that has freed
+# nothing yet (later runs reuse what earlier ones freed).
+SCENARIOS="${BENCH_SCENARIOS:-idle small big nolevels bignolevels phone record latency}"
+PHONE_RATE="${BENCH_PHONE_RATE:-16000}"
 LAT_ROOMS="${BENCH_LATENCY_ROOMS:-5}"
 LAT_WINDOW="${BENCH_LATENCY_WINDOW:-15}"
 LAT_FLOOR="${BENCH_LATENCY_FLOOR:-60}"
-BUDGET="${BENCH_BUDGET:-290}"
+BUDGET="${BENCH_BUDGET:-480}"
 # Ports of the bench's own Janus: away from the defaults (8088/7088/8188/8080,
 # 40000-40999) so that a dev Janus or e2e tests running on the same machine
 # neither collide with nor talk to the Janus being measured.
@@ -139,6 +148,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The repo's configuration, with room for the idle rooms (max_rooms).
+bench_conf="$work/janus.plugin.switchboard.jcfg"
+sed "s/^\([[:space:]]*\)max_rooms[[:space:]]*=.*/\1max_rooms = $((IDLE_ROOMS + 1000))/" "$sb_conf" >"$bench_conf"
+grep -q "max_rooms = $((IDLE_ROOMS + 1000))" "$bench_conf" || {
+	echo "bench: could not set max_rooms in a copy of $sb_conf" >&2
+	exit 1
+}
+export SWITCHBOARD_PLUGIN_CONFIG="$bench_conf"
+
 log "starting Janus (log: bench/results/run/janus.log)"
 # janus-private.sh ends with `exec janus`, so $! is the Janus process itself.
 JANUS_DEBUG_LEVEL="${JANUS_DEBUG_LEVEL:-3}" SWITCHBOARD_RUN_DIR="$work/janus" \
@@ -214,6 +232,17 @@ run_lg() {
 	sleep 2 # let destroyed rooms' threads wind down before the next run
 }
 
+# The shape of each load scenario, shared by loadgen and the codec floor.
+scenario_args() {
+	case "$1" in
+	small | record) echo "--rooms $SMALL_ROOMS --per-room 3 --talkers 1" ;;
+	big) echo "--rooms 1 --per-room 20 --talkers 2" ;;
+	nolevels) echo "--rooms $SMALL_ROOMS --per-room 3 --talkers 1 --no-levels" ;;
+	bignolevels) echo "--rooms 1 --per-room 20 --talkers 2 --no-levels" ;;
+	phone) echo "--rooms $SMALL_ROOMS --per-room 3 --talkers 1 --no-levels --codec pcmu --sampling-rate $PHONE_RATE" ;;
+	esac
+}
+
 plugins=()
 [ "$sb_loaded" = 1 ] && plugins+=(switchboard)
 [ "$ab_loaded" = 1 ] && plugins+=(audiobridge)
@@ -224,13 +253,13 @@ for sc in $SCENARIOS; do
 	for p in "${plugins[@]}"; do
 		case "$sc" in
 		small)
-			run_lg small "$p" 90 --rooms "$SMALL_ROOMS" --per-room 3 --talkers 1 \
+			run_lg small "$p" 90 $(scenario_args small) \
 				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
 				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
 			;;
 		record)
 			mkdir -p "$work/recordings-$p"
-			run_lg record "$p" 90 --rooms "$SMALL_ROOMS" --per-room 3 --talkers 1 \
+			run_lg record "$p" 90 $(scenario_args record) \
 				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
 				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE" --record "$work/recordings-$p"
 			if [ "$p" = switchboard ]; then recdir="$work/state/recordings"; else recdir="$work/recordings-$p"; fi
@@ -242,13 +271,28 @@ for sc in $SCENARIOS; do
 				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
 			;;
 		big)
-			run_lg big "$p" 90 --rooms 1 --per-room 20 --talkers 2 \
+			run_lg big "$p" 90 $(scenario_args big) \
+				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
+				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
+			;;
+		nolevels)
+			run_lg nolevels "$p" 90 $(scenario_args nolevels) \
+				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
+				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
+			;;
+		bignolevels)
+			run_lg bignolevels "$p" 90 $(scenario_args bignolevels) \
+				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
+				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
+			;;
+		phone)
+			run_lg phone "$p" 90 $(scenario_args phone) \
 				--warmup "$WARMUP" --seconds "$WINDOW" --speech "$work/speech.wav" \
 				--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE"
 			;;
 		idle)
 			if [ "$p" = switchboard ]; then n="$IDLE_ROOMS"; rate=1000; else n="$AB_IDLE_ROOMS"; rate=500; fi
-			run_lg idle "$p" 120 --idle --rooms "$n" --create-rate "$rate" \
+			run_lg idle "$p" 200 --idle --rooms "$n" --create-rate "$rate" \
 				--warmup 3 --seconds "$IDLE_WINDOW"
 			;;
 		*) echo "bench: unknown scenario $sc" >&2 ;;
@@ -256,8 +300,21 @@ for sc in $SCENARIOS; do
 	done
 done
 
+# The codec floor of each CPU scenario that ran: its decodes and encodes
+# alone (bench/floor), on this machine, after the loads (Janus idle).
+floor_out="$work/floor.jsonl"
+: >"$floor_out"
+for sc in $SCENARIOS; do
+	args="$(scenario_args "$sc")"
+	[ -n "$args" ] || continue
+	# shellcheck disable=SC2086
+	"$bench/floor" $args --label "$sc" --speech "$work/speech.wav" --seconds 10 \
+		--bitrate "$AB_BITRATE" --complexity "$AB_QUALITY" >>"$floor_out" 2>>"$work/floor.log" ||
+		log "floor of $sc failed (see bench/results/run/floor.log)"
+done
+
 log "done in $(($(date +%s) - t_start)) s"
 python3 "$bench/report.py" "$out" "$results/latest.json" \
 	--janus-pid "$janus_pid" --janus-info "$work/janus-info.json" \
 	--ab-quality "$AB_QUALITY" --ab-bitrate "$AB_BITRATE" --idle-target-rooms "$IDLE_ROOMS" \
-	--sb-jitter "${SB_JITTER_MIN:-?}-${SB_JITTER_MAX:-?}"
+	--sb-jitter "${SB_JITTER_MIN:-?}-${SB_JITTER_MAX:-?}" --floor "$floor_out" --phone-rate "$PHONE_RATE"

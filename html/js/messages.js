@@ -7,7 +7,10 @@ export function tokenClaims(token) {
 		const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
 		const bytes = Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
 		const claims = JSON.parse(new TextDecoder().decode(bytes));
-		return claims && typeof claims === 'object' ? claims : null;
+		if (!claims || typeof claims !== 'object') return null;
+		// A LiveKit access token (AccessToken) names its room in its video grant.
+		if (!claims.room && typeof claims.video?.room === 'string') claims.room = claims.video.room;
+		return claims;
 	} catch {
 		return null;
 	}

@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "console/console.h"
 #include "embedded/embedded.h"
+#include "livekit/livekit.h"
 #include "net/net.h"
 #include "providers/providers.h"
 #include "recording/recording.h"
@@ -78,6 +79,7 @@ static const sb_module modules[] = {
         {"Twilio", sb_twilio_start, sb_twilio_stop, NULL},
         {"recording", sb_recording_module_start, sb_recording_module_stop, NULL},
         {"video", sb_video_module_start, sb_video_module_stop, NULL},
+        {"LiveKit's server API", sb_livekit_start, NULL, sb_livekit_finish},
 };
 static bool started[G_N_ELEMENTS(modules)];
 

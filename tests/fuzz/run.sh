@@ -18,7 +18,9 @@ sources_fuzz_sse="$repo/plugins/switchboard/net/sse.c"
 sip="$repo/plugins/switchboard/sip"
 sources_fuzz_sip="$sip/sdp.c $sip/digest.c $sip/admission.c $repo/plugins/switchboard/core/grant.c $media/dtmf.c"
 sources_fuzz_twilio="$repo/plugins/switchboard/twilio/signature.c $repo/plugins/switchboard/twilio/twiml.c $(pkg-config --cflags --libs jansson)"
-for target in fuzz_rtp_media fuzz_sse fuzz_sip fuzz_twilio; do
+sources_fuzz_livekit="$repo/plugins/switchboard/livekit/token.c $(pkg-config --cflags --libs jansson)"
+sources_fuzz_tools="$repo/plugins/switchboard/tools/schema.c $(pkg-config --cflags --libs jansson)"
+for target in fuzz_rtp_media fuzz_sse fuzz_sip fuzz_twilio fuzz_livekit fuzz_tools; do
 	n=$((n + 1))
 	sources_var="sources_$target"
 	# shellcheck disable=SC2086

@@ -1,7 +1,8 @@
 // Wire tests of the LLM providers (C code, through provider_cli) against
 // local stubs that speak each service's documented streaming format:
 // OpenAI chat completions (SSE chat.completion.chunk, tool_call deltas,
-// [DONE]) and Anthropic Messages (message_start … message_stop).
+// [DONE]) and Anthropic Messages (message_start … message_stop), the
+// business's tools offered and a tool round sent back in each shape.
 import assert from 'node:assert/strict';
 import { before, describe, test } from '../lib/harness.mjs';
 
@@ -23,6 +24,17 @@ import {
 const T = { timeout: 30000 };
 
 before(() => ensureCli(), { timeout: 120000 }); // may build it
+
+// A business tool, and a round of two calls of it in the history.
+const functions = [{ name: 'lookup_order', description: 'Look up an order.', parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] } }];
+const toolRound = [
+  { role: 'user', content: 'Where is order 12345?' },
+  { role: 'assistant', content: 'Let me look.', tool_calls: [
+    { id: 'call_a', name: 'lookup_order', arguments: { order: '12345' } },
+    { id: 'call_b', name: 'lookup_order', arguments: { order: '777' } }] },
+  { role: 'tool', tool_call_id: 'call_a', name: 'lookup_order', content: '{"say":"Order 12345 has shipped."}' },
+  { role: 'tool', tool_call_id: 'call_b', name: 'lookup_order', content: '{"status":"timeout","error":"timeout: timed out"}' },
+];
 
 const messages = [
   { role: 'user', content: 'Hi, what are your opening hours?' },
@@ -111,9 +123,31 @@ describe('openai chat completions', () => {
           ['end_call', {}],
         ],
       );
+      assert.deepEqual(tools.map((t) => t.id), ['call_1', 'call_2'], 'the model\'s ids, for the results');
       const done = doneOf(r.events);
       assert.equal(done.error, null);
       assert.ok(tools[0].t_ms <= done.t_ms);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('the business\'s tools are offered, and a tool round goes back as tool_calls and role tool', T, async () => {
+    const s = await stub((req, res) => sse(res, openaiChunks(['Order 12345 has shipped.'])));
+    try {
+      const r = await runCli(llmJob(s.base, { functions, messages: toolRound }));
+      assert.equal(textOf(r.events), 'Order 12345 has shipped.');
+      const body = s.json(0);
+      assert.deepEqual(body.tools.map((t) => t.function.name), ['transfer_to_human', 'end_call', 'lookup_order']);
+      assert.deepEqual(body.tools[2].function.parameters, functions[0].parameters);
+      assert.deepEqual(body.messages.slice(1), [
+        { role: 'user', content: 'Where is order 12345?' },
+        { role: 'assistant', content: 'Let me look.', tool_calls: [
+          { id: 'call_a', type: 'function', function: { name: 'lookup_order', arguments: '{"order":"12345"}' } },
+          { id: 'call_b', type: 'function', function: { name: 'lookup_order', arguments: '{"order":"777"}' } }] },
+        { role: 'tool', tool_call_id: 'call_a', content: '{"say":"Order 12345 has shipped."}' },
+        { role: 'tool', tool_call_id: 'call_b', content: '{"status":"timeout","error":"timeout: timed out"}' },
+      ]);
     } finally {
       await s.close();
     }
@@ -409,6 +443,38 @@ describe('anthropic messages', () => {
     try {
       const r = await runCli(anthropicJob(s.base, { direct: true }));
       assert.equal(doneOf(r.events).error, 'empty reply');
+    } finally {
+      await s.close();
+    }
+  });
+  test('the business\'s tools as input_schema; a tool round goes back as tool_use and one user turn of tool_result', T, async () => {
+    const s = await stub((req, res) =>
+      sse(res, [
+        start,
+        { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_9', name: 'lookup_order', input: {} } } },
+        { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"ord' } } },
+        { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: 'er": "42"}' } } },
+        { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
+        ...stop,
+      ]),
+    );
+    try {
+      const r = await runCli(anthropicJob(s.base, { functions, messages: toolRound }));
+      const tools = pick(r.events, 'tool');
+      assert.deepEqual(tools.map((t) => [t.id, t.name, t.arguments]), [['toolu_9', 'lookup_order', { order: '42' }]]);
+      const body = s.json(0);
+      assert.deepEqual(body.tools.map((t) => t.name), ['transfer_to_human', 'end_call', 'lookup_order']);
+      assert.deepEqual(body.tools[2].input_schema, functions[0].parameters);
+      assert.deepEqual(body.messages, [
+        { role: 'user', content: 'Where is order 12345?' },
+        { role: 'assistant', content: [
+          { type: 'text', text: 'Let me look.' },
+          { type: 'tool_use', id: 'call_a', name: 'lookup_order', input: { order: '12345' } },
+          { type: 'tool_use', id: 'call_b', name: 'lookup_order', input: { order: '777' } }] },
+        { role: 'user', content: [
+          { type: 'tool_result', tool_use_id: 'call_a', content: '{"say":"Order 12345 has shipped."}' },
+          { type: 'tool_result', tool_use_id: 'call_b', content: '{"status":"timeout","error":"timeout: timed out"}' }] },
+      ]);
     } finally {
       await s.close();
     }

@@ -12,7 +12,7 @@
  * breaker_threshold, breaker_cooldown_ms); runs, gap_ms (between runs) or
  * gaps_ms [before run 0, before run 1, …]; quiet_audio; deadline_ms (per
  * run; the CLI gives up and says "watchdog" after it).  llm: system,
- * messages, tools.  tts: text.  stt: utterances [{ms, hz}], pace (feed in
+ * messages, tools, functions.  tts: text.  stt: utterances [{ms, hz}], pace (feed in
  * real time), wait_final_ms.
  *
  * Lines: {"event": "start"|"text"|"tool"|"audio"|"partial"|"final"|"done"|
@@ -130,11 +130,14 @@ static void ev_text(void *u, const char *delta)
 	g_mutex_unlock(&R.m);
 }
 
-static void ev_tool(void *u, const char *name, json_t *args)
+static void ev_tool(void *u, const char *id, const char *name, json_t *args)
 {
 	g_mutex_lock(&R.m);
 	output_seen();
-	emit("tool", json_pack("{s:s, s:O}", "name", name, "arguments", args));
+	json_t *ev = json_pack("{s:s, s:O}", "name", name, "arguments", args);
+	if (id && *id)
+		json_object_set_new(ev, "id", json_string(id));
+	emit("tool", ev);
 	g_mutex_unlock(&R.m);
 }
 
@@ -274,6 +277,7 @@ static bool run_llm(job *j)
 	        .system_prompt = json_string_value(json_object_get(j->root, "system")),
 	        .messages = json_is_array(msgs) ? msgs : NULL,
 	        .tools = json_is_true(json_object_get(j->root, "tools")),
+	        .functions = json_object_get(j->root, "functions"),
 	};
 	json_t *empty = json_array();
 	if (!req.messages)

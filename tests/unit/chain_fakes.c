@@ -125,7 +125,7 @@ static gpointer llm_thread(gpointer p)
 		f->llm.done(f->user, NULL);
 	} else if (!strcmp(w, "tool")) {
 		json_t *args = json_pack("{s:s}", "reason", "asked for a person");
-		f->llm.tool(f->user, "transfer_to_human", args);
+		f->llm.tool(f->user, NULL, "transfer_to_human", args);
 		json_decref(args);
 		if (live(f))
 			f->llm.done(f->user, NULL);

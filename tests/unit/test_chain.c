@@ -58,7 +58,7 @@ static void on_text(void *u, const char *d)
 	g_mutex_unlock(&s->m);
 }
 
-static void on_tool(void *u, const char *name, json_t *args)
+static void on_tool(void *u, const char *id, const char *name, json_t *args)
 {
 	seen *s = u;
 	g_mutex_lock(&s->m);

@@ -502,6 +502,87 @@ static void test_opus_rejects_other_frame_sizes(void)
 	opus_encoder_destroy(raw);
 }
 
+/* ---- Opus's voice flag ---- */
+
+static sb_voice_flag encode_and_flag(OpusEncoder *enc, const int16_t *pcm)
+{
+	uint8_t payload[SB_MAX_PAYLOAD];
+	int bytes = opus_encode(enc, pcm, 960, payload, sizeof(payload));
+	g_assert_cmpint(bytes, >, 1);
+	return sb_opus_voice_flag(payload, (size_t)bytes);
+}
+
+static void test_opus_voice_flag(void)
+{
+	int err = 0;
+	OpusEncoder *enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_VOIP, &err);
+	g_assert_cmpint(err, ==, OPUS_OK);
+	opus_encoder_ctl(enc, OPUS_SET_BITRATE(32000));
+	opus_encoder_ctl(enc,
+	                 OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE)); /* as a phone's: stays SILK/hybrid */
+	static int16_t silence[960];
+	int16_t tone[960];
+
+	/* Silence: the encoder says so in every frame once it settled. */
+	for (int i = 0; i < 25; i++) {
+		sb_voice_flag flag = encode_and_flag(enc, silence);
+		if (i >= 5)
+			g_assert_cmpint(flag, ==, SB_VOICE_INACTIVE);
+	}
+	/* A loud onset is speech to it at once. */
+	int active_at_onset = 0;
+	for (int i = 0; i < 5; i++) {
+		make_sine(tone, 960, 48000, 1000.0, 3277.0, i * 960);
+		active_at_onset += encode_and_flag(enc, tone) == SB_VOICE_ACTIVE;
+	}
+	g_assert_cmpint(active_at_onset, >=, 1);
+	opus_encoder_destroy(enc);
+
+	/* CELT-only packets carry no SILK layer and so no flag. */
+	OpusEncoder *celt =
+	        opus_encoder_create(48000, 1, OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
+	g_assert_cmpint(err, ==, OPUS_OK);
+	g_assert_cmpint(encode_and_flag(celt, silence), ==, SB_VOICE_UNKNOWN);
+	opus_encoder_destroy(celt);
+
+	/* Several frames in a packet (code 1), a TOC alone, nothing: unknown. */
+	const uint8_t two_frames[] = {(13 << 3) | 1, 0xff, 0x00};
+	const uint8_t toc_only[] = {13 << 3};
+	g_assert_cmpint(sb_opus_voice_flag(two_frames, sizeof(two_frames)), ==, SB_VOICE_UNKNOWN);
+	g_assert_cmpint(sb_opus_voice_flag(toc_only, sizeof(toc_only)), ==, SB_VOICE_UNKNOWN);
+	g_assert_cmpint(sb_opus_voice_flag(NULL, 0), ==, SB_VOICE_UNKNOWN);
+	/* The flag is the top bit after the TOC (hybrid 20 ms, one frame). */
+	const uint8_t on[] = {13 << 3, 0x80}, off[] = {13 << 3, 0x7f};
+	g_assert_cmpint(sb_opus_voice_flag(on, sizeof(on)), ==, SB_VOICE_ACTIVE);
+	g_assert_cmpint(sb_opus_voice_flag(off, sizeof(off)), ==, SB_VOICE_INACTIVE);
+}
+
+static void test_g711_mean_square(void)
+{
+	int16_t pcm[160];
+	uint8_t payload[SB_MAX_PAYLOAD];
+	make_sine(pcm, 160, 8000, 1000.0, 8000.0, 0);
+	static const sb_codec_id g711[] = {SB_CODEC_PCMU, SB_CODEC_PCMA};
+	for (size_t c = 0; c < G_N_ELEMENTS(g711); c++) {
+		sb_encoder *enc = sb_encoder_new(g711[c], 8000, NULL);
+		int bytes = sb_encoder_encode(enc, pcm, payload, sizeof(payload));
+		g_assert_cmpint(bytes, ==, 160);
+		/* A sine's mean square is A^2 / 2; companding moves it by < 5 %. */
+		double ms = sb_g711_mean_square(g711[c], payload, (size_t)bytes);
+		g_assert_cmpfloat(fabs(ms - 8000.0 * 8000.0 / 2.0), <, 0.05 * 8000.0 * 8000.0 / 2.0);
+		/* and it is what decoding then measuring gives */
+		sb_decoder *dec = sb_decoder_new(g711[c], 8000);
+		int16_t decoded[160];
+		g_assert_cmpint(sb_decoder_decode(dec, payload, (size_t)bytes, decoded), ==, 160);
+		g_assert_cmpfloat(fabs(ms - energy(decoded, 160) / 160.0), <, 1.0);
+		sb_decoder_free(dec);
+		sb_encoder_free(enc);
+	}
+	g_assert_cmpfloat(sb_g711_mean_square(SB_CODEC_OPUS, payload, 160), <, 0.0);
+	g_assert_cmpfloat(sb_g711_mean_square(SB_CODEC_G722, payload, 160), <, 0.0);
+	g_assert_cmpfloat(sb_g711_mean_square(SB_CODEC_PCMU, payload, 0), <, 0.0);
+}
+
 static codec_case all_cases[SB_CODEC_COUNT * G_N_ELEMENTS(mixing_rates)];
 
 static void add_per_codec_tests(const char *kind, GTestDataFunc func)
@@ -537,6 +618,8 @@ int main(int argc, char **argv)
 		g_free(path);
 	}
 	g_test_add_func("/codec/opus/frame-sizes", test_opus_rejects_other_frame_sizes);
+	g_test_add_func("/codec/opus/voice-flag", test_opus_voice_flag);
+	g_test_add_func("/codec/g711/mean-square", test_g711_mean_square);
 
 	return g_test_run();
 }

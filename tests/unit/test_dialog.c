@@ -218,7 +218,7 @@ static void on_text(void *user, const char *delta)
 	g_mutex_unlock(&c->lock);
 }
 
-static void on_tool(void *user, const char *name, json_t *args)
+static void on_tool(void *user, const char *id, const char *name, json_t *args)
 {
 	collector *c = user;
 	g_autofree char *a = json_dumps(args, JSON_SORT_KEYS | JSON_COMPACT);
@@ -280,7 +280,7 @@ static void ask(collector *c, json_t *memory, const char *utterance, const char 
 	g_autoptr(json_t) messages =
 	        json_pack("[{s:s,s:s},{s:s,s:s}]", "role", "assistant", "content", "Hello!", "role",
 	                  "user", "content", utterance);
-	sb_llm_request req = {"You are helpful.", messages, true, memory, kb, language};
+	sb_llm_request req = {"You are helpful.", messages, true, memory, kb, language, NULL};
 	sb_provider_config cfg = {.name = "local", .type = "local"};
 	char *error = NULL;
 	collector_init(c);
@@ -344,7 +344,7 @@ static void test_provider_cancel(void)
 		collector_init(c);
 		g_autoptr(json_t) messages = json_pack("[{s:s,s:s}]", "role", "user", "content",
 		                                       "what are your opening hours");
-		sb_llm_request req = {NULL, messages, true, NULL, kb, "en"};
+		sb_llm_request req = {NULL, messages, true, NULL, kb, "en", NULL};
 		char *error = NULL;
 		sb_llm_call *call = llm->start(NULL, &req, &events, c, &error);
 		g_assert_nonnull(call);
@@ -359,7 +359,7 @@ static void test_provider_cancel(void)
 	collector c;
 	collector_init(&c);
 	g_autoptr(json_t) messages = json_pack("[{s:s,s:s}]", "role", "user", "content", "bye");
-	sb_llm_request req = {NULL, messages, false, NULL, NULL, NULL};
+	sb_llm_request req = {NULL, messages, false, NULL, NULL, NULL, NULL};
 	g_autoptr(json_t) extra = json_pack("{s:s}", "kb", "/nonexistent/kb.json");
 	sb_provider_config cfg = {.type = "local", .extra = extra};
 	char *error = NULL;
@@ -419,6 +419,75 @@ static void test_summary(void)
 	g_assert_cmpint(json_integer_value(json_object_get(s3, "turns")), ==, 0);
 }
 
+/* The business's tools: order_status calls lookup_order when it is
+ * offered and speaks its answer's say; without a say (a failure) the
+ * knowledge base answers; a KB intent with "tool" and "arguments" calls
+ * its tool with the call's memory filled in. */
+static void test_tools(void)
+{
+	g_autoptr(json_t) offered = json_pack("[s]", "lookup_order");
+	g_autoptr(json_t) memory = json_object();
+	json_t *call = NULL;
+	g_autofree char *reply = sb_local_turn(kb, memory, "where is my order one two three four five",
+	                                       "en", offered, NULL, &call);
+	g_assert_cmpstr(reply, ==, "");
+	g_assert_nonnull(call);
+	g_assert_cmpstr(json_string_value(json_object_get(call, "name")), ==, "lookup_order");
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(call, "arguments"), "order")),
+	                ==, "12345");
+	json_decref(call);
+
+	/* The back end said something: that is the answer. */
+	g_autoptr(json_t) said = json_pack("[{ssss}{ssss}]", "role", "user", "content", "where is my order",
+	                                   "role", "tool", "content",
+	                                   "{\"say\":\"Order 12345 left this morning.\"}");
+	g_autofree char *spoken = sb_local_tool_reply(kb, memory, said, "en");
+	g_assert_cmpstr(spoken, ==, "Order 12345 left this morning.");
+
+	/* It failed: the knowledge base's own answer. */
+	json_object_set_new(memory, "tool_intent", json_string("order_status"));
+	g_autoptr(json_t) failed = json_pack("[{ssss}]", "role", "tool", "content",
+	                                     "{\"status\":\"timeout\",\"error\":\"timeout: timed out\"}");
+	g_autofree char *fallback = sb_local_tool_reply(kb, memory, failed, "en");
+	g_assert_nonnull(strstr(fallback, "Order 12345 was shipped on Monday"));
+
+	/* Not offered: the knowledge base answers, no call. */
+	g_autoptr(json_t) fresh = json_object();
+	g_autofree char *kb_answer =
+	        sb_local_turn(kb, fresh, "order one two three four five", "en", NULL, NULL, &call);
+	g_assert_null(call);
+	g_assert_nonnull(strstr(kb_answer, "was shipped on Monday"));
+
+	/* A KB intent mapped to a tool, its arguments from memory. */
+	g_autoptr(json_t) custom = json_deep_copy(kb);
+	json_array_append_new(json_object_get(custom, "intents"),
+	                      json_pack("{sss[s]sssss{ss}}", "name", "book", "phrases",
+	                                "book an appointment", "answer", "I cannot book right now.",
+	                                "tool", "book_appointment", "arguments", "who", "{name}"));
+	char *error = NULL;
+	g_assert_true(sb_kb_validate(custom, &error));
+	g_autoptr(json_t) books = json_pack("[s]", "book_appointment");
+	g_autoptr(json_t) named = json_pack("{ss}", "name", "John");
+	g_autofree char *none =
+	        sb_local_turn(custom, named, "book an appointment", "en", books, NULL, &call);
+	g_assert_cmpstr(none, ==, "");
+	g_assert_nonnull(call);
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(call, "arguments"), "who")),
+	                ==, "John");
+	json_decref(call);
+	g_autofree char *plain =
+	        sb_local_turn(custom, named, "book an appointment", "en", NULL, NULL, &call);
+	g_assert_null(call);
+	g_assert_cmpstr(plain, ==, "I cannot book right now.");
+	/* Bad arguments in a knowledge base are refused with the place. */
+	json_object_set_new(json_array_get(json_object_get(custom, "intents"),
+	                                   json_array_size(json_object_get(custom, "intents")) - 1),
+	                    "arguments", json_pack("{si}", "who", 1));
+	g_assert_false(sb_kb_validate(custom, &error));
+	g_assert_nonnull(strstr(error, "arguments.who must be a string"));
+	g_free(error);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -436,6 +505,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dialog/provider", test_provider);
 	g_test_add_func("/dialog/provider-cancel", test_provider_cancel);
 	g_test_add_func("/dialog/summary", test_summary);
+	g_test_add_func("/dialog/tools", test_tools);
 	int rc = g_test_run();
 	sb_llm_local_shutdown();
 	json_decref(kb);

@@ -475,6 +475,41 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		a->preroll_len++;
 }
 
+/* What a business tool learns of the call: who is calling, from which
+ * interface, and the call's own id where the transport has one. */
+static void tell_tools_the_call(sb_agent *a, guint64 speaker)
+{
+	sb_participant *p = speaker ? sb_room_find_participant(a->room, speaker) : NULL;
+	if (!p) { /* a key press: the first caller */
+		GPtrArray *members = sb_room_participants(a->room);
+		for (guint i = 0; i < members->len && !p; i++) {
+			sb_participant *m = g_ptr_array_index(members, i);
+			if (m->kind != SB_KIND_AGENT) {
+				sb_participant_ref(m);
+				p = m;
+			}
+		}
+		g_ptr_array_unref(members);
+	}
+	if (!p)
+		return;
+	g_autofree char *display = sb_participant_dup_display(p);
+	json_t *call = json_pack("{s:s, s:s?, s:I}", "interface", sb_participant_interface(p),
+	                         "caller", display, "participant", (json_int_t)p->id);
+	static const char *const ids[] = {"call_sid", "callSid", "CallSid", "call_id"};
+	static const char *const known[] = {"from", "to"};
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
+		if (json_is_string(json_object_get(p->info, ids[i])) &&
+		    !json_object_get(call, "call_id"))
+			json_object_set(call, "call_id", json_object_get(p->info, ids[i]));
+	for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
+		if (json_is_string(json_object_get(p->info, known[i])))
+			json_object_set(call, known[i], json_object_get(p->info, known[i]));
+	sb_pipeline_set_call(a->pipeline, call);
+	json_decref(call);
+	sb_participant_unref(p);
+}
+
 static void finish_action(sb_agent *a, const char *tool, json_t *args)
 {
 	if (!tool)
@@ -526,6 +561,7 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		sb_heard_new_answer(a->heard);
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, true);
+		tell_tools_the_call(a, main_speaker(a));
 		__atomic_add_fetch(&stats.turns, 1, __ATOMIC_RELAXED);
 		turn_done(a, NULL, true); /* an answer still pending is superseded */
 		a->turn_user = g_strdup(ev->text);
@@ -582,6 +618,13 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		if (!a->first_audio_sent && a->state == THINKING)
 			set_state(a, LISTENING, -1); /* nothing to say (empty input) */
 		break;
+	case SB_PIPE_TOOL_CALLED: {
+		/* A row of the call record (store/), and the console's view. */
+		json_t *n = json_deep_copy(ev->json);
+		json_object_set_new(n, "room", json_string(a->room->name));
+		sb_events_publish("agent_tool", n);
+		break;
+	}
 	case SB_PIPE_ACTION:
 		/* Done once what was said before it has been heard. */
 		g_free(a->pending_tool);

@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "providers/providers.h"
+#include "tools/tools.h"
 
 /* ---- what a room's agent config may say ---- */
 
@@ -68,6 +69,29 @@ static bool whole_number(json_t *v)
 	return true;
 }
 
+/* "tools": names of the business's tools ([agent] tools), never a URL:
+ * the room's agent offers only those.  NULL, or the error to answer. */
+static json_t *tool_names_error(json_t *v)
+{
+	sb_toolset *set = sb_tools_current();
+	const char *bad = NULL;
+	size_t i;
+	json_t *name;
+	bool ok = json_is_array(v) && json_array_size(v) <= 64;
+	json_array_foreach(v, i, name) if (ok && !sb_toolset_find(set, json_string_value(name)))
+	{
+		ok = false;
+		bad = json_string_value(name);
+	}
+	json_t *err = ok ? NULL
+	                 : sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+	                                "Invalid agent config (tools: a list of the names [agent] "
+	                                "tools declares%s%.64s)",
+	                                bad ? "; not one of them: " : "", bad ? bad : "");
+	sb_toolset_unref(set);
+	return err;
+}
+
 /* A room's agent config (create's agent_config, agent's config) names
  * only what the configuration offers (docs/security.md): knowledge bases
  * by their [agent] knowledge_bases names, providers by name, never a file,
@@ -123,6 +147,12 @@ static json_t *agent_config_error(json_t *config)
 				        SB_ERROR_INVALID_ELEMENT,
 				        "Invalid agent config (knowledge_base: one of the names of "
 				        "[agent] knowledge_bases, never a file)");
+			continue;
+		}
+		if (!strcmp(key, "tools")) {
+			json_t *err = tool_names_error(v);
+			if (err)
+				return err;
 			continue;
 		}
 		if (!strcmp(key, "end_call")) {
@@ -283,6 +313,12 @@ static void agent_metrics(GString *out)
 	                 "Oldest transcript lines dropped to keep rooms within "
 	                 "[agent] transcript_max_lines.",
 	                 (long long)sb_rooms_transcript_dropped());
+	sb_metrics_header(out, "switchboard_agent_tool_calls_total", "counter",
+	                  "The agent's calls of the business's tools, by outcome.");
+	for (int s = 0; s < SB_TOOL_STATUS_COUNT; s++)
+		g_string_append_printf(out, "switchboard_agent_tool_calls_total{status=\"%s\"} %llu\n",
+		                       sb_tool_status_name((sb_tool_status)s),
+		                       sb_tool_outcomes((sb_tool_status)s));
 	sb_turn_times_metrics(out);
 }
 
@@ -335,4 +371,5 @@ bool sb_agent_module_start(const sb_settings *settings)
 void sb_agent_module_finish(void)
 {
 	sb_agents_deinit();
+	sb_tools_set_current(NULL); /* every agent is gone: nobody holds it */
 }

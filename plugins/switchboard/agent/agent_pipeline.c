@@ -11,17 +11,33 @@
 
 #include "embedded/embedded.h"
 #include "providers/providers.h"
+#include "tools/tools.h"
 
 #define DEFAULT_APOLOGY                                                                            \
 	"I'm sorry, I'm having trouble answering right now. Please try again in a moment."
 /* A sentence longer than this is cut at the next comma, so speech starts. */
 #define SOFT_SENTENCE_LIMIT 90
+/* A model that keeps calling tools is stopped: rounds of calls per caller
+ * turn, and calls per round. */
+#define MAX_TOOL_ROUNDS 3
+#define MAX_TOOL_CALLS 5
 
 /* What a provider callback needs: which pipeline, which answer. */
 typedef struct callback_ctx {
 	sb_pipeline *p;
 	unsigned generation;
 } callback_ctx;
+
+/* One business tool call of the current round. */
+typedef struct tool_run {
+	callback_ctx ctx; /* first: the HTTP thread's done posts through it */
+	char *id;         /* the model's id for the call */
+	char *name;
+	json_t *arguments;
+	sb_tool_call *call; /* NULL once answered (or never started) */
+	json_t *result;     /* what the model is told: the answer, or {"error"} */
+	json_t *record;     /* {tool, arguments, status, latency_ms, …} */
+} tool_run;
 
 struct sb_pipeline {
 	sb_pipeline_post post;
@@ -61,6 +77,15 @@ struct sb_pipeline {
 	json_t *turn;
 	/* When its providers' first outputs came (stt_final, llm_first, tts_first). */
 	sb_turn_times times;
+
+	/* The business's tools (tools/tools.h). */
+	sb_toolset *toolset;
+	json_t *functions; /* offered to the model: [{name, description, parameters}] */
+	json_t *call_info; /* what a tool learns of the call */
+	json_t *wanted;    /* [{id, name, arguments}] the model asked for this round */
+	GPtrArray *runs;   /* tool_run*, the round being called */
+	int tool_rounds;   /* rounds in this caller turn */
+	gsize round_start; /* where this round's text starts in reply */
 };
 
 void sb_pipeline_event_clear(sb_pipeline_event *ev)
@@ -106,9 +131,11 @@ static void llm_text(void *u, const char *d)
 {
 	post(u, SB_PIPE_RAW_LLM_TEXT, d, NULL, NULL, 0, NULL);
 }
-static void llm_tool(void *u, const char *name, json_t *args)
+static void llm_tool(void *u, const char *id, const char *name, json_t *args)
 {
-	post(u, SB_PIPE_RAW_LLM_TOOL, name, NULL, NULL, 0, args);
+	json_t *call = json_pack("{s:s, s:O}", "id", id ? id : "", "arguments", args);
+	post(u, SB_PIPE_RAW_LLM_TOOL, name, NULL, NULL, 0, call);
+	json_decref(call);
 }
 static void llm_done(void *u, const char *e)
 {
@@ -157,6 +184,13 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	p->reply = g_string_new(NULL);
 	p->sentence = g_string_new(NULL);
 	g_queue_init(&p->sentences);
+	/* The business's tools: every configured one, or those the room's
+	 * agent config names ("tools": ["lookup_order"]). */
+	p->toolset = sb_tools_current();
+	p->functions = sb_toolset_offer(p->toolset, json_object_get(config, "tools"));
+	p->call_info = json_pack("{s:s}", "room", room);
+	p->wanted = json_array();
+	p->runs = g_ptr_array_new();
 	sb_provider_snapshot *now = sb_providers_current();
 	if (!now) {
 		*error = g_strdup("providers are not set up");
@@ -189,9 +223,13 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	        "%s\nYou are on a live voice call: answer in one to three short spoken sentences, "
 	        "no lists or markup. Use the transfer_to_human tool when the caller asks for a "
 	        "person, "
-	        "and end_call after saying goodbye.%s%s",
+	        "and end_call after saying goodbye.%s%s%s",
 	        config_string(config, "persona",
 	                      "You are a friendly, efficient customer service voice agent."),
+	        json_array_size(p->functions)
+	                ? " Use the other tools to act on the caller's behalf; when a tool's "
+	                  "result has a \"say\", say it as is."
+	                : "",
 	        facts ? "\nKnowledge base (JSON): " : "", facts ? facts : "");
 	free(facts);
 
@@ -285,12 +323,34 @@ static void release_tts(sb_pipeline *p)
 	p->tts_ctx = NULL;
 }
 
+static void tool_run_free(tool_run *r)
+{
+	sb_tool_call_release(r->call); /* no done after this */
+	g_free(r->id);
+	g_free(r->name);
+	json_decref(r->arguments);
+	json_decref(r->result);
+	json_decref(r->record);
+	g_free(r);
+}
+
+static void cancel_tools(sb_pipeline *p);
+
 void sb_pipeline_free(sb_pipeline *p)
 {
 	if (!p)
 		return;
 	release_llm(p);
 	release_tts(p);
+	if (p->runs) {
+		for (guint i = 0; i < p->runs->len; i++)
+			tool_run_free(p->runs->pdata[i]);
+		g_ptr_array_free(p->runs, TRUE);
+	}
+	sb_toolset_unref(p->toolset);
+	json_decref(p->functions);
+	json_decref(p->call_info);
+	json_decref(p->wanted);
 	if (p->stt_stream)
 		sb_stt_chain_release(p->stt_stream);
 	g_free(p->stt_ctx);
@@ -410,7 +470,8 @@ void sb_pipeline_say(sb_pipeline *p, const char *text)
 /* The answer has been written and spoken: tell the agent, keep history. */
 static void finish_answer(sb_pipeline *p)
 {
-	if (!p->answering || p->llm_call || p->tts_job || !g_queue_is_empty(&p->sentences))
+	if (!p->answering || p->llm_call || p->tts_job || !g_queue_is_empty(&p->sentences) ||
+	    p->runs->len)
 		return;
 	p->answering = false;
 	if (p->reply->len)
@@ -432,6 +493,8 @@ static void finish_answer(sb_pipeline *p)
 	g_string_truncate(p->reply, 0);
 }
 
+static void start_llm(sb_pipeline *p);
+
 /* heard_by: the STT stream that heard the turn, heard_at when its final
  * came; NULL and 0 for a key press. */
 static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by, int64_t heard_at)
@@ -448,10 +511,22 @@ static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by
 	p->times.stt_final = heard_at;
 	g_string_truncate(p->reply, 0);
 	g_string_truncate(p->sentence, 0);
+	p->tool_rounds = 0;
+	start_llm(p);
+}
+
+/* Asks the model (again, after tools answered) with the history so far. */
+static void start_llm(sb_pipeline *p)
+{
+	/* After a tool round, what comes next is a new sentence. */
+	if (p->reply->len && !g_ascii_isspace(p->reply->str[p->reply->len - 1]))
+		g_string_append_c(p->reply, ' ');
+	p->round_start = p->reply->len;
 	sb_llm_request req = {
 	        .system_prompt = p->system_prompt,
 	        .messages = p->history,
 	        .tools = true,
+	        .functions = p->functions,
 	        .memory = p->memory,
 	        .knowledge = p->kb,
 	        .language = p->language,
@@ -475,6 +550,214 @@ void sb_pipeline_text(sb_pipeline *p, const char *text)
 {
 	emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
 	start_answer(p, text, NULL, 0);
+}
+
+/* ---- the business's tools ----
+ * A round: the model asked for tools (RAW_LLM_TOOL, collected in wanted);
+ * when its reply is over, each is checked (offered, arguments valid
+ * against its schema) and called on net's HTTP thread; their outcomes
+ * come back as RAW_TOOL_DONE; once every one has answered, the results go
+ * into the history (role "tool") and the model is asked again.  A barge-in
+ * cancels the calls still running. */
+
+/* HTTP thread: hands the outcome to the agent thread. */
+static void tool_done(void *user, const sb_tool_outcome *out)
+{
+	tool_run *r = user;
+	json_t *o = json_pack("{s:i, s:i, s:I}", "status", (int)out->status, "latency_ms",
+	                      out->latency_ms, "http_status", (json_int_t)out->http_status);
+	if (out->answer)
+		json_object_set(o, "answer", out->answer);
+	if (out->error)
+		json_object_set_new(o, "error", json_string(out->error));
+	post(&r->ctx, SB_PIPE_RAW_TOOL_DONE, r->id, NULL, NULL, 0, o);
+	json_decref(o);
+}
+
+/* What the model is told, and the record of the call. */
+static void settle(tool_run *r, sb_tool_status status, const char *error, json_t *answer,
+                   int latency_ms, long http_status)
+{
+	const char *name = sb_tool_status_name(status);
+	sb_tool_outcome_count(status);
+	if (status == SB_TOOL_OK && json_is_object(answer)) {
+		r->result = json_incref(answer);
+	} else {
+		char *why = g_strdup_printf("%s: %s", name, error ? error : name);
+		r->result = json_pack("{s:s, s:s}", "status", name, "error", why);
+		g_free(why);
+	}
+	r->record = json_pack("{s:s, s:s, s:O, s:s, s:i}", "id", r->id, "tool", r->name,
+	                      "arguments", r->arguments, "status", name, "latency_ms", latency_ms);
+	if (error)
+		json_object_set_new(r->record, "error", json_string(error));
+	if (http_status)
+		json_object_set_new(r->record, "http_status", json_integer(http_status));
+}
+
+static bool offered(sb_pipeline *p, const char *name)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(p->functions, i, f)
+	{
+		if (!g_strcmp0(json_string_value(json_object_get(f, "name")), name))
+			return true;
+	}
+	return false;
+}
+
+/* Starts one call, or settles it at once when it may not be made. */
+static const char *start_tool(sb_pipeline *p, tool_run *r, guint index)
+{
+	const sb_tool *tool = offered(p, r->name) ? sb_toolset_find(p->toolset, r->name) : NULL;
+	char *why = NULL;
+	if (index >= MAX_TOOL_CALLS) {
+		settle(r, SB_TOOL_FAILED, "too many tool calls in one turn", NULL, 0, 0);
+	} else if (!tool) {
+		settle(r, SB_TOOL_UNKNOWN, "there is no such tool", NULL, 0, 0);
+	} else if (!sb_schema_validate(tool->parameters, r->arguments, &why)) {
+		settle(r, SB_TOOL_INVALID_ARGUMENTS, why, NULL, 0, 0); /* never sent */
+	} else if (!(r->call = sb_tool_call_start(tool, r->arguments, p->call_info, tool_done, r,
+	                                          &why))) {
+		settle(r, SB_TOOL_FAILED, why, NULL, 0, 0);
+	} else {
+		return tool->say_while_waiting;
+	}
+	g_free(why);
+	return NULL;
+}
+
+static bool tools_pending(sb_pipeline *p)
+{
+	for (guint i = 0; i < p->runs->len; i++)
+		if (!((tool_run *)p->runs->pdata[i])->record)
+			return true;
+	return false;
+}
+
+/* Every call of the round has its outcome: into the history and the
+ * records; the runs are over. */
+static void close_round(sb_pipeline *p)
+{
+	for (guint i = 0; i < p->runs->len; i++) {
+		tool_run *r = p->runs->pdata[i];
+		char *content = json_dumps(r->result, JSON_COMPACT);
+		json_array_append_new(p->history, json_pack("{s:s, s:s, s:s, s:s}", "role", "tool",
+		                                            "tool_call_id", r->id, "name", r->name,
+		                                            "content", content ? content : "{}"));
+		free(content);
+		emit(p, SB_PIPE_TOOL_CALLED, r->name, NULL, NULL, 0, r->record);
+		tool_run_free(r);
+	}
+	g_ptr_array_set_size(p->runs, 0);
+}
+
+static void after_tools(sb_pipeline *p)
+{
+	if (tools_pending(p))
+		return;
+	close_round(p);
+	start_llm(p);
+}
+
+/* An id of the model's, or ours when it gave none (or one already used). */
+static char *call_id(sb_pipeline *p, json_t *want, size_t index)
+{
+	const char *id = json_string_value(json_object_get(want, "id"));
+	for (guint i = 0; id && *id && i < p->runs->len; i++)
+		if (!strcmp(((tool_run *)p->runs->pdata[i])->id, id))
+			id = NULL;
+	if (id && *id)
+		return g_strdup(id);
+	return g_strdup_printf("call_%u_%d_%zu", p->generation, p->tool_rounds, index);
+}
+
+/* The model's reply asked for tools: false when it may not (too many
+ * rounds in this turn), and the answer ends there. */
+static bool run_tools(sb_pipeline *p)
+{
+	json_t *wanted = p->wanted;
+	p->wanted = json_array();
+	if (p->tool_rounds >= MAX_TOOL_ROUNDS) {
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] agent in %s: the model kept calling tools (%d rounds)\n",
+		          p->room, MAX_TOOL_ROUNDS);
+		json_decref(wanted);
+		if (!p->reply->len) {
+			p->llm_error = g_strdup("the model kept calling tools");
+			g_string_assign(p->reply, p->apology);
+			queue_sentence(p, p->apology);
+		}
+		return false;
+	}
+	p->tool_rounds++;
+	json_t *calls = json_array();
+	size_t i;
+	json_t *want;
+	json_array_foreach(wanted, i, want)
+	{
+		tool_run *r = g_new0(tool_run, 1);
+		r->ctx.p = p;
+		r->ctx.generation = p->generation;
+		r->id = call_id(p, want, i);
+		r->name = g_strdup(json_string_value(json_object_get(want, "name")));
+		json_t *args = json_object_get(want, "arguments");
+		r->arguments = json_is_object(args) ? json_incref(args) : json_object();
+		g_ptr_array_add(p->runs, r);
+		json_array_append_new(calls, json_pack("{s:s, s:s, s:O}", "id", r->id, "name",
+		                                       r->name, "arguments", r->arguments));
+	}
+	json_decref(wanted);
+	json_array_append_new(p->history,
+	                      json_pack("{s:s, s:s, s:o}", "role", "assistant", "content",
+	                                p->reply->str + p->round_start, "tool_calls", calls));
+	const char *waiting = NULL;
+	for (guint k = 0; k < p->runs->len; k++) {
+		const char *say = start_tool(p, p->runs->pdata[k], k);
+		waiting = waiting ? waiting : say;
+	}
+	if (waiting && p->reply->len == p->round_start) {
+		/* Silence while a back end thinks sounds like a dropped call. */
+		g_string_append_printf(p->reply, "%s%s", p->reply->len ? " " : "", waiting);
+		queue_sentence(p, waiting);
+	}
+	after_tools(p);
+	return true;
+}
+
+static void tool_answered(sb_pipeline *p, sb_pipeline_event *raw)
+{
+	for (guint i = 0; i < p->runs->len; i++) {
+		tool_run *r = p->runs->pdata[i];
+		if (!r->call || g_strcmp0(r->id, raw->text) != 0)
+			continue;
+		sb_tool_call_release(r->call); /* done() was its last callback */
+		r->call = NULL;
+		json_t *o = raw->json;
+		settle(r, (sb_tool_status)json_integer_value(json_object_get(o, "status")),
+		       json_string_value(json_object_get(o, "error")), json_object_get(o, "answer"),
+		       (int)json_integer_value(json_object_get(o, "latency_ms")),
+		       (long)json_integer_value(json_object_get(o, "http_status")));
+		after_tools(p);
+		return;
+	}
+}
+
+/* The caller spoke: calls still running are dropped, and the history is
+ * kept whole (every call the model made has a result). */
+static void cancel_tools(sb_pipeline *p)
+{
+	json_array_clear(p->wanted);
+	for (guint i = 0; i < p->runs->len; i++) {
+		tool_run *r = p->runs->pdata[i];
+		if (r->record)
+			continue;
+		sb_tool_call_release(r->call);
+		r->call = NULL;
+		settle(r, SB_TOOL_CANCELLED, "the caller spoke before it answered", NULL, 0, 0);
+	}
+	close_round(p);
 }
 
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
@@ -517,16 +800,32 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		if (stale || !raw->text)
 			break;
 		note_first(p, &p->times.llm_first, raw);
+		if (strcmp(raw->text, "transfer_to_human") != 0 &&
+		    strcmp(raw->text, "end_call") != 0) {
+			/* The business's (or one the model made up: it hears so). */
+			json_t *want = json_pack("{s:s, s:O, s:O}", "name", raw->text, "id",
+			                         json_object_get(raw->json, "id"), "arguments",
+			                         json_object_get(raw->json, "arguments"));
+			json_array_append_new(p->wanted, want);
+			break;
+		}
 		g_free(p->tool);
 		json_decref(p->tool_args);
 		p->tool = g_strdup(raw->text);
-		p->tool_args = raw->json ? json_incref(raw->json) : json_object();
+		p->tool_args = json_incref(json_object_get(raw->json, "arguments"));
+		break;
+	case SB_PIPE_RAW_TOOL_DONE:
+		if (!stale)
+			tool_answered(p, raw);
 		break;
 	case SB_PIPE_RAW_LLM_DONE:
 		if (stale)
 			break;
 		release_llm(p);
 		split_sentences(p, true);
+		if (json_array_size(p->wanted) && !raw->error && run_tools(p))
+			break; /* the model is asked again once they answer */
+		json_array_clear(p->wanted);
 		if (raw->error && p->reply->len == 0) {
 			/* Every provider failed before saying anything: never go
 			 * silent on the caller. */
@@ -574,6 +873,7 @@ char *sb_pipeline_interrupt(sb_pipeline *p)
 	p->generation++;
 	release_llm(p);
 	release_tts(p);
+	cancel_tools(p);
 	g_queue_clear_full(&p->sentences, g_free);
 	g_string_truncate(p->sentence, 0);
 	char *said = g_strdup(p->reply->str);
@@ -607,5 +907,13 @@ void sb_pipeline_heard(sb_pipeline *p, const char *heard)
 
 bool sb_pipeline_idle(sb_pipeline *p)
 {
-	return !p->answering && !p->llm_call && !p->tts_job && g_queue_is_empty(&p->sentences);
+	return !p->answering && !p->llm_call && !p->tts_job && g_queue_is_empty(&p->sentences) &&
+	       !p->runs->len;
+}
+
+void sb_pipeline_set_call(sb_pipeline *p, json_t *call)
+{
+	json_decref(p->call_info);
+	p->call_info = json_deep_copy(call);
+	json_object_set_new(p->call_info, "room", json_string(p->room));
 }

@@ -161,6 +161,8 @@ typedef enum {
 	SB_PIPE_REPLY_DONE,        /* error: NULL, or why the providers failed */
 	SB_PIPE_ACTION,            /* text: a tool (transfer_to_human, end_call); json: args */
 	SB_PIPE_SPEECH_CHUNK,      /* text: the sentence whose audio comes next */
+	SB_PIPE_TOOL_CALLED,       /* text: a business tool; json: {id, tool, arguments,
+	                              status, latency_ms, error?, http_status?} */
 	/* Raw provider events (posted, then handled). */
 	SB_PIPE_RAW_STT_PARTIAL = 100,
 	SB_PIPE_RAW_STT_FINAL,
@@ -170,6 +172,7 @@ typedef enum {
 	SB_PIPE_RAW_LLM_DONE,
 	SB_PIPE_RAW_TTS_AUDIO,
 	SB_PIPE_RAW_TTS_DONE,
+	SB_PIPE_RAW_TOOL_DONE, /* text: the call's id; json: its outcome */
 } sb_pipeline_event_type;
 
 typedef struct sb_pipeline_event {
@@ -226,6 +229,9 @@ void sb_pipeline_turn_times(sb_pipeline *p, sb_turn_times *t);
 void sb_pipeline_heard(sb_pipeline *p, const char *heard);
 /* No answer being written or spoken. */
 bool sb_pipeline_idle(sb_pipeline *p);
+/* What the business's tools learn of the call ("call" of their request):
+ * interface, caller, call_id …; the room is added.  Borrowed (copied). */
+void sb_pipeline_set_call(sb_pipeline *p, json_t *call);
 
 /* ---- agent.c ---- */
 

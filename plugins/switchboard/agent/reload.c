@@ -8,9 +8,10 @@
 #include <debug.h>
 
 #include "api/api.h"
-#include "providers/providers.h"
-#include "embedded/embedded.h"
 #include "core/core.h"
+#include "embedded/embedded.h"
+#include "providers/providers.h"
+#include "tools/tools.h"
 
 static char *config_folder; /* where the plugin read its config file */
 
@@ -37,6 +38,31 @@ static sb_provider_snapshot *snapshot_of(json_t *providers, json_t *agent)
 	g_free(path);
 	g_free(error);
 	return s;
+}
+
+/* The business's tools the [agent] section names (tools = "/path"): each
+ * bad entry is logged and skipped; an unreadable file gives none. */
+static sb_toolset *load_tools(json_t *agent)
+{
+	const char *path = json_string_value(json_object_get(agent, "tools"));
+	if (!path || !*path)
+		return NULL;
+	char *error = NULL;
+	sb_toolset *set = sb_toolset_load(path, NULL, &error);
+	if (!set)
+		JANUS_LOG(LOG_ERR, "[switchboard] tools: %s: the agent has none\n", error);
+	else
+		JANUS_LOG(LOG_INFO, "[switchboard] tools: %zu loaded from %s\n",
+		          sb_toolset_size(set), path);
+	g_free(error);
+	return set;
+}
+
+static void put_tools_in_force(json_t *agent)
+{
+	sb_toolset *set = load_tools(agent);
+	sb_tools_set_current(set);
+	sb_toolset_unref(set);
 }
 
 /* reload_kb: reads and checks the agent's knowledge base again; agents and
@@ -134,6 +160,7 @@ static json_t *op_reload_providers(json_t *body, sb_op_ctx *ctx)
 		return r;
 	}
 	sb_providers_current_set(candidate);
+	put_tools_in_force(candidate->agent);
 	json_t *r = json_pack("{sssoso}", "switchboard", "success", "providers",
 	                      sb_provider_set_describe(candidate->set), "chains", chains);
 	sb_provider_snapshot_unref(candidate);
@@ -156,6 +183,7 @@ bool sb_reload_init(const sb_settings *settings)
 	if (!first)
 		return false;
 	sb_providers_current_set(first);
+	put_tools_in_force(first->agent);
 	sb_provider_snapshot_unref(first);
 	return true;
 }

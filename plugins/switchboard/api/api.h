@@ -125,6 +125,18 @@ typedef void (*sb_join_answer_hook)(struct sb_room *room, struct sb_participant 
 void sb_ops_register_join_answer(sb_join_answer_hook hook);
 typedef json_t *(*sb_agent_config_check)(json_t *config);
 void sb_ops_register_agent_config_check(sb_agent_config_check check);
+/* Another kind of join token (a LiveKit access token), checked wherever
+ * a join token is (join, and a token a request carries): its module
+ * verifies token for room (NULL: any) and fills claims as
+ * sb_auth_token_verify does, and returns an sb_token_status (an int here:
+ * the enum is declared below).  It answers SB_TOKEN_MALFORMED for a token
+ * that is not of its kind; then the answer of our own check stands.  One
+ * verifier; set at start-up, forgotten by sb_api_unregister_all.  Any
+ * request thread; must not block. */
+struct sb_join_claims;
+typedef int (*sb_join_token_verifier)(const char *token, const char *room,
+                                      struct sb_join_claims *claims);
+void sb_ops_register_join_token_verifier(sb_join_token_verifier verifier);
 
 /* What a Janus handle proved so far (a join token), kept by the API for
  * the handle's later requests; a guest until then.  plugin.c forgets it
@@ -143,6 +155,12 @@ typedef struct sb_field {
 	json_int_t min; /* integers: min value */
 } sb_field;
 json_t *sb_ops_check_fields(json_t *body, const sb_field *fields);
+/* What a back end keeps on rooms and participants (ops participant_update
+ * and room_metadata; LiveKit's metadata and attributes): bounded. */
+#define SB_METADATA_MAX 16384
+#define SB_ATTRIBUTES_MAX 64
+#define SB_ATTRIBUTE_KEY_MAX 128
+#define SB_ATTRIBUTE_VALUE_MAX 2048
 /* Fields most ops take. */
 #define SB_OPS_ROOM_FIELD {"room", SB_F_STRING, true, SB_ROOM_NAME_MAX, 0}
 #define SB_OPS_SECRET_FIELD {"secret", SB_F_STRING, false, SB_SECRET_MAX, 0}
@@ -236,6 +254,9 @@ typedef int (*sb_rest_handler)(const sb_rest_request *req, json_t **json, char *
 /* Also takes a human agent's console token instead of the master key; the
  * route's ops then run as that agent (docs/security.md). */
 #define SB_REST_CONSOLE 0x20
+/* The body is the handler's to read (raw_body, content_type), never
+ * parsed or refused here: a protocol with its own errors (Twirp). */
+#define SB_REST_OPAQUE 0x40
 
 /* Answers a request whose handler returned 0: from any thread, exactly
  * once; takes json, or text (g_free-able) with its static text_type. */
@@ -303,6 +324,24 @@ typedef struct sb_http_websocket {
 /* Before sb_http_start; the route is copied. */
 void sb_http_register_websocket(const sb_http_websocket *route);
 
+/* A WebSocket client that stops reading: libsoup would queue every later
+ * frame for it without a bound.  One of these per client (HTTP thread)
+ * counts what is handed over while its TCP connection makes no progress
+ * (nothing acknowledged, bytes still unsent); a client that reads, however
+ * slowly, keeps acknowledging.  fd -1 (no socket found): never cut. */
+typedef struct sb_ws_backpressure {
+	int fd;         /* the TCP socket under the WebSocket (not ours), or -1 */
+	size_t backlog; /* bytes handed over with no progress */
+	guint64 acked;  /* what the peer had acknowledged then */
+} sb_ws_backpressure;
+
+/* send_buffer > 0 sets the socket's SO_SNDBUF (small: a stall shows soon). */
+void sb_ws_backpressure_init(sb_ws_backpressure *bp, SoupWebsocketConnection *conn,
+                             int send_buffer);
+/* Before handing len bytes over: false once more than max_backlog bytes
+ * went without progress — the caller closes the client. */
+bool sb_ws_backpressure_keeping_up(sb_ws_backpressure *bp, size_t len, size_t max_backlog);
+
 bool sb_http_start(const sb_settings *settings);
 void sb_http_stop(void);
 /* Work and timers for the HTTP thread, from any thread, as sb_loop_invoke
@@ -347,6 +386,9 @@ typedef struct sb_join_claims {
 	bool console;    /* "scope": "console" */
 	bool dial;       /* "dial": a console token may reach numbers and URIs */
 	int64_t expires; /* unix seconds */
+	/* From other kinds of token (sb_join_token_verifier): */
+	char *metadata;   /* the back end's text about the participant */
+	bool listen_only; /* may not publish audio */
 } sb_join_claims;
 
 /* A signed token from claims (expires ignored: ttl_seconds from now); NULL
@@ -360,6 +402,14 @@ typedef enum {
 	SB_TOKEN_EXPIRED,
 	SB_TOKEN_WRONG_ROOM,
 } sb_token_status;
+
+/* The token decoded when it is a JWT signed with HS256 under secret, and
+ * nothing else ("alg":"none" or another algorithm is refused before libjwt
+ * looks at it): a libjwt handle to jwt_free, status SB_TOKEN_OK.  Else NULL
+ * and SB_TOKEN_MALFORMED or SB_TOKEN_BAD_SIGNATURE.  The claims, exp
+ * included, are the caller's to check. */
+struct jwt;
+struct jwt *sb_auth_jwt_decode_hs256(const char *secret, const char *token, sb_token_status *status);
 
 /* Verifies signature, algorithm (HS256 only), expiry and room (NULL: any
  * room).  On success fills claims (free with sb_join_claims_clear). */

@@ -11,6 +11,7 @@ SB_API_SOURCES = \
 	plugins/switchboard/api/http.c \
 	plugins/switchboard/api/rest.c \
 	plugins/switchboard/api/notify.c \
+	plugins/switchboard/api/ws_backpressure.c \
 	plugins/switchboard/api/metrics.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_API_SOURCES)

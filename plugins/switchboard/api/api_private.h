@@ -35,8 +35,13 @@ json_t *sb_ops_role_error(const char *role);
 /* The room and participant operations (ops_rooms.c). */
 extern const sb_op sb_room_ops[];
 extern const size_t sb_room_ops_count;
-/* Forgets the modules' join-answer hooks and agent config check. */
+/* Forgets the modules' join-answer hooks, agent config check and join
+ * token verifier. */
 void sb_room_ops_forget_hooks(void);
+/* A join token for room (NULL: any) of any kind: ours (signed with the
+ * jwt_secret), else the registered verifier's.  As sb_auth_token_verify. */
+sb_token_status sb_ops_join_token_verify(const char *token, const char *room,
+                                         sb_join_claims *claims);
 
 /* ---- notify ----
  * WS /ws/notifications: every client gets every event of the bus

@@ -87,16 +87,14 @@ static guchar *base64url_decode(const char *text, gsize *len)
 	return out;
 }
 
-sb_token_status sb_auth_token_verify(const char *secret, const char *token, const char *room,
-                                     sb_join_claims *claims)
+struct jwt *sb_auth_jwt_decode_hs256(const char *secret, const char *token, sb_token_status *status)
 {
-	memset(claims, 0, sizeof(*claims));
+	*status = SB_TOKEN_MALFORMED;
 	if (!secret || !token || !*token || strlen(token) > 4096)
-		return SB_TOKEN_MALFORMED;
+		return NULL;
 	/* Refuse anything but HS256 before libjwt looks at it ("alg":"none"). */
 	char **parts = g_strsplit(token, ".", 4);
-	guint n = g_strv_length(parts);
-	bool shaped = n == 3 && *parts[2];
+	bool shaped = g_strv_length(parts) == 3 && *parts[2];
 	gsize header_len = 0;
 	guchar *header = shaped ? base64url_decode(parts[0], &header_len) : NULL;
 	bool hs256 = header && header_len < 512 &&
@@ -104,31 +102,45 @@ sb_token_status sb_auth_token_verify(const char *secret, const char *token, cons
 	g_free(header);
 	g_strfreev(parts);
 	if (!shaped || !hs256)
-		return SB_TOKEN_MALFORMED;
+		return NULL;
 	jwt_t *jwt = NULL;
-	if (jwt_decode(&jwt, token, (const unsigned char *)secret, (int)strlen(secret)) != 0 || !jwt)
-		return SB_TOKEN_BAD_SIGNATURE;
-	sb_token_status status = SB_TOKEN_OK;
+	if (jwt_decode(&jwt, token, (const unsigned char *)secret, (int)strlen(secret)) != 0 ||
+	    !jwt) {
+		*status = SB_TOKEN_BAD_SIGNATURE;
+		return NULL;
+	}
 	if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
-		status = SB_TOKEN_MALFORMED;
-	} else {
-		long exp = jwt_get_grant_int(jwt, "exp");
-		const char *token_room = jwt_get_grant(jwt, "room");
-		if (exp <= 0 || exp <= (long)time(NULL))
-			status = SB_TOKEN_EXPIRED;
-		else if (!token_room || (room && strcmp(token_room, room) != 0))
-			status = SB_TOKEN_WRONG_ROOM;
-		else {
-			claims->room = g_strdup(token_room);
-			claims->identity = g_strdup(jwt_get_grant(jwt, "sub"));
-			claims->name = g_strdup(jwt_get_grant(jwt, "name"));
-			claims->role = g_strdup(jwt_get_grant(jwt, "role"));
-			/* Only a JSON true grants (a string "true" is not a grant). */
-			claims->room_admin = jwt_get_grant_bool(jwt, "admin") == 1;
-			claims->console = !g_strcmp0(jwt_get_grant(jwt, "scope"), "console");
-			claims->dial = jwt_get_grant_bool(jwt, "dial") == 1;
-			claims->expires = exp;
-		}
+		jwt_free(jwt);
+		return NULL;
+	}
+	*status = SB_TOKEN_OK;
+	return jwt;
+}
+
+sb_token_status sb_auth_token_verify(const char *secret, const char *token, const char *room,
+                                     sb_join_claims *claims)
+{
+	memset(claims, 0, sizeof(*claims));
+	sb_token_status status;
+	jwt_t *jwt = sb_auth_jwt_decode_hs256(secret, token, &status);
+	if (!jwt)
+		return status;
+	long exp = jwt_get_grant_int(jwt, "exp");
+	const char *token_room = jwt_get_grant(jwt, "room");
+	if (exp <= 0 || exp <= (long)time(NULL))
+		status = SB_TOKEN_EXPIRED;
+	else if (!token_room || (room && strcmp(token_room, room) != 0))
+		status = SB_TOKEN_WRONG_ROOM;
+	else {
+		claims->room = g_strdup(token_room);
+		claims->identity = g_strdup(jwt_get_grant(jwt, "sub"));
+		claims->name = g_strdup(jwt_get_grant(jwt, "name"));
+		claims->role = g_strdup(jwt_get_grant(jwt, "role"));
+		/* Only a JSON true grants (a string "true" is not a grant). */
+		claims->room_admin = jwt_get_grant_bool(jwt, "admin") == 1;
+		claims->console = !g_strcmp0(jwt_get_grant(jwt, "scope"), "console");
+		claims->dial = jwt_get_grant_bool(jwt, "dial") == 1;
+		claims->expires = exp;
 	}
 	jwt_free(jwt);
 	return status;
@@ -140,6 +152,7 @@ void sb_join_claims_clear(sb_join_claims *claims)
 	g_free(claims->identity);
 	g_free(claims->name);
 	g_free(claims->role);
+	g_free(claims->metadata);
 	memset(claims, 0, sizeof(*claims));
 }
 

@@ -283,7 +283,7 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	SoupMessageBody *rb = soup_server_message_get_request_body(msg);
 	const char *ct = soup_message_headers_get_content_type(
 	        soup_server_message_get_request_headers(msg), NULL);
-	if (rb && rb->length > 0) {
+	if (rb && rb->length > 0 && !(route->flags & SB_REST_OPAQUE)) {
 		bool is_json = ct && !g_ascii_strcasecmp(ct, "application/json");
 		bool is_form = ct && !g_ascii_strcasecmp(ct, "application/x-www-form-urlencoded");
 		if (is_form && (route->flags & (SB_REST_FORM | SB_REST_RAW))) {

@@ -3,19 +3,12 @@
  * listener only posts there, so publishers never wait on a slow socket.
  *
  * A client that stops reading must not make us hold every later event for
- * it: libsoup queues what the socket does not take, without a bound.  We
- * count what we hand a client while its TCP connection makes no progress
- * (bytes unsent, none acknowledged since the last event); beyond a bound
- * the client is closed (policy violation) and counted, and the others go
- * on.  A client that reads, however slowly, keeps acknowledging. */
+ * it: past a bound of bytes handed over without progress
+ * (sb_ws_backpressure) it is closed (policy violation) and counted, and the
+ * others go on. */
 #include "api/api_private.h"
 
 #include <string.h>
-#include <netinet/in.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <linux/sockios.h>
-#include <linux/tcp.h>
 
 #include <debug.h>
 
@@ -29,9 +22,7 @@
 
 typedef struct client {
 	SoupWebsocketConnection *conn; /* strong */
-	int fd;                        /* the TCP socket under it; -1: unknown */
-	size_t backlog;                /* bytes handed over with no progress */
-	guint64 acked;                 /* what the peer had acknowledged then */
+	sb_ws_backpressure pressure;
 } client;
 
 static GPtrArray *clients; /* client*, HTTP thread only */
@@ -44,46 +35,6 @@ static void client_free(gpointer data)
 	client *c = data;
 	g_object_unref(c->conn);
 	g_free(c);
-}
-
-/* The socket under a WebSocket, or -1: libsoup hands us its own stream
- * (SoupIOStream, "base-iostream") over a TLS connection ("base-io-stream")
- * or over the socket connection itself. */
-static int socket_fd(SoupWebsocketConnection *conn)
-{
-	static const char *const wrappers[] = {"base-iostream", "base-io-stream"};
-	GIOStream *io = soup_websocket_connection_get_io_stream(conn);
-	for (int depth = 0; io && !G_IS_SOCKET_CONNECTION(io) && depth < 4; depth++) {
-		GIOStream *base = NULL;
-		for (size_t i = 0; !base && i < G_N_ELEMENTS(wrappers); i++)
-			if (g_object_class_find_property(G_OBJECT_GET_CLASS(io), wrappers[i]))
-				g_object_get(io, wrappers[i], &base, NULL);
-		if (base)
-			g_object_unref(base); /* still owned by the stream over it */
-		io = base;
-	}
-	if (!io || !G_IS_SOCKET_CONNECTION(io))
-		return -1;
-	GSocket *sock = g_socket_connection_get_socket(G_SOCKET_CONNECTION(io));
-	return sock ? g_socket_get_fd(sock) : -1;
-}
-
-/* Unsent (or unacknowledged) bytes in the kernel's queue of fd, or -1. */
-static int unsent(int fd)
-{
-	int n = 0;
-	return fd >= 0 && ioctl(fd, SIOCOUTQ, &n) == 0 ? n : -1;
-}
-
-/* Bytes the peer has acknowledged so far (Linux TCP_INFO), or 0. */
-static guint64 acknowledged(int fd)
-{
-	struct tcp_info info;
-	socklen_t len = sizeof(info);
-	memset(&info, 0, sizeof(info));
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
-		return 0;
-	return info.tcpi_bytes_acked;
 }
 
 static client *find_client(SoupWebsocketConnection *conn, guint *index)
@@ -128,11 +79,7 @@ static void on_connect(SoupServer *server, SoupServerMessage *msg, const char *p
 	(void)data;
 	client *c = g_new0(client, 1);
 	c->conn = g_object_ref(conn);
-	c->fd = socket_fd(conn);
-	if (c->fd >= 0) {
-		int size = NOTIFY_SNDBUF;
-		(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	}
+	sb_ws_backpressure_init(&c->pressure, conn, NOTIFY_SNDBUF);
 	g_ptr_array_add(clients, c);
 	g_atomic_int_add(&client_count, 1);
 	g_signal_connect(conn, "closed", G_CALLBACK(on_closed), NULL);
@@ -144,23 +91,6 @@ static void on_connect(SoupServer *server, SoupServerMessage *msg, const char *p
 	soup_websocket_connection_send_text(conn, hello);
 }
 
-/* A client is keeping up while nothing waits for it, or while its peer
- * acknowledged something since the last event; else what we hand it piles
- * up in libsoup's queue, and past the bound the client goes.  Without a
- * socket to look at (-1), nobody is dropped. */
-static bool keeping_up(client *c, size_t len)
-{
-	if (c->fd < 0)
-		return true;
-	guint64 acked = acknowledged(c->fd);
-	if (unsent(c->fd) == 0 || acked != c->acked) {
-		c->acked = acked;
-		c->backlog = 0;
-	}
-	c->backlog += len;
-	return c->backlog <= NOTIFY_MAX_BACKLOG;
-}
-
 static gboolean broadcast(gpointer data)
 {
 	const char *text = data;
@@ -170,7 +100,7 @@ static gboolean broadcast(gpointer data)
 		client *c = g_ptr_array_index(clients, i);
 		if (soup_websocket_connection_get_state(c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
 			continue;
-		if (!keeping_up(c, len)) {
+		if (!sb_ws_backpressure_keeping_up(&c->pressure, len, NOTIFY_MAX_BACKLOG)) {
 			if (!slow)
 				slow = g_ptr_array_new();
 			g_ptr_array_add(slow, c->conn);

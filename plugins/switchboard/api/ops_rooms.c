@@ -20,6 +20,7 @@
 static sb_join_answer_hook join_hooks[MAX_JOIN_HOOKS];
 static size_t join_hook_count;
 static sb_agent_config_check agent_config_check;
+static sb_join_token_verifier join_token_verifier;
 
 void sb_ops_register_join_answer(sb_join_answer_hook hook)
 {
@@ -32,10 +33,31 @@ void sb_ops_register_agent_config_check(sb_agent_config_check check)
 	agent_config_check = check;
 }
 
+void sb_ops_register_join_token_verifier(sb_join_token_verifier verifier)
+{
+	join_token_verifier = verifier;
+}
+
 void sb_room_ops_forget_hooks(void)
 {
 	join_hook_count = 0;
 	agent_config_check = NULL;
+	join_token_verifier = NULL;
+}
+
+sb_token_status sb_ops_join_token_verify(const char *token, const char *room,
+                                         sb_join_claims *claims)
+{
+	sb_token_status ours =
+	        sb_auth_token_verify(sb_plugin_settings->jwt_secret, token, room, claims);
+	if (ours == SB_TOKEN_OK || !join_token_verifier)
+		return ours;
+	sb_join_claims other;
+	sb_token_status theirs = (sb_token_status)join_token_verifier(token, room, &other);
+	if (theirs == SB_TOKEN_MALFORMED)
+		return ours;
+	*claims = other;
+	return theirs;
 }
 
 /* Joining a room with a pin needs it (the operator excepted). */
@@ -225,7 +247,9 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	                               {"pin", F_STRING, false, SB_SECRET_MAX, 0},
 	                               {"muted", F_BOOLEAN, false, 0, 0},
 	                               {"role", F_STRING, false, 16, 0},
-	                               {"token", F_STRING, false, 4096, 0},
+	                               /* LiveKit tokens carry the participant's
+	                                * metadata: room for a few KiB of it. */
+	                               {"token", F_STRING, false, 8192, 0},
 	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
@@ -274,8 +298,7 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		                    str(body, "role"));
 	}
 	if (token) {
-		sb_token_status ts =
-		        sb_auth_token_verify(sb_plugin_settings->jwt_secret, token, room->name, &claims);
+		sb_token_status ts = sb_ops_join_token_verify(token, room->name, &claims);
 		if (ts != SB_TOKEN_OK) {
 			sb_room_unref(room);
 			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (%s)",
@@ -296,6 +319,10 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	sb_participant *p = sb_web_participant_new(
 	        ctx->session, display, claims.role ? claims.role : "caller",
 	        claims.identity, json_is_true(json_object_get(body, "muted")), room->sampling_rate);
+	if (p && claims.metadata)
+		sb_participant_set_metadata(p, claims.metadata);
+	if (p && claims.listen_only)
+		sb_participant_set_listen_only(p);
 	sb_join_claims_clear(&claims);
 	if (!p) {
 		sb_room_unref(room);
@@ -558,10 +585,34 @@ static json_t *op_rtp_join(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* A chat line to everyone in the room: the participant's (id, display),
+ * or the room's own (id 0: a back end speaking through the server API). */
+static json_t *chat_line(sb_room *room, guint64 id, const char *display, const char *text,
+                         const char *topic)
+{
+	json_t *line = json_object();
+	json_object_set_new(line, "id", json_integer((json_int_t)id));
+	if (display)
+		json_object_set_new(line, "display", json_string(display));
+	json_object_set_new(line, "text", json_string(text));
+	if (topic)
+		json_object_set_new(line, "topic", json_string(topic));
+	json_object_set_new(line, "timestamp", json_integer(g_get_real_time() / 1000));
+	json_t *ev = sb_room_event(room, "event");
+	json_object_set(ev, "chat", line);
+	sb_room_broadcast(room, ev, NULL);
+	json_decref(ev);
+	json_t *n = json_pack("{ssso}", "room", room->name, "message", line);
+	sb_events_publish("chat_message", n);
+	return room_answer("success", room);
+}
+
+#define CHAT_TEXT_FIELD {"text", F_STRING, true, 2000, 0}
+
 /* A chat line from a joined participant to everyone in the room. */
 static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 {
-	static const field fields[] = {{"text", F_STRING, true, 2000, 0}, {NULL, 0, 0, 0, 0}};
+	static const field fields[] = {CHAT_TEXT_FIELD, {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
 		return err;
@@ -576,22 +627,100 @@ static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
 		sb_participant_unref(p);
 		return sb_ops_error(SB_ERROR_NOT_JOINED, "Not in a room (join first)");
 	}
-	json_t *line = json_object();
-	json_object_set_new(line, "id", json_integer((json_int_t)p->id));
 	g_autofree char *display = sb_participant_dup_display(p);
-	if (display)
-		json_object_set_new(line, "display", json_string(display));
-	json_object_set_new(line, "text", json_string(text));
-	json_object_set_new(line, "timestamp", json_integer(g_get_real_time() / 1000));
-	json_t *ev = sb_room_event(room, "event");
-	json_object_set(ev, "chat", line);
-	sb_room_broadcast(room, ev, NULL);
-	json_decref(ev);
-	json_t *n = json_pack("{ssso}", "room", room->name, "message", line);
-	sb_events_publish("chat_message", n);
-	json_t *r = room_answer("success", room);
+	json_t *r = chat_line(room, p->id, display, text, NULL);
 	sb_room_unref(room);
 	sb_participant_unref(p);
+	return r;
+}
+
+/* A chat line from whoever steers the room (a back end), not from a
+ * participant: {room, text, display?, topic?}. */
+static json_t *op_post_chat(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD,
+	                               CHAT_TEXT_FIELD,
+	                               {"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"topic", F_STRING, false, 256, 0},
+	                               SECRET_FIELD,
+	                               {NULL, 0, 0, 0, 0}};
+	sb_room *room = NULL;
+	json_t *err = fields_and_room(body, ctx, fields, &room);
+	if (err)
+		return err;
+	json_t *r = *str(body, "text")
+	                    ? chat_line(room, 0, str(body, "display"), str(body, "text"),
+	                                str(body, "topic"))
+	                    : sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element (text is empty)");
+	sb_room_unref(room);
+	return r;
+}
+
+/* ---- what a back end keeps on rooms and participants ---- */
+
+static bool attributes_ok(json_t *attributes)
+{
+	if (!json_is_object(attributes) || json_object_size(attributes) > SB_ATTRIBUTES_MAX)
+		return false;
+	const char *key;
+	json_t *value;
+	json_object_foreach(attributes, key, value) {
+		if (!json_is_string(value) || !*key || strlen(key) > SB_ATTRIBUTE_KEY_MAX ||
+		    json_string_length(value) > SB_ATTRIBUTE_VALUE_MAX)
+			return false;
+	}
+	return true;
+}
+
+/* {room, id, display?, metadata?, attributes?}: what a back end says
+ * about a participant (LiveKit's UpdateParticipant).  An attribute set to
+ * "" is deleted; a new display name is announced to the room. */
+static json_t *op_participant_update(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {{"display", F_STRING, false, SB_DISPLAY_MAX, 0},
+	                               {"metadata", F_STRING, false, SB_METADATA_MAX, 0},
+	                               {NULL, 0, 0, 0, 0}};
+	json_t *err = check_fields(body, fields);
+	if (err)
+		return err;
+	json_t *attributes = json_object_get(body, "attributes");
+	if (attributes && !attributes_ok(attributes))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "attributes are up to %d strings, keys 1 to %d bytes, values up "
+		                    "to %d",
+		                    SB_ATTRIBUTES_MAX, SB_ATTRIBUTE_KEY_MAX, SB_ATTRIBUTE_VALUE_MAX);
+	sb_room *room;
+	sb_participant *p;
+	if ((err = target_from_body(body, ctx, &room, &p)))
+		return err;
+	const char *display = str(body, "display");
+	if (display)
+		sb_participant_set_display(p, display);
+	if (json_object_get(body, "metadata"))
+		sb_participant_set_metadata(p, str(body, "metadata"));
+	if (attributes)
+		sb_participant_update_attributes(p, attributes);
+	if (display)
+		announce_change(room, p);
+	sb_participant_unref(p);
+	sb_room_unref(room);
+	return success();
+}
+
+/* {room, metadata}: a back end's text about the room ("" clears it). */
+static json_t *op_room_metadata(json_t *body, sb_op_ctx *ctx)
+{
+	static const field fields[] = {ROOM_FIELD,
+	                               {"metadata", F_STRING, true, SB_METADATA_MAX, 0},
+	                               SECRET_FIELD,
+	                               {NULL, 0, 0, 0, 0}};
+	sb_room *room = NULL;
+	json_t *err = fields_and_room(body, ctx, fields, &room);
+	if (err)
+		return err;
+	sb_room_set_metadata(room, str(body, "metadata"));
+	json_t *r = room_answer("success", room);
+	sb_room_unref(room);
 	return r;
 }
 
@@ -624,6 +753,9 @@ const sb_op sb_room_ops[] = {
         {"unmute", op_unmute, 0, SB_ACCESS_ROOM_ADMIN},
         {"rtp_join", op_rtp_join, 0, SB_ACCESS_OPERATOR},
         {"chat", op_chat, SB_OP_SESSION, SB_ACCESS_ANYONE},
+        {"post_chat", op_post_chat, 0, SB_ACCESS_ROOM_ADMIN},
+        {"participant_update", op_participant_update, 0, SB_ACCESS_ROOM_ADMIN},
+        {"room_metadata", op_room_metadata, 0, SB_ACCESS_ROOM_ADMIN},
         {"transcript", op_transcript, 0, SB_ACCESS_MEMBER},
 };
 const size_t sb_room_ops_count = G_N_ELEMENTS(sb_room_ops);

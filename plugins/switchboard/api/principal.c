@@ -106,8 +106,7 @@ static void body_token(json_t *body, sb_room *room, sb_principal *out)
 	memset(out, 0, sizeof(*out));
 	const char *token = json_string_value(json_object_get(body, "token"));
 	sb_join_claims claims;
-	if (!token || sb_auth_token_verify(sb_plugin_settings->jwt_secret, token, room->name,
-	                                   &claims) != SB_TOKEN_OK)
+	if (!token || sb_ops_join_token_verify(token, room->name, &claims) != SB_TOKEN_OK)
 		return;
 	sb_principal_from_claims(out, &claims);
 	sb_join_claims_clear(&claims);
@@ -141,13 +140,11 @@ json_t *sb_ops_access_error(const sb_op *op, json_t *body, sb_op_ctx *ctx)
 		               : sb_ops_error(SB_ERROR_UNAUTHORIZED,
 		                              "Unauthorized ('%s' needs a console sign-in)", op->name);
 	/* Room-scoped: the room the request names. */
-	const char *name = json_string_value(json_object_get(body, "room"));
-	json_t *err = sb_ops_room_name_error(name);
+	sb_room *room = NULL;
+	json_t *err = sb_ops_room(body, ctx, &room);
 	if (err)
 		return err;
-	sb_room *room = sb_room_find(name);
-	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	const char *name = json_string_value(json_object_get(body, "room")); /* outlives room */
 	bool ok = room_admin_of(ctx, body, room);
 	if (!ok && op->access == SB_ACCESS_MEMBER) {
 		sb_principal carried;

@@ -11,12 +11,7 @@
  * without progress passes a bound, as on /ws/notifications. */
 #include "console/console_private.h"
 
-#include <linux/sockios.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 
 #include <debug.h>
 
@@ -30,9 +25,7 @@
 typedef struct client {
 	SoupWebsocketConnection *conn; /* strong */
 	char agent[SB_AGENT_ID_MAX + 1];
-	int fd;
-	size_t backlog;
-	guint64 acked;
+	sb_ws_backpressure pressure;
 } client;
 
 static GPtrArray *clients; /* client*, HTTP thread only */
@@ -93,46 +86,6 @@ static int authorize(const sb_rest_request *req, char **message)
 	return 0;
 }
 
-static int socket_fd(SoupWebsocketConnection *conn)
-{
-	static const char *const wrappers[] = {"base-iostream", "base-io-stream"};
-	GIOStream *io = soup_websocket_connection_get_io_stream(conn);
-	for (int depth = 0; io && !G_IS_SOCKET_CONNECTION(io) && depth < 4; depth++) {
-		GIOStream *base = NULL;
-		for (size_t i = 0; !base && i < G_N_ELEMENTS(wrappers); i++)
-			if (g_object_class_find_property(G_OBJECT_GET_CLASS(io), wrappers[i]))
-				g_object_get(io, wrappers[i], &base, NULL);
-		if (base)
-			g_object_unref(base); /* still owned by the stream over it */
-		io = base;
-	}
-	if (!io || !G_IS_SOCKET_CONNECTION(io))
-		return -1;
-	GSocket *sock = g_socket_connection_get_socket(G_SOCKET_CONNECTION(io));
-	return sock ? g_socket_get_fd(sock) : -1;
-}
-
-/* Keeping up: nothing unsent, or the peer acknowledged something since
- * the last event; else what we hand it piles up in libsoup's queue. */
-static bool keeping_up(client *c, size_t len)
-{
-	if (c->fd < 0)
-		return true;
-	int unsent = 0;
-	struct tcp_info info;
-	socklen_t ilen = sizeof(info);
-	memset(&info, 0, sizeof(info));
-	guint64 acked = getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &ilen) == 0
-	                        ? info.tcpi_bytes_acked
-	                        : 0;
-	if ((ioctl(c->fd, SIOCOUTQ, &unsent) == 0 && unsent == 0) || acked != c->acked) {
-		c->acked = acked;
-		c->backlog = 0;
-	}
-	c->backlog += len;
-	return c->backlog <= MAX_BACKLOG;
-}
-
 static void on_closed(SoupWebsocketConnection *conn, gpointer data)
 {
 	client *c = data;
@@ -169,7 +122,7 @@ static void connected(SoupWebsocketConnection *conn, const char *path, GUri *uri
 	client *c = g_new0(client, 1);
 	c->conn = g_object_ref(conn);
 	g_strlcpy(c->agent, agent, sizeof(c->agent));
-	c->fd = socket_fd(conn);
+	sb_ws_backpressure_init(&c->pressure, conn, 0);
 	g_ptr_array_add(clients, c);
 	g_atomic_int_add(&client_count, 1);
 	g_signal_connect(conn, "closed", G_CALLBACK(on_closed), c);
@@ -214,7 +167,7 @@ static gboolean deliver(gpointer data)
 			continue;
 		if (soup_websocket_connection_get_state(c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
 			continue;
-		if (!keeping_up(c, len)) {
+		if (!sb_ws_backpressure_keeping_up(&c->pressure, len, MAX_BACKLOG)) {
 			if (!slow)
 				slow = g_ptr_array_new();
 			g_ptr_array_add(slow, c);

@@ -43,6 +43,13 @@
  *               ask_name       answer with {name}, "unknown" without
  *             talk_to_human and goodbye are required; any other intent is
  *             small talk: phrases → answer (optional "tool": a tool name)
+ *             tools      an intent's "tool" naming one of the business's
+ *                        tools ([agent] tools) with "arguments" {"key":
+ *                        "text with {placeholders}"} calls it instead of
+ *                        answering, and speaks its "say" (else "answer");
+ *                        order_status calls "lookup_order" {"order"} when
+ *                        that tool is configured (its "tool" may name
+ *                        another), else answers from "orders"
  *   faqs      [{id, question, paraphrases [..], answer text}]
  *   mood      {"negative": [words], "positive": [words]}: summary lexicon
  *             (optional; a built-in one is used otherwise)
@@ -143,6 +150,24 @@ extern const sb_tts_provider sb_tts_espeak;
  * language picks the answer text ("ar" → Arabic where the KB has it). */
 char *sb_local_reply(json_t *kb, json_t *memory, const char *utterance, const char *language,
                      char **tool_out);
+
+/* The same turn where the business offers tools (functions: their names,
+ * a JSON array, may be NULL): an intent whose tool is offered answers
+ * nothing yet and sets *call_out to {"name", "arguments"} (new
+ * reference) — order_status with a number calls "lookup_order" (or the
+ * intent's "tool") with {"order": "12345"}; another intent with "tool"
+ * and "arguments" ({"key": "text with {name} {order}"}) calls that tool.
+ * Otherwise *call_out is NULL and the answer is the knowledge base's.
+ * memory gains "tool_intent" (the intent that called). */
+char *sb_local_turn(json_t *kb, json_t *memory, const char *utterance, const char *language,
+                    json_t *functions, char **tool_out, json_t **call_out);
+
+/* The answer once the tools called have answered: messages ends with
+ * their results ({"role": "tool", "content": a JSON text}).  Each result's
+ * "say" is spoken as is; a result without one (an error, a timeout, a
+ * back end with nothing to say) gets the knowledge base's answer for the
+ * intent that called (orders: the "orders" table).  g_free. */
+char *sb_local_tool_reply(json_t *kb, json_t *memory, json_t *messages, const char *language);
 
 /* Extractive summary of a call, for the human who takes it over.
  * transcript: [{"role": "user"|"assistant", "content"}] or

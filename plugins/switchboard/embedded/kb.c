@@ -102,6 +102,29 @@ static bool check_strings(json_t *v, size_t min, const char *where, char **error
 	return true;
 }
 
+/* "arguments": {"name": "text with {placeholders}"} for the intent's tool. */
+static bool check_tool_arguments(json_t *args, const char *where, char **error)
+{
+	if (!args)
+		return true;
+	if (!json_is_object(args)) {
+		*error = g_strdup_printf("%s.arguments must be an object of strings", where);
+		return false;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(args, key, v) {
+		g_autofree char *w = g_strdup_printf("%s.arguments.%s", where, key);
+		if (!json_is_string(v)) {
+			*error = g_strdup_printf("%s must be a string", w);
+			return false;
+		}
+		if (!check_text(v, true, w, error))
+			return false;
+	}
+	return true;
+}
+
 static bool check_intent(json_t *it, size_t i, GHashTable *seen, char **error)
 {
 	const char *name = json_string_value(json_object_get(it, "name"));
@@ -147,7 +170,7 @@ static bool check_intent(json_t *it, size_t i, GHashTable *seen, char **error)
 		*error = g_strdup_printf("%s.tool must be a string", where);
 		return false;
 	}
-	return true;
+	return check_tool_arguments(json_object_get(it, "arguments"), where, error);
 }
 
 static bool check_faq(json_t *f, size_t i, GHashTable *seen, char **error)

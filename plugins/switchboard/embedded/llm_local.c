@@ -275,6 +275,8 @@ typedef struct turn {
 	const char *language;
 	GString *reply;
 	const char *tool;
+	json_t *offered; /* names of the business's tools offered, or NULL */
+	json_t *call;    /* {"name","arguments"}: a business tool to call instead */
 } turn;
 
 static void say(turn *t, json_t *text, json_t *vars)
@@ -304,12 +306,50 @@ static json_t *vars_of(json_t *memory)
 	return vars;
 }
 
+static bool offered(turn *t, const char *name)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(t->offered, i, v) if (name && !g_strcmp0(json_string_value(v), name))
+		return true;
+	return false;
+}
+
+/* The intent's tool when the business offers it: its arguments filled
+ * from the call's memory, and the intent remembered for the answer. */
+static bool call_tool(turn *t, json_t *intent, const char *tool, json_t *vars)
+{
+	if (!offered(t, tool))
+		return false;
+	json_t *args = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(intent, "arguments"), key, v) {
+		g_autofree char *filled = sb_kb_fill(t->kb, json_string_value(v), vars);
+		json_object_set_new(args, key, json_string(filled));
+	}
+	t->call = json_pack("{s:s, s:o}", "name", tool, "arguments", args);
+	json_object_set(t->memory, "tool_intent", json_object_get(intent, "name"));
+	return true;
+}
+
 static void answer_order(turn *t, json_t *intent)
 {
 	g_autoptr(json_t) vars = vars_of(t->memory);
 	const char *order = json_string_value(json_object_get(t->memory, "order"));
 	json_t *status = json_object_get(json_object_get(t->kb, "orders"), order ? order : "");
 	json_object_del(t->memory, "awaiting");
+	/* The business's order system knows better than the demo table. */
+	const char *tool = json_string_value(json_object_get(intent, "tool"));
+	if (order && !json_object_get(intent, "arguments") &&
+	    offered(t, tool ? tool : "lookup_order")) {
+		t->call = json_pack("{s:s, s:{s:s}}", "name", tool ? tool : "lookup_order",
+		                    "arguments", "order", order);
+		json_object_set_new(t->memory, "tool_intent", json_string("order_status"));
+		return;
+	}
+	if (order && call_tool(t, intent, tool, vars))
+		return;
 	if (!order) {
 		json_object_set_new(t->memory, "awaiting", json_string("order_number"));
 		say_default(t, json_object_get(intent, "ask"), "What is your order number?", vars);
@@ -343,6 +383,8 @@ static void answer_intent(turn *t, json_t *intent)
 		t->tool = "end_call";
 	} else if (strcmp(name, "talk_to_human") == 0) {
 		t->tool = "transfer_to_human";
+	} else if (call_tool(t, intent, json_string_value(json_object_get(intent, "tool")), vars)) {
+		return; /* the answer comes from the business's system */
 	} else if (json_is_string(json_object_get(intent, "tool"))) {
 		t->tool = json_string_value(json_object_get(intent, "tool"));
 	}
@@ -377,8 +419,17 @@ static void truncate_to_sentence(GString *s, gsize from)
 char *sb_local_reply(json_t *kb, json_t *memory, const char *utterance, const char *language,
                      char **tool_out)
 {
+	return sb_local_turn(kb, memory, utterance, language, NULL, tool_out, NULL);
+}
+
+char *sb_local_turn(json_t *kb, json_t *memory, const char *utterance, const char *language,
+                    json_t *functions, char **tool_out, json_t **call_out)
+{
 	g_autoptr(json_t) scratch = json_is_object(memory) ? json_incref(memory) : json_object();
-	turn t = {kb, scratch, language, g_string_new(NULL), NULL};
+	turn t = {kb, scratch, language, g_string_new(NULL), NULL, functions, NULL};
+	if (call_out)
+		*call_out = NULL;
+	json_object_del(scratch, "tool_intent");
 	g_autoptr(GPtrArray) utt = sb_kb_tokens(utterance);
 	if (tool_out)
 		*tool_out = NULL;
@@ -460,7 +511,60 @@ char *sb_local_reply(json_t *kb, json_t *memory, const char *utterance, const ch
 	}
 	if (tool_out && t.tool)
 		*tool_out = g_strdup(t.tool);
+	if (call_out)
+		*call_out = t.call;
+	else
+		json_decref(t.call);
 	return g_string_free(t.reply, FALSE);
+}
+
+/* The results of the tools called since the caller's last turn, oldest
+ * first (borrowed from messages). */
+static GPtrArray *tool_results(json_t *messages)
+{
+	GPtrArray *out = g_ptr_array_new();
+	size_t n = json_array_size(messages);
+	while (n > 0 && !g_strcmp0(json_string_value(json_object_get(json_array_get(messages, n - 1),
+	                                                             "role")),
+	                           "tool"))
+		n--;
+	for (size_t i = n; i < json_array_size(messages); i++)
+		g_ptr_array_add(out, json_array_get(messages, i));
+	return out;
+}
+
+char *sb_local_tool_reply(json_t *kb, json_t *memory, json_t *messages, const char *language)
+{
+	g_autoptr(GPtrArray) results = tool_results(messages);
+	GString *reply = g_string_new(NULL);
+	bool unanswered = false;
+	for (guint i = 0; i < results->len; i++) {
+		const char *content = json_string_value(json_object_get(results->pdata[i], "content"));
+		g_autoptr(json_t) result = content ? json_loads(content, 0, NULL) : NULL;
+		const char *say = json_string_value(json_object_get(result, "say"));
+		if (say && *say && !json_object_get(result, "error"))
+			g_string_append_printf(reply, "%s%s", reply->len ? " " : "", say);
+		else
+			unanswered = true;
+	}
+	if (unanswered || !reply->len) {
+		/* The back end did not say: the knowledge base's own answer. */
+		const char *name = json_string_value(json_object_get(memory, "tool_intent"));
+		json_t *intent = sb_kb_intent(kb, name ? name : "");
+		g_autoptr(json_t) vars = vars_of(memory);
+		turn t = {kb, memory, language, g_string_new(NULL), NULL, NULL, NULL};
+		if (intent && !strcmp(name, "order_status"))
+			answer_order(&t, intent);
+		else if (intent)
+			say(&t, json_object_get(intent, "answer"), vars);
+		else
+			say(&t, json_object_get(kb, "fallback"), NULL);
+		g_string_append_printf(reply, "%s%s", reply->len ? " " : "", t.reply->str);
+		g_string_free(t.reply, TRUE);
+		json_decref(t.call);
+	}
+	json_object_del(memory, "tool_intent");
+	return g_string_free(reply, FALSE);
 }
 
 /* ---- the provider: asynchronous calls on a small shared thread pool ---- */
@@ -479,6 +583,8 @@ struct sb_llm_call {
 	char *utterance;
 	char *language;
 	bool tools;
+	json_t *functions; /* names of the business's tools offered */
+	json_t *results;   /* the tool results this call answers, or NULL */
 };
 
 static GMutex pool_lock;
@@ -494,6 +600,8 @@ static void call_unref(sb_llm_call *c)
 	g_free(c->kb_path);
 	g_free(c->utterance);
 	g_free(c->language);
+	json_decref(c->functions);
+	json_decref(c->results);
 	sb_gate_clear(&c->gate);
 	g_free(c);
 }
@@ -548,9 +656,20 @@ static void emit_tool(sb_llm_call *c, const char *tool)
 			if (json_object_get(c->memory, keys[i]))
 				json_object_set(args, keys[i], json_object_get(c->memory, keys[i]));
 	}
-	c->events.tool(c->user, tool, args);
+	c->events.tool(c->user, NULL, tool, args);
 	sb_gate_leave(&c->gate);
 	json_decref(args);
+}
+
+/* A business tool instead of an answer: the agent calls it and asks again
+ * with its result (sb_local_tool_reply). */
+static void emit_call(sb_llm_call *c, json_t *call)
+{
+	if (!c->events.tool || !sb_gate_enter(&c->gate))
+		return;
+	c->events.tool(c->user, NULL, json_string_value(json_object_get(call, "name")),
+	               json_object_get(call, "arguments"));
+	sb_gate_leave(&c->gate);
 }
 
 static void run_call(gpointer data, gpointer unused)
@@ -558,14 +677,22 @@ static void run_call(gpointer data, gpointer unused)
 	sb_llm_call *c = data;
 	(void)unused;
 	char *error = NULL, *tool = NULL, *reply = NULL;
+	json_t *call = NULL;
 	if (!c->kb)
 		c->kb = cached_kb(c->kb_path, &error);
 	if (c->kb && sb_gate_enter(&c->gate)) {
-		reply = sb_local_reply(c->kb, c->memory, c->utterance, c->language, &tool);
+		if (c->results)
+			reply = sb_local_tool_reply(c->kb, c->memory, c->results, c->language);
+		else
+			reply = sb_local_turn(c->kb, c->memory, c->utterance, c->language,
+			                      c->tools ? c->functions : NULL, &tool, &call);
 		sb_gate_leave(&c->gate);
 	}
 	if (reply)
 		emit_sentences(c, reply);
+	if (call)
+		emit_call(c, call);
+	json_decref(call);
 	if (tool && c->tools && c->events.tool)
 		emit_tool(c, tool);
 	if (sb_gate_enter(&c->gate)) {
@@ -622,6 +749,15 @@ static sb_llm_call *local_start(const sb_provider_config *cfg, const sb_llm_requ
 	c->utterance = g_strdup(last_user_text(req->messages));
 	c->language = g_strdup(req->language ? req->language : cfg ? cfg->language : NULL);
 	c->tools = req->tools;
+	c->functions = json_array();
+	size_t i;
+	json_t *f;
+	json_array_foreach(req->functions, i, f)
+		json_array_append(c->functions, json_object_get(f, "name"));
+	/* Asked again once the tools it called have answered. */
+	json_t *last = json_array_get(req->messages, json_array_size(req->messages) - 1);
+	if (!g_strcmp0(json_string_value(json_object_get(last, "role")), "tool"))
+		c->results = json_deep_copy(req->messages);
 	g_thread_pool_push(pool, c, NULL);
 	return c;
 }

@@ -380,6 +380,32 @@ static void conceal_opus(sb_decoder *dec, const uint8_t *next, size_t next_len, 
 		memset(pcm, 0, (size_t)dec->frame * sizeof(*pcm));
 }
 
+sb_voice_flag sb_opus_voice_flag(const uint8_t *payload, size_t len)
+{
+	if (!payload || len < 2)
+		return SB_VOICE_UNKNOWN;
+	int config = payload[0] >> 3;
+	int frames_code = payload[0] & 0x3;
+	/* configs 0-11 SILK only, 12-15 hybrid (SILK first), 16-31 CELT only */
+	if (config >= 16 || frames_code != 0)
+		return SB_VOICE_UNKNOWN;
+	/* The range decoder's first symbol with probability 1/2 is 1 exactly
+	 * when the first coded bit is 1 (RFC 6716 4.1.1-4.1.3.1). */
+	return (payload[1] & 0x80) ? SB_VOICE_ACTIVE : SB_VOICE_INACTIVE;
+}
+
+double sb_g711_mean_square(sb_codec_id codec, const uint8_t *payload, size_t len)
+{
+	if ((codec != SB_CODEC_PCMU && codec != SB_CODEC_PCMA) || !payload || len == 0)
+		return -1.0;
+	double sum = 0.0;
+	for (size_t i = 0; i < len; i++) {
+		double s = codec == SB_CODEC_PCMU ? ulaw_to_linear(payload[i]) : alaw_to_linear(payload[i]);
+		sum += s * s;
+	}
+	return sum / (double)len;
+}
+
 int sb_decoder_conceal(sb_decoder *dec, const uint8_t *next, size_t next_len, int16_t *pcm)
 {
 	if (dec == NULL || pcm == NULL)

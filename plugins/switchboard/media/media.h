@@ -56,6 +56,27 @@ int sb_decoder_decode(sb_decoder *dec, const uint8_t *payload, size_t len, int16
  * recovered from it; otherwise packet-loss concealment.  Returns samples. */
 int sb_decoder_conceal(sb_decoder *dec, const uint8_t *next, size_t next_len, int16_t *pcm);
 
+/* What an Opus payload says of speech without being decoded: the SILK
+ * layer's voice-activity flag (RFC 6716 4.2.3), the first bit its range
+ * coder yields — the top bit of the byte after the TOC in a one-frame
+ * packet of SILK or hybrid mode.  UNKNOWN when the packet does not carry
+ * it (CELT mode, several frames, too short to hold a frame).  The flag is
+ * the encoder's opinion of speech, not of loudness (a steady tone started
+ * over a noise floor has it off, measured with libopus 1.3), so it never
+ * decides alone that a frame is silent. */
+typedef enum {
+	SB_VOICE_UNKNOWN = -1,
+	SB_VOICE_INACTIVE = 0,
+	SB_VOICE_ACTIVE = 1,
+} sb_voice_flag;
+sb_voice_flag sb_opus_voice_flag(const uint8_t *payload, size_t len);
+
+/* The mean square of a G.711 payload's samples (16-bit scale) read straight
+ * from the companded bytes, without decoding to the mixing rate; -1 for
+ * another codec or an empty payload.  G.711 has no state, so a frame found
+ * silent this way need not be decoded at all. */
+double sb_g711_mean_square(sb_codec_id codec, const uint8_t *payload, size_t len);
+
 typedef struct sb_encoder_options {
 	int bitrate;    /* bits/s, 0 = codec default (Opus: 32000) */
 	int complexity; /* Opus 0..10, -1 = default (10 like Janus AudioBridge) */

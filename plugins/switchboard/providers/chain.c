@@ -41,14 +41,14 @@ static void llm_text(void *user, const char *delta)
 	DELIVER(cc, if (cc->ev.llm.text) cc->ev.llm.text(cc->user, delta));
 }
 
-static void llm_tool(void *user, const char *name, json_t *arguments)
+static void llm_tool(void *user, const char *id, const char *name, json_t *arguments)
 {
 	attempt *att = user;
 	ccall *cc = att->cc;
 	if (!sb_ccall_event_begin(att))
 		return;
 	sb_ccall_output_locked(att, true);
-	DELIVER(cc, if (cc->ev.llm.tool) cc->ev.llm.tool(cc->user, name, arguments));
+	DELIVER(cc, if (cc->ev.llm.tool) cc->ev.llm.tool(cc->user, id, name, arguments));
 }
 
 /* The end of an LLM or TTS attempt: a success only when it said something
@@ -315,6 +315,7 @@ sb_llm_call *sb_llm_chain_start(sb_llm_chain *c, const sb_llm_request *req,
 	cc->req.system_prompt = g_strdup(req->system_prompt);
 	cc->req.messages = req->messages ? json_deep_copy(req->messages) : json_array();
 	cc->req.tools = req->tools;
+	cc->req.functions = req->functions ? json_deep_copy(req->functions) : NULL;
 	cc->req.memory = req->memory ? json_incref(req->memory) : NULL;
 	cc->req.knowledge = req->knowledge ? json_incref(req->knowledge) : NULL;
 	cc->req.language = g_strdup(req->language);

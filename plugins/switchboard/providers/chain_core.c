@@ -292,6 +292,7 @@ void sb_ccall_unref(ccall *cc)
 	g_free((char *)cc->req.system_prompt);
 	g_free((char *)cc->req.language);
 	json_decref(cc->req.messages);
+	json_decref(cc->req.functions);
 	json_decref(cc->req.memory);
 	json_decref(cc->req.knowledge);
 	g_free(cc->text);

@@ -195,7 +195,8 @@ void sb_stt_base_release(sb_stt_base *b)
 
 /* ---- LLM tools ---- */
 
-json_t *sb_llm_tools(json_t *(*shape)(json_t *name, json_t *description, json_t *schema))
+json_t *sb_llm_tools(const sb_llm_request *req,
+                     json_t *(*shape)(json_t *name, json_t *description, json_t *schema))
 {
 	json_t *specs = json_pack(
 	        "[{s:s, s:s, s:{s:s, s:{s:{s:s, s:s}}}}, {s:s, s:s, s:{s:s, s:{}}}]", "name",
@@ -215,6 +216,12 @@ json_t *sb_llm_tools(json_t *(*shape)(json_t *name, json_t *description, json_t 
 		json_array_append_new(tools, shape(json_object_get(spec, "name"),
 		                                   json_object_get(spec, "description"),
 		                                   json_object_get(spec, "schema")));
+	}
+	json_array_foreach(req->functions, i, spec)
+	{
+		json_array_append_new(tools, shape(json_object_get(spec, "name"),
+		                                   json_object_get(spec, "description"),
+		                                   json_object_get(spec, "parameters")));
 	}
 	json_decref(specs);
 	return tools;

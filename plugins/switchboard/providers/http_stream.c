@@ -162,7 +162,7 @@ void sb_llm_reply_text(sb_llm_reply *r, json_t *value)
 	}
 }
 
-void sb_llm_reply_tool(sb_llm_reply *r, const char *name, json_t *args)
+void sb_llm_reply_tool(sb_llm_reply *r, const char *id, const char *name, json_t *args)
 {
 	if (!json_is_object(args)) {
 		json_decref(args);
@@ -170,7 +170,7 @@ void sb_llm_reply_tool(sb_llm_reply *r, const char *name, json_t *args)
 	}
 	r->got_tool = true;
 	if (r->ev.tool && sb_gate_enter(&r->http.gate)) {
-		r->ev.tool(r->http.user, name, args);
+		r->ev.tool(r->http.user, id, name, args);
 		sb_gate_leave(&r->http.gate);
 	}
 	json_decref(args);

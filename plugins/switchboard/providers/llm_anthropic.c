@@ -23,6 +23,7 @@
 typedef struct block {
 	int index;
 	bool tool;
+	GString *id;
 	GString *name;
 	GString *json;
 	json_t *input; /* from content_block_start, used when no delta came */
@@ -36,6 +37,7 @@ struct sb_llm_call {
 static void block_free(gpointer p)
 {
 	block *b = p;
+	g_string_free(b->id, TRUE);
 	g_string_free(b->name, TRUE);
 	g_string_free(b->json, TRUE);
 	json_decref(b->input);
@@ -71,6 +73,7 @@ static void block_start(sb_llm_call *c, int index, json_t *cb)
 	block *b = g_new0(block, 1);
 	b->index = index;
 	b->tool = true;
+	b->id = g_string_new(json_string_value(json_object_get(cb, "id")));
 	b->name = g_string_new(json_string_value(json_object_get(cb, "name")));
 	b->json = g_string_new(NULL);
 	json_t *input = json_object_get(cb, "input");
@@ -85,7 +88,7 @@ static void block_stop(sb_llm_call *c, int index)
 		return;
 	json_t *args = b->json->len ? json_loadb(b->json->str, b->json->len, 0, NULL)
 	                            : (b->input ? json_incref(b->input) : NULL);
-	sb_llm_reply_tool(&c->reply, b->name->str, args);
+	sb_llm_reply_tool(&c->reply, b->id->str, b->name->str, args);
 	g_ptr_array_remove(c->blocks, b);
 }
 
@@ -151,6 +154,62 @@ static char *on_finish(sb_http_stream *st)
 static const sb_http_stream_ops stream_ops = {
         .event = on_event, .finish = on_finish, .clear = call_clear};
 
+/* Content as blocks: a string becomes one text block (none when empty). */
+static json_t *as_blocks(json_t *content)
+{
+	if (json_is_array(content))
+		return json_incref(content);
+	json_t *blocks = json_array();
+	if (json_string_length(content))
+		json_array_append_new(blocks, json_pack("{s:s, s:O}", "type", "text", "text", content));
+	return blocks;
+}
+
+/* A tool round in Anthropic's shape: the assistant's tool_use blocks, and
+ * the results as tool_result blocks of a user turn.  NULL: a plain turn. */
+static json_t *tool_content(json_t *m, const char **role)
+{
+	if (json_object_get(m, "tool_calls")) {
+		json_t *blocks = as_blocks(json_object_get(m, "content"));
+		size_t i;
+		json_t *tc;
+		json_array_foreach(json_object_get(m, "tool_calls"), i, tc)
+		{
+			json_array_append_new(blocks, json_pack("{s:s, s:O, s:O, s:O}", "type",
+			                                        "tool_use", "id", json_object_get(tc, "id"),
+			                                        "name", json_object_get(tc, "name"),
+			                                        "input", json_object_get(tc, "arguments")));
+		}
+		*role = "assistant";
+		return blocks;
+	}
+	if (strcmp(*role, "tool") == 0) {
+		*role = "user";
+		return json_pack("[{s:s, s:O, s:O}]", "type", "tool_result", "tool_use_id",
+		                 json_object_get(m, "tool_call_id"), "content",
+		                 json_object_get(m, "content"));
+	}
+	return NULL;
+}
+
+/* Two turns of one role in a row become one (texts joined by a line). */
+static void merge_into(json_t *last, json_t *content)
+{
+	json_t *before = json_object_get(last, "content");
+	if (json_is_string(before) && json_is_string(content)) {
+		char *joined = g_strdup_printf("%s\n%s", json_string_value(before),
+		                               json_string_value(content));
+		json_object_set_new(last, "content", json_string(joined));
+		g_free(joined);
+		return;
+	}
+	json_t *blocks = as_blocks(before);
+	json_t *more = as_blocks(content);
+	json_array_extend(blocks, more);
+	json_decref(more);
+	json_object_set_new(last, "content", blocks);
+}
+
 /* Anthropic wants user/assistant turns that start with the user. */
 static json_t *build_messages(const sb_llm_request *req)
 {
@@ -160,24 +219,25 @@ static json_t *build_messages(const sb_llm_request *req)
 	json_array_foreach(req->messages, i, m)
 	{
 		const char *role = json_string_value(json_object_get(m, "role"));
-		const char *content = json_string_value(json_object_get(m, "content"));
-		if (!role || !content ||
-		    (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0))
+		json_t *text = json_object_get(m, "content");
+		if (!role || !json_is_string(text))
 			continue;
+		json_t *blocks = tool_content(m, &role);
+		json_t *content = blocks ? blocks : json_incref(text);
+		if (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0) {
+			json_decref(content);
+			continue;
+		}
 		json_t *last = json_array_get(out, json_array_size(out) - 1);
 		if (last && strcmp(json_string_value(json_object_get(last, "role")), role) == 0) {
-			char *joined = g_strdup_printf(
-			        "%s\n%s", json_string_value(json_object_get(last, "content")),
-			        content);
-			json_object_set_new(last, "content", json_string(joined));
-			g_free(joined);
+			merge_into(last, content);
+			json_decref(content);
 			continue;
 		}
 		if (json_array_size(out) == 0 && strcmp(role, "assistant") == 0)
 			json_array_append_new(out, json_pack("{s:s, s:s}", "role", "user",
 			                                     "content", "(The call has started.)"));
-		json_array_append_new(out,
-		                      json_pack("{s:s, s:s}", "role", role, "content", content));
+		json_array_append_new(out, json_pack("{s:s, s:o}", "role", role, "content", content));
 	}
 	if (json_array_size(out) == 0)
 		json_array_append_new(out, json_pack("{s:s, s:s}", "role", "user", "content",
@@ -203,7 +263,7 @@ static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *r
 	if (sb_cfg_double(cfg, "temperature", &d))
 		json_object_set_new(body, "temperature", json_real(d));
 	if (req->tools)
-		json_object_set_new(body, "tools", sb_llm_tools(tool_shape));
+		json_object_set_new(body, "tools", sb_llm_tools(req, tool_shape));
 	return body;
 }
 

@@ -165,7 +165,7 @@ static void deliver_tools(sb_llm_call *c)
 		if (t->args->len && !json_is_object(args))
 			g_debug("llm openai: tool %s: arguments are not a JSON object: %s",
 			        t->name->str, t->args->str);
-		sb_llm_reply_tool(&c->reply, t->name->str, args);
+		sb_llm_reply_tool(&c->reply, t->id->str, t->name->str, args);
 	}
 }
 
@@ -190,6 +190,43 @@ static json_t *tool_shape(json_t *name, json_t *description, json_t *schema)
 	                 "description", description, "parameters", schema);
 }
 
+/* An assistant turn that called tools: tool_calls with the arguments as
+ * a JSON text, as the API wants them back. */
+static json_t *assistant_calls(json_t *m)
+{
+	json_t *calls = json_array();
+	size_t i;
+	json_t *tc;
+	json_array_foreach(json_object_get(m, "tool_calls"), i, tc)
+	{
+		char *args = json_dumps(json_object_get(tc, "arguments"), JSON_COMPACT);
+		json_array_append_new(calls,
+		                      json_pack("{s:O, s:s, s:{s:O, s:s}}", "id", json_object_get(tc, "id"),
+		                                "type", "function", "function", "name",
+		                                json_object_get(tc, "name"), "arguments",
+		                                args ? args : "{}"));
+		free(args);
+	}
+	const char *content = json_string_value(json_object_get(m, "content"));
+	return json_pack("{s:s, s:o, s:o}", "role", "assistant", "content",
+	                 content && *content ? json_string(content) : json_null(), "tool_calls",
+	                 calls);
+}
+
+static json_t *message_of(json_t *m)
+{
+	json_t *role = json_object_get(m, "role");
+	json_t *content = json_object_get(m, "content");
+	if (!json_is_string(role) || !json_is_string(content))
+		return NULL;
+	if (json_object_get(m, "tool_calls"))
+		return assistant_calls(m);
+	if (!strcmp(json_string_value(role), "tool"))
+		return json_pack("{s:s, s:O, s:O}", "role", "tool", "tool_call_id",
+		                 json_object_get(m, "tool_call_id"), "content", content);
+	return json_pack("{s:O, s:O}", "role", role, "content", content);
+}
+
 static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *req)
 {
 	json_t *msgs = json_array();
@@ -200,11 +237,9 @@ static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *r
 	json_t *m;
 	json_array_foreach(req->messages, i, m)
 	{
-		json_t *role = json_object_get(m, "role");
-		json_t *content = json_object_get(m, "content");
-		if (json_is_string(role) && json_is_string(content))
-			json_array_append_new(
-			        msgs, json_pack("{s:O, s:O}", "role", role, "content", content));
+		json_t *out = message_of(m);
+		if (out)
+			json_array_append_new(msgs, out);
 	}
 	json_t *body =
 	        json_pack("{s:s, s:b, s:o}", "model", cfg->model ? cfg->model : "gpt-4o-mini",
@@ -216,7 +251,7 @@ static json_t *build_body(const sb_provider_config *cfg, const sb_llm_request *r
 	if (max_tokens > 0)
 		json_object_set_new(body, "max_tokens", json_integer(max_tokens));
 	if (req->tools)
-		json_object_set_new(body, "tools", sb_llm_tools(tool_shape));
+		json_object_set_new(body, "tools", sb_llm_tools(req, tool_shape));
 	return body;
 }
 

@@ -66,15 +66,20 @@ typedef struct sb_stt_provider {
 typedef struct sb_llm_events {
 	/* Streamed text, in order (deltas, not cumulative). */
 	void (*text)(void *user, const char *delta);
-	/* A tool the model wants: "transfer_to_human" {reason?} or "end_call" {}. */
-	void (*tool)(void *user, const char *name, json_t *arguments);
+	/* A tool the model wants: "transfer_to_human" {reason?}, "end_call" {},
+	 * or one of the request's `functions`.  id: the model's id for this
+	 * call (NULL when the provider has none), which its result must name. */
+	void (*tool)(void *user, const char *id, const char *name, json_t *arguments);
 	/* Always last: error is NULL on success. */
 	void (*done)(void *user, const char *error);
 } sb_llm_events;
 
 typedef struct sb_llm_request {
 	const char *system_prompt;
-	/* [{"role":"user"|"assistant","content":"…"}], oldest first; borrowed. */
+	/* [{"role":"user"|"assistant","content":"…"}], oldest first; borrowed.
+	 * After tool calls: {"role":"assistant","content":"…","tool_calls":
+	 * [{"id","name","arguments"}]} and then, per call, {"role":"tool",
+	 * "tool_call_id","name","content": the result as a JSON text}. */
 	json_t *messages;
 	/* Offer the transfer_to_human and end_call tools. */
 	bool tools;
@@ -84,6 +89,10 @@ typedef struct sb_llm_request {
 	/* Knowledge base (see conf/knowledge-base.json); borrowed, may be NULL. */
 	json_t *knowledge;
 	const char *language;
+	/* The business's tools offered beside the agent's own (tools/tools.h):
+	 * [{"name","description","parameters"}]; borrowed, may be NULL.  Last,
+	 * so requests written in order without it still compile. */
+	json_t *functions;
 } sb_llm_request;
 
 typedef struct sb_llm_call sb_llm_call;

@@ -77,9 +77,11 @@ void sb_stt_base_release(sb_stt_base *b);
 /* ---- LLM tools ---- */
 
 /* The agent's tools, transfer_to_human {reason?: string} and end_call {},
- * in a vendor's shape: an array of shape(name, description, schema) (the
- * arguments borrowed; schema is JSON Schema), a new reference. */
-json_t *sb_llm_tools(json_t *(*shape)(json_t *name, json_t *description, json_t *schema));
+ * then the request's functions, in a vendor's shape: an array of
+ * shape(name, description, schema) (the arguments borrowed; schema is JSON
+ * Schema), a new reference. */
+json_t *sb_llm_tools(const sb_llm_request *req,
+                     json_t *(*shape)(json_t *name, json_t *description, json_t *schema));
 
 /* ---- audio ---- */
 
@@ -172,8 +174,9 @@ bool sb_llm_reply_start(sb_llm_reply *r, const sb_http_stream_ops *ops,
                         char **error);
 /* A text event when value is a non-empty string. */
 void sb_llm_reply_text(sb_llm_reply *r, json_t *value);
-/* A tool event; args is taken (anything but an object becomes {}). */
-void sb_llm_reply_tool(sb_llm_reply *r, const char *name, json_t *args);
+/* A tool event; args is taken (anything but an object becomes {}); id
+ * may be NULL or empty (none). */
+void sb_llm_reply_tool(sb_llm_reply *r, const char *id, const char *name, json_t *args);
 /* "empty reply" (g_free) when neither text nor a tool came, else NULL. */
 char *sb_llm_reply_empty(const sb_llm_reply *r);
 

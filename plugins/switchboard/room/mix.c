@@ -63,7 +63,12 @@ int sb_level_dbov(const int16_t *pcm, int n)
 	double sum = 0.0;
 	for (int i = 0; i < n; i++)
 		sum += (double)pcm[i] * (double)pcm[i];
-	double rms = sqrt(sum / n);
+	return sb_level_of_mean_square(sum / n);
+}
+
+int sb_level_of_mean_square(double mean_square)
+{
+	double rms = sqrt(mean_square);
 	if (rms < 1.0)
 		return 127;
 	double db = -20.0 * log10(rms / 32768.0);

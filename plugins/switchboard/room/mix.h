@@ -27,6 +27,8 @@ bool sb_mix_is_silent(const int32_t *acc, int n);
 
 /* RMS level in -dBov, as RFC 6464: 0 = full scale, 127 = silence. */
 int sb_level_dbov(const int16_t *pcm, int n);
+/* The same level from a mean square already at hand. */
+int sb_level_of_mean_square(double mean_square);
 
 /* Encode-once planning.  Every listener who is not contributing hears the
  * same full mix, so the full mix is encoded once per codec; a contributor

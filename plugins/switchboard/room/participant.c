@@ -33,6 +33,8 @@ static void participant_free(const janus_refcount *ref)
 	sb_encoder_free(p->mix.encoder);
 	g_mutex_clear(&p->mutex);
 	g_free(p->display);
+	g_free(p->metadata);
+	json_decref(p->attributes);
 	g_free(p->pub.role);
 	g_free(p->pub.identity);
 	g_free(p->interface);
@@ -109,6 +111,28 @@ void sb_participant_count_invalid(sb_participant *p)
 	__atomic_add_fetch(&participant_priv_of(p)->stats.packets_invalid, 1, __ATOMIC_RELAXED);
 }
 
+/* Phones and PBXs send no levels, so without this every frame of every leg
+ * is decoded to learn that it is silence.  A frame the encoder did not take
+ * for speech (Opus's voice flag off) is skipped while the leg's last
+ * decoded frame was silent; the voice flag alone never decides (a steady
+ * tone can have it off), so one frame in QUIET_RECHECK_FRAMES is decoded anyway
+ * and a loud one puts the leg back on decoding every frame. */
+#define QUIET_RECHECK_FRAMES 5
+static bool quiet_without_level(participant_mix *m, const uint8_t *payload, size_t len)
+{
+	if (m->last_loud || m->quiet_skips >= QUIET_RECHECK_FRAMES - 1 ||
+	    sb_opus_voice_flag(payload, len) != SB_VOICE_INACTIVE)
+		return false;
+	m->quiet_skips++;
+	return true;
+}
+
+static bool silent_g711(sb_codec_id codec, const uint8_t *payload, size_t len, int silence_level)
+{
+	double mean_square = sb_g711_mean_square(codec, payload, len);
+	return mean_square >= 0.0 && sb_level_of_mean_square(mean_square) >= silence_level;
+}
+
 int sb_participant_pull(participant_priv *p, int frame_samples, int silence_level)
 {
 	participant_mix *m = &p->mix;
@@ -129,6 +153,12 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 		 * Opus decodes the next packet fine without this one. */
 		if (level >= silence_level && p->pub.codec == SB_CODEC_OPUS)
 			return SB_LEVEL_SILENT_SKIPPED;
+		if (level < 0 && p->pub.codec == SB_CODEC_OPUS && quiet_without_level(m, payload, len))
+			return SB_LEVEL_SILENT_SKIPPED;
+		/* G.711 without levels (every phone): its loudness is in the
+		 * bytes, so silence costs neither a decode nor a resampling. */
+		if (level < 0 && silent_g711(p->pub.codec, payload, len, silence_level))
+			return SB_LEVEL_SILENT_SKIPPED;
 		n = sb_decoder_decode(m->decoder, payload, len, m->frame);
 		if (n < 0) {
 			__atomic_add_fetch(&p->stats.decode_errors, 1, __ATOMIC_RELAXED);
@@ -147,7 +177,10 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 	}
 	if (n != frame_samples)
 		return -1;
-	return sb_level_dbov(m->frame, n);
+	level = sb_level_dbov(m->frame, n);
+	m->last_loud = level < silence_level;
+	m->quiet_skips = 0;
+	return level;
 }
 
 void sb_participant_send_payload(participant_priv *p, const uint8_t *payload, size_t len)
@@ -192,19 +225,13 @@ bool sb_participant_set_hold(sb_participant *p, bool hold)
 void sb_participant_set_display(sb_participant *pub, const char *display)
 {
 	participant_priv *p = participant_priv_of(pub);
-	g_mutex_lock(&p->mutex);
-	g_free(p->display);
-	p->display = g_strdup(display);
-	g_mutex_unlock(&p->mutex);
+	room_locked_set_string(&p->mutex, &p->display, display);
 }
 
 char *sb_participant_dup_display(sb_participant *pub)
 {
 	participant_priv *p = participant_priv_of(pub);
-	g_mutex_lock(&p->mutex);
-	char *copy = g_strdup(p->display);
-	g_mutex_unlock(&p->mutex);
-	return copy;
+	return room_locked_dup_string(&p->mutex, &p->display);
 }
 
 const char *sb_participant_interface(sb_participant *p)
@@ -254,6 +281,51 @@ void sb_participant_set_payload_type(sb_participant *p, int payload_type)
 bool sb_participant_listen_only(sb_participant *p)
 {
 	return g_atomic_int_get(&participant_priv_of(p)->listen_only);
+}
+
+void sb_participant_set_listen_only(sb_participant *p)
+{
+	g_atomic_int_set(&participant_priv_of(p)->muted, 1);
+	g_atomic_int_set(&participant_priv_of(p)->listen_only, 1);
+}
+
+void sb_participant_set_metadata(sb_participant *pub, const char *metadata)
+{
+	participant_priv *p = participant_priv_of(pub);
+	room_locked_set_string(&p->mutex, &p->metadata, metadata && *metadata ? metadata : NULL);
+}
+
+char *sb_participant_dup_metadata(sb_participant *pub)
+{
+	participant_priv *p = participant_priv_of(pub);
+	return room_locked_dup_string(&p->mutex, &p->metadata);
+}
+
+void sb_participant_update_attributes(sb_participant *pub, json_t *changes)
+{
+	participant_priv *p = participant_priv_of(pub);
+	g_mutex_lock(&p->mutex);
+	if (!p->attributes)
+		p->attributes = json_object();
+	const char *key;
+	json_t *value;
+	json_object_foreach(changes, key, value) {
+		const char *text = json_string_value(value);
+		if (text && *text)
+			json_object_set_new(p->attributes, key, json_string(text));
+		else
+			json_object_del(p->attributes, key);
+	}
+	g_mutex_unlock(&p->mutex);
+}
+
+json_t *sb_participant_attributes(sb_participant *pub)
+{
+	participant_priv *p = participant_priv_of(pub);
+	g_mutex_lock(&p->mutex);
+	json_t *copy = p->attributes ? json_deep_copy(p->attributes) : json_object();
+	g_mutex_unlock(&p->mutex);
+	return copy;
 }
 
 json_t *sb_participant_to_json(sb_participant *pub)

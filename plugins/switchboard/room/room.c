@@ -90,6 +90,7 @@ static void room_free(const janus_refcount *ref)
 	g_free(room->pub.pin);
 	json_decref(room->agent_config);
 	json_decref(room->transcript);
+	g_free(room->metadata);
 	g_free(room);
 }
 
@@ -641,6 +642,19 @@ bool sb_room_agent_enabled(sb_room *room)
 void sb_room_set_agent_enabled(sb_room *room, bool enabled)
 {
 	g_atomic_int_set(&room_priv_of(room)->agent_enabled, enabled ? 1 : 0);
+}
+
+void sb_room_set_metadata(sb_room *room, const char *metadata)
+{
+	room_priv *priv = room_priv_of(room);
+	room_locked_set_string(&priv->mutex, &priv->metadata,
+	                       metadata && *metadata ? metadata : NULL);
+}
+
+char *sb_room_dup_metadata(sb_room *room)
+{
+	room_priv *priv = room_priv_of(room);
+	return room_locked_dup_string(&priv->mutex, &priv->metadata);
 }
 
 bool sb_room_is_destroyed(sb_room *room)

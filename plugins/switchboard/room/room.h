@@ -144,6 +144,18 @@ void sb_participant_set_payload_type(sb_participant *p, int payload_type);
 bool sb_participant_is_supervisor(const sb_participant *p);
 /* Listening only (set at join for a supervisor): never mixed. */
 bool sb_participant_listen_only(sb_participant *p);
+/* Listening only from now on (a token that may not publish): muted and
+ * never mixed, whatever a later unmute says. */
+void sb_participant_set_listen_only(sb_participant *p);
+/* What a back end keeps on a participant (LiveKit's metadata and
+ * attributes): opaque to the room, bounded by whoever sets them.  The
+ * metadata is copied ("" or NULL: none); dup gives a copy or NULL. */
+void sb_participant_set_metadata(sb_participant *p, const char *metadata);
+char *sb_participant_dup_metadata(sb_participant *p);
+/* changes: {key: string}; an empty string deletes the key.  The getter
+ * gives a copy (an object, maybe empty). */
+void sb_participant_update_attributes(sb_participant *p, json_t *changes);
+json_t *sb_participant_attributes(sb_participant *p);
 /* {"id","display","kind","role","muted","talking","on_hold"?} */
 json_t *sb_participant_to_json(sb_participant *p);
 void sb_participant_get_stats(sb_participant *p, sb_participant_stats *out);
@@ -310,6 +322,10 @@ json_t *sb_room_agent_config(sb_room *room);
  * human is there); any thread. */
 bool sb_room_agent_enabled(sb_room *room);
 void sb_room_set_agent_enabled(sb_room *room, bool enabled);
+/* A back end's text about the room (LiveKit's room metadata), opaque to
+ * it: copied ("" or NULL: none); dup gives a copy or NULL. */
+void sb_room_set_metadata(sb_room *room, const char *metadata);
+char *sb_room_dup_metadata(sb_room *room);
 /* sb_room_destroy has begun: the room takes no one and goes. */
 bool sb_room_is_destroyed(sb_room *room);
 

@@ -25,6 +25,27 @@
 #include "room/mix.h"
 #include "room/room.h"
 
+/* A string field guarded by lock (a participant's or a room's): replaced
+ * by a copy of value (NULL: none), the old one freed outside the lock; or
+ * copied out (g_free; NULL when none). */
+static inline void room_locked_set_string(GMutex *lock, char **field, const char *value)
+{
+	char *copy = g_strdup(value);
+	g_mutex_lock(lock);
+	char *old = *field;
+	*field = copy;
+	g_mutex_unlock(lock);
+	g_free(old);
+}
+
+static inline char *room_locked_dup_string(GMutex *lock, char *const *field)
+{
+	g_mutex_lock(lock);
+	char *copy = g_strdup(*field);
+	g_mutex_unlock(lock);
+	return copy;
+}
+
 /* ---- participant ---- */
 
 /* The mixer's state of one participant: touched only by the worker that
@@ -43,6 +64,11 @@ typedef struct participant_mix {
 	uint8_t frame_payload[SB_MAX_PAYLOAD];
 	size_t frame_payload_len;
 	int level_sum, level_count; /* the talking detector's window */
+	/* Legs without levels: whether the last decoded frame was louder than
+	 * silence_level, and how many frames in a row were skipped on Opus's
+	 * voice flag since (sb_participant_pull). */
+	bool last_loud;
+	uint8_t quiet_skips;
 	size_t hold_pos;            /* where the hold loop is (hold.h) */
 } participant_mix;
 
@@ -59,6 +85,8 @@ typedef struct participant_priv {
 	/* A leaf lock: nothing else is taken while it is held. */
 	GMutex mutex;
 	char *display;        /* guarded by mutex */
+	char *metadata;       /* guarded by mutex; NULL: none */
+	json_t *attributes;   /* guarded by mutex; NULL: none */
 	struct sb_room *room; /* strong while in a room; guarded by mutex,
 	                         written by room.c under the room's mutex too */
 
@@ -122,6 +150,7 @@ typedef struct room_priv {
 	sb_room_tap *tap;         /* strong; NULL: nobody listens */
 	json_t *agent_config;     /* persona/provider overrides */
 	json_t *transcript;       /* what was said, for the call's record */
+	char *metadata;           /* a back end's (sb_room_set_metadata); NULL: none */
 
 	/* Atomics: any thread reads. */
 	volatile gint agent_enabled; /* sb_room_set_agent_enabled */

@@ -134,6 +134,8 @@ static const read_into call_parts[] = {
         {"agent_turns", "SELECT at, latency_ms, stt, llm, tts, fallback, interrupted, user_text, "
                         "agent_text, stt_final_ms, llm_first_token_ms, tts_first_audio_ms, "
                         "first_packet_ms FROM agent_turns WHERE call_id = ? ORDER BY at, id"},
+        {"tool_calls", "SELECT at, tool, arguments, status, latency_ms, http_status, error FROM "
+                       "agent_tool_calls WHERE call_id = ? ORDER BY at, id"},
         {"transfers", "SELECT transfer_id, from_agent, to_target, target_kind, consult_room, "
                       "reason, summary, state, initiated, accepted, completed, ended, failure "
                       "FROM transfers WHERE call_id = ? ORDER BY initiated"},

@@ -305,6 +305,32 @@ static void agent_turn(json_t *ev, gint64 ts)
 	turn_interruptions += interrupted;
 }
 
+/* agent_tool: one call of a business tool by the agent. */
+static void agent_tool(json_t *ev, gint64 ts)
+{
+	const char *room = str(ev, "room"), *tool = str(ev, "tool"), *status = str(ev, "status");
+	if (!room || !tool || !status)
+		return;
+	call_state *c = g_hash_table_lookup(calls, room);
+	const char *call_id = c ? c->id : g_hash_table_lookup(recent, room);
+	if (!call_id)
+		return; /* no call in that room */
+	char *args = json_dumps(json_object_get(ev, "arguments"), JSON_COMPACT);
+	json_t *lat = json_object_get(ev, "latency_ms");
+	json_t *http = json_object_get(ev, "http_status");
+	char *id = g_uuid_string_random();
+	sb_store_write(store,
+	               "INSERT INTO agent_tool_calls (id, call_id, at, tool, arguments, status, "
+	               "latency_ms, http_status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	               "ON CONFLICT (id) DO NOTHING",
+	               json_pack("[ssIsosOOo]", id, call_id, (json_int_t)ts, tool,
+	                         opt_string(args), status, json_is_integer(lat) ? lat : json_null(),
+	                         json_is_integer(http) ? http : json_null(),
+	                         opt_string(str(ev, "error"))));
+	g_free(id);
+	free(args);
+}
+
 static void call_status(json_t *ev, gint64 ts)
 {
 	const char *room = str(ev, "room"), *status = str(ev, "status");
@@ -517,6 +543,8 @@ void sb_records_event(json_t *ev)
 		transcript(ev, ts);
 	} else if (!strcmp(type, "agent_turn")) {
 		agent_turn(ev, ts);
+	} else if (!strcmp(type, "agent_tool")) {
+		agent_tool(ev, ts);
 	} else if (!strcmp(type, "call_status")) {
 		call_status(ev, ts);
 	} else if (!strcmp(type, "whatsapp_message")) {

@@ -70,10 +70,21 @@ static const char *const v3[] = {
         NULL,
 };
 
+/* The agent's calls of the business's tools (tools/): one row per call,
+ * with what it was asked and how it went. */
+static const char *const v4[] = {
+        "CREATE TABLE IF NOT EXISTS agent_tool_calls ("
+        " id TEXT PRIMARY KEY, call_id TEXT NOT NULL, at BIGINT NOT NULL, tool TEXT NOT NULL,"
+        " arguments TEXT, status TEXT NOT NULL, latency_ms BIGINT, http_status BIGINT,"
+        " error TEXT)",
+        "CREATE INDEX IF NOT EXISTS agent_tool_calls_call ON agent_tool_calls (call_id)",
+        NULL,
+};
+
 /* Where each agent turn's time went: ms after the caller's end of speech
  * at which the STT final, the model's first token, the first synthesised
  * audio and the first packet on the wire came (agent_turn's "stages"). */
-static const char *const v4[] = {
+static const char *const v5[] = {
         "ALTER TABLE agent_turns ADD COLUMN stt_final_ms BIGINT",
         "ALTER TABLE agent_turns ADD COLUMN llm_first_token_ms BIGINT",
         "ALTER TABLE agent_turns ADD COLUMN tts_first_audio_ms BIGINT",
@@ -86,6 +97,7 @@ static const sb_store_migration migrations[] = {
         {2, v2},
         {3, v3},
         {4, v4},
+        {5, v5},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)

@@ -184,7 +184,7 @@ static void on_text(void *user, const char *delta)
 		g_string_append(j->text, delta);
 }
 
-static void on_tool(void *user, const char *name, json_t *arguments)
+static void on_tool(void *user, const char *id, const char *name, json_t *arguments)
 {
 	(void)user, (void)name, (void)arguments; /* no tools offered */
 }

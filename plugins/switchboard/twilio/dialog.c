@@ -184,7 +184,7 @@ static void on_text(void *user, const char *delta)
 	post(user, delta, NULL, false);
 }
 
-static void on_tool(void *user, const char *name, json_t *arguments)
+static void on_tool(void *user, const char *id, const char *name, json_t *arguments)
 {
 	turn *t = user;
 	/* Read on the HTTP thread only after done(), which comes after this. */

@@ -1,0 +1,117 @@
+/* Inside the LiveKit module (private interface): token.c checks LiveKit
+ * access tokens and says which grant each RPC needs (pure: unit-tested in
+ * tests/unit/test_livekit.c); twirp.c is the Twirp transport and its
+ * errors; room_service.c maps RoomService onto the ops table; livekit.c
+ * starts it all and verifies join tokens for the Janus API. */
+#ifndef SB_LIVEKIT_LIVEKIT_PRIVATE_H
+#define SB_LIVEKIT_LIVEKIT_PRIVATE_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "livekit/livekit.h"
+
+/* ---- token.c ---- */
+
+/* Clock skew LiveKit forgives on exp and nbf (its tokenLeeway). */
+#define SB_LK_LEEWAY_S 60
+/* Longer tokens are refused before they are decoded. */
+#define SB_LK_TOKEN_MAX 8192
+
+/* API key -> secret, both owned: from [livekit] keys (an object of
+ * strings) and the LIVEKIT_API_KEY / LIVEKIT_API_SECRET pair (NULL when
+ * not set).  Entries that are not non-empty strings are left out and
+ * counted in *skipped. */
+GHashTable *sb_lk_keys_new(json_t *configured, const char *env_key, const char *env_secret,
+                           int *skipped);
+
+/* What a verified token says (livekit.md 2.3).  Strings owned (NULL when
+ * absent); free with sb_lk_claims_clear. */
+typedef struct sb_lk_claims {
+	char *api_key;  /* iss */
+	char *identity; /* sub */
+	char *name;
+	char *metadata;
+	json_t *attributes; /* object of strings, or NULL */
+	gint64 expires;     /* exp, unix seconds */
+	/* video grant */
+	bool room_create, room_list, room_record, room_admin, room_join;
+	char *room;
+	char *destination_room;
+	bool can_publish;      /* absent: true */
+	bool can_subscribe;    /* absent: true */
+	bool can_publish_data; /* absent: can_publish */
+	bool hidden;
+	/* sip grant */
+	bool sip_admin, sip_call;
+} sb_lk_claims;
+
+typedef enum {
+	SB_LK_TOKEN_OK = 0,
+	SB_LK_TOKEN_MALFORMED,   /* not a JWT, not HS256, claims not JSON */
+	SB_LK_TOKEN_UNKNOWN_KEY, /* iss is no configured API key */
+	SB_LK_TOKEN_BAD_SIGNATURE,
+	SB_LK_TOKEN_EXPIRED, /* or no exp at all */
+	SB_LK_TOKEN_NOT_YET_VALID,
+} sb_lk_token_status;
+
+/* Verifies a token at now_s (with the leeway): HS256 only, iss a key of
+ * keys, the signature by that key's secret, exp required, nbf honoured.
+ * On success fills *claims; otherwise *claims is zeroed. */
+sb_lk_token_status sb_lk_token_verify(GHashTable *keys, const char *token, gint64 now_s,
+                                      sb_lk_claims *claims);
+void sb_lk_claims_clear(sb_lk_claims *claims);
+/* LiveKit's words for a refused token ("invalid API key" …). */
+const char *sb_lk_token_status_text(sb_lk_token_status status);
+
+/* The grant an RPC needs (livekit.md 2.4). */
+typedef enum {
+	SB_LK_NEED_ROOM_CREATE,
+	SB_LK_NEED_ROOM_LIST,
+	SB_LK_NEED_ROOM_ADMIN,      /* + video.room == the request's room */
+	SB_LK_NEED_ROOM_ADMIN_MOVE, /* + destinationRoom == the request's */
+	SB_LK_NEED_ROOM_RECORD,
+	SB_LK_NEED_SIP_ADMIN,
+	SB_LK_NEED_SIP_CALL,
+	SB_LK_NEED_SIP_CALL_ROOM_ADMIN, /* sip.call and room admin of the room */
+} sb_lk_need;
+
+/* false: no such service or method. */
+bool sb_lk_rpc_need(const char *service, const char *method, sb_lk_need *need);
+/* Does a token with claims hold need for room (and destination, for
+ * moves)?  Room matches are exact; an empty or NULL room never matches. */
+bool sb_lk_claims_allow(const sb_lk_claims *claims, sb_lk_need need, const char *room,
+                        const char *destination_room);
+
+/* ---- twirp.c ---- */
+
+/* The HTTP status of a Twirp error code (livekit.md 1.5); 500 unknown. */
+int sb_lk_twirp_status(const char *code);
+/* {"code","msg"}: a Twirp error body; sets *out, returns its status. */
+int sb_lk_twirp_error(json_t **out, const char *code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* A request field by its JSON name or its proto name (both are accepted,
+ * livekit.md 1.4); NULL when absent or null. */
+json_t *sb_lk_field(json_t *body, const char *json_name, const char *proto_name);
+
+/* Registers the Twirp routes (before the HTTP server starts); keys are
+ * borrowed until sb_lk_twirp_forget. */
+void sb_lk_twirp_register(GHashTable *keys);
+void sb_lk_twirp_forget(void);
+
+/* One method of a service: body is the decoded request (an object), the
+ * grant was checked.  Sets *out to the answer or a Twirp error; returns
+ * the HTTP status. */
+typedef int (*sb_lk_method_fn)(json_t *body, const sb_lk_claims *claims, json_t **out);
+typedef struct sb_lk_method {
+	const char *name;
+	sb_lk_method_fn run;
+} sb_lk_method;
+
+/* ---- room_service.c ---- */
+
+/* RoomService methods Switchboard has (the others answer unimplemented). */
+extern const sb_lk_method sb_lk_room_service[];
+extern const size_t sb_lk_room_service_count;
+
+#endif
