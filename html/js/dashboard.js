@@ -263,8 +263,51 @@ async function loadCall(id) {
 	}
 	const list = (id2, items, empty) => { const ul = $(id2); ul.replaceChildren(); if (!items.length) ul.append(text('li', empty, 'muted')); for (const i of items) ul.append(text('li', i)); };
 	list('call-participants', c.participants.map((p) => `${p.display || `#${p.participant_id}`} — ${p.kind}${p.role ? `, ${p.role}` : ''}; ${fmtDuration((p.left_at || c.ended || Date.now()) - p.joined)}${p.reason ? ` (${p.reason})` : ''}`), 'None');
-	list('call-turns', c.agent_turns.map((t) => `${t.latency_ms ?? '?'} ms · ${t.stt}/${t.llm}/${t.tts}${t.fallback ? ' · fallback' : ''}${t.interrupted ? ' · interrupted' : ''} — “${t.user_text}”`), 'No agent turns');
+	const turns = $('call-turns');
+	turns.replaceChildren();
+	if (!c.agent_turns.length) turns.append(text('li', 'No agent turns', 'muted'));
+	for (const t of c.agent_turns) {
+		const li = text('li', `${t.latency_ms ?? '?'} ms · ${t.stt}/${t.llm}/${t.tts}${t.fallback ? ' · fallback' : ''}${t.interrupted ? ' · interrupted' : ''} — “${t.user_text}”`);
+		const bar = turnStages(t);
+		if (bar) li.append(bar);
+		turns.append(li);
+	}
 	list('call-transfers', c.transfers.map((t) => `${t.state}: ${t.from_agent || '?'} → ${t.to_target || '?'}${t.summary ? ` — ${t.summary}` : ''}`), 'No transfers');
+}
+
+// Where a turn's time went: end of speech → STT final → first token →
+// first audio → first packet, as a bar of its stages (ms after the caller
+// stopped; a stage that did not happen is left out).
+const STAGES = [
+	['stt', 'stt_final_ms', 'speech → STT final'],
+	['llm', 'llm_first_token_ms', 'STT final → first token'],
+	['tts', 'tts_first_audio_ms', 'first token → first audio'],
+	['send', 'first_packet_ms', 'first audio → first packet'],
+];
+function turnStages(t) {
+	let prev = 0;
+	const parts = [];
+	for (const [cls, key, label] of STAGES) {
+		const at = t[key];
+		if (typeof at !== 'number') continue;
+		parts.push({ cls, label, ms: Math.max(0, at - prev) });
+		prev = Math.max(prev, at);
+	}
+	if (!parts.length) return null;
+	const total = Math.max(1, parts.reduce((n, p) => n + p.ms, 0));
+	const wrap = document.createElement('div');
+	wrap.className = 'stages';
+	const bar = document.createElement('div');
+	bar.className = 'stage-bar';
+	for (const p of parts) {
+		const seg = document.createElement('span');
+		seg.className = `stage stage-${p.cls}`;
+		seg.style.width = `${(100 * p.ms) / total}%`;
+		seg.title = `${p.label}: ${p.ms} ms`;
+		bar.append(seg);
+	}
+	wrap.append(bar, text('span', parts.map((p) => `${p.cls} ${p.ms}`).join(' · ') + ` ms → ${prev} ms after the caller stopped`, 'stage-legend'));
+	return wrap;
 }
 
 // ---- analytics ----

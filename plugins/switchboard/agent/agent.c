@@ -39,6 +39,7 @@ typedef struct agent_msg {
 	msg_kind kind;
 	int16_t *pcm;
 	int samples;
+	gint64 at_us; /* audio: when the mixer made the frame */
 	guint64 speaker;
 	char *text;
 	sb_pipeline_event event;
@@ -64,11 +65,37 @@ typedef struct sb_agent {
 	bool first_audio_sent;
 	char *name;
 	int onset_ms, barge_in_onset_ms;
+	/* Interruptions that mean it: while we talk, a caller's onset ducks
+	 * our voice; only enough speech with words that are no backchannel
+	 * stop us (a partial or the final), else we un-duck and go on. */
+	sb_backchannels *backchannels;
+	int confirm_ms;    /* [agent] barge_in_confirm_ms */
+	float duck_gain;   /* [agent] barge_in_duck_db, as a gain */
+	bool interrupting; /* ducked, deciding */
+	gint64 interrupt_onset_us;
+	int interrupt_speech_ms; /* the caller's speech since the onset */
+	bool interrupt_words;    /* the latest partial has words that are no backchannel */
+	gint64 interrupt_end_us; /* the caller stopped first: waiting for the final */
+	bool over_agent;         /* the caller's utterance began while we talked */
+	/* Knowing when the caller is done (agent_endpoint.c): the silence that
+	 * ends this utterance follows what the recogniser heard so far. */
+	sb_turn_waits waits;
+	sb_turn_shape shape;
 	bool end_call_closes_room; /* [agent] end_call, room overrides included */
 	char *pending_tool;        /* to do once what was said has been heard */
 	/* The turn in progress, for its agent_turn record. */
 	char *turn_user;
 	int turn_latency;
+	/* Where its time went (agent_timing.c): the agent's own moments; the
+	 * providers' come from the pipeline. */
+	sb_turn_times turn_times;
+	bool turn_marked;        /* its answer's first sample is marked in the voice */
+	bool speech_end_taken;   /* speech_end_us already belongs to a turn */
+	bool speech_end_pending; /* the final came before the VAD's end of speech */
+	/* A finished turn's record, waiting for its first packet to be sent. */
+	json_t *record;
+	sb_turn_times record_times;
+	bool record_marked;
 	json_t *pending_args;
 	/* What the caller heard (agent_heard.c); the answer's transcript line
 	 * waits for it while marks are in use. */
@@ -113,6 +140,7 @@ static void agent_push_pcm(sb_participant *p, const int16_t *mix, int samples, g
 	m->kind = MSG_AUDIO;
 	m->pcm = g_memdup2(mix, (gsize)samples * sizeof(int16_t));
 	m->samples = samples;
+	m->at_us = g_get_monotonic_time();
 	m->speaker = speaker;
 	g_atomic_int_inc(&a->queued_frames);
 	g_async_queue_push(a->queue, m);
@@ -174,12 +202,41 @@ static void transcript(sb_agent *a, guint64 speaker_id, const char *speaker, con
 
 /* ---- turns ---- */
 
+/* Publishes the turn record that waited for its first packet, with
+ * whatever is known now (the packet, or nothing: it was never sent). */
+static void record_flush(sb_agent *a)
+{
+	if (!a->record)
+		return;
+	if (a->record_marked && !a->record_times.first_packet) {
+		bool pending;
+		a->record_times.first_packet = sb_agent_voice_mark_sent(a->voice, &pending);
+	}
+	json_object_set_new(a->record, "stages", sb_turn_times_json(&a->record_times));
+	sb_turn_times_observe(&a->record_times);
+	sb_events_publish("agent_turn", a->record);
+	a->record = NULL;
+}
+
+/* The waiting record goes once the mixer has sent (or dropped) the first
+ * frame of its answer: the mixer takes a frame every 20 ms. */
+static void record_poll(sb_agent *a)
+{
+	bool pending = false;
+	if (a->record && a->record_marked)
+		sb_agent_voice_mark_sent(a->voice, &pending);
+	if (a->record && !pending)
+		record_flush(a);
+}
+
 /* agent_turn for the call record: one per caller turn answered (or cut
- * off), with the providers that actually served it. */
+ * off), with the providers that actually served it and where its time
+ * went. */
 static void turn_done(sb_agent *a, const char *agent_text, bool interrupted)
 {
 	if (!a->turn_user)
 		return;
+	record_flush(a); /* an older one first: records keep the turns' order */
 	json_t *n = sb_pipeline_turn_providers(a->pipeline);
 	if (!n)
 		n = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
@@ -190,7 +247,11 @@ static void turn_done(sb_agent *a, const char *agent_text, bool interrupted)
 	json_object_set_new(n, "agent_text", agent_text ? json_string(agent_text) : json_null());
 	if (a->turn_latency < 0)
 		json_object_set_new(n, "latency_ms", json_null());
-	sb_events_publish("agent_turn", n);
+	a->record = n;
+	a->record_times = a->turn_times;
+	sb_pipeline_turn_times(a->pipeline, &a->record_times);
+	a->record_marked = a->turn_marked;
+	record_poll(a);
 	g_clear_pointer(&a->turn_user, g_free);
 }
 
@@ -233,8 +294,11 @@ static void announce_played(sb_agent *a)
 		said_flush(a);
 }
 
-/* Stops talking at once: the caller has the floor. */
-static void barge_in(sb_agent *a, gint64 onset_us)
+/* Stops talking at once: the caller has the floor.  onset_us: when the
+ * caller began; confirmed_us: when we knew it was an interruption (the
+ * partial, final or frame that confirmed it), or 0 when the onset was
+ * enough (nothing audible was ducked). */
+static void barge_in(sb_agent *a, gint64 onset_us, gint64 confirmed_us)
 {
 	bool audible = !sb_agent_voice_empty(a->voice);
 	sb_agent_voice_clear(a->voice);
@@ -256,9 +320,16 @@ static void barge_in(sb_agent *a, gint64 onset_us)
 	a->pending_tool = NULL;
 	a->pending_args = NULL;
 	__atomic_add_fetch(&stats.barge_ins, 1, __ATOMIC_RELAXED);
+	a->interrupting = false;
+	sb_agent_voice_duck(a->voice, 1.0f); /* the next answer at full voice */
 	gint64 now = g_get_monotonic_time();
-	json_t *d = json_pack("{sbsI}", "audible", audible, "stop_ms",
-	                      (json_int_t)((now - onset_us) / 1000));
+	/* stop_ms: from the moment the interruption was known (DESIGN §6's
+	 * barge-in measure); confirm_ms: how long the caller talked over our
+	 * ducked voice before that. */
+	gint64 known = confirmed_us ? confirmed_us : onset_us;
+	json_t *d = json_pack("{sbsIsI}", "audible", audible, "stop_ms",
+	                      (json_int_t)((now - known) / 1000), "confirm_ms",
+	                      (json_int_t)((known - onset_us) / 1000));
 	if (spoken && *spoken)
 		json_object_set_new(d, "interrupted_reply", json_string(spoken));
 	turn_done(a, spoken, true);
@@ -266,6 +337,57 @@ static void barge_in(sb_agent *a, gint64 onset_us)
 	json_decref(d);
 	g_free(spoken);
 	set_state(a, LISTENING, -1);
+}
+
+/* ---- interruptions ---- */
+
+/* If the final is not back this long after the caller stopped, there was
+ * nothing to hear (noise): go on. */
+#define INTERRUPT_GIVE_UP_US (2500 * G_TIME_SPAN_MILLISECOND)
+
+/* A caller's onset over our voice: duck at once, decide later. */
+static void interruption_start(sb_agent *a, gint64 onset_us)
+{
+	a->interrupting = true;
+	a->interrupt_onset_us = onset_us;
+	a->interrupt_speech_ms = a->vad.cfg.onset_ms;
+	a->interrupt_words = false;
+	a->interrupt_end_us = 0;
+	sb_agent_voice_duck(a->voice, a->duck_gain);
+	__atomic_add_fetch(&stats.ducks, 1, __ATOMIC_RELAXED);
+}
+
+/* No interruption after all (a backchannel, noise, or we finished). */
+static void interruption_resume(sb_agent *a)
+{
+	if (!a->interrupting)
+		return;
+	a->interrupting = false;
+	sb_agent_voice_duck(a->voice, 1.0f);
+	__atomic_add_fetch(&stats.resumed, 1, __ATOMIC_RELAXED);
+}
+
+/* Enough speech and words that are no backchannel: the caller has the
+ * floor.  Twice that much speech is no backchannel whatever the partials
+ * say (a grammar may hear "right right" in "wait, wait" until the final).
+ * evidence_us: when what completed the proof happened. */
+static void interruption_check(sb_agent *a, gint64 evidence_us)
+{
+	if (!a->interrupting || a->interrupt_speech_ms < a->confirm_ms)
+		return;
+	if (a->interrupt_words || a->interrupt_speech_ms >= 2 * a->confirm_ms)
+		barge_in(a, a->interrupt_onset_us, evidence_us);
+}
+
+static void interruption_tick(sb_agent *a)
+{
+	if (!a->interrupting)
+		return;
+	if (a->state == LISTENING) /* we finished talking meanwhile */
+		interruption_resume(a);
+	else if (a->interrupt_end_us &&
+	         g_get_monotonic_time() - a->interrupt_end_us > INTERRUPT_GIVE_UP_US)
+		interruption_resume(a);
 }
 
 static void feed_stt(sb_agent *a, const int16_t *pcm)
@@ -292,11 +414,24 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	/* Over our own voice a shorter onset stops us sooner (the echo guard
 	 * above keeps our echo out); otherwise the longer one ignores coughs. */
 	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
+	/* Over our own voice the plain hangover: an interruption is decided on
+	 * its own terms (above), and a backchannel must not be kept waiting. */
+	a->vad.cfg.hangover_ms = a->state == SPEAKING || a->interrupting
+	                                 ? a->waits.base_ms
+	                                 : sb_turn_wait_ms(a->shape, &a->waits);
 	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
 	if (ev == SB_VAD_SPEECH_START) {
-		gint64 onset = g_get_monotonic_time() - (gint64)a->vad.cfg.onset_ms * 1000;
-		if (a->state != LISTENING)
-			barge_in(a, onset);
+		/* By the mixer's clock, as the moments that confirm it. */
+		gint64 onset = m->at_us - (gint64)a->vad.cfg.onset_ms * 1000;
+		if (a->interrupting)
+			a->interrupt_end_us = 0; /* the same interruption goes on */
+		else if (a->state == SPEAKING)
+			interruption_start(a, onset);
+		else if (a->state != LISTENING)
+			barge_in(a, onset,
+			         0); /* nothing audible to duck: the answer waits for more */
+		a->over_agent = a->state == SPEAKING;
+		a->shape = SB_TURN_UNSURE; /* nothing heard of this utterance yet */
 		g_hash_table_remove_all(a->speakers);
 		/* The words began before the onset was confirmed. */
 		for (int i = 0; i < a->preroll_len; i++) {
@@ -306,15 +441,32 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		}
 	}
 	if (ev == SB_VAD_SPEECH_START || ev == SB_VAD_SPEECH || ev == SB_VAD_SPEECH_END) {
-		feed_stt(a, pcm);
+		/* A longer wait for the rest of a sentence is no speech: the
+		 * recogniser gets the plain hangover's silence, not all of it. */
+		if (ev != SB_VAD_SPEECH || a->vad.quiet_ms <= a->waits.base_ms)
+			feed_stt(a, pcm);
 		if (m->speaker) {
 			guint64 *key = g_memdup2(&m->speaker, sizeof(m->speaker));
 			int seen = GPOINTER_TO_INT(g_hash_table_lookup(a->speakers, key));
 			g_hash_table_replace(a->speakers, key, GINT_TO_POINTER(seen + 1));
 		}
+		/* Voiced frames only: a backchannel's hangover is no speech. */
+		if (a->interrupting && ev != SB_VAD_SPEECH_START && a->vad.quiet_ms == 0) {
+			a->interrupt_speech_ms += AGENT_FRAME * 1000 / AGENT_RATE;
+			interruption_check(a, m->at_us);
+		}
 	}
+	if (ev == SB_VAD_SPEECH_END && a->interrupting)
+		a->interrupt_end_us = m->at_us;
 	if (ev == SB_VAD_SPEECH_END) {
-		a->speech_end_us = g_get_monotonic_time() - (gint64)a->vad.cfg.hangover_ms * 1000;
+		/* The last voiced frame, by the mixer's clock (this thread may lag). */
+		a->speech_end_us = m->at_us - (gint64)a->vad.cfg.hangover_ms * 1000;
+		a->speech_end_taken = false;
+		if (a->speech_end_pending && a->turn_user) {
+			a->turn_times.speech_end = a->speech_end_us;
+			a->speech_end_taken = true;
+		}
+		a->speech_end_pending = false;
 		sb_pipeline_end_of_speech(a->pipeline);
 	}
 	memcpy(a->preroll[a->preroll_pos], pcm, sizeof(pcm));
@@ -382,8 +534,29 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 	case SB_PIPE_HEARD_PARTIAL:
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, false);
+		if (a->vad.in_speech)
+			a->shape = sb_turn_shape_of(ev->text);
+		if (a->interrupting) {
+			a->interrupt_words = !sb_backchannels_match(a->backchannels, ev->text);
+			interruption_check(a, ev->at_us);
+		}
 		break;
 	case SB_PIPE_HEARD_FINAL:
+		if ((a->interrupting || a->over_agent) &&
+		    sb_backchannels_match(a->backchannels, ev->text)) {
+			/* "Mm-hmm" over our answer: heard, not answered; we go on. */
+			transcript(a, main_speaker(a),
+			           display_of(a, main_speaker(a), who, sizeof(who)), ev->text,
+			           true);
+			interruption_resume(a);
+			a->over_agent = false;
+			__atomic_add_fetch(&stats.backchannels, 1, __ATOMIC_RELAXED);
+			ev->declined = true;
+			break;
+		}
+		a->over_agent = false;
+		if (a->interrupting) /* the final confirms it */
+			barge_in(a, a->interrupt_onset_us, ev->at_us);
 		said_flush(a);
 		sb_heard_new_answer(a->heard);
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
@@ -393,11 +566,24 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		turn_done(a, NULL, true); /* an answer still pending is superseded */
 		a->turn_user = g_strdup(ev->text);
 		a->turn_latency = -1;
+		/* The end of speech this final belongs to: the latest one no turn
+		 * took, else the next (a cloud STT may be final first). */
+		memset(&a->turn_times, 0, sizeof(a->turn_times));
+		a->turn_marked = false;
+		a->speech_end_pending = a->speech_end_taken || a->speech_end_us <= 0;
+		if (!a->speech_end_pending) {
+			a->turn_times.speech_end = a->speech_end_us;
+			a->speech_end_taken = true;
+		}
 		sb_agent_voice_clear(a->voice); /* whatever was still playing is superseded */
 		a->first_audio_sent = false;
 		set_state(a, THINKING, -1);
 		break;
 	case SB_PIPE_SPEECH_AUDIO:
+		if (a->turn_user && !a->first_audio_sent && !a->turn_marked) {
+			sb_agent_voice_mark(a->voice); /* the answer's first packet */
+			a->turn_marked = true;
+		}
 		sb_agent_voice_append(a->voice, ev->pcm, ev->samples);
 		if (a->state != SPEAKING) {
 			/* Turn latency: the caller's last word to our first sound. */
@@ -496,6 +682,8 @@ static gpointer agent_main(gpointer data)
 			}
 			agent_msg_free(m);
 		}
+		record_poll(a);
+		interruption_tick(a);
 		announce_played(a);
 		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) &&
 		    sb_agent_voice_empty(a->voice))
@@ -512,6 +700,7 @@ static gpointer agent_main(gpointer data)
 		}
 	}
 	said_flush(a);
+	record_flush(a);
 	sb_pipeline_free(a->pipeline); /* no more events after this */
 	a->pipeline = NULL;
 	JANUS_LOG(LOG_INFO, "[switchboard] agent left room %s\n", a->room->name);
@@ -571,6 +760,8 @@ static void agent_free(void *transport)
 	sb_heard_free(a->heard);
 	g_free(a->held_said);
 	g_free(a->turn_user);
+	json_decref(a->record);
+	sb_backchannels_free(a->backchannels);
 	g_free(a);
 }
 
@@ -662,12 +853,29 @@ static void agent_join(sb_room *room)
 	if ((v = json_string_value(json_object_get(config, "vad_hangover_ms"))))
 		vc.hangover_ms = atoi(v);
 	sb_vad_init(&a->vad, &vc);
+	a->waits.base_ms = vc.hangover_ms;
+	a->waits.min_ms = MIN(250, vc.hangover_ms);
+	a->waits.max_ms = MAX(1200, vc.hangover_ms);
+	if ((v = json_string_value(json_object_get(config, "turn_min_wait_ms"))))
+		a->waits.min_ms = atoi(v);
+	if ((v = json_string_value(json_object_get(config, "turn_max_wait_ms"))))
+		a->waits.max_ms = atoi(v);
 	a->onset_ms = vc.onset_ms;
 	a->barge_in_onset_ms = 80;
 	v = json_string_value(json_object_get(config, "end_call"));
 	a->end_call_closes_room = v && !strcmp(v, "close_room");
 	if ((v = json_string_value(json_object_get(config, "barge_in_onset_ms"))))
 		a->barge_in_onset_ms = atoi(v);
+	a->confirm_ms = 700;
+	if ((v = json_string_value(json_object_get(config, "barge_in_confirm_ms"))))
+		a->confirm_ms = atoi(v);
+	int duck_db = 15;
+	if ((v = json_string_value(json_object_get(config, "barge_in_duck_db"))))
+		duck_db = atoi(v);
+	a->duck_gain = powf(10.0f, -(float)CLAMP(duck_db, 0, 90) / 20.0f);
+	a->backchannels =
+	        sb_backchannels_new(json_object_get(config, "backchannels"),
+	                            json_string_value(json_object_get(config, "language")));
 	char *error = NULL;
 	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
 	json_decref(config);
@@ -839,6 +1047,9 @@ void sb_agents_get_stats(sb_agent_stats *out)
 	out->agents = __atomic_load_n(&stats.agents, __ATOMIC_RELAXED);
 	out->turns = __atomic_load_n(&stats.turns, __ATOMIC_RELAXED);
 	out->barge_ins = __atomic_load_n(&stats.barge_ins, __ATOMIC_RELAXED);
+	out->ducks = __atomic_load_n(&stats.ducks, __ATOMIC_RELAXED);
+	out->resumed = __atomic_load_n(&stats.resumed, __ATOMIC_RELAXED);
+	out->backchannels = __atomic_load_n(&stats.backchannels, __ATOMIC_RELAXED);
 	out->provider_errors = __atomic_load_n(&stats.provider_errors, __ATOMIC_RELAXED);
 	out->frames_dropped = __atomic_load_n(&stats.frames_dropped, __ATOMIC_RELAXED);
 }

@@ -109,6 +109,10 @@ static json_t *agent_config_error(json_t *config)
 	             {"vad_onset_ms", 0},
 	             {"vad_hangover_ms", 0},
 	             {"barge_in_onset_ms", 0},
+	             {"barge_in_confirm_ms", 0},
+	             {"barge_in_duck_db", 0},
+	             {"turn_min_wait_ms", 0},
+	             {"turn_max_wait_ms", 0},
 	             {"first_output_timeout_ms", 0},
 	             {"stt_first_output_timeout_ms", 0},
 	             {"llm_first_output_timeout_ms", 0},
@@ -262,8 +266,10 @@ static json_t *agent_stats(void)
 {
 	sb_agent_stats as;
 	sb_agents_get_stats(&as);
-	return json_pack("{sIsIsIsIsI}", "running", (json_int_t)as.agents, "turns",
-	                 (json_int_t)as.turns, "barge_ins", (json_int_t)as.barge_ins, "failed_turns",
+	return json_pack("{sIsIsIsIsIsIsIsI}", "running", (json_int_t)as.agents, "turns",
+	                 (json_int_t)as.turns, "barge_ins", (json_int_t)as.barge_ins, "ducks",
+	                 (json_int_t)as.ducks, "ducks_resumed", (json_int_t)as.resumed,
+	                 "backchannels", (json_int_t)as.backchannels, "failed_turns",
 	                 (json_int_t)as.provider_errors, "frames_dropped",
 	                 (json_int_t)as.frames_dropped);
 }
@@ -277,6 +283,24 @@ static void agent_metrics(GString *out)
 	       (long long)as.turns);
 	sb_metrics_value(out, "switchboard_agent_barge_ins_total", "counter", "Answers cut off by a caller.",
 	       (long long)as.barge_ins);
+	/* Interruptions that mean it (agent.c): ducked, went on, backchannels. */
+	const struct {
+		const char *name, *help;
+		uint64_t value;
+	} interruptions[] = {
+	        {"switchboard_agent_ducks_total",
+	         "A caller's onset over the agent ducked its voice (a possible interruption).",
+	         as.ducks},
+	        {"switchboard_agent_ducks_resumed_total",
+	         "Ducked, then went on: a backchannel, noise, or nothing recognised.", as.resumed},
+	        {"switchboard_agent_backchannels_total",
+	         "Backchannels (\"mm-hmm\", \"okay\") said over the agent: not answered, no "
+	         "barge-in.",
+	         as.backchannels},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(interruptions); i++)
+		sb_metrics_value(out, interruptions[i].name, "counter", interruptions[i].help,
+		                 (long long)interruptions[i].value);
 	sb_metrics_value(out, "switchboard_agent_failed_turns_total", "counter",
 	       "Turns where every language model failed (the agent apologised).",
 	       (long long)as.provider_errors);
@@ -295,6 +319,7 @@ static void agent_metrics(GString *out)
 		g_string_append_printf(out, "switchboard_agent_tool_calls_total{status=\"%s\"} %llu\n",
 		                       sb_tool_status_name((sb_tool_status)s),
 		                       sb_tool_outcomes((sb_tool_status)s));
+	sb_turn_times_metrics(out);
 }
 
 /* Per provider: requests, failures, fallbacks, breaker state. */

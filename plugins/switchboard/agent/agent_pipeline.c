@@ -75,6 +75,8 @@ struct sb_pipeline {
 	json_t *tool_args;
 	/* Who served the current caller turn: {"stt","llm","tts","fallback"}. */
 	json_t *turn;
+	/* When its providers' first outputs came (stt_final, llm_first, tts_first). */
+	sb_turn_times times;
 
 	/* The business's tools (tools/tools.h). */
 	sb_toolset *toolset;
@@ -98,7 +100,9 @@ void sb_pipeline_event_clear(sb_pipeline_event *ev)
 static void post(callback_ctx *ctx, sb_pipeline_event_type type, const char *text,
                  const char *error, const int16_t *pcm, size_t samples, json_t *json)
 {
-	sb_pipeline_event ev = {.type = type, .generation = ctx->generation};
+	/* Stamped here, on the provider's thread: the moment it happened. */
+	sb_pipeline_event ev = {
+	        .type = type, .generation = ctx->generation, .at_us = g_get_monotonic_time()};
 	ev.text = g_strdup(text);
 	ev.error = g_strdup(error);
 	if (pcm && samples)
@@ -283,6 +287,20 @@ json_t *sb_pipeline_turn_providers(sb_pipeline *p)
 	note_provider(p, "llm", p->llm_call);
 	note_provider(p, "tts", p->tts_job);
 	return json_deep_copy(p->turn);
+}
+
+void sb_pipeline_turn_times(sb_pipeline *p, sb_turn_times *t)
+{
+	t->stt_final = p->times.stt_final;
+	t->llm_first = p->times.llm_first;
+	t->tts_first = p->times.tts_first;
+}
+
+/* The first output of a kind for the caller's answer: when it came. */
+static void note_first(sb_pipeline *p, int64_t *moment, const sb_pipeline_event *raw)
+{
+	if (p->is_reply && !*moment)
+		*moment = raw->at_us;
 }
 
 static void release_llm(sb_pipeline *p)
@@ -477,8 +495,9 @@ static void finish_answer(sb_pipeline *p)
 
 static void start_llm(sb_pipeline *p);
 
-/* heard_by: the STT stream that heard the turn; NULL for a key press. */
-static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by)
+/* heard_by: the STT stream that heard the turn, heard_at when its final
+ * came; NULL and 0 for a key press. */
+static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by, int64_t heard_at)
 {
 	if (p->answering)
 		g_free(sb_pipeline_interrupt(p)); /* a new turn replaces the old answer */
@@ -488,6 +507,8 @@ static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by
 	json_decref(p->turn);
 	p->turn = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
 	note_provider(p, "stt", heard_by);
+	memset(&p->times, 0, sizeof(p->times));
+	p->times.stt_final = heard_at;
 	g_string_truncate(p->reply, 0);
 	g_string_truncate(p->sentence, 0);
 	p->tool_rounds = 0;
@@ -528,7 +549,7 @@ static void start_llm(sb_pipeline *p)
 void sb_pipeline_text(sb_pipeline *p, const char *text)
 {
 	emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
-	start_answer(p, text, NULL);
+	start_answer(p, text, NULL, 0);
 }
 
 /* ---- the business's tools ----
@@ -744,15 +765,22 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 	bool stale = raw->generation != 0 && raw->generation != p->generation;
 	switch (raw->type) {
 	case SB_PIPE_RAW_STT_PARTIAL:
-		if (raw->text && *raw->text)
-			emit(p, SB_PIPE_HEARD_PARTIAL, raw->text, NULL, NULL, 0, NULL);
+		if (raw->text && *raw->text) {
+			sb_pipeline_event partial = {.type = SB_PIPE_HEARD_PARTIAL,
+			                             .text = raw->text,
+			                             .at_us = raw->at_us};
+			p->emit(p->user, &partial);
+		}
 		break;
 	case SB_PIPE_RAW_STT_FINAL: {
 		char *text = g_strstrip(g_strdup(raw->text ? raw->text : ""));
-		if (*text) {
-			emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
-			start_answer(p, text, p->stt_stream);
-		}
+		sb_pipeline_event heard = {
+		        .type = SB_PIPE_HEARD_FINAL, .text = text, .at_us = raw->at_us};
+		if (*text)
+			p->emit(p->user, &heard);
+		/* A backchannel said over the agent asks for no answer. */
+		if (*text && !heard.declined)
+			start_answer(p, text, p->stt_stream, raw->at_us);
 		g_free(text);
 		break;
 	}
@@ -763,6 +791,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 	case SB_PIPE_RAW_LLM_TEXT:
 		if (stale || !raw->text)
 			break;
+		note_first(p, &p->times.llm_first, raw);
 		g_string_append(p->reply, raw->text);
 		g_string_append(p->sentence, raw->text);
 		split_sentences(p, false);
@@ -770,6 +799,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 	case SB_PIPE_RAW_LLM_TOOL:
 		if (stale || !raw->text)
 			break;
+		note_first(p, &p->times.llm_first, raw);
 		if (strcmp(raw->text, "transfer_to_human") != 0 &&
 		    strcmp(raw->text, "end_call") != 0) {
 			/* The business's (or one the model made up: it hears so). */
@@ -806,8 +836,10 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		finish_answer(p);
 		break;
 	case SB_PIPE_RAW_TTS_AUDIO:
-		if (!stale && raw->pcm && raw->samples)
-			emit(p, SB_PIPE_SPEECH_AUDIO, NULL, NULL, raw->pcm, raw->samples, NULL);
+		if (stale || !raw->pcm || !raw->samples)
+			break;
+		note_first(p, &p->times.tts_first, raw);
+		emit(p, SB_PIPE_SPEECH_AUDIO, NULL, NULL, raw->pcm, raw->samples, NULL);
 		break;
 	case SB_PIPE_RAW_TTS_DONE:
 		if (stale)

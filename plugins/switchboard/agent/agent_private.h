@@ -6,9 +6,65 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 #include <jansson.h>
 
 #include "core/core.h"
+
+/* ---- agent_timing ----
+ * Where an answered turn's time goes: five moments, monotonic µs (0: it
+ * did not happen, or is not known yet), each taken where it happens — so
+ * a busy agent thread does not blur them. */
+typedef struct sb_turn_times {
+	int64_t speech_end;   /* the VAD: the caller's last voiced frame, by the mixer's clock */
+	int64_t stt_final;    /* the STT chain reported the final (its thread) */
+	int64_t llm_first;    /* the LLM chain's first token or tool call (its thread) */
+	int64_t tts_first;    /* the TTS chain's first audio of the answer (its thread) */
+	int64_t first_packet; /* the mixer took the answer's first frame to send */
+} sb_turn_times;
+
+/* The turn record's "stages": {"end_of_speech": 0, "stt_final",
+ * "llm_first_token", "tts_first_audio", "first_packet"} in ms after the end
+ * of speech, null for a moment that did not happen; JSON null for a turn
+ * without speech (a key press).  New reference. */
+json_t *sb_turn_times_json(const sb_turn_times *t);
+/* Counts a finished turn's stages in the histograms. */
+void sb_turn_times_observe(const sb_turn_times *t);
+/* /metrics: switchboard_agent_turn_stage_ms{stage} (Prometheus histogram). */
+void sb_turn_times_metrics(GString *out);
+
+/* ---- agent_backchannel ----
+ * What a listener says to show they are listening ("mm-hmm", "okay",
+ * "uh-huh"): said over the agent, it does not stop it. */
+typedef struct sb_backchannels sb_backchannels;
+
+/* config: [agent] backchannels, {"<language>": ["phrase", …]} or a list;
+ * without one for the language, English has defaults, others none. */
+sb_backchannels *sb_backchannels_new(json_t *config, const char *language);
+void sb_backchannels_free(sb_backchannels *b);
+/* text is nothing but backchannel phrases (case, punctuation and hyphens
+ * aside); false for an empty text. */
+bool sb_backchannels_match(const sb_backchannels *b, const char *text);
+
+/* ---- agent_endpoint ----
+ * When the caller is done: the silence that ends a turn depends on what
+ * was heard so far. */
+typedef enum {
+	SB_TURN_UNSURE = 0, /* silence as configured (vad_hangover_ms) */
+	SB_TURN_OPEN,       /* unfinished ("… and", "my order number is", "one two"): wait longer */
+	SB_TURN_COMPLETE,   /* a whole question: end sooner */
+} sb_turn_shape;
+
+typedef struct sb_turn_waits {
+	int min_ms;  /* [agent] turn_min_wait_ms: after a complete question */
+	int base_ms; /* vad_hangover_ms */
+	int max_ms;  /* [agent] turn_max_wait_ms: after an unfinished sentence */
+} sb_turn_waits;
+
+/* The shape of what the recogniser heard so far (a partial). */
+sb_turn_shape sb_turn_shape_of(const char *heard);
+/* The silence that ends a turn of that shape. */
+int sb_turn_wait_ms(sb_turn_shape shape, const sb_turn_waits *w);
 
 /* ---- agent_heard ----
  * What the caller actually heard of the agent's speech, when a listener
@@ -72,8 +128,17 @@ uint64_t sb_agent_voice_written(sb_agent_voice *v);
 /* Mixer: the next frame of `samples` at the room's rate; false when there
  * is nothing to play. */
 bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples);
+/* Ducks the voice to gain (0..1; 1 is full voice): from the next frame,
+ * ramped over it so it does not click.  Any thread. */
+void sb_agent_voice_duck(sb_agent_voice *v, float gain);
 /* Level of the frame last played (dBFS), for the echo guard. */
 float sb_agent_voice_level_db(sb_agent_voice *v);
+/* The next sample appended begins an answer: the mixer notes the moment it
+ * takes that sample to send (the answer's first packet). */
+void sb_agent_voice_mark(sb_agent_voice *v);
+/* When the marked sample was taken (monotonic µs), or 0; *pending says
+ * whether it may still be (false once taken, or dropped by a clear). */
+int64_t sb_agent_voice_mark_sent(sb_agent_voice *v, bool *pending);
 
 /* ---- agent_pipeline ----
  * The agent's speech pipeline: a streaming STT, the language model and
@@ -113,6 +178,8 @@ typedef enum {
 typedef struct sb_pipeline_event {
 	sb_pipeline_event_type type;
 	unsigned generation; /* raw events from before an interruption are dropped */
+	int64_t at_us;       /* monotonic: when the provider reported it */
+	bool declined;       /* HEARD_FINAL: the agent will not answer it (a backchannel) */
 	char *text;
 	char *error;
 	int16_t *pcm;
@@ -154,6 +221,9 @@ char *sb_pipeline_interrupt(sb_pipeline *p);
  * {"stt","llm","tts": name or null, "fallback": a chain fell back}.  New
  * reference. */
 json_t *sb_pipeline_turn_providers(sb_pipeline *p);
+/* The moments of the latest caller turn the providers marked (stt_final,
+ * llm_first, tts_first); the others are left as they are. */
+void sb_pipeline_turn_times(sb_pipeline *p, sb_turn_times *t);
 /* The caller heard only `heard` of the last answer (Media Streams marks):
  * the history keeps that, marked as interrupted. */
 void sb_pipeline_heard(sb_pipeline *p, const char *heard);
@@ -180,6 +250,9 @@ typedef struct sb_agent_stats {
 	uint64_t agents;         /* running now */
 	uint64_t turns;          /* answers started */
 	uint64_t barge_ins;
+	uint64_t ducks;          /* a caller's onset over the agent ducked it */
+	uint64_t resumed;        /* …and it went on: no interruption after all */
+	uint64_t backchannels;   /* finals that were backchannels said over it */
 	uint64_t provider_errors;/* turns where every provider failed */
 	uint64_t frames_dropped; /* audio the agent could not keep up with */
 } sb_agent_stats;

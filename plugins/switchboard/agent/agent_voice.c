@@ -9,8 +9,8 @@
 #include <glib.h>
 #include <speex/speex_resampler.h>
 
-#include "providers/providers.h"
 #include "media/media.h"
+#include "providers/providers.h"
 
 #define VOICE_FRAME (SB_AGENT_RATE / 50) /* 20 ms at 16 kHz */
 #define VOICE_SECONDS 60                 /* longest answer held */
@@ -24,6 +24,14 @@ struct sb_agent_voice {
 	int room_rate;
 	SpeexResamplerState *up; /* mixer thread; NULL when the room runs at 16 kHz */
 	float level_db;          /* mixer thread */
+	/* The first sample of an answer (under lock): when the mixer took it. */
+	bool mark_pending;
+	uint64_t mark_at;
+	int64_t mark_sent_us;
+	/* Ducking while a caller may be interrupting: the gain asked for (under
+	 * lock) and the one the last frame ended at (mixer thread). */
+	float gain_target;
+	float gain;
 };
 
 sb_agent_voice *sb_agent_voice_new(int room_rate, sb_heard *heard)
@@ -34,6 +42,7 @@ sb_agent_voice *sb_agent_voice_new(int room_rate, sb_heard *heard)
 	v->heard = heard;
 	v->room_rate = room_rate;
 	v->level_db = -INFINITY;
+	v->gain_target = v->gain = 1.0f;
 	if (room_rate != SB_AGENT_RATE) {
 		int err = 0;
 		v->up = speex_resampler_init(1, SB_AGENT_RATE, (spx_uint32_t)room_rate, 3, &err);
@@ -64,6 +73,7 @@ void sb_agent_voice_clear(sb_agent_voice *v)
 {
 	g_mutex_lock(&v->lock);
 	v->played = v->written;
+	v->mark_pending = false; /* never sent: the answer was dropped */
 	g_mutex_unlock(&v->lock);
 	sb_heard_cleared(v->heard);
 }
@@ -96,9 +106,22 @@ bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples)
 	size_t n = avail < VOICE_FRAME ? (size_t)avail : VOICE_FRAME;
 	for (size_t i = 0; i < n; i++)
 		chunk[i] = v->ring[(v->played + i) % VOICE_CAPACITY];
+	if (v->mark_pending && v->mark_at < v->played + n) {
+		v->mark_pending = false;
+		v->mark_sent_us = g_get_monotonic_time();
+	}
 	v->played += n;
 	sb_heard_played(v->heard, v->played, v->written);
+	float target = v->gain_target;
 	g_mutex_unlock(&v->lock);
+	/* Ducked at once, ramped across this one frame: a step would click. */
+	if (target != 1.0f || v->gain != 1.0f) {
+		for (size_t i = 0; i < VOICE_FRAME; i++) {
+			float g = v->gain + (target - v->gain) * (float)(i + 1) / VOICE_FRAME;
+			chunk[i] = (int16_t)lrintf((float)chunk[i] * g);
+		}
+		v->gain = target;
+	}
 	v->level_db = sb_frame_dbfs(chunk, VOICE_FRAME);
 	if (!v->up) {
 		memcpy(frame, chunk, sizeof(chunk));
@@ -114,4 +137,29 @@ bool sb_agent_voice_pull(sb_agent_voice *v, int16_t *frame, int samples)
 float sb_agent_voice_level_db(sb_agent_voice *v)
 {
 	return v->level_db;
+}
+
+void sb_agent_voice_mark(sb_agent_voice *v)
+{
+	g_mutex_lock(&v->lock);
+	v->mark_pending = true;
+	v->mark_at = v->written;
+	v->mark_sent_us = 0;
+	g_mutex_unlock(&v->lock);
+}
+
+int64_t sb_agent_voice_mark_sent(sb_agent_voice *v, bool *pending)
+{
+	g_mutex_lock(&v->lock);
+	int64_t sent = v->mark_sent_us;
+	*pending = v->mark_pending;
+	g_mutex_unlock(&v->lock);
+	return sent;
+}
+
+void sb_agent_voice_duck(sb_agent_voice *v, float gain)
+{
+	g_mutex_lock(&v->lock);
+	v->gain_target = gain < 0.0f ? 0.0f : gain > 1.0f ? 1.0f : gain;
+	g_mutex_unlock(&v->lock);
 }

@@ -132,7 +132,8 @@ static const read_into call_parts[] = {
         {"transcript", "SELECT speaker, speaker_id, text, started, ended FROM "
                        "transcript_segments WHERE call_id = ? ORDER BY ended, seq"},
         {"agent_turns", "SELECT at, latency_ms, stt, llm, tts, fallback, interrupted, user_text, "
-                        "agent_text FROM agent_turns WHERE call_id = ? ORDER BY at, id"},
+                        "agent_text, stt_final_ms, llm_first_token_ms, tts_first_audio_ms, "
+                        "first_packet_ms FROM agent_turns WHERE call_id = ? ORDER BY at, id"},
         {"tool_calls", "SELECT at, tool, arguments, status, latency_ms, http_status, error FROM "
                        "agent_tool_calls WHERE call_id = ? ORDER BY at, id"},
         {"transfers", "SELECT transfer_id, from_agent, to_target, target_kind, consult_room, "

@@ -77,6 +77,14 @@ static json_t *opt_string(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* One moment of an agent turn's "stages" (ms after the end of speech), or
+ * null.  Borrowed. */
+static json_t *stage_ms(json_t *stages, const char *key)
+{
+	json_t *v = json_object_get(stages, key);
+	return json_is_integer(v) ? v : json_null();
+}
+
 /* A transfer's summary as stored: the object (with its "provider") as
  * JSON text, a string as it is. */
 static json_t *summary_of(json_t *ev)
@@ -267,16 +275,20 @@ static void agent_turn(json_t *ev, gint64 ts)
 	bool fallback = json_is_true(json_object_get(ev, "fallback"));
 	bool interrupted = json_is_true(json_object_get(ev, "interrupted"));
 	char *id = g_uuid_string_random();
+	json_t *stages = json_object_get(ev, "stages");
 	sb_store_write(
 	        store,
 	        "INSERT INTO agent_turns (id, call_id, at, latency_ms, stt, llm, tts, fallback, "
-	        "interrupted, user_text, agent_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-	        "ON CONFLICT (id) DO NOTHING",
-	        json_pack("[ssIOooobboo]", id, call_id, (json_int_t)ts,
+	        "interrupted, user_text, agent_text, stt_final_ms, llm_first_token_ms, "
+	        "tts_first_audio_ms, first_packet_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	        "?, ?, ?) ON CONFLICT (id) DO NOTHING",
+	        json_pack("[ssIOooobbooOOOO]", id, call_id, (json_int_t)ts,
 	                  json_is_integer(lat) ? lat : json_null(), opt_string(str(ev, "stt")),
 	                  opt_string(str(ev, "llm")), opt_string(str(ev, "tts")), fallback,
 	                  interrupted, opt_string(str(ev, "user_text")),
-	                  opt_string(str(ev, "agent_text"))));
+	                  opt_string(str(ev, "agent_text")), stage_ms(stages, "stt_final"),
+	                  stage_ms(stages, "llm_first_token"), stage_ms(stages, "tts_first_audio"),
+	                  stage_ms(stages, "first_packet")));
 	g_free(id);
 	if (c)
 		c->ai = true;

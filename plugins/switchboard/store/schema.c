@@ -81,11 +81,23 @@ static const char *const v4[] = {
         NULL,
 };
 
+/* Where each agent turn's time went: ms after the caller's end of speech
+ * at which the STT final, the model's first token, the first synthesised
+ * audio and the first packet on the wire came (agent_turn's "stages"). */
+static const char *const v5[] = {
+        "ALTER TABLE agent_turns ADD COLUMN stt_final_ms BIGINT",
+        "ALTER TABLE agent_turns ADD COLUMN llm_first_token_ms BIGINT",
+        "ALTER TABLE agent_turns ADD COLUMN tts_first_audio_ms BIGINT",
+        "ALTER TABLE agent_turns ADD COLUMN first_packet_ms BIGINT",
+        NULL,
+};
+
 static const sb_store_migration migrations[] = {
         {1, v1},
         {2, v2},
         {3, v3},
         {4, v4},
+        {5, v5},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)

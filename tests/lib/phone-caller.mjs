@@ -1,0 +1,106 @@
+// A phone-like caller for agent tests: a plain RTP participant (PCMU,
+// rtp_join) that sends a packet every 20 ms — silence, or the speech it
+// is told to say — and keeps the level of every packet it receives (the
+// room's mix, the agent's voice included).  Released by stop(), or by the
+// harness when a test failed first.
+import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminRequest, startJanus } from './janus.mjs';
+import { openNotifications } from './notifications.mjs';
+import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from './audio.mjs';
+import { track } from './resources.mjs';
+
+// execFileSync blocks the event loop (and with it the test's timeout).
+const TOOL = { timeout: 60000 };
+
+/** espeak-ng speech as 8 kHz 16-bit samples (Int16Array); `voice` e.g. en-us. */
+export function speech8k(dir, name, text, { voice = 'en-us', speed = 150 } = {}) {
+	const raw = join(dir, `${name}-raw.wav`), wav = join(dir, `${name}-8k.wav`);
+	execFileSync('espeak-ng', ['-v', voice, '-s', String(speed), '-w', raw, text], TOOL);
+	execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', wav], TOOL);
+	const b = readFileSync(wav).subarray(44);
+	return new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + (b.length & ~1)));
+}
+
+/** RMS of a μ-law payload, in linear 16-bit units. */
+export function mulawRms(payload) {
+	let sum = 0;
+	for (const b of payload) { const s = mulawDecode(b); sum += s * s; }
+	return Math.sqrt(sum / Math.max(1, payload.length));
+}
+
+/**
+ * Joins `room` as display `display`; returns {say(samples) → promise
+ * resolved when the speech has been sent, saying(), received: [{at,
+ * level}], stop()}.
+ */
+export async function phoneCaller(room, display = 'Caller') {
+	const sock = dgram.createSocket('udp4');
+	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+	const received = [];
+	sock.on('message', (m) => {
+		const p = parseRtp(m);
+		if (p) received.push({ at: Date.now(), level: mulawRms(p.payload) });
+	});
+	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display });
+	if (!joined.port) {
+		sock.close();
+		throw new Error(`rtp_join: ${JSON.stringify(joined)}`);
+	}
+	let seq = 0, queue = null, offset = 0, done = null;
+	const timer = setInterval(() => {
+		const frame = new Uint8Array(160).fill(0xff);
+		if (queue) {
+			for (let i = 0; i < 160 && offset + i < queue.length; i++) frame[i] = mulawEncode(queue[offset + i]);
+			offset += 160;
+			if (offset >= queue.length) {
+				queue = null;
+				done?.();
+			}
+		}
+		sock.send(rtpPacket({ pt: 0, seq: seq++ & 0xffff, ts: seq * 160, ssrc: 0x5151, payload: frame }), joined.port, joined.ip);
+	}, 20);
+	let stopped = false;
+	const stop = () => {
+		if (stopped) return;
+		stopped = true;
+		untrack();
+		clearInterval(timer);
+		sock.close();
+	};
+	const untrack = track(`phone caller in ${room}`, stop);
+	return {
+		id: joined.id,
+		received,
+		saying: () => queue !== null,
+		say(samples) {
+			queue = samples;
+			offset = 0;
+			return new Promise((r) => { done = r; });
+		},
+		stop,
+	};
+}
+
+/**
+ * A private Janus for an agent test, a notifications socket and a scratch
+ * directory: {janus, notes, dir}.  pluginConfig(dir) may give the plugin
+ * config text.  Undone by stopAgentJanus (the harness releases what a failed
+ * start left).
+ */
+export async function startAgentJanus(prefix, pluginConfig) {
+	const dir = mkdtempSync(join(tmpdir(), prefix));
+	const env = { dir };
+	env.janus = await startJanus(pluginConfig ? { pluginConfig: pluginConfig(dir) } : {});
+	env.notes = await openNotifications();
+	return env;
+}
+
+export async function stopAgentJanus(env) {
+	env?.notes?.close();
+	if (env?.janus) await env.janus.stop();
+	if (env?.dir) rmSync(env.dir, { recursive: true, force: true });
+}
