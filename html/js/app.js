@@ -100,10 +100,12 @@ async function join({ createIfMissing }) {
 	try {
 		await initJanus(params.has('debug'));
 		if (!Janus.isWebrtcSupported()) throw new Error('This browser does not support WebRTC.');
-		app.session = await connect(JANUS_URL, (cause) => {
+		const mine = await connect(JANUS_URL, (cause) => {
+			if (app.session !== mine) return; // one we closed already
 			fail(`Lost the connection to Janus: ${cause}`);
 			teardown();
 		}, API_SECRET);
+		app.session = mine;
 		await audio.attach(app.session);
 		app.phase = 'joining';
 		setStatus('Joining…', 'busy');

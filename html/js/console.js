@@ -11,7 +11,7 @@
 // and opens /ws/console; the page never holds the operator's key.
 // Query parameters: ?janus=URL ?api=URL ?agent=ID (prefills the form).
 /* global Janus */
-import { initJanus, connect } from './janus-connection.js';
+import { initJanus, connect, destroySession } from './janus-connection.js';
 import { ensureAudioContext, spectrum, magnitudeAt } from './audio-analyser.js';
 import { AudioRoom } from './audio-room.js';
 
@@ -160,7 +160,14 @@ async function signIn(ev, credentials) {
 // made once here; the server moves me between rooms).
 async function openDesk() {
 	await initJanus(params.has('debug'));
-	session = await connect(JANUS_URL, (cause) => { showError(`Lost Janus: ${cause}`); signOut(); });
+	const mine = await connect(JANUS_URL, (cause) => {
+		// A session we closed (back to the desk) may still report its end
+		// after the new one is up: only the one in use signs us out.
+		if (session !== mine) return;
+		showError(`Lost Janus: ${cause}`);
+		signOut();
+	});
+	session = mine;
 	await audio.attach(session);
 	await audio.join({ room: state.desk, token: state.token });
 	await audio.startAudio();
@@ -169,8 +176,9 @@ async function openDesk() {
 async function leaveDesk() {
 	await audio.leave().catch(() => {});
 	audio.close();
-	session?.destroy?.({});
+	const old = session;
 	session = null;
+	await destroySession(old);
 }
 
 async function signOut() {

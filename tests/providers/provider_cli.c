@@ -190,7 +190,8 @@ static void ev_failed(void *u, const char *error)
 
 static const sb_llm_events llm_ev = {ev_text, ev_tool, ev_done};
 static const sb_tts_events tts_ev = {ev_audio, ev_done};
-static const sb_stt_events stt_ev = {ev_partial, ev_final, ev_failed};
+static const sb_stt_events stt_ev = {
+        .partial = ev_partial, .final = ev_final, .failed = ev_failed};
 
 /* Waits until done, or finals >= want_finals (when > 0); false on timeout. */
 static bool wait_for(int want_finals, int ms)

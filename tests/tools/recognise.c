@@ -59,7 +59,8 @@ int main(int argc, char **argv)
 	result r = {0};
 	g_mutex_init(&r.lock);
 	g_cond_init(&r.done);
-	static const sb_stt_events events = {on_partial, on_final, on_failed};
+	static const sb_stt_events events = {
+	        .partial = on_partial, .final = on_final, .failed = on_failed};
 	char *error = NULL;
 	sb_stt_stream *s = sb_stt_pocketsphinx.open(&cfg, &events, &r, &error);
 	if (!s) {

@@ -264,6 +264,12 @@ static gpointer stt_thread(gpointer p)
 			f->samples += cmd - 1;
 			continue;
 		}
+		if (cmd == -3) { /* pause: what it heard so far */
+			char *t = g_strdup_printf("%s heard %ld samples so far", f->name, f->samples);
+			f->stt.paused(f->user, t);
+			g_free(t);
+			continue;
+		}
 		f->eos++;
 		if (!strcmp(f->what, "fail")) {
 			f->stt.failed(f->user, "stt boom");
@@ -305,8 +311,22 @@ static void fake_stt_release(sb_stt_stream *s)
 	fake_release((fake *)(void *)s);
 }
 
-const sb_stt_provider fake_stt = {"fake", fake_stt_open, fake_stt_audio, fake_stt_eos,
-                                  fake_stt_release};
+static void fake_stt_pause(sb_stt_stream *s)
+{
+	g_async_queue_push(((fake *)(void *)s)->cmds, GINT_TO_POINTER(-3));
+}
+
+const sb_stt_provider fake_stt = {.type = "fake",
+                                  .open = fake_stt_open,
+                                  .audio = fake_stt_audio,
+                                  .end_of_speech = fake_stt_eos,
+                                  .pause = fake_stt_pause,
+                                  .release = fake_stt_release};
+const sb_stt_provider fake_stt_no_pause = {.type = "fake-no-pause",
+                                           .open = fake_stt_open,
+                                           .audio = fake_stt_audio,
+                                           .end_of_speech = fake_stt_eos,
+                                           .release = fake_stt_release};
 
 sb_provider_config *fake_cfg_new(const char *name, const char *behave)
 {

@@ -15,6 +15,8 @@ typedef struct seen {
 	long audio;
 	int finals;
 	GString *final_text;
+	int paused;
+	GString *so_far;
 	bool done;
 	char *error;
 	int events_after_release;
@@ -31,6 +33,7 @@ static void seen_init(seen *s)
 	s->text = g_string_new(NULL);
 	s->tools = g_string_new(NULL);
 	s->final_text = g_string_new(NULL);
+	s->so_far = g_string_new(NULL);
 }
 
 static void seen_clear(seen *s)
@@ -40,6 +43,7 @@ static void seen_clear(seen *s)
 	g_string_free(s->text, TRUE);
 	g_string_free(s->tools, TRUE);
 	g_string_free(s->final_text, TRUE);
+	g_string_free(s->so_far, TRUE);
 	g_free(s->error);
 }
 
@@ -122,7 +126,19 @@ static void on_failed(void *u, const char *e)
 
 static const sb_llm_events llm_ev = {on_text, on_tool, on_done};
 static const sb_tts_events tts_ev = {on_audio, on_done};
-static const sb_stt_events stt_ev = {on_partial, on_final, on_failed};
+static void on_paused(void *u, const char *t)
+{
+	seen *s = u;
+	g_mutex_lock(&s->m);
+	note(s);
+	s->paused++;
+	g_string_assign(s->so_far, t);
+	g_cond_broadcast(&s->c);
+	g_mutex_unlock(&s->m);
+}
+
+static const sb_stt_events stt_ev = {
+        .partial = on_partial, .final = on_final, .failed = on_failed, .paused = on_paused};
 
 static bool wait_done(seen *s, int ms)
 {
@@ -475,6 +491,65 @@ static void test_tts_fall_through(void)
 
 /* ---- STT ---- */
 
+static bool wait_paused(seen *s, int n, int ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+	g_mutex_lock(&s->m);
+	while (s->paused < n)
+		if (!g_cond_wait_until(&s->c, &s->m, end))
+			break;
+	bool ok = s->paused >= n;
+	g_mutex_unlock(&s->m);
+	return ok;
+}
+
+/* A pause goes to the provider in use, which answers with what it heard
+ * so far; the utterance goes on to one final.  A provider that cannot
+ * answer says so at once (whoever waits for the answer must not). */
+static void test_stt_pause(void)
+{
+	sb_chain_options opt = {2000, 5, 1000};
+	sb_stt_chain *c = sb_stt_chain_new(&opt);
+	sb_provider_config *ca = fake_cfg_new("ear2", "ok");
+	sb_stt_chain_add(c, &fake_stt, ca);
+	fake_cfg_free(ca);
+	seen s;
+	seen_init(&s);
+	sb_stt_stream *st = sb_stt_chain_open(c, &stt_ev, &s, NULL);
+	g_assert_nonnull(st);
+	int16_t frame[320] = {0};
+	for (int i = 0; i < 4; i++)
+		sb_stt_chain_audio(st, frame, 320);
+	g_assert_true(sb_stt_chain_pause(st));
+	g_assert_true(wait_paused(&s, 1, 3000));
+	g_assert_cmpstr(s.so_far->str, ==, "ear2 heard 1280 samples so far");
+	for (int i = 0; i < 2; i++)
+		sb_stt_chain_audio(st, frame, 320);
+	sb_stt_chain_end_of_speech(st);
+	g_assert_true(wait_finals(&s, 1, 3000));
+	g_assert_cmpstr(s.final_text->str, ==, "ear2 heard 1920 samples");
+	g_assert_cmpint(s.paused, ==, 1);
+	sb_stt_chain_release(st);
+	seen_clear(&s);
+	sb_stt_chain_free(c);
+
+	c = sb_stt_chain_new(&opt);
+	ca = fake_cfg_new("ear3", "ok");
+	sb_stt_chain_add(c, &fake_stt_no_pause, ca);
+	fake_cfg_free(ca);
+	seen_init(&s);
+	st = sb_stt_chain_open(c, &stt_ev, &s, NULL);
+	sb_stt_chain_audio(st, frame, 320);
+	g_assert_false(sb_stt_chain_pause(st));
+	g_assert_false(sb_stt_chain_pause(NULL));
+	sb_stt_chain_end_of_speech(st);
+	g_assert_true(wait_finals(&s, 1, 3000));
+	g_assert_cmpint(s.paused, ==, 0);
+	sb_stt_chain_release(st);
+	seen_clear(&s);
+	sb_stt_chain_free(c);
+}
+
 static void test_stt_replay(void)
 {
 	sb_chain_options opt = {200, 5, 1000};
@@ -656,6 +731,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/chain/stt/failed-falls-through", test_stt_failed_falls_through);
 	g_test_add_func("/chain/stt/release-inside-final", test_stt_release_inside_final);
 	g_test_add_func("/chain/stt/last-resort-kept", test_stt_last_resort_kept);
+	g_test_add_func("/chain/stt/pause", test_stt_pause);
 	g_test_add_func("/chain/stats-shape", test_stats_shape);
 	g_test_add_func("/chain/options-from-json", test_options_from_json);
 	int rc = g_test_run();

@@ -121,6 +121,7 @@ typedef struct stt_result {
 	GCond cond;
 	GPtrArray *finals;
 	GPtrArray *partials;
+	GPtrArray *so_far;
 	char *failure;
 } stt_result;
 
@@ -150,7 +151,17 @@ static void stt_failed(void *user, const char *error)
 	g_mutex_unlock(&r->lock);
 }
 
-static const sb_stt_events stt_events = {stt_partial, stt_final, stt_failed};
+static void stt_paused(void *user, const char *text)
+{
+	stt_result *r = user;
+	g_mutex_lock(&r->lock);
+	g_ptr_array_add(r->so_far, g_strdup(text));
+	g_cond_broadcast(&r->cond);
+	g_mutex_unlock(&r->lock);
+}
+
+static const sb_stt_events stt_events = {
+        .partial = stt_partial, .final = stt_final, .failed = stt_failed, .paused = stt_paused};
 
 static void stt_init(stt_result *r)
 {
@@ -159,12 +170,14 @@ static void stt_init(stt_result *r)
 	g_cond_init(&r->cond);
 	r->finals = g_ptr_array_new_with_free_func(g_free);
 	r->partials = g_ptr_array_new_with_free_func(g_free);
+	r->so_far = g_ptr_array_new_with_free_func(g_free);
 }
 
 static void stt_clear(stt_result *r)
 {
 	g_ptr_array_unref(r->finals);
 	g_ptr_array_unref(r->partials);
+	g_ptr_array_unref(r->so_far);
 	g_free(r->failure);
 	g_mutex_clear(&r->lock);
 	g_cond_clear(&r->cond);
@@ -243,6 +256,65 @@ static void test_round_trip(void)
 		;
 	g_assert_cmpuint(r.finals->len, ==, G_N_ELEMENTS(cases) + 1);
 	g_assert_cmpstr(r.finals->pdata[G_N_ELEMENTS(cases)], ==, "");
+	g_mutex_unlock(&r.lock);
+	sb_stt_pocketsphinx.release(s);
+	stt_clear(&r);
+}
+
+static void feed(sb_stt_stream *s, GArray *pcm)
+{
+	for (guint off = 0; off < pcm->len; off += 320)
+		sb_stt_pocketsphinx.audio(s, &g_array_index(pcm, int16_t, off), MIN(320, pcm->len - off));
+}
+
+static char *wait_so_far(stt_result *r, guint index)
+{
+	gint64 until = g_get_monotonic_time() + WAIT_S * G_TIME_SPAN_SECOND;
+	g_mutex_lock(&r->lock);
+	while (r->so_far->len <= index && !r->failure && g_cond_wait_until(&r->cond, &r->lock, until))
+		;
+	char *text = r->so_far->len > index ? g_strdup(r->so_far->pdata[index]) : NULL;
+	g_mutex_unlock(&r->lock);
+	g_assert_null(r->failure);
+	g_assert_nonnull(text);
+	return text;
+}
+
+/* A caller pauses inside a sentence: asked at the pause, the recogniser
+ * says what it heard up to there (however long ago its last partial was),
+ * and the sentence goes on to one final.  Asked with nothing heard, it
+ * answers "" at once. */
+static void test_pause(void)
+{
+	sb_provider_config cfg = {.name = "sphinx", .type = "pocketsphinx", .extra = extra};
+	stt_result r;
+	stt_init(&r);
+	char *error = NULL;
+	sb_stt_stream *s = sb_stt_pocketsphinx.open(&cfg, &stt_events, &r, &error);
+	g_assert_null(error);
+	g_autoptr(GArray) first = speak("My order number is", "en", NULL, NULL);
+	g_autoptr(GArray) second = speak("one two three four five.", "en", NULL, NULL);
+	g_autoptr(GArray) quiet = g_array_new(FALSE, TRUE, sizeof(int16_t));
+	g_array_set_size(quiet, 1600); /* 100 ms, as the agent asks */
+	sb_stt_pocketsphinx.pause(s);
+	g_autofree char *nothing = wait_so_far(&r, 0);
+	g_assert_cmpstr(nothing, ==, "");
+	feed(s, quiet);
+	feed(s, first);
+	feed(s, quiet);
+	sb_stt_pocketsphinx.pause(s);
+	g_autofree char *so_far = wait_so_far(&r, 1);
+	g_test_message("heard at the pause: \"%s\"", so_far);
+	g_assert_true(g_str_has_suffix(so_far, "order number is"));
+	feed(s, second);
+	feed(s, quiet);
+	sb_stt_pocketsphinx.end_of_speech(s);
+	gint64 until = g_get_monotonic_time() + WAIT_S * G_TIME_SPAN_SECOND;
+	g_mutex_lock(&r.lock);
+	while (r.finals->len < 1 && g_cond_wait_until(&r.cond, &r.lock, until))
+		;
+	g_assert_cmpuint(r.finals->len, ==, 1);
+	g_assert_cmpstr(r.finals->pdata[0], ==, "my order number is one two three four five");
 	g_mutex_unlock(&r.lock);
 	sb_stt_pocketsphinx.release(s);
 	stt_clear(&r);
@@ -440,6 +512,7 @@ int main(int argc, char **argv)
 	               (g_get_monotonic_time() - t0) / 1e6);
 	g_test_add_func("/speech/round-trip", test_round_trip);
 	g_test_add_func("/speech/all-phrases", test_all_phrases);
+	g_test_add_func("/speech/pause", test_pause);
 	g_test_add_func("/speech/fallback", test_fallback);
 	g_test_add_func("/speech/parallel", test_parallel);
 	g_test_add_func("/speech/arabic", test_arabic);

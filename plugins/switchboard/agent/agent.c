@@ -81,6 +81,11 @@ typedef struct sb_agent {
 	 * ends this utterance follows what the recogniser heard so far. */
 	sb_turn_waits waits;
 	sb_turn_shape shape;
+	/* A partial comes every few hundred ms of audio and may still be on
+	 * its way when the caller pauses: we ask the recogniser what it heard
+	 * up to the pause and wait for its answer (bounded) before ending the
+	 * turn on a stale shape.  Counted per utterance. */
+	int so_far_asked, so_far_answered;
 	bool end_call_closes_room; /* [agent] end_call, room overrides included */
 	char *pending_tool;        /* to do once what was said has been heard */
 	/* The turn in progress, for its agent_turn record. */
@@ -395,6 +400,15 @@ static void feed_stt(sb_agent *a, const int16_t *pcm)
 	sb_pipeline_audio(a->pipeline, pcm, AGENT_FRAME);
 }
 
+/* When to ask what was heard: after the last word's tail (a frame
+ * multiple, as the VAD counts), before the shortest end of a turn. */
+static int so_far_probe_ms(const sb_agent *a)
+{
+	int probe = MIN(100, MIN(a->waits.base_ms, a->waits.min_ms) / 2);
+	int frame = a->vad.cfg.frame_ms;
+	return MAX(1, probe / frame) * frame;
+}
+
 static void on_audio(sb_agent *a, agent_msg *m)
 {
 	int16_t pcm[AGENT_FRAME];
@@ -416,9 +430,11 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
 	/* Over our own voice the plain hangover: an interruption is decided on
 	 * its own terms (above), and a backchannel must not be kept waiting. */
-	a->vad.cfg.hangover_ms = a->state == SPEAKING || a->interrupting
-	                                 ? a->waits.base_ms
-	                                 : sb_turn_wait_ms(a->shape, &a->waits);
+	bool over_us = a->state == SPEAKING || a->interrupting;
+	int wait = sb_turn_wait_ms(a->shape, &a->waits);
+	if (a->so_far_answered < a->so_far_asked)
+		wait = MAX(wait, a->waits.max_ms);
+	a->vad.cfg.hangover_ms = over_us ? a->waits.base_ms : wait;
 	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
 	if (ev == SB_VAD_SPEECH_START) {
 		/* By the mixer's clock, as the moments that confirm it. */
@@ -432,6 +448,7 @@ static void on_audio(sb_agent *a, agent_msg *m)
 			         0); /* nothing audible to duck: the answer waits for more */
 		a->over_agent = a->state == SPEAKING;
 		a->shape = SB_TURN_UNSURE; /* nothing heard of this utterance yet */
+		a->so_far_asked = a->so_far_answered = 0;
 		g_hash_table_remove_all(a->speakers);
 		/* The words began before the onset was confirmed. */
 		for (int i = 0; i < a->preroll_len; i++) {
@@ -445,6 +462,11 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		 * recogniser gets the plain hangover's silence, not all of it. */
 		if (ev != SB_VAD_SPEECH || a->vad.quiet_ms <= a->waits.base_ms)
 			feed_stt(a, pcm);
+		/* Quiet long enough for the last word to be over, not yet for
+		 * the turn: what did the recogniser hear up to here? */
+		if (ev == SB_VAD_SPEECH && !over_us && a->vad.quiet_ms == so_far_probe_ms(a) &&
+		    sb_pipeline_pause(a->pipeline))
+			a->so_far_asked++;
 		if (m->speaker) {
 			guint64 *key = g_memdup2(&m->speaker, sizeof(m->speaker));
 			int seen = GPOINTER_TO_INT(g_hash_table_lookup(a->speakers, key));
@@ -540,6 +562,12 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 			a->interrupt_words = !sb_backchannels_match(a->backchannels, ev->text);
 			interruption_check(a, ev->at_us);
 		}
+		break;
+	case SB_PIPE_HEARD_SO_FAR:
+		/* Answers come in order: the last one asked for is the newest. */
+		if (a->so_far_answered < a->so_far_asked &&
+		    ++a->so_far_answered == a->so_far_asked && a->vad.in_speech && *ev->text)
+			a->shape = sb_turn_shape_of(ev->text);
 		break;
 	case SB_PIPE_HEARD_FINAL:
 		if ((a->interrupting || a->over_agent) &&

@@ -125,7 +125,12 @@ static void stt_failed(void *u, const char *e)
 {
 	post(u, SB_PIPE_RAW_STT_FAILED, NULL, e, NULL, 0, NULL);
 }
-static const sb_stt_events stt_events = {stt_partial, stt_final, stt_failed};
+static void stt_paused(void *u, const char *text)
+{
+	post(u, SB_PIPE_RAW_STT_PAUSED, text, NULL, NULL, 0, NULL);
+}
+static const sb_stt_events stt_events = {
+        .partial = stt_partial, .final = stt_final, .failed = stt_failed, .paused = stt_paused};
 
 static void llm_text(void *u, const char *d)
 {
@@ -772,6 +777,13 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 			p->emit(p->user, &partial);
 		}
 		break;
+	case SB_PIPE_RAW_STT_PAUSED: {
+		sb_pipeline_event so_far = {.type = SB_PIPE_HEARD_SO_FAR,
+		                            .text = raw->text ? raw->text : "",
+		                            .at_us = raw->at_us};
+		p->emit(p->user, &so_far);
+		break;
+	}
 	case SB_PIPE_RAW_STT_FINAL: {
 		char *text = g_strstrip(g_strdup(raw->text ? raw->text : ""));
 		sb_pipeline_event heard = {
@@ -860,6 +872,11 @@ void sb_pipeline_audio(sb_pipeline *p, const int16_t *pcm, size_t samples)
 {
 	if (p->stt_stream)
 		sb_stt_chain_audio(p->stt_stream, pcm, samples);
+}
+
+bool sb_pipeline_pause(sb_pipeline *p)
+{
+	return p->stt_stream && sb_stt_chain_pause(p->stt_stream);
 }
 
 void sb_pipeline_end_of_speech(sb_pipeline *p)

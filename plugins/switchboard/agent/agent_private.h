@@ -156,6 +156,7 @@ typedef enum {
 	/* What the agent sees (emitted from sb_pipeline_handle). */
 	SB_PIPE_HEARD_PARTIAL = 1, /* text */
 	SB_PIPE_HEARD_FINAL,       /* text: a caller turn; an answer is coming */
+	SB_PIPE_HEARD_SO_FAR,      /* text: the answer to sb_pipeline_pause() */
 	SB_PIPE_SPEECH_AUDIO,      /* pcm/samples: 16 kHz, to play now */
 	SB_PIPE_SAID,              /* text: the whole answer, once spoken */
 	SB_PIPE_REPLY_DONE,        /* error: NULL, or why the providers failed */
@@ -167,6 +168,7 @@ typedef enum {
 	SB_PIPE_RAW_STT_PARTIAL = 100,
 	SB_PIPE_RAW_STT_FINAL,
 	SB_PIPE_RAW_STT_FAILED,
+	SB_PIPE_RAW_STT_PAUSED,
 	SB_PIPE_RAW_LLM_TEXT,
 	SB_PIPE_RAW_LLM_TOOL,
 	SB_PIPE_RAW_LLM_DONE,
@@ -209,6 +211,9 @@ const char *sb_pipeline_greeting(sb_pipeline *p);
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw);
 void sb_pipeline_audio(sb_pipeline *p, const int16_t *pcm, size_t samples);
 void sb_pipeline_end_of_speech(sb_pipeline *p);
+/* The caller went quiet: true when a HEARD_SO_FAR event will follow with
+ * what the recogniser heard up to here (the embedded one can say). */
+bool sb_pipeline_pause(sb_pipeline *p);
 /* A caller's turn that did not come through STT (a DTMF key press):
  * heard as is, and answered. */
 void sb_pipeline_text(sb_pipeline *p, const char *text);

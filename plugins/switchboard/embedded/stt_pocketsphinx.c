@@ -33,7 +33,7 @@
 
 /* ---- streams ---- */
 
-typedef enum { MSG_AUDIO, MSG_END, MSG_QUIT } msg_kind;
+typedef enum { MSG_AUDIO, MSG_END, MSG_PAUSE, MSG_QUIT } msg_kind;
 
 typedef struct msg {
 	msg_kind kind;
@@ -232,6 +232,17 @@ static void on_audio(sb_stt_stream *s, msg *mg)
 		end_live(s);
 }
 
+/* Everything the live search has so far, whether or not a partial said it
+ * already: the caller is quiet and the agent waits to know whether the
+ * sentence is over. */
+static void on_pause(sb_stt_stream *s)
+{
+	if (s->failed || !s->events.paused)
+		return;
+	const char *hyp = s->live ? ps_get_hyp(s->live, NULL) : NULL;
+	emit(s, s->events.paused, hyp ? hyp : "");
+}
+
 static void on_end(sb_stt_stream *s)
 {
 	if (s->failed)
@@ -269,6 +280,8 @@ static gpointer stream_worker(gpointer data)
 			on_audio(s, mg);
 		else if (!cancelled && kind == MSG_END)
 			on_end(s);
+		else if (!cancelled && kind == MSG_PAUSE)
+			on_pause(s);
 		g_free(mg);
 		if (kind == MSG_QUIT)
 			break;
@@ -338,6 +351,12 @@ static void ps_end_of_speech(sb_stt_stream *s)
 		push(s, MSG_END, NULL, 0);
 }
 
+static void ps_pause(sb_stt_stream *s)
+{
+	if (s)
+		push(s, MSG_PAUSE, NULL, 0);
+}
+
 static void ps_release(sb_stt_stream *s)
 {
 	if (!s)
@@ -353,5 +372,6 @@ const sb_stt_provider sb_stt_pocketsphinx = {
         .open = ps_open,
         .audio = ps_audio,
         .end_of_speech = ps_end_of_speech,
+        .pause = ps_pause,
         .release = ps_release,
 };

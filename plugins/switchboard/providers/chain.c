@@ -103,6 +103,16 @@ static void stt_partial(void *user, const char *text)
 	DELIVER(cc, if (cc->ev.stt.partial) cc->ev.stt.partial(cc->user, text));
 }
 
+static void stt_paused(void *user, const char *text)
+{
+	attempt *att = user;
+	ccall *cc = att->cc;
+	if (!sb_ccall_event_begin(att))
+		return;
+	g_mutex_unlock(&cc->lock);
+	DELIVER(cc, if (cc->ev.stt.paused) cc->ev.stt.paused(cc->user, text ? text : ""));
+}
+
 /* The first pending utterance is transcribed: forget its audio. */
 static void stt_trim_locked(ccall *cc)
 {
@@ -144,7 +154,7 @@ static void stt_failed(void *user, const char *error)
 }
 
 static const sb_stt_events stt_events = {
-        .partial = stt_partial, .final = stt_final, .failed = stt_failed};
+        .partial = stt_partial, .final = stt_final, .failed = stt_failed, .paused = stt_paused};
 
 /* ---- starting and releasing a provider ---- */
 
@@ -399,47 +409,60 @@ static void stt_mark_locked(ccall *cc)
 		sb_ccall_arm_timer_locked(cc);
 }
 
-/* Audio (pcm) or an end of speech (pcm NULL): kept for a replay, then
- * handed to the live provider.  Under cc->feed, so that no fall-through
- * swaps the provider meanwhile; `feeding` makes release() wait for the
- * provider's audio() or end_of_speech() to return. */
-static void stt_feed(ccall *cc, const int16_t *pcm, size_t samples)
+typedef enum { FEED_AUDIO, FEED_END, FEED_PAUSE } stt_feed_kind;
+
+/* Audio, an end of speech or a pause: audio and ends are kept for a
+ * replay (a pause asks only the provider in use), then handed to the live
+ * provider.  Under cc->feed, so that no fall-through swaps the provider
+ * meanwhile; `feeding` makes release() wait for the provider's call to
+ * return.  False when no provider took it. */
+static bool stt_feed(ccall *cc, stt_feed_kind kind, const int16_t *pcm, size_t samples)
 {
 	g_mutex_lock(&cc->feed);
 	g_mutex_lock(&cc->lock);
 	attempt *att = cc->cur;
 	bool live = !cc->released && !cc->finished;
-	if (live && pcm)
+	if (live && kind == FEED_AUDIO)
 		pcm = stt_keep_locked(cc, pcm, &samples);
-	else if (live)
+	else if (live && kind == FEED_END)
 		stt_mark_locked(cc);
 	/* The mark may have armed the timer, never changed cur. */
 	live = live && att && att->started;
 	const sb_stt_provider *p = live ? sb_ccall_entry(cc, att)->impl : NULL;
+	if (kind == FEED_PAUSE && p && !p->pause)
+		live = false;
 	if (live)
 		cc->feeding++;
 	g_mutex_unlock(&cc->lock);
 	if (live) {
-		if (pcm)
+		if (kind == FEED_AUDIO)
 			p->audio(att->handle, pcm, samples);
-		else
+		else if (kind == FEED_END)
 			p->end_of_speech(att->handle);
+		else
+			p->pause(att->handle);
 		g_mutex_lock(&cc->lock);
 		if (--cc->feeding == 0)
 			g_cond_broadcast(&cc->fed);
 		g_mutex_unlock(&cc->lock);
 	}
 	g_mutex_unlock(&cc->feed);
+	return live;
 }
 
 void sb_stt_chain_audio(sb_stt_stream *s, const int16_t *pcm, size_t samples)
 {
 	if (s && pcm && samples > 0)
-		stt_feed((ccall *)(void *)s, pcm, samples);
+		stt_feed((ccall *)(void *)s, FEED_AUDIO, pcm, samples);
+}
+
+bool sb_stt_chain_pause(sb_stt_stream *s)
+{
+	return s && stt_feed((ccall *)(void *)s, FEED_PAUSE, NULL, 0);
 }
 
 void sb_stt_chain_end_of_speech(sb_stt_stream *s)
 {
 	if (s)
-		stt_feed((ccall *)(void *)s, NULL, 0);
+		stt_feed((ccall *)(void *)s, FEED_END, NULL, 0);
 }

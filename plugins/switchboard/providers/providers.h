@@ -45,6 +45,9 @@ typedef struct sb_stt_events {
 	void (*partial)(void *user, const char *text);
 	void (*final)(void *user, const char *text);
 	void (*failed)(void *user, const char *error);
+	/* The answer to pause(): everything heard of this utterance so far
+	 * ("" for nothing yet), once the audio queued before pause() is heard. */
+	void (*paused)(void *user, const char *text);
 } sb_stt_events;
 
 typedef struct sb_stt_stream sb_stt_stream;
@@ -58,6 +61,10 @@ typedef struct sb_stt_provider {
 	void (*audio)(sb_stt_stream *s, const int16_t *pcm, size_t samples);
 	/* The VAD says the utterance ended: deliver its final text soon. */
 	void (*end_of_speech)(sb_stt_stream *s);
+	/* Optional.  The speaker went quiet, maybe only for a breath: answer
+	 * with events->paused soon (whoever decides the end of a turn waits
+	 * for it).  Never blocks; the utterance goes on. */
+	void (*pause)(sb_stt_stream *s);
 	void (*release)(sb_stt_stream *s);
 } sb_stt_provider;
 
@@ -258,6 +265,9 @@ sb_stt_stream *sb_stt_chain_open(sb_stt_chain *chain, const sb_stt_events *event
                                  char **error);
 void sb_stt_chain_audio(sb_stt_stream *s, const int16_t *pcm, size_t samples);
 void sb_stt_chain_end_of_speech(sb_stt_stream *s);
+/* Asks the provider in use for what it heard so far (its pause()); false
+ * when it cannot answer, and no paused event will come. */
+bool sb_stt_chain_pause(sb_stt_stream *s);
 void sb_stt_chain_release(sb_stt_stream *s);
 
 sb_tts_chain *sb_tts_chain_new(const sb_chain_options *opt);
