@@ -14,20 +14,7 @@
 #include "room/room.h"
 #include "room/room_private.h"
 
-/* What the Janus core would provide: its refcount debug switch and logger. */
-int refcount_debug = 0;
-int janus_log_level = 3;
-gboolean janus_log_timestamps = FALSE;
-gboolean janus_log_colors = FALSE;
-char *janus_log_global_prefix = NULL;
-void janus_vprintf(const char *format, ...) G_GNUC_PRINTF(1, 2);
-void janus_vprintf(const char *format, ...)
-{
-	va_list ap;
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-}
+/* The Janus logger and refcount switch: janus_log_stub.c. */
 
 #define RATE 48000
 #define FRAME 960

@@ -14,19 +14,7 @@
 #include "core/core.h"
 #include "store/store_private.h"
 
-/* Janus's logger, which the store logs through. */
-int janus_log_level = 3;
-gboolean janus_log_timestamps = FALSE;
-gboolean janus_log_colors = FALSE;
-char *janus_log_global_prefix = NULL;
-void janus_vprintf(const char *format, ...) G_GNUC_PRINTF(1, 2);
-void janus_vprintf(const char *format, ...)
-{
-	va_list ap;
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-}
+/* Janus's logger, which the store logs through: tests/unit/janus_log_stub.c. */
 
 typedef struct fixture {
 	char *spec;

@@ -15,19 +15,7 @@
 #include "core/core.h"
 #include "transfer/transfer_private.h"
 
-/* Janus's logger, which the module logs through. */
-int janus_log_level = 3;
-gboolean janus_log_timestamps = FALSE;
-gboolean janus_log_colors = FALSE;
-char *janus_log_global_prefix = NULL;
-void janus_vprintf(const char *format, ...) G_GNUC_PRINTF(1, 2);
-void janus_vprintf(const char *format, ...)
-{
-	va_list ap;
-	va_start(ap, format);
-	vfprintf(stderr, format, ap);
-	va_end(ap);
-}
+/* Janus's logger, which the module logs through: tests/unit/janus_log_stub.c. */
 
 /* What init needs from elsewhere; the tests inject their chain instead. */
 json_t *sb_settings_section(const sb_settings *cfg, const char *name)

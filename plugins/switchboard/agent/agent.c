@@ -33,6 +33,7 @@ typedef enum {
 	MSG_STOP,
 	MSG_PIPELINE, /* an event from a provider (agent_pipeline.c) */
 	MSG_HEARD,    /* a listener heard our speech up to chunk `samples` */
+	MSG_PRE_CALL, /* the pre-call tool answered: event.json {record, variables?} */
 } msg_kind;
 
 typedef struct agent_msg {
@@ -107,6 +108,11 @@ typedef struct sb_agent {
 	sb_heard *heard;
 	char *held_said;
 	sb_agent_voice *voice; /* what we say, on its way to the mixer */
+	/* The greeting waits for the pre-call tool (agent_pre_call.c), never
+	 * longer than its timeout and a margin. */
+	char *pre_call_tool;
+	sb_pre_call *pre_call;
+	gint64 greeting_deadline_us; /* 0: greeted */
 } sb_agent;
 
 static GMutex agents_mutex;
@@ -499,7 +505,7 @@ static void on_audio(sb_agent *a, agent_msg *m)
 
 /* What a business tool learns of the call: who is calling, from which
  * interface, and the call's own id where the transport has one. */
-static void tell_tools_the_call(sb_agent *a, guint64 speaker)
+static json_t *call_of(sb_agent *a, guint64 speaker)
 {
 	sb_participant *p = speaker ? sb_room_find_participant(a->room, speaker) : NULL;
 	if (!p) { /* a key press: the first caller */
@@ -514,7 +520,7 @@ static void tell_tools_the_call(sb_agent *a, guint64 speaker)
 		g_ptr_array_unref(members);
 	}
 	if (!p)
-		return;
+		return NULL;
 	g_autofree char *display = sb_participant_dup_display(p);
 	json_t *call = json_pack("{s:s, s:s?, s:I}", "interface", sb_participant_interface(p),
 	                         "caller", display, "participant", (json_int_t)p->id);
@@ -527,9 +533,16 @@ static void tell_tools_the_call(sb_agent *a, guint64 speaker)
 	for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
 		if (json_is_string(json_object_get(p->info, known[i])))
 			json_object_set(call, known[i], json_object_get(p->info, known[i]));
-	sb_pipeline_set_call(a->pipeline, call);
-	json_decref(call);
 	sb_participant_unref(p);
+	return call;
+}
+
+static void tell_tools_the_call(sb_agent *a, guint64 speaker)
+{
+	json_t *call = call_of(a, speaker);
+	if (call)
+		sb_pipeline_set_call(a->pipeline, call);
+	json_decref(call);
 }
 
 static void finish_action(sb_agent *a, const char *tool, json_t *args)
@@ -665,15 +678,82 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 	}
 }
 
+/* ---- the greeting and the call's context ---- */
+
+static void greet(sb_agent *a)
+{
+	a->greeting_deadline_us = 0;
+	/* A late pre-call answer is not waited for any more. */
+	sb_pre_call_release(a->pre_call);
+	a->pre_call = NULL;
+	const char *greeting = sb_pipeline_greeting(a->pipeline);
+	sb_heard_new_answer(a->heard);
+	if (greeting && *greeting)
+		sb_pipeline_say(a->pipeline, greeting);
+}
+
+/* HTTP thread: the pre-call tool's outcome, to the agent thread. */
+static void pre_call_done(void *user, json_t *record, json_t *variables)
+{
+	sb_agent *a = user;
+	agent_msg *m = g_new0(agent_msg, 1);
+	m->kind = MSG_PRE_CALL;
+	m->event.json = json_pack("{s:O, s:O?}", "record", record, "variables", variables);
+	g_async_queue_push(a->queue, m);
+}
+
+/* Asks the pre-call tool about the caller (the first one in the room):
+ * the greeting waits for its answer. */
+static void start_pre_call(sb_agent *a)
+{
+	if (!a->pre_call_tool)
+		return;
+	json_t *call = call_of(a, 0);
+	if (call)
+		sb_pipeline_set_call(a->pipeline, call);
+	json_t *caller = json_object();
+	if (call) {
+		json_object_set(caller, "number", json_object_get(call, "from"));
+		json_object_set(caller, "name", json_object_get(call, "caller"));
+		json_object_set(caller, "interface", json_object_get(call, "interface"));
+		json_object_set(caller, "to", json_object_get(call, "to"));
+		json_object_set(caller, "call_id", json_object_get(call, "call_id"));
+	}
+	a->pre_call = sb_pre_call_start(a->pre_call_tool, caller, sb_pipeline_call(a->pipeline),
+	                                pre_call_done, a);
+	json_decref(caller);
+	json_decref(call);
+	/* The tool's own timeout ends it; the margin covers a busy machine. */
+	if (a->pre_call)
+		a->greeting_deadline_us = g_get_monotonic_time() +
+		                          (gint64)(sb_pre_call_timeout_ms(a->pre_call) + 1500) * 1000;
+}
+
+static void pre_call_answered(sb_agent *a, json_t *outcome)
+{
+	if (!a->pre_call)
+		return; /* greeted already: too late */
+	json_t *record = json_deep_copy(json_object_get(outcome, "record"));
+	json_object_set_new(record, "room", json_string(a->room->name));
+	sb_events_publish("agent_tool", record);
+	json_t *variables = json_object_get(outcome, "variables");
+	if (variables) {
+		sb_room_merge_variables(a->room, variables, "pre-call tool");
+		json_t *all = sb_room_variables(a->room);
+		sb_pipeline_set_variables(a->pipeline, all);
+		json_decref(all);
+	}
+	greet(a);
+}
+
 static gpointer agent_main(gpointer data)
 {
 	sb_agent *a = data;
 	sb_thread_background();
 	JANUS_LOG(LOG_INFO, "[switchboard] agent %s joined room %s\n", a->name, a->room->name);
-	const char *greeting = sb_pipeline_greeting(a->pipeline);
-	sb_heard_new_answer(a->heard);
-	if (greeting && *greeting)
-		sb_pipeline_say(a->pipeline, greeting);
+	start_pre_call(a);
+	if (!a->pre_call)
+		greet(a);
 	while (!g_atomic_int_get(&a->stopping)) {
 		agent_msg *m = g_async_queue_timeout_pop(a->queue, 20000);
 		if (m) {
@@ -705,10 +785,18 @@ static gpointer agent_main(gpointer data)
 			case MSG_PIPELINE:
 				sb_pipeline_handle(a->pipeline, &m->event);
 				break;
+			case MSG_PRE_CALL:
+				pre_call_answered(a, m->event.json);
+				break;
 			case MSG_STOP:
 				break;
 			}
 			agent_msg_free(m);
+		}
+		if (a->greeting_deadline_us && g_get_monotonic_time() > a->greeting_deadline_us) {
+			JANUS_LOG(LOG_WARN, "[switchboard] agent in %s: the pre-call tool is late: "
+			          "greeting with the defaults\n", a->room->name);
+			greet(a);
 		}
 		record_poll(a);
 		interruption_tick(a);
@@ -727,6 +815,8 @@ static gpointer agent_main(gpointer data)
 			json_decref(args);
 		}
 	}
+	sb_pre_call_release(a->pre_call); /* no answer after this */
+	a->pre_call = NULL;
 	said_flush(a);
 	record_flush(a);
 	sb_pipeline_free(a->pipeline); /* no more events after this */
@@ -787,6 +877,7 @@ static void agent_free(void *transport)
 	json_decref(a->pending_args);
 	sb_heard_free(a->heard);
 	g_free(a->held_said);
+	g_free(a->pre_call_tool);
 	g_free(a->turn_user);
 	json_decref(a->record);
 	sb_backchannels_free(a->backchannels);
@@ -906,6 +997,7 @@ static void agent_join(sb_room *room)
 	                            json_string_value(json_object_get(config, "language")));
 	char *error = NULL;
 	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
+	a->pre_call_tool = g_strdup(json_string_value(json_object_get(config, "pre_call_tool")));
 	json_decref(config);
 	if (!a->pipeline) {
 		JANUS_LOG(LOG_ERR, "[switchboard] agent for %s cannot start: %s\n", room->name,
@@ -915,6 +1007,10 @@ static void agent_join(sb_room *room)
 		give_back_place();
 		return;
 	}
+	/* What is known of the call so far (room.h's caller context). */
+	json_t *variables = sb_room_variables(room);
+	sb_pipeline_set_variables(a->pipeline, variables);
+	json_decref(variables);
 	sb_participant_params pp = {
 	        .kind = SB_KIND_AGENT,
 	        .display = a->name,

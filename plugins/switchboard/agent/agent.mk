@@ -12,6 +12,7 @@ SB_AGENT_SOURCES = \
 	plugins/switchboard/agent/agent_timing.c \
 	plugins/switchboard/agent/agent_backchannel.c \
 	plugins/switchboard/agent/agent_endpoint.c \
+	plugins/switchboard/agent/agent_pre_call.c \
 	plugins/switchboard/agent/reload.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_AGENT_SOURCES)

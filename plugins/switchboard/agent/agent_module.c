@@ -155,6 +155,17 @@ static json_t *agent_config_error(json_t *config)
 				return err;
 			continue;
 		}
+		if (!strcmp(key, "pre_call_tool")) {
+			/* One of the configured tools, by name, like "tools". */
+			sb_toolset *set = sb_tools_current();
+			bool known = json_is_string(v) && sb_toolset_find(set, json_string_value(v));
+			sb_toolset_unref(set);
+			if (!known)
+				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+				                    "Invalid agent config (pre_call_tool: the name of a "
+				                    "tool [agent] tools declares)");
+			continue;
+		}
 		if (!strcmp(key, "end_call")) {
 			const char *s = json_string_value(v);
 			if (!s || (strcmp(s, "leave") && strcmp(s, "close_room")))
@@ -304,6 +315,10 @@ static void agent_metrics(GString *out)
 	sb_metrics_value(out, "switchboard_agent_failed_turns_total", "counter",
 	       "Turns where every language model failed (the agent apologised).",
 	       (long long)as.provider_errors);
+	sb_metrics_value(out, "switchboard_agent_pre_call_failures_total", "counter",
+	                 "Pre-call tools that failed or timed out: the greeting went out with "
+	                 "the defaults.",
+	                 (long long)sb_pre_call_failures());
 	sb_metrics_value(out, "switchboard_agent_frames_dropped_total", "counter",
 	       "Audio frames an agent could not keep up with.", (long long)as.frames_dropped);
 	sb_metrics_value(out, "switchboard_agents_max", "gauge",

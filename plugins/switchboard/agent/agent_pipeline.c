@@ -11,6 +11,7 @@
 
 #include "embedded/embedded.h"
 #include "providers/providers.h"
+#include "room/room.h"
 #include "tools/tools.h"
 
 #define DEFAULT_APOLOGY                                                                            \
@@ -46,8 +47,14 @@ struct sb_pipeline {
 	unsigned generation;
 	char *room;
 	char *language;
+	/* The persona and greeting as configured ({{variables}} in them) and
+	 * as rendered with the call's context (sb_pipeline_set_variables). */
+	char *greeting_template;
+	char *persona_template;
+	char *facts; /* the knowledge base, JSON; NULL: none */
 	char *greeting;
 	char *system_prompt;
+	json_t *variables;
 	char *apology;
 	json_t *kb;
 	json_t *memory;
@@ -218,25 +225,21 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	}
 	const char *greeting = config_string(config, "greeting", NULL);
 	if (greeting)
-		p->greeting = g_strdup(greeting);
+		p->greeting_template = g_strdup(greeting);
 	else if (p->kb)
-		p->greeting = sb_kb_fill(
+		p->greeting_template = sb_kb_fill(
 		        p->kb, sb_kb_text(json_object_get(p->kb, "greeting"), p->language), NULL);
 	p->apology = g_strdup(config_string(config, "apology", DEFAULT_APOLOGY));
-	char *facts = p->kb ? json_dumps(p->kb, JSON_COMPACT) : NULL;
-	p->system_prompt = g_strdup_printf(
-	        "%s\nYou are on a live voice call: answer in one to three short spoken sentences, "
-	        "no lists or markup. Use the transfer_to_human tool when the caller asks for a "
-	        "person, "
-	        "and end_call after saying goodbye.%s%s%s",
-	        config_string(config, "persona",
-	                      "You are a friendly, efficient customer service voice agent."),
-	        json_array_size(p->functions)
-	                ? " Use the other tools to act on the caller's behalf; when a tool's "
-	                  "result has a \"say\", say it as is."
-	                : "",
-	        facts ? "\nKnowledge base (JSON): " : "", facts ? facts : "");
-	free(facts);
+	p->persona_template = g_strdup(config_string(
+	        config, "persona", "You are a friendly, efficient customer service voice agent."));
+	if (p->kb) {
+		char *facts = json_dumps(p->kb, JSON_COMPACT);
+		p->facts = g_strdup(facts);
+		free(facts);
+	}
+	json_t *no_variables = json_object();
+	sb_pipeline_set_variables(p, no_variables);
+	json_decref(no_variables);
 
 	/* Fallback chains with circuit breakers, e.g. llm = ["openai", "local"]. */
 	sb_chain_options opt[SB_KIND_COUNT];
@@ -378,6 +381,10 @@ void sb_pipeline_free(sb_pipeline *p)
 	g_free(p->room);
 	g_free(p->language);
 	g_free(p->greeting);
+	g_free(p->greeting_template);
+	g_free(p->persona_template);
+	g_free(p->facts);
+	json_decref(p->variables);
 	g_free(p->system_prompt);
 	g_free(p->apology);
 	g_free(p);
@@ -933,4 +940,35 @@ void sb_pipeline_set_call(sb_pipeline *p, json_t *call)
 	json_decref(p->call_info);
 	p->call_info = json_deep_copy(call);
 	json_object_set_new(p->call_info, "room", json_string(p->room));
+	json_object_set(p->call_info, "variables", p->variables);
+}
+
+json_t *sb_pipeline_call(sb_pipeline *p)
+{
+	return p->call_info;
+}
+
+void sb_pipeline_set_variables(sb_pipeline *p, json_t *variables)
+{
+	json_decref(p->variables);
+	p->variables = json_deep_copy(variables);
+	json_object_set(p->call_info, "variables", p->variables);
+	g_free(p->greeting);
+	p->greeting = sb_variables_render(p->greeting_template, p->variables);
+	if (p->greeting) /* a missing variable at either end leaves no space */
+		g_strstrip(p->greeting);
+	char *persona = sb_variables_render(p->persona_template, p->variables);
+	g_free(p->system_prompt);
+	p->system_prompt = g_strdup_printf(
+	        "%s\nYou are on a live voice call: answer in one to three short spoken sentences, "
+	        "no lists or markup. Use the transfer_to_human tool when the caller asks for a "
+	        "person, "
+	        "and end_call after saying goodbye.%s%s%s",
+	        persona,
+	        json_array_size(p->functions)
+	                ? " Use the other tools to act on the caller's behalf; when a tool's "
+	                  "result has a \"say\", say it as is."
+	                : "",
+	        p->facts ? "\nKnowledge base (JSON): " : "", p->facts ? p->facts : "");
+	g_free(persona);
 }

@@ -237,6 +237,31 @@ bool sb_pipeline_idle(sb_pipeline *p);
 /* What the business's tools learn of the call ("call" of their request):
  * interface, caller, call_id …; the room is added.  Borrowed (copied). */
 void sb_pipeline_set_call(sb_pipeline *p, json_t *call);
+/* The call's context (room/room.h, borrowed, copied): the persona and the
+ * greeting are rendered again with it, and tools get it as the call's
+ * "variables". */
+void sb_pipeline_set_variables(sb_pipeline *p, json_t *variables);
+/* What a business tool learns of the call (borrowed). */
+json_t *sb_pipeline_call(sb_pipeline *p);
+
+/* ---- agent_pre_call.c ---- */
+
+/* The pre-call tool: a business tool called once before the greeting. */
+typedef struct sb_pre_call sb_pre_call;
+/* On net's HTTP thread, once (must not block): record is the call's row
+ * {tool, arguments, status, latency_ms, pre_call, error?}; variables the
+ * answer's "variables" object, or NULL (failed, or none).  Both borrowed. */
+typedef void (*sb_pre_call_done)(void *user, json_t *record, json_t *variables);
+/* Calls tool_name (a configured tool) with {"caller": caller} and call as
+ * the request's "call" (both borrowed).  NULL when no tool is named, or
+ * when it cannot be called (logged and counted): then done never runs. */
+sb_pre_call *sb_pre_call_start(const char *tool_name, json_t *caller, json_t *call,
+                               sb_pre_call_done done, void *user);
+int sb_pre_call_timeout_ms(const sb_pre_call *c);
+/* Cancels it if still running (no done after it returns) and frees it. */
+void sb_pre_call_release(sb_pre_call *c);
+/* Pre-call tools that failed, timed out or were not there. */
+unsigned long long sb_pre_call_failures(void);
 
 /* ---- agent.c ---- */
 

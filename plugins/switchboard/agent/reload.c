@@ -61,6 +61,14 @@ static sb_toolset *load_tools(json_t *agent)
 static void put_tools_in_force(json_t *agent)
 {
 	sb_toolset *set = load_tools(agent);
+	/* A pre-call tool that is not declared is said at once, not at the
+	 * first call (where it only counts as a failure). */
+	const char *pre_call = json_string_value(json_object_get(agent, "pre_call_tool"));
+	if (pre_call && *pre_call && !sb_toolset_find(set, pre_call))
+		JANUS_LOG(LOG_ERR,
+		          "[switchboard] agent: pre_call_tool \"%.64s\" is not one of [agent] "
+		          "tools: calls are greeted without it\n",
+		          pre_call);
 	sb_tools_set_current(set);
 	sb_toolset_unref(set);
 }

@@ -86,6 +86,22 @@ static json_t *room_answer(const char *kind, sb_room *room)
 
 /* ---- rooms ---- */
 
+/* A back end's text about the room; when it is a JSON object, its string
+ * members are also the call's context ({{variables}}, room.h), within
+ * the variables' bounds (what breaks them is dropped and logged). */
+static void set_metadata(sb_room *room, const char *metadata, sb_op_ctx *ctx)
+{
+	sb_room_set_metadata(room, metadata);
+	/* The context reaches business tools: only the operator (or its back
+	 * end, LiveKit's CreateRoom) vouches for it, not a room's admin. */
+	if (!sb_op_by_operator(ctx))
+		return;
+	json_t *parsed = metadata && *metadata == '{' ? json_loads(metadata, 0, NULL) : NULL;
+	if (json_is_object(parsed))
+		sb_room_merge_variables(room, parsed, "room metadata");
+	json_decref(parsed);
+}
+
 static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {{"room", F_STRING, false, SB_ROOM_NAME_MAX, 0},
@@ -97,6 +113,7 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	                               {"admin_key", F_STRING, false, SB_SECRET_MAX, 0},
 	                               {"require_token", F_BOOLEAN, false, 0, 0},
 	                               {"agent", F_BOOLEAN, false, 0, 0},
+	                               {"metadata", F_STRING, false, SB_METADATA_MAX, 0},
 	                               {NULL, 0, 0, 0, 0}};
 	json_t *err = check_fields(body, fields);
 	if (err)
@@ -120,6 +137,12 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	if (agent_config && !sb_op_by_operator(ctx))
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
 		                    "Unauthorized (agent_config is the operator's)");
+	/* Metadata becomes the call's context, which business tools read:
+	 * only the operator vouches for it at creation (room_metadata later
+	 * needs the room's admin). */
+	if (json_object_get(body, "metadata") && !sb_op_by_operator(ctx))
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (metadata at creation is the operator's)");
 	if (agent_config && agent_config_check && (err = agent_config_check(agent_config)))
 		return err;
 	const char *name = str(body, "room");
@@ -149,6 +172,8 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(rc, "Too many rooms (max_rooms = %d)", cfg->max_rooms);
 	if (rc != SB_OK)
 		return sb_ops_error(rc, "Could not create the room");
+	if (str(body, "metadata"))
+		set_metadata(room, str(body, "metadata"), ctx);
 	json_t *r = room_answer("created", room);
 	json_object_set_new(r, "ephemeral", json_boolean(room->ephemeral));
 	json_object_set_new(r, "sampling_rate", json_integer(room->sampling_rate));
@@ -718,14 +743,16 @@ static json_t *op_room_metadata(json_t *body, sb_op_ctx *ctx)
 	json_t *err = fields_and_room(body, ctx, fields, &room);
 	if (err)
 		return err;
-	sb_room_set_metadata(room, str(body, "metadata"));
+	set_metadata(room, str(body, "metadata"), ctx);
 	json_t *r = room_answer("success", room);
 	sb_room_unref(room);
 	return r;
 }
 
-/* What was said in the room so far. */
-static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
+/* {room}: "success" with key set to what get gives of the room (a new
+ * reference); who may ask is the op's access. */
+static json_t *room_part(json_t *body, sb_op_ctx *ctx, const char *key,
+                         json_t *(*get)(sb_room *room))
 {
 	static const field fields[] = {ROOM_FIELD, {NULL, 0, 0, 0, 0}};
 	sb_room *room = NULL;
@@ -733,11 +760,23 @@ static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
 	if (err)
 		return err;
 	json_t *r = room_answer("success", room);
-	json_object_set_new(r, "transcript", sb_room_transcript(room));
+	json_object_set_new(r, key, get(room));
 	sb_room_unref(room);
 	return r;
 }
 
+/* What was said in the room so far. */
+static json_t *op_transcript(json_t *body, sb_op_ctx *ctx)
+{
+	return room_part(body, ctx, "transcript", sb_room_transcript);
+}
+
+/* The call's context (room.h): it may hold personal data, so only the
+ * operator reads it (docs/security.md). */
+static json_t *op_variables(json_t *body, sb_op_ctx *ctx)
+{
+	return room_part(body, ctx, "variables", sb_room_variables);
+}
 
 const sb_op sb_room_ops[] = {
         {"create", op_create, 0, SB_ACCESS_ANYONE},
@@ -757,5 +796,6 @@ const sb_op sb_room_ops[] = {
         {"participant_update", op_participant_update, 0, SB_ACCESS_ROOM_ADMIN},
         {"room_metadata", op_room_metadata, 0, SB_ACCESS_ROOM_ADMIN},
         {"transcript", op_transcript, 0, SB_ACCESS_MEMBER},
+        {"variables", op_variables, 0, SB_ACCESS_OPERATOR},
 };
 const size_t sb_room_ops_count = G_N_ELEMENTS(sb_room_ops);

@@ -5,6 +5,7 @@
  * trusted caller, so REST never does what the ops table does not. */
 #include "api/api.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_private.h"
@@ -192,8 +193,20 @@ static int route_room_create(const sb_rest_request *req, json_t **out, char **t,
 	json_t *require = json_object_get(req->body, "requireToken");
 	if (require && !json_is_boolean(require))
 		return sb_rest_error(out, 400, "invalid_request", "requireToken must be a boolean");
+	/* LiveKit's metadata is a string; an object is taken as its JSON. */
+	json_t *metadata = json_object_get(req->body, "metadata");
+	if (metadata && !json_is_string(metadata) && !json_is_object(metadata))
+		return sb_rest_error(out, 400, "invalid_request",
+		                     "metadata must be a string or an object");
 	const char *name = body_string(req, "roomName");
 	json_t *op = json_pack("{ssss}", "request", "create", "room", name);
+	if (json_is_string(metadata))
+		json_object_set(op, "metadata", metadata);
+	if (json_is_object(metadata)) {
+		char *text = json_dumps(metadata, JSON_COMPACT);
+		json_object_set_new(op, "metadata", json_string(text));
+		free(text);
+	}
 	if (agent)
 		json_object_set_new(op, "agent", json_boolean(!json_is_false(agent)));
 	if (json_is_object(agent))
@@ -292,15 +305,21 @@ static int route_room_get(const sb_rest_request *req, json_t **out, char **t, co
 		json_decref(r);
 		return status;
 	}
+	/* The operator's route: the call's context too (variables op). */
+	json_t *v = sb_ops_run_trusted(
+	        json_pack("{ssss}", "request", "variables", "room", req->param));
 	sb_room *room = sb_room_find(req->param);
 	if (!room) { /* closed meanwhile */
 		json_decref(r);
+		json_decref(v);
 		return sb_rest_error(out, 404, "room_not_found", "No such room (%s)", req->param);
 	}
 	*out = sb_room_to_json(room);
 	json_object_set(*out, "participants", json_object_get(r, "participants"));
+	json_object_set(*out, "variables", json_object_get(v, "variables"));
 	sb_room_unref(room);
 	json_decref(r);
+	json_decref(v);
 	return 200;
 }
 

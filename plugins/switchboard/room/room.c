@@ -91,6 +91,7 @@ static void room_free(const janus_refcount *ref)
 	json_decref(room->agent_config);
 	json_decref(room->transcript);
 	g_free(room->metadata);
+	json_decref(room->variables);
 	g_free(room);
 }
 
@@ -167,6 +168,7 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 	priv->agent_enabled = params->agent ? 1 : 0;
 	priv->agent_config = params->agent_config ? json_deep_copy(params->agent_config) : NULL;
 	priv->transcript = json_array();
+	priv->variables = json_object();
 	g_mutex_init(&priv->mutex);
 	priv->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 	                                           participant_unref_cb);
@@ -605,13 +607,19 @@ guint64 sb_rooms_transcript_dropped(void)
 	return __atomic_load_n(&transcript_dropped, __ATOMIC_RELAXED);
 }
 
+/* A copy of one of the room's JSON fields, taken under its mutex. */
+static json_t *locked_copy(room_priv *room, json_t *const *field)
+{
+	g_mutex_lock(&room->mutex);
+	json_t *copy = *field ? json_deep_copy(*field) : NULL;
+	g_mutex_unlock(&room->mutex);
+	return copy;
+}
+
 json_t *sb_room_transcript(sb_room *pub)
 {
 	room_priv *room = room_priv_of(pub);
-	g_mutex_lock(&room->mutex);
-	json_t *copy = json_deep_copy(room->transcript);
-	g_mutex_unlock(&room->mutex);
-	return copy;
+	return locked_copy(room, &room->transcript);
 }
 
 void sb_room_set_agent_config(sb_room *pub, json_t *config)
@@ -628,10 +636,7 @@ void sb_room_set_agent_config(sb_room *pub, json_t *config)
 json_t *sb_room_agent_config(sb_room *pub)
 {
 	room_priv *room = room_priv_of(pub);
-	g_mutex_lock(&room->mutex);
-	json_t *copy = room->agent_config ? json_deep_copy(room->agent_config) : NULL;
-	g_mutex_unlock(&room->mutex);
-	return copy;
+	return locked_copy(room, &room->agent_config);
 }
 
 bool sb_room_agent_enabled(sb_room *room)
@@ -655,6 +660,21 @@ char *sb_room_dup_metadata(sb_room *room)
 {
 	room_priv *priv = room_priv_of(room);
 	return room_locked_dup_string(&priv->mutex, &priv->metadata);
+}
+
+guint sb_room_merge_variables(sb_room *room, json_t *variables, const char *source)
+{
+	room_priv *priv = room_priv_of(room);
+	g_mutex_lock(&priv->mutex);
+	guint taken = sb_variables_merge(priv->variables, variables, source);
+	g_mutex_unlock(&priv->mutex);
+	return taken;
+}
+
+json_t *sb_room_variables(sb_room *room)
+{
+	room_priv *priv = room_priv_of(room);
+	return locked_copy(priv, &priv->variables);
 }
 
 bool sb_room_is_destroyed(sb_room *room)

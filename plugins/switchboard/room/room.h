@@ -326,6 +326,41 @@ void sb_room_set_agent_enabled(sb_room *room, bool enabled);
  * it: copied ("" or NULL: none); dup gives a copy or NULL. */
 void sb_room_set_metadata(sb_room *room, const char *metadata);
 char *sb_room_dup_metadata(sb_room *room);
+/* ---- caller context ----
+ * What is known of a call when it starts — a SIP INVITE's X- headers and
+ * numbers, Twilio's parameters, a WhatsApp profile, the metadata a room
+ * was created with, a pre-call tool's answer — kept on the room as a flat
+ * map of variables ({name: string}).  The agent's persona and greeting use
+ * them as {{name}} or {{name|default}}; business tools receive them.
+ * Bounded (room/variables.c): at most SB_VARIABLES_MAX, names
+ * [a-z0-9_]{1,64} after lower-casing and '-' -> '_', values of at most
+ * SB_VARIABLE_VALUE_MAX bytes with control characters removed.  Anything
+ * else is dropped with a log line, never an error: a call is never lost
+ * to its context.  They may hold personal data: operators see them, room
+ * participants never (docs/security.md). */
+#define SB_VARIABLES_MAX 64
+#define SB_VARIABLE_NAME_MAX 64
+#define SB_VARIABLE_VALUE_MAX 1024
+
+/* Whether name is [a-z0-9_]{1,64}. */
+bool sb_variable_name_valid(const char *name);
+/* A source's own name as a variable's: lower-cased, '-' -> '_' (g_free). */
+char *sb_variable_name_normalize(const char *name);
+/* Takes the members of from (borrowed) that keep the bounds into into
+ * (normalized names; a later value replaces an earlier one) and logs each
+ * one dropped, naming source ("sip", "twilio" …).  How many were taken. */
+guint sb_variables_merge(json_t *into, json_t *from, const char *source);
+/* text with each {{name}} replaced by the variable's value, or by the
+ * default of {{name|default}} when it has none (or it is empty), else by
+ * "": never the braces.  Values are copied as they are, never expanded
+ * again.  An unclosed "{{" is left as written.  g_free; NULL for NULL. */
+char *sb_variables_render(const char *text, json_t *variables);
+
+/* The same on a room's map (any thread). */
+guint sb_room_merge_variables(sb_room *room, json_t *variables, const char *source);
+/* A copy of the room's variables: an object, maybe empty. */
+json_t *sb_room_variables(sb_room *room);
+
 /* sb_room_destroy has begun: the room takes no one and goes. */
 bool sb_room_is_destroyed(sb_room *room);
 

@@ -5,6 +5,7 @@ SB_ROOM_SOURCES = \
 	plugins/switchboard/room/room.c plugins/switchboard/room/room.h \
 	plugins/switchboard/room/room_private.h \
 	plugins/switchboard/room/participant.c \
+	plugins/switchboard/room/variables.c \
 	plugins/switchboard/room/mixer.c \
 	plugins/switchboard/room/mix.c plugins/switchboard/room/mix.h \
 	plugins/switchboard/room/hold.c plugins/switchboard/room/hold.h
@@ -12,7 +13,7 @@ SB_ROOM_SOURCES = \
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_ROOM_SOURCES)
 
 check_PROGRAMS += tests/unit/test_mix tests/unit/test_hold tests/unit/test_participant
-tests_unit_test_participant_SOURCES = tests/unit/test_participant.c \
+tests_unit_test_participant_SOURCES = tests/unit/test_participant.c tests/unit/janus_log_stub.c \
 	plugins/switchboard/room/participant.c plugins/switchboard/room/mix.c \
 	plugins/switchboard/media/codec.c plugins/switchboard/media/jitter.c \
 	plugins/switchboard/media/rtp.c
@@ -24,3 +25,10 @@ tests_unit_test_mix_LDADD = $(SB_TEST_LIBS)
 tests_unit_test_hold_SOURCES = tests/unit/test_hold.c plugins/switchboard/room/hold.c
 tests_unit_test_hold_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_hold_LDADD = $(SB_TEST_LIBS)
+
+# A call's context: the bounds of its variables and {{name|default}}.
+check_PROGRAMS += tests/unit/test_variables
+tests_unit_test_variables_SOURCES = tests/unit/test_variables.c tests/unit/janus_log_stub.c \
+	plugins/switchboard/room/variables.c
+tests_unit_test_variables_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_variables_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)

@@ -142,7 +142,7 @@ struct sb_room_mix; /* mixer.c's per-room state */
 typedef struct room_priv {
 	sb_room pub; /* first: the two pointer types convert by a cast */
 
-	/* Guards participants, tap, agent_config and transcript.  Taken
+	/* Guards participants, tap, agent_config, transcript and variables.  Taken
 	 * before a participant's mutex, never after; two rooms' mutexes are
 	 * taken in address order (sb_room_move_participant). */
 	GMutex mutex;
@@ -151,6 +151,7 @@ typedef struct room_priv {
 	json_t *agent_config;     /* persona/provider overrides */
 	json_t *transcript;       /* what was said, for the call's record */
 	char *metadata;           /* a back end's (sb_room_set_metadata); NULL: none */
+	json_t *variables;        /* the call's context (sb_room_merge_variables) */
 
 	/* Atomics: any thread reads. */
 	volatile gint agent_enabled; /* sb_room_set_agent_enabled */

@@ -265,6 +265,30 @@ static json_t *participant_info(sip_call *call, json_t *extra)
 	return info;
 }
 
+/* The call's context (room.h): the INVITE's X- headers as x_… variables
+ * (X-Customer-Id -> x_customer_id), the caller's and callee's numbers and
+ * the caller's name.  Set before the caller joins, so an agent that joins
+ * with it greets with them. */
+static void set_call_variables(sb_room *room, sip_call *call, json_t *invite_info)
+{
+	json_t *variables = json_object();
+	const char *name;
+	json_t *value;
+	json_object_foreach(json_object_get(invite_info, "headers"), name, value)
+	{
+		json_object_set(variables, name, value);
+	}
+	if (call->from)
+		json_object_set_new(variables, "from", json_string(call->from));
+	if (call->to)
+		json_object_set_new(variables, "to", json_string(call->to));
+	json_t *caller_name = json_object_get(invite_info, "caller_name");
+	if (json_is_string(caller_name))
+		json_object_set(variables, "caller_name", caller_name);
+	sb_room_merge_variables(room, variables, "SIP");
+	json_decref(variables);
+}
+
 static sb_participant *make_participant(sip_call *call, sb_room *room, const sb_sdp *peer,
                                         json_t *info, int reserved_fd, int reserved_rtcp_fd,
                                         uint16_t reserved_port)
@@ -395,6 +419,7 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	}
 	if (offer.secure)
 		json_object_set_new(call->info, "srtp", json_true());
+	set_call_variables(room, call, in->info);
 	sb_participant *p = make_participant(call, room, &offer, call->info, 0, -1, 0);
 	bool media = p != NULL;
 	sb_error rc = add_or_drop(room, created, p);

@@ -17,7 +17,7 @@ plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SQLITE_LIBS) $(PQ_LIBS)
 # The same suite on SQLite, and on PostgreSQL when SB_TEST_PG_CONNINFO is
 # set (tests/integration/store-postgres.test.mjs runs it so).
 check_PROGRAMS += tests/unit/test_store
-tests_unit_test_store_SOURCES = tests/unit/test_store.c $(SB_STORE_SOURCES) \
+tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/janus_log_stub.c $(SB_STORE_SOURCES) \
 	plugins/switchboard/core/events.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANUS_CPPFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(PQ_CFLAGS)

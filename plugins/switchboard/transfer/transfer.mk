@@ -19,7 +19,7 @@ tests_unit_test_transfer_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANSSON_CFLAG
 tests_unit_test_transfer_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 
 # The summary/assist module with an LLM chain of fake providers.
-tests_unit_test_transfer_ai_SOURCES = tests/unit/test_transfer_ai.c \
+tests_unit_test_transfer_ai_SOURCES = tests/unit/test_transfer_ai.c tests/unit/janus_log_stub.c \
 	plugins/switchboard/transfer/transfer_ai.c \
 	tests/unit/chain_fakes.c tests/unit/chain_fakes.h \
 	$(SB_CHAIN_TEST_SOURCES) \

@@ -283,6 +283,24 @@ static bool base64_valid(const char *s, size_t len)
 	return true;
 }
 
+/* The call's context: the stream's <Parameter>s (customParameters) and
+ * the call's numbers and CallSid as the room's variables, before the
+ * caller joins so an agent greets with them.  The room grant admits to a
+ * room: it is not context. */
+static void set_call_variables(sb_room *room, json_t *custom, const char *call_sid,
+                               const char *from, const char *to)
+{
+	json_t *params = json_is_object(custom) ? json_deep_copy(custom) : json_object();
+	json_object_del(params, "room_grant");
+	json_object_set_new(params, "call_sid", json_string(call_sid));
+	if (from)
+		json_object_set_new(params, "from", json_string(from));
+	if (to)
+		json_object_set_new(params, "to", json_string(to));
+	sb_twilio_set_variables(room, params, "Twilio Media Streams");
+	json_decref(params);
+}
+
 static const char *on_start(stream *s, json_t *msg)
 {
 	json_t *start = json_object_get(msg, "start");
@@ -353,6 +371,7 @@ static const char *on_start(stream *s, json_t *msg)
 	        .ops = &stream_ops,
 	        .transport = stream_ref(s),
 	};
+	set_call_variables(r, custom, call_sid, from, to);
 	sb_participant *p = sb_participant_new(&pp);
 	json_decref(info);
 	json_decref(call);

@@ -58,6 +58,41 @@ const char *sb_twilio_form(const sb_rest_request *req, const char *name)
 	return req->body ? json_string_value(json_object_get(req->body, name)) : NULL;
 }
 
+/* Twilio's names as variables': CallSid -> call_sid, customerName ->
+ * customer_name, FromCity -> from_city; the room's rules do the rest. */
+static char *variable_name(const char *name)
+{
+	GString *out = g_string_new(NULL);
+	for (const char *c = name; *c; c++) {
+		if (g_ascii_isupper(*c) && c != name &&
+		    (g_ascii_islower(c[-1]) || g_ascii_isdigit(c[-1])))
+			g_string_append_c(out, '_');
+		g_string_append_c(out, g_ascii_tolower(*c));
+	}
+	return g_string_free(out, FALSE);
+}
+
+void sb_twilio_set_variables(sb_room *room, json_t *params, const char *source)
+{
+	json_t *variables = json_object();
+	const char *name;
+	json_t *value;
+	json_object_foreach(params, name, value)
+	{
+		char *snake = variable_name(name);
+		json_object_set(variables, snake, value);
+		g_free(snake);
+	}
+	/* A WhatsApp caller's number on its own, as the chat knows it. */
+	const char *from = json_string_value(json_object_get(params, "From"));
+	if (!from)
+		from = json_string_value(json_object_get(params, "from"));
+	if (from && g_str_has_prefix(from, "whatsapp:"))
+		json_object_set_new(variables, "whatsapp_number", json_string(from + 9));
+	sb_room_merge_variables(room, variables, source);
+	json_decref(variables);
+}
+
 char *sb_twilio_request_url(const sb_rest_request *req, bool ws)
 {
 	const char *base = cfg.public_url;

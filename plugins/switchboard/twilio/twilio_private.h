@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "twilio/twilio.h"
 #include "core/core.h"
+#include "room/room.h"
 
 /* ---- signature ----
  * X-Twilio-Signature: Twilio signs every webhook and WebSocket handshake
@@ -131,6 +132,12 @@ char *sb_twilio_granted_room(json_t *custom, const char *call_sid, const char **
 
 /* Form field (last value), or NULL. */
 const char *sb_twilio_form(const sb_rest_request *req, const char *name);
+
+/* The call's context (room.h): params ({name: string}, borrowed: the voice
+ * webhook's form, a stream's customParameters) as the room's variables,
+ * names in snake case (CallSid -> call_sid), plus whatsapp_number for a
+ * WhatsApp caller.  source names them in log lines. */
+void sb_twilio_set_variables(sb_room *room, json_t *params, const char *source);
 
 /* Twilio identifiers: 2 letters + 32 hex digits; permissive: 1-64 of
  * [A-Za-z0-9]. */

@@ -96,6 +96,30 @@ static char *twiml_for(const char *room, json_t *call)
 	return twiml;
 }
 
+/* The call's context: the webhook's form fields (From, To, CallSid,
+ * CallerName, FromCity …) as the room's variables; CallToken, which lets
+ * its holder forward the call, is left out. */
+static void set_call_variables(const sb_rest_request *req, const char *room_name)
+{
+	sb_room *room = sb_room_find(room_name);
+	if (!room)
+		return;
+	json_t *params = json_object();
+	if (req->form) {
+		GHashTableIter it;
+		gpointer name, value;
+		g_hash_table_iter_init(&it, req->form);
+		while (g_hash_table_iter_next(&it, &name, &value))
+			json_object_set_new(params, name, json_string(value));
+	} else if (json_is_object(req->body)) {
+		json_object_update(params, req->body);
+	}
+	json_object_del(params, "CallToken");
+	sb_twilio_set_variables(room, params, "Twilio voice webhook");
+	json_decref(params);
+	sb_room_unref(room);
+}
+
 static int route_voice(const sb_rest_request *req, json_t **out, char **text, const char **tt)
 {
 	int status;
@@ -136,6 +160,7 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 		json_decref(call);
 		return 503;
 	}
+	set_call_variables(req, room);
 	if (!call)
 		call = json_object();
 	bool owns = created || json_is_true(json_object_get(call, "created_room"));
