@@ -19,6 +19,7 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { SipPeer, RtpLeg, placeCall, inDialog } from '../lib/sip.mjs';
 import { phoneCaller } from '../lib/phone-caller.mjs';
 import { twilioPluginConfig, voiceSocket, ACCOUNT_SID } from '../lib/twilio.mjs';
+import { endedCall } from '../lib/store.mjs';
 import { stub, sse, openaiChunks, sleep } from './providers-lib.mjs';
 
 const SECRET = crypto.randomBytes(24).toString('hex');
@@ -69,6 +70,10 @@ before(async () => {
 	crm = await startCrm();
 	model = await startModel();
 	let conf = twilioPluginConfig({ agent: `\ttools = "${toolsFile()}"\n\tgreeting = "Hello {{x_customer_name|there}}"` });
+	// Its own call records (SQLite), where each call's context is kept.
+	const withStore = conf.replace(/^\tstore = "sqlite"$/m, `store = "sqlite"\n\tpath = "${join(dir, 'calls.db')}"`);
+	assert.notEqual(withStore, conf, 'a [store] line to replace');
+	conf = withStore;
 	conf = conf.replace('providers: {', `providers: {
 	standin_openai: { type = "openai", base_url = "${model.base}/v1", api_key = "sk-test", llm_model = "gpt-4o-mini" }`);
 	janus = await startJanus({ pluginConfig: conf });
@@ -118,6 +123,12 @@ test('a SIP call: X- headers and numbers are variables, the greeting says the ca
 		const admin = await adminRequest({ request: 'variables', room: name });
 		assert.equal(admin.variables.x_customer_name, 'Aisha', 'the Admin API is the operator');
 		assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
+		// The call's record keeps its context.
+		const record = await endedCall(name);
+		assert.equal(record.variables.x_customer_name, 'Aisha');
+		assert.equal(record.variables.from, '+15005550006');
+		const listedCall = (await rest('GET', `/api/calls?q=${encodeURIComponent(name)}`)).json.calls[0];
+		assert.equal(listedCall.variables, undefined, 'lists leave it out');
 	} finally {
 		leg.close();
 		peer.close();
@@ -237,6 +248,10 @@ test('a pre-call tool is asked, signed, before the greeting; its variables are m
 	const tool = await notes.until('the pre-call record', () => notes.events.find((e) => e.type === 'agent_tool' && e.room === room), 5000);
 	assert.equal(tool.status, 'ok');
 	assert.equal(tool.pre_call, true);
+	// The record: the metadata and the CRM's answer, within the bounds.
+	const record = await endedCall(room);
+	assert.deepEqual(record.variables, { account: 'A-1', crm_name: 'Fatima', crm_tier: 'platinum', crm_note: '{{x_customer_name}}' });
+	assert.ok(record.tool_calls.some((t) => t.tool === 'crm_lookup' && t.status === 'ok'), JSON.stringify(record.tool_calls));
 	// A room may only name a configured tool.
 	const refused = await rest('POST', '/room/create', { roomName: `context-nope-${process.pid}`, agent: { pre_call_tool: 'http://example.com/crm' } });
 	assert.equal(refused.status, 400);

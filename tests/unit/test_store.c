@@ -171,9 +171,14 @@ static void test_records(fixture *f, gconstpointer data)
 	make_call("room-b", "dave", true);
 	/* A room still open when the plugin stops is closed by stop. */
 	publish("room_created", "{ss}", "room", "room-c");
+	/* Its context comes before its caller (a SIP INVITE's headers), and
+	 * more once the call is on (a pre-call tool's answer). */
+	publish("call_variables", "{ss s{ss}}", "room", "room-c", "variables", "x_id", "7");
 	publish("participant_joined", "{sss{sIssssss}ss}", "room", "room-c", "participant", "id",
 	        (json_int_t)21, "display", "eve", "kind", "rtp", "role", "caller", "interface",
 	        "rtp");
+	publish("call_variables", "{ss s{ssss}}", "room", "room-c", "variables", "x_id", "7",
+	        "crm_name", "Eve");
 	publish("whatsapp_message", "{sssssssssssssi}", "conversation", "whatsapp:+15550001",
 	        "from", "whatsapp:+15550001", "to", "whatsapp:+15550002", "body", "hello there",
 	        "direction", "inbound", "message_sid", "SM1", "media_count", 0);
@@ -190,7 +195,7 @@ static void test_records(fixture *f, gconstpointer data)
 	g_assert_nonnull(list);
 	g_assert_cmpint(json_integer_value(json_object_get(list, "total")), ==, 4);
 	json_t *calls = json_object_get(list, "calls");
-	const char *a_id = NULL, *b_id = NULL;
+	const char *a_id = NULL, *b_id = NULL, *c_id = NULL;
 	size_t i;
 	json_t *c;
 	json_array_foreach(calls, i, c)
@@ -207,6 +212,7 @@ static void test_records(fixture *f, gconstpointer data)
 			b_id = json_string_value(json_object_get(c, "id"));
 			g_assert_cmpstr(outcome, ==, "transferred");
 		} else if (!strcmp(room, "room-c")) {
+			c_id = json_string_value(json_object_get(c, "id"));
 			g_assert_cmpstr(outcome, ==, "abandoned");
 			g_assert_cmpstr(json_string_value(json_object_get(c, "interface")), ==,
 			                "rtp");
@@ -218,8 +224,17 @@ static void test_records(fixture *f, gconstpointer data)
 	g_assert_nonnull(a_id);
 	g_assert_nonnull(b_id);
 
+	/* One call's record has its context; a call without one an empty one. */
+	g_assert_nonnull(c_id);
+	json_t *with_context = sb_query_call(f->store, c_id, &error);
+	json_t *variables = json_object_get(with_context, "variables");
+	g_assert_cmpuint(json_object_size(variables), ==, 2);
+	g_assert_cmpstr(json_string_value(json_object_get(variables, "crm_name")), ==, "Eve");
+	json_array_foreach(calls, i, c) g_assert_null(json_object_get(c, "variables")); /* lists */
+	json_decref(with_context);
 	json_t *call = sb_query_call(f->store, a_id, &error);
 	g_assert_true(json_is_object(call));
+	g_assert_cmpuint(json_object_size(json_object_get(call, "variables")), ==, 0);
 	g_assert_cmpuint(json_array_size(json_object_get(call, "participants")), ==, 2);
 	json_t *tr = json_object_get(call, "transcript");
 	g_assert_cmpuint(json_array_size(tr), ==, 2); /* the partial is not kept */

@@ -667,7 +667,13 @@ guint sb_room_merge_variables(sb_room *room, json_t *variables, const char *sour
 	room_priv *priv = room_priv_of(room);
 	g_mutex_lock(&priv->mutex);
 	guint taken = sb_variables_merge(priv->variables, variables, source);
+	json_t *now = taken ? json_deep_copy(priv->variables) : NULL;
 	g_mutex_unlock(&priv->mutex);
+	/* For the call's record (store/); the bus is the operator's
+	 * (docs/security.md). */
+	if (now)
+		sb_events_publish("call_variables",
+		                  json_pack("{s:s, s:o}", "room", room->name, "variables", now));
 	return taken;
 }
 

@@ -149,7 +149,9 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error)
 {
 	json_t *p = json_pack("[s]", id);
 	char *cols = columns_sql(sb_call_columns);
-	char *sql = g_strdup_printf("SELECT %s FROM calls WHERE id = ?", cols);
+	/* One call's record also has its context (not the lists': it may
+	 * hold personal data, and it is long). */
+	char *sql = g_strdup_printf("SELECT %s, variables FROM calls WHERE id = ?", cols);
 	g_free(cols);
 	json_t *rows = sb_store_query(s, sql, p, error);
 	g_free(sql);
@@ -159,6 +161,13 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error)
 	} else if (rows) {
 		call = json_incref(json_array_get(rows, 0));
 		bool ok = fetch_all(s, call, call_parts, G_N_ELEMENTS(call_parts), p, error);
+		/* The context is stored as JSON text: given back as an object. */
+		const char *variables = json_string_value(json_object_get(call, "variables"));
+		json_t *parsed_variables = variables ? json_loads(variables, 0, NULL) : NULL;
+		json_object_set_new(call, "variables",
+		                    json_is_object(parsed_variables) ? parsed_variables : json_object());
+		if (parsed_variables && !json_is_object(parsed_variables))
+			json_decref(parsed_variables);
 		/* info is stored as JSON text: give it back as an object. */
 		size_t i;
 		json_t *part;

@@ -4,6 +4,7 @@
  * (store_private.h, section records). */
 #include "store/store_private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -24,6 +25,10 @@ static sb_store *store;
 static char *node;
 static unsigned subscription;
 static GHashTable *calls; /* room -> call_state */
+/* The context of a room's call that has not opened yet (a SIP INVITE's
+ * headers come before its caller joins): room -> json_t*, taken when the
+ * call opens, dropped when the room closes. */
+static GHashTable *pending_variables;
 /* room -> id of its last ended call: the agent's last words may come just
  * after the caller left. */
 static GHashTable *recent;
@@ -98,6 +103,14 @@ static json_t *summary_of(json_t *ev)
 	return r;
 }
 
+static void write_variables(call_state *c, json_t *variables)
+{
+	char *text = json_dumps(variables, JSON_COMPACT);
+	sb_store_write(store, "UPDATE calls SET variables = ? WHERE id = ?",
+	               json_pack("[ss]", text, c->id));
+	free(text);
+}
+
 static call_state *open_call(const char *room, gint64 ts)
 {
 	call_state *c = g_hash_table_lookup(calls, room);
@@ -113,7 +126,26 @@ static call_state *open_call(const char *room, gint64 ts)
 	               "INSERT INTO calls (id, room, started, node) VALUES (?, ?, ?, ?) "
 	               "ON CONFLICT (id) DO NOTHING",
 	               json_pack("[ssIs]", c->id, room, (json_int_t)ts, node));
+	json_t *variables = g_hash_table_lookup(pending_variables, room);
+	if (variables) {
+		write_variables(c, variables);
+		g_hash_table_remove(pending_variables, room);
+	}
 	return c;
+}
+
+/* call_variables: the room's whole context, kept with its call. */
+static void call_variables(json_t *ev)
+{
+	const char *room = str(ev, "room");
+	json_t *variables = json_object_get(ev, "variables");
+	if (!room || !json_is_object(variables))
+		return;
+	call_state *c = g_hash_table_lookup(calls, room);
+	if (c)
+		write_variables(c, variables);
+	else
+		g_hash_table_replace(pending_variables, g_strdup(room), json_incref(variables));
 }
 
 static const char *outcome_of(call_state *c)
@@ -535,6 +567,7 @@ void sb_records_event(json_t *ev)
 		call_state *c = g_hash_table_lookup(calls, str(ev, "room") ? str(ev, "room") : "");
 		if (c)
 			close_call(c, ts);
+		g_hash_table_remove(pending_variables, str(ev, "room") ? str(ev, "room") : "");
 	} else if (!strcmp(type, "participant_joined")) {
 		participant_joined(ev, ts);
 	} else if (!strcmp(type, "participant_left")) {
@@ -545,6 +578,8 @@ void sb_records_event(json_t *ev)
 		agent_turn(ev, ts);
 	} else if (!strcmp(type, "agent_tool")) {
 		agent_tool(ev, ts);
+	} else if (!strcmp(type, "call_variables")) {
+		call_variables(ev);
 	} else if (!strcmp(type, "call_status")) {
 		call_status(ev, ts);
 	} else if (!strcmp(type, "whatsapp_message")) {
@@ -575,6 +610,8 @@ void sb_records_start(sb_store *s, const char *node_name)
 	segment_seq = MAX(segment_seq, g_get_real_time());
 	calls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)call_free);
 	recent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	pending_variables =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_decref);
 	if (!ended_counts)
 		ended_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_mutex_unlock(&mutex);
@@ -596,6 +633,7 @@ void sb_records_stop(void)
 		g_hash_table_destroy(calls);
 		calls = NULL;
 		g_clear_pointer(&recent, g_hash_table_destroy);
+		g_clear_pointer(&pending_variables, g_hash_table_destroy);
 	}
 	store = NULL;
 	g_clear_pointer(&node, g_free);

@@ -92,12 +92,21 @@ static const char *const v5[] = {
         NULL,
 };
 
+/* The call's context (room.h's variables: SIP X- headers, Twilio
+ * parameters, metadata, a pre-call tool's answer) as JSON text, written
+ * when the call ends. */
+static const char *const v6[] = {
+        "ALTER TABLE calls ADD COLUMN variables TEXT",
+        NULL,
+};
+
 static const sb_store_migration migrations[] = {
         {1, v1},
         {2, v2},
         {3, v3},
         {4, v4},
         {5, v5},
+        {6, v6},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)
