@@ -14,16 +14,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startJanus, adminRequest, API_URL, API_KEY, SIP_PORT } from '../lib/janus.mjs';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { startJanus, adminRequest, JanusHandle, API_URL, API_KEY, SIP_PORT } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { SipPeer, RtpLeg, placeCall, inDialog } from '../lib/sip.mjs';
 import { phoneCaller } from '../lib/phone-caller.mjs';
-import { twilioPluginConfig, voiceSocket, ACCOUNT_SID } from '../lib/twilio.mjs';
+import { twilioPluginConfig, voiceSocket, postWebhook, ACCOUNT_SID } from '../lib/twilio.mjs';
 import { endedCall } from '../lib/store.mjs';
 import { stub, sse, openaiChunks, sleep } from './providers-lib.mjs';
 
 const SECRET = crypto.randomBytes(24).toString('hex');
 const SLOW_TIMEOUT_MS = 800;
+const LK_KEY = 'APIcontextKey1';
+const LK_SECRET = crypto.randomBytes(24).toString('hex');
 let janus, notes, dir, crm, model;
 
 // The business's CRM: answers a caller's details by number; /down is never
@@ -76,6 +79,7 @@ before(async () => {
 	conf = withStore;
 	conf = conf.replace('providers: {', `providers: {
 	standin_openai: { type = "openai", base_url = "${model.base}/v1", api_key = "sk-test", llm_model = "gpt-4o-mini" }`);
+	conf += `\nlivekit: {\n\tkeys: {\n\t\t${LK_KEY} = "${LK_SECRET}"\n\t}\n}\n`;
 	janus = await startJanus({ pluginConfig: conf });
 	notes = await openNotifications();
 }, { timeout: 120000 });
@@ -122,6 +126,15 @@ test('a SIP call: X- headers and numbers are variables, the greeting says the ca
 		assert.ok(listed && listed.variables === undefined, JSON.stringify(listed));
 		const admin = await adminRequest({ request: 'variables', room: name });
 		assert.equal(admin.variables.x_customer_name, 'Aisha', 'the Admin API is the operator');
+		// A Janus API client (a browser) is refused them.
+		const browser = await JanusHandle.attach();
+		try {
+			const refused = await browser.request({ request: 'variables', room: name });
+			assert.ok(refused.error_code, JSON.stringify(refused));
+			assert.equal(refused.variables, undefined);
+		} finally {
+			await browser.destroy();
+		}
 		assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
 		// The call's record keeps its context.
 		const record = await endedCall(name);
@@ -182,6 +195,22 @@ test('Twilio Media Streams: the webhook\'s fields and the stream\'s <Parameter>s
 	}
 });
 
+test('a WhatsApp call: the caller\'s number and profile name are variables', { timeout: 30000 }, async () => {
+	const sid = `CA${crypto.randomBytes(16).toString('hex')}`;
+	const r = await postWebhook('/twilio/voice', [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', 'whatsapp:+14155550199'], ['To', 'whatsapp:+14155550100'],
+		['CallStatus', 'ringing'], ['Direction', 'inbound'], ['ProfileName', 'Aisha\u0007 B'], ['CallToken', 'secret-token']]);
+	assert.equal(r.status, 200, r.text);
+	const room = `twilio-${sid}`;
+	try {
+		const vars = (await rest('GET', `/rooms/${room}`)).json.variables;
+		assert.equal(vars.whatsapp_number, '+14155550199');
+		assert.equal(vars.profile_name, 'Aisha B', 'control characters removed');
+		assert.equal(vars.call_token, undefined, 'the CallToken is not context');
+	} finally {
+		await rest('DELETE', `/rooms/${room}`);
+	}
+});
+
 test('REST metadata: a JSON object\'s strings are variables; bad names, oversize values and non-strings are dropped', { timeout: 60000 }, async () => {
 	const room = `context-rest-${process.pid}`;
 	const metadata = { customer_name: 'Bob', plan: '{{customer_name|x}}', 'Bad Name!': 'x', nested: { a: 1 }, huge: 'z'.repeat(1025), ctrl: 'a\u0007b\nc' };
@@ -214,6 +243,21 @@ test('REST metadata: a JSON object\'s strings are variables; bad names, oversize
 	assert.equal(bad.status, 400);
 	assert.match(bad.json.error.message, /metadata must be a string or an object/);
 	assert.equal((await rest('GET', `/rooms/context-bad-${process.pid}`)).status, 404);
+});
+
+test('LiveKit CreateRoom metadata is the room\'s context; a room admin\'s UpdateRoomMetadata is not', { timeout: 30000 }, async () => {
+	const svc = new RoomServiceClient(API_URL, LK_KEY, LK_SECRET);
+	const name = `context-lk-${process.pid}`;
+	await svc.createRoom({ name, metadata: JSON.stringify({ customer_name: 'Lee', 'no good': 'x' }) });
+	try {
+		assert.deepEqual((await rest('GET', `/rooms/${name}`)).json.variables, { customer_name: 'Lee' });
+		// The room's admin (what the SDK's token is) changes the text only.
+		const updated = await svc.updateRoomMetadata(name, JSON.stringify({ customer_name: 'Mallory' }));
+		assert.equal(updated.metadata, JSON.stringify({ customer_name: 'Mallory' }));
+		assert.deepEqual((await rest('GET', `/rooms/${name}`)).json.variables, { customer_name: 'Lee' });
+	} finally {
+		await svc.deleteRoom(name);
+	}
 });
 
 // A room whose agent asks pre_call_tool before greeting; returns the
