@@ -20,7 +20,8 @@ sources_fuzz_sip="$sip/sdp.c $sip/digest.c $sip/admission.c $repo/plugins/switch
 sources_fuzz_twilio="$repo/plugins/switchboard/twilio/signature.c $repo/plugins/switchboard/twilio/twiml.c $(pkg-config --cflags --libs jansson)"
 sources_fuzz_livekit="$repo/plugins/switchboard/livekit/token.c $(pkg-config --cflags --libs jansson)"
 sources_fuzz_tools="$repo/plugins/switchboard/tools/schema.c $(pkg-config --cflags --libs jansson)"
-for target in fuzz_rtp_media fuzz_sse fuzz_sip fuzz_twilio fuzz_livekit fuzz_tools; do
+sources_fuzz_variables="$repo/plugins/switchboard/room/variables.c $repo/tests/unit/janus_log_stub.c $(pkg-config --cflags --libs jansson)"
+for target in fuzz_rtp_media fuzz_sse fuzz_sip fuzz_twilio fuzz_livekit fuzz_tools fuzz_variables; do
 	n=$((n + 1))
 	sources_var="sources_$target"
 	# shellcheck disable=SC2086
