@@ -140,7 +140,7 @@ static json_t *int64_string(gint64 v)
 }
 
 /* A sid that stays the same for the life of one room of that name. */
-static char *room_sid(sb_room *room)
+char *sb_lk_room_sid(sb_room *room)
 {
 	char *seed = g_strdup_printf("%s\n%" G_GINT64_FORMAT, room->name, room->created_us);
 	char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, seed, -1);
@@ -161,9 +161,9 @@ static guint count_publishers(sb_room *room)
 }
 
 /* Room (Appendix A). */
-static json_t *room_info(sb_room *room)
+json_t *sb_lk_room_info(sb_room *room)
 {
-	char *sid = room_sid(room);
+	char *sid = sb_lk_room_sid(room);
 	char *metadata = sb_room_dup_metadata(room);
 	json_t *codecs = json_pack("[{ssss}]", "mime", "audio/opus", "fmtp_line", "");
 	json_t *version =
@@ -262,7 +262,7 @@ static void add_sip_attributes(sb_participant *p, json_t *attributes)
 }
 
 /* ParticipantInfo (Appendix A). */
-static json_t *participant_info(sb_participant *p)
+json_t *sb_lk_participant_info(sb_participant *p)
 {
 	bool publishes = !sb_participant_listen_only(p);
 	char *identity = identity_of(p);
@@ -380,7 +380,7 @@ static int create_room(json_t *body, const sb_lk_claims *claims, json_t **out)
 	}
 	if (!room)
 		return room_missing(out);
-	*out = room_info(room);
+	*out = sb_lk_room_info(room);
 	sb_room_unref(room);
 	return 200;
 }
@@ -409,7 +409,7 @@ static int list_rooms(json_t *body, const sb_lk_claims *claims, json_t **out)
 		        wanted || !g_strcmp0(json_string_value(n), name);
 		sb_room *room = wanted && name ? sb_room_find(name) : NULL;
 		if (room) {
-			json_array_append_new(rooms, room_info(room));
+			json_array_append_new(rooms, sb_lk_room_info(room));
 			sb_room_unref(room);
 		}
 	}
@@ -448,7 +448,7 @@ static int list_participants(json_t *body, const sb_lk_claims *claims, json_t **
 		json_int_t id = json_integer_value(json_object_get(v, "id"));
 		sb_participant *p = room ? sb_room_find_participant(room, (guint64)id) : NULL;
 		if (p) {
-			json_array_append_new(list, participant_info(p));
+			json_array_append_new(list, sb_lk_participant_info(p));
 			sb_participant_unref(p);
 		}
 	}
@@ -479,7 +479,7 @@ static int get_participant(json_t *body, const sb_lk_claims *claims, json_t **ou
 	int status = named_participant(body, &room, &p, out);
 	if (status)
 		return status;
-	*out = participant_info(p);
+	*out = sb_lk_participant_info(p);
 	sb_participant_unref(p);
 	sb_room_unref(room);
 	return 200;
@@ -564,7 +564,7 @@ static int update_participant(json_t *body, const sb_lk_claims *claims, json_t *
 	status = run_ok(request, claims->room, &answer, out);
 	if (!status) {
 		json_decref(answer);
-		*out = participant_info(p);
+		*out = sb_lk_participant_info(p);
 		status = 200;
 	}
 	sb_participant_unref(p);
@@ -588,7 +588,7 @@ static int update_room_metadata(json_t *body, const sb_lk_claims *claims, json_t
 	sb_room *room = sb_room_find(name);
 	if (!room)
 		return room_missing(out);
-	*out = room_info(room);
+	*out = sb_lk_room_info(room);
 	sb_room_unref(room);
 	return 200;
 }
