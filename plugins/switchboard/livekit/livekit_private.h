@@ -126,6 +126,22 @@ typedef struct sb_lk_method {
 extern const sb_lk_method sb_lk_room_service[];
 extern const size_t sb_lk_room_service_count;
 
+/* The glue every service uses (room_service.c): a string field in either
+ * casing (false: there but not a string); the Twirp errors for a body that
+ * is not what it should be and a room that is not there; the room a body
+ * names, by LiveKit's rules and ours (0, or the error's status); an op's
+ * error as a Twirp error (0 when it is none); an op run as the operator
+ * (admin_of NULL) or as the admin of room admin_of (request taken), and
+ * the same answering 0 with *answer or the error's status. */
+bool sb_lk_string_field(json_t *body, const char *json_name, const char *proto_name,
+                        const char **out);
+int sb_lk_malformed(json_t **out);
+int sb_lk_room_missing(json_t **out);
+int sb_lk_room_name(json_t *body, const char *json_name, const char **name, json_t **out);
+int sb_lk_op_failed(json_t *answer, json_t **out);
+json_t *sb_lk_run(json_t *request, const char *admin_of);
+int sb_lk_run_ok(json_t *request, const char *admin_of, json_t **answer, json_t **out);
+
 /* LiveKit's view of a room and a participant, as the Twirp answers give
  * them (snake_case: sb_lk_protojson makes webhook bodies of them).  The
  * sid is the same for the life of one room of that name. */
@@ -134,6 +150,14 @@ struct sb_participant;
 char *sb_lk_room_sid(struct sb_room *room);
 json_t *sb_lk_room_info(struct sb_room *room);
 json_t *sb_lk_participant_info(struct sb_participant *p);
+
+/* ---- agent_dispatch.c ---- */
+
+/* AgentDispatchService: a dispatch turns the room's AI agent on. */
+extern const sb_lk_method sb_lk_agent_dispatch_service[];
+extern const size_t sb_lk_agent_dispatch_service_count;
+void sb_lk_dispatch_start(void);
+void sb_lk_dispatch_stop(void);
 
 /* ---- webhook.c ----
  * Webhooks in LiveKit's format (livekit.md 4): [livekit] webhook_urls get
