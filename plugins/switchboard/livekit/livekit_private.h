@@ -159,12 +159,23 @@ extern const size_t sb_lk_agent_dispatch_service_count;
 void sb_lk_dispatch_start(void);
 void sb_lk_dispatch_stop(void);
 
+/* ---- egress.c ---- */
+
+/* Egress: a room composite egress is the room's recording. */
+extern const sb_lk_method sb_lk_egress_service[];
+extern const size_t sb_lk_egress_service_count;
+void sb_lk_egress_start(void);
+void sb_lk_egress_stop(void);
+
 /* ---- webhook.c ----
  * Webhooks in LiveKit's format (livekit.md 4): [livekit] webhook_urls get
- * room_started, room_finished, participant_joined, participant_left and
- * track_published, signed with webhook_api_key's secret, in order, with
+ * room_started, room_finished, participant_joined, participant_left,
+ * track_published and the egresses' egress_started / egress_ended, signed with webhook_api_key's secret, in order, with
  * retries.  Keys are borrowed until sb_lk_webhooks_stop. */
 bool sb_lk_webhooks_start(json_t *section, GHashTable *keys);
+/* egress_started / egress_ended with an EgressInfo (snake_case, borrowed);
+ * nothing when no webhook is configured.  Any thread. */
+void sb_lk_webhook_egress(const char *event, const char *room_name, json_t *egress_info);
 void sb_lk_webhooks_stop(void);
 
 #endif

@@ -1,7 +1,7 @@
 /* Webhooks in LiveKit's format (livekit.md 4), so that a back end's
  * WebhookReceiver takes Switchboard's events unchanged: the room and
  * membership changes of every room, as LiveKit's events with its Room and
- * ParticipantInfo in proto3 JSON, POSTed to each [livekit] webhook_urls
+ * ParticipantInfo in proto3 JSON (and the egresses' EgressInfo), POSTed to each [livekit] webhook_urls
  * with an Authorization JWT whose sha256 claim is the body's hash.
  *
  * Delivery: per URL one queue, sent one at a time and in order (LiveKit
@@ -184,9 +184,17 @@ static gboolean kick_cb(gpointer data)
 /* ---- events (any thread) ---- */
 
 /* Queues one event for every URL. */
-static void deliver(const char *event, json_t *room, json_t *participant, json_t *track)
+static void deliver(const char *event, json_t *room, json_t *participant, json_t *track,
+                    json_t *egress)
 {
+	g_mutex_lock(&hooks.lock);
+	bool running = hooks.running;
+	g_mutex_unlock(&hooks.lock);
+	if (!running)
+		return; /* no URL: nothing to build */
 	json_t *ev = json_pack("{ss}", "event", event);
+	if (egress)
+		json_object_set_new(ev, "egressInfo", sb_lk_protojson(egress));
 	if (room)
 		json_object_set_new(ev, "room", sb_lk_protojson(room));
 	if (participant)
@@ -248,18 +256,26 @@ static void on_bus(json_t *notification, void *user)
 			g_hash_table_replace(hooks.sids, g_strdup(name), sb_lk_room_sid(room));
 		g_mutex_unlock(&hooks.lock);
 		sb_room_unref(room);
-		deliver("room_started", info, NULL, NULL);
+		deliver("room_started", info, NULL, NULL, NULL);
 		json_decref(info);
 	} else if (!strcmp(type, "room_closed")) {
 		json_t *room = minimal_room(name);
 		json_object_set_new(room, "numParticipants", json_integer(0));
-		deliver("room_finished", room, NULL, NULL);
+		deliver("room_finished", room, NULL, NULL, NULL);
 		json_decref(room);
 		g_mutex_lock(&hooks.lock);
 		if (hooks.sids)
 			g_hash_table_remove(hooks.sids, name);
 		g_mutex_unlock(&hooks.lock);
 	}
+}
+
+void sb_lk_webhook_egress(const char *event, const char *room_name, json_t *egress_info)
+{
+	/* Egress events carry LiveKit's minimal room: its sid and name. */
+	json_t *room = minimal_room(room_name);
+	deliver(event, room, NULL, NULL, egress_info);
+	json_decref(room);
 }
 
 /* A move between rooms is, in LiveKit's terms, leaving one room and
@@ -275,13 +291,13 @@ static void on_member(sb_room *room, sb_participant *p, sb_member_change change,
 	bool joined = change == SB_MEMBER_JOINED || change == SB_MEMBER_MOVED_IN;
 	json_t *info = sb_lk_room_info(room);
 	json_t *participant = sb_lk_participant_info(p);
-	deliver(joined ? "participant_joined" : "participant_left", info, participant, NULL);
+	deliver(joined ? "participant_joined" : "participant_left", info, participant, NULL, NULL);
 	json_t *track = json_array_get(json_object_get(participant, "tracks"), 0);
 	if (joined && track) {
 		/* track_published names the participant by sid and identity only. */
 		json_t *who = json_pack("{sOsO}", "sid", json_object_get(participant, "sid"),
 		                        "identity", json_object_get(participant, "identity"));
-		deliver("track_published", info, who, track);
+		deliver("track_published", info, who, track, NULL);
 		json_decref(who);
 	}
 	json_decref(participant);
