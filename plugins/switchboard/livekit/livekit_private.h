@@ -170,8 +170,8 @@ void sb_lk_egress_stop(void);
 /* ---- webhook.c ----
  * Webhooks in LiveKit's format (livekit.md 4): [livekit] webhook_urls get
  * room_started, room_finished, participant_joined, participant_left,
- * track_published and the egresses' egress_started / egress_ended, signed with webhook_api_key's secret, in order, with
- * retries.  Keys are borrowed until sb_lk_webhooks_stop. */
+ * track_published and the egresses' egress_started / egress_ended,
+ * signed with webhook_api_key's secret, in order, with retries.  Keys are borrowed until sb_lk_webhooks_stop. */
 bool sb_lk_webhooks_start(json_t *section, GHashTable *keys);
 /* egress_started / egress_ended with an EgressInfo (snake_case, borrowed);
  * nothing when no webhook is configured.  Any thread. */
