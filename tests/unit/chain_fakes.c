@@ -265,7 +265,8 @@ static gpointer stt_thread(gpointer p)
 			continue;
 		}
 		if (cmd == -3) { /* pause: what it heard so far */
-			char *t = g_strdup_printf("%s heard %ld samples so far", f->name, f->samples);
+			char *t =
+			        g_strdup_printf("%s heard %ld samples so far", f->name, f->samples);
 			f->stt.paused(f->user, t);
 			g_free(t);
 			continue;

@@ -191,7 +191,8 @@ static char *recognise(sb_stt_stream *s, stt_result *r, GArray *pcm, guint index
 	for (int i = 0; i < 10; i++)
 		sb_stt_pocketsphinx.audio(s, silence, G_N_ELEMENTS(silence));
 	for (guint off = 0; off < pcm->len; off += 320)
-		sb_stt_pocketsphinx.audio(s, &g_array_index(pcm, int16_t, off), MIN(320, pcm->len - off));
+		sb_stt_pocketsphinx.audio(s, &g_array_index(pcm, int16_t, off),
+		                          MIN(320, pcm->len - off));
 	for (int i = 0; i < 10; i++)
 		sb_stt_pocketsphinx.audio(s, silence, G_N_ELEMENTS(silence));
 	gint64 t0 = g_get_monotonic_time();
@@ -264,14 +265,16 @@ static void test_round_trip(void)
 static void feed(sb_stt_stream *s, GArray *pcm)
 {
 	for (guint off = 0; off < pcm->len; off += 320)
-		sb_stt_pocketsphinx.audio(s, &g_array_index(pcm, int16_t, off), MIN(320, pcm->len - off));
+		sb_stt_pocketsphinx.audio(s, &g_array_index(pcm, int16_t, off),
+		                          MIN(320, pcm->len - off));
 }
 
 static char *wait_so_far(stt_result *r, guint index)
 {
 	gint64 until = g_get_monotonic_time() + WAIT_S * G_TIME_SPAN_SECOND;
 	g_mutex_lock(&r->lock);
-	while (r->so_far->len <= index && !r->failure && g_cond_wait_until(&r->cond, &r->lock, until))
+	while (r->so_far->len <= index && !r->failure &&
+	       g_cond_wait_until(&r->cond, &r->lock, until))
 		;
 	char *text = r->so_far->len > index ? g_strdup(r->so_far->pdata[index]) : NULL;
 	g_mutex_unlock(&r->lock);
@@ -326,7 +329,8 @@ static void add_phrases(GPtrArray *out, json_t *array)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(array, i, v) {
+	json_array_foreach(array, i, v)
+	{
 		g_autoptr(GString) p = g_string_new(json_string_value(v));
 		g_string_replace(p, "{name}", "john", 0);
 		g_string_replace(p, "{order}", "one two three four five", 0);

@@ -293,6 +293,85 @@ static void test_fields_both_casings(void)
 	json_decref(body);
 }
 
+/* A webhook's Authorization (livekit.md 4.1): the doc's test vector body
+ * hashes to the doc's sha256; the token verifies under the key, lives five
+ * minutes and names the key as iss. */
+static void test_webhook_token(void)
+{
+	static const char body[] =
+	        "{\"event\":\"room_started\", \"room\":{\"sid\":\"RM_TkVjUvAqgzKz\", "
+	        "\"name\":\"mytestroom\", \"emptyTimeout\":300, \"creationTime\":\"1628545903\", "
+	        "\"turnPassword\":\"ICkSr2rEeslkN6e9bXL4Ji5zzMD5Z7zzr6ulOaxMj6N\", "
+	        "\"enabledCodecs\":[{\"mime\":\"audio/opus\"}, {\"mime\":\"video/VP8\"}]}}";
+	const gint64 now = 1700000000;
+	char *token = sb_lk_webhook_token("APIhook", "hook-secret", body, strlen(body), now);
+	gchar **parts = g_strsplit(token, ".", -1);
+	g_assert_cmpuint(g_strv_length(parts), ==, 3);
+	GString *std = g_string_new(parts[1]);
+	g_strdelimit(std->str, "-", '+');
+	g_strdelimit(std->str, "_", '/');
+	while (std->len % 4)
+		g_string_append_c(std, '=');
+	gsize len = 0;
+	guchar *payload = g_base64_decode(std->str, &len);
+	json_t *claims = json_loadb((const char *)payload, len, 0, NULL);
+	g_assert_nonnull(claims);
+	g_assert_cmpstr(json_string_value(json_object_get(claims, "sha256")), ==,
+	                "CoEQz1chqJ9bnZRcORddjplkvpjmPujmLTR42DbefYI=");
+	g_assert_cmpstr(json_string_value(json_object_get(claims, "iss")), ==, "APIhook");
+	g_assert_cmpint(json_integer_value(json_object_get(claims, "nbf")), ==, now);
+	g_assert_cmpint(json_integer_value(json_object_get(claims, "exp")), ==, now + 300);
+	g_assert_null(json_object_get(claims, "video"));
+	GHashTable *keys = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(keys, "APIhook", "hook-secret");
+	sb_lk_claims c;
+	g_assert_cmpint(sb_lk_token_verify(keys, token, now + 10, &c), ==, SB_LK_TOKEN_OK);
+	sb_lk_claims_clear(&c);
+	g_hash_table_insert(keys, "APIhook", "another-secret");
+	g_assert_cmpint(sb_lk_token_verify(keys, token, now + 10, &c), ==,
+	                SB_LK_TOKEN_BAD_SIGNATURE);
+	sb_lk_claims_clear(&c);
+	g_hash_table_unref(keys);
+	json_decref(claims);
+	g_free(payload);
+	g_string_free(std, TRUE);
+	g_strfreev(parts);
+	g_free(token);
+}
+
+/* proto3 JSON (livekit.md 4.1): camelCase names, zero values and enums'
+ * zero names left out, a map's keys kept, lists converted inside. */
+static void test_protojson(void)
+{
+	json_t *snake = json_loads(
+	        "{\"sid\":\"PA_1\",\"identity\":\"bob\",\"state\":\"JOINING\",\"kind\":"
+	        "\"STANDARD\","
+	        "\"joined_at\":\"1733330001\",\"version\":0,\"is_publisher\":true,\"hidden\":false,"
+	        "\"metadata\":\"\",\"num_participants\":\"0\",\"kind_details\":[],"
+	        "\"attributes\":{\"sip.callID\":\"SCL_x\",\"my_key\":\"v\"},"
+	        "\"permission\":{\"can_subscribe\":true,\"can_publish\":false},"
+	        "\"tracks\":[{\"sid\":\"TR_1\",\"type\":\"AUDIO\",\"source\":\"MICROPHONE\","
+	        "\"mime_type\":\"audio/opus\",\"encryption\":\"NONE\"}],"
+	        "\"disconnect_reason\":\"UNKNOWN_REASON\"}",
+	        0, NULL);
+	g_assert_nonnull(snake);
+	json_t *camel = sb_lk_protojson(snake);
+	json_t *want = json_loads(
+	        "{\"sid\":\"PA_1\",\"identity\":\"bob\",\"joinedAt\":\"1733330001\","
+	        "\"isPublisher\":true,\"attributes\":{\"sip.callID\":\"SCL_x\",\"my_key\":\"v\"},"
+	        "\"permission\":{\"canSubscribe\":true},"
+	        "\"tracks\":[{\"sid\":\"TR_1\",\"source\":\"MICROPHONE\",\"mimeType\":\"audio/"
+	        "opus\"}]}",
+	        0, NULL);
+	if (!json_equal(camel, want)) {
+		char *got = json_dumps(camel, JSON_SORT_KEYS);
+		g_error("protojson: %s", got);
+	}
+	json_decref(want);
+	json_decref(camel);
+	json_decref(snake);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -305,5 +384,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/livekit/grants/allow", test_allow);
 	g_test_add_func("/livekit/twirp/statuses", test_twirp_statuses);
 	g_test_add_func("/livekit/twirp/fields", test_fields_both_casings);
+	g_test_add_func("/livekit/webhook/token", test_webhook_token);
+	g_test_add_func("/livekit/webhook/protojson", test_protojson);
 	return g_test_run();
 }

@@ -78,7 +78,11 @@ bool sb_livekit_start(const sb_settings *settings)
 		return true;
 	}
 	sb_lk_twirp_register(keys);
+	sb_lk_dispatch_start();
+	sb_lk_egress_start();
 	sb_ops_register_join_token_verifier(verify_join_token);
+	if (!sb_lk_webhooks_start(section, keys))
+		return false;
 	JANUS_LOG(LOG_INFO, "[switchboard] LiveKit server API on /twirp with %u key(s)\n",
 	          g_hash_table_size(keys));
 	return true;
@@ -86,6 +90,9 @@ bool sb_livekit_start(const sb_settings *settings)
 
 void sb_livekit_finish(void)
 {
+	sb_lk_webhooks_stop();
+	sb_lk_dispatch_stop();
+	sb_lk_egress_stop();
 	sb_lk_twirp_forget();
 	g_clear_pointer(&keys, g_hash_table_unref);
 }

@@ -9,6 +9,8 @@
  *     the grant each method needs, and on the Janus API's `join`
  *     (video.roomJoin + video.room).
  *
+ *   - webhooks in LiveKit's format to [livekit] webhook_urls (webhook.c).
+ *
  * Keys: [livekit] keys = { <api key> = "<secret>" }, or LIVEKIT_API_KEY and
  * LIVEKIT_API_SECRET in the environment.  Without a key the module stays
  * off: no route, no token is accepted.

@@ -11,6 +11,9 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	$(SB_LIVEKIT_PURE_SOURCES) \
 	plugins/switchboard/livekit/twirp.c \
 	plugins/switchboard/livekit/room_service.c \
+	plugins/switchboard/livekit/agent_dispatch.c \
+	plugins/switchboard/livekit/egress.c \
+	plugins/switchboard/livekit/webhook.c \
 	plugins/switchboard/livekit/livekit.c
 
 check_PROGRAMS += tests/unit/test_livekit

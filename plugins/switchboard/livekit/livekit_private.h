@@ -94,6 +94,18 @@ int sb_lk_twirp_error(json_t **out, const char *code, const char *fmt, ...) G_GN
  * livekit.md 1.4); NULL when absent or null. */
 json_t *sb_lk_field(json_t *body, const char *json_name, const char *proto_name);
 
+/* The canonical proto3 JSON of a message given with its proto field names
+ * (what webhooks carry, livekit.md 4.1): lowerCamelCase names, zero values
+ * (false, 0, "", "0", empty lists and maps, enums' zero names) left out;
+ * map keys (attributes) kept as they are.  A new value. */
+json_t *sb_lk_protojson(json_t *message);
+
+/* The Authorization header of a webhook (livekit.md 4.1): an HS256 JWT by
+ * the key's secret, iss = key, nbf = iat = now, exp = now + 5 min, and
+ * sha256 = base64 of the body's SHA-256.  g_free it. */
+char *sb_lk_webhook_token(const char *api_key, const char *secret, const char *body, size_t len,
+                          gint64 now_s);
+
 /* Registers the Twirp routes (before the HTTP server starts); keys are
  * borrowed until sb_lk_twirp_forget. */
 void sb_lk_twirp_register(GHashTable *keys);
@@ -113,5 +125,57 @@ typedef struct sb_lk_method {
 /* RoomService methods Switchboard has (the others answer unimplemented). */
 extern const sb_lk_method sb_lk_room_service[];
 extern const size_t sb_lk_room_service_count;
+
+/* The glue every service uses (room_service.c): a string field in either
+ * casing (false: there but not a string); the Twirp errors for a body that
+ * is not what it should be and a room that is not there; the room a body
+ * names, by LiveKit's rules and ours (0, or the error's status); an op's
+ * error as a Twirp error (0 when it is none); an op run as the operator
+ * (admin_of NULL) or as the admin of room admin_of (request taken), and
+ * the same answering 0 with *answer or the error's status. */
+bool sb_lk_string_field(json_t *body, const char *json_name, const char *proto_name,
+                        const char **out);
+int sb_lk_malformed(json_t **out);
+int sb_lk_room_missing(json_t **out);
+int sb_lk_room_name(json_t *body, const char *json_name, const char **name, json_t **out);
+int sb_lk_op_failed(json_t *answer, json_t **out);
+json_t *sb_lk_run(json_t *request, const char *admin_of);
+int sb_lk_run_ok(json_t *request, const char *admin_of, json_t **answer, json_t **out);
+
+/* LiveKit's view of a room and a participant, as the Twirp answers give
+ * them (snake_case: sb_lk_protojson makes webhook bodies of them).  The
+ * sid is the same for the life of one room of that name. */
+struct sb_room;
+struct sb_participant;
+char *sb_lk_room_sid(struct sb_room *room);
+json_t *sb_lk_room_info(struct sb_room *room);
+json_t *sb_lk_participant_info(struct sb_participant *p);
+
+/* ---- agent_dispatch.c ---- */
+
+/* AgentDispatchService: a dispatch turns the room's AI agent on. */
+extern const sb_lk_method sb_lk_agent_dispatch_service[];
+extern const size_t sb_lk_agent_dispatch_service_count;
+void sb_lk_dispatch_start(void);
+void sb_lk_dispatch_stop(void);
+
+/* ---- egress.c ---- */
+
+/* Egress: a room composite egress is the room's recording. */
+extern const sb_lk_method sb_lk_egress_service[];
+extern const size_t sb_lk_egress_service_count;
+void sb_lk_egress_start(void);
+void sb_lk_egress_stop(void);
+
+/* ---- webhook.c ----
+ * Webhooks in LiveKit's format (livekit.md 4): [livekit] webhook_urls get
+ * room_started, room_finished, participant_joined, participant_left,
+ * track_published and the egresses' egress_started / egress_ended,
+ * signed with webhook_api_key's secret, in order, with retries.  Keys are borrowed until sb_lk_webhooks_stop. */
+bool sb_lk_webhooks_start(json_t *section, GHashTable *keys);
+/* egress_started / egress_ended with an EgressInfo (snake_case, borrowed);
+ * nothing when no webhook is configured.  Any thread. */
+void sb_lk_webhook_egress(const char *event, const char *room_name, json_t *egress_info);
+void sb_lk_webhooks_stop(void);
 
 #endif

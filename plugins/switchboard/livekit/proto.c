@@ -58,3 +58,81 @@ json_t *sb_lk_field(json_t *body, const char *json_name, const char *proto_name)
 		v = json_object_get(body, proto_name);
 	return v && !json_is_null(v) ? v : NULL;
 }
+
+/* Enum fields whose zero value has a name (proto3 JSON leaves it out). */
+static const struct {
+	const char *field, *zero;
+} enum_zeros[] = {
+        {"kind", "STANDARD"}, {"state", "JOINING"},  {"disconnect_reason", "UNKNOWN_REASON"},
+        {"type", "AUDIO"},    {"source", "UNKNOWN"}, {"encryption", "NONE"},
+};
+
+static bool is_zero(const char *field, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+	case JSON_FALSE:
+		return true;
+	case JSON_INTEGER:
+		return json_integer_value(v) == 0;
+	case JSON_REAL:
+		return json_real_value(v) == 0.0;
+	case JSON_ARRAY:
+		return json_array_size(v) == 0;
+	case JSON_OBJECT:
+		return json_object_size(v) == 0;
+	case JSON_STRING: {
+		const char *text = json_string_value(v);
+		if (!*text || !strcmp(text, "0")) /* int64 fields are strings */
+			return true;
+		for (size_t i = 0; i < G_N_ELEMENTS(enum_zeros); i++)
+			if (!strcmp(field, enum_zeros[i].field) &&
+			    !strcmp(text, enum_zeros[i].zero))
+				return true;
+		return false;
+	}
+	default:
+		return false;
+	}
+}
+
+static char *camel(const char *proto_name)
+{
+	GString *out = g_string_new(NULL);
+	for (const char *c = proto_name; *c; c++) {
+		if (*c == '_' && c[1]) {
+			g_string_append_c(out, g_ascii_toupper(*++c));
+		} else {
+			g_string_append_c(out, *c);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+json_t *sb_lk_protojson(json_t *message)
+{
+	if (json_is_array(message)) {
+		json_t *out = json_array();
+		size_t i;
+		json_t *v;
+		json_array_foreach(message, i, v) json_array_append_new(out, sb_lk_protojson(v));
+		return out;
+	}
+	if (!json_is_object(message))
+		return json_deep_copy(message);
+	json_t *out = json_object();
+	const char *name;
+	json_t *v;
+	json_object_foreach(message, name, v)
+	{
+		if (is_zero(name, v))
+			continue;
+		char *json_name = camel(name);
+		/* A map's keys are data, not field names. */
+		json_object_set_new(out, json_name,
+		                    !strcmp(name, "attributes") ? json_deep_copy(v)
+		                                                : sb_lk_protojson(v));
+		g_free(json_name);
+	}
+	return out;
+}

@@ -22,20 +22,20 @@
 
 /* A string field (both casings): true when absent (*out NULL) or a
  * string; false when it is something else (the request is malformed). */
-static bool string_field(json_t *body, const char *json_name, const char *proto_name,
-                         const char **out)
+bool sb_lk_string_field(json_t *body, const char *json_name, const char *proto_name,
+                        const char **out)
 {
 	json_t *v = sb_lk_field(body, json_name, proto_name);
 	*out = json_string_value(v);
 	return !v || json_is_string(v);
 }
 
-static int malformed(json_t **out)
+int sb_lk_malformed(json_t **out)
 {
 	return sb_lk_twirp_error(out, "malformed", "the json request could not be decoded");
 }
 
-static int room_missing(json_t **out)
+int sb_lk_room_missing(json_t **out)
 {
 	return sb_lk_twirp_error(out, "not_found", "requested room does not exist");
 }
@@ -46,10 +46,10 @@ static int participant_missing(json_t **out)
 }
 
 /* The room a request names, by LiveKit's rules for names and ours. */
-static int room_name(json_t *body, const char *json_name, const char **name, json_t **out)
+int sb_lk_room_name(json_t *body, const char *json_name, const char **name, json_t **out)
 {
-	if (!string_field(body, json_name, json_name, name))
-		return malformed(out);
+	if (!sb_lk_string_field(body, json_name, json_name, name))
+		return sb_lk_malformed(out);
 	if (!*name || !**name)
 		return sb_lk_twirp_error(out, "invalid_argument", "missing room name");
 	if (!sb_room_name_valid(*name))
@@ -63,7 +63,7 @@ static int room_name(json_t *body, const char *json_name, const char **name, jso
 /* ---- the ops ---- */
 
 /* An op's error as a Twirp error (0 when answer is no error). */
-static int op_failed(json_t *answer, json_t **out)
+int sb_lk_op_failed(json_t *answer, json_t **out)
 {
 	json_t *code = json_object_get(answer, "error_code");
 	if (!code)
@@ -71,7 +71,7 @@ static int op_failed(json_t *answer, json_t **out)
 	const char *text = json_string_value(json_object_get(answer, "error"));
 	switch (json_integer_value(code)) {
 	case SB_ERROR_NO_SUCH_ROOM:
-		return room_missing(out);
+		return sb_lk_room_missing(out);
 	case SB_ERROR_NO_SUCH_PARTICIPANT:
 		return participant_missing(out);
 	case SB_ERROR_MISSING_ELEMENT:
@@ -91,7 +91,7 @@ static int op_failed(json_t *answer, json_t **out)
 
 /* Runs request (taken) as the operator, or as the admin of room: what
  * the token's grant proved.  Returns the op's answer. */
-static json_t *run(json_t *request, const char *admin_of)
+json_t *sb_lk_run(json_t *request, const char *admin_of)
 {
 	if (!admin_of)
 		return sb_ops_run_trusted(request);
@@ -103,10 +103,10 @@ static json_t *run(json_t *request, const char *admin_of)
 }
 
 /* Runs request; 0 with *answer set, or the Twirp error's status. */
-static int run_ok(json_t *request, const char *admin_of, json_t **answer, json_t **out)
+int sb_lk_run_ok(json_t *request, const char *admin_of, json_t **answer, json_t **out)
 {
-	*answer = run(request, admin_of);
-	int status = op_failed(*answer, out);
+	*answer = sb_lk_run(request, admin_of);
+	int status = sb_lk_op_failed(*answer, out);
 	if (status)
 		g_clear_pointer(answer, json_decref);
 	return status;
@@ -119,7 +119,7 @@ static int run_ok(json_t *request, const char *admin_of, json_t **answer, json_t
 static int run_on_room(json_t *body, const char *op, json_t *extra, bool as_admin,
                        const char **name, json_t **answer, json_t **out)
 {
-	int status = room_name(body, "room", name, out);
+	int status = sb_lk_room_name(body, "room", name, out);
 	if (status) {
 		json_decref(extra);
 		return status;
@@ -127,7 +127,7 @@ static int run_on_room(json_t *body, const char *op, json_t *extra, bool as_admi
 	json_t *request = extra ? extra : json_object();
 	json_object_set_new(request, "request", json_string(op));
 	json_object_set_new(request, "room", json_string(*name));
-	return run_ok(request, as_admin ? *name : NULL, answer, out);
+	return sb_lk_run_ok(request, as_admin ? *name : NULL, answer, out);
 }
 
 /* ---- the answers ---- */
@@ -140,7 +140,7 @@ static json_t *int64_string(gint64 v)
 }
 
 /* A sid that stays the same for the life of one room of that name. */
-static char *room_sid(sb_room *room)
+char *sb_lk_room_sid(sb_room *room)
 {
 	char *seed = g_strdup_printf("%s\n%" G_GINT64_FORMAT, room->name, room->created_us);
 	char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, seed, -1);
@@ -161,9 +161,9 @@ static guint count_publishers(sb_room *room)
 }
 
 /* Room (Appendix A). */
-static json_t *room_info(sb_room *room)
+json_t *sb_lk_room_info(sb_room *room)
 {
-	char *sid = room_sid(room);
+	char *sid = sb_lk_room_sid(room);
 	char *metadata = sb_room_dup_metadata(room);
 	json_t *codecs = json_pack("[{ssss}]", "mime", "audio/opus", "fmtp_line", "");
 	json_t *version =
@@ -262,7 +262,7 @@ static void add_sip_attributes(sb_participant *p, json_t *attributes)
 }
 
 /* ParticipantInfo (Appendix A). */
-static json_t *participant_info(sb_participant *p)
+json_t *sb_lk_participant_info(sb_participant *p)
 {
 	bool publishes = !sb_participant_listen_only(p);
 	char *identity = identity_of(p);
@@ -303,20 +303,20 @@ static int find_participant(json_t *body, const char *room_name_text, sb_room **
                             sb_participant **out, json_t **error)
 {
 	const char *identity;
-	if (!string_field(body, "identity", "identity", &identity))
-		return malformed(error);
+	if (!sb_lk_string_field(body, "identity", "identity", &identity))
+		return sb_lk_malformed(error);
 	if (!identity || !*identity)
 		return sb_lk_twirp_error(error, "invalid_argument", "missing participant identity");
 	json_t *answer;
-	int status =
-	        run_ok(json_pack("{ssss}", "request", "listparticipants", "room", room_name_text),
-	               room_name_text, &answer, error);
+	int status = sb_lk_run_ok(
+	        json_pack("{ssss}", "request", "listparticipants", "room", room_name_text),
+	        room_name_text, &answer, error);
 	if (status)
 		return status;
 	json_decref(answer);
 	sb_room *room = sb_room_find(room_name_text);
 	if (!room)
-		return room_missing(error);
+		return sb_lk_room_missing(error);
 	GPtrArray *members = sb_room_participants(room);
 	sb_participant *found = NULL;
 	for (guint i = 0; i < members->len && !found; i++) {
@@ -350,11 +350,11 @@ static int create_room(json_t *body, const sb_lk_claims *claims, json_t **out)
 {
 	(void)claims;
 	const char *name, *metadata;
-	int status = room_name(body, "name", &name, out);
+	int status = sb_lk_room_name(body, "name", &name, out);
 	if (status)
 		return status;
-	if (!string_field(body, "metadata", "metadata", &metadata))
-		return malformed(out);
+	if (!sb_lk_string_field(body, "metadata", "metadata", &metadata))
+		return sb_lk_malformed(out);
 	/* Checked before the room is made: a refusal makes nothing. */
 	if (metadata && strlen(metadata) > SB_METADATA_MAX)
 		return sb_lk_twirp_error(out, "invalid_argument",
@@ -363,24 +363,24 @@ static int create_room(json_t *body, const sb_lk_claims *claims, json_t **out)
 	 * answer.  A room made here lasts until DeleteRoom. */
 	sb_room *room = sb_room_find(name);
 	if (!room) {
-		json_t *answer = run(json_pack("{sssssb}", "request", "create", "room", name,
-		                               "ephemeral", false),
-		                     NULL);
-		status = op_failed(answer, out);
+		json_t *answer = sb_lk_run(json_pack("{sssssb}", "request", "create", "room", name,
+		                                     "ephemeral", false),
+		                           NULL);
+		status = sb_lk_op_failed(answer, out);
 		json_decref(answer);
 		/* There now, made here or by someone else meanwhile. */
 		room = sb_room_find(name);
 		if (!room)
-			return status ? status : room_missing(out);
+			return status ? status : sb_lk_room_missing(out);
 		g_clear_pointer(out, json_decref);
 		if (!status && metadata && *metadata)
-			json_decref(run(json_pack("{ssssss}", "request", "room_metadata", "room",
-			                          name, "metadata", metadata),
-			                NULL));
+			json_decref(sb_lk_run(json_pack("{ssssss}", "request", "room_metadata",
+			                                "room", name, "metadata", metadata),
+			                      NULL));
 	}
 	if (!room)
-		return room_missing(out);
-	*out = room_info(room);
+		return sb_lk_room_missing(out);
+	*out = sb_lk_room_info(room);
 	sb_room_unref(room);
 	return 200;
 }
@@ -390,12 +390,12 @@ static int list_rooms(json_t *body, const sb_lk_claims *claims, json_t **out)
 	(void)claims;
 	json_t *names = sb_lk_field(body, "names", "names");
 	if (names && !json_is_array(names))
-		return malformed(out);
+		return sb_lk_malformed(out);
 	size_t i;
 	json_t *v;
-	json_array_foreach(names, i, v) if (!json_is_string(v)) return malformed(out);
+	json_array_foreach(names, i, v) if (!json_is_string(v)) return sb_lk_malformed(out);
 	json_t *answer;
-	int status = run_ok(json_pack("{ss}", "request", "list"), NULL, &answer, out);
+	int status = sb_lk_run_ok(json_pack("{ss}", "request", "list"), NULL, &answer, out);
 	if (status)
 		return status;
 	json_t *rooms = json_array();
@@ -409,7 +409,7 @@ static int list_rooms(json_t *body, const sb_lk_claims *claims, json_t **out)
 		        wanted || !g_strcmp0(json_string_value(n), name);
 		sb_room *room = wanted && name ? sb_room_find(name) : NULL;
 		if (room) {
-			json_array_append_new(rooms, room_info(room));
+			json_array_append_new(rooms, sb_lk_room_info(room));
 			sb_room_unref(room);
 		}
 	}
@@ -448,14 +448,14 @@ static int list_participants(json_t *body, const sb_lk_claims *claims, json_t **
 		json_int_t id = json_integer_value(json_object_get(v, "id"));
 		sb_participant *p = room ? sb_room_find_participant(room, (guint64)id) : NULL;
 		if (p) {
-			json_array_append_new(list, participant_info(p));
+			json_array_append_new(list, sb_lk_participant_info(p));
 			sb_participant_unref(p);
 		}
 	}
 	json_decref(answer);
 	if (!room) {
 		json_decref(list);
-		return room_missing(out);
+		return sb_lk_room_missing(out);
 	}
 	sb_room_unref(room);
 	*out = json_pack("{so}", "participants", list);
@@ -467,7 +467,7 @@ static int list_participants(json_t *body, const sb_lk_claims *claims, json_t **
 static int named_participant(json_t *body, sb_room **room, sb_participant **p, json_t **out)
 {
 	const char *name;
-	int status = room_name(body, "room", &name, out);
+	int status = sb_lk_room_name(body, "room", &name, out);
 	return status ? status : find_participant(body, name, room, p, out);
 }
 
@@ -479,7 +479,7 @@ static int get_participant(json_t *body, const sb_lk_claims *claims, json_t **ou
 	int status = named_participant(body, &room, &p, out);
 	if (status)
 		return status;
-	*out = participant_info(p);
+	*out = sb_lk_participant_info(p);
 	sb_participant_unref(p);
 	sb_room_unref(room);
 	return 200;
@@ -493,7 +493,7 @@ static int remove_participant(json_t *body, const sb_lk_claims *claims, json_t *
 	if (status)
 		return status;
 	json_t *answer;
-	status = run_ok(participant_request("kick", room, p), claims->room, &answer, out);
+	status = sb_lk_run_ok(participant_request("kick", room, p), claims->room, &answer, out);
 	sb_participant_unref(p);
 	sb_room_unref(room);
 	if (status)
@@ -507,9 +507,9 @@ static int mute_published_track(json_t *body, const sb_lk_claims *claims, json_t
 {
 	const char *track;
 	json_t *muted = sb_lk_field(body, "muted", "muted");
-	if (!string_field(body, "trackSid", "track_sid", &track) ||
+	if (!sb_lk_string_field(body, "trackSid", "track_sid", &track) ||
 	    (muted && !json_is_boolean(muted)))
-		return malformed(out);
+		return sb_lk_malformed(out);
 	sb_room *room;
 	sb_participant *p;
 	int status = named_participant(body, &room, &p, out);
@@ -522,7 +522,7 @@ static int mute_published_track(json_t *body, const sb_lk_claims *claims, json_t
 	if (!ours)
 		status = sb_lk_twirp_error(out, "not_found", "track is not found");
 	else
-		status = run_ok(
+		status = sb_lk_run_ok(
 		        participant_request(json_is_true(muted) ? "mute" : "unmute", room, p),
 		        claims->room, &answer, out);
 	if (!status) {
@@ -539,11 +539,11 @@ static int update_participant(json_t *body, const sb_lk_claims *claims, json_t *
 {
 	const char *name, *metadata;
 	json_t *attributes = sb_lk_field(body, "attributes", "attributes");
-	if (!string_field(body, "name", "name", &name) ||
-	    !string_field(body, "metadata", "metadata", &metadata))
-		return malformed(out);
+	if (!sb_lk_string_field(body, "name", "name", &name) ||
+	    !sb_lk_string_field(body, "metadata", "metadata", &metadata))
+		return sb_lk_malformed(out);
 	if (attributes && !json_is_object(attributes))
-		return malformed(out);
+		return sb_lk_malformed(out);
 	/* The op checks the bounds (invalid_argument) before it changes
 	 * anything. */
 	int status;
@@ -561,10 +561,10 @@ static int update_participant(json_t *body, const sb_lk_claims *claims, json_t *
 	if (attributes)
 		json_object_set(request, "attributes", attributes);
 	json_t *answer;
-	status = run_ok(request, claims->room, &answer, out);
+	status = sb_lk_run_ok(request, claims->room, &answer, out);
 	if (!status) {
 		json_decref(answer);
-		*out = participant_info(p);
+		*out = sb_lk_participant_info(p);
 		status = 200;
 	}
 	sb_participant_unref(p);
@@ -576,8 +576,8 @@ static int update_room_metadata(json_t *body, const sb_lk_claims *claims, json_t
 {
 	(void)claims;
 	const char *name, *metadata;
-	if (!string_field(body, "metadata", "metadata", &metadata))
-		return malformed(out);
+	if (!sb_lk_string_field(body, "metadata", "metadata", &metadata))
+		return sb_lk_malformed(out);
 	json_t *answer;
 	int status = run_on_room(body, "room_metadata",
 	                         json_pack("{ss}", "metadata", metadata ? metadata : ""), true,
@@ -587,8 +587,8 @@ static int update_room_metadata(json_t *body, const sb_lk_claims *claims, json_t
 	json_decref(answer);
 	sb_room *room = sb_room_find(name);
 	if (!room)
-		return room_missing(out);
-	*out = room_info(room);
+		return sb_lk_room_missing(out);
+	*out = sb_lk_room_info(room);
 	sb_room_unref(room);
 	return 200;
 }
@@ -597,9 +597,9 @@ static int update_room_metadata(json_t *body, const sb_lk_claims *claims, json_t
 static int data_text(json_t *body, char **text, json_t **out)
 {
 	const char *data, *nonce;
-	if (!string_field(body, "data", "data", &data) ||
-	    !string_field(body, "nonce", "nonce", &nonce))
-		return malformed(out);
+	if (!sb_lk_string_field(body, "data", "data", &data) ||
+	    !sb_lk_string_field(body, "nonce", "nonce", &nonce))
+		return sb_lk_malformed(out);
 	gsize nonce_len = 0;
 	guchar *nonce_bytes = nonce ? g_base64_decode(nonce, &nonce_len) : NULL;
 	g_free(nonce_bytes);
@@ -627,19 +627,19 @@ static int data_text(json_t *body, char **text, json_t **out)
 static int send_data(json_t *body, const sb_lk_claims *claims, json_t **out)
 {
 	const char *name, *topic;
-	int status = room_name(body, "room", &name, out);
+	int status = sb_lk_room_name(body, "room", &name, out);
 	if (status)
 		return status;
-	if (!string_field(body, "topic", "topic", &topic) || (topic && strlen(topic) > 256))
+	if (!sb_lk_string_field(body, "topic", "topic", &topic) || (topic && strlen(topic) > 256))
 		return topic ? sb_lk_twirp_error(out, "invalid_argument",
 		                                 "topic is up to 256 bytes")
-		             : malformed(out);
+		             : sb_lk_malformed(out);
 	/* The chat reaches the whole room: a message meant for some would
 	 * reach all, so it is refused rather than sent. */
 	json_t *to = sb_lk_field(body, "destinationIdentities", "destination_identities");
 	json_t *sids = sb_lk_field(body, "destinationSids", "destination_sids");
 	if ((to && !json_is_array(to)) || (sids && !json_is_array(sids)))
-		return malformed(out);
+		return sb_lk_malformed(out);
 	if (json_array_size(to) || json_array_size(sids))
 		return sb_lk_twirp_error(
 		        out, "unimplemented",
@@ -653,7 +653,7 @@ static int send_data(json_t *body, const sb_lk_claims *claims, json_t **out)
 		json_object_set_new(request, "topic", json_string(topic));
 	g_free(text);
 	json_t *answer;
-	if ((status = run_ok(request, claims->room, &answer, out)))
+	if ((status = sb_lk_run_ok(request, claims->room, &answer, out)))
 		return status;
 	json_decref(answer);
 	*out = json_object();

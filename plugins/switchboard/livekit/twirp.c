@@ -70,6 +70,9 @@ typedef struct service {
 
 static const service services[] = {
         {"livekit.RoomService", sb_lk_room_service, &sb_lk_room_service_count},
+        {"livekit.AgentDispatchService", sb_lk_agent_dispatch_service,
+         &sb_lk_agent_dispatch_service_count},
+        {"livekit.Egress", sb_lk_egress_service, &sb_lk_egress_service_count},
 };
 
 static const sb_lk_method *find_method(const char *service_name, const char *method)
