@@ -268,8 +268,12 @@ test('bad input: LiveKit status and Twirp code, and nothing changed', T, async (
 	assert.equal(get.body.meta.twirp_invalid_route, 'GET /twirp/livekit.RoomService/ListRooms');
 	isTwirp(await twirp('ListRooms', '', { token: lister, contentType: 'application/protobuf' }), 501, 'unimplemented');
 	isTwirp(await twirp('ListRooms', 'x', { token: lister, contentType: 'text/plain' }), 404, 'bad_route');
-	// A service LiveKit has that Switchboard does not serve yet.
-	isTwirp(await twirp('ListEgress', {}, { token: await serviceToken({ roomRecord: true }), service: 'Egress' }), 501, 'unimplemented');
+	// Methods LiveKit has that Switchboard does not serve (yet).
+	isTwirp(await twirp('StartWebEgress', { url: 'https://example.com' }, { token: await serviceToken({ roomRecord: true }), service: 'Egress' }), 501, 'unimplemented');
+	isTwirp(await twirp('ListSIPInboundTrunk', {}, { token: await serviceToken({}), service: 'SIP' }), 401, 'unauthenticated');
+	const sipAdmin = new AccessToken(KEY, SECRET, { ttl: '10m' });
+	sipAdmin.addSIPGrant({ admin: true });
+	isTwirp(await twirp('ListSIPInboundTrunk', {}, { token: await sipAdmin.toJwt(), service: 'SIP' }), 501, 'unimplemented');
 	// Bounds: a name we cannot take, metadata too long.
 	isTwirp(await twirp('CreateRoom', { name: 'a room/with slashes' }, { token: await serviceToken({ roomCreate: true }) }), 400, 'invalid_argument');
 	isTwirp(await twirp('UpdateParticipant', { room, identity: 'dave', metadata: 'x'.repeat(20000) }, { token: admin }), 400, 'invalid_argument');

@@ -172,13 +172,15 @@ static int route_twirp(const sb_rest_request *req, json_t **out, char **text,
 	else if (!sb_lk_rpc_need(service_name, method_name, &need))
 		status = bad_route(req, out,
 		                   g_strdup_printf("no handler for path \"%s\"", req->path));
-	else if (!method)
-		status = sb_lk_twirp_error(out, "unimplemented",
-		                           "%s/%s is not implemented by Switchboard yet",
-		                           service_name, method_name);
 	else if ((status = decode_body(req, &body, out)) == 0) {
+		/* The grant first, as LiveKit's server: a method Switchboard does
+		 * not serve tells nothing to a token that may not call it. */
 		if (!granted(&claims, need, body))
 			status = sb_lk_twirp_error(out, "unauthenticated", "permissions denied");
+		else if (!method)
+			status = sb_lk_twirp_error(out, "unimplemented",
+			                           "%s/%s is not implemented by Switchboard yet",
+			                           service_name, method_name);
 		else
 			status = method->run(body, &claims, out);
 	}
