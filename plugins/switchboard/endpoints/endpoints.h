@@ -105,6 +105,7 @@ typedef struct sb_rtp_endpoint_params {
 	const char *remote_ip;
 	uint16_t remote_port;
 	const char *display;
+	const char *identity; /* NULL: none (the participant's kind and id name it) */
 	sb_codec_id codec;
 	int payload_type;      /* -1: the codec's default */
 	int audio_level_ext_id;/* 0: none */

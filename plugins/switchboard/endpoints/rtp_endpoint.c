@@ -567,6 +567,7 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 	sb_participant_params pp = {
 	        .kind = params->kind == SB_KIND_WEB ? SB_KIND_RTP : params->kind,
 	        .display = params->display,
+	        .identity = params->identity,
 	        .interface = params->interface,
 	        .info = params->info,
 	        .codec = params->codec,

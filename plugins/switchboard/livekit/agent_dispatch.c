@@ -221,9 +221,9 @@ static int delete_dispatch(json_t *body, const sb_lk_claims *claims, json_t **ou
 }
 
 const sb_lk_method sb_lk_agent_dispatch_service[] = {
-        {"CreateDispatch", create_dispatch},
-        {"ListDispatch", list_dispatch},
-        {"DeleteDispatch", delete_dispatch},
+        {"CreateDispatch", create_dispatch, NULL},
+        {"ListDispatch", list_dispatch, NULL},
+        {"DeleteDispatch", delete_dispatch, NULL},
 };
 const size_t sb_lk_agent_dispatch_service_count = G_N_ELEMENTS(sb_lk_agent_dispatch_service);
 

@@ -276,9 +276,9 @@ static int list_egress(json_t *body, const sb_lk_claims *claims, json_t **out)
 }
 
 const sb_lk_method sb_lk_egress_service[] = {
-        {"StartRoomCompositeEgress", start_room_composite},
-        {"StopEgress", stop_egress},
-        {"ListEgress", list_egress},
+        {"StartRoomCompositeEgress", start_room_composite, NULL},
+        {"StopEgress", stop_egress, NULL},
+        {"ListEgress", list_egress, NULL},
 };
 const size_t sb_lk_egress_service_count = G_N_ELEMENTS(sb_lk_egress_service);
 

@@ -9,6 +9,8 @@
  *     the grant each method needs, and on the Janus API's `join`
  *     (video.roomJoin + video.room).
  *
+ *   - AgentDispatchService, Egress (a room's recording) and SIP's calls
+ *     (CreateSIPParticipant, TransferSIPParticipant) on the same ops;
  *   - webhooks in LiveKit's format to [livekit] webhook_urls (webhook.c).
  *
  * Keys: [livekit] keys = { <api key> = "<secret>" }, or LIVEKIT_API_KEY and

@@ -13,6 +13,7 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/livekit/room_service.c \
 	plugins/switchboard/livekit/agent_dispatch.c \
 	plugins/switchboard/livekit/egress.c \
+	plugins/switchboard/livekit/sip_service.c \
 	plugins/switchboard/livekit/webhook.c \
 	plugins/switchboard/livekit/livekit.c
 

@@ -115,10 +115,19 @@ void sb_lk_twirp_forget(void);
  * grant was checked.  Sets *out to the answer or a Twirp error; returns
  * the HTTP status. */
 typedef int (*sb_lk_method_fn)(json_t *body, const sb_lk_claims *claims, json_t **out);
+/* A method that may answer later: 0 when it took reply (and answers with
+ * sb_lk_twirp_finish, once, from any thread), else as sb_lk_method_fn. */
+struct sb_rest_reply;
+typedef int (*sb_lk_method_later_fn)(json_t *body, const sb_lk_claims *claims,
+                                     struct sb_rest_reply *reply, json_t **out);
 typedef struct sb_lk_method {
 	const char *name;
 	sb_lk_method_fn run;
+	sb_lk_method_later_fn run_later; /* instead of run when set */
 } sb_lk_method;
+
+/* The later answer of a run_later method (out taken), counted as any. */
+void sb_lk_twirp_finish(struct sb_rest_reply *reply, int status, json_t *out);
 
 /* ---- room_service.c ---- */
 
@@ -158,6 +167,15 @@ extern const sb_lk_method sb_lk_agent_dispatch_service[];
 extern const size_t sb_lk_agent_dispatch_service_count;
 void sb_lk_dispatch_start(void);
 void sb_lk_dispatch_stop(void);
+
+/* ---- sip_service.c ---- */
+
+/* SIP: CreateSIPParticipant (a call out) and TransferSIPParticipant (a
+ * REFER), answered when the call's outcome is known. */
+extern const sb_lk_method sb_lk_sip_service[];
+extern const size_t sb_lk_sip_service_count;
+void sb_lk_sip_start(void);
+void sb_lk_sip_stop(void);
 
 /* ---- egress.c ---- */
 

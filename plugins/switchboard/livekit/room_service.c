@@ -661,15 +661,15 @@ static int send_data(json_t *body, const sb_lk_claims *claims, json_t **out)
 }
 
 const sb_lk_method sb_lk_room_service[] = {
-        {"CreateRoom", create_room},
-        {"ListRooms", list_rooms},
-        {"DeleteRoom", delete_room},
-        {"ListParticipants", list_participants},
-        {"GetParticipant", get_participant},
-        {"RemoveParticipant", remove_participant},
-        {"MutePublishedTrack", mute_published_track},
-        {"UpdateParticipant", update_participant},
-        {"UpdateRoomMetadata", update_room_metadata},
-        {"SendData", send_data},
+        {"CreateRoom", create_room, NULL},
+        {"ListRooms", list_rooms, NULL},
+        {"DeleteRoom", delete_room, NULL},
+        {"ListParticipants", list_participants, NULL},
+        {"GetParticipant", get_participant, NULL},
+        {"RemoveParticipant", remove_participant, NULL},
+        {"MutePublishedTrack", mute_published_track, NULL},
+        {"UpdateParticipant", update_participant, NULL},
+        {"UpdateRoomMetadata", update_room_metadata, NULL},
+        {"SendData", send_data, NULL},
 };
 const size_t sb_lk_room_service_count = G_N_ELEMENTS(sb_lk_room_service);

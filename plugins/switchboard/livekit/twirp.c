@@ -73,6 +73,7 @@ static const service services[] = {
         {"livekit.AgentDispatchService", sb_lk_agent_dispatch_service,
          &sb_lk_agent_dispatch_service_count},
         {"livekit.Egress", sb_lk_egress_service, &sb_lk_egress_service_count},
+        {"livekit.SIP", sb_lk_sip_service, &sb_lk_sip_service_count},
 };
 
 static const sb_lk_method *find_method(const char *service_name, const char *method)
@@ -181,19 +182,28 @@ static int route_twirp(const sb_rest_request *req, json_t **out, char **text,
 			status = sb_lk_twirp_error(out, "unimplemented",
 			                           "%s/%s is not implemented by Switchboard yet",
 			                           service_name, method_name);
+		else if (method->run_later)
+			status = method->run_later(body, &claims, req->reply, out);
 		else
 			status = method->run(body, &claims, out);
 	}
 	json_decref(body);
 	g_free(service_name);
 	sb_lk_claims_clear(&claims);
-	count_answer(status, *out);
+	if (status) /* 0: answered later, and counted then */
+		count_answer(status, *out);
 	return status;
+}
+
+void sb_lk_twirp_finish(sb_rest_reply *reply, int status, json_t *out)
+{
+	count_answer(status, out);
+	sb_rest_finish(reply, status, out, NULL, NULL);
 }
 
 /* Every method reaches the handler, so that a GET is Twirp's bad_route
  * (not the REST server's 405) and a bad token is 401 on any route. */
-#define TWIRP_FLAGS (SB_REST_PUBLIC | SB_REST_OPAQUE)
+#define TWIRP_FLAGS (SB_REST_PUBLIC | SB_REST_OPAQUE | SB_REST_ASYNC)
 static const sb_rest_route routes[] = {
         {"POST", PREFIX "{}/{}", route_twirp, TWIRP_FLAGS, NULL},
         {"GET", PREFIX "{}/{}", route_twirp, TWIRP_FLAGS, NULL},

@@ -46,6 +46,7 @@ void sip_call_unref(sip_call *c)
 	g_free(c->from);
 	g_free(c->to);
 	g_free(c->display);
+	g_free(c->identity);
 	g_free(c->end_reason);
 	g_free(c->crypto);
 	g_free(c->their_key);

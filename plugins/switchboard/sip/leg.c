@@ -314,6 +314,7 @@ static sb_participant *make_participant(sip_call *call, sb_room *room, const sb_
 	        .remote_ip = peer->ip,
 	        .remote_port = peer->port ? peer->port : 9,
 	        .display = call->display ? call->display : (from ? from : "phone"),
+	        .identity = call->identity,
 	        .codec = call->choice.codec,
 	        .payload_type = call->choice.pt,
 	        .sampling_rate = room->sampling_rate,
@@ -554,6 +555,7 @@ sip_call *sip_leg_prepare_dial(const sip_config *c, const sb_sip_dial_params *pa
 	call->to = g_strdup(params->target);
 	call->from = g_strdup(params->from ? params->from : c->from);
 	call->display = g_strdup(params->display ? params->display : params->target);
+	call->identity = g_strdup(params->identity);
 	g_atomic_int_set(&call->state, SIP_CALL_DIALING);
 	sip_calls_add(call);
 	sip_call_publish_status(call, "dialing", 0, NULL);

@@ -30,6 +30,7 @@ typedef struct sb_sip_dial_params {
 	const char *target;  /* E.164 number (+14155550100) or sip:/sips: URI */
 	const char *from;    /* E.164 or URI; NULL: [sip] from */
 	const char *display; /* the participant's name; NULL: the target */
+	const char *identity; /* the participant's identity (LiveKit's); NULL: none */
 } sb_sip_dial_params;
 
 /* Starts an outbound call.  Returns its call id (g_free), or NULL with

@@ -63,6 +63,7 @@ static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 	                                  {"number", SB_F_STRING, false, 20, 0},
 	                                  {"from", SB_F_STRING, false, TARGET_MAX, 0},
 	                                  {"display", SB_F_STRING, false, SB_DISPLAY_MAX, 0},
+	                                  {"identity", SB_F_STRING, false, SB_DISPLAY_MAX, 0},
 	                                  {NULL, 0, 0, 0, 0}};
 	json_t *err = sb_ops_check_fields(body, fields);
 	if (err)
@@ -73,7 +74,8 @@ static json_t *op_dial(json_t *body, sb_op_ctx *ctx)
 	sb_sip_dial_params params = {.room = str(body, "room"),
 	                             .target = target,
 	                             .from = str(body, "from"),
-	                             .display = str(body, "display")};
+	                             .display = str(body, "display"),
+	                             .identity = str(body, "identity")};
 	char *error = NULL;
 	char *id = sb_sip_dial(&params, &error);
 	if (!id)

@@ -215,6 +215,7 @@ typedef struct sip_call {
 	char *sip_call_id;
 	char *room;
 	char *from, *to, *display;
+	char *identity; /* outbound: the leg participant's identity, or NULL */
 	bool outbound;
 	volatile gint state;            /* sip_call_state */
 	gint64 created_us, answered_us; /* monotonic */
