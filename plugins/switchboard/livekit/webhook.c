@@ -1,8 +1,8 @@
 /* Webhooks in LiveKit's format (livekit.md 4), so that a back end's
  * WebhookReceiver takes Switchboard's events unchanged: the room and
  * membership changes of every room, as LiveKit's events with its Room and
- * ParticipantInfo in proto3 JSON (and the egresses' EgressInfo), POSTed to each [livekit] webhook_urls
- * with an Authorization JWT whose sha256 claim is the body's hash.
+ * ParticipantInfo in proto3 JSON (and the egresses' EgressInfo), POSTed to each [livekit]
+ * webhook_urls with an Authorization JWT whose sha256 claim is the body's hash.
  *
  * Delivery: per URL one queue, sent one at a time and in order (LiveKit
  * orders per room; one order per URL is stricter and needs no more), each
@@ -10,14 +10,20 @@
  * 30 s between attempts: a receiver that is down gets every event when it
  * is back.  The queue is bounded (WEBHOOK_QUEUE_MAX): past it the oldest
  * event waiting is dropped and counted, so a receiver that never answers
- * costs bounded memory.  Events are kept in memory: a restart loses what
- * was still waiting (counted in the log).
+ * costs bounded memory.  What waits is also spooled to a file per URL in
+ * the state directory (livekit-webhooks/, rewritten at most once a second
+ * and at stop), and read back at start: a receiver that is down across a
+ * restart still gets every event, at least once (an event that was on its
+ * way when the process died may come twice; its id tells).
  *
  * Threads: events are made on the thread that changed the room (a member
  * listener or the bus: they only build the body and queue it); sending
  * and the timers run on this module's loop thread; the HTTP exchange on
  * the net module's curl thread. */
+#include <errno.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include <debug.h>
 
@@ -30,6 +36,7 @@
 #define WEBHOOK_TIMEOUT_MS 10000
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 30000
+#define SPOOL_EVERY_MS 1000
 
 typedef struct target {
 	char *url;
@@ -39,6 +46,8 @@ typedef struct target {
 	GSource *retry;
 	sb_fetch_request *request;
 	long last_status;
+	char *spool; /* the file its waiting events are kept in */
+	bool dirty;  /* waiting changed since the spool was written */
 } target;
 
 static struct {
@@ -48,6 +57,7 @@ static struct {
 	GPtrArray *targets;
 	char *api_key, *secret;
 	unsigned bus;
+	GSource *spooler;
 	/* room name -> sid, from room_started to room_finished: the bus's
 	 * room_closed comes after the room has left the registry. */
 	GHashTable *sids;
@@ -93,6 +103,7 @@ static gboolean on_outcome(gpointer data)
 	bool delivered = !o->error && o->status >= 200 && o->status < 300;
 	if (delivered) {
 		g_free(g_queue_pop_head(&t->waiting));
+		t->dirty = true;
 		t->attempts = 0;
 		hooks.sent++;
 	} else {
@@ -181,6 +192,86 @@ static gboolean kick_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* ---- the spool ---- */
+
+/* Writes what t has waiting to its spool (a new file renamed over the
+ * old: a crash leaves one or the other).  Not on a request thread. */
+static void spool_write(target *t)
+{
+	g_mutex_lock(&hooks.lock);
+	bool dirty = t->dirty;
+	t->dirty = false;
+	GString *text = g_string_new(NULL);
+	for (GList *l = dirty ? t->waiting.head : NULL; l; l = l->next) {
+		g_string_append(text, l->data);
+		g_string_append_c(text, '\n');
+	}
+	g_mutex_unlock(&hooks.lock);
+	GError *error = NULL;
+	if (dirty && !g_file_set_contents_full(t->spool, text->str, (gssize)text->len,
+	                                       G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error)) {
+		JANUS_LOG(LOG_WARN, "[switchboard] [livekit] webhook spool %s: %s\n", t->spool,
+		          error->message);
+		g_clear_error(&error);
+	}
+	g_string_free(text, TRUE);
+}
+
+static gboolean spool_cb(gpointer data)
+{
+	(void)data;
+	for (guint i = 0; hooks.targets && i < hooks.targets->len; i++)
+		spool_write(hooks.targets->pdata[i]);
+	return G_SOURCE_CONTINUE;
+}
+
+/* What a previous run left waiting for t, oldest first, within the bound. */
+static void spool_read(target *t)
+{
+	char *text = NULL;
+	gsize len = 0;
+	if (!g_file_get_contents(t->spool, &text, &len, NULL))
+		return;
+	gchar **lines = g_strsplit(text, "\n", -1);
+	guint n = 0;
+	for (gchar **l = lines; *l; l++) {
+		if (!**l)
+			continue;
+		json_t *ev = json_loads(*l, 0, NULL);
+		if (json_is_object(ev) && json_is_string(json_object_get(ev, "event"))) {
+			g_queue_push_tail(&t->waiting, g_strdup(*l));
+			n++;
+		}
+		json_decref(ev);
+	}
+	while (g_queue_get_length(&t->waiting) > WEBHOOK_QUEUE_MAX) {
+		g_free(g_queue_pop_head(&t->waiting));
+		hooks.dropped++;
+	}
+	if (n)
+		JANUS_LOG(LOG_INFO,
+		          "[switchboard] [livekit] %u webhook event(s) for %s from before\n", n,
+		          t->url);
+	g_strfreev(lines);
+	g_free(text);
+}
+
+static char *spool_path(const char *url)
+{
+	char *dir = sb_state_path("livekit-webhooks");
+	if (g_mkdir_with_parents(dir, 0700) != 0)
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] [livekit] %s: %s (webhooks not kept across a restart)\n",
+		          dir, g_strerror(errno));
+	char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, url, -1);
+	char *name = g_strdup_printf("%.16s.jsonl", hash);
+	char *path = g_build_filename(dir, name, NULL);
+	g_free(name);
+	g_free(hash);
+	g_free(dir);
+	return path;
+}
+
 /* ---- events (any thread) ---- */
 
 /* Queues one event for every URL. */
@@ -216,6 +307,7 @@ static void deliver(const char *event, json_t *room, json_t *participant, json_t
 	for (guint i = 0; hooks.running && i < hooks.targets->len; i++) {
 		target *t = hooks.targets->pdata[i];
 		g_queue_push_tail(&t->waiting, g_strdup(body));
+		t->dirty = true;
 		/* Full: the oldest event that is not on its way makes room. */
 		if (g_queue_get_length(&t->waiting) > WEBHOOK_QUEUE_MAX) {
 			guint drop = t->in_flight ? 1 : 0;
@@ -331,6 +423,7 @@ static void target_free(gpointer data)
 {
 	target *t = data;
 	g_queue_clear_full(&t->waiting, g_free);
+	g_free(t->spool);
 	g_free(t->url);
 	g_free(t);
 }
@@ -399,11 +492,17 @@ bool sb_lk_webhooks_start(json_t *section, GHashTable *keys)
 		target *t = g_new0(target, 1);
 		t->url = g_strdup(urls->pdata[i]);
 		g_queue_init(&t->waiting);
+		t->spool = spool_path(t->url);
+		spool_read(t);
 		g_ptr_array_add(hooks.targets, t);
 	}
 	hooks.sids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	hooks.running = true;
+	for (guint i = 0; i < hooks.targets->len; i++)
+		if (g_queue_get_length(&((target *)hooks.targets->pdata[i])->waiting))
+			sb_loop_invoke(hooks.loop, kick_cb, hooks.targets->pdata[i], NULL);
 	g_mutex_unlock(&hooks.lock);
+	hooks.spooler = sb_loop_timeout(hooks.loop, SPOOL_EVERY_MS, spool_cb, NULL, NULL);
 	hooks.bus = sb_events_subscribe(on_bus, NULL);
 	if (!member_listener_added) { /* member listeners stay for the process */
 		sb_room_add_member_listener(on_member, NULL);
@@ -436,10 +535,18 @@ void sb_lk_webhooks_stop(void)
 	for (guint i = 0; i < requests->len; i++)
 		sb_fetch_release(requests->pdata[i]);
 	g_ptr_array_unref(requests);
-	sb_loop_stop(hooks.loop);
+	sb_loop_stop(hooks.loop); /* its timers with it */
 	hooks.loop = NULL;
+	hooks.spooler = NULL;
+	/* What is still waiting goes out after the next start. */
+	for (guint i = 0; i < hooks.targets->len; i++) {
+		target *t = hooks.targets->pdata[i];
+		t->dirty = true;
+		spool_write(t);
+	}
 	if (lost)
-		JANUS_LOG(LOG_WARN, "[switchboard] [livekit] %u webhook event(s) not delivered\n",
+		JANUS_LOG(LOG_INFO,
+		          "[switchboard] [livekit] %u webhook event(s) kept for the next start\n",
 		          lost);
 	g_mutex_lock(&hooks.lock);
 	g_clear_pointer(&hooks.targets, g_ptr_array_unref);
