@@ -8,14 +8,18 @@
 #define RATE 16000
 #define FRAME 320
 
-/* "Syllables": 1 kHz-ish bursts with a pitch wobble, 160 ms on, 40 ms off. */
+/* "Syllables": a voice at 140-180 Hz with two harmonics, its pitch
+ * wandering at 3 Hz, 160 ms on, 40 ms off. */
 static void speechish(int16_t *out, int frame_index, double amplitude)
 {
 	for (int i = 0; i < FRAME; i++) {
 		int n = frame_index * FRAME + i;
 		double t = (double)n / RATE;
 		double on = fmod(t, 0.2) < 0.16 ? 1.0 : 0.05;
-		out[i] = (int16_t)(amplitude * on * sin(2 * M_PI * (220 + 30 * sin(2 * M_PI * 3 * t)) * t));
+		/* The phase of a pitch of 160 + 20 sin(2 pi 3 t) Hz. */
+		double phase = 2 * M_PI * 160 * t - (20.0 / 3.0) * cos(2 * M_PI * 3 * t);
+		double v = (sin(phase) + 0.5 * sin(2 * phase) + 0.3 * sin(3 * phase)) / 1.8;
+		out[i] = (int16_t)(amplitude * on * v);
 	}
 }
 

@@ -873,7 +873,7 @@ static void agent_join(sb_room *room)
 	sb_vad_config vc = {.frame_ms = 20,
 	                    .onset_ms = 100,
 	                    .hangover_ms = 300,
-	                    .margin_db = 12.0f,
+	                    .margin_db = 9.0f, /* with the voicing test: see media.h */
 	                    .min_level_db = -50.0f};
 	const char *v;
 	if ((v = json_string_value(json_object_get(config, "vad_onset_ms"))))

@@ -263,7 +263,10 @@ bool sb_srtp_unprotect(sb_srtp *s, uint8_t *buf, size_t *len);
 /* ---- vad ----
  * Voice activity detection for the agent's ears: frame energy against an
  * adaptive noise floor, with an onset time (so clicks and coughs do not
- * count) and a hangover (so pauses between words do not end a turn).
+ * count) and a hangover (so pauses between words do not end a turn).  A
+ * frame loud enough must also be voiced (a pitch, as one talker has), so
+ * noise that is not steady enough for the floor (street, café babble, a
+ * fan starting) does not open a turn either.
  * Pure and synchronous; one instance per stream. */
 
 typedef struct sb_vad_config {
@@ -272,6 +275,7 @@ typedef struct sb_vad_config {
 	int hangover_ms;     /* silence this long ends the turn */
 	float margin_db;     /* above the noise floor to count as voice */
 	float min_level_db;  /* and at least this loud (dBFS) */
+	bool energy_only;    /* no voicing test (whispers count; noise may too) */
 } sb_vad_config;
 
 typedef enum {
@@ -282,6 +286,8 @@ typedef enum {
 } sb_vad_event;
 
 #define SB_VAD_HISTORY 150 /* frames: 3 s of floor history at 20 ms */
+#define SB_VAD_MAX_FRAME_MS 60
+#define SB_VAD_ONSET_FRAMES 16 /* the onset's voicing is judged on 16 frames at most */
 
 typedef struct sb_vad {
 	sb_vad_config cfg;
@@ -294,14 +300,28 @@ typedef struct sb_vad {
 	int quiet_ms;     /* consecutive unvoiced time inside a turn */
 	bool in_speech;
 	float last_db;
+	float last_voicing; /* 0..1; 0 when the frame was not loud enough */
+	/* The level outside turns (street, babble): its median raises the bar. */
+	float background[SB_VAD_HISTORY];
+	int background_len, background_pos;
+	/* Voicing and pitch period of the loud frames of an onset (a ring). */
+	float onset_voicing[SB_VAD_ONSET_FRAMES];
+	float onset_period[SB_VAD_ONSET_FRAMES];
+	float onset_db[SB_VAD_ONSET_FRAMES];
 } sb_vad;
 
-/* Conversation defaults: 100 ms onset, 300 ms hangover, 12 dB margin. */
+/* Conversation defaults: 100 ms onset, 300 ms hangover, 9 dB margin (a
+ * talker at 10 dB SNR over steady noise clears it; the voicing test keeps
+ * the noise out). */
 void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg);
 /* Feeds one frame; floor_db > -INFINITY raises the bar for this frame (the
  * agent's own output level while it talks, against its echo). */
 sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float floor_db);
 /* Energy of a frame in dBFS (-100 for digital silence). */
 float sb_frame_dbfs(const int16_t *pcm, int samples);
+/* How periodic a frame is at a pitch of 100–400 Hz: the best normalised
+ * autocorrelation, 0..1 (a talker's vowels ~0.8–1, noise ~0.3).  rate is a
+ * multiple of 8000; frames up to SB_VAD_MAX_FRAME_MS. */
+float sb_frame_voicing(const int16_t *pcm, int samples, int rate);
 
 #endif

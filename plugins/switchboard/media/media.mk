@@ -14,7 +14,8 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_MEDIA_SOURCES)
 plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SRTP_CFLAGS)
 plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SRTP_LIBS)
 
-check_PROGRAMS += tests/unit/test_codec tests/unit/test_jitter tests/unit/test_rtp tests/unit/test_vad
+check_PROGRAMS += tests/unit/test_codec tests/unit/test_jitter tests/unit/test_rtp tests/unit/test_vad \
+	tests/unit/test_vad_noise
 tests_unit_test_codec_SOURCES = tests/unit/test_codec.c \
 	plugins/switchboard/media/codec.c
 tests_unit_test_codec_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
@@ -30,3 +31,7 @@ tests_unit_test_rtp_LDADD = $(SB_TEST_LIBS)
 tests_unit_test_vad_SOURCES = tests/unit/test_vad.c plugins/switchboard/media/vad.c
 tests_unit_test_vad_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_vad_LDADD = $(SB_TEST_LIBS)
+tests_unit_test_vad_noise_SOURCES = tests/unit/test_vad_noise.c \
+	plugins/switchboard/media/vad.c
+tests_unit_test_vad_noise_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(ESPEAK_CFLAGS)
+tests_unit_test_vad_noise_LDADD = $(SB_TEST_LIBS) $(ESPEAK_LIBS)
