@@ -287,6 +287,7 @@ typedef enum {
 
 #define SB_VAD_HISTORY 150 /* frames: 3 s of floor history at 20 ms */
 #define SB_VAD_MAX_FRAME_MS 60
+#define SB_VAD_VOICING_BUF (SB_VAD_MAX_FRAME_MS * 8 + 200)
 #define SB_VAD_ONSET_FRAMES 16 /* the onset's voicing is judged on 16 frames at most */
 
 typedef struct sb_vad {
@@ -304,10 +305,16 @@ typedef struct sb_vad {
 	/* The level outside turns (street, babble): its median raises the bar. */
 	float background[SB_VAD_HISTORY];
 	int background_len, background_pos;
+	int no_signal_ms; /* consecutive digital silence */
 	/* Voicing and pitch period of the loud frames of an onset (a ring). */
 	float onset_voicing[SB_VAD_ONSET_FRAMES];
 	float onset_period[SB_VAD_ONSET_FRAMES];
 	float onset_db[SB_VAD_ONSET_FRAMES];
+	/* The last frames at 8 kHz, pre-emphasised: a low voice's period is
+	 * longer than what a 20 ms frame can correlate on its own. */
+	float voicing_buf[SB_VAD_VOICING_BUF];
+	int voicing_len;
+	float voicing_filter[2];
 } sb_vad;
 
 /* Conversation defaults: 100 ms onset, 300 ms hangover, 9 dB margin (a
@@ -319,9 +326,10 @@ void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg);
 sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float floor_db);
 /* Energy of a frame in dBFS (-100 for digital silence). */
 float sb_frame_dbfs(const int16_t *pcm, int samples);
-/* How periodic a frame is at a pitch of 100–400 Hz: the best normalised
+/* How periodic a frame is at a pitch of 60–400 Hz: the best normalised
  * autocorrelation, 0..1 (a talker's vowels ~0.8–1, noise ~0.3).  rate is a
- * multiple of 8000; frames up to SB_VAD_MAX_FRAME_MS. */
+ * multiple of 8000; the frame must be at least 37 ms long (a 60 Hz period
+ * plus 20 ms), up to SB_VAD_MAX_FRAME_MS. */
 float sb_frame_voicing(const int16_t *pcm, int samples, int rate);
 
 #endif
