@@ -260,6 +260,40 @@ void sb_srtp_free(sb_srtp *s);
 bool sb_srtp_protect(sb_srtp *s, uint8_t *buf, size_t *len);
 bool sb_srtp_unprotect(sb_srtp *s, uint8_t *buf, size_t *len);
 
+/* ---- preprocess ----
+ * Optional noise suppression and automatic gain on an inbound leg's decoded
+ * audio (speexdsp), before the mix, the agent's VAD and its recogniser.
+ * Configured per interface ([webrtc], [rtp], [sip], [twilio]); off by
+ * default. */
+
+#define SB_PREPROCESS_NS_DB_MIN -60
+#define SB_PREPROCESS_NS_DB_MAX -3
+#define SB_PREPROCESS_AGC_DBFS_MIN -40
+#define SB_PREPROCESS_AGC_DBFS_MAX -6
+
+typedef struct sb_preprocess_options {
+	bool noise_suppression;
+	int noise_suppression_db; /* most attenuation of noise, e.g. -25 */
+	bool agc;
+	int agc_level_dbfs;       /* the level AGC aims a talker at, e.g. -20 */
+} sb_preprocess_options;
+
+#define SB_PREPROCESS_DEFAULTS                                                  \
+	{ .noise_suppression = false, .noise_suppression_db = -25, .agc = false, \
+	  .agc_level_dbfs = -20 }
+
+typedef struct sb_preprocess sb_preprocess;
+
+/* false, with why set, when a value is out of range. */
+bool sb_preprocess_options_valid(const sb_preprocess_options *opts, const char **why);
+/* One leg's state at rate (8000, 16000, 48000), 20 ms frames; NULL when
+ * the options enable nothing (or are invalid): nothing to run. */
+sb_preprocess *sb_preprocess_new(int rate, const sb_preprocess_options *opts);
+void sb_preprocess_free(sb_preprocess *p);
+/* In place, one 20 ms frame; the preprocessor's speech probability 0..100,
+ * or -1 (NULL, or not a 20 ms frame: left as it is). */
+int sb_preprocess_run(sb_preprocess *p, int16_t *pcm, int samples);
+
 /* ---- vad ----
  * Voice activity detection for the agent's ears: frame energy against an
  * adaptive noise floor, with an onset time (so clicks and coughs do not
