@@ -174,16 +174,21 @@ static const struct {
 /* ---- the VAD over them ---- */
 
 /* Runs frames [from, to) of pcm; returns the frame of the first start, or -1. */
+static int last_end; /* the frame of the last SPEECH_END first_start saw */
+
 static int first_start(sb_vad *vad, const int16_t *pcm, int from, int to, int *starts)
 {
 	int first = -1;
+	last_end = -1;
 	for (int f = from; f < to; f++) {
-		if (sb_vad_process(vad, pcm + (size_t)f * FRAME, FRAME, -INFINITY) ==
-		    SB_VAD_SPEECH_START) {
+		sb_vad_event e = sb_vad_process(vad, pcm + (size_t)f * FRAME, FRAME, -INFINITY);
+		if (e == SB_VAD_SPEECH_START) {
 			if (first < 0)
 				first = f;
 			(*starts)++;
 		}
+		if (e == SB_VAD_SPEECH_END)
+			last_end = f;
 	}
 	return first;
 }
@@ -237,8 +242,8 @@ static void test_speech_over_noise(void)
 	for (size_t q = 0; q < G_N_ELEMENTS(questions); q++) {
 		audio speech = say(talkers[q], questions[q]);
 		double speech_rms = active_rms(&speech);
-		const int lead = 150; /* 3 s of noise first */
-		int frames = lead + speech.len / FRAME + 25;
+		const int lead = 150;                         /* 3 s of noise first */
+		int frames = lead + speech.len / FRAME + 100; /* 2 s of noise after */
 		for (size_t k = 0; k < G_N_ELEMENTS(noises); k++) {
 			audio s = noises[k].make(frames * FRAME, 2000 + (guint32)k);
 			/* 10 dB SNR: the talker 10 dB above the noise (-30 dBFS). */
@@ -254,11 +259,19 @@ static void test_speech_over_noise(void)
 			int before = first_start(&vad, s.pcm, 0, lead, &starts);
 			g_assert_cmpint(before, ==, -1);
 			int at = first_start(&vad, s.pcm, lead, frames, &starts);
-			g_test_message("\"%s\" over %s: first start %d ms into it, %d starts",
-			               questions[q], noises[k].name, (at - lead) * 20, starts);
+			int spoken_to = lead + speech.len / FRAME;
+			g_test_message("\"%s\" over %s: first start %d ms into it, %d starts, the "
+			               "turn ends %d ms after the words",
+			               questions[q], noises[k].name, (at - lead) * 20, starts,
+			               (last_end - spoken_to) * 20);
 			g_assert_cmpint(at, >=, lead);
 			/* Within the first words. */
 			g_assert_cmpint((at - lead) * 20, <, 800);
+			/* One turn, over soon after the words: the noise holds
+			 * it open no longer than a hangover and a bit. */
+			g_assert_cmpint(starts, ==, 1);
+			g_assert_cmpint(last_end, >, spoken_to - 25);
+			g_assert_cmpint((last_end - spoken_to) * 20, <=, 700);
 			g_free(s.pcm);
 		}
 		g_free(speech.pcm);

@@ -348,7 +348,17 @@ sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float 
 		}
 		return SB_VAD_SILENCE;
 	}
-	/* Inside a turn, energy alone: unvoiced sounds ("s", "f") are words. */
+	/* Inside a turn, in a quiet room, energy alone: unvoiced sounds ("s",
+	 * "f") are words.  Over a known murmur (a café) its loudest moments
+	 * must not hold the turn open after the talker stopped: only voiced
+	 * frames do, the hangover bridges the consonants between them. */
+	if (loud && room_known && can_voice) {
+		float period;
+		vad->last_voicing =
+		        voicing_and_period(vad->voicing_buf, vad->voicing_len,
+		                           MIN(VOICING_WINDOW, samples / step8k), &period);
+		loud = vad->last_voicing >= VOICING_MIN;
+	}
 	vad->quiet_ms = loud ? 0 : vad->quiet_ms + step;
 	if (vad->quiet_ms >= vad->cfg.hangover_ms) {
 		vad->in_speech = false;
