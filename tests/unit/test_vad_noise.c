@@ -193,6 +193,15 @@ static int first_start(sb_vad *vad, const int16_t *pcm, int from, int to, int *s
 	return first;
 }
 
+/* A fresh VAD that has heard `frames` of digital silence. */
+static void vad_after_silence(sb_vad *vad, int frames)
+{
+	sb_vad_init(vad, NULL);
+	int16_t quiet[FRAME] = {0};
+	for (int f = 0; f < frames; f++)
+		sb_vad_process(vad, quiet, FRAME, -INFINITY);
+}
+
 static void test_noise_alone(void)
 {
 	const int frames = 10 * 1000 / 20; /* 10 s */
@@ -202,10 +211,7 @@ static void test_noise_alone(void)
 		 * (a floor that has only known silence). */
 		for (int lead = 0; lead <= 50; lead += 50) {
 			sb_vad vad;
-			sb_vad_init(&vad, NULL);
-			int16_t quiet[FRAME] = {0};
-			for (int f = 0; f < lead; f++)
-				sb_vad_process(&vad, quiet, FRAME, -INFINITY);
+			vad_after_silence(&vad, lead);
 			int starts = 0;
 			int at = first_start(&vad, s.pcm, 0, frames, &starts);
 			g_test_message("%s after %d ms of silence: %d starts, first at %d ms",
@@ -289,10 +295,7 @@ static void test_babble_seeds(void)
 		audio s = babble(frames * FRAME, (guint32)seed * 7919);
 		for (int lead = 0; lead <= 50; lead += 50) {
 			sb_vad vad;
-			sb_vad_init(&vad, NULL);
-			int16_t quiet[FRAME] = {0};
-			for (int f = 0; f < lead; f++)
-				sb_vad_process(&vad, quiet, FRAME, -INFINITY);
+			vad_after_silence(&vad, lead);
 			int starts = 0;
 			first_start(&vad, s.pcm, 0, frames, &starts);
 			*(lead ? &after_silence : &from_first) += starts > 0;
