@@ -20,7 +20,9 @@
 
 #define AGENT_RATE SB_AGENT_RATE
 #define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
-#define PREROLL_FRAMES 15             /* 300 ms before the onset */
+/* 500 ms before the onset: an onset checked for a voice comes a little
+ * later, and the recogniser wants some silence before the first word. */
+#define PREROLL_FRAMES 25
 #define MAX_QUEUED_FRAMES 250         /* 5 s of input backlog */
 
 typedef enum { LISTENING = 0, THINKING, SPEAKING } agent_state;

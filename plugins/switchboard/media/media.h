@@ -339,7 +339,10 @@ typedef struct sb_vad {
 	/* The level outside turns (street, babble): its median raises the bar. */
 	float background[SB_VAD_HISTORY];
 	int background_len, background_pos;
-	int no_signal_ms; /* consecutive digital silence */
+	int no_signal_ms;      /* consecutive digital silence */
+	int signal_ms;         /* consecutive frames that were not digital silence */
+	bool run_over_murmur;  /* a known background, unbroken, when this run began */
+	bool turn_over_murmur; /* ... and so it was for the turn's run */
 	/* Voicing and pitch period of the loud frames of an onset (a ring). */
 	float onset_voicing[SB_VAD_ONSET_FRAMES];
 	float onset_period[SB_VAD_ONSET_FRAMES];

@@ -31,6 +31,8 @@
 /* The background is known after this many frames of it (300 ms). */
 #define BACKGROUND_MIN_FRAMES 15
 #define BACKGROUND_FORGET_MS 1000
+/* Sound without a break this long before a turn: the room has a murmur. */
+#define MURMUR_MS 1000
 /* Samples at 8 kHz: a hum's period stays this close to its median over an
  * onset; a voice's moves further (espeak-ng's flattest: ~0.8). */
 #define MACHINE_PITCH_SPREAD 0.4f
@@ -261,6 +263,8 @@ void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg)
 	vad->background_pos = 0;
 	vad->voicing_len = 0;
 	vad->no_signal_ms = 0;
+	vad->signal_ms = 0;
+	vad->run_over_murmur = vad->turn_over_murmur = false;
 	vad->voicing_filter[0] = vad->voicing_filter[1] = 0.0f;
 }
 
@@ -287,6 +291,7 @@ sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float 
 	 * between turns on a clean line) what was learnt of the room is old:
 	 * the next voice starts in an unknown room again. */
 	vad->no_signal_ms = db <= NO_SIGNAL_DB ? vad->no_signal_ms + vad->cfg.frame_ms : 0;
+	vad->signal_ms = db > NO_SIGNAL_DB ? MIN(vad->signal_ms + vad->cfg.frame_ms, 3600000) : 0;
 	if (vad->no_signal_ms >= BACKGROUND_FORGET_MS)
 		vad->background_len = 0;
 	if (!vad->cfg.energy_only) {
@@ -319,6 +324,8 @@ sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float 
 	const int step = vad->cfg.frame_ms;
 	if (!vad->in_speech) {
 		vad->voiced_ms = loud ? vad->voiced_ms + step : 0;
+		if (vad->voiced_ms == step)
+			vad->run_over_murmur = room_known && vad->signal_ms >= MURMUR_MS + step;
 		vad->last_voicing = 0.0f;
 		if (loud && !vad->cfg.energy_only) {
 			/* Loud enough; is it a voice?  Only then is the pitch
@@ -344,15 +351,20 @@ sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float 
 		    onset_is_a_voice(vad, threshold, room_known)) {
 			vad->in_speech = true;
 			vad->quiet_ms = 0;
+			/* A murmur heard without a break before the turn's first
+			 * loud frame, not learnt from the words that begin it (on a
+			 * clean line, silence comes between a caller's words). */
+			vad->turn_over_murmur = vad->run_over_murmur;
 			return SB_VAD_SPEECH_START;
 		}
 		return SB_VAD_SILENCE;
 	}
 	/* Inside a turn, in a quiet room, energy alone: unvoiced sounds ("s",
-	 * "f") are words.  Over a known murmur (a café) its loudest moments
-	 * must not hold the turn open after the talker stopped: only voiced
-	 * frames do, the hangover bridges the consonants between them. */
-	if (loud && room_known && can_voice) {
+	 * "f") are words.  Over a murmur known before the turn began (a café)
+	 * its loudest moments must not hold the turn open after the talker
+	 * stopped: only voiced frames do, the hangover bridges the consonants
+	 * between them. */
+	if (loud && vad->turn_over_murmur && can_voice) {
 		float period;
 		vad->last_voicing =
 		        voicing_and_period(vad->voicing_buf, vad->voicing_len,
