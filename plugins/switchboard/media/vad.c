@@ -248,24 +248,12 @@ void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg)
 	                                       .hangover_ms = 300,
 	                                       .margin_db = 9.0f,
 	                                       .min_level_db = -50.0f};
+	memset(vad, 0, sizeof(*vad)); /* no history, no background, no turn */
 	vad->cfg = cfg ? *cfg : defaults;
 	if (vad->cfg.frame_ms <= 0 || vad->cfg.frame_ms > SB_VAD_MAX_FRAME_MS)
 		vad->cfg.frame_ms = 20;
 	vad->noise_db = -100.0f;
-	vad->history_len = 0;
-	vad->history_pos = 0;
-	vad->voiced_ms = 0;
-	vad->quiet_ms = 0;
-	vad->in_speech = false;
 	vad->last_db = -100.0f;
-	vad->last_voicing = 0.0f;
-	vad->background_len = 0;
-	vad->background_pos = 0;
-	vad->voicing_len = 0;
-	vad->no_signal_ms = 0;
-	vad->signal_ms = 0;
-	vad->run_over_murmur = vad->turn_over_murmur = false;
-	vad->voicing_filter[0] = vad->voicing_filter[1] = 0.0f;
 }
 
 sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float floor_db)
