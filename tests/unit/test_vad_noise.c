@@ -144,8 +144,8 @@ static audio babble(int n, guint32 seed)
 	static const char *const voices[] = {"en-us", "en+f3",    "en-us+m3",
 	                                     "en+f2", "en-us+f4", "en+m5"};
 	static const char *const lines[] = {
-	        "I told her we would meet at the station around five, but the train was late "
-	        "again.",
+	        ("I told her we would meet at the station around five, but the train was late "
+	         "again."),
 	        "Could you pass the sugar please, this coffee is far too bitter for me.",
 	        "The meeting went on for hours and nobody agreed on anything at all.",
 	        "We are thinking of going to the coast next weekend if the weather holds.",

@@ -179,8 +179,10 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 	}
 	if (n != frame_samples)
 		return -1;
-	/* Before the level, the mix, and the agent's ears. */
-	sb_preprocess_run(m->preprocess, m->frame, n);
+	/* Before the level, the mix, and the agent's ears; the frame is no
+	 * longer what was sent, so it is never forwarded as sent. */
+	if (sb_preprocess_run(m->preprocess, m->frame, n) >= 0)
+		m->frame_payload_len = 0;
 	level = sb_level_dbov(m->frame, n);
 	m->last_loud = level < silence_level;
 	m->quiet_skips = 0;
