@@ -35,10 +35,9 @@ export function mulawRms(payload) {
 /**
  * Joins `room` as display `display`; returns {say(samples) → promise
  * resolved when the speech has been sent, saying(), received: [{at,
- * level}], stop()}.  `background` (8 kHz samples, looped) is under every
- * packet from the first: the caller's room (a fan, a café).
+ * level}], stop()}.
  */
-export async function phoneCaller(room, display = 'Caller', { background = null } = {}) {
+export async function phoneCaller(room, display = 'Caller') {
 	const sock = dgram.createSocket('udp4');
 	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
 	const received = [];
@@ -51,17 +50,11 @@ export async function phoneCaller(room, display = 'Caller', { background = null 
 		sock.close();
 		throw new Error(`rtp_join: ${JSON.stringify(joined)}`);
 	}
-	let seq = 0, queue = null, offset = 0, done = null, behind = 0;
+	let seq = 0, queue = null, offset = 0, done = null;
 	const timer = setInterval(() => {
 		const frame = new Uint8Array(160).fill(0xff);
-		if (queue || background) {
-			for (let i = 0; i < 160; i++) {
-				let v = queue && offset + i < queue.length ? queue[offset + i] : 0;
-				if (background) v += background[behind++ % background.length];
-				frame[i] = mulawEncode(Math.max(-32768, Math.min(32767, v)));
-			}
-		}
 		if (queue) {
+			for (let i = 0; i < 160 && offset + i < queue.length; i++) frame[i] = mulawEncode(queue[offset + i]);
 			offset += 160;
 			if (offset >= queue.length) {
 				queue = null;

@@ -20,9 +20,7 @@
 
 #define AGENT_RATE SB_AGENT_RATE
 #define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
-/* 500 ms before the onset: an onset checked for a voice comes a little
- * later, and the recogniser wants some silence before the first word. */
-#define PREROLL_FRAMES 25
+#define PREROLL_FRAMES 15             /* 300 ms before the onset */
 #define MAX_QUEUED_FRAMES 250         /* 5 s of input backlog */
 
 typedef enum { LISTENING = 0, THINKING, SPEAKING } agent_state;
@@ -966,7 +964,7 @@ static void agent_join(sb_room *room)
 	sb_vad_config vc = {.frame_ms = 20,
 	                    .onset_ms = 100,
 	                    .hangover_ms = 300,
-	                    .margin_db = 9.0f, /* with the voicing test: see media.h */
+	                    .margin_db = 12.0f,
 	                    .min_level_db = -50.0f};
 	const char *v;
 	if ((v = json_string_value(json_object_get(config, "vad_onset_ms"))))

@@ -51,13 +51,6 @@ void sb_webrtc_incoming_rtp(sb_session *s, janus_plugin_rtp *packet);
 /* Sends an event to the session's handle (borrowed). */
 void sb_session_push_event(sb_session *s, const char *transaction, json_t *event, json_t *jsep);
 
-/* ---- inbound audio ----
- * Noise suppression and AGC for an interface's callers, from its section
- * of the config file: noise_suppression = true|false, noise_suppression_db
- * (-60..-3, -25), agc = true|false, agc_level_dbfs (-40..-6, -20).  For
- * sb_participant_params.preprocess. */
-sb_preprocess_options sb_inbound_audio_options(const char *interface_section);
-
 /* ---- acl ----
  * Address lists ("127.0.0.1, 54.172.60.0/30, ::1": commas or spaces):
  * who may send SIP INVITEs ([sip] allow), where rtp_join may send audio

@@ -5,7 +5,6 @@ SB_ENDPOINTS_SOURCES = \
 	plugins/switchboard/endpoints/endpoints.h \
 	plugins/switchboard/endpoints/webrtc.c \
 	plugins/switchboard/endpoints/rtp_endpoint.c \
-	plugins/switchboard/endpoints/acl.c \
-	plugins/switchboard/endpoints/inbound_audio.c
+	plugins/switchboard/endpoints/acl.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_ENDPOINTS_SOURCES)

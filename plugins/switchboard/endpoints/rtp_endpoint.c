@@ -582,7 +582,6 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 	                    .complexity = settings->opus_complexity,
 	                    .fec = settings->opus_fec,
 	                    .expected_loss_pct = settings->opus_fec ? 10 : 0},
-	        .preprocess = sb_inbound_audio_options(params->kind == SB_KIND_SIP ? "sip" : "rtp"),
 	        .ops = &rtp_ops,
 	        .transport = ep,
 	};

@@ -151,7 +151,6 @@ sb_participant *sb_web_participant_new(sb_session *s, const char *display, const
 	                    .complexity = cfg->opus_complexity,
 	                    .fec = cfg->opus_fec,
 	                    .expected_loss_pct = cfg->opus_fec ? 10 : 0},
-	        .preprocess = sb_inbound_audio_options("webrtc"),
 	        .ops = &web_ops,
 	        .transport = s,
 	};

@@ -260,47 +260,10 @@ void sb_srtp_free(sb_srtp *s);
 bool sb_srtp_protect(sb_srtp *s, uint8_t *buf, size_t *len);
 bool sb_srtp_unprotect(sb_srtp *s, uint8_t *buf, size_t *len);
 
-/* ---- preprocess ----
- * Optional noise suppression and automatic gain on an inbound leg's decoded
- * audio (speexdsp), before the mix, the agent's VAD and its recogniser.
- * Configured per interface ([webrtc], [rtp], [sip], [twilio]); off by
- * default. */
-
-#define SB_PREPROCESS_NS_DB_MIN -60
-#define SB_PREPROCESS_NS_DB_MAX -3
-#define SB_PREPROCESS_AGC_DBFS_MIN -40
-#define SB_PREPROCESS_AGC_DBFS_MAX -6
-
-typedef struct sb_preprocess_options {
-	bool noise_suppression;
-	int noise_suppression_db; /* most attenuation of noise, e.g. -25 */
-	bool agc;
-	int agc_level_dbfs;       /* the level AGC aims a talker at, e.g. -20 */
-} sb_preprocess_options;
-
-#define SB_PREPROCESS_DEFAULTS                                                  \
-	{ .noise_suppression = false, .noise_suppression_db = -25, .agc = false, \
-	  .agc_level_dbfs = -20 }
-
-typedef struct sb_preprocess sb_preprocess;
-
-/* false, with why set, when a value is out of range. */
-bool sb_preprocess_options_valid(const sb_preprocess_options *opts, const char **why);
-/* One leg's state at rate (8000, 16000, 48000), 20 ms frames; NULL when
- * the options enable nothing (or are invalid): nothing to run. */
-sb_preprocess *sb_preprocess_new(int rate, const sb_preprocess_options *opts);
-void sb_preprocess_free(sb_preprocess *p);
-/* In place, one 20 ms frame; the preprocessor's speech probability 0..100,
- * or -1 (NULL, or not a 20 ms frame: left as it is). */
-int sb_preprocess_run(sb_preprocess *p, int16_t *pcm, int samples);
-
 /* ---- vad ----
  * Voice activity detection for the agent's ears: frame energy against an
  * adaptive noise floor, with an onset time (so clicks and coughs do not
- * count) and a hangover (so pauses between words do not end a turn).  A
- * frame loud enough must also be voiced (a pitch, as one talker has), so
- * noise that is not steady enough for the floor (street, café babble, a
- * fan starting) does not open a turn either.
+ * count) and a hangover (so pauses between words do not end a turn).
  * Pure and synchronous; one instance per stream. */
 
 typedef struct sb_vad_config {
@@ -309,7 +272,6 @@ typedef struct sb_vad_config {
 	int hangover_ms;     /* silence this long ends the turn */
 	float margin_db;     /* above the noise floor to count as voice */
 	float min_level_db;  /* and at least this loud (dBFS) */
-	bool energy_only;    /* no voicing test (whispers count; noise may too) */
 } sb_vad_config;
 
 typedef enum {
@@ -320,9 +282,6 @@ typedef enum {
 } sb_vad_event;
 
 #define SB_VAD_HISTORY 150 /* frames: 3 s of floor history at 20 ms */
-#define SB_VAD_MAX_FRAME_MS 60
-#define SB_VAD_VOICING_BUF (SB_VAD_MAX_FRAME_MS * 8 + 200)
-#define SB_VAD_ONSET_FRAMES 16 /* the onset's voicing is judged on 16 frames at most */
 
 typedef struct sb_vad {
 	sb_vad_config cfg;
@@ -335,38 +294,14 @@ typedef struct sb_vad {
 	int quiet_ms;     /* consecutive unvoiced time inside a turn */
 	bool in_speech;
 	float last_db;
-	float last_voicing; /* 0..1; 0 when the frame was not loud enough */
-	/* The level outside turns (street, babble): its median raises the bar. */
-	float background[SB_VAD_HISTORY];
-	int background_len, background_pos;
-	int no_signal_ms;      /* consecutive digital silence */
-	int signal_ms;         /* consecutive frames that were not digital silence */
-	bool run_over_murmur;  /* a known background, unbroken, when this run began */
-	bool turn_over_murmur; /* ... and so it was for the turn's run */
-	/* Voicing and pitch period of the loud frames of an onset (a ring). */
-	float onset_voicing[SB_VAD_ONSET_FRAMES];
-	float onset_period[SB_VAD_ONSET_FRAMES];
-	float onset_db[SB_VAD_ONSET_FRAMES];
-	/* The last frames at 8 kHz, pre-emphasised: a low voice's period is
-	 * longer than what a 20 ms frame can correlate on its own. */
-	float voicing_buf[SB_VAD_VOICING_BUF];
-	int voicing_len;
-	float voicing_filter[2];
 } sb_vad;
 
-/* Conversation defaults: 100 ms onset, 300 ms hangover, 9 dB margin (a
- * talker at 10 dB SNR over steady noise clears it; the voicing test keeps
- * the noise out). */
+/* Conversation defaults: 100 ms onset, 300 ms hangover, 12 dB margin. */
 void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg);
 /* Feeds one frame; floor_db > -INFINITY raises the bar for this frame (the
  * agent's own output level while it talks, against its echo). */
 sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float floor_db);
 /* Energy of a frame in dBFS (-100 for digital silence). */
 float sb_frame_dbfs(const int16_t *pcm, int samples);
-/* How periodic a frame is at a pitch of 60–400 Hz: the best normalised
- * autocorrelation, 0..1 (a talker's vowels ~0.8–1, noise ~0.3).  rate is a
- * multiple of 8000; the frame must be at least 37 ms long (a 60 Hz period
- * plus 20 ms), up to SB_VAD_MAX_FRAME_MS. */
-float sb_frame_voicing(const int16_t *pcm, int samples, int rate);
 
 #endif

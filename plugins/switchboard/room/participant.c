@@ -30,7 +30,6 @@ static void participant_free(const janus_refcount *ref)
 		p->pub.ops->free_transport(p->pub.transport);
 	sb_jitter_free(p->jitter);
 	sb_decoder_free(p->mix.decoder);
-	sb_preprocess_free(p->mix.preprocess);
 	sb_encoder_free(p->mix.encoder);
 	g_mutex_clear(&p->mutex);
 	g_free(p->display);
@@ -76,7 +75,6 @@ sb_participant *sb_participant_new(const sb_participant_params *params)
 	                          sb_codec_rtp_ts_step(params->codec));
 	p->mix.decoder = sb_decoder_new(params->codec, params->sampling_rate);
 	p->mix.encoder = sb_encoder_new(params->codec, params->sampling_rate, &params->encoder);
-	p->mix.preprocess = sb_preprocess_new(params->sampling_rate, &params->preprocess);
 	if (!p->jitter || !p->mix.decoder || !p->mix.encoder) {
 		pub->ops = NULL; /* the transport stays the caller's */
 		janus_refcount_decrease(&pub->ref);
@@ -179,10 +177,6 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 	}
 	if (n != frame_samples)
 		return -1;
-	/* Before the level, the mix, and the agent's ears; the frame is no
-	 * longer what was sent, so it is never forwarded as sent. */
-	if (sb_preprocess_run(m->preprocess, m->frame, n) >= 0)
-		m->frame_payload_len = 0;
 	level = sb_level_dbov(m->frame, n);
 	m->last_loud = level < silence_level;
 	m->quiet_skips = 0;

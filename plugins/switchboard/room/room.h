@@ -108,8 +108,6 @@ typedef struct sb_participant_params {
 	int sampling_rate; /* the room's */
 	int jitter_min_frames, jitter_max_frames;
 	sb_encoder_options encoder;
-	/* Noise suppression and AGC on its decoded audio (zero: none). */
-	sb_preprocess_options preprocess;
 	const sb_participant_ops *ops;
 	void *transport;
 } sb_participant_params;

@@ -53,7 +53,6 @@ static inline char *room_locked_dup_string(GMutex *lock, char *const *field)
  * at a time, even while the participant moves between rooms. */
 typedef struct participant_mix {
 	sb_decoder *decoder;
-	sb_preprocess *preprocess; /* NULL: its audio is mixed as decoded */
 	sb_encoder *encoder; /* for this participant's own mix-minus */
 	sb_limiter limiter;
 	uint32_t out_ssrc;

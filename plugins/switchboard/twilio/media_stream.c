@@ -12,7 +12,6 @@
 
 #include "agent/agent.h"
 #include "core/core.h"
-#include "endpoints/endpoints.h"
 #include "api/api.h"
 #include "media/media.h"
 #include "room/room.h"
@@ -369,7 +368,6 @@ static const char *on_start(stream *s, json_t *msg)
 	        .sampling_rate = r->sampling_rate,
 	        .jitter_min_frames = settings->jitter_min_frames,
 	        .jitter_max_frames = settings->jitter_max_frames,
-	        .preprocess = sb_inbound_audio_options("twilio"),
 	        .ops = &stream_ops,
 	        .transport = stream_ref(s),
 	};
