@@ -165,7 +165,8 @@ json_t *sb_lk_participant_info(struct sb_participant *p);
 /* AgentDispatchService: a dispatch turns the room's AI agent on. */
 extern const sb_lk_method sb_lk_agent_dispatch_service[];
 extern const size_t sb_lk_agent_dispatch_service_count;
-void sb_lk_dispatch_start(void);
+/* Reads [livekit] dispatch_metadata; false (logged) for a bad value. */
+bool sb_lk_dispatch_start(json_t *section);
 void sb_lk_dispatch_stop(void);
 
 /* ---- sip_service.c ---- */
