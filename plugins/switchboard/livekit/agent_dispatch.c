@@ -297,9 +297,8 @@ bool sb_lk_dispatch_start(json_t *section)
 	else if (text && !strcmp(text, "config"))
 		dispatches.metadata_use = METADATA_CONFIG;
 	else {
-		JANUS_LOG(LOG_ERR,
-		          "[switchboard] [livekit] dispatch_metadata must be \"none\", "
-		          "\"variables\" or \"config\"\n");
+		JANUS_LOG(LOG_ERR, "[switchboard] [livekit] dispatch_metadata must be \"none\", "
+		                   "\"variables\" or \"config\"\n");
 		return false;
 	}
 	g_mutex_lock(&dispatches.lock);
