@@ -8,6 +8,7 @@
 #include <debug.h>
 
 #include "agent/agent.h"
+#include "analysis/analysis.h"
 #include "console/console.h"
 #include "embedded/embedded.h"
 #include "livekit/livekit.h"
@@ -84,6 +85,7 @@ static const sb_module modules[] = {
         {"recording", sb_recording_module_start, sb_recording_module_stop, NULL},
         {"video", sb_video_module_start, sb_video_module_stop, NULL},
         {"LiveKit's server API", sb_livekit_start, NULL, sb_livekit_finish},
+        {"the analysis of every call", sb_analysis_start, sb_analysis_stop, sb_analysis_finish},
 };
 static bool started[G_N_ELEMENTS(modules)];
 

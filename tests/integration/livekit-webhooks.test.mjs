@@ -7,8 +7,9 @@
 // sha256 of the exact body).  As in LiveKit, participant_joined waits for
 // the participant to be ACTIVE: the one whose media never came up is in
 // neither participant_joined nor participant_left.  A receiver that is down
-// when they happen gets all of them, in order, when it is back; one that
-// answers 500 gets the event again; a tampered body is refused by the SDK.
+// when they happen gets all of them, in order, when it is back — after a
+// few seconds, and after a whole minute; one that answers 500 gets the
+// event again; a tampered body is refused by the SDK.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -166,6 +167,24 @@ test('a receiver that answers 500 gets the same event again, and the order holds
 		['room_started', 'participant_joined', 'track_published', 'participant_left', 'room_finished']);
 	assert.equal(await metric('switchboard_livekit_webhooks_waiting'), 0);
 	assert.ok(await metric('switchboard_livekit_webhooks_sent_total') >= 10);
+	assert.equal(await metric('switchboard_livekit_webhooks_dropped_total'), 0);
+});
+
+test('a receiver that is down for a minute gets every event when it is back, in order', { timeout: 150000 }, async () => {
+	await close();
+	const room = unique('lk-hook-minute');
+	const failedBefore = await metric('switchboard_livekit_webhook_failures_total');
+	await roomLife(room);
+	await sleep(62000);
+	assert.equal(ofRoom(room).length, 0, 'nothing reached a receiver that is not there');
+	// Backoff 1, 2, 4, 8, 16, 30 s: at least 6 attempts in a minute.
+	assert.ok(await metric('switchboard_livekit_webhook_failures_total') - failedBefore >= 6);
+	assert.ok(await metric('switchboard_livekit_webhooks_waiting') >= 5);
+	await listen();
+	// The next attempt is at most 30 s away.
+	await until('room_finished', () => ofRoom(room).find((r) => r.ev.event === 'room_finished'), 45000);
+	assert.deepEqual(ofRoom(room).map((r) => r.ev.event),
+		['room_started', 'participant_joined', 'track_published', 'participant_left', 'room_finished']);
 	assert.equal(await metric('switchboard_livekit_webhooks_dropped_total'), 0);
 });
 

@@ -121,13 +121,15 @@ test('a call\'s events reach a receiver that was down, in order, signed; per-wor
 		caller.stop();
 	}
 	assert.equal((await adminRequest({ request: 'destroy', room })).switchboard, 'destroyed');
-	await until('room_closed', () => ofRoom().find((r) => r.ev.type === 'room_closed'), 20000);
+	await until('call_analysis', () => ofRoom().find((r) => r.ev.type === 'call_analysis'), 20000);
 
 	assert.deepEqual(received.filter((r) => r.error), [], 'every body verified');
 	const mine = ofRoom();
 	const types = mine.map((r) => r.ev.type);
 	assert.equal(types[0], 'room_created', types.join());
-	assert.equal(types.at(-1), 'room_closed', types.join());
+	// The call's analysis comes once it has ended (analysis/).
+	assert.equal(types.at(-1), 'call_analysis', types.join());
+	assert.equal(types.at(-2), 'room_closed', types.join());
 	for (const t of ['agent_toggled', 'participant_joined', 'recording_started', 'agent_turn', 'recording_stopped', 'participant_left'])
 		assert.ok(types.includes(t), `${t} in ${types.join()}`);
 	assert.ok(types.indexOf('recording_started') < types.indexOf('recording_stopped'));

@@ -92,7 +92,7 @@ static void parse_port_range(sb_settings *cfg, const char *range)
 static const char *const non_room_sections[] = {
         "general",  "http",     "auth",  "agent",     "providers", "sip",
         "twilio",   "whatsapp", "store", "recording", "transfer",  "phone",
-        "security", "console",  "video", "livekit",   "webhooks"};
+        "security", "console",  "video", "livekit",   "webhooks", "analysis"};
 
 static bool is_room_section(const char *name)
 {

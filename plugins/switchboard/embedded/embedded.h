@@ -186,6 +186,12 @@ char *sb_local_tool_reply(json_t *kb, json_t *memory, json_t *messages, const ch
  *   turns      caller utterances
  *   text       all of it as one paragraph */
 json_t *sb_local_summary(json_t *kb, json_t *memory, json_t *transcript);
+/* The mood of one utterance as the summary counts it: positive minus
+ * negative words of the knowledge base's "mood" lexicon (or the built-in
+ * one), a negation ("not", "never") flipping the next word.  The words
+ * heard are added to words (an array, unique) when it is not NULL.  Any
+ * thread; kb may be NULL. */
+int sb_local_mood(json_t *kb, const char *text, json_t *words);
 
 /* Waits for the dialog worker threads and frees the knowledge-base cache. */
 void sb_llm_local_shutdown(void);

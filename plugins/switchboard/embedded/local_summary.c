@@ -138,6 +138,36 @@ static char *as_text(json_t *s)
 	return g_string_free(t, FALSE);
 }
 
+/* Positive minus negative lexicon words in tokens; the words heard are
+ * added to words (unique) when it is not NULL. */
+static int tokens_mood(json_t *lex, GPtrArray *tokens, json_t *words)
+{
+	int mood = 0;
+	for (guint k = 0; k < tokens->len; k++) {
+		const char *w = tokens->pdata[k];
+		/* "not good" is not positive: a negation flips the next word. */
+		bool negated = k > 0 && (strcmp(tokens->pdata[k - 1], "not") == 0 ||
+		                         strcmp(tokens->pdata[k - 1], "never") == 0);
+		int d = listed(w, json_object_get(lex, "negative"), negative_default,
+		               G_N_ELEMENTS(negative_default))
+		                ? -1
+		        : listed(w, json_object_get(lex, "positive"), positive_default,
+		                 G_N_ELEMENTS(positive_default))
+		                ? 1
+		                : 0;
+		if (d && words)
+			add_unique_string(words, w);
+		mood += negated ? -d : d;
+	}
+	return mood;
+}
+
+int sb_local_mood(json_t *kb, const char *text, json_t *words)
+{
+	g_autoptr(GPtrArray) tokens = sb_kb_tokens(text ? text : "");
+	return tokens_mood(json_object_get(kb, "mood"), tokens, words);
+}
+
 json_t *sb_local_summary(json_t *kb, json_t *memory, json_t *transcript)
 {
 	/* Replaying the caller's words through the dialog engine on a scratch
@@ -183,22 +213,7 @@ json_t *sb_local_summary(json_t *kb, json_t *memory, json_t *transcript)
 			if (json_array_size(details) < 3)
 				json_array_append_new(details, json_string(text));
 		}
-		for (guint k = 0; k < tokens->len; k++) {
-			const char *w = tokens->pdata[k];
-			/* "not good" is not positive: a negation flips the next word. */
-			bool negated = k > 0 && (strcmp(tokens->pdata[k - 1], "not") == 0 ||
-			                         strcmp(tokens->pdata[k - 1], "never") == 0);
-			int d = listed(w, json_object_get(lex, "negative"), negative_default,
-			               G_N_ELEMENTS(negative_default))
-			                ? -1
-			        : listed(w, json_object_get(lex, "positive"), positive_default,
-			                 G_N_ELEMENTS(positive_default))
-			                ? 1
-			                : 0;
-			if (d)
-				add_unique_string(mood_words, w);
-			mood += negated ? -d : d;
-		}
+		mood += tokens_mood(lex, tokens, mood_words);
 	}
 	while (json_array_size(tried) > 5)
 		json_array_remove(tried, 0);

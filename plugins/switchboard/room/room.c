@@ -568,27 +568,40 @@ void sb_room_remove_tap(sb_room *pub, sb_room_tap *tap)
 		tap->ops->unref(tap);
 }
 
+static sb_transcript_annotator transcript_annotator; /* atomic pointer */
+
+void sb_room_set_transcript_annotator(sb_transcript_annotator annotator)
+{
+	g_atomic_pointer_set(&transcript_annotator, annotator);
+}
+
 void sb_room_transcript_add(sb_room *room, guint64 speaker_id, const char *speaker,
                             const char *text, bool final, sb_participant *except)
 {
+	sb_transcript_annotator annotate = g_atomic_pointer_get(&transcript_annotator);
+	json_t *extra = final && annotate ? annotate(room, speaker_id, speaker, text) : NULL;
 	json_t *ev = sb_room_event(room, "transcript");
 	json_object_set_new(ev, "speaker", json_string(speaker));
 	if (speaker_id)
 		json_object_set_new(ev, "speaker_id", json_integer((json_int_t)speaker_id));
 	json_object_set_new(ev, "text", json_string(text));
 	json_object_set_new(ev, "final", json_boolean(final));
+	json_object_update_missing(ev, extra);
 	sb_room_broadcast(room, ev, except);
 	json_decref(ev);
 	json_t *n = json_pack("{sssssssb}", "room", room->name, "speaker", speaker, "text", text,
 	                      "final", final);
 	if (speaker_id)
 		json_object_set_new(n, "speaker_id", json_integer((json_int_t)speaker_id));
+	json_object_update_missing(n, extra);
 	sb_events_publish("transcript", n);
 	if (!final)
 		return;
 	json_t *line =
 	        json_pack("{sssIsssI}", "speaker", speaker, "speaker_id", (json_int_t)speaker_id,
 	                  "text", text, "timestamp", (json_int_t)(g_get_real_time() / 1000));
+	json_object_update_missing(line, extra);
+	json_decref(extra);
 	room_priv *priv = room_priv_of(room);
 	guint64 dropped = 0;
 	g_mutex_lock(&priv->mutex);

@@ -302,6 +302,15 @@ bool sb_room_set_tap(sb_room *room, sb_room_tap *tap);
 /* Detaches tap if it is the room's (and drops the room's reference). */
 void sb_room_remove_tap(sb_room *room, sb_room_tap *tap);
 
+/* What a feature adds to each final transcript line (the analysis
+ * module's sentiment of a caller's words): a new object whose members join
+ * the line's event, its notification and its record, or NULL.  Called on
+ * the thread that adds the line (never the mixer's), with no room lock
+ * held; it must not block.  One annotator; NULL removes it. */
+typedef json_t *(*sb_transcript_annotator)(sb_room *room, guint64 speaker_id,
+                                           const char *speaker, const char *text);
+void sb_room_set_transcript_annotator(sb_transcript_annotator annotator);
+
 /* A line of what was said in the room (by the agent's recogniser, the
  * agent itself, or from outside): a "transcript" event to the
  * participants but except, "transcript" on the bus, and, when final, a

@@ -106,6 +106,18 @@ static bool text_ok(const char *s, size_t max)
 
 static const char *const outcomes[] = {"completed",  "transferred", "abandoned",
                                        "ai_handled", "failed",      NULL};
+/* The analysis's (analysis/): its disposition and overall sentiment. */
+static const char *const dispositions[] = {"resolved",  "transferred", "escalated", "unresolved",
+                                           "abandoned", "failed",      NULL};
+static const char *const sentiments[] = {"negative", "neutral", "positive", NULL};
+
+static bool listed(const char *v, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(v, list[i]))
+			return true;
+	return false;
+}
 
 static int want_csv(const sb_rest_request *req, bool *csv, json_t **out)
 {
@@ -162,16 +174,29 @@ static int route_calls(const sb_rest_request *req, json_t **out, char **text, co
 	if (f.from_ms && f.to_ms && f.from_ms >= f.to_ms)
 		return sb_rest_error(out, 400, "invalid_request", "%s must be before to", "from");
 	if ((v = arg(req, "outcome"))) {
-		bool known = false;
-		for (size_t i = 0; outcomes[i]; i++)
-			known |= !strcmp(v, outcomes[i]);
-		if (!known)
+		if (!listed(v, outcomes))
 			return sb_rest_error(
 			        out, 400, "invalid_request",
 			        "%s must be completed, transferred, abandoned, ai_handled or "
 			        "failed",
 			        "outcome");
 		f.outcome = v;
+	}
+	if ((v = arg(req, "disposition"))) {
+		if (!listed(v, dispositions))
+			return sb_rest_error(
+			        out, 400, "invalid_request",
+			        "%s must be resolved, transferred, escalated, unresolved, "
+			        "abandoned or failed",
+			        "disposition");
+		f.disposition = v;
+	}
+	if ((v = arg(req, "sentiment"))) {
+		if (!listed(v, sentiments))
+			return sb_rest_error(out, 400, "invalid_request",
+			                     "%s must be negative, neutral or positive",
+			                     "sentiment");
+		f.sentiment = v;
 	}
 	if ((v = arg(req, "agent")) && !text_ok(v, 128))
 		return sb_rest_error(out, 400, "invalid_request",
@@ -451,4 +476,3 @@ void sb_store_module_finish(void)
 	store = NULL;
 	g_clear_pointer(&unavailable, g_free);
 }
-

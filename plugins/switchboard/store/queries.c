@@ -7,10 +7,10 @@
 #include <math.h>
 #include <string.h>
 
-const char *const sb_call_columns[] = {"id",         "room",        "interface",   "direction",
-                                       "from_addr",  "to_addr",     "call_sid",    "started",
-                                       "answered",   "ended",       "duration_ms", "outcome",
-                                       "ai_handled", "human_agent", "status",      NULL};
+const char *const sb_call_columns[] = {
+        "id",         "room",        "interface", "direction",   "from_addr",   "to_addr",
+        "call_sid",   "started",     "answered",  "ended",       "duration_ms", "outcome",
+        "ai_handled", "human_agent", "status",    "disposition", "sentiment",   NULL};
 const char *const sb_transfer_columns[] = {
         "transfer_id",  "call_id", "room",    "from_agent", "to_target", "target_kind",
         "consult_room", "reason",  "summary", "state",      "initiated", "accepted",
@@ -56,6 +56,14 @@ static char *where_of(const sb_call_filter *f, json_t *params)
 	if (f->outcome) {
 		g_string_append(w, " AND outcome = ?");
 		json_array_append_new(params, json_string(f->outcome));
+	}
+	if (f->disposition) {
+		g_string_append(w, " AND disposition = ?");
+		json_array_append_new(params, json_string(f->disposition));
+	}
+	if (f->sentiment) {
+		g_string_append(w, " AND sentiment = ?");
+		json_array_append_new(params, json_string(f->sentiment));
 	}
 	if (f->agent) {
 		g_string_append(w, " AND (human_agent = ? OR EXISTS (SELECT 1 FROM participants p"
@@ -151,7 +159,7 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error)
 	char *cols = columns_sql(sb_call_columns);
 	/* One call's record also has its context (not the lists': it may
 	 * hold personal data, and it is long). */
-	char *sql = g_strdup_printf("SELECT %s, variables FROM calls WHERE id = ?", cols);
+	char *sql = g_strdup_printf("SELECT %s, variables, analysis FROM calls WHERE id = ?", cols);
 	g_free(cols);
 	json_t *rows = sb_store_query(s, sql, p, error);
 	g_free(sql);
@@ -165,9 +173,19 @@ json_t *sb_query_call(sb_store *s, const char *id, char **error)
 		const char *variables = json_string_value(json_object_get(call, "variables"));
 		json_t *parsed_variables = variables ? json_loads(variables, 0, NULL) : NULL;
 		json_object_set_new(call, "variables",
-		                    json_is_object(parsed_variables) ? parsed_variables : json_object());
+		                    json_is_object(parsed_variables) ? parsed_variables
+		                                                     : json_object());
 		if (parsed_variables && !json_is_object(parsed_variables))
 			json_decref(parsed_variables);
+		/* So is the analysis: null until the call has ended and been
+		 * analysed. */
+		const char *analysis = json_string_value(json_object_get(call, "analysis"));
+		json_t *parsed_analysis = analysis ? json_loads(analysis, 0, NULL) : NULL;
+		json_object_set_new(call, "analysis",
+		                    json_is_object(parsed_analysis) ? parsed_analysis
+		                                                    : json_null());
+		if (parsed_analysis && !json_is_object(parsed_analysis))
+			json_decref(parsed_analysis);
 		/* info is stored as JSON text: give it back as an object. */
 		size_t i;
 		json_t *part;

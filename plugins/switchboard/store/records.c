@@ -337,6 +337,24 @@ static void agent_turn(json_t *ev, gint64 ts)
 	turn_interruptions += interrupted;
 }
 
+/* call_analysis: the analysis of a call that ended (analysis/), with its
+ * disposition and overall sentiment apart, for /api/calls to filter on. */
+static void call_analysis(json_t *ev)
+{
+	const char *room = str(ev, "room");
+	json_t *analysis = json_object_get(ev, "analysis");
+	const char *call_id = room ? g_hash_table_lookup(recent, room) : NULL;
+	if (!call_id || !json_is_object(analysis))
+		return;
+	char *text = json_dumps(analysis, JSON_COMPACT);
+	json_t *sentiment = json_object_get(analysis, "sentiment");
+	sb_store_write(store,
+	               "UPDATE calls SET analysis = ?, disposition = ?, sentiment = ? WHERE id = ?",
+	               json_pack("[sOOs]", text, json_object_get(analysis, "disposition"),
+	                         json_object_get(sentiment, "overall"), call_id));
+	free(text);
+}
+
 /* agent_tool: one call of a business tool by the agent. */
 static void agent_tool(json_t *ev, gint64 ts)
 {
@@ -355,8 +373,8 @@ static void agent_tool(json_t *ev, gint64 ts)
 	               "INSERT INTO agent_tool_calls (id, call_id, at, tool, arguments, status, "
 	               "latency_ms, http_status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
 	               "ON CONFLICT (id) DO NOTHING",
-	               json_pack("[ssIsosOOo]", id, call_id, (json_int_t)ts, tool,
-	                         opt_string(args), status, json_is_integer(lat) ? lat : json_null(),
+	               json_pack("[ssIsosOOo]", id, call_id, (json_int_t)ts, tool, opt_string(args),
+	                         status, json_is_integer(lat) ? lat : json_null(),
 	                         json_is_integer(http) ? http : json_null(),
 	                         opt_string(str(ev, "error"))));
 	g_free(id);
@@ -580,6 +598,8 @@ void sb_records_event(json_t *ev)
 		agent_tool(ev, ts);
 	} else if (!strcmp(type, "call_variables")) {
 		call_variables(ev);
+	} else if (!strcmp(type, "call_analysis")) {
+		call_analysis(ev);
 	} else if (!strcmp(type, "call_status")) {
 		call_status(ev, ts);
 	} else if (!strcmp(type, "whatsapp_message")) {

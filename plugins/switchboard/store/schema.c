@@ -100,13 +100,17 @@ static const char *const v6[] = {
         NULL,
 };
 
+/* Each call's analysis (analysis/) as JSON text, and its disposition and
+ * overall sentiment apart for /api/calls to filter on. */
+static const char *const v7[] = {
+        "ALTER TABLE calls ADD COLUMN analysis TEXT",
+        "ALTER TABLE calls ADD COLUMN disposition TEXT",
+        "ALTER TABLE calls ADD COLUMN sentiment TEXT",
+        NULL,
+};
+
 static const sb_store_migration migrations[] = {
-        {1, v1},
-        {2, v2},
-        {3, v3},
-        {4, v4},
-        {5, v5},
-        {6, v6},
+        {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)

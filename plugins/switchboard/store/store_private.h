@@ -124,6 +124,8 @@ typedef struct sb_call_filter {
 	gint64 from_ms, to_ms; /* started in [from, to); 0: open */
 	const char *agent;     /* a human agent's identity or display, or the AI's name */
 	const char *outcome;
+	const char *disposition; /* the analysis's: resolved, escalated … */
+	const char *sentiment;   /* the analysis's overall: negative, neutral, positive */
 	const char *search; /* substring of room, from, to or CallSid */
 	int page;           /* 1-based */
 	int limit;

@@ -3,11 +3,23 @@
 
 #include <string.h>
 
-const char *const sb_webhook_default_events[] = {
-        "room_created",      "room_closed",       "participant_joined", "participant_left",
-        "call_status",       "call_assigned",     "call_hold",          "transfer_*",
-        "recording_started", "recording_stopped", "agent_turn",         "agent_tool",
-        "agent_toggled",     "handoff_requested", "whatsapp_message",   NULL};
+const char *const sb_webhook_default_events[] = {"room_created",
+                                                 "room_closed",
+                                                 "participant_joined",
+                                                 "participant_left",
+                                                 "call_status",
+                                                 "call_assigned",
+                                                 "call_hold",
+                                                 "transfer_*",
+                                                 "recording_started",
+                                                 "recording_stopped",
+                                                 "agent_turn",
+                                                 "agent_tool",
+                                                 "agent_toggled",
+                                                 "handoff_requested",
+                                                 "whatsapp_message",
+                                                 "call_analysis",
+                                                 NULL};
 
 static void pattern_free(gpointer p)
 {

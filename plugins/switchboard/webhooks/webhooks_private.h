@@ -15,7 +15,7 @@
 /* The events a webhook receives when [webhooks] events is not set: a
  * call's life (rooms, who came and went, call status, holds), transfers,
  * recordings, the agent's turns, tool calls and hand-offs, WhatsApp
- * messages.  Not the per-word or per-state ones (transcript lines,
+ * messages, each call's analysis.  Not the per-word or per-state ones (transcript lines,
  * agent_state, agent_speech, queue_updated, dtmf): ask for them. */
 extern const char *const sb_webhook_default_events[];
 
