@@ -111,12 +111,27 @@ static const char *const dispositions[] = {"resolved",  "transferred", "escalate
                                            "abandoned", "failed",      NULL};
 static const char *const sentiments[] = {"negative", "neutral", "positive", NULL};
 
-static bool listed(const char *v, const char *const *list)
+/* The query argument name, if given, into *into: one of list, else 400
+ * naming them. */
+static int one_of(const sb_rest_request *req, const char *name, const char *const *list,
+                  const char **into, json_t **out)
 {
-	for (size_t i = 0; list[i]; i++)
-		if (!strcmp(v, list[i]))
-			return true;
-	return false;
+	const char *v = arg(req, name);
+	if (!v)
+		return 0;
+	GString *words = g_string_new(NULL);
+	for (size_t i = 0; list[i]; i++) {
+		if (!strcmp(v, list[i])) {
+			g_string_free(words, TRUE);
+			*into = v;
+			return 0;
+		}
+		g_string_append_printf(words, "%s%s", i ? ", " : "", list[i]);
+	}
+	int status = sb_rest_error(out, 400, "invalid_request", "%s must be one of: %s", name,
+	                           words->str);
+	g_string_free(words, TRUE);
+	return status;
 }
 
 static int want_csv(const sb_rest_request *req, bool *csv, json_t **out)
@@ -173,31 +188,10 @@ static int route_calls(const sb_rest_request *req, json_t **out, char **text, co
 		        "to");
 	if (f.from_ms && f.to_ms && f.from_ms >= f.to_ms)
 		return sb_rest_error(out, 400, "invalid_request", "%s must be before to", "from");
-	if ((v = arg(req, "outcome"))) {
-		if (!listed(v, outcomes))
-			return sb_rest_error(
-			        out, 400, "invalid_request",
-			        "%s must be completed, transferred, abandoned, ai_handled or "
-			        "failed",
-			        "outcome");
-		f.outcome = v;
-	}
-	if ((v = arg(req, "disposition"))) {
-		if (!listed(v, dispositions))
-			return sb_rest_error(
-			        out, 400, "invalid_request",
-			        "%s must be resolved, transferred, escalated, unresolved, "
-			        "abandoned or failed",
-			        "disposition");
-		f.disposition = v;
-	}
-	if ((v = arg(req, "sentiment"))) {
-		if (!listed(v, sentiments))
-			return sb_rest_error(out, 400, "invalid_request",
-			                     "%s must be negative, neutral or positive",
-			                     "sentiment");
-		f.sentiment = v;
-	}
+	if ((status = one_of(req, "outcome", outcomes, &f.outcome, out)) ||
+	    (status = one_of(req, "disposition", dispositions, &f.disposition, out)) ||
+	    (status = one_of(req, "sentiment", sentiments, &f.sentiment, out)))
+		return status;
 	if ((v = arg(req, "agent")) && !text_ok(v, 128))
 		return sb_rest_error(out, 400, "invalid_request",
 		                     "%s must be 1-128 characters of text", "agent");
