@@ -4,9 +4,12 @@
 // analysis — disposition, goal, sentiment over the call and at its end,
 // the fields [analysis] fields asks for — is in the call record, filters
 // /api/calls, and reaches the [webhooks] receiver as `call_analysis`,
-// signed.  A call where the caller never speaks is "abandoned".  Bad
-// filters are refused; a fields schema the analysis cannot follow turns it
-// off with a clear log line, and the calls go on.
+// signed.  A call where the caller never speaks is "abandoned".  With a
+// language model ([analysis] llm: an OpenAI-wire stand-in here) its answer
+// corrects the engine's; a model that answers garbage or too late leaves
+// the engine's analysis, with why.  Bad filters are refused; a fields
+// schema the analysis cannot follow turns it off with a clear log line,
+// and the calls go on.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -17,6 +20,7 @@ import { join } from 'node:path';
 import { adminRequest, startJanus, API_URL, API_KEY, repoRoot } from '../lib/janus.mjs';
 import { openNotifications } from '../lib/notifications.mjs';
 import { phoneCaller, speech8k } from '../lib/phone-caller.mjs';
+import { stub, sse, openaiChunks } from './providers-lib.mjs';
 
 const SECRET = 'analysis-secret-0123456789abcdef';
 const FIELDS = { type: 'object', properties: { order_number: { type: 'string' }, callback_time: { type: 'string' }, hours_asked: { type: 'boolean', pattern: '(?i)hours' } } };
@@ -35,10 +39,14 @@ function verified(raw, authorization) {
 	return JSON.parse(Buffer.from(c, 'base64url')).sha256 === createHash('sha256').update(raw).digest('base64');
 }
 
-const config = (fields) => readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
-	.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []') +
-	`\nwebhooks: {\n\turls = ["http://127.0.0.1:${port}/events"]\n\tsecret = "${SECRET}"\n\tevents = ["call_analysis"]\n}\n` +
-	`\nanalysis: {\n\tfields = "${fields}"\n}\n`;
+const config = (fields, { model } = {}) => {
+	let conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
+		.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []');
+	if (model) conf = conf.replace('providers: {', `providers: {\n\tstandin_openai: { type = "openai", base_url = "${model.base}/v1", api_key = "sk-test", llm_model = "gpt-4o-mini" }`);
+	return conf +
+		`\nwebhooks: {\n\turls = ["http://127.0.0.1:${port}/events"]\n\tsecret = "${SECRET}"\n\tevents = ["call_analysis"]\n}\n` +
+		`\nanalysis: {\n\tfields = "${fields}"\n${model ? '\tllm = ["standin_openai"]\n\ttimeout_ms = 3000\n' : ''}}\n`;
+};
 
 before(async () => {
 	dir = mkdtempSync(join(tmpdir(), 'sb-analysis-'));
@@ -165,4 +173,73 @@ test('a fields schema the analysis cannot follow: the analysis is off, said in t
 	assert.equal((await adminRequest({ request: 'create', room: 'after-bad-fields' })).switchboard, 'created');
 	const text = await (await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
 	assert.doesNotMatch(text, /switchboard_calls_analysed_total/);
+});
+
+// The stand-in model: the first analysis is a good one, the second is not
+// JSON, the third comes after the 3 s the analysis waits.
+let model;
+const modelAnswers = [
+	(res) => sse(res, openaiChunks(['```json\n{"summary": "The caller asked when the shop opens and was told.", ',
+		'"disposition": "resolved", "goal_met": true, "sentiment": {"overall": "positive", "end": "positive"}, ',
+		'"fields": {"order_number": "A-77", "callback_time": 5, "hours_asked": true, "invented": "x"}}\n```'])),
+	(res) => sse(res, openaiChunks(['I think the call went well.'])),
+	async (res) => { await sleep(5000); return sse(res, openaiChunks(['{}'])); },
+];
+
+async function spokenCall(prefix) {
+	const room = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+	const question = speech8k(dir, 'hours', 'What are your opening hours?');
+	assert.equal((await adminRequest({ request: 'create', room })).switchboard, 'created');
+	assert.equal((await adminRequest({ request: 'agent', room, enable: true })).switchboard, 'agent');
+	const caller = await phoneCaller(room);
+	try {
+		await notes.until('the greeting to end', () => notes.events.find((e) => e.room === room && e.type === 'agent_state' && e.state === 'listening'), 30000);
+		const from = Date.now();
+		await caller.say(question);
+		await notes.until('the answer', () => notes.events.find((e) => e.room === room && e.type === 'agent_turn' && e.timestamp >= from), 30000);
+	} finally {
+		caller.stop();
+	}
+	assert.equal((await adminRequest({ request: 'destroy', room })).switchboard, 'destroyed');
+	return (await callOf(room)).call.analysis;
+}
+
+test('a language model corrects the engine\'s analysis; garbage or a late answer leaves the engine\'s, with why', { timeout: 120000 }, async () => {
+	notes?.close();
+	await janus?.stop();
+	janus = null;
+	model = await stub((req, res, body, n) => modelAnswers[Math.min(n, modelAnswers.length) - 1](res));
+	try {
+		janus = await startJanus({ pluginConfig: config(join(dir, 'fields.json'), { model }) });
+		notes = await openNotifications();
+		const a = await spokenCall('by-model');
+		assert.equal(a.engine, 'llm', JSON.stringify(a));
+		assert.equal(a.provider, 'standin_openai');
+		assert.equal(a.summary, 'The caller asked when the shop opens and was told.');
+		assert.equal(a.disposition, 'resolved');
+		assert.equal(a.sentiment.overall, 'positive');
+		assert.equal(a.sentiment.timeline.length, a.caller_turns, 'the timeline stays the lexicon\'s');
+		assert.equal(a.fields.order_number, 'A-77', 'the model\'s reading of a field');
+		assert.equal(a.fields.callback_time, null, 'a value of the wrong type is not taken');
+		assert.equal(a.fields.invented, undefined, 'only the fields the schema asks for');
+		// What the model was asked: the transcript, the schema, the engine's reading.
+		const asked = model.json(0);
+		const prompt = JSON.stringify(asked.messages);
+		assert.match(prompt, /You analyse a finished phone call/);
+		assert.match(prompt, /Caller: .*hours/i);
+		assert.match(prompt, /order_number/);
+
+		const garbage = await spokenCall('model-garbage');
+		assert.equal(garbage.engine, 'local');
+		assert.equal(garbage.fallback_reason, 'the model\'s answer is not an analysis');
+		assert.equal(garbage.disposition, 'resolved', 'the engine\'s own');
+
+		const t0 = Date.now();
+		const late = await spokenCall('model-late');
+		assert.equal(late.engine, 'local');
+		assert.match(late.fallback_reason, /no answer within 3000 ms|timed out|timeout/i, late.fallback_reason);
+		assert.ok(Date.now() - t0 < 60000);
+	} finally {
+		await model.close();
+	}
 });

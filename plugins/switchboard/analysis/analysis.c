@@ -1,6 +1,8 @@
 /* The analysis of every call (analysis.h): the bus gives each room's log
  * (analysis_private.h) while the call runs; when the room closes, the log
- * goes to this module's thread, and its analysis comes back on the bus as
+ * goes to this module's thread, where the embedded engine analyses it and
+ * a language model, when there is one, corrects that (model.c); the
+ * analysis comes back on the bus as
  * `call_analysis` {room, analysis} for the store and the webhooks.
  *
  * Live: every final transcript line of a caller (not the AI agent, not a
@@ -28,8 +30,9 @@ static struct {
 	GHashTable *logs; /* room name -> log (json_t*) */
 	sb_loop *loop;
 	unsigned bus;
-	json_t *kb;     /* read-only once started */
-	json_t *fields; /* [analysis] fields, or NULL */
+	json_t *kb;               /* read-only once started */
+	json_t *fields;           /* [analysis] fields, or NULL */
+	sb_analysis_model *model; /* the analysis thread's */
 	guint64 analysed, not_followed;
 } mod;
 
@@ -138,6 +141,7 @@ static gboolean analyse(gpointer data)
 {
 	json_t *log = data;
 	json_t *analysis = sb_analysis_local(mod.kb, log, mod.fields);
+	sb_analysis_by_model(mod.model, analysis, log, mod.fields);
 	g_mutex_lock(&mod.lock);
 	mod.analysed++;
 	g_mutex_unlock(&mod.lock);
@@ -206,6 +210,9 @@ bool sb_analysis_start(const sb_settings *settings)
 		json_decref(kb);
 		return false;
 	}
+	mod.model = sb_analysis_model_new(
+	        json_object_get(section, "llm"),
+	        (int)sb_section_int(section, "timeout_ms", 20000, 1000, 120000));
 	g_mutex_lock(&mod.lock);
 	mod.kb = kb;
 	mod.fields = fields;
@@ -231,6 +238,7 @@ void sb_analysis_stop(void)
 	/* A call that ended just now and waits for its turn is not analysed. */
 	sb_loop_stop(mod.loop);
 	mod.loop = NULL;
+	g_clear_pointer(&mod.model, sb_analysis_model_free);
 }
 
 /* Once no transcript line can be annotated any more (a line being added

@@ -5,6 +5,7 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/analysis/analysis.h \
 	plugins/switchboard/analysis/analysis_private.h \
 	plugins/switchboard/analysis/local.c \
+	plugins/switchboard/analysis/model.c \
 	plugins/switchboard/analysis/analysis.c
 
 check_PROGRAMS += tests/unit/test_analysis

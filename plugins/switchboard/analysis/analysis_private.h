@@ -50,4 +50,24 @@ json_t *sb_analysis_fields(json_t *fields_schema, const char *text, json_t *summ
  * type and, if any, a pattern that compiles.  False with *error. */
 bool sb_analysis_schema_ok(json_t *schema, char **error);
 
+/* ---- model.c: the analysis by a language model ---- */
+
+/* llm: [analysis] llm (provider names; NULL: the [agent] llm list), the
+ * embedded "local" left out: it is the fallback.  timeout_ms bounds the
+ * wait for one answer. */
+typedef struct sb_analysis_model sb_analysis_model;
+sb_analysis_model *sb_analysis_model_new(json_t *llm, int timeout_ms);
+void sb_analysis_model_free(sb_analysis_model *m);
+/* Asks the model (the analysis thread only: it waits) and merges its
+ * answer into analysis (the local one): engine "llm" and provider, or
+ * fallback_reason with the local analysis left as it was.  Nothing when
+ * there is no model or the caller never spoke. */
+void sb_analysis_by_model(sb_analysis_model *m, json_t *analysis, json_t *log,
+                          json_t *fields_schema);
+/* Merges a model's answer (its outermost JSON object: summary,
+ * disposition, goal_met, sentiment {overall, end}, fields) into analysis;
+ * false, leaving it as it was, when the answer is not such an object.
+ * Fields are taken only as fields_schema names and types them. */
+bool sb_analysis_merge_model(json_t *analysis, const char *answer, json_t *fields_schema);
+
 #endif

@@ -313,6 +313,10 @@ sb_outbox *sb_outbox_start(const sb_outbox_config *config)
 	box->headers = config->headers;
 	box->user = config->user;
 	box->loop = sb_loop_start("sb outbox", true);
+	/* The fetch thread's callbacks post to the loop until their request
+	 * is released, which is after the loop stopped: they hold it. */
+	if (box->loop)
+		sb_loop_ref(box->loop);
 	if (!box->loop) {
 		g_free(box->name);
 		g_mutex_clear(&box->lock);
@@ -345,8 +349,13 @@ void sb_outbox_stop(sb_outbox *box)
 		return;
 	g_mutex_lock(&box->lock);
 	box->running = false;
+	g_mutex_unlock(&box->lock);
+	/* First the loop (its timers with it): once it is joined, no
+	 * send_head can submit a request the collection below would miss. */
+	sb_loop_stop(box->loop);
 	guint kept = 0;
 	GPtrArray *requests = g_ptr_array_new();
+	g_mutex_lock(&box->lock);
 	for (guint i = 0; i < box->targets->len; i++) {
 		target *t = box->targets->pdata[i];
 		kept += g_queue_get_length(&t->waiting);
@@ -355,11 +364,12 @@ void sb_outbox_stop(sb_outbox *box)
 		t->request = NULL;
 	}
 	g_mutex_unlock(&box->lock);
-	/* After release no callback runs: nothing more reaches the loop. */
+	/* After release no callback runs.  One that ran meanwhile posted to
+	 * the stopped loop, which our reference keeps: the post is dropped. */
 	for (guint i = 0; i < requests->len; i++)
 		sb_fetch_release(requests->pdata[i]);
 	g_ptr_array_unref(requests);
-	sb_loop_stop(box->loop); /* its timers with it */
+	sb_loop_unref(box->loop);
 	/* What is still waiting goes out after the next start. */
 	for (guint i = 0; i < box->targets->len; i++) {
 		target *t = box->targets->pdata[i];
