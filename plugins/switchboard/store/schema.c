@@ -100,6 +100,15 @@ static const char *const v6[] = {
         NULL,
 };
 
+/* LiveKit's SIP trunks and dispatch rules (livekit/sip_trunks.c): one row
+ * per object, its LiveKit JSON in body; kind is inbound, outbound or rule. */
+static const char *const v7[] = {
+        "CREATE TABLE IF NOT EXISTS sip_objects ("
+        " id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL,"
+        " created BIGINT NOT NULL, updated BIGINT NOT NULL)",
+        NULL,
+};
+
 static const sb_store_migration migrations[] = {
         {1, v1},
         {2, v2},
@@ -107,6 +116,7 @@ static const sb_store_migration migrations[] = {
         {4, v4},
         {5, v5},
         {6, v6},
+        {7, v7},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)
