@@ -197,6 +197,8 @@ void sb_lk_sip_objects_stop(void);
  * it must copy what it keeps and never block.  Any thread. */
 typedef void (*sb_lk_sip_reader)(GPtrArray *const objects[SB_LK_KINDS], void *user);
 void sb_lk_sip_objects_read(sb_lk_sip_reader reader, void *user);
+/* Does list (an array of strings) hold s? */
+bool sb_lk_list_holds(json_t *list, const char *s);
 
 /* ---- sip_admin.c ---- */
 

@@ -67,14 +67,6 @@ static bool holds_number(json_t *list, const char *number)
 	return found;
 }
 
-static bool holds(json_t *list, const char *s)
-{
-	json_t *item;
-	size_t i;
-	json_array_foreach(list, i, item) if (!g_strcmp0(json_string_value(item), s)) return true;
-	return false;
-}
-
 typedef struct match {
 	const sb_sip_inbound *call;
 	sb_sip_route *route;
@@ -121,7 +113,7 @@ static sb_lk_sip_object *match_rule(GPtrArray *rules, const char *trunk_id,
 		json_t *trunk_ids = json_object_get(r->body, "trunk_ids");
 		json_t *called = json_object_get(r->body, "numbers");
 		json_t *callers = json_object_get(r->body, "inbound_numbers");
-		if (json_array_size(trunk_ids) && !holds(trunk_ids, trunk_id))
+		if (json_array_size(trunk_ids) && !sb_lk_list_holds(trunk_ids, trunk_id))
 			continue;
 		if (json_array_size(called) && !holds_number(called, call->called))
 			continue;

@@ -15,8 +15,9 @@
  * sipTrunkId naming a stored outbound trunk (sip_trunks.c) dials
  * sip:<number>@<its address> (sips: for TLS, ;transport=tcp for TCP) from
  * its first number unless sipNumber says otherwise; its authUsername and
- * authPassword are not used (a challenge is answered with [sip]'s
- * credentials).  An unknown id is LiveKit's not_found "requested sip trunk
+ * authPassword are not used, and [sip]'s credentials are never sent to
+ * an address other than [sip] trunk (docs/security.md): a trunk that
+ * challenges refuses the call.  An unknown id is LiveKit's not_found "requested sip trunk
  * does not exist" — except while no outbound trunk is stored at all: then
  * every call goes through [sip] trunk, as before trunks were served.
  * ringingTimeout is not honoured ([sip] ring_timeout holds). */

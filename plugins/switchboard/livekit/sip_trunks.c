@@ -44,42 +44,41 @@ static const char *const encryptions[] = {"SIP_MEDIA_ENCRYPT_DISABLE", "SIP_MEDI
 static const char *const transports[] = {"SIP_TRANSPORT_AUTO", "SIP_TRANSPORT_UDP",
                                          "SIP_TRANSPORT_TCP", "SIP_TRANSPORT_TLS", NULL};
 
+/* What every object has, and what both kinds of trunk have. */
+/* clang-format off */
+#define NAMED_FIELDS \
+	{"name", F_STRING, TEXT_MAX, NULL}, \
+	{"metadata", F_STRING, SB_METADATA_MAX, NULL}
+#define TRUNK_FIELDS \
+	{"numbers", F_STRINGS, 64, NULL}, \
+	{"auth_username", F_STRING, TEXT_MAX, NULL}, \
+	{"auth_password", F_STRING, TEXT_MAX, NULL}, \
+	{"headers", F_MAP, TEXT_MAX, NULL}, \
+	{"headers_to_attributes", F_MAP, TEXT_MAX, NULL}, \
+	{"attributes_to_headers", F_MAP, TEXT_MAX, NULL}, \
+	{"include_headers", F_ENUM, 0, header_options}, \
+	{"media_encryption", F_ENUM, 0, encryptions}, \
+	{"media", F_OBJECT, 0, NULL}
+/* clang-format on */
+
 static const field inbound_fields[] = {
-        {"name", F_STRING, TEXT_MAX, NULL},
-        {"metadata", F_STRING, SB_METADATA_MAX, NULL},
-        {"numbers", F_STRINGS, 64, NULL},
+        NAMED_FIELDS,
+        TRUNK_FIELDS,
         {"allowed_addresses", F_STRINGS, 64, NULL},
         {"allowed_numbers", F_STRINGS, 64, NULL},
-        {"auth_username", F_STRING, TEXT_MAX, NULL},
-        {"auth_password", F_STRING, TEXT_MAX, NULL},
         {"auth_realm", F_STRING, TEXT_MAX, NULL},
-        {"headers", F_MAP, TEXT_MAX, NULL},
-        {"headers_to_attributes", F_MAP, TEXT_MAX, NULL},
-        {"attributes_to_headers", F_MAP, TEXT_MAX, NULL},
-        {"include_headers", F_ENUM, 0, header_options},
         {"ringing_timeout", F_DURATION, 0, NULL},
         {"max_call_duration", F_DURATION, 0, NULL},
         {"krisp_enabled", F_BOOL, 0, NULL},
-        {"media_encryption", F_ENUM, 0, encryptions},
-        {"media", F_OBJECT, 0, NULL},
         {NULL, 0, 0, NULL},
 };
 
 static const field outbound_fields[] = {
-        {"name", F_STRING, TEXT_MAX, NULL},
-        {"metadata", F_STRING, SB_METADATA_MAX, NULL},
+        NAMED_FIELDS,
+        TRUNK_FIELDS,
         {"address", F_STRING, TEXT_MAX, NULL},
         {"destination_country", F_STRING, 8, NULL},
         {"transport", F_ENUM, 0, transports},
-        {"numbers", F_STRINGS, 64, NULL},
-        {"auth_username", F_STRING, TEXT_MAX, NULL},
-        {"auth_password", F_STRING, TEXT_MAX, NULL},
-        {"headers", F_MAP, TEXT_MAX, NULL},
-        {"headers_to_attributes", F_MAP, TEXT_MAX, NULL},
-        {"attributes_to_headers", F_MAP, TEXT_MAX, NULL},
-        {"include_headers", F_ENUM, 0, header_options},
-        {"media_encryption", F_ENUM, 0, encryptions},
-        {"media", F_OBJECT, 0, NULL},
         {"from_host", F_STRING, TEXT_MAX, NULL},
         {NULL, 0, 0, NULL},
 };
@@ -90,8 +89,7 @@ static const field rule_fields[] = {
         {"hide_phone_number", F_BOOL, 0, NULL},
         {"inbound_numbers", F_STRINGS, 64, NULL},
         {"numbers", F_STRINGS, 64, NULL},
-        {"name", F_STRING, TEXT_MAX, NULL},
-        {"metadata", F_STRING, SB_METADATA_MAX, NULL},
+        NAMED_FIELDS,
         {"attributes", F_MAP, SB_ATTRIBUTE_VALUE_MAX, NULL},
         {"room_preset", F_STRING, TEXT_MAX, NULL},
         {"room_config", F_OBJECT, 0, NULL},
@@ -488,6 +486,18 @@ static bool kind_of(json_t *body, sb_lk_kind *kind)
 	return false;
 }
 
+/* body's kind and (when id is asked for) id: NULL, or the error. */
+static json_t *kind_and_id(json_t *body, sb_lk_kind *kind, const char **id)
+{
+	if (!kind_of(body, kind))
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "kind: inbound, outbound or rule");
+	if (!id)
+		return NULL;
+	SB_OPS_CHECK_STRING(body, "id", true, 64);
+	*id = json_string_value(json_object_get(body, "id"));
+	return NULL;
+}
+
 static json_t *answer_with(json_t *info)
 {
 	json_t *answer = sb_ops_answer("sip_object");
@@ -495,45 +505,66 @@ static json_t *answer_with(json_t *info)
 	return answer;
 }
 
-/* {kind, item}: a new trunk or rule. */
-static json_t *op_create(json_t *body, sb_op_ctx *ctx)
+/* o, just made or changed, to the store and as the answer; the lock is
+ * released here. */
+static json_t *saved(const sb_lk_sip_object *o)
 {
-	(void)ctx;
-	sb_lk_kind kind;
-	if (!kind_of(body, &kind))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "kind: inbound, outbound or rule");
-	json_t *in = json_object_get(body, "item");
-	if (kind != SB_LK_RULE && json_string_length(sb_lk_field(in, "sipTrunkId", "sip_trunk_id")))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "trunk id must not be set");
-	json_t *error = NULL;
-	sb_acl *allowed;
-	json_t *object_body = read_object(kind, in, &allowed, &error);
-	if (!object_body)
-		return error;
-	sb_lk_sip_object *o = g_new0(sb_lk_sip_object, 1);
-	char *uuid = g_uuid_string_random();
-	o->id = g_strdup_printf("%s%.12s", kinds[kind].id_prefix, uuid);
-	g_free(uuid);
-	o->kind = kind;
-	o->body = object_body;
-	o->allowed = allowed;
-	o->created_ms = o->updated_ms = g_get_real_time() / 1000;
-	g_mutex_lock(&cache.lock);
-	if (!cache.loaded || cache.objects[kind]->len >= SB_LK_SIP_OBJECTS_MAX) {
-		bool loaded = cache.loaded;
-		g_mutex_unlock(&cache.lock);
-		object_free(o);
-		return loaded ? sb_ops_limit_error("sip_objects",
-		                                   "at most %d %s objects (SIP trunks or dispatch "
-		                                   "rules) are kept",
-		                                   SB_LK_SIP_OBJECTS_MAX, kinds[kind].name)
-		              : unavailable();
-	}
-	g_ptr_array_add(cache.objects[kind], o);
 	save(o);
 	json_t *info = answer_of(o);
 	g_mutex_unlock(&cache.lock);
 	return answer_with(info);
+}
+
+/* The object body asks for (kind, item; and id when asked for): a new
+ * one with its id (when given) unset, or NULL with *error. */
+static sb_lk_sip_object *requested(json_t *body, const char **id, json_t **error)
+{
+	sb_lk_kind kind;
+	if ((*error = kind_and_id(body, &kind, id)))
+		return NULL;
+	json_t *in = json_object_get(body, "item");
+	if (!id && kind != SB_LK_RULE &&
+	    json_string_length(sb_lk_field(in, "sipTrunkId", "sip_trunk_id"))) {
+		*error = sb_ops_error(SB_ERROR_INVALID_ELEMENT, "trunk id must not be set");
+		return NULL;
+	}
+	sb_acl *allowed;
+	json_t *object_body = read_object(kind, in, &allowed, error);
+	if (!object_body)
+		return NULL;
+	sb_lk_sip_object *o = g_new0(sb_lk_sip_object, 1);
+	o->kind = kind;
+	o->body = object_body;
+	o->allowed = allowed;
+	o->created_ms = o->updated_ms = g_get_real_time() / 1000;
+	return o;
+}
+
+/* {kind, item}: a new trunk or rule. */
+static json_t *op_create(json_t *body, sb_op_ctx *ctx)
+{
+	(void)ctx;
+	json_t *error = NULL;
+	sb_lk_sip_object *o = requested(body, NULL, &error);
+	if (!o)
+		return error;
+	char *uuid = g_uuid_string_random();
+	o->id = g_strdup_printf("%s%.12s", kinds[o->kind].id_prefix, uuid);
+	g_free(uuid);
+	g_mutex_lock(&cache.lock);
+	if (!cache.loaded || cache.objects[o->kind]->len >= SB_LK_SIP_OBJECTS_MAX) {
+		bool loaded = cache.loaded;
+		g_mutex_unlock(&cache.lock);
+		error = loaded ? sb_ops_limit_error("sip_objects",
+		                                    "at most %d %s objects (SIP trunks or dispatch "
+		                                    "rules) are kept",
+		                                    SB_LK_SIP_OBJECTS_MAX, kinds[o->kind].name)
+		               : unavailable();
+		object_free(o);
+		return error;
+	}
+	g_ptr_array_add(cache.objects[o->kind], o);
+	return saved(o);
 }
 
 /* {kind, id, item}: the object replaced by item (its id and creation
@@ -541,32 +572,30 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 static json_t *op_replace(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
-	sb_lk_kind kind;
-	if (!kind_of(body, &kind))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "kind: inbound, outbound or rule");
-	SB_OPS_CHECK_STRING(body, "id", true, 64);
+	const char *id;
 	json_t *error = NULL;
-	sb_acl *allowed;
-	json_t *object_body = read_object(kind, json_object_get(body, "item"), &allowed, &error);
-	if (!object_body)
+	sb_lk_sip_object *given = requested(body, &id, &error);
+	if (!given)
 		return error;
 	g_mutex_lock(&cache.lock);
-	sb_lk_sip_object *o = find_locked(kind, json_string_value(json_object_get(body, "id")));
+	sb_lk_sip_object *o = find_locked(given->kind, id);
 	if (!o) {
 		g_mutex_unlock(&cache.lock);
-		json_decref(object_body);
-		sb_acl_free(allowed);
-		return cache.loaded ? missing(kind) : unavailable();
+		error = cache.loaded ? missing(given->kind) : unavailable();
+		object_free(given);
+		return error;
 	}
-	json_decref(o->body);
-	o->body = object_body;
-	sb_acl_free(o->allowed);
-	o->allowed = allowed;
-	o->updated_ms = MAX(g_get_real_time() / 1000, o->created_ms);
-	save(o);
-	json_t *info = answer_of(o);
-	g_mutex_unlock(&cache.lock);
-	return answer_with(info);
+	/* The new body and address list in, the old ones out with given. */
+	json_t *old_body = o->body;
+	struct sb_acl *old_allowed = o->allowed;
+	o->body = given->body;
+	o->allowed = given->allowed;
+	given->body = old_body;
+	given->allowed = old_allowed;
+	o->updated_ms = MAX(given->updated_ms, o->created_ms);
+	json_t *answer = saved(o);
+	object_free(given);
+	return answer;
 }
 
 /* {kind, id} */
@@ -574,11 +603,12 @@ static json_t *op_get(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
 	sb_lk_kind kind;
-	if (!kind_of(body, &kind))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "kind: inbound, outbound or rule");
-	SB_OPS_CHECK_STRING(body, "id", true, 64);
+	const char *id;
+	json_t *error = kind_and_id(body, &kind, &id);
+	if (error)
+		return error;
 	g_mutex_lock(&cache.lock);
-	sb_lk_sip_object *o = find_locked(kind, json_string_value(json_object_get(body, "id")));
+	sb_lk_sip_object *o = find_locked(kind, id);
 	json_t *info = o ? answer_of(o) : NULL;
 	g_mutex_unlock(&cache.lock);
 	return info ? answer_with(info) : missing(kind);
@@ -592,7 +622,7 @@ static bool lists_share(json_t *a, json_t *b)
 	return false;
 }
 
-static bool listed(json_t *list, const char *s)
+bool sb_lk_list_holds(json_t *list, const char *s)
 {
 	json_t *x;
 	size_t i;
@@ -606,15 +636,15 @@ static json_t *op_list(json_t *body, sb_op_ctx *ctx)
 {
 	(void)ctx;
 	sb_lk_kind kind;
-	if (!kind_of(body, &kind))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "kind: inbound, outbound or rule");
+	json_t *error = kind_and_id(body, &kind, NULL);
+	if (error)
+		return error;
 	static const field filters[] = {{"ids", F_STRINGS, 64, NULL},
 	                                {"numbers", F_STRINGS, 64, NULL},
 	                                {"trunk_ids", F_STRINGS, 64, NULL}};
 	json_t *filter = json_object();
 	for (size_t i = 0; i < G_N_ELEMENTS(filters); i++) {
-		json_t *error = read_field(body, &filters[i], filter);
-		if (error) {
+		if ((error = read_field(body, &filters[i], filter))) {
 			json_decref(filter);
 			return error;
 		}
@@ -625,7 +655,7 @@ static json_t *op_list(json_t *body, sb_op_ctx *ctx)
 	g_mutex_lock(&cache.lock);
 	for (guint i = 0; i < cache.objects[kind]->len; i++) {
 		sb_lk_sip_object *o = g_ptr_array_index(cache.objects[kind], i);
-		if (json_array_size(ids) && !listed(ids, o->id))
+		if (json_array_size(ids) && !sb_lk_list_holds(ids, o->id))
 			continue;
 		if (json_array_size(numbers) &&
 		    !lists_share(numbers, json_object_get(o->body, "numbers")))

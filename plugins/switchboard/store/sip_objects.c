@@ -2,23 +2,12 @@
  * with its LiveKit JSON as text, so the livekit module, which owns their
  * meaning, can add fields without a migration.  The module answers from
  * its own copy in memory; here it only loads them at start-up and queues
- * every change, so no request thread waits for a database. */
-#include "store/store.h"
-
+ * every change, so no request thread waits for a database.  The module's
+ * store.h calls (api.c) are these on the module's store. */
 #include "store/store_private.h"
 
-bool sb_store_sip_objects_available(void)
+json_t *sb_sip_objects_load(sb_store *s, char **error)
 {
-	return sb_store_module_store() != NULL;
-}
-
-json_t *sb_store_sip_objects_load(char **error)
-{
-	sb_store *s = sb_store_module_store();
-	if (!s) {
-		*error = g_strdup_printf("the store is off: %s", sb_store_module_unavailable());
-		return NULL;
-	}
 	json_t *rows = sb_store_query(s,
 	                              "SELECT id, kind, body, created, updated FROM sip_objects"
 	                              " ORDER BY created, id",
@@ -45,12 +34,9 @@ json_t *sb_store_sip_objects_load(char **error)
 	return list;
 }
 
-void sb_store_sip_object_save(const char *id, const char *kind, json_t *body, gint64 created_ms,
-                              gint64 updated_ms)
+void sb_sip_objects_save(sb_store *s, const char *id, const char *kind, json_t *body,
+                         gint64 created_ms, gint64 updated_ms)
 {
-	sb_store *s = sb_store_module_store();
-	if (!s)
-		return;
 	char *text = json_dumps(body, JSON_COMPACT);
 	sb_store_write(s,
 	               "INSERT INTO sip_objects (id, kind, body, created, updated)"
@@ -61,9 +47,7 @@ void sb_store_sip_object_save(const char *id, const char *kind, json_t *body, gi
 	free(text);
 }
 
-void sb_store_sip_object_delete(const char *id)
+void sb_sip_objects_delete(sb_store *s, const char *id)
 {
-	sb_store *s = sb_store_module_store();
-	if (s)
-		sb_store_write(s, "DELETE FROM sip_objects WHERE id = ?", json_pack("[s]", id));
+	sb_store_write(s, "DELETE FROM sip_objects WHERE id = ?", json_pack("[s]", id));
 }

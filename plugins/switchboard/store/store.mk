@@ -7,11 +7,11 @@ SB_STORE_SOURCES = \
  plugins/switchboard/store/schema.c \
 	plugins/switchboard/store/store_sqlite.c plugins/switchboard/store/store_pg.c \
 	plugins/switchboard/store/records.c \
-	plugins/switchboard/store/queries.c
+	plugins/switchboard/store/queries.c \
+	plugins/switchboard/store/sip_objects.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_STORE_SOURCES) \
-	plugins/switchboard/store/api.c plugins/switchboard/store/accounts.c \
-	plugins/switchboard/store/sip_objects.c
+	plugins/switchboard/store/api.c plugins/switchboard/store/accounts.c
 plugins_switchboard_libjanus_switchboard_la_CPPFLAGS += $(SQLITE_CFLAGS) $(PQ_CFLAGS)
 plugins_switchboard_libjanus_switchboard_la_LIBADD += $(SQLITE_LIBS) $(PQ_LIBS)
 
