@@ -19,6 +19,7 @@
 #include "transfer/transfer.h"
 #include "twilio/twilio.h"
 #include "video/video.h"
+#include "webhooks/webhooks.h"
 
 typedef struct sb_module {
 	const char *name;
@@ -69,6 +70,9 @@ static void providers_finish(void)
 
 static const sb_module modules[] = {
         {"net", NULL, NULL, net_finish},
+        /* Early, so it stops late: the other modules' last events are
+         * queued (and spooled) too. */
+        {"webhooks", sb_webhooks_start, sb_webhooks_stop, NULL},
         {"the embedded engines", embedded_start, NULL, embedded_finish},
         {"providers", NULL, NULL, providers_finish},
         {"the AI agent", sb_agent_module_start, NULL, sb_agent_module_finish},

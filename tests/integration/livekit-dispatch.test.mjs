@@ -3,14 +3,16 @@
 // the room's AI agent in (an AGENT participant RoomServiceClient lists),
 // which answers a phone caller's spoken question; the dispatch and its job
 // are listed, pending until the agent is in and running after; deleting
-// it takes the agent out.  Bad input is answered with LiveKit's status and
-// Twirp code and changes nothing.
+// it takes the agent out.  The dispatch's metadata reaches the agent
+// ([livekit] dispatch_metadata = "config" here): its strings as the call's
+// variables, its "agent" object as the agent's config.  Bad input is
+// answered with LiveKit's status and Twirp code and changes nothing.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessToken, AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
-import { API_URL, repoRoot } from '../lib/janus.mjs';
+import { API_KEY, API_URL, repoRoot } from '../lib/janus.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const KEY = 'APIdispatch1';
@@ -23,7 +25,7 @@ before(async () => {
 	env = await startAgentJanus('sb-lkdispatch-', () =>
 		readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8')
 			.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []') +
-		`\nlivekit: {\n\tkeys: {\n\t\t${KEY} = "${SECRET}"\n\t}\n}\n`);
+		`\nlivekit: {\n\tkeys: {\n\t\t${KEY} = "${SECRET}"\n\t}\n\tdispatch_metadata = "config"\n}\n`);
 	question = speech8k(env.dir, 'hours', 'What are your opening hours?');
 }, { timeout: 60000 });
 after(() => stopAgentJanus(env), { timeout: 60000 });
@@ -88,6 +90,50 @@ test('a dispatch sends the agent in: listed as AGENT, it answers the caller; del
 		await assert.rejects(dispatcher().deleteDispatch(d.id, room), (e) => e.status === 404 && e.code === 'not_found');
 	} finally {
 		caller.stop();
+		await rooms().deleteRoom(room).catch(() => {});
+	}
+});
+
+// The operator's view of the room's variables (REST, master key).
+const variablesOf = async (room) =>
+	(await (await fetch(`${API_URL}/rooms/${room}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()).variables;
+const agentLines = (room) => env.notes.events.filter((e) => e.type === 'transcript' && e.room === room && e.final && e.speaker === 'AI Agent');
+
+test('a dispatch\'s metadata reaches the agent: its strings are variables, its "agent" object the config', { timeout: 90000 }, async () => {
+	const room = unique('lk-dispatch-meta');
+	await rooms().createRoom({ name: room });
+	const metadata = JSON.stringify({ customer_name: 'Aisha', order: '12345', tier: 7, agent: { greeting: 'Hello {{customer_name}}, about order {{order}}.' } });
+	const caller = await phoneCaller(room);
+	try {
+		const d = await dispatcher().createDispatch(room, 'support-agent', { metadata });
+		assert.equal(d.metadata, metadata, 'kept and listed as sent');
+		const vars = await variablesOf(room);
+		assert.equal(vars.customer_name, 'Aisha');
+		assert.equal(vars.order, '12345');
+		assert.equal(vars.tier, undefined, 'only strings are variables');
+		assert.equal(vars.agent, undefined, 'the config is not a variable');
+		const greeting = await env.notes.until('the greeting', () => agentLines(room)[0], 30000);
+		assert.equal(greeting.text, 'Hello Aisha, about order 12345.');
+	} finally {
+		caller.stop();
+		await rooms().deleteRoom(room).catch(() => {});
+	}
+});
+
+test('a dispatch whose metadata carries a bad agent config is refused, and nothing changes', { timeout: 30000 }, async () => {
+	const room = unique('lk-dispatch-badmeta');
+	await rooms().createRoom({ name: room });
+	try {
+		for (const agent of [{ persona: 'x', provider_url: 'http://evil.example/' }, { tools: ['not_configured'] }, { greeting: 7 }]) {
+			await assert.rejects(
+				dispatcher().createDispatch(room, 'support-agent', { metadata: JSON.stringify({ customer_name: 'Mallory', agent }) }),
+				(e) => e.status === 400 && e.code === 'invalid_argument' && /agent config/i.test(e.message),
+				JSON.stringify(agent));
+		}
+		assert.deepEqual(await dispatcher().listDispatch(room), [], 'no dispatch was made');
+		assert.deepEqual(await variablesOf(room), {}, 'no variable was taken');
+		assert.equal((await agentsIn(room)).length, 0);
+	} finally {
 		await rooms().deleteRoom(room).catch(() => {});
 	}
 });

@@ -1,9 +1,12 @@
 // Webhooks in LiveKit's format, taken by the official livekit-server-sdk's
 // WebhookReceiver: a room made with RoomServiceClient, a participant who
-// joins through the Janus API with an AccessToken, the room deleted — the
-// receiver gets room_started, participant_joined, track_published,
-// participant_left and room_finished, in order, each one verified (JWT by
-// the key's secret, sha256 of the exact body).  A receiver that is down
+// joins through the Janus API with an AccessToken but never sends media, a
+// phone leg whose media flows, the room deleted — the receiver gets
+// room_started, participant_joined, track_published, participant_left and
+// room_finished, in order, each one verified (JWT by the key's secret,
+// sha256 of the exact body).  As in LiveKit, participant_joined waits for
+// the participant to be ACTIVE: the one whose media never came up is in
+// neither participant_joined nor participant_left.  A receiver that is down
 // when they happen gets all of them, in order, when it is back; one that
 // answers 500 gets the event again; a tampered body is refused by the SDK.
 import { test, before, after } from '../lib/harness.mjs';
@@ -13,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessToken, RoomServiceClient, WebhookReceiver } from 'livekit-server-sdk';
 import { startJanus, JanusHandle, API_URL, API_KEY, repoRoot } from '../lib/janus.mjs';
+import { phoneCaller } from '../lib/phone-caller.mjs';
 
 const KEY = 'APIhookKey1';
 const SECRET = 'hook-secret-abcdefghijklmnopqrstuvwxyz012345';
@@ -95,6 +99,17 @@ async function roomLife(room) {
 	const h = await JanusHandle.attach();
 	handles.push(h);
 	assert.equal((await h.requestAsync({ request: 'join', room, token: await at.toJwt() })).data.switchboard, 'joined');
+	const phone = await phoneCaller(room, 'Bob');
+	try {
+		// Active once its first packets are in: listed so.
+		const end = Date.now() + 10000;
+		while (!(await rooms.listParticipants(room)).some((p) => p.name === 'Bob' && p.state === 2 /* ACTIVE */)) {
+			if (Date.now() > end) throw new Error('the phone leg never became ACTIVE');
+			await sleep(100);
+		}
+	} finally {
+		phone.stop();
+	}
 	await rooms.deleteRoom(room);
 	return made;
 }
@@ -116,12 +131,12 @@ test('a receiver that is down gets every event, verified and in order, when it i
 	const [started, joined, published, left] = mine.map((r) => r.ev);
 	assert.equal(started.room.sid, made.sid);
 	assert.equal(mine[4].ev.room.sid, made.sid, 'room_finished names the same room');
-	assert.equal(joined.participant.identity, 'alice');
-	assert.equal(joined.participant.name, 'Alice');
-	assert.equal(left.participant.identity, 'alice');
-	assert.equal(published.participant.identity, 'alice');
+	assert.equal(joined.participant.name, 'Bob', 'the phone leg, not alice: her media never came up');
+	assert.equal(joined.participant.state, 2, 'ACTIVE when announced, as LiveKit sends it');
+	assert.equal(left.participant.identity, joined.participant.identity);
+	assert.equal(published.participant.identity, joined.participant.identity);
 	assert.equal(published.participant.name, '', 'track_published names the participant by sid and identity only');
-	assert.equal(published.track.mimeType, 'audio/opus');
+	assert.equal(published.track.mimeType, 'audio/PCMU');
 	for (const r of mine) {
 		assert.match(r.ev.id, /^EV_/);
 		assert.ok(r.ev.createdAt > 1700000000n);
@@ -133,7 +148,7 @@ test('a receiver that is down gets every event, verified and in order, when it i
 		assert.ok(!('num_participants' in (body.room || {})));
 		if (body.participant?.joinedAt) assert.equal(typeof body.participant.joinedAt, 'string', 'int64 as a string');
 	}
-	assert.equal(JSON.parse(mine[1].raw).participant.kind, undefined, 'STANDARD is the zero value');
+	assert.equal(JSON.parse(mine[1].raw).participant.kind, undefined, 'an rtp_join leg is STANDARD, the zero value');
 	// A tampered body is refused by the SDK: the signature covers it.
 	const receiver = new WebhookReceiver(KEY, SECRET);
 	await assert.rejects(receiver.receive(mine[0].raw.replace(room, 'lk-other'), mine[0].auth), /sha256/);

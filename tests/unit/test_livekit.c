@@ -14,6 +14,7 @@
 
 #include "livekit/livekit_private.h"
 #include "livekit_jwt.h"
+#include "net/net.h"
 
 #define KEY "APIvecKey1"
 #define SECRET "vector-secret-0123456789abcdefghij"
@@ -304,7 +305,7 @@ static void test_webhook_token(void)
 	        "\"turnPassword\":\"ICkSr2rEeslkN6e9bXL4Ji5zzMD5Z7zzr6ulOaxMj6N\", "
 	        "\"enabledCodecs\":[{\"mime\":\"audio/opus\"}, {\"mime\":\"video/VP8\"}]}}";
 	const gint64 now = 1700000000;
-	char *token = sb_lk_webhook_token("APIhook", "hook-secret", body, strlen(body), now);
+	char *token = sb_outbox_body_token("APIhook", "hook-secret", body, strlen(body), now);
 	gchar **parts = g_strsplit(token, ".", -1);
 	g_assert_cmpuint(g_strv_length(parts), ==, 3);
 	GString *std = g_string_new(parts[1]);

@@ -232,11 +232,20 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
 		                    "Invalid element type (config should be an object)");
 	}
-	/* A config names providers, a persona, a greeting: the operator's, or
-	 * a stranger could make the agent ask callers for their card number. */
-	if (config && !sb_op_by_operator(ctx)) {
+	json_t *variables = json_object_get(body, "variables");
+	if (variables && !json_is_object(variables)) {
 		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (an agent config is the operator's)");
+		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+		                    "Invalid element type (variables should be an object)");
+	}
+	/* A config names providers, a persona, a greeting: the operator's, or
+	 * a stranger could make the agent ask callers for their card number.
+	 * Variables reach the business's tools: the operator's too. */
+	if ((config || variables) && !sb_op_by_operator(ctx)) {
+		sb_room_unref(room);
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    config ? "Unauthorized (an agent config is the operator's)"
+		                           : "Unauthorized (a call's variables are the operator's)");
 	}
 	if (config && (err = agent_config_error(config))) {
 		sb_room_unref(room);
@@ -249,6 +258,9 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_limit_error("agents", "Too many AI agents (max_agents = %d)",
 		                          sb_agents_max());
 	}
+	/* Before the agent starts: its greeting may use them at once. */
+	if (variables)
+		sb_room_merge_variables(room, variables, "agent op");
 	if (config)
 		sb_room_set_agent_config(room, config);
 	sb_agent_enable(room, enable);

@@ -258,6 +258,10 @@ GSource *sb_loop_timeout(sb_loop *loop, guint ms, GSourceFunc fn, gpointer data,
  * ~/.local/state/switchboard (XDG_STATE_HOME).  The path of name there;
  * g_free. */
 char *sb_state_path(const char *name);
+/* A secret as the config gives it: the text itself, or "env:VAR" for the
+ * plugin's environment variable VAR (NULL when unset or empty).  g_free;
+ * NULL for NULL. */
+char *sb_config_secret(const char *value);
 /* Writes all of buf to fd, again after EINTR and short writes; false when
  * it could not (errno says why). */
 bool sb_write_all(int fd, const void *buf, size_t len);

@@ -11,7 +11,6 @@
 #include <debug.h>
 #include <utils.h>
 
-
 static void load_general(sb_settings *cfg, janus_config *jc);
 static void load_environment(sb_settings *cfg);
 
@@ -53,8 +52,8 @@ static int int_item(janus_config *jc, janus_config_category *cat, const char *na
 	char *end = NULL;
 	long n = strtol(v, &end, 10);
 	if (end == v || *end != '\0' || n < min || n > max) {
-		JANUS_LOG(LOG_WARN, "[switchboard] %s = \"%s\" is not in %d..%d, using %d\n", name, v,
-		          min, max, def);
+		JANUS_LOG(LOG_WARN, "[switchboard] %s = \"%s\" is not in %d..%d, using %d\n", name,
+		          v, min, max, def);
 		return def;
 	}
 	return (int)n;
@@ -90,10 +89,10 @@ static void parse_port_range(sb_settings *cfg, const char *range)
 }
 
 /* Sections that are not rooms: ours, and the feature modules'. */
-static const char *const non_room_sections[] = {"general", "http", "auth", "agent", "providers",
-                                                "sip", "twilio", "whatsapp", "store",
-                                                "recording", "transfer", "phone", "security",
-                                                "console", "video", "livekit"};
+static const char *const non_room_sections[] = {
+        "general",  "http",     "auth",  "agent",     "providers", "sip",
+        "twilio",   "whatsapp", "store", "recording", "transfer",  "phone",
+        "security", "console",  "video", "livekit",   "webhooks"};
 
 static bool is_room_section(const char *name)
 {
@@ -114,7 +113,8 @@ static void load_rooms(sb_settings *cfg, janus_config *jc)
 		if (!name && g_str_has_prefix(cat->name, "room-"))
 			name = cat->name + 5;
 		if (!name || !sb_room_name_valid(name)) {
-			JANUS_LOG(LOG_ERR, "[switchboard] config: room \"%s\" has no valid name, skipped\n",
+			JANUS_LOG(LOG_ERR,
+			          "[switchboard] config: room \"%s\" has no valid name, skipped\n",
 			          cat->name);
 			continue;
 		}
@@ -170,7 +170,8 @@ sb_settings *sb_settings_load(const char *folder)
 			load_rooms(cfg, jc);
 			janus_config_destroy(jc);
 		} else {
-			JANUS_LOG(LOG_WARN, "[switchboard] no config at %s, using defaults\n", path);
+			JANUS_LOG(LOG_WARN, "[switchboard] no config at %s, using defaults\n",
+			          path);
 		}
 		g_free(path);
 	}
@@ -231,7 +232,8 @@ static void load_environment(sb_settings *cfg)
 
 static void load_general(sb_settings *cfg, janus_config *jc)
 {
-	janus_config_category *gen = janus_config_get(jc, NULL, janus_config_type_category, "general");
+	janus_config_category *gen =
+	        janus_config_get(jc, NULL, janus_config_type_category, "general");
 	cfg->sampling_rate = rate_item(jc, gen, cfg->sampling_rate);
 	cfg->mixer_threads = int_item(jc, gen, "mixer_threads", 0, 0, 64);
 	cfg->ephemeral_rooms = bool_item(jc, gen, "ephemeral_rooms", cfg->ephemeral_rooms);
@@ -255,7 +257,8 @@ static void load_general(sb_settings *cfg, janus_config *jc)
 	parse_port_range(cfg, item(jc, gen, "rtp_port_range"));
 	cfg->max_participants = int_item(jc, gen, "max_participants", 64, 2, 1024);
 	cfg->max_rooms = int_item(jc, gen, "max_rooms", 10000, 1, 1000000);
-	janus_config_category *http = janus_config_get(jc, NULL, janus_config_type_category, "http");
+	janus_config_category *http =
+	        janus_config_get(jc, NULL, janus_config_type_category, "http");
 	cfg->http_enabled = bool_item(jc, http, "enabled", cfg->http_enabled);
 	replace_string(&cfg->http_ip, item(jc, http, "ip"));
 	cfg->http_port = int_item(jc, http, "port", cfg->http_port, 1, 65535);
@@ -266,7 +269,8 @@ static void load_general(sb_settings *cfg, janus_config *jc)
 	cfg->http_max_body = int_item(jc, http, "max_body", cfg->http_max_body, 1024, 16 << 20);
 	replace_string(&cfg->api_key, item(jc, http, "api_key"));
 	replace_string(&cfg->janus_url, item(jc, http, "janus_url"));
-	janus_config_category *auth = janus_config_get(jc, NULL, janus_config_type_category, "auth");
+	janus_config_category *auth =
+	        janus_config_get(jc, NULL, janus_config_type_category, "auth");
 	replace_string(&cfg->jwt_secret, item(jc, auth, "jwt_secret"));
 	cfg->token_ttl = int_item(jc, auth, "token_ttl", cfg->token_ttl, 10, 86400 * 30);
 	cfg->require_token = bool_item(jc, auth, "require_token", cfg->require_token);
@@ -302,8 +306,9 @@ long sb_section_int(json_t *section, const char *name, long def, long min, long 
 	char *end = NULL;
 	long n = strtol(v, &end, 10);
 	if (*end || n < min || n > max) {
-		JANUS_LOG(LOG_WARN, "[switchboard] %s = %s is not a number in %ld..%ld, using %ld\n",
-		          name, v, min, max, def);
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] %s = %s is not a number in %ld..%ld, using %ld\n", name, v,
+		          min, max, def);
 		return def;
 	}
 	return n;

@@ -14,6 +14,16 @@ char *sb_state_path(const char *name)
 	return g_build_filename(g_get_user_state_dir(), "switchboard", name, NULL);
 }
 
+char *sb_config_secret(const char *value)
+{
+	if (!value)
+		return NULL;
+	if (!g_str_has_prefix(value, "env:"))
+		return g_strdup(value);
+	const char *env = g_getenv(value + 4);
+	return env && *env ? g_strdup(env) : NULL;
+}
+
 bool sb_write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;

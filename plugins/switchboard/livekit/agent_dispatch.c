@@ -5,9 +5,18 @@
  * agent: a second dispatch to a room that has one is `already_exists`.
  *
  * A dispatch's metadata is the back end's text for the agent, as in
- * LiveKit (where the agent's code reads it): here it is kept and listed
- * with the dispatch and its job, never taken as configuration — the
- * agent's persona is the operator's (docs/security.md).
+ * LiveKit (where the agent's code reads it).  It is kept and listed with
+ * the dispatch and its job; what else it may do is the operator's choice,
+ * [livekit] dispatch_metadata (docs/security.md), never the request's:
+ *   "none"       nothing more;
+ *   "variables"  (the default) when it is a JSON object, its string
+ *                members are the call's variables ({{name}} in the
+ *                persona and greeting, sent to tools);
+ *   "config"     that, and its "agent" object is the room's agent config
+ *                (persona, greeting, language …: the keys and checks of
+ *                the `agent` op's config; a bad one refuses the dispatch).
+ * Either way the `agent` op carries them, run as the operator: the
+ * setting, not the token, vouches for them.
  *
  * The dispatches live while their room does (the bus's room_closed
  * forgets them).  Answers are LiveKit's: snake_case, int64 as strings,
@@ -15,6 +24,8 @@
 #include "livekit/livekit_private.h"
 
 #include <string.h>
+
+#include <debug.h>
 
 #include "api/api.h"
 #include "room/room.h"
@@ -26,10 +37,13 @@ typedef struct dispatch {
 	gint64 created_ns;
 } dispatch;
 
+typedef enum { METADATA_NONE, METADATA_VARIABLES, METADATA_CONFIG } metadata_use;
+
 static struct {
 	GMutex lock;
 	GHashTable *by_room; /* room name -> dispatch (one agent per room) */
 	unsigned bus;
+	metadata_use metadata_use; /* written at start, before any request */
 } dispatches;
 
 static void dispatch_free(gpointer data)
@@ -119,6 +133,36 @@ static char *new_id(const char *prefix)
 	return id;
 }
 
+/* Adds what the metadata may carry (dispatch_metadata) to the `agent`
+ * request; true when it added anything (the op then runs as the
+ * operator). */
+static bool with_metadata(json_t *request, const char *metadata)
+{
+	if (dispatches.metadata_use == METADATA_NONE || !metadata || *metadata != '{')
+		return false;
+	json_t *parsed = json_loads(metadata, 0, NULL);
+	if (!json_is_object(parsed)) {
+		json_decref(parsed);
+		return false;
+	}
+	json_t *variables = json_object();
+	const char *key;
+	json_t *value;
+	json_object_foreach(parsed, key, value)
+	{
+		if (json_is_string(value))
+			json_object_set(variables, key, value);
+	}
+	json_t *config = json_object_get(parsed, "agent");
+	if (dispatches.metadata_use == METADATA_CONFIG && json_is_object(config))
+		json_object_set(request, "config", config);
+	if (json_object_size(variables))
+		json_object_set(request, "variables", variables);
+	json_decref(variables);
+	json_decref(parsed);
+	return json_object_get(request, "config") || json_object_get(request, "variables");
+}
+
 static int create_dispatch(json_t *body, const sb_lk_claims *claims, json_t **out)
 {
 	const char *room_name, *agent_name, *metadata;
@@ -152,10 +196,11 @@ static int create_dispatch(json_t *body, const sb_lk_claims *claims, json_t **ou
 			return sb_lk_room_missing(out);
 	}
 	sb_room_unref(room);
+	json_t *request =
+	        json_pack("{sssssb}", "request", "agent", "room", room_name, "enable", true);
 	json_t *answer;
-	status = sb_lk_run_ok(
-	        json_pack("{sssssb}", "request", "agent", "room", room_name, "enable", true),
-	        claims->room, &answer, out);
+	status = sb_lk_run_ok(request, with_metadata(request, metadata) ? NULL : claims->room,
+	                      &answer, out);
 	if (status)
 		return status;
 	json_decref(answer);
@@ -241,12 +286,26 @@ static void on_bus(json_t *notification, void *user)
 	g_mutex_unlock(&dispatches.lock);
 }
 
-void sb_lk_dispatch_start(void)
+bool sb_lk_dispatch_start(json_t *section)
 {
+	json_t *use = json_object_get(section, "dispatch_metadata");
+	const char *text = use ? json_string_value(use) : "variables";
+	if (text && !strcmp(text, "none"))
+		dispatches.metadata_use = METADATA_NONE;
+	else if (text && !strcmp(text, "variables"))
+		dispatches.metadata_use = METADATA_VARIABLES;
+	else if (text && !strcmp(text, "config"))
+		dispatches.metadata_use = METADATA_CONFIG;
+	else {
+		JANUS_LOG(LOG_ERR, "[switchboard] [livekit] dispatch_metadata must be \"none\", "
+		                   "\"variables\" or \"config\"\n");
+		return false;
+	}
 	g_mutex_lock(&dispatches.lock);
 	dispatches.by_room = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, dispatch_free);
 	g_mutex_unlock(&dispatches.lock);
 	dispatches.bus = sb_events_subscribe(on_bus, NULL);
+	return true;
 }
 
 void sb_lk_dispatch_stop(void)

@@ -77,8 +77,9 @@ bool sb_livekit_start(const sb_settings *settings)
 		JANUS_LOG(LOG_INFO, "[switchboard] LiveKit server API off (no [livekit] keys)\n");
 		return true;
 	}
+	if (!sb_lk_dispatch_start(section))
+		return false;
 	sb_lk_twirp_register(keys);
-	sb_lk_dispatch_start();
 	sb_lk_egress_start();
 	sb_lk_sip_start();
 	sb_lk_sip_objects_start();

@@ -22,6 +22,6 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 
 check_PROGRAMS += tests/unit/test_livekit
 tests_unit_test_livekit_SOURCES = tests/unit/test_livekit.c tests/unit/livekit_jwt.h \
-	$(SB_LIVEKIT_PURE_SOURCES)
+	$(SB_LIVEKIT_PURE_SOURCES) plugins/switchboard/net/sign.c
 tests_unit_test_livekit_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_livekit_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)

@@ -100,12 +100,6 @@ json_t *sb_lk_field(json_t *body, const char *json_name, const char *proto_name)
  * map keys (attributes) kept as they are.  A new value. */
 json_t *sb_lk_protojson(json_t *message);
 
-/* The Authorization header of a webhook (livekit.md 4.1): an HS256 JWT by
- * the key's secret, iss = key, nbf = iat = now, exp = now + 5 min, and
- * sha256 = base64 of the body's SHA-256.  g_free it. */
-char *sb_lk_webhook_token(const char *api_key, const char *secret, const char *body, size_t len,
-                          gint64 now_s);
-
 /* Registers the Twirp routes (before the HTTP server starts); keys are
  * borrowed until sb_lk_twirp_forget. */
 void sb_lk_twirp_register(GHashTable *keys);
@@ -165,7 +159,8 @@ json_t *sb_lk_participant_info(struct sb_participant *p);
 /* AgentDispatchService: a dispatch turns the room's AI agent on. */
 extern const sb_lk_method sb_lk_agent_dispatch_service[];
 extern const size_t sb_lk_agent_dispatch_service_count;
-void sb_lk_dispatch_start(void);
+/* Reads [livekit] dispatch_metadata; false (logged) for a bad value. */
+bool sb_lk_dispatch_start(json_t *section);
 void sb_lk_dispatch_stop(void);
 
 /* ---- sip_service.c ---- */

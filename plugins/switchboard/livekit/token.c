@@ -71,17 +71,6 @@ static json_t *part_json(const char *part)
 	return j;
 }
 
-/* base64url without padding, as JWT parts are written. */
-static char *part_encode(const guchar *data, gsize len)
-{
-	char *text = g_base64_encode(data, len);
-	gsize out = 0;
-	for (gsize i = 0; text[i] && text[i] != '='; i++)
-		text[out++] = text[i] == '+' ? '-' : text[i] == '/' ? '_' : text[i];
-	text[out] = '\0';
-	return text;
-}
-
 static void hmac_sha256(const char *secret, const char *data, gsize len, guint8 mac[32])
 {
 	gsize mac_len = 32;
@@ -89,38 +78,6 @@ static void hmac_sha256(const char *secret, const char *data, gsize len, guint8 
 	g_hmac_update(hmac, (const guchar *)data, (gssize)len);
 	g_hmac_get_digest(hmac, mac, &mac_len);
 	g_hmac_unref(hmac);
-}
-
-char *sb_lk_webhook_token(const char *api_key, const char *secret, const char *body, size_t len,
-                          gint64 now_s)
-{
-	guint8 digest[32];
-	gsize digest_len = sizeof(digest);
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(sum, (const guchar *)body, (gssize)len);
-	g_checksum_get_digest(sum, digest, &digest_len);
-	g_checksum_free(sum);
-	char *body_sha = g_base64_encode(digest, sizeof(digest)); /* standard, padded */
-	json_t *claims = json_pack("{ss sI sI sI ss}", "iss", api_key, "nbf", (json_int_t)now_s,
-	                           "iat", (json_int_t)now_s, "exp", (json_int_t)(now_s + 5 * 60),
-	                           "sha256", body_sha);
-	g_free(body_sha);
-	char *claims_text = json_dumps(claims, JSON_COMPACT);
-	json_decref(claims);
-	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-	char *h = part_encode((const guchar *)header, sizeof(header) - 1);
-	char *c = part_encode((const guchar *)claims_text, strlen(claims_text));
-	free(claims_text);
-	char *signed_part = g_strdup_printf("%s.%s", h, c);
-	guint8 mac[32];
-	hmac_sha256(secret, signed_part, strlen(signed_part), mac);
-	char *signature = part_encode(mac, sizeof(mac));
-	char *token = g_strdup_printf("%s.%s", signed_part, signature);
-	g_free(h);
-	g_free(c);
-	g_free(signed_part);
-	g_free(signature);
-	return token;
 }
 
 /* Constant time in the signature's bytes. */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <glib-object.h>
 #include <libsoup/soup.h>
+#include <jansson.h>
 
 /* ---- fetch ----
  * All outbound HTTP of the plugin (the cloud providers, Twilio's REST API)
@@ -92,6 +93,58 @@ void sb_ws_unhold(GObject *obj);
 
 bool sb_ws_init(void);
 void sb_ws_shutdown(void);
+
+/* ---- outbox ----
+ * Events POSTed to a list of URLs that may be down (webhooks): per URL one
+ * queue, sent one at a time and in order, each event until the receiver
+ * answers 2xx, retried after 1 s doubling to 30 s.  Bounded: 10,000
+ * events per URL, past it the oldest waiting is dropped (counted).  What
+ * waits is spooled (0600) to <state dir>/<spool_folder>/ at most once a
+ * second and at stop, and read back at start: every event reaches a
+ * receiver that is down for a while, across a restart too, at least once
+ * (one on its way when the process died may come twice).
+ *
+ * push() takes any thread and only queues; the sending, the timers and
+ * the spool run on the outbox's own loop thread, the HTTP on fetch's. */
+typedef struct sb_outbox sb_outbox;
+
+/* The headers of one attempt to send body (its signature, its type):
+ * "Name: value" lines in a NULL-terminated array (g_strfreev'd by the
+ * outbox).  On the outbox's thread, anew at every attempt. */
+typedef char **(*sb_outbox_headers_fn)(void *user, const char *body, size_t len);
+
+typedef struct sb_outbox_config {
+	const char *name;           /* in logs: "[livekit] webhook" */
+	const char *spool_folder;   /* under the state directory */
+	const char *const *urls;    /* NULL-terminated, copied */
+	sb_outbox_headers_fn headers;
+	void *user; /* for headers; must outlive the outbox */
+} sb_outbox_config;
+
+typedef struct sb_outbox_stats {
+	unsigned long long sent, failed_attempts, dropped;
+	unsigned waiting;
+} sb_outbox_stats;
+
+/* NULL when its thread cannot start. */
+sb_outbox *sb_outbox_start(const sb_outbox_config *config);
+/* Queues body (a JSON object's text, copied) for every URL.  Any thread;
+ * NULL box: nothing. */
+void sb_outbox_push(sb_outbox *box, const char *body);
+void sb_outbox_get_stats(sb_outbox *box, sb_outbox_stats *out);
+/* Stops sending, spools what waits, frees.  NULL: nothing. */
+void sb_outbox_stop(sb_outbox *box);
+
+/* value: a list of URLs (or one string); the http(s) ones of reasonable
+ * length, NULL-terminated (g_strfreev), the others left out with a log
+ * line naming where ("[livekit] webhook_urls"). */
+char **sb_outbox_urls(json_t *value, const char *where);
+
+/* A webhook signature as LiveKit makes them: an HS256 JWT by secret, iss
+ * issuer, five minutes' life, and the claim sha256 the body's SHA-256
+ * (standard base64, padded).  g_free. */
+char *sb_outbox_body_token(const char *issuer, const char *secret, const char *body, size_t len,
+                           gint64 now_s);
 
 /* ---- sse ----
  * An incremental Server-Sent Events parser (text/event-stream as the WHATWG

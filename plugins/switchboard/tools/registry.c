@@ -4,6 +4,8 @@
  * reload_providers); readers keep the one they took. */
 #include "tools/tools_private.h"
 
+#include "core/core.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +21,7 @@ static sb_toolset *current;
 
 char *sb_tools_config_value(const char *value)
 {
-	if (!value)
-		return NULL;
-	if (!g_str_has_prefix(value, "env:"))
-		return g_strdup(value);
-	const char *env = g_getenv(value + 4);
-	return env && *env ? g_strdup(env) : NULL;
+	return sb_config_secret(value);
 }
 
 static void tool_free(gpointer data)
