@@ -302,5 +302,8 @@ test('createSipParticipant through a stored outbound trunk dials its address fro
 	assert.equal(outInvites.length, 1);
 	assert.match(outInvites[0].uri, new RegExp(`^sip:\\+14155550100@127\\.0\\.0\\.1:${OUT_PORT}`));
 	assert.match(outInvites[0].h('from'), /sip:\+15557770000@/);
+	const [callee] = await rooms().listParticipants('lk-trunk-out');
+	assert.equal(callee.identity, 'callee');
+	assert.equal(callee.attributes['sip.phoneNumber'], '+14155550100');
 	await rooms().removeParticipant('lk-trunk-out', 'callee');
 });
