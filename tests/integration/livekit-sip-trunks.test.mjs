@@ -7,7 +7,8 @@
 // rule whose roomConfig.agents brings the AI agent in, a trunk's digest
 // auth — while a call for no trunk (404) or from outside a trunk's
 // allowedAddresses (403) is refused.  createSipParticipant through a
-// stored outbound trunk dials its address from its number.
+// stored outbound trunk dials its address from its number.  At most 1,000
+// of a kind: the next is resource_exhausted.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync } from 'node:fs';
@@ -306,4 +307,24 @@ test('createSipParticipant through a stored outbound trunk dials its address fro
 	assert.equal(callee.identity, 'callee');
 	assert.equal(callee.attributes['sip.phoneNumber'], '+14155550100');
 	await rooms().removeParticipant('lk-trunk-out', 'callee');
+});
+
+test('at most 1,000 dispatch rules: the next is resource_exhausted, counted, and changes nothing', { timeout: 120000 }, async () => {
+	const have = (await sip().listSipDispatchRule()).length;
+	for (let made = have; made < 1000;) {
+		const batch = Math.min(25, 1000 - made);
+		await Promise.all(Array.from({ length: batch }, (_, i) =>
+			sip().createSipDispatchRule({ type: 'direct', roomName: `lk-many-${made + i}` }, { name: 'many' })));
+		made += batch;
+	}
+	// The series appears with the first refusal.
+	const refusals = (await metric('switchboard_limit_refusals_total{limit="sip_objects"}')) || 0;
+	await assert.rejects(sip().createSipDispatchRule({ type: 'direct', roomName: 'lk-one-too-many' }, {}),
+		(e) => e.status === 429 && e.code === 'resource_exhausted' && /at most 1000/.test(e.message));
+	assert.equal(await metric('switchboard_limit_refusals_total{limit="sip_objects"}'), refusals + 1);
+	const rules = await sip().listSipDispatchRule();
+	assert.equal(rules.length, 1000);
+	assert.ok(!rules.some((r) => r.rule.rule.value.roomName === 'lk-one-too-many'));
+	// Trunks are counted apart: one more inbound trunk still fits.
+	assert.match((await sip().createSipInboundTrunk('still-fits', ['+15550005555'])).sipTrunkId, /^ST_/);
 });
