@@ -31,7 +31,7 @@ static void drop_all(sb_store *s)
 {
 	static const char *tables[] = {"calls",       "participants",  "transcript_segments",
 	                               "agent_turns", "transfers",     "whatsapp_messages",
-	                               "recordings",  "schema_version"};
+	                               "recordings",  "sip_objects",   "schema_version"};
 	for (size_t i = 0; i < G_N_ELEMENTS(tables); i++) {
 		char *sql = g_strdup_printf("DROP TABLE IF EXISTS %s", tables[i]);
 		char *error = NULL;
@@ -346,6 +346,38 @@ static void test_injection(fixture *f, gconstpointer data)
 
 /* The database away: writes wait in a bounded queue, the rest is counted
  * as dropped, and nothing blocks. */
+/* LiveKit's SIP trunks and rules: saved (then replaced: one row), loaded
+ * in creation order with their JSON, deleted — the upsert in both SQLs. */
+static void test_sip_objects(fixture *f, gconstpointer data)
+{
+	(void)data;
+	json_t *trunk = json_pack("{s[s]s{ss}}", "numbers", "+15550001111", "headers", "X-A", "b");
+	sb_sip_objects_save(f->store, "ST_a", "inbound", trunk, 1000, 1000);
+	sb_sip_objects_save(f->store, "SDR_b", "rule", trunk, 2000, 2000);
+	json_object_set_new(trunk, "name", json_string("it's renamed"));
+	sb_sip_objects_save(f->store, "ST_a", "inbound", trunk, 1000, 3000);
+	g_assert_true(sb_store_flush(f->store, 5000));
+	char *error = NULL;
+	json_t *rows = sb_sip_objects_load(f->store, &error);
+	g_assert_null(error);
+	g_assert_nonnull(rows);
+	g_assert_cmpuint(json_array_size(rows), ==, 2);
+	json_t *first = json_array_get(rows, 0);
+	g_assert_cmpstr(json_string_value(json_object_get(first, "id")), ==, "ST_a");
+	g_assert_cmpstr(json_string_value(json_object_get(first, "kind")), ==, "inbound");
+	g_assert_true(json_equal(json_object_get(first, "body"), trunk));
+	g_assert_cmpint(json_integer_value(json_object_get(first, "updated")), ==, 3000);
+	g_assert_cmpstr(json_string_value(json_object_get(json_array_get(rows, 1), "id")), ==,
+	                "SDR_b");
+	json_decref(rows);
+	sb_sip_objects_delete(f->store, "ST_a");
+	g_assert_true(sb_store_flush(f->store, 5000));
+	rows = sb_sip_objects_load(f->store, &error);
+	g_assert_cmpuint(json_array_size(rows), ==, 1);
+	json_decref(rows);
+	json_decref(trunk);
+}
+
 static void test_queue_bounded(void)
 {
 	char *error = NULL;
@@ -450,7 +482,8 @@ int main(int argc, char **argv)
 	} cases[] = {{"migrations", test_migrations},
 	             {"records", test_records},
 	             {"recordings", test_recordings},
-	             {"injection", test_injection}};
+	             {"injection", test_injection},
+	             {"sip-objects", test_sip_objects}};
 	for (int pg = 0; pg <= (pg_conninfo() ? 1 : 0); pg++) {
 		for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 			char *path = g_strdup_printf("/store/%s/%s", pg ? "postgresql" : "sqlite",

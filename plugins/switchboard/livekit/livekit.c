@@ -82,6 +82,8 @@ bool sb_livekit_start(const sb_settings *settings)
 	sb_lk_twirp_register(keys);
 	sb_lk_egress_start();
 	sb_lk_sip_start();
+	sb_lk_sip_objects_start();
+	sb_lk_routing_start();
 	sb_ops_register_join_token_verifier(verify_join_token);
 	if (!sb_lk_webhooks_start(section, keys))
 		return false;
@@ -95,6 +97,8 @@ void sb_livekit_finish(void)
 	sb_lk_webhooks_stop();
 	sb_lk_dispatch_stop();
 	sb_lk_egress_stop();
+	sb_lk_routing_stop();
+	sb_lk_sip_objects_stop();
 	sb_lk_sip_stop();
 	sb_lk_twirp_forget();
 	g_clear_pointer(&keys, g_hash_table_unref);

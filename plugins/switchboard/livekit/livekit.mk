@@ -14,6 +14,9 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/livekit/agent_dispatch.c \
 	plugins/switchboard/livekit/egress.c \
 	plugins/switchboard/livekit/sip_service.c \
+	plugins/switchboard/livekit/sip_trunks.c \
+	plugins/switchboard/livekit/sip_admin.c \
+	plugins/switchboard/livekit/sip_routing.c \
 	plugins/switchboard/livekit/webhook.c \
 	plugins/switchboard/livekit/livekit.c
 

@@ -172,6 +172,41 @@ extern const size_t sb_lk_sip_service_count;
 void sb_lk_sip_start(void);
 void sb_lk_sip_stop(void);
 
+/* ---- sip_trunks.c ----
+ * LiveKit's SIP trunks and dispatch rules: in memory and in the store,
+ * changed only through the operator's ops sip_object_* (docs/security.md). */
+#define SB_LK_SIP_OBJECTS_MAX 1000
+typedef enum { SB_LK_INBOUND = 0, SB_LK_OUTBOUND, SB_LK_RULE, SB_LK_KINDS } sb_lk_kind;
+struct sb_acl;
+typedef struct sb_lk_sip_object {
+	char *id; /* ST_… or SDR_… */
+	sb_lk_kind kind;
+	json_t *body;           /* LiveKit's snake_case fields, without id and times */
+	struct sb_acl *allowed; /* inbound: allowed_addresses parsed; NULL: any */
+	gint64 created_ms, updated_ms;
+} sb_lk_sip_object;
+/* Loads the store's rows and registers the ops (before requests run). */
+void sb_lk_sip_objects_start(void);
+void sb_lk_sip_objects_stop(void);
+/* reader sees the objects of each kind (creation order) under the lock:
+ * it must copy what it keeps and never block.  Any thread. */
+typedef void (*sb_lk_sip_reader)(GPtrArray *const objects[SB_LK_KINDS], void *user);
+void sb_lk_sip_objects_read(sb_lk_sip_reader reader, void *user);
+/* Does list (an array of strings) hold s? */
+bool sb_lk_list_holds(json_t *list, const char *s);
+
+/* ---- sip_admin.c ---- */
+
+/* The trunk and dispatch-rule RPCs of livekit.SIP, on the ops above. */
+extern const sb_lk_method sb_lk_sip_admin_service[];
+extern const size_t sb_lk_sip_admin_service_count;
+
+/* ---- sip_routing.c ---- */
+
+/* The SIP bridge's inbound router: trunks, then dispatch rules. */
+void sb_lk_routing_start(void);
+void sb_lk_routing_stop(void);
+
 /* ---- egress.c ---- */
 
 /* Egress: a room composite egress is the room's recording. */

@@ -256,7 +256,17 @@ static void add_sip_attributes(sb_participant *p, json_t *attributes)
 		json_object_set_new(attributes, "sip.twilio.callSid", json_string(call_sid));
 	if (account_sid)
 		json_object_set_new(attributes, "sip.twilio.accountSid", json_string(account_sid));
-	if (number)
+	/* A leg dialled through a stored trunk was dialled as a URI
+	 * (sip:+1415…@host): its number is the URI's user. */
+	const char *user = number && (g_str_has_prefix(number, "sip:") ||
+	                              g_str_has_prefix(number, "sips:"))
+	                           ? strchr(number, ':') + 1
+	                           : NULL;
+	const char *at = user ? strchr(user, '@') : NULL;
+	if (at)
+		json_object_set_new(attributes, "sip.phoneNumber",
+		                    json_stringn(user, (size_t)(at - user)));
+	else if (number)
 		json_object_set_new(attributes, "sip.phoneNumber", json_string(number));
 	json_object_set_new(attributes, "sip.callStatus", json_string("active"));
 }

@@ -12,9 +12,15 @@
  * out.  A failure is LiveKit's: "sip status 486: Busy Here", the Twirp
  * code derived from the SIP code, and {sip_status_code, sip_status} meta.
  *
- * Calls go through the configured trunk ([sip] trunk): sipTrunkId is not
- * looked up (trunks are not served yet), nor is ringingTimeout ([sip]
- * ring_timeout holds). */
+ * sipTrunkId naming a stored outbound trunk (sip_trunks.c) dials
+ * sip:<number>@<its address> (sips: for TLS, ;transport=tcp for TCP) from
+ * its first number unless sipNumber says otherwise; its authUsername and
+ * authPassword are not used, and [sip]'s credentials are never sent to
+ * an address other than [sip] trunk (docs/security.md): a trunk that
+ * challenges refuses the call.  An unknown id is LiveKit's not_found "requested sip trunk
+ * does not exist" — except while no outbound trunk is stored at all: then
+ * every call goes through [sip] trunk, as before trunks were served.
+ * ringingTimeout is not honoured ([sip] ring_timeout holds). */
 #include "livekit/livekit_private.h"
 
 #include <string.h>
@@ -293,6 +299,36 @@ static void on_bus(json_t *notification, void *user)
 
 /* ---- the methods ---- */
 
+typedef struct trunk_lookup {
+	const char *id;
+	bool any;     /* some outbound trunk is stored */
+	char *uri;    /* the callee through the trunk (needs number) */
+	char *from;   /* its first number */
+	const char *number;
+} trunk_lookup;
+
+/* Under the objects' lock: the outbound trunk of look->id. */
+static void find_trunk(GPtrArray *const objects[SB_LK_KINDS], void *user)
+{
+	trunk_lookup *look = user;
+	GPtrArray *trunks = objects[SB_LK_OUTBOUND];
+	look->any = trunks && trunks->len > 0;
+	for (guint i = 0; look->any && look->id && i < trunks->len; i++) {
+		sb_lk_sip_object *t = g_ptr_array_index(trunks, i);
+		if (strcmp(t->id, look->id))
+			continue;
+		const char *address = json_string_value(json_object_get(t->body, "address"));
+		const char *transport = json_string_value(json_object_get(t->body, "transport"));
+		bool tls = !g_strcmp0(transport, "SIP_TRANSPORT_TLS");
+		look->uri = g_strdup_printf("%s:%s@%s%s", tls ? "sips" : "sip", look->number, address,
+		                            !g_strcmp0(transport, "SIP_TRANSPORT_TCP")
+		                                    ? ";transport=tcp"
+		                                    : "");
+		look->from = g_strdup(
+		        json_string_value(json_array_get(json_object_get(t->body, "numbers"), 0)));
+	}
+}
+
 static bool phone_number(const char *s)
 {
 	size_t n = strlen(s), i = s[0] == '+';
@@ -337,12 +373,22 @@ static int create_sip_participant(json_t *body, const sb_lk_claims *claims, sb_r
 		return sb_lk_twirp_error(out, "invalid_argument",
 		                         "identities and names here are at most %d bytes",
 		                         SB_DISPLAY_MAX);
-	json_t *request = json_pack("{ssssssss}", "request", "dial", "room", room_name, "number",
-	                            to, "identity", identity);
+	const char *trunk_id;
+	if (!sb_lk_string_field(body, "sipTrunkId", "sip_trunk_id", &trunk_id))
+		return sb_lk_malformed(out);
+	trunk_lookup look = {.id = trunk_id, .number = to};
+	sb_lk_sip_objects_read(find_trunk, &look);
+	if (look.any && !look.uri)
+		return sb_lk_twirp_error(out, "not_found", "requested sip trunk does not exist");
+	json_t *request = json_pack("{ssssssss}", "request", "dial", "room", room_name,
+	                            look.uri ? "uri" : "number", look.uri ? look.uri : to,
+	                            "identity", identity);
 	if (name && *name)
 		json_object_set_new(request, "display", json_string(name));
-	if (from && *from)
-		json_object_set_new(request, "from", json_string(from));
+	if ((from && *from) || (look.from && *look.from))
+		json_object_set_new(request, "from", json_string(from && *from ? from : look.from));
+	g_free(look.uri);
+	g_free(look.from);
 	json_t *answer;
 	if ((status = sb_lk_run_ok(request, NULL, &answer, out)))
 		return status;

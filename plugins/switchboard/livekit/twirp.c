@@ -74,6 +74,7 @@ static const service services[] = {
          &sb_lk_agent_dispatch_service_count},
         {"livekit.Egress", sb_lk_egress_service, &sb_lk_egress_service_count},
         {"livekit.SIP", sb_lk_sip_service, &sb_lk_sip_service_count},
+        {"livekit.SIP", sb_lk_sip_admin_service, &sb_lk_sip_admin_service_count},
 };
 
 static const sb_lk_method *find_method(const char *service_name, const char *method)

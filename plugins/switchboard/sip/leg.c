@@ -92,7 +92,7 @@ char *sip_leg_target_uri(const sip_config *c, const char *target)
 
 /* The room an INVITE names: X-Room, else a request-URI user that is not a
  * number (a number is a call: it gets a room of its own).  NULL: none. */
-static const char *named_room(const sip_leg_inbound *in)
+const char *sip_leg_named_room(const sip_leg_inbound *in)
 {
 	if (in->x_room && *in->x_room)
 		return in->x_room;
@@ -131,13 +131,13 @@ static bool named_room_allowed(const sip_config *c, const sip_leg_inbound *in, c
 	return true;
 }
 
-/* A room named and signed: an existing one that is not hidden, or, with
- * unknown_rooms = create, a new one.  Referenced, or NULL (answer set). */
-static sb_room *find_named_room(const sip_config *c, const char *named, bool *created,
-                                sip_leg_answer *answer)
+/* A room named and signed (or routed): an existing one that is not
+ * hidden, or, with create, a new one.  Referenced, or NULL (answer set). */
+static sb_room *find_named_room(const sip_config *c, const char *named, bool create,
+                                bool *created, sip_leg_answer *answer)
 {
 	sb_room *room = sb_room_find(named);
-	if (!room && c->create_unknown_rooms) {
+	if (!room && create) {
 		sb_room_params params = {
 		        .name = named, .ephemeral = true, .require_token = c->rooms_require_token};
 		sb_error rc = sb_room_create(&params, &room);
@@ -157,6 +157,19 @@ static sb_room *find_named_room(const sip_config *c, const char *named, bool *cr
 	if (!room)
 		refuse(answer, 404, "no such room");
 	return room;
+}
+
+/* The room the inbound router named: an existing one that is not hidden,
+ * or a new one (the router's rules say calls may make it).  Referenced,
+ * or NULL (answer set). */
+static sb_room *routed_room(const sip_config *c, const char *name, bool *created,
+                            sip_leg_answer *answer)
+{
+	if (!sb_room_name_valid(name)) {
+		refuse(answer, 404, "the route names no valid room");
+		return NULL;
+	}
+	return find_named_room(c, name, true, created, answer);
 }
 
 /* A room of the call's own, made now: twilio-<CallSid> or sip-<Call-ID>.
@@ -372,7 +385,8 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 {
 	memset(answer, 0, sizeof(*answer));
 	/* Where the call may go is settled before anything else is read. */
-	const char *named = named_room(in);
+	const char *named = sip_leg_named_room(in);
+	const sb_sip_route *route = !named && in->route && in->route->status == 200 ? in->route : NULL;
 	if (named && !named_room_allowed(c, in, named, answer))
 		return NULL;
 	sb_sdp offer;
@@ -391,11 +405,12 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 		return NULL;
 	}
 	bool created = false;
-	sb_room *room =
-	        named ? find_named_room(c, named, &created, answer) : new_call_room(c, in, answer);
+	sb_room *room = named ? find_named_room(c, named, c->create_unknown_rooms, &created, answer)
+	                : route ? routed_room(c, route->room, &created, answer)
+	                        : new_call_room(c, in, answer);
 	if (!room)
 		return NULL;
-	created = created || !named;
+	created = created || (!named && !route);
 	char *id = in->call_sid && *in->call_sid && strlen(in->call_sid) < 64
 	                   ? g_strdup(in->call_sid)
 	                   : new_call_id();
@@ -408,7 +423,10 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	call->to = g_strdup(in->to_user);
 	call->choice = choice;
 	const char *caller_name = json_string_value(json_object_get(in->info, "caller_name"));
-	call->display = g_strdup(caller_name ? caller_name : in->from_user);
+	call->display = g_strdup(route && route->display ? route->display
+	                         : caller_name           ? caller_name
+	                                                 : in->from_user);
+	call->identity = route ? g_strdup(route->identity) : NULL;
 	call->info = participant_info(call, in->info);
 	if (offer.secure && !setup_srtp(call, &offer, false)) {
 		if (created)
@@ -423,6 +441,12 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 	set_call_variables(room, call, in->info);
 	sb_participant *p = make_participant(call, room, &offer, call->info, 0, -1, 0);
 	bool media = p != NULL;
+	if (p && route) {
+		/* Before it joins: whoever lists the room sees it as routed. */
+		sb_participant_set_metadata(p, route->metadata);
+		if (route->attributes)
+			sb_participant_update_attributes(p, route->attributes);
+	}
 	sb_error rc = add_or_drop(room, created, p);
 	if (rc != SB_OK) {
 		sb_room_unref(room);
@@ -457,6 +481,8 @@ sip_call *sip_leg_accept(const sip_config *c, const sip_leg_inbound *in, sip_leg
 		set_peer_hold(call, p, true);
 	JANUS_LOG(LOG_INFO, "[switchboard] SIP call %s from %s in room %s (%s)\n", call->id,
 	          call->from ? call->from : "?", room->name, sb_codec_name(choice.codec));
+	if (route)
+		sip_route_joined(route, room->name, p);
 	sb_participant_unref(p);
 	sb_room_unref(room);
 	return call;

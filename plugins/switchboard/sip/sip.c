@@ -46,6 +46,11 @@ static GMutex start_mutex;
 static GCond start_cond;
 static int start_state; /* 0 starting, 1 up, -1 failed */
 static bool shutting_down;
+/* The inbound router (sb_sip_set_inbound_router): set and cleared while no
+ * call comes in, read on the SIP thread. */
+static sb_sip_router router;
+static sb_sip_routed routed;
+static GMutex router_mutex;
 
 #define COUNT(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED)
 /* Sources with a bucket of their own at most (docs/security.md, Limits). */
@@ -94,18 +99,70 @@ static void respond(nua_handle_t *nh, int status, const char *phrase, const char
 
 /* ---- inbound ----------------------------------------------------------- */
 
-static bool authorized(nua_handle_t *nh, const sip_t *sip)
+void sb_sip_set_inbound_router(sb_sip_router fn, sb_sip_routed joined)
 {
-	if (!config.auth_user || !config.auth_password)
-		return true;
+	g_mutex_lock(&router_mutex);
+	router = fn;
+	routed = joined;
+	g_mutex_unlock(&router_mutex);
+}
+
+void sb_sip_route_clear(sb_sip_route *route)
+{
+	g_free(route->warning);
+	g_free(route->room);
+	g_free(route->identity);
+	g_free(route->display);
+	g_free(route->auth_user);
+	g_free(route->auth_password);
+	g_free(route->auth_realm);
+	json_decref(route->attributes);
+	g_free(route->metadata);
+	if (route->free_user)
+		route->free_user(route->user);
+	memset(route, 0, sizeof(*route));
+}
+
+void sip_route_joined(const sb_sip_route *route, const char *room, sb_participant *p)
+{
+	g_mutex_lock(&router_mutex);
+	sb_sip_routed fn = routed;
+	g_mutex_unlock(&router_mutex);
+	if (fn)
+		fn(route, room, p);
+}
+
+/* The router's answer for an INVITE that names no room of its own. */
+static void route_invite(const sip_t *sip, const char *source, const char *called,
+                         sb_sip_route *route)
+{
+	memset(route, 0, sizeof(*route));
+	g_mutex_lock(&router_mutex);
+	sb_sip_router fn = router;
+	g_mutex_unlock(&router_mutex);
+	if (!fn)
+		return;
+	sb_sip_inbound call = {
+	        .source = source,
+	        .called = called,
+	        .caller = sip->sip_from ? sip->sip_from->a_url->url_user : NULL,
+	};
+	fn(&call, route);
+}
+
+/* The INVITE proves user/password by digest: true, or answered (401 with
+ * a challenge, 403 for wrong credentials). */
+static bool digest_proves(nua_handle_t *nh, const sip_t *sip, const char *user,
+                          const char *password, const char *realm)
+{
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	if (sip->sip_authorization && sip->sip_authorization->au_params) {
 		char *joined = g_strjoinv(", ", (char **)sip->sip_authorization->au_params);
 		sb_digest_credentials creds;
 		char *storage = NULL;
 		bool ok = sb_digest_parse(joined, &creds, &storage) &&
-		          sb_digest_verify(&creds, "INVITE", config.auth_user, config.auth_password,
-		                           config.realm, nonce_secret, now, 300);
+		          sb_digest_verify(&creds, "INVITE", user, password, realm, nonce_secret,
+		                           now, 300);
 		g_free(storage);
 		g_free(joined);
 		if (ok)
@@ -114,10 +171,17 @@ static bool authorized(nua_handle_t *nh, const sip_t *sip)
 		respond(nh, 403, "Forbidden", NULL);
 		return false;
 	}
-	char *challenge = sb_digest_challenge(config.realm, nonce_secret, now);
+	char *challenge = sb_digest_challenge(realm, nonce_secret, now);
 	nua_respond(nh, 401, "Unauthorized", SIPTAG_WWW_AUTHENTICATE_STR(challenge), TAG_END());
 	g_free(challenge);
 	return false;
+}
+
+static bool authorized(nua_handle_t *nh, const sip_t *sip)
+{
+	if (!config.auth_user || !config.auth_password)
+		return true;
+	return digest_proves(nh, sip, config.auth_user, config.auth_password, config.realm);
 }
 
 static json_t *call_info(const sip_t *sip, const char *source_ip)
@@ -266,13 +330,34 @@ static void incoming_invite(nua_handle_t *nh, const sip_t *sip)
 	in.from_user = from;
 	in.to_user = to;
 	in.info = info;
+	/* A call that names no room of its own may be routed (trunks). */
+	sb_sip_route route;
+	memset(&route, 0, sizeof(route));
+	if (!sip_leg_named_room(&in))
+		route_invite(sip, source, in.uri_user && *in.uri_user ? in.uri_user : to, &route);
+	bool refused = false;
+	if (route.status && route.status != 200) {
+		COUNT(rejected_route);
+		JANUS_LOG(LOG_WARN, "[switchboard] SIP INVITE from %s refused: %s\n", source,
+		          route.warning ? route.warning : "no route");
+		refuse(nh, route.status, route.status == 404 ? "Not Found" : "Forbidden",
+		       route.warning, NULL);
+		refused = true;
+	} else if (route.status == 200 && route.auth_user && route.auth_password) {
+		refused = !digest_proves(nh, sip, route.auth_user, route.auth_password,
+		                         route.auth_realm ? route.auth_realm : config.realm);
+	}
+	in.route = route.status == 200 ? &route : NULL;
 	sip_leg_answer answer;
-	sip_call *call = sip_leg_accept(&config, &in, &answer);
+	sip_call *call = refused ? NULL : sip_leg_accept(&config, &in, &answer);
+	sb_sip_route_clear(&route);
 	g_free(from);
 	g_free(to);
 	g_free(uri_room);
 	g_free(uri_signature);
 	json_decref(info);
+	if (refused)
+		return;
 	if (!call) {
 		switch (answer.status) {
 		case 488:

@@ -50,11 +50,51 @@ bool sb_sip_send_dtmf(const char *call, const char *digits, char **error);
 json_t *sb_sip_calls_json(void);
 guint sb_sip_calls_active(void);
 
+/* ---- inbound routing ----
+ * Where an INVITE goes when it names no signed room (X-Room with
+ * X-Room-Signature stays first and unchanged): a feature module may route
+ * it (LiveKit's trunks and dispatch rules).  Without a router, or when the
+ * router has no opinion, the call gets a room of its own, as always. */
+typedef struct sb_sip_inbound {
+	const char *source; /* the INVITE's source address ("" unknown) */
+	const char *called; /* the request-URI's user, else the To user; NULL none */
+	const char *caller; /* the From user; NULL none */
+} sb_sip_inbound;
+
+/* The router's answer.  status 0: no opinion (no trunks configured); 200:
+ * into room; anything else: refused with that SIP status and warning.
+ * With auth_user and auth_password set the INVITE must prove them by
+ * digest (challenged with 401 under auth_realm) before it goes anywhere.
+ * Every string owned (g_free), attributes/metadata set on the participant
+ * once it is in the room; user is the router's, handed to joined. */
+typedef struct sb_sip_route {
+	int status;
+	char *warning;
+	char *room, *identity, *display;
+	char *auth_user, *auth_password, *auth_realm;
+	json_t *attributes; /* {string: string} or NULL */
+	char *metadata;
+	void *user;
+	GDestroyNotify free_user;
+} sb_sip_route;
+
+/* The SIP thread: must answer from memory, never block. */
+typedef void (*sb_sip_router)(const sb_sip_inbound *call, sb_sip_route *route);
+/* The SIP thread, once the routed caller is in room (participant p):
+ * must not block. */
+struct sb_participant;
+typedef void (*sb_sip_routed)(const sb_sip_route *route, const char *room,
+                              struct sb_participant *p);
+/* Set by a feature module at start-up (before calls come), cleared with
+ * NULLs before it finishes.  One router. */
+void sb_sip_set_inbound_router(sb_sip_router router, sb_sip_routed routed);
+void sb_sip_route_clear(sb_sip_route *route);
+
 typedef struct sb_sip_stats {
 	guint64 invites, answered, outbound, rejected_acl, rejected_auth, rejected_limit,
 	        rejected_codec, rejected_room, rejected_other, ended, rtp_timeouts, refers,
 	        refers_failed, dtmf_in, info_dtmf, reinvites, rejected_source, rejected_account,
-	        rejected_signature;
+	        rejected_signature, rejected_route;
 } sb_sip_stats;
 void sb_sip_get_stats(sb_sip_stats *out);
 

@@ -238,7 +238,8 @@ static json_t *sip_stats(void)
 	        (json_int_t)st.outbound, "ended", (json_int_t)st.ended, "rejected",
 	        (json_int_t)(st.rejected_acl + st.rejected_auth + st.rejected_limit +
 	                     st.rejected_codec + st.rejected_room + st.rejected_other +
-	                     st.rejected_source + st.rejected_account + st.rejected_signature),
+	                     st.rejected_source + st.rejected_account + st.rejected_signature +
+	                     st.rejected_route),
 	        "rtp_timeouts", (json_int_t)st.rtp_timeouts, "refers", (json_int_t)st.refers,
 	        "dtmf", (json_int_t)(st.dtmf_in + st.info_dtmf));
 }
@@ -271,7 +272,8 @@ static void sip_metrics(GString *out)
 	/* acl: source not in [sip] allow; source: that source's rate; limit:
 	 * the overall rate, max_calls, a full room; account: not our Twilio
 	 * account; signature: a room named without Switchboard's signature
-	 * (or a call's own room that existed already). */
+	 * (or a call's own room that existed already); route: no trunk or
+	 * dispatch rule of the inbound router takes it. */
 	sb_metrics_header(out, "switchboard_sip_rejected_total", "counter", "INVITEs refused, by reason.");
 	static const struct {
 		const char *reason;
@@ -285,6 +287,7 @@ static void sip_metrics(GString *out)
 	        {"signature", G_STRUCT_OFFSET(sb_sip_stats, rejected_signature)},
 	        {"codec", G_STRUCT_OFFSET(sb_sip_stats, rejected_codec)},
 	        {"room", G_STRUCT_OFFSET(sb_sip_stats, rejected_room)},
+	        {"route", G_STRUCT_OFFSET(sb_sip_stats, rejected_route)},
 	        {"other", G_STRUCT_OFFSET(sb_sip_stats, rejected_other)},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(reasons); i++)

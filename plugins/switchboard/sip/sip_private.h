@@ -215,7 +215,7 @@ typedef struct sip_call {
 	char *sip_call_id;
 	char *room;
 	char *from, *to, *display;
-	char *identity; /* outbound: the leg participant's identity, or NULL */
+	char *identity; /* the leg participant's identity (outbound, or routed), or NULL */
 	bool outbound;
 	volatile gint state;            /* sip_call_state */
 	gint64 created_us, answered_us; /* monotonic */
@@ -276,6 +276,7 @@ typedef struct sip_leg_inbound {
 	const char *sdp;
 	size_t sdp_len;
 	json_t *info; /* borrowed */
+	const sb_sip_route *route; /* the inbound router's room (status 200), or NULL */
 } sip_leg_inbound;
 
 typedef struct sip_leg_answer {
@@ -291,6 +292,11 @@ typedef struct sip_leg_answer {
  * refusal in answer. */
 sip_call *sip_leg_accept(const sip_config *config, const sip_leg_inbound *in,
                          sip_leg_answer *answer);
+/* The inbound router's routed hook, for a caller now in room (sip.c). */
+void sip_route_joined(const sb_sip_route *route, const char *room, sb_participant *p);
+/* The room the INVITE names itself (X-Room, or a request-URI user that is
+ * not a number), which only its signature opens; NULL: none. */
+const char *sip_leg_named_room(const sip_leg_inbound *in);
 /* After the 200 OK went out. */
 void sip_leg_answered(sip_call *call);
 /* A re-INVITE (hold/unhold, new address): returns 200 with *answer_sdp or

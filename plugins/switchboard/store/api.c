@@ -30,6 +30,35 @@ const char *sb_store_module_unavailable(void)
 	return unavailable ? unavailable : "no store";
 }
 
+/* ---- LiveKit's SIP objects (store.h) on the module's store ---- */
+
+bool sb_store_sip_objects_available(void)
+{
+	return store != NULL;
+}
+
+json_t *sb_store_sip_objects_load(char **error)
+{
+	if (!store) {
+		*error = g_strdup_printf("the store is off: %s", sb_store_module_unavailable());
+		return NULL;
+	}
+	return sb_sip_objects_load(store, error);
+}
+
+void sb_store_sip_object_save(const char *id, const char *kind, json_t *body, gint64 created_ms,
+                              gint64 updated_ms)
+{
+	if (store)
+		sb_sip_objects_save(store, id, kind, body, created_ms, updated_ms);
+}
+
+void sb_store_sip_object_delete(const char *id)
+{
+	if (store)
+		sb_sip_objects_delete(store, id);
+}
+
 static int store_off(json_t **out)
 {
 	return sb_rest_error(out, 503, "store_unavailable", "Call records are off: %s",

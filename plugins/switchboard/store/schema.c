@@ -100,9 +100,18 @@ static const char *const v6[] = {
         NULL,
 };
 
+/* LiveKit's SIP trunks and dispatch rules (livekit/sip_trunks.c): one row
+ * per object, its LiveKit JSON in body; kind is inbound, outbound or rule. */
+static const char *const v7[] = {
+        "CREATE TABLE IF NOT EXISTS sip_objects ("
+        " id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL,"
+        " created BIGINT NOT NULL, updated BIGINT NOT NULL)",
+        NULL,
+};
+
 /* Each call's analysis (analysis/) as JSON text, and its disposition and
  * overall sentiment apart for /api/calls to filter on. */
-static const char *const v7[] = {
+static const char *const v8[] = {
         "ALTER TABLE calls ADD COLUMN analysis TEXT",
         "ALTER TABLE calls ADD COLUMN disposition TEXT",
         "ALTER TABLE calls ADD COLUMN sentiment TEXT",
@@ -110,7 +119,7 @@ static const char *const v7[] = {
 };
 
 static const sb_store_migration migrations[] = {
-        {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7},
+        {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8},
 };
 
 const sb_store_migration *sb_store_migrations(size_t *count)

@@ -44,4 +44,20 @@ sb_account_result sb_store_account_add(const char *agent_id, const char *name, c
                                        char **error);
 sb_account_result sb_store_account_delete(const char *agent_id, char **error);
 
+/* ---- SIP objects ----
+ * LiveKit's SIP trunks and dispatch rules (the livekit module keeps them
+ * in memory and here, so they survive a restart): rows of an id, a kind
+ * and a JSON body.  Loading is synchronous on the reader connection: only
+ * at start-up, from a thread that may wait.  Saving and deleting are
+ * queued on the writer and never block (a database that is away gets them
+ * when it is back, in order). */
+bool sb_store_sip_objects_available(void);
+/* [{"id","kind","body" (an object),"created","updated"}] in creation
+ * order, or NULL with *error (the store is off, or did not answer). */
+json_t *sb_store_sip_objects_load(char **error);
+/* Inserts or replaces the row of id; body borrowed. */
+void sb_store_sip_object_save(const char *id, const char *kind, json_t *body, gint64 created_ms,
+                              gint64 updated_ms);
+void sb_store_sip_object_delete(const char *id);
+
 #endif

@@ -7,7 +7,8 @@ SB_STORE_SOURCES = \
  plugins/switchboard/store/schema.c \
 	plugins/switchboard/store/store_sqlite.c plugins/switchboard/store/store_pg.c \
 	plugins/switchboard/store/records.c \
-	plugins/switchboard/store/queries.c
+	plugins/switchboard/store/queries.c \
+	plugins/switchboard/store/sip_objects.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_STORE_SOURCES) \
 	plugins/switchboard/store/api.c plugins/switchboard/store/accounts.c

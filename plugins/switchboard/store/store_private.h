@@ -93,6 +93,14 @@ typedef struct sb_store_migration {
 } sb_store_migration;
 const sb_store_migration *sb_store_migrations(size_t *count);
 
+/* ---- sip objects ----
+ * The rows behind store.h's sb_store_sip_object_* (sip_objects.c), on a
+ * given store (the unit tests' too). */
+json_t *sb_sip_objects_load(sb_store *s, char **error);
+void sb_sip_objects_save(sb_store *s, const char *id, const char *kind, json_t *body,
+                         gint64 created_ms, gint64 updated_ms);
+void sb_sip_objects_delete(sb_store *s, const char *id);
+
 /* ---- records ----
  * Turns the notification bus into call records: a call is a room's
  * lifetime, its interface (web, phone, whatsapp …) that of its first
