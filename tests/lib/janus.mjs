@@ -131,6 +131,10 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 			}
 			process.removeListener('exit', killOnExit);
 			await new Promise((r) => log.end(r));
+			// A crash on the way out (SIGSEGV in a module's stop) is a bug
+			// like any other: the test that stopped it fails.
+			if (exited.signal && exited.signal !== 'SIGKILL' && exited.signal !== 'SIGINT')
+				throw new Error(`janus (pid ${child.pid}) died of ${exited.signal} while stopping; log: ${logPath}\n${output.slice(-3000)}`);
 			return exited;
 		})();
 		return stopping;

@@ -133,10 +133,7 @@ static char *new_id(const char *prefix)
 	return id;
 }
 
-/* Adds what the metadata may carry (dispatch_metadata) to the `agent`
- * request; true when it added anything (the op then runs as the
- * operator). */
-static bool with_metadata(json_t *request, const char *metadata)
+bool sb_lk_agent_with_metadata(json_t *request, const char *metadata)
 {
 	if (dispatches.metadata_use == METADATA_NONE || !metadata || *metadata != '{')
 		return false;
@@ -199,7 +196,8 @@ static int create_dispatch(json_t *body, const sb_lk_claims *claims, json_t **ou
 	json_t *request =
 	        json_pack("{sssssb}", "request", "agent", "room", room_name, "enable", true);
 	json_t *answer;
-	status = sb_lk_run_ok(request, with_metadata(request, metadata) ? NULL : claims->room,
+	status = sb_lk_run_ok(request,
+	                      sb_lk_agent_with_metadata(request, metadata) ? NULL : claims->room,
 	                      &answer, out);
 	if (status)
 		return status;

@@ -77,16 +77,23 @@ bool sb_livekit_start(const sb_settings *settings)
 		JANUS_LOG(LOG_INFO, "[switchboard] LiveKit server API off (no [livekit] keys)\n");
 		return true;
 	}
-	if (!sb_lk_dispatch_start(section))
+	/* What reads the config first: a bad value starts nothing (a module
+	 * that did not start is not finished). */
+	bool config_ok = sb_lk_dispatch_start(section);
+	if (config_ok && !sb_lk_webhooks_start(section, keys)) {
+		sb_lk_dispatch_stop();
+		config_ok = false;
+	}
+	if (!config_ok) {
+		g_clear_pointer(&keys, g_hash_table_unref);
 		return false;
+	}
 	sb_lk_twirp_register(keys);
 	sb_lk_egress_start();
 	sb_lk_sip_start();
 	sb_lk_sip_objects_start();
 	sb_lk_routing_start();
 	sb_ops_register_join_token_verifier(verify_join_token);
-	if (!sb_lk_webhooks_start(section, keys))
-		return false;
 	JANUS_LOG(LOG_INFO, "[switchboard] LiveKit server API on /twirp with %u key(s)\n",
 	          g_hash_table_size(keys));
 	return true;
@@ -94,6 +101,11 @@ bool sb_livekit_start(const sb_settings *settings)
 
 void sb_livekit_finish(void)
 {
+	/* Without a key nothing started (sb_livekit_start returned early). */
+	if (!keys || !g_hash_table_size(keys)) {
+		g_clear_pointer(&keys, g_hash_table_unref);
+		return;
+	}
 	sb_lk_webhooks_stop();
 	sb_lk_dispatch_stop();
 	sb_lk_egress_stop();

@@ -159,6 +159,10 @@ json_t *sb_lk_participant_info(struct sb_participant *p);
 /* AgentDispatchService: a dispatch turns the room's AI agent on. */
 extern const sb_lk_method sb_lk_agent_dispatch_service[];
 extern const size_t sb_lk_agent_dispatch_service_count;
+/* Adds what an agent's metadata may carry ([livekit] dispatch_metadata:
+ * variables, config) to an `agent` request; true when it added anything
+ * (the op must then run as the operator).  Any thread. */
+bool sb_lk_agent_with_metadata(json_t *request, const char *metadata);
 /* Reads [livekit] dispatch_metadata; false (logged) for a bad value. */
 bool sb_lk_dispatch_start(json_t *section);
 void sb_lk_dispatch_stop(void);

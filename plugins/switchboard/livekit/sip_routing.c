@@ -219,8 +219,12 @@ static void route_locked(GPtrArray *const objects[SB_LK_KINDS], void *user)
 	json_t *agents =
 	        sb_lk_field(json_object_get(rule->body, "room_config"), "agents", "agents");
 	if (json_array_size(agents)) {
-		route->user = GINT_TO_POINTER(1); /* the agent goes in */
-		route->free_user = NULL;
+		/* The agent goes in, with the first dispatch's metadata, as an
+		 * agent dispatch's (dispatch_metadata says what it may do). */
+		const char *metadata =
+		        json_string_value(json_object_get(json_array_get(agents, 0), "metadata"));
+		route->user = g_strdup(metadata ? metadata : "");
+		route->free_user = g_free;
 	}
 }
 
@@ -236,12 +240,14 @@ static void route_call(const sb_sip_inbound *call, sb_sip_route *route)
 		          route->status, route->warning);
 }
 
-/* On this module's loop: the room's AI agent, as an agent dispatch. */
+/* On this module's loop: the room's AI agent, as an agent dispatch
+ * ({room, metadata}). */
 static gboolean send_agent(gpointer data)
 {
-	const char *room = data;
-	json_t *answer = sb_lk_run(
-	        json_pack("{sssssb}", "request", "agent", "room", room, "enable", true), NULL);
+	const char *room = json_string_value(json_object_get(data, "room"));
+	json_t *request = json_pack("{sssssb}", "request", "agent", "room", room, "enable", true);
+	sb_lk_agent_with_metadata(request, json_string_value(json_object_get(data, "metadata")));
+	json_t *answer = sb_lk_run(request, NULL);
 	if (json_object_get(answer, "error_code"))
 		JANUS_LOG(LOG_WARN,
 		          "[switchboard] LiveKit SIP routing: the agent did not join %s: %s\n",
@@ -255,7 +261,10 @@ static void routed_call(const sb_sip_route *route, const char *room, struct sb_p
 {
 	(void)p;
 	if (route->user && loop)
-		sb_loop_invoke(loop, send_agent, g_strdup(room), g_free);
+		sb_loop_invoke(
+		        loop, send_agent,
+		        json_pack("{ssss}", "room", room, "metadata", (const char *)route->user),
+		        (GDestroyNotify)json_decref);
 }
 
 void sb_lk_routing_start(void)
