@@ -71,6 +71,8 @@ static void put_tools_in_force(json_t *agent)
 		          pre_call);
 	sb_tools_set_current(set);
 	sb_toolset_unref(set);
+	/* Listed on net's HTTP thread: their tools join when they answer. */
+	sb_mcp_configure(json_object_get(agent, "mcp_servers"));
 }
 
 /* reload_kb: reads and checks the agent's knowledge base again; agents and

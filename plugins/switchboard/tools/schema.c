@@ -14,7 +14,7 @@ static const char *const known_types[] = {"object",  "string",  "number",
 static const char *const known_keywords[] = {
         "type",        "properties", "required", "enum",  "minLength",
         "maxLength",   "minimum",    "maximum",  "items", "additionalProperties",
-        "description", "title"};
+        "description", "title",      "$schema"};
 
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
