@@ -550,17 +550,6 @@ void sb_mcp_call_release(sb_mcp_call *c)
 
 /* ---- configuration ---- */
 
-static bool valid_name(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > SB_MCP_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!g_ascii_isalnum(name[i]) && name[i] != '_' && name[i] != '-')
-			return false;
-	return true;
-}
-
 /* timeout_ms as libconfig gives it (a string) or as JSON does. */
 static int read_timeout(json_t *v, char **error)
 {
@@ -600,7 +589,7 @@ static sb_mcp_server *read_server(json_t *e, GPtrArray *taken, char **error)
 	}
 	const char *name = json_string_value(json_object_get(e, "name"));
 	const char *url = json_string_value(json_object_get(e, "url"));
-	if (!valid_name(name)) {
+	if (!sb_tools_valid_name(name, SB_MCP_NAME_MAX)) {
 		*error = g_strdup_printf("\"name\" must be 1 to %d of a-z A-Z 0-9 _ -",
 		                         SB_MCP_NAME_MAX);
 		return NULL;

@@ -179,17 +179,6 @@ const char *sb_mcp_negotiated(json_t *result, char **why)
 	return NULL;
 }
 
-static bool usable_name(const char *name, size_t max)
-{
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!g_ascii_isalnum(name[i]) && name[i] != '_' && name[i] != '-')
-			return false;
-	return true;
-}
-
 /* {name, mcp_name, description, parameters} of one listed tool, or NULL
  * with *why. */
 static json_t *accept_tool(json_t *tool, const char *server, char **why)
@@ -201,7 +190,8 @@ static json_t *accept_tool(json_t *tool, const char *server, char **why)
 	const char *title = json_string_value(json_object_get(tool, "title"));
 	char *schema_why = NULL;
 	json_t *out = NULL;
-	if (!usable_name(name, SB_TOOL_NAME_MAX) || !usable_name(full, SB_TOOL_NAME_MAX))
+	if (!sb_tools_valid_name(name, SB_TOOL_NAME_MAX) ||
+	    !sb_tools_valid_name(full, SB_TOOL_NAME_MAX))
 		*why = g_strdup_printf("its name must be a-z A-Z 0-9 _ - and \"%s__<name>\" at "
 		                       "most %d characters",
 		                       server, SB_TOOL_NAME_MAX);

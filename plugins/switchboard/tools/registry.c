@@ -66,17 +66,6 @@ static void tool_free(gpointer data)
 	sb_tool_unref(data);
 }
 
-static bool valid_name(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > SB_TOOL_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!g_ascii_isalnum(name[i]) && name[i] != '_' && name[i] != '-')
-			return false;
-	return true;
-}
-
 static bool valid_header_name(const char *name)
 {
 	if (!*name)
@@ -146,7 +135,7 @@ static bool read_strings(json_t *e, sb_tool *t, char **error)
 		return false;
 	}
 	const char *name = json_string_value(json_object_get(e, "name"));
-	if (!valid_name(name)) {
+	if (!sb_tools_valid_name(name, SB_TOOL_NAME_MAX)) {
 		*error = g_strdup("\"name\" must be 1 to 64 of a-z A-Z 0-9 _ -");
 		return false;
 	}

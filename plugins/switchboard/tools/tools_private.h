@@ -8,6 +8,10 @@
  * empty), anything else is itself.  g_free. */
 char *sb_tools_config_value(const char *value);
 
+/* A name a model may be given (a tool's) or an operator gives (an MCP
+ * server's): 1 to max of a-z A-Z 0-9 _ - (schema.c). */
+bool sb_tools_valid_name(const char *name, size_t max);
+
 /* ---- registry ---- */
 
 /* A tool is shared by the sets that hold it (the set in force is remade
