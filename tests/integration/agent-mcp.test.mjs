@@ -28,15 +28,17 @@ import { stub } from './providers-lib.mjs';
 import { speech8k, callAgent, agentLine, toolEvents, asksOf, resultsOf, openaiToolModel } from './agent-tools-lib.mjs';
 
 const TOKEN = `mcp-${crypto.randomBytes(8).toString('hex')}`;
-let janus, notes, dir, openai, question, shop, late, latePort;
+let janus, notes, dir, openai, question, shop, many, late, latePort;
 
 // An MCP server over Streamable HTTP, one transport per session (as the
 // SDK's examples do), with what the test needs around it: every JSON-RPC
 // message received (with its session header and Authorization), sessions
 // that can be made to expire (their ids then answer 404, as the spec
 // says), and a few tools whose answers are made outside the SDK (garbage,
-// a huge body, a JSON-RPC error, a dropped connection).
-async function startMcp(name, register, port = 0) {
+// a huge body, a JSON-RPC error, a dropped connection).  json: answer
+// application/json instead of SSE; pageSize: answer tools/list here, in
+// pages of that many tools, following the cursor.
+async function startMcp(name, register, { port = 0, json = false, pageSize = 0 } = {}) {
 	const received = [];
 	const sessions = new Map();
 	const expired = new Set();
@@ -69,9 +71,19 @@ async function startMcp(name, register, port = 0) {
 			res.end();
 			return;
 		}
+		if (pageSize && body?.method === 'tools/list') {
+			const tools = [];
+			register({ registerTool: (n, { description }) => tools.push({ name: n, description, inputSchema: { type: 'object', properties: {} } }) });
+			const from = Number(body.params?.cursor || 0);
+			const next = from + pageSize < tools.length ? String(from + pageSize) : undefined;
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ jsonrpc: '2.0', id: body.id, result: { tools: tools.slice(from, from + pageSize), nextCursor: next } }));
+			return;
+		}
 		let transport = sid && sessions.get(sid);
 		if (!transport) {
 			transport = new StreamableHTTPServerTransport({
+				enableJsonResponse: json,
 				sessionIdGenerator: () => crypto.randomUUID(),
 				onsessioninitialized: (id) => sessions.set(id, transport),
 			});
@@ -145,7 +157,7 @@ async function freePort() {
 before(async () => {
 	dir = mkdtempSync(join(tmpdir(), 'sb-mcp-'));
 	shop = await startMcp('shop', registerShop);
-	const many = await startMcp('many', registerMany);
+	many = await startMcp('many', registerMany, { pageSize: 30 });
 	latePort = await freePort();
 	openai = await stub(openaiToolModel(SCENARIOS, answerFrom));
 	question = speech8k(dir, 'hours', 'What are your opening hours?');
@@ -186,6 +198,9 @@ test('start-up lists each server\'s tools: bad entries, a schema it cannot check
 	assert.match(log, /mcp: shop: tool "regex_tool" skipped: inputSchema: properties.code: unknown keyword "pattern"/);
 	assert.match(log, /mcp: many: 6 more tools skipped: 64 at most per server/);
 	assert.match(log, /mcp: many: 64 tools listed/);
+	// Its list came in pages, the cursor followed.
+	const pages = many.received.filter((m) => m.body?.method === 'tools/list');
+	assert.deepEqual(pages.map((m) => m.body.params?.cursor), [undefined, '30', '60']);
 	assert.match(log, new RegExp(`mcp: late \\(http://127.0.0.1:${latePort}/mcp\\): initialize: .*: no tools from it until reload_providers`));
 	assert.match(log, /mcp_servers entry 3 \("bad name!"\) skipped: "name" must be 1 to 32 of a-z A-Z 0-9 _ -/);
 	assert.match(log, /mcp_servers entry 4 \("ftp"\) skipped: "url" must be an http:\/\/ or https:\/\/ URL/);
@@ -315,7 +330,7 @@ test('an expired session (404) is initialized again once and the call repeated',
 });
 
 test('reload_providers lists a server that came up late; its tool is then called', { timeout: 120000 }, async () => {
-	late = await startMcp('late', registerLate, latePort);
+	late = await startMcp('late', registerLate, { port: latePort, json: true });
 	const r = await adminRequest({ request: 'reload_providers' });
 	assert.equal(r.switchboard, 'success', JSON.stringify(r));
 	await notes.until('the late listing', () => /mcp: late: 1 tools listed/.test(janus.output()), 15000);
