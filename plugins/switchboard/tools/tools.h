@@ -140,10 +140,10 @@ typedef void (*sb_tool_done)(void *user, const sb_tool_outcome *outcome);
 
 typedef struct sb_tool_call sb_tool_call;
 
-/* Starts a call of tool (an HTTP tool, or an MCP server's) with arguments (borrowed, already validated) and
- * what the endpoint should know of the call (borrowed: room, call_id,
- * interface, caller …).  NULL with *error when no request could be made
- * (then done never runs).  done runs once, unless released before. */
+/* Starts a call of tool (an HTTP tool, or an MCP server's) with arguments (borrowed, already
+ * validated) and what the endpoint should know of the call (borrowed: room, call_id, interface,
+ * caller …).  NULL with *error when no request could be made (then done never runs).  done runs
+ * once, unless released before. */
 sb_tool_call *sb_tool_call_start(const sb_tool *tool, json_t *arguments, json_t *call,
                                  sb_tool_done done, void *user, char **error);
 /* Cancels a call still running (no done after it returns) and frees it;
