@@ -7,7 +7,8 @@
 // event, a row of the call record, the answer spoken.  Bad input: a tool
 // whose schema Switchboard cannot check (skipped, said), a list over the
 // cap, a tool that says it failed (isError), a JSON-RPC error, garbage, a
-// huge answer, a server that drops the connection mid-call, an expired
+// huge answer, a server that drops the connection mid-call, a caller who
+// talks while a tool runs (the call cancelled), an expired
 // session (404: initialized again), a server down at start-up that
 // reload_providers picks up once it is there.
 import { test, before, after } from '../lib/harness.mjs';
@@ -24,7 +25,7 @@ import { openNotifications, rest } from '../lib/notifications.mjs';
 import { startJanus, adminRequest } from '../lib/janus.mjs';
 import { track } from '../lib/resources.mjs';
 import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
-import { stub } from './providers-lib.mjs';
+import { stub, sleep } from './providers-lib.mjs';
 import { speech8k, callAgent, agentLine, toolEvents, asksOf, resultsOf, openaiToolModel } from './agent-tools-lib.mjs';
 
 const TOKEN = `mcp-${crypto.randomBytes(8).toString('hex')}`;
@@ -114,6 +115,8 @@ function registerShop(mcp) {
 		async ({ order }) => ({ content: [{ type: 'text', text: `Order ${order} left our warehouse this morning.` }], structuredContent: { status: 'shipped' }, }));
 	mcp.registerTool('broken', { description: 'Fails.', inputSchema: {} },
 		async () => ({ content: [{ type: 'text', text: 'The order database is down.' }], isError: true }));
+	mcp.registerTool('slow', { description: 'Slow.', inputSchema: {} },
+		async () => { await sleep(3000); return { content: [{ type: 'text', text: 'Too late.' }] }; });
 	for (const name of ['vanish', 'garbage', 'rpc_error', 'huge'])
 		mcp.registerTool(name, { description: `Misbehaves (${name}).`, inputSchema: {} }, async () => ({ content: [] }));
 	// A pattern is outside the schema subset Switchboard checks: skipped.
@@ -134,6 +137,7 @@ const SCENARIOS = {
 	failing: ['broken', 'vanish', 'garbage', 'rpc_error', 'huge'].map((t) => ({ name: `shop__${t}`, arguments: {} })),
 	invalid: [{ name: 'shop__lookup_order', arguments: { order: 12345 } }],
 	late: [{ name: 'late__opening_hours', arguments: {} }],
+	hold: [{ name: 'shop__slow', arguments: {} }],
 };
 
 // What the model says once the tools answered: an MCP result's text, or
@@ -159,7 +163,8 @@ before(async () => {
 	shop = await startMcp('shop', registerShop);
 	many = await startMcp('many', registerMany, { pageSize: 30 });
 	latePort = await freePort();
-	openai = await stub(openaiToolModel(SCENARIOS, answerFrom));
+	// Once its call was cut off, the hold scenario just listens.
+	openai = await stub(openaiToolModel(SCENARIOS, answerFrom, ['hold']));
 	question = speech8k(dir, 'hours', 'What are your opening hours?');
 	let conf = pluginConfigWithStore(join(dir, 'calls.db'));
 	conf = conf.replace('providers: {', `providers: {
@@ -194,7 +199,7 @@ const call = (room, agent, done) => callAgent(notes, room, agent, question, done
 
 test('start-up lists each server\'s tools: bad entries, a schema it cannot check, too many tools and a server that is down are said, the rest offered', { timeout: 20000 }, async () => {
 	const log = janus.output();
-	assert.match(log, /mcp: shop: 6 tools listed/);
+	assert.match(log, /mcp: shop: 7 tools listed/);
 	assert.match(log, /mcp: shop: tool "regex_tool" skipped: inputSchema: properties.code: unknown keyword "pattern"/);
 	assert.match(log, /mcp: many: 6 more tools skipped: 64 at most per server/);
 	assert.match(log, /mcp: many: 64 tools listed/);
@@ -228,7 +233,7 @@ test('start-up lists each server\'s tools: bad entries, a schema it cannot check
 		assert.equal(r.status, 400, `${tools}: ${JSON.stringify(r.json)}`);
 	}
 	const metrics = (await rest('GET', '/metrics')).text;
-	assert.match(metrics, /switchboard_mcp_tools\{server="shop"\} 6/);
+	assert.match(metrics, /switchboard_mcp_tools\{server="shop"\} 7/);
 	assert.match(metrics, /switchboard_mcp_tools\{server="many"\} 64/);
 	assert.match(metrics, /switchboard_mcp_server_up\{server="late"\} 0/);
 });
@@ -310,6 +315,21 @@ test('arguments that break the tool\'s schema never reach the MCP server', { tim
 	assert.match(ev.error, /order: must be a string/);
 });
 
+test('a caller who talks while an MCP tool runs cancels the call: its answer is never spoken', { timeout: 120000 }, async () => {
+	const room = `mcp-hold-${process.pid}`;
+	await call(room, { llm: ['standin_openai'], persona: 'Scenario: hold' }, async (inRoom, speakAgain) => {
+		await notes.until('the server asked', () => shop.calls('slow').some((m) => m.body.params._meta['switchboard/call'].room === room), 40000);
+		speakAgain(); // while the server takes 3 s
+		const cancelled = await notes.until('the cancelled call', () => notes.events.find((e) => inRoom(e) && e.type === 'agent_tool' && e.status === 'cancelled'), 20000);
+		assert.equal(cancelled.tool, 'shop__slow');
+		await sleep(4000); // past the server's answer
+		assert.ok(!notes.events.some(agentLine(inRoom, /Too late/)), 'the cancelled answer was not spoken');
+	});
+	const record = await endedCall(room);
+	assert.ok(record.tool_calls.some((r) => r.tool === 'shop__slow' && r.status === 'cancelled'), JSON.stringify(record.tool_calls));
+	assert.match((await rest('GET', '/metrics')).text, /switchboard_mcp_calls_total\{server="shop",status="cancelled"\} [1-9]/);
+});
+
 test('an expired session (404) is initialized again once and the call repeated', { timeout: 120000 }, async () => {
 	shop.expireSessions();
 	const inits = shop.received.filter((m) => m.body?.method === 'initialize').length;
@@ -344,7 +364,7 @@ test('reload_providers lists a server that came up late; its tool is then called
 	assert.deepEqual(asks[0].tools.map((t) => t.function.name).filter((n) => n.includes('__')), ['late__opening_hours']);
 	// The shop is still there after the reload; "many" is down now: its
 	// tools are gone.
-	await notes.until('the shop listed again', () => (janus.output().match(/mcp: shop: 6 tools listed/g) || []).length >= 2, 15000);
+	await notes.until('the shop listed again', () => (janus.output().match(/mcp: shop: 7 tools listed/g) || []).length >= 2, 15000);
 	await notes.until('many found down', () => /mcp: many \(.*no tools from it/.test(janus.output()), 15000);
 	const metrics = (await rest('GET', '/metrics')).text;
 	assert.match(metrics, /switchboard_mcp_server_up\{server="many"\} 0/);
