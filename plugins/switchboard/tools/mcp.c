@@ -359,22 +359,14 @@ static GPtrArray *tools_of(flow *f)
 	return tools;
 }
 
-/* The listing is over, with its tools or with why it failed. */
+/* The listing is over, with its tools or with why it failed: they are in
+ * force before it is said (a test, or an operator, may act on the log
+ * line).  A listing whose server a reload replaced says nothing. */
 static void listing_over(flow *f, const char *failure)
 {
 	sb_mcp_server *s = f->server;
-	for (guint i = 0; f->problems && i < f->problems->len; i++)
-		JANUS_LOG(LOG_WARN, "[switchboard] mcp: %s: %s\n", s->name,
-		          (char *)f->problems->pdata[i]);
 	GPtrArray *tools = failure ? NULL : tools_of(f);
-	if (failure)
-		JANUS_LOG(LOG_ERR,
-		          "[switchboard] mcp: %s (%s): %s: no tools from it until "
-		          "reload_providers\n",
-		          s->name, s->url, failure);
-	else
-		JANUS_LOG(LOG_INFO, "[switchboard] mcp: %s: %u tools listed\n", s->name,
-		          tools->len);
+	guint listed = tools ? tools->len : 0;
 	g_mutex_lock(&g.lock);
 	bool in_force = g.servers && g_ptr_array_find(g.servers, s, NULL);
 	if (in_force) {
@@ -389,6 +381,18 @@ static void listing_over(flow *f, const char *failure)
 	if (tools)
 		g_ptr_array_free(tools, TRUE);
 	flow_cancel(f); /* inside its callback: sends nothing more */
+	if (!in_force)
+		return;
+	for (guint i = 0; f->problems && i < f->problems->len; i++)
+		JANUS_LOG(LOG_WARN, "[switchboard] mcp: %s: %s\n", s->name,
+		          (char *)f->problems->pdata[i]);
+	if (failure)
+		JANUS_LOG(LOG_ERR,
+		          "[switchboard] mcp: %s (%s): %s: no tools from it until "
+		          "reload_providers\n",
+		          s->name, s->url, failure);
+	else
+		JANUS_LOG(LOG_INFO, "[switchboard] mcp: %s: %u tools listed\n", s->name, listed);
 }
 
 static void listing_step(flow *f, long status, sb_tool_status outcome, json_t *result, char *why)
