@@ -50,7 +50,7 @@ async function startMcp(name, register, { port = 0, json = false, pageSize = 0 }
 		let body;
 		try { body = text ? JSON.parse(text) : undefined; } catch { body = undefined; }
 		const sid = req.headers['mcp-session-id'];
-		received.push({ body, sid, auth: req.headers.authorization, version: req.headers['mcp-protocol-version'] });
+		received.push({ method: req.method, body, sid, auth: req.headers.authorization, version: req.headers['mcp-protocol-version'] });
 		if (req.headers.authorization !== `Bearer ${TOKEN}`) { res.writeHead(401).end(); return; }
 		if (sid && (expired.has(sid) || !sessions.has(sid))) {
 			res.writeHead(404, { 'content-type': 'application/json' });
@@ -351,6 +351,7 @@ test('an expired session (404) is initialized again once and the call repeated',
 
 test('reload_providers lists a server that came up late; its tool is then called', { timeout: 120000 }, async () => {
 	late = await startMcp('late', registerLate, { port: latePort, json: true });
+	const shopSession = shop.received.findLast((m) => m.sid).sid;
 	const r = await adminRequest({ request: 'reload_providers' });
 	assert.equal(r.switchboard, 'success', JSON.stringify(r));
 	await notes.until('the late listing', () => /mcp: late: 1 tools listed/.test(janus.output()), 15000);
@@ -365,6 +366,8 @@ test('reload_providers lists a server that came up late; its tool is then called
 	// The shop is still there after the reload; "many" is down now: its
 	// tools are gone.
 	await notes.until('the shop listed again', () => (janus.output().match(/mcp: shop: 7 tools listed/g) || []).length >= 2, 15000);
+	// The shop's old session was ended (DELETE with its id).
+	await notes.until('the old session ended', () => shop.received.some((m) => m.method === 'DELETE' && m.sid === shopSession), 10000);
 	await notes.until('many found down', () => /mcp: many \(.*no tools from it/.test(janus.output()), 15000);
 	const metrics = (await rest('GET', '/metrics')).text;
 	assert.match(metrics, /switchboard_mcp_server_up\{server="many"\} 0/);

@@ -185,15 +185,15 @@ static bool on_body(void *user, long status, const char *data, size_t len)
 
 static void on_done(void *user, long status, const char *error);
 
-/* The request lines: ours, the session's, then the operator's. */
-static GPtrArray *request_headers(flow *f, bool with_version)
+/* The request lines: ours, the session's, then the operator's;
+ * *with_session: whether a session id is among them. */
+static GPtrArray *request_headers(sb_mcp_server *s, bool with_version, bool *with_session)
 {
-	sb_mcp_server *s = f->server;
 	GPtrArray *h = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(h, g_strdup("Content-Type: application/json"));
 	g_ptr_array_add(h, g_strdup("Accept: application/json, text/event-stream"));
 	g_mutex_lock(&s->lock);
-	f->sent_session = s->session != NULL;
+	*with_session = s->session != NULL;
 	if (s->session)
 		g_ptr_array_add(h, g_strdup_printf("Mcp-Session-Id: %s", s->session));
 	if (with_version && s->version)
@@ -213,7 +213,8 @@ static bool flow_send(flow *f, flow_step step, const char *method, json_t *param
 	        step == STEP_INITIALIZED ? -1 : (json_int_t)g_atomic_int_add(&next_id, 1) + 1;
 	size_t len = 0;
 	char *body = sb_mcp_request_body(id, method, params, &len);
-	GPtrArray *headers = request_headers(f, step != STEP_INITIALIZE);
+	bool with_session = false;
+	GPtrArray *headers = request_headers(f->server, step != STEP_INITIALIZE, &with_session);
 	sb_fetch_options opt = {
 	        .method = "POST",
 	        .url = f->server->url,
@@ -230,6 +231,7 @@ static bool flow_send(flow *f, flow_step step, const char *method, json_t *param
 	if (!f->cancelled) {
 		f->step = step;
 		f->id = id;
+		f->sent_session = with_session;
 		f->status = 0;
 		g_clear_pointer(&f->session, g_free);
 		sb_mcp_reader_free(f->reader);
@@ -652,6 +654,58 @@ static GPtrArray *read_servers(json_t *list)
 	return servers;
 }
 
+/* ---- ending a session ----
+ * A server the client no longer uses is told so (the spec's "Session
+ * Management": DELETE with the session id).  Nobody waits for the answer:
+ * the request's own done callback lets it go, or the HTTP client's
+ * shutdown does. */
+
+typedef struct goodbye {
+	GMutex lock;
+	sb_fetch_request *req; /* under lock */
+} goodbye;
+
+static void goodbye_done(void *user, long status, const char *error)
+{
+	(void)status, (void)error;
+	goodbye *b = user;
+	g_mutex_lock(&b->lock); /* waits until end_session has stored req */
+	sb_fetch_request *req = b->req;
+	g_mutex_unlock(&b->lock);
+	sb_fetch_release(req); /* inside its own callback: no wait */
+	g_mutex_clear(&b->lock);
+	g_free(b);
+}
+
+static void end_session(sb_mcp_server *s)
+{
+	bool with_session = false;
+	GPtrArray *headers = request_headers(s, true, &with_session);
+	if (!with_session) {
+		g_ptr_array_free(headers, TRUE);
+		return;
+	}
+	sb_fetch_options opt = {
+	        .method = "DELETE",
+	        .url = s->url,
+	        .headers = (const char *const *)headers->pdata,
+	        .connect_timeout_ms = s->timeout_ms,
+	        .total_timeout_ms = s->timeout_ms,
+	};
+	static const sb_fetch_callbacks callbacks = {.done = goodbye_done};
+	goodbye *b = g_new0(goodbye, 1);
+	g_mutex_init(&b->lock);
+	g_mutex_lock(&b->lock);
+	b->req = sb_fetch_submit(&opt, &callbacks, b, NULL);
+	bool sent = b->req != NULL;
+	g_mutex_unlock(&b->lock); /* from here b is the callback's */
+	if (!sent) {
+		g_mutex_clear(&b->lock);
+		g_free(b);
+	}
+	g_ptr_array_free(headers, TRUE);
+}
+
 /* Swaps the servers in force; the old ones' listings are cancelled (with
  * g.lock free: a listing's callback takes it). */
 static void replace_servers(GPtrArray *fresh)
@@ -671,6 +725,7 @@ static void replace_servers(GPtrArray *fresh)
 		if (s->tools)
 			g_ptr_array_free(s->tools, TRUE);
 		s->tools = NULL;
+		end_session(s);
 	}
 	if (old)
 		g_ptr_array_free(old, TRUE);

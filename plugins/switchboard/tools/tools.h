@@ -172,7 +172,8 @@ char *sb_tool_signature(const char *secret, const char *body, size_t len);
  * the next reload_providers.  A call is tools/call with the arguments
  * (checked against the schema first, like any tool's); a 404 on a
  * request that carried the session means it expired: the client
- * initializes again, once, and repeats the request.  The answer becomes
+ * initializes again, once, and repeats the request; a session no longer
+ * used (reload, shutdown) is ended with a DELETE.  The answer becomes
  * {"content": its text parts joined, "structured": …} for the model; an
  * isError result or a JSON-RPC error is SB_TOOL_TOOL_ERROR. */
 
