@@ -17,6 +17,7 @@
 #include "recording/recording.h"
 #include "sip/sip.h"
 #include "store/store.h"
+#include "tools/tools.h"
 #include "transfer/transfer.h"
 #include "twilio/twilio.h"
 #include "video/video.h"
@@ -76,6 +77,7 @@ static const sb_module modules[] = {
         {"webhooks", sb_webhooks_start, sb_webhooks_stop, NULL},
         {"the embedded engines", embedded_start, NULL, embedded_finish},
         {"providers", NULL, NULL, providers_finish},
+        {"MCP clients", sb_mcp_module_start, NULL, sb_mcp_module_finish},
         {"the AI agent", sb_agent_module_start, NULL, sb_agent_module_finish},
         {"store", sb_store_module_start, sb_store_module_stop, sb_store_module_finish},
         {"console", sb_console_start, sb_console_stop, sb_console_finish},

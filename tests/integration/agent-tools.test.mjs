@@ -10,18 +10,15 @@
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { startJanus, adminRequest } from '../lib/janus.mjs';
-import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
-import { stub, sse, openaiChunks, sleep } from './providers-lib.mjs';
+import { stub, sse, sleep } from './providers-lib.mjs';
+import { speech8k as speechIn, callAgent, agentLine, toolEvents as toolEventsOf, asksOf, resultsOf, scenarioOf, openaiToolModel } from './agent-tools-lib.mjs';
 
-const TOOL = { timeout: 60000 }; // execFileSync blocks the event loop
 const SECRET = crypto.randomBytes(24).toString('hex');
 const API_TOKEN = `key-${crypto.randomBytes(8).toString('hex')}`;
 let janus, notes, dir, backend, openai, anthropic, question, orderQuestion;
@@ -97,7 +94,6 @@ const SCENARIOS = {
 	invalid: [{ name: 'lookup_order', arguments: { order: 12345 } }, { name: 'no_such_tool', arguments: {} }],
 	hold: [{ name: 'hold_tool', arguments: {} }],
 };
-const scenarioOf = (system) => /Scenario: (\w+)/.exec(system || '')?.[1];
 
 // The answer a model gives once the tools answered: each result's say,
 // else what it said or that it failed.
@@ -110,28 +106,8 @@ function answerFrom(results) {
 	}).join(' ');
 }
 
-async function openaiModel(req, res, body) {
-	const q = JSON.parse(body.toString());
-	const last = q.messages.at(-1);
-	if (last.role === 'tool') {
-		const asked = q.messages.findLast((m) => m.tool_calls).tool_calls;
-		const results = q.messages.filter((m) => m.role === 'tool').slice(-asked.length)
-			.map((m) => ({ name: asked.find((a) => a.id === m.tool_call_id).function.name, content: m.content }));
-		return sse(res, openaiChunks([answerFrom(results)]));
-	}
-	const scenario = scenarioOf(q.messages[0].content);
-	// Once its call was cut off, the hold scenario just listens.
-	if (scenario === 'hold' && q.messages.some((m) => m.tool_calls)) return sse(res, openaiChunks(['Okay.']));
-	const calls = SCENARIOS[scenario] || [];
-	// Streamed the way OpenAI does: the id and name first, the arguments in pieces.
-	const toolCalls = [];
-	calls.forEach((c, index) => {
-		const args = JSON.stringify(c.arguments);
-		toolCalls.push({ index, id: `call_${index}_${crypto.randomBytes(4).toString('hex')}`, type: 'function', function: { name: c.name, arguments: '' } });
-		for (let i = 0; i < args.length; i += 5) toolCalls.push({ index, function: { arguments: args.slice(i, i + 5) } });
-	});
-	return sse(res, openaiChunks([], { toolCalls }));
-}
+// Once its call was cut off, the hold scenario just listens.
+const openaiModel = openaiToolModel(SCENARIOS, answerFrom, ['hold']);
 
 async function anthropicModel(req, res, body) {
 	const q = JSON.parse(body.toString());
@@ -185,60 +161,9 @@ after(async () => {
 	if (dir) rmSync(dir, { recursive: true, force: true });
 }, { timeout: 60000 });
 
-// espeak-ng speech as 8 kHz s16le samples.
-function speech8k(name, text, speed = 150) {
-	const wav = join(dir, `${name}.wav`);
-	execFileSync('espeak-ng', ['-v', 'en-us', '-s', String(speed), '-w', wav, text], TOOL);
-	execFileSync('sox', [wav, '-r', '8000', '-c', '1', '-b', '16', join(dir, `${name}8.wav`)], TOOL);
-	return readFileSync(join(dir, `${name}8.wav`)).subarray(44);
-}
-
-// A phone-like caller in a room whose agent has `agent` config; it says
-// `speech` (the question by default) once the greeting is over and hangs
-// up (the room closes) when `done` resolves.  Returns what done returned.
-async function call(room, agent, done, speech = question) {
-	const r = await rest('POST', '/room/create', { roomName: room, agent });
-	assert.equal(r.status, 201, JSON.stringify(r.json));
-	const sock = dgram.createSocket('udp4');
-	let timer;
-	try {
-		await new Promise((res) => sock.bind(0, '127.0.0.1', res));
-		const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: 'Caller' });
-		let seq = 0, offset = -1;
-		timer = setInterval(() => {
-			const f = new Uint8Array(160).fill(0xff);
-			if (offset >= 0 && offset + 320 <= speech.length) {
-				for (let i = 0; i < 160; i++) f[i] = mulawEncode(speech.readInt16LE(offset + 2 * i));
-				offset += 320;
-			}
-			sock.send(rtpPacket({ pt: 0, seq: seq++, ts: seq * 160, ssrc: 9, payload: f }), joined.port, joined.ip);
-		}, 20);
-		await notes.until('the greeting', () => notes.events.find((e) => e.room === room && e.type === 'agent_state' && e.state === 'listening'), 30000);
-		offset = 0;
-		return await done((e) => e.room === room, () => { offset = 0; });
-	} finally {
-		clearInterval(timer);
-		sock.close();
-		const gone = await rest('DELETE', `/rooms/${room}`);
-		assert.ok([200, 204, 404].includes(gone.status), `DELETE /rooms/${room}: ${gone.status}`);
-	}
-}
-
-const agentLine = (inRoom, pattern) => (e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker !== 'Caller' && pattern.test(e.text);
-// A loaded machine may hear the question as two turns, the second cutting
-// the first off (its calls cancelled): what counts is what was answered.
-const toolEvents = (inRoom) => notes.events.filter((e) => inRoom(e) && e.type === 'agent_tool' && e.status !== 'cancelled');
-// The model's requests of a scenario: the one that asked for tools, and the
-// one given their results.
-function asksOf(model, scenario, system = (b) => b.messages[0].content) {
-	const asks = model.requests.map((r) => JSON.parse(r.body.toString())).filter((b) => system(b).includes(`Scenario: ${scenario}`));
-	const last = (b) => b.messages.at(-1);
-	const answered = asks.findLast((b) => last(b).role === 'tool' || (Array.isArray(last(b).content) && last(b).content.some((x) => x.type === 'tool_result')));
-	assert.ok(answered, `the model was given the results: ${JSON.stringify(asks).slice(0, 2000)}`);
-	return [asks[asks.indexOf(answered) - 1], answered];
-}
-// The results given to an OpenAI model: the messages after its tool calls.
-const resultsOf = (ask) => ask.messages.slice(ask.messages.findLastIndex((m) => m.tool_calls) + 1);
+const speech8k = (name, text, speed) => speechIn(dir, name, text, speed);
+const call = (room, agent, done, speech = question) => callAgent(notes, room, agent, speech, done);
+const toolEvents = (inRoom) => toolEventsOf(notes, inRoom);
 
 test('bad entries of tools.json are refused with clear log lines, the rest load', { timeout: 10000 }, async () => {
 	const log = janus.output();

@@ -62,15 +62,18 @@ static void put_tools_in_force(json_t *agent)
 {
 	sb_toolset *set = load_tools(agent);
 	/* A pre-call tool that is not declared is said at once, not at the
-	 * first call (where it only counts as a failure). */
+	 * first call (where it only counts as a failure).  An MCP server's
+	 * (<server>__<tool>) is listed later, off this path: not said here. */
 	const char *pre_call = json_string_value(json_object_get(agent, "pre_call_tool"));
-	if (pre_call && *pre_call && !sb_toolset_find(set, pre_call))
+	if (pre_call && *pre_call && !sb_toolset_find(set, pre_call) && !strstr(pre_call, "__"))
 		JANUS_LOG(LOG_ERR,
 		          "[switchboard] agent: pre_call_tool \"%.64s\" is not one of [agent] "
 		          "tools: calls are greeted without it\n",
 		          pre_call);
 	sb_tools_set_current(set);
 	sb_toolset_unref(set);
+	/* Listed on net's HTTP thread: their tools join when they answer. */
+	sb_mcp_configure(json_object_get(agent, "mcp_servers"));
 }
 
 /* reload_kb: reads and checks the agent's knowledge base again; agents and

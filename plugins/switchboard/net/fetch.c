@@ -79,6 +79,27 @@ static size_t on_write(char *data, size_t size, size_t n, void *ud)
 	return more ? len : 0;
 }
 
+/* One header line ("Name: value\r\n"): split and handed on; others (the
+ * status line, the blank line) are skipped. */
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+	sb_fetch_request *r = ud;
+	size_t len = size * n;
+	const char *colon = memchr(data, ':', len);
+	if (!r->cb.header || !colon || colon == data)
+		return len;
+	char *name = g_strndup(data, (gsize)(colon - data));
+	char *value = g_strndup(colon + 1, (gsize)(data + len - colon - 1));
+	g_strstrip(value);
+	if (sb_gate_enter(&r->gate)) {
+		r->cb.header(r->user, name, value);
+		sb_gate_leave(&r->gate);
+	}
+	g_free(name);
+	g_free(value);
+	return len;
+}
+
 /* The worker lets go of a request: out of the multi, done delivered unless
  * released, the worker's reference dropped. */
 static void finish(sb_fetch_request *r, long status, const char *error)
@@ -330,6 +351,8 @@ sb_fetch_request *sb_fetch_submit(const sb_fetch_options *opt, const sb_fetch_ca
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "switchboard/0.1");
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);

@@ -36,6 +36,11 @@ typedef struct sb_fetch_callbacks {
 	/* Always last, once: status is 0 when no response arrived; error is
 	 * NULL when the transfer completed (whatever the status). */
 	void (*done)(void *user, long status, const char *error);
+	/* A response header, before the body: name as sent, value without
+	 * the surrounding blanks (the status line and the blank line that
+	 * ends the headers are not passed).  Redirects and interim (1xx)
+	 * responses pass their headers too.  May be NULL. */
+	void (*header)(void *user, const char *name, const char *value);
 } sb_fetch_callbacks;
 
 typedef struct sb_fetch_options {

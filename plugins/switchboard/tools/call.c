@@ -8,6 +8,7 @@
 #include "net/net.h"
 
 struct sb_tool_call {
+	sb_mcp_call *mcp; /* an MCP tool's call: the rest is unused */
 	sb_fetch_request *req;
 	sb_tool_done done;
 	void *user;
@@ -36,7 +37,7 @@ const char *sb_tool_status_name(sb_tool_status status)
 {
 	static const char *const names[] = {"ok",      "invalid_arguments", "unknown_tool",
 	                                    "timeout", "http_error",        "bad_reply",
-	                                    "failed",  "cancelled"};
+	                                    "failed",  "cancelled",         "tool_error"};
 	return (size_t)status < G_N_ELEMENTS(names) ? names[status] : "failed";
 }
 
@@ -104,9 +105,23 @@ static char *request_body(const sb_tool *tool, json_t *arguments, json_t *call, 
 	return s;
 }
 
+/* An MCP server's tool: the same operation over another transport. */
+static sb_tool_call *mcp_call_start(const sb_tool *tool, json_t *arguments, json_t *call,
+                                    sb_tool_done done, void *user, char **error)
+{
+	sb_mcp_call *mcp = sb_mcp_call_start(tool, arguments, call, done, user, error);
+	if (!mcp)
+		return NULL;
+	sb_tool_call *c = g_new0(sb_tool_call, 1);
+	c->mcp = mcp;
+	return c;
+}
+
 sb_tool_call *sb_tool_call_start(const sb_tool *tool, json_t *arguments, json_t *call,
                                  sb_tool_done done, void *user, char **error)
 {
+	if (tool->mcp)
+		return mcp_call_start(tool, arguments, call, done, user, error);
 	size_t len = 0;
 	char *body = request_body(tool, arguments, call, &len);
 	if (!body) {
@@ -155,6 +170,11 @@ void sb_tool_call_release(sb_tool_call *c)
 {
 	if (!c)
 		return;
+	if (c->mcp) {
+		sb_mcp_call_release(c->mcp); /* no callback after this */
+		g_free(c);
+		return;
+	}
 	sb_fetch_release(c->req); /* no callback after this */
 	g_string_free(c->body, TRUE);
 	g_free(c);

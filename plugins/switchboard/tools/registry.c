@@ -16,17 +16,36 @@ struct sb_toolset {
 	GPtrArray *tools; /* sb_tool* */
 };
 
+/* The set in force is the file's tools (http_part) and then the MCP
+ * servers' (mcp_part), remade whenever either changes. */
 static GMutex current_lock;
 static sb_toolset *current;
+static sb_toolset *http_part;
+static GPtrArray *mcp_part; /* sb_tool*, one reference each */
 
 char *sb_tools_config_value(const char *value)
 {
 	return sb_config_secret(value);
 }
 
-static void tool_free(gpointer data)
+sb_tool *sb_tool_new(void)
 {
-	sb_tool *t = data;
+	sb_tool *t = g_new0(sb_tool, 1);
+	t->ref = 1;
+	return t;
+}
+
+sb_tool *sb_tool_ref(sb_tool *t)
+{
+	if (t)
+		g_atomic_int_inc(&t->ref);
+	return t;
+}
+
+void sb_tool_unref(sb_tool *t)
+{
+	if (!t || !g_atomic_int_dec_and_test(&t->ref))
+		return;
 	g_free(t->name);
 	g_free(t->description);
 	json_decref(t->parameters);
@@ -37,18 +56,14 @@ static void tool_free(gpointer data)
 		memset(t->secret, 0, strlen(t->secret));
 	g_free(t->secret);
 	g_free(t->say_while_waiting);
+	sb_mcp_server_unref(t->mcp);
+	g_free(t->mcp_name);
 	g_free(t);
 }
 
-static bool valid_name(const char *name)
+static void tool_free(gpointer data)
 {
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > SB_TOOL_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!g_ascii_isalnum(name[i]) && name[i] != '_' && name[i] != '-')
-			return false;
-	return true;
+	sb_tool_unref(data);
 }
 
 static bool valid_header_name(const char *name)
@@ -61,19 +76,17 @@ static bool valid_header_name(const char *name)
 	return true;
 }
 
-/* "Name: value" lines; false with *error on a bad name, a value that is
- * not a string, holds a line break, or names an unset variable. */
-static bool read_headers(json_t *headers, sb_tool *t, char **error)
+/* A bad name, a value that is not a string, holds a line break, or
+ * names an unset variable is an error. */
+char **sb_tools_header_lines(json_t *headers, char **error)
 {
-	if (!headers) {
-		t->headers = g_new0(char *, 1);
-		return true;
-	}
+	if (!headers)
+		return g_new0(char *, 1);
 	if (!json_is_object(headers)) {
 		*error = g_strdup("\"headers\" must be an object of strings");
-		return false;
+		return NULL;
 	}
-	GPtrArray *lines = g_ptr_array_new();
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
 	const char *key;
 	json_t *v;
 	json_object_foreach(headers, key, v)
@@ -91,14 +104,13 @@ static bool read_headers(json_t *headers, sb_tool *t, char **error)
 			                 : g_strdup_printf("header \"%s\" holds a line break", key);
 			g_free(value);
 			g_ptr_array_free(lines, TRUE);
-			return false;
+			return NULL;
 		}
 		g_ptr_array_add(lines, g_strdup_printf("%s: %s", key, value));
 		g_free(value);
 	}
 	g_ptr_array_add(lines, NULL);
-	t->headers = (char **)g_ptr_array_free(lines, FALSE);
-	return true;
+	return (char **)g_ptr_array_free(lines, FALSE);
 }
 
 static const char *const entry_keys[] = {"name",       "description", "parameters",
@@ -123,7 +135,7 @@ static bool read_strings(json_t *e, sb_tool *t, char **error)
 		return false;
 	}
 	const char *name = json_string_value(json_object_get(e, "name"));
-	if (!valid_name(name)) {
+	if (!sb_tools_valid_name(name, SB_TOOL_NAME_MAX)) {
 		*error = g_strdup("\"name\" must be 1 to 64 of a-z A-Z 0-9 _ -");
 		return false;
 	}
@@ -202,7 +214,8 @@ static bool read_rest(json_t *e, sb_tool *t, char **error)
 			return false;
 		}
 	}
-	return read_headers(json_object_get(e, "headers"), t, error);
+	t->headers = sb_tools_header_lines(json_object_get(e, "headers"), error);
+	return t->headers != NULL;
 }
 
 static sb_tool *read_entry(json_t *e, char **error)
@@ -211,7 +224,7 @@ static sb_tool *read_entry(json_t *e, char **error)
 		*error = g_strdup("must be an object");
 		return NULL;
 	}
-	sb_tool *t = g_new0(sb_tool, 1);
+	sb_tool *t = sb_tool_new();
 	if (!read_strings(e, t, error) || !read_rest(e, t, error)) {
 		tool_free(t);
 		return NULL;
@@ -338,12 +351,57 @@ sb_toolset *sb_tools_current(void)
 	return set;
 }
 
+/* Under current_lock: the file's tools, then the servers' whose names are
+ * free. */
+static sb_toolset *compose_locked(void)
+{
+	sb_toolset *set = g_new0(sb_toolset, 1);
+	set->ref = 1;
+	set->tools = g_ptr_array_new_with_free_func(tool_free);
+	for (guint i = 0; http_part && i < http_part->tools->len; i++)
+		g_ptr_array_add(set->tools, sb_tool_ref(http_part->tools->pdata[i]));
+	for (guint i = 0; mcp_part && i < mcp_part->len; i++) {
+		sb_tool *t = mcp_part->pdata[i];
+		if (sb_toolset_find(set, t->name)) {
+			JANUS_LOG(LOG_WARN,
+			          "[switchboard] mcp: tool \"%s\" skipped: [agent] tools already "
+			          "has one of that name\n",
+			          t->name);
+			continue;
+		}
+		g_ptr_array_add(set->tools, sb_tool_ref(t));
+	}
+	return set;
+}
+
+static void recompose_locked(void)
+{
+	sb_toolset *old = current;
+	current = http_part || (mcp_part && mcp_part->len) ? compose_locked() : NULL;
+	sb_toolset_unref(old);
+}
+
 void sb_tools_set_current(sb_toolset *set)
 {
 	sb_toolset_ref(set);
 	g_mutex_lock(&current_lock);
-	sb_toolset *old = current;
-	current = set;
+	sb_toolset *old = http_part;
+	http_part = set;
+	recompose_locked();
 	g_mutex_unlock(&current_lock);
 	sb_toolset_unref(old);
+}
+
+void sb_tools_set_mcp_part(GPtrArray *tools)
+{
+	GPtrArray *fresh = g_ptr_array_new_with_free_func(tool_free);
+	for (guint i = 0; tools && i < tools->len; i++)
+		g_ptr_array_add(fresh, sb_tool_ref(tools->pdata[i]));
+	g_mutex_lock(&current_lock);
+	GPtrArray *old = mcp_part;
+	mcp_part = fresh;
+	recompose_locked();
+	g_mutex_unlock(&current_lock);
+	if (old)
+		g_ptr_array_free(old, TRUE);
 }

@@ -14,7 +14,18 @@ static const char *const known_types[] = {"object",  "string",  "number",
 static const char *const known_keywords[] = {
         "type",        "properties", "required", "enum",  "minLength",
         "maxLength",   "minimum",    "maximum",  "items", "additionalProperties",
-        "description", "title"};
+        "description", "title",      "$schema"};
+
+bool sb_tools_valid_name(const char *name, size_t max)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(name[i]) && name[i] != '_' && name[i] != '-')
+			return false;
+	return true;
+}
 
 static bool in_list(const char *s, const char *const *list, size_t n)
 {

@@ -38,6 +38,8 @@
 /* The largest answer read from a tool; more is a bad reply. */
 #define SB_TOOL_MAX_ANSWER (64 * 1024)
 
+typedef struct sb_mcp_server sb_mcp_server;
+
 typedef struct sb_tool {
 	/* read-only once loaded */
 	char *name;
@@ -49,6 +51,12 @@ typedef struct sb_tool {
 	int timeout_ms;
 	char *secret; /* NULL: unsigned */
 	char *say_while_waiting;
+	/* An MCP server's tool (see "MCP" below): the server, and the tool's
+	 * own name there; NULL for the file's HTTP tools. */
+	sb_mcp_server *mcp;
+	char *mcp_name;
+	/* private: the sets holding it */
+	gint ref;
 } sb_tool;
 
 typedef struct sb_toolset sb_toolset;
@@ -105,12 +113,13 @@ typedef enum sb_tool_status {
 	SB_TOOL_BAD_REPLY,  /* not a JSON object, or too large */
 	SB_TOOL_FAILED,     /* no answer: connection refused, DNS … */
 	SB_TOOL_CANCELLED,
+	SB_TOOL_TOOL_ERROR, /* an MCP tool said it failed (isError), or a JSON-RPC error */
 } sb_tool_status;
 
-#define SB_TOOL_STATUS_COUNT (SB_TOOL_CANCELLED + 1)
+#define SB_TOOL_STATUS_COUNT (SB_TOOL_TOOL_ERROR + 1)
 
 /* "ok", "invalid_arguments", "unknown_tool", "timeout", "http_error",
- * "bad_reply", "failed", "cancelled". */
+ * "bad_reply", "failed", "cancelled", "tool_error". */
 const char *sb_tool_status_name(sb_tool_status status);
 
 /* Calls by outcome, for /metrics: the agent counts each call it settles
@@ -131,10 +140,10 @@ typedef void (*sb_tool_done)(void *user, const sb_tool_outcome *outcome);
 
 typedef struct sb_tool_call sb_tool_call;
 
-/* Starts a call of tool with arguments (borrowed, already validated) and
- * what the endpoint should know of the call (borrowed: room, call_id,
- * interface, caller …).  NULL with *error when no request could be made
- * (then done never runs).  done runs once, unless released before. */
+/* Starts a call of tool (an HTTP tool, or an MCP server's) with arguments (borrowed, already
+ * validated) and what the endpoint should know of the call (borrowed: room, call_id, interface,
+ * caller …).  NULL with *error when no request could be made (then done never runs).  done runs
+ * once, unless released before. */
 sb_tool_call *sb_tool_call_start(const sb_tool *tool, json_t *arguments, json_t *call,
                                  sb_tool_done done, void *user, char **error);
 /* Cancels a call still running (no done after it returns) and frees it;
@@ -143,5 +152,48 @@ void sb_tool_call_release(sb_tool_call *c);
 
 /* "sha256=<hex>" of body keyed with secret (g_free). */
 char *sb_tool_signature(const char *secret, const char *body, size_t len);
+
+/* ---- MCP ----
+ * [agent] mcp_servers: Model Context Protocol servers, spoken to over the
+ * Streamable HTTP transport, whose tools join the file's.  A list of
+ *   name        [a-zA-Z0-9_-]{1,32}, unique: its tools are offered to the
+ *               model as "<name>__<tool>" (so two servers, or a server and
+ *               the file, never clash)
+ *   url         http:// or https:// (the server's MCP endpoint)
+ *   headers     {"Name": "value" | "env:VAR"}, sent on every request
+ *   timeout_ms  1..30000, default 5000: each request
+ * At start-up and on reload_providers each server is asked, on net's HTTP
+ * thread (nothing waits for it): initialize, notifications/initialized,
+ * tools/list (every page, SB_MCP_MAX_PAGES at most); the Mcp-Session-Id
+ * it gives is sent on every later request.  A tool whose name or
+ * inputSchema is not usable (the schema subset above) is skipped with a
+ * log line; past SB_MCP_MAX_TOOLS a server's tools are cut off, said
+ * too.  A server that does not answer is logged and has no tools until
+ * the next reload_providers.  A call is tools/call with the arguments
+ * (checked against the schema first, like any tool's); a 404 on a
+ * request that carried the session means it expired: the client
+ * initializes again, once, and repeats the request; a session no longer
+ * used (reload, shutdown) is ended with a DELETE.  The answer becomes
+ * {"content": its text parts joined, "structured": …} for the model; an
+ * isError result or a JSON-RPC error is SB_TOOL_TOOL_ERROR. */
+
+#define SB_MCP_MAX_SERVERS 16
+#define SB_MCP_MAX_TOOLS 64
+#define SB_MCP_MAX_PAGES 8
+#define SB_MCP_NAME_MAX 32
+/* The largest answer read from an MCP server (a tools/list page or a
+ * tools/call result); more is a bad reply. */
+#define SB_MCP_MAX_ANSWER (1024 * 1024)
+
+/* Puts servers (a JSON array of the objects above, borrowed; NULL: none)
+ * in force in place of the previous ones and starts listing their tools;
+ * returns at once.  Entries that break the rules are logged and skipped. */
+void sb_mcp_configure(json_t *servers);
+
+/* The module (modules.c): its metrics, and at the end every request
+ * stopped (no callback after) and the servers forgotten. */
+struct sb_settings;
+bool sb_mcp_module_start(const struct sb_settings *settings);
+void sb_mcp_module_finish(void);
 
 #endif

@@ -107,7 +107,7 @@ static bool call_body(void *user, long status, const char *data, size_t len)
 	return true;
 }
 
-static const sb_fetch_callbacks call_callbacks = {call_body, call_done};
+static const sb_fetch_callbacks call_callbacks = {.body = call_body, .done = call_done};
 
 /* Queues a message_plugin to the VideoRoom; lock held.  Takes request. */
 static void submit_locked(call_kind kind, const char *room_name, const char *id, const char *secret,
