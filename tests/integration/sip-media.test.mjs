@@ -266,7 +266,9 @@ test('rtp_join sends a room\'s audio only to addresses in [security] rtp_join_al
 			assert.match(r.error, /not in \[security\] rtp_join_allow/);
 		}
 		assert.equal(await metric('switchboard_rtp_join_refused_total'), refusedBefore + 3);
-		assert.equal(await metric('switchboard_rtp_sockets'), sockets, 'no socket was opened');
+		// Not more than before (an earlier test's leg may close meanwhile).
+		const after = await metric('switchboard_rtp_sockets');
+		assert.ok(after <= sockets, `no socket was opened: ${sockets} before, ${after} after`);
 		assert.deepEqual((await adminRequest({ request: 'listparticipants', room })).participants, []);
 		// Within 127.0.0.0/8 (the default): joined.
 		const ok = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.9', port: 4000, codec: 'pcmu' });
