@@ -12,108 +12,14 @@
 #include <speex/speex_resampler.h>
 
 #include "agent/agent_private.h"
+#include "agent/agent_thread.h"
 #include "api/api.h"
 #include "core/core.h"
 #include "media/media.h"
 #include "providers/providers.h"
 #include "room/room.h"
 
-#define AGENT_RATE SB_AGENT_RATE
-#define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
-#define PREROLL_FRAMES 15             /* 300 ms before the onset */
-#define MAX_QUEUED_FRAMES 250         /* 5 s of input backlog */
-
-typedef enum { LISTENING = 0, THINKING, SPEAKING } agent_state;
 static const char *state_names[] = {"listening", "thinking", "speaking"};
-
-typedef enum {
-	MSG_AUDIO,
-	MSG_SAY,
-	MSG_DTMF,
-	MSG_STOP,
-	MSG_PIPELINE, /* an event from a provider (agent_pipeline.c) */
-	MSG_HEARD,    /* a listener heard our speech up to chunk `samples` */
-	MSG_PRE_CALL, /* the pre-call tool answered: event.json {record, variables?} */
-} msg_kind;
-
-typedef struct agent_msg {
-	msg_kind kind;
-	int16_t *pcm;
-	int samples;
-	gint64 at_us; /* audio: when the mixer made the frame */
-	guint64 speaker;
-	char *text;
-	sb_pipeline_event event;
-} agent_msg;
-
-typedef struct sb_agent {
-	sb_participant *p; /* weak: p owns us through p->transport */
-	sb_room *room;     /* strong while the thread runs */
-	GAsyncQueue *queue;
-	volatile gint stopping;
-	volatile gint queued_frames;
-	int room_rate;
-
-	/* Agent thread only. */
-	sb_pipeline *pipeline;
-	SpeexResamplerState *down;
-	sb_vad vad;
-	int16_t preroll[PREROLL_FRAMES][AGENT_FRAME];
-	int preroll_pos, preroll_len;
-	agent_state state;
-	GHashTable *speakers; /* speaker id -> frames heard in this utterance */
-	gint64 speech_end_us;
-	bool first_audio_sent;
-	char *name;
-	int onset_ms, barge_in_onset_ms;
-	/* Interruptions that mean it: while we talk, a caller's onset ducks
-	 * our voice; only enough speech with words that are no backchannel
-	 * stop us (a partial or the final), else we un-duck and go on. */
-	sb_backchannels *backchannels;
-	int confirm_ms;    /* [agent] barge_in_confirm_ms */
-	float duck_gain;   /* [agent] barge_in_duck_db, as a gain */
-	bool interrupting; /* ducked, deciding */
-	gint64 interrupt_onset_us;
-	int interrupt_speech_ms; /* the caller's speech since the onset */
-	bool interrupt_words;    /* the latest partial has words that are no backchannel */
-	gint64 interrupt_end_us; /* the caller stopped first: waiting for the final */
-	bool over_agent;         /* the caller's utterance began while we talked */
-	/* Knowing when the caller is done (agent_endpoint.c): the silence that
-	 * ends this utterance follows what the recogniser heard so far. */
-	sb_turn_waits waits;
-	sb_turn_shape shape;
-	/* A partial comes every few hundred ms of audio and may still be on
-	 * its way when the caller pauses: we ask the recogniser what it heard
-	 * up to the pause and wait for its answer (bounded) before ending the
-	 * turn on a stale shape.  Counted per utterance. */
-	int so_far_asked, so_far_answered;
-	bool end_call_closes_room; /* [agent] end_call, room overrides included */
-	char *pending_tool;        /* to do once what was said has been heard */
-	/* The turn in progress, for its agent_turn record. */
-	char *turn_user;
-	int turn_latency;
-	/* Where its time went (agent_timing.c): the agent's own moments; the
-	 * providers' come from the pipeline. */
-	sb_turn_times turn_times;
-	bool turn_marked;        /* its answer's first sample is marked in the voice */
-	bool speech_end_taken;   /* speech_end_us already belongs to a turn */
-	bool speech_end_pending; /* the final came before the VAD's end of speech */
-	/* A finished turn's record, waiting for its first packet to be sent. */
-	json_t *record;
-	sb_turn_times record_times;
-	bool record_marked;
-	json_t *pending_args;
-	/* What the caller heard (agent_heard.c); the answer's transcript line
-	 * waits for it while marks are in use. */
-	sb_heard *heard;
-	char *held_said;
-	sb_agent_voice *voice; /* what we say, on its way to the mixer */
-	/* The greeting waits for the pre-call tool (agent_pre_call.c), never
-	 * longer than its timeout and a margin. */
-	char *pre_call_tool;
-	sb_pre_call *pre_call;
-	gint64 greeting_deadline_us; /* 0: greeted */
-} sb_agent;
 
 static GMutex agents_mutex;
 static GCond agents_cond;
@@ -177,7 +83,7 @@ static void set_state(sb_agent *a, agent_state state, int latency_ms)
 	sb_events_publish("agent_state", n);
 }
 
-static void announce_action(sb_agent *a, const char *action, json_t *details)
+void sb_agent_announce(sb_agent *a, const char *action, json_t *details)
 {
 	json_t *ev = sb_room_event(a->room, "agent");
 	json_object_set_new(ev, "action", json_string(action));
@@ -344,7 +250,7 @@ static void barge_in(sb_agent *a, gint64 onset_us, gint64 confirmed_us)
 	if (spoken && *spoken)
 		json_object_set_new(d, "interrupted_reply", json_string(spoken));
 	turn_done(a, spoken, true);
-	announce_action(a, "interrupted", d);
+	sb_agent_announce(a, "interrupted", d);
 	json_decref(d);
 	g_free(spoken);
 	set_state(a, LISTENING, -1);
@@ -445,7 +351,9 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	if (ev == SB_VAD_SPEECH_START) {
 		/* By the mixer's clock, as the moments that confirm it. */
 		gint64 onset = m->at_us - (gint64)a->vad.cfg.onset_ms * 1000;
-		if (a->interrupting)
+		if (sb_agent_gathering(a))
+			; /* the caller answers a menu: no interruption */
+		else if (a->interrupting)
 			a->interrupt_end_us = 0; /* the same interruption goes on */
 		else if (a->state == SPEAKING)
 			interruption_start(a, onset);
@@ -550,9 +458,9 @@ static void finish_action(sb_agent *a, const char *tool, json_t *args)
 	if (!tool)
 		return;
 	if (!strcmp(tool, "transfer_to_human")) {
-		announce_action(a, "transfer", args);
+		sb_agent_announce(a, "transfer", args);
 	} else if (!strcmp(tool, "end_call")) {
-		announce_action(a, "end_call", args);
+		sb_agent_announce(a, "end_call", args);
 		if (a->end_call_closes_room) {
 			sb_room_destroy(a->room);
 		} else {
@@ -583,6 +491,18 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 			a->shape = sb_turn_shape_of(ev->text);
 		break;
 	case SB_PIPE_HEARD_FINAL:
+		if (sb_agent_gathering(a)) {
+			/* The answer to a menu, not a turn of the model's. */
+			transcript(a, main_speaker(a),
+			           display_of(a, main_speaker(a), who, sizeof(who)), ev->text,
+			           true);
+			if (a->interrupting) /* ducked before the gather began */
+				interruption_resume(a);
+			a->over_agent = false;
+			sb_agent_gather_speech(a, ev->text);
+			ev->declined = true;
+			break;
+		}
 		if ((a->interrupting || a->over_agent) &&
 		    sb_backchannels_match(a->backchannels, ev->text)) {
 			/* "Mm-hmm" over our answer: heard, not answered; we go on. */
@@ -666,6 +586,9 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		sb_events_publish("agent_tool", n);
 		break;
 	}
+	case SB_PIPE_GATHER:
+		sb_agent_gather_for_model(a, ev->text, ev->json);
+		break;
 	case SB_PIPE_ACTION:
 		/* Done once what was said before it has been heard. */
 		g_free(a->pending_tool);
@@ -682,23 +605,43 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 
 static void greet(sb_agent *a)
 {
-	a->greeting_deadline_us = 0;
-	/* A late pre-call answer is not waited for any more. */
-	sb_pre_call_release(a->pre_call);
-	a->pre_call = NULL;
 	const char *greeting = sb_pipeline_greeting(a->pipeline);
 	sb_heard_new_answer(a->heard);
 	if (greeting && *greeting)
 		sb_pipeline_say(a->pipeline, greeting);
 }
 
+/* The call begins for the caller: the menu if there is one, else the
+ * greeting. */
+static void open_call(sb_agent *a)
+{
+	a->greeting_deadline_us = 0;
+	/* A late pre-call answer is not waited for any more. */
+	sb_own_tool_release(a->pre_call);
+	a->pre_call = NULL;
+	if (!sb_agent_menu_begin(a))
+		greet(a);
+}
+
+void sb_agent_variables_changed(sb_agent *a)
+{
+	json_t *all = sb_room_variables(a->room);
+	sb_pipeline_set_variables(a->pipeline, all);
+	json_decref(all);
+}
+
 /* HTTP thread: the pre-call tool's outcome, to the agent thread. */
-static void pre_call_done(void *user, json_t *record, json_t *variables)
+static void pre_call_done(void *user, json_t *record, json_t *answer)
 {
 	sb_agent *a = user;
+	json_t *variables = json_object_get(answer, "variables");
+	if (answer && !json_is_object(variables))
+		JANUS_LOG(LOG_INFO, "[switchboard] agent: the pre-call tool answered no "
+		                    "\"variables\" object\n");
 	agent_msg *m = g_new0(agent_msg, 1);
 	m->kind = MSG_PRE_CALL;
-	m->event.json = json_pack("{s:O, s:O?}", "record", record, "variables", variables);
+	m->event.json = json_pack("{s:O, s:O?}", "record", record, "variables",
+	                          json_is_object(variables) ? variables : NULL);
 	g_async_queue_push(a->queue, m);
 }
 
@@ -719,14 +662,16 @@ static void start_pre_call(sb_agent *a)
 		json_object_set(caller, "to", json_object_get(call, "to"));
 		json_object_set(caller, "call_id", json_object_get(call, "call_id"));
 	}
-	a->pre_call = sb_pre_call_start(a->pre_call_tool, caller, sb_pipeline_call(a->pipeline),
-	                                pre_call_done, a);
-	json_decref(caller);
+	json_t *arguments = json_pack("{s:o}", "caller", caller);
+	a->pre_call = sb_own_tool_start("pre_call", a->pre_call_tool, arguments,
+	                                sb_pipeline_call(a->pipeline), pre_call_done, a);
+	json_decref(arguments);
 	json_decref(call);
 	/* The tool's own timeout ends it; the margin covers a busy machine. */
 	if (a->pre_call)
-		a->greeting_deadline_us = g_get_monotonic_time() +
-		                          (gint64)(sb_pre_call_timeout_ms(a->pre_call) + 1500) * 1000;
+		a->greeting_deadline_us =
+		        g_get_monotonic_time() +
+		        (gint64)(sb_own_tool_timeout_ms(a->pre_call) + 1500) * 1000;
 }
 
 static void pre_call_answered(sb_agent *a, json_t *outcome)
@@ -739,11 +684,9 @@ static void pre_call_answered(sb_agent *a, json_t *outcome)
 	json_t *variables = json_object_get(outcome, "variables");
 	if (variables) {
 		sb_room_merge_variables(a->room, variables, "pre-call tool");
-		json_t *all = sb_room_variables(a->room);
-		sb_pipeline_set_variables(a->pipeline, all);
-		json_decref(all);
+		sb_agent_variables_changed(a);
 	}
-	greet(a);
+	open_call(a);
 }
 
 static gpointer agent_main(gpointer data)
@@ -753,7 +696,7 @@ static gpointer agent_main(gpointer data)
 	JANUS_LOG(LOG_INFO, "[switchboard] agent %s joined room %s\n", a->name, a->room->name);
 	start_pre_call(a);
 	if (!a->pre_call)
-		greet(a);
+		open_call(a);
 	while (!g_atomic_int_get(&a->stopping)) {
 		agent_msg *m = g_async_queue_timeout_pop(a->queue, 20000);
 		if (m) {
@@ -763,6 +706,8 @@ static gpointer agent_main(gpointer data)
 				on_audio(a, m);
 				break;
 			case MSG_SAY:
+				/* The operator speaks over the menu: it is over. */
+				sb_agent_gather_stop(a);
 				if (a->state != LISTENING) {
 					sb_agent_voice_clear(a->voice);
 					g_free(sb_pipeline_interrupt(a->pipeline));
@@ -775,7 +720,9 @@ static gpointer agent_main(gpointer data)
 				sb_heard_confirm(a->heard, (unsigned)m->samples);
 				break;
 			case MSG_DTMF:
-				/* A key press is a turn of its own: it interrupts. */
+				if (sb_agent_gather_key(a, (char)m->samples))
+					break;
+				/* Else a key press is a turn of its own: it interrupts. */
 				if (a->state != LISTENING) {
 					sb_agent_voice_clear(a->voice);
 					g_free(sb_pipeline_interrupt(a->pipeline));
@@ -788,19 +735,25 @@ static gpointer agent_main(gpointer data)
 			case MSG_PRE_CALL:
 				pre_call_answered(a, m->event.json);
 				break;
+			case MSG_MENU_TOOL:
+				sb_agent_menu_tool_answered(a, m->event.json);
+				break;
 			case MSG_STOP:
 				break;
 			}
 			agent_msg_free(m);
 		}
 		if (a->greeting_deadline_us && g_get_monotonic_time() > a->greeting_deadline_us) {
-			JANUS_LOG(LOG_WARN, "[switchboard] agent in %s: the pre-call tool is late: "
-			          "greeting with the defaults\n", a->room->name);
-			greet(a);
+			JANUS_LOG(LOG_WARN,
+			          "[switchboard] agent in %s: the pre-call tool is late: "
+			          "greeting with the defaults\n",
+			          a->room->name);
+			open_call(a);
 		}
 		record_poll(a);
 		interruption_tick(a);
 		announce_played(a);
+		sb_agent_gather_tick(a);
 		if (a->state == SPEAKING && sb_pipeline_idle(a->pipeline) &&
 		    sb_agent_voice_empty(a->voice))
 			set_state(a, LISTENING, -1);
@@ -815,8 +768,9 @@ static gpointer agent_main(gpointer data)
 			json_decref(args);
 		}
 	}
-	sb_pre_call_release(a->pre_call); /* no answer after this */
+	sb_own_tool_release(a->pre_call); /* no answer after this */
 	a->pre_call = NULL;
+	sb_agent_gather_stop(a);
 	said_flush(a);
 	record_flush(a);
 	sb_pipeline_free(a->pipeline); /* no more events after this */
@@ -878,6 +832,7 @@ static void agent_free(void *transport)
 	sb_heard_free(a->heard);
 	g_free(a->held_said);
 	g_free(a->pre_call_tool);
+	json_decref(a->menu);
 	g_free(a->turn_user);
 	json_decref(a->record);
 	sb_backchannels_free(a->backchannels);
@@ -998,6 +953,9 @@ static void agent_join(sb_room *room)
 	char *error = NULL;
 	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
 	a->pre_call_tool = g_strdup(json_string_value(json_object_get(config, "pre_call_tool")));
+	/* Checked where it was set ([agent] menu, the agent op's config). */
+	if (json_is_object(json_object_get(config, "menu")))
+		a->menu = json_incref(json_object_get(config, "menu"));
 	json_decref(config);
 	if (!a->pipeline) {
 		JANUS_LOG(LOG_ERR, "[switchboard] agent for %s cannot start: %s\n", room->name,
@@ -1158,7 +1116,7 @@ sb_error sb_agent_dtmf(sb_room *room, char digit)
 {
 	char text[64];
 	g_snprintf(text, sizeof(text), "(pressed %c on the keypad)", digit);
-	return post(room, MSG_DTMF, text, 0);
+	return post(room, MSG_DTMF, text, (unsigned char)digit); /* the key rides in samples */
 }
 
 sb_error sb_agent_heard(sb_room *room, unsigned chunk)

@@ -1,18 +1,20 @@
 # agent: the AI participant and its turn-taking, the STT → LLM → TTS
-# pipeline, its outgoing voice, what a listener confirmed hearing, and
-# reloading the provider configuration.
+# pipeline, its outgoing voice, what a listener confirmed hearing, its
+# menus on the keypad, and reloading the provider configuration.
 
 SB_AGENT_SOURCES = \
 	plugins/switchboard/agent/agent_module.c \
 	plugins/switchboard/agent/agent_private.h \
 	plugins/switchboard/agent/agent.c plugins/switchboard/agent/agent.h \
+	plugins/switchboard/agent/agent_thread.h \
+	plugins/switchboard/agent/agent_gather.c \
 	plugins/switchboard/agent/agent_pipeline.c \
 	plugins/switchboard/agent/agent_voice.c \
 	plugins/switchboard/agent/agent_heard.c \
 	plugins/switchboard/agent/agent_timing.c \
 	plugins/switchboard/agent/agent_backchannel.c \
 	plugins/switchboard/agent/agent_endpoint.c \
-	plugins/switchboard/agent/agent_pre_call.c \
+	plugins/switchboard/agent/agent_own_tool.c \
 	plugins/switchboard/agent/reload.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += $(SB_AGENT_SOURCES)

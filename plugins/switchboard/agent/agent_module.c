@@ -9,6 +9,7 @@
 #include "agent/agent_private.h"
 #include "api/api.h"
 #include "core/core.h"
+#include "menus/menus.h"
 #include "providers/providers.h"
 #include "tools/tools.h"
 
@@ -158,12 +159,31 @@ static json_t *agent_config_error(json_t *config)
 		if (!strcmp(key, "pre_call_tool")) {
 			/* One of the configured tools, by name, like "tools". */
 			sb_toolset *set = sb_tools_current();
-			bool known = json_is_string(v) && sb_toolset_find(set, json_string_value(v));
+			bool known =
+			        json_is_string(v) && sb_toolset_find(set, json_string_value(v));
 			sb_toolset_unref(set);
 			if (!known)
-				return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-				                    "Invalid agent config (pre_call_tool: the name of a "
-				                    "tool [agent] tools declares)");
+				return sb_ops_error(
+				        SB_ERROR_INVALID_ELEMENT,
+				        "Invalid agent config (pre_call_tool: the name of a "
+				        "tool [agent] tools declares)");
+			continue;
+		}
+		if (!strcmp(key, "menu")) {
+			char *why = NULL;
+			if (!sb_menu_check(v, true, &why)) {
+				json_t *err = sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+				                           "Invalid agent config (menu: %s)", why);
+				g_free(why);
+				return err;
+			}
+			continue;
+		}
+		if (!strcmp(key, "gather_tool")) {
+			if (!json_is_boolean(v))
+				return sb_ops_error(
+				        SB_ERROR_INVALID_ELEMENT,
+				        "Invalid agent config (gather_tool: true or false)");
 			continue;
 		}
 		if (!strcmp(key, "end_call")) {
@@ -200,8 +220,10 @@ static json_t *agent_config_error(json_t *config)
 /* The agent speaks the given text now. */
 static json_t *op_say(json_t *body, sb_op_ctx *ctx)
 {
-	static const sb_field fields[] = {
-	        SB_OPS_ROOM_FIELD, {"text", SB_F_STRING, true, 4000, 0}, SB_OPS_SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	static const sb_field fields[] = {SB_OPS_ROOM_FIELD,
+	                                  {"text", SB_F_STRING, true, 4000, 0},
+	                                  SB_OPS_SECRET_FIELD,
+	                                  {NULL, 0, 0, 0, 0}};
 	json_t *err = sb_ops_check_fields(body, fields);
 	sb_room *room = NULL;
 	if (err || (err = sb_ops_room(body, ctx, &room)))
@@ -220,8 +242,10 @@ static json_t *op_say(json_t *body, sb_op_ctx *ctx)
 /* Turns the room's AI agent on or off (the agent module acts on it). */
 static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 {
-	static const sb_field fields[] = {
-	        SB_OPS_ROOM_FIELD, {"enable", SB_F_BOOLEAN, true, 0, 0}, SB_OPS_SECRET_FIELD, {NULL, 0, 0, 0, 0}};
+	static const sb_field fields[] = {SB_OPS_ROOM_FIELD,
+	                                  {"enable", SB_F_BOOLEAN, true, 0, 0},
+	                                  SB_OPS_SECRET_FIELD,
+	                                  {NULL, 0, 0, 0, 0}};
 	json_t *err = sb_ops_check_fields(body, fields);
 	sb_room *room = NULL;
 	if (err || (err = sb_ops_room(body, ctx, &room)))
@@ -243,9 +267,10 @@ static json_t *op_agent(json_t *body, sb_op_ctx *ctx)
 	 * Variables reach the business's tools: the operator's too. */
 	if ((config || variables) && !sb_op_by_operator(ctx)) {
 		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
-		                    config ? "Unauthorized (an agent config is the operator's)"
-		                           : "Unauthorized (a call's variables are the operator's)");
+		return sb_ops_error(
+		        SB_ERROR_UNAUTHORIZED,
+		        config ? "Unauthorized (an agent config is the operator's)"
+		               : "Unauthorized (a call's variables are the operator's)");
 	}
 	if (config && (err = agent_config_error(config))) {
 		sb_room_unref(room);
@@ -301,11 +326,12 @@ static void agent_metrics(GString *out)
 {
 	sb_agent_stats as;
 	sb_agents_get_stats(&as);
-	sb_metrics_value(out, "switchboard_agents", "gauge", "AI agents in rooms now.", (long long)as.agents);
-	sb_metrics_value(out, "switchboard_agent_turns_total", "counter", "Caller turns the agent answered.",
-	       (long long)as.turns);
-	sb_metrics_value(out, "switchboard_agent_barge_ins_total", "counter", "Answers cut off by a caller.",
-	       (long long)as.barge_ins);
+	sb_metrics_value(out, "switchboard_agents", "gauge", "AI agents in rooms now.",
+	                 (long long)as.agents);
+	sb_metrics_value(out, "switchboard_agent_turns_total", "counter",
+	                 "Caller turns the agent answered.", (long long)as.turns);
+	sb_metrics_value(out, "switchboard_agent_barge_ins_total", "counter",
+	                 "Answers cut off by a caller.", (long long)as.barge_ins);
 	/* Interruptions that mean it (agent.c): ducked, went on, backchannels. */
 	const struct {
 		const char *name, *help;
@@ -325,14 +351,15 @@ static void agent_metrics(GString *out)
 		sb_metrics_value(out, interruptions[i].name, "counter", interruptions[i].help,
 		                 (long long)interruptions[i].value);
 	sb_metrics_value(out, "switchboard_agent_failed_turns_total", "counter",
-	       "Turns where every language model failed (the agent apologised).",
-	       (long long)as.provider_errors);
+	                 "Turns where every language model failed (the agent apologised).",
+	                 (long long)as.provider_errors);
 	sb_metrics_value(out, "switchboard_agent_pre_call_failures_total", "counter",
 	                 "Pre-call tools that failed or timed out: the greeting went out with "
 	                 "the defaults.",
 	                 (long long)sb_pre_call_failures());
 	sb_metrics_value(out, "switchboard_agent_frames_dropped_total", "counter",
-	       "Audio frames an agent could not keep up with.", (long long)as.frames_dropped);
+	                 "Audio frames an agent could not keep up with.",
+	                 (long long)as.frames_dropped);
 	sb_metrics_value(out, "switchboard_agents_max", "gauge",
 	                 "[agent] max_agents: AI agents allowed at once.",
 	                 (long long)sb_agents_max());
@@ -343,7 +370,8 @@ static void agent_metrics(GString *out)
 	sb_metrics_header(out, "switchboard_agent_tool_calls_total", "counter",
 	                  "The agent's calls of the business's tools, by outcome.");
 	for (int s = 0; s < SB_TOOL_STATUS_COUNT; s++)
-		g_string_append_printf(out, "switchboard_agent_tool_calls_total{status=\"%s\"} %llu\n",
+		g_string_append_printf(out,
+		                       "switchboard_agent_tool_calls_total{status=\"%s\"} %llu\n",
 		                       sb_tool_status_name((sb_tool_status)s),
 		                       sb_tool_outcomes((sb_tool_status)s));
 	sb_turn_times_metrics(out);
@@ -353,26 +381,32 @@ static void agent_metrics(GString *out)
 static void provider_metrics(GString *out)
 {
 	json_t *chains = sb_chain_stats();
-	static const char *counters[] = {"requests", "successes", "failures", "timeouts", "fallbacks",
-	                                 "skipped", NULL};
+	static const char *counters[] = {"requests",  "successes", "failures", "timeouts",
+	                                 "fallbacks", "skipped",   NULL};
 	const char *kind, *provider;
 	json_t *providers, *st;
 	for (const char **c = counters; *c; c++) {
 		char name[96];
 		g_snprintf(name, sizeof(name), "switchboard_provider_%s_total", *c);
-		sb_metrics_header(out, name, "counter", "Provider calls by kind and provider name.");
+		sb_metrics_header(out, name, "counter",
+		                  "Provider calls by kind and provider name.");
 		json_object_foreach(chains, kind, providers)
-			json_object_foreach(providers, provider, st)
-				g_string_append_printf(out, "%s{kind=\"%s\",provider=\"%s\"} %lld\n", name, kind,
-				                       provider, (long long)json_integer_value(json_object_get(st, *c)));
+		        json_object_foreach(providers, provider, st) g_string_append_printf(
+		                out, "%s{kind=\"%s\",provider=\"%s\"} %lld\n", name, kind, provider,
+		                (long long)json_integer_value(json_object_get(st, *c)));
 	}
 	sb_metrics_header(out, "switchboard_provider_breaker_open", "gauge",
-	       "1 while a provider's circuit breaker is open.");
-	json_object_foreach(chains, kind, providers) {
-		json_object_foreach(providers, provider, st) {
+	                  "1 while a provider's circuit breaker is open.");
+	json_object_foreach(chains, kind, providers)
+	{
+		json_object_foreach(providers, provider, st)
+		{
 			const char *state = json_string_value(json_object_get(st, "breaker"));
-			g_string_append_printf(out, "switchboard_provider_breaker_open{kind=\"%s\",provider=\"%s\"} %d\n",
-			                       kind, provider, state && strcmp(state, "closed") != 0);
+			g_string_append_printf(out,
+			                       "switchboard_provider_breaker_open{kind=\"%s\","
+			                       "provider=\"%s\"} %d\n",
+			                       kind, provider,
+			                       state && strcmp(state, "closed") != 0);
 		}
 	}
 	json_decref(chains);

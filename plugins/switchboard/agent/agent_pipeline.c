@@ -10,6 +10,7 @@
 #include <debug.h>
 
 #include "embedded/embedded.h"
+#include "menus/menus.h"
 #include "providers/providers.h"
 #include "room/room.h"
 #include "tools/tools.h"
@@ -38,6 +39,7 @@ typedef struct tool_run {
 	sb_tool_call *call; /* NULL once answered (or never started) */
 	json_t *result;     /* what the model is told: the answer, or {"error"} */
 	json_t *record;     /* {tool, arguments, status, latency_ms, …} */
+	int64_t started_us; /* a gather: when the agent took it */
 } tool_run;
 
 struct sb_pipeline {
@@ -108,8 +110,9 @@ static void post(callback_ctx *ctx, sb_pipeline_event_type type, const char *tex
                  const char *error, const int16_t *pcm, size_t samples, json_t *json)
 {
 	/* Stamped here, on the provider's thread: the moment it happened. */
-	sb_pipeline_event ev = {
-	        .type = type, .generation = ctx->generation, .at_us = g_get_monotonic_time()};
+	sb_pipeline_event ev = {.type = type,
+	                        .generation = __atomic_load_n(&ctx->generation, __ATOMIC_ACQUIRE),
+	                        .at_us = g_get_monotonic_time()};
 	ev.text = g_strdup(text);
 	ev.error = g_strdup(error);
 	if (pcm && samples)
@@ -200,6 +203,19 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	 * agent config names ("tools": ["lookup_order"]). */
 	p->toolset = sb_tools_current();
 	p->functions = sb_toolset_offer(p->toolset, json_object_get(config, "tools"));
+	/* The keypad as a tool ([agent] gather_tool): the agent runs it
+	 * (agent_gather.c), not an HTTP endpoint. */
+	json_t *gather_tool = json_object_get(config, "gather_tool");
+	if (json_is_true(gather_tool) || !g_strcmp0(json_string_value(gather_tool), "true"))
+		json_array_append_new(
+		        p->functions,
+		        json_pack(
+		                "{s:s, s:s, s:o}", "name", SB_GATHER_TOOL, "description",
+		                "Ask the caller to press keys on their phone's keypad (or say the "
+		                "answer): a menu of options, or a number such as an account or "
+		                "order number. The prompt is spoken, then the answer is returned "
+		                "({status, digits or key, input}).",
+		                "parameters", sb_menu_tool_parameters()));
 	p->call_info = json_pack("{s:s}", "room", room);
 	p->wanted = json_array();
 	p->runs = g_ptr_array_new();
@@ -624,8 +640,15 @@ static const char *start_tool(sb_pipeline *p, tool_run *r, guint index)
 {
 	const sb_tool *tool = offered(p, r->name) ? sb_toolset_find(p->toolset, r->name) : NULL;
 	char *why = NULL;
+	bool gather = offered(p, r->name) && !strcmp(r->name, SB_GATHER_TOOL);
 	if (index >= MAX_TOOL_CALLS) {
 		settle(r, SB_TOOL_FAILED, "too many tool calls in one turn", NULL, 0, 0);
+	} else if (gather && !sb_menu_check(r->arguments, false, &why)) {
+		settle(r, SB_TOOL_INVALID_ARGUMENTS, why, NULL, 0, 0);
+	} else if (gather) {
+		/* Answered by sb_pipeline_tool_result once the caller has. */
+		r->started_us = g_get_monotonic_time();
+		emit(p, SB_PIPE_GATHER, r->id, NULL, NULL, 0, r->arguments);
 	} else if (!tool) {
 		settle(r, SB_TOOL_UNKNOWN, "there is no such tool", NULL, 0, 0);
 	} else if (!sb_schema_validate(tool->parameters, r->arguments, &why)) {
@@ -770,6 +793,20 @@ static void cancel_tools(sb_pipeline *p)
 		settle(r, SB_TOOL_CANCELLED, "the caller spoke before it answered", NULL, 0, 0);
 	}
 	close_round(p);
+}
+
+bool sb_pipeline_tool_result(sb_pipeline *p, const char *id, json_t *outcome)
+{
+	for (guint i = 0; i < p->runs->len; i++) {
+		tool_run *r = p->runs->pdata[i];
+		if (r->record || r->call || !r->started_us || g_strcmp0(r->id, id) != 0)
+			continue;
+		int latency = (int)((g_get_monotonic_time() - r->started_us) / 1000);
+		settle(r, SB_TOOL_OK, NULL, outcome, latency, 0);
+		after_tools(p);
+		return true;
+	}
+	return false;
 }
 
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
@@ -927,6 +964,38 @@ void sb_pipeline_heard(sb_pipeline *p, const char *heard)
 	char *marked = g_strdup_printf("%s [interrupted by the caller]", heard ? heard : "");
 	json_object_set_new(last, "content", json_string(g_strstrip(marked)));
 	g_free(marked);
+}
+
+void sb_pipeline_speak(sb_pipeline *p, const char *text)
+{
+	if (!p->answering) {
+		sb_pipeline_say(p, text);
+		return;
+	}
+	g_string_append_printf(p->reply, "%s%s", p->reply->len ? " " : "", text);
+	queue_sentence(p, text);
+}
+
+void sb_pipeline_hush(sb_pipeline *p)
+{
+	if (!sb_pipeline_speaking(p))
+		return;
+	/* The released job's late audio must not play: a new generation, which
+	 * the model and the calls still out keep (they are not cut short). */
+	p->generation++;
+	if (p->llm_ctx)
+		__atomic_store_n(&p->llm_ctx->generation, p->generation, __ATOMIC_RELEASE);
+	for (guint i = 0; i < p->runs->len; i++)
+		__atomic_store_n(&((tool_run *)p->runs->pdata[i])->ctx.generation, p->generation,
+		                 __ATOMIC_RELEASE);
+	release_tts(p);
+	g_queue_clear_full(&p->sentences, g_free);
+	finish_answer(p);
+}
+
+bool sb_pipeline_speaking(sb_pipeline *p)
+{
+	return p->tts_job || !g_queue_is_empty(&p->sentences);
 }
 
 bool sb_pipeline_idle(sb_pipeline *p)

@@ -3,11 +3,11 @@
 #ifndef SB_AGENT_AGENT_PRIVATE_H
 #define SB_AGENT_AGENT_PRIVATE_H
 
+#include <glib.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <glib.h>
-#include <jansson.h>
 
 #include "core/core.h"
 
@@ -51,8 +51,8 @@ bool sb_backchannels_match(const sb_backchannels *b, const char *text);
  * was heard so far. */
 typedef enum {
 	SB_TURN_UNSURE = 0, /* silence as configured (vad_hangover_ms) */
-	SB_TURN_OPEN,       /* unfinished ("… and", "my order number is", "one two"): wait longer */
-	SB_TURN_COMPLETE,   /* a whole question: end sooner */
+	SB_TURN_OPEN,     /* unfinished ("… and", "my order number is", "one two"): wait longer */
+	SB_TURN_COMPLETE, /* a whole question: end sooner */
 } sb_turn_shape;
 
 typedef struct sb_turn_waits {
@@ -164,6 +164,8 @@ typedef enum {
 	SB_PIPE_SPEECH_CHUNK,      /* text: the sentence whose audio comes next */
 	SB_PIPE_TOOL_CALLED,       /* text: a business tool; json: {id, tool, arguments,
 	                              status, latency_ms, error?, http_status?} */
+	SB_PIPE_GATHER, /* text: the call's id; json: the gather tool's arguments (checked):
+	                   the agent runs it and answers with sb_pipeline_tool_result */
 	/* Raw provider events (posted, then handled). */
 	SB_PIPE_RAW_STT_PARTIAL = 100,
 	SB_PIPE_RAW_STT_FINAL,
@@ -219,6 +221,18 @@ bool sb_pipeline_pause(sb_pipeline *p);
 void sb_pipeline_text(sb_pipeline *p, const char *text);
 /* Speaks text (not an answer to anyone: greeting, `say`). */
 void sb_pipeline_say(sb_pipeline *p, const char *text);
+/* The same, within the answer under way when there is one (a gather's
+ * prompt while the model waits for its result). */
+void sb_pipeline_speak(sb_pipeline *p, const char *text);
+/* Stops speaking (what is queued and the TTS job) without ending the
+ * answer's other work: the model and the tool calls go on. */
+void sb_pipeline_hush(sb_pipeline *p);
+/* Sentences queued or being synthesised. */
+bool sb_pipeline_speaking(sb_pipeline *p);
+/* The gather tool's call id has its outcome (borrowed): it is the
+ * model's result, and the model is asked again once the round is whole.
+ * False when no such call waits (cancelled meanwhile). */
+bool sb_pipeline_tool_result(sb_pipeline *p, const char *id, json_t *outcome);
 /* Cancels the answer in progress; returns its text so far (g_free), which
  * the history keeps, marked as interrupted. */
 char *sb_pipeline_interrupt(sb_pipeline *p);
@@ -244,22 +258,25 @@ void sb_pipeline_set_variables(sb_pipeline *p, json_t *variables);
 /* What a business tool learns of the call (borrowed). */
 json_t *sb_pipeline_call(sb_pipeline *p);
 
-/* ---- agent_pre_call.c ---- */
+/* ---- agent_own_tool.c ---- */
 
-/* The pre-call tool: a business tool called once before the greeting. */
-typedef struct sb_pre_call sb_pre_call;
+/* A business tool the agent calls of its own accord: the pre-call tool
+ * before the greeting, a menu's tool with the digits keyed in. */
+typedef struct sb_own_tool sb_own_tool;
 /* On net's HTTP thread, once (must not block): record is the call's row
- * {tool, arguments, status, latency_ms, pre_call, error?}; variables the
- * answer's "variables" object, or NULL (failed, or none).  Both borrowed. */
-typedef void (*sb_pre_call_done)(void *user, json_t *record, json_t *variables);
-/* Calls tool_name (a configured tool) with {"caller": caller} and call as
- * the request's "call" (both borrowed).  NULL when no tool is named, or
- * when it cannot be called (logged and counted): then done never runs. */
-sb_pre_call *sb_pre_call_start(const char *tool_name, json_t *caller, json_t *call,
-                               sb_pre_call_done done, void *user);
-int sb_pre_call_timeout_ms(const sb_pre_call *c);
+ * {tool, arguments, status, latency_ms, <purpose>: true, error?,
+ * http_status?}; answer the tool's JSON object, or NULL when it failed.
+ * Both borrowed. */
+typedef void (*sb_own_tool_done)(void *user, json_t *record, json_t *answer);
+/* Calls tool_name (a configured tool) with arguments and call as the
+ * request's "call" (both borrowed); purpose ("pre_call", "menu") names it
+ * in the record and the log.  NULL when no tool is named, or when it
+ * cannot be called (logged and counted): then done never runs. */
+sb_own_tool *sb_own_tool_start(const char *purpose, const char *tool_name, json_t *arguments,
+                               json_t *call, sb_own_tool_done done, void *user);
+int sb_own_tool_timeout_ms(const sb_own_tool *c);
 /* Cancels it if still running (no done after it returns) and frees it. */
-void sb_pre_call_release(sb_pre_call *c);
+void sb_own_tool_release(sb_own_tool *c);
 /* Pre-call tools that failed, timed out or were not there. */
 unsigned long long sb_pre_call_failures(void);
 
@@ -277,14 +294,14 @@ bool sb_agents_at_limit(void);
 void sb_agents_deinit(void);
 
 typedef struct sb_agent_stats {
-	uint64_t agents;         /* running now */
-	uint64_t turns;          /* answers started */
+	uint64_t agents; /* running now */
+	uint64_t turns;  /* answers started */
 	uint64_t barge_ins;
-	uint64_t ducks;          /* a caller's onset over the agent ducked it */
-	uint64_t resumed;        /* …and it went on: no interruption after all */
-	uint64_t backchannels;   /* finals that were backchannels said over it */
-	uint64_t provider_errors;/* turns where every provider failed */
-	uint64_t frames_dropped; /* audio the agent could not keep up with */
+	uint64_t ducks;           /* a caller's onset over the agent ducked it */
+	uint64_t resumed;         /* …and it went on: no interruption after all */
+	uint64_t backchannels;    /* finals that were backchannels said over it */
+	uint64_t provider_errors; /* turns where every provider failed */
+	uint64_t frames_dropped;  /* audio the agent could not keep up with */
 } sb_agent_stats;
 void sb_agents_get_stats(sb_agent_stats *out);
 

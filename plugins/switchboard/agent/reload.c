@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "embedded/embedded.h"
+#include "menus/menus.h"
 #include "providers/providers.h"
 #include "tools/tools.h"
 
@@ -24,16 +25,57 @@ static json_t *load_knowledge(json_t *agent, char **path, char **error)
 	return sb_kb_load(*path, error);
 }
 
+/* [agent] menu: a gather (menus/menus.h) written in the section, or the
+ * path of a JSON file holding one; put in agent as the checked object.
+ * False with *error (g_free) when it cannot be read or is not a gather:
+ * then agent has no menu. */
+static bool resolve_menu(json_t *agent, char **error)
+{
+	json_t *menu = json_object_get(agent, "menu");
+	const char *path = json_string_value(menu);
+	json_t *parsed = NULL;
+	if (!menu || (path && !*path)) {
+		json_object_del(agent, "menu");
+		return true;
+	}
+	if (path) {
+		json_error_t e;
+		parsed = json_load_file(path, 0, &e);
+		if (!parsed) {
+			*error = g_strdup_printf("[agent] menu: %s: %s", path, e.text);
+			json_object_del(agent, "menu");
+			return false;
+		}
+	} else {
+		parsed = json_incref(menu);
+	}
+	char *why = NULL;
+	if (!sb_menu_check(parsed, true, &why)) {
+		*error = g_strdup_printf("[agent] menu: %s", why);
+		g_free(why);
+		json_decref(parsed);
+		json_object_del(agent, "menu");
+		return false;
+	}
+	json_object_set_new(agent, "menu", parsed);
+	return true;
+}
+
 /* A snapshot of these sections with their knowledge base (an unreadable
- * one is logged: the agent then has none, as before a reload). */
-static sb_provider_snapshot *snapshot_of(json_t *providers, json_t *agent)
+ * one is logged: the agent then has none, as before a reload).  A menu
+ * that cannot be used is left out, and said in *menu_error (g_free). */
+static sb_provider_snapshot *snapshot_of(json_t *providers, json_t *agent_section,
+                                         char **menu_error)
 {
 	char *path = NULL, *error = NULL;
+	json_t *agent = json_deep_copy(agent_section);
+	resolve_menu(agent, menu_error);
 	json_t *kb = load_knowledge(agent, &path, &error);
 	if (!kb)
 		JANUS_LOG(LOG_WARN, "[switchboard] knowledge base %s: %s\n", path,
 		          error ? error : "?");
 	sb_provider_snapshot *s = sb_provider_snapshot_new(providers, agent, kb);
+	json_decref(agent);
 	json_decref(kb);
 	g_free(path);
 	g_free(error);
@@ -151,8 +193,16 @@ static json_t *op_reload_providers(json_t *body, sb_op_ctx *ctx)
 	sb_settings *fresh = sb_settings_load(folder);
 	if (!fresh)
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Out of memory");
-	sb_provider_snapshot *candidate = snapshot_of(fresh->providers, fresh->agent);
+	char *menu_error = NULL;
+	sb_provider_snapshot *candidate = snapshot_of(fresh->providers, fresh->agent, &menu_error);
 	sb_settings_free(fresh);
+	if (menu_error) {
+		json_t *r = sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Providers not reloaded: %s",
+		                         menu_error);
+		g_free(menu_error);
+		sb_provider_snapshot_unref(candidate);
+		return r;
+	}
 	if (!candidate)
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Out of memory");
 	static const char *const kinds[] = {"stt", "llm", "tts"};
@@ -190,7 +240,13 @@ bool sb_reload_init(const sb_settings *settings)
 	g_free(config_folder);
 	config_folder = g_strdup(settings->config_folder);
 	sb_ops_register(ops, G_N_ELEMENTS(ops));
-	sb_provider_snapshot *first = snapshot_of(settings->providers, settings->agent);
+	char *menu_error = NULL;
+	sb_provider_snapshot *first =
+	        snapshot_of(settings->providers, settings->agent, &menu_error);
+	if (menu_error) {
+		JANUS_LOG(LOG_ERR, "[switchboard] %s: calls start without a menu\n", menu_error);
+		g_free(menu_error);
+	}
 	if (!first)
 		return false;
 	sb_providers_current_set(first);

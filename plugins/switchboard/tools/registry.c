@@ -139,7 +139,9 @@ static bool read_strings(json_t *e, sb_tool *t, char **error)
 		*error = g_strdup("\"name\" must be 1 to 64 of a-z A-Z 0-9 _ -");
 		return false;
 	}
-	if (!strcmp(name, "transfer_to_human") || !strcmp(name, "end_call")) {
+	/* "gather" is the keypad (menus/menus.h's SB_GATHER_TOOL). */
+	if (!strcmp(name, "transfer_to_human") || !strcmp(name, "end_call") ||
+	    !strcmp(name, "gather")) {
 		*error = g_strdup_printf("\"%s\" is one of the agent's own tools", name);
 		return false;
 	}

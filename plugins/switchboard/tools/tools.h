@@ -19,7 +19,8 @@
 /* ---- declarations ----
  * The file is a JSON array of objects:
  *   name               [a-zA-Z0-9_-]{1,64}, unique (a later duplicate is
- *                      skipped), not transfer_to_human or end_call
+ *                      skipped), not transfer_to_human, end_call or
+ *                      gather (the agent's own)
  *   description        what the model reads to decide when to call it
  *   parameters         JSON Schema of the arguments (the subset schema.c
  *                      checks: an object schema at the top)
