@@ -41,10 +41,12 @@ unsigned long long sb_pre_call_failures(void)
 
 static void count_failure(const char *purpose, const char *tool, const char *why)
 {
-	if (!strcmp(purpose, "pre_call"))
+	bool pre_call = !strcmp(purpose, "pre_call");
+	if (pre_call)
 		__atomic_add_fetch(&pre_call_failures, 1, __ATOMIC_RELAXED);
-	JANUS_LOG(LOG_WARN, "[switchboard] agent: %s tool %s failed (%s): going on without it\n",
-	          purpose, tool, why);
+	JANUS_LOG(LOG_WARN, "[switchboard] agent: %s tool %s failed (%s): %s\n",
+	          pre_call ? "pre-call" : purpose, tool, why,
+	          pre_call ? "greeting with the defaults" : "the caller hears an apology");
 }
 
 /* HTTP thread: the outcome as a record of the call, and the answer. */
