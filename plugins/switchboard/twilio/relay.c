@@ -9,8 +9,8 @@
 #include <debug.h>
 #include <libsoup/soup.h>
 
-#include "core/core.h"
 #include "api/api.h"
+#include "core/core.h"
 
 #define MAX_MESSAGE 65536
 #define MAX_BAD_IN_A_ROW 10
@@ -24,6 +24,7 @@ typedef struct relay {
 	char *call_sid, *from, *to, *room;
 	json_t *custom;
 	GString *partial_prompt; /* prompt pieces with last=false */
+	sb_relay_menu *menu;     /* [agent] menu, until it hands the call on */
 } relay;
 
 static const char *str(json_t *o, const char *k)
@@ -85,6 +86,52 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 
 static const sb_dialog_events dialog_events = {.text = on_text, .done = on_done};
 
+/* ---- the menu's actions (relay_menu.c) ---- */
+
+static void menu_say(void *user, const char *text)
+{
+	relay *r = user;
+	send_json(r, json_pack("{sssssb}", "type", "text", "token", text, "last", 1));
+}
+
+static void menu_handoff(void *user, json_t *details)
+{
+	relay *r = user;
+	json_t *handoff = json_pack("{ssssss?ss?ss?sO}", "reasonCode", "live-agent-handoff",
+	                            "reason", "menu", "callSid", r->call_sid, "room", r->room,
+	                            "from", r->from, "menu", details);
+	char *data = json_dumps(handoff, JSON_COMPACT);
+	sb_events_publish("handoff_requested",
+	                  json_pack("{s:s?, s:s?, s:s, s:s?, s:O}", "room", r->room, "call_sid",
+	                            r->call_sid, "interface", "phone", "from", r->from, "details",
+	                            details));
+	send_json(r, json_pack("{ssss}", "type", "end", "handoffData", data));
+	free(data);
+	json_decref(handoff);
+	r->ended = true;
+}
+
+static void menu_end_call(void *user)
+{
+	relay *r = user;
+	send_json(r, json_pack("{ssss}", "type", "end", "handoffData",
+	                       "{\"reasonCode\":\"end-call\"}"));
+	r->ended = true;
+}
+
+static void menu_to_agent(void *user, bool greet)
+{
+	relay *r = user;
+	const char *greeting = sb_twilio_cfg()->relay_greeting;
+	if (greet && greeting && *greeting)
+		menu_say(r, greeting);
+}
+
+static const sb_relay_menu_events menu_events = {.say = menu_say,
+                                                 .handoff = menu_handoff,
+                                                 .end_call = menu_end_call,
+                                                 .to_agent = menu_to_agent};
+
 /* Returns NULL when the message was valid. */
 static const char *handle(relay *r, json_t *msg)
 {
@@ -121,6 +168,12 @@ static const char *handle(relay *r, json_t *msg)
 		json_object_del(r->custom, "room_grant");
 		JANUS_LOG(LOG_INFO, "[switchboard] twilio relay: call %s from %s\n", sid,
 		          r->from ? r->from : "?");
+		/* What a menu's tool learns of the call, as an agent's would. */
+		json_t *info = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "room", r->room,
+		                         "interface", "phone", "call_id", sid, "caller", r->from,
+		                         "from", r->from, "to", r->to);
+		r->menu = sb_relay_menu_start(r->room, info, &menu_events, r);
+		json_decref(info);
 		return NULL;
 	}
 	if (!r->setup_done)
@@ -137,7 +190,7 @@ static const char *handle(relay *r, json_t *msg)
 			return NULL;
 		char *prompt = g_strstrip(g_string_free(r->partial_prompt, FALSE));
 		r->partial_prompt = g_string_new(NULL);
-		if (*prompt && !r->ended)
+		if (*prompt && !r->ended && !sb_relay_menu_prompt(r->menu, prompt))
 			sb_dialog_ask(r->dialog, prompt);
 		g_free(prompt);
 		return NULL;
@@ -156,7 +209,7 @@ static const char *handle(relay *r, json_t *msg)
 		                            r->call_sid, "digit", digit, "interface", "phone"));
 		/* A key press is a turn of its own, as for audio calls
 		 * (sb_agent_dtmf): the model hears it and answers in tokens. */
-		if (!r->ended && digit[0] != 'w') {
+		if (!r->ended && digit[0] != 'w' && !sb_relay_menu_key(r->menu, digit[0])) {
 			char turn[64];
 			g_snprintf(turn, sizeof(turn), "The caller pressed %s on the keypad.",
 			           digit);
@@ -202,6 +255,7 @@ static void on_closed(SoupWebsocketConnection *conn, gpointer data)
 	relay *r = data;
 	g_signal_handlers_disconnect_by_data(conn, r);
 	sb_dialog_free(r->dialog); /* no event after this */
+	sb_relay_menu_free(r->menu);
 	r->conn = NULL;
 	g_object_unref(conn);
 	g_free(r->call_sid);

@@ -11,6 +11,7 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/twilio/voice.c \
 	plugins/switchboard/twilio/media_stream.c \
 	plugins/switchboard/twilio/relay.c \
+	plugins/switchboard/twilio/relay_menu.c \
 	plugins/switchboard/twilio/whatsapp.c \
 	plugins/switchboard/twilio/whatsapp_chat.c
 

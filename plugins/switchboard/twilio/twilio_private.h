@@ -225,6 +225,33 @@ char *sb_dialog_summary(sb_dialog *d);
  * dialog's history), with the dialog's memory; a new reference. */
 json_t *sb_dialog_summary_of(sb_dialog *d, json_t *transcript);
 
+/* ---- a menu on ConversationRelay (relay_menu.c) ----
+ * [agent] menu (menus/menus.h) for relay calls: its prompt is the TwiML's
+ * welcomeGreeting; keys and Twilio's transcripts go to it until it hands
+ * the call on.  The relay's thread only. */
+typedef struct sb_relay_menu sb_relay_menu;
+typedef struct sb_relay_menu_events {
+	/* Words for the caller, sent as the relay's text tokens. */
+	void (*say)(void *user, const char *text);
+	/* A queue: the session ends with a hand-off carrying details
+	 * {reason: "menu", queue, menu: outcome} (borrowed). */
+	void (*handoff)(void *user, json_t *details);
+	void (*end_call)(void *user);
+	/* The AI takes the call; greet: say the greeting (not after a tool). */
+	void (*to_agent)(void *user, bool greet);
+} sb_relay_menu_events;
+/* The menu's prompt, for the TwiML (g_free), or NULL: no menu. */
+char *sb_relay_menu_prompt_of(void);
+/* NULL when no menu is configured.  call: what a tool learns of the call
+ * (borrowed, copied). */
+sb_relay_menu *sb_relay_menu_start(const char *room, json_t *call,
+                                   const sb_relay_menu_events *events, void *user);
+/* A key or a prompt: true when the menu took it (the model must not). */
+bool sb_relay_menu_key(sb_relay_menu *m, char key);
+bool sb_relay_menu_prompt(sb_relay_menu *m, const char *text);
+/* No event after it returns. */
+void sb_relay_menu_free(sb_relay_menu *m);
+
 /* ---- voice ----
  * Twilio voice: the voice webhook (POST /twilio/voice → TwiML that brings
  * the call into its room in the configured mode), the status callback

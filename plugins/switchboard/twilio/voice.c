@@ -81,9 +81,14 @@ static char *twiml_for(const char *room, json_t *call)
 	} else if (!strcmp(cfg->voice_mode, "relay")) {
 		char *url = sb_twilio_socket_url("/twilio/relay");
 		char *action = sb_twilio_public_link("/twilio/handoff", room, false);
+		/* With a menu, Twilio says its prompt first (relay_menu.c). */
+		char *menu_prompt = sb_relay_menu_prompt_of();
 		twiml = sb_twiml_relay(url, action,
-		                       *cfg->relay_greeting ? cfg->relay_greeting : NULL,
+		                       menu_prompt            ? menu_prompt
+		                       : *cfg->relay_greeting ? cfg->relay_greeting
+		                                              : NULL,
 		                       cfg->relay_language, params);
+		g_free(menu_prompt);
 		g_free(url);
 		g_free(action);
 	} else {
