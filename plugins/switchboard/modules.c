@@ -9,6 +9,7 @@
 
 #include "agent/agent.h"
 #include "analysis/analysis.h"
+#include "cluster/cluster.h"
 #include "console/console.h"
 #include "embedded/embedded.h"
 #include "livekit/livekit.h"
@@ -80,6 +81,8 @@ static const sb_module modules[] = {
         {"MCP clients", sb_mcp_module_start, NULL, sb_mcp_module_finish},
         {"the AI agent", sb_agent_module_start, NULL, sb_agent_module_finish},
         {"store", sb_store_module_start, sb_store_module_stop, sb_store_module_finish},
+        /* Before anything that makes rooms (console desks, SIP, Twilio). */
+        {"the cluster", sb_cluster_start, sb_cluster_stop, sb_cluster_finish},
         {"console", sb_console_start, sb_console_stop, sb_console_finish},
         {"the SIP bridge", sb_sip_start, sb_sip_stop, NULL},
         {"transfer", sb_transfer_module_start, sb_transfer_module_stop, sb_transfer_module_finish},

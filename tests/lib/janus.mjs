@@ -60,10 +60,16 @@ function listening(port) {
 
 // Starts Janus and waits until its HTTP API answers. `pluginConfig` is the
 // text of a janus.plugin.switchboard.jcfg to use instead of conf/'s.
-export async function startJanus({ pluginConfig, env = {} } = {}) {
+// `ports` ({http, admin, ws, api, sip, rtp: "a-b", webrtc: "a-b"}) moves a
+// second Janus of the same test off the default ones (a cluster's nodes);
+// its URLs come back with it (httpUrl, adminUrl, wsUrl, apiUrl).
+export async function startJanus({ pluginConfig, env = {}, ports: own = null } = {}) {
+	const http = own?.http ?? HTTP_PORT, admin = own?.admin ?? ADMIN_PORT, ws = own?.ws ?? WS_PORT;
+	const api = own?.api ?? API_PORT, sip = own?.sip ?? SIP_PORT;
+	const httpUrl = `http://127.0.0.1:${http}/janus`;
 	// Another Janus on our ports (one a test left, another run on this
 	// machine) would answer in place of ours: say so instead.
-	const ports = { JANUS_HTTP_PORT: HTTP_PORT, JANUS_ADMIN_PORT: ADMIN_PORT, JANUS_WS_PORT: WS_PORT, SWITCHBOARD_HTTP_PORT: API_PORT };
+	const ports = { JANUS_HTTP_PORT: http, JANUS_ADMIN_PORT: admin, JANUS_WS_PORT: ws, SWITCHBOARD_HTTP_PORT: api };
 	const taken = [];
 	for (const [name, port] of Object.entries(ports)) if (await listening(port)) taken.push(`${port} (${name})`);
 	if (taken.length) throw new Error(`cannot start a private Janus: something already listens on 127.0.0.1 port ${taken.join(', ')}`);
@@ -73,8 +79,11 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 		SWITCHBOARD_RUN_DIR: join(dir, 'run'),
 		SWITCHBOARD_STATE_DIR: join(dir, 'state'),
 		SWITCHBOARD_API_KEY: API_KEY,
-		SWITCHBOARD_HTTP_PORT: String(API_PORT),
-		SWITCHBOARD_SIP_PORT: String(SIP_PORT),
+		SWITCHBOARD_HTTP_PORT: String(api),
+		SWITCHBOARD_SIP_PORT: String(sip),
+		...(own ? { JANUS_HTTP_PORT: String(http), JANUS_ADMIN_PORT: String(admin), JANUS_WS_PORT: String(ws) } : {}),
+		...(own?.rtp ? { SWITCHBOARD_RTP_PORT_RANGE: own.rtp } : {}),
+		...(own?.webrtc ? { JANUS_RTP_PORT_RANGE: own.webrtc } : {}),
 		JANUS_ADMIN_SECRET: ADMIN_SECRET,
 		JANUS_VIDEOROOM_ADMIN_KEY: VIDEOROOM_ADMIN_KEY,
 		...env,
@@ -149,7 +158,7 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 			throw new Error(`janus exited early (${JSON.stringify(exited)}):\n${output.slice(-4000)}`);
 		}
 		try {
-			lastInfo = await post(HTTP_URL, { janus: 'info', transaction: tx() });
+			lastInfo = await post(httpUrl, { janus: 'info', transaction: tx() });
 			if (lastInfo.plugins && lastInfo.plugins[PLUGIN]) break;
 		} catch {
 			/* not listening yet */
@@ -163,6 +172,10 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 	}
 	return {
 		pid: child.pid,
+		httpUrl,
+		adminUrl: `http://127.0.0.1:${admin}/admin`,
+		wsUrl: `ws://127.0.0.1:${ws}/`,
+		apiUrl: `http://127.0.0.1:${api}`,
 		logPath,
 		output: () => output,
 		exited: () => exited,
@@ -171,8 +184,8 @@ export async function startJanus({ pluginConfig, env = {} } = {}) {
 }
 
 // Admin API message_plugin: the plugin's synchronous requests without a session.
-export async function adminRequest(request, secret = ADMIN_SECRET, plugin = PLUGIN) {
-	const r = await post(ADMIN_URL, {
+export async function adminRequest(request, secret = ADMIN_SECRET, plugin = PLUGIN, url = ADMIN_URL) {
+	const r = await post(url, {
 		janus: 'message_plugin', transaction: tx(), admin_secret: secret,
 		plugin, request,
 	});
@@ -182,20 +195,22 @@ export async function adminRequest(request, secret = ADMIN_SECRET, plugin = PLUG
 
 // A Janus session with one handle on the plugin, over HTTP long-poll.
 export class JanusHandle {
-	static async attach(plugin = PLUGIN) {
-		const s = await post(HTTP_URL, { janus: 'create', transaction: tx() });
+	// base: another Janus's API (a cluster's second node), else ours.
+	static async attach(plugin = PLUGIN, base = HTTP_URL) {
+		const s = await post(base, { janus: 'create', transaction: tx() });
 		if (s.janus !== 'success') throw new Error(JSON.stringify(s));
 		const sessionId = s.data.id;
-		const h = await post(`${HTTP_URL}/${sessionId}`, { janus: 'attach', plugin, transaction: tx() });
+		const h = await post(`${base}/${sessionId}`, { janus: 'attach', plugin, transaction: tx() });
 		if (h.janus !== 'success') throw new Error(JSON.stringify(h));
-		const handle = new JanusHandle(sessionId, h.data.id);
+		const handle = new JanusHandle(sessionId, h.data.id, base);
 		handle.#untrack = track(`janus session ${sessionId}`, () => handle.destroy());
 		handle.#poll();
 		return handle;
 	}
 	#untrack = () => {};
 	#abort = new AbortController();
-	constructor(sessionId, handleId) {
+	constructor(sessionId, handleId, base = HTTP_URL) {
+		this.base = base;
 		this.sessionId = sessionId;
 		this.handleId = handleId;
 		this.events = [];
@@ -205,7 +220,7 @@ export class JanusHandle {
 	async #poll() {
 		while (!this.closed) {
 			try {
-				const res = await fetch(`${HTTP_URL}/${this.sessionId}?maxev=10&rid=${Date.now()}`, { signal: this.#abort.signal });
+				const res = await fetch(`${this.base}/${this.sessionId}?maxev=10&rid=${Date.now()}`, { signal: this.#abort.signal });
 				const body = await res.json();
 				for (const ev of Array.isArray(body) ? body : [body]) {
 					if (ev.janus === 'keepalive') continue;
@@ -221,7 +236,7 @@ export class JanusHandle {
 	}
 	// Synchronous plugin request: returns the plugin's JSON answer.
 	async request(body) {
-		const r = await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, {
+		const r = await post(`${this.base}/${this.sessionId}/${this.handleId}`, {
 			janus: 'message', transaction: tx(), body,
 		});
 		if (r.janus === 'success') return r.plugindata.data;
@@ -236,7 +251,7 @@ export class JanusHandle {
 		const wait = this.waitFor((ev) => ev.transaction === t && ev.janus === 'event', timeoutMs);
 		let r;
 		try {
-			r = await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, msg);
+			r = await post(`${this.base}/${this.sessionId}/${this.handleId}`, msg);
 		} catch (e) {
 			wait.cancel();
 			throw e;
@@ -272,7 +287,7 @@ export class JanusHandle {
 		return this.events.filter((e) => e.plugindata).map((e) => e.plugindata.data);
 	}
 	async detach() {
-		await post(`${HTTP_URL}/${this.sessionId}/${this.handleId}`, { janus: 'detach', transaction: tx() });
+		await post(`${this.base}/${this.sessionId}/${this.handleId}`, { janus: 'detach', transaction: tx() });
 	}
 	// Ends the session (and its long poll). Idempotent.
 	async destroy() {
@@ -281,7 +296,7 @@ export class JanusHandle {
 		this.#untrack();
 		const abort = this.#abort;
 		this.#abort = null;
-		await post(`${HTTP_URL}/${this.sessionId}`, { janus: 'destroy', transaction: tx() }).catch(() => {});
+		await post(`${this.base}/${this.sessionId}`, { janus: 'destroy', transaction: tx() }).catch(() => {});
 		abort.abort();
 	}
 }

@@ -6,9 +6,10 @@ import { track } from './resources.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function openNotifications() {
+// apiPort: another node's (a cluster test), else ours.
+export async function openNotifications(apiPort = API_PORT) {
 	const events = [];
-	const ws = new WebSocket(`ws://127.0.0.1:${API_PORT}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
+	const ws = new WebSocket(`ws://127.0.0.1:${apiPort}/ws/notifications`, { headers: { authorization: `Bearer ${API_KEY}` } });
 	ws.on('message', (d) => events.push({ ...JSON.parse(d.toString()), at: Date.now() }));
 	// terminate, not close: no closing handshake to wait for (up to 30 s
 	// when the server is busy or gone).

@@ -10,9 +10,9 @@
 
 #include "api/api.h"
 #include "core/core.h"
+#include "endpoints/endpoints.h"
 #include "media/media.h"
 #include "room/room.h"
-#include "endpoints/endpoints.h"
 
 /* The modules' part in create and join (api.h): set at start-up, before
  * any request runs, and read without a lock from then on. */
@@ -102,6 +102,15 @@ static void set_metadata(sb_room *room, const char *metadata, sb_op_ctx *ctx)
 	json_decref(parsed);
 }
 
+/* A refusal naming the node that holds the room (cluster/): where to go. */
+static json_t *elsewhere(json_t *error, const char *name)
+{
+	json_t *where = sb_room_locate(name);
+	if (where)
+		json_object_set_new(error, "location", where);
+	return error;
+}
+
 static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {{"room", F_STRING, false, SB_ROOM_NAME_MAX, 0},
@@ -129,7 +138,8 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	bool trusted = sb_op_by_operator(ctx);
 	if (!trusted && cfg->admin_key && str(body, "admin_key")) {
 		if (!sb_auth_equal(str(body, "admin_key"), cfg->admin_key))
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong admin_key)");
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Unauthorized (wrong admin_key)");
 		trusted = true;
 	}
 	if (!trusted && (err = sb_ops_guest_room_error(body, ctx)))
@@ -165,13 +175,19 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 	        .agent_config = agent_config,
 	};
 	sb_room *room = NULL;
-	sb_error rc = sb_room_create(&params, &room);
-	if (rc == SB_ERROR_ROOM_EXISTS)
-		return sb_ops_error(rc, "Room %s already exists", name);
-	if (rc == SB_ERROR_LIMIT)
-		return sb_ops_error(rc, "Too many rooms (max_rooms = %d)", cfg->max_rooms);
-	if (rc != SB_OK)
-		return sb_ops_error(rc, "Could not create the room");
+	char *why = NULL;
+	sb_error rc = sb_room_create_placed(&params, &room, &why);
+	if (rc != SB_OK) {
+		json_t *e = rc == SB_ERROR_ROOM_EXISTS
+		                    ? sb_ops_error(rc, "Room %s already exists", name)
+		            : why ? sb_ops_error(rc, "%s", why)
+		            : rc == SB_ERROR_LIMIT
+		                    ? sb_ops_error(rc, "Too many rooms (max_rooms = %d)",
+		                                   cfg->max_rooms)
+		                    : sb_ops_error(rc, "Could not create the room");
+		g_free(why);
+		return rc == SB_ERROR_ROOM_ELSEWHERE ? elsewhere(e, name) : e;
+	}
 	if (str(body, "metadata"))
 		set_metadata(room, str(body, "metadata"), ctx);
 	json_t *r = room_answer("created", room);
@@ -299,8 +315,20 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		if (rc == SB_ERROR_ROOM_EXISTS) /* created by someone else meanwhile */
 			room = sb_room_find(name);
 	}
-	if (!room)
+	if (!room) {
+		/* A cluster: the room may live on another node, which says so. */
+		json_t *where = sb_room_locate(name);
+		if (where) {
+			const char *at = json_string_value(json_object_get(where, "janus_url"));
+			json_t *e = sb_ops_error(SB_ERROR_ROOM_ELSEWHERE,
+			                         "Room %s lives on node %s%s%s", name,
+			                         json_string_value(json_object_get(where, "node")),
+			                         at ? ": join it at " : "", at ? at : "");
+			json_object_set_new(e, "location", where);
+			return e;
+		}
 		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	}
 	if (!pin_ok(body, ctx, room)) {
 		sb_room_unref(room);
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
@@ -314,7 +342,8 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	bool needs_token = room->require_token || room->hidden || sb_plugin_settings->require_token;
 	if (!token && needs_token) {
 		sb_room_unref(room);
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (this room needs a join token)");
+		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+		                    "Unauthorized (this room needs a join token)");
 	}
 	if (!token && str(body, "role") && strcmp(str(body, "role"), "caller")) {
 		sb_room_unref(room);
@@ -342,8 +371,8 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 	/* A token's name is who the backend says joins: it wins. */
 	const char *display = claims.name ? claims.name : str(body, "display");
 	sb_participant *p = sb_web_participant_new(
-	        ctx->session, display, claims.role ? claims.role : "caller",
-	        claims.identity, json_is_true(json_object_get(body, "muted")), room->sampling_rate);
+	        ctx->session, display, claims.role ? claims.role : "caller", claims.identity,
+	        json_is_true(json_object_get(body, "muted")), room->sampling_rate);
 	if (p && claims.metadata)
 		sb_participant_set_metadata(p, claims.metadata);
 	if (p && claims.listen_only)
@@ -632,7 +661,10 @@ static json_t *chat_line(sb_room *room, guint64 id, const char *display, const c
 	return room_answer("success", room);
 }
 
-#define CHAT_TEXT_FIELD {"text", F_STRING, true, 2000, 0}
+#define CHAT_TEXT_FIELD                                                                            \
+	{                                                                                          \
+		"text", F_STRING, true, 2000, 0                                                    \
+	}
 
 /* A chat line from a joined participant to everyone in the room. */
 static json_t *op_chat(json_t *body, sb_op_ctx *ctx)
@@ -673,10 +705,10 @@ static json_t *op_post_chat(json_t *body, sb_op_ctx *ctx)
 	json_t *err = fields_and_room(body, ctx, fields, &room);
 	if (err)
 		return err;
-	json_t *r = *str(body, "text")
-	                    ? chat_line(room, 0, str(body, "display"), str(body, "text"),
-	                                str(body, "topic"))
-	                    : sb_ops_error(SB_ERROR_INVALID_ELEMENT, "Invalid element (text is empty)");
+	json_t *r = *str(body, "text") ? chat_line(room, 0, str(body, "display"), str(body, "text"),
+	                                           str(body, "topic"))
+	                               : sb_ops_error(SB_ERROR_INVALID_ELEMENT,
+	                                              "Invalid element (text is empty)");
 	sb_room_unref(room);
 	return r;
 }
@@ -689,7 +721,8 @@ static bool attributes_ok(json_t *attributes)
 		return false;
 	const char *key;
 	json_t *value;
-	json_object_foreach(attributes, key, value) {
+	json_object_foreach(attributes, key, value)
+	{
 		if (!json_is_string(value) || !*key || strlen(key) > SB_ATTRIBUTE_KEY_MAX ||
 		    json_string_length(value) > SB_ATTRIBUTE_VALUE_MAX)
 			return false;
@@ -710,10 +743,11 @@ static json_t *op_participant_update(json_t *body, sb_op_ctx *ctx)
 		return err;
 	json_t *attributes = json_object_get(body, "attributes");
 	if (attributes && !attributes_ok(attributes))
-		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
-		                    "attributes are up to %d strings, keys 1 to %d bytes, values up "
-		                    "to %d",
-		                    SB_ATTRIBUTES_MAX, SB_ATTRIBUTE_KEY_MAX, SB_ATTRIBUTE_VALUE_MAX);
+		return sb_ops_error(
+		        SB_ERROR_INVALID_ELEMENT,
+		        "attributes are up to %d strings, keys 1 to %d bytes, values up "
+		        "to %d",
+		        SB_ATTRIBUTES_MAX, SB_ATTRIBUTE_KEY_MAX, SB_ATTRIBUTE_VALUE_MAX);
 	sb_room *room;
 	sb_participant *p;
 	if ((err = target_from_body(body, ctx, &room, &p)))

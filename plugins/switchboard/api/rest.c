@@ -49,10 +49,16 @@ int sb_rest_op_failed(json_t *r, json_t **out)
 	case SB_ERROR_LIMIT:
 		status = 503, name = "limit_reached";
 		break;
+	case SB_ERROR_ROOM_ELSEWHERE:
+		status = 409, name = "room_elsewhere";
+		break;
 	default:
 		break;
 	}
 	*out = sb_http_error(name, "%s", json_string_value(json_object_get(r, "error")));
+	/* Where the room is, when another node holds it (cluster/). */
+	if (json_is_object(json_object_get(r, "location")))
+		json_object_set(*out, "location", json_object_get(r, "location"));
 	return status;
 }
 

@@ -44,6 +44,7 @@ typedef enum {
 	SB_ERROR_NO_SUCH_PARTICIPANT = 491,
 	SB_ERROR_INVALID_SDP = 492,
 	SB_ERROR_LIMIT = 493,
+	SB_ERROR_ROOM_ELSEWHERE = 494, /* a cluster: the room lives on another node */
 } sb_error;
 
 /* 1..SB_ROOM_NAME_MAX characters of A-Z a-z 0-9 . _ - */

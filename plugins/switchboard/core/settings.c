@@ -92,7 +92,8 @@ static void parse_port_range(sb_settings *cfg, const char *range)
 static const char *const non_room_sections[] = {
         "general",  "http",     "auth",  "agent",     "providers", "sip",
         "twilio",   "whatsapp", "store", "recording", "transfer",  "phone",
-        "security", "console",  "video", "livekit",   "webhooks", "analysis"};
+        "security", "console",  "video", "livekit",   "webhooks", "analysis",
+        "cluster"};
 
 static bool is_room_section(const char *name)
 {

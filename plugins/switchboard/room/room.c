@@ -19,7 +19,10 @@ static const sb_settings *settings;
 static sb_room_membership_hook membership_hook;
 static room_mixer_hook mixer_hook; /* atomic: set by the mixer at start */
 
-void room_set_mixer_hook(room_mixer_hook hook) { g_atomic_pointer_set(&mixer_hook, hook); }
+void room_set_mixer_hook(room_mixer_hook hook)
+{
+	g_atomic_pointer_set(&mixer_hook, hook);
+}
 
 /* A room gained a member: the mixer puts it on a worker. */
 static void tell_mixer(sb_room *room)
@@ -29,7 +32,10 @@ static void tell_mixer(sb_room *room)
 		hook(room_priv_of(room));
 }
 
-void sb_room_set_membership_hook(sb_room_membership_hook hook) { membership_hook = hook; }
+void sb_room_set_membership_hook(sb_room_membership_hook hook)
+{
+	membership_hook = hook;
+}
 
 #define MEMBER_LISTENERS_MAX 4
 static struct {
@@ -47,7 +53,10 @@ void sb_room_add_member_listener(sb_room_member_listener listener, void *user)
 	g_atomic_int_set(&member_listener_count, n + 1);
 }
 
-void sb_room_remove_member_listeners(void) { g_atomic_int_set(&member_listener_count, 0); }
+void sb_room_remove_member_listeners(void)
+{
+	g_atomic_int_set(&member_listener_count, 0);
+}
 
 static void tell_listeners(sb_room *room, sb_participant *p, sb_member_change change)
 {
@@ -70,7 +79,8 @@ guint sb_room_count_humans(sb_room *pub)
 	gpointer value;
 	g_hash_table_iter_init(&it, room->participants);
 	while (g_hash_table_iter_next(&it, NULL, &value))
-		n += ((sb_participant *)value)->kind != SB_KIND_AGENT && !sb_participant_is_supervisor(value);
+		n += ((sb_participant *)value)->kind != SB_KIND_AGENT &&
+		     !sb_participant_is_supervisor(value);
 	g_mutex_unlock(&room->mutex);
 	return n;
 }
@@ -95,7 +105,10 @@ static void room_free(const janus_refcount *ref)
 	g_free(room);
 }
 
-static void participant_unref_cb(gpointer data) { sb_participant_unref(data); }
+static void participant_unref_cb(gpointer data)
+{
+	sb_participant_unref(data);
+}
 
 /* [agent] transcript_max_lines: a room keeps at most this many final
  * lines (oldest dropped, counted): whoever talks for days, or pushes
@@ -123,34 +136,82 @@ void sb_rooms_deinit(void)
 	g_mutex_unlock(&rooms_mutex);
 }
 
+/* Written before rooms are made and after they are gone. */
+static sb_room_placement placement;
+
+void sb_room_set_placement(const sb_room_placement *p)
+{
+	if (p)
+		placement = *p;
+	else
+		memset(&placement, 0, sizeof(placement));
+}
+
+json_t *sb_room_locate(const char *name)
+{
+	return placement.locate && name ? placement.locate(name) : NULL;
+}
+
 sb_error sb_room_create(const sb_room_params *params, sb_room **out)
+{
+	return sb_room_create_placed(params, out, NULL);
+}
+
+static bool registered_here(const char *name)
+{
+	g_mutex_lock(&rooms_mutex);
+	bool here = rooms && g_hash_table_contains(rooms, name);
+	g_mutex_unlock(&rooms_mutex);
+	return here;
+}
+
+sb_error sb_room_create_placed(const sb_room_params *params, sb_room **out, char **why)
 {
 	char generated[32];
 	const char *name = params->name;
+	if (why)
+		*why = NULL;
 	if (name && !sb_room_name_valid(name))
 		return SB_ERROR_INVALID_ELEMENT;
 	int rate = params->sampling_rate ? params->sampling_rate : settings->sampling_rate;
 	if (rate != 16000 && rate != 48000)
 		return SB_ERROR_INVALID_ELEMENT;
-
-	g_mutex_lock(&rooms_mutex);
-	if (!rooms) {
-		g_mutex_unlock(&rooms_mutex);
-		return SB_ERROR_UNKNOWN;
-	}
-	if ((int)g_hash_table_size(rooms) >= settings->max_rooms) {
-		g_mutex_unlock(&rooms_mutex);
-		return SB_ERROR_LIMIT;
-	}
 	if (!name) {
 		do {
 			g_snprintf(generated, sizeof(generated), "room-%08x", g_random_int());
-		} while (g_hash_table_contains(rooms, generated));
+		} while (registered_here(generated));
 		name = generated;
 	}
-	if (g_hash_table_contains(rooms, name)) {
+	/* Claimed in the directory first, outside the registry's lock: the
+	 * round trip must not hold every other room's lookup. */
+	bool claimed = false;
+	if (placement.claim && !params->hidden && !registered_here(name)) {
+		char *reason = NULL;
+		sb_error rc = placement.claim(name, &reason);
+		if (rc != SB_OK) {
+			if (why)
+				*why = reason;
+			else
+				g_free(reason);
+			return rc;
+		}
+		claimed = true;
+	}
+
+	g_mutex_lock(&rooms_mutex);
+	sb_error refused = SB_OK;
+	if (!rooms)
+		refused = SB_ERROR_UNKNOWN;
+	else if (g_hash_table_contains(rooms, name))
+		refused = SB_ERROR_ROOM_EXISTS;
+	else if ((int)g_hash_table_size(rooms) >= settings->max_rooms)
+		refused = SB_ERROR_LIMIT;
+	if (refused != SB_OK) {
 		g_mutex_unlock(&rooms_mutex);
-		return SB_ERROR_ROOM_EXISTS;
+		/* Ours already (exists): the claim stays with the room. */
+		if (claimed && refused != SB_ERROR_ROOM_EXISTS && placement.release)
+			placement.release(name);
+		return refused;
 	}
 	room_priv *priv = g_new0(room_priv, 1);
 	sb_room *room = &priv->pub;
@@ -170,8 +231,8 @@ sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 	priv->transcript = json_array();
 	priv->variables = json_object();
 	g_mutex_init(&priv->mutex);
-	priv->participants = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-	                                           participant_unref_cb);
+	priv->participants =
+	        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, participant_unref_cb);
 	g_hash_table_insert(rooms, room->name, room); /* the registry's reference */
 	if (out) {
 		sb_room_ref(room);
@@ -215,8 +276,14 @@ static GPtrArray *rooms_list(bool hidden_too)
 	return list;
 }
 
-GPtrArray *sb_rooms_list(void) { return rooms_list(false); }
-GPtrArray *sb_rooms_list_all(void) { return rooms_list(true); }
+GPtrArray *sb_rooms_list(void)
+{
+	return rooms_list(false);
+}
+GPtrArray *sb_rooms_list_all(void)
+{
+	return rooms_list(true);
+}
 
 guint sb_rooms_count(void)
 {
@@ -291,6 +358,8 @@ void sb_room_destroy(sb_room *room)
 	}
 	g_ptr_array_unref(members);
 	JANUS_LOG(LOG_INFO, "[switchboard] room %s destroyed\n", room->name);
+	if (registered && !room->hidden && placement.release)
+		placement.release(room->name);
 	sb_events_publish("room_closed", json_pack("{ss}", "room", room->name));
 	if (registered)
 		sb_room_unref(room); /* the registry's reference */
@@ -432,7 +501,8 @@ sb_error sb_room_move_participant(sb_participant *p, sb_room *to)
 		GPtrArray *members = sb_room_participants(to);
 		for (guint i = 0; i < members->len; i++)
 			if (g_ptr_array_index(members, i) != p)
-				json_array_append_new(list, sb_participant_to_json(g_ptr_array_index(members, i)));
+				json_array_append_new(list, sb_participant_to_json(
+				                                    g_ptr_array_index(members, i)));
 		g_ptr_array_unref(members);
 		json_object_set_new(ev, "participants", list);
 		p->ops->send_event(p, ev);

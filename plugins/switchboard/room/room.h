@@ -233,6 +233,32 @@ void sb_rooms_deinit(void);
 
 /* Creates and registers a room; *out gets a reference when not NULL. */
 sb_error sb_room_create(const sb_room_params *params, sb_room **out);
+/* The same; *why (g_free, may be NULL) says why placement refused it. */
+sb_error sb_room_create_placed(const sb_room_params *params, sb_room **out, char **why);
+
+/* ---- placement ----
+ * Where a room lives when several nodes share a directory (cluster/ sets
+ * this; without it every room is this node's).  Hidden rooms (desks,
+ * consult rooms) are always this node's and never asked about. */
+typedef struct sb_room_placement {
+	/* Before a room is registered: SB_OK when this node may hold it (it
+	 * is claimed for this node), else SB_ERROR_ROOM_ELSEWHERE (another
+	 * live node holds it) or SB_ERROR_LIMIT (this node takes no new
+	 * rooms), with *why (g_free).  Any thread but a media one; may wait
+	 * for the directory, bounded. */
+	sb_error (*claim)(const char *name, char **why);
+	/* The room is gone from this node (destroyed, or never made after a
+	 * claim).  Must not block. */
+	void (*release)(const char *name);
+	/* A room this node does not hold: where it is, as {"node",
+	 * "janus_url", "rest_url", …} (new reference), or NULL.  May wait for
+	 * the directory, bounded. */
+	json_t *(*locate)(const char *name);
+} sb_room_placement;
+/* Copied; NULL clears.  Set before rooms are made, cleared after. */
+void sb_room_set_placement(const sb_room_placement *placement);
+/* The placement's locate, or NULL without one. */
+json_t *sb_room_locate(const char *name);
 /* A referenced room, or NULL. */
 sb_room *sb_room_find(const char *name);
 /* Removes the room from the registry, tells and removes its participants. */

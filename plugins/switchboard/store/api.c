@@ -478,8 +478,15 @@ bool sb_store_module_start(const sb_settings *s)
 		g_free(spec);
 		return false;
 	}
+	/* A call's node: the cluster's name for this node, so that a live
+	 * node can close the calls of a lost one (cluster/), else the host. */
 	char host[256] = "";
-	gethostname(host, sizeof(host) - 1);
+	const char *node_id =
+	        sb_section_string(sb_settings_section(s, "cluster"), "node_id", NULL);
+	if (node_id && *node_id)
+		g_strlcpy(host, node_id, sizeof(host));
+	else
+		gethostname(host, sizeof(host) - 1);
 	sb_records_start(store, host);
 	/* A URI may carry a password: log the backend only. */
 	JANUS_LOG(LOG_INFO, "[switchboard] call records: %s%s%s\n", sb_store_backend_name(store),

@@ -1,0 +1,61 @@
+/* Inside the cluster module: the directory on PostgreSQL (directory.c)
+ * and the module that drives it (cluster.c). */
+#ifndef SB_CLUSTER_CLUSTER_PRIVATE_H
+#define SB_CLUSTER_CLUSTER_PRIVATE_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "cluster/cluster.h"
+
+/* What this node says of itself in the directory. */
+typedef struct sb_node_self {
+	char *node_id;
+	char *janus_url; /* the Janus API browsers use (ws:// or http://) */
+	char *rest_url;  /* REST and pages */
+	char *sip_uri;
+	char *media_ip;
+	int dead_after_ms;
+} sb_node_self;
+
+/* A connection to the directory with its own lock: any thread may use it,
+ * one at a time.  Statements are bounded (statement_timeout), and a
+ * broken connection is opened again on the next use. */
+typedef struct sb_directory sb_directory;
+
+/* Connects, and makes the tables when missing.  NULL with *error. */
+sb_directory *sb_directory_open(const char *conninfo, const sb_node_self *self, char **error);
+void sb_directory_close(sb_directory *d);
+
+/* This node's row: state "up" | "draining", its rooms and participants.
+ * first: this process's first beat (its start time is set). */
+bool sb_directory_beat(sb_directory *d, const char *state, int rooms, int participants, bool first,
+                       char **error);
+/* A previous life of this node (a crash, then a restart with the same id)
+ * held rooms and calls: released and closed as node_lost.  The number of
+ * calls closed. */
+int sb_directory_forget_own(sb_directory *d, char **error);
+
+/* Claims room for this node: true when it is ours (new, ours already, or
+ * its holder is lost); false with *owner (new reference: {"node",
+ * "janus_url", "rest_url", "sip_uri", "state"}) when a live node holds it,
+ * or with *error when the directory did not answer. */
+bool sb_directory_claim(sb_directory *d, const char *room, json_t **owner, char **error);
+void sb_directory_release(sb_directory *d, const char *room);
+/* The holder of a room held by another live node (new reference), else NULL. */
+json_t *sb_directory_locate(sb_directory *d, const char *room);
+/* Every node: [{"node", "state", "alive", "rooms", "participants",
+ * "janus_url", "rest_url", "sip_uri", "media_ip", "heartbeat_age_ms"}]. */
+json_t *sb_directory_nodes(sb_directory *d, char **error);
+/* The least-loaded live node taking rooms, other than this one (new
+ * reference), or NULL. */
+json_t *sb_directory_least_loaded(sb_directory *d);
+/* Nodes whose heartbeat is older than dead_after_ms and that no live node
+ * has reaped yet: their rooms are released and their open calls closed
+ * (failed, node_lost) by this node, one reaper per lost node.  Each one
+ * reaped: {"node", "rooms", "calls"} appended to reaped. */
+void sb_directory_reap(sb_directory *d, json_t *reaped);
+
+#endif

@@ -1,0 +1,192 @@
+// Two Switchboard nodes (two private Janus processes on their own ports)
+// sharing one real PostgreSQL as the cluster's directory and call store:
+// both register and heartbeat; a room lives on one node and the other says
+// where (REST and the Janus API); a closed room is free for any node; a
+// draining node takes no new room and names the least-loaded live one; a
+// node killed with SIGKILL mid-call is found lost, its rooms released and
+// its open call closed failed/node_lost by the live node.
+import { test, before, after } from '../lib/harness.mjs';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startJanus, adminRequest, JanusHandle, ADMIN_SECRET, PLUGIN, API_KEY } from '../lib/janus.mjs';
+import { openNotifications } from '../lib/notifications.mjs';
+import { startPostgres, pgBinDir } from '../lib/postgres.mjs';
+import { pluginConfigWithStore } from '../lib/store.mjs';
+import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
+import { track } from '../lib/resources.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Heartbeats every 200 ms; a node silent for 1.5 s is lost.
+const HEARTBEAT_MS = 200;
+const DEAD_AFTER_MS = 1500;
+const B_PORTS = { http: 8098, admin: 7098, ws: 8198, api: 8090, sip: 5090, rtp: '41000-41499', webrtc: '30000-30999' };
+let pg, a, b, notesB;
+
+function nodeConfig(id, janusUrl, restUrl) {
+	return `${pluginConfigWithStore(pg.conninfo)}
+cluster: {
+	node_id = "${id}"
+	janus_url = "${janusUrl}"
+	rest_url = "${restUrl}"
+	heartbeat_ms = "${HEARTBEAT_MS}"
+	dead_after_ms = "${DEAD_AFTER_MS}"
+}
+`;
+}
+
+before(async () => {
+	pg = await startPostgres({ port: 25442 });
+	a = await startJanus({ pluginConfig: nodeConfig('node-a', 'ws://127.0.0.1:8188/', 'http://127.0.0.1:8080') });
+	b = await startJanus({ pluginConfig: nodeConfig('node-b', `ws://127.0.0.1:${B_PORTS.ws}/`, `http://127.0.0.1:${B_PORTS.api}`), ports: B_PORTS });
+	notesB = await openNotifications(B_PORTS.api);
+}, { timeout: 120000 });
+
+after(async () => {
+	notesB?.close();
+	if (b) await b.stop();
+	if (a) await a.stop();
+	if (pg) await pg.destroy();
+}, { timeout: 60000 });
+
+// REST on a node (its apiUrl), with the API key.
+async function restOn(node, method, path, body) {
+	const res = await fetch(`${node.apiUrl}${path}`, {
+		method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10000),
+	});
+	const text = await res.text();
+	let json = null;
+	try { json = JSON.parse(text); } catch { /* not JSON */ }
+	return { status: res.status, json, text };
+}
+
+function sql(query) {
+	const psql = join(pgBinDir(), 'psql');
+	return execFileSync(psql, [pg.conninfo, '-Atc', query], { encoding: 'utf8', timeout: 10000 }).trim();
+}
+
+async function waitFor(what, fn, ms) {
+	const end = Date.now() + ms;
+	for (;;) {
+		const v = await fn();
+		if (v) return v;
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await sleep(100);
+	}
+}
+
+test('both nodes are in the directory with what they advertise', { timeout: 20000 }, async () => {
+	const r = await restOn(b, 'GET', '/api/cluster/nodes');
+	assert.equal(r.status, 200, r.text);
+	assert.equal(r.json.self, 'node-b');
+	const byId = Object.fromEntries(r.json.nodes.map((n) => [n.node, n]));
+	assert.equal(byId['node-a'].alive, true);
+	assert.equal(byId['node-b'].alive, true);
+	assert.equal(byId['node-a'].janus_url, 'ws://127.0.0.1:8188/');
+	assert.equal(byId['node-b'].rest_url, `http://127.0.0.1:${B_PORTS.api}`);
+	assert.ok(byId['node-a'].heartbeat_age_ms < DEAD_AFTER_MS, JSON.stringify(byId['node-a']));
+	// The operator's only.
+	const stranger = await fetch(`${b.apiUrl}/api/cluster/nodes`);
+	assert.equal(stranger.status, 401);
+	const metrics = await (await fetch(`${a.apiUrl}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
+	assert.match(metrics, /^switchboard_cluster_nodes_alive 2$/m);
+});
+
+test('a room lives on one node; the other says where, over REST and the Janus API', { timeout: 30000 }, async () => {
+	const room = `cluster-one-${process.pid}`;
+	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
+	assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`), 'node-a');
+	const there = await restOn(b, 'POST', '/room/create', { roomName: room });
+	assert.equal(there.status, 409, there.text);
+	assert.equal(there.json.error.code, 'room_elsewhere');
+	assert.match(there.json.error.message, /lives on node node-a \(Janus API ws:\/\/127\.0\.0\.1:8188\//);
+	assert.equal(there.json.location.node, 'node-a');
+	assert.equal(there.json.location.rest_url, 'http://127.0.0.1:8080');
+	// A browser's join that reaches the wrong node is told the right one.
+	const h = await JanusHandle.attach(PLUGIN, b.httpUrl);
+	try {
+		const { data } = await h.requestAsync({ request: 'join', room, display: 'Lost' });
+		assert.equal(data.error_code, 494, JSON.stringify(data));
+		assert.match(data.error, /lives on node node-a: join it at ws:\/\/127\.0\.0\.1:8188\//);
+		assert.equal(data.location.janus_url, 'ws://127.0.0.1:8188/');
+	} finally {
+		await h.destroy();
+	}
+	// Closed on its node, the room is anyone's.
+	assert.equal((await restOn(a, 'DELETE', `/rooms/${room}`)).status, 200);
+	const made = await waitFor('node B to make the room', async () => (await restOn(b, 'POST', '/room/create', { roomName: room })).status === 201, 5000);
+	assert.ok(made);
+	assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`), 'node-b');
+	assert.equal((await restOn(b, 'DELETE', `/rooms/${room}`)).status, 200);
+	// Two nodes asked for one new room at once: exactly one gets it.
+	const race = `cluster-race-${process.pid}`;
+	const answers = await Promise.all([a, b, a, b].map((n) => restOn(n, 'POST', '/room/create', { roomName: race })));
+	const statuses = answers.map((x) => x.status).sort();
+	assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(answers.map((x) => x.json)));
+	assert.ok(statuses.every((s) => [201, 409].includes(s)), JSON.stringify(statuses));
+	const holder = sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${race}'`);
+	assert.equal((await restOn(holder === 'node-a' ? a : b, 'DELETE', `/rooms/${race}`)).status, 200);
+});
+
+test('a draining node takes no new room and names the least-loaded live one', { timeout: 20000 }, async () => {
+	const bad = await restOn(b, 'POST', '/api/cluster/drain', { drain: 'yes' });
+	assert.equal(bad.status, 400);
+	const d = await restOn(b, 'POST', '/api/cluster/drain', { drain: true });
+	assert.equal(d.status, 200, d.text);
+	assert.equal(d.json.state, 'draining');
+	const room = `cluster-drain-${process.pid}`;
+	const refused = await restOn(b, 'POST', '/room/create', { roomName: room });
+	assert.equal(refused.status, 503, refused.text);
+	assert.match(refused.json.error.message, /Node node-b is draining: it takes no new rooms; the least-loaded live node is node node-a/);
+	const seen = await waitFor('node A to see B draining', async () => {
+		const n = (await restOn(a, 'GET', '/api/cluster/nodes')).json.nodes.find((x) => x.node === 'node-b');
+		return n.state === 'draining' && n;
+	}, 3000);
+	assert.equal(seen.alive, true);
+	assert.equal((await restOn(b, 'POST', '/api/cluster/drain', { drain: false })).json.state, 'up');
+	assert.equal((await restOn(b, 'POST', '/room/create', { roomName: room })).status, 201);
+	assert.equal((await restOn(b, 'DELETE', `/rooms/${room}`)).status, 200);
+});
+
+test('a node killed mid-call: its rooms are released and its call closed node_lost by the live node', { timeout: 40000 }, async () => {
+	const room = `cluster-lost-${process.pid}`;
+	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
+	const sock = dgram.createSocket('udp4');
+	let timer;
+	const untrack = track('RTP caller on node A', () => { clearInterval(timer); sock.close(); });
+	try {
+		await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+		const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: 'Caller' }, ADMIN_SECRET, PLUGIN, a.adminUrl);
+		assert.ok(joined.port, JSON.stringify(joined));
+		let seq = 0;
+		timer = setInterval(() => sock.send(rtpPacket({ pt: 0, seq: seq++ & 0xffff, ts: seq * 160, ssrc: 3, payload: new Uint8Array(160).fill(mulawEncode(0)) }), joined.port, joined.ip), 20);
+		// The call is on record as node A's, open.
+		await waitFor('the open call record', () => sql(`SELECT count(*) FROM calls WHERE room = '${room}' AND node = 'node-a' AND ended IS NULL`) === '1', 10000);
+		const killedAt = Date.now();
+		process.kill(a.pid, 'SIGKILL');
+		const lost = await notesB.until('node_lost', () => notesB.events.find((e) => e.type === 'node_lost' && e.node === 'node-a'), 15000);
+		// Found within the bound: dead_after plus a beat, with room for a busy machine.
+		assert.ok(lost.at - killedAt < DEAD_AFTER_MS + 10 * HEARTBEAT_MS + 3000, `${lost.at - killedAt} ms`);
+		assert.ok(lost.rooms >= 1, JSON.stringify(lost));
+		assert.ok(lost.calls >= 1, JSON.stringify(lost));
+		assert.equal(lost.by, 'node-b');
+	} finally {
+		untrack();
+		clearInterval(timer);
+		sock.close();
+	}
+	assert.equal(sql(`SELECT outcome || '/' || status FROM calls WHERE room = '${room}'`), 'failed/node_lost');
+	assert.equal(sql(`SELECT count(*) FROM switchboard_rooms WHERE node_id = 'node-a'`), '0');
+	const nodes = (await restOn(b, 'GET', '/api/cluster/nodes')).json.nodes;
+	assert.deepEqual(nodes.find((n) => n.node === 'node-a').state, 'lost');
+	assert.equal(nodes.find((n) => n.node === 'node-a').alive, false);
+	// New calls flow to the live node: the room is B's to make now.
+	assert.equal((await restOn(b, 'POST', '/room/create', { roomName: room })).status, 201);
+	assert.equal((await restOn(b, 'DELETE', `/rooms/${room}`)).status, 200);
+	const metrics = await (await fetch(`${b.apiUrl}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
+	assert.match(metrics, /^switchboard_cluster_nodes_reaped_total 1$/m);
+	await a.stop();
+	a = null;
+});
