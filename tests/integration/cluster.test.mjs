@@ -98,6 +98,9 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 	const room = `cluster-one-${process.pid}`;
 	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
 	assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`), 'node-a');
+	// One bus: a client of node B hears node A's events, said as A's.
+	const heard = await notesB.until('node A\'s room_created on node B', () => notesB.events.find((e) => e.type === 'room_created' && e.room === room), 5000);
+	assert.equal(heard.node, 'node-a');
 	const there = await restOn(b, 'POST', '/room/create', { roomName: room });
 	assert.equal(there.status, 409, there.text);
 	assert.equal(there.json.error.code, 'room_elsewhere');
@@ -120,6 +123,14 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 	assert.ok(made);
 	assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`), 'node-b');
 	assert.equal((await restOn(b, 'DELETE', `/rooms/${room}`)).status, 200);
+	// B's own events once each (its bus does not echo them back), said as B's.
+	const closes = await waitFor('both closes on node B', () => {
+		const c = notesB.events.filter((e) => e.type === 'room_closed' && e.room === room);
+		return c.length >= 2 && c;
+	}, 5000);
+	await sleep(300);
+	assert.deepEqual(notesB.events.filter((e) => e.type === 'room_closed' && e.room === room).map((e) => e.node).sort(), ['node-a', 'node-b']);
+	assert.ok(closes.length === 2);
 	// Two nodes asked for one new room at once: exactly one gets it.
 	const race = `cluster-race-${process.pid}`;
 	const answers = await Promise.all([a, b, a, b].map((n) => restOn(n, 'POST', '/room/create', { roomName: race })));
@@ -164,14 +175,16 @@ test('a node killed mid-call: its rooms are released and its call closed node_lo
 		timer = setInterval(() => sock.send(rtpPacket({ pt: 0, seq: seq++ & 0xffff, ts: seq * 160, ssrc: 3, payload: new Uint8Array(160).fill(mulawEncode(0)) }), joined.port, joined.ip), 20);
 		// The call is on record as node A's, open.
 		await waitFor('the open call record', () => sql(`SELECT count(*) FROM calls WHERE room = '${room}' AND node = 'node-a' AND ended IS NULL`) === '1', 10000);
+		const held = sql(`SELECT string_agg(name, ',') FROM switchboard_rooms WHERE node_id = 'node-a'`);
 		const killedAt = Date.now();
 		process.kill(a.pid, 'SIGKILL');
-		const lost = await notesB.until('node_lost', () => notesB.events.find((e) => e.type === 'node_lost' && e.node === 'node-a'), 15000);
+		const lost = await notesB.until('node_lost', () => notesB.events.find((e) => e.type === 'node_lost' && e.lost === 'node-a'), 15000);
 		// Found within the bound: dead_after plus a beat, with room for a busy machine.
 		assert.ok(lost.at - killedAt < DEAD_AFTER_MS + 10 * HEARTBEAT_MS + 3000, `${lost.at - killedAt} ms`);
-		assert.ok(lost.rooms >= 1, JSON.stringify(lost));
-		assert.ok(lost.calls >= 1, JSON.stringify(lost));
-		assert.equal(lost.by, 'node-b');
+		assert.equal(lost.rooms, held.split(',').length, `${JSON.stringify(lost)}; node A held ${held}`);
+		assert.match(held, new RegExp(room));
+		assert.equal(lost.calls, 1, JSON.stringify(lost));
+		assert.equal(lost.node, 'node-b', 'the live node reaped it');
 	} finally {
 		untrack();
 		clearInterval(timer);

@@ -145,7 +145,8 @@ void sb_notify_attach(SoupServer *server)
 {
 	clients = g_ptr_array_new_with_free_func(client_free);
 	soup_server_add_websocket_handler(server, SB_NOTIFY_PATH, NULL, NULL, on_connect, NULL, NULL);
-	subscription = sb_events_subscribe(on_event, NULL);
+	/* Cluster-wide: a client on any node hears every node's events. */
+	subscription = sb_events_subscribe_cluster(on_event, NULL);
 }
 
 void sb_notify_detach(void)

@@ -16,6 +16,7 @@
 
 static struct {
 	sb_directory *directory;
+	sb_bus *bus;
 	sb_loop *loop;
 	GSource *beat;
 	char *node_id;
@@ -125,7 +126,9 @@ static gboolean beat(gpointer data)
 		          json_string_value(json_object_get(node, "node")),
 		          (int)json_integer_value(json_object_get(node, "rooms")),
 		          (int)json_integer_value(json_object_get(node, "calls")));
-		json_object_set_new(node, "by", json_string(c.node_id));
+		/* "node" on an event is who says it (core.h): the lost one is "lost". */
+		json_object_set(node, "lost", json_object_get(node, "node"));
+		json_object_del(node, "node");
 		sb_events_publish("node_lost", json_incref(node));
 		__atomic_add_fetch(&c.reaped, 1, __ATOMIC_RELAXED);
 	}
@@ -193,6 +196,7 @@ static void metrics(GString *out)
 {
 	if (!c.directory)
 		return;
+	sb_bus_metrics(c.bus, out);
 	sb_metrics_value(out, "switchboard_cluster_draining", "gauge",
 	                 "Whether this node drains (takes no new rooms)",
 	                 g_atomic_int_get(&c.draining));
@@ -275,6 +279,10 @@ bool sb_cluster_start(const sb_settings *settings)
 	};
 	char *error = NULL;
 	c.directory = sb_directory_open(uri, &self, &error);
+	if (c.directory) {
+		sb_events_set_node(node_id);
+		c.bus = sb_bus_start(uri);
+	}
 	g_free(uri);
 	if (!c.directory) {
 		/* A URI may carry a password: the error is libpq's, not the URI. */
@@ -330,6 +338,9 @@ void sb_cluster_finish(void)
 	}
 	sb_loop_stop(c.loop); /* the releases queued before run first */
 	c.loop = NULL;
+	sb_bus_stop(c.bus); /* the last rooms' events go out first */
+	c.bus = NULL;
+	sb_events_set_node(NULL);
 	/* Gone on purpose, not lost: nobody reaps it. */
 	char *error = NULL;
 	if (!sb_directory_beat(c.directory, "stopped", 0, 0, false, &error))

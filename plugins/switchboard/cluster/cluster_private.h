@@ -58,4 +58,14 @@ json_t *sb_directory_least_loaded(sb_directory *d);
  * reaped: {"node", "rooms", "calls"} appended to reaped. */
 void sb_directory_reap(sb_directory *d, json_t *reaped);
 
+/* ---- one bus for the cluster (bus.c) ----
+ * This node's events out through NOTIFY, the others' in through LISTEN to
+ * the cluster-wide listeners (core.h, sb_events_subscribe_cluster). */
+typedef struct sb_bus sb_bus;
+/* Never fails: an unreachable database is tried again every second. */
+sb_bus *sb_bus_start(const char *conninfo);
+/* Sends what was queued before, then stops. */
+void sb_bus_stop(sb_bus *b);
+void sb_bus_metrics(sb_bus *b, GString *out);
+
 #endif

@@ -172,6 +172,14 @@ void sb_events_unsubscribe(unsigned id);
 /* Publishes {"type": type, "timestamp": ms since epoch, …fields of data}.
  * Takes ownership of data (may be NULL). */
 void sb_events_publish(const char *type, json_t *data);
+/* A cluster (cluster/): the notifications WebSocket is cluster-wide — its
+ * listener, subscribed this way, also gets what other nodes publish
+ * (sb_events_publish_remote, a whole notification, borrowed); the other
+ * listeners (records, webhooks, the console …) act on this node's events
+ * only.  With a node name set, every event says "node": name. */
+unsigned sb_events_subscribe_cluster(sb_event_listener listener, void *user);
+void sb_events_publish_remote(json_t *notification);
+void sb_events_set_node(const char *name);
 
 /* ---- background ----
  * Background work — speech recognition and synthesis, the agents' threads —
