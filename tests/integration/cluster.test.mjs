@@ -107,6 +107,17 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 	assert.match(there.json.error.message, /lives on node node-a \(Janus API ws:\/\/127\.0\.0\.1:8188\//);
 	assert.equal(there.json.location.node, 'node-a');
 	assert.equal(there.json.location.rest_url, 'http://127.0.0.1:8080');
+	// Any node gives a join token, and sends the browser to the room's node.
+	const join = await restOn(b, 'POST', '/room/join', { roomName: room, participantIdentity: 'alice' });
+	assert.equal(join.status, 200, join.text);
+	assert.equal(join.json.janus.url, 'ws://127.0.0.1:8188/');
+	assert.equal(join.json.janus.node, 'node-a');
+	assert.equal(JSON.parse(Buffer.from(join.json.token.split('.')[1], 'base64url')).room, room);
+	assert.equal((await restOn(b, 'POST', '/room/join', { roomName: `no-such-${process.pid}`, participantIdentity: 'alice' })).status, 404);
+	// The rooms list of any node says where the others' rooms are.
+	const listed = await restOn(b, 'GET', '/rooms');
+	assert.deepEqual(listed.json.elsewhere.filter((r) => r.room === room), [{ room, node: 'node-a', janus_url: 'ws://127.0.0.1:8188/', rest_url: 'http://127.0.0.1:8080' }]);
+	assert.ok(!listed.json.rooms.some((r) => r.room === room));
 	// A browser's join that reaches the wrong node is told the right one.
 	const h = await JanusHandle.attach(PLUGIN, b.httpUrl);
 	try {

@@ -9,9 +9,8 @@
 #include <string.h>
 
 #include "api/api_private.h"
-#include "room/room.h"
 #include "core/core.h"
-
+#include "room/room.h"
 
 /* Routes run operations as a trusted caller: the API key was checked. */
 int sb_rest_op_failed(json_t *r, json_t **out)
@@ -248,19 +247,31 @@ static int route_room_join(const sb_rest_request *req, json_t **out, char **t, c
 		return status;
 	const char *name = body_string(req, "roomName");
 	sb_room *room = sb_room_find(name);
-	if (!room)
+	/* A cluster: a room of another node is joined there, with a token
+	 * from here (the nodes share the token secret). */
+	json_t *where = room ? NULL : sb_room_locate(name);
+	if (!room && !where)
 		return sb_rest_error(out, 404, "room_not_found", "No such room (%s)", name);
-	sb_room_unref(room);
+	if (room)
+		sb_room_unref(room);
 	const char *identity = body_string(req, "participantIdentity");
 	const char *display = body_string(req, "participantName");
 	json_t *token =
 	        issue_token(name, identity, display ? display : identity, body_string(req, "role"));
 	if ((status = sb_rest_op_failed(token, out))) {
 		json_decref(token);
+		json_decref(where);
 		return status;
 	}
+	json_t *janus = janus_info();
+	if (where) {
+		json_object_set(janus, "url", json_object_get(where, "janus_url"));
+		json_object_set(janus, "node", json_object_get(where, "node"));
+	}
 	*out = json_pack("{s:O, s:s, s:s, s:o}", "token", json_object_get(token, "token"), "room",
-	                 name, "identity", identity, "janus", janus_info());
+	                 name, "identity", identity, "janus", janus);
+	if (where)
+		json_object_set_new(*out, "location", where);
 	json_decref(token);
 	return 200;
 }
@@ -296,6 +307,10 @@ static int route_rooms(const sb_rest_request *req, json_t **out, char **t, const
 	json_t *r = sb_ops_run_trusted(json_pack("{ss}", "request", "list"));
 	*out = json_pack("{sO}", "rooms", json_object_get(r, "list"));
 	json_decref(r);
+	/* A cluster: the other nodes' rooms, and where they are. */
+	json_t *others = sb_rooms_elsewhere();
+	if (others)
+		json_object_set_new(*out, "elsewhere", others);
 	return 200;
 }
 
@@ -312,8 +327,8 @@ static int route_room_get(const sb_rest_request *req, json_t **out, char **t, co
 		return status;
 	}
 	/* The operator's route: the call's context too (variables op). */
-	json_t *v = sb_ops_run_trusted(
-	        json_pack("{ssss}", "request", "variables", "room", req->param));
+	json_t *v =
+	        sb_ops_run_trusted(json_pack("{ssss}", "request", "variables", "room", req->param));
 	sb_room *room = sb_room_find(req->param);
 	if (!room) { /* closed meanwhile */
 		json_decref(r);

@@ -91,7 +91,13 @@ static json_t *locate(const char *room)
 	return sb_directory_locate(c.directory, room);
 }
 
-static const sb_room_placement placement = {.claim = claim, .release = release, .locate = locate};
+static json_t *elsewhere(void)
+{
+	return sb_directory_rooms_elsewhere(c.directory);
+}
+
+static const sb_room_placement placement = {
+        .claim = claim, .release = release, .locate = locate, .elsewhere = elsewhere};
 
 /* ---- the heartbeat (the cluster's loop) ---- */
 
@@ -269,7 +275,8 @@ bool sb_cluster_start(const sb_settings *settings)
 	        (int)sb_section_int(section, "heartbeat_ms", HEARTBEAT_DEFAULT_MS, 100, 10000);
 	sb_node_self self = {
 	        .node_id = (char *)node_id,
-	        .janus_url = (char *)sb_section_string(section, "janus_url", NULL),
+	        /* Default: what this node already tells browsers ([general]). */
+	        .janus_url = (char *)sb_section_string(section, "janus_url", settings->janus_url),
 	        .rest_url = (char *)sb_section_string(section, "rest_url", NULL),
 	        .sip_uri = (char *)sb_section_string(section, "sip_uri", NULL),
 	        .media_ip = (char *)sb_section_string(section, "media_ip", NULL),

@@ -46,6 +46,9 @@ bool sb_directory_claim(sb_directory *d, const char *room, json_t **owner, char 
 void sb_directory_release(sb_directory *d, const char *room);
 /* The holder of a room held by another live node (new reference), else NULL. */
 json_t *sb_directory_locate(sb_directory *d, const char *room);
+/* Rooms other live nodes hold: [{"room", "node", "janus_url",
+ * "rest_url"}] (at most 10,000), or NULL when the directory did not answer. */
+json_t *sb_directory_rooms_elsewhere(sb_directory *d);
 /* Every node: [{"node", "state", "alive", "rooms", "participants",
  * "janus_url", "rest_url", "sip_uri", "media_ip", "heartbeat_age_ms"}]. */
 json_t *sb_directory_nodes(sb_directory *d, char **error);

@@ -283,6 +283,39 @@ json_t *sb_directory_locate(sb_directory *d, const char *room)
 	return n;
 }
 
+json_t *sb_directory_rooms_elsewhere(sb_directory *d)
+{
+	const char *v[] = {d->self.node_id, d->dead_after};
+	char *error = NULL;
+	g_mutex_lock(&d->lock);
+	PGresult *r =
+	        run(d,
+	            "SELECT r.name, n.node_id, n.janus_url, n.rest_url FROM switchboard_rooms r"
+	            " JOIN switchboard_nodes n ON n.node_id = r.node_id"
+	            " WHERE r.node_id <> $1 AND n.state NOT IN ('lost', 'stopped')"
+	            " AND n.heartbeat > now() - $2::interval ORDER BY r.name LIMIT 10000",
+	            2, v, &error);
+	json_t *rooms = NULL;
+	if (r) {
+		rooms = json_array();
+		for (int i = 0; i < PQntuples(r); i++) {
+			json_t *o = json_pack("{s:s, s:s}", "room", PQgetvalue(r, i, 0), "node",
+			                      PQgetvalue(r, i, 1));
+			if (!PQgetisnull(r, i, 2))
+				json_object_set_new(o, "janus_url",
+				                    json_string(PQgetvalue(r, i, 2)));
+			if (!PQgetisnull(r, i, 3))
+				json_object_set_new(o, "rest_url",
+				                    json_string(PQgetvalue(r, i, 3)));
+			json_array_append_new(rooms, o);
+		}
+	}
+	g_mutex_unlock(&d->lock);
+	PQclear(r);
+	g_free(error);
+	return rooms;
+}
+
 json_t *sb_directory_nodes(sb_directory *d, char **error)
 {
 	char *sql = g_strdup_printf("SELECT" NODE_COLUMNS " FROM switchboard_nodes n"

@@ -152,6 +152,11 @@ json_t *sb_room_locate(const char *name)
 	return placement.locate && name ? placement.locate(name) : NULL;
 }
 
+json_t *sb_rooms_elsewhere(void)
+{
+	return placement.elsewhere ? placement.elsewhere() : NULL;
+}
+
 sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 {
 	return sb_room_create_placed(params, out, NULL);

@@ -254,11 +254,15 @@ typedef struct sb_room_placement {
 	 * "janus_url", "rest_url", …} (new reference), or NULL.  May wait for
 	 * the directory, bounded. */
 	json_t *(*locate)(const char *name);
+	/* The rooms other live nodes hold: [{"room", "node", "janus_url",
+	 * "rest_url"}] (new reference), or NULL. */
+	json_t *(*elsewhere)(void);
 } sb_room_placement;
 /* Copied; NULL clears.  Set before rooms are made, cleared after. */
 void sb_room_set_placement(const sb_room_placement *placement);
-/* The placement's locate, or NULL without one. */
+/* The placement's locate and elsewhere, or NULL without them. */
 json_t *sb_room_locate(const char *name);
+json_t *sb_rooms_elsewhere(void);
 /* A referenced room, or NULL. */
 sb_room *sb_room_find(const char *name);
 /* Removes the room from the registry, tells and removes its participants. */
