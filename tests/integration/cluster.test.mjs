@@ -128,8 +128,20 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 	} finally {
 		await h.destroy();
 	}
-	// Closed on its node, the room is anyone's.
-	assert.equal((await restOn(a, 'DELETE', `/rooms/${room}`)).status, 200);
+	// Any node answers about it: the request is carried to its node, with
+	// the caller's own credentials (checked here first, and there).
+	const info = await restOn(b, 'GET', `/rooms/${room}`);
+	assert.equal(info.status, 200, info.text);
+	assert.equal(info.json.room, room);
+	const agentOn = await restOn(b, 'POST', `/room/${room}/agent`, { enable: false });
+	assert.equal(agentOn.status, 200, agentOn.text);
+	const stranger = await fetch(`${b.apiUrl}/rooms/${room}`);
+	assert.equal(stranger.status, 401);
+	const badKey = await fetch(`${b.apiUrl}/rooms/${room}`, { headers: { authorization: 'Bearer wrong-key-0123456789' } });
+	assert.equal(badKey.status, 401);
+	// Closed through the other node, the room is anyone's.
+	assert.equal((await restOn(b, 'DELETE', `/rooms/${room}`)).status, 200);
+	assert.equal((await restOn(a, 'GET', `/rooms/${room}`)).status, 404, 'node A closed it');
 	const made = await waitFor('node B to make the room', async () => (await restOn(b, 'POST', '/room/create', { roomName: room })).status === 201, 5000);
 	assert.ok(made);
 	assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`), 'node-b');

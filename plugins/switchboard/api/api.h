@@ -264,6 +264,20 @@ typedef struct sb_rest_reply sb_rest_reply;
 void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
                     const char *text_type);
 
+/* ---- forwarding (a cluster) ----
+ * A REST request about a room (a route under /rooms/{name} or
+ * /room/{name}) this node
+ * does not hold may be carried to the node that does (cluster/ sets the
+ * forwarder).  It runs on the HTTP thread after the request's own checks
+ * (key, body); true: it took the request and answers reply later
+ * (sb_rest_finish), false: the route runs here as usual.  A request that
+ * was forwarded already (SB_FORWARDED_HEADER) is never forwarded again,
+ * and file routes (recordings) never are. */
+#define SB_FORWARDED_HEADER "X-Switchboard-Forwarded"
+typedef bool (*sb_rest_forwarder)(const sb_rest_request *req, const char *room,
+                                  sb_rest_reply *reply);
+void sb_rest_set_forwarder(sb_rest_forwarder forwarder);
+
 typedef struct sb_rest_route {
 	const char *method;
 	const char *pattern; /* "{}" matches one path segment */

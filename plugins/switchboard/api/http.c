@@ -14,6 +14,10 @@
 #include <libsoup/soup.h>
 
 #include "api/api_private.h"
+#include "room/room.h"
+
+/* A cluster's (api.h, "forwarding"): set at start-up, before the server runs. */
+static sb_rest_forwarder forwarder;
 
 static const sb_settings *settings;
 static GMutex loop_mutex; /* guards loop for the threads that post to it */
@@ -208,8 +212,8 @@ static void serve_file(SoupServerMessage *msg, const char *path, const char *typ
  * operator; on routes that take one, a human agent's console token makes
  * them.  The key rides in ?api_key= only on a WebSocket upgrade, where a
  * browser cannot set a header; everywhere else it would end up in logs. */
-static bool principal_of(SoupServerMessage *msg, GHashTable *query, bool websocket,
-                         bool console_ok, sb_principal *who)
+static bool principal_of(SoupServerMessage *msg, GHashTable *query, bool websocket, bool console_ok,
+                         sb_principal *who)
 {
 	memset(who, 0, sizeof(*who));
 	SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
@@ -223,7 +227,8 @@ static bool principal_of(SoupServerMessage *msg, GHashTable *query, bool websock
 		*who = sb_principal_operator;
 		return true;
 	}
-	const char *token = header && !g_ascii_strncasecmp(header, "Bearer ", 7) ? header + 7 : NULL;
+	const char *token =
+	        header && !g_ascii_strncasecmp(header, "Bearer ", 7) ? header + 7 : NULL;
 	if (!token && websocket && query)
 		token = g_hash_table_lookup(query, "token");
 	sb_join_claims claims;
@@ -330,6 +335,28 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	        .headers = soup_server_message_get_request_headers(msg),
 	        .who = who,
 	};
+	bool about_a_room = g_str_has_prefix(route->pattern, "/rooms/{}") ||
+	                    g_str_has_prefix(route->pattern, "/room/{}");
+	if (forwarder && param && about_a_room && !(route->flags & SB_REST_FILE) &&
+	    !sb_rest_header(&req, SB_FORWARDED_HEADER)) {
+		sb_room *here = sb_room_find(param);
+		if (here) {
+			sb_room_unref(here);
+		} else {
+			sb_rest_reply *later = g_new0(sb_rest_reply, 1);
+			later->msg = g_object_ref(msg);
+			if (forwarder(&req, param, later)) {
+				soup_server_message_pause(msg);
+				json_decref(body);
+				if (form)
+					g_hash_table_unref(form);
+				g_free(param);
+				return;
+			}
+			g_object_unref(later->msg);
+			g_free(later);
+		}
+	}
 	json_t *out = NULL;
 	char *text = NULL;
 	const char *text_type = NULL;
@@ -370,6 +397,11 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	if (form)
 		g_hash_table_unref(form);
 	g_free(param);
+}
+
+void sb_rest_set_forwarder(sb_rest_forwarder f)
+{
+	forwarder = f;
 }
 
 /* HTTP thread: sets the late answer and lets libsoup send it. */

@@ -61,6 +61,12 @@ json_t *sb_directory_least_loaded(sb_directory *d);
  * reaped: {"node", "rooms", "calls"} appended to reaped. */
 void sb_directory_reap(sb_directory *d, json_t *reaped);
 
+/* ---- any node answers anything (forward.c) ----
+ * REST requests about a room another node holds, carried to it (api.h,
+ * "forwarding"). */
+void sb_forward_start(sb_directory *d, const char *node_id);
+void sb_forward_stop(void);
+
 /* ---- one bus for the cluster (bus.c) ----
  * This node's events out through NOTIFY, the others' in through LISTEN to
  * the cluster-wide listeners (core.h, sb_events_subscribe_cluster). */
