@@ -1,12 +1,15 @@
 // The operations dashboard: live sessions from /ws/notifications, call
-// history with search, a call page (transcript, participants, agent turns,
-// transfers, recording), analytics as SVG charts, transfer history.
+// history with search (and the analysis's disposition and sentiment), a
+// call page (transcript, participants, agent turns, transfers, recording,
+// the call's analysis with the caller's sentiment over the call),
+// analytics as SVG charts (sentiment over time among them), transfer
+// history.
 // Query parameter: ?api=URL (the Switchboard REST server; default where
 // this page came from). The API key is asked for in a form and kept for
 // the tab (sessionStorage), never taken from the page's address: an
 // address ends up in history, bookmarks, proxies' logs and Referer headers
 // (docs/security.md, "Secrets"). One left there by an old link is dropped.
-import { barChart, hbarChart } from './dashboard-charts.js';
+import { barChart, hbarChart, lineChart, stackedBarChart } from './dashboard-charts.js';
 
 const params = new URLSearchParams(location.search);
 const API = params.get('api') || location.origin;
@@ -61,6 +64,8 @@ function fmtDuration(ms) {
 }
 const text = (tag, content, className) => Object.assign(document.createElement(tag), { textContent: content ?? '', className: className || '' });
 function badge(outcome) { return text('span', outcome ? outcome.replace('_', ' ') : 'in progress', `badge ${outcome || ''}`); }
+// A label of the analysis (disposition, sentiment); a call not analysed has none.
+function labelBadge(label) { return label ? text('span', String(label), `badge ${label}`) : text('span', '—', 'muted'); }
 
 // ---- tabs (the URL hash says which; #call/<id> opens a call) ----
 function route() {
@@ -154,7 +159,7 @@ async function loadCalls() {
 	if (!r.calls.length) {
 		const tr = document.createElement('tr');
 		const td = text('td', 'No calls match.', 'empty');
-		td.colSpan = 7;
+		td.colSpan = 9;
 		tr.append(td);
 		body.append(tr);
 	}
@@ -162,10 +167,10 @@ async function loadCalls() {
 		const tr = document.createElement('tr');
 		tr.dataset.id = c.id;
 		tr.tabIndex = 0;
-		const outcome = document.createElement('td');
-		outcome.append(badge(c.outcome));
+		const cell = (node) => { const td = document.createElement('td'); td.append(node); return td; };
 		tr.append(text('td', fmtTime(c.started)), text('td', c.room), text('td', c.interface || '—'), text('td', c.from_addr || '—'),
-			text('td', fmtDuration(c.duration_ms)), outcome, text('td', c.human_agent || (c.ai_handled ? 'AI agent' : '—')));
+			text('td', fmtDuration(c.duration_ms)), cell(badge(c.outcome)), text('td', c.human_agent || (c.ai_handled ? 'AI agent' : '—')),
+			cell(labelBadge(c.disposition)), cell(labelBadge(c.sentiment)));
 		const open = () => { location.hash = `call/${encodeURIComponent(c.id)}`; };
 		tr.addEventListener('click', open);
 		tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });
@@ -251,6 +256,7 @@ async function loadCall(id) {
 	add('Duration', fmtDuration(c.duration_ms));
 	add('Human agent', c.human_agent);
 	showRecording(c);
+	showAnalysis(c);
 	const tr = $('call-transcript');
 	tr.replaceChildren();
 	const agents = new Set(c.participants.filter((p) => p.kind === 'agent').map((p) => p.display));
@@ -273,6 +279,59 @@ async function loadCall(id) {
 		turns.append(li);
 	}
 	list('call-transfers', c.transfers.map((t) => `${t.state}: ${t.from_agent || '?'} → ${t.to_target || '?'}${t.summary ? ` — ${t.summary}` : ''}`), 'No transfers');
+}
+
+// The call's analysis (made when the call ends): summary, disposition,
+// goal, sentiment, the fields asked for, and the caller's mood line by
+// line against the time into the call.
+const MOOD_CLASS = { positive: 'pos', neutral: 'neu', negative: 'neg' };
+function fmtOffset(ms) {
+	const s = Math.max(0, Math.round(ms / 1000));
+	return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+function showAnalysis(c) {
+	const a = c.analysis;
+	$('call-analysis-none').hidden = !!a;
+	$('call-analysis-body').hidden = !a;
+	if (!a) {
+		$('call-analysis-none').textContent = c.outcome
+			? 'This call has no analysis (the analysis is off, or it has not finished yet).'
+			: 'No analysis yet: a call is analysed when it ends.';
+		return;
+	}
+	const facts = $('call-analysis-facts');
+	facts.replaceChildren();
+	const add = (dl, k, v) => {
+		if (v === undefined || v === null || v === '') return;
+		const dd = document.createElement('dd');
+		if (v instanceof Node) dd.append(v); else dd.textContent = String(v);
+		dl.append(text('dt', k), dd);
+	};
+	const s = a.sentiment || {};
+	add(facts, 'Summary', a.summary);
+	add(facts, 'Disposition', labelBadge(a.disposition));
+	add(facts, 'Goal met', typeof a.goal_met === 'boolean' ? (a.goal_met ? 'yes' : 'no') : undefined);
+	const mood = document.createElement('span');
+	mood.append(labelBadge(s.overall), text('span', ' overall · at the end ', 'muted'), labelBadge(s.end));
+	if (typeof s.score === 'number') mood.append(text('span', ` · score ${s.score.toFixed(2)}`, 'muted'));
+	add(facts, 'Sentiment', mood);
+	add(facts, 'Issue', a.issue);
+	add(facts, 'Topics', Array.isArray(a.topics) && a.topics.length ? a.topics.join(', ') : undefined);
+	add(facts, 'Analysed by', a.engine === 'llm' ? `a language model (${a.provider || '?'})` : `the embedded engine${a.fallback_reason ? ` — ${a.fallback_reason}` : ''}`);
+	const fields = $('call-fields');
+	fields.replaceChildren();
+	const entries = Object.entries(a.fields && typeof a.fields === 'object' ? a.fields : {});
+	if (!entries.length) add(fields, 'None', text('span', 'no fields were asked for ([analysis] fields)', 'muted'));
+	for (const [k, v] of entries) add(fields, k, v === null ? text('span', 'not found', 'muted') : typeof v === 'object' ? JSON.stringify(v) : v);
+	const timeline = Array.isArray(s.timeline) ? s.timeline : [];
+	const moods = timeline.map((t) => Math.abs(Number(t.mood) || 0));
+	const top = Math.max(1, ...moods);
+	lineChart($('chart-call-sentiment'), timeline.map((t, i) => {
+		const at = (Number(t.at) || c.started) - c.started;
+		const m = Number(t.mood) || 0;
+		return { x: at, y: m, label: `${fmtOffset(at)} ${t.label || ''}`.trim(), className: MOOD_CLASS[t.label] || '', title: `Caller line ${i + 1} at ${fmtOffset(at)}: ${t.label} (${m > 0 ? '+' : ''}${m})` };
+	}), { xMin: 0, xMax: Math.max(1000, (c.ended || Date.now()) - c.started, ...timeline.map((t) => (Number(t.at) || 0) - c.started)), yMin: -top, yMax: top,
+		xFormat: fmtOffset, yFormat: (y) => (y > 0 ? `+${y}` : String(y)), message: 'The caller said nothing the analysis could read.' });
 }
 
 // Where a turn's time went: end of speech → STT final → first token →
@@ -330,6 +389,7 @@ async function loadAnalytics() {
 		kpi('turn latency p50 / p95', a.agent.latency_ms.count ? `${a.agent.latency_ms.p50} / ${a.agent.latency_ms.p95} ms` : '—'),
 		kpi('provider fallback rate', pct(a.agent.fallback_rate)),
 		kpi('transfer success', a.transfers.total ? pct(a.transfers.success_rate) : '—'),
+		kpi('average caller sentiment', a.sentiment.avg_score === null ? '—' : `${a.sentiment.avg_score > 0 ? '+' : ''}${a.sentiment.avg_score.toFixed(2)}`),
 	);
 	// Every day of the range, with the empty ones.
 	const days = [];
@@ -345,9 +405,39 @@ async function loadAnalytics() {
 	hbarChart($('chart-interfaces'), a.by_interface.map((x) => ({ label: x.interface, value: x.calls })));
 	hbarChart($('chart-outcomes'), a.by_outcome.map((x) => ({ label: x.outcome, value: x.calls })),
 		{ colors: { ai_handled: '#2f6fde', transferred: '#7c4ddc', completed: '#1f9d55', abandoned: '#c93a3a', failed: '#c93a3a' } });
+	showSentiment(a);
 	const l = a.agent.latency_ms;
 	hbarChart($('chart-latency'), l.count ? ['p50', 'p90', 'p95', 'p99'].map((p) => ({ label: p, value: l[p] })) : [], { format: (v) => `${v} ms` });
 	hbarChart($('chart-agents'), a.human_agents.map((x) => ({ label: x.agent || '?', value: x.avg_handle_ms })), { format: fmtDuration });
+}
+
+// The analysed calls' sentiment per bucket (an hour for "Today", else a
+// day), every bucket of the range with the empty ones: the labels stacked,
+// and the average score as a line that breaks where nothing was analysed.
+function showSentiment(a) {
+	const s = a.sentiment;
+	const size = s.bucket_ms;
+	const hourly = s.bucket === 'hour';
+	const byStart = new Map(s.per_bucket.map((b) => [b.start, b]));
+	const buckets = [];
+	for (let t = Math.floor(a.from / size) * size; t <= a.to; t += size) {
+		const iso = new Date(t).toISOString();
+		const label = hourly ? iso.slice(11, 13) : iso.slice(5, 10);
+		buckets.push({ start: t, label, title: hourly ? `${iso.slice(0, 13)}:00 UTC` : iso.slice(0, 10), b: byStart.get(t) });
+	}
+	const per = hourly ? 'per hour (UTC)' : 'per day';
+	$('chart-sentiment-caption').textContent = `Caller sentiment ${per}`;
+	$('chart-score-caption').textContent = `Average sentiment score ${per} (−1 … 1)`;
+	stackedBarChart($('chart-sentiment'), buckets.map((x) => ({ label: x.label, title: x.title, values: [x.b?.positive || 0, x.b?.neutral || 0, x.b?.negative || 0] })),
+		[{ name: 'positive', className: 'pos' }, { name: 'neutral', className: 'neu' }, { name: 'negative', className: 'neg' }],
+		{ message: 'No analysed calls in this range yet' });
+	const xs = buckets.map((x) => x.start);
+	lineChart($('chart-score'), buckets.map((x) => ({
+		x: x.start, y: x.b?.avg_score ?? null, label: x.label,
+		className: x.b?.avg_score > 0 ? 'pos' : x.b?.avg_score < 0 ? 'neg' : 'neu',
+		title: `${x.title}: ${x.b?.avg_score?.toFixed(2)} over ${x.b?.calls} call${x.b?.calls === 1 ? '' : 's'}`,
+	})), { xMin: xs[0], xMax: xs[xs.length - 1], yMin: -1, yMax: 1, xFormat: (t) => { const iso = new Date(t).toISOString(); return hourly ? iso.slice(11, 16) : iso.slice(5, 10); },
+		yFormat: (y) => (y > 0 ? `+${y.toFixed(2)}` : y.toFixed(2)), message: 'No analysed calls in this range yet' });
 }
 
 // ---- transfers ----

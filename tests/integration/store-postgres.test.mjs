@@ -2,11 +2,14 @@
 // here on a private port and data directory): the store unit suite on
 // PostgreSQL; Janus started while the database is down records its calls
 // once it is up; PostgreSQL killed in the middle of a call and restarted
-// loses no record.
+// loses no record; the analysed calls' sentiment over time in analytics
+// (the score read from the analysis's JSON by PostgreSQL's own functions).
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNotifications, rest } from '../lib/notifications.mjs';
 import { startJanus, adminRequest } from '../lib/janus.mjs';
@@ -15,6 +18,7 @@ import { track } from '../lib/resources.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { startPostgres } from '../lib/postgres.mjs';
 import { pluginConfigWithStore, endedCall } from '../lib/store.mjs';
+import { phoneCaller, speech8k } from '../lib/phone-caller.mjs';
 
 let pg, janus, notes;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -143,3 +147,65 @@ async function killed(room, caller, secondCaller) {
 	// The rows are in PostgreSQL itself.
 	assert.equal(pg.psql(`SELECT outcome FROM calls WHERE room = '${room}'`), 'ai_handled');
 }
+
+// What /api/analytics' sentiment should say of these calls (their
+// analyses), bucketed by bucketMs on their start; rounded as the C side
+// rounds, half away from zero.
+function expectedSentiment(calls, bucketMs) {
+	const round = (x) => (Math.sign(x) * Math.round(Math.abs(x) * 100)) / 100 + 0;
+	const avg = (xs) => round(xs.reduce((a, b) => a + b, 0) / xs.length);
+	const per = new Map();
+	for (const c of calls) {
+		const start = Math.floor(c.started / bucketMs) * bucketMs;
+		const b = per.get(start) || { start, calls: 0, positive: 0, neutral: 0, negative: 0, scores: [] };
+		b.calls++;
+		b[c.analysis.sentiment.overall]++;
+		b.scores.push(c.analysis.sentiment.score);
+		per.set(start, b);
+	}
+	const buckets = [...per.values()].sort((a, b) => a.start - b.start).map(({ scores, ...b }) => ({ ...b, avg_score: avg(scores) }));
+	const sum = (k) => buckets.reduce((n, b) => n + b[k], 0);
+	return { calls: sum('calls'), positive: sum('positive'), neutral: sum('neutral'), negative: sum('negative'), avg_score: avg(calls.map((c) => c.analysis.sentiment.score)), per_bucket: buckets };
+}
+
+test('analytics on PostgreSQL: the analysed calls\' sentiment per hour or day, the score read from the analysis', { timeout: 90000 }, async () => {
+	const dir = mkdtempSync(join(tmpdir(), 'sb-pg-sentiment-'));
+	try {
+		// A phone caller who complains ("broken", the lexicon's): a score that is not 0.
+		const room = `pg-sentiment-${process.pid}`;
+		assert.equal((await adminRequest({ request: 'create', room })).switchboard, 'created');
+		assert.equal((await adminRequest({ request: 'agent', room, enable: true })).switchboard, 'agent');
+		const caller = await phoneCaller(room);
+		try {
+			const inRoom = (e) => e.room === room;
+			await notes.until('the greeting to end', () => notes.events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening'), 30000);
+			const from = Date.now();
+			await caller.say(speech8k(dir, 'broken', 'My product is broken.'));
+			await notes.until('the answer', () => notes.events.find((e) => inRoom(e) && e.type === 'agent_turn' && e.timestamp >= from), 30000);
+		} finally {
+			caller.stop();
+		}
+		assert.equal((await adminRequest({ request: 'destroy', room })).switchboard, 'destroyed');
+		const rooms = [`pg-down-${process.pid}`, `pg-kill-${process.pid}`, room];
+		const calls = await waitFor('the analyses', async () => {
+			const all = await Promise.all(rooms.map((r) => endedCall(r)));
+			return all.every((c) => c.analysis) && all;
+		});
+		const spoken = calls[2].analysis.sentiment;
+		assert.ok(spoken.score < 0 && spoken.overall === 'negative', JSON.stringify(spoken));
+		assert.equal(pg.psql(`SELECT sentiment FROM calls WHERE room = '${room}'`), 'negative');
+
+		const { bucket, bucket_ms, ...s } = (await rest('GET', '/api/analytics?range=1d')).json.sentiment;
+		assert.deepEqual([bucket, bucket_ms], ['hour', 3600000]);
+		assert.deepEqual(s, expectedSentiment(calls, 3600000));
+		assert.equal(s.calls, 3);
+		const { bucket: b, bucket_ms: ms, ...d } = (await rest('GET', '/api/analytics?range=30d')).json.sentiment;
+		assert.deepEqual([b, ms], ['day', 86400000]);
+		assert.deepEqual(d, expectedSentiment(calls, 86400000));
+		const bad = await rest('GET', '/api/analytics?range=1w');
+		assert.equal(bad.status, 400);
+		assert.match(bad.json.error.message, /range must be 1d, 7d, 30d or 90d/);
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+});

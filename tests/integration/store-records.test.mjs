@@ -2,7 +2,8 @@
 // phone (plain RTP) call nobody answers each leave a correct record and
 // transcript; analytics match the calls made; every read parameter is
 // checked (400) and bound (SQL injection finds and changes nothing); CSV
-// export, /metrics and the admin route.
+// export, /metrics and the admin route; the analysed calls' sentiment over
+// time in analytics.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -14,6 +15,7 @@ import { launchChromium } from '../lib/browser.mjs';
 import { startJanus, adminRequest, API_URL, HTTP_URL } from '../lib/janus.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { pluginConfigWithStore, speechWav, endedCall } from '../lib/store.mjs';
+import { phoneCaller, speech8k } from '../lib/phone-caller.mjs';
 
 let janus, dir, notes, browser;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -211,4 +213,73 @@ test('metrics and the admin route', T, async () => {
 	const viaRest = await rest('POST', '/api/admin', { request: 'reload_kb' });
 	assert.equal(viaRest.status, 200, viaRest.text);
 	assert.equal(viaRest.json.knowledge_base, viaAdmin.knowledge_base);
+});
+
+// The calls' records once their analyses are in (they come after the end).
+async function analysed(rooms) {
+	const deadline = Date.now() + 15000;
+	for (;;) {
+		const calls = await Promise.all(rooms.map((room) => endedCall(room)));
+		if (calls.every((c) => c.analysis)) return calls;
+		if (Date.now() > deadline) throw new Error(`not analysed: ${calls.filter((c) => !c.analysis).map((c) => c.room)}`);
+		await sleep(200);
+	}
+}
+
+// What /api/analytics' sentiment should say of these calls, bucketed by
+// bucketMs on their start.
+function expectedSentiment(calls, bucketMs) {
+	// As the C side rounds: half away from zero.
+	const round = (x) => (Math.sign(x) * Math.round(Math.abs(x) * 100)) / 100 + 0;
+	const per = new Map();
+	for (const c of calls) {
+		const start = Math.floor(c.started / bucketMs) * bucketMs;
+		const b = per.get(start) || { start, calls: 0, positive: 0, neutral: 0, negative: 0, scores: [] };
+		b.calls++;
+		b[c.analysis.sentiment.overall]++;
+		b.scores.push(c.analysis.sentiment.score);
+		per.set(start, b);
+	}
+	const avg = (xs) => round(xs.reduce((a, b) => a + b, 0) / xs.length);
+	const buckets = [...per.values()].sort((a, b) => a.start - b.start).map(({ scores, ...b }) => ({ ...b, avg_score: avg(scores) }));
+	const sum = (k) => buckets.reduce((n, b) => n + b[k], 0);
+	return { calls: sum('calls'), positive: sum('positive'), neutral: sum('neutral'), negative: sum('negative'), avg_score: avg(calls.map((c) => c.analysis.sentiment.score)), per_bucket: buckets };
+}
+
+test('analytics: the analysed calls\' sentiment per hour (today) or day, counted by label and the score averaged', { timeout: 90000 }, async () => {
+	// A phone caller who complains ("broken", the lexicon's): a score that is not 0.
+	const room = `store-sentiment-${process.pid}`;
+	assert.equal((await adminRequest({ request: 'create', room })).switchboard, 'created');
+	assert.equal((await adminRequest({ request: 'agent', room, enable: true })).switchboard, 'agent');
+	const caller = await phoneCaller(room);
+	try {
+		const inRoom = (e) => e.room === room;
+		await notes.until('the greeting to end', () => notes.events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening'), 30000);
+		const from = Date.now();
+		await caller.say(speech8k(dir, 'broken', 'My product is broken.'));
+		await notes.until('the answer', () => notes.events.find((e) => inRoom(e) && e.type === 'agent_turn' && e.timestamp >= from), 30000);
+	} finally {
+		caller.stop();
+	}
+	assert.equal((await adminRequest({ request: 'destroy', room })).switchboard, 'destroyed');
+	const calls = await analysed([agentRoom, phoneRoom, room]);
+	const spoken = calls[2].analysis.sentiment;
+	assert.ok(spoken.score < 0 && spoken.overall === 'negative', JSON.stringify(spoken));
+
+	const day = await rest('GET', '/api/analytics?range=1d');
+	assert.equal(day.status, 200, day.text);
+	const { bucket, bucket_ms, ...s } = day.json.sentiment;
+	assert.equal(bucket, 'hour');
+	assert.equal(bucket_ms, 3600000);
+	assert.deepEqual(s, expectedSentiment(calls, 3600000));
+	assert.equal(s.calls, 3);
+	for (const range of ['7d', '30d', '90d']) {
+		const { bucket: b, bucket_ms: ms, ...d } = (await rest('GET', `/api/analytics?range=${range}`)).json.sentiment;
+		assert.deepEqual([b, ms], ['day', 86400000], range);
+		assert.deepEqual(d, expectedSentiment(calls, 86400000), range);
+	}
+	// An unknown range keeps its clear error.
+	const bad = await rest('GET', '/api/analytics?range=1w');
+	assert.equal(bad.status, 400);
+	assert.match(bad.json.error.message, /range must be 1d, 7d, 30d or 90d/);
 });

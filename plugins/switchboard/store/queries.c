@@ -314,6 +314,72 @@ static const read_into analytics_parts[] = {
          "GROUP BY COALESCE(p.identity, p.display) ORDER BY 2 DESC"},
 };
 
+/* The score inside the analysis's JSON text: the one expression the two
+ * backends spell differently (both have JSON functions, not the same). */
+static const char *score_sql(sb_store *s)
+{
+	return strcmp(sb_store_backend_name(s), "postgresql") == 0
+	               ? "CAST(CAST(analysis AS json) -> 'sentiment' ->> 'score' AS DOUBLE "
+	                 "PRECISION)"
+	               : "CASE WHEN json_valid(analysis) THEN "
+	                 "json_extract(analysis, '$.sentiment.score') END";
+}
+
+static json_t *avg_or_null(double sum, double n)
+{
+	return n > 0 ? json_real(round(sum / n * 100.0) / 100.0) : json_null();
+}
+
+/* The analysed calls' sentiment over the range: per bucket (an hour for a
+ * day's range, else a day) by the call's start, the overall labels
+ * counted and the scores averaged; calls not analysed (in progress, the
+ * analysis off) are not counted. */
+static json_t *sentiment_over_time(sb_store *s, int days, gint64 since, char **error)
+{
+	gint64 bucket_ms = days <= 1 ? 3600000 : 86400000;
+	char *sql = g_strdup_printf(
+	        "SELECT started / ? AS bucket, COUNT(*) AS calls, "
+	        "SUM(CASE WHEN sentiment = 'positive' THEN 1 ELSE 0 END) AS positive, "
+	        "SUM(CASE WHEN sentiment = 'neutral' THEN 1 ELSE 0 END) AS neutral, "
+	        "SUM(CASE WHEN sentiment = 'negative' THEN 1 ELSE 0 END) AS negative, "
+	        "COUNT(%1$s) AS scored, AVG(%1$s) AS avg_score FROM calls "
+	        "WHERE started >= ? AND sentiment IS NOT NULL GROUP BY 1 ORDER BY 1",
+	        score_sql(s));
+	json_t *p = json_pack("[II]", (json_int_t)bucket_ms, (json_int_t)since);
+	json_t *rows = sb_store_query(s, sql, p, error);
+	json_decref(p);
+	g_free(sql);
+	if (!rows)
+		return NULL;
+	json_t *buckets = json_array();
+	double calls = 0, pos = 0, neu = 0, neg = 0, scored = 0, sum = 0;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		double n = num(row, "scored"), avg = num(row, "avg_score");
+		calls += num(row, "calls");
+		pos += num(row, "positive");
+		neu += num(row, "neutral");
+		neg += num(row, "negative");
+		scored += n;
+		sum += avg * n;
+		json_array_append_new(
+		        buckets, json_pack("{sIsososososo}", "start",
+		                           (json_int_t)num(row, "bucket") * (json_int_t)bucket_ms,
+		                           "calls", rounded(num(row, "calls")), "positive",
+		                           rounded(num(row, "positive")), "neutral",
+		                           rounded(num(row, "neutral")), "negative",
+		                           rounded(num(row, "negative")), "avg_score",
+		                           avg_or_null(avg * n, n)));
+	}
+	json_decref(rows);
+	return json_pack("{sssIsosososososo}", "bucket", bucket_ms == 3600000 ? "hour" : "day",
+	                 "bucket_ms", (json_int_t)bucket_ms, "calls", rounded(calls), "positive",
+	                 rounded(pos), "neutral", rounded(neu), "negative", rounded(neg),
+	                 "avg_score", avg_or_null(sum, scored), "per_bucket", buckets);
+}
+
 json_t *sb_query_analytics(sb_store *s, int days, gint64 now_ms, char **error)
 {
 	gint64 since = now_ms - (gint64)days * 86400000;
@@ -323,10 +389,13 @@ json_t *sb_query_analytics(sb_store *s, int days, gint64 now_ms, char **error)
 	bool ok = fetch_all(s, a, analytics_parts, G_N_ELEMENTS(analytics_parts), p, error);
 	json_decref(p);
 	json_t *lat = ok ? latency_percentiles(s, since, error) : NULL;
-	if (!lat) {
+	json_t *sentiment = lat ? sentiment_over_time(s, days, since, error) : NULL;
+	if (!sentiment) {
+		json_decref(lat);
 		json_decref(a);
 		return NULL;
 	}
+	json_object_set_new(a, "sentiment", sentiment);
 	/* Flatten the single-row results and make the numbers whole. */
 	json_t *totals = json_array_get(json_object_get(a, "totals"), 0);
 	json_t *t = json_pack("{sIsosososososo}", "calls", (json_int_t)num(totals, "calls"),
