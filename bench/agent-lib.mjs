@@ -1,0 +1,144 @@
+// Shared by the agent benches (agent-bench, tool-bench): the bench's own
+// ports, espeak-ng speech as G.711 frames, plain-RTP callers that time
+// what they hear, one 20 ms pump for all of them, and small statistics.
+import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Own ports, so the bench never talks to another Janus.  Set before the
+// test library is loaded: it reads them once.
+process.env.JANUS_HTTP_PORT ??= '38088';
+process.env.JANUS_ADMIN_PORT ??= '37088';
+process.env.JANUS_WS_PORT ??= '38188';
+process.env.SWITCHBOARD_HTTP_PORT ??= '38080';
+process.env.JANUS_RTP_PORT_RANGE ??= '34000-35999';
+process.env.SWITCHBOARD_RTP_PORT_RANGE ??= '46000-47999';
+const janusLib = await import('../tests/lib/janus.mjs');
+const { mulawEncode, mulawDecode, rtpPacket, parseRtp } = await import('../tests/lib/audio.mjs');
+export const { startJanus, adminRequest, API_URL, API_KEY, repoRoot } = janusLib;
+
+export const LOUD = 400; // RMS of a packet that carries agent speech
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const SILENCE = new Uint8Array(160).fill(0xff);
+
+let work;
+export function removeWork() {
+	if (work) rmSync(work, { recursive: true, force: true });
+	work = undefined;
+}
+
+export const rms = (payload) => {
+	let s = 0;
+	for (const b of payload) { const v = mulawDecode(b); s += v * v; }
+	return Math.sqrt(s / payload.length);
+};
+
+// espeak-ng saying text, as 20 ms mu-law frames from the first voiced
+// frame to the last.
+export function speech8k(text, speed = 150) {
+	work ??= mkdtempSync(join(tmpdir(), 'sb-agent-bench-'));
+	const raw = join(work, 'raw.wav'), out = join(work, 'speech8k.wav');
+	execFileSync('espeak-ng', ['-v', 'en-us', '-s', String(speed), '-w', raw, text], { timeout: 60000 });
+	execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', out], { timeout: 60000 });
+	const pcm = readFileSync(out).subarray(44);
+	const frames = [];
+	for (let o = 0; o + 320 <= pcm.length; o += 320) {
+		const f = new Uint8Array(160);
+		for (let i = 0; i < 160; i++) f[i] = mulawEncode(pcm.readInt16LE(o + 2 * i));
+		frames.push(f);
+	}
+	// espeak-ng pads its output with silence: the caller's speech ends at
+	// the last voiced frame, which is where latency is measured from.
+	const voiced = (f) => rms(f) > 300;
+	while (frames.length && !voiced(frames[0])) frames.shift();
+	while (frames.length && !voiced(frames[frames.length - 1])) frames.pop();
+	return frames;
+}
+
+export const percentile = (xs, p) => {
+	if (!xs.length) return NaN;
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+export function cpuTicks(pid) {
+	const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	return Number(f[11]) + Number(f[12]); // utime + stime
+}
+
+// A plain-RTP G.711 caller: sends a frame per tick (speech when queued,
+// else silence) and notes when each packet it receives arrived and
+// whether it was loud.
+export class Caller {
+	constructor(i) { this.i = i; this.seq = 0; this.ts = 0; this.queue = []; this.heard = []; }
+	async open(room) {
+		this.room = room;
+		this.sock = dgram.createSocket('udp4');
+		this.sock.on('message', (m) => {
+			const p = parseRtp(m);
+			if (p) this.heard.push({ at: performance.now(), loud: rms(p.payload) > LOUD });
+		});
+		await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
+		this.remote = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: this.sock.address().port, codec: 'pcmu', display: `caller-${this.i}` });
+	}
+	tick() {
+		const frame = this.queue.length ? this.queue.shift() : SILENCE;
+		if (frame !== SILENCE && !this.queue.length) this.lastSpeech = performance.now();
+		this.sock.send(rtpPacket({ pt: 0, seq: this.seq++, ts: (this.ts += 160), ssrc: 1000 + this.i, payload: frame }), this.remote.port, this.remote.ip);
+	}
+	say(frames) { this.lastSpeech = null; this.queue.push(...frames); }
+	firstLoudAfter(t) { return this.heard.find((h) => h.at > t && h.loud)?.at; }
+	lastLoud() { return this.heard.findLast((h) => h.loud)?.at; }
+	quietFrom(t) {
+		// The first moment after t from which 5 packets in a row are quiet.
+		const after = this.heard.filter((h) => h.at > t);
+		for (let i = 0; i + 5 <= after.length; i++) if (after.slice(i, i + 5).every((h) => !h.loud)) return after[i].at;
+		return undefined;
+	}
+	// A turn counts when the agent was quiet as the caller finished (it
+	// did not start answering a pause in the middle): the latency, or why
+	// there is none.
+	turn() {
+		const end = this.lastSpeech;
+		if (!end) return { why: 'missed' };
+		if (this.heard.some((h) => h.loud && h.at > end - 400 && h.at <= end)) return { why: 'overlap' };
+		const l = this.firstLoudAfter(end);
+		return l ? { end, first: l, latency: l - end } : { why: 'missed' };
+	}
+	close() { this.sock?.close(); this.sock = undefined; }
+}
+
+// Every caller ticks on one timer with absolute 20 ms deadlines; the
+// returned function stops it (resolves once the loop is out).
+export function startPump(callers) {
+	let running = true;
+	const t0 = performance.now();
+	let k = 0;
+	const loop = (async () => {
+		while (running) {
+			for (const c of callers) if (c.sock && c.remote) c.tick();
+			k++;
+			await sleep(Math.max(0, t0 + k * 20 - performance.now()));
+		}
+	})();
+	return async () => { running = false; await loop; };
+}
+
+// Until every caller has heard the agent and it has then been quiet for
+// quietMs (its greeting or answer is over), at most maxMs.
+export async function untilQuiet(callers, since, quietMs, maxMs) {
+	const until = performance.now() + maxMs;
+	while (performance.now() < until) {
+		const now = performance.now();
+		if (callers.every((c) => { const l = c.lastLoud(); return l > since && now - l >= quietMs; })) return true;
+		await sleep(100);
+	}
+	return false;
+}
+
+export async function api(method, path, body) {
+	const r = await fetch(`${API_URL}${path}`, { method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15000) });
+	return r.json();
+}
