@@ -13,7 +13,7 @@ packages=(
 	baresip-core sipsak
 	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev
 	nodejs npm chromium espeak-ng sox opus-tools procps iproute2 openssl
-	libsqlite3-dev libpq-dev postgresql libcrypt-dev
+	libsqlite3-dev libpq-dev postgresql libcrypt-dev kamailio kamailio-postgres-modules
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -31,6 +31,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Debian's kamailio service would take 5060 from the tests' nodes: the
+# cluster test starts its own Kamailio with conf/kamailio/.
+if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
+	systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
+pkill -x kamailio 2>/dev/null || true
 # npm ci again whenever package-lock.json changed since the last install.
 lock_hash="$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)"
 if [ "$(cat "$repo/node_modules/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then

@@ -8,28 +8,34 @@
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startJanus, adminRequest, JanusHandle, ADMIN_SECRET, PLUGIN, API_KEY } from '../lib/janus.mjs';
+import { startJanus, adminRequest, JanusHandle, ADMIN_SECRET, PLUGIN, API_KEY, SIP_PORT, repoRoot } from '../lib/janus.mjs';
 import { openNotifications } from '../lib/notifications.mjs';
 import { startPostgres, pgBinDir } from '../lib/postgres.mjs';
 import { pluginConfigWithStore } from '../lib/store.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { track } from '../lib/resources.mjs';
+import { SipPeer, RtpLeg, placeCall, inDialog, withSipRoomSecret, roomSignature } from '../lib/sip.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Heartbeats every 200 ms; a node silent for 1.5 s is lost.
 const HEARTBEAT_MS = 200;
 const DEAD_AFTER_MS = 1500;
 const B_PORTS = { http: 8098, admin: 7098, ws: 8198, api: 8090, sip: 5090, rtp: '41000-41499', webrtc: '30000-30999' };
-let pg, a, b, notesB;
+// The SIP edge (conf/kamailio/), the trunk's one address.
+const EDGE_PORT = 5072;
+let pg, a, b, notesB, edge, edgeDir, peer;
 
-function nodeConfig(id, janusUrl, restUrl) {
-	return `${pluginConfigWithStore(pg.conninfo)}
+function nodeConfig(id, janusUrl, restUrl, sipPort) {
+	return `${withSipRoomSecret(pluginConfigWithStore(pg.conninfo))}
 cluster: {
 	node_id = "${id}"
 	janus_url = "${janusUrl}"
 	rest_url = "${restUrl}"
+	sip_uri = "sip:127.0.0.1:${sipPort}"
 	heartbeat_ms = "${HEARTBEAT_MS}"
 	dead_after_ms = "${DEAD_AFTER_MS}"
 }
@@ -38,12 +44,51 @@ cluster: {
 
 before(async () => {
 	pg = await startPostgres({ port: 25442 });
-	a = await startJanus({ pluginConfig: nodeConfig('node-a', 'ws://127.0.0.1:8188/', 'http://127.0.0.1:8080') });
-	b = await startJanus({ pluginConfig: nodeConfig('node-b', `ws://127.0.0.1:${B_PORTS.ws}/`, `http://127.0.0.1:${B_PORTS.api}`), ports: B_PORTS });
+	a = await startJanus({ pluginConfig: nodeConfig('node-a', 'ws://127.0.0.1:8188/', 'http://127.0.0.1:8080', SIP_PORT) });
+	b = await startJanus({ pluginConfig: nodeConfig('node-b', `ws://127.0.0.1:${B_PORTS.ws}/`, `http://127.0.0.1:${B_PORTS.api}`, B_PORTS.sip), ports: B_PORTS });
 	notesB = await openNotifications(B_PORTS.api);
+	edge = await startEdge();
+	peer = await new SipPeer().start();
 }, { timeout: 120000 });
 
+// Kamailio with the shipped config, in the foreground, on loopback.
+async function startEdge() {
+	edgeDir = mkdtempSync(join(tmpdir(), 'sb-kamailio-'));
+	copyFileSync(join(repoRoot, 'conf', 'kamailio', 'kamailio.cfg'), join(edgeDir, 'kamailio.cfg'));
+	writeFileSync(join(edgeDir, 'kamailio-local.cfg'), [
+		`#!substdef "!SB_LISTEN!udp:127.0.0.1:${EDGE_PORT}!g"`,
+		`#!substdef "!SB_DB_URL!${pg.conninfo.replace('postgresql://', 'postgres://')}!g"`,
+		`#!substdef "!SB_DISPATCHER_LIST!${join(edgeDir, 'dispatcher.list')}!g"`,
+		`#!substdef "!SB_DEAD_AFTER!${DEAD_AFTER_MS} milliseconds!g"`,
+		'#!substdef "!SB_PING_INTERVAL!1!g"', ''].join('\n'));
+	writeFileSync(join(edgeDir, 'dispatcher.list'), `1 sip:127.0.0.1:${SIP_PORT}\n1 sip:127.0.0.1:${B_PORTS.sip}\n`);
+	const child = spawn('kamailio', ['-f', join(edgeDir, 'kamailio.cfg'), '-DD', '-E', '-Y', edgeDir, '-w', edgeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let log = '';
+	child.stdout.on('data', (d) => { log += d; });
+	child.stderr.on('data', (d) => { log += d; });
+	const exited = new Promise((r) => child.on('exit', r));
+	const stop = async () => { untrack(); if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } };
+	const untrack = track(`kamailio (pid ${child.pid})`, stop);
+	// Up once it answers an OPTIONS of its own.
+	const probe = await new SipPeer().start();
+	try {
+		for (let i = 0; ; i++) {
+			if (child.exitCode !== null) throw new Error(`kamailio exited:\n${log}`);
+			const r = await probe.request('OPTIONS', `sip:127.0.0.1:${EDGE_PORT}`, { callId: `probe-${i}@test`, fromTag: 'probe', target: `127.0.0.1:${EDGE_PORT}`, timeoutMs: 500 });
+			if (r?.status === 200) break;
+			if (i > 60) throw new Error(`kamailio did not answer OPTIONS:\n${log}`);
+			await sleep(100);
+		}
+	} finally {
+		probe.close();
+	}
+	return { stop, log: () => log };
+}
+
 after(async () => {
+	peer?.close();
+	await edge?.stop();
+	if (edgeDir) rmSync(edgeDir, { recursive: true, force: true });
 	notesB?.close();
 	if (b) await b.stop();
 	if (a) await a.stop();
@@ -184,6 +229,50 @@ test('a draining node takes no new room and names the least-loaded live one', { 
 	assert.equal((await restOn(b, 'DELETE', `/rooms/${room}`)).status, 200);
 });
 
+test('SIP through the edge (Kamailio): a call for a room reaches its node; new calls are spread', { timeout: 60000 }, async () => {
+	// A room made on node B: its caller is sent there, whichever node is next.
+	const held = `cluster-sip-held-${process.pid}`;
+	assert.equal((await restOn(b, 'POST', '/room/create', { roomName: held })).status, 201);
+	const legs = [];
+	const calls = [];
+	try {
+		for (const room of [held, held]) {
+			const leg = await new RtpLeg().start();
+			legs.push(leg);
+			const call = await placeCall(peer, { sipPort: EDGE_PORT, user: room, rtpPort: leg.port, headers: roomSignature(room) });
+			assert.equal(call.res?.status, 200, `${call.res?.status} ${call.res?.reason}\n${edge.log().slice(-2000)}`);
+			assert.ok(call.route, 'the edge record-routes');
+			calls.push(call);
+		}
+		const joined = await waitFor('both callers in the room on node B', async () => {
+			const r = await restOn(b, 'GET', `/rooms/${held}`);
+			return r.json?.participants?.filter((p) => p.kind === 'sip').length === 2 && r;
+		}, 10000);
+		assert.ok(joined);
+		// New calls from the trunk (no room of theirs yet): spread over the
+		// live nodes, each making its call's room.
+		const sids = [1, 2].map((i) => `CA${String(process.pid).padStart(8, '0')}${'0'.repeat(22)}${i}`);
+		for (const sid of sids) {
+			const leg = await new RtpLeg().start();
+			legs.push(leg);
+			const call = await placeCall(peer, { sipPort: EDGE_PORT, user: '+14155550100', rtpPort: leg.port, headers: { 'X-Twilio-CallSid': sid } });
+			assert.equal(call.res?.status, 200, `${call.res?.status}\n${edge.log().slice(-2000)}`);
+			calls.push(call);
+		}
+		const holders = sids.map((sid) => sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`));
+		assert.deepEqual([...holders].sort(), ['node-a', 'node-b'], `holders: ${holders}`);
+		// Hang-ups go through the edge by its Route.
+		for (const call of calls) assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
+		await waitFor('the rooms closed', async () => (await restOn(b, 'GET', `/rooms/${held}`)).status === 404, 10000);
+		const rooms = [held, ...sids.map((sid) => `twilio-${sid}`)].map((r) => `'${r}'`).join(',');
+		await waitFor('their call records ended', () => sql(`SELECT count(*) FROM calls WHERE room IN (${rooms}) AND ended IS NULL`) === '0', 10000)
+			.catch((e) => { throw new Error(`${e.message}: ${sql(`SELECT room, node, started, ended FROM calls WHERE room IN (${rooms})`)}`); });
+	} finally {
+		for (const leg of legs) leg.close();
+		await restOn(b, 'DELETE', `/rooms/${held}`);
+	}
+});
+
 test('a node killed mid-call: its rooms are released and its call closed node_lost by the live node', { timeout: 40000 }, async () => {
 	const room = `cluster-lost-${process.pid}`;
 	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
@@ -199,6 +288,7 @@ test('a node killed mid-call: its rooms are released and its call closed node_lo
 		// The call is on record as node A's, open.
 		await waitFor('the open call record', () => sql(`SELECT count(*) FROM calls WHERE room = '${room}' AND node = 'node-a' AND ended IS NULL`) === '1', 10000);
 		const held = sql(`SELECT string_agg(name, ',') FROM switchboard_rooms WHERE node_id = 'node-a'`);
+		const open = Number(sql(`SELECT count(*) FROM calls WHERE node = 'node-a' AND ended IS NULL`));
 		const killedAt = Date.now();
 		process.kill(a.pid, 'SIGKILL');
 		const lost = await notesB.until('node_lost', () => notesB.events.find((e) => e.type === 'node_lost' && e.lost === 'node-a'), 15000);
@@ -206,7 +296,7 @@ test('a node killed mid-call: its rooms are released and its call closed node_lo
 		assert.ok(lost.at - killedAt < DEAD_AFTER_MS + 10 * HEARTBEAT_MS + 3000, `${lost.at - killedAt} ms`);
 		assert.equal(lost.rooms, held.split(',').length, `${JSON.stringify(lost)}; node A held ${held}`);
 		assert.match(held, new RegExp(room));
-		assert.equal(lost.calls, 1, JSON.stringify(lost));
+		assert.equal(lost.calls, open, `${JSON.stringify(lost)}; node A had ${open} open calls`);
 		assert.equal(lost.node, 'node-b', 'the live node reaped it');
 	} finally {
 		untrack();

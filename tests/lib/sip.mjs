@@ -268,10 +268,18 @@ export async function placeCall(peer, { sipPort, user = 'demo', headers = {}, ur
 	const body = sdp ?? sdpOffer({ port: rtpPort, codecs, direction, crypto });
 	const res = await peer.request('INVITE', uri, { callId, fromTag, headers, body, target: `127.0.0.1:${sipPort}` });
 	const dialog = { callId, fromTag, uri, res, cseq: 1, sipPort, toTag: res ? tagOf(res.h('to')) : null };
+	// Through a proxy that record-routes (the cluster's SIP edge), requests
+	// in the dialog go by its Route to the far end's Contact (RFC 3261 12.1.2).
+	const recordRoute = res?.status < 300 ? res.h('record-route') : null;
+	if (recordRoute) {
+		dialog.route = recordRoute;
+		dialog.remoteTarget = uriOf(res.h('contact'));
+	}
 	if (res && res.status >= 200) {
 		// ACK for every final response (RFC 3261 17.1.1.3 for errors, 13.2.2.4 for 2xx).
 		await peer.request('ACK', res.status < 300 ? uriOf(res.h('contact')) : uri,
-			{ callId, fromTag, toTag: dialog.toTag, to: `<${uri}>`, cseq: 1, target: `127.0.0.1:${sipPort}` });
+			{ callId, fromTag, toTag: dialog.toTag, to: `<${uri}>`, cseq: 1, target: `127.0.0.1:${sipPort}`,
+				headers: recordRoute ? { Route: recordRoute } : {} });
 	}
 	if (res?.status === 200) dialog.media = sdpMedia(res.body);
 	return dialog;
@@ -279,9 +287,10 @@ export async function placeCall(peer, { sipPort, user = 'demo', headers = {}, ur
 
 export async function inDialog(peer, dialog, method, opts = {}) {
 	dialog.cseq += 1;
-	return peer.request(method, `sip:demo@127.0.0.1:${dialog.sipPort}`, {
+	const routed = dialog.route ? { headers: { Route: dialog.route, ...(opts.headers || {}) } } : {};
+	return peer.request(method, dialog.remoteTarget || `sip:demo@127.0.0.1:${dialog.sipPort}`, {
 		callId: dialog.callId, fromTag: dialog.fromTag, toTag: dialog.toTag, to: `<${dialog.uri}>`,
-		cseq: dialog.cseq, target: `127.0.0.1:${dialog.sipPort}`, ...opts,
+		cseq: dialog.cseq, target: `127.0.0.1:${dialog.sipPort}`, ...opts, ...routed,
 	});
 }
 

@@ -381,11 +381,33 @@ static void agent_tool(json_t *ev, gint64 ts)
 	free(args);
 }
 
+static bool final_status(const char *status)
+{
+	static const char *const finals[] = {"completed", "failed", "busy", "no-answer", "canceled",
+	                                     NULL};
+	return status && g_strv_contains(finals, status);
+}
+
 static void call_status(json_t *ev, gint64 ts)
 {
 	const char *room = str(ev, "room"), *status = str(ev, "status");
 	if (!room)
 		return;
+	/* A hang-up closes the room before its final status comes: that
+	 * status is the call's that just ended, not the start of a new one
+	 * (which would stay open forever). */
+	const char *ended = g_hash_table_lookup(calls, room) ? NULL
+	                                                    : g_hash_table_lookup(recent, room);
+	if (ended && final_status(status)) {
+		sb_store_write(store,
+		               "UPDATE calls SET status = ?, from_addr = COALESCE(from_addr, ?),"
+		               " to_addr = COALESCE(to_addr, ?), call_sid = COALESCE(call_sid, ?)"
+		               " WHERE id = ?",
+		               json_pack("[sooos]", status, opt_string(str(ev, "from")),
+		                         opt_string(str(ev, "to")), opt_string(str(ev, "call_sid")),
+		                         ended));
+		return;
+	}
 	call_state *c = open_call(room, ts);
 	if (status && (!strcmp(status, "failed") || !strcmp(status, "busy") ||
 	               !strcmp(status, "no-answer") || !strcmp(status, "canceled")))
