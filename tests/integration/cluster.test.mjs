@@ -210,6 +210,12 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 });
 
 test('a draining node takes no new room and names the least-loaded live one', { timeout: 20000 }, async () => {
+	// The operator's only: without the key, or with a wrong one, nothing drains.
+	for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789' }]) {
+		const r = await fetch(`${b.apiUrl}/api/cluster/drain`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"drain": true}' });
+		assert.equal(r.status, 401);
+	}
+	assert.equal((await restOn(a, 'GET', '/api/cluster/nodes')).json.nodes.find((x) => x.node === 'node-b').state, 'up');
 	const bad = await restOn(b, 'POST', '/api/cluster/drain', { drain: 'yes' });
 	assert.equal(bad.status, 400);
 	const d = await restOn(b, 'POST', '/api/cluster/drain', { drain: true });
