@@ -56,7 +56,12 @@ async function callWithPause(room, agent) {
 		await until('an answer', () => events.find((e) => inRoom(e) && e.type === 'agent_turn' && e.at >= from), 20000);
 		await sleep(3000); // a second turn would have come by now
 		const mine = events.filter((e) => inRoom(e) && e.at >= from);
+		// What was heard when, for a failure's message: partials, finals,
+		// the agent's states (ms after the sentence began).
+		const story = JSON.stringify(mine.filter((e) => ['transcript', 'agent_state'].includes(e.type))
+			.map((e) => [e.at - from, e.type === 'transcript' ? `${e.final ? 'final' : 'partial'}: ${e.text}` : e.state]));
 		return {
+			story,
 			finals: mine.filter((e) => e.type === 'transcript' && e.final && e.speaker_id === caller.id).map((e) => e.text),
 			turns: mine.filter((e) => e.type === 'agent_turn'),
 		};
@@ -66,9 +71,10 @@ async function callWithPause(room, agent) {
 	}
 }
 
-test('a 700 ms pause after "my order number is" gives one turn, answered', { timeout: 120000 }, async () => {
-	const { finals, turns } = await callWithPause(`endturn-${process.pid}`, true);
-	assert.equal(finals.length, 1, `caller turns: ${JSON.stringify(finals)}`);
+test('a 700 ms pause after "my order number is" gives one turn, answered', { timeout: 120000 }, async (t) => {
+	const { finals, turns, story } = await callWithPause(`endturn-${process.pid}`, true);
+	t.diagnostic(`caller turns: ${JSON.stringify(finals)}; ${story}`);
+	assert.equal(finals.length, 1, `caller turns: ${JSON.stringify(finals)}; ${story}`);
 	// Both halves in the one turn (at 8 kHz the recogniser may mishear a
 	// digit: "one" as "one eight", or add one at the end — phone-band
 	// recognition is another item).

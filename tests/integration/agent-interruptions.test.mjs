@@ -76,22 +76,22 @@ test('backchannels over an answer duck it, and it goes on to the end', { timeout
 		// The whole answer is played out: the agent listens again only once
 		// all of LONG has gone out.
 		const done = await until('the answer played out', () => events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening' && e.at >= saidAt), 40000);
-		const story = () => JSON.stringify(events.filter((e) => inRoom(e) && e.at >= saidAt && ['transcript', 'agent_action', 'agent_state'].includes(e.type)).map((e) => [e.at - start1, e.text ?? e.state ?? e.action, e.details]));
+		const story = () => JSON.stringify(events.filter((e) => inRoom(e) && e.at >= saidAt && ['transcript', 'agent_action', 'agent_state'].includes(e.type)).map((e) => [e.at - start1, e.type === 'transcript' ? `${e.final ? 'final' : 'partial'} ${e.speaker_id === caller.id ? 'caller' : 'agent'}: ${e.text}` : e.state ?? e.action, e.details]));
 		assert.ok(done.at - saidAt >= longSeconds * 1000 * 0.85, `listening ${done.at - saidAt} ms after the answer began; it takes ${Math.round(longSeconds * 1000)} ms: ${story()}`);
 		await sleep(1500); // a late answer to "okay" would have started by now
 		const mine = events.filter((e) => inRoom(e) && e.at >= saidAt);
 		assert.equal(mine.filter((e) => e.type === 'agent_action' && e.action === 'interrupted').length, 0,
-			JSON.stringify(mine.filter((e) => e.type === 'transcript' || e.type === 'agent_action')));
+			story());
 		const heard = mine.filter((e) => e.type === 'transcript' && e.final && e.speaker_id === caller.id).map((e) => e.text);
-		assert.ok(heard.length >= 1, 'the backchannels were heard');
+		assert.ok(heard.length >= 1, `the backchannels were heard: ${story()}`);
 		// No answer to the backchannels: the agent said nothing after LONG.
 		const agentLines = mine.filter((e) => e.type === 'transcript' && e.final && e.speaker_id !== caller.id);
-		assert.deepEqual(agentLines.map((e) => e.text), [LONG], `heard: ${JSON.stringify(heard)}`);
+		assert.deepEqual(agentLines.map((e) => e.text), [LONG], `heard: ${JSON.stringify(heard)}; ${story()}`);
 		const after = await counters();
-		assert.equal(after.bargeIns, before.bargeIns, 'no barge-in counted');
-		assert.ok(after.ducks >= before.ducks + 1, 'the caller\'s onset ducked the agent');
-		assert.ok(after.resumed >= before.resumed + 1, 'and it went on');
-		assert.ok(after.backchannels >= before.backchannels + 1, `backchannels counted (heard ${JSON.stringify(heard)})`);
+		assert.equal(after.bargeIns, before.bargeIns, `no barge-in counted: ${story()}`);
+		assert.ok(after.ducks >= before.ducks + 1, `the caller's onset ducked the agent: ${story()}`);
+		assert.ok(after.resumed >= before.resumed + 1, `and it went on: ${story()}`);
+		assert.ok(after.backchannels >= before.backchannels + 1, `backchannels counted (heard ${JSON.stringify(heard)}): ${story()}`);
 		// Ducked at once: the agent's level on the line while the caller says
 		// "okay" is well below what it was just before.
 		const levels = (a, b) => caller.received.filter((r) => r.at >= a && r.at < b).map((r) => r.level);

@@ -363,6 +363,7 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		a->over_agent = a->state == SPEAKING;
 		a->shape = SB_TURN_UNSURE; /* nothing heard of this utterance yet */
 		a->so_far_asked = a->so_far_answered = 0;
+		a->so_far_holds = false;
 		g_hash_table_remove_all(a->speakers);
 		/* The words began before the onset was confirmed. */
 		for (int i = 0; i < a->preroll_len; i++) {
@@ -371,6 +372,8 @@ static void on_audio(sb_agent *a, agent_msg *m)
 			feed_stt(a, a->preroll[idx]);
 		}
 	}
+	if (ev == SB_VAD_SPEECH && a->vad.quiet_ms == 0)
+		a->so_far_holds = false; /* more words: the partials lead again */
 	if (ev == SB_VAD_SPEECH_START || ev == SB_VAD_SPEECH || ev == SB_VAD_SPEECH_END) {
 		/* A longer wait for the rest of a sentence is no speech: the
 		 * recogniser gets the plain hangover's silence, not all of it. */
@@ -477,7 +480,7 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 	case SB_PIPE_HEARD_PARTIAL:
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, false);
-		if (a->vad.in_speech)
+		if (a->vad.in_speech && !a->so_far_holds)
 			a->shape = sb_turn_shape_of(ev->text);
 		if (a->interrupting) {
 			a->interrupt_words = !sb_backchannels_match(a->backchannels, ev->text);
@@ -487,8 +490,10 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 	case SB_PIPE_HEARD_SO_FAR:
 		/* Answers come in order: the last one asked for is the newest. */
 		if (a->so_far_answered < a->so_far_asked &&
-		    ++a->so_far_answered == a->so_far_asked && a->vad.in_speech && *ev->text)
+		    ++a->so_far_answered == a->so_far_asked && a->vad.in_speech && *ev->text) {
 			a->shape = sb_turn_shape_of(ev->text);
+			a->so_far_holds = true;
+		}
 		break;
 	case SB_PIPE_HEARD_FINAL:
 		if (sb_agent_gathering(a)) {

@@ -80,8 +80,11 @@ typedef struct sb_agent {
 	/* A partial comes every few hundred ms of audio and may still be on
 	 * its way when the caller pauses: we ask the recogniser what it heard
 	 * up to the pause and wait for its answer (bounded) before ending the
-	 * turn on a stale shape.  Counted per utterance. */
+	 * turn on a stale shape.  Counted per utterance.  Its answer comes from
+	 * a pass over the whole utterance, surer than the live partials, so
+	 * until the caller speaks again a late partial does not overrule it. */
 	int so_far_asked, so_far_answered;
+	bool so_far_holds;
 	bool end_call_closes_room; /* [agent] end_call, room overrides included */
 	char *pending_tool;        /* to do once what was said has been heard */
 	/* The turn in progress, for its agent_turn record. */

@@ -149,7 +149,8 @@ static char *decode_whole(ps_decoder_t *ps, GArray *audio, double reject)
 		double u = hyp && *hyp && reject > 0 ? unexplained_speech(ps, audio) : 0.0;
 		if (u > reject && reject > 0)
 			g_debug("pocketsphinx: \"%s\" leaves %.0f%% of the speech unexplained: "
-			        "not in the grammar", hyp, u * 100);
+			        "not in the grammar",
+			        hyp, u * 100);
 		else
 			text = hyp && *hyp ? g_strdup(hyp) : NULL;
 	}
@@ -232,14 +233,29 @@ static void on_audio(sb_stt_stream *s, msg *mg)
 		end_live(s);
 }
 
-/* Everything the live search has so far, whether or not a partial said it
- * already: the caller is quiet and the agent waits to know whether the
- * sentence is over. */
+/* What the caller said so far: the caller is quiet and the agent waits to
+ * know whether the sentence is over.  The live search is what partials
+ * say, and on a line it has not adapted to it hears "my order number is"
+ * as "what are" (a complete question: the caller would be cut off); so a
+ * whole pass over the utterance so far, as the final's (a few tens of ms
+ * for a sentence's start), and the live search only when the grammar
+ * cannot explain the words yet. */
 static void on_pause(sb_stt_stream *s)
 {
 	if (s->failed || !s->events.paused)
 		return;
-	const char *hyp = s->live ? ps_get_hyp(s->live, NULL) : NULL;
+	g_autofree char *whole = NULL;
+	if (s->audio->len) {
+		char *error = NULL;
+		ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
+		if (!ps) {
+			fail(s, error);
+			return;
+		}
+		whole = decode_whole(ps, s->audio, sb_ps_model_reject(s->m));
+		sb_ps_give_back(s->m, DEC_FINAL, ps);
+	}
+	const char *hyp = whole ? whole : s->live ? ps_get_hyp(s->live, NULL) : NULL;
 	emit(s, s->events.paused, hyp ? hyp : "");
 }
 
