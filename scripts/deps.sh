@@ -7,6 +7,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 
 packages=(
 	build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
+	debhelper dpkg-dev binutils
 	janus janus-dev libjs-janus-gateway
 	libglib2.0-dev libjansson-dev libopus-dev libspeexdsp-dev libspandsp-dev
 	libsoup-3.0-dev libjwt-dev libcurl4-openssl-dev libsofia-sip-ua-dev libsrtp2-dev

@@ -26,6 +26,10 @@
 #   SWITCHBOARD_HTTP_PORT REST/pages/notifications (default 8080)
 #   SWITCHBOARD_SIP_PORT  the SIP bridge, UDP and TCP (default 5060)
 #   SWITCHBOARD_API_KEY   REST bearer key (generated and logged if unset)
+#   SWITCHBOARD_KB, SWITCHBOARD_HTML_FOLDER  the knowledge base and the pages
+#                         when the plugin config names none (default: this
+#                         checkout's conf/knowledge-base.json and html/; the
+#                         plugin itself knows only the installed ones)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -59,6 +63,11 @@ if [ ! -f "$plugin" ]; then
 	echo "janus-private: $plugin not built; run scripts/build.sh first" >&2
 	exit 1
 fi
+
+# A test's own plugin config often names neither: the plugin would look
+# where `make install` puts them, not in this checkout.
+export SWITCHBOARD_KB="${SWITCHBOARD_KB:-$repo/conf/knowledge-base.json}"
+export SWITCHBOARD_HTML_FOLDER="${SWITCHBOARD_HTML_FOLDER:-$repo/html}"
 
 rm -rf "$run_dir"
 mkdir -p "$run_dir"/{conf,plugins,transports,events,loggers}

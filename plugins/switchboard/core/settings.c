@@ -11,6 +11,12 @@
 #include <debug.h>
 #include <utils.h>
 
+/* The build sets it to $(pkgdatadir): an installed plugin knows no path
+ * into the tree it was built from. */
+#ifndef SB_DATA_DIR
+#define SB_DATA_DIR "/usr/local/share/switchboard"
+#endif
+
 static void load_general(sb_settings *cfg, janus_config *jc);
 static void load_environment(sb_settings *cfg);
 
@@ -155,7 +161,10 @@ sb_settings *sb_settings_load(const char *folder)
 	cfg->http_enabled = true;
 	cfg->http_ip = g_strdup("127.0.0.1");
 	cfg->http_port = 8080;
-	cfg->html_folder = g_strdup("html");
+	/* A default, not an override: a checkout's Janus (janus-private.sh)
+	 * points at its html/ this way, and a config's html_folder still wins. */
+	const char *html = g_getenv("SWITCHBOARD_HTML_FOLDER");
+	cfg->html_folder = g_strdup(html && *html ? html : SB_DATA_DIR "/html");
 	cfg->janus_js = g_strdup("/usr/share/javascript/janus-gateway/janus.js");
 	cfg->http_max_body = 65536;
 	cfg->token_ttl = 3600;

@@ -63,8 +63,9 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
 #endif
 
-/* Where the knowledge base is when nothing says otherwise: $SWITCHBOARD_KB,
- * else SB_KB_DEFAULT_PATH (set by the build to conf/ of the checkout). */
+/* Where the knowledge base is when nothing says otherwise: $SWITCHBOARD_KB
+ * (scripts/janus-private.sh sets conf/ of the checkout), else the installed
+ * one, $(pkgdatadir)/knowledge-base.json. */
 const char *sb_kb_default_path(void);
 
 /* Reads and validates; a new reference, or NULL with *error (g_free) saying

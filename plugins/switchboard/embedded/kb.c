@@ -6,14 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef SB_KB_DEFAULT_PATH
-#define SB_KB_DEFAULT_PATH "conf/knowledge-base.json"
+/* The build sets it to $(pkgdatadir): an installed plugin knows no path
+ * into the tree it was built from. */
+#ifndef SB_DATA_DIR
+#define SB_DATA_DIR "/usr/local/share/switchboard"
 #endif
 
 const char *sb_kb_default_path(void)
 {
 	const char *env = g_getenv("SWITCHBOARD_KB");
-	return env && *env ? env : SB_KB_DEFAULT_PATH;
+	return env && *env ? env : SB_DATA_DIR "/knowledge-base.json";
 }
 
 /* ---- validation ---- */
