@@ -407,6 +407,36 @@ static void test_plc(gconstpointer data)
 	sb_decoder_free(dec);
 }
 
+/* Silence that was skipped, not decoded: a loss after it conceals
+ * silence, not the sound decoded before it (sb_decoder_skipped). */
+static void test_plc_after_skip(gconstpointer data)
+{
+	const codec_case *c = data;
+	int n = sb_frame_samples(c->rate);
+	int16_t in[SB_MAX_FRAME_SAMPLES], pcm[SB_MAX_FRAME_SAMPLES];
+	uint8_t payload[SB_MAX_PAYLOAD];
+	sb_decoder *dec = sb_decoder_new(c->codec, c->rate);
+	sb_encoder *enc = sb_encoder_new(c->codec, c->rate, NULL);
+	for (int f = 0; f < 10; f++) {
+		make_sine(in, n, c->rate, 1000.0, 10000.0, f * n);
+		int bytes = sb_encoder_encode(enc, in, payload, sizeof(payload));
+		g_assert_cmpint(sb_decoder_decode(dec, payload, (size_t)bytes, pcm), ==, n);
+	}
+	sb_decoder_skipped(dec);
+	g_assert_cmpint(sb_decoder_conceal(dec, NULL, 0, pcm), ==, n);
+	g_assert_cmpfloat(rms(pcm, n), ==, 0.0);
+	/* A decode ends it: the next loss is concealed from that frame again. */
+	make_sine(in, n, c->rate, 1000.0, 10000.0, 10 * n);
+	int bytes = sb_encoder_encode(enc, in, payload, sizeof(payload));
+	g_assert_cmpint(sb_decoder_decode(dec, payload, (size_t)bytes, pcm), ==, n);
+	double good = rms(pcm, n);
+	g_assert_cmpint(sb_decoder_conceal(dec, NULL, 0, pcm), ==, n);
+	g_assert_cmpfloat(rms(pcm, n), >, good * 0.5);
+	sb_decoder_skipped(NULL); /* harmless */
+	sb_encoder_free(enc);
+	sb_decoder_free(dec);
+}
+
 /* ---- garbage ---- */
 
 static void test_garbage(gconstpointer data)
@@ -611,6 +641,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/codec/g711/round-trip/alaw", test_g711_round_trip_alaw);
 	add_per_codec_tests("tone", test_tone);
 	add_per_codec_tests("plc", test_plc);
+	add_per_codec_tests("plc-after-skip", test_plc_after_skip);
 	add_per_codec_tests("garbage", test_garbage);
 	for (size_t r = 0; r < G_N_ELEMENTS(mixing_rates); r++) {
 		char *path = g_strdup_printf("/codec/opus/fec/%d", mixing_rates[r]);

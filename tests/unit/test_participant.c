@@ -180,6 +180,51 @@ static void test_g711_silence_skipped(void)
 	sb_participant_unref(pub);
 }
 
+/* A phone caller says a word, then is quiet (frames skipped), then a packet
+ * is lost: the loss is concealed as the silence around it, not as the last
+ * word said (the agent heard that as the caller speaking again). */
+static void test_loss_after_skipped_silence_is_silent(void)
+{
+	sb_participant_params params = {
+	        .kind = SB_KIND_SIP,
+	        .codec = SB_CODEC_PCMU,
+	        .payload_type = 0,
+	        .sampling_rate = 16000,
+	        .jitter_min_frames = 1,
+	        .jitter_max_frames = 10,
+	};
+	sb_participant *pub = sb_participant_new(&params);
+	g_assert_nonnull(pub);
+	sb_encoder *enc = sb_encoder_new(SB_CODEC_PCMU, 8000, NULL);
+	uint8_t packet[SB_RTP_HEADER_SIZE + SB_MAX_PAYLOAD];
+	int16_t pcm[160];
+	int loud_after = 0, concealed_slots = 0, pulled_after = 0;
+	for (int f = 0; f < 60; f++) {
+		/* 20 frames of a voice at -20 dBov, then digital silence */
+		double amplitude = f < 20 ? 3277.0 : 0.0;
+		for (int i = 0; i < 160; i++)
+			pcm[i] = (int16_t)lrint(amplitude *
+			                        sin(2.0 * G_PI * 440.0 * (f * 160 + i) / 8000));
+		if (f != 40 && f != 41) { /* two packets lost in the quiet */
+			size_t header = sb_rtp_write_header(packet, 0, false, (uint16_t)f,
+			                                    (uint32_t)f * 160, 7);
+			int bytes = sb_encoder_encode(enc, pcm, packet + header, SB_MAX_PAYLOAD);
+			sb_participant_incoming_rtp(pub, packet, header + (size_t)bytes, -1);
+		}
+		int level = sb_participant_pull(participant_priv_of(pub), 320, SILENCE_LEVEL);
+		if (f >= 25) {
+			pulled_after += level != -1;
+			loud_after += level >= 0 && level < SILENCE_LEVEL;
+			concealed_slots += level >= 0; /* skipped silence has no level */
+		}
+	}
+	g_assert_cmpint(concealed_slots, >=, 1); /* the loss was played, concealed */
+	g_assert_cmpint(pulled_after, >=, 33);
+	g_assert_cmpint(loud_after, ==, 0);
+	sb_encoder_free(enc);
+	sb_participant_unref(pub);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -190,5 +235,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/participant/no-levels/onset-decoded",
 	                test_onset_after_silence_is_decoded_at_once);
 	g_test_add_func("/participant/no-levels/g711-silence-skipped", test_g711_silence_skipped);
+	g_test_add_func("/participant/no-levels/loss-after-silence",
+	                test_loss_after_skipped_silence_is_silent);
 	return g_test_run();
 }

@@ -238,6 +238,7 @@ struct sb_decoder {
 	int16_t last[SB_MAX_FRAME_SAMPLES];
 	bool have_last;
 	int concealed; /* consecutive frames concealed since the last good one */
+	bool skipped;  /* silence since the last decode (sb_decoder_skipped) */
 };
 
 sb_decoder *sb_decoder_new(sb_codec_id codec, int out_rate)
@@ -311,7 +312,10 @@ static int decode_opus(sb_decoder *dec, const uint8_t *payload, size_t len, int1
 	if (opus_packet_get_nb_samples(payload, (opus_int32)len, dec->out_rate) != dec->frame)
 		return -1;
 	int got = opus_decode(dec->opus, payload, (opus_int32)len, pcm, dec->frame, 0);
-	return got == dec->frame ? got : -1;
+	if (got != dec->frame)
+		return -1;
+	dec->skipped = false;
+	return got;
 }
 
 int sb_decoder_decode(sb_decoder *dec, const uint8_t *payload, size_t len, int16_t *pcm)
@@ -376,7 +380,9 @@ static void conceal_opus(sb_decoder *dec, const uint8_t *next, size_t next_len, 
 		    dec->frame)
 			return;
 	}
-	if (opus_decode(dec->opus, NULL, 0, pcm, dec->frame, 0) != dec->frame)
+	/* libopus's own concealment carries on from its state, which after
+	 * skipped silence is the voice before it. */
+	if (dec->skipped || opus_decode(dec->opus, NULL, 0, pcm, dec->frame, 0) != dec->frame)
 		memset(pcm, 0, (size_t)dec->frame * sizeof(*pcm));
 }
 
@@ -404,6 +410,14 @@ double sb_g711_mean_square(sb_codec_id codec, const uint8_t *payload, size_t len
 		sum += s * s;
 	}
 	return sum / (double)len;
+}
+
+void sb_decoder_skipped(sb_decoder *dec)
+{
+	if (dec == NULL)
+		return;
+	dec->skipped = true;
+	dec->have_last = false; /* repetition: silence */
 }
 
 int sb_decoder_conceal(sb_decoder *dec, const uint8_t *next, size_t next_len, int16_t *pcm)

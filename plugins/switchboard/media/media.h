@@ -55,6 +55,12 @@ int sb_decoder_decode(sb_decoder *dec, const uint8_t *payload, size_t len, int16
  * known (next != NULL) and the codec carries in-band FEC (Opus), the frame is
  * recovered from it; otherwise packet-loss concealment.  Returns samples. */
 int sb_decoder_conceal(sb_decoder *dec, const uint8_t *next, size_t next_len, int16_t *pcm);
+/* The packet of this slot was silence and was not decoded (the mixer skips
+ * silent frames).  Concealing a loss after it then gives silence: the last
+ * decoded frame is a word said before the pause, and repeating it would put
+ * that word back on the line (the agent took it for the caller speaking).
+ * Until the next decode; Opus FEC from the next packet is still used. */
+void sb_decoder_skipped(sb_decoder *dec);
 
 /* What an Opus payload says of speech without being decoded: the SILK
  * layer's voice-activity flag (RFC 6716 4.2.3), the first bit its range

@@ -133,6 +133,13 @@ static bool silent_g711(sb_codec_id codec, const uint8_t *payload, size_t len, i
 	return mean_square >= 0.0 && sb_level_of_mean_square(mean_square) >= silence_level;
 }
 
+/* A loss after skipped silence must conceal silence, not the last word. */
+static int skip_silent(participant_mix *m)
+{
+	sb_decoder_skipped(m->decoder);
+	return SB_LEVEL_SILENT_SKIPPED;
+}
+
 int sb_participant_pull(participant_priv *p, int frame_samples, int silence_level)
 {
 	participant_mix *m = &p->mix;
@@ -152,13 +159,13 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 		 * send): it would not be mixed, so do not pay for decoding it.
 		 * Opus decodes the next packet fine without this one. */
 		if (level >= silence_level && p->pub.codec == SB_CODEC_OPUS)
-			return SB_LEVEL_SILENT_SKIPPED;
+			return skip_silent(m);
 		if (level < 0 && p->pub.codec == SB_CODEC_OPUS && quiet_without_level(m, payload, len))
-			return SB_LEVEL_SILENT_SKIPPED;
+			return skip_silent(m);
 		/* G.711 without levels (every phone): its loudness is in the
 		 * bytes, so silence costs neither a decode nor a resampling. */
 		if (level < 0 && silent_g711(p->pub.codec, payload, len, silence_level))
-			return SB_LEVEL_SILENT_SKIPPED;
+			return skip_silent(m);
 		n = sb_decoder_decode(m->decoder, payload, len, m->frame);
 		if (n < 0) {
 			__atomic_add_fetch(&p->stats.decode_errors, 1, __ATOMIC_RELAXED);
