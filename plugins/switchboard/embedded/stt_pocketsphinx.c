@@ -30,6 +30,9 @@
 #define MAX_UTTERANCE (SB_AGENT_RATE * 15)     /* audio kept for the fallback */
 #define MAX_BACKLOG (SB_AGENT_RATE * 30)       /* queued audio beyond this is dropped */
 #define MIN_FALLBACK (SB_AGENT_RATE * 3 / 10)  /* shorter: not worth a LM pass */
+/* A whole pass at every pause costs the utterance so far again each time;
+ * past this the live search has adapted to the line and answers alone. */
+#define MAX_SO_FAR_PASS (SB_AGENT_RATE * 6)
 
 /* ---- streams ---- */
 
@@ -238,14 +241,14 @@ static void on_audio(sb_stt_stream *s, msg *mg)
  * say, and on a line it has not adapted to it hears "my order number is"
  * as "what are" (a complete question: the caller would be cut off); so a
  * whole pass over the utterance so far, as the final's (a few tens of ms
- * for a sentence's start), and the live search only when the grammar
- * cannot explain the words yet. */
+ * for a sentence's start), and the live search when the grammar cannot
+ * explain the words yet or the utterance is long. */
 static void on_pause(sb_stt_stream *s)
 {
 	if (s->failed || !s->events.paused)
 		return;
 	g_autofree char *whole = NULL;
-	if (s->audio->len) {
+	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live)) {
 		char *error = NULL;
 		ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
 		if (!ps) {
@@ -265,7 +268,7 @@ static void on_end(sb_stt_stream *s)
 		return;
 	end_live(s);
 	g_autofree char *text = NULL;
-	if (s->audio->len) {
+	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live)) {
 		char *error = NULL;
 		ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
 		if (!ps) {
