@@ -209,6 +209,62 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 	assert.equal((await restOn(holder === 'node-a' ? a : b, 'DELETE', `/rooms/${race}`)).status, 200);
 });
 
+test('lists are the cluster\'s: /sessions and /api/agents on any node name every node\'s, each item its node', { timeout: 30000 }, async () => {
+	const roomA = `cluster-list-a-${process.pid}`, roomB = `cluster-list-b-${process.pid}`;
+	const socks = [];
+	try {
+		assert.equal((await restOn(a, 'POST', '/room/create', { roomName: roomA })).status, 201);
+		assert.equal((await restOn(b, 'POST', '/room/create', { roomName: roomB })).status, 201);
+		const ids = {};
+		for (const [node, room] of [[a, roomA], [b, roomB]]) {
+			const sock = dgram.createSocket('udp4');
+			socks.push(sock);
+			await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+			const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display: `Caller in ${room}` }, ADMIN_SECRET, PLUGIN, node.adminUrl);
+			ids[room] = joined.id;
+		}
+		for (const [asked, label] of [[a, 'A'], [b, 'B']]) {
+			const r = await restOn(asked, 'GET', '/sessions');
+			assert.equal(r.status, 200, r.text);
+			const mine = r.json.sessions.filter((x) => x.room === roomA || x.room === roomB).map((x) => [x.room, x.node, x.id]).sort();
+			assert.deepEqual(mine, [[roomA, 'node-a', ids[roomA]], [roomB, 'node-b', ids[roomB]]].sort(), `asked node ${label}: ${r.text}`);
+			assert.equal(r.json.unreachable, undefined, r.text);
+			// Filtered the same on every node: plain RTP legs are no web sessions.
+			const typed = await restOn(asked, 'GET', '/sessions/type/web');
+			assert.equal(typed.status, 200, typed.text);
+			assert.ok(!typed.json.sessions.some((x) => x.room === roomA || x.room === roomB), typed.text);
+			const agents = await restOn(asked, 'GET', '/api/agents');
+			assert.equal(agents.status, 200, agents.text);
+			assert.ok(Array.isArray(agents.json.agents), agents.text);
+		}
+		// A request another node carried answers for that node alone (no
+		// loop), and a stranger learns nothing on any node.
+		const carried = await fetch(`${b.apiUrl}/sessions`, { headers: { authorization: `Bearer ${API_KEY}`, 'x-switchboard-forwarded': 'node-a' } });
+		const onlyB = (await carried.json()).sessions.filter((x) => x.room === roomA || x.room === roomB);
+		assert.deepEqual(onlyB.map((x) => x.room), [roomB]);
+		// A live node that does not answer is named, and the list is the
+		// others' (a row as a node writes it, its heartbeat ahead of the
+		// reaper; nothing listens on its port).
+		sql(`INSERT INTO switchboard_nodes (node_id, rest_url, heartbeat) VALUES ('node-x', 'http://127.0.0.1:9', now() + interval '1 hour')`);
+		try {
+			const r = await restOn(a, 'GET', '/sessions');
+			assert.equal(r.status, 200, r.text);
+			assert.deepEqual(r.json.unreachable.map((u) => u.node), ['node-x'], r.text);
+			assert.ok(r.json.sessions.some((x) => x.room === roomA) && r.json.sessions.some((x) => x.room === roomB), r.text);
+		} finally {
+			sql(`DELETE FROM switchboard_nodes WHERE node_id = 'node-x'`);
+		}
+		for (const node of [a, b]) {
+			assert.equal((await fetch(`${node.apiUrl}/sessions`)).status, 401);
+			assert.equal((await fetch(`${node.apiUrl}/sessions`, { headers: { authorization: 'Bearer wrong-key-0123456789' } })).status, 401);
+		}
+	} finally {
+		for (const sock of socks) sock.close();
+		await restOn(a, 'DELETE', `/rooms/${roomA}`);
+		await restOn(b, 'DELETE', `/rooms/${roomB}`);
+	}
+});
+
 test('a draining node takes no new room and names the least-loaded live one', { timeout: 20000 }, async () => {
 	// The operator's only: without the key, or with a wrong one, nothing drains.
 	for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789' }]) {
@@ -279,7 +335,7 @@ test('SIP through the edge (Kamailio): a call for a room reaches its node; new c
 	}
 });
 
-test('a node killed mid-call: its rooms are released and its call closed node_lost by the live node', { timeout: 40000 }, async () => {
+test('a node killed mid-call: its rooms are released and its call closed node_lost by the live node; new calls through the edge skip it', { timeout: 60000 }, async () => {
 	const room = `cluster-lost-${process.pid}`;
 	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
 	const sock = dgram.createSocket('udp4');
@@ -319,6 +375,22 @@ test('a node killed mid-call: its rooms are released and its call closed node_lo
 	assert.equal((await restOn(b, 'DELETE', `/rooms/${room}`)).status, 200);
 	const metrics = await (await fetch(`${b.apiUrl}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
 	assert.match(metrics, /^switchboard_cluster_nodes_reaped_total 1$/m);
+	// New calls through the edge skip the dead node: every one lands on B,
+	// whichever node the dispatcher would have picked next.
+	const legs = [];
+	try {
+		for (let i = 1; i <= 2; i++) {
+			const sid = `CA${String(process.pid).padStart(8, '0')}${'1'.repeat(22)}${i}`;
+			const leg = await new RtpLeg().start();
+			legs.push(leg);
+			const call = await placeCall(peer, { sipPort: EDGE_PORT, user: '+14155550100', rtpPort: leg.port, headers: { 'X-Twilio-CallSid': sid } });
+			assert.equal(call.res?.status, 200, `${call.res?.status}\n${edge.log().slice(-2000)}`);
+			assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`), 'node-b');
+			assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
+		}
+	} finally {
+		for (const leg of legs) leg.close();
+	}
 	await a.stop();
 	a = null;
 });

@@ -278,6 +278,17 @@ typedef bool (*sb_rest_forwarder)(const sb_rest_request *req, const char *room,
                                   sb_rest_reply *reply);
 void sb_rest_set_forwarder(sb_rest_forwarder forwarder);
 
+/* A list route (SB_REST_CLUSTER_LIST: /sessions, /api/agents, /api/queue)
+ * answers for the whole cluster: after the route's own 200 answer the
+ * gatherer (cluster/ sets it) gets a reference to that answer, its own in
+ * any case, and may take the reply: ask the other nodes the same request
+ * and answer later with their items added (true); false: the local answer
+ * goes out as is.  Never for a request that was forwarded already. */
+#define SB_REST_CLUSTER_LIST 0x80
+typedef bool (*sb_rest_gatherer)(const sb_rest_request *req, json_t *local,
+                                 sb_rest_reply *reply);
+void sb_rest_set_gatherer(sb_rest_gatherer gatherer);
+
 typedef struct sb_rest_route {
 	const char *method;
 	const char *pattern; /* "{}" matches one path segment */

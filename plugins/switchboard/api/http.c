@@ -18,6 +18,7 @@
 
 /* A cluster's (api.h, "forwarding"): set at start-up, before the server runs. */
 static sb_rest_forwarder forwarder;
+static sb_rest_gatherer gatherer;
 
 static const sb_settings *settings;
 static GMutex loop_mutex; /* guards loop for the threads that post to it */
@@ -379,6 +380,22 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 		g_object_unref(req.reply->msg);
 		g_free(req.reply);
 	}
+	if (gatherer && status == 200 && out && !text && (route->flags & SB_REST_CLUSTER_LIST) &&
+	    !sb_rest_header(&req, SB_FORWARDED_HEADER)) {
+		sb_rest_reply *later = g_new0(sb_rest_reply, 1);
+		later->msg = g_object_ref(msg);
+		if (gatherer(&req, json_incref(out), later)) {
+			soup_server_message_pause(msg);
+			json_decref(out);
+			json_decref(body);
+			if (form)
+				g_hash_table_unref(form);
+			g_free(param);
+			return;
+		}
+		g_object_unref(later->msg);
+		g_free(later);
+	}
 	if (text && status == 200 && (route->flags & SB_REST_FILE)) {
 		serve_file(msg, text, text_type);
 		g_free(text);
@@ -402,6 +419,11 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 void sb_rest_set_forwarder(sb_rest_forwarder f)
 {
 	forwarder = f;
+}
+
+void sb_rest_set_gatherer(sb_rest_gatherer g)
+{
+	gatherer = g;
 }
 
 /* HTTP thread: sets the late answer and lets libsoup send it. */

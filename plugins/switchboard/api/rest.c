@@ -402,8 +402,8 @@ static const sb_rest_route routes[] = {
         {"GET", "/rooms", route_rooms, 0, NULL},
         {"GET", "/rooms/{}", route_room_get, 0, NULL},
         {"DELETE", "/rooms/{}", route_room_delete, 0, NULL},
-        {"GET", "/sessions", route_sessions, 0, NULL},
-        {"GET", "/sessions/type/{}", route_sessions_type, 0, NULL},
+        {"GET", "/sessions", route_sessions, SB_REST_CLUSTER_LIST, NULL},
+        {"GET", "/sessions/type/{}", route_sessions_type, SB_REST_CLUSTER_LIST, NULL},
 };
 
 /* Compares a path with a pattern segment by segment. */

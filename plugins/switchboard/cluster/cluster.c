@@ -315,6 +315,7 @@ bool sb_cluster_start(const sb_settings *settings)
 	c.beat = sb_loop_timeout(c.loop, (guint)heartbeat_ms, beat, NULL, NULL);
 	sb_room_set_placement(&placement);
 	sb_forward_start(c.directory, c.node_id);
+	sb_gather_start(c.directory, c.node_id);
 	sb_ops_register(ops, G_N_ELEMENTS(ops));
 	sb_rest_register(routes, G_N_ELEMENTS(routes));
 	sb_metrics_register("cluster", metrics);
@@ -339,6 +340,7 @@ void sb_cluster_finish(void)
 	if (!c.directory)
 		return;
 	sb_room_set_placement(NULL);
+	sb_gather_stop();
 	sb_forward_stop();
 	if (c.beat) {
 		g_source_destroy(c.beat);

@@ -8,4 +8,5 @@ plugins_switchboard_libjanus_switchboard_la_SOURCES += \
 	plugins/switchboard/cluster/directory.c \
 	plugins/switchboard/cluster/bus.c \
 	plugins/switchboard/cluster/forward.c \
+	plugins/switchboard/cluster/gather.c \
 	plugins/switchboard/cluster/cluster.c

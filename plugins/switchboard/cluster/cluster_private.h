@@ -67,6 +67,12 @@ void sb_directory_reap(sb_directory *d, json_t *reaped);
 void sb_forward_start(sb_directory *d, const char *node_id);
 void sb_forward_stop(void);
 
+/* ---- lists are the cluster's (gather.c) ----
+ * GET /sessions, /api/agents, /api/queue answered for every live node
+ * (api.h, SB_REST_CLUSTER_LIST). */
+void sb_gather_start(sb_directory *d, const char *node_id);
+void sb_gather_stop(void);
+
 /* ---- one bus for the cluster (bus.c) ----
  * This node's events out through NOTIFY, the others' in through LISTEN to
  * the cluster-wide listeners (core.h, sb_events_subscribe_cluster). */

@@ -246,9 +246,9 @@ static int route_agents_post(const sb_rest_request *req, json_t **out, char **t,
 }
 
 static const sb_rest_route console_routes[] = {
-        {"GET", "/api/agents", NULL, SB_REST_CONSOLE, "agents"},
+        {"GET", "/api/agents", NULL, SB_REST_CONSOLE | SB_REST_CLUSTER_LIST, "agents"},
         {"POST", "/api/agents/{}", route_agents_post, SB_REST_CONSOLE, NULL},
-        {"GET", "/api/queue", NULL, SB_REST_CONSOLE, "queue"},
+        {"GET", "/api/queue", NULL, SB_REST_CONSOLE | SB_REST_CLUSTER_LIST, "queue"},
         {"POST", "/api/queue", NULL, 0, "queue_add"},
         {"POST", "/api/queue/take", NULL, SB_REST_CONSOLE, "queue_take"},
         {"POST", "/api/transcript", NULL, 0, "transcript_add"},
