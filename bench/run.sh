@@ -42,6 +42,7 @@
 #                            (default scripts/janus-private.sh)
 #   BENCH_JANUS_HTTP_PORT [38088], BENCH_JANUS_ADMIN_PORT [37088],
 #   BENCH_JANUS_WS_PORT [38188], BENCH_SWITCHBOARD_HTTP_PORT [38080],
+#   BENCH_SWITCHBOARD_SIP_PORT [35060],
 #   BENCH_SWITCHBOARD_RTP_PORT_RANGE [46000-46999], BENCH_JANUS_RTP_PORT_RANGE
 #   [47000-47999]            the bench Janus's own ports (janus-private.sh)
 #   SWITCHBOARD_PLUGIN_CONFIG  passed through to janus-private.sh
@@ -75,6 +76,8 @@ export JANUS_HTTP_PORT="${BENCH_JANUS_HTTP_PORT:-38088}"
 export JANUS_ADMIN_PORT="${BENCH_JANUS_ADMIN_PORT:-37088}"
 export JANUS_WS_PORT="${BENCH_JANUS_WS_PORT:-38188}"
 export SWITCHBOARD_HTTP_PORT="${BENCH_SWITCHBOARD_HTTP_PORT:-38080}"
+# (the SIP bridge too: on 5060 the tests' SIP calls reached the bench's Janus)
+export SWITCHBOARD_SIP_PORT="${BENCH_SWITCHBOARD_SIP_PORT:-35060}"
 export SWITCHBOARD_RTP_PORT_RANGE="${BENCH_SWITCHBOARD_RTP_PORT_RANGE:-46000-46999}"
 export JANUS_RTP_PORT_RANGE="${BENCH_JANUS_RTP_PORT_RANGE:-47000-47999}"
 JANUS_URL="http://127.0.0.1:$JANUS_HTTP_PORT/janus"
@@ -120,7 +123,7 @@ I have the reference number here if you need it."
 sox "$work/speech-raw.wav" -r 48000 -c 1 -b 16 "$work/speech.wav"
 
 # --- Janus
-for port in "$JANUS_HTTP_PORT" "$JANUS_ADMIN_PORT" "$JANUS_WS_PORT" "$SWITCHBOARD_HTTP_PORT"; do
+for port in "$JANUS_HTTP_PORT" "$JANUS_ADMIN_PORT" "$JANUS_WS_PORT" "$SWITCHBOARD_HTTP_PORT" "$SWITCHBOARD_SIP_PORT"; do
 	if ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; then
 		echo "bench: port $port is already in use (another bench run?); stop it or set BENCH_*_PORT" >&2
 		exit 1
