@@ -273,6 +273,69 @@ static void test_bad_gathers(void)
 	json_decref(params);
 }
 
+/* What the drivers are told to do: one reading of action and outcome. */
+static void test_actions(void)
+{
+	json_t *spec = sales_menu();
+	const struct {
+		char key;
+		sb_menu_do what;
+	} cases[] = {{'1', SB_MENU_DO_QUEUE}, {'2', SB_MENU_DO_AGENT}, {'*', SB_MENU_DO_SUBMENU}};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		sb_menu *m = sb_menu_new(spec);
+		sb_menu_start(m);
+		sb_menu_step s = sb_menu_key(m, cases[i].key, 0);
+		g_assert_true(s.done);
+		sb_menu_action a = sb_menu_action_of(m, &s);
+		sb_menu_free(m); /* what the action holds outlives the gather */
+		g_assert_cmpint(a.what, ==, cases[i].what);
+		if (cases[i].key == '1') {
+			g_assert_cmpstr(a.say, ==, "Putting you through to sales.");
+			g_assert_cmpstr(json_string_value(json_object_get(a.handoff, "queue")), ==,
+			                "sales");
+			g_assert_cmpstr(json_string_value(json_object_get(a.handoff, "reason")), ==,
+			                "menu");
+			g_assert_cmpstr(json_string_value(json_object_get(
+			                        json_object_get(a.handoff, "menu"), "status")),
+			                ==, "matched");
+			g_assert_cmpstr(json_string_value(json_object_get(a.variables, "department")),
+			                ==, "sales");
+		} else if (cases[i].key == '*') {
+			g_assert_cmpstr(json_string_value(json_object_get(a.submenu, "prompt")), ==,
+			                "Again?");
+			g_assert_null(a.handoff);
+		} else {
+			g_assert_null(a.say);
+			g_assert_null(a.arguments);
+		}
+		sb_menu_action_clear(&a);
+	}
+	json_decref(spec);
+
+	/* A number into a tool: the fixed arguments and the digits as the one
+	 * named. */
+	spec = json_pack("{s:s, s:{s:s, s:s, s:{s:s}}}", "prompt", "Your order number?", "then",
+	                 "tool", "lookup_order", "argument", "order", "arguments", "source",
+	                 "menu");
+	char *error = NULL;
+	g_assert_true(sb_menu_check(spec, true, &error));
+	sb_menu *m = sb_menu_new(spec);
+	sb_menu_start(m);
+	sb_menu_step s = {0};
+	for (const char *k = "12345#"; *k; k++)
+		s = sb_menu_key(m, *k, 0);
+	g_assert_true(s.done);
+	sb_menu_action a = sb_menu_action_of(m, &s);
+	sb_menu_free(m);
+	g_assert_cmpint(a.what, ==, SB_MENU_DO_TOOL);
+	g_assert_cmpstr(a.tool, ==, "lookup_order");
+	g_assert_cmpstr(json_string_value(json_object_get(a.arguments, "order")), ==, "12345");
+	g_assert_cmpstr(json_string_value(json_object_get(a.arguments, "source")), ==, "menu");
+	g_assert_null(a.variables); /* the gather names no variable */
+	sb_menu_action_clear(&a);
+	json_decref(spec);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -282,5 +345,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/menus/number_by_keys", test_number_by_keys);
 	g_test_add_func("/menus/number_by_voice", test_number_by_voice);
 	g_test_add_func("/menus/bad_gathers", test_bad_gathers);
+	g_test_add_func("/menus/actions", test_actions);
 	return g_test_run();
 }

@@ -90,21 +90,11 @@ static void menu_tool_done(void *user, json_t *record, json_t *answer)
 
 #define TOOL_FAILED_SAY "Sorry, I couldn't look that up just now."
 
-static void call_tool(sb_agent *a, json_t *action, json_t *outcome)
+static void call_tool(sb_agent *a, const char *tool, json_t *arguments)
 {
-	json_t *arguments = json_object();
-	json_t *fixed = json_object_get(action, "arguments");
-	if (json_is_object(fixed))
-		json_object_update(arguments, fixed);
-	const char *argument = json_string_value(json_object_get(action, "argument"));
-	json_t *value = json_object_get(outcome, "value");
-	if (argument && value)
-		json_object_set(arguments, argument, value);
 	sb_own_tool_release(a->menu_tool);
-	a->menu_tool =
-	        sb_own_tool_start("menu", json_string_value(json_object_get(action, "tool")),
-	                          arguments, sb_pipeline_call(a->pipeline), menu_tool_done, a);
-	json_decref(arguments);
+	a->menu_tool = sb_own_tool_start("menu", tool, arguments, sb_pipeline_call(a->pipeline),
+	                                 menu_tool_done, a);
 	if (!a->menu_tool) /* not configured, or no request could be made */
 		speak(a, TOOL_FAILED_SAY);
 }
@@ -128,7 +118,6 @@ void sb_agent_menu_tool_answered(sb_agent *a, json_t *outcome)
 static void finished(sb_agent *a, sb_menu_step step)
 {
 	json_t *outcome = json_deep_copy(step.outcome);
-	json_t *action = step.action; /* within gather_tree */
 	if (a->gather_call) {
 		char *id = g_strdup(a->gather_call);
 		end_gather(a);
@@ -137,44 +126,38 @@ static void finished(sb_agent *a, sb_menu_step step)
 		json_decref(outcome);
 		return;
 	}
-	/* The tree is ours until the action has been read. */
+	/* The tree is ours until the action has been carried out. */
 	json_t *tree = json_incref(a->gather_tree);
-	const char *variable =
-	        json_string_value(json_object_get(sb_menu_spec(a->gather), "variable"));
+	sb_menu_action todo = sb_menu_action_of(a->gather, &step);
 	end_gather(a);
 	json_t *details = json_pack("{s:O}", "outcome", outcome);
 	sb_agent_announce(a, "menu", details);
 	json_decref(details);
-	if (variable && json_is_string(json_object_get(outcome, "value"))) {
-		json_t *v = json_pack("{s:O}", variable, json_object_get(outcome, "value"));
-		sb_room_merge_variables(a->room, v, "menu");
-		json_decref(v);
+	if (todo.variables) {
+		sb_room_merge_variables(a->room, todo.variables, "menu");
 		sb_agent_variables_changed(a);
 	}
-	const char *say = json_string_value(json_object_get(action, "say"));
-	json_t *submenu = json_object_get(action, "menu");
-	const char *queue = json_string_value(json_object_get(action, "queue"));
-	if (submenu) {
-		speak(a, say); /* the submenu's prompt follows */
-		start(a, json_incref(tree), submenu, NULL);
-	} else if (queue) {
-		speak(a, say);
-		json_t *handoff = json_pack("{s:s, s:s, s:O}", "reason", "menu", "queue", queue,
-		                            "menu", outcome);
-		sb_agent_announce(a, "transfer", handoff);
-		json_decref(handoff);
-	} else if (json_object_get(action, "tool")) {
-		speak(a, say);
-		call_tool(a, action, outcome);
-	} else if (json_is_true(json_object_get(action, "end_call"))) {
-		speak(a, say);
+	speak(a, todo.say);
+	switch (todo.what) {
+	case SB_MENU_DO_SUBMENU: /* its prompt follows */
+		start(a, json_incref(tree), todo.submenu, NULL);
+		break;
+	case SB_MENU_DO_QUEUE:
+		sb_agent_announce(a, "transfer", todo.handoff);
+		break;
+	case SB_MENU_DO_TOOL:
+		call_tool(a, todo.tool, todo.arguments);
+		break;
+	case SB_MENU_DO_END_CALL:
 		g_free(a->pending_tool); /* done once what was said has been heard */
 		a->pending_tool = g_strdup("end_call");
-	} else {
+		break;
+	case SB_MENU_DO_AGENT:
 		/* The AI agent takes the call: its greeting, after the option's words. */
-		speak(a, say);
 		speak(a, sb_pipeline_greeting(a->pipeline));
+		break;
 	}
+	sb_menu_action_clear(&todo);
 	json_decref(tree);
 	json_decref(outcome);
 }

@@ -120,6 +120,35 @@ sb_menu_step sb_menu_tick(sb_menu *m, int64_t now_us);
 /* Whether a caller's voice may cut the prompt short (input has speech). */
 bool sb_menu_hears_speech(const sb_menu *m);
 
+/* What a finished gather's action asks of its driver, read once here so
+ * that every driver (the agent, ConversationRelay) does the same. */
+typedef enum {
+	SB_MENU_DO_AGENT = 0, /* the AI agent takes the call (no action given) */
+	SB_MENU_DO_SUBMENU,
+	SB_MENU_DO_QUEUE,
+	SB_MENU_DO_TOOL,
+	SB_MENU_DO_END_CALL,
+} sb_menu_do;
+
+typedef struct sb_menu_action {
+	sb_menu_do what;
+	const char *say;   /* said first, or NULL (borrowed from the action) */
+	json_t *submenu;   /* SUBMENU: the gather to go on with (borrowed) */
+	const char *tool;  /* TOOL: its name (borrowed) */
+	json_t *arguments; /* TOOL: the action's fixed arguments with the
+	                      outcome's value as `argument` (owned) */
+	json_t *handoff;   /* QUEUE: the hand-off's details {"reason": "menu",
+	                      "queue", "menu": outcome} (owned) */
+	json_t *variables; /* {variable: value} for the call's variables when
+	                      the gather names one and has a value, else NULL
+	                      (owned) */
+} sb_menu_action;
+
+/* step must be done; m is the gather that produced it.  Borrowed fields
+ * live as long as the spec tree the action is in. */
+sb_menu_action sb_menu_action_of(const sb_menu *m, const sb_menu_step *step);
+void sb_menu_action_clear(sb_menu_action *a);
+
 /* The digits a caller said ("one two three" → "123", "it's 4 5" → "45"):
  * g_free, "" when none. */
 char *sb_menu_spoken_digits(const char *text);

@@ -185,15 +185,9 @@ static void tool_done(void *user, const sb_tool_outcome *out)
 	g_mutex_unlock(&m->lock);
 }
 
-static void call_tool(sb_relay_menu *m, json_t *action, json_t *outcome)
+/* arguments: taken. */
+static void call_tool(sb_relay_menu *m, const char *name, json_t *arguments)
 {
-	const char *name = json_string_value(json_object_get(action, "tool"));
-	json_t *arguments = json_object();
-	if (json_is_object(json_object_get(action, "arguments")))
-		json_object_update(arguments, json_object_get(action, "arguments"));
-	const char *argument = json_string_value(json_object_get(action, "argument"));
-	if (argument && json_object_get(outcome, "value"))
-		json_object_set(arguments, argument, json_object_get(outcome, "value"));
 	sb_toolset *set = sb_tools_current();
 	const sb_tool *tool = sb_toolset_find(set, name);
 	char *why = NULL;
@@ -216,41 +210,36 @@ static void call_tool(sb_relay_menu *m, json_t *action, json_t *outcome)
 
 static void finished(sb_relay_menu *m, sb_menu_step step)
 {
-	json_t *outcome = json_deep_copy(step.outcome);
-	json_t *action = step.action; /* within m->tree */
-	const char *variable =
-	        json_string_value(json_object_get(sb_menu_spec(m->gather), "variable"));
+	sb_menu_action todo = sb_menu_action_of(m->gather, &step); /* within m->tree */
 	sb_events_publish("agent_action",
 	                  json_pack("{s:s, s:s, s:{s:O}}", "room", m->room, "action", "menu",
-	                            "details", "outcome", outcome));
-	sb_room *room = sb_room_find(m->room);
-	if (room && variable && json_is_string(json_object_get(outcome, "value"))) {
-		json_t *v = json_pack("{s:O}", variable, json_object_get(outcome, "value"));
-		sb_room_merge_variables(room, v, "menu");
-		json_decref(v);
-	}
-	if (room)
+	                            "details", "outcome", step.outcome));
+	sb_room *room = todo.variables ? sb_room_find(m->room) : NULL;
+	if (room) {
+		sb_room_merge_variables(room, todo.variables, "menu");
 		sb_room_unref(room);
+	}
 	sb_menu_free(m->gather);
 	m->gather = NULL;
-	say(m, json_string_value(json_object_get(action, "say")));
-	json_t *submenu = json_object_get(action, "menu");
-	const char *queue = json_string_value(json_object_get(action, "queue"));
-	if (submenu) {
-		start(m, submenu, false);
-	} else if (queue) {
-		json_t *details = json_pack("{s:s, s:s, s:O}", "reason", "menu", "queue", queue,
-		                            "menu", outcome);
-		m->events->handoff(m->user, details);
-		json_decref(details);
-	} else if (json_object_get(action, "tool")) {
-		call_tool(m, action, outcome);
-	} else if (json_is_true(json_object_get(action, "end_call"))) {
+	say(m, todo.say);
+	switch (todo.what) {
+	case SB_MENU_DO_SUBMENU:
+		start(m, todo.submenu, false);
+		break;
+	case SB_MENU_DO_QUEUE:
+		m->events->handoff(m->user, todo.handoff);
+		break;
+	case SB_MENU_DO_TOOL:
+		call_tool(m, todo.tool, json_incref(todo.arguments));
+		break;
+	case SB_MENU_DO_END_CALL:
 		m->events->end_call(m->user);
-	} else {
+		break;
+	case SB_MENU_DO_AGENT:
 		m->events->to_agent(m->user, true);
+		break;
 	}
-	json_decref(outcome);
+	sb_menu_action_clear(&todo);
 }
 
 static void act(sb_relay_menu *m, sb_menu_step step)
