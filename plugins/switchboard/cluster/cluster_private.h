@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "api/api.h"
 #include "cluster/cluster.h"
 
 /* What this node says of itself in the directory. */
@@ -66,6 +67,15 @@ void sb_directory_reap(sb_directory *d, json_t *reaped);
  * "forwarding"). */
 void sb_forward_start(sb_directory *d, const char *node_id);
 void sb_forward_stop(void);
+/* What a request carried to another node is made of (forward.c): the
+ * node's rest_url with the request's path and query (g_free); header
+ * lines with the caller's Authorization, the Content-Type (with_body) and
+ * the forwarded mark (g_strfreev); an answer's body, bounded (false and
+ * *too_large past SB_PEER_MAX_ANSWER: the transfer stops). */
+#define SB_PEER_MAX_ANSWER (4 * 1024 * 1024)
+char *sb_peer_url(const char *rest_url, const sb_rest_request *req);
+char **sb_peer_headers(const sb_rest_request *req, const char *from_node, bool with_body);
+bool sb_peer_body_add(GString *body, bool *too_large, const char *data, size_t len);
 
 /* ---- lists are the cluster's (gather.c) ----
  * GET /sessions, /api/agents, /api/queue answered for every live node

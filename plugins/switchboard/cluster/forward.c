@@ -15,8 +15,6 @@
 #include "cluster/cluster_private.h"
 #include "net/net.h"
 
-/* An answer larger than this is not the kind a room route gives. */
-#define MAX_ANSWER (4 * 1024 * 1024)
 #define TIMEOUT_MS 15000
 
 typedef struct forward {
@@ -33,16 +31,49 @@ typedef struct forward {
 static sb_directory *directory;
 static char *self;
 
+/* ---- what forwarding and gathering share ---- */
+
+char *sb_peer_url(const char *rest_url, const sb_rest_request *req)
+{
+	GString *url = g_string_new(rest_url);
+	while (url->len && url->str[url->len - 1] == '/')
+		g_string_truncate(url, url->len - 1);
+	g_string_append(url, req->path);
+	if (req->raw_query && *req->raw_query)
+		g_string_append_printf(url, "?%s", req->raw_query);
+	return g_string_free(url, FALSE);
+}
+
+char **sb_peer_headers(const sb_rest_request *req, const char *from_node, bool with_body)
+{
+	GPtrArray *lines = g_ptr_array_new();
+	const char *auth = sb_rest_header(req, "Authorization");
+	if (auth)
+		g_ptr_array_add(lines, g_strdup_printf("Authorization: %s", auth));
+	if (with_body && req->content_type)
+		g_ptr_array_add(lines, g_strdup_printf("Content-Type: %s", req->content_type));
+	g_ptr_array_add(lines, g_strdup_printf("%s: %s", SB_FORWARDED_HEADER, from_node));
+	g_ptr_array_add(lines, NULL);
+	return (char **)g_ptr_array_free(lines, FALSE);
+}
+
+bool sb_peer_body_add(GString *body, bool *too_large, const char *data, size_t len)
+{
+	if (body->len + len > SB_PEER_MAX_ANSWER) {
+		*too_large = true;
+		return false;
+	}
+	g_string_append_len(body, data, (gssize)len);
+	return true;
+}
+
+/* ---- forwarding ---- */
+
 static bool on_body(void *user, long status, const char *data, size_t len)
 {
 	forward *f = user;
 	(void)status;
-	if (f->body->len + len > MAX_ANSWER) {
-		f->too_large = true;
-		return false;
-	}
-	g_string_append_len(f->body, data, (gssize)len);
-	return true;
+	return sb_peer_body_add(f->body, &f->too_large, data, len);
 }
 
 static void on_header(void *user, const char *name, const char *value)
@@ -121,27 +152,15 @@ static bool forward_request(const sb_rest_request *req, const char *room, sb_res
 		json_decref(where);
 		return false; /* nobody else holds it: the route answers here */
 	}
-	GString *url = g_string_new(rest);
-	while (url->len && url->str[url->len - 1] == '/')
-		g_string_truncate(url, url->len - 1);
-	g_string_append(url, req->path);
-	if (req->raw_query && *req->raw_query)
-		g_string_append_printf(url, "?%s", req->raw_query);
-	const char *auth = sb_rest_header(req, "Authorization");
-	char *lines[4] = {NULL};
-	int n = 0;
-	if (auth)
-		lines[n++] = g_strdup_printf("Authorization: %s", auth);
-	if (req->content_type)
-		lines[n++] = g_strdup_printf("Content-Type: %s", req->content_type);
-	lines[n++] = g_strdup_printf("%s: %s", SB_FORWARDED_HEADER, self);
+	char *url = sb_peer_url(rest, req);
+	char **lines = sb_peer_headers(req, self, true);
 	forward *f = g_new0(forward, 1);
 	f->reply = reply;
 	f->body = g_string_new(NULL);
 	f->node = g_strdup(json_string_value(json_object_get(where, "node")));
 	sb_fetch_options opt = {
 	        .method = req->method,
-	        .url = url->str,
+	        .url = url,
 	        .headers = (const char *const *)lines,
 	        .body = req->raw_body,
 	        .body_len = req->raw_body_len,
@@ -152,9 +171,8 @@ static bool forward_request(const sb_rest_request *req, const char *room, sb_res
 	        .body = on_body, .done = on_done, .header = on_header};
 	char *error = NULL;
 	f->fetch = sb_fetch_submit(&opt, &callbacks, f, &error);
-	for (int i = 0; i < n; i++)
-		g_free(lines[i]);
-	g_string_free(url, TRUE);
+	g_strfreev(lines);
+	g_free(url);
 	json_decref(where);
 	if (!f->fetch) {
 		JANUS_LOG(LOG_WARN, "[switchboard] cluster: cannot forward to node %s: %s\n",

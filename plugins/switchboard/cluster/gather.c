@@ -20,7 +20,6 @@
 #include "cluster/cluster_private.h"
 #include "net/net.h"
 
-#define MAX_ANSWER (4 * 1024 * 1024)
 #define TIMEOUT_MS 5000
 
 typedef struct gathering {
@@ -143,12 +142,7 @@ static bool on_body(void *user, long status, const char *data, size_t len)
 {
 	part *p = user;
 	(void)status;
-	if (p->body->len + len > MAX_ANSWER) {
-		p->too_large = true;
-		return false;
-	}
-	g_string_append_len(p->body, data, (gssize)len);
-	return true;
+	return sb_peer_body_add(p->body, &p->too_large, data, len);
 }
 
 /* net's HTTP thread: over to the HTTP server's. */
@@ -162,25 +156,15 @@ static void on_done(void *user, long status, const char *error)
 
 static bool ask(gathering *g, const sb_rest_request *req, const char *node, const char *rest)
 {
-	GString *url = g_string_new(rest);
-	while (url->len && url->str[url->len - 1] == '/')
-		g_string_truncate(url, url->len - 1);
-	g_string_append(url, req->path);
-	if (req->raw_query && *req->raw_query)
-		g_string_append_printf(url, "?%s", req->raw_query);
-	const char *auth = sb_rest_header(req, "Authorization");
-	char *lines[3] = {NULL};
-	int n = 0;
-	if (auth)
-		lines[n++] = g_strdup_printf("Authorization: %s", auth);
-	lines[n++] = g_strdup_printf("%s: %s", SB_FORWARDED_HEADER, self);
+	char *url = sb_peer_url(rest, req);
+	char **lines = sb_peer_headers(req, self, false);
 	part *p = g_new0(part, 1);
 	p->g = g;
 	p->node = g_strdup(node);
 	p->body = g_string_new(NULL);
 	sb_fetch_options opt = {
 	        .method = "GET",
-	        .url = url->str,
+	        .url = url,
 	        .headers = (const char *const *)lines,
 	        .connect_timeout_ms = 2000,
 	        .total_timeout_ms = TIMEOUT_MS,
@@ -188,9 +172,8 @@ static bool ask(gathering *g, const sb_rest_request *req, const char *node, cons
 	static const sb_fetch_callbacks callbacks = {.body = on_body, .done = on_done};
 	char *error = NULL;
 	p->fetch = sb_fetch_submit(&opt, &callbacks, p, &error);
-	for (int i = 0; i < n; i++)
-		g_free(lines[i]);
-	g_string_free(url, TRUE);
+	g_strfreev(lines);
+	g_free(url);
 	if (!p->fetch) {
 		note_unreachable(g, node, 0, error ? error : "cannot ask");
 		g_free(error);
