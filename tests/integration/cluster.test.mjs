@@ -265,6 +265,26 @@ test('lists are the cluster\'s: /sessions and /api/agents on any node name every
 	}
 });
 
+test('an event over NOTIFY\'s 8000 bytes reaches the other node whole (stored, its id notified)', { timeout: 20000 }, async () => {
+	const room = `cluster-big-${process.pid}`;
+	// A back end's context for the call: twelve variables of 900 bytes, so
+	// the call_variables event is some 11 kB.
+	const variables = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`note_${i}`, String.fromCharCode(97 + i).repeat(900)]));
+	const made = await adminRequest({ request: 'create', room, metadata: JSON.stringify(variables) }, ADMIN_SECRET, PLUGIN, a.adminUrl);
+	assert.equal(made.switchboard, 'created', JSON.stringify(made));
+	try {
+		const heard = await notesB.until('node A\'s call_variables on node B', () => notesB.events.find((e) => e.type === 'call_variables' && e.room === room), 5000);
+		assert.equal(heard.node, 'node-a');
+		assert.ok(JSON.stringify(heard).length > 8000, `${JSON.stringify(heard).length} bytes`);
+		for (const [name, value] of Object.entries(variables)) assert.equal(heard.variables[name], value, name);
+		const metrics = await (await fetch(`${a.apiUrl}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
+		assert.match(metrics, /^switchboard_cluster_bus_events_total\{result="stored"\} [1-9]/m);
+		assert.match(metrics, /^switchboard_cluster_bus_events_total\{result="too_large"\} 0$/m);
+	} finally {
+		await restOn(a, 'DELETE', `/rooms/${room}`);
+	}
+});
+
 test('a draining node takes no new room and names the least-loaded live one', { timeout: 20000 }, async () => {
 	// The operator's only: without the key, or with a wrong one, nothing drains.
 	for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789' }]) {

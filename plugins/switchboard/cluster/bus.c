@@ -8,8 +8,12 @@
  * Its own thread and connection: outgoing events wait in a queue (a
  * listener must never block), go out one NOTIFY each, and incoming ones
  * are read between them, at most TICK_MS late.  A payload over NOTIFY's
- * limit is not sent (counted); a dropped connection is made again, and
- * what was published meanwhile is lost to the other nodes (counted). */
+ * limit (a call's variables, a long transcript) is stored in
+ * switchboard_bus_events and its row's id notified ("@<id>"): the other
+ * nodes read it from there; rows are deleted after KEEP_LARGE, and one
+ * over MAX_LARGE is not sent (counted).  A dropped connection is made
+ * again, and what was published meanwhile is lost to the other nodes
+ * (counted). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +27,8 @@
 #define TICK_MS 20
 /* PostgreSQL refuses payloads of 8000 bytes or more. */
 #define MAX_PAYLOAD 7999
+#define MAX_LARGE (1024 * 1024)
+#define KEEP_LARGE "60 seconds"
 #define MAX_QUEUED 10000
 
 struct sb_bus {
@@ -34,7 +40,8 @@ struct sb_bus {
 	PGconn *pg;
 	int own_pid; /* our backend: our own NOTIFYs come back to us */
 	/* counters (atomic) */
-	guint64 sent, received, too_large, lost;
+	guint64 sent, received, too_large, lost, stored;
+	gint64 next_prune; /* the bus thread's */
 };
 
 static char stop_sentinel;
@@ -75,9 +82,21 @@ static void drop_connection(sb_bus *b)
 	b->pg = NULL;
 }
 
+/* Rows of large events everyone has read by now. */
+static void prune_large(sb_bus *b)
+{
+	gint64 now = g_get_monotonic_time();
+	if (!b->pg || now < b->next_prune)
+		return;
+	b->next_prune = now + 10 * G_USEC_PER_SEC;
+	PQclear(PQexec(b->pg, "DELETE FROM switchboard_bus_events"
+	                      " WHERE at < now() - interval '" KEEP_LARGE "'"));
+}
+
 static void send_one(sb_bus *b, const char *text)
 {
-	if (strlen(text) > MAX_PAYLOAD) {
+	size_t len = strlen(text);
+	if (len > MAX_LARGE) {
 		__atomic_add_fetch(&b->too_large, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -86,8 +105,17 @@ static void send_one(sb_bus *b, const char *text)
 		return;
 	}
 	const char *v[] = {text};
-	PGresult *r = PQexecParams(b->pg, "SELECT pg_notify('" CHANNEL "', $1)", 1, NULL, v, NULL,
-	                           NULL, 0);
+	/* One statement: the row is there when the notification arrives (both
+	 * are seen at its commit). */
+	bool large = len > MAX_PAYLOAD;
+	PGresult *r = PQexecParams(
+	        b->pg,
+	        large ? "WITH e AS (INSERT INTO switchboard_bus_events (payload) VALUES ($1) "
+	                "RETURNING id) SELECT pg_notify('" CHANNEL "', '@' || id) FROM e"
+	              : "SELECT pg_notify('" CHANNEL "', $1)",
+	        1, NULL, v, NULL, NULL, 0);
+	if (large && r && PQresultStatus(r) == PGRES_TUPLES_OK)
+		__atomic_add_fetch(&b->stored, 1, __ATOMIC_RELAXED);
 	if (r && PQresultStatus(r) == PGRES_TUPLES_OK) {
 		__atomic_add_fetch(&b->sent, 1, __ATOMIC_RELAXED);
 	} else {
@@ -96,6 +124,22 @@ static void send_one(sb_bus *b, const char *text)
 			drop_connection(b);
 	}
 	PQclear(r);
+}
+
+/* A large event's text, by the id another node notified (NULL: gone). */
+static char *read_large(sb_bus *b, const char *id)
+{
+	const char *v[] = {id};
+	PGresult *r =
+	        PQexecParams(b->pg, "SELECT payload FROM switchboard_bus_events WHERE id = $1", 1,
+	                     NULL, v, NULL, NULL, 0);
+	char *text = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+	                     ? g_strdup(PQgetvalue(r, 0, 0))
+	                     : NULL;
+	if (!text)
+		__atomic_add_fetch(&b->lost, 1, __ATOMIC_RELAXED);
+	PQclear(r);
+	return text;
 }
 
 static void receive(sb_bus *b)
@@ -109,7 +153,9 @@ static void receive(sb_bus *b)
 	PGnotify *n;
 	while ((n = PQnotifies(b->pg))) {
 		if (n->be_pid != b->own_pid) {
-			json_t *ev = json_loads(n->extra, 0, NULL);
+			char *stored = n->extra[0] == '@' ? read_large(b, n->extra + 1) : NULL;
+			json_t *ev = json_loads(stored ? stored : n->extra, 0, NULL);
+			g_free(stored);
 			if (json_is_object(ev)) {
 				sb_events_publish_remote(ev);
 				__atomic_add_fetch(&b->received, 1, __ATOMIC_RELAXED);
@@ -138,6 +184,7 @@ static gpointer bus_main(gpointer data)
 		if (text == &stop_sentinel)
 			break;
 		receive(b);
+		prune_large(b);
 	}
 	return NULL;
 }
@@ -194,8 +241,8 @@ void sb_bus_metrics(sb_bus *b, GString *out)
 		return;
 	sb_metrics_header(out, "switchboard_cluster_bus_events_total", "counter",
 	                  "Events through the cluster's bus, by what became of them");
-	static const char *const what[] = {"sent", "received", "too_large", "lost"};
-	guint64 *counts[] = {&b->sent, &b->received, &b->too_large, &b->lost};
+	static const char *const what[] = {"sent", "received", "too_large", "lost", "stored"};
+	guint64 *counts[] = {&b->sent, &b->received, &b->too_large, &b->lost, &b->stored};
 	for (size_t i = 0; i < G_N_ELEMENTS(what); i++)
 		g_string_append_printf(
 		        out, "switchboard_cluster_bus_events_total{result=\"%s\"} %llu\n", what[i],

@@ -31,6 +31,10 @@ static const char *const schema[] = {
         " name TEXT PRIMARY KEY, node_id TEXT NOT NULL,"
         " claimed TIMESTAMPTZ NOT NULL DEFAULT now())",
         "CREATE INDEX IF NOT EXISTS switchboard_rooms_node ON switchboard_rooms (node_id)",
+        /* Events too large for a NOTIFY's payload, for a minute (bus.c). */
+        "CREATE TABLE IF NOT EXISTS switchboard_bus_events ("
+        " id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now(),"
+        " payload TEXT NOT NULL)",
 };
 
 static void quiet_notice(void *arg, const char *message)
