@@ -355,6 +355,43 @@ test('SIP through the edge (Kamailio): a call for a room reaches its node; new c
 	}
 });
 
+test('a rolling upgrade through the edge: a draining node keeps its call to the end while new calls go to the other', { timeout: 60000 }, async () => {
+	const held = `cluster-drain-call-${process.pid}`;
+	assert.equal((await restOn(b, 'POST', '/room/create', { roomName: held })).status, 201);
+	const legs = [];
+	let drained = false;
+	try {
+		const leg = await new RtpLeg().start();
+		legs.push(leg);
+		const call = await placeCall(peer, { sipPort: EDGE_PORT, user: held, rtpPort: leg.port, headers: roomSignature(held) });
+		assert.equal(call.res?.status, 200, `${call.res?.status}\n${edge.log().slice(-2000)}`);
+		assert.equal((await restOn(b, 'POST', '/api/cluster/drain', { drain: true })).status, 200);
+		drained = true;
+		// New calls from the trunk: node B refuses them, the edge tries the next.
+		const sids = [1, 2].map((i) => `CA${String(process.pid).padStart(8, '0')}${'2'.repeat(22)}${i}`);
+		for (const sid of sids) {
+			const l = await new RtpLeg().start();
+			legs.push(l);
+			const c = await placeCall(peer, { sipPort: EDGE_PORT, user: '+14155550100', rtpPort: l.port, headers: { 'X-Twilio-CallSid': sid } });
+			assert.equal(c.res?.status, 200, `${c.res?.status}\n${edge.log().slice(-2000)}`);
+			assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`), 'node-a');
+			assert.equal((await inDialog(peer, c, 'BYE'))?.status, 200);
+		}
+		// The call on the draining node goes on: its caller still talks in it.
+		await leg.play(call.media.ip ?? '127.0.0.1', call.media.port, 440, 400);
+		const room = await restOn(b, 'GET', `/rooms/${held}`);
+		assert.equal(room.json.participants.filter((p) => p.kind === 'sip').length, 1, room.text);
+		assert.equal((await inDialog(peer, call, 'BYE'))?.status, 200);
+		// Its record ends as a call ends, not as one lost.
+		await waitFor('the drained call\'s record ended', () => sql(`SELECT count(*) FROM calls WHERE room = '${held}' AND ended IS NOT NULL`) !== '0', 10000);
+		assert.doesNotMatch(sql(`SELECT string_agg(coalesce(status, '') || '/' || coalesce(outcome, ''), ',') FROM calls WHERE room = '${held}'`), /node_lost/);
+	} finally {
+		for (const l of legs) l.close();
+		if (drained) await restOn(b, 'POST', '/api/cluster/drain', { drain: false });
+		await restOn(b, 'DELETE', `/rooms/${held}`);
+	}
+});
+
 test('a node killed mid-call: its rooms are released and its call closed node_lost by the live node; new calls through the edge skip it', { timeout: 60000 }, async () => {
 	const room = `cluster-lost-${process.pid}`;
 	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
