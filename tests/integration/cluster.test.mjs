@@ -8,6 +8,7 @@
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import WebSocket from 'ws';
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { startPostgres, pgBinDir } from '../lib/postgres.mjs';
 import { pluginConfigWithStore } from '../lib/store.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { track } from '../lib/resources.mjs';
+import { withSection, twilioSettings, twilioSignature, AUTH_TOKEN, ACCOUNT_SID } from '../lib/twilio.mjs';
 import { SipPeer, RtpLeg, placeCall, inDialog, withSipRoomSecret, roomSignature } from '../lib/sip.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -30,7 +32,12 @@ const EDGE_PORT = 5072;
 let pg, a, b, notesB, edge, edgeDir, peer;
 
 function nodeConfig(id, janusUrl, restUrl, sipPort) {
-	return `${withSipRoomSecret(pluginConfigWithStore(pg.conninfo))}
+	// Twilio's webhooks may reach either node; each node's public URL is
+	// the REST URL it advertises.
+	// The nodes share the token secret (join tokens, Twilio's room grants).
+	const base = withSection(withSipRoomSecret(pluginConfigWithStore(pg.conninfo)), 'twilio', twilioSettings({ public_url: restUrl }))
+		.replace('#jwt_secret = "change-me-too"', 'jwt_secret = "cluster-test-token-secret-0123456789"');
+	return `${base}
 cluster: {
 	node_id = "${id}"
 	janus_url = "${janusUrl}"
@@ -281,6 +288,42 @@ test('an event over NOTIFY\'s 8000 bytes reaches the other node whole (stored, i
 		assert.match(metrics, /^switchboard_cluster_bus_events_total\{result="stored"\} [1-9]/m);
 		assert.match(metrics, /^switchboard_cluster_bus_events_total\{result="too_large"\} 0$/m);
 	} finally {
+		await restOn(a, 'DELETE', `/rooms/${room}`);
+	}
+});
+
+test('a Twilio webhook reaching the wrong node sends Twilio to the room\'s node, where the stream joins the room', { timeout: 30000 }, async () => {
+	const room = `cluster-twilio-${process.pid}`;
+	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
+	let ws = null;
+	try {
+		const sid = `CA${String(process.pid).padStart(8, '0')}${'3'.repeat(24)}`;
+		const params = [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', '+14155550123'], ['To', '+14155550100'], ['CallStatus', 'ringing'], ['Direction', 'inbound']];
+		const path = `/twilio/voice?room=${room}`;
+		// Signed by Twilio for the URL it called: node B's.
+		const res = await fetch(`${b.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(AUTH_TOKEN, `${b.apiUrl}${path}`, params) }, body: new URLSearchParams(params).toString(), signal: AbortSignal.timeout(10000) });
+		const twiml = await res.text();
+		assert.equal(res.status, 200, twiml);
+		const url = /<Stream url="([^"]*)"/.exec(twiml)?.[1];
+		assert.match(url ?? '', new RegExp(`^ws://127\\.0\\.0\\.1:8080/twilio/stream/\\d+\\.[0-9a-f]{32}$`), twiml);
+		assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`), 'node-a');
+		// Twilio opens the stream on node A, which checks the signature over
+		// its own URL and the room's grant (signed with the secret all nodes share).
+		const custom = Object.fromEntries([...twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]));
+		ws = new WebSocket(url, { headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, url) } });
+		await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); ws.once('unexpected-response', (_q, r) => reject(new Error(`HTTP ${r.statusCode}`))); });
+		const streamSid = `MZ${'4'.repeat(32)}`;
+		ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+		ws.send(JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid, start: { accountSid: ACCOUNT_SID, streamSid, callSid: sid, tracks: ['inbound'], customParameters: custom, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } }));
+		let closed = null;
+		ws.on('close', (code, reason) => { closed = `${code} ${reason}`; });
+		// Node A's event, heard on node B's notifications (one bus).
+		const joined = await notesB.until('the Twilio leg in the room on node A', () => notesB.events.find((e) => e.type === 'participant_joined' && e.room === room), 10000)
+			.catch((e) => { throw new Error(`${e.message}; the socket: ${closed ?? 'open'}`); });
+		assert.equal(joined.node, 'node-a');
+		assert.equal(joined.interface, 'phone', JSON.stringify(joined));
+	} finally {
+		ws?.close();
 		await restOn(a, 'DELETE', `/rooms/${room}`);
 	}
 });

@@ -74,19 +74,25 @@ export async function voiceSocket(callSid, { from = '+14155550123', to = '+14155
 	return socketOf(r.text);
 }
 
+// A plugin config's section `name` replaced by (or given) these settings.
+export function withSection(text, name, items) {
+	const section = `${name}: {\n${Object.entries(items).map(([k, v]) => `\t${k} = ${JSON.stringify(String(v))}`).join('\n')}\n}\n`;
+	const re = new RegExp(`^${name}: \\{[\\s\\S]*?^\\}\\n`, 'm');
+	return re.test(text) ? text.replace(re, section) : text + section;
+}
+
+// The Twilio settings of the tests (twilio: extra or other settings).
+export const twilioSettings = (twilio = {}) => ({
+	account_sid: ACCOUNT_SID, auth_token: AUTH_TOKEN, public_url: PUBLIC_URL,
+	rest_base_url: `http://127.0.0.1:${FAKE_TWILIO_PORT}`, voice_mode: 'stream',
+	phone_number: '+14155550100', ...twilio,
+});
+
 // The checked-in plugin config with the Twilio sections replaced.
 export function twilioPluginConfig({ twilio = {}, whatsapp = {}, phone = {}, agent = null } = {}) {
 	let text = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8');
-	const section = (name, items) => `${name}: {\n${Object.entries(items).map(([k, v]) => `\t${k} = ${JSON.stringify(String(v))}`).join('\n')}\n}\n`;
-	const replace = (name, items) => {
-		const re = new RegExp(`^${name}: \\{[\\s\\S]*?^\\}\\n`, 'm');
-		text = re.test(text) ? text.replace(re, section(name, items)) : text + section(name, items);
-	};
-	replace('twilio', {
-		account_sid: ACCOUNT_SID, auth_token: AUTH_TOKEN, public_url: PUBLIC_URL,
-		rest_base_url: `http://127.0.0.1:${FAKE_TWILIO_PORT}`, voice_mode: 'stream',
-		phone_number: '+14155550100', ...twilio,
-	});
+	const replace = (name, items) => { text = withSection(text, name, items); };
+	replace('twilio', twilioSettings(twilio));
 	replace('whatsapp', { from: 'whatsapp:+14155238886', idle_timeout: 1800, reply_timeout_ms: 8000, ...whatsapp });
 	replace('phone', { outbound: 'twilio', ...phone });
 	if (agent) text = text.replace(/^agent: \{\n/m, `agent: {\n${agent}\n`);

@@ -147,7 +147,16 @@ static bool use_once(const char *signature, gint64 expiry, const char **why,
 
 char *sb_twilio_public_link(const char *path, const char *room, bool ws)
 {
-	const char *base = cfg.public_url;
+	return sb_twilio_link_on(cfg.public_url, path, room, ws);
+}
+
+char *sb_twilio_link_on(const char *base, const char *path, const char *room, bool ws)
+{
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/') /* a node's rest_url may end with one */
+		n--;
+	g_autofree char *trimmed = g_strndup(base, n);
+	base = trimmed;
 	const char *rest = base;
 	const char *scheme = "";
 	if (ws && g_str_has_prefix(base, "https://"))
@@ -163,6 +172,11 @@ char *sb_twilio_public_link(const char *path, const char *room, bool ws)
 
 char *sb_twilio_socket_url(const char *path)
 {
+	return sb_twilio_socket_url_on(cfg.public_url, path);
+}
+
+char *sb_twilio_socket_url_on(const char *base, const char *path)
+{
 	guint8 nonce[SOCKET_NONCE_BYTES];
 	for (size_t i = 0; i < sizeof(nonce); i += 4) {
 		guint32 r = g_random_int();
@@ -173,7 +187,7 @@ char *sb_twilio_socket_url(const char *path)
 	                       g_get_real_time() / G_USEC_PER_SEC + cfg.socket_url_ttl_s);
 	for (size_t i = 0; i < sizeof(nonce); i++)
 		g_string_append_printf(p, "%02x", nonce[i]);
-	char *url = sb_twilio_public_link(p->str, NULL, true);
+	char *url = sb_twilio_link_on(base, p->str, NULL, true);
 	g_string_free(p, TRUE);
 	return url;
 }

@@ -5,16 +5,16 @@
 #ifndef SB_TWILIO_TWILIO_PRIVATE_H
 #define SB_TWILIO_TWILIO_PRIVATE_H
 
+#include <glib.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <glib.h>
-#include <jansson.h>
 
 #include "api/api.h"
-#include "twilio/twilio.h"
 #include "core/core.h"
 #include "room/room.h"
+#include "twilio/twilio.h"
 
 /* ---- signature ----
  * X-Twilio-Signature: Twilio signs every webhook and WebSocket handshake
@@ -99,7 +99,6 @@ typedef struct sb_twilio_config {
 
 const sb_twilio_config *sb_twilio_cfg(void);
 
-
 /* The public URL Twilio called for this request: public_url + path +
  * ?raw_query; ws is true for WebSockets (wss://).  g_free. */
 char *sb_twilio_request_url(const sb_rest_request *req, bool ws);
@@ -123,6 +122,11 @@ int sb_twilio_ws_authorize(const sb_rest_request *req, char **message);
 char *sb_twilio_public_link(const char *path, const char *room, bool ws);
 /* The wss:// URL of a new single-use socket at path.  g_free. */
 char *sb_twilio_socket_url(const char *path);
+/* The same on another node of a cluster, whose public URL is base (the
+ * rest_url it advertises): its sockets check Twilio's signature over the
+ * URL Twilio calls, so any node may write them. */
+char *sb_twilio_link_on(const char *base, const char *path, const char *room, bool ws);
+char *sb_twilio_socket_url_on(const char *base, const char *path);
 /* Sets room and room_grant in params for the call. */
 void sb_twilio_grant_room(json_t *params, const char *room, const char *call_sid);
 /* The room a socket's call may enter: custom's room when its room_grant

@@ -53,9 +53,15 @@ static const char *interface_of(const char *from)
 	return from && g_str_has_prefix(from, "whatsapp:") ? "whatsapp" : "phone";
 }
 
-static char *twiml_for(const char *room, json_t *call)
+/* holder: the room's node when another node of the cluster holds it
+ * ({"rest_url", "sip_uri", …}, room.h sb_room_locate), else NULL: the
+ * stream, relay or SIP leg goes there. */
+static char *twiml_for(const char *room, json_t *call, json_t *holder)
 {
 	const sb_twilio_config *cfg = sb_twilio_cfg();
+	const char *base = json_string_value(json_object_get(holder, "rest_url"));
+	const char *holder_sip = json_string_value(json_object_get(holder, "sip_uri"));
+	const char *sip_uri = holder_sip && *holder_sip ? holder_sip : cfg->sip_uri;
 	json_t *params = json_object();
 	/* The room rides signed for this call: the socket that says it is this
 	 * call enters this room and no other (docs/security.md). */
@@ -71,16 +77,18 @@ static char *twiml_for(const char *room, json_t *call)
 		/* The SIP bridge lets the INVITE into the room only with our
 		 * signature for it (docs/security.md). */
 		char *sig = sb_sip_room_signature(sb_plugin_settings, room);
-		char *uri = g_strdup_printf("%s%sX-Room=%s&X-Room-Signature=%s", cfg->sip_uri,
-		                            strchr(cfg->sip_uri, '?') ? "&" : "?", room_q,
-		                            sig ? sig : "");
+		char *uri =
+		        g_strdup_printf("%s%sX-Room=%s&X-Room-Signature=%s", sip_uri,
+		                        strchr(sip_uri, '?') ? "&" : "?", room_q, sig ? sig : "");
 		twiml = sb_twiml_sip(uri);
 		g_free(uri);
 		g_free(sig);
 		g_free(room_q);
 	} else if (!strcmp(cfg->voice_mode, "relay")) {
-		char *url = sb_twilio_socket_url("/twilio/relay");
-		char *action = sb_twilio_public_link("/twilio/handoff", room, false);
+		char *url = base ? sb_twilio_socket_url_on(base, "/twilio/relay")
+		                 : sb_twilio_socket_url("/twilio/relay");
+		char *action = base ? sb_twilio_link_on(base, "/twilio/handoff", room, false)
+		                    : sb_twilio_public_link("/twilio/handoff", room, false);
 		/* With a menu, Twilio says its prompt first (relay_menu.c). */
 		char *menu_prompt = sb_relay_menu_prompt_of();
 		twiml = sb_twiml_relay(url, action,
@@ -93,7 +101,8 @@ static char *twiml_for(const char *room, json_t *call)
 		g_free(action);
 	} else {
 		/* Media Streams take no query string: the room rides as a Parameter. */
-		char *url = sb_twilio_socket_url("/twilio/stream");
+		char *url = base ? sb_twilio_socket_url_on(base, "/twilio/stream")
+		                 : sb_twilio_socket_url("/twilio/stream");
 		twiml = sb_twiml_stream(url, params);
 		g_free(url);
 	}
@@ -157,7 +166,15 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 	bool relay = !strcmp(cfg->voice_mode, "relay");
 	bool created = false;
 	char *error = NULL;
-	if (!sb_twilio_ensure_room(room, !relay, &created, &error)) {
+	/* Webhooks may reach any node of a cluster: a room another node holds
+	 * stays there, and Twilio is sent to that node. */
+	json_t *holder = sb_room_locate(room);
+	if (holder && !json_is_string(json_object_get(holder, "rest_url")))
+		g_clear_pointer(&holder, json_decref); /* nowhere to send Twilio: as before */
+	if (holder) {
+		JANUS_LOG(LOG_INFO, "[switchboard] twilio: call %s for room %s: to node %s\n", sid,
+		          room, json_string_value(json_object_get(holder, "node")));
+	} else if (!sb_twilio_ensure_room(room, !relay, &created, &error)) {
 		*out = sb_http_error("room_failed", "Cannot create room %s: %s", room,
 		                     error ? error : "?");
 		g_free(error);
@@ -165,7 +182,8 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 		json_decref(call);
 		return 503;
 	}
-	set_call_variables(req, room);
+	if (!holder)
+		set_call_variables(req, room);
 	if (!call)
 		call = json_object();
 	bool owns = created || json_is_true(json_object_get(call, "created_room"));
@@ -186,8 +204,9 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 	sb_twilio_publish_status(call, st, -1);
 	JANUS_LOG(LOG_INFO, "[switchboard] twilio: call %s from %s into room %s (%s)\n", sid, from,
 	          room, cfg->voice_mode);
-	*text = twiml_for(room, call);
+	*text = twiml_for(room, call, holder);
 	*tt = "text/xml";
+	json_decref(holder);
 	json_decref(call);
 	g_free(room);
 	return 200;
