@@ -180,6 +180,13 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 	} finally {
 		await h.destroy();
 	}
+	// An Admin API op about it on the wrong node names the right one.
+	const elsewhere = await adminRequest({ request: 'listparticipants', room }, ADMIN_SECRET, PLUGIN, b.adminUrl);
+	assert.equal(elsewhere.error_code, 494, JSON.stringify(elsewhere));
+	assert.equal(elsewhere.location?.node, 'node-a', JSON.stringify(elsewhere));
+	const gone = await adminRequest({ request: 'listparticipants', room: `no-such-${process.pid}` }, ADMIN_SECRET, PLUGIN, b.adminUrl);
+	assert.notEqual(gone.error_code, 494, JSON.stringify(gone));
+	assert.equal(gone.location, undefined);
 	// Any node answers about it: the request is carried to its node, with
 	// the caller's own credentials (checked here first, and there).
 	const info = await restOn(b, 'GET', `/rooms/${room}`);

@@ -199,6 +199,10 @@ json_t *sb_ops_run_as(json_t *request, const sb_principal *who, sb_op_later *lat
 json_t *sb_ops_limit_error(const char *limit, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* {"switchboard":"event","error_code":code,"error":text} */
 json_t *sb_ops_error(sb_error code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* An op about a room this node does not have: in a cluster where another
+ * node holds it, SB_ERROR_ROOM_ELSEWHERE naming that node with its
+ * "location" (where to send the request), else SB_ERROR_NO_SUCH_ROOM. */
+json_t *sb_ops_room_missing(const char *name);
 /* The same with a name for programs ("invalid_state", "chat_not_held") and
  * the HTTP status REST answers it with (sb_rest_op_failed):
  * {…, "error_name": name, "http_status": status}. */

@@ -36,6 +36,19 @@ json_t *sb_ops_error(sb_error code, const char *fmt, ...)
 	return error_answer(code, text);
 }
 
+json_t *sb_ops_room_missing(const char *name)
+{
+	json_t *where = sb_room_locate(name);
+	if (!where)
+		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+	const char *at = json_string_value(json_object_get(where, "janus_url"));
+	json_t *e = sb_ops_error(SB_ERROR_ROOM_ELSEWHERE, "Room %s lives on node %s%s%s", name,
+	                         json_string_value(json_object_get(where, "node")),
+	                         at ? ": join it at " : "", at ? at : "");
+	json_object_set_new(e, "location", where);
+	return e;
+}
+
 json_t *sb_ops_error_named(sb_error code, const char *name, int http_status, const char *fmt, ...)
 {
 	char text[512];
@@ -117,7 +130,7 @@ json_t *sb_ops_room(json_t *body, sb_op_ctx *ctx, sb_room **out)
 		return err;
 	sb_room *room = sb_room_find(name);
 	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+		return sb_ops_room_missing(name);
 	*out = room;
 	return NULL;
 }

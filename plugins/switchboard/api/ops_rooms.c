@@ -315,20 +315,8 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		if (rc == SB_ERROR_ROOM_EXISTS) /* created by someone else meanwhile */
 			room = sb_room_find(name);
 	}
-	if (!room) {
-		/* A cluster: the room may live on another node, which says so. */
-		json_t *where = sb_room_locate(name);
-		if (where) {
-			const char *at = json_string_value(json_object_get(where, "janus_url"));
-			json_t *e = sb_ops_error(SB_ERROR_ROOM_ELSEWHERE,
-			                         "Room %s lives on node %s%s%s", name,
-			                         json_string_value(json_object_get(where, "node")),
-			                         at ? ": join it at " : "", at ? at : "");
-			json_object_set_new(e, "location", where);
-			return e;
-		}
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
-	}
+	if (!room) /* a cluster: the room may live on another node, which says so */
+		return sb_ops_room_missing(name);
 	if (!pin_ok(body, ctx, room)) {
 		sb_room_unref(room);
 		return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");

@@ -62,7 +62,7 @@ static json_t *op_queue_add(json_t *body, sb_op_ctx *ctx)
 	SB_OPS_CHECK_STRING(body, "reason", false, 200);
 	sb_room *room = sb_room_find(str(body, "room"));
 	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+		return sb_ops_room_missing(str(body, "room"));
 	sb_queue_add_call(room->name, str(body, "reason") ? str(body, "reason") : "queued", NULL);
 	sb_room_unref(room);
 	json_t *r = sb_ops_answer("queued");
@@ -90,7 +90,7 @@ static json_t *op_queue_take(json_t *body, sb_op_ctx *ctx)
 	const char *name = str(body, "room");
 	sb_room *room = sb_room_find(name);
 	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+		return sb_ops_room_missing(name);
 	sb_agent_location where;
 	json_t *r = NULL;
 	if (!sb_presence_locate(agent, &where)) {
@@ -143,7 +143,7 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 	if (!sb_participant_is_supervisor(me) || !sb_participant_listen_only(me)) {
 		r = sb_ops_error(SB_ERROR_UNAUTHORIZED, "Only supervisors listen in");
 	} else if (!(room = sb_room_find(str(body, "room")))) {
-		r = sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+		r = sb_ops_room_missing(str(body, "room"));
 	} else {
 		char desk[80] = "";
 		if (me->identity)
@@ -220,7 +220,7 @@ static json_t *op_transcript_add(json_t *body, sb_op_ctx *ctx)
 	SB_OPS_CHECK_STRING(body, "text", true, 2000);
 	sb_room *room = sb_room_find(str(body, "room"));
 	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", str(body, "room"));
+		return sb_ops_room_missing(str(body, "room"));
 	sb_room_transcript_add(room, 0, str(body, "speaker"), str(body, "text"), true, NULL);
 	sb_room_unref(room);
 	return sb_ops_answer("success");

@@ -169,7 +169,7 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 	req.room = room_name;
 	sb_room *room = sb_room_find(room_name);
 	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room_name);
+		return sb_ops_room_missing(room_name);
 	sb_room_unref(room);
 	if (req.kind == SB_TARGET_AGENT && from_agent && !strcmp(from_agent, req.target))
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT,
@@ -280,7 +280,7 @@ static json_t *own_call_error(sb_op_ctx *ctx, const char *room)
 {
 	sb_room *exists = room ? sb_room_find(room) : NULL;
 	if (room && !exists)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
+		return sb_ops_room_missing(room);
 	if (exists)
 		sb_room_unref(exists);
 	sb_participant *me = NULL;
@@ -306,7 +306,7 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 		return err;
 	json_t *s = sb_transfer_summary(room);
 	if (!s)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
+		return sb_ops_room_missing(room);
 	json_t *r = sb_ops_answer("summary");
 	json_object_set_new(r, "room", json_string(room));
 	sb_op_later *later = sb_transfer_ai_enabled() ? sb_op_take_later(ctx) : NULL;
@@ -319,8 +319,7 @@ static json_t *op_summary(json_t *body, sb_op_ctx *ctx)
 	m->later = later;
 	m->answer = r;
 	if (!sb_transfer_summary_async(room, summary_written, m)) { /* the room just went */
-		later->finish(later,
-		              sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room));
+		later->finish(later, sb_ops_room_missing(room));
 		json_decref(r);
 		g_free(m);
 	}
@@ -338,7 +337,7 @@ static json_t *op_assist(json_t *body, sb_op_ctx *ctx)
 	if (room) {
 		sb_room *r = sb_room_find(room);
 		if (!r)
-			return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", room);
+			return sb_ops_room_missing(room);
 		sb_room_unref(r);
 	}
 	json_t *summary = NULL;

@@ -525,7 +525,7 @@ static json_t *op_hangup(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_MISSING_ELEMENT, "Missing element (room, id)");
 	sb_room *room = sb_room_find(name);
 	if (!room)
-		return sb_ops_error(SB_ERROR_NO_SUCH_ROOM, "No such room (%s)", name);
+		return sb_ops_room_missing(name);
 	sb_participant *p = sb_room_find_participant(room, (guint64)json_integer_value(id));
 	sb_room_unref(room);
 	if (!p)
