@@ -9,6 +9,7 @@ import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import WebSocket from 'ws';
+import { RoomServiceClient } from 'livekit-server-sdk';
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,9 @@ import { withSection, twilioSettings, twilioSignature, AUTH_TOKEN, ACCOUNT_SID }
 import { SipPeer, RtpLeg, placeCall, inDialog, withSipRoomSecret, roomSignature } from '../lib/sip.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// LiveKit's server API on every node, with the same key.
+const LK_KEY = 'APIclusterkey';
+const LK_SECRET = 'cluster-livekit-secret-abcdefghijklmnopqrstuvwxyz';
 // Heartbeats every 200 ms; a node silent for 1.5 s is lost.
 const HEARTBEAT_MS = 200;
 const DEAD_AFTER_MS = 1500;
@@ -38,6 +42,11 @@ function nodeConfig(id, janusUrl, restUrl, sipPort) {
 	const base = withSection(withSipRoomSecret(pluginConfigWithStore(pg.conninfo)), 'twilio', twilioSettings({ public_url: restUrl }))
 		.replace('#jwt_secret = "change-me-too"', 'jwt_secret = "cluster-test-token-secret-0123456789"');
 	return `${base}
+livekit: {
+	keys: {
+		${LK_KEY} = "${LK_SECRET}"
+	}
+}
 cluster: {
 	node_id = "${id}"
 	janus_url = "${janusUrl}"
@@ -250,6 +259,12 @@ test('lists are the cluster\'s: /sessions and /api/agents on any node name every
 			const agents = await restOn(asked, 'GET', '/api/agents');
 			assert.equal(agents.status, 200, agents.text);
 			assert.ok(Array.isArray(agents.json.agents), agents.text);
+		}
+		// LiveKit's server API on either node acts on the room where it is.
+		for (const node of [a, b]) {
+			const lk = new RoomServiceClient(node.apiUrl, LK_KEY, LK_SECRET);
+			const people = await lk.listParticipants(roomA);
+			assert.deepEqual(people.map((p) => p.name), [`Caller in ${roomA}`], `asked ${node.apiUrl}`);
 		}
 		// A request another node carried answers for that node alone (no
 		// loop), and a stranger learns nothing on any node.

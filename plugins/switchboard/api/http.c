@@ -421,6 +421,18 @@ void sb_rest_set_forwarder(sb_rest_forwarder f)
 	forwarder = f;
 }
 
+bool sb_rest_forward_room(const sb_rest_request *req, const char *room, sb_rest_reply *reply)
+{
+	if (!forwarder || !room || !reply || sb_rest_header(req, SB_FORWARDED_HEADER))
+		return false;
+	sb_room *here = sb_room_find(room);
+	if (here) {
+		sb_room_unref(here);
+		return false;
+	}
+	return forwarder(req, room, reply);
+}
+
 void sb_rest_set_gatherer(sb_rest_gatherer g)
 {
 	gatherer = g;

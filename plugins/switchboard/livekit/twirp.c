@@ -149,6 +149,18 @@ static bool granted(const sb_lk_claims *claims, sb_lk_need need, json_t *body)
 	                          json_string_value(destination));
 }
 
+/* A cluster: a call about a room another node holds is carried there with
+ * its own token (the nodes share the API keys), as REST is.  JSON bodies
+ * only: the holder's answer comes back as JSON (a protobuf call gets the
+ * room_elsewhere error naming the node). */
+static bool forwarded_to_holder(const sb_rest_request *req, json_t *body)
+{
+	const char *room = json_string_value(json_object_get(body, "room"));
+	return room && *room && req->content_type &&
+	       !g_ascii_strncasecmp(req->content_type, "application/json", 16) &&
+	       sb_rest_forward_room(req, room, req->reply);
+}
+
 static int route_twirp(const sb_rest_request *req, json_t **out, char **text,
                        const char **text_type)
 {
@@ -183,6 +195,8 @@ static int route_twirp(const sb_rest_request *req, json_t **out, char **text,
 			status = sb_lk_twirp_error(out, "unimplemented",
 			                           "%s/%s is not implemented by Switchboard yet",
 			                           service_name, method_name);
+		else if (forwarded_to_holder(req, body))
+			status = 0; /* the room's node answers */
 		else if (method->run_later)
 			status = method->run_later(body, &claims, req->reply, out);
 		else
