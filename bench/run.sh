@@ -412,10 +412,10 @@ phone) cores_per=3 cores_talk=1 cores_extra="--no-levels --codec pcmu --sampling
 esac
 # cores_step N PLUGIN ROOMS [AGAIN]: one step; appends its verdict to
 # cores.jsonl, succeeds when it held. A step that failed by a hair - a few
-# late frames (at most 1 % of the ticks) with every packet back, or a load
-# generator that was itself held up more than 50 ms - is run once more and
-# the repeat decides: on a shared machine one preemption by other work is
-# not the mixer running out of time, a mixer out of time is late again.
+# late frames beyond the canaries' (at most 1 % of the ticks) with every
+# packet back, or only a starved load generator - is run once more and the
+# repeat decides: a stall that hit the mixer and missed the canaries is not
+# the mixer running out of time; a mixer out of time is late again.
 cores_step() {
 	local n="$1" p="$2" rooms="$3" again="${4:-0}" label="cores$1-$2-$3"
 	[ "$again" = 0 ] || label="$label-again"
