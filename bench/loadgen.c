@@ -60,6 +60,7 @@
 #include <netinet/in.h>
 #include <opus/opus.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -117,6 +118,8 @@ static struct {
 	int speech_level; /* dBov sent with speech frames in fixed mode */
 	int ab_quality, ab_bitrate; /* AudioBridge encoder settings per join */
 	long cpu_pid;
+	const char *canary_cpus; /* --canary-cpus: the stall canaries' CPUs */
+	bool mixer_stats;        /* --mixer-stats: Switchboard's mixer counters */
 	int verbose;
 } opt = {
 	.plugin = PLUGIN_SWITCHBOARD,
@@ -1056,16 +1059,113 @@ static long proc_rss_kb(long pid)
 	return kb;
 }
 
+/* Switchboard's mixer counters (--mixer-stats: the "stats" op over the
+ * Admin API), read at both ends of the window: a mixer pass that ends after
+ * its 20 ms deadline is a late frame. ticks < 0: not read. Not by default:
+ * the request holds up the send loop for a moment at the window's start. */
+struct mixer_counts {
+	long long ticks, late, skipped;
+	int workers;
+};
+
+static void mixer_counts_read(struct mixer_counts *m)
+{
+	m->ticks = m->late = m->skipped = -1;
+	m->workers = -1;
+	if (!opt.mixer_stats || opt.plugin != PLUGIN_SWITCHBOARD || !opt.admin_url[0])
+		return;
+	char txn[32];
+	json_t *a = control_message(json_pack("{s:s}", "request", "stats"), txn, sizeof txn);
+	json_t *mx = json_object_get(plugin_data(a, "stats"), "mixer");
+	if (json_is_object(mx)) {
+		m->ticks = json_integer_value(json_object_get(mx, "ticks"));
+		m->late = json_integer_value(json_object_get(mx, "late_frames"));
+		m->skipped = json_integer_value(json_object_get(mx, "skipped"));
+		m->workers = (int)json_integer_value(json_object_get(mx, "workers"));
+	}
+	json_decref(a);
+}
+
+/* The stall canaries (--canary-cpus, the CPUs Janus runs on): one thread
+ * per CPU, pinned to it at loadgen's priority, that does nothing but wake
+ * every 20 ms on absolute deadlines. A wake-up more than a frame after its
+ * deadline would have made any mixer pass on that CPU late, however short:
+ * such stalls are the machine's (other work, the hypervisor), and the
+ * mixer's late frames are read against them. */
+#define MAX_CANARIES 64
+static atomic_llong g_canary_ticks, g_canary_late, g_canary_max_ns;
+static atomic_bool g_canary_stop;
+
+static int parse_cpus(const char *list, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	for (const char *p = list; *p;) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+		if (end == p || a < 0 || a >= CPU_SETSIZE)
+			return -1;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a || b >= CPU_SETSIZE)
+				return -1;
+		}
+		for (long c = a; c <= b; c++)
+			CPU_SET((int)c, set);
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return CPU_COUNT(set) ? 0 : -1;
+}
+
+static void *canary_thread(void *arg)
+{
+	(void)arg; /* pinned by its attributes */
+	/* Under a real-time policy (run.sh BENCH_CORES_PRIO=rr) Janus's threads
+	 * share loadgen's priority and round-robin slices: one step above them,
+	 * a canary counts the machine's stalls, not Janus's own threads. */
+	int policy;
+	struct sched_param sp;
+	if (!pthread_getschedparam(pthread_self(), &policy, &sp) &&
+	    (policy == SCHED_RR || policy == SCHED_FIFO)) {
+		sp.sched_priority++;
+		pthread_setschedparam(pthread_self(), policy, &sp);
+	}
+	long long due = mono_ns();
+	while (!atomic_load(&g_canary_stop)) {
+		due += FRAME_NS;
+		struct timespec ts = {.tv_sec = due / 1000000000LL, .tv_nsec = due % 1000000000LL};
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		long long late = mono_ns() - due;
+		atomic_fetch_add(&g_canary_ticks, 1);
+		if (late > FRAME_NS)
+			atomic_fetch_add(&g_canary_late, 1);
+		if (atomic_load(&g_in_window) && late > atomic_load(&g_canary_max_ns))
+			atomic_store(&g_canary_max_ns, late);
+		/* like the mixer: far behind, start again from now */
+		if (late > 10 * FRAME_NS)
+			due += late / FRAME_NS * FRAME_NS;
+	}
+	return NULL;
+}
+
 struct window {
 	double t0, t1;
+	long long canary_ticks0, canary_late0, canary_ticks1, canary_late1;
 	long long cpu0, cpu1;
 	double self0, self1;
+	struct mixer_counts mix0, mix1;
 	long rss_before_kb; /* before the first room was made */
 	long rss_kb;        /* at the end of the window, everything in place */
 };
 
 static void window_begin(struct window *w)
 {
+	mixer_counts_read(&w->mix0);
+	w->canary_ticks0 = atomic_load(&g_canary_ticks);
+	w->canary_late0 = atomic_load(&g_canary_late);
 	atomic_store(&g_in_window, true);
 	w->cpu0 = opt.cpu_pid ? proc_cpu_ticks(opt.cpu_pid) : -1;
 	w->t0 = now_s();
@@ -1075,10 +1175,13 @@ static void window_begin(struct window *w)
 static void window_end(struct window *w)
 {
 	atomic_store(&g_in_window, false);
+	w->canary_ticks1 = atomic_load(&g_canary_ticks);
+	w->canary_late1 = atomic_load(&g_canary_late);
 	w->cpu1 = opt.cpu_pid ? proc_cpu_ticks(opt.cpu_pid) : -1;
 	w->rss_kb = opt.cpu_pid ? proc_rss_kb(opt.cpu_pid) : -1;
 	w->t1 = now_s();
 	w->self1 = self_cpu_s();
+	mixer_counts_read(&w->mix1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1105,7 +1208,10 @@ static void usage(void)
 	        "                 (talkers send a 200 ms 1 kHz burst every 1 s over a floor of\n"
 	        "                  -60 dBov noise, 127 = digital silence; every listener times\n"
 	        "                  the burst's onset: mouth-to-ear through the mixer)\n"
-	        "               [--admin URL|\"\"] [--admin-secret S]  (watch for other clients' sessions)\n");
+	        "               [--admin URL|\"\"] [--admin-secret S]  (watch for other clients' sessions)\n"
+	        "               [--canary-cpus LIST]  (a thread waking every 20 ms on those CPUs\n"
+	        "                                      counts the machine's stalls)\n"
+	        "               [--mixer-stats]  (Switchboard: the mixer's late frames in the window)\n");
 	exit(2);
 }
 
@@ -1123,7 +1229,7 @@ int main(int argc, char **argv)
 		{"ab-quality", 1, 0, 'Q'}, {"ab-bitrate", 1, 0, 'B'}, {"deadline", 1, 0, 'D'},
 		{"label", 1, 0, 'b'}, {"record", 1, 0, 'W'}, {"admin", 1, 0, 'A'}, {"admin-secret", 1, 0, 'S'},
 		{"latency", 0, 0, 'T'}, {"no-levels", 0, 0, 'N'}, {"codec", 1, 0, 'C'},
-		{"sampling-rate", 1, 0, 'H'}, {"latency-floor", 1, 0, 'F'}, {"latency-tone", 1, 0, 'O'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"sampling-rate", 1, 0, 'H'}, {"latency-floor", 1, 0, 'F'}, {"latency-tone", 1, 0, 'O'}, {"canary-cpus", 1, 0, 'K'}, {"mixer-stats", 0, 0, 'X'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
@@ -1169,6 +1275,8 @@ int main(int argc, char **argv)
 		case 'H': opt.sampling_rate = atoi(optarg); break;
 		case 'F': opt.lat_floor = atoi(optarg); break;
 		case 'O': opt.lat_tone = atoi(optarg); break;
+		case 'K': opt.canary_cpus = optarg; break;
+		case 'X': opt.mixer_stats = true; break;
 		case 'v': opt.verbose++; break;
 		default: usage();
 		}
@@ -1210,8 +1318,9 @@ int main(int argc, char **argv)
 
 	int rc = 1;
 	int ep = -1;
-	pthread_t poller;
+	pthread_t poller, canary[MAX_CANARIES];
 	bool poller_started = false;
+	int canaries = 0;
 	struct window w = {0};
 	double setup_s = 0, teardown_s = 0, t_setup0;
 	int joined = 0, late_ticks = 0;
@@ -1302,6 +1411,29 @@ int main(int argc, char **argv)
 
 	atomic_store(&g_poll_stop, false);
 	poller_started = !pthread_create(&poller, NULL, poll_thread, &g_jn);
+	if (opt.canary_cpus) {
+		cpu_set_t set;
+		if (parse_cpus(opt.canary_cpus, &set)) {
+			logf_("--canary-cpus %s: not a CPU list", opt.canary_cpus);
+			g_errors++;
+		}
+		for (int c = 0; c < CPU_SETSIZE && !g_errors && canaries < MAX_CANARIES; c++) {
+			if (!CPU_ISSET(c, &set))
+				continue;
+			cpu_set_t one;
+			CPU_ZERO(&one);
+			CPU_SET(c, &one);
+			pthread_attr_t attr;
+			pthread_attr_init(&attr);
+			if (pthread_attr_setaffinity_np(&attr, sizeof one, &one) ||
+			    pthread_create(&canary[canaries], &attr, canary_thread, NULL)) {
+				logf_("--canary-cpus: cannot start a canary on CPU %d", c);
+				g_errors++;
+			} else
+				canaries++;
+			pthread_attr_destroy(&attr);
+		}
+	}
 
 	/* ---- load ---- */
 	if (opt.idle) {
@@ -1394,6 +1526,9 @@ teardown:;
 	atomic_store(&g_poll_stop, true);
 	if (poller_started)
 		pthread_join(poller, NULL);
+	atomic_store(&g_canary_stop, true);
+	for (int c = 0; c < canaries; c++)
+		pthread_join(canary[c], NULL);
 	int destroyed = 0;
 	g_stop = 0; /* teardown must run even after a signal */
 	if (g_room_created) {
@@ -1488,6 +1623,21 @@ teardown:;
 	json_object_set_new(out, "late_ticks", json_integer(late_ticks));
 	json_object_set_new(out, "max_late_ms", json_real((double)max_late_ns / 1e6));
 	json_object_set_new(out, "speech_frames", json_integer(g_speech_n));
+	if (canaries)
+		json_object_set_new(out, "canary",
+		                    json_pack("{s:s,s:i,s:I,s:I,s:f}", "cpus", opt.canary_cpus,
+		                              "threads", canaries, "ticks",
+		                              (json_int_t)(w.canary_ticks1 - w.canary_ticks0),
+		                              "late", (json_int_t)(w.canary_late1 - w.canary_late0),
+		                              "max_late_ms",
+		                              (double)atomic_load(&g_canary_max_ns) / 1e6));
+	if (w.mix0.ticks >= 0 && w.mix1.ticks >= 0)
+		json_object_set_new(out, "mixer",
+		                    json_pack("{s:i,s:I,s:I,s:I}", "workers", w.mix1.workers,
+		                              "ticks", (json_int_t)(w.mix1.ticks - w.mix0.ticks),
+		                              "late_frames",
+		                              (json_int_t)(w.mix1.late - w.mix0.late), "skipped",
+		                              (json_int_t)(w.mix1.skipped - w.mix0.skipped)));
 	if (opt.latency && g_abq.samples > 0)
 		json_object_set_new(
 		        out, "audiobridge_queues",

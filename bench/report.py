@@ -47,6 +47,95 @@ def fmt(v, spec=".2f", none="-"):
     return none if v is None else format(v, spec)
 
 
+CORES_SHAPES = {
+    "nolevels": "3-party Opus rooms without levels, 1 talker each",
+    "phone": "3-party G.711 u-law rooms without levels, 1 talker each",
+    "bignolevels": "20-party Opus rooms without levels, 2 talkers each",
+}
+
+
+def load_avg():
+    try:
+        return open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        return None
+
+
+def cores_table(a):
+    """The cores scenario: per core count and plugin, the largest participant
+    count of the ramp that held and the smallest that did not."""
+    if not a.cores or not os.path.exists(a.cores):
+        return None, []
+    every = [json.loads(l) for l in open(a.cores) if l.strip()]
+    steps = [s for s in every if not s.get("superseded")]  # the repeat decided
+    if not steps:
+        return None, []
+    results = []
+    for n in sorted({s["cores"] for s in steps}):
+        row = {"cores": n}
+        for plugin in ("switchboard", "audiobridge"):
+            mine = [s for s in steps if s["cores"] == n and s["plugin"] == plugin]
+            if not mine:
+                continue
+            held = [s for s in mine if s["held"]]
+            failed = [s for s in mine if not s["held"]]
+            best = max(held, key=lambda s: s["participants"]) if held else None
+            first_bad = min(failed, key=lambda s: s["participants"]) if failed else None
+            row[plugin] = {
+                "held": best["participants"] if best else 0,
+                "at_held": best,
+                "not_held": first_bad["participants"] if first_bad else None,
+                "at_not_held": first_bad,
+                "steps": len(mine),
+                # a step that held above one that did not: the machine's
+                # other work, not the mixer (reported, not hidden)
+                "non_monotonic": bool(best and first_bad and best["participants"] > first_bad["participants"]),
+            }
+        sb, ab = row.get("switchboard"), row.get("audiobridge")
+        row["ratio_sb_over_ab"] = sb["held"] / ab["held"] if sb and ab and ab["held"] else None
+        results.append(row)
+    one = {p: (results[0].get(p) or {}).get("held") for p in ("switchboard", "audiobridge")} if results else {}
+    for row in results:
+        for p in ("switchboard", "audiobridge"):
+            if row.get(p) and one.get(p):
+                row[p]["vs_first_core_count"] = row[p]["held"] / one[p]
+
+    def cell(c, plugin):
+        if not c:
+            return "not run"
+        b = c["at_held"]
+        t = f"{c['held']}"
+        if b:
+            t += f" ({b['cpu_pct']:.0f} %"
+            if plugin == "switchboard" and "late_frames" in b:
+                t += f", late {b['late_frames']}/{b['ticks']}"
+                if b.get("canary_late"):
+                    t += f", canary {b['canary_late']}"
+            t += ")"
+        if c["not_held"] is not None:
+            t += f"; {c['not_held']}: {c['at_not_held']['why']}"
+        else:
+            t += "; cap reached"
+        return t
+
+    lines = ["", f"Scale over cores ({CORES_SHAPES.get(a.cores_shape, a.cores_shape)}): Janus pinned to N CPUs "
+             f"(taskset), Switchboard mixer_threads = N; Janus and loadgen at "
+             f"{'normal priority' if not a.cores_prio else 'SCHED_RR 10' if a.cores_prio == 'rr' else 'nice ' + a.cores_prio}; "
+             f"participants held: {a.cores_criteria}; load average before: {a.cores_load or '?'}",
+             f"{'cores':<7}{'SB held (Janus CPU at it); first not held':<80}"
+             f"{'AB held (Janus CPU at it); first not held':<80}{'SB/AB':>7}"]
+    for row in results:
+        lines.append(f"{row['cores']:<7}{cell(row.get('switchboard'), 'switchboard'):<80}"
+                     f"{cell(row.get('audiobridge'), 'audiobridge'):<80}{fmt(row['ratio_sb_over_ab'], '.1f'):>7}")
+        for p in ("switchboard", "audiobridge"):
+            if (row.get(p) or {}).get("non_monotonic"):
+                lines.append(f"{'':<7}WARNING: {p} held a step above one it did not hold: the machine was busy")
+    doc = {"shape": a.cores_shape, "shape_title": CORES_SHAPES.get(a.cores_shape), "criteria": a.cores_criteria,
+           "priority": a.cores_prio or "normal", "loadavg_before": a.cores_load, "loadavg_at_report": load_avg(),
+           "results": results, "steps": every}
+    return doc, lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("runs")
@@ -59,6 +148,11 @@ def main():
     ap.add_argument("--sb-jitter", default="?", help="Switchboard jitter_min_frames-jitter_max_frames")
     ap.add_argument("--floor", default="", help="bench/floor JSON lines, one per scenario")
     ap.add_argument("--phone-rate", type=int, default=16000)
+    ap.add_argument("--cores", default="", help="cores scenario: one verdict per ramp step (JSON lines)")
+    ap.add_argument("--cores-shape", default="nolevels")
+    ap.add_argument("--cores-criteria", default="")
+    ap.add_argument("--cores-load", default="", help="load average before the cores scenario")
+    ap.add_argument("--cores-prio", default="", help="BENCH_CORES_PRIO of the run (empty: normal)")
     a = ap.parse_args()
     floors = {}
     if a.floor and os.path.exists(a.floor):
@@ -242,6 +336,9 @@ def main():
         lines.append(sep)
         comparisons.append(comp)
 
+    cores_doc, cores_lines = cores_table(a)
+    lines += cores_lines
+
     nproc = os.cpu_count()
     head = [
         "Switchboard vs AudioBridge - one Janus process, same machine, same run",
@@ -276,6 +373,7 @@ def main():
         "audiobridge_join": {"quality": a.ab_quality, "bitrate": a.ab_bitrate},
         "baseline_cpu_pct": base_pct,
         "comparisons": comparisons,
+        "cores": cores_doc,
         "runs": runs,
         "table": text,
     }
