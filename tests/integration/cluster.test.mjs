@@ -344,6 +344,14 @@ test('a Twilio webhook reaching the wrong node sends Twilio to the room\'s node,
 			.catch((e) => { throw new Error(`${e.message}; the socket: ${closed ?? 'open'}`); });
 		assert.equal(joined.node, 'node-a');
 		assert.equal(joined.interface, 'phone', JSON.stringify(joined));
+		// One call, one record: the holder's (node B kept nothing of it).
+		await waitFor('the call record', () => sql(`SELECT count(*) FROM calls WHERE room = '${room}'`) !== '0', 5000);
+		assert.equal(sql(`SELECT string_agg(node, ',') FROM calls WHERE room = '${room}'`), 'node-a');
+		// Twilio's status callback may reach node B too: nothing is recorded there.
+		const cb = [...params.filter(([k]) => k !== 'CallStatus'), ['CallStatus', 'in-progress']];
+		const status = await fetch(`${b.apiUrl}/twilio/status?room=${room}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(AUTH_TOKEN, `${b.apiUrl}/twilio/status?room=${room}`, cb) }, body: new URLSearchParams(cb).toString() });
+		assert.equal(status.status, 200, await status.text());
+		assert.equal(sql(`SELECT string_agg(node, ',') FROM calls WHERE room = '${room}'`), 'node-a');
 	} finally {
 		ws?.close();
 		await restOn(a, 'DELETE', `/rooms/${room}`);

@@ -182,8 +182,20 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 		json_decref(call);
 		return 503;
 	}
-	if (!holder)
-		set_call_variables(req, room);
+	if (holder) {
+		/* The holder records the call when Twilio reaches it: nothing of
+		 * it is kept or published here (a second call record). */
+		json_t *brief =
+		        json_pack("{s:s, s:s, s:s}", "call_sid", sid, "from", from, "to", to);
+		*text = twiml_for(room, brief, holder);
+		*tt = "text/xml";
+		json_decref(brief);
+		json_decref(holder);
+		json_decref(call);
+		g_free(room);
+		return 200;
+	}
+	set_call_variables(req, room);
 	if (!call)
 		call = json_object();
 	bool owns = created || json_is_true(json_object_get(call, "created_room"));
@@ -204,9 +216,8 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 	sb_twilio_publish_status(call, st, -1);
 	JANUS_LOG(LOG_INFO, "[switchboard] twilio: call %s from %s into room %s (%s)\n", sid, from,
 	          room, cfg->voice_mode);
-	*text = twiml_for(room, call, holder);
+	*text = twiml_for(room, call, NULL);
 	*tt = "text/xml";
-	json_decref(holder);
 	json_decref(call);
 	g_free(room);
 	return 200;
@@ -229,6 +240,20 @@ static int route_status(const sb_rest_request *req, json_t **out, char **text, c
 		const char *qroom = req->query ? g_hash_table_lookup(req->query, "room") : NULL;
 		char *room = qroom && sb_room_name_valid(qroom) ? g_strdup(qroom)
 		                                                : g_strdup_printf("twilio-%s", sid);
+		json_t *holder = sb_room_locate(room);
+		if (holder) {
+			/* Another node's call: its record is that node's, and a
+			 * status published here would open a second one. */
+			JANUS_LOG(LOG_INFO,
+			          "[switchboard] twilio: status %s of call %s is node %s's: "
+			          "not recorded here\n",
+			          cs, sid, json_string_value(json_object_get(holder, "node")));
+			json_decref(holder);
+			g_free(room);
+			*text = sb_twiml_empty();
+			*tt = "text/xml";
+			return 200;
+		}
 		call = json_pack("{ssssss?ss?ss?ss}", "call_sid", sid, "room", room, "from", from,
 		                 "to", sb_twilio_form(req, "To"), "direction",
 		                 sb_twilio_form(req, "Direction"), "interface", interface_of(from));
