@@ -37,7 +37,9 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
 	systemctl disable --now kamailio >/dev/null 2>&1 || true
 fi
-pkill -x kamailio 2>/dev/null || true
+# Only Debian's instance (it runs as user kamailio): a test's or a bench's
+# own Kamailio, started as root, may be running beside this.
+pkill -u kamailio -x kamailio 2>/dev/null || true
 # npm ci again whenever package-lock.json changed since the last install.
 lock_hash="$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)"
 if [ "$(cat "$repo/node_modules/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then

@@ -343,8 +343,9 @@ void sb_cluster_finish(void)
 	sb_gather_stop();
 	sb_forward_stop();
 	if (c.beat) {
+		/* Not ours to unref: the loop's context holds the timer
+		 * (sb_loop_timeout); destroying it drops that hold. */
 		g_source_destroy(c.beat);
-		g_source_unref(c.beat);
 		c.beat = NULL;
 	}
 	sb_loop_stop(c.loop); /* the releases queued before run first */
