@@ -83,8 +83,9 @@ function treeTicks(table, root) {
 
 const baseConf = () => readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8');
 // What the bench changes in the shipped config, in every node: no agent in
-// the calls (auto_join), no per-source rate limit (all calls come from one
-// address, SIPp's or Kamailio's, at BENCH_CLUSTER_RATE), room for the calls.
+// the calls (auto_join), no rate limits (all calls come from one address,
+// SIPp's or Kamailio's: a higher BENCH_CLUSTER_RATE must meet the cluster,
+// not a limit), room for the calls.
 function benchConf(text) {
 	const out = text
 		.replace('auto_join = ["phone", "whatsapp"]', 'auto_join = []')
@@ -228,7 +229,8 @@ async function runOnce(run, pg) {
 		if (viaEdge) edge = await startEdge(pg, nodes);
 		const target = viaEdge ? EDGE_PORT : nodes[0].ports.sip;
 
-		// One CallSid per call (CA + 32 hex/decimal), and the caller's speech.
+		// One CallSid per call (CA + 32 letters and digits: the run tag, the
+		// run, the call number), and the caller's speech.
 		const csv = join(dir, 'calls.csv');
 		const sidPrefix = `${runTag}${run.padStart(6, '0')}`.slice(0, 14);
 		writeFileSync(csv, `SEQUENTIAL\n${Array.from({ length: CALLS + 10 }, (_, i) => `CA${sidPrefix}${String(i).padStart(32 - sidPrefix.length, '0')};`).join('\n')}\n`);
