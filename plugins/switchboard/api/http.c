@@ -253,6 +253,30 @@ struct sb_rest_reply {
 	const char *text_type;
 };
 
+/* A late answer's handle (sb_rest_finish answers and frees it). */
+static sb_rest_reply *reply_new(SoupServerMessage *msg)
+{
+	sb_rest_reply *r = g_new0(sb_rest_reply, 1);
+	r->msg = g_object_ref(msg);
+	return r;
+}
+
+static void reply_free(sb_rest_reply *r)
+{
+	g_object_unref(r->msg);
+	g_free(r);
+}
+
+/* The answer comes later: libsoup waits for it; the request's parts go. */
+static void answer_later(SoupServerMessage *msg, json_t *body, GHashTable *form, char *param)
+{
+	soup_server_message_pause(msg);
+	json_decref(body);
+	if (form)
+		g_hash_table_unref(form);
+	g_free(param);
+}
+
 static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *path,
                            GHashTable *query, gpointer user_data)
 {
@@ -338,63 +362,36 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	};
 	bool about_a_room = g_str_has_prefix(route->pattern, "/rooms/{}") ||
 	                    g_str_has_prefix(route->pattern, "/room/{}");
-	if (forwarder && param && about_a_room && !(route->flags & SB_REST_FILE) &&
-	    !sb_rest_header(&req, SB_FORWARDED_HEADER)) {
-		sb_room *here = sb_room_find(param);
-		if (here) {
-			sb_room_unref(here);
-		} else {
-			sb_rest_reply *later = g_new0(sb_rest_reply, 1);
-			later->msg = g_object_ref(msg);
-			if (forwarder(&req, param, later)) {
-				soup_server_message_pause(msg);
-				json_decref(body);
-				if (form)
-					g_hash_table_unref(form);
-				g_free(param);
-				return;
-			}
-			g_object_unref(later->msg);
-			g_free(later);
+	if (param && about_a_room && !(route->flags & SB_REST_FILE)) {
+		sb_rest_reply *later = reply_new(msg);
+		if (sb_rest_forward_room(&req, param, later)) {
+			answer_later(msg, body, form, param);
+			return;
 		}
+		reply_free(later);
 	}
 	json_t *out = NULL;
 	char *text = NULL;
 	const char *text_type = NULL;
-	if (route->flags & SB_REST_ASYNC) {
-		req.reply = g_new0(sb_rest_reply, 1);
-		req.reply->msg = g_object_ref(msg);
-	}
+	if (route->flags & SB_REST_ASYNC)
+		req.reply = reply_new(msg);
 	int status = route->handler ? route->handler(&req, &out, &text, &text_type)
 	                            : sb_rest_run_op(&req, route->op, NULL, 200, &out);
-	if (req.reply && status == 0) {
-		/* Pending: the handler owns req.reply now. */
-		soup_server_message_pause(msg);
-		json_decref(body);
-		if (form)
-			g_hash_table_unref(form);
-		g_free(param);
+	if (req.reply && status == 0) { /* pending: the handler owns req.reply now */
+		answer_later(msg, body, form, param);
 		return;
 	}
-	if (req.reply) {
-		g_object_unref(req.reply->msg);
-		g_free(req.reply);
-	}
+	if (req.reply)
+		reply_free(req.reply);
 	if (gatherer && status == 200 && out && !text && (route->flags & SB_REST_CLUSTER_LIST) &&
 	    !sb_rest_header(&req, SB_FORWARDED_HEADER)) {
-		sb_rest_reply *later = g_new0(sb_rest_reply, 1);
-		later->msg = g_object_ref(msg);
+		sb_rest_reply *later = reply_new(msg);
 		if (gatherer(&req, json_incref(out), later)) {
-			soup_server_message_pause(msg);
 			json_decref(out);
-			json_decref(body);
-			if (form)
-				g_hash_table_unref(form);
-			g_free(param);
+			answer_later(msg, body, form, param);
 			return;
 		}
-		g_object_unref(later->msg);
-		g_free(later);
+		reply_free(later);
 	}
 	if (text && status == 200 && (route->flags & SB_REST_FILE)) {
 		serve_file(msg, text, text_type);
