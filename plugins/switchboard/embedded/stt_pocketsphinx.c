@@ -236,6 +236,22 @@ static void on_audio(sb_stt_stream *s, msg *mg)
 		end_live(s);
 }
 
+/* The grammar's pass over the whole utterance kept so far: *text, or NULL
+ * when the grammar cannot explain it.  false: no decoder (the stream has
+ * failed, and said so). */
+static bool whole_pass(sb_stt_stream *s, char **text)
+{
+	char *error = NULL;
+	ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
+	if (!ps) {
+		fail(s, error);
+		return false;
+	}
+	*text = decode_whole(ps, s->audio, sb_ps_model_reject(s->m));
+	sb_ps_give_back(s->m, DEC_FINAL, ps);
+	return true;
+}
+
 /* What the caller said so far: the caller is quiet and the agent waits to
  * know whether the sentence is over.  The live search is what partials
  * say, and on a line it has not adapted to it hears "my order number is"
@@ -248,16 +264,9 @@ static void on_pause(sb_stt_stream *s)
 	if (s->failed || !s->events.paused)
 		return;
 	g_autofree char *whole = NULL;
-	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live)) {
-		char *error = NULL;
-		ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
-		if (!ps) {
-			fail(s, error);
-			return;
-		}
-		whole = decode_whole(ps, s->audio, sb_ps_model_reject(s->m));
-		sb_ps_give_back(s->m, DEC_FINAL, ps);
-	}
+	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live) &&
+	    !whole_pass(s, &whole))
+		return;
 	const char *hyp = whole ? whole : s->live ? ps_get_hyp(s->live, NULL) : NULL;
 	emit(s, s->events.paused, hyp ? hyp : "");
 }
@@ -268,15 +277,9 @@ static void on_end(sb_stt_stream *s)
 		return;
 	end_live(s);
 	g_autofree char *text = NULL;
-	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live)) {
-		char *error = NULL;
-		ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
-		if (!ps) {
-			fail(s, error);
+	if (s->audio->len) {
+		if (!whole_pass(s, &text))
 			return;
-		}
-		text = decode_whole(ps, s->audio, sb_ps_model_reject(s->m));
-		sb_ps_give_back(s->m, DEC_FINAL, ps);
 		if (!text)
 			text = fallback_decode(s);
 		g_array_set_size(s->audio, 0);
