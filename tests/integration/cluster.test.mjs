@@ -266,6 +266,9 @@ test('lists are the cluster\'s: /sessions and /api/agents on any node name every
 			const people = await lk.listParticipants(roomA);
 			assert.deepEqual(people.map((p) => p.name), [`Caller in ${roomA}`], `asked ${node.apiUrl}`);
 		}
+		// A token signed with a wrong secret is refused on the node asked,
+		// before anything is carried to the holder.
+		await assert.rejects(new RoomServiceClient(b.apiUrl, LK_KEY, 'wrong-secret-abcdefghijklmnopqrstuvwxyz0123').listParticipants(roomA), /unauthenticated|401|invalid/i);
 		// A request another node carried answers for that node alone (no
 		// loop), and a stranger learns nothing on any node.
 		const carried = await fetch(`${b.apiUrl}/sessions`, { headers: { authorization: `Bearer ${API_KEY}`, 'x-switchboard-forwarded': 'node-a' } });
