@@ -230,7 +230,10 @@ async function startTransfer() {
 	const to = number ? { number } : { agentId };
 	try {
 		const r = await op({ request: 'transfer', action: 'start', room: audio.room, to, reason: $('transfer-reason').value || undefined });
-		state.transfer = r;
+		// The console socket may have told this transfer's later states
+		// first (a number that answers at once): the newest one stays.
+		const told = [state.transfer, state.lastTransfer].some((t) => t?.transfer_id === r.transfer_id);
+		if (!told) state.transfer = r;
 		if (r.summary) state.summary = r.summary;
 	} catch (e) {
 		showError(`Transfer refused: ${e.message}`);
