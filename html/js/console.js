@@ -10,6 +10,14 @@
 // a console token: it joins the desk, authorizes the REST calls (Bearer)
 // and opens /ws/console; the page never holds the operator's key.
 // Query parameters: ?janus=URL ?api=URL ?agent=ID (prefills the form).
+// In a cluster (README, "Running several nodes") the queue and the agents
+// are the whole cluster's (REST lists), and taking a call that waits on
+// another node moves the console there: the node answers where the call
+// is (494 with its location), the console leaves its desk here, opens a
+// Janus session on that node, joins its desk there with the same console
+// token (the node makes the desk), starts a new audio connection, and
+// takes the call.  REST stays on this page's origin, which carries
+// requests about a room to the node that holds it.
 /* global Janus */
 import { initJanus, connect, destroySession } from './janus-connection.js';
 import { ensureAudioContext, spectrum, magnitudeAt } from './audio-analyser.js';
@@ -30,6 +38,7 @@ const state = {
 };
 let session = null;
 let pollTimer = null;
+let janusUrl = JANUS_URL; // the node my desk is on now
 
 const audio = new AudioRoom({
 	audioElement: $('audio'),
@@ -82,10 +91,10 @@ function showError(text) {
 }
 
 // REST as me: my console token, never the operator's key.
-async function api(path, body, { auth = true } = {}) {
+async function api(path, body, { auth = true, method = 'POST' } = {}) {
 	const headers = { 'content-type': 'application/json' };
 	if (auth) headers.authorization = `Bearer ${state.token}`;
-	const res = await fetch(`${API_URL}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+	const res = await fetch(`${API_URL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 	const json = await res.json().catch(() => ({}));
 	if (!res.ok) throw new Error(json.error?.message || `HTTP ${res.status}`);
 	return json;
@@ -160,7 +169,7 @@ async function signIn(ev, credentials) {
 // made once here; the server moves me between rooms).
 async function openDesk() {
 	await initJanus(params.has('debug'));
-	const mine = await connect(JANUS_URL, (cause) => {
+	const mine = await connect(janusUrl, (cause) => {
 		// A session we closed (back to the desk) may still report its end
 		// after the new one is up: only the one in use signs us out.
 		if (session !== mine) return;
@@ -181,10 +190,32 @@ async function leaveDesk() {
 	await destroySession(old);
 }
 
+// A cluster: to the node at `url` (see the top of this file).
+async function moveTo(url) {
+	await leaveDesk();
+	janusUrl = url;
+	await openDesk();
+	render();
+}
+
+// An op about a room; when the room is on another node, the console moves
+// there and asks again.
+async function opFollowing(body) {
+	try {
+		return await op(body);
+	} catch (e) {
+		const there = e.data?.location?.janus_url;
+		if (e.code !== 494 || !there || there === janusUrl) throw e;
+		await moveTo(there);
+		return op(body);
+	}
+}
+
 async function signOut() {
 	clearInterval(pollTimer);
 	pollTimer = null;
 	await leaveDesk();
+	janusUrl = JANUS_URL;
 	state.token = null;
 	state.phase = 'signed-out';
 	render();
@@ -193,8 +224,9 @@ async function signOut() {
 async function refresh() {
 	if (state.phase !== 'signed-in') return;
 	try {
-		state.queue = (await op({ request: 'queue' })).queue || [];
-		state.agents = (await op({ request: 'agents' })).agents || [];
+		// REST: in a cluster these are every node's (each item says its node).
+		state.queue = (await api('/api/queue', undefined, { method: 'GET' })).queue || [];
+		state.agents = (await api('/api/agents', undefined, { method: 'GET' })).agents || [];
 		if (state.role === 'supervisor') state.rooms = (await op({ request: 'list' })).list || [];
 	} catch (e) {
 		showError(e.message);
@@ -206,7 +238,7 @@ async function refresh() {
 async function listenIn(room) {
 	state.notice = null;
 	try {
-		await op({ request: 'listen_in', room });
+		await opFollowing({ request: 'listen_in', room });
 	} catch (e) {
 		showError(`Could not listen in: ${e.message}`);
 	}
@@ -215,7 +247,7 @@ async function listenIn(room) {
 
 async function take(room) {
 	try {
-		const r = await op({ request: 'queue_take', room });
+		const r = await opFollowing({ request: 'queue_take', room });
 		state.summary = r.summary || null;
 		state.transcript = [];
 	} catch (e) {
@@ -400,7 +432,7 @@ window.consoleTest = {
 	spectrum,
 	magnitudeAt,
 	state: () => ({
-		phase: state.phase, room: audio.room, id: audio.myId, desk: state.desk, role: state.role, rooms: state.rooms,
+		phase: state.phase, room: audio.room, id: audio.myId, desk: state.desk, role: state.role, rooms: state.rooms, janus: janusUrl,
 		transfer: state.transfer, incoming: state.incoming, lastTransfer: state.lastTransfer || null,
 		summary: state.summary, queue: state.queue, agents: state.agents, transcript: state.transcript,
 		assist: state.assist, errors: state.errors, notice: state.notice,

@@ -11,6 +11,7 @@ export class ApiError extends Error {
 		this.request = request;
 		this.code = data.error_code;
 		this.reason = data.error || '';
+		this.data = data; // the whole answer: a cluster's 494 says where to go (location)
 	}
 }
 

@@ -403,10 +403,7 @@ static json_t *sb_handle_admin_message(json_t *message)
 	if (!g_atomic_int_get(&initialized))
 		return sb_ops_error(SB_ERROR_UNKNOWN, "Plugin not initialized");
 	/* The Admin API already checked admin_secret: the caller is trusted. */
-	sb_op_ctx ctx = {.who = sb_principal_operator};
-	json_t *response = sb_ops_dispatch(message, &ctx);
-	json_decref(ctx.jsep_out);
-	return response;
+	return sb_ops_run_admin(message);
 }
 
 static void sb_setup_media(janus_plugin_session *handle)

@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { startJanus, adminRequest, JanusHandle, ADMIN_SECRET, PLUGIN, API_KEY, SIP_PORT, repoRoot } from '../lib/janus.mjs';
 import { openNotifications } from '../lib/notifications.mjs';
 import { startPostgres, pgBinDir } from '../lib/postgres.mjs';
-import { pluginConfigWithStore } from '../lib/store.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { track } from '../lib/resources.mjs';
 import { withSection, twilioSettings, twilioSignature, AUTH_TOKEN, ACCOUNT_SID } from '../lib/twilio.mjs';
-import { SipPeer, RtpLeg, placeCall, inDialog, withSipRoomSecret, roomSignature } from '../lib/sip.mjs';
+import { SipPeer, RtpLeg, placeCall, inDialog, roomSignature } from '../lib/sip.mjs';
+import { clusterNodeConfig, restOn } from '../lib/cluster.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // LiveKit's server API on every node, with the same key.
@@ -38,24 +38,16 @@ let pg, a, b, notesB, edge, edgeDir, peer;
 function nodeConfig(id, janusUrl, restUrl, sipPort) {
 	// Twilio's webhooks may reach either node; each node's public URL is
 	// the REST URL it advertises.
-	// The nodes share the token secret (join tokens, Twilio's room grants).
-	const base = withSection(withSipRoomSecret(pluginConfigWithStore(pg.conninfo)), 'twilio', twilioSettings({ public_url: restUrl }))
-		.replace('#jwt_secret = "change-me-too"', 'jwt_secret = "cluster-test-token-secret-0123456789"');
-	return `${base}
+	return clusterNodeConfig(pg.conninfo, {
+		id, janusUrl, restUrl, sipPort, heartbeatMs: HEARTBEAT_MS, deadAfterMs: DEAD_AFTER_MS,
+		base: (conf) => `${withSection(conf, 'twilio', twilioSettings({ public_url: restUrl }))}
 livekit: {
 	keys: {
 		${LK_KEY} = "${LK_SECRET}"
 	}
 }
-cluster: {
-	node_id = "${id}"
-	janus_url = "${janusUrl}"
-	rest_url = "${restUrl}"
-	sip_uri = "sip:127.0.0.1:${sipPort}"
-	heartbeat_ms = "${HEARTBEAT_MS}"
-	dead_after_ms = "${DEAD_AFTER_MS}"
-}
-`;
+`,
+	});
 }
 
 before(async () => {
@@ -110,18 +102,6 @@ after(async () => {
 	if (a) await a.stop();
 	if (pg) await pg.destroy();
 }, { timeout: 60000 });
-
-// REST on a node (its apiUrl), with the API key.
-async function restOn(node, method, path, body) {
-	const res = await fetch(`${node.apiUrl}${path}`, {
-		method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-	try { json = JSON.parse(text); } catch { /* not JSON */ }
-	return { status: res.status, json, text };
-}
 
 function sql(query) {
 	const psql = join(pgBinDir(), 'psql');
@@ -189,10 +169,24 @@ test('a room lives on one node; the other says where, over REST and the Janus AP
 	} finally {
 		await h.destroy();
 	}
-	// An Admin API op about it on the wrong node names the right one.
+	// An Admin API op about it on the wrong node is carried to the right
+	// one, and answered with its answer.
 	const elsewhere = await adminRequest({ request: 'listparticipants', room }, ADMIN_SECRET, PLUGIN, b.adminUrl);
-	assert.equal(elsewhere.error_code, 494, JSON.stringify(elsewhere));
-	assert.equal(elsewhere.location?.node, 'node-a', JSON.stringify(elsewhere));
+	assert.equal(elsewhere.error_code, undefined, JSON.stringify(elsewhere));
+	assert.equal(elsewhere.room, room, JSON.stringify(elsewhere));
+	assert.deepEqual(elsewhere.participants, []);
+	assert.equal((await adminRequest({ request: 'agent', room, enable: false }, ADMIN_SECRET, PLUGIN, b.adminUrl)).error_code, undefined);
+	// So is REST's admin route, and every route that names its room in
+	// the body (the queue, the transcript, summaries, transfers, dial-out).
+	const viaRest = await restOn(b, 'POST', '/api/admin', { request: 'listparticipants', room });
+	assert.equal(viaRest.status, 200, viaRest.text);
+	assert.equal(viaRest.json.room, room);
+	assert.equal((await restOn(b, 'POST', '/api/transcript', { room, speaker: 'Caller', text: 'hello from node b' })).status, 200);
+	const queued = await restOn(b, 'POST', '/api/queue', { room, reason: 'carried' });
+	assert.equal(queued.status, 200, queued.text);
+	assert.ok((await restOn(a, 'GET', '/api/queue')).json.queue.some((q) => q.room === room && q.reason === 'carried'), 'queued on node A');
+	const noKey = await fetch(`${b.apiUrl}/api/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: 'listparticipants', room }) });
+	assert.equal(noKey.status, 401, 'checked on the node asked first');
 	const gone = await adminRequest({ request: 'listparticipants', room: `no-such-${process.pid}` }, ADMIN_SECRET, PLUGIN, b.adminUrl);
 	assert.notEqual(gone.error_code, 494, JSON.stringify(gone));
 	assert.equal(gone.location, undefined);

@@ -191,6 +191,27 @@ json_t *sb_ops_run_trusted(json_t *request);
 /* The same where the caller can wait: NULL when the op took later (it
  * answers through it); otherwise later is still the caller's. */
 json_t *sb_ops_run_trusted_later(json_t *request, sb_op_later *later);
+/* A private room a join may bring into being on this node when it is
+ * missing (the console's desks, which follow their agent to whichever node
+ * their call is on): called with the room and the join's token, which the
+ * maker checks; true when the room is there now.  One maker (console/);
+ * set at start-up, NULL at stop. */
+typedef bool (*sb_join_room_maker)(const char *room, const char *token);
+void sb_ops_set_join_room_maker(sb_join_room_maker maker);
+/* An Admin API request (message_plugin; trusted: Janus checked its
+ * admin_secret).  In a cluster, one about a room another node holds is
+ * carried to that node and answered with its answer (the carrier below).
+ * Borrows message.  Janus's admin request threads may wait on it. */
+json_t *sb_ops_run_admin(json_t *message);
+/* Carries request to the node at location (sb_ops_room_missing's) and
+ * gives its op answer (new reference; NULL: answer here).  Waits, bounded;
+ * cluster/ sets it. */
+typedef json_t *(*sb_admin_carrier)(json_t *request, json_t *location);
+void sb_ops_set_admin_carrier(sb_admin_carrier carrier);
+/* A request to /api/admin with this header gets the op's answer as is
+ * (200, the Admin API's shape) instead of REST's: how a node's Admin API
+ * hears the holder's answer. */
+#define SB_OP_ANSWER_HEADER "X-Switchboard-Op-Answer"
 /* Runs a request as who (a REST request's principal); takes request. */
 json_t *sb_ops_run_as(json_t *request, const sb_principal *who, sb_op_later *later);
 /* A limit refused the request (docs/security.md, "Limits"): counted in
@@ -261,6 +282,10 @@ typedef int (*sb_rest_handler)(const sb_rest_request *req, json_t **json, char *
 /* The body is the handler's to read (raw_body, content_type), never
  * parsed or refused here: a protocol with its own errors (Twirp). */
 #define SB_REST_OPAQUE 0x40
+/* The route acts on the room its JSON body names ("room"): in a cluster a
+ * request about a room another node holds is carried there, as the routes
+ * under /rooms/{name} are (forwarding, below). */
+#define SB_REST_BODY_ROOM 0x100
 
 /* Answers a request whose handler returned 0: from any thread, exactly
  * once; takes json, or text (g_free-able) with its static text_type. */
@@ -270,7 +295,7 @@ void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
 
 /* ---- forwarding (a cluster) ----
  * A REST request about a room (a route under /rooms/{name} or
- * /room/{name}) this node
+ * /room/{name}, or an SB_REST_BODY_ROOM route's body.room) this node
  * does not hold may be carried to the node that does (cluster/ sets the
  * forwarder).  It runs on the HTTP thread after the request's own checks
  * (key, body); true: it took the request and answers reply later

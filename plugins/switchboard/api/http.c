@@ -362,9 +362,12 @@ static void handle_request(SoupServer *srv, SoupServerMessage *msg, const char *
 	};
 	bool about_a_room = g_str_has_prefix(route->pattern, "/rooms/{}") ||
 	                    g_str_has_prefix(route->pattern, "/room/{}");
-	if (param && about_a_room && !(route->flags & SB_REST_FILE)) {
+	const char *room = about_a_room && !(route->flags & SB_REST_FILE) ? param : NULL;
+	if (!room && (route->flags & SB_REST_BODY_ROOM))
+		room = json_string_value(json_object_get(body, "room"));
+	if (room) {
 		sb_rest_reply *later = reply_new(msg);
-		if (sb_rest_forward_room(&req, param, later)) {
+		if (sb_rest_forward_room(&req, room, later)) {
 			answer_later(msg, body, form, param);
 			return;
 		}
@@ -420,7 +423,8 @@ void sb_rest_set_forwarder(sb_rest_forwarder f)
 
 bool sb_rest_forward_room(const sb_rest_request *req, const char *room, sb_rest_reply *reply)
 {
-	if (!forwarder || !room || !reply || sb_rest_header(req, SB_FORWARDED_HEADER))
+	if (!forwarder || !sb_room_name_valid(room) || !reply ||
+	    sb_rest_header(req, SB_FORWARDED_HEADER))
 		return false;
 	sb_room *here = sb_room_find(room);
 	if (here) {

@@ -386,6 +386,32 @@ json_t *sb_ops_run_trusted(json_t *request)
 	return sb_ops_run_trusted_later(request, NULL);
 }
 
+/* Set before the transports run (the cluster's start), cleared after. */
+static sb_admin_carrier admin_carrier;
+
+void sb_ops_set_admin_carrier(sb_admin_carrier carrier)
+{
+	g_atomic_pointer_set(&admin_carrier, carrier);
+}
+
+json_t *sb_ops_run_admin(json_t *message)
+{
+	sb_op_ctx ctx = {.who = sb_principal_operator};
+	json_t *r = sb_ops_dispatch(message, &ctx);
+	json_decref(ctx.jsep_out);
+	sb_admin_carrier carry = g_atomic_pointer_get(&admin_carrier);
+	json_t *location = json_object_get(r, "location");
+	if (carry && location &&
+	    json_integer_value(json_object_get(r, "error_code")) == SB_ERROR_ROOM_ELSEWHERE) {
+		json_t *there = carry(message, location);
+		if (there) {
+			json_decref(r);
+			r = there;
+		}
+	}
+	return r;
+}
+
 sb_op_later *sb_op_take_later(sb_op_ctx *ctx)
 {
 	sb_op_later *later = ctx->later;

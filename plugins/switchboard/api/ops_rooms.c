@@ -281,6 +281,13 @@ static json_t *op_listparticipants(json_t *body, sb_op_ctx *ctx)
 
 /* ---- participants ---- */
 
+static sb_join_room_maker join_room_maker;
+
+void sb_ops_set_join_room_maker(sb_join_room_maker maker)
+{
+	g_atomic_pointer_set(&join_room_maker, maker);
+}
+
 static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 {
 	static const field fields[] = {ROOM_FIELD,
@@ -315,6 +322,9 @@ static json_t *op_join(json_t *body, sb_op_ctx *ctx)
 		if (rc == SB_ERROR_ROOM_EXISTS) /* created by someone else meanwhile */
 			room = sb_room_find(name);
 	}
+	sb_join_room_maker maker = g_atomic_pointer_get(&join_room_maker);
+	if (!room && str(body, "token") && maker && maker(name, str(body, "token")))
+		room = sb_room_find(name);
 	if (!room) /* a cluster: the room may live on another node, which says so */
 		return sb_ops_room_missing(name);
 	if (!pin_ok(body, ctx, room)) {

@@ -1,6 +1,7 @@
 /* Any node answers anything (DESIGN.md §7): a REST request about a room
- * another live node holds (/rooms/{name}…) is carried to that node's REST
- * URL and its answer given back as is, status and body.  The request keeps
+ * another live node holds (/rooms/{name}…, or body.room) is carried to that
+ * node's REST URL and its answer given back as is, status and body; so is
+ * an Admin API request (below).  The request keeps
  * its own credentials (Authorization: the nodes share the API key and the
  * token secret), so the holder checks it exactly as if it had come there
  * first; it is marked forwarded by this node and never forwarded again.
@@ -50,6 +51,9 @@ char **sb_peer_headers(const sb_rest_request *req, const char *from_node, bool w
 	const char *auth = sb_rest_header(req, "Authorization");
 	if (auth)
 		g_ptr_array_add(lines, g_strdup_printf("Authorization: %s", auth));
+	const char *admin_key = sb_rest_header(req, "X-Admin-Key"); /* /api/admin's own */
+	if (admin_key)
+		g_ptr_array_add(lines, g_strdup_printf("X-Admin-Key: %s", admin_key));
 	if (with_body && req->content_type)
 		g_ptr_array_add(lines, g_strdup_printf("Content-Type: %s", req->content_type));
 	g_ptr_array_add(lines, g_strdup_printf("%s: %s", SB_FORWARDED_HEADER, from_node));
@@ -185,15 +189,123 @@ static bool forward_request(const sb_rest_request *req, const char *room, sb_res
 	return true;
 }
 
+/* ---- the Admin API ----
+ * Janus's admin request threads may wait, so the holder is asked here and
+ * now: its /api/admin with this node's own REST and admin keys (the nodes
+ * share them), for the op's answer as is (SB_OP_ANSWER_HEADER). */
+
+typedef struct admin_call {
+	GMutex lock;
+	GCond done_cond;
+	bool done;
+	long status;
+	char *error;
+	GString *body;
+	bool too_large;
+} admin_call;
+
+static bool admin_on_body(void *user, long status, const char *data, size_t len)
+{
+	admin_call *c = user;
+	(void)status;
+	return sb_peer_body_add(c->body, &c->too_large, data, len);
+}
+
+static void admin_on_done(void *user, long status, const char *error)
+{
+	admin_call *c = user;
+	g_mutex_lock(&c->lock);
+	c->status = status;
+	c->error = g_strdup(error);
+	c->done = true;
+	g_cond_signal(&c->done_cond);
+	g_mutex_unlock(&c->lock);
+}
+
+static json_t *carry_admin(json_t *request, json_t *location)
+{
+	const char *rest = json_string_value(json_object_get(location, "rest_url"));
+	const char *node = json_string_value(json_object_get(location, "node"));
+	if (!rest || !*rest)
+		return NULL;
+	GString *url = g_string_new(rest);
+	while (url->len && url->str[url->len - 1] == '/')
+		g_string_truncate(url, url->len - 1);
+	g_string_append(url, "/api/admin");
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	if (sb_plugin_settings->api_key)
+		g_ptr_array_add(lines, g_strdup_printf("Authorization: Bearer %s",
+		                                       sb_plugin_settings->api_key));
+	if (sb_plugin_settings->admin_key)
+		g_ptr_array_add(lines,
+		                g_strdup_printf("X-Admin-Key: %s", sb_plugin_settings->admin_key));
+	g_ptr_array_add(lines, g_strdup("Content-Type: application/json"));
+	g_ptr_array_add(lines, g_strdup_printf("%s: %s", SB_FORWARDED_HEADER, self));
+	g_ptr_array_add(lines, g_strdup(SB_OP_ANSWER_HEADER ": yes"));
+	g_ptr_array_add(lines, NULL);
+	char *payload = json_dumps(request, JSON_COMPACT);
+	admin_call c = {.body = g_string_new(NULL)};
+	g_mutex_init(&c.lock);
+	g_cond_init(&c.done_cond);
+	sb_fetch_options opt = {
+	        .method = "POST",
+	        .url = url->str,
+	        .headers = (const char *const *)lines->pdata,
+	        .body = payload,
+	        .body_len = payload ? strlen(payload) : 0,
+	        .connect_timeout_ms = 3000,
+	        .total_timeout_ms = TIMEOUT_MS,
+	};
+	static const sb_fetch_callbacks callbacks = {.body = admin_on_body, .done = admin_on_done};
+	char *error = NULL;
+	sb_fetch_request *fetch = sb_fetch_submit(&opt, &callbacks, &c, &error);
+	if (fetch) {
+		/* The fetch ends itself at TIMEOUT_MS; a second more is only a guard. */
+		gint64 deadline = g_get_monotonic_time() + (TIMEOUT_MS + 1000) * G_TIME_SPAN_MILLISECOND;
+		g_mutex_lock(&c.lock);
+		while (!c.done && g_cond_wait_until(&c.done_cond, &c.lock, deadline))
+			;
+		g_mutex_unlock(&c.lock);
+		sb_fetch_release(fetch); /* no callback runs after this */
+	}
+	json_t *answer = NULL;
+	if (fetch && c.done && !c.error && !c.too_large && c.status == 200)
+		answer = json_loadb(c.body->str, c.body->len, 0, NULL);
+	if (!json_is_object(answer)) {
+		JANUS_LOG(LOG_WARN, "[switchboard] cluster: Admin API request for node %s failed: %s\n",
+		          node ? node : "?",
+		          error      ? error
+		          : c.error  ? c.error
+		          : !c.done  ? "no answer"
+		          : c.status ? "bad answer"
+		                     : "?");
+		json_decref(answer);
+		answer = sb_ops_error(SB_ERROR_UNKNOWN, "The room's node (%s) did not answer",
+		                      node ? node : "?");
+		json_object_set(answer, "location", location);
+	}
+	g_free(error);
+	g_free(c.error);
+	g_string_free(c.body, TRUE);
+	g_cond_clear(&c.done_cond);
+	g_mutex_clear(&c.lock);
+	free(payload);
+	g_ptr_array_free(lines, TRUE);
+	g_string_free(url, TRUE);
+	return answer;
+}
+
 void sb_forward_start(sb_directory *d, const char *node_id)
 {
 	directory = d;
 	self = g_strdup(node_id);
 	sb_rest_set_forwarder(forward_request);
+	sb_ops_set_admin_carrier(carry_admin);
 }
 
 void sb_forward_stop(void)
 {
+	sb_ops_set_admin_carrier(NULL);
 	sb_rest_set_forwarder(NULL);
 	directory = NULL;
 	g_clear_pointer(&self, g_free);

@@ -165,6 +165,7 @@ bool sb_console_start(const sb_settings *settings)
 
 void sb_console_stop(void)
 {
+	sb_ops_set_join_room_maker(NULL);
 	sb_events_unsubscribe(bus_subscription);
 	bus_subscription = 0;
 	sb_loop_stop(loop);

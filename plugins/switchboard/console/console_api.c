@@ -164,6 +164,33 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
+/* An agent's desk room on this node, made when missing (SB_OK then too). */
+static sb_error desk_open(const char *desk)
+{
+	/* The configured default rate: the rooms the agent moves to share it. */
+	sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
+	sb_error rc = sb_room_create(&params, NULL);
+	return rc == SB_ERROR_ROOM_EXISTS ? SB_OK : rc;
+}
+
+/* The desk follows its agent: a console token joining its own desk on a
+ * node that has none makes it there, as signing in did on the first node.
+ * That is how a console moves to the node of a call it takes
+ * (html/js/console.js): the token names the room, so it makes nothing
+ * else. */
+static bool desk_on_join(const char *room, const char *token)
+{
+	sb_join_claims claims;
+	if (sb_auth_token_verify(sb_plugin_settings->jwt_secret, token, room, &claims) !=
+	    SB_TOKEN_OK)
+		return false;
+	char desk[80] = "";
+	if (claims.console && sb_presence_agent_id_valid(claims.identity))
+		sb_presence_desk_name(claims.identity, desk, sizeof(desk));
+	sb_join_claims_clear(&claims);
+	return *desk && !strcmp(desk, room) && desk_open(desk) == SB_OK;
+}
+
 /* Signs an agent in on the operator's word (the operator's own back end, or
  * accounts.c once a password or a sign-on token was checked): their
  * private desk room and a console token (docs/security.md) that joins it
@@ -185,10 +212,8 @@ static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "dial must be a boolean");
 	char desk[80];
 	sb_presence_desk_name(agent, desk, sizeof(desk));
-	/* The configured default rate: the rooms the agent moves to share it. */
-	sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
-	sb_error rc = sb_room_create(&params, NULL);
-	if (rc != SB_OK && rc != SB_ERROR_ROOM_EXISTS)
+	sb_error rc = desk_open(desk);
+	if (rc != SB_OK)
 		return sb_ops_error(rc, "Could not create the desk room");
 	sb_join_claims claims = {.room = desk,
 	                         .identity = (char *)agent,
@@ -249,13 +274,14 @@ static const sb_rest_route console_routes[] = {
         {"GET", "/api/agents", NULL, SB_REST_CONSOLE | SB_REST_CLUSTER_LIST, "agents"},
         {"POST", "/api/agents/{}", route_agents_post, SB_REST_CONSOLE, NULL},
         {"GET", "/api/queue", NULL, SB_REST_CONSOLE | SB_REST_CLUSTER_LIST, "queue"},
-        {"POST", "/api/queue", NULL, 0, "queue_add"},
-        {"POST", "/api/queue/take", NULL, SB_REST_CONSOLE, "queue_take"},
-        {"POST", "/api/transcript", NULL, 0, "transcript_add"},
+        {"POST", "/api/queue", NULL, SB_REST_BODY_ROOM, "queue_add"},
+        {"POST", "/api/queue/take", NULL, SB_REST_CONSOLE | SB_REST_BODY_ROOM, "queue_take"},
+        {"POST", "/api/transcript", NULL, SB_REST_BODY_ROOM, "transcript_add"},
 };
 
 void sb_console_api_register(void)
 {
 	sb_ops_register(console_ops, G_N_ELEMENTS(console_ops));
 	sb_rest_register(console_routes, G_N_ELEMENTS(console_routes));
+	sb_ops_set_join_room_maker(desk_on_join);
 }

@@ -220,7 +220,7 @@ static int route_sip_calls(const sb_rest_request *req, json_t **out, char **t, c
 }
 
 static const sb_rest_route phone_routes[] = {
-        {"POST", "/phone/call", route_phone_call, 0, NULL},
+        {"POST", "/phone/call", route_phone_call, SB_REST_BODY_ROOM, NULL},
         {"POST", "/phone/end/{}", route_phone_end, 0, NULL},
 };
 

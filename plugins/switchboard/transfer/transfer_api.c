@@ -417,11 +417,11 @@ static int route_transfers(const sb_rest_request *req, json_t **out, char **t, c
 }
 
 static const sb_rest_route transfer_routes[] = {
-        {"POST", "/api/transfer/{}", route_transfer, SB_REST_CONSOLE, NULL},
+        {"POST", "/api/transfer/{}", route_transfer, SB_REST_CONSOLE | SB_REST_BODY_ROOM, NULL},
         {"GET", "/api/transfers", route_transfers, 0, NULL},
         {"GET", "/api/transfers/{}", route_transfers, 0, NULL},
-        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC | SB_REST_CONSOLE, "summary"},
-        {"POST", "/api/chat", NULL, SB_REST_ASYNC | SB_REST_CONSOLE, "assist"},
+        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC | SB_REST_CONSOLE | SB_REST_BODY_ROOM, "summary"},
+        {"POST", "/api/chat", NULL, SB_REST_ASYNC | SB_REST_CONSOLE | SB_REST_BODY_ROOM, "assist"},
 };
 
 /* ---- hand-off and membership ---- */

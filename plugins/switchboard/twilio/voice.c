@@ -578,7 +578,7 @@ static const sb_rest_route webhook_routes[] = {
         {"POST", "/twilio/handoff", route_relay_action, SB_REST_PUBLIC | SB_REST_FORM, NULL},
 };
 static const sb_rest_route outbound_routes[] = {
-        {"POST", "/phone/call", route_phone_call, SB_REST_ASYNC, NULL},
+        {"POST", "/phone/call", route_phone_call, SB_REST_ASYNC | SB_REST_BODY_ROOM, NULL},
         {"POST", "/phone/end/{}", route_phone_end, SB_REST_ASYNC, NULL},
 };
 static const sb_op outbound_ops[] = {
