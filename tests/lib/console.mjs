@@ -109,8 +109,8 @@ export function upgradeStatus(path) {
 
 // The console page signed in as agentId with their password (the form,
 // as a person fills it).  Waits until the desk is joined.
-export async function consoleSignIn(page, agentId, { password = passwordOf(agentId), timeoutMs = 20000 } = {}) {
-	await page.goto(`${API_URL}/console.html?janus=${encodeURIComponent(HTTP_URL)}&agent=${agentId}`);
+export async function consoleSignIn(page, agentId, { password = passwordOf(agentId), timeoutMs = 20000, apiUrl = API_URL, janusUrl = HTTP_URL } = {}) {
+	await page.goto(`${apiUrl}/console.html?janus=${encodeURIComponent(janusUrl)}&agent=${agentId}`);
 	await page.fill('#agent-password', password);
 	await page.click('#signin-button');
 	await page.waitForFunction(() => window.consoleTest?.state().phase === 'signed-in' ||

@@ -100,8 +100,45 @@ static void merge(gathering *g, part *p)
 	json_decref(theirs);
 }
 
+/* An agent is signed in on one node at a time, but the nodes they left
+ * still list them, offline (a console that moved to a call's node): an
+ * agent id listed more than once keeps the entry of where they are, or
+ * one offline entry when they are nowhere. */
+static void one_entry_per_agent(json_t *answer)
+{
+	json_t *agents = json_object_get(answer, "agents");
+	if (!json_is_array(agents))
+		return;
+	GHashTable *best = g_hash_table_new(g_str_hash, g_str_equal); /* id -> index */
+	json_t *kept = json_array();
+	size_t i;
+	json_t *item;
+	json_array_foreach(agents, i, item)
+	{
+		const char *id = json_string_value(json_object_get(item, "agentId"));
+		bool offline = !g_strcmp0(json_string_value(json_object_get(item, "status")), "offline");
+		gpointer at;
+		if (!id || !g_hash_table_lookup_extended(best, id, NULL, &at)) {
+			if (id)
+				g_hash_table_insert(best, (gpointer)id,
+				                    GSIZE_TO_POINTER(json_array_size(kept)));
+			json_array_append(kept, item);
+			continue;
+		}
+		json_t *held = json_array_get(kept, GPOINTER_TO_SIZE(at));
+		if (!offline && !g_strcmp0(json_string_value(json_object_get(held, "status")),
+		                           "offline")) {
+			json_array_set(kept, GPOINTER_TO_SIZE(at), item);
+			g_hash_table_insert(best, (gpointer)id, at);
+		}
+	}
+	g_hash_table_destroy(best);
+	json_object_set_new(answer, "agents", kept);
+}
+
 static void gathering_finish(gathering *g)
 {
+	one_entry_per_agent(g->answer);
 	if (json_array_size(g->unreachable))
 		json_object_set(g->answer, "unreachable", g->unreachable);
 	sb_rest_finish(g->reply, 200, json_incref(g->answer), NULL, NULL);

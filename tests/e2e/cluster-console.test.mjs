@@ -1,0 +1,172 @@
+// A human agent signed in on one node takes a call that waits on another
+// (README, "Running several nodes"): two Janus nodes on one PostgreSQL,
+// two headless Chromiums — a caller (a 440 Hz microphone) on node A and
+// Agent "alice" (880 Hz) whose console was opened on node B.  Every page
+// comes from node B's origin, as from one site in front of the cluster
+// (both nodes' Janus allow that origin).  The call is queued through node
+// B's REST (carried to A), alice's console sees the cluster's queue,
+// takes the call, is told it lives on node A, moves there (a new Janus
+// session, her desk made there from her console token, a new audio
+// connection) and takes it: she and the caller hear each other.
+import { test, before, after } from '../lib/harness.mjs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { startJanus, adminRequest, JanusHandle, ADMIN_SECRET, PLUGIN, SIP_PORT } from '../lib/janus.mjs';
+import { startPostgres } from '../lib/postgres.mjs';
+import { clusterNodeConfig, restOn } from '../lib/cluster.mjs';
+import { consoleSignIn, passwordOf } from '../lib/console.mjs';
+
+const ROOM = `cc-call-${process.pid}`;
+const WAIT_MS = 20000;
+const MARGIN_DB = 20;
+const B_PORTS = { http: 8098, admin: 7098, ws: 8198, api: 8090, sip: 5090, rtp: '41000-41499', webrtc: '30000-30999' };
+const A_JANUS = 'ws://127.0.0.1:8188/';
+const B_JANUS = `http://127.0.0.1:${B_PORTS.http}/janus`;
+const SITE = `http://127.0.0.1:${B_PORTS.api}`; // where the pages come from
+const people = { caller: { tone: 440 }, alice: { tone: 880 } };
+const TONES = [440, 880];
+
+let workDir, pg, a, b;
+const browsers = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function openBrowser(key) {
+	const p = people[key];
+	const wav = join(workDir, `tone-${p.tone}.wav`);
+	writeToneWav(wav, p.tone);
+	const browser = await launchChromium(wav);
+	browsers.push(browser);
+	const context = await browser.newContext({ permissions: ['microphone'] });
+	p.page = await context.newPage();
+	p.page.setDefaultTimeout(15000);
+	p.log = [];
+	p.page.on('console', (m) => p.log.push(`[${m.type()}] ${m.text()}`));
+	p.page.on('pageerror', (e) => p.log.push(`[pageerror] ${e.message}`));
+}
+
+async function eventually(key, check, timeoutMs = WAIT_MS) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			return await check();
+		} catch (e) {
+			if (Date.now() > deadline) {
+				e.message += `\n--- ${key}'s page ---\n${people[key].log.slice(-15).join('\n')}`;
+				throw e;
+			}
+			await sleep(250);
+		}
+	}
+}
+
+const consoleState = () => people.alice.page.evaluate(() => window.consoleTest.state());
+
+// key hears `freq` (above -70 dB) and the other tone at least MARGIN_DB lower.
+async function assertHears(key, freq) {
+	const hook = key === 'caller' ? 'switchboardTest' : 'consoleTest';
+	await eventually(key, async () => {
+		const at = await people[key].page.evaluate(([hook, freqs]) => Object.fromEntries(
+			freqs.map((f) => [f, window[hook].magnitudeAt(f)])), [hook, TONES]);
+		assert.ok(at[freq] > -70, `${key} does not hear ${freq}: ${JSON.stringify(at)}`);
+		for (const f of TONES.filter((t) => t !== freq))
+			assert.ok(at[f] <= at[freq] - MARGIN_DB, `${key} hears ${f} (want only ${freq}): ${JSON.stringify(at)}`);
+	});
+}
+
+before(async () => {
+	workDir = mkdtempSync(join(tmpdir(), 'sb-e2e-cluster-console-'));
+	pg = await startPostgres({ port: 25443 });
+	const env = { JANUS_ALLOW_ORIGIN: SITE };
+	a = await startJanus({ env, pluginConfig: clusterNodeConfig(pg.conninfo, { id: 'node-a', janusUrl: A_JANUS, restUrl: 'http://127.0.0.1:8080', sipPort: SIP_PORT }) });
+	b = await startJanus({ env, ports: B_PORTS, pluginConfig: clusterNodeConfig(pg.conninfo, { id: 'node-b', janusUrl: B_JANUS, restUrl: SITE, sipPort: B_PORTS.sip }) });
+	// Accounts are in the shared store: made through one node, good on all.
+	const made = await restOn(a, 'POST', '/api/agents/accounts', { agentId: 'alice', role: 'agent', name: 'Alice', password: passwordOf('alice') });
+	assert.equal(made.status, 201, made.text);
+	await Promise.all(Object.keys(people).map(openBrowser));
+}, { timeout: 120000 });
+
+after(async () => {
+	await Promise.allSettled(browsers.map((x) => x.close()));
+	if (b) await b.stop();
+	if (a) await a.stop();
+	if (pg) await pg.destroy();
+	if (workDir) rmSync(workDir, { recursive: true, force: true });
+}, { timeout: 60000 });
+
+test('alice signs in on node B; a caller on node A waits in the queue, which her console shows', { timeout: 60000 }, async () => {
+	await consoleSignIn(people.alice.page, 'alice', { apiUrl: SITE, janusUrl: B_JANUS });
+	assert.equal((await consoleState()).janus, B_JANUS);
+	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: ROOM })).status, 201);
+	const { page } = people.caller;
+	await page.goto(`${SITE}/?janus=${encodeURIComponent(A_JANUS)}&video=off`);
+	await page.fill('#room', ROOM);
+	await page.fill('#display', 'Caller');
+	await page.click('#join');
+	await eventually('caller', async () => assert.equal((await page.evaluate(() => window.switchboardTest.state())).phase, 'joined'));
+	// Queued through node B: carried to node A, which holds the room.
+	const q = await restOn(b, 'POST', '/api/queue', { room: ROOM, reason: 'asked for a human' });
+	assert.equal(q.status, 200, q.text);
+	assert.ok((await restOn(a, 'GET', '/api/queue')).json.queue.some((e) => e.room === ROOM));
+	await eventually('alice', async () => {
+		const s = await consoleState();
+		const entry = s.queue.find((e) => e.room === ROOM);
+		assert.equal(entry?.node, 'node-a', JSON.stringify(s.queue));
+	});
+});
+
+test('she takes it: her console moves to node A, and she and the caller hear each other', { timeout: 60000 }, async () => {
+	await people.alice.page.click(`#queue button[data-room="${ROOM}"]`);
+	await eventually('alice', async () => {
+		const s = await consoleState();
+		assert.equal(s.room, ROOM, JSON.stringify(s.errors));
+		assert.equal(s.janus, A_JANUS);
+	});
+	await assertHears('caller', 880);
+	await assertHears('alice', 440);
+	// Where the cluster sees her: busy, on node A, and nowhere else.
+	const agents = await restOn(b, 'GET', '/api/agents');
+	assert.equal(agents.status, 200, agents.text);
+	const alice = agents.json.agents.filter((x) => x.agentId === 'alice');
+	assert.equal(alice.length, 1, JSON.stringify(agents.json));
+	assert.equal(alice[0].node, 'node-a');
+	assert.equal(alice[0].status, 'busy');
+	assert.equal(alice[0].room, ROOM);
+	for (const node of [a, b]) assert.ok(!(await restOn(node, 'GET', '/api/queue')).json.queue.some((e) => e.room === ROOM));
+	// Her REST stays on the site (node B), which carries what is about the
+	// call to node A: the summary she is shown.
+	await eventually('alice', async () => assert.ok((await consoleState()).summary, 'no summary'));
+	assert.deepEqual((await consoleState()).errors, []);
+});
+
+test('a console token makes no room on another node but its own desk', { timeout: 30000 }, async () => {
+	const made = await restOn(b, 'POST', '/api/agents/accounts', { agentId: 'mallory', role: 'agent', password: passwordOf('mallory') });
+	assert.equal(made.status, 201, made.text);
+	const signin = await fetch(`${SITE}/api/agents/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'mallory', password: passwordOf('mallory') }) });
+	assert.equal(signin.status, 200);
+	const { token } = await signin.json();
+	const rooms = async () => (await adminRequest({ request: 'list', hidden: true }, ADMIN_SECRET, PLUGIN, a.adminUrl)).list.map((r) => r.room);
+	for (const room of ['desk-alice', 'desk-nobody', `not-a-desk-${process.pid}`]) {
+		const h = await JanusHandle.attach(PLUGIN, a.httpUrl);
+		try {
+			const { data } = await h.requestAsync({ request: 'join', room, token });
+			assert.ok(data.error_code, `${room}: ${JSON.stringify(data)}`);
+		} finally {
+			await h.destroy();
+		}
+	}
+	assert.ok(!(await rooms()).includes('desk-nobody'), 'no desk made for another name');
+	assert.ok((await rooms()).includes('desk-alice'), 'the list shows desks (else this proves nothing)');
+	assert.ok(!(await rooms()).includes(`not-a-desk-${process.pid}`));
+	// Her own desk, with her own token: made on node A as it was on B.
+	const h = await JanusHandle.attach(PLUGIN, a.httpUrl);
+	try {
+		const { data } = await h.requestAsync({ request: 'join', room: 'desk-mallory', token });
+		assert.equal(data.error_code, undefined, JSON.stringify(data));
+		assert.equal(data.room, 'desk-mallory');
+	} finally {
+		await h.destroy();
+	}
+});
