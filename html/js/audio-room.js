@@ -187,6 +187,8 @@ export class AudioRoom {
 			this.hooks.onMoved?.(msg);
 		} else if (kind === 'transfer') {
 			this.hooks.onTransfer?.(msg);
+		} else if (kind === 'summoned') {
+			this.hooks.onSummoned?.(msg); // a cluster: a transfer on another node asks for me
 		} else if (kind === 'listen_ended') {
 			this.hooks.onListenEnded?.(msg); // a supervisor's call ended: back at the desk
 		} else if (kind === 'transcript') {

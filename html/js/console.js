@@ -16,8 +16,10 @@
 // is (494 with its location), the console leaves its desk here, opens a
 // Janus session on that node, joins its desk there with the same console
 // token (the node makes the desk), starts a new audio connection, and
-// takes the call.  REST stays on this page's origin, which carries
-// requests about a room to the node that holds it.
+// takes the call.  A warm transfer from an agent on another node moves
+// the console the same way ("summoned"), and it is rung there.  REST stays
+// on this page's origin, which carries requests about a room to the node
+// that holds it.
 /* global Janus */
 import { initJanus, connect, destroySession } from './janus-connection.js';
 import { ensureAudioContext, spectrum, magnitudeAt } from './audio-analyser.js';
@@ -72,6 +74,14 @@ const audio = new AudioRoom({
 			}
 		},
 		onTransfer: (msg) => onTransfer(msg),
+		// A cluster: an agent on another node is transferring a call to me;
+		// I go there (as for a take) and am rung there.
+		onSummoned: (msg) => {
+			const there = msg.location?.janus_url;
+			if (state.phase !== 'signed-in' || !atDesk() || !there || there === janusUrl) return;
+			state.notice = `${msg.from || 'An agent'} is transferring a call to you (on ${msg.location.node}).`;
+			moveTo(there).catch((e) => { showError(`Could not go to ${msg.location.node}: ${e.message}`); signOut(); });
+		},
 		onListenEnded: (msg) => {
 			state.notice = `The call in ${msg.call} ended; you are back at your desk.`;
 			render();

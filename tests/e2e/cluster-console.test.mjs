@@ -1,13 +1,18 @@
 // A human agent signed in on one node takes a call that waits on another
-// (README, "Running several nodes"): two Janus nodes on one PostgreSQL,
-// two headless Chromiums — a caller (a 440 Hz microphone) on node A and
-// Agent "alice" (880 Hz) whose console was opened on node B.  Every page
-// comes from node B's origin, as from one site in front of the cluster
-// (both nodes' Janus allow that origin).  The call is queued through node
-// B's REST (carried to A), alice's console sees the cluster's queue,
-// takes the call, is told it lives on node A, moves there (a new Janus
-// session, her desk made there from her console token, a new audio
-// connection) and takes it: she and the caller hear each other.
+// and warm-transfers it to an agent on a third (README, "Running several
+// nodes"): three Janus nodes on one PostgreSQL, three headless Chromiums —
+// a caller (a 440 Hz microphone) on node A, Agent "alice" (880 Hz) whose
+// console was opened on node B, Agent "bob" (1760 Hz) signed in on node C.
+// Every page comes from node B's origin, as from one site in front of the
+// cluster (every node's Janus allows that origin).  The call is queued
+// through node B's REST (carried to A), alice's console sees the
+// cluster's queue, takes the call, is told it lives on node A, moves
+// there (a new Janus session, her desk made there from her console
+// token, a new audio connection) and takes it: she and the caller hear
+// each other.  She transfers to bob: node C is asked to send him, his
+// console moves to node A the same way, he is rung there, accepts,
+// consults with her, and she completes: bob and the caller hear each
+// other.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,11 +30,13 @@ const MARGIN_DB = 20;
 const B_PORTS = { http: 8098, admin: 7098, ws: 8198, api: 8090, sip: 5090, rtp: '41000-41499', webrtc: '30000-30999' };
 const A_JANUS = 'ws://127.0.0.1:8188/';
 const B_JANUS = `http://127.0.0.1:${B_PORTS.http}/janus`;
+const C_PORTS = { http: 8099, admin: 7099, ws: 8199, api: 8091, sip: 5091, rtp: '41500-41999', webrtc: '31000-31999' };
+const C_JANUS = `http://127.0.0.1:${C_PORTS.http}/janus`;
 const SITE = `http://127.0.0.1:${B_PORTS.api}`; // where the pages come from
-const people = { caller: { tone: 440 }, alice: { tone: 880 } };
-const TONES = [440, 880];
+const people = { caller: { tone: 440 }, alice: { tone: 880 }, bob: { tone: 1760 } };
+const TONES = [440, 880, 1760];
 
-let workDir, pg, a, b;
+let workDir, pg, a, b, c;
 const browsers = [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,16 +69,16 @@ async function eventually(key, check, timeoutMs = WAIT_MS) {
 	}
 }
 
-const consoleState = () => people.alice.page.evaluate(() => window.consoleTest.state());
+const consoleState = (key = 'alice') => people[key].page.evaluate(() => window.consoleTest.state());
 
-// key hears `freq` (above -70 dB) and the other tone at least MARGIN_DB lower.
-async function assertHears(key, freq) {
+// key hears `freq` (above -70 dB) and each tone in `not` at least MARGIN_DB lower.
+async function assertHears(key, freq, not) {
 	const hook = key === 'caller' ? 'switchboardTest' : 'consoleTest';
 	await eventually(key, async () => {
 		const at = await people[key].page.evaluate(([hook, freqs]) => Object.fromEntries(
 			freqs.map((f) => [f, window[hook].magnitudeAt(f)])), [hook, TONES]);
 		assert.ok(at[freq] > -70, `${key} does not hear ${freq}: ${JSON.stringify(at)}`);
-		for (const f of TONES.filter((t) => t !== freq))
+		for (const f of not)
 			assert.ok(at[f] <= at[freq] - MARGIN_DB, `${key} hears ${f} (want only ${freq}): ${JSON.stringify(at)}`);
 	});
 }
@@ -82,14 +89,18 @@ before(async () => {
 	const env = { JANUS_ALLOW_ORIGIN: SITE };
 	a = await startJanus({ env, pluginConfig: clusterNodeConfig(pg.conninfo, { id: 'node-a', janusUrl: A_JANUS, restUrl: 'http://127.0.0.1:8080', sipPort: SIP_PORT }) });
 	b = await startJanus({ env, ports: B_PORTS, pluginConfig: clusterNodeConfig(pg.conninfo, { id: 'node-b', janusUrl: B_JANUS, restUrl: SITE, sipPort: B_PORTS.sip }) });
+	c = await startJanus({ env, ports: C_PORTS, pluginConfig: clusterNodeConfig(pg.conninfo, { id: 'node-c', janusUrl: C_JANUS, restUrl: `http://127.0.0.1:${C_PORTS.api}`, sipPort: C_PORTS.sip }) });
 	// Accounts are in the shared store: made through one node, good on all.
-	const made = await restOn(a, 'POST', '/api/agents/accounts', { agentId: 'alice', role: 'agent', name: 'Alice', password: passwordOf('alice') });
-	assert.equal(made.status, 201, made.text);
+	for (const [agentId, name] of [['alice', 'Alice'], ['bob', 'Bob']]) {
+		const made = await restOn(a, 'POST', '/api/agents/accounts', { agentId, role: 'agent', name, password: passwordOf(agentId) });
+		assert.equal(made.status, 201, made.text);
+	}
 	await Promise.all(Object.keys(people).map(openBrowser));
 }, { timeout: 120000 });
 
 after(async () => {
 	await Promise.allSettled(browsers.map((x) => x.close()));
+	if (c) await c.stop();
 	if (b) await b.stop();
 	if (a) await a.stop();
 	if (pg) await pg.destroy();
@@ -99,6 +110,7 @@ after(async () => {
 test('alice signs in on node B; a caller on node A waits in the queue, which her console shows', { timeout: 60000 }, async () => {
 	await consoleSignIn(people.alice.page, 'alice', { apiUrl: SITE, janusUrl: B_JANUS });
 	assert.equal((await consoleState()).janus, B_JANUS);
+	await consoleSignIn(people.bob.page, 'bob', { apiUrl: SITE, janusUrl: C_JANUS });
 	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: ROOM })).status, 201);
 	const { page } = people.caller;
 	await page.goto(`${SITE}/?janus=${encodeURIComponent(A_JANUS)}&video=off`);
@@ -124,8 +136,8 @@ test('she takes it: her console moves to node A, and she and the caller hear eac
 		assert.equal(s.room, ROOM, JSON.stringify(s.errors));
 		assert.equal(s.janus, A_JANUS);
 	});
-	await assertHears('caller', 880);
-	await assertHears('alice', 440);
+	await assertHears('caller', 880, [1760]);
+	await assertHears('alice', 440, [1760]);
 	// Where the cluster sees her: busy, on node A, and nowhere else.
 	const agents = await restOn(b, 'GET', '/api/agents');
 	assert.equal(agents.status, 200, agents.text);
@@ -139,6 +151,49 @@ test('she takes it: her console moves to node A, and she and the caller hear eac
 	// call to node A: the summary she is shown.
 	await eventually('alice', async () => assert.ok((await consoleState()).summary, 'no summary'));
 	assert.deepEqual((await consoleState()).errors, []);
+});
+
+test('she transfers the call to bob on node C: he is sent to node A, rung, consults, and takes over', { timeout: 90000 }, async () => {
+	const { page } = people.alice;
+	// The cluster's agents: bob, available, on node C.
+	await eventually('alice', async () => {
+		const s = await consoleState();
+		assert.ok(s.agents.some((x) => x.agentId === 'bob' && x.status === 'available' && x.node === 'node-c'), JSON.stringify(s.agents));
+	});
+	await page.waitForFunction(() => [...document.querySelectorAll('#target-agent option')].some((o) => o.value === 'bob' && !o.disabled));
+	await page.selectOption('#target-agent', 'bob');
+	await page.click('#transfer');
+	// Bob's console goes to node A, where he is rung.
+	const offer = await eventually('bob', async () => {
+		const s = await consoleState('bob');
+		assert.equal(s.janus, A_JANUS, JSON.stringify(s.errors));
+		assert.equal(s.incoming?.state, 'ringing', JSON.stringify(s));
+		return s.incoming;
+	});
+	assert.equal(offer.from, 'alice');
+	assert.equal(offer.room, ROOM);
+	await people.bob.page.click('#accept');
+	await eventually('bob', async () => {
+		const [sb, sa] = [await consoleState('bob'), await consoleState('alice')];
+		assert.match(sb.room ?? '', /^consult-/);
+		assert.equal(sa.room, sb.room);
+	});
+	await assertHears('bob', 880, [440]);
+	await page.click('#complete');
+	await eventually('alice', async () => {
+		assert.equal((await consoleState('bob')).room, ROOM);
+		assert.equal((await consoleState('alice')).room, 'desk-alice');
+	});
+	await assertHears('caller', 1760, [880]);
+	await assertHears('bob', 440, [880]);
+	// Where the cluster sees them: bob busy on node A; alice back at her desk there.
+	const agents = (await restOn(c, 'GET', '/api/agents')).json.agents;
+	const where = Object.fromEntries(agents.map((x) => [x.agentId, `${x.node}/${x.status}`]));
+	assert.deepEqual(where, { alice: 'node-a/available', bob: 'node-a/busy' }, JSON.stringify(agents));
+	const history = await restOn(a, 'GET', '/api/transfers/history');
+	assert.equal(history.status, 200, history.text);
+	assert.ok(history.json.transfers.some((t) => t.to_target === 'bob' && t.from_agent === 'alice' && t.state === 'completed'), history.text);
+	for (const key of ['alice', 'bob']) assert.deepEqual((await consoleState(key)).errors, [], key);
 });
 
 test('a console token makes no room on another node but its own desk', { timeout: 30000 }, async () => {

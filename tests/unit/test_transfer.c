@@ -27,6 +27,8 @@ static struct fake {
 	GPtrArray *hangups; /* call ids hung up */
 	bool dial_fails;
 	bool ai_on;
+	bool carol_elsewhere; /* a cluster: carol is at her desk on another node */
+	char *summoned;       /* the last agent summoned from another node */
 	int consults;
 	gint64 now;
 } f;
@@ -115,6 +117,21 @@ static bool agent_locate(void *u, const char *agent, sb_agent_location *out)
 	const char *st = g_hash_table_lookup(f.status, agent);
 	out->available = (!st || !strcmp(st, "available")) && !strcmp(out->room, out->home);
 	return true;
+}
+static bool agent_elsewhere(void *u, const char *agent)
+{
+	(void)u;
+	return f.carol_elsewhere && !strcmp(agent, "carol");
+}
+static void summon(void *u, const char *agent, const char *transfer_id, const char *room,
+                   const char *from)
+{
+	(void)u;
+	g_assert_nonnull(transfer_id);
+	g_assert_cmpstr(room, ==, "call");
+	g_assert_cmpstr(from, ==, "alice");
+	g_free(f.summoned);
+	f.summoned = g_strdup(agent);
 }
 static void agent_busy(void *u, const char *agent, const char *status)
 {
@@ -223,6 +240,8 @@ static void setup(bool ai)
 	                       .set_hold = set_hold,
 	                       .ai_company = ai_company,
 	                       .agent_locate = agent_locate,
+	                       .agent_elsewhere = agent_elsewhere,
+	                       .summon = summon,
 	                       .agent_busy = agent_busy,
 	                       .summary = summary,
 	                       .notify = notify,
@@ -251,6 +270,7 @@ static void teardown(void)
 	g_free(f.dialled_room);
 	g_free(f.said);
 	g_free(f.said_room);
+	g_free(f.summoned);
 }
 
 static char *start_to(const char *agent, sb_transfer_error expect)
@@ -427,6 +447,55 @@ static void test_bad_targets(void)
 	g_assert_cmpint(sb_transfer_start(&req, &none, &error), ==, SB_TRANSFER_E_BUSY);
 	g_free(error);
 	act(id, "cancel", SB_TRANSFER_OK);
+	g_free(id);
+	teardown();
+}
+
+/* A cluster: carol is at her desk on another node.  The transfer rings
+ * once she has come here; a summons nobody answers times out as a ring. */
+static void test_agent_elsewhere(void)
+{
+	setup(false);
+	g_assert_null(start_to("carol", SB_TRANSFER_E_OFFLINE)); /* nowhere */
+	f.carol_elsewhere = true;
+	char *id = start_to("carol", SB_TRANSFER_OK);
+	g_assert_cmpstr(f.summoned, ==, "carol");
+	g_assert_cmpstr(state_of(id), ==, "ringing");
+	g_assert_cmpstr(room_of(A), ==, "consult-1");
+	g_assert_true(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_null(notified(C));                         /* not here yet */
+	g_assert_null(g_hash_table_lookup(f.status, "carol")); /* her node's to say */
+	sb_transfer_agent_arrived("dave");                  /* not the one awaited */
+	g_assert_null(notified(C));
+	/* She arrives at her desk here: rung as if she had been here. */
+	g_hash_table_insert(f.where, ID(C), g_strdup("desk-carol"));
+	sb_transfer_agent_arrived("carol");
+	g_assert_cmpstr(notified(C), ==, "ringing");
+	g_assert_cmpstr(g_hash_table_lookup(f.status, "carol"), ==, "ringing");
+	sb_transfer_agent_arrived("carol"); /* twice: nothing more */
+	act(id, "accept", SB_TRANSFER_OK);
+	g_assert_cmpstr(room_of(C), ==, "consult-1");
+	act(id, "complete", SB_TRANSFER_OK);
+	g_assert_cmpstr(room_of(C), ==, "call");
+	g_assert_cmpstr(room_of(A), ==, "desk-alice");
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_free(id);
+	teardown();
+
+	/* Summoned, never comes: the ring timeout ends it, A back with the
+	 * caller; arriving afterwards rings nothing. */
+	setup(false);
+	f.carol_elsewhere = true;
+	id = start_to("carol", SB_TRANSFER_OK);
+	sb_transfer_timeout(id);
+	g_assert_cmpstr(state_of(id), ==, "failed");
+	g_assert_cmpstr(last_bus(), ==, "transfer_failed");
+	g_assert_cmpstr(room_of(A), ==, "call");
+	g_assert_false(g_hash_table_contains(f.held, ID(CALLER)));
+	g_assert_cmpuint(consult_rooms(), ==, 0);
+	g_hash_table_insert(f.where, ID(C), g_strdup("desk-carol"));
+	sb_transfer_agent_arrived("carol");
+	g_assert_null(notified(C));
 	g_free(id);
 	teardown();
 }
@@ -715,6 +784,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/transfer/three_way", test_three_way);
 	g_test_add_func("/transfer/bad_targets", test_bad_targets);
 	g_test_add_func("/transfer/hang_ups", test_hang_ups);
+	g_test_add_func("/transfer/agent_elsewhere", test_agent_elsewhere);
 	g_test_add_func("/transfer/ai_company", test_ai_company);
 	g_test_add_func("/transfer/phone/complete", test_phone_complete);
 	g_test_add_func("/transfer/phone/busy_no_answer", test_phone_busy_no_answer);

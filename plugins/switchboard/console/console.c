@@ -16,6 +16,7 @@
 
 static sb_loop *loop;
 static unsigned bus_subscription;
+static unsigned cluster_subscription;
 static sb_console_summary_source summary_source;
 
 void sb_console_set_summary_source(sb_console_summary_source source)
@@ -149,6 +150,61 @@ static void on_bus(json_t *n, void *user)
 		sb_loop_invoke(loop, handoff_run, json_deep_copy(n), (GDestroyNotify)json_decref);
 }
 
+/* A transfer on another node asks for one of our agents: if they are
+ * available at their desk here, their console is told where the call is
+ * ("summoned", with the holder's location); it moves there
+ * (html/js/console.js), and that node rings them once they arrive. */
+static void summon(json_t *n)
+{
+	const char *agent = json_string_value(json_object_get(n, "agentId"));
+	const char *call = json_string_value(json_object_get(n, "room"));
+	sb_agent_location where;
+	if (!call || !sb_presence_locate(agent, &where) || !where.available)
+		return;
+	json_t *location = sb_room_locate(call); /* the directory: this loop may wait */
+	sb_room *desk = location ? sb_room_find(where.room) : NULL;
+	sb_participant *p = desk ? sb_room_find_participant(desk, where.participant) : NULL;
+	if (p && p->ops && p->ops->send_event) {
+		json_t *ev = sb_room_event(desk, "summoned");
+		json_object_set_new(ev, "call", json_string(call));
+		json_object_set(ev, "transfer_id", json_object_get(n, "transfer_id"));
+		json_object_set(ev, "from", json_object_get(n, "from"));
+		json_object_set(ev, "location", location);
+		p->ops->send_event(p, ev);
+		json_decref(ev);
+	}
+	if (p)
+		sb_participant_unref(p);
+	if (desk)
+		sb_room_unref(desk);
+	json_decref(location);
+}
+
+/* On the console's thread: another node's news about agents. */
+static gboolean cluster_run(gpointer data)
+{
+	json_t *n = data;
+	g_autofree char *self = sb_events_node();
+	const char *from = json_string_value(json_object_get(n, "node"));
+	if (!self || !from || !strcmp(self, from))
+		return G_SOURCE_REMOVE; /* our own: presence.c knows it first-hand */
+	if (!g_strcmp0(json_string_value(json_object_get(n, "type")), "agent_summoned"))
+		summon(n);
+	else
+		sb_presence_heard(n);
+	return G_SOURCE_REMOVE;
+}
+
+/* Cluster bus listener (publisher's or bus thread): queues a copy. */
+static void on_cluster_bus(json_t *n, void *user)
+{
+	(void)user;
+	const char *type = json_string_value(json_object_get(n, "type"));
+	if (!g_strcmp0(type, "agent_presence") || !g_strcmp0(type, "node_lost") ||
+	    !g_strcmp0(type, "agent_summoned"))
+		sb_loop_invoke(loop, cluster_run, json_deep_copy(n), (GDestroyNotify)json_decref);
+}
+
 bool sb_console_start(const sb_settings *settings)
 {
 	sb_presence_init();
@@ -158,6 +214,7 @@ bool sb_console_start(const sb_settings *settings)
 	loop = sb_loop_start("sb console", false);
 	sb_room_add_member_listener(sb_presence_member_change, NULL);
 	bus_subscription = sb_events_subscribe(on_bus, NULL);
+	cluster_subscription = sb_events_subscribe_cluster(on_cluster_bus, NULL);
 	sb_console_api_register();
 	sb_console_ws_start();
 	return true;
@@ -168,6 +225,8 @@ void sb_console_stop(void)
 	sb_ops_set_join_room_maker(NULL);
 	sb_events_unsubscribe(bus_subscription);
 	bus_subscription = 0;
+	sb_events_unsubscribe(cluster_subscription);
+	cluster_subscription = 0;
 	sb_loop_stop(loop);
 	loop = NULL;
 	sb_console_ws_stop();

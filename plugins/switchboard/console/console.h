@@ -50,6 +50,12 @@ bool sb_presence_locate(const char *agent_id, sb_agent_location *out);
 char *sb_presence_agent_of(guint64 participant);
 /* available|busy|ringing|offline; false: unknown agent or status. */
 bool sb_presence_set_status(const char *agent_id, const char *status);
+/* A cluster: what this node heard from the others about their agents
+ * (agent_presence, node_lost: events from another node, borrowed), and
+ * whether an agent not signed in here is available at a desk on another
+ * live node by what was heard (a transfer summons them here). */
+void sb_presence_heard(json_t *event);
+bool sb_presence_elsewhere(const char *agent_id);
 /* [{"agentId","name","status","room","participant","at_desk"}] */
 json_t *sb_presence_list(void);
 

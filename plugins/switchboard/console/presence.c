@@ -30,6 +30,9 @@ typedef struct queue_entry {
 static GMutex mutex;       /* a leaf lock: nothing is called while holding it */
 static GHashTable *agents; /* id -> agent_entry* */
 static GQueue queue;       /* queue_entry*, oldest first */
+/* Other nodes' agents as the bus told them: "<agent> <node>" -> 1 while
+ * available at their desk there (agent ids have no blanks). */
+static GHashTable *elsewhere;
 
 static void agent_free(gpointer data)
 {
@@ -63,6 +66,7 @@ void sb_presence_deinit(void)
 	if (agents)
 		g_hash_table_destroy(agents);
 	agents = NULL;
+	g_clear_pointer(&elsewhere, g_hash_table_destroy);
 	g_queue_clear_full(&queue, queue_entry_free);
 	g_mutex_unlock(&mutex);
 }
@@ -175,6 +179,58 @@ void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_chang
 	json_t *fields = changed ? presence_fields(a) : NULL;
 	g_mutex_unlock(&mutex);
 	publish_presence(fields);
+}
+
+void sb_presence_heard(json_t *event)
+{
+	const char *type = json_string_value(json_object_get(event, "type"));
+	const char *node = json_string_value(json_object_get(event, "node"));
+	const char *agent = json_string_value(json_object_get(event, "agentId"));
+	const char *lost = json_string_value(json_object_get(event, "lost"));
+	g_mutex_lock(&mutex);
+	if (!elsewhere)
+		elsewhere = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (!g_strcmp0(type, "agent_presence") && node && sb_presence_agent_id_valid(agent)) {
+		char desk[80];
+		sb_presence_desk_name(agent, desk, sizeof(desk));
+		const char *room = json_string_value(json_object_get(event, "room"));
+		const char *status = json_string_value(json_object_get(event, "status"));
+		char *key = g_strdup_printf("%s %s", agent, node);
+		if (!g_strcmp0(status, "available") && !g_strcmp0(room, desk))
+			g_hash_table_add(elsewhere, key);
+		else {
+			g_hash_table_remove(elsewhere, key);
+			g_free(key);
+		}
+	} else if (!g_strcmp0(type, "node_lost") && lost) {
+		GHashTableIter it;
+		gpointer key;
+		g_hash_table_iter_init(&it, elsewhere);
+		while (g_hash_table_iter_next(&it, &key, NULL)) {
+			const char *on = strchr(key, ' ');
+			if (on && !strcmp(on + 1, lost))
+				g_hash_table_iter_remove(&it);
+		}
+	}
+	g_mutex_unlock(&mutex);
+}
+
+bool sb_presence_elsewhere(const char *agent_id)
+{
+	if (!sb_presence_agent_id_valid(agent_id))
+		return false;
+	size_t len = strlen(agent_id);
+	bool found = false;
+	g_mutex_lock(&mutex);
+	GHashTableIter it;
+	gpointer key;
+	if (elsewhere) {
+		g_hash_table_iter_init(&it, elsewhere);
+		while (!found && g_hash_table_iter_next(&it, &key, NULL))
+			found = !strncmp(key, agent_id, len) && ((const char *)key)[len] == ' ';
+	}
+	g_mutex_unlock(&mutex);
+	return found;
 }
 
 bool sb_presence_locate(const char *agent_id, sb_agent_location *out)

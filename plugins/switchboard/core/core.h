@@ -180,6 +180,9 @@ void sb_events_publish(const char *type, json_t *data);
 unsigned sb_events_subscribe_cluster(sb_event_listener listener, void *user);
 void sb_events_publish_remote(json_t *notification);
 void sb_events_set_node(const char *name);
+/* This node's name (g_free), NULL without a cluster.  Not from a listener
+ * (it takes the lock listeners are called under). */
+char *sb_events_node(void);
 
 /* ---- background ----
  * Background work — speech recognition and synthesis, the agents' threads —

@@ -68,6 +68,14 @@ void sb_events_set_node(const char *name)
 	g_mutex_unlock(&mutex);
 }
 
+char *sb_events_node(void)
+{
+	g_mutex_lock(&mutex);
+	char *name = g_strdup(node);
+	g_mutex_unlock(&mutex);
+	return name;
+}
+
 void sb_events_publish_remote(json_t *notification)
 {
 	g_mutex_lock(&mutex);

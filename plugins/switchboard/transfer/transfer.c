@@ -331,6 +331,7 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 	g_rec_mutex_lock(&lock);
 	sb_transfer_error rc = SB_TRANSFER_OK;
 	sb_agent_location target = {0};
+	bool summoned = false; /* B is on another node: asked to come here first */
 	char consult[80] = "";
 	if (!transfers) {
 		rc = SB_TRANSFER_E_ROOM;
@@ -343,11 +344,14 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		*error = g_strdup_printf("participant %" G_GUINT64_FORMAT " is not in room %s",
 		                         req->from, req->room);
 	} else if (!phone &&
-	           (!env.agent_locate(env.user, req->target, &target) || !target.available)) {
+	           (!env.agent_locate(env.user, req->target, &target) || !target.available) &&
+	           !(summoned = !target.participant && env.agent_elsewhere &&
+	                        env.summon && env.agent_elsewhere(env.user, req->target))) {
 		rc = SB_TRANSFER_E_OFFLINE;
 		*error = g_strdup_printf("agent %s is %s", req->target,
 		                         target.participant ? "not available" : "offline");
-	} else if (!phone && (target.participant == req->from || involving(target.participant))) {
+	} else if (!phone && !summoned &&
+	           (target.participant == req->from || involving(target.participant))) {
 		rc = target.participant == req->from ? SB_TRANSFER_E_INVALID : SB_TRANSFER_E_BUSY;
 		*error = g_strdup_printf("agent %s cannot take this transfer", req->target);
 	} else if (!env.consult_create(env.user, req->room, consult, sizeof(consult))) {
@@ -411,7 +415,9 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		g_rec_mutex_unlock(&lock);
 		return SB_TRANSFER_E_ROOM;
 	}
-	if (!phone)
+	if (summoned)
+		env.summon(env.user, t->target, t->id, t->room, t->from_agent);
+	else if (!phone)
 		env.agent_busy(env.user, t->target, "ringing");
 	/* For a phone target too: a trunk that never reports back must not
 	 * keep the caller on hold forever. */
@@ -501,6 +507,26 @@ sb_transfer_error sb_transfer_act(const char *id, const char *action, char **err
 		                         sb_transfer_state_name(s));
 	g_rec_mutex_unlock(&lock);
 	return rc;
+}
+
+static bool awaits_agent(const transfer *t, const void *agent_id)
+{
+	return t->state == SB_TRANSFER_RINGING && t->kind == SB_TARGET_AGENT && !t->to &&
+	       strcmp(t->target, agent_id) == 0;
+}
+
+void sb_transfer_agent_arrived(const char *agent_id)
+{
+	g_rec_mutex_lock(&lock);
+	transfer *t = transfers && agent_id ? find_live(awaits_agent, agent_id) : NULL;
+	sb_agent_location b = {0};
+	if (t && env.agent_locate(env.user, agent_id, &b) && b.available && !involving(b.participant)) {
+		t->to = b.participant;
+		g_strlcpy(t->to_home, b.home, sizeof(t->to_home));
+		env.agent_busy(env.user, t->target, "ringing");
+		notify_all(t);
+	}
+	g_rec_mutex_unlock(&lock);
 }
 
 void sb_transfer_timeout(const char *id)

@@ -455,9 +455,23 @@ static void on_bus(json_t *n, void *user)
 		                       (GDestroyNotify)json_decref);
 }
 
+static gboolean agent_arrived_run(gpointer agent_id)
+{
+	sb_transfer_agent_arrived(agent_id);
+	return G_SOURCE_REMOVE;
+}
+
 static void on_member(sb_room *room, sb_participant *p, sb_member_change change, void *user)
 {
 	(void)user;
+	if (change == SB_MEMBER_JOINED && sb_console_is_agent(p)) {
+		/* At their desk here: a transfer may have summoned them. */
+		char desk[80];
+		sb_presence_desk_name(p->identity, desk, sizeof(desk));
+		if (!strcmp(desk, room->name))
+			sb_transfer_env_invoke(agent_arrived_run, g_strdup(p->identity), g_free);
+		return;
+	}
 	if (change != SB_MEMBER_LEFT)
 		return;
 	sb_transfer_participant_left(room->name, p->id);

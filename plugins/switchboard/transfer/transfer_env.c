@@ -161,6 +161,24 @@ static bool env_agent_locate(void *user, const char *agent_id, sb_agent_location
 	return sb_presence_locate(agent_id, out);
 }
 
+static bool env_agent_elsewhere(void *user, const char *agent_id)
+{
+	(void)user;
+	return sb_presence_elsewhere(agent_id);
+}
+
+/* The agent's node hears it on the bus (console.c sends them here). */
+static void env_summon(void *user, const char *agent_id, const char *transfer_id,
+                       const char *room, const char *from)
+{
+	(void)user;
+	json_t *data = json_pack("{ssssss}", "agentId", agent_id, "transfer_id", transfer_id, "room",
+	                         room);
+	if (from)
+		json_object_set_new(data, "from", json_string(from));
+	sb_events_publish("agent_summoned", data);
+}
+
 static void env_agent_busy(void *user, const char *agent_id, const char *status)
 {
 	(void)user;
@@ -446,6 +464,8 @@ bool sb_transfer_env_start(const sb_transfer_config *config, const char *kb_path
 	        .set_hold = env_set_hold,
 	        .ai_company = env_ai_company,
 	        .agent_locate = env_agent_locate,
+	        .agent_elsewhere = env_agent_elsewhere,
+	        .summon = env_summon,
 	        .agent_busy = env_agent_busy,
 	        .summary = env_summary,
 	        .notify = env_notify,

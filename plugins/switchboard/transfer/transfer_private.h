@@ -73,6 +73,13 @@ typedef struct sb_transfer_env {
 	/* Turns the AI agent of room on (returns whether it was on) or back. */
 	bool (*ai_company)(void *user, const char *room, bool on);
 	bool (*agent_locate)(void *user, const char *agent_id, sb_agent_location *out);
+	/* A cluster (both may be NULL): is an agent not signed in here
+	 * available at a desk on another node; and asks that node to send
+	 * them here for transfer_id (room: the caller's).  They are rung once
+	 * they arrive (sb_transfer_agent_arrived). */
+	bool (*agent_elsewhere)(void *user, const char *agent_id);
+	void (*summon)(void *user, const char *agent_id, const char *transfer_id, const char *room,
+	               const char *from);
 	void (*agent_busy)(void *user, const char *agent_id, const char *status);
 	/* The call's summary (new reference, may be NULL). */
 	json_t *(*summary)(void *user, const char *room);
@@ -141,6 +148,9 @@ void sb_transfer_timeout(const char *id);
  * summary aloud and is the accept; "busy", "no-answer", "failed",
  * "canceled" end back with the caller; "completed" (B hung up) too. */
 void sb_transfer_call_status(const char *call_id, const char *status, guint64 participant);
+/* An agent arrived at their desk here: a ringing transfer that summoned
+ * them from another node rings them now (as start would have). */
+void sb_transfer_agent_arrived(const char *agent_id);
 /* A participant left `room` for good (leave, hang-up, room closed). */
 void sb_transfer_participant_left(const char *room, guint64 participant);
 /* {"transfer_id","state","room","from","to","target_kind","consult_room",
