@@ -120,7 +120,16 @@ async function op(body) {
 const atDesk = () => audio.room && audio.room === state.desk;
 const inConsult = () => audio.room?.startsWith('consult-');
 
+// Transfer events that came before the answer to my join (a transfer that
+// rings me the moment I reach my desk on another node): kept until I know
+// my participant id.
+const early = [];
+
 function onTransfer(msg) {
+	if (audio.myId === null) {
+		early.push(msg);
+		return;
+	}
 	const mine = msg.from_participant === audio.myId;
 	const offered = msg.to_participant === audio.myId && !mine;
 	if (mine) state.transfer = msg;
@@ -189,10 +198,12 @@ async function openDesk() {
 	session = mine;
 	await audio.attach(session);
 	await audio.join({ room: state.desk, token: state.token });
+	for (const msg of early.splice(0)) onTransfer(msg);
 	await audio.startAudio();
 }
 
 async function leaveDesk() {
+	early.length = 0;
 	await audio.leave().catch(() => {});
 	audio.close();
 	const old = session;

@@ -24,7 +24,7 @@ import { startPostgres, pgBinDir } from '../lib/postgres.mjs';
 import { mulawEncode, rtpPacket } from '../lib/audio.mjs';
 import { track } from '../lib/resources.mjs';
 import { withSection, twilioSettings, twilioSignature, AUTH_TOKEN, ACCOUNT_SID } from '../lib/twilio.mjs';
-import { SipPeer, RtpLeg, placeCall, inDialog, roomSignature } from '../lib/sip.mjs';
+import { SipPeer, RtpLeg, placeCall, inDialog, roomSignature, startBaresip, signedRoomUri } from '../lib/sip.mjs';
 import { clusterNodeConfig, restOn } from '../lib/cluster.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -38,6 +38,9 @@ const B_PORTS = { http: 8098, admin: 7098, ws: 8198, api: 8090, sip: 5090, rtp: 
 const C_PORTS = { http: 8099, admin: 7099, ws: 8199, api: 8091, sip: 5091, rtp: '41500-41999', webrtc: '31000-31999' };
 // The SIP edge (conf/kamailio/), the trunk's one address.
 const EDGE_PORT = 5072;
+const BARESIP_PORT = 5076;
+const SIPP_PORT = 5078;
+const SIPP_RTP = 46000;
 let pg, a, b, c, notesB, edge, edgeDir, peer;
 
 function nodeConfig(id, janusUrl, restUrl, sipPort) {
@@ -430,6 +433,52 @@ test('SIP through the edge (Kamailio): a call for a room reaches its node; new c
 	} finally {
 		for (const leg of legs) leg.close();
 		await restOn(b, 'DELETE', `/rooms/${held}`);
+	}
+});
+
+test('real softphones through the edge: baresip reaches its room\'s node; SIPp\'s trunk calls are spread over the three', { timeout: 90000 }, async () => {
+	const held = `cluster-baresip-${process.pid}`;
+	assert.equal((await restOn(c, 'POST', '/room/create', { roomName: held })).status, 201);
+	const dir = mkdtempSync(join(tmpdir(), 'sb-cluster-sipp-'));
+	let phone = null, sipp = null;
+	try {
+		// baresip dials the edge for a room node C holds: it lands there.
+		execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-e', 'u-law', join(dir, 'tone.wav'), 'synth', '3', 'sine', '440']);
+		execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', join(dir, 'tone16.wav'), 'synth', '10', 'sine', '440']);
+		phone = await startBaresip({ port: BARESIP_PORT, wav: join(dir, 'tone16.wav'), dial: signedRoomUri(held, `127.0.0.1:${EDGE_PORT}`) });
+		await waitFor('baresip in the room on node C', async () => (await restOn(c, 'GET', `/rooms/${held}`)).json?.participants?.some((p) => p.kind === 'sip'), 15000)
+			.catch((e) => { throw new Error(`${e.message}\n${phone.output().slice(-2000)}\n${edge.log().slice(-2000)}`); });
+		assert.equal(sql(`SELECT node FROM calls WHERE room = '${held}'`), 'node-c');
+		await phone.stop();
+		phone = null;
+		// SIPp as the trunk: six new calls (each its own CallSid), two each
+		// way round the dispatcher's ring, all answered and hung up.
+		const tag = `CA${String(process.pid).padStart(8, '0')}5`;
+		const sids = Array.from({ length: 6 }, (_, i) => `${tag}${String(i).padStart(34 - tag.length, '0')}`);
+		writeFileSync(join(dir, 'calls.csv'), `SEQUENTIAL\n${sids.map((sid) => `${sid};`).join('\n')}\n`);
+		copyFileSync(join(dir, 'tone.wav'), join(dir, 'speech.wav'));
+		const child = spawn('sipp', [`127.0.0.1:${EDGE_PORT}`, '-sf', join(repoRoot, 'bench', 'cluster-uac.xml'), '-inf', join(dir, 'calls.csv'),
+			'-i', '127.0.0.1', '-p', String(SIPP_PORT), '-mi', '127.0.0.1', '-mp', String(SIPP_RTP),
+			'-r', '3', '-m', String(sids.length), '-d', '1000', '-recv_timeout', '10000', '-timeout', '40s', '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')],
+		{ cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		child.stdout.on('data', (d) => { out += d; });
+		child.stderr.on('data', (d) => { out += d; });
+		const exited = new Promise((r) => child.on('exit', r));
+		const untrack = track(`sipp (pid ${child.pid})`, async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
+		sipp = async () => { untrack(); if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } };
+		const code = await exited;
+		await sipp();
+		sipp = null;
+		assert.equal(code, 0, `sipp exit ${code} (0: every call succeeded)\n${out.slice(-2000)}\n${edge.log().slice(-2000)}`);
+		const rooms = sids.map((sid) => `'twilio-${sid}'`).join(',');
+		await waitFor('their records ended', () => sql(`SELECT count(*) FROM calls WHERE room IN (${rooms}) AND ended IS NOT NULL`) === String(sids.length), 10000);
+		assert.equal(sql(`SELECT string_agg(node || ':' || n, ',' ORDER BY node) FROM (SELECT node, count(*) AS n FROM calls WHERE room IN (${rooms}) GROUP BY node) x`), 'node-a:2,node-b:2,node-c:2');
+	} finally {
+		await phone?.stop();
+		await sipp?.();
+		await restOn(c, 'DELETE', `/rooms/${held}`);
+		rmSync(dir, { recursive: true, force: true });
 	}
 });
 
