@@ -61,12 +61,17 @@ livekit: {
 before(async () => {
 	pg = await startPostgres({ port: 25442 });
 	a = await startJanus({ pluginConfig: nodeConfig('node-a', 'ws://127.0.0.1:8188/', 'http://127.0.0.1:8080', SIP_PORT) });
-	b = await startJanus({ pluginConfig: nodeConfig('node-b', `ws://127.0.0.1:${B_PORTS.ws}/`, `http://127.0.0.1:${B_PORTS.api}`, B_PORTS.sip), ports: B_PORTS });
+	b = await startB();
 	c = await startJanus({ pluginConfig: nodeConfig('node-c', `ws://127.0.0.1:${C_PORTS.ws}/`, `http://127.0.0.1:${C_PORTS.api}`, C_PORTS.sip), ports: C_PORTS });
 	notesB = await openNotifications(B_PORTS.api);
 	edge = await startEdge();
 	peer = await new SipPeer().start();
 }, { timeout: 120000 });
+
+// Node B (started again in the rolling upgrade).
+function startB() {
+	return startJanus({ pluginConfig: nodeConfig('node-b', `ws://127.0.0.1:${B_PORTS.ws}/`, `http://127.0.0.1:${B_PORTS.api}`, B_PORTS.sip), ports: B_PORTS });
+}
 
 // Kamailio with the shipped config, in the foreground, on loopback.
 async function startEdge() {
@@ -482,7 +487,7 @@ test('real softphones through the edge: baresip reaches its room\'s node; SIPp\'
 	}
 });
 
-test('a rolling upgrade through the edge: a draining node keeps its call to the end while new calls go to the others', { timeout: 60000 }, async () => {
+test('a rolling upgrade through the edge: a draining node keeps its call to the end while new calls go to the others, then stops and starts again', { timeout: 90000 }, async () => {
 	const held = `cluster-drain-call-${process.pid}`;
 	assert.equal((await restOn(b, 'POST', '/room/create', { roomName: held })).status, 201);
 	const legs = [];
@@ -512,10 +517,27 @@ test('a rolling upgrade through the edge: a draining node keeps its call to the 
 		// Its record ends as a call ends, not as one lost.
 		await waitFor('the drained call\'s record ended', () => sql(`SELECT count(*) FROM calls WHERE room = '${held}' AND ended IS NOT NULL`) !== '0', 10000);
 		assert.doesNotMatch(sql(`SELECT string_agg(coalesce(status, '') || '/' || coalesce(outcome, ''), ',') FROM calls WHERE room = '${held}'`), /node_lost/);
+		// Its last call over, the node stops (upgraded) and starts again:
+		// it said it stopped, nothing of it was reaped, and it is back up.
+		await waitFor('node B to hold no room', async () => (await restOn(a, 'GET', '/api/cluster/nodes')).json.nodes.find((x) => x.node === 'node-b').rooms === 0, 5000);
+		notesB.close();
+		await b.stop();
+		b = null;
+		const stopped = (await restOn(a, 'GET', '/api/cluster/nodes')).json.nodes.find((x) => x.node === 'node-b');
+		assert.equal(stopped.state, 'stopped', JSON.stringify(stopped));
+		assert.equal(sql(`SELECT count(*) FROM calls WHERE status = 'node_lost'`), '0');
+		b = await startB();
+		notesB = await openNotifications(B_PORTS.api);
+		drained = false;
+		const up = await waitFor('node B up again', async () => {
+			const n = (await restOn(a, 'GET', '/api/cluster/nodes')).json.nodes.find((x) => x.node === 'node-b');
+			return n.state === 'up' && n.alive && n;
+		}, 10000);
+		assert.ok(up);
 	} finally {
 		for (const l of legs) l.close();
-		if (drained) await restOn(b, 'POST', '/api/cluster/drain', { drain: false });
-		await restOn(b, 'DELETE', `/rooms/${held}`);
+		if (b && drained) await restOn(b, 'POST', '/api/cluster/drain', { drain: false });
+		if (b) await restOn(b, 'DELETE', `/rooms/${held}`);
 	}
 });
 

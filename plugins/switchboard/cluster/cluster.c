@@ -148,6 +148,14 @@ static gboolean beat(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* One beat now (the timer's own go on): an invoked source that returned
+ * beat's G_SOURCE_CONTINUE would run again at once, for ever. */
+static gboolean beat_once(gpointer data)
+{
+	beat(data);
+	return G_SOURCE_REMOVE;
+}
+
 /* ---- operations ---- */
 
 static json_t *op_cluster_nodes(json_t *body, sb_op_ctx *ctx)
@@ -180,7 +188,7 @@ static json_t *op_drain(json_t *body, sb_op_ctx *ctx)
 	JANUS_LOG(LOG_INFO, "[switchboard] cluster: node %s %s\n", c.node_id,
 	          drain ? "drains: no new rooms" : "takes new rooms again");
 	/* Said at once, not at the next beat: the others place rooms by it. */
-	sb_loop_invoke(c.loop, beat, NULL, NULL);
+	sb_loop_invoke(c.loop, beat_once, NULL, NULL);
 	json_t *r = sb_ops_answer("drain");
 	json_object_set_new(r, "node", json_string(c.node_id));
 	json_object_set_new(r, "state", json_string(drain ? "draining" : "up"));
