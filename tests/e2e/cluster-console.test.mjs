@@ -9,7 +9,8 @@
 // cluster's queue, takes the call, is told it lives on node A, moves
 // there (a new Janus session, her desk made there from her console
 // token, a new audio connection) and takes it: she and the caller hear
-// each other.  She transfers to bob: node C is asked to send him, his
+// each other.  Last, a browser invited through node B's REST is sent to
+// node C, where it hears a phone caller (baresip).  She transfers to bob: node C is asked to send him, his
 // console moves to node A the same way, he is rung there, accepts,
 // consults with her, and she completes: bob and the caller hear each
 // other.
@@ -23,6 +24,7 @@ import { startJanus, adminRequest, JanusHandle, ADMIN_SECRET, PLUGIN, SIP_PORT }
 import { startPostgres } from '../lib/postgres.mjs';
 import { clusterNodeConfig, restOn } from '../lib/cluster.mjs';
 import { consoleSignIn, passwordOf } from '../lib/console.mjs';
+import { startBaresip, signedRoomUri } from '../lib/sip.mjs';
 
 const ROOM = `cc-call-${process.pid}`;
 const WAIT_MS = 20000;
@@ -34,7 +36,9 @@ const C_PORTS = { http: 8099, admin: 7099, ws: 8199, api: 8091, sip: 5091, rtp: 
 const C_JANUS = `http://127.0.0.1:${C_PORTS.http}/janus`;
 const SITE = `http://127.0.0.1:${B_PORTS.api}`; // where the pages come from
 const people = { caller: { tone: 440 }, alice: { tone: 880 }, bob: { tone: 1760 } };
-const TONES = [440, 880, 1760];
+const PHONE_TONE = 660; // a phone caller on node C
+const TONES = [440, PHONE_TONE, 880, 1760];
+const BARESIP_PORT = 5086;
 
 let workDir, pg, a, b, c;
 const browsers = [];
@@ -194,6 +198,29 @@ test('she transfers the call to bob on node C: he is sent to node A, rung, consu
 	assert.equal(history.status, 200, history.text);
 	assert.ok(history.json.transfers.some((t) => t.to_target === 'bob' && t.from_agent === 'alice' && t.state === 'completed'), history.text);
 	for (const key of ['alice', 'bob']) assert.deepEqual((await consoleState(key)).errors, [], key);
+});
+
+test('a browser invited through node B\'s REST joins on node C and hears a phone caller there', { timeout: 60000 }, async () => {
+	const room = `cc-phone-${process.pid}`;
+	assert.equal((await restOn(c, 'POST', '/room/create', { roomName: room })).status, 201);
+	const wav = join(workDir, 'phone.wav');
+	writeToneWav(wav, PHONE_TONE, 20, 8000);
+	const phone = await startBaresip({ port: BARESIP_PORT, wav, dial: signedRoomUri(room, `127.0.0.1:${C_PORTS.sip}`) });
+	try {
+		await eventually('caller', async () => assert.ok((await restOn(c, 'GET', `/rooms/${room}`)).json.participants.some((p) => p.kind === 'sip'), phone.output().slice(-1000)));
+		// The back end asks node B for an invitation: the token, and node C's Janus.
+		const invite = await restOn(b, 'POST', '/room/join', { roomName: room, participantIdentity: 'visitor' });
+		assert.equal(invite.status, 200, invite.text);
+		assert.equal(invite.json.janus.node, 'node-c');
+		const { page } = people.caller;
+		await page.goto(`${SITE}/?janus=${encodeURIComponent(invite.json.janus.url)}&token=${encodeURIComponent(invite.json.token)}&video=off`);
+		await page.click('#join');
+		await eventually('caller', async () => assert.equal((await page.evaluate(() => window.switchboardTest.state())).phase, 'joined'));
+		await assertHears('caller', PHONE_TONE, [880, 1760]);
+	} finally {
+		await phone.stop();
+		await restOn(c, 'DELETE', `/rooms/${room}`);
+	}
 });
 
 test('a console token makes no room on another node but its own desk', { timeout: 30000 }, async () => {
