@@ -463,9 +463,9 @@ static void test_agent_elsewhere(void)
 	g_assert_cmpstr(state_of(id), ==, "ringing");
 	g_assert_cmpstr(room_of(A), ==, "consult-1");
 	g_assert_true(g_hash_table_contains(f.held, ID(CALLER)));
-	g_assert_null(notified(C));                         /* not here yet */
+	g_assert_null(notified(C));                            /* not here yet */
 	g_assert_null(g_hash_table_lookup(f.status, "carol")); /* her node's to say */
-	sb_transfer_agent_arrived("dave");                  /* not the one awaited */
+	sb_transfer_agent_arrived("dave");                     /* not the one awaited */
 	g_assert_null(notified(C));
 	/* She arrives at her desk here: rung as if she had been here. */
 	g_hash_table_insert(f.where, ID(C), g_strdup("desk-carol"));

@@ -261,7 +261,8 @@ static json_t *carry_admin(json_t *request, json_t *location)
 	sb_fetch_request *fetch = sb_fetch_submit(&opt, &callbacks, &c, &error);
 	if (fetch) {
 		/* The fetch ends itself at TIMEOUT_MS; a second more is only a guard. */
-		gint64 deadline = g_get_monotonic_time() + (TIMEOUT_MS + 1000) * G_TIME_SPAN_MILLISECOND;
+		gint64 deadline =
+		        g_get_monotonic_time() + (TIMEOUT_MS + 1000) * G_TIME_SPAN_MILLISECOND;
 		g_mutex_lock(&c.lock);
 		while (!c.done && g_cond_wait_until(&c.done_cond, &c.lock, deadline))
 			;
@@ -272,7 +273,8 @@ static json_t *carry_admin(json_t *request, json_t *location)
 	if (fetch && c.done && !c.error && !c.too_large && c.status == 200)
 		answer = json_loadb(c.body->str, c.body->len, 0, NULL);
 	if (!json_is_object(answer)) {
-		JANUS_LOG(LOG_WARN, "[switchboard] cluster: Admin API request for node %s failed: %s\n",
+		JANUS_LOG(LOG_WARN,
+		          "[switchboard] cluster: Admin API request for node %s failed: %s\n",
 		          node ? node : "?",
 		          error      ? error
 		          : c.error  ? c.error

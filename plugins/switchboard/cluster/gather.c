@@ -116,7 +116,8 @@ static void one_entry_per_agent(json_t *answer)
 	json_array_foreach(agents, i, item)
 	{
 		const char *id = json_string_value(json_object_get(item, "agentId"));
-		bool offline = !g_strcmp0(json_string_value(json_object_get(item, "status")), "offline");
+		bool offline =
+		        !g_strcmp0(json_string_value(json_object_get(item, "status")), "offline");
 		gpointer at;
 		if (!id || !g_hash_table_lookup_extended(best, id, NULL, &at)) {
 			if (id)
@@ -126,8 +127,8 @@ static void one_entry_per_agent(json_t *answer)
 			continue;
 		}
 		json_t *held = json_array_get(kept, GPOINTER_TO_SIZE(at));
-		if (!offline && !g_strcmp0(json_string_value(json_object_get(held, "status")),
-		                           "offline")) {
+		if (!offline &&
+		    !g_strcmp0(json_string_value(json_object_get(held, "status")), "offline")) {
 			json_array_set(kept, GPOINTER_TO_SIZE(at), item);
 			g_hash_table_insert(best, (gpointer)id, at);
 		}

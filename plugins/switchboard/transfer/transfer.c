@@ -345,8 +345,8 @@ sb_transfer_error sb_transfer_start(const sb_transfer_request *req, char **id_ou
 		                         req->from, req->room);
 	} else if (!phone &&
 	           (!env.agent_locate(env.user, req->target, &target) || !target.available) &&
-	           !(summoned = !target.participant && env.agent_elsewhere &&
-	                        env.summon && env.agent_elsewhere(env.user, req->target))) {
+	           !(summoned = !target.participant && env.agent_elsewhere && env.summon &&
+	                        env.agent_elsewhere(env.user, req->target))) {
 		rc = SB_TRANSFER_E_OFFLINE;
 		*error = g_strdup_printf("agent %s is %s", req->target,
 		                         target.participant ? "not available" : "offline");
@@ -520,7 +520,8 @@ void sb_transfer_agent_arrived(const char *agent_id)
 	g_rec_mutex_lock(&lock);
 	transfer *t = transfers && agent_id ? find_live(awaits_agent, agent_id) : NULL;
 	sb_agent_location b = {0};
-	if (t && env.agent_locate(env.user, agent_id, &b) && b.available && !involving(b.participant)) {
+	if (t && env.agent_locate(env.user, agent_id, &b) && b.available &&
+	    !involving(b.participant)) {
 		t->to = b.participant;
 		g_strlcpy(t->to_home, b.home, sizeof(t->to_home));
 		env.agent_busy(env.user, t->target, "ringing");

@@ -10,12 +10,12 @@
 #include <debug.h>
 
 #include "agent/agent.h"
-#include "core/core.h"
 #include "api/api.h"
 #include "console/console.h"
+#include "core/core.h"
+#include "endpoints/endpoints.h"
 #include "room/room.h"
 #include "transfer/transfer_private.h"
-#include "endpoints/endpoints.h"
 
 static unsigned bus_subscription;
 
@@ -123,8 +123,9 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 	/* Dialling out costs money and reaches anyone: an agent needs a console
 	 * token that grants it (docs/security.md). */
 	if (req.kind != SB_TARGET_AGENT && !sb_op_by_operator(ctx) && !ctx->who.dial)
-		return sb_ops_error(SB_ERROR_UNAUTHORIZED,
-		                    "Unauthorized (transfers to numbers and SIP URIs need the dial grant)");
+		return sb_ops_error(
+		        SB_ERROR_UNAUTHORIZED,
+		        "Unauthorized (transfers to numbers and SIP URIs need the dial grant)");
 
 	/* from: a participant id, or an agent id; a console agent transfers
 	 * only their own call. */
@@ -161,7 +162,8 @@ static json_t *op_transfer_start(json_t *body, sb_op_ctx *ctx, sb_participant *m
 		if (r)
 			sb_room_unref(r);
 		if (elsewhere)
-			return sb_ops_error(SB_ERROR_UNAUTHORIZED, "Agents transfer their own calls only");
+			return sb_ops_error(SB_ERROR_UNAUTHORIZED,
+			                    "Agents transfer their own calls only");
 	}
 	if (!sb_room_name_valid(room_name))
 		return sb_ops_error(room_name ? SB_ERROR_INVALID_ELEMENT : SB_ERROR_MISSING_ELEMENT,
@@ -420,7 +422,8 @@ static const sb_rest_route transfer_routes[] = {
         {"POST", "/api/transfer/{}", route_transfer, SB_REST_CONSOLE | SB_REST_BODY_ROOM, NULL},
         {"GET", "/api/transfers", route_transfers, 0, NULL},
         {"GET", "/api/transfers/{}", route_transfers, 0, NULL},
-        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC | SB_REST_CONSOLE | SB_REST_BODY_ROOM, "summary"},
+        {"POST", "/api/generate-summary", NULL, SB_REST_ASYNC | SB_REST_CONSOLE | SB_REST_BODY_ROOM,
+         "summary"},
         {"POST", "/api/chat", NULL, SB_REST_ASYNC | SB_REST_CONSOLE | SB_REST_BODY_ROOM, "assist"},
 };
 
@@ -496,19 +499,22 @@ static void transfer_metrics(GString *out)
 {
 	sb_transfer_stats ts;
 	sb_transfers_get_stats(&ts);
-	sb_metrics_header(out, "switchboard_transfers_total", "counter", "Warm transfers by outcome.");
-	g_string_append_printf(out,
-	                       "switchboard_transfers_total{outcome=\"started\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_transfers_total{outcome=\"completed\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_transfers_total{outcome=\"cancelled\"} %" G_GUINT64_FORMAT "\n"
-	                       "switchboard_transfers_total{outcome=\"failed\"} %" G_GUINT64_FORMAT "\n",
-	                       ts.started, ts.completed, ts.cancelled, ts.failed);
+	sb_metrics_header(out, "switchboard_transfers_total", "counter",
+	                  "Warm transfers by outcome.");
+	g_string_append_printf(
+	        out,
+	        "switchboard_transfers_total{outcome=\"started\"} %" G_GUINT64_FORMAT "\n"
+	        "switchboard_transfers_total{outcome=\"completed\"} %" G_GUINT64_FORMAT "\n"
+	        "switchboard_transfers_total{outcome=\"cancelled\"} %" G_GUINT64_FORMAT "\n"
+	        "switchboard_transfers_total{outcome=\"failed\"} %" G_GUINT64_FORMAT "\n",
+	        ts.started, ts.completed, ts.cancelled, ts.failed);
 	sb_metrics_value(out, "switchboard_transfers_active", "gauge", "Warm transfers under way.",
-	       (long long)ts.active);
+	                 (long long)ts.active);
 	uint64_t model, fallback;
 	sb_transfer_ai_get_stats(&model, &fallback);
-	sb_metrics_header(out, "switchboard_transfer_ai_answers_total", "counter",
-	       "Summaries and assist answers asked of a language model, by who answered.");
+	sb_metrics_header(
+	        out, "switchboard_transfer_ai_answers_total", "counter",
+	        "Summaries and assist answers asked of a language model, by who answered.");
 	g_string_append_printf(
 	        out,
 	        "switchboard_transfer_ai_answers_total{by=\"model\"} %" G_GUINT64_FORMAT "\n"

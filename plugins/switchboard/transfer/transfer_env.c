@@ -9,8 +9,8 @@
 #include <debug.h>
 
 #include "agent/agent.h"
-#include "core/core.h"
 #include "console/console.h"
+#include "core/core.h"
 #include "embedded/embedded.h"
 #include "room/room.h"
 #include "sip/sip.h"
@@ -168,12 +168,12 @@ static bool env_agent_elsewhere(void *user, const char *agent_id)
 }
 
 /* The agent's node hears it on the bus (console.c sends them here). */
-static void env_summon(void *user, const char *agent_id, const char *transfer_id,
-                       const char *room, const char *from)
+static void env_summon(void *user, const char *agent_id, const char *transfer_id, const char *room,
+                       const char *from)
 {
 	(void)user;
-	json_t *data = json_pack("{ssssss}", "agentId", agent_id, "transfer_id", transfer_id, "room",
-	                         room);
+	json_t *data = json_pack("{ssssss}", "agentId", agent_id, "transfer_id", transfer_id,
+	                         "room", room);
 	if (from)
 		json_object_set_new(data, "from", json_string(from));
 	sb_events_publish("agent_summoned", data);
