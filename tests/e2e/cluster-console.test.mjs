@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { openTonePage, eventuallyOn, writeToneWav } from '../lib/browser.mjs';
 import { startJanus, adminRequest, JanusHandle, ADMIN_SECRET, PLUGIN, SIP_PORT } from '../lib/janus.mjs';
 import { startPostgres } from '../lib/postgres.mjs';
 import { clusterNodeConfig, restOn } from '../lib/cluster.mjs';
@@ -42,36 +42,9 @@ const BARESIP_PORT = 5086;
 
 let workDir, pg, a, b, c;
 const browsers = [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function openBrowser(key) {
-	const p = people[key];
-	const wav = join(workDir, `tone-${p.tone}.wav`);
-	writeToneWav(wav, p.tone);
-	const browser = await launchChromium(wav);
-	browsers.push(browser);
-	const context = await browser.newContext({ permissions: ['microphone'] });
-	p.page = await context.newPage();
-	p.page.setDefaultTimeout(15000);
-	p.log = [];
-	p.page.on('console', (m) => p.log.push(`[${m.type()}] ${m.text()}`));
-	p.page.on('pageerror', (e) => p.log.push(`[pageerror] ${e.message}`));
-}
-
-async function eventually(key, check, timeoutMs = WAIT_MS) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (e) {
-			if (Date.now() > deadline) {
-				e.message += `\n--- ${key}'s page ---\n${people[key].log.slice(-15).join('\n')}`;
-				throw e;
-			}
-			await sleep(250);
-		}
-	}
-}
+const openBrowser = (key) => openTonePage(people[key], workDir, browsers);
+const eventually = (key, check, timeoutMs = WAIT_MS) => eventuallyOn(key && people[key], key, check, timeoutMs);
 
 const consoleState = (key = 'alice') => people[key].page.evaluate(() => window.consoleTest.state());
 

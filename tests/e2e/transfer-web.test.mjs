@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { openTonePage, eventuallyOn } from '../lib/browser.mjs';
 import { readFileSync } from 'node:fs';
 import { startJanus, adminRequest, repoRoot, API_URL, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
@@ -35,36 +35,9 @@ const SUPERVISOR_TONE = 3000;
 
 let workDir, janus, bus;
 const browsers = [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function openBrowser(key) {
-	const p = people[key];
-	const wav = join(workDir, `tone-${p.tone}.wav`);
-	writeToneWav(wav, p.tone);
-	const browser = await launchChromium(wav);
-	browsers.push(browser);
-	const context = await browser.newContext({ permissions: ['microphone'] });
-	p.page = await context.newPage();
-	p.page.setDefaultTimeout(15000);
-	p.log = [];
-	p.page.on('console', (m) => p.log.push(`[${m.type()}] ${m.text()}`));
-	p.page.on('pageerror', (e) => p.log.push(`[pageerror] ${e.message}`));
-}
-
-async function eventually(key, check, timeoutMs = WAIT_MS) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (e) {
-			if (Date.now() > deadline) {
-				if (key) e.message += `\n--- ${key}'s console ---\n${people[key].log.slice(-15).join('\n')}`;
-				throw e;
-			}
-			await sleep(250);
-		}
-	}
-}
+const openBrowser = (key) => openTonePage(people[key], workDir, browsers);
+const eventually = (key, check, timeoutMs = WAIT_MS) => eventuallyOn(key && people[key], key, check, timeoutMs);
 
 // What a page hears: dB at each test tone and at the hold notes.
 async function ears(key) {

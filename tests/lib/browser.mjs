@@ -1,6 +1,7 @@
 // Headless Chromium for end-to-end tests: the start flags this machine
 // needs, a fake microphone playing a WAV file and a fake camera.
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { track } from './resources.mjs';
 
@@ -46,4 +47,39 @@ export function writeToneWav(path, freq, seconds = 10, rate = 48000) {
 	for (let i = 0; i < n; i++)
 		buf.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * freq * i) / rate)), 44 + i * 2);
 	writeFileSync(path, buf);
+}
+
+// A person at a browser whose microphone plays a tone: person.page (15 s
+// default timeout) and person.log (the page's console and errors), the
+// browser pushed onto browsers for the test's after().
+export async function openTonePage(person, workDir, browsers) {
+	const wav = join(workDir, `tone-${person.tone}.wav`);
+	writeToneWav(wav, person.tone);
+	const browser = await launchChromium(wav);
+	browsers.push(browser);
+	const context = await browser.newContext({ permissions: ['microphone'] });
+	person.page = await context.newPage();
+	person.page.setDefaultTimeout(15000);
+	person.log = [];
+	person.page.on('console', (m) => person.log.push(`[${m.type()}] ${m.text()}`));
+	person.page.on('pageerror', (e) => person.log.push(`[pageerror] ${e.message}`));
+	return person;
+}
+
+// Runs check until it stops throwing (every 250 ms), then gives its value;
+// past timeoutMs its last error is thrown, with the page's last log lines
+// when a person is given.
+export async function eventuallyOn(person, name, check, timeoutMs) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			return await check();
+		} catch (e) {
+			if (Date.now() > deadline) {
+				if (person?.log) e.message += `\n--- ${name}'s page ---\n${person.log.slice(-15).join('\n')}`;
+				throw e;
+			}
+			await new Promise((r) => setTimeout(r, 250));
+		}
+	}
 }
