@@ -371,7 +371,7 @@ test('a Twilio webhook reaching the wrong node sends Twilio to the room\'s node,
 	}
 });
 
-test('a draining node takes no new room and names the least-loaded live one', { timeout: 20000 }, async () => {
+test('a draining node takes no new room: REST sends it to the least-loaded live node, the Janus and Admin APIs name it', { timeout: 20000 }, async () => {
 	// The operator's only: without the key, or with a wrong one, nothing drains.
 	for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789' }]) {
 		const r = await fetch(`${b.apiUrl}/api/cluster/drain`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"drain": true}' });
@@ -384,9 +384,34 @@ test('a draining node takes no new room and names the least-loaded live one', { 
 	assert.equal(d.status, 200, d.text);
 	assert.equal(d.json.state, 'draining');
 	const room = `cluster-drain-${process.pid}`;
-	const refused = await restOn(b, 'POST', '/room/create', { roomName: room });
-	assert.equal(refused.status, 503, refused.text);
-	assert.match(refused.json.error.message, /Node node-b is draining: it takes no new rooms; the least-loaded live node is node node-[ac]/);
+	// A new room asked of it over REST goes to the least-loaded live node.
+	const moved = await restOn(b, 'POST', '/room/create', { roomName: room });
+	assert.equal(moved.status, 201, moved.text);
+	const holder = sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`);
+	assert.match(holder, /^node-[ac]$/);
+	assert.equal((await restOn(holder === 'node-a' ? a : c, 'DELETE', `/rooms/${room}`)).status, 200);
+	// The Janus and Admin APIs are told why, and where new rooms go now.
+	const refused = await adminRequest({ request: 'create', room }, ADMIN_SECRET, PLUGIN, b.adminUrl);
+	assert.ok(refused.error_code, JSON.stringify(refused));
+	assert.match(refused.error, /Node node-b is draining: it takes no new rooms; the least-loaded live node is node node-[ac]/);
+	assert.match(refused.location?.node ?? '', /^node-[ac]$/, JSON.stringify(refused));
+	// A new Twilio call's webhook: Twilio is redirected to that node, once.
+	const sid = `CA${String(process.pid).padStart(8, '0')}${'6'.repeat(24)}`;
+	const params = [['CallSid', sid], ['AccountSid', ACCOUNT_SID], ['From', '+14155550123'], ['To', '+14155550100'], ['CallStatus', 'ringing'], ['Direction', 'inbound']];
+	const webhook = async (url) => {
+		const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(AUTH_TOKEN, url, params) }, body: new URLSearchParams(params).toString(), signal: AbortSignal.timeout(10000) });
+		return { status: res.status, text: await res.text() };
+	};
+	const first = await webhook(`${b.apiUrl}/twilio/voice`);
+	assert.equal(first.status, 200, first.text);
+	const next = /<Redirect method="POST">([^<]*)<\/Redirect>/.exec(first.text)?.[1]?.replace(/&amp;/g, '&');
+	assert.match(next ?? '', /^http:\/\/127\.0\.0\.1:(8080|8091)\/twilio\/voice\?redirected=1$/, first.text);
+	const there = await webhook(next);
+	assert.equal(there.status, 200, there.text);
+	assert.match(there.text, /<Stream url="ws:\/\/127\.0\.0\.1:(8080|8091)\/twilio\/stream\//, there.text);
+	const callHolder = sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`);
+	assert.match(callHolder, /^node-[ac]$/);
+	assert.equal((await restOn(callHolder === 'node-a' ? a : c, 'DELETE', `/rooms/twilio-${sid}`)).status, 200);
 	const seen = await waitFor('node A to see B draining', async () => {
 		const n = (await restOn(a, 'GET', '/api/cluster/nodes')).json.nodes.find((x) => x.node === 'node-b');
 		return n.state === 'draining' && n;
@@ -506,7 +531,9 @@ test('a rolling upgrade through the edge: a draining node keeps its call to the 
 			legs.push(l);
 			const c = await placeCall(peer, { sipPort: EDGE_PORT, user: '+14155550100', rtpPort: l.port, headers: { 'X-Twilio-CallSid': sid } });
 			assert.equal(c.res?.status, 200, `${c.res?.status}\n${edge.log().slice(-2000)}`);
-			assert.match(sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`), /^node-[ac]$/);
+			const callHolder = sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`);
+	assert.match(callHolder, /^node-[ac]$/);
+	assert.equal((await restOn(callHolder === 'node-a' ? a : c, 'DELETE', `/rooms/twilio-${sid}`)).status, 200);
 			assert.equal((await inDialog(peer, c, 'BYE'))?.status, 200);
 		}
 		// The call on the draining node goes on: its caller still talks in it.

@@ -304,13 +304,16 @@ void sb_rest_finish(sb_rest_reply *reply, int status, json_t *json, char *text,
  * and file routes (recordings) never are. */
 #define SB_FORWARDED_HEADER "X-Switchboard-Forwarded"
 typedef bool (*sb_rest_forwarder)(const sb_rest_request *req, const char *room,
-                                  sb_rest_reply *reply);
+                                  json_t *location, sb_rest_reply *reply);
 void sb_rest_set_forwarder(sb_rest_forwarder forwarder);
 /* The same for a route that names its room in its body (LiveKit's Twirp
  * calls): true when the request went to the room's node and reply will be
  * answered from there; false when the room is here or nowhere else, there
  * is no cluster, or the request was forwarded already. */
 bool sb_rest_forward_room(const sb_rest_request *req, const char *room, sb_rest_reply *reply);
+/* The same to the node at location (an op answer's "location": where a
+ * new room goes when this node takes none); location is borrowed. */
+bool sb_rest_forward_to(const sb_rest_request *req, json_t *location, sb_rest_reply *reply);
 
 /* A list route (SB_REST_CLUSTER_LIST: /sessions, /api/agents, /api/queue)
  * answers for the whole cluster: after the route's own 200 answer the

@@ -431,7 +431,15 @@ bool sb_rest_forward_room(const sb_rest_request *req, const char *room, sb_rest_
 		sb_room_unref(here);
 		return false;
 	}
-	return forwarder(req, room, reply);
+	return forwarder(req, room, NULL, reply);
+}
+
+bool sb_rest_forward_to(const sb_rest_request *req, json_t *location, sb_rest_reply *reply)
+{
+	if (!forwarder || !json_is_object(location) || !reply ||
+	    sb_rest_header(req, SB_FORWARDED_HEADER))
+		return false;
+	return forwarder(req, NULL, location, reply);
 }
 
 void sb_rest_set_gatherer(sb_rest_gatherer g)

@@ -186,6 +186,11 @@ static json_t *op_create(json_t *body, sb_op_ctx *ctx)
 		                                   cfg->max_rooms)
 		                    : sb_ops_error(rc, "Could not create the room");
 		g_free(why);
+		if (rc == SB_ERROR_LIMIT) { /* a cluster: where new rooms go now */
+			json_t *there = sb_room_least_loaded();
+			if (there)
+				json_object_set_new(e, "location", there);
+		}
 		return rc == SB_ERROR_ROOM_ELSEWHERE ? elsewhere(e, name) : e;
 	}
 	if (str(body, "metadata"))

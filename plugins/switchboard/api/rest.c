@@ -219,6 +219,14 @@ static int route_room_create(const sb_rest_request *req, json_t **out, char **t,
 	if (require)
 		json_object_set(op, "require_token", require);
 	json_t *created = sb_ops_run_trusted(op);
+	/* A cluster: this node takes no new room (draining, or full), so the
+	 * request goes to the least-loaded live node, which answers it. */
+	json_t *there = json_object_get(created, "location");
+	if (json_integer_value(json_object_get(created, "error_code")) == SB_ERROR_LIMIT && there &&
+	    req->reply && sb_rest_forward_to(req, there, req->reply)) {
+		json_decref(created);
+		return 0;
+	}
 	if ((status = sb_rest_op_failed(created, out))) {
 		json_decref(created);
 		return status;
@@ -396,7 +404,7 @@ static int route_sessions_type(const sb_rest_request *req, json_t **out, char **
 static const sb_rest_route routes[] = {
         {"GET", "/health", route_health, SB_REST_PUBLIC, NULL},
         {"GET", "/metrics", route_metrics, 0, NULL},
-        {"POST", "/room/create", route_room_create, 0, NULL},
+        {"POST", "/room/create", route_room_create, SB_REST_ASYNC, NULL},
         {"POST", "/room/join", route_room_join, 0, NULL},
         {"POST", "/room/{}/agent", route_room_agent, 0, NULL},
         {"GET", "/rooms", route_rooms, 0, NULL},

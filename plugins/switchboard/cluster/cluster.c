@@ -96,8 +96,16 @@ static json_t *elsewhere(void)
 	return sb_directory_rooms_elsewhere(c.directory);
 }
 
-static const sb_room_placement placement = {
-        .claim = claim, .release = release, .locate = locate, .elsewhere = elsewhere};
+static json_t *least_loaded(void)
+{
+	return sb_directory_least_loaded(c.directory);
+}
+
+static const sb_room_placement placement = {.claim = claim,
+                                            .release = release,
+                                            .locate = locate,
+                                            .elsewhere = elsewhere,
+                                            .least_loaded = least_loaded};
 
 /* ---- the heartbeat (the cluster's loop) ---- */
 

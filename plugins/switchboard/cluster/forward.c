@@ -148,9 +148,10 @@ static void on_done(void *user, long status, const char *error)
 	sb_http_invoke(G_PRIORITY_DEFAULT, answer, f, forward_free);
 }
 
-static bool forward_request(const sb_rest_request *req, const char *room, sb_rest_reply *reply)
+static bool forward_request(const sb_rest_request *req, const char *room, json_t *location,
+                            sb_rest_reply *reply)
 {
-	json_t *where = sb_directory_locate(directory, room);
+	json_t *where = location ? json_incref(location) : sb_directory_locate(directory, room);
 	const char *rest = json_string_value(json_object_get(where, "rest_url"));
 	if (!rest || !*rest) {
 		json_decref(where);

@@ -157,6 +157,11 @@ json_t *sb_rooms_elsewhere(void)
 	return placement.elsewhere ? placement.elsewhere() : NULL;
 }
 
+json_t *sb_room_least_loaded(void)
+{
+	return placement.least_loaded ? placement.least_loaded() : NULL;
+}
+
 sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 {
 	return sb_room_create_placed(params, out, NULL);

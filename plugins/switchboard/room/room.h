@@ -257,12 +257,17 @@ typedef struct sb_room_placement {
 	/* The rooms other live nodes hold: [{"room", "node", "janus_url",
 	 * "rest_url"}] (new reference), or NULL. */
 	json_t *(*elsewhere)(void);
+	/* Where a new room goes when this node takes none (draining, or
+	 * max_rooms reached): the least-loaded live node taking rooms, as
+	 * locate's answer (new reference), or NULL. */
+	json_t *(*least_loaded)(void);
 } sb_room_placement;
 /* Copied; NULL clears.  Set before rooms are made, cleared after. */
 void sb_room_set_placement(const sb_room_placement *placement);
 /* The placement's locate and elsewhere, or NULL without them. */
 json_t *sb_room_locate(const char *name);
 json_t *sb_rooms_elsewhere(void);
+json_t *sb_room_least_loaded(void);
 /* A referenced room, or NULL. */
 sb_room *sb_room_find(const char *name);
 /* Removes the room from the registry, tells and removes its participants. */

@@ -65,6 +65,9 @@ char *sb_twiml_message(const char *text);
 char *sb_twiml_say_hangup(const char *text);
 /* <Response><Dial><Sip>uri</Sip></Dial></Response> */
 char *sb_twiml_sip(const char *uri);
+/* <Redirect method="POST">url</Redirect>: Twilio asks url for the call's
+ * TwiML instead (a cluster: a node that takes no new call). */
+char *sb_twiml_redirect(const char *url);
 /* <Response><Connect><Stream url><Parameter …/>…</Stream></Connect></Response>;
  * params: object of strings (may be NULL). */
 char *sb_twiml_stream(const char *url, json_t *params);

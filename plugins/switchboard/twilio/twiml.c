@@ -77,6 +77,11 @@ char *sb_twiml_sip(const char *uri)
 	return wrap("<Dial><Sip>", uri, "</Sip></Dial>");
 }
 
+char *sb_twiml_redirect(const char *url)
+{
+	return wrap("<Redirect method=\"POST\">", url, "</Redirect>");
+}
+
 static void append_attr(GString *s, const char *name, const char *value)
 {
 	if (!value)

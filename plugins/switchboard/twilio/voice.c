@@ -175,6 +175,34 @@ static int route_voice(const sb_rest_request *req, json_t **out, char **text, co
 		JANUS_LOG(LOG_INFO, "[switchboard] twilio: call %s for room %s: to node %s\n", sid,
 		          room, json_string_value(json_object_get(holder, "node")));
 	} else if (!sb_twilio_ensure_room(room, !relay, &created, &error)) {
+		/* A cluster node that takes no new room (draining, full): Twilio
+		 * asks the least-loaded live node instead, with the same query.
+		 * Once: a redirected call is not sent on again (no ping-pong
+		 * between nodes that both fail for another reason). */
+		bool redirected = req->query && g_hash_table_contains(req->query, "redirected");
+		json_t *next = redirected ? NULL : sb_room_least_loaded();
+		const char *base = json_string_value(json_object_get(next, "rest_url"));
+		if (base && *base) {
+			char *url = sb_twilio_link_on(base, "/twilio/voice", NULL, false);
+			char *full = g_strdup_printf("%s?%s%sredirected=1", url,
+			                             req->raw_query ? req->raw_query : "",
+			                             req->raw_query && *req->raw_query ? "&" : "");
+			JANUS_LOG(LOG_INFO,
+			          "[switchboard] twilio: call %s: no new room here (%s): to node "
+			          "%s\n",
+			          sid, error ? error : "?",
+			          json_string_value(json_object_get(next, "node")));
+			*text = sb_twiml_redirect(full);
+			*tt = "text/xml";
+			g_free(full);
+			g_free(url);
+			json_decref(next);
+			g_free(error);
+			g_free(room);
+			json_decref(call);
+			return 200;
+		}
+		json_decref(next);
 		*out = sb_http_error("room_failed", "Cannot create room %s: %s", room,
 		                     error ? error : "?");
 		g_free(error);
