@@ -153,7 +153,10 @@ test('the three nodes are in the directory with what they advertise', { timeout:
 
 test('a room lives on one node; the other says where, over REST and the Janus API', { timeout: 30000 }, async () => {
 	const room = `cluster-one-${process.pid}`;
-	assert.equal((await restOn(a, 'POST', '/room/create', { roomName: room })).status, 201);
+	const createdOnA = await restOn(a, 'POST', '/room/create', { roomName: room });
+	assert.equal(createdOnA.status, 201, createdOnA.text);
+	// Browsers are told the Janus URL the holder advertises.
+	assert.deepEqual([createdOnA.json.janus.url, createdOnA.json.janus.node], ['ws://127.0.0.1:8188/', 'node-a']);
 	assert.equal(sql(`SELECT node_id FROM switchboard_rooms WHERE name = '${room}'`), 'node-a');
 	// One bus: a client of node B hears node A's events, said as A's.
 	const heard = await notesB.until('node A\'s room_created on node B', () => notesB.events.find((e) => e.type === 'room_created' && e.room === room), 5000);

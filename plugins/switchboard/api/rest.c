@@ -146,10 +146,18 @@ static int check_room_name(const char *name, json_t **out)
 	                     SB_ROOM_NAME_MAX);
 }
 
+/* Where browsers join this node's rooms: in a cluster, the Janus URL
+ * this node advertises and its name. */
 static json_t *janus_info(void)
 {
-	const char *url = sb_plugin_settings->janus_url;
-	return json_pack("{s:s?, s:s}", "url", url, "plugin", SB_PLUGIN_PACKAGE);
+	json_t *here = sb_room_placement_here();
+	const char *url = json_string_value(json_object_get(here, "janus_url"));
+	json_t *info = json_pack("{s:s?, s:s}", "url", url ? url : sb_plugin_settings->janus_url,
+	                         "plugin", SB_PLUGIN_PACKAGE);
+	if (here)
+		json_object_set(info, "node", json_object_get(here, "node"));
+	json_decref(here);
+	return info;
 }
 
 /* Signs a join token through the ops table. */

@@ -101,11 +101,17 @@ static json_t *least_loaded(void)
 	return sb_directory_least_loaded(c.directory);
 }
 
+static json_t *here(void)
+{
+	return sb_directory_self(c.directory);
+}
+
 static const sb_room_placement placement = {.claim = claim,
                                             .release = release,
                                             .locate = locate,
                                             .elsewhere = elsewhere,
-                                            .least_loaded = least_loaded};
+                                            .least_loaded = least_loaded,
+                                            .here = here};
 
 /* ---- the heartbeat (the cluster's loop) ---- */
 

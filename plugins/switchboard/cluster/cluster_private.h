@@ -45,6 +45,9 @@ int sb_directory_forget_own(sb_directory *d, char **error);
  * or with *error when the directory did not answer. */
 bool sb_directory_claim(sb_directory *d, const char *room, json_t **owner, char **error);
 void sb_directory_release(sb_directory *d, const char *room);
+/* This node as the directory names it: {"node", "janus_url", "rest_url",
+ * "sip_uri"} (new reference; never waits). */
+json_t *sb_directory_self(sb_directory *d);
 /* The holder of a room held by another live node (new reference), else NULL. */
 json_t *sb_directory_locate(sb_directory *d, const char *room);
 /* Rooms other live nodes hold: [{"room", "node", "janus_url",

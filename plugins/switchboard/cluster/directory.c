@@ -135,6 +135,13 @@ void sb_directory_close(sb_directory *d)
 	g_free(d);
 }
 
+json_t *sb_directory_self(sb_directory *d)
+{
+	return json_pack("{s:s, s:s?, s:s?, s:s?}", "node", d->self.node_id, "janus_url",
+	                 d->self.janus_url, "rest_url", d->self.rest_url, "sip_uri",
+	                 d->self.sip_uri);
+}
+
 bool sb_directory_beat(sb_directory *d, const char *state, int rooms, int participants, bool first,
                        char **error)
 {

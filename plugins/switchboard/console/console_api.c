@@ -164,15 +164,6 @@ static json_t *op_listen_in(json_t *body, sb_op_ctx *ctx)
 	return r;
 }
 
-/* An agent's desk room on this node, made when missing (SB_OK then too). */
-static sb_error desk_open(const char *desk)
-{
-	/* The configured default rate: the rooms the agent moves to share it. */
-	sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
-	sb_error rc = sb_room_create(&params, NULL);
-	return rc == SB_ERROR_ROOM_EXISTS ? SB_OK : rc;
-}
-
 /* The desk follows its agent: a console token joining its own desk on a
  * node that has none makes it there, as signing in did on the first node.
  * That is how a console moves to the node of a call it takes
@@ -188,7 +179,7 @@ static bool desk_on_join(const char *room, const char *token)
 	if (claims.console && sb_presence_agent_id_valid(claims.identity))
 		sb_presence_desk_name(claims.identity, desk, sizeof(desk));
 	sb_join_claims_clear(&claims);
-	return *desk && !strcmp(desk, room) && desk_open(desk) == SB_OK;
+	return *desk && !strcmp(desk, room) && sb_presence_desk_open(desk) == SB_OK;
 }
 
 /* Signs an agent in on the operator's word (the operator's own back end, or
@@ -212,7 +203,7 @@ static json_t *op_agent_signin(json_t *body, sb_op_ctx *ctx)
 		return sb_ops_error(SB_ERROR_INVALID_ELEMENT, "dial must be a boolean");
 	char desk[80];
 	sb_presence_desk_name(agent, desk, sizeof(desk));
-	sb_error rc = desk_open(desk);
+	sb_error rc = sb_presence_desk_open(desk);
 	if (rc != SB_OK)
 		return sb_ops_error(rc, "Could not create the desk room");
 	sb_join_claims claims = {.room = desk,

@@ -8,6 +8,9 @@
 #include "room/room.h"
 
 void sb_presence_init(void);
+/* An agent's desk room here ("desk-<agentId>", hidden), made when missing:
+ * SB_OK then too. */
+sb_error sb_presence_desk_open(const char *desk);
 void sb_presence_deinit(void);
 /* Room membership changes (an sb_room_member_listener). */
 void sb_presence_member_change(sb_room *room, sb_participant *p, sb_member_change change,

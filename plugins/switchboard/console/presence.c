@@ -86,6 +86,14 @@ void sb_presence_desk_name(const char *agent_id, char *buf, size_t len)
 	g_snprintf(buf, len, "desk-%s", agent_id);
 }
 
+sb_error sb_presence_desk_open(const char *desk)
+{
+	/* The configured default rate: the rooms the agent moves to share it. */
+	sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
+	sb_error rc = sb_room_create(&params, NULL);
+	return rc == SB_ERROR_ROOM_EXISTS ? SB_OK : rc;
+}
+
 /* agent_presence's fields, taken under the lock and published after it
  * (listeners may take locks of their own). */
 static json_t *presence_fields(const agent_entry *a)
@@ -112,9 +120,8 @@ static void return_supervisors(sb_room *room)
 			continue;
 		char desk[80];
 		sb_presence_desk_name(p->identity, desk, sizeof(desk));
-		sb_room_params params = {.name = desk, .description = "agent desk", .hidden = true};
-		sb_error rc = sb_room_create(&params, NULL); /* exists already, as a rule */
-		sb_room *d = rc == SB_OK || rc == SB_ERROR_ROOM_EXISTS ? sb_room_find(desk) : NULL;
+		sb_error rc = sb_presence_desk_open(desk); /* there already, as a rule */
+		sb_room *d = rc == SB_OK ? sb_room_find(desk) : NULL;
 		rc = d ? sb_room_move_participant(p, d) : SB_ERROR_NO_SUCH_ROOM;
 		if (rc == SB_OK && p->ops && p->ops->send_event) {
 			json_t *ev = sb_room_event(d, "listen_ended");

@@ -162,6 +162,11 @@ json_t *sb_room_least_loaded(void)
 	return placement.least_loaded ? placement.least_loaded() : NULL;
 }
 
+json_t *sb_room_placement_here(void)
+{
+	return placement.here ? placement.here() : NULL;
+}
+
 sb_error sb_room_create(const sb_room_params *params, sb_room **out)
 {
 	return sb_room_create_placed(params, out, NULL);

@@ -261,6 +261,9 @@ typedef struct sb_room_placement {
 	 * max_rooms reached): the least-loaded live node taking rooms, as
 	 * locate's answer (new reference), or NULL. */
 	json_t *(*least_loaded)(void);
+	/* This node as locate would name it ({"node", "janus_url", …}, new
+	 * reference): what a browser is told for a room held here. */
+	json_t *(*here)(void);
 } sb_room_placement;
 /* Copied; NULL clears.  Set before rooms are made, cleared after. */
 void sb_room_set_placement(const sb_room_placement *placement);
@@ -268,6 +271,7 @@ void sb_room_set_placement(const sb_room_placement *placement);
 json_t *sb_room_locate(const char *name);
 json_t *sb_rooms_elsewhere(void);
 json_t *sb_room_least_loaded(void);
+json_t *sb_room_placement_here(void);
 /* A referenced room, or NULL. */
 sb_room *sb_room_find(const char *name);
 /* Removes the room from the registry, tells and removes its participants. */
