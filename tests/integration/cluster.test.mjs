@@ -534,9 +534,7 @@ test('a rolling upgrade through the edge: a draining node keeps its call to the 
 			legs.push(l);
 			const c = await placeCall(peer, { sipPort: EDGE_PORT, user: '+14155550100', rtpPort: l.port, headers: { 'X-Twilio-CallSid': sid } });
 			assert.equal(c.res?.status, 200, `${c.res?.status}\n${edge.log().slice(-2000)}`);
-			const callHolder = sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`);
-	assert.match(callHolder, /^node-[ac]$/);
-	assert.equal((await restOn(callHolder === 'node-a' ? a : c, 'DELETE', `/rooms/twilio-${sid}`)).status, 200);
+			assert.match(sql(`SELECT node_id FROM switchboard_rooms WHERE name = 'twilio-${sid}'`), /^node-[ac]$/);
 			assert.equal((await inDialog(peer, c, 'BYE'))?.status, 200);
 		}
 		// The call on the draining node goes on: its caller still talks in it.
