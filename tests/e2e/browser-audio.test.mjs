@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { launchChromium, writeToneWav, eventuallyOn } from '../lib/browser.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, HTTP_URL } from '../lib/janus.mjs';
 
 const ARTIFACTS = join(repoRoot, 'tests', 'artifacts');
@@ -56,20 +56,7 @@ const listedNames = (key) => people[key].page.$$eval('#participants .name', (els
 
 // Polls `check` (which throws while not yet true) until it passes or time is up;
 // the last failure, and the page's console tail, become the test's message.
-async function eventually(key, check, timeoutMs = HEAR_TIMEOUT_MS) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (e) {
-			if (Date.now() > deadline) {
-				e.message += `\n--- ${key}'s page console (last 15) ---\n${people[key].log.slice(-15).join('\n')}`;
-				throw e;
-			}
-			await new Promise((r) => setTimeout(r, 250));
-		}
-	}
-}
+const eventually = (key, check, timeoutMs = HEAR_TIMEOUT_MS) => eventuallyOn(people[key], key, check, timeoutMs);
 
 // A negative check must hold for a while, not just once.
 async function consistently(check, forMs = 2000) {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { launchChromium, writeToneWav, eventuallyOn } from '../lib/browser.mjs';
 import WebSocket from 'ws';
 import { startJanus, repoRoot, API_URL, API_PORT, API_KEY, HTTP_URL } from '../lib/janus.mjs';
 
@@ -67,24 +67,10 @@ const probe = (key) => hook(key, () => {
 	const t = window.switchboardTest;
 	return { ...t.spectrum(), at: Object.fromEntries([440, 880].map((f) => [f, t.magnitudeAt(f)])) };
 });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Polls `check` (throws while not yet true) until it passes or time is up;
 // the last failure and the page's console tail become the message.
-async function eventually(key, check, timeoutMs = WAIT_MS) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (e) {
-			if (Date.now() > deadline) {
-				if (key) e.message += `\n--- ${key}'s page console (last 15) ---\n${people[key].log.slice(-15).join('\n')}`;
-				throw e;
-			}
-			await sleep(250);
-		}
-	}
-}
+const eventually = (key, check, timeoutMs = WAIT_MS) => eventuallyOn(key && people[key], key, check, timeoutMs);
 
 async function joinThroughPage(key, { url = pagesUrl, room = ROOM, typeName = true } = {}) {
 	const { page, display } = people[key];

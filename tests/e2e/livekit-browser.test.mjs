@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessToken, RoomServiceClient, DataPacket_Kind, ParticipantInfo_State } from 'livekit-server-sdk';
-import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { launchChromium, writeToneWav, eventuallyOn } from '../lib/browser.mjs';
 import { startJanus, repoRoot, API_URL, HTTP_URL } from '../lib/janus.mjs';
 
 const KEY = 'APIe2eKey';
@@ -24,23 +24,9 @@ let browser;
 let page;
 const log = [];
 const rooms = () => new RoomServiceClient(API_URL, KEY, SECRET);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Polls check (throws while not yet true) until it passes or time is up.
-async function eventually(check, timeoutMs = WAIT_MS) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (e) {
-			if (Date.now() > deadline) {
-				e.message += `\n--- page console (last 15) ---\n${log.slice(-15).join('\n')}`;
-				throw e;
-			}
-			await sleep(250);
-		}
-	}
-}
+const eventually = (check, timeoutMs = WAIT_MS) => eventuallyOn({ log }, 'the', check, timeoutMs);
 
 before(async () => {
 	workDir = mkdtempSync(join(tmpdir(), 'sb-e2e-livekit-'));

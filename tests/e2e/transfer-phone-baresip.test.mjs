@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, writeToneWav } from '../lib/browser.mjs';
+import { launchChromium, writeToneWav, eventuallyOn } from '../lib/browser.mjs';
 import { startJanus, adminRequest, repoRoot, API_URL, HTTP_URL, SIP_PORT } from '../lib/janus.mjs';
 import { makeAgent, consoleSignIn } from '../lib/console.mjs';
 import { openNotifications, rest } from '../lib/notifications.mjs';
@@ -49,20 +49,7 @@ async function openPage(key, tone) {
 	pages[key] = page;
 }
 
-async function eventually(key, check, timeoutMs = WAIT_MS) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (e) {
-			if (Date.now() > deadline) {
-				if (key) e.message += `\n--- ${key}'s console ---\n${logs[key].slice(-15).join('\n')}`;
-				throw e;
-			}
-			await sleep(250);
-		}
-	}
-}
+const eventually = (key, check, timeoutMs = WAIT_MS) => eventuallyOn(key && { log: logs[key] }, key, check, timeoutMs);
 
 const FREQS = [440, 1000, ...HOLD];
 async function ears(key) {
