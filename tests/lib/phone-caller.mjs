@@ -35,32 +35,68 @@ export function mulawRms(payload) {
 /**
  * Joins `room` as display `display`; returns {say(samples) → promise
  * resolved when the speech has been sent, saying(), received: [{at,
- * level}], stop()}.
+ * level}], sentLevels() (RMS of each frame sent), stop()}.  With
+ * `echo: {delayMs, gainDb}` the caller is a
+ * speakerphone: what it hears comes back in what it sends, delayed and
+ * attenuated, under its own voice.
  */
-export async function phoneCaller(room, display = 'Caller') {
+export async function phoneCaller(room, display = 'Caller', { echo } = {}) {
 	const sock = dgram.createSocket('udp4');
 	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
 	const received = [];
+	let seq = 0, queue = null, offset = 0, done = null;
+	// The speakerphone: what it hears is played out on its own clock (the
+	// one it sends by), by RTP timestamp from the first packet on, so the
+	// echo's delay is fixed, as a loudspeaker's and a microphone's are.
+	const RING = 16000;
+	const played = new Int16Array(RING), playedAt = new Float64Array(RING).fill(-1);
+	let firstTs = null, startPos = 0;
+	const echoGain = echo ? 10 ** (echo.gainDb / 20) : 0;
+	const echoDelay = echo ? Math.round(echo.delayMs * 8) : 0;
 	sock.on('message', (m) => {
 		const p = parseRtp(m);
-		if (p) received.push({ at: Date.now(), level: mulawRms(p.payload) });
+		if (!p) return;
+		received.push({ at: Date.now(), level: mulawRms(p.payload) });
+		if (!echo) return;
+		if (firstTs === null) {
+			firstTs = p.ts;
+			startPos = seq * 160;
+		}
+		const base = (p.ts - firstTs) >>> 0;
+		for (let i = 0; i < p.payload.length; i++) {
+			played[(base + i) % RING] = mulawDecode(p.payload[i]);
+			playedAt[(base + i) % RING] = base + i;
+		}
 	});
+	// What the microphone picks up of the loudspeaker at our sample pos.
+	const echoSample = (pos) => {
+		const r = pos - startPos - echoDelay;
+		return firstTs !== null && r >= 0 && playedAt[r % RING] === r ? played[r % RING] : 0;
+	};
 	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display });
 	if (!joined.port) {
 		sock.close();
 		throw new Error(`rtp_join: ${JSON.stringify(joined)}`);
 	}
-	let seq = 0, queue = null, offset = 0, done = null;
+	const sentLevels = []; // RMS of every frame sent
 	const sendFrame = () => {
 		const frame = new Uint8Array(160).fill(0xff);
+		if (queue || echo) {
+			for (let i = 0; i < 160; i++) {
+				const own = queue && offset + i < queue.length ? queue[offset + i] : 0;
+				const s = own + (echo ? echoSample(seq * 160 + i) * echoGain : 0);
+				frame[i] = mulawEncode(Math.max(-32768, Math.min(32767, Math.round(s))));
+			}
+		}
 		if (queue) {
-			for (let i = 0; i < 160 && offset + i < queue.length; i++) frame[i] = mulawEncode(queue[offset + i]);
 			offset += 160;
 			if (offset >= queue.length) {
 				queue = null;
 				done?.();
 			}
 		}
+		sentLevels.push(mulawRms(frame));
+		if (sentLevels.length > 30000) sentLevels.splice(0, 15000);
 		sock.send(rtpPacket({ pt: 0, seq: seq++ & 0xffff, ts: seq * 160, ssrc: 0x5151, payload: frame }), joined.port, joined.ip);
 	};
 	// 50 packets a second by the clock, as a phone sends them: when this
@@ -85,6 +121,7 @@ export async function phoneCaller(room, display = 'Caller') {
 	return {
 		id: joined.id,
 		received,
+		sentLevels: () => sentLevels,
 		saying: () => queue !== null,
 		say(samples) {
 			queue = samples;

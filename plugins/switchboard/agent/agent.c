@@ -332,13 +332,16 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		for (int i = (int)out_len; i < AGENT_FRAME; i++)
 			pcm[i] = 0;
 	}
-	/* The echo guard: while we talk, a caller must be louder than what an
-	 * echo of us would be. */
-	float floor_db = a->state == SPEAKING && sb_agent_voice_level_db(a->voice) > -90.0f
+	/* Where the mixer cancels each leg's echo, what reaches us has none of
+	 * our voice in it.  Where it does not (echo_cancellation = off), the
+	 * echo guard: while we talk, a caller must be louder than what an echo
+	 * of us would be. */
+	float floor_db = a->state == SPEAKING && !sb_mixer_cancels_echo(a->room) &&
+	                                 sb_agent_voice_level_db(a->voice) > -90.0f
 	                         ? sb_agent_voice_level_db(a->voice) - 10.0f
 	                         : -INFINITY;
-	/* Over our own voice a shorter onset stops us sooner (the echo guard
-	 * above keeps our echo out); otherwise the longer one ignores coughs. */
+	/* Over our own voice a shorter onset stops us sooner (no echo of us
+	 * gets through); otherwise the longer one ignores coughs. */
 	a->vad.cfg.onset_ms = a->state == SPEAKING ? a->barge_in_onset_ms : a->onset_ms;
 	/* Over our own voice the plain hangover: an interruption is decided on
 	 * its own terms (above), and a backchannel must not be kept waiting. */

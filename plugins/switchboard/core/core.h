@@ -84,6 +84,12 @@ typedef struct sb_room_config {
 	int sampling_rate;
 } sb_room_config;
 
+typedef enum {
+	SB_ECHO_ROOMS_AGENT = 0, /* rooms where the AI agent is on */
+	SB_ECHO_ROOMS_ALL,
+	SB_ECHO_ROOMS_NONE,
+} sb_echo_rooms;
+
 typedef struct sb_settings { /* read-only after start-up: see above */
 	int sampling_rate;
 	int mixer_threads;
@@ -98,6 +104,10 @@ typedef struct sb_settings { /* read-only after start-up: see above */
 	int opus_complexity;
 	int opus_bitrate;
 	bool opus_fec;
+	/* Where legs are echo-cancelled from what the mixer sent them (media.h,
+	 * "echo"), and the longest echo path cancelled. */
+	sb_echo_rooms echo_cancellation;
+	int echo_tail_ms;
 	char *rtp_ip;
 	uint16_t rtp_port_min;
 	uint16_t rtp_port_max;

@@ -71,6 +71,26 @@ static bool bool_item(janus_config *jc, janus_config_category *cat, const char *
 	return v ? janus_is_true(v) : def;
 }
 
+static sb_echo_rooms echo_rooms_item(janus_config *jc, janus_config_category *cat,
+                                     sb_echo_rooms def)
+{
+	const char *v = item(jc, cat, "echo_cancellation");
+	if (!v)
+		return def;
+	if (!strcmp(v, "agent"))
+		return SB_ECHO_ROOMS_AGENT;
+	if (!strcmp(v, "all"))
+		return SB_ECHO_ROOMS_ALL;
+	if (!strcmp(v, "off") || !strcmp(v, "false"))
+		return SB_ECHO_ROOMS_NONE;
+	JANUS_LOG(LOG_WARN,
+	          "[switchboard] echo_cancellation = \"%s\" is not agent, all or off: %s\n", v,
+	          def == SB_ECHO_ROOMS_ALL     ? "all"
+	          : def == SB_ECHO_ROOMS_AGENT ? "agent"
+	                                       : "off");
+	return def;
+}
+
 static int rate_item(janus_config *jc, janus_config_category *cat, int def)
 {
 	int rate = int_item(jc, cat, "sampling_rate", def, 8000, 48000);
@@ -96,10 +116,9 @@ static void parse_port_range(sb_settings *cfg, const char *range)
 
 /* Sections that are not rooms: ours, and the feature modules'. */
 static const char *const non_room_sections[] = {
-        "general",  "http",     "auth",  "agent",     "providers", "sip",
-        "twilio",   "whatsapp", "store", "recording", "transfer",  "phone",
-        "security", "console",  "video", "livekit",   "webhooks", "analysis",
-        "cluster"};
+        "general",  "http",    "auth",      "agent",    "providers", "sip",      "twilio",
+        "whatsapp", "store",   "recording", "transfer", "phone",     "security", "console",
+        "video",    "livekit", "webhooks",  "analysis", "cluster"};
 
 static bool is_room_section(const char *name)
 {
@@ -152,6 +171,8 @@ sb_settings *sb_settings_load(const char *folder)
 	cfg->opus_complexity = 10;
 	cfg->opus_bitrate = 32000;
 	cfg->opus_fec = true;
+	cfg->echo_cancellation = SB_ECHO_ROOMS_NONE;
+	cfg->echo_tail_ms = 400;
 	cfg->rtp_ip = g_strdup("127.0.0.1");
 	cfg->rtp_port_min = 40000;
 	cfg->rtp_port_max = 40999;
@@ -259,6 +280,8 @@ static void load_general(sb_settings *cfg, janus_config *jc)
 	cfg->opus_complexity = int_item(jc, gen, "opus_complexity", 10, 0, 10);
 	cfg->opus_bitrate = int_item(jc, gen, "opus_bitrate", 32000, 6000, 510000);
 	cfg->opus_fec = bool_item(jc, gen, "opus_fec", cfg->opus_fec);
+	cfg->echo_cancellation = echo_rooms_item(jc, gen, cfg->echo_cancellation);
+	cfg->echo_tail_ms = int_item(jc, gen, "echo_tail_ms", cfg->echo_tail_ms, 100, 1000);
 	const char *ip = item(jc, gen, "rtp_ip");
 	if (ip) {
 		g_free(cfg->rtp_ip);

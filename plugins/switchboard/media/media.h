@@ -310,4 +310,37 @@ sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float 
 /* Energy of a frame in dBFS (-100 for digital silence). */
 float sb_frame_dbfs(const int16_t *pcm, int samples);
 
+/* ---- echo ----
+ * Echo cancellation of one leg from what the mixer sent it: the mixer
+ * knows sample-exactly what every listener was sent (the far end), so the
+ * echo of it in what the leg sends back is estimated by an adaptive filter
+ * (speexdsp's MDF) and removed, and what is left of it suppressed
+ * (speexdsp's preprocessor, with its noise suppression).  Works at 16 kHz
+ * (the room's rate when lower): a leg of a wider room is band-limited to
+ * 8 kHz for as long as it has a canceller, which no voice on a call misses
+ * (and its delay never changes, so nothing clicks).  One per leg, touched
+ * by one thread. */
+
+typedef struct sb_echo sb_echo;
+
+typedef struct sb_echo_stats {
+	uint64_t frames;    /* frames the filter ran on (the far end was live) */
+	/* Energy of the capture before and after, over frames the far end was
+	 * live: their ratio is the echo return loss enhancement while the
+	 * near end is silent. */
+	double energy_in, energy_out;
+} sb_echo_stats;
+
+/* rate: the room's; tail_ms: the longest echo path it cancels (delay and
+ * reverberation; 100..1000).  NULL on a bad rate or when out of memory. */
+sb_echo *sb_echo_new(int rate, int tail_ms);
+void sb_echo_free(sb_echo *e);
+/* One 20 ms frame: capture (what the leg sent, at the room's rate) is
+ * cleaned in place of the echo of `sent` (what the leg was sent the frame
+ * before; NULL: silence).  Where the far end has been silent for longer
+ * than the tail there is no echo to remove and the filter rests.  Returns
+ * true when capture was changed (always, in a room wider than 16 kHz). */
+bool sb_echo_process(sb_echo *e, int16_t *capture, const int16_t *sent, int samples);
+void sb_echo_get_stats(const sb_echo *e, sb_echo_stats *out);
+
 #endif

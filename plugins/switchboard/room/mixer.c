@@ -32,7 +32,7 @@ typedef struct mixer_worker {
 
 /* Per-room state, touched only by the worker that mixes the room. */
 struct sb_room_mix {
-	sb_encoder *shared[SB_CODEC_COUNT]; /* one per codec for the full mix */
+	sb_encoder *shared[SB_CODEC_COUNT];              /* one per codec for the full mix */
 	uint8_t silence[SB_CODEC_COUNT][SB_MAX_PAYLOAD]; /* G.711: 160 bytes */
 	int silence_len[SB_CODEC_COUNT];
 	sb_limiter limiter;
@@ -66,7 +66,8 @@ static int64_t now_ns(void)
 
 static void sleep_until(int64_t deadline)
 {
-	struct timespec ts = {.tv_sec = deadline / 1000000000LL, .tv_nsec = deadline % 1000000000LL};
+	struct timespec ts = {.tv_sec = deadline / 1000000000LL,
+	                      .tv_nsec = deadline % 1000000000LL};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
@@ -101,7 +102,8 @@ static struct sb_room_mix *room_mix_new(sb_room *room)
 		sb_encoder *enc = sb_encoder_new((sb_codec_id)c, room->sampling_rate, &opts);
 		int len = -1;
 		for (int i = 0; enc && i < 3; i++) /* let the encoder settle */
-			len = sb_encoder_encode(enc, mix->zeros, mix->silence[c], sizeof(mix->silence[c]));
+			len = sb_encoder_encode(enc, mix->zeros, mix->silence[c],
+			                        sizeof(mix->silence[c]));
 		mix->silence_len[c] = len > 0 ? len : 0;
 		sb_encoder_free(enc);
 	}
@@ -118,6 +120,83 @@ static void room_mix_reserve(struct sb_room_mix *mix, int n)
 	mix->jobs = g_renew(sb_mix_job, mix->jobs, cap + SB_CODEC_COUNT);
 	mix->job_of = g_renew(int, mix->job_of, cap);
 	mix->capacity = cap;
+}
+
+bool sb_mixer_cancels_echo(sb_room *room)
+{
+	switch (settings ? settings->echo_cancellation : SB_ECHO_ROOMS_NONE) {
+	case SB_ECHO_ROOMS_ALL:
+		return true;
+	case SB_ECHO_ROOMS_AGENT:
+		return g_atomic_int_get(&room_priv_of(room)->agent_enabled) != 0;
+	default:
+		return false;
+	}
+}
+
+/* A leg whose own voice goes into the mix, heard through a loudspeaker:
+ * PCM participants (the agent) hear the mix digitally, and a held, muted
+ * or silent participant's audio is not used. */
+static bool echo_prone(participant_priv *p)
+{
+	return !(p->pub.ops && p->pub.ops->push_pcm) && !g_atomic_int_get(&p->on_hold) &&
+	       !g_atomic_int_get(&p->muted) && !g_atomic_int_get(&p->listen_only);
+}
+
+/* Cancels the echo of what the leg was sent out of the frame it sent (the
+ * one sb_participant_pull gave `pulled` for) before anything hears it;
+ * returns the frame's level now.  A frame that was not decoded is silence
+ * to the canceller, which must follow every frame the leg was sent. */
+static int cancel_echo(participant_priv *p, int pulled, int rate, int n, uint64_t *frames)
+{
+	participant_mix *m = &p->mix;
+	if (m->echo && m->echo_rate != rate) { /* moved to a room of another rate */
+		sb_echo_free(m->echo);
+		m->echo = NULL;
+	}
+	if (!m->echo) {
+		m->echo = sb_echo_new(rate, settings->echo_tail_ms);
+		m->echo_rate = rate;
+		m->sent_audible = false;
+		if (!m->echo)
+			return pulled;
+	}
+	bool decoded = pulled >= 0 && pulled != SB_LEVEL_SILENT_SKIPPED;
+	int16_t quiet[SB_MAX_FRAME_SAMPLES];
+	if (!decoded)
+		memset(quiet, 0, (size_t)n * sizeof(*quiet));
+	sb_echo_stats before;
+	sb_echo_get_stats(m->echo, &before);
+	bool changed = sb_echo_process(m->echo, decoded ? m->frame : quiet,
+	                               m->sent_audible ? m->sent : NULL, n);
+	sb_echo_stats after;
+	sb_echo_get_stats(m->echo, &after);
+	*frames += after.frames - before.frames;
+	if (!changed || !decoded)
+		return pulled;
+	/* The packet has the echo in it: the cleaned frame is what goes on. */
+	m->frame_payload_len = 0;
+	return sb_level_dbov(m->frame, n);
+}
+
+static void drop_echo(participant_priv *p)
+{
+	sb_echo_free(p->mix.echo);
+	p->mix.echo = NULL;
+}
+
+/* What the job's listeners were sent, as the far end of their echo
+ * cancellers (NULL: silence). */
+static void remember_sent(struct sb_room_mix *mix, int m, int job, const int16_t *pcm, int n)
+{
+	for (int i = 0; i < m; i++) {
+		participant_mix *pm = &mix->members[i]->mix;
+		if (mix->job_of[i] != job || !pm->echo)
+			continue;
+		pm->sent_audible = pcm != NULL;
+		if (pcm)
+			memcpy(pm->sent, pcm, (size_t)n * sizeof(*pcm));
+	}
 }
 
 static void announce_talking(room_priv *room, participant_priv *p)
@@ -189,7 +268,8 @@ static bool mix_room(room_priv *room)
 		return false;
 	}
 
-	uint64_t decodes = 0, encodes = 0, forwards = 0;
+	uint64_t decodes = 0, encodes = 0, forwards = 0, echo_frames = 0;
+	const bool cancel = sb_mixer_cancels_echo(&room->pub);
 	int loudest_level = 128;
 	guint64 loudest = 0;
 	sb_mix_clear(mix->full, n);
@@ -197,10 +277,16 @@ static bool mix_room(room_priv *room)
 		participant_priv *p = mix->members[i];
 		const sb_participant_ops *ops = p->pub.ops;
 		int level = sb_participant_pull(p, n, settings->silence_level);
+		if (level >= 0 && level != SB_LEVEL_SILENT_SKIPPED)
+			decodes++;
+		if (cancel && echo_prone(p))
+			level = cancel_echo(p, level, rate, n, &echo_frames);
+		else if (!cancel && p->mix.echo)
+			drop_echo(p);
+		if (p->mix.echo)
+			p->mix.sent_audible = false; /* until a job below says otherwise */
 		if (level == SB_LEVEL_SILENT_SKIPPED)
 			level = 127;
-		else if (level >= 0)
-			decodes++;
 		bool held = g_atomic_int_get(&p->on_hold);
 		bool contributing = level >= 0 && level < settings->silence_level &&
 		                    !g_atomic_int_get(&p->muted) && !held &&
@@ -232,14 +318,15 @@ static bool mix_room(room_priv *room)
 		participant_priv *source = job->source >= 0 ? mix->members[job->source] : NULL;
 		if (job->codec == SB_MIX_PCM) {
 			/* PCM listeners (the agent) take the mix itself, no codec. */
-			const int16_t *pcm = job->silent ? mix->zeros : render_job(mix, job, n, &full_ready);
+			const int16_t *pcm =
+			        job->silent ? mix->zeros : render_job(mix, job, n, &full_ready);
 			guint64 speaker = job->silent ? 0 : loudest;
 			if (job->minus >= 0 && mix->members[job->minus]->pub.id == loudest)
 				speaker = 0; /* its own voice is not in its mix */
 			for (int i = 0; i < m; i++)
 				if (mix->job_of[i] == j)
-					mix->members[i]->pub.ops->push_pcm(&mix->members[i]->pub, pcm, n,
-					                                   speaker);
+					mix->members[i]->pub.ops->push_pcm(&mix->members[i]->pub,
+					                                   pcm, n, speaker);
 			continue;
 		}
 		if (job->silent) {
@@ -252,16 +339,20 @@ static bool mix_room(room_priv *room)
 			out = source->mix.frame_payload;
 			len = (int)source->mix.frame_payload_len;
 			forwards++;
+			if (cancel)
+				remember_sent(mix, m, j, source->mix.frame, n);
 		} else {
 			const int16_t *pcm = render_job(mix, job, n, &full_ready);
+			if (cancel)
+				remember_sent(mix, m, j, pcm, n);
 			sb_encoder *enc;
 			if (job->minus >= 0) {
 				enc = mix->members[job->minus]->mix.encoder;
 			} else {
 				if (!mix->shared[job->codec]) {
 					sb_encoder_options opts = encoder_options();
-					mix->shared[job->codec] =
-					        sb_encoder_new((sb_codec_id)job->codec, rate, &opts);
+					mix->shared[job->codec] = sb_encoder_new(
+					        (sb_codec_id)job->codec, rate, &opts);
 				}
 				enc = mix->shared[job->codec];
 			}
@@ -314,6 +405,7 @@ static bool mix_room(room_priv *room)
 	__atomic_add_fetch(&stats.decodes, decodes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.encodes, encodes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.forwards, forwards, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&stats.echo_frames, echo_frames, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -364,7 +456,8 @@ static gpointer worker_main(gpointer data)
 			__atomic_add_fetch(&stats.late_frames, 1, __ATOMIC_RELAXED);
 			if (now - deadline > MAX_BEHIND_NS) {
 				int64_t behind = (now - deadline) / FRAME_NS;
-				__atomic_add_fetch(&stats.skipped, (uint64_t)behind, __ATOMIC_RELAXED);
+				__atomic_add_fetch(&stats.skipped, (uint64_t)behind,
+				                   __ATOMIC_RELAXED);
 				deadline += behind * FRAME_NS;
 			}
 			continue;
@@ -422,7 +515,9 @@ void sb_mixer_stop(void)
 		if (workers[i].thread)
 			g_thread_join(workers[i].thread);
 		for (guint r = 0; r < workers[i].rooms->len; r++)
-			g_atomic_int_set(&((room_priv *)g_ptr_array_index(workers[i].rooms, r))->scheduled, 0);
+			g_atomic_int_set(
+			        &((room_priv *)g_ptr_array_index(workers[i].rooms, r))->scheduled,
+			        0);
 		g_ptr_array_unref(workers[i].rooms);
 		g_mutex_clear(&workers[i].mutex);
 		g_cond_clear(&workers[i].cond);
@@ -458,5 +553,6 @@ void sb_mixer_get_stats(sb_mixer_stats *out)
 	out->decodes = __atomic_load_n(&stats.decodes, __ATOMIC_RELAXED);
 	out->forwards = __atomic_load_n(&stats.forwards, __ATOMIC_RELAXED);
 	out->rooms_active = __atomic_load_n(&stats.rooms_active, __ATOMIC_RELAXED);
+	out->echo_frames = __atomic_load_n(&stats.echo_frames, __ATOMIC_RELAXED);
 	out->workers = num_workers;
 }

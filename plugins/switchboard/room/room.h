@@ -430,11 +430,15 @@ typedef struct sb_mixer_stats {
 	uint64_t decodes;      /* frames decoded or concealed */
 	uint64_t forwards;     /* one-voice mixes sent as the speaker's packet */
 	uint64_t rooms_active; /* rooms currently scheduled */
+	uint64_t echo_frames;  /* frames echo-cancelled (the leg's far end live) */
 	int workers;
 } sb_mixer_stats;
 
 bool sb_mixer_start(const sb_settings *settings);
 void sb_mixer_stop(void);
 void sb_mixer_get_stats(sb_mixer_stats *out);
+/* Whether the mixer cancels the echo of what it sends out of the legs of
+ * this room (settings' echo_cancellation; the room's agent flag). */
+bool sb_mixer_cancels_echo(sb_room *room);
 
 #endif

@@ -70,6 +70,13 @@ typedef struct participant_mix {
 	bool last_loud;
 	uint8_t quiet_skips;
 	size_t hold_pos;            /* where the hold loop is (hold.h) */
+	/* Echo cancellation (media.h, "echo"), owned; NULL while its room does
+	 * not cancel echo.  Its far end is what this participant was sent the
+	 * frame before (sent; silence when !sent_audible). */
+	sb_echo *echo;
+	int echo_rate;
+	bool sent_audible;
+	int16_t sent[SB_MAX_FRAME_SAMPLES];
 } participant_mix;
 
 typedef struct participant_priv {
