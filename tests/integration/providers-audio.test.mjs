@@ -1,5 +1,6 @@
 // Wire tests of the HTTP audio providers (C code, through provider_cli):
-// OpenAI /audio/transcriptions (multipart with a WAV), OpenAI /audio/speech
+// OpenAI /audio/transcriptions (multipart with a WAV; verbose_json for the
+// language when detection is asked for), OpenAI /audio/speech
 // (24 kHz pcm, resampled to 16 kHz), ElevenLabs streaming TTS (pcm_16000,
 // xi-api-key).
 import assert from 'node:assert/strict';
@@ -101,6 +102,76 @@ describe('openai transcriptions (STT)', () => {
       assert.match(doneOf(r.events).error, /^bad reply/);
     } finally {
       await s2.close();
+    }
+  });
+
+  // The language and final events in order.
+  const spoken = (events) =>
+    events.filter((e) => e.event === 'language' || e.event === 'final').map((e) => (e.event === 'language' ? `lang:${e.code}` : e.text));
+  // sttJob's provider with some of its fields replaced (undefined: left out).
+  const provider = (base, over) => {
+    const p = { ...sttJob(base).providers.openai, ...over };
+    for (const k of Object.keys(p)) if (p[k] === undefined) delete p[k];
+    return { openai: p };
+  };
+  const verbose = (language, text) => (req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ task: 'transcribe', language, duration: 1.2, text }));
+  };
+
+  test('detection: verbose_json without a language part; its language before the final', T, async () => {
+    const s = await stub(verbose('arabic', 'مرحبا'));
+    try {
+      for (const over of [{ language: 'auto' }, { language: undefined, detect_language: 'true' }]) {
+        const n = s.requests.length;
+        const r = await runCli(sttJob(s.base, { providers: provider(s.base, { stt_model: 'whisper-1', ...over }), utterances: [{ ms: 300 }] }));
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(doneOf(r.events).error, null);
+        assert.deepEqual(spoken(r.events), ['lang:ar', 'مرحبا'], JSON.stringify(over));
+        assert.equal(s.requests.length, n + 1);
+        const parts = multipart(s.requests[n]);
+        assert.equal(parts.model.data.toString(), 'whisper-1');
+        assert.equal(parts.response_format.data.toString(), 'verbose_json');
+        assert.equal(parts.language, undefined);
+        assert.equal(parts.file.type, 'audio/wav');
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('no detection (a language configured, or not asked for): json as before, no language event', T, async () => {
+    const s = await stub(verbose('arabic', 'Hello.'));
+    try {
+      const cases = [
+        [{}, 'en'],
+        [{ detect_language: 'true' }, 'en'], // the configured language wins
+        [{ language: undefined }, undefined],
+      ];
+      for (const [over, language] of cases) {
+        const n = s.requests.length;
+        const r = await runCli(sttJob(s.base, { direct: true, providers: provider(s.base, over), utterances: [{ ms: 300 }] }));
+        assert.equal(doneOf(r.events).error, null);
+        assert.deepEqual(spoken(r.events), ['Hello.'], JSON.stringify(over));
+        const parts = multipart(s.requests[n]);
+        assert.equal(parts.response_format.data.toString(), 'json');
+        assert.equal(parts.language?.data.toString(), language);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a language that is no language: no language event, the final intact', T, async () => {
+    for (const language of [42, 'klingon-ish', null]) {
+      const s = await stub(verbose(language, 'Hello there.'));
+      try {
+        const r = await runCli(sttJob(s.base, { direct: true, providers: provider(s.base, { language: 'auto' }), utterances: [{ ms: 300 }] }));
+        assert.equal(doneOf(r.events).error, null);
+        assert.deepEqual(spoken(r.events), ['Hello there.'], JSON.stringify(language));
+      } finally {
+        await s.close();
+      }
     }
   });
 });

@@ -3,7 +3,8 @@
 // that speaks Deepgram's documented protocol: query parameters, the
 // "Authorization: Token" header, binary linear16 audio, "Results" messages
 // (is_final / speech_final / from_finalize), Finalize, KeepAlive and
-// CloseStream.
+// CloseStream, and the language of an utterance (detect_language=true or
+// language=multi).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { before, describe, test } from '../lib/harness.mjs';
@@ -18,7 +19,9 @@ const T = { timeout: 30000 };
 
 before(() => ensureCli(), { timeout: 120000 }); // may build it
 
-function results(transcript, { isFinal = false, speechFinal = false, fromFinalize = false } = {}) {
+// lang: what a finalised result says of its language, {channel, alt}
+// merged into channel and alternatives[0].
+function results(transcript, { isFinal = false, speechFinal = false, fromFinalize = false, lang = null } = {}) {
   const msg = {
     type: 'Results',
     channel_index: [0, 1],
@@ -30,6 +33,10 @@ function results(transcript, { isFinal = false, speechFinal = false, fromFinaliz
     metadata: { request_id: 'req-1', model_info: { name: 'general', version: '1', arch: 'nova-3' }, model_uuid: 'm' },
   };
   if (fromFinalize) msg.from_finalize = true;
+  if (lang && isFinal) {
+    Object.assign(msg.channel, lang.channel);
+    Object.assign(msg.channel.alternatives[0], lang.alt);
+  }
   return JSON.stringify(msg);
 }
 
@@ -37,9 +44,10 @@ function results(transcript, { isFinal = false, speechFinal = false, fromFinaliz
  * A Deepgram stub.  behaviour(ws, state) may override; by default: an
  * interim result after ~0.5 s of audio, a finalised segment after ~1 s, and
  * on Finalize a from_finalize result with the rest; on CloseStream a
- * Metadata message and a normal close.
+ * Metadata message and a normal close.  lang goes into every finalised
+ * result (see results()).
  */
-async function deepgramStub({ rejectStatus = 0, onAudio, closeAfterBytes = 0 } = {}) {
+async function deepgramStub({ rejectStatus = 0, onAudio, closeAfterBytes = 0, lang = null } = {}) {
   const server = http.createServer((req, res) => {
     res.writeHead(404);
     res.end();
@@ -70,7 +78,7 @@ async function deepgramStub({ rejectStatus = 0, onAudio, closeAfterBytes = 0 } =
           }
           if (st.utterBytes >= 32000 && st.segments === 0) {
             st.segments++;
-            ws.send(results('I need help', { isFinal: true }));
+            ws.send(results('I need help', { isFinal: true, lang }));
           }
           return;
         }
@@ -78,7 +86,7 @@ async function deepgramStub({ rejectStatus = 0, onAudio, closeAfterBytes = 0 } =
         st.texts.push(msg.type);
         if (msg.type === 'Finalize') {
           const rest = st.segments ? 'with my order.' : 'Thanks.';
-          ws.send(results(rest, { isFinal: true, fromFinalize: true }));
+          ws.send(results(rest, { isFinal: true, fromFinalize: true, lang }));
           st.utterBytes = 0;
           st.interims = 0;
           st.segments = 0;
@@ -181,5 +189,84 @@ describe('deepgram live', () => {
     const r = await runCli(dgJob(`ws://127.0.0.1:${port}/v1`, { direct: true, utterances: [{ ms: 200 }] }));
     assert.match(doneOf(r.events).error, /^connect failed/);
     assert.ok(r.ms < 5000);
+  });
+});
+
+describe('deepgram language detection', () => {
+  // The language and final events in order (one utterance each).
+  const spoken = (events) =>
+    events.filter((e) => e.event === 'language' || e.event === 'final').map((e) => (e.event === 'language' ? `lang:${e.code}` : e.text));
+
+  const providers = (extra) => ({
+    deepgram: { api_key: 'dg-secret', model: 'nova-3', timeout_ms: '3000', ...extra },
+  });
+
+  test('detect_language: asked for instead of a language; channel.detected_language before each final', T, async () => {
+    const dg = await deepgramStub({ lang: { channel: { detected_language: 'ar' } } });
+    try {
+      const r = await runCli(dgJob(dg.base, { providers: providers({ base_url: dg.base, language: 'en', detect_language: 'true' }) }));
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(doneOf(r.events).error, null);
+      assert.deepEqual(spoken(r.events), ['lang:ar', 'I need help with my order.', 'lang:ar', 'Thanks.']);
+      const q = new URL(dg.sessions[0].url, 'http://x').searchParams;
+      assert.equal(q.get('detect_language'), 'true');
+      assert.equal(q.has('language'), false);
+    } finally {
+      await dg.close();
+    }
+  });
+
+  test('language=multi: the first of alternatives[0].languages, else the most frequent word language', T, async () => {
+    let dg = await deepgramStub({ lang: { alt: { languages: ['es', 'en'] } } });
+    try {
+      const r = await runCli(dgJob(dg.base, { direct: true, providers: providers({ base_url: dg.base, language: 'multi' }) }));
+      assert.equal(doneOf(r.events).error, null);
+      assert.deepEqual(spoken(r.events), ['lang:es', 'I need help with my order.', 'lang:es', 'Thanks.']);
+      const q = new URL(dg.sessions[0].url, 'http://x').searchParams;
+      assert.equal(q.get('language'), 'multi');
+      assert.equal(q.has('detect_language'), false);
+    } finally {
+      await dg.close();
+    }
+    const words = [
+      { word: 'hola', language: 'es' },
+      { word: 'merci', language: 'fr' },
+      { word: 'beaucoup', language: 'fr' },
+    ];
+    dg = await deepgramStub({ lang: { alt: { words } } });
+    try {
+      const r = await runCli(dgJob(dg.base, { direct: true, providers: providers({ base_url: dg.base, language: 'multi' }) }));
+      assert.equal(doneOf(r.events).error, null);
+      assert.deepEqual(spoken(r.events), ['lang:fr', 'I need help with my order.', 'lang:fr', 'Thanks.']);
+    } finally {
+      await dg.close();
+    }
+  });
+
+  test('without detection: no language event, whatever the server says', T, async () => {
+    const dg = await deepgramStub({ lang: { channel: { detected_language: 'ar' }, alt: { languages: ['ar'] } } });
+    try {
+      const r = await runCli(dgJob(dg.base, { direct: true, providers: providers({ base_url: dg.base, language: 'en' }) }));
+      assert.equal(doneOf(r.events).error, null);
+      assert.deepEqual(spoken(r.events), ['I need help with my order.', 'Thanks.']);
+      const q = new URL(dg.sessions[0].url, 'http://x').searchParams;
+      assert.equal(q.get('language'), 'en');
+      assert.equal(q.has('detect_language'), false);
+    } finally {
+      await dg.close();
+    }
+  });
+
+  test('a language that is no language: no language event, the finals intact', T, async () => {
+    for (const lang of [{ channel: { detected_language: 42 } }, { channel: { detected_language: 'klingon-ish' }, alt: { languages: [7] } }]) {
+      const dg = await deepgramStub({ lang });
+      try {
+        const r = await runCli(dgJob(dg.base, { direct: true, providers: providers({ base_url: dg.base, detect_language: true }) }));
+        assert.equal(doneOf(r.events).error, null);
+        assert.deepEqual(spoken(r.events), ['I need help with my order.', 'Thanks.'], JSON.stringify(lang));
+      } finally {
+        await dg.close();
+      }
+    }
   });
 });

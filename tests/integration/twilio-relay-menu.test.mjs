@@ -10,13 +10,11 @@ import crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { startJanus } from '../lib/janus.mjs';
 import { openNotifications } from '../lib/notifications.mjs';
-import { postWebhook, twilioPluginConfig, voiceSocket, ACCOUNT_SID } from '../lib/twilio.mjs';
+import { postWebhook, relaySession, twilioPluginConfig } from '../lib/twilio.mjs';
 import { stub } from './providers-lib.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SECRET = crypto.randomBytes(24).toString('hex');
 const PROMPT = 'Press 1 for sales, 2 for orders.';
 let janus, notes, dir, backend;
@@ -60,38 +58,12 @@ afterEach(() => {
 
 const callSid = () => `CA${crypto.randomBytes(16).toString('hex')}`;
 
-// A relay session of a call whose voice webhook named room relay-<sid>.
+// A relay session of a call whose voice webhook named room relay-<sid>,
+// terminated after its test whatever happened.
 async function session(sid) {
-	const sock = await voiceSocket(sid, { query: `room=relay-${sid}` });
-	const ws = new WebSocket(sock.local, { headers: sock.headers });
-	sockets.add(ws);
-	const got = [];
-	ws.on('message', (d) => got.push(JSON.parse(d.toString())));
-	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
-	const send = (m) => ws.send(JSON.stringify(m));
-	send({ type: 'setup', sessionId: `VX${crypto.randomBytes(16).toString('hex')}`, accountSid: ACCOUNT_SID, callSid: sid, from: '+14155550123', to: '+14155550100', direction: 'inbound', customParameters: sock.params });
-	return {
-		got, send, ws,
-		// The text said (tokens joined) once `pattern` appears, or throws.
-		async said(pattern, ms = 15000) {
-			const end = Date.now() + ms;
-			for (;;) {
-				const text = got.filter((m) => m.type === 'text').map((m) => m.token).join('');
-				if (pattern.test(text)) return text;
-				if (Date.now() > end) throw new Error(`no ${pattern} in ${JSON.stringify(got)}`);
-				await sleep(20);
-			}
-		},
-		async ended(ms = 10000) {
-			const end = Date.now() + ms;
-			for (;;) {
-				const e = got.find((m) => m.type === 'end');
-				if (e) return JSON.parse(e.handoffData);
-				if (Date.now() > end) throw new Error(`no end in ${JSON.stringify(got)}`);
-				await sleep(20);
-			}
-		},
-	};
+	const s = await relaySession(sid);
+	sockets.add(s.ws);
+	return s;
 }
 
 test('the TwiML has Twilio say the menu\'s prompt first', { timeout: 15000 }, async () => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, API_URL, API_PORT } from './janus.mjs';
 import { track } from './resources.mjs';
+import WebSocket from 'ws';
 
 export const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 export const AUTH_TOKEN = 'test-twilio-auth-token-42';
@@ -72,6 +73,51 @@ export async function voiceSocket(callSid, { from = '+14155550123', to = '+14155
 	const r = await postWebhook('/twilio/voice', [['CallSid', callSid], ['AccountSid', ACCOUNT_SID], ['From', from], ['To', to], ['CallStatus', 'ringing'], ['Direction', 'inbound']], { query });
 	if (r.status !== 200) throw new Error(`voice webhook: ${r.status} ${r.text}`);
 	return socketOf(r.text);
+}
+
+/**
+ * A ConversationRelay session as Twilio opens it for a call whose voice
+ * webhook named room relay-<sid>: the signed socket of its TwiML, then
+ * `setup`.  Returns {got (every message), send(m), ws, said(pattern),
+ * answer(from), ended(), close()}; the harness terminates it if a test
+ * fails before close().
+ */
+export async function relaySession(sid) {
+	const sock = await voiceSocket(sid, { query: `room=relay-${sid}` });
+	const ws = new WebSocket(sock.local, { headers: sock.headers });
+	const untrack = track(`relay socket of ${sid}`, () => ws.terminate());
+	const got = [];
+	ws.on('message', (d) => got.push(JSON.parse(d.toString())));
+	await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+	const send = (m) => ws.send(JSON.stringify(m));
+	send({ type: 'setup', sessionId: `VX${crypto.randomBytes(16).toString('hex')}`, accountSid: ACCOUNT_SID, callSid: sid, from: '+14155550123', to: '+14155550100', direction: 'inbound', customParameters: sock.params });
+	const poll = async (what, find, ms) => {
+		const end = Date.now() + ms;
+		for (;;) {
+			const found = find();
+			if (found !== undefined) return found;
+			if (Date.now() > end) throw new Error(`no ${what} in ${JSON.stringify(got)}`);
+			await new Promise((r) => setTimeout(r, 20));
+		}
+	};
+	return {
+		got, send, ws,
+		// The text said (tokens joined) once `pattern` appears.
+		said: (pattern, ms = 15000) => poll(pattern, () => {
+			const text = got.filter((m) => m.type === 'text').map((m) => m.token).join('');
+			return pattern.test(text) ? text : undefined;
+		}, ms),
+		// The text tokens of the answer after message `from`, up to last:true.
+		answer: (from, ms = 10000) => poll('answer', () => {
+			const end = got.findIndex((m, k) => k >= from && m.type === 'text' && m.last === true);
+			return end < 0 ? undefined : { tokens: got.slice(from, end + 1).filter((m) => m.type === 'text'), next: end + 1 };
+		}, ms),
+		ended: (ms = 10000) => poll('end', () => {
+			const e = got.find((m) => m.type === 'end');
+			return e ? JSON.parse(e.handoffData) : undefined;
+		}, ms),
+		close() { untrack(); ws.terminate(); },
+	};
 }
 
 // A plugin config's section `name` replaced by (or given) these settings.

@@ -15,8 +15,9 @@
  * messages, tools, functions.  tts: text.  stt: utterances [{ms, hz}], pace (feed in
  * real time), wait_final_ms.
  *
- * Lines: {"event": "start"|"text"|"tool"|"audio"|"partial"|"final"|"done"|
- * "start_error"|"watchdog"|"stats", "run", "t_ms", …}; done has error,
+ * Lines: {"event": "start"|"text"|"tool"|"audio"|"partial"|"language"|"final"|
+ * "done"|"start_error"|"watchdog"|"stats", "run", "t_ms", …}; language has
+ * code; done has error,
  * first_output_ms and, for TTS, audio_samples, audio_bytes, audio_fnv1a. */
 #include <math.h>
 #include <stdio.h>
@@ -181,6 +182,13 @@ static void ev_final(void *u, const char *text)
 	g_mutex_unlock(&R.m);
 }
 
+static void ev_language(void *u, const char *code)
+{
+	g_mutex_lock(&R.m);
+	emit("language", json_pack("{s:s}", "code", code));
+	g_mutex_unlock(&R.m);
+}
+
 static void ev_failed(void *u, const char *error)
 {
 	g_mutex_lock(&R.m);
@@ -191,7 +199,7 @@ static void ev_failed(void *u, const char *error)
 static const sb_llm_events llm_ev = {ev_text, ev_tool, ev_done};
 static const sb_tts_events tts_ev = {ev_audio, ev_done};
 static const sb_stt_events stt_ev = {
-        .partial = ev_partial, .final = ev_final, .failed = ev_failed};
+        .partial = ev_partial, .final = ev_final, .failed = ev_failed, .language = ev_language};
 
 /* Waits until done, or finals >= want_finals (when > 0); false on timeout. */
 static bool wait_for(int want_finals, int ms)
@@ -315,7 +323,7 @@ static bool run_tts(job *j)
 	if (j->direct)
 		call = p->speak(j->cfg, text ? text : "", &tts_ev, NULL, &err);
 	else
-		call = sb_tts_chain_speak(j->tts, text ? text : "", &tts_ev, NULL, &err);
+		call = sb_tts_chain_speak(j->tts, text ? text : "", NULL, &tts_ev, NULL, &err);
 	if (!call) {
 		emit_simple("start_error", err);
 		g_free(err);

@@ -459,7 +459,7 @@ static char *tts_turn(const char *a, const char *ab, const char *b, long *audio)
 	fake_cfg_free(cb);
 	seen s;
 	seen_init(&s);
-	sb_tts_job *job = sb_tts_chain_speak(c, "Hello there.", &tts_ev, &s, NULL);
+	sb_tts_job *job = sb_tts_chain_speak(c, "Hello there.", NULL, &tts_ev, &s, NULL);
 	g_assert_nonnull(job);
 	g_assert_true(wait_done(&s, 5000));
 	sb_tts_chain_release(job);

@@ -464,7 +464,15 @@ static void test_arabic(void)
 	g_assert_cmpstr(sb_espeak_voice_for("ar-EG", NULL), ==, "ar");
 	g_assert_cmpstr(sb_espeak_voice_for("en", NULL), ==, "en-us");
 	g_assert_cmpstr(sb_espeak_voice_for("en-GB", NULL), ==, "en-gb");
-	g_assert_cmpstr(sb_espeak_voice_for("fr", "en-us+f3"), ==, "en-us+f3");
+	/* A configured voice wins for its own language; espeak-ng's voices
+	 * are languages, so a conversation that moved to another one gets
+	 * that language's voice.  A voice that names no language (mbrola's)
+	 * is kept. */
+	g_assert_cmpstr(sb_espeak_voice_for("en-US", "en-us+f3"), ==, "en-us+f3");
+	g_assert_cmpstr(sb_espeak_voice_for(NULL, "en-us+f3"), ==, "en-us+f3");
+	g_assert_cmpstr(sb_espeak_voice_for("fr", "en-us+f3"), ==, "fr");
+	g_assert_cmpstr(sb_espeak_voice_for("ar", "en-gb"), ==, "ar");
+	g_assert_cmpstr(sb_espeak_voice_for("en", "mb-en1"), ==, "mb-en1");
 }
 
 /* Released right away, or from inside its own first audio event: no

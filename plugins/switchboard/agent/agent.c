@@ -597,6 +597,12 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 	case SB_PIPE_GATHER:
 		sb_agent_gather_for_model(a, ev->text, ev->json);
 		break;
+	case SB_PIPE_LANGUAGE:
+		/* The caller speaks another language: their "mm-hmm" does too. */
+		sb_backchannels_free(a->backchannels);
+		a->backchannels = sb_backchannels_new(a->backchannel_lists, ev->text);
+		__atomic_add_fetch(&stats.language_switches, 1, __ATOMIC_RELAXED);
+		break;
 	case SB_PIPE_ACTION:
 		/* Done once what was said before it has been heard. */
 		g_free(a->pending_tool);
@@ -844,6 +850,7 @@ static void agent_free(void *transport)
 	g_free(a->turn_user);
 	json_decref(a->record);
 	sb_backchannels_free(a->backchannels);
+	json_decref(a->backchannel_lists);
 	g_free(a);
 }
 
@@ -955,9 +962,9 @@ static void agent_join(sb_room *room)
 	if ((v = json_string_value(json_object_get(config, "barge_in_duck_db"))))
 		duck_db = atoi(v);
 	a->duck_gain = powf(10.0f, -(float)CLAMP(duck_db, 0, 90) / 20.0f);
-	a->backchannels =
-	        sb_backchannels_new(json_object_get(config, "backchannels"),
-	                            json_string_value(json_object_get(config, "language")));
+	a->backchannel_lists = json_incref(json_object_get(config, "backchannels"));
+	a->backchannels = sb_backchannels_new(
+	        a->backchannel_lists, json_string_value(json_object_get(config, "language")));
 	char *error = NULL;
 	a->pipeline = sb_pipeline_new(config, room->name, pipeline_post, pipeline_emit, a, &error);
 	a->pre_call_tool = g_strdup(json_string_value(json_object_get(config, "pre_call_tool")));
@@ -1140,6 +1147,7 @@ void sb_agents_get_stats(sb_agent_stats *out)
 	out->ducks = __atomic_load_n(&stats.ducks, __ATOMIC_RELAXED);
 	out->resumed = __atomic_load_n(&stats.resumed, __ATOMIC_RELAXED);
 	out->backchannels = __atomic_load_n(&stats.backchannels, __ATOMIC_RELAXED);
+	out->language_switches = __atomic_load_n(&stats.language_switches, __ATOMIC_RELAXED);
 	out->provider_errors = __atomic_load_n(&stats.provider_errors, __ATOMIC_RELAXED);
 	out->frames_dropped = __atomic_load_n(&stats.frames_dropped, __ATOMIC_RELAXED);
 }

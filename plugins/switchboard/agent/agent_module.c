@@ -186,6 +186,30 @@ static json_t *agent_config_error(json_t *config)
 				        "Invalid agent config (gather_tool: true or false)");
 			continue;
 		}
+		if (!strcmp(key, "follow_language")) {
+			if (!json_is_boolean(v))
+				return sb_ops_error(
+				        SB_ERROR_INVALID_ELEMENT,
+				        "Invalid agent config (follow_language: true or false)");
+			continue;
+		}
+		if (!strcmp(key, "languages")) {
+			/* The languages a call may move to: ISO 639-1 codes or tags. */
+			bool ok = json_is_array(v) && json_array_size(v) <= 32;
+			size_t n;
+			json_t *code;
+			json_array_foreach(ok ? v : NULL, n, code)
+			{
+				const char *c = json_string_value(code);
+				ok = ok && c && strlen(c) <= 16 && sb_language_code(c);
+			}
+			if (!ok)
+				return sb_ops_error(
+				        SB_ERROR_INVALID_ELEMENT,
+				        "Invalid agent config (languages: up to 32 language "
+				        "codes such as \"en\" or \"ar-SA\")");
+			continue;
+		}
 		if (!strcmp(key, "end_call")) {
 			const char *s = json_string_value(v);
 			if (!s || (strcmp(s, "leave") && strcmp(s, "close_room")))
@@ -314,12 +338,13 @@ static json_t *agent_stats(void)
 {
 	sb_agent_stats as;
 	sb_agents_get_stats(&as);
-	return json_pack("{sIsIsIsIsIsIsIsI}", "running", (json_int_t)as.agents, "turns",
+	return json_pack("{sIsIsIsIsIsIsIsIsI}", "running", (json_int_t)as.agents, "turns",
 	                 (json_int_t)as.turns, "barge_ins", (json_int_t)as.barge_ins, "ducks",
 	                 (json_int_t)as.ducks, "ducks_resumed", (json_int_t)as.resumed,
 	                 "backchannels", (json_int_t)as.backchannels, "failed_turns",
 	                 (json_int_t)as.provider_errors, "frames_dropped",
-	                 (json_int_t)as.frames_dropped);
+	                 (json_int_t)as.frames_dropped, "language_switches",
+	                 (json_int_t)as.language_switches);
 }
 
 static void agent_metrics(GString *out)
@@ -342,6 +367,8 @@ static void agent_metrics(GString *out)
 	         as.ducks},
 	        {"switchboard_agent_ducks_resumed_total",
 	         "Ducked, then went on: a backchannel, noise, or nothing recognised.", as.resumed},
+	        {"switchboard_agent_language_switches_total",
+	         "Conversations that moved to the caller's language.", as.language_switches},
 	        {"switchboard_agent_backchannels_total",
 	         "Backchannels (\"mm-hmm\", \"okay\") said over the agent: not answered, no "
 	         "barge-in.",

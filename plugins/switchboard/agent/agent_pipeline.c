@@ -48,7 +48,9 @@ struct sb_pipeline {
 	void *user;
 	unsigned generation;
 	char *room;
-	char *language;
+	/* The conversation's language: configured, then the caller's. */
+	sb_language_follower language;
+	char *heard_language; /* the recogniser's, for the final to come */
 	/* The persona and greeting as configured ({{variables}} in them) and
 	 * as rendered with the call's context (sb_pipeline_set_variables). */
 	char *greeting_template;
@@ -139,8 +141,15 @@ static void stt_paused(void *u, const char *text)
 {
 	post(u, SB_PIPE_RAW_STT_PAUSED, text, NULL, NULL, 0, NULL);
 }
-static const sb_stt_events stt_events = {
-        .partial = stt_partial, .final = stt_final, .failed = stt_failed, .paused = stt_paused};
+static void stt_language(void *u, const char *code)
+{
+	post(u, SB_PIPE_RAW_STT_LANGUAGE, code, NULL, NULL, 0, NULL);
+}
+static const sb_stt_events stt_events = {.partial = stt_partial,
+                                         .final = stt_final,
+                                         .failed = stt_failed,
+                                         .paused = stt_paused,
+                                         .language = stt_language};
 
 static void llm_text(void *u, const char *d)
 {
@@ -193,7 +202,7 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	p->user = user;
 	p->generation = 1;
 	p->room = g_strdup(room);
-	p->language = g_strdup(config_string(config, "language", "en"));
+	sb_language_follower_init(&p->language, config);
 	p->memory = json_object();
 	p->history = json_array();
 	p->reply = g_string_new(NULL);
@@ -243,8 +252,11 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 	if (greeting)
 		p->greeting_template = g_strdup(greeting);
 	else if (p->kb)
-		p->greeting_template = sb_kb_fill(
-		        p->kb, sb_kb_text(json_object_get(p->kb, "greeting"), p->language), NULL);
+		p->greeting_template =
+		        sb_kb_fill(p->kb,
+		                   sb_kb_text(json_object_get(p->kb, "greeting"),
+		                              config_string(config, "language", "en")),
+		                   NULL);
 	p->apology = g_strdup(config_string(config, "apology", DEFAULT_APOLOGY));
 	p->persona_template = g_strdup(config_string(
 	        config, "persona", "You are a friendly, efficient customer service voice agent."));
@@ -395,7 +407,8 @@ void sb_pipeline_free(sb_pipeline *p)
 	g_free(p->tool);
 	g_free(p->llm_error);
 	g_free(p->room);
-	g_free(p->language);
+	sb_language_follower_clear(&p->language);
+	g_free(p->heard_language);
 	g_free(p->greeting);
 	g_free(p->greeting_template);
 	g_free(p->persona_template);
@@ -431,7 +444,8 @@ static void speak_next(sb_pipeline *p)
 		char *text = g_queue_pop_head(&p->sentences);
 		char *error = NULL;
 		p->tts_ctx = new_ctx(p, p->generation);
-		p->tts_job = sb_tts_chain_speak(p->tts, text, &tts_events, p->tts_ctx, &error);
+		p->tts_job = sb_tts_chain_speak(p->tts, text, p->language.current, &tts_events,
+		                                p->tts_ctx, &error);
 		if (p->tts_job)
 			emit(p, SB_PIPE_SPEECH_CHUNK, text, NULL, NULL, 0, NULL);
 		if (!p->tts_job) {
@@ -533,7 +547,8 @@ static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by
 	p->answering = true;
 	p->is_reply = true;
 	json_decref(p->turn);
-	p->turn = json_pack("{snsnsnsb}", "stt", "llm", "tts", "fallback", 0);
+	p->turn = json_pack("{snsnsnsbss}", "stt", "llm", "tts", "fallback", 0, "language",
+	                    p->language.current);
 	note_provider(p, "stt", heard_by);
 	memset(&p->times, 0, sizeof(p->times));
 	p->times.stt_final = heard_at;
@@ -550,14 +565,18 @@ static void start_llm(sb_pipeline *p)
 	if (p->reply->len && !g_ascii_isspace(p->reply->str[p->reply->len - 1]))
 		g_string_append_c(p->reply, ' ');
 	p->round_start = p->reply->len;
+	/* In the caller's language when that is not the configured one. */
+	g_autofree char *instruction = sb_language_instruction(&p->language);
+	g_autofree char *system_prompt =
+	        instruction ? g_strdup_printf("%s\n%s", p->system_prompt, instruction) : NULL;
 	sb_llm_request req = {
-	        .system_prompt = p->system_prompt,
+	        .system_prompt = system_prompt ? system_prompt : p->system_prompt,
 	        .messages = p->history,
 	        .tools = true,
 	        .functions = p->functions,
 	        .memory = p->memory,
 	        .knowledge = p->kb,
-	        .language = p->language,
+	        .language = p->language.current,
 	};
 	char *error = NULL;
 	p->llm_ctx = new_ctx(p, p->generation);
@@ -828,8 +847,19 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		p->emit(p->user, &so_far);
 		break;
 	}
+	case SB_PIPE_RAW_STT_LANGUAGE:
+		g_free(p->heard_language);
+		p->heard_language = g_strdup(raw->text);
+		break;
 	case SB_PIPE_RAW_STT_FINAL: {
 		char *text = g_strstrip(g_strdup(raw->text ? raw->text : ""));
+		if (*text && sb_language_follow(&p->language, p->heard_language, text)) {
+			sb_pipeline_event moved = {.type = SB_PIPE_LANGUAGE,
+			                           .text = p->language.current,
+			                           .at_us = raw->at_us};
+			p->emit(p->user, &moved);
+		}
+		g_clear_pointer(&p->heard_language, g_free);
 		sb_pipeline_event heard = {
 		        .type = SB_PIPE_HEARD_FINAL, .text = text, .at_us = raw->at_us};
 		if (*text)

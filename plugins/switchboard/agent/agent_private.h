@@ -164,8 +164,10 @@ typedef enum {
 	SB_PIPE_SPEECH_CHUNK,      /* text: the sentence whose audio comes next */
 	SB_PIPE_TOOL_CALLED,       /* text: a business tool; json: {id, tool, arguments,
 	                              status, latency_ms, error?, http_status?} */
-	SB_PIPE_GATHER, /* text: the call's id; json: the gather tool's arguments (checked):
-	                   the agent runs it and answers with sb_pipeline_tool_result */
+	SB_PIPE_GATHER,   /* text: the call's id; json: the gather tool's arguments (checked):
+	                     the agent runs it and answers with sb_pipeline_tool_result */
+	SB_PIPE_LANGUAGE, /* text: the language the conversation moved to ("ar"), just
+	                     before the HEARD_FINAL that moved it */
 	/* Raw provider events (posted, then handled). */
 	SB_PIPE_RAW_STT_PARTIAL = 100,
 	SB_PIPE_RAW_STT_FINAL,
@@ -176,7 +178,8 @@ typedef enum {
 	SB_PIPE_RAW_LLM_DONE,
 	SB_PIPE_RAW_TTS_AUDIO,
 	SB_PIPE_RAW_TTS_DONE,
-	SB_PIPE_RAW_TOOL_DONE, /* text: the call's id; json: its outcome */
+	SB_PIPE_RAW_TOOL_DONE,    /* text: the call's id; json: its outcome */
+	SB_PIPE_RAW_STT_LANGUAGE, /* text: the recogniser's language for the next final */
 } sb_pipeline_event_type;
 
 typedef struct sb_pipeline_event {
@@ -302,6 +305,7 @@ typedef struct sb_agent_stats {
 	uint64_t backchannels;    /* finals that were backchannels said over it */
 	uint64_t provider_errors; /* turns where every provider failed */
 	uint64_t frames_dropped;  /* audio the agent could not keep up with */
+	uint64_t language_switches; /* conversations that moved to the caller's language */
 } sb_agent_stats;
 void sb_agents_get_stats(sb_agent_stats *out);
 

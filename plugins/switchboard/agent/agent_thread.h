@@ -64,7 +64,8 @@ typedef struct sb_agent {
 	/* Interruptions that mean it: while we talk, a caller's onset ducks
 	 * our voice; only enough speech with words that are no backchannel
 	 * stop us (a partial or the final), else we un-duck and go on. */
-	sb_backchannels *backchannels;
+	sb_backchannels *backchannels; /* for the conversation's language */
+	json_t *backchannel_lists;     /* [agent] backchannels, to switch language */
 	int confirm_ms;    /* [agent] barge_in_confirm_ms */
 	float duck_gain;   /* [agent] barge_in_duck_db, as a gain */
 	bool interrupting; /* ducked, deciding */

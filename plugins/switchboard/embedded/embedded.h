@@ -230,7 +230,8 @@ bool sb_espeak_init(char **error);
 void sb_espeak_shutdown(void);
 
 /* The espeak-ng voice for a language ("en" → "en-us", "ar" → "ar"); a
- * voice given in config wins.  Static string or the argument. */
+ * voice given in config wins when it speaks that language.  Static string
+ * or an argument. */
 const char *sb_espeak_voice_for(const char *language, const char *voice);
 
 #endif

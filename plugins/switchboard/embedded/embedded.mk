@@ -41,7 +41,7 @@ tests_unit_test_dialog_LDADD = $(SB_EMBEDDED_TEST_LIBS)
 # "-m slow" adds every phrase of the knowledge base (about 15 s).
 tests_unit_test_embedded_speech_SOURCES = tests/unit/test_embedded_speech.c \
 	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES) \
-	$(SB_EMBEDDED_CORE_SOURCES)
+	$(SB_LANGUAGE_SOURCES) $(SB_EMBEDDED_CORE_SOURCES)
 tests_unit_test_embedded_speech_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_unit_test_embedded_speech_LDADD = $(SB_EMBEDDED_TEST_LIBS)
 
@@ -49,6 +49,6 @@ tests_unit_test_embedded_speech_LDADD = $(SB_EMBEDDED_TEST_LIBS)
 noinst_PROGRAMS += tests/tools/recognise
 tests_tools_recognise_SOURCES = tests/tools/recognise.c \
 	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES) \
-	$(SB_EMBEDDED_CORE_SOURCES)
+	$(SB_LANGUAGE_SOURCES) $(SB_EMBEDDED_CORE_SOURCES)
 tests_tools_recognise_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_tools_recognise_LDADD = $(SB_EMBEDDED_TEST_LIBS)

@@ -15,6 +15,7 @@
 
 #include "core/core.h"
 #include "embedded/embedded_private.h"
+#include "providers/providers.h"
 
 struct sb_tts_job {
 	gint refs;    /* the caller's and the queue's */
@@ -233,7 +234,11 @@ const char *sb_espeak_voice_for(const char *language, const char *voice)
 	} map[] = {{"en", "en-us"}, {"en-us", "en-us"}, {"en-gb", "en-gb"}, {"en-uk", "en-gb"},
 	           {"ar", "ar"},    {"zh", "cmn"},      {"pt", "pt-br"},    {"pt-br", "pt-br"},
 	           {"pt-pt", "pt"}, {"es-mx", "es-419"}};
-	if (voice && *voice)
+	/* espeak-ng's voices are languages: a voice configured for one
+	 * ("en-us") does not speak another the conversation moved to. */
+	if (voice && *voice &&
+	    (!language || !*language || !sb_language_name(voice) ||
+	     !g_strcmp0(sb_language_code(voice), sb_language_code(language))))
 		return voice;
 	if (!language || !*language)
 		return "en-us";

@@ -113,6 +113,16 @@ static void stt_paused(void *user, const char *text)
 	DELIVER(cc, if (cc->ev.stt.paused) cc->ev.stt.paused(cc->user, text ? text : ""));
 }
 
+static void stt_language(void *user, const char *code)
+{
+	attempt *att = user;
+	ccall *cc = att->cc;
+	if (!code || !*code || !sb_ccall_event_begin(att))
+		return;
+	g_mutex_unlock(&cc->lock);
+	DELIVER(cc, if (cc->ev.stt.language) cc->ev.stt.language(cc->user, code));
+}
+
 /* The first pending utterance is transcribed: forget its audio. */
 static void stt_trim_locked(ccall *cc)
 {
@@ -153,8 +163,11 @@ static void stt_failed(void *user, const char *error)
 	sb_ccall_failure_locked(att, error ? error : "failed", is_timeout(error));
 }
 
-static const sb_stt_events stt_events = {
-        .partial = stt_partial, .final = stt_final, .failed = stt_failed, .paused = stt_paused};
+static const sb_stt_events stt_events = {.partial = stt_partial,
+                                         .final = stt_final,
+                                         .failed = stt_failed,
+                                         .paused = stt_paused,
+                                         .language = stt_language};
 
 /* ---- starting and releasing a provider ---- */
 
@@ -189,10 +202,37 @@ static void llm_release(chain_entry *e, void *handle)
 	((const sb_llm_provider *)e->impl)->release(handle);
 }
 
+/* The provider's config in `language`: its voice for that language from
+ * its `voices` ({"ar": "…"}) when it has one there; else its own voice,
+ * which the provider keeps or not (a multilingual cloud voice speaks any
+ * language; espeak-ng's voices are languages). */
+static const sb_provider_config *config_in(ccall *cc, const sb_provider_config *cfg,
+                                           const char *language)
+{
+	if (!language || !g_strcmp0(sb_language_code(cfg->language), sb_language_code(language)))
+		return cfg;
+	sb_provider_config *c = sb_provider_config_copy(cfg);
+	g_free((char *)c->language);
+	c->language = g_strdup(language);
+	json_t *voices = json_object_get(cfg->extra, "voices");
+	const char *voice = json_string_value(json_object_get(voices, language));
+	if (!voice)
+		voice = json_string_value(json_object_get(voices, sb_language_code(language)));
+	if (voice) {
+		g_free((char *)c->voice);
+		c->voice = g_strdup(voice);
+	}
+	if (!cc->configs)
+		cc->configs =
+		        g_ptr_array_new_with_free_func((GDestroyNotify)sb_provider_config_free);
+	g_ptr_array_add(cc->configs, c);
+	return c;
+}
+
 static void *tts_start(ccall *cc, attempt *att, chain_entry *e, char **error)
 {
 	const sb_tts_provider *p = e->impl;
-	return p->speak(e->cfg, cc->text, &tts_events, att, error);
+	return p->speak(config_in(cc, e->cfg, cc->req.language), cc->text, &tts_events, att, error);
 }
 
 static void tts_release(chain_entry *e, void *handle)
@@ -332,14 +372,15 @@ sb_llm_call *sb_llm_chain_start(sb_llm_chain *c, const sb_llm_request *req,
 	return begin(cc, error);
 }
 
-sb_tts_job *sb_tts_chain_speak(sb_tts_chain *c, const char *text, const sb_tts_events *events,
-                               void *user, char **error)
+sb_tts_job *sb_tts_chain_speak(sb_tts_chain *c, const char *text, const char *language,
+                               const sb_tts_events *events, void *user, char **error)
 {
 	ccall *cc = call_new(c, text && events, user, error);
 	if (!cc)
 		return NULL;
 	cc->ev.tts = *events;
 	cc->text = g_strdup(text);
+	cc->req.language = g_strdup(language);
 	return begin(cc, error);
 }
 

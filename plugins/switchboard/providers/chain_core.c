@@ -296,6 +296,8 @@ void sb_ccall_unref(ccall *cc)
 	json_decref(cc->req.memory);
 	json_decref(cc->req.knowledge);
 	g_free(cc->text);
+	if (cc->configs)
+		g_ptr_array_free(cc->configs, TRUE);
 	if (cc->buf)
 		g_array_free(cc->buf, TRUE);
 	if (cc->marks)

@@ -48,6 +48,11 @@ typedef struct sb_stt_events {
 	/* The answer to pause(): everything heard of this utterance so far
 	 * ("" for nothing yet), once the audio queued before pause() is heard. */
 	void (*paused)(void *user, const char *text);
+	/* Optional.  The language the recogniser detected in the utterance
+	 * whose final comes next (ISO 639-1, "ar"), when it detects one
+	 * (Deepgram detect_language or language=multi, OpenAI verbose_json);
+	 * delivered just before that final. */
+	void (*language)(void *user, const char *code);
 } sb_stt_events;
 
 typedef struct sb_stt_stream sb_stt_stream;
@@ -138,6 +143,50 @@ void sb_tts_provider_register(const sb_tts_provider *impl);
 const sb_stt_provider *sb_stt_provider_find(const char *type);
 const sb_llm_provider *sb_llm_provider_find(const char *type);
 const sb_tts_provider *sb_tts_provider_find(const char *type);
+
+/* ---- languages ----
+ * The caller's language, as the agent, ConversationRelay and WhatsApp
+ * follow it (language.c).  Codes are ISO 639-1, lower case ("ar"); a
+ * tag such as "ar-SA" counts as its primary language. */
+
+/* "ar" for "arabic", "Arabic", "ar", "ar-SA" or "AR_sa"; NULL when
+ * unknown.  Static. */
+const char *sb_language_code(const char *name_or_tag);
+/* "Arabic" for "ar" or "ar-SA"; NULL when unknown.  Static. */
+const char *sb_language_name(const char *code);
+/* The language a text's script gives away ("ar" for Arabic script, "ru"
+ * for Cyrillic, "ja" for kana …) when most of its letters are of one
+ * script that few languages share; NULL for Latin script, mixed or no
+ * letters.  Static. */
+const char *sb_language_of_script(const char *text);
+
+/* Which language the agent speaks in a conversation.  It starts in the
+ * configured one; a caller's utterance moves it to another language when
+ * following is on ([agent] follow_language, default true), the language
+ * is allowed ([agent] languages, default any), and the utterance is
+ * evidence enough: its script gives the language away, or the recogniser
+ * detected it in at least two words (one "okay" tells nothing).  Without
+ * a recogniser's word (WhatsApp), two words in Latin letters after Arabic
+ * ones bring a Latin-script configured language back. */
+typedef struct sb_language_follower {
+	char *configured; /* owned */
+	char *current;    /* owned; the primary code once it followed */
+	json_t *allowed;  /* owned: array of codes, NULL for any */
+	bool follow;
+} sb_language_follower;
+
+/* config: an [agent]-style object (language, follow_language, languages);
+ * may be NULL ("en", following any). */
+void sb_language_follower_init(sb_language_follower *f, json_t *config);
+void sb_language_follower_clear(sb_language_follower *f);
+/* After a caller's utterance: detected is the recogniser's language (NULL
+ * when it has none), text what it heard.  Returns true when the language
+ * changed (f->current is the new one). */
+bool sb_language_follow(sb_language_follower *f, const char *detected, const char *text);
+/* The instruction a language model needs when the conversation is not in
+ * the configured language ("The caller speaks Arabic: answer in Arabic."),
+ * else NULL.  g_free. */
+char *sb_language_instruction(const sb_language_follower *f);
 
 /* ---- config ----
  * Provider configs from the plugin's [providers] section.
@@ -275,8 +324,11 @@ void sb_tts_chain_add(sb_tts_chain *chain, const sb_tts_provider *impl,
                       const sb_provider_config *cfg);
 size_t sb_tts_chain_size(const sb_tts_chain *chain);
 void sb_tts_chain_free(sb_tts_chain *chain);
-sb_tts_job *sb_tts_chain_speak(sb_tts_chain *chain, const char *text, const sb_tts_events *events,
-                               void *user, char **error);
+/* language: the text's ("ar"; NULL: the providers' own).  A provider
+ * configured for another language speaks it with its `voices` entry for
+ * it ([providers.x] voices = {ar = "…"}) or as it can (see chain.c). */
+sb_tts_job *sb_tts_chain_speak(sb_tts_chain *chain, const char *text, const char *language,
+                               const sb_tts_events *events, void *user, char **error);
 void sb_tts_chain_release(sb_tts_job *job);
 
 /* Which provider of its chain produced a call's output: `call` is an

@@ -9,7 +9,12 @@ SB_PROVIDERS_CORE = \
 	plugins/switchboard/providers/config.c \
 	plugins/switchboard/providers/chain.c \
 	plugins/switchboard/providers/chain_core.c \
-	plugins/switchboard/providers/chain_build.c
+	plugins/switchboard/providers/chain_build.c \
+	$(SB_LANGUAGE_SOURCES)
+
+# The caller's language (codes, scripts, following), which the embedded
+# espeak-ng voice choice uses too.
+SB_LANGUAGE_SOURCES = plugins/switchboard/providers/language.c
 
 SB_PROVIDERS_CLOUD = \
 	plugins/switchboard/providers/http_stream.c \
@@ -39,9 +44,15 @@ SB_CHAIN_TEST_SOURCES = \
 	plugins/switchboard/providers/chain_core.c \
 	plugins/switchboard/providers/cloud_util.c \
 	plugins/switchboard/providers/config.c \
+	$(SB_LANGUAGE_SOURCES) \
 	plugins/switchboard/core/gate.c plugins/switchboard/core/loop.c
 
-check_PROGRAMS += tests/unit/test_chain tests/providers/provider_cli
+check_PROGRAMS += tests/unit/test_chain tests/unit/test_language tests/providers/provider_cli
+
+# Codes, scripts and when a conversation follows its caller's language.
+tests_unit_test_language_SOURCES = tests/unit/test_language.c $(SB_LANGUAGE_SOURCES)
+tests_unit_test_language_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_language_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 
 # Chains and breakers with fake in-process providers (no network).
 tests_unit_test_chain_SOURCES = tests/unit/test_chain.c \

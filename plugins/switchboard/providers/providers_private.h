@@ -274,8 +274,10 @@ struct ccall {
 	} ev;
 	/* LLM: a copy of the request. */
 	sb_llm_request req;
-	/* TTS */
+	/* TTS: the text, and the providers' configs for the language asked
+	 * for (req.language) when it is not theirs (sb_provider_config*). */
 	char *text;
+	GPtrArray *configs;
 	/* STT: audio not transcribed yet, and end_of_speech marks in it. */
 	GArray *buf;   /* int16 */
 	GArray *marks; /* guint sample offsets into buf */

@@ -12,7 +12,15 @@
  * segments are joined; at end_of_speech we send {"type":"Finalize"} and
  * the next finalised result (from_finalize / speech_final at once, else
  * after a short settle time) gives the final event.  KeepAlive every few
- * seconds without audio; release sends {"type":"CloseStream"} and closes. */
+ * seconds without audio; release sends {"type":"CloseStream"} and closes.
+ *
+ * Language detection, when language is "multi" (sent as language=multi)
+ * or extra detect_language is true (sent as detect_language=true, and then
+ * no language=): a finalised result's language is its channel's
+ * "detected_language", else the first of alternatives[0] "languages" (the
+ * multilingual model), else the most frequent "language" of
+ * alternatives[0] "words".  The last one found in the utterance's
+ * finalised segments goes out as a language event just before its final. */
 #include <string.h>
 
 #include <glib.h>
@@ -44,6 +52,9 @@ struct sb_stt_stream {
 	gint64 last_send;
 	GString *utter;  /* finalised segments of the current utterance */
 	int eos_pending; /* Finalize sent, final not delivered yet */
+	bool detect;     /* the server reports languages */
+	/* The language of utter's segments (sb_language_code's: static) or NULL. */
+	const char *utter_lang;
 	bool failed;
 	bool closing;
 	bool timed_out;
@@ -91,7 +102,11 @@ static void emit_final(sb_stt_stream *s)
 	if (s->eos_pending > 0)
 		s->eos_pending--;
 	char *text = g_strdup(s->utter->str);
+	const char *lang = s->utter_lang;
 	g_string_truncate(s->utter, 0);
+	s->utter_lang = NULL;
+	if (lang)
+		sb_stt_base_emit(&s->base, s->base.ev.language, lang);
 	sb_stt_base_emit(&s->base, s->base.ev.final, text);
 	g_free(text);
 }
@@ -181,10 +196,43 @@ static gboolean settle_cb(gpointer data)
 
 /* ---- receiving (WS thread) ---- */
 
+/* The language of a Results message, normalised, or NULL.  A value we
+ * cannot read falls through to the next place Deepgram may put it. */
+static const char *results_language(json_t *channel, json_t *alt)
+{
+	const char *code =
+	        sb_language_code(json_string_value(json_object_get(channel, "detected_language")));
+	if (!code)
+		code = sb_language_code(
+		        json_string_value(json_array_get(json_object_get(alt, "languages"), 0)));
+	if (code)
+		return code;
+	/* Codes are static or interned strings: one pointer per language. */
+	GHashTable *counts = g_hash_table_new(g_direct_hash, g_direct_equal);
+	guint best = 0;
+	size_t i;
+	json_t *word;
+	json_array_foreach(json_object_get(alt, "words"), i, word)
+	{
+		const char *c =
+		        sb_language_code(json_string_value(json_object_get(word, "language")));
+		if (!c)
+			continue;
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, c)) + 1;
+		g_hash_table_insert(counts, (gpointer)c, GUINT_TO_POINTER(n));
+		if (n > best) {
+			best = n;
+			code = c;
+		}
+	}
+	g_hash_table_destroy(counts);
+	return code;
+}
+
 static void on_results(sb_stt_stream *s, json_t *root)
 {
-	json_t *alt = json_array_get(
-	        json_object_get(json_object_get(root, "channel"), "alternatives"), 0);
+	json_t *channel = json_object_get(root, "channel");
+	json_t *alt = json_array_get(json_object_get(channel, "alternatives"), 0);
 	const char *text = json_string_value(json_object_get(alt, "transcript"));
 	if (!text)
 		text = "";
@@ -203,6 +251,9 @@ static void on_results(sb_stt_stream *s, json_t *root)
 		if (s->utter->len)
 			g_string_append_c(s->utter, ' ');
 		g_string_append(s->utter, text);
+		const char *lang = s->detect ? results_language(channel, alt) : NULL;
+		if (lang)
+			s->utter_lang = lang;
 	}
 	if (s->eos_pending > 0) {
 		if (from_finalize || speech_final) {
@@ -385,6 +436,14 @@ static void schedule_flush_locked(sb_stt_stream *s)
 	sb_ws_run(flush_cb, stream_ref(s), stream_unref);
 }
 
+/* extra detect_language: true, or "true" as a config file has it. */
+static bool detect_asked(const sb_provider_config *cfg)
+{
+	json_t *v = json_object_get(cfg->extra, "detect_language");
+	return json_is_true(v) ||
+	       (json_is_string(v) && !g_ascii_strcasecmp(json_string_value(v), "true"));
+}
+
 static char *http_url(const char *base, const sb_provider_config *cfg)
 {
 	char *listen = sb_url_join(base, "listen");
@@ -403,7 +462,10 @@ static char *http_url(const char *base, const sb_provider_config *cfg)
 		g_string_append_printf(u, "&model=%s", m);
 		g_free(m);
 	}
-	if (cfg->language && *cfg->language) {
+	if (detect_asked(cfg)) {
+		/* Detection replaces the language: Deepgram takes one or the other. */
+		g_string_append(u, "&detect_language=true");
+	} else if (cfg->language && *cfg->language) {
 		char *l = g_uri_escape_string(cfg->language, NULL, FALSE);
 		g_string_append_printf(u, "&language=%s", l);
 		g_free(l);
@@ -423,6 +485,8 @@ static sb_stt_stream *deepgram_open(const sb_provider_config *cfg, const sb_stt_
 	s->base.auth = cfg->api_key ? g_strdup_printf("Token %s", cfg->api_key) : NULL;
 	g_queue_init(&s->pending);
 	s->utter = g_string_new(NULL);
+	s->detect =
+	        detect_asked(cfg) || (cfg->language && !g_ascii_strcasecmp(cfg->language, "multi"));
 	if (!sb_ws_run(connect_cb, stream_ref(s), stream_unref)) {
 		if (error)
 			*error = g_strdup("deepgram: WebSocket client shut down");

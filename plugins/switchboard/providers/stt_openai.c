@@ -5,7 +5,12 @@
  * multipart/form-data to {base_url}/audio/transcriptions with the parts
  * model, response_format=json, language (ISO 639-1, when configured) and
  * file (a WAV built in memory, audio/wav); the reply {"text": "…"} becomes
- * one final event.  No partials: the service is not streaming. */
+ * one final event.  No partials: the service is not streaming.
+ *
+ * Language detection, when language is "auto", or none and extra
+ * detect_language is true: response_format=verbose_json and no language
+ * part; the reply's "language" (an English name, "arabic") goes out as a
+ * language event just before the final. */
 #include <string.h>
 
 #include <glib.h>
@@ -25,6 +30,7 @@ struct sb_stt_stream {
 	sb_stt_base base; /* first; base.lock guards pcm and utts too */
 	char *model;
 	char *language;
+	bool detect;     /* verbose_json: the reply names the language */
 	GArray *pcm;     /* int16: the utterance being spoken */
 	GPtrArray *utts; /* utterance*: requests in flight */
 };
@@ -74,6 +80,7 @@ static void on_done(void *user, long status, const char *error)
 	if (!mine)
 		return;
 	char *text = NULL;
+	const char *lang = NULL;
 	char *err = NULL;
 	if (status != 0 && (status < 200 || status >= 300)) {
 		err = sb_fetch_error_text(status, u->reply->str, u->reply->len);
@@ -82,16 +89,23 @@ static void on_done(void *user, long status, const char *error)
 	} else {
 		json_t *root = json_loadb(u->reply->str, u->reply->len, 0, NULL);
 		json_t *t = json_object_get(root, "text");
-		if (json_is_string(t))
+		if (json_is_string(t)) {
 			text = g_strstrip(g_strdup(json_string_value(t)));
-		else
+			if (s->detect)
+				lang = sb_language_code(
+				        json_string_value(json_object_get(root, "language")));
+		} else {
 			err = g_strdup("bad reply: no \"text\" in the transcription");
+		}
 		json_decref(root);
 	}
-	if (err)
+	if (err) {
 		sb_stt_base_emit(&s->base, s->base.ev.failed, err);
-	else
+	} else {
+		if (lang)
+			sb_stt_base_emit(&s->base, s->base.ev.language, lang);
 		sb_stt_base_emit(&s->base, s->base.ev.final, text);
+	}
 	g_free(text);
 	g_free(err);
 	utterance_free(u);
@@ -112,7 +126,7 @@ static GByteArray *build_body(sb_stt_stream *s, const int16_t *pcm, size_t n, co
 {
 	GByteArray *b = g_byte_array_sized_new((guint)(n * 2 + 1024));
 	append_part(b, boundary, "model", s->model);
-	append_part(b, boundary, "response_format", "json");
+	append_part(b, boundary, "response_format", s->detect ? "verbose_json" : "json");
 	if (s->language)
 		append_part(b, boundary, "language", s->language);
 	char *head =
@@ -192,8 +206,13 @@ static sb_stt_stream *openai_open(const sb_provider_config *cfg, const sb_stt_ev
 	s->base.auth =
 	        cfg->api_key ? g_strdup_printf("Authorization: Bearer %s", cfg->api_key) : NULL;
 	s->model = g_strdup(cfg->model ? cfg->model : "whisper-1");
+	bool auto_lang = cfg->language && !g_ascii_strcasecmp(cfg->language, "auto");
+	json_t *ask = json_object_get(cfg->extra, "detect_language");
+	bool asked = json_is_true(ask) ||
+	             (json_is_string(ask) && !g_ascii_strcasecmp(json_string_value(ask), "true"));
+	s->detect = auto_lang || (asked && !(cfg->language && *cfg->language));
 	/* The API wants ISO 639-1: "en-US" -> "en". */
-	if (cfg->language && *cfg->language)
+	if (cfg->language && *cfg->language && !auto_lang)
 		s->language = g_strndup(cfg->language, strcspn(cfg->language, "-_"));
 	s->pcm = g_array_new(FALSE, FALSE, sizeof(int16_t));
 	s->utts = g_ptr_array_new();

@@ -31,6 +31,7 @@ struct sb_dialog {
 	char *system_prompt;
 	json_t *history;
 	json_t *memory;
+	sb_language_follower language; /* the agent's, then the caller's */
 	turn *current;
 	sb_dialog_events events;
 	void *user;
@@ -61,6 +62,7 @@ sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, vo
 		g_clear_pointer(&error, g_free);
 	}
 	d->knowledge = now && now->knowledge ? json_incref(now->knowledge) : NULL;
+	sb_language_follower_init(&d->language, agent);
 	const char *persona = json_string_value(json_object_get(agent, "persona"));
 	char *facts = d->knowledge ? json_dumps(d->knowledge, JSON_COMPACT) : NULL;
 	bool chat = !strcmp(channel, "chat");
@@ -115,6 +117,7 @@ void sb_dialog_free(sb_dialog *d)
 	json_decref(d->memory);
 	json_decref(d->knowledge);
 	g_free(d->system_prompt);
+	sb_language_follower_clear(&d->language);
 	g_free(d);
 }
 
@@ -201,9 +204,10 @@ static void on_done(void *user, const char *error)
 
 static const sb_llm_events llm_events = {.text = on_text, .tool = on_tool, .done = on_done};
 
-void sb_dialog_ask(sb_dialog *d, const char *text)
+void sb_dialog_ask(sb_dialog *d, const char *text, const char *heard_language)
 {
 	cancel(d);
+	sb_language_follow(&d->language, heard_language, text);
 	json_array_append_new(d->history, json_pack("{ssss}", "role", "user", "content", text));
 	turn *t = g_new0(turn, 1);
 	g_atomic_ref_count_init(&t->ref);
@@ -212,13 +216,17 @@ void sb_dialog_ask(sb_dialog *d, const char *text)
 	d->current = t;
 	char *error = NULL;
 	if (d->chain) {
+		g_autofree char *instruction = sb_language_instruction(&d->language);
+		g_autofree char *system_prompt =
+		        instruction ? g_strdup_printf("%s\n%s", d->system_prompt, instruction)
+		                    : NULL;
 		sb_llm_request req = {
-		        .system_prompt = d->system_prompt,
+		        .system_prompt = system_prompt ? system_prompt : d->system_prompt,
 		        .messages = d->history,
 		        .tools = true,
 		        .memory = d->memory,
 		        .knowledge = d->knowledge,
-		        .language = "en",
+		        .language = d->language.current,
 		};
 		t->call = sb_llm_chain_start(d->chain, &req, &llm_events, t, &error);
 	}
@@ -253,6 +261,11 @@ void sb_dialog_interrupt(sb_dialog *d, const char *heard)
 		                      json_pack("{ssss}", "role", "assistant", "content", marked));
 	}
 	g_free(marked);
+}
+
+const char *sb_dialog_language(sb_dialog *d)
+{
+	return d->language.current;
 }
 
 bool sb_dialog_busy(sb_dialog *d)

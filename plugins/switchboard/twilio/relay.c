@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "core/core.h"
+#include "providers/providers.h"
 
 #define MAX_MESSAGE 65536
 #define MAX_BAD_IN_A_ROW 10
@@ -24,6 +25,7 @@ typedef struct relay {
 	char *call_sid, *from, *to, *room;
 	json_t *custom;
 	GString *partial_prompt; /* prompt pieces with last=false */
+	char *prompt_lang;       /* the last prompt's `lang` ("ar-SA"), NULL: none */
 	sb_relay_menu *menu;     /* [agent] menu, until it hands the call on */
 } relay;
 
@@ -42,11 +44,28 @@ static void send_json(relay *r, json_t *msg)
 	json_decref(msg);
 }
 
+/* Tokens carry `lang` once the dialog answers in another language than
+ * the relay's own: Twilio then speaks them in it.  Twilio's own tag for
+ * it ("ar-SA", from the caller's prompts) when there is one. */
+static json_t *text_token(relay *r, const char *token, bool last)
+{
+	json_t *msg = json_pack("{sssssb}", "type", "text", "token", token, "last", last);
+	const char *current = sb_dialog_language(r->dialog);
+	const char *own = sb_language_code(sb_twilio_cfg()->relay_language);
+	if (strcmp(current, own ? own : "en"))
+		json_object_set_new(
+		        msg, "lang",
+		        json_string(!g_strcmp0(sb_language_code(r->prompt_lang), current)
+		                            ? r->prompt_lang
+		                            : current));
+	return msg;
+}
+
 static void on_text(void *user, const char *delta)
 {
 	relay *r = user;
 	if (*delta)
-		send_json(r, json_pack("{sssssb}", "type", "text", "token", delta, "last", 0));
+		send_json(r, text_token(r, delta, false));
 }
 
 static void on_done(void *user, const char *reply, const char *tool, json_t *args,
@@ -57,7 +76,7 @@ static void on_done(void *user, const char *reply, const char *tool, json_t *arg
 	if (error)
 		JANUS_LOG(LOG_WARN, "[switchboard] twilio relay %s: language model failed: %s\n",
 		          r->call_sid ? r->call_sid : "?", error);
-	send_json(r, json_pack("{sssssb}", "type", "text", "token", "", "last", 1));
+	send_json(r, text_token(r, "", true));
 	if (!tool)
 		return;
 	if (!strcmp(tool, "transfer_to_human")) {
@@ -190,8 +209,13 @@ static const char *handle(relay *r, json_t *msg)
 			return NULL;
 		char *prompt = g_strstrip(g_string_free(r->partial_prompt, FALSE));
 		r->partial_prompt = g_string_new(NULL);
+		const char *lang = str(msg, "lang");
+		if (lang && *lang && strlen(lang) < 36) {
+			g_free(r->prompt_lang);
+			r->prompt_lang = g_strdup(lang);
+		}
 		if (*prompt && !r->ended && !sb_relay_menu_prompt(r->menu, prompt))
-			sb_dialog_ask(r->dialog, prompt);
+			sb_dialog_ask(r->dialog, prompt, lang);
 		g_free(prompt);
 		return NULL;
 	}
@@ -213,7 +237,7 @@ static const char *handle(relay *r, json_t *msg)
 			char turn[64];
 			g_snprintf(turn, sizeof(turn), "The caller pressed %s on the keypad.",
 			           digit);
-			sb_dialog_ask(r->dialog, turn);
+			sb_dialog_ask(r->dialog, turn, NULL);
 		}
 		return NULL;
 	}
@@ -259,6 +283,7 @@ static void on_closed(SoupWebsocketConnection *conn, gpointer data)
 	r->conn = NULL;
 	g_object_unref(conn);
 	g_free(r->call_sid);
+	g_free(r->prompt_lang);
 	g_free(r->from);
 	g_free(r->to);
 	g_free(r->room);

@@ -217,8 +217,13 @@ typedef struct sb_dialog_events {
 sb_dialog *sb_dialog_new(const char *channel, const sb_dialog_events *events, void *user);
 /* Cancels any turn in progress; no event after it returns. */
 void sb_dialog_free(sb_dialog *d);
-/* Starts a turn (a turn in progress is cancelled first). */
-void sb_dialog_ask(sb_dialog *d, const char *text);
+/* Starts a turn (a turn in progress is cancelled first).  heard_language:
+ * the language the caller's words were recognised in (ConversationRelay's
+ * `lang`), NULL when unknown; the dialog follows the caller into it, or
+ * into the language their script gives away (providers.h, "languages"). */
+void sb_dialog_ask(sb_dialog *d, const char *text, const char *heard_language);
+/* The language the dialog answers in now ("en", "ar"). */
+const char *sb_dialog_language(sb_dialog *d);
 /* Cancels the turn in progress; heard (may be NULL) is what the caller
  * actually heard of it, kept in the history marked as interrupted. */
 void sb_dialog_interrupt(sb_dialog *d, const char *heard);

@@ -350,7 +350,7 @@ static int route_message(const sb_rest_request *req, json_t **out, char **text, 
 	                              deadline_passed, c, NULL);
 	if (c->deadline)
 		g_source_ref(c->deadline);
-	sb_dialog_ask(c->dialog, stripped);
+	sb_dialog_ask(c->dialog, stripped, NULL); /* its script tells the language */
 	return 0;
 }
 
