@@ -8,14 +8,22 @@
 #define RATE 16000
 #define FRAME 320
 
-/* "Syllables": 1 kHz-ish bursts with a pitch wobble, 160 ms on, 40 ms off. */
+/* "Syllables": a voice at 220 Hz with a 3 Hz wobble of 30 Hz (the phase
+ * is the integral of that pitch) and two harmonics, 160 ms on, 40 ms off. */
+static double voice_at(double t, double f0, double wobble_hz)
+{
+	double phase =
+	        2 * M_PI * (f0 * t - 30.0 / (2 * M_PI * wobble_hz) * cos(2 * M_PI * wobble_hz * t));
+	return (sin(phase) + 0.5 * sin(2 * phase) + 0.25 * sin(3 * phase)) / 1.75;
+}
+
 static void speechish(int16_t *out, int frame_index, double amplitude)
 {
 	for (int i = 0; i < FRAME; i++) {
 		int n = frame_index * FRAME + i;
 		double t = (double)n / RATE;
 		double on = fmod(t, 0.2) < 0.16 ? 1.0 : 0.05;
-		out[i] = (int16_t)(amplitude * on * sin(2 * M_PI * (220 + 30 * sin(2 * M_PI * 3 * t)) * t));
+		out[i] = (int16_t)(amplitude * on * voice_at(t, 220, 3));
 	}
 }
 
@@ -53,8 +61,12 @@ static void test_turn(void)
 		if (sb_vad_process(&vad, f, FRAME, -INFINITY) == SB_VAD_SPEECH_END)
 			end_at = k;
 	}
-	/* Onset: 100 ms = the 5th voiced frame. End: 300 ms of quiet. */
-	g_assert_cmpint(start_at, ==, 4);
+	/* Onset: 100 ms of voice holding one pitch, so at the 5th voiced frame
+	 * at the earliest.  Here the talk begins 60 ms before a syllable ends;
+	 * the syllable's edge (frame 3, half voice, half quiet) breaks the
+	 * pitch, and frames 4-8 (the soft gap, then the next syllable) confirm
+	 * it.  End: 300 ms of quiet. */
+	g_assert_cmpint(start_at, ==, 8);
 	g_assert_cmpint(end_at, ==, 14);
 }
 
@@ -77,6 +89,126 @@ static void test_steady_noise_is_not_speech(void)
 		started |= sb_vad_process(&vad, f, FRAME, -INFINITY) == SB_VAD_SPEECH_START;
 	}
 	g_assert_true(started);
+	g_rand_free(r);
+}
+
+/* Traffic: brown noise (leaky integrated white noise, most of its energy
+ * low) swelling and fading as cars pass, 0.3 Hz. */
+static void street(int16_t *out, int frame_index, GRand *r, double *state, double amplitude)
+{
+	for (int i = 0; i < FRAME; i++) {
+		double t = (double)(frame_index * FRAME + i) / RATE;
+		*state = 0.995 * *state + (g_rand_double(r) * 2 - 1);
+		double swell = 0.55 + 0.45 * sin(2 * M_PI * 0.3 * t);
+		out[i] = (int16_t)CLAMP(amplitude * swell * *state / 14.0, -32767, 32767);
+	}
+}
+
+/* Café babble: six voices (100-240 Hz, each with its own wobble), each
+ * talking in syllables of its own length most of the time, summed. */
+static double babble_at(double t)
+{
+	static const double f0[6] = {104, 131, 158, 187, 213, 239};
+	static const double syllable[6] = {0.17, 0.21, 0.13, 0.19, 0.23, 0.15};
+	double sum = 0;
+	for (int v = 0; v < 6; v++) {
+		double on = fmod(t + 0.037 * v, syllable[v]) < syllable[v] * 0.75 ? 1.0 : 0.0;
+		sum += on * voice_at(t + 0.11 * v, f0[v], 2.0 + 0.7 * v);
+	}
+	return sum / 6;
+}
+
+static void babble(int16_t *out, int frame_index, double amplitude)
+{
+	for (int i = 0; i < FRAME; i++)
+		out[i] = (int16_t)(amplitude * babble_at((double)(frame_index * FRAME + i) / RATE));
+}
+
+/* Feeds `frames` frames of a noise to a VAD with the pitch gate and to one
+ * without it; returns the turns each started. */
+typedef void (*noise_fn)(int16_t *out, int frame_index, void *ctx);
+
+static void turns_in(noise_fn fn, void *ctx, int frames, int *with_pitch, int *energy_alone)
+{
+	sb_vad pitched, energy;
+	sb_vad_config energy_only = {.frame_ms = 20,
+	                             .onset_ms = 100,
+	                             .hangover_ms = 300,
+	                             .margin_db = 12.0f,
+	                             .min_level_db = -50.0f,
+	                             .onset_voiced_ms = -1};
+	sb_vad_init(&pitched, NULL);
+	sb_vad_init(&energy, &energy_only);
+	*with_pitch = *energy_alone = 0;
+	int16_t f[FRAME];
+	for (int k = 0; k < frames; k++) {
+		fn(f, k, ctx);
+		*with_pitch += sb_vad_process(&pitched, f, FRAME, -INFINITY) == SB_VAD_SPEECH_START;
+		*energy_alone +=
+		        sb_vad_process(&energy, f, FRAME, -INFINITY) == SB_VAD_SPEECH_START;
+	}
+}
+
+typedef struct traffic {
+	GRand *r;
+	double state;
+} traffic;
+
+static void traffic_frame(int16_t *out, int frame_index, void *ctx)
+{
+	traffic *t = ctx;
+	street(out, frame_index, t->r, &t->state, 3000);
+}
+
+/* The café gets louder and quieter as people come and go (0.2 Hz). */
+static void cafe_frame(int16_t *out, int frame_index, void *ctx)
+{
+	(void)ctx;
+	babble(out, frame_index, 6000);
+	double swell = 0.55 + 0.45 * sin(2 * M_PI * 0.2 * frame_index * FRAME / RATE);
+	for (int i = 0; i < FRAME; i++)
+		out[i] = (int16_t)(out[i] * swell);
+}
+
+/* A caller 10 dB over the café (by RMS), from 4 s on. */
+static void caller_in_cafe_frame(int16_t *out, int frame_index, void *ctx)
+{
+	(void)ctx;
+	babble(out, frame_index, 6000);
+	if (frame_index < 200)
+		return;
+	int16_t voice[FRAME];
+	speechish(voice, frame_index, 6000 * 3.16 * 1.9); /* babble RMS is ~1/1.9 of one voice's */
+	for (int i = 0; i < FRAME; i++)
+		out[i] = (int16_t)CLAMP(out[i] + voice[i], -32767, 32767);
+}
+
+static void test_street_and_babble_are_not_speech(void)
+{
+	int pitched, energy;
+	traffic t = {g_rand_new_with_seed(11), 0};
+	turns_in(traffic_frame, &t, 1000, &pitched, &energy); /* 20 s */
+	g_test_message("traffic: %d turns by energy alone, %d with the pitch", energy, pitched);
+	g_assert_cmpint(energy, >, 0); /* loud enough to fool energy alone */
+	g_assert_cmpint(pitched, ==, 0);
+	g_rand_free(t.r);
+	turns_in(cafe_frame, NULL, 1000, &pitched, &energy);
+	g_test_message("cafe babble: %d turns by energy alone, %d with the pitch", energy, pitched);
+	g_assert_cmpint(energy, >, 0);
+	g_assert_cmpint(pitched, ==, 0);
+	/* A caller in that café, 10 dB over it, is heard. */
+	turns_in(caller_in_cafe_frame, NULL, 400, &pitched, &energy);
+	g_assert_cmpint(pitched, >=, 1);
+	/* The pitch of a voice and of noise. */
+	float history[SB_VAD_PITCH_WINDOW / 2] = {0};
+	int16_t f[FRAME];
+	for (int k = 0; k < 3; k++)
+		speechish(f, k, 8000);
+	g_assert_cmpfloat(sb_frame_pitch(history, f, FRAME, RATE, NULL), >, 0.8f);
+	GRand *r = g_rand_new_with_seed(3);
+	for (int k = 0; k < 3; k++)
+		noise(f, r, 8000);
+	g_assert_cmpfloat(sb_frame_pitch(history, f, FRAME, RATE, NULL), <, 0.4f);
 	g_rand_free(r);
 }
 
@@ -133,6 +265,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/vad/turn", test_turn);
 	g_test_add_func("/vad/steady-noise", test_steady_noise_is_not_speech);
 	g_test_add_func("/vad/clicks-and-coughs", test_clicks_and_coughs);
+	g_test_add_func("/vad/street-and-babble", test_street_and_babble_are_not_speech);
 	g_test_add_func("/vad/echo-floor", test_echo_floor);
 	g_test_add_func("/vad/levels", test_levels);
 	return g_test_run();

@@ -353,7 +353,7 @@ static void on_audio(sb_agent *a, agent_msg *m)
 	sb_vad_event ev = sb_vad_process(&a->vad, pcm, AGENT_FRAME, floor_db);
 	if (ev == SB_VAD_SPEECH_START) {
 		/* By the mixer's clock, as the moments that confirm it. */
-		gint64 onset = m->at_us - (gint64)a->vad.cfg.onset_ms * 1000;
+		gint64 onset = m->at_us - (gint64)a->vad.voiced_ms * 1000;
 		if (sb_agent_gathering(a))
 			; /* the caller answers a menu: no interruption */
 		else if (a->interrupting)
@@ -935,10 +935,13 @@ static void agent_join(sb_room *room)
 	                    .onset_ms = 100,
 	                    .hangover_ms = 300,
 	                    .margin_db = 12.0f,
-	                    .min_level_db = -50.0f};
+	                    .min_level_db = -50.0f,
+	                    .rate = AGENT_RATE};
 	const char *v;
 	if ((v = json_string_value(json_object_get(config, "vad_onset_ms"))))
 		vc.onset_ms = atoi(v);
+	if ((v = json_string_value(json_object_get(config, "vad_voiced_ms"))))
+		vc.onset_voiced_ms = atoi(v);
 	if ((v = json_string_value(json_object_get(config, "vad_hangover_ms"))))
 		vc.hangover_ms = atoi(v);
 	sb_vad_init(&a->vad, &vc);

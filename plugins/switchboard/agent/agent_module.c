@@ -108,6 +108,7 @@ static json_t *agent_config_error(json_t *config)
 	             {"persona", 4000},
 	             {"apology", 1000},
 	             {"vad_onset_ms", 0},
+	             {"vad_voiced_ms", 0},
 	             {"vad_hangover_ms", 0},
 	             {"barge_in_onset_ms", 0},
 	             {"barge_in_confirm_ms", 0},

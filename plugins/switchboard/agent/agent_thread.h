@@ -15,7 +15,7 @@
 
 #define AGENT_RATE SB_AGENT_RATE
 #define AGENT_FRAME (AGENT_RATE / 50) /* 20 ms at 16 kHz */
-#define PREROLL_FRAMES 15             /* 300 ms before the onset */
+#define PREROLL_FRAMES 25             /* 500 ms: an onset waits for a vowel's pitch */
 #define MAX_QUEUED_FRAMES 250         /* 5 s of input backlog */
 
 typedef enum { LISTENING = 0, THINKING, SPEAKING } agent_state;

@@ -74,6 +74,7 @@ static void plugin_metrics(GString *out)
 	        {"switchboard_mixer_forwards_total", "counter", "One-voice mixes sent as the speaker's own packet (no encode).", "mixer", "forwards"},
 	        {"switchboard_mixer_decodes_total", "counter", "Frames decoded or concealed.", "mixer", "decodes"},
 	        {"switchboard_mixer_echo_frames_total", "counter", "Frames of legs echo-cancelled from what they were sent.", "mixer", "echo_frames"},
+	        {"switchboard_mixer_denoised_frames_total", "counter", "Frames of legs through noise suppression or automatic gain.", "mixer", "denoised_frames"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(simple); i++)
 		sb_metrics_value(out, simple[i].name, simple[i].type, simple[i].help, stat_field(s, simple[i].a, simple[i].b));

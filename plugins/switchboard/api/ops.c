@@ -287,14 +287,14 @@ static json_t *op_stats(json_t *body, sb_op_ctx *ctx)
 	                    json_pack("{sIsIsIsIsI}", "in", packets_in, "out", packets_out,
 	                              "invalid", invalid, "wrong_pt", wrong_pt, "dropped",
 	                              dropped));
-	json_object_set_new(r, "mixer",
-	                    json_pack("{sisIsIsIsIsIsIsIsI}", "workers", ms.workers, "forwards",
-	                              (json_int_t)ms.forwards, "ticks", (json_int_t)ms.ticks,
-	                              "late_frames", (json_int_t)ms.late_frames, "skipped",
-	                              (json_int_t)ms.skipped, "encodes", (json_int_t)ms.encodes,
-	                              "decodes", (json_int_t)ms.decodes, "rooms_active",
-	                              (json_int_t)ms.rooms_active, "echo_frames",
-	                              (json_int_t)ms.echo_frames));
+	json_object_set_new(
+	        r, "mixer",
+	        json_pack("{sisIsIsIsIsIsIsIsIsI}", "workers", ms.workers, "forwards",
+	                  (json_int_t)ms.forwards, "ticks", (json_int_t)ms.ticks, "late_frames",
+	                  (json_int_t)ms.late_frames, "skipped", (json_int_t)ms.skipped, "encodes",
+	                  (json_int_t)ms.encodes, "decodes", (json_int_t)ms.decodes, "rooms_active",
+	                  (json_int_t)ms.rooms_active, "echo_frames", (json_int_t)ms.echo_frames,
+	                  "denoised_frames", (json_int_t)ms.denoised_frames));
 	json_object_set_new(r, "rtp",
 	                    json_pack("{sIsIsI}", "open", (json_int_t)rs.open, "foreign_packets",
 	                              (json_int_t)rs.foreign_packets, "rtcp_packets",

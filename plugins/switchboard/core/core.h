@@ -108,6 +108,12 @@ typedef struct sb_settings { /* read-only after start-up: see above */
 	 * "echo"), and the longest echo path cancelled. */
 	sb_echo_rooms echo_cancellation;
 	int echo_tail_ms;
+	/* The interfaces (sb_participant_interface: "phone", "web", "whatsapp"
+	 * …, or "all") whose legs get noise suppression, and automatic gain
+	 * (media.h, "denoise"); NULL-terminated, NULL for none. */
+	char **noise_suppression;
+	int noise_suppress_db;
+	char **agc;
 	char *rtp_ip;
 	uint16_t rtp_port_min;
 	uint16_t rtp_port_max;
@@ -150,6 +156,9 @@ json_t *sb_settings_section(const sb_settings *cfg, const char *name);
 const char *sb_section_string(json_t *section, const char *name, const char *def);
 long sb_section_int(json_t *section, const char *name, long def, long min, long max);
 bool sb_section_bool(json_t *section, const char *name, bool def);
+/* Whether a list such as noise_suppression names this interface (or
+ * "all"). */
+bool sb_settings_names(char *const *list, const char *interface);
 
 /* Defaults, then whatever <folder>/janus.plugin.switchboard.jcfg sets.
  * A missing file is fine; an invalid value is logged and replaced by the

@@ -91,6 +91,37 @@ static sb_echo_rooms echo_rooms_item(janus_config *jc, janus_config_category *ca
 	return def;
 }
 
+/* "phone, web", "all", or "off" / "" for none. */
+static void interfaces_item(janus_config *jc, janus_config_category *cat, const char *name,
+                            char ***list)
+{
+	const char *v = item(jc, cat, name);
+	if (!v)
+		return;
+	g_strfreev(*list);
+	*list = NULL;
+	char **parts = g_strsplit_set(v, ", ", -1);
+	GPtrArray *kept = g_ptr_array_new();
+	for (char **p = parts; *p; p++)
+		if (**p && strcmp(*p, "off") && strcmp(*p, "false") && strcmp(*p, "none"))
+			g_ptr_array_add(kept, g_strdup(*p));
+	g_strfreev(parts);
+	if (kept->len == 0) {
+		g_ptr_array_free(kept, TRUE);
+		return;
+	}
+	g_ptr_array_add(kept, NULL);
+	*list = (char **)g_ptr_array_free(kept, FALSE);
+}
+
+bool sb_settings_names(char *const *list, const char *interface)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, "all") || !g_strcmp0(*list, interface))
+			return true;
+	return false;
+}
+
 static int rate_item(janus_config *jc, janus_config_category *cat, int def)
 {
 	int rate = int_item(jc, cat, "sampling_rate", def, 8000, 48000);
@@ -173,6 +204,7 @@ sb_settings *sb_settings_load(const char *folder)
 	cfg->opus_fec = true;
 	cfg->echo_cancellation = SB_ECHO_ROOMS_NONE;
 	cfg->echo_tail_ms = 400;
+	cfg->noise_suppress_db = 15;
 	cfg->rtp_ip = g_strdup("127.0.0.1");
 	cfg->rtp_port_min = 40000;
 	cfg->rtp_port_max = 40999;
@@ -282,6 +314,10 @@ static void load_general(sb_settings *cfg, janus_config *jc)
 	cfg->opus_fec = bool_item(jc, gen, "opus_fec", cfg->opus_fec);
 	cfg->echo_cancellation = echo_rooms_item(jc, gen, cfg->echo_cancellation);
 	cfg->echo_tail_ms = int_item(jc, gen, "echo_tail_ms", cfg->echo_tail_ms, 100, 1000);
+	interfaces_item(jc, gen, "noise_suppression", &cfg->noise_suppression);
+	cfg->noise_suppress_db =
+	        int_item(jc, gen, "noise_suppress_db", cfg->noise_suppress_db, 1, 60);
+	interfaces_item(jc, gen, "agc", &cfg->agc);
 	const char *ip = item(jc, gen, "rtp_ip");
 	if (ip) {
 		g_free(cfg->rtp_ip);
@@ -383,6 +419,8 @@ void sb_settings_free(sb_settings *cfg)
 	g_free(cfg->config_folder);
 	g_free(cfg->admin_key);
 	g_free(cfg->rtp_ip);
+	g_strfreev(cfg->noise_suppression);
+	g_strfreev(cfg->agc);
 	g_free(cfg->http_ip);
 	g_free(cfg->http_cert);
 	g_free(cfg->http_key);

@@ -269,7 +269,15 @@ bool sb_srtp_unprotect(sb_srtp *s, uint8_t *buf, size_t *len);
 /* ---- vad ----
  * Voice activity detection for the agent's ears: frame energy against an
  * adaptive noise floor, with an onset time (so clicks and coughs do not
- * count) and a hangover (so pauses between words do not end a turn).
+ * count) and a hangover (so pauses between words do not end a turn).  A
+ * turn starts only when the onset also holds one voice's pitch unbroken
+ * for a vowel's time: frames whose (8 kHz) autocorrelation has a clear peak
+ * at a lag of 2.5-16 ms that moves little from frame to frame.  Fans and
+ * street noise have no such peak, and in the babble of many voices it
+ * comes and goes and jumps between talkers, and is no louder than the
+ * babble around it (a caller's voice is: the onset must stand 5 dB over
+ * the unpitched background).  A turn that has started is kept by energy
+ * alone (consonants, soft endings).
  * Pure and synchronous; one instance per stream. */
 
 typedef struct sb_vad_config {
@@ -278,6 +286,11 @@ typedef struct sb_vad_config {
 	int hangover_ms;     /* silence this long ends the turn */
 	float margin_db;     /* above the noise floor to count as voice */
 	float min_level_db;  /* and at least this loud (dBFS) */
+	int rate;            /* samples per second: 16000 when 0 */
+	/* Unbroken pitched time the onset must hold: 100 ms when 0, none
+	 * when negative (energy alone).  The turn may then start later than
+	 * onset_ms after the first voiced frame: voiced_ms says when. */
+	int onset_voiced_ms;
 } sb_vad_config;
 
 typedef enum {
@@ -288,6 +301,7 @@ typedef enum {
 } sb_vad_event;
 
 #define SB_VAD_HISTORY 150 /* frames: 3 s of floor history at 20 ms */
+#define SB_VAD_PITCH_WINDOW 320 /* 8 kHz samples analysed: this frame and the last */
 
 typedef struct sb_vad {
 	sb_vad_config cfg;
@@ -297,9 +311,20 @@ typedef struct sb_vad {
 	int history_len, history_pos;
 	float noise_db;
 	int voiced_ms;    /* consecutive voiced time (onset) */
+	int pitched_ms;   /* unbroken time with a voice's pitch */
+	double pitched_power; /* summed over it (mean square, full scale 1) */
+	/* The mean power of frames without a pitch outside turns (about the
+	 * last second): the background a voice must stand out of. */
+	double background;
+	unsigned background_frames;
 	int quiet_ms;     /* consecutive unvoiced time inside a turn */
 	bool in_speech;
 	float last_db;
+	float last_pitch; /* the last frame's periodicity, 0..1 */
+	int last_lag;     /* and its period, in 8 kHz samples (0: none) */
+	/* The previous frame at 8 kHz, pre-emphasised: a pitch period of up to
+	 * 16 ms needs more than one 20 ms frame to be seen twice. */
+	float history_8k[SB_VAD_PITCH_WINDOW / 2];
 } sb_vad;
 
 /* Conversation defaults: 100 ms onset, 300 ms hangover, 12 dB margin. */
@@ -309,6 +334,12 @@ void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg);
 sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float floor_db);
 /* Energy of a frame in dBFS (-100 for digital silence). */
 float sb_frame_dbfs(const int16_t *pcm, int samples);
+/* How periodic a voice would make it, 0..1: the highest prominent
+ * normalised autocorrelation peak at a pitch lag (60-400 Hz) of the 8 kHz,
+ * pre-emphasised signal (history: the previous call's frame, updated);
+ * *lag (may be NULL): where, in 8 kHz samples (0: no peak). */
+float sb_frame_pitch(float history_8k[SB_VAD_PITCH_WINDOW / 2], const int16_t *pcm, int samples,
+                     int rate, int *lag);
 
 /* ---- echo ----
  * Echo cancellation of one leg from what the mixer sent it: the mixer
@@ -342,5 +373,29 @@ void sb_echo_free(sb_echo *e);
  * true when capture was changed (always, in a room wider than 16 kHz). */
 bool sb_echo_process(sb_echo *e, int16_t *capture, const int16_t *sent, int samples);
 void sb_echo_get_stats(const sb_echo *e, sb_echo_stats *out);
+
+/* ---- denoise ----
+ * Noise suppression and automatic gain for what one inbound leg sends
+ * (speexdsp's preprocessor), after its echo is cancelled and before the
+ * VAD, the STT and the mix hear it: a phone in a car or a café is heard
+ * with less of the car and the café, a quiet one louder.  One per leg, at
+ * its room's rate, fed every 20 ms frame in order. */
+
+typedef struct sb_denoise sb_denoise;
+
+typedef struct sb_denoise_config {
+	bool suppress;       /* noise suppression */
+	int suppress_db;     /* how far noise is pushed down (1..60; 15 when 0) */
+	bool agc;            /* automatic gain */
+	int agc_level_dbfs;  /* the level speech is brought to (-40..-6; -20 when 0) */
+	int agc_max_gain_db; /* the most it raises a quiet leg (0..40; 20 when 0) */
+} sb_denoise_config;
+
+/* samples: one 20 ms frame at rate.  NULL on a bad rate or when nothing
+ * is asked for. */
+sb_denoise *sb_denoise_new(int rate, int samples, const sb_denoise_config *cfg);
+void sb_denoise_free(sb_denoise *d);
+/* In place; samples as given to sb_denoise_new. */
+void sb_denoise_process(sb_denoise *d, int16_t *pcm);
 
 #endif

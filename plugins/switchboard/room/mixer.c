@@ -179,6 +179,36 @@ static int cancel_echo(participant_priv *p, int pulled, int rate, int n, uint64_
 	return sb_level_dbov(m->frame, n);
 }
 
+/* Noise suppression and gain on a decoded frame of a leg whose interface
+ * asks for them ([general] noise_suppression, agc); returns its level. */
+static int denoise(participant_priv *p, int level, int rate, int n, uint64_t *frames)
+{
+	participant_mix *m = &p->mix;
+	const char *interface = sb_participant_interface(&p->pub);
+	bool suppress = sb_settings_names(settings->noise_suppression, interface);
+	bool agc = sb_settings_names(settings->agc, interface);
+	if (m->denoise && (m->denoise_rate != rate || (!suppress && !agc))) {
+		sb_denoise_free(m->denoise);
+		m->denoise = NULL;
+	}
+	if ((!suppress && !agc) || level < 0 || level == SB_LEVEL_SILENT_SKIPPED ||
+	    (p->pub.ops && p->pub.ops->push_pcm))
+		return level;
+	if (!m->denoise) {
+		sb_denoise_config cfg = {.suppress = suppress,
+		                         .suppress_db = settings->noise_suppress_db,
+		                         .agc = agc};
+		m->denoise = sb_denoise_new(rate, n, &cfg);
+		m->denoise_rate = rate;
+		if (!m->denoise)
+			return level;
+	}
+	sb_denoise_process(m->denoise, m->frame);
+	(*frames)++;
+	m->frame_payload_len = 0; /* the cleaned frame goes on, not the packet */
+	return sb_level_dbov(m->frame, n);
+}
+
 static void drop_echo(participant_priv *p)
 {
 	sb_echo_free(p->mix.echo);
@@ -268,7 +298,7 @@ static bool mix_room(room_priv *room)
 		return false;
 	}
 
-	uint64_t decodes = 0, encodes = 0, forwards = 0, echo_frames = 0;
+	uint64_t decodes = 0, encodes = 0, forwards = 0, echo_frames = 0, denoised_frames = 0;
 	const bool cancel = sb_mixer_cancels_echo(&room->pub);
 	int loudest_level = 128;
 	guint64 loudest = 0;
@@ -283,6 +313,7 @@ static bool mix_room(room_priv *room)
 			level = cancel_echo(p, level, rate, n, &echo_frames);
 		else if (!cancel && p->mix.echo)
 			drop_echo(p);
+		level = denoise(p, level, rate, n, &denoised_frames);
 		if (p->mix.echo)
 			p->mix.sent_audible = false; /* until a job below says otherwise */
 		if (level == SB_LEVEL_SILENT_SKIPPED)
@@ -406,6 +437,7 @@ static bool mix_room(room_priv *room)
 	__atomic_add_fetch(&stats.encodes, encodes, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.forwards, forwards, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.echo_frames, echo_frames, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&stats.denoised_frames, denoised_frames, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -554,5 +586,6 @@ void sb_mixer_get_stats(sb_mixer_stats *out)
 	out->forwards = __atomic_load_n(&stats.forwards, __ATOMIC_RELAXED);
 	out->rooms_active = __atomic_load_n(&stats.rooms_active, __ATOMIC_RELAXED);
 	out->echo_frames = __atomic_load_n(&stats.echo_frames, __ATOMIC_RELAXED);
+	out->denoised_frames = __atomic_load_n(&stats.denoised_frames, __ATOMIC_RELAXED);
 	out->workers = num_workers;
 }

@@ -32,6 +32,7 @@ static void participant_free(const janus_refcount *ref)
 	sb_decoder_free(p->mix.decoder);
 	sb_encoder_free(p->mix.encoder);
 	sb_echo_free(p->mix.echo);
+	sb_denoise_free(p->mix.denoise);
 	g_mutex_clear(&p->mutex);
 	g_free(p->display);
 	g_free(p->metadata);

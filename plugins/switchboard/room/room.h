@@ -431,6 +431,7 @@ typedef struct sb_mixer_stats {
 	uint64_t forwards;     /* one-voice mixes sent as the speaker's packet */
 	uint64_t rooms_active; /* rooms currently scheduled */
 	uint64_t echo_frames;  /* frames echo-cancelled (the leg's far end live) */
+	uint64_t denoised_frames; /* frames through noise suppression or gain */
 	int workers;
 } sb_mixer_stats;
 

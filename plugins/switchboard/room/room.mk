@@ -16,7 +16,8 @@ check_PROGRAMS += tests/unit/test_mix tests/unit/test_hold tests/unit/test_parti
 tests_unit_test_participant_SOURCES = tests/unit/test_participant.c tests/unit/janus_log_stub.c \
 	plugins/switchboard/room/participant.c plugins/switchboard/room/mix.c \
 	plugins/switchboard/media/codec.c plugins/switchboard/media/jitter.c \
-	plugins/switchboard/media/rtp.c plugins/switchboard/media/echo.c
+	plugins/switchboard/media/rtp.c plugins/switchboard/media/echo.c \
+	plugins/switchboard/media/denoise.c
 tests_unit_test_participant_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_participant_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 tests_unit_test_mix_SOURCES = tests/unit/test_mix.c plugins/switchboard/room/mix.c

@@ -77,6 +77,10 @@ typedef struct participant_mix {
 	int echo_rate;
 	bool sent_audible;
 	int16_t sent[SB_MAX_FRAME_SAMPLES];
+	/* Noise suppression and gain (media.h, "denoise"), owned; NULL while
+	 * its interface is not configured for them. */
+	sb_denoise *denoise;
+	int denoise_rate;
 } participant_mix;
 
 typedef struct participant_priv {
