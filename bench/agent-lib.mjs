@@ -57,6 +57,53 @@ export function speech8k(text, speed = 150) {
 	return frames;
 }
 
+// 20 ms mu-law frames of 8 kHz samples.
+function framesOf(pcm) {
+	const frames = [];
+	for (let o = 0; o + 160 <= pcm.length; o += 160) {
+		const f = new Uint8Array(160);
+		for (let i = 0; i < 160; i++) f[i] = mulawEncode(Math.max(-32768, Math.min(32767, Math.round(pcm[o + i]))));
+		frames.push(f);
+	}
+	return frames;
+}
+
+function samples8k(file) {
+	const b = readFileSync(file).subarray(44);
+	const out = new Float64Array(b.length >> 1);
+	for (let i = 0; i < out.length; i++) out[i] = b.readInt16LE(2 * i);
+	return out;
+}
+
+// Noise about 10 dB under `speech` (frames): café babble (six espeak-ng
+// voices talking at once) over passing traffic (sox brown noise swelling
+// at 0.3 Hz), `seconds` long.
+export function cafeNoise(speech, seconds = 4) {
+	work ??= mkdtempSync(join(tmpdir(), 'sb-agent-bench-'));
+	const sentences = ['We went to the market and then had lunch by the river', 'I told him the train was late again this morning',
+		'She said the new place downtown has great coffee', 'They are painting the house blue this summer',
+		'My brother is coming over for dinner on Friday', 'The match was cancelled because of the rain'];
+	const voices = ['en-us', 'en-gb', 'en-us+f3', 'en-us+m3', 'en-gb+f2', 'en-us+m7'];
+	const n = seconds * 8000, start = 2 * 8000; // from when all six talk
+	const mix = new Float64Array(n);
+	voices.forEach((v, k) => {
+		const raw = join(work, `babble${k}.wav`), out = join(work, `babble${k}-8k.wav`);
+		execFileSync('espeak-ng', ['-v', v, '-w', raw, `${sentences[k]}. ${sentences[(k + 2) % 6]}. ${sentences[(k + 4) % 6]}.`], { timeout: 60000 });
+		execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', out], { timeout: 60000 });
+		const x = samples8k(out), at = Math.round(k * 0.31 * 8000);
+		for (let i = 0; i < n; i++) mix[i] += x[start + i - at] ?? 0;
+	});
+	const traffic = join(work, 'traffic.wav');
+	execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', traffic, 'synth', String(seconds), 'brownnoise', 'tremolo', '0.3', '90'], { timeout: 60000 });
+	const t = samples8k(traffic);
+	const level = (x) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
+	let speechSum = 0, count = 0;
+	for (const f of speech) for (const b of f) { const v = mulawDecode(b); speechSum += v * v; count++; }
+	const target = Math.sqrt(speechSum / count) / 3.16;
+	const gm = target / level(mix) / Math.SQRT2, gt = target / level(t) / Math.SQRT2;
+	return framesOf(mix.map((v, i) => v * gm + (t[i] ?? 0) * gt));
+}
+
 export const percentile = (xs, p) => {
 	if (!xs.length) return NaN;
 	const s = [...xs].sort((a, b) => a - b);

@@ -219,6 +219,10 @@ static json_t *agent_config_error(json_t *config)
 				                    "\"close_room\")");
 			continue;
 		}
+		if (!strcmp(key, "vad_voiced_ms") &&
+		    ((json_is_integer(v) && json_integer_value(v) == -1) ||
+		     !g_strcmp0(json_string_value(v), "-1")))
+			continue; /* energy alone, as before the pitch gate */
 		size_t i = 0;
 		while (i < G_N_ELEMENTS(texts) && strcmp(texts[i].key, key))
 			i++;
