@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
-import { adminRequest, API_URL, API_KEY, repoRoot } from '../lib/janus.mjs';
+import { adminRequest, metrics, repoRoot } from '../lib/janus.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -36,14 +36,12 @@ before(async () => {
 }, { timeout: 60000 });
 after(() => stopAgentJanus(env), { timeout: 60000 });
 
-async function metrics() {
-	const r = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	const text = await r.text();
-	const value = (name) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+async function counters() {
+	const m = await metrics(['switchboard_agent_barge_ins_total', 'switchboard_agent_ducks_total', 'switchboard_mixer_echo_frames_total']);
 	return {
-		bargeIns: value('switchboard_agent_barge_ins_total'),
-		ducks: value('switchboard_agent_ducks_total'),
-		echoFrames: value('switchboard_mixer_echo_frames_total'),
+		bargeIns: m.switchboard_agent_barge_ins_total,
+		ducks: m.switchboard_agent_ducks_total,
+		echoFrames: m.switchboard_mixer_echo_frames_total,
 	};
 }
 
@@ -73,7 +71,7 @@ for (const pair of [[{ delayMs: 60, gainDb: -6 }, { delayMs: 250, gainDb: -20 }]
 	const name = pair.map((e) => `${e.delayMs} ms ${e.gainDb} dB`).join(' and ');
 	test(`the agent's own echo (${name}) neither stops nor ducks it, nor makes a turn`, { timeout: 150000 }, async () => {
 		const { events, until } = notes;
-		const before = await metrics();
+		const before = await counters();
 		const calls = [];
 		try {
 			for (const [i, echo] of pair.entries())
@@ -93,7 +91,7 @@ for (const pair of [[{ delayMs: 60, gainDb: -6 }, { delayMs: 250, gainDb: -20 }]
 				// voice back at about the level it was told to.
 				assert.ok(caller.sentLevels().some((l) => l > 30), `${JSON.stringify(echo)}: the caller sent its echo`);
 			}
-			const after = await metrics();
+			const after = await counters();
 			assert.equal(after.bargeIns, before.bargeIns, 'no barge-in');
 			assert.equal(after.ducks, before.ducks, 'no duck');
 			assert.ok(after.echoFrames - before.echoFrames >= longSeconds * 50, `echo cancelled on ${after.echoFrames - before.echoFrames} frames`);

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
-import { adminRequest, API_URL, API_KEY } from '../lib/janus.mjs';
+import { adminRequest, metrics } from '../lib/janus.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -31,14 +31,13 @@ before(async () => {
 after(() => stopAgentJanus(env), { timeout: 60000 });
 
 async function counters() {
-	const r = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	const text = await r.text();
-	const value = (name) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+	const m = await metrics(['switchboard_agent_barge_ins_total', 'switchboard_agent_ducks_total',
+		'switchboard_agent_ducks_resumed_total', 'switchboard_agent_backchannels_total']);
 	return {
-		bargeIns: value('switchboard_agent_barge_ins_total'),
-		ducks: value('switchboard_agent_ducks_total'),
-		resumed: value('switchboard_agent_ducks_resumed_total'),
-		backchannels: value('switchboard_agent_backchannels_total'),
+		bargeIns: m.switchboard_agent_barge_ins_total,
+		ducks: m.switchboard_agent_ducks_total,
+		resumed: m.switchboard_agent_ducks_resumed_total,
+		backchannels: m.switchboard_agent_backchannels_total,
 	};
 }
 

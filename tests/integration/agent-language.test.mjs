@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { rest } from '../lib/notifications.mjs';
-import { API_URL, API_KEY } from '../lib/janus.mjs';
+import { metric } from '../lib/janus.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 import { postWebhook, relaySession, twilioPluginConfig, ACCOUNT_SID } from '../lib/twilio.mjs';
 import { track } from '../lib/resources.mjs';
@@ -101,11 +101,6 @@ after(async () => {
 const systemPrompts = (since) => llm.requests.slice(since).map((r) => JSON.parse(r.body.toString()).messages.find((m) => m.role === 'system')?.content ?? '')
 	.filter((p) => !p.startsWith('You analyse a finished phone call'));
 const voices = (since) => tts.requests.slice(since).map((r) => JSON.parse(r.body.toString()));
-
-async function metric(name) {
-	const r = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	return Number((await r.text()).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
-}
 
 // A room with the agent (agent: true or a room's agent config) and a
 // phone caller; fn(ask) runs once the greeting is over, where ask(heard)

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
-import { adminRequest, API_URL, API_KEY } from '../lib/janus.mjs';
+import { adminRequest, metric } from '../lib/janus.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -60,11 +60,6 @@ before(async () => {
 	cafe = scaled(babble.subarray(2 * 8000, 7 * 8000)); // 5 s where all six talk
 }, { timeout: 120000 });
 after(() => stopAgentJanus(env), { timeout: 60000 });
-
-async function metric(name) {
-	const r = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	return Number((await r.text()).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
-}
 
 // A room with the agent and a caller, once the greeting is over.
 async function listeningRoom(room) {

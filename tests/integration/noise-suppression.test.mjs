@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
-import { API_URL, API_KEY, repoRoot } from '../lib/janus.mjs';
+import { metric, repoRoot } from '../lib/janus.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -22,11 +22,6 @@ before(async () => {
 	});
 }, { timeout: 60000 });
 after(() => stopAgentJanus(env), { timeout: 60000 });
-
-async function metric(name) {
-	const r = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
-	return Number((await r.text()).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
-}
 
 const db = (x) => 20 * Math.log10(Math.max(1e-3, x));
 const mean = (xs) => xs.reduce((s, v) => s + v, 0) / Math.max(1, xs.length);

@@ -184,6 +184,21 @@ export async function startJanus({ pluginConfig, env = {}, ports: own = null } =
 }
 
 // Admin API message_plugin: the plugin's synchronous requests without a session.
+/**
+ * Values of /metrics series without labels, read at once: {name: number}
+ * (NaN for a series not there).  `url`: another node's API.
+ */
+export async function metrics(names, url = API_URL) {
+	const r = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` }, signal: AbortSignal.timeout(10000) });
+	const lines = (await r.text()).split('\n');
+	return Object.fromEntries(names.map((name) => [name, Number(lines.find((l) => l.startsWith(`${name} `))?.split(' ')[1])]));
+}
+
+/** One /metrics series without labels, as a number (NaN when not there). */
+export async function metric(name, url = API_URL) {
+	return (await metrics([name], url))[name];
+}
+
 export async function adminRequest(request, secret = ADMIN_SECRET, plugin = PLUGIN, url = ADMIN_URL) {
 	const r = await post(url, {
 		janus: 'message_plugin', transaction: tx(), admin_secret: secret,
