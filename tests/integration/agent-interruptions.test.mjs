@@ -6,27 +6,19 @@
 // is answered.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
 import { adminRequest, metrics } from '../lib/janus.mjs';
-import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
+import { LONG_ANSWER, phoneCaller, speech8k, spokenSeconds, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const LONG = 'Let me tell you about our company, our history, our products and our services. ' +
-	'We started as a small shop and grew year after year. Today we ship all over the country, ' +
-	'and our team is happy to help you with anything you need.';
+const LONG = LONG_ANSWER;
 
 let env, notes, dir, longSeconds;
 
 before(async () => {
 	env = await startAgentJanus('sb-interrupt-');
 	({ notes, dir } = env);
-	// How long LONG takes to say (the agent's voice: espeak-ng, en-us).
-	const wav = join(dir, 'long.wav');
-	execFileSync('espeak-ng', ['-v', 'en-us', '-w', wav, LONG], { timeout: 60000 });
-	longSeconds = (statSync(wav).size - 44) / 2 / 22050;
+	longSeconds = spokenSeconds(dir, LONG);
 }, { timeout: 60000 });
 after(() => stopAgentJanus(env), { timeout: 60000 });
 

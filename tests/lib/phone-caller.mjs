@@ -5,7 +5,7 @@
 // harness when a test failed first.
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminRequest, startJanus } from './janus.mjs';
@@ -23,6 +23,17 @@ export function speech8k(dir, name, text, { voice = 'en-us', speed = 150 } = {})
 	execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', wav], TOOL);
 	const b = readFileSync(wav).subarray(44);
 	return new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + (b.length & ~1)));
+}
+
+/** A long answer for the agent to `say`, and how long espeak-ng (the
+ * agent's voice, en-us) takes to say it, in seconds. */
+export const LONG_ANSWER = 'Let me tell you about our company, our history, our products and our services. ' +
+	'We started as a small shop and grew year after year. Today we ship all over the country, ' +
+	'and our team is happy to help you with anything you need.';
+export function spokenSeconds(dir, text) {
+	const wav = join(dir, 'spoken.wav');
+	execFileSync('espeak-ng', ['-v', 'en-us', '-w', wav, text], TOOL);
+	return (statSync(wav).size - 44) / 2 / 22050;
 }
 
 /** RMS of a μ-law payload, in linear 16-bit units. */
