@@ -198,6 +198,38 @@ static void test_no_echo_path(void)
 	g_assert_cmpfloat(noisy, >, -6.0);
 }
 
+/* The same leg, its caller's first words after two seconds of the agent
+ * talking: the gate lets their first 60 ms through (the preprocessor
+ * delays everything by a frame), where it used to keep three frames of
+ * every onset at its floor (-6.3 dB over those frames). */
+static void test_no_echo_onset(void)
+{
+	const int rate = 16000, n = 320, total = rate * 3, talk_from = rate * 2;
+	int16_t *far = g_new0(int16_t, total), *talk = g_new0(int16_t, total);
+	voice(far, total, rate, 7, 12000);
+	voice(talk, total, rate, 99, 12000 / 3.16);
+	sb_echo *e = sb_echo_new(rate, 400);
+	double in = 0, out = 0;
+	for (int f = 0; f + n <= total; f += n) {
+		int16_t frame[320];
+		for (int i = 0; i < n; i++)
+			frame[i] = f + i >= talk_from ? talk[f + i - talk_from] : 0;
+		int k = (f - talk_from) / n; /* frames since the onset */
+		if (f >= talk_from && k < 3)
+			in += energy(frame, n);
+		sb_echo_process(e, frame, far + f, n);
+		if (f >= talk_from && k >= 1 && k < 4)
+			out += energy(frame, n);
+	}
+	double db = 10 * log10(out / in);
+	if (g_test_verbose())
+		g_printerr("no echo path: the first 60 ms of a voice come out at %.1f dB\n", db);
+	g_assert_cmpfloat(db, >, -2.0);
+	sb_echo_free(e);
+	g_free(far);
+	g_free(talk);
+}
+
 static void test_bad_arguments(void)
 {
 	g_assert_null(sb_echo_new(44100, 400));
@@ -218,6 +250,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/echo/double_talk", test_double_talk);
 	g_test_add_func("/echo/rest", test_rest);
 	g_test_add_func("/echo/no_echo_path", test_no_echo_path);
+	g_test_add_func("/echo/no_echo_onset", test_no_echo_onset);
 	g_test_add_func("/echo/bad_arguments", test_bad_arguments);
 	return g_test_run();
 }

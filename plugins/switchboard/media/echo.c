@@ -55,6 +55,9 @@
 #define GATE_FLOOR 0.03
 #define GATE_HOLD_FRAMES 4
 #define GATE_ONSET_FRAMES 2
+/* This much louder than the echo would be is a voice from its first
+ * frame: no echo's spread is that wide. */
+#define CLEAR_TALK_DB 20.0
 /* The filter's span once the delay is known: the echo path's own length
  * (a loudspeaker's and a room's reverberation are tens of ms), and frames
  * either side for the jitter buffers moving it. */
@@ -89,6 +92,9 @@ typedef struct echo_gate {
 	 * is learnt an echo may be as loud as what was sent. */
 	double return_loss_db;
 	double echo_sum, sent_sum;
+	/* Frames in a row that came back inaudible while something loud had
+	 * been sent within the tail: past the tail, no path brings echo. */
+	int silent_return_frames;
 	int talk_frames; /* in a row that looked like talk */
 	int hold;        /* frames the gate stays open */
 	double gain;     /* applied at the end of the last frame */
@@ -317,13 +323,23 @@ static double gate_decide(echo_gate *g, double near_energy, int n)
 		 * caller quieter than the agent would never be heard over it.
 		 * A louder path is learnt slowly, from what looked like talk. */
 		if (!talk && echo_source > TEACHING_MEAN_SQUARE) {
-			double echo = fmax(near_energy, AUDIBLE_SUM_SQUARES(1));
+			bool heard = near_energy > AUDIBLE_SUM_SQUARES(1);
+			double echo = heard ? near_energy : AUDIBLE_SUM_SQUARES(1);
+			g->silent_return_frames = heard ? 0 : g->silent_return_frames + 1;
+			if (g->silent_return_frames == g->lags) {
+				/* The prior is for a path not yet heard; this one
+				 * was, and brought nothing back: it goes at once. */
+				g->echo_sum = echo;
+				g->sent_sum = echo_source;
+			}
 			g->echo_sum = GATE_DECAY * g->echo_sum + echo;
 			g->sent_sum = GATE_DECAY * g->sent_sum + echo_source;
 			g->return_loss_db = 10 * log10((g->echo_sum + 1e-3) / g->sent_sum);
 		} else if (talk && g->lag >= 0) {
 			g->return_loss_db += 0.02;
 		}
+		if (ratio_db > g->return_loss_db + DOUBLE_TALK_DB + CLEAR_TALK_DB)
+			g->talk_frames = GATE_ONSET_FRAMES - 1; /* this one makes it */
 	}
 	/* One loud frame is as often the echo's own spread as a voice; a
 	 * voice is still there in the next. */
