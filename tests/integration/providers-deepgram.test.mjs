@@ -47,7 +47,7 @@ function results(transcript, { isFinal = false, speechFinal = false, fromFinaliz
  * Metadata message and a normal close.  lang goes into every finalised
  * result (see results()).
  */
-async function deepgramStub({ rejectStatus = 0, onAudio, closeAfterBytes = 0, lang = null } = {}) {
+async function deepgramStub({ rejectStatus = 0, onAudio, closeAfterBytes = 0, lang = null, endpointing = false } = {}) {
   const server = http.createServer((req, res) => {
     res.writeHead(404);
     res.end();
@@ -80,12 +80,18 @@ async function deepgramStub({ rejectStatus = 0, onAudio, closeAfterBytes = 0, la
             st.segments++;
             ws.send(results('I need help', { isFinal: true, lang }));
           }
+          // The server's endpointer: the segment after it ends a sentence.
+          if (endpointing && st.utterBytes >= 40000 && st.segments === 1) {
+            st.segments++;
+            ws.send(results('with my order.', { isFinal: true, speechFinal: true }));
+            ws.send(JSON.stringify({ type: 'UtteranceEnd', channel: [0, 1], last_word_end: 2.1 }));
+          }
           return;
         }
         const msg = JSON.parse(data.toString());
         st.texts.push(msg.type);
         if (msg.type === 'Finalize') {
-          const rest = st.segments ? 'with my order.' : 'Thanks.';
+          const rest = st.segments === 2 ? '' : st.segments ? 'with my order.' : 'Thanks.';
           ws.send(results(rest, { isFinal: true, fromFinalize: true, lang }));
           st.utterBytes = 0;
           st.interims = 0;
@@ -156,6 +162,25 @@ describe('deepgram live', () => {
         ['Finalize', 'Finalize', 'CloseStream'],
       );
       assert.equal(st.closed, 1000);
+    } finally {
+      await dg.close();
+    }
+  });
+
+  test('the server\'s endpointing (speech_final, UtteranceEnd) before our Finalize: endpoint events with the utterance so far', T, async () => {
+    const dg = await deepgramStub({ endpointing: true });
+    try {
+      // Real time: the server's endpointing comes while the caller is still heard.
+      const r = await runCli(dgJob(dg.base, { pace: true, utterances: [{ ms: 1600, hz: 300 }, { ms: 400, hz: 400 }] }));
+      assert.equal(r.code, 0, r.stderr);
+      const ends = pick(r.events, 'endpoint').map((e) => e.text);
+      // speech_final, then UtteranceEnd: each says the sentence is over.
+      assert.deepEqual(ends, ['I need help with my order.', 'I need help with my order.']);
+      assert.deepEqual(pick(r.events, 'final').map((e) => e.text), ['I need help with my order.', 'Thanks.']);
+      // An endpoint comes before its utterance's final; the second
+      // utterance (no speech_final from the server) has none.
+      const order = r.events.filter((e) => e.event === 'endpoint' || e.event === 'final').map((e) => e.event);
+      assert.deepEqual(order, ['endpoint', 'endpoint', 'final', 'final']);
     } finally {
       await dg.close();
     }

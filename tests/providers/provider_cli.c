@@ -15,7 +15,7 @@
  * messages, tools, functions.  tts: text.  stt: utterances [{ms, hz}], pace (feed in
  * real time), wait_final_ms.
  *
- * Lines: {"event": "start"|"text"|"tool"|"audio"|"partial"|"language"|"final"|
+ * Lines: {"event": "start"|"text"|"tool"|"audio"|"partial"|"language"|"endpoint"|"final"|
  * "done"|"start_error"|"watchdog"|"stats", "run", "t_ms", …}; language has
  * code; done has error,
  * first_output_ms and, for TTS, audio_samples, audio_bytes, audio_fnv1a. */
@@ -27,9 +27,9 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "net/net.h"
 #include "providers/providers.h"
 #include "providers/providers_private.h"
-#include "net/net.h"
 
 /* The cloud implementations only (the plugin's registry.c also has the
  * embedded ones). */
@@ -189,6 +189,13 @@ static void ev_language(void *u, const char *code)
 	g_mutex_unlock(&R.m);
 }
 
+static void ev_endpoint(void *u, const char *text)
+{
+	g_mutex_lock(&R.m);
+	emit("endpoint", json_pack("{s:s}", "text", text));
+	g_mutex_unlock(&R.m);
+}
+
 static void ev_failed(void *u, const char *error)
 {
 	g_mutex_lock(&R.m);
@@ -198,8 +205,11 @@ static void ev_failed(void *u, const char *error)
 
 static const sb_llm_events llm_ev = {ev_text, ev_tool, ev_done};
 static const sb_tts_events tts_ev = {ev_audio, ev_done};
-static const sb_stt_events stt_ev = {
-        .partial = ev_partial, .final = ev_final, .failed = ev_failed, .language = ev_language};
+static const sb_stt_events stt_ev = {.partial = ev_partial,
+                                     .final = ev_final,
+                                     .failed = ev_failed,
+                                     .language = ev_language,
+                                     .endpoint = ev_endpoint};
 
 /* Waits until done, or finals >= want_finals (when > 0); false on timeout. */
 static bool wait_for(int want_finals, int ms)

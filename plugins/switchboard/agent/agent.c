@@ -264,6 +264,29 @@ static void interruption_tick(sb_agent *a)
 		interruption_resume(a);
 }
 
+/* An utterance began (over our voice or not); its final pops it. */
+static void utterance_began(sb_agent *a, bool over_agent)
+{
+	if (a->over_agent_pending == 64) { /* finals lost: forget the oldest */
+		a->over_agent_bits >>= 1;
+		a->over_agent_pending--;
+	}
+	a->over_agent_bits |= (uint64_t)over_agent << a->over_agent_pending;
+	a->over_agent_pending++;
+}
+
+/* The final of the oldest utterance still waiting for one: did it begin
+ * over our voice? */
+static bool utterance_heard(sb_agent *a)
+{
+	if (a->over_agent_pending == 0)
+		return false;
+	bool over_agent = a->over_agent_bits & 1;
+	a->over_agent_bits >>= 1;
+	a->over_agent_pending--;
+	return over_agent;
+}
+
 static void feed_stt(sb_agent *a, const int16_t *pcm)
 {
 	sb_pipeline_audio(a->pipeline, pcm, AGENT_FRAME);
@@ -320,7 +343,7 @@ static void on_audio(sb_agent *a, agent_msg *m)
 		else if (a->state != LISTENING)
 			barge_in(a, onset,
 			         0); /* nothing audible to duck: the answer waits for more */
-		a->over_agent = a->state == SPEAKING;
+		utterance_began(a, a->state == SPEAKING);
 		a->shape = SB_TURN_UNSURE; /* nothing heard of this utterance yet */
 		a->so_far_asked = a->so_far_answered = 0;
 		a->so_far_holds = false;
@@ -441,21 +464,35 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		transcript(a, main_speaker(a), display_of(a, main_speaker(a), who, sizeof(who)),
 		           ev->text, false);
 		if (a->vad.in_speech && !a->so_far_holds)
-			a->shape = sb_turn_shape_of(ev->text);
+			a->shape = sb_turn_shape_of(ev->text, a->turn_ends);
 		if (a->interrupting) {
 			a->interrupt_words = !sb_backchannels_match(a->backchannels, ev->text);
 			interruption_check(a, ev->at_us);
 		}
 		break;
+	case SB_PIPE_HEARD_ENDPOINT:
+		/* The recogniser's endpointer heard a sentence end: sooner, unless
+		 * what it heard is plainly unfinished ("my order number is"). */
+		if (a->vad.in_speech && !a->so_far_holds &&
+		    sb_turn_shape_of(ev->text, a->turn_ends) != SB_TURN_OPEN)
+			a->shape = SB_TURN_COMPLETE;
+		break;
 	case SB_PIPE_HEARD_SO_FAR:
 		/* Answers come in order: the last one asked for is the newest. */
 		if (a->so_far_answered < a->so_far_asked &&
 		    ++a->so_far_answered == a->so_far_asked && a->vad.in_speech && *ev->text) {
-			a->shape = sb_turn_shape_of(ev->text);
+			a->shape = sb_turn_shape_of(ev->text, a->turn_ends);
 			a->so_far_holds = true;
 		}
 		break;
-	case SB_PIPE_HEARD_FINAL:
+	case SB_PIPE_HEARD_FINAL: {
+		/* A recogniser's final (a key press has no moment and no
+		 * utterance); an empty one ends its utterance all the same. */
+		bool over_agent = ev->at_us && utterance_heard(a);
+		if (!ev->text || !*ev->text) {
+			ev->declined = true;
+			break;
+		}
 		if (sb_agent_gathering(a)) {
 			/* The answer to a menu, not a turn of the model's. */
 			transcript(a, main_speaker(a),
@@ -463,24 +500,21 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 			           true);
 			if (a->interrupting) /* ducked before the gather began */
 				interruption_resume(a);
-			a->over_agent = false;
 			sb_agent_gather_speech(a, ev->text);
 			ev->declined = true;
 			break;
 		}
-		if ((a->interrupting || a->over_agent) &&
+		if ((a->interrupting || over_agent) &&
 		    sb_backchannels_match(a->backchannels, ev->text)) {
 			/* "Mm-hmm" over our answer: heard, not answered; we go on. */
 			transcript(a, main_speaker(a),
 			           display_of(a, main_speaker(a), who, sizeof(who)), ev->text,
 			           true);
 			interruption_resume(a);
-			a->over_agent = false;
 			__atomic_add_fetch(&sb_agent_counters.backchannels, 1, __ATOMIC_RELAXED);
 			ev->declined = true;
 			break;
 		}
-		a->over_agent = false;
 		if (a->interrupting) /* the final confirms it */
 			barge_in(a, a->interrupt_onset_us, ev->at_us);
 		said_flush(a);
@@ -505,6 +539,7 @@ static void on_pipeline(sb_agent *a, sb_pipeline_event *ev)
 		a->first_audio_sent = false;
 		set_state(a, THINKING, -1);
 		break;
+	}
 	case SB_PIPE_SPEECH_AUDIO:
 		if (a->turn_user && !a->first_audio_sent && !a->turn_marked) {
 			sb_agent_voice_mark(a->voice); /* the answer's first packet */

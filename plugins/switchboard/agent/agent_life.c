@@ -92,6 +92,7 @@ static void agent_free(void *transport)
 	g_free(a->turn_user);
 	json_decref(a->record);
 	sb_backchannels_free(a->backchannels);
+	sb_turn_ends_free(a->turn_ends);
 	json_decref(a->backchannel_lists);
 	g_free(a);
 }
@@ -232,6 +233,7 @@ static void agent_join(sb_room *room)
 		give_back_place();
 		return;
 	}
+	a->turn_ends = sb_turn_ends_new(sb_pipeline_knowledge(a->pipeline));
 	/* What is known of the call so far (room.h's caller context). */
 	json_t *variables = sb_room_variables(room);
 	sb_pipeline_set_variables(a->pipeline, variables);

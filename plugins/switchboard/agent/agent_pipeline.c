@@ -66,11 +66,16 @@ static void stt_language(void *u, const char *code)
 {
 	sb_pipe_post(u, SB_PIPE_RAW_STT_LANGUAGE, code, NULL, NULL, 0, NULL);
 }
+static void stt_endpoint(void *u, const char *text)
+{
+	sb_pipe_post(u, SB_PIPE_RAW_STT_ENDPOINT, text, NULL, NULL, 0, NULL);
+}
 static const sb_stt_events stt_events = {.partial = stt_partial,
                                          .final = stt_final,
                                          .failed = stt_failed,
                                          .paused = stt_paused,
-                                         .language = stt_language};
+                                         .language = stt_language,
+                                         .endpoint = stt_endpoint};
 
 static void llm_text(void *u, const char *d)
 {
@@ -332,6 +337,11 @@ const char *sb_pipeline_greeting(sb_pipeline *p)
 	return p->greeting;
 }
 
+json_t *sb_pipeline_knowledge(sb_pipeline *p)
+{
+	return p->kb;
+}
+
 /* ---- speaking ---- */
 
 void sb_pipe_emit(sb_pipeline *p, sb_pipeline_event_type type, const char *text, const char *error,
@@ -523,6 +533,14 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		p->emit(p->user, &so_far);
 		break;
 	}
+	case SB_PIPE_RAW_STT_ENDPOINT:
+		if (raw->text && *raw->text) {
+			sb_pipeline_event ended = {.type = SB_PIPE_HEARD_ENDPOINT,
+			                           .text = raw->text,
+			                           .at_us = raw->at_us};
+			p->emit(p->user, &ended);
+		}
+		break;
 	case SB_PIPE_RAW_STT_LANGUAGE:
 		g_free(p->heard_language);
 		p->heard_language = g_strdup(raw->text);
@@ -536,10 +554,10 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 			p->emit(p->user, &moved);
 		}
 		g_clear_pointer(&p->heard_language, g_free);
+		/* Empty too: it ends its utterance for the agent. */
 		sb_pipeline_event heard = {
 		        .type = SB_PIPE_HEARD_FINAL, .text = text, .at_us = raw->at_us};
-		if (*text)
-			p->emit(p->user, &heard);
+		p->emit(p->user, &heard);
 		/* A backchannel said over the agent asks for no answer. */
 		if (*text && !heard.declined)
 			start_answer(p, text, p->stt_stream, raw->at_us);

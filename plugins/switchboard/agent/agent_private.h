@@ -61,8 +61,16 @@ typedef struct sb_turn_waits {
 	int max_ms;  /* [agent] turn_max_wait_ms: after an unfinished sentence */
 } sb_turn_waits;
 
-/* The shape of what the recogniser heard so far (a partial). */
-sb_turn_shape sb_turn_shape_of(const char *heard);
+/* The knowledge base's whole sentences, where its grammar ends: an
+ * intent's phrases (but for those a caller goes on after in the same
+ * breath: hello, thanks, their name) and the FAQs' questions and
+ * paraphrases, in every language they are written in.  NULL kb: none. */
+typedef struct sb_turn_ends sb_turn_ends;
+sb_turn_ends *sb_turn_ends_new(json_t *kb);
+void sb_turn_ends_free(sb_turn_ends *ends);
+/* The shape of what the recogniser heard so far (a partial); ends may be
+ * NULL. */
+sb_turn_shape sb_turn_shape_of(const char *heard, const sb_turn_ends *ends);
 /* The silence that ends a turn of that shape. */
 int sb_turn_wait_ms(sb_turn_shape shape, const sb_turn_waits *w);
 
@@ -155,7 +163,9 @@ int64_t sb_agent_voice_mark_sent(sb_agent_voice *v, bool *pending);
 typedef enum {
 	/* What the agent sees (emitted from sb_pipeline_handle). */
 	SB_PIPE_HEARD_PARTIAL = 1, /* text */
-	SB_PIPE_HEARD_FINAL,       /* text: a caller turn; an answer is coming */
+	SB_PIPE_HEARD_FINAL,       /* text: a caller turn; an answer is coming, unless the
+	                              agent declines it or text is "" (nothing heard);
+	                              at_us 0: typed (a key press), no utterance */
 	SB_PIPE_HEARD_SO_FAR,      /* text: the answer to sb_pipeline_pause() */
 	SB_PIPE_SPEECH_AUDIO,      /* pcm/samples: 16 kHz, to play now */
 	SB_PIPE_SAID,              /* text: the whole answer, once spoken */
@@ -164,10 +174,12 @@ typedef enum {
 	SB_PIPE_SPEECH_CHUNK,      /* text: the sentence whose audio comes next */
 	SB_PIPE_TOOL_CALLED,       /* text: a business tool; json: {id, tool, arguments,
 	                              status, latency_ms, error?, http_status?} */
-	SB_PIPE_GATHER,   /* text: the call's id; json: the gather tool's arguments (checked):
-	                     the agent runs it and answers with sb_pipeline_tool_result */
-	SB_PIPE_LANGUAGE, /* text: the language the conversation moved to ("ar"), just
-	                     before the HEARD_FINAL that moved it */
+	SB_PIPE_GATHER,         /* text: the call's id; json: the gather tool's arguments (checked):
+	                           the agent runs it and answers with sb_pipeline_tool_result */
+	SB_PIPE_LANGUAGE,       /* text: the language the conversation moved to ("ar"), just
+	                           before the HEARD_FINAL that moved it */
+	SB_PIPE_HEARD_ENDPOINT, /* text: heard so far, which the recogniser's endpointer
+	                           says is over (sb_stt_events.endpoint) */
 	/* Raw provider events (posted, then handled). */
 	SB_PIPE_RAW_STT_PARTIAL = 100,
 	SB_PIPE_RAW_STT_FINAL,
@@ -180,6 +192,7 @@ typedef enum {
 	SB_PIPE_RAW_TTS_DONE,
 	SB_PIPE_RAW_TOOL_DONE,    /* text: the call's id; json: its outcome */
 	SB_PIPE_RAW_STT_LANGUAGE, /* text: the recogniser's language for the next final */
+	SB_PIPE_RAW_STT_ENDPOINT, /* text: heard so far */
 } sb_pipeline_event_type;
 
 typedef struct sb_pipeline_event {
@@ -213,6 +226,8 @@ sb_pipeline *sb_pipeline_new(json_t *config, const char *room, sb_pipeline_post 
 void sb_pipeline_free(sb_pipeline *p);
 
 const char *sb_pipeline_greeting(sb_pipeline *p);
+/* The knowledge base the pipeline answers from (borrowed); NULL: none. */
+json_t *sb_pipeline_knowledge(sb_pipeline *p);
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw);
 void sb_pipeline_audio(sb_pipeline *p, const int16_t *pcm, size_t samples);
 void sb_pipeline_end_of_speech(sb_pipeline *p);
@@ -300,11 +315,11 @@ typedef struct sb_agent_stats {
 	uint64_t agents; /* running now */
 	uint64_t turns;  /* answers started */
 	uint64_t barge_ins;
-	uint64_t ducks;           /* a caller's onset over the agent ducked it */
-	uint64_t resumed;         /* …and it went on: no interruption after all */
-	uint64_t backchannels;    /* finals that were backchannels said over it */
-	uint64_t provider_errors; /* turns where every provider failed */
-	uint64_t frames_dropped;  /* audio the agent could not keep up with */
+	uint64_t ducks;             /* a caller's onset over the agent ducked it */
+	uint64_t resumed;           /* …and it went on: no interruption after all */
+	uint64_t backchannels;      /* finals that were backchannels said over it */
+	uint64_t provider_errors;   /* turns where every provider failed */
+	uint64_t frames_dropped;    /* audio the agent could not keep up with */
 	uint64_t language_switches; /* conversations that moved to the caller's language */
 } sb_agent_stats;
 void sb_agents_get_stats(sb_agent_stats *out);

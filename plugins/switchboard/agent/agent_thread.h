@@ -73,11 +73,18 @@ typedef struct sb_agent {
 	int interrupt_speech_ms; /* the caller's speech since the onset */
 	bool interrupt_words;    /* the latest partial has words that are no backchannel */
 	gint64 interrupt_end_us; /* the caller stopped first: waiting for the final */
-	bool over_agent;         /* the caller's utterance began while we talked */
+	/* Which of the caller's utterances whose finals are still to come
+	 * began while we talked: bit i for the i-th oldest of `pending`.  On
+	 * a busy machine a final can come seconds late, after the next
+	 * utterance began (or after we finished): it is judged by its own
+	 * utterance, not the latest. */
+	uint64_t over_agent_bits;
+	int over_agent_pending;
 	/* Knowing when the caller is done (agent_endpoint.c): the silence that
 	 * ends this utterance follows what the recogniser heard so far. */
 	sb_turn_waits waits;
 	sb_turn_shape shape;
+	sb_turn_ends *turn_ends; /* the knowledge base's whole sentences */
 	/* A partial comes every few hundred ms of audio and may still be on
 	 * its way when the caller pauses: we ask the recogniser what it heard
 	 * up to the pause and wait for its answer (bounded) before ending the

@@ -123,6 +123,16 @@ static void stt_language(void *user, const char *code)
 	DELIVER(cc, if (cc->ev.stt.language) cc->ev.stt.language(cc->user, code));
 }
 
+static void stt_endpoint(void *user, const char *text)
+{
+	attempt *att = user;
+	ccall *cc = att->cc;
+	if (!text || !*text || !sb_ccall_event_begin(att))
+		return;
+	g_mutex_unlock(&cc->lock);
+	DELIVER(cc, if (cc->ev.stt.endpoint) cc->ev.stt.endpoint(cc->user, text));
+}
+
 /* The first pending utterance is transcribed: forget its audio. */
 static void stt_trim_locked(ccall *cc)
 {
@@ -167,7 +177,8 @@ static const sb_stt_events stt_events = {.partial = stt_partial,
                                          .final = stt_final,
                                          .failed = stt_failed,
                                          .paused = stt_paused,
-                                         .language = stt_language};
+                                         .language = stt_language,
+                                         .endpoint = stt_endpoint};
 
 /* ---- starting and releasing a provider ---- */
 

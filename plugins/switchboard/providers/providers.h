@@ -53,6 +53,11 @@ typedef struct sb_stt_events {
 	 * (Deepgram detect_language or language=multi, OpenAI verbose_json);
 	 * delivered just before that final. */
 	void (*language)(void *user, const char *code);
+	/* Optional.  The recogniser's own endpointer says the utterance heard
+	 * so far (text) is over — Deepgram's speech_final or UtteranceEnd —
+	 * while our VAD may still be waiting out its silence: a hint to end
+	 * the turn sooner.  The final still follows end_of_speech(). */
+	void (*endpoint)(void *user, const char *text);
 } sb_stt_events;
 
 typedef struct sb_stt_stream sb_stt_stream;

@@ -20,7 +20,12 @@
  * "detected_language", else the first of alternatives[0] "languages" (the
  * multilingual model), else the most frequent "language" of
  * alternatives[0] "words".  The last one found in the utterance's
- * finalised segments goes out as a language event just before its final. */
+ * finalised segments goes out as a language event just before its final.
+ *
+ * Endpointing: a finalised result with "speech_final" (the server's
+ * endpointer: `endpointing` ms of silence, default 10) or an
+ * {"type":"UtteranceEnd"} (sent with extra utterance_end_ms) before our
+ * Finalize is an endpoint event with the utterance so far. */
 #include <string.h>
 
 #include <glib.h>
@@ -94,6 +99,12 @@ static void emit_partial(sb_stt_stream *s, const char *text)
 {
 	if (*text)
 		sb_stt_base_emit(&s->base, s->base.ev.partial, text);
+}
+
+static void emit_endpoint(sb_stt_stream *s)
+{
+	if (s->utter->len)
+		sb_stt_base_emit(&s->base, s->base.ev.endpoint, s->utter->str);
 }
 
 static void emit_final(sb_stt_stream *s)
@@ -263,10 +274,14 @@ static void on_results(sb_stt_stream *s, json_t *root)
 			s->settle =
 			        sb_ws_timeout(SETTLE_MS, settle_cb, stream_ref(s), stream_unref);
 		}
-	} else if (*text) {
+	} else {
 		/* Finalised text while the caller still speaks (our VAD decides
-		 * when the utterance ends). */
-		emit_partial(s, s->utter->str);
+		 * when the utterance ends); its endpointer may already say the
+		 * sentence is over. */
+		if (*text)
+			emit_partial(s, s->utter->str);
+		if (speech_final)
+			emit_endpoint(s);
 	}
 }
 
@@ -292,8 +307,10 @@ static void on_message(SoupWebsocketConnection *conn, gint type, GBytes *message
 		char *e = g_strdup_printf("server error: %s", m ? m : "(no message)");
 		fail(s, e);
 		g_free(e);
+	} else if (mtype && strcmp(mtype, "UtteranceEnd") == 0 && s->eos_pending == 0) {
+		emit_endpoint(s); /* with extra utterance_end_ms: a gap in the words */
 	}
-	/* Metadata, SpeechStarted, UtteranceEnd: nothing to do. */
+	/* Metadata, SpeechStarted: nothing to do. */
 	json_decref(root);
 }
 
