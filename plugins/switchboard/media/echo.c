@@ -58,6 +58,8 @@
 /* This much louder than the echo would be is a voice from its first
  * frame: no echo's spread is that wide. */
 #define CLEAR_TALK_DB 20.0
+/* The filter removing nine tenths of what came back explains it. */
+#define FILTER_EXPLAINS 10.0
 /* The filter's span once the delay is known: the echo path's own length
  * (a loudspeaker's and a room's reverberation are tens of ms), and frames
  * either side for the jitter buffers moving it. */
@@ -95,6 +97,9 @@ typedef struct echo_gate {
 	/* Frames in a row that came back inaudible while something loud had
 	 * been sent within the tail: past the tail, no path brings echo. */
 	int silent_return_frames;
+	/* What came into the filter and what it left, decaying like the
+	 * loudness statistics (sums of squares). */
+	double filter_in, filter_out;
 	int talk_frames; /* in a row that looked like talk */
 	int hold;        /* frames the gate stays open */
 	double gain;     /* applied at the end of the last frame */
@@ -271,6 +276,35 @@ static void gate_learn_delay(echo_gate *g, double far_energy, double near_energy
 		g->lag = best_lag;
 }
 
+/* What the filter takes out is echo, whatever the loss learnt before it
+ * came (a handset, then a speakerphone: the gate had learnt that nothing
+ * comes back, and would take the echo for talk).  A voice the filter
+ * cannot predict from what was sent; an echo, even distorted, mostly.  So
+ * when it has removed most of what came back for a while, the loss is at
+ * least as loud as what came back. */
+static void gate_relearn(echo_gate *g, double filter_in, double filter_out)
+{
+	g->filter_in = GATE_DECAY * g->filter_in + filter_in;
+	g->filter_out = GATE_DECAY * g->filter_out + filter_out;
+	if (g->filter_in < FILTER_EXPLAINS * g->filter_out || g->near_mean <= 0)
+		return;
+	double far = 0;
+	if (g->lag >= 0)
+		far = g->far_mean[g->lag];
+	else
+		for (int lag = 0; lag < g->lags; lag++)
+			far = fmax(far, g->far_mean[lag]);
+	if (far * far < TEACHING_MEAN_SQUARE)
+		return;
+	double came_back_db = 20 * log10(g->near_mean / far);
+	if (came_back_db <= g->return_loss_db + DOUBLE_TALK_DB)
+		return;
+	g->sent_sum = far * far;
+	g->echo_sum = g->near_mean * g->near_mean;
+	g->return_loss_db = came_back_db;
+	g->silent_return_frames = 0;
+}
+
 /* Moves the filter's span over the delay the gate found, should it have
  * left it; the filter then learns the path anew. */
 static void place_filter(sb_echo *e)
@@ -400,6 +434,7 @@ bool sb_echo_process(sb_echo *e, int16_t *capture, const int16_t *sent, int samp
 		                : silence;
 		e->gate.frame++;
 		speex_echo_cancellation(e->filter, near, far_then, clean);
+		gate_relearn(&e->gate, sum_squares(near, n), sum_squares(clean, n));
 		speex_preprocess_run(e->suppress, clean);
 		gate_apply(&e->gate, clean, n, gain);
 		e->stats.frames++;
