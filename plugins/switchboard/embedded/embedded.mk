@@ -52,3 +52,14 @@ tests_tools_recognise_SOURCES = tests/tools/recognise.c \
 	$(SB_LANGUAGE_SOURCES) $(SB_EMBEDDED_CORE_SOURCES)
 tests_tools_recognise_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_tools_recognise_LDADD = $(SB_EMBEDDED_TEST_LIBS)
+
+# How well phone callers are understood (tests/data/phone-phrasings.json
+# through the project's G.711 and G.722 codecs): `make` builds it, run
+# build/tests/tools/phone_accuracy (~2.5 min; README "Phone callers").
+SB_PHONE_EVAL_SOURCES = tests/tools/phone_eval.c tests/tools/phone_eval.h \
+	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES) \
+	$(SB_LANGUAGE_SOURCES) $(SB_EMBEDDED_CORE_SOURCES) plugins/switchboard/media/codec.c
+noinst_PROGRAMS += tests/tools/phone_accuracy
+tests_tools_phone_accuracy_SOURCES = tests/tools/phone_accuracy.c $(SB_PHONE_EVAL_SOURCES)
+tests_tools_phone_accuracy_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
+tests_tools_phone_accuracy_LDADD = $(SB_EMBEDDED_TEST_LIBS)
