@@ -9,7 +9,7 @@ SB_KB_SOURCES = \
 SB_LOCAL_SOURCES = \
 	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_summary.c
 SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c \
-	plugins/switchboard/embedded/pocketsphinx_models.c
+	plugins/switchboard/embedded/pocketsphinx_models.c plugins/switchboard/embedded/narrowband.c
 SB_ESPEAK_SOURCES = plugins/switchboard/embedded/tts_espeak.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
