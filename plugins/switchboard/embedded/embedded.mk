@@ -7,7 +7,8 @@ SB_KB_SOURCES = \
 	plugins/switchboard/embedded/grammar.c \
 	plugins/switchboard/embedded/embedded.h plugins/switchboard/embedded/embedded_private.h
 SB_LOCAL_SOURCES = \
-	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_summary.c
+	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_provider.c \
+	plugins/switchboard/embedded/local_summary.c
 SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c \
 	plugins/switchboard/embedded/pocketsphinx_models.c plugins/switchboard/embedded/narrowband.c
 SB_ESPEAK_SOURCES = plugins/switchboard/embedded/tts_espeak.c
