@@ -34,7 +34,7 @@ bool phone_line_from_name(const char *name, phone_line *out)
 	return false;
 }
 
-phone_eval *phone_eval_new(const char *kb_path, char **error)
+phone_eval *phone_eval_new(const char *kb_path, json_t *settings, char **error)
 {
 	json_t *kb = sb_kb_load(kb_path, error);
 	if (!kb)
@@ -45,6 +45,7 @@ phone_eval *phone_eval_new(const char *kb_path, char **error)
 	 * decoder per core: the tool runs trials side by side. */
 	ev->stt_extra = json_pack("{ss si}", "kb", kb_path, "fallback_decoders",
 	                          (int)g_get_num_processors());
+	json_object_update(ev->stt_extra, settings);
 	g_mutex_init(&ev->engine_lock);
 	return ev;
 }

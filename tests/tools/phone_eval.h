@@ -48,8 +48,10 @@ typedef struct phone_trial {
 typedef struct phone_eval phone_eval;
 
 /* NULL with *error (g_free).  kb_path: the knowledge base for both the
- * recogniser and the engine. */
-phone_eval *phone_eval_new(const char *kb_path, char **error);
+ * recogniser and the engine; settings (may be NULL): the recogniser's
+ * config beyond the defaults ("lm_vocabulary", "narrowband_fold" …),
+ * copied. */
+phone_eval *phone_eval_new(const char *kb_path, json_t *settings, char **error);
 void phone_eval_free(phone_eval *ev);
 
 /* Synthesises text with voice at 16 kHz.  A GArray of int16_t (unref),

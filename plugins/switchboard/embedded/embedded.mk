@@ -64,3 +64,9 @@ noinst_PROGRAMS += tests/tools/phone_accuracy
 tests_tools_phone_accuracy_SOURCES = tests/tools/phone_accuracy.c $(SB_PHONE_EVAL_SOURCES)
 tests_tools_phone_accuracy_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_tools_phone_accuracy_LDADD = $(SB_EMBEDDED_TEST_LIBS)
+
+# A sample of the same, with accuracy floors (~20 s).
+check_PROGRAMS += tests/unit/test_phone_accuracy
+tests_unit_test_phone_accuracy_SOURCES = tests/unit/test_phone_accuracy.c $(SB_PHONE_EVAL_SOURCES)
+tests_unit_test_phone_accuracy_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
+tests_unit_test_phone_accuracy_LDADD = $(SB_EMBEDDED_TEST_LIBS)
