@@ -51,6 +51,12 @@
  *                        that tool is configured (its "tool" may name
  *                        another), else answers from "orders"
  *   faqs      [{id, question, paraphrases [..], answer text}]
+ *   keywords  (an intent's or a FAQ's, optional) [words or short runs]
+ *             that point to it however the rest is worded ("refund",
+ *             "money back"): when no phrase matches, the entry whose
+ *             keywords the caller said most, if one alone leads.  Not in
+ *             the grammar.  Leave them out where a wrong guess costs (the
+ *             demo's goodbye ends the call)
  *   mood      {"negative": [words], "positive": [words]}: summary lexicon
  *             (optional; a built-in one is used otherwise)
  *

@@ -7,9 +7,10 @@ SB_KB_SOURCES = \
 	plugins/switchboard/embedded/grammar.c \
 	plugins/switchboard/embedded/embedded.h plugins/switchboard/embedded/embedded_private.h
 SB_LOCAL_SOURCES = \
-	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_summary.c
+	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_provider.c \
+	plugins/switchboard/embedded/local_summary.c
 SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c \
-	plugins/switchboard/embedded/pocketsphinx_models.c
+	plugins/switchboard/embedded/pocketsphinx_models.c plugins/switchboard/embedded/narrowband.c
 SB_ESPEAK_SOURCES = plugins/switchboard/embedded/tts_espeak.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
@@ -52,3 +53,20 @@ tests_tools_recognise_SOURCES = tests/tools/recognise.c \
 	$(SB_LANGUAGE_SOURCES) $(SB_EMBEDDED_CORE_SOURCES)
 tests_tools_recognise_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_tools_recognise_LDADD = $(SB_EMBEDDED_TEST_LIBS)
+
+# How well phone callers are understood (tests/data/phone-phrasings.json
+# through the project's G.711 and G.722 codecs): `make` builds it, run
+# build/tests/tools/phone_accuracy (~2.5 min; README "Phone callers").
+SB_PHONE_EVAL_SOURCES = tests/tools/phone_eval.c tests/tools/phone_eval.h \
+	$(SB_KB_SOURCES) $(SB_LOCAL_SOURCES) $(SB_SPHINX_SOURCES) $(SB_ESPEAK_SOURCES) \
+	$(SB_LANGUAGE_SOURCES) $(SB_EMBEDDED_CORE_SOURCES) plugins/switchboard/media/codec.c
+noinst_PROGRAMS += tests/tools/phone_accuracy
+tests_tools_phone_accuracy_SOURCES = tests/tools/phone_accuracy.c $(SB_PHONE_EVAL_SOURCES)
+tests_tools_phone_accuracy_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
+tests_tools_phone_accuracy_LDADD = $(SB_EMBEDDED_TEST_LIBS)
+
+# A sample of the same, with accuracy floors (~20 s).
+check_PROGRAMS += tests/unit/test_phone_accuracy
+tests_unit_test_phone_accuracy_SOURCES = tests/unit/test_phone_accuracy.c $(SB_PHONE_EVAL_SOURCES)
+tests_unit_test_phone_accuracy_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
+tests_unit_test_phone_accuracy_LDADD = $(SB_EMBEDDED_TEST_LIBS)

@@ -4,11 +4,12 @@
 #ifndef SB_EMBEDDED_EMBEDDED_PRIVATE_H
 #define SB_EMBEDDED_EMBEDDED_PRIVATE_H
 
-#include <stdbool.h>
-#include <stdlib.h>
-#include <string.h>
 #include <glib.h>
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "embedded/embedded.h"
 
@@ -69,6 +70,8 @@ ps_decoder_t *sb_ps_acquire(sb_ps_model *m, sb_ps_dec_kind kind, char **error);
 void sb_ps_give_back(sb_ps_model *m, sb_ps_dec_kind kind, ps_decoder_t *ps);
 /* The share of unexplained speech above which the grammar lost. */
 double sb_ps_model_reject(sb_ps_model *m);
+/* The level of the upper band folded into narrowband speech (0: none). */
+double sb_ps_model_fold(sb_ps_model *m);
 /* A language-model decoder for the fallback; NULL when there is none (no
  * LM, or it failed once: logged, and the fallback is off from then on). */
 ps_decoder_t *sb_ps_fallback_acquire(sb_ps_model *m);
@@ -76,5 +79,15 @@ ps_decoder_t *sb_ps_fallback_acquire(sb_ps_model *m);
  * last one before it frees the models. */
 void sb_ps_worker_started(void);
 void sb_ps_worker_done(void);
+
+/* ---- narrowband (narrowband.c) ----
+ * Phone-line speech (nothing above 4 kHz, 16 kHz samples) made closer to
+ * what the wideband acoustic model was trained on. */
+
+/* Whether the audio is band-limited to 4 kHz (G.711, a narrowband leg). */
+bool sb_narrowband(const int16_t *pcm, size_t samples);
+/* Mirrors the 0-4 kHz band into 4-8 kHz at gain (0..1) of the original
+ * level, in place. */
+void sb_fold_upper_band(int16_t *pcm, size_t samples, double gain);
 
 #endif

@@ -167,6 +167,9 @@ static bool check_intent(json_t *it, size_t i, GHashTable *seen, char **error)
 		if (!check_text(json_object_get(it, texts[k]), k == 0, w, error))
 			return false;
 	}
+	g_autofree char *wk = g_strdup_printf("%s.keywords", where);
+	if (!check_strings(json_object_get(it, "keywords"), 0, wk, error))
+		return false;
 	json_t *tool = json_object_get(it, "tool");
 	if (tool && !json_is_string(tool)) {
 		*error = g_strdup_printf("%s.tool must be a string", where);
@@ -195,7 +198,9 @@ static bool check_faq(json_t *f, size_t i, GHashTable *seen, char **error)
 	}
 	g_autofree char *wp = g_strdup_printf("%s.paraphrases", where);
 	g_autofree char *wa = g_strdup_printf("%s.answer", where);
+	g_autofree char *wk = g_strdup_printf("%s.keywords", where);
 	return check_strings(json_object_get(f, "paraphrases"), 0, wp, error) &&
+	       check_strings(json_object_get(f, "keywords"), 0, wk, error) &&
 	       check_text(json_object_get(f, "answer"), true, wa, error);
 }
 

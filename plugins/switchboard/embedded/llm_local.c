@@ -5,7 +5,8 @@
  * overlap.  Per-call state lives in the request's memory object, so the
  * engine itself is stateless and every call can run on any worker.
  *
- * The summary for warm transfers is in local_summary.c. */
+ * The summary for warm transfers is in local_summary.c; the provider (the
+ * engine behind the asynchronous LLM interface) is local_provider.c. */
 #include <string.h>
 
 #include <glib.h>
@@ -167,6 +168,84 @@ static match best_match(json_t *kb, GPtrArray *utt)
 	}
 	if (best.score < MATCH_THRESHOLD)
 		best.intent = best.faq = NULL;
+	return best;
+}
+
+/* Whether m is nothing, or a short phrase said inside a much longer
+ * utterance ("right" in "are you guys open right now", "yeah" in "hi yeah
+ * what time are you open until"): a filler word, not what the caller
+ * asked, which an entry's keywords may tell better. */
+static bool weak_match(const match *m, GPtrArray *utt)
+{
+	if (!m->intent && !m->faq)
+		return true;
+	json_t *phrases = json_object_get(m->intent ? m->intent : m->faq,
+	                                  m->intent ? "phrases" : "paraphrases");
+	size_t i;
+	json_t *v;
+	json_array_foreach(phrases, i, v)
+	{
+		g_autoptr(GPtrArray) p = sb_kb_tokens(json_string_value(v));
+		if (p->len > 1 || 3 * p->len >= utt->len)
+			continue;
+		if (contains_run(utt, p))
+			return true;
+	}
+	return false;
+}
+
+/* How many of an entry's keywords utt says: a word by its stem ("refunds"
+ * = "refund"), several words as a run ("money back"). */
+static int keyword_hits(json_t *keywords, GPtrArray *utt, GHashTable *uset)
+{
+	int hits = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(keywords, i, v)
+	{
+		g_autoptr(GPtrArray) k = sb_kb_tokens(json_string_value(v));
+		if (k->len == 1) {
+			g_autofree char *st = stem(k->pdata[0]);
+			hits += g_hash_table_contains(uset, st);
+		} else {
+			hits += k->len > 1 && contains_run(utt, k);
+		}
+	}
+	return hits;
+}
+
+/* When no phrase is close enough: the entry whose "keywords" the caller
+ * said most, if one alone leads.  Callers word things their own way ("is
+ * the item under warranty", "can I talk to somebody"), and on a phone line
+ * the recogniser's language model gets the topic's word right more often
+ * than the words around it.  An entry without keywords (goodbye in the
+ * demo: a misheard word must not end the call) is never reached this way. */
+static match keyword_match(json_t *kb, GPtrArray *utt)
+{
+	match best = {NULL, NULL, 0.0};
+	double uw;
+	g_autoptr(GHashTable) uset = stem_set(utt, &uw);
+	int top = 0, ties = 0;
+	const char *sections[] = {"intents", "faqs"};
+	for (size_t s = 0; s < G_N_ELEMENTS(sections); s++) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(kb, sections[s]), i, v)
+		{
+			int hits = keyword_hits(json_object_get(v, "keywords"), utt, uset);
+			if (hits > top) {
+				top = hits;
+				ties = 0;
+				best.intent = s == 0 ? v : NULL;
+				best.faq = s == 1 ? v : NULL;
+			} else if (hits && hits == top) {
+				ties++;
+			}
+		}
+	}
+	if (!top || ties)
+		best.intent = best.faq = NULL;
+	best.score = top;
 	return best;
 }
 
@@ -466,6 +545,11 @@ char *sb_local_turn(json_t *kb, json_t *memory, const char *utterance, const cha
 	g_autofree char *number = take_number(utt);
 	bool order_said = number && order_intent && order_pattern(order_intent, said, number);
 	match m = best_match(kb, utt);
+	if (!number && weak_match(&m, utt)) {
+		match k = keyword_match(kb, utt);
+		if (k.intent || k.faq || (!m.intent && !m.faq))
+			m = k;
+	}
 	const char *intent = m.intent ? json_string_value(json_object_get(m.intent, "name")) : NULL;
 	/* "Hi, my name is John": the name greeting already says hello. */
 	if (t.reply->len && intent && strcmp(intent, "hello") == 0) {
@@ -566,238 +650,3 @@ char *sb_local_tool_reply(json_t *kb, json_t *memory, json_t *messages, const ch
 	json_object_del(memory, "tool_intent");
 	return g_string_free(reply, FALSE);
 }
-
-/* ---- the provider: asynchronous calls on a small shared thread pool ---- */
-
-struct sb_llm_call {
-	gint refs; /* the caller's and the queued task's */
-	/* Entered while the worker touches the caller's objects (memory is
-	 * borrowed) or delivers: release() closes it, so after release()
-	 * nothing runs for this call. */
-	sb_gate gate;
-	sb_llm_events events;
-	void *user;
-	json_t *kb; /* NULL: load kb_path on the worker */
-	char *kb_path;
-	json_t *memory;
-	char *utterance;
-	char *language;
-	bool tools;
-	json_t *functions; /* names of the business's tools offered */
-	json_t *results;   /* the tool results this call answers, or NULL */
-};
-
-static GMutex pool_lock;
-static GThreadPool *pool;
-static GHashTable *kb_cache; /* path → json_t*, loaded once per process */
-
-static void call_unref(sb_llm_call *c)
-{
-	if (!g_atomic_int_dec_and_test(&c->refs))
-		return;
-	json_decref(c->kb);
-	json_decref(c->memory);
-	g_free(c->kb_path);
-	g_free(c->utterance);
-	g_free(c->language);
-	json_decref(c->functions);
-	json_decref(c->results);
-	sb_gate_clear(&c->gate);
-	g_free(c);
-}
-
-static json_t *cached_kb(const char *path, char **error)
-{
-	g_mutex_lock(&pool_lock);
-	json_t *kb = json_incref(kb_cache ? g_hash_table_lookup(kb_cache, path) : NULL);
-	if (!kb) {
-		kb = sb_kb_load(path, error);
-		if (kb && kb_cache)
-			g_hash_table_insert(kb_cache, g_strdup(path), json_incref(kb));
-	}
-	g_mutex_unlock(&pool_lock);
-	return kb;
-}
-
-/* Sentence by sentence, so speech synthesis can start on the first one. */
-static void emit_sentences(sb_llm_call *c, const char *reply)
-{
-	const char *start = reply;
-	for (const char *p = reply; *p; p++) {
-		bool end = strchr(".!?", *p) && (p[1] == ' ' || !p[1]);
-		if (!end && p[1])
-			continue;
-		const char *stop = *p && p[1] == ' ' ? p + 2 : p + 1;
-		g_autofree char *chunk = g_strndup(start, (gsize)(stop - start));
-		if (!sb_gate_enter(&c->gate))
-			return;
-		c->events.text(c->user, chunk);
-		sb_gate_leave(&c->gate);
-		start = stop;
-		p = stop - 1;
-		if (!*stop)
-			break;
-	}
-}
-
-static void emit_tool(sb_llm_call *c, const char *tool)
-{
-	/* Inside enter/leave from here: memory is the caller's again after
-	 * release(). */
-	if (!sb_gate_enter(&c->gate))
-		return;
-	json_t *args = json_object();
-	if (strcmp(tool, "transfer_to_human") == 0) {
-		g_autofree char *reason =
-		        g_strdup_printf("The caller asked to talk to a person: \"%s\"", c->utterance);
-		json_object_set_new(args, "reason", json_string(reason));
-		const char *keys[] = {"name", "order", "topic"};
-		for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
-			if (json_object_get(c->memory, keys[i]))
-				json_object_set(args, keys[i], json_object_get(c->memory, keys[i]));
-	}
-	c->events.tool(c->user, NULL, tool, args);
-	sb_gate_leave(&c->gate);
-	json_decref(args);
-}
-
-/* A business tool instead of an answer: the agent calls it and asks again
- * with its result (sb_local_tool_reply). */
-static void emit_call(sb_llm_call *c, json_t *call)
-{
-	if (!c->events.tool || !sb_gate_enter(&c->gate))
-		return;
-	c->events.tool(c->user, NULL, json_string_value(json_object_get(call, "name")),
-	               json_object_get(call, "arguments"));
-	sb_gate_leave(&c->gate);
-}
-
-static void run_call(gpointer data, gpointer unused)
-{
-	sb_llm_call *c = data;
-	(void)unused;
-	char *error = NULL, *tool = NULL, *reply = NULL;
-	json_t *call = NULL;
-	if (!c->kb)
-		c->kb = cached_kb(c->kb_path, &error);
-	if (c->kb && sb_gate_enter(&c->gate)) {
-		if (c->results)
-			reply = sb_local_tool_reply(c->kb, c->memory, c->results, c->language);
-		else
-			reply = sb_local_turn(c->kb, c->memory, c->utterance, c->language,
-			                      c->tools ? c->functions : NULL, &tool, &call);
-		sb_gate_leave(&c->gate);
-	}
-	if (reply)
-		emit_sentences(c, reply);
-	if (call)
-		emit_call(c, call);
-	json_decref(call);
-	if (tool && c->tools && c->events.tool)
-		emit_tool(c, tool);
-	if (sb_gate_enter(&c->gate)) {
-		c->events.done(c->user, error);
-		sb_gate_leave(&c->gate);
-	}
-	g_free(reply);
-	g_free(tool);
-	g_free(error);
-	call_unref(c);
-}
-
-/* The newest user message is the utterance; the dialog state is in memory,
- * so older messages are not needed. */
-static const char *last_user_text(json_t *messages)
-{
-	for (size_t i = json_array_size(messages); i > 0; i--) {
-		json_t *m = json_array_get(messages, i - 1);
-		const char *role = json_string_value(json_object_get(m, "role"));
-		if (role && strcmp(role, "user") == 0)
-			return json_string_value(json_object_get(m, "content"));
-	}
-	return NULL;
-}
-
-static sb_llm_call *local_start(const sb_provider_config *cfg, const sb_llm_request *req,
-                                const sb_llm_events *events, void *user, char **error)
-{
-	if (!req || !events || !events->text || !events->done) {
-		*error = g_strdup("local: request and text/done events are required");
-		return NULL;
-	}
-	g_mutex_lock(&pool_lock);
-	if (!pool) {
-		/* Answers take microseconds: two threads are plenty, and
-		 * callbacks on them may take a little time (starting TTS). */
-		pool = g_thread_pool_new(run_call, NULL, 2, FALSE, NULL);
-		kb_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-		                                 (GDestroyNotify)json_decref);
-	}
-	g_mutex_unlock(&pool_lock);
-	sb_llm_call *c = g_new0(sb_llm_call, 1);
-	c->refs = 2;
-	sb_gate_init(&c->gate);
-	c->events = *events;
-	c->user = user;
-	c->kb = json_incref(req->knowledge);
-	if (!c->kb) {
-		const char *path = cfg ? json_string_value(json_object_get(cfg->extra, "kb")) : NULL;
-		c->kb_path = g_strdup(path ? path : sb_kb_default_path());
-	}
-	/* The caller must not touch memory until done() (it is borrowed). */
-	c->memory = req->memory ? json_incref(req->memory) : json_object();
-	c->utterance = g_strdup(last_user_text(req->messages));
-	c->language = g_strdup(req->language ? req->language : cfg ? cfg->language : NULL);
-	c->tools = req->tools;
-	c->functions = json_array();
-	size_t i;
-	json_t *f;
-	json_array_foreach(req->functions, i, f)
-		json_array_append(c->functions, json_object_get(f, "name"));
-	/* Asked again once the tools it called have answered. */
-	json_t *last = json_array_get(req->messages, json_array_size(req->messages) - 1);
-	if (!g_strcmp0(json_string_value(json_object_get(last, "role")), "tool"))
-		c->results = json_deep_copy(req->messages);
-	g_thread_pool_push(pool, c, NULL);
-	return c;
-}
-
-static void local_release(sb_llm_call *c)
-{
-	if (!c)
-		return;
-	/* From inside one of our own callbacks it does not wait. */
-	sb_gate_close(&c->gate);
-	call_unref(c);
-}
-
-void sb_llm_local_shutdown(void)
-{
-	g_mutex_lock(&pool_lock);
-	GThreadPool *p = pool;
-	pool = NULL;
-	g_mutex_unlock(&pool_lock);
-	if (p) {
-		g_thread_pool_free(p, FALSE, TRUE); /* runs what is queued, then joins */
-		g_thread_pool_stop_unused_threads(); /* GLib keeps idle ones around */
-	}
-	g_mutex_lock(&pool_lock);
-	if (kb_cache)
-		g_hash_table_destroy(kb_cache);
-	kb_cache = NULL;
-	g_mutex_unlock(&pool_lock);
-}
-
-void sb_llm_local_forget_kb(void)
-{
-	g_mutex_lock(&pool_lock);
-	if (kb_cache)
-		g_hash_table_remove_all(kb_cache);
-	g_mutex_unlock(&pool_lock);
-}
-
-const sb_llm_provider sb_llm_local = {
-        .type = "local",
-        .start = local_start,
-        .release = local_release,
-};

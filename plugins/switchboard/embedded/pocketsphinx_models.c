@@ -21,6 +21,7 @@
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
 #include <sphinxbase/jsgf.h>
+#include <sphinxbase/ngram_model.h>
 
 #include "embedded/embedded_private.h"
 
@@ -38,12 +39,15 @@ struct sb_ps_model {
 	char *hmm, *dict, *lm, *kb_path;
 	char *beam, *wbeam; /* for DEC_FINAL */
 	double reject;      /* unexplained speech above which the grammar lost */
+	double fold;        /* narrowband speech: the upper band's level, 0 none */
 	bool fallback;
+	int lm_vocabulary; /* the LM decoder's words: this many most frequent, 0 all */
 	GMutex lock; /* everything below */
 	bool loaded;
 	char *error;   /* why loading failed */
 	char *jsgf;    /* the grammar, for every grammar decoder */
 	GPtrArray *words; /* "word\tphones", alternates as "word(2)" */
+	GPtrArray *lm_words; /* the same for the LM decoder; NULL: the whole dictionary */
 	pool pools[DEC_KINDS];
 	double load_seconds, decoder_seconds[DEC_KINDS];
 };
@@ -96,6 +100,8 @@ static void model_free(gpointer data)
 	}
 	if (m->words)
 		g_ptr_array_unref(m->words);
+	if (m->lm_words)
+		g_ptr_array_unref(m->lm_words);
 	g_free(m->jsgf);
 	g_free(m->error);
 	g_free(m->hmm);
@@ -129,8 +135,15 @@ sb_ps_model *sb_ps_model_get(json_t *extra)
 	double reject = json_is_number(rj)   ? json_number_value(rj)
 	                : json_is_string(rj) ? g_ascii_strtod(json_string_value(rj), NULL)
 	                                     : 0.3;
-	g_autofree char *key = g_strdup_printf("%s|%s|%s|%s|%d|%s|%s|%g", hmm, dict, lm, kb,
-	                                       fallback, beam, wbeam, reject);
+	/* The language model's most frequent words, and the grammar's: see
+	 * lm_vocabulary_locked(). */
+	int lm_vocabulary = MAX(0, sb_extra_int(extra, "lm_vocabulary", 3000));
+	json_t *fj = json_object_get(extra, "narrowband_fold");
+	double fold = json_is_number(fj)   ? json_number_value(fj)
+	              : json_is_string(fj) ? g_ascii_strtod(json_string_value(fj), NULL)
+	                                   : 0.5;
+	g_autofree char *key = g_strdup_printf("%s|%s|%s|%s|%d|%s|%s|%g|%d|%g", hmm, dict, lm, kb,
+	                                       fallback, beam, wbeam, reject, lm_vocabulary, fold);
 	g_mutex_lock(&models_lock);
 	if (!models)
 		models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_free);
@@ -145,6 +158,8 @@ sb_ps_model *sb_ps_model_get(json_t *extra)
 		m->beam = g_strdup(beam);
 		m->wbeam = g_strdup(wbeam);
 		m->reject = reject;
+		m->lm_vocabulary = lm_vocabulary;
+		m->fold = CLAMP(fold, 0.0, 1.0);
 		g_mutex_init(&m->lock);
 		for (int k = 0; k < DEC_KINDS; k++) {
 			m->pools[k].idle = g_ptr_array_new_with_free_func(decoder_free);
@@ -194,6 +209,93 @@ static bool known(const char *word, void *user)
 	return true;
 }
 
+/* "word\tphones" for word and its alternate pronunciations, onto out. */
+static void add_pronunciations(GPtrArray *out, GHashTable *dict, const char *w)
+{
+	for (int alt = 1; alt < 10; alt++) {
+		g_autofree char *name = alt == 1 ? g_strdup(w) : g_strdup_printf("%s(%d)", w, alt);
+		const char *phones = g_hash_table_lookup(dict, name);
+		if (!phones)
+			break;
+		g_ptr_array_add(out, g_strdup_printf("%s\t%s", name, phones));
+	}
+}
+
+typedef struct scored_word {
+	int32 score;
+	const char *word;
+} scored_word;
+
+static int by_score_desc(const void *a, const void *b)
+{
+	int32 x = ((const scored_word *)a)->score, y = ((const scored_word *)b)->score;
+	return (x < y) - (x > y);
+}
+
+/* The words of every "keywords" list of the knowledge base, onto set. */
+static void add_keyword_words(json_t *kb, GHashTable *set)
+{
+	const char *sections[] = {"intents", "faqs"};
+	for (size_t s = 0; s < G_N_ELEMENTS(sections); s++) {
+		size_t i, j;
+		json_t *entry, *k;
+		json_array_foreach(json_object_get(kb, sections[s]), i, entry)
+		{
+			json_array_foreach(json_object_get(entry, "keywords"), j, k)
+			{
+				g_autoptr(GPtrArray) words = sb_kb_words(json_string_value(k));
+				for (guint w = 0; w < words->len; w++)
+					g_hash_table_add(set, g_strdup(words->pdata[w]));
+			}
+		}
+	}
+}
+
+/* The words the language-model decoder may hear: the LM's most frequent
+ * m->lm_vocabulary words, plus the grammar's and the knowledge base's
+ * keywords (what the dialog engine listens for).  With the whole 134k-word
+ * dictionary, a phone line's muffled speech is explained by rare words
+ * ("what number should i call you on" → "what little guy called on"); the
+ * few thousand most frequent keep the LM's statistics, cost less to search,
+ * and cover how callers word things.  m->lock held. */
+static void lm_vocabulary_locked(sb_ps_model *m, json_t *kb, GHashTable *dict,
+                                 GHashTable *grammar_words)
+{
+	logmath_t *lmath = logmath_init(1.0001, 0, 0);
+	ngram_model_t *lm = ngram_model_read(NULL, m->lm, NGRAM_AUTO, lmath); /* takes lmath */
+	if (!lm) {
+		logmath_free(lmath);
+		return;
+	}
+	g_autoptr(GArray) unigrams = g_array_new(FALSE, FALSE, sizeof(scored_word));
+	/* Unigram by unigram (this sphinxbase does not export its iterators). */
+	int32 n = (int32)ngram_model_get_counts(lm)[0];
+	for (int32 wid = 0; wid < n; wid++) {
+		const char *w = ngram_word(lm, wid);
+		if (w && g_hash_table_contains(dict, w) && !g_hash_table_contains(grammar_words, w))
+			g_array_append_val(unigrams, ((scored_word){ngram_score(lm, w, NULL), w}));
+	}
+	qsort(unigrams->data, unigrams->len, sizeof(scored_word), by_score_desc);
+	m->lm_words = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < unigrams->len && i < (guint)m->lm_vocabulary; i++)
+		add_pronunciations(m->lm_words, dict, g_array_index(unigrams, scored_word, i).word);
+	g_autoptr(GHashTable) own = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	add_keyword_words(kb, own);
+	GHashTableIter it;
+	gpointer w;
+	g_hash_table_iter_init(&it, grammar_words);
+	while (g_hash_table_iter_next(&it, &w, NULL))
+		g_hash_table_add(own, g_strdup(w));
+	/* Skipping the frequent words already taken (a word listed twice
+	 * would be added twice). */
+	for (guint i = 0; i < unigrams->len && i < (guint)m->lm_vocabulary; i++)
+		g_hash_table_remove(own, g_array_index(unigrams, scored_word, i).word);
+	g_hash_table_iter_init(&it, own);
+	while (g_hash_table_iter_next(&it, &w, NULL))
+		add_pronunciations(m->lm_words, dict, w);
+	ngram_model_free(lm);
+}
+
 /* Reads the dictionary and knowledge base, makes the grammar.  m->lock held. */
 static bool model_load_locked(sb_ps_model *m)
 {
@@ -229,15 +331,10 @@ static bool model_load_locked(sb_ps_model *m)
 	GHashTableIter it;
 	gpointer w;
 	g_hash_table_iter_init(&it, k.used);
-	while (g_hash_table_iter_next(&it, &w, NULL)) {
-		for (int alt = 1; alt < 10; alt++) {
-			g_autofree char *name = alt == 1 ? g_strdup(w) : g_strdup_printf("%s(%d)", (char *)w, alt);
-			const char *phones = g_hash_table_lookup(dict, name);
-			if (!phones)
-				break;
-			g_ptr_array_add(m->words, g_strdup_printf("%s\t%s", name, phones));
-		}
-	}
+	while (g_hash_table_iter_next(&it, &w, NULL))
+		add_pronunciations(m->words, dict, w);
+	if (m->fallback && m->lm_vocabulary > 0)
+		lm_vocabulary_locked(m, kb, dict, k.used);
 	g_hash_table_destroy(k.used);
 	m->load_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 	return true;
@@ -266,15 +363,16 @@ static ps_decoder_t *decoder_new(sb_ps_model *m, sb_ps_dec_kind kind, char **err
 	g_mutex_lock(&models_lock);
 	/* Grammar decoders get no -dict: the few words the grammar needs are
 	 * added one by one (10 ms and 5 MB instead of 0.1 s and 25 MB). */
-	cmd_ln_t *config =
-	        kind == DEC_LM
-	                ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, "-dict", m->dict, "-lm",
-	                              m->lm, NULL)
-	        : kind == DEC_FINAL
-	                ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, "-beam", m->beam,
-	                              "-pbeam", m->beam, "-wbeam", m->wbeam, "-remove_silence",
-	                              "no", NULL)
-	                : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, NULL);
+	bool own_words = kind != DEC_LM || m->lm_words;
+	cmd_ln_t *config = kind == DEC_LM && m->lm_words
+	                           ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, NULL)
+	                   : kind == DEC_LM ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm,
+	                                                  "-dict", m->dict, "-lm", m->lm, NULL)
+	                   : kind == DEC_FINAL
+	                           ? cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, "-beam",
+	                                         m->beam, "-pbeam", m->beam, "-wbeam", m->wbeam,
+	                                         "-remove_silence", "no", NULL)
+	                           : cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", m->hmm, NULL);
 	ps_decoder_t *ps = config ? ps_init(config) : NULL;
 	cmd_ln_free_r(config);
 	g_mutex_unlock(&models_lock);
@@ -283,11 +381,18 @@ static ps_decoder_t *decoder_new(sb_ps_model *m, sb_ps_dec_kind kind, char **err
 		                         kind == DEC_LM ? m->lm : m->hmm);
 		return NULL;
 	}
+	GPtrArray *words = kind == DEC_LM ? m->lm_words : m->words;
+	for (guint i = 0; own_words && i < words->len; i++) {
+		g_auto(GStrv) wp = g_strsplit(words->pdata[i], "\t", 2);
+		ps_add_word(ps, wp[0], wp[1], i + 1 == words->len);
+	}
+	if (kind == DEC_LM && own_words &&
+	    (ps_set_lm_file(ps, "lm", m->lm) < 0 || ps_set_search(ps, "lm") < 0)) {
+		*error = g_strdup_printf("pocketsphinx: cannot load %s", m->lm);
+		ps_free(ps);
+		return NULL;
+	}
 	if (kind != DEC_LM) {
-		for (guint i = 0; i < m->words->len; i++) {
-			g_auto(GStrv) wp = g_strsplit(m->words->pdata[i], "\t", 2);
-			ps_add_word(ps, wp[0], wp[1], i + 1 == m->words->len);
-		}
 		if (sb_ps_set_jsgf(ps, "kb", m->jsgf) < 0 || ps_set_search(ps, "kb") < 0) {
 			*error = g_strdup("pocketsphinx: the knowledge-base grammar does not load");
 			ps_free(ps);
@@ -389,6 +494,11 @@ void sb_ps_worker_done(void)
 double sb_ps_model_reject(sb_ps_model *m)
 {
 	return m->reject; /* set once, when the model is made */
+}
+
+double sb_ps_model_fold(sb_ps_model *m)
+{
+	return m->fold; /* set once, when the model is made */
 }
 
 ps_decoder_t *sb_ps_fallback_acquire(sb_ps_model *m)

@@ -162,14 +162,14 @@ static char *decode_whole(ps_decoder_t *ps, GArray *audio, double reject)
 
 /* What the grammar could not explain may still be worth passing on: the
  * general language model has a go. */
-static char *fallback_decode(sb_stt_stream *s)
+static char *fallback_decode(sb_stt_stream *s, GArray *audio)
 {
-	if (s->audio->len < MIN_FALLBACK)
+	if (audio->len < MIN_FALLBACK)
 		return NULL;
 	ps_decoder_t *lm = sb_ps_fallback_acquire(s->m);
 	if (!lm)
 		return NULL;
-	char *text = decode_whole(lm, s->audio, 0.0);
+	char *text = decode_whole(lm, audio, 0.0);
 	sb_ps_give_back(s->m, DEC_LM, lm);
 	return text;
 }
@@ -239,7 +239,7 @@ static void on_audio(sb_stt_stream *s, msg *mg)
 /* The grammar's pass over the whole utterance kept so far: *text, or NULL
  * when the grammar cannot explain it.  false: no decoder (the stream has
  * failed, and said so). */
-static bool whole_pass(sb_stt_stream *s, char **text)
+static bool whole_pass(sb_stt_stream *s, GArray *audio, char **text)
 {
 	char *error = NULL;
 	ps_decoder_t *ps = sb_ps_acquire(s->m, DEC_FINAL, &error);
@@ -247,7 +247,7 @@ static bool whole_pass(sb_stt_stream *s, char **text)
 		fail(s, error);
 		return false;
 	}
-	*text = decode_whole(ps, s->audio, sb_ps_model_reject(s->m));
+	*text = decode_whole(ps, audio, sb_ps_model_reject(s->m));
 	sb_ps_give_back(s->m, DEC_FINAL, ps);
 	return true;
 }
@@ -265,10 +265,25 @@ static void on_pause(sb_stt_stream *s)
 		return;
 	g_autofree char *whole = NULL;
 	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live) &&
-	    !whole_pass(s, &whole))
+	    !whole_pass(s, s->audio, &whole))
 		return;
 	const char *hyp = whole ? whole : s->live ? ps_get_hyp(s->live, NULL) : NULL;
 	emit(s, s->events.paused, hyp ? hyp : "");
+}
+
+/* The utterance as the acoustic model should hear it: a phone line's
+ * (nothing above 4 kHz) with its upper band filled (narrowband.c).  A new
+ * reference. */
+static GArray *line_audio(sb_stt_stream *s)
+{
+	double fold = sb_ps_model_fold(s->m);
+	const int16_t *pcm = (const int16_t *)s->audio->data;
+	if (fold <= 0 || !sb_narrowband(pcm, s->audio->len))
+		return g_array_ref(s->audio);
+	GArray *folded = g_array_sized_new(FALSE, FALSE, sizeof(int16_t), s->audio->len);
+	g_array_append_vals(folded, pcm, s->audio->len);
+	sb_fold_upper_band((int16_t *)folded->data, folded->len, fold);
+	return folded;
 }
 
 static void on_end(sb_stt_stream *s)
@@ -278,10 +293,14 @@ static void on_end(sb_stt_stream *s)
 	end_live(s);
 	g_autofree char *text = NULL;
 	if (s->audio->len) {
-		if (!whole_pass(s, &text))
+		/* The grammar hears the line as it is: what it knows (a menu's
+		 * "two", "okay") it hears as before. */
+		if (!whole_pass(s, s->audio, &text))
 			return;
-		if (!text)
-			text = fallback_decode(s);
+		if (!text) {
+			g_autoptr(GArray) heard = line_audio(s);
+			text = fallback_decode(s, heard);
+		}
 		g_array_set_size(s->audio, 0);
 	}
 	emit(s, s->events.final, text ? text : "");
