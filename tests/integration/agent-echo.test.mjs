@@ -8,11 +8,9 @@
 // and lets the unconverged echo through with it.)
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
-import { adminRequest, metrics, repoRoot } from '../lib/janus.mjs';
-import { LONG_ANSWER, phoneCaller, speech8k, spokenSeconds, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
+import { adminRequest, metrics } from '../lib/janus.mjs';
+import { LONG_ANSWER, echoConfig, phoneCaller, speech8k, spokenSeconds, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LONG = LONG_ANSWER;
@@ -20,12 +18,7 @@ const LONG = LONG_ANSWER;
 let env, notes, dir, longSeconds;
 
 before(async () => {
-	env = await startAgentJanus('sb-echo-', () => {
-		const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8');
-		const on = conf.replace(/^\techo_cancellation = "off"$/m, '\techo_cancellation = "agent"');
-		if (on === conf) throw new Error('no echo_cancellation line in conf/janus.plugin.switchboard.jcfg');
-		return on;
-	});
+	env = await startAgentJanus('sb-echo-', () => echoConfig('agent'));
 	({ notes, dir } = env);
 	longSeconds = spokenSeconds(dir, LONG);
 }, { timeout: 60000 });
