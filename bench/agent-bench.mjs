@@ -197,7 +197,7 @@ async function falseTrials(callers) {
 // waited (from the caller's last word).
 async function cutOffTrials(callers) {
 	let trials = 0, cut = 0;
-	const waited = [];
+	const waited = [], bySentence = {};
 	for (let round = 0; round < CUTOFF_ROUNDS; round++) {
 		const said = callers.map((c, i) => paused[(i + round) % paused.length]);
 		for (const [i, c] of callers.entries()) setTimeout(() => c.say(said[i].frames), (i * 997) % 1500);
@@ -205,13 +205,17 @@ async function cutOffTrials(callers) {
 		for (const [i, c] of callers.entries()) {
 			if (!c.sayAt || !c.lastSpeech) continue; // not sent (a stalled pump): no trial
 			trials++;
+			const tally = (bySentence[said[i].text] ??= { cut: 0, trials: 0 });
+			tally.trials++;
 			const firstEnd = c.sayAt + said[i].first * 20;
-			if (c.heard.some((h) => h.loud && h.at > firstEnd && h.at <= c.lastSpeech)) cut++;
-			else if (c.firstLoudAfter(c.lastSpeech)) waited.push(c.firstLoudAfter(c.lastSpeech) - c.lastSpeech);
+			if (c.heard.some((h) => h.loud && h.at > firstEnd && h.at <= c.lastSpeech)) {
+				cut++;
+				tally.cut++;
+			} else if (c.firstLoudAfter(c.lastSpeech)) waited.push(c.firstLoudAfter(c.lastSpeech) - c.lastSpeech);
 		}
 		await untilQuiet(callers, performance.now() - 3500, 1500, 20000);
 	}
-	return { trials, cut, waited_p50: percentile(waited, 50), waited_p95: percentile(waited, 95) };
+	return { trials, cut, by_sentence: bySentence, waited_p50: percentile(waited, 50), waited_p95: percentile(waited, 95) };
 }
 
 // Where caller i's speakerphone puts the echo: delays 60-250 ms and
@@ -231,7 +235,9 @@ async function echoTrials(janus, notes, callers) {
 		for (const c of callers) c.echoSent = { sum: 0, samples: 0 };
 		const since = Date.now(), t = performance.now();
 		await Promise.all(callers.map((c) => adminRequest({ request: 'say', room: c.room, text: LONG })));
-		await untilQuiet(callers, t, 2000, 60000);
+		// The answer takes ~15 s; an agent answering its own echo may go on
+		// answering the echo of that: bounded.
+		await untilQuiet(callers, t, 2000, 30000);
 		const sent = callers.map((c) => ({ ...c.echoSent }));
 		await Promise.all(callers.map((c) => adminRequest({ request: 'stop_recording', room: c.room }).catch(() => {})));
 		const m1 = await metrics(['switchboard_agent_ducks_total', 'switchboard_mixer_echo_frames_total']);
@@ -358,6 +364,8 @@ for (const n of CALLS) {
 		+ ` | ${both((x) => `${x.erle_p50?.toFixed?.(1) ?? '-'} / ${Number.isFinite(x.erle_min) ? x.erle_min.toFixed(1) : '-'}`)}`
 		+ ` | ${r ? `${r.late_frames} / ${r.ticks}` : '-'} | ${r ? r.cpu_pct.toFixed(1) : '-'} | ${e ? `${e.late_frames} / ${e.ticks}, ${e.cpu_pct.toFixed(1)}` : '-'} |`);
 }
+for (const r of main)
+	console.log(`cut-offs at ${r.calls} call(s), by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word`);
 console.log(`\nintent accuracy (held-out set, 8 kHz mu-law and G.722; build/tests/tools/phone_accuracy): ${accuracy.join('; ')}`);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'agent-latest.json'), JSON.stringify({ started, load: [load0, load1], main, echo, accuracy }, null, 2));
