@@ -84,20 +84,29 @@ async function withCalls(n, tag, body) {
 }
 
 // The mixer's late frames and ticks and the Janus process's CPU (% of one
-// core) over what fn does.
+// core) over what fn does; and the machine's CPU that neither Janus nor
+// this bench used (other work on a shared machine), in % of one core.
 async function load(janus, fn) {
 	const before = await adminRequest({ request: 'stats' });
-	const cpu0 = cpuTicks(janus.pid), w0 = performance.now();
+	const cpu0 = cpuTicks(janus.pid), all0 = machineTicks(), own0 = process.cpuUsage(), w0 = performance.now();
 	const value = await fn();
-	const cpu1 = cpuTicks(janus.pid), w1 = performance.now();
+	const cpu1 = cpuTicks(janus.pid), all1 = machineTicks(), own1 = process.cpuUsage(own0), w1 = performance.now();
 	const after = await adminRequest({ request: 'stats' });
 	const hz = 100; // USER_HZ
+	const pct = (ticks) => (100 * ticks / hz) / ((w1 - w0) / 1000);
 	return {
 		value,
 		late_frames: after.mixer.late_frames - before.mixer.late_frames,
 		ticks: after.mixer.ticks - before.mixer.ticks,
-		cpu_pct: (100 * (cpu1 - cpu0) / hz) / ((w1 - w0) / 1000),
+		cpu_pct: pct(cpu1 - cpu0),
+		others_pct: Math.max(0, pct(all1 - all0 - (cpu1 - cpu0)) - (100 * (own1.user + own1.system) / 1e6) / ((w1 - w0) / 1000)),
 	};
+}
+
+// Busy ticks of the whole machine (/proc/stat: all but idle and iowait).
+function machineTicks() {
+	const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+	return f.reduce((a, b) => a + b, 0) - f[3] - f[4];
 }
 
 // The default Janus (echo_cancellation as conf/ has it: "off").
@@ -108,8 +117,8 @@ async function mainPhase(janus, notes, n) {
 		// energy alone (vad_voiced_ms = -1, the VAD before it).
 		const falses = { gate: await falseTrials(callers) };
 		const timed = await load(janus, async () => ({ turns: await turns(callers), barge: await bargeIn(callers) }));
-		const cutoffs = await cutOffTrials(callers);
-		const echoOff = n <= ECHO_OFF_MAX ? await echoTrials(janus, notes, callers) : null;
+		const cutoffs = await cutOffTrials(notes, callers);
+		const echoOff = n <= ECHO_OFF_MAX ? await echoUnderLoad(janus, notes, callers) : null;
 		if (n <= BASELINE_MAX) {
 			await Promise.all(callers.map(async (c) => {
 				await api('POST', `/room/${c.room}/agent`, { enable: false });
@@ -123,8 +132,8 @@ async function mainPhase(janus, notes, n) {
 			calls: n,
 			turns: t.latencies.length, missed: t.missed, overlaps: t.overlaps,
 			latency_p50: percentile(t.latencies, 50), latency_p95: percentile(t.latencies, 95),
-			barge_p50: percentile(barge, 50), barge_p95: percentile(barge, 95), barge_n: barge.length,
-			late_frames: timed.late_frames, ticks: timed.ticks, cpu_pct: timed.cpu_pct,
+			barge_p50: percentile(barge, 50), barge_p95: percentile(barge, 95), barge_n: barge.length, barge_trials: barge.trials,
+			late_frames: timed.late_frames, ticks: timed.ticks, cpu_pct: timed.cpu_pct, others_pct: timed.others_pct,
 			falses, cutoffs, echo_off: echoOff,
 		};
 	});
@@ -132,10 +141,12 @@ async function mainPhase(janus, notes, n) {
 
 // A Janus with echo_cancellation = "agent".
 async function echoPhase(janus, notes, n) {
-	return withCalls(n, 'echo', async (callers) => {
-		const timed = await load(janus, () => echoTrials(janus, notes, callers));
-		return { ...timed.value, late_frames: timed.late_frames, ticks: timed.ticks, cpu_pct: timed.cpu_pct };
-	});
+	return withCalls(n, 'echo', (callers) => echoUnderLoad(janus, notes, callers));
+}
+
+async function echoUnderLoad(janus, notes, callers) {
+	const { value, ...timed } = await load(janus, () => echoTrials(janus, notes, callers));
+	return { ...value, ...timed };
 }
 
 async function turns(callers) {
@@ -156,16 +167,19 @@ async function turns(callers) {
 }
 
 // A long answer, talked over once it is audible: ms from the caller's
-// first word to the agent quiet, per caller that stopped it.
+// first word to the agent quiet, per caller that stopped it.  A trial is a
+// caller who heard the agent in the 300 ms before talking (on a machine too
+// busy to have started the answer by then there is nothing to stop).
 async function bargeIn(callers) {
 	await Promise.all(callers.map((c) => adminRequest({ request: 'say', room: c.room, text: LONG })));
 	await sleep(2500);
 	const tb = performance.now();
 	for (const c of callers) c.say(interruption);
 	await sleep(2500);
-	const stops = callers.map((c) => c.quietFrom(tb)).filter(Boolean).map((q) => q - tb);
+	const talking = callers.filter((c) => c.heard.some((h) => h.loud && h.at > tb - 300 && h.at <= tb));
+	const stops = talking.map((c) => c.quietFrom(tb)).filter(Boolean).map((q) => q - tb);
 	await untilQuiet(callers, tb, 1500, 60000);
-	return stops;
+	return Object.assign(stops, { trials: talking.length });
 }
 
 // Each caller, over a long answer: a backchannel, then café noise; then,
@@ -195,13 +209,15 @@ async function falseTrials(callers) {
 // is the agent audible between the first half's end and the caller's last
 // word (it answered the pause).  Also the latency of the answers that
 // waited (from the caller's last word).
-async function cutOffTrials(callers) {
+async function cutOffTrials(notes, callers) {
 	let trials = 0, cut = 0;
-	const waited = [], bySentence = {};
+	const waited = [], bySentence = {}, heardAs = [];
 	for (let round = 0; round < CUTOFF_ROUNDS; round++) {
 		const said = callers.map((c, i) => paused[(i + round) % paused.length]);
+		const since = Date.now();
 		for (const [i, c] of callers.entries()) setTimeout(() => c.say(said[i].frames), (i * 997) % 1500);
 		await sleep(1500 + Math.max(...said.map((s) => s.frames.length)) * 20 + 3500);
+		await untilQuiet(callers, performance.now() - 3500, 1500, 20000);
 		for (const [i, c] of callers.entries()) {
 			if (!c.sayAt || !c.lastSpeech) continue; // not sent (a stalled pump): no trial
 			trials++;
@@ -211,11 +227,12 @@ async function cutOffTrials(callers) {
 			if (c.heard.some((h) => h.loud && h.at > firstEnd && h.at <= c.lastSpeech)) {
 				cut++;
 				tally.cut++;
+				// What the recogniser made of it (finals), to see why.
+				heardAs.push(agentEvents(notes, c.room, since, 'transcript').filter((e) => e.final && e.speaker_id === c.remote.id).map((e) => e.text));
 			} else if (c.firstLoudAfter(c.lastSpeech)) waited.push(c.firstLoudAfter(c.lastSpeech) - c.lastSpeech);
 		}
-		await untilQuiet(callers, performance.now() - 3500, 1500, 20000);
 	}
-	return { trials, cut, by_sentence: bySentence, waited_p50: percentile(waited, 50), waited_p95: percentile(waited, 95) };
+	return { trials, cut, by_sentence: bySentence, cut_heard_as: heardAs, waited_n: waited.length, waited_p50: percentile(waited, 50), waited_p95: percentile(waited, 95) };
 }
 
 // Where caller i's speakerphone puts the echo: delays 60-250 ms and
@@ -250,7 +267,7 @@ async function echoTrials(janus, notes, callers) {
 			ducks: m1.switchboard_agent_ducks_total - m0.switchboard_agent_ducks_total,
 			echo_frames: m1.switchboard_mixer_echo_frames_total - m0.switchboard_mixer_echo_frames_total,
 			erle_p50: percentile(erle, 50), erle_min: Math.min(...erle), erle_n: erle.length,
-			barge_p50: percentile(barge, 50), barge_p95: percentile(barge, 95), barge_n: barge.length,
+			barge_p50: percentile(barge, 50), barge_p95: percentile(barge, 95), barge_n: barge.length, barge_trials: barge.trials,
 		};
 	} finally {
 		for (const c of callers) c.echo = null;
@@ -303,7 +320,8 @@ async function withJanus(pluginConfig, fn) {
 		const out = [];
 		for (const n of CALLS) {
 			process.stderr.write(`[agent-bench] ${new Date().toISOString()} ${pluginConfig ? 'echo_cancellation = agent' : 'default config'}: ${n} call(s)…\n`);
-			out.push(await fn(janus, notes, n));
+			const la = loadavg()[0];
+			out.push({ ...(await fn(janus, notes, n)), loadavg: la });
 		}
 		return out;
 	} finally {
@@ -345,27 +363,30 @@ const load1 = loadavg();
 const accuracy = intentAccuracy();
 clearTimeout(watchdog);
 
-// One markdown table, a row per call count.
+// One markdown table, a row per call count; "cancel | off" is
+// echo_cancellation = "agent" | "off".
 const f = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '-');
+const db = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const pair = (a, b) => `${f(a)} / ${f(b)}`;
-const of = (x, n) => (x === undefined || x === null ? '-' : `${x} of ${n}`);
 const side = (r, k) => (r ? `${r.falses.gate[k]}${r.falses.energy ? ` \\| ${r.falses.energy[k]}` : ''} of ${r.calls}` : '-');
+const barge = (x) => `${pair(x.barge_p50, x.barge_p95)} (${x.barge_n} of ${x.barge_trials})`;
+const cost = (x) => `${x.late_frames} / ${x.ticks}, ${x.cpu_pct.toFixed(0)}`;
 console.log(`AI agent on the embedded stack (pocketsphinx, local dialog, espeak-ng), G.711 mu-law callers - ${cpus().length} CPUs, ${started.toISOString()} to ${new Date().toISOString()}`);
 console.log(`load average (1, 5, 15 min) before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`command: ${Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}="${v}" `).join('')}node bench/agent-bench.mjs\n`);
-console.log('| calls | turns (missed / overlap) | turn p50 / p95 ms | barge-in p50 / p95 ms | stops on "okay" (gate \\| energy) | stops on café noise | turns from café noise | cut-offs on a 700 ms pause | echo: answers stopped (cancel \\| off) | echo: ducks / self-turns (cancel \\| off) | barge-in over echo p50 / p95 ms (cancel \\| off) | ERLE dB p50 / min (cancel \\| off) | mixer late / ticks | Janus CPU % core | echo Janus: late / ticks, CPU % |');
+console.log('| calls | turns (missed / overlap) | turn p50 / p95 ms | barge-in p50 / p95 ms (stopped of trials) | stops on "okay" (gate \\| energy) | stops on café noise | turns from café noise | cut-offs on a 700 ms pause | echo: answers stopped (cancel \\| off) | echo: ducks / self-turns | barge-in over echo p50 / p95 ms | ERLE dB p50 / min | turns: mixer late / ticks, Janus CPU % core | echo trials: the same | other work: CPU % core (load avg), turns \\| echo trials |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of CALLS) {
-	const r = main.find((x) => x.calls === n), e = echo[CALLS.indexOf(n)], o = r?.echo_off;
+	const r = main.find((x) => x.calls === n), e = echo.find((x) => x.trials === n), o = r?.echo_off;
 	const both = (fn) => `${e ? fn(e) : '-'}${o ? ` \\| ${fn(o)}` : ''}`;
-	console.log(`| ${n} | ${r ? `${r.turns} (${r.missed} / ${r.overlaps})` : '-'} | ${r ? pair(r.latency_p50, r.latency_p95) : '-'} | ${r ? pair(r.barge_p50, r.barge_p95) : '-'}`
-		+ ` | ${side(r, 'backchannel')} | ${side(r, 'noise_over_answer')} | ${side(r, 'noise_turns')} | ${r ? of(r.cutoffs.cut, r.cutoffs.trials) : '-'}`
-		+ ` | ${both((x) => `${x.stopped}`)} of ${n} | ${both((x) => `${x.ducks} / ${x.self_turns}`)} | ${both((x) => pair(x.barge_p50, x.barge_p95))}`
-		+ ` | ${both((x) => `${x.erle_p50?.toFixed?.(1) ?? '-'} / ${Number.isFinite(x.erle_min) ? x.erle_min.toFixed(1) : '-'}`)}`
-		+ ` | ${r ? `${r.late_frames} / ${r.ticks}` : '-'} | ${r ? r.cpu_pct.toFixed(1) : '-'} | ${e ? `${e.late_frames} / ${e.ticks}, ${e.cpu_pct.toFixed(1)}` : '-'} |`);
+	console.log(`| ${n} | ${r ? `${r.turns} (${r.missed} / ${r.overlaps})` : '-'} | ${r ? pair(r.latency_p50, r.latency_p95) : '-'} | ${r ? barge(r) : '-'}`
+		+ ` | ${side(r, 'backchannel')} | ${side(r, 'noise_over_answer')} | ${side(r, 'noise_turns')} | ${r ? `${r.cutoffs.cut} of ${r.cutoffs.trials}` : '-'}`
+		+ ` | ${both((x) => `${x.stopped}`)} of ${n} | ${both((x) => `${x.ducks} / ${x.self_turns}`)} | ${both(barge)}`
+		+ ` | ${both((x) => `${db(x.erle_p50)} / ${db(x.erle_min)}`)} | ${r ? cost(r) : '-'} | ${both(cost)}`
+		+ ` | ${r ? `${f(r.others_pct)} (${r.loadavg.toFixed(1)})` : '-'}${e ? ` \\| ${f(e.others_pct)} (${e.loadavg.toFixed(1)})` : ''} |`);
 }
 for (const r of main)
-	console.log(`cut-offs at ${r.calls} call(s), by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word`);
+	console.log(`cut-offs at ${r.calls} call(s), by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word (${r.cutoffs.waited_n}); the cut-off ones heard as ${JSON.stringify(r.cutoffs.cut_heard_as.slice(0, 4))}`);
 console.log(`\nintent accuracy (held-out set, 8 kHz mu-law and G.722; build/tests/tools/phone_accuracy): ${accuracy.join('; ')}`);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'agent-latest.json'), JSON.stringify({ started, load: [load0, load1], main, echo, accuracy }, null, 2));
