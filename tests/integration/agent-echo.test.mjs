@@ -3,14 +3,14 @@
 // speakerphone (plain RTP, PCMU) sends the agent's own voice back, 60 to
 // 250 ms late and 6 to 20 dB down.  Silent, the caller neither stops nor
 // ducks the agent nor makes a turn out of its echo; talking over that echo,
-// a question still stops it.  (A backchannel over echo in the filter's
-// first seconds is not yet reliable: the gate opens for the caller's voice
-// and lets the unconverged echo through with it.)
+// a question still stops it, and a backchannel does not.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
-import { adminRequest, metrics } from '../lib/janus.mjs';
-import { LONG_ANSWER, echoConfig, phoneCaller, speech8k, spokenSeconds, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
+import { adminRequest, metrics, repoRoot } from '../lib/janus.mjs';
+import { LONG_ANSWER, phoneCaller, speech8k, spokenSeconds, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LONG = LONG_ANSWER;
@@ -18,7 +18,11 @@ const LONG = LONG_ANSWER;
 let env, notes, dir, longSeconds;
 
 before(async () => {
-	env = await startAgentJanus('sb-echo-', () => echoConfig('agent'));
+	// Echo cancellation is the default in the agent's rooms: the shipped
+	// configuration, as it is.
+	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8');
+	assert.match(conf, /^\techo_cancellation = "agent"$/m, 'the shipped configuration cancels echo in agent rooms');
+	env = await startAgentJanus('sb-echo-', () => conf);
 	({ notes, dir } = env);
 	longSeconds = spokenSeconds(dir, LONG);
 }, { timeout: 60000 });
@@ -114,6 +118,55 @@ test('over its own echo, a question still stops the agent and is answered', { ti
 		await sleep(2000);
 		const later = events.filter((e) => inRoom(e) && e.at > answer.at && e.type === 'transcript' && e.speaker_id === caller.id);
 		assert.equal(later.length, 0, `nothing heard after the answer: ${story(events, inRoom, from, caller.id)}`);
+	} finally {
+		caller.stop();
+		await rest('DELETE', `/rooms/${room}`);
+	}
+});
+
+// A listener's "okay" over the agent's echo, early in the answer (the
+// filter has had a second and a half): the agent goes on.
+for (const echo of [{ delayMs: 250, gainDb: -6 }, { delayMs: 60, gainDb: -6 }, { delayMs: 150, gainDb: -12 }]) {
+	test(`over its own echo (${echo.delayMs} ms ${echo.gainDb} dB), a backchannel does not stop the agent`, { timeout: 150000 }, async () => {
+		const { events, until } = notes;
+		const room = `echo-ok-${echo.delayMs}-${-echo.gainDb}-${process.pid}`;
+		const okay = speech8k(dir, 'okay', 'Okay.');
+		const { caller, inRoom, from } = await agentTalking(room, echo);
+		try {
+			await sleep(1500);
+			await caller.say(okay);
+			const done = await until('the answer played out', () => events.find((e) => inRoom(e) && e.type === 'agent_state' && e.state === 'listening' && e.at >= from), 45000);
+			const said = story(events, inRoom, from, caller.id);
+			// It was heard, as what it is: the caller's words, not the
+			// agent's echo, and no answer to them.
+			const heard = events.filter((e) => inRoom(e) && e.at >= from && e.type === 'transcript' && e.final && e.speaker_id === caller.id);
+			assert.equal(heard.length, 1, `one final from the caller: ${said}`);
+			assert.match(heard[0].text, /^(okay|ok)\b/i, said);
+			assert.equal(events.filter((e) => inRoom(e) && e.at >= from && e.type === 'agent_action' && e.action === 'interrupted').length, 0, `not interrupted: ${said}`);
+			assert.ok(done.at - from >= longSeconds * 1000 * 0.85, `listening ${done.at - from} ms after the answer began; it takes ${Math.round(longSeconds * 1000)} ms: ${said}`);
+		} finally {
+			caller.stop();
+			await rest('DELETE', `/rooms/${room}`);
+		}
+	});
+}
+
+// A caller with no echo path (the line sends digital silence back) and a
+// voice 10 dB under the agent's: the canceller in the way must not take
+// their question for the agent's echo.
+test('with no echo path, a caller quieter than the agent still stops it', { timeout: 150000 }, async () => {
+	const { events, until } = notes;
+	const room = `echo-none-${process.pid}`;
+	const question = speech8k(dir, 'hours', 'What are your opening hours?').map((s) => Math.round(s * 0.316));
+	const { caller, inRoom, from } = await agentTalking(room, undefined);
+	try {
+		await sleep(1500);
+		const asked = Date.now();
+		const spoke = caller.say(question);
+		await until('the interruption', () => events.find((e) => inRoom(e) && e.type === 'agent_action' && e.action === 'interrupted' && e.at >= asked), 10000);
+		await spoke;
+		const heard = await until('the question', () => events.find((e) => inRoom(e) && e.type === 'transcript' && e.final && e.speaker_id === caller.id && e.at >= asked), 15000);
+		assert.match(heard.text, /opening hours/, `${heard.text}: ${story(events, inRoom, from, caller.id)}`);
 	} finally {
 		caller.stop();
 		await rest('DELETE', `/rooms/${room}`);

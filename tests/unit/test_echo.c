@@ -151,6 +151,53 @@ static void test_rest(void)
 	sb_echo_free(e);
 }
 
+/* A leg with no echo path (a headset, a phone whose own canceller sends
+ * digital silence back): once the far end has been heard not coming back,
+ * a caller talking under it, quieter than the agent, is not taken for its
+ * echo.  src_silence: the leg's silence is digital zeros (else -60 dBFS
+ * line noise). */
+static double no_echo_talk_db(bool digital_silence)
+{
+	const int rate = 16000, n = 320, total = rate * 6;
+	int16_t *far = g_new0(int16_t, total), *talk = g_new0(int16_t, total);
+	int16_t *near = g_new0(int16_t, total);
+	voice(far, total, rate, 7, 12000);
+	voice(talk, total, rate, 99, 12000 / 3.16); /* 10 dB under the far end */
+	const int talk_from = rate * 2;
+	GRand *r = g_rand_new_with_seed(11);
+	for (int i = 0; i < total; i++)
+		near[i] = (int16_t)((i >= talk_from ? talk[i] : 0) +
+		                    (digital_silence ? 0 : g_rand_int_range(r, -33, 34)));
+	g_rand_free(r);
+	sb_echo *e = sb_echo_new(rate, 400);
+	double talk_energy = 0, out_energy = 0;
+	for (int f = 0; f + n <= total; f += n) {
+		int16_t frame[320];
+		memcpy(frame, near + f, sizeof(frame));
+		sb_echo_process(e, frame, f >= n ? far + f - n : NULL, n);
+		if (f >= talk_from) {
+			talk_energy += energy(talk + f, n);
+			out_energy += energy(frame, n);
+		}
+	}
+	sb_echo_free(e);
+	g_free(far);
+	g_free(talk);
+	g_free(near);
+	return 10 * log10(out_energy / talk_energy);
+}
+
+static void test_no_echo_path(void)
+{
+	double digital = no_echo_talk_db(true), noisy = no_echo_talk_db(false);
+	if (g_test_verbose())
+		g_printerr("no echo path: voice 10 dB under the far end comes out at %.1f dB "
+		           "(digital silence), %.1f dB (line noise)\n",
+		           digital, noisy);
+	g_assert_cmpfloat(digital, >, -6.0);
+	g_assert_cmpfloat(noisy, >, -6.0);
+}
+
 static void test_bad_arguments(void)
 {
 	g_assert_null(sb_echo_new(44100, 400));
@@ -170,6 +217,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/echo/cancels", test_cancels);
 	g_test_add_func("/echo/double_talk", test_double_talk);
 	g_test_add_func("/echo/rest", test_rest);
+	g_test_add_func("/echo/no_echo_path", test_no_echo_path);
 	g_test_add_func("/echo/bad_arguments", test_bad_arguments);
 	return g_test_run();
 }

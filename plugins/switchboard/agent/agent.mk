@@ -7,8 +7,10 @@ SB_AGENT_SOURCES = \
 	plugins/switchboard/agent/agent_private.h \
 	plugins/switchboard/agent/agent.c plugins/switchboard/agent/agent.h \
 	plugins/switchboard/agent/agent_thread.h \
+	plugins/switchboard/agent/agent_life.c \
 	plugins/switchboard/agent/agent_gather.c \
-	plugins/switchboard/agent/agent_pipeline.c \
+	plugins/switchboard/agent/agent_pipeline.c plugins/switchboard/agent/agent_pipeline.h \
+	plugins/switchboard/agent/agent_tool_rounds.c \
 	plugins/switchboard/agent/agent_voice.c \
 	plugins/switchboard/agent/agent_heard.c \
 	plugins/switchboard/agent/agent_timing.c \

@@ -2,7 +2,7 @@
  * glued so the first sentence is spoken while the rest is still written.
  * Providers report on their threads and only post; all state is handled on
  * the agent thread (sb_pipeline_handle). */
-#include "agent/agent_private.h"
+#include "agent/agent_pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,85 +19,6 @@
 	"I'm sorry, I'm having trouble answering right now. Please try again in a moment."
 /* A sentence longer than this is cut at the next comma, so speech starts. */
 #define SOFT_SENTENCE_LIMIT 90
-/* A model that keeps calling tools is stopped: rounds of calls per caller
- * turn, and calls per round. */
-#define MAX_TOOL_ROUNDS 3
-#define MAX_TOOL_CALLS 5
-
-/* What a provider callback needs: which pipeline, which answer. */
-typedef struct callback_ctx {
-	sb_pipeline *p;
-	unsigned generation;
-} callback_ctx;
-
-/* One business tool call of the current round. */
-typedef struct tool_run {
-	callback_ctx ctx; /* first: the HTTP thread's done posts through it */
-	char *id;         /* the model's id for the call */
-	char *name;
-	json_t *arguments;
-	sb_tool_call *call; /* NULL once answered (or never started) */
-	json_t *result;     /* what the model is told: the answer, or {"error"} */
-	json_t *record;     /* {tool, arguments, status, latency_ms, …} */
-	int64_t started_us; /* a gather: when the agent took it */
-} tool_run;
-
-struct sb_pipeline {
-	sb_pipeline_post post;
-	sb_pipeline_emit emit;
-	void *user;
-	unsigned generation;
-	char *room;
-	/* The conversation's language: configured, then the caller's. */
-	sb_language_follower language;
-	char *heard_language; /* the recogniser's, for the final to come */
-	/* The persona and greeting as configured ({{variables}} in them) and
-	 * as rendered with the call's context (sb_pipeline_set_variables). */
-	char *greeting_template;
-	char *persona_template;
-	char *facts; /* the knowledge base, JSON; NULL: none */
-	char *greeting;
-	char *system_prompt;
-	json_t *variables;
-	char *apology;
-	json_t *kb;
-	json_t *memory;
-	json_t *history;
-
-	sb_stt_chain *stt;
-	sb_stt_stream *stt_stream;
-	callback_ctx *stt_ctx;
-
-	sb_llm_chain *llm;
-	sb_llm_call *llm_call;
-	callback_ctx *llm_ctx;
-	char *llm_error;
-
-	sb_tts_chain *tts;
-	sb_tts_job *tts_job;
-	callback_ctx *tts_ctx;
-	GQueue sentences; /* char*, waiting for TTS */
-
-	bool answering;    /* an answer or a `say` is under way */
-	bool is_reply;     /* …and it answers a caller (history, tools) */
-	GString *reply;    /* everything the model wrote for this answer */
-	GString *sentence; /* text not yet sent to TTS */
-	char *tool;
-	json_t *tool_args;
-	/* Who served the current caller turn: {"stt","llm","tts","fallback"}. */
-	json_t *turn;
-	/* When its providers' first outputs came (stt_final, llm_first, tts_first). */
-	sb_turn_times times;
-
-	/* The business's tools (tools/tools.h). */
-	sb_toolset *toolset;
-	json_t *functions; /* offered to the model: [{name, description, parameters}] */
-	json_t *call_info; /* what a tool learns of the call */
-	json_t *wanted;    /* [{id, name, arguments}] the model asked for this round */
-	GPtrArray *runs;   /* tool_run*, the round being called */
-	int tool_rounds;   /* rounds in this caller turn */
-	gsize round_start; /* where this round's text starts in reply */
-};
 
 void sb_pipeline_event_clear(sb_pipeline_event *ev)
 {
@@ -108,8 +29,8 @@ void sb_pipeline_event_clear(sb_pipeline_event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-static void post(callback_ctx *ctx, sb_pipeline_event_type type, const char *text,
-                 const char *error, const int16_t *pcm, size_t samples, json_t *json)
+void sb_pipe_post(callback_ctx *ctx, sb_pipeline_event_type type, const char *text,
+                  const char *error, const int16_t *pcm, size_t samples, json_t *json)
 {
 	/* Stamped here, on the provider's thread: the moment it happened. */
 	sb_pipeline_event ev = {.type = type,
@@ -127,23 +48,23 @@ static void post(callback_ctx *ctx, sb_pipeline_event_type type, const char *tex
 
 static void stt_partial(void *u, const char *text)
 {
-	post(u, SB_PIPE_RAW_STT_PARTIAL, text, NULL, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_STT_PARTIAL, text, NULL, NULL, 0, NULL);
 }
 static void stt_final(void *u, const char *text)
 {
-	post(u, SB_PIPE_RAW_STT_FINAL, text, NULL, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_STT_FINAL, text, NULL, NULL, 0, NULL);
 }
 static void stt_failed(void *u, const char *e)
 {
-	post(u, SB_PIPE_RAW_STT_FAILED, NULL, e, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_STT_FAILED, NULL, e, NULL, 0, NULL);
 }
 static void stt_paused(void *u, const char *text)
 {
-	post(u, SB_PIPE_RAW_STT_PAUSED, text, NULL, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_STT_PAUSED, text, NULL, NULL, 0, NULL);
 }
 static void stt_language(void *u, const char *code)
 {
-	post(u, SB_PIPE_RAW_STT_LANGUAGE, code, NULL, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_STT_LANGUAGE, code, NULL, NULL, 0, NULL);
 }
 static const sb_stt_events stt_events = {.partial = stt_partial,
                                          .final = stt_final,
@@ -153,27 +74,27 @@ static const sb_stt_events stt_events = {.partial = stt_partial,
 
 static void llm_text(void *u, const char *d)
 {
-	post(u, SB_PIPE_RAW_LLM_TEXT, d, NULL, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_LLM_TEXT, d, NULL, NULL, 0, NULL);
 }
 static void llm_tool(void *u, const char *id, const char *name, json_t *args)
 {
 	json_t *call = json_pack("{s:s, s:O}", "id", id ? id : "", "arguments", args);
-	post(u, SB_PIPE_RAW_LLM_TOOL, name, NULL, NULL, 0, call);
+	sb_pipe_post(u, SB_PIPE_RAW_LLM_TOOL, name, NULL, NULL, 0, call);
 	json_decref(call);
 }
 static void llm_done(void *u, const char *e)
 {
-	post(u, SB_PIPE_RAW_LLM_DONE, NULL, e, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_LLM_DONE, NULL, e, NULL, 0, NULL);
 }
 static const sb_llm_events llm_events = {llm_text, llm_tool, llm_done};
 
 static void tts_audio(void *u, const int16_t *pcm, size_t n)
 {
-	post(u, SB_PIPE_RAW_TTS_AUDIO, NULL, NULL, pcm, n, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_TTS_AUDIO, NULL, NULL, pcm, n, NULL);
 }
 static void tts_done(void *u, const char *e)
 {
-	post(u, SB_PIPE_RAW_TTS_DONE, NULL, e, NULL, 0, NULL);
+	sb_pipe_post(u, SB_PIPE_RAW_TTS_DONE, NULL, e, NULL, 0, NULL);
 }
 static const sb_tts_events tts_events = {tts_audio, tts_done};
 
@@ -359,19 +280,6 @@ static void release_tts(sb_pipeline *p)
 	p->tts_ctx = NULL;
 }
 
-static void tool_run_free(tool_run *r)
-{
-	sb_tool_call_release(r->call); /* no done after this */
-	g_free(r->id);
-	g_free(r->name);
-	json_decref(r->arguments);
-	json_decref(r->result);
-	json_decref(r->record);
-	g_free(r);
-}
-
-static void cancel_tools(sb_pipeline *p);
-
 void sb_pipeline_free(sb_pipeline *p)
 {
 	if (!p)
@@ -380,7 +288,7 @@ void sb_pipeline_free(sb_pipeline *p)
 	release_tts(p);
 	if (p->runs) {
 		for (guint i = 0; i < p->runs->len; i++)
-			tool_run_free(p->runs->pdata[i]);
+			sb_pipe_tool_run_free(p->runs->pdata[i]);
 		g_ptr_array_free(p->runs, TRUE);
 	}
 	sb_toolset_unref(p->toolset);
@@ -426,8 +334,8 @@ const char *sb_pipeline_greeting(sb_pipeline *p)
 
 /* ---- speaking ---- */
 
-static void emit(sb_pipeline *p, sb_pipeline_event_type type, const char *text, const char *error,
-                 int16_t *pcm, size_t samples, json_t *json)
+void sb_pipe_emit(sb_pipeline *p, sb_pipeline_event_type type, const char *text, const char *error,
+                  int16_t *pcm, size_t samples, json_t *json)
 {
 	sb_pipeline_event ev = {.type = type,
 	                        .text = (char *)text,
@@ -447,7 +355,7 @@ static void speak_next(sb_pipeline *p)
 		p->tts_job = sb_tts_chain_speak(p->tts, text, p->language.current, &tts_events,
 		                                p->tts_ctx, &error);
 		if (p->tts_job)
-			emit(p, SB_PIPE_SPEECH_CHUNK, text, NULL, NULL, 0, NULL);
+			sb_pipe_emit(p, SB_PIPE_SPEECH_CHUNK, text, NULL, NULL, 0, NULL);
 		if (!p->tts_job) {
 			JANUS_LOG(LOG_WARN, "[switchboard] agent TTS failed: %s\n",
 			          error ? error : "?");
@@ -459,7 +367,7 @@ static void speak_next(sb_pipeline *p)
 	}
 }
 
-static void queue_sentence(sb_pipeline *p, const char *text)
+void sb_pipe_queue_sentence(sb_pipeline *p, const char *text)
 {
 	char *t = g_strstrip(g_strdup(text));
 	if (*t)
@@ -489,11 +397,11 @@ static void split_sentences(sb_pipeline *p, bool flush)
 			break;
 		char *sentence = g_strndup(s, (gsize)cut);
 		g_string_erase(p->sentence, 0, cut);
-		queue_sentence(p, sentence);
+		sb_pipe_queue_sentence(p, sentence);
 		g_free(sentence);
 	}
 	if (flush && p->sentence->len) {
-		queue_sentence(p, p->sentence->str);
+		sb_pipe_queue_sentence(p, p->sentence->str);
 		g_string_truncate(p->sentence, 0);
 	}
 }
@@ -517,14 +425,14 @@ static void finish_answer(sb_pipeline *p)
 		return;
 	p->answering = false;
 	if (p->reply->len)
-		emit(p, SB_PIPE_SAID, p->reply->str, NULL, NULL, 0, NULL);
+		sb_pipe_emit(p, SB_PIPE_SAID, p->reply->str, NULL, NULL, 0, NULL);
 	if (p->is_reply) {
 		if (p->reply->len)
 			json_array_append_new(p->history, json_pack("{ssss}", "role", "assistant",
 			                                            "content", p->reply->str));
-		emit(p, SB_PIPE_REPLY_DONE, NULL, p->llm_error, NULL, 0, NULL);
+		sb_pipe_emit(p, SB_PIPE_REPLY_DONE, NULL, p->llm_error, NULL, 0, NULL);
 		if (p->tool)
-			emit(p, SB_PIPE_ACTION, p->tool, NULL, NULL, 0, p->tool_args);
+			sb_pipe_emit(p, SB_PIPE_ACTION, p->tool, NULL, NULL, 0, p->tool_args);
 	}
 	g_free(p->tool);
 	json_decref(p->tool_args);
@@ -534,8 +442,6 @@ static void finish_answer(sb_pipeline *p)
 	p->llm_error = NULL;
 	g_string_truncate(p->reply, 0);
 }
-
-static void start_llm(sb_pipeline *p);
 
 /* heard_by: the STT stream that heard the turn, heard_at when its final
  * came; NULL and 0 for a key press. */
@@ -555,11 +461,10 @@ static void start_answer(sb_pipeline *p, const char *heard, const void *heard_by
 	g_string_truncate(p->reply, 0);
 	g_string_truncate(p->sentence, 0);
 	p->tool_rounds = 0;
-	start_llm(p);
+	sb_pipe_start_llm(p);
 }
 
-/* Asks the model (again, after tools answered) with the history so far. */
-static void start_llm(sb_pipeline *p)
+void sb_pipe_start_llm(sb_pipeline *p)
 {
 	/* After a tool round, what comes next is a new sentence. */
 	if (p->reply->len && !g_ascii_isspace(p->reply->str[p->reply->len - 1]))
@@ -586,7 +491,7 @@ static void start_llm(sb_pipeline *p)
 		p->llm_ctx = NULL;
 		p->llm_error = error ? error : g_strdup("the language model did not start");
 		g_string_assign(p->reply, p->apology);
-		queue_sentence(p, p->apology);
+		sb_pipe_queue_sentence(p, p->apology);
 		finish_answer(p);
 		return;
 	}
@@ -595,237 +500,8 @@ static void start_llm(sb_pipeline *p)
 
 void sb_pipeline_text(sb_pipeline *p, const char *text)
 {
-	emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
+	sb_pipe_emit(p, SB_PIPE_HEARD_FINAL, text, NULL, NULL, 0, NULL);
 	start_answer(p, text, NULL, 0);
-}
-
-/* ---- the business's tools ----
- * A round: the model asked for tools (RAW_LLM_TOOL, collected in wanted);
- * when its reply is over, each is checked (offered, arguments valid
- * against its schema) and called on net's HTTP thread; their outcomes
- * come back as RAW_TOOL_DONE; once every one has answered, the results go
- * into the history (role "tool") and the model is asked again.  A barge-in
- * cancels the calls still running. */
-
-/* HTTP thread: hands the outcome to the agent thread. */
-static void tool_done(void *user, const sb_tool_outcome *out)
-{
-	tool_run *r = user;
-	json_t *o = json_pack("{s:i, s:i, s:I}", "status", (int)out->status, "latency_ms",
-	                      out->latency_ms, "http_status", (json_int_t)out->http_status);
-	if (out->answer)
-		json_object_set(o, "answer", out->answer);
-	if (out->error)
-		json_object_set_new(o, "error", json_string(out->error));
-	post(&r->ctx, SB_PIPE_RAW_TOOL_DONE, r->id, NULL, NULL, 0, o);
-	json_decref(o);
-}
-
-/* What the model is told, and the record of the call. */
-static void settle(tool_run *r, sb_tool_status status, const char *error, json_t *answer,
-                   int latency_ms, long http_status)
-{
-	const char *name = sb_tool_status_name(status);
-	sb_tool_outcome_count(status);
-	if (status == SB_TOOL_OK && json_is_object(answer)) {
-		r->result = json_incref(answer);
-	} else {
-		char *why = g_strdup_printf("%s: %s", name, error ? error : name);
-		r->result = json_pack("{s:s, s:s}", "status", name, "error", why);
-		g_free(why);
-	}
-	r->record = json_pack("{s:s, s:s, s:O, s:s, s:i}", "id", r->id, "tool", r->name,
-	                      "arguments", r->arguments, "status", name, "latency_ms", latency_ms);
-	if (error)
-		json_object_set_new(r->record, "error", json_string(error));
-	if (http_status)
-		json_object_set_new(r->record, "http_status", json_integer(http_status));
-}
-
-static bool offered(sb_pipeline *p, const char *name)
-{
-	size_t i;
-	json_t *f;
-	json_array_foreach(p->functions, i, f)
-	{
-		if (!g_strcmp0(json_string_value(json_object_get(f, "name")), name))
-			return true;
-	}
-	return false;
-}
-
-/* Starts one call, or settles it at once when it may not be made. */
-static const char *start_tool(sb_pipeline *p, tool_run *r, guint index)
-{
-	const sb_tool *tool = offered(p, r->name) ? sb_toolset_find(p->toolset, r->name) : NULL;
-	char *why = NULL;
-	bool gather = offered(p, r->name) && !strcmp(r->name, SB_GATHER_TOOL);
-	if (index >= MAX_TOOL_CALLS) {
-		settle(r, SB_TOOL_FAILED, "too many tool calls in one turn", NULL, 0, 0);
-	} else if (gather && !sb_menu_check(r->arguments, false, &why)) {
-		settle(r, SB_TOOL_INVALID_ARGUMENTS, why, NULL, 0, 0);
-	} else if (gather) {
-		/* Answered by sb_pipeline_tool_result once the caller has. */
-		r->started_us = g_get_monotonic_time();
-		emit(p, SB_PIPE_GATHER, r->id, NULL, NULL, 0, r->arguments);
-	} else if (!tool) {
-		settle(r, SB_TOOL_UNKNOWN, "there is no such tool", NULL, 0, 0);
-	} else if (!sb_schema_validate(tool->parameters, r->arguments, &why)) {
-		settle(r, SB_TOOL_INVALID_ARGUMENTS, why, NULL, 0, 0); /* never sent */
-	} else if (!(r->call = sb_tool_call_start(tool, r->arguments, p->call_info, tool_done, r,
-	                                          &why))) {
-		settle(r, SB_TOOL_FAILED, why, NULL, 0, 0);
-	} else {
-		return tool->say_while_waiting;
-	}
-	g_free(why);
-	return NULL;
-}
-
-static bool tools_pending(sb_pipeline *p)
-{
-	for (guint i = 0; i < p->runs->len; i++)
-		if (!((tool_run *)p->runs->pdata[i])->record)
-			return true;
-	return false;
-}
-
-/* Every call of the round has its outcome: into the history and the
- * records; the runs are over. */
-static void close_round(sb_pipeline *p)
-{
-	for (guint i = 0; i < p->runs->len; i++) {
-		tool_run *r = p->runs->pdata[i];
-		char *content = json_dumps(r->result, JSON_COMPACT);
-		json_array_append_new(p->history, json_pack("{s:s, s:s, s:s, s:s}", "role", "tool",
-		                                            "tool_call_id", r->id, "name", r->name,
-		                                            "content", content ? content : "{}"));
-		free(content);
-		emit(p, SB_PIPE_TOOL_CALLED, r->name, NULL, NULL, 0, r->record);
-		tool_run_free(r);
-	}
-	g_ptr_array_set_size(p->runs, 0);
-}
-
-static void after_tools(sb_pipeline *p)
-{
-	if (tools_pending(p))
-		return;
-	close_round(p);
-	start_llm(p);
-}
-
-/* An id of the model's, or ours when it gave none (or one already used). */
-static char *call_id(sb_pipeline *p, json_t *want, size_t index)
-{
-	const char *id = json_string_value(json_object_get(want, "id"));
-	for (guint i = 0; id && *id && i < p->runs->len; i++)
-		if (!strcmp(((tool_run *)p->runs->pdata[i])->id, id))
-			id = NULL;
-	if (id && *id)
-		return g_strdup(id);
-	return g_strdup_printf("call_%u_%d_%zu", p->generation, p->tool_rounds, index);
-}
-
-/* The model's reply asked for tools: false when it may not (too many
- * rounds in this turn), and the answer ends there. */
-static bool run_tools(sb_pipeline *p)
-{
-	json_t *wanted = p->wanted;
-	p->wanted = json_array();
-	if (p->tool_rounds >= MAX_TOOL_ROUNDS) {
-		JANUS_LOG(LOG_WARN,
-		          "[switchboard] agent in %s: the model kept calling tools (%d rounds)\n",
-		          p->room, MAX_TOOL_ROUNDS);
-		json_decref(wanted);
-		if (!p->reply->len) {
-			p->llm_error = g_strdup("the model kept calling tools");
-			g_string_assign(p->reply, p->apology);
-			queue_sentence(p, p->apology);
-		}
-		return false;
-	}
-	p->tool_rounds++;
-	json_t *calls = json_array();
-	size_t i;
-	json_t *want;
-	json_array_foreach(wanted, i, want)
-	{
-		tool_run *r = g_new0(tool_run, 1);
-		r->ctx.p = p;
-		r->ctx.generation = p->generation;
-		r->id = call_id(p, want, i);
-		r->name = g_strdup(json_string_value(json_object_get(want, "name")));
-		json_t *args = json_object_get(want, "arguments");
-		r->arguments = json_is_object(args) ? json_incref(args) : json_object();
-		g_ptr_array_add(p->runs, r);
-		json_array_append_new(calls, json_pack("{s:s, s:s, s:O}", "id", r->id, "name",
-		                                       r->name, "arguments", r->arguments));
-	}
-	json_decref(wanted);
-	json_array_append_new(p->history,
-	                      json_pack("{s:s, s:s, s:o}", "role", "assistant", "content",
-	                                p->reply->str + p->round_start, "tool_calls", calls));
-	const char *waiting = NULL;
-	for (guint k = 0; k < p->runs->len; k++) {
-		const char *say = start_tool(p, p->runs->pdata[k], k);
-		waiting = waiting ? waiting : say;
-	}
-	if (waiting && p->reply->len == p->round_start) {
-		/* Silence while a back end thinks sounds like a dropped call. */
-		g_string_append_printf(p->reply, "%s%s", p->reply->len ? " " : "", waiting);
-		queue_sentence(p, waiting);
-	}
-	after_tools(p);
-	return true;
-}
-
-static void tool_answered(sb_pipeline *p, sb_pipeline_event *raw)
-{
-	for (guint i = 0; i < p->runs->len; i++) {
-		tool_run *r = p->runs->pdata[i];
-		if (!r->call || g_strcmp0(r->id, raw->text) != 0)
-			continue;
-		sb_tool_call_release(r->call); /* done() was its last callback */
-		r->call = NULL;
-		json_t *o = raw->json;
-		settle(r, (sb_tool_status)json_integer_value(json_object_get(o, "status")),
-		       json_string_value(json_object_get(o, "error")), json_object_get(o, "answer"),
-		       (int)json_integer_value(json_object_get(o, "latency_ms")),
-		       (long)json_integer_value(json_object_get(o, "http_status")));
-		after_tools(p);
-		return;
-	}
-}
-
-/* The caller spoke: calls still running are dropped, and the history is
- * kept whole (every call the model made has a result). */
-static void cancel_tools(sb_pipeline *p)
-{
-	json_array_clear(p->wanted);
-	for (guint i = 0; i < p->runs->len; i++) {
-		tool_run *r = p->runs->pdata[i];
-		if (r->record)
-			continue;
-		sb_tool_call_release(r->call);
-		r->call = NULL;
-		settle(r, SB_TOOL_CANCELLED, "the caller spoke before it answered", NULL, 0, 0);
-	}
-	close_round(p);
-}
-
-bool sb_pipeline_tool_result(sb_pipeline *p, const char *id, json_t *outcome)
-{
-	for (guint i = 0; i < p->runs->len; i++) {
-		tool_run *r = p->runs->pdata[i];
-		if (r->record || r->call || !r->started_us || g_strcmp0(r->id, id) != 0)
-			continue;
-		int latency = (int)((g_get_monotonic_time() - r->started_us) / 1000);
-		settle(r, SB_TOOL_OK, NULL, outcome, latency, 0);
-		after_tools(p);
-		return true;
-	}
-	return false;
 }
 
 void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
@@ -902,14 +578,14 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		break;
 	case SB_PIPE_RAW_TOOL_DONE:
 		if (!stale)
-			tool_answered(p, raw);
+			sb_pipe_tools_answered(p, raw);
 		break;
 	case SB_PIPE_RAW_LLM_DONE:
 		if (stale)
 			break;
 		release_llm(p);
 		split_sentences(p, true);
-		if (json_array_size(p->wanted) && !raw->error && run_tools(p))
+		if (json_array_size(p->wanted) && !raw->error && sb_pipe_tools_run(p))
 			break; /* the model is asked again once they answer */
 		json_array_clear(p->wanted);
 		if (raw->error && p->reply->len == 0) {
@@ -917,7 +593,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 			 * silent on the caller. */
 			p->llm_error = g_strdup(raw->error);
 			g_string_assign(p->reply, p->apology);
-			queue_sentence(p, p->apology);
+			sb_pipe_queue_sentence(p, p->apology);
 		}
 		finish_answer(p);
 		break;
@@ -925,7 +601,7 @@ void sb_pipeline_handle(sb_pipeline *p, sb_pipeline_event *raw)
 		if (stale || !raw->pcm || !raw->samples)
 			break;
 		note_first(p, &p->times.tts_first, raw);
-		emit(p, SB_PIPE_SPEECH_AUDIO, NULL, NULL, raw->pcm, raw->samples, NULL);
+		sb_pipe_emit(p, SB_PIPE_SPEECH_AUDIO, NULL, NULL, raw->pcm, raw->samples, NULL);
 		break;
 	case SB_PIPE_RAW_TTS_DONE:
 		if (stale)
@@ -964,7 +640,7 @@ char *sb_pipeline_interrupt(sb_pipeline *p)
 	p->generation++;
 	release_llm(p);
 	release_tts(p);
-	cancel_tools(p);
+	sb_pipe_tools_cancel(p);
 	g_queue_clear_full(&p->sentences, g_free);
 	g_string_truncate(p->sentence, 0);
 	char *said = g_strdup(p->reply->str);
@@ -1003,7 +679,7 @@ void sb_pipeline_speak(sb_pipeline *p, const char *text)
 		return;
 	}
 	g_string_append_printf(p->reply, "%s%s", p->reply->len ? " " : "", text);
-	queue_sentence(p, text);
+	sb_pipe_queue_sentence(p, text);
 }
 
 void sb_pipeline_hush(sb_pipeline *p)

@@ -66,9 +66,9 @@ typedef struct sb_agent {
 	 * stop us (a partial or the final), else we un-duck and go on. */
 	sb_backchannels *backchannels; /* for the conversation's language */
 	json_t *backchannel_lists;     /* [agent] backchannels, to switch language */
-	int confirm_ms;    /* [agent] barge_in_confirm_ms */
-	float duck_gain;   /* [agent] barge_in_duck_db, as a gain */
-	bool interrupting; /* ducked, deciding */
+	int confirm_ms;                /* [agent] barge_in_confirm_ms */
+	float duck_gain;               /* [agent] barge_in_duck_db, as a gain */
+	bool interrupting;             /* ducked, deciding */
 	gint64 interrupt_onset_us;
 	int interrupt_speech_ms; /* the caller's speech since the onset */
 	bool interrupt_words;    /* the latest partial has words that are no backchannel */
@@ -122,6 +122,23 @@ typedef struct sb_agent {
 	char *gather_call;
 	sb_own_tool *menu_tool;
 } sb_agent;
+
+/* ---- agent.c: the agent in its room ---- */
+
+/* The agent's thread: turns, answers and actions until it is removed. */
+gpointer sb_agent_main(gpointer data);
+/* The pipeline's (agent_private.h): an event posted on a provider's thread
+ * hops onto the agent thread, which handles it and emits what it made. */
+void sb_agent_pipeline_post(void *user, sb_pipeline_event *ev);
+void sb_agent_pipeline_emit(void *user, sb_pipeline_event *ev);
+
+/* ---- agent_life.c: joining, leaving, posting ---- */
+
+/* What sb_agents_get_stats() reads; bumped with relaxed atomics. */
+extern sb_agent_stats sb_agent_counters;
+void sb_agent_msg_free(agent_msg *m);
+/* The thread's last act: its place among max_agents is free. */
+void sb_agent_thread_ended(void);
 
 /* agent.c: an action to the room and the notification bus
  * (handoff_requested for "transfer", else agent_action). */

@@ -307,21 +307,22 @@ static double gate_decide(echo_gate *g, double near_energy, int n)
 	} else {
 		double ratio_db = 10 * log10((near_energy + 1e-3) / echo_source);
 		talk = ratio_db > g->return_loss_db + DOUBLE_TALK_DB;
-		if (g->lag >= 0) {
-			/* Echo alone teaches the loss; a louder path is learnt
-			 * slowly, from what looked like talk. */
-			/* Against what the decision compares the frame with. */
-			double sent = echo_source;
-			/* A frame of digital silence is one the leg did not send
-			 * (or a codec rounded to nothing): no evidence of a path. */
-			bool heard = near_energy * n > AUDIBLE_SUM_SQUARES(n);
-			if (!talk && heard && sent > TEACHING_MEAN_SQUARE) {
-				g->echo_sum = GATE_DECAY * g->echo_sum + near_energy;
-				g->sent_sum = GATE_DECAY * g->sent_sum + sent;
-				g->return_loss_db = 10 * log10((g->echo_sum + 1e-3) / g->sent_sum);
-			} else if (talk) {
-				g->return_loss_db += 0.02;
-			}
+		/* Echo alone teaches the loss, against what the decision
+		 * compares the frame with; before the delay is known that is
+		 * the loudest of the last second, so the loss learnt is on the
+		 * large side until it is.  A leg with no echo path (a headset,
+		 * a phone with its own canceller, DTX) sends back silence,
+		 * often digital: its echo is no louder than inaudible, and so
+		 * it teaches — else its loss would stay at the 0 dB prior and a
+		 * caller quieter than the agent would never be heard over it.
+		 * A louder path is learnt slowly, from what looked like talk. */
+		if (!talk && echo_source > TEACHING_MEAN_SQUARE) {
+			double echo = fmax(near_energy, AUDIBLE_SUM_SQUARES(1));
+			g->echo_sum = GATE_DECAY * g->echo_sum + echo;
+			g->sent_sum = GATE_DECAY * g->sent_sum + echo_source;
+			g->return_loss_db = 10 * log10((g->echo_sum + 1e-3) / g->sent_sum);
+		} else if (talk && g->lag >= 0) {
+			g->return_loss_db += 0.02;
 		}
 	}
 	/* One loud frame is as often the echo's own spread as a voice; a
