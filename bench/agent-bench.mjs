@@ -15,21 +15,21 @@
 //                 spread over the calls) silent through an answer: answers
 //                 the agent stopped on its own echo (its `interrupted`
 //                 actions), then a real interruption over the echo
-//                 (barge-in time); with echo_cancellation = "agent" (a second
-//                 Janus) and side by side, up to BENCH_ECHO_OFF_MAX calls,
-//                 "off" (today's default)
+//                 (barge-in time); with echo_cancellation = "agent" (the
+//                 default) and side by side, up to BENCH_ECHO_OFF_MAX calls,
+//                 "off" (a second Janus: the switch is read at start)
 //   ERLE          the echo's energy each speakerphone sent over what the
 //                 agent got of that leg (the room's per-participant
 //                 recording track, which is the frame after the canceller,
 //                 as the mix and the agent take it)
 // plus the mixer's late frames and the Janus process's CPU (over the turns
-// and barge-in; and over the echo trials in the echo-cancelling Janus), and
+// and barge-in; and over the echo trials, with and without the canceller), and
 // the held-out intent accuracy of build/tests/tools/phone_accuracy when it
 // is built.
 //
 //   node bench/agent-bench.mjs              # N = 1, 10, 20
 //   BENCH_CALLS="1 10 20 50" node bench/agent-bench.mjs
-//   BENCH_PHASES=echo BENCH_CALLS=4 …      # only the echo-cancelling Janus
+//   BENCH_PHASES=off BENCH_CALLS=4 …       # only the echo trials without a canceller
 // BENCH_MAX_MINUTES (40) bounds the whole run: past it Janus is stopped and
 // the bench exits 2.
 import { execFileSync } from 'node:child_process';
@@ -50,7 +50,7 @@ const BASELINE_MAX = Number(process.env.BENCH_BASELINE_MAX || 10);
 const ECHO_OFF_MAX = Number(process.env.BENCH_ECHO_OFF_MAX || BASELINE_MAX);
 // Mid-sentence pauses each caller makes (each a trial).
 const CUTOFF_ROUNDS = Number(process.env.BENCH_CUTOFF_ROUNDS || 2);
-const PHASES = (process.env.BENCH_PHASES || 'main echo').split(/\s+/);
+const PHASES = (process.env.BENCH_PHASES || 'main off').split(/\s+/);
 const MAX_MINUTES = Number(process.env.BENCH_MAX_MINUTES || 40);
 // The bench's own port ranges hold about 2000 RTP legs; far fewer calls
 // than that already load a 2-core machine past any target.
@@ -109,7 +109,7 @@ function machineTicks() {
 	return f.reduce((a, b) => a + b, 0) - f[3] - f[4];
 }
 
-// The default Janus (echo_cancellation as conf/ has it: "off").
+// The default Janus (conf/'s, with echo_cancellation = "agent").
 async function mainPhase(janus, notes, n) {
 	return withCalls(n, 'main', async (callers) => {
 		// False stops and false turns first, on agents nothing has happened
@@ -118,7 +118,7 @@ async function mainPhase(janus, notes, n) {
 		const falses = { gate: await falseTrials(callers) };
 		const timed = await load(janus, async () => ({ turns: await turns(callers), barge: await bargeIn(callers) }));
 		const cutoffs = await cutOffTrials(notes, callers);
-		const echoOff = n <= ECHO_OFF_MAX ? await echoUnderLoad(janus, notes, callers) : null;
+		const echo = await echoUnderLoad(janus, notes, callers);
 		if (n <= BASELINE_MAX) {
 			await Promise.all(callers.map(async (c) => {
 				await api('POST', `/room/${c.room}/agent`, { enable: false });
@@ -134,14 +134,14 @@ async function mainPhase(janus, notes, n) {
 			latency_p50: percentile(t.latencies, 50), latency_p95: percentile(t.latencies, 95),
 			barge_p50: percentile(barge, 50), barge_p95: percentile(barge, 95), barge_n: barge.length, barge_trials: barge.trials,
 			late_frames: timed.late_frames, ticks: timed.ticks, cpu_pct: timed.cpu_pct, others_pct: timed.others_pct,
-			falses, cutoffs, echo_off: echoOff,
+			falses, cutoffs, echo,
 		};
 	});
 }
 
-// A Janus with echo_cancellation = "agent".
-async function echoPhase(janus, notes, n) {
-	return withCalls(n, 'echo', (callers) => echoUnderLoad(janus, notes, callers));
+// A Janus with echo_cancellation = "off": the echo trials alone.
+async function offPhase(janus, notes, n) {
+	return withCalls(n, 'off', (callers) => echoUnderLoad(janus, notes, callers));
 }
 
 async function echoUnderLoad(janus, notes, callers) {
@@ -309,17 +309,17 @@ function intentAccuracy() {
 	}
 }
 
-// One Janus (plugin config text or conf/'s), its notifications, fn for
-// each call count; both released however it ends.
-async function withJanus(pluginConfig, fn) {
-	const janus = await startJanus(pluginConfig ? { pluginConfig } : {});
+// One Janus (echo_cancellation = mode), its notifications, fn for each of
+// counts; both released however it ends.
+async function withJanus(mode, counts, fn) {
+	const janus = await startJanus({ pluginConfig: echoConfig(mode) });
 	running.add(janus);
 	let notes;
 	try {
 		notes = await openNotifications();
 		const out = [];
-		for (const n of CALLS) {
-			process.stderr.write(`[agent-bench] ${new Date().toISOString()} ${pluginConfig ? 'echo_cancellation = agent' : 'default config'}: ${n} call(s)…\n`);
+		for (const n of counts) {
+			process.stderr.write(`[agent-bench] ${new Date().toISOString()} echo_cancellation = ${mode}: ${n} call(s)…\n`);
 			const la = loadavg()[0];
 			out.push({ ...(await fn(janus, notes, n)), loadavg: la });
 		}
@@ -352,10 +352,11 @@ const paused = [['My order number is', 'one two three four five.'], ['I would li
 		return { text: `${a} … ${b}`, first: first.length, frames: [...first, ...pause, ...speech8k(b)] };
 	});
 const started = new Date(), load0 = loadavg();
-let main = [], echo = [];
+let main = [], off = [];
 try {
-	if (PHASES.includes('main')) main = await withJanus(null, mainPhase);
-	if (PHASES.includes('echo')) echo = await withJanus(echoConfig('agent'), echoPhase);
+	if (PHASES.includes('main')) main = await withJanus('agent', CALLS, mainPhase);
+	const offCounts = CALLS.filter((n) => n <= ECHO_OFF_MAX);
+	if (PHASES.includes('off') && offCounts.length) off = await withJanus('off', offCounts, offPhase);
 } finally {
 	removeWork();
 }
@@ -374,19 +375,19 @@ const cost = (x) => `${x.late_frames} / ${x.ticks}, ${x.cpu_pct.toFixed(0)}`;
 console.log(`AI agent on the embedded stack (pocketsphinx, local dialog, espeak-ng), G.711 mu-law callers - ${cpus().length} CPUs, ${started.toISOString()} to ${new Date().toISOString()}`);
 console.log(`load average (1, 5, 15 min) before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`command: ${Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}="${v}" `).join('')}node bench/agent-bench.mjs\n`);
-console.log('| calls | turns (missed / overlap) | turn p50 / p95 ms | barge-in p50 / p95 ms (stopped of trials) | stops on "okay" (gate \\| energy) | stops on café noise | turns from café noise | cut-offs on a 700 ms pause | echo: answers stopped (cancel \\| off) | echo: ducks / self-turns | barge-in over echo p50 / p95 ms | ERLE dB p50 / min | turns: mixer late / ticks, Janus CPU % core | echo trials: the same | other work: CPU % core (load avg), turns \\| echo trials |');
+console.log('| calls | turns (missed / overlap) | turn p50 / p95 ms | barge-in p50 / p95 ms (stopped of trials) | stops on "okay" (gate \\| energy) | stops on café noise | turns from café noise | cut-offs on a 700 ms pause | echo: answers stopped (cancel \\| off) | echo: ducks / self-turns | barge-in over echo p50 / p95 ms | ERLE dB p50 / min | turns: mixer late / ticks, Janus CPU % core | echo trials: the same | other work: CPU % core (load avg) during the turns \\| echo trials without canceller |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of CALLS) {
-	const r = main.find((x) => x.calls === n), e = echo.find((x) => x.trials === n), o = r?.echo_off;
+	const r = main.find((x) => x.calls === n), e = r?.echo, o = off.find((x) => x.trials === n);
 	const both = (fn) => `${e ? fn(e) : '-'}${o ? ` \\| ${fn(o)}` : ''}`;
 	console.log(`| ${n} | ${r ? `${r.turns} (${r.missed} / ${r.overlaps})` : '-'} | ${r ? pair(r.latency_p50, r.latency_p95) : '-'} | ${r ? barge(r) : '-'}`
 		+ ` | ${side(r, 'backchannel')} | ${side(r, 'noise_over_answer')} | ${side(r, 'noise_turns')} | ${r ? `${r.cutoffs.cut} of ${r.cutoffs.trials}` : '-'}`
 		+ ` | ${both((x) => `${x.stopped}`)} of ${n} | ${both((x) => `${x.ducks} / ${x.self_turns}`)} | ${both(barge)}`
 		+ ` | ${both((x) => `${db(x.erle_p50)} / ${db(x.erle_min)}`)} | ${r ? cost(r) : '-'} | ${both(cost)}`
-		+ ` | ${r ? `${f(r.others_pct)} (${r.loadavg.toFixed(1)})` : '-'}${e ? ` \\| ${f(e.others_pct)} (${e.loadavg.toFixed(1)})` : ''} |`);
+		+ ` | ${r ? `${f(r.others_pct)} (${r.loadavg.toFixed(1)})` : '-'}${o ? ` \\| ${f(o.others_pct)} (${o.loadavg.toFixed(1)})` : ''} |`);
 }
 for (const r of main)
 	console.log(`cut-offs at ${r.calls} call(s), by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word (${r.cutoffs.waited_n}); the cut-off ones heard as ${JSON.stringify(r.cutoffs.cut_heard_as.slice(0, 4))}`);
 console.log(`\nintent accuracy (held-out set, 8 kHz mu-law and G.722; build/tests/tools/phone_accuracy): ${accuracy.join('; ')}`);
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'agent-latest.json'), JSON.stringify({ started, load: [load0, load1], main, echo, accuracy }, null, 2));
+writeFileSync(join(here, 'results', 'agent-latest.json'), JSON.stringify({ started, load: [load0, load1], main, off, accuracy }, null, 2));

@@ -88,9 +88,9 @@ export function speakerphone({ delayMs, gainDb }) {
  * mode ("agent", "all", "off"). */
 export function echoConfig(mode) {
 	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8');
-	const set = conf.replace(/^\techo_cancellation = "off"$/m, `\techo_cancellation = "${mode}"`);
-	if (set === conf && mode !== 'off') throw new Error('no echo_cancellation line in conf/janus.plugin.switchboard.jcfg');
-	return set;
+	const line = /^\techo_cancellation = "[a-z]+"$/m;
+	if (!line.test(conf)) throw new Error('no echo_cancellation line in conf/janus.plugin.switchboard.jcfg');
+	return conf.replace(line, `\techo_cancellation = "${mode}"`);
 }
 
 export async function phoneCaller(room, display = 'Caller', { echo } = {}) {
