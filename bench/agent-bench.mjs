@@ -30,6 +30,7 @@
 //   node bench/agent-bench.mjs              # N = 1, 10, 20
 //   BENCH_CALLS="1 10 20 50" node bench/agent-bench.mjs
 //   BENCH_PHASES=off BENCH_CALLS=4 …       # only the echo trials without a canceller
+//   BENCH_ECHO_MIDCALL=1 …                 # also a speakerphone switched on mid-call
 // BENCH_MAX_MINUTES (40) bounds the whole run: past it Janus is stopped and
 // the bench exits 2.
 import { execFileSync } from 'node:child_process';
@@ -50,6 +51,8 @@ const BASELINE_MAX = Number(process.env.BENCH_BASELINE_MAX || 10);
 const ECHO_OFF_MAX = Number(process.env.BENCH_ECHO_OFF_MAX || BASELINE_MAX);
 // Mid-sentence pauses each caller makes (each a trial).
 const CUTOFF_ROUNDS = Number(process.env.BENCH_CUTOFF_ROUNDS || 2);
+// Also the echo trials with the speakerphone switched on after the turns.
+const MIDCALL = process.env.BENCH_ECHO_MIDCALL === '1';
 const PHASES = (process.env.BENCH_PHASES || 'main off').split(/\s+/);
 const MAX_MINUTES = Number(process.env.BENCH_MAX_MINUTES || 40);
 // The bench's own port ranges hold about 2000 RTP legs; far fewer calls
@@ -60,9 +63,9 @@ const LONG = 'Let me read you our whole catalogue, page by page, with every prod
 const PAUSE_MS = 700;
 const agentEvents = (notes, room, since, type) => notes.events.filter((e) => e.room === room && e.at >= since && e.type === type);
 
-// N rooms with the agent, a caller in each, on one pump; everything
-// released however body ends.
-async function withCalls(n, tag, body) {
+// N rooms with the agent, a caller in each (speakerphones from the start
+// with `speaker`), on one pump; everything released however body ends.
+async function withCalls(n, tag, body, { speaker = false } = {}) {
 	const callers = [];
 	const stopPump = startPump(callers);
 	try {
@@ -71,6 +74,7 @@ async function withCalls(n, tag, body) {
 			const room = `agentbench-${tag}-${n}-${i}`;
 			await api('POST', '/room/create', { roomName: room, agent: true });
 			const c = new Caller(i);
+			if (speaker) c.echo = speakerphone(echoPath(i));
 			callers.push(c);
 			await c.open(room);
 		}
@@ -118,7 +122,8 @@ async function mainPhase(janus, notes, n) {
 		const falses = { gate: await falseTrials(callers) };
 		const timed = await load(janus, async () => ({ turns: await turns(callers), barge: await bargeIn(callers) }));
 		const cutoffs = await cutOffTrials(notes, callers);
-		const echo = await echoUnderLoad(janus, notes, callers);
+		// A speakerphone switched on in the middle of the call.
+		const echoMid = MIDCALL ? await echoUnderLoad(janus, notes, callers) : null;
 		if (n <= BASELINE_MAX) {
 			await Promise.all(callers.map(async (c) => {
 				await api('POST', `/room/${c.room}/agent`, { enable: false });
@@ -134,14 +139,20 @@ async function mainPhase(janus, notes, n) {
 			latency_p50: percentile(t.latencies, 50), latency_p95: percentile(t.latencies, 95),
 			barge_p50: percentile(barge, 50), barge_p95: percentile(barge, 95), barge_n: barge.length, barge_trials: barge.trials,
 			late_frames: timed.late_frames, ticks: timed.ticks, cpu_pct: timed.cpu_pct, others_pct: timed.others_pct,
-			falses, cutoffs, echo,
+			falses, cutoffs, echo_midcall: echoMid,
 		};
 	});
 }
 
 // A Janus with echo_cancellation = "off": the echo trials alone.
 async function offPhase(janus, notes, n) {
-	return withCalls(n, 'off', (callers) => echoUnderLoad(janus, notes, callers));
+	return echoCalls(janus, notes, n);
+}
+
+// Speakerphone callers from the first packet on (the greeting's echo
+// too): the echo trials in calls of their own.
+function echoCalls(janus, notes, n) {
+	return withCalls(n, 'echo', (callers) => echoUnderLoad(janus, notes, callers), { speaker: true });
 }
 
 async function echoUnderLoad(janus, notes, callers) {
@@ -245,7 +256,7 @@ const echoPath = (i) => ({ delayMs: [60, 120, 180, 250][i % 4], gainDb: [-6, -20
 // its echo caused, the ERLE of each leg from the room's recording; then a
 // real interruption over the echo.
 async function echoTrials(janus, notes, callers) {
-	for (const [i, c] of callers.entries()) c.echo = speakerphone(echoPath(i));
+	for (const [i, c] of callers.entries()) c.echo ??= speakerphone(echoPath(i));
 	try {
 		const m0 = await metrics(['switchboard_agent_ducks_total', 'switchboard_mixer_echo_frames_total']);
 		const recs = await Promise.all(callers.map((c) => adminRequest({ request: 'start_recording', room: c.room, format: 'wav', tracks: true })));
@@ -354,7 +365,7 @@ const paused = [['My order number is', 'one two three four five.'], ['I would li
 const started = new Date(), load0 = loadavg();
 let main = [], off = [];
 try {
-	if (PHASES.includes('main')) main = await withJanus('agent', CALLS, mainPhase);
+	if (PHASES.includes('main')) main = await withJanus('agent', CALLS, async (janus, notes, n) => ({ ...(await mainPhase(janus, notes, n)), echo: await echoCalls(janus, notes, n) }));
 	const offCounts = CALLS.filter((n) => n <= ECHO_OFF_MAX);
 	if (PHASES.includes('off') && offCounts.length) off = await withJanus('off', offCounts, offPhase);
 } finally {
@@ -385,6 +396,10 @@ for (const n of CALLS) {
 		+ ` | ${both((x) => `${x.stopped}`)} of ${n} | ${both((x) => `${x.ducks} / ${x.self_turns}`)} | ${both(barge)}`
 		+ ` | ${both((x) => `${db(x.erle_p50)} / ${db(x.erle_min)}`)} | ${r ? cost(r) : '-'} | ${both(cost)}`
 		+ ` | ${r ? `${f(r.others_pct)} (${r.loadavg.toFixed(1)})` : '-'}${o ? ` \\| ${f(o.others_pct)} (${o.loadavg.toFixed(1)})` : ''} |`);
+}
+for (const r of main.filter((x) => x.echo_midcall)) {
+	const m = r.echo_midcall;
+	console.log(`speakerphone switched on mid-call at ${r.calls} call(s): answers stopped ${m.stopped} of ${m.trials}, ducks / self-turns ${m.ducks} / ${m.self_turns}, ERLE p50 / min ${db(m.erle_p50)} / ${db(m.erle_min)} dB, barge-in over echo ${barge(m)}`);
 }
 for (const r of main)
 	console.log(`cut-offs at ${r.calls} call(s), by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word (${r.cutoffs.waited_n}); the cut-off ones heard as ${JSON.stringify(r.cutoffs.cut_heard_as.slice(0, 4))}`);
