@@ -120,7 +120,7 @@ async function mainPhase(janus, notes, n) {
 		// to yet: what the pitch gate keeps out, side by side (below) with
 		// energy alone (vad_voiced_ms = -1, the VAD before it).
 		const falses = { gate: await falseTrials(callers) };
-		const timed = await load(janus, async () => ({ turns: await turns(callers), barge: await bargeIn(callers) }));
+		const timed = await load(janus, async () => ({ turns: await turns(notes, callers), barge: await bargeIn(callers) }));
 		const cutoffs = await cutOffTrials(notes, callers);
 		// A speakerphone switched on in the middle of the call.
 		const echoMid = MIDCALL ? await echoUnderLoad(janus, notes, callers) : null;
@@ -139,7 +139,7 @@ async function mainPhase(janus, notes, n) {
 			latency_p50: percentile(t.latencies, 50), latency_p95: percentile(t.latencies, 95),
 			barge_p50: percentile(barge, 50), barge_p95: percentile(barge, 95), barge_n: barge.length, barge_trials: barge.trials,
 			late_frames: timed.late_frames, ticks: timed.ticks, cpu_pct: timed.cpu_pct, others_pct: timed.others_pct,
-			falses, cutoffs, echo_midcall: echoMid,
+			turn_stages: t.stages, falses, cutoffs, echo_midcall: echoMid,
 		};
 	});
 }
@@ -160,10 +160,11 @@ async function echoUnderLoad(janus, notes, callers) {
 	return { ...value, ...timed };
 }
 
-async function turns(callers) {
-	const latencies = [];
+async function turns(notes, callers) {
+	const latencies = [], stages = [];
 	let missed = 0, overlaps = 0;
 	for (let turn = 0; turn < TURNS; turn++) {
+		const since = Date.now();
 		for (const [i, c] of callers.entries()) setTimeout(() => c.say(question), (i * 997) % 1500);
 		await sleep(1500 + question.length * 20 + 4000);
 		for (const c of callers) {
@@ -173,8 +174,9 @@ async function turns(callers) {
 			else missed++;
 		}
 		await sleep(6000); // let the answers finish
+		for (const c of callers) stages.push(...turnStages(notes, c.room, since));
 	}
-	return { latencies, missed, overlaps };
+	return { latencies, missed, overlaps, stages };
 }
 
 // A long answer, talked over once it is audible: ms from the caller's
@@ -221,8 +223,8 @@ async function falseTrials(callers) {
 // word (it answered the pause).  Also the latency of the answers that
 // waited (from the caller's last word).
 async function cutOffTrials(notes, callers) {
-	let trials = 0, cut = 0;
-	const waited = [], bySentence = {}, heardAs = [];
+	let trials = 0, cut = 0, split = 0;
+	const waited = [], bySentence = {}, heardAs = [], waitedStages = [];
 	for (let round = 0; round < CUTOFF_ROUNDS; round++) {
 		const said = callers.map((c, i) => paused[(i + round) % paused.length]);
 		const since = Date.now();
@@ -238,12 +240,27 @@ async function cutOffTrials(notes, callers) {
 			if (c.heard.some((h) => h.loud && h.at > firstEnd && h.at <= c.lastSpeech)) {
 				cut++;
 				tally.cut++;
-				// What the recogniser made of it (finals), to see why.
-				heardAs.push(agentEvents(notes, c.room, since, 'transcript').filter((e) => e.final && e.speaker_id === c.remote.id).map((e) => e.text));
-			} else if (c.firstLoudAfter(c.lastSpeech)) waited.push(c.firstLoudAfter(c.lastSpeech) - c.lastSpeech);
+				// What the recogniser made of it (finals), to see why: two
+				// or more is the sentence split at the pause; one, agent
+				// audio in the pause that answered something else (a late
+				// answer to an earlier utterance, on a busy machine).
+				const finals = agentEvents(notes, c.room, since, 'transcript').filter((e) => e.final && e.speaker_id === c.remote.id).map((e) => e.text);
+				heardAs.push(finals);
+				if (finals.length >= 2) split++;
+			} else if (c.firstLoudAfter(c.lastSpeech)) {
+				waited.push(c.firstLoudAfter(c.lastSpeech) - c.lastSpeech);
+				waitedStages.push(...turnStages(notes, c.room, since).slice(-1));
+			}
 		}
 	}
-	return { trials, cut, by_sentence: bySentence, cut_heard_as: heardAs, waited_n: waited.length, waited_p50: percentile(waited, 50), waited_p95: percentile(waited, 95) };
+	return { trials, cut, split, by_sentence: bySentence, cut_heard_as: heardAs, waited_stages: waitedStages, waited_n: waited.length, waited_p50: percentile(waited, 50), waited_p95: percentile(waited, 95) };
+}
+
+// The agent's own account of its turns in a room since then (the
+// agent_turn events' stages, ms after the caller's end of speech by the
+// VAD): where a slow answer's time went.
+function turnStages(notes, room, since) {
+	return agentEvents(notes, room, since, 'agent_turn').map((e) => e.stages).filter(Boolean);
 }
 
 // Where caller i's speakerphone puts the echo: delays 60-250 ms and
@@ -401,8 +418,13 @@ for (const r of main.filter((x) => x.echo_midcall)) {
 	const m = r.echo_midcall;
 	console.log(`speakerphone switched on mid-call at ${r.calls} call(s): answers stopped ${m.stopped} of ${m.trials}, ducks / self-turns ${m.ducks} / ${m.self_turns}, ERLE p50 / min ${db(m.erle_p50)} / ${db(m.erle_min)} dB, barge-in over echo ${barge(m)}`);
 }
+// p50 / p95 of each stage over a list of stages objects.
+const stageLine = (list) => ['stt_final', 'llm_first_token', 'tts_first_audio', 'first_packet']
+	.map((k) => { const xs = list.map((x) => x[k]).filter(Number.isFinite); return `${k} ${pair(percentile(xs, 50), percentile(xs, 95))}`; }).join(', ');
 for (const r of main)
-	console.log(`cut-offs at ${r.calls} call(s), by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word (${r.cutoffs.waited_n}); the cut-off ones heard as ${JSON.stringify(r.cutoffs.cut_heard_as.slice(0, 4))}`);
+	console.log(`agent_turn stages at ${r.calls} call(s), p50 / p95 ms after the end of speech: questions (${r.turn_stages.length}) ${stageLine(r.turn_stages)}; paused sentences that waited (${r.cutoffs.waited_stages.length}) ${stageLine(r.cutoffs.waited_stages)}`);
+for (const r of main)
+	console.log(`cut-offs at ${r.calls} call(s): ${r.cutoffs.cut} of ${r.cutoffs.trials}, of which the caller's finals split at the pause ${r.cutoffs.split}; by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word (${r.cutoffs.waited_n}); the cut-off ones heard as ${JSON.stringify(r.cutoffs.cut_heard_as.slice(0, 4))}`);
 console.log(`\nintent accuracy (held-out set, 8 kHz mu-law and G.722; build/tests/tools/phone_accuracy): ${accuracy.join('; ')}`);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'agent-latest.json'), JSON.stringify({ started, load: [load0, load1], main, off, accuracy }, null, 2));
