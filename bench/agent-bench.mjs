@@ -424,7 +424,7 @@ const stageLine = (list) => ['stt_final', 'llm_first_token', 'tts_first_audio', 
 for (const r of main)
 	console.log(`agent_turn stages at ${r.calls} call(s), p50 / p95 ms after the end of speech: questions (${r.turn_stages.length}) ${stageLine(r.turn_stages)}; paused sentences that waited (${r.cutoffs.waited_stages.length}) ${stageLine(r.cutoffs.waited_stages)}`);
 for (const r of main)
-	console.log(`cut-offs at ${r.calls} call(s): ${r.cutoffs.cut} of ${r.cutoffs.trials}, of which the caller's finals split at the pause ${r.cutoffs.split}; by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word (${r.cutoffs.waited_n}); the cut-off ones heard as ${JSON.stringify(r.cutoffs.cut_heard_as.slice(0, 4))}`);
+	console.log(`cut-offs at ${r.calls} call(s): ${r.cutoffs.cut} of ${r.cutoffs.trials}, of which with two or more caller finals (split, or a late final of an earlier utterance) ${r.cutoffs.split}; by sentence: ${Object.entries(r.cutoffs.by_sentence).map(([k, v]) => `"${k}" ${v.cut} of ${v.trials}`).join(', ')}; answers that waited: p50 / p95 ${pair(r.cutoffs.waited_p50, r.cutoffs.waited_p95)} ms after the last word (${r.cutoffs.waited_n}); the cut-off ones heard as ${JSON.stringify(r.cutoffs.cut_heard_as.slice(0, 4))}`);
 console.log(`\nintent accuracy (held-out set, 8 kHz mu-law and G.722; build/tests/tools/phone_accuracy): ${accuracy.join('; ')}`);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'agent-latest.json'), JSON.stringify({ started, load: [load0, load1], main, off, accuracy }, null, 2));
