@@ -144,11 +144,6 @@ async function mainPhase(janus, notes, n) {
 	});
 }
 
-// A Janus with echo_cancellation = "off": the echo trials alone.
-async function offPhase(janus, notes, n) {
-	return echoCalls(janus, notes, n);
-}
-
 // Speakerphone callers from the first packet on (the greeting's echo
 // too): the echo trials in calls of their own.
 function echoCalls(janus, notes, n) {
@@ -384,7 +379,7 @@ let main = [], off = [];
 try {
 	if (PHASES.includes('main')) main = await withJanus('agent', CALLS, async (janus, notes, n) => ({ ...(await mainPhase(janus, notes, n)), echo: await echoCalls(janus, notes, n) }));
 	const offCounts = CALLS.filter((n) => n <= ECHO_OFF_MAX);
-	if (PHASES.includes('off') && offCounts.length) off = await withJanus('off', offCounts, offPhase);
+	if (PHASES.includes('off') && offCounts.length) off = await withJanus('off', offCounts, echoCalls); // the echo trials alone
 } finally {
 	removeWork();
 }
