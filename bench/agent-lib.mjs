@@ -17,7 +17,7 @@ process.env.JANUS_RTP_PORT_RANGE ??= '34000-35999';
 process.env.SWITCHBOARD_RTP_PORT_RANGE ??= '46000-47999';
 const janusLib = await import('../tests/lib/janus.mjs');
 const { mulawEncode, mulawDecode, rtpPacket, parseRtp } = await import('../tests/lib/audio.mjs');
-export const { startJanus, adminRequest, API_URL, API_KEY, repoRoot } = janusLib;
+export const { startJanus, adminRequest, metrics, metric, API_URL, API_KEY, repoRoot } = janusLib;
 
 export const LOUD = 400; // RMS of a packet that carries agent speech
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -117,25 +117,45 @@ export function cpuTicks(pid) {
 
 // A plain-RTP G.711 caller: sends a frame per tick (speech when queued,
 // else silence) and notes when each packet it receives arrived and
-// whether it was loud.
+// whether it was loud.  With `echo` set (a speakerphone() of
+// tests/lib/phone-caller.mjs) what it hears comes back in what it sends,
+// and `echoSent` sums the energy of what it sent meanwhile (linear
+// samples: {sum of squares, samples}).
 export class Caller {
-	constructor(i) { this.i = i; this.seq = 0; this.ts = 0; this.queue = []; this.heard = []; }
+	constructor(i) { this.i = i; this.seq = 0; this.ts = 0; this.queue = []; this.heard = []; this.echo = null; this.echoSent = { sum: 0, samples: 0 }; }
 	async open(room) {
 		this.room = room;
 		this.sock = dgram.createSocket('udp4');
 		this.sock.on('message', (m) => {
 			const p = parseRtp(m);
-			if (p) this.heard.push({ at: performance.now(), loud: rms(p.payload) > LOUD });
+			if (!p) return;
+			this.heard.push({ at: performance.now(), loud: rms(p.payload) > LOUD });
+			this.echo?.hear(p, this.seq * 160);
 		});
 		await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
 		this.remote = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: this.sock.address().port, codec: 'pcmu', display: `caller-${this.i}` });
 	}
 	tick() {
-		const frame = this.queue.length ? this.queue.shift() : SILENCE;
-		if (frame !== SILENCE && !this.queue.length) this.lastSpeech = performance.now();
+		let frame = this.queue.length ? this.queue.shift() : SILENCE;
+		if (frame !== SILENCE) {
+			this.sayAt ??= performance.now();
+			if (!this.queue.length) this.lastSpeech = performance.now();
+		}
+		if (this.echo) frame = this.withEcho(frame);
 		this.sock.send(rtpPacket({ pt: 0, seq: this.seq++, ts: (this.ts += 160), ssrc: 1000 + this.i, payload: frame }), this.remote.port, this.remote.ip);
 	}
-	say(frames) { this.lastSpeech = null; this.queue.push(...frames); }
+	withEcho(frame) {
+		const out = new Uint8Array(160);
+		for (let i = 0; i < 160; i++) {
+			const v = Math.max(-32768, Math.min(32767, Math.round(mulawDecode(frame[i]) + this.echo.sample(this.seq * 160 + i))));
+			this.echoSent.sum += v * v;
+			out[i] = mulawEncode(v);
+		}
+		this.echoSent.samples += 160;
+		return out;
+	}
+	// sayAt: when its first frame went out.
+	say(frames) { this.lastSpeech = null; this.sayAt = null; this.queue.push(...frames); }
 	firstLoudAfter(t) { return this.heard.find((h) => h.at > t && h.loud)?.at; }
 	lastLoud() { return this.heard.findLast((h) => h.loud)?.at; }
 	quietFrom(t) {

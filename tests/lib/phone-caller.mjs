@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminRequest, startJanus } from './janus.mjs';
+import { adminRequest, repoRoot, startJanus } from './janus.mjs';
 import { openNotifications } from './notifications.mjs';
 import { mulawEncode, mulawDecode, rtpPacket, parseRtp } from './audio.mjs';
 import { track } from './resources.mjs';
@@ -51,39 +51,60 @@ export function mulawRms(payload) {
  * speakerphone: what it hears comes back in what it sends, delayed and
  * attenuated, under its own voice.
  */
+/**
+ * A speakerphone's loudspeaker and microphone, for a caller that sends a
+ * frame every 20 ms: hear(p, pos) plays an RTP packet it received (pos: the
+ * sample it has sent up to) and sample(pos) is what its microphone picks
+ * up of the loudspeaker at sample pos, delayMs later and gainDb down.
+ * What it hears is played out on its own clock (the one it sends by), by
+ * RTP timestamp from the first packet on, so the echo's delay is fixed, as
+ * a loudspeaker's and a microphone's are.
+ */
+export function speakerphone({ delayMs, gainDb }) {
+	const RING = 16000;
+	const played = new Int16Array(RING), playedAt = new Float64Array(RING).fill(-1);
+	let firstTs = null, startPos = 0;
+	const gain = 10 ** (gainDb / 20), delay = Math.round(delayMs * 8);
+	return {
+		hear(p, pos) {
+			if (firstTs === null) {
+				firstTs = p.ts;
+				startPos = pos;
+			}
+			const base = (p.ts - firstTs) >>> 0;
+			for (let i = 0; i < p.payload.length; i++) {
+				played[(base + i) % RING] = mulawDecode(p.payload[i]);
+				playedAt[(base + i) % RING] = base + i;
+			}
+		},
+		sample(pos) {
+			const r = pos - startPos - delay;
+			return firstTs !== null && r >= 0 && playedAt[r % RING] === r ? played[r % RING] * gain : 0;
+		},
+	};
+}
+
+/** The plugin config (conf/'s) with `[general] echo_cancellation` set to
+ * mode ("agent", "all", "off"). */
+export function echoConfig(mode) {
+	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8');
+	const line = /^\techo_cancellation = "[a-z]+"$/m;
+	if (!line.test(conf)) throw new Error('no echo_cancellation line in conf/janus.plugin.switchboard.jcfg');
+	return conf.replace(line, `\techo_cancellation = "${mode}"`);
+}
+
 export async function phoneCaller(room, display = 'Caller', { echo } = {}) {
 	const sock = dgram.createSocket('udp4');
 	await new Promise((r) => sock.bind(0, '127.0.0.1', r));
 	const received = [];
 	let seq = 0, queue = null, offset = 0, done = null;
-	// The speakerphone: what it hears is played out on its own clock (the
-	// one it sends by), by RTP timestamp from the first packet on, so the
-	// echo's delay is fixed, as a loudspeaker's and a microphone's are.
-	const RING = 16000;
-	const played = new Int16Array(RING), playedAt = new Float64Array(RING).fill(-1);
-	let firstTs = null, startPos = 0;
-	const echoGain = echo ? 10 ** (echo.gainDb / 20) : 0;
-	const echoDelay = echo ? Math.round(echo.delayMs * 8) : 0;
+	const speaker = echo ? speakerphone(echo) : null;
 	sock.on('message', (m) => {
 		const p = parseRtp(m);
 		if (!p) return;
 		received.push({ at: Date.now(), level: mulawRms(p.payload) });
-		if (!echo) return;
-		if (firstTs === null) {
-			firstTs = p.ts;
-			startPos = seq * 160;
-		}
-		const base = (p.ts - firstTs) >>> 0;
-		for (let i = 0; i < p.payload.length; i++) {
-			played[(base + i) % RING] = mulawDecode(p.payload[i]);
-			playedAt[(base + i) % RING] = base + i;
-		}
+		speaker?.hear(p, seq * 160);
 	});
-	// What the microphone picks up of the loudspeaker at our sample pos.
-	const echoSample = (pos) => {
-		const r = pos - startPos - echoDelay;
-		return firstTs !== null && r >= 0 && playedAt[r % RING] === r ? played[r % RING] : 0;
-	};
 	const joined = await adminRequest({ request: 'rtp_join', room, ip: '127.0.0.1', port: sock.address().port, codec: 'pcmu', display });
 	if (!joined.port) {
 		sock.close();
@@ -95,7 +116,7 @@ export async function phoneCaller(room, display = 'Caller', { echo } = {}) {
 		if (queue || echo) {
 			for (let i = 0; i < 160; i++) {
 				const own = queue && offset + i < queue.length ? queue[offset + i] : 0;
-				const s = own + (echo ? echoSample(seq * 160 + i) * echoGain : 0);
+				const s = own + (speaker ? speaker.sample(seq * 160 + i) : 0);
 				frame[i] = mulawEncode(Math.max(-32768, Math.min(32767, Math.round(s))));
 			}
 		}
