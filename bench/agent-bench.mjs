@@ -15,8 +15,8 @@
 //                 spread over the calls) silent through an answer: answers
 //                 the agent stopped on its own echo (its `interrupted`
 //                 actions), then a real interruption over the echo
-//                 (barge-in time); with echo_cancellation = "agent" (the
-//                 default) and side by side, up to BENCH_ECHO_OFF_MAX calls,
+//                 (barge-in time); with echo_cancellation = "agent" and
+//                 side by side, up to BENCH_ECHO_OFF_MAX calls,
 //                 "off" (a second Janus: the switch is read at start)
 //   ERLE          the echo's energy each speakerphone sent over what the
 //                 agent got of that leg (the room's per-participant
@@ -113,7 +113,7 @@ function machineTicks() {
 	return f.reduce((a, b) => a + b, 0) - f[3] - f[4];
 }
 
-// The default Janus (conf/'s, with echo_cancellation = "agent").
+// The main Janus (conf/'s, with echo_cancellation = "agent").
 async function mainPhase(janus, notes, n) {
 	return withCalls(n, 'main', async (callers) => {
 		// False stops and false turns first, on agents nothing has happened
@@ -324,9 +324,13 @@ function intentAccuracy() {
 	const tool = join(repoRoot, 'build', 'tests', 'tools', 'phone_accuracy');
 	if (!existsSync(tool)) return ['not built (no build/tests/tools/phone_accuracy)'];
 	try {
-		const lines = execFileSync(tool, [], { cwd: repoRoot, timeout: 600000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
-		const summary = lines.filter((l) => /accuracy|summary|total/i.test(l));
-		return summary.length ? summary : lines.slice(-3);
+		const args = ['-s', 'held_out', '-l', 'pcmu,g722', '-q'];
+		const lines = execFileSync(tool, args, { cwd: repoRoot, timeout: 600000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
+		// Its table: a row per line (codec), a column per voice, then "all".
+		const header = lines.find((l) => /^\s+line\s/.test(l));
+		const rows = lines.filter((l) => /^\s+(pcmu|g722)\s/.test(l));
+		const tidy = (l) => l.trim().replace(/\s+/g, ' ');
+		return rows.length ? [header, ...rows].filter(Boolean).map(tidy) : lines.slice(-3);
 	} catch (e) {
 		return [`failed: ${String(e.message).split('\n')[0]}`];
 	}

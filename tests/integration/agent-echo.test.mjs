@@ -6,11 +6,9 @@
 // a question still stops it, and a backchannel does not.
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { rest } from '../lib/notifications.mjs';
-import { adminRequest, metrics, repoRoot } from '../lib/janus.mjs';
-import { LONG_ANSWER, phoneCaller, speech8k, spokenSeconds, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
+import { adminRequest, metrics } from '../lib/janus.mjs';
+import { LONG_ANSWER, echoConfig, phoneCaller, speech8k, spokenSeconds, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LONG = LONG_ANSWER;
@@ -18,11 +16,7 @@ const LONG = LONG_ANSWER;
 let env, notes, dir, longSeconds;
 
 before(async () => {
-	// Echo cancellation is the default in the agent's rooms: the shipped
-	// configuration, as it is.
-	const conf = readFileSync(join(repoRoot, 'conf', 'janus.plugin.switchboard.jcfg'), 'utf8');
-	assert.match(conf, /^\techo_cancellation = "agent"$/m, 'the shipped configuration cancels echo in agent rooms');
-	env = await startAgentJanus('sb-echo-', () => conf);
+	env = await startAgentJanus('sb-echo-', () => echoConfig('agent'));
 	({ notes, dir } = env);
 	longSeconds = spokenSeconds(dir, LONG);
 }, { timeout: 60000 });

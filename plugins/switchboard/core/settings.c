@@ -202,7 +202,7 @@ sb_settings *sb_settings_load(const char *folder)
 	cfg->opus_complexity = 10;
 	cfg->opus_bitrate = 32000;
 	cfg->opus_fec = true;
-	cfg->echo_cancellation = SB_ECHO_ROOMS_AGENT;
+	cfg->echo_cancellation = SB_ECHO_ROOMS_NONE;
 	cfg->echo_tail_ms = 400;
 	cfg->noise_suppress_db = 15;
 	cfg->rtp_ip = g_strdup("127.0.0.1");
