@@ -262,11 +262,12 @@ static void lm_vocabulary_locked(sb_ps_model *m, json_t *kb, GHashTable *dict,
                                  GHashTable *grammar_words)
 {
 	logmath_t *lmath = logmath_init(1.0001, 0, 0);
-	ngram_model_t *lm = ngram_model_read(NULL, m->lm, NGRAM_AUTO, lmath); /* takes lmath */
-	if (!lm) {
-		logmath_free(lmath);
+	/* The model keeps a reference of its own (logmath_retain): ours goes
+	 * either way. */
+	ngram_model_t *lm = ngram_model_read(NULL, m->lm, NGRAM_AUTO, lmath);
+	logmath_free(lmath);
+	if (!lm)
 		return;
-	}
 	g_autoptr(GArray) unigrams = g_array_new(FALSE, FALSE, sizeof(scored_word));
 	/* Unigram by unigram (this sphinxbase does not export its iterators). */
 	int32 n = (int32)ngram_model_get_counts(lm)[0];
