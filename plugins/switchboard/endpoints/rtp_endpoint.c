@@ -154,6 +154,50 @@ static void handle_dtmf(rtp_endpoint *ep, sb_participant *p, const uint8_t *buf,
 	}
 }
 
+/* One datagram of the leg's RTP or RTCP socket (I/O thread). */
+static void handle_datagram(rtp_endpoint *ep, sb_participant *p, bool rtcp, uint8_t *buf,
+                            size_t len, const struct sockaddr_storage *from, socklen_t from_len,
+                            struct sockaddr_storage *expected, gint64 now)
+{
+	if (rtcp || sb_rtp_is_rtcp(buf, len)) {
+		/* Reports only feed counters: the jitter buffer adapts on its
+		 * own and we never retransmit. */
+		__atomic_add_fetch(&stats.rtcp_packets, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (same_address(from, expected)) {
+		ep->candidate_count = 0; /* the peer is still there */
+		if (ep->srtp && !sb_srtp_unprotect(ep->srtp, buf, &len)) {
+			__atomic_add_fetch(&stats.srtp_failures, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	} else if (admit_new_source(ep, buf, &len, from, from_len, now)) {
+		*expected = *from;
+	} else {
+		return;
+	}
+	__atomic_store_n(&ep->last_rx_us, now, __ATOMIC_RELAXED);
+	if (ep->dtmf_pt > 0 && len >= 2 && (buf[1] & 0x7f) == ep->dtmf_pt) {
+		handle_dtmf(ep, p, buf, len);
+		return;
+	}
+	sb_participant_incoming_rtp(p, buf, len, -1);
+}
+
+/* Read in batches with recvmmsg: one system call per wake-up of a leg
+ * (a leg sends one packet per 20 ms, so a batch is mostly one packet and
+ * the call that used to find the socket empty is gone).  Owned by the I/O
+ * thread. */
+#define READ_BATCH 16
+/* Batches per wake-up: a flooded socket does not starve the others; it is
+ * re-armed and served again after them. */
+#define READ_BATCHES_PER_WAKE 4
+static uint8_t read_bufs[READ_BATCH][2048];
+static struct sockaddr_storage read_from[READ_BATCH];
+
+/* The sockets are edge-triggered: epoll reports a socket once per arrival
+ * and does not poll it again after each wait, so a socket must be read
+ * until a batch comes back short (the queue was empty), or re-armed. */
 static void handle_readable(uint64_t epoll_key)
 {
 	uint64_t key = epoll_key >> 1;
@@ -170,44 +214,36 @@ static void handle_readable(uint64_t epoll_key)
 	g_mutex_unlock(&mutex);
 	if (!p)
 		return;
-	uint8_t buf[2048];
-	/* Bounded: one burst per wake-up keeps other sockets served. */
-	for (int i = 0; i < 32; i++) {
-		struct sockaddr_storage from;
-		socklen_t from_len = sizeof(from);
-		ssize_t len = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &from_len);
-		if (len < 0)
-			break;
-		if (rtcp) {
-			/* Reports only feed counters: the jitter buffer adapts on
-			 * its own and we never retransmit. */
-			__atomic_add_fetch(&stats.rtcp_packets, 1, __ATOMIC_RELAXED);
+	struct mmsghdr msgs[READ_BATCH];
+	struct iovec iov[READ_BATCH];
+	bool drained = false;
+	for (int batch = 0; batch < READ_BATCHES_PER_WAKE && !drained; batch++) {
+		for (int i = 0; i < READ_BATCH; i++) {
+			iov[i] = (struct iovec){.iov_base = read_bufs[i],
+			                        .iov_len = sizeof(read_bufs[i])};
+			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &read_from[i],
+			                                       .msg_namelen = sizeof(read_from[i]),
+			                                       .msg_iov = &iov[i],
+			                                       .msg_iovlen = 1}};
+		}
+		int got = recvmmsg(fd, msgs, READ_BATCH, MSG_DONTWAIT, NULL);
+		if (got < 0) {
+			/* Empty.  Any other error (a queued ICMP error) was
+			 * consumed by this call: read on, data may be behind it. */
+			drained = errno == EAGAIN || errno == EWOULDBLOCK;
 			continue;
 		}
-		if (sb_rtp_is_rtcp(buf, (size_t)len)) {
-			__atomic_add_fetch(&stats.rtcp_packets, 1, __ATOMIC_RELAXED);
-			continue;
-		}
-		size_t n = (size_t)len;
+		drained = got < READ_BATCH;
 		gint64 now = g_get_monotonic_time();
-		if (same_address(&from, &expected)) {
-			ep->candidate_count = 0; /* the peer is still there */
-			if (ep->srtp && !sb_srtp_unprotect(ep->srtp, buf, &n)) {
-				__atomic_add_fetch(&stats.srtp_failures, 1, __ATOMIC_RELAXED);
-				continue;
-			}
-		} else if (admit_new_source(ep, buf, &n, &from, from_len, now)) {
-			expected = from;
-		} else {
-			continue;
-		}
-		len = (ssize_t)n;
-		__atomic_store_n(&ep->last_rx_us, now, __ATOMIC_RELAXED);
-		if (ep->dtmf_pt > 0 && len >= 2 && (buf[1] & 0x7f) == ep->dtmf_pt) {
-			handle_dtmf(ep, p, buf, (size_t)len);
-			continue;
-		}
-		sb_participant_incoming_rtp(p, buf, (size_t)len, -1);
+		for (int i = 0; i < got; i++)
+			handle_datagram(ep, p, rtcp, read_bufs[i], msgs[i].msg_len, &read_from[i],
+			                msgs[i].msg_hdr.msg_namelen, &expected, now);
+	}
+	if (!drained) {
+		/* Re-arming an edge-triggered socket that still has data makes
+		 * epoll report it again on the next wait. */
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = epoll_key};
+		epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
 	}
 	sb_participant_unref(p);
 }
@@ -596,10 +632,11 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 	ep->key = next_key++;
 	g_hash_table_insert(endpoints, &ep->key, ep);
 	g_mutex_unlock(&mutex);
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ep->key << 1};
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = ep->key << 1};
 	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, ep->fd, &ev);
 	if (ep->rtcp_fd >= 0) {
-		struct epoll_event rev = {.events = EPOLLIN, .data.u64 = ep->key << 1 | RTCP_KEY_BIT};
+		struct epoll_event rev = {.events = EPOLLIN | EPOLLET,
+		                          .data.u64 = ep->key << 1 | RTCP_KEY_BIT};
 		epoll_ctl(epoll_fd, EPOLL_CTL_ADD, ep->rtcp_fd, &rev);
 	}
 	sb_participant_set_media_ready(p, true);

@@ -351,6 +351,31 @@ int sb_decoder_decode(sb_decoder *dec, const uint8_t *payload, size_t len, int16
 	return dec->frame;
 }
 
+bool sb_decoder_accepts(const sb_decoder *dec, const uint8_t *payload, size_t len)
+{
+	if (dec == NULL || payload == NULL || len == 0 || len > SB_MAX_PAYLOAD)
+		return false;
+	if (dec->codec == SB_CODEC_OPUS)
+		return opus_packet_get_nb_samples(payload, (opus_int32)len, dec->out_rate) ==
+		       dec->frame;
+	return len == dec->payload_bytes;
+}
+
+void sb_decoder_restart(sb_decoder *dec)
+{
+	if (dec == NULL)
+		return;
+	if (dec->opus)
+		opus_decoder_ctl(dec->opus, OPUS_RESET_STATE);
+	if (dec->g722)
+		g722_decode_init(dec->g722, G722_BITRATE, 0);
+	if (dec->resampler)
+		speex_resampler_reset_mem(dec->resampler);
+	dec->have_last = false;
+	dec->concealed = 0;
+	dec->skipped = false;
+}
+
 /* Repeats the last good frame under a gain that falls linearly from one
  * frame to the next (a ramp inside each frame avoids steps), then silence. */
 static void conceal_by_repetition(sb_decoder *dec, int16_t *pcm)

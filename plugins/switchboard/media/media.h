@@ -51,6 +51,12 @@ void sb_decoder_free(sb_decoder *dec);
  * Returns the number of samples written (sb_frame_samples(out_rate)),
  * or -1 for a payload the codec rejects (the caller counts and conceals). */
 int sb_decoder_decode(sb_decoder *dec, const uint8_t *payload, size_t len, int16_t *pcm);
+/* Whether sb_decoder_decode would take this payload as one 20 ms frame,
+ * judged from its size or header alone (no decoding). */
+bool sb_decoder_accepts(const sb_decoder *dec, const uint8_t *payload, size_t len);
+/* Back to the state of a new decoder: for packets that follow a gap the
+ * decoder did not see, where its old state would only be wrong. */
+void sb_decoder_restart(sb_decoder *dec);
 /* Fills one 20 ms frame for a lost packet.  When the next packet's payload is
  * known (next != NULL) and the codec carries in-band FEC (Opus), the frame is
  * recovered from it; otherwise packet-loss concealment.  Returns samples. */

@@ -147,7 +147,8 @@ static bool echo_prone(participant_priv *p)
  * one sb_participant_pull gave `pulled` for) before anything hears it;
  * returns the frame's level now.  A frame that was not decoded is silence
  * to the canceller, which must follow every frame the leg was sent. */
-static int cancel_echo(participant_priv *p, int pulled, int rate, int n, uint64_t *frames)
+static int cancel_echo(participant_priv *p, int pulled, int rate, int n, uint64_t *frames,
+                       uint64_t *decodes)
 {
 	participant_mix *m = &p->mix;
 	if (m->echo && m->echo_rate != rate) { /* moved to a room of another rate */
@@ -162,6 +163,8 @@ static int cancel_echo(participant_priv *p, int pulled, int rate, int n, uint64_
 			return pulled;
 	}
 	bool decoded = pulled >= 0 && pulled != SB_LEVEL_SILENT_SKIPPED;
+	if (decoded)
+		sb_participant_frame(p, decodes);
 	int16_t quiet[SB_MAX_FRAME_SAMPLES];
 	if (!decoded)
 		memset(quiet, 0, (size_t)n * sizeof(*quiet));
@@ -181,7 +184,8 @@ static int cancel_echo(participant_priv *p, int pulled, int rate, int n, uint64_
 
 /* Noise suppression and gain on a decoded frame of a leg whose interface
  * asks for them ([general] noise_suppression, agc); returns its level. */
-static int denoise(participant_priv *p, int level, int rate, int n, uint64_t *frames)
+static int denoise(participant_priv *p, int level, int rate, int n, uint64_t *frames,
+                   uint64_t *decodes)
 {
 	participant_mix *m = &p->mix;
 	const char *interface = sb_participant_interface(&p->pub);
@@ -203,6 +207,7 @@ static int denoise(participant_priv *p, int level, int rate, int n, uint64_t *fr
 		if (!m->denoise)
 			return level;
 	}
+	sb_participant_frame(p, decodes); /* into m->frame */
 	sb_denoise_process(m->denoise, m->frame);
 	(*frames)++;
 	m->frame_payload_len = 0; /* the cleaned frame goes on, not the packet */
@@ -236,6 +241,32 @@ static void announce_talking(room_priv *room, participant_priv *p)
 	json_object_set_new(ev, "talking", json_boolean(g_atomic_int_get(&p->talking)));
 	sb_room_broadcast(&room->pub, ev, NULL);
 	json_decref(ev);
+}
+
+/* Whether a job's listeners get a speaker's packet as it came: one voice,
+ * in their codec, and a packet to forward (not concealed or cleaned). */
+static bool job_forwards(const struct sb_room_mix *mix, const sb_mix_job *job)
+{
+	const participant_priv *source = job->source >= 0 ? mix->members[job->source] : NULL;
+	return job->codec != SB_MIX_PCM && source && (int)source->pub.codec == job->codec &&
+	       source->mix.frame_payload_len > 0;
+}
+
+/* Sums the contributors into the full mix, decoding the frames left
+ * pending — only when some job or the recorder needs PCM: a lone voice
+ * forwarded to everyone needs none. */
+static void sum_full_mix(struct sb_room_mix *mix, int m, int njobs, bool tap, int n,
+                         uint64_t *decodes)
+{
+	bool needed = tap;
+	for (int j = 0; j < njobs && !needed; j++)
+		needed = !mix->jobs[j].silent && !job_forwards(mix, &mix->jobs[j]);
+	if (!needed)
+		return;
+	sb_mix_clear(mix->full, n);
+	for (int i = 0; i < m; i++)
+		if (mix->plan_in[i].contributing)
+			sb_mix_add(mix->full, sb_participant_frame(mix->members[i], decodes), n);
 }
 
 /* The PCM a job stands for: the full mix (limited once per frame, kept in
@@ -302,18 +333,15 @@ static bool mix_room(room_priv *room)
 	const bool cancel = sb_mixer_cancels_echo(&room->pub);
 	int loudest_level = 128;
 	guint64 loudest = 0;
-	sb_mix_clear(mix->full, n);
 	for (int i = 0; i < m; i++) {
 		participant_priv *p = mix->members[i];
 		const sb_participant_ops *ops = p->pub.ops;
-		int level = sb_participant_pull(p, n, settings->silence_level);
-		if (level >= 0 && level != SB_LEVEL_SILENT_SKIPPED)
-			decodes++;
+		int level = sb_participant_pull(p, n, settings->silence_level, &decodes);
 		if (cancel && echo_prone(p))
-			level = cancel_echo(p, level, rate, n, &echo_frames);
+			level = cancel_echo(p, level, rate, n, &echo_frames, &decodes);
 		else if (!cancel && p->mix.echo)
 			drop_echo(p);
-		level = denoise(p, level, rate, n, &denoised_frames);
+		level = denoise(p, level, rate, n, &denoised_frames, &decodes);
 		if (p->mix.echo)
 			p->mix.sent_audible = false; /* until a job below says otherwise */
 		if (level == SB_LEVEL_SILENT_SKIPPED)
@@ -323,7 +351,6 @@ static bool mix_room(room_priv *room)
 		                    !g_atomic_int_get(&p->muted) && !held &&
 		                    !g_atomic_int_get(&p->listen_only);
 		if (contributing) {
-			sb_mix_add(mix->full, p->mix.frame, n);
 			if (level < loudest_level) {
 				loudest_level = level;
 				loudest = p->pub.id;
@@ -340,6 +367,7 @@ static bool mix_room(room_priv *room)
 	}
 
 	int njobs = sb_mix_plan(mix->plan_in, m, mix->jobs, mix->job_of);
+	sum_full_mix(mix, m, njobs, tap != NULL, n, &decodes);
 	bool full_ready = false;
 	for (int j = 0; j < njobs; j++) {
 		const sb_mix_job *job = &mix->jobs[j];
@@ -363,15 +391,14 @@ static bool mix_room(room_priv *room)
 		if (job->silent) {
 			out = mix->silence[job->codec];
 			len = mix->silence_len[job->codec];
-		} else if (source && (int)source->pub.codec == job->codec &&
-		           source->mix.frame_payload_len > 0) {
+		} else if (job_forwards(mix, job)) {
 			/* One voice and the same codec: what the speaker sent is
 			 * exactly this mix, so it goes out as it came. */
 			out = source->mix.frame_payload;
 			len = (int)source->mix.frame_payload_len;
 			forwards++;
 			if (cancel)
-				remember_sent(mix, m, j, source->mix.frame, n);
+				remember_sent(mix, m, j, sb_participant_frame(source, &decodes), n);
 		} else {
 			const int16_t *pcm = render_job(mix, job, n, &full_ready);
 			if (cancel)

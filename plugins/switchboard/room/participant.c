@@ -30,6 +30,7 @@ static void participant_free(const janus_refcount *ref)
 		p->pub.ops->free_transport(p->pub.transport);
 	sb_jitter_free(p->jitter);
 	sb_decoder_free(p->mix.decoder);
+	g_free(p->mix.catch_up);
 	sb_encoder_free(p->mix.encoder);
 	sb_echo_free(p->mix.echo);
 	sb_denoise_free(p->mix.denoise);
@@ -129,32 +130,115 @@ static bool quiet_without_level(participant_mix *m, const uint8_t *payload, size
 	return true;
 }
 
-static bool silent_g711(sb_codec_id codec, const uint8_t *payload, size_t len, int silence_level)
+/* How many passed-over packets are kept for the decoder to catch up on,
+ * and in how many bytes.  Past that the decoder restarts from the oldest
+ * one kept: after 25 packets (500 ms) Opus's band energies, predicted from
+ * frame to frame, keep under a tenth of a wrong start. */
+#define CATCH_UP_FRAMES 25
+#define CATCH_UP_BYTES 4096
+
+struct sb_catch_up {
+	uint8_t bytes[CATCH_UP_BYTES];
+	uint16_t len[CATCH_UP_FRAMES];
+	int count;
+	size_t used;
+	bool restart;       /* older packets were dropped: decode from a new state */
+	bool silence_after; /* silence was skipped after the last one kept */
+};
+
+static void catch_up_keep(participant_mix *m, const uint8_t *payload, size_t len)
 {
-	double mean_square = sb_g711_mean_square(codec, payload, len);
-	return mean_square >= 0.0 && sb_level_of_mean_square(mean_square) >= silence_level;
+	if (!m->catch_up)
+		m->catch_up = g_new0(struct sb_catch_up, 1);
+	struct sb_catch_up *c = m->catch_up;
+	if (len > CATCH_UP_BYTES) {
+		c->count = 0;
+		c->used = 0;
+		c->restart = true;
+		return;
+	}
+	while (c->count == CATCH_UP_FRAMES || c->used + len > CATCH_UP_BYTES) {
+		size_t oldest = c->len[0];
+		memmove(c->bytes, c->bytes + oldest, c->used - oldest);
+		c->used -= oldest;
+		memmove(c->len, c->len + 1, (size_t)(c->count - 1) * sizeof(c->len[0]));
+		c->count--;
+		c->restart = true;
+	}
+	memcpy(c->bytes + c->used, payload, len);
+	c->len[c->count++] = (uint16_t)len;
+	c->used += len;
+	c->silence_after = false;
 }
 
-/* A loss after skipped silence must conceal silence, not the last word. */
+/* Brings the decoder up to the packet before this tick's: decodes what it
+ * passed over, the output thrown away, only the state matters. */
+static void catch_up(participant_mix *m, uint64_t *decodes)
+{
+	if (m->frame_pending) { /* last tick's packet, never needed */
+		catch_up_keep(m, m->frame_payload, m->frame_payload_len);
+		m->frame_pending = false;
+	}
+	struct sb_catch_up *c = m->catch_up;
+	if (!c || (c->count == 0 && !c->restart))
+		return;
+	if (c->restart)
+		sb_decoder_restart(m->decoder);
+	int16_t scratch[SB_MAX_FRAME_SAMPLES];
+	size_t offset = 0;
+	for (int i = 0; i < c->count; i++) {
+		sb_decoder_decode(m->decoder, c->bytes + offset, c->len[i], scratch);
+		offset += c->len[i];
+	}
+	*decodes += (uint64_t)c->count;
+	if (c->silence_after)
+		sb_decoder_skipped(m->decoder);
+	c->count = 0;
+	c->used = 0;
+	c->restart = false;
+	c->silence_after = false;
+}
+
+/* A loss after skipped silence must conceal silence, not the last word
+ * (also once packets kept from before the silence are caught up on). */
 static int skip_silent(participant_mix *m)
 {
+	if (m->catch_up && m->catch_up->count > 0)
+		m->catch_up->silence_after = true;
 	sb_decoder_skipped(m->decoder);
 	return SB_LEVEL_SILENT_SKIPPED;
 }
 
-int sb_participant_pull(participant_priv *p, int frame_samples, int silence_level)
+/* Leaves the packet undecoded, its level known (see frame_pending). */
+static int defer_decode(participant_mix *m, const uint8_t *payload, size_t len, int level,
+                        int silence_level)
+{
+	memcpy(m->frame_payload, payload, len);
+	m->frame_payload_len = len;
+	m->frame_pending = true;
+	m->last_loud = level < silence_level;
+	m->quiet_skips = 0;
+	return level;
+}
+
+int sb_participant_pull(participant_priv *p, int frame_samples, int silence_level,
+                        uint64_t *decodes)
 {
 	participant_mix *m = &p->mix;
 	uint8_t payload[SB_MAX_PAYLOAD];
 	size_t len = 0;
 	int level = -1;
 	int n;
-	m->frame_payload_len = 0;
 	if (p->pub.ops && p->pub.ops->pull_pcm) {
 		if (!p->pub.ops->pull_pcm(&p->pub, m->frame, frame_samples))
 			return -1;
 		return sb_level_dbov(m->frame, frame_samples);
 	}
+	if (m->frame_pending) { /* last tick's packet was never needed */
+		catch_up_keep(m, m->frame_payload, m->frame_payload_len);
+		m->frame_pending = false;
+	}
+	m->frame_payload_len = 0;
 	switch (sb_jitter_get_level(p->jitter, payload, &len, &level)) {
 	case SB_JITTER_PACKET:
 		/* The sender says this frame is silence (RFC 6464, as browsers
@@ -166,8 +250,16 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 			return skip_silent(m);
 		/* G.711 without levels (every phone): its loudness is in the
 		 * bytes, so silence costs neither a decode nor a resampling. */
-		if (level < 0 && silent_g711(p->pub.codec, payload, len, silence_level))
-			return skip_silent(m);
+		if (level < 0) {
+			double mean_square = sb_g711_mean_square(p->pub.codec, payload, len);
+			if (mean_square >= 0.0)
+				level = sb_level_of_mean_square(mean_square);
+			if (level >= silence_level)
+				return skip_silent(m);
+		}
+		if (level >= 0 && sb_decoder_accepts(m->decoder, payload, len))
+			return defer_decode(m, payload, len, level, silence_level);
+		catch_up(m, decodes);
 		n = sb_decoder_decode(m->decoder, payload, len, m->frame);
 		if (n < 0) {
 			__atomic_add_fetch(&p->stats.decode_errors, 1, __ATOMIC_RELAXED);
@@ -178,18 +270,37 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 		}
 		break;
 	case SB_JITTER_LOST:
+		catch_up(m, decodes);
 		n = sb_decoder_conceal(m->decoder, len > 0 ? payload : NULL, len, m->frame);
 		break;
 	case SB_JITTER_EMPTY:
 	default:
 		return -1;
 	}
+	(*decodes)++;
 	if (n != frame_samples)
 		return -1;
 	level = sb_level_dbov(m->frame, n);
 	m->last_loud = level < silence_level;
 	m->quiet_skips = 0;
 	return level;
+}
+
+const int16_t *sb_participant_frame(participant_priv *p, uint64_t *decodes)
+{
+	participant_mix *m = &p->mix;
+	if (!m->frame_pending)
+		return m->frame;
+	m->frame_pending = false;
+	catch_up(m, decodes);
+	(*decodes)++;
+	if (sb_decoder_decode(m->decoder, m->frame_payload, m->frame_payload_len, m->frame) < 0) {
+		/* sb_decoder_accepts vetted it; a corrupt body still conceals. */
+		__atomic_add_fetch(&p->stats.decode_errors, 1, __ATOMIC_RELAXED);
+		sb_decoder_conceal(m->decoder, NULL, 0, m->frame);
+		m->frame_payload_len = 0;
+	}
+	return m->frame;
 }
 
 void sb_participant_send_payload(participant_priv *p, const uint8_t *payload, size_t len)

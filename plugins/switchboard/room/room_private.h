@@ -63,6 +63,15 @@ typedef struct participant_mix {
 	 * length 0 when frame[] was concealed. */
 	uint8_t frame_payload[SB_MAX_PAYLOAD];
 	size_t frame_payload_len;
+	/* A packet whose level is known without decoding it (RFC 6464, or
+	 * G.711's bytes) is decoded only when its PCM is needed
+	 * (sb_participant_frame): a lone voice is forwarded as it came and
+	 * costs no decode.  frame_pending: frame_payload is this tick's packet
+	 * and frame[] is not decoded yet.  Decoders carry state from packet
+	 * to packet, so the packets passed over since the last decode wait in
+	 * catch_up (owned; allocated on first use) to be decoded first. */
+	bool frame_pending;
+	struct sb_catch_up *catch_up;
 	int level_sum, level_count; /* the talking detector's window */
 	/* Legs without levels: whether the last decoded frame was louder than
 	 * silence_level, and how many frames in a row were skipped on Opus's
@@ -132,12 +141,18 @@ static inline participant_priv *participant_priv_of(sb_participant *p)
 	return (participant_priv *)p;
 }
 
-/* Mixer thread: decodes the frame due now into mix.frame.  Returns its
- * level (0..127, -dBov), -1 when there is nothing to play, or
- * SB_LEVEL_SILENT_SKIPPED when the packet said it is silence at or below
- * silence_level and was not decoded (mix.frame is then stale). */
+/* Mixer thread: takes the frame due now.  Returns its level (0..127,
+ * -dBov), -1 when there is nothing to play, or SB_LEVEL_SILENT_SKIPPED
+ * when the packet said it is silence at or below silence_level and was not
+ * decoded (mix.frame is then stale).  A frame with a level may be left
+ * undecoded (mix.frame_pending): sb_participant_frame gives its PCM.
+ * Adds the decodes it made to *decodes. */
 #define SB_LEVEL_SILENT_SKIPPED 128
-int sb_participant_pull(participant_priv *p, int frame_samples, int silence_level);
+int sb_participant_pull(participant_priv *p, int frame_samples, int silence_level,
+                        uint64_t *decodes);
+/* Mixer thread: the PCM of the frame sb_participant_pull took (mix.frame),
+ * decoding it now if it was left pending.  Adds its decodes to *decodes. */
+const int16_t *sb_participant_frame(participant_priv *p, uint64_t *decodes);
 /* Mixer thread: wraps one encoded frame in RTP and sends it. */
 void sb_participant_send_payload(participant_priv *p, const uint8_t *payload, size_t len);
 /* Mixer thread: feeds the talking detector; true when talking changed. */
