@@ -1,9 +1,10 @@
 /* Plain RTP participants: a UDP socket each (and an RTCP one when asked),
  * all read by one I/O thread through epoll, so a thousand legs cost one
  * thread, not a thousand; the mixer writes with non-blocking sendto and
- * drops a frame rather than wait.  The module's one mutex guards the
- * endpoint table and the remote addresses (latching moves them), held for
- * a copy and never across I/O.
+ * drops a frame rather than wait.  The module's mutex guards the endpoint
+ * table; each endpoint's remote_mutex its remote address (latching moves
+ * it), so the mixers' sends and the I/O thread's reads of different legs
+ * never wait on one lock.  Both are held for a copy, never across I/O.
  *
  * Nothing here trusts a packet's source address alone: ports are drawn at
  * random (a stranger cannot guess the next leg's), and a leg moves to a
@@ -38,11 +39,12 @@
 typedef struct rtp_endpoint {
 	int fd, rtcp_fd;
 	uint64_t key;
-	struct sockaddr_storage remote; /* guarded by the module mutex */
+	GMutex remote_mutex;
+	struct sockaddr_storage remote; /* guarded by remote_mutex */
 	socklen_t remote_len;
 	uint16_t local_port;
 	bool symmetric;
-	bool latched; /* moved off the signalled address (module mutex) */
+	bool latched; /* moved off the signalled address (remote_mutex) */
 	bool join;    /* an rtp_join participant: rtp_timeout applies */
 	gint64 created_us;
 	/* I/O thread only: a run of plain RTP packets from one new source. */
@@ -89,11 +91,11 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
 /* The leg's peer is now at from (I/O thread). */
 static void move_remote(rtp_endpoint *ep, const struct sockaddr_storage *from, socklen_t from_len)
 {
-	g_mutex_lock(&mutex);
+	g_mutex_lock(&ep->remote_mutex);
 	ep->remote = *from;
 	ep->remote_len = from_len;
 	ep->latched = true;
-	g_mutex_unlock(&mutex);
+	g_mutex_unlock(&ep->remote_mutex);
 	ep->candidate_count = 0;
 	__atomic_add_fetch(&stats.latched, 1, __ATOMIC_RELAXED);
 }
@@ -206,14 +208,14 @@ static void handle_readable(uint64_t epoll_key)
 	rtp_endpoint *ep = endpoints ? g_hash_table_lookup(endpoints, &key) : NULL;
 	sb_participant *p = ep ? ep->participant : NULL;
 	int fd = ep ? (rtcp ? ep->rtcp_fd : ep->fd) : -1;
-	struct sockaddr_storage expected;
-	if (ep) {
-		expected = ep->remote;
+	if (p)
 		sb_participant_ref(p);
-	}
 	g_mutex_unlock(&mutex);
 	if (!p)
 		return;
+	g_mutex_lock(&ep->remote_mutex);
+	struct sockaddr_storage expected = ep->remote;
+	g_mutex_unlock(&ep->remote_mutex);
 	struct mmsghdr msgs[READ_BATCH];
 	struct iovec iov[READ_BATCH];
 	bool drained = false;
@@ -474,10 +476,10 @@ static void endpoint_send_rtp(sb_participant *p, const uint8_t *packet, size_t l
 		packet = secured;
 		len = n;
 	}
-	g_mutex_lock(&mutex);
+	g_mutex_lock(&ep->remote_mutex);
 	struct sockaddr_storage remote = ep->remote;
 	socklen_t remote_len = ep->remote_len;
-	g_mutex_unlock(&mutex);
+	g_mutex_unlock(&ep->remote_mutex);
 	/* Non-blocking: if the kernel buffer is full the frame is dropped, the
 	 * mixer never waits. */
 	ssize_t r = sendto(ep->fd, packet, len, MSG_DONTWAIT, (struct sockaddr *)&remote, remote_len);
@@ -520,6 +522,7 @@ static void endpoint_free(void *transport)
 		close(ep->rtcp_fd);
 	}
 	g_mutex_clear(&ep->dtmf_mutex);
+	g_mutex_clear(&ep->remote_mutex);
 	sb_srtp_free(ep->srtp);
 	g_free(ep);
 }
@@ -542,6 +545,7 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 		ep->local_port = params->reserved_port;
 	}
 	g_mutex_init(&ep->dtmf_mutex);
+	g_mutex_init(&ep->remote_mutex);
 	sb_dtmf_sender_init(&ep->sender);
 	ep->symmetric = params->symmetric;
 	ep->join = params->kind != SB_KIND_SIP;
@@ -693,13 +697,13 @@ bool sb_rtp_endpoint_set_remote(sb_participant *p, const char *ip, uint16_t port
 	struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(port)};
 	if (port == 0 || !ip || inet_pton(AF_INET, ip, &v4.sin_addr) != 1)
 		return false;
-	g_mutex_lock(&mutex);
+	g_mutex_lock(&ep->remote_mutex);
 	if (!ep->latched) {
 		memset(&ep->remote, 0, sizeof(ep->remote));
 		memcpy(&ep->remote, &v4, sizeof(v4));
 		ep->remote_len = sizeof(v4);
 	}
-	g_mutex_unlock(&mutex);
+	g_mutex_unlock(&ep->remote_mutex);
 	return true;
 }
 
