@@ -68,7 +68,9 @@ guint sb_acl_count(const sb_acl *acl);
 /* ---- rtp_endpoint ----
  * Plain RTP participants (rtp_join) and SIP legs: a UDP socket (and its
  * RTCP pair when asked) on a random port of the configured range per
- * participant, all read by one I/O thread (epoll), written by the mixer.
+ * participant, read by the mixer at each tick once the leg is mixed
+ * (before that, and RTCP, by one I/O thread through epoll), written by the
+ * mixer.
  * Media is accepted from the address the caller gave (rtp_join's target,
  * the SDP's); a symmetric leg (SIP, NAT) moves to another source only
  * after SRTP authenticated a packet from it, or, for plain RTP, after
@@ -81,7 +83,8 @@ guint sb_acl_count(const sb_acl *acl);
 bool sb_rtp_endpoints_start(const sb_settings *settings);
 void sb_rtp_endpoints_stop(void);
 
-/* I/O thread: a DTMF digit arrived (RFC 4733); must not block. */
+/* A DTMF digit arrived (RFC 4733), on the thread reading the leg (its
+ * mixer's or the I/O thread); must not block. */
 typedef void (*sb_rtp_dtmf_handler)(void *user, sb_participant *p, char digit);
 
 typedef struct sb_rtp_endpoint_params {

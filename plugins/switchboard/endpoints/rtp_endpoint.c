@@ -1,10 +1,12 @@
-/* Plain RTP participants: a UDP socket each (and an RTCP one when asked),
- * all read by one I/O thread through epoll, so a thousand legs cost one
- * thread, not a thousand; the mixer writes with non-blocking sendto and
- * drops a frame rather than wait.  The module's mutex guards the endpoint
- * table; each endpoint's remote_mutex its remote address (latching moves
- * it), so the mixers' sends and the I/O thread's reads of different legs
- * never wait on one lock.  Both are held for a copy, never across I/O.
+/* Plain RTP participants: a UDP socket each (and an RTCP one when asked).
+ * A leg being mixed is read by its mixer at each tick, just before its
+ * frame is taken (poll_input), so a packet costs no thread wake-up; before
+ * that, and for RTCP, one I/O thread reads every socket through epoll, so a
+ * thousand legs cost one thread, not a thousand.  The mixer writes with
+ * non-blocking sendto and drops a frame rather than wait.  The module's
+ * mutex guards the endpoint table; each endpoint's remote_mutex its remote
+ * address (latching moves it), so sends and reads of different legs never
+ * wait on one lock.  Both are held for a copy, never across I/O.
  *
  * Nothing here trusts a packet's source address alone: ports are drawn at
  * random (a stranger cannot guess the next leg's), and a leg moves to a
@@ -47,7 +49,12 @@ typedef struct rtp_endpoint {
 	bool latched; /* moved off the signalled address (remote_mutex) */
 	bool join;    /* an rtp_join participant: rtp_timeout applies */
 	gint64 created_us;
-	/* I/O thread only: a run of plain RTP packets from one new source. */
+	/* Whoever reads the RTP socket holds read_mutex while it does: the I/O
+	 * thread until the mixer first polls the leg (mixer_reads), then the
+	 * mixer; the fields up to detector are that reader's. */
+	GMutex read_mutex;
+	volatile gint mixer_reads;
+	/* A run of plain RTP packets from one new source. */
 	struct sockaddr_storage candidate;
 	int candidate_count;
 	gint64 candidate_first_us;
@@ -55,7 +62,7 @@ typedef struct rtp_endpoint {
 	sb_rtp_dtmf_handler on_dtmf;
 	void (*on_removed)(void *user, sb_participant *p);
 	void *user;
-	sb_dtmf_detector detector; /* I/O thread only */
+	sb_dtmf_detector detector; /* the reader's */
 	GMutex dtmf_mutex;
 	sb_dtmf_sender sender;     /* pushed by anyone, played by the mixer */
 	volatile gint64 last_rx_us;
@@ -88,7 +95,7 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
 	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
-/* The leg's peer is now at from (I/O thread). */
+/* The leg's peer is now at from (the leg's reader). */
 static void move_remote(rtp_endpoint *ep, const struct sockaddr_storage *from, socklen_t from_len)
 {
 	g_mutex_lock(&ep->remote_mutex);
@@ -106,7 +113,7 @@ static void move_remote(rtp_endpoint *ep, const struct sockaddr_storage *from, s
  * packet that authenticates; a plain one a run of latch_packets packets
  * from that one source over (latch_packets - 1) packet times with nothing
  * from the current peer in between — a forged packet, or a burst slipped
- * between the peer's packets, is dropped and counted.  I/O thread. */
+ * between the peer's packets, is dropped and counted.  The leg's reader. */
 static bool admit_new_source(rtp_endpoint *ep, uint8_t *buf, size_t *len,
                              const struct sockaddr_storage *from, socklen_t from_len, gint64 now)
 {
@@ -156,7 +163,7 @@ static void handle_dtmf(rtp_endpoint *ep, sb_participant *p, const uint8_t *buf,
 	}
 }
 
-/* One datagram of the leg's RTP or RTCP socket (I/O thread). */
+/* One datagram of the leg's RTP or RTCP socket (the leg's reader). */
 static void handle_datagram(rtp_endpoint *ep, sb_participant *p, bool rtcp, uint8_t *buf,
                             size_t len, const struct sockaddr_storage *from, socklen_t from_len,
                             struct sockaddr_storage *expected, gint64 now)
@@ -186,20 +193,66 @@ static void handle_datagram(rtp_endpoint *ep, sb_participant *p, bool rtcp, uint
 	sb_participant_incoming_rtp(p, buf, len, -1);
 }
 
-/* Read in batches with recvmmsg: one system call per wake-up of a leg
- * (a leg sends one packet per 20 ms, so a batch is mostly one packet and
- * the call that used to find the socket empty is gone).  Owned by the I/O
- * thread. */
+/* Read in batches with recvmmsg: one system call per read of a leg (a
+ * leg sends one packet per 20 ms, so a batch is mostly one packet). */
 #define READ_BATCH 16
-/* Batches per wake-up: a flooded socket does not starve the others; it is
- * re-armed and served again after them. */
-#define READ_BATCHES_PER_WAKE 4
-static uint8_t read_bufs[READ_BATCH][2048];
-static struct sockaddr_storage read_from[READ_BATCH];
+/* Batches per read: a flooded socket does not starve the others. */
+#define READ_BATCHES 4
+/* What the mixer reads per leg and tick: a packet or two, so its buffers
+ * fit on its stack. */
+#define TICK_READ_BATCH 4
+#define DATAGRAM_MAX 2048
+
+typedef struct read_buffers {
+	int count;
+	uint8_t (*data)[DATAGRAM_MAX];
+	struct sockaddr_storage *from;
+} read_buffers;
+
+/* Reads one of the leg's sockets until it is empty or READ_BATCHES batches
+ * were read, under the leg's read_mutex; true when it came back empty. */
+static bool drain_socket(rtp_endpoint *ep, sb_participant *p, bool rtcp, const read_buffers *bufs)
+{
+	int fd = rtcp ? ep->rtcp_fd : ep->fd;
+	struct mmsghdr msgs[READ_BATCH];
+	struct iovec iov[READ_BATCH];
+	g_mutex_lock(&ep->remote_mutex);
+	struct sockaddr_storage expected = ep->remote;
+	g_mutex_unlock(&ep->remote_mutex);
+	g_mutex_lock(&ep->read_mutex);
+	bool drained = false;
+	for (int batch = 0; batch < READ_BATCHES && !drained; batch++) {
+		for (int i = 0; i < bufs->count; i++) {
+			iov[i] = (struct iovec){.iov_base = bufs->data[i], .iov_len = DATAGRAM_MAX};
+			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &bufs->from[i],
+			                                       .msg_namelen = sizeof(bufs->from[i]),
+			                                       .msg_iov = &iov[i],
+			                                       .msg_iovlen = 1}};
+		}
+		int got = recvmmsg(fd, msgs, (unsigned)bufs->count, MSG_DONTWAIT, NULL);
+		if (got < 0) {
+			/* Empty.  Any other error (a queued ICMP error) was
+			 * consumed by this call: read on, data may be behind it. */
+			drained = errno == EAGAIN || errno == EWOULDBLOCK;
+			continue;
+		}
+		drained = got < bufs->count;
+		gint64 now = g_get_monotonic_time();
+		for (int i = 0; i < got; i++)
+			handle_datagram(ep, p, rtcp, bufs->data[i], msgs[i].msg_len, &bufs->from[i],
+			                msgs[i].msg_hdr.msg_namelen, &expected, now);
+	}
+	g_mutex_unlock(&ep->read_mutex);
+	return drained;
+}
+
+/* I/O thread only. */
+static uint8_t io_data[READ_BATCH][DATAGRAM_MAX];
+static struct sockaddr_storage io_from[READ_BATCH];
 
 /* The sockets are edge-triggered: epoll reports a socket once per arrival
  * and does not poll it again after each wait, so a socket must be read
- * until a batch comes back short (the queue was empty), or re-armed. */
+ * until it comes back empty, or re-armed. */
 static void handle_readable(uint64_t epoll_key)
 {
 	uint64_t key = epoll_key >> 1;
@@ -207,47 +260,39 @@ static void handle_readable(uint64_t epoll_key)
 	g_mutex_lock(&mutex);
 	rtp_endpoint *ep = endpoints ? g_hash_table_lookup(endpoints, &key) : NULL;
 	sb_participant *p = ep ? ep->participant : NULL;
-	int fd = ep ? (rtcp ? ep->rtcp_fd : ep->fd) : -1;
 	if (p)
 		sb_participant_ref(p);
 	g_mutex_unlock(&mutex);
 	if (!p)
 		return;
-	g_mutex_lock(&ep->remote_mutex);
-	struct sockaddr_storage expected = ep->remote;
-	g_mutex_unlock(&ep->remote_mutex);
-	struct mmsghdr msgs[READ_BATCH];
-	struct iovec iov[READ_BATCH];
-	bool drained = false;
-	for (int batch = 0; batch < READ_BATCHES_PER_WAKE && !drained; batch++) {
-		for (int i = 0; i < READ_BATCH; i++) {
-			iov[i] = (struct iovec){.iov_base = read_bufs[i],
-			                        .iov_len = sizeof(read_bufs[i])};
-			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &read_from[i],
-			                                       .msg_namelen = sizeof(read_from[i]),
-			                                       .msg_iov = &iov[i],
-			                                       .msg_iovlen = 1}};
-		}
-		int got = recvmmsg(fd, msgs, READ_BATCH, MSG_DONTWAIT, NULL);
-		if (got < 0) {
-			/* Empty.  Any other error (a queued ICMP error) was
-			 * consumed by this call: read on, data may be behind it. */
-			drained = errno == EAGAIN || errno == EWOULDBLOCK;
-			continue;
-		}
-		drained = got < READ_BATCH;
-		gint64 now = g_get_monotonic_time();
-		for (int i = 0; i < got; i++)
-			handle_datagram(ep, p, rtcp, read_bufs[i], msgs[i].msg_len, &read_from[i],
-			                msgs[i].msg_hdr.msg_namelen, &expected, now);
-	}
-	if (!drained) {
+	read_buffers bufs = {.count = READ_BATCH, .data = io_data, .from = io_from};
+	if (!drain_socket(ep, p, rtcp, &bufs) && (rtcp || !g_atomic_int_get(&ep->mixer_reads))) {
 		/* Re-arming an edge-triggered socket that still has data makes
 		 * epoll report it again on the next wait. */
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = epoll_key};
-		epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+		epoll_ctl(epoll_fd, EPOLL_CTL_MOD, rtcp ? ep->rtcp_fd : ep->fd, &ev);
 	}
 	sb_participant_unref(p);
+}
+
+/* The mixer, before it takes the leg's frame (sb_participant_ops.poll_input):
+ * reading the socket here, at the tick, costs no wake-up of the I/O thread
+ * per packet and gets the packet to the jitter buffer as early as it would
+ * be played anyway.  The first call takes the socket off epoll for good;
+ * the I/O thread keeps the RTCP socket and any event already in flight,
+ * which read_mutex serialises with this. */
+static void endpoint_poll_input(sb_participant *p)
+{
+	rtp_endpoint *ep = p->transport;
+	if (!g_atomic_int_get(&ep->mixer_reads)) {
+		g_atomic_int_set(&ep->mixer_reads, 1);
+		if (epoll_fd >= 0)
+			epoll_ctl(epoll_fd, EPOLL_CTL_DEL, ep->fd, NULL);
+	}
+	uint8_t data[TICK_READ_BATCH][DATAGRAM_MAX];
+	struct sockaddr_storage from[TICK_READ_BATCH];
+	read_buffers bufs = {.count = TICK_READ_BATCH, .data = data, .from = from};
+	drain_socket(ep, p, false, &bufs);
 }
 
 /* rtp_join participants that sent nothing for rtp_timeout leave their
@@ -523,12 +568,14 @@ static void endpoint_free(void *transport)
 	}
 	g_mutex_clear(&ep->dtmf_mutex);
 	g_mutex_clear(&ep->remote_mutex);
+	g_mutex_clear(&ep->read_mutex);
 	sb_srtp_free(ep->srtp);
 	g_free(ep);
 }
 
 static const sb_participant_ops rtp_ops = {
         .send_rtp = endpoint_send_rtp,
+        .poll_input = endpoint_poll_input,
         .send_event = NULL,
         .removed = endpoint_removed,
         .free_transport = endpoint_free,
@@ -546,6 +593,7 @@ sb_participant *sb_rtp_endpoint_create(const sb_rtp_endpoint_params *params, sb_
 	}
 	g_mutex_init(&ep->dtmf_mutex);
 	g_mutex_init(&ep->remote_mutex);
+	g_mutex_init(&ep->read_mutex);
 	sb_dtmf_sender_init(&ep->sender);
 	ep->symmetric = params->symmetric;
 	ep->join = params->kind != SB_KIND_SIP;

@@ -336,6 +336,8 @@ static bool mix_room(room_priv *room)
 	for (int i = 0; i < m; i++) {
 		participant_priv *p = mix->members[i];
 		const sb_participant_ops *ops = p->pub.ops;
+		if (ops && ops->poll_input)
+			ops->poll_input(&p->pub);
 		int level = sb_participant_pull(p, n, settings->silence_level, &decodes);
 		if (cancel && echo_prone(p))
 			level = cancel_echo(p, level, rate, n, &echo_frames, &decodes);

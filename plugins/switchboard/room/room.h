@@ -44,6 +44,10 @@ const char *sb_kind_name(sb_kind kind);
 typedef struct sb_participant_ops {
 	/* Sends one RTP packet (mixer thread; must not block). */
 	void (*send_rtp)(sb_participant *p, const uint8_t *packet, size_t len);
+	/* Reads what arrived for the participant, just before the mixer takes
+	 * its frame (mixer thread, every tick; must not block).  NULL: the
+	 * transport delivers packets on its own thread. */
+	void (*poll_input)(sb_participant *p);
 	/* Delivers a room event; the event is borrowed. NULL: takes no events.
 	 * Any thread, the mixer's included ("talking"): must not block. */
 	void (*send_event)(sb_participant *p, json_t *event);

@@ -242,7 +242,8 @@ static void announce_dtmf(sb_participant *p, char digit, const char *how)
 	sb_room_unref(room);
 }
 
-/* I/O thread. */
+/* The thread reading the leg (its mixer's or the RTP I/O thread): the room
+ * broadcast, the events and the agent only queue. */
 static void on_rtp_dtmf(void *user, sb_participant *p, char digit)
 {
 	(void)user;
