@@ -93,12 +93,19 @@ typedef struct call {
 	int okay_frame; /* the caller's first packet of "okay" */
 } call;
 
+/* A speakerphone's echo path (delay_ms 0: none). */
+typedef struct echo_path {
+	int delay_ms;
+	double gain_db;
+} echo_path;
+
 /* The agent's greeting, a second of listening, then its answer, at RATE
  * (its voice is 16 kHz, upsampled as agent_voice.c does); the caller
  * silent but for the "okay", 600 ms into the answer and `shift_ms` later
- * in its packet.  Made of greeting and answer (at 16 kHz), okay (8 kHz). */
+ * in its packet, and for the echo of all it hears.  Made of greeting and
+ * answer (at 16 kHz), okay (8 kHz). */
 static void call_new(call *c, const audio *greeting, const audio *answer, const audio *okay,
-                     int shift_ms)
+                     int shift_ms, echo_path echo)
 {
 	audio g48, a48;
 	resample(greeting->pcm, greeting->samples, AGENT_RATE, RATE, &g48);
@@ -117,6 +124,16 @@ static void call_new(call *c, const audio *greeting, const audio *answer, const 
 		c->caller.pcm[at + i] = okay->pcm[i];
 	g_free(g48.pcm);
 	g_free(a48.pcm);
+	if (!echo.delay_ms)
+		return;
+	audio heard; /* what the phone's loudspeaker plays */
+	resample(c->far.pcm, c->far.samples, RATE, 8000, &heard);
+	int delay = echo.delay_ms * 8;
+	double gain = pow(10, echo.gain_db / 20);
+	for (int i = delay; i < c->caller.samples && i - delay < heard.samples; i++)
+		c->caller.pcm[i] = (int16_t)CLAMP(c->caller.pcm[i] + gain * heard.pcm[i - delay],
+		                                  -32767, 32767);
+	g_free(heard.pcm);
 }
 
 static void call_free(call *c)
@@ -126,8 +143,9 @@ static void call_free(call *c)
 }
 
 /* The frame (from the caller's first packet of "okay") at which the
- * agent's VAD starts the turn; -1: never, or before it. */
-static int onset_frame(const call *c, bool cancel, uint64_t *echo_frames)
+ * agent's VAD starts the turn; -1: never.  *early: turns it started before
+ * (its own echo taken for the caller). */
+static int onset_frame(const call *c, bool cancel, uint64_t *echo_frames, int *early)
 {
 	sb_participant_params params = {
 	        .kind = SB_KIND_RTP,
@@ -176,8 +194,11 @@ static int onset_frame(const call *c, bool cancel, uint64_t *echo_frames)
 		                            &out_len);
 		bool speaking = f * FRAME >= c->answer_at && f * FRAME < c->answer_end;
 		vad.cfg.onset_ms = speaking ? BARGE_IN_ONSET_MS : 100;
-		if (sb_vad_process(&vad, pcm, AGENT_FRAME, -INFINITY) == SB_VAD_SPEECH_START &&
-		    onset < 0)
+		if (sb_vad_process(&vad, pcm, AGENT_FRAME, -INFINITY) != SB_VAD_SPEECH_START)
+			continue;
+		if (f < c->okay_frame)
+			(*early)++;
+		else if (onset < 0)
 			onset = f - c->okay_frame;
 	}
 	speex_resampler_destroy(down);
@@ -200,9 +221,11 @@ static void test_okay_onset(void)
 	uint64_t echo_frames = 0;
 	for (int k = 0; k < SHIFTS; k++) {
 		call c;
-		call_new(&c, &greeting, &answer, &okay, 2 * k);
-		plain[k] = onset_frame(&c, false, &echo_frames);
-		cancelled[k] = onset_frame(&c, true, &echo_frames);
+		call_new(&c, &greeting, &answer, &okay, 2 * k, (echo_path){0});
+		int early = 0;
+		plain[k] = onset_frame(&c, false, &echo_frames, &early);
+		cancelled[k] = onset_frame(&c, true, &echo_frames, &early);
+		g_assert_cmpint(early, ==, 0);
 		if (g_test_verbose())
 			g_printerr(
 			        "\"okay\" %2d ms into its packet: onset at frame %d, %d with the "
@@ -222,6 +245,27 @@ static void test_okay_onset(void)
 		g_assert_cmpint(cancelled[k], >=, plain[k]);
 		g_assert_cmpint(cancelled[k], <=, plain[k] + 2);
 	}
+	/* A speakerphone: over its echo, cancelled, the agent starts no turn
+	 * of its own and hears the "okay" as soon.  (Not yet over a -6 dB
+	 * echo: 60 ms, frames 15-16; 250 ms, frames 18-24 or never.  The
+	 * gate takes the "o", no louder than that echo, for echo.) */
+	static const echo_path paths[] = {{60, -20}, {150, -12}, {250, -20}};
+	for (unsigned e = 0; e < G_N_ELEMENTS(paths); e++)
+		for (int k = 0; k < SHIFTS; k += 2) {
+			call c;
+			call_new(&c, &greeting, &answer, &okay, 2 * k, paths[e]);
+			int early = 0;
+			int onset = onset_frame(&c, true, &echo_frames, &early);
+			if (g_test_verbose())
+				g_printerr("echo %d ms %.0f dB, \"okay\" %2d ms into its packet: "
+				           "onset at frame %d, %d turns before\n",
+				           paths[e].delay_ms, paths[e].gain_db, 2 * k, onset,
+				           early);
+			g_assert_cmpint(early, ==, 0);
+			g_assert_cmpint(onset, >=, plain[k]);
+			g_assert_cmpint(onset, <=, plain[k] + 2);
+			call_free(&c);
+		}
 	g_free(greeting.pcm);
 	g_free(answer.pcm);
 	g_free(okay.pcm);
