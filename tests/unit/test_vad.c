@@ -70,6 +70,49 @@ static void test_turn(void)
 	g_assert_cmpint(end_at, ==, 14);
 }
 
+/* A vowel of 100 ms out of quiet (a low voice: 100 Hz, a 10 ms period),
+ * swelling and fading, starting `offset` samples into a frame. */
+static void vowel(int16_t *out, int frame_index, int offset)
+{
+	for (int i = 0; i < FRAME; i++) {
+		double t = (double)(frame_index * FRAME + i - offset) / RATE;
+		double phase = 2 * M_PI * 100 * t;
+		double envelope = t < 0 || t >= 0.1 ? 0.0 : sqrt(sin(M_PI * t / 0.1));
+		out[i] = (int16_t)(8000 * envelope *
+		                   (sin(phase) + 0.5 * sin(2 * phase) + 0.25 * sin(3 * phase)) /
+		                   1.75);
+	}
+}
+
+/* It opens a turn at the same frame wherever the frames fall on it: the
+ * frame it begins in counts, though its pitch can hardly show there (its
+ * first period has none before it to match).  Without that, this vowel
+ * opened a frame later when it began 9 ms or more into a frame, and an
+ * espeak-ng "okay" whose "o" began 2-6 ms in (as the echo canceller's
+ * resampling at 48 kHz makes it) opened only at its "ay", 200 ms later
+ * (tests/unit/test_echo_onset). */
+static void test_onset_anywhere_in_a_frame(void)
+{
+	for (int offset_ms = 0; offset_ms < 20; offset_ms++) {
+		sb_vad vad;
+		sb_vad_init(&vad, NULL);
+		int16_t f[FRAME];
+		int started = -1;
+		for (int k = 0; k < 40; k++) {
+			if (k < 25)
+				silence(f);
+			else
+				vowel(f, k - 25, offset_ms * RATE / 1000);
+			if (sb_vad_process(&vad, f, FRAME, -INFINITY) == SB_VAD_SPEECH_START)
+				started = k - 25;
+		}
+		if (g_test_verbose())
+			g_printerr("vowel %d ms into a frame: onset at frame %d\n", offset_ms,
+			           started);
+		g_assert_cmpint(started, ==, 4);
+	}
+}
+
 static void test_steady_noise_is_not_speech(void)
 {
 	sb_vad vad;
@@ -263,6 +306,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/vad/turn", test_turn);
+	g_test_add_func("/vad/onset-anywhere-in-a-frame", test_onset_anywhere_in_a_frame);
 	g_test_add_func("/vad/steady-noise", test_steady_noise_is_not_speech);
 	g_test_add_func("/vad/clicks-and-coughs", test_clicks_and_coughs);
 	g_test_add_func("/vad/street-and-babble", test_street_and_babble_are_not_speech);

@@ -319,6 +319,9 @@ typedef struct sb_vad {
 	int voiced_ms;    /* consecutive voiced time (onset) */
 	int pitched_ms;   /* unbroken time with a voice's pitch */
 	double pitched_power; /* summed over it (mean square, full scale 1) */
+	/* The last frame's power if a voice may have begun in it (voiced out
+	 * of quiet), else 0. */
+	double rise_power;
 	/* The mean power of frames without a pitch outside turns (about the
 	 * last second): the background a voice must stand out of. */
 	double background;

@@ -129,6 +129,7 @@ void sb_vad_init(sb_vad *vad, const sb_vad_config *cfg)
 		vad->cfg.onset_voiced_ms = 100;
 	vad->pitched_ms = 0;
 	vad->pitched_power = 0.0;
+	vad->rise_power = 0.0;
 	vad->background = 0.0;
 	vad->background_frames = 0;
 	vad->last_lag = 0;
@@ -183,6 +184,18 @@ sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float 
 		                                                  LAG_DRIFT * (float)vad->last_lag;
 		if (!pitched || !same_voice)
 			vad->pitched_ms = 0, vad->pitched_power = 0.0;
+		if (pitched && vad->pitched_ms == 0 && vad->rise_power > 0.0) {
+			/* The voice began in the last frame, out of quiet: there
+			 * its first period had none before it to match, so its
+			 * pitch could not show, or showed a period the voice does
+			 * not hold.  Without this a vowel's pitched time depended
+			 * on where the frames fell on it: the "o" of an "okay"
+			 * held 100 ms starting on a frame's edge and 80 ms
+			 * starting 2-6 ms after it (as the echo canceller's
+			 * resampling at 48 kHz moves it). */
+			vad->pitched_ms = step;
+			vad->pitched_power = vad->rise_power;
+		}
 		if (pitched) {
 			vad->pitched_ms += step;
 			vad->pitched_power += power;
@@ -194,6 +207,7 @@ sb_vad_event sb_vad_process(sb_vad *vad, const int16_t *pcm, int samples, float 
 			vad->background_frames++;
 		}
 		vad->last_lag = pitched ? lag : 0;
+		vad->rise_power = voiced && vad->voiced_ms == step ? power : 0.0;
 		/* A voice in a café is louder than the café; the café's own
 		 * moments of one clear voice are not. */
 		double frames = vad->pitched_ms / (double)step;

@@ -143,45 +143,6 @@ static bool echo_prone(participant_priv *p)
 	       !g_atomic_int_get(&p->muted) && !g_atomic_int_get(&p->listen_only);
 }
 
-/* Cancels the echo of what the leg was sent out of the frame it sent (the
- * one sb_participant_pull gave `pulled` for) before anything hears it;
- * returns the frame's level now.  A frame that was not decoded is silence
- * to the canceller, which must follow every frame the leg was sent. */
-static int cancel_echo(participant_priv *p, int pulled, int rate, int n, uint64_t *frames,
-                       uint64_t *decodes)
-{
-	participant_mix *m = &p->mix;
-	if (m->echo && m->echo_rate != rate) { /* moved to a room of another rate */
-		sb_echo_free(m->echo);
-		m->echo = NULL;
-	}
-	if (!m->echo) {
-		m->echo = sb_echo_new(rate, settings->echo_tail_ms);
-		m->echo_rate = rate;
-		m->sent_audible = false;
-		if (!m->echo)
-			return pulled;
-	}
-	bool decoded = pulled >= 0 && pulled != SB_LEVEL_SILENT_SKIPPED;
-	if (decoded)
-		sb_participant_frame(p, decodes);
-	int16_t quiet[SB_MAX_FRAME_SAMPLES];
-	if (!decoded)
-		memset(quiet, 0, (size_t)n * sizeof(*quiet));
-	sb_echo_stats before;
-	sb_echo_get_stats(m->echo, &before);
-	bool changed = sb_echo_process(m->echo, decoded ? m->frame : quiet,
-	                               m->sent_audible ? m->sent : NULL, n);
-	sb_echo_stats after;
-	sb_echo_get_stats(m->echo, &after);
-	*frames += after.frames - before.frames;
-	if (!changed || !decoded)
-		return pulled;
-	/* The packet has the echo in it: the cleaned frame is what goes on. */
-	m->frame_payload_len = 0;
-	return sb_level_dbov(m->frame, n);
-}
-
 /* Noise suppression and gain on a decoded frame of a leg whose interface
  * asks for them ([general] noise_suppression, agc); returns its level. */
 static int denoise(participant_priv *p, int level, int rate, int n, uint64_t *frames,
@@ -340,7 +301,9 @@ static bool mix_room(room_priv *room)
 			ops->poll_input(&p->pub);
 		int level = sb_participant_pull(p, n, settings->silence_level, &decodes);
 		if (cancel && echo_prone(p))
-			level = cancel_echo(p, level, rate, n, &echo_frames, &decodes);
+			level = sb_participant_cancel_echo(p, level, rate, settings->echo_tail_ms,
+			                                   settings->silence_level, &echo_frames,
+			                                   &decodes);
 		else if (!cancel && p->mix.echo)
 			drop_echo(p);
 		level = denoise(p, level, rate, n, &denoised_frames, &decodes);

@@ -303,6 +303,48 @@ const int16_t *sb_participant_frame(participant_priv *p, uint64_t *decodes)
 	return m->frame;
 }
 
+/* A frame that was not decoded is silence to the canceller, which must
+ * follow every frame the leg was sent; what comes out of it is still
+ * heard: the residual suppressor delays the leg by a frame, so the last
+ * 20 ms of every word come out with the silent packet after it.  (They
+ * were dropped: the "o" of an "okay" reached the agent's VAD a frame short
+ * of its 100 ms of pitch, and the agent ducked for the "ay", ~200 ms
+ * later.) */
+int sb_participant_cancel_echo(participant_priv *p, int pulled, int rate, int tail_ms,
+                               int silence_level, uint64_t *frames, uint64_t *decodes)
+{
+	participant_mix *m = &p->mix;
+	const int n = sb_frame_samples(rate);
+	if (m->echo && m->echo_rate != rate) { /* moved to a room of another rate */
+		sb_echo_free(m->echo);
+		m->echo = NULL;
+	}
+	if (!m->echo) {
+		m->echo = sb_echo_new(rate, tail_ms);
+		m->echo_rate = rate;
+		m->sent_audible = false;
+		if (!m->echo)
+			return pulled;
+	}
+	bool decoded = pulled >= 0 && pulled != SB_LEVEL_SILENT_SKIPPED;
+	if (decoded)
+		sb_participant_frame(p, decodes); /* a pending frame is decoded now */
+	else /* stale: the last frame decoded, or nothing */
+		memset(m->frame, 0, (size_t)n * sizeof(*m->frame));
+	sb_echo_stats before;
+	sb_echo_get_stats(m->echo, &before);
+	bool changed = sb_echo_process(m->echo, m->frame, m->sent_audible ? m->sent : NULL, n);
+	sb_echo_stats after;
+	sb_echo_get_stats(m->echo, &after);
+	*frames += after.frames - before.frames;
+	if (!changed)
+		return pulled;
+	/* The packet has the echo in it: the cleaned frame is what goes on. */
+	m->frame_payload_len = 0;
+	int level = sb_level_dbov(m->frame, n);
+	return decoded || level < silence_level ? level : pulled;
+}
+
 void sb_participant_send_payload(participant_priv *p, const uint8_t *payload, size_t len)
 {
 	participant_mix *m = &p->mix;

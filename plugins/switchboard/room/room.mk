@@ -20,6 +20,15 @@ tests_unit_test_participant_SOURCES = tests/unit/test_participant.c tests/unit/j
 	plugins/switchboard/media/denoise.c
 tests_unit_test_participant_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_participant_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
+# A caller's onset through the echo canceller, as the agent's VAD hears it.
+check_PROGRAMS += tests/unit/test_echo_onset
+tests_unit_test_echo_onset_SOURCES = tests/unit/test_echo_onset.c tests/unit/janus_log_stub.c \
+	plugins/switchboard/room/participant.c plugins/switchboard/room/mix.c \
+	plugins/switchboard/media/codec.c plugins/switchboard/media/jitter.c \
+	plugins/switchboard/media/rtp.c plugins/switchboard/media/echo.c \
+	plugins/switchboard/media/denoise.c plugins/switchboard/media/vad.c
+tests_unit_test_echo_onset_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
+tests_unit_test_echo_onset_LDADD = $(SB_TEST_LIBS) $(JANSSON_LIBS)
 tests_unit_test_mix_SOURCES = tests/unit/test_mix.c plugins/switchboard/room/mix.c
 tests_unit_test_mix_CFLAGS = $(AM_CFLAGS) $(SB_TEST_CFLAGS)
 tests_unit_test_mix_LDADD = $(SB_TEST_LIBS)

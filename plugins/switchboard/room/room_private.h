@@ -153,6 +153,13 @@ int sb_participant_pull(participant_priv *p, int frame_samples, int silence_leve
 /* Mixer thread: the PCM of the frame sb_participant_pull took (mix.frame),
  * decoding it now if it was left pending.  Adds its decodes to *decodes. */
 const int16_t *sb_participant_frame(participant_priv *p, uint64_t *decodes);
+/* Mixer thread: cancels the echo of what the leg was sent (mix.sent, the
+ * frame before) out of the frame sb_participant_pull gave `pulled` for,
+ * before anything hears it; the canceller is made (tail_ms) on first use.
+ * Returns the frame's level now, in sb_participant_pull's terms; adds the
+ * frames the canceller processed to *frames, and its decodes to *decodes. */
+int sb_participant_cancel_echo(participant_priv *p, int pulled, int rate, int tail_ms,
+                               int silence_level, uint64_t *frames, uint64_t *decodes);
 /* Mixer thread: wraps one encoded frame in RTP and sends it. */
 void sb_participant_send_payload(participant_priv *p, const uint8_t *payload, size_t len);
 /* Mixer thread: feeds the talking detector; true when talking changed. */
