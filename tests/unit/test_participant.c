@@ -154,8 +154,8 @@ static void test_onset_after_silence_is_decoded_at_once(void)
 	leg_close(&l);
 }
 
-/* G.711: silence is never decoded, a quiet voice always is. */
-static void test_g711_silence_skipped(void)
+/* A SIP leg sending G.711 mu-law into a room mixing at 16 kHz. */
+static sb_participant *phone_leg_new(void)
 {
 	sb_participant_params params = {
 	        .kind = SB_KIND_SIP,
@@ -167,6 +167,13 @@ static void test_g711_silence_skipped(void)
 	};
 	sb_participant *pub = sb_participant_new(&params);
 	g_assert_nonnull(pub);
+	return pub;
+}
+
+/* G.711: silence is never decoded, a quiet voice always is. */
+static void test_g711_silence_skipped(void)
+{
+	sb_participant *pub = phone_leg_new();
 	sb_encoder *enc = sb_encoder_new(SB_CODEC_PCMU, 8000, NULL);
 	uint8_t packet[SB_RTP_HEADER_SIZE + SB_MAX_PAYLOAD];
 	int16_t pcm[160];
@@ -198,16 +205,7 @@ static void test_g711_silence_skipped(void)
  * word said (the agent heard that as the caller speaking again). */
 static void test_loss_after_skipped_silence_is_silent(void)
 {
-	sb_participant_params params = {
-	        .kind = SB_KIND_SIP,
-	        .codec = SB_CODEC_PCMU,
-	        .payload_type = 0,
-	        .sampling_rate = 16000,
-	        .jitter_min_frames = 1,
-	        .jitter_max_frames = 10,
-	};
-	sb_participant *pub = sb_participant_new(&params);
-	g_assert_nonnull(pub);
+	sb_participant *pub = phone_leg_new();
 	sb_encoder *enc = sb_encoder_new(SB_CODEC_PCMU, 8000, NULL);
 	uint8_t packet[SB_RTP_HEADER_SIZE + SB_MAX_PAYLOAD];
 	int16_t pcm[160];
@@ -329,16 +327,7 @@ static void test_lazy_after_a_long_lone_voice(void)
  * resampled) until its PCM is asked for, and then matches a decode. */
 static void test_g711_voice_decoded_on_demand(void)
 {
-	sb_participant_params params = {
-	        .kind = SB_KIND_SIP,
-	        .codec = SB_CODEC_PCMU,
-	        .payload_type = 0,
-	        .sampling_rate = 16000,
-	        .jitter_min_frames = 1,
-	        .jitter_max_frames = 10,
-	};
-	sb_participant *pub = sb_participant_new(&params);
-	g_assert_nonnull(pub);
+	sb_participant *pub = phone_leg_new();
 	participant_priv *p = participant_priv_of(pub);
 	sb_encoder *enc = sb_encoder_new(SB_CODEC_PCMU, 8000, NULL);
 	sb_decoder *reference = sb_decoder_new(SB_CODEC_PCMU, 16000);
