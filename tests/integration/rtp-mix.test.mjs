@@ -198,3 +198,53 @@ async function garbage(room, a, b, stranger) {
 	}
 	assert.equal(open, 0, 'sockets closed with the room');
 }
+
+test('a flood at one leg\'s port costs at most 16 of its datagrams per mixer tick; the other legs keep their mix', T, async () => {
+	const room = `rtp-flood-${Date.now()}`;
+	await adminRequest({ request: 'create', room, sampling_rate: 16000, ephemeral: false });
+	const a = new RtpPeer(600), b = new RtpPeer(1300), listener = new RtpPeer(0);
+	const stranger = dgram.createSocket('udp4');
+	try {
+		await flood(room, a, b, listener, stranger);
+	} finally {
+		for (const p of [a, b, listener]) if (p.sock) p.close();
+		try { stranger.close(); } catch { /* closed */ }
+		await adminRequest({ request: 'destroy', room }).catch(() => {});
+	}
+});
+
+async function flood(room, a, b, listener, stranger) {
+	for (const p of [a, b, listener]) await p.open();
+	await a.join(room, 'A');
+	await b.join(room, 'B');
+	await listener.join(room, 'L');
+	await new Promise((r) => stranger.bind(0, '127.0.0.1', r));
+	await stream([a, b, listener], 400); // every leg is mixed, so read by its mixer
+	const before = await adminRequest({ request: 'stats' });
+	const heardBefore = listener.received.length;
+	// 100 packets per 20 ms (5,000/s) from an address nobody joined with,
+	// at A's port: far more than 16 per tick.
+	const junk = Uint8Array.from(toneFrame(1700, 0, 20000), (s) => mulawEncode(s));
+	const start = Date.now();
+	let n = 0, sent = 0;
+	while (Date.now() - start < 2000) {
+		for (const p of [a, b, listener]) p.sendFrame();
+		for (let i = 0; i < 100; i++, sent++)
+			stranger.send(rtpPacket({ pt: 0, seq: sent & 0xffff, ts: sent * 160, ssrc: 99, payload: junk }), a.remote.port, a.remote.ip);
+		n++;
+		await sleep(Math.max(0, start + n * 20 - Date.now()));
+	}
+	const elapsed = Date.now() - start;
+	await sleep(100); // the last ticks read what is queued
+	const after = await adminRequest({ request: 'stats' });
+	const ticks = after.mixer.ticks - before.mixer.ticks; // every worker's ticks: an upper bound on this room's
+	const read = after.rtp.foreign_packets - before.rtp.foreign_packets;
+	assert.ok(read > 100, `the flood reached the leg (${read} of ${sent} read)`);
+	assert.ok(read <= 16 * ticks + 64, `at most 16 datagrams per tick were read: ${read} in ${ticks} ticks, ${sent} sent`);
+	// The mix went on for everyone else, at its 50 packets/s, without the junk.
+	const got = listener.received.length - heardBefore;
+	assert.ok(got >= 0.8 * (elapsed / 20), `the listener got ${got} packets in ${elapsed} ms`);
+	const heard = listener.recentAudio(25);
+	assert.ok(toneDb(heard, 1300) > -40, `the listener hears B: ${toneDb(heard, 1300).toFixed(1)} dB`);
+	assert.ok(toneDb(heard, 1300) - toneDb(heard, 1700) > 30, 'and not the stranger');
+}
