@@ -216,10 +216,14 @@ static bool drain_socket(rtp_endpoint *ep, sb_participant *p, bool rtcp, const r
 	int fd = rtcp ? ep->rtcp_fd : ep->fd;
 	struct mmsghdr msgs[READ_BATCH];
 	struct iovec iov[READ_BATCH];
+	g_assert(bufs->count <= READ_BATCH);
+	/* The address is copied once the socket is ours: a reader before us
+	 * may have latched the leg to a new one (lock order read, then
+	 * remote, as move_remote takes them). */
+	g_mutex_lock(&ep->read_mutex);
 	g_mutex_lock(&ep->remote_mutex);
 	struct sockaddr_storage expected = ep->remote;
 	g_mutex_unlock(&ep->remote_mutex);
-	g_mutex_lock(&ep->read_mutex);
 	bool drained = false;
 	for (int batch = 0; batch < READ_BATCHES && !drained; batch++) {
 		for (int i = 0; i < bufs->count; i++) {
