@@ -40,6 +40,7 @@ struct sb_room_mix {
 	participant_priv **members;
 	sb_mix_member *plan_in;
 	sb_mix_job *jobs;
+	bool *job_forwards; /* per job, decided once a frame: see plan_forwards */
 	int *job_of;
 	int32_t full[SB_MAX_FRAME_SAMPLES];
 	int32_t minus[SB_MAX_FRAME_SAMPLES];
@@ -87,6 +88,7 @@ static void room_mix_free(struct sb_room_mix *mix)
 	g_free(mix->members);
 	g_free(mix->plan_in);
 	g_free(mix->jobs);
+	g_free(mix->job_forwards);
 	g_free(mix->job_of);
 	g_free(mix);
 }
@@ -118,6 +120,7 @@ static void room_mix_reserve(struct sb_room_mix *mix, int n)
 	mix->members = g_renew(participant_priv *, mix->members, cap);
 	mix->plan_in = g_renew(sb_mix_member, mix->plan_in, cap);
 	mix->jobs = g_renew(sb_mix_job, mix->jobs, cap + SB_CODEC_COUNT);
+	mix->job_forwards = g_renew(bool, mix->job_forwards, cap + SB_CODEC_COUNT);
 	mix->job_of = g_renew(int, mix->job_of, cap);
 	mix->capacity = cap;
 }
@@ -213,6 +216,15 @@ static bool job_forwards(const struct sb_room_mix *mix, const sb_mix_job *job)
 	       source->mix.frame_payload_len > 0;
 }
 
+/* Decides which jobs forward, once: decoding a frame for the canceller
+ * (remember_sent) can find its body corrupt and drop the packet, and a job
+ * that changed its mind afterwards would render a full mix never summed. */
+static void plan_forwards(struct sb_room_mix *mix, int njobs)
+{
+	for (int j = 0; j < njobs; j++)
+		mix->job_forwards[j] = !mix->jobs[j].silent && job_forwards(mix, &mix->jobs[j]);
+}
+
 /* Sums the contributors into the full mix, decoding the frames left
  * pending — only when some job or the recorder needs PCM: a lone voice
  * forwarded to everyone needs none. */
@@ -221,7 +233,7 @@ static void sum_full_mix(struct sb_room_mix *mix, int m, int njobs, bool tap, in
 {
 	bool needed = tap;
 	for (int j = 0; j < njobs && !needed; j++)
-		needed = !mix->jobs[j].silent && !job_forwards(mix, &mix->jobs[j]);
+		needed = !mix->jobs[j].silent && !mix->job_forwards[j];
 	if (!needed)
 		return;
 	sb_mix_clear(mix->full, n);
@@ -332,6 +344,7 @@ static bool mix_room(room_priv *room)
 	}
 
 	int njobs = sb_mix_plan(mix->plan_in, m, mix->jobs, mix->job_of);
+	plan_forwards(mix, njobs);
 	sum_full_mix(mix, m, njobs, tap != NULL, n, &decodes);
 	bool full_ready = false;
 	for (int j = 0; j < njobs; j++) {
@@ -356,7 +369,7 @@ static bool mix_room(room_priv *room)
 		if (job->silent) {
 			out = mix->silence[job->codec];
 			len = mix->silence_len[job->codec];
-		} else if (job_forwards(mix, job)) {
+		} else if (mix->job_forwards[j]) {
 			/* One voice and the same codec: what the speaker sent is
 			 * exactly this mix, so it goes out as it came. */
 			out = source->mix.frame_payload;
