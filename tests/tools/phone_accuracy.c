@@ -1,12 +1,13 @@
 /* How well the embedded agent understands phone callers: every phrasing of
  * tests/data/phone-phrasings.json (wordings that are not in the knowledge
  * base) spoken by several espeak-ng voices, through the project's own
- * G.711 μ-law and G.722 codecs (and clean 16 kHz for reference), recognised
+ * G.711 μ-law and G.722 codecs (and clean 16 kHz for reference, or the
+ * written words, `text`, for what the engine understands at best), recognised
  * and answered; prints the share answered with the right topic per split,
  * line and voice, the decode time per utterance, and the confusions.
  *
- *   phone_accuracy [-s dev|held_out|all] [-l pcmu,g722,clean]
- *                  [-v en-us,en-gb,...] [-j jobs] [-q] [-o key=value ...]
+ *   phone_accuracy [-s dev|held_out|all] [-l pcmu,g722,clean,text]
+ *                  [-v en-us,en-gb,...] [-j jobs] [-q] [-a] [-o key=value ...]
  *                  [set.json [kb.json]]
  *
  * -o sets one of the recogniser's settings (its provider config, e.g.
@@ -46,6 +47,7 @@ static struct {
 	/* [split 0 dev / 1 held_out][line][voice] */
 	tally tallies[2][PHONE_LINES][MAX_VOICES];
 	GString *confusions[2];
+	bool every_trial; /* -a: every trial goes to confusions, right or not */
 	int errors;
 } run;
 
@@ -64,11 +66,16 @@ static void run_job(gpointer data, gpointer unused)
 	int split = strcmp(jb->split, "dev") == 0 ? 0 : 1;
 	const char *text = json_string_value(json_object_get(jb->entry, "text"));
 	char *error = NULL;
-	g_autoptr(GArray) speech = phone_eval_speak(run.ev, text, jb->voice, &error);
-	for (int l = 0; speech && l < PHONE_LINES; l++) {
+	bool spoken = false;
+	for (int l = 0; l < PHONE_LINE_TEXT; l++)
+		spoken |= run.lines[l];
+	g_autoptr(GArray) speech =
+	        spoken ? phone_eval_speak(run.ev, text, jb->voice, &error) : NULL;
+	for (int l = 0; l < PHONE_LINES && !error; l++) {
 		if (!run.lines[l])
 			continue;
-		g_autoptr(GArray) audio = phone_eval_line(speech, (phone_line)l);
+		g_autoptr(GArray) audio =
+		        l == PHONE_LINE_TEXT ? NULL : phone_eval_line(speech, (phone_line)l);
 		phone_trial t = {.text = text,
 		                 .expected = json_string_value(json_object_get(jb->entry, "topic")),
 		                 .voice = jb->voice,
@@ -77,7 +84,7 @@ static void run_job(gpointer data, gpointer unused)
 		g_mutex_lock(&run.lock);
 		if (ok) {
 			add(&run.tallies[split][l][jb->voice_index], &t);
-			if (!t.right)
+			if (!t.right || run.every_trial)
 				g_string_append_printf(
 				        run.confusions[split],
 				        "  %-12s -> %-13s %-5s %-9s \"%s\" heard \"%s\"\n",
@@ -135,14 +142,16 @@ int main(int argc, char **argv)
 	const char *split_opt = "all", *lines_opt = "pcmu,g722",
 	           *voices_opt = "en-us,en-gb,en-us+f3,en-us+m3";
 	int jobs = (int)g_get_num_processors();
-	gboolean quiet = FALSE;
+	gboolean quiet = FALSE, every = FALSE;
 	g_auto(GStrv) settings_opt = NULL;
 	GOptionEntry entries[] = {
 	        {"split", 's', 0, G_OPTION_ARG_STRING, &split_opt, "dev, held_out or all", "S"},
-	        {"lines", 'l', 0, G_OPTION_ARG_STRING, &lines_opt, "pcmu,g722,clean", "L"},
+	        {"lines", 'l', 0, G_OPTION_ARG_STRING, &lines_opt, "pcmu,g722,clean,text", "L"},
 	        {"voices", 'v', 0, G_OPTION_ARG_STRING, &voices_opt, "espeak-ng voices", "V"},
 	        {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "trials side by side", "N"},
 	        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no confusions", NULL},
+	        {"all", 'a', 0, G_OPTION_ARG_NONE, &every, "every trial, not only confusions",
+	         NULL},
 	        {"option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &settings_opt, "a recogniser setting",
 	         "KEY=VALUE"},
 	        {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -192,6 +201,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "phone_accuracy: %s\n", error);
 		return 1;
 	}
+	run.every_trial = every;
 	g_mutex_init(&run.lock);
 	run.confusions[0] = g_string_new(NULL);
 	run.confusions[1] = g_string_new(NULL);

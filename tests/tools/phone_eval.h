@@ -24,6 +24,7 @@ typedef enum {
 	PHONE_LINE_CLEAN, /* 16 kHz as synthesised: the reference */
 	PHONE_LINE_PCMU,  /* G.711 μ-law, 8 kHz (what Twilio sends) */
 	PHONE_LINE_G722,  /* G.722, 16 kHz wideband */
+	PHONE_LINE_TEXT,  /* no speech: the written words, the engine's ceiling */
 	PHONE_LINES
 } phone_line;
 
@@ -58,11 +59,13 @@ void phone_eval_free(phone_eval *ev);
  * NULL with *error. */
 GArray *phone_eval_speak(phone_eval *ev, const char *text, const char *voice, char **error);
 
-/* The audio after the line's encoder and decoder (new array). */
+/* The audio after the line's encoder and decoder (new array); not for
+ * PHONE_LINE_TEXT. */
 GArray *phone_eval_line(GArray *pcm16k, phone_line line);
 
 /* Recognises and answers: fills t->heard, t->topic, t->right, t->decode_ms.
- * Any thread (the engine's turns are serialised inside). */
+ * On PHONE_LINE_TEXT audio is NULL and t->text is taken as heard.  Any
+ * thread (the engine's turns are serialised inside). */
 bool phone_eval_run(phone_eval *ev, GArray *audio, phone_trial *t, char **error);
 
 /* Loads the test set; the array of the named split ("dev", "held_out"),
