@@ -1,7 +1,8 @@
-/* Unit tests for the knowledge base (providers/kb.c, grammar.c): the demo
+/* Unit tests for the knowledge base (kb.c, grammar.c, domain_lm.c): the demo
  * file loads; broken files are refused with an error naming the entry; the
  * generated JSGF grammar covers the FAQs, intents, names and numbers, uses
  * only words of the CMU dictionary, and loads in pocketsphinx. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/ngram_model.h>
 
 #include "embedded/embedded.h"
 
@@ -283,6 +285,96 @@ static void test_jsgf_loads(void)
 	sb_pocketsphinx_shutdown();
 }
 
+/* The probability of word after history (NULL: the unigram). */
+static double lm_p(ngram_model_t *lm, logmath_t *lmath, const char *word, const char *history)
+{
+	return logmath_exp(lmath, history ? ngram_probv(lm, word, history, NULL)
+	                                  : ngram_probv(lm, word, NULL));
+}
+
+static ngram_model_t *read_arpa(const char *arpa, logmath_t *lmath)
+{
+	g_autofree char *path = NULL;
+	int fd = g_file_open_tmp("domain-XXXXXX.arpa", &path, NULL);
+	g_assert_cmpint(fd, >=, 0);
+	close(fd);
+	g_assert_true(g_file_set_contents(path, arpa, -1, NULL));
+	ngram_model_t *lm = ngram_model_read(NULL, path, NGRAM_ARPA, lmath);
+	g_unlink(path);
+	g_assert_nonnull(lm);
+	return lm;
+}
+
+/* The knowledge base's bigram model (domain_lm.c): a proper distribution
+ * after every history, the knowledge base's word likelier where its
+ * sentences put it, every digit after every digit, unknown words out. */
+static void test_domain_lm(void)
+{
+	err_set_logfp(NULL);
+	g_autofree char *arpa = sb_kb_domain_arpa(kb, in_dict, dict);
+	g_assert_nonnull(arpa);
+	logmath_t *lmath = logmath_init(1.0001, 0, 0);
+	ngram_model_t *lm = read_arpa(arpa, lmath);
+	uint32 const *counts = ngram_model_get_counts(lm);
+	g_assert_cmpuint(counts[0], >, 100);
+	g_assert_cmpuint(counts[1], >, counts[0]);
+
+	/* Sums to one after a seen history, a rare one and the start (</s>
+	 * included, <s> never predicted). */
+	const char *histories[] = {"your", "warranty", "<s>", "two"};
+	for (size_t h = 0; h < G_N_ELEMENTS(histories); h++) {
+		double sum = 0;
+		for (int32 wid = 0; wid < (int32)counts[0]; wid++) {
+			const char *w = ngram_word(lm, wid);
+			if (strcmp(w, "<s>") != 0)
+				sum += lm_p(lm, lmath, w, histories[h]);
+		}
+		g_test_message("P(. | %s) sums to %.4f", histories[h], sum);
+		g_assert_cmpfloat(fabs(sum - 1.0), <, 0.01);
+	}
+	/* "your number" is a keyword: after "your", "number" is far likelier
+	 * than on its own; "warranty" after "your" stays a backed-off guess. */
+	g_assert_cmpfloat(lm_p(lm, lmath, "number", "your"), >,
+	                  5 * lm_p(lm, lmath, "number", NULL));
+	g_assert_cmpfloat(lm_p(lm, lmath, "number", "your"), >,
+	                  5 * lm_p(lm, lmath, "warranty", "your"));
+	/* Order numbers: any digit after any digit, and a number after "is"
+	 * ("my order number is {order}") as often as the sentences have one
+	 * there (the ten digits of a pattern weigh one sentence). */
+	static const char *const digits[] = {"zero", "one", "two",   "three", "four",
+	                                     "five", "six", "seven", "eight", "nine"};
+	double after_is = 0;
+	for (int a = 0; a < 10; a++) {
+		after_is += lm_p(lm, lmath, digits[a], "is");
+		for (int b = 0; b < 10; b++)
+			g_assert_cmpfloat(lm_p(lm, lmath, digits[b], digits[a]), >,
+			                  lm_p(lm, lmath, digits[b], NULL));
+	}
+	g_test_message("P(a digit | is) = %.3f", after_is);
+	g_assert_cmpfloat(after_is, >, 0.1);
+	ngram_model_free(lm);
+
+	/* A sentence with a word the recogniser cannot say is left out whole;
+	 * one with only known words is in. */
+	g_autoptr(json_t) k = json_deep_copy(kb);
+	json_t *faq = json_array_get(json_object_get(k, "faqs"), 0);
+	json_array_append_new(json_object_get(faq, "paraphrases"),
+	                      json_string("do northwind hours xqzzy"));
+	json_array_append_new(json_object_get(faq, "paraphrases"),
+	                      json_string("are you open at midnight"));
+	g_autofree char *filtered = sb_kb_domain_arpa(k, in_dict, dict);
+	lm = read_arpa(filtered, lmath);
+	g_assert_cmpint(ngram_wid(lm, "xqzzy"), ==, ngram_unknown_wid(lm));
+	g_assert_cmpint(ngram_wid(lm, "northwind"), ==, ngram_unknown_wid(lm));
+	g_assert_cmpint(ngram_wid(lm, "midnight"), !=, ngram_unknown_wid(lm));
+	ngram_model_free(lm);
+	logmath_free(lmath);
+
+	/* Nothing to learn from: no model. */
+	g_autoptr(json_t) empty = json_pack("{s:[], s:[]}", "intents", "faqs");
+	g_assert_null(sb_kb_domain_arpa(empty, in_dict, dict));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -295,6 +387,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/kb/validation", test_validation);
 	g_test_add_func("/kb/jsgf", test_jsgf);
 	g_test_add_func("/kb/jsgf-loads", test_jsgf_loads);
+	g_test_add_func("/kb/domain-lm", test_domain_lm);
 	int rc = g_test_run();
 	g_hash_table_destroy(dict);
 	json_decref(kb);

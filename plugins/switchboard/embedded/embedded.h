@@ -125,6 +125,13 @@ char *sb_kb_jsgf(json_t *kb);
 typedef bool (*sb_kb_known_fn)(const char *word, void *user);
 char *sb_kb_jsgf_filtered(json_t *kb, sb_kb_known_fn known, void *user, GPtrArray *dropped);
 
+/* A bigram language model (ARPA text) of the knowledge base's wording:
+ * intent phrases, FAQ questions and paraphrases, and each keyword as a
+ * sentence of its own; sentences with a word known() rejects (may be NULL)
+ * or a slot are left out.  The recogniser interpolates it with its general
+ * model (domain_lm.c).  NULL when no sentence is left; g_free. */
+char *sb_kb_domain_arpa(json_t *kb, sb_kb_known_fn known, void *user);
+
 /* ---- embedded ----
  * What the embedded providers (local dialog engine, pocketsphinx, espeak-ng)
  * offer beyond the provider interface: the dialog engine as pure functions

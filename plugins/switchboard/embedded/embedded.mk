@@ -4,7 +4,7 @@
 
 SB_KB_SOURCES = \
 	plugins/switchboard/embedded/kb.c \
-	plugins/switchboard/embedded/grammar.c \
+	plugins/switchboard/embedded/grammar.c plugins/switchboard/embedded/domain_lm.c \
 	plugins/switchboard/embedded/embedded.h plugins/switchboard/embedded/embedded_private.h
 SB_LOCAL_SOURCES = \
 	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_provider.c \

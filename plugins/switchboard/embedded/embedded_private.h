@@ -72,6 +72,13 @@ void sb_ps_give_back(sb_ps_model *m, sb_ps_dec_kind kind, ps_decoder_t *ps);
 double sb_ps_model_reject(sb_ps_model *m);
 /* The level of the upper band folded into narrowband speech (0: none). */
 double sb_ps_model_fold(sb_ps_model *m);
+/* Whether a number the grammar heard is checked against the LM decoder. */
+bool sb_ps_model_checks_numbers(sb_ps_model *m);
+/* Which of the knowledge base's keywords text holds: one of the topic that
+ * takes order numbers (an intent with an {order} pattern) wins over any
+ * other. */
+typedef enum { SB_PS_NO_KEYWORD, SB_PS_NUMBER_TOPIC, SB_PS_OTHER_TOPIC } sb_ps_keyword_topic;
+sb_ps_keyword_topic sb_ps_model_keyword_topic(sb_ps_model *m, const char *text);
 /* A language-model decoder for the fallback; NULL when there is none (no
  * LM, or it failed once: logged, and the fallback is off from then on). */
 ps_decoder_t *sb_ps_fallback_acquire(sb_ps_model *m);

@@ -13,9 +13,12 @@
  *    re-decodes the utterances the grammar rejected.
  * Streams' worker threads are counted here, so that the shutdown frees the
  * models only once the last one has let go. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <pocketsphinx.h>
@@ -42,12 +45,20 @@ struct sb_ps_model {
 	double fold;        /* narrowband speech: the upper band's level, 0 none */
 	bool fallback;
 	int lm_vocabulary; /* the LM decoder's words: this many most frequent, 0 all */
+	double domain_weight; /* the knowledge base's bigrams in the LM decoder, 0 none */
+	bool check_numbers;   /* a number the grammar heard is checked by the LM decoder */
 	GMutex lock; /* everything below */
 	bool loaded;
 	char *error;   /* why loading failed */
 	char *jsgf;    /* the grammar, for every grammar decoder */
 	GPtrArray *words; /* "word\tphones", alternates as "word(2)" */
 	GPtrArray *lm_words; /* the same for the LM decoder; NULL: the whole dictionary */
+	int domain_fd;       /* a memfd with the domain model (ARPA), or -1 */
+	/* Every keyword of the knowledge base, as " words " (spaces around,
+	 * for whole-word search), and whether its topic is the one that takes
+	 * order numbers: see sb_ps_model_keyword_topic(). */
+	GPtrArray *keywords;
+	GArray *keyword_takes_number; /* bool per keyword */
 	pool pools[DEC_KINDS];
 	double load_seconds, decoder_seconds[DEC_KINDS];
 };
@@ -102,6 +113,12 @@ static void model_free(gpointer data)
 		g_ptr_array_unref(m->words);
 	if (m->lm_words)
 		g_ptr_array_unref(m->lm_words);
+	if (m->keywords)
+		g_ptr_array_unref(m->keywords);
+	if (m->keyword_takes_number)
+		g_array_unref(m->keyword_takes_number);
+	if (m->domain_fd >= 0)
+		close(m->domain_fd);
 	g_free(m->jsgf);
 	g_free(m->error);
 	g_free(m->hmm);
@@ -119,6 +136,15 @@ static void decoder_free(gpointer ps)
 	ps_free(ps);
 }
 
+/* A number of the provider's config, which .jcfg files give as strings. */
+static double extra_double(json_t *extra, const char *key, double dflt)
+{
+	json_t *v = json_object_get(extra, key);
+	return json_is_number(v)   ? json_number_value(v)
+	       : json_is_string(v) ? g_ascii_strtod(json_string_value(v), NULL)
+	                           : dflt;
+}
+
 /* The model for these paths, created (not loaded) on first use. */
 sb_ps_model *sb_ps_model_get(json_t *extra)
 {
@@ -131,19 +157,18 @@ sb_ps_model *sb_ps_model_get(json_t *extra)
 	 * twice the search; still ~5% of real time. */
 	const char *beam = sb_extra_str(extra, "beam", "1e-80");
 	const char *wbeam = sb_extra_str(extra, "wbeam", "1e-60");
-	json_t *rj = json_object_get(extra, "reject");
-	double reject = json_is_number(rj)   ? json_number_value(rj)
-	                : json_is_string(rj) ? g_ascii_strtod(json_string_value(rj), NULL)
-	                                     : 0.3;
+	double reject = extra_double(extra, "reject", 0.3);
 	/* The language model's most frequent words, and the grammar's: see
 	 * lm_vocabulary_locked(). */
 	int lm_vocabulary = MAX(0, sb_extra_int(extra, "lm_vocabulary", 3000));
-	json_t *fj = json_object_get(extra, "narrowband_fold");
-	double fold = json_is_number(fj)   ? json_number_value(fj)
-	              : json_is_string(fj) ? g_ascii_strtod(json_string_value(fj), NULL)
-	                                   : 0.5;
-	g_autofree char *key = g_strdup_printf("%s|%s|%s|%s|%d|%s|%s|%g|%d|%g", hmm, dict, lm, kb,
-	                                       fallback, beam, wbeam, reject, lm_vocabulary, fold);
+	double fold = extra_double(extra, "narrowband_fold", 0.5);
+	/* How much the knowledge base's own bigrams weigh against the general
+	 * model's: domain_lm.c. */
+	double domain_weight = CLAMP(extra_double(extra, "domain_lm_weight", 0.5), 0.0, 0.99);
+	bool check_numbers = sb_extra_bool(extra, "check_numbers", true);
+	g_autofree char *key = g_strdup_printf("%s|%s|%s|%s|%d|%s|%s|%g|%d|%g|%g|%d", hmm, dict, lm,
+	                                       kb, fallback, beam, wbeam, reject, lm_vocabulary,
+	                                       fold, domain_weight, check_numbers);
 	g_mutex_lock(&models_lock);
 	if (!models)
 		models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_free);
@@ -159,6 +184,9 @@ sb_ps_model *sb_ps_model_get(json_t *extra)
 		m->wbeam = g_strdup(wbeam);
 		m->reject = reject;
 		m->lm_vocabulary = lm_vocabulary;
+		m->domain_weight = domain_weight;
+		m->check_numbers = check_numbers;
+		m->domain_fd = -1;
 		m->fold = CLAMP(fold, 0.0, 1.0);
 		g_mutex_init(&m->lock);
 		for (int k = 0; k < DEC_KINDS; k++) {
@@ -209,6 +237,67 @@ static bool known(const char *word, void *user)
 	return true;
 }
 
+static bool in_dict(const char *word, void *dict)
+{
+	return g_hash_table_contains(dict, word);
+}
+
+/* The knowledge base's bigram model (domain_lm.c) into a memfd, which every
+ * LM decoder reads by its /proc path: no file on disk to leave behind.
+ * m->lock held. */
+static void domain_model_locked(sb_ps_model *m, json_t *kb, GHashTable *dict)
+{
+	g_autofree char *arpa = sb_kb_domain_arpa(kb, in_dict, dict);
+	if (!arpa)
+		return;
+	int fd = memfd_create("switchboard-domain-lm", MFD_CLOEXEC);
+	size_t len = strlen(arpa), done = 0;
+	while (fd >= 0 && done < len) {
+		ssize_t n = write(fd, arpa + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_message("pocketsphinx: the knowledge base's language model: %s",
+			          g_strerror(errno));
+			close(fd);
+			fd = -1;
+			break;
+		}
+		done += (size_t)n;
+	}
+	m->domain_fd = fd;
+}
+
+/* The LM decoder's search: the general model, interpolated with the
+ * knowledge base's when there is one. */
+static int set_lm_search(sb_ps_model *m, ps_decoder_t *ps)
+{
+	if (m->domain_fd < 0)
+		return ps_set_lm_file(ps, "lm", m->lm) < 0 ? -1 : ps_set_search(ps, "lm");
+	logmath_t *lmath = ps_get_logmath(ps);
+	cmd_ln_t *config = ps_get_config(ps);
+	g_autofree char *path = g_strdup_printf("/proc/self/fd/%d", m->domain_fd);
+	ngram_model_t *parts[2] = {ngram_model_read(config, m->lm, NGRAM_AUTO, lmath),
+	                           ngram_model_read(config, path, NGRAM_ARPA, lmath)};
+	if (!parts[0] || !parts[1]) {
+		for (int i = 0; i < 2; i++)
+			if (parts[i])
+				ngram_model_free(parts[i]);
+		return -1;
+	}
+	char *names[2] = {"general", "domain"};
+	const float32 weights[2] = {(float32)(1.0 - m->domain_weight), (float32)m->domain_weight};
+	/* The set owns the two models; the search keeps its own reference. */
+	ngram_model_t *set = ngram_model_set_init(config, parts, names, weights, 2);
+	int rc = set ? ps_set_lm(ps, "lm", set) : -1;
+	if (set)
+		ngram_model_free(set);
+	else
+		for (int i = 0; i < 2; i++)
+			ngram_model_free(parts[i]);
+	return rc < 0 ? -1 : ps_set_search(ps, "lm");
+}
+
 /* "word\tphones" for word and its alternate pronunciations, onto out. */
 static void add_pronunciations(GPtrArray *out, GHashTable *dict, const char *w)
 {
@@ -246,6 +335,45 @@ static void add_keyword_words(json_t *kb, GHashTable *set)
 				g_autoptr(GPtrArray) words = sb_kb_words(json_string_value(k));
 				for (guint w = 0; w < words->len; w++)
 					g_hash_table_add(set, g_strdup(words->pdata[w]));
+			}
+		}
+	}
+}
+
+static bool takes_order_number(json_t *entry)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(entry, "patterns"), i, v)
+	{
+		if (json_is_string(v) && strstr(json_string_value(v), "{order}"))
+			return true;
+	}
+	return false;
+}
+
+/* The knowledge base's keywords, normalised as the recogniser writes
+ * words.  m->lock held. */
+static void keywords_locked(sb_ps_model *m, json_t *kb)
+{
+	m->keywords = g_ptr_array_new_with_free_func(g_free);
+	m->keyword_takes_number = g_array_new(FALSE, FALSE, sizeof(bool));
+	const char *sections[] = {"intents", "faqs"};
+	for (size_t s = 0; s < G_N_ELEMENTS(sections); s++) {
+		size_t i, j;
+		json_t *entry, *k;
+		json_array_foreach(json_object_get(kb, sections[s]), i, entry)
+		{
+			bool number = takes_order_number(entry);
+			json_array_foreach(json_object_get(entry, "keywords"), j, k)
+			{
+				g_autoptr(GPtrArray) words = sb_kb_words(json_string_value(k));
+				if (!words->len)
+					continue;
+				g_ptr_array_add(words, NULL);
+				g_autofree char *joined = g_strjoinv(" ", (char **)words->pdata);
+				g_ptr_array_add(m->keywords, g_strdup_printf(" %s ", joined));
+				g_array_append_val(m->keyword_takes_number, number);
 			}
 		}
 	}
@@ -328,14 +456,18 @@ static bool model_load_locked(sb_ps_model *m)
 		g_message("pocketsphinx: not in the dictionary, left out of the grammar: %s", list);
 	}
 	/* Only the grammar's pronunciations are kept (with alternates). */
+	keywords_locked(m, kb);
 	m->words = g_ptr_array_new_with_free_func(g_free);
 	GHashTableIter it;
 	gpointer w;
 	g_hash_table_iter_init(&it, k.used);
 	while (g_hash_table_iter_next(&it, &w, NULL))
 		add_pronunciations(m->words, dict, w);
-	if (m->fallback && m->lm_vocabulary > 0)
+	if (m->fallback && m->lm_vocabulary > 0) {
 		lm_vocabulary_locked(m, kb, dict, k.used);
+		if (m->domain_weight > 0)
+			domain_model_locked(m, kb, dict);
+	}
 	g_hash_table_destroy(k.used);
 	m->load_seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 	return true;
@@ -387,8 +519,7 @@ static ps_decoder_t *decoder_new(sb_ps_model *m, sb_ps_dec_kind kind, char **err
 		g_auto(GStrv) wp = g_strsplit(words->pdata[i], "\t", 2);
 		ps_add_word(ps, wp[0], wp[1], i + 1 == words->len);
 	}
-	if (kind == DEC_LM && own_words &&
-	    (ps_set_lm_file(ps, "lm", m->lm) < 0 || ps_set_search(ps, "lm") < 0)) {
+	if (kind == DEC_LM && own_words && set_lm_search(m, ps) < 0) {
 		*error = g_strdup_printf("pocketsphinx: cannot load %s", m->lm);
 		ps_free(ps);
 		return NULL;
@@ -500,6 +631,27 @@ double sb_ps_model_reject(sb_ps_model *m)
 double sb_ps_model_fold(sb_ps_model *m)
 {
 	return m->fold; /* set once, when the model is made */
+}
+
+bool sb_ps_model_checks_numbers(sb_ps_model *m)
+{
+	return m->check_numbers; /* set once, when the model is made */
+}
+
+sb_ps_keyword_topic sb_ps_model_keyword_topic(sb_ps_model *m, const char *text)
+{
+	g_autofree char *padded = g_strdup_printf(" %s ", text);
+	sb_ps_keyword_topic found = SB_PS_NO_KEYWORD;
+	/* keywords is set once, when the model loads, before any decoder
+	 * exists: a stream that has text has a loaded model. */
+	for (guint i = 0; m->keywords && i < m->keywords->len; i++) {
+		if (!strstr(padded, m->keywords->pdata[i]))
+			continue;
+		if (g_array_index(m->keyword_takes_number, bool, i))
+			return SB_PS_NUMBER_TOPIC;
+		found = SB_PS_OTHER_TOPIC;
+	}
+	return found;
 }
 
 ps_decoder_t *sb_ps_fallback_acquire(sb_ps_model *m)

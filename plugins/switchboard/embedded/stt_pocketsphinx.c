@@ -286,6 +286,42 @@ static GArray *line_audio(sb_stt_stream *s)
 	return folded;
 }
 
+static int digit_words(const char *text)
+{
+	static const char *const digits[] = {"zero", "one", "two",   "three", "four",
+	                                     "five", "six", "seven", "eight", "nine"};
+	g_auto(GStrv) words = g_strsplit(text, " ", -1);
+	int n = 0;
+	for (int i = 0; words[i]; i++)
+		for (size_t d = 0; d < G_N_ELEMENTS(digits); d++)
+			n += strcmp(words[i], digits[d]) == 0;
+	return n;
+}
+
+/* The grammar's order numbers soak up speech it does not hold: ten words
+ * that can follow one another in any order explain almost any sound ("do
+ * you accept visa" as "two eight two three zero").  When the grammar heard
+ * a number, the language model hears the utterance again, and its words
+ * win when they hold no number and name another topic of the knowledge
+ * base ("do you accept visa" word for word, on G.722).  Its words alone
+ * are not enough: over a μ-law line it hears real numbers as anything
+ * ("one one one one one" as "want want want want want"), and a caller
+ * who says "order" is talking about one. */
+static char *check_number(sb_stt_stream *s, char *grammar_text)
+{
+	if (!sb_ps_model_checks_numbers(s->m) || digit_words(grammar_text) < 3)
+		return grammar_text;
+	g_autoptr(GArray) heard = line_audio(s);
+	g_autofree char *free_text = fallback_decode(s, heard);
+	if (!free_text || digit_words(free_text) >= 2 ||
+	    sb_ps_model_keyword_topic(s->m, free_text) != SB_PS_OTHER_TOPIC)
+		return grammar_text;
+	g_debug("pocketsphinx: the grammar's \"%s\" is \"%s\" to the language model", grammar_text,
+	        free_text);
+	g_free(grammar_text);
+	return g_steal_pointer(&free_text);
+}
+
 static void on_end(sb_stt_stream *s)
 {
 	if (s->failed)
@@ -297,7 +333,9 @@ static void on_end(sb_stt_stream *s)
 		 * "two", "okay") it hears as before. */
 		if (!whole_pass(s, s->audio, &text))
 			return;
-		if (!text) {
+		if (text) {
+			text = check_number(s, text);
+		} else {
 			g_autoptr(GArray) heard = line_audio(s);
 			text = fallback_decode(s, heard);
 		}
