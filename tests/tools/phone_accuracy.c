@@ -30,6 +30,7 @@
 
 typedef struct tally {
 	int right, total;
+	int numbers, numbers_exact; /* trials whose phrasing has digits; heard digit for digit */
 	double decode_ms, audio_ms;
 } tally;
 
@@ -54,6 +55,12 @@ static struct {
 static void add(tally *t, const phone_trial *tr)
 {
 	t->right += tr->right;
+	g_autofree char *said = phone_eval_digits(tr->text);
+	if (*said) {
+		g_autofree char *heard = phone_eval_digits(tr->heard);
+		t->numbers++;
+		t->numbers_exact += strcmp(said, heard) == 0;
+	}
 	t->total++;
 	t->decode_ms += tr->decode_ms;
 	t->audio_ms += tr->audio_ms;
@@ -124,6 +131,8 @@ static void print_split(int split, const char *name, char **voices, int nvoices,
 			tally *t = &run.tallies[split][l][v];
 			printf(" %8.1f%%", pct(t));
 			all[l].right += t->right;
+			all[l].numbers += t->numbers;
+			all[l].numbers_exact += t->numbers_exact;
 			all[l].total += t->total;
 			all[l].decode_ms += t->decode_ms;
 			all[l].audio_ms += t->audio_ms;
@@ -132,6 +141,9 @@ static void print_split(int split, const char *name, char **voices, int nvoices,
 		       all[l].total ? all[l].decode_ms / all[l].total : 0.0, all[l].right,
 		       all[l].total,
 		       all[l].audio_ms > 0 ? 100 * all[l].decode_ms / all[l].audio_ms : 0);
+		if (all[l].numbers)
+			printf("  %-6s numbers heard digit for digit: %d of %d\n",
+			       phone_line_name((phone_line)l), all[l].numbers_exact, all[l].numbers);
 	}
 	if (!quiet && run.confusions[split]->len)
 		printf("  confusions (expected -> understood):\n%s", run.confusions[split]->str);

@@ -242,6 +242,19 @@ bool phone_eval_run(phone_eval *ev, GArray *audio, phone_trial *t, char **error)
 	return true;
 }
 
+char *phone_eval_digits(const char *text)
+{
+	static const char *const digits[] = {"zero", "one", "two",   "three", "four",
+	                                     "five", "six", "seven", "eight", "nine"};
+	g_auto(GStrv) words = g_strsplit(text ? text : "", " ", -1);
+	GString *out = g_string_new(NULL);
+	for (int i = 0; words[i]; i++)
+		for (size_t d = 0; d < G_N_ELEMENTS(digits); d++)
+			if (strcmp(words[i], digits[d]) == 0)
+				g_string_append_printf(out, "%s%s", out->len ? " " : "", digits[d]);
+	return g_string_free(out, FALSE);
+}
+
 json_t *phone_eval_load_set(const char *path, const char *split, json_t **root, char **error)
 {
 	json_error_t jerr;

@@ -68,6 +68,10 @@ GArray *phone_eval_line(GArray *pcm16k, phone_line line);
  * thread (the engine's turns are serialised inside). */
 bool phone_eval_run(phone_eval *ev, GArray *audio, phone_trial *t, char **error);
 
+/* The digit words of text ("zero" … "nine"), in order, space separated;
+ * "" when it has none.  g_free. */
+char *phone_eval_digits(const char *text);
+
 /* Loads the test set; the array of the named split ("dev", "held_out"),
  * borrowed from *root (json_decref it). */
 json_t *phone_eval_load_set(const char *path, const char *split, json_t **root, char **error);
