@@ -143,7 +143,8 @@ static void print_split(int split, const char *name, char **voices, int nvoices,
 		       all[l].audio_ms > 0 ? 100 * all[l].decode_ms / all[l].audio_ms : 0);
 		if (all[l].numbers)
 			printf("  %-6s numbers heard digit for digit: %d of %d\n",
-			       phone_line_name((phone_line)l), all[l].numbers_exact, all[l].numbers);
+			       phone_line_name((phone_line)l), all[l].numbers_exact,
+			       all[l].numbers);
 	}
 	if (!quiet && run.confusions[split]->len)
 		printf("  confusions (expected -> understood):\n%s", run.confusions[split]->str);

@@ -176,8 +176,8 @@ sb_ps_model *sb_ps_model_get(json_t *extra)
 	double domain_weight = CLAMP(extra_double(extra, "domain_lm_weight", 0.5), 0.0, 0.99);
 	bool check_numbers = sb_extra_bool(extra, "check_numbers", true);
 	g_autofree char *key = g_strdup_printf(
-	        "%s|%s|%s|%s|%d|%s|%s|%g|%d|%g|%g|%d|%s|%s", hmm, dict, lm, kb, fallback, beam, wbeam,
-	        reject, lm_vocabulary, fold, domain_weight, check_numbers, lm_lw, lm_wip);
+	        "%s|%s|%s|%s|%d|%s|%s|%g|%d|%g|%g|%d|%s|%s", hmm, dict, lm, kb, fallback, beam,
+	        wbeam, reject, lm_vocabulary, fold, domain_weight, check_numbers, lm_lw, lm_wip);
 	g_mutex_lock(&models_lock);
 	if (!models)
 		models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_free);
