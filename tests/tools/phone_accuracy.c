@@ -7,7 +7,7 @@
  * line and voice, the decode time per utterance, and the confusions.
  *
  *   phone_accuracy [-s dev|held_out|all] [-l pcmu,g722,clean,text]
- *                  [-v en-us,en-gb,...] [-j jobs] [-q] [-a] [-o key=value ...]
+ *                  [-v en-us,en-gb,...] [-j jobs] [-q] [-a] [-p ms] [-o key=value ...]
  *                  [set.json [kb.json]]
  *
  * -o sets one of the recogniser's settings (its provider config, e.g.
@@ -49,6 +49,7 @@ static struct {
 	tally tallies[2][PHONE_LINES][MAX_VOICES];
 	GString *confusions[2];
 	bool every_trial; /* -a: every trial goes to confusions, right or not */
+	int pause_ms;     /* -p: pause() after the words, then this much silence */
 	int errors;
 } run;
 
@@ -86,7 +87,8 @@ static void run_job(gpointer data, gpointer unused)
 		phone_trial t = {.text = text,
 		                 .expected = json_string_value(json_object_get(jb->entry, "topic")),
 		                 .voice = jb->voice,
-		                 .line = (phone_line)l};
+		                 .line = (phone_line)l,
+		                 .pause_ms = run.pause_ms};
 		bool ok = phone_eval_run(run.ev, audio, &t, &error);
 		g_mutex_lock(&run.lock);
 		if (ok) {
@@ -156,6 +158,7 @@ int main(int argc, char **argv)
 	           *voices_opt = "en-us,en-gb,en-us+f3,en-us+m3";
 	int jobs = (int)g_get_num_processors();
 	gboolean quiet = FALSE, every = FALSE;
+	int pause_ms = 0;
 	g_auto(GStrv) settings_opt = NULL;
 	GOptionEntry entries[] = {
 	        {"split", 's', 0, G_OPTION_ARG_STRING, &split_opt, "dev, held_out or all", "S"},
@@ -165,6 +168,10 @@ int main(int argc, char **argv)
 	        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no confusions", NULL},
 	        {"all", 'a', 0, G_OPTION_ARG_NONE, &every, "every trial, not only confusions",
 	         NULL},
+	        {"pause", 'p', 0, G_OPTION_ARG_INT, &pause_ms,
+	         "ask what was heard at the end of the words, as the agent does, then this much "
+	         "silence before the end of speech (the decode time is from there)",
+	         "MS"},
 	        {"option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &settings_opt, "a recogniser setting",
 	         "KEY=VALUE"},
 	        {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -215,6 +222,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	run.every_trial = every;
+	run.pause_ms = pause_ms;
 	g_mutex_init(&run.lock);
 	run.confusions[0] = g_string_new(NULL);
 	run.confusions[1] = g_string_new(NULL);

@@ -70,6 +70,7 @@ typedef struct waiter {
 	bool failed;
 	GArray *audio; /* synthesis */
 	gint64 done_at;
+	bool paused; /* the recogniser answered a pause() */
 } waiter;
 
 static void waiter_init(waiter *w)
@@ -187,7 +188,28 @@ static void on_failed(void *user, const char *error)
 	waiter_finish(user, error, true);
 }
 
-static char *recognise(phone_eval *ev, GArray *audio, double *decode_ms, char **error)
+static void on_paused(void *user, const char *text)
+{
+	(void)text;
+	waiter *w = user;
+	g_mutex_lock(&w->lock);
+	w->paused = true;
+	g_cond_signal(&w->cond);
+	g_mutex_unlock(&w->lock);
+}
+
+static bool wait_paused(waiter *w, int seconds)
+{
+	gint64 deadline = g_get_monotonic_time() + seconds * G_TIME_SPAN_SECOND;
+	g_mutex_lock(&w->lock);
+	while (!w->paused && !w->done && g_cond_wait_until(&w->cond, &w->lock, deadline))
+		;
+	bool paused = w->paused;
+	g_mutex_unlock(&w->lock);
+	return paused;
+}
+
+static char *recognise(phone_eval *ev, GArray *audio, int pause_ms, double *decode_ms, char **error)
 {
 	sb_provider_config cfg = {.name = "pocketsphinx",
 	                          .type = "pocketsphinx",
@@ -195,7 +217,8 @@ static char *recognise(phone_eval *ev, GArray *audio, double *decode_ms, char **
 	                          .extra = ev->stt_extra};
 	/* No partials: the final text comes from its own whole-utterance pass
 	 * either way, and the live search would only cost CPU here. */
-	static const sb_stt_events events = {.final = on_final, .failed = on_failed};
+	static const sb_stt_events events = {
+	        .final = on_final, .failed = on_failed, .paused = on_paused};
 	waiter w;
 	waiter_init(&w);
 	sb_stt_stream *s = sb_stt_pocketsphinx.open(&cfg, &events, &w, error);
@@ -206,6 +229,18 @@ static char *recognise(phone_eval *ev, GArray *audio, double *decode_ms, char **
 	const int16_t *pcm = (const int16_t *)audio->data;
 	for (guint o = 0; o < audio->len; o += 320) /* 20 ms pieces, as the agent feeds */
 		sb_stt_pocketsphinx.audio(s, pcm + o, MIN((guint)320, audio->len - o));
+	if (pause_ms > 0) {
+		/* As the agent asks at the caller's first quiet moment, then
+		 * feeds the rest of its hangover. */
+		sb_stt_pocketsphinx.pause(s);
+		if (!wait_paused(&w, 60))
+			g_message("phone_eval: no answer to pause()");
+		static const int16_t quiet[320];
+		for (int o = 0; o < pause_ms * RATE / 1000; o += 320) {
+			g_usleep(20 * 1000); /* as it comes, in real time */
+			sb_stt_pocketsphinx.audio(s, quiet, 320);
+		}
+	}
 	gint64 t0 = g_get_monotonic_time();
 	sb_stt_pocketsphinx.end_of_speech(s);
 	bool ok = waiter_wait(&w, 60) && !w.failed;
@@ -225,7 +260,7 @@ bool phone_eval_run(phone_eval *ev, GArray *audio, phone_trial *t, char **error)
 		t->heard = g_strdup(t->text);
 	} else {
 		t->audio_ms = audio->len * 1000.0 / RATE;
-		t->heard = recognise(ev, audio, &t->decode_ms, error);
+		t->heard = recognise(ev, audio, t->pause_ms, &t->decode_ms, error);
 	}
 	if (!t->heard)
 		return false;

@@ -37,6 +37,8 @@ typedef struct phone_trial {
 	const char *expected; /* borrowed */
 	const char *voice;    /* borrowed */
 	phone_line line;
+	int pause_ms;     /* > 0: pause() at the end of the words, then this much silence,
+	                     in real time */
 	char *heard;      /* what the recogniser said (g_free) */
 	char *topic;      /* what the engine understood: "fallback", "empty" … (g_free) */
 	double decode_ms; /* end of speech → final text */

@@ -90,6 +90,24 @@ static void test_numbers_checked(void)
 	g_assert_true(t.right);
 	g_free(t.heard);
 	g_free(t.topic);
+	/* Checked at the caller's pause, the number's language-model pass is
+	 * not run again at the end of the turn: one pass, not two. */
+	uint64_t passes = sb_pocketsphinx_lm_passes();
+	t = (phone_trial){.text = "do you accept visa",
+	                  .expected = "payment",
+	                  .voice = "en-us",
+	                  .line = PHONE_LINE_G722,
+	                  .pause_ms = 200};
+	char *error = NULL;
+	g_autoptr(GArray) speech = phone_eval_speak(ev, t.text, t.voice, &error);
+	g_autoptr(GArray) audio = phone_eval_line(speech, t.line);
+	g_assert_true(phone_eval_run(ev, audio, &t, &error));
+	g_test_message("with a pause: heard \"%s\", %" G_GUINT64_FORMAT " language-model passes",
+	               t.heard, sb_pocketsphinx_lm_passes() - passes);
+	g_assert_true(t.right);
+	g_assert_cmpuint(sb_pocketsphinx_lm_passes() - passes, ==, 1);
+	g_free(t.heard);
+	g_free(t.topic);
 	t = trial("my order number is one two three four five", "order_status", PHONE_LINE_G722);
 	/* (The grammar's own digits are not always exact: here one too many.) */
 	g_assert_nonnull(strstr(t.heard, "order number is one two three four five"));

@@ -233,6 +233,10 @@ int sb_ps_set_jsgf(struct ps_decoder_s *ps, const char *name, const char *jsgf_t
 /* Frees every model and decoder; every stream must have been released. */
 void sb_pocketsphinx_shutdown(void);
 
+/* Language-model passes so far, process-wide: the fallback's and the
+ * number checks'.  What a test counts to see a pass spared. */
+uint64_t sb_pocketsphinx_lm_passes(void);
+
 /* ---- espeak-ng (tts_espeak.c) ---- */
 
 /* Starts the synthesis thread and initialises espeak-ng (blocking, ~20 ms);

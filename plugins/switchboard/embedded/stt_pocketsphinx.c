@@ -33,6 +33,16 @@
 /* A whole pass at every pause costs the utterance so far again each time;
  * past this the live search has adapted to the line and answers alone. */
 #define MAX_SO_FAR_PASS (SB_AGENT_RATE * 6)
+/* A number checked at a pause stands at the end of the utterance when no
+ * more than this came after: the rest of the hangover, not a word. */
+#define MAX_AFTER_CHECK (SB_AGENT_RATE * 6 / 10)
+
+static uint64_t lm_passes;
+
+uint64_t sb_pocketsphinx_lm_passes(void)
+{
+	return __atomic_load_n(&lm_passes, __ATOMIC_RELAXED);
+}
 
 /* ---- streams ---- */
 
@@ -60,6 +70,15 @@ struct sb_stt_stream {
 	char *last_partial;
 	guint32 dither;
 	bool failed; /* said once; the stream is then silent */
+	/* A number checked at a pause (check_number): how much audio there
+	 * was, and the language model's words if they won (NULL: the
+	 * grammar's stand).  Reused at the end of the utterance when little
+	 * came after: the silence that ended the turn, in which the grammar
+	 * may hear other digits ("two eight three zero", then "two eight two
+	 * three zero"), but no word more. */
+	bool checked;
+	guint checked_len;
+	char *checked_words;
 };
 
 static void stream_unref(sb_stt_stream *s)
@@ -72,6 +91,7 @@ static void stream_unref(sb_stt_stream *s)
 	g_async_queue_unref(s->queue);
 	g_array_unref(s->audio);
 	g_free(s->last_partial);
+	g_free(s->checked_words);
 	sb_gate_clear(&s->gate);
 	g_free(s);
 }
@@ -169,6 +189,7 @@ static char *fallback_decode(sb_stt_stream *s, GArray *audio)
 	ps_decoder_t *lm = sb_ps_fallback_acquire(s->m);
 	if (!lm)
 		return NULL;
+	__atomic_add_fetch(&lm_passes, 1, __ATOMIC_RELAXED);
 	char *text = decode_whole(lm, audio, 0.0);
 	sb_ps_give_back(s->m, DEC_LM, lm);
 	return text;
@@ -252,25 +273,6 @@ static bool whole_pass(sb_stt_stream *s, GArray *audio, char **text)
 	return true;
 }
 
-/* What the caller said so far: the caller is quiet and the agent waits to
- * know whether the sentence is over.  The live search is what partials
- * say, and on a line it has not adapted to it hears "my order number is"
- * as "what are" (a complete question: the caller would be cut off); so a
- * whole pass over the utterance so far, as the final's (a few tens of ms
- * for a sentence's start), and the live search when the grammar cannot
- * explain the words yet or the utterance is long. */
-static void on_pause(sb_stt_stream *s)
-{
-	if (s->failed || !s->events.paused)
-		return;
-	g_autofree char *whole = NULL;
-	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live) &&
-	    !whole_pass(s, s->audio, &whole))
-		return;
-	const char *hyp = whole ? whole : s->live ? ps_get_hyp(s->live, NULL) : NULL;
-	emit(s, s->events.paused, hyp ? hyp : "");
-}
-
 /* The utterance as the acoustic model should hear it: a phone line's
  * (nothing above 4 kHz) with its upper band filled (narrowband.c).  A new
  * reference. */
@@ -307,19 +309,73 @@ static int digit_words(const char *text)
  * are not enough: over a μ-law line it hears real numbers as anything
  * ("one one one one one" as "want want want want want"), and a caller
  * who says "order" is talking about one. */
-static char *check_number(sb_stt_stream *s, char *grammar_text)
+static bool needs_check(sb_stt_stream *s, const char *grammar_text)
 {
-	if (!sb_ps_model_checks_numbers(s->m) || digit_words(grammar_text) < 3)
-		return grammar_text;
+	return grammar_text && sb_ps_model_checks_numbers(s->m) && digit_words(grammar_text) >= 3;
+}
+
+/* The language model's words when they should stand for the utterance
+ * heard so far instead of the grammar's number, else NULL. */
+static char *words_instead_of_number(sb_stt_stream *s, const char *grammar_text)
+{
 	g_autoptr(GArray) heard = line_audio(s);
-	g_autofree char *free_text = fallback_decode(s, heard);
+	char *free_text = fallback_decode(s, heard);
 	if (!free_text || digit_words(free_text) >= 2 ||
-	    sb_ps_model_keyword_topic(s->m, free_text) != SB_PS_OTHER_TOPIC)
-		return grammar_text;
+	    sb_ps_model_keyword_topic(s->m, free_text) != SB_PS_OTHER_TOPIC) {
+		g_free(free_text);
+		return NULL;
+	}
 	g_debug("pocketsphinx: the grammar's \"%s\" is \"%s\" to the language model", grammar_text,
 	        free_text);
+	return free_text;
+}
+
+/* The language-model pass costs a few hundred ms, which the turn would
+ * wait for; checked at the caller's pause (on_pause), most of it is spent
+ * while the agent waits for the turn to be over anyway. */
+static char *check_number(sb_stt_stream *s, char *grammar_text)
+{
+	if (!needs_check(s, grammar_text))
+		return grammar_text;
+	char *words = s->checked && s->audio->len >= s->checked_len &&
+	                              s->audio->len - s->checked_len <= MAX_AFTER_CHECK
+	                      ? g_steal_pointer(&s->checked_words)
+	                      : words_instead_of_number(s, grammar_text);
+	if (!words)
+		return grammar_text;
 	g_free(grammar_text);
-	return g_steal_pointer(&free_text);
+	return words;
+}
+
+static void forget_check(sb_stt_stream *s)
+{
+	s->checked = false;
+	g_clear_pointer(&s->checked_words, g_free);
+}
+
+/* What the caller said so far: the caller is quiet and the agent waits to
+ * know whether the sentence is over.  The live search is what partials
+ * say, and on a line it has not adapted to it hears "my order number is"
+ * as "what are" (a complete question: the caller would be cut off); so a
+ * whole pass over the utterance so far, as the final's (a few tens of ms
+ * for a sentence's start), and the live search when the grammar cannot
+ * explain the words yet or the utterance is long. */
+static void on_pause(sb_stt_stream *s)
+{
+	if (s->failed || !s->events.paused)
+		return;
+	g_autofree char *whole = NULL;
+	if (s->audio->len && (s->audio->len <= MAX_SO_FAR_PASS || !s->live) &&
+	    !whole_pass(s, s->audio, &whole))
+		return;
+	const char *hyp = whole ? whole : s->live ? ps_get_hyp(s->live, NULL) : NULL;
+	emit(s, s->events.paused, hyp ? hyp : "");
+	forget_check(s);
+	if (needs_check(s, whole)) {
+		s->checked_words = words_instead_of_number(s, whole);
+		s->checked = true;
+		s->checked_len = s->audio->len;
+	}
 }
 
 static void on_end(sb_stt_stream *s)
@@ -341,6 +397,7 @@ static void on_end(sb_stt_stream *s)
 		}
 		g_array_set_size(s->audio, 0);
 	}
+	forget_check(s);
 	emit(s, s->events.final, text ? text : "");
 }
 
