@@ -7,9 +7,17 @@
 import { test, before, after } from '../lib/harness.mjs';
 import assert from 'node:assert/strict';
 import { rest } from '../lib/notifications.mjs';
+import { API_URL, API_KEY } from '../lib/janus.mjs';
 import { phoneCaller, speech8k, startAgentJanus, stopAgentJanus } from '../lib/phone-caller.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The recogniser's language-model passes so far (/metrics).
+async function lmPasses() {
+	const r = await fetch(`${API_URL}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
+	const m = /^switchboard_embedded_stt_lm_passes_total (\d+)$/m.exec(await r.text());
+	assert.ok(m, 'no switchboard_embedded_stt_lm_passes_total in /metrics');
+	return Number(m[1]);
+}
 const PAUSE_MS = 700;
 let env, notes, sentence, hello;
 
@@ -72,6 +80,7 @@ async function callWithPause(room, agent) {
 }
 
 test('a 700 ms pause after "my order number is" gives one turn, answered', { timeout: 120000 }, async (t) => {
+	const passesBefore = await lmPasses();
 	const { finals, turns, story } = await callWithPause(`endturn-${process.pid}`, true);
 	t.diagnostic(`caller turns: ${JSON.stringify(finals)}; ${story}`);
 	assert.equal(finals.length, 1, `caller turns: ${JSON.stringify(finals)}; ${story}`);
@@ -81,6 +90,9 @@ test('a 700 ms pause after "my order number is" gives one turn, answered', { tim
 	assert.match(finals[0], /order number\b(.*\b(zero|one|two|three|four|five|six|seven|eight|nine)\b){3}/, finals[0]);
 	assert.equal(turns.length, 1, JSON.stringify(turns));
 	assert.match(turns[0].agent_text, /order/i, turns[0].agent_text);
+	// The digits the grammar heard were checked against the language model
+	// (the pass /metrics counts; docs/security.md bounds how many run).
+	assert.ok(await lmPasses() > passesBefore, 'the number was not checked');
 });
 
 test('with turn_max_wait_ms at the plain hangover, the same pause cuts the caller off', { timeout: 120000 }, async () => {

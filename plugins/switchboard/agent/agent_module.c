@@ -9,6 +9,7 @@
 #include "agent/agent_private.h"
 #include "api/api.h"
 #include "core/core.h"
+#include "embedded/embedded.h"
 #include "menus/menus.h"
 #include "providers/providers.h"
 #include "tools/tools.h"
@@ -392,6 +393,10 @@ static void agent_metrics(GString *out)
 	sb_metrics_value(out, "switchboard_agent_frames_dropped_total", "counter",
 	                 "Audio frames an agent could not keep up with.",
 	                 (long long)as.frames_dropped);
+	sb_metrics_value(out, "switchboard_embedded_stt_lm_passes_total", "counter",
+	                 "Language-model passes of the embedded recogniser: speech its grammar "
+	                 "could not explain, and numbers it checked.",
+	                 (long long)sb_pocketsphinx_lm_passes());
 	sb_metrics_value(out, "switchboard_agents_max", "gauge",
 	                 "[agent] max_agents: AI agents allowed at once.",
 	                 (long long)sb_agents_max());

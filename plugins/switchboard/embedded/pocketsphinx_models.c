@@ -298,14 +298,14 @@ static int set_lm_search(sb_ps_model *m, ps_decoder_t *ps)
 	}
 	char *names[2] = {"general", "domain"};
 	const float32 weights[2] = {(float32)(1.0 - m->domain_weight), (float32)m->domain_weight};
-	/* The set owns the two models; the search keeps its own reference. */
+	/* The set and the search each take their own reference (sphinxbase
+	 * retains what it is given), so ours are dropped whatever happens. */
 	ngram_model_t *set = ngram_model_set_init(config, parts, names, weights, 2);
+	for (int i = 0; i < 2; i++)
+		ngram_model_free(parts[i]);
 	int rc = set ? ps_set_lm(ps, "lm", set) : -1;
 	if (set)
 		ngram_model_free(set);
-	else
-		for (int i = 0; i < 2; i++)
-			ngram_model_free(parts[i]);
 	return rc < 0 ? -1 : ps_set_search(ps, "lm");
 }
 
