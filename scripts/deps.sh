@@ -12,7 +12,7 @@ packages=(
 	libglib2.0-dev libjansson-dev libopus-dev libspeexdsp-dev libspandsp-dev
 	libsoup-3.0-dev libjwt-dev libcurl4-openssl-dev libsofia-sip-ua-dev libsrtp2-dev
 	baresip-core sipsak sip-tester
-	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev
+	libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx-testdata libespeak-ng-dev
 	nodejs npm chromium espeak-ng sox opus-tools procps iproute2 openssl
 	libsqlite3-dev libpq-dev postgresql libcrypt-dev kamailio kamailio-postgres-modules
 )

@@ -10,7 +10,8 @@ SB_LOCAL_SOURCES = \
 	plugins/switchboard/embedded/llm_local.c plugins/switchboard/embedded/local_provider.c \
 	plugins/switchboard/embedded/local_summary.c
 SB_SPHINX_SOURCES = plugins/switchboard/embedded/stt_pocketsphinx.c \
-	plugins/switchboard/embedded/pocketsphinx_models.c plugins/switchboard/embedded/narrowband.c
+	plugins/switchboard/embedded/pocketsphinx_models.c plugins/switchboard/embedded/narrowband.c \
+	plugins/switchboard/embedded/narrowband_map.inc
 SB_ESPEAK_SOURCES = plugins/switchboard/embedded/tts_espeak.c
 
 plugins_switchboard_libjanus_switchboard_la_SOURCES += \
@@ -64,6 +65,22 @@ noinst_PROGRAMS += tests/tools/phone_accuracy
 tests_tools_phone_accuracy_SOURCES = tests/tools/phone_accuracy.c $(SB_PHONE_EVAL_SOURCES)
 tests_tools_phone_accuracy_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
 tests_tools_phone_accuracy_LDADD = $(SB_EMBEDDED_TEST_LIBS)
+
+# The narrowband map (narrowband.c) fitted on pocketsphinx-testdata's
+# recordings of people: `make` builds it, run build/tests/tools/narrowband_fit.
+SB_NARROWBAND_FIT_SOURCES = tests/tools/narrowband_fit.c tests/tools/narrowband_fit.h \
+	$(SB_PHONE_EVAL_SOURCES)
+noinst_PROGRAMS += tests/tools/narrowband_fit
+tests_tools_narrowband_fit_SOURCES = tests/tools/narrowband_fit_main.c $(SB_NARROWBAND_FIT_SOURCES)
+tests_tools_narrowband_fit_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
+tests_tools_narrowband_fit_LDADD = $(SB_EMBEDDED_TEST_LIBS)
+
+# The map still is what the fit gives, and it brings recordings it was
+# not fitted on closer to wideband.
+check_PROGRAMS += tests/unit/test_narrowband
+tests_unit_test_narrowband_SOURCES = tests/unit/test_narrowband.c $(SB_NARROWBAND_FIT_SOURCES)
+tests_unit_test_narrowband_CFLAGS = $(SB_EMBEDDED_TEST_CFLAGS)
+tests_unit_test_narrowband_LDADD = $(SB_EMBEDDED_TEST_LIBS)
 
 # A sample of the same, with accuracy floors (~20 s).
 check_PROGRAMS += tests/unit/test_phone_accuracy

@@ -72,6 +72,8 @@ void sb_ps_give_back(sb_ps_model *m, sb_ps_dec_kind kind, ps_decoder_t *ps);
 double sb_ps_model_reject(sb_ps_model *m);
 /* The level of the upper band folded into narrowband speech (0: none). */
 double sb_ps_model_fold(sb_ps_model *m);
+/* Whether a folded line's cepstra are mapped (narrowband.c) for the LM pass. */
+bool sb_ps_model_maps_narrowband(sb_ps_model *m);
 /* Whether a number the grammar heard is checked against the LM decoder. */
 bool sb_ps_model_checks_numbers(sb_ps_model *m);
 /* Which of the knowledge base's keywords text holds: one of the topic that
@@ -96,5 +98,9 @@ bool sb_narrowband(const int16_t *pcm, size_t samples);
 /* Mirrors the 0-4 kHz band into 4-8 kHz at gain (0..1) of the original
  * level, in place. */
 void sb_fold_upper_band(int16_t *pcm, size_t samples, double gain);
+/* A folded phone line's cepstrum (its utterance's mean taken out) mapped
+ * to the wideband one the acoustic model expects, in place. */
+#define SB_NARROWBAND_CEPSTRA 13
+void sb_narrowband_map(float *cepstrum);
 
 #endif

@@ -44,6 +44,7 @@ struct sb_ps_model {
 	char *lm_lw, *lm_wip; /* the LM decoder's language weight and word insertion penalty */
 	double reject;      /* unexplained speech above which the grammar lost */
 	double fold;        /* narrowband speech: the upper band's level, 0 none */
+	bool map;           /* and its cepstra mapped (narrowband.c) */
 	bool fallback;
 	int lm_vocabulary; /* the LM decoder's words: this many most frequent, 0 all */
 	double domain_weight; /* the knowledge base's bigrams in the LM decoder, 0 none */
@@ -175,9 +176,12 @@ sb_ps_model *sb_ps_model_get(json_t *extra)
 	 * model's: domain_lm.c. */
 	double domain_weight = CLAMP(extra_double(extra, "domain_lm_weight", 0.5), 0.0, 0.99);
 	bool check_numbers = sb_extra_bool(extra, "check_numbers", true);
-	g_autofree char *key = g_strdup_printf(
-	        "%s|%s|%s|%s|%d|%s|%s|%g|%d|%g|%g|%d|%s|%s", hmm, dict, lm, kb, fallback, beam,
-	        wbeam, reject, lm_vocabulary, fold, domain_weight, check_numbers, lm_lw, lm_wip);
+	/* A folded line's cepstra mapped towards wideband ones (narrowband.c). */
+	bool map = sb_extra_bool(extra, "narrowband_map", true);
+	g_autofree char *key =
+	        g_strdup_printf("%s|%s|%s|%s|%d|%s|%s|%g|%d|%g|%g|%d|%s|%s|%d", hmm, dict, lm, kb,
+	                        fallback, beam, wbeam, reject, lm_vocabulary, fold, domain_weight,
+	                        check_numbers, lm_lw, lm_wip, map);
 	g_mutex_lock(&models_lock);
 	if (!models)
 		models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_free);
@@ -199,6 +203,7 @@ sb_ps_model *sb_ps_model_get(json_t *extra)
 		m->check_numbers = check_numbers;
 		m->domain_fd = -1;
 		m->fold = CLAMP(fold, 0.0, 1.0);
+		m->map = map;
 		g_mutex_init(&m->lock);
 		for (int k = 0; k < DEC_KINDS; k++) {
 			m->pools[k].idle = g_ptr_array_new_with_free_func(decoder_free);
@@ -643,6 +648,11 @@ double sb_ps_model_reject(sb_ps_model *m)
 double sb_ps_model_fold(sb_ps_model *m)
 {
 	return m->fold; /* set once, when the model is made */
+}
+
+bool sb_ps_model_maps_narrowband(sb_ps_model *m)
+{
+	return m->map && m->fold > 0;
 }
 
 bool sb_ps_model_checks_numbers(sb_ps_model *m)

@@ -159,13 +159,46 @@ static double unexplained_speech(ps_decoder_t *ps, GArray *audio)
 	return speech ? (double)unexplained / speech : 0.0;
 }
 
+/* The audio's cepstra, mapped towards wideband ones (narrowband.c), into
+ * the search: what ps_process_raw() does, with the map between the front
+ * end and the features. */
+static void process_mapped(ps_decoder_t *ps, GArray *audio)
+{
+	fe_t *fe = ps_get_fe(ps);
+	mfcc_t **cep = NULL;
+	int32 frames = 0;
+	if (fe_get_output_size(fe) != SB_NARROWBAND_CEPSTRA ||
+	    fe_process_utt(fe, (const int16 *)audio->data, audio->len, &cep, &frames) < 0) {
+		if (cep)
+			fe_free_2d(cep);
+		ps_process_raw(ps, (const int16 *)audio->data, audio->len, FALSE, TRUE);
+		return;
+	}
+	for (int32 f = 0; f < frames; f++) {
+		float c[SB_NARROWBAND_CEPSTRA];
+		for (int j = 0; j < SB_NARROWBAND_CEPSTRA; j++)
+			c[j] = (float)cep[f][j];
+		sb_narrowband_map(c);
+		for (int j = 0; j < SB_NARROWBAND_CEPSTRA; j++)
+			cep[f][j] = (mfcc_t)c[j];
+	}
+	/* Not as one whole utterance: with it, the two-pass search of this
+	 * pocketsphinx rewinds past its feature buffer on a long one
+	 * ("Circular feature buffer cannot be rewound"). */
+	ps_process_cep(ps, cep, frames, FALSE, FALSE);
+	fe_free_2d(cep);
+}
+
 /* One pass over the whole utterance; NULL when nothing was recognised or,
  * with a grammar, when the grammar does not explain what was said. */
-static char *decode_whole(ps_decoder_t *ps, GArray *audio, double reject)
+static char *decode_whole(ps_decoder_t *ps, GArray *audio, double reject, bool mapped)
 {
 	char *text = NULL;
 	if (ps_start_utt(ps) == 0) {
-		ps_process_raw(ps, (const int16 *)audio->data, audio->len, FALSE, TRUE);
+		if (mapped)
+			process_mapped(ps, audio);
+		else
+			ps_process_raw(ps, (const int16 *)audio->data, audio->len, FALSE, TRUE);
 		ps_end_utt(ps);
 		/* NULL when no path reached the grammar's end: not in it. */
 		const char *hyp = ps_get_hyp(ps, NULL);
@@ -182,7 +215,7 @@ static char *decode_whole(ps_decoder_t *ps, GArray *audio, double reject)
 
 /* What the grammar could not explain may still be worth passing on: the
  * general language model has a go. */
-static char *fallback_decode(sb_stt_stream *s, GArray *audio)
+static char *fallback_decode(sb_stt_stream *s, GArray *audio, bool mapped)
 {
 	if (audio->len < MIN_FALLBACK)
 		return NULL;
@@ -190,7 +223,7 @@ static char *fallback_decode(sb_stt_stream *s, GArray *audio)
 	if (!lm)
 		return NULL;
 	__atomic_add_fetch(&lm_passes, 1, __ATOMIC_RELAXED);
-	char *text = decode_whole(lm, audio, 0.0);
+	char *text = decode_whole(lm, audio, 0.0, mapped);
 	sb_ps_give_back(s->m, DEC_LM, lm);
 	return text;
 }
@@ -268,20 +301,22 @@ static bool whole_pass(sb_stt_stream *s, GArray *audio, char **text)
 		fail(s, error);
 		return false;
 	}
-	*text = decode_whole(ps, audio, sb_ps_model_reject(s->m));
+	*text = decode_whole(ps, audio, sb_ps_model_reject(s->m), false);
 	sb_ps_give_back(s->m, DEC_FINAL, ps);
 	return true;
 }
 
 /* The utterance as the acoustic model should hear it: a phone line's
  * (nothing above 4 kHz) with its upper band filled (narrowband.c).  A new
- * reference. */
-static GArray *line_audio(sb_stt_stream *s)
+ * reference; *mapped: whether its cepstra are to be mapped too. */
+static GArray *line_audio(sb_stt_stream *s, bool *mapped)
 {
 	double fold = sb_ps_model_fold(s->m);
 	const int16_t *pcm = (const int16_t *)s->audio->data;
+	*mapped = false;
 	if (fold <= 0 || !sb_narrowband(pcm, s->audio->len))
 		return g_array_ref(s->audio);
+	*mapped = sb_ps_model_maps_narrowband(s->m);
 	GArray *folded = g_array_sized_new(FALSE, FALSE, sizeof(int16_t), s->audio->len);
 	g_array_append_vals(folded, pcm, s->audio->len);
 	sb_fold_upper_band((int16_t *)folded->data, folded->len, fold);
@@ -318,8 +353,9 @@ static bool needs_check(sb_stt_stream *s, const char *grammar_text)
  * heard so far instead of the grammar's number, else NULL. */
 static char *words_instead_of_number(sb_stt_stream *s, const char *grammar_text)
 {
-	g_autoptr(GArray) heard = line_audio(s);
-	char *free_text = fallback_decode(s, heard);
+	bool mapped;
+	g_autoptr(GArray) heard = line_audio(s, &mapped);
+	char *free_text = fallback_decode(s, heard, mapped);
 	if (!free_text || digit_words(free_text) >= 2 ||
 	    sb_ps_model_keyword_topic(s->m, free_text) != SB_PS_OTHER_TOPIC) {
 		g_free(free_text);
@@ -392,8 +428,9 @@ static void on_end(sb_stt_stream *s)
 		if (text) {
 			text = check_number(s, text);
 		} else {
-			g_autoptr(GArray) heard = line_audio(s);
-			text = fallback_decode(s, heard);
+			bool mapped;
+			g_autoptr(GArray) heard = line_audio(s, &mapped);
+			text = fallback_decode(s, heard, mapped);
 		}
 		g_array_set_size(s->audio, 0);
 	}
