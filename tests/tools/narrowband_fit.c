@@ -217,7 +217,7 @@ static void solve(double a[NB_DIM][NB_DIM], double b[NB_DIM])
 	}
 }
 
-void nb_fit(const nb_corpus *c, double map[NB_DIM][NB_DIM])
+void nb_fit(const nb_corpus *c, float map[NB_DIM][NB_DIM])
 {
 	double xtx[NB_DIM][NB_DIM] = {{0}}, xty[NB_DIM][NB_DIM] = {{0}};
 	for (guint f = 0; f < c->line->len; f++) {
@@ -230,24 +230,18 @@ void nb_fit(const nb_corpus *c, double map[NB_DIM][NB_DIM])
 			}
 	}
 	for (int k = 0; k < NB_DIM; k++) {
-		double a[NB_DIM][NB_DIM];
+		double a[NB_DIM][NB_DIM], row[NB_DIM];
 		memcpy(a, xtx, sizeof a);
-		memcpy(map[k], xty[k], sizeof map[k]);
-		solve(a, map[k]);
+		memcpy(row, xty[k], sizeof row);
+		solve(a, row);
+		for (int j = 0; j < NB_DIM; j++)
+			map[k][j] = (float)row[j];
 	}
 }
 
 void nb_apply_matrix(float *cepstrum, void *matrix)
 {
-	double(*m)[NB_DIM] = matrix;
-	float out[NB_DIM];
-	for (int k = 0; k < NB_DIM; k++) {
-		double sum = 0.0;
-		for (int j = 0; j < NB_DIM; j++)
-			sum += m[k][j] * cepstrum[j];
-		out[k] = (float)sum;
-	}
-	memcpy(cepstrum, out, sizeof out);
+	sb_cepstrum_transform(matrix, cepstrum);
 }
 
 double nb_distance(const nb_corpus *c, nb_map_fn *map, void *user)

@@ -27,13 +27,13 @@ void nb_corpus_free(nb_corpus *c);
 int nb_corpus_frames(const nb_corpus *c);
 
 /* The least-squares map from line cepstra to wideband ones. */
-void nb_fit(const nb_corpus *c, double map[NB_DIM][NB_DIM]);
+void nb_fit(const nb_corpus *c, float map[NB_DIM][NB_DIM]);
 
 /* Mean squared distance per frame between the wideband cepstra and the
  * line's, after map (NULL: the line's as they are). */
 typedef void nb_map_fn(float *cepstrum, void *user);
 double nb_distance(const nb_corpus *c, nb_map_fn *map, void *user);
-/* map with a fitted matrix (user: double[NB_DIM][NB_DIM]). */
+/* map with a fitted matrix (user: float[NB_DIM][NB_DIM]). */
 void nb_apply_matrix(float *cepstrum, void *matrix);
 
 #endif

@@ -27,7 +27,7 @@ int main(void)
 		}
 	}
 	for (int g = 0; g < 2; g++) {
-		double map[NB_DIM][NB_DIM];
+		float map[NB_DIM][NB_DIM];
 		nb_fit(c[g], map);
 		nb_corpus *other = c[1 - g];
 		double raw = nb_distance(other, NULL, NULL),
@@ -50,7 +50,7 @@ int main(void)
 		fprintf(stderr, "narrowband_fit: %s\n", error);
 		return 1;
 	}
-	double map[NB_DIM][NB_DIM];
+	float map[NB_DIM][NB_DIM];
 	nb_fit(all, map);
 	fprintf(stderr, "fitted on all (%d frames): distance %.1f -> %.1f\n", nb_corpus_frames(all),
 	        nb_distance(all, NULL, NULL), nb_distance(all, nb_apply_matrix, map));

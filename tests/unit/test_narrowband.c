@@ -34,7 +34,7 @@ static void test_shipped_is_the_fit(void)
 		every[n++] = nb_others[i];
 	every[n] = NULL;
 	nb_corpus *all = load(every);
-	double fitted[NB_DIM][NB_DIM];
+	float fitted[NB_DIM][NB_DIM];
 	nb_fit(all, fitted);
 	for (int j = 0; j < NB_DIM; j++) {
 		/* The shipped map's column j: what it makes of the unit vector. */
@@ -56,7 +56,7 @@ static void test_other_speakers(void)
 {
 	nb_corpus *groups[2] = {load(nb_librivox), load(nb_others)};
 	for (int g = 0; g < 2; g++) {
-		double map[NB_DIM][NB_DIM];
+		float map[NB_DIM][NB_DIM];
 		nb_fit(groups[g], map);
 		nb_corpus *other = groups[1 - g];
 		double raw = nb_distance(other, NULL, NULL);

@@ -102,5 +102,8 @@ void sb_fold_upper_band(int16_t *pcm, size_t samples, double gain);
  * to the wideband one the acoustic model expects, in place. */
 #define SB_NARROWBAND_CEPSTRA 13
 void sb_narrowband_map(float *cepstrum);
+/* cepstrum := matrix · cepstrum (the map above is one such matrix). */
+void sb_cepstrum_transform(const float matrix[SB_NARROWBAND_CEPSTRA][SB_NARROWBAND_CEPSTRA],
+                           float *cepstrum);
 
 #endif

@@ -67,8 +67,8 @@ void sb_fold_upper_band(int16_t *pcm, size_t n, double gain)
 
 /* Folding gives the upper filters energy, not the right energy: a phone
  * line's cepstra stay far from the same speech's wideband ones.  This 13 x 13
- * matrix takes a frame's cepstrum (after the per-utterance mean is taken
- * out, which the decoder's batch CMN does anyway) to the least-squares
+ * matrix takes a frame's cepstrum (the utterance's mean taken out, as the
+ * decoder's cepstral mean normalisation does) to the least-squares
  * estimate of its wideband cepstrum.  It was fitted on real people's
  * speech (pocketsphinx-testdata's recordings, 37 s), through the project's
  * own μ-law line and fold, by build/tests/tools/narrowband_fit, which
@@ -77,14 +77,20 @@ void sb_fold_upper_band(int16_t *pcm, size_t n, double gain)
  * closer.  Not fitted on espeak-ng: the accuracy measures use its voices. */
 #include "embedded/narrowband_map.inc"
 
-void sb_narrowband_map(float *cepstrum)
+void sb_cepstrum_transform(const float matrix[SB_NARROWBAND_CEPSTRA][SB_NARROWBAND_CEPSTRA],
+                           float *cepstrum)
 {
 	float out[SB_NARROWBAND_CEPSTRA];
 	for (int k = 0; k < SB_NARROWBAND_CEPSTRA; k++) {
 		double sum = 0.0;
 		for (int j = 0; j < SB_NARROWBAND_CEPSTRA; j++)
-			sum += (double)narrowband_map[k][j] * cepstrum[j];
+			sum += (double)matrix[k][j] * cepstrum[j];
 		out[k] = (float)sum;
 	}
 	memcpy(cepstrum, out, sizeof out);
+}
+
+void sb_narrowband_map(float *cepstrum)
+{
+	sb_cepstrum_transform(narrowband_map, cepstrum);
 }
